@@ -1,0 +1,5 @@
+"""python -m qrun"""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Backend names to backend objects: fake_<device> and aer run locally; other names belong to the IBM Quantum service."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import QrunError
+
+AER = "aer"
+IBM_BASIS = ["rz", "sx", "x", "cx"]
+
+
+class BackendError(QrunError, ValueError):
+    """A backend name that cannot be resolved."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """How qrun treats a backend name: which kind of engine, and how many qubits when known without a network."""
+
+    name: str
+    kind: str  # "fake" | "aer" | "service"
+    num_qubits: int | None
+
+
+def kind_of(name: str) -> str:
+    if name == AER:
+        return "aer"
+    if name.startswith("fake_"):
+        return "fake"
+    return "service"
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+
+
+def fake_names() -> list[str]:
+    """Every fake backend name the installed qiskit-ibm-runtime provides, e.g. fake_manila."""
+    import qiskit_ibm_runtime.fake_provider as fp
+
+    names = set()
+    for attr in dir(fp):
+        if attr.startswith("Fake") and attr not in ("FakeProviderForBackendV2", "FakeBackendV2", "FakeFractionalBackend"):
+            stem = attr[4:-2] if attr.endswith("V2") else attr[4:]
+            if stem and not stem.startswith("Provider"):
+                names.add("fake_" + _snake(stem))
+    return sorted(names)
+
+
+def fake_backend(name: str):
+    """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2()."""
+    import qiskit_ibm_runtime.fake_provider as fp
+
+    stem = _camel(name[len("fake_"):])
+    for attr in (f"Fake{stem}V2", f"Fake{stem}"):
+        cls = getattr(fp, attr, None)
+        if cls is not None:
+            backend = cls()
+            if getattr(backend, "name", name) == name:
+                return backend
+    raise BackendError(f"unknown fake backend {name!r}; known: {', '.join(fake_names())}")
+
+
+def aer_backend(seed: int | None = None):
+    from qiskit_aer import AerSimulator
+
+    return AerSimulator(seed_simulator=seed) if seed is not None else AerSimulator()
+
+
+def local_backend(name: str, seed: int | None = None):
+    """The local backend object for `name`; service names are resolved by the execute stage."""
+    kind = kind_of(name)
+    if kind == "aer":
+        return aer_backend(seed)
+    if kind == "fake":
+        return fake_backend(name)
+    raise BackendError(f"{name!r} is not a local backend")
+
+
+def info(name: str) -> BackendInfo:
+    """Kind and width of a backend, for validation; never touches the network."""
+    kind = kind_of(name)
+    if kind == "service":
+        return BackendInfo(name, kind, None)
+    return BackendInfo(name, kind, local_backend(name).num_qubits)

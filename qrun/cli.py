@@ -1,0 +1,181 @@
+"""The qrun command line: click commands, and QrunError mapped to exit codes; nothing else."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import QrunError, SpecError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _debug_option(f):
+    return click.option("--debug", is_flag=True, expose_value=False, help="Show a traceback on errors.")(f)
+
+
+def _template_options(f):
+    f = click.option("--vars", "vars_files", multiple=True, type=click.Path(dir_okay=False),
+                     help="YAML file of template variables (repeatable; later files win).")(f)
+    f = click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+                     help="Set a template variable; VALUE is read as a YAML scalar (repeatable; wins over --vars).")(f)
+    return f
+
+
+def _overrides(assignments: tuple[str, ...]) -> dict[str, Any]:
+    from .spec import parse_assignment
+
+    return dict(parse_assignment(a) for a in assignments)
+
+
+class QrunGroup(click.Group):
+    """A group where `qrun SPEC ...` means `qrun run SPEC ...`."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "run", self.commands["run"], args
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage("qrun", "SPEC [RUN OPTIONS]  |  qrun COMMAND [ARGS]...")
+
+
+@click.group(cls=QrunGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="qrun")
+@_debug_option
+def cli() -> None:
+    """Run declarative YAML experiments on Qiskit Runtime.
+
+    \b
+      qrun experiments/vqe.yaml          run a spec (same as `qrun run SPEC`)
+      qrun validate experiments/*.yaml   check specs, run nothing
+
+    Exit codes: 0 ok, 1 a job or run failed, 2 bad spec or usage, 130 interrupted.
+    """
+
+
+@cli.command("run")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="Results root; each run gets results/<name>/<UTC time>-<id>/.")
+@_template_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the run folder.")
+@_debug_option
+def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], quiet: bool) -> None:
+    """Run SPEC: validate it, open one session, run its jobs in order, write results."""
+    from .pipeline import run
+    from .results import load
+
+    run_dir = run(spec, out, _overrides(assignments), list(vars_files), quiet)
+    if quiet:
+        click.echo(run_dir)
+        return
+    click.echo(summary(load(run_dir)))
+    click.echo(f"results: {run_dir}")
+
+
+def summary(run) -> str:
+    """A few lines per job: values with standard errors, or the most frequent outcomes."""
+    lines = []
+    for entry in run.metadata["jobs"]:
+        body = run.jobs.get(entry["name"])
+        if body is None:
+            lines.append(f"{entry['name']}: {entry['status']}")
+            continue
+        if body["primitive"] == "estimator":
+            for obs, v in body["observables"].items():
+                pairs = ", ".join(f"{x:.6g} ± {s:.2g}" for x, s in zip(v["values"][:4], v["stderrs"][:4]))
+                more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 4 else ""
+                lines.append(f"{entry['name']}: <{obs}> = {pairs}{more}")
+        elif body["primitive"] == "sampler":
+            for reg, sets in body["counts"].items():
+                top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
+                shown = ", ".join(f"{k}: {n}" for k, n in top)
+                lines.append(f"{entry['name']}: {reg} {{{shown}}} of {body['shots']} shots")
+    return "\n".join(lines)
+
+
+@cli.command("validate")
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_template_options
+@_debug_option
+def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
+    """Check each SPEC against the schema and its meaning; run nothing. Exit 0 if all are valid, else 2."""
+    from .pipeline import check
+
+    bad = 0
+    for path in specs:
+        try:
+            check(path, _overrides(assignments), list(vars_files))
+        except SpecError as e:
+            bad += 1
+            click.echo(str(e), err=True)
+            continue
+        click.echo(f"{path}: ok")
+    if bad:
+        raise SpecsInvalid(bad, len(specs))
+
+
+class SpecsInvalid(QrunError):
+    exit_code = EXIT_USAGE
+
+    def __init__(self, bad: int, total: int):
+        super().__init__(f"{bad} of {total} spec{'s' * (total != 1)} invalid")
+
+
+@cli.command("render")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@_template_options
+@_debug_option
+def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
+    """Print SPEC with its template rendered; run nothing."""
+    from .spec import load
+
+    click.echo(load(spec, _overrides(assignments), list(vars_files)).text, nl=False)
+
+
+@cli.command("schema")
+@_debug_option
+def schema_cmd() -> None:
+    """Print the JSON Schema of the spec format."""
+    import json
+
+    from .validate import schema
+
+    click.echo(json.dumps(schema(), indent=2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn every outcome into an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="qrun", standalone_mode=False)
+        return code if isinstance(code, int) else EXIT_OK
+    except click.exceptions.Abort:
+        click.echo("qrun: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as e:
+        e.show()
+        return EXIT_USAGE if isinstance(e, click.UsageError) else e.exit_code
+    except QrunError as e:
+        if debug:
+            traceback.print_exc()
+        if not isinstance(e, SpecsInvalid):
+            click.echo(str(e) if isinstance(e, SpecError) else f"qrun: {e}", err=True)
+        else:
+            click.echo(f"qrun: {e}", err=True)
+        return e.exit_code
+    except KeyboardInterrupt:
+        click.echo("qrun: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # a bug in qrun or a library: say so plainly; the traceback is one flag away
+        if debug:
+            traceback.print_exc()
+        click.echo(f"qrun: internal error: {type(e).__name__}: {e} (run again with --debug for a traceback)", err=True)
+        return EXIT_FAILED

@@ -1,0 +1,60 @@
+"""Strict parsing and formatting of durations such as "2h 30m 40s", and UTC timestamps."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+_PART = re.compile(r"(\d+)([dhms])")
+HELP = "use whole seconds (e.g. 90) or parts like 45s, 25m, 2h 30m 40s (units d h m s, in that order)"
+
+
+class DurationError(ValueError):
+    """A value that is not a duration qrun accepts."""
+
+
+def parse(value: object) -> int:
+    """Return the number of seconds in `value`, an int of seconds or a string like "2h 30m"."""
+    if isinstance(value, bool):
+        raise DurationError(f"{value!r} is not a duration: {HELP}")
+    if isinstance(value, int):
+        if value < 1:
+            raise DurationError(f"{value} is not a duration: it must be at least 1 second")
+        return value
+    if not isinstance(value, str):
+        raise DurationError(f"{value!r} is not a duration: {HELP}")
+    parts = value.split(" ")
+    total, seen = 0, []
+    order = [u for u, _ in UNITS]
+    for part in parts:
+        m = _PART.fullmatch(part)
+        if not m:
+            raise DurationError(f"{value!r} is not a duration: {HELP}")
+        unit = m.group(2)
+        if seen and order.index(unit) <= order.index(seen[-1]):
+            raise DurationError(f"{value!r} is not a duration: units must appear once each, in the order d h m s")
+        seen.append(unit)
+        total += int(m.group(1)) * dict(UNITS)[unit]
+    if total < 1:
+        raise DurationError(f"{value!r} is not a duration: it must be at least 1 second")
+    return total
+
+
+def format(seconds: float) -> str:
+    """Format seconds as the canonical duration string, e.g. 9040 -> "2h 30m 40s"."""
+    rest = int(round(seconds))
+    if rest <= 0:
+        return "0s"
+    parts = []
+    for unit, size in UNITS:
+        n, rest = divmod(rest, size)
+        if n:
+            parts.append(f"{n}{unit}")
+    return " ".join(parts)
+
+
+def timestamp(t: datetime | None = None) -> str:
+    """A UTC ISO 8601 timestamp with milliseconds, e.g. 2026-11-22T19:01:02.345Z."""
+    t = t or datetime.now(timezone.utc)
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,143 @@
+"""Turn a checked spec into a plan: ISA circuits transpiled once, mapped observables, resolved options, estimates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import backends, circuits, durations, estimates
+from .validate import Checked
+
+DEFAULT_SHOTS = 4096
+DEFAULT_PRECISION = 0.015625  # the runtime's own default: 4096 ** -0.5
+DEFAULT_OPTIMIZATION_LEVEL = 2
+DEFAULT_RESILIENCE_LEVEL = 1
+_NESTED = ("dynamical_decoupling", "twirling")
+
+
+@dataclass
+class JobPlan:
+    """One job, ready to submit: the ISA circuit, mapped observables, parameter rows and final options."""
+
+    index: int
+    name: str
+    primitive: str
+    circuit_name: str
+    circuit: Any
+    parameter_names: list[str]
+    parameter_values: np.ndarray | None
+    observables: list[tuple[str, Any]] = field(default_factory=list)
+    shots: int | None = None
+    precision: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    estimate: float = 0.0
+    spec: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.index:02d}-{self.name}"
+
+
+@dataclass
+class Plan:
+    """Everything execute needs, and nothing it would have to look up in the spec."""
+
+    name: str
+    backend_name: str
+    backend_kind: str
+    backend: Any
+    mode: str
+    max_time: int
+    seed: int | None
+    jobs: list[JobPlan]
+
+    @property
+    def total_estimate(self) -> float:
+        return sum(j.estimate for j in self.jobs)
+
+
+def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -> dict[str, Any]:
+    """A job's options over the spec's, merging the nested option groups key by key."""
+    merged = dict(defaults or {})
+    for key, value in (own or {}).items():
+        if key in _NESTED and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def build(checked: Checked, backend: Any | None = None) -> Plan:
+    """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend)."""
+    data = checked.spec.data
+    seed = (data.get("options") or {}).get("seed")
+    if backend is None:
+        backend = backends.local_backend(data["backend"], seed)
+    transpiled: dict[tuple, Any] = {}
+    jobs = []
+    for index, job in enumerate(data["jobs"]):
+        options = merge_options(data.get("options"), job.get("options"))
+        level = options.get("optimization_level", DEFAULT_OPTIMIZATION_LEVEL)
+        variant = _variant(job)
+        key = (job["circuit"], level, variant)
+        if key not in transpiled:
+            transpiled[key] = transpile(_prepare(checked.circuits[job["circuit"]], variant), backend, checked.backend.kind, level, seed)
+        isa = transpiled[key]
+        observables = [
+            (name, circuits.to_sparse_pauli_op(checked.observables[name]).apply_layout(isa.layout))
+            for name in job.get("observables") or []
+        ]
+        values = job.get("parameter_values")
+        jobs.append(JobPlan(
+            index=index,
+            name=job["name"],
+            primitive=job["primitive"],
+            circuit_name=job["circuit"],
+            circuit=isa,
+            parameter_names=[p.name for p in isa.parameters],
+            parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
+            observables=observables,
+            shots=job.get("shots", options.get("default_shots", DEFAULT_SHOTS)) if job["primitive"] == "sampler" else None,
+            precision=job.get("precision", options.get("default_precision", DEFAULT_PRECISION)) if job["primitive"] != "sampler" else None,
+            options=options,
+            estimate=estimates.declared(job),
+            spec=job,
+        ))
+    return Plan(
+        name=data["name"],
+        backend_name=data["backend"],
+        backend_kind=checked.backend.kind,
+        backend=backend,
+        mode=data.get("mode", "session"),
+        max_time=durations.parse(data["max_time"]),
+        seed=seed,
+        jobs=jobs,
+    )
+
+
+def _variant(job: dict[str, Any]) -> str:
+    if job["primitive"] == "sampler":
+        return "measure_all" if job.get("measure_all") else "as_is"
+    return "no_measure"
+
+
+def _prepare(qc, variant: str):
+    if variant == "measure_all":
+        return qc.measure_all(inplace=False)
+    if variant == "no_measure":
+        # An estimator reads expectation values itself; final measurements would only be in its way.
+        return qc.remove_final_measurements(inplace=False)
+    return qc
+
+
+def transpile(qc, backend, kind: str, level: int, seed: int | None):
+    """ISA form for `backend`. On aer, an IBM-style basis: the runtime's client-side primitives reject Aer's own."""
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    if kind == "aer":
+        pm = generate_preset_pass_manager(optimization_level=level, basis_gates=backends.IBM_BASIS, seed_transpiler=seed)
+    else:
+        pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
+    return pm.run(qc)

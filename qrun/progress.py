@@ -1,0 +1,52 @@
+"""What a person watching a run sees: one line per event on stderr, nothing with --quiet."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from . import durations
+from .plan import JobPlan, Plan
+
+
+class Reporter:
+    """A sink for execute's events that prints progress lines."""
+
+    def __init__(self, plan: Plan, quiet: bool = False, stream: TextIO | None = None):
+        self.plan = plan
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self._t0 = time.perf_counter()
+        self._job_t0 = self._t0
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        n = len(self.plan.jobs)
+        self.say(
+            f"qrun: {self.plan.name}: {n} job{'s' * (n != 1)} on {self.plan.backend_name} "
+            f"({session['engine']}), max_time {durations.format(self.plan.max_time)}, "
+            f"estimated {durations.format(self.plan.total_estimate)}"
+        )
+
+    def job_started(self, job: JobPlan) -> None:
+        self._job_t0 = time.perf_counter()
+        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.primitive} {job.name} ...")
+
+    def job_submitted(self, job: JobPlan, job_id: str) -> None:
+        pass
+
+    def job_progress(self, job: JobPlan, text: str) -> None:
+        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: {text}")
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} done in {time.perf_counter() - self._job_t0:.1f} s")
+
+    def job_failed(self, job: JobPlan, error: str) -> None:
+        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} FAILED: {error}")
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")

@@ -1,0 +1,259 @@
+"""The run folder: layout, metadata, per-job result files written atomically, and load() to read a run back."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import durations, provenance
+from .errors import QrunError
+from .plan import JobPlan, Plan
+from .spec import Spec
+
+METADATA_FORMAT = 1
+
+
+class ResultsError(QrunError):
+    """A run folder that cannot be written or read."""
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` via a temp file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, json.dumps(data, indent=2, default=_plain) + "\n")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def inside(root: Path, *parts: str) -> Path:
+    """root/parts..., refusing anything that would land outside root."""
+    root = root.resolve()
+    target = root.joinpath(*parts).resolve()
+    if target != root and root not in target.parents:
+        raise ResultsError(f"refusing to write outside the results root {root}: {target}")
+    return target
+
+
+def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    run = inside(root, name, f"{stamp}-{secrets.token_hex(3)}")
+    (run / "jobs").mkdir(parents=True, exist_ok=False)
+    return run
+
+
+def runtime_json(result: Any) -> Any:
+    """The runtime's own JSON encoding of a PrimitiveResult, as a JSON value."""
+    import dataclasses
+
+    from qiskit_ibm_runtime.utils.json import RuntimeEncoder
+
+    class Encoder(RuntimeEncoder):
+        # The client-side primitives put the executor's timing dataclass in the metadata, which the runtime's
+        # own encoder (0.51) cannot write; it comes back as a plain dict.
+        def default(self, obj: Any) -> Any:
+            if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+                return dataclasses.asdict(obj)
+            if hasattr(obj, "model_dump"):
+                return obj.model_dump()
+            return super().default(obj)
+
+    return json.loads(json.dumps(result, cls=Encoder))
+
+
+def from_runtime_json(value: Any) -> Any:
+    from qiskit_ibm_runtime.utils.json import RuntimeDecoder
+
+    return json.loads(json.dumps(value), cls=RuntimeDecoder)
+
+
+def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
+    """Values and standard errors per observable (rows) and parameter set (columns)."""
+    data = result[0].data
+    evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
+    stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
+    return {
+        "precision": job.precision,
+        "observables": {
+            name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
+            for i, (name, _) in enumerate(job.observables)
+        },
+    }
+
+
+def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
+    """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
+    data = result[0].data
+    counts: dict[str, list[dict[str, int]]] = {}
+    for register, bits in data.items():
+        sets = int(np.prod(bits.shape)) if bits.shape else 1
+        counts[register] = [
+            dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)
+        ]
+    return {"shots": job.shots, "counts": counts}
+
+
+@dataclass
+class RunWriter:
+    """Receives execute's events and keeps the run folder and metadata.json current after each one."""
+
+    root: Path
+    spec: Spec
+    plan: Plan
+    run_dir: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.metadata: dict[str, Any] = {}
+
+    def open(self) -> Path:
+        self.run_dir = new_run_dir(self.root, self.plan.name)
+        atomic_write(self.run_dir / "spec.yaml", self.spec.text)
+        self.metadata = {
+            "format": METADATA_FORMAT,
+            "name": self.plan.name,
+            "status": "running",
+            "error": None,
+            "spec": {
+                "file": self.spec.file,
+                "sha256": provenance.sha256(self.spec.text),
+                "variables": self.spec.variables,
+                "git": provenance.git_state(self.spec.path),
+            },
+            "session": None,
+            "jobs": [
+                {
+                    "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending",
+                    "job_ids": [], "started": None, "submitted": None, "finished": None,
+                    "estimate": j.estimate, "actual": None, "error": None, "file": f"jobs/{j.file_stem}.json",
+                }
+                for j in self.plan.jobs
+            ],
+            "versions": provenance.versions(),
+        }
+        self._save()
+        return self.run_dir
+
+    def _save(self) -> None:
+        assert self.run_dir is not None
+        write_json(self.run_dir / "metadata.json", self.metadata)
+
+    def _job(self, job: JobPlan) -> dict[str, Any]:
+        return self.metadata["jobs"][job.index]
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        self.metadata["session"] = session
+        self._save()
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        self.metadata["session"] = session
+        self._save()
+
+    def job_started(self, job: JobPlan) -> None:
+        entry = self._job(job)
+        entry["status"] = "running"
+        entry["started"] = durations.timestamp()
+        self._started = datetime.now(timezone.utc)
+        self._save()
+
+    def job_submitted(self, job: JobPlan, job_id: str) -> None:
+        entry = self._job(job)
+        entry["job_ids"].append(job_id)
+        entry["submitted"] = entry["submitted"] or durations.timestamp()
+        self._save()
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        entry = self._job(job)
+        actual = (datetime.now(timezone.utc) - self._started).total_seconds()
+        payload = self.job_file(job, result, actual)
+        write_json(self.run_dir / entry["file"], payload)
+        entry.update(status="done", finished=durations.timestamp(), actual=round(actual, 3))
+        self._save()
+
+    def job_file(self, job: JobPlan, result: Any, actual: float) -> dict[str, Any]:
+        body = estimator_payload(job, result) if job.primitive == "estimator" else sampler_payload(job, result)
+        return {
+            "job": job.name,
+            "index": job.index,
+            "primitive": job.primitive,
+            "circuit": job.circuit_name,
+            "backend": self.plan.backend_name,
+            "job_ids": self._job(job)["job_ids"],
+            "parameters": job.parameter_names,
+            "parameter_values": job.parameter_values.tolist() if job.parameter_values is not None else [[]],
+            **body,
+            "seconds": round(actual, 3),
+            "primitive_result": runtime_json(result),
+        }
+
+    def job_failed(self, job: JobPlan, error: str) -> None:
+        entry = self._job(job)
+        entry.update(status="failed", finished=durations.timestamp(), error=error)
+        self.metadata["status"] = "failed"
+        self.metadata["error"] = f"job '{job.name}' failed: {error}"
+        for later in self.metadata["jobs"][job.index + 1:]:
+            later["status"] = "not run"
+        self._save()
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        if self.metadata["status"] == "running":
+            self.metadata["status"] = status
+        if error and not self.metadata["error"]:
+            self.metadata["error"] = error
+        for entry in self.metadata["jobs"]:
+            if entry["status"] in ("pending", "running"):
+                entry["status"] = "not run" if entry["status"] == "pending" else status
+        self._save()
+
+
+@dataclass
+class Run:
+    """A finished run read back: its metadata and, per job, the plain JSON and the qiskit PrimitiveResult."""
+
+    path: Path
+    metadata: dict[str, Any]
+    jobs: dict[str, dict[str, Any]]
+
+    def result(self, job: str) -> Any:
+        return from_runtime_json(self.jobs[job]["primitive_result"])
+
+
+def load(run_dir: str | Path) -> Run:
+    path = Path(run_dir)
+    try:
+        meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: not a qrun run folder (no metadata.json)") from None
+    jobs = {}
+    for entry in meta["jobs"]:
+        file = path / entry["file"]
+        if file.exists():
+            jobs[entry["name"]] = json.loads(file.read_text(encoding="utf-8"))
+    return Run(path, meta, jobs)

@@ -1,0 +1,231 @@
+"""Check a loaded spec: JSON Schema first, then meaning (references, widths, budget); every problem located."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from . import backends, circuits, durations, estimates
+from .circuits import CircuitFacts, SourceError, Terms
+from .errors import SpecError
+from .spec import JsonPath, Spec
+
+# (path, message, at_key): a problem before it is given a file position.
+Finding = tuple[JsonPath, str, bool]
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The JSON Schema shipped inside the package (schemas/experiment.schema.json in the repo)."""
+    return json.loads(resources.files("qrun").joinpath("experiment.schema.json").read_text(encoding="utf-8"))
+
+
+@dataclass
+class Checked:
+    """A spec that passed every check, with what the checks had to build anyway."""
+
+    spec: Spec
+    backend: backends.BackendInfo
+    circuits: dict[str, Any] = field(default_factory=dict)
+    observables: dict[str, Terms] = field(default_factory=dict)
+
+
+def validate(spec: Spec) -> Checked:
+    """Raise SpecError with every problem found, or return the checked spec."""
+    found = schema_findings(spec.data)
+    if found:
+        raise _located(spec, found)
+    data = spec.data
+    found = []
+    built: dict[str, Any] = {}
+    for name, source in data["circuits"].items():
+        try:
+            built[name] = circuits.build(source, spec.base_dir)
+        except SourceError as e:
+            found.append((("circuits", name) + e.subpath, str(e), False))
+    terms: dict[str, Terms] = {}
+    for name, value in (data.get("observables") or {}).items():
+        try:
+            terms[name] = circuits.parse_observable(value)
+        except SourceError as e:
+            found.append((("observables", name), str(e), False))
+    try:
+        info = backends.info(data["backend"])
+    except backends.BackendError as e:
+        found.append((("backend",), str(e), False))
+        info = backends.BackendInfo(data["backend"], "service", None)
+    facts = {name: circuits.facts(qc) for name, qc in built.items()}
+    found += semantic_findings(data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits)
+    if found:
+        raise _located(spec, found)
+    return Checked(spec, info, built, terms)
+
+
+def _located(spec: Spec, found: list[Finding]) -> SpecError:
+    return SpecError([spec.problem(path, message, at_key) for path, message, at_key in found])
+
+
+# ---------------------------------------------------------------- schema
+
+
+def schema_findings(data: Any) -> list[Finding]:
+    """Structural problems, each turned into a message that says what to do."""
+    from jsonschema import Draft202012Validator
+
+    if not isinstance(data, dict):
+        return [((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)]
+    validator = Draft202012Validator(schema())
+    out: list[Finding] = []
+    for error in validator.iter_errors(data):
+        out.extend(_translate(error, data))
+    return sorted(set(out), key=lambda f: (tuple(str(p) for p in f[0]), f[1]))
+
+
+def _translate(error, data) -> list[Finding]:
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    sub = error.schema if isinstance(error.schema, dict) else {}
+    if kind == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return [(path, f"missing required key '{k}'", False) for k in missing]
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        allowed = sorted(sub.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        return [(path + (k,), _unknown_key(k, allowed), True) for k in extra]
+    if kind == "False":
+        key = path[-1]
+        parent = _get(data, path[:-1])
+        what = parent.get("primitive") if isinstance(parent, dict) else None
+        return [(path, f"'{key}' does not apply to {_a(what)} {what} job" if what else f"'{key}' is not allowed here", True)]
+    if kind in ("minProperties", "maxProperties") and "random" in sub.get("properties", {}):
+        return [(path, "a circuit needs exactly one source: random, qasm, file or library", False)]
+    if sub.get("title") == "duration":
+        try:
+            durations.parse(error.instance)
+        except durations.DurationError as e:
+            return [(path, str(e), False)]
+    if kind in ("anyOf", "oneOf") and "observable" in str(error.schema_path) or sub.get("description", "").startswith("A Pauli label"):
+        return [(path, 'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"', False)]
+    if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
+        message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
+        holder = _get(data, path)
+        if isinstance(holder, dict) and error.instance in holder:  # a bad key, reported via propertyNames
+            return [(path + (error.instance,), message, True)]
+        return [(path, message, False)]
+    if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["pauli_label"]["pattern"]:
+        return [(path, f"{error.instance!r} is not a Pauli label: use the letters I, X, Y and Z", False)]
+    if kind == "const" and path == ("version",):
+        return [(path, f"{error.instance!r} is not a supported version; this qrun reads version: 1", False)]
+    if kind == "enum":
+        options = [str(v) for v in error.validator_value]
+        hint = difflib.get_close_matches(str(error.instance), options, n=1)
+        tail = f"; did you mean '{hint[0]}'?" if hint else ""
+        return [(path, f"{error.instance!r} is not one of {', '.join(options)}{tail}", False)]
+    if kind in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
+        return _translate(best_match(error.context), data)
+    return [(path, error.message, False)]
+
+
+def _unknown_key(key: str, allowed: list[str]) -> str:
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    if hint:
+        return f"unknown key '{key}'; did you mean '{hint[0]}'?"
+    return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _get(data: Any, path: JsonPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+# ---------------------------------------------------------------- meaning
+
+
+def semantic_findings(
+    data: dict[str, Any],
+    facts: dict[str, CircuitFacts],
+    observable_widths: dict[str, int],
+    backend_qubits: int | None,
+) -> list[Finding]:
+    """Cross-field checks on a structurally valid spec; plain data in, findings out."""
+    out: list[Finding] = []
+    seen: dict[str, int] = {}
+    for i, job in enumerate(data["jobs"]):
+        here = ("jobs", i)
+        if job["name"] in seen:
+            out.append((here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{seen[job['name']]}])", False))
+        seen.setdefault(job["name"], i)
+        out += _job_findings(here, job, data, facts, observable_widths, backend_qubits)
+    out += _budget_findings(data)
+    return out
+
+
+def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> list[Finding]:
+    out: list[Finding] = []
+    cname = job["circuit"]
+    if cname not in data["circuits"]:
+        out.append((here + ("circuit",), _unknown_ref("circuit", cname, data["circuits"]), False))
+        return out
+    fact = facts.get(cname)
+    if fact is None:  # the circuit failed to build; that is reported where it is defined
+        return out
+    for k, oname in enumerate(job.get("observables") or []):
+        where = here + ("observables", k)
+        if oname not in (data.get("observables") or {}):
+            out.append((where, _unknown_ref("observable", oname, data.get("observables") or {}), False))
+        elif oname in observable_widths and observable_widths[oname] != fact.num_qubits:
+            out.append((where, f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
+                               f"'{cname}' has {fact.num_qubits}", False))
+    out += _parameter_findings(here, job, cname, fact)
+    if backend_qubits is not None and fact.num_qubits > backend_qubits:
+        out.append((here + ("circuit",), f"circuit '{cname}' needs {fact.num_qubits} qubits but backend "
+                                         f"{data['backend']} has {backend_qubits}", False))
+    if job["primitive"] == "sampler" and not fact.has_measurements and not job.get("measure_all"):
+        out.append((here + ("circuit",), f"circuit '{cname}' has no measurements for the sampler to read; "
+                                         "add measure_all: true to the job", False))
+    return out
+
+
+def _parameter_findings(here, job, cname, fact) -> list[Finding]:
+    values = job.get("parameter_values")
+    n = fact.num_parameters
+    if values is None:
+        if n:
+            return [(here, f"circuit '{cname}' has {n} parameters; give parameter_values, one row of {n} numbers per set", False)]
+        return []
+    if isinstance(values, dict):  # a reference to an earlier job's result; checked with job kinds
+        return []
+    if n == 0:
+        return [(here + ("parameter_values",), f"circuit '{cname}' has no parameters; remove parameter_values", False)]
+    return [
+        (here + ("parameter_values", r), f"row has {len(row)} values but circuit '{cname}' has {n} parameters", False)
+        for r, row in enumerate(values) if len(row) != n
+    ]
+
+
+def _unknown_ref(what: str, name: str, defined: dict) -> str:
+    hint = difflib.get_close_matches(name, list(defined), n=1)
+    if hint:
+        return f"unknown {what} '{name}'; did you mean '{hint[0]}'?"
+    return f"unknown {what} '{name}'; defined: {', '.join(defined) or 'none'}"
+
+
+def _budget_findings(data: dict[str, Any]) -> list[Finding]:
+    try:
+        max_time = durations.parse(data["max_time"])
+        per_job = [(job["name"], estimates.declared(job)) for job in data["jobs"]]
+    except durations.DurationError:
+        return []  # already reported by the schema
+    verdict = estimates.budget(max_time, per_job)
+    return [] if verdict.fits else [(("max_time",), verdict.explain(), False)]
