@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -66,7 +67,10 @@ def fake_backend(name: str):
             backend = cls()
             if getattr(backend, "name", name) == name:
                 return backend
-    raise BackendError(f"unknown fake backend {name!r}; known: {', '.join(fake_names())}")
+    known = fake_names()
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"{len(known)} are installed, e.g. fake_manila, fake_sherbrooke"
+    raise BackendError(f"unknown fake backend {name!r}; {hint}")
 
 
 def aer_backend(seed: int | None = None):

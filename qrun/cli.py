@@ -118,14 +118,11 @@ def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_file
             continue
         click.echo(f"{path}: ok")
     if bad:
-        raise SpecsInvalid(bad, len(specs))
+        raise SpecsInvalid(f"{bad} of {len(specs)} spec{'s' * (len(specs) != 1)} invalid")
 
 
 class SpecsInvalid(QrunError):
     exit_code = EXIT_USAGE
-
-    def __init__(self, bad: int, total: int):
-        super().__init__(f"{bad} of {total} spec{'s' * (total != 1)} invalid")
 
 
 @cli.command("render")
@@ -166,10 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     except QrunError as e:
         if debug:
             traceback.print_exc()
-        if not isinstance(e, SpecsInvalid):
-            click.echo(str(e) if isinstance(e, SpecError) else f"qrun: {e}", err=True)
-        else:
-            click.echo(f"qrun: {e}", err=True)
+        # A SpecError's lines are already FILE:LINE:COL: PATH: message; anything else gets the program's name.
+        click.echo(str(e) if isinstance(e, SpecError) else f"qrun: {e}", err=True)
         return e.exit_code
     except KeyboardInterrupt:
         click.echo("qrun: interrupted", err=True)

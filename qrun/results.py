@@ -74,7 +74,7 @@ def runtime_json(result: Any) -> Any:
     """The runtime's own JSON encoding of a PrimitiveResult, as a JSON value."""
     import dataclasses
 
-    from qiskit_ibm_runtime.utils.json import RuntimeEncoder
+    from qiskit_ibm_runtime import RuntimeEncoder
 
     class Encoder(RuntimeEncoder):
         # The client-side primitives put the executor's timing dataclass in the metadata, which the runtime's
@@ -90,7 +90,7 @@ def runtime_json(result: Any) -> Any:
 
 
 def from_runtime_json(value: Any) -> Any:
-    from qiskit_ibm_runtime.utils.json import RuntimeDecoder
+    from qiskit_ibm_runtime import RuntimeDecoder
 
     return json.loads(json.dumps(value), cls=RuntimeDecoder)
 

@@ -96,11 +96,14 @@ def _translate(error, data) -> list[Finding]:
         allowed = sorted(sub.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
         return [(path + (k,), _unknown_key(k, allowed), True) for k in extra]
-    if kind == "False":
-        key = path[-1]
-        parent = _get(data, path[:-1])
-        what = parent.get("primitive") if isinstance(parent, dict) else None
-        return [(path, f"'{key}' does not apply to {_a(what)} {what} job" if what else f"'{key}' is not allowed here", True)]
+    if kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
+        key = error.validator_value["required"][0]
+        what = error.instance.get("primitive")
+        hint = _KIND_HINTS.get((what, key), "")
+        return [(path + (key,), f"'{key}' does not apply to {_a(what)} {what} job{hint}", True)]
+    if kind == "minItems":
+        n = error.validator_value
+        return [(path, f"needs at least {n} item{'s' * (n != 1)}", False)]
     if kind in ("minProperties", "maxProperties") and "random" in sub.get("properties", {}):
         return [(path, "a circuit needs exactly one source: random, qasm, file or library", False)]
     if sub.get("title") == "duration":
@@ -130,6 +133,14 @@ def _translate(error, data) -> list[Finding]:
 
         return _translate(best_match(error.context), data)
     return [(path, error.message, False)]
+
+
+_KIND_HINTS = {
+    ("estimator", "shots"): "; an estimator takes precision",
+    ("sampler", "precision"): "; a sampler takes shots",
+    ("sampler", "observables"): "; a sampler returns counts, an estimator job measures observables",
+    ("estimator", "measure_all"): "; an estimator needs no measurements",
+}
 
 
 def _unknown_key(key: str, allowed: list[str]) -> str:

@@ -1,0 +1,44 @@
+"""Shared helpers: run the CLI in-process and capture what a user would see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from qrun.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENTS = ROOT / "experiments"
+
+
+@dataclass
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def qrun(capsys):
+    """Call `qrun ARGS...` in-process; returns exit code, stdout and stderr."""
+
+    def call(*args: str) -> Outcome:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Outcome(code, captured.out, captured.err)
+
+    return call
+
+
+@pytest.fixture
+def write_spec(tmp_path):
+    """Write spec text to tmp_path/NAME and return its path."""
+
+    def write(text: str, name: str = "spec.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,96 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+import qrun as qrun_pkg
+from qrun import cli
+
+from conftest import EXPERIMENTS, ROOT
+
+
+def test_version(qrun):
+    result = qrun("--version")
+    assert (result.code, result.out) == (0, f"qrun, version {qrun_pkg.__version__}\n")
+
+
+def test_help_lists_the_commands_and_the_exit_codes(qrun):
+    result = qrun("--help")
+    assert result.code == 0
+    for word in ("validate", "render", "schema", "run", "Exit codes: 0 ok, 1 a job or run failed, 2 bad spec or usage"):
+        assert word in result.out
+
+
+def test_a_spec_error_shows_no_traceback_unless_debug(qrun):
+    bad = ROOT / "tests" / "bad_specs" / "negative_shots.yaml"
+    plain = qrun(bad)
+    assert plain.code == 2 and "Traceback" not in plain.err
+    debug = qrun(bad, "--debug")
+    assert debug.code == 2
+    assert "Traceback (most recent call last)" in debug.err
+    assert debug.err.endswith(f"{bad}:14:12: jobs[0].shots: -5 is less than the minimum of 1\n")
+
+
+def test_an_internal_error_says_so_and_points_at_debug(qrun, monkeypatch):
+    def boom(*a, **k):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr("qrun.pipeline.check", boom)
+    result = qrun(EXPERIMENTS / "bell.yaml")
+    assert result.code == 1
+    assert result.err == "qrun: internal error: KeyError: 'surprise' (run again with --debug for a traceback)\n"
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["missing.yaml"], 2, "qrun: missing.yaml: no such file\n"),
+    (["validate"], 2, "Error: Missing argument 'SPECS...'."),
+    (["run", "x.yaml", "--bogus"], 2, "Error: No such option '--bogus'. Did you mean '--out'?"),
+])
+def test_usage_errors_exit_2(qrun, args, code, message):
+    result = qrun(*args)
+    assert result.code == code
+    assert message in result.err
+
+
+def test_keyboard_interrupt_exits_130(qrun, monkeypatch):
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("qrun.pipeline.check", interrupted)
+    result = qrun(EXPERIMENTS / "bell.yaml")
+    assert (result.code, result.err.strip()) == (130, "qrun: interrupted")
+
+
+def test_schema_command_prints_the_shipped_schema(qrun):
+    result = qrun("schema")
+    assert json.loads(result.out) == json.loads((ROOT / "schemas" / "experiment.schema.json").read_text())
+
+
+def test_the_packaged_schema_is_the_repository_schema():
+    from importlib import resources
+
+    packaged = resources.files("qrun").joinpath("experiment.schema.json").read_text()
+    assert packaged == (ROOT / "schemas" / "experiment.schema.json").read_text()
+
+
+def test_run_prints_a_summary_and_the_run_folder(qrun, tmp_path):
+    result = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path)
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0].startswith("counts: c {")
+    assert lines[-1].startswith(f"results: {tmp_path / 'bell'}")
+    assert "[1/1] sampler counts ..." in result.err
+
+
+def test_quiet_prints_only_the_run_folder(qrun, tmp_path):
+    result = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "--quiet")
+    assert result.code == 0 and result.err == ""
+    (run_dir,) = (tmp_path / "bell").iterdir()
+    assert result.out == f"{run_dir}\n"
+
+
+def test_python_dash_m_qrun_works_from_any_folder(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "qrun", "validate", str(EXPERIMENTS / "bell.yaml")],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, f"{EXPERIMENTS / 'bell.yaml'}: ok\n")

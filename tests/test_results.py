@@ -1,0 +1,94 @@
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+from qrun import load as load_run
+from qrun import results
+from qrun.results import ResultsError
+
+from conftest import EXPERIMENTS
+
+
+def test_atomic_write_leaves_no_temp_file_and_replaces_whole(tmp_path):
+    target = tmp_path / "a" / "x.json"
+    results.write_json(target, {"v": np.float64(0.5), "a": np.arange(3)})
+    results.write_json(target, {"v": 1})
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert os.listdir(target.parent) == ["x.json"]
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "x.json"
+    results.write_json(target, {"v": 1})
+    with pytest.raises(TypeError):
+        results.write_json(target, {"v": object()})
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert os.listdir(tmp_path) == ["x.json"]
+
+
+@pytest.mark.parametrize("parts", [("..", "evil"), ("/etc",), ("a", "..", "..", "b")])
+def test_paths_stay_inside_the_results_root(tmp_path, parts):
+    with pytest.raises(ResultsError):
+        results.inside(tmp_path / "root", *parts)
+
+
+def test_run_folder_layout_metadata_and_round_trip(qrun, tmp_path):
+    out = tmp_path / "results"
+    assert qrun(EXPERIMENTS / "mixed.yaml", "--out", out).code == 0
+    (run_dir,) = (out / "mixed").iterdir()
+    assert sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file()) == [
+        "jobs/00-energies.json", "jobs/01-ghz-counts.json", "jobs/02-bell-counts.json", "metadata.json", "spec.yaml",
+    ]
+    assert (run_dir / "spec.yaml").read_text() == (EXPERIMENTS / "mixed.yaml").read_text()
+    run = load_run(run_dir)
+    meta = run.metadata
+    assert meta["status"] == "completed"
+    assert set(meta["versions"]) == {"qrun", "python", "qiskit", "qiskit-ibm-runtime", "qiskit-aer"}
+    assert meta["session"]["max_time"] == 600 and meta["session"]["backend"] == "fake_manila"
+    assert meta["session"]["started"] < meta["session"]["deadline"]
+    assert all(j["status"] == "done" and len(j["job_ids"]) == 1 and j["actual"] > 0 for j in meta["jobs"])
+    import hashlib
+    assert meta["spec"]["sha256"] == hashlib.sha256((EXPERIMENTS / "mixed.yaml").read_bytes()).hexdigest()
+    # The runtime's own encoding loads back as a PrimitiveResult with the same numbers as the plain JSON.
+    primitive = run.result("energies")
+    plain = run.jobs["energies"]["observables"]
+    assert np.allclose(primitive[0].data.evs[0], plain["zz"]["values"], atol=0)
+    counts = run.result("ghz-counts")[0].data.c.get_counts()
+    assert counts == run.jobs["ghz-counts"]["counts"]["c"][0]
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t"})
+
+
+def test_metadata_records_the_git_commit_and_dirty_flag(qrun, tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    spec = repo / "bell.yaml"
+    spec.write_text((EXPERIMENTS / "bell.yaml").read_text())
+    _git(repo, "init", "-q")
+    _git(repo, "add", "bell.yaml")
+    _git(repo, "commit", "-qm", "spec")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+
+    def git_meta(out):
+        assert qrun(spec, "--out", out, "--quiet").code == 0
+        (run_dir,) = (out / "bell").iterdir()
+        return load_run(run_dir).metadata["spec"]["git"]
+
+    assert git_meta(tmp_path / "clean") == {"commit": head, "dirty": False, "path": "bell.yaml"}
+    spec.write_text(spec.read_text().replace("shots: 2000", "shots: 100"))
+    assert git_meta(tmp_path / "dirty") == {"commit": head, "dirty": True, "path": "bell.yaml"}
+
+
+def test_outside_git_the_git_record_is_null(qrun, tmp_path):
+    spec = tmp_path / "bell.yaml"
+    spec.write_text((EXPERIMENTS / "bell.yaml").read_text())
+    assert qrun(spec, "--out", tmp_path / "r", "--quiet").code == 0
+    (run_dir,) = (tmp_path / "r" / "bell").iterdir()
+    assert load_run(run_dir).metadata["spec"]["git"] is None

@@ -1,0 +1,76 @@
+from pathlib import Path
+
+import pytest
+
+from qrun.circuits import CircuitFacts
+from qrun.validate import semantic_findings
+
+from conftest import EXPERIMENTS
+
+BAD = Path(__file__).parent / "bad_specs"
+BAD_SPECS = sorted(p.stem for p in BAD.glob("*.yaml"))
+
+
+def test_the_corpus_is_large_enough():
+    assert len(BAD_SPECS) >= 40
+
+
+@pytest.mark.parametrize("name", BAD_SPECS)
+def test_bad_spec_is_refused_with_its_exact_located_message(name, qrun, monkeypatch, tmp_path):
+    monkeypatch.chdir(BAD)
+    expected = (BAD / f"{name}.expected").read_text(encoding="utf-8")
+    result = qrun(f"{name}.yaml", "--out", tmp_path / "results")
+    assert result.code == 2
+    assert result.err == expected
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("spec", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_validates(spec, qrun):
+    result = qrun("validate", spec)
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"{spec}: ok\n"
+
+
+@pytest.mark.parametrize("spec", sorted(EXPERIMENTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_names_the_schema_for_editors(spec):
+    assert spec.read_text().startswith("# yaml-language-server: $schema=../schemas/experiment.schema.json\n")
+
+
+def test_validate_reports_each_file_and_exits_2_if_any_is_bad(qrun):
+    result = qrun("validate", EXPERIMENTS / "bell.yaml", BAD / "negative_shots.yaml")
+    assert result.code == 2
+    assert result.out == f"{EXPERIMENTS / 'bell.yaml'}: ok\n"
+    assert result.err == (
+        f"{BAD / 'negative_shots.yaml'}:14:12: jobs[0].shots: -5 is less than the minimum of 1\n"
+        "qrun: 1 of 2 specs invalid\n"
+    )
+
+
+def _data(**job):
+    return {
+        "backend": "fake_manila", "max_time": "10m",
+        "circuits": {"a": {}}, "observables": {"z": "ZZ"},
+        "jobs": [{"name": "j", "primitive": "estimator", "circuit": "a", "observables": ["z"], "estimate": "1m", **job}],
+    }
+
+
+FACTS = {"a": CircuitFacts(num_qubits=2, num_parameters=3, num_clbits=0, has_measurements=False)}
+
+
+def test_semantic_checks_are_plain_data_in_and_out():
+    found = semantic_findings(_data(parameter_values=[[1, 2, 3], [1, 2]]), FACTS, {"z": 2}, 5)
+    assert found == [(("jobs", 0, "parameter_values", 1), "row has 2 values but circuit 'a' has 3 parameters", False)]
+
+
+def test_semantic_checks_width_against_the_backend():
+    found = semantic_findings(_data(parameter_values=[[1, 2, 3]]), FACTS, {"z": 2}, 1)
+    assert found == [(("jobs", 0, "circuit"), "circuit 'a' needs 2 qubits but backend fake_manila has 1", False)]
+
+
+def test_budget_counts_every_job_and_names_the_largest():
+    data = _data(parameter_values=[[1, 2, 3]], estimate="8m")
+    data["jobs"].append({**data["jobs"][0], "name": "k", "estimate": "3m"})
+    found = semantic_findings(data, FACTS, {"z": 2}, 5)
+    assert found == [(("max_time",), "10m (600 s) is less than the sum of the job estimates, 11m (660 s); short by 1m. "
+                                     "Largest: j 8m, k 3m. Raise max_time to at least 11m or lower the estimates", False)]
