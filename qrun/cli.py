@@ -92,6 +92,11 @@ def summary(run) -> str:
                 pairs = ", ".join(f"{x:.6g} ± {s:.2g}" for x, s in zip(v["values"][:4], v["stderrs"][:4]))
                 more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 4 else ""
                 lines.append(f"{entry['name']}: <{obs}> = {pairs}{more}")
+        elif body["primitive"] == "minimize":
+            opt = body["optimum"]
+            note = f" ({body['stopped']})" if body.get("stopped") else ""
+            lines.append(f"{entry['name']}: min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g} "
+                         f"after {body['nfev']} evaluations{note}")
         elif body["primitive"] == "sampler":
             for reg, sets in body["counts"].items():
                 top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]

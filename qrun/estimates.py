@@ -35,17 +35,27 @@ class Budget:
         )
 
 
-def declared(job: dict[str, Any]) -> float:
-    """The job's declared estimate in seconds: per evaluation for minimize, so x (maxiter + 1)."""
+GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")
+DEFAULT_MAXITER = 100
+
+
+def declared(job: dict[str, Any], num_parameters: int = 0) -> float:
+    """The job's declared estimate in seconds; for minimize it is per evaluation, times evaluations()."""
     seconds = durations.parse(job["estimate"])
     if job.get("primitive") == "minimize":
-        return float(seconds * evaluations(job))
+        return float(seconds * evaluations(job, num_parameters))
     return float(seconds)
 
 
-def evaluations(job: dict[str, Any]) -> int:
-    """The most estimator evaluations a minimize job may make: maxiter + 1 (scipy's COBYLA can take one extra)."""
-    return int((job.get("optimizer") or {}).get("maxiter", 100)) + 1
+def evaluations(job: dict[str, Any], num_parameters: int = 0) -> int:
+    """The most estimator evaluations a minimize job may make, which qrun also enforces.
+
+    maxiter optimizer steps plus one final evaluation at the optimum. With a finite-difference gradient each step
+    also costs num_parameters (2-point) or 2 x num_parameters (3-point) evaluations.
+    """
+    optimizer = job.get("optimizer") or {}
+    per_step = 1 + {"2-point": 1, "3-point": 2}.get(optimizer.get("jac"), 0) * num_parameters
+    return int(optimizer.get("maxiter", DEFAULT_MAXITER)) * per_step + 1
 
 
 def budget(max_time: int, per_job: list[tuple[str, float]]) -> Budget:

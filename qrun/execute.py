@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+import warnings
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
@@ -11,16 +15,46 @@ from . import durations
 from .errors import RunError
 from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
 
+SESSION_EXPIRED = "not run: session expired"
+STOPPED_DEADLINE = "stopped: deadline"
+
 
 class Sink(Protocol):
-    """Where execute reports what happens; results.RunWriter is the real one."""
+    """Where execute reports what happens; results.RunWriter and progress.Reporter are the real ones."""
 
     def session_opened(self, session: dict[str, Any]) -> None: ...
     def job_started(self, job: JobPlan) -> None: ...
     def job_submitted(self, job: JobPlan, job_id: str) -> None: ...
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None: ...
     def job_done(self, job: JobPlan, result: Any) -> None: ...
     def job_failed(self, job: JobPlan, error: str) -> None: ...
+    def job_skipped(self, job: JobPlan, status: str) -> None: ...
+    def job_warnings(self, job: JobPlan, messages: list[str]) -> None: ...
     def session_closed(self, session: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class MinimizeOutcome:
+    """What a minimize job found: every evaluation, the optimum, and how scipy (or the deadline) ended it."""
+
+    trace: list[dict[str, Any]]
+    optimum: dict[str, Any]
+    nfev: int
+    message: str
+    success: bool
+    stopped: str | None
+    result: Any = field(repr=False)  # the PrimitiveResult of the evaluation that gave the optimum's value
+
+
+class _Stop(Exception):
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def clock() -> float:
+    """Monotonic seconds; the one place execute reads time for deadlines (tests replace it)."""
+    return time.monotonic()
 
 
 def engine_for(plan: Plan) -> str:
@@ -37,12 +71,16 @@ class Runner:
         self.engine = engine_for(plan)
         self.submissions = 0
         self.session_record: dict[str, Any] = {}
+        self.optima: dict[str, np.ndarray] = {}
+        self.deadline = 0.0
 
     def run(self) -> None:
+        """Run every job; RunError if one fails or the session's max_time runs out before all have run."""
         from qiskit_ibm_runtime import Session
 
         plan = self.plan
         started = datetime.now(timezone.utc)
+        self.deadline = clock() + plan.max_time
         session = Session(backend=plan.backend, max_time=plan.max_time)
         self.session_record = {
             "backend": plan.backend_name,
@@ -57,15 +95,7 @@ class Runner:
         }
         self.sink.session_opened(dict(self.session_record))
         try:
-            for job in plan.jobs:
-                self.sink.job_started(job)
-                try:
-                    result = self.run_job(job, session)
-                except Exception as e:  # any failure of a job stops the run; its reason goes to the record
-                    message = f"{type(e).__name__}: {' '.join(str(e).split())}"
-                    self.sink.job_failed(job, message)
-                    raise RunError(f"job '{job.name}' failed: {message}") from e
-                self.sink.job_done(job, result)
+            self._run_jobs(session)
         finally:
             # Closed only after the last job completed (or the run stopped), never while one is pending.
             session.close()
@@ -73,12 +103,46 @@ class Runner:
             self.session_record["session_id"] = session.session_id
             self.sink.session_closed(dict(self.session_record))
 
+    def _run_jobs(self, session) -> None:
+        for position, job in enumerate(self.plan.jobs):
+            if clock() >= self.deadline:
+                # The service expires a session at max_time and fails what is queued; mirror that locally.
+                for later in self.plan.jobs[position:]:
+                    self.sink.job_skipped(later, SESSION_EXPIRED)
+                raise RunError(
+                    f"the session reached max_time ({durations.format(self.plan.max_time)}) before job "
+                    f"'{job.name}'; {len(self.plan.jobs) - position} job(s) not run"
+                )
+            self.sink.job_started(job)
+            # Library warnings (e.g. from ZNE fits) belong to the job's record, not scattered over the terminal.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    job = self.bind(job)
+                    result = self.run_job(job, session)
+                except Exception as e:  # any failure of a job stops the run; its reason goes to the record
+                    message = f"{type(e).__name__}: {' '.join(str(e).split())}"
+                    self.sink.job_warnings(job, _distinct(caught))
+                    self.sink.job_failed(job, message)
+                    raise RunError(f"job '{job.name}' failed: {message}") from e
+            self.sink.job_warnings(job, _distinct(caught))
+            if isinstance(result, MinimizeOutcome):
+                self.optima[job.name] = np.asarray(result.optimum["parameters"], dtype=float)
+            self.sink.job_done(job, result)
+
+    def bind(self, job: JobPlan) -> JobPlan:
+        """A job whose parameter_values come from an earlier minimize job, with that optimum filled in."""
+        if job.parameter_source is None:
+            return job
+        return dataclasses.replace(job, parameter_values=np.atleast_2d(self.optima[job.parameter_source]))
+
     def run_job(self, job: JobPlan, session) -> Any:
         if job.primitive == "estimator":
-            pub = estimator_pub(job)
-            return self.submit(job, self.estimator(job, session), pub, precision=job.precision)
+            return self.submit(job, self.estimator(job, session), estimator_pub(job), precision=job.precision)
         if job.primitive == "sampler":
             return self.submit(job, self.sampler(job, session), sampler_pub(job), shots=job.shots)
+        if job.primitive == "minimize":
+            return self.minimize(job, session)
         raise RunError(f"job '{job.name}': unknown primitive {job.primitive!r}")
 
     def submit(self, job: JobPlan, primitive, pub, **kwargs) -> Any:
@@ -87,9 +151,58 @@ class Runner:
         self.sink.job_submitted(job, handle.job_id())
         return handle.result()
 
-    def next_seed(self) -> int | None:
-        # Each submission gets its own seed so repeated evaluations see independent shot noise, yet a run repeats.
-        return None if self.plan.seed is None else self.plan.seed + self.submissions
+    def evaluate(self, job: JobPlan, session, x: np.ndarray) -> tuple[float, float, Any]:
+        """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
+        (_, op), = job.observables
+        result = self.submit(job, self.estimator(job, session), (job.circuit, op, x), precision=job.precision)
+        data = result[0].data
+        return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
+
+    def minimize(self, job: JobPlan, session) -> MinimizeOutcome:
+        """scipy.optimize.minimize where every evaluation is an estimator job in this session."""
+        from scipy.optimize import minimize
+
+        trace: list[dict[str, Any]] = []
+        best: dict[str, Any] = {}
+
+        def objective(x: np.ndarray) -> float:
+            # Keep one evaluation in hand for the final, unbiased estimate at the optimum.
+            if len(trace) >= job.max_evaluations - 1:
+                raise _Stop("evaluations", f"stopped at {len(trace)} evaluations, the most the budget allows")
+            typical = float(np.mean([t["seconds"] for t in trace])) if trace else 0.0
+            if clock() + typical > self.deadline:
+                raise _Stop("deadline", f"stopped before evaluation {len(trace) + 1}: it would pass the session deadline")
+            t0 = clock()
+            value, stderr, result = self.evaluate(job, session, x)
+            entry = {"evaluation": len(trace) + 1, "parameters": [float(v) for v in x], "value": value,
+                     "stderr": stderr, "seconds": round(clock() - t0, 4)}
+            trace.append(entry)
+            if not best or value < best["entry"]["value"]:
+                best.update(entry=entry, result=result)
+            self.sink.job_progress(job, trace)
+            return value
+
+        opt = job.optimizer
+        options = {"maxiter": opt["maxiter"], **(opt.get("options") or {})}
+        stopped = None
+        try:
+            res = minimize(objective, job.initial_point, method=opt["method"], jac=opt.get("jac"),
+                           tol=opt.get("tol"), options=options)
+            x, message, success = np.asarray(res.x, dtype=float), str(res.message), bool(res.success)
+        except _Stop as stop:
+            if not best:
+                raise RunError(f"{stop}; no evaluation finished") from None
+            x, message, success = np.asarray(best["entry"]["parameters"]), str(stop), False
+            stopped = STOPPED_DEADLINE if stop.reason == "deadline" else None
+        if stopped is None and clock() + (trace[-1]["seconds"] if trace else 0.0) <= self.deadline:
+            # scipy's res.fun is the lowest of noisy values, biased low; estimate again at the optimum instead.
+            value, stderr, result = self.evaluate(job, session, x)
+            final = True
+        else:
+            value, stderr, result = best["entry"]["value"], best["entry"]["stderr"], best["result"]
+            final = False
+        optimum = {"parameters": [float(v) for v in x], "value": value, "stderr": stderr, "final_evaluation": final}
+        return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)
 
     def estimator(self, job: JobPlan, session):
         seed = self.next_seed()
@@ -111,6 +224,21 @@ class Runner:
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         return Sampler(mode=session, options=runtime_options(job.options, seed, estimator=False))
+
+    def next_seed(self) -> int | None:
+        # Each submission gets its own seed so repeated evaluations see independent shot noise, yet a run repeats.
+        return None if self.plan.seed is None else self.plan.seed + self.submissions
+
+
+def _distinct(caught: list[warnings.WarningMessage]) -> list[str]:
+    """Each distinct warning once, with how often it came: "UserWarning: ... (x21)"."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning):
+            continue  # about library internals, not about this experiment
+        key = f"{w.category.__name__}: {' '.join(str(w.message).split())}"
+        counts[key] = counts.get(key, 0) + 1
+    return [f"{text} (x{n})" if n > 1 else text for text, n in counts.items()]
 
 
 def runtime_options(options: dict[str, Any], seed: int | None, estimator: bool) -> dict[str, Any]:
@@ -141,5 +269,3 @@ def sampler_pub(job: JobPlan) -> tuple:
     if job.parameter_values is None:
         return (job.circuit,)
     return (job.circuit, job.parameter_values)
-
-

@@ -34,6 +34,12 @@ class JobPlan:
     options: dict[str, Any] = field(default_factory=dict)
     estimate: float = 0.0
     spec: dict[str, Any] = field(default_factory=dict)
+    # minimize: where to start, how to optimize, and the most evaluations the budget allows
+    initial_point: np.ndarray | None = None
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    max_evaluations: int = 0
+    # a later job bound to an earlier minimize job's optimum (parameter_values: {from: NAME})
+    parameter_source: str | None = None
 
     @property
     def file_stem(self) -> str:
@@ -90,6 +96,7 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
             for name in job.get("observables") or []
         ]
         values = job.get("parameter_values")
+        n = isa.num_parameters
         jobs.append(JobPlan(
             index=index,
             name=job["name"],
@@ -102,8 +109,12 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
             shots=job.get("shots", options.get("default_shots", DEFAULT_SHOTS)) if job["primitive"] == "sampler" else None,
             precision=job.get("precision", options.get("default_precision", DEFAULT_PRECISION)) if job["primitive"] != "sampler" else None,
             options=options,
-            estimate=estimates.declared(job),
+            estimate=estimates.declared(job, n),
             spec=job,
+            initial_point=initial_point(job.get("initial_point", "zeros"), n, seed) if job["primitive"] == "minimize" else None,
+            optimizer={"method": "COBYLA", "maxiter": estimates.DEFAULT_MAXITER, **(job.get("optimizer") or {})},
+            max_evaluations=estimates.evaluations(job, n),
+            parameter_source=values["from"] if isinstance(values, dict) else None,
         ))
     return Plan(
         name=data["name"],
@@ -115,6 +126,15 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
         seed=seed,
         jobs=jobs,
     )
+
+
+def initial_point(spec: str | list[float], n: int, seed: int | None) -> np.ndarray:
+    """zeros, random (uniform in [-pi, pi), seeded), or the given numbers."""
+    if spec == "zeros":
+        return np.zeros(n)
+    if spec == "random":
+        return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
+    return np.asarray(spec, dtype=float)
 
 
 def _variant(job: dict[str, Any]) -> str:

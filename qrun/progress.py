@@ -39,11 +39,27 @@ class Reporter:
     def job_submitted(self, job: JobPlan, job_id: str) -> None:
         pass
 
-    def job_progress(self, job: JobPlan, text: str) -> None:
-        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: {text}")
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        n = len(trace)
+        if n == 1 or n % 10 == 0:
+            best = min(t["value"] for t in trace)
+            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: evaluation {n}/{job.max_evaluations}, "
+                     f"value {trace[-1]['value']:.6g}, best {best:.6g}")
 
     def job_done(self, job: JobPlan, result: Any) -> None:
-        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} done in {time.perf_counter() - self._job_t0:.1f} s")
+        took = f"{time.perf_counter() - self._job_t0:.1f} s"
+        stopped = getattr(result, "stopped", None)
+        if stopped:
+            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} {stopped} after {took}: {result.message}")
+        else:
+            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} done in {took}")
+
+    def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
+        for text in messages:
+            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: warning: {text}")
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: {status}")
 
     def job_failed(self, job: JobPlan, error: str) -> None:
         self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} FAILED: {error}")

@@ -121,6 +121,30 @@ def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     return {"shots": job.shots, "counts": counts}
 
 
+def minimize_settings(job: JobPlan) -> dict[str, Any]:
+    return {
+        "observable": job.observables[0][0],
+        "precision": job.precision,
+        "optimizer": job.optimizer,
+        "initial_point": job.initial_point.tolist(),
+        "max_evaluations": job.max_evaluations,
+    }
+
+
+def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
+    """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
+    return {
+        "status": outcome.stopped or "done",
+        **minimize_settings(job),
+        "trace": outcome.trace,
+        "optimum": outcome.optimum,
+        "nfev": outcome.nfev,
+        "message": outcome.message,
+        "success": outcome.success,
+        "stopped": outcome.stopped,
+    }
+
+
 @dataclass
 class RunWriter:
     """Receives execute's events and keeps the run folder and metadata.json current after each one."""
@@ -152,7 +176,7 @@ class RunWriter:
                 {
                     "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending",
                     "job_ids": [], "started": None, "submitted": None, "finished": None,
-                    "estimate": j.estimate, "actual": None, "error": None, "file": f"jobs/{j.file_stem}.json",
+                    "estimate": j.estimate, "actual": None, "error": None, "warnings": [], "file": f"jobs/{j.file_stem}.json",
                 }
                 for j in self.plan.jobs
             ],
@@ -189,16 +213,42 @@ class RunWriter:
         entry["submitted"] = entry["submitted"] or durations.timestamp()
         self._save()
 
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        # Rewritten (atomically) after every evaluation, so a crash keeps the trace so far.
+        partial = {**self._header(job), "status": "running", **minimize_settings(job), "trace": trace}
+        write_json(self.run_dir / self._job(job)["file"], partial)
+
     def job_done(self, job: JobPlan, result: Any) -> None:
         entry = self._job(job)
         actual = (datetime.now(timezone.utc) - self._started).total_seconds()
         payload = self.job_file(job, result, actual)
         write_json(self.run_dir / entry["file"], payload)
-        entry.update(status="done", finished=durations.timestamp(), actual=round(actual, 3))
+        entry.update(status=payload["status"], finished=durations.timestamp(), actual=round(actual, 3))
+        self._save()
+
+    def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
+        self._job(job)["warnings"] = messages
+        self._save()
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        self._job(job)["status"] = status
         self._save()
 
     def job_file(self, job: JobPlan, result: Any, actual: float) -> dict[str, Any]:
-        body = estimator_payload(job, result) if job.primitive == "estimator" else sampler_payload(job, result)
+        if job.primitive == "minimize":
+            body = minimize_payload(job, result)
+        elif job.primitive == "estimator":
+            body = {"status": "done", **estimator_payload(job, result)}
+        else:
+            body = {"status": "done", **sampler_payload(job, result)}
+        return {
+            **self._header(job),
+            **body,
+            "seconds": round(actual, 3),
+            "primitive_result": runtime_json(result.result if job.primitive == "minimize" else result),
+        }
+
+    def _header(self, job: JobPlan) -> dict[str, Any]:
         return {
             "job": job.name,
             "index": job.index,
@@ -207,10 +257,9 @@ class RunWriter:
             "backend": self.plan.backend_name,
             "job_ids": self._job(job)["job_ids"],
             "parameters": job.parameter_names,
-            "parameter_values": job.parameter_values.tolist() if job.parameter_values is not None else [[]],
-            **body,
-            "seconds": round(actual, 3),
-            "primitive_result": runtime_json(result),
+            **({"parameter_values": job.parameter_values.tolist() if job.parameter_values is not None else [[]]}
+               if job.primitive != "minimize" else {}),
+            **({"parameter_values_from": job.parameter_source} if job.parameter_source else {}),
         }
 
     def job_failed(self, job: JobPlan, error: str) -> None:

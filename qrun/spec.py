@@ -151,7 +151,8 @@ def render(file: str, source: str, variables: dict[str, Any]) -> str:
     from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
     from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-    env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False,
+                               finalize=yaml_value)
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as e:
@@ -168,6 +169,14 @@ def render(file: str, source: str, variables: dict[str, Any]) -> str:
         raise SpecError([Problem(file, _template_line(e), 0, "template", f"refused by the sandbox: {e}")]) from None
     except TemplateError as e:
         raise SpecError([Problem(file, _template_line(e), 0, "template", e.message or str(e))]) from None
+
+
+def yaml_value(value: Any) -> Any:
+    """How a non-string value prints into the YAML text: as YAML reads it back (1e-05 -> 1.0e-05, None -> null)."""
+    if isinstance(value, str) or not isinstance(value, (bool, int, float, list, tuple, dict, type(None))):
+        return value
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"))
+    return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
 def _template_line(error: BaseException) -> int:

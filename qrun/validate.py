@@ -101,6 +101,8 @@ def _translate(error, data) -> list[Finding]:
         what = error.instance.get("primitive")
         hint = _KIND_HINTS.get((what, key), "")
         return [(path + (key,), f"'{key}' does not apply to {_a(what)} {what} job{hint}", True)]
+    if kind == "maxItems" and path[-1:] == ("observables",):
+        return [(path, "a minimize job takes exactly one observable", False)]
     if kind == "minItems":
         n = error.validator_value
         return [(path, f"needs at least {n} item{'s' * (n != 1)}", False)]
@@ -125,7 +127,9 @@ def _translate(error, data) -> list[Finding]:
         return [(path, f"{error.instance!r} is not a supported version; this qrun reads version: 1", False)]
     if kind == "enum":
         options = [str(v) for v in error.validator_value]
-        hint = difflib.get_close_matches(str(error.instance), options, n=1)
+        lowered = {o.lower(): o for o in options}
+        hint = ([lowered[str(error.instance).lower()]] if str(error.instance).lower() in lowered
+                else difflib.get_close_matches(str(error.instance), options, n=1))
         tail = f"; did you mean '{hint[0]}'?" if hint else ""
         return [(path, f"{error.instance!r} is not one of {', '.join(options)}{tail}", False)]
     if kind in ("anyOf", "oneOf") and error.context:
@@ -140,6 +144,8 @@ _KIND_HINTS = {
     ("sampler", "precision"): "; a sampler takes shots",
     ("sampler", "observables"): "; a sampler returns counts, an estimator job measures observables",
     ("estimator", "measure_all"): "; an estimator needs no measurements",
+    ("minimize", "parameter_values"): "; a minimize job starts from initial_point",
+    ("minimize", "shots"): "; minimize runs estimator jobs, which take precision",
 }
 
 
@@ -178,7 +184,7 @@ def semantic_findings(
             out.append((here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{seen[job['name']]}])", False))
         seen.setdefault(job["name"], i)
         out += _job_findings(here, job, data, facts, observable_widths, backend_qubits)
-    out += _budget_findings(data)
+    out += _budget_findings(data, facts)
     return out
 
 
@@ -198,7 +204,10 @@ def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> 
         elif oname in observable_widths and observable_widths[oname] != fact.num_qubits:
             out.append((where, f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
                                f"'{cname}' has {fact.num_qubits}", False))
-    out += _parameter_findings(here, job, cname, fact)
+    if job["primitive"] == "minimize":
+        out += _minimize_findings(here, job, cname, fact)
+    else:
+        out += _parameter_findings(here, job, cname, fact, data, facts)
     if backend_qubits is not None and fact.num_qubits > backend_qubits:
         out.append((here + ("circuit",), f"circuit '{cname}' needs {fact.num_qubits} qubits but backend "
                                          f"{data['backend']} has {backend_qubits}", False))
@@ -208,21 +217,55 @@ def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> 
     return out
 
 
-def _parameter_findings(here, job, cname, fact) -> list[Finding]:
+def _parameter_findings(here, job, cname, fact, data, facts) -> list[Finding]:
     values = job.get("parameter_values")
     n = fact.num_parameters
     if values is None:
         if n:
             return [(here, f"circuit '{cname}' has {n} parameters; give parameter_values, one row of {n} numbers per set", False)]
         return []
-    if isinstance(values, dict):  # a reference to an earlier job's result; checked with job kinds
-        return []
+    if isinstance(values, dict):
+        return _from_findings(here + ("parameter_values", "from"), values["from"], here[1], cname, fact, data, facts)
     if n == 0:
         return [(here + ("parameter_values",), f"circuit '{cname}' has no parameters; remove parameter_values", False)]
     return [
         (here + ("parameter_values", r), f"row has {len(row)} values but circuit '{cname}' has {n} parameters", False)
         for r, row in enumerate(values) if len(row) != n
     ]
+
+
+def _from_findings(where, source, index, cname, fact, data, facts) -> list[Finding]:
+    """A `from:` must name an earlier minimize job that optimizes as many parameters as this circuit has."""
+    names = [j["name"] for j in data["jobs"]]
+    if source not in names:
+        return [(where, _unknown_ref("job", source, dict.fromkeys(names[:index])), False)]
+    at = names.index(source)
+    if at >= index:
+        return [(where, f"job '{source}' runs after this one; from: must name an earlier minimize job", False)]
+    other = data["jobs"][at]
+    if other["primitive"] != "minimize":
+        return [(where, f"job '{source}' is {_a(other['primitive'])} {other['primitive']} job; from: must name a minimize job", False)]
+    theirs = facts.get(other["circuit"])
+    if theirs is not None and theirs.num_parameters != fact.num_parameters:
+        return [(where, f"job '{source}' optimizes {theirs.num_parameters} parameters but circuit '{cname}' "
+                        f"has {fact.num_parameters}", False)]
+    return []
+
+
+def _minimize_findings(here, job, cname, fact) -> list[Finding]:
+    n = fact.num_parameters
+    out: list[Finding] = []
+    if n == 0:
+        out.append((here + ("circuit",), f"circuit '{cname}' has no parameters for minimize to vary", False))
+    start = job.get("initial_point")
+    if isinstance(start, list) and n and len(start) != n:
+        out.append((here + ("initial_point",), f"has {len(start)} values but circuit '{cname}' has {n} parameters", False))
+    optimizer = job.get("optimizer") or {}
+    method = optimizer.get("method", "COBYLA")
+    if method in estimates.GRADIENT_METHODS and not optimizer.get("jac"):
+        out.append((here + ("optimizer", "method"), f"{method} needs a gradient; set jac: 2-point (or 3-point) to "
+                    "estimate it by finite differences, or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell", False))
+    return out
 
 
 def _unknown_ref(what: str, name: str, defined: dict) -> str:
@@ -232,11 +275,16 @@ def _unknown_ref(what: str, name: str, defined: dict) -> str:
     return f"unknown {what} '{name}'; defined: {', '.join(defined) or 'none'}"
 
 
-def _budget_findings(data: dict[str, Any]) -> list[Finding]:
+def _budget_findings(data: dict[str, Any], facts: dict[str, CircuitFacts]) -> list[Finding]:
     try:
         max_time = durations.parse(data["max_time"])
-        per_job = [(job["name"], estimates.declared(job)) for job in data["jobs"]]
+        per_job = [(job["name"], estimates.declared(job, _num_parameters(job, facts))) for job in data["jobs"]]
     except durations.DurationError:
         return []  # already reported by the schema
     verdict = estimates.budget(max_time, per_job)
     return [] if verdict.fits else [(("max_time",), verdict.explain(), False)]
+
+
+def _num_parameters(job: dict[str, Any], facts: dict[str, CircuitFacts]) -> int:
+    fact = facts.get(job["circuit"])
+    return fact.num_parameters if fact else 0

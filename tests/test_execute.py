@@ -100,3 +100,136 @@ def test_a_failing_second_job_stops_the_run_and_keeps_the_first(qrun, tmp_path, 
     assert [j["status"] for j in meta["jobs"]] == ["done", "failed", "not run"]
     assert meta["session"]["closed"] is not None
     assert sorted(p.name for p in (run / "jobs").iterdir()) == ["00-j1.json"]
+
+
+# ---------------------------------------------------------------- minimize (VQE) and from:
+
+H2_EXACT = -1.857275  # ground energy of the spec's 2-qubit H2 Hamiltonian, checked below
+CHEMICAL_ACCURACY = 1.6e-3
+
+
+def test_the_exact_h2_ground_energy():
+    from qiskit.quantum_info import SparsePauliOp
+
+    h2 = SparsePauliOp.from_list([("II", -1.052373245772859), ("IZ", 0.39793742484318045), ("ZI", -0.39793742484318045),
+                                  ("ZZ", -0.01128010425623538), ("XX", 0.18093119978423156)])
+    assert np.linalg.eigvalsh(h2.to_matrix()).min() == pytest.approx(H2_EXACT, abs=1e-6)
+
+
+def _vqe(qrun, tmp_path, *sets, spec=EXPERIMENTS / "vqe.yaml"):
+    args = [a for s in sets for a in ("--set", s)]
+    result = qrun(spec, "--out", tmp_path / "results", *args)
+    run = next((tmp_path / "results" / "vqe-h2").iterdir())
+    return result, run, json.loads((run / "metadata.json").read_text())
+
+
+def test_vqe_on_aer_reaches_chemical_accuracy_then_samples_the_optimum(qrun, tmp_path):
+    result, run, meta = _vqe(qrun, tmp_path)
+    assert result.code == 0, result.err
+    vqe = json.loads((run / "jobs" / "00-vqe.json").read_text())
+    assert abs(vqe["optimum"]["value"] - H2_EXACT) < CHEMICAL_ACCURACY
+    assert vqe["optimum"]["final_evaluation"] is True
+    assert vqe["nfev"] == len(vqe["trace"]) + 1 <= vqe["max_evaluations"]
+    assert [t["evaluation"] for t in vqe["trace"]] == list(range(1, len(vqe["trace"]) + 1))
+    # every evaluation was its own job in the session, and the record lists them all
+    assert len(meta["jobs"][0]["job_ids"]) == vqe["nfev"] == len(set(meta["jobs"][0]["job_ids"]))
+    counts = json.loads((run / "jobs" / "01-final-counts.json").read_text())
+    assert counts["parameter_values"] == [vqe["optimum"]["parameters"]]
+    assert counts["parameter_values_from"] == "vqe"
+    # H2's ground state here is (almost) |01>: the sampler at the optimum must say so
+    (dist,) = counts["counts"]["meas"]
+    assert dist.get("01", 0) / 2000 > 0.95
+
+
+def test_vqe_on_a_noisy_device_lands_closer_with_resilience_2_than_0(qrun, tmp_path):
+    errors = {}
+    for level in (0, 2):
+        result, run, _ = _vqe(qrun, tmp_path / str(level), "backend=fake_manila", "precision=0.03", "maxiter=20",
+                              f"resilience_level={level}")
+        assert result.code == 0, result.err
+        vqe = json.loads((run / "jobs" / "00-vqe.json").read_text())
+        errors[level] = abs(vqe["optimum"]["value"] - H2_EXACT)
+    # measured: about 96 mHa at level 0 and 34 mHa at level 2 (TREX + ZNE + twirling)
+    assert errors[2] < errors[0] - 0.02
+
+
+def _short_vqe(write_spec, final_job: bool):
+    text = (EXPERIMENTS / "vqe.yaml").read_text().replace("max_time: 30m", "max_time: 40s")
+    text = text.replace("estimate: 10s", "estimate: 1s").replace("estimate: 30s", "estimate: 1s")
+    if not final_job:
+        text = text.split("  - name: final-counts")[0]
+    return write_spec(text)
+
+
+def _fake_clock(monkeypatch, step=1.0):
+    now = [1000.0]
+
+    def tick():
+        now[0] += step
+        return now[0]
+
+    monkeypatch.setattr("qrun.execute.clock", tick)
+
+
+def test_a_deadline_stops_minimize_with_the_best_point_and_exit_0(qrun, tmp_path, write_spec, monkeypatch):
+    _fake_clock(monkeypatch)  # every clock read is one second later: ~3 s per evaluation against max_time 40s
+    result, run, meta = _vqe(qrun, tmp_path, "maxiter=30", spec=_short_vqe(write_spec, final_job=False))
+    assert result.code == 0, result.err
+    vqe = json.loads((run / "jobs" / "00-vqe.json").read_text())
+    assert meta["jobs"][0]["status"] == vqe["status"] == vqe["stopped"] == "stopped: deadline"
+    assert meta["status"] == "completed"
+    assert 5 < len(vqe["trace"]) < 30
+    best = min(vqe["trace"], key=lambda t: t["value"])
+    assert vqe["optimum"] == {"parameters": best["parameters"], "value": best["value"], "stderr": best["stderr"],
+                              "final_evaluation": False}
+    assert vqe["message"].startswith(f"stopped before evaluation {len(vqe['trace']) + 1}: it would pass the session deadline")
+
+
+def test_jobs_after_the_deadline_are_not_run_and_the_run_exits_1(qrun, tmp_path, write_spec, monkeypatch):
+    _fake_clock(monkeypatch)
+    result, run, meta = _vqe(qrun, tmp_path, "maxiter=30", spec=_short_vqe(write_spec, final_job=True))
+    assert result.code == 1
+    assert [j["status"] for j in meta["jobs"]] == ["stopped: deadline", "not run: session expired"]
+    assert "qrun: the session reached max_time (40s) before job 'final-counts'; 1 job(s) not run" in result.err
+    assert meta["session"]["closed"] is not None
+
+
+def test_the_trace_is_on_disk_while_minimize_runs(qrun, tmp_path, monkeypatch):
+    from qrun.execute import Runner
+
+    real = Runner.evaluate
+    calls = []
+
+    def crash_on_sixth(self, job, session, x):
+        calls.append(1)
+        if len(calls) == 6:
+            raise RuntimeError("laptop lid closed")
+        return real(self, job, session, x)
+
+    monkeypatch.setattr(Runner, "evaluate", crash_on_sixth)
+    result, run, meta = _vqe(qrun, tmp_path)
+    assert result.code == 1
+    partial = json.loads((run / "jobs" / "00-vqe.json").read_text())
+    assert partial["status"] == "running"
+    assert [t["evaluation"] for t in partial["trace"]] == [1, 2, 3, 4, 5]
+    assert meta["jobs"][0]["status"] == "failed"
+
+
+def test_library_warnings_are_recorded_per_job_and_shown_once(qrun, tmp_path, monkeypatch):
+    import warnings
+
+    from qiskit_aer.primitives import SamplerV2
+
+    real_run = SamplerV2.run
+
+    def noisy(self, pubs, **kw):
+        warnings.warn("fit fell back to unweighted", UserWarning)
+        warnings.warn("fit fell back to unweighted", UserWarning)
+        return real_run(self, pubs, **kw)
+
+    monkeypatch.setattr(SamplerV2, "run", noisy)
+    result = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path / "results")
+    assert result.code == 0
+    meta = json.loads((_run_dir(tmp_path, "bell") / "metadata.json").read_text())
+    assert meta["jobs"][0]["warnings"] == ["UserWarning: fit fell back to unweighted (x2)"]
+    assert result.err.count("fit fell back to unweighted") == 1
