@@ -169,6 +169,8 @@ def render(file: str, source: str, variables: dict[str, Any]) -> str:
         raise SpecError([Problem(file, _template_line(e), 0, "template", f"refused by the sandbox: {e}")]) from None
     except TemplateError as e:
         raise SpecError([Problem(file, _template_line(e), 0, "template", e.message or str(e))]) from None
+    except Exception as e:  # anything a template expression raises (1/0, the sandbox's range cap) is the spec's fault
+        raise SpecError([Problem(file, _template_line(e), 0, "template", f"{type(e).__name__}: {e}")]) from None
 
 
 def yaml_value(value: Any) -> Any:
