@@ -34,6 +34,7 @@ class CircuitFacts:
     num_parameters: int
     num_clbits: int
     has_measurements: bool
+    parameter_names: tuple[str, ...] = ()
 
 
 def parse_observable(value: Any) -> Terms:
@@ -140,4 +141,5 @@ def facts(qc) -> CircuitFacts:
         num_parameters=qc.num_parameters,
         num_clbits=qc.num_clbits,
         has_measurements=any(inst.operation.name == "measure" for inst in qc.data),
+        parameter_names=tuple(p.name for p in qc.parameters),
     )

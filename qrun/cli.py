@@ -87,7 +87,10 @@ def summary(run) -> str:
         if body is None:
             lines.append(f"{entry['name']}: {entry['status']}")
             continue
-        if body["primitive"] == "estimator":
+        if "points" in body:
+            lines.append(f"{entry['name']}: {len(body['points'])} sweep points in {len(body['groups'])} job(s); "
+                         f"table: {entry['file'].removesuffix('.json')}.csv")
+        elif body["primitive"] == "estimator":
             for obs, v in body["observables"].items():
                 pairs = ", ".join(f"{x:.6g} ± {s:.2g}" for x, s in zip(v["values"][:4], v["stderrs"][:4]))
                 more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 4 else ""

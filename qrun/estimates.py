@@ -40,11 +40,20 @@ DEFAULT_MAXITER = 100
 
 
 def declared(job: dict[str, Any], num_parameters: int = 0) -> float:
-    """The job's declared estimate in seconds; for minimize it is per evaluation, times evaluations()."""
+    """The job's declared estimate in seconds: per evaluation for minimize, per point for a sweep."""
     seconds = durations.parse(job["estimate"])
     if job.get("primitive") == "minimize":
         return float(seconds * evaluations(job, num_parameters))
+    if job.get("sweep"):
+        return float(seconds * points(job))
     return float(seconds)
+
+
+def points(job: dict[str, Any]) -> int:
+    """How many sweep points a job expands to; the estimate of a swept job is per point."""
+    from .sweeps import expand
+
+    return len(expand(job["sweep"])) if job.get("sweep") else 1
 
 
 def evaluations(job: dict[str, Any], num_parameters: int = 0) -> int:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import durations
+from . import durations, sweeps
 from .errors import RunError
 from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
 
@@ -44,6 +44,21 @@ class MinimizeOutcome:
     success: bool
     stopped: str | None
     result: Any = field(repr=False)  # the PrimitiveResult of the evaluation that gave the optimum's value
+
+
+@dataclass
+class SweepOutcome:
+    """A swept job's broadcast groups and the PrimitiveResult of each (one runtime job per group)."""
+
+    groups: list[sweeps.Group]
+    results: list[Any] = field(repr=False)
+
+    @property
+    def result(self) -> Any:
+        """One PrimitiveResult holding each group's PUB result, in group order."""
+        from qiskit.primitives import PrimitiveResult
+
+        return PrimitiveResult([r[0] for r in self.results], metadata={"groups": [g.setting for g in self.groups]})
 
 
 class _Stop(Exception):
@@ -137,6 +152,8 @@ class Runner:
         return dataclasses.replace(job, parameter_values=np.atleast_2d(self.optima[job.parameter_source]))
 
     def run_job(self, job: JobPlan, session) -> Any:
+        if job.points is not None:
+            return self.sweep(job, session)
         if job.primitive == "estimator":
             return self.submit(job, self.estimator(job, session), estimator_pub(job), precision=job.precision)
         if job.primitive == "sampler":
@@ -150,6 +167,25 @@ class Runner:
         self.submissions += 1
         self.sink.job_submitted(job, handle.job_id())
         return handle.result()
+
+    def sweep(self, job: JobPlan, session) -> SweepOutcome:
+        """One runtime job per group of points that share shots/precision; each group is ONE broadcast PUB."""
+        fixed = dict(zip(job.parameter_names, job.parameter_values[0])) if job.parameter_values is not None else {}
+        estimator = job.primitive == "estimator"
+        setting = ("precision",) if estimator else ("shots",)
+        groups = sweeps.group(job.points, job.parameter_names, fixed, setting,
+                              {"precision": job.precision, "shots": job.shots})
+        ops = dict(job.observables)
+        results = []
+        for g in groups:
+            rows = np.asarray(g.rows, dtype=float).reshape(len(g.rows), len(job.parameter_names))
+            if estimator:
+                pub = sweep_estimator_pub(job.circuit, [ops[o] for o in g.observables], rows, g)
+                results.append(self.submit(job, self.estimator(job, session), pub, precision=g.setting["precision"]))
+            else:
+                pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
+                results.append(self.submit(job, self.sampler(job, session), pub, shots=g.setting["shots"]))
+        return SweepOutcome(groups, results)
 
     def evaluate(self, job: JobPlan, session, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
@@ -263,6 +299,18 @@ def estimator_pub(job: JobPlan) -> tuple:
     if job.parameter_values is None:
         return (job.circuit, ops)
     return (job.circuit, ops.reshape(-1, 1), job.parameter_values)
+
+
+def sweep_estimator_pub(circuit, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
+    """A grid goes out as observables (n, 1) x rows (m, k); any other set of points as aligned (n,) x (n, k)."""
+    if g.product:
+        arr = np.empty((len(ops), 1), dtype=object)
+        arr[:, 0] = ops
+        return (circuit, arr, rows) if rows.shape[1] else (circuit, arr[:, 0])
+    arr = np.empty(len(g.where), dtype=object)
+    arr[:] = [ops[o] for o, _ in g.where]
+    aligned = rows[[r for _, r in g.where]]
+    return (circuit, arr, aligned) if rows.shape[1] else (circuit, arr)
 
 
 def sampler_pub(job: JobPlan) -> tuple:

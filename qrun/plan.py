@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backends, circuits, durations, estimates
+from . import backends, circuits, durations, estimates, sweeps
 from .validate import Checked
 
 DEFAULT_SHOTS = 4096
@@ -40,6 +40,9 @@ class JobPlan:
     max_evaluations: int = 0
     # a later job bound to an earlier minimize job's optimum (parameter_values: {from: NAME})
     parameter_source: str | None = None
+    # a swept job: its points in order, each with the observable it measures (estimator); the swept names
+    points: list[dict[str, Any]] | None = None
+    sweep_variables: list[str] = field(default_factory=list)
 
     @property
     def file_stem(self) -> str:
@@ -91,9 +94,11 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
         if key not in transpiled:
             transpiled[key] = transpile(_prepare(checked.circuits[job["circuit"]], variant), backend, checked.backend.kind, level, seed)
         isa = transpiled[key]
+        points = sweep_points(job)
+        used = job.get("observables") or list(dict.fromkeys(p["observable"] for p in points or [] if "observable" in p))
         observables = [
             (name, circuits.to_sparse_pauli_op(checked.observables[name]).apply_layout(isa.layout))
-            for name in job.get("observables") or []
+            for name in used
         ]
         values = job.get("parameter_values")
         n = isa.num_parameters
@@ -115,6 +120,8 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
             optimizer={"method": "COBYLA", "maxiter": estimates.DEFAULT_MAXITER, **(job.get("optimizer") or {})},
             max_evaluations=estimates.evaluations(job, n),
             parameter_source=values["from"] if isinstance(values, dict) else None,
+            points=points,
+            sweep_variables=list(job["sweep"]["values"]) if "sweep" in job else [],
         ))
     return Plan(
         name=data["name"],
@@ -126,6 +133,16 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
         seed=seed,
         jobs=jobs,
     )
+
+
+def sweep_points(job: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A swept job's points; an estimator's listed observables are measured at every point."""
+    if "sweep" not in job:
+        return None
+    points = sweeps.expand(job["sweep"])
+    if job["primitive"] == "estimator" and "observable" not in job["sweep"]["values"]:
+        points = [{**p, "observable": o} for p in points for o in job["observables"]]
+    return points
 
 
 def initial_point(spec: str | list[float], n: int, seed: int | None) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import secrets
@@ -15,6 +17,7 @@ import numpy as np
 
 from . import durations, provenance
 from .errors import QrunError
+from .execute import MinimizeOutcome, SweepOutcome
 from .plan import JobPlan, Plan
 from .spec import Spec
 
@@ -121,6 +124,47 @@ def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     return {"shots": job.shots, "counts": counts}
 
 
+def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
+    """One entry per sweep point: its variables, then value/stderr (estimator) or counts per register (sampler)."""
+    points = [dict(p) for p in job.points]
+    for g, result in zip(outcome.groups, outcome.results):
+        data = result[0].data
+        for k, i in enumerate(g.points):
+            o, r = g.where[k]
+            if job.primitive == "estimator":
+                evs, stds = np.asarray(data.evs), np.asarray(data.stds)
+                at = ((o, r) if evs.ndim == 2 else (o,)) if g.product else (k,)
+                points[i].update(value=float(evs[at]), stderr=float(stds[at]))
+            else:
+                points[i]["counts"] = {
+                    reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items())) for reg, bits in data.items()
+                }
+    return {
+        "status": "done",
+        "sweep": {"mode": job.spec["sweep"].get("mode", "grid"), "variables": job.sweep_variables},
+        "groups": [{**g.setting, "points": len(g.points)} for g in outcome.groups],
+        "points": points,
+    }
+
+
+def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
+    """The tidy CSV of a swept job: one row per point, swept variables first, then the results beside them."""
+    names = list(job.sweep_variables)
+    if job.primitive == "estimator":
+        names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
+        rows = [[p.get(n) for n in names] for p in points]
+    else:
+        registers = list(points[0]["counts"]) if points else []
+        names += [f"counts_{reg}" for reg in registers]
+        rows = [[p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
+                for p in points]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
 def minimize_settings(job: JobPlan) -> dict[str, Any]:
     return {
         "observable": job.observables[0][0],
@@ -223,6 +267,8 @@ class RunWriter:
         actual = (datetime.now(timezone.utc) - self._started).total_seconds()
         payload = self.job_file(job, result, actual)
         write_json(self.run_dir / entry["file"], payload)
+        if job.points is not None:
+            atomic_write(self.run_dir / "jobs" / f"{job.file_stem}.csv", sweep_table(job, payload["points"]))
         entry.update(status=payload["status"], finished=durations.timestamp(), actual=round(actual, 3))
         self._save()
 
@@ -235,7 +281,9 @@ class RunWriter:
         self._save()
 
     def job_file(self, job: JobPlan, result: Any, actual: float) -> dict[str, Any]:
-        if job.primitive == "minimize":
+        if job.points is not None:
+            body = sweep_payload(job, result)
+        elif job.primitive == "minimize":
             body = minimize_payload(job, result)
         elif job.primitive == "estimator":
             body = {"status": "done", **estimator_payload(job, result)}
@@ -245,7 +293,7 @@ class RunWriter:
             **self._header(job),
             **body,
             "seconds": round(actual, 3),
-            "primitive_result": runtime_json(result.result if job.primitive == "minimize" else result),
+            "primitive_result": runtime_json(result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result),
         }
 
     def _header(self, job: JobPlan) -> dict[str, Any]:

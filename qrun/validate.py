@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from . import backends, circuits, durations, estimates
+from . import backends, circuits, durations, estimates, sweeps
 from .circuits import CircuitFacts, SourceError, Terms
 from .errors import SpecError
 from .spec import JsonPath, Spec
@@ -115,6 +115,8 @@ def _translate(error, data) -> list[Finding]:
             return [(path, str(e), False)]
     if kind in ("anyOf", "oneOf") and "observable" in str(error.schema_path) or sub.get("description", "").startswith("A Pauli label"):
         return [(path, 'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"', False)]
+    if sub.get("description", "").startswith("A list, {range"):
+        return [(path, "expected a list of values, {range: [start, stop, step]} or {linspace: [start, stop, num]}", False)]
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
         message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
         holder = _get(data, path)
@@ -198,12 +200,14 @@ def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> 
     if fact is None:  # the circuit failed to build; that is reported where it is defined
         return out
     for k, oname in enumerate(job.get("observables") or []):
-        where = here + ("observables", k)
-        if oname not in (data.get("observables") or {}):
-            out.append((where, _unknown_ref("observable", oname, data.get("observables") or {}), False))
-        elif oname in observable_widths and observable_widths[oname] != fact.num_qubits:
-            out.append((where, f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
-                               f"'{cname}' has {fact.num_qubits}", False))
+        out += _observable_findings(here + ("observables", k), oname, cname, fact, data, observable_widths)
+    swept = (job.get("sweep") or {}).get("values", {})
+    if job["primitive"] == "estimator" and not job.get("observables") and "observable" not in swept:
+        out.append((here, "missing required key 'observables' (or a sweep over observable)", False))
+    if job["primitive"] == "estimator" and job.get("observables") and "observable" in swept:
+        out.append((here + ("sweep", "values", "observable"), "sweeps observable and also lists observables; keep one", True))
+    if "sweep" in job:
+        out += _sweep_findings(here, job, cname, fact, data, observable_widths)
     if job["primitive"] == "minimize":
         out += _minimize_findings(here, job, cname, fact)
     else:
@@ -217,9 +221,64 @@ def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> 
     return out
 
 
+def _observable_findings(where, oname, cname, fact, data, observable_widths) -> list[Finding]:
+    if oname not in (data.get("observables") or {}):
+        return [(where, _unknown_ref("observable", oname, data.get("observables") or {}), False)]
+    if oname in observable_widths and observable_widths[oname] != fact.num_qubits:
+        return [(where, f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
+                        f"'{cname}' has {fact.num_qubits}", False)]
+    return []
+
+
+def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Finding]:
+    """Each swept name is a circuit parameter or a setting of this job kind; every parameter is swept or fixed."""
+    at = here + ("sweep",)
+    special = sweeps.SPECIAL[job["primitive"]]
+    out: list[Finding] = []
+    values = job["sweep"]["values"]
+    for name, spec in values.items():
+        if name not in special and name not in fact.parameter_names:
+            params = ", ".join(fact.parameter_names) or "none"
+            out.append((at + ("values", name), f"unknown sweep variable '{name}': circuit '{cname}' has parameters "
+                        f"{params}, and {_a(job['primitive'])} {job['primitive']} job can also sweep {' or '.join(special)}", True))
+            continue
+        try:
+            listed = sweeps.values_of(spec, name)
+        except sweeps.SweepError as e:
+            out.append((at + e.subpath, str(e), False))
+            continue
+        for k, v in enumerate(listed):
+            where = at + ("values", name, k) if isinstance(spec, list) else at + ("values", name)
+            if name == "observable":
+                out += _observable_findings(where, str(v), cname, fact, data, observable_widths)
+            elif name == "shots" and not (isinstance(v, int) and v >= 1):
+                out.append((where, f"shots must be whole numbers of at least 1, not {v!r}", False))
+            elif name not in ("observable", "shots") and (isinstance(v, str) or (name == "precision" and v <= 0)):
+                out.append((where, f"{name} values must be numbers{' above 0' if name == 'precision' else ''}, not {v!r}", False))
+    if not out:
+        try:
+            sweeps.expand(job["sweep"])
+        except sweeps.SweepError as e:
+            out.append((at + e.subpath, str(e), False))
+    unswept = [p for p in fact.parameter_names if p not in values]
+    fixed = job.get("parameter_values")
+    if unswept and fixed is None:
+        out.append((here, f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with "
+                          f"parameter_values: one row of {fact.num_parameters} numbers", False))
+    elif isinstance(fixed, list) and len(fixed) != 1:
+        out.append((here + ("parameter_values",), "with a sweep, parameter_values is one row of fixed values "
+                                                  "(swept parameters override their columns)", False))
+    return out
+
+
 def _parameter_findings(here, job, cname, fact, data, facts) -> list[Finding]:
     values = job.get("parameter_values")
     n = fact.num_parameters
+    if "sweep" in job and not isinstance(values, dict):
+        return [] if values is None else [
+            (here + ("parameter_values", r), f"row has {len(row)} values but circuit '{cname}' has {n} parameters", False)
+            for r, row in enumerate(values) if len(row) != n
+        ]
     if values is None:
         if n:
             return [(here, f"circuit '{cname}' has {n} parameters; give parameter_values, one row of {n} numbers per set", False)]
@@ -279,7 +338,7 @@ def _budget_findings(data: dict[str, Any], facts: dict[str, CircuitFacts]) -> li
     try:
         max_time = durations.parse(data["max_time"])
         per_job = [(job["name"], estimates.declared(job, _num_parameters(job, facts))) for job in data["jobs"]]
-    except durations.DurationError:
+    except (durations.DurationError, sweeps.SweepError):
         return []  # already reported by the schema
     verdict = estimates.budget(max_time, per_job)
     return [] if verdict.fits else [(("max_time",), verdict.explain(), False)]

@@ -55,7 +55,8 @@ def test_qasm2_file_and_qasm3_string_give_the_same_state(tmp_path):
 
 def test_library_circuit_and_its_facts():
     qc = circuits.build({"library": {"name": "efficient_su2", "args": {"num_qubits": 2, "reps": 1}}}, Path("."))
-    assert circuits.facts(qc) == circuits.CircuitFacts(num_qubits=2, num_parameters=8, num_clbits=0, has_measurements=False)
+    assert circuits.facts(qc) == circuits.CircuitFacts(num_qubits=2, num_parameters=8, num_clbits=0, has_measurements=False,
+                                                 parameter_names=tuple(f"θ[{i}]" for i in range(8)))
 
 
 def test_library_allow_list_is_enforced_even_past_the_schema():

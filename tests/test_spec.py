@@ -35,3 +35,74 @@ def test_duplicate_keys_are_errors_not_silently_overwritten():
 ])
 def test_format_path(path, text):
     assert format_path(path) == text
+
+
+# ---------------------------------------------------------------- templates
+
+TEMPLATE = """vars:
+  shots: 10
+  label: defaults
+version: 1
+name: t-{{ label }}
+count: {{ shots }}
+"""
+
+
+def _render(qrun, spec, *args):
+    return qrun("render", spec, *args)
+
+
+def test_render_precedence_defaults_then_vars_file_then_set(qrun, write_spec, tmp_path):
+    spec = write_spec(TEMPLATE)
+    assert "name: t-defaults\ncount: 10\n" in _render(qrun, spec).out
+    vars_file = tmp_path / "v.yaml"
+    vars_file.write_text("label: fromfile\nshots: 20\n")
+    assert "name: t-fromfile\ncount: 20\n" in _render(qrun, spec, "--vars", vars_file).out
+    both = _render(qrun, spec, "--vars", vars_file, "--set", "shots=30")
+    assert "name: t-fromfile\ncount: 30\n" in both.out
+
+
+def test_set_values_are_typed_as_yaml_scalars():
+    from qrun.spec import parse_assignment
+
+    assert parse_assignment("a=0.5") == ("a", 0.5)
+    assert parse_assignment("a=1e-05") == ("a", "1e-05")  # YAML 1.1 needs a dot; rendered as written
+    assert parse_assignment("a=true") == ("a", True)
+    assert parse_assignment("a=fake_manila") == ("a", "fake_manila")
+    assert parse_assignment("a=[1, 2]") == ("a", "[1, 2]")
+
+
+def test_rendered_numbers_read_back_as_numbers(qrun, write_spec):
+    spec = write_spec("vars: {p: 1.0e-05}\nx: {{ p }}\ny: {{ none_value }}\n")
+    out = _render(qrun, spec, "--set", "none_value=null").out
+    assert out == "vars: {p: 1.0e-05}\nx: 1.0e-05\ny: null\n"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("version: 1\n\nname: {{ nmae }}\n", "spec.yaml:3: template: 'nmae' is undefined"),
+    ("version: 1\nname: {{ 1 +\n", "spec.yaml:2: template: unexpected 'end of template'"),
+    ("version: 1\nname: {% for x in y %}\n", "spec.yaml:2: template: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'."),
+    ("a: 1\nname: \"{{ ''.__class__.__mro__ }}\"\n",
+     "spec.yaml:2: template: refused by the sandbox: access to attribute '__class__' of 'str' object is unsafe."),
+    ("a: {{ range(10**9) | list | length }}\n",
+     "spec.yaml:1: template: OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000)."),
+    ("vars:\n  a: {{ b }}\nname: x\n", "spec.yaml:1:1: vars: the vars: block holds defaults and cannot use template syntax"),
+])
+def test_template_errors_are_located_never_a_traceback(qrun, write_spec, text, message, monkeypatch):
+    spec = write_spec(text)
+    monkeypatch.chdir(spec.parent)
+    result = _render(qrun, "spec.yaml")
+    assert (result.code, result.err) == (2, message + "\n")
+
+
+def test_a_set_variable_the_template_does_not_use_is_a_usage_error(qrun, write_spec, monkeypatch):
+    spec = write_spec(TEMPLATE)
+    monkeypatch.chdir(spec.parent)
+    result = _render(qrun, "spec.yaml", "--set", "shot=5")
+    assert (result.code, result.err) == (2, "qrun: spec.yaml: the template does not use variable(s) shot (it uses: label, shots)\n")
+
+
+def test_a_spec_without_template_syntax_is_used_verbatim(qrun):
+    from conftest import EXPERIMENTS
+
+    assert _render(qrun, EXPERIMENTS / "bell.yaml").out == (EXPERIMENTS / "bell.yaml").read_text()

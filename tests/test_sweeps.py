@@ -1,0 +1,117 @@
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from qrun import sweeps
+from qrun.sweeps import SweepError
+
+from conftest import EXPERIMENTS
+
+
+@pytest.mark.parametrize("spec, values", [
+    ([1, 2, 3], [1, 2, 3]),
+    ({"range": [0, 3]}, [0, 1, 2]),
+    ({"range": [0, 1, 0.25]}, [0.0, 0.25, 0.5, 0.75]),
+    ({"linspace": [0, 1, 5]}, [0.0, 0.25, 0.5, 0.75, 1.0]),
+    ({"linspace": [2, 2, 1]}, [2.0]),
+])
+def test_values_of_lists_and_generators(spec, values):
+    assert sweeps.values_of(spec) == values
+
+
+def test_grid_is_the_cartesian_product_last_variable_fastest():
+    points = sweeps.expand({"values": {"a": [1, 2], "b": ["x", "y", "z"]}})
+    assert points == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"},
+                      {"a": 2, "b": "x"}, {"a": 2, "b": "y"}, {"a": 2, "b": "z"}]
+
+
+def test_zip_is_lockstep_and_refuses_unequal_lengths():
+    assert sweeps.expand({"mode": "zip", "values": {"a": [1, 2], "b": [3, 4]}}) == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
+    with pytest.raises(SweepError) as e:
+        sweeps.expand({"mode": "zip", "values": {"a": [1, 2], "b": [3]}})
+    assert str(e.value) == "zip needs every variable to have as many values; a has 2, b has 1"
+
+
+def test_points_that_differ_only_in_parameters_or_observables_form_one_group():
+    points = [{"t": t, "observable": o} for t in (0.1, 0.2, 0.3) for o in ("a", "b")]
+    (g,) = sweeps.group(points, ["t", "u"], {"u": 9.0}, ("precision",), {"precision": 0.01})
+    assert g.setting == {"precision": 0.01}
+    assert g.rows == [(0.1, 9.0), (0.2, 9.0), (0.3, 9.0)] and g.observables == ["a", "b"]
+    assert g.product  # sent as observables (2, 1) x rows (3, 2)
+    assert g.where == [(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]
+
+
+def test_a_swept_setting_splits_groups_and_zip_pairs_are_not_a_product():
+    points = [{"t": 0.1, "precision": 0.1, "observable": "a"}, {"t": 0.2, "precision": 0.2, "observable": "a"},
+              {"t": 0.3, "precision": 0.1, "observable": "b"}]
+    g1, g2 = sweeps.group(points, ["t"], {}, ("precision",), {"precision": 0.5})
+    assert (g1.setting, g1.points, g1.product) == ({"precision": 0.1}, [0, 2], False)
+    assert (g2.setting, g2.points, g2.product) == ({"precision": 0.2}, [1], True)
+
+
+def _exact_ising(theta, n=4, h=1.0, J=1.0):
+    return -J * (n - 1) * math.cos(theta) ** 2 - h * n * math.sin(theta)
+
+
+def test_exact_ising_formula_matches_the_statevector():
+    from qiskit.circuit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    qc = QuantumCircuit(4)
+    qc.ry(0.7, range(4))
+    op = SparsePauliOp.from_list([("IIZZ", -1), ("IZZI", -1), ("ZZII", -1), ("IIIX", -1), ("IIXI", -1), ("IXII", -1), ("XIII", -1)])
+    assert Statevector(qc).expectation_value(op).real == pytest.approx(_exact_ising(0.7), abs=1e-12)
+
+
+def test_a_50_point_sweep_is_one_runtime_job_and_50_rows_matching_exact_values(qrun, tmp_path):
+    result = qrun(EXPERIMENTS / "ising_sweep.yaml", "--out", tmp_path, "--set", "h=0.5")
+    assert result.code == 0, result.err
+    (run,) = (tmp_path / "ising-sweep-h0.5").iterdir()
+    meta = json.loads((run / "metadata.json").read_text())
+    assert len(meta["jobs"][0]["job_ids"]) == 1
+    with open(run / "jobs" / "00-energy.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 50
+    assert list(rows[0]) == ["theta", "observable", "value", "stderr"]
+    for row in rows:
+        exact = _exact_ising(float(row["theta"]), h=0.5)
+        assert abs(float(row["value"]) - exact) < 4 * float(row["stderr"])
+    body = json.loads((run / "jobs" / "00-energy.json").read_text())
+    assert body["groups"] == [{"precision": 0.01, "points": 50}]
+    assert [p["theta"] for p in body["points"]] == pytest.approx(np.linspace(0, math.pi, 50))
+
+
+def test_sweeping_shots_makes_one_job_per_setting_in_the_same_session(qrun, tmp_path, write_spec):
+    spec = write_spec("""version: 1
+name: shots
+backend: aer
+max_time: 1m
+options: {seed: 5}
+circuits:
+  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; bit[1] c; ry(a) q[0]; c = measure q;"}
+jobs:
+  - name: scan
+    primitive: sampler
+    circuit: rot
+    sweep:
+      values: {shots: [100, 400], a: [0, 3.141592653589793]}
+    estimate: 1s
+""")
+    result = qrun(spec, "--out", tmp_path)
+    assert result.code == 0, result.err
+    (run,) = (tmp_path / "shots").iterdir()
+    body = json.loads((run / "jobs" / "00-scan.json").read_text())
+    assert body["groups"] == [{"shots": 100, "points": 2}, {"shots": 400, "points": 2}]
+    assert [p["counts"]["c"] for p in body["points"]] == [{"0": 100}, {"1": 100}, {"0": 400}, {"1": 400}]
+    assert len(json.loads((run / "metadata.json").read_text())["jobs"][0]["job_ids"]) == 2
+    assert (run / "jobs" / "00-scan.csv").read_text().splitlines()[:2] == ["shots,a,counts_c", '100,0,"{""0"": 100}"']
+
+
+def test_the_budget_counts_every_point(qrun, write_spec):
+    spec = write_spec((EXPERIMENTS / "ising_sweep.yaml").read_text().replace("max_time: 10m", "max_time: 90s"))
+    result = qrun("validate", spec)
+    assert result.code == 2
+    assert ": max_time: 1m 30s (90 s) is less than the sum of the job estimates, 1m 40s (100 s)" in result.err
