@@ -88,6 +88,8 @@ class Runner:
         self.session_record: dict[str, Any] = {}
         self.optima: dict[str, np.ndarray] = {}
         self.deadline = 0.0
+        self.opened = 0.0
+        self.last_result = 0.0
 
     def run(self) -> None:
         """Run every job; RunError if one fails or the session's max_time runs out before all have run."""
@@ -96,6 +98,7 @@ class Runner:
         plan = self.plan
         started = datetime.now(timezone.utc)
         self.deadline = clock() + plan.max_time
+        self.opened = time.perf_counter()
         session = Session(backend=plan.backend, max_time=plan.max_time)
         self.session_record = {
             "backend": plan.backend_name,
@@ -116,6 +119,8 @@ class Runner:
             session.close()
             self.session_record["closed"] = durations.timestamp()
             self.session_record["session_id"] = session.session_id
+            # From opening the session to the last result in hand, before any file is written: the runtime's share.
+            self.session_record["execution_seconds"] = round(max(self.last_result - self.opened, 0.0), 6)
             self.sink.session_closed(dict(self.session_record))
 
     def _run_jobs(self, session) -> None:
@@ -166,7 +171,9 @@ class Runner:
         handle = primitive.run([pub], **kwargs)
         self.submissions += 1
         self.sink.job_submitted(job, handle.job_id())
-        return handle.result()
+        result = handle.result()
+        self.last_result = time.perf_counter()
+        return result
 
     def sweep(self, job: JobPlan, session) -> SweepOutcome:
         """One runtime job per group of points that share shots/precision; each group is ONE broadcast PUB."""

@@ -1,0 +1,45 @@
+"""Shared helpers for the benchmarks: run a command as its own process, time it, read its peak RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+QRUN = [PYTHON, "-m", "qrun"]
+
+
+def timed(cmd: list[str], cwd: Path | None = None) -> dict:
+    """Wall time and peak RSS (MiB) of one child process, plus the JSON it printed last, if any."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        child = subprocess.Popen(cmd, cwd=cwd, stdout=out_f, stderr=err_f, text=True,
+                                 env={**os.environ, "PYTHONHASHSEED": "0"})
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not the sum over all children
+        wall = time.perf_counter() - t0
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out_f.seek(0)
+        err_f.seek(0)
+        stdout, stderr = out_f.read(), err_f.read()
+    if child.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed ({child.returncode}):\n{stderr[-2000:]}")
+    out = {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, "stdout": stdout}
+    last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    if last.startswith("{"):
+        out.update(json.loads(last))
+    return out
+
+
+def best_of(n: int, cmd: list[str], cwd: Path | None = None) -> dict:
+    """The fastest of n runs (the least disturbed by the machine), by wall time."""
+    return min((timed(cmd, cwd) for _ in range(n)), key=lambda r: r["wall"])
+
+
+def run_dir_of(stdout: str) -> Path:
+    return Path(stdout.strip().splitlines()[-1])

@@ -1,0 +1,47 @@
+"""Run every benchmark and write benchmarks/RESULTS.md: ratios of qrun against hand-written qiskit scripts."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import sweep_200  # noqa: E402
+
+BENCHMARKS = [sweep_200]
+
+
+def machine() -> str:
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("qrun", "qiskit", "qiskit-ibm-runtime", "qiskit-aer"))
+    return (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.system()} {cpu}, {os.cpu_count()} cores; "
+            f"Python {platform.python_version()}; {versions}")
+
+
+def main() -> None:
+    rows = [row for bench in BENCHMARKS for row in bench.main()]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured by `make bench` on: {machine()}.",
+        "",
+        "Times in seconds, memory in MiB; ratio = qrun / other (below 1 means qrun is faster or smaller).",
+        "",
+        "| benchmark | qrun | other | ratio | target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    lines += [f"| {r['benchmark']} | {r['qrun']:.3f} | {r['other']:.3f} | {r['ratio']:.3f} | {r['target']} |" for r in rows]
+    text = "\n".join(lines) + "\n"
+    (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
