@@ -27,6 +27,13 @@ def _template_options(f):
     return f
 
 
+def _estimates_option(f):
+    return click.option(
+        "--estimates", type=click.Choice(["learned", "declared", "fresh"]), default="learned", show_default=True,
+        help="Where estimates come from: learned (a matching earlier run, else declared, else computed), "
+             "declared (the spec's, else computed) or fresh (computed from the backend's timing).")(f)
+
+
 def _overrides(assignments: tuple[str, ...]) -> dict[str, Any]:
     from .spec import parse_assignment
 
@@ -65,13 +72,15 @@ def cli() -> None:
               help="Results root; each run gets results/<name>/<UTC time>-<id>/.")
 @_template_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the run folder.")
+@_estimates_option
 @_debug_option
-def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], quiet: bool) -> None:
+def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], quiet: bool,
+            estimates: str) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
     from .pipeline import run
     from .results import load
 
-    run_dir = run(spec, out, _overrides(assignments), list(vars_files), quiet)
+    run_dir = run(spec, out, _overrides(assignments), list(vars_files), quiet, estimates)
     if quiet:
         click.echo(run_dir)
         return
@@ -111,15 +120,19 @@ def summary(run) -> str:
 @cli.command("validate")
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_template_options
+@_estimates_option
+@click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="Results root, where learned estimates are looked up.")
 @_debug_option
-def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
-    """Check each SPEC against the schema and its meaning; run nothing. Exit 0 if all are valid, else 2."""
-    from .pipeline import check
+def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_files: tuple[str, ...], estimates: str,
+                 out: str) -> None:
+    """Check each SPEC against the schema, its meaning and its time budget; run nothing. Exit 0 if all are valid, else 2."""
+    from .pipeline import prepare
 
     bad = 0
     for path in specs:
         try:
-            check(path, _overrides(assignments), list(vars_files))
+            prepare(path, _overrides(assignments), list(vars_files), estimates, out)
         except SpecError as e:
             bad += 1
             click.echo(str(e), err=True)
@@ -131,6 +144,32 @@ def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_file
 
 class SpecsInvalid(QrunError):
     exit_code = EXIT_USAGE
+
+
+@cli.command("plan")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@_template_options
+@_estimates_option
+@click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
+              help="Results root, where learned estimates are looked up.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@_debug_option
+def plan_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], estimates: str, out: str,
+             as_json: bool) -> None:
+    """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
+    import json
+
+    from .pipeline import prepare
+    from .progress import plan_summary, plan_table
+
+    prepared = prepare(spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False)
+    summary = plan_summary(prepared.plan)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        plan_table(prepared.plan)
+    if not prepared.plan.budget.fits:
+        raise SpecError([prepared.spec.problem(("max_time",), prepared.plan.budget.explain())])
 
 
 @cli.command("render")

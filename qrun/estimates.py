@@ -1,52 +1,102 @@
-"""The time model of a plan: per-job estimates in seconds, and the budget verdict against max_time."""
+"""The time model of a plan: per-job estimates in seconds (declared, computed or learned) and the budget verdict."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from . import durations
 
-
-@dataclass(frozen=True)
-class Budget:
-    """The sum of the estimates against max_time."""
-
-    max_time: int
-    total: float
-    per_job: tuple[tuple[str, float], ...]
-
-    @property
-    def fits(self) -> bool:
-        return self.total <= self.max_time
-
-    @property
-    def shortfall(self) -> float:
-        return max(0.0, self.total - self.max_time)
-
-    def explain(self) -> str:
-        """The error text when the estimates do not fit, naming the largest jobs."""
-        largest = sorted(self.per_job, key=lambda kv: -kv[1])[:3]
-        names = ", ".join(f"{n} {durations.format(s)}" for n, s in largest)
-        return (
-            f"{durations.format(self.max_time)} ({self.max_time} s) is less than the sum of the job estimates, "
-            f"{durations.format(self.total)} ({self.total:g} s); short by {durations.format(self.shortfall)}. "
-            f"Largest: {names}. Raise max_time to at least {durations.format(self.total)} or lower the estimates"
-        )
-
-
 GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")
 DEFAULT_MAXITER = 100
+
+# The model's constants, documented in the README ("How qrun estimates").
+JOB_OVERHEAD = 5.0             # s per runtime job: submission, client-side processing, result transfer
+FALLBACK_LAYER = 1e-6          # s per layer of the ISA circuit when the backend has no timing data (aer)
+FALLBACK_REP_DELAY = 250e-6    # s between shots when the backend does not say (IBM's default)
+ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at resilience level 2
+DEFAULT_MARGIN = "10%"         # of the summed estimates, for classical time between jobs
+DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
+SOURCES = ("declared", "computed", "learned")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What a backend says about time: the ISA circuit's scheduled duration and the delay between shots."""
+
+    circuit_seconds: float | None   # None: the backend has no instruction durations
+    depth: int
+    rep_delay: float | None
+
+    @property
+    def circuit(self) -> float:
+        return self.circuit_seconds if self.circuit_seconds is not None else self.depth * FALLBACK_LAYER
+
+    @property
+    def rep(self) -> float:
+        return self.rep_delay if self.rep_delay is not None else FALLBACK_REP_DELAY
+
+    @property
+    def fallback(self) -> bool:
+        return self.circuit_seconds is None
+
+
+@dataclass(frozen=True)
+class Work:
+    """One runtime job's quantum work: how many configurations (parameter sets x measurement bases) at what shots."""
+
+    configurations: int
+    shots: int
+
+
+def twirled_shots(shots: int, twirling: dict[str, Any] | None, enabled: bool) -> int:
+    """Shots after twirling rounds them up to whole randomizations (the runtime's calculate_twirling_shots rule)."""
+    if not enabled:
+        return shots
+    twirling = twirling or {}
+    n, per = twirling.get("num_randomizations", "auto"), twirling.get("shots_per_randomization", "auto")
+    if n == "auto" and per == "auto":
+        per = max(64, math.ceil(shots / 32))
+        n = math.ceil(shots / per)
+    elif n == "auto":
+        n = math.ceil(shots / per)
+    elif per == "auto":
+        per = math.ceil(shots / n)
+    return int(n) * int(per)
+
+
+def computed(timing: Timing, work: list[Work], options: dict[str, Any], estimator: bool) -> float:
+    """Seconds for a job of len(work) runtime jobs on a backend with `timing`, under the job's `options`.
+
+    T = Σ_jobs [ overhead + Σ_λ configurations x shots' x (λ x circuit + rep_delay) ] (+ TREX calibration)
+    where λ runs over the ZNE noise factors (just 1 without ZNE) and shots' is shots rounded up by twirling.
+    """
+    level = options.get("resilience_level", 1) if estimator else 0
+    twirling = options.get("twirling") or {}
+    gates = twirling.get("enable_gates", level >= 2)
+    measure = twirling.get("enable_measure", level >= 1) if estimator else twirling.get("enable_measure", False)
+    factors = ZNE_NOISE_FACTORS if level >= 2 else (1,)
+    circuit, rep = timing.circuit, timing.rep
+    total = 0.0
+    for w in work:
+        shots = twirled_shots(w.shots, twirling, gates or measure)
+        configurations = w.configurations + (1 if level >= 1 else 0)  # TREX: one calibration configuration
+        total += JOB_OVERHEAD + sum(configurations * shots * (lam * circuit + rep) for lam in factors)
+    return total
 
 
 def declared(job: dict[str, Any], num_parameters: int = 0) -> float:
     """The job's declared estimate in seconds: per evaluation for minimize, per point for a sweep."""
     seconds = durations.parse(job["estimate"])
+    return float(seconds * units(job, num_parameters))
+
+
+def units(job: dict[str, Any], num_parameters: int = 0) -> int:
+    """What one declared estimate counts: evaluations for minimize, points for a sweep, else the whole job."""
     if job.get("primitive") == "minimize":
-        return float(seconds * evaluations(job, num_parameters))
-    if job.get("sweep"):
-        return float(seconds * points(job))
-    return float(seconds)
+        return evaluations(job, num_parameters)
+    return points(job)
 
 
 def points(job: dict[str, Any]) -> int:
@@ -67,5 +117,56 @@ def evaluations(job: dict[str, Any], num_parameters: int = 0) -> int:
     return int(optimizer.get("maxiter", DEFAULT_MAXITER)) * per_step + 1
 
 
-def budget(max_time: int, per_job: list[tuple[str, float]]) -> Budget:
-    return Budget(max_time, float(sum(s for _, s in per_job)), tuple(per_job))
+def margin(setting: Any, total: float) -> float:
+    """The budget margin: a duration, "N%" of the summed estimates, or 0."""
+    if setting in (0, "0", "0%"):
+        return 0.0
+    if isinstance(setting, str) and setting.endswith("%"):
+        return total * float(setting[:-1]) / 100
+    return float(durations.parse(setting))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The summed estimates plus the margin, against max_time."""
+
+    max_time: int
+    total: float
+    per_job: tuple[tuple[str, float], ...]
+    margin: float = 0.0
+
+    @property
+    def needed(self) -> float:
+        return self.total + self.margin
+
+    @property
+    def fits(self) -> bool:
+        return self.needed <= self.max_time
+
+    @property
+    def shortfall(self) -> float:
+        return max(0.0, self.needed - self.max_time)
+
+    def explain(self) -> str:
+        """The error text when the estimates do not fit, naming the largest jobs."""
+        largest = sorted(self.per_job, key=lambda kv: -kv[1])[:3]
+        names = ", ".join(f"{n} {durations.format(s)}" for n, s in largest)
+        with_margin = f" plus the {durations.format(self.margin)} margin" if self.margin >= 0.5 else ""
+        needed = math.ceil(self.needed)  # whole seconds, rounded up: the advice must be enough
+        return (
+            f"{durations.format(self.max_time)} ({self.max_time} s) is less than the sum of the job estimates"
+            f"{with_margin}, {durations.format(needed)} ({needed} s); short by "
+            f"{durations.format(needed - self.max_time)}. Largest: {names}. Raise max_time to at least "
+            f"{durations.format(needed)} or lower the estimates"
+        )
+
+    def verdict(self) -> str:
+        share = self.needed / self.max_time * 100 if self.max_time else float("inf")
+        head = "fits" if self.fits else "does NOT fit"
+        return (f"{head}: {durations.format(self.total)} estimated + {durations.format(self.margin)} margin = "
+                f"{durations.format(self.needed)} of max_time {durations.format(self.max_time)} ({share:.0f}%)")
+
+
+def budget(max_time: int, per_job: list[tuple[str, float]], margin_setting: Any = DEFAULT_MARGIN) -> Budget:
+    total = float(sum(s for _, s in per_job))
+    return Budget(max_time, total, tuple(per_job), margin(margin_setting, total))

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import Interrupted, RunError
+from .errors import Interrupted, RunError, SpecError
+
+ESTIMATE_SOURCES = ("learned", "declared", "fresh")
+
+
+@dataclass
+class Prepared:
+    """A spec that was loaded, checked and planned: everything short of running it."""
+
+    checked: Any
+    plan: Any
+
+    @property
+    def spec(self):
+        return self.checked.spec
 
 
 def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None):
@@ -16,24 +31,37 @@ def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files:
     return validate(load(path, overrides, vars_files))
 
 
+def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,
+            estimates: str = "learned", out: str | Path = "results", enforce_budget: bool = True) -> Prepared:
+    """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError."""
+    from . import plan as planning
+    from .results import history
+
+    checked = check(path, overrides, vars_files)
+    past = history(Path(out), checked.spec.data["name"]) if estimates == "learned" else {}
+    the_plan = planning.build(checked, source=estimates, history=past)
+    if enforce_budget and not the_plan.budget.fits:
+        raise SpecError([checked.spec.problem(("max_time",), the_plan.budget.explain())])
+    return Prepared(checked, the_plan)
+
+
 def run(
     path: str | Path,
     out: str | Path = "results",
     overrides: dict[str, Any] | None = None,
     vars_files: list[str] | None = None,
     quiet: bool = False,
+    estimates: str = "learned",
 ) -> Path:
     """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails."""
-    from . import plan as planning
     from .execute import Runner
     from .progress import Reporter
     from .results import RunWriter
 
-    checked = check(path, overrides, vars_files)
-    the_plan = planning.build(checked)
-    writer = RunWriter(Path(out), checked.spec, the_plan)
+    prepared = prepare(path, overrides, vars_files, estimates, out)
+    writer = RunWriter(Path(out), prepared.spec, prepared.plan)
     run_dir = writer.open()
-    runner = Runner(the_plan, Fanout(writer, Reporter(the_plan, quiet)))
+    runner = Runner(prepared.plan, Fanout(writer, Reporter(prepared.plan, quiet)))
     try:
         runner.run()
     except RunError as e:
@@ -64,5 +92,3 @@ class Fanout:
                     handler(*args)
 
         return forward
-
-

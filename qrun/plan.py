@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +46,11 @@ class JobPlan:
     # a swept job: its points in order, each with the observable it measures (estimator); the swept names
     points: list[dict[str, Any]] | None = None
     sweep_variables: list[str] = field(default_factory=list)
+    # how the estimate was made, and what `qrun plan` shows
+    estimate_source: str = "declared"
+    content_hash: str = ""
+    units: int = 1
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
     def file_stem(self) -> str:
@@ -61,6 +69,7 @@ class Plan:
     max_time: int
     seed: int | None
     jobs: list[JobPlan]
+    budget: estimates.Budget | None = None
 
     @property
     def total_estimate(self) -> float:
@@ -78,8 +87,26 @@ def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -
     return merged
 
 
-def build(checked: Checked, backend: Any | None = None) -> Plan:
-    """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend)."""
+def content_hash(data: dict[str, Any], job: dict[str, Any]) -> str:
+    """What a job does, without its name or estimate: learned estimates match a later run on this and the names."""
+    observables = set(job.get("observables") or []) | set(((job.get("sweep") or {}).get("values") or {}).get("observable", []))
+    content = {
+        "job": {k: v for k, v in job.items() if k not in ("name", "estimate")},
+        "circuit": data["circuits"].get(job["circuit"]),
+        "observables": {n: (data.get("observables") or {}).get(n) for n in sorted(observables)},
+        "backend": data["backend"],
+        "options": merge_options(data.get("options"), job.get("options")),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def build(checked: Checked, backend: Any | None = None, source: str = "learned",
+          history: dict[tuple[str, str], dict[str, Any]] | None = None) -> Plan:
+    """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend).
+
+    source: "declared" uses the spec's estimates (computed where absent); "fresh" computes every one from the
+    backend's timing; "learned" (the default) uses a matching earlier run's actual time where `history` has one.
+    """
     data = checked.spec.data
     seed = (data.get("options") or {}).get("seed")
     if backend is None:
@@ -102,7 +129,7 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
         ]
         values = job.get("parameter_values")
         n = isa.num_parameters
-        jobs.append(JobPlan(
+        plan_job = JobPlan(
             index=index,
             name=job["name"],
             primitive=job["primitive"],
@@ -114,7 +141,6 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
             shots=job.get("shots", options.get("default_shots", DEFAULT_SHOTS)) if job["primitive"] == "sampler" else None,
             precision=job.get("precision", options.get("default_precision", DEFAULT_PRECISION)) if job["primitive"] != "sampler" else None,
             options=options,
-            estimate=estimates.declared(job, n),
             spec=job,
             initial_point=initial_point(job.get("initial_point", "zeros"), n, seed) if job["primitive"] == "minimize" else None,
             optimizer={"method": "COBYLA", "maxiter": estimates.DEFAULT_MAXITER, **(job.get("optimizer") or {})},
@@ -122,17 +148,89 @@ def build(checked: Checked, backend: Any | None = None) -> Plan:
             parameter_source=values["from"] if isinstance(values, dict) else None,
             points=points,
             sweep_variables=list(job["sweep"]["values"]) if "sweep" in job else [],
-        ))
+            content_hash=content_hash(data, job),
+            units=estimates.units(job, n),
+        )
+        work = job_work(plan_job)
+        timing = backend_timing(isa, backend)
+        plan_job.stats = job_stats(plan_job, work)
+        plan_job.estimate, plan_job.estimate_source = choose_estimate(
+            plan_job, source, (history or {}).get((job["name"], plan_job.content_hash)),
+            lambda: estimates.computed(timing, work, options, job["primitive"] != "sampler"),
+        )
+        jobs.append(plan_job)
+    max_time = durations.parse(data["max_time"])
     return Plan(
         name=data["name"],
         backend_name=data["backend"],
         backend_kind=checked.backend.kind,
         backend=backend,
         mode=data.get("mode", "session"),
-        max_time=durations.parse(data["max_time"]),
+        max_time=max_time,
         seed=seed,
         jobs=jobs,
+        budget=estimates.budget(max_time, [(j.name, j.estimate) for j in jobs],
+                                data.get("budget_margin", estimates.DEFAULT_MARGIN)),
     )
+
+
+def choose_estimate(job: JobPlan, source: str, learned: dict[str, Any] | None, compute) -> tuple[float, str]:
+    """(seconds, where they came from): learned beats declared beats computed, unless the source says otherwise."""
+    if source == "learned" and learned is not None:
+        return learned["per_unit"] * job.units, f"learned ({learned['run']})"
+    if source != "fresh" and "estimate" in job.spec:
+        return estimates.declared(job.spec, len(job.parameter_names)), "declared"
+    return compute(), "computed"
+
+
+def backend_timing(isa, backend) -> estimates.Timing:
+    """The ISA circuit's scheduled duration on the backend's target, or None where it has no durations (aer)."""
+    try:
+        seconds = float(isa.estimate_duration(backend.target, unit="s"))
+    except Exception:  # no durations in the target: the model's documented fallback applies
+        seconds = None
+    return estimates.Timing(seconds, isa.depth(), getattr(backend, "default_rep_delay", None))
+
+
+def measurement_bases(ops: list[Any]) -> int:
+    """Qubit-wise commuting groups over all the observables' terms: one measurement setting each."""
+    if not ops:
+        return 1
+    total = ops[0]
+    for op in ops[1:]:
+        total = total + op
+    return max(1, len(total.simplify().group_commuting(qubit_wise=True)))
+
+
+def job_work(job: JobPlan) -> list[estimates.Work]:
+    """The runtime jobs a plan job will submit, each as configurations x shots."""
+    estimator = job.primitive != "sampler"
+    shots = math.ceil(1 / job.precision ** 2) if estimator else job.shots
+    if job.points is not None:
+        fixed = {p: 0.0 for p in job.parameter_names}
+        setting = ("precision",) if estimator else ("shots",)
+        out = []
+        for g in sweeps.group(job.points, job.parameter_names, fixed, setting,
+                              {"precision": job.precision, "shots": job.shots}):
+            n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
+            ops = [op for name, op in job.observables if name in g.observables]
+            out.append(estimates.Work(len(g.rows) * (measurement_bases(ops) if estimator else 1), n))
+        return out
+    bases = measurement_bases([op for _, op in job.observables]) if estimator else 1
+    if job.primitive == "minimize":
+        return [estimates.Work(bases, shots)] * job.max_evaluations
+    sets = len(job.parameter_values) if job.parameter_values is not None else 1
+    return [estimates.Work(sets * bases, shots)]
+
+
+def job_stats(job: JobPlan, work: list[estimates.Work]) -> dict[str, Any]:
+    active = {q for inst in job.circuit.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
+    return {
+        "runtime_jobs": len(work),
+        "qubits": len(active),
+        "depth": job.circuit.depth(),
+        "shots": work[0].shots if work else 0,
+    }
 
 
 def sweep_points(job: dict[str, Any]) -> list[dict[str, Any]] | None:

@@ -66,3 +66,40 @@ class Reporter:
 
     def session_closed(self, session: dict[str, Any]) -> None:
         self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")
+
+
+def plan_summary(plan: Plan) -> dict[str, Any]:
+    """The plan as plain data: one entry per job, the running total, and the verdict."""
+    running = 0.0
+    jobs = []
+    for job in plan.jobs:
+        running += job.estimate
+        jobs.append({
+            "index": job.index, "name": job.name, "primitive": job.primitive, "circuit": job.circuit_name,
+            **job.stats, "estimate": round(job.estimate, 3), "source": job.estimate_source,
+            "running_total": round(running, 3), "share_of_max_time": round(running / plan.max_time, 4),
+        })
+    budget = plan.budget
+    return {
+        "name": plan.name, "backend": plan.backend_name, "mode": plan.mode, "max_time": plan.max_time, "jobs": jobs,
+        "total": round(budget.total, 3), "margin": round(budget.margin, 3), "needed": round(budget.needed, 3),
+        "fits": budget.fits, "verdict": budget.verdict(),
+    }
+
+
+def plan_table(plan: Plan, stream: TextIO | None = None) -> None:
+    """The plan as a table, one row per job, with the running total against max_time, then the verdict."""
+    from rich.console import Console
+    from rich.table import Table
+
+    summary = plan_summary(plan)
+    console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140)
+    table = Table(title=f"{plan.name} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
+    for header in ("#", "job", "kind", "runtime jobs", "qubits", "depth", "shots", "estimate", "source", "total", "of max_time"):
+        table.add_column(header, justify="right" if header not in ("job", "kind", "source") else "left")
+    for j in summary["jobs"]:
+        table.add_row(str(j["index"]), j["name"], j["primitive"], str(j["runtime_jobs"]), str(j["qubits"]),
+                      str(j["depth"]), str(j["shots"]), durations.format(j["estimate"]) if j["estimate"] >= 0.5 else f"{j['estimate']:.2f}s",
+                      j["source"], durations.format(j["running_total"]), f"{j['share_of_max_time']:.0%}")
+    console.print(table)
+    console.print(summary["verdict"], highlight=False)

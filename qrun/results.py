@@ -219,6 +219,7 @@ class RunWriter:
             "jobs": [
                 {
                     "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending",
+                    "content_hash": j.content_hash, "estimate_source": j.estimate_source, "units": None,
                     "job_ids": [], "started": None, "submitted": None, "finished": None,
                     "estimate": j.estimate, "actual": None, "error": None, "warnings": [], "file": f"jobs/{j.file_stem}.json",
                 }
@@ -269,7 +270,8 @@ class RunWriter:
         write_json(self.run_dir / entry["file"], payload)
         if job.points is not None:
             atomic_write(self.run_dir / "jobs" / f"{job.file_stem}.csv", sweep_table(job, payload["points"]))
-        entry.update(status=payload["status"], finished=durations.timestamp(), actual=round(actual, 3))
+        entry.update(status=payload["status"], finished=durations.timestamp(), actual=round(actual, 3),
+                     units=result.nfev if isinstance(result, MinimizeOutcome) else job.units)
         self._save()
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
@@ -328,6 +330,24 @@ class RunWriter:
             if entry["status"] in ("pending", "running"):
                 entry["status"] = "not run" if entry["status"] == "pending" else status
         self._save()
+
+
+def history(root: Path, name: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """Learned estimates: per (job name, content hash), the newest finished run's seconds per unit of work."""
+    learned: dict[tuple[str, str], dict[str, Any]] = {}
+    folder = root / name
+    if not folder.is_dir():
+        return learned
+    for run_dir in sorted(folder.iterdir(), reverse=True):  # folder names start with the UTC time: newest first
+        try:
+            meta = json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a run folder being written, or damaged: learn nothing from it
+        for entry in meta.get("jobs", []):
+            key = (entry.get("name"), entry.get("content_hash"))
+            if entry.get("status") == "done" and entry.get("units") and entry.get("actual") and key not in learned:
+                learned[key] = {"per_unit": entry["actual"] / entry["units"], "run": run_dir.name}
+    return learned
 
 
 @dataclass

@@ -186,7 +186,7 @@ def semantic_findings(
             out.append((here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{seen[job['name']]}])", False))
         seen.setdefault(job["name"], i)
         out += _job_findings(here, job, data, facts, observable_widths, backend_qubits)
-    out += _budget_findings(data, facts)
+    out += _session_findings(data)
     return out
 
 
@@ -334,16 +334,28 @@ def _unknown_ref(what: str, name: str, defined: dict) -> str:
     return f"unknown {what} '{name}'; defined: {', '.join(defined) or 'none'}"
 
 
-def _budget_findings(data: dict[str, Any], facts: dict[str, CircuitFacts]) -> list[Finding]:
+def _session_findings(data: dict[str, Any]) -> list[Finding]:
+    """Rules of the session itself: its length limit, per-job time limits, and what batch mode cannot do."""
+    out: list[Finding] = []
     try:
         max_time = durations.parse(data["max_time"])
-        per_job = [(job["name"], estimates.declared(job, _num_parameters(job, facts))) for job in data["jobs"]]
-    except (durations.DurationError, sweeps.SweepError):
-        return []  # already reported by the schema
-    verdict = estimates.budget(max_time, per_job)
-    return [] if verdict.fits else [(("max_time",), verdict.explain(), False)]
-
-
-def _num_parameters(job: dict[str, Any], facts: dict[str, CircuitFacts]) -> int:
-    fact = facts.get(job["circuit"])
-    return fact.num_parameters if fact else 0
+        limit = durations.parse(data.get("max_time_limit", estimates.DEFAULT_MAX_TIME_LIMIT))
+    except durations.DurationError:
+        return out  # already reported by the schema
+    if max_time > limit:
+        out.append((("max_time",), f"{durations.format(max_time)} is longer than the service allows for one session "
+                                   f"({durations.format(limit)}); lower max_time, or set max_time_limit if your plan "
+                                   "allows longer sessions", False))
+    places = [(("options",), data.get("options") or {})]
+    places += [(("jobs", i, "options"), job.get("options") or {}) for i, job in enumerate(data["jobs"])]
+    for where, options in places:
+        met = options.get("max_execution_time")
+        if met is not None and met > max_time:
+            out.append((where + ("max_execution_time",), f"{met} s is longer than max_time "
+                        f"({durations.format(max_time)}); a job cannot outlive its session", False))
+    if data.get("mode") == "batch":
+        for i, job in enumerate(data["jobs"]):
+            if isinstance(job.get("parameter_values"), dict):
+                out.append((("jobs", i, "parameter_values", "from"), "mode: batch does not keep job order, so a job "
+                            "cannot use another's result; use mode: session", False))
+    return out

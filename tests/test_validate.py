@@ -49,7 +49,7 @@ def test_validate_reports_each_file_and_exits_2_if_any_is_bad(qrun):
 
 def _data(**job):
     return {
-        "backend": "fake_manila", "max_time": "10m",
+        "backend": "fake_manila", "max_time": "10m", "mode": "session",
         "circuits": {"a": {}}, "observables": {"z": "ZZ"},
         "jobs": [{"name": "j", "primitive": "estimator", "circuit": "a", "observables": ["z"], "estimate": "1m", **job}],
     }
@@ -68,9 +68,16 @@ def test_semantic_checks_width_against_the_backend():
     assert found == [(("jobs", 0, "circuit"), "circuit 'a' needs 2 qubits but backend fake_manila has 1", False)]
 
 
-def test_budget_counts_every_job_and_names_the_largest():
-    data = _data(parameter_values=[[1, 2, 3]], estimate="8m")
-    data["jobs"].append({**data["jobs"][0], "name": "k", "estimate": "3m"})
+def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_batch():
+    data = _data(parameter_values=[[1, 2, 3]], options={"max_execution_time": 700})
+    data.update(max_time="9h", mode="batch")
+    data["jobs"].append({**data["jobs"][0], "name": "k", "parameter_values": {"from": "j"}, "options": {}})
     found = semantic_findings(data, FACTS, {"z": 2}, 5)
-    assert found == [(("max_time",), "10m (600 s) is less than the sum of the job estimates, 11m (660 s); short by 1m. "
-                                     "Largest: j 8m, k 3m. Raise max_time to at least 11m or lower the estimates", False)]
+    assert (("max_time",), "9h is longer than the service allows for one session (8h); lower max_time, or set "
+                           "max_time_limit if your plan allows longer sessions", False) in found
+    assert (("jobs", 1, "parameter_values", "from"), "mode: batch does not keep job order, so a job cannot use "
+                                                    "another's result; use mode: session", False) in found
+    data.update(max_time="10m", max_time_limit="12h", mode="session")
+    found = semantic_findings(data, FACTS, {"z": 2}, 5)
+    assert found == [(("jobs", 0, "options", "max_execution_time"),
+                      "700 s is longer than max_time (10m); a job cannot outlive its session", False)]
