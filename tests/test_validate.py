@@ -69,9 +69,10 @@ def test_semantic_checks_width_against_the_backend():
 
 
 def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_batch():
-    data = _data(parameter_values=[[1, 2, 3]], options={"max_execution_time": 700})
+    data = _data(primitive="minimize", options={"max_execution_time": 700})
     data.update(max_time="9h", mode="batch")
-    data["jobs"].append({**data["jobs"][0], "name": "k", "parameter_values": {"from": "j"}, "options": {}})
+    data["jobs"].append({**data["jobs"][0], "primitive": "estimator", "name": "k", "parameter_values": {"from": "j"},
+                         "options": {}})
     found = semantic_findings(data, FACTS, {"z": 2}, 5)
     assert (("max_time",), "9h is longer than the service allows for one session (8h); lower max_time, or set "
                            "max_time_limit if your plan allows longer sessions", False) in found
