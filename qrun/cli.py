@@ -132,11 +132,13 @@ def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_file
     bad = 0
     for path in specs:
         try:
-            prepare(path, _overrides(assignments), list(vars_files), estimates, out)
+            prepared = prepare(path, _overrides(assignments), list(vars_files), estimates, out)
         except SpecError as e:
             bad += 1
             click.echo(str(e), err=True)
             continue
+        for warning in prepared.warnings:
+            click.echo(str(warning), err=True)
         click.echo(f"{path}: ok")
     if bad:
         raise SpecsInvalid(f"{bad} of {len(specs)} spec{'s' * (len(specs) != 1)} invalid")
@@ -163,6 +165,8 @@ def plan_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...
     from .progress import plan_summary, plan_table
 
     prepared = prepare(spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False)
+    for warning in prepared.warnings:
+        click.echo(str(warning), err=True)
     summary = plan_summary(prepared.plan)
     if as_json:
         click.echo(json.dumps(summary, indent=2))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ class Prepared:
 
     checked: Any
     plan: Any
+    warnings: list = field(default_factory=list)
 
     @property
     def spec(self):
@@ -42,7 +43,23 @@ def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_file
     the_plan = planning.build(checked, source=estimates, history=past)
     if enforce_budget and not the_plan.budget.fits:
         raise SpecError([checked.spec.problem(("max_time",), the_plan.budget.explain())])
-    return Prepared(checked, the_plan)
+    return Prepared(checked, the_plan, estimate_warnings(checked.spec, the_plan))
+
+
+def estimate_warnings(spec, the_plan) -> list:
+    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date."""
+    from . import durations
+    from . import estimates as model
+
+    out = []
+    for job in the_plan.jobs:
+        if job.estimate_source.startswith("learned") and "estimate" in job.spec:
+            declared = model.declared(job.spec, len(job.parameter_names))
+            if job.estimate > 2 * declared:
+                out.append(spec.problem(("jobs", job.index, "estimate"),
+                                        f"warning: a matching earlier run took {durations.format(job.estimate)}, more than "
+                                        f"twice the declared {durations.format(declared)}; qrun plans with the learned time"))
+    return out
 
 
 def run(
@@ -59,9 +76,12 @@ def run(
     from .results import RunWriter
 
     prepared = prepare(path, overrides, vars_files, estimates, out)
+    reporter = Reporter(prepared.plan, quiet)
+    for warning in prepared.warnings:
+        reporter.say(str(warning))
     writer = RunWriter(Path(out), prepared.spec, prepared.plan)
     run_dir = writer.open()
-    runner = Runner(prepared.plan, Fanout(writer, Reporter(prepared.plan, quiet)))
+    runner = Runner(prepared.plan, Fanout(writer, reporter))
     try:
         runner.run()
     except RunError as e:

@@ -115,6 +115,8 @@ def _translate(error, data) -> list[Finding]:
             return [(path, str(e), False)]
     if kind in ("anyOf", "oneOf") and "observable" in str(error.schema_path) or sub.get("description", "").startswith("A Pauli label"):
         return [(path, 'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"', False)]
+    if sub.get("description", "").startswith("Time kept free"):
+        return [(path, f"{error.instance!r} is not a margin: use a duration (30s, 2m), a percentage (10%) or 0", False)]
     if sub.get("description", "").startswith("A list, {range"):
         return [(path, "expected a list of values, {range: [start, stop, step]} or {linspace: [start, stop, num]}", False)]
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:

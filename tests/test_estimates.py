@@ -122,3 +122,21 @@ def test_plan_table_shows_every_job_and_the_verdict(qrun):
     assert result.code == 0
     assert "energy" in result.out and "declared" in result.out
     assert result.out.rstrip().endswith("fits: 1m estimated + 6s margin = 1m 6s of max_time 25m (4%)")
+
+
+def test_a_learned_time_far_above_the_declared_one_is_a_located_warning(qrun, tmp_path, write_spec, monkeypatch):
+    import shutil
+
+    out = tmp_path / "results"
+    spec = write_spec((EXPERIMENTS / "bell.yaml").read_text())
+    assert qrun(spec, "--out", out, "--quiet").code == 0
+    (run_dir,) = (out / "bell").iterdir()
+    meta_file = run_dir / "metadata.json"
+    meta = json.loads(meta_file.read_text())
+    meta["jobs"][0]["actual"] = 95.0  # as if the device had been slow: more than twice the declared 30s
+    meta_file.write_text(json.dumps(meta))
+    monkeypatch.chdir(tmp_path)
+    result = qrun("validate", "spec.yaml", "--out", out)
+    assert result.code == 0
+    assert result.err == ("spec.yaml:16:15: jobs[0].estimate: warning: a matching earlier run took 1m 35s, more than "
+                          "twice the declared 30s; qrun plans with the learned time\n")
