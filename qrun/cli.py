@@ -73,14 +73,17 @@ def cli() -> None:
 @_template_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the run folder.")
 @_estimates_option
+@click.option("--resume", is_flag=False, flag_value="latest", default=None, metavar="[RUN_DIR]",
+              help="Continue an interrupted run (default: the latest run of this spec): finished jobs are kept, "
+                   "the rest run in order.")
 @_debug_option
 def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], quiet: bool,
-            estimates: str) -> None:
+            estimates: str, resume: str | None) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
     from .pipeline import run
     from .results import load
 
-    run_dir = run(spec, out, _overrides(assignments), list(vars_files), quiet, estimates)
+    run_dir = run(spec, out, _overrides(assignments), list(vars_files), quiet, estimates, resume)
     if quiet:
         click.echo(run_dir)
         return

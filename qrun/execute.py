@@ -17,6 +17,15 @@ from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
 
 SESSION_EXPIRED = "not run: session expired"
 STOPPED_DEADLINE = "stopped: deadline"
+FINISHED = ("done", STOPPED_DEADLINE)  # job states whose results a resumed run keeps
+# Job statuses after which nothing more will happen; the service reports e.g. "CANCELLED - RAN TOO LONG".
+FINAL_STATUS_PREFIXES = ("DONE", "ERROR", "CANCELLED")
+
+
+def is_final(status: Any) -> bool:
+    """True for a runtime job status that will not change again, including the whole CANCELLED family."""
+    text = str(getattr(status, "name", status)).upper()
+    return text.startswith(FINAL_STATUS_PREFIXES)
 
 
 class Sink(Protocol):
@@ -30,6 +39,7 @@ class Sink(Protocol):
     def job_failed(self, job: JobPlan, error: str) -> None: ...
     def job_skipped(self, job: JobPlan, status: str) -> None: ...
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None: ...
+    def job_interrupted(self, job: JobPlan) -> None: ...
     def session_closed(self, session: dict[str, Any]) -> None: ...
 
 
@@ -80,13 +90,20 @@ def engine_for(plan: Plan) -> str:
 class Runner:
     """Submits a plan's jobs through one session and reports every step to a sink."""
 
-    def __init__(self, plan: Plan, sink: Sink):
+    def __init__(self, plan: Plan, sink: Sink, finished: dict[str, Any] | None = None, submissions: int = 0):
+        """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
+
+        `submissions` continues the count of the interrupted run, so seeds (seed + submission number) repeat it.
+        """
         self.plan = plan
         self.sink = sink
         self.engine = engine_for(plan)
-        self.submissions = 0
+        self.submissions = submissions
+        self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
-        self.optima: dict[str, np.ndarray] = {}
+        self.optima: dict[str, np.ndarray] = {
+            name: np.asarray(x, dtype=float) for name, x in self.finished.items() if x is not None
+        }
         self.deadline = 0.0
         self.opened = 0.0
         self.last_result = 0.0
@@ -125,6 +142,8 @@ class Runner:
 
     def _run_jobs(self, session) -> None:
         for position, job in enumerate(self.plan.jobs):
+            if job.name in self.finished:
+                continue
             if clock() >= self.deadline:
                 # The service expires a session at max_time and fails what is queued; mirror that locally.
                 for later in self.plan.jobs[position:]:
@@ -140,6 +159,9 @@ class Runner:
                 try:
                     job = self.bind(job)
                     result = self.run_job(job, session)
+                except KeyboardInterrupt:
+                    self.sink.job_interrupted(job)
+                    raise
                 except Exception as e:  # any failure of a job stops the run; its reason goes to the record
                     message = f"{type(e).__name__}: {' '.join(str(e).split())}"
                     self.sink.job_warnings(job, _distinct(caught))
@@ -171,7 +193,11 @@ class Runner:
         handle = primitive.run([pub], **kwargs)
         self.submissions += 1
         self.sink.job_submitted(job, handle.job_id())
-        result = handle.result()
+        try:
+            result = handle.result()
+        except KeyboardInterrupt:
+            _cancel(handle)  # stop what is queued; the session closes on the way out
+            raise
         self.last_result = time.perf_counter()
         return result
 
@@ -271,6 +297,13 @@ class Runner:
     def next_seed(self) -> int | None:
         # Each submission gets its own seed so repeated evaluations see independent shot noise, yet a run repeats.
         return None if self.plan.seed is None else self.plan.seed + self.submissions
+
+
+def _cancel(handle: Any) -> None:
+    try:
+        handle.cancel()
+    except Exception:  # a local job may have finished, or not support cancel(); either way nothing is queued
+        pass
 
 
 def _distinct(caught: list[warnings.WarningMessage]) -> list[str]:

@@ -6,7 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import Interrupted, RunError, SpecError
+import os
+import signal
+
+from .errors import Interrupted, RunError, SpecError, UsageError
 
 ESTIMATE_SOURCES = ("learned", "declared", "fresh")
 
@@ -69,19 +72,40 @@ def run(
     vars_files: list[str] | None = None,
     quiet: bool = False,
     estimates: str = "learned",
+    resume: str | Path | None = None,
 ) -> Path:
-    """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails."""
+    """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
+
+    resume: a run folder to continue, or "latest" for the newest run of this spec under `out`.
+    """
     from .execute import Runner
     from .progress import Reporter
-    from .results import RunWriter
+    from .results import RunWriter, latest_run, load
 
     prepared = prepare(path, overrides, vars_files, estimates, out)
     reporter = Reporter(prepared.plan, quiet)
     for warning in prepared.warnings:
         reporter.say(str(warning))
     writer = RunWriter(Path(out), prepared.spec, prepared.plan)
-    run_dir = writer.open()
-    runner = Runner(prepared.plan, Fanout(writer, reporter))
+    if resume is None:
+        run_dir = writer.open()
+        carried: dict[str, Any] = {}
+    else:
+        run_dir = latest_run(Path(out), prepared.plan.name) if resume == "latest" else Path(resume)
+        if run_dir is None:
+            raise UsageError(f"--resume: no earlier run of '{prepared.plan.name}' under {out}")
+        previous = load(run_dir)
+        refuse_changed_spec(previous.path, prepared.spec)
+        if previous.metadata["status"] == "completed":
+            reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
+            return run_dir
+        carried = writer.reopen(run_dir)
+        reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
+    sinks = [writer, reporter]
+    if os.environ.get(FAILPOINT_ENV):
+        sinks.insert(1, FailPoint(os.environ[FAILPOINT_ENV]))
+    runner = Runner(prepared.plan, Fanout(*sinks), **carried)
+    restore = _stop_on_signals()
     try:
         runner.run()
     except RunError as e:
@@ -94,8 +118,93 @@ def run(
     except BaseException as e:
         writer.finish("failed", f"{type(e).__name__}: {e}")
         raise
+    finally:
+        restore()
     writer.finish("completed")
     return run_dir
+
+
+def refuse_changed_spec(run_dir: Path, spec) -> None:
+    """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
+    import yaml
+
+    before = (run_dir / "spec.yaml").read_text(encoding="utf-8")
+    if before == spec.text:
+        return
+    changes = differences(yaml.safe_load(before), spec.data)
+    listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+    raise UsageError(f"cannot resume {run_dir}: the spec changed since that run: {listed or 'comments or layout'}")
+
+
+def differences(old: Any, new: Any, path: str = "") -> list[str]:
+    """Paths where two parsed specs differ, as "jobs[1].shots: 100 -> 200"."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in list(old) + [k for k in new if k not in old]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                out.append(f"{sub} removed")
+            elif key not in old:
+                out.append(f"{sub} added")
+            else:
+                out += differences(old[key], new[key], sub)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{path}[{i}]")]
+    return [] if old == new else [f"{path}: {_short(old)} -> {_short(new)}"]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _stop_on_signals():
+    """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once.
+
+    Leaving at once is safe for the files: every write is a rename of a complete temp file.
+    """
+    received = []
+
+    def handler(signum, frame):
+        received.append(signum)
+        if len(received) > 1:
+            os._exit(130)
+        raise KeyboardInterrupt
+
+    try:
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (e.g. a notebook worker): leave the default handling alone
+        return lambda: None
+
+    def restore() -> None:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+    return restore
+
+
+FAILPOINT_ENV = "QRUN_FAILPOINT"
+
+
+class FailPoint:
+    """Fault injection for the resume tests: QRUN_FAILPOINT=EVENT:JOB_INDEX kills this process with SIGKILL there.
+
+    It sits after the results writer in the fan-out, so "job_done:2" dies with job 2's files already written and
+    "job_submitted:2" dies with job 2 submitted but never read back.
+    """
+
+    def __init__(self, spec: str):
+        self.event, _, index = spec.partition(":")
+        self.index = int(index)
+
+    def __getattr__(self, event: str):
+        def maybe_die(*args: Any) -> None:
+            job = args[0] if args else None
+            if event == self.event and getattr(job, "index", None) == self.index:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        return maybe_die
 
 
 class Fanout:

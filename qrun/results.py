@@ -17,7 +17,7 @@ import numpy as np
 
 from . import durations, provenance
 from .errors import QrunError
-from .execute import MinimizeOutcome, SweepOutcome
+from .execute import FINISHED, MinimizeOutcome, SweepOutcome
 from .plan import JobPlan, Plan
 from .spec import Spec
 
@@ -216,19 +216,56 @@ class RunWriter:
                 "git": provenance.git_state(self.spec.path),
             },
             "session": None,
-            "jobs": [
-                {
-                    "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending",
-                    "content_hash": j.content_hash, "estimate_source": j.estimate_source, "units": None,
-                    "job_ids": [], "started": None, "submitted": None, "finished": None,
-                    "estimate": j.estimate, "actual": None, "error": None, "warnings": [], "file": f"jobs/{j.file_stem}.json",
-                }
-                for j in self.plan.jobs
-            ],
+            "attempts": [],
+            "jobs": [self._fresh_entry(j) for j in self.plan.jobs],
             "versions": provenance.versions(),
         }
-        self._save()
+        self._new_attempt()
         return self.run_dir
+
+    def _fresh_entry(self, j: JobPlan) -> dict[str, Any]:
+        return {
+            "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending",
+            "content_hash": j.content_hash, "estimate_source": j.estimate_source, "units": None,
+            "job_ids": [], "started": None, "submitted": None, "finished": None, "attempt": None,
+            "estimate": j.estimate, "actual": None, "error": None, "warnings": [], "file": f"jobs/{j.file_stem}.json",
+        }
+
+    def _new_attempt(self) -> None:
+        self.metadata["attempts"].append({"attempt": len(self.metadata["attempts"]) + 1, "started": durations.timestamp(),
+                                          "ended": None, "status": "running", "session": None, "submissions": []})
+        self._save()
+
+    @property
+    def _attempt(self) -> dict[str, Any]:
+        return self.metadata["attempts"][-1]
+
+    def reopen(self, run_dir: Path) -> dict[str, Any]:
+        """Continue an interrupted run in its own folder: keep finished jobs, reset the rest, start a new attempt.
+
+        Returns what the runner needs: {"finished": {name: optimum or None}, "submissions": count so far}.
+        """
+        self.run_dir = run_dir
+        self.metadata = json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
+        for stale in run_dir.rglob(".*.tmp"):  # temp files of writes a kill cut short; never renamed, never read
+            stale.unlink(missing_ok=True)
+        finished: dict[str, Any] = {}
+        submissions = 0
+        for j, entry in zip(self.plan.jobs, self.metadata["jobs"]):
+            body = _read_json(run_dir / entry["file"])
+            if entry["status"] in FINISHED and body is not None and body.get("status") in FINISHED:
+                finished[j.name] = (body.get("optimum") or {}).get("parameters")
+                submissions += len(entry["job_ids"])
+            else:
+                (run_dir / entry["file"]).unlink(missing_ok=True)
+                (run_dir / "jobs" / f"{j.file_stem}.csv").unlink(missing_ok=True)
+                entry.update({k: v for k, v in self._fresh_entry(j).items() if k not in ("estimate", "estimate_source")})
+        for attempt in self.metadata["attempts"]:
+            if attempt["status"] == "running":  # its process was killed before it could say how it ended
+                attempt["status"] = "died"
+        self.metadata.update(status="running", error=None)
+        self._new_attempt()
+        return {"finished": finished, "submissions": submissions}
 
     def _save(self) -> None:
         assert self.run_dir is not None
@@ -238,17 +275,18 @@ class RunWriter:
         return self.metadata["jobs"][job.index]
 
     def session_opened(self, session: dict[str, Any]) -> None:
-        self.metadata["session"] = session
+        self.metadata["session"] = self._attempt["session"] = session
         self._save()
 
     def session_closed(self, session: dict[str, Any]) -> None:
-        self.metadata["session"] = session
+        self.metadata["session"] = self._attempt["session"] = session
         self._save()
 
     def job_started(self, job: JobPlan) -> None:
         entry = self._job(job)
         entry["status"] = "running"
         entry["started"] = durations.timestamp()
+        entry["attempt"] = self._attempt["attempt"]
         self._started = datetime.now(timezone.utc)
         self._save()
 
@@ -256,6 +294,7 @@ class RunWriter:
         entry = self._job(job)
         entry["job_ids"].append(job_id)
         entry["submitted"] = entry["submitted"] or durations.timestamp()
+        self._attempt["submissions"].append({"job": job.name, "id": job_id})
         self._save()
 
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
@@ -321,7 +360,16 @@ class RunWriter:
             later["status"] = "not run"
         self._save()
 
+    def job_interrupted(self, job: JobPlan) -> None:
+        entry = self._job(job)
+        entry.update(status="interrupted", finished=durations.timestamp())
+        for later in self.metadata["jobs"][job.index + 1:]:
+            later["status"] = "not run"
+        self._save()
+
     def finish(self, status: str, error: str | None = None) -> None:
+        self._attempt.update(ended=durations.timestamp(), status=status if self.metadata["status"] == "running"
+                             else self.metadata["status"])
         if self.metadata["status"] == "running":
             self.metadata["status"] = status
         if error and not self.metadata["error"]:
@@ -330,6 +378,20 @@ class RunWriter:
             if entry["status"] in ("pending", "running"):
                 entry["status"] = "not run" if entry["status"] == "pending" else status
         self._save()
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def latest_run(root: Path, name: str) -> Path | None:
+    """The newest run folder of spec `name` under `root` (folder names start with their UTC start time)."""
+    folder = root / name
+    runs = sorted(p for p in folder.iterdir() if (p / "metadata.json").exists()) if folder.is_dir() else []
+    return runs[-1] if runs else None
 
 
 def history(root: Path, name: str) -> dict[tuple[str, str], dict[str, Any]]:

@@ -1,0 +1,220 @@
+"""Nothing lost: SIGKILL at every job boundary and mid-job then --resume, Ctrl-C, atomic files, the local deadline."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qrun.execute import is_final
+
+FIVE = """version: 1
+name: five
+backend: aer
+max_time: 10m
+options: {seed: 9, default_precision: 0.02, default_shots: 300}
+circuits:
+  ansatz: {library: {name: real_amplitudes, args: {num_qubits: 2, reps: 1}}}
+  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}
+observables:
+  h: "0.5*XI + 0.5*IX - 1.0*ZZ"
+jobs:
+  - {name: e1, primitive: estimator, circuit: ansatz, observables: [h], parameter_values: [[0.1, 0.2, 0.3, 0.4]]}
+  - {name: vqe, primitive: minimize, circuit: ansatz, observables: [h], optimizer: {maxiter: 12}}
+  - {name: s1, primitive: sampler, circuit: bell}
+  - {name: opt, primitive: sampler, circuit: ansatz, measure_all: true, parameter_values: {from: vqe}}
+  - {name: e2, primitive: estimator, circuit: ansatz, observables: [h], parameter_values: [[0, 0, 0, 0]],
+     sweep: {values: {"θ[0]": [0, 1, 2]}}}
+"""
+VOLATILE = {"job_ids", "seconds", "primitive_result"}
+
+
+def _qrun(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "qrun", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+
+
+def _results(run_dir: Path) -> dict:
+    """Every job file without what legitimately differs between runs (ids, timings)."""
+    out = {}
+    for f in sorted((run_dir / "jobs").glob("*.json")):
+        body = {k: v for k, v in json.loads(f.read_text()).items() if k not in VOLATILE}
+        for entry in body.get("trace", []):
+            entry.pop("seconds")
+        out[f.name] = body
+    out["csv"] = sorted((p.name, p.read_text()) for p in (run_dir / "jobs").glob("*.csv"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The uninterrupted, seeded run every resumed run must equal."""
+    tmp = tmp_path_factory.mktemp("reference")
+    (tmp / "five.yaml").write_text(FIVE)
+    done = _qrun(tmp / "five.yaml", "--out", tmp / "results", "--quiet")
+    assert done.returncode == 0, done.stderr
+    run_dir = Path(done.stdout.strip())
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    return {"results": _results(run_dir), "submissions": {j["name"]: len(j["job_ids"]) for j in meta["jobs"]}}
+
+
+# Every job boundary (before each job starts, and after the last is written) and the middle of three jobs.
+KILL_POINTS = [f"job_started:{i}" for i in range(5)] + ["job_done:4", "job_submitted:1", "job_submitted:2", "job_submitted:4"]
+
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_sigkill_then_resume_gives_the_uninterrupted_results_and_runs_no_job_twice(point, reference, tmp_path):
+    spec = tmp_path / "five.yaml"
+    spec.write_text(FIVE)
+    killed = _qrun(spec, "--out", tmp_path / "results", "--quiet", env={"QRUN_FAILPOINT": point})
+    assert killed.returncode == -signal.SIGKILL
+    (run_dir,) = (tmp_path / "results" / "five").iterdir()
+    first = json.loads((run_dir / "metadata.json").read_text())
+    finished_before = {j["name"] for j in first["jobs"] if j["status"] == "done"}
+
+    resumed = _qrun(spec, "--out", tmp_path / "results", "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert Path(resumed.stdout.strip()) == run_dir
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    assert meta["status"] == "completed"
+    assert [a["status"] for a in meta["attempts"]] == ["died", "completed"]
+    assert _results(run_dir) == reference["results"]
+    # No finished job was submitted again, and every job kept exactly one run's submissions.
+    again = [s["job"] for s in meta["attempts"][1]["submissions"]]
+    assert not finished_before & set(again)
+    assert {j["name"]: len(j["job_ids"]) for j in meta["jobs"]} == reference["submissions"]
+    assert not list(run_dir.rglob("*.tmp"))
+
+
+def test_resume_refuses_a_changed_spec_naming_the_change(tmp_path):
+    spec = tmp_path / "five.yaml"
+    spec.write_text(FIVE)
+    assert _qrun(spec, "--out", tmp_path / "r", env={"QRUN_FAILPOINT": "job_started:2"}).returncode == -signal.SIGKILL
+    spec.write_text(FIVE.replace("default_shots: 300", "default_shots: 400").replace("maxiter: 12", "maxiter: 13"))
+    refused = _qrun(spec, "--out", tmp_path / "r", "--resume")
+    (run_dir,) = (tmp_path / "r" / "five").iterdir()
+    assert refused.returncode == 2
+    assert refused.stderr == (f"qrun: cannot resume {run_dir}: the spec changed since that run: "
+                              "options.default_shots: 300 -> 400; jobs[1].optimizer.maxiter: 12 -> 13\n")
+
+
+def test_resume_of_a_completed_run_does_nothing(tmp_path):
+    spec = tmp_path / "five.yaml"
+    spec.write_text(FIVE)
+    run_dir = Path(_qrun(spec, "--out", tmp_path / "r", "--quiet").stdout.strip())
+    before = (run_dir / "metadata.json").read_text()
+    again = _qrun(spec, "--out", tmp_path / "r", "--resume", run_dir)
+    assert again.returncode == 0 and f"{run_dir} already completed; nothing to resume" in again.stderr
+    assert (run_dir / "metadata.json").read_text() == before
+
+
+def _wait_for(predicate, child=None, timeout=60.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        if child is not None and child.poll() is not None:
+            raise AssertionError(f"qrun exited early ({child.returncode}): {child.stderr.read() if child.stderr else ''}")
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def _metadata(out: Path):
+    try:
+        (path,) = out.glob("*/*/metadata.json")
+        return json.loads(path.read_text())
+    except (ValueError, OSError):
+        return None
+
+
+LONG_VQE = (FIVE.replace("backend: aer", "backend: fake_manila").replace("maxiter: 12", "maxiter: 500")
+            .replace("max_time: 10m", "max_time: 4h"))
+
+
+def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp_path):
+    (tmp_path / "five.yaml").write_text(LONG_VQE)
+    child = subprocess.Popen([sys.executable, "-m", "qrun", "five.yaml", "--out", "r"], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= 2, child)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    meta = _metadata(tmp_path / "r")
+    assert meta["status"] == "interrupted"
+    assert [j["status"] for j in meta["jobs"]] == ["done", "interrupted", "not run", "not run", "not run"]
+    assert meta["session"]["closed"] is not None
+    assert (tmp_path / "r" / "five").glob("*/jobs/00-e1.json").__next__().exists()
+    assert "interrupted; finished jobs are kept in" in err
+
+
+def test_sigterm_is_handled_like_ctrl_c(tmp_path):
+    (tmp_path / "five.yaml").write_text(LONG_VQE)
+    child = subprocess.Popen([sys.executable, "-m", "qrun", "five.yaml", "--out", "r"], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= 1, child)
+    child.send_signal(signal.SIGTERM)
+    child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert _metadata(tmp_path / "r")["status"] == "interrupted"
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.03, 0.07, 0.12, 0.2, 0.35])
+def test_no_file_is_ever_half_written_whenever_the_process_dies(tmp_path, delay):
+    from conftest import EXPERIMENTS
+
+    child = subprocess.Popen([sys.executable, "-m", "qrun", str(EXPERIMENTS / "vqe.yaml"), "--out", "r", "--quiet"],
+                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: list((tmp_path / "r").glob("*/*/metadata.json")), child)
+    time.sleep(delay)
+    child.kill()
+    child.wait()
+    files = list((tmp_path / "r").rglob("*.json"))
+    assert files
+    for f in files:
+        json.loads(f.read_text())  # every JSON file parses: each was renamed into place whole
+
+
+def test_a_second_ctrl_c_leaves_at_once_with_consistent_files(tmp_path):
+    (tmp_path / "five.yaml").write_text(LONG_VQE)
+    child = subprocess.Popen([sys.executable, "-m", "qrun", "five.yaml", "--out", "r"], cwd=tmp_path,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= 1, child)
+    child.send_signal(signal.SIGINT)
+    child.send_signal(signal.SIGINT)
+    child.communicate(timeout=60)
+    assert child.returncode == 130
+    for f in (tmp_path / "r").rglob("*.json"):
+        json.loads(f.read_text())
+
+
+def test_the_local_deadline_stops_a_run_whose_jobs_outlast_max_time(qrun, tmp_path, write_spec, monkeypatch):
+    now = [0.0]
+
+    def slow_clock():
+        now[0] += 150.0  # each look at the clock is 150 s later: the 10m deadline falls inside the minimize job
+        return now[0]
+
+    monkeypatch.setattr("qrun.execute.clock", slow_clock)
+    spec = write_spec(FIVE.replace("maxiter: 12", "maxiter: 2"))
+    result = qrun(spec, "--out", tmp_path / "r")
+    assert result.code == 1
+    meta = _metadata(tmp_path / "r")
+    assert [j["status"] for j in meta["jobs"]] == ["done", "stopped: deadline"] + ["not run: session expired"] * 3
+    assert "the session reached max_time (10m) before job 's1'; 3 job(s) not run" in result.err
+
+
+@pytest.mark.parametrize("status, final", [
+    ("CANCELLED - RAN TOO LONG", True), ("CANCELLED", True), ("DONE", True), ("ERROR", True),
+    ("RUNNING", False), ("QUEUED", False), ("INITIALIZING", False),
+])
+def test_the_cancelled_family_is_final_so_a_wait_cannot_hang(status, final):
+    from qiskit.providers import JobStatus
+
+    assert is_final(status) is final
+    if status in JobStatus.__members__:
+        assert is_final(JobStatus[status]) is final
