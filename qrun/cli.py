@@ -135,7 +135,7 @@ def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_file
     bad = 0
     for path in specs:
         try:
-            prepared = prepare(path, _overrides(assignments), list(vars_files), estimates, out)
+            prepared = prepare(path, _overrides(assignments), list(vars_files), estimates, out, online=False)
         except SpecError as e:
             bad += 1
             click.echo(str(e), err=True)
@@ -177,6 +177,16 @@ def plan_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...
         plan_table(prepared.plan)
     if not prepared.plan.budget.fits:
         raise SpecError([prepared.spec.problem(("max_time",), prepared.plan.budget.explain())])
+
+
+@cli.command("status")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@_debug_option
+def status_cmd(run_dir: str) -> None:
+    """Show a run's session and each job's status; for a service run, as the service reports them now."""
+    from .pipeline import live_status
+
+    click.echo(live_status(Path(run_dir)))
 
 
 @cli.command("render")

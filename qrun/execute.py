@@ -13,6 +13,7 @@ import numpy as np
 
 from . import durations, sweeps
 from .errors import RunError
+from .service import redact, usage_record
 from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
 
 SESSION_EXPIRED = "not run: session expired"
@@ -40,6 +41,7 @@ class Sink(Protocol):
     def job_skipped(self, job: JobPlan, status: str) -> None: ...
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None: ...
     def job_interrupted(self, job: JobPlan) -> None: ...
+    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None: ...
     def session_closed(self, session: dict[str, Any]) -> None: ...
 
 
@@ -90,17 +92,23 @@ def engine_for(plan: Plan) -> str:
 class Runner:
     """Submits a plan's jobs through one session and reports every step to a sink."""
 
-    def __init__(self, plan: Plan, sink: Sink, finished: dict[str, Any] | None = None, submissions: int = 0):
+    def __init__(self, plan: Plan, sink: Sink, finished: dict[str, Any] | None = None, submissions: int = 0,
+                 pending: dict[str, str] | None = None, fetch: Any = None):
         """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
 
         `submissions` continues the count of the interrupted run, so seeds (seed + submission number) repeat it.
+        `pending` maps jobs submitted but never read back to their runtime job id, and `fetch(id)` gets that job
+        from the service, so a finished one is read back instead of run (and paid for) twice.
         """
+        self.pending = pending or {}
+        self.fetch = fetch
         self.plan = plan
         self.sink = sink
         self.engine = engine_for(plan)
         self.submissions = submissions
         self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
+        self.session: Any = None
         self.optima: dict[str, np.ndarray] = {
             name: np.asarray(x, dtype=float) for name, x in self.finished.items() if x is not None
         }
@@ -110,13 +118,15 @@ class Runner:
 
     def run(self) -> None:
         """Run every job; RunError if one fails or the session's max_time runs out before all have run."""
-        from qiskit_ibm_runtime import Session
+        from qiskit_ibm_runtime import Batch, Session
 
         plan = self.plan
         started = datetime.now(timezone.utc)
         self.deadline = clock() + plan.max_time
         self.opened = time.perf_counter()
-        session = Session(backend=plan.backend, max_time=plan.max_time)
+        # A batch does not keep job order; validation allows it only for jobs that do not depend on each other.
+        session = (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
+        self.session = session
         self.session_record = {
             "backend": plan.backend_name,
             "mode": plan.mode,
@@ -163,7 +173,7 @@ class Runner:
                     self.sink.job_interrupted(job)
                     raise
                 except Exception as e:  # any failure of a job stops the run; its reason goes to the record
-                    message = f"{type(e).__name__}: {' '.join(str(e).split())}"
+                    message = redact(f"{type(e).__name__}: {' '.join(str(e).split())}")
                     self.sink.job_warnings(job, _distinct(caught))
                     self.sink.job_failed(job, message)
                     raise RunError(f"job '{job.name}' failed: {message}") from e
@@ -179,6 +189,9 @@ class Runner:
         return dataclasses.replace(job, parameter_values=np.atleast_2d(self.optima[job.parameter_source]))
 
     def run_job(self, job: JobPlan, session) -> Any:
+        fetched = self.read_back(job)
+        if fetched is not None:
+            return fetched
         if job.points is not None:
             return self.sweep(job, session)
         if job.primitive == "estimator":
@@ -189,16 +202,39 @@ class Runner:
             return self.minimize(job, session)
         raise RunError(f"job '{job.name}': unknown primitive {job.primitive!r}")
 
+    def read_back(self, job: JobPlan) -> Any:
+        """On resume, the result of this job's earlier submission if the service finished it; else None (run it)."""
+        job_id = self.pending.get(job.name)
+        if job_id is None or self.fetch is None:
+            return None
+        handle = self.fetch(job_id)
+        status = str(getattr(handle.status(), "name", handle.status())).upper()
+        if not status.startswith("DONE"):
+            return None  # still queued, failed or CANCELLED (any flavour): submit it again
+        self.submissions += 1
+        self.sink.job_submitted(job, job_id)
+        return self.collect(job, handle)
+
     def submit(self, job: JobPlan, primitive, pub, **kwargs) -> Any:
         handle = primitive.run([pub], **kwargs)
         self.submissions += 1
         self.sink.job_submitted(job, handle.job_id())
+        if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
+            # The service may name the session only once its first job is in; record it as soon as it exists.
+            self.session_record["session_id"] = self.session.session_id
+            self.sink.session_opened(dict(self.session_record))
+        return self.collect(job, handle)
+
+    def collect(self, job: JobPlan, handle) -> Any:
         try:
             result = handle.result()
         except KeyboardInterrupt:
             _cancel(handle)  # stop what is queued; the session closes on the way out
             raise
         self.last_result = time.perf_counter()
+        record = usage_record(handle)
+        if record is not None:
+            self.sink.job_usage(job, record)
         return result
 
     def sweep(self, job: JobPlan, session) -> SweepOutcome:

@@ -21,6 +21,7 @@ class Prepared:
     checked: Any
     plan: Any
     warnings: list = field(default_factory=list)
+    service: Any = None
 
     @property
     def spec(self):
@@ -36,17 +37,34 @@ def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files:
 
 
 def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,
-            estimates: str = "learned", out: str | Path = "results", enforce_budget: bool = True) -> Prepared:
-    """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError."""
+            estimates: str = "learned", out: str | Path = "results", enforce_budget: bool = True,
+            online: bool = True) -> Prepared:
+    """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
+
+    A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
+    """
     from . import plan as planning
+    from . import service as ibm
     from .results import history
 
     checked = check(path, overrides, vars_files)
-    past = history(Path(out), checked.spec.data["name"]) if estimates == "learned" else {}
-    the_plan = planning.build(checked, source=estimates, history=past)
+    data = checked.spec.data
+    service = backend = None
+    if checked.backend.kind == "service":
+        if not online:
+            return Prepared(checked, None)
+        service = ibm.connect(data.get("service"))
+        widest = max(qc.num_qubits for qc in checked.circuits.values())
+        backend = ibm.choose_backend(service, data["backend"], widest)
+        ibm.check_backend(backend, widest)
+    past = history(Path(out), data["name"]) if estimates == "learned" else {}
+    the_plan = planning.build(checked, backend=backend, source=estimates, history=past)
     if enforce_budget and not the_plan.budget.fits:
         raise SpecError([checked.spec.problem(("max_time",), the_plan.budget.explain())])
-    return Prepared(checked, the_plan, estimate_warnings(checked.spec, the_plan))
+    if service is not None:
+        ordered = any(isinstance(job.get("parameter_values"), dict) for job in data["jobs"])
+        ibm.preflight(service, the_plan.budget.total, the_plan.mode, ordered)
+    return Prepared(checked, the_plan, estimate_warnings(checked.spec, the_plan), service)
 
 
 def estimate_warnings(spec, the_plan) -> list:
@@ -100,6 +118,10 @@ def run(
             reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
             return run_dir
         carried = writer.reopen(run_dir)
+        if prepared.service is not None:
+            # Jobs submitted but never read back may have finished on the service: fetch them by id.
+            carried["pending"] = pending_ids(previous.metadata, carried["finished"])
+            carried["fetch"] = prepared.service.job
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
     if os.environ.get(FAILPOINT_ENV):
@@ -122,6 +144,14 @@ def run(
         restore()
     writer.finish("completed")
     return run_dir
+
+
+def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, str]:
+    """The last runtime job id of each unfinished single-submission job of an earlier attempt."""
+    return {
+        j["name"]: j["job_ids"][-1] for j in metadata["jobs"]
+        if j["name"] not in finished and len(j["job_ids"]) == 1 and j["primitive"] in ("estimator", "sampler")
+    }
 
 
 def refuse_changed_spec(run_dir: Path, spec) -> None:
@@ -221,3 +251,36 @@ class Fanout:
                     handler(*args)
 
         return forward
+
+
+def live_status(run_dir: Path) -> str:
+    """The run's session and jobs: as the service reports them now (Session.from_id, service.job), or as recorded."""
+    import yaml
+
+    from . import backends
+    from . import service as ibm
+    from .results import load
+
+    run = load(run_dir)
+    meta = run.metadata
+    session = meta.get("session") or {}
+    data = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
+    online = backends.kind_of(data["backend"]) == "service"
+    lines = [f"run {run_dir}: {meta['status']}",
+             f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
+             f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
+             f"closed {session.get('closed') or '-'}"]
+    service = ibm.connect(data.get("service")) if online else None
+    if service is not None and session.get("session_id"):
+        details = ibm.session_details(service, session["session_id"], session.get("mode") == "batch")
+        lines.append(f"service session: {details}")
+    for entry in meta["jobs"]:
+        ids = entry["job_ids"]
+        if service is not None and ids:
+            now = ", ".join(f"{i}: {ibm.job_status(service, i)}" for i in ids[-3:])
+            more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
+            lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
+        else:
+            lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
+                         f"{', local: as recorded' if not online else ''})")
+    return "\n".join(lines)

@@ -162,7 +162,8 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
     max_time = durations.parse(data["max_time"])
     return Plan(
         name=data["name"],
-        backend_name=data["backend"],
+        # least_busy names the device it picked; the record shows that one
+        backend_name=getattr(backend, "name", data["backend"]) if checked.backend.kind == "service" else data["backend"],
         backend_kind=checked.backend.kind,
         backend=backend,
         mode=data.get("mode", "session"),

@@ -313,6 +313,10 @@ class RunWriter:
                      units=result.nfev if isinstance(result, MinimizeOutcome) else job.units)
         self._save()
 
+    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
+        self._job(job).setdefault("usage", []).append(record)
+        self._save()
+
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
         self._job(job)["warnings"] = messages
         self._save()

@@ -1,0 +1,152 @@
+"""The IBM Quantum service boundary for the execute stage: account, backend choice, pre-flight checks, lookups by id."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import durations
+from .errors import QrunError
+
+TOKEN_ENV = "QISKIT_IBM_TOKEN"
+_SECRETS: set[str] = set()
+
+
+class ServiceError(QrunError):
+    """The service could not be reached or refused; nothing ran on a QPU."""
+
+    exit_code = 1
+
+
+class PreflightError(QrunError):
+    """A check before the session opens failed; no session was opened and no QPU time used."""
+
+    exit_code = 1
+
+
+def redact(text: Any) -> str:
+    """`text` with every token qrun has seen replaced, so no token reaches a log, a file or an error message."""
+    out = str(text)
+    for secret in _SECRETS:
+        if secret:
+            out = out.replace(secret, "***")
+    return out
+
+
+def connect(config: dict[str, Any] | None):
+    """A QiskitRuntimeService from the spec's `service:` block: a saved account by name, or QISKIT_IBM_TOKEN."""
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    config = config or {}
+    kwargs: dict[str, Any] = {}
+    for key in ("channel", "instance"):
+        if config.get(key):
+            kwargs[key] = config[key]
+    token = os.environ.get(TOKEN_ENV)
+    if config.get("account"):
+        kwargs["name"] = config["account"]
+    elif token:
+        _SECRETS.add(token)
+        kwargs["token"] = token
+    try:
+        service = QiskitRuntimeService(**kwargs)
+    except Exception as e:  # the runtime raises many types here, all meaning "no usable account"
+        raise ServiceError(
+            f"cannot connect to IBM Quantum: {redact(e)}. Save an account with "
+            f"QiskitRuntimeService.save_account(...) (and name it in service.account), or set {TOKEN_ENV}"
+        ) from None
+    account_token = getattr(getattr(service, "_account", None), "token", None)
+    if account_token:
+        _SECRETS.add(account_token)
+    return service
+
+
+def choose_backend(service, name: str, min_qubits: int):
+    """service.backend(name), or for least_busy an operational device with at least `min_qubits` qubits."""
+    try:
+        if name == "least_busy":
+            return service.least_busy(min_num_qubits=min_qubits, operational=True, simulator=False)
+        return service.backend(name)
+    except Exception as e:
+        raise PreflightError(f"backend {name!r}: {redact(e)}") from None
+
+
+def plan_of(service) -> str | None:
+    """The plan ("open", "premium", ...) of the active instance, where the account says."""
+    try:
+        active = service.active_instance()
+        for instance in service.instances():
+            if instance.get("crn") == active or instance.get("name") == active:
+                return str(instance.get("plan") or "").lower() or None
+    except Exception:  # not every channel lists instances; then the service decides when the session opens
+        return None
+    return None
+
+
+def check_backend(backend, widest: int) -> None:
+    """Before planning: the device is up and wide enough (transpiling for it would fail otherwise)."""
+    name = getattr(backend, "name", str(backend))
+    status = backend.status()
+    if not getattr(status, "operational", True):
+        raise PreflightError(f"backend {name} is not operational ({getattr(status, 'status_msg', 'no reason given')}); "
+                             "try again later or choose another backend")
+    if widest > backend.num_qubits:
+        raise PreflightError(f"the widest circuit needs {widest} qubits but {name} has {backend.num_qubits}")
+
+
+def preflight(service, needed_seconds: float, mode: str, ordered: bool) -> None:
+    """After planning, before the session opens: the account may open it and has the time the plan needs."""
+    if mode == "session" and plan_of(service) == "open":
+        hint = ("set mode: batch, which the Open Plan allows and which suits these jobs, since none uses another's result"
+                if not ordered else
+                "these jobs depend on each other (from:), so they need a session: use an instance on a paid plan")
+        raise PreflightError(f"an Open Plan instance cannot open sessions; {hint}")
+    try:
+        usage = service.usage() or {}
+    except Exception:
+        usage = {}
+    remaining = usage.get("usage_remaining_seconds")
+    if remaining is not None and remaining < needed_seconds:
+        raise PreflightError(f"the instance has {durations.format(remaining)} of usage left but the plan needs about "
+                             f"{durations.format(needed_seconds)}; lower the work or use another instance")
+
+
+def usage_record(handle: Any) -> dict[str, Any] | None:
+    """A finished service job's usage: estimate, metrics, and quantum seconds under either name the service uses."""
+    if not hasattr(handle, "metrics"):
+        return None  # a local job: no usage to record
+    record: dict[str, Any] = {}
+    try:
+        record["usage_estimation"] = dict(handle.usage_estimation or {})
+    except Exception:
+        record["usage_estimation"] = None
+    try:
+        metrics = handle.metrics() or {}
+    except Exception:
+        metrics = {}
+    usage = metrics.get("usage") or {}
+    record["quantum_seconds"] = usage.get("quantum_seconds", usage.get("seconds"))
+    record["qpu_charge_time_seconds"] = metrics.get("qpu_charge_time_seconds", usage.get("qpu_charge_time_seconds"))
+    try:
+        record["usage"] = handle.usage()
+    except Exception:
+        record["usage"] = None
+    return record
+
+
+def session_details(service, session_id: str, batch: bool) -> dict[str, Any] | None:
+    """The service's record of a session, via Session.from_id (Batch.from_id for batches)."""
+    from qiskit_ibm_runtime import Batch, Session
+
+    try:
+        return (Batch if batch else Session).from_id(session_id, service).details()
+    except Exception as e:
+        return {"error": redact(e)}
+
+
+def job_status(service, job_id: str) -> str:
+    try:
+        status = service.job(job_id).status()
+    except Exception as e:
+        return f"unknown ({redact(e)})"
+    return str(getattr(status, "name", status))
