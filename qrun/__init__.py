@@ -16,4 +16,4 @@ def run(spec_path, out="results", **variables):
     """Run a spec from Python (template variables as keywords); returns the run folder."""
     from .pipeline import run as _run
 
-    return _run(spec_path, out, overrides=variables, quiet=True)
+    return _run(spec_path, out, overrides=variables, progress="none")

@@ -71,7 +71,8 @@ def cli() -> None:
 @click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
               help="Results root; each run gets results/<name>/<UTC time>-<id>/.")
 @_template_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress output; print only the run folder.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No live display and no summary: one plain line per event on stderr, the run folder on stdout.")
 @_estimates_option
 @click.option("--resume", is_flag=False, flag_value="latest", default=None, metavar="[RUN_DIR]",
               help="Continue an interrupted run (default: the latest run of this spec): finished jobs are kept, "
@@ -83,41 +84,14 @@ def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple
     from .pipeline import run
     from .results import load
 
-    run_dir = run(spec, out, _overrides(assignments), list(vars_files), quiet, estimates, resume)
+    run_dir = run(spec, out, _overrides(assignments), list(vars_files), "lines" if quiet else "auto", estimates, resume)
     if quiet:
         click.echo(run_dir)
         return
+    from .report import summary
+
     click.echo(summary(load(run_dir)))
     click.echo(f"results: {run_dir}")
-
-
-def summary(run) -> str:
-    """A few lines per job: values with standard errors, or the most frequent outcomes."""
-    lines = []
-    for entry in run.metadata["jobs"]:
-        body = run.jobs.get(entry["name"])
-        if body is None:
-            lines.append(f"{entry['name']}: {entry['status']}")
-            continue
-        if "points" in body:
-            lines.append(f"{entry['name']}: {len(body['points'])} sweep points in {len(body['groups'])} job(s); "
-                         f"table: {entry['file'].removesuffix('.json')}.csv")
-        elif body["primitive"] == "estimator":
-            for obs, v in body["observables"].items():
-                pairs = ", ".join(f"{x:.6g} ± {s:.2g}" for x, s in zip(v["values"][:4], v["stderrs"][:4]))
-                more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 4 else ""
-                lines.append(f"{entry['name']}: <{obs}> = {pairs}{more}")
-        elif body["primitive"] == "minimize":
-            opt = body["optimum"]
-            note = f" ({body['stopped']})" if body.get("stopped") else ""
-            lines.append(f"{entry['name']}: min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g} "
-                         f"after {body['nfev']} evaluations{note}")
-        elif body["primitive"] == "sampler":
-            for reg, sets in body["counts"].items():
-                top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
-                shown = ", ".join(f"{k}: {n}" for k, n in top)
-                lines.append(f"{entry['name']}: {reg} {{{shown}}} of {body['shots']} shots")
-    return "\n".join(lines)
 
 
 @cli.command("validate")
@@ -177,6 +151,38 @@ def plan_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...
         plan_table(prepared.plan)
     if not prepared.plan.budget.fits:
         raise SpecError([prepared.spec.problem(("max_time",), prepared.plan.budget.explain())])
+
+
+@cli.command("show")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@_debug_option
+def show_cmd(run_dir: str) -> None:
+    """Summarize a run: each job's state, result, estimate against actual time, and the session."""
+    from .report import show
+    from .results import load
+
+    click.echo(show(load(run_dir)), nl=False)
+
+
+@cli.command("list")
+@click.argument("root", default="results", required=False, type=click.Path(file_okay=False))
+@_debug_option
+def list_cmd(root: str) -> None:
+    """List the runs under ROOT (default: results), oldest first."""
+    from .report import list_text
+
+    click.echo(list_text(Path(root)))
+
+
+@cli.command("plot")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@_debug_option
+def plot_cmd(run_dir: str) -> None:
+    """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot])."""
+    from .plots import plot_run
+
+    for path in plot_run(Path(run_dir)):
+        click.echo(path)
 
 
 @cli.command("status")

@@ -88,20 +88,21 @@ def run(
     out: str | Path = "results",
     overrides: dict[str, Any] | None = None,
     vars_files: list[str] | None = None,
-    quiet: bool = False,
+    progress: str = "auto",
     estimates: str = "learned",
     resume: str | Path | None = None,
 ) -> Path:
     """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
 
     resume: a run folder to continue, or "latest" for the newest run of this spec under `out`.
+    progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event) or "none".
     """
     from .execute import Runner
-    from .progress import Reporter
+    from .progress import reporter_for
     from .results import RunWriter, latest_run, load
 
     prepared = prepare(path, overrides, vars_files, estimates, out)
-    reporter = Reporter(prepared.plan, quiet)
+    reporter = reporter_for(prepared.plan, progress)
     for warning in prepared.warnings:
         reporter.say(str(warning))
     writer = RunWriter(Path(out), prepared.spec, prepared.plan)

@@ -68,6 +68,73 @@ class Reporter:
         self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")
 
 
+class LiveReporter(Reporter):
+    """On a terminal: a live display of job n of m, the current job, VQE progress, and time used against max_time."""
+
+    def __init__(self, plan: Plan, stream: TextIO | None = None, console=None):
+        super().__init__(plan, quiet=False, stream=stream)
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = console or Console(file=self.stream)
+        self.progress = Progress(
+            TextColumn("{task.description:<6}"), BarColumn(bar_width=30),
+            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
+            console=self.console, transient=False, refresh_per_second=8,
+        )
+        self.jobs = self.progress.add_task("jobs", total=len(plan.jobs), detail="")
+        self.clock = self.progress.add_task("time", total=plan.max_time, detail=f"of max_time {durations.format(plan.max_time)}")
+
+    def say(self, text: str) -> None:
+        self.progress.console.print(text, highlight=False)
+
+    def _tick(self, detail: str | None = None, advance: int = 0) -> None:
+        used = time.perf_counter() - self._t0
+        self.progress.update(self.clock, completed=min(used, self.plan.max_time),
+                             detail=f"{durations.format(used) if used >= 1 else f'{used:.1f}s'} of max_time "
+                                    f"{durations.format(self.plan.max_time)}")
+        if detail is not None:
+            self.progress.update(self.jobs, detail=detail)
+        if advance:
+            self.progress.advance(self.jobs, advance)
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        super().session_opened(session)
+        self.progress.start()
+        self._tick()
+
+    def job_started(self, job: JobPlan) -> None:
+        self._job_t0 = time.perf_counter()
+        self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}")
+
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        best = min(t["value"] for t in trace)
+        self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: evaluation "
+                   f"{len(trace)}/{job.max_evaluations}, value {trace[-1]['value']:.6g}, best {best:.6g}")
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        super().job_done(job, result)
+        self._tick(advance=1)
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        super().job_skipped(job, status)
+        self._tick(advance=1)
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        self._tick()
+        self.progress.stop()
+        super().session_closed(session)
+
+
+def reporter_for(plan: Plan, mode: str = "auto") -> Reporter:
+    """mode auto: the live display on a terminal, plain lines in logs; lines: always plain lines; none: silence."""
+    if mode == "none":
+        return Reporter(plan, quiet=True)
+    if mode == "auto" and sys.stderr.isatty():
+        return LiveReporter(plan)
+    return Reporter(plan)
+
+
 def plan_summary(plan: Plan) -> dict[str, Any]:
     """The plan as plain data: one entry per job, the running total, and the verdict."""
     running = 0.0
