@@ -83,11 +83,13 @@ def test_run_prints_a_summary_and_the_run_folder(qrun, tmp_path):
     assert "[1/1] sampler counts ..." in result.err
 
 
-def test_quiet_prints_only_the_run_folder(qrun, tmp_path):
+def test_quiet_prints_the_run_folder_and_plain_event_lines(qrun, tmp_path):
     result = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "--quiet")
-    assert result.code == 0 and result.err == ""
+    assert result.code == 0
     (run_dir,) = (tmp_path / "bell").iterdir()
     assert result.out == f"{run_dir}\n"
+    assert result.err.splitlines()[1:] == ["[1/1] sampler counts ...", result.err.splitlines()[2], result.err.splitlines()[3]]
+    assert result.err.splitlines()[2].startswith("[1/1] counts done in ")
 
 
 def test_python_dash_m_qrun_works_from_any_folder(tmp_path):

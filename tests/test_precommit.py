@@ -1,0 +1,46 @@
+"""The qrun-validate pre-commit hook, run by the real pre-commit in a temporary git repository."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import EXPERIMENTS, ROOT
+
+pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None and not (ROOT / ".venv/bin/pre-commit").exists(),
+                                reason="pre-commit is not installed")
+
+
+def _pre_commit():
+    local = ROOT / ".venv" / "bin" / "pre-commit"
+    return str(local) if local.exists() else "pre-commit"
+
+
+@pytest.fixture(scope="module")
+def user_repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("user-repo")
+    (repo / "experiments").mkdir()
+    (repo / "experiments" / "good.yaml").write_text((EXPERIMENTS / "bell.yaml").read_text())
+    (repo / "experiments" / "bad.yaml").write_text((ROOT / "tests" / "bad_specs" / "negative_shots.yaml").read_text())
+    (repo / "ci.yaml").write_text("not: [a, qrun, spec]\n")  # YAML outside experiments/ is left alone
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    return repo
+
+
+def _try_repo(repo, *files, home):
+    return subprocess.run([_pre_commit(), "try-repo", str(ROOT), "qrun-validate", "--files", *files],
+                          cwd=repo, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PRE_COMMIT_HOME": str(home)})
+
+
+def test_the_hook_passes_a_good_spec_and_blocks_a_bad_one(user_repo, tmp_path_factory):
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    good = _try_repo(user_repo, "experiments/good.yaml", "ci.yaml", home=home)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "qrun validate" in good.stdout and "Passed" in good.stdout
+    bad = _try_repo(user_repo, "experiments/good.yaml", "experiments/bad.yaml", home=home)
+    assert bad.returncode == 1
+    assert "experiments/bad.yaml:14:12: jobs[0].shots: -5 is less than the minimum of 1" in bad.stdout
+    assert "Failed" in bad.stdout
