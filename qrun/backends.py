@@ -90,8 +90,39 @@ def local_backend(name: str, seed: int | None = None):
 
 
 def info(name: str) -> BackendInfo:
-    """Kind and width of a backend, for validation; never touches the network."""
+    """Kind and width of a backend, for validation: no network, and no qiskit import (see fake_width, aer_width)."""
     kind = kind_of(name)
     if kind == "service":
         return BackendInfo(name, kind, None)
-    return BackendInfo(name, kind, local_backend(name).num_qubits)
+    if kind == "aer":
+        return BackendInfo(name, kind, aer_width())
+    width = fake_width(name)
+    if width is None:
+        fake_backend(name)  # raises the BackendError that names the close matches
+    return BackendInfo(name, kind, width)
+
+
+def fake_width(name: str) -> int | None:
+    """A fake device's qubit count, read from the runtime package's own configuration file without importing it."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("qiskit_ibm_runtime")  # locates the package; does not run it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    stem = name[len("fake_"):]
+    conf = Path(spec.submodule_search_locations[0]) / "fake_provider" / "backends" / stem / f"conf_{stem}.json"
+    try:
+        return int(json.loads(conf.read_text(encoding="utf-8"))["n_qubits"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def aer_width() -> int:
+    """The most qubits AerSimulator's statevector takes on this machine: log2(memory / 16 bytes), as Aer reckons."""
+    import math
+    import os
+
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(math.log2(memory / 16))

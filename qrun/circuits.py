@@ -135,6 +135,87 @@ def _fmt_args(args: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in args.items())
 
 
+_Q3_QUBITS = re.compile(r"\bqubit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*;")
+_Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
+_Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
+_Q2_REG = re.compile(r"\b(qreg|creg)\s+[A-Za-z_]\w*\s*\[\s*(\d+)\s*\]\s*;")
+_MEASURE = re.compile(r"\bmeasure\b")
+_ONLY_STD = re.compile(r'^\s*include\s+"(stdgates\.inc|qelib1\.inc)"\s*;', re.M)
+
+
+def cheap_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts | None:
+    """A circuit's facts read from its source without qiskit, or None where that would be a guess.
+
+    This keeps `qrun validate` fast and qiskit-free; the run path still builds every circuit.
+    """
+    (kind, value), = source.items()
+    if kind == "random":
+        measure = bool(value.get("measure", False))
+        n = value["num_qubits"]
+        return CircuitFacts(n, 0, n if measure else 0, measure)
+    if kind in ("qasm", "file"):
+        if kind == "file":
+            try:
+                value = (base_dir / value).read_text(encoding="utf-8")
+            except OSError:
+                return None  # build() reports it, located
+        return _qasm_facts(value)
+    if kind == "library":
+        return _library_facts(value["name"], value.get("args") or {})
+    return None
+
+
+def _qasm_facts(text: str) -> CircuitFacts | None:
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    includes = re.findall(r'^\s*include\s+"([^"]+)"', code, flags=re.M)
+    if any(i not in ("stdgates.inc", "qelib1.inc") for i in includes):
+        return None  # a custom include may declare anything
+    if code.lstrip().startswith("OPENQASM 2"):
+        regs = _Q2_REG.findall(code)
+        qubits = sum(int(n) for kind, n in regs if kind == "qreg")
+        clbits = sum(int(n) for kind, n in regs if kind == "creg")
+        params: list[str] = []
+    elif code.lstrip().startswith("OPENQASM 3"):
+        qubits = sum(int(n or 1) for n in _Q3_QUBITS.findall(code))
+        clbits = sum(int(n or 1) for n in _Q3_BITS.findall(code))
+        params = sorted(_Q3_INPUT.findall(code))
+    else:
+        return None
+    if qubits == 0:
+        return None
+    return CircuitFacts(qubits, len(params), clbits, bool(_MEASURE.search(code)), tuple(params))
+
+
+# The parameter counts of the allow-listed library functions, for the arguments qrun can read without qiskit.
+# tests/test_circuits.py checks each against qiskit itself.
+def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
+    n = args.get("num_qubits", args.get("feature_dimension"))
+    if not isinstance(n, int) or n < 1:
+        return None
+    reps = args.get("reps", 3)
+    final = 0 if args.get("skip_final_rotation_layer", False) else 1
+    known = {"num_qubits", "reps", "entanglement", "skip_final_rotation_layer", "insert_barriers",
+             "parameter_prefix", "name", "feature_dimension", "seed", "depth", "su2_gates"}
+    if set(args) - known or not isinstance(reps, int):
+        return None
+    prefix = args.get("parameter_prefix", "θ")
+    if name == "efficient_su2":
+        gates = args.get("su2_gates", ["ry", "rz"])
+        if not isinstance(gates, list) or not all(g in ("rx", "ry", "rz") for g in gates):
+            return None
+        count = n * len(gates) * (reps + final)
+    elif name == "real_amplitudes" and "su2_gates" not in args:
+        count = n * (reps + final)
+    elif name in ("z_feature_map", "zz_feature_map", "pauli_feature_map") and "feature_dimension" in args:
+        count, prefix = n, args.get("parameter_prefix", "x")
+    elif name == "quantum_volume" and "num_qubits" in args:
+        count = 0
+    else:
+        return None
+    names = tuple(sorted((f"{prefix}[{i}]" for i in range(count)), key=lambda s: int(s[len(prefix) + 1:-1])))
+    return CircuitFacts(n, count, 0, False, names)
+
+
 def facts(qc) -> CircuitFacts:
     return CircuitFacts(
         num_qubits=qc.num_qubits,

@@ -100,16 +100,24 @@ def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple
 @_estimates_option
 @click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
               help="Results root, where learned estimates are looked up.")
+@click.option("--deep", is_flag=True, help="Also build every circuit and transpile it, as a run does: parses QASM "
+                                          "fully and checks computed estimates (imports qiskit; slower).")
 @_debug_option
 def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_files: tuple[str, ...], estimates: str,
-                 out: str) -> None:
-    """Check each SPEC against the schema, its meaning and its time budget; run nothing. Exit 0 if all are valid, else 2."""
-    from .pipeline import prepare
+                 out: str, deep: bool) -> None:
+    """Check each SPEC against the schema, its meaning and its time budget; run nothing. Exit 0 if all are valid, else 2.
+
+    Without --deep this never imports qiskit, so it is fast enough for editors and pre-commit.
+    """
+    from .pipeline import prepare, quick_check
 
     bad = 0
     for path in specs:
         try:
-            prepared = prepare(path, _overrides(assignments), list(vars_files), estimates, out, online=False)
+            if deep:
+                prepared = prepare(path, _overrides(assignments), list(vars_files), estimates, out, online=False)
+            else:
+                prepared = quick_check(path, _overrides(assignments), list(vars_files), estimates, out)
         except SpecError as e:
             bad += 1
             click.echo(str(e), err=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,7 @@ ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at r
 DEFAULT_MARGIN = "10%"         # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
 SOURCES = ("declared", "computed", "learned")
+_NESTED = ("dynamical_decoupling", "twirling")
 
 
 @dataclass(frozen=True)
@@ -170,3 +173,32 @@ class Budget:
 def budget(max_time: int, per_job: list[tuple[str, float]], margin_setting: Any = DEFAULT_MARGIN) -> Budget:
     total = float(sum(s for _, s in per_job))
     return Budget(max_time, total, tuple(per_job), margin(margin_setting, total))
+
+
+def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -> dict[str, Any]:
+    """A job's options over the spec's, merging the nested option groups key by key."""
+    merged = dict(defaults or {})
+    for key, value in (own or {}).items():
+        if key in _NESTED and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def content_hash(data: dict[str, Any], job: dict[str, Any]) -> str:
+    """What a job does, without its name or estimate: learned estimates match a later run on this and the names."""
+    observables = set(job.get("observables") or []) | set(((job.get("sweep") or {}).get("values") or {}).get("observable", []))
+    content = {
+        "job": {k: v for k, v in job.items() if k not in ("name", "estimate")},
+        "circuit": data["circuits"].get(job["circuit"]),
+        "observables": {n: (data.get("observables") or {}).get(n) for n in sorted(observables)},
+        "backend": data["backend"],
+        "options": merge_options(data.get("options"), job.get("options")),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def lower_bound(job: dict[str, Any], num_parameters: int = 0) -> float:
+    """What a job costs at least without knowing its circuit's timing: the fixed overhead of each runtime job."""
+    return JOB_OVERHEAD * (evaluations(job, num_parameters) if job.get("primitive") == "minimize" else 1)

@@ -18,7 +18,6 @@ from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
 
 SESSION_EXPIRED = "not run: session expired"
 STOPPED_DEADLINE = "stopped: deadline"
-FINISHED = ("done", STOPPED_DEADLINE)  # job states whose results a resumed run keeps
 # Job statuses after which nothing more will happen; the service reports e.g. "CANCELLED - RAN TOO LONG".
 FINAL_STATUS_PREFIXES = ("DONE", "ERROR", "CANCELLED")
 

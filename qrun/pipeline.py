@@ -64,23 +64,64 @@ def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_file
     if service is not None:
         ordered = any(isinstance(job.get("parameter_values"), dict) for job in data["jobs"])
         ibm.preflight(service, the_plan.budget.total, the_plan.mode, ordered)
-    return Prepared(checked, the_plan, estimate_warnings(checked.spec, the_plan), service)
+    return Prepared(checked, the_plan, estimate_warnings(checked.spec, _learned_vs_declared(the_plan)), service)
 
 
-def estimate_warnings(spec, the_plan) -> list:
-    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date."""
+def quick_check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,
+                estimates: str = "learned", out: str | Path = "results") -> Prepared:
+    """`qrun validate`: every check that needs no qiskit, and the budget on declared or learned estimates.
+
+    A job with neither counts its fixed per-job overhead, a lower bound; `qrun plan` and every run check the
+    computed estimates too.
+    """
     from . import durations
     from . import estimates as model
+    from .results import history
+    from .spec import load
+    from .validate import validate
 
-    out = []
-    for job in the_plan.jobs:
-        if job.estimate_source.startswith("learned") and "estimate" in job.spec:
-            declared = model.declared(job.spec, len(job.parameter_names))
-            if job.estimate > 2 * declared:
-                out.append(spec.problem(("jobs", job.index, "estimate"),
-                                        f"warning: a matching earlier run took {durations.format(job.estimate)}, more than "
-                                        f"twice the declared {durations.format(declared)}; qrun plans with the learned time"))
-    return out
+    checked = validate(load(path, overrides, vars_files), build=False)
+    data = checked.spec.data
+    past = history(Path(out), data["name"]) if estimates == "learned" else {}
+    per_job, compared = [], []
+    for index, job in enumerate(data["jobs"]):
+        n = checked.facts[job["circuit"]].num_parameters
+        learned = past.get((job["name"], model.content_hash(data, job)))
+        if learned is not None:
+            seconds = learned["per_unit"] * model.units(job, n)
+            if "estimate" in job:
+                compared.append((index, seconds, model.declared(job, n)))
+        elif "estimate" in job and estimates != "fresh":
+            seconds = model.declared(job, n)
+        else:
+            seconds = model.lower_bound(job, n)
+        per_job.append((job["name"], seconds))
+    verdict = model.budget(durations.parse(data["max_time"]), per_job, data.get("budget_margin", model.DEFAULT_MARGIN))
+    if not verdict.fits:
+        raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
+    return Prepared(checked, None, estimate_warnings(checked.spec, compared))
+
+
+def estimate_warnings(spec, learned: list[tuple[int, float, float]]) -> list:
+    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date.
+
+    learned: (job index, learned seconds, declared seconds) for each job with both.
+    """
+    from . import durations
+
+    return [
+        spec.problem(("jobs", index, "estimate"),
+                     f"warning: a matching earlier run took {durations.format(seconds)}, more than twice the declared "
+                     f"{durations.format(declared)}; qrun plans with the learned time")
+        for index, seconds, declared in learned if seconds > 2 * declared
+    ]
+
+
+def _learned_vs_declared(the_plan) -> list[tuple[int, float, float]]:
+    from . import estimates as model
+
+    return [(j.index, j.estimate, model.declared(j.spec, len(j.parameter_names))) for j in the_plan.jobs
+            if j.estimate_source.startswith("learned") and "estimate" in j.spec]
 
 
 def run(

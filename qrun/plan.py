@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,13 +9,13 @@ from typing import Any
 import numpy as np
 
 from . import backends, circuits, durations, estimates, sweeps
+from .estimates import content_hash, merge_options
 from .validate import Checked
 
 DEFAULT_SHOTS = 4096
 DEFAULT_PRECISION = 0.015625  # the runtime's own default: 4096 ** -0.5
 DEFAULT_OPTIMIZATION_LEVEL = 2
 DEFAULT_RESILIENCE_LEVEL = 1
-_NESTED = ("dynamical_decoupling", "twirling")
 
 
 @dataclass
@@ -76,30 +74,6 @@ class Plan:
         return sum(j.estimate for j in self.jobs)
 
 
-def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -> dict[str, Any]:
-    """A job's options over the spec's, merging the nested option groups key by key."""
-    merged = dict(defaults or {})
-    for key, value in (own or {}).items():
-        if key in _NESTED and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    return merged
-
-
-def content_hash(data: dict[str, Any], job: dict[str, Any]) -> str:
-    """What a job does, without its name or estimate: learned estimates match a later run on this and the names."""
-    observables = set(job.get("observables") or []) | set(((job.get("sweep") or {}).get("values") or {}).get("observable", []))
-    content = {
-        "job": {k: v for k, v in job.items() if k not in ("name", "estimate")},
-        "circuit": data["circuits"].get(job["circuit"]),
-        "observables": {n: (data.get("observables") or {}).get(n) for n in sorted(observables)},
-        "backend": data["backend"],
-        "options": merge_options(data.get("options"), job.get("options")),
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def build(checked: Checked, backend: Any | None = None, source: str = "learned",
           history: dict[tuple[str, str], dict[str, Any]] | None = None) -> Plan:
     """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend).
@@ -118,6 +92,8 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         level = options.get("optimization_level", DEFAULT_OPTIMIZATION_LEVEL)
         variant = _variant(job)
         key = (job["circuit"], level, variant)
+        if job["circuit"] not in checked.circuits:  # the quick validation path read its facts without building it
+            checked.circuits[job["circuit"]] = circuits.build(data["circuits"][job["circuit"]], checked.spec.base_dir)
         if key not in transpiled:
             transpiled[key] = transpile(_prepare(checked.circuits[job["circuit"]], variant), backend, checked.backend.kind, level, seed)
         isa = transpiled[key]

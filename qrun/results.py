@@ -11,15 +11,16 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from . import durations, provenance
 from .errors import QrunError
-from .execute import FINISHED, MinimizeOutcome, SweepOutcome
-from .plan import JobPlan, Plan
-from .spec import Spec
+
+if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
+    from .plan import JobPlan, Plan
+    from .spec import Spec
+
+FINISHED = ("done", "stopped: deadline")  # job states whose results a resumed run keeps
 
 METADATA_FORMAT = 1
 
@@ -63,6 +64,8 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -115,6 +118,8 @@ def from_runtime_json(value: Any) -> Any:
 
 def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     """Values and standard errors per observable (rows) and parameter set (columns)."""
+    import numpy as np
+
     data = result[0].data
     evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
     stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
@@ -129,6 +134,8 @@ def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
 
 def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
+    import numpy as np
+
     data = result[0].data
     counts: dict[str, list[dict[str, int]]] = {}
     for register, bits in data.items():
@@ -141,6 +148,8 @@ def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
 
 def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
     """One entry per sweep point: its variables, then value/stderr (estimator) or counts per register (sampler)."""
+    import numpy as np
+
     points = [dict(p) for p in job.points]
     for g, result in zip(outcome.groups, outcome.results):
         data = result[0].data
@@ -318,6 +327,8 @@ class RunWriter:
         write_json(self.run_dir / self._job(job)["file"], partial)
 
     def job_done(self, job: JobPlan, result: Any) -> None:
+        from .execute import MinimizeOutcome
+
         entry = self._job(job)
         actual = (datetime.now(timezone.utc) - self._started).total_seconds()
         payload = self.job_file(job, result, actual)
@@ -341,6 +352,8 @@ class RunWriter:
         self._save()
 
     def job_file(self, job: JobPlan, result: Any, actual: float) -> dict[str, Any]:
+        from .execute import MinimizeOutcome, SweepOutcome
+
         if job.points is not None:
             body = sweep_payload(job, result)
         elif job.primitive == "minimize":

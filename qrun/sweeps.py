@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 MAX_POINTS = 100_000
 # Sweep variables that are not circuit parameters, by job kind.
@@ -25,16 +24,24 @@ def values_of(spec: Any, name: str = "") -> list[Any]:
     """A variable's values: a list, {range: [start, stop, step]} (stop excluded) or {linspace: [start, stop, num]}."""
     if isinstance(spec, list):
         return list(spec)
+    # numpy's arithmetic (start + i * step, the endpoint set exactly) without numpy: validate stays light.
     (kind, args), = spec.items()
     if kind == "linspace":
         start, stop, num = args
-        return [float(v) for v in np.linspace(start, stop, int(num))]
+        step = (stop - start) / (num - 1) if num > 1 else 0.0
+        values = [float(start + i * step) for i in range(int(num))]
+        if num > 1:
+            values[-1] = float(stop)
+        return values
     start, stop, *rest = args
     step = rest[0] if rest else 1
     if step == 0 or (stop - start) / step > MAX_POINTS:
         raise SweepError(f"range {args} gives no values or more than {MAX_POINTS}", ("values", name))
-    out = np.arange(start, stop, step)
-    return [int(v) for v in out] if all(isinstance(a, int) for a in (start, stop, step)) else [float(v) for v in out]
+    count = max(0, math.ceil((stop - start) / step))
+    if all(isinstance(a, int) for a in (start, stop, step)):
+        return [start + i * step for i in range(count)]
+    delta = (start + step) - start  # numpy's own step, rounding included
+    return [float(start + i * delta) for i in range(count)]
 
 
 def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
@@ -48,7 +55,7 @@ def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
             raise SweepError(f"zip needs every variable to have as many values; {listed}", ("values",))
         rows = zip(*columns)
     else:
-        total = int(np.prod([len(c) for c in columns]))
+        total = math.prod(len(c) for c in columns)
         if total > MAX_POINTS:
             raise SweepError(f"the grid has {total} points, more than {MAX_POINTS}", ("values",))
         rows = itertools.product(*columns)

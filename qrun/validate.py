@@ -30,21 +30,32 @@ class Checked:
 
     spec: Spec
     backend: backends.BackendInfo
-    circuits: dict[str, Any] = field(default_factory=dict)
+    circuits: dict[str, Any] = field(default_factory=dict)  # built QuantumCircuits (empty on the quick path)
     observables: dict[str, Terms] = field(default_factory=dict)
+    facts: dict[str, CircuitFacts] = field(default_factory=dict)
 
 
-def validate(spec: Spec) -> Checked:
-    """Raise SpecError with every problem found, or return the checked spec."""
+def validate(spec: Spec, build: bool = True) -> Checked:
+    """Raise SpecError with every problem found, or return the checked spec.
+
+    build=False is the quick path of `qrun validate`: circuit facts are read from their sources without qiskit where
+    that is exact (see circuits.cheap_facts), so QASM is checked for shape, not parsed. The run path builds.
+    """
     found = schema_findings(spec.data)
     if found:
         raise _located(spec, found)
     data = spec.data
     found = []
     built: dict[str, Any] = {}
+    facts: dict[str, CircuitFacts] = {}
     for name, source in data["circuits"].items():
+        cheap = None if build else circuits.cheap_facts(source, spec.base_dir)
+        if cheap is not None:
+            facts[name] = cheap
+            continue
         try:
             built[name] = circuits.build(source, spec.base_dir)
+            facts[name] = circuits.facts(built[name])
         except SourceError as e:
             found.append((("circuits", name) + e.subpath, str(e), False))
     terms: dict[str, Terms] = {}
@@ -58,11 +69,10 @@ def validate(spec: Spec) -> Checked:
     except backends.BackendError as e:
         found.append((("backend",), str(e), False))
         info = backends.BackendInfo(data["backend"], "service", None)
-    facts = {name: circuits.facts(qc) for name, qc in built.items()}
     found += semantic_findings(data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits)
     if found:
         raise _located(spec, found)
-    return Checked(spec, info, built, terms)
+    return Checked(spec, info, built, terms, facts)
 
 
 def _located(spec: Spec, found: list[Finding]) -> SpecError:
@@ -72,12 +82,25 @@ def _located(spec: Spec, found: list[Finding]) -> SpecError:
 # ---------------------------------------------------------------- schema
 
 
+@lru_cache(maxsize=1)
+def _fast_validator():
+    """jsonschema-rs, compiled once; None where it is not installed."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.validator_for(schema())
+
+
 def schema_findings(data: Any) -> list[Finding]:
     """Structural problems, each turned into a message that says what to do."""
-    from jsonschema import Draft202012Validator
-
     if not isinstance(data, dict):
         return [((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)]
+    fast = _fast_validator()
+    if fast is not None and fast.is_valid(data):
+        return []  # the common case, ~100x faster; python-jsonschema below explains only what is wrong
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema())
     out: list[Finding] = []
     for error in validator.iter_errors(data):
@@ -339,11 +362,15 @@ def _unknown_ref(what: str, name: str, defined: dict) -> str:
 def _session_findings(data: dict[str, Any]) -> list[Finding]:
     """Rules of the session itself: its length limit, per-job time limits, and what batch mode cannot do."""
     out: list[Finding] = []
-    try:
-        max_time = durations.parse(data["max_time"])
-        limit = durations.parse(data.get("max_time_limit", estimates.DEFAULT_MAX_TIME_LIMIT))
-    except durations.DurationError:
-        return out  # already reported by the schema
+    parsed = {}
+    for key, default in (("max_time", None), ("max_time_limit", estimates.DEFAULT_MAX_TIME_LIMIT)):
+        try:
+            parsed[key] = durations.parse(data.get(key, default))
+        except durations.DurationError as e:  # the schema says so too; this keeps the rule whatever validated it
+            out.append(((key,), str(e), False))
+    if out:
+        return out
+    max_time, limit = parsed["max_time"], parsed["max_time_limit"]
     if max_time > limit:
         out.append((("max_time",), f"{durations.format(max_time)} is longer than the service allows for one session "
                                    f"({durations.format(limit)}); lower max_time, or set max_time_limit if your plan "

@@ -116,3 +116,13 @@ def test_the_budget_counts_every_point(qrun, write_spec):
     assert result.code == 2
     assert (": max_time: 1m 30s (90 s) is less than the sum of the job estimates plus the 10s margin, 1m 50s (110 s)"
             in result.err)
+
+
+@pytest.mark.parametrize("args", [[0, math.pi, 50], [0, 1, 5], [-2, 7.3, 13], [2, 2, 1]])
+def test_linspace_equals_numpys_to_the_last_bit(args):
+    assert sweeps.values_of({"linspace": args}) == [float(v) for v in np.linspace(*args)]
+
+
+@pytest.mark.parametrize("args", [[0, 3], [0, 1, 0.25], [0.1, 1.0, 0.3], [5, 1, -1], [0, 1, 0.1], [-1.5, 2.2, 0.37]])
+def test_range_equals_numpys_arange_to_the_last_bit(args):
+    assert sweeps.values_of({"range": args}) == np.arange(*args).tolist()

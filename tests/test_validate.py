@@ -82,3 +82,49 @@ def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_
     found = semantic_findings(data, FACTS, {"z": 2}, 5)
     assert found == [(("jobs", 0, "options", "max_execution_time"),
                       "700 s is longer than max_time (10m); a job cannot outlive its session", False)]
+
+
+def test_the_fast_validator_agrees_with_python_jsonschema_on_every_spec():
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    from qrun.validate import _fast_validator, schema
+
+    fast = _fast_validator()
+    assert fast is not None
+    slow = Draft202012Validator(schema())
+    specs = sorted(BAD.glob("*.yaml")) + sorted(EXPERIMENTS.glob("*.yaml"))
+    for path in specs:
+        from qrun.spec import load
+        from qrun.errors import SpecError
+        try:
+            data = load(path).data
+        except SpecError:
+            continue  # YAML or template errors: never reaches a schema
+        if isinstance(data, dict):
+            assert fast.is_valid(data) == (next(slow.iter_errors(data), None) is None), path.name
+    for duration in ["0s", "1.5h", "30m 1h", "5m ", "1h  2m", 0, True]:
+        data = yaml.safe_load((EXPERIMENTS / "bell.yaml").read_text())
+        data["max_time"] = duration
+        assert not fast.is_valid(data) and next(slow.iter_errors(data), None) is not None, duration
+
+
+@pytest.mark.parametrize("spec", ["mixed.yaml", "vqe.yaml", "ising_sweep.yaml"])
+def test_validate_does_not_import_qiskit_numpy_or_scipy(spec):
+    import subprocess
+    import sys
+
+    code = ("import sys; from qrun.cli import main; code = main(['validate', %r]); "
+            "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'qiskit', 'qiskit_ibm_runtime', 'qiskit_aer', "
+            "'numpy', 'scipy', 'matplotlib', 'rich'}))" % str(EXPERIMENTS / spec))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_deep_validate_builds_what_the_quick_path_only_reads(qrun):
+    bad = BAD / "bad_qasm.yaml"
+    quick = qrun("validate", bad)
+    assert quick.code == 0  # a QASM string of the right shape passes the quick path...
+    deep = qrun("validate", "--deep", bad)
+    assert deep.code == 2  # ...and --deep, like every run, parses it
+    assert (BAD / "bad_qasm.expected").read_text().strip().split(": ", 1)[1] in deep.err
