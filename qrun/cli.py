@@ -34,6 +34,12 @@ def _estimates_option(f):
              "declared (the spec's, else computed) or fresh (computed from the backend's timing).")(f)
 
 
+def _cache_option(f):
+    return click.option("--no-cache", "no_cache", is_flag=True,
+                        help="Transpile afresh instead of using the on-disk transpile cache ($QRUN_CACHE_DIR, "
+                             "default ~/.cache/qrun/transpile).")(f)
+
+
 def _overrides(assignments: tuple[str, ...]) -> dict[str, Any]:
     from .spec import parse_assignment
 
@@ -77,14 +83,16 @@ def cli() -> None:
 @click.option("--resume", is_flag=False, flag_value="latest", default=None, metavar="[RUN_DIR]",
               help="Continue an interrupted run (default: the latest run of this spec): finished jobs are kept, "
                    "the rest run in order.")
+@_cache_option
 @_debug_option
 def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], quiet: bool,
-            estimates: str, resume: str | None) -> None:
+            estimates: str, resume: str | None, no_cache: bool) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
     from .pipeline import run
     from .results import load
 
-    run_dir = run(spec, out, _overrides(assignments), list(vars_files), "lines" if quiet else "auto", estimates, resume)
+    run_dir = run(spec, out, _overrides(assignments), list(vars_files), "lines" if quiet else "auto", estimates, resume,
+                  use_cache=not no_cache)
     if quiet:
         click.echo(run_dir)
         return
@@ -140,16 +148,18 @@ class SpecsInvalid(QrunError):
 @click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
               help="Results root, where learned estimates are looked up.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@_cache_option
 @_debug_option
 def plan_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], estimates: str, out: str,
-             as_json: bool) -> None:
+             as_json: bool, no_cache: bool) -> None:
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
     import json
 
     from .pipeline import prepare
     from .progress import plan_summary, plan_table
 
-    prepared = prepare(spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False)
+    prepared = prepare(spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False,
+                       use_cache=not no_cache)
     for warning in prepared.warnings:
         click.echo(str(warning), err=True)
     summary = plan_summary(prepared.plan)

@@ -38,7 +38,7 @@ def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files:
 
 def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,
             estimates: str = "learned", out: str | Path = "results", enforce_budget: bool = True,
-            online: bool = True) -> Prepared:
+            online: bool = True, use_cache: bool = True) -> Prepared:
     """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
 
     A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
@@ -58,7 +58,7 @@ def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_file
         backend = ibm.choose_backend(service, data["backend"], widest)
         ibm.check_backend(backend, widest)
     past = history(Path(out), data["name"]) if estimates == "learned" else {}
-    the_plan = planning.build(checked, backend=backend, source=estimates, history=past)
+    the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
     if enforce_budget and not the_plan.budget.fits:
         raise SpecError([checked.spec.problem(("max_time",), the_plan.budget.explain())])
     if service is not None:
@@ -132,6 +132,7 @@ def run(
     progress: str = "auto",
     estimates: str = "learned",
     resume: str | Path | None = None,
+    use_cache: bool = True,
 ) -> Path:
     """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
 
@@ -142,7 +143,7 @@ def run(
     from .progress import reporter_for
     from .results import RunWriter, latest_run, load
 
-    prepared = prepare(path, overrides, vars_files, estimates, out)
+    prepared = prepare(path, overrides, vars_files, estimates, out, use_cache=use_cache)
     reporter = reporter_for(prepared.plan, progress)
     for warning in prepared.warnings:
         reporter.say(str(warning))

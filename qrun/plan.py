@@ -75,7 +75,7 @@ class Plan:
 
 
 def build(checked: Checked, backend: Any | None = None, source: str = "learned",
-          history: dict[tuple[str, str], dict[str, Any]] | None = None) -> Plan:
+          history: dict[tuple[str, str], dict[str, Any]] | None = None, use_cache: bool = True) -> Plan:
     """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend).
 
     source: "declared" uses the spec's estimates (computed where absent); "fresh" computes every one from the
@@ -95,7 +95,8 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         if job["circuit"] not in checked.circuits:  # the quick validation path read its facts without building it
             checked.circuits[job["circuit"]] = circuits.build(data["circuits"][job["circuit"]], checked.spec.base_dir)
         if key not in transpiled:
-            transpiled[key] = transpile(_prepare(checked.circuits[job["circuit"]], variant), backend, checked.backend.kind, level, seed)
+            transpiled[key] = cached_transpile(_prepare(checked.circuits[job["circuit"]], variant), backend,
+                                               checked.backend.kind, level, seed, use_cache)
         isa = transpiled[key]
         points = sweep_points(job)
         used = job.get("observables") or list(dict.fromkeys(p["observable"] for p in points or [] if "observable" in p))
@@ -242,6 +243,22 @@ def _prepare(qc, variant: str):
         # An estimator reads expectation values itself; final measurements would only be in its way.
         return qc.remove_final_measurements(inplace=False)
     return qc
+
+
+def cached_transpile(qc, backend, kind: str, level: int, seed: int | None, use_cache: bool = True):
+    """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
+    it is not a function of its inputs."""
+    if not use_cache or seed is None:
+        return transpile(qc, backend, kind, level, seed)
+    from . import cache
+
+    folder = cache.cache_dir()
+    hex_key, parts = cache.key(qc, backend, kind, level, seed)
+    isa = cache.load(folder, hex_key, parts, qc)
+    if isa is None:
+        isa = transpile(qc, backend, kind, level, seed)
+        cache.store(folder, hex_key, parts, isa)
+    return isa
 
 
 def transpile(qc, backend, kind: str, level: int, seed: int | None):

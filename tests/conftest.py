@@ -20,6 +20,12 @@ class Outcome:
     err: str
 
 
+@pytest.fixture(autouse=True)
+def fresh_transpile_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty transpile cache (subprocesses inherit it), and none writes to ~/.cache."""
+    monkeypatch.setenv("QRUN_CACHE_DIR", str(tmp_path_factory.mktemp("transpile-cache")))
+
+
 @pytest.fixture
 def qrun(capsys):
     """Call `qrun ARGS...` in-process; returns exit code, stdout and stderr."""

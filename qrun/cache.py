@@ -1,0 +1,99 @@
+"""The on-disk transpile cache: ISA circuits keyed by everything that decides them, checked before being trusted."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "QRUN_CACHE_DIR"
+FORMAT = 1
+
+
+def cache_dir() -> Path:
+    """$QRUN_CACHE_DIR, else $XDG_CACHE_HOME/qrun/transpile, else ~/.cache/qrun/transpile."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "qrun" / "transpile"
+
+
+def target_fingerprint(backend: Any, kind: str) -> str:
+    """The backend's name and every instruction's qubits, duration and error: what noise-aware layout reads."""
+    if kind == "aer":
+        from .backends import IBM_BASIS
+
+        return "aer:" + ",".join(sorted(IBM_BASIS))
+    target = backend.target
+    items = sorted(
+        (name, tuple(q) if q else (), getattr(p, "duration", None), getattr(p, "error", None))
+        for name in target.operation_names for q, p in (target[name] or {}).items()
+    )
+    return f"{getattr(backend, 'name', '?')}:{target.num_qubits}:{hashlib.sha256(repr(items).encode()).hexdigest()}"
+
+
+def key(circuit: Any, backend: Any, kind: str, level: int, seed: int | None) -> tuple[str, dict[str, Any]]:
+    """(hex key, the parts it was made from): circuit QPY bytes, backend and target, level, seed, qiskit version."""
+    import qiskit
+    from qiskit import qpy
+
+    buffer = io.BytesIO()
+    qpy.dump(canonical(circuit), buffer)
+    parts = {
+        "format": FORMAT,
+        "circuit": hashlib.sha256(buffer.getvalue()).hexdigest(),
+        "target": target_fingerprint(backend, kind),
+        "optimization_level": level,
+        "seed": seed,
+        "qiskit": qiskit.__version__,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
+
+
+def canonical(circuit: Any) -> Any:
+    """The circuit as QPY should see it for a key: parameters carry random UUIDs and circuits counter-based names,
+    so two builds of the same circuit would never match; give each parameter a UUID from its name, and one name."""
+    import uuid
+
+    from qiskit.circuit import Parameter
+
+    same = circuit.assign_parameters(
+        {p: Parameter(p.name, uuid=uuid.uuid5(uuid.NAMESPACE_OID, p.name)) for p in circuit.parameters}, inplace=False)
+    same.name, same.metadata = "qrun", {}
+    return same
+
+
+def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: Any) -> Any | None:
+    """The cached ISA circuit, or None when absent, unreadable, or not what the key says (never trusted blindly)."""
+    from qiskit import qpy
+
+    entry = folder / f"{hex_key}.qpy"
+    meta = folder / f"{hex_key}.json"
+    try:
+        if json.loads(meta.read_text(encoding="utf-8")) != parts:
+            return None
+        with entry.open("rb") as f:
+            (isa,) = qpy.load(f)
+    except Exception:  # missing, truncated, corrupt, or written by another qiskit: transpile afresh
+        return None
+    if sorted(p.name for p in isa.parameters) != sorted(p.name for p in circuit.parameters):
+        return None  # not a transpilation of this circuit, whatever the key says
+    return isa
+
+
+def store(folder: Path, hex_key: str, parts: dict[str, Any], isa: Any) -> None:
+    """Write an entry atomically; a cache that cannot be written only costs speed."""
+    from qiskit import qpy
+
+    from .results import atomic_write, atomic_write_bytes
+
+    buffer = io.BytesIO()
+    qpy.dump(isa, buffer)
+    try:
+        atomic_write_bytes(folder / f"{hex_key}.qpy", buffer.getvalue())
+        atomic_write(folder / f"{hex_key}.json", json.dumps(parts, sort_keys=True))
+    except OSError:
+        pass
