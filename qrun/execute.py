@@ -83,11 +83,6 @@ def clock() -> float:
     return time.monotonic()
 
 
-def engine_for(plan: Plan) -> str:
-    """Aer's own primitives on the noiseless simulator (nothing to mitigate, ~80x faster); the runtime's elsewhere."""
-    return "aer-primitives" if plan.backend_kind == "aer" else "runtime-client-primitives"
-
-
 class Runner:
     """Submits a plan's jobs through one session and reports every step to a sink."""
 
@@ -103,7 +98,7 @@ class Runner:
         self.fetch = fetch
         self.plan = plan
         self.sink = sink
-        self.engine = engine_for(plan)
+        self._noisy_simulator: Any = None
         self.submissions = submissions
         self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
@@ -129,7 +124,7 @@ class Runner:
         self.session_record = {
             "backend": plan.backend_name,
             "mode": plan.mode,
-            "engine": self.engine,
+            "engine": "+".join(sorted({j.engine for j in plan.jobs})),
             "max_time": plan.max_time,
             # The runtime keeps no such record in local mode (session_id, details() are None), so qrun does.
             "session_id": session.session_id,
@@ -308,9 +303,22 @@ class Runner:
         optimum = {"parameters": [float(v) for v in x], "value": value, "stderr": stderr, "final_evaluation": final}
         return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)
 
+    def noisy_simulator(self):
+        """The fake device's noise model in an AerSimulator: what the runtime's local mode runs on, built once."""
+        if self._noisy_simulator is None:
+            from qiskit_aer import AerSimulator
+
+            self._noisy_simulator = AerSimulator.from_backend(self.plan.backend)
+        return self._noisy_simulator
+
     def estimator(self, job: JobPlan, session):
         seed = self.next_seed()
-        if self.engine == "aer-primitives":
+        if job.engine == "backend-primitives":
+            from qiskit.primitives import BackendEstimatorV2
+
+            options = {"default_precision": job.precision, **({} if seed is None else {"seed_simulator": seed})}
+            return BackendEstimatorV2(backend=self.noisy_simulator(), options=options)
+        if job.engine == "aer-primitives":
             from qiskit_aer.primitives import EstimatorV2
 
             run_options = {} if seed is None else {"seed_simulator": seed}
@@ -321,7 +329,12 @@ class Runner:
 
     def sampler(self, job: JobPlan, session):
         seed = self.next_seed()
-        if self.engine == "aer-primitives":
+        if job.engine == "backend-primitives":
+            from qiskit.primitives import BackendSamplerV2
+
+            options = {"default_shots": job.shots, **({} if seed is None else {"seed_simulator": seed})}
+            return BackendSamplerV2(backend=self.noisy_simulator(), options=options)
+        if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
             return SamplerV2(default_shots=job.shots, seed=seed)

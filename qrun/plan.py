@@ -49,6 +49,7 @@ class JobPlan:
     content_hash: str = ""
     units: int = 1
     stats: dict[str, Any] = field(default_factory=dict)
+    engine: str = "runtime-client-primitives"
 
     @property
     def file_stem(self) -> str:
@@ -128,6 +129,7 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
             content_hash=content_hash(data, job),
             units=estimates.units(job, n),
         )
+        plan_job.engine = engine_for(checked.backend.kind, plan_job.primitive, options)
         work = job_work(plan_job)
         timing = backend_timing(isa, backend)
         plan_job.stats = job_stats(plan_job, work)
@@ -150,6 +152,30 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         budget=estimates.budget(max_time, [(j.name, j.estimate) for j in jobs],
                                 data.get("budget_margin", estimates.DEFAULT_MARGIN)),
     )
+
+
+ENGINES = ("aer-primitives", "backend-primitives", "runtime-client-primitives")
+
+
+def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
+    """The fastest engine that gives the runtime's answer for this job (measured: benchmarks/engines.py).
+
+    aer: Aer's own primitives (noiseless: nothing to mitigate). A fake device with nothing mitigated, twirled or
+    decoupled: qiskit's BackendEstimatorV2/BackendSamplerV2 over AerSimulator.from_backend, the simulator the
+    runtime's local mode uses itself, without the client-side pipeline (counts are identical seed for seed; expectation
+    values agree statistically, readout error included). Everything else: the runtime's client-side primitives.
+    """
+    if kind == "aer":
+        return "aer-primitives"
+    twirling = options.get("twirling") or {}
+    plain = (
+        kind == "fake"
+        and options.get("engine", "auto") == "auto"
+        and not (options.get("dynamical_decoupling") or {}).get("enable")
+        and not twirling.get("enable_gates") and not twirling.get("enable_measure")
+        and (primitive == "sampler" or options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL) == 0)
+    )
+    return "backend-primitives" if plain else "runtime-client-primitives"
 
 
 def choose_estimate(job: JobPlan, source: str, learned: dict[str, Any] | None, compute) -> tuple[float, str]:

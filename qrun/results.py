@@ -249,7 +249,7 @@ class RunWriter:
 
     def _fresh_entry(self, j: JobPlan) -> dict[str, Any]:
         return {
-            "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending",
+            "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending", "engine": j.engine,
             "content_hash": j.content_hash, "estimate_source": j.estimate_source, "units": None,
             "job_ids": [], "started": None, "submitted": None, "finished": None, "attempt": None,
             "estimate": j.estimate, "actual": None, "error": None, "warnings": [], "file": f"jobs/{j.file_stem}.json",
