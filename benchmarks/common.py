@@ -43,3 +43,16 @@ def best_of(n: int, cmd: list[str], cwd: Path | None = None) -> dict:
 
 def run_dir_of(stdout: str) -> Path:
     return Path(stdout.strip().splitlines()[-1])
+
+
+def row(name: str, qrun: float, other: float, target: str) -> dict:
+    return {"benchmark": name, "qrun": qrun, "other": other, "ratio": qrun / other if other else float("inf"),
+            "target": target}
+
+
+def whole_process_rows(label: str, qrun: dict, hand: dict) -> list[dict]:
+    """The two whole-process comparisons every benchmark reports: wall time and peak RSS."""
+    return [
+        row(f"{label}: qrun vs hand script (whole process, s)", qrun["wall"], hand["wall"], "<= 1.10"),
+        row(f"{label}: qrun vs hand script (peak RSS, MiB)", qrun["rss_mib"], hand["rss_mib"], "<= 1.10"),
+    ]
