@@ -11,9 +11,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import engines_and_validate  # noqa: E402
+import seed_and_vqe  # noqa: E402
 import sweep_200  # noqa: E402
+import transpile_heavy  # noqa: E402
 
-BENCHMARKS = [sweep_200]
+BENCHMARKS = [seed_and_vqe, sweep_200, transpile_heavy, engines_and_validate]
 
 
 def machine() -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import QRUN, PYTHON, best_of, run_dir_of  # noqa: E402
+from common import PYTHON, QRUN, best_of, row, run_dir_of, whole_process_rows  # noqa: E402
 
 POINTS, PARAMS, PRECISION, SEED = 200, 12, 0.01, 7
 ISING = [("IIZZ", -1.0), ("IZZI", -1.0), ("ZZII", -1.0), ("IIIX", -0.5), ("IIXI", -0.5), ("IXII", -0.5), ("XIII", -0.5)]
@@ -96,19 +96,13 @@ def main(repeats: int = 3) -> list[dict]:
         qrun["execution"] = meta["session"]["execution_seconds"]
         docs = best_of(1, [PYTHON, str(tmp / "docs.py")])
         fastest = best_of(repeats, [PYTHON, str(tmp / "fastest.py")])
-    rows = [
-        {"benchmark": "sweep-200: qrun vs docs-style (execution)", "qrun": qrun["execution"], "other": docs["execution"],
-         "ratio": qrun["execution"] / docs["execution"], "target": "<= 0.05 (>= 20x faster)"},
-        {"benchmark": "sweep-200: qrun vs fastest script (execution)", "qrun": qrun["execution"],
-         "other": fastest["execution"], "ratio": qrun["execution"] / fastest["execution"], "target": "<= 1.10"},
-        {"benchmark": "sweep-200: qrun vs docs-style (whole process)", "qrun": qrun["wall"], "other": docs["wall"],
-         "ratio": qrun["wall"] / docs["wall"], "target": "-"},
-        {"benchmark": "sweep-200: qrun vs fastest script (whole process)", "qrun": qrun["wall"], "other": fastest["wall"],
-         "ratio": qrun["wall"] / fastest["wall"], "target": "<= 1.10"},
-        {"benchmark": "sweep-200: qrun vs fastest script (peak RSS, MiB)", "qrun": qrun["rss_mib"],
-         "other": fastest["rss_mib"], "ratio": qrun["rss_mib"] / fastest["rss_mib"], "target": "<= 1.10"},
+    return [
+        row("sweep-200: qrun vs docs-style script (execution, s)", qrun["execution"], docs["execution"],
+            "<= 0.05 (>= 20x faster)"),
+        row("sweep-200: qrun vs fastest script (execution, s)", qrun["execution"], fastest["execution"], "<= 1.10"),
+        row("sweep-200: qrun vs docs-style script (whole process, s)", qrun["wall"], docs["wall"], "-"),
+        *whole_process_rows("sweep-200 vs fastest script", qrun, fastest),
     ]
-    return rows
 
 
 if __name__ == "__main__":

@@ -22,11 +22,20 @@ def cache_dir() -> Path:
 
 
 def target_fingerprint(backend: Any, kind: str) -> str:
-    """The backend's name and every instruction's qubits, duration and error: what noise-aware layout reads."""
+    """What decides the transpiler's view of the backend.
+
+    A fake device is fixed by its name and the runtime package that ships its files (building its target just to
+    hash it cost more than the transpilation it saves). A service device's calibrations change, so its fingerprint is
+    every instruction's qubits, duration and error: what noise-aware layout reads.
+    """
     if kind == "aer":
         from .backends import IBM_BASIS
 
         return "aer:" + ",".join(sorted(IBM_BASIS))
+    if kind == "fake":
+        from importlib.metadata import version
+
+        return f"{backend.name}:qiskit-ibm-runtime {version('qiskit-ibm-runtime')}"
     target = backend.target
     items = sorted(
         (name, tuple(q) if q else (), getattr(p, "duration", None), getattr(p, "error", None))

@@ -138,6 +138,9 @@ def _translate(error, data) -> list[Finding]:
             return [(path, str(e), False)]
     if kind in ("anyOf", "oneOf") and "observable" in str(error.schema_path) or sub.get("description", "").startswith("A Pauli label"):
         return [(path, 'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"', False)]
+    if kind in ("anyOf", "oneOf") and path[-1:] == ("parameter_values",):
+        return [(path, "expected rows of numbers, one per parameter set ([[0.1, 0.2], [0.3, 0.4]]), "
+                       "or {from: <an earlier minimize job>}", False)]
     if sub.get("description", "").startswith("Time kept free"):
         return [(path, f"{error.instance!r} is not a margin: use a duration (30s, 2m), a percentage (10%) or 0", False)]
     if sub.get("description", "").startswith("A list, {range"):
@@ -163,7 +166,15 @@ def _translate(error, data) -> list[Finding]:
         from jsonschema.exceptions import best_match
 
         return _translate(best_match(error.context), data)
-    return [(path, error.message, False)]
+    return [(path, _shorten(error.message, error.instance), False)]
+
+
+def _shorten(message: str, instance: Any) -> str:
+    """jsonschema quotes the offending value in full; a 160-number list makes a useless error line."""
+    text = repr(instance)
+    if len(text) <= 80 or text not in message:
+        return message
+    return message.replace(text, text[:60] + " ... " + text[-10:])
 
 
 _KIND_HINTS = {
