@@ -316,13 +316,12 @@ class Runner:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendEstimatorV2
 
-            options = {"default_precision": job.precision, **({} if seed is None else {"seed_simulator": seed})}
-            return BackendEstimatorV2(backend=self.noisy_simulator(), options=options)
+            return BackendEstimatorV2(backend=self.noisy_simulator(),
+                                      options=_seeded({"default_precision": job.precision}, seed))
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import EstimatorV2
 
-            run_options = {} if seed is None else {"seed_simulator": seed}
-            return EstimatorV2(options={"default_precision": job.precision, "run_options": run_options})
+            return EstimatorV2(options={"default_precision": job.precision, "run_options": _seeded({}, seed)})
         from qiskit_ibm_runtime.executor_estimator import Estimator
 
         return Estimator(mode=session, options=runtime_options(job.options, seed, estimator=True))
@@ -332,8 +331,7 @@ class Runner:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendSamplerV2
 
-            options = {"default_shots": job.shots, **({} if seed is None else {"seed_simulator": seed})}
-            return BackendSamplerV2(backend=self.noisy_simulator(), options=options)
+            return BackendSamplerV2(backend=self.noisy_simulator(), options=_seeded({"default_shots": job.shots}, seed))
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
@@ -345,6 +343,10 @@ class Runner:
     def next_seed(self) -> int | None:
         # Each submission gets its own seed so repeated evaluations see independent shot noise, yet a run repeats.
         return None if self.plan.seed is None else self.plan.seed + self.submissions
+
+
+def _seeded(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
+    return options if seed is None else {**options, "seed_simulator": seed}
 
 
 def _cancel(handle: Any) -> None:
@@ -376,7 +378,7 @@ def runtime_options(options: dict[str, Any], seed: int | None, estimator: bool) 
     if options.get("max_execution_time"):
         out["max_execution_time"] = options["max_execution_time"]
     if seed is not None:
-        out["simulator"] = {"seed_simulator": seed}
+        out["simulator"] = _seeded({}, seed)
     return out
 
 

@@ -136,14 +136,21 @@ LONG_VQE = (FIVE.replace("backend: aer", "backend: fake_manila").replace("maxite
             .replace("max_time: 10m", "max_time: 4h"))
 
 
-def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp_path):
+def _signal_long_vqe(tmp_path, signals, after_evaluations):
+    """Start a long minimize run, wait for some evaluations, send the signals; returns (exit code, stderr)."""
     (tmp_path / "five.yaml").write_text(LONG_VQE)
     child = subprocess.Popen([sys.executable, "-m", "qrun", "five.yaml", "--out", "r"], cwd=tmp_path,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= 2, child)
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=60)
-    assert child.returncode == 130, err
+    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= after_evaluations, child)
+    for sig in signals:
+        child.send_signal(sig)
+    _, err = child.communicate(timeout=60)
+    return child.returncode, err
+
+
+def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp_path):
+    code, err = _signal_long_vqe(tmp_path, [signal.SIGINT], after_evaluations=2)
+    assert code == 130, err
     meta = _metadata(tmp_path / "r")
     assert meta["status"] == "interrupted"
     assert [j["status"] for j in meta["jobs"]] == ["done", "interrupted", "not run", "not run", "not run"]
@@ -153,13 +160,7 @@ def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp
 
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
-    (tmp_path / "five.yaml").write_text(LONG_VQE)
-    child = subprocess.Popen([sys.executable, "-m", "qrun", "five.yaml", "--out", "r"], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= 1, child)
-    child.send_signal(signal.SIGTERM)
-    child.communicate(timeout=60)
-    assert child.returncode == 130
+    assert _signal_long_vqe(tmp_path, [signal.SIGTERM], after_evaluations=1)[0] == 130
     assert _metadata(tmp_path / "r")["status"] == "interrupted"
 
 
@@ -180,14 +181,7 @@ def test_no_file_is_ever_half_written_whenever_the_process_dies(tmp_path, delay)
 
 
 def test_a_second_ctrl_c_leaves_at_once_with_consistent_files(tmp_path):
-    (tmp_path / "five.yaml").write_text(LONG_VQE)
-    child = subprocess.Popen([sys.executable, "-m", "qrun", "five.yaml", "--out", "r"], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= 1, child)
-    child.send_signal(signal.SIGINT)
-    child.send_signal(signal.SIGINT)
-    child.communicate(timeout=60)
-    assert child.returncode == 130
+    assert _signal_long_vqe(tmp_path, [signal.SIGINT, signal.SIGINT], after_evaluations=1)[0] == 130
     for f in (tmp_path / "r").rglob("*.json"):
         json.loads(f.read_text())
 
