@@ -79,9 +79,23 @@ def to_sparse_pauli_op(terms: Terms):
     return SparsePauliOp.from_list(terms)
 
 
+def library_call(source: dict[str, Any]) -> tuple[str, dict[str, Any], tuple]:
+    """(function name, arguments, where the name sits) of a library source, in either spelling:
+    {library: NAME, args: {...}} (the spec page's) or {library: {name: NAME, args: {...}}}."""
+    value = source["library"]
+    if isinstance(value, str):
+        return value, source.get("args") or {}, ("library",)
+    return value["name"], value.get("args") or {}, ("library", "name")
+
+
+def _source(source: dict[str, Any]) -> tuple[str, Any]:
+    kind = next(k for k in ("random", "qasm", "file", "library") if k in source)
+    return kind, source[kind]
+
+
 def build(source: dict[str, Any], base_dir: Path):
-    """Build the QuantumCircuit a spec's circuit entry describes (exactly one source key)."""
-    (kind, value), = source.items()
+    """Build the QuantumCircuit a spec's circuit entry describes (exactly one source)."""
+    kind, value = _source(source)
     if kind == "random":
         from qiskit.circuit.random import random_circuit
 
@@ -101,7 +115,7 @@ def build(source: dict[str, Any], base_dir: Path):
             raise SourceError(f"cannot read circuit file {str(path)!r}: {e.strerror}", ("file",)) from None
         return _from_qasm(text, ("file",))
     if kind == "library":
-        return _from_library(value["name"], value.get("args") or {})
+        return _from_library(*library_call(source))
     raise SourceError(f"unknown circuit source {kind!r}")
 
 
@@ -119,15 +133,15 @@ def _from_qasm(text: str, subpath: tuple):
         raise SourceError(f"invalid OpenQASM: {message}", subpath) from None
 
 
-def _from_library(name: str, args: dict[str, Any]):
+def _from_library(name: str, args: dict[str, Any], where: tuple):
     import qiskit.circuit.library as library
 
     if name not in LIBRARY:
-        raise SourceError(f"{name!r} is not an allowed library circuit; use one of {', '.join(LIBRARY)}", ("library", "name"))
+        raise SourceError(f"{name!r} is not an allowed library circuit; use one of {', '.join(LIBRARY)}", where)
     try:
         qc = getattr(library, name)(**args)
     except (TypeError, ValueError) as e:
-        raise SourceError(f"{name}({_fmt_args(args)}) failed: {e}", ("library", "args")) from None
+        raise SourceError(f"{name}({_fmt_args(args)}) failed: {e}", where[:-1] + ("args",) if len(where) > 1 else ("args",)) from None
     return qc
 
 
@@ -148,7 +162,7 @@ def cheap_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts | None:
 
     This keeps `qrun validate` fast and qiskit-free; the run path still builds every circuit.
     """
-    (kind, value), = source.items()
+    kind, value = _source(source)
     if kind == "random":
         measure = bool(value.get("measure", False))
         n = value["num_qubits"]
@@ -161,7 +175,8 @@ def cheap_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts | None:
                 return None  # build() reports it, located
         return _qasm_facts(value)
     if kind == "library":
-        return _library_facts(value["name"], value.get("args") or {})
+        name, args, _ = library_call(source)
+        return _library_facts(name, args)
     return None
 
 

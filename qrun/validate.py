@@ -112,6 +112,9 @@ def _translate(error, data) -> list[Finding]:
     path = tuple(error.absolute_path)
     kind = error.validator
     sub = error.schema if isinstance(error.schema, dict) else {}
+    if "dependentSchemas" in error.schema_path:
+        circuit = path[:-1] if path[-1:] == ("library",) else path
+        return [(circuit + ("args",), "args goes with a library circuit named as library: NAME", True)]
     if kind == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return [(path, f"missing required key '{k}'", False) for k in missing]
@@ -129,7 +132,7 @@ def _translate(error, data) -> list[Finding]:
     if kind == "minItems":
         n = error.validator_value
         return [(path, f"needs at least {n} item{'s' * (n != 1)}", False)]
-    if kind in ("minProperties", "maxProperties") and "random" in sub.get("properties", {}):
+    if kind == "oneOf" and "random" in sub.get("properties", {}):
         return [(path, "a circuit needs exactly one source: random, qasm, file or library", False)]
     if sub.get("title") == "duration":
         try:
@@ -155,6 +158,8 @@ def _translate(error, data) -> list[Finding]:
         return [(path, f"{error.instance!r} is not a Pauli label: use the letters I, X, Y and Z", False)]
     if kind == "const" and path == ("version",):
         return [(path, f"{error.instance!r} is not a supported version; this qrun reads version: 1", False)]
+    if kind == "anyOf" and path[-1:] == ("library",) and isinstance(error.instance, str):
+        return _translate(next(e for e in error.context if e.validator == "enum"), data)
     if kind == "enum":
         options = [str(v) for v in error.validator_value]
         lowered = {o.lower(): o for o in options}
