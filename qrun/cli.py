@@ -93,13 +93,22 @@ def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple
 
     run_dir = run(spec, out, _overrides(assignments), list(vars_files), "lines" if quiet else "auto", estimates, resume,
                   use_cache=not no_cache)
+    shown = _relative(run_dir)
     if quiet:
-        click.echo(run_dir)
+        click.echo(shown)
         return
     from .report import summary
 
     click.echo(summary(load(run_dir)))
-    click.echo(f"results: {run_dir}")
+    click.echo(f"results: {shown}")
+
+
+def _relative(path: Path) -> Path:
+    """The run folder as the user would type it: relative when it is under the current folder."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return Path(path)
 
 
 @cli.command("validate")
