@@ -10,14 +10,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import QRUN, best_of, row  # noqa: E402
 
 ROWS = [[round(0.1 * i + 0.01 * k, 3) for k in range(4)] for i in range(40)]
-ENGINE_SPEC = f"""version: 1
+ENGINE_SPEC = """version: 1
 name: engines
 backend: fake_manila
 max_time: 1h
-options: {{seed: 3, resilience_level: 0, engine: ENGINE}}
+options: {seed: 3, resilience_level: 0, engine: ENGINE}
 circuits:
-  ansatz: {{library: {{name: real_amplitudes, args: {{num_qubits: 2, reps: 1}}}}}}
-  ghz: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[3] q; bit[3] c; h q[0]; cx q[0], q[1]; cx q[1], q[2]; c = measure q;"}}
+  ansatz: {library: {name: real_amplitudes, args: {num_qubits: 2, reps: 1}}}
+  ghz: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[3] q; bit[3] c; h q[0]; cx q[0], q[1]; cx q[1], q[2]; c = measure q;"}
 observables:
   h: "0.5*XI + 0.5*IX - 1.0*ZZ"
 jobs:

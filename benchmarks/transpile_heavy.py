@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PYTHON, ROOT, best_of, row, timed, whole_process_rows  # noqa: E402
+from common import PYTHON, best_of, row, timed, whole_process_rows  # noqa: E402
 
 SPEC = """version: 1
 name: transpile-heavy

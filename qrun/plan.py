@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,7 +136,7 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         plan_job.stats = job_stats(plan_job, work)
         plan_job.estimate, plan_job.estimate_source = choose_estimate(
             plan_job, source, (history or {}).get((job["name"], plan_job.content_hash)),
-            lambda: estimates.computed(timing, work, options, job["primitive"] != "sampler"),
+            functools.partial(estimates.computed, timing, work, options, job["primitive"] != "sampler"),
         )
         jobs.append(plan_job)
     max_time = durations.parse(data["max_time"])

@@ -208,13 +208,14 @@ def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
     fast = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         loader, node, data = _compose(fast, text)
-    except yaml.YAMLError as e:
+    except yaml.YAMLError as first:
+        error = first
         if fast is not yaml.SafeLoader:
             try:  # the pure-Python parser words its errors better ("... but found '-'"); errors are rare
                 _compose(yaml.SafeLoader, text)
             except yaml.YAMLError as better:
-                e = better
-        raise SpecError([_yaml_problem(file, e)]) from None
+                error = better
+        raise SpecError([_yaml_problem(file, error)]) from None
     marks: dict[JsonPath, tuple[int, int]] = {}
     key_marks: dict[JsonPath, tuple[int, int]] = {}
     problems: list[Problem] = []

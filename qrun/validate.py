@@ -158,8 +158,15 @@ def _translate(error, data) -> list[Finding]:
         return [(path, f"{error.instance!r} is not a Pauli label: use the letters I, X, Y and Z", False)]
     if kind == "const" and path == ("version",):
         return [(path, f"{error.instance!r} is not a supported version; this qrun reads version: 1", False)]
-    if kind == "anyOf" and path[-1:] == ("library",) and isinstance(error.instance, str):
-        return _translate(next(e for e in error.context if e.validator == "enum"), data)
+    if kind == "anyOf" and path[-1:] == ("library",):
+        # Two spellings: a name (explain the name) or {name, args} (explain what is wrong inside it).
+        if isinstance(error.instance, str):
+            return _translate(next(e for e in error.context if e.validator == "enum"), data)
+        from jsonschema.exceptions import best_match
+
+        inner = [e for e in error.context if e.relative_path]
+        if inner:
+            return _translate(best_match(inner), data)
     if kind == "enum":
         options = [str(v) for v in error.validator_value]
         lowered = {o.lower(): o for o in options}

@@ -1,9 +1,8 @@
 import pytest
 
 from qrun import cache, plan
-from qrun.pipeline import check, prepare
+from qrun.pipeline import prepare
 
-from conftest import EXPERIMENTS
 
 HEAVY = """version: 1
 name: heavy

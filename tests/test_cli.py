@@ -5,7 +5,6 @@ import sys
 import pytest
 
 import qrun as qrun_pkg
-from qrun import cli
 
 from conftest import EXPERIMENTS, ROOT
 

@@ -125,7 +125,6 @@ def test_plan_table_shows_every_job_and_the_verdict(qrun):
 
 
 def test_a_learned_time_far_above_the_declared_one_is_a_located_warning(qrun, tmp_path, write_spec, monkeypatch):
-    import shutil
 
     out = tmp_path / "results"
     spec = write_spec((EXPERIMENTS / "bell.yaml").read_text())
