@@ -20,7 +20,6 @@ FALLBACK_REP_DELAY = 250e-6    # s between shots when the backend does not say (
 ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at resilience level 2
 DEFAULT_MARGIN = "10%"         # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
-SOURCES = ("declared", "computed", "learned")
 _NESTED = ("dynamical_decoupling", "twirling")
 
 

@@ -202,9 +202,10 @@ class Runner:
         if job_id is None or self.fetch is None:
             return None
         handle = self.fetch(job_id)
-        status = str(getattr(handle.status(), "name", handle.status())).upper()
-        if not status.startswith("DONE"):
-            return None  # still queued, failed or CANCELLED (any flavour): submit it again
+        status = handle.status()
+        if is_final(status) and not str(getattr(status, "name", status)).upper().startswith("DONE"):
+            return None  # failed or CANCELLED (any flavour, e.g. RAN TOO LONG): submit it again
+        # DONE, or still queued or running: read it back (waiting if need be) rather than pay for it twice.
         self.submissions += 1
         self.sink.job_submitted(job, job_id)
         return self.collect(job, handle)

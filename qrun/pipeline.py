@@ -11,7 +11,6 @@ import signal
 
 from .errors import Interrupted, RunError, SpecError, UsageError
 
-ESTIMATE_SOURCES = ("learned", "declared", "fresh")
 
 
 @dataclass

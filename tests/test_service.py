@@ -216,7 +216,8 @@ def _interrupted_after_submitting(run: Path, index: int) -> tuple[str, dict]:
     return entry["job_ids"][0], body
 
 
-@pytest.mark.parametrize("status, fetched", [("DONE", True), ("CANCELLED - RAN TOO LONG", False)])
+@pytest.mark.parametrize("status, fetched", [("DONE", True), ("RUNNING", True), ("CANCELLED - RAN TOO LONG", False),
+                                             ("ERROR", False)])
 def test_resume_reads_a_finished_service_job_back_by_id_instead_of_rerunning(qrun, fake_service, write_spec, tmp_path,
                                                                                status, fetched):
     from qrun.results import from_runtime_json
