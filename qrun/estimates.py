@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from . import durations
 
@@ -86,6 +86,19 @@ def computed(timing: Timing, work: list[Work], options: dict[str, Any], estimato
         configurations = w.configurations + (1 if level >= 1 else 0)  # TREX: one calibration configuration
         total += JOB_OVERHEAD + sum(configurations * shots * (lam * circuit + rep) for lam in factors)
     return total
+
+
+def choose(job: dict[str, Any], num_parameters: int, source: str, learned: dict[str, Any] | None,
+           fallback: Callable[[], float], fallback_name: str = "computed") -> tuple[float, str]:
+    """(seconds, where they came from): learned beats declared beats the fallback, unless `source` says otherwise.
+
+    source "learned" (the default), "declared" (ignore what was learned) or "fresh" (the fallback only).
+    """
+    if source == "learned" and learned is not None:
+        return learned["per_unit"] * units(job, num_parameters), f"learned ({learned['run']})"
+    if source != "fresh" and "estimate" in job:
+        return declared(job, num_parameters), "declared"
+    return fallback(), fallback_name
 
 
 def declared(job: dict[str, Any], num_parameters: int = 0) -> float:

@@ -63,7 +63,8 @@ def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_file
     if service is not None:
         ordered = any(isinstance(job.get("parameter_values"), dict) for job in data["jobs"])
         ibm.preflight(service, the_plan.budget.total, the_plan.mode, ordered)
-    return Prepared(checked, the_plan, estimate_warnings(checked.spec, _learned_vs_declared(the_plan)), service)
+    rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
+    return Prepared(checked, the_plan, estimate_warnings(checked.spec, rows), service)
 
 
 def quick_check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,
@@ -82,45 +83,37 @@ def quick_check(path: str | Path, overrides: dict[str, Any] | None = None, vars_
     checked = validate(load(path, overrides, vars_files), build=False)
     data = checked.spec.data
     past = history(Path(out), data["name"]) if estimates == "learned" else {}
-    per_job, compared = [], []
+    rows = []
     for index, job in enumerate(data["jobs"]):
         n = checked.facts[job["circuit"]].num_parameters
         learned = past.get((job["name"], model.content_hash(data, job)))
-        if learned is not None:
-            seconds = learned["per_unit"] * model.units(job, n)
-            if "estimate" in job:
-                compared.append((index, seconds, model.declared(job, n)))
-        elif "estimate" in job and estimates != "fresh":
-            seconds = model.declared(job, n)
-        else:
-            seconds = model.lower_bound(job, n)
-        per_job.append((job["name"], seconds))
-    verdict = model.budget(durations.parse(data["max_time"]), per_job, data.get("budget_margin", model.DEFAULT_MARGIN))
+        seconds, source = model.choose(job, n, estimates, learned, lambda: model.lower_bound(job, n), "lower bound")
+        rows.append((index, job, n, seconds, source))
+    verdict = model.budget(durations.parse(data["max_time"]), [(r[1]["name"], r[3]) for r in rows],
+                           data.get("budget_margin", model.DEFAULT_MARGIN))
     if not verdict.fits:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
-    return Prepared(checked, None, estimate_warnings(checked.spec, compared))
+    return Prepared(checked, None, estimate_warnings(checked.spec, rows))
 
 
-def estimate_warnings(spec, learned: list[tuple[int, float, float]]) -> list:
+def estimate_warnings(spec, rows: list[tuple[int, dict, int, float, str]]) -> list:
     """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date.
 
-    learned: (job index, learned seconds, declared seconds) for each job with both.
+    rows: (job index, job spec, number of parameters, seconds planned, their source) for every job.
     """
     from . import durations
-
-    return [
-        spec.problem(("jobs", index, "estimate"),
-                     f"warning: a matching earlier run took {durations.format(seconds)}, more than twice the declared "
-                     f"{durations.format(declared)}; qrun plans with the learned time")
-        for index, seconds, declared in learned if seconds > 2 * declared
-    ]
-
-
-def _learned_vs_declared(the_plan) -> list[tuple[int, float, float]]:
     from . import estimates as model
 
-    return [(j.index, j.estimate, model.declared(j.spec, len(j.parameter_names))) for j in the_plan.jobs
-            if j.estimate_source.startswith("learned") and "estimate" in j.spec]
+    out = []
+    for index, job, n, seconds, source in rows:
+        if not source.startswith("learned") or "estimate" not in job:
+            continue
+        declared = model.declared(job, n)
+        if seconds > 2 * declared:
+            out.append(spec.problem(("jobs", index, "estimate"),
+                                    f"warning: a matching earlier run took {durations.format(seconds)}, more than "
+                                    f"twice the declared {durations.format(declared)}; qrun plans with the learned time"))
+    return out
 
 
 def run(

@@ -88,6 +88,7 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
     if backend is None:
         backend = backends.local_backend(data["backend"], seed)
     transpiled: dict[tuple, Any] = {}
+    timings: dict[tuple, estimates.Timing] = {}
     jobs = []
     for index, job in enumerate(data["jobs"]):
         options = merge_options(data.get("options"), job.get("options"))
@@ -132,11 +133,12 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         )
         plan_job.engine = engine_for(checked.backend.kind, plan_job.primitive, options)
         work = job_work(plan_job)
-        timing = backend_timing(isa, backend)
+        if key not in timings:
+            timings[key] = backend_timing(isa, backend)
         plan_job.stats = job_stats(plan_job, work)
-        plan_job.estimate, plan_job.estimate_source = choose_estimate(
-            plan_job, source, (history or {}).get((job["name"], plan_job.content_hash)),
-            functools.partial(estimates.computed, timing, work, options, job["primitive"] != "sampler"),
+        plan_job.estimate, plan_job.estimate_source = estimates.choose(
+            job, n, source, (history or {}).get((job["name"], plan_job.content_hash)),
+            functools.partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler"),
         )
         jobs.append(plan_job)
     max_time = durations.parse(data["max_time"])
@@ -177,15 +179,6 @@ def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
         and (primitive == "sampler" or options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL) == 0)
     )
     return "backend-primitives" if plain else "runtime-client-primitives"
-
-
-def choose_estimate(job: JobPlan, source: str, learned: dict[str, Any] | None, compute) -> tuple[float, str]:
-    """(seconds, where they came from): learned beats declared beats computed, unless the source says otherwise."""
-    if source == "learned" and learned is not None:
-        return learned["per_unit"] * job.units, f"learned ({learned['run']})"
-    if source != "fresh" and "estimate" in job.spec:
-        return estimates.declared(job.spec, len(job.parameter_names)), "declared"
-    return compute(), "computed"
 
 
 def backend_timing(isa, backend) -> estimates.Timing:
