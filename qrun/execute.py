@@ -98,7 +98,7 @@ class Runner:
         self.fetch = fetch
         self.plan = plan
         self.sink = sink
-        self._noisy_simulator: Any = None
+        self._noisy_simulators: dict[int, Any] = {}
         self.submissions = submissions
         self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
@@ -304,20 +304,21 @@ class Runner:
         optimum = {"parameters": [float(v) for v in x], "value": value, "stderr": stderr, "final_evaluation": final}
         return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)
 
-    def noisy_simulator(self):
-        """The fake device's noise model in an AerSimulator: what the runtime's local mode runs on, built once."""
-        if self._noisy_simulator is None:
+    def noisy_simulator(self, job: JobPlan):
+        """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
+        device = job.device if job.device is not None else self.plan.backend
+        if id(device) not in self._noisy_simulators:
             from qiskit_aer import AerSimulator
 
-            self._noisy_simulator = AerSimulator.from_backend(self.plan.backend)
-        return self._noisy_simulator
+            self._noisy_simulators[id(device)] = AerSimulator.from_backend(device)
+        return self._noisy_simulators[id(device)]
 
     def estimator(self, job: JobPlan, session):
         seed = self.next_seed()
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendEstimatorV2
 
-            return BackendEstimatorV2(backend=self.noisy_simulator(),
+            return BackendEstimatorV2(backend=self.noisy_simulator(job),
                                       options=_seeded({"default_precision": job.precision}, seed))
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import EstimatorV2
@@ -325,21 +326,24 @@ class Runner:
             return EstimatorV2(options={"default_precision": job.precision, "run_options": _seeded({}, seed)})
         from qiskit_ibm_runtime.executor_estimator import Estimator
 
-        return Estimator(mode=session, options=runtime_options(job.options, seed, estimator=True))
+        # A fake device runs locally on the job's own subset device; a service backend in the one session.
+        mode = job.device if job.device is not None else session
+        return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True))
 
     def sampler(self, job: JobPlan, session):
         seed = self.next_seed()
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendSamplerV2
 
-            return BackendSamplerV2(backend=self.noisy_simulator(), options=_seeded({"default_shots": job.shots}, seed))
+            return BackendSamplerV2(backend=self.noisy_simulator(job), options=_seeded({"default_shots": job.shots}, seed))
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
             return SamplerV2(default_shots=job.shots, seed=seed)
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
-        return Sampler(mode=session, options=runtime_options(job.options, seed, estimator=False))
+        mode = job.device if job.device is not None else session
+        return Sampler(mode=mode, options=runtime_options(job.options, seed, estimator=False))
 
     def next_seed(self) -> int | None:
         # Each submission gets its own seed so repeated evaluations see independent shot noise, yet a run repeats.
@@ -383,23 +387,30 @@ def runtime_options(options: dict[str, Any], seed: int | None, estimator: bool) 
     return out
 
 
+def observables_array(ops: list[Any], column: bool = False) -> Any:
+    """An ObservablesArray of `ops`, shape (n,) or (n, 1), filled element by element.
+
+    Never `np.empty(..., object)[:] = ops`: numpy then calls SparsePauliOp.__array__, which builds the dense
+    2^n x 2^n matrix (fatal at an ISA width of 127 qubits). qiskit's ObservablesArray stores sparse observables.
+    """
+    from qiskit.primitives.containers import ObservablesArray
+
+    return ObservablesArray([[op] for op in ops] if column else list(ops))
+
+
 def estimator_pub(job: JobPlan) -> tuple:
     """One broadcast PUB: evs come back shaped (observables, parameter sets), or (observables,) without parameters."""
-    ops = np.empty(len(job.observables), dtype=object)
-    ops[:] = [op for _, op in job.observables]
+    ops = [op for _, op in job.observables]
     if job.parameter_values is None:
-        return (job.circuit, ops)
-    return (job.circuit, ops.reshape(-1, 1), job.parameter_values)
+        return (job.circuit, observables_array(ops))
+    return (job.circuit, observables_array(ops, column=True), job.parameter_values)
 
 
 def sweep_estimator_pub(circuit, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
     """A grid goes out as observables (n, 1) x rows (m, k); any other set of points as aligned (n,) x (n, k)."""
     if g.product:
-        arr = np.empty((len(ops), 1), dtype=object)
-        arr[:, 0] = ops
-        return (circuit, arr, rows) if rows.shape[1] else (circuit, arr[:, 0])
-    arr = np.empty(len(g.where), dtype=object)
-    arr[:] = [ops[o] for o, _ in g.where]
+        return (circuit, observables_array(ops, column=True), rows) if rows.shape[1] else (circuit, observables_array(ops))
+    arr = observables_array([ops[o] for o, _ in g.where])
     aligned = rows[[r for _, r in g.where]]
     return (circuit, arr, aligned) if rows.shape[1] else (circuit, arr)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backends, circuits, durations, estimates, sweeps
+from . import backends, circuits, durations, estimates, rehearsal, sweeps
 from .estimates import content_hash, merge_options
 from .validate import Checked
 
@@ -51,6 +51,9 @@ class JobPlan:
     units: int = 1
     stats: dict[str, Any] = field(default_factory=dict)
     engine: str = "runtime-client-primitives"
+    # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
+    device: Any = None
+    simulated_qubits: list[int] | None = None
 
     @property
     def file_stem(self) -> str:
@@ -89,6 +92,7 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         backend = backends.local_backend(data["backend"], seed)
     transpiled: dict[tuple, Any] = {}
     timings: dict[tuple, estimates.Timing] = {}
+    devices: dict[tuple, Any] = {}  # one subset device per set of simulated qubits
     jobs = []
     for index, job in enumerate(data["jobs"]):
         options = merge_options(data.get("options"), job.get("options"))
@@ -109,12 +113,18 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         ]
         values = job.get("parameter_values")
         n = isa.num_parameters
+        circuit, device, simulated = isa, None, None
+        if checked.backend.kind == "fake":
+            circuit, observables, device, simulated = rehearsal.rehearse(isa, observables, backend)
+            device = devices.setdefault(tuple(simulated), device)
         plan_job = JobPlan(
             index=index,
             name=job["name"],
             primitive=job["primitive"],
             circuit_name=job["circuit"],
-            circuit=isa,
+            circuit=circuit,
+            device=device,
+            simulated_qubits=simulated,
             parameter_names=[p.name for p in isa.parameters],
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
             observables=observables,
@@ -228,6 +238,7 @@ def job_stats(job: JobPlan, work: list[estimates.Work]) -> dict[str, Any]:
         "qubits": len(active),
         "depth": job.circuit.depth(),
         "shots": work[0].shots if work else 0,
+        **({"simulated_qubits": job.simulated_qubits} if job.simulated_qubits is not None else {}),
     }
 
 

@@ -259,6 +259,8 @@ class RunWriter:
             "content_hash": j.content_hash, "estimate_source": j.estimate_source, "units": None,
             "job_ids": [], "started": None, "submitted": None, "finished": None, "attempt": None,
             "estimate": j.estimate, "actual": None, "error": None, "warnings": [], "file": f"jobs/{j.file_stem}.json",
+            # On a fake device qrun simulates only the physical qubits the job uses, with their own noise.
+            **({"simulated_qubits": j.simulated_qubits} if j.simulated_qubits is not None else {}),
         }
 
     def _new_attempt(self) -> None:
