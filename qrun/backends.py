@@ -6,16 +6,10 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from .errors import QrunError
+from .errors import BackendError
 
 AER = "aer"
 IBM_BASIS = ["rz", "sx", "x", "cx"]
-
-
-class BackendError(QrunError, ValueError):
-    """A backend name that cannot be resolved."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

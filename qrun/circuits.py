@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import SourceError
+
 LIBRARY = (
     "efficient_su2", "real_amplitudes", "excitation_preserving", "pauli_two_design", "n_local",
     "z_feature_map", "zz_feature_map", "pauli_feature_map", "quantum_volume",
@@ -16,14 +18,6 @@ _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _TERM = re.compile(rf"\s*(?P<sign>[+-])?\s*(?:(?P<coeff>{_NUMBER})\s*\*?\s*)?(?P<label>[IXYZ]+)\s*")
 
 Terms = list[tuple[str, float]]
-
-
-class SourceError(ValueError):
-    """A circuit or observable could not be built; `subpath` points inside its spec entry."""
-
-    def __init__(self, message: str, subpath: tuple = ()):
-        super().__init__(message)
-        self.subpath = subpath
 
 
 @dataclass(frozen=True)

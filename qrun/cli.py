@@ -10,9 +10,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import QrunError, SpecError
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+from .errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QrunError, SpecError, SpecsInvalid
 
 
 def _debug_option(f):
@@ -68,7 +66,8 @@ def cli() -> None:
       qrun experiments/vqe.yaml          run a spec (same as `qrun run SPEC`)
       qrun validate experiments/*.yaml   check specs, run nothing
 
-    Exit codes: 0 ok, 1 a job or run failed, 2 bad spec or usage, 130 interrupted.
+    Exit codes: 0 ok, 1 a job, the run, the service or the environment failed, 2 bad spec or usage,
+    3 internal error (a bug in qrun), 130 interrupted.
     """
 
 
@@ -144,10 +143,6 @@ def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_file
         click.echo(f"{path}: ok")
     if bad:
         raise SpecsInvalid(f"{bad} of {len(specs)} spec{'s' * (len(specs) != 1)} invalid")
-
-
-class SpecsInvalid(QrunError):
-    exit_code = EXIT_USAGE
 
 
 @cli.command("plan")
@@ -266,8 +261,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("qrun: interrupted", err=True)
         return EXIT_INTERRUPTED
-    except Exception as e:  # a bug in qrun or a library: say so plainly; the traceback is one flag away
+    except OSError as e:  # the environment failed (disk full, read-only, no such file): name the path and the reason
         if debug:
             traceback.print_exc()
-        click.echo(f"qrun: internal error: {type(e).__name__}: {e} (run again with --debug for a traceback)", err=True)
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        click.echo(f"qrun: {where}{e.strerror or e}", err=True)
         return EXIT_FAILED
+    except Exception:  # a bug in qrun or a library: say so plainly; the traceback is one flag away
+        if debug:
+            traceback.print_exc()
+        click.echo("qrun: internal error; run again with --debug for a traceback", err=True)
+        return EXIT_INTERNAL

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from .errors import DurationError
+
 UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _PART = re.compile(r"(\d+)([dhms])")
 HELP = "use whole seconds (e.g. 90) or parts like 45s, 25m, 2h 30m 40s (units d h m s, in that order)"
-
-
-class DurationError(ValueError):
-    """A value that is not a duration qrun accepts."""
 
 
 def parse(value: object) -> int:
@@ -52,6 +50,17 @@ def format(seconds: float) -> str:
         if n:
             parts.append(f"{n}{unit}")
     return " ".join(parts)
+
+
+def parse_timestamp(text: object) -> datetime | None:
+    """An ISO 8601 timestamp as the service writes it ("...Z" or with an offset), or None if there is none."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def timestamp(t: datetime | None = None) -> str:

@@ -1,20 +1,27 @@
-"""The one error hierarchy of qrun, each class carrying the exit code the CLI maps it to."""
+"""Every error class of qrun, each carrying the exit code the CLI maps it to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # a job, the run, the service or the environment failed
+EXIT_USAGE = 2  # a bad spec or command line
+EXIT_INTERNAL = 3  # a bug in qrun
+EXIT_INTERRUPTED = 130
 
 
 class QrunError(Exception):
     """Base of every error qrun reports to a user without a traceback."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
 
 class UsageError(QrunError, ValueError):
     """The command line asks for something that cannot be done."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True, order=True)
@@ -37,20 +44,90 @@ class Problem:
 class SpecError(QrunError, ValueError):
     """A spec is invalid; carries every problem found, sorted by position."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
     def __init__(self, problems: list[Problem]):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class SpecsInvalid(QrunError):
+    """`qrun validate` found at least one invalid spec (each was already reported)."""
+
+    exit_code = EXIT_USAGE
+
+
+class DurationError(ValueError):
+    """A value that is not a duration qrun accepts (reported as a located SpecError)."""
+
+
+class _Located(ValueError):
+    """A ValueError that knows where inside its spec entry it belongs (`subpath`)."""
+
+    def __init__(self, message: str, subpath: tuple = ()):
+        super().__init__(message)
+        self.subpath = subpath
+
+
+class SourceError(_Located):
+    """A circuit or observable could not be built; `subpath` points inside its spec entry."""
+
+
+class SweepError(_Located):
+    """A sweep block that cannot be expanded; `subpath` points inside it."""
+
+
+class BackendError(QrunError, ValueError):
+    """A backend name that cannot be resolved."""
+
+    exit_code = EXIT_USAGE
+
+
 class RunError(QrunError):
     """A job or the session failed while running."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
+    run_dir: Any = None
+
+
+class ServiceError(QrunError):
+    """The service could not be reached or refused; nothing ran on a QPU."""
+
+    exit_code = EXIT_FAILED
+
+
+class PreflightError(QrunError):
+    """A check before the session opens failed; no session was opened and no QPU time used."""
+
+    exit_code = EXIT_FAILED
+
+
+class OpenPlanError(PreflightError):
+    """The spec asks an Open Plan instance for a session, which the service refuses: change the spec."""
+
+    exit_code = EXIT_USAGE
+
+
+class ServiceJobError(RunError):
+    """A runtime job ended in ERROR or was cancelled: names the backend, the job id and the service's reason."""
+
+    def __init__(self, backend: str, job_id: str, cause: BaseException):
+        reason = " ".join(str(cause).split()) or type(cause).__name__
+        self.backend, self.job_id, self.reason = backend, job_id, reason
+        super().__init__(f"runtime job {job_id} on {backend}: {reason}")
+
+
+class ResultsError(QrunError):
+    """A run folder that cannot be written or read."""
+
+
+class PlotError(QrunError):
+    """Nothing to plot, or no matplotlib."""
+
+    exit_code = EXIT_USAGE
 
 
 class Interrupted(QrunError):
     """The user interrupted the run (Ctrl-C or SIGTERM)."""
 
-    exit_code = 130
+    exit_code = EXIT_INTERRUPTED

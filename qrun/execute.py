@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import durations, sweeps
-from .errors import RunError
+from .errors import RunError, ServiceError, ServiceJobError
 from .service import redact, usage_record
 from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
 
@@ -83,18 +83,24 @@ def clock() -> float:
     return time.monotonic()
 
 
+def pause(seconds: float) -> None:
+    """Wait; the one place execute sleeps (tests replace it with their own clock)."""
+    time.sleep(seconds)
+
+
 class Runner:
     """Submits a plan's jobs through one session and reports every step to a sink."""
 
     def __init__(self, plan: Plan, sink: Sink, finished: dict[str, Any] | None = None, submissions: int = 0,
-                 pending: dict[str, str] | None = None, fetch: Any = None):
+                 pending: dict[str, list[str]] | None = None, fetch: Any = None):
         """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
 
         `submissions` continues the count of the interrupted run, so seeds (seed + submission number) repeat it.
-        `pending` maps jobs submitted but never read back to their runtime job id, and `fetch(id)` gets that job
-        from the service, so a finished one is read back instead of run (and paid for) twice.
+        `pending` maps each unfinished job to the runtime job ids an earlier attempt submitted for it, in order, and
+        `fetch(id)` gets such a job from the service: each submission of a resumed job first reads back the next of
+        those ids, so a finished or still queued job is collected instead of run (and paid for) twice.
         """
-        self.pending = pending or {}
+        self.pending = {name: list(ids) for name, ids in (pending or {}).items()}
         self.fetch = fetch
         self.plan = plan
         self.sink = sink
@@ -106,55 +112,103 @@ class Runner:
         self.optima: dict[str, np.ndarray] = {
             name: np.asarray(x, dtype=float) for name, x in self.finished.items() if x is not None
         }
-        self.deadline = 0.0
+        # The service starts a session's max_time clock when its first job starts running, not when qrun asks for
+        # the session; until then there is no deadline (queue time is not session time).
+        self.deadline = float("inf")
+        self.session_started: float | None = None
         self.opened = 0.0
         self.last_result = 0.0
+        self.handles: list[tuple[JobPlan, Any]] = []  # service jobs, for their usage once the session is closed
 
     def run(self) -> None:
         """Run every job; RunError if one fails or the session's max_time runs out before all have run."""
         from qiskit_ibm_runtime import Batch, Session
 
         plan = self.plan
-        started = datetime.now(timezone.utc)
-        self.deadline = clock() + plan.max_time
         self.opened = time.perf_counter()
-        # A batch does not keep job order; validation allows it only for jobs that do not depend on each other.
-        session = (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
-        self.session = session
         self.session_record = {
             "backend": plan.backend_name,
             "mode": plan.mode,
             "engine": "+".join(sorted({j.engine for j in plan.jobs})),
             "max_time": plan.max_time,
             # The runtime keeps no such record in local mode (session_id, details() are None), so qrun does.
-            "session_id": session.session_id,
-            "started": durations.timestamp(started),
-            "deadline": durations.timestamp(started + timedelta(seconds=plan.max_time)),
+            "session_id": None,
+            "requested": durations.timestamp(),
+            "started": None,
+            "deadline": None,
             "closed": None,
         }
-        self.sink.session_opened(dict(self.session_record))
+        session = None
         try:
+            try:
+                # A batch does not keep job order; validation allows it only for jobs that do not depend on each other.
+                session = (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
+            except Exception as e:  # the service refused the session: say which backend and why, not "internal error"
+                raise ServiceError(f"{plan.backend_name}: the service refused to open a {plan.mode}: "
+                                   f"{redact(' '.join(str(e).split()))}") from None
+            self.session = session
+            self.session_record["session_id"] = session.session_id
+            self.sink.session_opened(dict(self.session_record))
             self._run_jobs(session)
         finally:
-            # Closed only after the last job completed (or the run stopped), never while one is pending.
-            session.close()
-            self.session_record["closed"] = durations.timestamp()
-            self.session_record["session_id"] = session.session_id
-            # From opening the session to the last result in hand, before any file is written: the runtime's share.
-            self.session_record["execution_seconds"] = round(max(self.last_result - self.opened, 0.0), 6)
-            self.sink.session_closed(dict(self.session_record))
+            if session is not None:
+                # Closed only after the last job completed (or the run stopped), never while one is pending.
+                _quietly(session.close)
+                self.session_record["closed"] = durations.timestamp()
+                self.session_record["session_id"] = session.session_id
+                # From opening the session to the last result in hand, before any file is written.
+                self.session_record["execution_seconds"] = round(max(self.last_result - self.opened, 0.0), 6)
+                self.sink.session_closed(dict(self.session_record))
+                self.record_usage()
+
+    def start_clock(self, handle: Any, submitted: float) -> None:
+        """Start the deadline where the service starts the session: when its first job started running.
+
+        A service job's metrics give when it started and finished running; the difference, counted back from now,
+        places that start on qrun's own clock without comparing two machines' wall clocks. A local job starts
+        when it is submitted.
+        """
+        if self.session_started is not None:
+            return
+        started = submitted
+        timestamps = _metrics(handle).get("timestamps") or {}
+        running, finished = durations.parse_timestamp(timestamps.get("running")), \
+            durations.parse_timestamp(timestamps.get("finished"))
+        if running is not None and finished is not None:
+            started = max(submitted, clock() - max((finished - running).total_seconds(), 0.0))
+        self.session_started = started
+        self.deadline = started + self.plan.max_time
+        wall = datetime.now(timezone.utc) - timedelta(seconds=clock() - started)
+        self.session_record["started"] = durations.timestamp(wall)
+        self.session_record["deadline"] = durations.timestamp(wall + timedelta(seconds=self.plan.max_time))
+        self.session_record["session_id"] = getattr(self.session, "session_id", None)
+        self.sink.session_opened(dict(self.session_record))
+
+    def record_usage(self) -> None:
+        """Each service job's usage, read once the session is closed so no REST call sits between session jobs.
+
+        The runtime reports 0 while a job's usage is still being computed; qrun waits a little for the final
+        figure and otherwise records it as pending (`qrun status` shows it later).
+        """
+        for job, handle in self.handles:
+            self.sink.job_usage(job, usage_record(handle, sleep=pause))
+        self.handles = []
 
     def _run_jobs(self, session) -> None:
         for position, job in enumerate(self.plan.jobs):
             if job.name in self.finished:
                 continue
-            if clock() >= self.deadline:
-                # The service expires a session at max_time and fails what is queued; mirror that locally.
-                for later in self.plan.jobs[position:]:
+            first = job.estimate / max(job.max_evaluations, 1) if job.primitive == "minimize" else job.estimate
+            if clock() + first > self.deadline:
+                # Never submit what cannot finish before the service ends the session at max_time.
+                left = [later for later in self.plan.jobs[position:] if later.name not in self.finished]
+                for later in left:
                     self.sink.job_skipped(later, SESSION_EXPIRED)
                 raise RunError(
-                    f"the session reached max_time ({durations.format(self.plan.max_time)}) before job "
-                    f"'{job.name}'; {len(self.plan.jobs) - position} job(s) not run"
+                    f"the session has {durations.format(max(self.deadline - clock(), 0))} of its max_time "
+                    f"({durations.format(self.plan.max_time)}) left, less than job '{job.name}' needs "
+                    f"({durations.format(first)}); {len(left)} job(s) not run. Resume with --resume to run them "
+                    "in a new session"
                 )
             self.sink.job_started(job)
             # Library warnings (e.g. from ZNE fits) belong to the job's record, not scattered over the terminal.
@@ -167,7 +221,8 @@ class Runner:
                     self.sink.job_interrupted(job)
                     raise
                 except Exception as e:  # any failure of a job stops the run; its reason goes to the record
-                    message = redact(f"{type(e).__name__}: {' '.join(str(e).split())}")
+                    text = " ".join(str(e).split())
+                    message = redact(text if isinstance(e, ServiceJobError) else f"{type(e).__name__}: {text}")
                     self.sink.job_warnings(job, _distinct(caught))
                     self.sink.job_failed(job, message)
                     raise RunError(f"job '{job.name}' failed: {message}") from e
@@ -183,42 +238,49 @@ class Runner:
         return dataclasses.replace(job, parameter_values=np.atleast_2d(self.optima[job.parameter_source]))
 
     def run_job(self, job: JobPlan, session) -> Any:
-        fetched = self.read_back(job)
-        if fetched is not None:
-            return fetched
         if job.points is not None:
             return self.sweep(job, session)
         if job.primitive == "estimator":
-            return self.submit(job, self.estimator(job, session), estimator_pub(job), precision=job.precision)
+            return self.submit(job, lambda: self.estimator(job, session), estimator_pub(job), precision=job.precision)
         if job.primitive == "sampler":
-            return self.submit(job, self.sampler(job, session), sampler_pub(job), shots=job.shots)
+            return self.submit(job, lambda: self.sampler(job, session), sampler_pub(job), shots=job.shots)
         if job.primitive == "minimize":
             return self.minimize(job, session)
         raise RunError(f"job '{job.name}': unknown primitive {job.primitive!r}")
 
     def read_back(self, job: JobPlan) -> Any:
-        """On resume, the result of this job's earlier submission if the service finished it; else None (run it)."""
-        job_id = self.pending.get(job.name)
-        if job_id is None or self.fetch is None:
+        """On resume: the next runtime job an earlier attempt submitted for this job, if the service finished it or
+        still has it queued or running; None when there is none, or it failed or was cancelled (submit anew)."""
+        ids = self.pending.get(job.name)
+        if not ids or self.fetch is None:
             return None
-        handle = self.fetch(job_id)
-        status = handle.status()
+        job_id = ids.pop(0)
+        try:
+            handle = self.fetch(job_id)
+            status = handle.status()
+        except Exception:  # the service no longer knows it: run it again
+            self.pending[job.name] = []
+            return None
         if is_final(status) and not str(getattr(status, "name", status)).upper().startswith("DONE"):
-            return None  # failed or CANCELLED (any flavour, e.g. RAN TOO LONG): submit it again
-        # DONE, or still queued or running: read it back (waiting if need be) rather than pay for it twice.
-        self.submissions += 1
-        self.sink.job_submitted(job, job_id)
-        return self.collect(job, handle)
+            self.pending[job.name] = []  # nothing after a failed submission was ever sent
+            return None
+        return handle
 
     def submit(self, job: JobPlan, primitive, pub, **kwargs) -> Any:
-        handle = primitive.run([pub], **kwargs)
+        """Run one PUB as one runtime job (or read the earlier attempt's back) and return its PrimitiveResult."""
+        handle = self.read_back(job)
+        submitted = clock()
+        if handle is None:
+            handle = primitive().run([pub], **kwargs)
         self.submissions += 1
         self.sink.job_submitted(job, handle.job_id())
         if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
             # The service may name the session only once its first job is in; record it as soon as it exists.
             self.session_record["session_id"] = self.session.session_id
             self.sink.session_opened(dict(self.session_record))
-        return self.collect(job, handle)
+        result = self.collect(job, handle)
+        self.start_clock(handle, submitted)
+        return result
 
     def collect(self, job: JobPlan, handle) -> Any:
         try:
@@ -226,10 +288,12 @@ class Runner:
         except KeyboardInterrupt:
             _cancel(handle)  # stop what is queued; the session closes on the way out
             raise
+        except Exception as e:
+            raise ServiceJobError(self.plan.backend_name, _job_id(handle), e) from e
+        finally:
+            if hasattr(handle, "metrics"):
+                self.handles.append((job, handle))
         self.last_result = time.perf_counter()
-        record = usage_record(handle)
-        if record is not None:
-            self.sink.job_usage(job, record)
         return result
 
     def sweep(self, job: JobPlan, session) -> SweepOutcome:
@@ -245,16 +309,17 @@ class Runner:
             rows = np.asarray(g.rows, dtype=float).reshape(len(g.rows), len(job.parameter_names))
             if estimator:
                 pub = sweep_estimator_pub(job.circuit, [ops[o] for o in g.observables], rows, g)
-                results.append(self.submit(job, self.estimator(job, session), pub, precision=g.setting["precision"]))
+                results.append(self.submit(job, lambda: self.estimator(job, session), pub,
+                                           precision=g.setting["precision"]))
             else:
                 pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
-                results.append(self.submit(job, self.sampler(job, session), pub, shots=g.setting["shots"]))
+                results.append(self.submit(job, lambda: self.sampler(job, session), pub, shots=g.setting["shots"]))
         return SweepOutcome(groups, results)
 
     def evaluate(self, job: JobPlan, session, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
         (_, op), = job.observables
-        result = self.submit(job, self.estimator(job, session), (job.circuit, op, x), precision=job.precision)
+        result = self.submit(job, lambda: self.estimator(job, session), (job.circuit, op, x), precision=job.precision)
         data = result[0].data
         return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
 
@@ -352,6 +417,29 @@ class Runner:
 
 def _seeded(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
     return options if seed is None else {**options, "seed_simulator": seed}
+
+
+def _quietly(call: Any) -> None:
+    try:
+        call()
+    except Exception:  # closing is best effort: the service closes a session at max_time in any case
+        pass
+
+
+def _job_id(handle: Any) -> str:
+    try:
+        return str(handle.job_id())
+    except Exception:
+        return "?"
+
+
+def _metrics(handle: Any) -> dict[str, Any]:
+    if not hasattr(handle, "metrics"):
+        return {}
+    try:
+        return handle.metrics() or {}
+    except Exception:
+        return {}
 
 
 def _cancel(handle: Any) -> None:

@@ -181,12 +181,10 @@ def run(
     return run_dir
 
 
-def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, str]:
-    """The last runtime job id of each unfinished single-submission job of an earlier attempt."""
-    return {
-        j["name"]: j["job_ids"][-1] for j in metadata["jobs"]
-        if j["name"] not in finished and len(j["job_ids"]) == 1 and j["primitive"] in ("estimator", "sampler")
-    }
+def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, list[str]]:
+    """The runtime job ids the last attempt submitted for each unfinished job, in order: one for an estimator or
+    sampler job, one per group of a swept job, one per evaluation of a minimize job."""
+    return {j["name"]: list(j["job_ids"]) for j in metadata["jobs"] if j["name"] not in finished and j["job_ids"]}
 
 
 def refuse_changed_spec(run_dir: Path, spec) -> None:

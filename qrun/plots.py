@@ -8,12 +8,8 @@ from typing import Any
 
 import yaml
 
-from .errors import QrunError
+from .errors import PlotError
 from .results import atomic_write_bytes, inside, load
-
-
-class PlotError(QrunError):
-    exit_code = 2
 
 
 def plot_run(run_dir: Path) -> list[Path]:

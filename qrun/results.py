@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import durations, provenance
-from .errors import QrunError
+from .errors import ResultsError
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from .plan import JobPlan, Plan
@@ -23,10 +23,6 @@ if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history wit
 FINISHED = ("done", "stopped: deadline")  # job states whose results a resumed run keeps
 
 METADATA_FORMAT = 1
-
-
-class ResultsError(QrunError):
-    """A run folder that cannot be written or read."""
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -6,22 +6,10 @@ import os
 from typing import Any
 
 from . import durations
-from .errors import QrunError
+from .errors import OpenPlanError, PreflightError, ServiceError
 
 TOKEN_ENV = "QISKIT_IBM_TOKEN"
 _SECRETS: set[str] = set()
-
-
-class ServiceError(QrunError):
-    """The service could not be reached or refused; nothing ran on a QPU."""
-
-    exit_code = 1
-
-
-class PreflightError(QrunError):
-    """A check before the session opens failed; no session was opened and no QPU time used."""
-
-    exit_code = 1
 
 
 def redact(text: Any) -> str:
@@ -71,15 +59,25 @@ def choose_backend(service, name: str, min_qubits: int):
         raise PreflightError(f"backend {name!r}: {redact(e)}") from None
 
 
+def is_open_plan(plan: Any) -> bool:
+    """True for the Open Plan under any spelling the service uses ("open", "Open", "open-plan", "Open Plan")."""
+    return str(plan or "").strip().lower().replace("_", "-").replace(" ", "-").split("-")[0] == "open"
+
+
 def plan_of(service) -> str | None:
-    """The plan ("open", "premium", ...) of the active instance, where the account says."""
+    """The plan ("open", "premium", ...) of the active instance; with no active instance, "open" only when every
+    instance the account has is on the Open Plan (the service would pick one of them)."""
     try:
         active = service.active_instance()
-        for instance in service.instances():
-            if instance.get("crn") == active or instance.get("name") == active:
-                return str(instance.get("plan") or "").lower() or None
+        instances = list(service.instances())
     except Exception:  # not every channel lists instances; then the service decides when the session opens
         return None
+    for instance in instances:
+        if active and active in (instance.get("crn"), instance.get("name")):
+            return str(instance.get("plan") or "").lower() or None
+    plans = {str(i.get("plan") or "").lower() for i in instances}
+    if plans and all(is_open_plan(p) for p in plans):
+        return "open"
     return None
 
 
@@ -96,11 +94,11 @@ def check_backend(backend, widest: int) -> None:
 
 def preflight(service, needed_seconds: float, mode: str, ordered: bool) -> None:
     """After planning, before the session opens: the account may open it and has the time the plan needs."""
-    if mode == "session" and plan_of(service) == "open":
+    if mode == "session" and is_open_plan(plan_of(service)):
         hint = ("set mode: batch, which the Open Plan allows and which suits these jobs, since none uses another's result"
                 if not ordered else
                 "these jobs depend on each other (from:), so they need a session: use an instance on a paid plan")
-        raise PreflightError(f"an Open Plan instance cannot open sessions; {hint}")
+        raise OpenPlanError(f"an Open Plan instance cannot open sessions; {hint}")
     try:
         usage = service.usage() or {}
     except Exception:
@@ -111,27 +109,42 @@ def preflight(service, needed_seconds: float, mode: str, ordered: bool) -> None:
                              f"{durations.format(needed_seconds)}; lower the work or use another instance")
 
 
-def usage_record(handle: Any) -> dict[str, Any] | None:
-    """A finished service job's usage: estimate, metrics, and quantum seconds under either name the service uses."""
-    if not hasattr(handle, "metrics"):
-        return None  # a local job: no usage to record
-    record: dict[str, Any] = {}
-    try:
-        record["usage_estimation"] = dict(handle.usage_estimation or {})
-    except Exception:
-        record["usage_estimation"] = None
-    try:
-        metrics = handle.metrics() or {}
-    except Exception:
-        metrics = {}
+USAGE_WAIT = (0.5, 1.0, 2.0, 4.0)  # s between reads while the service still computes a job's usage
+
+
+def usage_record(handle: Any, sleep: Any = None) -> dict[str, Any]:
+    """A service job's usage from its metrics: quantum seconds and the QPU time charged, once final.
+
+    The runtime's job.usage() returns 0 while the figure is pending, which would record a paid job as free; so read
+    the metrics themselves, waiting briefly for status "final", and otherwise record "pending" honestly.
+    """
+    import time
+
+    metrics: dict[str, Any] = {}
+    for pause in (*USAGE_WAIT, None):
+        try:
+            metrics = handle.metrics() or {}
+        except Exception as e:
+            return {"job_id": _job_id(handle), "status": "unknown", "error": redact(e)}
+        if (metrics.get("usage") or {}).get("status", "pending") != "pending" or pause is None:
+            break
+        (sleep or time.sleep)(pause)
     usage = metrics.get("usage") or {}
-    record["quantum_seconds"] = usage.get("quantum_seconds", usage.get("seconds"))
-    record["qpu_charge_time_seconds"] = metrics.get("qpu_charge_time_seconds", usage.get("qpu_charge_time_seconds"))
+    status = usage.get("status", "pending")
+    return {
+        "job_id": _job_id(handle),
+        "status": status,
+        "quantum_seconds": usage.get("quantum_seconds", usage.get("seconds")),
+        "qpu_charge_time_seconds": usage.get("qpu_charge_time_seconds") if status != "pending" else None,
+        "timestamps": metrics.get("timestamps"),
+    }
+
+
+def _job_id(handle: Any) -> str:
     try:
-        record["usage"] = handle.usage()
+        return str(handle.job_id())
     except Exception:
-        record["usage"] = None
-    return record
+        return "?"
 
 
 def session_details(service, session_id: str, batch: bool) -> dict[str, Any] | None:

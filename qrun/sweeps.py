@@ -7,17 +7,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import SweepError
+
 MAX_POINTS = 100_000
 # Sweep variables that are not circuit parameters, by job kind.
 SPECIAL = {"estimator": ("precision", "observable"), "sampler": ("shots",)}
-
-
-class SweepError(ValueError):
-    """A sweep block that cannot be expanded; `subpath` points inside it."""
-
-    def __init__(self, message: str, subpath: tuple = ()):
-        super().__init__(message)
-        self.subpath = subpath
 
 
 def values_of(spec: Any, name: str = "") -> list[Any]:

@@ -10,7 +10,8 @@ from importlib import resources
 from typing import Any
 
 from . import backends, circuits, durations, estimates, sweeps
-from .circuits import CircuitFacts, SourceError, Terms
+from .circuits import CircuitFacts, Terms
+from .errors import BackendError, DurationError, SourceError, SweepError
 from .errors import SpecError
 from .spec import JsonPath, Spec
 
@@ -66,7 +67,7 @@ def validate(spec: Spec, build: bool = True) -> Checked:
             found.append((("observables", name), str(e), False))
     try:
         info = backends.info(data["backend"])
-    except backends.BackendError as e:
+    except BackendError as e:
         found.append((("backend",), str(e), False))
         info = backends.BackendInfo(data["backend"], "service", None)
     found += semantic_findings(data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits)
@@ -137,7 +138,7 @@ def _translate(error, data) -> list[Finding]:
     if sub.get("title") == "duration":
         try:
             durations.parse(error.instance)
-        except durations.DurationError as e:
+        except DurationError as e:
             return [(path, str(e), False)]
     if kind in ("anyOf", "oneOf") and "observable" in str(error.schema_path) or sub.get("description", "").startswith("A Pauli label"):
         return [(path, 'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"', False)]
@@ -292,7 +293,7 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
             continue
         try:
             listed = sweeps.values_of(spec, name)
-        except sweeps.SweepError as e:
+        except SweepError as e:
             out.append((at + e.subpath, str(e), False))
             continue
         for k, v in enumerate(listed):
@@ -306,7 +307,7 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
     if not out:
         try:
             sweeps.expand(job["sweep"])
-        except sweeps.SweepError as e:
+        except SweepError as e:
             out.append((at + e.subpath, str(e), False))
     unswept = [p for p in fact.parameter_names if p not in values]
     fixed = job.get("parameter_values")
@@ -389,7 +390,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
     for key, default in (("max_time", None), ("max_time_limit", estimates.DEFAULT_MAX_TIME_LIMIT)):
         try:
             parsed[key] = durations.parse(data.get(key, default))
-        except durations.DurationError as e:  # the schema says so too; this keeps the rule whatever validated it
+        except DurationError as e:  # the schema says so too; this keeps the rule whatever validated it
             out.append(((key,), str(e), False))
     if out:
         return out

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qrun import circuits
-from qrun.circuits import SourceError
+from qrun.errors import SourceError
 
 
 @pytest.mark.parametrize("value, terms", [

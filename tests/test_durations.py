@@ -1,6 +1,7 @@
 import pytest
 
 from qrun import durations
+from qrun.errors import DurationError
 
 
 @pytest.mark.parametrize("text, seconds", [
@@ -27,7 +28,7 @@ HELP = "use whole seconds (e.g. 90) or parts like 45s, 25m, 2h 30m 40s (units d 
     (1.5, f"1.5 is not a duration: {HELP}"),
 ])
 def test_parse_refuses_with_a_message_that_says_what_is_accepted(text, message):
-    with pytest.raises(durations.DurationError) as e:
+    with pytest.raises(DurationError) as e:
         durations.parse(text)
     assert str(e.value) == message
 
@@ -49,6 +50,6 @@ def test_schema_pattern_agrees_with_the_parser():
         try:
             durations.parse(text)
             ok = True
-        except durations.DurationError:
+        except DurationError:
             ok = False
         assert bool(re.search(pattern, text)) == ok, text

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from qrun import sweeps
-from qrun.sweeps import SweepError
+from qrun.errors import SweepError
 
 from conftest import EXPERIMENTS
 

@@ -1,0 +1,396 @@
+"""A stand-in for the IBM Quantum REST transport, below the runtime's real classes.
+
+qiskit-ibm-runtime's own unit tests replace its `RuntimeClient`; so does this. Everything above it runs unchanged:
+`QiskitRuntimeService`, `IBMBackend`, `Session`/`Batch`, the client-side executor primitives and `RuntimeJobV2`
+(status polling, result decoding, usage). A `Cloud` holds the service's state and a clock the test controls:
+
+    cloud = Cloud(devices={"ibm_sherbrooke": FakeSherbrooke()}, queue_seconds=5)
+    cloud.fail_job(2, "Error code 1517; circuit too deep")   # the 2nd job submitted ends in ERROR
+
+Every poll the runtime makes (`time.sleep` in runtime_job_v2) advances the clock instead of sleeping, so a job's
+queue latency, a session's max_time and its interactive timeout cost nothing in wall time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+INSTANCE = "crn:v1:bluemix:public:quantum-computing:us-east:a/0123:fake-instance::"
+
+
+class Clock:
+    """Virtual seconds since EPOCH; `sleep` advances it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return EPOCH.timestamp() + self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(float(seconds), 0.0)
+
+    def iso(self, at: float | None = None) -> str | None:
+        return None if at is None else (EPOCH + timedelta(seconds=at)).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class Job:
+    id: str
+    backend: str
+    params: dict
+    session_id: str | None
+    submitted: float
+    queue: float
+    seconds: float
+    status: str = "Queued"
+    reason: str | None = None
+    reason_code: int | None = None
+    started: float | None = None
+    ended: float | None = None
+    result: str | None = None
+    fail: tuple[str, int | None] | None = None
+    usage_polls: int = 0
+
+
+@dataclass
+class SessionState:
+    id: str
+    backend: str
+    mode: str
+    max_time: int
+    created: float
+    started: float | None = None
+    closed: float | None = None
+    state: str = "open"
+    accepting: bool = True
+    last_completed: float | None = None
+    jobs: list[str] = field(default_factory=list)
+    closed_reason: str | None = None
+
+
+class ApiError(Exception):
+    """What the real transport raises for an HTTP error (the runtime maps RequestsApiError the same way)."""
+
+
+class Cloud:
+    """The service's state: devices, sessions, jobs, usage, the plan, and scripted failures."""
+
+    def __init__(self, devices: dict[str, Any], plan: str = "premium", queue_seconds: float = 2.0,
+                 job_seconds: float = 1.0, interactive_ttl: float = 60.0, usage_pending_polls: int = 1,
+                 usage_remaining: float = 100_000.0):
+        from qiskit_ibm_runtime.api.exceptions import RequestsApiError
+
+        self.RequestsApiError = RequestsApiError
+        self.devices = devices
+        self.plan = plan
+        self.queue_seconds = queue_seconds
+        self.job_seconds = job_seconds
+        self.interactive_ttl = interactive_ttl
+        self.usage_pending_polls = usage_pending_polls
+        self.usage_remaining = usage_remaining
+        self.clock = Clock()
+        self.sessions: dict[str, SessionState] = {}
+        self.jobs: dict[str, Job] = {}
+        self.order: list[str] = []
+        self.calls: list[str] = []
+        self._failures: dict[int, tuple[str, int | None]] = {}
+        self._ids = itertools.count(1)
+
+    # --- what tests script -------------------------------------------------------------------------------------
+    def fail_job(self, n: int, reason: str, code: int | None = None) -> None:
+        """The n-th job submitted (1-based) ends in ERROR (or CANCELLED - RAN TOO LONG with code 1305)."""
+        self._failures[n] = (reason, code)
+
+    def session_jobs(self, session_id: str) -> list[Job]:
+        return [self.jobs[j] for j in self.sessions[session_id].jobs]
+
+    # --- the state machine, advanced lazily whenever the client looks ------------------------------------------
+    def tick(self) -> None:
+        now = self.clock.now
+        for s in self.sessions.values():
+            if s.state in ("closed",):
+                continue
+            if s.started is not None and now >= s.started + s.max_time:
+                self._close(s, now, "max_time")
+            elif (s.mode == "dedicated" and s.last_completed is not None and s.state == "active"
+                  and not any(self.jobs[j].status in ("Queued", "Running") for j in s.jobs)
+                  and now >= s.last_completed + self.interactive_ttl):
+                self._close(s, now, "interactive timeout")
+        for job in self.jobs.values():
+            self._advance(job, now)
+
+    def _close(self, s: SessionState, now: float, reason: str) -> None:
+        s.state, s.accepting, s.closed, s.closed_reason = "closed", False, now, reason
+        for j in s.jobs:
+            job = self.jobs[j]
+            if job.status in ("Queued", "Running"):
+                job.status, job.ended = "Cancelled", now
+                job.reason = f"session closed ({reason})"
+
+    def _advance(self, job: Job, now: float) -> None:
+        if job.status == "Queued" and now >= job.submitted + job.queue:
+            job.status, job.started = "Running", job.submitted + job.queue
+            s = self.sessions.get(job.session_id or "")
+            if s is not None and s.started is None:
+                s.started, s.state = job.started, "active"  # the service starts a session with its first job
+        if job.status == "Running" and now >= (job.started or 0) + job.seconds:
+            job.ended = (job.started or 0) + job.seconds
+            if job.fail is not None:
+                job.reason, job.reason_code = job.fail
+                job.status = "Cancelled" if job.reason_code == 1305 else "Failed"
+            else:
+                job.result = self._execute(job)
+                job.status = "Completed"
+            s = self.sessions.get(job.session_id or "")
+            if s is not None:
+                s.last_completed = job.ended
+
+    def _execute(self, job: Job) -> str:
+        """Run the submitted quantum program as the service would, and encode its result as the service does."""
+        from ibm_quantum_schemas.executor.version_2_0 import QuantumProgramResultModel
+        from ibm_quantum_schemas.executor.version_2_0.models import (
+            ItemMetadataModel,
+            MetadataModel,
+            QuantumProgramResultItemModel,
+        )
+        from ibm_quantum_schemas.common import CompressedTensorModel
+        from qiskit_aer import AerSimulator
+        from qiskit_ibm_runtime.fake_provider.executor.run_quantum_program import run_quantum_program
+        from qiskit_ibm_runtime.options_models import SimulatorOptions
+        from qiskit_ibm_runtime.quantum_program.converters.converters_2_0 import passthrough_data_to_2_0
+        from qiskit_ibm_runtime.quantum_program.params_converters import QUANTUM_PROGRAM_PARAMS_CONVERTERS
+        from samplomatic.quantum_program import SamplexItem
+
+        converter = QUANTUM_PROGRAM_PARAMS_CONVERTERS[job.params["schema_version"]]
+        program, _ = converter.decoder(converter.model.model_validate(job.params))
+        for item in program.items:
+            if isinstance(item, SamplexItem):
+                item.samplex.finalize()
+        # The program spans the whole device (twirling touches every qubit), so simulate it as a matrix product
+        # state: exact for these circuits, and cheap at 127 or 156 qubits. The stand-in is noiseless.
+        seed = int(job.id.rsplit("-", 1)[1])
+        result = run_quantum_program(AerSimulator(method="matrix_product_state"), program,
+                                     SimulatorOptions(seed_simulator=seed))
+        model = QuantumProgramResultModel(
+            data=[QuantumProgramResultItemModel(
+                results={k: CompressedTensorModel.from_numpy(np.asarray(v)) for k, v in item.items()},
+                metadata=ItemMetadataModel()) for item in result],
+            metadata=MetadataModel(chunk_timing=[]),
+            passthrough_data=passthrough_data_to_2_0(result.passthrough_data),
+            semantic_role=getattr(result, "_semantic_role", None) or getattr(program, "_semantic_role", None),
+        )
+        return model.model_dump_json()
+
+    # --- the transport calls -----------------------------------------------------------------------------------
+    def submit(self, backend: str, params: dict, session_id: str | None, max_execution_time: int | None) -> dict:
+        self.tick()
+        if session_id is not None:
+            s = self.sessions.get(session_id)
+            if s is None:
+                raise self.RequestsApiError(f"session {session_id} not found", status_code=404)
+            if not s.accepting:
+                raise self.RequestsApiError(
+                    f"Error code 1217; session {session_id} is closed ({s.closed_reason or 'closed'}) and accepts "
+                    "no new jobs", status_code=409)
+        n = next(self._ids)
+        job = Job(id=f"job-{n:05d}", backend=backend, params=params, session_id=session_id,
+                  submitted=self.clock.now, queue=self.queue_seconds, seconds=self.job_seconds,
+                  fail=self._failures.get(n))
+        if max_execution_time and job.seconds > max_execution_time:
+            job.seconds, job.fail = float(max_execution_time), (f"job ran longer than {max_execution_time} s", 1305)
+        self.jobs[job.id] = job
+        self.order.append(job.id)
+        if session_id is not None:
+            self.sessions[session_id].jobs.append(job.id)
+        return {"id": job.id, "backend": backend}
+
+    def create_session(self, backend: str, max_time: int | None, mode: str) -> dict:
+        if self.plan == "open" and mode == "dedicated":
+            raise self.RequestsApiError("Error code 1352; sessions are not available on the Open Plan",
+                                        status_code=403)
+        sid = f"session-{uuid.uuid4().hex[:8]}"
+        self.sessions[sid] = SessionState(sid, backend, mode, int(max_time or 28800), created=self.clock.now)
+        return {"id": sid}
+
+    def job_state(self, job_id: str) -> dict:
+        self.tick()
+        job = self._job(job_id)
+        state: dict[str, Any] = {"status": job.status}
+        if job.reason:
+            state["reason"] = job.reason
+        if job.reason_code:
+            state["reason_code"] = job.reason_code
+        return {"id": job.id, "backend": job.backend, "state": state, "session_id": job.session_id,
+                "program": {"id": "executor"}, "created": self.clock.iso(job.submitted), "tags": [],
+                "private": False, "estimated_running_time_seconds": job.seconds}
+
+    def job_usage(self, job_id: str) -> dict:
+        self.tick()
+        job = self._job(job_id)
+        final = job.ended is not None
+        if final and job.usage_polls < self.usage_pending_polls:
+            job.usage_polls += 1
+            final = False
+        seconds = round(job.seconds, 3) if job.ended is not None and job.status == "Completed" else 0
+        return {"timestamps": {"created": self.clock.iso(job.submitted), "running": self.clock.iso(job.started),
+                               "finished": self.clock.iso(job.ended)},
+                "usage": {"status": "final" if final else "pending", "quantum_seconds": seconds,
+                          "seconds": seconds, "qpu_charge_time_seconds": seconds if final else 0}}
+
+    def _job(self, job_id: str) -> Job:
+        if job_id not in self.jobs:
+            raise self.RequestsApiError(f"job {job_id} not found", status_code=404)
+        return self.jobs[job_id]
+
+    def session_record(self, session_id: str) -> dict:
+        self.tick()
+        s = self.sessions[session_id]
+        elapsed = 0.0 if s.started is None else (s.closed if s.closed is not None else self.clock.now) - s.started
+        return {"id": s.id, "backend_name": s.backend, "mode": s.mode, "state": s.state,
+                "accepting_jobs": s.accepting, "max_ttl": s.max_time, "interactive_ttl": self.interactive_ttl,
+                "active_ttl": s.max_time, "started_at": self.clock.iso(s.started),
+                "closed_at": self.clock.iso(s.closed), "activated_at": self.clock.iso(s.started),
+                "elapsed_time": round(elapsed, 3), "timestamps": []}
+
+
+class FakeRuntimeClient:
+    """Implements the `RuntimeClient` methods qiskit-ibm-runtime 0.51 calls, against a `Cloud`."""
+
+    cloud: Cloud  # set on the subclass the fixture makes
+
+    def __init__(self, params: Any = None) -> None:
+        self._instance = getattr(params, "instance", None) or INSTANCE
+
+    def _log(self, name: str) -> None:
+        self.cloud.calls.append(name)
+
+    def list_backends(self, include_mocks: bool = False) -> list[dict]:
+        self._log("list_backends")
+        return [{"name": name, "class": "eagle", "physical_qubits": dev.num_qubits, "status": "online",
+                 "queue_length": 0} for name, dev in self.cloud.devices.items()]
+
+    def backend_configuration(self, backend_name: str, refresh: bool = False, calibration_id: str | None = None):
+        self._log("backend_configuration")
+        dev = self.cloud.devices[backend_name]
+        conf = dev._load_json(dev.conf_filename)  # the raw JSON, as the service sends it
+        conf.update(backend_name=backend_name, simulator=False, local=False)
+        return conf
+
+    def backend_properties(self, backend_name: str, datetime: Any = None, calibration_id: str | None = None):
+        self._log("backend_properties")
+        dev = self.cloud.devices[backend_name]
+        return {**dev._load_json(dev.props_filename), "backend_name": backend_name}
+
+    def backend_status(self, backend_name: str) -> dict:
+        self._log("backend_status")
+        return {"backend_name": backend_name, "backend_version": "1.0.0", "operational": True,
+                "pending_jobs": 0, "status_msg": "active"}
+
+    def cloud_usage(self) -> dict:
+        self._log("cloud_usage")
+        return {"usage_consumed_seconds": 0, "usage_limit_seconds": None, "usage_limit_reached": False,
+                "usage_remaining_seconds": self.cloud.usage_remaining}
+
+    def create_session(self, backend: str | None = None, instance: str | None = None, max_time: int | None = None,
+                       mode: str | None = None, **kwargs: Any) -> dict:
+        self._log("create_session")
+        return self.cloud.create_session(backend or "", max_time, mode or "dedicated")
+
+    def close_session(self, session_id: str) -> None:
+        self._log("close_session")
+        s = self.cloud.sessions[session_id]
+        s.accepting = False
+        if s.closed is None and not any(self.cloud.jobs[j].status in ("Queued", "Running") for j in s.jobs):
+            s.state, s.closed, s.closed_reason = "closed", self.cloud.clock.now, "closed by the user"
+
+    def cancel_session(self, session_id: str) -> None:
+        self._log("cancel_session")
+        self.cloud._close(self.cloud.sessions[session_id], self.cloud.clock.now, "cancelled by the user")
+
+    def session_details(self, session_id: str) -> dict:
+        self._log("session_details")
+        return self.cloud.session_record(session_id)
+
+    def program_run(self, program_id: str, backend_name: str | None, params: dict, image: str | None,
+                    log_level: str | None, session_id: str | None, job_tags: list[str] | None = None,
+                    max_execution_time: int | None = None, start_session: bool | None = False,
+                    session_time: int | None = None, private: bool | None = False,
+                    calibration_id: str | None = None) -> dict:
+        self._log("program_run")
+        assert program_id == "executor", program_id
+        return self.cloud.submit(backend_name or "", params, session_id, max_execution_time)
+
+    def job_get(self, job_id: str, exclude_params: bool = True) -> dict:
+        self._log("job_get")
+        return self.cloud.job_state(job_id)
+
+    def job_results(self, job_id: str) -> str:
+        self._log("job_results")
+        job = self.cloud._job(job_id)
+        return job.result if job.result is not None else (job.reason or "")
+
+    def job_cancel(self, job_id: str) -> None:
+        self._log("job_cancel")
+        job = self.cloud._job(job_id)
+        if job.status in ("Queued", "Running"):
+            job.status, job.ended, job.reason = "Cancelled", self.cloud.clock.now, "cancelled by the user"
+
+    def job_metadata(self, job_id: str) -> dict:
+        self._log("job_metadata")
+        return self.cloud.job_usage(job_id)
+
+    def job_logs(self, job_id: str) -> str:
+        return ""
+
+    def update_tags(self, job_id: str, tags: list) -> None:
+        return None
+
+
+def install(monkeypatch, cloud: Cloud) -> type:
+    """Route the runtime's transport to `cloud` and its clock; returns the service class qrun will construct."""
+    import qiskit_ibm_runtime
+    import qiskit_ibm_runtime.qiskit_runtime_service as qrs
+    import qiskit_ibm_runtime.runtime_job_v2 as rj
+
+    client = type("BoundFakeRuntimeClient", (FakeRuntimeClient,), {"cloud": cloud})
+    monkeypatch.setattr(qrs, "RuntimeClient", client)
+
+    class FakeTime:
+        """runtime_job_v2's view of time: polling sleeps advance the virtual clock."""
+
+        time = staticmethod(cloud.clock.time)
+        sleep = staticmethod(cloud.clock.sleep)
+        monotonic = staticmethod(cloud.clock.monotonic)
+
+    monkeypatch.setattr(rj, "time", FakeTime)
+
+    class StandInService(qrs.QiskitRuntimeService):
+        """The real service class; only the instance listing (an IAM call) is answered here."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("channel", "ibm_quantum_platform")
+            kwargs.setdefault("token", "stand-in-token")
+            if not kwargs.get("instance") or not str(kwargs["instance"]).startswith("crn:"):
+                kwargs["instance"] = INSTANCE
+            kwargs.pop("name", None)
+            super().__init__(**kwargs)
+
+        def instances(self) -> list[dict]:
+            return [{"crn": INSTANCE, "plan": cloud.plan, "name": "fake-instance", "tags": [], "pricing_type": cloud.plan}]
+
+        def _create_new_cloud_api_client(self, instance: str):
+            return client()
+
+    monkeypatch.setattr(qiskit_ibm_runtime, "QiskitRuntimeService", StandInService)
+    return StandInService
