@@ -152,27 +152,28 @@ def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_file
 @click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
               help="Results root, where learned estimates are looked up.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--rate", type=click.FloatRange(min=0), envvar="QRUN_RATE", default=None, metavar="PER_SECOND",
+              help="Price of one QPU second (env QRUN_RATE); the plan then shows the cost of the charged time.")
 @_cache_option
 @_debug_option
 def plan_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], estimates: str, out: str,
-             as_json: bool, no_cache: bool) -> None:
+             as_json: bool, rate: float | None, no_cache: bool) -> None:
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
     import json
 
-    from .pipeline import prepare
+    from .pipeline import plan_errors, prepare
     from .progress import plan_summary, plan_table
 
     prepared = prepare(spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False,
                        use_cache=not no_cache)
     for warning in prepared.warnings:
         click.echo(str(warning), err=True)
-    summary = plan_summary(prepared.plan)
+    summary = plan_summary(prepared.plan, rate)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        plan_table(prepared.plan)
-    if not prepared.plan.budget.fits:
-        raise SpecError([prepared.spec.problem(("max_time",), prepared.plan.budget.explain())])
+        plan_table(prepared.plan, rate)
+    plan_errors(prepared.spec, prepared.plan)
 
 
 @cli.command("show")

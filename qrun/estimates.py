@@ -88,6 +88,26 @@ def computed(timing: Timing, work: list[Work], options: dict[str, Any], estimato
     return total
 
 
+FLOOR_FACTOR = 3  # a declared or learned estimate this many times below qrun's own figure is refused
+
+
+def quantum_seconds(timing: Timing, work: list[Work], options: dict[str, Any], estimator: bool) -> float:
+    """The part of `computed` a device charges for: the quantum work, without qrun's per-job overhead."""
+    return max(computed(timing, work, options, estimator) - JOB_OVERHEAD * len(work), 0.0)
+
+
+def floor_message(job: Any, floor: float) -> str:
+    """The error for an estimate that undercuts qrun's computed figure by more than FLOOR_FACTOR."""
+    unit = {"minimize": " per evaluation", "estimator": "", "sampler": ""}.get(job.primitive, "")
+    per_unit = job.estimate / max(job.units, 1)
+    told = f"{job.estimate_source} estimate {durations.format(per_unit)}{unit if job.units > 1 else ''}"
+    if job.units > 1:
+        told += f" ({durations.format(job.estimate)} in all)"
+    return (f"the {told} is less than a third of what qrun computes for this job, {durations.format(floor)} "
+            f"({job.stats.get('shots', 0):,} shots per configuration on this backend's timing); raise the estimate, "
+            "lower the work, or set trust_estimate: true on the job to accept the risk")
+
+
 def choose(job: dict[str, Any], num_parameters: int, source: str, learned: dict[str, Any] | None,
            fallback: Callable[[], float], fallback_name: str = "computed") -> tuple[float, str]:
     """(seconds, where they came from): learned beats declared beats the fallback, unless `source` says otherwise.

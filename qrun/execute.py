@@ -232,7 +232,10 @@ class Runner:
             self.sink.job_done(job, result)
 
     def bind(self, job: JobPlan) -> JobPlan:
-        """A job whose parameter_values come from an earlier minimize job, with that optimum filled in."""
+        """The job as it is submitted: on a fake device its circuit and observables on the simulated qubits only,
+        and parameter_values from an earlier minimize job's optimum where it says so."""
+        if job.sim_circuit is not None:
+            job = dataclasses.replace(job, circuit=job.sim_circuit, observables=job.sim_observables or [])
         if job.parameter_source is None:
             return job
         return dataclasses.replace(job, parameter_values=np.atleast_2d(self.optima[job.parameter_source]))

@@ -58,13 +58,22 @@ def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_file
         ibm.check_backend(backend, widest)
     past = history(Path(out), data["name"]) if estimates == "learned" else {}
     the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
-    if enforce_budget and not the_plan.budget.fits:
-        raise SpecError([checked.spec.problem(("max_time",), the_plan.budget.explain())])
+    if enforce_budget:
+        plan_errors(checked.spec, the_plan)
     if service is not None:
         ordered = any(isinstance(job.get("parameter_values"), dict) for job in data["jobs"])
         ibm.preflight(service, the_plan.budget.total, the_plan.mode, ordered)
     rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     return Prepared(checked, the_plan, estimate_warnings(checked.spec, rows), service)
+
+
+def plan_errors(spec, the_plan) -> None:
+    """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
+    problems = [spec.problem(path, message) for path, message in the_plan.problems]
+    if not the_plan.budget.fits:
+        problems.append(spec.problem(("max_time",), the_plan.budget.explain()))
+    if problems:
+        raise SpecError(problems)
 
 
 def quick_check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,

@@ -52,8 +52,12 @@ class JobPlan:
     stats: dict[str, Any] = field(default_factory=dict)
     engine: str = "runtime-client-primitives"
     # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
+    # (the ISA circuit and observables on just those qubits; execute submits these instead)
     device: Any = None
     simulated_qubits: list[int] | None = None
+    sim_circuit: Any = None
+    qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
+    sim_observables: list[tuple[str, Any]] | None = None
 
     @property
     def file_stem(self) -> str:
@@ -73,6 +77,12 @@ class Plan:
     seed: int | None
     jobs: list[JobPlan]
     budget: estimates.Budget | None = None
+    # located problems only the plan can see (e.g. an estimate far below qrun's own figure): (path, message)
+    problems: list[tuple[tuple, str]] = field(default_factory=list)
+
+    @property
+    def qpu_seconds(self) -> float:
+        return sum(j.qpu_seconds for j in self.jobs)
 
     @property
     def total_estimate(self) -> float:
@@ -93,6 +103,7 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
     transpiled: dict[tuple, Any] = {}
     timings: dict[tuple, estimates.Timing] = {}
     devices: dict[tuple, Any] = {}  # one subset device per set of simulated qubits
+    problems: list[tuple[tuple, str]] = []
     jobs = []
     for index, job in enumerate(data["jobs"]):
         options = merge_options(data.get("options"), job.get("options"))
@@ -113,18 +124,20 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         ]
         values = job.get("parameter_values")
         n = isa.num_parameters
-        circuit, device, simulated = isa, None, None
+        sim_circuit, sim_observables, device, simulated = None, None, None, None
         if checked.backend.kind == "fake":
-            circuit, observables, device, simulated = rehearsal.rehearse(isa, observables, backend)
+            sim_circuit, sim_observables, device, simulated = rehearsal.rehearse(isa, observables, backend)
             device = devices.setdefault(tuple(simulated), device)
         plan_job = JobPlan(
             index=index,
             name=job["name"],
             primitive=job["primitive"],
             circuit_name=job["circuit"],
-            circuit=circuit,
+            circuit=isa,
             device=device,
             simulated_qubits=simulated,
+            sim_circuit=sim_circuit,
+            sim_observables=sim_observables,
             parameter_names=[p.name for p in isa.parameters],
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
             observables=observables,
@@ -146,10 +159,17 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         if key not in timings:
             timings[key] = backend_timing(isa, backend)
         plan_job.stats = job_stats(plan_job, work)
+        own = functools.partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler")
         plan_job.estimate, plan_job.estimate_source = estimates.choose(
-            job, n, source, (history or {}).get((job["name"], plan_job.content_hash)),
-            functools.partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler"),
-        )
+            job, n, source, (history or {}).get((job["name"], plan_job.content_hash)), own)
+        if checked.backend.kind != "aer":
+            # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.
+            floor = own()
+            plan_job.qpu_seconds = estimates.quantum_seconds(timings[key], work, options,
+                                                             job["primitive"] != "sampler")
+            if plan_job.estimate * estimates.FLOOR_FACTOR < floor and not job.get("trust_estimate"):
+                problems.append(((("jobs", index, "estimate") if "estimate" in job else ("jobs", index)),
+                                 estimates.floor_message(plan_job, floor)))
         jobs.append(plan_job)
     max_time = durations.parse(data["max_time"])
     return Plan(
@@ -164,6 +184,7 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         jobs=jobs,
         budget=estimates.budget(max_time, [(j.name, j.estimate) for j in jobs],
                                 data.get("budget_margin", estimates.DEFAULT_MARGIN)),
+        problems=problems,
     )
 
 

@@ -135,7 +135,7 @@ def reporter_for(plan: Plan, mode: str = "auto") -> Reporter:
     return Reporter(plan)
 
 
-def plan_summary(plan: Plan) -> dict[str, Any]:
+def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
     """The plan as plain data: one entry per job, the running total, and the verdict."""
     running = 0.0
     jobs = []
@@ -144,6 +144,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         jobs.append({
             "index": job.index, "name": job.name, "primitive": job.primitive, "circuit": job.circuit_name,
             **job.stats, "estimate": round(job.estimate, 3), "source": job.estimate_source,
+            "qpu_seconds": round(job.qpu_seconds, 3),
             "running_total": round(running, 3), "share_of_max_time": round(running / plan.max_time, 4),
         })
     budget = plan.budget
@@ -151,15 +152,28 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
         "name": plan.name, "backend": plan.backend_name, "mode": plan.mode, "max_time": plan.max_time, "jobs": jobs,
         "total": round(budget.total, 3), "margin": round(budget.margin, 3), "needed": round(budget.needed, 3),
         "fits": budget.fits, "verdict": budget.verdict(),
+        # What a device charges: the quantum work alone (0 on aer); a fake device shows what its real one would.
+        "qpu_seconds": round(plan.qpu_seconds, 3),
+        "rate_per_second": rate,
+        "cost": None if rate is None else round(plan.qpu_seconds * rate, 2),
     }
 
 
-def plan_table(plan: Plan, stream: TextIO | None = None) -> None:
+def charge_line(summary: dict[str, Any]) -> str:
+    """"QPU time charged: about 1m 40s (100 s)", with ", cost at 1.6/s: 160.00" when a rate is set."""
+    seconds = summary["qpu_seconds"]
+    line = f"QPU time charged: about {durations.format(seconds)} ({seconds:g} s)"
+    if summary["cost"] is not None:
+        line += f", cost at {summary['rate_per_second']:g}/s: {summary['cost']:,.2f}"
+    return line
+
+
+def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = None) -> None:
     """The plan as a table, one row per job, with the running total against max_time, then the verdict."""
     from rich.console import Console
     from rich.table import Table
 
-    summary = plan_summary(plan)
+    summary = plan_summary(plan, rate)
     console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140)
     table = Table(title=f"{plan.name} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
     for header in ("#", "job", "kind", "runtime jobs", "qubits", "depth", "shots", "estimate", "source", "total", "of max_time"):
@@ -170,3 +184,5 @@ def plan_table(plan: Plan, stream: TextIO | None = None) -> None:
                       j["source"], durations.format(j["running_total"]), f"{j['share_of_max_time']:.0%}")
     console.print(table)
     console.print(summary["verdict"], highlight=False)
+    if plan.backend_kind != "aer":
+        console.print(charge_line(summary), highlight=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -11,8 +12,7 @@ from typing import Any
 
 from . import backends, circuits, durations, estimates, sweeps
 from .circuits import CircuitFacts, Terms
-from .errors import BackendError, DurationError, SourceError, SweepError
-from .errors import SpecError
+from .errors import BackendError, DurationError, SourceError, SpecError, SweepError
 from .spec import JsonPath, Spec
 
 # (path, message, at_key): a problem before it is given a file position.
@@ -236,7 +236,57 @@ def semantic_findings(
         seen.setdefault(job["name"], i)
         out += _job_findings(here, job, data, facts, observable_widths, backend_qubits)
     out += _session_findings(data)
+    out += _shot_findings(data)
     return out
+
+
+DEFAULT_SHOT_LIMIT = 1_000_000
+
+
+def _shot_findings(data: dict[str, Any]) -> list[Finding]:
+    """On a device (or a fake device rehearsing one), no job may ask for more shots per configuration than
+    limits.shots: precision p costs 1/p^2 shots, so a typo like 1e-4 would buy 10^8 shots per evaluation."""
+    if backends.kind_of(data["backend"]) == "aer":
+        return []  # emulated shot noise on a simulator costs nothing
+    limit = (data.get("limits") or {}).get("shots", DEFAULT_SHOT_LIMIT)
+    defaults = data.get("options") or {}
+    out: list[Finding] = []
+    for i, job in enumerate(data["jobs"]):
+        own = job.get("options") or {}
+        swept = ((job.get("sweep") or {}).get("values") or {})
+        if job["primitive"] == "sampler":
+            where, value = None, None
+            for w, v in ((("jobs", i, "shots"), job.get("shots")), (("jobs", i, "options", "default_shots"),
+                         own.get("default_shots")), (("options", "default_shots"), defaults.get("default_shots"))):
+                if v is not None:
+                    where, value = w, v
+                    break
+            candidates = [(where, value)] if where is not None else []
+            candidates += [(("jobs", i, "sweep", "values", "shots", k), v) for k, v in enumerate(swept.get("shots") or [])]
+            for w, v in candidates:
+                if _is_number(v) and v > limit:
+                    out.append((w, f"{v:,} shots is more than the limit of {limit:,} per job (limits.shots); "
+                                   "lower it, or raise limits.shots to allow it", False))
+            continue
+        candidates = []
+        for w, v in ((("jobs", i, "precision"), job.get("precision")), (("jobs", i, "options", "default_precision"),
+                     own.get("default_precision")), (("options", "default_precision"), defaults.get("default_precision"))):
+            if v is not None:
+                candidates.append((w, v))
+                break
+        candidates += [(("jobs", i, "sweep", "values", "precision", k), v)
+                       for k, v in enumerate(swept.get("precision") or [])]
+        per = "evaluation" if job["primitive"] == "minimize" else "configuration"
+        for w, v in candidates:
+            if _is_number(v) and v > 0 and 1 / v**2 > limit:
+                shots = math.ceil(1 / v**2)
+                out.append((w, f"precision {v} means {shots:,} shots per {per}, more than the limit of {limit:,} "
+                               "(limits.shots); raise the precision value, or raise limits.shots to allow it", False))
+    return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> list[Finding]:

@@ -1,0 +1,263 @@
+"""The IBM Quantum path through the runtime's real classes, with only the REST transport replaced (fake_runtime).
+
+QiskitRuntimeService, IBMBackend, Session, the client-side executor primitives and RuntimeJobV2 all run as they do
+for a user; the stand-in creates sessions, queues jobs, encodes results as the service does, and keeps a clock the
+tests control. Devices are real-size: 127 (Sherbrooke) and 156 (Fez) qubits.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fake_runtime import Cloud, install
+
+from qrun import execute
+from qrun.pipeline import run as run_spec
+
+BELL = 'OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;'
+ALL_KINDS = f"""version: 1
+name: kinds
+backend: {{backend}}
+max_time: 30m
+mode: {{mode}}
+options: {{{{seed: 3, resilience_level: 1, default_precision: 0.1, default_shots: 100}}}}
+circuits:
+  bell: {{{{qasm: "{BELL}"}}}}
+  ry: {{{{library: real_amplitudes, args: {{{{num_qubits: 2, reps: 1}}}}}}}}
+observables:
+  zz: ZZ
+  zi: ZI
+jobs:
+  - {{{{name: counts, primitive: sampler, circuit: bell, estimate: 10s}}}}
+  - {{{{name: zz, primitive: estimator, circuit: bell, observables: [zz, zi], estimate: 10s}}}}
+  - name: vqe
+    primitive: minimize
+    circuit: ry
+    observables: [zz]
+    optimizer: {{{{method: COBYLA, maxiter: 3}}}}
+    estimate: 10s
+  - name: swept
+    primitive: estimator
+    circuit: ry
+    observables: [zz]
+    parameter_values: [[0.1, 0.2, 0.3, 0.4]]
+    sweep: {{{{mode: zip, values: {{{{precision: [0.1, 0.2]}}}}}}}}
+    estimate: 10s
+  - name: swept-counts
+    primitive: sampler
+    circuit: bell
+    sweep: {{{{mode: grid, values: {{{{shots: [50, 100]}}}}}}}}
+    estimate: 10s
+"""
+
+
+def _devices():
+    from qiskit_ibm_runtime.fake_provider import FakeFez, FakeSherbrooke
+
+    return {"ibm_sherbrooke": FakeSherbrooke(), "ibm_fez": FakeFez()}
+
+
+@pytest.fixture
+def cloud(monkeypatch):
+    """A stand-in IBM Quantum service with real-size devices; qrun's own clock follows the stand-in's."""
+    c = Cloud(_devices(), queue_seconds=2.0, job_seconds=1.0)
+    install(monkeypatch, c)
+    monkeypatch.setattr(execute, "clock", c.clock.monotonic)
+    monkeypatch.setattr(execute, "pause", c.clock.sleep)
+    return c
+
+
+def _spec(tmp_path: Path, backend: str, mode: str = "session", text: str = ALL_KINDS) -> Path:
+    path = tmp_path / f"{backend}-{mode}.yaml"
+    path.write_text(text.format(backend=backend, mode=mode), encoding="utf-8")
+    return path
+
+
+def _meta(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metadata.json").read_text())
+
+
+@pytest.mark.parametrize("backend, width", [("ibm_sherbrooke", 127), ("ibm_fez", 156)])
+def test_every_job_kind_runs_on_a_real_size_device_in_one_service_session(cloud, tmp_path, backend, width):
+    run_dir = run_spec(_spec(tmp_path, backend), tmp_path / "results", progress="none")
+    meta = _meta(run_dir)
+    assert meta["status"] == "completed"
+    # exactly one session on the service, every job carries its id, and it was closed after the last job
+    assert len(cloud.sessions) == 1
+    (sid, session), = cloud.sessions.items()
+    assert session.backend == backend and session.mode == "dedicated"
+    assert all(cloud.jobs[j].session_id == sid for j in cloud.order)
+    assert session.state == "closed" and not session.accepting
+    assert session.closed >= max(cloud.jobs[j].ended for j in cloud.order)
+    assert meta["session"]["session_id"] == sid
+    # the metadata's job ids are the service's, in order, and each carries its final usage
+    recorded = [i for j in meta["jobs"] for i in j["job_ids"]]
+    assert recorded == cloud.order
+    for entry in meta["jobs"]:
+        assert [u["job_id"] for u in entry["usage"]] == entry["job_ids"]
+        assert all(u["status"] == "final" and u["qpu_charge_time_seconds"] == 1.0 for u in entry["usage"])
+    # the jobs' values, decoded from the service's encoding: a noiseless Bell pair gives <ZZ> = 1, <ZI> = 0
+    zz = json.loads((run_dir / "jobs" / "01-zz.json").read_text())
+    assert zz["values"][0] == pytest.approx(1.0, abs=0.25)
+    assert zz["values"][1] == pytest.approx(0.0, abs=0.25)
+    counts = json.loads((run_dir / "jobs" / "00-counts.json").read_text())
+    assert set(counts["counts"]["c"][0]) <= {"00", "11"}
+    # the ISA circuits really span the device
+    first = cloud.jobs[cloud.order[0]]
+    assert first.params["quantum_program"]["items"]
+    assert _program_width(first.params) == width
+
+
+def _program_width(params: dict) -> int:
+    from qiskit_ibm_runtime.quantum_program.params_converters import QUANTUM_PROGRAM_PARAMS_CONVERTERS
+
+    converter = QUANTUM_PROGRAM_PARAMS_CONVERTERS[params["schema_version"]]
+    program, _ = converter.decoder(converter.model.model_validate(params))
+    return program.items[0].circuit.num_qubits
+
+
+def test_queue_time_before_the_first_job_does_not_count_against_max_time(cloud, tmp_path):
+    """The service starts the session's clock when its first job starts; a long queue must not expire qrun's."""
+    cloud.queue_seconds = 1500.0  # 25 minutes in the queue, max_time 30m, jobs 1 s each
+    text = ALL_KINDS.split("  - name: vqe")[0]
+    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    assert _meta(run_dir)["status"] == "completed"
+
+
+def test_a_failing_service_job_stops_the_run_with_the_services_reason(cloud, tmp_path, qrun):
+    cloud.fail_job(2, "Error code 1517; the circuit is too deep for this backend")
+    code = qrun(_spec(tmp_path, "ibm_sherbrooke"), "--out", tmp_path / "results", "-q")
+    assert code.code == 1
+    assert "internal error" not in code.err
+    assert ("job 'zz' failed: runtime job job-00002 on ibm_sherbrooke: Unable to retrieve job result. "
+            "Error code 1517; the circuit is too deep for this backend") in code.err
+    meta = _meta(next((tmp_path / "results" / "kinds").iterdir()))
+    assert meta["status"] == "failed"
+    assert meta["jobs"][1]["error"].endswith("Error code 1517; the circuit is too deep for this backend")
+    assert [j["status"] for j in meta["jobs"]][2:] == ["pending"] * 3
+    assert len(cloud.order) == 2  # nothing after the failure was submitted
+
+
+def test_session_expiry_mid_run_then_resume_finishes_in_a_new_session(cloud, tmp_path, qrun):
+    # each job runs 1 s and waits 2 s in the queue; the session's 5 s max_time ends after the first two jobs
+    text = ALL_KINDS.replace("max_time: 30m", "max_time: 5s").replace("estimate: 10s", "estimate: 1s")
+    text = text.replace("options: {", "budget_margin: 0\noptions: {")
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=text.split("  - name: vqe")[0])
+    first = qrun(spec, "--out", tmp_path / "results", "-q")
+    assert first.code == 1, first.err
+    assert "job(s) not run" in first.err
+    run_dir = next((tmp_path / "results" / "kinds").iterdir())
+    meta = _meta(run_dir)
+    assert [j["status"] for j in meta["jobs"]] == ["done", "not run: session expired"]
+    again = qrun(spec, "--out", tmp_path / "results", "-q", "--resume", run_dir)
+    assert again.code == 0, again.err
+    meta = _meta(run_dir)
+    assert meta["status"] == "completed"
+    sessions = [a["session"]["session_id"] for a in meta["attempts"]]
+    assert len(set(sessions)) == 2 and set(sessions) == set(cloud.sessions)
+    assert len(cloud.order) == 2  # the finished job was not run again
+
+
+def test_resume_reads_finished_service_jobs_back_by_id_for_every_kind(cloud, tmp_path, monkeypatch):
+    """A run dies after its jobs were submitted (here: after the service ran them); resume pays for none again."""
+    spec = _spec(tmp_path, "ibm_sherbrooke")
+    out = tmp_path / "results"
+    run_dir = run_spec(spec, out, progress="none")
+    before = list(cloud.order)
+    meta = _meta(run_dir)
+    # Make the run look killed after every submission but before any result was written.
+    meta["status"] = "running"
+    meta["attempts"][-1]["status"] = "running"
+    for entry in meta["jobs"]:
+        entry["status"] = "running"
+        (run_dir / entry["file"]).unlink()
+    (run_dir / "metadata.json").write_text(json.dumps(meta))
+    resumed = run_spec(spec, out, progress="none", resume=run_dir)
+    assert resumed == run_dir
+    assert cloud.order == before  # every job, sweep group and evaluation was read back, none submitted again
+    after = _meta(run_dir)
+    assert after["status"] == "completed"
+    assert [i for j in after["jobs"] for i in j["job_ids"]] == before
+    swept = json.loads((run_dir / "jobs" / "03-swept.json").read_text())
+    assert len(swept["points"]) == 2
+
+
+def test_a_job_still_queued_at_the_kill_is_waited_for_not_resubmitted(cloud, tmp_path):
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - name: zz")[0])
+    out = tmp_path / "results"
+    run_dir = run_spec(spec, out, progress="none")
+    meta = _meta(run_dir)
+    # A second job, submitted by the "killed" process and still in the queue.
+    service = QiskitRuntimeService()
+    queued = cloud.submit("ibm_sherbrooke", cloud.jobs[cloud.order[0]].params, None, None)["id"]
+    meta["status"], meta["attempts"][-1]["status"] = "running", "running"
+    meta["jobs"][0].update(status="running", job_ids=[queued])
+    (run_dir / meta["jobs"][0]["file"]).unlink()
+    (run_dir / "metadata.json").write_text(json.dumps(meta))
+    assert service.job(queued).status() == "QUEUED"
+    run_spec(spec, out, progress="none", resume=run_dir)
+    assert cloud.jobs[queued].status == "Completed"
+    assert len(cloud.order) == 2  # the original and the queued one; no third submission
+    assert _meta(run_dir)["jobs"][0]["job_ids"] == [queued]
+
+
+def test_an_open_plan_instance_is_refused_before_any_job_with_advice(cloud, tmp_path, qrun):
+    cloud.plan = "open"
+    text = ALL_KINDS.split("  - name: vqe")[0]
+    result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results")
+    assert result.code == 2
+    assert result.err.strip() == (
+        "qrun: an Open Plan instance cannot open sessions; set mode: batch, which the Open Plan allows and which "
+        "suits these jobs, since none uses another's result")
+    assert cloud.sessions == {} and cloud.order == []
+
+
+def test_a_session_the_service_refuses_is_a_named_service_error_not_an_internal_one(cloud, tmp_path, qrun,
+                                                                                      monkeypatch):
+    from qrun import service as ibm
+
+    cloud.plan = "open"
+    monkeypatch.setattr(ibm, "plan_of", lambda service: None)  # as if the instance listing said nothing
+    text = ALL_KINDS.split("  - name: vqe")[0]
+    result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "qrun: ibm_sherbrooke: the service refused to open a session: Error code 1352; sessions are not available "
+        "on the Open Plan")
+
+
+def test_batch_mode_on_the_open_plan_runs(cloud, tmp_path):
+    cloud.plan = "open"
+    text = ALL_KINDS.split("  - name: vqe")[0]
+    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", mode="batch", text=text), tmp_path / "results",
+                       progress="none")
+    assert _meta(run_dir)["status"] == "completed"
+    (session,) = cloud.sessions.values()
+    assert session.mode == "batch"
+
+
+def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(cloud, tmp_path):
+    cloud.usage_pending_polls = 100
+    text = ALL_KINDS.split("  - name: zz")[0]
+    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    (usage,) = _meta(run_dir)["jobs"][0]["usage"]
+    assert usage["status"] == "pending" and usage["qpu_charge_time_seconds"] is None
+    assert usage["quantum_seconds"] == 1.0
+
+
+def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
+    """Between a job's result and the next submission qrun makes at most one call (the first job's metrics)."""
+    text = ALL_KINDS.split("  - name: swept")[0]
+    run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    calls = cloud.calls[: len(cloud.calls) - cloud.calls[::-1].index("close_session")]
+    between = []
+    for i, name in enumerate(calls):
+        if name == "job_results":
+            nxt = calls[i + 1:]
+            j = nxt.index("program_run") if "program_run" in nxt else len(nxt)
+            between.append([c for c in nxt[:j] if c not in ("cloud_usage", "backend_status")])
+    assert all(len(b) <= 1 for b in between), between
