@@ -112,7 +112,7 @@ class ServiceJobError(RunError):
     """A runtime job ended in ERROR or was cancelled: names the backend, the job id and the service's reason."""
 
     def __init__(self, backend: str, job_id: str, cause: BaseException):
-        reason = " ".join(str(cause).split()) or type(cause).__name__
+        reason = " ".join(str(cause).split()).strip("'\"") or type(cause).__name__
         self.backend, self.job_id, self.reason = backend, job_id, reason
         super().__init__(f"runtime job {job_id} on {backend}: {reason}")
 

@@ -144,8 +144,9 @@ class Runner:
                 # A batch does not keep job order; validation allows it only for jobs that do not depend on each other.
                 session = (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
             except Exception as e:  # the service refused the session: say which backend and why, not "internal error"
+                reason = " ".join(str(e).split()).strip("'\"")
                 raise ServiceError(f"{plan.backend_name}: the service refused to open a {plan.mode}: "
-                                   f"{redact(' '.join(str(e).split()))}") from None
+                                   f"{redact(reason)}") from None
             self.session = session
             self.session_record["session_id"] = session.session_id
             self.sink.session_opened(dict(self.session_record))

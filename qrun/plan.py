@@ -167,7 +167,9 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
             floor = own()
             plan_job.qpu_seconds = estimates.quantum_seconds(timings[key], work, options,
                                                              job["primitive"] != "sampler")
-            if plan_job.estimate * estimates.FLOOR_FACTOR < floor and not job.get("trust_estimate"):
+            # Only a declared figure: a learned one is what this very job took before.
+            if (plan_job.estimate_source == "declared" and plan_job.estimate * estimates.FLOOR_FACTOR < floor
+                    and not job.get("trust_estimate")):
                 problems.append(((("jobs", index, "estimate") if "estimate" in job else ("jobs", index)),
                                  estimates.floor_message(plan_job, floor)))
         jobs.append(plan_job)

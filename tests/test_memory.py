@@ -50,7 +50,7 @@ jobs:
     run_dir = tmp_path / done.stdout.strip()
     e = json.loads((run_dir / "jobs" / "00-e.json").read_text())
     # all-zero angles leave |0...0>, so <Z on the last qubit> is exactly 1; precision 0.05 emulated shot noise
-    assert e["values"][0] == pytest.approx(1.0, abs=0.25)
+    assert e["observables"]["z"]["values"] == [pytest.approx(1.0, abs=0.25)]
     assert peak < LIMIT_MB, f"peak RSS {peak:.0f} MB"
 
 

@@ -100,8 +100,8 @@ def test_every_job_kind_runs_on_a_real_size_device_in_one_service_session(cloud,
         assert all(u["status"] == "final" and u["qpu_charge_time_seconds"] == 1.0 for u in entry["usage"])
     # the jobs' values, decoded from the service's encoding: a noiseless Bell pair gives <ZZ> = 1, <ZI> = 0
     zz = json.loads((run_dir / "jobs" / "01-zz.json").read_text())
-    assert zz["values"][0] == pytest.approx(1.0, abs=0.25)
-    assert zz["values"][1] == pytest.approx(0.0, abs=0.25)
+    assert zz["observables"]["zz"]["values"] == [pytest.approx(1.0, abs=0.25)]
+    assert zz["observables"]["zi"]["values"] == [pytest.approx(0.0, abs=0.25)]
     counts = json.loads((run_dir / "jobs" / "00-counts.json").read_text())
     assert set(counts["counts"]["c"][0]) <= {"00", "11"}
     # the ISA circuits really span the device
@@ -136,28 +136,30 @@ def test_a_failing_service_job_stops_the_run_with_the_services_reason(cloud, tmp
     meta = _meta(next((tmp_path / "results" / "kinds").iterdir()))
     assert meta["status"] == "failed"
     assert meta["jobs"][1]["error"].endswith("Error code 1517; the circuit is too deep for this backend")
-    assert [j["status"] for j in meta["jobs"]][2:] == ["pending"] * 3
+    assert [j["status"] for j in meta["jobs"]][2:] == ["not run"] * 3
     assert len(cloud.order) == 2  # nothing after the failure was submitted
 
 
 def test_session_expiry_mid_run_then_resume_finishes_in_a_new_session(cloud, tmp_path, qrun):
-    # each job runs 1 s and waits 2 s in the queue; the session's 5 s max_time ends after the first two jobs
-    text = ALL_KINDS.replace("max_time: 30m", "max_time: 5s").replace("estimate: 10s", "estimate: 1s")
-    text = text.replace("options: {", "budget_margin: 0\noptions: {")
-    spec = _spec(tmp_path, "ibm_sherbrooke", text=text.split("  - name: vqe")[0])
+    # each job runs 1 s; the session's 3 s max_time leaves too little for the third job after two
+    cloud.queue_seconds = 0.0
+    text = ALL_KINDS.replace("max_time: 30m", "max_time: 3s").replace("estimate: 10s}", "estimate: 1s, trust_estimate: true}")
+    text = text.replace("options: {", "budget_margin: 0\noptions: {").split("  - name: vqe")[0]
+    text += "  - {name: again, primitive: sampler, circuit: bell, estimate: 1s, trust_estimate: true}\n"
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=text)
     first = qrun(spec, "--out", tmp_path / "results", "-q")
     assert first.code == 1, first.err
     assert "job(s) not run" in first.err
     run_dir = next((tmp_path / "results" / "kinds").iterdir())
     meta = _meta(run_dir)
-    assert [j["status"] for j in meta["jobs"]] == ["done", "not run: session expired"]
+    assert [j["status"] for j in meta["jobs"]] == ["done", "done", "not run: session expired"]
     again = qrun(spec, "--out", tmp_path / "results", "-q", "--resume", run_dir)
     assert again.code == 0, again.err
     meta = _meta(run_dir)
     assert meta["status"] == "completed"
     sessions = [a["session"]["session_id"] for a in meta["attempts"]]
     assert len(set(sessions)) == 2 and set(sessions) == set(cloud.sessions)
-    assert len(cloud.order) == 2  # the finished job was not run again
+    assert len(cloud.order) == 3  # the finished jobs were not run again
 
 
 def test_resume_reads_finished_service_jobs_back_by_id_for_every_kind(cloud, tmp_path, monkeypatch):
@@ -181,13 +183,13 @@ def test_resume_reads_finished_service_jobs_back_by_id_for_every_kind(cloud, tmp
     assert after["status"] == "completed"
     assert [i for j in after["jobs"] for i in j["job_ids"]] == before
     swept = json.loads((run_dir / "jobs" / "03-swept.json").read_text())
-    assert len(swept["points"]) == 2
+    assert [g["precision"] for g in swept["groups"]] == [0.1, 0.2]
 
 
 def test_a_job_still_queued_at_the_kill_is_waited_for_not_resubmitted(cloud, tmp_path):
     from qiskit_ibm_runtime import QiskitRuntimeService
 
-    spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - name: zz")[0])
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - {{name: zz")[0])
     out = tmp_path / "results"
     run_dir = run_spec(spec, out, progress="none")
     meta = _meta(run_dir)
@@ -242,7 +244,7 @@ def test_batch_mode_on_the_open_plan_runs(cloud, tmp_path):
 
 def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(cloud, tmp_path):
     cloud.usage_pending_polls = 100
-    text = ALL_KINDS.split("  - name: zz")[0]
+    text = ALL_KINDS.split("  - {{name: zz")[0]
     run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
     (usage,) = _meta(run_dir)["jobs"][0]["usage"]
     assert usage["status"] == "pending" and usage["qpu_charge_time_seconds"] is None
