@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,8 +19,9 @@ def timed(cmd: list[str], cwd: Path | None = None) -> dict:
     """Wall time and peak RSS (MiB) of one child process, plus the JSON it printed last, if any."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
-        child = subprocess.Popen(cmd, cwd=cwd, stdout=out_f, stderr=err_f, text=True,
-                                 env={**os.environ, "PYTHONHASHSEED": "0"})
+        child = subprocess.Popen(
+            cmd, cwd=cwd, stdout=out_f, stderr=err_f, text=True, env={**os.environ, "PYTHONHASHSEED": "0"}
+        )
         _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not the sum over all children
         wall = time.perf_counter() - t0
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -46,8 +47,13 @@ def run_dir_of(stdout: str) -> Path:
 
 
 def row(name: str, qrun: float, other: float, target: str) -> dict:
-    return {"benchmark": name, "qrun": qrun, "other": other, "ratio": qrun / other if other else float("inf"),
-            "target": target}
+    return {
+        "benchmark": name,
+        "qrun": qrun,
+        "other": other,
+        "ratio": qrun / other if other else float("inf"),
+        "target": target,
+    }
 
 
 def whole_process_rows(label: str, qrun: dict, hand: dict) -> list[dict]:

@@ -21,22 +21,34 @@ circuits:
 observables:
   h: "0.5*XI + 0.5*IX - 1.0*ZZ"
 jobs:
-""" + "".join(f"  - {{name: e{i}, primitive: estimator, circuit: ansatz, observables: [h], precision: 0.02, "
-              f"parameter_values: [{ROWS[i]}]}}\n  - {{name: s{i}, primitive: sampler, circuit: ghz, shots: 2000}}\n"
-              for i in range(10))
+""" + "".join(
+    f"  - {{name: e{i}, primitive: estimator, circuit: ansatz, observables: [h], precision: 0.02, "
+    f"parameter_values: [{ROWS[i]}]}}\n  - {{name: s{i}, primitive: sampler, circuit: ghz, shots: 2000}}\n"
+    for i in range(10)
+)
 
 
 def big_spec(jobs: int = 1000) -> str:
-    lines = ["version: 1", "name: big", "backend: fake_manila", "max_time: 8h", "circuits:",
-             '  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}',
-             "  ansatz: {library: {name: real_amplitudes, args: {num_qubits: 2, reps: 1}}}",
-             "observables:", "  zz: ZZ", "jobs:"]
+    lines = [
+        "version: 1",
+        "name: big",
+        "backend: fake_manila",
+        "max_time: 8h",
+        "circuits:",
+        '  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}',
+        "  ansatz: {library: {name: real_amplitudes, args: {num_qubits: 2, reps: 1}}}",
+        "observables:",
+        "  zz: ZZ",
+        "jobs:",
+    ]
     for i in range(jobs):
         if i % 2:
             lines.append(f"  - {{name: s{i}, primitive: sampler, circuit: bell, shots: {100 + i}, estimate: 10s}}")
         else:
-            lines.append(f"  - {{name: e{i}, primitive: estimator, circuit: ansatz, observables: [zz], "
-                         f"parameter_values: [[0.{i}, 0.2, 0.3, 0.4]], estimate: 10s}}")
+            lines.append(
+                f"  - {{name: e{i}, primitive: estimator, circuit: ansatz, observables: [zz], "
+                f"parameter_values: [[0.{i}, 0.2, 0.3, 0.4]], estimate: 10s}}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -48,18 +60,27 @@ def main(repeats: int = 3) -> list[dict]:
             (tmp / f"{engine}.yaml").write_text(ENGINE_SPEC.replace("ENGINE", engine))
             out = best_of(repeats, [*QRUN, str(tmp / f"{engine}.yaml"), "--out", str(tmp / engine), "--quiet"])
             import json
+
             from common import run_dir_of
 
-            timings[engine] = json.loads((run_dir_of(out["stdout"]) / "metadata.json").read_text())["session"]["execution_seconds"]
+            timings[engine] = json.loads((run_dir_of(out["stdout"]) / "metadata.json").read_text())["session"][
+                "execution_seconds"
+            ]
         (tmp / "big.yaml").write_text(big_spec())
         validate = best_of(5, [*QRUN, "validate", str(tmp / "big.yaml")])
     return [
-        row("fake_manila, resilience 0: auto (backend) vs runtime engine (execution, s)", timings["auto"],
-            timings["runtime"], "< 1 (faster, same answer)"),
+        row(
+            "fake_manila, resilience 0: auto (backend) vs runtime engine (execution, s)",
+            timings["auto"],
+            timings["runtime"],
+            "< 1 (faster, same answer)",
+        ),
         row("qrun validate, 1,000-job spec (whole process, s) vs the 0.3 s target", validate["wall"], 0.3, "< 1"),
     ]
 
 
 if __name__ == "__main__":
     for r in main():
-        print(f"{r['benchmark']:<72} qrun {r['qrun']:8.3f}  other {r['other']:8.3f}  ratio {r['ratio']:6.3f}  target {r['target']}")
+        print(
+            f"{r['benchmark']:<72} qrun {r['qrun']:8.3f}  other {r['other']:8.3f}  ratio {r['ratio']:6.3f}  target {r['target']}"
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -24,8 +24,10 @@ def machine() -> str:
 
     cpu = platform.processor() or platform.machine()
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("qrun", "qiskit", "qiskit-ibm-runtime", "qiskit-aer"))
-    return (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.system()} {cpu}, {os.cpu_count()} cores; "
-            f"Python {platform.python_version()}; {versions}")
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.system()} {cpu}, {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}; {versions}"
+    )
 
 
 def main() -> None:
@@ -40,7 +42,9 @@ def main() -> None:
         "| benchmark | qrun | other | ratio | target |",
         "|---|---:|---:|---:|---|",
     ]
-    lines += [f"| {r['benchmark']} | {r['qrun']:.3f} | {r['other']:.3f} | {r['ratio']:.3f} | {r['target']} |" for r in rows]
+    lines += [
+        f"| {r['benchmark']} | {r['qrun']:.3f} | {r['other']:.3f} | {r['ratio']:.3f} | {r['target']} |" for r in rows
+    ]
     text = "\n".join(lines) + "\n"
     (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
     print(text)

@@ -63,12 +63,24 @@ def main(repeats: int = 3) -> list[dict]:
         for label, script, spec in (("seed example", SEED, "seed_example.yaml"), ("vqe.yaml", VQE, "vqe.yaml")):
             (tmp / "hand.py").write_text(script)
             hand = best_of(repeats, [PYTHON, str(tmp / "hand.py")])
-            qrun = best_of(repeats, [*QRUN, str(ROOT / "experiments" / spec), "--out", str(tmp / "results"), "--quiet",
-                                     "--estimates", "declared"])
+            qrun = best_of(
+                repeats,
+                [
+                    *QRUN,
+                    str(ROOT / "experiments" / spec),
+                    "--out",
+                    str(tmp / "results"),
+                    "--quiet",
+                    "--estimates",
+                    "declared",
+                ],
+            )
             rows += whole_process_rows(label, qrun, hand)
     return rows
 
 
 if __name__ == "__main__":
     for r in main():
-        print(f"{r['benchmark']:<58} qrun {r['qrun']:8.3f}  other {r['other']:8.3f}  ratio {r['ratio']:6.3f}  target {r['target']}")
+        print(
+            f"{r['benchmark']:<58} qrun {r['qrun']:8.3f}  other {r['other']:8.3f}  ratio {r['ratio']:6.3f}  target {r['target']}"
+        )

@@ -38,7 +38,9 @@ isa = pm.run(qc)
 op = obs.apply_layout(isa.layout)
 """
 
-DOCS = SCRIPT_HEAD + f"""
+DOCS = (
+    SCRIPT_HEAD
+    + f"""
 from qiskit_aer import AerSimulator
 from qiskit_ibm_runtime import Session
 from qiskit_ibm_runtime.executor_estimator import Estimator
@@ -48,21 +50,26 @@ with Session(backend=AerSimulator(), max_time=600) as session:
     evs = [float(estimator.run([(isa, op, row)], precision={PRECISION}).result()[0].data.evs) for row in values]
 print(json.dumps({{"execution": time.perf_counter() - t0, "first": evs[0]}}))
 """
+)
 
-FASTEST = SCRIPT_HEAD + f"""
+FASTEST = (
+    SCRIPT_HEAD
+    + f"""
 from qiskit_aer.primitives import EstimatorV2
 t0 = time.perf_counter()
 estimator = EstimatorV2(options={{"default_precision": {PRECISION}, "run_options": {{"seed_simulator": {SEED}}}}})
 evs = estimator.run([(isa, op, values)]).result()[0].data.evs
 print(json.dumps({{"execution": time.perf_counter() - t0, "first": float(evs[0])}}))
 """
+)
 
 
 def spec_text() -> str:
     values = np.random.default_rng(SEED).uniform(-np.pi, np.pi, (POINTS, PARAMS))
     columns = "\n".join(f'        "θ[{i}]": {json.dumps([float(v) for v in values[:, i]])}' for i in range(PARAMS))
     terms = ", ".join(f"[{label}, {coeff}]" for label, coeff in ISING)
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         version: 1
         name: sweep-200
         backend: aer
@@ -82,7 +89,10 @@ def spec_text() -> str:
             sweep:
               mode: zip
               values:
-        """) + columns + "\n"
+        """)
+        + columns
+        + "\n"
+    )
 
 
 def main(repeats: int = 3) -> list[dict]:
@@ -97,8 +107,12 @@ def main(repeats: int = 3) -> list[dict]:
         docs = best_of(1, [PYTHON, str(tmp / "docs.py")])
         fastest = best_of(repeats, [PYTHON, str(tmp / "fastest.py")])
     return [
-        row("sweep-200: qrun vs docs-style script (execution, s)", qrun["execution"], docs["execution"],
-            "<= 0.05 (>= 20x faster)"),
+        row(
+            "sweep-200: qrun vs docs-style script (execution, s)",
+            qrun["execution"],
+            docs["execution"],
+            "<= 0.05 (>= 20x faster)",
+        ),
         row("sweep-200: qrun vs fastest script (execution, s)", qrun["execution"], fastest["execution"], "<= 1.10"),
         row("sweep-200: qrun vs docs-style script (whole process, s)", qrun["wall"], docs["wall"], "-"),
         *whole_process_rows("sweep-200 vs fastest script", qrun, fastest),
@@ -107,5 +121,7 @@ def main(repeats: int = 3) -> list[dict]:
 
 if __name__ == "__main__":
     for row in main():
-        print(f"{row['benchmark']:<52} qrun {row['qrun']:8.3f}  other {row['other']:8.3f}  ratio {row['ratio']:6.3f}  "
-              f"target {row['target']}")
+        print(
+            f"{row['benchmark']:<52} qrun {row['qrun']:8.3f}  other {row['other']:8.3f}  ratio {row['ratio']:6.3f}  "
+            f"target {row['target']}"
+        )

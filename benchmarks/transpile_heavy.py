@@ -69,12 +69,18 @@ def main(repeats: int = 3) -> list[dict]:
         cold = timed([PYTHON, str(tmp / "timer.py"), str(tmp / "spec.yaml"), str(tmp / "r"), "cache"])
         warm = best_of(repeats, [PYTHON, str(tmp / "timer.py"), str(tmp / "spec.yaml"), str(tmp / "r"), "cache"])
         hand = best_of(repeats, [PYTHON, str(tmp / "hand.py")])
-        qrun = best_of(repeats, [PYTHON, "-m", "qrun", "plan", str(tmp / "spec.yaml"), "--json", "--no-cache",
-                                 "--out", str(tmp / "r")])
+        qrun = best_of(
+            repeats,
+            [PYTHON, "-m", "qrun", "plan", str(tmp / "spec.yaml"), "--json", "--no-cache", "--out", str(tmp / "r")],
+        )
         json.loads(qrun["stdout"])  # the plan really was made
     return [
-        row("transpile-heavy: cache hit vs cold transpile (transpile step, s)", warm["transpile"], cold["transpile"],
-            "<= 0.20 (>= 5x faster)"),
+        row(
+            "transpile-heavy: cache hit vs cold transpile (transpile step, s)",
+            warm["transpile"],
+            cold["transpile"],
+            "<= 0.20 (>= 5x faster)",
+        ),
         row("transpile-heavy: warm cache vs cold (plan stage, s)", warm["plan"], cold["plan"], "-"),
         *whole_process_rows("transpile-heavy, no cache", qrun, hand),
     ]
@@ -82,4 +88,6 @@ def main(repeats: int = 3) -> list[dict]:
 
 if __name__ == "__main__":
     for r in main():
-        print(f"{r['benchmark']:<58} qrun {r['qrun']:8.3f}  other {r['other']:8.3f}  ratio {r['ratio']:6.3f}  target {r['target']}")
+        print(
+            f"{r['benchmark']:<58} qrun {r['qrun']:8.3f}  other {r['other']:8.3f}  ratio {r['ratio']:6.3f}  target {r['target']}"
+        )

@@ -43,7 +43,11 @@ def fake_names() -> list[str]:
 
     names = set()
     for attr in dir(fp):
-        if attr.startswith("Fake") and attr not in ("FakeProviderForBackendV2", "FakeBackendV2", "FakeFractionalBackend"):
+        if attr.startswith("Fake") and attr not in (
+            "FakeProviderForBackendV2",
+            "FakeBackendV2",
+            "FakeFractionalBackend",
+        ):
             stem = attr[4:-2] if attr.endswith("V2") else attr[4:]
             if stem and not stem.startswith("Provider"):
                 names.add("fake_" + _snake(stem))
@@ -54,7 +58,7 @@ def fake_backend(name: str):
     """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2()."""
     import qiskit_ibm_runtime.fake_provider as fp
 
-    stem = _camel(name[len("fake_"):])
+    stem = _camel(name[len("fake_") :])
     for attr in (f"Fake{stem}V2", f"Fake{stem}"):
         cls = getattr(fp, attr, None)
         if cls is not None:
@@ -63,7 +67,11 @@ def fake_backend(name: str):
                 return backend
     known = fake_names()
     close = difflib.get_close_matches(name, known, n=3)
-    hint = f"did you mean {' or '.join(close)}?" if close else f"{len(known)} are installed, e.g. fake_manila, fake_sherbrooke"
+    hint = (
+        f"did you mean {' or '.join(close)}?"
+        if close
+        else f"{len(known)} are installed, e.g. fake_manila, fake_sherbrooke"
+    )
     raise BackendError(f"unknown fake backend {name!r}; {hint}")
 
 
@@ -105,7 +113,7 @@ def fake_width(name: str) -> int | None:
     spec = importlib.util.find_spec("qiskit_ibm_runtime")  # locates the package; does not run it
     if spec is None or not spec.submodule_search_locations:
         return None
-    stem = name[len("fake_"):]
+    stem = name[len("fake_") :]
     conf = Path(spec.submodule_search_locations[0]) / "fake_provider" / "backends" / stem / f"conf_{stem}.json"
     try:
         return int(json.loads(conf.read_text(encoding="utf-8"))["n_qubits"])
@@ -123,8 +131,18 @@ def aer_width() -> int:
 
 
 # Pulse-level entries of a device configuration: they name qubits by channel, and no simulation reads them.
-_PULSE_KEYS = ("channels", "u_channel_lo", "hamiltonian", "qubit_lo_range", "meas_lo_range", "meas_kernels",
-               "discriminators", "qubit_channel_mapping", "n_uchannels", "coords")
+_PULSE_KEYS = (
+    "channels",
+    "u_channel_lo",
+    "hamiltonian",
+    "qubit_lo_range",
+    "meas_lo_range",
+    "meas_kernels",
+    "discriminators",
+    "qubit_channel_mapping",
+    "n_uchannels",
+    "coords",
+)
 
 
 def subset_device(parent, qubits: list[int]):
@@ -139,8 +157,9 @@ def subset_device(parent, qubits: list[int]):
     index = {q: i for i, q in enumerate(qubits)}
     conf = {k: v for k, v in parent._conf_dict.items() if k not in _PULSE_KEYS}
     conf["n_qubits"] = len(qubits)
-    conf["coupling_map"] = [[index[a], index[b]] for a, b in conf.get("coupling_map") or []
-                            if a in index and b in index]
+    conf["coupling_map"] = [
+        [index[a], index[b]] for a, b in conf.get("coupling_map") or [] if a in index and b in index
+    ]
     conf["meas_map"] = [[index[q] for q in group if q in index] for group in conf.get("meas_map") or []]
     conf["meas_map"] = [g for g in conf["meas_map"] if g]
     gates = []
@@ -153,8 +172,9 @@ def subset_device(parent, qubits: list[int]):
         parent._set_props_dict_from_json()
     props = dict(parent._props_dict)
     props["qubits"] = [props["qubits"][q] for q in qubits]
-    props["gates"] = [{**g, "qubits": [index[q] for q in g["qubits"]]} for g in props["gates"]
-                      if all(q in index for q in g["qubits"])]
+    props["gates"] = [
+        {**g, "qubits": [index[q] for q in g["qubits"]]} for g in props["gates"] if all(q in index for q in g["qubits"])
+    ]
     props["general_qlists"] = []
 
     class SubsetDevice(FakeBackendV2):

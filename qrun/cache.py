@@ -39,7 +39,8 @@ def target_fingerprint(backend: Any, kind: str) -> str:
     target = backend.target
     items = sorted(
         (name, tuple(q) if q else (), getattr(p, "duration", None), getattr(p, "error", None))
-        for name in target.operation_names for q, p in (target[name] or {}).items()
+        for name in target.operation_names
+        for q, p in (target[name] or {}).items()
     )
     return f"{getattr(backend, 'name', '?')}:{target.num_qubits}:{hashlib.sha256(repr(items).encode()).hexdigest()}"
 
@@ -70,7 +71,8 @@ def canonical(circuit: Any) -> Any:
     from qiskit.circuit import Parameter
 
     same = circuit.assign_parameters(
-        {p: Parameter(p.name, uuid=uuid.uuid5(uuid.NAMESPACE_OID, p.name)) for p in circuit.parameters}, inplace=False)
+        {p: Parameter(p.name, uuid=uuid.uuid5(uuid.NAMESPACE_OID, p.name)) for p in circuit.parameters}, inplace=False
+    )
     same.name, same.metadata = "qrun", {}
     return same
 

@@ -10,8 +10,15 @@ from typing import Any
 from .errors import SourceError
 
 LIBRARY = (
-    "efficient_su2", "real_amplitudes", "excitation_preserving", "pauli_two_design", "n_local",
-    "z_feature_map", "zz_feature_map", "pauli_feature_map", "quantum_volume",
+    "efficient_su2",
+    "real_amplitudes",
+    "excitation_preserving",
+    "pauli_two_design",
+    "n_local",
+    "z_feature_map",
+    "zz_feature_map",
+    "pauli_feature_map",
+    "quantum_volume",
 )
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -38,7 +45,9 @@ def parse_observable(value: Any) -> Terms:
     elif isinstance(value, str):
         terms = _parse_sum(value)
     else:
-        raise SourceError(f"expected a Pauli label, a list of [label, coefficient] pairs or a sum string, got {value!r}")
+        raise SourceError(
+            f"expected a Pauli label, a list of [label, coefficient] pairs or a sum string, got {value!r}"
+        )
     widths = {len(label) for label, _ in terms}
     if len(widths) > 1:
         raise SourceError(f"all Pauli labels must have the same length; got lengths {sorted(widths)}")
@@ -94,15 +103,18 @@ def build(source: dict[str, Any], base_dir: Path):
         from qiskit.circuit.random import random_circuit
 
         qc = random_circuit(
-            value["num_qubits"], value["depth"], max_operands=value.get("max_operands", 2),
-            measure=value.get("measure", False), seed=value.get("seed"),
+            value["num_qubits"],
+            value["depth"],
+            max_operands=value.get("max_operands", 2),
+            measure=value.get("measure", False),
+            seed=value.get("seed"),
         )
         # The runtime docs' example decomposes once so the circuit holds standard gates only.
         return qc.decompose(reps=1)
     if kind == "qasm":
         return _from_qasm(value, ("qasm",))
     if kind == "file":
-        path = (base_dir / value)
+        path = base_dir / value
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as e:
@@ -135,7 +147,9 @@ def _from_library(name: str, args: dict[str, Any], where: tuple):
     try:
         qc = getattr(library, name)(**args)
     except (TypeError, ValueError) as e:
-        raise SourceError(f"{name}({_fmt_args(args)}) failed: {e}", where[:-1] + ("args",) if len(where) > 1 else ("args",)) from None
+        raise SourceError(
+            f"{name}({_fmt_args(args)}) failed: {e}", where[:-1] + ("args",) if len(where) > 1 else ("args",)
+        ) from None
     return qc
 
 
@@ -203,8 +217,19 @@ def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
         return None
     reps = args.get("reps", 3)
     final = 0 if args.get("skip_final_rotation_layer", False) else 1
-    known = {"num_qubits", "reps", "entanglement", "skip_final_rotation_layer", "insert_barriers",
-             "parameter_prefix", "name", "feature_dimension", "seed", "depth", "su2_gates"}
+    known = {
+        "num_qubits",
+        "reps",
+        "entanglement",
+        "skip_final_rotation_layer",
+        "insert_barriers",
+        "parameter_prefix",
+        "name",
+        "feature_dimension",
+        "seed",
+        "depth",
+        "su2_gates",
+    }
     if set(args) - known or not isinstance(reps, int):
         return None
     prefix = args.get("parameter_prefix", "θ")
@@ -221,7 +246,7 @@ def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
         count = 0
     else:
         return None
-    names = tuple(sorted((f"{prefix}[{i}]" for i in range(count)), key=lambda s: int(s[len(prefix) + 1:-1])))
+    names = tuple(sorted((f"{prefix}[{i}]" for i in range(count)), key=lambda s: int(s[len(prefix) + 1 : -1])))
     return CircuitFacts(n, count, 0, False, names)
 
 

@@ -10,7 +10,16 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, QrunError, SpecError, SpecsInvalid
+from .errors import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    QrunError,
+    SpecError,
+    SpecsInvalid,
+)
 
 
 def _debug_option(f):
@@ -18,24 +27,42 @@ def _debug_option(f):
 
 
 def _template_options(f):
-    f = click.option("--vars", "vars_files", multiple=True, type=click.Path(dir_okay=False),
-                     help="YAML file of template variables (repeatable; later files win).")(f)
-    f = click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-                     help="Set a template variable; VALUE is read as a YAML scalar (repeatable; wins over --vars).")(f)
+    f = click.option(
+        "--vars",
+        "vars_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="YAML file of template variables (repeatable; later files win).",
+    )(f)
+    f = click.option(
+        "--set",
+        "assignments",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set a template variable; VALUE is read as a YAML scalar (repeatable; wins over --vars).",
+    )(f)
     return f
 
 
 def _estimates_option(f):
     return click.option(
-        "--estimates", type=click.Choice(["learned", "declared", "fresh"]), default="learned", show_default=True,
+        "--estimates",
+        type=click.Choice(["learned", "declared", "fresh"]),
+        default="learned",
+        show_default=True,
         help="Where estimates come from: learned (a matching earlier run, else declared, else computed), "
-             "declared (the spec's, else computed) or fresh (computed from the backend's timing).")(f)
+        "declared (the spec's, else computed) or fresh (computed from the backend's timing).",
+    )(f)
 
 
 def _cache_option(f):
-    return click.option("--no-cache", "no_cache", is_flag=True,
-                        help="Transpile afresh instead of using the on-disk transpile cache ($QRUN_CACHE_DIR, "
-                             "default ~/.cache/qrun/transpile).")(f)
+    return click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        help="Transpile afresh instead of using the on-disk transpile cache ($QRUN_CACHE_DIR, "
+        "default ~/.cache/qrun/transpile).",
+    )(f)
 
 
 def _overrides(assignments: tuple[str, ...]) -> dict[str, Any]:
@@ -73,25 +100,56 @@ def cli() -> None:
 
 @cli.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
-              help="Results root; each run gets results/<name>/<UTC time>-<id>/.")
+@click.option(
+    "--out",
+    default="results",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Results root; each run gets results/<name>/<UTC time>-<id>/.",
+)
 @_template_options
-@click.option("-q", "--quiet", is_flag=True,
-              help="No live display and no summary: one plain line per event on stderr, the run folder on stdout.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No live display and no summary: one plain line per event on stderr, the run folder on stdout.",
+)
 @_estimates_option
-@click.option("--resume", is_flag=False, flag_value="latest", default=None, metavar="[RUN_DIR]",
-              help="Continue an interrupted run (default: the latest run of this spec): finished jobs are kept, "
-                   "the rest run in order.")
+@click.option(
+    "--resume",
+    is_flag=False,
+    flag_value="latest",
+    default=None,
+    metavar="[RUN_DIR]",
+    help="Continue an interrupted run (default: the latest run of this spec): finished jobs are kept, "
+    "the rest run in order.",
+)
 @_cache_option
 @_debug_option
-def run_cmd(spec: str, out: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], quiet: bool,
-            estimates: str, resume: str | None, no_cache: bool) -> None:
+def run_cmd(
+    spec: str,
+    out: str,
+    assignments: tuple[str, ...],
+    vars_files: tuple[str, ...],
+    quiet: bool,
+    estimates: str,
+    resume: str | None,
+    no_cache: bool,
+) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
     from .pipeline import run
     from .results import load
 
-    run_dir = run(spec, out, _overrides(assignments), list(vars_files), "lines" if quiet else "auto", estimates, resume,
-                  use_cache=not no_cache)
+    run_dir = run(
+        spec,
+        out,
+        _overrides(assignments),
+        list(vars_files),
+        "lines" if quiet else "auto",
+        estimates,
+        resume,
+        use_cache=not no_cache,
+    )
     shown = _relative(run_dir)
     if quiet:
         click.echo(shown)
@@ -114,13 +172,28 @@ def _relative(path: Path) -> Path:
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_template_options
 @_estimates_option
-@click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
-              help="Results root, where learned estimates are looked up.")
-@click.option("--deep", is_flag=True, help="Also build every circuit and transpile it, as a run does: parses QASM "
-                                          "fully and checks computed estimates (imports qiskit; slower).")
+@click.option(
+    "--out",
+    default="results",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Results root, where learned estimates are looked up.",
+)
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also build every circuit and transpile it, as a run does: parses QASM "
+    "fully and checks computed estimates (imports qiskit; slower).",
+)
 @_debug_option
-def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_files: tuple[str, ...], estimates: str,
-                 out: str, deep: bool) -> None:
+def validate_cmd(
+    specs: tuple[str, ...],
+    assignments: tuple[str, ...],
+    vars_files: tuple[str, ...],
+    estimates: str,
+    out: str,
+    deep: bool,
+) -> None:
     """Check each SPEC against the schema, its meaning and its time budget; run nothing. Exit 0 if all are valid, else 2.
 
     Without --deep this never imports qiskit, so it is fast enough for editors and pre-commit.
@@ -149,23 +222,43 @@ def validate_cmd(specs: tuple[str, ...], assignments: tuple[str, ...], vars_file
 @click.argument("spec", type=click.Path(dir_okay=False))
 @_template_options
 @_estimates_option
-@click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False),
-              help="Results root, where learned estimates are looked up.")
+@click.option(
+    "--out",
+    default="results",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Results root, where learned estimates are looked up.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-@click.option("--rate", type=click.FloatRange(min=0), envvar="QRUN_RATE", default=None, metavar="PER_SECOND",
-              help="Price of one QPU second (env QRUN_RATE); the plan then shows the cost of the charged time.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    envvar="QRUN_RATE",
+    default=None,
+    metavar="PER_SECOND",
+    help="Price of one QPU second (env QRUN_RATE); the plan then shows the cost of the charged time.",
+)
 @_cache_option
 @_debug_option
-def plan_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...], estimates: str, out: str,
-             as_json: bool, rate: float | None, no_cache: bool) -> None:
+def plan_cmd(
+    spec: str,
+    assignments: tuple[str, ...],
+    vars_files: tuple[str, ...],
+    estimates: str,
+    out: str,
+    as_json: bool,
+    rate: float | None,
+    no_cache: bool,
+) -> None:
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
     import json
 
     from .pipeline import plan_errors, prepare
     from .progress import plan_summary, plan_table
 
-    prepared = prepare(spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False,
-                       use_cache=not no_cache)
+    prepared = prepare(
+        spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False, use_cache=not no_cache
+    )
     for warning in prepared.warnings:
         click.echo(str(warning), err=True)
     summary = plan_summary(prepared.plan, rate)

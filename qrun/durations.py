@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .errors import DurationError
 
@@ -60,10 +60,10 @@ def parse_timestamp(text: object) -> datetime | None:
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def timestamp(t: datetime | None = None) -> str:
     """A UTC ISO 8601 timestamp with milliseconds, e.g. 2026-11-22T19:01:02.345Z."""
-    t = t or datetime.now(timezone.utc)
+    t = t or datetime.now(UTC)
     return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import durations
 
@@ -14,11 +15,11 @@ GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")
 DEFAULT_MAXITER = 100
 
 # The model's constants, documented in the README ("How qrun estimates").
-JOB_OVERHEAD = 5.0             # s per runtime job: submission, client-side processing, result transfer
-FALLBACK_LAYER = 1e-6          # s per layer of the ISA circuit when the backend has no timing data (aer)
-FALLBACK_REP_DELAY = 250e-6    # s between shots when the backend does not say (IBM's default)
+JOB_OVERHEAD = 5.0  # s per runtime job: submission, client-side processing, result transfer
+FALLBACK_LAYER = 1e-6  # s per layer of the ISA circuit when the backend has no timing data (aer)
+FALLBACK_REP_DELAY = 250e-6  # s between shots when the backend does not say (IBM's default)
 ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at resilience level 2
-DEFAULT_MARGIN = "10%"         # of the summed estimates, for classical time between jobs
+DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
 _NESTED = ("dynamical_decoupling", "twirling")
 
@@ -27,7 +28,7 @@ _NESTED = ("dynamical_decoupling", "twirling")
 class Timing:
     """What a backend says about time: the ISA circuit's scheduled duration and the delay between shots."""
 
-    circuit_seconds: float | None   # None: the backend has no instruction durations
+    circuit_seconds: float | None  # None: the backend has no instruction durations
     depth: int
     rep_delay: float | None
 
@@ -103,13 +104,21 @@ def floor_message(job: Any, floor: float) -> str:
     told = f"{job.estimate_source} estimate {durations.format(per_unit)}{unit if job.units > 1 else ''}"
     if job.units > 1:
         told += f" ({durations.format(job.estimate)} in all)"
-    return (f"the {told} is less than a third of what qrun computes for this job, {durations.format(floor)} "
-            f"({job.stats.get('shots', 0):,} shots per configuration on this backend's timing); raise the estimate, "
-            "lower the work, or set trust_estimate: true on the job to accept the risk")
+    return (
+        f"the {told} is less than a third of what qrun computes for this job, {durations.format(floor)} "
+        f"({job.stats.get('shots', 0):,} shots per configuration on this backend's timing); raise the estimate, "
+        "lower the work, or set trust_estimate: true on the job to accept the risk"
+    )
 
 
-def choose(job: dict[str, Any], num_parameters: int, source: str, learned: dict[str, Any] | None,
-           fallback: Callable[[], float], fallback_name: str = "computed") -> tuple[float, str]:
+def choose(
+    job: dict[str, Any],
+    num_parameters: int,
+    source: str,
+    learned: dict[str, Any] | None,
+    fallback: Callable[[], float],
+    fallback_name: str = "computed",
+) -> tuple[float, str]:
     """(seconds, where they came from): learned beats declared beats the fallback, unless `source` says otherwise.
 
     source "learned" (the default), "declared" (ignore what was learned) or "fresh" (the fallback only).
@@ -198,8 +207,10 @@ class Budget:
     def verdict(self) -> str:
         share = self.needed / self.max_time * 100 if self.max_time else float("inf")
         head = "fits" if self.fits else "does NOT fit"
-        return (f"{head}: {durations.format(self.total)} estimated + {durations.format(self.margin)} margin = "
-                f"{durations.format(self.needed)} of max_time {durations.format(self.max_time)} ({share:.0f}%)")
+        return (
+            f"{head}: {durations.format(self.total)} estimated + {durations.format(self.margin)} margin = "
+            f"{durations.format(self.needed)} of max_time {durations.format(self.max_time)} ({share:.0f}%)"
+        )
 
 
 def budget(max_time: int, per_job: list[tuple[str, float]], margin_setting: Any = DEFAULT_MARGIN) -> Budget:
@@ -220,7 +231,9 @@ def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -
 
 def content_hash(data: dict[str, Any], job: dict[str, Any]) -> str:
     """What a job does, without its name or estimate: learned estimates match a later run on this and the names."""
-    observables = set(job.get("observables") or []) | set(((job.get("sweep") or {}).get("values") or {}).get("observable", []))
+    observables = set(job.get("observables") or []) | set(
+        ((job.get("sweep") or {}).get("values") or {}).get("observable", [])
+    )
     content = {
         "job": {k: v for k, v in job.items() if k not in ("name", "estimate")},
         "circuit": data["circuits"].get(job["circuit"]),

@@ -6,15 +6,15 @@ import dataclasses
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
 
 from . import durations, sweeps
 from .errors import RunError, ServiceError, ServiceJobError
-from .service import redact, usage_record
 from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
+from .service import redact, usage_record
 
 SESSION_EXPIRED = "not run: session expired"
 STOPPED_DEADLINE = "stopped: deadline"
@@ -32,6 +32,7 @@ class Sink(Protocol):
     """Where execute reports what happens; results.RunWriter and progress.Reporter are the real ones."""
 
     def session_opened(self, session: dict[str, Any]) -> None: ...
+    def session_started(self, session: dict[str, Any]) -> None: ...
     def job_started(self, job: JobPlan) -> None: ...
     def job_submitted(self, job: JobPlan, job_id: str) -> None: ...
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None: ...
@@ -91,8 +92,15 @@ def pause(seconds: float) -> None:
 class Runner:
     """Submits a plan's jobs through one session and reports every step to a sink."""
 
-    def __init__(self, plan: Plan, sink: Sink, finished: dict[str, Any] | None = None, submissions: int = 0,
-                 pending: dict[str, list[str]] | None = None, fetch: Any = None):
+    def __init__(
+        self,
+        plan: Plan,
+        sink: Sink,
+        finished: dict[str, Any] | None = None,
+        submissions: int = 0,
+        pending: dict[str, list[str]] | None = None,
+        fetch: Any = None,
+    ):
         """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
 
         `submissions` continues the count of the interrupted run, so seeds (seed + submission number) repeat it.
@@ -145,8 +153,9 @@ class Runner:
                 session = (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
             except Exception as e:  # the service refused the session: say which backend and why, not "internal error"
                 reason = " ".join(str(e).split()).strip("'\"")
-                raise ServiceError(f"{plan.backend_name}: the service refused to open a {plan.mode}: "
-                                   f"{redact(reason)}") from None
+                raise ServiceError(
+                    f"{plan.backend_name}: the service refused to open a {plan.mode}: {redact(reason)}"
+                ) from None
             self.session = session
             self.session_record["session_id"] = session.session_id
             self.sink.session_opened(dict(self.session_record))
@@ -173,17 +182,19 @@ class Runner:
             return
         started = submitted
         timestamps = _metrics(handle).get("timestamps") or {}
-        running, finished = durations.parse_timestamp(timestamps.get("running")), \
-            durations.parse_timestamp(timestamps.get("finished"))
+        running, finished = (
+            durations.parse_timestamp(timestamps.get("running")),
+            durations.parse_timestamp(timestamps.get("finished")),
+        )
         if running is not None and finished is not None:
             started = max(submitted, clock() - max((finished - running).total_seconds(), 0.0))
         self.session_started = started
         self.deadline = started + self.plan.max_time
-        wall = datetime.now(timezone.utc) - timedelta(seconds=clock() - started)
+        wall = datetime.now(UTC) - timedelta(seconds=clock() - started)
         self.session_record["started"] = durations.timestamp(wall)
         self.session_record["deadline"] = durations.timestamp(wall + timedelta(seconds=self.plan.max_time))
         self.session_record["session_id"] = getattr(self.session, "session_id", None)
-        self.sink.session_opened(dict(self.session_record))
+        self.sink.session_started(dict(self.session_record))
 
     def record_usage(self) -> None:
         """Each service job's usage, read once the session is closed so no REST call sits between session jobs.
@@ -205,6 +216,11 @@ class Runner:
                 left = [later for later in self.plan.jobs[position:] if later.name not in self.finished]
                 for later in left:
                     self.sink.job_skipped(later, SESSION_EXPIRED)
+                if clock() >= self.deadline:
+                    raise RunError(
+                        f"the session reached max_time ({durations.format(self.plan.max_time)}) before "
+                        f"job '{job.name}'; {len(left)} job(s) not run"
+                    )
                 raise RunError(
                     f"the session has {durations.format(max(self.deadline - clock(), 0))} of its max_time "
                     f"({durations.format(self.plan.max_time)}) left, less than job '{job.name}' needs "
@@ -281,7 +297,7 @@ class Runner:
         if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
             # The service may name the session only once its first job is in; record it as soon as it exists.
             self.session_record["session_id"] = self.session.session_id
-            self.sink.session_opened(dict(self.session_record))
+            self.sink.session_started(dict(self.session_record))
         result = self.collect(job, handle)
         self.start_clock(handle, submitted)
         return result
@@ -305,16 +321,18 @@ class Runner:
         fixed = dict(zip(job.parameter_names, job.parameter_values[0])) if job.parameter_values is not None else {}
         estimator = job.primitive == "estimator"
         setting = ("precision",) if estimator else ("shots",)
-        groups = sweeps.group(job.points, job.parameter_names, fixed, setting,
-                              {"precision": job.precision, "shots": job.shots})
+        groups = sweeps.group(
+            job.points, job.parameter_names, fixed, setting, {"precision": job.precision, "shots": job.shots}
+        )
         ops = dict(job.observables)
         results = []
         for g in groups:
             rows = np.asarray(g.rows, dtype=float).reshape(len(g.rows), len(job.parameter_names))
             if estimator:
                 pub = sweep_estimator_pub(job.circuit, [ops[o] for o in g.observables], rows, g)
-                results.append(self.submit(job, lambda: self.estimator(job, session), pub,
-                                           precision=g.setting["precision"]))
+                results.append(
+                    self.submit(job, lambda: self.estimator(job, session), pub, precision=g.setting["precision"])
+                )
             else:
                 pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
                 results.append(self.submit(job, lambda: self.sampler(job, session), pub, shots=g.setting["shots"]))
@@ -322,7 +340,7 @@ class Runner:
 
     def evaluate(self, job: JobPlan, session, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
-        (_, op), = job.observables
+        ((_, op),) = job.observables
         result = self.submit(job, lambda: self.estimator(job, session), (job.circuit, op, x), precision=job.precision)
         data = result[0].data
         return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
@@ -340,11 +358,18 @@ class Runner:
                 raise _Stop("evaluations", f"stopped at {len(trace)} evaluations, the most the budget allows")
             typical = float(np.mean([t["seconds"] for t in trace])) if trace else 0.0
             if clock() + typical > self.deadline:
-                raise _Stop("deadline", f"stopped before evaluation {len(trace) + 1}: it would pass the session deadline")
+                raise _Stop(
+                    "deadline", f"stopped before evaluation {len(trace) + 1}: it would pass the session deadline"
+                )
             t0 = clock()
             value, stderr, result = self.evaluate(job, session, x)
-            entry = {"evaluation": len(trace) + 1, "parameters": [float(v) for v in x], "value": value,
-                     "stderr": stderr, "seconds": round(clock() - t0, 4)}
+            entry = {
+                "evaluation": len(trace) + 1,
+                "parameters": [float(v) for v in x],
+                "value": value,
+                "stderr": stderr,
+                "seconds": round(clock() - t0, 4),
+            }
             trace.append(entry)
             if not best or value < best["entry"]["value"]:
                 best.update(entry=entry, result=result)
@@ -355,8 +380,14 @@ class Runner:
         options = {"maxiter": opt["maxiter"], **(opt.get("options") or {})}
         stopped = None
         try:
-            res = minimize(objective, job.initial_point, method=opt["method"], jac=opt.get("jac"),
-                           tol=opt.get("tol"), options=options)
+            res = minimize(
+                objective,
+                job.initial_point,
+                method=opt["method"],
+                jac=opt.get("jac"),
+                tol=opt.get("tol"),
+                options=options,
+            )
             x, message, success = np.asarray(res.x, dtype=float), str(res.message), bool(res.success)
         except _Stop as stop:
             if not best:
@@ -387,8 +418,9 @@ class Runner:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendEstimatorV2
 
-            return BackendEstimatorV2(backend=self.noisy_simulator(job),
-                                      options=_seeded({"default_precision": job.precision}, seed))
+            return BackendEstimatorV2(
+                backend=self.noisy_simulator(job), options=_seeded({"default_precision": job.precision}, seed)
+            )
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import EstimatorV2
 
@@ -404,7 +436,9 @@ class Runner:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendSamplerV2
 
-            return BackendSamplerV2(backend=self.noisy_simulator(job), options=_seeded({"default_shots": job.shots}, seed))
+            return BackendSamplerV2(
+                backend=self.noisy_simulator(job), options=_seeded({"default_shots": job.shots}, seed)
+            )
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
@@ -501,7 +535,9 @@ def estimator_pub(job: JobPlan) -> tuple:
 def sweep_estimator_pub(circuit, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
     """A grid goes out as observables (n, 1) x rows (m, k); any other set of points as aligned (n,) x (n, k)."""
     if g.product:
-        return (circuit, observables_array(ops, column=True), rows) if rows.shape[1] else (circuit, observables_array(ops))
+        return (
+            (circuit, observables_array(ops, column=True), rows) if rows.shape[1] else (circuit, observables_array(ops))
+        )
     arr = observables_array([ops[o] for o, _ in g.where])
     aligned = rows[[r for _, r in g.where]]
     return (circuit, arr, aligned) if rows.shape[1] else (circuit, arr)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import os
-import signal
-
 from .errors import Interrupted, RunError, SpecError, UsageError
-
 
 
 @dataclass
@@ -35,9 +33,16 @@ def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files:
     return validate(load(path, overrides, vars_files))
 
 
-def prepare(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,
-            estimates: str = "learned", out: str | Path = "results", enforce_budget: bool = True,
-            online: bool = True, use_cache: bool = True) -> Prepared:
+def prepare(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    estimates: str = "learned",
+    out: str | Path = "results",
+    enforce_budget: bool = True,
+    online: bool = True,
+    use_cache: bool = True,
+) -> Prepared:
     """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
 
     A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
@@ -76,8 +81,13 @@ def plan_errors(spec, the_plan) -> None:
         raise SpecError(problems)
 
 
-def quick_check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None,
-                estimates: str = "learned", out: str | Path = "results") -> Prepared:
+def quick_check(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    estimates: str = "learned",
+    out: str | Path = "results",
+) -> Prepared:
     """`qrun validate`: every check that needs no qiskit, and the budget on declared or learned estimates.
 
     A job with neither counts its fixed per-job overhead, a lower bound; `qrun plan` and every run check the
@@ -98,8 +108,11 @@ def quick_check(path: str | Path, overrides: dict[str, Any] | None = None, vars_
         learned = past.get((job["name"], model.content_hash(data, job)))
         seconds, source = model.choose(job, n, estimates, learned, lambda: model.lower_bound(job, n), "lower bound")
         rows.append((index, job, n, seconds, source))
-    verdict = model.budget(durations.parse(data["max_time"]), [(r[1]["name"], r[3]) for r in rows],
-                           data.get("budget_margin", model.DEFAULT_MARGIN))
+    verdict = model.budget(
+        durations.parse(data["max_time"]),
+        [(r[1]["name"], r[3]) for r in rows],
+        data.get("budget_margin", model.DEFAULT_MARGIN),
+    )
     if not verdict.fits:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
     return Prepared(checked, None, estimate_warnings(checked.spec, rows))
@@ -119,9 +132,13 @@ def estimate_warnings(spec, rows: list[tuple[int, dict, int, float, str]]) -> li
             continue
         declared = model.declared(job, n)
         if seconds > 2 * declared:
-            out.append(spec.problem(("jobs", index, "estimate"),
-                                    f"warning: a matching earlier run took {durations.format(seconds)}, more than "
-                                    f"twice the declared {durations.format(declared)}; qrun plans with the learned time"))
+            out.append(
+                spec.problem(
+                    ("jobs", index, "estimate"),
+                    f"warning: a matching earlier run took {durations.format(seconds)}, more than "
+                    f"twice the declared {durations.format(declared)}; qrun plans with the learned time",
+                )
+            )
     return out
 
 
@@ -308,10 +325,12 @@ def live_status(run_dir: Path) -> str:
     session = meta.get("session") or {}
     data = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
     online = backends.kind_of(data["backend"]) == "service"
-    lines = [f"run {run_dir}: {meta['status']}",
-             f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
-             f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
-             f"closed {session.get('closed') or '-'}"]
+    lines = [
+        f"run {run_dir}: {meta['status']}",
+        f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
+        f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
+        f"closed {session.get('closed') or '-'}",
+    ]
     service = ibm.connect(data.get("service")) if online else None
     if service is not None and session.get("session_id"):
         details = ibm.session_details(service, session["session_id"], session.get("mode") == "batch")
@@ -323,6 +342,8 @@ def live_status(run_dir: Path) -> str:
             more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
             lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
         else:
-            lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
-                         f"{', local: as recorded' if not online else ''})")
+            lines.append(
+                f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
+                f"{', local: as recorded' if not online else ''})"
+            )
     return "\n".join(lines)

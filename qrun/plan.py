@@ -89,8 +89,13 @@ class Plan:
         return sum(j.estimate for j in self.jobs)
 
 
-def build(checked: Checked, backend: Any | None = None, source: str = "learned",
-          history: dict[tuple[str, str], dict[str, Any]] | None = None, use_cache: bool = True) -> Plan:
+def build(
+    checked: Checked,
+    backend: Any | None = None,
+    source: str = "learned",
+    history: dict[tuple[str, str], dict[str, Any]] | None = None,
+    use_cache: bool = True,
+) -> Plan:
     """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend).
 
     source: "declared" uses the spec's estimates (computed where absent); "fresh" computes every one from the
@@ -113,14 +118,19 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         if job["circuit"] not in checked.circuits:  # the quick validation path read its facts without building it
             checked.circuits[job["circuit"]] = circuits.build(data["circuits"][job["circuit"]], checked.spec.base_dir)
         if key not in transpiled:
-            transpiled[key] = cached_transpile(_prepare(checked.circuits[job["circuit"]], variant), backend,
-                                               checked.backend.kind, level, seed, use_cache)
+            transpiled[key] = cached_transpile(
+                _prepare(checked.circuits[job["circuit"]], variant),
+                backend,
+                checked.backend.kind,
+                level,
+                seed,
+                use_cache,
+            )
         isa = transpiled[key]
         points = sweep_points(job)
         used = job.get("observables") or list(dict.fromkeys(p["observable"] for p in points or [] if "observable" in p))
         observables = [
-            (name, circuits.to_sparse_pauli_op(checked.observables[name]).apply_layout(isa.layout))
-            for name in used
+            (name, circuits.to_sparse_pauli_op(checked.observables[name]).apply_layout(isa.layout)) for name in used
         ]
         values = job.get("parameter_values")
         n = isa.num_parameters
@@ -141,11 +151,17 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
             parameter_names=[p.name for p in isa.parameters],
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
             observables=observables,
-            shots=job.get("shots", options.get("default_shots", DEFAULT_SHOTS)) if job["primitive"] == "sampler" else None,
-            precision=job.get("precision", options.get("default_precision", DEFAULT_PRECISION)) if job["primitive"] != "sampler" else None,
+            shots=job.get("shots", options.get("default_shots", DEFAULT_SHOTS))
+            if job["primitive"] == "sampler"
+            else None,
+            precision=job.get("precision", options.get("default_precision", DEFAULT_PRECISION))
+            if job["primitive"] != "sampler"
+            else None,
             options=options,
             spec=job,
-            initial_point=initial_point(job.get("initial_point", "zeros"), n, seed) if job["primitive"] == "minimize" else None,
+            initial_point=initial_point(job.get("initial_point", "zeros"), n, seed)
+            if job["primitive"] == "minimize"
+            else None,
             optimizer={"method": "COBYLA", "maxiter": estimates.DEFAULT_MAXITER, **(job.get("optimizer") or {})},
             max_evaluations=estimates.evaluations(job, n),
             parameter_source=values["from"] if isinstance(values, dict) else None,
@@ -161,31 +177,41 @@ def build(checked: Checked, backend: Any | None = None, source: str = "learned",
         plan_job.stats = job_stats(plan_job, work)
         own = functools.partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler")
         plan_job.estimate, plan_job.estimate_source = estimates.choose(
-            job, n, source, (history or {}).get((job["name"], plan_job.content_hash)), own)
+            job, n, source, (history or {}).get((job["name"], plan_job.content_hash)), own
+        )
         if checked.backend.kind != "aer":
             # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.
             floor = own()
-            plan_job.qpu_seconds = estimates.quantum_seconds(timings[key], work, options,
-                                                             job["primitive"] != "sampler")
+            plan_job.qpu_seconds = estimates.quantum_seconds(timings[key], work, options, job["primitive"] != "sampler")
             # Only a declared figure: a learned one is what this very job took before.
-            if (plan_job.estimate_source == "declared" and plan_job.estimate * estimates.FLOOR_FACTOR < floor
-                    and not job.get("trust_estimate")):
-                problems.append(((("jobs", index, "estimate") if "estimate" in job else ("jobs", index)),
-                                 estimates.floor_message(plan_job, floor)))
+            if (
+                plan_job.estimate_source == "declared"
+                and plan_job.estimate * estimates.FLOOR_FACTOR < floor
+                and not job.get("trust_estimate")
+            ):
+                problems.append(
+                    (
+                        (("jobs", index, "estimate") if "estimate" in job else ("jobs", index)),
+                        estimates.floor_message(plan_job, floor),
+                    )
+                )
         jobs.append(plan_job)
     max_time = durations.parse(data["max_time"])
     return Plan(
         name=data["name"],
         # least_busy names the device it picked; the record shows that one
-        backend_name=getattr(backend, "name", data["backend"]) if checked.backend.kind == "service" else data["backend"],
+        backend_name=getattr(backend, "name", data["backend"])
+        if checked.backend.kind == "service"
+        else data["backend"],
         backend_kind=checked.backend.kind,
         backend=backend,
         mode=data.get("mode", "session"),
         max_time=max_time,
         seed=seed,
         jobs=jobs,
-        budget=estimates.budget(max_time, [(j.name, j.estimate) for j in jobs],
-                                data.get("budget_margin", estimates.DEFAULT_MARGIN)),
+        budget=estimates.budget(
+            max_time, [(j.name, j.estimate) for j in jobs], data.get("budget_margin", estimates.DEFAULT_MARGIN)
+        ),
         problems=problems,
     )
 
@@ -208,7 +234,8 @@ def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
         kind == "fake"
         and options.get("engine", "auto") == "auto"
         and not (options.get("dynamical_decoupling") or {}).get("enable")
-        and not twirling.get("enable_gates") and not twirling.get("enable_measure")
+        and not twirling.get("enable_gates")
+        and not twirling.get("enable_measure")
         and (primitive == "sampler" or options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL) == 0)
     )
     return "backend-primitives" if plain else "runtime-client-primitives"
@@ -236,13 +263,14 @@ def measurement_bases(ops: list[Any]) -> int:
 def job_work(job: JobPlan) -> list[estimates.Work]:
     """The runtime jobs a plan job will submit, each as configurations x shots."""
     estimator = job.primitive != "sampler"
-    shots = math.ceil(1 / job.precision ** 2) if estimator else job.shots
+    shots = math.ceil(1 / job.precision**2) if estimator else job.shots
     if job.points is not None:
         fixed = {p: 0.0 for p in job.parameter_names}
         setting = ("precision",) if estimator else ("shots",)
         out = []
-        for g in sweeps.group(job.points, job.parameter_names, fixed, setting,
-                              {"precision": job.precision, "shots": job.shots}):
+        for g in sweeps.group(
+            job.points, job.parameter_names, fixed, setting, {"precision": job.precision, "shots": job.shots}
+        ):
             n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
             ops = [op for name, op in job.observables if name in g.observables]
             out.append(estimates.Work(len(g.rows) * (measurement_bases(ops) if estimator else 1), n))
@@ -320,7 +348,9 @@ def transpile(qc, backend, kind: str, level: int, seed: int | None):
     from qiskit.transpiler import generate_preset_pass_manager
 
     if kind == "aer":
-        pm = generate_preset_pass_manager(optimization_level=level, basis_gates=backends.IBM_BASIS, seed_transpiler=seed)
+        pm = generate_preset_pass_manager(
+            optimization_level=level, basis_gates=backends.IBM_BASIS, seed_transpiler=seed
+        )
     else:
         pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
     return pm.run(qc)

@@ -80,20 +80,33 @@ def convergence_figure(plt, body: dict[str, Any], exact: float | None):
 def sweep_figure(plt, body: dict[str, Any], exact: float | None):
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting)."""
     points = body["points"]
-    numeric = [v for v in body["sweep"]["variables"]
-               if v != "observable" and all(isinstance(p.get(v), (int, float)) for p in points)]
+    numeric = [
+        v
+        for v in body["sweep"]["variables"]
+        if v != "observable" and all(isinstance(p.get(v), (int, float)) for p in points)
+    ]
     if not numeric:
         return None
     x = numeric[0]
-    rest = [v for v in body["sweep"]["variables"] if v != x] + (["observable"] if "observable" not in body["sweep"]["variables"] else [])
+    rest = [v for v in body["sweep"]["variables"] if v != x] + (
+        ["observable"] if "observable" not in body["sweep"]["variables"] else []
+    )
     series: dict[tuple, list[dict[str, Any]]] = {}
     for p in points:
         series.setdefault(tuple(p.get(v) for v in rest), []).append(p)
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for key, pts in series.items():
         label = ", ".join(f"{k}={v}" for k, v in zip(rest, key))
-        ax.errorbar([p[x] for p in pts], [p["value"] for p in pts], yerr=[p["stderr"] for p in pts],
-                    fmt="o-", ms=3, lw=1, capsize=2, label=label)
+        ax.errorbar(
+            [p[x] for p in pts],
+            [p["value"] for p in pts],
+            yerr=[p["stderr"] for p in pts],
+            fmt="o-",
+            ms=3,
+            lw=1,
+            capsize=2,
+            label=label,
+        )
     if exact is not None:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
     ax.set_title(f"{body['job']}: {len(points)} points")
@@ -107,8 +120,12 @@ def sweep_figure(plt, body: dict[str, Any], exact: float | None):
 def histogram_figure(plt, body: dict[str, Any]):
     """Counts of the first parameter set, per classical register, outcomes sorted."""
     registers = body["counts"]
-    fig, axes = plt.subplots(1, len(registers), figsize=(max(5, 1.0 + 0.45 * max(len(s[0]) for s in registers.values())) * len(registers), 4.2),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(registers),
+        figsize=(max(5, 1.0 + 0.45 * max(len(s[0]) for s in registers.values())) * len(registers), 4.2),
+        squeeze=False,
+    )
     for ax, (reg, sets) in zip(axes[0], registers.items()):
         counts = dict(sorted(sets[0].items()))
         ax.bar(list(counts), list(counts.values()))

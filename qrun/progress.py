@@ -43,8 +43,10 @@ class Reporter:
         n = len(trace)
         if n == 1 or n % 10 == 0:
             best = min(t["value"] for t in trace)
-            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: evaluation {n}/{job.max_evaluations}, "
-                     f"value {trace[-1]['value']:.6g}, best {best:.6g}")
+            self.say(
+                f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: evaluation {n}/{job.max_evaluations}, "
+                f"value {trace[-1]['value']:.6g}, best {best:.6g}"
+            )
 
     def job_done(self, job: JobPlan, result: Any) -> None:
         took = f"{time.perf_counter() - self._job_t0:.1f} s"
@@ -78,21 +80,30 @@ class LiveReporter(Reporter):
 
         self.console = console or Console(file=self.stream)
         self.progress = Progress(
-            TextColumn("{task.description:<6}"), BarColumn(bar_width=30),
-            TextColumn("{task.fields[detail]}"), TimeElapsedColumn(),
-            console=self.console, transient=False, refresh_per_second=8,
+            TextColumn("{task.description:<6}"),
+            BarColumn(bar_width=30),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+            refresh_per_second=8,
         )
         self.jobs = self.progress.add_task("jobs", total=len(plan.jobs), detail="")
-        self.clock = self.progress.add_task("time", total=plan.max_time, detail=f"of max_time {durations.format(plan.max_time)}")
+        self.clock = self.progress.add_task(
+            "time", total=plan.max_time, detail=f"of max_time {durations.format(plan.max_time)}"
+        )
 
     def say(self, text: str) -> None:
         self.progress.console.print(text, highlight=False)
 
     def _tick(self, detail: str | None = None, advance: int = 0) -> None:
         used = time.perf_counter() - self._t0
-        self.progress.update(self.clock, completed=min(used, self.plan.max_time),
-                             detail=f"{durations.format(used) if used >= 1 else f'{used:.1f}s'} of max_time "
-                                    f"{durations.format(self.plan.max_time)}")
+        self.progress.update(
+            self.clock,
+            completed=min(used, self.plan.max_time),
+            detail=f"{durations.format(used) if used >= 1 else f'{used:.1f}s'} of max_time "
+            f"{durations.format(self.plan.max_time)}",
+        )
         if detail is not None:
             self.progress.update(self.jobs, detail=detail)
         if advance:
@@ -109,8 +120,10 @@ class LiveReporter(Reporter):
 
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
         best = min(t["value"] for t in trace)
-        self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: evaluation "
-                   f"{len(trace)}/{job.max_evaluations}, value {trace[-1]['value']:.6g}, best {best:.6g}")
+        self._tick(
+            f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: evaluation "
+            f"{len(trace)}/{job.max_evaluations}, value {trace[-1]['value']:.6g}, best {best:.6g}"
+        )
 
     def job_done(self, job: JobPlan, result: Any) -> None:
         super().job_done(job, result)
@@ -141,17 +154,32 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
     jobs = []
     for job in plan.jobs:
         running += job.estimate
-        jobs.append({
-            "index": job.index, "name": job.name, "primitive": job.primitive, "circuit": job.circuit_name,
-            **job.stats, "estimate": round(job.estimate, 3), "source": job.estimate_source,
-            "qpu_seconds": round(job.qpu_seconds, 3),
-            "running_total": round(running, 3), "share_of_max_time": round(running / plan.max_time, 4),
-        })
+        jobs.append(
+            {
+                "index": job.index,
+                "name": job.name,
+                "primitive": job.primitive,
+                "circuit": job.circuit_name,
+                **job.stats,
+                "estimate": round(job.estimate, 3),
+                "source": job.estimate_source,
+                "qpu_seconds": round(job.qpu_seconds, 3),
+                "running_total": round(running, 3),
+                "share_of_max_time": round(running / plan.max_time, 4),
+            }
+        )
     budget = plan.budget
     return {
-        "name": plan.name, "backend": plan.backend_name, "mode": plan.mode, "max_time": plan.max_time, "jobs": jobs,
-        "total": round(budget.total, 3), "margin": round(budget.margin, 3), "needed": round(budget.needed, 3),
-        "fits": budget.fits, "verdict": budget.verdict(),
+        "name": plan.name,
+        "backend": plan.backend_name,
+        "mode": plan.mode,
+        "max_time": plan.max_time,
+        "jobs": jobs,
+        "total": round(budget.total, 3),
+        "margin": round(budget.margin, 3),
+        "needed": round(budget.needed, 3),
+        "fits": budget.fits,
+        "verdict": budget.verdict(),
         # What a device charges: the quantum work alone (0 on aer); a fake device shows what its real one would.
         "qpu_seconds": round(plan.qpu_seconds, 3),
         "rate_per_second": rate,
@@ -160,7 +188,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
 
 
 def charge_line(summary: dict[str, Any]) -> str:
-    """"QPU time charged: about 1m 40s (100 s)", with ", cost at 1.6/s: 160.00" when a rate is set."""
+    """ "QPU time charged: about 1m 40s (100 s)", with ", cost at 1.6/s: 160.00" when a rate is set."""
     seconds = summary["qpu_seconds"]
     line = f"QPU time charged: about {durations.format(seconds)} ({seconds:g} s)"
     if summary["cost"] is not None:
@@ -176,12 +204,34 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
     summary = plan_summary(plan, rate)
     console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140)
     table = Table(title=f"{plan.name} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
-    for header in ("#", "job", "kind", "runtime jobs", "qubits", "depth", "shots", "estimate", "source", "total", "of max_time"):
+    for header in (
+        "#",
+        "job",
+        "kind",
+        "runtime jobs",
+        "qubits",
+        "depth",
+        "shots",
+        "estimate",
+        "source",
+        "total",
+        "of max_time",
+    ):
         table.add_column(header, justify="right" if header not in ("job", "kind", "source") else "left")
     for j in summary["jobs"]:
-        table.add_row(str(j["index"]), j["name"], j["primitive"], str(j["runtime_jobs"]), str(j["qubits"]),
-                      str(j["depth"]), str(j["shots"]), durations.format(j["estimate"]) if j["estimate"] >= 0.5 else f"{j['estimate']:.2f}s",
-                      j["source"], durations.format(j["running_total"]), f"{j['share_of_max_time']:.0%}")
+        table.add_row(
+            str(j["index"]),
+            j["name"],
+            j["primitive"],
+            str(j["runtime_jobs"]),
+            str(j["qubits"]),
+            str(j["depth"]),
+            str(j["shots"]),
+            durations.format(j["estimate"]) if j["estimate"] >= 0.5 else f"{j['estimate']:.2f}s",
+            j["source"],
+            durations.format(j["running_total"]),
+            f"{j['share_of_max_time']:.0%}",
+        )
     console.print(table)
     console.print(summary["verdict"], highlight=False)
     if plan.backend_kind != "aer":

@@ -16,7 +16,9 @@ def summary(run: Run) -> str:
     lines = []
     for entry in run.metadata["jobs"]:
         body = run.jobs.get(entry["name"])
-        lines.append(f"{entry['name']}: {result_text(body) if body and body.get('status') != 'running' else entry['status']}")
+        lines.append(
+            f"{entry['name']}: {result_text(body) if body and body.get('status') != 'running' else entry['status']}"
+        )
     return "\n".join(lines)
 
 
@@ -56,18 +58,31 @@ def show(run: Run, width: int | None = None) -> str:
         body = run.jobs.get(entry["name"])
         result = result_text(body) if body and body.get("status") != "running" else "-"
         actual = f"{entry['actual']:.2f}s" if entry.get("actual") is not None else "-"
-        table.add_row(str(entry["index"]), entry["name"], entry["primitive"], entry["status"], result,
-                      durations.format(entry["estimate"]) if entry["estimate"] >= 0.5 else f"{entry['estimate']:.2f}s",
-                      actual, str(len(entry["job_ids"])))
+        table.add_row(
+            str(entry["index"]),
+            entry["name"],
+            entry["primitive"],
+            entry["status"],
+            result,
+            durations.format(entry["estimate"]) if entry["estimate"] >= 0.5 else f"{entry['estimate']:.2f}s",
+            actual,
+            str(len(entry["job_ids"])),
+        )
     console = Console(width=width or 160, record=True, file=io.StringIO())
     console.print(table)
-    console.print(f"session: {session.get('mode', '?')} on {session.get('backend', '?')} ({session.get('engine', '?')}), "
-                  f"max_time {durations.format(session.get('max_time') or 0)}, started {session.get('started')}, "
-                  f"closed {session.get('closed')}", highlight=False)
+    console.print(
+        f"session: {session.get('mode', '?')} on {session.get('backend', '?')} ({session.get('engine', '?')}), "
+        f"max_time {durations.format(session.get('max_time') or 0)}, started {session.get('started')}, "
+        f"closed {session.get('closed')}",
+        highlight=False,
+    )
     if meta.get("error"):
         console.print(f"error: {meta['error']}", highlight=False)
-    console.print(f"attempts: {len(meta.get('attempts', []))}; spec {meta['spec']['file']} "
-                  f"(sha256 {meta['spec']['sha256'][:12]}, git {_git(meta['spec'].get('git'))})", highlight=False)
+    console.print(
+        f"attempts: {len(meta.get('attempts', []))}; spec {meta['spec']['file']} "
+        f"(sha256 {meta['spec']['sha256'][:12]}, git {_git(meta['spec'].get('git'))})",
+        highlight=False,
+    )
     return console.export_text()
 
 
@@ -86,12 +101,17 @@ def runs(root: Path) -> list[dict[str, Any]]:
         except (OSError, ValueError):
             continue
         jobs = meta.get("jobs", [])
-        out.append({
-            "name": meta.get("name"), "run": str(meta_file.parent), "status": meta.get("status"),
-            "started": (meta.get("session") or {}).get("started") or "-",
-            "backend": (meta.get("session") or {}).get("backend") or "-",
-            "done": sum(j["status"] in ("done", "stopped: deadline") for j in jobs), "jobs": len(jobs),
-        })
+        out.append(
+            {
+                "name": meta.get("name"),
+                "run": str(meta_file.parent),
+                "status": meta.get("status"),
+                "started": (meta.get("session") or {}).get("started") or "-",
+                "backend": (meta.get("session") or {}).get("backend") or "-",
+                "done": sum(j["status"] in ("done", "stopped: deadline") for j in jobs),
+                "jobs": len(jobs),
+            }
+        )
     return out
 
 
@@ -101,6 +121,8 @@ def list_text(root: Path) -> str:
         return f"no runs under {root}"
     width = max(len(r["run"]) for r in rows)
     lines = [f"{'run':<{width}}  {'status':<11}  {'jobs':>5}  {'backend':<14}  started"]
-    lines += [f"{r['run']:<{width}}  {r['status']:<11}  {r['done']:>2}/{r['jobs']:<2}  {r['backend']:<14}  {r['started']}"
-              for r in rows]
+    lines += [
+        f"{r['run']:<{width}}  {r['status']:<11}  {r['done']:>2}/{r['jobs']:<2}  {r['backend']:<14}  {r['started']}"
+        for r in rows
+    ]
     return "\n".join(lines)

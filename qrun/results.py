@@ -9,7 +9,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +79,7 @@ def inside(root: Path, *parts: str) -> Path:
 
 
 def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     run = inside(root, name, f"{stamp}-{secrets.token_hex(3)}")
     (run / "jobs").mkdir(parents=True, exist_ok=False)
     return run
@@ -134,9 +134,7 @@ def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     counts: dict[str, list[dict[str, int]]] = {}
     for register, bits in data.items():
         sets = int(np.prod(bits.shape)) if bits.shape else 1
-        counts[register] = [
-            dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)
-        ]
+        counts[register] = [dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)]
     return {"shots": job.shots, "counts": counts}
 
 
@@ -155,7 +153,8 @@ def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
                 points[i].update(value=float(evs[at]), stderr=float(stds[at]))
             else:
                 points[i]["counts"] = {
-                    reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items())) for reg, bits in data.items()
+                    reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items()))
+                    for reg, bits in data.items()
                 }
     return {
         "status": "done",
@@ -174,8 +173,10 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
     else:
         registers = list(points[0]["counts"]) if points else []
         names += [f"counts_{reg}" for reg in registers]
-        rows = [[p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
-                for p in points]
+        rows = [
+            [p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
+            for p in points
+        ]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
@@ -251,17 +252,39 @@ class RunWriter:
 
     def _fresh_entry(self, j: JobPlan) -> dict[str, Any]:
         return {
-            "index": j.index, "name": j.name, "primitive": j.primitive, "status": "pending", "engine": j.engine,
-            "content_hash": j.content_hash, "estimate_source": j.estimate_source, "units": None,
-            "job_ids": [], "started": None, "submitted": None, "finished": None, "attempt": None,
-            "estimate": j.estimate, "actual": None, "error": None, "warnings": [], "file": f"jobs/{j.file_stem}.json",
+            "index": j.index,
+            "name": j.name,
+            "primitive": j.primitive,
+            "status": "pending",
+            "engine": j.engine,
+            "content_hash": j.content_hash,
+            "estimate_source": j.estimate_source,
+            "units": None,
+            "job_ids": [],
+            "started": None,
+            "submitted": None,
+            "finished": None,
+            "attempt": None,
+            "estimate": j.estimate,
+            "actual": None,
+            "error": None,
+            "warnings": [],
+            "file": f"jobs/{j.file_stem}.json",
             # On a fake device qrun simulates only the physical qubits the job uses, with their own noise.
             **({"simulated_qubits": j.simulated_qubits} if j.simulated_qubits is not None else {}),
         }
 
     def _new_attempt(self) -> None:
-        self.metadata["attempts"].append({"attempt": len(self.metadata["attempts"]) + 1, "started": durations.timestamp(),
-                                          "ended": None, "status": "running", "session": None, "submissions": []})
+        self.metadata["attempts"].append(
+            {
+                "attempt": len(self.metadata["attempts"]) + 1,
+                "started": durations.timestamp(),
+                "ended": None,
+                "status": "running",
+                "session": None,
+                "submissions": [],
+            }
+        )
         self._save()
 
     @property
@@ -287,7 +310,9 @@ class RunWriter:
             else:
                 (run_dir / entry["file"]).unlink(missing_ok=True)
                 (run_dir / "jobs" / f"{j.file_stem}.csv").unlink(missing_ok=True)
-                entry.update({k: v for k, v in self._fresh_entry(j).items() if k not in ("estimate", "estimate_source")})
+                entry.update(
+                    {k: v for k, v in self._fresh_entry(j).items() if k not in ("estimate", "estimate_source")}
+                )
         for attempt in self.metadata["attempts"]:
             if attempt["status"] == "running":  # its process was killed before it could say how it ended
                 attempt["status"] = "died"
@@ -311,6 +336,10 @@ class RunWriter:
         self.metadata["session"] = self._attempt["session"] = session
         self._save()
 
+    def session_started(self, session: dict[str, Any]) -> None:
+        """The service named the session, or its first job started: the record gains its id, start and deadline."""
+        self.session_opened(session)
+
     def session_closed(self, session: dict[str, Any]) -> None:
         self.metadata["session"] = self._attempt["session"] = session
         self._save()
@@ -320,7 +349,7 @@ class RunWriter:
         entry["status"] = "running"
         entry["started"] = durations.timestamp()
         entry["attempt"] = self._attempt["attempt"]
-        self._started = datetime.now(timezone.utc)
+        self._started = datetime.now(UTC)
         self._save()
 
     def job_submitted(self, job: JobPlan, job_id: str) -> None:
@@ -350,13 +379,17 @@ class RunWriter:
 
         self._trace = None  # the finished file replaces any partial one
         entry = self._job(job)
-        actual = (datetime.now(timezone.utc) - self._started).total_seconds()
+        actual = (datetime.now(UTC) - self._started).total_seconds()
         payload = self.job_file(job, result, actual)
         write_json(self.run_dir / entry["file"], payload)
         if job.points is not None:
             atomic_write(self.run_dir / "jobs" / f"{job.file_stem}.csv", sweep_table(job, payload["points"]))
-        entry.update(status=payload["status"], finished=durations.timestamp(), actual=round(actual, 3),
-                     units=result.nfev if isinstance(result, MinimizeOutcome) else job.units)
+        entry.update(
+            status=payload["status"],
+            finished=durations.timestamp(),
+            actual=round(actual, 3),
+            units=result.nfev if isinstance(result, MinimizeOutcome) else job.units,
+        )
         self._save()
 
     def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
@@ -386,7 +419,9 @@ class RunWriter:
             **self._header(job),
             **body,
             "seconds": round(actual, 3),
-            "primitive_result": runtime_json(result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result),
+            "primitive_result": runtime_json(
+                result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
+            ),
         }
 
     def _header(self, job: JobPlan) -> dict[str, Any]:
@@ -398,8 +433,11 @@ class RunWriter:
             "backend": self.plan.backend_name,
             "job_ids": self._job(job)["job_ids"],
             "parameters": job.parameter_names,
-            **({"parameter_values": job.parameter_values.tolist() if job.parameter_values is not None else [[]]}
-               if job.primitive != "minimize" else {}),
+            **(
+                {"parameter_values": job.parameter_values.tolist() if job.parameter_values is not None else [[]]}
+                if job.primitive != "minimize"
+                else {}
+            ),
             **({"parameter_values_from": job.parameter_source} if job.parameter_source else {}),
         }
 
@@ -409,7 +447,7 @@ class RunWriter:
         entry.update(status="failed", finished=durations.timestamp(), error=error)
         self.metadata["status"] = "failed"
         self.metadata["error"] = f"job '{job.name}' failed: {error}"
-        for later in self.metadata["jobs"][job.index + 1:]:
+        for later in self.metadata["jobs"][job.index + 1 :]:
             later["status"] = "not run"
         self._save()
 
@@ -417,13 +455,15 @@ class RunWriter:
         self._flush_trace()
         entry = self._job(job)
         entry.update(status="interrupted", finished=durations.timestamp())
-        for later in self.metadata["jobs"][job.index + 1:]:
+        for later in self.metadata["jobs"][job.index + 1 :]:
             later["status"] = "not run"
         self._save()
 
     def finish(self, status: str, error: str | None = None) -> None:
-        self._attempt.update(ended=durations.timestamp(), status=status if self.metadata["status"] == "running"
-                             else self.metadata["status"])
+        self._attempt.update(
+            ended=durations.timestamp(),
+            status=status if self.metadata["status"] == "running" else self.metadata["status"],
+        )
         if self.metadata["status"] == "running":
             self.metadata["status"] = status
         if error and not self.metadata["error"]:

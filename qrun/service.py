@@ -86,8 +86,10 @@ def check_backend(backend, widest: int) -> None:
     name = getattr(backend, "name", str(backend))
     status = backend.status()
     if not getattr(status, "operational", True):
-        raise PreflightError(f"backend {name} is not operational ({getattr(status, 'status_msg', 'no reason given')}); "
-                             "try again later or choose another backend")
+        raise PreflightError(
+            f"backend {name} is not operational ({getattr(status, 'status_msg', 'no reason given')}); "
+            "try again later or choose another backend"
+        )
     if widest > backend.num_qubits:
         raise PreflightError(f"the widest circuit needs {widest} qubits but {name} has {backend.num_qubits}")
 
@@ -95,9 +97,11 @@ def check_backend(backend, widest: int) -> None:
 def preflight(service, needed_seconds: float, mode: str, ordered: bool) -> None:
     """After planning, before the session opens: the account may open it and has the time the plan needs."""
     if mode == "session" and is_open_plan(plan_of(service)):
-        hint = ("set mode: batch, which the Open Plan allows and which suits these jobs, since none uses another's result"
-                if not ordered else
-                "these jobs depend on each other (from:), so they need a session: use an instance on a paid plan")
+        hint = (
+            "set mode: batch, which the Open Plan allows and which suits these jobs, since none uses another's result"
+            if not ordered
+            else "these jobs depend on each other (from:), so they need a session: use an instance on a paid plan"
+        )
         raise OpenPlanError(f"an Open Plan instance cannot open sessions; {hint}")
     try:
         usage = service.usage() or {}
@@ -105,8 +109,10 @@ def preflight(service, needed_seconds: float, mode: str, ordered: bool) -> None:
         usage = {}
     remaining = usage.get("usage_remaining_seconds")
     if remaining is not None and remaining < needed_seconds:
-        raise PreflightError(f"the instance has {durations.format(remaining)} of usage left but the plan needs about "
-                             f"{durations.format(needed_seconds)}; lower the work or use another instance")
+        raise PreflightError(
+            f"the instance has {durations.format(remaining)} of usage left but the plan needs about "
+            f"{durations.format(needed_seconds)}; lower the work or use another instance"
+        )
 
 
 USAGE_WAIT = (0.5, 1.0, 2.0, 4.0)  # s between reads while the service still computes a job's usage

@@ -131,7 +131,9 @@ def declared_vars(file: str, source: str) -> dict[str, Any]:
                 block.append(nxt)
         text = "\n".join(block)
         if "{{" in text or "{%" in text:
-            raise SpecError([Problem(file, i + 1, 1, "vars", "the vars: block holds defaults and cannot use template syntax")])
+            raise SpecError(
+                [Problem(file, i + 1, 1, "vars", "the vars: block holds defaults and cannot use template syntax")]
+            )
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as e:
@@ -151,8 +153,9 @@ def render(file: str, source: str, variables: dict[str, Any]) -> str:
     from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
     from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-    env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False,
-                               finalize=yaml_value)
+    env = SandboxedEnvironment(
+        undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False, finalize=yaml_value
+    )
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as e:
@@ -245,8 +248,15 @@ def _walk(file, node, path, marks, key_marks, problems, loader) -> None:
                 key = str(key)
             line = key_node.start_mark.line + 1
             if key in seen:
-                problems.append(Problem(file, line, key_node.start_mark.column + 1, format_path(path + (key,)),
-                                        f"duplicate key (first given on line {seen[key]})"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        key_node.start_mark.column + 1,
+                        format_path(path + (key,)),
+                        f"duplicate key (first given on line {seen[key]})",
+                    )
+                )
                 continue
             seen[key] = line
             key_marks[path + (key,)] = (line, key_node.start_mark.column + 1)

@@ -19,7 +19,7 @@ def values_of(spec: Any, name: str = "") -> list[Any]:
     if isinstance(spec, list):
         return list(spec)
     # numpy's arithmetic (start + i * step, the endpoint set exactly) without numpy: validate stays light.
-    (kind, args), = spec.items()
+    ((kind, args),) = spec.items()
     if kind == "linspace":
         start, stop, num = args
         step = (stop - start) / (num - 1) if num > 1 else 0.0
@@ -60,16 +60,21 @@ def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
 class Group:
     """Points that differ only in parameter values or observables: ONE broadcast PUB, one runtime job."""
 
-    setting: dict[str, Any]               # {"precision": p} or {"shots": n}
-    points: list[int]                     # indices into the job's points
+    setting: dict[str, Any]  # {"precision": p} or {"shots": n}
+    points: list[int]  # indices into the job's points
     observables: list[str] = field(default_factory=list)
     rows: list[tuple[float, ...]] = field(default_factory=list)
-    product: bool = False                 # the points are exactly observables x rows, in any order
+    product: bool = False  # the points are exactly observables x rows, in any order
     where: list[tuple[int, int]] = field(default_factory=list)  # per point: (observable index, row index)
 
 
-def group(points: list[dict[str, Any]], parameters: list[str], fixed: dict[str, float],
-          setting_keys: tuple[str, ...], defaults: dict[str, Any]) -> list[Group]:
+def group(
+    points: list[dict[str, Any]],
+    parameters: list[str],
+    fixed: dict[str, float],
+    setting_keys: tuple[str, ...],
+    defaults: dict[str, Any],
+) -> list[Group]:
     """Split resolved points into broadcast groups, one per distinct precision/shots setting, in first-seen order."""
     groups: dict[tuple, Group] = {}
     for i, point in enumerate(points):

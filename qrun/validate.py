@@ -70,7 +70,9 @@ def validate(spec: Spec, build: bool = True) -> Checked:
     except BackendError as e:
         found.append((("backend",), str(e), False))
         info = backends.BackendInfo(data["backend"], "service", None)
-    found += semantic_findings(data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits)
+    found += semantic_findings(
+        data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits
+    )
     if found:
         raise _located(spec, found)
     return Checked(spec, info, built, terms, facts)
@@ -96,7 +98,9 @@ def _fast_validator():
 def schema_findings(data: Any) -> list[Finding]:
     """Structural problems, each turned into a message that says what to do."""
     if not isinstance(data, dict):
-        return [((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)]
+        return [
+            ((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)
+        ]
     fast = _fast_validator()
     if fast is not None and fast.is_valid(data):
         return []  # the common case, ~100x faster; python-jsonschema below explains only what is wrong
@@ -140,15 +144,33 @@ def _translate(error, data) -> list[Finding]:
             durations.parse(error.instance)
         except DurationError as e:
             return [(path, str(e), False)]
-    if kind in ("anyOf", "oneOf") and "observable" in str(error.schema_path) or sub.get("description", "").startswith("A Pauli label"):
-        return [(path, 'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"', False)]
+    if (
+        kind in ("anyOf", "oneOf")
+        and "observable" in str(error.schema_path)
+        or sub.get("description", "").startswith("A Pauli label")
+    ):
+        return [
+            (
+                path,
+                'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"',
+                False,
+            )
+        ]
     if kind in ("anyOf", "oneOf") and path[-1:] == ("parameter_values",):
-        return [(path, "expected rows of numbers, one per parameter set ([[0.1, 0.2], [0.3, 0.4]]), "
-                       "or {from: <an earlier minimize job>}", False)]
+        return [
+            (
+                path,
+                "expected rows of numbers, one per parameter set ([[0.1, 0.2], [0.3, 0.4]]), "
+                "or {from: <an earlier minimize job>}",
+                False,
+            )
+        ]
     if sub.get("description", "").startswith("Time kept free"):
         return [(path, f"{error.instance!r} is not a margin: use a duration (30s, 2m), a percentage (10%) or 0", False)]
     if sub.get("description", "").startswith("A list, {range"):
-        return [(path, "expected a list of values, {range: [start, stop, step]} or {linspace: [start, stop, num]}", False)]
+        return [
+            (path, "expected a list of values, {range: [start, stop, step]} or {linspace: [start, stop, num]}", False)
+        ]
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
         message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
         holder = _get(data, path)
@@ -171,8 +193,11 @@ def _translate(error, data) -> list[Finding]:
     if kind == "enum":
         options = [str(v) for v in error.validator_value]
         lowered = {o.lower(): o for o in options}
-        hint = ([lowered[str(error.instance).lower()]] if str(error.instance).lower() in lowered
-                else difflib.get_close_matches(str(error.instance), options, n=1))
+        hint = (
+            [lowered[str(error.instance).lower()]]
+            if str(error.instance).lower() in lowered
+            else difflib.get_close_matches(str(error.instance), options, n=1)
+        )
         tail = f"; did you mean '{hint[0]}'?" if hint else ""
         return [(path, f"{error.instance!r} is not one of {', '.join(options)}{tail}", False)]
     if kind in ("anyOf", "oneOf") and error.context:
@@ -232,7 +257,9 @@ def semantic_findings(
     for i, job in enumerate(data["jobs"]):
         here = ("jobs", i)
         if job["name"] in seen:
-            out.append((here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{seen[job['name']]}])", False))
+            out.append(
+                (here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{seen[job['name']]}])", False)
+            )
         seen.setdefault(job["name"], i)
         out += _job_findings(here, job, data, facts, observable_widths, backend_qubits)
     out += _session_findings(data)
@@ -253,35 +280,56 @@ def _shot_findings(data: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
     for i, job in enumerate(data["jobs"]):
         own = job.get("options") or {}
-        swept = ((job.get("sweep") or {}).get("values") or {})
+        swept = (job.get("sweep") or {}).get("values") or {}
         if job["primitive"] == "sampler":
             where, value = None, None
-            for w, v in ((("jobs", i, "shots"), job.get("shots")), (("jobs", i, "options", "default_shots"),
-                         own.get("default_shots")), (("options", "default_shots"), defaults.get("default_shots"))):
+            for w, v in (
+                (("jobs", i, "shots"), job.get("shots")),
+                (("jobs", i, "options", "default_shots"), own.get("default_shots")),
+                (("options", "default_shots"), defaults.get("default_shots")),
+            ):
                 if v is not None:
                     where, value = w, v
                     break
             candidates = [(where, value)] if where is not None else []
-            candidates += [(("jobs", i, "sweep", "values", "shots", k), v) for k, v in enumerate(swept.get("shots") or [])]
+            candidates += [
+                (("jobs", i, "sweep", "values", "shots", k), v) for k, v in enumerate(swept.get("shots") or [])
+            ]
             for w, v in candidates:
                 if _is_number(v) and v > limit:
-                    out.append((w, f"{v:,} shots is more than the limit of {limit:,} per job (limits.shots); "
-                                   "lower it, or raise limits.shots to allow it", False))
+                    out.append(
+                        (
+                            w,
+                            f"{v:,} shots is more than the limit of {limit:,} per job (limits.shots); "
+                            "lower it, or raise limits.shots to allow it",
+                            False,
+                        )
+                    )
             continue
         candidates = []
-        for w, v in ((("jobs", i, "precision"), job.get("precision")), (("jobs", i, "options", "default_precision"),
-                     own.get("default_precision")), (("options", "default_precision"), defaults.get("default_precision"))):
+        for w, v in (
+            (("jobs", i, "precision"), job.get("precision")),
+            (("jobs", i, "options", "default_precision"), own.get("default_precision")),
+            (("options", "default_precision"), defaults.get("default_precision")),
+        ):
             if v is not None:
                 candidates.append((w, v))
                 break
-        candidates += [(("jobs", i, "sweep", "values", "precision", k), v)
-                       for k, v in enumerate(swept.get("precision") or [])]
+        candidates += [
+            (("jobs", i, "sweep", "values", "precision", k), v) for k, v in enumerate(swept.get("precision") or [])
+        ]
         per = "evaluation" if job["primitive"] == "minimize" else "configuration"
         for w, v in candidates:
             if _is_number(v) and v > 0 and 1 / v**2 > limit:
                 shots = math.ceil(1 / v**2)
-                out.append((w, f"precision {v} means {shots:,} shots per {per}, more than the limit of {limit:,} "
-                               "(limits.shots); raise the precision value, or raise limits.shots to allow it", False))
+                out.append(
+                    (
+                        w,
+                        f"precision {v} means {shots:,} shots per {per}, more than the limit of {limit:,} "
+                        "(limits.shots); raise the precision value, or raise limits.shots to allow it",
+                        False,
+                    )
+                )
     return out
 
 
@@ -304,7 +352,9 @@ def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> 
     if job["primitive"] == "estimator" and not job.get("observables") and "observable" not in swept:
         out.append((here, "missing required key 'observables' (or a sweep over observable)", False))
     if job["primitive"] == "estimator" and job.get("observables") and "observable" in swept:
-        out.append((here + ("sweep", "values", "observable"), "sweeps observable and also lists observables; keep one", True))
+        out.append(
+            (here + ("sweep", "values", "observable"), "sweeps observable and also lists observables; keep one", True)
+        )
     if "sweep" in job:
         out += _sweep_findings(here, job, cname, fact, data, observable_widths)
     if job["primitive"] == "minimize":
@@ -312,11 +362,21 @@ def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> 
     else:
         out += _parameter_findings(here, job, cname, fact, data, facts)
     if backend_qubits is not None and fact.num_qubits > backend_qubits:
-        out.append((here + ("circuit",), f"circuit '{cname}' needs {fact.num_qubits} qubits but backend "
-                                         f"{data['backend']} has {backend_qubits}", False))
+        out.append(
+            (
+                here + ("circuit",),
+                f"circuit '{cname}' needs {fact.num_qubits} qubits but backend {data['backend']} has {backend_qubits}",
+                False,
+            )
+        )
     if job["primitive"] == "sampler" and not fact.has_measurements and not job.get("measure_all"):
-        out.append((here + ("circuit",), f"circuit '{cname}' has no measurements for the sampler to read; "
-                                         "add measure_all: true to the job", False))
+        out.append(
+            (
+                here + ("circuit",),
+                f"circuit '{cname}' has no measurements for the sampler to read; add measure_all: true to the job",
+                False,
+            )
+        )
     return out
 
 
@@ -324,8 +384,14 @@ def _observable_findings(where, oname, cname, fact, data, observable_widths) -> 
     if oname not in (data.get("observables") or {}):
         return [(where, _unknown_ref("observable", oname, data.get("observables") or {}), False)]
     if oname in observable_widths and observable_widths[oname] != fact.num_qubits:
-        return [(where, f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
-                        f"'{cname}' has {fact.num_qubits}", False)]
+        return [
+            (
+                where,
+                f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
+                f"'{cname}' has {fact.num_qubits}",
+                False,
+            )
+        ]
     return []
 
 
@@ -338,8 +404,14 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
     for name, spec in values.items():
         if name not in special and name not in fact.parameter_names:
             params = ", ".join(fact.parameter_names) or "none"
-            out.append((at + ("values", name), f"unknown sweep variable '{name}': circuit '{cname}' has parameters "
-                        f"{params}, and {_a(job['primitive'])} {job['primitive']} job can also sweep {' or '.join(special)}", True))
+            out.append(
+                (
+                    at + ("values", name),
+                    f"unknown sweep variable '{name}': circuit '{cname}' has parameters "
+                    f"{params}, and {_a(job['primitive'])} {job['primitive']} job can also sweep {' or '.join(special)}",
+                    True,
+                )
+            )
             continue
         try:
             listed = sweeps.values_of(spec, name)
@@ -353,7 +425,13 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
             elif name == "shots" and not (isinstance(v, int) and v >= 1):
                 out.append((where, f"shots must be whole numbers of at least 1, not {v!r}", False))
             elif name not in ("observable", "shots") and (isinstance(v, str) or (name == "precision" and v <= 0)):
-                out.append((where, f"{name} values must be numbers{' above 0' if name == 'precision' else ''}, not {v!r}", False))
+                out.append(
+                    (
+                        where,
+                        f"{name} values must be numbers{' above 0' if name == 'precision' else ''}, not {v!r}",
+                        False,
+                    )
+                )
     if not out:
         try:
             sweeps.expand(job["sweep"])
@@ -362,11 +440,22 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
     unswept = [p for p in fact.parameter_names if p not in values]
     fixed = job.get("parameter_values")
     if unswept and fixed is None:
-        out.append((here, f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with "
-                          f"parameter_values: one row of {fact.num_parameters} numbers", False))
+        out.append(
+            (
+                here,
+                f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with "
+                f"parameter_values: one row of {fact.num_parameters} numbers",
+                False,
+            )
+        )
     elif isinstance(fixed, list) and len(fixed) != 1:
-        out.append((here + ("parameter_values",), "with a sweep, parameter_values is one row of fixed values "
-                                                  "(swept parameters override their columns)", False))
+        out.append(
+            (
+                here + ("parameter_values",),
+                "with a sweep, parameter_values is one row of fixed values (swept parameters override their columns)",
+                False,
+            )
+        )
     return out
 
 
@@ -374,13 +463,28 @@ def _parameter_findings(here, job, cname, fact, data, facts) -> list[Finding]:
     values = job.get("parameter_values")
     n = fact.num_parameters
     if "sweep" in job and not isinstance(values, dict):
-        return [] if values is None else [
-            (here + ("parameter_values", r), f"row has {len(row)} values but circuit '{cname}' has {n} parameters", False)
-            for r, row in enumerate(values) if len(row) != n
-        ]
+        return (
+            []
+            if values is None
+            else [
+                (
+                    here + ("parameter_values", r),
+                    f"row has {len(row)} values but circuit '{cname}' has {n} parameters",
+                    False,
+                )
+                for r, row in enumerate(values)
+                if len(row) != n
+            ]
+        )
     if values is None:
         if n:
-            return [(here, f"circuit '{cname}' has {n} parameters; give parameter_values, one row of {n} numbers per set", False)]
+            return [
+                (
+                    here,
+                    f"circuit '{cname}' has {n} parameters; give parameter_values, one row of {n} numbers per set",
+                    False,
+                )
+            ]
         return []
     if isinstance(values, dict):
         return _from_findings(here + ("parameter_values", "from"), values["from"], here[1], cname, fact, data, facts)
@@ -388,7 +492,8 @@ def _parameter_findings(here, job, cname, fact, data, facts) -> list[Finding]:
         return [(here + ("parameter_values",), f"circuit '{cname}' has no parameters; remove parameter_values", False)]
     return [
         (here + ("parameter_values", r), f"row has {len(row)} values but circuit '{cname}' has {n} parameters", False)
-        for r, row in enumerate(values) if len(row) != n
+        for r, row in enumerate(values)
+        if len(row) != n
     ]
 
 
@@ -402,11 +507,23 @@ def _from_findings(where, source, index, cname, fact, data, facts) -> list[Findi
         return [(where, f"job '{source}' runs after this one; from: must name an earlier minimize job", False)]
     other = data["jobs"][at]
     if other["primitive"] != "minimize":
-        return [(where, f"job '{source}' is {_a(other['primitive'])} {other['primitive']} job; from: must name a minimize job", False)]
+        return [
+            (
+                where,
+                f"job '{source}' is {_a(other['primitive'])} {other['primitive']} job; from: must name a minimize job",
+                False,
+            )
+        ]
     theirs = facts.get(other["circuit"])
     if theirs is not None and theirs.num_parameters != fact.num_parameters:
-        return [(where, f"job '{source}' optimizes {theirs.num_parameters} parameters but circuit '{cname}' "
-                        f"has {fact.num_parameters}", False)]
+        return [
+            (
+                where,
+                f"job '{source}' optimizes {theirs.num_parameters} parameters but circuit '{cname}' "
+                f"has {fact.num_parameters}",
+                False,
+            )
+        ]
     return []
 
 
@@ -417,12 +534,20 @@ def _minimize_findings(here, job, cname, fact) -> list[Finding]:
         out.append((here + ("circuit",), f"circuit '{cname}' has no parameters for minimize to vary", False))
     start = job.get("initial_point")
     if isinstance(start, list) and n and len(start) != n:
-        out.append((here + ("initial_point",), f"has {len(start)} values but circuit '{cname}' has {n} parameters", False))
+        out.append(
+            (here + ("initial_point",), f"has {len(start)} values but circuit '{cname}' has {n} parameters", False)
+        )
     optimizer = job.get("optimizer") or {}
     method = optimizer.get("method", "COBYLA")
     if method in estimates.GRADIENT_METHODS and not optimizer.get("jac"):
-        out.append((here + ("optimizer", "method"), f"{method} needs a gradient; set jac: 2-point (or 3-point) to "
-                    "estimate it by finite differences, or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell", False))
+        out.append(
+            (
+                here + ("optimizer", "method"),
+                f"{method} needs a gradient; set jac: 2-point (or 3-point) to "
+                "estimate it by finite differences, or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell",
+                False,
+            )
+        )
     return out
 
 
@@ -446,19 +571,35 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
         return out
     max_time, limit = parsed["max_time"], parsed["max_time_limit"]
     if max_time > limit:
-        out.append((("max_time",), f"{durations.format(max_time)} is longer than the service allows for one session "
-                                   f"({durations.format(limit)}); lower max_time, or set max_time_limit if your plan "
-                                   "allows longer sessions", False))
+        out.append(
+            (
+                ("max_time",),
+                f"{durations.format(max_time)} is longer than the service allows for one session "
+                f"({durations.format(limit)}); lower max_time, or set max_time_limit if your plan "
+                "allows longer sessions",
+                False,
+            )
+        )
     places = [(("options",), data.get("options") or {})]
     places += [(("jobs", i, "options"), job.get("options") or {}) for i, job in enumerate(data["jobs"])]
     for where, options in places:
         met = options.get("max_execution_time")
         if met is not None and met > max_time:
-            out.append((where + ("max_execution_time",), f"{met} s is longer than max_time "
-                        f"({durations.format(max_time)}); a job cannot outlive its session", False))
+            out.append(
+                (
+                    where + ("max_execution_time",),
+                    f"{met} s is longer than max_time ({durations.format(max_time)}); a job cannot outlive its session",
+                    False,
+                )
+            )
     if data.get("mode") == "batch":
         for i, job in enumerate(data["jobs"]):
             if isinstance(job.get("parameter_values"), dict):
-                out.append((("jobs", i, "parameter_values", "from"), "mode: batch does not keep job order, so a job "
-                            "cannot use another's result; use mode: session", False))
+                out.append(
+                    (
+                        ("jobs", i, "parameter_values", "from"),
+                        "mode: batch does not keep job order, so a job cannot use another's result; use mode: session",
+                        False,
+                    )
+                )
     return out

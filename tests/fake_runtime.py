@@ -16,12 +16,12 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 INSTANCE = "crn:v1:bluemix:public:quantum-computing:us-east:a/0123:fake-instance::"
 
 
@@ -86,9 +86,16 @@ class ApiError(Exception):
 class Cloud:
     """The service's state: devices, sessions, jobs, usage, the plan, and scripted failures."""
 
-    def __init__(self, devices: dict[str, Any], plan: str = "premium", queue_seconds: float = 2.0,
-                 job_seconds: float = 1.0, interactive_ttl: float = 60.0, usage_pending_polls: int = 1,
-                 usage_remaining: float = 100_000.0):
+    def __init__(
+        self,
+        devices: dict[str, Any],
+        plan: str = "premium",
+        queue_seconds: float = 2.0,
+        job_seconds: float = 1.0,
+        interactive_ttl: float = 60.0,
+        usage_pending_polls: int = 1,
+        usage_remaining: float = 100_000.0,
+    ):
         from qiskit_ibm_runtime.api.exceptions import RequestsApiError
 
         self.RequestsApiError = RequestsApiError
@@ -123,9 +130,13 @@ class Cloud:
                 continue
             if s.started is not None and now >= s.started + s.max_time:
                 self._close(s, now, "max_time")
-            elif (s.mode == "dedicated" and s.last_completed is not None and s.state == "active"
-                  and not any(self.jobs[j].status in ("Queued", "Running") for j in s.jobs)
-                  and now >= s.last_completed + self.interactive_ttl):
+            elif (
+                s.mode == "dedicated"
+                and s.last_completed is not None
+                and s.state == "active"
+                and not any(self.jobs[j].status in ("Queued", "Running") for j in s.jobs)
+                and now >= s.last_completed + self.interactive_ttl
+            ):
                 self._close(s, now, "interactive timeout")
         for job in self.jobs.values():
             self._advance(job, now)
@@ -158,13 +169,13 @@ class Cloud:
 
     def _execute(self, job: Job) -> str:
         """Run the submitted quantum program as the service would, and encode its result as the service does."""
+        from ibm_quantum_schemas.common import CompressedTensorModel
         from ibm_quantum_schemas.executor.version_2_0 import QuantumProgramResultModel
         from ibm_quantum_schemas.executor.version_2_0.models import (
             ItemMetadataModel,
             MetadataModel,
             QuantumProgramResultItemModel,
         )
-        from ibm_quantum_schemas.common import CompressedTensorModel
         from qiskit_aer import AerSimulator
         from qiskit_ibm_runtime.fake_provider.executor.run_quantum_program import run_quantum_program
         from qiskit_ibm_runtime.options_models import SimulatorOptions
@@ -180,12 +191,17 @@ class Cloud:
         # The program spans the whole device (twirling touches every qubit), so simulate it as a matrix product
         # state: exact for these circuits, and cheap at 127 or 156 qubits. The stand-in is noiseless.
         seed = int(job.id.rsplit("-", 1)[1])
-        result = run_quantum_program(AerSimulator(method="matrix_product_state"), program,
-                                     SimulatorOptions(seed_simulator=seed))
+        result = run_quantum_program(
+            AerSimulator(method="matrix_product_state"), program, SimulatorOptions(seed_simulator=seed)
+        )
         model = QuantumProgramResultModel(
-            data=[QuantumProgramResultItemModel(
-                results={k: CompressedTensorModel.from_numpy(np.asarray(v)) for k, v in item.items()},
-                metadata=ItemMetadataModel()) for item in result],
+            data=[
+                QuantumProgramResultItemModel(
+                    results={k: CompressedTensorModel.from_numpy(np.asarray(v)) for k, v in item.items()},
+                    metadata=ItemMetadataModel(),
+                )
+                for item in result
+            ],
             metadata=MetadataModel(chunk_timing=[]),
             passthrough_data=passthrough_data_to_2_0(result.passthrough_data),
             semantic_role=getattr(result, "_semantic_role", None) or getattr(program, "_semantic_role", None),
@@ -202,11 +218,20 @@ class Cloud:
             if not s.accepting:
                 raise self.RequestsApiError(
                     f"Error code 1217; session {session_id} is closed ({s.closed_reason or 'closed'}) and accepts "
-                    "no new jobs", status_code=409)
+                    "no new jobs",
+                    status_code=409,
+                )
         n = next(self._ids)
-        job = Job(id=f"job-{n:05d}", backend=backend, params=params, session_id=session_id,
-                  submitted=self.clock.now, queue=self.queue_seconds, seconds=self.job_seconds,
-                  fail=self._failures.get(n))
+        job = Job(
+            id=f"job-{n:05d}",
+            backend=backend,
+            params=params,
+            session_id=session_id,
+            submitted=self.clock.now,
+            queue=self.queue_seconds,
+            seconds=self.job_seconds,
+            fail=self._failures.get(n),
+        )
         if max_execution_time and job.seconds > max_execution_time:
             job.seconds, job.fail = float(max_execution_time), (f"job ran longer than {max_execution_time} s", 1305)
         self.jobs[job.id] = job
@@ -217,8 +242,7 @@ class Cloud:
 
     def create_session(self, backend: str, max_time: int | None, mode: str) -> dict:
         if self.plan == "open" and mode == "dedicated":
-            raise self.RequestsApiError("Error code 1352; sessions are not available on the Open Plan",
-                                        status_code=403)
+            raise self.RequestsApiError("Error code 1352; sessions are not available on the Open Plan", status_code=403)
         sid = f"session-{uuid.uuid4().hex[:8]}"
         self.sessions[sid] = SessionState(sid, backend, mode, int(max_time or 28800), created=self.clock.now)
         return {"id": sid}
@@ -231,9 +255,17 @@ class Cloud:
             state["reason"] = job.reason
         if job.reason_code:
             state["reason_code"] = job.reason_code
-        return {"id": job.id, "backend": job.backend, "state": state, "session_id": job.session_id,
-                "program": {"id": "executor"}, "created": self.clock.iso(job.submitted), "tags": [],
-                "private": False, "estimated_running_time_seconds": job.seconds}
+        return {
+            "id": job.id,
+            "backend": job.backend,
+            "state": state,
+            "session_id": job.session_id,
+            "program": {"id": "executor"},
+            "created": self.clock.iso(job.submitted),
+            "tags": [],
+            "private": False,
+            "estimated_running_time_seconds": job.seconds,
+        }
 
     def job_usage(self, job_id: str) -> dict:
         self.tick()
@@ -243,10 +275,19 @@ class Cloud:
             job.usage_polls += 1
             final = False
         seconds = round(job.seconds, 3) if job.ended is not None and job.status == "Completed" else 0
-        return {"timestamps": {"created": self.clock.iso(job.submitted), "running": self.clock.iso(job.started),
-                               "finished": self.clock.iso(job.ended)},
-                "usage": {"status": "final" if final else "pending", "quantum_seconds": seconds,
-                          "seconds": seconds, "qpu_charge_time_seconds": seconds if final else 0}}
+        return {
+            "timestamps": {
+                "created": self.clock.iso(job.submitted),
+                "running": self.clock.iso(job.started),
+                "finished": self.clock.iso(job.ended),
+            },
+            "usage": {
+                "status": "final" if final else "pending",
+                "quantum_seconds": seconds,
+                "seconds": seconds,
+                "qpu_charge_time_seconds": seconds if final else 0,
+            },
+        }
 
     def _job(self, job_id: str) -> Job:
         if job_id not in self.jobs:
@@ -257,11 +298,21 @@ class Cloud:
         self.tick()
         s = self.sessions[session_id]
         elapsed = 0.0 if s.started is None else (s.closed if s.closed is not None else self.clock.now) - s.started
-        return {"id": s.id, "backend_name": s.backend, "mode": s.mode, "state": s.state,
-                "accepting_jobs": s.accepting, "max_ttl": s.max_time, "interactive_ttl": self.interactive_ttl,
-                "active_ttl": s.max_time, "started_at": self.clock.iso(s.started),
-                "closed_at": self.clock.iso(s.closed), "activated_at": self.clock.iso(s.started),
-                "elapsed_time": round(elapsed, 3), "timestamps": []}
+        return {
+            "id": s.id,
+            "backend_name": s.backend,
+            "mode": s.mode,
+            "state": s.state,
+            "accepting_jobs": s.accepting,
+            "max_ttl": s.max_time,
+            "interactive_ttl": self.interactive_ttl,
+            "active_ttl": s.max_time,
+            "started_at": self.clock.iso(s.started),
+            "closed_at": self.clock.iso(s.closed),
+            "activated_at": self.clock.iso(s.started),
+            "elapsed_time": round(elapsed, 3),
+            "timestamps": [],
+        }
 
 
 class FakeRuntimeClient:
@@ -277,8 +328,10 @@ class FakeRuntimeClient:
 
     def list_backends(self, include_mocks: bool = False) -> list[dict]:
         self._log("list_backends")
-        return [{"name": name, "class": "eagle", "physical_qubits": dev.num_qubits, "status": "online",
-                 "queue_length": 0} for name, dev in self.cloud.devices.items()]
+        return [
+            {"name": name, "class": "eagle", "physical_qubits": dev.num_qubits, "status": "online", "queue_length": 0}
+            for name, dev in self.cloud.devices.items()
+        ]
 
     def backend_configuration(self, backend_name: str, refresh: bool = False, calibration_id: str | None = None):
         self._log("backend_configuration")
@@ -294,16 +347,31 @@ class FakeRuntimeClient:
 
     def backend_status(self, backend_name: str) -> dict:
         self._log("backend_status")
-        return {"backend_name": backend_name, "backend_version": "1.0.0", "operational": True,
-                "pending_jobs": 0, "status_msg": "active"}
+        return {
+            "backend_name": backend_name,
+            "backend_version": "1.0.0",
+            "operational": True,
+            "pending_jobs": 0,
+            "status_msg": "active",
+        }
 
     def cloud_usage(self) -> dict:
         self._log("cloud_usage")
-        return {"usage_consumed_seconds": 0, "usage_limit_seconds": None, "usage_limit_reached": False,
-                "usage_remaining_seconds": self.cloud.usage_remaining}
+        return {
+            "usage_consumed_seconds": 0,
+            "usage_limit_seconds": None,
+            "usage_limit_reached": False,
+            "usage_remaining_seconds": self.cloud.usage_remaining,
+        }
 
-    def create_session(self, backend: str | None = None, instance: str | None = None, max_time: int | None = None,
-                       mode: str | None = None, **kwargs: Any) -> dict:
+    def create_session(
+        self,
+        backend: str | None = None,
+        instance: str | None = None,
+        max_time: int | None = None,
+        mode: str | None = None,
+        **kwargs: Any,
+    ) -> dict:
         self._log("create_session")
         return self.cloud.create_session(backend or "", max_time, mode or "dedicated")
 
@@ -322,11 +390,21 @@ class FakeRuntimeClient:
         self._log("session_details")
         return self.cloud.session_record(session_id)
 
-    def program_run(self, program_id: str, backend_name: str | None, params: dict, image: str | None,
-                    log_level: str | None, session_id: str | None, job_tags: list[str] | None = None,
-                    max_execution_time: int | None = None, start_session: bool | None = False,
-                    session_time: int | None = None, private: bool | None = False,
-                    calibration_id: str | None = None) -> dict:
+    def program_run(
+        self,
+        program_id: str,
+        backend_name: str | None,
+        params: dict,
+        image: str | None,
+        log_level: str | None,
+        session_id: str | None,
+        job_tags: list[str] | None = None,
+        max_execution_time: int | None = None,
+        start_session: bool | None = False,
+        session_time: int | None = None,
+        private: bool | None = False,
+        calibration_id: str | None = None,
+    ) -> dict:
         self._log("program_run")
         assert program_id == "executor", program_id
         return self.cloud.submit(backend_name or "", params, session_id, max_execution_time)
@@ -387,7 +465,9 @@ def install(monkeypatch, cloud: Cloud) -> type:
             super().__init__(**kwargs)
 
         def instances(self) -> list[dict]:
-            return [{"crn": INSTANCE, "plan": cloud.plan, "name": "fake-instance", "tags": [], "pricing_type": cloud.plan}]
+            return [
+                {"crn": INSTANCE, "plan": cloud.plan, "name": "fake-instance", "tags": [], "pricing_type": cloud.plan}
+            ]
 
         def _create_new_cloud_api_client(self, instance: str):
             return client()

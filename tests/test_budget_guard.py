@@ -18,8 +18,10 @@ def _vqe_on(device: str, tmp_path, extra: str = "") -> str:
 
 def test_vqe_at_precision_1e_4_on_a_127_qubit_device_is_refused_by_validate_and_run_alike(qrun, tmp_path):
     spec = _vqe_on("fake_sherbrooke", tmp_path)
-    expected = (f"{spec}:31:16: jobs[0].precision: precision 0.0001 means 100,000,000 shots per evaluation, more than "
-                "the limit of 1,000,000 (limits.shots); raise the precision value, or raise limits.shots to allow it")
+    expected = (
+        f"{spec}:31:16: jobs[0].precision: precision 0.0001 means 100,000,000 shots per evaluation, more than "
+        "the limit of 1,000,000 (limits.shots); raise the precision value, or raise limits.shots to allow it"
+    )
     checked = qrun("validate", spec)
     assert checked.code == 2
     assert checked.err.splitlines()[0] == expected
@@ -40,7 +42,8 @@ def test_raising_the_shot_limit_still_meets_the_estimate_floor(qrun, tmp_path):
     assert line == (
         f"{spec}:36:15: jobs[0].estimate: the declared estimate 10s per evaluation (25m 10s in all) is less than a "
         f"third of what qrun computes for this job, {figure} (100,000,000 shots per configuration on this backend's "
-        "timing); raise the estimate, lower the work, or set trust_estimate: true on the job to accept the risk")
+        "timing); raise the estimate, lower the work, or set trust_estimate: true on the job to accept the risk"
+    )
     assert not (tmp_path / "results").exists()
 
 

@@ -3,7 +3,6 @@ import pytest
 from qrun import cache, plan
 from qrun.pipeline import prepare
 
-
 HEAVY = """version: 1
 name: heavy
 backend: fake_kolkata
@@ -42,8 +41,15 @@ def test_a_cached_circuit_equals_a_fresh_transpile_layout_included(write_spec, c
     assert second.layout.final_index_layout() == fresh.layout.final_index_layout()
 
 
-@pytest.mark.parametrize("change", ["seed: 11} -> seed: 12}", "optimization_level: 3 -> optimization_level: 2",
-                                    "fake_kolkata -> fake_montreal", "reps: 1 -> reps: 2"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "seed: 11} -> seed: 12}",
+        "optimization_level: 3 -> optimization_level: 2",
+        "fake_kolkata -> fake_montreal",
+        "reps: 1 -> reps: 2",
+    ],
+)
 def test_a_changed_seed_level_backend_or_circuit_misses_the_cache(write_spec, counting, change):
     old, new = change.split(" -> ")
     _isa(write_spec(HEAVY, "a.yaml"))

@@ -7,21 +7,33 @@ from qrun import circuits
 from qrun.errors import SourceError
 
 
-@pytest.mark.parametrize("value, terms", [
-    ("IY", [("IY", 1.0)]),
-    ("0.5*XI + 0.5*IX - 1.0*ZZ", [("XI", 0.5), ("IX", 0.5), ("ZZ", -1.0)]),
-    ("-ZZ + 2 XX - .5e-1*YY", [("ZZ", -1.0), ("XX", 2.0), ("YY", -0.05)]),
-    ([["II", -1.05], ["ZZ", 0.25]], [("II", -1.05), ("ZZ", 0.25)]),
-])
+@pytest.mark.parametrize(
+    "value, terms",
+    [
+        ("IY", [("IY", 1.0)]),
+        ("0.5*XI + 0.5*IX - 1.0*ZZ", [("XI", 0.5), ("IX", 0.5), ("ZZ", -1.0)]),
+        ("-ZZ + 2 XX - .5e-1*YY", [("ZZ", -1.0), ("XX", 2.0), ("YY", -0.05)]),
+        ([["II", -1.05], ["ZZ", 0.25]], [("II", -1.05), ("ZZ", 0.25)]),
+    ],
+)
 def test_observables_parse_to_terms(value, terms):
     assert circuits.parse_observable(value) == terms
 
 
-@pytest.mark.parametrize("value, message", [
-    ("XX ZZ", "cannot read the observable 'XX ZZ' at character 4 ('ZZ'): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z"),
-    ("__import__('os').system('x')", "cannot read the observable \"__import__('os').system('x')\" at character 1 (\"__import__('\"): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z"),
-    ("X + YY", "all Pauli labels must have the same length; got lengths [1, 2]"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (
+            "XX ZZ",
+            "cannot read the observable 'XX ZZ' at character 4 ('ZZ'): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z",
+        ),
+        (
+            "__import__('os').system('x')",
+            "cannot read the observable \"__import__('os').system('x')\" at character 1 (\"__import__('\"): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z",
+        ),
+        ("X + YY", "all Pauli labels must have the same length; got lengths [1, 2]"),
+    ],
+)
 def test_observable_strings_are_parsed_never_evaluated(value, message):
     with pytest.raises(SourceError) as e:
         circuits.parse_observable(value)
@@ -47,7 +59,9 @@ def test_qasm2_file_and_qasm3_string_give_the_same_state(tmp_path):
 
     (tmp_path / "ghz.qasm").write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0], q[1];\n')
     from_file = circuits.build({"file": "ghz.qasm"}, tmp_path)
-    from_str = circuits.build({"qasm": 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; h q[0]; cx q[0], q[1];'}, tmp_path)
+    from_str = circuits.build(
+        {"qasm": 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; h q[0]; cx q[0], q[1];'}, tmp_path
+    )
     expected = np.array([1, 0, 0, 1]) / np.sqrt(2)
     assert np.allclose(Statevector(from_file).data, expected, atol=1e-12)
     assert np.allclose(Statevector(from_str).data, expected, atol=1e-12)
@@ -55,8 +69,13 @@ def test_qasm2_file_and_qasm3_string_give_the_same_state(tmp_path):
 
 def test_library_circuit_and_its_facts():
     qc = circuits.build({"library": {"name": "efficient_su2", "args": {"num_qubits": 2, "reps": 1}}}, Path("."))
-    assert circuits.facts(qc) == circuits.CircuitFacts(num_qubits=2, num_parameters=8, num_clbits=0, has_measurements=False,
-                                                 parameter_names=tuple(f"θ[{i}]" for i in range(8)))
+    assert circuits.facts(qc) == circuits.CircuitFacts(
+        num_qubits=2,
+        num_parameters=8,
+        num_clbits=0,
+        has_measurements=False,
+        parameter_names=tuple(f"θ[{i}]" for i in range(8)),
+    )
 
 
 def test_library_allow_list_is_enforced_even_past_the_schema():

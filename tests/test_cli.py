@@ -3,10 +3,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import EXPERIMENTS, ROOT
 
 import qrun as qrun_pkg
-
-from conftest import EXPERIMENTS, ROOT
 
 
 def test_version(qrun):
@@ -17,8 +16,16 @@ def test_version(qrun):
 def test_help_lists_the_commands_and_the_exit_codes(qrun):
     result = qrun("--help")
     assert result.code == 0
-    for word in ("validate", "render", "schema", "run", "Exit codes: 0 ok, 1 a job or run failed, 2 bad spec or usage"):
-        assert word in result.out
+    text = " ".join(result.out.split())
+    for word in (
+        "validate",
+        "render",
+        "schema",
+        "run",
+        "Exit codes: 0 ok, 1 a job, the run, the service or the "
+        "environment failed, 2 bad spec or usage, 3 internal error (a bug in qrun), 130 interrupted.",
+    ):
+        assert word in text
 
 
 def test_a_spec_error_shows_no_traceback_unless_debug(qrun):
@@ -37,15 +44,18 @@ def test_an_internal_error_says_so_and_points_at_debug(qrun, monkeypatch):
 
     monkeypatch.setattr("qrun.pipeline.check", boom)
     result = qrun(EXPERIMENTS / "bell.yaml")
-    assert result.code == 1
-    assert result.err == "qrun: internal error: KeyError: 'surprise' (run again with --debug for a traceback)\n"
+    assert result.code == 3
+    assert result.err == "qrun: internal error; run again with --debug for a traceback\n"
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["missing.yaml"], 2, "qrun: missing.yaml: no such file\n"),
-    (["validate"], 2, "Error: Missing argument 'SPECS...'."),
-    (["run", "x.yaml", "--bogus"], 2, "Error: No such option '--bogus'. Did you mean '--out'?"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["missing.yaml"], 2, "qrun: missing.yaml: no such file\n"),
+        (["validate"], 2, "Error: Missing argument 'SPECS...'."),
+        (["run", "x.yaml", "--bogus"], 2, "Error: No such option '--bogus'. Did you mean '--out'?"),
+    ],
+)
 def test_usage_errors_exit_2(qrun, args, code, message):
     result = qrun(*args)
     assert result.code == code
@@ -87,11 +97,19 @@ def test_quiet_prints_the_run_folder_and_plain_event_lines(qrun, tmp_path):
     assert result.code == 0
     (run_dir,) = (tmp_path / "bell").iterdir()
     assert result.out == f"{run_dir}\n"
-    assert result.err.splitlines()[1:] == ["[1/1] sampler counts ...", result.err.splitlines()[2], result.err.splitlines()[3]]
+    assert result.err.splitlines()[1:] == [
+        "[1/1] sampler counts ...",
+        result.err.splitlines()[2],
+        result.err.splitlines()[3],
+    ]
     assert result.err.splitlines()[2].startswith("[1/1] counts done in ")
 
 
 def test_python_dash_m_qrun_works_from_any_folder(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "qrun", "validate", str(EXPERIMENTS / "bell.yaml")],
-                          cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "qrun", "validate", str(EXPERIMENTS / "bell.yaml")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert (done.returncode, done.stdout) == (0, f"{EXPERIMENTS / 'bell.yaml'}: ok\n")

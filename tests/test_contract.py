@@ -18,14 +18,18 @@ def test_the_pages_example_fails_only_where_the_page_contradicts_itself(qrun):
     # The page gives `rand` (a random circuit: no parameters) a parameter row; its own rules reject that.
     result = qrun("validate", "--deep", CONTRACT)
     assert result.code == 2
-    assert result.err.splitlines()[:-1] == [f"{CONTRACT}:31:23: jobs[0].parameter_values: circuit 'rand' has no "
-                                           "parameters; remove parameter_values"]
+    assert result.err.splitlines()[:-1] == [
+        f"{CONTRACT}:31:23: jobs[0].parameter_values: circuit 'rand' has no parameters; remove parameter_values"
+    ]
 
 
 def test_the_pages_example_runs_once_that_line_goes(qrun, tmp_path):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(CONTRACT.read_text().replace("    parameter_values: [[0.1, 0.2]]   # optional; one row per parameter set (broadcast)\n", "")
-                    .replace("maxiter: 100", "maxiter: 3"))
+    spec.write_text(
+        CONTRACT.read_text()
+        .replace("    parameter_values: [[0.1, 0.2]]   # optional; one row per parameter set (broadcast)\n", "")
+        .replace("maxiter: 100", "maxiter: 3")
+    )
     (tmp_path / "circuits").mkdir()
     (tmp_path / "circuits" / "ghz.qasm").write_text((CONTRACT.parent / "circuits" / "ghz.qasm").read_text())
     result = qrun(spec, "--out", tmp_path / "results", "--quiet")

@@ -4,9 +4,18 @@ from qrun import durations
 from qrun.errors import DurationError
 
 
-@pytest.mark.parametrize("text, seconds", [
-    ("45s", 45), ("25m", 1500), ("2h 30m 40s", 9040), ("1d", 86400), ("1d 1s", 86401), (90, 90), ("0h 5m", 300),
-])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [
+        ("45s", 45),
+        ("25m", 1500),
+        ("2h 30m 40s", 9040),
+        ("1d", 86400),
+        ("1d 1s", 86401),
+        (90, 90),
+        ("0h 5m", 300),
+    ],
+)
 def test_parse_accepts(text, seconds):
     assert durations.parse(text) == seconds
 
@@ -14,26 +23,31 @@ def test_parse_accepts(text, seconds):
 HELP = "use whole seconds (e.g. 90) or parts like 45s, 25m, 2h 30m 40s (units d h m s, in that order)"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("1.5h", f"'1.5h' is not a duration: {HELP}"),
-    ("1h30", f"'1h30' is not a duration: {HELP}"),
-    ("90min", f"'90min' is not a duration: {HELP}"),
-    ("-5m", f"'-5m' is not a duration: {HELP}"),
-    ("0s", "'0s' is not a duration: it must be at least 1 second"),
-    (0, "0 is not a duration: it must be at least 1 second"),
-    ("30m 1h", "'30m 1h' is not a duration: units must appear once each, in the order d h m s"),
-    ("5m 5m", "'5m 5m' is not a duration: units must appear once each, in the order d h m s"),
-    ("1h  2m", f"'1h  2m' is not a duration: {HELP}"),
-    (True, f"True is not a duration: {HELP}"),
-    (1.5, f"1.5 is not a duration: {HELP}"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("1.5h", f"'1.5h' is not a duration: {HELP}"),
+        ("1h30", f"'1h30' is not a duration: {HELP}"),
+        ("90min", f"'90min' is not a duration: {HELP}"),
+        ("-5m", f"'-5m' is not a duration: {HELP}"),
+        ("0s", "'0s' is not a duration: it must be at least 1 second"),
+        (0, "0 is not a duration: it must be at least 1 second"),
+        ("30m 1h", "'30m 1h' is not a duration: units must appear once each, in the order d h m s"),
+        ("5m 5m", "'5m 5m' is not a duration: units must appear once each, in the order d h m s"),
+        ("1h  2m", f"'1h  2m' is not a duration: {HELP}"),
+        (True, f"True is not a duration: {HELP}"),
+        (1.5, f"1.5 is not a duration: {HELP}"),
+    ],
+)
 def test_parse_refuses_with_a_message_that_says_what_is_accepted(text, message):
     with pytest.raises(DurationError) as e:
         durations.parse(text)
     assert str(e.value) == message
 
 
-@pytest.mark.parametrize("seconds, text", [(9040, "2h 30m 40s"), (60, "1m"), (0, "0s"), (86461, "1d 1m 1s"), (59.6, "1m")])
+@pytest.mark.parametrize(
+    "seconds, text", [(9040, "2h 30m 40s"), (60, "1m"), (0, "0s"), (86461, "1d 1m 1s"), (59.6, "1m")]
+)
 def test_format_round_trips(seconds, text):
     assert durations.format(seconds) == text
     if seconds >= 1:
@@ -46,7 +60,21 @@ def test_schema_pattern_agrees_with_the_parser():
     from qrun.validate import schema
 
     pattern = schema()["$defs"]["duration"]["oneOf"][1]["pattern"]
-    for text in ["45s", "25m", "2h 30m 40s", "1d 2s", "1.5h", "1h30", "90min", "-5m", "0s", "30m 1h", "5m ", "", "0h 0m"]:
+    for text in [
+        "45s",
+        "25m",
+        "2h 30m 40s",
+        "1d 2s",
+        "1.5h",
+        "1h30",
+        "90min",
+        "-5m",
+        "0s",
+        "30m 1h",
+        "5m ",
+        "",
+        "0h 0m",
+    ]:
         try:
             durations.parse(text)
             ok = True

@@ -42,9 +42,9 @@ def test_backend_primitives_give_the_runtime_answer_at_resilience_0(qrun, write_
     b = np.array(slow["energies"]["observables"]["h2"]["values"])
     sa = np.array(fast["energies"]["observables"]["h2"]["stderrs"])
     sb = np.array(slow["energies"]["observables"]["h2"]["stderrs"])
-    z = (a - b) / np.sqrt(sa ** 2 + sb ** 2)
-    assert np.all(np.abs(z) < 4.5)                      # no single set disagrees
-    assert abs(z.mean()) * np.sqrt(len(z)) < 3.5        # and no shared bias
+    z = (a - b) / np.sqrt(sa**2 + sb**2)
+    assert np.all(np.abs(z) < 4.5)  # no single set disagrees
+    assert abs(z.mean()) * np.sqrt(len(z)) < 3.5  # and no shared bias
     assert z.std() < 1.8  # same simulator, same seeds: the two share much of their shot noise (measured spread ~0.2)
 
 
@@ -52,7 +52,10 @@ def test_mitigation_twirling_or_dd_keep_the_runtime_path():
     from qrun.plan import engine_for
 
     assert engine_for("fake", "estimator", {"resilience_level": 1}) == "runtime-client-primitives"
-    assert engine_for("fake", "estimator", {"resilience_level": 0, "twirling": {"enable_gates": True}}) == "runtime-client-primitives"
+    assert (
+        engine_for("fake", "estimator", {"resilience_level": 0, "twirling": {"enable_gates": True}})
+        == "runtime-client-primitives"
+    )
     assert engine_for("fake", "sampler", {"dynamical_decoupling": {"enable": True}}) == "runtime-client-primitives"
     assert engine_for("fake", "sampler", {"engine": "runtime"}) == "runtime-client-primitives"
     assert engine_for("fake", "sampler", {}) == "backend-primitives"

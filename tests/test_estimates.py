@@ -1,11 +1,10 @@
 import json
 
 import pytest
+from conftest import EXPERIMENTS
 
 from qrun import estimates
 from qrun.estimates import Timing, Work
-
-from conftest import EXPERIMENTS
 
 BELL = """version: 1
 name: timing
@@ -35,27 +34,33 @@ def test_computed_estimates_equal_a_hand_calculation_from_fake_manilas_durations
     ops = [(i.operation.name, tuple(counts.circuit.find_bit(q).index for q in i.qubits)) for i in counts.circuit.data]
     (a,), (b, c) = ops[1][1], ops[3][1]
     assert [name for name, _ in ops] == ["rz", "sx", "rz", "cx", "measure", "measure"] and a == b
-    sx = target["sx"][(a,)].duration          # 35.6 ns
-    cx = target["cx"][(b, c)].duration        # a few hundred ns
+    sx = target["sx"][(a,)].duration  # 35.6 ns
+    cx = target["cx"][(b, c)].duration  # a few hundred ns
     measure = max(target["measure"][(b,)].duration, target["measure"][(c,)].duration)  # ~5.35 us
-    circuit = sx + cx + measure               # rz takes no time; the longest path runs through the control
-    rep_delay = 250e-6                        # fake_manila's default_rep_delay
+    circuit = sx + cx + measure  # rz takes no time; the longest path runs through the control
+    rep_delay = 250e-6  # fake_manila's default_rep_delay
     # sampler: overhead + shots x (circuit + rep delay)
     assert counts.estimate == pytest.approx(5.0 + 1000 * (circuit + rep_delay), rel=1e-12)
     # estimator at resilience 2, precision 0.05: 1/0.05^2 = 400 shots per configuration; ZZ needs one basis and
     # TREX adds one calibration configuration; twirling ("auto") rounds 400 up to 7 randomizations x 64 = 448 shots;
     # ZNE runs every configuration at noise factors 1, 3, 5 with the circuit folded to that length.
     est_circuit = zz.circuit.estimate_duration(target, unit="s")  # the same circuit without its measurements...
-    assert est_circuit == pytest.approx(sx + cx, rel=1e-12)       # ...which the estimator measures itself
+    assert est_circuit == pytest.approx(sx + cx, rel=1e-12)  # ...which the estimator measures itself
     per_factor = [2 * 448 * (lam * (sx + cx) + rep_delay) for lam in (1, 3, 5)]
     assert zz.estimate == pytest.approx(5.0 + sum(per_factor), rel=1e-12)
     assert (counts.estimate_source, zz.estimate_source) == ("computed", "computed")
 
 
-@pytest.mark.parametrize("shots, twirling, enabled, expected", [
-    (400, {}, True, 448), (4096, {}, True, 4096), (100, {"num_randomizations": 3}, True, 102),
-    (100, {"shots_per_randomization": 30}, True, 120), (100, {}, False, 100),
-])
+@pytest.mark.parametrize(
+    "shots, twirling, enabled, expected",
+    [
+        (400, {}, True, 448),
+        (4096, {}, True, 4096),
+        (100, {"num_randomizations": 3}, True, 102),
+        (100, {"shots_per_randomization": 30}, True, 120),
+        (100, {}, False, 100),
+    ],
+)
 def test_twirled_shots_follow_the_runtime_rule(shots, twirling, enabled, expected):
     assert estimates.twirled_shots(shots, twirling, enabled) == expected
 
@@ -63,10 +68,14 @@ def test_twirled_shots_follow_the_runtime_rule(shots, twirling, enabled, expecte
 def test_aer_has_no_timing_so_the_documented_fallback_applies():
     timing = Timing(circuit_seconds=None, depth=10, rep_delay=None)
     assert timing.circuit == 10 * 1e-6 and timing.rep == 250e-6
-    assert estimates.computed(timing, [Work(2, 100)], {}, estimator=False) == pytest.approx(5 + 2 * 100 * (10e-6 + 250e-6))
+    assert estimates.computed(timing, [Work(2, 100)], {}, estimator=False) == pytest.approx(
+        5 + 2 * 100 * (10e-6 + 250e-6)
+    )
 
 
-@pytest.mark.parametrize("setting, total, margin", [("10%", 200.0, 20.0), (0, 200.0, 0.0), ("30s", 200.0, 30.0), (90, 1.0, 90.0)])
+@pytest.mark.parametrize(
+    "setting, total, margin", [("10%", 200.0, 20.0), (0, 200.0, 0.0), ("30s", 200.0, 30.0), (90, 1.0, 90.0)]
+)
 def test_margin_settings(setting, total, margin):
     assert estimates.margin(setting, total) == margin
 
@@ -74,9 +83,14 @@ def test_margin_settings(setting, total, margin):
 def test_budget_names_the_sum_the_shortfall_and_the_largest_jobs():
     b = estimates.budget(600, [("j", 480.0), ("k", 180.0)], 0)
     assert not b.fits
-    assert b.explain() == ("10m (600 s) is less than the sum of the job estimates, 11m (660 s); short by 1m. "
-                           "Largest: j 8m, k 3m. Raise max_time to at least 11m or lower the estimates")
-    assert estimates.budget(600, [("j", 500.0)]).verdict() == "fits: 8m 20s estimated + 50s margin = 9m 10s of max_time 10m (92%)"
+    assert b.explain() == (
+        "10m (600 s) is less than the sum of the job estimates, 11m (660 s); short by 1m. "
+        "Largest: j 8m, k 3m. Raise max_time to at least 11m or lower the estimates"
+    )
+    assert (
+        estimates.budget(600, [("j", 500.0)]).verdict()
+        == "fits: 8m 20s estimated + 50s margin = 9m 10s of max_time 10m (92%)"
+    )
 
 
 def _plan(qrun, spec, *args):
@@ -85,13 +99,20 @@ def _plan(qrun, spec, *args):
 
 
 def test_fits_when_declared_but_not_when_computed_and_the_reverse(qrun, write_spec):
-    tight = write_spec(BELL.replace("max_time: 10m", "max_time: 8s").replace("shots: 1000}", "shots: 1000, estimate: 1s}")
-                       .replace("resilience_level: 2}}", "resilience_level: 2}, estimate: 1s}"), "tight.yaml")
+    tight = write_spec(
+        BELL.replace("max_time: 10m", "max_time: 8s")
+        .replace("shots: 1000}", "shots: 1000, estimate: 1s}")
+        .replace("resilience_level: 2}}", "resilience_level: 2}, estimate: 1s}"),
+        "tight.yaml",
+    )
     code, declared = _plan(qrun, tight, "--estimates", "declared")
     assert (code, declared["fits"], declared["needed"]) == (0, True, 2.2)
     code, fresh = _plan(qrun, tight, "--estimates", "fresh")
     assert (code, fresh["fits"]) == (2, False) and fresh["total"] > 10
-    generous = write_spec(BELL.replace("max_time: 10m", "max_time: 1m").replace("shots: 1000}", "shots: 1000, estimate: 1h}"), "generous.yaml")
+    generous = write_spec(
+        BELL.replace("max_time: 10m", "max_time: 1m").replace("shots: 1000}", "shots: 1000, estimate: 1h}"),
+        "generous.yaml",
+    )
     assert _plan(qrun, generous, "--estimates", "declared")[0] == 2
     code, fresh = _plan(qrun, generous, "--estimates", "fresh")
     assert (code, fresh["fits"]) == (0, True)
@@ -137,5 +158,7 @@ def test_a_learned_time_far_above_the_declared_one_is_a_located_warning(qrun, tm
     monkeypatch.chdir(tmp_path)
     result = qrun("validate", "spec.yaml", "--out", out)
     assert result.code == 0
-    assert result.err == ("spec.yaml:16:15: jobs[0].estimate: warning: a matching earlier run took 1m 35s, more than "
-                          "twice the declared 30s; qrun plans with the learned time\n")
+    assert result.err == (
+        "spec.yaml:16:15: jobs[0].estimate: warning: a matching earlier run took 1m 35s, more than "
+        "twice the declared 30s; qrun plans with the learned time\n"
+    )

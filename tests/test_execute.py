@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import EXPERIMENTS
 
 SEED_EXACT = 0.23731599329078515  # <IY> of random_circuit(2, 2, seed=1).decompose(), checked below
@@ -87,8 +86,11 @@ def test_a_failing_second_job_stops_the_run_and_keeps_the_first(qrun, tmp_path, 
 
     monkeypatch.setattr(SamplerV2, "run", flaky)
     bell = (EXPERIMENTS / "bell.yaml").read_text()
-    text = bell.replace("jobs:\n", "jobs:\n" + "".join(
-        f"  - {{name: j{i}, primitive: sampler, circuit: bell, shots: 10, estimate: 5s}}\n" for i in (1, 2)))
+    text = bell.replace(
+        "jobs:\n",
+        "jobs:\n"
+        + "".join(f"  - {{name: j{i}, primitive: sampler, circuit: bell, shots: 10, estimate: 5s}}\n" for i in (1, 2)),
+    )
     result = qrun(write_spec(text), "--out", tmp_path / "results")
     assert result.code == 1
     assert len(calls) == 2  # the third job was never submitted
@@ -111,8 +113,15 @@ CHEMICAL_ACCURACY = 1.6e-3
 def test_the_exact_h2_ground_energy():
     from qiskit.quantum_info import SparsePauliOp
 
-    h2 = SparsePauliOp.from_list([("II", -1.052373245772859), ("IZ", 0.39793742484318045), ("ZI", -0.39793742484318045),
-                                  ("ZZ", -0.01128010425623538), ("XX", 0.18093119978423156)])
+    h2 = SparsePauliOp.from_list(
+        [
+            ("II", -1.052373245772859),
+            ("IZ", 0.39793742484318045),
+            ("ZI", -0.39793742484318045),
+            ("ZZ", -0.01128010425623538),
+            ("XX", 0.18093119978423156),
+        ]
+    )
     assert np.linalg.eigvalsh(h2.to_matrix()).min() == pytest.approx(H2_EXACT, abs=1e-6)
 
 
@@ -141,16 +150,43 @@ def test_vqe_on_aer_reaches_chemical_accuracy_then_samples_the_optimum(qrun, tmp
     assert dist.get("01", 0) / 2000 > 0.95
 
 
-def test_vqe_on_a_noisy_device_lands_closer_with_resilience_2_than_0(qrun, tmp_path):
+NEAR_OPTIMUM = [0.037731413859833765, -0.3962222239735638, 2.899926645027054, 0.374335053627172]
+NEAR_OPTIMUM_EXACT = -1.8308774657069582  # Statevector at NEAR_OPTIMUM, the H2 Hamiltonian of vqe.yaml
+
+
+def test_resilience_2_lands_closer_to_the_exact_energy_than_level_0_on_a_noisy_device(qrun, tmp_path):
+    """Mitigation's promise, at a fixed point so the optimizer's path cannot blur it: readout error and gate noise
+    bias level 0 by about +25 mHa; TREX + ZNE + twirling remove most of it (measured: about 2 mHa)."""
     errors = {}
     for level in (0, 2):
-        result, run, _ = _vqe(qrun, tmp_path / str(level), "backend=fake_manila", "precision=0.03", "maxiter=20",
-                              f"resilience_level={level}")
+        text = (EXPERIMENTS / "vqe.yaml").read_text().split("jobs:")[0]
+        text += f"""jobs:
+  - name: e
+    primitive: estimator
+    circuit: ansatz
+    observables: [h2]
+    parameter_values: [{NEAR_OPTIMUM}]
+    precision: 0.01
+"""
+        spec = tmp_path / f"level{level}.yaml"
+        spec.write_text(text)
+        result = qrun(
+            spec, "--out", tmp_path / "r", "--set", "backend=fake_manila", "--set", f"resilience_level={level}", "-q"
+        )
         assert result.code == 0, result.err
-        vqe = json.loads((run / "jobs" / "00-vqe.json").read_text())
-        errors[level] = abs(vqe["optimum"]["value"] - H2_EXACT)
-    # measured: about 96 mHa at level 0 and 34 mHa at level 2 (TREX + ZNE + twirling)
-    assert errors[2] < errors[0] - 0.02
+        body = json.loads((tmp_path / result.out.strip() / "jobs" / "00-e.json").read_text())
+        errors[level] = abs(body["observables"]["h2"]["values"][0] - NEAR_OPTIMUM_EXACT)
+    assert errors[0] > 0.015
+    assert errors[2] < errors[0] - 0.01
+
+
+@pytest.mark.slow
+def test_vqe_on_a_noisy_device_at_resilience_2_ends_near_the_ground_energy(qrun, tmp_path):
+    result, run, _ = _vqe(qrun, tmp_path, "backend=fake_manila", "precision=0.03", "maxiter=40", "resilience_level=2")
+    assert result.code == 0, result.err
+    vqe = json.loads((run / "jobs" / "00-vqe.json").read_text())
+    # COBYLA on noisy ZNE values: the optimum is a noisy estimate of a noisy search, so the bound is loose
+    assert abs(vqe["optimum"]["value"] - H2_EXACT) < 0.3
 
 
 def _short_vqe(write_spec, final_job: bool):
@@ -180,9 +216,15 @@ def test_a_deadline_stops_minimize_with_the_best_point_and_exit_0(qrun, tmp_path
     assert meta["status"] == "completed"
     assert 5 < len(vqe["trace"]) < 30
     best = min(vqe["trace"], key=lambda t: t["value"])
-    assert vqe["optimum"] == {"parameters": best["parameters"], "value": best["value"], "stderr": best["stderr"],
-                              "final_evaluation": False}
-    assert vqe["message"].startswith(f"stopped before evaluation {len(vqe['trace']) + 1}: it would pass the session deadline")
+    assert vqe["optimum"] == {
+        "parameters": best["parameters"],
+        "value": best["value"],
+        "stderr": best["stderr"],
+        "final_evaluation": False,
+    }
+    assert vqe["message"].startswith(
+        f"stopped before evaluation {len(vqe['trace']) + 1}: it would pass the session deadline"
+    )
 
 
 def test_jobs_after_the_deadline_are_not_run_and_the_run_exits_1(qrun, tmp_path, write_spec, monkeypatch):

@@ -34,8 +34,13 @@ VOLATILE = {"job_ids", "seconds", "primitive_result"}
 
 
 def _qrun(*args, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "qrun", *map(str, args)], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "qrun", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
 
 
 def _results(run_dir: Path) -> dict:
@@ -63,7 +68,12 @@ def reference(tmp_path_factory):
 
 
 # Every job boundary (before each job starts, and after the last is written) and the middle of three jobs.
-KILL_POINTS = [f"job_started:{i}" for i in range(5)] + ["job_done:4", "job_submitted:1", "job_submitted:2", "job_submitted:4"]
+KILL_POINTS = [f"job_started:{i}" for i in range(5)] + [
+    "job_done:4",
+    "job_submitted:1",
+    "job_submitted:2",
+    "job_submitted:4",
+]
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -98,8 +108,10 @@ def test_resume_refuses_a_changed_spec_naming_the_change(tmp_path):
     refused = _qrun(spec, "--out", tmp_path / "r", "--resume")
     (run_dir,) = (tmp_path / "r" / "five").iterdir()
     assert refused.returncode == 2
-    assert refused.stderr == (f"qrun: cannot resume {run_dir}: the spec changed since that run: "
-                              "options.default_shots: 300 -> 400; jobs[1].optimizer.maxiter: 12 -> 13\n")
+    assert refused.stderr == (
+        f"qrun: cannot resume {run_dir}: the spec changed since that run: "
+        "options.default_shots: 300 -> 400; jobs[1].optimizer.maxiter: 12 -> 13\n"
+    )
 
 
 def test_resume_of_a_completed_run_does_nothing(tmp_path):
@@ -119,7 +131,9 @@ def _wait_for(predicate, child=None, timeout=60.0):
         if value:
             return value
         if child is not None and child.poll() is not None:
-            raise AssertionError(f"qrun exited early ({child.returncode}): {child.stderr.read() if child.stderr else ''}")
+            raise AssertionError(
+                f"qrun exited early ({child.returncode}): {child.stderr.read() if child.stderr else ''}"
+            )
         time.sleep(0.02)
     raise AssertionError("timed out")
 
@@ -132,15 +146,23 @@ def _metadata(out: Path):
         return None
 
 
-LONG_VQE = (FIVE.replace("backend: aer", "backend: fake_manila").replace("maxiter: 12", "maxiter: 500")
-            .replace("max_time: 10m", "max_time: 4h"))
+LONG_VQE = (
+    FIVE.replace("backend: aer", "backend: fake_manila")
+    .replace("maxiter: 12", "maxiter: 500")
+    .replace("max_time: 10m", "max_time: 4h")
+)
 
 
 def _signal_long_vqe(tmp_path, signals, after_evaluations):
     """Start a long minimize run, wait for some evaluations, send the signals; returns (exit code, stderr)."""
     (tmp_path / "five.yaml").write_text(LONG_VQE)
-    child = subprocess.Popen([sys.executable, "-m", "qrun", "five.yaml", "--out", "r"], cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "qrun", "five.yaml", "--out", "r"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= after_evaluations, child)
     for sig in signals:
         child.send_signal(sig)
@@ -168,8 +190,12 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
 def test_no_file_is_ever_half_written_whenever_the_process_dies(tmp_path, delay):
     from conftest import EXPERIMENTS
 
-    child = subprocess.Popen([sys.executable, "-m", "qrun", str(EXPERIMENTS / "vqe.yaml"), "--out", "r", "--quiet"],
-                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "qrun", str(EXPERIMENTS / "vqe.yaml"), "--out", "r", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for(lambda: list((tmp_path / "r").glob("*/*/metadata.json")), child)
     time.sleep(delay)
     child.kill()
@@ -202,10 +228,18 @@ def test_the_local_deadline_stops_a_run_whose_jobs_outlast_max_time(qrun, tmp_pa
     assert "the session reached max_time (10m) before job 's1'; 3 job(s) not run" in result.err
 
 
-@pytest.mark.parametrize("status, final", [
-    ("CANCELLED - RAN TOO LONG", True), ("CANCELLED", True), ("DONE", True), ("ERROR", True),
-    ("RUNNING", False), ("QUEUED", False), ("INITIALIZING", False),
-])
+@pytest.mark.parametrize(
+    "status, final",
+    [
+        ("CANCELLED - RAN TOO LONG", True),
+        ("CANCELLED", True),
+        ("DONE", True),
+        ("ERROR", True),
+        ("RUNNING", False),
+        ("QUEUED", False),
+        ("INITIALIZING", False),
+    ],
+)
 def test_the_cancelled_family_is_final_so_a_wait_cannot_hang(status, final):
     from qiskit.providers import JobStatus
 

@@ -1,7 +1,7 @@
+from conftest import EXPERIMENTS
+
 from qrun import plan
 from qrun.pipeline import check
-
-from conftest import EXPERIMENTS
 
 
 def test_job_options_override_spec_options_key_by_key():
@@ -37,9 +37,10 @@ jobs:
 def test_observables_are_mapped_to_the_isa_layout():
     p = plan.build(check(EXPERIMENTS / "seed_example.yaml"))
     job = p.jobs[0]
-    (name, op), = job.observables
+    ((name, op),) = job.observables
     assert name == "iy"
     assert op.num_qubits == 5  # fake_manila's width: the observable follows the circuit onto the device
     assert job.circuit.num_qubits == 5
     from qiskit.quantum_info import SparsePauliOp
+
     assert op == SparsePauliOp("IY").apply_layout(job.circuit.layout)

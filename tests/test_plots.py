@@ -1,15 +1,17 @@
 import pytest
-
 from conftest import EXPERIMENTS
 
 matplotlib = pytest.importorskip("matplotlib")
 
 
-@pytest.mark.parametrize("spec, expected", [
-    ("vqe.yaml", ["00-vqe.png", "01-final-counts.png"]),
-    ("ising_sweep.yaml", ["00-energy.png"]),
-    ("bell.yaml", ["00-counts.png"]),
-])
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("vqe.yaml", ["00-vqe.png", "01-final-counts.png"]),
+        ("ising_sweep.yaml", ["00-energy.png"]),
+        ("bell.yaml", ["00-counts.png"]),
+    ],
+)
 def test_plot_writes_non_trivial_pngs(qrun, tmp_path, spec, expected):
     import matplotlib.image
 

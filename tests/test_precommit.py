@@ -5,11 +5,12 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import EXPERIMENTS, ROOT
 
-pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None and not (ROOT / ".venv/bin/pre-commit").exists(),
-                                reason="pre-commit is not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pre-commit") is None and not (ROOT / ".venv/bin/pre-commit").exists(),
+    reason="pre-commit is not installed",
+)
 
 
 def _pre_commit():
@@ -30,9 +31,14 @@ def user_repo(tmp_path_factory):
 
 
 def _try_repo(repo, *files, home):
-    return subprocess.run([_pre_commit(), "try-repo", str(ROOT), "qrun-validate", "--files", *files],
-                          cwd=repo, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PRE_COMMIT_HOME": str(home)})
+    return subprocess.run(
+        [_pre_commit(), "try-repo", str(ROOT), "qrun-validate", "--files", *files],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PRE_COMMIT_HOME": str(home)},
+    )
 
 
 def test_the_hook_passes_a_good_spec_and_blocks_a_bad_one(user_repo, tmp_path_factory):

@@ -1,9 +1,9 @@
 import io
 
+from conftest import EXPERIMENTS
+
 from qrun.pipeline import prepare
 from qrun.progress import LiveReporter, Reporter, reporter_for
-
-from conftest import EXPERIMENTS
 
 
 def test_plain_lines_for_logs_and_quiet(capsys):

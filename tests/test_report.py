@@ -2,11 +2,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import EXPERIMENTS
 
 from qrun import load
 from qrun.report import list_text, runs, show, summary
-
-from conftest import EXPERIMENTS
 
 
 @pytest.fixture(scope="module")

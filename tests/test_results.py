@@ -4,12 +4,11 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import EXPERIMENTS
 
 from qrun import load as load_run
 from qrun import results
 from qrun.results import ResultsError
-
-from conftest import EXPERIMENTS
 
 
 def test_atomic_write_leaves_no_temp_file_and_replaces_whole(tmp_path):
@@ -40,7 +39,11 @@ def test_run_folder_layout_metadata_and_round_trip(qrun, tmp_path):
     assert qrun(EXPERIMENTS / "mixed.yaml", "--out", out).code == 0
     (run_dir,) = (out / "mixed").iterdir()
     assert sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file()) == [
-        "jobs/00-energies.json", "jobs/01-ghz-counts.json", "jobs/02-bell-counts.json", "metadata.json", "spec.yaml",
+        "jobs/00-energies.json",
+        "jobs/01-ghz-counts.json",
+        "jobs/02-bell-counts.json",
+        "metadata.json",
+        "spec.yaml",
     ]
     assert (run_dir / "spec.yaml").read_text() == (EXPERIMENTS / "mixed.yaml").read_text()
     run = load_run(run_dir)
@@ -51,6 +54,7 @@ def test_run_folder_layout_metadata_and_round_trip(qrun, tmp_path):
     assert meta["session"]["started"] < meta["session"]["deadline"]
     assert all(j["status"] == "done" and len(j["job_ids"]) == 1 and j["actual"] > 0 for j in meta["jobs"])
     import hashlib
+
     assert meta["spec"]["sha256"] == hashlib.sha256((EXPERIMENTS / "mixed.yaml").read_bytes()).hexdigest()
     # The runtime's own encoding loads back as a PrimitiveResult with the same numbers as the plain JSON.
     primitive = run.result("energies")
@@ -61,9 +65,19 @@ def test_run_folder_layout_metadata_and_round_trip(qrun, tmp_path):
 
 
 def _git(cwd, *args):
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
-                        "GIT_COMMITTER_EMAIL": "t@t"})
+    subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        env={
+            **os.environ,
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@t",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@t",
+        },
+    )
 
 
 def test_metadata_records_the_git_commit_and_dirty_flag(qrun, tmp_path):

@@ -86,7 +86,7 @@ def test_every_job_kind_runs_on_a_real_size_device_in_one_service_session(cloud,
     assert meta["status"] == "completed"
     # exactly one session on the service, every job carries its id, and it was closed after the last job
     assert len(cloud.sessions) == 1
-    (sid, session), = cloud.sessions.items()
+    ((sid, session),) = cloud.sessions.items()
     assert session.backend == backend and session.mode == "dedicated"
     assert all(cloud.jobs[j].session_id == sid for j in cloud.order)
     assert session.state == "closed" and not session.accepting
@@ -131,8 +131,10 @@ def test_a_failing_service_job_stops_the_run_with_the_services_reason(cloud, tmp
     code = qrun(_spec(tmp_path, "ibm_sherbrooke"), "--out", tmp_path / "results", "-q")
     assert code.code == 1
     assert "internal error" not in code.err
-    assert ("job 'zz' failed: runtime job job-00002 on ibm_sherbrooke: Unable to retrieve job result. "
-            "Error code 1517; the circuit is too deep for this backend") in code.err
+    assert (
+        "job 'zz' failed: runtime job job-00002 on ibm_sherbrooke: Unable to retrieve job result. "
+        "Error code 1517; the circuit is too deep for this backend"
+    ) in code.err
     meta = _meta(next((tmp_path / "results" / "kinds").iterdir()))
     assert meta["status"] == "failed"
     assert meta["jobs"][1]["error"].endswith("Error code 1517; the circuit is too deep for this backend")
@@ -143,9 +145,11 @@ def test_a_failing_service_job_stops_the_run_with_the_services_reason(cloud, tmp
 def test_session_expiry_mid_run_then_resume_finishes_in_a_new_session(cloud, tmp_path, qrun):
     # each job runs 1 s; the session's 3 s max_time leaves too little for the third job after two
     cloud.queue_seconds = 0.0
-    text = ALL_KINDS.replace("max_time: 30m", "max_time: 3s").replace("estimate: 10s}", "estimate: 1s, trust_estimate: true}")
+    text = ALL_KINDS.replace("max_time: 30m", "max_time: 3s").replace(
+        "estimate: 10s}", "estimate: 1s, trust_estimate: true}"
+    )
     text = text.replace("options: {", "budget_margin: 0\noptions: {").split("  - name: vqe")[0]
-    text += "  - {name: again, primitive: sampler, circuit: bell, estimate: 1s, trust_estimate: true}\n"
+    text += "  - {{name: again, primitive: sampler, circuit: bell, estimate: 1s, trust_estimate: true}}\n"
     spec = _spec(tmp_path, "ibm_sherbrooke", text=text)
     first = qrun(spec, "--out", tmp_path / "results", "-q")
     assert first.code == 1, first.err
@@ -214,12 +218,12 @@ def test_an_open_plan_instance_is_refused_before_any_job_with_advice(cloud, tmp_
     assert result.code == 2
     assert result.err.strip() == (
         "qrun: an Open Plan instance cannot open sessions; set mode: batch, which the Open Plan allows and which "
-        "suits these jobs, since none uses another's result")
+        "suits these jobs, since none uses another's result"
+    )
     assert cloud.sessions == {} and cloud.order == []
 
 
-def test_a_session_the_service_refuses_is_a_named_service_error_not_an_internal_one(cloud, tmp_path, qrun,
-                                                                                      monkeypatch):
+def test_a_session_the_service_refuses_is_a_named_service_error_not_an_internal_one(cloud, tmp_path, qrun, monkeypatch):
     from qrun import service as ibm
 
     cloud.plan = "open"
@@ -229,14 +233,16 @@ def test_a_session_the_service_refuses_is_a_named_service_error_not_an_internal_
     assert result.code == 1
     assert result.err.strip().splitlines()[-1] == (
         "qrun: ibm_sherbrooke: the service refused to open a session: Error code 1352; sessions are not available "
-        "on the Open Plan")
+        "on the Open Plan"
+    )
 
 
 def test_batch_mode_on_the_open_plan_runs(cloud, tmp_path):
     cloud.plan = "open"
     text = ALL_KINDS.split("  - name: vqe")[0]
-    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", mode="batch", text=text), tmp_path / "results",
-                       progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "ibm_sherbrooke", mode="batch", text=text), tmp_path / "results", progress="none"
+    )
     assert _meta(run_dir)["status"] == "completed"
     (session,) = cloud.sessions.values()
     assert session.mode == "batch"
@@ -259,7 +265,7 @@ def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
     between = []
     for i, name in enumerate(calls):
         if name == "job_results":
-            nxt = calls[i + 1:]
+            nxt = calls[i + 1 :]
             j = nxt.index("program_run") if "program_run" in nxt else len(nxt)
             between.append([c for c in nxt[:j] if c not in ("cloud_usage", "backend_status")])
     assert all(len(b) <= 1 for b in between), between

@@ -29,10 +29,15 @@ def test_duplicate_keys_are_errors_not_silently_overwritten():
     assert str(e.value) == "s.yaml:4:3: b.c: duplicate key (first given on line 3)"
 
 
-@pytest.mark.parametrize("path, text", [
-    (("jobs", 2, "shots"), "jobs[2].shots"), (("max_time",), "max_time"), ((), ""),
-    (("circuits", "my.circ", "qasm"), "circuits['my.circ'].qasm"),
-])
+@pytest.mark.parametrize(
+    "path, text",
+    [
+        (("jobs", 2, "shots"), "jobs[2].shots"),
+        (("max_time",), "max_time"),
+        ((), ""),
+        (("circuits", "my.circ", "qasm"), "circuits['my.circ'].qasm"),
+    ],
+)
 def test_format_path(path, text):
     assert format_path(path) == text
 
@@ -78,16 +83,29 @@ def test_rendered_numbers_read_back_as_numbers(qrun, write_spec):
     assert out == "vars: {p: 1.0e-05}\nx: 1.0e-05\ny: null\n"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("version: 1\n\nname: {{ nmae }}\n", "spec.yaml:3: template: 'nmae' is undefined"),
-    ("version: 1\nname: {{ 1 +\n", "spec.yaml:2: template: unexpected 'end of template'"),
-    ("version: 1\nname: {% for x in y %}\n", "spec.yaml:2: template: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'."),
-    ("a: 1\nname: \"{{ ''.__class__.__mro__ }}\"\n",
-     "spec.yaml:2: template: refused by the sandbox: access to attribute '__class__' of 'str' object is unsafe."),
-    ("a: {{ range(10**9) | list | length }}\n",
-     "spec.yaml:1: template: OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000)."),
-    ("vars:\n  a: {{ b }}\nname: x\n", "spec.yaml:1:1: vars: the vars: block holds defaults and cannot use template syntax"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("version: 1\n\nname: {{ nmae }}\n", "spec.yaml:3: template: 'nmae' is undefined"),
+        ("version: 1\nname: {{ 1 +\n", "spec.yaml:2: template: unexpected 'end of template'"),
+        (
+            "version: 1\nname: {% for x in y %}\n",
+            "spec.yaml:2: template: Unexpected end of template. Jinja was looking for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
+        ),
+        (
+            "a: 1\nname: \"{{ ''.__class__.__mro__ }}\"\n",
+            "spec.yaml:2: template: refused by the sandbox: access to attribute '__class__' of 'str' object is unsafe.",
+        ),
+        (
+            "a: {{ range(10**9) | list | length }}\n",
+            "spec.yaml:1: template: OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).",
+        ),
+        (
+            "vars:\n  a: {{ b }}\nname: x\n",
+            "spec.yaml:1:1: vars: the vars: block holds defaults and cannot use template syntax",
+        ),
+    ],
+)
 def test_template_errors_are_located_never_a_traceback(qrun, write_spec, text, message, monkeypatch):
     spec = write_spec(text)
     monkeypatch.chdir(spec.parent)
@@ -99,7 +117,10 @@ def test_a_set_variable_the_template_does_not_use_is_a_usage_error(qrun, write_s
     spec = write_spec(TEMPLATE)
     monkeypatch.chdir(spec.parent)
     result = _render(qrun, "spec.yaml", "--set", "shot=5")
-    assert (result.code, result.err) == (2, "qrun: spec.yaml: the template does not use variable(s) shot (it uses: label, shots)\n")
+    assert (result.code, result.err) == (
+        2,
+        "qrun: spec.yaml: the template does not use variable(s) shot (it uses: label, shots)\n",
+    )
 
 
 def test_a_spec_without_template_syntax_is_used_verbatim(qrun):

@@ -4,28 +4,36 @@ import math
 
 import numpy as np
 import pytest
+from conftest import EXPERIMENTS
 
 from qrun import sweeps
 from qrun.errors import SweepError
 
-from conftest import EXPERIMENTS
 
-
-@pytest.mark.parametrize("spec, values", [
-    ([1, 2, 3], [1, 2, 3]),
-    ({"range": [0, 3]}, [0, 1, 2]),
-    ({"range": [0, 1, 0.25]}, [0.0, 0.25, 0.5, 0.75]),
-    ({"linspace": [0, 1, 5]}, [0.0, 0.25, 0.5, 0.75, 1.0]),
-    ({"linspace": [2, 2, 1]}, [2.0]),
-])
+@pytest.mark.parametrize(
+    "spec, values",
+    [
+        ([1, 2, 3], [1, 2, 3]),
+        ({"range": [0, 3]}, [0, 1, 2]),
+        ({"range": [0, 1, 0.25]}, [0.0, 0.25, 0.5, 0.75]),
+        ({"linspace": [0, 1, 5]}, [0.0, 0.25, 0.5, 0.75, 1.0]),
+        ({"linspace": [2, 2, 1]}, [2.0]),
+    ],
+)
 def test_values_of_lists_and_generators(spec, values):
     assert sweeps.values_of(spec) == values
 
 
 def test_grid_is_the_cartesian_product_last_variable_fastest():
     points = sweeps.expand({"values": {"a": [1, 2], "b": ["x", "y", "z"]}})
-    assert points == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 1, "b": "z"},
-                      {"a": 2, "b": "x"}, {"a": 2, "b": "y"}, {"a": 2, "b": "z"}]
+    assert points == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 1, "b": "z"},
+        {"a": 2, "b": "x"},
+        {"a": 2, "b": "y"},
+        {"a": 2, "b": "z"},
+    ]
 
 
 def test_zip_is_lockstep_and_refuses_unequal_lengths():
@@ -45,8 +53,11 @@ def test_points_that_differ_only_in_parameters_or_observables_form_one_group():
 
 
 def test_a_swept_setting_splits_groups_and_zip_pairs_are_not_a_product():
-    points = [{"t": 0.1, "precision": 0.1, "observable": "a"}, {"t": 0.2, "precision": 0.2, "observable": "a"},
-              {"t": 0.3, "precision": 0.1, "observable": "b"}]
+    points = [
+        {"t": 0.1, "precision": 0.1, "observable": "a"},
+        {"t": 0.2, "precision": 0.2, "observable": "a"},
+        {"t": 0.3, "precision": 0.1, "observable": "b"},
+    ]
     g1, g2 = sweeps.group(points, ["t"], {}, ("precision",), {"precision": 0.5})
     assert (g1.setting, g1.points, g1.product) == ({"precision": 0.1}, [0, 2], False)
     assert (g2.setting, g2.points, g2.product) == ({"precision": 0.2}, [1], True)
@@ -62,7 +73,9 @@ def test_exact_ising_formula_matches_the_statevector():
 
     qc = QuantumCircuit(4)
     qc.ry(0.7, range(4))
-    op = SparsePauliOp.from_list([("IIZZ", -1), ("IZZI", -1), ("ZZII", -1), ("IIIX", -1), ("IIXI", -1), ("IXII", -1), ("XIII", -1)])
+    op = SparsePauliOp.from_list(
+        [("IIZZ", -1), ("IZZI", -1), ("ZZII", -1), ("IIIX", -1), ("IIXI", -1), ("IXII", -1), ("XIII", -1)]
+    )
     assert Statevector(qc).expectation_value(op).real == pytest.approx(_exact_ising(0.7), abs=1e-12)
 
 
@@ -114,8 +127,10 @@ def test_the_budget_counts_every_point(qrun, write_spec):
     spec = write_spec((EXPERIMENTS / "ising_sweep.yaml").read_text().replace("max_time: 10m", "max_time: 90s"))
     result = qrun("validate", spec)
     assert result.code == 2
-    assert (": max_time: 1m 30s (90 s) is less than the sum of the job estimates plus the 10s margin, 1m 50s (110 s)"
-            in result.err)
+    assert (
+        ": max_time: 1m 30s (90 s) is less than the sum of the job estimates plus the 10s margin, 1m 50s (110 s)"
+        in result.err
+    )
 
 
 @pytest.mark.parametrize("args", [[0, math.pi, 50], [0, 1, 5], [-2, 7.3, 13], [2, 2, 1]])

@@ -1,11 +1,10 @@
 from pathlib import Path
 
 import pytest
+from conftest import EXPERIMENTS
 
 from qrun.circuits import CircuitFacts
 from qrun.validate import semantic_findings
-
-from conftest import EXPERIMENTS
 
 BAD = Path(__file__).parent / "bad_specs"
 BAD_SPECS = sorted(p.stem for p in BAD.glob("*.yaml"))
@@ -49,9 +48,14 @@ def test_validate_reports_each_file_and_exits_2_if_any_is_bad(qrun):
 
 def _data(**job):
     return {
-        "backend": "fake_manila", "max_time": "10m", "mode": "session",
-        "circuits": {"a": {}}, "observables": {"z": "ZZ"},
-        "jobs": [{"name": "j", "primitive": "estimator", "circuit": "a", "observables": ["z"], "estimate": "1m", **job}],
+        "backend": "fake_manila",
+        "max_time": "10m",
+        "mode": "session",
+        "circuits": {"a": {}},
+        "observables": {"z": "ZZ"},
+        "jobs": [
+            {"name": "j", "primitive": "estimator", "circuit": "a", "observables": ["z"], "estimate": "1m", **job}
+        ],
     }
 
 
@@ -71,17 +75,30 @@ def test_semantic_checks_width_against_the_backend():
 def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_batch():
     data = _data(primitive="minimize", options={"max_execution_time": 700})
     data.update(max_time="9h", mode="batch")
-    data["jobs"].append({**data["jobs"][0], "primitive": "estimator", "name": "k", "parameter_values": {"from": "j"},
-                         "options": {}})
+    data["jobs"].append(
+        {**data["jobs"][0], "primitive": "estimator", "name": "k", "parameter_values": {"from": "j"}, "options": {}}
+    )
     found = semantic_findings(data, FACTS, {"z": 2}, 5)
-    assert (("max_time",), "9h is longer than the service allows for one session (8h); lower max_time, or set "
-                           "max_time_limit if your plan allows longer sessions", False) in found
-    assert (("jobs", 1, "parameter_values", "from"), "mode: batch does not keep job order, so a job cannot use "
-                                                    "another's result; use mode: session", False) in found
+    assert (
+        ("max_time",),
+        "9h is longer than the service allows for one session (8h); lower max_time, or set "
+        "max_time_limit if your plan allows longer sessions",
+        False,
+    ) in found
+    assert (
+        ("jobs", 1, "parameter_values", "from"),
+        "mode: batch does not keep job order, so a job cannot use another's result; use mode: session",
+        False,
+    ) in found
     data.update(max_time="10m", max_time_limit="12h", mode="session")
     found = semantic_findings(data, FACTS, {"z": 2}, 5)
-    assert found == [(("jobs", 0, "options", "max_execution_time"),
-                      "700 s is longer than max_time (10m); a job cannot outlive its session", False)]
+    assert found == [
+        (
+            ("jobs", 0, "options", "max_execution_time"),
+            "700 s is longer than max_time (10m); a job cannot outlive its session",
+            False,
+        )
+    ]
 
 
 def test_the_fast_validator_agrees_with_python_jsonschema_on_every_spec():
@@ -95,8 +112,9 @@ def test_the_fast_validator_agrees_with_python_jsonschema_on_every_spec():
     slow = Draft202012Validator(schema())
     specs = sorted(BAD.glob("*.yaml")) + sorted(EXPERIMENTS.glob("*.yaml"))
     for path in specs:
-        from qrun.spec import load
         from qrun.errors import SpecError
+        from qrun.spec import load
+
         try:
             data = load(path).data
         except SpecError:
@@ -114,9 +132,11 @@ def test_validate_does_not_import_qiskit_numpy_or_scipy(spec):
     import subprocess
     import sys
 
-    code = ("import sys; from qrun.cli import main; code = main(['validate', %r]); "
-            "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'qiskit', 'qiskit_ibm_runtime', 'qiskit_aer', "
-            "'numpy', 'scipy', 'matplotlib', 'rich'}))" % str(EXPERIMENTS / spec))
+    code = (
+        "import sys; from qrun.cli import main; code = main(['validate', %r]); "
+        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'qiskit', 'qiskit_ibm_runtime', 'qiskit_aer', "
+        "'numpy', 'scipy', 'matplotlib', 'rich'}))" % str(EXPERIMENTS / spec)
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
 
