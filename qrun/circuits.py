@@ -55,7 +55,7 @@ def parse_observable(value: Any) -> Terms:
 
 
 def _parse_sum(text: str) -> Terms:
-    pos, terms = 0, []
+    pos, terms = 0, Terms()
     while pos < len(text):
         m = _TERM.match(text, pos)
         if not m or m.end() == pos or (terms and not m.group("sign")):

@@ -23,7 +23,7 @@ def parse(value: object) -> int:
     if not isinstance(value, str):
         raise DurationError(f"{value!r} is not a duration: {HELP}")
     parts = value.split(" ")
-    total, seen = 0, []
+    total, seen = 0, list[str]()
     order = [u for u, _ in UNITS]
     for part in parts:
         m = _PART.fullmatch(part)

@@ -157,7 +157,7 @@ def evaluations(job: dict[str, Any], num_parameters: int = 0) -> int:
     also costs num_parameters (2-point) or 2 x num_parameters (3-point) evaluations.
     """
     optimizer = job.get("optimizer") or {}
-    per_step = 1 + {"2-point": 1, "3-point": 2}.get(optimizer.get("jac"), 0) * num_parameters
+    per_step = 1 + {"2-point": 1, "3-point": 2}.get(str(optimizer.get("jac")), 0) * num_parameters
     return int(optimizer.get("maxiter", DEFAULT_MAXITER)) * per_step + 1
 
 

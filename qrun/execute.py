@@ -322,7 +322,7 @@ class Runner:
         estimator = job.primitive == "estimator"
         setting = ("precision",) if estimator else ("shots",)
         groups = sweeps.group(
-            job.points, job.parameter_names, fixed, setting, {"precision": job.precision, "shots": job.shots}
+            job.points or [], job.parameter_names, fixed, setting, {"precision": job.precision, "shots": job.shots}
         )
         ops = dict(job.observables)
         results = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,7 @@ def quick_check(
     for index, job in enumerate(data["jobs"]):
         n = checked.facts[job["circuit"]].num_parameters
         learned = past.get((job["name"], model.content_hash(data, job)))
-        seconds, source = model.choose(job, n, estimates, learned, lambda: model.lower_bound(job, n), "lower bound")
+        seconds, source = model.choose(job, n, estimates, learned, partial(model.lower_bound, job, n), "lower bound")
         rows.append((index, job, n, seconds, source))
     verdict = model.budget(
         durations.parse(data["max_time"]),
@@ -170,9 +171,10 @@ def run(
         run_dir = writer.open()
         carried: dict[str, Any] = {}
     else:
-        run_dir = latest_run(Path(out), prepared.plan.name) if resume == "latest" else Path(resume)
-        if run_dir is None:
+        found = latest_run(Path(out), prepared.plan.name) if resume == "latest" else Path(resume)
+        if found is None:
             raise UsageError(f"--resume: no earlier run of '{prepared.plan.name}' under {out}")
+        run_dir = found
         previous = load(run_dir)
         refuse_changed_spec(previous.path, prepared.spec)
         if previous.metadata["status"] == "completed":
@@ -185,8 +187,6 @@ def run(
             carried["fetch"] = prepared.service.job
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
-    if os.environ.get(FAILPOINT_ENV):
-        sinks.insert(1, FailPoint(os.environ[FAILPOINT_ENV]))
     runner = Runner(prepared.plan, Fanout(*sinks), **carried)
     restore = _stop_on_signals()
     try:
@@ -271,29 +271,6 @@ def _stop_on_signals():
             signal.signal(sig, previous)
 
     return restore
-
-
-FAILPOINT_ENV = "QRUN_FAILPOINT"
-
-
-class FailPoint:
-    """Fault injection for the resume tests: QRUN_FAILPOINT=EVENT:JOB_INDEX kills this process with SIGKILL there.
-
-    It sits after the results writer in the fan-out, so "job_done:2" dies with job 2's files already written and
-    "job_submitted:2" dies with job 2 submitted but never read back.
-    """
-
-    def __init__(self, spec: str):
-        self.event, _, index = spec.partition(":")
-        self.index = int(index)
-
-    def __getattr__(self, event: str):
-        def maybe_die(*args: Any) -> None:
-            job = args[0] if args else None
-            if event == self.event and getattr(job, "index", None) == self.index:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-        return maybe_die
 
 
 class Fanout:

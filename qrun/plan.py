@@ -76,7 +76,7 @@ class Plan:
     max_time: int
     seed: int | None
     jobs: list[JobPlan]
-    budget: estimates.Budget | None = None
+    budget: estimates.Budget
     # located problems only the plan can see (e.g. an estimate far below qrun's own figure): (path, message)
     problems: list[tuple[tuple, str]] = field(default_factory=list)
 
@@ -220,7 +220,7 @@ ENGINES = ("aer-primitives", "backend-primitives", "runtime-client-primitives")
 
 
 def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
-    """The fastest engine that gives the runtime's answer for this job (measured: benchmarks/engines.py).
+    """The fastest engine that gives the runtime's answer for this job (measured: benchmarks/engines_and_validate.py).
 
     aer: Aer's own primitives (noiseless: nothing to mitigate). A fake device with nothing mitigated, twirled or
     decoupled: qiskit's BackendEstimatorV2/BackendSamplerV2 over AerSimulator.from_backend, the simulator the
@@ -263,7 +263,7 @@ def measurement_bases(ops: list[Any]) -> int:
 def job_work(job: JobPlan) -> list[estimates.Work]:
     """The runtime jobs a plan job will submit, each as configurations x shots."""
     estimator = job.primitive != "sampler"
-    shots = math.ceil(1 / job.precision**2) if estimator else job.shots
+    shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
     if job.points is not None:
         fixed = {p: 0.0 for p in job.parameter_names}
         setting = ("precision",) if estimator else ("shots",)

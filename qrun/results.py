@@ -142,7 +142,7 @@ def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
     """One entry per sweep point: its variables, then value/stderr (estimator) or counts per register (sampler)."""
     import numpy as np
 
-    points = [dict(p) for p in job.points]
+    points = [dict(p) for p in job.points or []]
     for g, result in zip(outcome.groups, outcome.results):
         data = result[0].data
         for k, i in enumerate(g.points):
@@ -189,7 +189,7 @@ def minimize_settings(job: JobPlan) -> dict[str, Any]:
         "observable": job.observables[0][0],
         "precision": job.precision,
         "optimizer": job.optimizer,
-        "initial_point": job.initial_point.tolist(),
+        "initial_point": [] if job.initial_point is None else job.initial_point.tolist(),
         "max_evaluations": job.max_evaluations,
     }
 
@@ -378,12 +378,14 @@ class RunWriter:
         from .execute import MinimizeOutcome
 
         self._trace = None  # the finished file replaces any partial one
+        assert self.run_dir is not None
+        entry_dir = self.run_dir / "jobs"
         entry = self._job(job)
         actual = (datetime.now(UTC) - self._started).total_seconds()
         payload = self.job_file(job, result, actual)
         write_json(self.run_dir / entry["file"], payload)
         if job.points is not None:
-            atomic_write(self.run_dir / "jobs" / f"{job.file_stem}.csv", sweep_table(job, payload["points"]))
+            atomic_write(entry_dir / f"{job.file_stem}.csv", sweep_table(job, payload["points"]))
         entry.update(
             status=payload["status"],
             finished=durations.timestamp(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +48,7 @@ def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
         if len(set(lengths.values())) > 1:
             listed = ", ".join(f"{n} has {k}" for n, k in lengths.items())
             raise SweepError(f"zip needs every variable to have as many values; {listed}", ("values",))
-        rows = zip(*columns)
+        rows: Iterable[tuple[Any, ...]] = zip(*columns)
     else:
         total = math.prod(len(c) for c in columns)
         if total > MAX_POINTS:

@@ -193,12 +193,12 @@ def _translate(error, data) -> list[Finding]:
     if kind == "enum":
         options = [str(v) for v in error.validator_value]
         lowered = {o.lower(): o for o in options}
-        hint = (
+        close = (
             [lowered[str(error.instance).lower()]]
             if str(error.instance).lower() in lowered
             else difflib.get_close_matches(str(error.instance), options, n=1)
         )
-        tail = f"; did you mean '{hint[0]}'?" if hint else ""
+        tail = f"; did you mean '{close[0]}'?" if close else ""
         return [(path, f"{error.instance!r} is not one of {', '.join(options)}{tail}", False)]
     if kind in ("anyOf", "oneOf") and error.context:
         from jsonschema.exceptions import best_match
@@ -282,7 +282,9 @@ def _shot_findings(data: dict[str, Any]) -> list[Finding]:
         own = job.get("options") or {}
         swept = (job.get("sweep") or {}).get("values") or {}
         if job["primitive"] == "sampler":
-            where, value = None, None
+            where: JsonPath | None = None
+            value: Any = None
+            w: JsonPath
             for w, v in (
                 (("jobs", i, "shots"), job.get("shots")),
                 (("jobs", i, "options", "default_shots"), own.get("default_shots")),
@@ -291,7 +293,7 @@ def _shot_findings(data: dict[str, Any]) -> list[Finding]:
                 if v is not None:
                     where, value = w, v
                     break
-            candidates = [(where, value)] if where is not None else []
+            candidates: list[tuple[JsonPath, Any]] = [(where, value)] if where is not None else []
             candidates += [
                 (("jobs", i, "sweep", "values", "shots", k), v) for k, v in enumerate(swept.get("shots") or [])
             ]
@@ -307,20 +309,21 @@ def _shot_findings(data: dict[str, Any]) -> list[Finding]:
                     )
             continue
         candidates = []
-        for w, v in (
+        w2: JsonPath
+        for w2, v in (
             (("jobs", i, "precision"), job.get("precision")),
             (("jobs", i, "options", "default_precision"), own.get("default_precision")),
             (("options", "default_precision"), defaults.get("default_precision")),
         ):
             if v is not None:
-                candidates.append((w, v))
+                candidates.append((w2, v))
                 break
         candidates += [
             (("jobs", i, "sweep", "values", "precision", k), v) for k, v in enumerate(swept.get("precision") or [])
         ]
         per = "evaluation" if job["primitive"] == "minimize" else "configuration"
         for w, v in candidates:
-            if _is_number(v) and v > 0 and 1 / v**2 > limit:
+            if isinstance(v, (int, float)) and _is_number(v) and v > 0 and 1 / v**2 > limit:
                 shots = math.ceil(1 / v**2)
                 out.append(
                     (
@@ -580,7 +583,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
                 False,
             )
         )
-    places = [(("options",), data.get("options") or {})]
+    places: list[tuple[JsonPath, Any]] = [(("options",), data.get("options") or {})]
     places += [(("jobs", i, "options"), job.get("options") or {}) for i, job in enumerate(data["jobs"])]
     for where, options in places:
         met = options.get("max_execution_time")

@@ -1,6 +1,8 @@
-"""The spec page (../shared/spec-format.md) is a contract: its example must keep working."""
+"""The first spec page (kept beside the repository on the team's machines) is a contract: its example keeps working."""
 
 from pathlib import Path
+
+import pytest
 
 CONTRACT = Path(__file__).parent / "contract" / "spec_page_example.yaml"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "spec-format.md"
@@ -8,7 +10,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "spec-format.md"
 
 def test_the_kept_copy_is_the_pages_example(tmp_path):
     if not SHARED.exists():
-        return  # shared/ sits beside the repository on the team's machines and in CI
+        pytest.skip("the team's shared spec page is not beside this clone; the kept copy is tested below")
     page = SHARED.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
     ours = CONTRACT.read_text().split("\n", 1)[1]
     assert ours == page.split("\n", 1)[1]

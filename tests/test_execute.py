@@ -265,8 +265,8 @@ def test_library_warnings_are_recorded_per_job_and_shown_once(qrun, tmp_path, mo
     real_run = SamplerV2.run
 
     def noisy(self, pubs, **kw):
-        warnings.warn("fit fell back to unweighted", UserWarning)
-        warnings.warn("fit fell back to unweighted", UserWarning)
+        warnings.warn("fit fell back to unweighted", UserWarning, stacklevel=1)
+        warnings.warn("fit fell back to unweighted", UserWarning, stacklevel=1)
         return real_run(self, pubs, **kw)
 
     monkeypatch.setattr(SamplerV2, "run", noisy)

@@ -33,9 +33,16 @@ jobs:
 VOLATILE = {"job_ids", "seconds", "primitive_result"}
 
 
+FAILPOINT = Path(__file__).parent / "failpoint.py"
+
+
 def _qrun(*args, env=None, cwd=None):
+    """qrun in a subprocess; env {"QRUN_FAILPOINT": "EVENT:JOB"} runs it under tests/failpoint.py instead."""
+    env = dict(env or {})
+    point = env.pop("QRUN_FAILPOINT", None)
+    head = [sys.executable, str(FAILPOINT), point] if point else [sys.executable, "-m", "qrun"]
     return subprocess.run(
-        [sys.executable, "-m", "qrun", *map(str, args)],
+        [*head, *map(str, args)],
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},

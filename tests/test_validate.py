@@ -132,10 +132,10 @@ def test_validate_does_not_import_qiskit_numpy_or_scipy(spec):
     import subprocess
     import sys
 
+    heavy = "{'qiskit', 'qiskit_ibm_runtime', 'qiskit_aer', 'numpy', 'scipy', 'matplotlib', 'rich'}"
     code = (
-        "import sys; from qrun.cli import main; code = main(['validate', %r]); "
-        "print(code, sorted({m.split('.')[0] for m in sys.modules} & {'qiskit', 'qiskit_ibm_runtime', 'qiskit_aer', "
-        "'numpy', 'scipy', 'matplotlib', 'rich'}))" % str(EXPERIMENTS / spec)
+        f"import sys; from qrun.cli import main; code = main(['validate', {str(EXPERIMENTS / spec)!r}]); "
+        f"print(code, sorted({{m.split('.')[0] for m in sys.modules}} & {heavy}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr

@@ -1,0 +1,44 @@
+"""Fault injection for the resume tests, loaded only by them: `python tests/failpoint.py EVENT:JOB_INDEX ARGS...`
+runs `qrun ARGS...` and kills its own process with SIGKILL at that event of that job."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any
+
+
+class FailPoint:
+    """A sink placed after the results writer, so "job_done:2" dies with job 2's files already written and
+    "job_submitted:2" dies with job 2 submitted but never read back."""
+
+    def __init__(self, spec: str):
+        self.event, _, index = spec.partition(":")
+        self.index = int(index)
+
+    def __getattr__(self, event: str):
+        def maybe_die(*args: Any) -> None:
+            job = args[0] if args else None
+            if event == self.event and getattr(job, "index", None) == self.index:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        return maybe_die
+
+
+def main() -> int:
+    from qrun import cli, pipeline
+
+    point = FailPoint(sys.argv[1])
+    real = pipeline.Fanout
+
+    def with_failpoint(*sinks: Any) -> Any:
+        writer, *rest = sinks
+        return real(writer, point, *rest)
+
+    pipeline.Fanout = with_failpoint  # type: ignore[misc, assignment]
+    return cli.main(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
