@@ -101,8 +101,9 @@ def _plan(qrun, spec, *args):
 def test_fits_when_declared_but_not_when_computed_and_the_reverse(qrun, write_spec):
     tight = write_spec(
         BELL.replace("max_time: 10m", "max_time: 8s")
-        .replace("shots: 1000}", "shots: 1000, estimate: 1s}")
-        .replace("resilience_level: 2}}", "resilience_level: 2}, estimate: 1s}"),
+        # trust_estimate: these figures undercut qrun's own on purpose, to show the two sources disagreeing
+        .replace("shots: 1000}", "shots: 1000, estimate: 1s, trust_estimate: true}")
+        .replace("resilience_level: 2}}", "resilience_level: 2}, estimate: 1s, trust_estimate: true}"),
         "tight.yaml",
     )
     code, declared = _plan(qrun, tight, "--estimates", "declared")
@@ -142,7 +143,9 @@ def test_plan_table_shows_every_job_and_the_verdict(qrun):
     result = qrun("plan", EXPERIMENTS / "seed_example.yaml", "--out", "/nonexistent-results")
     assert result.code == 0
     assert "energy" in result.out and "declared" in result.out
-    assert result.out.rstrip().endswith("fits: 1m estimated + 6s margin = 1m 6s of max_time 25m (4%)")
+    verdict, charged = result.out.rstrip().splitlines()[-2:]
+    assert verdict == "fits: 1m estimated + 6s margin = 1m 6s of max_time 25m (4%)"
+    assert charged.startswith("QPU time charged: about ")
 
 
 def test_a_learned_time_far_above_the_declared_one_is_a_located_warning(qrun, tmp_path, write_spec, monkeypatch):

@@ -7,10 +7,14 @@ import subprocess
 import pytest
 from conftest import EXPERIMENTS, ROOT
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("pre-commit") is None and not (ROOT / ".venv/bin/pre-commit").exists(),
-    reason="pre-commit is not installed",
-)
+# slow: pre-commit builds the hook's own environment (qrun and its dependencies), about a minute on 2 cores
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("pre-commit") is None and not (ROOT / ".venv/bin/pre-commit").exists(),
+        reason="pre-commit is not installed",
+    ),
+]
 
 
 def _pre_commit():
