@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .fsio import atomic_write, atomic_write_bytes
+
 CACHE_ENV = "QRUN_CACHE_DIR"
 FORMAT = 1
 
@@ -98,8 +100,6 @@ def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: Any) -> Any
 def store(folder: Path, hex_key: str, parts: dict[str, Any], isa: Any) -> None:
     """Write an entry atomically; a cache that cannot be written only costs speed."""
     from qiskit import qpy
-
-    from .results import atomic_write, atomic_write_bytes
 
     buffer = io.BytesIO()
     qpy.dump(isa, buffer)

@@ -254,7 +254,7 @@ def plan_cmd(
     import json
 
     from .pipeline import plan_errors, prepare
-    from .progress import plan_summary, plan_table
+    from .report import plan_summary, plan_table
 
     prepared = prepare(
         spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False, use_cache=not no_cache
@@ -306,7 +306,7 @@ def plot_cmd(run_dir: str) -> None:
 @_debug_option
 def status_cmd(run_dir: str) -> None:
     """Show a run's session and each job's status; for a service run, as the service reports them now."""
-    from .pipeline import live_status
+    from .report import live_status
 
     click.echo(live_status(Path(run_dir)))
 
@@ -328,7 +328,7 @@ def schema_cmd() -> None:
     """Print the JSON Schema of the spec format."""
     import json
 
-    from .validate import schema
+    from .schema import schema
 
     click.echo(json.dumps(schema(), indent=2))
 

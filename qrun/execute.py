@@ -5,27 +5,17 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
 
 from . import durations, sweeps
+from .engines import Engines, estimator_pub, sampler_pub, sweep_estimator_pub
 from .errors import RunError, ServiceError, ServiceJobError
-from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan, Plan
+from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
+from .plan import JobPlan, Plan
 from .service import redact, usage_record
-
-SESSION_EXPIRED = "not run: session expired"
-STOPPED_DEADLINE = "stopped: deadline"
-# Job statuses after which nothing more will happen; the service reports e.g. "CANCELLED - RAN TOO LONG".
-FINAL_STATUS_PREFIXES = ("DONE", "ERROR", "CANCELLED")
-
-
-def is_final(status: Any) -> bool:
-    """True for a runtime job status that will not change again, including the whole CANCELLED family."""
-    text = str(getattr(status, "name", status)).upper()
-    return text.startswith(FINAL_STATUS_PREFIXES)
 
 
 class Sink(Protocol):
@@ -43,34 +33,6 @@ class Sink(Protocol):
     def job_interrupted(self, job: JobPlan) -> None: ...
     def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None: ...
     def session_closed(self, session: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class MinimizeOutcome:
-    """What a minimize job found: every evaluation, the optimum, and how scipy (or the deadline) ended it."""
-
-    trace: list[dict[str, Any]]
-    optimum: dict[str, Any]
-    nfev: int
-    message: str
-    success: bool
-    stopped: str | None
-    result: Any = field(repr=False)  # the PrimitiveResult of the evaluation that gave the optimum's value
-
-
-@dataclass
-class SweepOutcome:
-    """A swept job's broadcast groups and the PrimitiveResult of each (one runtime job per group)."""
-
-    groups: list[sweeps.Group]
-    results: list[Any] = field(repr=False)
-
-    @property
-    def result(self) -> Any:
-        """One PrimitiveResult holding each group's PUB result, in group order."""
-        from qiskit.primitives import PrimitiveResult
-
-        return PrimitiveResult([r[0] for r in self.results], metadata={"groups": [g.setting for g in self.groups]})
 
 
 class _Stop(Exception):
@@ -112,7 +74,7 @@ class Runner:
         self.fetch = fetch
         self.plan = plan
         self.sink = sink
-        self._noisy_simulators: dict[int, Any] = {}
+        self.engines = Engines(plan.backend)
         self.submissions = submissions
         self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
@@ -261,9 +223,16 @@ class Runner:
         if job.points is not None:
             return self.sweep(job, session)
         if job.primitive == "estimator":
-            return self.submit(job, lambda: self.estimator(job, session), estimator_pub(job), precision=job.precision)
+            return self.submit(
+                job,
+                lambda: self.engines.estimator(job, session, self.next_seed()),
+                estimator_pub(job),
+                precision=job.precision,
+            )
         if job.primitive == "sampler":
-            return self.submit(job, lambda: self.sampler(job, session), sampler_pub(job), shots=job.shots)
+            return self.submit(
+                job, lambda: self.engines.sampler(job, session, self.next_seed()), sampler_pub(job), shots=job.shots
+            )
         if job.primitive == "minimize":
             return self.minimize(job, session)
         raise RunError(f"job '{job.name}': unknown primitive {job.primitive!r}")
@@ -331,17 +300,31 @@ class Runner:
             if estimator:
                 pub = sweep_estimator_pub(job.circuit, [ops[o] for o in g.observables], rows, g)
                 results.append(
-                    self.submit(job, lambda: self.estimator(job, session), pub, precision=g.setting["precision"])
+                    self.submit(
+                        job,
+                        lambda: self.engines.estimator(job, session, self.next_seed()),
+                        pub,
+                        precision=g.setting["precision"],
+                    )
                 )
             else:
                 pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
-                results.append(self.submit(job, lambda: self.sampler(job, session), pub, shots=g.setting["shots"]))
+                results.append(
+                    self.submit(
+                        job, lambda: self.engines.sampler(job, session, self.next_seed()), pub, shots=g.setting["shots"]
+                    )
+                )
         return SweepOutcome(groups, results)
 
     def evaluate(self, job: JobPlan, session, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
         ((_, op),) = job.observables
-        result = self.submit(job, lambda: self.estimator(job, session), (job.circuit, op, x), precision=job.precision)
+        result = self.submit(
+            job,
+            lambda: self.engines.estimator(job, session, self.next_seed()),
+            (job.circuit, op, x),
+            precision=job.precision,
+        )
         data = result[0].data
         return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
 
@@ -404,57 +387,9 @@ class Runner:
         optimum = {"parameters": [float(v) for v in x], "value": value, "stderr": stderr, "final_evaluation": final}
         return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)
 
-    def noisy_simulator(self, job: JobPlan):
-        """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
-        device = job.device if job.device is not None else self.plan.backend
-        if id(device) not in self._noisy_simulators:
-            from qiskit_aer import AerSimulator
-
-            self._noisy_simulators[id(device)] = AerSimulator.from_backend(device)
-        return self._noisy_simulators[id(device)]
-
-    def estimator(self, job: JobPlan, session):
-        seed = self.next_seed()
-        if job.engine == "backend-primitives":
-            from qiskit.primitives import BackendEstimatorV2
-
-            return BackendEstimatorV2(
-                backend=self.noisy_simulator(job), options=_seeded({"default_precision": job.precision}, seed)
-            )
-        if job.engine == "aer-primitives":
-            from qiskit_aer.primitives import EstimatorV2
-
-            return EstimatorV2(options={"default_precision": job.precision, "run_options": _seeded({}, seed)})
-        from qiskit_ibm_runtime.executor_estimator import Estimator
-
-        # A fake device runs locally on the job's own subset device; a service backend in the one session.
-        mode = job.device if job.device is not None else session
-        return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True))
-
-    def sampler(self, job: JobPlan, session):
-        seed = self.next_seed()
-        if job.engine == "backend-primitives":
-            from qiskit.primitives import BackendSamplerV2
-
-            return BackendSamplerV2(
-                backend=self.noisy_simulator(job), options=_seeded({"default_shots": job.shots}, seed)
-            )
-        if job.engine == "aer-primitives":
-            from qiskit_aer.primitives import SamplerV2
-
-            return SamplerV2(default_shots=job.shots, seed=seed)
-        from qiskit_ibm_runtime.executor_sampler import Sampler
-
-        mode = job.device if job.device is not None else session
-        return Sampler(mode=mode, options=runtime_options(job.options, seed, estimator=False))
-
     def next_seed(self) -> int | None:
         # Each submission gets its own seed so repeated evaluations see independent shot noise, yet a run repeats.
         return None if self.plan.seed is None else self.plan.seed + self.submissions
-
-
-def _seeded(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
-    return options if seed is None else {**options, "seed_simulator": seed}
 
 
 def _quietly(call: Any) -> None:
@@ -496,54 +431,3 @@ def _distinct(caught: list[warnings.WarningMessage]) -> list[str]:
         key = f"{w.category.__name__}: {' '.join(str(w.message).split())}"
         counts[key] = counts.get(key, 0) + 1
     return [f"{text} (x{n})" if n > 1 else text for text, n in counts.items()]
-
-
-def runtime_options(options: dict[str, Any], seed: int | None, estimator: bool) -> dict[str, Any]:
-    """qrun options -> the client-side primitives' option model (optimization_level is not one: plan uses it)."""
-    out: dict[str, Any] = {}
-    if estimator:
-        out["resilience_level"] = options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
-    for key in ("dynamical_decoupling", "twirling"):
-        if options.get(key):
-            out[key] = dict(options[key])
-    if options.get("max_execution_time"):
-        out["max_execution_time"] = options["max_execution_time"]
-    if seed is not None:
-        out["simulator"] = _seeded({}, seed)
-    return out
-
-
-def observables_array(ops: list[Any], column: bool = False) -> Any:
-    """An ObservablesArray of `ops`, shape (n,) or (n, 1), filled element by element.
-
-    Never `np.empty(..., object)[:] = ops`: numpy then calls SparsePauliOp.__array__, which builds the dense
-    2^n x 2^n matrix (fatal at an ISA width of 127 qubits). qiskit's ObservablesArray stores sparse observables.
-    """
-    from qiskit.primitives.containers import ObservablesArray
-
-    return ObservablesArray([[op] for op in ops] if column else list(ops))
-
-
-def estimator_pub(job: JobPlan) -> tuple:
-    """One broadcast PUB: evs come back shaped (observables, parameter sets), or (observables,) without parameters."""
-    ops = [op for _, op in job.observables]
-    if job.parameter_values is None:
-        return (job.circuit, observables_array(ops))
-    return (job.circuit, observables_array(ops, column=True), job.parameter_values)
-
-
-def sweep_estimator_pub(circuit, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
-    """A grid goes out as observables (n, 1) x rows (m, k); any other set of points as aligned (n,) x (n, k)."""
-    if g.product:
-        return (
-            (circuit, observables_array(ops, column=True), rows) if rows.shape[1] else (circuit, observables_array(ops))
-        )
-    arr = observables_array([ops[o] for o, _ in g.where])
-    aligned = rows[[r for _, r in g.where]]
-    return (circuit, arr, aligned) if rows.shape[1] else (circuit, arr)
-
-
-def sampler_pub(job: JobPlan) -> tuple:
-    if job.parameter_values is None:
-        return (job.circuit,)
-    return (job.circuit, job.parameter_values)

@@ -9,7 +9,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from . import durations
+from . import estimates as model
+from . import service as ibm
 from .errors import Interrupted, RunError, SpecError, UsageError
+from .results import RunWriter, history, latest_run
+from .results import load as load_run
+from .spec import load
+from .validate import validate
+
+# plan, execute and progress import numpy and qiskit; they are imported where a run or a plan needs them, so that
+# `qrun validate` (this module's quick_check) stays fast and qiskit-free.
 
 
 @dataclass
@@ -28,8 +38,6 @@ class Prepared:
 
 def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None):
     """Load and validate a spec; SpecError lists every problem."""
-    from .spec import load
-    from .validate import validate
 
     return validate(load(path, overrides, vars_files))
 
@@ -49,8 +57,6 @@ def prepare(
     A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
     """
     from . import plan as planning
-    from . import service as ibm
-    from .results import history
 
     checked = check(path, overrides, vars_files)
     data = checked.spec.data
@@ -94,11 +100,6 @@ def quick_check(
     A job with neither counts its fixed per-job overhead, a lower bound; `qrun plan` and every run check the
     computed estimates too.
     """
-    from . import durations
-    from . import estimates as model
-    from .results import history
-    from .spec import load
-    from .validate import validate
 
     checked = validate(load(path, overrides, vars_files), build=False)
     data = checked.spec.data
@@ -124,8 +125,6 @@ def estimate_warnings(spec, rows: list[tuple[int, dict, int, float, str]]) -> li
 
     rows: (job index, job spec, number of parameters, seconds planned, their source) for every job.
     """
-    from . import durations
-    from . import estimates as model
 
     out = []
     for index, job, n, seconds, source in rows:
@@ -160,7 +159,6 @@ def run(
     """
     from .execute import Runner
     from .progress import reporter_for
-    from .results import RunWriter, latest_run, load
 
     prepared = prepare(path, overrides, vars_files, estimates, out, use_cache=use_cache)
     reporter = reporter_for(prepared.plan, progress)
@@ -175,7 +173,7 @@ def run(
         if found is None:
             raise UsageError(f"--resume: no earlier run of '{prepared.plan.name}' under {out}")
         run_dir = found
-        previous = load(run_dir)
+        previous = load_run(run_dir)
         refuse_changed_spec(previous.path, prepared.spec)
         if previous.metadata["status"] == "completed":
             reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
@@ -287,40 +285,3 @@ class Fanout:
                     handler(*args)
 
         return forward
-
-
-def live_status(run_dir: Path) -> str:
-    """The run's session and jobs: as the service reports them now (Session.from_id, service.job), or as recorded."""
-    import yaml
-
-    from . import backends
-    from . import service as ibm
-    from .results import load
-
-    run = load(run_dir)
-    meta = run.metadata
-    session = meta.get("session") or {}
-    data = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
-    online = backends.kind_of(data["backend"]) == "service"
-    lines = [
-        f"run {run_dir}: {meta['status']}",
-        f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
-        f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
-        f"closed {session.get('closed') or '-'}",
-    ]
-    service = ibm.connect(data.get("service")) if online else None
-    if service is not None and session.get("session_id"):
-        details = ibm.session_details(service, session["session_id"], session.get("mode") == "batch")
-        lines.append(f"service session: {details}")
-    for entry in meta["jobs"]:
-        ids = entry["job_ids"]
-        if service is not None and ids:
-            now = ", ".join(f"{i}: {ibm.job_status(service, i)}" for i in ids[-3:])
-            more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
-            lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
-        else:
-            lines.append(
-                f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
-                f"{', local: as recorded' if not online else ''})"
-            )
-    return "\n".join(lines)

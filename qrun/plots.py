@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 from .errors import PlotError
-from .results import atomic_write_bytes, inside, load
+from .fsio import atomic_write_bytes, inside
+from .results import load
 
 
 def plot_run(run_dir: Path) -> list[Path]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -13,69 +10,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import durations, provenance
+from . import durations, provenance, records
 from .errors import ResultsError
+from .fsio import atomic_write, inside, write_json
+from .outcomes import FINISHED, MinimizeOutcome, SweepOutcome
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from .plan import JobPlan, Plan
     from .spec import Spec
 
-FINISHED = ("done", "stopped: deadline")  # job states whose results a resumed run keeps
 
 METADATA_FORMAT = 1
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file and rename, so a reader never sees half a file."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, rename. The temp name is this process's own (O_EXCL),
-    cheaper than mkstemp's random names, which showed up in the VQE profile."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:  # left by an earlier write of this pid that a signal cut short
-        tmp.unlink()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=2, default=_plain) + "\n")
-
-
-def _plain(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def inside(root: Path, *parts: str) -> Path:
-    """root/parts..., refusing anything that would land outside root."""
-    root = root.resolve()
-    target = root.joinpath(*parts).resolve()
-    if target != root and root not in target.parents:
-        raise ResultsError(f"refusing to write outside the results root {root}: {target}")
-    return target
 
 
 def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
@@ -83,129 +28,6 @@ def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
     run = inside(root, name, f"{stamp}-{secrets.token_hex(3)}")
     (run / "jobs").mkdir(parents=True, exist_ok=False)
     return run
-
-
-def runtime_json(result: Any) -> Any:
-    """The runtime's own JSON encoding of a PrimitiveResult, as a JSON value."""
-    import dataclasses
-
-    from qiskit_ibm_runtime import RuntimeEncoder
-
-    class Encoder(RuntimeEncoder):
-        # The client-side primitives put the executor's timing dataclass in the metadata, which the runtime's
-        # own encoder (0.51) cannot write; it comes back as a plain dict.
-        def default(self, obj: Any) -> Any:
-            if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-                return dataclasses.asdict(obj)
-            if hasattr(obj, "model_dump"):
-                return obj.model_dump()
-            return super().default(obj)
-
-    return json.loads(json.dumps(result, cls=Encoder))
-
-
-def from_runtime_json(value: Any) -> Any:
-    from qiskit_ibm_runtime import RuntimeDecoder
-
-    return json.loads(json.dumps(value), cls=RuntimeDecoder)
-
-
-def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
-    """Values and standard errors per observable (rows) and parameter set (columns)."""
-    import numpy as np
-
-    data = result[0].data
-    evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
-    stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
-    return {
-        "precision": job.precision,
-        "observables": {
-            name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
-            for i, (name, _) in enumerate(job.observables)
-        },
-    }
-
-
-def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
-    """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
-    import numpy as np
-
-    data = result[0].data
-    counts: dict[str, list[dict[str, int]]] = {}
-    for register, bits in data.items():
-        sets = int(np.prod(bits.shape)) if bits.shape else 1
-        counts[register] = [dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)]
-    return {"shots": job.shots, "counts": counts}
-
-
-def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
-    """One entry per sweep point: its variables, then value/stderr (estimator) or counts per register (sampler)."""
-    import numpy as np
-
-    points = [dict(p) for p in job.points or []]
-    for g, result in zip(outcome.groups, outcome.results):
-        data = result[0].data
-        for k, i in enumerate(g.points):
-            o, r = g.where[k]
-            if job.primitive == "estimator":
-                evs, stds = np.asarray(data.evs), np.asarray(data.stds)
-                at = ((o, r) if evs.ndim == 2 else (o,)) if g.product else (k,)
-                points[i].update(value=float(evs[at]), stderr=float(stds[at]))
-            else:
-                points[i]["counts"] = {
-                    reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items()))
-                    for reg, bits in data.items()
-                }
-    return {
-        "status": "done",
-        "sweep": {"mode": job.spec["sweep"].get("mode", "grid"), "variables": job.sweep_variables},
-        "groups": [{**g.setting, "points": len(g.points)} for g in outcome.groups],
-        "points": points,
-    }
-
-
-def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
-    """The tidy CSV of a swept job: one row per point, swept variables first, then the results beside them."""
-    names = list(job.sweep_variables)
-    if job.primitive == "estimator":
-        names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
-        rows = [[p.get(n) for n in names] for p in points]
-    else:
-        registers = list(points[0]["counts"]) if points else []
-        names += [f"counts_{reg}" for reg in registers]
-        rows = [
-            [p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
-            for p in points
-        ]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def minimize_settings(job: JobPlan) -> dict[str, Any]:
-    return {
-        "observable": job.observables[0][0],
-        "precision": job.precision,
-        "optimizer": job.optimizer,
-        "initial_point": [] if job.initial_point is None else job.initial_point.tolist(),
-        "max_evaluations": job.max_evaluations,
-    }
-
-
-def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
-    """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
-    return {
-        "status": outcome.stopped or "done",
-        **minimize_settings(job),
-        "trace": outcome.trace,
-        "optimum": outcome.optimum,
-        "nfev": outcome.nfev,
-        "message": outcome.message,
-        "success": outcome.success,
-        "stopped": outcome.stopped,
-    }
 
 
 @dataclass
@@ -369,13 +191,12 @@ class RunWriter:
         if self._trace is None:
             return
         job, trace = self._trace
-        partial = {**self._header(job), "status": "running", **minimize_settings(job), "trace": trace}
+        partial = {**self._header(job), "status": "running", **records.minimize_settings(job), "trace": trace}
         write_json(self.run_dir / self._job(job)["file"], partial)
         self._traced_at = time.monotonic()
         self._trace = None
 
     def job_done(self, job: JobPlan, result: Any) -> None:
-        from .execute import MinimizeOutcome
 
         self._trace = None  # the finished file replaces any partial one
         assert self.run_dir is not None
@@ -385,7 +206,7 @@ class RunWriter:
         payload = self.job_file(job, result, actual)
         write_json(self.run_dir / entry["file"], payload)
         if job.points is not None:
-            atomic_write(entry_dir / f"{job.file_stem}.csv", sweep_table(job, payload["points"]))
+            atomic_write(entry_dir / f"{job.file_stem}.csv", records.sweep_table(job, payload["points"]))
         entry.update(
             status=payload["status"],
             finished=durations.timestamp(),
@@ -407,21 +228,20 @@ class RunWriter:
         self._save()
 
     def job_file(self, job: JobPlan, result: Any, actual: float) -> dict[str, Any]:
-        from .execute import MinimizeOutcome, SweepOutcome
 
         if job.points is not None:
-            body = sweep_payload(job, result)
+            body = records.sweep_payload(job, result)
         elif job.primitive == "minimize":
-            body = minimize_payload(job, result)
+            body = records.minimize_payload(job, result)
         elif job.primitive == "estimator":
-            body = {"status": "done", **estimator_payload(job, result)}
+            body = {"status": "done", **records.estimator_payload(job, result)}
         else:
-            body = {"status": "done", **sampler_payload(job, result)}
+            body = {"status": "done", **records.sampler_payload(job, result)}
         return {
             **self._header(job),
             **body,
             "seconds": round(actual, 3),
-            "primitive_result": runtime_json(
+            "primitive_result": records.runtime_json(
                 result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
             ),
         }
@@ -517,7 +337,7 @@ class Run:
     jobs: dict[str, dict[str, Any]]
 
     def result(self, job: str) -> Any:
-        return from_runtime_json(self.jobs[job]["primitive_result"])
+        return records.from_runtime_json(self.jobs[job]["primitive_result"])
 
 
 def load(run_dir: str | Path) -> Run:

@@ -57,7 +57,7 @@ def test_format_round_trips(seconds, text):
 def test_schema_pattern_agrees_with_the_parser():
     import re
 
-    from qrun.validate import schema
+    from qrun.schema import schema
 
     pattern = schema()["$defs"]["duration"]["oneOf"][1]["pattern"]
     for text in [

@@ -61,3 +61,20 @@ def test_mitigation_twirling_or_dd_keep_the_runtime_path():
     assert engine_for("fake", "sampler", {}) == "backend-primitives"
     assert engine_for("service", "sampler", {}) == "runtime-client-primitives"
     assert engine_for("aer", "estimator", {"resilience_level": 2}) == "aer-primitives"
+
+
+def test_observables_go_into_a_pub_sparse_even_at_the_width_of_a_real_device(monkeypatch):
+    """Never through numpy: SparsePauliOp.__array__ would build a 2^127 x 2^127 matrix."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qrun.engines import observables_array
+
+    def dense(*a, **k):
+        raise AssertionError("a dense matrix was built")
+
+    monkeypatch.setattr(SparsePauliOp, "__array__", dense)
+    monkeypatch.setattr(SparsePauliOp, "to_matrix", dense)
+    ops = [SparsePauliOp.from_sparse_list([("Z", [q], 1.0)], num_qubits=127) for q in (0, 64, 126)]
+    column = observables_array(ops, column=True)
+    flat = observables_array(ops)
+    assert column.shape == (3, 1) and flat.shape == (3,) and flat.num_qubits == 127

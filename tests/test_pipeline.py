@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qrun.execute import is_final
+from qrun.outcomes import is_final
 
 FIVE = """version: 1
 name: five

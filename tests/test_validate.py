@@ -105,7 +105,7 @@ def test_the_fast_validator_agrees_with_python_jsonschema_on_every_spec():
     import yaml
     from jsonschema import Draft202012Validator
 
-    from qrun.validate import _fast_validator, schema
+    from qrun.schema import _fast_validator, schema
 
     fast = _fast_validator()
     assert fast is not None

@@ -1,0 +1,136 @@
+"""What each job's result file holds: per-primitive payloads, the sweep CSV, and the runtime's JSON codec."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .plan import JobPlan
+
+# numpy and the runtime are imported inside the functions that need them: `qrun validate` reads past runs (through
+# results) and must not pay for either.
+
+
+def runtime_json(result: Any) -> Any:
+    """The runtime's own JSON encoding of a PrimitiveResult, as a JSON value."""
+    from qiskit_ibm_runtime import RuntimeEncoder  # deferred: loading a run's metadata needs no runtime
+
+    class Encoder(RuntimeEncoder):
+        # The client-side primitives put the executor's timing dataclass in the metadata, which the runtime's
+        # own encoder (0.51) cannot write; it comes back as a plain dict.
+        def default(self, obj: Any) -> Any:
+            if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+                return dataclasses.asdict(obj)
+            if hasattr(obj, "model_dump"):
+                return obj.model_dump()
+            return super().default(obj)
+
+    return json.loads(json.dumps(result, cls=Encoder))
+
+
+def from_runtime_json(value: Any) -> Any:
+    from qiskit_ibm_runtime import RuntimeDecoder
+
+    return json.loads(json.dumps(value), cls=RuntimeDecoder)
+
+
+def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
+    """Values and standard errors per observable (rows) and parameter set (columns)."""
+    import numpy as np
+
+    data = result[0].data
+    evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
+    stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
+    return {
+        "precision": job.precision,
+        "observables": {
+            name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
+            for i, (name, _) in enumerate(job.observables)
+        },
+    }
+
+
+def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
+    """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
+    import numpy as np
+
+    data = result[0].data
+    counts: dict[str, list[dict[str, int]]] = {}
+    for register, bits in data.items():
+        sets = int(np.prod(bits.shape)) if bits.shape else 1
+        counts[register] = [dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)]
+    return {"shots": job.shots, "counts": counts}
+
+
+def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
+    """One entry per sweep point: its variables, then value/stderr (estimator) or counts per register (sampler)."""
+    import numpy as np
+
+    points = [dict(p) for p in job.points or []]
+    for g, result in zip(outcome.groups, outcome.results):
+        data = result[0].data
+        for k, i in enumerate(g.points):
+            o, r = g.where[k]
+            if job.primitive == "estimator":
+                evs, stds = np.asarray(data.evs), np.asarray(data.stds)
+                at = ((o, r) if evs.ndim == 2 else (o,)) if g.product else (k,)
+                points[i].update(value=float(evs[at]), stderr=float(stds[at]))
+            else:
+                points[i]["counts"] = {
+                    reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items()))
+                    for reg, bits in data.items()
+                }
+    return {
+        "status": "done",
+        "sweep": {"mode": job.spec["sweep"].get("mode", "grid"), "variables": job.sweep_variables},
+        "groups": [{**g.setting, "points": len(g.points)} for g in outcome.groups],
+        "points": points,
+    }
+
+
+def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
+    """The tidy CSV of a swept job: one row per point, swept variables first, then the results beside them."""
+    names = list(job.sweep_variables)
+    if job.primitive == "estimator":
+        names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
+        rows = [[p.get(n) for n in names] for p in points]
+    else:
+        registers = list(points[0]["counts"]) if points else []
+        names += [f"counts_{reg}" for reg in registers]
+        rows = [
+            [p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
+            for p in points
+        ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def minimize_settings(job: JobPlan) -> dict[str, Any]:
+    return {
+        "observable": job.observables[0][0],
+        "precision": job.precision,
+        "optimizer": job.optimizer,
+        "initial_point": [] if job.initial_point is None else job.initial_point.tolist(),
+        "max_evaluations": job.max_evaluations,
+    }
+
+
+def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
+    """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
+    return {
+        "status": outcome.stopped or "done",
+        **minimize_settings(job),
+        "trace": outcome.trace,
+        "optimum": outcome.optimum,
+        "nfev": outcome.nfev,
+        "message": outcome.message,
+        "success": outcome.success,
+        "stopped": outcome.stopped,
+    }

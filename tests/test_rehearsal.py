@@ -1,0 +1,53 @@
+"""A job on a real-size fake device is simulated on the qubits it uses, with the same answer."""
+
+import numpy as np
+import pytest
+
+from qrun import backends, rehearsal
+
+
+@pytest.fixture(scope="module")
+def sherbrooke():
+    return backends.fake_backend("fake_sherbrooke")
+
+
+def _isa(device, qc, seed=1):
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    return generate_preset_pass_manager(optimization_level=1, backend=device, seed_transpiler=seed).run(qc)
+
+
+def test_the_restricted_circuit_and_observable_give_the_full_devices_statevector_answer(sherbrooke):
+    from qiskit.circuit.library import real_amplitudes
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    qc = real_amplitudes(3, reps=1).assign_parameters([0.3, -0.7, 1.1, 0.2, 0.5, -0.4])
+    isa = _isa(sherbrooke, qc)
+    op = SparsePauliOp.from_list([("ZZI", 0.5), ("IXX", -1.0), ("YII", 0.25)])
+    small, ops, device, qubits = rehearsal.rehearse(isa, [("h", op.apply_layout(isa.layout))], sherbrooke)
+    assert device.num_qubits == small.num_qubits == len(qubits) < 10
+    exact = Statevector(qc).expectation_value(op).real
+    # the restricted ISA circuit keeps the final layout's permutation inside the observable's mapping
+    got = Statevector(small.remove_final_measurements(inplace=False)).expectation_value(ops[0][1]).real
+    assert got == pytest.approx(exact, abs=1e-9)
+
+
+def test_an_idle_qubit_an_observable_reads_stays_in_the_rehearsal(sherbrooke):
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
+
+    qc = QuantumCircuit(2)
+    qc.x(0)  # qubit 1 idles, but the observable reads it
+    isa = _isa(sherbrooke, qc)
+    _, ops, _, qubits = rehearsal.rehearse(isa, [("z", SparsePauliOp("ZI").apply_layout(isa.layout))], sherbrooke)
+    assert len(qubits) == 2
+    assert ops[0][1].num_qubits == 2
+
+
+def test_a_restricted_observable_stays_sparse_at_127_qubits():
+    from qiskit.quantum_info import SparsePauliOp
+
+    op = SparsePauliOp.from_sparse_list([("ZZ", [5, 120], 1.0), ("X", [64], 0.5)], num_qubits=127)
+    small = rehearsal.restrict_observable(op, [5, 64, 120])
+    assert small == SparsePauliOp.from_sparse_list([("ZZ", [0, 2], 1.0), ("X", [1], 0.5)], num_qubits=3)
+    assert np.all(small.coeffs == op.coeffs)
