@@ -13,6 +13,11 @@ import yaml
 from .errors import Problem, SpecError, UsageError
 
 JsonPath = tuple[str | int, ...]
+# Hostile-input limits, checked before anything is built. A 10,000-job spec is about 0.9 MB and 15 levels deep.
+MAX_SPEC_BYTES = 4 * 1024 * 1024  # the spec file, and the text a template renders to
+MAX_DEPTH = 64  # nesting of mappings and sequences
+MAX_NODES = 2_000_000  # YAML nodes after alias expansion (a "billion laughs" spec has 10^9)
+MAX_RENDER_SECONDS = 5.0
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The defaults block is read before rendering, so it must be plain YAML at the top level.
 _VARS_LINE = re.compile(r"^vars:[ \t]*(?:#.*)?$|^vars:[ \t]*(\{.*)$")
@@ -79,15 +84,104 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, typed
 
 
+def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
+    """A regular UTF-8 file's text, refusing FIFOs, devices, directories and anything over `limit` bytes.
+
+    The size is checked on what is read, not only on stat(), so a file that grows while read cannot get past it.
+    A leading byte-order mark is dropped.
+    """
+    import stat
+
+    try:
+        info = p.stat()
+    except FileNotFoundError:
+        raise UsageError(f"{display}: no such file") from None
+    except OSError as e:
+        raise UsageError(f"{display}: cannot read: {e.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{display}: is a directory, not a {what} file")
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{display}: is not a regular file (a pipe or a device?); qrun reads {what}s from files")
+    if info.st_size > limit:
+        raise SpecError([Problem(display, 1, 1, "", f"the file is {info.st_size:,} bytes, more than the "
+                                                     f"{limit:,} a {what} may have")])
+    try:
+        with open(p, "rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise UsageError(f"{display}: cannot read: {e.strerror}") from None
+    if len(raw) > limit:
+        raise SpecError([Problem(display, 1, 1, "", f"the file is more than the {limit:,} bytes a {what} may have")])
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise SpecError([Problem(display, 1, 1, "", "not a UTF-8 text file")]) from None
+
+
+def safe_yaml(file: str, text: str, line_offset: int = 0) -> Any:
+    """yaml.safe_load after the nesting and alias-expansion limits are checked (see guard_yaml)."""
+    guard_yaml(file, text, line_offset)
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        problem = _yaml_problem(file, e)
+        raise SpecError([Problem(file, problem.line + line_offset, problem.col, problem.path, problem.message)]) from None
+
+
+def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
+    """Refuse YAML nested deeper than MAX_DEPTH, whose aliases expand past MAX_NODES, or with merge keys.
+
+    Events come from libyaml's state machine, which does not recurse, and the walk stops at the first excess; so
+    neither a 50,000-level nesting nor a billion-laughs alias bomb is ever composed. Merge keys are refused because
+    the spec's line and column marks could not point into merged values.
+    """
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    nodes = 0
+    sizes: dict[str, int] = {}
+    # one frame per open collection: [is a mapping, expects a key next, its anchor, node count at its start]
+    frames: list[list[Any]] = []
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                is_key = bool(frames) and frames[-1][0] and frames[-1][1]
+                if frames and frames[-1][0]:
+                    frames[-1][1] = not frames[-1][1]
+                if is_key and isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.implicit[0]:
+                    raise _limit(file, event, line_offset, "merge keys (<<) are not supported: write the keys out, "
+                                                           "or share values with a template variable")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                nodes += 1
+                if len(frames) >= MAX_DEPTH:
+                    raise _limit(file, event, line_offset, f"nested more than {MAX_DEPTH} levels deep")
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                frames.append([mapping, mapping, event.anchor, nodes])
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                _, _, anchor, start = frames.pop()
+                if anchor is not None:
+                    sizes[anchor] = nodes - start + 1
+            elif isinstance(event, yaml.ScalarEvent):
+                nodes += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                nodes += sizes.get(event.anchor or "", 1)
+            if nodes > MAX_NODES:
+                raise _limit(file, event, line_offset, f"aliases expand this document to more than {MAX_NODES:,} "
+                                                       "values; write the values out instead")
+    except yaml.YAMLError:
+        return  # a syntax error: the parser proper reports it, located
+
+
+def _limit(file: str, event: Any, line_offset: int, message: str) -> SpecError:
+    mark = event.start_mark
+    return SpecError([Problem(file, mark.line + 1 + line_offset, mark.column + 1, "", message)])
+
+
 def read_vars_file(path: str | Path) -> dict[str, Any]:
     """Variables from a --vars YAML file: a mapping of names to values."""
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"--vars {path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise SpecError([_yaml_problem(str(path), e)]) from None
+    text = read_text_limited(p, f"--vars {path}", MAX_SPEC_BYTES, "vars")
+    data = safe_yaml(str(path), text)
     if data is None:
         return {}
     if not isinstance(data, dict) or not all(isinstance(k, str) and _IDENT.fullmatch(k) for k in data):
@@ -99,14 +193,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     """Read, render and parse the spec at `path`. Variables: the spec's `vars:` < each vars file < overrides."""
     p = Path(path)
     display = str(path)
-    try:
-        source = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{display}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{display}: is a directory, not a spec file") from None
-    except UnicodeDecodeError:
-        raise SpecError([Problem(display, 1, 1, "", "not a UTF-8 text file")]) from None
+    source = read_text_limited(p, display, MAX_SPEC_BYTES, "spec")
     variables = dict(declared_vars(display, source))
     for vf in vars_files or []:
         variables.update(read_vars_file(vf))
@@ -134,11 +221,7 @@ def declared_vars(file: str, source: str) -> dict[str, Any]:
             raise SpecError(
                 [Problem(file, i + 1, 1, "vars", "the vars: block holds defaults and cannot use template syntax")]
             )
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as e:
-            problem = _yaml_problem(file, e)
-            raise SpecError([Problem(file, problem.line + i, problem.col, "vars", problem.message)]) from None
+        data = safe_yaml(file, text, line_offset=i) or {}
         found = data.get("vars") or {}
         if not isinstance(found, dict):
             raise SpecError([Problem(file, i + 1, 1, "vars", "expected a mapping of variable names to default values")])
@@ -206,7 +289,11 @@ def _yaml_problem(file: str, error: yaml.YAMLError) -> Problem:
 
 
 def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
-    """yaml.safe_load semantics, plus the line/column of every value and key, and duplicate keys refused."""
+    """yaml.safe_load semantics, plus the line/column of every value and key; duplicate and merge keys refused,
+    and the nesting and alias limits checked before anything is composed."""
+    if len(text.encode("utf-8")) > MAX_SPEC_BYTES:
+        raise SpecError([Problem(file, 1, 1, "template", f"renders to more than {MAX_SPEC_BYTES:,} bytes")])
+    guard_yaml(file, text)
     # libyaml where present (5x faster on a 1,000-job spec): the same safe_load semantics and the same marks.
     fast = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
