@@ -129,34 +129,24 @@ def safe_yaml(file: str, text: str, line_offset: int = 0) -> Any:
 
 
 def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
-    """Refuse YAML nested deeper than MAX_DEPTH, whose aliases expand past MAX_NODES, or with merge keys.
+    """Refuse YAML nested deeper than MAX_DEPTH or whose aliases (merge keys included) expand past MAX_NODES.
 
     Events come from libyaml's state machine, which does not recurse, and the walk stops at the first excess; so
-    neither a 50,000-level nesting nor a billion-laughs alias bomb is ever composed. Merge keys are refused because
-    the spec's line and column marks could not point into merged values.
+    neither a 50,000-level nesting nor a billion-laughs alias bomb is ever composed.
     """
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     nodes = 0
     sizes: dict[str, int] = {}
-    # one frame per open collection: [is a mapping, expects a key next, its anchor, node count at its start]
-    frames: list[list[Any]] = []
+    frames: list[tuple[str | None, int]] = []  # per open collection: its anchor, the node count at its start
     try:
         for event in yaml.parse(text, Loader=loader):
-            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                is_key = bool(frames) and frames[-1][0] and frames[-1][1]
-                if frames and frames[-1][0]:
-                    frames[-1][1] = not frames[-1][1]
-                if is_key and isinstance(event, yaml.ScalarEvent) and event.value == "<<" and event.implicit[0]:
-                    raise _limit(file, event, line_offset, "merge keys (<<) are not supported: write the keys out, "
-                                                           "or share values with a template variable")
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 nodes += 1
                 if len(frames) >= MAX_DEPTH:
                     raise _limit(file, event, line_offset, f"nested more than {MAX_DEPTH} levels deep")
-                mapping = isinstance(event, yaml.MappingStartEvent)
-                frames.append([mapping, mapping, event.anchor, nodes])
+                frames.append((event.anchor, nodes))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                _, _, anchor, start = frames.pop()
+                anchor, start = frames.pop()
                 if anchor is not None:
                     sizes[anchor] = nodes - start + 1
             elif isinstance(event, yaml.ScalarEvent):
@@ -289,8 +279,8 @@ def _yaml_problem(file: str, error: yaml.YAMLError) -> Problem:
 
 
 def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
-    """yaml.safe_load semantics, plus the line/column of every value and key; duplicate and merge keys refused,
-    and the nesting and alias limits checked before anything is composed."""
+    """yaml.safe_load semantics (merge keys included), plus the line/column of every value and key; duplicate keys
+    refused, and the nesting and alias limits checked before anything is composed."""
     if len(text.encode("utf-8")) > MAX_SPEC_BYTES:
         raise SpecError([Problem(file, 1, 1, "template", f"renders to more than {MAX_SPEC_BYTES:,} bytes")])
     guard_yaml(file, text)
