@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import types
 from dataclasses import dataclass, field
@@ -75,6 +76,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not _IDENT.fullmatch(key):
         raise UsageError(f"--set {text!r}: expected KEY=VALUE with KEY a variable name, e.g. --set field=0.5")
+    if any(c in value for c in "\n\r\x00"):
+        raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
     try:
         typed = yaml.safe_load(value) if value.strip() else ""
     except yaml.YAMLError:
@@ -103,8 +106,13 @@ def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
     if not stat.S_ISREG(info.st_mode):
         raise UsageError(f"{display}: is not a regular file (a pipe or a device?); qrun reads {what}s from files")
     if info.st_size > limit:
-        raise SpecError([Problem(display, 1, 1, "", f"the file is {info.st_size:,} bytes, more than the "
-                                                     f"{limit:,} a {what} may have")])
+        raise SpecError(
+            [
+                Problem(
+                    display, 1, 1, "", f"the file is {info.st_size:,} bytes, more than the {limit:,} a {what} may have"
+                )
+            ]
+        )
     try:
         with open(p, "rb") as f:
             raw = f.read(limit + 1)
@@ -125,7 +133,9 @@ def safe_yaml(file: str, text: str, line_offset: int = 0) -> Any:
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         problem = _yaml_problem(file, e)
-        raise SpecError([Problem(file, problem.line + line_offset, problem.col, problem.path, problem.message)]) from None
+        raise SpecError(
+            [Problem(file, problem.line + line_offset, problem.col, problem.path, problem.message)]
+        ) from None
 
 
 def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
@@ -156,8 +166,12 @@ def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
             elif isinstance(event, yaml.AliasEvent):
                 nodes += sizes.get(event.anchor or "", 1)
             if nodes > MAX_NODES:
-                raise _limit(file, event, line_offset, f"aliases expand this document to more than {MAX_NODES:,} "
-                                                       "values; write the values out instead")
+                raise _limit(
+                    file,
+                    event,
+                    line_offset,
+                    f"aliases expand this document to more than {MAX_NODES:,} values; write the values out instead",
+                )
     except yaml.YAMLError:
         return  # a syntax error: the parser proper reports it, located
 
@@ -185,12 +199,16 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     display = str(path)
     source = read_text_limited(p, display, MAX_SPEC_BYTES, "spec")
     variables = dict(declared_vars(display, source))
+    given: dict[str, Any] = {}
     for vf in vars_files or []:
-        variables.update(read_vars_file(vf))
-    variables.update(overrides or {})
-    text = render(display, source, variables)
+        given.update(read_vars_file(vf))
+    given.update(overrides or {})
+    # A value given from outside goes in as ONE scalar: it can never add keys to the spec.
+    variables.update({k: Scalar(v) if isinstance(v, str) else v for k, v in given.items()})
+    text, used = render(display, source, variables, set(given))
     data, marks, key_marks = parse_yaml(display, text)
-    return Spec(display, p, source, text, data, variables, marks, key_marks)
+    # Provenance records only what the rendered spec really used.
+    return Spec(display, p, source, text, data, {k: v for k, v in variables.items() if k in used}, marks, key_marks)
 
 
 def declared_vars(file: str, source: str) -> dict[str, Any]:
@@ -219,38 +237,115 @@ def declared_vars(file: str, source: str) -> dict[str, Any]:
     return {}
 
 
-def render(file: str, source: str, variables: dict[str, Any]) -> str:
-    """Render `source` in a Jinja2 sandbox where an undefined name is an error; located errors, never a traceback."""
-    if "{{" not in source and "{%" not in source and "{#" not in source:
-        return source
-    from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
-    from jinja2.sandbox import SandboxedEnvironment, SecurityError
+class Scalar(str):
+    """A string value given from outside the spec (--set, --vars, a keyword): rendered as one YAML scalar."""
 
-    env = SandboxedEnvironment(
-        undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False, finalize=yaml_value
-    )
+
+MAX_TEMPLATE_STEPS = 10_000_000  # range() items a template may iterate over, all loops together
+
+
+def render(file: str, source: str, variables: dict[str, Any], given: set[str] | None = None) -> tuple[str, set[str]]:
+    """Render `source` in a Jinja2 sandbox where an undefined name is an error; located errors, never a traceback.
+
+    Returns the text and the names it uses. A name in `given` (set from outside) that the spec does not use is an
+    error, template or not. Rendering is bounded: MAX_TEMPLATE_STEPS loop steps, MAX_RENDER_SECONDS, and
+    MAX_SPEC_BYTES of output; `*` and `**` may not build huge values.
+    """
+    given = given or set()
+    if "{{" not in source and "{%" not in source and "{#" not in source:
+        if given:
+            raise UsageError(
+                f"{file}: the spec does not use variable(s) {', '.join(sorted(given))} (it is not a "
+                "template: it has no {{ ... }})"
+            )
+        return source, set()
+    from jinja2 import TemplateError, TemplateSyntaxError, meta
+
+    env = _bounded_sandbox()
     try:
         ast = env.parse(source)
     except TemplateSyntaxError as e:
         raise SpecError([Problem(file, e.lineno or 1, 0, "template", e.message or str(e))]) from None
-    unused = sorted(set(variables) - meta.find_undeclared_variables(ast) - set(declared_vars(file, source)))
+    used = meta.find_undeclared_variables(ast)
+    unused = sorted(given - used)
     if unused:
         raise UsageError(
             f"{file}: the template does not use variable(s) {', '.join(unused)}"
-            f" (it uses: {', '.join(sorted(meta.find_undeclared_variables(ast))) or 'none'})"
+            f" (it uses: {', '.join(sorted(used)) or 'none'})"
         )
     try:
-        return env.from_string(ast).render(**variables)
-    except SecurityError as e:
-        raise SpecError([Problem(file, _template_line(e), 0, "template", f"refused by the sandbox: {e}")]) from None
+        pieces, size = [], 0
+        for piece in env.from_string(ast).generate(**variables):
+            size += len(piece)
+            if size > MAX_SPEC_BYTES:
+                raise _TemplateLimit(f"renders to more than {MAX_SPEC_BYTES:,} characters")
+            pieces.append(piece)
+        return "".join(pieces), set(used)
+    except _TemplateLimit as e:
+        raise SpecError([Problem(file, _template_line(e), 0, "template", str(e))]) from None
     except TemplateError as e:
+        if type(e).__name__ == "SecurityError":
+            raise SpecError([Problem(file, _template_line(e), 0, "template", f"refused by the sandbox: {e}")]) from None
         raise SpecError([Problem(file, _template_line(e), 0, "template", e.message or str(e))]) from None
     except Exception as e:  # anything a template expression raises (1/0, the sandbox's range cap) is the spec's fault
         raise SpecError([Problem(file, _template_line(e), 0, "template", f"{type(e).__name__}: {e}")]) from None
 
 
+class _TemplateLimit(Exception):
+    """A template went past one of render()'s bounds (internal to spec.py; reported as a located SpecError)."""
+
+
+def _bounded_sandbox():
+    """A SandboxedEnvironment whose loops, arithmetic and time are bounded."""
+    import time
+
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
+
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
+    steps = [0]
+
+    def bounded_range(*args: int):
+        if len(range(*args)) > MAX_RANGE:
+            raise OverflowError(f"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MAX_RANGE}).")
+        for i in range(*args):
+            steps[0] += 1
+            if steps[0] > MAX_TEMPLATE_STEPS:
+                raise _TemplateLimit(f"loops take more than {MAX_TEMPLATE_STEPS:,} steps")
+            if steps[0] % 4096 == 0 and time.monotonic() > deadline:
+                raise _TemplateLimit(f"takes more than {MAX_RENDER_SECONDS:g} s to render")
+            yield i
+
+    class Bounded(SandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            big_power = operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
+            if big_power and left.bit_length() * right > 4096:
+                raise _TemplateLimit(f"{left} ** {right} is too large a number")
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SPEC_BYTES:
+                        raise _TemplateLimit(f"repeating a value {n:,} times makes it too long")
+                if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 4096:
+                    raise _TemplateLimit("the product is too large a number")
+            return super().call_binop(context, operator, left, right)
+
+    env = Bounded(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False, finalize=yaml_value)
+    env.globals["range"] = bounded_range
+    return env
+
+
 def yaml_value(value: Any) -> Any:
-    """How a non-string value prints into the YAML text: as YAML reads it back (1e-05 -> 1.0e-05, None -> null)."""
+    """How a value prints into the YAML text: as YAML reads it back (1e-05 -> 1.0e-05, None -> null). A string
+    given from outside (Scalar) that YAML would not read back as itself is written double-quoted, so it stays
+    one scalar: "x\nmode: batch" can never become a second key."""
+    if isinstance(value, Scalar):
+        try:
+            plain = yaml.safe_load(value) == str(value) and "\n" not in value
+        except yaml.YAMLError:
+            plain = False
+        return str(value) if plain else json.dumps(str(value), ensure_ascii=False)
     if isinstance(value, str) or not isinstance(value, (bool, int, float, list, tuple, dict, type(None))):
         return value
     text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"))
