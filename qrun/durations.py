@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from .errors import DurationError
 
 UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+MAX_SECONDS = 30 * 86400  # no session or job is longer; larger numbers only overflow datetime arithmetic
 _PART = re.compile(r"(\d+)([dhms])")
 HELP = "use whole seconds (e.g. 90) or parts like 45s, 25m, 2h 30m 40s (units d h m s, in that order)"
 
@@ -19,6 +20,10 @@ def parse(value: object) -> int:
     if isinstance(value, int):
         if value < 1:
             raise DurationError(f"{value} is not a duration: it must be at least 1 second")
+        if value > MAX_SECONDS:
+            raise DurationError(
+                f"{value} s is longer than {MAX_SECONDS // 86400} days, more than any session or job takes"
+            )
         return value
     if not isinstance(value, str):
         raise DurationError(f"{value!r} is not a duration: {HELP}")
@@ -36,6 +41,8 @@ def parse(value: object) -> int:
         total += int(m.group(1)) * dict(UNITS)[unit]
     if total < 1:
         raise DurationError(f"{value!r} is not a duration: it must be at least 1 second")
+    if total > MAX_SECONDS:
+        raise DurationError(f"{value!r} is longer than {MAX_SECONDS // 86400} days, more than any session or job takes")
     return total
 
 

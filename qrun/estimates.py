@@ -147,7 +147,7 @@ def points(job: dict[str, Any]) -> int:
     """How many sweep points a job expands to; the estimate of a swept job is per point."""
     from .sweeps import expand
 
-    return len(expand(job["sweep"])) if job.get("sweep") else 1
+    return len(expand(job["sweep"], limit=None)) if job.get("sweep") else 1
 
 
 def evaluations(job: dict[str, Any], num_parameters: int = 0) -> int:

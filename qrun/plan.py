@@ -297,7 +297,7 @@ def sweep_points(job: dict[str, Any]) -> list[dict[str, Any]] | None:
     """A swept job's points; an estimator's listed observables are measured at every point."""
     if "sweep" not in job:
         return None
-    points = sweeps.expand(job["sweep"])
+    points = sweeps.expand(job["sweep"], limit=None)  # validate checked the size against limits.sweep_points
     if job["primitive"] == "estimator" and "observable" not in job["sweep"]["values"]:
         points = [{**p, "observable": o} for p in points for o in job["observables"]]
     return points

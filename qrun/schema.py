@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -32,12 +33,32 @@ def _fast_validator():
     return jsonschema_rs.validator_for(schema())
 
 
+def nonfinite_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
+    """NaN and ±inf anywhere in the spec (YAML's .nan, .inf): JSON Schema's bounds cannot see them, so say it here.
+
+    Iterative, so a deeply nested spec cannot exhaust the stack (spec.py also limits the nesting)."""
+    out: list[Finding] = []
+    stack: list[tuple[JsonPath, Any]] = [(path, data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            out.append((where, f"{value} is not a finite number", False))
+        elif isinstance(value, dict):
+            stack.extend((where + (k,), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((where + (i,), v) for i, v in enumerate(value))
+    return sorted(out, key=lambda f: [str(p) for p in f[0]])
+
+
 def schema_findings(data: Any) -> list[Finding]:
     """Structural problems, each turned into a message that says what to do."""
     if not isinstance(data, dict):
         return [
             ((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)
         ]
+    nonfinite = nonfinite_findings(data)
+    if nonfinite:
+        return nonfinite  # a NaN slips past every bound, so nothing else said about that value could be trusted
     fast = _fast_validator()
     if fast is not None and fast.is_valid(data):
         return []  # the common case, ~100x faster; python-jsonschema below explains only what is wrong

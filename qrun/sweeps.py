@@ -15,10 +15,40 @@ MAX_POINTS = 100_000
 SPECIAL = {"estimator": ("precision", "observable"), "sampler": ("shots",)}
 
 
+def count(spec: Any) -> int:
+    """How many values a variable has, by arithmetic alone: a 10^7-point linspace is refused without building it."""
+    if isinstance(spec, list):
+        return len(spec)
+    ((kind, args),) = spec.items()
+    if kind == "linspace":
+        return max(int(args[2]), 0)
+    start, stop, *rest = args
+    step = rest[0] if rest else 1
+    if step == 0:
+        raise SweepError(f"range {args} has a step of 0", ("values",))
+    if not all(math.isfinite(a) for a in (start, stop, step)):
+        raise SweepError(f"range {args} must have finite numbers", ("values",))
+    return max(0, math.ceil((stop - start) / step))
+
+
+def points_in(sweep: dict[str, Any]) -> int:
+    """How many points a sweep expands to (grid: the product; zip: the common length), without expanding it."""
+    counts = [count(sweep["values"][n]) for n in sweep["values"]]
+    if sweep.get("mode", "grid") == "zip":
+        return max(counts, default=0)
+    return math.prod(counts)
+
+
 def values_of(spec: Any, name: str = "") -> list[Any]:
     """A variable's values: a list, {range: [start, stop, step]} (stop excluded) or {linspace: [start, stop, num]}."""
     if isinstance(spec, list):
         return list(spec)
+    try:
+        n = count(spec)
+    except SweepError as e:
+        raise SweepError(str(e), ("values", name)) from None
+    if n == 0:
+        raise SweepError(f"{spec} gives no values", ("values", name))
     # numpy's arithmetic (start + i * step, the endpoint set exactly) without numpy: validate stays light.
     ((kind, args),) = spec.items()
     if kind == "linspace":
@@ -30,18 +60,26 @@ def values_of(spec: Any, name: str = "") -> list[Any]:
         return values
     start, stop, *rest = args
     step = rest[0] if rest else 1
-    if step == 0 or (stop - start) / step > MAX_POINTS:
-        raise SweepError(f"range {args} gives no values or more than {MAX_POINTS}", ("values", name))
-    count = max(0, math.ceil((stop - start) / step))
     if all(isinstance(a, int) for a in (start, stop, step)):
-        return [start + i * step for i in range(count)]
+        return [start + i * step for i in range(n)]
     delta = (start + step) - start  # numpy's own step, rounding included
-    return [float(start + i * delta) for i in range(count)]
+    return [float(start + i * delta) for i in range(n)]
 
 
-def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
-    """The points of a sweep, in order: grid is the cartesian product (last variable fastest), zip is lockstep."""
+def expand(sweep: dict[str, Any], limit: int | None = MAX_POINTS) -> list[dict[str, Any]]:
+    """The points of a sweep, in order: grid is the cartesian product (last variable fastest), zip is lockstep.
+
+    More than `limit` points (counted before anything is built) is a SweepError; None means no limit.
+    """
     names = list(sweep["values"])
+    if limit is not None:
+        total = points_in(sweep)
+        if total > limit:
+            raise SweepError(
+                f"the sweep has {total:,} points, more than the limit of {limit:,} "
+                "(limits.sweep_points); raise it to allow more",
+                ("values",),
+            )
     columns = [values_of(sweep["values"][n], n) for n in names]
     if sweep.get("mode", "grid") == "zip":
         lengths = {n: len(c) for n, c in zip(names, columns)}
@@ -50,9 +88,6 @@ def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
             raise SweepError(f"zip needs every variable to have as many values; {listed}", ("values",))
         rows: Iterable[tuple[Any, ...]] = zip(*columns)
     else:
-        total = math.prod(len(c) for c in columns)
-        if total > MAX_POINTS:
-            raise SweepError(f"the grid has {total} points, more than {MAX_POINTS}", ("values",))
         rows = itertools.product(*columns)
     return [dict(zip(names, row)) for row in rows]
 

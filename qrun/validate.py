@@ -100,6 +100,8 @@ def semantic_findings(
 
 
 DEFAULT_SHOT_LIMIT = 1_000_000
+MAX_SHOTS = 10**9  # the schema's bound on any shots value
+MIN_PRECISION = 1e-6  # the schema's bound on any precision: 10^12 shots
 
 
 def _shot_findings(data: dict[str, Any]) -> list[Finding]:
@@ -236,6 +238,7 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
     special = sweeps.SPECIAL[job["primitive"]]
     out: list[Finding] = []
     values = job["sweep"]["values"]
+    limit = (data.get("limits") or {}).get("sweep_points", sweeps.MAX_POINTS)
     for name, spec in values.items():
         if name not in special and name not in fact.parameter_names:
             params = ", ".join(fact.parameter_names) or "none"
@@ -249,6 +252,8 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
             )
             continue
         try:
+            if sweeps.count(spec) > limit:
+                continue  # expand() below reports the whole sweep's size once
             listed = sweeps.values_of(spec, name)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
@@ -259,17 +264,15 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
                 out += _observable_findings(where, str(v), cname, fact, data, observable_widths)
             elif name == "shots" and not (isinstance(v, int) and v >= 1):
                 out.append((where, f"shots must be whole numbers of at least 1, not {v!r}", False))
-            elif name not in ("observable", "shots") and (isinstance(v, str) or (name == "precision" and v <= 0)):
-                out.append(
-                    (
-                        where,
-                        f"{name} values must be numbers{' above 0' if name == 'precision' else ''}, not {v!r}",
-                        False,
-                    )
-                )
+            elif name == "shots" and v > MAX_SHOTS:
+                out.append((where, f"{v:,} shots is more than {MAX_SHOTS:,}, the most any job may take", False))
+            elif name == "precision" and not (isinstance(v, (int, float)) and MIN_PRECISION <= v <= 10):
+                out.append((where, f"precision values must be numbers from {MIN_PRECISION:g} to 10, not {v!r}", False))
+            elif name not in ("observable", "shots", "precision") and isinstance(v, str):
+                out.append((where, f"{name} values must be numbers, not {v!r}", False))
     if not out:
         try:
-            sweeps.expand(job["sweep"])
+            sweeps.expand(job["sweep"], limit)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
     unswept = [p for p in fact.parameter_names if p not in values]
