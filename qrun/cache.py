@@ -23,6 +23,27 @@ def cache_dir() -> Path:
     return base / "qrun" / "transpile"
 
 
+def facts_dir() -> Path:
+    """Where `qrun validate` keeps what building each circuit source found: a `facts` folder in the cache."""
+    return cache_dir() / "facts"
+
+
+def read_json(path: Path) -> Any:
+    """A cache entry, or None when it is missing or unreadable (a cache is never trusted over a rebuild)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Store a cache entry; a cache that cannot be written is only slower, never an error."""
+    try:
+        atomic_write(path, json.dumps(data, sort_keys=True))
+    except OSError:
+        pass
+
+
 def target_fingerprint(backend: Any, kind: str) -> str:
     """What decides the transpiler's view of the backend.
 

@@ -111,15 +111,8 @@ def build(source: dict[str, Any], base_dir: Path):
         )
         # The runtime docs' example decomposes once so the circuit holds standard gates only.
         return qc.decompose(reps=1)
-    if kind == "qasm":
-        return _from_qasm(value, ("qasm",))
-    if kind == "file":
-        path = base_dir / value
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise SourceError(f"cannot read circuit file {str(path)!r}: {e.strerror}", ("file",)) from None
-        return _from_qasm(text, ("file",))
+    if kind in ("qasm", "file"):
+        return _from_qasm(qasm_text(source, base_dir), (kind,))
     if kind == "library":
         return _from_library(*library_call(source))
     raise SourceError(f"unknown circuit source {kind!r}")
@@ -165,6 +158,153 @@ _MEASURE = re.compile(r"\bmeasure\b")
 _ONLY_STD = re.compile(r'^\s*include\s+"(stdgates\.inc|qelib1\.inc)"\s*;', re.M)
 
 
+MAX_SOURCE_BYTES = 1024 * 1024  # a circuit file, or the OpenQASM text after its includes are inlined
+MAX_INCLUDE_DEPTH = 8
+DEFAULT_GATE_LIMIT = 1_000_000
+_INCLUDE = re.compile(r'^[ \t]*include[ \t]+"([^"]+)"[ \t]*;[^\n]*$', re.M)
+_STANDARD = ("stdgates.inc", "qelib1.inc")
+
+
+def confinement_root(base_dir: Path) -> Path:
+    """Where a spec may read files from: the enclosing git repository, else the spec's own folder."""
+    base = base_dir.resolve()
+    for folder in (base, *base.parents):
+        if (folder / ".git").exists():
+            return folder
+    return base
+
+
+def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> str:
+    """A circuit file named in a spec: a regular file under `root`, at most MAX_SOURCE_BYTES, UTF-8."""
+    import stat
+
+    path = (base_dir / name).resolve()  # symlinks resolved, so a link cannot lead outside
+    if path != root and root not in path.parents:
+        raise SourceError(f"{name!r} is outside the spec's folder and repository ({root}); qrun reads circuit "
+                          "files only from there", subpath)
+    try:
+        info = path.stat()
+    except OSError as e:
+        raise SourceError(f"cannot read circuit file {str(base_dir / name)!r}: {e.strerror}", subpath) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(f"{name!r} is not a regular file", subpath)
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise SourceError(f"{name!r} is {info.st_size:,} bytes, more than the {MAX_SOURCE_BYTES:,} a circuit file "
+                          "may have", subpath)
+    try:
+        with open(path, "rb") as f:
+            return f.read(MAX_SOURCE_BYTES + 1).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(f"{name!r} is not a UTF-8 text file", subpath) from None
+    except OSError as e:
+        raise SourceError(f"cannot read circuit file {str(base_dir / name)!r}: {e.strerror}", subpath) from None
+
+
+def qasm_text(source: dict[str, Any], base_dir: Path) -> str:
+    """The OpenQASM of a qasm: or file: source with every include but the standard ones inlined, each read under
+    the same rules as a circuit file; so the parsers never open a file themselves."""
+    kind, value = _source(source)
+    root = confinement_root(base_dir)
+    if kind == "file":
+        path = (base_dir / value)
+        return _inline(read_source_file(value, base_dir, root, ("file",)), path.parent, root, ("file",), 0)
+    return _inline(value, base_dir, root, ("qasm",), 0)
+
+
+def _inline(text: str, folder: Path, root: Path, subpath: tuple, depth: int) -> str:
+    def replace(m: re.Match) -> str:
+        name = m.group(1)
+        if name in _STANDARD:
+            return m.group(0)
+        if depth >= MAX_INCLUDE_DEPTH:
+            raise SourceError(f"includes nest more than {MAX_INCLUDE_DEPTH} deep", subpath)
+        body = read_source_file(name, folder, root, subpath)
+        body = re.sub(r"^\s*OPENQASM[^;]*;", "", body, count=1)  # an included file may carry its own version line
+        return _inline(body, (folder / name).parent, root, subpath, depth + 1)
+
+    out = _INCLUDE.sub(replace, text)
+    if len(out.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise SourceError(f"the OpenQASM is more than {MAX_SOURCE_BYTES:,} bytes with its includes", subpath)
+    return out
+
+
+def gate_estimate(source: dict[str, Any], base_dir: Path) -> tuple[int, tuple]:
+    """An upper estimate of a circuit's gate count from its source alone, and where in the source it comes from.
+
+    Library circuits: reps x (n^2 + 4n), which bounds every allowed function and entanglement; random: width x
+    depth; OpenQASM: statements, with each custom gate counted as the gates its definition expands to.
+    """
+    kind, value = _source(source)
+    if kind == "random":
+        return int(value["num_qubits"]) * int(value["depth"]), ("random", "depth")
+    if kind == "library":
+        _, args, where = library_call(source)
+        n = args.get("num_qubits", args.get("feature_dimension", 1))
+        reps = args.get("reps", 3)
+        n = n if isinstance(n, int) and not isinstance(n, bool) else 1
+        reps = reps if isinstance(reps, int) and not isinstance(reps, bool) else 1
+        at = where[:-1] + ("args", "reps") if len(where) > 1 else ("args", "reps")
+        return max(reps, 1) * (n * n + 4 * n), at
+    try:
+        text = qasm_text(source, base_dir)
+    except SourceError:
+        return 0, ()  # build() reports it, located
+    return _qasm_gate_estimate(text), (kind,)
+
+
+def _qasm_gate_estimate(text: str) -> int:
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    sizes: dict[str, int] = {}
+    for name, body in re.findall(r"\bgate\s+(\w+)[^{]*\{([^}]*)\}", code):
+        sizes[name] = min(sum(sizes.get(_callee(s), 1) for s in body.split(";") if s.strip()), 10**15)
+    main = re.sub(r"\bgate\s+\w+[^{]*\{[^}]*\}", "", code)
+    return min(sum(sizes.get(_callee(s), 1) for s in main.split(";") if s.strip()), 10**15)
+
+
+def _callee(statement: str) -> str:
+    m = re.match(r"\s*([A-Za-z_]\w*)", statement)
+    return m.group(1) if m else ""
+
+
+FACTS_FORMAT = 1
+
+
+def cached_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts:
+    """A circuit's facts as building it finds them (or its SourceError), from a cache keyed by the source's content.
+
+    `qrun validate` must refuse what a run refuses (an undefined gate, say), which takes qiskit's parsers; an
+    unchanged source costs nothing after its first check, so pre-commit pays for qiskit only when a circuit changes.
+    """
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    from . import cache
+
+    kind, value = _source(source)
+    body = qasm_text(source, base_dir) if kind in ("qasm", "file") else source
+    key = hashlib.sha256(json.dumps([FACTS_FORMAT, version("qiskit"), kind, body], sort_keys=True,
+                                    default=str).encode()).hexdigest()
+    entry = cache.read_json(cache.facts_dir() / f"{key}.json")
+    if isinstance(entry, dict) and "error" in entry:
+        raise SourceError(entry["error"], tuple(entry.get("subpath") or ()))
+    if isinstance(entry, dict) and "facts" in entry:
+        f = entry["facts"]
+        return CircuitFacts(f["num_qubits"], f["num_parameters"], f["num_clbits"], f["has_measurements"],
+                            tuple(f["parameter_names"]))
+    try:
+        found = facts(build(source, base_dir))
+    except SourceError as e:
+        if kind == "file" or "cannot read" in str(e):
+            raise  # about the file system, not the source: never cached
+        cache.write_json(cache.facts_dir() / f"{key}.json", {"error": str(e), "subpath": list(e.subpath)})
+        raise
+    cache.write_json(cache.facts_dir() / f"{key}.json", {"facts": {
+        "num_qubits": found.num_qubits, "num_parameters": found.num_parameters, "num_clbits": found.num_clbits,
+        "has_measurements": found.has_measurements, "parameter_names": list(found.parameter_names)}})
+    return found
+
+
 def cheap_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts | None:
     """A circuit's facts read from its source without qiskit, or None where that would be a guess.
 
@@ -176,11 +316,10 @@ def cheap_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts | None:
         n = value["num_qubits"]
         return CircuitFacts(n, 0, n if measure else 0, measure)
     if kind in ("qasm", "file"):
-        if kind == "file":
-            try:
-                value = (base_dir / value).read_text(encoding="utf-8")
-            except OSError:
-                return None  # build() reports it, located
+        try:
+            value = qasm_text(source, base_dir)
+        except SourceError:
+            return None  # build() reports it, located
         return _qasm_facts(value)
     if kind == "library":
         name, args, _ = library_call(source)

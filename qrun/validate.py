@@ -38,14 +38,26 @@ def validate(spec: Spec, build: bool = True) -> Checked:
     found = []
     built: dict[str, Any] = {}
     facts: dict[str, CircuitFacts] = {}
+    gate_limit = (data.get("limits") or {}).get("gates", circuits.DEFAULT_GATE_LIMIT)
     for name, source in data["circuits"].items():
-        cheap = None if build else circuits.cheap_facts(source, spec.base_dir)
+        gates, where = circuits.gate_estimate(source, spec.base_dir)
+        if gates > gate_limit:
+            found.append((("circuits", name) + where, f"this circuit has about {gates:,} gates, more than the limit of "
+                          f"{gate_limit:,} (limits.gates); raise it to allow more", False))
+            continue
+        # The quick path reads random and library circuits' facts from their arguments; OpenQASM it checks as a run
+        # would, through a cache keyed by the source's content.
+        quick = not build and not ({"qasm", "file"} & set(source))
+        cheap = circuits.cheap_facts(source, spec.base_dir) if quick else None
         if cheap is not None:
             facts[name] = cheap
             continue
         try:
-            built[name] = circuits.build(source, spec.base_dir)
-            facts[name] = circuits.facts(built[name])
+            if build:
+                built[name] = circuits.build(source, spec.base_dir)
+                facts[name] = circuits.facts(built[name])
+            else:
+                facts[name] = circuits.cached_facts(source, spec.base_dir)
         except SourceError as e:
             found.append((("circuits", name) + e.subpath, str(e), False))
     terms: dict[str, Terms] = {}
