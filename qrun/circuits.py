@@ -180,8 +180,10 @@ def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> s
 
     path = (base_dir / name).resolve()  # symlinks resolved, so a link cannot lead outside
     if path != root and root not in path.parents:
-        raise SourceError(f"{name!r} is outside the spec's folder and repository ({root}); qrun reads circuit "
-                          "files only from there", subpath)
+        raise SourceError(
+            f"{name!r} is outside the spec's folder and repository ({root}); qrun reads circuit files only from there",
+            subpath,
+        )
     try:
         info = path.stat()
     except OSError as e:
@@ -189,8 +191,9 @@ def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> s
     if not stat.S_ISREG(info.st_mode):
         raise SourceError(f"{name!r} is not a regular file", subpath)
     if info.st_size > MAX_SOURCE_BYTES:
-        raise SourceError(f"{name!r} is {info.st_size:,} bytes, more than the {MAX_SOURCE_BYTES:,} a circuit file "
-                          "may have", subpath)
+        raise SourceError(
+            f"{name!r} is {info.st_size:,} bytes, more than the {MAX_SOURCE_BYTES:,} a circuit file may have", subpath
+        )
     try:
         with open(path, "rb") as f:
             return f.read(MAX_SOURCE_BYTES + 1).decode("utf-8")
@@ -206,7 +209,7 @@ def qasm_text(source: dict[str, Any], base_dir: Path) -> str:
     kind, value = _source(source)
     root = confinement_root(base_dir)
     if kind == "file":
-        path = (base_dir / value)
+        path = base_dir / value
         return _inline(read_source_file(value, base_dir, root, ("file",)), path.parent, root, ("file",), 0)
     return _inline(value, base_dir, root, ("qasm",), 0)
 
@@ -283,15 +286,17 @@ def cached_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts:
 
     kind, value = _source(source)
     body = qasm_text(source, base_dir) if kind in ("qasm", "file") else source
-    key = hashlib.sha256(json.dumps([FACTS_FORMAT, version("qiskit"), kind, body], sort_keys=True,
-                                    default=str).encode()).hexdigest()
+    key = hashlib.sha256(
+        json.dumps([FACTS_FORMAT, version("qiskit"), kind, body], sort_keys=True, default=str).encode()
+    ).hexdigest()
     entry = cache.read_json(cache.facts_dir() / f"{key}.json")
     if isinstance(entry, dict) and "error" in entry:
         raise SourceError(entry["error"], tuple(entry.get("subpath") or ()))
     if isinstance(entry, dict) and "facts" in entry:
         f = entry["facts"]
-        return CircuitFacts(f["num_qubits"], f["num_parameters"], f["num_clbits"], f["has_measurements"],
-                            tuple(f["parameter_names"]))
+        return CircuitFacts(
+            f["num_qubits"], f["num_parameters"], f["num_clbits"], f["has_measurements"], tuple(f["parameter_names"])
+        )
     try:
         found = facts(build(source, base_dir))
     except SourceError as e:
@@ -299,9 +304,18 @@ def cached_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts:
             raise  # about the file system, not the source: never cached
         cache.write_json(cache.facts_dir() / f"{key}.json", {"error": str(e), "subpath": list(e.subpath)})
         raise
-    cache.write_json(cache.facts_dir() / f"{key}.json", {"facts": {
-        "num_qubits": found.num_qubits, "num_parameters": found.num_parameters, "num_clbits": found.num_clbits,
-        "has_measurements": found.has_measurements, "parameter_names": list(found.parameter_names)}})
+    cache.write_json(
+        cache.facts_dir() / f"{key}.json",
+        {
+            "facts": {
+                "num_qubits": found.num_qubits,
+                "num_parameters": found.num_parameters,
+                "num_clbits": found.num_clbits,
+                "has_measurements": found.has_measurements,
+                "parameter_names": list(found.parameter_names),
+            }
+        },
+    )
     return found
 
 

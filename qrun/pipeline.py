@@ -12,7 +12,7 @@ from typing import Any
 from . import durations
 from . import estimates as model
 from . import service as ibm
-from .errors import Interrupted, RunError, SpecError, UsageError
+from .errors import Interrupted, ResultsError, RunError, SpecError, UsageError
 from .results import RunWriter, history, latest_run
 from .results import load as load_run
 from .spec import load
@@ -165,17 +165,27 @@ def run(
     for warning in prepared.warnings:
         reporter.say(str(warning))
     writer = RunWriter(Path(out), prepared.spec, prepared.plan)
+    lock = None
     if resume is None:
         run_dir = writer.open()
+        lock = RunLock(run_dir)
         carried: dict[str, Any] = {}
     else:
         found = latest_run(Path(out), prepared.plan.name) if resume == "latest" else Path(resume)
         if found is None:
             raise UsageError(f"--resume: no earlier run of '{prepared.plan.name}' under {out}")
         run_dir = found
-        previous = load_run(run_dir)
+        if not (run_dir / "metadata.json").is_file():
+            raise UsageError(f"--resume {run_dir}: not a qrun run folder (no metadata.json)")
+        lock = RunLock(run_dir)  # before reading its state: another qrun may be finishing it right now
+        try:
+            previous = load_run(run_dir)
+        except ResultsError as e:
+            lock.release()
+            raise UsageError(f"--resume: {e}") from None
         refuse_changed_spec(previous.path, prepared.spec)
         if previous.metadata["status"] == "completed":
+            lock.release()
             reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
             return run_dir
         carried = writer.reopen(run_dir)
@@ -190,19 +200,67 @@ def run(
     try:
         runner.run()
     except RunError as e:
-        writer.finish("failed", str(e))
+        _finish(writer, "failed", str(e))
         e.run_dir = run_dir
         raise
     except KeyboardInterrupt:
-        writer.finish("interrupted", "interrupted by the user")
+        _finish(writer, "interrupted", "interrupted by the user")
         raise Interrupted(f"interrupted; finished jobs are kept in {run_dir}") from None
-    except BaseException as e:
-        writer.finish("failed", f"{type(e).__name__}: {e}")
+    except OSError as e:  # the disk filled up or went read-only: record it where that is still possible
+        where = f"{e.filename}: " if e.filename else ""
+        _finish(writer, "failed", f"{where}{e.strerror or e}")
         raise
+    except BaseException as e:
+        _finish(writer, "failed", f"{type(e).__name__}: {e}")
+        raise
+    else:
+        writer.finish("completed")
     finally:
         restore()
-    writer.finish("completed")
+        lock.release()
     return run_dir
+
+
+def _finish(writer: RunWriter, status: str, error: str) -> None:
+    """Mark the run as ended; if even that cannot be written, the first error is the one to report."""
+    try:
+        writer.finish(status, error)
+    except OSError:
+        pass
+
+
+class RunLock:
+    """One qrun per run folder: an exclusive flock on the folder itself.
+
+    The OS releases it when its process ends, however it ends, so a stale lock from a killed run is taken over
+    safely, and no lock file is left in or beside the folder. (filelock needs a file of its own, which would sit
+    among the results; a flock on the directory needs none.) The holder's pid is in its attempt's metadata.
+    """
+
+    def __init__(self, run_dir: Path):
+        import fcntl
+
+        self.fd: int | None = os.open(run_dir, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise UsageError(
+                f"{run_dir} is in use by another qrun (pid {_holder(run_dir)}); wait for it to end, or stop it first"
+            ) from None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+
+def _holder(run_dir: Path) -> str:
+    try:
+        return str(load_run(run_dir).metadata["attempts"][-1].get("pid") or "unknown")
+    except (ResultsError, LookupError, AttributeError):
+        return "unknown"
 
 
 def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, list[str]]:

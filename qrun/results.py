@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class RunWriter:
         self.metadata["attempts"].append(
             {
                 "attempt": len(self.metadata["attempts"]) + 1,
+                "pid": os.getpid(),  # names the holder when a second qrun is refused this folder
                 "started": durations.timestamp(),
                 "ended": None,
                 "status": "running",
@@ -341,14 +343,20 @@ class Run:
 
 
 def load(run_dir: str | Path) -> Run:
+    """Read a run folder back. A job file that is missing or damaged is left out (that job did not finish)."""
     path = Path(run_dir)
     try:
         meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ResultsError(f"{path}: not a qrun run folder (no metadata.json)") from None
+    except (OSError, ValueError) as e:
+        reason = e.strerror if isinstance(e, OSError) else "not valid JSON"
+        raise ResultsError(f"{path / 'metadata.json'}: cannot be read ({reason}); the run folder is damaged") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("jobs"), list) or "status" not in meta:
+        raise ResultsError(f"{path / 'metadata.json'}: not the metadata of a qrun run")
     jobs = {}
     for entry in meta["jobs"]:
-        file = path / entry["file"]
-        if file.exists():
-            jobs[entry["name"]] = json.loads(file.read_text(encoding="utf-8"))
+        body = _read_json(path / str(entry.get("file", "")))
+        if isinstance(body, dict):
+            jobs[entry["name"]] = body
     return Run(path, meta, jobs)

@@ -42,8 +42,14 @@ def validate(spec: Spec, build: bool = True) -> Checked:
     for name, source in data["circuits"].items():
         gates, where = circuits.gate_estimate(source, spec.base_dir)
         if gates > gate_limit:
-            found.append((("circuits", name) + where, f"this circuit has about {gates:,} gates, more than the limit of "
-                          f"{gate_limit:,} (limits.gates); raise it to allow more", False))
+            found.append(
+                (
+                    ("circuits", name) + where,
+                    f"this circuit has about {gates:,} gates, more than the limit of "
+                    f"{gate_limit:,} (limits.gates); raise it to allow more",
+                    False,
+                )
+            )
             continue
         # The quick path reads random and library circuits' facts from their arguments; OpenQASM it checks as a run
         # would, through a cache keyed by the source's content.
