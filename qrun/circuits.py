@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,9 @@ def parse_observable(value: Any) -> Terms:
         raise SourceError(
             f"expected a Pauli label, a list of [label, coefficient] pairs or a sum string, got {value!r}"
         )
+    bad = [c for _, c in terms if not math.isfinite(c)]
+    if bad:
+        raise SourceError(f"coefficient {bad[0]} is not a finite number")
     widths = {len(label) for label, _ in terms}
     if len(widths) > 1:
         raise SourceError(f"all Pauli labels must have the same length; got lengths {sorted(widths)}")
@@ -128,7 +132,7 @@ def _from_qasm(text: str, subpath: tuple):
             return qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
         return qiskit.qasm3.loads(text)
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
-        message = " ".join(str(e).split())
+        message = " ".join(str(e).split()) or f"{type(e).__name__} (the parser gave no detail; check the syntax)"
         raise SourceError(f"invalid OpenQASM: {message}", subpath) from None
 
 

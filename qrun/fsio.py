@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -33,13 +34,37 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        # A failed write() names no file; say which one, so the one-line error can (e.g. a full disk).
+        raise OSError(e.errno, e.strerror or str(e), str(path)) from e
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, json.dumps(data, indent=2, default=_plain) + "\n")
+def write_json(path: Path, data: Any, compact_fallback: bool = False) -> None:
+    """JSON, atomically. With compact_fallback, a write the disk has no room for (the temp file doubles the space
+    needed) is retried as compact JSON over the old file's own blocks: used only to record how a run ended."""
+    text = json.dumps(data, indent=2, default=_plain) + "\n"
+    try:
+        atomic_write(path, text)
+    except OSError as e:
+        if not compact_fallback or e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        overwrite_in_place(path, json.dumps(data, separators=(",", ":"), default=_plain) + "\n")
+
+
+def overwrite_in_place(path: Path, text: str) -> None:
+    """Rewrite a file through its existing blocks, when the new text fits in what the file already holds."""
+    data = text.encode("utf-8")
+    if len(data) > path.stat().st_blocks * 512:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    with open(path, "r+b") as f:
+        f.write(data)
+        f.truncate()
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def _plain(value: Any) -> Any:

@@ -144,13 +144,13 @@ class RunWriter:
         self._new_attempt()
         return {"finished": finished, "submissions": submissions}
 
-    def _save(self, throttled: bool = False) -> None:
+    def _save(self, throttled: bool = False, last: bool = False) -> None:
         assert self.run_dir is not None
         now = time.monotonic()
         if throttled and self.plan.backend_kind != "service" and now - self._saved_at < self.THROTTLE:
             self._dirty = True
             return
-        write_json(self.run_dir / "metadata.json", self.metadata)
+        write_json(self.run_dir / "metadata.json", self.metadata, compact_fallback=last)
         self._saved_at, self._dirty = now, False
 
     def _job(self, job: JobPlan) -> dict[str, Any]:
@@ -295,7 +295,7 @@ class RunWriter:
         for entry in self.metadata["jobs"]:
             if entry["status"] in ("pending", "running"):
                 entry["status"] = "not run" if entry["status"] == "pending" else status
-        self._save()
+        self._save(last=True)  # how the run ended is worth writing even on a disk with no room for a temp file
 
 
 def _read_json(path: Path) -> Any:

@@ -33,8 +33,9 @@ def _fast_validator():
     return jsonschema_rs.validator_for(schema())
 
 
-def nonfinite_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
-    """NaN and ±inf anywhere in the spec (YAML's .nan, .inf): JSON Schema's bounds cannot see them, so say it here.
+def value_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
+    """Values no spec holds: NaN and ±inf (YAML's .nan, .inf), which JSON Schema's bounds cannot see, and values of
+    non-JSON types (bytes, sets, dates) or non-string keys, which would confuse the validators.
 
     Iterative, so a deeply nested spec cannot exhaust the stack (spec.py also limits the nesting)."""
     out: list[Finding] = []
@@ -43,8 +44,19 @@ def nonfinite_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
         where, value = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
             out.append((where, f"{value} is not a finite number", False))
+        elif not isinstance(value, (dict, list, str, int, float, bool, type(None))):
+            # YAML's !!binary, !!set, !!timestamp (an unquoted 2026-01-01) build values a spec never holds
+            out.append(
+                (
+                    where,
+                    f"a {type(value).__name__} (from a YAML tag or an unquoted date) is not a spec value; "
+                    "quote it if a string is meant",
+                    False,
+                )
+            )
         elif isinstance(value, dict):
-            stack.extend((where + (k,), v) for k, v in value.items())
+            out.extend((where, f"key {k!r} is not a string; quote it", False) for k in value if not isinstance(k, str))
+            stack.extend((where + (k,), v) for k, v in value.items() if isinstance(k, str))
         elif isinstance(value, list):
             stack.extend((where + (i,), v) for i, v in enumerate(value))
     return sorted(out, key=lambda f: [str(p) for p in f[0]])
@@ -56,9 +68,9 @@ def schema_findings(data: Any) -> list[Finding]:
         return [
             ((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)
         ]
-    nonfinite = nonfinite_findings(data)
-    if nonfinite:
-        return nonfinite  # a NaN slips past every bound, so nothing else said about that value could be trusted
+    odd = value_findings(data)
+    if odd:
+        return odd  # a NaN slips past every bound, so nothing else said about that value could be trusted
     fast = _fast_validator()
     if fast is not None and fast.is_valid(data):
         return []  # the common case, ~100x faster; python-jsonschema below explains only what is wrong

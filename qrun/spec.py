@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,7 +105,7 @@ def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
     if stat.S_ISDIR(info.st_mode):
         raise UsageError(f"{display}: is a directory, not a {what} file")
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{display}: is not a regular file (a pipe or a device?); qrun reads {what}s from files")
+        raise UsageError(f"{display}: is not a regular file (a pipe or a device?); qrun reads {what} from files")
     if info.st_size > limit:
         raise SpecError(
             [
@@ -119,7 +120,7 @@ def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
     except OSError as e:
         raise UsageError(f"{display}: cannot read: {e.strerror}") from None
     if len(raw) > limit:
-        raise SpecError([Problem(display, 1, 1, "", f"the file is more than the {limit:,} bytes a {what} may have")])
+        raise SpecError([Problem(display, 1, 1, "", f"the file is more than the {limit:,} bytes qrun reads as {what}")])
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
@@ -184,7 +185,7 @@ def _limit(file: str, event: Any, line_offset: int, message: str) -> SpecError:
 def read_vars_file(path: str | Path) -> dict[str, Any]:
     """Variables from a --vars YAML file: a mapping of names to values."""
     p = Path(path)
-    text = read_text_limited(p, f"--vars {path}", MAX_SPEC_BYTES, "vars")
+    text = read_text_limited(p, f"--vars {path}", MAX_SPEC_BYTES, "variables")
     data = safe_yaml(str(path), text)
     if data is None:
         return {}
@@ -197,7 +198,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     """Read, render and parse the spec at `path`. Variables: the spec's `vars:` < each vars file < overrides."""
     p = Path(path)
     display = str(path)
-    source = read_text_limited(p, display, MAX_SPEC_BYTES, "spec")
+    source = read_text_limited(p, display, MAX_SPEC_BYTES, "specs")
     variables = dict(declared_vars(display, source))
     given: dict[str, Any] = {}
     for vf in vars_files or []:
@@ -273,6 +274,9 @@ def render(file: str, source: str, variables: dict[str, Any], given: set[str] | 
             f"{file}: the template does not use variable(s) {', '.join(unused)}"
             f" (it uses: {', '.join(sorted(used)) or 'none'})"
         )
+    limit = sys.getrecursionlimit()
+    # A macro that calls itself would recurse until memory runs out; cap the stack a template may use.
+    sys.setrecursionlimit(_stack_depth() + 600)
     try:
         pieces, size = [], 0
         for piece in env.from_string(ast).generate(**variables):
@@ -283,12 +287,48 @@ def render(file: str, source: str, variables: dict[str, Any], given: set[str] | 
         return "".join(pieces), set(used)
     except _TemplateLimit as e:
         raise SpecError([Problem(file, _template_line(e), 0, "template", str(e))]) from None
+    except RecursionError as e:
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    _template_line(e),
+                    0,
+                    "template",
+                    "macros call each other too deeply (is one calling itself without end?)",
+                )
+            ]
+        ) from None
     except TemplateError as e:
         if type(e).__name__ == "SecurityError":
             raise SpecError([Problem(file, _template_line(e), 0, "template", f"refused by the sandbox: {e}")]) from None
         raise SpecError([Problem(file, _template_line(e), 0, "template", e.message or str(e))]) from None
+    except TypeError as e:
+        if "no loader" in str(e):  # {% include %}, {% import %}, {% extends %}: a spec is one self-contained file
+            raise SpecError(
+                [
+                    Problem(
+                        file,
+                        _template_line(e),
+                        0,
+                        "template",
+                        "a spec template cannot include, import or extend other templates",
+                    )
+                ]
+            ) from None
+        raise SpecError([Problem(file, _template_line(e), 0, "template", f"TypeError: {e}")]) from None
     except Exception as e:  # anything a template expression raises (1/0, the sandbox's range cap) is the spec's fault
         raise SpecError([Problem(file, _template_line(e), 0, "template", f"{type(e).__name__}: {e}")]) from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _stack_depth() -> int:
+    frame: types.FrameType | None = sys._getframe()
+    depth = 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
 
 
 class _TemplateLimit(Exception):

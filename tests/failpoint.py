@@ -1,5 +1,6 @@
 """Fault injection for the resume tests, loaded only by them: `python tests/failpoint.py EVENT:JOB_INDEX ARGS...`
-runs `qrun ARGS...` and kills its own process with SIGKILL at that event of that job."""
+runs `qrun ARGS...` and kills its own process with SIGKILL at that event of that job; EVENT:JOB_INDEX:pause=S
+sleeps S seconds there instead (to hold a run folder while another qrun tries it)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ class FailPoint:
     "job_submitted:2" dies with job 2 submitted but never read back."""
 
     def __init__(self, spec: str):
-        self.event, _, index = spec.partition(":")
+        self.event, index, *action = spec.split(":")
         self.index = int(index)
+        self.pause = float(action[0].removeprefix("pause=")) if action else None
 
     def __getattr__(self, event: str):
         def maybe_die(*args: Any) -> None:
             job = args[0] if args else None
             if event == self.event and getattr(job, "index", None) == self.index:
-                os.kill(os.getpid(), signal.SIGKILL)
+                if self.pause is None:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                import time
+
+                time.sleep(self.pause)
 
         return maybe_die
 

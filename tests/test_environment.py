@@ -1,0 +1,128 @@
+"""When the environment fails: a full disk, a read-only results root, and two qruns on one run folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_pipeline import FAILPOINT, FIVE, _qrun
+
+
+def _can_mount() -> bool:
+    if os.geteuid() != 0 or sys.platform != "linux":
+        return False
+    probe = Path("/tmp/qrun-mount-probe")
+    probe.mkdir(exist_ok=True)
+    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True)
+    if ok.returncode != 0:
+        return False
+    subprocess.run(["umount", str(probe)], check=True)
+    return True
+
+
+needs_mount = pytest.mark.skipif(not _can_mount(), reason="needs root and tmpfs mounts (a small disk to fill)")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs at tmp_path/disk, unmounted afterwards."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(disk)], check=True)
+    yield disk
+    subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def _meta(out: Path) -> tuple[Path, dict]:
+    (run_dir,) = (out / "five").iterdir()
+    return run_dir, json.loads((run_dir / "metadata.json").read_text())
+
+
+@needs_mount
+def test_a_full_disk_fails_the_run_with_one_line_marks_it_failed_and_resume_completes_it(tmp_path, small_disk):
+    spec = tmp_path / "five.yaml"
+    spec.write_text(FIVE)
+    out = small_disk / "results"
+    filler = small_disk / "filler"
+    # Leave room for the folder and its metadata, not for the first job's result file (it carries the
+    # PrimitiveResult): the first write that does not fit is that one.
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler.write_bytes(b"\0" * (free - 24 * 1024))
+    failed = _qrun(spec, "--out", out, "-q")
+    assert failed.returncode == 1, failed.stderr
+    (line,) = [x for x in failed.stderr.splitlines() if x.startswith("qrun:") and "No space" in x]
+    assert line.endswith("No space left on device") and str(out) in line
+    assert "Traceback" not in failed.stderr and "internal error" not in failed.stderr
+    run_dir, meta = _meta(out)
+    assert meta["status"] == "failed" and "No space left on device" in meta["error"]
+    filler.unlink()
+    resumed = _qrun(spec, "--out", out, "-q", "--resume", run_dir)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _meta(out)[1]["status"] == "completed"
+
+
+@needs_mount
+def test_a_read_only_results_root_is_one_line_and_resume_completes_once_writable(tmp_path, small_disk):
+    spec = tmp_path / "five.yaml"
+    spec.write_text(FIVE)
+    out = small_disk / "results"
+    killed = _qrun(spec, "--out", out, "-q", env={"QRUN_FAILPOINT": "job_started:2"})
+    assert killed.returncode == -signal.SIGKILL
+    run_dir, _ = _meta(out)
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    refused = _qrun(spec, "--out", out, "-q", "--resume", run_dir)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1].endswith("Read-only file system")
+    assert "Traceback" not in refused.stderr and "internal error" not in refused.stderr
+    subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    resumed = _qrun(spec, "--out", out, "-q", "--resume", run_dir)
+    assert resumed.returncode == 0, resumed.stderr
+    assert _meta(out)[1]["status"] == "completed"
+
+
+def test_two_resumes_of_one_run_one_runs_the_other_refuses_and_no_job_runs_twice(tmp_path):
+    spec = tmp_path / "five.yaml"
+    spec.write_text(FIVE)
+    out = tmp_path / "results"
+    assert _qrun(spec, "--out", out, "-q", env={"QRUN_FAILPOINT": "job_started:2"}).returncode == -signal.SIGKILL
+    run_dir, _ = _meta(out)
+    # The first resume holds the folder (paused inside job 3) while the second tries it.
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            str(FAILPOINT),
+            "job_started:3:pause=8",
+            str(spec),
+            "--out",
+            str(out),
+            "-q",
+            "--resume",
+            str(run_dir),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        attempts = json.loads((run_dir / "metadata.json").read_text())["attempts"]
+        if len(attempts) == 2 and attempts[-1]["pid"] == first.pid:
+            break
+        time.sleep(0.1)
+    second = _qrun(spec, "--out", out, "-q", "--resume", run_dir)
+    assert second.returncode == 2
+    assert second.stderr.strip() == (
+        f"qrun: {run_dir} is in use by another qrun (pid {first.pid}); wait for it to end, or stop it first"
+    )
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+    _, meta = _meta(out)
+    assert meta["status"] == "completed" and len(meta["attempts"]) == 2
+    submitted = [s["job"] for a in meta["attempts"] for s in a["submissions"]]
+    once = [j["name"] for j in meta["jobs"] if j["primitive"] in ("estimator", "sampler") and "sweep" not in j]
+    for name in once:
+        assert submitted.count(name) == 1, (name, submitted)

@@ -1,0 +1,65 @@
+"""Hostile and careless input: no crash, no hang, no silent acceptance, and validate's verdict is run's verdict.
+
+tests/hostile.py holds the corpus (over 100 inputs, most of them also run through `qrun SPEC`) and runs each in a
+forked child under a 1 GB address-space limit. Every message is pinned verbatim in tests/hostile_expected.json;
+after a deliberate change, `python tests/hostile.py --update` rewrites it, and the diff is what a reviewer reads.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    env = {"QRUN_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), "PATH": "/usr/bin:/bin"}
+    import os
+
+    env = {**os.environ, **env}
+    done = subprocess.run(
+        [sys.executable, str(HERE / "hostile.py")], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {r["id"]: r for r in json.loads(done.stdout)}
+
+
+def test_the_corpus_is_large(outcomes):
+    inputs = {cid.removesuffix("/run") for cid in outcomes}
+    assert len(inputs) >= 100
+
+
+def test_every_hostile_input_gets_its_exact_message_and_exit_code(outcomes):
+    expected = json.loads((HERE / "hostile_expected.json").read_text())
+    assert set(outcomes) == set(expected)
+    wrong = {
+        cid: (r["code"], r["err"])
+        for cid, r in outcomes.items()
+        if r["code"] != expected[cid]["code"] or (r["code"] and r["err"] != expected[cid]["err"])
+    }
+    assert wrong == {}
+
+
+def test_no_crash_no_traceback_no_hang_and_nothing_written(outcomes):
+    for cid, r in outcomes.items():
+        assert r["code"] in (0, 1, 2), (cid, r["code"], r["err"][-500:])  # no signal, no internal error
+        assert "Traceback" not in r["err"], cid
+        assert r["seconds"] < 5, (cid, r["seconds"])
+        if r["code"]:
+            assert r["written"] == [], (cid, r["written"])
+
+
+def test_validate_and_run_give_the_same_verdict_on_every_input(outcomes):
+    for cid, ran in outcomes.items():
+        if not cid.endswith("/run"):
+            continue
+        checked = outcomes[cid.removesuffix("/run")]
+        assert checked["code"] == ran["code"], cid
+        if ran["code"]:
+            assert checked["err"].replace("qrun: 1 of 1 spec invalid\n", "") == ran["err"], cid
