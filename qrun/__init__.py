@@ -1,18 +1,26 @@
 """qrun: declarative YAML experiments for Qiskit Runtime."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .results import Run
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "load", "run"]
 
 
-def load(run_dir):
+def load(run_dir: str | Path) -> Run:
     """Read a finished run back: metadata, per-job JSON, and qiskit PrimitiveResults via .result(job)."""
     from .results import load as _load
 
     return _load(run_dir)
 
 
-def run(spec_path, out="results", **variables):
+def run(spec_path: str | Path, out: str | Path = "results", **variables: Any) -> Path:
     """Run a spec from Python (template variables as keywords); returns the run folder."""
     from .pipeline import run as _run
 

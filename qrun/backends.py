@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import BackendError
 
@@ -54,7 +55,7 @@ def fake_names() -> list[str]:
     return sorted(names)
 
 
-def fake_backend(name: str):
+def fake_backend(name: str) -> Any:
     """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2()."""
     import qiskit_ibm_runtime.fake_provider as fp
 
@@ -75,13 +76,13 @@ def fake_backend(name: str):
     raise BackendError(f"unknown fake backend {name!r}; {hint}")
 
 
-def aer_backend(seed: int | None = None):
+def aer_backend(seed: int | None = None) -> Any:
     from qiskit_aer import AerSimulator
 
     return AerSimulator(seed_simulator=seed) if seed is not None else AerSimulator()
 
 
-def local_backend(name: str, seed: int | None = None):
+def local_backend(name: str, seed: int | None = None) -> Any:
     """The local backend object for `name`; service names are resolved by the execute stage."""
     kind = kind_of(name)
     if kind == "aer":
@@ -145,7 +146,7 @@ _PULSE_KEYS = (
 )
 
 
-def subset_device(parent, qubits: list[int]):
+def subset_device(parent: Any, qubits: list[int]) -> Any:
     """A fake device made of `qubits` of `parent` (renumbered 0..k-1), with exactly their calibration and noise.
 
     Every noise process of the runtime's fake devices (gate errors, readout, T1/T2 relaxation) is local to the
@@ -189,7 +190,7 @@ def subset_device(parent, qubits: list[int]):
     return SubsetDevice()
 
 
-def active_qubits(isa) -> list[int]:
+def active_qubits(isa: Any) -> list[int]:
     """The physical qubits an ISA circuit uses: its laid-out virtual qubits and every qubit an instruction touches."""
     used = {isa.find_bit(q).index for inst in isa.data if inst.operation.name != "barrier" for q in inst.qubits}
     layout = getattr(isa, "layout", None)

@@ -80,7 +80,7 @@ def observable_width(terms: Terms) -> int:
     return len(terms[0][0])
 
 
-def to_sparse_pauli_op(terms: Terms):
+def to_sparse_pauli_op(terms: Terms) -> Any:
     from qiskit.quantum_info import SparsePauliOp
 
     return SparsePauliOp.from_list(terms)
@@ -100,7 +100,7 @@ def _source(source: dict[str, Any]) -> tuple[str, Any]:
     return kind, source[kind]
 
 
-def build(source: dict[str, Any], base_dir: Path):
+def build(source: dict[str, Any], base_dir: Path) -> Any:
     """Build the QuantumCircuit a spec's circuit entry describes (exactly one source)."""
     kind, value = _source(source)
     if kind == "random":
@@ -122,7 +122,7 @@ def build(source: dict[str, Any], base_dir: Path):
     raise SourceError(f"unknown circuit source {kind!r}")
 
 
-def _from_qasm(text: str, subpath: tuple):
+def _from_qasm(text: str, subpath: tuple) -> Any:
     import qiskit.qasm2
     import qiskit.qasm3
 
@@ -136,7 +136,7 @@ def _from_qasm(text: str, subpath: tuple):
         raise SourceError(f"invalid OpenQASM: {message}", subpath) from None
 
 
-def _from_library(name: str, args: dict[str, Any], where: tuple):
+def _from_library(name: str, args: dict[str, Any], where: tuple) -> Any:
     import qiskit.circuit.library as library
 
     if name not in LIBRARY:
@@ -407,7 +407,7 @@ def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
     return CircuitFacts(n, count, 0, False, names)
 
 
-def facts(qc) -> CircuitFacts:
+def facts(qc: Any) -> CircuitFacts:
     return CircuitFacts(
         num_qubits=qc.num_qubits,
         num_parameters=qc.num_parameters,

@@ -22,11 +22,11 @@ from .errors import (
 )
 
 
-def _debug_option(f):
+def _debug_option(f: Any) -> Any:
     return click.option("--debug", is_flag=True, expose_value=False, help="Show a traceback on errors.")(f)
 
 
-def _template_options(f):
+def _template_options(f: Any) -> Any:
     f = click.option(
         "--vars",
         "vars_files",
@@ -44,7 +44,7 @@ def _template_options(f):
     return f
 
 
-def _estimates_option(f):
+def _estimates_option(f: Any) -> Any:
     return click.option(
         "--estimates",
         type=click.Choice(["learned", "declared", "fresh"]),
@@ -55,7 +55,7 @@ def _estimates_option(f):
     )(f)
 
 
-def _cache_option(f):
+def _cache_option(f: Any) -> Any:
     return click.option(
         "--no-cache",
         "no_cache",
@@ -74,12 +74,12 @@ def _overrides(assignments: tuple[str, ...]) -> dict[str, Any]:
 class QrunGroup(click.Group):
     """A group where `qrun SPEC ...` means `qrun run SPEC ...`."""
 
-    def resolve_command(self, ctx, args):
+    def resolve_command(self, ctx: Any, args: Any) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             return "run", self.commands["run"], args
         return super().resolve_command(ctx, args)
 
-    def format_usage(self, ctx, formatter):
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
         formatter.write_usage("qrun", "SPEC [RUN OPTIONS]  |  qrun COMMAND [ARGS]...")
 
 

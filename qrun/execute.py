@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from . import durations, sweeps
+from . import durations
 from .engines import Engines, estimator_pub, sampler_pub, sweep_estimator_pub
 from .errors import RunError, ServiceError, ServiceJobError
 from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
@@ -168,7 +168,7 @@ class Runner:
             self.sink.job_usage(job, usage_record(handle, sleep=pause))
         self.handles = []
 
-    def _run_jobs(self, session) -> None:
+    def _run_jobs(self, session: Any) -> None:
         for position, job in enumerate(self.plan.jobs):
             if job.name in self.finished:
                 continue
@@ -219,7 +219,7 @@ class Runner:
             return job
         return dataclasses.replace(job, parameter_values=np.atleast_2d(self.optima[job.parameter_source]))
 
-    def run_job(self, job: JobPlan, session) -> Any:
+    def run_job(self, job: JobPlan, session: Any) -> Any:
         if job.points is not None:
             return self.sweep(job, session)
         if job.primitive == "estimator":
@@ -255,7 +255,7 @@ class Runner:
             return None
         return handle
 
-    def submit(self, job: JobPlan, primitive, pub, **kwargs) -> Any:
+    def submit(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> Any:
         """Run one PUB as one runtime job (or read the earlier attempt's back) and return its PrimitiveResult."""
         handle = self.read_back(job)
         submitted = clock()
@@ -271,7 +271,7 @@ class Runner:
         self.start_clock(handle, submitted)
         return result
 
-    def collect(self, job: JobPlan, handle) -> Any:
+    def collect(self, job: JobPlan, handle: Any) -> Any:
         try:
             result = handle.result()
         except KeyboardInterrupt:
@@ -285,18 +285,20 @@ class Runner:
         self.last_result = time.perf_counter()
         return result
 
-    def sweep(self, job: JobPlan, session) -> SweepOutcome:
+    def sweep(self, job: JobPlan, session: Any) -> SweepOutcome:
         """One runtime job per group of points that share shots/precision; each group is ONE broadcast PUB."""
         fixed = dict(zip(job.parameter_names, job.parameter_values[0])) if job.parameter_values is not None else {}
+        # The plan's groups, with the unswept parameters' columns set to their (now known) values.
+        unswept = [
+            (k, fixed[p]) for k, p in enumerate(job.parameter_names) if p in fixed and p not in job.sweep_variables
+        ]
         estimator = job.primitive == "estimator"
-        setting = ("precision",) if estimator else ("shots",)
-        groups = sweeps.group(
-            job.points or [], job.parameter_names, fixed, setting, {"precision": job.precision, "shots": job.shots}
-        )
         ops = dict(job.observables)
         results = []
-        for g in groups:
+        for g in job.groups:
             rows = np.asarray(g.rows, dtype=float).reshape(len(g.rows), len(job.parameter_names))
+            for k, value in unswept:
+                rows[:, k] = value
             if estimator:
                 pub = sweep_estimator_pub(job.circuit, [ops[o] for o in g.observables], rows, g)
                 results.append(
@@ -314,9 +316,9 @@ class Runner:
                         job, lambda: self.engines.sampler(job, session, self.next_seed()), pub, shots=g.setting["shots"]
                     )
                 )
-        return SweepOutcome(groups, results)
+        return SweepOutcome(job.groups, results)
 
-    def evaluate(self, job: JobPlan, session, x: np.ndarray) -> tuple[float, float, Any]:
+    def evaluate(self, job: JobPlan, session: Any, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
         ((_, op),) = job.observables
         result = self.submit(
@@ -328,7 +330,7 @@ class Runner:
         data = result[0].data
         return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
 
-    def minimize(self, job: JobPlan, session) -> MinimizeOutcome:
+    def minimize(self, job: JobPlan, session: Any) -> MinimizeOutcome:
         """scipy.optimize.minimize where every evaluation is an estimator job in this session."""
         from scipy.optimize import minimize
 

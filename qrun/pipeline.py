@@ -32,11 +32,11 @@ class Prepared:
     service: Any = None
 
     @property
-    def spec(self):
+    def spec(self) -> Any:
         return self.checked.spec
 
 
-def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None):
+def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None) -> Any:
     """Load and validate a spec; SpecError lists every problem."""
 
     return validate(load(path, overrides, vars_files))
@@ -79,7 +79,7 @@ def prepare(
     return Prepared(checked, the_plan, estimate_warnings(checked.spec, rows), service)
 
 
-def plan_errors(spec, the_plan) -> None:
+def plan_errors(spec: Any, the_plan: Any) -> None:
     """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
     problems = [spec.problem(path, message) for path, message in the_plan.problems]
     if not the_plan.budget.fits:
@@ -120,7 +120,7 @@ def quick_check(
     return Prepared(checked, None, estimate_warnings(checked.spec, rows))
 
 
-def estimate_warnings(spec, rows: list[tuple[int, dict, int, float, str]]) -> list:
+def estimate_warnings(spec: Any, rows: list[tuple[int, dict, int, float, str]]) -> list:
     """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date.
 
     rows: (job index, job spec, number of parameters, seconds planned, their source) for every job.
@@ -269,7 +269,7 @@ def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str,
     return {j["name"]: list(j["job_ids"]) for j in metadata["jobs"] if j["name"] not in finished and j["job_ids"]}
 
 
-def refuse_changed_spec(run_dir: Path, spec) -> None:
+def refuse_changed_spec(run_dir: Path, spec: Any) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
     import yaml
 
@@ -304,14 +304,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _stop_on_signals():
+def _stop_on_signals() -> Any:
     """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once.
 
     Leaving at once is safe for the files: every write is a rename of a complete temp file.
     """
     received = []
 
-    def handler(signum, frame):
+    def handler(signum: Any, frame: Any) -> None:
         received.append(signum)
         if len(received) > 1:
             os._exit(130)
@@ -335,7 +335,7 @@ class Fanout:
     def __init__(self, *sinks: Any):
         self.sinks = sinks
 
-    def __getattr__(self, event: str):
+    def __getattr__(self, event: str) -> Any:
         def forward(*args: Any) -> None:
             for sink in self.sinks:
                 handler = getattr(sink, event, None)

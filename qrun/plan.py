@@ -45,6 +45,9 @@ class JobPlan:
     # a swept job: its points in order, each with the observable it measures (estimator); the swept names
     points: list[dict[str, Any]] | None = None
     sweep_variables: list[str] = field(default_factory=list)
+    # a swept job's broadcast groups, computed here once; the unswept parameters' columns hold 0.0 until execute
+    # fills in their values (known only then for parameter_values: {from: ...})
+    groups: list[sweeps.Group] = field(default_factory=list)
     # how the estimate was made, and what `qrun plan` shows
     estimate_source: str = "declared"
     content_hash: str = ""
@@ -171,6 +174,15 @@ def build(
             units=estimates.units(job, n),
         )
         plan_job.engine = engine_for(checked.backend.kind, plan_job.primitive, options)
+        if points is not None:
+            setting = ("precision",) if plan_job.primitive == "estimator" else ("shots",)
+            plan_job.groups = sweeps.group(
+                points,
+                plan_job.parameter_names,
+                {},
+                setting,
+                {"precision": plan_job.precision, "shots": plan_job.shots},
+            )
         work = job_work(plan_job)
         if key not in timings:
             timings[key] = backend_timing(isa, backend)
@@ -241,7 +253,7 @@ def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
     return "backend-primitives" if plain else "runtime-client-primitives"
 
 
-def backend_timing(isa, backend) -> estimates.Timing:
+def backend_timing(isa: Any, backend: Any) -> estimates.Timing:
     """The ISA circuit's scheduled duration on the backend's target, or None where it has no durations (aer)."""
     try:
         seconds = float(isa.estimate_duration(backend.target, unit="s"))
@@ -265,12 +277,8 @@ def job_work(job: JobPlan) -> list[estimates.Work]:
     estimator = job.primitive != "sampler"
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
     if job.points is not None:
-        fixed = {p: 0.0 for p in job.parameter_names}
-        setting = ("precision",) if estimator else ("shots",)
         out = []
-        for g in sweeps.group(
-            job.points, job.parameter_names, fixed, setting, {"precision": job.precision, "shots": job.shots}
-        ):
+        for g in job.groups:
             n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
             ops = [op for name, op in job.observables if name in g.observables]
             out.append(estimates.Work(len(g.rows) * (measurement_bases(ops) if estimator else 1), n))
@@ -318,7 +326,7 @@ def _variant(job: dict[str, Any]) -> str:
     return "no_measure"
 
 
-def _prepare(qc, variant: str):
+def _prepare(qc: Any, variant: str) -> Any:
     if variant == "measure_all":
         return qc.measure_all(inplace=False)
     if variant == "no_measure":
@@ -327,7 +335,7 @@ def _prepare(qc, variant: str):
     return qc
 
 
-def cached_transpile(qc, backend, kind: str, level: int, seed: int | None, use_cache: bool = True):
+def cached_transpile(qc: Any, backend: Any, kind: str, level: int, seed: int | None, use_cache: bool = True) -> Any:
     """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
     it is not a function of its inputs."""
     if not use_cache or seed is None:
@@ -343,7 +351,7 @@ def cached_transpile(qc, backend, kind: str, level: int, seed: int | None, use_c
     return isa
 
 
-def transpile(qc, backend, kind: str, level: int, seed: int | None):
+def transpile(qc: Any, backend: Any, kind: str, level: int, seed: int | None) -> Any:
     """ISA form for `backend`. On aer, an IBM-style basis: the runtime's client-side primitives reject Aer's own."""
     from qiskit.transpiler import generate_preset_pass_manager
 

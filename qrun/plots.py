@@ -49,7 +49,7 @@ def plot_run(run_dir: Path) -> list[Path]:
     return written
 
 
-def convergence_figure(plt, body: dict[str, Any], exact: float | None):
+def convergence_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
     trace = body["trace"]
     n = [t["evaluation"] for t in trace]
     values = [t["value"] for t in trace]
@@ -78,7 +78,7 @@ def convergence_figure(plt, body: dict[str, Any], exact: float | None):
     return fig
 
 
-def sweep_figure(plt, body: dict[str, Any], exact: float | None):
+def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting)."""
     points = body["points"]
     numeric = [
@@ -118,7 +118,7 @@ def sweep_figure(plt, body: dict[str, Any], exact: float | None):
     return fig
 
 
-def histogram_figure(plt, body: dict[str, Any]):
+def histogram_figure(plt: Any, body: dict[str, Any]) -> Any:
     """Counts of the first parameter set, per classical register, outcomes sorted."""
     registers = body["counts"]
     fig, axes = plt.subplots(

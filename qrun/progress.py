@@ -73,7 +73,7 @@ class Reporter:
 class LiveReporter(Reporter):
     """On a terminal: a live display of job n of m, the current job, VQE progress, and time used against max_time."""
 
-    def __init__(self, plan: Plan, stream: TextIO | None = None, console=None):
+    def __init__(self, plan: Plan, stream: TextIO | None = None, console: Any = None) -> None:
         super().__init__(plan, quiet=False, stream=stream)
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -7,7 +7,7 @@ from typing import Any
 from . import backends
 
 
-def restrict_circuit(isa, qubits: list[int]):
+def restrict_circuit(isa: Any, qubits: list[int]) -> Any:
     """The ISA circuit on `qubits` alone, renumbered 0..k-1 in the order given; classical bits unchanged."""
     from qiskit.circuit import QuantumCircuit
 
@@ -31,7 +31,7 @@ def restrict_circuit(isa, qubits: list[int]):
     return out
 
 
-def restrict_observable(op, qubits: list[int]):
+def restrict_observable(op: Any, qubits: list[int]) -> Any:
     """A SparsePauliOp laid out on the whole device, on `qubits` alone; sparse throughout (no 2^n object)."""
     from qiskit.quantum_info import SparsePauliOp
 
@@ -44,7 +44,9 @@ def restrict_observable(op, qubits: list[int]):
     return SparsePauliOp.from_sparse_list(terms, num_qubits=len(qubits))
 
 
-def rehearse(isa, observables: list[tuple[str, Any]], device) -> tuple[Any, list[tuple[str, Any]], Any, list[int]]:
+def rehearse(
+    isa: Any, observables: list[tuple[str, Any]], device: Any
+) -> tuple[Any, list[tuple[str, Any]], Any, list[int]]:
     """(circuit, observables, device, physical qubits) to simulate: the subset device when it is smaller.
 
     The observables' support counts as used, so a qubit the circuit leaves idle but an observable reads stays in.

@@ -24,7 +24,7 @@ def schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _fast_validator():
+def _fast_validator() -> Any:
     """jsonschema-rs, compiled once; None where it is not installed."""
     try:
         import jsonschema_rs
@@ -83,7 +83,7 @@ def schema_findings(data: Any) -> list[Finding]:
     return sorted(set(out), key=lambda f: (tuple(str(p) for p in f[0]), f[1]))
 
 
-def _translate(error, data) -> list[Finding]:
+def _translate(error: Any, data: Any) -> list[Finding]:
     path = tuple(error.absolute_path)
     kind = error.validator
     sub = error.schema if isinstance(error.schema, dict) else {}

@@ -21,7 +21,7 @@ def redact(text: Any) -> str:
     return out
 
 
-def connect(config: dict[str, Any] | None):
+def connect(config: dict[str, Any] | None) -> Any:
     """A QiskitRuntimeService from the spec's `service:` block: a saved account by name, or QISKIT_IBM_TOKEN."""
     from qiskit_ibm_runtime import QiskitRuntimeService
 
@@ -49,7 +49,7 @@ def connect(config: dict[str, Any] | None):
     return service
 
 
-def choose_backend(service, name: str, min_qubits: int):
+def choose_backend(service: Any, name: str, min_qubits: int) -> Any:
     """service.backend(name), or for least_busy an operational device with at least `min_qubits` qubits."""
     try:
         if name == "least_busy":
@@ -64,7 +64,7 @@ def is_open_plan(plan: Any) -> bool:
     return str(plan or "").strip().lower().replace("_", "-").replace(" ", "-").split("-")[0] == "open"
 
 
-def plan_of(service) -> str | None:
+def plan_of(service: Any) -> str | None:
     """The plan ("open", "premium", ...) of the active instance; with no active instance, "open" only when every
     instance the account has is on the Open Plan (the service would pick one of them)."""
     try:
@@ -81,7 +81,7 @@ def plan_of(service) -> str | None:
     return None
 
 
-def check_backend(backend, widest: int) -> None:
+def check_backend(backend: Any, widest: int) -> None:
     """Before planning: the device is up and wide enough (transpiling for it would fail otherwise)."""
     name = getattr(backend, "name", str(backend))
     status = backend.status()
@@ -94,7 +94,7 @@ def check_backend(backend, widest: int) -> None:
         raise PreflightError(f"the widest circuit needs {widest} qubits but {name} has {backend.num_qubits}")
 
 
-def preflight(service, needed_seconds: float, mode: str, ordered: bool) -> None:
+def preflight(service: Any, needed_seconds: float, mode: str, ordered: bool) -> None:
     """After planning, before the session opens: the account may open it and has the time the plan needs."""
     if mode == "session" and is_open_plan(plan_of(service)):
         hint = (
@@ -153,7 +153,7 @@ def _job_id(handle: Any) -> str:
         return "?"
 
 
-def session_details(service, session_id: str, batch: bool) -> dict[str, Any] | None:
+def session_details(service: Any, session_id: str, batch: bool) -> dict[str, Any] | None:
     """The service's record of a session, via Session.from_id (Batch.from_id for batches)."""
     from qiskit_ibm_runtime import Batch, Session
 
@@ -163,7 +163,7 @@ def session_details(service, session_id: str, batch: bool) -> dict[str, Any] | N
         return {"error": redact(e)}
 
 
-def job_status(service, job_id: str) -> str:
+def job_status(service: Any, job_id: str) -> str:
     try:
         status = service.job(job_id).status()
     except Exception as e:

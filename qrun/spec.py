@@ -335,7 +335,7 @@ class _TemplateLimit(Exception):
     """A template went past one of render()'s bounds (internal to spec.py; reported as a located SpecError)."""
 
 
-def _bounded_sandbox():
+def _bounded_sandbox() -> Any:
     """A SandboxedEnvironment whose loops, arithmetic and time are bounded."""
     import time
 
@@ -345,7 +345,7 @@ def _bounded_sandbox():
     deadline = time.monotonic() + MAX_RENDER_SECONDS
     steps = [0]
 
-    def bounded_range(*args: int):
+    def bounded_range(*args: int) -> Any:
         if len(range(*args)) > MAX_RANGE:
             raise OverflowError(f"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MAX_RANGE}).")
         for i in range(*args):
@@ -441,7 +441,7 @@ def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
     return data, marks, key_marks
 
 
-def _compose(loader_class, text: str):
+def _compose(loader_class: Any, text: str) -> Any:
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
@@ -450,7 +450,7 @@ def _compose(loader_class, text: str):
         loader.dispose()
 
 
-def _walk(file, node, path, marks, key_marks, problems, loader) -> None:
+def _walk(file: Any, node: Any, path: Any, marks: Any, key_marks: Any, problems: Any, loader: Any) -> None:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}

@@ -192,7 +192,9 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> list[Finding]:
+def _job_findings(
+    here: Any, job: Any, data: Any, facts: Any, observable_widths: Any, backend_qubits: Any
+) -> list[Finding]:
     out: list[Finding] = []
     cname = job["circuit"]
     if cname not in data["circuits"]:
@@ -235,7 +237,9 @@ def _job_findings(here, job, data, facts, observable_widths, backend_qubits) -> 
     return out
 
 
-def _observable_findings(where, oname, cname, fact, data, observable_widths) -> list[Finding]:
+def _observable_findings(
+    where: Any, oname: Any, cname: Any, fact: Any, data: Any, observable_widths: Any
+) -> list[Finding]:
     if oname not in (data.get("observables") or {}):
         return [(where, _unknown_ref("observable", oname, data.get("observables") or {}), False)]
     if oname in observable_widths and observable_widths[oname] != fact.num_qubits:
@@ -250,7 +254,7 @@ def _observable_findings(where, oname, cname, fact, data, observable_widths) -> 
     return []
 
 
-def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Finding]:
+def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, observable_widths: Any) -> list[Finding]:
     """Each swept name is a circuit parameter or a setting of this job kind; every parameter is swept or fixed."""
     at = here + ("sweep",)
     special = sweeps.SPECIAL[job["primitive"]]
@@ -315,7 +319,7 @@ def _sweep_findings(here, job, cname, fact, data, observable_widths) -> list[Fin
     return out
 
 
-def _parameter_findings(here, job, cname, fact, data, facts) -> list[Finding]:
+def _parameter_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, facts: Any) -> list[Finding]:
     values = job.get("parameter_values")
     n = fact.num_parameters
     if "sweep" in job and not isinstance(values, dict):
@@ -353,7 +357,7 @@ def _parameter_findings(here, job, cname, fact, data, facts) -> list[Finding]:
     ]
 
 
-def _from_findings(where, source, index, cname, fact, data, facts) -> list[Finding]:
+def _from_findings(where: Any, source: Any, index: Any, cname: Any, fact: Any, data: Any, facts: Any) -> list[Finding]:
     """A `from:` must name an earlier minimize job that optimizes as many parameters as this circuit has."""
     names = [j["name"] for j in data["jobs"]]
     if source not in names:
@@ -383,7 +387,7 @@ def _from_findings(where, source, index, cname, fact, data, facts) -> list[Findi
     return []
 
 
-def _minimize_findings(here, job, cname, fact) -> list[Finding]:
+def _minimize_findings(here: Any, job: Any, cname: Any, fact: Any) -> list[Finding]:
     n = fact.num_parameters
     out: list[Finding] = []
     if n == 0:
