@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -65,7 +66,7 @@ class Runner:
     ):
         """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
 
-        `submissions` continues the count of the interrupted run, so seeds (seed + submission number) repeat it.
+        `submissions` continues the count of the interrupted run's submissions.
         `pending` maps each unfinished job to the runtime job ids an earlier attempt submitted for it, in order, and
         `fetch(id)` gets such a job from the service: each submission of a resumed job first reads back the next of
         those ids, so a finished or still queued job is collected instead of run (and paid for) twice.
@@ -76,6 +77,7 @@ class Runner:
         self.sink = sink
         self.engines = Engines(plan.backend)
         self.submissions = submissions
+        self.job_submissions: dict[str, int] = {}  # per job, for its seeds
         self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
         self.session: Any = None
@@ -225,13 +227,13 @@ class Runner:
         if job.primitive == "estimator":
             return self.submit(
                 job,
-                lambda: self.engines.estimator(job, session, self.next_seed()),
+                lambda: self.engines.estimator(job, session, self.next_seed(job)),
                 estimator_pub(job),
                 precision=job.precision,
             )
         if job.primitive == "sampler":
             return self.submit(
-                job, lambda: self.engines.sampler(job, session, self.next_seed()), sampler_pub(job), shots=job.shots
+                job, lambda: self.engines.sampler(job, session, self.next_seed(job)), sampler_pub(job), shots=job.shots
             )
         if job.primitive == "minimize":
             return self.minimize(job, session)
@@ -262,6 +264,7 @@ class Runner:
         if handle is None:
             handle = primitive().run([pub], **kwargs)
         self.submissions += 1
+        self.job_submissions[job.name] = self.job_submissions.get(job.name, 0) + 1
         self.sink.job_submitted(job, handle.job_id())
         if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
             # The service may name the session only once its first job is in; record it as soon as it exists.
@@ -304,7 +307,7 @@ class Runner:
                 results.append(
                     self.submit(
                         job,
-                        lambda: self.engines.estimator(job, session, self.next_seed()),
+                        lambda: self.engines.estimator(job, session, self.next_seed(job)),
                         pub,
                         precision=g.setting["precision"],
                     )
@@ -313,7 +316,7 @@ class Runner:
                 pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
                 results.append(
                     self.submit(
-                        job, lambda: self.engines.sampler(job, session, self.next_seed()), pub, shots=g.setting["shots"]
+                        job, lambda: self.engines.sampler(job, session, self.next_seed(job)), pub, shots=g.setting["shots"]
                     )
                 )
         return SweepOutcome(job.groups, results)
@@ -323,7 +326,7 @@ class Runner:
         ((_, op),) = job.observables
         result = self.submit(
             job,
-            lambda: self.engines.estimator(job, session, self.next_seed()),
+            lambda: self.engines.estimator(job, session, self.next_seed(job)),
             (job.circuit, op, x),
             precision=job.precision,
         )
@@ -389,9 +392,20 @@ class Runner:
         optimum = {"parameters": [float(v) for v in x], "value": value, "stderr": stderr, "final_evaluation": final}
         return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)
 
-    def next_seed(self) -> int | None:
-        # Each submission gets its own seed so repeated evaluations see independent shot noise, yet a run repeats.
-        return None if self.plan.seed is None else self.plan.seed + self.submissions
+    def next_seed(self, job: JobPlan) -> int | None:
+        """The seed of this job's next submission: drawn from (run seed, job name, submission index), so no two
+        runs, jobs or evaluations share a stream, and a resumed job repeats its uninterrupted run exactly."""
+        if self.plan.seed is None:
+            return None
+        return submission_seed(self.plan.seed, job.name, self.job_submissions.get(job.name, 0))
+
+
+def submission_seed(run_seed: int, job_name: str, k: int) -> int:
+    """numpy's SeedSequence over (run seed, a hash of the job name, k): independent streams for every run, job and
+    submission. (seed + k would give run s's job k the noise of run s+1's job k-1.)"""
+    name = int.from_bytes(hashlib.sha256(job_name.encode("utf-8")).digest()[:8], "little")
+    sequence = np.random.SeedSequence(entropy=run_seed, spawn_key=(name, k))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
 
 
 def _quietly(call: Any) -> None:

@@ -97,7 +97,7 @@ def test_two_resumes_of_one_run_one_runs_the_other_refuses_and_no_job_runs_twice
         [
             sys.executable,
             str(FAILPOINT),
-            "job_started:3:pause=8",
+            "job_started:3:pause=5",
             str(spec),
             "--out",
             str(out),
