@@ -19,6 +19,7 @@ from .errors import (
     QrunError,
     SpecError,
     SpecsInvalid,
+    UsageError,
 )
 
 
@@ -166,6 +167,38 @@ def _relative(path: Path) -> Path:
         return Path(path).resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return Path(path)
+
+
+@cli.command("rerun")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Results root for the new run (default: the one RUN_DIR is in).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No live display and no summary; the new run folder on stdout.")
+@_cache_option
+@_debug_option
+def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> None:
+    """Run a finished or failed run again, from the resolved spec saved in RUN_DIR, into a new run folder."""
+    from .pipeline import run
+    from .results import load
+
+    folder = Path(run_dir)
+    if not (folder / "spec.yaml").is_file() or not (folder / "metadata.json").is_file():
+        raise UsageError(f"{run_dir}: not a qrun run folder (no spec.yaml and metadata.json)")
+    root = Path(out) if out else folder.resolve().parent.parent
+    new = run(
+        folder / "spec.yaml", root, None, [], "lines" if quiet else "auto", "learned", None, use_cache=not no_cache
+    )
+    if quiet:
+        click.echo(_relative(new))
+        return
+    from .report import summary
+
+    click.echo(summary(load(new)))
+    click.echo(f"results: {_relative(new)}")
 
 
 @cli.command("validate")

@@ -316,7 +316,10 @@ class Runner:
                 pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
                 results.append(
                     self.submit(
-                        job, lambda: self.engines.sampler(job, session, self.next_seed(job)), pub, shots=g.setting["shots"]
+                        job,
+                        lambda: self.engines.sampler(job, session, self.next_seed(job)),
+                        pub,
+                        shots=g.setting["shots"],
                     )
                 )
         return SweepOutcome(job.groups, results)

@@ -160,6 +160,8 @@ def run(
     from .execute import Runner
     from .progress import reporter_for
 
+    if resume is not None and not overrides and not vars_files:
+        overrides = saved_settings(path, out, resume)  # nothing to retype: the run's own variables and overrides
     prepared = prepare(path, overrides, vars_files, estimates, out, use_cache=use_cache)
     reporter = reporter_for(prepared.plan, progress)
     for warning in prepared.warnings:
@@ -221,6 +223,23 @@ def run(
     return run_dir
 
 
+def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dict[str, Any]:
+    """The template variables and dotted overrides a run was made with, read from its metadata."""
+    folder: Path | None
+    if resume == "latest":
+        try:
+            folder = latest_run(Path(out), load(path).data["name"])
+        except Exception:  # the spec needs variables to render at all; then there is nothing to look up by name
+            return {}
+    else:
+        folder = Path(resume)
+    try:
+        spec = load_run(folder).metadata.get("spec") or {} if folder is not None else {}
+    except ResultsError:
+        return {}
+    return {**(spec.get("variables") or {}), **(spec.get("overrides") or {})}
+
+
 def _finish(writer: RunWriter, status: str, error: str) -> None:
     """Mark the run as ended; if even that cannot be written, the first error is the one to report."""
     try:
@@ -273,10 +292,11 @@ def refuse_changed_spec(run_dir: Path, spec: Any) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
     import yaml
 
-    before = (run_dir / "spec.yaml").read_text(encoding="utf-8")
-    if before == spec.text:
+    before = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
+    now = yaml.safe_load(spec.resolved_text())  # through YAML too, so both sides have the same types
+    changes = differences(before, now)
+    if not changes:
         return
-    changes = differences(yaml.safe_load(before), spec.data)
     listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
     raise UsageError(f"cannot resume {run_dir}: the spec changed since that run: {listed or 'comments or layout'}")
 

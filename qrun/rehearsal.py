@@ -55,6 +55,13 @@ def rehearse(
     for _, op in observables:
         used |= {q for _, where, _ in op.to_sparse_list() for q in where}
     qubits = sorted(used)
+    if len(qubits) == 1 and device.coupling_map is not None:
+        # A one-qubit device has no coupling map, which Aer's noise model needs; an idle neighbour costs nothing.
+        (q,) = qubits
+        edges = [(a, b) for a, b in device.coupling_map.get_edges() if q in (a, b)]
+        if edges:
+            a, b = edges[0]
+            qubits = sorted({a, b})
     if len(qubits) >= device.num_qubits:
         return isa, observables, device, list(range(device.num_qubits))
     small = backends.subset_device(device, qubits)

@@ -53,7 +53,7 @@ class RunWriter:
 
     def open(self) -> Path:
         self.run_dir = new_run_dir(self.root, self.plan.name)
-        atomic_write(self.run_dir / "spec.yaml", self.spec.text)
+        atomic_write(self.run_dir / "spec.yaml", self.spec.resolved_text())
         self.metadata = {
             "format": METADATA_FORMAT,
             "name": self.plan.name,
@@ -63,6 +63,7 @@ class RunWriter:
                 "file": self.spec.file,
                 "sha256": provenance.sha256(self.spec.text),
                 "variables": self.spec.variables,
+                "overrides": self.spec.overrides,
                 "git": provenance.git_state(self.spec.path),
             },
             "session": None,

@@ -25,6 +25,18 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _VARS_LINE = re.compile(r"^vars:[ \t]*(?:#.*)?$|^vars:[ \t]*(\{.*)$")
 
 
+class _ReadableDumper(yaml.SafeDumper):
+    """safe_dump, with multi-line strings (inlined OpenQASM) written as literal blocks."""
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and not any(c in value for c in "\r\t") and value == value.rstrip(" ") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ReadableDumper.add_representer(str, _str_representer)
+
+
 @dataclass(frozen=True)
 class Spec:
     """A loaded spec: its text before and after rendering, the parsed data, and where each value sits."""
@@ -37,6 +49,32 @@ class Spec:
     variables: dict[str, Any] = field(default_factory=dict)
     marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    overrides: dict[str, Any] = field(default_factory=dict)  # dotted --set paths applied after rendering
+
+    def resolved(self) -> dict[str, Any]:
+        """The spec as it ran, self-contained: overrides applied, `vars:` holding the values used, and every file:
+        circuit inlined as qasm: (its includes too), so the run folder's copy runs anywhere."""
+        import copy
+
+        from . import circuits
+
+        data = copy.deepcopy(self.data)
+        if not isinstance(data, dict):
+            return data
+        if self.variables:
+            data["vars"] = dict(self.variables)
+        elif "vars" in data:
+            data["vars"] = {}
+        for name, source in (data.get("circuits") or {}).items():
+            if isinstance(source, dict) and "file" in source:
+                data["circuits"][name] = {"qasm": circuits.qasm_text(source, self.base_dir)}
+        return data
+
+    def resolved_text(self) -> str:
+        header = f"# {self.file} as qrun ran it: rendered, overrides applied, file circuits inlined.\n"
+        return header + yaml.dump(
+            self.resolved(), Dumper=_ReadableDumper, sort_keys=False, allow_unicode=True, width=120
+        )
 
     @property
     def base_dir(self) -> Path:
@@ -71,12 +109,26 @@ def format_path(path: JsonPath) -> str:
     return out
 
 
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-\[\]θ]+)+")
+
+
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse a --set KEY=VALUE argument, typing VALUE as a YAML scalar."""
+    """Parse a --set KEY=VALUE argument. A bare KEY is a template variable and VALUE a YAML scalar; a dotted KEY
+    (options.seed, jobs.vqe.precision) is a path into the rendered spec and VALUE a scalar or flow collection."""
     key, sep, value = text.partition("=")
     key = key.strip()
+    if sep and _PATH.fullmatch(key):
+        if any(c in value for c in "\n\r\x00"):
+            raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
+        try:
+            return key, yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError as e:
+            raise UsageError(f"--set {key}: {value!r} is not a YAML value: {getattr(e, 'problem', e)}") from None
     if not sep or not _IDENT.fullmatch(key):
-        raise UsageError(f"--set {text!r}: expected KEY=VALUE with KEY a variable name, e.g. --set field=0.5")
+        raise UsageError(
+            f"--set {text!r}: expected KEY=VALUE with KEY a variable name (e.g. --set field=0.5) or a "
+            "dotted path into the spec (e.g. --set options.seed=3, --set jobs.vqe.precision=0.01)"
+        )
     if any(c in value for c in "\n\r\x00"):
         raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
     try:
@@ -203,13 +255,76 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     given: dict[str, Any] = {}
     for vf in vars_files or []:
         given.update(read_vars_file(vf))
-    given.update(overrides or {})
+    paths = {k: v for k, v in (overrides or {}).items() if "." in k}
+    given.update({k: v for k, v in (overrides or {}).items() if "." not in k})
     # A value given from outside goes in as ONE scalar: it can never add keys to the spec.
     variables.update({k: Scalar(v) if isinstance(v, str) else v for k, v in given.items()})
     text, used = render(display, source, variables, set(given))
     data, marks, key_marks = parse_yaml(display, text)
-    # Provenance records only what the rendered spec really used.
-    return Spec(display, p, source, text, data, {k: v for k, v in variables.items() if k in used}, marks, key_marks)
+    applied = apply_overrides(display, data, marks, paths)
+    # Provenance records only what the rendered spec really used, and exactly the overrides applied.
+    used_vars = {k: str(v) if isinstance(v, Scalar) else v for k, v in variables.items() if k in used}
+    return Spec(display, p, source, text, data, used_vars, marks, key_marks, applied)
+
+
+def apply_overrides(file: str, data: Any, marks: dict, paths: dict[str, Any]) -> dict[str, Any]:
+    """Set each dotted path in the parsed spec: `jobs.NAME...` finds a job by its name; a missing last key is added
+    (the schema then judges it); any other missing step is a located error with the closest names."""
+    applied: dict[str, Any] = {}
+    for dotted, value in paths.items():
+        parts = _split_path(dotted, data)
+        node: Any = data
+        where: JsonPath = ()
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list) and where == ("jobs",):
+                names = [j.get("name") for j in node if isinstance(j, dict)]
+                if part not in names:
+                    raise _override_error(file, marks, where, dotted, f"no job named {part!r}", [str(n) for n in names])
+                index = names.index(part)
+                if last:
+                    raise _override_error(file, marks, where, dotted, "a whole job cannot be set", [])
+                node, where = node[index], where + (index,)
+            elif isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise _override_error(file, marks, where, dotted, f"{part!r} is not an index of this list", [])
+                if last:
+                    node[int(part)] = value
+                else:
+                    node, where = node[int(part)], where + (int(part),)
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                elif part not in node:
+                    raise _override_error(file, marks, where, dotted, f"no key {part!r} here", list(node))
+                else:
+                    node, where = node[part], where + (part,)
+            else:
+                raise _override_error(file, marks, where, dotted, "this value has no keys", [])
+        applied[dotted] = value
+    return applied
+
+
+def _split_path(dotted: str, data: Any) -> list[str]:
+    """`jobs.my.job.precision` -> ["jobs", "my.job", "precision"] when a job is called "my.job" (names may hold dots)."""
+    parts = dotted.split(".")
+    if parts[0] == "jobs" and isinstance(data, dict) and isinstance(data.get("jobs"), list):
+        names = sorted((str(j.get("name")) for j in data["jobs"] if isinstance(j, dict)), key=len, reverse=True)
+        rest = ".".join(parts[1:])
+        for name in names:
+            if rest == name or rest.startswith(name + "."):
+                return ["jobs", name, *[p for p in rest[len(name) + 1 :].split(".") if p]]
+    return parts
+
+
+def _override_error(file: str, marks: dict, where: JsonPath, dotted: str, why: str, choices: list[str]) -> SpecError:
+    import difflib
+
+    wanted = dotted.split(".")[len(where)] if len(dotted.split(".")) > len(where) else dotted
+    close = difflib.get_close_matches(wanted, choices, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    line, col = marks.get(where, marks.get((), (1, 1)))
+    return SpecError([Problem(file, line, col, format_path(where), f"--set {dotted}: {why}{hint}")])
 
 
 def declared_vars(file: str, source: str) -> dict[str, Any]:

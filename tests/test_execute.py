@@ -279,7 +279,8 @@ def test_library_warnings_are_recorded_per_job_and_shown_once(qrun, tmp_path, mo
 
 def test_runs_with_adjacent_seeds_are_not_shifted_copies_of_each_other(qrun, tmp_path, write_spec):
     """With seed + k, job k at seed s had exactly the noise of job k-1 at seed s+1; SeedSequence ends that."""
-    spec = write_spec("""vars: {seed: 5}
+    spec = write_spec(
+        """vars: {seed: 5}
 version: 1
 name: replicas
 backend: aer
@@ -290,14 +291,21 @@ circuits:
 observables:
   zz: ZZ
 jobs:
-""" + "".join(f"  - {{name: j{i}, primitive: estimator, circuit: c, observables: [zz], "
-              "parameter_values: [[0.3, 0.1, 0.2, 0.4]]}\n" for i in range(4)))
+"""
+        + "".join(
+            f"  - {{name: j{i}, primitive: estimator, circuit: c, observables: [zz], "
+            "parameter_values: [[0.3, 0.1, 0.2, 0.4]]}\n"
+            for i in range(4)
+        )
+    )
     values = {}
     for seed in (5, 6):
         result = qrun(spec, "--out", tmp_path / f"r{seed}", "--set", f"seed={seed}", "-q")
         assert result.code == 0, result.err
         run = tmp_path / result.out.strip()
-        values[seed] = [json.loads((run / "jobs" / f"{i:02d}-j{i}.json").read_text())["observables"]["zz"]["values"][0]
-                        for i in range(4)]
+        values[seed] = [
+            json.loads((run / "jobs" / f"{i:02d}-j{i}.json").read_text())["observables"]["zz"]["values"][0]
+            for i in range(4)
+        ]
     assert values[5][1:] != values[6][:-1]
     assert len(set(values[5])) == 4 and len(set(values[6])) == 4  # every job draws its own noise

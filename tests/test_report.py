@@ -26,7 +26,9 @@ def test_show_tabulates_states_results_and_estimate_against_actual(finished):
     assert text.splitlines()[0].strip() == f"mixed: completed ({run_dir.name})"
     for entry in run.metadata["jobs"]:
         assert entry["name"] in text and f"{entry['actual']:.2f}s" in text
-    assert "energies" in text and "<zz> = " in text and "ghz-counts" in text and "c {111: " in text
+    assert "energies" in text and "<zz> = " in text and "ghz-counts" in text
+    # GHZ on a noisy device: 000 and 111 lead, in either order
+    assert "c {000: " in text or "c {111: " in text
     assert "session: session on fake_manila (backend-primitives+runtime-client-primitives), max_time 10m" in text
     assert "attempts: 1; spec " in text
 

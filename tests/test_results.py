@@ -18,7 +18,14 @@ def test_run_folder_layout_metadata_and_round_trip(qrun, tmp_path):
         "metadata.json",
         "spec.yaml",
     ]
-    assert (run_dir / "spec.yaml").read_text() == (EXPERIMENTS / "mixed.yaml").read_text()
+    # the saved spec is the resolved one: the same spec, with its file: circuit inlined so the folder stands alone
+    import yaml
+
+    saved = yaml.safe_load((run_dir / "spec.yaml").read_text())
+    source = yaml.safe_load((EXPERIMENTS / "mixed.yaml").read_text())
+    assert saved["circuits"]["ghz"] == {"qasm": (EXPERIMENTS / "circuits" / "ghz.qasm").read_text()}
+    saved["circuits"]["ghz"] = source["circuits"]["ghz"]
+    assert saved == source
     run = load_run(run_dir)
     meta = run.metadata
     assert meta["status"] == "completed"

@@ -1,0 +1,121 @@
+"""`--set` on any key, self-contained run folders, `qrun rerun`, and resumes that need nothing retyped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import yaml
+from conftest import EXPERIMENTS
+
+
+def _mixed(tmp_path: Path) -> Path:
+    """experiments/mixed.yaml and its circuits/ folder, copied, so a test may move or delete the circuit file."""
+    shutil.copy(EXPERIMENTS / "mixed.yaml", tmp_path / "mixed.yaml")
+    shutil.copytree(EXPERIMENTS / "circuits", tmp_path / "circuits")
+    return tmp_path / "mixed.yaml"
+
+
+def _meta(run_dir: Path) -> dict:
+    return json.loads((run_dir / "metadata.json").read_text())
+
+
+def test_dotted_overrides_set_any_key_and_jobs_by_name_and_are_recorded_exactly(qrun, tmp_path):
+    spec = _mixed(tmp_path)
+    result = qrun(spec, "--out", tmp_path / "r", "-q", "--set", "options.seed=3", "--set",
+                  "jobs.bell-counts.shots=50", "--set", "circuits.ansatz.args.reps=2",
+                  "--set", "jobs.energies.parameter_values=[[0, 0, 0, 0, 0, 0]]")
+    assert result.code == 0, result.err
+    run_dir = tmp_path / result.out.strip()
+    saved = yaml.safe_load((run_dir / "spec.yaml").read_text())
+    assert saved["options"]["seed"] == 3
+    assert saved["jobs"][2]["shots"] == 50
+    assert saved["circuits"]["ansatz"]["args"]["reps"] == 2
+    assert _meta(run_dir)["spec"]["overrides"] == {
+        "options.seed": 3, "jobs.bell-counts.shots": 50, "circuits.ansatz.args.reps": 2,
+        "jobs.energies.parameter_values": [[0, 0, 0, 0, 0, 0]]}
+    counts = json.loads((run_dir / "jobs" / "02-bell-counts.json").read_text())
+    assert sum(counts["counts"]["c"][0].values()) == 50
+
+
+def test_override_errors_are_located_with_a_did_you_mean(qrun, tmp_path):
+    spec = _mixed(tmp_path)
+    cases = {
+        "jobs.bel-counts.shots=3": f"{spec}:22:3: jobs: --set jobs.bel-counts.shots: no job named 'bel-counts'; "
+                                   "did you mean 'bell-counts'?",
+        "options.sed=3": f"{spec}:9:3: options.sed: unknown key 'sed'; did you mean 'seed'?",
+        "optoins.seed=3": f"{spec}:3:1: --set optoins.seed: no key 'optoins' here; did you mean 'options'?",
+        "jobs.bell-counts.shots=-3": f"{spec}:35:12: jobs[2].shots: -3 is less than the minimum of 1",
+        "jobs.bell-counts.shots=many": f"{spec}:35:12: jobs[2].shots: 'many' is not of type 'integer'",
+    }
+    for assignment, message in cases.items():
+        result = qrun("validate", spec, "--set", assignment)
+        assert result.code == 2, assignment
+        assert result.err.splitlines()[0] == message, assignment
+    assert not (tmp_path / "results").exists()
+
+
+def test_rerun_of_a_run_with_a_file_circuit_and_template_variables_reproduces_its_values(qrun, tmp_path):
+    spec = tmp_path / "t.yaml"
+    (tmp_path / "circuits").mkdir()
+    shutil.copy(EXPERIMENTS / "circuits" / "ghz.qasm", tmp_path / "circuits" / "ghz.qasm")
+    spec.write_text("""vars: {shots: 300, angle: 1.0}
+version: 1
+name: t
+backend: fake_manila
+max_time: 10m
+options: {seed: 8, resilience_level: 0}
+circuits:
+  ghz: {file: circuits/ghz.qasm}
+  ry: {library: real_amplitudes, args: {num_qubits: 1, reps: 1}}
+observables:
+  z: Z
+jobs:
+  - {name: counts, primitive: sampler, circuit: ghz, shots: {{ shots }}}
+  - {name: e, primitive: estimator, circuit: ry, observables: [z], precision: 0.05,
+     parameter_values: [[{{ angle }}, 0.0]]}
+""")
+    first = qrun(spec, "--out", tmp_path / "r", "-q", "--set", "shots=200", "--set", "angle=0.5")
+    assert first.code == 0, first.err
+    run_dir = tmp_path / first.out.strip()
+    (tmp_path / "circuits" / "ghz.qasm").unlink()  # the run folder must not need it any more
+    again = qrun("rerun", run_dir, "-q")
+    assert again.code == 0, again.err
+    new_dir = tmp_path / again.out.strip()
+    assert new_dir != run_dir and new_dir.parent == run_dir.parent
+    for name in ("00-counts.json", "01-e.json"):
+        a, b = (json.loads((d / "jobs" / name).read_text()) for d in (run_dir, new_dir))
+        assert a.get("counts") == b.get("counts") and a.get("observables") == b.get("observables")
+    saved = yaml.safe_load((run_dir / "spec.yaml").read_text())
+    assert saved["vars"] == {"shots": 200, "angle": 0.5}
+    assert _meta(run_dir)["spec"]["variables"] == {"shots": 200, "angle": 0.5}
+
+
+def test_resume_reuses_the_variables_and_overrides_of_the_run(qrun, tmp_path):
+    spec = tmp_path / "v.yaml"
+    spec.write_text("""vars: {shots: 100}
+version: 1
+name: v
+backend: aer
+max_time: 10m
+options: {seed: 2}
+circuits:
+  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}
+jobs:
+  - {name: a, primitive: sampler, circuit: bell, shots: {{ shots }}}
+  - {name: b, primitive: sampler, circuit: bell}
+""")
+    first = qrun(spec, "--out", tmp_path / "r", "-q", "--set", "shots=64", "--set", "jobs.b.shots=32")
+    assert first.code == 0, first.err
+    run_dir = tmp_path / first.out.strip()
+    meta = _meta(run_dir)
+    meta["status"] = "interrupted"
+    meta["jobs"][1]["status"] = "interrupted"
+    (run_dir / "metadata.json").write_text(json.dumps(meta))
+    (run_dir / "jobs" / "01-b.json").unlink()
+    resumed = qrun(spec, "--out", tmp_path / "r", "-q", "--resume", run_dir)  # no --set retyped
+    assert resumed.code == 0, resumed.err
+    b = json.loads((run_dir / "jobs" / "01-b.json").read_text())
+    assert sum(b["counts"]["c"][0].values()) == 32
+    assert _meta(run_dir)["status"] == "completed"
