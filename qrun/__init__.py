@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .report import Runs
     from .results import Run
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load", "run"]
+__all__ = ["__version__", "load", "run", "runs"]
 
 
 def load(run_dir: str | Path) -> Run:
@@ -25,3 +26,10 @@ def run(spec_path: str | Path, out: str | Path = "results", **variables: Any) ->
     from .pipeline import run as _run
 
     return _run(spec_path, out, overrides=variables, progress="none")
+
+
+def runs(root: str | Path = "results", name: str | None = None, status: str | None = None) -> Runs:
+    """The rows of `qrun list` for scripts (a list of dicts; .to_dataframe() with pandas installed)."""
+    from .report import runs as _runs
+
+    return _runs(root, name, status)

@@ -315,12 +315,34 @@ def show_cmd(run_dir: str) -> None:
 
 @cli.command("list")
 @click.argument("root", default="results", required=False, type=click.Path(file_okay=False))
+@click.option("--name", default=None, help="Only runs of the spec with this name.")
+@click.option("--status", default=None, help="Only runs with this status (completed, failed, interrupted, running).")
+@click.option("--json", "as_json", is_flag=True, help="The same rows as JSON.")
 @_debug_option
-def list_cmd(root: str) -> None:
-    """List the runs under ROOT (default: results), oldest first."""
-    from .report import list_text
+def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> None:
+    """List the runs under ROOT (default: results), oldest first: status, backend, the variables and overrides that
+    differ between them, and headline results (each estimator value ± its standard error, each minimize optimum)."""
+    import json
 
-    click.echo(list_text(Path(root)))
+    from .report import list_text, runs
+
+    if as_json:
+        click.echo(json.dumps(runs(Path(root), name, status), indent=2))
+    else:
+        click.echo(list_text(Path(root), name, status))
+
+
+@cli.command("diff")
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@_debug_option
+def diff_cmd(run_a: str, run_b: str) -> None:
+    """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
+    combined standard error σ and the z-score (B - A) / σ."""
+    from .report import diff_text
+    from .results import load
+
+    click.echo(diff_text(load(run_a), load(run_b)))
 
 
 @cli.command("plot")

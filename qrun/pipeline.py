@@ -15,7 +15,7 @@ from . import service as ibm
 from .errors import Interrupted, ResultsError, RunError, SpecError, UsageError
 from .results import RunWriter, history, latest_run
 from .results import load as load_run
-from .spec import load
+from .spec import differences, load
 from .validate import validate
 
 # plan, execute and progress import numpy and qiskit; they are imported where a run or a plan needs them, so that
@@ -299,29 +299,6 @@ def refuse_changed_spec(run_dir: Path, spec: Any) -> None:
         return
     listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
     raise UsageError(f"cannot resume {run_dir}: the spec changed since that run: {listed or 'comments or layout'}")
-
-
-def differences(old: Any, new: Any, path: str = "") -> list[str]:
-    """Paths where two parsed specs differ, as "jobs[1].shots: 100 -> 200"."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        out = []
-        for key in list(old) + [k for k in new if k not in old]:
-            sub = f"{path}.{key}" if path else str(key)
-            if key not in new:
-                out.append(f"{sub} removed")
-            elif key not in old:
-                out.append(f"{sub} added")
-            else:
-                out += differences(old[key], new[key], sub)
-        return out
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{path}[{i}]")]
-    return [] if old == new else [f"{path}: {_short(old)} -> {_short(new)}"]
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _stop_on_signals() -> Any:

@@ -13,6 +13,7 @@ import yaml
 from . import backends, durations
 from . import service as ibm
 from .results import Run, load
+from .spec import differences
 
 if TYPE_CHECKING:
     from .plan import Plan
@@ -99,15 +100,59 @@ def _git(git: dict[str, Any] | None) -> str:
     return f"{git['commit'][:10]}{' dirty' if git['dirty'] else ''}"
 
 
-def runs(root: Path) -> list[dict[str, Any]]:
-    """Every run under a results root, oldest first: name, folder, status, started, jobs done of total, backend."""
-    out = []
-    for meta_file in sorted(root.glob("*/*/metadata.json"), key=lambda p: p.parent.name):
+class Runs(list):
+    """Rows of `qrun list`, for scripts: a list of dicts, and a pandas DataFrame where pandas is installed."""
+
+    def to_dataframe(self) -> Any:
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe() needs pandas: pip install pandas") from None
+        return pd.DataFrame(
+            [
+                {k: v for k, v in r.items() if k not in ("settings", "results")} | r["settings"] | r["results"]
+                for r in self
+            ]
+        )
+
+
+def headline(body: dict[str, Any] | None) -> dict[str, str]:
+    """A finished job's headline values as text: each estimator observable's first value ± stderr, a minimize
+    job's optimum; sweeps and counts are too many numbers for a table."""
+    if not body or body.get("status") not in ("done", "stopped: deadline") or "points" in body:
+        return {}
+    name = body.get("job", "?")
+    if body.get("primitive") == "minimize":
+        opt = body["optimum"]
+        return {name: f"{opt['value']:.6g} ± {opt['stderr']:.2g}"}
+    if body.get("primitive") == "estimator":
+        return {
+            f"{name}.{obs}": f"{v['values'][0]:.6g} ± {v['stderrs'][0]:.2g}"
+            for obs, v in body["observables"].items()
+            if v["values"]
+        }
+    return {}
+
+
+def runs(root: str | Path, name: str | None = None, status: str | None = None) -> Runs:
+    """Every run under a results root, oldest first: its name, folder, status, start, backend, jobs done, the
+    variables and overrides it was made with (`settings`) and its headline results; filtered by name and status."""
+    out = Runs()
+    for meta_file in sorted(Path(root).glob("*/*/metadata.json"), key=lambda p: p.parent.name):
         try:
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if (name and meta.get("name") != name) or (status and meta.get("status") != status):
+            continue
         jobs = meta.get("jobs", [])
+        spec = meta.get("spec") or {}
+        results: dict[str, str] = {}
+        for entry in jobs:
+            try:
+                results.update(headline(json.loads((meta_file.parent / entry["file"]).read_text(encoding="utf-8"))))
+            except (OSError, ValueError, KeyError):
+                continue
         out.append(
             {
                 "name": meta.get("name"),
@@ -117,22 +162,88 @@ def runs(root: Path) -> list[dict[str, Any]]:
                 "backend": (meta.get("session") or {}).get("backend") or "-",
                 "done": sum(j["status"] in ("done", "stopped: deadline") for j in jobs),
                 "jobs": len(jobs),
+                "settings": {**(spec.get("variables") or {}), **(spec.get("overrides") or {})},
+                "results": results,
             }
         )
     return out
 
 
-def list_text(root: Path) -> str:
-    rows = runs(root)
+def list_text(root: Path, name: str | None = None, status: str | None = None, width: int | None = 160) -> str:
+    """`qrun list`: one row per run, with the settings that differ between the listed runs and headline results."""
+    from rich.box import SIMPLE
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = runs(root, name, status)
     if not rows:
-        return f"no runs under {root}"
-    width = max(len(r["run"]) for r in rows)
-    lines = [f"{'run':<{width}}  {'status':<11}  {'jobs':>5}  {'backend':<14}  started"]
+        return f"no runs under {root}" + (" that match" if name or status else "")
+    keys = sorted({k for r in rows for k in r["settings"]})
+    differing = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
+    results = list(dict.fromkeys(k for r in rows for k in r["results"]))
+    table = Table(box=SIMPLE, show_edge=False, pad_edge=False)
+    for column in ("run", "status", "jobs", "backend", "started", *differing, *results):
+        table.add_column(column, no_wrap=column == "run")
+    for r in rows:
+        table.add_row(
+            Path(r["run"]).relative_to(Path(root)).as_posix()
+            if Path(r["run"]).is_relative_to(Path(root))
+            else r["run"],
+            r["status"],
+            f"{r['done']}/{r['jobs']}",
+            r["backend"],
+            r["started"][:19].replace("T", " "),
+            *[json.dumps(r["settings"].get(k)) if k in r["settings"] else "-" for k in differing],
+            *[r["results"].get(k, "-") for k in results],
+        )
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, no_color=True, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
+
+
+def diff_text(a: Run, b: Run) -> str:
+    """`qrun diff A B`: how the resolved specs differ, then every headline value side by side with the difference,
+    the combined standard error and the z-score."""
+    spec_a = yaml.safe_load((a.path / "spec.yaml").read_text(encoding="utf-8"))
+    spec_b = yaml.safe_load((b.path / "spec.yaml").read_text(encoding="utf-8"))
+    changes = differences(spec_a, spec_b)
+    lines = [f"spec: {a.path.name} -> {b.path.name}"]
+    lines += [f"  {c}" for c in changes] or ["  (the same spec)"]
+    pairs = []
+    for entry in a.metadata["jobs"]:
+        for key, (va, sa), (vb, sb) in _paired(entry["name"], a.jobs.get(entry["name"]), b.jobs.get(entry["name"])):
+            sigma = (sa**2 + sb**2) ** 0.5
+            z = (vb - va) / sigma if sigma > 0 else float("nan")
+            pairs.append((key, f"{va:.6g}", f"{vb:.6g}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{z:+.2f}"))
+    if not pairs:
+        return "\n".join([*lines, "values: none to compare"])
+    header = ("value", a.path.name, b.path.name, "B - A", "σ", "z")
+    widths = [max(len(str(row[i])) for row in [header, *pairs]) for i in range(len(header))]
+    lines.append("")
     lines += [
-        f"{r['run']:<{width}}  {r['status']:<11}  {r['done']:>2}/{r['jobs']:<2}  {r['backend']:<14}  {r['started']}"
-        for r in rows
+        "  ".join(
+            str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+        ).rstrip()
+        for row in [header, *pairs]
     ]
     return "\n".join(lines)
+
+
+def _paired(job: str, a: dict | None, b: dict | None) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    if not a or not b or a.get("primitive") != b.get("primitive"):
+        return []
+    if a["primitive"] == "minimize" and "optimum" in a and "optimum" in b:
+        return [(job, (a["optimum"]["value"], a["optimum"]["stderr"]), (b["optimum"]["value"], b["optimum"]["stderr"]))]
+    out = []
+    if a["primitive"] == "estimator" and "observables" in a and "observables" in b:
+        for obs, va in a["observables"].items():
+            vb = b["observables"].get(obs)
+            if vb is None:
+                continue
+            for k, (x, s, y, t) in enumerate(zip(va["values"], va["stderrs"], vb["values"], vb["stderrs"])):
+                suffix = f"[{k}]" if len(va["values"]) > 1 else ""
+                out.append((f"{job}.{obs}{suffix}", (x, s), (y, t)))
+    return out
 
 
 def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:

@@ -591,3 +591,26 @@ def _walk(file: Any, node: Any, path: Any, marks: Any, key_marks: Any, problems:
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(file, item, path + (i,), marks, key_marks, problems, loader)
+
+
+def differences(old: Any, new: Any, path: str = "") -> list[str]:
+    """Paths where two parsed specs differ, as "jobs[1].shots: 100 -> 200"."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in list(old) + [k for k in new if k not in old]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                out.append(f"{sub} removed")
+            elif key not in old:
+                out.append(f"{sub} added")
+            else:
+                out += differences(old[key], new[key], sub)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{path}[{i}]")]
+    return [] if old == new else [f"{path}: {_short(old)} -> {_short(new)}"]
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -23,9 +23,20 @@ def _meta(run_dir: Path) -> dict:
 
 def test_dotted_overrides_set_any_key_and_jobs_by_name_and_are_recorded_exactly(qrun, tmp_path):
     spec = _mixed(tmp_path)
-    result = qrun(spec, "--out", tmp_path / "r", "-q", "--set", "options.seed=3", "--set",
-                  "jobs.bell-counts.shots=50", "--set", "circuits.ansatz.args.reps=2",
-                  "--set", "jobs.energies.parameter_values=[[0, 0, 0, 0, 0, 0]]")
+    result = qrun(
+        spec,
+        "--out",
+        tmp_path / "r",
+        "-q",
+        "--set",
+        "options.seed=3",
+        "--set",
+        "jobs.bell-counts.shots=50",
+        "--set",
+        "circuits.ansatz.args.reps=2",
+        "--set",
+        "jobs.energies.parameter_values=[[0, 0, 0, 0, 0, 0]]",
+    )
     assert result.code == 0, result.err
     run_dir = tmp_path / result.out.strip()
     saved = yaml.safe_load((run_dir / "spec.yaml").read_text())
@@ -33,8 +44,11 @@ def test_dotted_overrides_set_any_key_and_jobs_by_name_and_are_recorded_exactly(
     assert saved["jobs"][2]["shots"] == 50
     assert saved["circuits"]["ansatz"]["args"]["reps"] == 2
     assert _meta(run_dir)["spec"]["overrides"] == {
-        "options.seed": 3, "jobs.bell-counts.shots": 50, "circuits.ansatz.args.reps": 2,
-        "jobs.energies.parameter_values": [[0, 0, 0, 0, 0, 0]]}
+        "options.seed": 3,
+        "jobs.bell-counts.shots": 50,
+        "circuits.ansatz.args.reps": 2,
+        "jobs.energies.parameter_values": [[0, 0, 0, 0, 0, 0]],
+    }
     counts = json.loads((run_dir / "jobs" / "02-bell-counts.json").read_text())
     assert sum(counts["counts"]["c"][0].values()) == 50
 
@@ -43,7 +57,7 @@ def test_override_errors_are_located_with_a_did_you_mean(qrun, tmp_path):
     spec = _mixed(tmp_path)
     cases = {
         "jobs.bel-counts.shots=3": f"{spec}:22:3: jobs: --set jobs.bel-counts.shots: no job named 'bel-counts'; "
-                                   "did you mean 'bell-counts'?",
+        "did you mean 'bell-counts'?",
         "options.sed=3": f"{spec}:9:3: options.sed: unknown key 'sed'; did you mean 'seed'?",
         "optoins.seed=3": f"{spec}:3:1: --set optoins.seed: no key 'optoins' here; did you mean 'options'?",
         "jobs.bell-counts.shots=-3": f"{spec}:35:12: jobs[2].shots: -3 is less than the minimum of 1",

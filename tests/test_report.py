@@ -39,9 +39,9 @@ def test_qrun_show_and_list_commands(qrun, finished):
     assert shown.code == 0 and "bell-counts" in shown.out
     listed = qrun("list", out)
     assert listed.code == 0
-    header, row = listed.out.splitlines()
-    assert header.split() == ["run", "status", "jobs", "backend", "started"]
-    assert row.split()[:4] == [str(run_dir), "completed", "3/3", "fake_manila"]
+    header, rule, row = listed.out.splitlines()
+    assert header.split()[:5] == ["run", "status", "jobs", "backend", "started"]
+    assert row.split()[:4] == [f"mixed/{run_dir.name}", "completed", "3/3", "fake_manila"]
 
 
 def test_list_of_an_empty_root(tmp_path):
@@ -70,3 +70,77 @@ def test_load_round_trips_equal_values(finished):
 
 def body_counts(path: Path) -> dict:
     return json.loads(path.read_text())["counts"]["c"][0]
+
+
+def _fixture_run(root, name, stamp, variables, overrides, zz, vqe):
+    """A run folder written by hand, with known values, so list and diff can be checked verbatim."""
+    run = root / name / stamp
+    (run / "jobs").mkdir(parents=True)
+    spec = {
+        "version": 1,
+        "name": name,
+        "backend": "aer",
+        "max_time": "10m",
+        "vars": variables,
+        "options": {"seed": overrides.get("options.seed", 1)},
+    }
+    (run / "spec.yaml").write_text(json.dumps(spec))
+    jobs = [
+        {"index": 0, "name": "e", "primitive": "estimator", "status": "done", "file": "jobs/00-e.json"},
+        {"index": 1, "name": "vqe", "primitive": "minimize", "status": "done", "file": "jobs/01-vqe.json"},
+    ]
+    meta = {
+        "name": name,
+        "status": "completed",
+        "jobs": jobs,
+        "attempts": [],
+        "session": {"backend": "aer", "started": f"2026-11-2{stamp[-1]}T10:00:00.000Z"},
+        "spec": {"variables": variables, "overrides": overrides},
+    }
+    (run / "metadata.json").write_text(json.dumps(meta))
+    (run / "jobs" / "00-e.json").write_text(
+        json.dumps(
+            {
+                "job": "e",
+                "primitive": "estimator",
+                "status": "done",
+                "observables": {"zz": {"values": [zz[0]], "stderrs": [zz[1]]}},
+            }
+        )
+    )
+    (run / "jobs" / "01-vqe.json").write_text(
+        json.dumps(
+            {"job": "vqe", "primitive": "minimize", "status": "done", "optimum": {"value": vqe[0], "stderr": vqe[1]}}
+        )
+    )
+    return run
+
+
+def test_list_and_diff_on_fixture_runs_verbatim(tmp_path, qrun):
+    a = _fixture_run(tmp_path, "h2", "r1", {"h": 0.25}, {}, (0.5, 0.03), (-1.85, 0.01))
+    b = _fixture_run(tmp_path, "h2", "r2", {"h": 0.5}, {"options.seed": 3}, (0.62, 0.04), (-1.8, 0.02))
+    _fixture_run(tmp_path, "other", "r3", {}, {}, (0.1, 0.1), (0.0, 0.1))
+    listed = qrun("list", tmp_path, "--name", "h2")
+    assert listed.code == 0
+    assert listed.out.splitlines() == [
+        "run     status      jobs   backend   started               h      options.seed   e.zz          vqe",
+        "─" * 107,
+        "h2/r1   completed   2/2    aer       2026-11-21 10:00:00   0.25   -              0.5 ± 0.03    -1.85 ± 0.01",
+        "h2/r2   completed   2/2    aer       2026-11-22 10:00:00   0.5    3              0.62 ± 0.04   -1.8 ± 0.02",
+    ]
+    as_json = json.loads(qrun("list", tmp_path, "--name", "h2", "--json").out)
+    assert [r["settings"] for r in as_json] == [{"h": 0.25}, {"h": 0.5, "options.seed": 3}]
+    assert as_json == json.loads(json.dumps(runs(tmp_path, name="h2")))
+    diffed = qrun("diff", a, b)
+    assert diffed.code == 0
+    # 0.62 - 0.5 = 0.12 with σ = sqrt(0.03² + 0.04²) = 0.05, so z = 2.4; -1.8 + 1.85 = 0.05 over 0.0224: 2.24
+    assert diffed.out.splitlines() == [
+        "spec: r1 -> r2",
+        "  vars.h: 0.25 -> 0.5",
+        "  options.seed: 1 -> 3",
+        "",
+        "value     r1    r2  B - A      σ      z",
+        "e.zz     0.5  0.62  +0.12   0.05  +2.40",
+        "vqe    -1.85  -1.8  +0.05  0.022  +2.24",
+    ]
+    assert qrun("list", tmp_path, "--status", "failed").out.strip() == f"no runs under {tmp_path} that match"
