@@ -40,7 +40,10 @@ class CircuitFacts:
 
 
 def parse_observable(value: Any) -> Terms:
-    """A Pauli label, a list of [label, coeff] pairs, or "0.5*XI - ZZ" -> [(label, coeff), ...]; never evaluated."""
+    """A Pauli label, a list of [label, coeff] pairs, or "0.5*XI - ZZ" -> [(label, coeff), ...]; never evaluated.
+    {terms: ..., unit: ...} is the same with a unit (see observable_unit)."""
+    if isinstance(value, dict):
+        value = value.get("terms")
     if isinstance(value, list):
         terms = [(str(label), float(coeff)) for label, coeff in value]
     elif isinstance(value, str):
@@ -56,6 +59,11 @@ def parse_observable(value: Any) -> Terms:
     if len(widths) > 1:
         raise SourceError(f"all Pauli labels must have the same length; got lengths {sorted(widths)}")
     return terms
+
+
+def observable_unit(value: Any) -> str | None:
+    """The unit an observable declares ({terms: ..., unit: Ha}), or None."""
+    return value.get("unit") if isinstance(value, dict) else None
 
 
 def _parse_sum(text: str) -> Terms:

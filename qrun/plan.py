@@ -60,6 +60,10 @@ class JobPlan:
     simulated_qubits: list[int] | None = None
     sim_circuit: Any = None
     qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
+    # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
+    reference_circuit: Any = None
+    reference_observables: dict[str, Any] = field(default_factory=dict)
+    observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
     sim_observables: list[tuple[str, Any]] | None = None
 
     @property
@@ -137,6 +141,11 @@ def build(
         ]
         values = job.get("parameter_values")
         n = isa.num_parameters
+        reference = None
+        if job.get("exact") == "statevector":
+            reference = _prepare(checked.circuits[job["circuit"]], variant)
+        declared = data.get("observables") or {}
+        units = {o: u for o in used if (u := circuits.observable_unit(declared.get(o)))}
         sim_circuit, sim_observables, device, simulated = None, None, None, None
         if checked.backend.kind == "fake":
             sim_circuit, sim_observables, device, simulated = rehearsal.rehearse(isa, observables, backend)
@@ -151,6 +160,11 @@ def build(
             simulated_qubits=simulated,
             sim_circuit=sim_circuit,
             sim_observables=sim_observables,
+            reference_circuit=reference,
+            reference_observables={o: circuits.to_sparse_pauli_op(checked.observables[o]) for o in used}
+            if reference is not None
+            else {},
+            observable_units=units,
             parameter_names=[p.name for p in isa.parameters],
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
             observables=observables,

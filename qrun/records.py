@@ -8,6 +8,8 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from . import exact
+
 if TYPE_CHECKING:
     from .plan import JobPlan
 
@@ -45,13 +47,17 @@ def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     data = result[0].data
     evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
     stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
-    return {
-        "precision": job.precision,
-        "observables": {
-            name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
-            for i, (name, _) in enumerate(job.observables)
-        },
+    observables: dict[str, Any] = {
+        name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()} for i, (name, _) in enumerate(job.observables)
     }
+    if job.reference_circuit is not None:
+        rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+        for name, entry in observables.items():
+            op = job.reference_observables[name]
+            entry["exact"] = [exact.expectation(job.reference_circuit, op, job.parameter_names, r) for r in rows]
+    for name, unit in job.observable_units.items():
+        observables[name]["unit"] = unit
+    return {"precision": job.precision, "observables": observables}
 
 
 def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
@@ -63,7 +69,12 @@ def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     for register, bits in data.items():
         sets = int(np.prod(bits.shape)) if bits.shape else 1
         counts[register] = [dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)]
-    return {"shots": job.shots, "counts": counts}
+    out: dict[str, Any] = {"shots": job.shots, "counts": counts}
+    if job.reference_circuit is not None:
+        rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+        per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]
+        out["ideal"] = {reg: [s.get(reg, {}) for s in per_set] for reg in counts}
+    return out
 
 
 def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
@@ -79,6 +90,12 @@ def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
                 evs, stds = np.asarray(data.evs), np.asarray(data.stds)
                 at = ((o, r) if evs.ndim == 2 else (o,)) if g.product else (k,)
                 points[i].update(value=float(evs[at]), stderr=float(stds[at]))
+                if job.reference_circuit is not None:
+                    row = _point_row(job, points[i])
+                    name = points[i].get("observable") or job.observables[0][0]
+                    points[i]["exact"] = exact.expectation(
+                        job.reference_circuit, job.reference_observables[name], job.parameter_names, row
+                    )
             else:
                 points[i]["counts"] = {
                     reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items()))
@@ -90,6 +107,12 @@ def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
         "groups": [{**g.setting, "points": len(g.points)} for g in outcome.groups],
         "points": points,
     }
+
+
+def _point_row(job: JobPlan, point: dict[str, Any]) -> list[float]:
+    """A sweep point's full parameter row: its swept values, the job's fixed ones for the rest."""
+    fixed = dict(zip(job.parameter_names, job.parameter_values[0])) if job.parameter_values is not None else {}
+    return [float(point.get(p, fixed.get(p, 0.0))) for p in job.parameter_names]
 
 
 def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
@@ -124,9 +147,14 @@ def minimize_settings(job: JobPlan) -> dict[str, Any]:
 
 def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
     """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
+    reference = {}
+    if job.reference_circuit is not None:
+        ((name, _),) = job.observables
+        reference = {"exact": exact.ground_energy(job.reference_observables[name])}
     return {
         "status": outcome.stopped or "done",
         **minimize_settings(job),
+        **reference,
         "trace": outcome.trace,
         "optimum": outcome.optimum,
         "nfev": outcome.nfev,

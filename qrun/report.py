@@ -37,11 +37,20 @@ def result_text(body: dict[str, Any]) -> str:
     if body["primitive"] == "minimize":
         opt = body["optimum"]
         note = f" ({body['stopped']})" if body.get("stopped") else ""
-        return f"min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g} after {body['nfev']} evaluations{note}"
+        ref = _against(opt["value"], opt["stderr"], body.get("exact"))
+        return (
+            f"min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g}{ref} after {body['nfev']} "
+            f"evaluations{note}"
+        )
     if body["primitive"] == "estimator":
         parts = []
         for obs, v in body["observables"].items():
-            pairs = ", ".join(f"{x:.6g} ± {s:.2g}" for x, s in zip(v["values"][:3], v["stderrs"][:3]))
+            refs = v.get("exact") or [None] * len(v["values"])
+            unit = f" {v['unit']}" if v.get("unit") else ""
+            pairs = ", ".join(
+                f"{x:.6g} ± {s:.2g}{unit}{_against(x, s, r)}"
+                for x, s, r in zip(v["values"][:3], v["stderrs"][:3], refs[:3])
+            )
             more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 3 else ""
             parts.append(f"<{obs}> = {pairs}{more}")
         return "; ".join(parts)
@@ -50,6 +59,14 @@ def result_text(body: dict[str, Any]) -> str:
         top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
         parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
     return "; ".join(parts)
+
+
+def _against(value: float, stderr: float, exact: float | None) -> str:
+    """ " (exact -1.857275, +0.4σ)": the reference and how many standard errors the value is from it."""
+    if exact is None:
+        return ""
+    z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
+    return f" (exact {exact:.6g}{z})"
 
 
 def show(run: Run, width: int | None = None) -> str:

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import backends, circuits, durations, estimates, sweeps
+from . import backends, circuits, durations, estimates, exact, sweeps
 from .circuits import CircuitFacts, Terms
 from .errors import BackendError, DurationError, SourceError, SpecError, SweepError
 from .schema import Finding, article, schema_findings
@@ -218,6 +218,15 @@ def _job_findings(
         out += _minimize_findings(here, job, cname, fact)
     else:
         out += _parameter_findings(here, job, cname, fact, data, facts)
+    if job.get("exact") == "statevector" and fact.num_qubits > exact.MAX_QUBITS:
+        out.append(
+            (
+                here + ("exact",),
+                f"exact: statevector simulates at most {exact.MAX_QUBITS} qubits; circuit "
+                f"'{cname}' has {fact.num_qubits}; give the exact value as a number",
+                False,
+            )
+        )
     if backend_qubits is not None and fact.num_qubits > backend_qubits:
         out.append(
             (

@@ -1,0 +1,53 @@
+"""Exact, noiseless references for `exact: statevector`: <O>(θ) by Statevector, a ground energy by sparse
+diagonalization, a sampler's ideal distribution; all on the circuit as written, before transpilation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
+
+
+def bind(circuit: Any, names: list[str], row: Any) -> Any:
+    """The circuit with its parameters bound by name (the plan's parameter order is the ISA circuit's)."""
+    if not names:
+        return circuit
+    by_name = {p.name: p for p in circuit.parameters}
+    return circuit.assign_parameters({by_name[n]: float(v) for n, v in zip(names, row)})
+
+
+def expectation(circuit: Any, op: Any, names: list[str], row: Any) -> float:
+    from qiskit.quantum_info import Statevector
+
+    return float(Statevector(bind(circuit, names, row)).expectation_value(op).real)
+
+
+def ground_energy(op: Any) -> float:
+    """The lowest eigenvalue of a Pauli sum: dense for a few qubits, Lanczos on the sparse matrix beyond."""
+    import numpy as np
+
+    if op.num_qubits <= 10:
+        return float(np.linalg.eigvalsh(op.to_matrix()).min())
+    from scipy.sparse.linalg import eigsh
+
+    return float(eigsh(op.to_matrix(sparse=True), k=1, which="SA", return_eigenvectors=False)[0])
+
+
+def ideal_counts(circuit: Any, names: list[str], row: Any) -> dict[str, dict[str, float]]:
+    """Per classical register, the ideal probability of each outcome, keyed as the sampler's counts are."""
+    from qiskit.quantum_info import Statevector
+
+    qc = bind(circuit, names, row)
+    wired: dict[Any, Any] = {}  # clbit -> the qubit measured into it (the last measurement wins, as on a device)
+    for inst in qc.data:
+        if inst.operation.name == "measure":
+            wired[inst.clbits[0]] = inst.qubits[0]
+    state = Statevector(qc.remove_final_measurements(inplace=False))
+    out = {}
+    for register in qc.cregs:
+        qargs = [qc.find_bit(wired[c]).index for c in register if c in wired]
+        if len(qargs) != register.size:
+            continue  # a register only partly measured: no ideal distribution to compare with
+        probabilities = state.probabilities_dict(qargs=qargs)
+        out[register.name] = {k: float(v) for k, v in sorted(probabilities.items()) if v > 1e-12}
+    return out

@@ -1,0 +1,112 @@
+"""exact: statevector: references computed by qrun match values worked out by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+H2 = (
+    "[[II, -1.052373245772859], [IZ, 0.39793742484318045], [ZI, -0.39793742484318045], "
+    "[ZZ, -0.01128010425623538], [XX, 0.18093119978423156]]"
+)
+SPEC = f"""version: 1
+name: ex
+backend: aer
+max_time: 10m
+options: {{seed: 3, default_precision: 0.02}}
+circuits:
+  bell: {{qasm: 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;'}}
+  one: {{library: real_amplitudes, args: {{num_qubits: 1, reps: 1}}}}
+  two: {{library: real_amplitudes, args: {{num_qubits: 2, reps: 1}}}}
+observables:
+  zz: ZZ
+  zi: ZI
+  xx: XX
+  z: Z
+  h2: {{terms: {H2}, unit: Ha}}
+jobs:
+  - {{name: bell-e, primitive: estimator, circuit: bell, observables: [zz, zi, xx], exact: statevector}}
+  - {{name: rot, primitive: estimator, circuit: one, observables: [z], parameter_values: [[0.3, 0.4], [1.0, 2.0]],
+     exact: statevector}}
+  - {{name: sweep, primitive: estimator, circuit: one, observables: [z], parameter_values: [[0.0, 0.0]],
+     sweep: {{values: {{'θ[0]': [0.0, 1.0, 2.0]}}}}, exact: statevector}}
+  - {{name: vqe, primitive: minimize, circuit: two, observables: [h2], optimizer: {{maxiter: 5}}, exact: statevector}}
+  - {{name: counts, primitive: sampler, circuit: bell, shots: 200, exact: statevector}}
+"""
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from qrun.pipeline import run
+
+    folder = tmp_path_factory.mktemp("exact")
+    spec = folder / "ex.yaml"
+    spec.write_text(SPEC)
+    return run(spec, folder / "r", progress="none")
+
+
+def _job(run_dir, name):
+    return next(json.loads(p.read_text()) for p in (run_dir / "jobs").glob(f"*-{name}.json"))
+
+
+def test_estimator_references_are_the_textbook_values(run_dir):
+    bell = _job(run_dir, "bell-e")["observables"]
+    # the Bell state (|00> + |11>)/sqrt 2: <ZZ> = <XX> = 1, <ZI> = 0
+    assert bell["zz"]["exact"] == [pytest.approx(1.0, abs=1e-12)]
+    assert bell["zi"]["exact"] == [pytest.approx(0.0, abs=1e-12)]
+    assert bell["xx"]["exact"] == [pytest.approx(1.0, abs=1e-12)]
+    # real_amplitudes(1, reps=1) is RY(a) then RY(b): <Z> = cos(a + b)
+    rot = _job(run_dir, "rot")["observables"]["z"]
+    assert rot["exact"] == [pytest.approx(math.cos(0.7), abs=1e-12), pytest.approx(math.cos(3.0), abs=1e-12)]
+    # and the noisy values sit within 4 standard errors of them
+    for v, s, e in zip(rot["values"], rot["stderrs"], rot["exact"]):
+        assert abs(v - e) < 4 * s
+
+
+def test_every_sweep_point_carries_its_reference(run_dir):
+    points = _job(run_dir, "sweep")["points"]
+    assert [p["exact"] for p in points] == [pytest.approx(math.cos(t), abs=1e-12) for t in (0.0, 1.0, 2.0)]
+
+
+def test_minimize_gets_the_ground_energy_and_units_are_kept(run_dir):
+    vqe = _job(run_dir, "vqe")
+    assert vqe["exact"] == pytest.approx(-1.857275, abs=1e-6)  # H2 at 0.735 Å, the known ground energy
+
+
+def test_the_sampler_gets_the_ideal_distribution(run_dir):
+    counts = _job(run_dir, "counts")
+    assert counts["ideal"] == {"c": [{"00": pytest.approx(0.5), "11": pytest.approx(0.5)}]}
+
+
+def test_show_prints_the_deviation_in_standard_errors(run_dir):
+    from qrun.report import summary
+    from qrun.results import load
+
+    text = summary(load(run_dir))
+    rot = _job(run_dir, "rot")["observables"]["z"]
+    z = (rot["values"][0] - rot["exact"][0]) / rot["stderrs"][0]
+    assert f"(exact {math.cos(0.7):.6g}, {z:+.1f}σ)" in text
+    assert "(exact -1.85728, " in text
+
+
+def test_statevector_is_refused_past_20_qubits(qrun, write_spec):
+    spec = write_spec("""version: 1
+name: wide
+backend: aer
+max_time: 10m
+circuits:
+  w: {library: real_amplitudes, args: {num_qubits: 21, reps: 1}}
+observables:
+  z: {terms: [[ZIIIIIIIIIIIIIIIIIIII, 1.0]]}
+jobs:
+  - {name: e, primitive: estimator, circuit: w, observables: [z], exact: statevector,
+     parameter_values: {from: nowhere}}
+""")
+    result = qrun("validate", spec)
+    assert result.code == 2
+    assert (
+        f"{spec}:10:74: jobs[0].exact: exact: statevector simulates at most 20 qubits; circuit 'w' has 21; "
+        "give the exact value as a number"
+    ) in result.err
