@@ -14,30 +14,14 @@ from .results import load
 
 
 def plot_run(run_dir: Path) -> list[Path]:
-    """Write one PNG per plottable job into RUN_DIR/plots; returns their paths."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only; never a window
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotError("qrun plot needs matplotlib: pip install 'qrun[plot]'") from None
+    """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none."""
+    plt = _pyplot()
     run = load(run_dir)
     spec = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
     exact = {job["name"]: job.get("exact") for job in spec["jobs"]}
     written = []
     for entry in run.metadata["jobs"]:
-        body = run.jobs.get(entry["name"])
-        if not body or body.get("status") == "running":
-            continue
-        if "points" in body:
-            fig = sweep_figure(plt, body, exact.get(entry["name"])) if body["primitive"] == "estimator" else None
-        elif body["primitive"] == "minimize":
-            fig = convergence_figure(plt, body, exact.get(entry["name"]))
-        elif body["primitive"] == "sampler":
-            fig = histogram_figure(plt, body)
-        else:
-            fig = None
+        fig = figure_for(plt, run.jobs.get(entry["name"]), exact.get(entry["name"]))
         if fig is None:
             continue
         buffer = io.BytesIO()
@@ -46,40 +30,110 @@ def plot_run(run_dir: Path) -> list[Path]:
         path = inside(run_dir, "plots", f"{entry['index']:02d}-{entry['name']}.png")
         atomic_write_bytes(path, buffer.getvalue())
         written.append(path)
+    if not written:
+        kinds = ", ".join(
+            sorted(
+                {
+                    str(e["primitive"]) + (" (not finished)" if e["name"] not in run.jobs else "")
+                    for e in run.metadata["jobs"]
+                }
+            )
+        )
+        raise PlotError(
+            f"nothing to plot in {run_dir}: its jobs are {kinds}; qrun plot draws minimize "
+            "convergence, swept estimator curves and sampler histograms of finished jobs"
+        )
     return written
 
 
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only; never a window
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotError("qrun plot needs matplotlib: pip install 'qrun[plot]'") from None
+    return plt
+
+
+def figure_for(plt: Any, body: dict[str, Any] | None, exact: Any) -> Any:
+    """The figure of one finished job, or None when that kind of job has none."""
+    if not body or body.get("status") == "running":
+        return None
+    number = exact if isinstance(exact, (int, float)) else None
+    if "points" in body:
+        return sweep_figure(plt, body, number) if body["primitive"] == "estimator" else None
+    if body["primitive"] == "minimize":
+        return convergence_figure(plt, body, body.get("exact", number))
+    if body["primitive"] == "sampler":
+        return histogram_figure(plt, body)
+    return None
+
+
+def _unit(body: dict[str, Any], observable: str | None = None) -> str:
+    units = {v.get("unit") for k, v in (body.get("observables") or {}).items() if observable in (None, k)}
+    units |= {body["unit"]} if body.get("unit") else set()
+    units.discard(None)
+    return f" [{units.pop()}]" if len(units) == 1 else ""
+
+
 def convergence_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+    """Every evaluation with its error bar, the re-estimated optimum marked, and the exact value where known.
+
+    No "best so far" line: the lowest of many noisy values is biased low; the optimum qrun reports is a fresh
+    estimate at the optimizer's final point, drawn as such.
+    """
     trace = body["trace"]
     n = [t["evaluation"] for t in trace]
     values = [t["value"] for t in trace]
-    best = [min(values[: i + 1]) for i in range(len(values))]
+    unit = _unit(body)
     if exact is None:
         fig, ax = plt.subplots(figsize=(7, 4.2))
     else:  # a second panel shows the approach to the exact value, invisible on the first panel's scale
         fig, (ax, err) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
-        err.semilogy(n, [max(abs(b - exact), 1e-9) for b in best], "-", color="C1", label="best so far - exact")
+        err.semilogy(
+            n, [max(abs(v - exact), 1e-9) for v in values], ".", ms=4, color="C0", label="|evaluation - exact|"
+        )
         err.set_xlabel("evaluation")
-        err.set_ylabel("|best - exact|")
+        err.set_ylabel(f"|<{body['observable']}> - exact|{unit}")
         err.legend(fontsize="small")
         err.grid(alpha=0.3, which="both")
     ax.errorbar(n, values, yerr=[t["stderr"] for t in trace], fmt=".", ms=4, lw=0.8, alpha=0.6, label="evaluation")
-    ax.plot(n, best, "-", lw=1.5, label="best so far")
+    opt = body["optimum"]
+    at = (
+        len(trace) + 1
+        if opt.get("final_evaluation")
+        else n[values.index(opt["value"])]
+        if opt["value"] in values
+        else n[-1]
+    )
+    ax.errorbar(
+        [at],
+        [opt["value"]],
+        yerr=[opt["stderr"]],
+        fmt="*",
+        ms=12,
+        color="C3",
+        capsize=3,
+        label=f"optimum {opt['value']:.6g} ± {opt['stderr']:.2g}"
+        + (" (re-estimated)" if opt.get("final_evaluation") else ""),
+    )
     if exact is not None:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
-    opt = body["optimum"]
-    ax.set_title(f"{body['job']}: {body['optimizer']['method']}, optimum {opt['value']:.6g} ± {opt['stderr']:.2g}")
+    ax.set_title(f"{body['job']}: {body['optimizer']['method']}, {body['nfev']} evaluations")
     if exact is None:
         ax.set_xlabel("evaluation")
-    ax.set_ylabel(f"<{body['observable']}>")
-    ax.legend()
+    ax.set_ylabel(f"<{body['observable']}>{unit}")
+    ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
 def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
-    """Value with error bars against the first numeric swept variable, one line per observable (and other setting)."""
+    """Value with error bars against the first numeric swept variable, one line per observable (and other setting),
+    with the exact curve where the job has `exact: statevector`."""
     points = body["points"]
     numeric = [
         v
@@ -96,43 +150,69 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
     for p in points:
         series.setdefault(tuple(p.get(v) for v in rest), []).append(p)
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    for key, pts in series.items():
+    for i, (key, pts) in enumerate(series.items()):
         label = ", ".join(f"{k}={v}" for k, v in zip(rest, key))
+        pts = sorted(pts, key=lambda p: p[x])
         ax.errorbar(
             [p[x] for p in pts],
             [p["value"] for p in pts],
             yerr=[p["stderr"] for p in pts],
-            fmt="o-",
+            fmt="o",
             ms=3,
             lw=1,
             capsize=2,
+            color=f"C{i % 10}",
             label=label,
         )
+        if all("exact" in p for p in pts):
+            ax.plot(
+                [p[x] for p in pts],
+                [p["exact"] for p in pts],
+                "-",
+                lw=1,
+                color=f"C{i % 10}",
+                label=f"exact, {label}" if label else "exact",
+            )
     if exact is not None:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
+    observables = {p.get("observable") for p in points}
+    only = observables.pop() if len(observables) == 1 else None
     ax.set_title(f"{body['job']}: {len(points)} points")
     ax.set_xlabel(x)
-    ax.set_ylabel("expectation value")
+    ax.set_ylabel((f"<{only}>" if only else "expectation value") + _unit(body, only))
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig
 
 
 def histogram_figure(plt: Any, body: dict[str, Any]) -> Any:
-    """Counts of the first parameter set, per classical register, outcomes sorted."""
+    """Counts of the first parameter set per classical register, over EVERY outcome of the register (those that
+    never occurred too), with the ideal distribution beside them when the job has `exact: statevector`."""
     registers = body["counts"]
+    ideal = body.get("ideal") or {}
+    widths = {reg: len(next(iter(sets[0]), "0")) for reg, sets in registers.items()}
+    size = max(2**w for w in widths.values())
     fig, axes = plt.subplots(
-        1,
-        len(registers),
-        figsize=(max(5, 1.0 + 0.45 * max(len(s[0]) for s in registers.values())) * len(registers), 4.2),
-        squeeze=False,
+        1, len(registers), figsize=(max(5, 1.0 + 0.45 * min(size, 64)) * len(registers), 4.2), squeeze=False
     )
     for ax, (reg, sets) in zip(axes[0], registers.items()):
-        counts = dict(sorted(sets[0].items()))
-        ax.bar(list(counts), list(counts.values()))
-        ax.set_title(f"{body['job']}: register {reg}, {body['shots']} shots")
-        ax.set_xlabel("outcome")
-        ax.set_ylabel("counts")
-        ax.tick_params(axis="x", rotation=90 if len(counts) > 8 else 0)
+        w = widths[reg]
+        # every outcome when there are few; past 64, the ones seen or expected (a full axis would be unreadable)
+        seen = set(sets[0]) | set((ideal.get(reg) or [{}])[0])
+        outcomes = [format(i, f"0{w}b") for i in range(2**w)] if w <= 6 else sorted(seen)
+        shots = body["shots"] or sum(sets[0].values())
+        measured = [sets[0].get(o, 0) / shots for o in outcomes]
+        xs = range(len(outcomes))
+        if reg in ideal:
+            ax.bar([i - 0.2 for i in xs], measured, width=0.4, label="measured")
+            ax.bar([i + 0.2 for i in xs], [ideal[reg][0].get(o, 0.0) for o in outcomes], width=0.4, label="ideal")
+            ax.legend(fontsize="small")
+        else:
+            ax.bar(list(xs), measured, label="measured")
+        ax.set_xticks(list(xs), outcomes)
+        ax.set_title(f"{body['job']}: register {reg}, {shots} shots")
+        ax.set_xlabel(f"outcome ({reg})")
+        ax.set_ylabel("probability")
+        ax.tick_params(axis="x", rotation=90 if len(outcomes) > 8 else 0)
     fig.tight_layout()
     return fig

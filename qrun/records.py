@@ -136,11 +136,13 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
 
 
 def minimize_settings(job: JobPlan) -> dict[str, Any]:
+    unit = job.observable_units.get(job.observables[0][0])
     return {
         "observable": job.observables[0][0],
         "precision": job.precision,
         "optimizer": job.optimizer,
         "initial_point": [] if job.initial_point is None else job.initial_point.tolist(),
+        **({"unit": unit} if unit else {}),
         "max_evaluations": job.max_evaluations,
     }
 

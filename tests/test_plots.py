@@ -29,3 +29,57 @@ def test_plot_writes_non_trivial_pngs(qrun, tmp_path, spec, expected):
         assert width > 400 and height > 300
         # more than a blank canvas: many distinct colours (axes, labels, data)
         assert len({tuple(px) for px in image.reshape(-1, image.shape[2])[::37]}) > 20
+
+
+def test_figures_label_their_axes_with_units_and_draw_exact_references(tmp_path):
+    """Checked through matplotlib's own objects, not pixels."""
+    import json
+
+    from test_exact import SPEC
+
+    from qrun.pipeline import run
+    from qrun.plots import _pyplot, figure_for
+
+    spec = tmp_path / "ex.yaml"
+    spec.write_text(SPEC)
+    run_dir = run(spec, tmp_path / "r", progress="none")
+    body = {p.stem.split("-", 1)[1]: json.loads(p.read_text()) for p in (run_dir / "jobs").glob("*.json")}
+    plt = _pyplot()
+    vqe = figure_for(plt, body["vqe"], "statevector")
+    top, bottom = vqe.axes
+    assert top.get_ylabel() == "<h2> [Ha]" and bottom.get_xlabel() == "evaluation"
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert any(label.startswith("exact -1.85728") for label in labels)
+    assert any(label.startswith("optimum ") and label.endswith("(re-estimated)") for label in labels)
+    sweep = figure_for(plt, body["sweep"], "statevector")
+    (ax,) = sweep.axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("θ[0]", "<z>")
+    assert "exact, observable=z" in [t.get_text() for t in ax.get_legend().get_texts()]
+    hist = figure_for(plt, body["counts"], "statevector")
+    (ax,) = hist.axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["00", "01", "10", "11"]  # 01 and 10 never occurred
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["measured", "ideal"]
+    assert ax.get_ylabel() == "probability"
+
+
+def test_plot_says_so_when_a_run_has_nothing_to_draw(qrun, tmp_path, write_spec):
+    spec = write_spec("""version: 1
+name: flat
+backend: aer
+max_time: 10m
+options: {seed: 1}
+circuits:
+  c: {library: real_amplitudes, args: {num_qubits: 1, reps: 1}}
+observables:
+  z: Z
+jobs:
+  - {name: e, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.1, 0.2]]}
+""")
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    run_dir = tmp_path / done.out.strip()
+    result = qrun("plot", run_dir)
+    assert result.code == 2
+    assert result.err == (
+        f"qrun: nothing to plot in {run_dir}: its jobs are estimator; qrun plot draws minimize "
+        "convergence, swept estimator curves and sampler histograms of finished jobs\n"
+    )
