@@ -125,6 +125,15 @@ def cli() -> None:
     help="Continue an interrupted run (default: the latest run of this spec): finished jobs are kept, "
     "the rest run in order.",
 )
+@click.option(
+    "-m",
+    "--multirun",
+    "multirun_args",
+    multiple=True,
+    metavar="NAME=V1,V2,...",
+    help="Run once per combination of these template variables' values, all in ONE session, into one group "
+    "folder with a combined CSV (repeatable; as a spec's multirun: block does).",
+)
 @_cache_option
 @_debug_option
 def run_cmd(
@@ -135,12 +144,29 @@ def run_cmd(
     quiet: bool,
     estimates: str,
     resume: str | None,
+    multirun_args: tuple[str, ...],
     no_cache: bool,
 ) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
-    from .pipeline import run
+    from .pipeline import run, run_multirun
     from .results import load
 
+    grid = _multirun_grid(spec, multirun_args)
+    if grid:
+        if resume is not None:
+            raise UsageError("--resume continues one run: give it the folder of the multirun point to finish")
+        folder = run_multirun(
+            spec,
+            grid,
+            out,
+            _overrides(assignments),
+            list(vars_files),
+            "lines" if quiet else "auto",
+            estimates,
+            use_cache=not no_cache,
+        )
+        click.echo(_relative(folder) if quiet else f"results: {_relative(folder)} (multirun.csv, one folder per point)")
+        return
     run_dir = run(
         spec,
         out,
@@ -159,6 +185,16 @@ def run_cmd(
 
     click.echo(summary(load(run_dir)))
     click.echo(f"results: {shown}")
+
+
+def _multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[Any]]:
+    """-m values, else the spec's own multirun: block."""
+    from . import multirun
+    from .spec import MAX_SPEC_BYTES, declared_multirun, read_text_limited
+
+    if multirun_args:
+        return multirun.parse(list(multirun_args))
+    return declared_multirun(spec, read_text_limited(Path(spec), spec, MAX_SPEC_BYTES, "specs"))
 
 
 def _relative(path: Path) -> Path:
@@ -231,15 +267,19 @@ def validate_cmd(
 
     Without --deep this never imports qiskit, so it is fast enough for editors and pre-commit.
     """
+    from . import multirun
     from .pipeline import prepare, quick_check
 
     bad = 0
     for path in specs:
         try:
-            if deep:
-                prepared = prepare(path, _overrides(assignments), list(vars_files), estimates, out, online=False)
-            else:
-                prepared = quick_check(path, _overrides(assignments), list(vars_files), estimates, out)
+            # a multirun spec is as valid as its every point
+            for point in multirun.points(_multirun_grid(path, ())) or [{}]:
+                given = {**_overrides(assignments), **point}
+                if deep:
+                    prepared = prepare(path, given, list(vars_files), estimates, out, online=False)
+                else:
+                    prepared = quick_check(path, given, list(vars_files), estimates, out)
         except SpecError as e:
             bad += 1
             click.echo(str(e), err=True)

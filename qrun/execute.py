@@ -81,8 +81,9 @@ class Runner:
         self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
         self.session: Any = None
-        self.optima: dict[str, np.ndarray] = {
-            name: np.asarray(x, dtype=float) for name, x in self.finished.items() if x is not None
+        # keyed by (multirun point, job name): the points of a multirun share job names
+        self.optima: dict[tuple[int, str], np.ndarray] = {
+            (0, name): np.asarray(x, dtype=float) for name, x in self.finished.items() if x is not None
         }
         # The service starts a session's max_time clock when its first job starts running, not when qrun asks for
         # the session; until then there is no deadline (queue time is not session time).
@@ -209,7 +210,7 @@ class Runner:
                     raise RunError(f"job '{job.name}' failed: {message}") from e
             self.sink.job_warnings(job, _distinct(caught))
             if isinstance(result, MinimizeOutcome):
-                self.optima[job.name] = np.asarray(result.optimum["parameters"], dtype=float)
+                self.optima[(job.run_key, job.name)] = np.asarray(result.optimum["parameters"], dtype=float)
             self.sink.job_done(job, result)
 
     def bind(self, job: JobPlan) -> JobPlan:
@@ -219,7 +220,8 @@ class Runner:
             job = dataclasses.replace(job, circuit=job.sim_circuit, observables=job.sim_observables or [])
         if job.parameter_source is None:
             return job
-        return dataclasses.replace(job, parameter_values=np.atleast_2d(self.optima[job.parameter_source]))
+        optimum = self.optima[(job.run_key, job.parameter_source)]
+        return dataclasses.replace(job, parameter_values=np.atleast_2d(optimum))
 
     def run_job(self, job: JobPlan, session: Any) -> Any:
         if job.points is not None:
@@ -264,7 +266,8 @@ class Runner:
         if handle is None:
             handle = primitive().run([pub], **kwargs)
         self.submissions += 1
-        self.job_submissions[job.name] = self.job_submissions.get(job.name, 0) + 1
+        stream = job.name if not job.run_key else f"{job.run_key}/{job.name}"
+        self.job_submissions[stream] = self.job_submissions.get(stream, 0) + 1
         self.sink.job_submitted(job, handle.job_id())
         if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
             # The service may name the session only once its first job is in; record it as soon as it exists.
@@ -400,7 +403,9 @@ class Runner:
         runs, jobs or evaluations share a stream, and a resumed job repeats its uninterrupted run exactly."""
         if self.plan.seed is None:
             return None
-        return submission_seed(self.plan.seed, job.name, self.job_submissions.get(job.name, 0))
+        # a multirun's points are runs of their own: each draws its own streams (point 0 as a single run would)
+        stream = job.name if not job.run_key else f"{job.run_key}/{job.name}"
+        return submission_seed(self.plan.seed, stream, self.job_submissions.get(stream, 0))
 
 
 def submission_seed(run_seed: int, job_name: str, k: int) -> int:

@@ -240,6 +240,67 @@ def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dic
     return {**(spec.get("variables") or {}), **(spec.get("overrides") or {})}
 
 
+def run_multirun(
+    path: str | Path,
+    grid: dict[str, list[Any]],
+    out: str | Path = "results",
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    progress: str = "auto",
+    estimates: str = "learned",
+    use_cache: bool = True,
+) -> Path:
+    """Run every point of `grid` (template variable -> values) in ONE session; returns the group folder, which
+    holds each point's run folder, multirun.csv and multirun.json."""
+    from . import multirun
+    from .execute import Runner
+    from .progress import reporter_for
+
+    chosen = multirun.points(grid)
+    labels = [multirun.label(p) for p in chosen]
+    prepared = [
+        prepare(path, {**(overrides or {}), **p}, vars_files, estimates, out, enforce_budget=False, use_cache=use_cache)
+        for p in chosen
+    ]
+    for p in prepared:
+        if p.plan.problems:
+            plan_errors(p.spec, p.plan)
+    combined = multirun.combine(prepared, labels)
+    if prepared[0].service is not None:
+        ordered = any(isinstance(j.get("parameter_values"), dict) for j in prepared[0].spec.data["jobs"])
+        ibm.preflight(prepared[0].service, combined.budget.total, combined.mode, ordered)
+    folder = multirun.group_dir(Path(out), combined.name)
+    writers = [RunWriter(Path(out), p.spec, p.plan) for p in prepared]
+    for writer, name in zip(writers, labels):
+        writer.open(folder / name)
+    reporter = reporter_for(combined, progress)
+    reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
+    runner = Runner(combined, multirun.Router(writers, [reporter]))
+    restore = _stop_on_signals()
+    try:
+        runner.run()
+    except RunError as e:
+        for w in writers:
+            _finish(w, "failed", str(e))
+        e.run_dir = folder
+        raise
+    except KeyboardInterrupt:
+        for w in writers:
+            _finish(w, "interrupted", "interrupted by the user")
+        raise Interrupted(f"interrupted; finished jobs are kept in {folder}") from None
+    except BaseException as e:
+        for w in writers:
+            _finish(w, "failed", f"{type(e).__name__}: {e}")
+        raise
+    else:
+        for w in writers:
+            w.finish("completed")
+    finally:
+        restore()
+        multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
+    return folder
+
+
 def _finish(writer: RunWriter, status: str, error: str) -> None:
     """Mark the run as ended; if even that cannot be written, the first error is the one to report."""
     try:

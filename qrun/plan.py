@@ -64,6 +64,7 @@ class JobPlan:
     reference_circuit: Any = None
     reference_observables: dict[str, Any] = field(default_factory=dict)
     observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
+    run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
     sim_observables: list[tuple[str, Any]] | None = None
 
     @property

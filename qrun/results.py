@@ -51,8 +51,13 @@ class RunWriter:
         self._trace: tuple[Any, list] | None = None
         self._traced_at = 0.0
 
-    def open(self) -> Path:
-        self.run_dir = new_run_dir(self.root, self.plan.name)
+    def open(self, run_dir: Path | None = None) -> Path:
+        """Create the run folder (a new one under root, or `run_dir`, e.g. a multirun point) and its metadata."""
+        if run_dir is None:
+            self.run_dir = new_run_dir(self.root, self.plan.name)
+        else:
+            (run_dir / "jobs").mkdir(parents=True, exist_ok=False)
+            self.run_dir = run_dir
         atomic_write(self.run_dir / "spec.yaml", self.spec.resolved_text())
         self.metadata = {
             "format": METADATA_FORMAT,

@@ -22,7 +22,6 @@ MAX_NODES = 2_000_000  # YAML nodes after alias expansion (a "billion laughs" sp
 MAX_RENDER_SECONDS = 5.0
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The defaults block is read before rendering, so it must be plain YAML at the top level.
-_VARS_LINE = re.compile(r"^vars:[ \t]*(?:#.*)?$|^vars:[ \t]*(\{.*)$")
 
 
 class _ReadableDumper(yaml.SafeDumper):
@@ -65,6 +64,7 @@ class Spec:
             data["vars"] = dict(self.variables)
         elif "vars" in data:
             data["vars"] = {}
+        data.pop("multirun", None)  # a point of a multirun is one run; running its folder again runs that point
         for name, source in (data.get("circuits") or {}).items():
             if isinstance(source, dict) and "file" in source:
                 data["circuits"][name] = {"qasm": circuits.qasm_text(source, self.base_dir)}
@@ -329,9 +329,24 @@ def _override_error(file: str, marks: dict, where: JsonPath, dotted: str, why: s
 
 def declared_vars(file: str, source: str) -> dict[str, Any]:
     """The defaults in the spec's top-level `vars:` block, read before the template is rendered."""
+    return top_block(file, source, "vars", "a mapping of variable names to default values")
+
+
+def declared_multirun(file: str, source: str) -> dict[str, Any]:
+    """The spec's top-level `multirun:` block (variable -> list of values), read before rendering."""
+    found = top_block(file, source, "multirun", "a mapping of variable names to lists of values")
+    for name, values in found.items():
+        if not isinstance(values, list) or not values:
+            raise SpecError([Problem(file, 1, 1, f"multirun.{name}", "expected a non-empty list of values")])
+    return found
+
+
+def top_block(file: str, source: str, key: str, expected: str) -> dict[str, Any]:
+    """A top-level block of plain YAML (no template syntax) read from the source before it is rendered."""
+    pattern = re.compile(rf"^{key}:[ \t]*(?:#.*)?$|^{key}:[ \t]*(\{{.*)$")
     lines = source.splitlines()
     for i, line in enumerate(lines):
-        m = _VARS_LINE.match(line)
+        m = pattern.match(line)
         if not m:
             continue
         block = [line]
@@ -343,12 +358,21 @@ def declared_vars(file: str, source: str) -> dict[str, Any]:
         text = "\n".join(block)
         if "{{" in text or "{%" in text:
             raise SpecError(
-                [Problem(file, i + 1, 1, "vars", "the vars: block holds defaults and cannot use template syntax")]
+                [
+                    Problem(
+                        file,
+                        i + 1,
+                        1,
+                        key,
+                        f"the {key}: block holds {'defaults' if key == 'vars' else 'values'} "
+                        "and cannot use template syntax",
+                    )
+                ]
             )
         data = safe_yaml(file, text, line_offset=i) or {}
-        found = data.get("vars") or {}
+        found = data.get(key) or {}
         if not isinstance(found, dict):
-            raise SpecError([Problem(file, i + 1, 1, "vars", "expected a mapping of variable names to default values")])
+            raise SpecError([Problem(file, i + 1, 1, key, f"expected {expected}")])
         return found
     return {}
 

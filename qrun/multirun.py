@@ -1,0 +1,155 @@
+"""Multirun, as Hydra does it: a grid of template-variable values, every point its own run folder, all points on one
+backend in ONE session with the budget checked over all of them, and a combined tidy CSV."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import itertools
+import json
+import math
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError, UsageError
+from .fsio import atomic_write, inside
+
+MAX_POINTS = 1000
+
+
+def parse(assignments: list[str]) -> dict[str, list[Any]]:
+    """-m h=0.25,0.5,1 -m n=4,6 -> {"h": [0.25, 0.5, 1], "n": [4, 6]}; each value typed as a YAML scalar."""
+    grid: dict[str, list[Any]] = {}
+    for text in assignments:
+        key, sep, values = text.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier() or not values.strip():
+            raise UsageError(f"-m {text!r}: expected NAME=V1,V2,... (e.g. -m h=0.25,0.5,1)")
+        if any(c in values for c in "\n\r\x00"):
+            raise UsageError(f"-m {key}: values are one line")
+        grid[key] = [_scalar(v.strip()) for v in values.split(",")]
+    return grid
+
+
+def _scalar(text: str) -> Any:
+    try:
+        value = yaml.safe_load(text) if text else ""
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (int, float, str, bool)) else text
+
+
+def points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination, the last variable fastest; the same value written twice (1 and 1.0) counts once."""
+    names = list(grid)
+    columns = [list({canonical(v): v for v in grid[n]}.values()) for n in names]
+    total = math.prod(len(c) for c in columns)
+    if total > MAX_POINTS:
+        raise UsageError(f"the multirun has {total:,} points, more than {MAX_POINTS:,}")
+    return [dict(zip(names, combo)) for combo in itertools.product(*columns)]
+
+
+def canonical(value: Any) -> str:
+    """The text that names a value in folders and tables: 1 and 1.0 are both "1", 0.25 is "0.25"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return format(float(value), "g") if math.isfinite(float(value)) else str(value)
+    return str(value)
+
+
+def label(point: dict[str, Any]) -> str:
+    """A point's folder name: h=0.25,n=4 (characters a folder name cannot hold become _)."""
+    text = ",".join(f"{k}={canonical(v)}" for k, v in point.items())
+    return "".join(c if c.isalnum() or c in "=,._-" else "_" for c in text)
+
+
+def group_dir(root: Path, name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = inside(root, name, f"multirun-{stamp}-{secrets.token_hex(3)}")
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder
+
+
+def combine(prepared: list[Any], labels: list[str]) -> Any:
+    """One plan holding every point's jobs, tagged with their point (run_key), and one budget over all of them."""
+    from . import estimates
+
+    plans = [p.plan for p in prepared]
+    backends = {p.backend_name for p in plans}
+    if len(backends) > 1:
+        raise UsageError(
+            f"the multirun's points use the backends {', '.join(sorted(backends))}; one session needs "
+            "one backend, so sweep the backend in separate runs"
+        )
+    first = plans[0]
+    jobs = [dataclasses.replace(j, run_key=k) for k, plan in enumerate(plans) for j in plan.jobs]
+    max_time = max(p.max_time for p in plans)
+    margin = prepared[0].spec.data.get("budget_margin", estimates.DEFAULT_MARGIN)
+    budget = estimates.budget(max_time, [(f"{labels[j.run_key]}/{j.name}", j.estimate) for j in jobs], margin)
+    if not budget.fits:
+        raise SpecError([prepared[0].spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
+    return dataclasses.replace(first, jobs=jobs, max_time=max_time, budget=budget)
+
+
+class Router:
+    """A sink that sends each job's events to its own point's writer; session events go to every writer."""
+
+    def __init__(self, writers: list[Any], others: list[Any]):
+        self.writers, self.others = writers, others
+
+    def __getattr__(self, event: str) -> Any:
+        def forward(*args: Any) -> None:
+            job = args[0] if args else None
+            key = getattr(job, "run_key", None)
+            targets = [self.writers[key]] if key is not None and event.startswith("job_") else self.writers
+            for sink in [*targets, *self.others]:
+                handler = getattr(sink, event, None)
+                if handler is not None:
+                    handler(*args)
+
+        return forward
+
+
+def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:
+    """multirun.csv: one row per value (estimator values, sweep points, minimize optima), the point's variables
+    first; multirun.json: the points and their folders."""
+    variables = list(rows[0][0]) if rows else []
+    header = [*variables, "run", "job", "kind", "observable", "index", "value", "stderr", "exact"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for point, run_dir in rows:
+        head = [canonical(point[v]) for v in variables] + [run_dir.name]
+        for job_file in sorted((run_dir / "jobs").glob("*.json")):
+            body = json.loads(job_file.read_text(encoding="utf-8"))
+            for line in _values(body):
+                writer.writerow(head + line)
+    atomic_write(folder / "multirun.csv", out.getvalue())
+    manifest = {"variables": variables, "points": [{"variables": p, "run": d.name} for p, d in rows]}
+    atomic_write(folder / "multirun.json", json.dumps(manifest, indent=2) + "\n")
+
+
+def _values(body: dict[str, Any]) -> list[list[Any]]:
+    job, kind = body.get("job"), body.get("primitive")
+    if "points" in body:
+        return [
+            [job, kind, p.get("observable", ""), i, p.get("value", ""), p.get("stderr", ""), p.get("exact", "")]
+            for i, p in enumerate(body["points"])
+            if "value" in p
+        ]
+    if kind == "minimize" and "optimum" in body:
+        opt = body["optimum"]
+        return [[job, kind, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
+    if kind == "estimator" and "observables" in body:
+        return [
+            [job, kind, obs, i, x, s, (v.get("exact") or [""] * len(v["values"]))[i]]
+            for obs, v in body["observables"].items()
+            for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
+        ]
+    return []

@@ -1,0 +1,114 @@
+"""Multirun: a grid of template variables, one session for all points, a group folder and a combined CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from fake_runtime import Cloud, install
+
+from qrun import execute, multirun
+
+SPEC = """vars: {h: 1.0, n: 2}
+version: 1
+name: mr
+backend: BACKEND
+max_time: 30m
+options: {seed: 4, default_precision: 0.1, resilience_level: 0}
+circuits:
+  c: {library: real_amplitudes, args: {num_qubits: {{ n }}, reps: 1}}
+observables:
+  z: {{ "Z" + "I" * (n - 1) }}
+jobs:
+  - name: e
+    primitive: estimator
+    circuit: c
+    observables: [z]
+    parameter_values: [[{{ ([h] * (2 * n)) | join(", ") }}]]
+    exact: statevector
+    estimate: 1m
+"""
+
+
+def test_values_are_canonical_so_1_and_1_0_are_one_point():
+    grid = multirun.parse(["h=0.25,1,1.0", "n=2,3"])
+    assert grid == {"h": [0.25, 1, 1.0], "n": [2, 3]}
+    assert [multirun.label(p) for p in multirun.points(grid)] == ["h=0.25,n=2", "h=0.25,n=3", "h=1,n=2", "h=1,n=3"]
+
+
+def test_a_2x2_multirun_runs_in_one_service_session_with_a_group_folder_and_csv(tmp_path, monkeypatch, qrun):
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    cloud = Cloud({"ibm_sherbrooke": FakeSherbrooke()})
+    install(monkeypatch, cloud)
+    monkeypatch.setattr(execute, "clock", cloud.clock.monotonic)
+    monkeypatch.setattr(execute, "pause", cloud.clock.sleep)
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(SPEC.replace("BACKEND", "ibm_sherbrooke"))
+    result = qrun(spec, "-m", "h=0.25,1", "-m", "n=2,3", "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    group = tmp_path / result.out.strip()
+    assert len(cloud.sessions) == 1 and len(cloud.order) == 4  # ONE session for all four points
+    (sid,) = cloud.sessions
+    assert sorted(p.name for p in group.iterdir()) == [
+        "h=0.25,n=2",
+        "h=0.25,n=3",
+        "h=1,n=2",
+        "h=1,n=3",
+        "multirun.csv",
+        "multirun.json",
+    ]
+    for point in ("h=0.25,n=2", "h=1,n=3"):
+        meta = json.loads((group / point / "metadata.json").read_text())
+        assert meta["status"] == "completed" and meta["session"]["session_id"] == sid
+    rows = list(csv.DictReader((group / "multirun.csv").open()))
+    assert [(r["h"], r["n"], r["job"], r["observable"]) for r in rows] == [
+        ("0.25", "2", "e", "z"),
+        ("0.25", "3", "e", "z"),
+        ("1", "2", "e", "z"),
+        ("1", "3", "e", "z"),
+    ]
+    for r in rows:  # the noiseless stand-in's values sit near the statevector reference
+        assert abs(float(r["value"]) - float(r["exact"])) < 0.5
+
+
+def test_the_budget_is_checked_over_all_points(tmp_path, qrun):
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(SPEC.replace("BACKEND", "aer").replace("max_time: 30m", "max_time: 3m"))
+    assert qrun("validate", spec).code == 0  # one point fits in 3m
+    result = qrun(spec, "-m", "h=0.25,1", "-m", "n=2,3", "--out", tmp_path / "r", "-q")
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"{spec}:5:11: max_time: over all multirun points: 3m (180 s) is less than the sum of the job estimates "
+        "plus the 24s margin, 4m 24s (264 s); short by 1m 24s. Largest: h=0.25,n=2/e 1m, h=0.25,n=3/e 1m, "
+        "h=1,n=2/e 1m. Raise max_time to at least 4m 24s or lower the estimates"
+    )
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_multirun_block_in_the_spec_does_the_same(tmp_path, qrun):
+    spec = tmp_path / "mr.yaml"
+    spec.write_text("multirun: {h: [0.5, 1.5]}\n" + SPEC.replace("BACKEND", "aer"))
+    assert qrun("validate", spec).code == 0
+    result = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    group = tmp_path / result.out.strip()
+    assert sorted(p.name for p in group.iterdir() if p.is_dir()) == ["h=0.5", "h=1.5"]
+    saved = (group / "h=0.5" / "spec.yaml").read_text()
+    assert "\nmultirun:" not in saved and "h: 0.5" in saved  # a point's folder reruns that point alone
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-m", "h"], "qrun: -m 'h': expected NAME=V1,V2,... (e.g. -m h=0.25,0.5,1)"),
+        (["-m", "nope=1,2"], "qrun: {spec}: the template does not use variable(s) nope (it uses: h, n)"),
+    ],
+)
+def test_multirun_usage_errors(tmp_path, qrun, args, message):
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(SPEC.replace("BACKEND", "aer"))
+    result = qrun(spec, *args, "--out", tmp_path / "r")
+    assert result.code == 2
+    assert result.err.strip() == message.format(spec=spec)
