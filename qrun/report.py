@@ -186,7 +186,11 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
     return out
 
 
-def list_text(root: Path, name: str | None = None, status: str | None = None, width: int | None = 160) -> str:
+def _setting(value: Any) -> str:
+    return value if isinstance(value, str) and " " not in value else json.dumps(value)
+
+
+def list_text(root: Path, name: str | None = None, status: str | None = None, width: int | None = None) -> str:
     """`qrun list`: one row per run, with the settings that differ between the listed runs and headline results."""
     from rich.box import SIMPLE
     from rich.console import Console
@@ -199,22 +203,24 @@ def list_text(root: Path, name: str | None = None, status: str | None = None, wi
     differing = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
     table = Table(box=SIMPLE, show_edge=False, pad_edge=False)
-    for column in ("run", "status", "jobs", "backend", "started", *differing, *results):
-        table.add_column(column, no_wrap=column == "run")
+    columns = ("run", "status", "jobs", "backend", "started", *(["settings"] if differing else []), *results)
+    for column in columns:
+        table.add_column(column, no_wrap=True)
     for r in rows:
+        settings = " ".join(f"{k}={_setting(r['settings'][k])}" for k in differing if k in r["settings"])
+        folder = Path(r["run"])
         table.add_row(
-            Path(r["run"]).relative_to(Path(root)).as_posix()
-            if Path(r["run"]).is_relative_to(Path(root))
-            else r["run"],
+            folder.relative_to(Path(root)).as_posix() if folder.is_relative_to(Path(root)) else r["run"],
             r["status"],
             f"{r['done']}/{r['jobs']}",
             r["backend"],
             r["started"][:19].replace("T", " "),
-            *[json.dumps(r["settings"].get(k)) if k in r["settings"] else "-" for k in differing],
+            *([settings or "-"] if differing else []),
             *[r["results"].get(k, "-") for k in results],
         )
     buffer = io.StringIO()
-    Console(file=buffer, width=width, no_color=True, highlight=False).print(table)
+    # as wide as the table needs: a row is never wrapped, so scripts and tests can read the text too
+    Console(file=buffer, width=width or 1000, no_color=True, highlight=False).print(table)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
 
 

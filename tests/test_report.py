@@ -123,10 +123,10 @@ def test_list_and_diff_on_fixture_runs_verbatim(tmp_path, qrun):
     listed = qrun("list", tmp_path, "--name", "h2")
     assert listed.code == 0
     assert listed.out.splitlines() == [
-        "run     status      jobs   backend   started               h      options.seed   e.zz          vqe",
-        "─" * 107,
-        "h2/r1   completed   2/2    aer       2026-11-21 10:00:00   0.25   -              0.5 ± 0.03    -1.85 ± 0.01",
-        "h2/r2   completed   2/2    aer       2026-11-22 10:00:00   0.5    3              0.62 ± 0.04   -1.8 ± 0.02",
+        "run     status      jobs   backend   started               settings               e.zz          vqe",
+        "─" * 108,
+        "h2/r1   completed   2/2    aer       2026-11-21 10:00:00   h=0.25                 0.5 ± 0.03    -1.85 ± 0.01",
+        "h2/r2   completed   2/2    aer       2026-11-22 10:00:00   h=0.5 options.seed=3   0.62 ± 0.04   -1.8 ± 0.02",
     ]
     as_json = json.loads(qrun("list", tmp_path, "--name", "h2", "--json").out)
     assert [r["settings"] for r in as_json] == [{"h": 0.25}, {"h": 0.5, "options.seed": 3}]
