@@ -1,0 +1,66 @@
+"""The README's examples are true as printed: every ```console block is run, as doctests are.
+
+A block holds `$ COMMAND` lines, each followed by its expected output: stdout when the command succeeds, stderr
+when it fails (that is where qrun writes errors). `...` matches any text, within a line or (alone on a line) any
+number of lines. Commands run in a scratch folder holding copies of experiments/ and docs/, in the order written,
+so a later block can read what an earlier one wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+
+
+def examples() -> list[tuple[str, list[str]]]:
+    out = []
+    for block in BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8")):
+        command, expected = None, []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                if command:
+                    out.append((command, expected))
+                command, expected = line[2:], []
+            else:
+                expected.append(line)
+        if command:
+            out.append((command, expected))
+    return out
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    """Line by line; `...` within a line matches any text, a line of just `...` any run of lines."""
+    pattern = "\n".join(".*?" if line == "..." else ".*".join(re.escape(p) for p in line.split("...")) for line in expected)
+    return re.fullmatch(pattern, "\n".join(actual), re.S) is not None
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("readme")
+    shutil.copytree(ROOT / "experiments", folder / "experiments")
+    shutil.copytree(ROOT / "docs", folder / "docs")
+    return folder
+
+
+def test_the_readme_has_checked_examples():
+    assert len(examples()) >= 5
+
+
+@pytest.mark.parametrize("command, expected", examples(), ids=[c for c, _ in examples()])
+def test_readme_example(scratch, command, expected):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "COLUMNS": "200"}
+    done = subprocess.run(command, shell=True, cwd=scratch, capture_output=True, text=True, env=env, timeout=300)
+    actual = (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n").splitlines()
+    assert matches(expected, [line.rstrip() for line in actual]), (
+        f"$ {command}\n--- expected\n" + "\n".join(expected) + "\n--- actual (exit %d)\n" % done.returncode
+        + "\n".join(actual) + "\n--- stderr\n" + done.stderr[-2000:])
