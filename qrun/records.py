@@ -170,3 +170,42 @@ def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
         "success": outcome.success,
         "stopped": outcome.stopped,
     }
+
+
+def result_text(body: dict[str, Any]) -> str:
+    """One job's result in a line."""
+    if "points" in body:
+        return f"{len(body['points'])} sweep points in {len(body['groups'])} job(s)"
+    if body["primitive"] == "minimize":
+        opt = body["optimum"]
+        note = f" ({body['stopped']})" if body.get("stopped") else ""
+        ref = _against(opt["value"], opt["stderr"], body.get("exact"))
+        return (
+            f"min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g}{ref} after {body['nfev']} "
+            f"evaluations{note}"
+        )
+    if body["primitive"] == "estimator":
+        parts = []
+        for obs, v in body["observables"].items():
+            refs = v.get("exact") or [None] * len(v["values"])
+            unit = f" {v['unit']}" if v.get("unit") else ""
+            pairs = ", ".join(
+                f"{x:.6g} ± {s:.2g}{unit}{_against(x, s, r)}"
+                for x, s, r in zip(v["values"][:3], v["stderrs"][:3], refs[:3])
+            )
+            more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 3 else ""
+            parts.append(f"<{obs}> = {pairs}{more}")
+        return "; ".join(parts)
+    parts = []
+    for reg, sets in body["counts"].items():
+        top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
+        parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
+    return "; ".join(parts)
+
+
+def _against(value: float, stderr: float, exact: float | None) -> str:
+    """ " (exact -1.857275, +0.4σ)": the reference and how many standard errors the value is from it."""
+    if exact is None:
+        return ""
+    z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
+    return f" (exact {exact:.6g}{z})"

@@ -347,6 +347,23 @@ class Run:
     def result(self, job: str) -> Any:
         return records.from_runtime_json(self.jobs[job]["primitive_result"])
 
+    def _repr_html_(self) -> str:
+        """The run as an HTML table, for Jupyter: each job's kind, status and result."""
+        import html
+
+        rows = "".join(
+            f"<tr><td>{html.escape(str(e['name']))}</td><td>{html.escape(str(e['primitive']))}</td>"
+            f"<td>{html.escape(str(e['status']))}</td><td>"
+            + html.escape(records.result_text(self.jobs[e["name"]]) if e["name"] in self.jobs else "-")
+            + "</td></tr>"
+            for e in self.metadata.get("jobs", [])
+        )
+        title = html.escape(f"{self.metadata.get('name')}: {self.metadata.get('status')} ({self.path.name})")
+        return (
+            f"<table><caption>{title}</caption><tr><th>job</th><th>kind</th><th>status</th><th>result</th></tr>"
+            f"{rows}</table>"
+        )
+
 
 def load(run_dir: str | Path) -> Run:
     """Read a run folder back. A job file that is missing or damaged is left out (that job did not finish)."""

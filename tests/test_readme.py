@@ -39,7 +39,9 @@ def examples() -> list[tuple[str, list[str]]]:
 
 def matches(expected: list[str], actual: list[str]) -> bool:
     """Line by line; `...` within a line matches any text, a line of just `...` any run of lines."""
-    pattern = "\n".join(".*?" if line == "..." else ".*".join(re.escape(p) for p in line.split("...")) for line in expected)
+    pattern = "\n".join(
+        ".*?" if line == "..." else ".*".join(re.escape(p) for p in line.split("...")) for line in expected
+    )
     return re.fullmatch(pattern, "\n".join(actual), re.S) is not None
 
 
@@ -57,10 +59,18 @@ def test_the_readme_has_checked_examples():
 
 @pytest.mark.parametrize("command, expected", examples(), ids=[c for c, _ in examples()])
 def test_readme_example(scratch, command, expected):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "COLUMNS": "200",
+    }
     done = subprocess.run(command, shell=True, cwd=scratch, capture_output=True, text=True, env=env, timeout=300)
     actual = (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n").splitlines()
     assert matches(expected, [line.rstrip() for line in actual]), (
-        f"$ {command}\n--- expected\n" + "\n".join(expected) + "\n--- actual (exit %d)\n" % done.returncode
-        + "\n".join(actual) + "\n--- stderr\n" + done.stderr[-2000:])
+        f"$ {command}\n--- expected\n"
+        + "\n".join(expected)
+        + f"\n--- actual (exit {done.returncode})\n"
+        + "\n".join(actual)
+        + "\n--- stderr\n"
+        + done.stderr[-2000:]
+    )

@@ -144,3 +144,10 @@ def test_list_and_diff_on_fixture_runs_verbatim(tmp_path, qrun):
         "vqe    -1.85  -1.8  +0.05  0.022  +2.24",
     ]
     assert qrun("list", tmp_path, "--status", "failed").out.strip() == f"no runs under {tmp_path} that match"
+
+
+def test_a_loaded_run_is_an_html_table_in_jupyter(finished):
+    _, run_dir = finished
+    html = load(run_dir)._repr_html_()
+    assert html.startswith("<table><caption>mixed: completed (")
+    assert "<tr><td>energies</td><td>estimator</td><td>done</td><td>&lt;zz&gt; = " in html
