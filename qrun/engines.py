@@ -43,6 +43,17 @@ class Engines:
         mode = job.device if job.device is not None else session
         return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True))
 
+    def reseed(self, primitive: Any, job: JobPlan, seed: int | None) -> None:
+        """Give an existing estimator the seed of the next submission (same effect as building a new one)."""
+        if seed is None:
+            return
+        if job.engine == "backend-primitives":
+            primitive.options.seed_simulator = seed
+        elif job.engine == "aer-primitives":
+            primitive.options.run_options = seeded(dict(primitive.options.run_options or {}), seed)
+        else:
+            primitive.options.simulator.seed_simulator = seed
+
     def sampler(self, job: JobPlan, session: Any, seed: int | None) -> Any:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendSamplerV2

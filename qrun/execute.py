@@ -76,6 +76,7 @@ class Runner:
         self.plan = plan
         self.sink = sink
         self.engines = Engines(plan.backend)
+        self._evaluators: dict[str, Any] = {}  # a minimize job's estimator, kept across its evaluations
         self.submissions = submissions
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds
         self.finished = finished or {}
@@ -330,12 +331,13 @@ class Runner:
     def evaluate(self, job: JobPlan, session: Any, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
         ((_, op),) = job.observables
-        result = self.submit(
-            job,
-            lambda: self.engines.estimator(job, session, self.next_seed(job)),
-            (job.circuit, op, x),
-            precision=job.precision,
-        )
+        # One primitive per minimize job, re-seeded for each evaluation, rather than one built per evaluation.
+        cached = self._evaluators.get(job.name)
+        if cached is None:
+            cached = self._evaluators[job.name] = self.engines.estimator(job, session, self.next_seed(job))
+        else:
+            self.engines.reseed(cached, job, self.next_seed(job))
+        result = self.submit(job, lambda: cached, (job.circuit, op, x), precision=job.precision)
         data = result[0].data
         return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,7 @@ def build(
     timings: dict[tuple, estimates.Timing] = {}
     devices: dict[tuple, Any] = {}  # one subset device per set of simulated qubits
     problems: list[tuple[tuple, str]] = []
+    memo: dict[tuple, Any] = {}  # work shared by jobs with the same circuit (and observables)
     jobs = []
     for index, job in enumerate(data["jobs"]):
         options = merge_options(data.get("options"), job.get("options"))
@@ -137,8 +138,10 @@ def build(
         isa = transpiled[key]
         points = sweep_points(job)
         used = job.get("observables") or list(dict.fromkeys(p["observable"] for p in points or [] if "observable" in p))
+        # Identical work is done once: thousands of jobs on one circuit share its mapped observables, its
+        # rehearsal device, its measurement bases and its stats (what made plan slow at 10,000 jobs).
         observables = [
-            (name, circuits.to_sparse_pauli_op(checked.observables[name]).apply_layout(isa.layout)) for name in used
+            (name, once(memo, ("op", key, name), partial(_mapped, checked.observables[name], isa))) for name in used
         ]
         values = job.get("parameter_values")
         n = isa.num_parameters
@@ -149,7 +152,9 @@ def build(
         units = {o: u for o in used if (u := circuits.observable_unit(declared.get(o)))}
         sim_circuit, sim_observables, device, simulated = None, None, None, None
         if checked.backend.kind == "fake":
-            sim_circuit, sim_observables, device, simulated = rehearsal.rehearse(isa, observables, backend)
+            sim_circuit, sim_observables, device, simulated = once(
+                memo, ("rehearsal", key, tuple(used)), partial(rehearsal.rehearse, isa, observables, backend)
+            )
             device = devices.setdefault(tuple(simulated), device)
         plan_job = JobPlan(
             index=index,
@@ -198,11 +203,11 @@ def build(
                 setting,
                 {"precision": plan_job.precision, "shots": plan_job.shots},
             )
-        work = job_work(plan_job)
+        work = job_work(plan_job, memo)
         if key not in timings:
             timings[key] = backend_timing(isa, backend)
-        plan_job.stats = job_stats(plan_job, work)
-        own = functools.partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler")
+        plan_job.stats = job_stats(plan_job, work, memo)
+        own = partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler")
         plan_job.estimate, plan_job.estimate_source = estimates.choose(
             job, n, source, (history or {}).get((job["name"], plan_job.content_hash)), own
         )
@@ -277,6 +282,18 @@ def backend_timing(isa: Any, backend: Any) -> estimates.Timing:
     return estimates.Timing(seconds, isa.depth(), getattr(backend, "default_rep_delay", None))
 
 
+def _mapped(terms: Any, isa: Any) -> Any:
+    """An observable as a SparsePauliOp laid out on the ISA circuit's physical qubits."""
+    return circuits.to_sparse_pauli_op(terms).apply_layout(isa.layout)
+
+
+def once(memo: dict[tuple, Any], key: tuple, make: Any) -> Any:
+    """memo[key], made by make() the first time the key is asked for."""
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
 def measurement_bases(ops: list[Any]) -> int:
     """Qubit-wise commuting groups over all the observables' terms: one measurement setting each."""
     if not ops:
@@ -287,30 +304,41 @@ def measurement_bases(ops: list[Any]) -> int:
     return max(1, len(total.simplify().group_commuting(qubit_wise=True)))
 
 
-def job_work(job: JobPlan) -> list[estimates.Work]:
+def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimates.Work]:
     """The runtime jobs a plan job will submit, each as configurations x shots."""
+    memo = {} if memo is None else memo
+
+    def bases(names: list[str]) -> int:
+        ops = [op for name, op in job.observables if name in names]
+        key = ("bases", job.circuit_name, id(job.circuit), tuple(names))
+        return int(once(memo, key, lambda: measurement_bases(ops)))
+
     estimator = job.primitive != "sampler"
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
     if job.points is not None:
         out = []
         for g in job.groups:
             n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
-            ops = [op for name, op in job.observables if name in g.observables]
-            out.append(estimates.Work(len(g.rows) * (measurement_bases(ops) if estimator else 1), n))
+            out.append(estimates.Work(len(g.rows) * (bases(g.observables) if estimator else 1), n))
         return out
-    bases = measurement_bases([op for _, op in job.observables]) if estimator else 1
+    settings = bases([name for name, _ in job.observables]) if estimator else 1
     if job.primitive == "minimize":
-        return [estimates.Work(bases, shots)] * job.max_evaluations
+        return [estimates.Work(settings, shots)] * job.max_evaluations
     sets = len(job.parameter_values) if job.parameter_values is not None else 1
-    return [estimates.Work(sets * bases, shots)]
+    return [estimates.Work(sets * settings, shots)]
 
 
-def job_stats(job: JobPlan, work: list[estimates.Work]) -> dict[str, Any]:
-    active = {q for inst in job.circuit.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
+def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] | None = None) -> dict[str, Any]:
+    def shape() -> tuple[int, int]:
+        circuit = job.circuit
+        active = {q for inst in circuit.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
+        return len(active), circuit.depth()
+
+    qubits, depth = once({} if memo is None else memo, ("shape", id(job.circuit)), shape)
     return {
         "runtime_jobs": len(work),
-        "qubits": len(active),
-        "depth": job.circuit.depth(),
+        "qubits": qubits,
+        "depth": depth,
         "shots": work[0].shots if work else 0,
         **({"simulated_qubits": job.simulated_qubits} if job.simulated_qubits is not None else {}),
     }
