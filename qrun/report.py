@@ -13,7 +13,7 @@ import yaml
 from . import backends, durations
 from . import service as ibm
 from .records import result_text
-from .results import Run, load
+from .results import Run, load, read_metadata
 from .spec import differences
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
     out = Runs()
     for meta_file in sorted(Path(root).glob("*/*/metadata.json"), key=lambda p: p.parent.name):
         try:
-            meta = json.loads(meta_file.read_text(encoding="utf-8"))
+            meta = read_metadata(meta_file.parent)  # with the journal: a running or killed run shows as it is
         except (OSError, ValueError):
             continue
         if (name and meta.get("name") != name) or (status and meta.get("status") != status):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -33,23 +34,27 @@ def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
 
 @dataclass
 class RunWriter:
-    """Receives execute's events and keeps the run folder and metadata.json current after each one."""
+    """Receives execute's events and keeps the run folder current: each event is one line appended to the run's
+    journal (events.jsonl), and metadata.json is rewritten at most once a THROTTLE and at the end, with the number of
+    journal lines it includes. Readers replay the lines after that (read_metadata), so the cost of an event does not
+    grow with the run: 1,000 jobs no longer rewrite a growing file 4,000 times."""
 
     root: Path
     spec: Spec
     plan: Plan
     run_dir: Path | None = None
 
-    # Local runs rewrite metadata and traces at most this often between state changes (a crash loses at most this
-    # much of a trace). Service runs write every job id at once: that is what stops a resume from paying twice.
-    THROTTLE = 0.25
+    # metadata.json and minimize traces are rewritten at most this often (a crash loses at most this much of a
+    # trace; the journal loses nothing). A service run fsyncs every journal line: its job ids are what stop a
+    # resume from paying twice, even after the machine itself goes down.
+    THROTTLE = 1.0
 
     def __post_init__(self) -> None:
         self.metadata: dict[str, Any] = {}
         self._saved_at = 0.0
-        self._dirty = False
         self._trace: tuple[Any, list] | None = None
         self._traced_at = 0.0
+        self._journal: Any = None
 
     def open(self, run_dir: Path | None = None) -> Path:
         """Create the run folder (a new one under root, or `run_dir`, e.g. a multirun point) and its metadata."""
@@ -75,7 +80,10 @@ class RunWriter:
             "attempts": [],
             "jobs": [self._fresh_entry(j) for j in self.plan.jobs],
             "versions": provenance.versions(),
+            "journal": 0,
         }
+        self._checkpoint()
+        self._hold_reserve()
         self._new_attempt()
         return self.run_dir
 
@@ -115,7 +123,7 @@ class RunWriter:
                 "submissions": [],
             }
         )
-        self._save()
+        self._log({"new_attempt": self._attempt})
 
     @property
     def _attempt(self) -> dict[str, Any]:
@@ -127,7 +135,9 @@ class RunWriter:
         Returns what the runner needs: {"finished": {name: optimum or None}, "submissions": count so far}.
         """
         self.run_dir = run_dir
-        self.metadata = json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
+        self.metadata = read_metadata(run_dir)
+        _drop_partial_line(run_dir / JOURNAL)  # so this attempt's lines start on a line of their own
+        self._hold_reserve()
         for stale in run_dir.rglob(".*.tmp"):  # temp files of writes a kill cut short; never renamed, never read
             stale.unlink(missing_ok=True)
         finished: dict[str, Any] = {}
@@ -147,24 +157,37 @@ class RunWriter:
             if attempt["status"] == "running":  # its process was killed before it could say how it ended
                 attempt["status"] = "died"
         self.metadata.update(status="running", error=None)
+        self._checkpoint()  # the reset entries and attempts, in full
         self._new_attempt()
         return {"finished": finished, "submissions": submissions}
 
-    def _save(self, throttled: bool = False, last: bool = False) -> None:
+    def _log(self, event: dict[str, Any]) -> None:
+        """Append one event to the journal, then checkpoint metadata.json if the last one is THROTTLE old."""
         assert self.run_dir is not None
-        now = time.monotonic()
-        if throttled and self.plan.backend_kind != "service" and now - self._saved_at < self.THROTTLE:
-            self._dirty = True
-            return
+        if self._journal is None:
+            self._journal = open(self.run_dir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+        self._journal.write(json.dumps(event, separators=(",", ":"), default=str) + "\n")
+        self._journal.flush()
+        if self.plan.backend_kind == "service":
+            os.fsync(self._journal.fileno())
+        self.metadata["journal"] += 1
+        if time.monotonic() - self._saved_at >= self.THROTTLE:
+            self._checkpoint()
+
+    def _checkpoint(self, last: bool = False) -> None:
+        assert self.run_dir is not None
         write_json(self.run_dir / "metadata.json", self.metadata, compact_fallback=last)
-        self._saved_at, self._dirty = now, False
+        self._saved_at = time.monotonic()
+
+    def _log_jobs(self, *entries: dict[str, Any]) -> None:
+        self._log({"jobs": {str(e["index"]): e for e in entries}})
 
     def _job(self, job: JobPlan) -> dict[str, Any]:
         return self.metadata["jobs"][job.index]
 
     def session_opened(self, session: dict[str, Any]) -> None:
         self.metadata["session"] = self._attempt["session"] = session
-        self._save()
+        self._log({"session": session})
 
     def session_started(self, session: dict[str, Any]) -> None:
         """The service named the session, or its first job started: the record gains its id, start and deadline."""
@@ -172,7 +195,7 @@ class RunWriter:
 
     def session_closed(self, session: dict[str, Any]) -> None:
         self.metadata["session"] = self._attempt["session"] = session
-        self._save()
+        self._log({"session": session})
 
     def job_started(self, job: JobPlan) -> None:
         entry = self._job(job)
@@ -180,14 +203,14 @@ class RunWriter:
         entry["started"] = durations.timestamp()
         entry["attempt"] = self._attempt["attempt"]
         self._started = datetime.now(UTC)
-        self._save()
+        self._log_jobs(entry)
 
     def job_submitted(self, job: JobPlan, job_id: str) -> None:
         entry = self._job(job)
         entry["job_ids"].append(job_id)
         entry["submitted"] = entry["submitted"] or durations.timestamp()
         self._attempt["submissions"].append({"job": job.name, "id": job_id})
-        self._save(throttled=True)
+        self._log({"submitted": {"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name}})
 
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
         # Rewritten (atomically) while the job runs, so a crash keeps the trace so far.
@@ -221,19 +244,19 @@ class RunWriter:
             actual=round(actual, 3),
             units=result.nfev if isinstance(result, MinimizeOutcome) else job.units,
         )
-        self._save()
+        self._log_jobs(entry)
 
     def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
         self._job(job).setdefault("usage", []).append(record)
-        self._save()
+        self._log_jobs(self._job(job))
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
         self._job(job)["warnings"] = messages
-        self._save()
+        self._log_jobs(self._job(job))
 
     def job_skipped(self, job: JobPlan, status: str) -> None:
         self._job(job)["status"] = status
-        self._save()
+        self._log_jobs(self._job(job))
 
     def job_file(self, job: JobPlan, result: Any, actual: float) -> dict[str, Any]:
 
@@ -279,7 +302,12 @@ class RunWriter:
         self.metadata["error"] = f"job '{job.name}' failed: {error}"
         for later in self.metadata["jobs"][job.index + 1 :]:
             later["status"] = "not run"
-        self._save()
+        self._log(
+            {
+                "jobs": {str(e["index"]): e for e in self.metadata["jobs"][job.index :]},
+                "top": {"status": "failed", "error": self.metadata["error"]},
+            }
+        )
 
     def job_interrupted(self, job: JobPlan) -> None:
         self._flush_trace()
@@ -287,7 +315,7 @@ class RunWriter:
         entry.update(status="interrupted", finished=durations.timestamp())
         for later in self.metadata["jobs"][job.index + 1 :]:
             later["status"] = "not run"
-        self._save()
+        self._log_jobs(*self.metadata["jobs"][job.index :])
 
     def finish(self, status: str, error: str | None = None) -> None:
         self._attempt.update(
@@ -301,7 +329,97 @@ class RunWriter:
         for entry in self.metadata["jobs"]:
             if entry["status"] in ("pending", "running"):
                 entry["status"] = "not run" if entry["status"] == "pending" else status
-        self._save(last=True)  # how the run ended is worth writing even on a disk with no room for a temp file
+        event = {
+            "jobs": {str(e["index"]): e for e in self.metadata["jobs"]},
+            "attempt": self._attempt,
+            "top": {"status": self.metadata["status"], "error": self.metadata["error"]},
+        }
+        try:
+            self._log(event)
+            self._checkpoint(last=True)
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # The disk is full: give back the space held for this moment, then say how the run ended.
+            self._release_reserve()
+            self._log(event)
+            self._checkpoint(last=True)
+        finally:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            self._release_reserve()
+
+    RESERVE = 256 * 1024  # bytes held back while a run writes, so that a full disk still lets it record its end
+
+    def _hold_reserve(self) -> None:
+        assert self.run_dir is not None
+        try:
+            (self.run_dir / ".reserve").write_bytes(b"\0" * self.RESERVE)
+        except OSError:
+            pass  # already short of space: the run will say so at its first write
+
+    def _release_reserve(self) -> None:
+        if self.run_dir is not None:
+            (self.run_dir / ".reserve").unlink(missing_ok=True)
+
+
+JOURNAL = "events.jsonl"
+
+
+def read_metadata(run_dir: Path) -> dict[str, Any]:
+    """metadata.json brought up to date with the journal lines written after it; raises ValueError or OSError."""
+    meta = json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
+    if not isinstance(meta, dict):
+        raise ValueError("not a JSON object")
+    seen = int(meta.get("journal") or 0)
+    try:
+        with open(run_dir / JOURNAL, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return meta
+    for line in lines[seen:]:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            break  # a line a kill cut short: the last one, by construction
+        replay(meta, event)
+        meta["journal"] = int(meta.get("journal") or 0) + 1
+    return meta
+
+
+def _drop_partial_line(path: Path) -> None:
+    """Cut a journal back to its last complete line (a kill or a full disk can leave half of one)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(end)
+
+
+def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
+    """Apply one journal event to metadata (the inverse of RunWriter._log)."""
+    for index, entry in (event.get("jobs") or {}).items():
+        meta["jobs"][int(index)] = entry
+    if "new_attempt" in event:
+        meta["attempts"].append(event["new_attempt"])
+    if "attempt" in event and meta["attempts"]:
+        meta["attempts"][-1] = event["attempt"]
+    if "session" in event:
+        meta["session"] = event["session"]
+        if meta["attempts"]:
+            meta["attempts"][-1]["session"] = event["session"]
+    if "submitted" in event:
+        sub = event["submitted"]
+        entry = meta["jobs"][sub["index"]]
+        entry["job_ids"].append(sub["id"])
+        entry["submitted"] = entry.get("submitted") or sub["at"]
+        if meta["attempts"]:
+            meta["attempts"][-1]["submissions"].append({"job": sub["job"], "id": sub["id"]})
+    meta.update(event.get("top") or {})
 
 
 def _read_json(path: Path) -> Any:
@@ -369,7 +487,7 @@ def load(run_dir: str | Path) -> Run:
     """Read a run folder back. A job file that is missing or damaged is left out (that job did not finish)."""
     path = Path(run_dir)
     try:
-        meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+        meta = read_metadata(path)
     except FileNotFoundError:
         raise ResultsError(f"{path}: not a qrun run folder (no metadata.json)") from None
     except (OSError, ValueError) as e:

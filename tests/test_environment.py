@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -40,8 +39,11 @@ def small_disk(tmp_path):
 
 
 def _meta(out: Path) -> tuple[Path, dict]:
+    """The run's metadata as readers see it: metadata.json with the journal replayed."""
+    from qrun.results import read_metadata
+
     (run_dir,) = (out / "five").iterdir()
-    return run_dir, json.loads((run_dir / "metadata.json").read_text())
+    return run_dir, read_metadata(run_dir)
 
 
 @needs_mount
@@ -50,10 +52,12 @@ def test_a_full_disk_fails_the_run_with_one_line_marks_it_failed_and_resume_comp
     spec.write_text(FIVE)
     out = small_disk / "results"
     filler = small_disk / "filler"
-    # Leave room for the folder and its metadata, not for the first job's result file (it carries the
-    # PrimitiveResult): the first write that does not fit is that one.
+    # Leave room for the folder, its metadata and the space a run holds back for recording its end
+    # (RunWriter.RESERVE), and little more: the job files soon fill the disk.
+    from qrun.results import RunWriter
+
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
-    filler.write_bytes(b"\0" * (free - 24 * 1024))
+    filler.write_bytes(b"\0" * (free - RunWriter.RESERVE - 24 * 1024))
     failed = _qrun(spec, "--out", out, "-q")
     assert failed.returncode == 1, failed.stderr
     (line,) = [x for x in failed.stderr.splitlines() if x.startswith("qrun:") and "No space" in x]
@@ -110,7 +114,9 @@ def test_two_resumes_of_one_run_one_runs_the_other_refuses_and_no_job_runs_twice
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        attempts = json.loads((run_dir / "metadata.json").read_text())["attempts"]
+        from qrun.results import read_metadata
+
+        attempts = read_metadata(run_dir)["attempts"]
         if len(attempts) == 2 and attempts[-1]["pid"] == first.pid:
             break
         time.sleep(0.1)

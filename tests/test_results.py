@@ -12,6 +12,7 @@ def test_run_folder_layout_metadata_and_round_trip(qrun, tmp_path):
     assert qrun(EXPERIMENTS / "mixed.yaml", "--out", out).code == 0
     (run_dir,) = (out / "mixed").iterdir()
     assert sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file()) == [
+        "events.jsonl",
         "jobs/00-energies.json",
         "jobs/01-ghz-counts.json",
         "jobs/02-bell-counts.json",
