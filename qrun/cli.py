@@ -134,6 +134,21 @@ def cli() -> None:
     help="Run once per combination of these template variables' values, all in ONE session, into one group "
     "folder with a combined CSV (repeatable; as a spec's multirun: block does).",
 )
+@click.option(
+    "--dask",
+    "dask_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Send local simulation (aer, fake devices) through this Dask scheduler, e.g. tcp://host:8786 "
+    "(or set QRUN_DASK_SCHEDULER); needs qrun[dask].",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Start a local Dask cluster of N worker processes for local simulation; needs qrun[dask].",
+)
 @_cache_option
 @_debug_option
 def run_cmd(
@@ -145,6 +160,8 @@ def run_cmd(
     estimates: str,
     resume: str | None,
     multirun_args: tuple[str, ...],
+    dask_address: str | None,
+    workers: int | None,
     no_cache: bool,
 ) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
@@ -167,16 +184,24 @@ def run_cmd(
         )
         click.echo(_relative(folder) if quiet else f"results: {_relative(folder)} (multirun.csv, one folder per point)")
         return
-    run_dir = run(
-        spec,
-        out,
-        _overrides(assignments),
-        list(vars_files),
-        "lines" if quiet else "auto",
-        estimates,
-        resume,
-        use_cache=not no_cache,
-    )
+    from .cluster import from_options
+
+    cluster = from_options(dask_address, workers)
+    try:
+        run_dir = run(
+            spec,
+            out,
+            _overrides(assignments),
+            list(vars_files),
+            "lines" if quiet else "auto",
+            estimates,
+            resume,
+            use_cache=not no_cache,
+            cluster=cluster,
+        )
+    finally:
+        if cluster is not None:
+            cluster.close()
     shown = _relative(run_dir)
     if quiet:
         click.echo(shown)

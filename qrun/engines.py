@@ -7,15 +7,17 @@ from typing import Any
 import numpy as np
 
 from . import sweeps
+from .cluster import aer_options as cluster_options
 from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan
 
 
 class Engines:
     """Builds each submission's primitive for a job's engine; noisy simulators are built once per device."""
 
-    def __init__(self, backend: Any):
+    def __init__(self, backend: Any, cluster: Any = None):
         self.backend = backend
         self._noisy: dict[int, Any] = {}
+        self.aer = cluster_options(cluster)  # Aer's executor and chunk size when a Dask cluster runs the work
 
     def noisy_simulator(self, job: JobPlan) -> Any:
         """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
@@ -23,7 +25,7 @@ class Engines:
         if id(device) not in self._noisy:
             from qiskit_aer import AerSimulator  # deferred: heavy, and only local runs need it
 
-            self._noisy[id(device)] = AerSimulator.from_backend(device)
+            self._noisy[id(device)] = AerSimulator.from_backend(device, **self.aer)
         return self._noisy[id(device)]
 
     def estimator(self, job: JobPlan, session: Any, seed: int | None) -> Any:
@@ -36,7 +38,13 @@ class Engines:
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import EstimatorV2
 
-            return EstimatorV2(options={"default_precision": job.precision, "run_options": seeded({}, seed)})
+            return EstimatorV2(
+                options={
+                    "default_precision": job.precision,
+                    "run_options": seeded({}, seed),
+                    "backend_options": dict(self.aer),
+                }
+            )
         from qiskit_ibm_runtime.executor_estimator import Estimator
 
         # A fake device runs locally on the job's own subset device; a service backend in the one session.
@@ -64,7 +72,7 @@ class Engines:
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
-            return SamplerV2(default_shots=job.shots, seed=seed)
+            return SamplerV2(default_shots=job.shots, seed=seed, options={"backend_options": dict(self.aer)})
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         mode = job.device if job.device is not None else session

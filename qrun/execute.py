@@ -63,6 +63,7 @@ class Runner:
         submissions: int = 0,
         pending: dict[str, list[str]] | None = None,
         fetch: Any = None,
+        cluster: Any = None,
     ):
         """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
 
@@ -75,7 +76,8 @@ class Runner:
         self.fetch = fetch
         self.plan = plan
         self.sink = sink
-        self.engines = Engines(plan.backend)
+        self.engines = Engines(plan.backend, cluster)
+        self.cluster = cluster
         self._evaluators: dict[str, Any] = {}  # a minimize job's estimator, kept across its evaluations
         self.submissions = submissions
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds
@@ -108,6 +110,7 @@ class Runner:
             # The runtime keeps no such record in local mode (session_id, details() are None), so qrun does.
             "session_id": None,
             "requested": durations.timestamp(),
+            **({"dask": self.cluster.record} if self.cluster is not None else {}),
             "started": None,
             "deadline": None,
             "closed": None,

@@ -151,8 +151,10 @@ def run(
     estimates: str = "learned",
     resume: str | Path | None = None,
     use_cache: bool = True,
+    cluster: Any = None,
 ) -> Path:
     """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
+    `cluster` (cluster.Cluster) sends local simulation through Dask.
 
     resume: a run folder to continue, or "latest" for the newest run of this spec under `out`.
     progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event) or "none".
@@ -197,7 +199,7 @@ def run(
             carried["fetch"] = prepared.service.job
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
-    runner = Runner(prepared.plan, Fanout(*sinks), **carried)
+    runner = Runner(prepared.plan, Fanout(*sinks), cluster=cluster, **carried)
     restore = _stop_on_signals()
     try:
         runner.run()

@@ -1,0 +1,65 @@
+"""Dask for local simulation: the same values with and without a cluster, and the cluster in the metadata."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("distributed")
+
+SPEC = """version: 1
+name: dk
+backend: aer
+max_time: 1h
+options: {seed: 7, default_precision: 0.01}
+circuits:
+  c: {library: efficient_su2, args: {num_qubits: 6, reps: 1}}
+observables:
+  z: ZIIIII
+jobs:
+  - name: s
+    primitive: estimator
+    circuit: c
+    observables: [z]
+    parameter_values: [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2,
+                        0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]]
+    sweep: {values: {'θ[0]': {linspace: [0, 3, 12]}, precision: [0.01, 0.02]}}
+  - {name: counts, primitive: sampler, circuit: c, measure_all: true, shots: 500,
+     parameter_values: [[0.3, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2,
+                         0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]]}
+"""
+
+
+def _run(tmp_path, name, *extra):
+    done = subprocess.run(
+        [sys.executable, "-m", "qrun", "dk.yaml", "-q", "--out", name, *extra],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return tmp_path / done.stdout.strip()
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_identical_values_and_is_recorded(tmp_path):
+    (tmp_path / "dk.yaml").write_text(SPEC)
+    plain = _run(tmp_path, "plain")
+    dask = _run(tmp_path, "dask", "--workers", "2")
+    for name in ("00-s.json", "01-counts.json"):
+        a, b = (json.loads((d / "jobs" / name).read_text()) for d in (plain, dask))
+        assert a.get("points") == b.get("points") and a.get("counts") == b.get("counts")
+    record = json.loads((dask / "metadata.json").read_text())["session"]["dask"]
+    assert record["workers"] == 2 and record["local"] is True and record["chunk"] == 1
+
+
+def test_dask_options_are_checked(qrun, tmp_path):
+    (tmp_path / "dk.yaml").write_text(SPEC)
+    both = qrun(tmp_path / "dk.yaml", "--dask", "tcp://127.0.0.1:1", "--workers", "2", "--out", tmp_path / "r")
+    assert (both.code, both.err.strip()) == (2, "qrun: give --dask ADDRESS or --workers N, not both")
+    none = qrun(tmp_path / "dk.yaml", "--workers", "0", "--out", tmp_path / "r")
+    assert (none.code, none.err.strip()) == (2, "qrun: --workers takes a number of at least 1")
