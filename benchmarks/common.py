@@ -62,3 +62,24 @@ def whole_process_rows(label: str, qrun: dict, hand: dict) -> list[dict]:
         row(f"{label}: qrun vs hand script (whole process, s)", qrun["wall"], hand["wall"], "<= 1.10"),
         row(f"{label}: qrun vs hand script (peak RSS, MiB)", qrun["rss_mib"], hand["rss_mib"], "<= 1.10"),
     ]
+
+
+def interleaved(pairs: int, a: list[str], b: list[str], cwd: Path | None = None) -> tuple[dict, dict, str]:
+    """Medians of `pairs` interleaved A/B runs (A, B, A, B, ...), and the load average while they ran: a peer
+    can see that neither contender had the quieter machine."""
+    import statistics
+
+    runs_a, runs_b = [], []
+    load_before = os.getloadavg()[0]
+    for _ in range(pairs):
+        runs_a.append(timed(a, cwd))
+        runs_b.append(timed(b, cwd))
+    load = f"load {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+
+    def median(runs: list[dict]) -> dict:
+        out = {k: statistics.median(r[k] for r in runs) for k in ("wall", "rss_mib")}
+        extra = [k for k in runs[0] if k not in ("wall", "rss_mib", "stdout") and isinstance(runs[0][k], (int, float))]
+        out.update({k: statistics.median(r[k] for r in runs) for k in extra})
+        return out
+
+    return median(runs_a), median(runs_b), load

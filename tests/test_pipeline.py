@@ -75,12 +75,15 @@ def reference(tmp_path_factory):
 
 
 # Every job boundary (before each job starts, and after the last is written) and the middle of three jobs.
-KILL_POINTS = [f"job_started:{i}" for i in range(5)] + [
+# Every boundary of every job kind is covered; the fast suite takes one of each event, `make test-all` the rest.
+_EVERY = [f"job_started:{i}" for i in range(5)] + [
     "job_done:4",
     "job_submitted:1",
     "job_submitted:2",
     "job_submitted:4",
 ]
+_FAST = {"job_started:1", "job_started:3", "job_done:4", "job_submitted:2"}
+KILL_POINTS = [p if p in _FAST else pytest.param(p, marks=pytest.mark.slow) for p in _EVERY]
 
 
 @pytest.mark.parametrize("point", KILL_POINTS)
@@ -193,7 +196,9 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     assert _metadata(tmp_path / "r")["status"] == "interrupted"
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.03, 0.07, 0.12, 0.2, 0.35])
+@pytest.mark.parametrize(
+    "delay", [0.0, 0.07, 0.2] + [pytest.param(d, marks=pytest.mark.slow) for d in (0.03, 0.12, 0.35)]
+)
 def test_no_file_is_ever_half_written_whenever_the_process_dies(tmp_path, delay):
     from conftest import EXPERIMENTS
 
