@@ -50,7 +50,9 @@ def spec(n: int) -> str:
     # 5 s of per-job overhead each: 10,000 jobs need days of (hypothetical) session
     return SPEC_HEAD.replace("MAXTIME", "8h" if n <= 1000 else "20d") + "".join(
         f"  - {{name: j{i}, primitive: estimator, circuit: c, observables: [z], "
-        "parameter_values: [[0.1, 0.2, 0.3, 0.4]]}\n" for i in range(n))
+        "parameter_values: [[0.1, 0.2, 0.3, 0.4]]}\n"
+        for i in range(n)
+    )
 
 
 def main() -> list[dict]:
@@ -62,11 +64,23 @@ def main() -> list[dict]:
         (folder / "hand.py").write_text(HAND)
         qrun = [*QRUN, "k.yaml", "--quiet", "--out", "r"]
         a, b, load = interleaved(3, qrun, [PYTHON, "hand.py", str(N_JOBS), "each"], folder)
-        rows.append(row(f"{N_JOBS:,} jobs: qrun vs hand script, one job each (whole process, s; {load})",
-                        a["wall"], b["wall"], "<= 1.10"))
+        rows.append(
+            row(
+                f"{N_JOBS:,} jobs: qrun vs hand script, one job each (whole process, s; {load})",
+                a["wall"],
+                b["wall"],
+                "<= 1.10",
+            )
+        )
         a2, c, load = interleaved(3, qrun, [PYTHON, "hand.py", str(N_JOBS), "pub"], folder)
-        rows.append(row(f"{N_JOBS:,} jobs: qrun vs hand script, one PUB (whole process, s; {load})",
-                        a2["wall"], c["wall"], "< 2"))
+        rows.append(
+            row(
+                f"{N_JOBS:,} jobs: qrun vs hand script, one PUB (whole process, s; {load})",
+                a2["wall"],
+                c["wall"],
+                "< 2",
+            )
+        )
         validate = min(timed([*QRUN, "validate", "big.yaml"], folder)["wall"] for _ in range(3))
         rows.append(row("qrun validate, 10,000-job spec (whole process, s) vs the 1 s target", validate, 1.0, "< 1"))
         plan = min(timed([*QRUN, "plan", "big.yaml", "--json"], folder)["wall"] for _ in range(3))
