@@ -11,13 +11,14 @@ from typing import Any
 from .errors import ResultsError
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str, durable: bool = True) -> None:
     """Write `text` to `path` via a temp file and rename, so a reader never sees half a file."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"), durable)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder, fsync, rename. The temp name is this process's own (O_EXCL),
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write via a temp file in the same folder, fsync (unless not `durable`), rename. Atomic either way: a killed
+    process leaves the old file or the new one; `durable` also survives the machine going down. The temp name is this process's own (O_EXCL),
     cheaper than mkstemp's random names, which showed up in the VQE profile."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -32,7 +33,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -43,12 +45,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def write_json(path: Path, data: Any, compact_fallback: bool = False) -> None:
+def write_json(path: Path, data: Any, compact_fallback: bool = False, durable: bool = True) -> None:
     """JSON, atomically. With compact_fallback, a write the disk has no room for (the temp file doubles the space
     needed) is retried as compact JSON over the old file's own blocks: used only to record how a run ended."""
     text = json.dumps(data, indent=2, default=_plain) + "\n"
     try:
-        atomic_write(path, text)
+        atomic_write(path, text, durable)
     except OSError as e:
         if not compact_fallback or e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
