@@ -59,6 +59,7 @@ def prepare(
     from . import plan as planning
 
     checked = check(path, overrides, vars_files)
+    require_run_extra()
     data = checked.spec.data
     service = backend = None
     if checked.backend.kind == "service":
@@ -77,6 +78,17 @@ def prepare(
         ibm.preflight(service, the_plan.budget.total, the_plan.mode, ordered)
     rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     return Prepared(checked, the_plan, estimate_warnings(checked.spec, rows), service)
+
+
+def require_run_extra() -> None:
+    """Planning and running need Aer and the runtime, which a validate-only install leaves out."""
+    import importlib.util
+
+    missing = [p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy") if importlib.util.find_spec(p) is None]
+    if missing:
+        raise UsageError(
+            f"this needs {', '.join(missing)}, which a validate-only install leaves out: pip install 'qrun[run]'"
+        )
 
 
 def plan_errors(spec: Any, the_plan: Any) -> None:

@@ -113,3 +113,16 @@ def test_python_dash_m_qrun_works_from_any_folder(tmp_path):
         text=True,
     )
     assert (done.returncode, done.stdout) == (0, f"{EXPERIMENTS / 'bell.yaml'}: ok\n")
+
+
+def test_a_validate_only_install_says_which_extra_a_run_needs(qrun, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "qiskit_aer" else real(name, *a))
+    assert qrun("validate", EXPERIMENTS / "bell.yaml").code == 0
+    result = qrun(EXPERIMENTS / "bell.yaml", "--out", "/nonexistent")
+    assert (result.code, result.err) == (
+        2,
+        "qrun: this needs qiskit_aer, which a validate-only install leaves out: pip install 'qrun[run]'\n",
+    )

@@ -7,9 +7,7 @@ import subprocess
 import pytest
 from conftest import EXPERIMENTS, ROOT
 
-# slow: pre-commit builds the hook's own environment (qrun and its dependencies), about a minute on 2 cores
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.skipif(
         shutil.which("pre-commit") is None and not (ROOT / ".venv/bin/pre-commit").exists(),
         reason="pre-commit is not installed",
@@ -45,6 +43,7 @@ def _try_repo(repo, *files, home):
     )
 
 
+@pytest.mark.slow  # pre-commit builds the hook's own environment (qrun and qiskit), about a minute on 2 cores
 def test_the_hook_passes_a_good_spec_and_blocks_a_bad_one(user_repo, tmp_path_factory):
     home = tmp_path_factory.mktemp("pre-commit-home")
     good = _try_repo(user_repo, "experiments/good.yaml", "ci.yaml", home=home)
@@ -54,3 +53,15 @@ def test_the_hook_passes_a_good_spec_and_blocks_a_bad_one(user_repo, tmp_path_fa
     assert bad.returncode == 1
     assert "experiments/bad.yaml:14:12: jobs[0].shots: -5 is less than the minimum of 1" in bad.stdout
     assert "Failed" in bad.stdout
+
+
+def test_the_hook_installs_only_what_validate_needs():
+    """pre-commit installs qrun's core dependencies into the hook's environment: no Aer, no runtime (qrun[run])."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = {re.split(r"[<>=\[ ]", d)[0] for d in project["dependencies"]}
+    assert core == {"pyyaml", "jsonschema", "jsonschema-rs", "jinja2", "click", "rich", "qiskit", "qiskit-qasm3-import"}
+    run = {re.split(r"[<>=\[ ]", d)[0] for d in project["optional-dependencies"]["run"]}
+    assert {"qiskit-aer", "qiskit-ibm-runtime"} <= run
