@@ -309,3 +309,46 @@ jobs:
         ]
     assert values[5][1:] != values[6][:-1]
     assert len(set(values[5])) == 4 and len(set(values[6])) == 4  # every job draws its own noise
+
+
+def test_consecutive_small_jobs_go_out_as_one_pub_batched_job_with_the_values_of_separate_ones(
+    qrun, tmp_path, write_spec
+):
+    head = (
+        """version: 1
+name: many
+backend: aer
+max_time: 10m
+options: {seed: 3, default_precision: 0.1, default_shots: 100BATCH}
+circuits:
+  c: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}
+  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}
+observables:
+  z: ZI
+jobs:
+"""
+        + "".join(
+            f"  - {{name: e{i}, primitive: estimator, circuit: c, observables: [z], "
+            f"parameter_values: [[0.{i}, 0.2, 0.3, 0.4]]}}\n"
+            for i in range(4)
+        )
+        + "".join(f"  - {{name: s{i}, primitive: sampler, circuit: b}}\n" for i in range(3))
+    )
+    runs = {}
+    for batch in ("", ", batch: false"):
+        spec = write_spec(head.replace("BATCH", batch), f"many{len(batch)}.yaml")
+        result = qrun(spec, "--out", tmp_path / f"r{len(batch)}", "-q")
+        assert result.code == 0, result.err
+        runs[batch] = tmp_path / result.out.strip()
+    batched, separate = runs[""], runs[", batch: false"]
+    ids = [j["job_ids"] for j in json.loads((batched / "metadata.json").read_text())["jobs"]]
+    assert len({i[0] for i in ids[:4]}) == 1 and len({i[0] for i in ids[4:]}) == 1  # two runtime jobs in all
+    assert len({j["job_ids"][0] for j in json.loads((separate / "metadata.json").read_text())["jobs"]}) == 7
+    for name in [f"0{i}-e{i}.json" for i in range(4)]:
+        a, b = (json.loads((d / "jobs" / name).read_text())["observables"] for d in (batched, separate))
+        assert a == b  # each job's noise is its own seed's, batched or not
+    values = [
+        json.loads((batched / "jobs" / f"0{i}-e{i}.json").read_text())["observables"]["z"]["values"][0]
+        for i in range(4)
+    ]
+    assert len(set(values)) == 4
