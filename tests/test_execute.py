@@ -91,6 +91,9 @@ def test_a_failing_second_job_stops_the_run_and_keeps_the_first(qrun, tmp_path, 
         "jobs:\n"
         + "".join(f"  - {{name: j{i}, primitive: sampler, circuit: bell, shots: 10, estimate: 5s}}\n" for i in (1, 2)),
     )
+    # one job at a time (consecutive jobs on one circuit would otherwise go out as one PUB-batched job)
+    text = text.replace("options:\n  seed: 7\n", "options:\n  seed: 7\n  batch: false\n")
+    assert "batch: false" in text
     result = qrun(write_spec(text), "--out", tmp_path / "results")
     assert result.code == 1
     assert len(calls) == 2  # the third job was never submitted
