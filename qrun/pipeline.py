@@ -212,29 +212,40 @@ def run(
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
     runner = Runner(prepared.plan, Fanout(*sinks), cluster=cluster, **carried)
+    try:
+        _drive(runner, [writer], run_dir)
+    finally:
+        lock.release()
+    return run_dir
+
+
+def _drive(runner: Any, writers: list[RunWriter], where: Path) -> None:
+    """Run, and record how it ended in every run folder: completed, failed (why), or interrupted."""
     restore = _stop_on_signals()
     try:
         runner.run()
     except RunError as e:
-        _finish(writer, "failed", str(e))
-        e.run_dir = run_dir
+        for w in writers:
+            _finish(w, "failed", str(e))
+        e.run_dir = where
         raise
     except KeyboardInterrupt:
-        _finish(writer, "interrupted", "interrupted by the user")
-        raise Interrupted(f"interrupted; finished jobs are kept in {run_dir}") from None
+        for w in writers:
+            _finish(w, "interrupted", "interrupted by the user")
+        raise Interrupted(f"interrupted; finished jobs are kept in {where}") from None
     except OSError as e:  # the disk filled up or went read-only: record it where that is still possible
-        where = f"{e.filename}: " if e.filename else ""
-        _finish(writer, "failed", f"{where}{e.strerror or e}")
+        for w in writers:
+            _finish(w, "failed", (f"{e.filename}: " if e.filename else "") + str(e.strerror or e))
         raise
     except BaseException as e:
-        _finish(writer, "failed", f"{type(e).__name__}: {e}")
+        for w in writers:
+            _finish(w, "failed", f"{type(e).__name__}: {e}")
         raise
     else:
-        writer.finish("completed")
+        for w in writers:
+            w.finish("completed")
     finally:
         restore()
-        lock.release()
-    return run_dir
 
 
 def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dict[str, Any]:
@@ -290,27 +301,9 @@ def run_multirun(
     reporter = reporter_for(combined, progress)
     reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
     runner = Runner(combined, multirun.Router(writers, [reporter]))
-    restore = _stop_on_signals()
     try:
-        runner.run()
-    except RunError as e:
-        for w in writers:
-            _finish(w, "failed", str(e))
-        e.run_dir = folder
-        raise
-    except KeyboardInterrupt:
-        for w in writers:
-            _finish(w, "interrupted", "interrupted by the user")
-        raise Interrupted(f"interrupted; finished jobs are kept in {folder}") from None
-    except BaseException as e:
-        for w in writers:
-            _finish(w, "failed", f"{type(e).__name__}: {e}")
-        raise
-    else:
-        for w in writers:
-            w.finish("completed")
+        _drive(runner, writers, folder)
     finally:
-        restore()
         multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
     return folder
 
