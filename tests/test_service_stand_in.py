@@ -269,3 +269,55 @@ def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
             j = nxt.index("program_run") if "program_run" in nxt else len(nxt)
             between.append([c for c in nxt[:j] if c not in ("cloud_usage", "backend_status")])
     assert all(len(b) <= 1 for b in between), between
+
+
+def test_a_job_cancelled_for_running_too_long_stops_the_run_with_the_services_reason(cloud, tmp_path, qrun):
+    cloud.job_seconds = 5.0  # every job would run 5 s; options.max_execution_time allows 2
+    text = ALL_KINDS.split("  - name: vqe")[0].replace(
+        "resilience_level: 1,", "resilience_level: 1, max_execution_time: 2,"
+    )
+    result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results", "-q")
+    assert result.code == 1
+    (job_id,) = cloud.order
+    assert cloud.jobs[job_id].status == "Cancelled" and cloud.jobs[job_id].reason_code == 1305
+    last = result.err.strip().splitlines()[-1]
+    assert last.startswith(f"qrun: job 'counts' failed: runtime job {job_id} on ibm_sherbrooke: ")
+    assert "job ran longer than 2 s" in last
+
+
+def test_the_interactive_timeout_closes_the_session_and_later_jobs_are_refused(cloud, tmp_path, qrun, monkeypatch):
+    from qrun.results import RunWriter
+
+    cloud.interactive_ttl = 10.0
+    done = RunWriter.job_done
+
+    def slow_analysis(self, job, result):  # as if the user's analysis took 30 s between two jobs
+        done(self, job, result)
+        cloud.clock.sleep(30.0)
+
+    monkeypatch.setattr(RunWriter, "job_done", slow_analysis)
+    text = ALL_KINDS.split("  - name: vqe")[0]
+    result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results", "-q")
+    assert result.code == 1
+    (session,) = cloud.sessions.values()
+    assert session.closed_reason == "interactive timeout" and len(cloud.order) == 1
+    assert "job 'zz' failed" in result.err and "is closed (interactive timeout) and accepts no new jobs" in result.err
+    assert "internal error" not in result.err
+
+
+def test_ctrl_c_cancels_the_queued_job_closes_the_session_and_exits_130(cloud, tmp_path, qrun, monkeypatch):
+    import qiskit_ibm_runtime.runtime_job_v2 as rj
+
+    def interrupted(self, *a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rj.RuntimeJobV2, "result", interrupted)
+    text = ALL_KINDS.split("  - name: vqe")[0]
+    result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results", "-q")
+    assert result.code == 130
+    (job_id,) = cloud.order
+    assert cloud.jobs[job_id].status == "Cancelled" and cloud.jobs[job_id].reason == "cancelled by the user"
+    (session,) = cloud.sessions.values()
+    assert not session.accepting  # closed on the way out
+    meta = json.loads(next((tmp_path / "results" / "kinds").iterdir()).joinpath("metadata.json").read_text())
+    assert meta["status"] == "interrupted"
