@@ -201,7 +201,12 @@ def subset_device(parent: Any, qubits: list[int]) -> Any:
 
 def active_qubits(isa: Any) -> list[int]:
     """The physical qubits an ISA circuit uses: its laid-out virtual qubits and every qubit an instruction touches."""
-    used = {isa.find_bit(q).index for inst in isa.data if inst.operation.name != "barrier" for q in inst.qubits}
+    from qiskit.converters import circuit_to_dag
+
+    # the DAG knows its idle wires without a Python pass over every instruction
+    dag = circuit_to_dag(isa, copy_operations=False)
+    idle = set(dag.idle_wires(ignore=["barrier"]))
+    used = {i for i, q in enumerate(dag.qubits) if q not in idle}
     layout = getattr(isa, "layout", None)
     if layout is not None:
         # An idle virtual qubit still carries its part of an observable, so it is part of the experiment.

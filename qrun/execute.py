@@ -79,6 +79,8 @@ class Runner:
         self.engines = Engines(plan.backend, cluster)
         self.cluster = cluster
         self._evaluators: dict[str, Any] = {}  # a minimize job's estimator, kept across its evaluations
+        self._rehearsals: dict[tuple, Any] = {}  # fake devices: restricted circuit, observables and device
+        self._devices: dict[tuple, Any] = {}  # one subset device per set of simulated qubits
         self.submissions = submissions
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds
         self.finished = finished or {}
@@ -226,6 +228,21 @@ class Runner:
                 self.optima[(job.run_key, job.name)] = np.asarray(result.optimum["parameters"], dtype=float)
             self.sink.job_done(job, result)
 
+    def rehearsal(self, job: JobPlan) -> JobPlan:
+        """A fake-device job with its circuit, observables and device cut down to the qubits it uses; one subset
+        device per set of qubits, one restricted circuit per circuit, made once for all the jobs that share them."""
+        from . import rehearsal
+
+        qubits = list(job.simulated_qubits or [])
+        names = tuple(name for name, _ in job.observables)
+        key = (id(job.circuit), tuple(qubits), names)
+        if key not in self._rehearsals:
+            circuit, ops, device, _ = rehearsal.rehearse(job.circuit, job.observables, self.plan.backend, qubits)
+            device = self._devices.setdefault(tuple(qubits), device)
+            self._rehearsals[key] = (circuit, ops, device)
+        circuit, ops, device = self._rehearsals[key]
+        return dataclasses.replace(job, sim_circuit=circuit, sim_observables=ops, device=device)
+
     def batch_from(self, position: int) -> list[JobPlan]:
         """The consecutive jobs from `position` that can go out as ONE PUB-batched runtime job, the runtime's own
         advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options, none
@@ -241,8 +258,8 @@ class Runner:
                 and j.points is None
                 and j.parameter_source is None
                 and j.name not in self.finished
-                and (j.primitive, j.circuit_name, j.engine, j.device)
-                == (first.primitive, first.circuit_name, first.engine, first.device)
+                and (j.primitive, j.circuit_name, j.engine, j.simulated_qubits)
+                == (first.primitive, first.circuit_name, first.engine, first.simulated_qubits)
                 and {k: v for k, v in j.options.items() if k != "batch"}
                 == {k: v for k, v in first.options.items() if k != "batch"}
             )
@@ -303,6 +320,8 @@ class Runner:
     def bind(self, job: JobPlan) -> JobPlan:
         """The job as it is submitted: on a fake device its circuit and observables on the simulated qubits only,
         and parameter_values from an earlier minimize job's optimum where it says so."""
+        if job.simulated_qubits is not None and job.device is None:
+            job = self.rehearsal(job)
         if job.sim_circuit is not None:
             job = dataclasses.replace(job, circuit=job.sim_circuit, observables=job.sim_observables or [])
         if job.parameter_source is None:

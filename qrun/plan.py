@@ -115,7 +115,6 @@ def build(
         backend = backends.local_backend(data["backend"], seed)
     transpiled: dict[tuple, Any] = {}
     timings: dict[tuple, estimates.Timing] = {}
-    devices: dict[tuple, Any] = {}  # one subset device per set of simulated qubits
     problems: list[tuple[tuple, str]] = []
     memo: dict[tuple, Any] = {}  # work shared by jobs with the same circuit (and observables)
     jobs = []
@@ -152,10 +151,10 @@ def build(
         units = {o: u for o in used if (u := circuits.observable_unit(declared.get(o)))}
         sim_circuit, sim_observables, device, simulated = None, None, None, None
         if checked.backend.kind == "fake":
-            sim_circuit, sim_observables, device, simulated = once(
-                memo, ("rehearsal", key, tuple(used)), partial(rehearsal.rehearse, isa, observables, backend)
+            # which qubits only; execute cuts the circuit and the device down when the job runs
+            simulated = once(
+                memo, ("rehearsal", key, tuple(used)), partial(rehearsal.qubits_for, isa, observables, backend)
             )
-            device = devices.setdefault(tuple(simulated), device)
         plan_job = JobPlan(
             index=index,
             name=job["name"],

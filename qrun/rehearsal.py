@@ -45,12 +45,24 @@ def restrict_observable(op: Any, qubits: list[int]) -> Any:
 
 
 def rehearse(
-    isa: Any, observables: list[tuple[str, Any]], device: Any
+    isa: Any, observables: list[tuple[str, Any]], device: Any, qubits: list[int] | None = None
 ) -> tuple[Any, list[tuple[str, Any]], Any, list[int]]:
     """(circuit, observables, device, physical qubits) to simulate: the subset device when it is smaller.
 
-    The observables' support counts as used, so a qubit the circuit leaves idle but an observable reads stays in.
+    `qubits` as qubits_for() found them, else found here.
     """
+    qubits = qubits if qubits is not None else qubits_for(isa, observables, device)
+    if len(qubits) >= device.num_qubits:
+        return isa, observables, device, list(range(device.num_qubits))
+    small = backends.subset_device(device, qubits)
+    ops = [(name, restrict_observable(op, qubits)) for name, op in observables]
+    return restrict_circuit(isa, qubits), ops, small, qubits
+
+
+def qubits_for(isa: Any, observables: list[tuple[str, Any]], device: Any) -> list[int]:
+    """The physical qubits a job's rehearsal simulates: those its circuit uses, and those its observables read (a
+    qubit the circuit leaves idle but an observable reads stays in). Cheap: the plan records them; the restricted
+    circuit and device are made only when the job runs."""
     used = set(backends.active_qubits(isa))
     for _, op in observables:
         used |= {q for _, where, _ in op.to_sparse_list() for q in where}
@@ -62,8 +74,4 @@ def rehearse(
         if edges:
             a, b = edges[0]
             qubits = sorted({a, b})
-    if len(qubits) >= device.num_qubits:
-        return isa, observables, device, list(range(device.num_qubits))
-    small = backends.subset_device(device, qubits)
-    ops = [(name, restrict_observable(op, qubits)) for name, op in observables]
-    return restrict_circuit(isa, qubits), ops, small, qubits
+    return qubits if len(qubits) < device.num_qubits else list(range(device.num_qubits))
