@@ -203,9 +203,9 @@ def build(
                 {"precision": plan_job.precision, "shots": plan_job.shots},
             )
         work = job_work(plan_job, memo)
-        if key not in timings:
-            timings[key] = backend_timing(isa, backend)
         plan_job.stats = job_stats(plan_job, work, memo)
+        if key not in timings:  # the depth job_stats found, not a second pass over a large circuit
+            timings[key] = backend_timing(isa, backend, plan_job.stats["depth"])
         own = partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler")
         plan_job.estimate, plan_job.estimate_source = estimates.choose(
             job, n, source, (history or {}).get((job["name"], plan_job.content_hash)), own
@@ -272,13 +272,15 @@ def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
     return "backend-primitives" if plain else "runtime-client-primitives"
 
 
-def backend_timing(isa: Any, backend: Any) -> estimates.Timing:
+def backend_timing(isa: Any, backend: Any, depth: int | None = None) -> estimates.Timing:
     """The ISA circuit's scheduled duration on the backend's target, or None where it has no durations (aer)."""
     try:
         seconds = float(isa.estimate_duration(backend.target, unit="s"))
     except Exception:  # no durations in the target: the model's documented fallback applies
         seconds = None
-    return estimates.Timing(seconds, isa.depth(), getattr(backend, "default_rep_delay", None))
+    return estimates.Timing(
+        seconds, isa.depth() if depth is None else depth, getattr(backend, "default_rep_delay", None)
+    )
 
 
 def _mapped(terms: Any, isa: Any) -> Any:
