@@ -13,9 +13,9 @@ sys.path.insert(0, str(HERE))
 
 import engines_and_validate  # noqa: E402
 import scale  # noqa: E402
-import transpile_100  # noqa: E402
 import seed_and_vqe  # noqa: E402
 import sweep_200  # noqa: E402
+import transpile_100  # noqa: E402
 import transpile_heavy  # noqa: E402
 
 BENCHMARKS = [seed_and_vqe, sweep_200, transpile_heavy, engines_and_validate, scale, transpile_100]
