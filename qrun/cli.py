@@ -45,6 +45,10 @@ def _template_options(f: Any) -> Any:
     return f
 
 
+def _out_option(help_text: str) -> Any:
+    return click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False), help=help_text)
+
+
 def _estimates_option(f: Any) -> Any:
     return click.option(
         "--estimates",
@@ -101,13 +105,7 @@ def cli() -> None:
 
 @cli.command("run")
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option(
-    "--out",
-    default="results",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Results root; each run gets results/<name>/<UTC time>-<id>/.",
-)
+@_out_option("Results root; each run gets results/<name>/<UTC time>-<id>/.")
 @_template_options
 @click.option(
     "-q",
@@ -266,13 +264,7 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_template_options
 @_estimates_option
-@click.option(
-    "--out",
-    default="results",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Results root, where learned estimates are looked up.",
-)
+@_out_option("Results root, where learned estimates are looked up.")
 @click.option(
     "--deep",
     is_flag=True,
@@ -320,13 +312,7 @@ def validate_cmd(
 @click.argument("spec", type=click.Path(dir_okay=False))
 @_template_options
 @_estimates_option
-@click.option(
-    "--out",
-    default="results",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Results root, where learned estimates are looked up.",
-)
+@_out_option("Results root, where learned estimates are looked up.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option(
     "--rate",

@@ -16,7 +16,7 @@ from .engines import Engines, estimator_pub, sampler_pub, sweep_estimator_pub
 from .errors import RunError, ServiceError, ServiceJobError
 from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
 from .plan import JobPlan, Plan
-from .service import redact, usage_record
+from .service import job_id, redact, usage_record
 
 
 class Sink(Protocol):
@@ -299,7 +299,7 @@ class Runner:
                 handle = primitive.run(pubs)
                 self.submissions += 1
                 for job in batch:
-                    self.job_submissions[job.name] = self.job_submissions.get(job.name, 0) + 1
+                    self.job_submissions[_stream(job)] = self.job_submissions.get(_stream(job), 0) + 1
                     self.sink.job_submitted(job, handle.job_id())
                 submitted = clock()
                 result = self.collect(head, handle)
@@ -372,7 +372,7 @@ class Runner:
         if handle is None:
             handle = primitive().run([pub], **kwargs)
         self.submissions += 1
-        stream = job.name if not job.run_key else f"{job.run_key}/{job.name}"
+        stream = _stream(job)
         self.job_submissions[stream] = self.job_submissions.get(stream, 0) + 1
         self.sink.job_submitted(job, handle.job_id())
         if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
@@ -390,7 +390,7 @@ class Runner:
             _cancel(handle)  # stop what is queued; the session closes on the way out
             raise
         except Exception as e:
-            raise ServiceJobError(self.plan.backend_name, _job_id(handle), e) from e
+            raise ServiceJobError(self.plan.backend_name, job_id(handle), e) from e
         finally:
             if hasattr(handle, "metrics"):
                 self.handles.append((job, handle))
@@ -511,8 +511,13 @@ class Runner:
         if self.plan.seed is None:
             return None
         # a multirun's points are runs of their own: each draws its own streams (point 0 as a single run would)
-        stream = job.name if not job.run_key else f"{job.run_key}/{job.name}"
+        stream = _stream(job)
         return submission_seed(self.plan.seed, stream, self.job_submissions.get(stream, 0))
+
+
+def _stream(job: JobPlan) -> str:
+    """The name a job's seeds are drawn under: a multirun's points are runs of their own (point 0 as a single run)."""
+    return job.name if not job.run_key else f"{job.run_key}/{job.name}"
 
 
 def submission_seed(run_seed: int, job_name: str, k: int) -> int:
@@ -546,13 +551,6 @@ def _quietly(call: Any) -> None:
         call()
     except Exception:  # closing is best effort: the service closes a session at max_time in any case
         pass
-
-
-def _job_id(handle: Any) -> str:
-    try:
-        return str(handle.job_id())
-    except Exception:
-        return "?"
 
 
 def _metrics(handle: Any) -> dict[str, Any]:

@@ -131,14 +131,14 @@ def usage_record(handle: Any, sleep: Any = None) -> dict[str, Any]:
         try:
             metrics = handle.metrics() or {}
         except Exception as e:
-            return {"job_id": _job_id(handle), "status": "unknown", "error": redact(e)}
+            return {"job_id": job_id(handle), "status": "unknown", "error": redact(e)}
         if (metrics.get("usage") or {}).get("status", "pending") != "pending" or pause is None:
             break
         (sleep or time.sleep)(pause)
     usage = metrics.get("usage") or {}
     status = usage.get("status", "pending")
     return {
-        "job_id": _job_id(handle),
+        "job_id": job_id(handle),
         "status": status,
         "quantum_seconds": usage.get("quantum_seconds", usage.get("seconds")),
         "qpu_charge_time_seconds": usage.get("qpu_charge_time_seconds") if status != "pending" else None,
@@ -146,7 +146,8 @@ def usage_record(handle: Any, sleep: Any = None) -> dict[str, Any]:
     }
 
 
-def _job_id(handle: Any) -> str:
+def job_id(handle: Any) -> str:
+    """A runtime job's id, or "?" when the handle cannot say (never an exception while reporting one)."""
     try:
         return str(handle.job_id())
     except Exception:
