@@ -7,17 +7,15 @@ from typing import Any
 import numpy as np
 
 from . import sweeps
-from .cluster import aer_options as cluster_options
 from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan
 
 
 class Engines:
     """Builds each submission's primitive for a job's engine; noisy simulators are built once per device."""
 
-    def __init__(self, backend: Any, cluster: Any = None):
+    def __init__(self, backend: Any):
         self.backend = backend
         self._noisy: dict[int, Any] = {}
-        self.aer = cluster_options(cluster)  # Aer's executor and chunk size when a Dask cluster runs the work
 
     def noisy_simulator(self, job: JobPlan) -> Any:
         """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
@@ -25,7 +23,7 @@ class Engines:
         if id(device) not in self._noisy:
             from qiskit_aer import AerSimulator  # deferred: heavy, and only local runs need it
 
-            self._noisy[id(device)] = AerSimulator.from_backend(device, **self.aer)
+            self._noisy[id(device)] = AerSimulator.from_backend(device)
         return self._noisy[id(device)]
 
     def estimator(self, job: JobPlan, session: Any, seed: int | None) -> Any:
@@ -42,7 +40,6 @@ class Engines:
                 options={
                     "default_precision": job.precision,
                     "run_options": seeded({}, seed),
-                    "backend_options": dict(self.aer),
                 }
             )
         from qiskit_ibm_runtime.executor_estimator import Estimator
@@ -72,7 +69,7 @@ class Engines:
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
-            return SamplerV2(default_shots=job.shots, seed=seed, options={"backend_options": dict(self.aer)})
+            return SamplerV2(default_shots=job.shots, seed=seed)
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         mode = job.device if job.device is not None else session

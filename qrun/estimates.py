@@ -145,9 +145,9 @@ def units(job: dict[str, Any], num_parameters: int = 0) -> int:
 
 def points(job: dict[str, Any]) -> int:
     """How many sweep points a job expands to; the estimate of a swept job is per point."""
-    from .sweeps import expand
+    from .sweeps import points_in
 
-    return len(expand(job["sweep"], limit=None)) if job.get("sweep") else 1
+    return points_in(job["sweep"]) if job.get("sweep") else 1
 
 
 def evaluations(job: dict[str, Any], num_parameters: int = 0) -> int:

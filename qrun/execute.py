@@ -6,16 +6,19 @@ import dataclasses
 import hashlib
 import time
 import warnings
+from collections import deque
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
 
-from . import durations
+from . import durations, sweeps
+from .cluster import ENGINES as DASK_ENGINES
 from .engines import Engines, estimator_pub, sampler_pub, sweep_estimator_pub
 from .errors import RunError, ServiceError, ServiceJobError
 from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
-from .plan import JobPlan, Plan
+from .plan import JobPlan, Plan, sweep_chunks
 from .service import job_id, redact, usage_record
 
 
@@ -28,6 +31,9 @@ class Sink(Protocol):
     def job_submitted(self, job: JobPlan, job_id: str) -> None: ...
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None: ...
     def job_done(self, job: JobPlan, result: Any) -> None: ...
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None: ...
     def job_failed(self, job: JobPlan, error: str) -> None: ...
     def job_skipped(self, job: JobPlan, status: str) -> None: ...
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None: ...
@@ -76,7 +82,7 @@ class Runner:
         self.fetch = fetch
         self.plan = plan
         self.sink = sink
-        self.engines = Engines(plan.backend, cluster)
+        self.engines = Engines(plan.backend)
         self.cluster = cluster
         self._evaluators: dict[str, Any] = {}  # a minimize job's estimator, kept across its evaluations
         self._rehearsals: dict[tuple, Any] = {}  # fake devices: restricted circuit, observables and device
@@ -367,10 +373,19 @@ class Runner:
 
     def submit(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> Any:
         """Run one PUB as one runtime job (or read the earlier attempt's back) and return its PrimitiveResult."""
+        handle, submitted = self.send(job, primitive, pub, **kwargs)
+        return self.receive(job, handle, submitted)
+
+    def send(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> tuple[Any, float]:
+        """Submit one PUB as one runtime job (or find the earlier attempt's) without waiting for it; a sweep's chunk
+        goes to a Dask worker when a cluster runs this job's local simulation."""
         handle = self.read_back(job)
         submitted = clock()
         if handle is None:
-            handle = primitive().run([pub], **kwargs)
+            if self.cluster is not None and job.points is not None and job.engine in DASK_ENGINES:
+                handle = self.cluster.submit(primitive(), pub, kwargs)
+            else:
+                handle = primitive().run([pub], **kwargs)
         self.submissions += 1
         stream = _stream(job)
         self.job_submissions[stream] = self.job_submissions.get(stream, 0) + 1
@@ -379,6 +394,10 @@ class Runner:
             # The service may name the session only once its first job is in; record it as soon as it exists.
             self.session_record["session_id"] = self.session.session_id
             self.sink.session_started(dict(self.session_record))
+        return handle, submitted
+
+    def receive(self, job: JobPlan, handle: Any, submitted: float) -> Any:
+        """Wait for a sent runtime job's PrimitiveResult; its metrics start the session clock if nothing did yet."""
         result = self.collect(job, handle)
         self.start_clock(handle, submitted)
         return result
@@ -398,7 +417,10 @@ class Runner:
         return result
 
     def sweep(self, job: JobPlan, session: Any) -> SweepOutcome:
-        """One runtime job per group of points that share shots/precision; each group is ONE broadcast PUB."""
+        """Chunk by chunk, in order: one runtime job per group of a chunk's points that share shots/precision, each
+        ONE broadcast PUB. Each chunk's results go to the sink as it ends, so memory holds one chunk, or the few a
+        Dask cluster has in flight."""
+        assert job.points is not None
         fixed = dict(zip(job.parameter_names, job.parameter_values[0])) if job.parameter_values is not None else {}
         # The plan's groups, with the unswept parameters' columns set to their (now known) values.
         unswept = [
@@ -406,32 +428,42 @@ class Runner:
         ]
         estimator = job.primitive == "estimator"
         ops = dict(job.observables)
-        results = []
-        for g in job.groups:
-            rows = np.asarray(g.rows, dtype=float).reshape(len(g.rows), len(job.parameter_names))
-            for k, value in unswept:
-                rows[:, k] = value
-            if estimator:
-                pub = sweep_estimator_pub(job.circuit, [ops[o] for o in g.observables], rows, g)
-                results.append(
-                    self.submit(
-                        job,
-                        lambda: self.engines.estimator(job, session, self.next_seed(job)),
-                        pub,
-                        precision=g.setting["precision"],
-                    )
-                )
-            else:
-                pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
-                results.append(
-                    self.submit(
-                        job,
-                        lambda: self.engines.sampler(job, session, self.next_seed(job)),
-                        pub,
-                        shots=g.setting["shots"],
-                    )
-                )
-        return SweepOutcome(job.groups, results)
+        keep = len(job.points) <= sweeps.INLINE_POINTS  # a short sweep's results also go into its JSON file
+        outcome = SweepOutcome([], 0, [])
+        in_flight: deque[tuple[int, list[dict[str, Any]], list[sweeps.Group], list[tuple[Any, float]]]] = deque()
+        # Chunks sent before the oldest is collected: a Dask cluster's share; locally one, so the simulator (in its
+        # own thread) runs the next chunk while this thread stores the last; on the service none (one at a time).
+        if self.cluster is not None and job.engine in DASK_ENGINES:
+            ahead = self.cluster.in_flight
+        else:
+            ahead = 0 if self.plan.backend_kind == "service" else 1
+
+        def finish() -> None:
+            start, points, groups, sent = in_flight.popleft()
+            results = [self.receive(job, handle, submitted) for handle, submitted in sent]
+            outcome.add(groups, results if keep else [])
+            self.sink.sweep_chunk(job, start, points, groups, results)
+
+        for start, points, groups in sweep_chunks(job):
+            sent = []
+            for g in groups:
+                rows = np.asarray(g.rows, dtype=float).reshape(len(g.rows), len(job.parameter_names))
+                for k, value in unswept:
+                    rows[:, k] = value
+                if estimator:
+                    pub = sweep_estimator_pub(job.circuit, [ops[o] for o in g.observables], rows, g)
+                    make = partial(self.engines.estimator, job, session, self.next_seed(job))
+                    sent.append(self.send(job, make, pub, precision=g.setting["precision"]))
+                else:
+                    pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
+                    make = partial(self.engines.sampler, job, session, self.next_seed(job))
+                    sent.append(self.send(job, make, pub, shots=g.setting["shots"]))
+            in_flight.append((start, points, groups, sent))
+            while len(in_flight) > ahead:
+                finish()
+        while in_flight:
+            finish()
+        return outcome
 
     def evaluate(self, job: JobPlan, session: Any, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""

@@ -88,3 +88,34 @@ def inside(root: Path, *parts: str) -> Path:
     if target != root and root not in target.parents:
         raise ResultsError(f"refusing to write outside the results root {root}: {target}")
     return target
+
+
+class Appender:
+    """A file written piece by piece that appears whole or not at all: appended to a hidden temp file (a resume
+    sweeps up `.*.tmp` left by a kill), renamed onto `path` by commit()."""
+
+    def __init__(self, path: Path, durable: bool = True):
+        self.path = path
+        self.durable = durable
+        self.tmp = path.with_name(f".{path.name}.stream.tmp")
+        self.file = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115 (kept open across chunks)
+
+    def write(self, text: str) -> None:
+        try:
+            self.file.write(text)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror or str(e), str(self.path)) from e
+
+    def commit(self) -> None:
+        try:
+            self.file.flush()
+            if self.durable:
+                os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.tmp, self.path)
+        except OSError as e:
+            raise OSError(e.errno, e.strerror or str(e), str(self.path)) from e
+
+    def discard(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)

@@ -18,6 +18,7 @@ import yaml
 
 from .errors import SpecError, UsageError
 from .fsio import atomic_write, inside
+from .records import stored_points
 
 MAX_POINTS = 1000
 
@@ -128,19 +129,19 @@ def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:
         head = [canonical(point[v]) for v in variables] + [run_dir.name]
         for job_file in sorted((run_dir / "jobs").glob("*.json")):
             body = json.loads(job_file.read_text(encoding="utf-8"))
-            for line in _values(body):
+            for line in _values(body, job_file.parent):
                 writer.writerow(head + line)
     atomic_write(folder / "multirun.csv", out.getvalue())
     manifest = {"variables": variables, "points": [{"variables": p, "run": d.name} for p, d in rows]}
     atomic_write(folder / "multirun.json", json.dumps(manifest, indent=2) + "\n")
 
 
-def _values(body: dict[str, Any]) -> list[list[Any]]:
+def _values(body: dict[str, Any], jobs_dir: Path) -> list[list[Any]]:
     job, kind = body.get("job"), body.get("primitive")
-    if "points" in body:
+    if "points" in body or "points_file" in body:
         return [
             [job, kind, p.get("observable", ""), i, p.get("value", ""), p.get("stderr", ""), p.get("exact", "")]
-            for i, p in enumerate(body["points"])
+            for i, p in enumerate(stored_points(jobs_dir, body))
             if "value" in p
         ]
     if kind == "minimize" and "optimum" in body:

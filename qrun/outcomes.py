@@ -35,14 +35,29 @@ class MinimizeOutcome:
 
 @dataclass
 class SweepOutcome:
-    """A swept job's broadcast groups and the PrimitiveResult of each (one runtime job per group)."""
+    """A swept job's settings (precision or shots) with how many points each had, how many runtime jobs it took,
+    and each runtime job's (setting, PrimitiveResult), kept for a sweep short enough for its JSON file, else none."""
 
-    groups: list[sweeps.Group]
+    settings: list[dict[str, Any]]
+    runtime_jobs: int
     results: list[Any] = field(repr=False)
+
+    def add(self, groups: list[sweeps.Group], results: list[Any]) -> None:
+        """Count one chunk's groups (one runtime job each) under their settings, in first-seen order."""
+        for g in groups:
+            entry = next((e for e in self.settings if all(e[k] == v for k, v in g.setting.items())), None)
+            if entry is None:
+                self.settings.append({**g.setting, "points": 0})
+                entry = self.settings[-1]
+            entry["points"] += len(g.points)
+        self.runtime_jobs += len(groups)
+        self.results += [(g.setting, r) for g, r in zip(groups, results)]
 
     @property
     def result(self) -> Any:
-        """One PrimitiveResult holding each group's PUB result, in group order."""
+        """One PrimitiveResult holding each runtime job's PUB result, in order (None when none were kept)."""
         from qiskit.primitives import PrimitiveResult  # deferred: results reads outcomes without qiskit
 
-        return PrimitiveResult([r[0] for r in self.results], metadata={"groups": [g.setting for g in self.groups]})
+        if not self.results:
+            return None
+        return PrimitiveResult([r[0] for _, r in self.results], metadata={"groups": [s for s, _ in self.results]})

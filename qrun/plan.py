@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -42,11 +43,13 @@ class JobPlan:
     max_evaluations: int = 0
     # a later job bound to an earlier minimize job's optimum (parameter_values: {from: NAME})
     parameter_source: str | None = None
-    # a swept job: its points in order, each with the observable it measures (estimator); the swept names
-    points: list[dict[str, Any]] | None = None
+    # a swept job: its points in order (made on demand), each with the observable it measures (estimator); the
+    # swept names; and how many points go out per runtime job (chunk)
+    points: sweeps.Points | None = None
     sweep_variables: list[str] = field(default_factory=list)
-    # a swept job's broadcast groups, computed here once; the unswept parameters' columns hold 0.0 until execute
-    # fills in their values (known only then for parameter_values: {from: ...})
+    chunk: int = sweeps.LOCAL_CHUNK
+    # a one-chunk sweep's broadcast groups, computed here once (a longer sweep's are made chunk by chunk); the
+    # unswept parameters' columns hold 0.0 until execute fills in their values (known only then for {from: ...})
     groups: list[sweeps.Group] = field(default_factory=list)
     # how the estimate was made, and what `qrun plan` shows
     estimate_source: str = "declared"
@@ -136,7 +139,11 @@ def build(
             )
         isa = transpiled[key]
         points = sweep_points(job)
-        used = job.get("observables") or list(dict.fromkeys(p["observable"] for p in points or [] if "observable" in p))
+        used = job.get("observables") or (
+            list(dict.fromkeys(points.columns[points.names.index("observable")]))
+            if points is not None and "observable" in points.names
+            else []
+        )
         # Identical work is done once: thousands of jobs on one circuit share its mapped observables, its
         # rehearsal device, its measurement bases and its stats (what made plan slow at 10,000 jobs).
         observables = [
@@ -194,14 +201,9 @@ def build(
         )
         plan_job.engine = engine_for(checked.backend.kind, plan_job.primitive, options)
         if points is not None:
-            setting = ("precision",) if plan_job.primitive == "estimator" else ("shots",)
-            plan_job.groups = sweeps.group(
-                points,
-                plan_job.parameter_names,
-                {},
-                setting,
-                {"precision": plan_job.precision, "shots": plan_job.shots},
-            )
+            plan_job.chunk = sweeps.SERVICE_CHUNK if checked.backend.kind == "service" else sweeps.LOCAL_CHUNK
+            if len(points) <= plan_job.chunk:
+                plan_job.groups = chunk_groups(plan_job, points[:])
         work = job_work(plan_job, memo)
         plan_job.stats = job_stats(plan_job, work, memo)
         if key not in timings:  # the depth job_stats found, not a second pass over a large circuit
@@ -318,15 +320,32 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
     if job.points is not None:
         out = []
-        for g in job.groups:
-            n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
-            out.append(estimates.Work(len(g.rows) * (bases(g.observables) if estimator else 1), n))
+        for _, _, groups in sweep_chunks(job):
+            for g in groups:
+                n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
+                out.append(estimates.Work(len(g.rows) * (bases(g.observables) if estimator else 1), n))
         return out
     settings = bases([name for name, _ in job.observables]) if estimator else 1
     if job.primitive == "minimize":
         return [estimates.Work(settings, shots)] * job.max_evaluations
     sets = len(job.parameter_values) if job.parameter_values is not None else 1
     return [estimates.Work(sets * settings, shots)]
+
+
+def chunk_groups(job: JobPlan, points: list[dict[str, Any]]) -> list[sweeps.Group]:
+    """The broadcast groups of some consecutive points of a swept job: one per precision (or shots) setting."""
+    setting = ("precision",) if job.primitive == "estimator" else ("shots",)
+    return sweeps.group(points, job.parameter_names, {}, setting, {"precision": job.precision, "shots": job.shots})
+
+
+def sweep_chunks(job: JobPlan) -> Iterator[tuple[int, list[dict[str, Any]], list[sweeps.Group]]]:
+    """(offset, points, groups) for each chunk of a swept job, in order: one runtime job per group of each."""
+    assert job.points is not None
+    if len(job.points) <= job.chunk:
+        yield 0, job.points[:], job.groups
+        return
+    for start, points in job.points.chunks(job.chunk):
+        yield start, points, chunk_groups(job, points)
 
 
 def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] | None = None) -> dict[str, Any]:
@@ -345,14 +364,12 @@ def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] |
     }
 
 
-def sweep_points(job: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """A swept job's points; an estimator's listed observables are measured at every point."""
+def sweep_points(job: dict[str, Any]) -> sweeps.Points | None:
+    """A swept job's points, made on demand; an estimator's listed observables are measured at every point."""
     if "sweep" not in job:
         return None
-    points = sweeps.expand(job["sweep"], limit=None)  # validate checked the size against limits.sweep_points
-    if job["primitive"] == "estimator" and "observable" not in job["sweep"]["values"]:
-        points = [{**p, "observable": o} for p in points for o in job["observables"]]
-    return points
+    listed = job["primitive"] == "estimator" and "observable" not in job["sweep"]["values"]
+    return sweeps.Points(job["sweep"], job["observables"] if listed else None)
 
 
 def initial_point(spec: str | list[float], n: int, seed: int | None) -> np.ndarray:

@@ -10,7 +10,10 @@ import yaml
 
 from .errors import PlotError
 from .fsio import atomic_write_bytes, inside
+from .records import stored_points
 from .results import load
+
+PLOT_POINTS = 10_000
 
 
 def plot_run(run_dir: Path) -> list[Path]:
@@ -21,7 +24,10 @@ def plot_run(run_dir: Path) -> list[Path]:
     exact = {job["name"]: job.get("exact") for job in spec["jobs"]}
     written = []
     for entry in run.metadata["jobs"]:
-        fig = figure_for(plt, run.jobs.get(entry["name"]), exact.get(entry["name"]))
+        body = run.jobs.get(entry["name"])
+        if body is not None and "points_file" in body:  # a long sweep: its points were streamed to their own file
+            body = {**body, "points": stored_points(run_dir / "jobs", body)}
+        fig = figure_for(plt, body, exact.get(entry["name"]))
         if fig is None:
             continue
         buffer = io.BytesIO()
@@ -135,6 +141,9 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting),
     with the exact curve where the job has `exact: statevector`."""
     points = body["points"]
+    # Past PLOT_POINTS points, every k-th: a figure cannot show a million error bars apart anyway.
+    stride = max(1, -(-len(points) // PLOT_POINTS))
+    points = points[::stride]
     numeric = [
         v
         for v in body["sweep"]["variables"]
@@ -177,7 +186,8 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
     observables = {p.get("observable") for p in points}
     only = observables.pop() if len(observables) == 1 else None
-    ax.set_title(f"{body['job']}: {len(points)} points")
+    shown = f"{len(points):,} points" if stride == 1 else f"every {stride}th of {len(body['points']):,} points"
+    ax.set_title(f"{body['job']}: {shown}")
     ax.set_xlabel(x)
     ax.set_ylabel((f"<{only}>" if only else "expectation value") + _unit(body, only))
     ax.legend(fontsize="small")

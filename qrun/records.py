@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import exact
@@ -81,12 +82,12 @@ def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     return out
 
 
-def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
-    """One entry per sweep point: its variables, then value/stderr (estimator) or counts per register (sampler)."""
+def fill_points(job: JobPlan, points: list[dict[str, Any]], groups: list[Any], results: list[Any]) -> None:
+    """Give each of a chunk's points its result, in place: value/stderr (and exact) for an estimator, counts per
+    register for a sampler. `groups` index into `points`; results are one PrimitiveResult per group."""
     import numpy as np
 
-    points = [dict(p) for p in job.points or []]
-    for g, result in zip(outcome.groups, outcome.results):
+    for g, result in zip(groups, results):
         data = result[0].data
         for k, i in enumerate(g.points):
             o, r = g.where[k]
@@ -105,12 +106,22 @@ def sweep_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
                     reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items()))
                     for reg, bits in data.items()
                 }
-    return {
+
+
+def sweep_payload(job: JobPlan, outcome: Any, points: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A swept job's JSON body: its points inline, or (points None: a long sweep) where they were streamed to."""
+    body: dict[str, Any] = {
         "status": "done",
         "sweep": {"mode": job.spec["sweep"].get("mode", "grid"), "variables": job.sweep_variables},
-        "groups": [{**g.setting, "points": len(g.points)} for g in outcome.groups],
-        "points": points,
+        "groups": outcome.settings,
+        "runtime_jobs": outcome.runtime_jobs,
     }
+    if points is not None:
+        body["points"] = points
+    else:
+        body["point_count"] = sum(s["points"] for s in outcome.settings)
+        body["points_file"] = f"{job.file_stem}.points.jsonl"
+    return body
 
 
 def _point_row(job: JobPlan, point: dict[str, Any]) -> list[float]:
@@ -119,8 +130,9 @@ def _point_row(job: JobPlan, point: dict[str, Any]) -> list[float]:
     return [float(point.get(p, fixed.get(p, 0.0))) for p in job.parameter_names]
 
 
-def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
-    """The tidy CSV of a swept job: one row per point, swept variables first, then the results beside them."""
+def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True) -> str:
+    """The tidy CSV of a swept job (or the next rows of it): one row per point, swept variables first, then the
+    results beside them."""
     names = list(job.sweep_variables)
     if job.primitive == "estimator":
         names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
@@ -134,9 +146,20 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]]) -> str:
         ]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
+    if header:
+        writer.writerow(names)
     writer.writerows(rows)
     return out.getvalue()
+
+
+def stored_points(jobs_dir: Path, body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A swept job's points as stored: inline in its JSON body, or one JSON line each in its points file."""
+    if "points" in body:
+        return list(body["points"])
+    if "points_file" not in body:
+        return []
+    with open(jobs_dir / body["points_file"], encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def minimize_settings(job: JobPlan) -> dict[str, Any]:
@@ -174,8 +197,9 @@ def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
 
 def result_text(body: dict[str, Any]) -> str:
     """One job's result in a line."""
-    if "points" in body:
-        return f"{len(body['points'])} sweep points in {len(body['groups'])} job(s)"
+    if "points" in body or "points_file" in body:
+        count = len(body["points"]) if "points" in body else body["point_count"]
+        return f"{count:,} sweep points in {body.get('runtime_jobs', len(body['groups']))} job(s)"
     if body["primitive"] == "minimize":
         opt = body["optimum"]
         note = f" ({body['stopped']})" if body.get("stopped") else ""

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import durations, provenance, records
 from .errors import ResultsError
-from .fsio import atomic_write, inside, write_json
+from .fsio import Appender, atomic_write, inside, write_json
 from .outcomes import FINISHED, MinimizeOutcome, SweepOutcome
+from .sweeps import INLINE_POINTS
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from .plan import JobPlan, Plan
@@ -55,6 +56,8 @@ class RunWriter:
         self._trace: tuple[Any, list] | None = None
         self._traced_at = 0.0
         self._journal: Any = None
+        self._points: dict[str, list[dict[str, Any]]] = {}  # a short sweep's points, until its job is done
+        self._streams: dict[str, tuple[Appender, Appender]] = {}  # a long sweep's points file and CSV, being written
 
     def open(self, run_dir: Path | None = None) -> Path:
         """Create the run folder (a new one under root, or `run_dir`, e.g. a multirun point) and its metadata."""
@@ -150,6 +153,7 @@ class RunWriter:
             else:
                 (run_dir / entry["file"]).unlink(missing_ok=True)
                 (run_dir / "jobs" / f"{j.file_stem}.csv").unlink(missing_ok=True)
+                (run_dir / "jobs" / f"{j.file_stem}.points.jsonl").unlink(missing_ok=True)
                 entry.update(
                     {k: v for k, v in self._fresh_entry(j).items() if k not in ("estimate", "estimate_source")}
                 )
@@ -232,18 +236,42 @@ class RunWriter:
         self._traced_at = time.monotonic()
         self._trace = None
 
-    def job_done(self, job: JobPlan, result: Any) -> None:
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        """A chunk of a sweep has its results: a short sweep keeps them for its JSON file; a long one appends them
+        to its points file (JSON lines) and CSV, so memory holds one chunk whatever the sweep's length."""
+        assert self.run_dir is not None and job.points is not None
+        records.fill_points(job, points, groups, results)
+        if len(job.points) <= INLINE_POINTS:
+            self._points.setdefault(job.name, []).extend(points)
+            return
+        if start == 0 or job.name not in self._streams:
+            for stream in self._streams.pop(job.name, ()):
+                stream.discard()
+            jobs_dir = self.run_dir / "jobs"
+            self._streams[job.name] = (
+                Appender(jobs_dir / f"{job.file_stem}.points.jsonl", self._durable),
+                Appender(jobs_dir / f"{job.file_stem}.csv", self._durable),
+            )
+        lines, table = self._streams[job.name]
+        lines.write("".join(json.dumps(p, separators=(",", ":")) + "\n" for p in points))
+        table.write(records.sweep_table(job, points, header=start == 0))
 
+    def job_done(self, job: JobPlan, result: Any) -> None:
         self._trace = None  # the finished file replaces any partial one
         assert self.run_dir is not None
         entry_dir = self.run_dir / "jobs"
         entry = self._job(job)
         actual = (datetime.now(UTC) - self._started).total_seconds()
-        payload = self.job_file(job, result, actual)
+        points = self._points.pop(job.name, None)
+        for stream in self._streams.pop(job.name, ()):
+            stream.commit()  # the streamed rows are whole before the JSON file that points to them exists
+        payload = self.job_file(job, result, actual, points)
         # A local job's file is atomic but not fsynced: a run is recomputed cheaply, 1,000 fsyncs are not cheap.
         write_json(self.run_dir / entry["file"], payload, durable=self._durable)
-        if job.points is not None:
-            atomic_write(entry_dir / f"{job.file_stem}.csv", records.sweep_table(job, payload["points"]), self._durable)
+        if points is not None:
+            atomic_write(entry_dir / f"{job.file_stem}.csv", records.sweep_table(job, points), self._durable)
         entry.update(
             status=payload["status"],
             finished=durations.timestamp(),
@@ -264,10 +292,11 @@ class RunWriter:
         self._job(job)["status"] = status
         self._log_jobs(self._job(job))
 
-    def job_file(self, job: JobPlan, result: Any, actual: float) -> dict[str, Any]:
-
+    def job_file(
+        self, job: JobPlan, result: Any, actual: float, points: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         if job.points is not None:
-            body = records.sweep_payload(job, result)
+            body = records.sweep_payload(job, result, points)
         elif job.primitive == "minimize":
             body = records.minimize_payload(job, result)
         elif job.primitive == "estimator":
@@ -278,8 +307,14 @@ class RunWriter:
             **self._header(job),
             **body,
             "seconds": round(actual, 3),
-            "primitive_result": records.runtime_json(
-                result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
+            **(
+                {}
+                if isinstance(result, SweepOutcome) and not result.results  # a long sweep: its points file holds it
+                else {
+                    "primitive_result": records.runtime_json(
+                        result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
+                    )
+                }
             ),
         }
 
@@ -300,8 +335,15 @@ class RunWriter:
             **({"parameter_values_from": job.parameter_source} if job.parameter_source else {}),
         }
 
+    def _drop_points(self, job: JobPlan) -> None:
+        """An unfinished sweep leaves no points behind: its streamed files were never renamed into place."""
+        self._points.pop(job.name, None)
+        for stream in self._streams.pop(job.name, ()):
+            stream.discard()
+
     def job_failed(self, job: JobPlan, error: str) -> None:
         self._flush_trace()
+        self._drop_points(job)
         entry = self._job(job)
         entry.update(status="failed", finished=durations.timestamp(), error=error)
         self.metadata["status"] = "failed"
@@ -317,6 +359,7 @@ class RunWriter:
 
     def job_interrupted(self, job: JobPlan) -> None:
         self._flush_trace()
+        self._drop_points(job)
         entry = self._job(job)
         entry.update(status="interrupted", finished=durations.timestamp())
         for later in self.metadata["jobs"][job.index + 1 :]:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Iterable
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from .errors import SweepError
 
-MAX_POINTS = 100_000
+# Points per runtime job on a local simulator: Aer's cost per point grows with a PUB's size (100,000 points of a
+# 2-qubit estimator: 46 s as one PUB, 20 s as 2,000-point PUBs, with a sixth of the memory).
+LOCAL_CHUNK = 2_000
+# On the service each runtime job costs seconds of overhead; a chunk there is bounded only by the result's size.
+SERVICE_CHUNK = 100_000
+# A sweep of more points than this streams its rows to disk chunk by chunk instead of holding them for one JSON file.
+INLINE_POINTS = 10_000
 # Sweep variables that are not circuit parameters, by job kind.
 SPECIAL = {"estimator": ("precision", "observable"), "sampler": ("shots",)}
 
@@ -66,12 +72,138 @@ def values_of(spec: Any, name: str = "") -> list[Any]:
     return [float(start + i * delta) for i in range(n)]
 
 
-def expand(sweep: dict[str, Any], limit: int | None = MAX_POINTS) -> list[dict[str, Any]]:
-    """The points of a sweep, in order: grid is the cartesian product (last variable fastest), zip is lockstep.
+def ends(spec: Any, name: str = "") -> list[Any]:
+    """A variable's values to check one by one: a list's own, or a range's or linspace's first and last (the
+    values between lie between them), so a 10^7-value linspace is checked without building it."""
+    if isinstance(spec, list):
+        return list(spec)
+    n = count(spec)
+    if n <= 2:
+        return values_of(spec, name)
+    ((kind, args),) = spec.items()
+    if kind == "linspace":
+        return [float(args[0]), float(args[1])]
+    start, _, *rest = args
+    step = rest[0] if rest else 1
+    if all(isinstance(a, int) for a in args):
+        return [start, start + (n - 1) * step]
+    return [float(start), float(start + (n - 1) * ((start + step) - start))]
 
-    More than `limit` points (counted before anything is built) is a SweepError; None means no limit.
+
+def memory_bytes() -> int:
+    """The memory this process may use: the machine's physical memory, or less under an address-space limit."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            total = min(total, soft)
+    except (ImportError, ValueError, OSError):  # no resource module (Windows): the physical memory it is
+        pass
+    return int(total)
+
+
+def point_bytes(sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0) -> int:
+    """What one point's stored results take in memory when a reader loads them (qrun show, plot, qrun.load): a
+    dict of its variables, then value/stderr/observable/exact, or counts of up to min(shots, 1,024) outcomes."""
+    variables = len(sweep["values"])
+    if primitive == "sampler":
+        return 256 + 64 * variables + 96 * min(max(shots, 1), 1024)
+    return (256 + 64 * (variables + 4)) * max(observables, 1)
+
+
+def ceiling(sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0) -> int:
+    """The most points this spec's sweep may have: what half of the memory holds of its stored results.
+
+    A run streams its points to disk and holds one chunk at a time; the limit protects whoever reads them back.
     """
-    names = list(sweep["values"])
+    return memory_bytes() // 2 // point_bytes(sweep, primitive, observables, shots)
+
+
+def check_size(
+    sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0, limit: int | None = None
+) -> None:
+    """A SweepError when the sweep has more points than `limit` (limits.sweep_points) or, without one, than memory
+    allows (ceiling); counted by arithmetic, before anything is built. Also checks a zip's lengths."""
+    total = points_in(sweep) * (max(observables, 1) if primitive == "estimator" else 1)
+    if limit is not None and total > limit:
+        raise SweepError(
+            f"the sweep has {total:,} points, more than the limit of {limit:,} (limits.sweep_points); "
+            "raise it to allow more",
+            ("values",),
+        )
+    if limit is None and total > (most := ceiling(sweep, primitive, observables, shots)):
+        need = total * point_bytes(sweep, primitive, observables, shots) / max(observables, 1) / 2**30
+        raise SweepError(
+            f"the sweep has {total:,} points, more than the {most:,} this machine's memory allows: reading back "
+            f"their results takes about {need:,.1f} GiB, of {memory_bytes() / 2**30:,.1f} GiB "
+            "(limits.sweep_points sets the limit yourself)",
+            ("values",),
+        )
+    if sweep.get("mode", "grid") == "zip":
+        _zip_lengths({n: count(v) for n, v in sweep["values"].items()})
+
+
+def _zip_lengths(lengths: dict[str, int]) -> None:
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{n} has {k}" for n, k in lengths.items())
+        raise SweepError(f"zip needs every variable to have as many values; {listed}", ("values",))
+
+
+class Points(Sequence[dict[str, Any]]):
+    """A sweep's points in order, made on demand (a million-point grid is never a million dicts at once).
+
+    Grid is the cartesian product (last variable fastest), zip is lockstep. An estimator that lists its observables
+    measures each at every point: they are the innermost variable.
+    """
+
+    def __init__(self, sweep: dict[str, Any], observables: list[str] | None = None):
+        self.names = list(sweep["values"])
+        self.columns = [values_of(sweep["values"][n], n) for n in self.names]
+        self.zip = sweep.get("mode", "grid") == "zip"
+        if self.zip:
+            lengths = {n: len(c) for n, c in zip(self.names, self.columns)}
+            _zip_lengths(lengths)
+            self.base = max(lengths.values(), default=0)
+        else:
+            self.base = math.prod(len(c) for c in self.columns)
+        self.observables: list[str | None] = [*observables] if observables else [None]
+        self.strides = [math.prod(len(c) for c in self.columns[k + 1 :]) for k in range(len(self.columns))]
+
+    def __len__(self) -> int:
+        return self.base * len(self.observables)
+
+    def _point(self, i: int) -> dict[str, Any]:
+        base, o = divmod(i, len(self.observables))
+        if self.zip:
+            point = {n: c[base] for n, c in zip(self.names, self.columns)}
+        else:
+            point = {n: c[(base // s) % len(c)] for n, c, s in zip(self.names, self.columns, self.strides)}
+        if self.observables[o] is not None:
+            point["observable"] = self.observables[o]
+        return point
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self._point(k) for k in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._point(i % len(self))
+
+    def chunks(self, size: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(offset, points) for consecutive runs of at most `size` points."""
+        for start in range(0, len(self), size):
+            yield start, self[start : start + size]
+
+
+def expand(sweep: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
+    """The points of a sweep, in order (see Points). More than `limit` points, counted before anything is built,
+    is a SweepError; None means no limit."""
     if limit is not None:
         total = points_in(sweep)
         if total > limit:
@@ -80,16 +212,7 @@ def expand(sweep: dict[str, Any], limit: int | None = MAX_POINTS) -> list[dict[s
                 "(limits.sweep_points); raise it to allow more",
                 ("values",),
             )
-    columns = [values_of(sweep["values"][n], n) for n in names]
-    if sweep.get("mode", "grid") == "zip":
-        lengths = {n: len(c) for n, c in zip(names, columns)}
-        if len(set(lengths.values())) > 1:
-            listed = ", ".join(f"{n} has {k}" for n, k in lengths.items())
-            raise SweepError(f"zip needs every variable to have as many values; {listed}", ("values",))
-        rows: Iterable[tuple[Any, ...]] = zip(*columns)
-    else:
-        rows = itertools.product(*columns)
-    return [dict(zip(names, row)) for row in rows]
+    return list(Points(sweep))
 
 
 @dataclass

@@ -269,7 +269,7 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
     special = sweeps.SPECIAL[job["primitive"]]
     out: list[Finding] = []
     values = job["sweep"]["values"]
-    limit = (data.get("limits") or {}).get("sweep_points", sweeps.MAX_POINTS)
+    limit = (data.get("limits") or {}).get("sweep_points")
     for name, spec in values.items():
         if name not in special and name not in fact.parameter_names:
             params = ", ".join(fact.parameter_names) or "none"
@@ -283,9 +283,9 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
             )
             continue
         try:
-            if sweeps.count(spec) > limit:
-                continue  # expand() below reports the whole sweep's size once
-            listed = sweeps.values_of(spec, name)
+            if limit is not None and sweeps.count(spec) > limit:
+                continue  # check_size() below reports the whole sweep's size once
+            listed = sweeps.values_of(spec, name) if isinstance(spec, list) else sweeps.ends(spec, name)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
             continue
@@ -303,7 +303,9 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
                 out.append((where, f"{name} values must be numbers, not {v!r}", False))
     if not out:
         try:
-            sweeps.expand(job["sweep"], limit)
+            observables = len(job.get("observables") or []) if "observable" not in values else 1
+            shots = job.get("shots", (data.get("options") or {}).get("default_shots", 0))
+            sweeps.check_size(job["sweep"], job["primitive"], observables, shots, limit)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
     unswept = [p for p in fact.parameter_names if p not in values]
