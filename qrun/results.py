@@ -12,11 +12,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import durations, provenance, records
+from . import durations, provenance, records, sweeps
 from .errors import ResultsError
 from .fsio import Appender, atomic_write, inside, write_json
 from .outcomes import FINISHED, MinimizeOutcome, SweepOutcome
-from .sweeps import INLINE_POINTS
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from .plan import JobPlan, Plan
@@ -243,7 +242,7 @@ class RunWriter:
         to its points file (JSON lines) and CSV, so memory holds one chunk whatever the sweep's length."""
         assert self.run_dir is not None and job.points is not None
         records.fill_points(job, points, groups, results)
-        if len(job.points) <= INLINE_POINTS:
+        if len(job.points) <= sweeps.INLINE_POINTS:
             self._points.setdefault(job.name, []).extend(points)
             return
         if start == 0 or job.name not in self._streams:

@@ -136,9 +136,9 @@ def check_size(
     if limit is None and total > (most := ceiling(sweep, primitive, observables, shots)):
         need = total * point_bytes(sweep, primitive, observables, shots) / max(observables, 1) / 2**30
         raise SweepError(
-            f"the sweep has {total:,} points, more than the {most:,} this machine's memory allows: reading back "
-            f"their results takes about {need:,.1f} GiB, of {memory_bytes() / 2**30:,.1f} GiB "
-            "(limits.sweep_points sets the limit yourself)",
+            f"the sweep has {total:,} points, more than the {most:,} this machine's memory allows: their results "
+            f"take about {need:,.1f} GiB to read back, more than half of the {memory_bytes() / 2**30:,.1f} GiB "
+            "this process may use (limits.sweep_points sets the limit yourself)",
             ("values",),
         )
     if sweep.get("mode", "grid") == "zip":

@@ -1,4 +1,5 @@
-"""Dask for local simulation: the same values with and without a cluster, and the cluster in the metadata."""
+"""Dask for local simulation: a sweep's chunks run on the workers, with the same values as without a cluster, and the
+cluster and its tasks in the metadata."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ pytest.importorskip("distributed")
 SPEC = """version: 1
 name: dk
 backend: aer
-max_time: 1h
+max_time: 4h
 options: {seed: 7, default_precision: 0.01}
 circuits:
   c: {library: efficient_su2, args: {num_qubits: 6, reps: 1}}
@@ -26,7 +27,7 @@ jobs:
     observables: [z]
     parameter_values: [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2,
                         0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]]
-    sweep: {values: {'θ[0]': {linspace: [0, 3, 12]}, precision: [0.01, 0.02]}}
+    sweep: {values: {'θ[0]': {linspace: [0, 3, 2100]}, precision: [0.01, 0.02]}}
   - {name: counts, primitive: sampler, circuit: c, measure_all: true, shots: 500,
      parameter_values: [[0.3, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2,
                          0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]]}
@@ -54,7 +55,10 @@ def test_a_local_dask_cluster_gives_identical_values_and_is_recorded(tmp_path):
         a, b = (json.loads((d / "jobs" / name).read_text()) for d in (plain, dask))
         assert a.get("points") == b.get("points") and a.get("counts") == b.get("counts")
     record = json.loads((dask / "metadata.json").read_text())["session"]["dask"]
-    assert record["workers"] == 2 and record["local"] is True and record["chunk"] == 1
+    # 4,200 points in 2,000-point chunks, each chunk one group per precision: 3 chunks, 6 tasks, on both workers
+    assert (record["workers"], record["local"], record["tasks"], record["worker_processes"]) == (2, True, 6, 2)
+    assert 0 < record["task_seconds_median"] <= record["task_seconds_total"]
+    assert "dask" not in json.loads((plain / "metadata.json").read_text())["session"]
 
 
 def test_dask_options_are_checked(qrun, tmp_path):

@@ -141,3 +141,103 @@ def test_linspace_equals_numpys_to_the_last_bit(args):
 @pytest.mark.parametrize("args", [[0, 3], [0, 1, 0.25], [0.1, 1.0, 0.3], [5, 1, -1], [0, 1, 0.1], [-1.5, 2.2, 0.37]])
 def test_range_equals_numpys_arange_to_the_last_bit(args):
     assert sweeps.values_of({"range": args}) == np.arange(*args).tolist()
+
+
+@pytest.mark.parametrize(
+    "sweep",
+    [
+        {"values": {"a": [1, 2, 3], "b": {"linspace": [0, 1, 4]}, "c": ["x", "y"]}},
+        {"mode": "zip", "values": {"a": [1, 2, 3], "b": {"range": [0, 3]}}},
+    ],
+)
+def test_points_made_on_demand_are_the_expanded_points_in_order(sweep):
+    listed = [{**p, "observable": o} for p in sweeps.expand(sweep) for o in ("z", "x")]
+    points = sweeps.Points(sweep, ["z", "x"])
+    assert len(points) == len(listed)
+    assert points[:] == listed
+    assert [points[i] for i in range(-len(points), len(points))] == listed + listed
+    assert [p for _, chunk in points.chunks(5) for p in chunk] == listed
+    assert [start for start, _ in points.chunks(5)] == list(range(0, len(listed), 5))
+
+
+@pytest.mark.parametrize(
+    ("spec", "ends"),
+    [
+        ({"linspace": [0, 1, 10_000_000]}, [0.0, 1.0]),
+        ({"range": [1, 1_000_000_000]}, [1, 999_999_999]),
+        ({"range": [0.5, 3.0, 0.5]}, [0.5, 2.5]),
+        ([3, 1, 2], [3, 1, 2]),
+        ({"linspace": [0, 1, 2]}, [0.0, 1.0]),
+    ],
+)
+def test_a_ranges_first_and_last_values_are_found_without_building_it(spec, ends):
+    assert sweeps.ends(spec) == ends
+
+
+def test_without_a_limit_the_ceiling_is_what_memory_allows_for_the_specs_results(monkeypatch):
+    monkeypatch.setattr(sweeps, "memory_bytes", lambda: 2 * 2**30)
+    sweep = {"values": {"t": {"linspace": [0, 1, 1_000_000]}, "u": {"linspace": [0, 1, 10]}}}
+    # an estimator point with 2 variables: 256 + 64 x 6 = 640 bytes; half of 2 GiB holds 1,677,721 of them
+    assert sweeps.ceiling(sweep, "estimator") == 2**30 // 640 == 1_677_721
+    with pytest.raises(SweepError) as e:
+        sweeps.check_size(sweep, "estimator")
+    assert str(e.value) == (
+        "the sweep has 10,000,000 points, more than the 1,677,721 this machine's memory allows: their results take "
+        "about 6.0 GiB to read back, more than half of the 2.0 GiB this process may use (limits.sweep_points sets "
+        "the limit yourself)"
+    )
+    sweeps.check_size(sweep, "estimator", limit=10_000_000)  # a limit the spec sets is the limit
+    # a sampler's stored counts weigh more: up to min(shots, 1,024) outcomes per point
+    assert sweeps.point_bytes(sweep, "sampler", shots=100) == 256 + 128 + 9600
+
+
+def _stream_spec(points: int) -> str:
+    return f"""version: 1
+name: long
+backend: aer
+max_time: 1h
+options: {{seed: 3, default_precision: 0.02}}
+circuits:
+  c: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[2] q; ry(a) q[0]; cx q[0], q[1];"}}
+observables:
+  zz: ZZ
+  zi: IZ
+jobs:
+  - name: s
+    primitive: estimator
+    circuit: c
+    observables: [zz, zi]
+    exact: statevector
+    sweep: {{values: {{a: {{linspace: [0, 3.141592653589793, {points}]}}}}}}
+    estimate: 1s
+"""
+
+
+def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_one_keeps(
+    qrun, tmp_path, write_spec, monkeypatch
+):
+    """Above INLINE_POINTS a sweep's points go, chunk by chunk, to a JSON-lines file and the CSV; they equal what
+    the same chunks give when kept inline, and each is within 4 sigma of the exact <ZZ> = 1 and <IZ> = cos t."""
+    monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 7)
+    spec = write_spec(_stream_spec(25))
+    assert qrun(spec, "--out", tmp_path / "inline", "-q").code == 0
+    monkeypatch.setattr(sweeps, "INLINE_POINTS", 10)
+    result = qrun(spec, "--out", tmp_path / "streamed", "-q")
+    assert result.code == 0, result.err
+    (kept,) = (tmp_path / "inline" / "long").iterdir()
+    (run,) = (tmp_path / "streamed" / "long").iterdir()
+    inline = json.loads((kept / "jobs" / "00-s.json").read_text())
+    body = json.loads((run / "jobs" / "00-s.json").read_text())
+    streamed = [json.loads(line) for line in (run / "jobs" / "00-s.points.jsonl").read_text().splitlines()]
+    assert streamed == inline["points"]
+    assert (run / "jobs" / "00-s.csv").read_text() == (kept / "jobs" / "00-s.csv").read_text()
+    assert (body["point_count"], body["points_file"], body["runtime_jobs"]) == (50, "00-s.points.jsonl", 8)
+    assert body["groups"] == inline["groups"] == [{"precision": 0.02, "points": 50}]
+    assert "points" not in body and "primitive_result" not in body and "primitive_result" in inline
+    assert len(json.loads((run / "metadata.json").read_text())["jobs"][0]["job_ids"]) == 8
+    for p in streamed:
+        exact = math.cos(p["a"]) if p["observable"] == "zi" else 1.0  # ry(t) then CNOT: <ZZ> = 1, <IZ> = cos t
+        assert p["exact"] == pytest.approx(exact, abs=1e-9)
+        assert abs(p["value"] - exact) < 4 * 0.02
+    assert "50 sweep points in 8 job(s)" in qrun("show", run).out
+    assert not list(run.rglob("*.tmp"))
