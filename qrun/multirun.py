@@ -108,7 +108,8 @@ class Router:
         def forward(*args: Any) -> None:
             job = args[0] if args else None
             key = getattr(job, "run_key", None)
-            targets = [self.writers[key]] if key is not None and event.startswith("job_") else self.writers
+            # a job's events (job_*, sweep_chunk) go to its point's writer only
+            targets = [self.writers[key]] if key is not None else self.writers
             for sink in [*targets, *self.others]:
                 handler = getattr(sink, event, None)
                 if handler is not None:

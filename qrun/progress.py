@@ -48,6 +48,15 @@ class Reporter:
                 f"value {trace[-1]['value']:.6g}, best {best:.6g}"
             )
 
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        """A sweep of many chunks says how far it is at each tenth of its points."""
+        total = len(job.points or ())
+        done = start + len(points)
+        if total > job.chunk and done < total and done * 10 // total > start * 10 // total:
+            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: {done:,}/{total:,} points")
+
     def job_done(self, job: JobPlan, result: Any) -> None:
         took = f"{time.perf_counter() - self._job_t0:.1f} s"
         stopped = getattr(result, "stopped", None)
@@ -117,6 +126,16 @@ class LiveReporter(Reporter):
     def job_started(self, job: JobPlan) -> None:
         self._job_t0 = time.perf_counter()
         self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}")
+
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        total = len(job.points or ())
+        if total > job.chunk:
+            self._tick(
+                f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: "
+                f"{start + len(points):,}/{total:,} points"
+            )
 
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
         best = min(t["value"] for t in trace)

@@ -1,6 +1,7 @@
 """Fault injection for the resume tests, loaded only by them: `python tests/failpoint.py EVENT:JOB_INDEX ARGS...`
 runs `qrun ARGS...` and kills its own process with SIGKILL at that event of that job; EVENT:JOB_INDEX:pause=S
-sleeps S seconds there instead (to hold a run folder while another qrun tries it)."""
+sleeps S seconds there instead (to hold a run folder while another qrun tries it); EVENT:JOB_INDEX:after=N kills
+at the N-th such event (a sweep's second chunk)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,17 @@ class FailPoint:
     def __init__(self, spec: str):
         self.event, index, *action = spec.split(":")
         self.index = int(index)
-        self.pause = float(action[0].removeprefix("pause=")) if action else None
+        self.pause = float(action[0].removeprefix("pause=")) if action and action[0].startswith("pause=") else None
+        self.after = int(action[0].removeprefix("after=")) if action and action[0].startswith("after=") else 1
+        self.seen = 0
 
     def __getattr__(self, event: str):
         def maybe_die(*args: Any) -> None:
             job = args[0] if args else None
             if event == self.event and getattr(job, "index", None) == self.index:
+                self.seen += 1
+                if self.seen < self.after:
+                    return
                 if self.pause is None:
                     os.kill(os.getpid(), signal.SIGKILL)
                 import time

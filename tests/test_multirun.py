@@ -112,3 +112,22 @@ def test_multirun_usage_errors(tmp_path, qrun, args, message):
     result = qrun(spec, *args, "--out", tmp_path / "r")
     assert result.code == 2
     assert result.err.strip() == message.format(spec=spec)
+
+
+def test_each_point_of_a_multirun_sweep_keeps_only_its_own_points(tmp_path, qrun):
+    """Sweep events go to their own point's folder: each h keeps its 5 points, each near its own exact energy
+    E(theta) = -(n - 1) cos^2 theta - h n sin theta (n = 2)."""
+    import math
+
+    from conftest import EXPERIMENTS
+
+    spec = EXPERIMENTS / "ising_sweep.yaml"
+    result = qrun(spec, "-m", "h=0.5,2", "--set", "points=5", "--set", "n=2", "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    group = tmp_path / result.out.strip()
+    for h in (0.5, 2):
+        body = json.loads((group / f"h={h}" / "jobs" / "00-energy.json").read_text())
+        assert len(body["points"]) == 5
+        for p in body["points"]:
+            exact = -(math.cos(p["theta"]) ** 2) - h * 2 * math.sin(p["theta"])
+            assert abs(p["value"] - exact) < 4 * p["stderr"]

@@ -258,3 +258,44 @@ def test_the_cancelled_family_is_final_so_a_wait_cannot_hang(status, final):
     assert is_final(status) is final
     if status in JobStatus.__members__:
         assert is_final(JobStatus[status]) is final
+
+
+LONG_SWEEP = """version: 1
+name: long
+backend: aer
+max_time: 30d
+max_time_limit: 30d
+options: {seed: 4, default_precision: 0.05}
+circuits:
+  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}
+observables:
+  z: Z
+jobs:
+  - {name: s, primitive: estimator, circuit: c, observables: [z], estimate: 1s,
+     sweep: {values: {a: {linspace: [0, 3.141592653589793, 12000]}}}}
+"""
+
+
+@pytest.mark.slow
+def test_a_streamed_sweep_killed_after_its_second_chunk_resumes_to_the_uninterrupted_points(tmp_path):
+    """12,000 points stream in 6 chunks; a SIGKILL after the second leaves only hidden temp files, no points file,
+    and the resumed run's points file equals an uninterrupted run's, line for line."""
+    spec = tmp_path / "long.yaml"
+    spec.write_text(LONG_SWEEP)
+    whole = _qrun(spec, "--out", tmp_path / "whole", "--quiet")
+    assert whole.returncode == 0, whole.stderr
+    reference = Path(whole.stdout.strip())
+    killed = _qrun(spec, "--out", tmp_path / "r", "--quiet", env={"QRUN_FAILPOINT": "sweep_chunk:0:after=2"})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    (run_dir,) = (tmp_path / "r" / "long").iterdir()
+    assert sorted(p.name for p in (run_dir / "jobs").iterdir()) == [
+        ".00-s.csv.stream.tmp",
+        ".00-s.points.jsonl.stream.tmp",
+    ]
+    assert len((run_dir / "jobs" / ".00-s.points.jsonl.stream.tmp").read_text().splitlines()) == 4000
+    resumed = _qrun(spec, "--out", tmp_path / "r", "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    for name in ("00-s.points.jsonl", "00-s.csv"):
+        assert (run_dir / "jobs" / name).read_text() == (reference / "jobs" / name).read_text()
+    assert len((run_dir / "jobs" / "00-s.points.jsonl").read_text().splitlines()) == 12000
+    assert not list(run_dir.rglob("*.tmp"))

@@ -222,8 +222,12 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
     spec = write_spec(_stream_spec(25))
     assert qrun(spec, "--out", tmp_path / "inline", "-q").code == 0
     monkeypatch.setattr(sweeps, "INLINE_POINTS", 10)
-    result = qrun(spec, "--out", tmp_path / "streamed", "-q")
+    result = qrun(spec, "--out", tmp_path / "streamed")
     assert result.code == 0, result.err
+    # progress at each tenth of the points a chunk passes
+    assert [line for line in result.err.splitlines() if "points" in line and line.startswith("[1/1] s: ")] == [
+        f"[1/1] s: {n}/50 points" for n in (7, 14, 21, 28, 35, 42, 49)
+    ]
     (kept,) = (tmp_path / "inline" / "long").iterdir()
     (run,) = (tmp_path / "streamed" / "long").iterdir()
     inline = json.loads((kept / "jobs" / "00-s.json").read_text())
