@@ -201,7 +201,10 @@ def build(
         )
         plan_job.engine = engine_for(checked.backend.kind, plan_job.primitive, options)
         if points is not None:
-            plan_job.chunk = sweeps.SERVICE_CHUNK if checked.backend.kind == "service" else sweeps.LOCAL_CHUNK
+            chunk = sweeps.SERVICE_CHUNK if checked.backend.kind == "service" else sweeps.LOCAL_CHUNK
+            # whole rows per chunk, so each chunk is a full grid: observables (n, 1) x rows (m, k), m bindings
+            per_row = len(points.observables)
+            plan_job.chunk = max(per_row, chunk // per_row * per_row)
             if len(points) <= plan_job.chunk:
                 plan_job.groups = chunk_groups(plan_job, points[:])
         work = job_work(plan_job, memo)
@@ -319,6 +322,16 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
     estimator = job.primitive != "sampler"
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
     if job.points is not None:
+        total = len(job.points)
+        if total > job.chunk and not {"precision", "shots", "observable"} & set(job.sweep_variables):
+            # A long sweep of one setting: each chunk is one runtime job of its points' rows (an estimator's points
+            # are rows x the listed observables), counted without making a million points twice.
+            per_row = len(job.observables) if estimator else 1
+            configurations = bases([name for name, _ in job.observables]) if estimator else 1
+            return [
+                estimates.Work(math.ceil(min(job.chunk, total - start) / per_row) * configurations, shots)
+                for start in range(0, total, job.chunk)
+            ]
         out = []
         for _, _, groups in sweep_chunks(job):
             for g in groups:

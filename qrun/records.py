@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+import operator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,7 +137,11 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     names = list(job.sweep_variables)
     if job.primitive == "estimator":
         names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
-        rows = [[p.get(n) for n in names] for p in points]
+        try:
+            rows: Any = map(operator.itemgetter(*names), points)  # C speed; every point has every name
+            rows = list(rows)
+        except KeyError:
+            rows = [[p.get(n) for n in names] for p in points]
     else:
         registers = list(points[0]["counts"]) if points else []
         names += [f"counts_{reg}" for reg in registers]

@@ -32,6 +32,10 @@ def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
     return run
 
 
+# One encoder for every points line: json.dumps with options builds a new encoder per call.
+_LINE = json.JSONEncoder(separators=(",", ":"))
+
+
 @dataclass
 class RunWriter:
     """Receives execute's events and keeps the run folder current: each event is one line appended to the run's
@@ -254,7 +258,7 @@ class RunWriter:
                 Appender(jobs_dir / f"{job.file_stem}.csv", self._durable),
             )
         lines, table = self._streams[job.name]
-        lines.write("".join(json.dumps(p, separators=(",", ":")) + "\n" for p in points))
+        lines.write("\n".join(map(_LINE.encode, points)) + "\n")
         table.write(records.sweep_table(job, points, header=start == 0))
 
     def job_done(self, job: JobPlan, result: Any) -> None:

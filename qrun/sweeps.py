@@ -236,21 +236,48 @@ def group(
 ) -> list[Group]:
     """Split resolved points into broadcast groups, one per distinct precision/shots setting, in first-seen order."""
     groups: dict[tuple, Group] = {}
-    for i, point in enumerate(points):
-        setting = {k: point.get(k, defaults.get(k)) for k in setting_keys}
-        key = tuple(setting.values())
-        g = groups.setdefault(key, Group(setting, []))
-        g.points.append(i)
+    first = points[0] if points else {}
+    uniform = all(p.keys() == first.keys() for p in points)
+    if uniform and not any(k in first for k in setting_keys):  # the usual sweep: one setting for every point
+        setting = {k: defaults.get(k) for k in setting_keys}
+        groups[tuple(setting.values())] = Group(setting, list(range(len(points))))
+    else:
+        for i, point in enumerate(points):
+            setting = {k: point.get(k, defaults.get(k)) for k in setting_keys}
+            key = tuple(setting.values())
+            g = groups.setdefault(key, Group(setting, []))
+            g.points.append(i)
     for g in groups.values():
-        rows: dict[tuple, int] = {}
         observables: dict[str, int] = {}
-        for i in g.points:
-            row = tuple(float(points[i].get(p, fixed.get(p, 0.0))) for p in parameters)
-            ri = rows.setdefault(row, len(rows))
-            oi = observables.setdefault(points[i].get("observable", ""), len(observables))
-            g.where.append((oi, ri))
-        g.rows = list(rows)
+        obs = [observables.setdefault(points[i].get("observable", ""), len(observables)) for i in g.points]
+        if uniform:
+            g.rows, row_of = _rows_by_column(points, g.points, parameters, fixed)
+        else:
+            rows: dict[tuple, int] = {}
+            row_of = [
+                rows.setdefault(tuple(float(points[i].get(p, fixed.get(p, 0.0))) for p in parameters), len(rows))
+                for i in g.points
+            ]
+            g.rows = list(rows)
+        g.where = list(zip(obs, row_of))
         g.observables = [o for o in observables if o]
         # A full grid goes out as observables (n, 1) x rows (m, k): each point reads its own (o, r) cell.
-        g.product = len(set(g.where)) == len(g.where) == len(observables) * len(rows)
+        g.product = len(set(g.where)) == len(g.where) == len(observables) * len(g.rows)
     return list(groups.values())
+
+
+def _rows_by_column(
+    points: list[dict[str, Any]], indices: list[int], parameters: list[str], fixed: dict[str, float]
+) -> tuple[list[tuple[float, ...]], list[int]]:
+    """The distinct parameter rows of points that all have the same keys, in first-seen order, and each point's
+    row: the table is filled column by column (a million points, row by row in Python, was most of a long sweep's
+    overhead), then deduplicated through a dict (numpy's unique over rows sorts, and was slower still)."""
+    import numpy as np
+
+    first = points[indices[0]]
+    table = np.empty((len(indices), len(parameters)))
+    for j, name in enumerate(parameters):
+        table[:, j] = [points[i][name] for i in indices] if name in first else float(fixed.get(name, 0.0))
+    rows: dict[tuple[float, ...], int] = {}
+    row_of = [rows.setdefault(row, len(rows)) for row in map(tuple, table.tolist())]
+    return list(rows), row_of

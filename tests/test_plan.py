@@ -44,3 +44,27 @@ def test_observables_are_mapped_to_the_isa_layout():
     from qiskit.quantum_info import SparsePauliOp
 
     assert op == SparsePauliOp("IY").apply_layout(job.circuit.layout)
+
+
+def test_a_long_sweeps_runtime_jobs_are_counted_without_making_its_points_and_match_its_chunks(write_spec, monkeypatch):
+    """Above one chunk, plan counts a one-setting sweep's runtime jobs by arithmetic; the count and each job's
+    configurations equal what grouping every chunk's points gives. Chunks hold whole rows (3 observables: 9 of 10)."""
+    from qrun import estimates, sweeps
+
+    monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 10)
+    spec = write_spec(
+        (EXPERIMENTS / "ising_sweep.yaml")
+        .read_text()
+        .replace("observables: [ising]", "observables: [ising, zz, x]")
+        .replace("observables:\n  ising:", "observables:\n  zz: IIZZ\n  x: IIIX\n  ising:")
+    )
+    (job,) = plan.build(check(spec)).jobs
+    assert (len(job.points), job.chunk) == (150, 9)
+    counted = plan.job_work(job)
+    grouped = [
+        estimates.Work(len(g.rows) * plan.measurement_bases([op for _, op in job.observables]), counted[0].shots)
+        for _, _, groups in plan.sweep_chunks(job)
+        for g in groups
+    ]
+    assert counted == grouped and len(counted) == 17  # 16 chunks of 3 rows, then 2 rows
+    assert [g.product for _, _, groups in plan.sweep_chunks(job) for g in groups] == [True] * 17

@@ -218,7 +218,7 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
 ):
     """Above INLINE_POINTS a sweep's points go, chunk by chunk, to a JSON-lines file and the CSV; they equal what
     the same chunks give when kept inline, and each is within 4 sigma of the exact <ZZ> = 1 and <IZ> = cos t."""
-    monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 7)
+    monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 9)  # whole rows of 2 observables: chunks of 8 points
     spec = write_spec(_stream_spec(25))
     assert qrun(spec, "--out", tmp_path / "inline", "-q").code == 0
     monkeypatch.setattr(sweeps, "INLINE_POINTS", 10)
@@ -226,7 +226,7 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
     assert result.code == 0, result.err
     # progress at each tenth of the points a chunk passes
     assert [line for line in result.err.splitlines() if "points" in line and line.startswith("[1/1] s: ")] == [
-        f"[1/1] s: {n}/50 points" for n in (7, 14, 21, 28, 35, 42, 49)
+        f"[1/1] s: {n}/50 points" for n in (8, 16, 24, 32, 40, 48)
     ]
     (kept,) = (tmp_path / "inline" / "long").iterdir()
     (run,) = (tmp_path / "streamed" / "long").iterdir()
@@ -235,13 +235,13 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
     streamed = [json.loads(line) for line in (run / "jobs" / "00-s.points.jsonl").read_text().splitlines()]
     assert streamed == inline["points"]
     assert (run / "jobs" / "00-s.csv").read_text() == (kept / "jobs" / "00-s.csv").read_text()
-    assert (body["point_count"], body["points_file"], body["runtime_jobs"]) == (50, "00-s.points.jsonl", 8)
+    assert (body["point_count"], body["points_file"], body["runtime_jobs"]) == (50, "00-s.points.jsonl", 7)
     assert body["groups"] == inline["groups"] == [{"precision": 0.02, "points": 50}]
     assert "points" not in body and "primitive_result" not in body and "primitive_result" in inline
-    assert len(json.loads((run / "metadata.json").read_text())["jobs"][0]["job_ids"]) == 8
+    assert len(json.loads((run / "metadata.json").read_text())["jobs"][0]["job_ids"]) == 7
     for p in streamed:
         exact = math.cos(p["a"]) if p["observable"] == "zi" else 1.0  # ry(t) then CNOT: <ZZ> = 1, <IZ> = cos t
         assert p["exact"] == pytest.approx(exact, abs=1e-9)
         assert abs(p["value"] - exact) < 4 * 0.02
-    assert "50 sweep points in 8 job(s)" in qrun("show", run).out
+    assert "50 sweep points in 7 job(s)" in qrun("show", run).out
     assert not list(run.rglob("*.tmp"))
