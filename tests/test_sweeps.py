@@ -245,3 +245,21 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
         assert abs(p["value"] - exact) < 4 * 0.02
     assert "50 sweep points in 7 job(s)" in qrun("show", run).out
     assert not list(run.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"linspace": [0, math.pi, 50]},
+        {"linspace": [-2, 7.3, 13]},
+        {"linspace": [2, 2, 1]},
+        {"range": [0, 3]},
+        {"range": [0.1, 1.0, 0.3]},
+        {"range": [5, 1, -1]},
+        {"range": [-1.5, 2.2, 0.37]},
+    ],
+)
+def test_a_column_computed_on_demand_has_exactly_the_listed_values(spec):
+    col = sweeps.Column(spec)
+    assert list(col) == sweeps.values_of(spec) and col[-1] == sweeps.values_of(spec)[-1]
+    assert [type(v) for v in col] == [type(v) for v in sweeps.values_of(spec)]
