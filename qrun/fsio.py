@@ -45,10 +45,17 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
-def write_json(path: Path, data: Any, compact_fallback: bool = False, durable: bool = True) -> None:
+def write_json(
+    path: Path, data: Any, compact_fallback: bool = False, durable: bool = True, raw: dict[str, str] | None = None
+) -> None:
     """JSON, atomically. With compact_fallback, a write the disk has no room for (the temp file doubles the space
-    needed) is retried as compact JSON over the old file's own blocks: used only to record how a run ended."""
-    text = json.dumps(data, indent=2, default=_plain) + "\n"
+    needed) is retried as compact JSON over the old file's own blocks: used only to record how a run ended.
+    `raw` adds keys whose values are already JSON text (written as they are, after data's keys)."""
+    text = json.dumps(data, indent=2, default=_plain)
+    if raw:
+        extra = ",\n".join(f"  {json.dumps(k)}: {v}" for k, v in raw.items())
+        text = f"{text[:-2]},\n{extra}\n}}" if data else f"{{\n{extra}\n}}"
+    text += "\n"
     try:
         atomic_write(path, text, durable)
     except OSError as e:

@@ -32,8 +32,9 @@ def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
     return run
 
 
-# One encoder for every points line: json.dumps with options builds a new encoder per call.
+# One encoder each for points lines and journal events: json.dumps with options builds a new encoder per call.
 _LINE = json.JSONEncoder(separators=(",", ":"))
+_EVENT = json.JSONEncoder(separators=(",", ":"), default=str)
 
 
 @dataclass
@@ -173,7 +174,7 @@ class RunWriter:
         assert self.run_dir is not None
         if self._journal is None:
             self._journal = open(self.run_dir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
-        self._journal.write(json.dumps(event, separators=(",", ":"), default=str) + "\n")
+        self._journal.write(_EVENT.encode(event) + "\n")
         self._journal.flush()
         if self.plan.backend_kind == "service":
             os.fsync(self._journal.fileno())
@@ -270,9 +271,9 @@ class RunWriter:
         points = self._points.pop(job.name, None)
         for stream in self._streams.pop(job.name, ()):
             stream.commit()  # the streamed rows are whole before the JSON file that points to them exists
-        payload = self.job_file(job, result, actual, points)
+        payload, encoded = self.job_file(job, result, actual, points)
         # A local job's file is atomic but not fsynced: a run is recomputed cheaply, 1,000 fsyncs are not cheap.
-        write_json(self.run_dir / entry["file"], payload, durable=self._durable)
+        write_json(self.run_dir / entry["file"], payload, durable=self._durable, raw=encoded)
         if points is not None:
             atomic_write(entry_dir / f"{job.file_stem}.csv", records.sweep_table(job, points), self._durable)
         entry.update(
@@ -297,7 +298,8 @@ class RunWriter:
 
     def job_file(
         self, job: JobPlan, result: Any, actual: float, points: list[dict[str, Any]] | None = None
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """A finished job's JSON body, and its runtime encoding as JSON text (the file's last key)."""
         if job.points is not None:
             body = records.sweep_payload(job, result, points)
         elif job.primitive == "minimize":
@@ -306,20 +308,11 @@ class RunWriter:
             body = {"status": "done", **records.estimator_payload(job, result)}
         else:
             body = {"status": "done", **records.sampler_payload(job, result)}
-        return {
-            **self._header(job),
-            **body,
-            "seconds": round(actual, 3),
-            **(
-                {}
-                if isinstance(result, SweepOutcome) and not result.results  # a long sweep: its points file holds it
-                else {
-                    "primitive_result": records.runtime_json(
-                        result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
-                    )
-                }
-            ),
-        }
+        payload = {**self._header(job), **body, "seconds": round(actual, 3)}
+        if isinstance(result, SweepOutcome) and not result.results:  # a long sweep: its points file holds it
+            return payload, {}
+        whole = result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
+        return payload, {"primitive_result": records.runtime_json_text(whole)}
 
     def _header(self, job: JobPlan) -> dict[str, Any]:
         return {

@@ -31,3 +31,14 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 def test_paths_stay_inside_the_results_root(tmp_path, parts):
     with pytest.raises(ResultsError):
         fsio.inside(tmp_path / "root", *parts)
+
+
+def test_json_values_given_as_text_are_written_as_they_are_after_the_others(tmp_path):
+    from qrun.fsio import write_json
+
+    write_json(tmp_path / "a.json", {"job": "e", "values": [1, 2]}, raw={"primitive_result": '{"x":[1.5,null]}'})
+    text = (tmp_path / "a.json").read_text()
+    assert json.loads(text) == {"job": "e", "values": [1, 2], "primitive_result": {"x": [1.5, None]}}
+    assert text.endswith('  "primitive_result": {"x":[1.5,null]}\n}\n')
+    write_json(tmp_path / "b.json", {}, raw={"r": "[]"})
+    assert json.loads((tmp_path / "b.json").read_text()) == {"r": []}
