@@ -203,22 +203,26 @@ def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
     nodes = 0
     sizes: dict[str, int] = {}
     frames: list[tuple[str | None, int]] = []  # per open collection: its anchor, the node count at its start
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     try:
         for event in yaml.parse(text, Loader=loader):
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            kind = type(event)  # one type test per event, the commonest first: this loop sees every event
+            if kind is scalar:
+                nodes += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif kind in starts:
                 nodes += 1
                 if len(frames) >= MAX_DEPTH:
                     raise _limit(file, event, line_offset, f"nested more than {MAX_DEPTH} levels deep")
                 frames.append((event.anchor, nodes))
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            elif kind in ends:
                 anchor, start = frames.pop()
                 if anchor is not None:
                     sizes[anchor] = nodes - start + 1
-            elif isinstance(event, yaml.ScalarEvent):
-                nodes += 1
-                if event.anchor is not None:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind is alias:
                 nodes += sizes.get(event.anchor or "", 1)
             if nodes > MAX_NODES:
                 raise _limit(
@@ -562,39 +566,41 @@ def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
     guard_yaml(file, text)
     # libyaml where present (5x faster on a 1,000-job spec): the same safe_load semantics and the same marks.
     fast = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        loader, node, data = _compose(fast, text)
-    except yaml.YAMLError as first:
-        error = first
-        if fast is not yaml.SafeLoader:
-            try:  # the pure-Python parser words its errors better ("... but found '-'"); errors are rare
-                _compose(yaml.SafeLoader, text)
-            except yaml.YAMLError as better:
-                error = better
-        raise SpecError([_yaml_problem(file, error)]) from None
     marks: dict[JsonPath, tuple[int, int]] = {}
     key_marks: dict[JsonPath, tuple[int, int]] = {}
     problems: list[Problem] = []
-    if node is not None:
-        _walk(file, node, (), marks, key_marks, problems, loader)
+    # Composing and marking build one Python object per YAML node and free none: the garbage collector's passes over
+    # them find nothing to collect and more than doubled validate's time at 10,000 jobs, so it is paused meanwhile.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            loader, node, data = _compose(fast, text)
+        except yaml.YAMLError as first:
+            error = first
+            if fast is not yaml.SafeLoader:
+                try:  # the pure-Python parser words its errors better ("... but found '-'"); errors are rare
+                    _compose(yaml.SafeLoader, text)
+                except yaml.YAMLError as better:
+                    error = better
+            raise SpecError([_yaml_problem(file, error)]) from None
+        if node is not None:
+            _walk(file, node, (), marks, key_marks, problems, loader)
+    finally:
+        if enabled:
+            gc.enable()
     if problems:
         raise SpecError(problems)
     return data, marks, key_marks
 
 
 def _compose(loader_class: Any, text: str) -> Any:
-    # Composing builds one Python object per YAML node and frees none: the garbage collector's passes over them find
-    # nothing to collect and doubled validate's time at 10,000 jobs, so it is paused meanwhile.
-    enabled = gc.isenabled()
-    gc.disable()
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
         return loader, node, loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
-        if enabled:
-            gc.enable()
 
 
 def _walk(file: Any, node: Any, path: Any, marks: Any, key_marks: Any, problems: Any, loader: Any) -> None:
