@@ -229,19 +229,40 @@ def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -
     return merged
 
 
-def content_hash(data: dict[str, Any], job: dict[str, Any]) -> str:
-    """What a job does, without its name or estimate: learned estimates match a later run on this and the names."""
+_SORTED = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def content_hash(data: dict[str, Any], job: dict[str, Any], memo: dict[Any, str] | None = None) -> str:
+    """What a job does, without its name or estimate: learned estimates match a later run on this and the names.
+
+    The hash is of json.dumps(content, sort_keys=True) where content is {backend, circuit, job, observables,
+    options}; the text is put together from its parts, and `memo` keeps the parts jobs share (the circuit, the
+    spec's options), so 10,000 jobs on one circuit encode it once."""
+    memo = {} if memo is None else memo
     observables = set(job.get("observables") or []) | set(
         ((job.get("sweep") or {}).get("values") or {}).get("observable", [])
     )
-    content = {
-        "job": {k: v for k, v in job.items() if k not in ("name", "estimate")},
-        "circuit": data["circuits"].get(job["circuit"]),
-        "observables": {n: (data.get("observables") or {}).get(n) for n in sorted(observables)},
-        "backend": data["backend"],
-        "options": merge_options(data.get("options"), job.get("options")),
-    }
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+    def shared(key: Any, make: Any) -> str:
+        if key not in memo:
+            memo[key] = _SORTED.encode(make())
+        return memo[key]
+
+    declared = data.get("observables") or {}
+    parts = [
+        ("backend", shared("backend", lambda: data["backend"])),
+        ("circuit", shared(("circuit", job["circuit"]), lambda: data["circuits"].get(job["circuit"]))),
+        ("job", _SORTED.encode({k: v for k, v in job.items() if k not in ("name", "estimate")})),
+        ("observables", _SORTED.encode({n: declared.get(n) for n in sorted(observables)})),
+        (
+            "options",
+            shared("options", lambda: merge_options(data.get("options"), None))
+            if not job.get("options")
+            else _SORTED.encode(merge_options(data.get("options"), job.get("options"))),
+        ),
+    ]
+    text = "{" + ", ".join(f'"{k}": {v}' for k, v in parts) + "}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def lower_bound(job: dict[str, Any], num_parameters: int = 0) -> float:

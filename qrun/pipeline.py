@@ -117,9 +117,10 @@ def quick_check(
     data = checked.spec.data
     past = history(Path(out), data["name"]) if estimates == "learned" else {}
     rows = []
+    hashed: dict[Any, str] = {}
     for index, job in enumerate(data["jobs"]):
         n = checked.facts[job["circuit"]].num_parameters
-        learned = past.get((job["name"], model.content_hash(data, job)))
+        learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past else None
         seconds, source = model.choose(job, n, estimates, learned, partial(model.lower_bound, job, n), "lower bound")
         rows.append((index, job, n, seconds, source))
     verdict = model.budget(

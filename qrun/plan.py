@@ -120,6 +120,7 @@ def build(
     timings: dict[tuple, estimates.Timing] = {}
     problems: list[tuple[tuple, str]] = []
     memo: dict[tuple, Any] = {}  # work shared by jobs with the same circuit (and observables)
+    hashed: dict[Any, str] = {}  # the encoded parts of content hashes that jobs share
     jobs = []
     for index, job in enumerate(data["jobs"]):
         options = merge_options(data.get("options"), job.get("options"))
@@ -196,7 +197,7 @@ def build(
             parameter_source=values["from"] if isinstance(values, dict) else None,
             points=points,
             sweep_variables=list(job["sweep"]["values"]) if "sweep" in job else [],
-            content_hash=content_hash(data, job),
+            content_hash=content_hash(data, job, hashed),
             units=estimates.units(job, n),
         )
         plan_job.engine = engine_for(checked.backend.kind, plan_job.primitive, options)

@@ -165,3 +165,35 @@ def test_a_learned_time_far_above_the_declared_one_is_a_located_warning(qrun, tm
         "spec.yaml:16:15: jobs[0].estimate: warning: a matching earlier run took 1m 35s, more than "
         "twice the declared 30s; qrun plans with the learned time\n"
     )
+
+
+def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does():
+    """Put together from shared parts, the hash is still that of json.dumps(content, sort_keys=True), so learned
+    estimates of earlier runs still match."""
+    import hashlib
+    import json
+
+    from qrun.estimates import content_hash, merge_options
+
+    data = {
+        "backend": "aer",
+        "options": {"seed": 1, "twirling": {"enable_gates": True}},
+        "circuits": {"c": {"library": "efficient_su2", "args": {"num_qubits": 2}}},
+        "observables": {"z": "ZI", "x": {"pauli": "XI", "unit": "eV"}},
+    }
+    jobs = [  # each with the observables it measures
+        ({"name": "a", "primitive": "estimator", "circuit": "c", "observables": ["z", "x"], "estimate": "1s"}, "xz"),
+        ({"name": "b", "primitive": "sampler", "circuit": "c", "options": {"twirling": {"num_randomizations": 4}}}, ""),
+        ({"name": "c", "primitive": "estimator", "circuit": "c", "sweep": {"values": {"observable": ["x"]}}}, "x"),
+    ]
+    memo: dict = {}
+    for job, measured in jobs:
+        content = {
+            "job": {k: v for k, v in job.items() if k not in ("name", "estimate")},
+            "circuit": data["circuits"]["c"],
+            "observables": {n: data["observables"][n] for n in measured},
+            "backend": "aer",
+            "options": merge_options(data["options"], job.get("options")),
+        }
+        expected = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        assert content_hash(data, job, memo) == content_hash(data, job) == expected
