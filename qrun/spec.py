@@ -206,8 +206,9 @@ def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
     scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
     starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    events: Any = yaml.parse(text, Loader=loader)  # typeshed's Event has no anchor; its subclasses do
     try:
-        for event in yaml.parse(text, Loader=loader):
+        for event in events:
             kind = type(event)  # one type test per event, the commonest first: this loop sees every event
             if kind is scalar:
                 nodes += 1
