@@ -129,3 +129,19 @@ def store(folder: Path, hex_key: str, parts: dict[str, Any], isa: Any) -> None:
         atomic_write(folder / f"{hex_key}.json", json.dumps(parts, sort_keys=True))
     except OSError:
         pass
+
+
+def load_facts(folder: Path, hex_key: str) -> Any | None:
+    """What plan computed once about an entry's circuit (its shape), or None."""
+    try:
+        return json.loads((folder / f"{hex_key}.facts.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def store_facts(folder: Path, hex_key: str, facts: Any) -> None:
+    """Keep what plan computed about an entry's circuit beside it; a cache that cannot be written only costs speed."""
+    try:
+        atomic_write(folder / f"{hex_key}.facts.json", json.dumps(facts))
+    except OSError:
+        pass

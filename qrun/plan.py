@@ -137,6 +137,7 @@ def build(
                 level,
                 seed,
                 use_cache,
+                memo,
             )
         isa = transpiled[key]
         points = sweep_points(job)
@@ -362,13 +363,16 @@ def sweep_chunks(job: JobPlan) -> Iterator[tuple[int, list[dict[str, Any]], list
         yield start, points, chunk_groups(job, points)
 
 
-def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] | None = None) -> dict[str, Any]:
-    def shape() -> tuple[int, int]:
-        circuit = job.circuit
-        active = {q for inst in circuit.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
-        return len(active), circuit.depth()
+def circuit_shape(circuit: Any) -> tuple[int, int]:
+    """(qubits its instructions touch, QuantumCircuit.depth()): barriers and delays use no qubit. A Python pass over
+    every instruction (seconds for a 400,000-instruction circuit), so the transpile cache keeps it beside the
+    circuit."""
+    active = {q for inst in circuit.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
+    return len(active), circuit.depth()
 
-    qubits, depth = once({} if memo is None else memo, ("shape", id(job.circuit)), shape)
+
+def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] | None = None) -> dict[str, Any]:
+    qubits, depth = once({} if memo is None else memo, ("shape", id(job.circuit)), partial(circuit_shape, job.circuit))
     return {
         "runtime_jobs": len(work),
         "qubits": qubits,
@@ -410,9 +414,18 @@ def _prepare(qc: Any, variant: str) -> Any:
     return qc
 
 
-def cached_transpile(qc: Any, backend: Any, kind: str, level: int, seed: int | None, use_cache: bool = True) -> Any:
+def cached_transpile(
+    qc: Any,
+    backend: Any,
+    kind: str,
+    level: int,
+    seed: int | None,
+    use_cache: bool = True,
+    memo: dict[tuple, Any] | None = None,
+) -> Any:
     """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
-    it is not a function of its inputs."""
+    it is not a function of its inputs. A cache entry also keeps the circuit's shape (circuit_shape), which goes
+    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it."""
     if not use_cache or seed is None:
         return transpile(qc, backend, kind, level, seed)
     from . import cache
@@ -423,6 +436,12 @@ def cached_transpile(qc: Any, backend: Any, kind: str, level: int, seed: int | N
     if isa is None:
         isa = transpile(qc, backend, kind, level, seed)
         cache.store(folder, hex_key, parts, isa)
+    shape = cache.load_facts(folder, hex_key)
+    if shape is None:
+        shape = circuit_shape(isa)
+        cache.store_facts(folder, hex_key, list(shape))
+    if memo is not None:
+        memo[("shape", id(isa))] = tuple(shape)
     return isa
 
 

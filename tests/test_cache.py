@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from qrun import cache, plan
@@ -89,3 +91,21 @@ def test_no_cache_flag(qrun, write_spec, tmp_path, counting):
     assert not list(cache.cache_dir().glob("*.qpy"))
     assert qrun("plan", spec, "--out", tmp_path).code == 0
     assert len(list(cache.cache_dir().glob("*.qpy"))) == 1
+
+
+def test_a_warm_plan_reads_the_circuits_shape_from_the_cache_instead_of_walking_it(write_spec, counting, monkeypatch):
+    """The shape (qubits touched, depth) is a pass over every instruction: computed once with the transpile, kept
+    beside the entry, and read back; a warm plan shows the same qubits and depth without computing them."""
+    spec = write_spec(HEAVY)
+    cold = prepare(spec, out="/nonexistent").plan.jobs[0]
+    (facts,) = cache.cache_dir().glob("*.facts.json")
+    shape = [cold.stats["qubits"], cold.stats["depth"]]
+    assert shape == list(plan.circuit_shape(cold.circuit)) == json.loads(facts.read_text())
+
+    def walked(circuit):
+        raise AssertionError("a warm plan walked the circuit")
+
+    monkeypatch.setattr(plan, "circuit_shape", walked)
+    warm = prepare(spec, out="/nonexistent").plan.jobs[0]
+    assert (warm.stats["qubits"], warm.stats["depth"]) == (cold.stats["qubits"], cold.stats["depth"])
+    assert len(counting) == 1
