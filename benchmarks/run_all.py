@@ -13,12 +13,14 @@ sys.path.insert(0, str(HERE))
 
 import engines_and_validate  # noqa: E402
 import scale  # noqa: E402
+import scale_sweeps  # noqa: E402
 import seed_and_vqe  # noqa: E402
 import sweep_200  # noqa: E402
 import transpile_100  # noqa: E402
 import transpile_heavy  # noqa: E402
 
-BENCHMARKS = [seed_and_vqe, sweep_200, transpile_heavy, engines_and_validate, scale, transpile_100]
+# scale_sweeps runs a million-point sweep twice and 28-qubit jobs: about 25 minutes on 2 cores
+BENCHMARKS = [seed_and_vqe, sweep_200, transpile_heavy, engines_and_validate, scale, transpile_100, scale_sweeps]
 
 
 def machine() -> str:
