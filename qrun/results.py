@@ -508,7 +508,23 @@ class Run:
     jobs: dict[str, dict[str, Any]]
 
     def result(self, job: str) -> Any:
-        return records.from_runtime_json(self.jobs[job]["primitive_result"])
+        """The job's qiskit PrimitiveResult, decoded from the runtime's own encoding in its file."""
+        body = self._body(job)
+        if "primitive_result" not in body:
+            raise ResultsError(
+                f"job '{job}' streamed its {body.get('point_count', 0):,} sweep points to "
+                f"jobs/{body.get('points_file')}: it keeps no single PrimitiveResult; run.points('{job}') reads them"
+            )
+        return records.from_runtime_json(body["primitive_result"])
+
+    def points(self, job: str) -> list[dict[str, Any]]:
+        """A swept job's points, each with its variables and value/stderr (or counts), inline or streamed."""
+        return records.stored_points(self.path / "jobs", self._body(job))
+
+    def _body(self, job: str) -> dict[str, Any]:
+        if job not in self.jobs:
+            raise ResultsError(f"{self.path}: no finished job '{job}' (finished: {', '.join(self.jobs) or 'none'})")
+        return self.jobs[job]
 
     def _repr_html_(self) -> str:
         """The run as an HTML table, for Jupyter: each job's kind, status and result."""

@@ -244,6 +244,18 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
         assert p["exact"] == pytest.approx(exact, abs=1e-9)
         assert abs(p["value"] - exact) < 4 * 0.02
     assert "50 sweep points in 7 job(s)" in qrun("show", run).out
+    # read back in Python: the points either way, and no single PrimitiveResult for a streamed sweep
+    import qrun as api
+    from qrun.errors import ResultsError
+
+    assert api.load(run).points("s") == streamed and api.load(kept).points("s") == inline["points"]
+    assert len(api.load(kept).result("s")) == 7
+    with pytest.raises(ResultsError) as e:
+        api.load(run).result("s")
+    assert str(e.value) == (
+        "job 's' streamed its 50 sweep points to jobs/00-s.points.jsonl: it keeps no single PrimitiveResult; "
+        "run.points('s') reads them"
+    )
     assert not list(run.rglob("*.tmp"))
 
 
