@@ -194,7 +194,8 @@ def safe_yaml(file: str, text: str, line_offset: int = 0) -> Any:
 
 
 def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
-    """Refuse YAML nested deeper than MAX_DEPTH or whose aliases (merge keys included) expand past MAX_NODES.
+    """Refuse YAML nested deeper than MAX_DEPTH, whose aliases (merge keys included) expand past MAX_NODES, or with an
+    alias inside the node it names (recursive data).
 
     Events come from libyaml's state machine, which does not recurse, and the walk stops at the first excess; so
     neither a 50,000-level nesting nor a billion-laughs alias bomb is ever composed.
@@ -224,6 +225,14 @@ def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
                 if anchor is not None:
                     sizes[anchor] = nodes - start + 1
             elif kind is alias:
+                if any(anchor == event.anchor for anchor, _ in frames):
+                    # an alias inside the node it names: recursive data, which no spec needs and no walk survives
+                    raise _limit(
+                        file,
+                        event,
+                        line_offset,
+                        f"alias *{event.anchor} is inside the node &{event.anchor} it refers to: recursive data is refused",
+                    )
                 nodes += sizes.get(event.anchor or "", 1)
             if nodes > MAX_NODES:
                 raise _limit(

@@ -220,6 +220,8 @@ def cases() -> list[dict]:
     add("template-huge-power", BASE + "x: {{ 2**100000000 }}\n")
     add("template-range-too-big", BASE + "x: {{ range(10**9) | list | length }}\n")
     add("template-output-10MB", BASE + "x: '{% for i in range(100000) %}{{ 'A' * 100 }}{% endfor %}'\n")
+    add("yaml-recursive-alias", _sub("jobs:", "extra: &a [1, *a]\njobs:"))
+    add("yaml-recursive-merge", _sub("jobs:", "extra: &m {a: 1, b: {<<: *m}}\njobs:"))
     add("template-recursion", BASE + "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}x: {{ f(0) }}\n")
     add("template-attribute-escape", BASE + "x: {{ ''.__class__.__mro__[1].__subclasses__() }}\n")
     add("template-undefined", BASE + "x: {{ nope }}\n")
