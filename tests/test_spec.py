@@ -127,3 +127,37 @@ def test_a_spec_without_template_syntax_is_used_verbatim(qrun):
     from conftest import EXPERIMENTS
 
     assert _render(qrun, EXPERIMENTS / "bell.yaml").out == (EXPERIMENTS / "bell.yaml").read_text()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\nb: [1, 2.5, true, null, ~, 'x', 0x1f, 1e3, .inf]\nc: {d: e}\n",
+        "base: &b {x: 1, y: [1, 2]}\nuse: {<<: *b, y: 3}\nmore: [*b, *b]\n",
+        "a: &x {<<: {k: 1}, k: 2}\nb: *x\nc: [*x, {<<: [*x, {j: 0}]}]\n",
+        "1: one\ntrue: yes\nnull: nothing\n2.5: f\n",
+        "when: 2001-12-14t21:59:43.10-05:00\nday: 2002-12-14\nblob: !!binary aGVsbG8=\n",
+        "s: !!set {a, b}\no: !!omap [{a: 1}, {b: 2}]\np: !!pairs [{a: 1}, {a: 2}]\n",
+        "- [a, [b, [c]]]\n- {k: {k: {k: v}}}\n- ''\n- !!str 12\n- !!float 3\n",
+        "multi: |\n  line one\n  line two\nfolded: >\n  a\n  b\n",
+        "",
+        "just a scalar\n",
+    ],
+)
+def test_parsed_values_are_exactly_what_yaml_safe_load_makes(text):
+    import yaml
+
+    from qrun.spec import parse_yaml
+
+    data, _, _ = parse_yaml("t.yaml", text)
+    assert data == yaml.safe_load(text)
+    assert type(data) is type(yaml.safe_load(text))
+
+
+def test_marks_locate_values_and_keys_in_nested_and_merged_mappings():
+    from qrun.spec import parse_yaml
+
+    _, marks, key_marks = parse_yaml("t.yaml", "base: &b {x: 1}\njobs:\n  - name: a\n    shots: [1, 2]\nm: {<<: *b}\n")
+    assert marks[("jobs", 0, "shots", 1)] == (4, 16)
+    assert key_marks[("jobs", 0, "shots")] == (4, 5)
+    assert marks[("m",)] == (5, 4) and key_marks[("m", "<<")] == (5, 5)
