@@ -1,5 +1,7 @@
 """The JSON Schema and the plain-words translation of its violations."""
 
+import pytest
+
 from qrun.schema import article, schema, schema_findings
 
 
@@ -35,3 +37,25 @@ def test_a_valid_spec_has_no_findings_and_a_wrong_type_is_said_plainly():
 
 def test_article():
     assert (article("estimator"), article("sampler"), article("minimize")) == ("an", "a", "a")
+
+
+@pytest.mark.parametrize(
+    ("data", "findings"),
+    [
+        ({"a": [1, 2.5, True, None, "x", {"b": {}}]}, []),
+        ({"a": {1: "x"}}, [(("a",), "key 1 is not a string; quote it", False)]),
+        (
+            {"a": {True: "x", None: "y"}},
+            [
+                (("a",), "key True is not a string; quote it", False),
+                (("a",), "key None is not a string; quote it", False),
+            ],
+        ),
+        ({"a": [float("inf")]}, [(("a", 0), "inf is not a finite number", False)]),
+        ({"a": float("nan")}, [(("a",), "nan is not a finite number", False)]),
+    ],
+)
+def test_value_findings_on_the_fast_path_and_off_it(data, findings):
+    from qrun.schema import value_findings
+
+    assert value_findings(data) == findings
