@@ -195,10 +195,22 @@ def diff_text(a: Run, b: Run) -> str:
     lines = [f"spec: {a.path.name} -> {b.path.name}"]
     lines += [f"  {c}" for c in changes] or ["  (the same spec)"]
     pairs = []
+    notes = []
     for entry in a.metadata["jobs"]:
-        for key, (va, sa), (vb, sb) in _paired(entry["name"], a.jobs.get(entry["name"]), b.jobs.get(entry["name"])):
+        name = entry["name"]
+        paired = _paired(name, a.jobs.get(name), b.jobs.get(name))
+        if not paired and _is_sweep(a.jobs.get(name)) and _is_sweep(b.jobs.get(name)):
+            paired = _paired_points(name, a.points(name), b.points(name))
+            if len(paired) > SWEEP_ROWS:
+                big = sum(1 for _, (va, sa), (vb, sb) in paired if abs(_z(va, sa, vb, sb)) > 2)
+                notes.append(
+                    f"{name}: {len(paired):,} sweep points paired; the {SWEEP_ROWS} with the largest |z| are shown, "
+                    f"{big:,} have |z| > 2"
+                )
+                paired = sorted(paired, key=lambda r: -abs(_z(*r[1], *r[2])))[:SWEEP_ROWS]
+        for key, (va, sa), (vb, sb) in paired:
             sigma = (sa**2 + sb**2) ** 0.5
-            z = (vb - va) / sigma if sigma > 0 else float("nan")
+            z = _z(va, sa, vb, sb)
             pairs.append((key, f"{va:.6g}", f"{vb:.6g}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{z:+.2f}"))
     if not pairs:
         return "\n".join([*lines, "values: none to compare"])
@@ -211,7 +223,41 @@ def diff_text(a: Run, b: Run) -> str:
         ).rstrip()
         for row in [header, *pairs]
     ]
-    return "\n".join(lines)
+    return "\n".join([*lines, *notes])
+
+
+SWEEP_ROWS = 20  # a longer sweep's diff shows the points that moved most, and counts the rest
+
+
+def _z(va: float, sa: float, vb: float, sb: float) -> float:
+    sigma = (sa**2 + sb**2) ** 0.5
+    return (vb - va) / sigma if sigma > 0 else float("nan")
+
+
+def _is_sweep(body: dict | None) -> bool:
+    return body is not None and ("points" in body or "points_file" in body)
+
+
+def _paired_points(
+    job: str, a: list[dict[str, Any]], b: list[dict[str, Any]]
+) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    """Estimator sweep points of two runs paired by their variables (and observable), labelled job[t=0.5, zz]."""
+    results = ("value", "stderr", "exact", "counts")
+
+    def key(p: dict[str, Any]) -> tuple:
+        return tuple((k, v) for k, v in p.items() if k not in results)
+
+    others = {key(p): p for p in b if "value" in p}
+    out = []
+    for p in a:
+        q = others.get(key(p))
+        if "value" in p and q is not None:
+            label = ", ".join(
+                f"{k}={v:.6g}" if isinstance(v, float) else str(v) if k == "observable" else f"{k}={v}"
+                for k, v in key(p)
+            )
+            out.append((f"{job}[{label}]", (p["value"], p["stderr"]), (q["value"], q["stderr"])))
+    return out
 
 
 def _paired(job: str, a: dict | None, b: dict | None) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:

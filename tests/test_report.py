@@ -1,4 +1,5 @@
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,40 @@ def test_a_loaded_run_is_an_html_table_in_jupyter(finished):
     html = load(run_dir)._repr_html_()
     assert html.startswith("<table><caption>mixed: completed (")
     assert "<tr><td>energies</td><td>estimator</td><td>done</td><td>&lt;zz&gt; = " in html
+
+
+def test_diff_pairs_sweep_points_by_their_variables_and_shows_the_largest_moves_of_a_long_sweep(tmp_path, qrun):
+    from conftest import EXPERIMENTS
+
+    from qrun import load
+
+    spec = EXPERIMENTS / "ising_sweep.yaml"
+    folders = []
+    for h, points in (("0.5", 3), ("1", 3), ("0.5", 30), ("1", 30)):
+        done = qrun(spec, "--set", f"h={h}", "--set", f"points={points}", "--out", tmp_path / str(points), "-q")
+        assert done.code == 0, done.err
+        folders.append(tmp_path / done.out.strip())
+    a, b = load(folders[0]), load(folders[1])
+    lines = qrun("diff", folders[0], folders[1]).out.splitlines()
+    rows = lines[lines.index(next(x for x in lines if x.startswith("value"))) + 1 :]
+    pa, pb = a.points("energy"), b.points("energy")
+    assert len(rows) == len(pa) == len(pb) == 3
+    for row, p, q in zip(rows, pa, pb):
+        label = f"energy[theta={p['theta']:.6g}, ising]"
+        assert row.startswith(label)
+        values = [f"{p['value']:.6g}", f"{q['value']:.6g}", f"{q['value'] - p['value']:+.3g}"]
+        assert row[len(label) :].split()[:3] == values
+        # h 0.5 -> 1 on 4 sites moves E(theta) by -4 (1 - 0.5) sin(theta), within 4 combined standard errors
+        assert abs((q["value"] - p["value"]) + 2 * math.sin(p["theta"])) < 4 * math.hypot(p["stderr"], q["stderr"])
+    # a long sweep: the 20 largest |z| of 30, then how many moved by more than 2 sigma
+    long = qrun("diff", folders[2], folders[3]).out.splitlines()
+    za = [
+        (q["value"] - p["value"]) / math.hypot(p["stderr"], q["stderr"])
+        for p, q in zip(load(folders[2]).points("energy"), load(folders[3]).points("energy"))
+    ]
+    big = sum(abs(z) > 2 for z in za)
+    assert long[-1] == f"energy: 30 sweep points paired; the 20 with the largest |z| are shown, {big} have |z| > 2"
+    shown = long[long.index(next(x for x in long if x.startswith("value"))) + 1 : -1]
+    assert len(shown) == 20
+    zs = [abs(float(r.split()[-1])) for r in shown]
+    assert zs == sorted(zs, reverse=True)
