@@ -90,6 +90,7 @@ def test_a_read_only_results_root_is_one_line_and_resume_completes_once_writable
     assert _meta(out)[1]["status"] == "completed"
 
 
+@pytest.mark.slow  # 10 s: two processes racing for one run folder
 def test_two_resumes_of_one_run_one_runs_the_other_refuses_and_no_job_runs_twice(tmp_path):
     spec = tmp_path / "five.yaml"
     spec.write_text(FIVE)

@@ -82,7 +82,7 @@ _EVERY = [f"job_started:{i}" for i in range(5)] + [
     "job_submitted:2",
     "job_submitted:4",
 ]
-_FAST = {"job_started:1", "job_started:3", "job_done:4", "job_submitted:2"}
+_FAST = {"job_done:4", "job_submitted:2"}  # the rest run in the slow suite: make test stays well under 3 minutes
 KILL_POINTS = [p if p in _FAST else pytest.param(p, marks=pytest.mark.slow) for p in _EVERY]
 
 
