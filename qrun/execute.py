@@ -382,7 +382,7 @@ class Runner:
         handle = self.read_back(job)
         submitted = clock()
         if handle is None:
-            if self.cluster is not None and job.points is not None and job.engine in DASK_ENGINES:
+            if self._on_cluster(job):
                 handle = self.cluster.submit(primitive(), pub, kwargs)
             else:
                 handle = primitive().run([pub], **kwargs)
@@ -395,6 +395,10 @@ class Runner:
             self.session_record["session_id"] = self.session.session_id
             self.sink.session_started(dict(self.session_record))
         return handle, submitted
+
+    def _on_cluster(self, job: JobPlan) -> bool:
+        """Whether a job's chunks go to the Dask cluster: a sweep whose primitive pickles whole (cluster.ENGINES)."""
+        return self.cluster is not None and job.points is not None and job.engine in DASK_ENGINES
 
     def receive(self, job: JobPlan, handle: Any, submitted: float) -> Any:
         """Wait for a sent runtime job's PrimitiveResult; its metrics start the session clock if nothing did yet."""
@@ -433,7 +437,7 @@ class Runner:
         in_flight: deque[tuple[int, list[dict[str, Any]], list[sweeps.Group], list[tuple[Any, float]]]] = deque()
         # Chunks sent before the oldest is collected: a Dask cluster's share; locally one, so the simulator (in its
         # own thread) runs the next chunk while this thread stores the last; on the service none (one at a time).
-        if self.cluster is not None and job.engine in DASK_ENGINES:
+        if self._on_cluster(job):
             ahead = self.cluster.in_flight
         else:
             ahead = 0 if self.plan.backend_kind == "service" else 1

@@ -16,6 +16,11 @@ from .results import load
 PLOT_POINTS = 10_000
 
 
+def _stride(total: int) -> int:
+    """Past PLOT_POINTS points, every k-th: a figure cannot show a million error bars apart anyway."""
+    return max(1, -(-total // PLOT_POINTS))
+
+
 def plot_run(run_dir: Path) -> list[Path]:
     """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none."""
     plt = _pyplot()
@@ -26,7 +31,8 @@ def plot_run(run_dir: Path) -> list[Path]:
     for entry in run.metadata["jobs"]:
         body = run.jobs.get(entry["name"])
         if body is not None and "points_file" in body:  # a long sweep: its points were streamed to their own file
-            body = {**body, "points": stored_points(run_dir / "jobs", body)}
+            # only the points the figure shows are read (sweep_figure thins an inline sweep the same way)
+            body = {**body, "points": stored_points(run_dir / "jobs", body, _stride(body["point_count"]))}
         fig = figure_for(plt, body, exact.get(entry["name"]))
         if fig is None:
             continue
@@ -141,9 +147,10 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting),
     with the exact curve where the job has `exact: statevector`."""
     points = body["points"]
-    # Past PLOT_POINTS points, every k-th: a figure cannot show a million error bars apart anyway.
-    stride = max(1, -(-len(points) // PLOT_POINTS))
-    points = points[::stride]
+    total = body.get("point_count", len(points))
+    stride = _stride(total)
+    if "point_count" not in body:  # a streamed sweep's points were read thinned already
+        points = points[::stride]
     numeric = [
         v
         for v in body["sweep"]["variables"]
@@ -186,7 +193,7 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
     observables = {p.get("observable") for p in points}
     only = observables.pop() if len(observables) == 1 else None
-    shown = f"{len(points):,} points" if stride == 1 else f"every {stride}th of {len(body['points']):,} points"
+    shown = f"{len(points):,} points" if stride == 1 else f"every {stride}th of {total:,} points"
     ax.set_title(f"{body['job']}: {shown}")
     ax.set_xlabel(x)
     ax.set_ylabel((f"<{only}>" if only else "expectation value") + _unit(body, only))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import json
 import operator
 from pathlib import Path
@@ -163,14 +164,15 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     return out.getvalue()
 
 
-def stored_points(jobs_dir: Path, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """A swept job's points as stored: inline in its JSON body, or one JSON line each in its points file."""
+def stored_points(jobs_dir: Path, body: dict[str, Any], every: int = 1) -> list[dict[str, Any]]:
+    """A swept job's points as stored (every `every`-th of them): inline in its JSON body, or one JSON line each in
+    its points file, of which only the lines kept are decoded."""
     if "points" in body:
-        return list(body["points"])
+        return list(body["points"][::every])
     if "points_file" not in body:
         return []
     with open(jobs_dir / body["points_file"], encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        return [json.loads(line) for line in itertools.islice(f, 0, None, every) if line.strip()]
 
 
 def minimize_settings(job: JobPlan) -> dict[str, Any]:

@@ -238,6 +238,13 @@ def _is_sweep(body: dict | None) -> bool:
     return body is not None and ("points" in body or "points_file" in body)
 
 
+def _point_label(name: str, value: Any) -> str:
+    """One sweep variable in a diff label: t=0.5, shots=100, or the observable's bare name."""
+    if name == "observable":
+        return str(value)
+    return f"{name}={value:.6g}" if isinstance(value, float) else f"{name}={value}"
+
+
 def _paired_points(
     job: str, a: list[dict[str, Any]], b: list[dict[str, Any]]
 ) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
@@ -252,10 +259,7 @@ def _paired_points(
     for p in a:
         q = others.get(key(p))
         if "value" in p and q is not None:
-            label = ", ".join(
-                f"{k}={v:.6g}" if isinstance(v, float) else str(v) if k == "observable" else f"{k}={v}"
-                for k, v in key(p)
-            )
+            label = ", ".join(_point_label(k, v) for k, v in key(p))
             out.append((f"{job}[{label}]", (p["value"], p["stderr"]), (q["value"], q["stderr"])))
     return out
 

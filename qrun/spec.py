@@ -628,10 +628,7 @@ def _build(
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     tag = node.tag
     if type(node) is yaml.ScalarNode:
-        if tag == _STR:
-            return node.value
-        make = loader.yaml_constructors.get(tag)
-        return make(loader, node) if make is not None else loader.construct_object(node)
+        return _scalar(node, loader)
     if type(node) is yaml.SequenceNode and tag == _SEQ:
         return [
             _build(file, item, path + (i,), marks, key_marks, problems, loader) for i, item in enumerate(node.value)
@@ -650,24 +647,37 @@ def _build(
     out: dict[Any, Any] = {}
     seen: dict[Any, int] = {}
     for key_node, value_node in node.value:
-        key = _build(file, key_node, path + ("",), {}, key_marks, problems, loader)  # the key's own value
-        name = str(key_node.value) if key_node.tag.endswith(":int") else key_node.value
-        line = key_node.start_mark.line + 1
-        if name in seen:
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    key_node.start_mark.column + 1,
-                    format_path(path + (name,)),
-                    f"duplicate key (first given on line {seen[name]})",
-                )
+        name = key_node.value  # the key as written: marks and duplicates go by it (`1` and `'1'` are one key)
+        if _first(file, path, name, key_node, seen, key_marks, problems):
+            out[_scalar(key_node, loader)] = _build(
+                file, value_node, path + (name,), marks, key_marks, problems, loader
             )
-            continue
-        seen[name] = line
-        key_marks[path + (name,)] = (line, key_node.start_mark.column + 1)
-        out[key] = _build(file, value_node, path + (name,), marks, key_marks, problems, loader)
     return out
+
+
+def _scalar(node: Any, loader: Any) -> Any:
+    """A scalar node's value, by PyYAML's own constructor for its tag."""
+    if node.tag == _STR:
+        return node.value
+    make = loader.yaml_constructors.get(node.tag)
+    return make(loader, node) if make is not None else loader.construct_object(node)
+
+
+def _first(
+    file: str, path: JsonPath, name: Any, key_node: Any, seen: dict, key_marks: dict, problems: list[Problem]
+) -> bool:
+    """True for a key's first appearance in its mapping, whose place is recorded; a repeat is a problem."""
+    line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+    if name in seen:
+        problems.append(
+            Problem(
+                file, line, column, format_path(path + (name,)), f"duplicate key (first given on line {seen[name]})"
+            )
+        )
+        return False
+    seen[name] = line
+    key_marks[path + (name,)] = (line, column)
+    return True
 
 
 def _walk(file: Any, node: Any, path: Any, marks: Any, key_marks: Any, problems: Any, loader: Any) -> None:
@@ -678,23 +688,8 @@ def _walk(file: Any, node: Any, path: Any, marks: Any, key_marks: Any, problems:
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith(":int"):
-                key = str(key)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(
-                    Problem(
-                        file,
-                        line,
-                        key_node.start_mark.column + 1,
-                        format_path(path + (key,)),
-                        f"duplicate key (first given on line {seen[key]})",
-                    )
-                )
-                continue
-            seen[key] = line
-            key_marks[path + (key,)] = (line, key_node.start_mark.column + 1)
-            _walk(file, value_node, path + (key,), marks, key_marks, problems, loader)
+            if _first(file, path, key, key_node, seen, key_marks, problems):
+                _walk(file, value_node, path + (key,), marks, key_marks, problems, loader)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(file, item, path + (i,), marks, key_marks, problems, loader)

@@ -47,34 +47,13 @@ def points_in(sweep: dict[str, Any]) -> int:
 
 def values_of(spec: Any, name: str = "") -> list[Any]:
     """A variable's values: a list, {range: [start, stop, step]} (stop excluded) or {linspace: [start, stop, num]}."""
-    if isinstance(spec, list):
-        return list(spec)
-    try:
-        n = count(spec)
-    except SweepError as e:
-        raise SweepError(str(e), ("values", name)) from None
-    if n == 0:
-        raise SweepError(f"{spec} gives no values", ("values", name))
-    # numpy's arithmetic (start + i * step, the endpoint set exactly) without numpy: validate stays light.
-    ((kind, args),) = spec.items()
-    if kind == "linspace":
-        start, stop, num = args
-        step = (stop - start) / (num - 1) if num > 1 else 0.0
-        values = [float(start + i * step) for i in range(int(num))]
-        if num > 1:
-            values[-1] = float(stop)
-        return values
-    start, stop, *rest = args
-    step = rest[0] if rest else 1
-    if all(isinstance(a, int) for a in (start, stop, step)):
-        return [start + i * step for i in range(n)]
-    delta = (start + step) - start  # numpy's own step, rounding included
-    return [float(start + i * delta) for i in range(n)]
+    return list(spec) if isinstance(spec, list) else Column(spec, name)[:]
 
 
 class Column(Sequence[Any]):
-    """A range's or linspace's values computed when asked for, exactly as values_of lists them: a million-value
-    linspace costs no memory (as a list of floats it was 32 MB)."""
+    """A range's or linspace's values computed when asked for: numpy's arithmetic (start + i * step, a linspace's
+    endpoint set exactly) without numpy, so validate stays light, and a million-value linspace costs no memory (as
+    a list of floats it was 32 MB)."""
 
     def __init__(self, spec: dict[str, Any], name: str = ""):
         try:
@@ -91,7 +70,7 @@ class Column(Sequence[Any]):
         else:
             step = args[2] if len(args) > 2 else 1
             self.ints = all(isinstance(a, int) for a in args)
-            self.step = step if self.ints else (self.start + step) - self.start  # numpy's own step, as values_of
+            self.step = step if self.ints else (self.start + step) - self.start  # numpy's own step, rounding included
 
     def __len__(self) -> int:
         return self.n
@@ -121,17 +100,9 @@ def ends(spec: Any, name: str = "") -> list[Any]:
     values between lie between them), so a 10^7-value linspace is checked without building it."""
     if isinstance(spec, list):
         return list(spec)
-    n = count(spec)
-    if n <= 2:
-        return values_of(spec, name)
-    ((kind, args),) = spec.items()
-    if kind == "linspace":
-        return [float(args[0]), float(args[1])]
-    start, _, *rest = args
-    step = rest[0] if rest else 1
-    if all(isinstance(a, int) for a in args):
-        return [start, start + (n - 1) * step]
-    return [float(start), float(start + (n - 1) * ((start + step) - start))]
+    count(spec)  # a bad range is reported at the sweep's values, as validate has always located it
+    col = Column(spec, name)
+    return col[:] if len(col) <= 2 else [col[0], col[-1]]
 
 
 def memory_bytes() -> int:
@@ -245,17 +216,8 @@ class Points(Sequence[dict[str, Any]]):
             yield start, self[start : start + size]
 
 
-def expand(sweep: dict[str, Any], limit: int | None = None) -> list[dict[str, Any]]:
-    """The points of a sweep, in order (see Points). More than `limit` points, counted before anything is built,
-    is a SweepError; None means no limit."""
-    if limit is not None:
-        total = points_in(sweep)
-        if total > limit:
-            raise SweepError(
-                f"the sweep has {total:,} points, more than the limit of {limit:,} "
-                "(limits.sweep_points); raise it to allow more",
-                ("values",),
-            )
+def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
+    """The points of a sweep, in order, as a list (see Points)."""
     return list(Points(sweep))
 
 

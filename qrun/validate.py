@@ -285,7 +285,7 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
         try:
             if limit is not None and sweeps.count(spec) > limit:
                 continue  # check_size() below reports the whole sweep's size once
-            listed = sweeps.values_of(spec, name) if isinstance(spec, list) else sweeps.ends(spec, name)
+            listed = sweeps.ends(spec, name)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
             continue
