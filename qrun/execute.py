@@ -106,8 +106,6 @@ class Runner:
 
     def run(self) -> None:
         """Run every job; RunError if one fails or the session's max_time runs out before all have run."""
-        from qiskit_ibm_runtime import Batch, Session
-
         plan = self.plan
         self.opened = time.perf_counter()
         self.session_record = {
@@ -127,7 +125,7 @@ class Runner:
         try:
             try:
                 # A batch does not keep job order; validation allows it only for jobs that do not depend on each other.
-                session = (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
+                session = _open_session(plan)
             except Exception as e:  # the service refused the session: say which backend and why, not "internal error"
                 reason = " ".join(str(e).split()).strip("'\"")
                 raise ServiceError(
@@ -614,3 +612,23 @@ def _distinct(caught: list[warnings.WarningMessage]) -> list[str]:
         key = f"{w.category.__name__}: {' '.join(str(w.message).split())}"
         counts[key] = counts.get(key, 0) + 1
     return [f"{text} (x{n})" if n > 1 else text for text, n in counts.items()]
+
+
+class LocalSession:
+    """An aer run's session. Aer's own primitives run in-process and use none, and the runtime's local-mode Session
+    would hold nothing (its session_id, details() and status() are None there) while importing the runtime for
+    it costs about half a second of every local run."""
+
+    session_id = None
+
+    def close(self) -> None:
+        """Nothing to close: no service holds this session."""
+
+
+def _open_session(plan: Plan) -> Any:
+    """ONE session (or batch) for the whole run: the runtime's own on a device or the service, qrun's on aer."""
+    if plan.backend_kind == "aer":
+        return LocalSession()
+    from qiskit_ibm_runtime import Batch, Session
+
+    return (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)

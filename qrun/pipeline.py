@@ -84,7 +84,9 @@ def require_run_extra() -> None:
     """Planning and running need Aer and the runtime, which a validate-only install leaves out."""
     import importlib.util
 
-    missing = [p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy") if importlib.util.find_spec(p) is None]
+    missing = [
+        p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy", "orjson") if importlib.util.find_spec(p) is None
+    ]
     if missing:
         raise UsageError(
             f"this needs {', '.join(missing)}, which a validate-only install leaves out: pip install 'qrun[run]'"

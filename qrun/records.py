@@ -27,7 +27,15 @@ def runtime_json(result: Any) -> Any:
 
 def runtime_json_text(result: Any) -> str:
     """The runtime's own JSON encoding of a PrimitiveResult, as compact text (json's C encoder writes it; an
-    indented dump goes through json's Python encoder, which was a fifth of a 1,000-job run)."""
+    indented dump goes through json's Python encoder, which was a fifth of a 1,000-job run).
+
+    What Aer's and qiskit's primitives return (results, data bins, arrays, plain metadata) is encoded here, the
+    same text RuntimeEncoder writes (a test pins it); anything else goes to RuntimeEncoder itself. Importing the
+    runtime costs half a second that a local run on aer otherwise never pays."""
+    try:
+        return json.dumps(result, default=_runtime_default)
+    except _NotPlain:
+        pass
     from qiskit_ibm_runtime import RuntimeEncoder  # deferred: loading a run's metadata needs no runtime
 
     class Encoder(RuntimeEncoder):
@@ -41,6 +49,45 @@ def runtime_json_text(result: Any) -> str:
             return super().default(obj)
 
     return json.dumps(result, cls=Encoder)
+
+
+class _NotPlain(Exception):
+    """A value only RuntimeEncoder knows how to write."""
+
+
+def _runtime_default(obj: Any) -> Any:
+    """RuntimeEncoder.default (qiskit-ibm-runtime 0.51) for the types qiskit's and Aer's primitives return; exact
+    types only, so a runtime subclass (EstimatorPubResult, ...) is left to the runtime's own encoder."""
+    import base64
+    import zlib
+
+    import numpy as np
+    from qiskit.primitives import BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult
+
+    kind = type(obj)
+    if kind is np.ndarray and obj.dtype != object:
+        buffer = io.BytesIO()
+        np.save(buffer, obj, allow_pickle=False)
+        return {
+            "__type__": "ndarray",
+            "__value__": base64.standard_b64encode(zlib.compress(buffer.getvalue())).decode(),
+        }
+    if kind is np.int64:
+        return obj.item()
+    if kind is complex:
+        return {"__type__": "complex", "__value__": [obj.real, obj.imag]}
+    if kind is BitArray:
+        return {"__type__": "BitArray", "__value__": {"array": obj.array, "num_bits": obj.num_bits}}
+    if kind is DataBin:
+        return {
+            "__type__": "DataBin",
+            "__value__": {"field_names": list(obj), "shape": obj.shape, "fields": dict(obj.items())},
+        }
+    if kind in (PubResult, SamplerPubResult):
+        return {"__type__": kind.__name__, "__value__": {"data": obj.data, "metadata": obj.metadata}}
+    if kind is PrimitiveResult:
+        return {"__type__": "PrimitiveResult", "__value__": {"pub_results": obj._pub_results, "metadata": obj.metadata}}
+    raise _NotPlain
 
 
 def from_runtime_json(value: Any) -> Any:

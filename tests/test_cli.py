@@ -6,6 +6,7 @@ import pytest
 from conftest import EXPERIMENTS, ROOT
 
 import qrun as qrun_pkg
+from qrun import pipeline
 
 
 def test_version(qrun):
@@ -113,6 +114,24 @@ def test_python_dash_m_qrun_works_from_any_folder(tmp_path):
         text=True,
     )
     assert (done.returncode, done.stdout) == (0, f"{EXPERIMENTS / 'bell.yaml'}: ok\n")
+
+
+def test_a_run_on_aer_does_not_import_the_runtime(tmp_path):
+    # Aer's primitives need no runtime session or encoder; importing the runtime would cost every local run about
+    # half a second. The result file still holds the runtime's own encoding, read back by its decoder. A cold
+    # transpile loads qiskit's stage plugins, the runtime's among them, so the circuit is transpiled (cached) first.
+    pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none")
+    code = (
+        "import sys, qrun, qrun.pipeline\n"
+        f"run = qrun.load(qrun.pipeline.run({str(EXPERIMENTS / 'bell.yaml')!r}, out={str(tmp_path)!r}, progress='none'))\n"
+        "print('qiskit_ibm_runtime' in sys.modules)\n"
+        "print(run.result('counts')[0].data.c.get_counts())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stderr == ""
+    before, after = done.stdout.splitlines()
+    assert before == "False"
+    assert set(json.loads(after.replace("'", '"'))) == {"00", "11"}
 
 
 def test_a_validate_only_install_says_which_extra_a_run_needs(qrun, monkeypatch):

@@ -42,3 +42,11 @@ def test_json_values_given_as_text_are_written_as_they_are_after_the_others(tmp_
     assert text.endswith('  "primitive_result": {"x":[1.5,null]}\n}\n')
     write_json(tmp_path / "b.json", {}, raw={"r": "[]"})
     assert json.loads((tmp_path / "b.json").read_text()) == {"r": []}
+
+
+def test_json_files_are_strict_json_with_numpy_values_and_int_keys(tmp_path):
+    # json would write NaN and Infinity, which jq, JavaScript and most readers refuse; qrun writes null.
+    fsio.write_json(tmp_path / "a.json", {"v": np.array([0.5, np.nan]), 3: np.int64(2), "i": float("inf")})
+    text = (tmp_path / "a.json").read_text()
+    assert json.loads(text) == {"v": [0.5, None], "3": 2, "i": None}
+    assert text.startswith('{\n  "v": [\n    0.5,\n    null\n  ],\n')

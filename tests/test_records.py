@@ -1,5 +1,7 @@
 """Result files: the runtime's JSON codec round-trips, and the sweep table is tidy CSV."""
 
+import json
+
 import numpy as np
 
 from qrun import records
@@ -17,3 +19,45 @@ def test_a_primitive_result_round_trips_through_the_runtime_json_codec():
     assert np.array_equal(back[0].data.evs, [0.25, -1.0])
     assert np.array_equal(back[0].data.stds, [0.01, 0.02])
     assert back.metadata == {"version": 2}
+
+
+def _primitive_results():
+    """What each local engine returns: Aer's estimator (a 2-D sweep) and sampler, qiskit's backend primitives."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+    from qiskit.primitives import BackendEstimatorV2, BackendSamplerV2
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.primitives import EstimatorV2, SamplerV2
+
+    theta = Parameter("t")
+    qc = QuantumCircuit(2)
+    qc.ry(theta, 0)
+    qc.cx(0, 1)
+    measured = qc.measure_all(inplace=False)
+    ops = [[SparsePauliOp("ZZ")], [SparsePauliOp("XI")]]
+    values = [[0.1], [0.7], [1.3]]
+    yield EstimatorV2(options={"run_options": {"seed_simulator": 1}}).run([(qc, ops, values)]).result()
+    yield SamplerV2(default_shots=16, seed=3).run([(measured, values)]).result()
+    sim = AerSimulator(seed_simulator=2)
+    yield BackendEstimatorV2(backend=sim).run([(qc, SparsePauliOp("ZZ"), [0.4])], precision=0.2).result()
+    yield BackendSamplerV2(backend=sim).run([(measured, [0.4])], shots=8).result()
+
+
+def test_local_results_are_encoded_as_the_runtime_encodes_them():
+    # runtime_json_text writes what Aer and qiskit return without importing the runtime; the text must be exactly
+    # RuntimeEncoder's, so a run written either way reads back the same.
+    from qiskit_ibm_runtime import RuntimeEncoder
+
+    for result in _primitive_results():
+        assert records.runtime_json_text(result) == json.dumps(result, cls=RuntimeEncoder)
+
+
+def test_a_value_only_the_runtime_knows_goes_to_its_encoder():
+    import datetime
+
+    from qiskit.primitives import PrimitiveResult
+
+    when = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
+    text = records.runtime_json_text(PrimitiveResult([], metadata={"when": when, "set": {3}}))
+    assert records.from_runtime_json(json.loads(text)).metadata == {"when": when, "set": {3}}
