@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import re
 import sys
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,9 +50,25 @@ class Spec:
     text: str
     data: Any
     variables: dict[str, Any] = field(default_factory=dict)
-    marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)  # dotted --set paths applied after rendering
+    # Where each value and key sits. None until first needed: a valid spec never needs them, and making them is
+    # most of what parsing a 10,000-job spec costs, so they are made by parsing `text` again when a problem is found.
+    given_marks: tuple[dict[JsonPath, tuple[int, int]], dict[JsonPath, tuple[int, int]]] | None = None
+
+    @functools.cached_property
+    def _places(self) -> tuple[dict[JsonPath, tuple[int, int]], dict[JsonPath, tuple[int, int]]]:
+        if self.given_marks is not None:
+            return self.given_marks
+        _, marks, key_marks = parse_yaml(self.file, self.text)
+        return marks, key_marks
+
+    @property
+    def marks(self) -> dict[JsonPath, tuple[int, int]]:
+        return self._places[0]
+
+    @property
+    def key_marks(self) -> dict[JsonPath, tuple[int, int]]:
+        return self._places[1]
 
     def resolved(self) -> dict[str, Any]:
         """The spec as it ran, self-contained: overrides applied, `vars:` holding the values used, and every file:
@@ -276,16 +294,21 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     # A value given from outside goes in as ONE scalar: it can never add keys to the spec.
     variables.update({k: Scalar(v) if isinstance(v, str) else v for k, v in given.items()})
     text, used = render(display, source, variables, set(given))
-    data, marks, key_marks = parse_yaml(display, text)
-    applied = apply_overrides(display, data, marks, paths)
+    data = plain_yaml(text)
+    places = None
+    if data is None:  # not plain (or not valid): the full parse, which also makes the marks and locates errors
+        data, marks, key_marks = parse_yaml(display, text)
+        places = (marks, key_marks)
+    applied = apply_overrides(display, data, lambda: places[0] if places else parse_yaml(display, text)[1], paths)
     # Provenance records only what the rendered spec really used, and exactly the overrides applied.
     used_vars = {k: str(v) if isinstance(v, Scalar) else v for k, v in variables.items() if k in used}
-    return Spec(display, p, source, text, data, used_vars, marks, key_marks, applied)
+    return Spec(display, p, source, text, data, used_vars, applied, places)
 
 
-def apply_overrides(file: str, data: Any, marks: dict, paths: dict[str, Any]) -> dict[str, Any]:
+def apply_overrides(file: str, data: Any, marks: Callable[[], dict], paths: dict[str, Any]) -> dict[str, Any]:
     """Set each dotted path in the parsed spec: `jobs.NAME...` finds a job by its name; a missing last key is added
-    (the schema then judges it); any other missing step is a located error with the closest names."""
+    (the schema then judges it); any other missing step is a located error with the closest names, placed by
+    `marks()` (made only then)."""
     applied: dict[str, Any] = {}
     for dotted, value in paths.items():
         parts = _split_path(dotted, data)
@@ -333,13 +356,16 @@ def _split_path(dotted: str, data: Any) -> list[str]:
     return parts
 
 
-def _override_error(file: str, marks: dict, where: JsonPath, dotted: str, why: str, choices: list[str]) -> SpecError:
+def _override_error(
+    file: str, marks: Callable[[], dict], where: JsonPath, dotted: str, why: str, choices: list[str]
+) -> SpecError:
     import difflib
 
     wanted = dotted.split(".")[len(where)] if len(dotted.split(".")) > len(where) else dotted
     close = difflib.get_close_matches(wanted, choices, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    line, col = marks.get(where, marks.get((), (1, 1)))
+    places = marks()
+    line, col = places.get(where, places.get((), (1, 1)))
     return SpecError([Problem(file, line, col, format_path(where), f"--set {dotted}: {why}{hint}")])
 
 
@@ -566,6 +592,111 @@ def _yaml_problem(file: str, error: yaml.YAMLError) -> Problem:
     if mark is None:
         return Problem(file, 1, 1, "", message)
     return Problem(file, mark.line + 1, mark.column + 1, "", message)
+
+
+_PLAIN_LOADER = getattr(yaml, "CSafeLoader", None)
+_RESOLVE = yaml.resolver.Resolver().resolve
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_NO_VALUE = object()
+
+
+class _OpenMap:
+    """A mapping being read: its values so far, the key read and waiting for its value, the keys as written."""
+
+    __slots__ = ("key", "raw", "value")
+
+    def __init__(self) -> None:
+        self.value: dict[Any, Any] = {}
+        self.key: Any = _NO_VALUE
+        self.raw: set[str] = set()
+
+
+def plain_yaml(text: str) -> Any:
+    """The values of a plain YAML document, exactly as the full parse makes them, from libyaml's events in one pass
+    with no nodes and no marks; None if the text is anything else, for the full parse to judge and locate.
+
+    Plain: one document of mappings, sequences and scalars, with scalar keys, no key twice, no anchor, alias or
+    explicit tag, nested at most MAX_DEPTH deep. That is every spec qrun ships and nearly every one users write.
+    Each scalar gets PyYAML's own tag resolution and constructor; a test holds the values equal to the full parse.
+    """
+    if _PLAIN_LOADER is None or not text or len(text.encode("utf-8")) > MAX_SPEC_BYTES:
+        return None  # (too long: the full parse says so)
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    constructors = _CONSTRUCTOR.yaml_constructors
+    # A plain scalar's value depends on its text alone, and is immutable (str, int, float, bool, None, a date):
+    # each distinct text is resolved and built once (a 10,000-job spec repeats its keys and most values).
+    plain: dict[str, Any] = {}
+    stack: list[Any] = []  # the open collections: a list, or an _OpenMap
+    result: Any = _NO_VALUE
+    documents = 0
+    loader = _PLAIN_LOADER(text)
+    enabled = gc.isenabled()
+    gc.disable()  # one object per value and none freed: the collector's passes would find nothing (as in parse_yaml)
+    try:
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is scalar_event:
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    return None
+                value = event.value
+                if event.implicit[0]:  # a plain scalar: resolved as PyYAML resolves it (anything else is a str)
+                    made = plain.get(value, _NO_VALUE)
+                    if made is _NO_VALUE:
+                        tag = _RESOLVE(yaml.ScalarNode, value, event.implicit)
+                        if tag == _MERGE or (tag != _STR and tag not in constructors):
+                            return None
+                        made = plain[value] = (
+                            value if tag == _STR else constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+                        )
+                    value = made
+                top = stack[-1] if stack else None
+                if type(top) is _OpenMap and top.key is _NO_VALUE:  # a key
+                    if event.value in top.raw:
+                        return None  # a key given twice: the full parse says where
+                    top.raw.add(event.value)
+                    top.key = value
+                    continue
+            elif kind is mapping_start or kind is sequence_start:
+                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                    return None
+                if stack and type(stack[-1]) is _OpenMap and stack[-1].key is _NO_VALUE:
+                    return None  # a collection as a key
+                stack.append(_OpenMap() if kind is mapping_start else [])
+                continue
+            elif kind in ends:
+                top = stack.pop()
+                value = top.value if type(top) is _OpenMap else top
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    return None
+                continue
+            elif kind is yaml.StreamEndEvent:
+                break
+            elif kind is yaml.AliasEvent:
+                return None
+            else:  # the stream's start and the document's end
+                continue
+            if not stack:
+                result = value
+            elif type(stack[-1]) is _OpenMap:
+                top = stack[-1]
+                try:
+                    top.value[top.key] = value
+                except TypeError:  # an unhashable key
+                    return None
+                top.key = _NO_VALUE
+            else:
+                stack[-1].append(value)
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+        if enabled:
+            gc.enable()
+    return None if result is _NO_VALUE else result
 
 
 def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:

@@ -161,3 +161,56 @@ def test_marks_locate_values_and_keys_in_nested_and_merged_mappings():
     assert marks[("jobs", 0, "shots", 1)] == (4, 16)
     assert key_marks[("jobs", 0, "shots")] == (4, 5)
     assert marks[("m",)] == (5, 4) and key_marks[("m", "<<")] == (5, 5)
+
+
+PLAIN_SCALARS = (
+    "a: 1\nb: -3\nc: +5\nd: 0x1f\ne: 0o17\nf: 1_000\ng: 1.5\nh: .5\ni: 1e3\nj: 1.5e+3\nk: .inf\nl: -.Inf\nm: .nan\n"
+    "n: yes\no: No\np: on\nq: True\nr: ~\ns: null\nt:\nu: 2026-11-23\nv: 2026-11-23 10:00:00Z\nw: '1'\nx: \"2\"\n"
+    "y: |\n  two\n  lines\nz: >\n  folded\n  text\n1: int key\n2.5: float key\nnull: null key\nu8: 'é ☃'\n"
+    "flow: {a: [1, [2, {b: c}]], 'q': \"r\"}\nblock:\n  - - 1\n    - 2\n  - k: v\n    l: [x, y]\n  -\n  - ''\n"
+    "colon: 'a: b'\nsexagesimal: 1:30\nbool_str: 'true'\nempty_flow: {}\nempty_seq: []\n"
+)
+
+
+def test_the_plain_reading_gives_exactly_what_the_full_parse_gives():
+    # repr: NaN is not equal to itself, and 1 == 1.0 == True would hide a wrong type
+    from qrun.spec import plain_yaml
+
+    fast = plain_yaml(PLAIN_SCALARS)
+    assert fast is not None
+    assert repr(fast) == repr(parse_yaml("s.yaml", PLAIN_SCALARS)[0])
+    assert fast["i"] == "1e3" and fast["u8"] == "é ☃" and fast[1] == "int key" and fast[None] == "null key"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # anchors and aliases (the full parse counts what they expand to)
+        "base: {x: 1}\nm: {<<: {y: 2}}\n",  # a merge key
+        "a: !!set {x}\n",  # explicit tags
+        "a: !!str 1\n",
+        "a: 1\na: 2\n",  # a duplicate key, and one written two ways
+        "1: a\n'1': b\n",
+        "? [a, b]\n: c\n",  # a collection as a key
+        "a: 1\n---\nb: 2\n",  # two documents
+        "a: [" * 65 + "]" * 65 + "\n",  # deeper than MAX_DEPTH
+        "a: [1, 2\n",  # a syntax error
+        "",
+        "# only a comment\n",
+    ],
+)
+def test_anything_but_plain_yaml_goes_to_the_full_parse(text):
+    from qrun.spec import plain_yaml
+
+    assert plain_yaml(text) is None
+
+
+def test_a_plain_spec_places_its_errors_although_its_marks_are_made_only_then(tmp_path):
+    from qrun import spec
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: s\njobs:\n  - name: x\n    shots: -5\n")
+    loaded = spec.load(path)
+    assert loaded.given_marks is None  # read by the plain path: no marks made yet
+    assert loaded.problem(("jobs", 0, "shots"), "bad").line == 4
+    assert loaded.locate(("jobs", 0, "shots"), at_key=True) == (4, 5)
