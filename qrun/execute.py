@@ -28,7 +28,7 @@ class Sink(Protocol):
     def session_opened(self, session: dict[str, Any]) -> None: ...
     def session_started(self, session: dict[str, Any]) -> None: ...
     def job_started(self, job: JobPlan) -> None: ...
-    def job_submitted(self, job: JobPlan, job_id: str) -> None: ...
+    def job_submitted(self, job: JobPlan, job_id: str, pub: int | None = None) -> None: ...
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None: ...
     def job_done(self, job: JobPlan, result: Any) -> None: ...
     def sweep_chunk(
@@ -70,6 +70,7 @@ class Runner:
         pending: dict[str, list[str]] | None = None,
         fetch: Any = None,
         cluster: Any = None,
+        batched: dict[str, tuple[str, int]] | None = None,
     ):
         """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
 
@@ -77,9 +78,14 @@ class Runner:
         `pending` maps each unfinished job to the runtime job ids an earlier attempt submitted for it, in order, and
         `fetch(id)` gets such a job from the service: each submission of a resumed job first reads back the next of
         those ids, so a finished or still queued job is collected instead of run (and paid for) twice.
+        `batched` maps a job that went out in a PUB-batched runtime job to that job's id and the job's PUB in it.
         """
         self.pending = {name: list(ids) for name, ids in (pending or {}).items()}
         self.fetch = fetch
+        self.batched = dict(batched or {})
+        # by runtime job id: a batch's jobs, read back on resume, share one fetch and one downloaded result
+        self._fetched: dict[str, Any] = {}
+        self._batch_results: dict[str, Any] = {}
         self.plan = plan
         self.sink = sink
         self.engines = Engines(plan.backend)
@@ -250,20 +256,23 @@ class Runner:
     def batch_from(self, position: int) -> list[JobPlan]:
         """The consecutive jobs from `position` that can go out as ONE PUB-batched runtime job, the runtime's own
         advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options, none
-        using another's result. Local backends only: on the service each job stays its own runtime job, so a
-        resume can read each back by its id. `options.batch: false` turns it off."""
+        using another's result. Each job's PUB index is recorded with the runtime job's id, so a resume reads each
+        job back alone (a job an earlier attempt submitted is read back, never batched again).
+        `options.batch: false` turns it off."""
         jobs = self.plan.jobs
 
         def fits(j: JobPlan, first: JobPlan) -> bool:
             return (
-                self.plan.backend_kind != "service"
-                and j.options.get("batch", True)
+                j.options.get("batch", True)
+                and not self.pending.get(j.name)
                 and j.primitive in ("estimator", "sampler")
                 and j.points is None
                 and j.parameter_source is None
                 and j.name not in self.finished
-                and (j.primitive, j.circuit_name, j.engine, j.simulated_qubits)
-                == (first.primitive, first.circuit_name, first.engine, first.simulated_qubits)
+                # the same ISA circuit, not only the same name: a multirun's points may build different ones
+                and j.circuit is first.circuit
+                and (j.primitive, j.engine, j.simulated_qubits)
+                == (first.primitive, first.engine, first.simulated_qubits)
                 and {k: v for k, v in j.options.items() if k != "batch"}
                 == {k: v for k, v in first.options.items() if k != "batch"}
             )
@@ -302,9 +311,10 @@ class Runner:
                     primitive = self.engines.sampler(head, session, self.next_seed(head))
                 handle = primitive.run(pubs)
                 self.submissions += 1
-                for job in batch:
+                for k, job in enumerate(batch):
                     self.job_submissions[_stream(job)] = self.job_submissions.get(_stream(job), 0) + 1
-                    self.sink.job_submitted(job, handle.job_id())
+                    self.sink.job_submitted(job, handle.job_id(), k)
+                self._note_session()
                 submitted = clock()
                 result = self.collect(head, handle)
                 self.start_clock(handle, submitted)
@@ -359,7 +369,9 @@ class Runner:
             return None
         job_id = ids.pop(0)
         try:
-            handle = self.fetch(job_id)
+            if job_id not in self._fetched:
+                self._fetched[job_id] = self.fetch(job_id)
+            handle = self._fetched[job_id]
             status = handle.status()
         except Exception:  # the service no longer knows it: run it again
             self.pending[job.name] = []
@@ -367,6 +379,9 @@ class Runner:
         if is_final(status) and not str(getattr(status, "name", status)).upper().startswith("DONE"):
             self.pending[job.name] = []  # nothing after a failed submission was ever sent
             return None
+        batched = self.batched.get(job.name)
+        if batched is not None and batched[0] == job_id:
+            return OnePub(handle, batched[1], self._batch_results)
         return handle
 
     def submit(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> Any:
@@ -387,12 +402,15 @@ class Runner:
         self.submissions += 1
         stream = _stream(job)
         self.job_submissions[stream] = self.job_submissions.get(stream, 0) + 1
-        self.sink.job_submitted(job, handle.job_id())
+        self.sink.job_submitted(job, handle.job_id(), handle.index if isinstance(handle, OnePub) else None)
+        self._note_session()
+        return handle, submitted
+
+    def _note_session(self) -> None:
         if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
             # The service may name the session only once its first job is in; record it as soon as it exists.
             self.session_record["session_id"] = self.session.session_id
             self.sink.session_started(dict(self.session_record))
-        return handle, submitted
 
     def _on_cluster(self, job: JobPlan) -> bool:
         """Whether a job's chunks go to the Dask cluster: a sweep whose primitive pickles whole (cluster.ENGINES)."""
@@ -632,3 +650,32 @@ def _open_session(plan: Plan) -> Any:
     from qiskit_ibm_runtime import Batch, Session
 
     return (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
+
+
+class OnePub:
+    """One job's share of a PUB-batched runtime job, read back on resume: its own PUB's result, as though it had
+    run alone. The batch's result is downloaded once for all its jobs (`results`, by runtime job id). Its usage
+    and metrics go with the job of PUB 0 only, as when the batch ran, so the batch is not counted once per job."""
+
+    def __init__(self, handle: Any, index: int, results: dict[str, Any]):
+        self.handle, self.index, self.results = handle, index, results
+        if index == 0:
+            self.metrics, self.usage = handle.metrics, handle.usage
+
+    def job_id(self) -> str:
+        return str(self.handle.job_id())
+
+    def status(self) -> Any:
+        return self.handle.status()
+
+    def cancel(self) -> None:
+        self.handle.cancel()
+
+    def result(self) -> Any:
+        from qiskit.primitives import PrimitiveResult
+
+        key = self.job_id()
+        if key not in self.results:
+            self.results[key] = self.handle.result()
+        whole = self.results[key]
+        return PrimitiveResult([whole[self.index]], metadata=whole.metadata)

@@ -211,6 +211,11 @@ def run(
         if prepared.service is not None:
             # Jobs submitted but never read back may have finished on the service: fetch them by id.
             carried["pending"] = pending_ids(previous.metadata, carried["finished"])
+            carried["batched"] = {
+                j["name"]: (j["batched"]["id"], j["batched"]["pub"])
+                for j in previous.metadata["jobs"]
+                if j.get("batched") and j["name"] not in carried["finished"]
+            }
             carried["fetch"] = prepared.service.job
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]

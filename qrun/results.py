@@ -218,12 +218,15 @@ class RunWriter:
         self._started = datetime.now(UTC)
         self._log_jobs(entry)
 
-    def job_submitted(self, job: JobPlan, job_id: str) -> None:
+    def job_submitted(self, job: JobPlan, job_id: str, pub: int | None = None) -> None:
+        """A runtime job went out for `job`; `pub` is the job's PUB index when the runtime job holds several jobs."""
         entry = self._job(job)
         entry["job_ids"].append(job_id)
         entry["submitted"] = entry["submitted"] or durations.timestamp()
+        entry["batched"] = None if pub is None else {"id": job_id, "pub": pub}
         self._attempt["submissions"].append({"job": job.name, "id": job_id})
-        self._log({"submitted": {"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name}})
+        event = {"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name}
+        self._log({"submitted": event if pub is None else {**event, "pub": pub}})
 
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
         # Rewritten (atomically) while the job runs, so a crash keeps the trace so far.
@@ -462,6 +465,7 @@ def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
         entry = meta["jobs"][sub["index"]]
         entry["job_ids"].append(sub["id"])
         entry["submitted"] = entry.get("submitted") or sub["at"]
+        entry["batched"] = None if sub.get("pub") is None else {"id": sub["id"], "pub": sub["pub"]}
         if meta["attempts"]:
             meta["attempts"][-1]["submissions"].append({"job": sub["job"], "id": sub["id"]})
     meta.update(event.get("top") or {})

@@ -321,3 +321,72 @@ def test_ctrl_c_cancels_the_queued_job_closes_the_session_and_exits_130(cloud, t
     assert not session.accepting  # closed on the way out
     meta = json.loads(next((tmp_path / "results" / "kinds").iterdir()).joinpath("metadata.json").read_text())
     assert meta["status"] == "interrupted"
+
+
+MANY_SMALL = f"""version: 1
+name: many
+backend: ibm_fez
+max_time: 30m
+options: {{seed: 3, resilience_level: 1, default_precision: 0.1}}
+circuits:
+  bell: {{qasm: "{BELL}"}}
+observables: {{zz: ZZ, yy: YY, zi: ZI}}
+jobs:
+  - {{name: zz, primitive: estimator, circuit: bell, observables: [zz], estimate: 10s}}
+  - {{name: yy, primitive: estimator, circuit: bell, observables: [yy], estimate: 10s}}
+  - {{name: zi, primitive: estimator, circuit: bell, observables: [zi], estimate: 10s}}
+"""
+# a noiseless Bell pair: <ZZ> = 1, <YY> = -1, <ZI> = 0; a job given another's PUB would show it
+BELL_VALUES = {"zz": 1.0, "yy": -1.0, "zi": 0.0}
+
+
+def _many(tmp_path: Path, text: str = MANY_SMALL) -> Path:
+    path = tmp_path / "many.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _values(run_dir: Path) -> dict[str, float]:
+    return {
+        name: json.loads((run_dir / "jobs" / f"{i:02d}-{name}.json").read_text())["observables"][name]["values"][0]
+        for i, name in enumerate(BELL_VALUES)
+    }
+
+
+def test_small_service_jobs_go_out_as_one_pub_batched_runtime_job_each_with_its_own_result(cloud, tmp_path):
+    run_dir = run_spec(_many(tmp_path), tmp_path / "results", progress="none")
+    meta = _meta(run_dir)
+    assert len(cloud.order) == 1  # one runtime job on a 156-qubit device, three PUBs in it
+    (runtime_id,) = cloud.order
+    assert [j["batched"] for j in meta["jobs"]] == [{"id": runtime_id, "pub": k} for k in range(3)]
+    assert _values(run_dir) == {k: pytest.approx(v, abs=0.3) for k, v in BELL_VALUES.items()}
+    # the runtime job's usage is recorded once, with the job of its first PUB
+    assert [len(j.get("usage", [])) for j in meta["jobs"]] == [1, 0, 0]
+
+
+def test_batch_false_sends_one_runtime_job_per_job_on_the_service(cloud, tmp_path):
+    text = MANY_SMALL.replace("default_precision: 0.1}", "default_precision: 0.1, batch: false}")
+    run_dir = run_spec(_many(tmp_path, text), tmp_path / "results", progress="none")
+    assert len(cloud.order) == 3
+    assert [j["batched"] for j in _meta(run_dir)["jobs"]] == [None, None, None]
+
+
+def test_resume_reads_each_job_of_a_batched_runtime_job_back_by_its_pub(cloud, tmp_path):
+    spec = _many(tmp_path)
+    out = tmp_path / "results"
+    run_dir = run_spec(spec, out, progress="none")
+    meta = _meta(run_dir)
+    # Make the run look killed after the batched submission, before any result was written.
+    meta["status"], meta["attempts"][-1]["status"] = "running", "running"
+    for entry in meta["jobs"]:
+        entry["status"] = "running"
+        entry.pop("usage", None)
+        (run_dir / entry["file"]).unlink()
+    (run_dir / "metadata.json").write_text(json.dumps(meta))
+    run_spec(spec, out, progress="none", resume=run_dir)
+    assert len(cloud.order) == 1  # read back, not submitted again
+    after = _meta(run_dir)
+    assert after["status"] == "completed"
+    assert [j["batched"]["pub"] for j in after["jobs"]] == [0, 1, 2]
+    assert _values(run_dir) == {k: pytest.approx(v, abs=0.3) for k, v in BELL_VALUES.items()}
+    assert [len(j.get("usage", [])) for j in after["jobs"]] == [1, 0, 0]
