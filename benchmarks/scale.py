@@ -1,4 +1,4 @@
-"""Scale: 1,000 small estimator jobs against the best hand scripts, and validate and plan of 10,000 jobs.
+"""Scale: 10 to 10,000 small estimator jobs against the best hand scripts, and validate and plan of 10,000 jobs.
 
 Medians of interleaved A/B pairs. Every contender's timer starts at the same point: the process start (whole
 process). The hand scripts do exactly the jobs qrun does: one Aer EstimatorV2 job each, or all as one PUB.
@@ -55,32 +55,34 @@ def spec(n: int) -> str:
     )
 
 
-def main() -> list[dict]:
+def main(counts: tuple[int, ...] = (10, 100, 1_000, 10_000)) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "k.yaml").write_text(spec(N_JOBS))
-        (folder / "big.yaml").write_text(spec(10_000))
         (folder / "hand.py").write_text(HAND)
-        qrun = [*QRUN, "k.yaml", "--quiet", "--out", "r"]
-        a, b, load = interleaved(3, qrun, [PYTHON, "hand.py", str(N_JOBS), "each"], folder)
-        rows.append(
-            row(
-                f"{N_JOBS:,} jobs: qrun vs hand script, one job each (whole process, s; {load})",
-                a["wall"],
-                b["wall"],
-                "<= 1.10",
-            )
-        )
-        a2, c, load = interleaved(3, qrun, [PYTHON, "hand.py", str(N_JOBS), "pub"], folder)
-        rows.append(
-            row(
-                f"{N_JOBS:,} jobs: qrun vs hand script, one PUB (whole process, s; {load})",
-                a2["wall"],
-                c["wall"],
-                "< 2",
-            )
-        )
+        for n in counts:
+            (folder / f"k{n}.yaml").write_text(spec(n))
+            qrun = [*QRUN, f"k{n}.yaml", "--quiet", "--out", "r"]
+            pairs = 3 if n <= 1000 else 1
+            for how, label, target in (("each", "one job each", "< 1"), ("pub", "one PUB", "< 2")):
+                a, b, load = interleaved(pairs, qrun, [PYTHON, "hand.py", str(n), how], folder)
+                rows.append(
+                    row(
+                        f"{n:,} jobs: qrun vs hand script, {label} (whole process, s; {pairs} pair(s); {load})",
+                        a["wall"],
+                        b["wall"],
+                        target,
+                    )
+                )
+                rows.append(
+                    row(
+                        f"{n:,} jobs: qrun vs hand script, {label} (peak RSS, MiB)",
+                        a["rss_mib"],
+                        b["rss_mib"],
+                        "<= 1.10",
+                    )
+                )
+        (folder / "big.yaml").write_text(spec(10_000))
         validate = min(timed([*QRUN, "validate", "big.yaml"], folder)["wall"] for _ in range(3))
         rows.append(row("qrun validate, 10,000-job spec (whole process, s) vs the 1 s target", validate, 1.0, "< 1"))
         plan = min(timed([*QRUN, "plan", "big.yaml", "--json"], folder)["wall"] for _ in range(3))
@@ -89,5 +91,7 @@ def main() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for r in main():
+    import sys
+
+    for r in main(tuple(int(a) for a in sys.argv[1:]) or (10, 100, 1_000, 10_000)):
         print(r)

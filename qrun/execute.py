@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import time
 import warnings
 from collections import deque
@@ -15,7 +16,7 @@ import numpy as np
 
 from . import durations, sweeps
 from .cluster import ENGINES as DASK_ENGINES
-from .engines import Engines, estimator_pub, sampler_pub, sweep_estimator_pub
+from .engines import Engines, estimator_pub, observables_array, sampler_pub, sweep_estimator_pub
 from .errors import RunError, ServiceError, ServiceJobError
 from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
 from .plan import JobPlan, Plan, sweep_chunks
@@ -281,8 +282,9 @@ class Runner:
         if not fits(first, first):
             return [first]
         batch = [first]
+        limit = sweeps.SERVICE_BATCH if self.plan.backend_kind == "service" else sweeps.LOCAL_BATCH
         for j in jobs[position + 1 :]:
-            if not fits(j, first):
+            if len(batch) == limit or not fits(j, first):
                 break
             batch.append(j)
         return batch
@@ -303,8 +305,14 @@ class Runner:
                 # from that job's own seed, exactly as an unbatched run of the job would.
                 exact = head.primitive == "estimator" and head.engine == "aer-primitives"
                 seeds = [self.next_seed(j) for j in bound] if exact else []
+                parts: list[tuple[int, slice | None]] = []
                 if head.primitive == "estimator":
-                    pubs = [(*_padded(estimator_pub(j)), 0.0 if exact else j.precision) for j in bound]
+                    if exact:
+                        # exact values depend on nothing but circuit, observables and parameters: jobs that share
+                        # them go out as ONE PUB of all their rows, as a hand-batched script would send them
+                        pubs, parts = _merged_estimator_pubs(bound)
+                    else:
+                        pubs = [(*_padded(estimator_pub(j)), j.precision) for j in bound]
                     primitive = self.engines.estimator(head, session, self.next_seed(head))
                 else:
                     pubs = [(*_padded(sampler_pub(j), 2), j.shots) for j in bound]
@@ -313,7 +321,7 @@ class Runner:
                 self.submissions += 1
                 for k, job in enumerate(batch):
                     self.job_submissions[_stream(job)] = self.job_submissions.get(_stream(job), 0) + 1
-                    self.sink.job_submitted(job, handle.job_id(), k)
+                    self.sink.job_submitted(job, handle.job_id(), parts[k][0] if parts else k)
                 self._note_session()
                 submitted = clock()
                 result = self.collect(head, handle)
@@ -327,7 +335,7 @@ class Runner:
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
         for k, job in enumerate(bound):
-            pub_result = _with_shot_noise(result[k], job.precision, seeds[k]) if seeds else result[k]
+            pub_result = _with_shot_noise(_part(result, *parts[k]), job.precision, seeds[k]) if seeds else result[k]
             self.sink.job_warnings(job, _distinct(caught))
             self.sink.job_done(job, PrimitiveResult([pub_result], metadata=result.metadata))
 
@@ -578,6 +586,43 @@ def submission_seed(run_seed: int, job_name: str, k: int) -> int:
     name = int.from_bytes(hashlib.sha256(job_name.encode("utf-8")).digest()[:8], "little")
     sequence = np.random.SeedSequence(entropy=run_seed, spawn_key=(name, k))
     return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def _merged_estimator_pubs(jobs: list[JobPlan]) -> tuple[list[tuple], list[tuple[int, slice | None]]]:
+    """Exact-value PUBs for `jobs` (precision 0): one per run of consecutive jobs with the same observables, their
+    parameter rows stacked; and for each job, its PUB and its columns in that PUB's values (None: all of them)."""
+    pubs: list[tuple] = []
+    parts: list[tuple[int, slice | None]] = []
+    for _, run in itertools.groupby(
+        jobs, key=lambda j: (tuple(id(op) for _, op in j.observables), j.parameter_values is None)
+    ):
+        group = list(run)
+        head = group[0]
+        if head.parameter_values is None:  # no parameters: one evaluation serves every job of the run
+            pubs.append((*_padded(estimator_pub(head)), 0.0))
+            parts.extend((len(pubs) - 1, None) for _ in group)
+            continue
+        rows = [np.atleast_2d(np.asarray(j.parameter_values)) for j in group]
+        ops = [op for _, op in head.observables]
+        pubs.append((head.circuit, observables_array(ops, column=True), np.vstack(rows), 0.0))
+        start = 0
+        for r in rows:
+            parts.append((len(pubs) - 1, slice(start, start + len(r))))
+            start += len(r)
+    return pubs, parts
+
+
+def _part(result: Any, index: int, columns: slice | None) -> Any:
+    """A job's share of a merged exact PUB: its own parameter rows' values, shaped as its own PUB's would be."""
+    from qiskit.primitives import PubResult
+    from qiskit.primitives.containers import DataBin
+
+    pub = result[index]
+    if columns is None:
+        return pub
+    evs = np.asarray(pub.data.evs)[:, columns]
+    stds = np.asarray(pub.data.stds)[:, columns]
+    return PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=pub.metadata)
 
 
 def _with_shot_noise(pub_result: Any, precision: float | None, seed: int | None) -> Any:

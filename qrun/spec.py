@@ -92,8 +92,27 @@ class Spec:
 
     def resolved_text(self) -> str:
         header = f"# {self.file} as qrun ran it: rendered, overrides applied, file circuits inlined.\n"
+        if self._as_written:
+            # nothing to apply or inline: the text itself is the resolved spec, comments and layout kept (and a
+            # 10,000-job spec is not dumped again through PyYAML's Python representer, about a second)
+            return header + self.text
         return header + yaml.dump(
             self.resolved(), Dumper=_ReadableDumper, sort_keys=False, allow_unicode=True, width=120
+        )
+
+    @property
+    def _as_written(self) -> bool:
+        """Whether the rendered text already is the resolved spec: plain YAML (read without the full parse), no
+        variables, overrides or multirun, and no circuit read from a file."""
+        data = self.data
+        return (
+            self.given_marks is None
+            and isinstance(data, dict)
+            and not self.variables
+            and not self.overrides
+            and "vars" not in data
+            and "multirun" not in data
+            and not any(isinstance(c, dict) and "file" in c for c in (data.get("circuits") or {}).values())
         )
 
     @property

@@ -328,11 +328,13 @@ circuits:
   b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}
 observables:
   z: ZI
+  x: XX
 jobs:
 """
+        # e0-e2 and e3 differ in observables: on aer, their exact values go out as two PUBs of stacked rows
         + "".join(
-            f"  - {{name: e{i}, primitive: estimator, circuit: c, observables: [z], "
-            f"parameter_values: [[0.{i}, 0.2, 0.3, 0.4]]}}\n"
+            f"  - {{name: e{i}, primitive: estimator, circuit: c, observables: [{'x' if i == 3 else 'z'}], "
+            f"parameter_values: [[0.{i}, 0.2, 0.3, 0.4]{', [1, 2, 3, 4]' if i == 1 else ''}]}}\n"
             for i in range(4)
         )
         + "".join(f"  - {{name: s{i}, primitive: sampler, circuit: b}}\n" for i in range(3))
@@ -344,14 +346,15 @@ jobs:
         assert result.code == 0, result.err
         runs[batch] = tmp_path / result.out.strip()
     batched, separate = runs[""], runs[", batch: false"]
-    ids = [j["job_ids"] for j in json.loads((batched / "metadata.json").read_text())["jobs"]]
+    entries = json.loads((batched / "metadata.json").read_text())["jobs"]
+    ids = [j["job_ids"] for j in entries]
     assert len({i[0] for i in ids[:4]}) == 1 and len({i[0] for i in ids[4:]}) == 1  # two runtime jobs in all
+    assert [j["batched"]["pub"] for j in entries] == [0, 0, 0, 1, 0, 1, 2]
     assert len({j["job_ids"][0] for j in json.loads((separate / "metadata.json").read_text())["jobs"]}) == 7
     for name in [f"0{i}-e{i}.json" for i in range(4)]:
         a, b = (json.loads((d / "jobs" / name).read_text())["observables"] for d in (batched, separate))
         assert a == b  # each job's noise is its own seed's, batched or not
     values = [
-        json.loads((batched / "jobs" / f"0{i}-e{i}.json").read_text())["observables"]["z"]["values"][0]
-        for i in range(4)
+        json.loads((batched / "jobs" / f"0{i}-e{i}.json").read_text())["observables"]["z"]["values"] for i in range(3)
     ]
-    assert len(set(values)) == 4
+    assert [len(v) for v in values] == [1, 2, 1] and len({v[0] for v in values}) == 3

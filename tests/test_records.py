@@ -61,3 +61,15 @@ def test_a_value_only_the_runtime_knows_goes_to_its_encoder():
     when = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.UTC)
     text = records.runtime_json_text(PrimitiveResult([], metadata={"when": when, "set": {3}}))
     assert records.from_runtime_json(json.loads(text)).metadata == {"when": when, "set": {3}}
+
+
+def test_arrays_are_written_byte_for_byte_as_np_save_writes_them():
+    # the header is made once per dtype and shape and reused; the bytes must stay np.save's, twice over
+    import io
+
+    arrays = [np.array([0.5, 1.0]), np.zeros((3, 4)), np.zeros((0,)), np.array([[1, 2], [3, 4]], dtype=np.uint8)]
+    arrays += [np.zeros((2, 3)).T, np.array(3.0), np.array([True, False]), np.arange(6.0).reshape(2, 3)[:, ::2]]
+    for array in arrays + arrays:
+        buffer = io.BytesIO()
+        np.save(buffer, array, allow_pickle=False)
+        assert records._npy(array) == buffer.getvalue()
