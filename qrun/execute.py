@@ -335,7 +335,7 @@ class Runner:
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
         for k, job in enumerate(bound):
-            pub_result = _with_shot_noise(_part(result, *parts[k]), job.precision, seeds[k]) if seeds else result[k]
+            pub_result = _with_shot_noise(result, parts[k], job.precision, seeds[k]) if seeds else result[k]
             self.sink.job_warnings(job, _distinct(caught))
             self.sink.job_done(job, PrimitiveResult([pub_result], metadata=result.metadata))
 
@@ -612,30 +612,22 @@ def _merged_estimator_pubs(jobs: list[JobPlan]) -> tuple[list[tuple], list[tuple
     return pubs, parts
 
 
-def _part(result: Any, index: int, columns: slice | None) -> Any:
-    """A job's share of a merged exact PUB: its own parameter rows' values, shaped as its own PUB's would be."""
+def _with_shot_noise(result: Any, part: tuple[int, slice | None], precision: float | None, seed: int | None) -> Any:
+    """A job's share of an exact estimator result (its PUB; its own parameter rows of a merged one), with Aer's
+    emulated shot noise, N(value, precision), drawn from the job's `seed`: what the job alone would have got."""
     from qiskit.primitives import PubResult
     from qiskit.primitives.containers import DataBin
 
+    index, columns = part
     pub = result[index]
-    if columns is None:
-        return pub
-    evs = np.asarray(pub.data.evs)[:, columns]
-    stds = np.asarray(pub.data.stds)[:, columns]
-    return PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=pub.metadata)
-
-
-def _with_shot_noise(pub_result: Any, precision: float | None, seed: int | None) -> Any:
-    """An exact estimator result with Aer's emulated shot noise, N(value, precision), drawn from `seed`."""
-    from qiskit.primitives import PubResult
-    from qiskit.primitives.containers import DataBin
-
-    evs = np.asarray(pub_result.data.evs, dtype=float)
+    evs = np.asarray(pub.data.evs, dtype=float)
+    if columns is not None:
+        evs = evs[:, columns]
     precision = float(precision or 0.0)
     if precision > 0:
         evs = np.random.default_rng(seed).normal(evs, precision, evs.shape)
     data = DataBin(evs=evs, stds=np.full(evs.shape, precision), shape=evs.shape)
-    return PubResult(data, metadata={**dict(pub_result.metadata), "target_precision": precision})
+    return PubResult(data, metadata={**dict(pub.metadata), "target_precision": precision})
 
 
 def _padded(pub: tuple, length: int = 3) -> tuple:
