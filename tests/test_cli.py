@@ -134,6 +134,18 @@ def test_a_run_on_aer_does_not_import_the_runtime(tmp_path):
     assert set(json.loads(after.replace("'", '"'))) == {"00", "11"}
 
 
+def test_the_command_leaves_with_its_exit_code_and_every_line_written(tmp_path):
+    # `python -m qrun` skips Python's teardown (os._exit): the code and the buffered output must survive it
+    done = subprocess.run(
+        [sys.executable, "-m", "qrun", "validate", str(EXPERIMENTS / "bell.yaml"), "missing.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout) == (2, f"{EXPERIMENTS / 'bell.yaml'}: ok\n")
+    assert done.stderr == "qrun: missing.yaml: no such file\n"
+
+
 def test_a_validate_only_install_says_which_extra_a_run_needs(qrun, monkeypatch):
     import importlib.util
 
