@@ -40,6 +40,7 @@ class Sink(Protocol):
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None: ...
     def job_interrupted(self, job: JobPlan) -> None: ...
     def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None: ...
+    def waiting(self) -> None: ...  # execute is about to wait for a result: what was recorded must be visible now
     def session_closed(self, session: dict[str, Any]) -> None: ...
 
 
@@ -431,6 +432,7 @@ class Runner:
         return result
 
     def collect(self, job: JobPlan, handle: Any) -> Any:
+        self.sink.waiting()
         try:
             result = handle.result()
         except KeyboardInterrupt:

@@ -53,8 +53,9 @@ class RunWriter:
     # trace; the journal loses nothing). A service run fsyncs every journal line: its job ids are what stop a
     # resume from paying twice, even after the machine itself goes down.
     THROTTLE = 1.0
-    # A local run's journal reaches the disk at most this late (and always before a checkpoint and at the end): a
-    # flush per event was a sixth of a 10,000-job run. A kill loses at most this much, which a resume recomputes.
+    # While a local run is busy recording (a batch's thousands of events), its journal is flushed at most this
+    # often; it is always flushed before qrun waits for a result, before a checkpoint and at the end. A flush per
+    # event was a sixth of a 10,000-job run. A kill loses at most those unflushed lines, which a resume recomputes.
     LOCAL_FLUSH = 0.2
 
     def __post_init__(self) -> None:
@@ -188,6 +189,12 @@ class RunWriter:
         self.metadata["journal"] += 1
         if time.monotonic() - self._saved_at >= self.THROTTLE:
             self._checkpoint()
+
+    def waiting(self) -> None:
+        """execute waits for a result next: `qrun status` and a kill must see everything recorded so far."""
+        if self._journal is not None:
+            self._journal.flush()
+            self._flushed_at = time.monotonic()
 
     def _checkpoint(self, last: bool = False) -> None:
         assert self.run_dir is not None

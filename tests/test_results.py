@@ -87,3 +87,33 @@ def test_outside_git_the_git_record_is_null(qrun, tmp_path):
     assert qrun(spec, "--out", tmp_path / "r", "--quiet").code == 0
     (run_dir,) = (tmp_path / "r" / "bell").iterdir()
     assert load_run(run_dir).metadata["spec"]["git"] is None
+
+
+def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monkeypatch):
+    # a local run's journal is flushed in bursts, but never left buffered while a job runs: `qrun status` and a kill
+    # see every job started and submitted so far
+    from conftest import EXPERIMENTS
+
+    from qrun import execute, pipeline
+    from qrun.results import RunWriter
+
+    monkeypatch.setattr(RunWriter, "LOCAL_FLUSH", 1e9)  # only a wait (or a checkpoint) flushes
+    monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)
+    seen: list[list[str]] = []
+    real = execute.Runner.collect
+
+    class Watched:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+        def result(self):
+            (journal,) = tmp_path.glob("*/*/events.jsonl")
+            seen.append([line for line in journal.read_text().splitlines() if line.startswith('{"submitted"')])
+            return self.handle.result()
+
+    monkeypatch.setattr(execute.Runner, "collect", lambda self, job, handle: real(self, job, Watched(handle)))
+    pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none")
+    assert len(seen) == 1 and len(seen[0]) == 1  # the one job's submission was in the file while it ran
