@@ -22,6 +22,12 @@ from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepO
 from .plan import JobPlan, Plan, sweep_chunks
 from .service import job_id, redact, usage_record
 
+# Jobs per PUB-batched runtime job. Locally, a sweep's chunk size (Aer's cost per PUB grows with its size: 10,000
+# one-row jobs as one PUB took 460 MiB). On the service each PUB carries its own ISA circuit in the request, so a
+# batch there is kept to a size whose request stays small.
+LOCAL_BATCH = sweeps.LOCAL_CHUNK
+SERVICE_BATCH = 100
+
 
 class Sink(Protocol):
     """Where execute reports what happens; results.RunWriter and progress.Reporter are the real ones."""
@@ -283,7 +289,7 @@ class Runner:
         if not fits(first, first):
             return [first]
         batch = [first]
-        limit = sweeps.SERVICE_BATCH if self.plan.backend_kind == "service" else sweeps.LOCAL_BATCH
+        limit = SERVICE_BATCH if self.plan.backend_kind == "service" else LOCAL_BATCH
         for j in jobs[position + 1 :]:
             if len(batch) == limit or not fits(j, first):
                 break

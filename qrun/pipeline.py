@@ -211,11 +211,7 @@ def run(
         if prepared.service is not None:
             # Jobs submitted but never read back may have finished on the service: fetch them by id.
             carried["pending"] = pending_ids(previous.metadata, carried["finished"])
-            carried["batched"] = {
-                j["name"]: (j["batched"]["id"], j["batched"]["pub"])
-                for j in previous.metadata["jobs"]
-                if j.get("batched") and j["name"] not in carried["finished"]
-            }
+            carried["batched"] = batched_pubs(previous.metadata, carried["finished"])
             carried["fetch"] = prepared.service.job
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
@@ -362,6 +358,15 @@ def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str,
     """The runtime job ids the last attempt submitted for each unfinished job, in order: one for an estimator or
     sampler job, one per group of a swept job, one per evaluation of a minimize job."""
     return {j["name"]: list(j["job_ids"]) for j in metadata["jobs"] if j["name"] not in finished and j["job_ids"]}
+
+
+def batched_pubs(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    """For each unfinished job that went out inside a PUB-batched runtime job: that job's id, and the job's PUB."""
+    return {
+        j["name"]: (j["batched"]["id"], j["batched"]["pub"])
+        for j in metadata["jobs"]
+        if j.get("batched") and j["name"] not in finished
+    }
 
 
 def refuse_changed_spec(run_dir: Path, spec: Any) -> None:

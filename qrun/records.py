@@ -59,17 +59,16 @@ def _npy(array: Any) -> bytes:
     was most of encoding 10,000 small results) and its data."""
     import numpy as np
 
-    if not array.flags.c_contiguous:
-        buffer = io.BytesIO()
-        np.save(buffer, array, allow_pickle=False)
-        return buffer.getvalue()
     key = (array.dtype.str, array.shape)
-    header = _NPY_HEADERS.get(key)
-    if header is None:
-        buffer = io.BytesIO()
-        np.save(buffer, array, allow_pickle=False)
-        header = _NPY_HEADERS[key] = buffer.getvalue()[: len(buffer.getvalue()) - array.nbytes]
-    return header + array.tobytes()
+    header = _NPY_HEADERS.get(key) if array.flags.c_contiguous else None
+    if header is not None:
+        return header + array.tobytes()
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    saved = buffer.getvalue()
+    if array.flags.c_contiguous:  # its data is the last nbytes, in order; anything else is np.save's own business
+        _NPY_HEADERS[key] = saved[: len(saved) - array.nbytes]
+    return saved
 
 
 class _NotPlain(Exception):

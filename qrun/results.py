@@ -181,25 +181,26 @@ class RunWriter:
             self._journal = open(self.run_dir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
         self._journal.write(_EVENT.encode(event) + "\n")
         if self.plan.backend_kind == "service":
-            self._journal.flush()
+            self._flush_journal()
             os.fsync(self._journal.fileno())
         elif time.monotonic() - self._flushed_at >= self.LOCAL_FLUSH:
-            self._journal.flush()
-            self._flushed_at = time.monotonic()
+            self._flush_journal()
         self.metadata["journal"] += 1
         if time.monotonic() - self._saved_at >= self.THROTTLE:
             self._checkpoint()
 
     def waiting(self) -> None:
         """execute waits for a result next: `qrun status` and a kill must see everything recorded so far."""
+        self._flush_journal()
+
+    def _flush_journal(self) -> None:
         if self._journal is not None:
             self._journal.flush()
             self._flushed_at = time.monotonic()
 
     def _checkpoint(self, last: bool = False) -> None:
         assert self.run_dir is not None
-        if self._journal is not None:
-            self._journal.flush()  # every line the checkpoint counts is in the file before it says so
+        self._flush_journal()  # every line the checkpoint counts is in the file before it says so
         write_json(self.run_dir / "metadata.json", self.metadata, compact_fallback=last)
         self._saved_at = time.monotonic()
 

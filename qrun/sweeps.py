@@ -15,11 +15,6 @@ from .errors import SweepError
 LOCAL_CHUNK = 2_000
 # On the service each runtime job costs seconds of overhead; a chunk there is bounded only by the result's size.
 SERVICE_CHUNK = 100_000
-# Jobs per PUB-batched runtime job. Locally, the same bound as a sweep's chunk (Aer's cost per PUB grows with its
-# size: 10,000 one-row jobs as one PUB took 460 MiB). On the service each PUB carries its own ISA circuit in the
-# request, so a batch there is kept to a size whose request stays small.
-LOCAL_BATCH = LOCAL_CHUNK
-SERVICE_BATCH = 100
 # A sweep of more points than this streams its rows to disk chunk by chunk instead of holding them for one JSON file.
 INLINE_POINTS = 10_000
 # Sweep variables that are not circuit parameters, by job kind.
