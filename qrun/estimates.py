@@ -7,7 +7,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from . import durations
 
@@ -22,6 +22,13 @@ ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at r
 DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
 _NESTED = ("dynamical_decoupling", "twirling")
+
+
+class Learned(Protocol):
+    """Where learned estimates come from (results.History): per (job name, content hash), an earlier run's
+    seconds per unit of work, or None."""
+
+    def get(self, key: tuple[str, str]) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True)

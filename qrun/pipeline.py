@@ -69,7 +69,7 @@ def prepare(
         widest = max(qc.num_qubits for qc in checked.circuits.values())
         backend = ibm.choose_backend(service, data["backend"], widest)
         ibm.check_backend(backend, widest)
-    past = history(Path(out), data["name"]) if estimates == "learned" else {}
+    past = history(Path(out), data["name"]) if estimates == "learned" else None
     the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
     if enforce_budget:
         plan_errors(checked.spec, the_plan)
@@ -117,12 +117,12 @@ def quick_check(
 
     checked = validate(load(path, overrides, vars_files), build=False)
     data = checked.spec.data
-    past = history(Path(out), data["name"]) if estimates == "learned" else {}
+    past = history(Path(out), data["name"]) if estimates == "learned" else None
     rows = []
     hashed: dict[Any, str] = {}
     for index, job in enumerate(data["jobs"]):
         n = checked.facts[job["circuit"]].num_parameters
-        learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past else None
+        learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
         seconds, source = model.choose(job, n, estimates, learned, partial(model.lower_bound, job, n), "lower bound")
         rows.append((index, job, n, seconds, source))
     verdict = model.budget(

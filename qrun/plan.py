@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import backends, circuits, durations, estimates, rehearsal, sweeps
-from .estimates import content_hash, merge_options
+from .estimates import Learned, content_hash, merge_options
 from .validate import Checked
 
 DEFAULT_SHOTS = 4096
@@ -104,7 +104,7 @@ def build(
     checked: Checked,
     backend: Any | None = None,
     source: str = "learned",
-    history: dict[tuple[str, str], dict[str, Any]] | None = None,
+    history: Learned | None = None,
     use_cache: bool = True,
 ) -> Plan:
     """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend).
@@ -215,7 +215,7 @@ def build(
             timings[key] = backend_timing(isa, backend, plan_job.stats["depth"])
         own = partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler")
         plan_job.estimate, plan_job.estimate_source = estimates.choose(
-            job, n, source, (history or {}).get((job["name"], plan_job.content_hash)), own
+            job, n, source, history.get((job["name"], plan_job.content_hash)) if history is not None else None, own
         )
         if checked.backend.kind != "aer":
             # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.

@@ -197,3 +197,25 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
         }
         expected = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
         assert content_hash(data, job, memo) == content_hash(data, job) == expected
+
+
+def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(tmp_path):
+    from qrun.results import history
+
+    def run(folder: str, jobs: list[tuple[str, float]]) -> None:
+        entries = [
+            {"name": name, "content_hash": "h", "status": "done", "units": 2, "actual": actual} for name, actual in jobs
+        ]
+        (tmp_path / "spec" / folder).mkdir(parents=True)
+        (tmp_path / "spec" / folder / "metadata.json").write_text(json.dumps({"jobs": entries}))
+
+    run("20261101T000000Z-aaaaaa", [("a", 8.0), ("b", 6.0)])
+    run("20261102T000000Z-bbbbbb", [("a", 4.0)])
+    assert history(tmp_path, "spec").get(("a", "h")) == {"per_unit": 2.0, "run": "20261102T000000Z-bbbbbb"}
+    assert history(tmp_path, "spec").get(("b", "h")) == {"per_unit": 3.0, "run": "20261101T000000Z-aaaaaa"}
+    # the newest run answered for "a": the older one was never read (so its removal afterwards goes unnoticed)
+    learned = history(tmp_path, "spec")
+    assert learned.get(("a", "h"))["per_unit"] == 2.0
+    (tmp_path / "spec" / "20261101T000000Z-aaaaaa" / "metadata.json").unlink()
+    assert learned.get(("b", "h")) is None
+    assert history(tmp_path, "absent").get(("a", "h")) is None
