@@ -22,10 +22,11 @@ from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepO
 from .plan import JobPlan, Plan, sweep_chunks
 from .service import job_id, redact, usage_record
 
-# Jobs per PUB-batched runtime job. Locally, a sweep's chunk size (Aer's cost per PUB grows with its size: 10,000
-# one-row jobs as one PUB took 460 MiB). On the service each PUB carries its own ISA circuit in the request, so a
-# batch there is kept to a size whose request stays small.
-LOCAL_BATCH = sweeps.LOCAL_CHUNK
+# Jobs per PUB-batched runtime job. Locally, 250: while a batch runs, Aer and qrun hold every job's bound rows,
+# results and records (10,000 one-row jobs peaked at 251 MiB in batches of 2,000, 204 MiB in batches of 250, in the
+# same time; as one PUB, a hand script takes 460 MiB). On the service each PUB carries its own ISA circuit in the
+# request, so a batch there is kept to a size whose request stays small.
+LOCAL_BATCH = 250
 SERVICE_BATCH = 100
 
 

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from conftest import EXPERIMENTS
 
+from qrun import execute
+
 SEED_EXACT = 0.23731599329078515  # <IY> of random_circuit(2, 2, seed=1).decompose(), checked below
 
 
@@ -315,7 +317,7 @@ jobs:
 
 
 def test_consecutive_small_jobs_go_out_as_one_pub_batched_job_with_the_values_of_separate_ones(
-    qrun, tmp_path, write_spec
+    qrun, tmp_path, write_spec, monkeypatch
 ):
     head = (
         """version: 1
@@ -346,6 +348,18 @@ jobs:
         assert result.code == 0, result.err
         runs[batch] = tmp_path / result.out.strip()
     batched, separate = runs[""], runs[", batch: false"]
+    # a batch holds at most LOCAL_BATCH jobs: at 2, the seven jobs go out as four runtime jobs, values unchanged
+    monkeypatch.setattr(execute, "LOCAL_BATCH", 2)
+    result = qrun(write_spec(head.replace("BATCH", ""), "capped.yaml"), "--out", tmp_path / "capped", "-q")
+    capped = tmp_path / result.out.strip()
+    entries = json.loads((capped / "metadata.json").read_text())["jobs"]
+    assert [j["job_ids"][0] for j in entries] == [e["job_ids"][0] for e in entries[::2] for _ in (0, 1)][:7]
+    assert len({j["job_ids"][0] for j in entries}) == 4
+    # e0 and e1 share their observables (one merged PUB); e2 and e3 do not; s2 runs alone, unbatched
+    assert [j["batched"] and j["batched"]["pub"] for j in entries] == [0, 0, 0, 1, 0, 1, None]
+    for name in [f"0{i}-e{i}.json" for i in range(4)]:
+        a, b = (json.loads((d / "jobs" / name).read_text())["observables"] for d in (capped, separate))
+        assert a == b
     entries = json.loads((batched / "metadata.json").read_text())["jobs"]
     ids = [j["job_ids"] for j in entries]
     assert len({i[0] for i in ids[:4]}) == 1 and len({i[0] for i in ids[4:]}) == 1  # two runtime jobs in all
