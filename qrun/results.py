@@ -212,6 +212,12 @@ class RunWriter:
     def _log_jobs(self, *entries: dict[str, Any]) -> None:
         self._log({"jobs": {str(e["index"]): e for e in entries}})
 
+    def _set(self, job: JobPlan, **fields: Any) -> None:
+        """Change some of a job's metadata fields, and journal only those: a whole entry on each of a job's four
+        events was 2 KB of journal per job, 22 MB for 10,000 jobs, and a third of their bookkeeping."""
+        self._job(job).update(fields)
+        self._log({"set": {str(job.index): fields}})
+
     def _job(self, job: JobPlan) -> dict[str, Any]:
         return self.metadata["jobs"][job.index]
 
@@ -228,12 +234,8 @@ class RunWriter:
         self._log({"session": session})
 
     def job_started(self, job: JobPlan) -> None:
-        entry = self._job(job)
-        entry["status"] = "running"
-        entry["started"] = durations.timestamp()
-        entry["attempt"] = self._attempt["attempt"]
+        self._set(job, status="running", started=durations.timestamp(), attempt=self._attempt["attempt"])
         self._started = datetime.now(UTC)
-        self._log_jobs(entry)
 
     def job_submitted(self, job: JobPlan, job_id: str, pub: int | None = None) -> None:
         """A runtime job went out for `job`; `pub` is the job's PUB index when the runtime job holds several jobs."""
@@ -296,25 +298,23 @@ class RunWriter:
         write_json(self.run_dir / entry["file"], payload, durable=self._durable, raw=encoded)
         if points is not None:
             atomic_write(entry_dir / f"{job.file_stem}.csv", records.sweep_table(job, points), self._durable)
-        entry.update(
+        self._set(
+            job,
             status=payload["status"],
             finished=durations.timestamp(),
             actual=round(actual, 3),
             units=result.nfev if isinstance(result, MinimizeOutcome) else job.units,
         )
-        self._log_jobs(entry)
 
     def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
-        self._job(job).setdefault("usage", []).append(record)
-        self._log_jobs(self._job(job))
+        self._set(job, usage=[*self._job(job).get("usage", []), record])
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
-        self._job(job)["warnings"] = messages
-        self._log_jobs(self._job(job))
+        if messages != self._job(job)["warnings"]:  # most jobs have none, and had none
+            self._set(job, warnings=messages)
 
     def job_skipped(self, job: JobPlan, status: str) -> None:
-        self._job(job)["status"] = status
-        self._log_jobs(self._job(job))
+        self._set(job, status=status)
 
     def job_file(
         self, job: JobPlan, result: Any, actual: float, points: list[dict[str, Any]] | None = None
@@ -391,11 +391,13 @@ class RunWriter:
             self.metadata["status"] = status
         if error and not self.metadata["error"]:
             self.metadata["error"] = error
+        ended: dict[str, Any] = {}  # only the jobs this changes: all of them was a 5 MB line at 10,000 jobs
         for entry in self.metadata["jobs"]:
             if entry["status"] in ("pending", "running"):
                 entry["status"] = "not run" if entry["status"] == "pending" else status
+                ended[str(entry["index"])] = {"status": entry["status"]}
         event = {
-            "jobs": {str(e["index"]): e for e in self.metadata["jobs"]},
+            "set": ended,
             "attempt": self._attempt,
             "top": {"status": self.metadata["status"], "error": self.metadata["error"]},
         }
@@ -469,6 +471,8 @@ def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
     """Apply one journal event to metadata (the inverse of RunWriter._log)."""
     for index, entry in (event.get("jobs") or {}).items():
         meta["jobs"][int(index)] = entry
+    for index, fields in (event.get("set") or {}).items():
+        meta["jobs"][int(index)].update(fields)
     if "new_attempt" in event:
         meta["attempts"].append(event["new_attempt"])
     if "attempt" in event and meta["attempts"]:

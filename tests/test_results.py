@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 
@@ -117,3 +118,42 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
     monkeypatch.setattr(execute.Runner, "collect", lambda self, job, handle: real(self, job, Watched(handle)))
     pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none")
     assert len(seen) == 1 and len(seen[0]) == 1  # the one job's submission was in the file while it ran
+
+
+def test_a_job_event_journals_only_the_fields_it_changes_and_readers_replay_them(tmp_path, monkeypatch, write_spec):
+    from qrun import execute, pipeline
+    from qrun.results import RunWriter, read_metadata
+
+    monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)  # metadata.json is written at the start and the end only
+    spec = write_spec(
+        """version: 1
+name: two
+backend: aer
+max_time: 10m
+options: {seed: 1, batch: false}
+circuits:
+  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}
+jobs:
+  - {name: first, primitive: sampler, circuit: b, shots: 10}
+  - {name: second, primitive: sampler, circuit: b, shots: 10}
+"""
+    )
+    seen = []
+    real = execute.Runner.collect
+
+    def collect(self, job, handle):
+        self.sink.waiting()  # as collect does first
+        (run_dir,) = tmp_path.glob("out/two/*")
+        seen.append({e["name"]: (e["status"], e["finished"] is not None) for e in read_metadata(run_dir)["jobs"]})
+        return real(self, job, handle)
+
+    monkeypatch.setattr(execute.Runner, "collect", collect)
+    pipeline.run(spec, out=tmp_path / "out", progress="none")
+    assert seen == [
+        {"first": ("running", False), "second": ("pending", False)},
+        {"first": ("done", True), "second": ("running", False)},
+    ]
+    (journal,) = tmp_path.glob("out/two/*/events.jsonl")
+    sets = [json.loads(line)["set"] for line in journal.read_text().splitlines() if line.startswith('{"set"')]
+    assert sets[0] == {"0": {"status": "running", "started": sets[0]["0"]["started"], "attempt": 1}}
+    assert sorted(sets[1]["0"]) == ["actual", "finished", "status", "units"]
