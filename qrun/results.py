@@ -32,9 +32,15 @@ def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
     return run
 
 
-# One encoder each for points lines and journal events: json.dumps with options builds a new encoder per call.
+# One encoder for points lines: json.dumps with options builds a new encoder per call.
 _LINE = json.JSONEncoder(separators=(",", ":"))
-_EVENT = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
+def _event_line(event: dict[str, Any]) -> bytes:
+    """A journal line: compact JSON by orjson (strict: a NaN is null), anything else as its str()."""
+    import orjson  # deferred, as in fsio: only runs (qrun[run]) journal; validate never gets here
+
+    return orjson.dumps(event, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
 
 
 @dataclass
@@ -178,8 +184,8 @@ class RunWriter:
         """Append one event to the journal, then checkpoint metadata.json if the last one is THROTTLE old."""
         assert self.run_dir is not None
         if self._journal is None:
-            self._journal = open(self.run_dir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
-        self._journal.write(_EVENT.encode(event) + "\n")
+            self._journal = open(self.run_dir / JOURNAL, "ab")  # noqa: SIM115 (kept open)
+        self._journal.write(_event_line(event))
         if self.plan.backend_kind == "service":
             self._flush_journal()
             os.fsync(self._journal.fileno())
