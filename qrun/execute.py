@@ -36,7 +36,7 @@ class Sink(Protocol):
     def session_opened(self, session: dict[str, Any]) -> None: ...
     def session_started(self, session: dict[str, Any]) -> None: ...
     def job_started(self, job: JobPlan) -> None: ...
-    def job_submitted(self, job: JobPlan, job_id: str, pub: int | None = None) -> None: ...
+    def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None: ...
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None: ...
     def job_done(self, job: JobPlan, result: Any) -> None: ...
     def sweep_chunk(
@@ -327,9 +327,11 @@ class Runner:
                     primitive = self.engines.sampler(head, session, self.next_seed(head))
                 handle = primitive.run(pubs)
                 self.submissions += 1
-                for k, job in enumerate(batch):
+                for job in batch:
                     self.job_submissions[_stream(job)] = self.job_submissions.get(_stream(job), 0) + 1
-                    self.sink.job_submitted(job, handle.job_id(), parts[k][0] if parts else k)
+                self.sink.jobs_submitted(
+                    batch, handle.job_id(), [p[0] for p in parts] if parts else [*range(len(batch))]
+                )
                 self._note_session()
                 submitted = clock()
                 result = self.collect(head, handle)
@@ -418,7 +420,7 @@ class Runner:
         self.submissions += 1
         stream = _stream(job)
         self.job_submissions[stream] = self.job_submissions.get(stream, 0) + 1
-        self.sink.job_submitted(job, handle.job_id(), handle.index if isinstance(handle, OnePub) else None)
+        self.sink.jobs_submitted([job], handle.job_id(), [handle.index if isinstance(handle, OnePub) else None])
         self._note_session()
         return handle, submitted
 

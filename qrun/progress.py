@@ -36,7 +36,7 @@ class Reporter:
         self._job_t0 = time.perf_counter()
         self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.primitive} {job.name} ...")
 
-    def job_submitted(self, job: JobPlan, job_id: str, pub: int | None = None) -> None:
+    def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         pass
 
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:

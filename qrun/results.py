@@ -243,15 +243,20 @@ class RunWriter:
         self._set(job, status="running", started=durations.timestamp(), attempt=self._attempt["attempt"])
         self._started = datetime.now(UTC)
 
-    def job_submitted(self, job: JobPlan, job_id: str, pub: int | None = None) -> None:
-        """A runtime job went out for `job`; `pub` is the job's PUB index when the runtime job holds several jobs."""
-        entry = self._job(job)
-        entry["job_ids"].append(job_id)
-        entry["submitted"] = entry["submitted"] or durations.timestamp()
-        entry["batched"] = None if pub is None else {"id": job_id, "pub": pub}
-        self._attempt["submissions"].append({"job": job.name, "id": job_id})
-        event = {"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name}
-        self._log({"submitted": event if pub is None else {**event, "pub": pub}})
+    def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
+        """Runtime job `job_id` went out for `jobs`, job k as PUB pubs[k] (None: the runtime job is that job's own).
+        One journal line for them all: a batch of 250 jobs is one submission."""
+        at = durations.timestamp()
+        events = []
+        for job, pub in zip(jobs, pubs, strict=True):
+            entry = self._job(job)
+            entry["job_ids"].append(job_id)
+            entry["submitted"] = entry["submitted"] or at
+            entry["batched"] = None if pub is None else {"id": job_id, "pub": pub}
+            self._attempt["submissions"].append({"job": job.name, "id": job_id})
+            event = {"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name}
+            events.append(event if pub is None else {**event, "pub": pub})
+        self._log({"submitted": events[0] if len(events) == 1 else events})
 
     def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
         # Rewritten (atomically) while the job runs, so a crash keeps the trace so far.
@@ -487,8 +492,8 @@ def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
         meta["session"] = event["session"]
         if meta["attempts"]:
             meta["attempts"][-1]["session"] = event["session"]
-    if "submitted" in event:
-        sub = event["submitted"]
+    submitted = event.get("submitted") or []
+    for sub in [submitted] if isinstance(submitted, dict) else submitted:  # one job's, or a batch's list
         entry = meta["jobs"][sub["index"]]
         entry["job_ids"].append(sub["id"])
         entry["submitted"] = entry.get("submitted") or sub["at"]

@@ -13,7 +13,7 @@ from typing import Any
 
 class FailPoint:
     """A sink placed after the results writer, so "job_done:2" dies with job 2's files already written and
-    "job_submitted:2" dies with job 2 submitted but never read back."""
+    "jobs_submitted:2" dies with job 2 submitted but never read back."""
 
     def __init__(self, spec: str):
         self.event, index, *action = spec.split(":")
@@ -24,8 +24,8 @@ class FailPoint:
 
     def __getattr__(self, event: str):
         def maybe_die(*args: Any) -> None:
-            job = args[0] if args else None
-            if event == self.event and getattr(job, "index", None) == self.index:
+            jobs = args[0] if args and isinstance(args[0], list) else args[:1]  # jobs_submitted names a list
+            if event == self.event and self.index in [getattr(job, "index", None) for job in jobs]:
                 self.seen += 1
                 if self.seen < self.after:
                     return

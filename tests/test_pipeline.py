@@ -78,11 +78,11 @@ def reference(tmp_path_factory):
 # Every boundary of every job kind is covered; the fast suite takes one of each event, `make test-all` the rest.
 _EVERY = [f"job_started:{i}" for i in range(5)] + [
     "job_done:4",
-    "job_submitted:1",
-    "job_submitted:2",
-    "job_submitted:4",
+    "jobs_submitted:1",
+    "jobs_submitted:2",
+    "jobs_submitted:4",
 ]
-_FAST = {"job_done:4", "job_submitted:2"}  # the rest run in the slow suite: make test stays well under 3 minutes
+_FAST = {"job_done:4", "jobs_submitted:2"}  # the rest run in the slow suite: make test stays well under 3 minutes
 KILL_POINTS = [p if p in _FAST else pytest.param(p, marks=pytest.mark.slow) for p in _EVERY]
 
 
