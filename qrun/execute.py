@@ -344,8 +344,13 @@ class Runner:
                 self.sink.job_warnings(head, _distinct(caught))
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
-        for k, job in enumerate(bound):
-            pub_result = _with_shot_noise(result, parts[k], job.precision, seeds[k]) if seeds else result[k]
+        # every job's share first, in one tight loop: drawn between the file writes, each job's noise took 3x longer
+        shares = (
+            [_with_shot_noise(result, parts[k], j.precision, seeds[k]) for k, j in enumerate(bound)]
+            if seeds
+            else result
+        )
+        for job, pub_result in zip(bound, shares):
             self.sink.job_warnings(job, _distinct(caught))
             self.sink.job_done(job, PrimitiveResult([pub_result], metadata=result.metadata))
 
