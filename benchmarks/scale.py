@@ -63,7 +63,7 @@ def main(counts: tuple[int, ...] = (10, 100, 1_000, 10_000)) -> list[dict]:
         for n in counts:
             (folder / f"k{n}.yaml").write_text(spec(n))
             qrun = [*QRUN, f"k{n}.yaml", "--quiet", "--out", "r"]
-            pairs = 3 if n <= 1000 else 1
+            pairs = 3
             for how, label, target in (("each", "one job each", "< 1"), ("pub", "one PUB", "< 2")):
                 a, b, load = interleaved(pairs, qrun, [PYTHON, "hand.py", str(n), how], folder)
                 rows.append(
