@@ -46,8 +46,8 @@ def _event_line(event: dict[str, Any]) -> bytes:
 @dataclass
 class RunWriter:
     """Receives execute's events and keeps the run folder current: each event is one line appended to the run's
-    journal (events.jsonl), and metadata.json is rewritten at most once a THROTTLE and at the end, with the number of
-    journal lines it includes. Readers replay the lines after that (read_metadata), so the cost of an event does not
+    journal (events.jsonl), and metadata.json is rewritten at most once a THROTTLE (or CHECKPOINT_SPACING times its
+    own cost) and at the end, with the number of journal lines it includes. Readers replay the lines after that (read_metadata), so the cost of an event does not
     grow with the run: 1,000 jobs no longer rewrite a growing file 4,000 times."""
 
     root: Path
@@ -63,10 +63,16 @@ class RunWriter:
     # often; it is always flushed before qrun waits for a result, before a checkpoint and at the end. A flush per
     # event was a sixth of a 10,000-job run. A kill loses at most those unflushed lines, which a resume recomputes.
     LOCAL_FLUSH = 0.2
+    # A checkpoint rewrites all of metadata.json: 8 MB at 10,000 jobs, more with each job. The next one comes no
+    # sooner than this many times what the last one took, so checkpoints stay within a twentieth of a run however
+    # large it is; at a fixed second apart, their cost grew with the square of the job count. The journal holds
+    # every event in between.
+    CHECKPOINT_SPACING = 20
 
     def __post_init__(self) -> None:
         self.metadata: dict[str, Any] = {}
         self._saved_at = 0.0
+        self._checkpoint_cost = 0.0
         self._trace: tuple[Any, list] | None = None
         self._traced_at = 0.0
         self._journal: Any = None
@@ -192,7 +198,7 @@ class RunWriter:
         elif time.monotonic() - self._flushed_at >= self.LOCAL_FLUSH:
             self._flush_journal()
         self.metadata["journal"] += 1
-        if time.monotonic() - self._saved_at >= self.THROTTLE:
+        if time.monotonic() - self._saved_at >= max(self.THROTTLE, self.CHECKPOINT_SPACING * self._checkpoint_cost):
             self._checkpoint()
 
     def waiting(self) -> None:
@@ -207,8 +213,10 @@ class RunWriter:
     def _checkpoint(self, last: bool = False) -> None:
         assert self.run_dir is not None
         self._flush_journal()  # every line the checkpoint counts is in the file before it says so
+        began = time.monotonic()
         write_json(self.run_dir / "metadata.json", self.metadata, compact_fallback=last)
         self._saved_at = time.monotonic()
+        self._checkpoint_cost = self._saved_at - began
 
     @property
     def _durable(self) -> bool:

@@ -157,3 +157,35 @@ jobs:
     sets = [json.loads(line)["set"] for line in journal.read_text().splitlines() if line.startswith('{"set"')]
     assert sets[0] == {"0": {"status": "running", "started": sets[0]["0"]["started"], "attempt": 1}}
     assert sorted(sets[1]["0"]) == ["actual", "finished", "status", "units"]
+
+
+def test_checkpoints_are_spaced_by_their_own_cost_so_a_large_run_does_not_spend_its_time_rewriting_them(
+    tmp_path, monkeypatch
+):
+    import time
+
+    from conftest import EXPERIMENTS
+
+    from qrun import pipeline, results
+    from qrun.results import RunWriter
+
+    prepared = pipeline.prepare(EXPERIMENTS / "bell.yaml", out=tmp_path)
+    writer = RunWriter(tmp_path, prepared.spec, prepared.plan)
+    real = results.write_json
+    written = []
+
+    def slow_write(path, data, **kwargs):  # a metadata.json as large as 100,000 jobs make it: 50 ms to write
+        real(path, data, **kwargs)
+        time.sleep(0.05)
+        written.append(path.name)
+
+    monkeypatch.setattr(results, "write_json", slow_write)
+    monkeypatch.setattr(RunWriter, "THROTTLE", 0.0)  # only the spacing rule holds checkpoints back
+    writer.open()
+    for k in range(100):  # 0.5 s of events: at one checkpoint per event they would take 5 s
+        writer._log({"top": {"k": k}})
+        time.sleep(0.005)
+    # one at open, then none for 20 x 50 ms = 1 s; the journal has every event, and a reader sees the last
+    assert 1 <= written.count("metadata.json") <= 2
+    writer.waiting()  # as before qrun waits for a result
+    assert results.read_metadata(writer.run_dir)["k"] == 99
