@@ -194,14 +194,14 @@ def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
     except OSError as e:
         raise UsageError(f"{display}: cannot read: {e.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{display}: is a directory, not a {what} file")
+        raise UsageError(f"{display}: is a directory; qrun reads {what} from files")
     if not stat.S_ISREG(info.st_mode):
         raise UsageError(f"{display}: is not a regular file (a pipe or a device?); qrun reads {what} from files")
     if info.st_size > limit:
         raise SpecError(
             [
                 Problem(
-                    display, 1, 1, "", f"the file is {info.st_size:,} bytes, more than the {limit:,} a {what} may have"
+                    display, 1, 1, "", f"the file is {info.st_size:,} bytes, more than the {limit:,} allowed for {what}"
                 )
             ]
         )
