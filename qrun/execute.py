@@ -350,8 +350,9 @@ class Runner:
             if seeds
             else result
         )
+        messages = _distinct(caught)  # the batch's warnings, recorded with each of its jobs
         for job, pub_result in zip(bound, shares):
-            self.sink.job_warnings(job, _distinct(caught))
+            self.sink.job_warnings(job, messages)
             self.sink.job_done(job, PrimitiveResult([pub_result], metadata=result.metadata))
 
     def bind(self, job: JobPlan) -> JobPlan:

@@ -14,7 +14,7 @@ from . import durations
 from . import estimates as model
 from . import service as ibm
 from .errors import Interrupted, ResultsError, RunError, SpecError, UsageError
-from .results import RunWriter, history, latest_run
+from .results import History, RunWriter, latest_run
 from .results import load as load_run
 from .spec import differences, load
 from .validate import validate
@@ -70,7 +70,7 @@ def prepare(
         widest = max(qc.num_qubits for qc in checked.circuits.values())
         backend = ibm.choose_backend(service, data["backend"], widest)
         ibm.check_backend(backend, widest)
-    past = history(Path(out), data["name"]) if estimates == "learned" else None
+    past = History(Path(out), data["name"]) if estimates == "learned" else None
     the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
     if enforce_budget:
         plan_errors(checked.spec, the_plan)
@@ -118,7 +118,7 @@ def quick_check(
 
     checked = validate(load(path, overrides, vars_files), build=False)
     data = checked.spec.data
-    past = history(Path(out), data["name"]) if estimates == "learned" else None
+    past = History(Path(out), data["name"]) if estimates == "learned" else None
     rows = []
     hashed: dict[Any, str] = {}
     for index, job in enumerate(data["jobs"]):

@@ -47,8 +47,9 @@ def _event_line(event: dict[str, Any]) -> bytes:
 class RunWriter:
     """Receives execute's events and keeps the run folder current: each event is one line appended to the run's
     journal (events.jsonl), and metadata.json is rewritten at most once a THROTTLE (or CHECKPOINT_SPACING times its
-    own cost) and at the end, with the number of journal lines it includes. Readers replay the lines after that (read_metadata), so the cost of an event does not
-    grow with the run: 1,000 jobs no longer rewrite a growing file 4,000 times."""
+    own cost) and at the end, with the number of journal lines it includes. Readers replay the lines after that
+    (read_metadata), so the cost of an event does not grow with the run: 1,000 jobs no longer rewrite a growing file
+    4,000 times."""
 
     root: Path
     spec: Spec
@@ -535,13 +536,13 @@ class History:
 
     def __init__(self, root: Path, name: str):
         folder = root / name
-        # folder names start with the UTC time: newest first
-        self._unread = sorted(folder.iterdir(), reverse=True) if folder.is_dir() else []
+        # folder names start with the UTC time: the newest is last, and read first
+        self._unread = sorted(folder.iterdir()) if folder.is_dir() else []
         self._learned: dict[tuple[str, str], dict[str, Any]] = {}
 
     def get(self, key: tuple[str, str]) -> dict[str, Any] | None:
         while key not in self._learned and self._unread:
-            self._learn(self._unread.pop(0))
+            self._learn(self._unread.pop())
         return self._learned.get(key)
 
     def _learn(self, run_dir: Path) -> None:
@@ -559,11 +560,6 @@ class History:
                 and key not in self._learned
             ):
                 self._learned[key] = {"per_unit": entry["actual"] / entry["units"], "run": run_dir.name}
-
-
-def history(root: Path, name: str) -> History:
-    """The learned estimates of spec `name`'s earlier runs under `root`, read as lookups need them."""
-    return History(root, name)
 
 
 @dataclass

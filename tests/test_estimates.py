@@ -200,7 +200,7 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
 
 
 def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(tmp_path):
-    from qrun.results import history
+    from qrun.results import History
 
     def run(folder: str, jobs: list[tuple[str, float]]) -> None:
         entries = [
@@ -211,11 +211,11 @@ def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(t
 
     run("20261101T000000Z-aaaaaa", [("a", 8.0), ("b", 6.0)])
     run("20261102T000000Z-bbbbbb", [("a", 4.0)])
-    assert history(tmp_path, "spec").get(("a", "h")) == {"per_unit": 2.0, "run": "20261102T000000Z-bbbbbb"}
-    assert history(tmp_path, "spec").get(("b", "h")) == {"per_unit": 3.0, "run": "20261101T000000Z-aaaaaa"}
+    assert History(tmp_path, "spec").get(("a", "h")) == {"per_unit": 2.0, "run": "20261102T000000Z-bbbbbb"}
+    assert History(tmp_path, "spec").get(("b", "h")) == {"per_unit": 3.0, "run": "20261101T000000Z-aaaaaa"}
     # the newest run answered for "a": the older one was never read (so its removal afterwards goes unnoticed)
-    learned = history(tmp_path, "spec")
+    learned = History(tmp_path, "spec")
     assert learned.get(("a", "h"))["per_unit"] == 2.0
     (tmp_path / "spec" / "20261101T000000Z-aaaaaa" / "metadata.json").unlink()
     assert learned.get(("b", "h")) is None
-    assert history(tmp_path, "absent").get(("a", "h")) is None
+    assert History(tmp_path, "absent").get(("a", "h")) is None
