@@ -50,6 +50,9 @@ class SpecError(QrunError, ValueError):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[SpecError], tuple[list[Problem]]]:
+        return (type(self), (self.problems,))  # pickled back from a bounded child (bounded.call)
+
 
 class SpecsInvalid(QrunError):
     """`qrun validate` found at least one invalid spec (each was already reported)."""
@@ -119,6 +122,13 @@ class ServiceJobError(RunError):
 
 class ResultsError(QrunError):
     """A run folder that cannot be written or read."""
+
+
+class RunFolderError(ResultsError):
+    """A folder given as a run that is not one, or whose files are damaged or tampered with: names the file and the
+    problem. The input is bad, not the run: exit 2, from every command and from qrun.load."""
+
+    exit_code = EXIT_USAGE
 
 
 class PlotError(QrunError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -28,13 +29,26 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Settings that make git run a program named by the repository itself. A spec's repository is not trusted: qrun
+# runs only plumbing commands that read objects and refs, with these off as well.
+_NO_REPO_COMMANDS = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false")
+
+
 def git_state(path: Path) -> dict[str, Any] | None:
-    """The HEAD commit of the repo holding `path`, and whether that file differs from it; None outside git."""
-    folder = path.resolve().parent
+    """The HEAD commit of the repo holding `path`, and whether that file differs from it; None outside git.
+
+    `git status` would refresh the index, which runs a repository's fsmonitor hook and clean filters. Instead the
+    file's blob id is computed here, from its bytes as they are, and compared with HEAD's entry (`git ls-tree`); a
+    file that a clean filter would normalise therefore reads as dirty, which errs on the safe side."""
+    resolved = path.resolve()
+    folder = resolved.parent
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10)
+            done = subprocess.run(
+                ["git", *_NO_REPO_COMMANDS, *args], cwd=folder, capture_output=True, text=True, timeout=10, env=env
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip() if done.returncode == 0 else None
@@ -43,7 +57,13 @@ def git_state(path: Path) -> dict[str, Any] | None:
     if head is None:
         return None
     commit, top = head.splitlines()
-    status = git("status", "--porcelain", "--", path.resolve().name)
-    tracked = status is not None and not status.startswith("??")
-    relative = path.resolve().relative_to(Path(top).resolve()).as_posix()
-    return {"commit": commit, "dirty": bool(status), "path": relative if tracked else None}
+    listed = git("ls-tree", "--full-name", "HEAD", "--", resolved.name) or ""
+    parts = listed.split(maxsplit=3)  # "<mode> blob <id>\t<path>"
+    try:
+        content = resolved.read_bytes()
+    except OSError:
+        content = None
+    blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest() if content is not None else None
+    tracked = len(parts) == 4 and parts[1] == "blob"
+    relative = resolved.relative_to(Path(top).resolve()).as_posix()
+    return {"commit": commit, "dirty": not tracked or parts[2] != blob, "path": relative if tracked else None}

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from . import bounded
 from .errors import Problem, SpecError, UsageError
 
 JsonPath = tuple[str | int, ...]
@@ -22,7 +23,7 @@ JsonPath = tuple[str | int, ...]
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # the spec file, and the text a template renders to
 MAX_DEPTH = 64  # nesting of mappings and sequences
 MAX_NODES = 2_000_000  # YAML nodes after alias expansion (a "billion laughs" spec has 10^9)
-MAX_RENDER_SECONDS = 5.0
+MAX_RENDER_SECONDS = 3.0
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The defaults block is read before rendering, so it must be plain YAML at the top level.
 
@@ -237,7 +238,10 @@ def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
     Events come from libyaml's state machine, which does not recurse, and the walk stops at the first excess; so
     neither a 50,000-level nesting nor a billion-laughs alias bomb is ever composed.
     """
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _guard_events(file, text, line_offset, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _guard_events(file: str, text: str, line_offset: int, loader: Any) -> None:
     nodes = 0
     sizes: dict[str, int] = {}
     frames: list[tuple[str | None, int]] = []  # per open collection: its anchor, the node count at its start
@@ -278,12 +282,21 @@ def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
                     line_offset,
                     f"aliases expand this document to more than {MAX_NODES:,} values; write the values out instead",
                 )
-    except yaml.YAMLError:
+    except yaml.YAMLError as e:
+        if loader is not yaml.SafeLoader and _NESTING_LIMIT in str(getattr(e, "problem", "")):
+            # libyaml (PyYAML 6.0.4's wheels) has a nesting limit of its own, met by its scanner before any event
+            # reaches this walk. PyYAML's own scanner and parser are iterative too, and have no such limit: they
+            # find the level where qrun's limit is passed, so the message is the same whichever library is in.
+            _guard_events(file, text, line_offset, yaml.SafeLoader)
+            raise _limit(file, e, line_offset, f"nested more than {MAX_DEPTH} levels deep") from None
         return  # a syntax error: the parser proper reports it, located
 
 
+_NESTING_LIMIT = "maximum nesting depth"
+
+
 def _limit(file: str, event: Any, line_offset: int, message: str) -> SpecError:
-    mark = event.start_mark
+    mark = getattr(event, "start_mark", None) or event.problem_mark
     return SpecError([Problem(file, mark.line + 1 + line_offset, mark.column + 1, "", message)])
 
 
@@ -442,7 +455,7 @@ class Scalar(str):
     """A string value given from outside the spec (--set, --vars, a keyword): rendered as one YAML scalar."""
 
 
-MAX_TEMPLATE_STEPS = 10_000_000  # range() items a template may iterate over, all loops together
+MAX_TEMPLATE_STEPS = 1_000_000  # range() items a template may iterate over, all loops together
 
 
 def render(file: str, source: str, variables: dict[str, Any], given: set[str] | None = None) -> tuple[str, set[str]]:
@@ -460,6 +473,19 @@ def render(file: str, source: str, variables: dict[str, Any], given: set[str] | 
                 "template: it has no {{ ... }})"
             )
         return source, set()
+    try:
+        # In a child killed at the deadline: loop counters cannot bound a slow loop body, a long filter (wordwrap,
+        # lipsum) or iteration over a long string; a hard wall-clock and memory limit can.
+        return bounded.call(lambda: _render(file, source, variables, given), MAX_RENDER_SECONDS)
+    except bounded.Exceeded as e:
+        why = {
+            "time": f"takes more than {MAX_RENDER_SECONDS:g} s to render",
+            "memory": f"needs more than {bounded.EXTRA_MEMORY >> 30} GiB of memory to render",
+        }.get(e.reason, f"rendering stopped unexpectedly ({e.detail})")
+        raise SpecError([Problem(file, 0, 0, "template", why)]) from None
+
+
+def _render(file: str, source: str, variables: dict[str, Any], given: set[str]) -> tuple[str, set[str]]:
     from jinja2 import TemplateError, TemplateSyntaxError, meta
 
     env = _bounded_sandbox()
@@ -739,10 +765,7 @@ def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
         except yaml.YAMLError as first:
             error = first
             if fast is not yaml.SafeLoader:
-                try:  # the pure-Python parser words its errors better ("... but found '-'"); errors are rare
-                    _compose(yaml.SafeLoader, text, file, {}, {}, [])
-                except yaml.YAMLError as better:
-                    error = better
+                error = _better_yaml_error(text, first)
             raise SpecError([_yaml_problem(file, error)]) from None
     finally:
         if enabled:
@@ -750,6 +773,26 @@ def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
     if problems:
         raise SpecError(problems)
     return data, marks, key_marks
+
+
+def _better_yaml_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
+    """The pure-Python parser's wording of a YAML error ("... but found '-'"), which is better than libyaml's.
+
+    Its event stream is read first: it is iterative. PyYAML's composer recurses once per level, so it runs only on a
+    document whose events all parsed and stay within MAX_DEPTH (its errors: an undefined alias, named)."""
+    depth = deepest = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        if deepest <= MAX_DEPTH:
+            _compose(yaml.SafeLoader, text, "", {}, {}, [])
+    except yaml.YAMLError as better:
+        return better
+    return error
 
 
 def _compose(

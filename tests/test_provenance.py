@@ -33,3 +33,27 @@ def test_git_state_tracks_commit_dirty_and_path(tmp_path):
     assert clean == {"commit": head, "dirty": False, "path": "exp/a.yaml"}
     spec.write_text("x: 2\n")
     assert provenance.git_state(spec)["dirty"] is True
+
+
+def test_git_state_runs_no_command_the_repository_configures(tmp_path):
+    # core.fsmonitor names a program git runs when it refreshes the index (git status does); a clean filter is run
+    # to compare a file's content. A cloned repository sets either in .git/config: qrun must run neither.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    spec = repo / "a.yaml"
+    spec.write_text("x: 1\n")
+    run = lambda *a: subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    run("add", "-A")
+    run("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "-m", "1")
+    marker = tmp_path / "pwned"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\ncat\n")
+    hook.chmod(0o755)
+    run("config", "core.fsmonitor", str(hook))
+    run("config", "filter.evil.clean", str(hook))
+    (repo / ".gitattributes").write_text("*.yaml filter=evil\n")
+    assert provenance.git_state(spec)["dirty"] is False
+    spec.write_text("x: 2\n")
+    assert provenance.git_state(spec)["dirty"] is True
+    assert not marker.exists()

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 
 from qrun.errors import SpecError
@@ -214,3 +216,45 @@ def test_a_plain_spec_places_its_errors_although_its_marks_are_made_only_then(tm
     assert loaded.given_marks is None  # read by the plain path: no marks made yet
     assert loaded.problem(("jobs", 0, "shots"), "bad").line == 4
     assert loaded.locate(("jobs", 0, "shots"), at_key=True) == (4, 5)
+
+
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+@pytest.mark.parametrize("depth", [65, 999, 1000, 50_000])
+def test_deep_nesting_is_one_located_error_whichever_yaml_library_parses(depth, loader, monkeypatch):
+    # PyYAML 6.0.4's libyaml stops at 1000 levels with its own scanner error, before any event; the pure-Python
+    # parser has no limit. Both must give qrun's own message at the 65th level, and neither may recurse.
+    import yaml
+
+    if not hasattr(yaml, loader):
+        pytest.skip(f"this PyYAML has no {loader}")
+    monkeypatch.setattr(yaml, "CSafeLoader", getattr(yaml, loader))
+    text = "name: x\nv: " + "[" * depth + "]" * depth + "\n"
+    with pytest.raises(SpecError) as e:
+        parse_yaml("s.yaml", text)
+    assert str(e.value) == "s.yaml:2:67: nested more than 64 levels deep"  # the top mapping is level 1
+
+
+def test_a_yaml_error_is_worded_by_the_pure_python_parser_without_recursing():
+    with pytest.raises(SpecError) as e:
+        parse_yaml("s.yaml", "a: [" + "[" * 60 + "b, - c\n")
+    assert str(e.value).startswith("s.yaml:1:")
+    with pytest.raises(SpecError) as e:
+        parse_yaml("s.yaml", "a: *nowhere\n")
+    assert str(e.value) == "s.yaml:1:4: invalid YAML: found undefined alias 'nowhere'"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{% for a in 'x' * 3000 %}{% for b in 'x' * 3000 %}{% for c in 'x' * 3000 %}{% endfor %}{% endfor %}{% endfor %}",
+        "{{ lipsum(1000000) | length }}",
+    ],
+)
+def test_a_template_that_no_loop_counter_bounds_is_stopped_by_the_wall_clock(body):
+    from qrun import spec
+
+    started = time.monotonic()
+    with pytest.raises(SpecError) as e:
+        spec.render("s.yaml", f"name: '{body}'\n", {})
+    assert str(e.value) == "s.yaml: template: takes more than 3 s to render"
+    assert time.monotonic() - started < spec.MAX_RENDER_SECONDS + 2
