@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from . import runfolder
+from .errors import RunFolderError
 from .fsio import atomic_write, atomic_write_bytes
 
 CACHE_ENV = "QRUN_CACHE_DIR"
@@ -28,11 +30,17 @@ def facts_dir() -> Path:
     return cache_dir() / "facts"
 
 
+MAX_QPY_BYTES = 1024 * 1024 * 1024  # an ISA circuit of millions of gates
+MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a facts or parts entry is a few hundred bytes; a shape is two numbers
+
+
 def read_json(path: Path) -> Any:
-    """A cache entry, or None when it is missing or unreadable (a cache is never trusted over a rebuild)."""
+    """A cache entry, or None when it is missing, unreadable, or not a regular file (a FIFO must not block a read):
+    a cache is never trusted over a rebuild."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = runfolder.read_bytes(path.parent, path.name, MAX_ENTRY_BYTES, missing_ok=True)
+        return None if data is None else json.loads(data)
+    except (RunFolderError, ValueError, RecursionError):
         return None
 
 
@@ -106,11 +114,12 @@ def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: Any) -> Any
 
     entry = folder / f"{hex_key}.qpy"
     meta = folder / f"{hex_key}.json"
+    if read_json(meta) != parts:
+        return None
     try:
-        if json.loads(meta.read_text(encoding="utf-8")) != parts:
-            return None
-        with entry.open("rb") as f:
-            (isa,) = qpy.load(f)
+        data = runfolder.read_bytes(folder, entry.name, MAX_QPY_BYTES)
+        assert data is not None
+        (isa,) = qpy.load(io.BytesIO(data))
     except Exception:  # missing, truncated, corrupt, or written by another qiskit: transpile afresh
         return None
     if sorted(p.name for p in isa.parameters) != sorted(p.name for p in circuit.parameters):
@@ -131,12 +140,12 @@ def store(folder: Path, hex_key: str, parts: dict[str, Any], isa: Any) -> None:
         pass
 
 
-def load_facts(folder: Path, hex_key: str) -> Any | None:
-    """What plan computed once about an entry's circuit (its shape), or None."""
-    try:
-        return json.loads((folder / f"{hex_key}.facts.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def load_facts(folder: Path, hex_key: str) -> tuple[int, int] | None:
+    """What plan computed once about an entry's circuit (its shape: two non-negative ints), or None."""
+    shape = read_json(folder / f"{hex_key}.facts.json")
+    if isinstance(shape, list) and len(shape) == 2 and all(type(n) is int and n >= 0 for n in shape):
+        return shape[0], shape[1]
+    return None
 
 
 def store_facts(folder: Path, hex_key: str, facts: Any) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import qasm_scan
 from .errors import SourceError
 
 LIBRARY = (
@@ -137,11 +138,17 @@ def _from_qasm(text: str, subpath: tuple) -> Any:
     head = text.lstrip()
     try:
         if head.startswith("OPENQASM 2"):
-            return qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-        return qiskit.qasm3.loads(text)
+            qc = qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+        else:
+            qc = qiskit.qasm3.loads(text)
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
         message = " ".join(str(e).split()) or f"{type(e).__name__} (the parser gave no detail; check the syntax)"
         raise SourceError(f"invalid OpenQASM: {message}", subpath) from None
+    for inst in qc.data:  # an angle of 1e999 parses as inf; transpiling or simulating it fails far from the spec
+        for value in inst.operation.params:
+            if isinstance(value, (int, float)) and not math.isfinite(value):
+                raise SourceError(f"gate {inst.operation.name} has the angle {value}, which is not finite", subpath)
+    return qc
 
 
 def _from_library(name: str, args: dict[str, Any], where: tuple) -> Any:
@@ -167,13 +174,11 @@ _Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
 _Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
 _Q2_REG = re.compile(r"\b(qreg|creg)\s+[A-Za-z_]\w*\s*\[\s*(\d+)\s*\]\s*;")
 _MEASURE = re.compile(r"\bmeasure\b")
-_ONLY_STD = re.compile(r'^\s*include\s+"(stdgates\.inc|qelib1\.inc)"\s*;', re.M)
 
 
 MAX_SOURCE_BYTES = 1024 * 1024  # a circuit file, or the OpenQASM text after its includes are inlined
 MAX_INCLUDE_DEPTH = 8
 DEFAULT_GATE_LIMIT = 1_000_000
-_INCLUDE = re.compile(r'^[ \t]*include[ \t]+"([^"]+)"[ \t]*;[^\n]*$', re.M)
 _STANDARD = ("stdgates.inc", "qelib1.inc")
 
 
@@ -227,17 +232,22 @@ def qasm_text(source: dict[str, Any], base_dir: Path) -> str:
 
 
 def _inline(text: str, folder: Path, root: Path, subpath: tuple, depth: int) -> str:
-    def replace(m: re.Match) -> str:
-        name = m.group(1)
+    """Each include statement replaced by its file's text, found from the tokens (not by lines), so several
+    statements on one line all stay, and an include in a comment or a string is none."""
+    try:
+        found = list(qasm_scan.includes(text))
+    except SourceError as e:
+        raise SourceError(str(e), subpath) from None
+    pieces, at = [], 0
+    for name, start, end in found:
         if name in _STANDARD:
-            return m.group(0)
+            continue
         if depth >= MAX_INCLUDE_DEPTH:
             raise SourceError(f"includes nest more than {MAX_INCLUDE_DEPTH} deep", subpath)
-        body = read_source_file(name, folder, root, subpath)
-        body = re.sub(r"^\s*OPENQASM[^;]*;", "", body, count=1)  # an included file may carry its own version line
-        return _inline(body, (folder / name).parent, root, subpath, depth + 1)
-
-    out = _INCLUDE.sub(replace, text)
+        body = qasm_scan.without_version(read_source_file(name, folder, root, subpath))
+        pieces += [text[at:start], _inline(body, (folder / name).parent, root, subpath, depth + 1)]
+        at = end
+    out = "".join(pieces) + text[at:] if pieces else text
     if len(out.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise SourceError(f"the OpenQASM is more than {MAX_SOURCE_BYTES:,} bytes with its includes", subpath)
     return out
@@ -247,41 +257,30 @@ def gate_estimate(source: dict[str, Any], base_dir: Path) -> tuple[int, tuple]:
     """An upper estimate of a circuit's gate count from its source alone, and where in the source it comes from.
 
     Library circuits: reps x (n^2 + 4n), which bounds every allowed function and entanglement; random: width x
-    depth; OpenQASM: statements, with each custom gate counted as the gates its definition expands to.
+    depth; OpenQASM: applications as qasm_scan counts them (broadcast, loops, pow and definitions expanded).
+    SourceError where the OpenQASM cannot be bounded or read: nothing may build it then.
     """
     kind, value = _source(source)
     if kind == "random":
         return int(value["num_qubits"]) * int(value["depth"]), ("random", "depth")
     if kind == "library":
-        _, args, where = library_call(source)
+        name, args, where = library_call(source)
         n = args.get("num_qubits", args.get("feature_dimension", 1))
-        reps = args.get("reps", 3)
+        layers = "depth" if name == "quantum_volume" else "reps"  # quantum_volume's layers are its depth (default n)
+        reps = args.get(layers, n if layers == "depth" else 3)
         n = n if isinstance(n, int) and not isinstance(n, bool) else 1
         reps = reps if isinstance(reps, int) and not isinstance(reps, bool) else 1
-        at = where[:-1] + ("args", "reps") if len(where) > 1 else ("args", "reps")
+        at = where[:-1] + ("args", layers) if len(where) > 1 else ("args", layers)
         return max(reps, 1) * (n * n + 4 * n), at
+    text = qasm_text(source, base_dir)
     try:
-        text = qasm_text(source, base_dir)
-    except SourceError:
-        return 0, ()  # build() reports it, located
-    return _qasm_gate_estimate(text), (kind,)
+        gates, _ = qasm_scan.bounds(text)
+    except SourceError as e:
+        raise SourceError(str(e), (kind,)) from None
+    return gates, (kind,)
 
 
-def _qasm_gate_estimate(text: str) -> int:
-    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
-    sizes: dict[str, int] = {}
-    for name, body in re.findall(r"\bgate\s+(\w+)[^{]*\{([^}]*)\}", code):
-        sizes[name] = min(sum(sizes.get(_callee(s), 1) for s in body.split(";") if s.strip()), 10**15)
-    main = re.sub(r"\bgate\s+\w+[^{]*\{[^}]*\}", "", code)
-    return min(sum(sizes.get(_callee(s), 1) for s in main.split(";") if s.strip()), 10**15)
-
-
-def _callee(statement: str) -> str:
-    m = re.match(r"\s*([A-Za-z_]\w*)", statement)
-    return m.group(1) if m else ""
-
-
-FACTS_FORMAT = 1
+FACTS_FORMAT = 2  # 2: non-finite angles refused when a circuit is built
 
 
 def cached_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts:
@@ -301,14 +300,11 @@ def cached_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts:
     key = hashlib.sha256(
         json.dumps([FACTS_FORMAT, version("qiskit"), kind, body], sort_keys=True, default=str).encode()
     ).hexdigest()
-    entry = cache.read_json(cache.facts_dir() / f"{key}.json")
-    if isinstance(entry, dict) and "error" in entry:
-        raise SourceError(entry["error"], tuple(entry.get("subpath") or ()))
-    if isinstance(entry, dict) and "facts" in entry:
-        f = entry["facts"]
-        return CircuitFacts(
-            f["num_qubits"], f["num_parameters"], f["num_clbits"], f["has_measurements"], tuple(f["parameter_names"])
-        )
+    cached = _facts_entry(cache.read_json(cache.facts_dir() / f"{key}.json"))
+    if isinstance(cached, SourceError):
+        raise cached
+    if cached is not None:
+        return cached
     try:
         found = facts(build(source, base_dir))
     except SourceError as e:
@@ -329,6 +325,29 @@ def cached_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts:
         },
     )
     return found
+
+
+def _facts_entry(entry: Any) -> CircuitFacts | SourceError | None:
+    """A facts-cache entry as written by cached_facts, or None for anything else (a damaged entry is a miss)."""
+    if not isinstance(entry, dict):
+        return None
+    if isinstance(entry.get("error"), str):
+        subpath = entry.get("subpath")
+        if isinstance(subpath, list) and all(isinstance(p, (str, int)) for p in subpath):
+            return SourceError(entry["error"], tuple(subpath))
+        return None
+    f = entry.get("facts")
+    if not isinstance(f, dict):
+        return None
+    counts = [
+        n for n in (f.get(k) for k in ("num_qubits", "num_parameters", "num_clbits")) if type(n) is int and n >= 0
+    ]
+    names = f.get("parameter_names")
+    if len(counts) != 3 or type(f.get("has_measurements")) is not bool:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != counts[1]:
+        return None
+    return CircuitFacts(counts[0], counts[1], counts[2], f["has_measurements"], tuple(names))
 
 
 def cheap_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -246,8 +247,10 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
     from .results import load
 
     folder = Path(run_dir)
-    if not (folder / "spec.yaml").is_file() or not (folder / "metadata.json").is_file():
-        raise UsageError(f"{run_dir}: not a qrun run folder (no spec.yaml and metadata.json)")
+    name = load(folder).metadata["name"]  # a real run folder, or RunFolderError naming what is wrong
+    if out is None and folder.resolve().parent.name != name:
+        # A run lives in ROOT/<spec name>/<run>: anywhere else (a copied folder), its grandparent is no results root.
+        raise UsageError(f"{run_dir}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
     root = Path(out) if out else folder.resolve().parent.parent
     new = run(
         folder / "spec.yaml", root, None, [], "lines" if quiet else "auto", "learned", None, use_cache=not no_cache
@@ -463,6 +466,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every outcome into an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    # qiskit-ibm-runtime attaches a console handler of its own at import ("Loading account with the given token"):
+    # its lines would land before qrun's one-line error and in -q runs. They are for --debug, or for a user who set
+    # QISKIT_IBM_RUNTIME_LOG_LEVEL, which the runtime applies at import over this level.
+    logging.getLogger("qiskit_ibm_runtime").setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
     try:
         code = cli.main(args=args, prog_name="qrun", standalone_mode=False)
         return code if isinstance(code, int) else EXIT_OK

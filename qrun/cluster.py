@@ -8,7 +8,7 @@ import statistics
 import time
 from typing import Any
 
-from .errors import UsageError
+from .errors import ClusterError, UsageError
 
 SCHEDULER_ENV = "QRUN_DASK_SCHEDULER"
 # The engines whose primitives are plain Aer or qiskit objects that pickle whole; the runtime's client primitives
@@ -51,13 +51,13 @@ class Cluster:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise UsageError("--dask and --workers need Dask: pip install 'qrun[dask]'") from None
+            raise ClusterError("--dask and --workers need Dask: pip install 'qrun[dask]'") from None
         self.local = None
         if address:
             try:
                 self.client = Client(address, timeout="10s")
-            except (OSError, TimeoutError) as e:
-                raise UsageError(f"--dask {address}: cannot reach the Dask scheduler ({e})") from None
+            except (OSError, TimeoutError, ValueError) as e:  # ValueError: an address Dask cannot parse
+                raise ClusterError(f"--dask {address}: cannot reach the Dask scheduler ({e})") from None
         else:
             self.local = LocalCluster(
                 n_workers=workers or 1, threads_per_worker=1, processes=True, dashboard_address=None
@@ -104,4 +104,7 @@ def from_options(address: str | None, workers: int | None) -> Cluster | None:
         raise UsageError("give --dask ADDRESS or --workers N, not both")
     if workers is not None and workers < 1:
         raise UsageError("--workers takes a number of at least 1")
+    limit = 4 * (os.cpu_count() or 1)  # each worker is a process running Aer: past the CPUs, only memory grows
+    if workers is not None and workers > limit:
+        raise UsageError(f"--workers takes at most {limit} on this machine (4 per CPU); use --dask for more")
     return Cluster(address, workers) if address or workers else None

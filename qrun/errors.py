@@ -86,6 +86,12 @@ class BackendError(QrunError, ValueError):
     exit_code = EXIT_USAGE
 
 
+class ClusterError(QrunError):
+    """A Dask cluster that cannot be reached or started, or Dask missing: the environment failed, not the spec."""
+
+    exit_code = EXIT_FAILED
+
+
 class RunError(QrunError):
     """A job or the session failed while running."""
 

@@ -130,19 +130,19 @@ def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:
         head = [canonical(point[v]) for v in variables] + [run_dir.name]
         for job_file in sorted((run_dir / "jobs").glob("*.json")):
             body = json.loads(job_file.read_text(encoding="utf-8"))
-            for line in _values(body, job_file.parent):
+            for line in _values(body, run_dir):
                 writer.writerow(head + line)
     atomic_write(folder / "multirun.csv", out.getvalue())
     manifest = {"variables": variables, "points": [{"variables": p, "run": d.name} for p, d in rows]}
     atomic_write(folder / "multirun.json", json.dumps(manifest, indent=2) + "\n")
 
 
-def _values(body: dict[str, Any], jobs_dir: Path) -> list[list[Any]]:
+def _values(body: dict[str, Any], run_dir: Path) -> list[list[Any]]:
     job, kind = body.get("job"), body.get("primitive")
     if "points" in body or "points_file" in body:
         return [
             [job, kind, p.get("observable", ""), i, p.get("value", ""), p.get("stderr", ""), p.get("exact", "")]
-            for i, p in enumerate(stored_points(jobs_dir, body))
+            for i, p in enumerate(stored_points(run_dir, body))
             if "value" in p
         ]
     if kind == "minimize" and "optimum" in body:

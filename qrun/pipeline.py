@@ -14,7 +14,7 @@ from . import durations
 from . import estimates as model
 from . import service as ibm
 from .errors import Interrupted, ResultsError, RunError, SpecError, UsageError
-from .results import History, RunWriter, latest_run
+from .results import History, RunWriter, latest_run, read_spec
 from .results import load as load_run
 from .spec import differences, load
 from .validate import validate
@@ -379,7 +379,7 @@ def refuse_changed_spec(run_dir: Path, spec: Any) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
     import yaml
 
-    before = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
+    before = read_spec(run_dir)
     now = yaml.safe_load(spec.resolved_text())  # through YAML too, so both sides have the same types
     changes = differences(before, now)
     if not changes:

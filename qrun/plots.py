@@ -6,12 +6,10 @@ import io
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import PlotError
 from .fsio import atomic_write_bytes, inside
 from .records import stored_points
-from .results import load
+from .results import load, read_spec
 
 PLOT_POINTS = 10_000
 
@@ -25,14 +23,16 @@ def plot_run(run_dir: Path) -> list[Path]:
     """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none."""
     plt = _pyplot()
     run = load(run_dir)
-    spec = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
-    exact = {job["name"]: job.get("exact") for job in spec["jobs"]}
+    jobs = read_spec(run_dir).get("jobs")
+    exact = (
+        {job.get("name"): job.get("exact") for job in jobs if isinstance(job, dict)} if isinstance(jobs, list) else {}
+    )
     written = []
     for entry in run.metadata["jobs"]:
         body = run.jobs.get(entry["name"])
         if body is not None and "points_file" in body:  # a long sweep: its points were streamed to their own file
             # only the points the figure shows are read (sweep_figure thins an inline sweep the same way)
-            body = {**body, "points": stored_points(run_dir / "jobs", body, _stride(body["point_count"]))}
+            body = {**body, "points": stored_points(run_dir, body, _stride(body.get("point_count", 0)))}
         fig = figure_for(plt, body, exact.get(entry["name"]))
         if fig is None:
             continue

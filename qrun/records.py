@@ -11,7 +11,8 @@ import operator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import exact
+from . import exact, runfolder
+from .errors import RunFolderError
 
 if TYPE_CHECKING:
     from .plan import JobPlan
@@ -226,15 +227,31 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     return out.getvalue()
 
 
-def stored_points(jobs_dir: Path, body: dict[str, Any], every: int = 1) -> list[dict[str, Any]]:
+def stored_points(run_dir: Path, body: dict[str, Any], every: int = 1) -> list[dict[str, Any]]:
     """A swept job's points as stored (every `every`-th of them): inline in its JSON body, or one JSON line each in
-    its points file, of which only the lines kept are decoded."""
+    its points file, of which only the lines kept are decoded. The file is read as untrusted (runfolder)."""
     if "points" in body:
         return list(body["points"][::every])
     if "points_file" not in body:
         return []
-    with open(jobs_dir / body["points_file"], encoding="utf-8") as f:
-        return [json.loads(line) for line in itertools.islice(f, 0, None, every) if line.strip()]
+    name = f"jobs/{body['points_file']}"
+    points = []
+    limit = runfolder.MAX_POINTS_LINE_BYTES
+    with runfolder.open_lines(run_dir, name) as f:
+        lines = iter(lambda: f.readline(limit + 1), b"")  # bounded: a damaged file may hold one endless line
+        for number, line in enumerate(itertools.islice(lines, 0, None, every)):
+            if not line.strip():
+                continue
+            try:
+                point = json.loads(line) if len(line) <= limit else None
+            except ValueError:
+                point = None
+            if not isinstance(point, dict):
+                raise RunFolderError(
+                    f"{run_dir / name}: line {number * every + 1} is not a JSON object; the run folder is damaged"
+                )
+            points.append(point)
+    return points
 
 
 def minimize_settings(job: JobPlan) -> dict[str, Any]:

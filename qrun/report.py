@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import yaml
-
 from . import backends, durations
 from . import service as ibm
+from .errors import RunFolderError
 from .records import result_text
-from .results import Run, load, read_metadata
+from .results import Run, load, read_job_body, read_metadata, read_spec
 from .spec import differences
 
 if TYPE_CHECKING:
@@ -120,8 +119,8 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
     for meta_file in sorted(Path(root).glob("*/*/metadata.json"), key=lambda p: p.parent.name):
         try:
             meta = read_metadata(meta_file.parent)  # with the journal: a running or killed run shows as it is
-        except (OSError, ValueError):
-            continue
+        except RunFolderError:
+            continue  # damaged, or not qrun's: `qrun show` of that folder says what is wrong with it
         if (name and meta.get("name") != name) or (status and meta.get("status") != status):
             continue
         jobs = meta.get("jobs", [])
@@ -129,9 +128,11 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
         results: dict[str, str] = {}
         for entry in jobs:
             try:
-                results.update(headline(json.loads((meta_file.parent / entry["file"]).read_text(encoding="utf-8"))))
-            except (OSError, ValueError, KeyError):
+                body = read_job_body(meta_file.parent, entry)
+            except RunFolderError:
                 continue
+            if body is not None:
+                results.update(headline(body))
         out.append(
             {
                 "name": meta.get("name"),
@@ -189,8 +190,7 @@ def list_text(root: Path, name: str | None = None, status: str | None = None, wi
 def diff_text(a: Run, b: Run) -> str:
     """`qrun diff A B`: how the resolved specs differ, then every headline value side by side with the difference,
     the combined standard error and the z-score."""
-    spec_a = yaml.safe_load((a.path / "spec.yaml").read_text(encoding="utf-8"))
-    spec_b = yaml.safe_load((b.path / "spec.yaml").read_text(encoding="utf-8"))
+    spec_a, spec_b = read_spec(a.path), read_spec(b.path)
     changes = differences(spec_a, spec_b)
     lines = [f"spec: {a.path.name} -> {b.path.name}"]
     lines += [f"  {c}" for c in changes] or ["  (the same spec)"]
@@ -377,8 +377,8 @@ def live_status(run_dir: Path) -> str:
     run = load(run_dir)
     meta = run.metadata
     session = meta.get("session") or {}
-    data = yaml.safe_load((run_dir / "spec.yaml").read_text(encoding="utf-8"))
-    online = backends.kind_of(data["backend"]) == "service"
+    data = read_spec(run_dir)
+    online = backends.kind_of(str(data.get("backend"))) == "service"
     lines = [
         f"run {run_dir}: {meta['status']}",
         f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import durations, provenance, records, sweeps
-from .errors import ResultsError
+from . import durations, provenance, records, runfolder, sweeps
+from .errors import ResultsError, RunFolderError, SpecError
 from .fsio import Appender, atomic_write, inside, write_json
 from .outcomes import FINISHED, MinimizeOutcome, SweepOutcome
+from .spec import MAX_SPEC_BYTES, safe_yaml
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from .plan import JobPlan, Plan
@@ -161,21 +162,28 @@ class RunWriter:
         """
         self.run_dir = run_dir
         self.metadata = read_metadata(run_dir)
-        _drop_partial_line(run_dir / JOURNAL)  # so this attempt's lines start on a line of their own
+        fresh = [self._fresh_entry(j) for j in self.plan.jobs]
+        if [(e["name"], e["file"]) for e in self.metadata["jobs"]] != [(e["name"], e["file"]) for e in fresh]:
+            raise RunFolderError(
+                f"{run_dir / 'metadata.json'}: its jobs are not the spec's jobs; the run folder is damaged"
+            )
+        # Every path written or removed below is the plan's own, checked to stay inside with no symlink on the way.
+        runfolder.member(run_dir, "jobs/x")
+        _drop_partial_line(run_dir)  # so this attempt's lines start on a line of their own
         self._hold_reserve()
-        for stale in run_dir.rglob(".*.tmp"):  # temp files of writes a kill cut short; never renamed, never read
-            stale.unlink(missing_ok=True)
+        for folder in (run_dir, run_dir / "jobs"):  # temp files of writes a kill cut short; never renamed, never read
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
         finished: dict[str, Any] = {}
         submissions = 0
         for j, entry in zip(self.plan.jobs, self.metadata["jobs"]):
-            body = _read_json(run_dir / entry["file"])
+            body = read_job_body(run_dir, entry)
             if entry["status"] in FINISHED and body is not None and body.get("status") in FINISHED:
                 finished[j.name] = (body.get("optimum") or {}).get("parameters")
-                submissions += len(entry["job_ids"])
+                submissions += len(entry.get("job_ids") or [])
             else:
-                (run_dir / entry["file"]).unlink(missing_ok=True)
-                (run_dir / "jobs" / f"{j.file_stem}.csv").unlink(missing_ok=True)
-                (run_dir / "jobs" / f"{j.file_stem}.points.jsonl").unlink(missing_ok=True)
+                for name in (entry["file"], f"jobs/{j.file_stem}.csv", f"jobs/{j.file_stem}.points.jsonl"):
+                    runfolder.member(run_dir, name).unlink(missing_ok=True)
                 entry.update(
                     {k: v for k, v in self._fresh_entry(j).items() if k not in ("estimate", "estimate_source")}
                 )
@@ -191,7 +199,7 @@ class RunWriter:
         """Append one event to the journal, then checkpoint metadata.json if the last one is THROTTLE old."""
         assert self.run_dir is not None
         if self._journal is None:
-            self._journal = open(self.run_dir / JOURNAL, "ab")  # noqa: SIM115 (kept open)
+            self._journal = runfolder.open_append(runfolder.member(self.run_dir, JOURNAL))
         self._journal.write(_event_line(event))
         if self.plan.backend_kind == "service":
             self._flush_journal()
@@ -442,49 +450,85 @@ class RunWriter:
     def _hold_reserve(self) -> None:
         assert self.run_dir is not None
         try:
-            (self.run_dir / ".reserve").write_bytes(b"\0" * self.RESERVE)
+            runfolder.fill(runfolder.member(self.run_dir, ".reserve"), self.RESERVE)
         except OSError:
             pass  # already short of space: the run will say so at its first write
 
     def _release_reserve(self) -> None:
         if self.run_dir is not None:
-            (self.run_dir / ".reserve").unlink(missing_ok=True)
+            runfolder.member(self.run_dir, ".reserve").unlink(missing_ok=True)
 
 
 JOURNAL = "events.jsonl"
 
 
 def read_metadata(run_dir: Path) -> dict[str, Any]:
-    """metadata.json brought up to date with the journal lines written after it; raises ValueError or OSError."""
-    meta = json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
-    if not isinstance(meta, dict):
-        raise ValueError("not a JSON object")
-    seen = int(meta.get("journal") or 0)
-    try:
-        with open(run_dir / JOURNAL, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        return meta
-    for line in lines[seen:]:
+    """metadata.json brought up to date with the journal lines written after it, each value type-checked.
+
+    The folder is untrusted input: RunFolderError (exit 2) names the file and the problem when it is not a qrun run
+    folder, or is damaged."""
+    if not run_dir.is_dir():
+        raise RunFolderError(f"{run_dir}: not a qrun run folder (not a folder)")
+    if runfolder.read_bytes(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES, missing_ok=True) is None:
+        raise RunFolderError(f"{run_dir}: not a qrun run folder (no metadata.json)")
+    meta = runfolder.check_metadata(
+        run_dir, runfolder.read_json(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES)
+    )
+    data = runfolder.read_bytes(run_dir, JOURNAL, runfolder.MAX_METADATA_BYTES, missing_ok=True)
+    lines = data.split(b"\n") if data else []
+    seen = meta.get("journal") or 0
+    for number, line in enumerate(lines[seen:], seen + 1):
+        if not line.strip():
+            continue
         try:
             event = json.loads(line)
         except ValueError:
-            break  # a line a kill cut short: the last one, by construction
-        replay(meta, event)
-        meta["journal"] = int(meta.get("journal") or 0) + 1
-    return meta
+            if number < len(lines) - (0 if data and not data.endswith(b"\n") else 1):
+                raise RunFolderError(
+                    f"{run_dir / JOURNAL}: line {number} is not JSON; the run folder is damaged"
+                ) from None
+            break  # the last line, cut short by a kill
+        try:
+            replay(meta, event)
+        except (KeyError, TypeError, IndexError, ValueError, AttributeError):
+            raise RunFolderError(
+                f"{run_dir / JOURNAL}: line {number} is not an event qrun writes; the run folder is damaged"
+            ) from None
+        meta["journal"] = (meta.get("journal") or 0) + 1
+    return runfolder.check_metadata(run_dir, meta)
 
 
-def _drop_partial_line(path: Path) -> None:
-    """Cut a journal back to its last complete line (a kill or a full disk can leave half of one)."""
+def read_job_body(run_dir: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
+    """A job's file (None while it has none), type-checked; RunFolderError when it is damaged."""
+    body = runfolder.read_json(run_dir, entry["file"], runfolder.MAX_JOB_FILE_BYTES, missing_ok=True)
+    return None if body is None else runfolder.check_job_body(run_dir / entry["file"], body)
+
+
+def read_spec(run_dir: Path) -> Any:
+    """The resolved spec saved in a run folder (spec.yaml), parsed with qrun's YAML limits."""
+    data = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)
+    assert data is not None
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RunFolderError(f"{run_dir / 'spec.yaml'}: is not UTF-8 text; the run folder is damaged") from None
+    try:
+        spec = safe_yaml(str(run_dir / "spec.yaml"), text)
+    except SpecError as e:
+        raise RunFolderError(f"{e}; the run folder is damaged") from None
+    if not isinstance(spec, dict):
+        raise RunFolderError(f"{run_dir / 'spec.yaml'}: is not a spec; the run folder is damaged")
+    return spec
+
+
+def _drop_partial_line(run_dir: Path) -> None:
+    """Cut a journal back to its last complete line (a kill or a full disk can leave half of one)."""
+    data = runfolder.read_bytes(run_dir, JOURNAL, runfolder.MAX_METADATA_BYTES, missing_ok=True)
+    if data is None:
         return
     end = data.rfind(b"\n") + 1
     if end < len(data):
-        with open(path, "r+b") as f:
-            f.truncate(end)
+        runfolder.truncate(run_dir / JOURNAL, end)
 
 
 def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
@@ -510,13 +554,6 @@ def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
         if meta["attempts"]:
             meta["attempts"][-1]["submissions"].append({"job": sub["job"], "id": sub["id"]})
     meta.update(event.get("top") or {})
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def latest_run(root: Path, name: str) -> Path | None:
@@ -547,8 +584,8 @@ class History:
 
     def _learn(self, run_dir: Path) -> None:
         try:
-            meta = json.loads((run_dir / "metadata.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            meta = runfolder.read_json(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES)
+        except RunFolderError:
             return  # a run folder being written, or damaged: learn nothing from it
         jobs = meta.get("jobs", []) if isinstance(meta, dict) else []
         for entry in jobs if isinstance(jobs, list) else []:
@@ -582,7 +619,7 @@ class Run:
 
     def points(self, job: str) -> list[dict[str, Any]]:
         """A swept job's points, each with its variables and value/stderr (or counts), inline or streamed."""
-        return records.stored_points(self.path / "jobs", self._body(job))
+        return records.stored_points(self.path, self._body(job))
 
     def _body(self, job: str) -> dict[str, Any]:
         if job not in self.jobs:
@@ -608,20 +645,13 @@ class Run:
 
 
 def load(run_dir: str | Path) -> Run:
-    """Read a run folder back. A job file that is missing or damaged is left out (that job did not finish)."""
+    """Read a run folder back; RunFolderError (exit 2) names the file and the problem if it is damaged. A job
+    without a file is left out (that job did not finish)."""
     path = Path(run_dir)
-    try:
-        meta = read_metadata(path)
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: not a qrun run folder (no metadata.json)") from None
-    except (OSError, ValueError) as e:
-        reason = e.strerror if isinstance(e, OSError) else "not valid JSON"
-        raise ResultsError(f"{path / 'metadata.json'}: cannot be read ({reason}); the run folder is damaged") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("jobs"), list) or "status" not in meta:
-        raise ResultsError(f"{path / 'metadata.json'}: not the metadata of a qrun run")
+    meta = read_metadata(path)
     jobs = {}
     for entry in meta["jobs"]:
-        body = _read_json(path / str(entry.get("file", "")))
-        if isinstance(body, dict):
+        body = read_job_body(path, entry)
+        if body is not None:
             jobs[entry["name"]] = body
     return Run(path, meta, jobs)

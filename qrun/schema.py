@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -33,18 +34,28 @@ def _fast_validator() -> Any:
     return jsonschema_rs.validator_for(schema())
 
 
+def _plain_json(data: Any) -> str | None:
+    """The spec as strict JSON, if it survives the round trip unchanged (the usual case, checked at C speed): then it
+    holds no NaN, infinity, non-JSON value or non-string key (those come back changed, or fail)."""
+    try:
+        text = json.dumps(data, allow_nan=False)
+        return text if json.loads(text) == data else None
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+# A whole-number float as json.dumps writes one: `2.0,`, `[1.0]`, or past 1e16 `1e+20`. A string that merely holds
+# such text only sends the spec to the slower, exact check.
+_WHOLE_FLOAT = re.compile(r"\.0[,\]}]|\de\+")
+
+
 def value_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
     """Values no spec holds: NaN and ±inf (YAML's .nan, .inf), which JSON Schema's bounds cannot see, and values of
     non-JSON types (bytes, sets, dates) or non-string keys, which would confuse the validators.
 
     Iterative, so a deeply nested spec cannot exhaust the stack (spec.py also limits the nesting)."""
-    try:
-        # The usual case, at C speed: a spec that survives a strict JSON round trip unchanged has no such value
-        # (non-string keys come back as strings, so they fail the comparison and take the walk below).
-        if json.loads(json.dumps(data, allow_nan=False)) == data:
-            return []
-    except (TypeError, ValueError, RecursionError):
-        pass
+    if _plain_json(data) is not None:
+        return []
     out: list[Finding] = []
     stack: list[tuple[JsonPath, Any]] = [(path, data)]
     while stack:
@@ -75,19 +86,45 @@ def schema_findings(data: Any) -> list[Finding]:
         return [
             ((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)
         ]
-    odd = value_findings(data)
+    text = _plain_json(data)
+    odd = value_findings(data) if text is None else []
     if odd:
         return odd  # a NaN slips past every bound, so nothing else said about that value could be trusted
     fast = _fast_validator()
-    if fast is not None and fast.is_valid(data):
+    whole = _WHOLE_FLOAT.search(text) is not None if text is not None else _has_whole_float(data)
+    if fast is not None and fast.is_valid(data) and not whole:
         return []  # the common case, ~100x faster; python-jsonschema below explains only what is wrong
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(schema())
+    validator = _strict_validator()
     out: list[Finding] = []
     for error in validator.iter_errors(data):
         out.extend(_translate(error, data))
     return sorted(set(out), key=lambda f: (tuple(str(p) for p in f[0]), f[1]))
+
+
+@lru_cache(maxsize=1)
+def _strict_validator() -> Any:
+    """python-jsonschema, where an integer is an int: JSON Schema calls 2.0 an integer, but qiskit and numpy do not
+    (a circuit of 2.0 qubits fails deep inside them). jsonschema-rs follows JSON Schema, so the fast path defers to
+    this one whenever the spec holds a whole-number float."""
+    from jsonschema import Draft202012Validator, validators
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return validators.extend(Draft202012Validator, type_checker=checker)(schema())
+
+
+def _has_whole_float(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if type(value) is float and value.is_integer():
+            return True
+        if type(value) is dict:
+            stack.extend(value.values())
+        elif type(value) is list:
+            stack.extend(value)
+    return False
 
 
 def _translate(error: Any, data: Any) -> list[Finding]:
@@ -181,6 +218,10 @@ def _translate(error: Any, data: Any) -> list[Finding]:
         from jsonschema.exceptions import best_match
 
         return _translate(best_match(error.context), data)
+    if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, float):
+        whole = error.instance.is_integer()
+        hint = f"; write {int(error.instance)}" if whole and math.isfinite(error.instance) else ""
+        return [(path, f"{error.instance!r} is not an integer{hint}", False)]
     return [(path, _shorten(error.message, error.instance), False)]
 
 

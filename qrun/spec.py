@@ -24,6 +24,7 @@ MAX_SPEC_BYTES = 4 * 1024 * 1024  # the spec file, and the text a template rende
 MAX_DEPTH = 64  # nesting of mappings and sequences
 MAX_NODES = 2_000_000  # YAML nodes after alias expansion (a "billion laughs" spec has 10^9)
 MAX_RENDER_SECONDS = 3.0
+MAX_SET_CHARS = 64 * 1024  # one --set value; longer values belong in a --vars file
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The defaults block is read before rendering, so it must be plain YAML at the top level.
 
@@ -157,13 +158,20 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     (options.seed, jobs.vqe.precision) is a path into the rendered spec and VALUE a scalar or flow collection."""
     key, sep, value = text.partition("=")
     key = key.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the terminal could not decode arrive as lone surrogates
+        raise UsageError(f"--set {key.encode('utf-8', 'replace').decode()}: the value is not UTF-8 text") from None
+    if len(value) > MAX_SET_CHARS:
+        raise UsageError(f"--set {key}: the value is longer than {MAX_SET_CHARS:,} characters; use --vars FILE")
     if sep and _PATH.fullmatch(key):
         if any(c in value for c in "\n\r\x00"):
             raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
-        try:
-            return key, yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError as e:
-            raise UsageError(f"--set {key}: {value!r} is not a YAML value: {getattr(e, 'problem', e)}") from None
+        try:  # with the spec's own nesting and alias limits
+            return key, safe_yaml(f"--set {key}", value) if value.strip() else ""
+        except SpecError as e:
+            reason = e.problems[0].message.removeprefix("invalid YAML: ")
+            raise UsageError(f"--set {key}: {_short(value)} is not a YAML value qrun accepts: {reason}") from None
     if not sep or not _IDENT.fullmatch(key):
         raise UsageError(
             f"--set {text!r}: expected KEY=VALUE with KEY a variable name (e.g. --set field=0.5) or a "
@@ -172,8 +180,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if any(c in value for c in "\n\r\x00"):
         raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
     try:
-        typed = yaml.safe_load(value) if value.strip() else ""
-    except yaml.YAMLError:
+        typed = safe_yaml(f"--set {key}", value) if value.strip() else ""
+    except SpecError:
         typed = value
     if isinstance(typed, (dict, list)):
         typed = value  # a scalar was promised; "[1, 2]" stays a string rather than surprising anyone
@@ -735,7 +743,7 @@ def plain_yaml(text: str) -> Any:
                 top.key = _NO_VALUE
             else:
                 stack[-1].append(value)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: an integer past Python's digit limit; the full parse says so
         return None
     finally:
         loader.dispose()
@@ -792,6 +800,8 @@ def _better_yaml_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
             _compose(yaml.SafeLoader, text, "", {}, {}, [])
     except yaml.YAMLError as better:
         return better
+    except ValueError:  # PyYAML's own constructors (merge keys) on a too-long integer: keep the first wording
+        pass
     return error
 
 
@@ -853,7 +863,12 @@ def _scalar(node: Any, loader: Any) -> Any:
     if node.tag == _STR:
         return node.value
     make = loader.yaml_constructors.get(node.tag)
-    return make(loader, node) if make is not None else loader.construct_object(node)
+    try:
+        return make(loader, node) if make is not None else loader.construct_object(node)
+    except ValueError:  # int() past sys.get_int_max_str_digits(): no spec needs such a number
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the number {node.value[:12]}... has {len(node.value):,} digits, too many", node.start_mark
+        ) from None
 
 
 def _first(

@@ -40,7 +40,11 @@ def validate(spec: Spec, build: bool = True) -> Checked:
     facts: dict[str, CircuitFacts] = {}
     gate_limit = (data.get("limits") or {}).get("gates", circuits.DEFAULT_GATE_LIMIT)
     for name, source in data["circuits"].items():
-        gates, where = circuits.gate_estimate(source, spec.base_dir)
+        try:
+            gates, where = circuits.gate_estimate(source, spec.base_dir)
+        except SourceError as e:
+            found.append((("circuits", name) + e.subpath, str(e), False))
+            continue
         if gates > gate_limit:
             found.append(
                 (
@@ -227,11 +231,25 @@ def _job_findings(
                 False,
             )
         )
+    if fact.num_qubits == 0:
+        out.append((here + ("circuit",), f"circuit '{cname}' has no qubits; there is nothing to run", False))
+        return out
     if backend_qubits is not None and fact.num_qubits > backend_qubits:
         out.append(
             (
                 here + ("circuit",),
                 f"circuit '{cname}' needs {fact.num_qubits} qubits but backend {data['backend']} has {backend_qubits}",
+                False,
+            )
+        )
+    elif backends.kind_of(data["backend"]) == "fake" and fact.num_qubits > backends.aer_width():
+        # A fake device is rehearsed by Aer on this machine: the device's size is not the limit, memory is.
+        out.append(
+            (
+                here + ("circuit",),
+                f"circuit '{cname}' has {fact.num_qubits} qubits; {data['backend']} is simulated on this machine, "
+                f"which holds at most {backends.aer_width()} (a statevector of n qubits takes 16 x 2^n bytes); "
+                "use fewer qubits, or run on the IBM service",
                 False,
             )
         )

@@ -252,6 +252,64 @@ def cases() -> list[dict]:
     add("out-in-proc", BASE, args=["spec.yaml", "--out", "/proc/qrun-results", "-q"], both=False)
     add("unknown-option", BASE, args=["spec.yaml", "--bogus"], both=False)
     add("unknown-estimates-source", BASE, args=["validate", "spec.yaml", "--estimates", "magic"], both=False)
+
+    # --- round three: a red team's cases, in our words ------------------------------------------------------------
+    def qasm(code: str) -> str:
+        return _sub(f"bell: {{qasm: '{BELL}'}}", f"bell: {{qasm: '{code}'}}")
+
+    q3 = 'OPENQASM 3.0; include "stdgates.inc"; '
+    add("qasm-include-on-one-line-etc", qasm('OPENQASM 2.0; include "/etc/passwd"; qreg q[2]; creg c[2];'))
+    add(
+        "qasm-include-on-one-line-up",
+        qasm('OPENQASM 2.0; include "qelib1.inc"; include "../gates.inc"; qreg q[2]; creg c[2]; measure q -> c;'),
+    )
+    add(
+        "qasm-include-keeps-the-rest-of-its-line",
+        qasm('OPENQASM 2.0; include "qelib1.inc"; include "x.inc"; qreg q[2]; creg c[2]; x q[0]; measure q -> c;'),
+        files={"x.inc": "gate flip a { x a; }\n"},
+    )
+    add("qasm-two-billion-qubits", qasm(q3 + "qubit[2147483648] q; bit[2] c;"))
+    add("qasm-for-a-billion", qasm(q3 + "qubit[2] q; bit[2] c; for int i in [0:999999999] { h q; } c = measure q;"))
+    add("qasm-while-forever", qasm(q3 + "qubit[2] q; bit[2] c; while (true) { x q[0]; } c = measure q;"))
+    add("qasm-inv-chain", qasm(q3 + "qubit[2] q; bit[2] c; " + "inv @ " * 40 + "x q[0]; c = measure q;"))
+    add("qasm-pow-bomb", qasm(q3 + "qubit[2] q; bit[2] c; pow(1000000000) @ x q[0]; c = measure q;"))
+    add("qasm-broadcast-lines", qasm(q3 + "qubit[30] q; bit[2] c;" + " h q;" * 200_000))
+    add("qasm-infinite-angle", qasm(q3 + "qubit[2] q; bit[2] c; rx(1e999) q[0]; c = measure q;"))
+    add("qasm-no-qubits", qasm(q3 + "bit[2] c;").replace("circuit: bell}", "circuit: bell, measure_all: true}"))
+    add(
+        "quantum-volume-depth-10^7",
+        _sub("  ansatz:", "  qv: {library: {name: quantum_volume, args: {num_qubits: 2, depth: 10000000}}}\n  ansatz:"),
+    )
+    add(
+        "too-wide-to-simulate",
+        _sub("backend: aer", "backend: fake_sherbrooke").replace("num_qubits: 2, reps: 1", "num_qubits: 100, reps: 1"),
+    )
+    for key, old_text, new_text in [
+        ("num_qubits", "num_qubits: 2, reps: 1", "num_qubits: 2.0, reps: 1"),
+        ("seed", "seed: 1", "seed: 3.0"),
+        ("shots", "default_shots: 100", "default_shots: 100.0"),
+        ("digits", "seed: 1", "seed: " + "7" * 5000),
+    ]:
+        add(f"whole-float-{key}", _sub(old_text, new_text))
+    add(
+        "template-three-string-loops",
+        BASE + "x: \"{% for a in 'x' * 3000 %}{% for b in 'x' * 3000 %}{% for c in 'x' * 3000 %}"
+        '{% endfor %}{% endfor %}{% endfor %}"\n',
+    )
+    bomb = "{a: &a [x,x,x,x,x,x,x,x,x], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b], " + (
+        "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c], e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d], f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e], "
+        "g: [*f,*f,*f,*f,*f,*f,*f,*f,*f]}"
+    )
+    add("set-alias-bomb", BASE, args=["validate", "spec.yaml", "--set", f"options.extra={bomb}"], both=False)
+    add(
+        "set-deep", BASE, args=["validate", "spec.yaml", "--set", "options.seed=" + "[" * 5000 + "]" * 5000], both=False
+    )
+    add(
+        "set-not-utf8",
+        BASE,
+        args=["validate", "spec.yaml", "--set", "options.seed=" + os.fsdecode(b"\xff")],
+        both=False,
+    )
     return out
 
 

@@ -157,3 +157,14 @@ def test_a_validate_only_install_says_which_extra_a_run_needs(qrun, monkeypatch)
         2,
         "qrun: this needs qiskit_aer, which a validate-only install leaves out: pip install 'qrun[run]'\n",
     )
+
+
+def test_the_runtimes_own_log_lines_reach_the_terminal_only_with_debug(qrun):
+    # qiskit-ibm-runtime logs "Loading account with the given token" through a console handler of its own
+    import logging
+
+    runtime = logging.getLogger("qiskit_ibm_runtime")
+    qrun("validate", EXPERIMENTS / "bell.yaml")
+    assert not runtime.isEnabledFor(logging.WARNING)
+    qrun("validate", EXPERIMENTS / "bell.yaml", "--debug")
+    assert runtime.isEnabledFor(logging.INFO)

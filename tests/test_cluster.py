@@ -67,3 +67,24 @@ def test_dask_options_are_checked(qrun, tmp_path):
     assert (both.code, both.err.strip()) == (2, "qrun: give --dask ADDRESS or --workers N, not both")
     none = qrun(tmp_path / "dk.yaml", "--workers", "0", "--out", tmp_path / "r")
     assert (none.code, none.err.strip()) == (2, "qrun: --workers takes a number of at least 1")
+
+
+def test_worker_counts_are_bounded(qrun, tmp_path):
+    import os
+
+    (tmp_path / "dk.yaml").write_text(SPEC)
+    limit = 4 * (os.cpu_count() or 1)
+    many = qrun(tmp_path / "dk.yaml", "--workers", str(limit + 1), "--out", tmp_path / "r")
+    assert (many.code, many.err) == (
+        2,
+        f"qrun: --workers takes at most {limit} on this machine (4 per CPU); use --dask for more\n",
+    )
+
+
+@pytest.mark.slow  # Dask waits out its 10 s connect timeout
+def test_an_unreachable_scheduler_is_an_environment_failure(qrun, tmp_path):
+    (tmp_path / "dk.yaml").write_text(SPEC)
+    away = qrun(tmp_path / "dk.yaml", "--dask", "tcp://127.0.0.1:1", "--out", tmp_path / "r")
+    assert away.code == 1  # the spec is fine; the cluster is not there
+    assert away.err.startswith("qrun: --dask tcp://127.0.0.1:1: cannot reach the Dask scheduler (")
+    assert not (tmp_path / "r").exists()  # nothing started, nothing written

@@ -46,6 +46,7 @@ def _meta(out: Path) -> tuple[Path, dict]:
     return run_dir, read_metadata(run_dir)
 
 
+@pytest.mark.slow  # a mounted small disk and a resume: CI's slow suite runs it
 @needs_mount
 def test_a_full_disk_fails_the_run_with_one_line_marks_it_failed_and_resume_completes_it(tmp_path, small_disk):
     spec = tmp_path / "five.yaml"
@@ -71,6 +72,7 @@ def test_a_full_disk_fails_the_run_with_one_line_marks_it_failed_and_resume_comp
     assert _meta(out)[1]["status"] == "completed"
 
 
+@pytest.mark.slow  # a mounted small disk and a resume: CI's slow suite runs it
 @needs_mount
 def test_a_read_only_results_root_is_one_line_and_resume_completes_once_writable(tmp_path, small_disk):
     spec = tmp_path / "five.yaml"

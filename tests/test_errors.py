@@ -28,11 +28,13 @@ def test_exit_codes_are_the_documented_ones():
         "SpecsInvalid": 2,
         "BackendError": 2,
         "RunError": 1,
+        "ClusterError": 1,
         "ServiceError": 1,
         "PreflightError": 1,
         "OpenPlanError": 2,
         "ServiceJobError": 1,
         "ResultsError": 1,
+        "RunFolderError": 2,
         "PlotError": 2,
         "Interrupted": 130,
     }

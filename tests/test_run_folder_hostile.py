@@ -1,0 +1,210 @@
+"""A run folder is untrusted input: tampered paths, symlinks, FIFOs and wrong types are refused with one line (exit 2)
+by every command and by qrun.load, and nothing outside the folder is read, written or removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import qrun
+from qrun.errors import RunFolderError
+
+SPEC = """version: 1
+name: tamper
+backend: aer
+max_time: 10m
+options: {seed: 1, default_shots: 100, default_precision: 0.1}
+circuits:
+  bell: {qasm: 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;'}
+observables:
+  zz: ZZ
+jobs:
+  - {name: counts, primitive: sampler, circuit: bell}
+  - {name: energy, primitive: estimator, circuit: bell, observables: [zz]}
+"""
+
+
+@pytest.fixture
+def done(qrun, tmp_path, monkeypatch):
+    """A finished run of SPEC, and a file outside its results root that nothing may touch."""
+    monkeypatch.chdir(tmp_path)
+    Path("spec.yaml").write_text(SPEC)
+    assert qrun("spec.yaml", "--out", "results", "-q").code == 0
+    (run,) = Path("results/tamper").iterdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n")
+    return run, outside
+
+
+def _meta(run: Path) -> dict:
+    return json.loads((run / "metadata.json").read_text())
+
+
+def _interrupt(run: Path, **job_fields) -> None:
+    """Make the run look killed during its second job, with some of that job's fields replaced."""
+    meta = _meta(run)
+    meta["status"] = "running"
+    meta["jobs"][1].update(status="running", **job_fields)
+    (run / "metadata.json").write_text(json.dumps(meta))
+    (run / "events.jsonl").unlink()
+
+
+def test_an_absolute_job_file_in_metadata_is_refused_and_not_removed(qrun, done):
+    run, outside = done
+    _interrupt(run, file=str(outside))
+    result = qrun("spec.yaml", "--out", "results", "--resume", str(run), "-q")
+    assert result.code == 2
+    assert result.err.startswith(f"qrun: --resume: {run}/metadata.json: jobs[1].file: ")
+    assert outside.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("name", [".reserve", "events.jsonl"])
+def test_a_symlinked_reserve_or_journal_never_writes_outside(qrun, done, name):
+    run, outside = done
+    _interrupt(run)
+    (run / name).unlink(missing_ok=True)
+    (run / name).symlink_to(outside)
+    result = qrun("spec.yaml", "--out", "results", "--resume", str(run), "-q")
+    assert outside.read_text() == "precious\n"
+    prefix = "qrun: --resume: " if name == "events.jsonl" else "qrun: "  # the journal is read before the resume
+    assert (result.code, result.err) == (
+        2,
+        f"{prefix}{run}/{name}: is a symlink; qrun follows no symlink inside a run folder\n",
+    )
+
+
+def test_a_symlinked_jobs_folder_is_refused(qrun, done, tmp_path):
+    run, _ = done
+    _interrupt(run)
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(run / "jobs", elsewhere)
+    (run / "jobs").symlink_to(elsewhere)
+    before = sorted(p.name for p in elsewhere.iterdir())
+    result = qrun("spec.yaml", "--out", "results", "--resume", str(run), "-q")
+    assert (result.code, result.err) == (
+        2,
+        f"qrun: --resume: {run}/jobs: is a symlink; qrun follows no symlink inside a run folder\n",
+    )
+    assert sorted(p.name for p in elsewhere.iterdir()) == before
+
+
+def test_readers_do_not_follow_a_job_file_out_of_the_run(qrun, done):
+    run, outside = done
+    meta = _meta(run)
+    meta["jobs"][0]["file"] = "jobs/../../../outside.txt"
+    (run / "metadata.json").write_text(json.dumps(meta))
+    for command in ("show", "status", "plot"):
+        result = qrun(command, run)
+        assert result.code == 2, command
+        assert result.err.startswith(f"qrun: {run}/metadata.json: jobs[0].file: "), (command, result.err)
+        assert "precious" not in result.out + result.err
+    with pytest.raises(RunFolderError):
+        qrun_load(run)
+
+
+def test_a_job_file_symlinked_out_of_the_run_is_refused(qrun, done):
+    run, outside = done
+    job = next((run / "jobs").glob("00-*.json"))
+    job.unlink()
+    job.symlink_to(outside)
+    result = qrun("show", run)
+    assert (result.code, result.err) == (
+        2,
+        f"qrun: {job}: is a symlink; qrun follows no symlink inside a run folder\n",
+    )
+    result = qrun("diff", run, run)
+    assert result.code == 2 and "precious" not in result.out + result.err
+
+
+def test_a_fifo_in_place_of_a_file_does_not_hang(qrun, done):
+    run, _ = done
+    job = next((run / "jobs").glob("00-*.json"))
+    job.unlink()
+    os.mkfifo(job)
+    assert qrun("show", run).err == f"qrun: {job}: is not a regular file; the run folder is damaged\n"
+    (run / "metadata.json").unlink()
+    os.mkfifo(run / "metadata.json")
+    assert qrun("show", run).err == f"qrun: {run}/metadata.json: is not a regular file; the run folder is damaged\n"
+    # learned estimates read past runs: a FIFO there must not hang validate, and teaches nothing
+    assert qrun("validate", "spec.yaml", "--out", "results").code == 0
+    assert qrun("list", "results").code == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.update(jobs="x"), "metadata.json: jobs: 'x' is not of type 'array'"),
+        (lambda m: m["jobs"][0].update(name=None), "metadata.json: jobs[0].name: None is not of type 'string'"),
+        (lambda m: m.update(journal=-3), "metadata.json: journal: -3 is less than the minimum of 0"),
+        (lambda m: m["attempts"].append(7), "metadata.json: attempts[1]: 7 is not of type 'object'"),
+    ],
+)
+def test_wrong_types_in_metadata_are_one_line_naming_the_value(qrun, done, change, message):
+    run, _ = done
+    meta = _meta(run)
+    change(meta)
+    (run / "metadata.json").write_text(json.dumps(meta))
+    for command in ("show", "status", "plot"):
+        result = qrun(command, run)
+        assert (result.code, result.err) == (2, f"qrun: {run}/{message}; the run folder is damaged\n"), command
+    assert qrun("list", "results").code == 0  # the damaged run is left out of the table
+
+
+def test_a_damaged_journal_line_is_named(qrun, done):
+    run, _ = done
+    meta = _meta(run)
+    seen = meta["journal"]
+    lines = ['{"set": {"99": {"status": "done"}}}', '{"top": {}}']
+    (run / "events.jsonl").write_text("\n".join(["{}"] * seen + lines) + "\n")
+    assert qrun("show", run).err == (
+        f"qrun: {run}/events.jsonl: line {seen + 1} is not an event qrun writes; the run folder is damaged\n"
+    )
+    (run / "events.jsonl").write_text("\n".join(["{}"] * seen + ["{not json", '{"top": {}}']) + "\n")
+    assert (
+        qrun("show", run).err == f"qrun: {run}/events.jsonl: line {seen + 1} is not JSON; the run folder is damaged\n"
+    )
+
+
+def test_a_job_file_with_wrong_types_is_refused_by_load(done):
+    run, _ = done
+    job = next((run / "jobs").glob("01-*.json"))
+    body = json.loads(job.read_text())
+    body["observables"]["zz"]["values"] = ["nine"]
+    job.write_text(json.dumps(body))
+    with pytest.raises(RunFolderError) as e:
+        qrun_load(run)
+    assert (
+        str(e.value)
+        == f"{job}: observables.zz.values[0]: 'nine' is not of type 'number', 'null'; the run folder is damaged"
+    )
+
+
+def test_resume_and_rerun_accept_only_run_folders(qrun, done, tmp_path):
+    run, _ = done
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "metadata.json").write_text('{"hello": 1}')
+    result = qrun("spec.yaml", "--out", "results", "--resume", plain, "-q")
+    assert (result.code, result.err) == (
+        2,
+        f"qrun: --resume: {plain}/metadata.json: the document: 'name' is a required property; the run folder is damaged\n",
+    )
+    copied = tmp_path / "copies" / "mine"
+    shutil.copytree(run, copied)
+    result = qrun("rerun", copied, "-q")
+    assert (result.code, result.err) == (
+        2,
+        f"qrun: {copied}: not inside a results root (ROOT/tamper/RUN); say where to write with --out DIR\n",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["copies", "outside.txt", "plain", "results", "spec.yaml"]
+    )
+    assert qrun("rerun", copied, "--out", tmp_path / "again", "-q").code == 0
+
+
+def qrun_load(run: Path):
+    return qrun.load(run)
