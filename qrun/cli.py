@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from . import __version__
+from . import __version__, supervise
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -169,9 +169,17 @@ def run_cmd(
     from .results import load
 
     grid = _multirun_grid(spec, multirun_args)
+    group = _resume_group(spec, out, resume, grid)
+    if group is not None:
+        from . import groups
+
+        folder, resumed = groups.resume(
+            spec, group, out, grid, "lines" if quiet else "auto", estimates, use_cache=not no_cache
+        )
+        done = ", ".join(p.name for p in resumed) or "none: every point had finished"
+        click.echo(_relative(folder) if quiet else f"resumed: {done}\nresults: {_relative(folder)} (multirun.csv)")
+        return
     if grid:
-        if resume is not None:
-            raise UsageError("--resume continues one run: give it the folder of the multirun point to finish")
         folder = run_multirun(
             spec,
             grid,
@@ -210,6 +218,30 @@ def run_cmd(
 
     click.echo(summary(load(run_dir)))
     click.echo(f"results: {shown}")
+
+
+def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[Any]]) -> Path | None:
+    """The multirun group, or group point, that --resume names; None when it names a plain run."""
+    if resume is None:
+        return None
+    from . import groups
+
+    if resume == "latest":
+        if not grid:
+            return None
+        from .spec import load
+
+        name = load(spec, {k: values[0] for k, values in grid.items()}).data["name"]  # any point names the spec
+        found = groups.latest_group(Path(out), name)
+        if found is None:
+            raise UsageError(f"--resume latest: no earlier multirun of {spec} under {out}")
+        return found
+    target = Path(resume)
+    if groups.group_of(target) is not None:
+        return target
+    if grid:
+        raise UsageError(f"--resume {resume}: not a multirun group or one of its points (no multirun.json)")
+    return None
 
 
 def _multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[Any]]:
@@ -453,13 +485,32 @@ def entry() -> None:
     run lock and any Dask cluster released). What Python would still do is free every object and module one by one:
     0.2 s after importing qiskit, 0.6 s after qiskit-ibm-runtime, for nothing anyone can see. Only the standard
     streams need flushing first. Library callers and the tests call main(), which returns."""
-    code = main()
+    if supervise.available() and _runs_jobs(sys.argv[1:]):
+        code = supervise.supervise(main, _record_stop)
+    else:
+        code = main()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`qrun list | head`): nothing more can reach it
             pass
     os._exit(code)
+
+
+def _runs_jobs(args: list[str]) -> bool:
+    """Whether the command line runs jobs (qrun SPEC, run, rerun): those run under supervise."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    return first is not None and (first in ("run", "rerun") or first not in cli.commands)
+
+
+def _record_stop(run_dir: Path) -> None:
+    from .errors import QrunError
+    from .results import record_stop
+
+    try:
+        record_stop(run_dir, "stopped by the user: a job did not return in time")
+    except (QrunError, OSError) as e:
+        click.echo(f"qrun: {run_dir}: could not record how the run ended ({e})", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,8 +108,9 @@ class Runner:
         self.session_record: dict[str, Any] = {}
         self.session: Any = None
         # keyed by (multirun point, job name): the points of a multirun share job names
+        point = plan.jobs[0].run_key if plan.jobs else 0  # a resumed run is one point (0 unless resumed alone)
         self.optima: dict[tuple[int, str], np.ndarray] = {
-            (0, name): np.asarray(x, dtype=float) for name, x in self.finished.items() if x is not None
+            (point, name): np.asarray(x, dtype=float) for name, x in self.finished.items() if x is not None
         }
         # The service starts a session's max_time clock when its first job starts running, not when qrun asks for
         # the session; until then there is no deadline (queue time is not session time).

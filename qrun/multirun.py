@@ -16,9 +16,11 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError, UsageError
+from . import runfolder
+from .errors import RunFolderError, SpecError, UsageError
 from .fsio import atomic_write, inside
 from .records import stored_points
+from .results import read_job_body, read_metadata
 
 MAX_POINTS = 1000
 
@@ -64,10 +66,56 @@ def canonical(value: Any) -> str:
     return str(value)
 
 
+MAX_LABEL = 120  # characters of a point's folder name; file systems allow 255 bytes
+
+
 def label(point: dict[str, Any]) -> str:
     """A point's folder name: h=0.25,n=4 (characters a folder name cannot hold become _)."""
     text = ",".join(f"{k}={canonical(v)}" for k, v in point.items())
-    return "".join(c if c.isalnum() or c in "=,._-" else "_" for c in text)
+    return "".join(c if c.isascii() and (c.isalnum() or c in "=,._-") else "_" for c in text)
+
+
+def labels(chosen: list[dict[str, Any]]) -> list[str]:
+    """Every point's folder name, each unique and short: a long value, or two values that read alike once unsafe
+    characters become _ (a/b and a_b), get a hash of the point's full text instead of failing at run time."""
+    import hashlib
+
+    plain = [label(p) for p in chosen]
+    out = []
+    for point, name in zip(chosen, plain):
+        if len(name) > MAX_LABEL or plain.count(name) > 1:
+            full = ",".join(f"{k}={canonical(v)}" for k, v in point.items())
+            name = f"{name[: MAX_LABEL - 13]}~{hashlib.sha256(full.encode()).hexdigest()[:12]}"
+        out.append(name)
+    return out
+
+
+MANIFEST = "multirun.json"
+
+
+def write_manifest(folder: Path, rows: list[tuple[dict[str, Any], str]]) -> None:
+    """multirun.json: the points and their folders. Written before the first job, so a killed group can resume."""
+    variables = list(rows[0][0]) if rows else []
+    manifest = {"variables": variables, "points": [{"variables": p, "run": name} for p, name in rows]}
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def read_manifest(folder: Path) -> list[tuple[dict[str, Any], Path]]:
+    """A group folder's points and their run folders, from its multirun.json (untrusted: checked)."""
+    data = runfolder.read_json(folder, MANIFEST, runfolder.MAX_METADATA_BYTES, missing_ok=True)
+    if data is None:
+        raise RunFolderError(f"{folder}: not a multirun group (no {MANIFEST})")
+    points = data.get("points") if isinstance(data, dict) else None
+    rows = []
+    damaged = RunFolderError(f"{folder / MANIFEST}: not a list of points and their folders; the group is damaged")
+    for entry in points if isinstance(points, list) else [None]:
+        if not isinstance(entry, dict):
+            raise damaged
+        variables, name = entry.get("variables"), entry.get("run")
+        if not isinstance(variables, dict) or not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
+            raise damaged
+        rows.append((variables, runfolder.member(folder, name)))
+    return rows
 
 
 def group_dir(root: Path, name: str) -> Path:
@@ -127,14 +175,13 @@ def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:
     writer = csv.writer(out)
     writer.writerow(header)
     for point, run_dir in rows:
-        head = [canonical(point[v]) for v in variables] + [run_dir.name]
-        for job_file in sorted((run_dir / "jobs").glob("*.json")):
-            body = json.loads(job_file.read_text(encoding="utf-8"))
-            for line in _values(body, run_dir):
+        head = [canonical(point.get(v)) for v in variables] + [run_dir.name]
+        for entry in read_metadata(run_dir)["jobs"]:
+            body = read_job_body(run_dir, entry)
+            for line in _values(body, run_dir) if body is not None else []:
                 writer.writerow(head + line)
     atomic_write(folder / "multirun.csv", out.getvalue())
-    manifest = {"variables": variables, "points": [{"variables": p, "run": d.name} for p, d in rows]}
-    atomic_write(folder / "multirun.json", json.dumps(manifest, indent=2) + "\n")
+    write_manifest(folder, [(p, d.name) for p, d in rows])
 
 
 def _values(body: dict[str, Any], run_dir: Path) -> list[list[Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import signal
@@ -168,9 +169,11 @@ def run(
     resume: str | Path | None = None,
     use_cache: bool = True,
     cluster: Any = None,
+    point: int = 0,
 ) -> Path:
     """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
-    `cluster` (cluster.Cluster) sends local simulation through Dask.
+    `cluster` (cluster.Cluster) sends local simulation through Dask. `point`: the index of the multirun point being
+    resumed alone, so its jobs draw the seeds they drew in the group.
 
     resume: a run folder to continue, or "latest" for the newest run of this spec under `out`.
     progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event) or "none".
@@ -181,6 +184,9 @@ def run(
     if resume is not None and not overrides and not vars_files:
         overrides = saved_settings(path, out, resume)  # nothing to retype: the run's own variables and overrides
     prepared = prepare(path, overrides, vars_files, estimates, out, use_cache=use_cache)
+    if point:
+        jobs = [dataclasses.replace(j, run_key=point) for j in prepared.plan.jobs]
+        prepared.plan = dataclasses.replace(prepared.plan, jobs=jobs)
     reporter = reporter_for(prepared.plan, progress)
     for warning in prepared.warnings:
         reporter.say(str(warning))
@@ -292,7 +298,7 @@ def run_multirun(
     from .progress import reporter_for
 
     chosen = multirun.points(grid)
-    labels = [multirun.label(p) for p in chosen]
+    labels = multirun.labels(chosen)
     prepared = [
         prepare(path, {**(overrides or {}), **p}, vars_files, estimates, out, enforce_budget=False, use_cache=use_cache)
         for p in chosen
@@ -306,6 +312,7 @@ def run_multirun(
         ibm.preflight(prepared[0].service, combined.budget.total, combined.mode, ordered)
     folder = multirun.group_dir(Path(out), combined.name)
     writers = [RunWriter(Path(out), p.spec, p.plan) for p in prepared]
+    multirun.write_manifest(folder, list(zip(chosen, labels)))
     for writer, name in zip(writers, labels):
         writer.open(folder / name)
     reporter = reporter_for(combined, progress)

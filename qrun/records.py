@@ -106,9 +106,62 @@ def _runtime_default(obj: Any) -> Any:
     raise _NotPlain
 
 
-def from_runtime_json(value: Any) -> Any:
+# What a primitive's result is made of, as qrun and the service encode it. A job file is untrusted input: any
+# other encoded type (circuits, settings, noise models) is refused before the runtime's decoder sees it.
+RESULT_TYPES = frozenset(
+    {
+        "PrimitiveResult",
+        "PubResult",
+        "SamplerPubResult",
+        "EstimatorPubResult",
+        "DataBin",
+        "BitArray",
+        "ndarray",
+        "complex",
+        "datetime",
+        "set",
+        "ExecutionSpans",
+        "ExecutionSpanCollection",
+        "ExecutionSpan",
+        "DoubleSliceSpan",
+        "SliceSpan",
+        "TwirledSliceSpan",
+        "TwirledSliceSpanV2",
+    }
+)
+MAX_DECODED_BYTES = 1024 * 1024 * 1024  # all arrays of one result together, once decompressed
+
+
+def from_runtime_json(value: Any, where: str = "the result") -> Any:
+    """A PrimitiveResult from the runtime's JSON encoding, after checking what it holds: only RESULT_TYPES, and
+    arrays that decompress to at most MAX_DECODED_BYTES in all (a small file can inflate without end)."""
+    import base64
+    import binascii
+    import zlib
+
     from qiskit_ibm_runtime import RuntimeDecoder
 
+    budget = MAX_DECODED_BYTES
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            kind = item.get("__type__")
+            if kind is not None and kind not in RESULT_TYPES:
+                raise RunFolderError(f"{where}: holds a value of type {str(kind)[:40]!r}, which no result has")
+            if kind == "ndarray" and isinstance(item.get("__value__"), str):
+                try:
+                    packed = base64.standard_b64decode(item["__value__"])
+                    size = len(zlib.decompressobj().decompress(packed, budget + 1))
+                except (binascii.Error, zlib.error):
+                    raise RunFolderError(f"{where}: holds an array that does not decode") from None
+                budget -= size
+                if budget < 0:
+                    raise RunFolderError(f"{where}: its arrays decompress to more than {MAX_DECODED_BYTES:,} bytes")
+            else:
+                stack.extend(item.values())
     return json.loads(json.dumps(value), cls=RuntimeDecoder)
 
 

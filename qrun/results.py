@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import durations, provenance, records, runfolder, sweeps
+from . import durations, provenance, records, runfolder, supervise, sweeps
 from .errors import ResultsError, RunFolderError, SpecError
 from .fsio import Appender, atomic_write, inside, write_json
 from .outcomes import FINISHED, MinimizeOutcome, SweepOutcome
@@ -89,6 +89,7 @@ class RunWriter:
         else:
             (run_dir / "jobs").mkdir(parents=True, exist_ok=False)
             self.run_dir = run_dir
+        supervise.announce(self.run_dir)
         atomic_write(self.run_dir / "spec.yaml", self.spec.resolved_text())
         self.metadata = {
             "format": METADATA_FORMAT,
@@ -162,6 +163,7 @@ class RunWriter:
         """
         self.run_dir = run_dir
         self.metadata = read_metadata(run_dir)
+        supervise.announce(run_dir)
         fresh = [self._fresh_entry(j) for j in self.plan.jobs]
         if [(e["name"], e["file"]) for e in self.metadata["jobs"]] != [(e["name"], e["file"]) for e in fresh]:
             raise RunFolderError(
@@ -498,6 +500,31 @@ def read_metadata(run_dir: Path) -> dict[str, Any]:
     return runfolder.check_metadata(run_dir, meta)
 
 
+def record_stop(run_dir: Path, error: str) -> None:
+    """How a run ended when its process was killed in a job that would not return (see supervise): what
+    RunWriter.finish would have written, from the journal's replay. A run that had ended is left as it is."""
+    meta = read_metadata(run_dir)
+    if meta["status"] != "running":
+        return
+    _drop_partial_line(run_dir)  # the event below starts a line of its own
+    ended: dict[str, Any] = {}
+    for entry in meta["jobs"]:
+        if entry["status"] in ("pending", "running"):
+            entry["status"] = "not run" if entry["status"] == "pending" else "interrupted"
+            ended[str(entry["index"])] = {"status": entry["status"]}
+    if meta["attempts"]:
+        meta["attempts"][-1].update(ended=durations.timestamp(), status="interrupted")
+    meta.update(status="interrupted", error=meta.get("error") or error)
+    event: dict[str, Any] = {"set": ended, "top": {"status": meta["status"], "error": meta["error"]}}
+    if meta["attempts"]:
+        event["attempt"] = meta["attempts"][-1]
+    with runfolder.open_append(runfolder.member(run_dir, JOURNAL)) as journal:
+        journal.write(_event_line(event))
+    meta["journal"] = (meta.get("journal") or 0) + 1
+    write_json(runfolder.member(run_dir, "metadata.json"), meta)
+    runfolder.member(run_dir, ".reserve").unlink(missing_ok=True)
+
+
 def read_job_body(run_dir: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
     """A job's file (None while it has none), type-checked; RunFolderError when it is damaged."""
     body = runfolder.read_json(run_dir, entry["file"], runfolder.MAX_JOB_FILE_BYTES, missing_ok=True)
@@ -615,7 +642,7 @@ class Run:
                 f"job '{job}' streamed its {body.get('point_count', 0):,} sweep points to "
                 f"jobs/{body.get('points_file')}: it keeps no single PrimitiveResult; run.points('{job}') reads them"
             )
-        return records.from_runtime_json(body["primitive_result"])
+        return records.from_runtime_json(body["primitive_result"], f"{self.path}: job '{job}'")
 
     def points(self, job: str) -> list[dict[str, Any]]:
         """A swept job's points, each with its variables and value/stderr (or counts), inline or streamed."""

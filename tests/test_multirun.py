@@ -131,3 +131,49 @@ def test_each_point_of_a_multirun_sweep_keeps_only_its_own_points(tmp_path, qrun
         for p in body["points"]:
             exact = -(math.cos(p["theta"]) ** 2) - h * 2 * math.sin(p["theta"])
             assert abs(p["value"] - exact) < 4 * p["stderr"]
+
+
+def _kill_point(point) -> None:
+    """Make a finished point look killed before its job ended: its job file gone, its status running."""
+    meta = json.loads((point / "metadata.json").read_text())
+    meta["status"] = "running"
+    meta["jobs"][0].update(status="running")
+    (point / "metadata.json").write_text(json.dumps(meta))
+    (point / "events.jsonl").unlink()
+    next((point / "jobs").glob("*.json")).unlink()
+
+
+def test_a_killed_multirun_resumes_as_a_group_or_point_by_point(tmp_path, qrun):
+    spec = tmp_path / "mr.yaml"
+    spec.write_text("multirun: {h: [0.5, 1.5, 2.5]}\n" + SPEC.replace("BACKEND", "aer"))
+    first = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert first.code == 0, first.err
+    group = tmp_path / first.out.strip()
+    values = {}
+    for name in ("h=0.5", "h=1.5", "h=2.5"):
+        values[name] = json.loads(next((group / name / "jobs").glob("*.json")).read_text())["observables"]["z"]
+    _kill_point(group / "h=0.5")
+    _kill_point(group / "h=2.5")
+    (group / "multirun.csv").unlink()  # a killed group has no table yet; its manifest was written first
+    whole = qrun(spec, "--out", tmp_path / "r", "--resume", group)
+    assert whole.code == 0, whole.err
+    assert whole.out.splitlines()[-2:] == ["resumed: h=0.5, h=2.5", f"results: {group} (multirun.csv)"]
+    for name, before in values.items():  # seeded: the resumed points give what the uninterrupted run gave
+        after = json.loads(next((group / name / "jobs").glob("*.json")).read_text())["observables"]["z"]
+        assert after == before, name
+    rows = list(csv.DictReader((group / "multirun.csv").open()))
+    assert [r["h"] for r in rows] == ["0.5", "1.5", "2.5"]
+    _kill_point(group / "h=1.5")
+    one = qrun(spec, "--out", tmp_path / "r", "--resume", group / "h=1.5", "-q")
+    assert (one.code, one.out.strip()) == (0, str(group))
+    assert json.loads((group / "h=1.5" / "metadata.json").read_text())["status"] == "completed"
+    again = qrun(spec, "--out", tmp_path / "r", "--resume", "latest")
+    assert again.out.splitlines()[-2] == "resumed: none: every point had finished"
+
+
+def test_point_folders_are_always_safe_names():
+    long, slash, underscore = {"tag": "x" * 300}, {"tag": "a/b"}, {"tag": "a_b"}
+    names = multirun.labels([long, slash, underscore])
+    assert len(names[0]) == multirun.MAX_LABEL and names[0].startswith("tag=xxx")
+    assert names[1] != names[2] and names[1].startswith("tag=a_b~") and names[2].startswith("tag=a_b~")
+    assert multirun.labels([{"h": 0.5}]) == ["h=0.5"]

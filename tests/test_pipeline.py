@@ -299,3 +299,67 @@ def test_a_streamed_sweep_killed_after_its_second_chunk_resumes_to_the_uninterru
         assert (run_dir / "jobs" / name).read_text() == (reference / "jobs" / name).read_text()
     assert len((run_dir / "jobs" / "00-s.points.jsonl").read_text().splitlines()) == 12000
     assert not list(run_dir.rglob("*.tmp"))
+
+
+LONG_AER = """version: 1
+name: long
+backend: aer
+max_time: 2h
+options: {seed: 1, default_precision: 0.01}
+circuits:
+  r: {random: {num_qubits: 26, depth: 80, seed: 3}}
+observables:
+  z: "ZIIIIIIIIIIIIIIIIIIIIIIIII"
+jobs:
+  - {name: e, primitive: estimator, circuit: r, observables: [z], estimate: 30m}
+"""
+
+
+@pytest.mark.slow  # a 26-qubit simulation, killed after its first seconds
+@pytest.mark.parametrize("signals", [[signal.SIGTERM], [signal.SIGINT, signal.SIGINT]])
+def test_sigterm_or_a_second_ctrl_c_stops_a_job_that_holds_the_interpreter_within_5_s(tmp_path, signals):
+    # Aer simulates holding the GIL: no handler in the process running it can act until it returns. The console
+    # script's supervisor can: it kills the run and records it as interrupted, resumable.
+    (tmp_path / "long.yaml").write_text(LONG_AER)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "qrun", "long.yaml", "--out", "r"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def submitted():  # the journal says so before metadata.json does: read both, as qrun status does
+        from qrun.errors import QrunError
+        from qrun.results import read_metadata
+
+        try:
+            (run,) = (tmp_path / "r" / "long").iterdir()
+            return read_metadata(run)["jobs"][0]["job_ids"]
+        except (ValueError, OSError, QrunError):
+            return None
+
+    try:
+        _wait_for(submitted, child)
+        time.sleep(1.0)  # well inside the simulation
+        started = time.monotonic()
+        for sig in signals:
+            child.send_signal(sig)
+            time.sleep(0.2)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()  # the supervisor: its run dies with it (PR_SET_PDEATHSIG)
+    assert time.monotonic() - started < 5
+    assert child.returncode == 130
+    (run,) = (tmp_path / "r" / "long").iterdir()
+    assert err.splitlines()[-1] == (
+        f"qrun: stopped; the job did not return in time; finished jobs are kept in {run.resolve()} "
+        f"(qrun SPEC --resume {run.resolve()} runs the rest)"
+    )
+    meta = _metadata(tmp_path / "r")
+    assert (meta["status"], [j["status"] for j in meta["jobs"]], meta["attempts"][-1]["status"]) == (
+        "interrupted",
+        ["interrupted"],
+        "interrupted",
+    )
+    assert not (run / ".reserve").exists()

@@ -208,3 +208,26 @@ def test_resume_and_rerun_accept_only_run_folders(qrun, done, tmp_path):
 
 def qrun_load(run: Path):
     return qrun.load(run)
+
+
+def test_a_job_file_that_inflates_or_holds_foreign_types_is_refused_before_decoding(done, monkeypatch):
+    import base64
+    import zlib
+
+    from qrun import records
+
+    monkeypatch.setattr(records, "MAX_DECODED_BYTES", 16 * 1024 * 1024)  # the same check, with a smaller bomb
+    run, _ = done
+    job = next((run / "jobs").glob("01-*.json"))
+    body = json.loads(job.read_text())
+    bomb = base64.standard_b64encode(zlib.compress(b"\0" * (17 * 1024 * 1024), 9)).decode()
+    body["primitive_result"] = {"__type__": "ndarray", "__value__": bomb}
+    job.write_text(json.dumps(body))
+    with pytest.raises(RunFolderError) as e:
+        qrun_load(run).result("energy")
+    assert str(e.value) == f"{run}: job 'energy': its arrays decompress to more than 16,777,216 bytes"
+    body["primitive_result"] = {"__type__": "settings", "__module__": "qiskit.quantum_info.operators", "__value__": {}}
+    job.write_text(json.dumps(body))
+    with pytest.raises(RunFolderError) as e:
+        qrun_load(run).result("energy")
+    assert str(e.value) == f"{run}: job 'energy': holds a value of type 'settings', which no result has"

@@ -1,0 +1,112 @@
+"""Run commands under a parent that can always stop them: Aer simulates holding the GIL, so in the process running a
+job no Python signal handler runs until the simulation returns; this parent runs no job and is never stuck."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+GRACE = 4.0  # s a SIGTERM leaves the run to stop cleanly before it is killed (the issue's bound is 5 s)
+RUN_DIR_FD = "QRUN_SUPERVISOR_FD"  # the child writes each run folder it opens here, one line each
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def available() -> bool:
+    return hasattr(os, "fork") and hasattr(signal, "sigtimedwait")
+
+
+def announce(run_dir: Path) -> None:
+    """Tell the supervisor (if any) which run folder this process writes, so it can record a kill there."""
+    fd = os.environ.get(RUN_DIR_FD)
+    if fd and fd.isdigit():
+        try:
+            os.write(int(fd), f"{Path(run_dir).resolve()}\n".encode())
+        except OSError:
+            pass  # no supervisor listening any more: nothing to tell
+
+
+def supervise(main: Callable[[], int], record: Callable[[Path], None]) -> int:
+    """main() in a forked child; returns its exit code. Signals reach this parent at once:
+    - a Ctrl-C from the terminal reaches the child too (same process group); one sent to this pid is forwarded;
+    - SIGTERM: the child is asked to stop, and killed after GRACE seconds if it has not;
+    - a second SIGINT or SIGTERM: the child is killed at once.
+    After a kill, `record(run_dir)` marks each run folder the child announced as interrupted; exit 130."""
+    read_end, write_end = os.pipe()
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS | {signal.SIGCHLD})
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _die_with_parent()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS | {signal.SIGCHLD})
+        os.environ[RUN_DIR_FD] = str(write_end)
+        code = 70
+        try:
+            code = main()
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(code)
+    os.close(write_end)
+    os.set_blocking(read_end, False)
+    announced = bytearray()
+    stops, kill_at, killed = 0, float("inf"), False
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        wait = min(1.0, max(0.0, kill_at - time.monotonic()))
+        info = signal.sigtimedwait(_STOPS | {signal.SIGCHLD}, wait)
+        _drain(read_end, announced)
+        if info is not None and info.si_signo in _STOPS:
+            stops += 1
+            if info.si_pid != 0:  # sent to this pid (kill, a test, systemd), not by the terminal to the group
+                os.kill(pid, info.si_signo)
+            if stops > 1:
+                kill_at = 0.0
+            elif info.si_signo == signal.SIGTERM:
+                kill_at = time.monotonic() + GRACE
+            else:
+                print("qrun: stopping after the current job; Ctrl-C again stops at once", file=sys.stderr, flush=True)
+        if time.monotonic() >= kill_at and not killed:
+            os.kill(pid, signal.SIGKILL)
+            killed = True
+    _drain(read_end, announced)
+    os.close(read_end)
+    if killed and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        folders = list(dict.fromkeys(line for line in announced.decode(errors="replace").splitlines() if line))
+        for run_dir in folders:
+            record(Path(run_dir))
+        announced_last = folders[-1] if folders else None
+        where = f"; finished jobs are kept in {announced_last}" if announced_last else ""
+        resume = f" (qrun SPEC --resume {announced_last} runs the rest)" if announced_last else ""
+        print(f"qrun: stopped; the job did not return in time{where}{resume}", file=sys.stderr, flush=True)
+        return 130
+    return os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 128 + os.WTERMSIG(status)
+
+
+def _die_with_parent() -> None:
+    """Linux: the run is killed when its supervisor is (kill -9 qrun must not leave a simulation running on)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the child outlives a killed supervisor, as a plain process would
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(130)
+
+
+def _drain(fd: int, into: bytearray) -> None:
+    try:
+        while chunk := os.read(fd, 65536):
+            into += chunk
+    except BlockingIOError:
+        pass
