@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import runfolder
 from .errors import RunFolderError, SpecError, UsageError
 from .fsio import atomic_write, inside
 from .records import stored_points
 from .results import read_job_body, read_metadata
+from .spec import safe_yaml
 
 MAX_POINTS = 1000
 
@@ -40,9 +39,9 @@ def parse(assignments: list[str]) -> dict[str, list[Any]]:
 
 
 def _scalar(text: str) -> Any:
-    try:
-        value = yaml.safe_load(text) if text else ""
-    except yaml.YAMLError:
+    try:  # with the spec's nesting and alias limits, as --set values are read
+        value = safe_yaml("-m", text) if text else ""
+    except SpecError:
         return text
     return value if isinstance(value, (int, float, str, bool)) else text
 

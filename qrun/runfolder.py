@@ -147,7 +147,11 @@ def _check(path: Path, data: Any, schema: str) -> None:
     if error is None:
         return
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
-    raise RunFolderError(f"{path}: {where or 'the document'}: {_short(error.message)}; the run folder is damaged")
+    if error.validator == "pattern":  # a file name: say what it should be, not the regular expression
+        message = f"{_short(repr(error.instance))} is not a file name qrun writes there"
+    else:
+        message = _short(error.message)
+    raise RunFolderError(f"{path}: {where or 'the document'}: {message}; the run folder is damaged")
 
 
 def _short(message: str) -> str:

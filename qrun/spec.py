@@ -615,9 +615,9 @@ def yaml_value(value: Any) -> Any:
     given from outside (Scalar) that YAML would not read back as itself is written double-quoted, so it stays
     one scalar: "x\nmode: batch" can never become a second key."""
     if isinstance(value, Scalar):
-        try:
-            plain = yaml.safe_load(value) == str(value) and "\n" not in value
-        except yaml.YAMLError:
+        try:  # guarded: a value nested thousands deep must not reach PyYAML's recursive composer
+            plain = safe_yaml("", str(value)) == str(value) and "\n" not in value
+        except SpecError:
             plain = False
         return str(value) if plain else json.dumps(str(value), ensure_ascii=False)
     if isinstance(value, str) or not isinstance(value, (bool, int, float, list, tuple, dict, type(None))):

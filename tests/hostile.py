@@ -310,6 +310,90 @@ def cases() -> list[dict]:
         args=["validate", "spec.yaml", "--set", "options.seed=" + os.fsdecode(b"\xff")],
         both=False,
     )
+
+    # --- run folders, as untrusted as specs: read by show, status, plot, diff and list ----------------------------
+    def run_folder(meta_change=None, **extra: str) -> dict:
+        meta = {
+            "format": 1,
+            "name": "hostile",
+            "status": "completed",
+            "error": None,
+            "journal": 0,
+            "session": None,
+            "spec": {"file": "spec.yaml", "sha256": "0" * 64, "variables": {}, "overrides": {}, "git": None},
+            "attempts": [{"status": "completed", "submissions": []}],
+            "jobs": [
+                {"index": 0, "name": "counts", "primitive": "sampler", "status": "done", "file": "jobs/00-counts.json"}
+            ],
+        }
+        if meta_change:
+            meta_change(meta)
+        files = {"r/metadata.json": json.dumps(meta), "r/spec.yaml": BASE}
+        files.setdefault("r/jobs/00-counts.json", '{"status": "done", "counts": {"c": [{"00": 1}]}}')
+        files.update({f"r/{k.replace('__', '/')}": v for k, v in extra.items()})
+        return files
+
+    def job_file(name: str):
+        return lambda m: m["jobs"][0].update(file=name)
+
+    for command in ("show", "status", "plot"):
+        add(
+            f"{command}-job-file-climbs-out",
+            None,
+            ["show" if command == "show" else command, "r"],
+            run_folder(job_file("jobs/../../outside.txt")),
+            both=False,
+        )
+    add("show-job-file-absolute", None, ["show", "r"], run_folder(job_file("/etc/passwd")), both=False)
+    add(
+        "show-job-file-symlink-out",
+        None,
+        ["show", "r"],
+        run_folder(**{"jobs__00-counts.json": "SYMLINK:/etc/hostname"}),
+        both=False,
+    )
+    add("show-metadata-is-dev-zero", None, ["show", "r"], {"r/metadata.json": "SYMLINK:/dev/zero"}, both=False)
+    add("show-metadata-is-a-fifo", None, ["show", "r"], {"r/metadata.json": "FIFO"}, both=False)
+    add("show-job-file-is-a-fifo", None, ["show", "r"], run_folder(**{"jobs__00-counts.json": "FIFO"}), both=False)
+    add("list-with-a-fifo-run", None, ["list", "results"], {"results/hostile/r/metadata.json": "FIFO"}, both=False)
+    add(
+        "validate-beside-a-fifo-run",
+        BASE,
+        ["validate", "spec.yaml", "--out", "results"],
+        {"results/hostile/r/metadata.json": "FIFO"},
+        both=False,
+    )
+    for cid, change in [
+        ("jobs-not-a-list", lambda m: m.update(jobs="x")),
+        ("job-null", lambda m: m.update(jobs=[None])),
+        ("job-name-a-number", lambda m: m["jobs"][0].update(name=7)),
+        ("status-a-list", lambda m: m.update(status=["done"])),
+        ("journal-negative", lambda m: m.update(journal=-1)),
+    ]:
+        for command in ("show", "status", "plot", "diff"):
+            args = [command, "r", "r"] if command == "diff" else [command, "r"]
+            add(f"{command}-{cid}", None, args, run_folder(change), both=False)
+    add(
+        "show-journal-line-of-wrong-types",
+        None,
+        ["show", "r"],
+        run_folder(**{"events.jsonl": '{"set": {"5": {"status": "done"}}}\n{"top": {}}\n'}),
+        both=False,
+    )
+    add(
+        "show-journal-line-not-json",
+        None,
+        ["show", "r"],
+        run_folder(**{"events.jsonl": '{"top": \n{"top": {}}\n'}),
+        both=False,
+    )
+    add(
+        "show-points-file-climbs-out",
+        None,
+        ["plot", "r"],
+        run_folder(**{"jobs__00-counts.json": '{"status": "done", "points_file": "../../x.points.jsonl"}'}),
+        both=False,
+    )
     return out
 
 
