@@ -22,8 +22,12 @@ class BackendInfo:
     num_qubits: int | None
 
 
+# What people call Aer's simulator: qiskit's class name, its backend's own name, and qrun's.
+AER_NAMES = frozenset({"aer", "aer_simulator", "aersimulator", "qasm_simulator"})
+
+
 def kind_of(name: str) -> str:
-    if name == AER:
+    if name == AER or name.lower().replace("-", "_") in AER_NAMES:
         return "aer"
     if name.startswith("fake_"):
         return "fake"

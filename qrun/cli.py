@@ -83,6 +83,11 @@ class QrunGroup(click.Group):
 
     def resolve_command(self, ctx: Any, args: Any) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(args[0], list(self.commands), n=1, cutoff=0.75)
+            if close and not Path(args[0]).exists():  # `qrun valdate x.yaml` is a typo, not a spec named valdate
+                raise UsageError(f"no command '{args[0]}'; did you mean 'qrun {close[0]}'?")
             return "run", self.commands["run"], args
         return super().resolve_command(ctx, args)
 

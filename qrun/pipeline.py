@@ -15,6 +15,7 @@ from . import durations
 from . import estimates as model
 from . import service as ibm
 from .errors import Interrupted, ResultsError, RunError, SpecError, UsageError
+from .outcomes import FINISHED
 from .results import History, RunWriter, latest_run, read_spec
 from .results import load as load_run
 from .spec import differences, load
@@ -247,7 +248,9 @@ def _drive(runner: Any, writers: list[RunWriter], where: Path) -> None:
     except KeyboardInterrupt:
         for w in writers:
             _finish(w, "interrupted", "interrupted by the user")
-        raise Interrupted(f"interrupted; finished jobs are kept in {where}") from None
+        done = sum(e["status"] in FINISHED for w in writers if w.metadata for e in w.metadata["jobs"])
+        kept = f"{done} finished job(s) kept in {where}" if done else f"no job had finished; the run is in {where}"
+        raise Interrupted(f"interrupted; {kept}; qrun SPEC --resume {where} runs the rest") from None
     except OSError as e:  # the disk filled up or went read-only: record it where that is still possible
         for w in writers:
             _finish(w, "failed", (f"{e.filename}: " if e.filename else "") + str(e.strerror or e))

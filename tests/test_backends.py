@@ -1,6 +1,9 @@
 """Backend names, widths without imports, and the qubit-subset devices that rehearse real-size fake devices."""
 
+import json
+
 import pytest
+from conftest import EXPERIMENTS
 
 from qrun import backends
 from qrun.errors import BackendError
@@ -34,3 +37,18 @@ def test_a_subset_device_keeps_exactly_those_qubits_calibration():
     assert small.target["ecr"][(1, 0)].error == full.target["ecr"][(104, 103)].error
     assert small.target["measure"][(0,)].error == full.target["measure"][(103,)].error
     assert small.target["sx"][(1,)].duration == full.target["sx"][(104,)].duration
+
+
+@pytest.mark.parametrize("name", ["aer", "Aer", "AerSimulator", "aer_simulator", "aer-simulator"])
+def test_the_names_people_give_aer_run_locally(qrun, tmp_path, name):
+    spec = tmp_path / "s.yaml"
+    spec.write_text((EXPERIMENTS / "bell.yaml").read_text().replace("backend: aer", f"backend: {name}"))
+    assert qrun("validate", spec).code == 0
+    if name != "AerSimulator":
+        assert backends.kind_of(name) == "aer"
+        return  # one of them is run: the names all reach the same kind
+    ran = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert ran.code == 0, ran.err
+    (run,) = (tmp_path / "r" / "bell").iterdir()
+    counts = json.loads(next((run / "jobs").glob("*.json")).read_text())["counts"]["c"][0]
+    assert set(counts) == {"00", "11"}  # a Bell pair on the noiseless simulator, not a service call

@@ -168,3 +168,9 @@ def test_the_runtimes_own_log_lines_reach_the_terminal_only_with_debug(qrun):
     assert not runtime.isEnabledFor(logging.WARNING)
     qrun("validate", EXPERIMENTS / "bell.yaml", "--debug")
     assert runtime.isEnabledFor(logging.INFO)
+
+
+def test_a_mistyped_command_gets_a_did_you_mean(qrun):
+    result = qrun("valdate", EXPERIMENTS / "bell.yaml")
+    assert (result.code, result.err) == (2, "qrun: no command 'valdate'; did you mean 'qrun validate'?\n")
+    assert qrun("validate", EXPERIMENTS / "bell.yaml").code == 0

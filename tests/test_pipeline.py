@@ -163,16 +163,21 @@ LONG_VQE = (
 )
 
 
-def _signal_long_vqe(tmp_path, signals, after_evaluations):
-    """Start a long minimize run, wait for some evaluations, send the signals; returns (exit code, stderr)."""
-    (tmp_path / "five.yaml").write_text(LONG_VQE)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "qrun", "five.yaml", "--out", "r"],
+def _start(tmp_path, name, text):
+    """`qrun NAME --out r` as a user starts it (the console script, so its supervisor too), in tmp_path."""
+    (tmp_path / name).write_text(text)
+    return subprocess.Popen(
+        [sys.executable, "-m", "qrun", name, "--out", "r"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _signal_long_vqe(tmp_path, signals, after_evaluations):
+    """Start a long minimize run, wait for some evaluations, send the signals; returns (exit code, stderr)."""
+    child = _start(tmp_path, "five.yaml", LONG_VQE)
     _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= after_evaluations, child)
     for sig in signals:
         child.send_signal(sig)
@@ -188,7 +193,11 @@ def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp
     assert [j["status"] for j in meta["jobs"]] == ["done", "interrupted", "not run", "not run", "not run"]
     assert meta["session"]["closed"] is not None
     assert (tmp_path / "r" / "five").glob("*/jobs/00-e1.json").__next__().exists()
-    assert "interrupted; finished jobs are kept in" in err
+    (run,) = (tmp_path / "r" / "five").iterdir()
+    assert (
+        err.splitlines()[-1]
+        == f"qrun: interrupted; 1 finished job(s) kept in {run}; qrun SPEC --resume {run} runs the rest"
+    )
 
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
@@ -320,14 +329,7 @@ jobs:
 def test_sigterm_or_a_second_ctrl_c_stops_a_job_that_holds_the_interpreter_within_5_s(tmp_path, signals):
     # Aer simulates holding the GIL: no handler in the process running it can act until it returns. The console
     # script's supervisor can: it kills the run and records it as interrupted, resumable.
-    (tmp_path / "long.yaml").write_text(LONG_AER)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "qrun", "long.yaml", "--out", "r"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child = _start(tmp_path, "long.yaml", LONG_AER)
 
     def submitted():  # the journal says so before metadata.json does: read both, as qrun status does
         from qrun.errors import QrunError

@@ -243,6 +243,7 @@ def test_a_yaml_error_is_worded_by_the_pure_python_parser_without_recursing():
     assert str(e.value) == "s.yaml:1:4: invalid YAML: found undefined alias 'nowhere'"
 
 
+@pytest.mark.slow  # 3 s by design; tests/hostile.py has the same bound in the fast suite, through validate
 def test_a_template_that_no_loop_counter_bounds_is_stopped_by_the_wall_clock():
     body = "{{ lipsum(1000000) | length }}"  # one filter call: no loop step to count (hostile.py has string loops)
     from qrun import spec
