@@ -109,3 +109,45 @@ def test_a_warm_plan_reads_the_circuits_shape_from_the_cache_instead_of_walking_
     warm = prepare(spec, out="/nonexistent").plan.jobs[0]
     assert (warm.stats["qubits"], warm.stats["depth"]) == (cold.stats["qubits"], cold.stats["depth"])
     assert len(counting) == 1
+
+
+@pytest.mark.parametrize("damage", ['["x", 3]', "[1, 2, 3]", "{}", "[-4, 2]", "FIFO"])
+def test_a_damaged_shape_entry_is_a_miss_not_a_crash(write_spec, damage):
+    import os
+
+    spec = write_spec(HEAVY)
+    _isa(spec)
+    (shape,) = cache.cache_dir().glob("*.facts.json")
+    shape.unlink()
+    if damage == "FIFO":  # must not block the read
+        os.mkfifo(shape)
+    else:
+        shape.write_text(damage)
+    qubits, depth = plan.circuit_shape(_isa(spec))
+    stats = prepare(spec, out="/nonexistent").plan.jobs[0]
+    assert (qubits, depth) == plan.circuit_shape(stats.circuit) and qubits == 8
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        '{"facts": {"num_qubits": "two", "num_parameters": 0, "num_clbits": 0, "has_measurements": true}}',
+        '{"facts": {"num_qubits": 2, "num_parameters": 1, "num_clbits": 0, "has_measurements": true, '
+        '"parameter_names": []}}',
+        '{"error": 5}',
+        "[]",
+        "not json",
+    ],
+)
+def test_a_damaged_facts_entry_is_rebuilt_and_validate_gives_the_run_verdict(qrun, write_spec, damage, monkeypatch):
+    spec = write_spec(
+        "version: 1\nname: f\nbackend: aer\nmax_time: 5m\ncircuits:\n"
+        '  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; c = measure q;"}\n'
+        "jobs:\n  - {name: s, primitive: sampler, circuit: b}\n"
+    )
+    monkeypatch.chdir(spec.parent)
+    assert qrun("validate", "spec.yaml").code == 0
+    (entry,) = cache.facts_dir().glob("*.json")
+    entry.write_text(damage)
+    assert (qrun("validate", "spec.yaml").code, qrun("spec.yaml", "--out", "r", "-q").code) == (0, 0)
+    assert json.loads(entry.read_text())["facts"]["num_qubits"] == 2  # rewritten whole
