@@ -538,8 +538,10 @@ def main(argv: list[str] | None = None) -> int:
     except QrunError as e:
         if debug:
             traceback.print_exc()
-        # A SpecError's lines are already FILE:LINE:COL: PATH: message; anything else gets the program's name.
-        click.echo(str(e) if isinstance(e, SpecError) else f"qrun: {e}", err=True)
+        # A SpecError's lines are already FILE:LINE:COL: PATH: message; anything else is one line with the program's
+        # name, whatever line breaks the runtime put in the text it carries ("...has failed:\nKaboom!").
+        one_line = " ".join(part.strip() for part in str(e).splitlines() if part.strip())
+        click.echo(str(e) if isinstance(e, SpecError) else f"qrun: {one_line}", err=True)
         return e.exit_code
     except KeyboardInterrupt:
         click.echo("qrun: interrupted", err=True)

@@ -473,11 +473,14 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
     places += [(("jobs", i, "options"), job.get("options") or {}) for i, job in enumerate(data["jobs"])]
     for where, options in places:
         met = options.get("max_execution_time")
-        if met is not None and met > max_time:
+        if met is not None and met >= max_time:
+            # qiskit-ibm-runtime itself refuses a session whose max_time does not exceed a job's max_execution_time
+            what = "as long as" if met == max_time else "longer than"
             out.append(
                 (
                     where + ("max_execution_time",),
-                    f"{met} s is longer than max_time ({durations.format(max_time)}); a job cannot outlive its session",
+                    f"{met} s is {what} max_time ({durations.format(max_time)}); a job must end before its session "
+                    "does, so max_time must be longer",
                     False,
                 )
             )

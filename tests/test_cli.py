@@ -174,3 +174,14 @@ def test_a_mistyped_command_gets_a_did_you_mean(qrun):
     result = qrun("valdate", EXPERIMENTS / "bell.yaml")
     assert (result.code, result.err) == (2, "qrun: no command 'valdate'; did you mean 'qrun validate'?\n")
     assert qrun("validate", EXPERIMENTS / "bell.yaml").code == 0
+
+
+def test_an_error_from_the_runtime_is_one_line_whatever_breaks_its_text_holds(qrun, monkeypatch):
+    from qrun.errors import RunError
+
+    def failing(*args, **kwargs):
+        raise RunError("runtime job d1 on ibm_fez: Job has failed:\nKaboom!\n  (code 1305)")
+
+    monkeypatch.setattr(pipeline, "run", failing)
+    result = qrun(EXPERIMENTS / "bell.yaml", "--out", "x")
+    assert (result.code, result.err) == (1, "qrun: runtime job d1 on ibm_fez: Job has failed: Kaboom! (code 1305)\n")

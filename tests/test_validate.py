@@ -95,7 +95,15 @@ def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_
     assert found == [
         (
             ("jobs", 0, "options", "max_execution_time"),
-            "700 s is longer than max_time (10m); a job cannot outlive its session",
+            "700 s is longer than max_time (10m); a job must end before its session does, so max_time must be longer",
+            False,
+        )
+    ]
+    data["jobs"][0]["options"]["max_execution_time"] = 600  # equal is refused too, as the runtime refuses it
+    assert semantic_findings(data, FACTS, {"z": 2}, 5) == [
+        (
+            ("jobs", 0, "options", "max_execution_time"),
+            "600 s is as long as max_time (10m); a job must end before its session does, so max_time must be longer",
             False,
         )
     ]
