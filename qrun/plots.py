@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,9 @@ def convergence_figure(plt: Any, body: dict[str, Any], exact: float | None) -> A
         err.set_ylabel(f"|<{body['observable']}> - exact|{unit}")
         err.legend(fontsize="small")
         err.grid(alpha=0.3, which="both")
-    ax.errorbar(n, values, yerr=[t["stderr"] for t in trace], fmt=".", ms=4, lw=0.8, alpha=0.6, label="evaluation")
+    ax.errorbar(
+        n, values, yerr=_sigmas(t.get("stderr") for t in trace), fmt=".", ms=4, lw=0.8, alpha=0.6, label="evaluation"
+    )
     opt = body["optimum"]
     at = (
         len(trace) + 1
@@ -123,12 +126,12 @@ def convergence_figure(plt: Any, body: dict[str, Any], exact: float | None) -> A
     ax.errorbar(
         [at],
         [opt["value"]],
-        yerr=[opt["stderr"]],
+        yerr=_sigmas([opt.get("stderr")]),
         fmt="*",
         ms=12,
         color="C3",
         capsize=3,
-        label=f"optimum {opt['value']:.6g} ± {opt['stderr']:.2g}"
+        label=f"optimum {opt['value']:.6g} ± {_sigma_text(opt.get('stderr'))}"
         + (" (re-estimated)" if opt.get("final_evaluation") else ""),
     )
     if exact is not None:
@@ -172,7 +175,7 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
         ax.errorbar(
             [p[x] for p in pts],
             [p["value"] for p in pts],
-            yerr=[p["stderr"] for p in pts],
+            yerr=_sigmas(p.get("stderr") for p in pts),
             fmt="o",
             ms=3,
             lw=1,
@@ -233,3 +236,18 @@ def histogram_figure(plt: Any, body: dict[str, Any]) -> Any:
         ax.tick_params(axis="x", rotation=90 if len(outcomes) > 8 else 0)
     fig.tight_layout()
     return fig
+
+
+def _sigmas(values: Any) -> list[float]:
+    """Error bars matplotlib accepts: a missing, negative or non-finite standard error (a job whose noise model gave
+    none, or a fit that fell back to no weights) draws no bar instead of failing the figure."""
+    out = []
+    for v in values:
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        out.append(float(v) if ok else math.nan)
+    return out
+
+
+def _sigma_text(value: Any) -> str:
+    (sigma,) = _sigmas([value])
+    return f"{sigma:.2g}" if math.isfinite(sigma) else "σ unknown"

@@ -83,3 +83,27 @@ jobs:
         f"qrun: nothing to plot in {run_dir}: its jobs are estimator; qrun plot draws minimize "
         "convergence, swept estimator curves and sampler histograms of finished jobs\n"
     )
+
+
+def test_missing_or_zero_standard_errors_draw_no_bar_instead_of_failing():
+    # A noisy VQE can record a null stderr (a fit with no usable weights); `qrun plot` used to exit 3 on it.
+    from qrun.plots import _pyplot, figure_for
+
+    plt = _pyplot()
+    trace = [{"evaluation": k + 1, "value": -1.0 - 0.1 * k, "stderr": s} for k, s in enumerate([0.02, None, 0.0, -1])]
+    body = {
+        "status": "done",
+        "job": "vqe",
+        "primitive": "minimize",
+        "optimizer": {"method": "COBYLA"},
+        "nfev": 4,
+        "observable": "h2",
+        "trace": trace,
+        "optimum": {"value": -1.3, "stderr": None, "final_evaluation": True},
+    }
+    fig = figure_for(plt, body, -1.857)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "optimum -1.3 ± σ unknown (re-estimated)" in labels
+    points = [{"θ": x, "observable": "z", "value": 1 - x, "stderr": s} for x, s in [(0.0, None), (0.5, 0.01)]]
+    sweep = {"status": "done", "job": "scan", "primitive": "estimator", "points": points, "sweep": {"variables": ["θ"]}}
+    assert figure_for(plt, sweep, None).axes[0].get_xlabel() == "θ"
