@@ -424,7 +424,10 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
     if as_json:
         click.echo(json.dumps(runs(Path(root), name, status), indent=2))
     else:
-        click.echo(list_text(Path(root), name, status))
+        import shutil
+
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # rich measures the terminal
+        click.echo(list_text(Path(root), name, status, width))
 
 
 @cli.command("diff")

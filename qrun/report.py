@@ -167,8 +167,8 @@ def list_text(root: Path, name: str | None = None, status: str | None = None, wi
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
     table = Table(box=SIMPLE, show_edge=False, pad_edge=False)
     columns = ("run", "status", "jobs", "backend", "started", *(["settings"] if differing else []), *results)
-    for column in columns:
-        table.add_column(column, no_wrap=True)
+    for column in columns:  # on a terminal the table fits its width: long cells end in an ellipsis, rows never wrap
+        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=min(len(column), 12))
     for r in rows:
         settings = " ".join(f"{k}={_setting(r['settings'][k])}" for k in differing if k in r["settings"])
         folder = Path(r["run"])
@@ -182,7 +182,7 @@ def list_text(root: Path, name: str | None = None, status: str | None = None, wi
             *[r["results"].get(k, "-") for k in results],
         )
     buffer = io.StringIO()
-    # as wide as the table needs: a row is never wrapped, so scripts and tests can read the text too
+    # `width` is the terminal's; without one (a pipe, a script) as wide as the table needs, so nothing is cut
     Console(file=buffer, width=width or 1000, no_color=True, highlight=False).print(table)
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
 

@@ -189,3 +189,16 @@ def test_diff_pairs_sweep_points_by_their_variables_and_shows_the_largest_moves_
     assert len(shown) == 20
     zs = [abs(float(r.split()[-1])) for r in shown]
     assert zs == sorted(zs, reverse=True)
+
+
+def test_list_fits_the_terminal_it_is_given_and_is_whole_without_one(tmp_path):
+    from qrun.pipeline import run
+
+    for spec in ("mixed.yaml", "bell.yaml"):
+        run(EXPERIMENTS / spec, tmp_path, progress="none")
+    whole = list_text(tmp_path)
+    assert max(len(line) for line in whole.splitlines()) > 100  # the case worth testing: it does not fit
+    fitted = list_text(tmp_path, width=100)
+    assert max(len(line) for line in fitted.splitlines()) <= 100
+    assert len(fitted.splitlines()) == len(whole.splitlines())  # cut, never wrapped
+    assert "…" in fitted
