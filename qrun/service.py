@@ -31,6 +31,9 @@ def connect(config: dict[str, Any] | None) -> Any:
         if config.get(key):
             kwargs[key] = config[key]
     token = os.environ.get(TOKEN_ENV)
+    _learn_saved_tokens()  # before the service is built: an error while building it may echo one
+    if token:
+        _SECRETS.add(token)
     if config.get("account"):
         kwargs["name"] = config["account"]
     elif token:
@@ -47,6 +50,18 @@ def connect(config: dict[str, Any] | None) -> Any:
     if account_token:
         _SECRETS.add(account_token)
     return service
+
+
+def _learn_saved_tokens() -> None:
+    """Every token in the runtime's saved accounts (read by its own AccountManager), to be redacted wherever it
+    might appear; a missing or unreadable account file holds none."""
+    try:
+        from qiskit_ibm_runtime.accounts import AccountManager
+
+        accounts = AccountManager.list()
+    except Exception:  # the runtime raises its own types for a damaged file: then it has no token to leak
+        return
+    _SECRETS.update(a.token for a in accounts.values() if isinstance(getattr(a, "token", None), str) and a.token)
 
 
 def choose_backend(service: Any, name: str, min_qubits: int) -> Any:

@@ -5,6 +5,9 @@ line of qrun above that boundary is the one a real account takes.
 """
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -248,3 +251,27 @@ def test_validate_stays_offline_for_a_service_backend(qrun, write_spec, monkeypa
     monkeypatch.setattr(qiskit_ibm_runtime, "QiskitRuntimeService", lambda **k: pytest.fail("validate went online"))
     result = qrun("validate", _spec(write_spec))
     assert result.code == 0, result.err
+
+
+def test_a_saved_accounts_token_is_redacted_even_in_an_error_raised_while_connecting(tmp_path):
+    # The saved token was learned only from the built service, so an error raised while building it, echoing the
+    # token, printed it. A fresh interpreter with its own HOME holds the saved account.
+    script = (
+        "import qiskit_ibm_runtime as r\n"
+        "from qrun import service\n"
+        "from qrun.errors import ServiceError\n"
+        "r.QiskitRuntimeService.save_account(token='tok-SAVED-1234567890', channel='ibm_quantum_platform', "
+        "instance='crn:v1:x', name='mine')\n"
+        "def refuse(self, **kwargs):\n"
+        "    raise ValueError('the server refused token tok-SAVED-1234567890')\n"
+        "r.QiskitRuntimeService.__init__ = refuse\n"
+        "try:\n"
+        "    service.connect({'account': 'mine'})\n"
+        "except ServiceError as e:\n"
+        "    print(e)\n"
+    )
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("QISKIT_IBM_TOKEN", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("cannot connect to IBM Quantum: the server refused token ***. "), done.stderr
+    assert "tok-SAVED" not in done.stdout + done.stderr
