@@ -355,6 +355,7 @@ def validate_cmd(
 @_estimates_option
 @_out_option("Results root, where learned estimates are looked up.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--all", "all_rows", is_flag=True, help="A row for every job, however many (else the first and last).")
 @click.option(
     "--rate",
     type=click.FloatRange(min=0),
@@ -372,6 +373,7 @@ def plan_cmd(
     estimates: str,
     out: str,
     as_json: bool,
+    all_rows: bool,
     rate: float | None,
     no_cache: bool,
 ) -> None:
@@ -393,7 +395,7 @@ def plan_cmd(
         head = json.dumps({k: v for k, v in summary.items() if k != "jobs"}, indent=2)
         click.echo(f'{head[:-2]},\n  "jobs": [\n{jobs}\n  ]\n}}' if summary["jobs"] else json.dumps(summary, indent=2))
     else:
-        plan_table(prepared.plan, rate)
+        plan_table(prepared.plan, rate, all_rows=all_rows)
     plan_errors(prepared.spec, prepared.plan)
 
 

@@ -329,8 +329,13 @@ def charge_line(summary: dict[str, Any]) -> str:
     return line
 
 
-def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = None) -> None:
-    """The plan as a table, one row per job, with the running total against max_time, then the verdict."""
+PLAN_HEAD, PLAN_TAIL = 15, 10  # rows of a long plan's table shown by default: its start, and where the total ends
+
+
+def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = None, all_rows: bool = False) -> None:
+    """The plan as a table, one row per job, with the running total against max_time, then the verdict. A long plan
+    shows its first and last jobs and says how many it left out (all_rows: every job): rich lays out every row it
+    is given, which at 10,000 jobs took most of `qrun plan`'s time, and nobody reads 10,000 rows."""
     from rich.console import Console
     from rich.table import Table
 
@@ -351,7 +356,11 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
         "of max_time",
     ):
         table.add_column(header, justify="right" if header not in ("job", "kind", "source") else "left")
-    for j in summary["jobs"]:
+    jobs = summary["jobs"]
+    left_out = 0 if all_rows or len(jobs) <= PLAN_HEAD + PLAN_TAIL + 1 else len(jobs) - PLAN_HEAD - PLAN_TAIL
+    for k, j in enumerate(jobs[:PLAN_HEAD] + jobs[-PLAN_TAIL:] if left_out else jobs):
+        if left_out and k == PLAN_HEAD:
+            table.add_row("…", f"{left_out:,} more (--all)", *[""] * 9)
         table.add_row(
             str(j["index"]),
             j["name"],
