@@ -127,6 +127,11 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
         spec = meta.get("spec") or {}
         results: dict[str, str] = {}
         for entry in jobs:
+            if len(results) > MAX_HEADLINES:
+                # a run of many jobs: its headlines would be thousands of columns, and reading every job file
+                # is most of the time `qrun list` takes; `qrun show` has them all
+                results = {"results": f"{len(jobs):,} jobs: qrun show {meta_file.parent}"}
+                break
             try:
                 body = read_job_body(meta_file.parent, entry)
             except RunFolderError:
@@ -147,6 +152,9 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
             }
         )
     return out
+
+
+MAX_HEADLINES = 8  # result columns one run may add to `qrun list`
 
 
 def _setting(value: Any) -> str:
