@@ -48,3 +48,16 @@ def write_spec(tmp_path):
         return path
 
     return write
+
+
+def many_jobs_spec(folder: Path, count: int, job: str, head: str = "") -> Path:
+    """folder/many.yaml: `count` jobs on aer, each `job` (a flow mapping's inside, after its name) on a one-qubit
+    circuit b that flips its qubit and measures it, with observable z; `head` adds top-level lines."""
+    jobs = "".join(f"  - {{name: j{k}, {job}}}\n" for k in range(count))
+    path = folder / "many.yaml"
+    path.write_text(
+        f"version: 1\nname: many\nbackend: aer\nmax_time: 1h\n{head}"
+        'circuits:\n  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; x q[0]; c = measure q;"}\n'
+        "observables:\n  z: Z\njobs:\n" + jobs
+    )
+    return path

@@ -222,13 +222,9 @@ def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(t
 
 
 def test_a_long_plan_shows_its_first_and_last_jobs_and_all_on_request(qrun, tmp_path):
-    jobs = "".join(f"  - {{name: j{k}, primitive: sampler, circuit: b, shots: 10}}\n" for k in range(100))
-    spec = tmp_path / "many.yaml"
-    spec.write_text(
-        "version: 1\nname: many\nbackend: aer\nmax_time: 1h\ncircuits:\n"
-        '  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; c = measure q;"}\n'
-        "jobs:\n" + jobs
-    )
+    from conftest import many_jobs_spec
+
+    spec = many_jobs_spec(tmp_path, 100, "primitive: sampler, circuit: b, shots: 10")
     short = qrun("plan", spec)
     assert short.code == 0, short.err
     shown = [k for k in range(100) if f" j{k} " in short.out]

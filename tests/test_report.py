@@ -205,15 +205,12 @@ def test_list_fits_the_terminal_it_is_given_and_is_whole_without_one(tmp_path):
 
 
 def test_a_run_of_many_jobs_adds_one_column_to_list_not_one_per_job(tmp_path):
+    from conftest import many_jobs_spec
+
     from qrun.pipeline import run
 
-    jobs = "".join(f"  - {{name: j{k}, primitive: estimator, circuit: b, observables: [z]}}\n" for k in range(30))
-    spec = tmp_path / "many.yaml"
-    spec.write_text(
-        "version: 1\nname: many\nbackend: aer\nmax_time: 1h\noptions: {seed: 1, default_precision: 0.1}\n"
-        'circuits:\n  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; x q[0];"}\n'
-        "observables:\n  z: Z\njobs:\n" + jobs
-    )
+    head = "options: {seed: 1, default_precision: 0.1}\n"
+    spec = many_jobs_spec(tmp_path, 30, "primitive: estimator, circuit: b, observables: [z]", head)
     folder = run(spec, tmp_path / "r", progress="none")
     (row,) = runs(tmp_path / "r")
     assert row["results"] == {"results": f"30 jobs: qrun show {folder}"}
