@@ -19,23 +19,53 @@ from .errors import RunFolderError, SpecError, UsageError
 from .fsio import atomic_write, inside
 from .records import stored_points
 from .results import read_job_body, read_metadata
-from .spec import safe_yaml
+from .spec import DOTTED_KEY, safe_yaml
 
 MAX_POINTS = 1000
 
 
 def parse(assignments: list[str]) -> dict[str, list[Any]]:
-    """-m h=0.25,0.5,1 -m n=4,6 -> {"h": [0.25, 0.5, 1], "n": [4, 6]}; each value typed as a YAML scalar."""
+    """-m h=0.25,0.5,1 -m n=4,6 -> {"h": [0.25, 0.5, 1], "n": [4, 6]}; each value typed as a YAML scalar.
+
+    NAME is a template variable, or a dotted path into the spec as --set takes one (-m options.seed=1,2,3);
+    VALUES may be range(start, stop[, step]), Python's range: -m options.seed=range(1,4) is 1, 2, 3."""
     grid: dict[str, list[Any]] = {}
     for text in assignments:
         key, sep, values = text.partition("=")
         key = key.strip()
-        if not sep or not key.isidentifier() or not values.strip():
-            raise UsageError(f"-m {text!r}: expected NAME=V1,V2,... (e.g. -m h=0.25,0.5,1)")
+        if not sep or not (key.isidentifier() or DOTTED_KEY.fullmatch(key)) or not values.strip():
+            raise UsageError(
+                f"-m {text!r}: expected NAME=V1,V2,... or NAME=range(START,STOP[,STEP]) "
+                "(e.g. -m h=0.25,0.5,1, -m options.seed=range(1,4))"
+            )
         if any(c in values for c in "\n\r\x00"):
             raise UsageError(f"-m {key}: values are one line")
-        grid[key] = [_scalar(v.strip()) for v in values.split(",")]
+        grid[key] = _range(key, values) if values.strip().startswith("range(") else _listed(values)
     return grid
+
+
+def _listed(text: str) -> list[Any]:
+    return [_scalar(v.strip()) for v in text.split(",")]
+
+
+def _range(key: str, text: str) -> list[Any]:
+    inside = text.strip().removeprefix("range(").removesuffix(")")
+    parts = [p.strip() for p in inside.split(",")]
+    if not text.strip().endswith(")") or not 1 <= len(parts) <= 3 or not all(_is_int(p) for p in parts):
+        raise UsageError(f"-m {key}: {text.strip()!r} is not range(START, STOP[, STEP]) of integers")
+    bounds = [int(p) for p in parts]
+    if len(bounds) == 3 and bounds[2] == 0:
+        raise UsageError(f"-m {key}: a range's step cannot be 0")
+    values = range(*bounds)
+    if len(values) > MAX_POINTS:
+        raise UsageError(f"-m {key}: {text.strip()} has {len(values):,} values, more than {MAX_POINTS:,}")
+    if not values:
+        raise UsageError(f"-m {key}: {text.strip()} has no values")
+    return list(values)
+
+
+def _is_int(text: str) -> bool:
+    return text.lstrip("-").isdigit() and text.isascii()
 
 
 def _scalar(text: str) -> Any:

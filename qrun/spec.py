@@ -150,7 +150,8 @@ def format_path(path: JsonPath) -> str:
     return out
 
 
-_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-\[\]θ]+)+")
+# A dotted path into the spec, as --set and -m take one: options.seed, jobs.vqe.precision
+DOTTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-\[\]θ]+)+")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -164,7 +165,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         raise UsageError(f"--set {key.encode('utf-8', 'replace').decode()}: the value is not UTF-8 text") from None
     if len(value) > MAX_SET_CHARS:
         raise UsageError(f"--set {key}: the value is longer than {MAX_SET_CHARS:,} characters; use --vars FILE")
-    if sep and _PATH.fullmatch(key):
+    if sep and DOTTED_KEY.fullmatch(key):
         if any(c in value for c in "\n\r\x00"):
             raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
         try:  # with the spec's own nesting and alias limits

@@ -102,7 +102,11 @@ def test_a_multirun_block_in_the_spec_does_the_same(tmp_path, qrun):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["-m", "h"], "qrun: -m 'h': expected NAME=V1,V2,... (e.g. -m h=0.25,0.5,1)"),
+        (
+            ["-m", "h"],
+            "qrun: -m 'h': expected NAME=V1,V2,... or NAME=range(START,STOP[,STEP]) "
+            "(e.g. -m h=0.25,0.5,1, -m options.seed=range(1,4))",
+        ),
         (["-m", "nope=1,2"], "qrun: {spec}: the template does not use variable(s) nope (it uses: h, n)"),
     ],
 )
@@ -177,3 +181,34 @@ def test_point_folders_are_always_safe_names():
     assert len(names[0]) == multirun.MAX_LABEL and names[0].startswith("tag=xxx")
     assert names[1] != names[2] and names[1].startswith("tag=a_b~") and names[2].startswith("tag=a_b~")
     assert multirun.labels([{"h": 0.5}]) == ["h=0.5"]
+
+
+def test_m_sweeps_a_dotted_key_over_a_range_as_hydra_does(tmp_path, qrun):
+    from conftest import EXPERIMENTS
+
+    result = qrun(EXPERIMENTS / "bell.yaml", "-m", "options.seed=range(1,4)", "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    group = tmp_path / result.out.strip()
+    assert sorted(p.name for p in group.iterdir() if p.is_dir()) == [f"options.seed={k}" for k in (1, 2, 3)]
+    for k in (1, 2, 3):
+        point = group / f"options.seed={k}"
+        assert f"seed: {k}\n" in (point / "spec.yaml").read_text()  # the spec as run, the override applied
+        assert json.loads((point / "metadata.json").read_text())["spec"]["overrides"] == {"options.seed": k}
+    manifest = json.loads((group / "multirun.json").read_text())
+    assert [p["variables"] for p in manifest["points"]] == [{"options.seed": k} for k in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("range(1,2,0)", "qrun: -m options.seed: a range's step cannot be 0"),
+        ("range(a,3)", "qrun: -m options.seed: 'range(a,3)' is not range(START, STOP[, STEP]) of integers"),
+        ("range(3,1)", "qrun: -m options.seed: range(3,1) has no values"),
+        ("range(0,5000)", "qrun: -m options.seed: range(0,5000) has 5,000 values, more than 1,000"),
+    ],
+)
+def test_m_ranges_are_checked(tmp_path, qrun, value, message):
+    from conftest import EXPERIMENTS
+
+    result = qrun(EXPERIMENTS / "bell.yaml", "-m", f"options.seed={value}", "--out", tmp_path / "r")
+    assert (result.code, result.err.strip()) == (2, message)
