@@ -421,11 +421,7 @@ class RunWriter:
             self.metadata["status"] = status
         if error and not self.metadata["error"]:
             self.metadata["error"] = error
-        ended: dict[str, Any] = {}  # only the jobs this changes: all of them was a 5 MB line at 10,000 jobs
-        for entry in self.metadata["jobs"]:
-            if entry["status"] in ("pending", "running"):
-                entry["status"] = "not run" if entry["status"] == "pending" else status
-                ended[str(entry["index"])] = {"status": entry["status"]}
+        ended = _close_jobs(self.metadata["jobs"], status)
         event = {
             "set": ended,
             "attempt": self._attempt,
@@ -471,11 +467,10 @@ def read_metadata(run_dir: Path) -> dict[str, Any]:
     folder, or is damaged."""
     if not run_dir.is_dir():
         raise RunFolderError(f"{run_dir}: not a qrun run folder (not a folder)")
-    if runfolder.read_bytes(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES, missing_ok=True) is None:
+    raw = runfolder.read_bytes(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES, missing_ok=True)
+    if raw is None:
         raise RunFolderError(f"{run_dir}: not a qrun run folder (no metadata.json)")
-    meta = runfolder.check_metadata(
-        run_dir, runfolder.read_json(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES)
-    )
+    meta = runfolder.check_metadata(run_dir, runfolder.parse_json(run_dir / "metadata.json", raw))
     data = runfolder.read_bytes(run_dir, JOURNAL, runfolder.MAX_METADATA_BYTES, missing_ok=True)
     lines = data.split(b"\n") if data else []
     seen = meta.get("journal") or 0
@@ -507,11 +502,7 @@ def record_stop(run_dir: Path, error: str) -> None:
     if meta["status"] != "running":
         return
     _drop_partial_line(run_dir)  # the event below starts a line of its own
-    ended: dict[str, Any] = {}
-    for entry in meta["jobs"]:
-        if entry["status"] in ("pending", "running"):
-            entry["status"] = "not run" if entry["status"] == "pending" else "interrupted"
-            ended[str(entry["index"])] = {"status": entry["status"]}
+    ended = _close_jobs(meta["jobs"], "interrupted")
     if meta["attempts"]:
         meta["attempts"][-1].update(ended=durations.timestamp(), status="interrupted")
     meta.update(status="interrupted", error=meta.get("error") or error)
@@ -523,6 +514,17 @@ def record_stop(run_dir: Path, error: str) -> None:
     meta["journal"] = (meta.get("journal") or 0) + 1
     write_json(runfolder.member(run_dir, "metadata.json"), meta)
     runfolder.member(run_dir, ".reserve").unlink(missing_ok=True)
+
+
+def _close_jobs(jobs: list[dict[str, Any]], status: str) -> dict[str, Any]:
+    """How a run's end leaves its jobs: a pending one `not run`, a running one `status`. Returns only the entries it
+    changed, by index, for the journal (all of them was a 5 MB line at 10,000 jobs)."""
+    ended: dict[str, Any] = {}
+    for entry in jobs:
+        if entry["status"] in ("pending", "running"):
+            entry["status"] = "not run" if entry["status"] == "pending" else status
+            ended[str(entry["index"])] = {"status": entry["status"]}
+    return ended
 
 
 def read_job_body(run_dir: Path, entry: dict[str, Any]) -> dict[str, Any] | None:

@@ -41,27 +41,38 @@ def member(run_dir: Path, relative: object, what: str = "a file") -> Path:
     return path
 
 
+def _open_regular(path: Path, flags: int, reading: bool) -> int:
+    """A descriptor of the regular file at `path`, opened without following a symlink and without blocking (a FIFO in a
+    file's place must not block the open; fstat then refuses it). A missing file raises FileNotFoundError; any other
+    failure to read is a RunFolderError, while a failure to write stays an OSError (a full disk is exit 1)."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise RunFolderError(f"{path}: is a symlink; qrun follows no symlink inside a run folder") from None
+        if reading and e.errno != errno.ENOENT:
+            raise RunFolderError(f"{path}: cannot be read ({e.strerror})") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RunFolderError(f"{path}: is not a regular file; the run folder is damaged")
+    return fd
+
+
 def read_bytes(run_dir: Path, relative: object, limit: int, missing_ok: bool = False) -> bytes | None:
     """The bytes of a regular file inside the run folder, at most `limit` of them; None if missing and missing_ok."""
     path = member(run_dir, relative)
     try:
-        # O_NONBLOCK: a FIFO put in a file's place must not block the open; fstat then refuses it
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = _open_regular(path, os.O_RDONLY, reading=True)
     except FileNotFoundError:
         if missing_ok:
             return None
         raise RunFolderError(f"{path}: is missing; the run folder is damaged") from None
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise RunFolderError(f"{path}: is a symlink; qrun follows no symlink inside a run folder") from None
-        raise RunFolderError(f"{path}: cannot be read ({e.strerror})") from None
     with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise RunFolderError(f"{path}: is not a regular file; the run folder is damaged")
-        if info.st_size > limit:
+        size = os.fstat(fd).st_size
+        if size > limit:
             raise RunFolderError(f"{path}: is larger than the {limit:,} bytes qrun reads; the run folder is damaged")
-        data = f.read(info.st_size + 1)  # not limit + 1: read() sizes its buffer by the request
+        data = f.read(size + 1)  # not limit + 1: read() sizes its buffer by the request
     if len(data) > limit:
         raise RunFolderError(f"{path}: is larger than the {limit:,} bytes qrun reads; the run folder is damaged")
     return data
@@ -70,39 +81,28 @@ def read_bytes(run_dir: Path, relative: object, limit: int, missing_ok: bool = F
 def read_json(run_dir: Path, relative: object, limit: int, missing_ok: bool = False) -> Any:
     """A JSON file inside the run folder, parsed; RunFolderError naming the file if it is not valid JSON."""
     data = read_bytes(run_dir, relative, limit, missing_ok)
-    if data is None:
-        return None
+    return None if data is None else parse_json(run_dir / str(relative), data)
+
+
+def parse_json(path: Path, data: bytes) -> Any:
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
-        raise RunFolderError(f"{run_dir / str(relative)}: is not valid JSON; the run folder is damaged") from None
+        raise RunFolderError(f"{path}: is not valid JSON; the run folder is damaged") from None
 
 
 def open_lines(run_dir: Path, relative: object) -> IO[bytes]:
     """A file of JSON lines inside the run folder, opened for reading as bytes (regular files only)."""
     path = member(run_dir, relative)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as e:
+        return os.fdopen(_open_regular(path, os.O_RDONLY, reading=True), "rb")
+    except FileNotFoundError as e:
         raise RunFolderError(f"{path}: cannot be read ({e.strerror})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise RunFolderError(f"{path}: is not a regular file; the run folder is damaged")
-    return os.fdopen(fd, "rb")
 
 
 def open_append(path: Path) -> IO[bytes]:
     """A file inside a run folder, opened to append: created if missing, never through a symlink, regular only."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise RunFolderError(f"{path}: is a symlink; qrun follows no symlink inside a run folder") from None
-        raise
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise RunFolderError(f"{path}: is not a regular file; the run folder is damaged")
-    return os.fdopen(fd, "ab")
+    return os.fdopen(_open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, reading=False), "ab")
 
 
 def truncate(path: Path, size: int) -> None:
