@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "qrun needs Python 3.11 or newer; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[run,test,plot,lint,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[run,test,plot,lint,dask,mlflow,browser]'
 	@touch $(STAMP)
 
 # An editable install ships no bytecode, and where PYTHONDONTWRITEBYTECODE is set (this team's machines) Python never

@@ -23,10 +23,9 @@ from .errors import (
     SpecsInvalid,
     UsageError,
 )
+from .share_cli import debug_option, export_group, report_cmd
 
-
-def _debug_option(f: Any) -> Any:
-    return click.option("--debug", is_flag=True, expose_value=False, help="Show a traceback on errors.")(f)
+_debug_option = debug_option
 
 
 def _template_options(f: Any) -> Any:
@@ -154,6 +153,13 @@ def cli() -> None:
     metavar="N",
     help="Start a local Dask cluster of N worker processes for local simulation; needs qrun[dask].",
 )
+@click.option(
+    "--mlflow",
+    "to_mlflow",
+    is_flag=True,
+    help="When the run completes, log it to MLflow as `qrun export mlflow` does ($MLFLOW_TRACKING_URI; the "
+    "experiment is the spec's name); needs qrun[mlflow].",
+)
 @_cache_option
 @_debug_option
 def run_cmd(
@@ -168,6 +174,7 @@ def run_cmd(
     dask_address: str | None,
     workers: int | None,
     no_cache: bool,
+    to_mlflow: bool,
 ) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
     from .pipeline import run, run_multirun
@@ -196,6 +203,7 @@ def run_cmd(
             use_cache=not no_cache,
         )
         click.echo(_relative(folder) if quiet else f"results: {_relative(folder)} (multirun.csv, one folder per point)")
+        _export_mlflow(to_mlflow, folder, quiet)
         return
     from .cluster import from_options
 
@@ -218,11 +226,22 @@ def run_cmd(
     shown = _relative(run_dir)
     if quiet:
         click.echo(shown)
-        return
-    from .report import summary
+    else:
+        from .report import summary
 
-    click.echo(summary(load(run_dir)))
-    click.echo(f"results: {shown}")
+        click.echo(summary(load(run_dir)))
+        click.echo(f"results: {shown}")
+    _export_mlflow(to_mlflow, run_dir, quiet)
+
+
+def _export_mlflow(wanted: bool, folder: Path, quiet: bool) -> None:
+    if not wanted:
+        return
+    from .mlflow_export import export
+
+    for path, run_id in export([folder]):
+        if not quiet:
+            click.echo(f"mlflow: {_relative(path)} -> run {run_id}")
 
 
 def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[Any]]) -> Path | None:
@@ -486,6 +505,10 @@ def schema_cmd() -> None:
     from .schema import schema
 
     click.echo(json.dumps(schema(), indent=2))
+
+
+cli.add_command(report_cmd)
+cli.add_command(export_group)
 
 
 def entry() -> None:

@@ -143,6 +143,10 @@ class PlotError(QrunError):
     exit_code = EXIT_USAGE
 
 
+class ExportError(QrunError):
+    """An export could not be made: MLflow is not installed, or its tracking store refused or failed (exit 1)."""
+
+
 class Interrupted(QrunError):
     """The user interrupted the run (Ctrl-C or SIGTERM)."""
 

@@ -22,7 +22,7 @@ def _stride(total: int) -> int:
 
 def plot_run(run_dir: Path) -> list[Path]:
     """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none."""
-    plt = _pyplot()
+    plt = pyplot()
     run = load(run_dir)
     jobs = read_spec(run_dir).get("jobs")
     exact = (
@@ -59,7 +59,7 @@ def plot_run(run_dir: Path) -> list[Path]:
     return written
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     try:
         import matplotlib
 
@@ -86,6 +86,7 @@ def figure_for(plt: Any, body: dict[str, Any] | None, exact: Any) -> Any:
 
 def _unit(body: dict[str, Any], observable: str | None = None) -> str:
     units = {v.get("unit") for k, v in (body.get("observables") or {}).items() if observable in (None, k)}
+    units |= {u for k, u in (body.get("units") or {}).items() if observable in (None, k)}  # a sweep's
     units |= {body["unit"]} if body.get("unit") else set()
     units.discard(None)
     return f" [{units.pop()}]" if len(units) == 1 else ""
@@ -113,7 +114,7 @@ def convergence_figure(plt: Any, body: dict[str, Any], exact: float | None) -> A
         err.legend(fontsize="small")
         err.grid(alpha=0.3, which="both")
     ax.errorbar(
-        n, values, yerr=_sigmas(t.get("stderr") for t in trace), fmt=".", ms=4, lw=0.8, alpha=0.6, label="evaluation"
+        n, values, yerr=sigmas(t.get("stderr") for t in trace), fmt=".", ms=4, lw=0.8, alpha=0.6, label="evaluation"
     )
     opt = body["optimum"]
     at = (
@@ -126,7 +127,7 @@ def convergence_figure(plt: Any, body: dict[str, Any], exact: float | None) -> A
     ax.errorbar(
         [at],
         [opt["value"]],
-        yerr=_sigmas([opt.get("stderr")]),
+        yerr=sigmas([opt.get("stderr")]),
         fmt="*",
         ms=12,
         color="C3",
@@ -175,7 +176,7 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
         ax.errorbar(
             [p[x] for p in pts],
             [p["value"] for p in pts],
-            yerr=_sigmas(p.get("stderr") for p in pts),
+            yerr=sigmas(p.get("stderr") for p in pts),
             fmt="o",
             ms=3,
             lw=1,
@@ -238,7 +239,7 @@ def histogram_figure(plt: Any, body: dict[str, Any]) -> Any:
     return fig
 
 
-def _sigmas(values: Any) -> list[float]:
+def sigmas(values: Any) -> list[float]:
     """Error bars matplotlib accepts: a missing, negative or non-finite standard error (a job whose noise model gave
     none, or a fit that fell back to no weights) draws no bar instead of failing the figure."""
     out = []
@@ -249,5 +250,5 @@ def _sigmas(values: Any) -> list[float]:
 
 
 def _sigma_text(value: Any) -> str:
-    (sigma,) = _sigmas([value])
+    (sigma,) = sigmas([value])
     return f"{sigma:.2g}" if math.isfinite(sigma) else "σ unknown"

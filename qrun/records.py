@@ -240,6 +240,8 @@ def sweep_payload(job: JobPlan, outcome: Any, points: list[dict[str, Any]] | Non
         "groups": outcome.settings,
         "runtime_jobs": outcome.runtime_jobs,
     }
+    if job.observable_units:  # per observable, for the figures and views (a point holds only its observable's name)
+        body["units"] = dict(job.observable_units)
     if points is not None:
         body["points"] = points
     else:

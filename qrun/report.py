@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import backends, durations
 from . import service as ibm
+from .catalog import discover
 from .errors import RunFolderError
 from .records import result_text
 from .results import Run, load, read_job_body, read_metadata, read_spec
@@ -113,45 +114,64 @@ def headline(body: dict[str, Any] | None) -> dict[str, str]:
 
 
 def runs(root: str | Path, name: str | None = None, status: str | None = None) -> Runs:
-    """Every run under a results root, oldest first: its name, folder, status, start, backend, jobs done, the
-    variables and overrides it was made with (`settings`) and its headline results; filtered by name and status."""
+    """Every run under a results root (multirun points included), oldest first: its name, folder, multirun group,
+    status, start, backend, jobs done, the variables and overrides it was made with (`settings`), QPU seconds used,
+    git commit and its headline results; filtered by name and status. ROOT may also be one run or one group."""
     out = Runs()
-    for meta_file in sorted(Path(root).glob("*/*/metadata.json"), key=lambda p: p.parent.name):
+    for found in discover(Path(root)):
         try:
-            meta = read_metadata(meta_file.parent)  # with the journal: a running or killed run shows as it is
+            meta = read_metadata(found.path)  # with the journal: a running or killed run shows as it is
         except RunFolderError:
             continue  # damaged, or not qrun's: `qrun show` of that folder says what is wrong with it
         if (name and meta.get("name") != name) or (status and meta.get("status") != status):
             continue
         jobs = meta.get("jobs", [])
         spec = meta.get("spec") or {}
-        results: dict[str, str] = {}
-        for entry in jobs:
-            if len(results) > MAX_HEADLINES:
-                # a run of many jobs: its headlines would be thousands of columns, and reading every job file
-                # is most of the time `qrun list` takes; `qrun show` has them all
-                results = {"results": f"{len(jobs):,} jobs: qrun show {meta_file.parent}"}
-                break
-            try:
-                body = read_job_body(meta_file.parent, entry)
-            except RunFolderError:
-                continue
-            if body is not None:
-                results.update(headline(body))
         out.append(
             {
                 "name": meta.get("name"),
-                "run": str(meta_file.parent),
+                "run": str(found.path),
+                "group": str(found.group) if found.group is not None else None,
                 "status": meta.get("status"),
                 "started": (meta.get("session") or {}).get("started") or "-",
                 "backend": (meta.get("session") or {}).get("backend") or "-",
                 "done": sum(j["status"] in ("done", "stopped: deadline") for j in jobs),
                 "jobs": len(jobs),
-                "settings": {**(spec.get("variables") or {}), **(spec.get("overrides") or {})},
-                "results": results,
+                "settings": {**(spec.get("variables") or {}), **(spec.get("overrides") or {}), **found.swept},
+                "swept": found.swept,
+                "quantum_seconds": quantum_seconds(jobs),
+                "git": _git(spec.get("git")),
+                "results": _headlines(found.path, jobs),
             }
         )
     return out
+
+
+def _headlines(run_dir: Path, jobs: list[dict[str, Any]]) -> dict[str, str]:
+    results: dict[str, str] = {}
+    for entry in jobs:
+        if len(results) > MAX_HEADLINES:
+            # a run of many jobs: its headlines would be thousands of columns, and reading every job file
+            # is most of the time `qrun list` takes; `qrun show` has them all
+            return {"results": f"{len(jobs):,} jobs: qrun show {run_dir}"}
+        try:
+            body = read_job_body(run_dir, entry)
+        except RunFolderError:
+            continue
+        if body is not None:
+            results.update(headline(body))
+    return results
+
+
+def quantum_seconds(jobs: list[dict[str, Any]]) -> float | None:
+    """The quantum seconds the service reported for a run's jobs; None where it reported none (local runs)."""
+    seconds = [
+        u["quantum_seconds"]
+        for j in jobs
+        for u in j.get("usage") or []
+        if isinstance(u, dict) and isinstance(u.get("quantum_seconds"), (int, float))
+    ]
+    return float(sum(seconds)) if seconds else None
 
 
 MAX_HEADLINES = 8  # result columns one run may add to `qrun list`

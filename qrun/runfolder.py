@@ -265,6 +265,7 @@ JOB_SCHEMA = {
         "optimum": {"type": ["object", "null"]},
         "points": {"type": "array", "items": {"type": "object"}},
         "point_count": {"type": "integer", "minimum": 0},
+        "units": {"type": "object", "additionalProperties": _STR},
         "points_file": {"type": "string", "pattern": r"^[^/\\]+\.points\.jsonl$"},
         "primitive_result": {"type": "object"},
     },

@@ -61,3 +61,55 @@ def many_jobs_spec(folder: Path, count: int, job: str, head: str = "") -> Path:
         "observables:\n  z: Z\njobs:\n" + jobs
     )
     return path
+
+
+FIELD_SPEC = """\
+vars:
+  theta: 0.5
+version: 1
+name: field
+backend: aer
+max_time: 10m
+options:
+  seed: 7
+circuits:
+  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; ry({{ theta }}) q;"}
+  free: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[2] q; ry(phi) q;"}
+observables:
+  energy: {terms: [[ZZ, -1.0], [XI, -0.5]], unit: Ha}
+jobs:
+  - {name: e, primitive: estimator, circuit: rot, observables: [energy], precision: 0.01, exact: statevector}
+  - {name: counts, primitive: sampler, circuit: rot, measure_all: true, shots: 500, exact: statevector}
+  - name: curve
+    primitive: estimator
+    circuit: free
+    observables: [energy]
+    precision: 0.02
+    exact: statevector
+    sweep: {values: {phi: {linspace: [0, 3.0, 7]}}}
+  - {name: ground, primitive: minimize, circuit: free, observables: [energy], precision: 0.02,
+     optimizer: {method: COBYLA, maxiter: 12}}
+"""
+
+
+def field_energy(theta: float) -> float:
+    """<energy> = <-ZZ - 0.5 X(qubit 1)> in ry(theta) on both qubits of |00>: -cos(theta)^2 - 0.5 sin(theta)."""
+    import math
+
+    return -(math.cos(theta) ** 2) - 0.5 * math.sin(theta)
+
+
+@pytest.fixture(scope="session")
+def field_runs(tmp_path_factory):
+    """Under one results root: a multirun of FIELD_SPEC over theta = 0, 1, 1.5 (a group of three points), then
+    a plain run at theta = 0.5. Every job kind, with units and exact values; made once for the report tests."""
+    root = tmp_path_factory.mktemp("field-results")
+    spec = root.parent / f"{root.name}-field.yaml"
+    spec.write_text(FIELD_SPEC, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QRUN_CACHE_DIR", str(tmp_path_factory.mktemp("field-cache")))
+        assert main([str(spec), "--out", str(root), "-q", "-m", "theta=0,1,1.5"]) == 0
+        assert main([str(spec), "--out", str(root), "-q"]) == 0
+    (group,) = (root / "field").glob("multirun-*")
+    (single,) = (p for p in (root / "field").iterdir() if not p.name.startswith("multirun-"))
+    return root, group, single

@@ -36,6 +36,7 @@ def test_exit_codes_are_the_documented_ones():
         "ResultsError": 1,
         "RunFolderError": 2,
         "PlotError": 2,
+        "ExportError": 1,
         "Interrupted": 130,
     }
 

@@ -200,13 +200,14 @@ def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp
     )
 
 
+@pytest.mark.slow  # the fast suite keeps Ctrl-C; SIGTERM takes the same path
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     assert _signal_long_vqe(tmp_path, [signal.SIGTERM], after_evaluations=1)[0] == 130
     assert _metadata(tmp_path / "r")["status"] == "interrupted"
 
 
 @pytest.mark.parametrize(
-    "delay", [0.0, 0.07, 0.2] + [pytest.param(d, marks=pytest.mark.slow) for d in (0.03, 0.12, 0.35)]
+    "delay", [0.07] + [pytest.param(d, marks=pytest.mark.slow) for d in (0.0, 0.03, 0.12, 0.2, 0.35)]
 )
 def test_no_file_is_ever_half_written_whenever_the_process_dies(tmp_path, delay):
     from conftest import EXPERIMENTS

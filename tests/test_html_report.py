@@ -1,0 +1,157 @@
+"""qrun report --html: one self-contained page of stored runs, read back as text here (tests/test_report_browser.py
+opens it in Chromium)."""
+
+import html
+import json
+import re
+import shutil
+
+import pytest
+from conftest import field_energy
+
+from qrun import load
+from qrun.cli import main
+from qrun.htmlreport import build
+from qrun.report import diff_text, runs
+
+
+def _section(page: str, anchor: str) -> str:
+    start = page.index(f'id="{anchor}"')
+    return page[start : page.index("</section>", start)]
+
+
+def _rows(fragment: str) -> list[list[str]]:
+    """Each <tr>'s cells as the text a reader sees."""
+    return [
+        [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", fragment, re.S)
+    ]
+
+
+def _anchor(page: str, run_dir) -> str:
+    """The id of a run's page, from the runs table's link to it."""
+    (found,) = re.findall(rf'<a href="#(run-\d+)">{re.escape(run_dir.name)}</a>', _section(page, "runs"))
+    return found
+
+
+def _job(run_dir, name: str) -> dict:
+    (path,) = (run_dir / "jobs").glob(f"*-{name}.json")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def page(field_runs, tmp_path_factory):
+    """`qrun report ROOT --html FILE --compare A B` on the field runs, made once: the page's text."""
+    root, group, _ = field_runs
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    code = main(["report", str(root), "--html", str(out), "--compare", str(group / "theta=0"), str(group / "theta=1")])
+    assert code == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_the_runs_table_has_every_run_and_multirun_point_with_its_swept_key(field_runs, page):
+    root, group, single = field_runs
+    header, *rows = _rows(_section(page, "runs"))
+    assert header[:9] == ["run", "name", "group", "status", "jobs", "backend", "started", "quantum s", "git"]
+    assert {"theta", "e.energy", "ground"} <= set(header)
+    by_theta = {row[header.index("theta")]: row for row in rows}
+    assert sorted(by_theta) == ["0", "0.5", "1", "1.5"]
+    for theta, row in by_theta.items():
+        assert row[header.index("status")] == "completed" and row[header.index("jobs")] == "4/4"
+        assert row[header.index("group")] == ("-" if theta == "0.5" else group.name)
+        folder = single if theta == "0.5" else group / f"theta={theta}"
+        energy = _job(folder, "e")["observables"]["energy"]
+        assert row[header.index("e.energy")] == f"{energy['values'][0]:.6g} ± {energy['stderrs'][0]:.2g}"
+
+
+def test_a_run_page_shows_each_value_with_its_exact_value_and_deviation(field_runs, page):
+    root, group, _ = field_runs
+    point = group / "theta=1"
+    rows = _rows(_section(page, _anchor(page, point)))
+    header = rows[0]
+    assert header == ["job", "kind", "status", "quantity", "at", "value", "σ", "exact", "deviation", "warnings"]
+    (e_row,) = [r for r in rows if r[0] == "e"]
+    energy = _job(point, "e")["observables"]["energy"]
+    value, sigma, exact = energy["values"][0], energy["stderrs"][0], energy["exact"][0]
+    assert abs(exact - field_energy(1.0)) < 1e-9  # the statevector's value, checked against the formula
+    assert abs(value - exact) < 5 * sigma == 5 * 0.01
+    assert e_row[3:9] == [
+        "<energy>",
+        "",
+        f"{value:.6g} Ha",
+        f"{sigma:.2g}",
+        f"{exact:.6g}",
+        f"{(value - exact) / sigma:+.1f}σ",
+    ]
+    curve = [r for r in rows if r[0] == "curve"]
+    points = _job(point, "curve")["points"]
+    assert len(curve) == len(points) == 7
+    for row, p in zip(curve, points):
+        assert abs(p["exact"] - field_energy(p["phi"])) < 1e-9
+        assert row[4:8] == [f"phi={p['phi']}", f"{p['value']:.6g} Ha", f"{p['stderr']:.2g}", f"{p['exact']:.6g}"]
+    (counts,) = [r for r in rows if r[0] == "counts"]
+    assert counts[3].startswith("meas {") and counts[3].endswith("of 500 shots")
+
+
+def test_figures_are_inline_svg_whose_axes_name_quantity_and_unit(field_runs, page):
+    root, group, single = field_runs
+    run_page = _section(page, _anchor(page, single))
+    figures = re.findall(r'<figure data-job="([^"]+)"><svg.*?</svg>', run_page, re.S)
+    assert figures == ["counts", "curve", "ground"]
+    assert run_page.count("&lt;energy&gt; [Ha]") >= 2  # the sweep's and the convergence's value axes, as text
+    assert "outcome (meas)" in run_page and ">ideal<" in run_page  # the histogram beside the ideal distribution
+    group_page = _section(page, "group-1")
+    assert group_page.count("<svg") == 2  # e and ground, each against theta
+    assert "e: &lt;energy&gt; [Ha]" in group_page and "ground: min &lt;energy&gt; [Ha]" in group_page
+
+
+def test_the_page_fetches_nothing(page):
+    # url(#id) is an SVG's reference to its own clip path
+    assert not re.search(r"<link|<img|<iframe|\bsrc=|@import|url\((?!#)", page)
+    assert set(re.findall(r'href="(.)', page)) == {"#"}
+
+
+def test_warnings_stand_beside_the_values_they_weaken(field_runs, tmp_path):
+    _, _, single = field_runs
+    copy = tmp_path / "field" / single.name
+    shutil.copytree(single, copy)
+    meta = json.loads((copy / "metadata.json").read_text())
+    meta["jobs"][0]["warnings"] = ["UserWarning: no positive, finite standard errors (x70)"]
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    page = build([tmp_path])
+    (e_row,) = [r for r in _rows(_section(page, "run-1")) if r[0] == "e"]
+    assert e_row[-1] == "UserWarning: no positive, finite standard errors (x70)"
+    assert all(r[-1] == "" for r in _rows(_section(page, "run-1"))[1:] if r[0] != "e")
+
+
+def test_a_comparison_holds_what_qrun_diff_prints(field_runs, page):
+    _, group, _ = field_runs
+    a, b = group / "theta=0", group / "theta=1"
+    section = _section(page, "compare-1")
+    (shown,) = re.findall(r"<pre>(.*?)</pre>", section, re.S)
+    assert html.unescape(shown) == diff_text(load(a), load(b))
+    assert '<a href="#compare-1">theta=0 &rarr; theta=1</a>' in page
+
+
+def test_a_folder_without_runs_is_a_usage_error(qrun, tmp_path):
+    done = qrun("report", tmp_path, "--html", tmp_path / "r.html")
+    assert (done.code, done.err) == (2, f"qrun: no runs to report: {tmp_path} holds no qrun run folders\n")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_qrun_list_shows_multirun_points_with_their_group_and_swept_values(field_runs, qrun):
+    root, group, single = field_runs
+    rows = runs(root)
+    assert [(r["run"], r["group"], r["swept"]) for r in rows] == [
+        (str(group / "theta=0"), str(group), {"theta": 0}),
+        (str(group / "theta=1"), str(group), {"theta": 1}),
+        (str(group / "theta=1.5"), str(group), {"theta": 1.5}),
+        (str(single), None, {}),
+    ]
+    listed = qrun("list", root)
+    assert [line.split()[0] for line in listed.out.splitlines()[2:]] == [
+        f"field/{group.name}/theta=0",
+        f"field/{group.name}/theta=1",
+        f"field/{group.name}/theta=1.5",
+        f"field/{single.name}",
+    ]

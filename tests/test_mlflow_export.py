@@ -1,0 +1,113 @@
+"""qrun export mlflow against a real MLflow tracking store (SQLite in a temporary folder), read back through
+MLflow's own search API and compared with qrun's files."""
+
+import json
+import math
+
+import pytest
+
+pytestmark = pytest.mark.slow
+mlflow = pytest.importorskip("mlflow", reason="MLflow is not installed: pip install 'qrun[mlflow]'")
+
+
+def _job(run_dir, name: str) -> dict:
+    (path,) = (run_dir / "jobs").glob(f"*-{name}.json")
+    return json.loads(path.read_text())
+
+
+def _expected_metrics(run_dir) -> dict[str, float]:
+    """The latest value of every metric, computed here from the job files as a reader of them would."""
+    out: dict[str, float] = {}
+    energy = _job(run_dir, "e")["observables"]["energy"]
+    v, s, x = energy["values"][0], energy["stderrs"][0], energy["exact"][0]
+    out |= {"e.energy.value": v, "e.energy.stderr": s, "e.energy.exact": x, "e.energy.deviation_sigma": (v - x) / s}
+    last = _job(run_dir, "curve")["points"][-1]  # a sweep logs one step per point; the latest is the last point
+    out |= {
+        "curve.energy.value": last["value"],
+        "curve.energy.stderr": last["stderr"],
+        "curve.energy.exact": last["exact"],
+        "curve.energy.deviation_sigma": (last["value"] - last["exact"]) / last["stderr"],
+    }
+    ground = _job(run_dir, "ground")
+    out |= {
+        "ground.min.energy.value": ground["optimum"]["value"],
+        "ground.min.energy.stderr": ground["optimum"]["stderr"],
+    }
+    out["ground.evaluation"] = ground["trace"][-1]["value"]
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    out |= {f"{j['name']}.seconds": j["actual"] for j in meta["jobs"]}
+    return out
+
+
+def test_export_logs_params_metrics_tags_and_artifacts_and_updates_in_place(field_runs, qrun, tmp_path, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.chdir(tmp_path)  # the SQLite store keeps artifacts in ./mlruns beside it
+    root, group, single = field_runs
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    done = qrun("export", "mlflow", root, "--tracking-uri", uri)
+    assert done.code == 0, done.err
+    assert len(done.out.splitlines()) == 4
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("field")
+    found = {r.data.tags["qrun.run"]: r for r in client.search_runs([experiment.experiment_id])}
+    assert sorted(found) == sorted(
+        [f"field/{group.name}/theta={t}" for t in ("0", "1", "1.5")] + [f"field/{single.name}"]
+    )
+    for key, run in found.items():
+        folder = root / key
+        expected = _expected_metrics(folder)
+        assert set(expected) <= set(run.data.metrics)
+        for name, value in expected.items():
+            assert math.isclose(run.data.metrics[name], value, rel_tol=1e-12), name
+        history = client.get_metric_history(run.info.run_id, "curve.energy.value")
+        assert [m.value for m in sorted(history, key=lambda m: m.step)] == [
+            p["value"] for p in _job(folder, "curve")["points"]
+        ]
+        meta = json.loads((folder / "metadata.json").read_text())
+        tags = run.data.tags
+        assert tags["qrun.backend"] == "aer" and tags["qrun.status"] == "completed"
+        assert tags["qrun.job_ids"].split() == [i for j in meta["jobs"] for i in j["job_ids"]]
+        assert tags["version.qiskit"] == meta["versions"]["qiskit"]
+        assert tags["version.qrun"] == meta["versions"]["qrun"]
+        params = run.data.params
+        assert params["name"] == "field" and params["jobs.0.precision"] == "0.01"
+        assert params["observables.energy.unit"] == "Ha"
+        if "multirun" in key:
+            assert params["swept.theta"] == key.rsplit("=", 1)[1]
+        assert run.info.status == "FINISHED"
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "run")}
+        assert {"run/metadata.json", "run/spec.yaml", "run/jobs"} <= artifacts
+
+    again = qrun("export", "mlflow", group / "theta=1", "--tracking-uri", uri)
+    assert again.code == 0
+    rerun = client.search_runs([experiment.experiment_id])
+    assert len(rerun) == 4  # the same MLflow run, updated: no duplicate
+    (updated,) = [r for r in rerun if r.data.tags["qrun.run"].endswith("theta=1")]
+    assert updated.info.run_id == found[f"field/{group.name}/theta=1"].info.run_id
+    assert len(client.get_metric_history(updated.info.run_id, "e.energy.value")) == 1
+
+
+def test_without_a_store_to_reach_the_export_fails_plainly(field_runs, qrun, tmp_path):
+    _, _, single = field_runs
+    done = qrun("export", "mlflow", single, "--tracking-uri", "nosuchscheme://x")
+    assert done.code == 1
+    assert done.err.startswith(f"qrun: {single}: MLflow refused the export: ")
+
+
+def test_run_with_mlflow_logs_the_run_when_it_completes(write_spec, qrun, tmp_path, monkeypatch):
+    from conftest import FIELD_SPEC
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'auto.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)  # MLflow's own setting, which --mlflow follows
+    spec = write_spec(FIELD_SPEC)
+    done = qrun(spec, "--out", tmp_path / "results", "-q", "--mlflow")
+    assert done.code == 0, done.err
+    (run_dir,) = (tmp_path / "results" / "field").iterdir()
+    client = MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("field").experiment_id])
+    assert run.data.tags["qrun.run"] == f"field/{run_dir.name}"
+    assert run.data.metrics["e.energy.value"] == _job(run_dir, "e")["observables"]["energy"]["values"][0]
