@@ -116,7 +116,7 @@ def _metrics(run: Any, spec: Any) -> Iterator[tuple[str, float, int]]:
     for entry in run.metadata["jobs"]:
         body = run.jobs.get(entry["name"])
         for r in job_readings(run.path, body, exact.get(entry["name"])):
-            base = f"{r.job}.{r.key.strip('<>').replace('min <', 'min.')}"
+            base = f"{r.job}.{r.key.replace('min <', 'min.').strip('<>')}"
             yield f"{base}.value", r.value, r.index
             if r.stderr is not None:
                 yield f"{base}.stderr", r.stderr, r.index

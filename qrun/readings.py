@@ -61,12 +61,12 @@ def job_readings(
             out.append(
                 Reading(
                     job,
-                    observable,
+                    f"<{observable}>",
                     i,
                     value,
                     _number(p.get("stderr")),
                     exact_p if exact_p is not None else stated,
-                    units.get(observable),
+                    units.get(observable) if isinstance(units, dict) else None,
                     at,
                 )
             )
