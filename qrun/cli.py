@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from . import __version__, supervise
+from .clitools import SpecCommand, debug_option
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -23,7 +24,7 @@ from .errors import (
     SpecsInvalid,
     UsageError,
 )
-from .share_cli import debug_option, export_group, report_cmd
+from .share_cli import export_group, report_cmd
 
 _debug_option = debug_option
 
@@ -41,7 +42,9 @@ def _template_options(f: Any) -> Any:
         "assignments",
         multiple=True,
         metavar="KEY=VALUE",
-        help="Set a template variable; VALUE is read as a YAML scalar (repeatable; wins over --vars).",
+        help="Override: KEY=VALUE sets a template variable or a key of the spec (dotted: options.seed=3, "
+        "jobs.vqe.precision=0.01; top-level: backend=fake_manila); +KEY=VALUE adds a key, ~KEY removes one "
+        "(repeatable; wins over --vars). The same may follow SPEC bare: qrun SPEC precision=0.05.",
     )(f)
     return f
 
@@ -109,7 +112,7 @@ def cli() -> None:
     """
 
 
-@cli.command("run")
+@cli.command("run", cls=SpecCommand)
 @click.argument("spec", type=click.Path(dir_okay=False))
 @_out_option("Results root; each run gets results/<name>/<UTC time>-<id>/.")
 @_template_options
@@ -320,7 +323,7 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
     click.echo(f"results: {_relative(new)}")
 
 
-@cli.command("validate")
+@cli.command("validate", cls=SpecCommand)
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_template_options
 @_estimates_option
@@ -368,7 +371,7 @@ def validate_cmd(
         raise SpecsInvalid(f"{bad} of {len(specs)} spec{'s' * (len(specs) != 1)} invalid")
 
 
-@cli.command("plan")
+@cli.command("plan", cls=SpecCommand)
 @click.argument("spec", type=click.Path(dir_okay=False))
 @_template_options
 @_estimates_option
@@ -485,15 +488,16 @@ def status_cmd(run_dir: str) -> None:
     click.echo(live_status(Path(run_dir)))
 
 
-@cli.command("render")
+@cli.command("render", cls=SpecCommand)
 @click.argument("spec", type=click.Path(dir_okay=False))
 @_template_options
 @_debug_option
 def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
-    """Print SPEC with its template rendered; run nothing."""
+    """Print SPEC as it would run: its template rendered and its overrides applied; run nothing."""
     from .spec import load
 
-    click.echo(load(spec, _overrides(assignments), list(vars_files)).text, nl=False)
+    loaded = load(spec, _overrides(assignments), list(vars_files))
+    click.echo(loaded.resolved_text() if loaded.overrides else loaded.text, nl=False)
 
 
 @cli.command("schema")

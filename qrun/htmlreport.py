@@ -14,7 +14,7 @@ from .errors import RunFolderError, UsageError
 from .fsio import atomic_write
 from .readings import Reading, job_readings, stated_exact
 from .records import result_text
-from .report import diff_text, runs
+from .report import diff_text, headline_text, runs
 from .results import MAX_SPEC_BYTES, load, read_spec
 from .svgfigures import group_svgs, job_svgs
 
@@ -92,7 +92,7 @@ def _index(rows: list[dict[str, Any]], anchors: dict[str, str], groups: dict[str
             _cell(r["quantum_seconds"]),
             f"<td>{_e(r['git'])}</td>",
             *[_cell(r["settings"][k]) if k in r["settings"] else "<td>-</td>" for k in settings],
-            *[_cell(r["results"].get(k)) for k in results],
+            *[_result_cell(r["results"].get(k)) for k in results],
         ]
         body.append("<tr>" + "".join(cells) + "</tr>")
     compare = "".join(
@@ -111,6 +111,14 @@ def _index(rows: list[dict[str, Any]], anchors: dict[str, str], groups: dict[str
         + (f"<h2>Comparisons</h2><ul>{compare}</ul>" if compare else "")
         + "</section>"
     )
+
+
+def _result_cell(value: Any) -> str:
+    """A headline: its text, sorting by its value (or an outcome's probability)."""
+    if not isinstance(value, dict):
+        return _cell(value)
+    number = value.get("value", value.get("probability"))
+    return f'<td data-n="{number}">{_e(headline_text(value))}</td>'
 
 
 def _cell(value: Any) -> str:

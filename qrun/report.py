@@ -83,34 +83,75 @@ class Runs(list):
     """Rows of `qrun list`, for scripts: a list of dicts, and a pandas DataFrame where pandas is installed."""
 
     def to_dataframe(self) -> Any:
+        """One row per run, with each headline as numeric columns (e.vqe.value, e.vqe.stderr, e.vqe.exact) and the
+        start as a datetime."""
         try:
             import pandas as pd
         except ImportError:
             raise ImportError("to_dataframe() needs pandas: pip install pandas") from None
         return pd.DataFrame(
             [
-                {k: v for k, v in r.items() if k not in ("settings", "results")} | r["settings"] | r["results"]
+                {k: v for k, v in r.items() if k not in ("settings", "results", "swept")}
+                | r["settings"]
+                | {
+                    f"{key}.{field}": number
+                    for key, value in r["results"].items()
+                    if isinstance(value, dict)
+                    for field, number in value.items()
+                }
                 for r in self
             ]
-        )
+        ).assign(started=lambda frame: pd.to_datetime(frame["started"], errors="coerce", utc=True))
 
 
-def headline(body: dict[str, Any] | None) -> dict[str, str]:
-    """A finished job's headline values as text: each estimator observable's first value ± stderr, a minimize
-    job's optimum; sweeps and counts are too many numbers for a table."""
-    if not body or body.get("status") not in ("done", "stopped: deadline") or "points" in body:
+def headline(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """A finished job's headline values, as numbers: each estimator observable's first value, a minimize job's
+    optimum, a sweep's lowest point (where its points are inline), a sampler register's most frequent outcome."""
+    if not body or body.get("status") not in ("done", "stopped: deadline") or "points_file" in body:
         return {}
     name = body.get("job", "?")
+    if "points" in body:
+        best: dict[str, dict[str, Any]] = {}
+        for p in body["points"]:
+            value, observable = p.get("value"), p.get("observable", "")
+            if isinstance(value, (int, float)) and (observable not in best or value < best[observable]["value"]):
+                at = ", ".join(
+                    f"{k}={p[k]}" for k in (body.get("sweep") or {}).get("variables", []) if k != "observable"
+                )
+                best[observable] = {"value": value, "stderr": p.get("stderr"), "exact": p.get("exact"), "at": at}
+        return {f"{name}.{obs} min": v for obs, v in best.items()}
     if body.get("primitive") == "minimize":
         opt = body["optimum"]
-        return {name: f"{opt['value']:.6g} ± {opt['stderr']:.2g}"}
+        return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}}
     if body.get("primitive") == "estimator":
         return {
-            f"{name}.{obs}": f"{v['values'][0]:.6g} ± {v['stderrs'][0]:.2g}"
+            f"{name}.{obs}": {
+                "value": v["values"][0],
+                "stderr": v["stderrs"][0],
+                "exact": (v.get("exact") or [None])[0],
+            }
             for obs, v in body["observables"].items()
             if v["values"]
         }
+    if body.get("primitive") == "sampler" and body.get("counts"):
+        out = {}
+        for register, sets in body["counts"].items():
+            if sets and sets[0]:
+                top, count = max(sets[0].items(), key=lambda kv: kv[1])
+                out[f"{name}.{register}"] = {"outcome": top, "probability": count / max(1, sum(sets[0].values()))}
+        return out
     return {}
+
+
+def headline_text(value: Any) -> str:
+    """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3"."""
+    if not isinstance(value, dict):
+        return str(value)
+    if "outcome" in value:
+        return f"{value['outcome']} (p {value['probability']:.3g})"
+    sigma = value.get("stderr")
+    text = f"{value['value']:.6g} ± {sigma:.2g}" if isinstance(sigma, (int, float)) else f"{value['value']:.6g}"
+    return f"{text} at {value['at']}" if value.get("at") else text
 
 
 def runs(root: str | Path, name: str | None = None, status: str | None = None) -> Runs:
@@ -142,13 +183,20 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
                 "quantum_seconds": quantum_seconds(jobs),
                 "git": _git(spec.get("git")),
                 "results": _headlines(found.path, jobs),
+                "_began": (meta.get("session") or {}).get("requested")
+                or (meta.get("attempts") or [{}])[0].get("started"),
             }
         )
+    # oldest first by the time each run began (to the millisecond; folder names give only the second); the points
+    # of a group share their session's, and keep their order
+    out.sort(key=lambda r: r["_began"] or "")
+    for r in out:
+        del r["_began"]
     return out
 
 
-def _headlines(run_dir: Path, jobs: list[dict[str, Any]]) -> dict[str, str]:
-    results: dict[str, str] = {}
+def _headlines(run_dir: Path, jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
     for entry in jobs:
         if len(results) > MAX_HEADLINES:
             # a run of many jobs: its headlines would be thousands of columns, and reading every job file
@@ -207,7 +255,7 @@ def list_text(root: Path, name: str | None = None, status: str | None = None, wi
             r["backend"],
             r["started"][:19].replace("T", " "),
             *([settings or "-"] if differing else []),
-            *[r["results"].get(k, "-") for k in results],
+            *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
         )
     buffer = io.StringIO()
     # `width` is the terminal's; without one (a pipe, a script) as wide as the table needs, so nothing is cut

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import click
 
-
-def debug_option(f: click.decorators.FC) -> click.decorators.FC:
-    return click.option("--debug", is_flag=True, expose_value=False, help="Show a traceback on errors.")(f)
-
+from .clitools import debug_option
 
 _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
 

@@ -8,7 +8,6 @@ import json
 import re
 import sys
 import types
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,10 @@ import yaml
 
 from . import bounded
 from .errors import Problem, SpecError, UsageError
+from .overrides import JsonPath, format_path, owner, top_level_keys
+from .overrides import apply as apply_overrides
+from .overrides import split as split_override
 
-JsonPath = tuple[str | int, ...]
 # Hostile-input limits, checked before anything is built. A 10,000-job spec is about 0.9 MB and 15 levels deep.
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # the spec file, and the text a template renders to
 MAX_DEPTH = 64  # nesting of mappings and sequences
@@ -52,7 +53,8 @@ class Spec:
     text: str
     data: Any
     variables: dict[str, Any] = field(default_factory=dict)
-    overrides: dict[str, Any] = field(default_factory=dict)  # dotted --set paths applied after rendering
+    overrides: dict[str, Any] = field(default_factory=dict)  # --set paths applied after rendering
+    override_places: dict[JsonPath, str] = field(default_factory=dict)  # where each override set, as typed
     # Where each value and key sits. None until first needed: a valid spec never needs them, and making them is
     # most of what parsing a 10,000-job spec costs, so they are made by parsing `text` again when a problem is found.
     given_marks: tuple[dict[JsonPath, tuple[int, int]], dict[JsonPath, tuple[int, int]]] | None = None
@@ -133,21 +135,11 @@ class Spec:
         return self.marks.get((), (1, 1))
 
     def problem(self, path: JsonPath, message: str, at_key: bool = False) -> Problem:
+        typed = owner(self.override_places, path, message) if self.override_places else None
+        if typed is not None:  # the value came from the command line, not from a line of the file
+            return Problem(self.file, 0, 0, format_path(path), f"{typed}: {message}")
         line, col = self.locate(path, at_key)
         return Problem(self.file, line, col, format_path(path), message)
-
-
-def format_path(path: JsonPath) -> str:
-    """("jobs", 2, "shots") -> "jobs[2].shots"."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENT.fullmatch(part) or re.fullmatch(r"[A-Za-z0-9_.-]+", part) and "." not in part:
-            out += f".{part}" if out else part
-        else:
-            out += f"[{part!r}]"
-    return out
 
 
 # A dotted path into the spec, as --set and -m take one: options.seed, jobs.vqe.precision
@@ -155,38 +147,42 @@ DOTTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-\[\]θ]+)+")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse a --set KEY=VALUE argument. A bare KEY is a template variable and VALUE a YAML scalar; a dotted KEY
-    (options.seed, jobs.vqe.precision) is a path into the rendered spec and VALUE a scalar or flow collection."""
-    key, sep, value = text.partition("=")
+    """Parse a --set KEY=VALUE argument. A bare KEY is a template variable (or a top-level key of a plain spec)
+    and VALUE a YAML scalar; a dotted KEY (options.seed, jobs.vqe.precision) is a path into the rendered spec and
+    VALUE a scalar or flow collection. +KEY=VALUE adds a key the spec does not set; ~KEY removes one."""
+    op = text[0] if text[:1] in ("+", "~") else ""
+    key, sep, value = text[len(op) :].partition("=")
     key = key.strip()
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # bytes the terminal could not decode arrive as lone surrogates
         raise UsageError(f"--set {key.encode('utf-8', 'replace').decode()}: the value is not UTF-8 text") from None
-    if len(value) > MAX_SET_CHARS:
-        raise UsageError(f"--set {key}: the value is longer than {MAX_SET_CHARS:,} characters; use --vars FILE")
-    if sep and DOTTED_KEY.fullmatch(key):
-        if any(c in value for c in "\n\r\x00"):
-            raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
-        try:  # with the spec's own nesting and alias limits
-            return key, safe_yaml(f"--set {key}", value) if value.strip() else ""
-        except SpecError as e:
-            reason = e.problems[0].message.removeprefix("invalid YAML: ")
-            raise UsageError(f"--set {key}: {_short(value)} is not a YAML value qrun accepts: {reason}") from None
-    if not sep or not _IDENT.fullmatch(key):
+    valid = bool(_IDENT.fullmatch(key) or DOTTED_KEY.fullmatch(key))
+    if op == "~":
+        if sep or not valid:
+            raise UsageError(f"--set {text!r}: expected ~KEY, a key to remove (e.g. --set ~options.seed)")
+        return f"~{key}", None
+    if not sep or not valid:
         raise UsageError(
             f"--set {text!r}: expected KEY=VALUE with KEY a variable name (e.g. --set field=0.5) or a "
-            "dotted path into the spec (e.g. --set options.seed=3, --set jobs.vqe.precision=0.01)"
+            "dotted path into the spec (e.g. --set options.seed=3, --set jobs.vqe.precision=0.01); "
+            "+KEY=VALUE adds a key, ~KEY removes one"
         )
+    if len(value) > MAX_SET_CHARS:
+        raise UsageError(f"--set {key}: the value is longer than {MAX_SET_CHARS:,} characters; use --vars FILE")
     if any(c in value for c in "\n\r\x00"):
         raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
-    try:
+    flow = bool(op) or "." in key  # a path into the spec may take a flow collection; a variable takes a scalar
+    try:  # with the spec's own nesting and alias limits
         typed = safe_yaml(f"--set {key}", value) if value.strip() else ""
-    except SpecError:
+    except SpecError as e:
+        if flow:
+            reason = e.problems[0].message.removeprefix("invalid YAML: ")
+            raise UsageError(f"--set {key}: {_short(value)} is not a YAML value qrun accepts: {reason}") from None
         typed = value
-    if isinstance(typed, (dict, list)):
+    if not flow and isinstance(typed, (dict, list)):
         typed = value  # a scalar was promised; "[1, 2]" stays a string rather than surprising anyone
-    return key, typed
+    return op + key, typed
 
 
 def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
@@ -330,8 +326,15 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     given: dict[str, Any] = {}
     for vf in vars_files or []:
         given.update(read_vars_file(vf))
-    paths = {k: v for k, v in (overrides or {}).items() if "." in k}
-    given.update({k: v for k, v in (overrides or {}).items() if "." not in k})
+    paths: dict[str, Any] = {}
+    named: dict[str, Any] = {}
+    templated = is_template(source)
+    for key, value in (overrides or {}).items():
+        op, name = split_override(key)
+        # a name is a template variable where the spec declares or (a template) may use it; else a key of the spec
+        variable = not op and "." not in name and (name in variables or (templated and name not in top_level_keys()))
+        (named if variable else paths)[key] = value
+    given.update(named)
     # A value given from outside goes in as ONE scalar: it can never add keys to the spec.
     variables.update({k: Scalar(v) if isinstance(v, str) else v for k, v in given.items()})
     text, used = render(display, source, variables, set(given))
@@ -340,74 +343,12 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     if data is None:  # not plain (or not valid): the full parse, which also makes the marks and locates errors
         data, marks, key_marks = parse_yaml(display, text)
         places = (marks, key_marks)
-    applied = apply_overrides(display, data, lambda: places[0] if places else parse_yaml(display, text)[1], paths)
+    applied, override_places = apply_overrides(
+        display, data, lambda: places[0] if places else parse_yaml(display, text)[1], paths
+    )
     # Provenance records only what the rendered spec really used, and exactly the overrides applied.
     used_vars = {k: str(v) if isinstance(v, Scalar) else v for k, v in variables.items() if k in used}
-    return Spec(display, p, source, text, data, used_vars, applied, places)
-
-
-def apply_overrides(file: str, data: Any, marks: Callable[[], dict], paths: dict[str, Any]) -> dict[str, Any]:
-    """Set each dotted path in the parsed spec: `jobs.NAME...` finds a job by its name; a missing last key is added
-    (the schema then judges it); any other missing step is a located error with the closest names, placed by
-    `marks()` (made only then)."""
-    applied: dict[str, Any] = {}
-    for dotted, value in paths.items():
-        parts = _split_path(dotted, data)
-        node: Any = data
-        where: JsonPath = ()
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            if isinstance(node, list) and where == ("jobs",):
-                names = [j.get("name") for j in node if isinstance(j, dict)]
-                if part not in names:
-                    raise _override_error(file, marks, where, dotted, f"no job named {part!r}", [str(n) for n in names])
-                index = names.index(part)
-                if last:
-                    raise _override_error(file, marks, where, dotted, "a whole job cannot be set", [])
-                node, where = node[index], where + (index,)
-            elif isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise _override_error(file, marks, where, dotted, f"{part!r} is not an index of this list", [])
-                if last:
-                    node[int(part)] = value
-                else:
-                    node, where = node[int(part)], where + (int(part),)
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = value
-                elif part not in node:
-                    raise _override_error(file, marks, where, dotted, f"no key {part!r} here", list(node))
-                else:
-                    node, where = node[part], where + (part,)
-            else:
-                raise _override_error(file, marks, where, dotted, "this value has no keys", [])
-        applied[dotted] = value
-    return applied
-
-
-def _split_path(dotted: str, data: Any) -> list[str]:
-    """`jobs.my.job.precision` -> ["jobs", "my.job", "precision"] when a job is called "my.job" (names may hold dots)."""
-    parts = dotted.split(".")
-    if parts[0] == "jobs" and isinstance(data, dict) and isinstance(data.get("jobs"), list):
-        names = sorted((str(j.get("name")) for j in data["jobs"] if isinstance(j, dict)), key=len, reverse=True)
-        rest = ".".join(parts[1:])
-        for name in names:
-            if rest == name or rest.startswith(name + "."):
-                return ["jobs", name, *[p for p in rest[len(name) + 1 :].split(".") if p]]
-    return parts
-
-
-def _override_error(
-    file: str, marks: Callable[[], dict], where: JsonPath, dotted: str, why: str, choices: list[str]
-) -> SpecError:
-    import difflib
-
-    wanted = dotted.split(".")[len(where)] if len(dotted.split(".")) > len(where) else dotted
-    close = difflib.get_close_matches(wanted, choices, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    places = marks()
-    line, col = places.get(where, places.get((), (1, 1)))
-    return SpecError([Problem(file, line, col, format_path(where), f"--set {dotted}: {why}{hint}")])
+    return Spec(display, p, source, text, data, used_vars, applied, override_places, places)
 
 
 def declared_vars(file: str, source: str) -> dict[str, Any]:
@@ -467,6 +408,11 @@ class Scalar(str):
 MAX_TEMPLATE_STEPS = 1_000_000  # range() items a template may iterate over, all loops together
 
 
+def is_template(source: str) -> bool:
+    """Whether the spec has Jinja2 markup; a plain spec is YAML as written."""
+    return "{{" in source or "{%" in source or "{#" in source
+
+
 def render(file: str, source: str, variables: dict[str, Any], given: set[str] | None = None) -> tuple[str, set[str]]:
     """Render `source` in a Jinja2 sandbox where an undefined name is an error; located errors, never a traceback.
 
@@ -475,7 +421,7 @@ def render(file: str, source: str, variables: dict[str, Any], given: set[str] | 
     MAX_SPEC_BYTES of output; `*` and `**` may not build huge values.
     """
     given = given or set()
-    if "{{" not in source and "{%" not in source and "{#" not in source:
+    if not is_template(source):
         if given:
             raise UsageError(
                 f"{file}: the spec does not use variable(s) {', '.join(sorted(given))} (it is not a "

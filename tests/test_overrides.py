@@ -53,21 +53,55 @@ def test_dotted_overrides_set_any_key_and_jobs_by_name_and_are_recorded_exactly(
     assert sum(counts["counts"]["c"][0].values()) == 50
 
 
-def test_override_errors_are_located_with_a_did_you_mean(qrun, tmp_path):
+def test_override_errors_name_the_override_with_a_did_you_mean(qrun, tmp_path):
+    """A value from the command line is reported as the override the user typed, not as a line of the file; a path
+    that goes nowhere is placed where the spec holds its last good step."""
     spec = _mixed(tmp_path)
     cases = {
-        "jobs.bel-counts.shots=3": f"{spec}:22:3: jobs: --set jobs.bel-counts.shots: no job named 'bel-counts'; "
+        "jobs.bel-counts.shots=3": f"{spec}:22:3: jobs: --set jobs.bel-counts.shots=3: no job named 'bel-counts'; "
         "did you mean 'bell-counts'?",
-        "options.sed=3": f"{spec}:9:3: options.sed: unknown key 'sed'; did you mean 'seed'?",
-        "optoins.seed=3": f"{spec}:3:1: --set optoins.seed: no key 'optoins' here; did you mean 'options'?",
-        "jobs.bell-counts.shots=-3": f"{spec}:35:12: jobs[2].shots: -3 is less than the minimum of 1",
-        "jobs.bell-counts.shots=many": f"{spec}:35:12: jobs[2].shots: 'many' is not of type 'integer'",
+        "options.sed=3": f"{spec}:9:3: options: --set options.sed=3: no key 'sed' here, and the schema knows none "
+        "by that name; did you mean 'seed'?",
+        "optoins.seed=3": f"{spec}:3:1: --set optoins.seed=3: no key 'optoins' here; did you mean 'options'?",
+        "jobs.bell-counts.shots=-3": f"{spec}: jobs[2].shots: --set jobs.bell-counts.shots=-3: -3 is less than the "
+        "minimum of 1",
+        "jobs.bell-counts.shots=many": f"{spec}: jobs[2].shots: --set jobs.bell-counts.shots=many: 'many' is not of "
+        "type 'integer'",
+        "jobs.bell-counts.precison=0.1": f"{spec}: jobs[2].precison: --set jobs.bell-counts.precison=0.1: unknown "
+        "key 'precison'; did you mean 'precision'?",
+        "~jobs.bell-counts.circuit": f"{spec}: jobs[2]: --set ~jobs.bell-counts.circuit: missing required key 'circuit'",
+        "+options.seed=4": f"{spec}:9:3: options: --set +options.seed=4: 'seed' is set already; write --set "
+        "options.seed=VALUE to change it",
+        "~options.sede": f"{spec}:9:3: options: --set ~options.sede: there is no 'sede' to remove; did you mean 'seed'?",
     }
     for assignment, message in cases.items():
         result = qrun("validate", spec, "--set", assignment)
         assert result.code == 2, assignment
         assert result.err.splitlines()[0] == message, assignment
     assert not (tmp_path / "results").exists()
+
+
+def test_top_level_keys_adds_and_removals_work_on_a_plain_spec_and_render_shows_them(qrun, tmp_path):
+    spec = _mixed(tmp_path)
+    rendered = qrun(
+        "render",
+        spec,
+        "backend=aer",
+        "max_time=15m",
+        "~options.seed",
+        "~jobs.energies",
+        "+jobs.ghz-counts.options={default_shots: 7}",
+    )
+    assert rendered.code == 0, rendered.err
+    data = yaml.safe_load(rendered.out)
+    assert (data["backend"], data["max_time"], "seed" in data["options"]) == ("aer", "15m", False)
+    assert [j["name"] for j in data["jobs"]] == ["ghz-counts", "bell-counts"]
+    assert data["jobs"][0]["options"] == {"default_shots": 7}
+    ran = qrun(spec, "backend=aer", "--set", "max_time=15m", "--out", tmp_path / "results", "-q")
+    assert ran.code == 0, ran.err
+    meta = _meta(tmp_path / ran.out.strip())
+    assert meta["session"]["backend"] == "aer" and meta["session"]["max_time"] == 900
+    assert meta["spec"]["overrides"] == {"backend": "aer", "max_time": "15m"}
 
 
 def test_rerun_of_a_run_with_a_file_circuit_and_template_variables_reproduces_its_values(qrun, tmp_path):

@@ -216,3 +216,37 @@ def test_a_run_of_many_jobs_adds_one_column_to_list_not_one_per_job(tmp_path):
     assert row["results"] == {"results": f"30 jobs: qrun show {folder}"}
     header = list_text(tmp_path / "r").splitlines()[0].split()
     assert header[-1] == "results" and "j29" not in header
+
+
+def test_headlines_are_numbers_for_every_job_kind(field_runs):
+    _, _, single = field_runs
+    (row,) = runs(single)
+
+    def body(name):
+        (path,) = (single / "jobs").glob(f"*-{name}.json")
+        return json.loads(path.read_text())
+
+    energy = body("e")["observables"]["energy"]
+    assert row["results"]["e.energy"] == {
+        "value": energy["values"][0],
+        "stderr": energy["stderrs"][0],
+        "exact": energy["exact"][0],
+    }
+    counts = body("counts")["counts"]["meas"][0]
+    top = max(counts, key=counts.get)
+    assert row["results"]["counts.meas"] == {"outcome": top, "probability": counts[top] / 500}
+    lowest = min(body("curve")["points"], key=lambda p: p["value"])
+    assert row["results"]["curve.energy min"] == {
+        "value": lowest["value"],
+        "stderr": lowest["stderr"],
+        "exact": lowest["exact"],
+        "at": f"phi={lowest['phi']}",
+    }
+    optimum = body("ground")["optimum"]
+    assert row["results"]["ground"] == {"value": optimum["value"], "stderr": optimum["stderr"], "exact": None}
+
+    pd = pytest.importorskip("pandas")
+    frame = runs(single).to_dataframe()
+    assert frame["e.energy.value"].tolist() == [energy["values"][0]]
+    assert frame["counts.meas.probability"].tolist() == [counts[top] / 500]
+    assert pd.api.types.is_datetime64_any_dtype(frame["started"])
