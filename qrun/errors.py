@@ -143,6 +143,11 @@ class PlotError(QrunError):
     exit_code = EXIT_USAGE
 
 
+class MissingExtraError(QrunError):
+    """A command needs a package that is not installed (an optional extra): the environment is short, not the
+    input, so exit 1; the message is the pip line that fixes it."""
+
+
 class ExportError(QrunError):
     """An export could not be made: MLflow is not installed, or its tracking store refused or failed (exit 1)."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import discover
-from .errors import ExportError, UsageError
+from .errors import ExportError, MissingExtraError, UsageError
 from .readings import job_readings, stated_exact
 from .report import quantum_seconds
 from .results import load, read_spec
@@ -48,7 +48,7 @@ def _client(tracking_uri: str | None) -> Any:
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:
-        raise ExportError("qrun export mlflow needs MLflow: pip install 'qrun[mlflow]'") from None
+        raise MissingExtraError("qrun export mlflow needs MLflow: pip install 'qrun[mlflow]'") from None
     import logging
 
     # MLflow narrates store creation and migrations at INFO on stderr; qrun prints what it exported

@@ -14,7 +14,7 @@ from typing import Any
 from . import durations
 from . import estimates as model
 from . import service as ibm
-from .errors import Interrupted, ResultsError, RunError, SpecError, UsageError
+from .errors import Interrupted, MissingExtraError, ResultsError, RunError, SpecError, UsageError
 from .outcomes import FINISHED
 from .results import History, RunWriter, latest_run, read_spec
 from .results import load as load_run
@@ -84,15 +84,16 @@ def prepare(
 
 
 def require_run_extra() -> None:
-    """Planning and running need Aer and the runtime, which a validate-only install leaves out."""
+    """Planning and running need Aer, the runtime, scipy and orjson: core dependencies, so only a damaged or
+    hand-pruned environment lacks them."""
     import importlib.util
 
     missing = [
         p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy", "orjson") if importlib.util.find_spec(p) is None
     ]
     if missing:
-        raise UsageError(
-            f"this needs {', '.join(missing)}, which a validate-only install leaves out: pip install 'qrun[run]'"
+        raise MissingExtraError(
+            f"this needs {', '.join(missing)}, which this environment lacks: pip install --force-reinstall qrun"
         )
 
 

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .errors import PlotError
+from .errors import MissingExtraError, PlotError
 from .fsio import atomic_write_bytes, inside
 from .records import stored_points
 from .results import load, read_spec
@@ -66,7 +66,7 @@ def pyplot() -> Any:
         matplotlib.use("Agg")  # files only; never a window
         import matplotlib.pyplot as plt
     except ImportError:
-        raise PlotError("qrun plot needs matplotlib: pip install 'qrun[plot]'") from None
+        raise MissingExtraError("qrun plot needs matplotlib: pip install 'qrun[plot]'") from None
     return plt
 
 

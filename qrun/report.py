@@ -44,6 +44,7 @@ def show(run: Run, width: int | None = None) -> str:
     for entry in meta["jobs"]:
         body = run.jobs.get(entry["name"])
         result = result_text(body) if body and body.get("status") != "running" else "-"
+        result += "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # beside the value they weaken
         actual = f"{entry['actual']:.2f}s" if entry.get("actual") is not None else "-"
         table.add_row(
             str(entry["index"]),
@@ -98,6 +99,7 @@ class Runs(list):
                     for key, value in r["results"].items()
                     if isinstance(value, dict)
                     for field, number in value.items()
+                    if field != "warnings"
                 }
                 for r in self
             ]
@@ -148,10 +150,11 @@ def headline_text(value: Any) -> str:
     if not isinstance(value, dict):
         return str(value)
     if "outcome" in value:
-        return f"{value['outcome']} (p {value['probability']:.3g})"
+        return f"{value['outcome']} (p {value['probability']:.3g})" + (" ⚠" if value.get("warnings") else "")
     sigma = value.get("stderr")
     text = f"{value['value']:.6g} ± {sigma:.2g}" if isinstance(sigma, (int, float)) else f"{value['value']:.6g}"
-    return f"{text} at {value['at']}" if value.get("at") else text
+    text = f"{text} at {value['at']}" if value.get("at") else text
+    return f"{text} ⚠" if value.get("warnings") else text  # `qrun show RUN` prints the warnings themselves
 
 
 def runs(root: str | Path, name: str | None = None, status: str | None = None) -> Runs:
@@ -207,7 +210,10 @@ def _headlines(run_dir: Path, jobs: list[dict[str, Any]]) -> dict[str, Any]:
         except RunFolderError:
             continue
         if body is not None:
-            results.update(headline(body))
+            found = headline(body)
+            if entry.get("warnings"):
+                found = {k: {**v, "warnings": list(entry["warnings"])} for k, v in found.items()}
+            results.update(found)
     return results
 
 
@@ -284,10 +290,15 @@ def diff_text(a: Run, b: Run) -> str:
                     f"{big:,} have |z| > 2"
                 )
                 paired = sorted(paired, key=lambda r: -abs(_z(*r[1], *r[2])))[:SWEEP_ROWS]
+        warned = {side: _warnings(run, name) for side, run in (("A", a), ("B", b))}
+        mark_a, mark_b = (" ⚠" if warned[side] else "" for side in ("A", "B"))
+        notes += [f"⚠ {side} {name}: {w}" for side, found in warned.items() for w in found]
         for key, (va, sa), (vb, sb) in paired:
             sigma = (sa**2 + sb**2) ** 0.5
             z = _z(va, sa, vb, sb)
-            pairs.append((key, f"{va:.6g}", f"{vb:.6g}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{z:+.2f}"))
+            pairs.append(
+                (key, f"{va:.6g}{mark_a}", f"{vb:.6g}{mark_b}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{z:+.2f}")
+            )
     if not pairs:
         return "\n".join([*lines, "values: none to compare"])
     header = ("value", a.path.name, b.path.name, "B - A", "σ", "z")
@@ -303,6 +314,12 @@ def diff_text(a: Run, b: Run) -> str:
 
 
 SWEEP_ROWS = 20  # a longer sweep's diff shows the points that moved most, and counts the rest
+
+
+def _warnings(run: Run, job: str) -> list[str]:
+    """The warnings recorded with a job (a fit that fell back, a library's complaint): they weaken its values."""
+    entry = next((e for e in run.metadata["jobs"] if e["name"] == job), None)
+    return list(entry.get("warnings") or []) if entry else []
 
 
 def _z(va: float, sa: float, vb: float, sb: float) -> float:

@@ -146,7 +146,7 @@ def test_the_command_leaves_with_its_exit_code_and_every_line_written(tmp_path):
     assert done.stderr == "qrun: missing.yaml: no such file\n"
 
 
-def test_a_validate_only_install_says_which_extra_a_run_needs(qrun, monkeypatch):
+def test_an_environment_without_aer_says_how_to_repair_it_and_exits_1(qrun, monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
@@ -154,9 +154,16 @@ def test_a_validate_only_install_says_which_extra_a_run_needs(qrun, monkeypatch)
     assert qrun("validate", EXPERIMENTS / "bell.yaml").code == 0
     result = qrun(EXPERIMENTS / "bell.yaml", "--out", "/nonexistent")
     assert (result.code, result.err) == (
-        2,
-        "qrun: this needs qiskit_aer, which a validate-only install leaves out: pip install 'qrun[run]'\n",
+        1,
+        "qrun: this needs qiskit_aer, which this environment lacks: pip install --force-reinstall qrun\n",
     )
+
+
+def test_a_missing_plot_extra_is_exit_1_with_the_pip_line(qrun, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if qrun[plot] were not installed
+    run = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "-q")
+    result = qrun("plot", tmp_path / run.out.strip())
+    assert (result.code, result.err) == (1, "qrun: qrun plot needs matplotlib: pip install 'qrun[plot]'\n")
 
 
 def test_the_runtimes_own_log_lines_reach_the_terminal_only_with_debug(qrun):

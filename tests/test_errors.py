@@ -37,6 +37,7 @@ def test_exit_codes_are_the_documented_ones():
         "RunFolderError": 2,
         "PlotError": 2,
         "ExportError": 1,
+        "MissingExtraError": 1,
         "Interrupted": 130,
     }
 

@@ -250,3 +250,34 @@ def test_headlines_are_numbers_for_every_job_kind(field_runs):
     assert frame["e.energy.value"].tolist() == [energy["values"][0]]
     assert frame["counts.meas.probability"].tolist() == [counts[top] / 500]
     assert pd.api.types.is_datetime64_any_dtype(frame["started"])
+
+
+def test_warnings_stand_beside_the_values_in_show_list_and_diff(field_runs, tmp_path, qrun):
+    import shutil
+
+    _, _, single = field_runs
+    plain, warned = tmp_path / "field" / "a", tmp_path / "field" / "b"
+    shutil.copytree(single, plain)
+    shutil.copytree(single, warned)
+    meta = json.loads((warned / "metadata.json").read_text())
+    text = "UserWarning: no positive, finite standard errors; an unweighted fit (x70)"
+    meta["jobs"][0]["warnings"] = [text]
+    (warned / "metadata.json").write_text(json.dumps(meta))
+
+    shown = qrun("show", warned).out
+    (e_line,) = [line for line in shown.splitlines() if "│ e " in line]
+    assert "<energy> = " in e_line
+    after = shown.splitlines()[shown.splitlines().index(e_line) + 1]
+    assert "⚠ UserWarning: no positive, finite standard" in after  # the row's next line, in the result column
+
+    rows = {Path(r["run"]).name: r for r in runs(tmp_path)}
+    assert rows["b"]["results"]["e.energy"]["warnings"] == [text]
+    assert "warnings" not in rows["a"]["results"]["e.energy"]
+    listed = qrun("list", tmp_path).out.splitlines()
+    assert [line.split()[0] for line in listed[2:]] == ["field/a", "field/b"]
+    assert "± 0.01 ⚠" in listed[3] and "⚠" not in listed[2]
+
+    diffed = qrun("diff", plain, warned).out.splitlines()
+    (row,) = [line for line in diffed if line.startswith("e.energy")]
+    assert row.split()[2:4] == [row.split()[1], "⚠"]  # B's value, the same as A's, marked
+    assert diffed[-1] == f"⚠ B e: {text}"
