@@ -425,10 +425,15 @@ def plan_cmd(
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @_debug_option
 def show_cmd(run_dir: str) -> None:
-    """Summarize a run: each job's state, result, estimate against actual time, and the session."""
-    from .report import show
+    """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
+    multirun group: then one row per point, with its swept values and headline results."""
+    from .multirun import MANIFEST
+    from .report import group_text, show
     from .results import load
 
+    if (Path(run_dir) / MANIFEST).is_file():
+        click.echo(group_text(Path(run_dir)), nl=False)
+        return
     click.echo(show(load(run_dir)), nl=False)
 
 
@@ -471,7 +476,8 @@ def diff_cmd(run_a: str, run_b: str) -> None:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @_debug_option
 def plot_cmd(run_dir: str) -> None:
-    """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot])."""
+    """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
+    multirun group, each headline value against each numeric swept key."""
     from .plots import plot_run
 
     for path in plot_run(Path(run_dir)):

@@ -9,6 +9,8 @@ from typing import Any
 
 from .errors import MissingExtraError, PlotError
 from .fsio import atomic_write_bytes, inside
+from .multirun import MANIFEST
+from .readings import Reading, job_readings, stated_exact
 from .records import stored_points
 from .results import load, read_spec
 
@@ -21,7 +23,10 @@ def _stride(total: int) -> int:
 
 
 def plot_run(run_dir: Path) -> list[Path]:
-    """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none."""
+    """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none.
+    A multirun group folder gets its headlines against its swept keys instead (plot_group)."""
+    if (run_dir / MANIFEST).is_file():
+        return plot_group(run_dir)
     plt = pyplot()
     run = load(run_dir)
     jobs = read_spec(run_dir).get("jobs")
@@ -252,3 +257,86 @@ def sigmas(values: Any) -> list[float]:
 def _sigma_text(value: Any) -> str:
     (sigma,) = sigmas([value])
     return f"{sigma:.2g}" if math.isfinite(sigma) else "σ unknown"
+
+
+def group_figures(plt: Any, points: list[tuple[dict[str, Any], list[Reading]]]) -> list[tuple[str, Any]]:
+    """For a multirun group: each headline value (a value of the first parameter set, an optimum) against each
+    numeric swept key, one line per combination of the other keys, with error bars and the exact value."""
+    keys = list(points[0][0]) if points else []
+    # a sweep's points are its own figure's business: one value per point run, not one per sweep point
+    headlines = list(
+        dict.fromkeys((r.job, r.key) for _, readings in points for r in readings if r.index == 0 and not r.at)
+    )
+    figures: list[tuple[str, Any]] = []
+    for x in keys:
+        if not all(
+            isinstance(swept.get(x), (int, float)) and not isinstance(swept.get(x), bool) for swept, _ in points
+        ):
+            continue
+        others = [k for k in keys if k != x]
+        for job, key in headlines:
+            fig, ax = plt.subplots(figsize=(7, 4.2))
+            series: dict[tuple, list[tuple[float, Reading]]] = {}
+            for swept, readings in points:
+                found = next((r for r in readings if (r.job, r.key) == (job, key) and r.index == 0 and not r.at), None)
+                if found is not None:
+                    series.setdefault(tuple(swept.get(k) for k in others), []).append((float(swept[x]), found))
+            for i, (rest, pts) in enumerate(series.items()):
+                pts.sort(key=lambda p: p[0])
+                label = ", ".join(f"{k}={v}" for k, v in zip(others, rest)) or key
+                ax.errorbar(
+                    [p[0] for p in pts],
+                    [p[1].value for p in pts],
+                    yerr=sigmas(p[1].stderr for p in pts),
+                    fmt="o-",
+                    ms=4,
+                    lw=1,
+                    capsize=3,
+                    color=f"C{i % 10}",
+                    label=label,
+                )
+                if all(p[1].exact is not None for p in pts):
+                    ax.plot(
+                        [p[0] for p in pts], [p[1].exact for p in pts], "--", lw=1, color=f"C{i % 10}", label="exact"
+                    )
+            unit = next((r.unit for _, rs in points for r in rs if (r.job, r.key) == (job, key) and r.unit), None)
+            ax.set_xlabel(x)
+            ax.set_ylabel(f"{job}: {key}" + (f" [{unit}]" if unit else ""))
+            ax.set_title(f"{job}: {key} against {x}")
+            ax.legend(fontsize="small")
+            ax.grid(alpha=0.3)
+            fig.tight_layout()
+            figures.append((f"{job}-{key.strip('<>').replace(' <', '-')}-vs-{x}", fig))
+    return figures
+
+
+def plot_group(group: Path) -> list[Path]:
+    """Write GROUP/plots/<job>-<value>-vs-<key>.png: each headline value of the points against each numeric swept
+    key, with error bars and the exact value (group_figures). PlotError when no value varies with a number."""
+    from .catalog import discover
+
+    plt = pyplot()
+    points = []
+    for found in discover(group):
+        run = load(found.path)
+        exact = stated_exact(read_spec(found.path))
+        readings = [
+            r
+            for e in run.metadata["jobs"]
+            for r in job_readings(found.path, run.jobs.get(e["name"]), exact.get(e["name"]), 1)
+        ]
+        points.append((found.swept, readings))
+    written = []
+    for name, fig in group_figures(plt, points):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        path = inside(group, "plots", "".join(c if c.isalnum() or c in "=.,_-" else "_" for c in name) + ".png")
+        atomic_write_bytes(path, buffer.getvalue())
+        written.append(path)
+    if not written:
+        raise PlotError(
+            f"nothing to plot in {group}: qrun plot draws a group's estimator values and minimize optima against "
+            "its numeric swept keys, and this group has none of both"
+        )
+    return written

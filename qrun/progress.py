@@ -19,6 +19,11 @@ class Reporter:
         self.stream = stream or sys.stderr
         self._t0 = time.perf_counter()
         self._job_t0 = self._t0
+        # a job's place in the whole session: a multirun's points each number their jobs from 0
+        self._place = {(j.run_key, j.index): k + 1 for k, j in enumerate(plan.jobs)}
+
+    def _tag(self, job: JobPlan) -> str:
+        return f"[{self._place.get((job.run_key, job.index), job.index + 1)}/{len(self.plan.jobs)}]"
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -34,7 +39,7 @@ class Reporter:
 
     def job_started(self, job: JobPlan) -> None:
         self._job_t0 = time.perf_counter()
-        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.primitive} {job.name} ...")
+        self.say(f"{self._tag(job)} {job.primitive} {job.name} ...")
 
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         pass
@@ -44,7 +49,7 @@ class Reporter:
         if n == 1 or n % 10 == 0:
             best = min(t["value"] for t in trace)
             self.say(
-                f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: evaluation {n}/{job.max_evaluations}, "
+                f"{self._tag(job)} {job.name}: evaluation {n}/{job.max_evaluations}, "
                 f"value {trace[-1]['value']:.6g}, best {best:.6g}"
             )
 
@@ -55,25 +60,25 @@ class Reporter:
         total = len(job.points or ())
         done = start + len(points)
         if total > job.chunk and done < total and done * 10 // total > start * 10 // total:
-            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: {done:,}/{total:,} points")
+            self.say(f"{self._tag(job)} {job.name}: {done:,}/{total:,} points")
 
     def job_done(self, job: JobPlan, result: Any) -> None:
         took = f"{time.perf_counter() - self._job_t0:.1f} s"
         stopped = getattr(result, "stopped", None)
         if stopped:
-            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} {stopped} after {took}: {result.message}")
+            self.say(f"{self._tag(job)} {job.name} {stopped} after {took}: {result.message}")
         else:
-            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} done in {took}")
+            self.say(f"{self._tag(job)} {job.name} done in {took}")
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
         for text in messages:
-            self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: warning: {text}")
+            self.say(f"{self._tag(job)} {job.name}: warning: {text}")
 
     def job_skipped(self, job: JobPlan, status: str) -> None:
-        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name}: {status}")
+        self.say(f"{self._tag(job)} {job.name}: {status}")
 
     def job_failed(self, job: JobPlan, error: str) -> None:
-        self.say(f"[{job.index + 1}/{len(self.plan.jobs)}] {job.name} FAILED: {error}")
+        self.say(f"{self._tag(job)} {job.name} FAILED: {error}")
 
     def session_closed(self, session: dict[str, Any]) -> None:
         self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")

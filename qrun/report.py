@@ -74,6 +74,34 @@ def show(run: Run, width: int | None = None) -> str:
     return console.export_text()
 
 
+def group_text(group: Path, width: int | None = None) -> str:
+    """`qrun show GROUP`: the multirun's points, one row each, with their swept values, state and headlines."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = runs(group)
+    swept = list(dict.fromkeys(k for r in rows for k in r["swept"]))
+    results = list(dict.fromkeys(k for r in rows for k in r["results"]))
+    table = Table(title=f"multirun {group.name}: {len(rows)} points over {', '.join(swept) or '-'}")
+    for column in ("point", *swept, "status", "jobs", *results):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            Path(r["run"]).name,
+            *[
+                json.dumps(r["swept"].get(k)) if not isinstance(r["swept"].get(k), str) else r["swept"][k]
+                for k in swept
+            ],
+            r["status"],
+            f"{r['done']}/{r['jobs']}",
+            *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
+        )
+    console = Console(width=width or 160, record=True, file=io.StringIO())
+    console.print(table)
+    console.print(f"table: {group / 'multirun.csv'}; each point: qrun show {group}/POINT", highlight=False)
+    return console.export_text()
+
+
 def _git(git: dict[str, Any] | None) -> str:
     if not git:
         return "none"

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .plots import figure_for, pyplot, sigmas
+from .plots import figure_for, group_figures, pyplot
 from .readings import Reading
 from .records import stored_points
 
@@ -75,52 +75,6 @@ def job_svgs(
 
 
 def group_svgs(points: list[tuple[dict[str, Any], list[Reading]]]) -> list[str]:
-    """For a multirun group: each headline value (a value of the first parameter set, an optimum) against each
-    numeric swept key, one line per combination of the other keys, with error bars and the exact value."""
+    """A multirun group's figures (plots.group_figures) as SVG."""
     plt = pyplot()
-    keys = list(points[0][0]) if points else []
-    # a sweep's points are its own figure's business: one value per point run, not one per sweep point
-    headlines = list(
-        dict.fromkeys((r.job, r.key) for _, readings in points for r in readings if r.index == 0 and not r.at)
-    )
-    figures = []
-    for x in keys:
-        if not all(
-            isinstance(swept.get(x), (int, float)) and not isinstance(swept.get(x), bool) for swept, _ in points
-        ):
-            continue
-        others = [k for k in keys if k != x]
-        for job, key in headlines:
-            fig, ax = plt.subplots(figsize=(7, 4.2))
-            series: dict[tuple, list[tuple[float, Reading]]] = {}
-            for swept, readings in points:
-                found = next((r for r in readings if (r.job, r.key) == (job, key) and r.index == 0 and not r.at), None)
-                if found is not None:
-                    series.setdefault(tuple(swept.get(k) for k in others), []).append((float(swept[x]), found))
-            for i, (rest, pts) in enumerate(series.items()):
-                pts.sort(key=lambda p: p[0])
-                label = ", ".join(f"{k}={v}" for k, v in zip(others, rest)) or key
-                ax.errorbar(
-                    [p[0] for p in pts],
-                    [p[1].value for p in pts],
-                    yerr=sigmas(p[1].stderr for p in pts),
-                    fmt="o-",
-                    ms=4,
-                    lw=1,
-                    capsize=3,
-                    color=f"C{i % 10}",
-                    label=label,
-                )
-                if all(p[1].exact is not None for p in pts):
-                    ax.plot(
-                        [p[0] for p in pts], [p[1].exact for p in pts], "--", lw=1, color=f"C{i % 10}", label="exact"
-                    )
-            unit = next((r.unit for _, rs in points for r in rs if (r.job, r.key) == (job, key) and r.unit), None)
-            ax.set_xlabel(x)
-            ax.set_ylabel(f"{job}: {key}" + (f" [{unit}]" if unit else ""))
-            ax.set_title(f"{job}: {key} against {x}")
-            ax.legend(fontsize="small")
-            ax.grid(alpha=0.3)
-            fig.tight_layout()
-            figures.append(to_svg(plt, fig))
-    return figures
+    return [to_svg(plt, fig) for _, fig in group_figures(plt, points)]

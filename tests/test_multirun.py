@@ -212,3 +212,55 @@ def test_m_ranges_are_checked(tmp_path, qrun, value, message):
 
     result = qrun(EXPERIMENTS / "bell.yaml", "-m", f"options.seed={value}", "--out", tmp_path / "r")
     assert (result.code, result.err.strip()) == (2, message)
+
+
+def test_show_and_plot_of_a_group_folder_summarize_its_points(field_runs, qrun):
+    from conftest import field_energy
+
+    from qrun.plots import group_figures, pyplot
+    from qrun.readings import job_readings
+
+    _, group, _ = field_runs
+    shown = qrun("show", group)
+    assert shown.code == 0, shown.err
+    lines = shown.out.splitlines()
+    assert lines[0].strip() == f"multirun {group.name}: 3 points over theta"
+    values = {}
+    for theta in ("0", "1", "1.5"):
+        energy = json.loads(next((group / f"theta={theta}" / "jobs").glob("*-e.json")).read_text())
+        value, sigma = energy["observables"]["energy"]["values"][0], energy["observables"]["energy"]["stderrs"][0]
+        values[float(theta)] = value
+        (row,) = [line for line in lines if line.startswith(f"│ theta={theta} ")]
+        assert f"{value:.6g} ± {sigma:.2g}" in row and "completed" in row
+
+    plotted = qrun("plot", group)
+    assert plotted.code == 0, plotted.err
+    assert plotted.out.splitlines() == [
+        str(group / "plots" / "e-energy-vs-theta.png"),
+        str(group / "plots" / "ground-min-energy-vs-theta.png"),
+    ]
+    points = [
+        (
+            {"theta": t},
+            job_readings(
+                group / f"theta={label}",
+                json.loads(next((group / f"theta={label}" / "jobs").glob("*-e.json")).read_text()),
+            ),
+        )
+        for t, label in ((0, "0"), (1, "1"), (1.5, "1.5"))
+    ]
+    ((name, fig),) = group_figures(pyplot(), points)
+    ax = fig.axes[0]
+    assert name == "e-energy-vs-theta" and ax.get_xlabel() == "theta" and ax.get_ylabel() == "e: <energy> [Ha]"
+    measured, exact = ax.lines[0], ax.lines[-1]
+    assert list(measured.get_ydata()) == [values[t] for t in (0.0, 1.0, 1.5)]
+    assert all(abs(y - field_energy(t)) < 1e-9 for t, y in zip((0, 1, 1.5), exact.get_ydata()))
+
+
+def test_progress_counts_jobs_across_the_whole_group(qrun, tmp_path):
+    from conftest import EXPERIMENTS
+
+    done = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "-m", "options.seed=1,2,3")
+    assert done.code == 0, done.err
+    started = [line.split()[0] for line in done.err.splitlines() if line.endswith("counts ...")]
+    assert started == ["[1/3]", "[2/3]", "[3/3]"]
