@@ -120,7 +120,7 @@ def cli() -> None:
     "-q",
     "--quiet",
     is_flag=True,
-    help="No live display and no summary: one plain line per event on stderr, the run folder on stdout.",
+    help="Quiet: no progress and no summary; the run folder on stdout, and on stderr only warnings and errors.",
 )
 @_estimates_option
 @click.option(
@@ -189,7 +189,7 @@ def run_cmd(
         from . import groups
 
         folder, resumed = groups.resume(
-            spec, group, out, grid, "lines" if quiet else "auto", estimates, use_cache=not no_cache
+            spec, group, out, grid, "quiet" if quiet else "auto", estimates, use_cache=not no_cache
         )
         done = ", ".join(p.name for p in resumed) or "none: every point had finished"
         click.echo(_relative(folder) if quiet else f"resumed: {done}\nresults: {_relative(folder)} (multirun.csv)")
@@ -201,7 +201,7 @@ def run_cmd(
             out,
             _overrides(assignments),
             list(vars_files),
-            "lines" if quiet else "auto",
+            "quiet" if quiet else "auto",
             estimates,
             use_cache=not no_cache,
         )
@@ -217,7 +217,7 @@ def run_cmd(
             out,
             _overrides(assignments),
             list(vars_files),
-            "lines" if quiet else "auto",
+            "quiet" if quiet else "auto",
             estimates,
             resume,
             use_cache=not no_cache,
@@ -297,7 +297,12 @@ def _relative(path: Path) -> Path:
     type=click.Path(file_okay=False),
     help="Results root for the new run (default: the one RUN_DIR is in).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No live display and no summary; the new run folder on stdout.")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Quiet: no progress and no summary; the new run folder on stdout, warnings on stderr.",
+)
 @_cache_option
 @_debug_option
 def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> None:
@@ -312,7 +317,7 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
         raise UsageError(f"{run_dir}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
     root = Path(out) if out else folder.resolve().parent.parent
     new = run(
-        folder / "spec.yaml", root, None, [], "lines" if quiet else "auto", "learned", None, use_cache=not no_cache
+        folder / "spec.yaml", root, None, [], "quiet" if quiet else "auto", "learned", None, use_cache=not no_cache
     )
     if quiet:
         click.echo(_relative(new))

@@ -83,7 +83,10 @@ def allowed_keys(path: JsonPath) -> set[str] | None:
     keys: set[str] = set()
     for node in (n for top in nodes for n in _expand(top)):
         if node.get("type") == "object" or "properties" in node:
-            if node.get("additionalProperties", True) is not False or "patternProperties" in node:
+            # a typed object that allows more keys is a map of names; an untyped branch (if/then) only narrows
+            if "patternProperties" in node or (
+                node.get("type") == "object" and node.get("additionalProperties", True) is not False
+            ):
                 return None
             keys |= set(node.get("properties", {}))
     return keys or None
@@ -162,11 +165,24 @@ def _apply_one(
             elif part in node or allowed is None or part in allowed:
                 node[part] = value  # a key the schema knows may be set where the spec leaves it to its default
             else:
-                raise fail(f"no key {part!r} here, and the schema knows none by that name", sorted(allowed))
+                raise fail(
+                    f"no key {part!r} here, and the schema knows none by that name{_elsewhere(where, part)}",
+                    sorted(allowed),
+                )
             return (*where, part)
         else:
             raise fail("this value has no keys")
     return where
+
+
+def _elsewhere(where: JsonPath, key: str) -> str:
+    """At the top level, where a key of that name does belong: `shots` is a job's key, `seed` an option."""
+    if where:
+        return ""
+    for place, written in ((("jobs", 0), "jobs.NAME"), (("options",), "options")):
+        if key in (allowed_keys(place) or set()):
+            return f" (it is a key of {written.split('.')[0]}: --set {written}.{key}=VALUE)"
+    return ""
 
 
 def _split_path(dotted: str, data: Any) -> list[str]:

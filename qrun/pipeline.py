@@ -178,7 +178,8 @@ def run(
     resumed alone, so its jobs draw the seeds they drew in the group.
 
     resume: a run folder to continue, or "latest" for the newest run of this spec under `out`.
-    progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event) or "none".
+    progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event), "quiet" (warnings
+    only) or "none".
     """
     from .execute import Runner
     from .progress import reporter_for
@@ -191,7 +192,7 @@ def run(
         prepared.plan = dataclasses.replace(prepared.plan, jobs=jobs)
     reporter = reporter_for(prepared.plan, progress)
     for warning in prepared.warnings:
-        reporter.say(str(warning))
+        reporter.warn(str(warning))
     writer = RunWriter(Path(out), prepared.spec, prepared.plan)
     lock = None
     if resume is None:

@@ -13,9 +13,10 @@ from .plan import JobPlan, Plan
 class Reporter:
     """A sink for execute's events that prints progress lines."""
 
-    def __init__(self, plan: Plan, quiet: bool = False, stream: TextIO | None = None):
+    def __init__(self, plan: Plan, quiet: bool = False, stream: TextIO | None = None, warnings: bool = True):
         self.plan = plan
         self.quiet = quiet
+        self.warnings = warnings  # quiet (-q) still shows what weakens a result; only "none" hides it too
         self.stream = stream or sys.stderr
         self._t0 = time.perf_counter()
         self._job_t0 = self._t0
@@ -27,6 +28,11 @@ class Reporter:
 
     def say(self, text: str) -> None:
         if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+    def warn(self, text: str) -> None:
+        """A warning about a value or the run: shown even under -q."""
+        if not self.quiet or self.warnings:
             print(text, file=self.stream, flush=True)
 
     def session_opened(self, session: dict[str, Any]) -> None:
@@ -72,7 +78,7 @@ class Reporter:
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
         for text in messages:
-            self.say(f"{self._tag(job)} {job.name}: warning: {text}")
+            self.warn(f"{self._tag(job)} {job.name}: warning: {text}")
 
     def job_skipped(self, job: JobPlan, status: str) -> None:
         self.say(f"{self._tag(job)} {job.name}: {status}")
@@ -164,8 +170,11 @@ class LiveReporter(Reporter):
 
 
 def reporter_for(plan: Plan, mode: str = "auto") -> Reporter:
-    """mode auto: the live display on a terminal, plain lines in logs; lines: always plain lines; none: silence."""
+    """mode auto: the live display on a terminal, plain lines in logs; lines: always plain lines; quiet (-q): only
+    warnings; none: silence."""
     if mode == "none":
+        return Reporter(plan, quiet=True, warnings=False)
+    if mode == "quiet":
         return Reporter(plan, quiet=True)
     if mode == "auto" and sys.stderr.isatty():
         return LiveReporter(plan)

@@ -93,17 +93,27 @@ def test_run_prints_a_summary_and_the_run_folder(qrun, tmp_path):
     assert "[1/1] sampler counts ..." in result.err
 
 
-def test_quiet_prints_the_run_folder_and_plain_event_lines(qrun, tmp_path):
+def test_quiet_prints_the_run_folder_and_nothing_else(qrun, tmp_path):
     result = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "--quiet")
     assert result.code == 0
     (run_dir,) = (tmp_path / "bell").iterdir()
-    assert result.out == f"{run_dir}\n"
-    assert result.err.splitlines()[1:] == [
-        "[1/1] sampler counts ...",
-        result.err.splitlines()[2],
-        result.err.splitlines()[3],
-    ]
-    assert result.err.splitlines()[2].startswith("[1/1] counts done in ")
+    assert (result.out, result.err) == (f"{run_dir}\n", "")
+
+
+def test_quiet_still_shows_the_warnings_that_weaken_a_result():
+    import io
+    from types import SimpleNamespace
+
+    from qrun.progress import reporter_for
+
+    job = SimpleNamespace(run_key=0, index=0, name="e", primitive="estimator")
+    for mode, shown in (("quiet", "[1/1] e: warning: UserWarning: a fit fell back (x2)\n"), ("none", "")):
+        reporter = reporter_for(SimpleNamespace(jobs=[job], name="s"), mode)  # type: ignore[arg-type]
+        reporter.stream = io.StringIO()
+        reporter.job_started(job)
+        reporter.job_warnings(job, ["UserWarning: a fit fell back (x2)"])
+        reporter.job_done(job, None)
+        assert reporter.stream.getvalue() == shown, mode
 
 
 def test_python_dash_m_qrun_works_from_any_folder(tmp_path):

@@ -67,8 +67,10 @@ def test_override_errors_name_the_override_with_a_did_you_mean(qrun, tmp_path):
         "minimum of 1",
         "jobs.bell-counts.shots=many": f"{spec}: jobs[2].shots: --set jobs.bell-counts.shots=many: 'many' is not of "
         "type 'integer'",
-        "jobs.bell-counts.precison=0.1": f"{spec}: jobs[2].precison: --set jobs.bell-counts.precison=0.1: unknown "
-        "key 'precison'; did you mean 'precision'?",
+        "jobs.bell-counts.precison=0.1": f"{spec}:32:5: jobs[2]: --set jobs.bell-counts.precison=0.1: no key "
+        "'precison' here, and the schema knows none by that name; did you mean 'precision'?",
+        "shots=5": f"{spec}:3:1: --set shots=5: no key 'shots' here, and the schema knows none by that name (it is a "
+        "key of jobs: --set jobs.NAME.shots=VALUE)",
         "~jobs.bell-counts.circuit": f"{spec}: jobs[2]: --set ~jobs.bell-counts.circuit: missing required key 'circuit'",
         "+options.seed=4": f"{spec}:9:3: options: --set +options.seed=4: 'seed' is set already; write --set "
         "options.seed=VALUE to change it",
