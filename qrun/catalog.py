@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import multirun
+from . import runfolder
 from .errors import RunFolderError
 
 METADATA = "metadata.json"
+MANIFEST = "multirun.json"  # a multirun group folder: its points and their folders
 
 
 @dataclass(frozen=True)
@@ -25,25 +26,38 @@ def discover(target: Path) -> list[Found]:
     """The runs at `target`, oldest first (folder names start with their UTC start time); a group's points in the
     order of its multirun.json. A damaged multirun.json leaves that group out: `qrun show` of a point says why."""
     if (target / METADATA).is_file():
-        group = target.parent if (target.parent / multirun.MANIFEST).is_file() else None
+        group = target.parent if (target.parent / MANIFEST).is_file() else None
         return [_point(target, group)] if group is not None else [Found(target)]
-    if (target / multirun.MANIFEST).is_file():
+    if (target / MANIFEST).is_file():
         return _group(target)
     found: list[Found] = []
     for folder in sorted(
         (p for p in target.glob("*/*") if p.is_dir() and not p.is_symlink()),
         key=lambda p: (p.name.removeprefix("multirun-"), p.parent.name),
     ):
-        if (folder / multirun.MANIFEST).is_file():
+        if (folder / MANIFEST).is_file():
             found.extend(_group(folder))
         elif (folder / METADATA).is_file():
             found.append(Found(folder))
     return found
 
 
+def runs_of(root: Path, name: str) -> list[Path]:
+    """Every run folder of spec `name` under `root`, a multirun's points included, oldest first."""
+    folder = root / name
+    out: list[Path] = []
+    children = sorted(folder.iterdir(), key=lambda p: p.name.removeprefix("multirun-")) if folder.is_dir() else []
+    for child in children:
+        if (child / MANIFEST).is_file():
+            out += [found.path for found in _group(child)]
+        elif child.is_dir():
+            out.append(child)
+    return out
+
+
 def _group(folder: Path) -> list[Found]:
     try:
-        rows = multirun.read_manifest(folder)
+        rows = read_manifest(folder)
     except RunFolderError:
         return []
     return [Found(path, folder, dict(variables)) for variables, path in rows if (path / METADATA).is_file()]
@@ -54,3 +68,21 @@ def _point(path: Path, group: Path) -> Found:
         if found.path == path:
             return found
     return Found(path, group)
+
+
+def read_manifest(folder: Path) -> list[tuple[dict[str, Any], Path]]:
+    """A group folder's points and their run folders, from its multirun.json (untrusted: checked)."""
+    data = runfolder.read_json(folder, MANIFEST, runfolder.MAX_METADATA_BYTES, missing_ok=True)
+    if data is None:
+        raise RunFolderError(f"{folder}: not a multirun group (no {MANIFEST})")
+    points = data.get("points") if isinstance(data, dict) else None
+    rows = []
+    damaged = RunFolderError(f"{folder / MANIFEST}: not a list of points and their folders; the group is damaged")
+    for entry in points if isinstance(points, list) else [None]:
+        if not isinstance(entry, dict):
+            raise damaged
+        variables, name = entry.get("variables"), entry.get("run")
+        if not isinstance(variables, dict) or not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
+            raise damaged
+        rows.append((variables, runfolder.member(folder, name)))
+    return rows

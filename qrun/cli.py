@@ -432,7 +432,7 @@ def plan_cmd(
 def show_cmd(run_dir: str) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
     multirun group: then one row per point, with its swept values and headline results."""
-    from .multirun import MANIFEST
+    from .catalog import MANIFEST
     from .report import group_text, show
     from .results import load
 

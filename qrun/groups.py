@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from . import multirun
+from .catalog import MANIFEST, read_manifest
 from .errors import UsageError
 from .pipeline import run
 from .results import read_metadata
@@ -13,9 +14,9 @@ from .results import read_metadata
 
 def group_of(folder: Path) -> Path | None:
     """The group folder `folder` is (it holds multirun.json) or is a point of; None for a plain run folder."""
-    if (folder / multirun.MANIFEST).is_file():
+    if (folder / MANIFEST).is_file():
         return folder
-    if (folder.parent / multirun.MANIFEST).is_file():
+    if (folder.parent / MANIFEST).is_file():
         return folder.parent
     return None
 
@@ -23,7 +24,7 @@ def group_of(folder: Path) -> Path | None:
 def latest_group(out: Path, name: str) -> Path | None:
     """The newest multirun group of spec `name` under `out` (group folders start with multirun-<UTC time>)."""
     folder = out / name
-    found = sorted(p for p in folder.glob("multirun-*") if (p / multirun.MANIFEST).is_file()) if folder.is_dir() else []
+    found = sorted(p for p in folder.glob("multirun-*") if (p / MANIFEST).is_file()) if folder.is_dir() else []
     return found[-1] if found else None
 
 
@@ -42,7 +43,7 @@ def resume(
     group = group_of(target)
     if group is None:
         raise UsageError(f"--resume {target}: not a multirun group or one of its points (no multirun.json)")
-    rows = multirun.read_manifest(group)
+    rows = read_manifest(group)
     if grid:
         wanted = sorted(multirun.label(p) for p in multirun.points(grid))
         if wanted != sorted(multirun.label(p) for p, _ in rows):

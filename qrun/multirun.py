@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import runfolder
-from .errors import RunFolderError, SpecError, UsageError
+from .catalog import MANIFEST
+from .errors import SpecError, UsageError
 from .fsio import atomic_write, inside
 from .records import stored_points
 from .results import read_job_body, read_metadata
@@ -119,32 +119,11 @@ def labels(chosen: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-MANIFEST = "multirun.json"
-
-
 def write_manifest(folder: Path, rows: list[tuple[dict[str, Any], str]]) -> None:
     """multirun.json: the points and their folders. Written before the first job, so a killed group can resume."""
     variables = list(rows[0][0]) if rows else []
     manifest = {"variables": variables, "points": [{"variables": p, "run": name} for p, name in rows]}
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-
-
-def read_manifest(folder: Path) -> list[tuple[dict[str, Any], Path]]:
-    """A group folder's points and their run folders, from its multirun.json (untrusted: checked)."""
-    data = runfolder.read_json(folder, MANIFEST, runfolder.MAX_METADATA_BYTES, missing_ok=True)
-    if data is None:
-        raise RunFolderError(f"{folder}: not a multirun group (no {MANIFEST})")
-    points = data.get("points") if isinstance(data, dict) else None
-    rows = []
-    damaged = RunFolderError(f"{folder / MANIFEST}: not a list of points and their folders; the group is damaged")
-    for entry in points if isinstance(points, list) else [None]:
-        if not isinstance(entry, dict):
-            raise damaged
-        variables, name = entry.get("variables"), entry.get("run")
-        if not isinstance(variables, dict) or not isinstance(name, str) or "/" in name or name in ("", ".", ".."):
-            raise damaged
-        rows.append((variables, runfolder.member(folder, name)))
-    return rows
 
 
 def group_dir(root: Path, name: str) -> Path:

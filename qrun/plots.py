@@ -7,9 +7,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .catalog import MANIFEST
 from .errors import MissingExtraError, PlotError
 from .fsio import atomic_write_bytes, inside
-from .multirun import MANIFEST
 from .readings import Reading, job_readings, stated_exact
 from .records import stored_points
 from .results import load, read_spec

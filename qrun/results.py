@@ -601,9 +601,10 @@ class History:
     once."""
 
     def __init__(self, root: Path, name: str):
-        folder = root / name
-        # folder names start with the UTC time: the newest is last, and read first
-        self._unread = sorted(folder.iterdir()) if folder.is_dir() else []
+        from .catalog import runs_of
+
+        # folder names start with the UTC time: the newest is last, and read first; a multirun's points count
+        self._unread = runs_of(root, name)
         self._learned: dict[tuple[str, str], dict[str, Any]] = {}
 
     def get(self, key: tuple[str, str]) -> dict[str, Any] | None:

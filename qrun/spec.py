@@ -348,6 +348,9 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     )
     # Provenance records only what the rendered spec really used, and exactly the overrides applied.
     used_vars = {k: str(v) if isinstance(v, Scalar) else v for k, v in variables.items() if k in used}
+    if not templated and isinstance(data, dict) and isinstance(data.get("vars"), dict):
+        # a resolved spec (a run folder's spec.yaml, which `qrun rerun` runs) keeps the values it was made with
+        used_vars = dict(data["vars"])
     return Spec(display, p, source, text, data, used_vars, applied, override_places, places)
 
 

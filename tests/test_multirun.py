@@ -264,3 +264,15 @@ def test_progress_counts_jobs_across_the_whole_group(qrun, tmp_path):
     assert done.code == 0, done.err
     started = [line.split()[0] for line in done.err.splitlines() if line.endswith("counts ...")]
     assert started == ["[1/3]", "[2/3]", "[3/3]"]
+
+
+def test_learned_estimates_see_the_points_of_a_multirun(qrun, tmp_path):
+    from conftest import EXPERIMENTS
+
+    assert qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "-q", "-m", "options.seed=1,2").code == 0
+    (group,) = (tmp_path / "bell").iterdir()
+    meta = json.loads((group / "options.seed=2" / "metadata.json").read_text())
+    planned = qrun("plan", EXPERIMENTS / "bell.yaml", "--out", tmp_path, "--json", "--set", "options.seed=2")
+    (job,) = json.loads(planned.out)["jobs"]
+    assert job["source"] == "learned (options.seed=2)"
+    assert job["estimate"] == round(meta["jobs"][0]["actual"], 3)

@@ -281,3 +281,11 @@ def test_warnings_stand_beside_the_values_in_show_list_and_diff(field_runs, tmp_
     (row,) = [line for line in diffed if line.startswith("e.energy")]
     assert row.split()[2:4] == [row.split()[1], "⚠"]  # B's value, the same as A's, marked
     assert diffed[-1] == f"⚠ B e: {text}"
+
+
+def test_a_rerun_keeps_the_settings_it_was_made_with(field_runs, qrun, tmp_path):
+    _, _, single = field_runs
+    done = qrun("rerun", single, "--out", tmp_path, "-q")
+    assert done.code == 0, done.err
+    (row,) = runs(tmp_path)
+    assert row["settings"] == {"theta": 0.5} == runs(single)[0]["settings"]
