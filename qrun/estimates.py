@@ -21,6 +21,13 @@ FALLBACK_REP_DELAY = 250e-6  # s between shots when the backend does not say (IB
 ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at resilience level 2
 DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
+LONGEST = 30 * 86400  # the longest max_time the schema accepts
+LOCAL_MAX_TIME = 86400  # max_time on aer when the spec gives none: aer bills nothing, so this only stops a runaway
+# The local model (aer): wall time on this kind of machine, not QPU time. Rough by design; a run's actual time
+# replaces it as a learned estimate.
+LOCAL_JOB_OVERHEAD = 0.01  # s per primitive call: building, submitting and reading back a PUB in process
+LOCAL_AMPLITUDE_LAYER = 2e-9  # s per statevector amplitude per layer of the circuit
+LOCAL_SHOT = 2e-7  # s per sampled shot
 _NESTED = ("dynamical_decoupling", "twirling")
 
 
@@ -94,6 +101,19 @@ def computed(timing: Timing, work: list[Work], options: dict[str, Any], estimato
         configurations = w.configurations + (1 if level >= 1 else 0)  # TREX: one calibration configuration
         total += JOB_OVERHEAD + sum(configurations * shots * (lam * circuit + rep) for lam in factors)
     return total
+
+
+def local(work: list[Work], qubits: int, depth: int, estimator: bool) -> float:
+    """Seconds of local wall time for `work` on aer: an estimator's precision is emulated, so costs nothing; a
+    sampler's shots are drawn; the statevector costs 2^qubits amplitudes per layer."""
+    state = 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER
+    per_shot = 0.0 if estimator else LOCAL_SHOT
+    return sum(LOCAL_JOB_OVERHEAD + w.configurations * (state + w.shots * per_shot) for w in work)
+
+
+def session_seconds(data: dict[str, Any]) -> int:
+    """The spec's max_time in seconds; on aer, where it may be left out, LOCAL_MAX_TIME."""
+    return durations.parse(data["max_time"]) if "max_time" in data else LOCAL_MAX_TIME
 
 
 FLOOR_FACTOR = 3  # a declared or learned estimate this many times below qrun's own figure is refused
@@ -185,6 +205,9 @@ class Budget:
     total: float
     per_job: tuple[tuple[str, float], ...]
     margin: float = 0.0
+    limit: int = DEFAULT_MAX_TIME_LIMIT  # the longest session the spec may ask for (max_time_limit)
+    rehearsal: str | None = None  # a fake device: the real device whose time these estimates rehearse
+    local: bool = False  # aer: nothing is billed, and the budget only informs
 
     @property
     def needed(self) -> float:
@@ -204,25 +227,61 @@ class Budget:
         names = ", ".join(f"{n} {durations.format(s)}" for n, s in largest)
         with_margin = f" plus the {durations.format(self.margin)} margin" if self.margin >= 0.5 else ""
         needed = math.ceil(self.needed)  # whole seconds, rounded up: the advice must be enough
+        rehearsing = f" (rehearsing {self.rehearsal}: the time the real device would take)" if self.rehearsal else ""
+        if needed <= min(self.limit, LONGEST):
+            advice = f"Raise max_time to at least {durations.format(needed)} or lower the estimates"
+        else:  # advice qrun itself would refuse is no advice: past the longest session, only less work helps
+            advice = (
+                f"No session may last that long (max_time_limit {durations.format(min(self.limit, LONGEST))}): "
+                "lower the work (precision, shots, maxiter, sweep points) or split the jobs over several runs"
+            )
         return (
             f"{durations.format(self.max_time)} ({self.max_time} s) is less than the sum of the job estimates"
-            f"{with_margin}, {durations.format(needed)} ({needed} s); short by "
-            f"{durations.format(needed - self.max_time)}. Largest: {names}. Raise max_time to at least "
-            f"{durations.format(needed)} or lower the estimates"
+            f"{rehearsing}{with_margin}, {durations.format(needed)} ({needed} s); short by "
+            f"{durations.format(needed - self.max_time)}. Largest: {names}. {advice}"
         )
 
     def verdict(self) -> str:
         share = self.needed / self.max_time * 100 if self.max_time else float("inf")
+        if self.local:
+            return (
+                f"local: about {_short(self.total)} of wall time on this machine; aer bills nothing, so the "
+                f"budget does not apply (max_time {durations.format(self.max_time)} only stops a runaway run)"
+            )
         head = "fits" if self.fits else "does NOT fit"
+        rehearsing = f"rehearsing {self.rehearsal}, the time the real device would take: " if self.rehearsal else ""
         return (
-            f"{head}: {durations.format(self.total)} estimated + {durations.format(self.margin)} margin = "
-            f"{durations.format(self.needed)} of max_time {durations.format(self.max_time)} ({share:.0f}%)"
+            f"{rehearsing}{head}: {durations.format(self.total)} estimated + {durations.format(self.margin)} "
+            f"margin = {durations.format(self.needed)} of max_time {durations.format(self.max_time)} ({share:.0f}%)"
         )
 
 
-def budget(max_time: int, per_job: list[tuple[str, float]], margin_setting: Any = DEFAULT_MARGIN) -> Budget:
+def budget(
+    max_time: int,
+    per_job: list[tuple[str, float]],
+    margin_setting: Any = DEFAULT_MARGIN,
+    limit: int = DEFAULT_MAX_TIME_LIMIT,
+    rehearsal: str | None = None,
+    local: bool = False,
+) -> Budget:
     total = float(sum(s for _, s in per_job))
-    return Budget(max_time, total, tuple(per_job), margin(margin_setting, total))
+    return Budget(max_time, total, tuple(per_job), margin(margin_setting, total), limit, rehearsal, local)
+
+
+def budget_for(data: dict[str, Any], kind: str, per_job: list[tuple[str, float]]) -> Budget:
+    """The spec's budget on a backend of `kind`: informative on aer, a rehearsal of the device on a fake one."""
+    return budget(
+        session_seconds(data),
+        per_job,
+        data.get("budget_margin", DEFAULT_MARGIN),
+        durations.parse(data.get("max_time_limit", DEFAULT_MAX_TIME_LIMIT)),
+        rehearsal=str(data["backend"]) if kind == "fake" else None,
+        local=kind == "aer",
+    )
+
+
+def _short(seconds: float) -> str:
+    return durations.format(seconds) if seconds >= 1 else f"{seconds:.2g} s"
 
 
 def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -> dict[str, Any]:
@@ -272,6 +331,8 @@ def content_hash(data: dict[str, Any], job: dict[str, Any], memo: dict[Any, str]
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def lower_bound(job: dict[str, Any], num_parameters: int = 0) -> float:
-    """What a job costs at least without knowing its circuit's timing: the fixed overhead of each runtime job."""
-    return JOB_OVERHEAD * (evaluations(job, num_parameters) if job.get("primitive") == "minimize" else 1)
+def lower_bound(job: dict[str, Any], num_parameters: int = 0, on_aer: bool = False) -> float:
+    """What a job costs at least without knowing its circuit's timing: the fixed overhead of each runtime job
+    (on aer, of each local primitive call)."""
+    calls = evaluations(job, num_parameters) if job.get("primitive") == "minimize" else 1
+    return (LOCAL_JOB_OVERHEAD if on_aer else JOB_OVERHEAD) * calls

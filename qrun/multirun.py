@@ -147,9 +147,12 @@ def combine(prepared: list[Any], labels: list[str]) -> Any:
     first = plans[0]
     jobs = [dataclasses.replace(j, run_key=k) for k, plan in enumerate(plans) for j in plan.jobs]
     max_time = max(p.max_time for p in plans)
-    margin = prepared[0].spec.data.get("budget_margin", estimates.DEFAULT_MARGIN)
-    budget = estimates.budget(max_time, [(f"{labels[j.run_key]}/{j.name}", j.estimate) for j in jobs], margin)
-    if not budget.fits:
+    data = prepared[0].spec.data
+    budget = dataclasses.replace(
+        estimates.budget_for(data, first.backend_kind, [(f"{labels[j.run_key]}/{j.name}", j.estimate) for j in jobs]),
+        max_time=max_time,
+    )
+    if not budget.fits and not budget.local:
         raise SpecError([prepared[0].spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
     return dataclasses.replace(first, jobs=jobs, max_time=max_time, budget=budget)
 

@@ -100,7 +100,7 @@ def require_run_extra() -> None:
 def plan_errors(spec: Any, the_plan: Any) -> None:
     """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
     problems = [spec.problem(path, message) for path, message in the_plan.problems]
-    if not the_plan.budget.fits:
+    if not the_plan.budget.fits and not the_plan.budget.local:  # aer bills nothing: its budget only informs
         problems.append(spec.problem(("max_time",), the_plan.budget.explain()))
     if problems:
         raise SpecError(problems)
@@ -127,14 +127,11 @@ def quick_check(
     for index, job in enumerate(data["jobs"]):
         n = checked.facts[job["circuit"]].num_parameters
         learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
-        seconds, source = model.choose(job, n, estimates, learned, partial(model.lower_bound, job, n), "lower bound")
+        bound = partial(model.lower_bound, job, n, checked.backend.kind == "aer")
+        seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
         rows.append((index, job, n, seconds, source))
-    verdict = model.budget(
-        durations.parse(data["max_time"]),
-        [(r[1]["name"], r[3]) for r in rows],
-        data.get("budget_margin", model.DEFAULT_MARGIN),
-    )
-    if not verdict.fits:
+    verdict = model.budget_for(data, checked.backend.kind, [(r[1]["name"], r[3]) for r in rows])
+    if not verdict.fits and not verdict.local:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
     return Prepared(checked, None, estimate_warnings(checked.spec, rows))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backends, circuits, durations, estimates, rehearsal, sweeps
+from . import backends, circuits, estimates, rehearsal, sweeps
 from .estimates import Learned, content_hash, merge_options
 from .validate import Checked
 
@@ -213,7 +213,11 @@ def build(
         plan_job.stats = job_stats(plan_job, work, memo)
         if key not in timings:  # the depth job_stats found, not a second pass over a large circuit
             timings[key] = backend_timing(isa, backend, plan_job.stats["depth"])
-        own = partial(estimates.computed, timings[key], work, options, job["primitive"] != "sampler")
+        estimator = job["primitive"] != "sampler"
+        if checked.backend.kind == "aer":  # local wall time: nothing is billed, and precision costs no shots
+            own = partial(estimates.local, work, plan_job.stats["qubits"], plan_job.stats["depth"], estimator)
+        else:
+            own = partial(estimates.computed, timings[key], work, options, estimator)
         plan_job.estimate, plan_job.estimate_source = estimates.choose(
             job, n, source, history.get((job["name"], plan_job.content_hash)) if history is not None else None, own
         )
@@ -234,7 +238,7 @@ def build(
                     )
                 )
         jobs.append(plan_job)
-    max_time = durations.parse(data["max_time"])
+    max_time = estimates.session_seconds(data)
     return Plan(
         name=data["name"],
         # least_busy names the device it picked; the record shows that one
@@ -247,9 +251,7 @@ def build(
         max_time=max_time,
         seed=seed,
         jobs=jobs,
-        budget=estimates.budget(
-            max_time, [(j.name, j.estimate) for j in jobs], data.get("budget_margin", estimates.DEFAULT_MARGIN)
-        ),
+        budget=estimates.budget_for(data, checked.backend.kind, [(j.name, j.estimate) for j in jobs]),
         problems=problems,
     )
 

@@ -450,6 +450,17 @@ def _unknown_ref(what: str, name: str, defined: dict) -> str:
 def _session_findings(data: dict[str, Any]) -> list[Finding]:
     """Rules of the session itself: its length limit, per-job time limits, and what batch mode cannot do."""
     out: list[Finding] = []
+    if "max_time" not in data:
+        if backends.kind_of(data["backend"]) != "aer":
+            # a device session bills its time: the budget must be the user's, not a default
+            return [
+                (
+                    (),
+                    "missing required key 'max_time': a session on a device needs a budget (on aer it is optional)",
+                    False,
+                )
+            ]
+        data = {**data, "max_time": estimates.LOCAL_MAX_TIME}
     parsed = {}
     for key, default in (("max_time", None), ("max_time_limit", estimates.DEFAULT_MAX_TIME_LIMIT)):
         try:
@@ -459,7 +470,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
     if out:
         return out
     max_time, limit = parsed["max_time"], parsed["max_time_limit"]
-    if max_time > limit:
+    if max_time > limit and backends.kind_of(data["backend"]) != "aer":  # a local aer run is no service session
         out.append(
             (
                 ("max_time",),

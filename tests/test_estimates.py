@@ -144,7 +144,10 @@ def test_plan_table_shows_every_job_and_the_verdict(qrun):
     assert result.code == 0
     assert "energy" in result.out and "declared" in result.out
     verdict, charged = result.out.rstrip().splitlines()[-2:]
-    assert verdict == "fits: 1m estimated + 6s margin = 1m 6s of max_time 25m (4%)"
+    assert verdict == (
+        "rehearsing fake_manila, the time the real device would take: fits: 1m estimated + 6s margin = 1m 6s of "
+        "max_time 25m (4%)"
+    )
     assert charged.startswith("QPU time charged: about ")
 
 
@@ -232,3 +235,34 @@ def test_a_long_plan_shows_its_first_and_last_jobs_and_all_on_request(qrun, tmp_
     assert "│  … │ 75 more (--all) " in short.out
     every = qrun("plan", spec, "--all")
     assert [k for k in range(100) if f" j{k} " in every.out] == list(range(100))
+
+
+def test_on_aer_max_time_is_optional_and_estimates_are_local_seconds(qrun, write_spec, tmp_path):
+    """aer bills nothing: a spec without max_time runs there, and the demo's fresh estimate is seconds, not days."""
+    from conftest import EXPERIMENTS
+
+    spec = write_spec(
+        "version: 1\nname: nomax\nbackend: aer\n"
+        'circuits:\n  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; c = measure q;"}\n'
+        "jobs:\n  - {name: j, primitive: sampler, circuit: b, shots: 10}\n"
+    )
+    assert qrun("validate", spec).out == f"{spec}: ok\n"
+    assert qrun(spec, "--out", tmp_path / "r", "-q").code == 0
+    refused = qrun("validate", spec, "backend=fake_manila")
+    assert refused.err.splitlines()[0] == (
+        f"{spec}:1:1: missing required key 'max_time': a session on a device needs a budget (on aer it is optional)"
+    )
+    planned = json.loads(qrun("plan", EXPERIMENTS / "vqe.yaml", "--estimates", "fresh", "--json").out)
+    assert planned["total"] < 60  # 151 evaluations of a 2-qubit circuit: about 2 s here, not 135 days
+    assert planned["verdict"].startswith("local: about ")
+
+
+def test_advice_past_the_longest_session_is_to_lower_the_work():
+    over = estimates.budget(8 * 3600, [("scan", 10 * 3600.0)], "0")
+    assert over.explain() == (
+        "8h (28800 s) is less than the sum of the job estimates, 10h (36000 s); short by 2h. Largest: scan 10h. "
+        "No session may last that long (max_time_limit 8h): lower the work (precision, shots, maxiter, sweep "
+        "points) or split the jobs over several runs"
+    )
+    within = estimates.budget(3600, [("scan", 7200.0)], "0")
+    assert within.explain().endswith("Raise max_time to at least 2h or lower the estimates")
