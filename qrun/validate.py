@@ -33,9 +33,64 @@ def validate(spec: Spec, build: bool = True) -> Checked:
     """
     found = schema_findings(spec.data)
     if found:
-        raise _located(spec, found)
+        raise _located(spec, found + _despite_schema(spec, found))
+    return _meaning(spec, spec.data, build)
+
+
+def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
+    """The meaning problems of the parts the schema found nothing wrong with, so one pass reports both kinds.
+
+    The parts with schema problems are left out, and so are the jobs that use a circuit or observable left out;
+    the rest is checked as a valid spec would be, and its findings keep the original jobs' indices. Where the
+    problems are at the top level (a missing or unknown key, a bad backend or max_time), nothing more is said."""
     data = spec.data
-    found = []
+    bad_jobs = {p[1] for p, _, _ in found if len(p) > 1 and p[0] == "jobs" and isinstance(p[1], int)}
+    dropped: dict[str, set[str]] = {"circuits": set(), "observables": set()}
+    for path, _, _ in found:
+        if len(path) > 1 and path[0] in dropped and isinstance(path[1], str):
+            dropped[str(path[0])].add(path[1])
+        elif not (len(path) > 1 and path[0] == "jobs"):
+            return []
+    kept = [
+        (i, job)
+        for i, job in enumerate(data["jobs"])
+        if i not in bad_jobs
+        and job["circuit"] not in dropped["circuits"]
+        and not set(job.get("observables") or []) & dropped["observables"]
+    ]
+    if not kept:
+        return []
+    pruned = {
+        **data,
+        "jobs": [job for _, job in kept],
+        **{key: {k: v for k, v in (data.get(key) or {}).items() if k not in gone} for key, gone in dropped.items()},
+    }
+    try:
+        more, _ = _meaning_findings(spec, pruned, build=False)
+    except Exception:  # a part the schema did not refuse can still be odd enough to trip a check: say no more
+        return []
+    index = [i for i, _ in kept]
+    return [
+        (
+            (path[0], index[int(path[1])], *path[2:]) if path[:1] == ("jobs",) and len(path) > 1 else path,
+            message,
+            at_key,
+        )
+        for path, message, at_key in more
+    ]
+
+
+def _meaning(spec: Spec, data: dict[str, Any], build: bool) -> Checked:
+    found, checked = _meaning_findings(spec, data, build)
+    if found:
+        raise _located(spec, found)
+    return checked
+
+
+def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[list[Finding], Checked]:
+    """Every meaning problem of a schema-valid spec (references, widths, limits, the session), and what checking
+    it built."""
+    found: list[Finding] = []
     built: dict[str, Any] = {}
     facts: dict[str, CircuitFacts] = {}
     gate_limit = (data.get("limits") or {}).get("gates", circuits.DEFAULT_GATE_LIMIT)
@@ -84,9 +139,7 @@ def validate(spec: Spec, build: bool = True) -> Checked:
     found += semantic_findings(
         data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits
     )
-    if found:
-        raise _located(spec, found)
-    return Checked(spec, info, built, terms, facts)
+    return found, Checked(spec, info, built, terms, facts)
 
 
 def _located(spec: Spec, found: list[Finding]) -> SpecError:

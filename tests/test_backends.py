@@ -52,3 +52,17 @@ def test_the_names_people_give_aer_run_locally(qrun, tmp_path, name):
     (run,) = (tmp_path / "r" / "bell").iterdir()
     counts = json.loads(next((run / "jobs").glob("*.json")).read_text())["counts"]["c"][0]
     assert set(counts) == {"00", "11"}  # a Bell pair on the noiseless simulator, not a service call
+
+
+@pytest.mark.parametrize("name, meant", [("aer_simulatr", "aer_simulator"), ("least_bussy", "least_busy")])
+def test_a_typo_of_a_local_name_is_not_taken_for_a_device(qrun, write_spec, name, meant):
+    spec = write_spec(
+        f"version: 1\nname: t\nbackend: {name}\nmax_time: 1m\n"
+        'circuits:\n  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; c = measure q;"}\n'
+        "jobs:\n  - {name: j, primitive: sampler, circuit: b, shots: 10}\n"
+    )
+    done = qrun("validate", spec)
+    assert (done.code, done.err.splitlines()[0]) == (
+        2,
+        f"{spec}:3:10: backend: unknown backend '{name}'; did you mean {meant}?",
+    )

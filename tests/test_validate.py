@@ -163,3 +163,30 @@ def test_quick_and_deep_validate_and_run_give_one_verdict_on_bad_qasm(qrun, tmp_
     assert quick.code == again.code == deep.code == ran.code == 2
     assert quick.err.splitlines()[0] == again.err.splitlines()[0] == deep.err.splitlines()[0] == ran.err.strip()
     assert expected in quick.err
+
+
+def test_schema_and_meaning_problems_come_in_one_pass_with_the_original_indices(qrun):
+    from conftest import ROOT
+
+    broken = ROOT / "docs" / "examples" / "broken.yaml"
+    expected = [
+        f"{broken}:13:5: jobs[0].shot: unknown key 'shot'; did you mean 'shots'?",
+        f"{broken}:17:12: jobs[1].shots: -5 is less than the minimum of 1",
+        f"{broken}:21:19: jobs[2].observables[0]: unknown observable 'zz'; defined: none",
+    ]
+    checked = qrun("validate", broken)
+    ran = qrun(broken, "--out", "/nonexistent")
+    assert checked.code == ran.code == 2
+    assert checked.err.splitlines() == [*expected, "qrun: 1 of 1 spec invalid"]
+    assert ran.err.splitlines() == expected
+
+
+def test_a_job_on_a_circuit_the_schema_refused_is_not_blamed_for_it(qrun, write_spec):
+    spec = write_spec(
+        "version: 1\nname: t\nbackend: aer\n"
+        "circuits:\n  bad: {qasm: 5}\n"
+        '  ok: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; c = measure q;"}\n'
+        "jobs:\n  - {name: a, primitive: sampler, circuit: bad}\n  - {name: b, primitive: sampler, circuit: nope}\n"
+    )
+    lines = qrun("validate", spec).err.splitlines()
+    assert [line.split(": ")[1] for line in lines[:-1]] == ["circuits.bad.qasm", "jobs[1].circuit"]
