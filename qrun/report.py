@@ -265,36 +265,59 @@ def _setting(value: Any) -> str:
 
 def list_text(root: Path, name: str | None = None, status: str | None = None, width: int | None = None) -> str:
     """`qrun list`: one row per run, with the settings that differ between the listed runs and headline results."""
-    from rich.box import SIMPLE
-    from rich.console import Console
-    from rich.table import Table
-
     rows = runs(root, name, status)
     if not rows:
         return f"no runs under {root}" + (" that match" if name or status else "")
     keys = sorted({k for r in rows for k in r["settings"]})
     differing = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
-    table = Table(box=SIMPLE, show_edge=False, pad_edge=False)
-    columns = ("run", "status", "jobs", "backend", "started", *(["settings"] if differing else []), *results)
-    for column in columns:  # on a terminal the table fits its width: long cells end in an ellipsis, rows never wrap
-        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=min(len(column), 12))
+    columns = ["run", "status", "jobs", "backend", "started", *(["settings"] if differing else []), *results]
+    cells = []
     for r in rows:
         settings = " ".join(f"{k}={_setting(r['settings'][k])}" for k in differing if k in r["settings"])
         folder = Path(r["run"])
-        table.add_row(
-            folder.relative_to(Path(root)).as_posix() if folder.is_relative_to(Path(root)) else r["run"],
-            r["status"],
-            f"{r['done']}/{r['jobs']}",
-            r["backend"],
-            r["started"][:19].replace("T", " "),
-            *([settings or "-"] if differing else []),
-            *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
+        cells.append(
+            [
+                folder.relative_to(Path(root)).as_posix() if folder.is_relative_to(Path(root)) else r["run"],
+                r["status"],
+                f"{r['done']}/{r['jobs']}",
+                r["backend"],
+                r["started"][:19].replace("T", " "),
+                *([settings or "-"] if differing else []),
+                *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
+            ]
         )
-    buffer = io.StringIO()
-    # `width` is the terminal's; without one (a pipe, a script) as wide as the table needs, so nothing is cut
-    Console(file=buffer, width=width or 1000, no_color=True, highlight=False).print(table)
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()).strip("\n")
+    return plain_table(columns, cells, width)
+
+
+def plain_table(columns: list[str], rows: list[list[str]], width: int | None = None) -> str:
+    """Columns three spaces apart under a rule, as rich's SIMPLE box draws them. Written here because rich lays out
+    every cell as a renderable: a list of 10,000 runs took 7 s to draw (benchmarks/RESULTS.md). With `width` (the
+    terminal's), the widest columns give up characters until the table fits; a cut cell ends in an ellipsis, and
+    a row never wraps."""
+    from rich.cells import cell_len, set_cell_size
+
+    widths = [max(cell_len(c) for c in column) for column in zip(columns, *rows)]
+    gap = 3
+    excess = sum(widths) + gap * (len(widths) - 1) - (width or 10**9)
+    # first down to each header's first 12 characters, then, if that is not enough, further down to 2
+    for floor in ([min(cell_len(c), 12) for c in columns], [2] * len(columns)):
+        while excess > 0:
+            k = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+            if widths[k] <= floor[k]:
+                break
+            cut = min(excess, max(1, (widths[k] - floor[k]) // 2))
+            widths[k] -= cut
+            excess -= cut
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for cell, w in zip(cells, widths):
+            size = cell_len(cell)
+            out.append(cell + " " * (w - size) if size <= w else set_cell_size(cell, w - 1) + "…")
+        return (" " * gap).join(out).rstrip()
+
+    return "\n".join([line(columns), "─" * (sum(widths) + gap * (len(widths) - 1)), *(line(r) for r in rows)])
 
 
 def diff_text(a: Run, b: Run) -> str:

@@ -27,9 +27,9 @@ def member(run_dir: Path, relative: object, what: str = "a file") -> Path:
     parts = relative.split("/")
     if relative.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise RunFolderError(f"{run_dir}: {what} is named {relative!r}, which is not a path inside the run folder")
-    path = run_dir
+    path = os.fspath(run_dir)  # strings on the way, one Path at the end: `qrun list` walks this 30,000 times
     for i, part in enumerate(parts):
-        path = path / part
+        path = os.path.join(path, part)
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
@@ -38,7 +38,7 @@ def member(run_dir: Path, relative: object, what: str = "a file") -> Path:
             raise RunFolderError(f"{path}: is a symlink; qrun follows no symlink inside a run folder")
         if i < len(parts) - 1 and not stat.S_ISDIR(mode):
             raise RunFolderError(f"{path}: is not a folder; the run folder is damaged")
-    return path
+    return run_dir / relative
 
 
 def _open_regular(path: Path, flags: int, reading: bool) -> int:
@@ -85,6 +85,14 @@ def read_json(run_dir: Path, relative: object, limit: int, missing_ok: bool = Fa
 
 
 def parse_json(path: Path, data: bytes) -> Any:
+    try:
+        import orjson  # about twice as fast as json on job files; json still reads what orjson refuses (NaN)
+
+        return orjson.loads(data)
+    except ImportError:
+        pass
+    except ValueError:  # orjson.JSONDecodeError: judged again by json, which also takes NaN and Infinity
+        pass
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
