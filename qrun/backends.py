@@ -108,7 +108,7 @@ def info(name: str) -> BackendInfo:
         # any other name is a device of the service, checked when it connects; one that reads like a typo of a
         # local name (aer_simulatr, least_bussy) is refused now, before it goes looking for a device of that name
         close = difflib.get_close_matches(name.lower(), [*sorted(AER_NAMES), "least_busy"], n=1, cutoff=0.8)
-        if close and not name.startswith("ibm_"):
+        if close and close[0] != name and not name.startswith("ibm_"):
             raise BackendError(f"unknown backend {name!r}; did you mean {close[0]}?")
         return BackendInfo(name, kind, None)
     if kind == "aer":

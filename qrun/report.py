@@ -82,7 +82,7 @@ def group_text(group: Path, width: int | None = None) -> str:
     rows = runs(group)
     swept = list(dict.fromkeys(k for r in rows for k in r["swept"]))
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
-    table = Table(title=f"multirun {group.name}: {len(rows)} points over {', '.join(swept) or '-'}")
+    table = Table()
     for column in ("point", *swept, "status", "jobs", *results):
         table.add_column(column)
     for r in rows:
@@ -97,6 +97,7 @@ def group_text(group: Path, width: int | None = None) -> str:
             *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
         )
     console = Console(width=width or 160, record=True, file=io.StringIO())
+    console.print(f"multirun {group.name}: {len(rows)} points over {', '.join(swept) or '-'}", highlight=False)
     console.print(table)
     console.print(f"table: {group / 'multirun.csv'}; each point: qrun show {group}/POINT", highlight=False)
     return console.export_text()

@@ -233,7 +233,7 @@ def test_show_and_plot_of_a_group_folder_summarize_its_points(field_runs, qrun):
     shown = qrun("show", group)
     assert shown.code == 0, shown.err
     lines = shown.out.splitlines()
-    assert lines[0].strip() == f"multirun {group.name}: 3 points over theta"
+    assert lines[0] == f"multirun {group.name}: 3 points over theta"
     values = {}
     for theta in ("0", "1", "1.5"):
         energy = json.loads(next((group / f"theta={theta}" / "jobs").glob("*-e.json")).read_text())

@@ -1,4 +1,4 @@
-"""The README's examples are true as printed: every ```console block is run, as doctests are.
+"""The README's and docs' examples are true as printed: every ```console block is run, as doctests are.
 
 A block holds `$ COMMAND` lines, each followed by its expected output: stdout when the command succeeds, stderr
 when it fails (that is where qrun writes errors). `...` matches any text, within a line or (alone on a line) any
@@ -21,9 +21,16 @@ from conftest import ROOT
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
 
 
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+]  # the README's examples first: docs may use its runs
+
+
 def examples() -> list[tuple[str, list[str]]]:
     out = []
-    for block in BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8")):
+    blocks = [block for page in PAGES for block in BLOCK.findall(page.read_text(encoding="utf-8"))]
+    for block in blocks:
         command, expected = None, []
         for line in block.splitlines():
             if line.startswith("$ "):
