@@ -127,6 +127,7 @@ class Runner:
         self.session_record = {
             "backend": plan.backend_name,
             "mode": plan.mode,
+            "mode_reason": plan.mode_reason,
             "engine": "+".join(sorted({j.engine for j in plan.jobs})),
             "max_time": plan.max_time,
             # The runtime keeps no such record in local mode (session_id, details() are None), so qrun does.

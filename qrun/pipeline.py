@@ -15,6 +15,7 @@ from . import durations
 from . import estimates as model
 from . import service as ibm
 from .errors import Interrupted, MissingExtraError, ResultsError, RunError, SpecError, UsageError
+from .modes import needs_session
 from .outcomes import FINISHED
 from .results import History, RunWriter, latest_run, read_spec
 from .results import load as load_run
@@ -77,8 +78,7 @@ def prepare(
     if enforce_budget:
         plan_errors(checked.spec, the_plan)
     if service is not None:
-        ordered = any(isinstance(job.get("parameter_values"), dict) for job in data["jobs"])
-        ibm.preflight(service, the_plan.budget.total, the_plan.mode, ordered)
+        ibm.preflight(service, the_plan.budget.total, the_plan.mode, needs_session(data))
     rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     return Prepared(checked, the_plan, estimate_warnings(checked.spec, rows), service)
 
@@ -310,8 +310,7 @@ def run_multirun(
             plan_errors(p.spec, p.plan)
     combined = multirun.combine(prepared, labels)
     if prepared[0].service is not None:
-        ordered = any(isinstance(j.get("parameter_values"), dict) for j in prepared[0].spec.data["jobs"])
-        ibm.preflight(prepared[0].service, combined.budget.total, combined.mode, ordered)
+        ibm.preflight(prepared[0].service, combined.budget.total, combined.mode, needs_session(prepared[0].spec.data))
     folder = multirun.group_dir(Path(out), combined.name)
     writers = [RunWriter(Path(out), p.spec, p.plan) for p in prepared]
     multirun.write_manifest(folder, list(zip(chosen, labels)))

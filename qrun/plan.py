@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import backends, circuits, estimates, rehearsal, sweeps
+from . import backends, circuits, estimates, modes, rehearsal, sweeps
 from .estimates import Learned, content_hash, merge_options
 from .validate import Checked
 
@@ -83,13 +83,14 @@ class Plan:
     backend_name: str
     backend_kind: str
     backend: Any
-    mode: str
+    mode: str  # session or batch, resolved from mode: auto by the spec's structure (modes.resolve)
     max_time: int
     seed: int | None
     jobs: list[JobPlan]
     budget: estimates.Budget
     # located problems only the plan can see (e.g. an estimate far below qrun's own figure): (path, message)
     problems: list[tuple[tuple, str]] = field(default_factory=list)
+    mode_reason: str = ""  # why the jobs go out in that mode
 
     @property
     def qpu_seconds(self) -> float:
@@ -239,6 +240,7 @@ def build(
                 )
         jobs.append(plan_job)
     max_time = estimates.session_seconds(data)
+    mode, why = modes.resolve(data)
     return Plan(
         name=data["name"],
         # least_busy names the device it picked; the record shows that one
@@ -247,7 +249,8 @@ def build(
         else data["backend"],
         backend_kind=checked.backend.kind,
         backend=backend,
-        mode=data.get("mode", "session"),
+        mode=mode,
+        mode_reason=why,
         max_time=max_time,
         seed=seed,
         jobs=jobs,

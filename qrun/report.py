@@ -451,6 +451,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "name": plan.name,
         "backend": plan.backend_name,
         "mode": plan.mode,
+        "mode_reason": plan.mode_reason,
         "max_time": plan.max_time,
         "jobs": jobs,
         "total": round(budget.total, 3),
@@ -520,6 +521,7 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
             f"{j['share_of_max_time']:.0%}",
         )
     console.print(table)
+    console.print(f"mode: {summary['mode']}: {summary['mode_reason']}", highlight=False)
     console.print(summary["verdict"], highlight=False)
     if plan.backend_kind != "aer":
         console.print(charge_line(summary), highlight=False)

@@ -109,15 +109,11 @@ def check_backend(backend: Any, widest: int) -> None:
         raise PreflightError(f"the widest circuit needs {widest} qubits but {name} has {backend.num_qubits}")
 
 
-def preflight(service: Any, needed_seconds: float, mode: str, ordered: bool) -> None:
-    """After planning, before the session opens: the account may open it and has the time the plan needs."""
+def preflight(service: Any, needed_seconds: float, mode: str, needed: str | None) -> None:
+    """After planning, before the session opens: the account may open it and has the time the plan needs.
+    `needed`: why the jobs need a session (modes.needs_session), or None."""
     if mode == "session" and is_open_plan(plan_of(service)):
-        hint = (
-            "set mode: batch, which the Open Plan allows and which suits these jobs, since none uses another's result"
-            if not ordered
-            else "these jobs depend on each other (from:), so they need a session: use an instance on a paid plan"
-        )
-        raise OpenPlanError(f"an Open Plan instance cannot open sessions; {hint}")
+        raise OpenPlanError(open_plan_refusal(needed))
     try:
         usage = service.usage() or {}
     except Exception:
@@ -128,6 +124,19 @@ def preflight(service: Any, needed_seconds: float, mode: str, ordered: bool) -> 
             f"the instance has {durations.format(remaining)} of usage left but the plan needs about "
             f"{durations.format(needed_seconds)}; lower the work or use another instance"
         )
+
+
+def open_plan_refusal(needed: str | None) -> str:
+    """What to do when a spec would open a session on an Open Plan instance, which cannot; `needed` says why its
+    jobs need one (modes.needs_session), or is None when they do not."""
+    if needed is None:
+        hint = (
+            "set mode: batch (or leave mode to auto), which the Open Plan allows and which suits these jobs, since "
+            "none uses another's result"
+        )
+    else:
+        hint = f"this spec needs one ({needed}): use an instance on a paid plan"
+    return f"an Open Plan instance cannot open sessions; {hint}"
 
 
 USAGE_WAIT = (0.5, 1.0, 2.0, 4.0)  # s between reads while the service still computes a job's usage

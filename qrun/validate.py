@@ -7,10 +7,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import backends, circuits, durations, estimates, exact, sweeps
+from . import backends, circuits, durations, estimates, exact, modes, sweeps
 from .circuits import CircuitFacts, Terms
 from .errors import BackendError, DurationError, SourceError, SpecError, SweepError
 from .schema import Finding, article, schema_findings
+from .service import open_plan_refusal
 from .spec import JsonPath, Spec
 
 
@@ -548,6 +549,11 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
                     False,
                 )
             )
+    if (data.get("service") or {}).get("plan") == "open" and backends.kind_of(data["backend"]) == "service":
+        mode, _ = modes.resolve(data)
+        if mode == "session":  # known offline: say so now, not when the service refuses the session
+            where = ("mode",) if "mode" in data else ("service", "plan")
+            out.append((where, open_plan_refusal(modes.needs_session(data)), False))
     if data.get("mode") == "batch":
         for i, job in enumerate(data["jobs"]):
             if isinstance(job.get("parameter_values"), dict):

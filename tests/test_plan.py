@@ -68,3 +68,35 @@ def test_a_long_sweeps_runtime_jobs_are_counted_without_making_its_points_and_ma
     ]
     assert counted == grouped and len(counted) == 17  # 16 chunks of 3 rows, then 2 rows
     assert [g.product for _, _, groups in plan.sweep_chunks(job) for g in groups] == [True] * 17
+
+
+def test_mode_auto_opens_a_session_only_for_jobs_that_need_an_earlier_result():
+    from qrun import modes
+
+    independent = {"jobs": [{"name": "a", "primitive": "estimator"}, {"name": "b", "primitive": "sampler"}]}
+    dependent = {"jobs": [{"name": "vqe", "primitive": "minimize"}, {"name": "c", "parameter_values": {"from": "vqe"}}]}
+    loop = {"jobs": [{"name": "vqe", "primitive": "minimize"}]}
+    assert modes.resolve(independent) == (
+        "batch",
+        "no job needs another's result, and a batch bills QPU time only (a session, its wall-clock time)",
+    )
+    assert modes.resolve(dependent) == ("session", "job 'c' uses the result of job 'vqe', so they run in order")
+    assert modes.resolve(loop) == (
+        "session",
+        "job 'vqe' is a minimize loop: each evaluation waits for the one before",
+    )
+    assert modes.resolve({**dependent, "mode": "batch"}) == ("batch", "as the spec says (mode: batch)")
+
+
+def test_the_open_plan_refusal_comes_at_validate_when_the_spec_says_its_plan(qrun):
+    from conftest import EXPERIMENTS
+
+    vqe = EXPERIMENTS / "vqe.yaml"
+    done = qrun("validate", vqe, "backend=ibm_fez", "precision=0.01", "+service={plan: open}")
+    assert done.err.splitlines()[0] == (
+        f'{vqe}: service.plan: --set +service={{"plan": "open"}}: an Open Plan instance cannot open sessions; '
+        "this spec needs one (job 'final-counts' uses the result of job 'vqe', so they run in order): use an "
+        "instance on a paid plan"
+    )
+    mixed = EXPERIMENTS / "mixed.yaml"
+    assert qrun("validate", mixed, "backend=ibm_fez", "+service={plan: open}").code == 0  # auto: a batch

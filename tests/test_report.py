@@ -30,7 +30,7 @@ def test_show_tabulates_states_results_and_estimate_against_actual(finished):
     assert "energies" in text and "<zz> = " in text and "ghz-counts" in text
     # GHZ on a noisy device: 000 and 111 lead, in either order
     assert "c {000: " in text or "c {111: " in text
-    assert "session: session on fake_manila (backend-primitives+runtime-client-primitives), max_time 10m" in text
+    assert "session: batch on fake_manila (backend-primitives+runtime-client-primitives), max_time 10m" in text
     assert "attempts: 1; spec " in text
 
 

@@ -167,8 +167,8 @@ def test_least_busy_picks_the_least_busy_device_wide_enough_and_records_it(qrun,
         ),
         (
             lambda s: setattr(s, "plan", "open"),
-            "qrun: an Open Plan instance cannot open sessions; set mode: batch, which the Open Plan allows and which suits "
-            "these jobs, since none uses another's result\n",
+            "qrun: an Open Plan instance cannot open sessions; set mode: batch (or leave mode to auto), which the Open "
+            "Plan allows and which suits these jobs, since none uses another's result\n",
         ),
     ],
 )

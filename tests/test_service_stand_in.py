@@ -217,8 +217,8 @@ def test_an_open_plan_instance_is_refused_before_any_job_with_advice(cloud, tmp_
     result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results")
     assert result.code == 2
     assert result.err.strip().splitlines()[-1] == (
-        "qrun: an Open Plan instance cannot open sessions; set mode: batch, which the Open Plan allows and which "
-        "suits these jobs, since none uses another's result"
+        "qrun: an Open Plan instance cannot open sessions; set mode: batch (or leave mode to auto), which the Open "
+        "Plan allows and which suits these jobs, since none uses another's result"
     )
     assert cloud.sessions == {} and cloud.order == []
 
@@ -235,6 +235,22 @@ def test_a_session_the_service_refuses_is_a_named_service_error_not_an_internal_
         "qrun: ibm_sherbrooke: the service refused to open a session: Error code 1352; sessions are not available "
         "on the Open Plan"
     )
+
+
+def test_auto_mode_opens_no_session_for_independent_jobs_so_the_open_plan_runs_them(cloud, tmp_path):
+    """mode: auto (the default) sends jobs that need no earlier result as a batch: billed by QPU time, and allowed on
+    the Open Plan."""
+    cloud.plan = "open"
+    text = ALL_KINDS.split("  - name: vqe")[0]
+    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", mode="auto", text=text), tmp_path / "results", progress="none")
+    meta = _meta(run_dir)
+    assert meta["status"] == "completed"
+    assert (meta["session"]["mode"], meta["session"]["mode_reason"]) == (
+        "batch",
+        "no job needs another's result, and a batch bills QPU time only (a session, its wall-clock time)",
+    )
+    (session,) = cloud.sessions.values()
+    assert session.mode == "batch"
 
 
 def test_batch_mode_on_the_open_plan_runs(cloud, tmp_path):
