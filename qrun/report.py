@@ -39,8 +39,20 @@ def show(run: Run, width: int | None = None) -> str:
     meta = run.metadata
     session = meta.get("session") or {}
     table = Table(title=f"{meta['name']}: {meta['status']} ({run.path.name})")
-    for header in ("#", "job", "kind", "status", "result", "estimate", "actual", "runtime jobs"):
-        table.add_column(header, justify="right" if header in ("#", "estimate", "actual", "runtime jobs") else "left")
+    billed = any(entry.get("usage") for entry in meta["jobs"])  # a service run: the QPU seconds the service reported
+    headers = (
+        "#",
+        "job",
+        "kind",
+        "status",
+        "result",
+        "estimate",
+        "actual",
+        "runtime jobs",
+        *(["QPU s"] if billed else []),
+    )
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("job", "kind", "status", "result") else "right")
     for entry in meta["jobs"]:
         body = run.jobs.get(entry["name"])
         result = result_text(body) if body and body.get("status") != "running" else "-"
@@ -55,6 +67,7 @@ def show(run: Run, width: int | None = None) -> str:
             durations.format(entry["estimate"]) if entry["estimate"] >= 0.5 else f"{entry['estimate']:.2f}s",
             actual,
             str(len(entry["job_ids"])),
+            *([_usage_cell(entry.get("usage") or [])] if billed else []),
         )
     console = Console(width=width or 160, record=True, file=io.StringIO())
     console.print(table)
@@ -64,6 +77,11 @@ def show(run: Run, width: int | None = None) -> str:
         f"closed {session.get('closed')}",
         highlight=False,
     )
+    if billed:
+        total = quantum_seconds(meta["jobs"]) or 0.0
+        pending = sum(u.get("status") == "pending" for e in meta["jobs"] for u in e.get("usage") or [])
+        more = f"; {pending} runtime job(s) still pending (qrun status RUN_DIR asks again)" if pending else ""
+        console.print(f"usage: {total:g} QPU seconds in all{more}", highlight=False)
     if meta.get("error"):
         console.print(f"error: {meta['error']}", highlight=False)
     console.print(
@@ -101,6 +119,14 @@ def group_text(group: Path, width: int | None = None) -> str:
     console.print(table)
     console.print(f"table: {group / 'multirun.csv'}; each point: qrun show {group}/POINT", highlight=False)
     return console.export_text()
+
+
+def _usage_cell(records: list[dict[str, Any]]) -> str:
+    """A job's QPU seconds as the service reported them; "pending" while any is still being computed."""
+    seconds = [u["quantum_seconds"] for u in records if isinstance(u.get("quantum_seconds"), (int, float))]
+    pending = any(u.get("status") == "pending" for u in records)
+    text = f"{sum(seconds):g}" if seconds else "-"
+    return f"{text} (pending)" if pending else text
 
 
 def _git(git: dict[str, Any] | None) -> str:

@@ -271,6 +271,13 @@ def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(clou
     (usage,) = _meta(run_dir)["jobs"][0]["usage"]
     assert usage["status"] == "pending" and usage["qpu_charge_time_seconds"] is None
     assert usage["quantum_seconds"] == 1.0
+    from qrun import load
+    from qrun.report import show
+
+    shown = show(load(run_dir))
+    (row,) = [line for line in shown.splitlines() if line.startswith("│ 0 ")]
+    assert row.rstrip(" │").endswith("1 (pending)")  # the QPU seconds column
+    assert "usage: 1 QPU seconds in all; 1 runtime job(s) still pending (qrun status RUN_DIR asks again)" in shown
 
 
 def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
