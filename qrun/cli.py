@@ -356,11 +356,12 @@ def validate_cmd(
     from .pipeline import prepare, quick_check
 
     bad = 0
+    overrides = _overrides(assignments)  # a malformed --set is the command line's problem, not a spec's
     for path in specs:
         try:
             # a multirun spec is as valid as its every point
             for point in multirun.points(_multirun_grid(path, ())) or [{}]:
-                given = {**_overrides(assignments), **point}
+                given = {**overrides, **point}
                 if deep:
                     prepared = prepare(path, given, list(vars_files), estimates, out, online=False)
                 else:
@@ -368,6 +369,10 @@ def validate_cmd(
         except SpecError as e:
             bad += 1
             click.echo(str(e), err=True)
+            continue
+        except UsageError as e:  # a missing or unreadable file: say so, and check the rest
+            bad += 1
+            click.echo(f"qrun: {e}", err=True)
             continue
         for warning in prepared.warnings:
             click.echo(str(warning), err=True)

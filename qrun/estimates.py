@@ -217,10 +217,6 @@ class Budget:
     def fits(self) -> bool:
         return self.needed <= self.max_time
 
-    @property
-    def shortfall(self) -> float:
-        return max(0.0, self.needed - self.max_time)
-
     def explain(self) -> str:
         """The error text when the estimates do not fit, naming the largest jobs."""
         largest = sorted(self.per_job, key=lambda kv: -kv[1])[:3]

@@ -259,9 +259,6 @@ def build(
     )
 
 
-ENGINES = ("aer-primitives", "backend-primitives", "runtime-client-primitives")
-
-
 def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
     """The fastest engine that gives the runtime's answer for this job (measured: benchmarks/engines_and_validate.py).
 

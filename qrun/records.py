@@ -21,11 +21,6 @@ if TYPE_CHECKING:
 # results) and must not pay for either.
 
 
-def runtime_json(result: Any) -> Any:
-    """The runtime's own JSON encoding of a PrimitiveResult, as a JSON value."""
-    return json.loads(runtime_json_text(result))
-
-
 def runtime_json_text(result: Any) -> str:
     """The runtime's own JSON encoding of a PrimitiveResult, as compact text (json's C encoder writes it; an
     indented dump goes through json's Python encoder, which was a fifth of a 1,000-job run).

@@ -45,11 +45,6 @@ def points_in(sweep: dict[str, Any]) -> int:
     return math.prod(counts)
 
 
-def values_of(spec: Any, name: str = "") -> list[Any]:
-    """A variable's values: a list, {range: [start, stop, step]} (stop excluded) or {linspace: [start, stop, num]}."""
-    return list(spec) if isinstance(spec, list) else Column(spec, name)[:]
-
-
 class Column(Sequence[Any]):
     """A range's or linspace's values computed when asked for: numpy's arithmetic (start + i * step, a linspace's
     endpoint set exactly) without numpy, so validate stays light, and a million-value linspace costs no memory (as
@@ -214,11 +209,6 @@ class Points(Sequence[dict[str, Any]]):
         """(offset, points) for consecutive runs of at most `size` points."""
         for start in range(0, len(self), size):
             yield start, self[start : start + size]
-
-
-def expand(sweep: dict[str, Any]) -> list[dict[str, Any]]:
-    """The points of a sweep, in order, as a list (see Points)."""
-    return list(Points(sweep))
 
 
 @dataclass

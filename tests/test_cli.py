@@ -153,7 +153,13 @@ def test_the_command_leaves_with_its_exit_code_and_every_line_written(tmp_path):
         text=True,
     )
     assert (done.returncode, done.stdout) == (2, f"{EXPERIMENTS / 'bell.yaml'}: ok\n")
-    assert done.stderr == "qrun: missing.yaml: no such file\n"
+    assert done.stderr == "qrun: missing.yaml: no such file\nqrun: 1 of 2 specs invalid\n"
+
+
+def test_validate_checks_every_spec_when_one_is_missing(qrun):
+    done = qrun("validate", EXPERIMENTS / "bell.yaml", "missing.yaml", EXPERIMENTS / "mixed.yaml")
+    assert (done.code, done.out) == (2, f"{EXPERIMENTS / 'bell.yaml'}: ok\n{EXPERIMENTS / 'mixed.yaml'}: ok\n")
+    assert done.err == "qrun: missing.yaml: no such file\nqrun: 1 of 3 specs invalid\n"
 
 
 def test_an_environment_without_aer_says_how_to_repair_it_and_exits_1(qrun, monkeypatch):

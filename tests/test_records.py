@@ -15,7 +15,7 @@ def test_a_primitive_result_round_trips_through_the_runtime_json_codec():
         [PubResult(DataBin(evs=np.array([0.25, -1.0]), stds=np.array([0.01, 0.02]), shape=(2,)))],
         metadata={"version": 2},
     )
-    back = records.from_runtime_json(records.runtime_json(result))
+    back = records.from_runtime_json(json.loads(records.runtime_json_text(result)))
     assert np.array_equal(back[0].data.evs, [0.25, -1.0])
     assert np.array_equal(back[0].data.stds, [0.01, 0.02])
     assert back.metadata == {"version": 2}

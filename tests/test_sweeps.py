@@ -10,6 +10,16 @@ from qrun import sweeps
 from qrun.errors import SweepError
 
 
+def values_of(spec):
+    """A variable's values as a list: a list as given, a range or linspace as its Column computes them."""
+    return list(spec) if isinstance(spec, list) else sweeps.Column(spec)[:]
+
+
+def expand(sweep):
+    """Every point of a sweep, in order."""
+    return list(sweeps.Points(sweep))
+
+
 @pytest.mark.parametrize(
     "spec, values",
     [
@@ -21,11 +31,11 @@ from qrun.errors import SweepError
     ],
 )
 def test_values_of_lists_and_generators(spec, values):
-    assert sweeps.values_of(spec) == values
+    assert values_of(spec) == values
 
 
 def test_grid_is_the_cartesian_product_last_variable_fastest():
-    points = sweeps.expand({"values": {"a": [1, 2], "b": ["x", "y", "z"]}})
+    points = expand({"values": {"a": [1, 2], "b": ["x", "y", "z"]}})
     assert points == [
         {"a": 1, "b": "x"},
         {"a": 1, "b": "y"},
@@ -37,9 +47,9 @@ def test_grid_is_the_cartesian_product_last_variable_fastest():
 
 
 def test_zip_is_lockstep_and_refuses_unequal_lengths():
-    assert sweeps.expand({"mode": "zip", "values": {"a": [1, 2], "b": [3, 4]}}) == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
+    assert expand({"mode": "zip", "values": {"a": [1, 2], "b": [3, 4]}}) == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
     with pytest.raises(SweepError) as e:
-        sweeps.expand({"mode": "zip", "values": {"a": [1, 2], "b": [3]}})
+        expand({"mode": "zip", "values": {"a": [1, 2], "b": [3]}})
     assert str(e.value) == "zip needs every variable to have as many values; a has 2, b has 1"
 
 
@@ -136,12 +146,12 @@ def test_the_budget_counts_every_point(qrun, write_spec):
 
 @pytest.mark.parametrize("args", [[0, math.pi, 50], [0, 1, 5], [-2, 7.3, 13], [2, 2, 1]])
 def test_linspace_equals_numpys_to_the_last_bit(args):
-    assert sweeps.values_of({"linspace": args}) == [float(v) for v in np.linspace(*args)]
+    assert values_of({"linspace": args}) == [float(v) for v in np.linspace(*args)]
 
 
 @pytest.mark.parametrize("args", [[0, 3], [0, 1, 0.25], [0.1, 1.0, 0.3], [5, 1, -1], [0, 1, 0.1], [-1.5, 2.2, 0.37]])
 def test_range_equals_numpys_arange_to_the_last_bit(args):
-    assert sweeps.values_of({"range": args}) == np.arange(*args).tolist()
+    assert values_of({"range": args}) == np.arange(*args).tolist()
 
 
 @pytest.mark.parametrize(
@@ -152,7 +162,7 @@ def test_range_equals_numpys_arange_to_the_last_bit(args):
     ],
 )
 def test_points_made_on_demand_are_the_expanded_points_in_order(sweep):
-    listed = [{**p, "observable": o} for p in sweeps.expand(sweep) for o in ("z", "x")]
+    listed = [{**p, "observable": o} for p in expand(sweep) for o in ("z", "x")]
     points = sweeps.Points(sweep, ["z", "x"])
     assert len(points) == len(listed)
     assert points[:] == listed
@@ -274,5 +284,5 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
 )
 def test_a_column_computed_on_demand_has_exactly_the_listed_values(spec):
     col = sweeps.Column(spec)
-    assert list(col) == sweeps.values_of(spec) and col[-1] == sweeps.values_of(spec)[-1]
-    assert [type(v) for v in col] == [type(v) for v in sweeps.values_of(spec)]
+    assert list(col) == values_of(spec) and col[-1] == values_of(spec)[-1]
+    assert [type(v) for v in col] == [type(v) for v in values_of(spec)]
