@@ -487,7 +487,15 @@ class Runner:
 
         def finish() -> None:
             start, points, groups, sent = in_flight.popleft()
-            results = [self.receive(job, handle, submitted) for handle, submitted in sent]
+            results: list[Any] = []
+            try:
+                for handle, submitted in sent:
+                    results.append(self.receive(job, handle, submitted))
+            except Exception:
+                # the sweep has failed: what is still queued of it would run, and be paid for, for nothing
+                siblings = [h for h, _ in sent[len(results) + 1 :]] + [h for *_, more in in_flight for h, _ in more]
+                self._cancel_siblings(job, siblings)
+                raise
             outcome.add(groups, results if keep else [])
             self.sink.sweep_chunk(job, start, points, groups, results)
 
@@ -511,6 +519,22 @@ class Runner:
         while in_flight:
             finish()
         return outcome
+
+    def _cancel_siblings(self, job: JobPlan, handles: list[Any]) -> None:
+        """Cancel a failed sweep's runtime jobs still queued or running, keep them for the usage record (what ran
+        before the cancel is billed), and say which were cancelled."""
+        ids = []
+        for handle in handles:
+            _cancel(handle)
+            if hasattr(handle, "metrics"):
+                self.handles.append((job, handle))
+            ids.append(job_id(handle))
+        if ids:  # a warning of the job's, recorded with it as library warnings are (run's catch_warnings)
+            warnings.warn(
+                f"cancelled {len(ids)} queued runtime job(s) of this sweep after it failed: {', '.join(ids)}",
+                UserWarning,
+                stacklevel=2,
+            )
 
     def evaluate(self, job: JobPlan, session: Any, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""

@@ -112,6 +112,7 @@ class Cloud:
         self.order: list[str] = []
         self.calls: list[str] = []
         self._failures: dict[int, tuple[str, int | None]] = {}
+        self._busy_until: dict[str, float] = {}  # per device: when the last job submitted to it will end
         self._ids = itertools.count(1)
 
     # --- what tests script -------------------------------------------------------------------------------------
@@ -222,13 +223,16 @@ class Cloud:
                     status_code=409,
                 )
         n = next(self._ids)
+        # a device runs one job at a time: a job queues at least queue_seconds, and until the one before it ends
+        start = max(self.clock.now + self.queue_seconds, self._busy_until.get(backend, 0.0))
+        self._busy_until[backend] = start + self.job_seconds
         job = Job(
             id=f"job-{n:05d}",
             backend=backend,
             params=params,
             session_id=session_id,
             submitted=self.clock.now,
-            queue=self.queue_seconds,
+            queue=start - self.clock.now,
             seconds=self.job_seconds,
             fail=self._failures.get(n),
         )

@@ -413,3 +413,23 @@ def test_resume_reads_each_job_of_a_batched_runtime_job_back_by_its_pub(cloud, t
     assert [j["batched"]["pub"] for j in after["jobs"]] == [0, 1, 2]
     assert _values(run_dir) == {k: pytest.approx(v, abs=0.3) for k, v in BELL_VALUES.items()}
     assert [len(j.get("usage", [])) for j in after["jobs"]] == [1, 0, 0]
+
+
+def test_a_failed_sweep_group_cancels_its_queued_sibling_and_says_so(cloud, tmp_path, qrun):
+    """Both precision groups of a chunk go out before either is read; when the first fails, the second would run
+    (and be paid for) for nothing: qrun cancels it, records it, and a resume submits it once."""
+    head, jobs = ALL_KINDS.split("jobs:\n")
+    swept = "  - name: swept" + jobs.split("  - name: swept")[1].split("  - name: swept-counts")[0]
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text((head + "jobs:\n" + swept).format(backend="ibm_sherbrooke", mode="batch"), encoding="utf-8")
+    cloud.fail_job(1, "Error code 1517; the circuit is too deep for this backend")
+    result = qrun(spec, "--out", tmp_path / "results", "-q")
+    assert result.code == 1
+    first, second = cloud.order
+    assert cloud.jobs[first].status == "Failed" and cloud.jobs[second].status == "Cancelled"
+    (run_dir,) = (tmp_path / "results" / "kinds").iterdir()
+    (entry,) = _meta(run_dir)["jobs"]
+    notice = f"UserWarning: cancelled 1 queued runtime job(s) of this sweep after it failed: {second}"
+    assert entry["warnings"] == [notice]
+    assert f"[1/1] swept: warning: {notice}" in result.err  # shown even under -q
+    assert [u["job_id"] for u in entry["usage"]] == [first, second]  # the usage of both is recorded
