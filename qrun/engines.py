@@ -13,8 +13,9 @@ from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan
 class Engines:
     """Builds each submission's primitive for a job's engine; noisy simulators are built once per device."""
 
-    def __init__(self, backend: Any):
+    def __init__(self, backend: Any, tags: list[str] | None = None):
         self.backend = backend
+        self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
         self._noisy: dict[int, Any] = {}
 
     def noisy_simulator(self, job: JobPlan) -> Any:
@@ -46,7 +47,8 @@ class Engines:
 
         # A fake device runs locally on the job's own subset device; a service backend in the one session.
         mode = job.device if job.device is not None else session
-        return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True))
+        tags = self.tags if job.device is None else []
+        return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True, tags=tags))
 
     def reseed(self, primitive: Any, job: JobPlan, seed: int | None) -> None:
         """Give an existing estimator the seed of the next submission (same effect as building a new one)."""
@@ -73,16 +75,19 @@ class Engines:
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         mode = job.device if job.device is not None else session
-        return Sampler(mode=mode, options=runtime_options(job.options, seed, estimator=False))
+        tags = self.tags if job.device is None else []
+        return Sampler(mode=mode, options=runtime_options(job.options, seed, estimator=False, tags=tags))
 
 
 def seeded(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
     return options if seed is None else {**options, "seed_simulator": seed}
 
 
-def runtime_options(options: dict[str, Any], seed: int | None, estimator: bool) -> dict[str, Any]:
+def runtime_options(
+    options: dict[str, Any], seed: int | None, estimator: bool, tags: list[str] | None = None
+) -> dict[str, Any]:
     """qrun options -> the client-side primitives' option model (optimization_level is not one: plan uses it)."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"environment": {"job_tags": list(tags)}} if tags else {}
     if estimator:
         out["resilience_level"] = options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
     for key in ("dynamical_decoupling", "twirling"):

@@ -80,6 +80,7 @@ class Runner:
         fetch: Any = None,
         cluster: Any = None,
         batched: dict[str, tuple[str, int]] | None = None,
+        tags: list[str] | None = None,
     ):
         """`finished`: jobs a resumed run keeps, by name, with the optimum of each minimize job (else None).
 
@@ -88,6 +89,7 @@ class Runner:
         `fetch(id)` gets such a job from the service: each submission of a resumed job first reads back the next of
         those ids, so a finished or still queued job is collected instead of run (and paid for) twice.
         `batched` maps a job that went out in a PUB-batched runtime job to that job's id and the job's PUB in it.
+        `tags` go on every runtime job sent to the service: the run and spec it belongs to.
         """
         self.pending = {name: list(ids) for name, ids in (pending or {}).items()}
         self.fetch = fetch
@@ -97,7 +99,7 @@ class Runner:
         self._batch_results: dict[str, Any] = {}
         self.plan = plan
         self.sink = sink
-        self.engines = Engines(plan.backend)
+        self.engines = Engines(plan.backend, tags)
         self.cluster = cluster
         self._evaluators: dict[str, Any] = {}  # a minimize job's estimator, kept across its evaluations
         self._rehearsals: dict[tuple, Any] = {}  # fake devices: restricted circuit, observables and device

@@ -222,12 +222,20 @@ def run(
             carried["fetch"] = prepared.service.job
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
-    runner = Runner(prepared.plan, Fanout(*sinks), cluster=cluster, **carried)
+    runner = Runner(prepared.plan, Fanout(*sinks), cluster=cluster, tags=run_tags(run_dir, prepared.spec), **carried)
     try:
         _drive(runner, [writer], run_dir)
     finally:
         lock.release()
     return run_dir
+
+
+def run_tags(run_dir: Path, spec: Any) -> list[str]:
+    """The tags each service job carries: the run folder's name and the spec's hash, so that the service itself can
+    say which of its jobs belong to a run (its own record of them, if qrun's was lost)."""
+    from .provenance import sha256
+
+    return [f"qrun-run:{run_dir.name}", f"qrun-spec:{sha256(spec.text)[:16]}"]
 
 
 def _drive(runner: Any, writers: list[RunWriter], where: Path) -> None:
@@ -318,7 +326,7 @@ def run_multirun(
         writer.open(folder / name)
     reporter = reporter_for(combined, progress)
     reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
-    runner = Runner(combined, multirun.Router(writers, [reporter]))
+    runner = Runner(combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec))
     try:
         _drive(runner, writers, folder)
     finally:

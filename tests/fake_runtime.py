@@ -61,6 +61,7 @@ class Job:
     result: str | None = None
     fail: tuple[str, int | None] | None = None
     usage_polls: int = 0
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -411,7 +412,9 @@ class FakeRuntimeClient:
     ) -> dict:
         self._log("program_run")
         assert program_id == "executor", program_id
-        return self.cloud.submit(backend_name or "", params, session_id, max_execution_time)
+        job = self.cloud.submit(backend_name or "", params, session_id, max_execution_time)
+        self.cloud.jobs[job["id"]].tags = list(job_tags or [])
+        return job
 
     def job_get(self, job_id: str, exclude_params: bool = True) -> dict:
         self._log("job_get")

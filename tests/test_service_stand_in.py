@@ -95,6 +95,9 @@ def test_every_job_kind_runs_on_a_real_size_device_in_one_service_session(cloud,
     # the metadata's job ids are the service's, in order, and each carries its final usage
     recorded = [i for j in meta["jobs"] for i in j["job_ids"]]
     assert recorded == cloud.order
+    # every job carries the run's and the spec's tags, so the service can say which of its jobs are this run's
+    tags = [f"qrun-run:{run_dir.name}", f"qrun-spec:{meta['spec']['sha256'][:16]}"]
+    assert all(cloud.jobs[j].tags == tags for j in cloud.order)
     for entry in meta["jobs"]:
         assert [u["job_id"] for u in entry["usage"]] == entry["job_ids"]
         assert all(u["status"] == "final" and u["qpu_charge_time_seconds"] == 1.0 for u in entry["usage"])
