@@ -498,9 +498,12 @@ def plot_cmd(run_dir: str) -> None:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @_debug_option
 def status_cmd(run_dir: str) -> None:
-    """Show a run's session and each job's status; for a service run, as the service reports them now."""
+    """Show a run's session and each job's status; for a service run, as the service reports them now, and with
+    the usage the service had not reported yet written into the run."""
+    from .pipeline import complete_usage
     from .report import live_status
 
+    complete_usage(Path(run_dir))
     click.echo(live_status(Path(run_dir)))
 
 

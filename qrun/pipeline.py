@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import durations
+from . import backends, durations
 from . import estimates as model
 from . import service as ibm
 from .errors import Interrupted, MissingExtraError, ResultsError, RunError, SpecError, UsageError
@@ -228,6 +228,42 @@ def run(
     finally:
         lock.release()
     return run_dir
+
+
+def complete_usage(run_dir: Path) -> int:
+    """`qrun status`: ask the service for the usage of every runtime job of a service run that has none recorded,
+    or only a pending one (the run was killed, or the service was still computing it), and write what it says into
+    the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
+    from .results import read_metadata, record_usage
+
+    data = read_spec(run_dir)
+    meta = read_metadata(run_dir)
+    if meta["status"] == "running" or backends.kind_of(str(data.get("backend"))) != "service":
+        return 0  # a running run records its own usage when its session closes
+    try:
+        lock = RunLock(run_dir)
+    except UsageError:
+        return 0
+    try:
+        service = ibm.connect(data.get("service"))
+        updates: dict[int, list[dict[str, Any]]] = {}
+        changed = 0
+        for entry in meta["jobs"]:
+            known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
+            records = []
+            for job_id in entry["job_ids"]:
+                record = known.get(job_id)
+                if record is None or record.get("status") != "final":
+                    record = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
+                    changed += 1
+                records.append(record)
+            if records != (entry.get("usage") or []):
+                updates[entry["index"]] = records
+        if updates:
+            record_usage(run_dir, updates)
+        return changed
+    finally:
+        lock.release()
 
 
 def run_tags(run_dir: Path, spec: Any) -> list[str]:

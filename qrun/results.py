@@ -516,6 +516,20 @@ def record_stop(run_dir: Path, error: str) -> None:
     runfolder.member(run_dir, ".reserve").unlink(missing_ok=True)
 
 
+def record_usage(run_dir: Path, usage: dict[int, list[dict[str, Any]]]) -> None:
+    """Write usage the service reported later (`qrun status`) into a run that has ended: each job's whole usage
+    list, by job index, as one journal event and a rewritten metadata.json. The caller holds the run's lock."""
+    meta = read_metadata(run_dir)
+    _drop_partial_line(run_dir)
+    changed = {str(index): {"usage": given} for index, given in usage.items()}
+    for index, given in usage.items():
+        meta["jobs"][index]["usage"] = given
+    with runfolder.open_append(runfolder.member(run_dir, JOURNAL)) as journal:
+        journal.write(_event_line({"set": changed}))
+    meta["journal"] = (meta.get("journal") or 0) + 1
+    write_json(runfolder.member(run_dir, "metadata.json"), meta)
+
+
 def _close_jobs(jobs: list[dict[str, Any]], status: str) -> dict[str, Any]:
     """How a run's end leaves its jobs: a pending one `not run`, a running one `status`. Returns only the entries it
     changed, by index, for the journal (all of them was a 5 MB line at 10,000 jobs)."""

@@ -436,3 +436,19 @@ def test_a_failed_sweep_group_cancels_its_queued_sibling_and_says_so(cloud, tmp_
     assert entry["warnings"] == [notice]
     assert f"[1/1] swept: warning: {notice}" in result.err  # shown even under -q
     assert [u["job_id"] for u in entry["usage"]] == [first, second]  # the usage of both is recorded
+
+
+def test_qrun_status_completes_the_usage_the_service_had_not_reported_and_show_prints_it(cloud, tmp_path, qrun):
+    cloud.usage_pending_polls = 100
+    text = ALL_KINDS.split("  - {{name: zz")[0]
+    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    ((job_id,),) = [entry["job_ids"] for entry in _meta(run_dir)["jobs"]]
+    assert _meta(run_dir)["jobs"][0]["usage"][0]["status"] == "pending"
+    cloud.usage_pending_polls = 0  # the service has finished computing it
+    done = qrun("status", run_dir)
+    assert done.code == 0, done.err
+    assert f"[0] counts: done; service: {job_id}: DONE" in done.out
+    (usage,) = _meta(run_dir)["jobs"][0]["usage"]
+    assert (usage["job_id"], usage["status"], usage["qpu_charge_time_seconds"]) == (job_id, "final", 1.0)
+    shown = qrun("show", run_dir).out
+    assert "usage: 1 QPU seconds in all\n" in shown
