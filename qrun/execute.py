@@ -183,12 +183,29 @@ class Runner:
         if running is not None and finished is not None:
             started = max(submitted, clock() - max((finished - running).total_seconds(), 0.0))
         self.session_started = started
-        self.deadline = started + self.plan.max_time
+        allowed = self._granted_max_time()
+        self.deadline = started + allowed
         wall = datetime.now(UTC) - timedelta(seconds=clock() - started)
         self.session_record["started"] = durations.timestamp(wall)
-        self.session_record["deadline"] = durations.timestamp(wall + timedelta(seconds=self.plan.max_time))
+        self.session_record["deadline"] = durations.timestamp(wall + timedelta(seconds=allowed))
         self.session_record["session_id"] = getattr(self.session, "session_id", None)
         self.sink.session_started(dict(self.session_record))
+
+    def _granted_max_time(self) -> int:
+        """The max_time the service granted the session, read once from its details after the first job started:
+        a service may grant less than was asked for (an instance's own limit), and the deadline must be the real
+        one. Recorded as granted_max_time when it differs; the plan's max_time where the service says nothing."""
+        asked = self.plan.max_time
+        if self.plan.backend_kind != "service" or not hasattr(self.session, "details"):
+            return asked
+        try:
+            granted = (self.session.details() or {}).get("max_time")
+        except Exception:  # the details are a courtesy: without them the plan's max_time stands
+            return asked
+        if isinstance(granted, int) and not isinstance(granted, bool) and 0 < granted < asked:
+            self.session_record["granted_max_time"] = granted
+            return granted
+        return asked
 
     def record_usage(self) -> None:
         """Each service job's usage, read once the session is closed so no REST call sits between session jobs.

@@ -114,6 +114,7 @@ class Cloud:
         self.calls: list[str] = []
         self._failures: dict[int, tuple[str, int | None]] = {}
         self._busy_until: dict[str, float] = {}  # per device: when the last job submitted to it will end
+        self.max_time_cap = 28800  # the longest session the instance grants, whatever is asked
         self._ids = itertools.count(1)
 
     # --- what tests script -------------------------------------------------------------------------------------
@@ -249,7 +250,8 @@ class Cloud:
         if self.plan == "open" and mode == "dedicated":
             raise self.RequestsApiError("Error code 1352; sessions are not available on the Open Plan", status_code=403)
         sid = f"session-{uuid.uuid4().hex[:8]}"
-        self.sessions[sid] = SessionState(sid, backend, mode, int(max_time or 28800), created=self.clock.now)
+        granted = min(int(max_time or 28800), self.max_time_cap)  # an instance may allow less than asked
+        self.sessions[sid] = SessionState(sid, backend, mode, granted, created=self.clock.now)
         return {"id": sid}
 
     def job_state(self, job_id: str) -> dict:

@@ -8,6 +8,7 @@ tests control. Devices are real-size: 127 (Sherbrooke) and 156 (Fez) qubits.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -284,7 +285,8 @@ def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(clou
 
 
 def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
-    """Between a job's result and the next submission qrun makes at most one call (the first job's metrics)."""
+    """Between a job's result and the next submission qrun makes at most one call, the first job's metrics, and
+    after the first job one more: the session's details, for the max_time the service granted."""
     text = ALL_KINDS.split("  - name: swept")[0]
     run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
     calls = cloud.calls[: len(cloud.calls) - cloud.calls[::-1].index("close_session")]
@@ -294,7 +296,17 @@ def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
             nxt = calls[i + 1 :]
             j = nxt.index("program_run") if "program_run" in nxt else len(nxt)
             between.append([c for c in nxt[:j] if c not in ("cloud_usage", "backend_status")])
-    assert all(len(b) <= 1 for b in between), between
+    assert len(between[0]) <= 2 and all(len(b) <= 1 for b in between[1:]), between
+
+
+def test_the_deadline_is_the_max_time_the_service_granted(cloud, tmp_path):
+    cloud.max_time_cap = 600  # the spec asks for 30m; this instance grants 10m
+    text = ALL_KINDS.split("  - name: swept")[0]
+    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    session = _meta(run_dir)["session"]
+    assert (session["max_time"], session["granted_max_time"]) == (1800, 600)
+    started, deadline = (datetime.fromisoformat(session[k].replace("Z", "+00:00")) for k in ("started", "deadline"))
+    assert (deadline - started).total_seconds() == pytest.approx(600, abs=0.01)
 
 
 def test_a_job_cancelled_for_running_too_long_stops_the_run_with_the_services_reason(cloud, tmp_path, qrun):
