@@ -115,6 +115,7 @@ class Cloud:
         self._failures: dict[int, tuple[str, int | None]] = {}
         self._busy_until: dict[str, float] = {}  # per device: when the last job submitted to it will end
         self.max_time_cap = 28800  # the longest session the instance grants, whatever is asked
+        self.inactive_queue_seconds = 20.0  # the extra queue of a job sent to a session the service deactivated
         self._ids = itertools.count(1)
 
     # --- what tests script -------------------------------------------------------------------------------------
@@ -140,7 +141,9 @@ class Cloud:
                 and not any(self.jobs[j].status in ("Queued", "Running") for j in s.jobs)
                 and now >= s.last_completed + self.interactive_ttl
             ):
-                self._close(s, now, "interactive timeout")
+                # the service deactivates an idle session: it keeps accepting jobs, but they lose the session's
+                # place at the front of the queue until one runs again; max_time keeps counting
+                s.state = "inactive"
         for job in self.jobs.values():
             self._advance(job, now)
 
@@ -157,7 +160,9 @@ class Cloud:
             job.status, job.started = "Running", job.submitted + job.queue
             s = self.sessions.get(job.session_id or "")
             if s is not None and s.started is None:
-                s.started, s.state = job.started, "active"  # the service starts a session with its first job
+                s.started = job.started  # the service starts a session with its first job
+            if s is not None and s.state != "closed":
+                s.state = "active"  # and a running job makes a deactivated one active again
         if job.status == "Running" and now >= (job.started or 0) + job.seconds:
             job.ended = (job.started or 0) + job.seconds
             if job.fail is not None:
@@ -225,8 +230,12 @@ class Cloud:
                     status_code=409,
                 )
         n = next(self._ids)
-        # a device runs one job at a time: a job queues at least queue_seconds, and until the one before it ends
-        start = max(self.clock.now + self.queue_seconds, self._busy_until.get(backend, 0.0))
+        session = self.sessions.get(session_id or "")
+        wait = self.queue_seconds + (
+            self.inactive_queue_seconds if session is not None and session.state == "inactive" else 0
+        )
+        # a device runs one job at a time: a job queues at least that long, and until the one before it ends
+        start = max(self.clock.now + wait, self._busy_until.get(backend, 0.0))
         self._busy_until[backend] = start + self.job_seconds
         job = Job(
             id=f"job-{n:05d}",
