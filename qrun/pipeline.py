@@ -220,6 +220,12 @@ def run(
             carried["pending"] = pending_ids(previous.metadata, carried["finished"])
             carried["batched"] = batched_pubs(previous.metadata, carried["finished"])
             carried["fetch"] = prepared.service.job
+            # the killed attempt's session would stay open, accepting jobs (and a session bills its wall-clock
+            # time): close it; what it still runs is read back by id above, and the rest goes into a new one
+            for attempt in previous.metadata.get("attempts") or []:
+                old = (attempt.get("session") or {}).get("session_id")
+                if old:
+                    ibm.close_session(prepared.service, old, (attempt.get("session") or {}).get("mode") == "batch")
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
     runner = Runner(prepared.plan, Fanout(*sinks), cluster=cluster, tags=run_tags(run_dir, prepared.spec), **carried)

@@ -188,6 +188,17 @@ def session_details(service: Any, session_id: str, batch: bool) -> dict[str, Any
         return {"error": redact(e)}
 
 
+def close_session(service: Any, session_id: str, batch: bool) -> None:
+    """Close a session (or batch) an earlier attempt left open: it accepts no new jobs, and those it holds still
+    run. Best effort: one the service has closed already, or no longer knows, is left alone."""
+    from qiskit_ibm_runtime import Batch, Session
+
+    try:
+        (Batch if batch else Session).from_id(session_id, service).close()
+    except Exception:  # already closed, expired, or unknown: nothing left to close
+        pass
+
+
 def job_status(service: Any, job_id: str) -> str:
     try:
         status = service.job(job_id).status()

@@ -184,9 +184,12 @@ def test_resume_reads_finished_service_jobs_back_by_id_for_every_kind(cloud, tmp
         entry["status"] = "running"
         (run_dir / entry["file"]).unlink()
     (run_dir / "metadata.json").write_text(json.dumps(meta))
+    (old,) = cloud.sessions.values()
+    old.state, old.accepting, old.closed = "active", True, None  # as the killed attempt left it: still open
     resumed = run_spec(spec, out, progress="none", resume=run_dir)
     assert resumed == run_dir
     assert cloud.order == before  # every job, sweep group and evaluation was read back, none submitted again
+    assert not old.accepting  # the killed attempt's session is closed, not left open and billing
     after = _meta(run_dir)
     assert after["status"] == "completed"
     assert [i for j in after["jobs"] for i in j["job_ids"]] == before
