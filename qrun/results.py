@@ -492,6 +492,8 @@ def read_metadata(run_dir: Path) -> dict[str, Any]:
                 f"{run_dir / JOURNAL}: line {number} is not an event qrun writes; the run folder is damaged"
             ) from None
         meta["journal"] = (meta.get("journal") or 0) + 1
+    if meta.get("journal") == seen:
+        return meta  # nothing replayed: checked above already (a list of 10,000 runs checked each twice)
     return runfolder.check_metadata(run_dir, meta)
 
 
