@@ -115,6 +115,8 @@ class Cloud:
         self._failures: dict[int, tuple[str, int | None]] = {}
         self._busy_until: dict[str, float] = {}  # per device: when the last job submitted to it will end
         self.max_time_cap = 28800  # the longest session the instance grants, whatever is asked
+        self.pending: dict[str, int] = {}  # per device: other users' jobs in its queue (least_busy reads them)
+        self.down: set[str] = set()  # devices in maintenance
         self.inactive_queue_seconds = 20.0  # the extra queue of a job sent to a session the service deactivated
         self._ids = itertools.count(1)
 
@@ -344,8 +346,17 @@ class FakeRuntimeClient:
 
     def list_backends(self, include_mocks: bool = False) -> list[dict]:
         self._log("list_backends")
+        # the records of GET /backends ("devices"), as 0.51's least_busy and backend() read them: status a
+        # mapping with its name, the width as "qubits", the queue as "queue_length"
         return [
-            {"name": name, "class": "eagle", "physical_qubits": dev.num_qubits, "status": "online", "queue_length": 0}
+            {
+                "name": name,
+                "status": {"name": "paused" if name in self.cloud.down else "online", "reason": "available"},
+                "is_simulator": False,
+                "qubits": dev.num_qubits,
+                "queue_length": self.cloud.pending.get(name, 0),
+                "processor_type": {"family": "Heron" if dev.num_qubits > 133 else "Eagle"},
+            }
             for name, dev in self.cloud.devices.items()
         ]
 
@@ -363,12 +374,13 @@ class FakeRuntimeClient:
 
     def backend_status(self, backend_name: str) -> dict:
         self._log("backend_status")
+        down = backend_name in self.cloud.down
         return {
             "backend_name": backend_name,
             "backend_version": "1.0.0",
-            "operational": True,
-            "pending_jobs": 0,
-            "status_msg": "active",
+            "operational": not down,
+            "pending_jobs": self.cloud.pending.get(backend_name, 0),
+            "status_msg": "maintenance" if down else "active",
         }
 
     def cloud_usage(self) -> dict:

@@ -476,3 +476,15 @@ def test_qrun_status_completes_the_usage_the_service_had_not_reported_and_show_p
     assert (usage["job_id"], usage["status"], usage["qpu_charge_time_seconds"]) == (job_id, "final", 1.0)
     shown = qrun("show", run_dir).out
     assert "usage: 1 QPU seconds in all\n" in shown
+
+
+def test_least_busy_goes_through_the_runtimes_own_choice(cloud, tmp_path):
+    """least_busy is the runtime's QiskitRuntimeService.least_busy over the service's backend records: the device
+    with the fewest pending jobs among the operational ones wide enough, and the run records which one it was."""
+    cloud.pending = {"ibm_sherbrooke": 40, "ibm_fez": 3}
+    text = ALL_KINDS.split("  - {{name: zz")[0]
+    run_dir = run_spec(_spec(tmp_path, "least_busy", text=text), tmp_path / "results", progress="none")
+    assert _meta(run_dir)["session"]["backend"] == "ibm_fez"
+    cloud.down = {"ibm_fez"}  # the quieter one goes into maintenance: the other is chosen
+    run_dir = run_spec(_spec(tmp_path, "least_busy", text=text), tmp_path / "results", progress="none")
+    assert _meta(run_dir)["session"]["backend"] == "ibm_sherbrooke"
