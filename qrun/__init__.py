@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .report import Runs
+    from .listing import Runs
     from .results import Run
 
 __version__ = "0.1.0"
@@ -30,6 +30,6 @@ def run(spec_path: str | Path, out: str | Path = "results", **variables: Any) ->
 
 def runs(root: str | Path = "results", name: str | None = None, status: str | None = None) -> Runs:
     """The rows of `qrun list` for scripts (a list of dicts; .to_dataframe() with pandas installed)."""
-    from .report import runs as _runs
+    from .listing import runs as _runs
 
     return _runs(root, name, status)

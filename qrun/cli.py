@@ -438,7 +438,8 @@ def show_cmd(run_dir: str) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
     multirun group: then one row per point, with its swept values and headline results."""
     from .catalog import MANIFEST
-    from .report import group_text, show
+    from .listing import group_text
+    from .report import show
     from .results import load
 
     if (Path(run_dir) / MANIFEST).is_file():
@@ -458,7 +459,7 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
     differ between them, and headline results (each estimator value ± its standard error, each minimize optimum)."""
     import json
 
-    from .report import list_text, runs
+    from .listing import list_text, runs
 
     if as_json:
         click.echo(json.dumps(runs(Path(root), name, status), indent=2))
@@ -476,7 +477,7 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 def diff_cmd(run_a: str, run_b: str) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
     combined standard error σ and the z-score (B - A) / σ."""
-    from .report import diff_text
+    from .compare import diff_text
     from .results import load
 
     click.echo(diff_text(load(run_a), load(run_b)))

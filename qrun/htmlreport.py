@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from . import durations, runfolder
+from .compare import diff_text
 from .errors import RunFolderError, UsageError
 from .fsio import atomic_write
+from .listing import headline_text, runs
 from .readings import Reading, job_readings, stated_exact
 from .records import result_text
-from .report import diff_text, headline_text, runs
 from .results import MAX_SPEC_BYTES, load, read_spec
 from .svgfigures import group_svgs, job_svgs
 

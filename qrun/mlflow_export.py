@@ -11,8 +11,8 @@ from typing import Any
 
 from .catalog import discover
 from .errors import ExportError, MissingExtraError, UsageError
+from .listing import quantum_seconds
 from .readings import job_readings, stated_exact
-from .report import quantum_seconds
 from .results import load, read_spec
 
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param's value; a longer one (an inlined circuit) is cut and marked

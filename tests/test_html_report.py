@@ -11,8 +11,9 @@ from conftest import field_energy
 
 from qrun import load
 from qrun.cli import main
+from qrun.compare import diff_text
 from qrun.htmlreport import build
-from qrun.report import diff_text, runs
+from qrun.listing import runs
 
 
 def _section(page: str, anchor: str) -> str:

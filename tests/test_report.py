@@ -6,7 +6,8 @@ import pytest
 from conftest import EXPERIMENTS
 
 from qrun import load
-from qrun.report import list_text, runs, show, summary
+from qrun.listing import list_text, runs
+from qrun.report import show, summary
 
 
 @pytest.fixture(scope="module")
