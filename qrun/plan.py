@@ -186,9 +186,7 @@ def build(
             shots=job.get("shots", options.get("default_shots", DEFAULT_SHOTS))
             if job["primitive"] == "sampler"
             else None,
-            precision=job.get("precision", options.get("default_precision", DEFAULT_PRECISION))
-            if job["primitive"] != "sampler"
-            else None,
+            precision=estimator_precision(job, options) if job["primitive"] != "sampler" else None,
             options=options,
             spec=job,
             initial_point=initial_point(job.get("initial_point", "zeros"), n, seed)
@@ -257,6 +255,14 @@ def build(
         budget=estimates.budget_for(data, checked.backend.kind, [(j.name, j.estimate) for j in jobs]),
         problems=problems,
     )
+
+
+def estimator_precision(job: dict[str, Any], options: dict[str, Any]) -> float:
+    """An estimator job's target precision: its own, or 1/sqrt(shots) where it gives shots as IBM's tutorials do (the
+    runtime's own relation: precision p costs 1/p^2 shots), else the spec's default."""
+    if "shots" in job:
+        return float(job["shots"]) ** -0.5
+    return float(job.get("precision", options.get("default_precision", DEFAULT_PRECISION)))
 
 
 def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:

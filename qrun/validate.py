@@ -191,7 +191,7 @@ def _shot_findings(data: dict[str, Any]) -> list[Finding]:
     for i, job in enumerate(data["jobs"]):
         own = job.get("options") or {}
         swept = (job.get("sweep") or {}).get("values") or {}
-        if job["primitive"] == "sampler":
+        if job["primitive"] == "sampler" or "shots" in job:  # an estimator's shots are checked as shots
             where: JsonPath | None = None
             value: Any = None
             w: JsonPath
@@ -254,6 +254,15 @@ def _job_findings(
     here: Any, job: Any, data: Any, facts: Any, observable_widths: Any, backend_qubits: Any
 ) -> list[Finding]:
     out: list[Finding] = []
+    if job["primitive"] == "estimator" and "shots" in job and "precision" in job:
+        out.append(
+            (
+                here + ("shots",),
+                f"give shots or precision, not both: shots {job['shots']} means precision 1/sqrt({job['shots']}) "
+                f"= {job['shots'] ** -0.5:.3g}",
+                True,
+            )
+        )
     cname = job["circuit"]
     if cname not in data["circuits"]:
         out.append((here + ("circuit",), _unknown_ref("circuit", cname, data["circuits"]), False))

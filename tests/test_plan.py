@@ -100,3 +100,30 @@ def test_the_open_plan_refusal_comes_at_validate_when_the_spec_says_its_plan(qru
     )
     mixed = EXPERIMENTS / "mixed.yaml"
     assert qrun("validate", mixed, "backend=ibm_fez", "+service={plan: open}").code == 0  # auto: a batch
+
+
+def test_an_estimator_may_give_shots_as_the_tutorials_do(qrun, write_spec, tmp_path):
+    """shots N on an estimator is precision 1/sqrt(N), the runtime's own relation; giving both is refused."""
+    import json
+    import math
+
+    import pytest
+
+    spec = write_spec(
+        "version: 1\nname: shots\nbackend: aer\noptions: {seed: 5}\n"
+        'circuits:\n  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; ry(0.7) q;"}\n'
+        "observables:\n  zz: ZZ\n"
+        "jobs:\n  - {name: e, primitive: estimator, circuit: rot, observables: [zz], shots: 10000, exact: statevector}\n"
+    )
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    body = json.loads(next((tmp_path / done.out.strip() / "jobs").glob("*.json")).read_text())
+    assert body["precision"] == 0.01
+    zz = body["observables"]["zz"]
+    assert zz["exact"][0] == pytest.approx(math.cos(0.7) ** 2, abs=1e-12)  # ⟨ZZ⟩ of ry(θ)⊗ry(θ)|00⟩ is cos²θ
+    assert abs(zz["values"][0] - zz["exact"][0]) < 5 * zz["stderrs"][0] == 5 * 0.01
+    both = qrun("validate", spec, "+jobs.e.precision=0.1")
+    assert both.err.splitlines()[0] == (
+        f"{spec}:10:70: jobs[0].shots: give shots or precision, not both: shots 10000 means precision 1/sqrt(10000) "
+        "= 0.01"
+    )
