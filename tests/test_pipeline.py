@@ -82,7 +82,7 @@ _EVERY = [f"job_started:{i}" for i in range(5)] + [
     "jobs_submitted:2",
     "jobs_submitted:4",
 ]
-_FAST = {"job_done:4", "jobs_submitted:2"}  # the rest run in the slow suite: make test stays well under 3 minutes
+_FAST = {"job_done:4"}  # the rest run in the slow suite: make test stays well under 3 minutes
 KILL_POINTS = [p if p in _FAST else pytest.param(p, marks=pytest.mark.slow) for p in _EVERY]
 
 
@@ -110,6 +110,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_results_and_runs_no_job_twi
     assert not list(run_dir.rglob("*.tmp"))
 
 
+@pytest.mark.slow  # make test stays under 3 minutes; CI runs the slow suite too
 def test_resume_refuses_a_changed_spec_naming_the_change(tmp_path):
     spec = tmp_path / "five.yaml"
     spec.write_text(FIVE)
@@ -124,6 +125,7 @@ def test_resume_refuses_a_changed_spec_naming_the_change(tmp_path):
     )
 
 
+@pytest.mark.slow  # make test stays under 3 minutes; CI runs the slow suite too
 def test_resume_of_a_completed_run_does_nothing(tmp_path):
     spec = tmp_path / "five.yaml"
     spec.write_text(FIVE)
@@ -228,6 +230,7 @@ def test_no_file_is_ever_half_written_whenever_the_process_dies(tmp_path, delay)
         json.loads(f.read_text())  # every JSON file parses: each was renamed into place whole
 
 
+@pytest.mark.slow  # make test stays under 3 minutes; CI runs the slow suite too
 def test_a_second_ctrl_c_leaves_at_once_with_consistent_files(tmp_path):
     assert _signal_long_vqe(tmp_path, [signal.SIGINT, signal.SIGINT], after_evaluations=1)[0] == 130
     for f in (tmp_path / "r").rglob("*.json"):

@@ -80,7 +80,9 @@ def _meta(run_dir: Path) -> dict:
     return json.loads((run_dir / "metadata.json").read_text())
 
 
-@pytest.mark.parametrize("backend, width", [("ibm_sherbrooke", 127), ("ibm_fez", 156)])
+@pytest.mark.parametrize(
+    "backend, width", [("ibm_sherbrooke", 127), pytest.param("ibm_fez", 156, marks=pytest.mark.slow)]
+)
 def test_every_job_kind_runs_on_a_real_size_device_in_one_service_session(cloud, tmp_path, backend, width):
     run_dir = run_spec(_spec(tmp_path, backend), tmp_path / "results", progress="none")
     meta = _meta(run_dir)
@@ -287,6 +289,7 @@ def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(clou
     assert "usage: 1 QPU seconds in all; 1 runtime job(s) still pending (qrun status RUN_DIR asks again)" in shown
 
 
+@pytest.mark.slow
 def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
     """Between a job's result and the next submission qrun makes at most one call, the first job's metrics, and
     after the first job one more: the session's details, for the max_time the service granted."""
@@ -302,6 +305,7 @@ def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
     assert len(between[0]) <= 2 and all(len(b) <= 1 for b in between[1:]), between
 
 
+@pytest.mark.slow
 def test_the_deadline_is_the_max_time_the_service_granted(cloud, tmp_path):
     cloud.max_time_cap = 600  # the spec asks for 30m; this instance grants 10m
     text = ALL_KINDS.split("  - name: swept")[0]
