@@ -148,6 +148,10 @@ class MissingExtraError(QrunError):
     input, so exit 1; the message is the pip line that fixes it."""
 
 
+class DerivedError(ValueError):
+    """A `derived:` expression qrun cannot read or evaluate; validate locates it, views print it beside its name."""
+
+
 class ExportError(QrunError):
     """An export could not be made: MLflow is not installed, or its tracking store refused or failed (exit 1)."""
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from . import backends, durations
 from . import service as ibm
+from .derived import of_run
 from .listing import git_text, quantum_seconds
 from .records import result_text
 from .results import Run, load, read_spec
@@ -74,6 +75,10 @@ def show(run: Run, width: int | None = None) -> str:
         f"closed {session.get('closed')}",
         highlight=False,
     )
+    for name, text in of_run(read_spec(run.path), run.jobs, run.path):
+        console.print(
+            f"derived: {name} = {text}" if not text.startswith("cannot") else f"derived: {name} {text}", highlight=False
+        )
     if billed:
         total = quantum_seconds(meta["jobs"]) or 0.0
         pending = sum(u.get("status") == "pending" for e in meta["jobs"] for u in e.get("usage") or [])

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import backends, circuits, durations, estimates, exact, modes, sweeps
 from .circuits import CircuitFacts, Terms
-from .errors import BackendError, DurationError, SourceError, SpecError, SweepError
+from .errors import BackendError, DerivedError, DurationError, SourceError, SpecError, SweepError
 from .schema import Finding, article, schema_findings
 from .service import open_plan_refusal
 from .spec import JsonPath, Spec
@@ -172,6 +172,7 @@ def semantic_findings(
         out += _job_findings(here, job, data, facts, observable_widths, backend_qubits)
     out += _session_findings(data)
     out += _shot_findings(data)
+    out += _derived_findings(data)
     return out
 
 
@@ -243,6 +244,34 @@ def _shot_findings(data: dict[str, Any]) -> list[Finding]:
                         False,
                     )
                 )
+    return out
+
+
+def _derived_findings(data: dict[str, Any]) -> list[Finding]:
+    """Each `derived:` expression reads, and every result it names is a job (and observable) of the spec."""
+    from . import derived
+
+    jobs = {j["name"]: j for j in data["jobs"]}
+    out: list[Finding] = []
+    for name, text in (data.get("derived") or {}).items():
+        where = ("derived", name)
+        try:
+            refs = derived.references(text)
+        except DerivedError as e:
+            out.append((where, str(e), False))
+            continue
+        for ref in refs:
+            job = jobs.get(ref[0])
+            if job is None:
+                out.append((where, _unknown_ref("job", ref[0], jobs), False))
+            elif job["primitive"] != "sampler" and len(ref) > 1 and ref[1] not in (job.get("observables") or []):
+                out.append((where, f"job '{ref[0]}' measures no observable '{ref[1]}'", False))
+            elif job["primitive"] == "sampler" and len(ref) != 3:
+                out.append(
+                    (where, f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]", False)
+                )
+            elif job["primitive"] == "estimator" and len(ref) == 1:
+                out.append((where, f"job '{ref[0]}' is an estimator: name its observable ({ref[0]}.OBSERVABLE)", False))
     return out
 
 

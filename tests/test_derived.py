@@ -1,0 +1,95 @@
+"""Derived values: arithmetic over a run's results, read without eval, with first-order error propagation."""
+
+import math
+
+import pytest
+
+from qrun.derived import evaluate, of_run, references
+from qrun.errors import DerivedError
+
+BODIES = {
+    "e": {
+        "job": "e",
+        "status": "done",
+        "primitive": "estimator",
+        "observables": {
+            "zz": {"values": [0.9, 0.5], "stderrs": [0.03, 0.02]},
+            "xx": {"values": [0.8], "stderrs": [0.04]},
+        },
+    },
+    "vqe": {
+        "job": "vqe",
+        "status": "done",
+        "primitive": "minimize",
+        "observable": "h",
+        "optimum": {"value": -1.8, "stderr": 0.01},
+    },
+    "c": {
+        "job": "c",
+        "status": "done",
+        "primitive": "sampler",
+        "shots": 400,
+        "counts": {"meas": [{"00": 300, "11": 100}]},
+    },
+}
+
+
+def test_values_and_their_propagated_standard_errors():
+    assert evaluate("e.zz + e.xx", BODIES) == pytest.approx((1.7, 0.05))  # √(0.03² + 0.04²)
+    value, sigma = evaluate("e.zz * e.xx", BODIES)
+    assert value == pytest.approx(0.72)
+    assert sigma == pytest.approx(math.hypot(0.8 * 0.03, 0.9 * 0.04), rel=1e-6)
+    assert evaluate("e.zz[1]", BODIES) == pytest.approx((0.5, 0.02))  # the second parameter set
+    assert evaluate("2 * vqe - 1", BODIES) == pytest.approx((-4.6, 0.02))  # a minimize job's optimum
+    p, sigma = evaluate("c.meas['00']", BODIES)  # an outcome's probability, with the binomial error
+    assert (p, sigma) == pytest.approx((0.75, math.sqrt(0.75 * 0.25 / 400)))
+    assert of_run({"derived": {"S": "e.zz + e.xx", "bad": "e.zz / (e.xx - 0.8)"}}, BODIES) == [
+        ("S", "1.7 ± 0.05"),
+        ("bad", "cannot be computed: 'e.zz / (e.xx - 0.8)': float division by zero"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            '__import__("os").system("x")',
+            "'__import__('os').system('x')' is not a number, an operation, a function "
+            "(abs, sqrt, exp, log, cos, sin) or a result",
+        ),
+        (
+            "e.zz.__class__",
+            "'e.zz.__class__' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin) or a result",
+        ),
+        (
+            "(lambda: 1)()",
+            "'(lambda: 1)()' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin) or a result",
+        ),
+        ("e.zz +", "not an expression qrun reads (invalid syntax)"),
+        ("1" * 501, "longer than 500 characters"),
+    ],
+)
+def test_anything_but_arithmetic_over_results_is_refused(text, message):
+    with pytest.raises(DerivedError) as caught:
+        references(text)
+    assert str(caught.value) == message
+
+
+def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
+    spec = write_spec(
+        "version: 1\nname: pair\nbackend: aer\noptions: {seed: 2}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  zz: ZZ\n  xx: XX\n"
+        "jobs:\n  - {name: e, primitive: estimator, circuit: bell, observables: [zz, xx], precision: 0.01}\n"
+        'derived:\n  both: "e.zz + e.xx"\n'
+    )
+    done = qrun(spec, "--out", tmp_path, "-q")
+    assert done.code == 0, done.err
+    (line,) = [x for x in qrun("show", done.out.strip()).out.splitlines() if x.startswith("derived: ")]
+    value, sigma = (float(t) for t in line.removeprefix("derived: both = ").split(" ± "))
+    assert abs(value - 2.0) < 5 * sigma and sigma == pytest.approx(0.01 * math.sqrt(2), rel=0.05)  # a Bell pair: 1 + 1
+    refused = qrun("validate", spec, "+derived.typo=e.yy")
+    assert (
+        refused.err.splitlines()[0]
+        == f"{spec}: derived.typo: --set +derived.typo=e.yy: job 'e' measures no observable 'yy'"
+    )
