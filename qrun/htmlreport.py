@@ -11,6 +11,7 @@ from typing import Any
 
 from . import durations, runfolder
 from .compare import diff_text
+from .derived import of_run
 from .errors import RunFolderError, UsageError
 from .fsio import atomic_write
 from .listing import headline_text, runs
@@ -182,6 +183,7 @@ def _run_page(row: dict[str, Any], anchor: str, groups: dict[str, str]) -> tuple
         "</tr></thead><tbody>"
         + "".join(value_rows)
         + "</tbody></table>"
+        + _derived(spec, run)
         + "".join(
             f'<figure data-job="{_e(name)}">{svg}<figcaption>{_e(name)}</figcaption></figure>'
             for name, svg in figures.items()
@@ -189,6 +191,15 @@ def _run_page(row: dict[str, Any], anchor: str, groups: dict[str, str]) -> tuple
         + f"<details><summary>Resolved spec (spec.yaml)</summary><pre>{_e(spec_text)}</pre></details></section>"
     )
     return page, all_readings
+
+
+def _derived(spec: Any, run: Any) -> str:
+    """The spec's derived values, each with its propagated standard error (or why it cannot be computed)."""
+    lines = of_run(spec, run.jobs, run.path)
+    if not lines:
+        return ""
+    items = "".join(f"<dt>{_e(name)}</dt><dd>{_e(text)}</dd>" for name, text in lines)
+    return f'<h3>Derived</h3><dl class="derived">{items}</dl>'
 
 
 def _job_rows(entry: dict[str, Any], body: dict[str, Any] | None, readings: list[Reading]) -> str:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import discover
-from .errors import ExportError, MissingExtraError, UsageError
+from .derived import evaluate
+from .errors import DerivedError, ExportError, MissingExtraError, UsageError
 from .listing import quantum_seconds
 from .readings import job_readings, stated_exact
 from .results import load, read_spec
@@ -133,6 +134,14 @@ def _metrics(run: Any, spec: Any) -> Iterator[tuple[str, float, int]]:
     used = quantum_seconds(run.metadata["jobs"])
     if used is not None:
         yield "usage.quantum_seconds", used, 0
+    for name, text in (spec.get("derived") or {}).items() if isinstance(spec, dict) else []:
+        try:
+            value, sigma = evaluate(str(text), run.jobs, run.path)
+        except DerivedError:
+            continue  # `qrun show` says why; a metric is a number or nothing
+        yield f"derived.{name}.value", value, 0
+        if sigma is not None:
+            yield f"derived.{name}.stderr", sigma, 0
 
 
 def _tags(run: Any, key: str) -> dict[str, Any]:

@@ -89,6 +89,8 @@ jobs:
     sweep: {values: {phi: {linspace: [0, 3.0, 7]}}}
   - {name: ground, primitive: minimize, circuit: free, observables: [energy], precision: 0.02,
      optimizer: {method: COBYLA, maxiter: 12}}
+derived:
+  gap: "e.energy - ground"
 """
 
 

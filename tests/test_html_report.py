@@ -3,6 +3,7 @@ opens it in Chromium)."""
 
 import html
 import json
+import math
 import re
 import shutil
 
@@ -92,6 +93,9 @@ def test_a_run_page_shows_each_value_with_its_exact_value_and_deviation(field_ru
         assert row[4:8] == [f"phi={p['phi']}", f"{p['value']:.6g} Ha", f"{p['stderr']:.2g}", f"{p['exact']:.6g}"]
     (counts,) = [r for r in rows if r[0] == "counts"]
     assert counts[3].startswith("meas {") and counts[3].endswith("of 500 shots")
+    optimum = _job(point, "ground")["optimum"]
+    gap, sigma = value - optimum["value"], math.hypot(energy["stderrs"][0], optimum["stderr"])
+    assert f"<dt>gap</dt><dd>{gap:.6g} ± {sigma:.2g}</dd>" in _section(page, _anchor(page, point))
 
 
 def test_figures_are_inline_svg_whose_axes_name_quantity_and_unit(field_runs, page):
