@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from . import backends, durations
 from . import service as ibm
 from .derived import of_run
+from .errors import RunFolderError
 from .listing import git_text, quantum_seconds
 from .records import result_text
 from .results import Run, load, read_spec
@@ -75,7 +76,7 @@ def show(run: Run, width: int | None = None) -> str:
         f"closed {session.get('closed')}",
         highlight=False,
     )
-    for name, text in of_run(read_spec(run.path), run.jobs, run.path):
+    for name, text in of_run(_spec_or_none(run.path), run.jobs, run.path):
         console.print(
             f"derived: {name} = {text}" if not text.startswith("cannot") else f"derived: {name} {text}", highlight=False
         )
@@ -92,6 +93,14 @@ def show(run: Run, width: int | None = None) -> str:
         highlight=False,
     )
     return console.export_text()
+
+
+def _spec_or_none(run_dir: Path) -> Any:
+    """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run)."""
+    try:
+        return read_spec(run_dir)
+    except RunFolderError:
+        return None
 
 
 def _usage_cell(records: list[dict[str, Any]]) -> str:

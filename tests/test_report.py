@@ -290,3 +290,14 @@ def test_a_rerun_keeps_the_settings_it_was_made_with(field_runs, qrun, tmp_path)
     assert done.code == 0, done.err
     (row,) = runs(tmp_path)
     assert row["settings"] == {"theta": 0.5} == runs(single)[0]["settings"]
+
+
+def test_show_of_a_run_whose_spec_is_gone_still_shows_the_run(field_runs, tmp_path, qrun):
+    import shutil
+
+    _, _, single = field_runs
+    copy = tmp_path / "field" / single.name
+    shutil.copytree(single, copy)
+    (copy / "spec.yaml").unlink()
+    shown = qrun("show", copy)
+    assert shown.code == 0 and "derived:" not in shown.out and "│ e " in shown.out
