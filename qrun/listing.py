@@ -206,7 +206,11 @@ def plain_table(columns: list[str], rows: list[list[str]], width: int | None = N
     every cell as a renderable: a list of 10,000 runs took 7 s to draw (benchmarks/RESULTS.md). With `width` (the
     terminal's), the widest columns give up characters until the table fits; a cut cell ends in an ellipsis, and
     a row never wraps."""
-    from rich.cells import cell_len, set_cell_size
+    from rich.cells import cell_len as wide_len
+    from rich.cells import set_cell_size
+
+    def cell_len(text: str) -> int:  # rich measures every character; ASCII and "±" take one cell each
+        return len(text) if text.replace("±", "").isascii() else wide_len(text)
 
     widths = [max(cell_len(c) for c in column) for column in zip(columns, *rows)]
     gap = 3
