@@ -83,7 +83,7 @@ def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Any = None) 
     from each result's own standard error, taking the results as independent (separate runtime jobs are)."""
     tree = _parse(text)
     inputs: dict[tuple[str, ...], tuple[float, float | None]] = {}
-    for ref in references(text):
+    for ref in (r for r in _walk(tree) if r):  # the tree parsed once, checked and read in the same walk
         inputs[ref] = _value(ref, bodies, run_dir)
 
     def compute(values: dict[tuple[str, ...], float]) -> float:
