@@ -21,6 +21,12 @@ def redact(text: Any) -> str:
     return out
 
 
+def sentence(error: Any) -> str:
+    """A runtime error as one redacted clause for qrun's one-line messages: its own newlines, the quotes a KeyError
+    adds and its final period go, so "...: 'No such thing.'. Do this" reads "...: No such thing. Do this"."""
+    return redact(" ".join(str(error).split()).strip("'\"").rstrip("."))
+
+
 def connect(config: dict[str, Any] | None) -> Any:
     """A QiskitRuntimeService from the spec's `service:` block: a saved account by name, or QISKIT_IBM_TOKEN."""
     from qiskit_ibm_runtime import QiskitRuntimeService
@@ -43,7 +49,7 @@ def connect(config: dict[str, Any] | None) -> Any:
         service = QiskitRuntimeService(**kwargs)
     except Exception as e:  # the runtime raises many types here, all meaning "no usable account"
         raise ServiceError(
-            f"cannot connect to IBM Quantum: {redact(e)}. Save an account with "
+            f"cannot connect to IBM Quantum: {sentence(e)}. Save an account with "
             f"QiskitRuntimeService.save_account(...) (and name it in service.account), or set {TOKEN_ENV}"
         ) from None
     account_token = getattr(getattr(service, "_account", None), "token", None)

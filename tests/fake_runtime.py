@@ -119,6 +119,25 @@ class Cloud:
         self.down: set[str] = set()  # devices in maintenance
         self.inactive_queue_seconds = 20.0  # the extra queue of a job sent to a session the service deactivated
         self._ids = itertools.count(1)
+        self.tokens = {"stand-in-token"}  # the API keys IAM accepts
+        self.tokens_seen: list[str | None] = []  # every key IBM Cloud was asked with
+        self.echo_token = False  # an error that quotes the refused key (for redaction tests)
+        # the account's instances, as Account.list_instances returns them (plan and pricing type from the catalog)
+        self.instances = [{"crn": INSTANCE, "name": "fake-instance", "tags": []}]
+
+    def instance_records(self, token: str | None) -> list[dict]:
+        """What IBM Cloud's Global Search and Catalog return for this token; an unknown token is refused as
+        `Account.list_instances` refuses it."""
+        from qiskit_ibm_runtime.accounts import InvalidAccountError
+
+        self.tokens_seen.append(token)
+        if token not in self.tokens:
+            quoted = f" for API key {token}" if self.echo_token else ""
+            raise InvalidAccountError(
+                f"Unable to retrieve instances{quoted}. Please check that you are using a valid API token."
+            )
+        pricing = "free" if self.plan == "open" else "subscription"
+        return [{"plan": self.plan, "pricing_type": pricing, **i} for i in self.instances]
 
     # --- what tests script -------------------------------------------------------------------------------------
     def fail_job(self, n: int, reason: str, code: int | None = None) -> None:
@@ -280,7 +299,7 @@ class Cloud:
             "session_id": job.session_id,
             "program": {"id": "executor"},
             "created": self.clock.iso(job.submitted),
-            "tags": [],
+            "tags": list(job.tags),
             "private": False,
             "estimated_running_time_seconds": job.seconds,
         }
@@ -339,7 +358,7 @@ class FakeRuntimeClient:
     cloud: Cloud  # set on the subclass the fixture makes
 
     def __init__(self, params: Any = None) -> None:
-        self._instance = getattr(params, "instance", None) or INSTANCE
+        self._instance = getattr(params, "instance", None)  # None until an instance is resolved, as the real one
 
     def _log(self, name: str) -> None:
         self.cloud.calls.append(name)
@@ -443,6 +462,31 @@ class FakeRuntimeClient:
         self._log("job_get")
         return self.cloud.job_state(job_id)
 
+    def jobs_get(
+        self,
+        limit: int | None = None,
+        skip: int = 0,
+        job_tags: list[str] | None = None,
+        session_id: str | None = None,
+        pending: bool | None = None,
+        descending: bool = True,
+        **kwargs: Any,
+    ) -> dict:
+        """GET /jobs: the records the service keeps, filtered as it filters them (every tag must match)."""
+        self._log("jobs_get")
+        self.cloud.tick()
+        found = [
+            job
+            for job in (self.cloud.jobs[j] for j in self.cloud.order)
+            if all(t in job.tags for t in job_tags or [])
+            and (session_id is None or job.session_id == session_id)
+            and (pending is None or (job.status in ("Queued", "Running")) == pending)
+        ]
+        if descending:
+            found.reverse()
+        page = found[skip : skip + limit if limit else None]
+        return {"jobs": [self.cloud.job_state(job.id) for job in page], "count": len(found)}
+
     def job_results(self, job_id: str) -> str:
         self._log("job_results")
         job = self.cloud._job(job_id)
@@ -465,14 +509,28 @@ class FakeRuntimeClient:
         return None
 
 
-def install(monkeypatch, cloud: Cloud) -> type:
-    """Route the runtime's transport to `cloud` and its clock; returns the service class qrun will construct."""
-    import qiskit_ibm_runtime
+def install(monkeypatch, cloud: Cloud, account_file: Any = None, token: str | None = "stand-in-token") -> None:
+    """Route the runtime's transport to `cloud` and its clock. Only the transports are replaced: the REST client
+    (`RuntimeClient`, as the runtime's own unit tests do) and the IBM Cloud instance search behind
+    `Account.list_instances` (Global Search and Catalog). So the real `QiskitRuntimeService` resolves the account
+    (a token, or a saved account by name), the instance (a name, a CRN, or none: the service picks by plan), and
+    backends, and `least_busy` chooses, through the library's own code. `account_file`: where saved accounts live
+    (the runtime reads ~/.qiskit/qiskit-ibm.json by default). `token` goes into QISKIT_IBM_TOKEN, as a user sets
+    it; None leaves it unset (a saved account then supplies one)."""
+    import qiskit_ibm_runtime.accounts.management as management
     import qiskit_ibm_runtime.qiskit_runtime_service as qrs
     import qiskit_ibm_runtime.runtime_job_v2 as rj
+    from qiskit_ibm_runtime.accounts import Account
 
     client = type("BoundFakeRuntimeClient", (FakeRuntimeClient,), {"cloud": cloud})
     monkeypatch.setattr(qrs, "RuntimeClient", client)
+    monkeypatch.setattr(Account, "list_instances", lambda self: cloud.instance_records(self.token))
+    if token is None:
+        monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("QISKIT_IBM_TOKEN", token)
+    if account_file is not None:
+        monkeypatch.setattr(management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(account_file))
 
     class FakeTime:
         """runtime_job_v2's view of time: polling sleeps advance the virtual clock."""
@@ -482,25 +540,3 @@ def install(monkeypatch, cloud: Cloud) -> type:
         monotonic = staticmethod(cloud.clock.monotonic)
 
     monkeypatch.setattr(rj, "time", FakeTime)
-
-    class StandInService(qrs.QiskitRuntimeService):
-        """The real service class; only the instance listing (an IAM call) is answered here."""
-
-        def __init__(self, **kwargs: Any) -> None:
-            kwargs.setdefault("channel", "ibm_quantum_platform")
-            kwargs.setdefault("token", "stand-in-token")
-            if not kwargs.get("instance") or not str(kwargs["instance"]).startswith("crn:"):
-                kwargs["instance"] = INSTANCE
-            kwargs.pop("name", None)
-            super().__init__(**kwargs)
-
-        def instances(self) -> list[dict]:
-            return [
-                {"crn": INSTANCE, "plan": cloud.plan, "name": "fake-instance", "tags": [], "pricing_type": cloud.plan}
-            ]
-
-        def _create_new_cloud_api_client(self, instance: str):
-            return client()
-
-    monkeypatch.setattr(qiskit_ibm_runtime, "QiskitRuntimeService", StandInService)
-    return StandInService
