@@ -50,6 +50,13 @@ class Engines:
         tags = self.tags if job.device is None else []
         return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True, tags=tags))
 
+    def tag(self, primitive: Any, job: JobPlan, extra: list[str]) -> None:
+        """Set a service submission's tags: the run's and spec's, and `extra`, which names this submission. Local
+        runs carry none."""
+        if job.engine != "runtime-client-primitives" or job.device is not None or not self.tags:
+            return
+        primitive.options.environment.job_tags = [*self.tags, *extra]
+
     def reseed(self, primitive: Any, job: JobPlan, seed: int | None) -> None:
         """Give an existing estimator the seed of the next submission (same effect as building a new one)."""
         if seed is None:

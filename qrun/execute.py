@@ -346,10 +346,14 @@ class Runner:
                 else:
                     pubs = [(*_padded(sampler_pub(j), 2), j.shots) for j in bound]
                     primitive = self.engines.sampler(head, session, self.next_seed(head))
+                stream = stream_of(head)
+                self.engines.tag(
+                    primitive, head, submission_tags(stream, self.job_submissions.get(stream, 0), len(pubs))
+                )
                 handle = primitive.run(pubs)
                 self.submissions += 1
                 for job in batch:
-                    self.job_submissions[_stream(job)] = self.job_submissions.get(_stream(job), 0) + 1
+                    self.job_submissions[stream_of(job)] = self.job_submissions.get(stream_of(job), 0) + 1
                 self.sink.jobs_submitted(
                     batch, handle.job_id(), [p[0] for p in parts] if parts else [*range(len(batch))]
                 )
@@ -439,13 +443,15 @@ class Runner:
         goes to a Dask worker when a cluster runs this job's local simulation."""
         handle = self.read_back(job)
         submitted = clock()
+        stream = stream_of(job)
         if handle is None:
             if self._on_cluster(job):
                 handle = self.cluster.submit(primitive(), pub, kwargs)
             else:
-                handle = primitive().run([pub], **kwargs)
+                made = primitive()
+                self.engines.tag(made, job, submission_tags(stream, self.job_submissions.get(stream, 0)))
+                handle = made.run([pub], **kwargs)
         self.submissions += 1
-        stream = _stream(job)
         self.job_submissions[stream] = self.job_submissions.get(stream, 0) + 1
         self.sink.jobs_submitted([job], handle.job_id(), [handle.index if isinstance(handle, OnePub) else None])
         self._note_session()
@@ -633,13 +639,24 @@ class Runner:
         if self.plan.seed is None:
             return None
         # a multirun's points are runs of their own: each draws its own streams (point 0 as a single run would)
-        stream = _stream(job)
+        stream = stream_of(job)
         return submission_seed(self.plan.seed, stream, self.job_submissions.get(stream, 0))
 
 
-def _stream(job: JobPlan) -> str:
+def stream_of(job: JobPlan) -> str:
     """The name a job's seeds are drawn under: a multirun's points are runs of their own (point 0 as a single run)."""
     return job.name if not job.run_key else f"{job.run_key}/{job.name}"
+
+
+JOB_TAG = "qrun-job:"  # + the job's stream, "#", and which of its submissions: what resume adopts by
+PUBS_TAG = "qrun-pubs:"  # + how many jobs a PUB-batched runtime job holds, from the tagged one on
+
+
+def submission_tags(stream: str, k: int, pubs: int = 1) -> list[str]:
+    """The tags naming one submission on the service: the k-th runtime job of a job's stream (and, for a PUB-batched
+    runtime job, how many consecutive jobs it carries). A resume finds a job the service accepted before its id
+    reached the journal by these, and reads it back instead of paying for it again."""
+    return [f"{JOB_TAG}{stream}#{k}"] + ([f"{PUBS_TAG}{pubs}"] if pubs > 1 else [])
 
 
 def submission_seed(run_seed: int, job_name: str, k: int) -> int:

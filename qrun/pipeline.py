@@ -220,12 +220,22 @@ def run(
             carried["pending"] = pending_ids(previous.metadata, carried["finished"])
             carried["batched"] = batched_pubs(previous.metadata, carried["finished"])
             carried["fetch"] = prepared.service.job
+            sessions = [
+                (s["session_id"], s.get("mode") == "batch")
+                for s in (a.get("session") or {} for a in previous.metadata.get("attempts") or [])
+                if s.get("session_id")
+            ]
+            adopted = _adopt(prepared, run_dir, previous.metadata, carried, [sid for sid, _ in sessions])
+            if adopted:
+                reporter.warn(
+                    f"qrun: the service had {len(adopted)} runtime job(s) of this run that it never recorded (it was "
+                    f"stopped between submitting and recording them); reading them back, not submitting again: "
+                    f"{', '.join(adopted)}"
+                )
             # the killed attempt's session would stay open, accepting jobs (and a session bills its wall-clock
             # time): close it; what it still runs is read back by id above, and the rest goes into a new one
-            for attempt in previous.metadata.get("attempts") or []:
-                old = (attempt.get("session") or {}).get("session_id")
-                if old:
-                    ibm.close_session(prepared.service, old, (attempt.get("session") or {}).get("mode") == "batch")
+            for old, batch in sessions:
+                ibm.close_session(prepared.service, old, batch)
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
     runner = Runner(prepared.plan, Fanout(*sinks), cluster=cluster, tags=run_tags(run_dir, prepared.spec), **carried)
@@ -234,6 +244,19 @@ def run(
     finally:
         lock.release()
     return run_dir
+
+
+def _adopt(
+    prepared: Prepared, run_dir: Path, metadata: dict[str, Any], carried: dict[str, Any], sessions: list[str]
+) -> list[str]:
+    """Before anything is submitted: every runtime job the service holds for this run (by its tag, or in its old
+    sessions) that the journal never recorded joins the ids the resume reads back."""
+    from . import reconcile
+
+    known = {i for j in metadata["jobs"] for i in j.get("job_ids") or []}
+    handles = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], sessions)
+    found = reconcile.candidates(handles, known)
+    return reconcile.adopt(prepared.plan.jobs, found, carried["finished"], carried["pending"], carried["batched"])
 
 
 def complete_usage(run_dir: Path) -> int:

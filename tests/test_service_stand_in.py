@@ -100,7 +100,18 @@ def test_every_job_kind_runs_on_a_real_size_device_in_one_service_session(cloud,
     assert recorded == cloud.order
     # every job carries the run's and the spec's tags, so the service can say which of its jobs are this run's
     tags = [f"qrun-run:{run_dir.name}", f"qrun-spec:{meta['spec']['sha256'][:16]}"]
-    assert all(cloud.jobs[j].tags == tags for j in cloud.order)
+    assert all(cloud.jobs[j].tags[:2] == tags for j in cloud.order)
+    # and names which submission of which job it is, which is how a resume adopts a job the journal never saw
+    named = [t for j in cloud.order for t in cloud.jobs[j].tags[2:]]
+    assert named[:6] == [
+        "qrun-job:counts#0",
+        "qrun-job:zz#0",
+        "qrun-job:vqe#0",
+        "qrun-job:vqe#1",
+        "qrun-job:vqe#2",
+        "qrun-job:vqe#3",
+    ]
+    assert named[-4:] == ["qrun-job:swept#0", "qrun-job:swept#1", "qrun-job:swept-counts#0", "qrun-job:swept-counts#1"]
     for entry in meta["jobs"]:
         assert [u["job_id"] for u in entry["usage"]] == entry["job_ids"]
         assert all(u["status"] == "final" and u["qpu_charge_time_seconds"] == 1.0 for u in entry["usage"])
@@ -492,3 +503,81 @@ def test_least_busy_goes_through_the_runtimes_own_choice(cloud, tmp_path):
     cloud.down = {"ibm_fez"}  # the quieter one goes into maintenance: the other is chosen
     run_dir = run_spec(_spec(tmp_path, "least_busy", text=text), tmp_path / "results", progress="none")
     assert _meta(run_dir)["session"]["backend"] == "ibm_sherbrooke"
+
+
+def _killed_before_recording(run_dir: Path, keep: int) -> list[str]:
+    """Make a finished run look killed after the service accepted all its jobs but before the journal recorded
+    any id past the first `keep`, and before any result was written. Returns the ids the journal lost."""
+    meta = _meta(run_dir)
+    meta["status"], meta["attempts"][-1]["status"] = "running", "running"
+    lost, seen = [], 0
+    for entry in meta["jobs"]:
+        entry["status"] = "running"
+        entry.pop("usage", None)
+        (run_dir / entry["file"]).unlink()
+        kept = entry["job_ids"][: max(keep - seen, 0)]
+        seen += len(entry["job_ids"])
+        lost += [i for i in entry["job_ids"] if i not in kept]
+        entry["job_ids"] = kept
+        if entry.get("batched") and not kept:
+            entry["batched"] = None
+    (run_dir / "metadata.json").write_text(json.dumps(meta))
+    return lost
+
+
+def test_resume_adopts_the_jobs_the_service_accepted_but_the_journal_never_recorded(cloud, tmp_path, qrun):
+    """Killed between the service accepting jobs and their ids reaching the journal: the resume lists the run's
+    tagged jobs and its old session's, reads every one back (sweep groups and minimize evaluations included) and
+    submits nothing again."""
+    spec = _spec(tmp_path, "ibm_sherbrooke")
+    out = tmp_path / "results"
+    run_dir = run_spec(spec, out, progress="none")
+    before = list(cloud.order)
+    lost = _killed_before_recording(run_dir, keep=3)  # counts, zz and vqe's first evaluation stay recorded
+    assert len(lost) == len(before) - 3
+    result = qrun(spec, "--out", out, "--resume", run_dir)
+    assert result.code == 0, result.err
+    assert cloud.order == before  # nothing submitted again
+    assert (
+        f"qrun: the service had {len(lost)} runtime job(s) of this run that it never recorded (it was stopped between "
+        f"submitting and recording them); reading them back, not submitting again: {', '.join(lost)}"
+    ) in result.err
+    after = _meta(run_dir)
+    assert after["status"] == "completed"
+    assert [i for j in after["jobs"] for i in j["job_ids"]] == before
+    zz = json.loads((run_dir / "jobs" / "01-zz.json").read_text())
+    assert zz["observables"]["zz"]["values"] == [pytest.approx(1.0, abs=0.25)]
+
+
+def test_resume_adopts_an_unrecorded_pub_batched_runtime_job_for_each_of_its_jobs(cloud, tmp_path):
+    spec = _many(tmp_path)
+    out = tmp_path / "results"
+    run_dir = run_spec(spec, out, progress="none")
+    assert set(_killed_before_recording(run_dir, keep=0)) == set(cloud.order)
+    run_spec(spec, out, progress="none", resume=run_dir)
+    assert len(cloud.order) == 1  # the one batched runtime job, adopted and read back
+    after = _meta(run_dir)
+    assert after["status"] == "completed"
+    assert [j["batched"]["pub"] for j in after["jobs"]] == [0, 1, 2]
+    assert _values(run_dir) == {k: pytest.approx(v, abs=0.3) for k, v in BELL_VALUES.items()}
+
+
+def test_a_resume_that_cannot_list_the_runs_jobs_submits_nothing(cloud, tmp_path, qrun, monkeypatch):
+    from fake_runtime import FakeRuntimeClient
+
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - {{name: zz")[0])
+    out = tmp_path / "results"
+    run_dir = run_spec(spec, out, progress="none")
+    _killed_before_recording(run_dir, keep=0)
+
+    def down(self, **kwargs):
+        raise cloud.RequestsApiError("503 Service Unavailable", status_code=503)
+
+    monkeypatch.setattr(FakeRuntimeClient, "jobs_get", down)
+    result = qrun(spec, "--out", out, "--resume", run_dir)
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "qrun: --resume: cannot list this run's jobs on the service (503 Service Unavailable); nothing was "
+        "submitted, so no job is paid for twice: try again"
+    )
+    assert len(cloud.order) == 1
