@@ -78,7 +78,12 @@ def prepare(
     if enforce_budget:
         plan_errors(checked.spec, the_plan)
     if service is not None:
-        ibm.preflight(service, the_plan.budget.total, the_plan.mode, needs_session(data))
+        if (data.get("service") or {}).get("dry_run", True):
+            from . import dryrun
+
+            the_plan.service_estimates = dryrun.estimate(the_plan)
+        needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
+        ibm.preflight(service, needed, the_plan.mode, needs_session(data))
     rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     return Prepared(checked, the_plan, estimate_warnings(checked.spec, rows), service)
 

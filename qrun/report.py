@@ -127,6 +127,11 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
                 "estimate": round(job.estimate, 3),
                 "source": job.estimate_source,
                 "qpu_seconds": round(job.qpu_seconds, 3),
+                **(
+                    {"service_qpu_seconds": plan.service_estimates.seconds.get(job.index)}
+                    if plan.service_estimates is not None
+                    else {}
+                ),
                 "running_total": round(running, 3),
                 "share_of_max_time": round(running / plan.max_time, 4),
             }
@@ -137,6 +142,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "backend": plan.backend_name,
         "mode": plan.mode,
         "mode_reason": plan.mode_reason,
+        **({"usage_estimates": plan.service_estimates.record()} if plan.service_estimates is not None else {}),
         "max_time": plan.max_time,
         "jobs": jobs,
         "total": round(budget.total, 3),
@@ -207,6 +213,8 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
         )
     console.print(table)
     console.print(f"mode: {summary['mode']}: {summary['mode_reason']}", highlight=False)
+    if plan.service_estimates is not None:
+        console.print(plan.service_estimates.line(), highlight=False)
     console.print(summary["verdict"], highlight=False)
     if plan.backend_kind != "aer":
         console.print(charge_line(summary), highlight=False)

@@ -104,6 +104,8 @@ class RunWriter:
                 "git": provenance.git_state(self.spec.path),
             },
             "session": None,
+            # the service's dry-run estimates beside qrun's (each job's "estimate"), or why there are none
+            "usage_estimates": None if self.plan.service_estimates is None else self.plan.service_estimates.record(),
             "attempts": [],
             "jobs": [self._fresh_entry(j) for j in self.plan.jobs],
             "versions": provenance.versions(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 from . import durations
@@ -24,7 +25,10 @@ def redact(text: Any) -> str:
 def sentence(error: Any) -> str:
     """A runtime error as one redacted clause for qrun's one-line messages: its own newlines, the quotes a KeyError
     adds and its final period go, so "...: 'No such thing.'. Do this" reads "...: No such thing. Do this"."""
-    return redact(" ".join(str(error).split()).strip("'\"").rstrip("."))
+    text = " ".join(str(error).split())
+    for _ in range(3):  # "'Failed: \"reason\"'" -> "Failed: reason": the runtime quotes errors it wraps
+        text = re.sub(r"(^|: )(['\"])(.*)\2$", r"\1\3", text)
+    return redact(text.rstrip("."))
 
 
 def connect(config: dict[str, Any] | None) -> Any:
@@ -172,8 +176,19 @@ def usage_record(handle: Any, sleep: Any = None) -> dict[str, Any]:
         "status": status,
         "quantum_seconds": usage.get("quantum_seconds", usage.get("seconds")),
         "qpu_charge_time_seconds": usage.get("qpu_charge_time_seconds") if status != "pending" else None,
+        # what the service estimated at submission, kept beside what it charged so estimates can be calibrated
+        "estimated_quantum_seconds": estimated_seconds(handle),
         "timestamps": metrics.get("timestamps"),
     }
+
+
+def estimated_seconds(handle: Any) -> float | None:
+    """The service's usage estimate of a runtime job (RuntimeJobV2.usage_estimation), or None where it has none."""
+    try:
+        seconds = (getattr(handle, "usage_estimation", None) or {}).get("quantum_seconds")
+    except Exception:  # a courtesy figure: never fail a record over it
+        return None
+    return float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
 
 
 def job_id(handle: Any) -> str:

@@ -25,6 +25,11 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 INSTANCE = "crn:v1:bluemix:public:quantum-computing:us-east:a/0123:fake-instance::"
 
 
+def mock_name(device: str) -> str:
+    """The dry-run counterpart's name, as the runtime derives it: ibm_fez -> mock_fez."""
+    return "mock_" + device.split("_", 1)[-1]
+
+
 class Clock:
     """Virtual seconds since EPOCH; `sleep` advances it."""
 
@@ -122,6 +127,10 @@ class Cloud:
         self.tokens = {"stand-in-token"}  # the API keys IAM accepts
         self.tokens_seen: list[str | None] = []  # every key IBM Cloud was asked with
         self.echo_token = False  # an error that quotes the refused key (for redaction tests)
+        self.mocks = True  # each device has a dry-run mock counterpart
+        self.dry_run_access = True  # the instance may use dry runs
+        self.estimated_seconds = job_seconds  # the usage the service estimates for a job, dry run or not
+        self.dry_runs: list[str] = []
         # the account's instances, as Account.list_instances returns them (plan and pricing type from the catalog)
         self.instances = [{"crn": INSTANCE, "name": "fake-instance", "tags": []}]
 
@@ -143,6 +152,32 @@ class Cloud:
     def fail_job(self, n: int, reason: str, code: int | None = None) -> None:
         """The n-th job submitted (1-based) ends in ERROR (or CANCELLED - RAN TOO LONG with code 1305)."""
         self._failures[n] = (reason, code)
+
+    def device(self, name: str) -> Any:
+        """A device by name, or the one a dry-run mock stands for."""
+        if name.startswith("mock_"):
+            return next(d for real, d in self.devices.items() if mock_name(real) == name)
+        return self.devices[name]
+
+    def dry_run(self, backend: str, params: dict) -> dict:
+        """A dry run on a mock device: the service validates the job and estimates its usage; no QPU time, and not
+        in the device's queue (nor in `order`)."""
+        if not self.dry_run_access:
+            raise self.RequestsApiError("Error code 1211; dry runs are not enabled for this instance", status_code=403)
+        job = Job(
+            id=f"dry-{len(self.dry_runs) + 1:05d}",
+            backend=backend,
+            params=params,
+            session_id=None,
+            submitted=self.clock.now,
+            queue=0.0,
+            seconds=0.0,
+            status="Completed",
+        )
+        job.started = job.ended = self.clock.now
+        self.jobs[job.id] = job
+        self.dry_runs.append(job.id)
+        return {"id": job.id, "backend": backend}
 
     def session_jobs(self, session_id: str) -> list[Job]:
         return [self.jobs[j] for j in self.sessions[session_id].jobs]
@@ -301,7 +336,7 @@ class Cloud:
             "created": self.clock.iso(job.submitted),
             "tags": list(job.tags),
             "private": False,
-            "estimated_running_time_seconds": job.seconds,
+            "estimated_running_time_seconds": self.estimated_seconds,
         }
 
     def job_usage(self, job_id: str) -> dict:
@@ -367,7 +402,7 @@ class FakeRuntimeClient:
         self._log("list_backends")
         # the records of GET /backends ("devices"), as 0.51's least_busy and backend() read them: status a
         # mapping with its name, the width as "qubits", the queue as "queue_length"
-        return [
+        records = [
             {
                 "name": name,
                 "status": {"name": "paused" if name in self.cloud.down else "online", "reason": "available"},
@@ -378,17 +413,21 @@ class FakeRuntimeClient:
             }
             for name, dev in self.cloud.devices.items()
         ]
+        if include_mocks and self.cloud.mocks:
+            # each device's dry-run counterpart, "mock_<name without its prefix>", as the runtime looks it up
+            records += [{**r, "name": mock_name(r["name"]), "class": "mock", "queue_length": 0} for r in list(records)]
+        return records
 
     def backend_configuration(self, backend_name: str, refresh: bool = False, calibration_id: str | None = None):
         self._log("backend_configuration")
-        dev = self.cloud.devices[backend_name]
+        dev = self.cloud.device(backend_name)
         conf = dev._load_json(dev.conf_filename)  # the raw JSON, as the service sends it
         conf.update(backend_name=backend_name, simulator=False, local=False)
         return conf
 
     def backend_properties(self, backend_name: str, datetime: Any = None, calibration_id: str | None = None):
         self._log("backend_properties")
-        dev = self.cloud.devices[backend_name]
+        dev = self.cloud.device(backend_name)
         return {**dev._load_json(dev.props_filename), "backend_name": backend_name}
 
     def backend_status(self, backend_name: str) -> dict:
@@ -454,6 +493,8 @@ class FakeRuntimeClient:
     ) -> dict:
         self._log("program_run")
         assert program_id == "executor", program_id
+        if (backend_name or "").startswith("mock_"):
+            return self.cloud.dry_run(backend_name or "", params)
         job = self.cloud.submit(backend_name or "", params, session_id, max_execution_time)
         self.cloud.jobs[job["id"]].tags = list(job_tags or [])
         return job

@@ -581,3 +581,62 @@ def test_a_resume_that_cannot_list_the_runs_jobs_submits_nothing(cloud, tmp_path
         "submitted, so no job is paid for twice: try again"
     )
     assert len(cloud.order) == 1
+
+
+def test_plan_asks_the_service_for_a_dry_run_estimate_of_each_job_and_shows_it(cloud, tmp_path, qrun):
+    """On a service backend, qrun plan dry-runs each job shape on the device's mock counterpart (no QPU time, no
+    queue) and shows the service's estimate beside qrun's own; the run records both."""
+    cloud.estimated_seconds = 2.5
+    spec = _spec(tmp_path, "ibm_sherbrooke")
+    result = qrun("plan", spec, "--json")
+    assert result.code == 0, result.err
+    summary = json.loads(result.out)
+    assert summary["usage_estimates"]["source"] == "dry_run"
+    # per job: 2.5 s per runtime job times its runtime jobs (a minimize job's evaluations, a sweep's groups)
+    assert [j["service_qpu_seconds"] for j in summary["jobs"]] == [2.5 * j["runtime_jobs"] for j in summary["jobs"]]
+    assert cloud.order == [] and cloud.sessions == {}  # nothing ran, no session
+    assert {cloud.jobs[j].backend for j in cloud.dry_runs} == {"mock_sherbrooke"}
+    table = qrun("plan", spec)
+    total = sum(j["service_qpu_seconds"] for j in summary["jobs"])
+    assert f"usage estimates: the service's dry run says about {total:g} QPU seconds for 5 job(s)" in table.out
+    run_dir = run_spec(spec, tmp_path / "results", progress="none")
+    meta = _meta(run_dir)
+    assert meta["usage_estimates"]["source"] == "dry_run"
+    # after submission, each runtime job's own estimate is kept beside what it was charged
+    assert all(u["estimated_quantum_seconds"] == 2.5 for j in meta["jobs"] for u in j["usage"])
+
+
+@pytest.mark.parametrize(
+    "setup, reason",
+    [
+        (
+            lambda c: setattr(c, "dry_run_access", False),
+            "Failed to run program: Error code 1211; dry runs are not enabled for this instance)",
+        ),
+        (
+            lambda c: setattr(c, "mocks", False),
+            "Unable to use `dry_run` mode: backend 'mock_sherbrooke' was not found",
+        ),
+    ],
+)
+def test_where_the_account_has_no_dry_run_qruns_model_stands_and_the_plan_says_why(
+    cloud, tmp_path, qrun, setup, reason
+):
+    setup(cloud)
+    result = qrun("plan", _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - name: vqe")[0]))
+    assert result.code == 0, result.err
+    (line,) = [x for x in result.out.splitlines() if x.startswith("usage estimates:")]
+    assert line.startswith("usage estimates: qrun's model; the service gave none (")
+    assert reason in line, line
+
+
+def test_the_remaining_allocation_is_checked_against_the_services_estimate_when_it_is_higher(cloud, tmp_path, qrun):
+    cloud.estimated_seconds = 600.0  # the service expects far more than qrun's model
+    cloud.usage_remaining = 1000.0
+    result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - name: vqe")[0]), "--out", tmp_path / "r")
+    assert result.code == 1
+    assert result.err.strip().splitlines()[-1] == (
+        "qrun: the instance has 16m 40s of usage left but the plan needs about 20m; lower the work or use another "
+        "instance"
+    )
+    assert cloud.order == []
