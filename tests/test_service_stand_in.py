@@ -183,6 +183,7 @@ def test_session_expiry_mid_run_then_resume_finishes_in_a_new_session(cloud, tmp
     assert len(cloud.order) == 3  # the finished jobs were not run again
 
 
+@pytest.mark.slow  # a full every-kind run and more; the fast suite keeps a lighter test of the same path
 def test_resume_reads_finished_service_jobs_back_by_id_for_every_kind(cloud, tmp_path, monkeypatch):
     """A run dies after its jobs were submitted (here: after the service ran them); resume pays for none again."""
     spec = _spec(tmp_path, "ibm_sherbrooke")
@@ -583,6 +584,7 @@ def test_a_resume_that_cannot_list_the_runs_jobs_submits_nothing(cloud, tmp_path
     assert len(cloud.order) == 1
 
 
+@pytest.mark.slow  # a full every-kind run and more; the fast suite keeps a lighter test of the same path
 def test_plan_asks_the_service_for_a_dry_run_estimate_of_each_job_and_shows_it(cloud, tmp_path, qrun):
     """On a service backend, qrun plan dry-runs each job shape on the device's mock counterpart (no QPU time, no
     queue) and shows the service's estimate beside qrun's own; the run records both."""
