@@ -103,6 +103,11 @@ def computed(timing: Timing, work: list[Work], options: dict[str, Any], estimato
     return total
 
 
+def statevector_seconds(points: int, qubits: int, depth: int) -> float:
+    """qrun's own time to compute exact values at `points` parameter sets by statevector (the local model's rate)."""
+    return points * 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER
+
+
 def local(work: list[Work], qubits: int, depth: int, estimator: bool) -> float:
     """Seconds of local wall time for `work` on aer: an estimator's precision is emulated, so costs nothing; a
     sampler's shots are drawn; the statevector costs 2^qubits amplitudes per layer."""

@@ -67,6 +67,9 @@ def pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
+INTERACTIVE_TTL = 60.0  # s: IBM's default interactive timeout of a session
+
+
 class Runner:
     """Submits a plan's jobs through one session and reports every step to a sink."""
 
@@ -121,6 +124,10 @@ class Runner:
         self.opened = 0.0
         self.last_result = 0.0
         self.handles: list[tuple[JobPlan, Any]] = []  # service jobs, for their usage once the session is closed
+        # a service session is deactivated after this long with nothing queued or running (its details say; IBM's
+        # default otherwise): a longer gap between a result and the next submission loses the session's turn
+        self.interactive_ttl = INTERACTIVE_TTL
+        self.idle_since: float | None = None
 
     def run(self) -> None:
         """Run every job; RunError if one fails or the session's max_time runs out before all have run."""
@@ -199,9 +206,13 @@ class Runner:
         if self.plan.backend_kind != "service" or not hasattr(self.session, "details"):
             return asked
         try:
-            granted = (self.session.details() or {}).get("max_time")
+            details = self.session.details() or {}
         except Exception:  # the details are a courtesy: without them the plan's max_time stands
             return asked
+        granted = details.get("max_time")
+        ttl = details.get("interactive_timeout")
+        if isinstance(ttl, int | float) and not isinstance(ttl, bool) and ttl > 0:
+            self.interactive_ttl = float(ttl)
         if isinstance(granted, int) and not isinstance(granted, bool) and 0 < granted < asked:
             self.session_record["granted_max_time"] = granted
             return granted
@@ -350,6 +361,7 @@ class Runner:
                 self.engines.tag(
                     primitive, head, submission_tags(stream, self.job_submissions.get(stream, 0), len(pubs))
                 )
+                self.note_idle_gap()
                 handle = primitive.run(pubs)
                 self.submissions += 1
                 for job in batch:
@@ -361,6 +373,7 @@ class Runner:
                 submitted = clock()
                 result = self.collect(head, handle)
                 self.start_clock(handle, submitted)
+                self.idle_since = clock()
             except KeyboardInterrupt:
                 self.sink.job_interrupted(head)
                 raise
@@ -450,6 +463,7 @@ class Runner:
             else:
                 made = primitive()
                 self.engines.tag(made, job, submission_tags(stream, self.job_submissions.get(stream, 0)))
+                self.note_idle_gap()
                 handle = made.run([pub], **kwargs)
         self.submissions += 1
         self.job_submissions[stream] = self.job_submissions.get(stream, 0) + 1
@@ -471,7 +485,23 @@ class Runner:
         """Wait for a sent runtime job's PrimitiveResult; its metrics start the session clock if nothing did yet."""
         result = self.collect(job, handle)
         self.start_clock(handle, submitted)
+        self.idle_since = clock()
         return result
+
+    def note_idle_gap(self) -> None:
+        """Before a submission to a service session: if it sat idle past its interactive timeout since the last
+        result, the service deactivated it and this job queues as any job would; say so in the job's warnings."""
+        if self.idle_since is None or self.plan.mode != "session" or self.plan.backend_kind != "service":
+            return
+        gap = clock() - self.idle_since
+        if gap > self.interactive_ttl:
+            warnings.warn(
+                f"the session sat idle {durations.format(gap)} before this job, past its interactive timeout "
+                f"({durations.format(self.interactive_ttl)}): the service deactivated it, so the job waited in the "
+                "queue as any job does, while the session's max_time kept counting",
+                UserWarning,
+                stacklevel=2,
+            )
 
     def collect(self, job: JobPlan, handle: Any) -> Any:
         self.sink.waiting()

@@ -369,6 +369,16 @@ def test_the_interactive_timeout_deactivates_the_session_and_the_next_job_waits_
     assert first.queue == pytest.approx(cloud.queue_seconds)
     (session,) = cloud.sessions.values()
     assert session.closed_reason != "interactive timeout"
+    # qrun measured the gap against the timeout the session's details gave, and says so beside the job (and -q
+    # still shows it)
+    warning = (
+        "the session sat idle 30s before this job, past its interactive timeout (10s): the service deactivated it, "
+        "so the job waited in the queue as any job does, while the session's max_time kept counting"
+    )
+    (run,) = (tmp_path / "results" / "kinds").iterdir()
+    meta = json.loads((run / "metadata.json").read_text())
+    assert [j["warnings"] for j in meta["jobs"]] == [[], [f"UserWarning: {warning}"]]
+    assert warning in result.err
 
 
 def test_ctrl_c_cancels_the_queued_job_closes_the_session_and_exits_130(cloud, tmp_path, qrun, monkeypatch):
@@ -642,3 +652,38 @@ def test_the_remaining_allocation_is_checked_against_the_services_estimate_when_
         "instance"
     )
     assert cloud.order == []
+
+
+def test_plan_warns_when_qruns_work_between_session_jobs_would_outlast_the_interactive_timeout(cloud, tmp_path, qrun):
+    """Exact values of 4,000 points of a 20-qubit, depth-10 circuit take qrun over a minute after the runtime job returns:
+    in a session the service would deactivate it meanwhile. The plan says so, and what to do."""
+    text = """version: 1
+name: gaps
+backend: ibm_sherbrooke
+max_time: 2h
+mode: session
+options: {seed: 3, resilience_level: 0}
+circuits:
+  wide: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[20] q; ry(phi) q; rz(0.1) q; rz(0.2) q; rz(0.3) q; rz(0.4) q; rz(0.5) q; rz(0.6) q; rz(0.7) q; rz(0.8) q; cz q[0], q[1];"}
+observables:
+  z0: {terms: [[ZIIIIIIIIIIIIIIIIIII, 1.0]]}
+jobs:
+  - name: curve
+    primitive: estimator
+    circuit: wide
+    observables: [z0]
+    precision: 0.05
+    exact: statevector
+    sweep: {values: {phi: {linspace: [0, 3.0, 4000]}}}
+"""
+    spec = tmp_path / "gaps.yaml"
+    spec.write_text(text, encoding="utf-8")
+    result = qrun("plan", spec)
+    assert result.code == 0, result.err
+    assert (
+        "warning: jobs[0] (curve): its exact values take qrun about 1m 24s after each runtime job, longer than a "
+        "session's interactive timeout (1m): the service would deactivate the session each time and the next job "
+        "would wait in the queue; use mode: batch, or fewer points per job"
+    ) in result.err
+    batch = qrun("plan", spec, "mode=batch")
+    assert batch.code == 0 and "interactive timeout" not in batch.err
