@@ -20,7 +20,7 @@ from .engines import Engines, estimator_pub, observables_array, sampler_pub, swe
 from .errors import RunError, ServiceError, ServiceJobError
 from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
 from .plan import JobPlan, Plan, sweep_chunks
-from .service import job_id, redact, usage_record
+from .service import job_id, redact, sentence, usage_record
 
 # Jobs per PUB-batched runtime job. Locally, 250: while a batch runs, Aer and qrun hold every job's bound rows,
 # results and records (10,000 one-row jobs peaked at 251 MiB in batches of 2,000, 204 MiB in batches of 250, in the
@@ -130,14 +130,30 @@ class Runner:
         self.idle_since: float | None = None
 
     def run(self) -> None:
-        """Run every job; RunError if one fails or the session's max_time runs out before all have run."""
+        """Run every job, block by block (plan.blocks: on the service, mode: auto opens a session only around the jobs
+        that need one, and sends the rest as batches); RunError if one fails or a session's max_time runs out."""
+        plan = self.plan
+        blocks = plan.blocks if plan.backend_kind == "service" and len(plan.blocks) > 1 else []
+        if not blocks:  # one session (or batch) for the whole run, as the spec's mode says
+            self._run_block(plan.mode, plan.mode_reason, 0, len(plan.jobs), None)
+            return
+        for k, block in enumerate(blocks):
+            if all(j.name in self.finished for j in plan.jobs[block.start : block.stop]):
+                continue  # a resumed run opens nothing for blocks it finished
+            self._run_block(block.mode, block.reason, block.start, block.stop, k)
+
+    def _run_block(self, mode: str, reason: str, start: int, stop: int, block: int | None) -> None:
+        """Jobs start..stop-1 in one session or batch of their own: opened, run, closed, its usage read."""
         plan = self.plan
         self.opened = time.perf_counter()
+        # each session's max_time clock starts when its own first job starts
+        self.deadline, self.session_started, self.idle_since = float("inf"), None, None
         self.session_record = {
             "backend": plan.backend_name,
-            "mode": plan.mode,
-            "mode_reason": plan.mode_reason,
-            "engine": "+".join(sorted({j.engine for j in plan.jobs})),
+            "mode": mode,
+            "mode_reason": reason,
+            **({"block": block, "jobs": [start, stop]} if block is not None else {}),
+            "engine": "+".join(sorted({j.engine for j in plan.jobs[start:stop]})),
             "max_time": plan.max_time,
             # The runtime keeps no such record in local mode (session_id, details() are None), so qrun does.
             "session_id": None,
@@ -150,17 +166,15 @@ class Runner:
         session = None
         try:
             try:
-                # A batch does not keep job order; validation allows it only for jobs that do not depend on each other.
-                session = _open_session(plan)
+                session = _open_session(plan, mode)
             except Exception as e:  # the service refused the session: say which backend and why, not "internal error"
-                reason = " ".join(str(e).split()).strip("'\"")
                 raise ServiceError(
-                    f"{plan.backend_name}: the service refused to open a {plan.mode}: {redact(reason)}"
+                    f"{plan.backend_name}: the service refused to open a {mode}: {sentence(e)}"
                 ) from None
             self.session = session
             self.session_record["session_id"] = session.session_id
             self.sink.session_opened(dict(self.session_record))
-            self._run_jobs(session)
+            self._run_jobs(session, start, stop)
         finally:
             if session is not None:
                 # Closed only after the last job completed (or the run stopped), never while one is pending.
@@ -228,15 +242,15 @@ class Runner:
             self.sink.job_usage(job, usage_record(handle, sleep=pause))
         self.handles = []
 
-    def _run_jobs(self, session: Any) -> None:
+    def _run_jobs(self, session: Any, start: int, stop: int) -> None:
         skip = 0
-        for position, job in enumerate(self.plan.jobs):
+        for position, job in enumerate(self.plan.jobs[start:stop], start):
             if job.name in self.finished:
                 continue
             if skip:
                 skip -= 1
                 continue
-            batch = self.batch_from(position)
+            batch = self.batch_from(position, stop)
             if len(batch) > 1 and clock() + sum(j.estimate for j in batch) <= self.deadline:
                 self.run_batch(batch, session)
                 skip = len(batch) - 1
@@ -294,7 +308,7 @@ class Runner:
         circuit, ops, device = self._rehearsals[key]
         return dataclasses.replace(job, sim_circuit=circuit, sim_observables=ops, device=device)
 
-    def batch_from(self, position: int) -> list[JobPlan]:
+    def batch_from(self, position: int, stop: int | None = None) -> list[JobPlan]:
         """The consecutive jobs from `position` that can go out as ONE PUB-batched runtime job, the runtime's own
         advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options, none
         using another's result. Each job's PUB index is recorded with the runtime job's id, so a resume reads each
@@ -323,7 +337,7 @@ class Runner:
             return [first]
         batch = [first]
         limit = SERVICE_BATCH if self.plan.backend_kind == "service" else LOCAL_BATCH
-        for j in jobs[position + 1 :]:
+        for j in jobs[position + 1 : stop]:  # never past the block: the next one goes out in another session
             if len(batch) == limit or not fits(j, first):
                 break
             batch.append(j)
@@ -789,13 +803,13 @@ class LocalSession:
         """Nothing to close: no service holds this session."""
 
 
-def _open_session(plan: Plan) -> Any:
-    """ONE session (or batch) for the whole run: the runtime's own on a device or the service, qrun's on aer."""
+def _open_session(plan: Plan, mode: str) -> Any:
+    """A session (or batch) for a block of jobs: the runtime's own on a device or the service, qrun's on aer."""
     if plan.backend_kind == "aer":
         return LocalSession()
     from qiskit_ibm_runtime import Batch, Session
 
-    return (Batch if plan.mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
+    return (Batch if mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
 
 
 class OnePub:

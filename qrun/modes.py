@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 AUTO = "auto"
@@ -30,3 +32,56 @@ def resolve(data: dict[str, Any]) -> tuple[str, str]:
     if why is not None:
         return "session", why
     return "batch", "no job needs another's result, and a batch bills QPU time only (a session, its wall-clock time)"
+
+
+BATCH_WHY = "no job in it needs another's result while it runs, and a batch bills QPU time only (a session, its wall-clock time)"
+
+
+@dataclass(frozen=True)
+class Block:
+    """Consecutive jobs (plan positions start..stop-1) that go out in one session or one batch, and why."""
+
+    mode: str
+    reason: str
+    start: int
+    stop: int
+
+
+def blocks(asked: str, jobs: Sequence[Any]) -> list[Block]:
+    """The plan's jobs cut into blocks. mode: session or batch is one block of that mode. mode: auto opens a session
+    only around jobs that need an earlier job's result while they run: a minimize loop (each evaluation waits for
+    the one before), and the jobs right after it that take its optimum (they stay in its session rather than queue
+    again); every other run of jobs goes out as a batch. `jobs`: JobPlans (primitive, name, parameter_source)."""
+    if not jobs:
+        return []
+    if asked != AUTO:
+        return [Block(asked, f"as the spec says (mode: {asked})", 0, len(jobs))]
+    out: list[Block] = []
+    for i, job in enumerate(jobs):
+        in_session = bool(out) and out[-1].mode == "session"
+        if job.primitive == "minimize":
+            mode = "session"
+            why = f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"
+        elif job.parameter_source is not None and in_session:
+            mode, why = "session", ""
+        else:
+            mode, why = "batch", BATCH_WHY
+        if out and out[-1].mode == mode:
+            last = out[-1]
+            out[-1] = Block(mode, last.reason, last.start, i + 1)
+        else:
+            out.append(Block(mode, why, i, i + 1))
+    return out
+
+
+def overall(asked: str, cut: list[Block], data: dict[str, Any]) -> tuple[str, str]:
+    """(session or batch, why) for the run as a whole: a session when any block is one (the Open Plan check and the
+    idle-gap warnings ask this), with the blocks named when there is more than one."""
+    if len(cut) <= 1:
+        return resolve(data)
+    mode = "session" if any(b.mode == "session" for b in cut) else "batch"
+    sessions = sum(b.mode == "session" for b in cut)
+    return mode, (
+        f"{len(cut) - sessions} batch(es) of independent jobs and {sessions} session(s) around the jobs that need an "
+        "earlier result while they run"
+    )

@@ -154,7 +154,13 @@ def combine(prepared: list[Any], labels: list[str]) -> Any:
     )
     if not budget.fits and not budget.local:
         raise SpecError([prepared[0].spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
-    return dataclasses.replace(first, jobs=jobs, max_time=max_time, budget=budget)
+    from . import modes
+
+    cut = modes.blocks(data.get("mode", modes.AUTO), jobs)
+    mode, why = modes.overall(data.get("mode", modes.AUTO), cut, data)
+    return dataclasses.replace(
+        first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why
+    )
 
 
 class Router:

@@ -252,11 +252,14 @@ def run(
             carried["pending"] = pending_ids(previous.metadata, carried["finished"])
             carried["batched"] = batched_pubs(previous.metadata, carried["finished"])
             carried["fetch"] = prepared.service.job
-            sessions = [
-                (s["session_id"], s.get("mode") == "batch")
-                for s in (a.get("session") or {} for a in previous.metadata.get("attempts") or [])
-                if s.get("session_id")
-            ]
+            sessions = list(
+                dict.fromkeys(
+                    (s["session_id"], s.get("mode") == "batch")
+                    for a in previous.metadata.get("attempts") or []
+                    for s in [*(a.get("sessions") or []), a.get("session") or {}]
+                    if s.get("session_id")
+                )
+            )
             adopted = _adopt(prepared, run_dir, previous.metadata, carried, [sid for sid, _ in sessions])
             if adopted:
                 reporter.warn(

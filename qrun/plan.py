@@ -93,6 +93,8 @@ class Plan:
     mode_reason: str = ""  # why the jobs go out in that mode
     # the service's own usage estimates from dry runs (dryrun.ServiceEstimates), on a service backend that allows them
     service_estimates: Any = None
+    # the jobs cut into sessions and batches (modes.blocks): mode: auto opens a session only where one is needed
+    blocks: list[modes.Block] = field(default_factory=list)
 
     @property
     def qpu_seconds(self) -> float:
@@ -240,7 +242,8 @@ def build(
                 )
         jobs.append(plan_job)
     max_time = estimates.session_seconds(data)
-    mode, why = modes.resolve(data)
+    cut = modes.blocks(data.get("mode", modes.AUTO), jobs)
+    mode, why = modes.overall(data.get("mode", modes.AUTO), cut, data)
     return Plan(
         name=data["name"],
         # least_busy names the device it picked; the record shows that one
@@ -256,6 +259,7 @@ def build(
         jobs=jobs,
         budget=estimates.budget_for(data, checked.backend.kind, [(j.name, j.estimate) for j in jobs]),
         problems=problems,
+        blocks=cut,
     )
 
 

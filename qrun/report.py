@@ -70,12 +70,17 @@ def show(run: Run, width: int | None = None) -> str:
         )
     console = Console(width=width or 160, record=True, file=io.StringIO())
     console.print(table)
-    console.print(
-        f"session: {session.get('mode', '?')} on {session.get('backend', '?')} ({session.get('engine', '?')}), "
-        f"max_time {durations.format(session.get('max_time') or 0)}, started {session.get('started')}, "
-        f"closed {session.get('closed')}",
-        highlight=False,
-    )
+    blocks = ((meta.get("attempts") or [{}])[-1] or {}).get("sessions") or []
+    for record in blocks if len(blocks) > 1 else [session]:
+        first, stop = (record.get("jobs") or [None, None])[:2]
+        which = f" for jobs {first}-{stop - 1}" if isinstance(first, int) and isinstance(stop, int) else ""
+        console.print(
+            f"session: {record.get('mode', '?')}{which} on {record.get('backend', '?')} ({record.get('engine', '?')}), "
+            + (f"id {record['session_id']}, " if record.get("session_id") else "")
+            + f"max_time {durations.format(record.get('max_time') or 0)}, "
+            f"started {record.get('started')}, closed {record.get('closed')}",
+            highlight=False,
+        )
     for name, text in of_run(_spec_or_none(run.path), run.jobs, run.path):
         console.print(
             f"derived: {name} = {text}" if not text.startswith("cannot") else f"derived: {name} {text}", highlight=False
@@ -142,6 +147,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "backend": plan.backend_name,
         "mode": plan.mode,
         "mode_reason": plan.mode_reason,
+        "blocks": [block_summary(plan, b) for b in plan.blocks] if len(plan.blocks) > 1 else [],
         **({"usage_estimates": plan.service_estimates.record()} if plan.service_estimates is not None else {}),
         "max_time": plan.max_time,
         "jobs": jobs,
@@ -155,6 +161,54 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "rate_per_second": rate,
         "cost": None if rate is None else round(plan.qpu_seconds * rate, 2),
     }
+
+
+def block_summary(plan: Plan, block: Any) -> dict[str, Any]:
+    """One block of a plan cut into sessions and batches: its jobs, and what each mode would bill for them by the
+    usage model: a batch its QPU time, a session its wall-clock time (the job estimates, idle time aside)."""
+    jobs = plan.jobs[block.start : block.stop]
+    return {
+        "mode": block.mode,
+        "reason": block.reason,
+        "jobs": [j.name for j in jobs],
+        "first": block.start,
+        "runtime_jobs": sum(int(j.stats.get("runtime_jobs", 1)) for j in jobs),
+        "qpu_seconds": round(sum(j.qpu_seconds for j in jobs), 3),
+        "wall_seconds": round(sum(j.estimate for j in jobs), 3),
+    }
+
+
+def block_lines(summary: dict[str, Any]) -> list[str]:
+    """`qrun plan`'s lines for a plan cut into blocks: each block's mode and why, what it bills, and what the other
+    mode would; then the whole against one session for every job."""
+    blocks = summary["blocks"]
+    if not blocks:
+        return []
+    lines = []
+    for k, b in enumerate(blocks, 1):
+        names = ", ".join(b["jobs"]) if len(b["jobs"]) <= 4 else f"{', '.join(b['jobs'][:3])}, ... {b['jobs'][-1]}"
+        last = b["first"] + len(b["jobs"]) - 1
+        where = f"job {b['first']}" if last == b["first"] else f"jobs {b['first']}-{last}"
+        qpu, wall = _seconds(b["qpu_seconds"]), _seconds(b["wall_seconds"])
+        if b["mode"] == "batch":
+            cost = f"bills about {qpu} of QPU time (a session would bill about {wall} of wall-clock time)"
+        else:
+            cost = (
+                f"bills about {wall} of wall-clock time (a batch would bill about {qpu} of QPU time, but queue each "
+                f"of its {b['runtime_jobs']} runtime jobs anew)"
+            )
+        lines.append(f"  block {k}, {where} ({names}): {b['mode']}: {b['reason']}; {cost}")
+    billed = sum(b["qpu_seconds"] if b["mode"] == "batch" else b["wall_seconds"] for b in blocks)
+    whole = sum(b["wall_seconds"] for b in blocks)
+    lines.append(
+        f"  billed in all: about {_seconds(billed)}, against about {_seconds(whole)} for one session around every job"
+    )
+    return lines
+
+
+def _seconds(x: float) -> str:
+    """A duration for a sentence; under a second with its figure ("0.31s"), where durations.format says "0s"."""
+    return durations.format(x) if x >= 1 or x == 0 else f"{x:.2g}s"
 
 
 def charge_line(summary: dict[str, Any]) -> str:
@@ -212,7 +266,10 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
             f"{j['share_of_max_time']:.0%}",
         )
     console.print(table)
-    console.print(f"mode: {summary['mode']}: {summary['mode_reason']}", highlight=False)
+    mode = "auto" if summary["blocks"] else summary["mode"]  # several blocks: sessions and batches, listed below
+    console.print(f"mode: {mode}: {summary['mode_reason']}", highlight=False, soft_wrap=True)
+    for line in block_lines(summary):
+        console.print(line, highlight=False, soft_wrap=True)
     if plan.service_estimates is not None:
         console.print(plan.service_estimates.line(), highlight=False)
     console.print(summary["verdict"], highlight=False)

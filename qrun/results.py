@@ -249,7 +249,7 @@ class RunWriter:
         return self.metadata["jobs"][job.index]
 
     def session_opened(self, session: dict[str, Any]) -> None:
-        self.metadata["session"] = self._attempt["session"] = session
+        keep_session(self.metadata, self._attempt, session)
         self._log({"session": session})
 
     def session_started(self, session: dict[str, Any]) -> None:
@@ -257,7 +257,7 @@ class RunWriter:
         self.session_opened(session)
 
     def session_closed(self, session: dict[str, Any]) -> None:
-        self.metadata["session"] = self._attempt["session"] = session
+        keep_session(self.metadata, self._attempt, session)
         self._log({"session": session})
 
     def job_started(self, job: JobPlan) -> None:
@@ -578,6 +578,20 @@ def _drop_partial_line(run_dir: Path) -> None:
         runfolder.truncate(run_dir / JOURNAL, end)
 
 
+def keep_session(meta: dict[str, Any], attempt: dict[str, Any] | None, session: dict[str, Any]) -> None:
+    """The run's latest session record; a run cut into blocks (mode: auto) also keeps each block's own in its
+    attempt's "sessions", in order, so every session it opened can be found, shown and closed."""
+    meta["session"] = session
+    if attempt is None:
+        return
+    attempt["session"] = session
+    block = session.get("block")
+    if isinstance(block, int):
+        kept = attempt.setdefault("sessions", [])
+        kept[:] = [s for s in kept if s.get("block") != block] + [session]
+        kept.sort(key=lambda s: s.get("block", 0))
+
+
 def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
     """Apply one journal event to metadata (the inverse of RunWriter._log)."""
     for index, entry in (event.get("jobs") or {}).items():
@@ -589,9 +603,7 @@ def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
     if "attempt" in event and meta["attempts"]:
         meta["attempts"][-1] = event["attempt"]
     if "session" in event:
-        meta["session"] = event["session"]
-        if meta["attempts"]:
-            meta["attempts"][-1]["session"] = event["session"]
+        keep_session(meta, meta["attempts"][-1] if meta["attempts"] else None, event["session"])
     submitted = event.get("submitted") or []
     for sub in [submitted] if isinstance(submitted, dict) else submitted:  # one job's, or a batch's list
         entry = meta["jobs"][sub["index"]]

@@ -213,6 +213,7 @@ METADATA_SCHEMA = {
                 "properties": {
                     "status": _STR,
                     "session": _SESSION,
+                    "sessions": {"type": "array", "items": _SESSION},
                     "submissions": {
                         "type": "array",
                         "items": {"type": "object", "properties": {"job": _STR, "id": _STR}},

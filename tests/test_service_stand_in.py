@@ -244,11 +244,19 @@ def test_an_open_plan_instance_is_refused_before_any_job_with_advice(cloud, tmp_
     assert cloud.sessions == {} and cloud.order == []
 
 
-def test_a_session_the_service_refuses_is_a_named_service_error_not_an_internal_one(cloud, tmp_path, qrun, monkeypatch):
-    from qrun import service as ibm
-
+def test_a_session_the_service_refuses_is_a_named_service_error_not_an_internal_one(cloud, tmp_path, qrun):
     cloud.plan = "open"
-    monkeypatch.setattr(ibm, "plan_of", lambda service: None)  # as if the instance listing said nothing
+    # IBM Cloud's catalog would not say the plan (it refuses archived entries): the runtime lists it as "unknown",
+    # so qrun cannot refuse ahead, and the service refuses the session itself
+    cloud.instances = [
+        {
+            "crn": cloud.instances[0]["crn"],
+            "name": "fake-instance",
+            "tags": [],
+            "plan": "unknown",
+            "pricing_type": "unknown",
+        }
+    ]
     text = ALL_KINDS.split("  - name: vqe")[0]
     result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results")
     assert result.code == 1
@@ -687,3 +695,86 @@ jobs:
     ) in result.err
     batch = qrun("plan", spec, "mode=batch")
     assert batch.code == 0 and "interactive timeout" not in batch.err
+
+
+MIXED = ALL_KINDS.replace("mode: {mode}\n", "").replace(
+    "  - name: swept\n",
+    "  - {{name: bound, primitive: estimator, circuit: ry, observables: [zz], parameter_values: {{from: vqe}}, "
+    "estimate: 10s}}\n  - name: swept\n",
+)
+
+
+def test_auto_mode_sends_independent_jobs_in_batches_and_opens_a_session_only_around_the_minimize_loop(
+    cloud, tmp_path, qrun
+):
+    """mode: auto (the default): the sampler and estimator go out as a batch, the VQE and the job that takes its
+    optimum in a session of their own, and the sweeps after them in another batch; the plan says so, with what each
+    bills."""
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text(MIXED.format(backend="ibm_sherbrooke"), encoding="utf-8")
+    plan = qrun("plan", spec)
+    assert plan.code == 0, plan.err
+    lines = [x for x in plan.out.splitlines() if x.startswith(("mode:", "  block", "  billed"))]
+    assert lines[0] == (
+        "mode: auto: 2 batch(es) of independent jobs and 1 session(s) around the jobs that need an earlier result "
+        "while they run"
+    )
+    assert lines[1].startswith(
+        "  block 1, jobs 0-1 (counts, zz): batch: no job in it needs another's result while it runs, and a batch "
+        "bills QPU time only (a session, its wall-clock time); bills about "
+    )
+    assert lines[2].startswith(
+        "  block 2, jobs 2-3 (vqe, bound): session: job 'vqe' is a minimize loop: each evaluation waits for the one "
+        "before; bills about 50s of wall-clock time (a batch would bill about "
+    )
+    assert lines[3].startswith("  block 3, jobs 4-5 (swept, swept-counts): batch: ")
+    assert lines[4].startswith("  billed in all: about ")
+    run_dir = run_spec(spec, tmp_path / "results", progress="none")
+    meta = _meta(run_dir)
+    assert meta["status"] == "completed"
+    first, second, third = cloud.sessions.values()
+    assert [s.mode for s in (first, second, third)] == ["batch", "dedicated", "batch"]
+    assert all(s.state == "closed" or not s.accepting for s in (first, second, third))
+    # each job ran in its block's session, in order
+    session_of = {entry["name"]: {cloud.jobs[i].session_id for i in entry["job_ids"]} for entry in meta["jobs"]}
+    assert session_of == {
+        "counts": {first.id},
+        "zz": {first.id},
+        "vqe": {second.id},
+        "bound": {second.id},
+        "swept": {third.id},
+        "swept-counts": {third.id},
+    }
+    kept = meta["attempts"][-1]["sessions"]
+    assert [(s["block"], s["mode"], s["session_id"], s["jobs"]) for s in kept] == [
+        (0, "batch", first.id, [0, 2]),
+        (1, "session", second.id, [2, 4]),
+        (2, "batch", third.id, [4, 6]),
+    ]
+    shown = qrun("show", run_dir)
+    assert shown.code == 0, shown.err
+    lines = [x for x in shown.out.splitlines() if x.startswith("session: ")]
+    assert [x.split(" on ")[0] for x in lines] == [
+        "session: batch for jobs 0-1",
+        "session: session for jobs 2-3",
+        "session: batch for jobs 4-5",
+    ]
+    assert all(f"id {s.id}," in x for s, x in zip((first, second, third), lines, strict=True))
+
+
+def test_a_resumed_auto_run_opens_only_the_blocks_it_has_left(cloud, tmp_path, qrun):
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text(MIXED.format(backend="ibm_sherbrooke"), encoding="utf-8")
+    cloud.fail_job(4, "Error code 1517; the circuit is too deep for this backend")  # vqe's second evaluation
+    failed = qrun(spec, "--out", tmp_path / "results", "-q")
+    assert failed.code == 1
+    assert [s.mode for s in cloud.sessions.values()] == ["batch", "dedicated"]
+    run_dir = tmp_path / failed.out.strip() if failed.out.strip() else next((tmp_path / "results" / "kinds").iterdir())
+    resumed = qrun(spec, "--out", tmp_path / "results", "--resume", "latest", "-q")
+    assert resumed.code == 0, resumed.err
+    # the finished batch is not reopened: a new session for the VQE block, a batch for the sweeps
+    assert [s.mode for s in cloud.sessions.values()] == ["batch", "dedicated", "dedicated", "batch"]
+    assert all(not s.accepting for s in cloud.sessions.values())
+    meta = _meta(run_dir)
+    assert meta["status"] == "completed"
+    assert [s["block"] for s in meta["attempts"][-1]["sessions"]] == [1, 2]
