@@ -147,7 +147,10 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "backend": plan.backend_name,
         "mode": plan.mode,
         "mode_reason": plan.mode_reason,
-        "blocks": [block_summary(plan, b) for b in plan.blocks] if len(plan.blocks) > 1 else [],
+        # aer bills nothing and opens no runtime session: blocks matter on a device (a fake one rehearses them)
+        "blocks": [block_summary(plan, b) for b in plan.blocks]
+        if len(plan.blocks) > 1 and plan.backend_kind != "aer"
+        else [],
         **({"usage_estimates": plan.service_estimates.record()} if plan.service_estimates is not None else {}),
         "max_time": plan.max_time,
         "jobs": jobs,
