@@ -46,6 +46,14 @@ def _template_options(f: Any) -> Any:
         "jobs.vqe.precision=0.01; top-level: backend=fake_manila); +KEY=VALUE adds a key, ~KEY removes one "
         "(repeatable; wins over --vars). The same may follow SPEC bare: qrun SPEC precision=0.05.",
     )(f)
+    f = click.option(
+        "--allow-python",
+        is_flag=True,
+        expose_value=False,
+        callback=lambda ctx, _param, value: ctx.meta.__setitem__("qrun.allow_python", value),
+        help="Let qrun import and run the Python functions the spec names as circuit or observable sources, as "
+        "allow_python: true in the spec does (qrun validate runs them only with --deep).",
+    )(f)
     return f
 
 
@@ -77,7 +85,11 @@ def _cache_option(f: Any) -> Any:
 def _overrides(assignments: tuple[str, ...]) -> dict[str, Any]:
     from .spec import parse_assignment
 
-    return dict(parse_assignment(a) for a in assignments)
+    given = dict(parse_assignment(a) for a in assignments)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get("qrun.allow_python"):
+        given["allow_python"] = True  # --allow-python is the override allow_python=true, recorded as one
+    return given
 
 
 class QrunGroup(click.Group):
@@ -311,7 +323,9 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
     from .results import load
 
     folder = Path(run_dir)
-    name = load(folder).metadata["name"]  # a real run folder, or RunFolderError naming what is wrong
+    meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong
+    name = meta["name"]
+    _say_python_changed(folder, meta)
     if out is None and folder.resolve().parent.name != name:
         # A run lives in ROOT/<spec name>/<run>: anywhere else (a copied folder), its grandparent is no results root.
         raise UsageError(f"{run_dir}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
@@ -363,6 +377,7 @@ def validate_cmd(
             for point in multirun.points(_multirun_grid(path, ())) or [{}]:
                 given = {**overrides, **point}
                 if deep:
+                    _say_python_runs(path, given, list(vars_files))
                     prepared = prepare(path, given, list(vars_files), estimates, out, online=False)
                 else:
                     prepared = quick_check(path, given, list(vars_files), estimates, out)
@@ -379,6 +394,41 @@ def validate_cmd(
         click.echo(f"{path}: ok")
     if bad:
         raise SpecsInvalid(f"{bad} of {len(specs)} spec{'s' * (len(specs) != 1)} invalid")
+
+
+def _say_python_changed(folder: Path, meta: dict[str, Any]) -> None:
+    """A rerun of a run whose Python sources have changed since runs today's code: say so, by source."""
+    recorded = (meta.get("spec") or {}).get("python")
+    if not recorded:
+        return
+    from . import pysource
+    from .spec import load
+
+    spec = load(folder / "spec.yaml")
+    changes = pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
+    if changes:
+        click.echo(
+            f"qrun: warning: the Python this run used has changed since ({'; '.join(changes)}); the rerun runs it as "
+            "it is now",
+            err=True,
+        )
+
+
+def _say_python_runs(path: str, overrides: dict[str, Any], vars_files: list[str]) -> None:
+    """Before validate --deep imports the user's code, say which: checking a spec should not run code silently."""
+    from .spec import load
+
+    data = load(path, overrides, vars_files).data
+    if not isinstance(data, dict) or not data.get("allow_python"):
+        return
+    refs = [
+        f"{kind}.{name}: {value['python']}"
+        for kind in ("circuits", "observables")
+        for name, value in (data.get(kind) or {}).items()
+        if isinstance(value, dict) and isinstance(value.get("python"), str)
+    ]
+    if refs:
+        click.echo(f"qrun: importing and running your Python, as allow_python allows: {'; '.join(refs)}", err=True)
 
 
 @cli.command("plan", cls=SpecCommand)

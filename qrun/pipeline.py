@@ -157,7 +157,8 @@ def quick_check(
     rows = []
     hashed: dict[Any, str] = {}
     for index, job in enumerate(data["jobs"]):
-        n = checked.facts[job["circuit"]].num_parameters
+        fact = checked.facts.get(job["circuit"])  # none for a Python source: validate runs no user code
+        n = fact.num_parameters if fact is not None else 0
         learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
         bound = partial(model.lower_bound, job, n, checked.backend.kind == "aer")
         seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
@@ -165,7 +166,18 @@ def quick_check(
     verdict = model.budget_for(data, checked.backend.kind, [(r[1]["name"], r[3]) for r in rows])
     if not verdict.fits and not verdict.local:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
-    return Prepared(checked, None, estimate_warnings(checked.spec, rows))
+    unrun = [
+        f"{kind}.{name} ({value['python']})"
+        for kind in ("circuits", "observables")
+        for name, value in (data.get(kind) or {}).items()
+        if isinstance(value, dict) and "python" in value
+    ]
+    notes = (
+        [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
+        if unrun
+        else []
+    )
+    return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes])
 
 
 def estimate_warnings(spec: Any, rows: list[tuple[int, dict, int, float, str]]) -> list:
@@ -241,7 +253,7 @@ def run(
         except ResultsError as e:
             lock.release()
             raise UsageError(f"--resume: {e}") from None
-        refuse_changed_spec(previous.path, prepared.spec)
+        refuse_changed_spec(previous.path, prepared.spec, previous.metadata)
         if previous.metadata["status"] == "completed":
             lock.release()
             reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
@@ -491,13 +503,19 @@ def batched_pubs(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str
     }
 
 
-def refuse_changed_spec(run_dir: Path, spec: Any) -> None:
+def refuse_changed_spec(run_dir: Path, spec: Any, metadata: dict[str, Any] | None = None) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
     import yaml
 
     before = read_spec(run_dir)
     now = yaml.safe_load(spec.resolved_text())  # through YAML too, so both sides have the same types
     changes = differences(before, now)
+    meta = metadata if metadata is not None else load_run(run_dir).metadata
+    recorded = (meta.get("spec") or {}).get("python") or {}
+    if recorded:
+        from . import pysource
+
+        changes += pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
     if not changes:
         return
     listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")

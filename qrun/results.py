@@ -102,6 +102,7 @@ class RunWriter:
                 "variables": self.spec.variables,
                 "overrides": self.spec.overrides,
                 "git": provenance.git_state(self.spec.path),
+                **({"python": self._python()} if self.spec.data.get("allow_python") else {}),
             },
             "session": None,
             # the service's dry-run estimates beside qrun's (each job's "estimate"), or why there are none
@@ -115,6 +116,12 @@ class RunWriter:
         self._hold_reserve()
         self._new_attempt()
         return self.run_dir
+
+    def _python(self) -> dict[str, Any]:
+        """The Python sources' files, content hashes and git state: a later run can tell the code changed."""
+        from . import pysource
+
+        return pysource.of_spec(self.spec.data, self.spec.base_dir)
 
     def _fresh_entry(self, j: JobPlan) -> dict[str, Any]:
         return {

@@ -92,6 +92,12 @@ class Spec:
         for name, source in (data.get("circuits") or {}).items():
             if isinstance(source, dict) and "file" in source:
                 data["circuits"][name] = {"qasm": circuits.qasm_text(source, self.base_dir)}
+        for kind in ("circuits", "observables"):
+            for source in (data.get(kind) or {}).values():
+                if isinstance(source, dict) and isinstance(source.get("python"), str):
+                    from . import pysource
+
+                    source["python"] = pysource.repo_relative(source["python"], self.base_dir)
         return data
 
     def resolved_text(self) -> str:
@@ -117,6 +123,7 @@ class Spec:
             and "vars" not in data
             and "multirun" not in data
             and not any(isinstance(c, dict) and "file" in c for c in (data.get("circuits") or {}).values())
+            and not _python_files(data)
         )
 
     @property
@@ -874,3 +881,12 @@ def differences(old: Any, new: Any, path: str = "") -> list[str]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _python_files(data: dict[str, Any]) -> bool:
+    """Whether a Python source names a file: the run folder's copy rewrites it from the repository's top."""
+    return any(
+        isinstance(v, dict) and str(v.get("python", "")).split(":")[0].endswith(".py")
+        for kind in ("circuits", "observables")
+        for v in (data.get(kind) or {}).values()
+    )

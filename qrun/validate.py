@@ -95,7 +95,17 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
     built: dict[str, Any] = {}
     facts: dict[str, CircuitFacts] = {}
     gate_limit = (data.get("limits") or {}).get("gates", circuits.DEFAULT_GATE_LIMIT)
+    allowed = bool(data.get("allow_python"))
     for name, source in data["circuits"].items():
+        if "python" in source:
+            try:
+                _python_allowed(source, spec, allowed)
+                if build:  # only here is the user's code run: validate's quick path (and pre-commit) never runs it
+                    built[name] = circuits.build(source, spec.base_dir)
+                    facts[name] = circuits.facts(built[name])
+            except SourceError as e:
+                found.append((("circuits", name) + e.subpath, str(e), False))
+            continue
         try:
             gates, where = circuits.gate_estimate(source, spec.base_dir)
         except SourceError as e:
@@ -129,9 +139,16 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
     terms: dict[str, Terms] = {}
     for name, value in (data.get("observables") or {}).items():
         try:
+            if isinstance(value, dict) and "python" in value:
+                _python_allowed(value, spec, allowed)
+                if build:
+                    from . import pysource
+
+                    terms[name] = pysource.observable(value, spec.base_dir)
+                continue
             terms[name] = circuits.parse_observable(value)
         except SourceError as e:
-            found.append((("observables", name), str(e), False))
+            found.append((("observables", name) + e.subpath, str(e), False))
     try:
         info = backends.info(data["backend"])
     except BackendError as e:
@@ -141,6 +158,16 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
         data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits
     )
     return found, Checked(spec, info, built, terms, facts)
+
+
+def _python_allowed(source: dict[str, Any], spec: Spec, allowed: bool) -> None:
+    """A Python source's reference names a file inside the spec's repository or an installed module (found without
+    running it), and the spec allows Python; SourceError otherwise."""
+    from . import pysource
+
+    if not allowed:
+        raise SourceError(pysource.OFF, pysource.WHERE)
+    pysource.source_file(pysource.parse(source["python"], spec.base_dir), spec.base_dir)
 
 
 def _located(spec: Spec, found: list[Finding]) -> SpecError:

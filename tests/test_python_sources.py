@@ -1,0 +1,265 @@
+"""Circuits and observables from the user's Python: off unless allowed, never run by validate's quick path, checked
+for what they return, given the device's coupling map, and recorded so a later run can tell the code changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+BUILD = """\
+from pathlib import Path
+
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp
+
+Path(__file__).with_name("imported").write_text("yes")  # a trace: was this module run?
+
+
+def ghz(n, coupling_map=None):
+    qc = QuantumCircuit(n)
+    qc.h(0)
+    for i in range(n - 1):
+        qc.cx(i, i + 1)
+    qc.metadata = {"device_qubits": None if coupling_map is None else coupling_map.size()}
+    return qc
+
+
+def tilted(theta):
+    qc = QuantumCircuit(1)
+    qc.ry(theta, 0)
+    return qc
+
+
+def parity(n):
+    return SparsePauliOp("Z" * n)
+
+
+def field(h):
+    return SparsePauliOp(["ZZ", "XI", "IX"], [-1.0, -h, -h])
+
+
+def not_a_circuit():
+    return 42
+
+
+def complex_observable():
+    return SparsePauliOp(["Z"], [1j])
+
+
+def broken(n):
+    raise ValueError("n must be even")
+"""
+
+SPEC = """\
+version: 1
+name: py
+backend: {backend}
+max_time: 10m
+{allow}
+circuits:
+  ghz: {{python: "{ghz}", args: {{n: 3}}}}
+  tilted: {{python: "lib/build.py:tilted", args: {{theta: 0.7}}}}
+observables:
+  zzz: {{python: "lib/build.py:parity", args: {{n: 3}}}}
+  z: Z
+jobs:
+  - {{name: e, primitive: estimator, circuit: ghz, observables: [zzz], precision: 0.01, exact: statevector}}
+  - {{name: t, primitive: estimator, circuit: tilted, observables: [z], precision: 0.01, exact: statevector}}
+  - {{name: counts, primitive: sampler, circuit: ghz, measure_all: true, shots: 400}}
+"""
+
+OFF = (
+    "Python sources are off: qrun imports and runs the spec's Python only where it is allowed; set allow_python: "
+    "true in the spec, or pass --allow-python"
+)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A repository holding lib/build.py (a file) and mylab/ansatz.py (a package), and the spec's folder."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "build.py").write_text(BUILD, encoding="utf-8")
+    (tmp_path / "mylab").mkdir()
+    (tmp_path / "mylab" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "mylab" / "ansatz.py").write_text(BUILD, encoding="utf-8")
+    return tmp_path
+
+
+def _spec(repo: Path, backend="aer", allow="allow_python: true", ghz="lib/build.py:ghz", name="spec.yaml") -> Path:
+    path = repo / name
+    path.write_text(SPEC.format(backend=backend, allow=allow, ghz=ghz), encoding="utf-8")
+    return path
+
+
+def _run_dir(out: Path) -> Path:
+    (run,) = (out / "py").iterdir()
+    return run
+
+
+def _job(run: Path, stem: str) -> dict:
+    return json.loads((run / "jobs" / f"{stem}.json").read_text())
+
+
+def test_python_sources_are_off_unless_allowed_and_validate_and_run_agree(qrun, repo):
+    spec = _spec(repo, allow="")
+    expected = (
+        f"{spec}:7:17: circuits.ghz.python: {OFF}\n{spec}:8:20: circuits.tilted.python: {OFF}\n"
+        f"{spec}:10:17: observables.zzz.python: {OFF}\n"
+    )
+    checked = qrun("validate", spec)
+    ran = qrun(spec, "--out", repo / "results")
+    assert (checked.code, ran.code) == (2, 2)
+    assert checked.err == expected + "qrun: 1 of 1 spec invalid\n"
+    assert ran.err == expected
+    assert not (repo / "lib" / "imported").exists() and not (repo / "results").exists()
+
+
+@pytest.mark.parametrize("ghz", ["lib/build.py:ghz", "mylab.ansatz:ghz"])
+def test_circuits_and_observables_from_python_run_and_match_the_exact_values(qrun, repo, ghz):
+    """A file in the repository or a package in it; --allow-python on the command line as allow_python: true."""
+    spec = _spec(repo, allow="", ghz=ghz)
+    result = qrun(spec, "--allow-python", "--out", repo / "results", "-q")
+    assert result.code == 0, result.err
+    run = _run_dir(repo / "results")
+    e = _job(run, "00-e")["observables"]["zzz"]
+    assert e["exact"] == [pytest.approx(0.0, abs=1e-12)]  # <ZZZ> on GHZ_3: (|000> + |111>)/sqrt2 -> 0
+    assert e["values"][0] == pytest.approx(0.0, abs=5 * 0.01)
+    t = _job(run, "01-t")["observables"]["z"]
+    assert t["exact"] == [pytest.approx(math.cos(0.7), abs=1e-12)]
+    assert t["values"][0] == pytest.approx(math.cos(0.7), abs=5 * 0.01)
+    counts = _job(run, "02-counts")["counts"]["meas"][0]
+    assert set(counts) == {"000", "111"} and sum(counts.values()) == 400
+    meta = json.loads((run / "metadata.json").read_text())
+    assert meta["spec"]["overrides"] == {"allow_python": True}  # recorded as the override it is
+    source = Path(meta["spec"]["python"]["circuits.ghz"]["file"])
+    assert meta["spec"]["python"]["circuits.ghz"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    from qrun.pipeline import prepare
+
+    # on aer there is no device: a function that asks for a coupling map is given None
+    assert prepare(spec, {"allow_python": True}, out=repo / "r").plan.jobs[0].circuit.metadata == {
+        "device_qubits": None
+    }
+
+
+@pytest.mark.parametrize("device, qubits", [("fake_sherbrooke", 127), ("fake_fez", 156)])
+def test_on_a_real_size_device_a_python_source_gets_the_devices_coupling_map(qrun, repo, device, qubits):
+    spec = _spec(repo, backend=device)
+    result = qrun(spec, "--out", repo / "results", "-q")
+    assert result.code == 0, result.err
+    run = _run_dir(repo / "results")
+    counts = _job(run, "02-counts")["counts"]["meas"][0]
+    # a noisy GHZ_3: 000 and 111 carry most of the shots
+    assert counts.get("000", 0) + counts.get("111", 0) > 0.8 * 400
+    from qrun.pipeline import prepare
+
+    # the function was given the device's coupling map
+    plan = prepare(spec, out=repo / "results").plan
+    assert plan.jobs[0].circuit.metadata == {"device_qubits": qubits}
+
+
+def test_validate_never_runs_the_code_unless_deep_and_says_so(qrun, repo):
+    spec = _spec(repo)
+    quick = qrun("validate", spec)
+    assert quick.code == 0, quick.err
+    assert not (repo / "lib" / "imported").exists()
+    assert quick.err == (
+        "note: circuits.ghz (lib/build.py:ghz), circuits.tilted (lib/build.py:tilted), observables.zzz "
+        "(lib/build.py:parity): Python, not imported here; qrun validate --deep, plan and run import and run it\n"
+    )
+    deep = qrun("validate", "--deep", spec)
+    assert deep.code == 0, deep.err
+    assert deep.err.startswith(
+        "qrun: importing and running your Python, as allow_python allows: circuits.ghz: lib/build.py:ghz; "
+        "circuits.tilted: lib/build.py:tilted; observables.zzz: lib/build.py:parity\n"
+    )
+    assert (repo / "lib" / "imported").exists()
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ('{python: "lib/build.py:not_a_circuit"}', "lib/build.py:not_a_circuit returned an int, not a QuantumCircuit"),
+        (
+            '{python: "lib/build.py:broken", args: {n: 3}}',
+            "lib/build.py:broken(...) raised ValueError: n must be even",
+        ),
+        ('{python: "lib/build.py:nothing"}', "'lib/build.py:nothing': build.py has no function 'nothing'"),
+        ('{python: "lib/missing.py:f"}', "'lib/missing.py:f': no such file '{repo}/lib/missing.py'"),
+        ('{python: "nosuchpkg.mod:f"}', "'nosuchpkg.mod:f': no module 'nosuchpkg.mod' in the spec's repository"),
+        ('{python: "../outside.py:f"}', "'../outside.py:f' is outside the spec's folder and repository ({repo})"),
+        ('{python: "lib/build.py"}', "'lib/build.py' is not a Python source: write package.module:function"),
+    ],
+)
+def test_a_bad_python_source_is_a_located_error_saying_what_came_back(qrun, repo, entry, message):
+    (repo.parent / "outside.py").write_text("def f():\n    pass\n", encoding="utf-8")
+    text = SPEC.format(backend="aer", allow="allow_python: true", ghz="lib/build.py:ghz")
+    text = text.replace('ghz: {python: "lib/build.py:ghz", args: {n: 3}}', f"ghz: {entry}")
+    spec = repo / "spec.yaml"
+    spec.write_text(text, encoding="utf-8")
+    result = qrun(spec, "--out", repo / "results")
+    assert result.code == 2
+    first = result.err.splitlines()[0]
+    assert first.startswith(f"{spec}:7:") and ": circuits.ghz.python: " in first
+    assert message.format(repo=repo) in first, first
+
+
+@pytest.mark.parametrize(
+    "function, message",
+    [
+        ("complex_observable", "lib/build.py:complex_observable returned a SparsePauliOp with the complex coefficient"),
+        ("ghz", "lib/build.py:ghz(...) raised TypeError"),
+        ("tilted", "lib/build.py:tilted(...) raised TypeError"),
+    ],
+)
+def test_an_observable_must_come_back_as_a_real_sparse_pauli_op(qrun, repo, function, message):
+    spec = _spec(repo)
+    spec.write_text(
+        spec.read_text().replace(
+            'zzz: {python: "lib/build.py:parity", args: {n: 3}}', f'zzz: {{python: "lib/build.py:{function}"}}'
+        ),
+        encoding="utf-8",
+    )
+    result = qrun(spec, "--out", repo / "results")
+    assert result.code == 2
+    assert f"observables.zzz.python: {message}" in result.err
+
+
+def test_an_observable_function_returning_a_circuit_is_named(qrun, repo):
+    spec = _spec(repo)
+    spec.write_text(
+        spec.read_text().replace(
+            'zzz: {python: "lib/build.py:parity", args: {n: 3}}', 'zzz: {python: "lib/build.py:ghz", args: {n: 3}}'
+        ),
+        encoding="utf-8",
+    )
+    result = qrun(spec, "--out", repo / "results")
+    assert result.code == 2
+    assert "observables.zzz.python: lib/build.py:ghz returned a QuantumCircuit, not a SparsePauliOp" in result.err
+
+
+def test_a_changed_source_stops_a_resume_and_a_rerun_says_so(qrun, repo):
+    spec = _spec(repo)
+    assert qrun(spec, "--out", repo / "results", "-q").code == 0
+    run = _run_dir(repo / "results")
+    meta_file = run / "metadata.json"
+    meta = json.loads(meta_file.read_text())
+    meta["status"] = "interrupted"
+    meta_file.write_text(json.dumps(meta))
+    source = repo / "lib" / "build.py"
+    source.write_text(source.read_text() + "\n# tuned\n", encoding="utf-8")
+    resumed = qrun(spec, "--out", repo / "results", "--resume", run)
+    assert resumed.code == 2
+    assert resumed.err.strip().endswith(
+        "the spec changed since that run: circuits.ghz: build.py changed; circuits.tilted: build.py changed; "
+        "observables.zzz: build.py changed"
+    ), resumed.err
+    rerun = qrun("rerun", run, "-q")
+    assert rerun.code == 0, rerun.err
+    assert rerun.err.startswith(
+        "qrun: warning: the Python this run used has changed since (circuits.ghz: build.py changed; "
+    )
