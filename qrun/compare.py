@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import calibration
 from .results import Run, read_spec
 from .spec import differences
 
@@ -15,6 +16,9 @@ def diff_text(a: Run, b: Run) -> str:
     changes = differences(spec_a, spec_b)
     lines = [f"spec: {a.path.name} -> {b.path.name}"]
     lines += [f"  {c}" for c in changes] or ["  (the same spec)"]
+    recalibrated = calibration.straddle_note(_calibrations(a), _calibrations(b))
+    if recalibrated:
+        lines.append(recalibrated)
     pairs = []
     notes = []
     for entry in a.metadata["jobs"]:
@@ -50,6 +54,11 @@ def diff_text(a: Run, b: Run) -> str:
         for row in [header, *pairs]
     ]
     return "\n".join([*lines, *notes])
+
+
+def _calibrations(run: Run) -> list[str]:
+    meta = run.metadata
+    return calibration.label([u for e in meta["jobs"] for u in e.get("usage") or []], meta.get("session"))
 
 
 SWEEP_ROWS = 20  # a longer sweep's diff shows the points that moved most, and counts the rest

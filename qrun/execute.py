@@ -163,6 +163,10 @@ class Runner:
             "deadline": None,
             "closed": None,
         }
+        if plan.backend_kind == "fake":  # a fake device's properties are fixed: its calibration, once per run
+            from .calibration import of_device
+
+            self.session_record["calibration"] = of_device(plan.backend)
         session = None
         try:
             try:
@@ -238,9 +242,25 @@ class Runner:
         The runtime reports 0 while a job's usage is still being computed; qrun waits a little for the final
         figure and otherwise records it as pending (`qrun status` shows it later).
         """
-        for job, handle in self.handles:
-            self.sink.job_usage(job, usage_record(handle, sleep=pause))
+        records = [(job, usage_record(handle, sleep=pause)) for job, handle in self.handles]
+        self._calibrations([r for _, r in records])
+        for job, record in records:
+            self.sink.job_usage(job, record)
         self.handles = []
+
+    def _calibrations(self, records: list[dict[str, Any]]) -> None:
+        """Each service job's calibration, as of when it ran: the first and last job's are asked for, and only if
+        they differ (the device was recalibrated during the run) every job's."""
+        if self.plan.backend_kind != "service" or not records:
+            return
+        from .calibration import at
+
+        def running(r: dict[str, Any]) -> str | None:
+            return (r.get("timestamps") or {}).get("running")
+
+        ends = {at(self.plan.backend, running(records[0])), at(self.plan.backend, running(records[-1]))}
+        for r in records:
+            r["calibration"] = next(iter(ends)) if len(ends) == 1 else at(self.plan.backend, running(r))
 
     def _run_jobs(self, session: Any, start: int, stop: int) -> None:
         skip = 0

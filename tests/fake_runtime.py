@@ -131,6 +131,8 @@ class Cloud:
         self.dry_run_access = True  # the instance may use dry runs
         self.estimated_seconds = job_seconds  # the usage the service estimates for a job, dry run or not
         self.dry_runs: list[str] = []
+        # (virtual second, ISO time) of each recalibration of every device; none: the fake devices' own dates
+        self.recalibrations: list[tuple[float, str]] = []
         # the account's instances, as Account.list_instances returns them (plan and pricing type from the catalog)
         self.instances = [{"crn": INSTANCE, "name": "fake-instance", "tags": []}]
 
@@ -428,7 +430,13 @@ class FakeRuntimeClient:
     def backend_properties(self, backend_name: str, datetime: Any = None, calibration_id: str | None = None):
         self._log("backend_properties")
         dev = self.cloud.device(backend_name)
-        return {**dev._load_json(dev.props_filename), "backend_name": backend_name}
+        props = {**dev._load_json(dev.props_filename), "backend_name": backend_name}
+        if self.cloud.recalibrations:
+            # the calibration in force at `datetime` (now without one), as the service keeps its history
+            moment = (datetime - EPOCH).total_seconds() if datetime is not None else self.cloud.clock.now
+            done = [stamp for at, stamp in self.cloud.recalibrations if at <= moment]
+            props["last_update_date"] = done[-1] if done else self.cloud.recalibrations[0][1]
+        return props
 
     def backend_status(self, backend_name: str) -> dict:
         self._log("backend_status")

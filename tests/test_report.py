@@ -33,6 +33,11 @@ def test_show_tabulates_states_results_and_estimate_against_actual(finished):
     assert "c {000: " in text or "c {111: " in text
     assert "session: batch on fake_manila (backend-primitives+runtime-client-primitives), max_time 10m" in text
     assert "attempts: 1; spec " in text
+    # the fake device's calibration is recorded with the run: its properties' last update
+    from qiskit_ibm_runtime.fake_provider import FakeManilaV2
+
+    stamp = FakeManilaV2().properties().last_update_date.isoformat()
+    assert run.metadata["session"]["calibration"] == stamp
 
 
 def test_qrun_show_and_list_commands(qrun, finished):

@@ -778,3 +778,24 @@ def test_a_resumed_auto_run_opens_only_the_blocks_it_has_left(cloud, tmp_path, q
     meta = _meta(run_dir)
     assert meta["status"] == "completed"
     assert [s["block"] for s in meta["attempts"][-1]["sessions"]] == [1, 2]
+
+
+def test_each_job_records_the_calibration_it_ran_under_and_diff_says_when_runs_straddle_one(cloud, tmp_path, qrun):
+    """The service is asked for the device's properties as of when each job ran (not when it was created), and qrun
+    diff says first when two runs ran under different calibrations."""
+    cloud.recalibrations = [(0.0, "2026-01-01T00:00:00+00:00"), (3600.0, "2026-01-01T01:00:00+00:00")]
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - name: vqe")[0])
+    out = tmp_path / "results"
+    first = run_spec(spec, out, progress="none")
+    cloud.clock.sleep(3600.0)  # an hour later the device has been recalibrated
+    second = run_spec(spec, out, progress="none")
+    for run, stamp in ((first, "2026-01-01T00:00:00+00:00"), (second, "2026-01-01T01:00:00+00:00")):
+        assert {u["calibration"] for j in _meta(run)["jobs"] for u in j["usage"]} == {stamp}
+    diff = qrun("diff", first, second)
+    assert diff.code == 0, diff.err
+    assert diff.out.splitlines()[2] == (
+        "calibration: the device was recalibrated between these runs (A under 2026-01-01T00:00:00+00:00; B under "
+        "2026-01-01T01:00:00+00:00): a difference below may be the device's, not the physics'"
+    )
+    same = qrun("diff", second, run_spec(spec, out, progress="none"))
+    assert "recalibrated" not in same.out
