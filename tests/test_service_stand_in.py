@@ -455,6 +455,7 @@ def test_batch_false_sends_one_runtime_job_per_job_on_the_service(cloud, tmp_pat
     assert [j["batched"] for j in _meta(run_dir)["jobs"]] == [None, None, None]
 
 
+@pytest.mark.slow  # several service runs; the fast suite keeps a lighter test of the same path
 def test_resume_reads_each_job_of_a_batched_runtime_job_back_by_its_pub(cloud, tmp_path):
     spec = _many(tmp_path)
     out = tmp_path / "results"
@@ -568,6 +569,7 @@ def test_resume_adopts_the_jobs_the_service_accepted_but_the_journal_never_recor
     assert zz["observables"]["zz"]["values"] == [pytest.approx(1.0, abs=0.25)]
 
 
+@pytest.mark.slow  # several service runs; the fast suite keeps a lighter test of the same path
 def test_resume_adopts_an_unrecorded_pub_batched_runtime_job_for_each_of_its_jobs(cloud, tmp_path):
     spec = _many(tmp_path)
     out = tmp_path / "results"
@@ -662,6 +664,7 @@ def test_the_remaining_allocation_is_checked_against_the_services_estimate_when_
     assert cloud.order == []
 
 
+@pytest.mark.slow  # several service runs; the fast suite keeps a lighter test of the same path
 def test_plan_warns_when_qruns_work_between_session_jobs_would_outlast_the_interactive_timeout(cloud, tmp_path, qrun):
     """Exact values of 4,000 points of a 20-qubit, depth-10 circuit take qrun over a minute after the runtime job returns:
     in a session the service would deactivate it meanwhile. The plan says so, and what to do."""
@@ -762,6 +765,7 @@ def test_auto_mode_sends_independent_jobs_in_batches_and_opens_a_session_only_ar
     assert all(f"id {s.id}," in x for s, x in zip((first, second, third), lines, strict=True))
 
 
+@pytest.mark.slow  # several service runs; the fast suite keeps a lighter test of the same path
 def test_a_resumed_auto_run_opens_only_the_blocks_it_has_left(cloud, tmp_path, qrun):
     spec = tmp_path / "mixed.yaml"
     spec.write_text(MIXED.format(backend="ibm_sherbrooke"), encoding="utf-8")
@@ -780,6 +784,7 @@ def test_a_resumed_auto_run_opens_only_the_blocks_it_has_left(cloud, tmp_path, q
     assert [s["block"] for s in meta["attempts"][-1]["sessions"]] == [1, 2]
 
 
+@pytest.mark.slow  # several service runs; the fast suite keeps a lighter test of the same path
 def test_each_job_records_the_calibration_it_ran_under_and_diff_says_when_runs_straddle_one(cloud, tmp_path, qrun):
     """The service is asked for the device's properties as of when each job ran (not when it was created), and qrun
     diff says first when two runs ran under different calibrations."""
