@@ -1,0 +1,97 @@
+"""The published experiments in examples/, run as a user runs them, against theory or the exact statevector."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+pytestmark = pytest.mark.slow  # each runs a whole experiment on a simulated noisy device
+
+
+def _run(qrun, spec: Path, out: Path) -> Path:
+    result = qrun(spec, "--out", out, "-q")
+    assert result.code == 0, result.err
+    return _only(out)
+
+
+def _only(out: Path) -> Path:
+    (name,) = out.iterdir()
+    (run,) = name.iterdir()
+    return run
+
+
+def _points(run: Path, stem: str) -> list[dict]:
+    return json.loads((run / "jobs" / f"{stem}.json").read_text())["points"]
+
+
+def _module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem + "_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_chsh_violates_the_classical_bound_near_the_optimal_angles(qrun, tmp_path):
+    run = _run(qrun, EXAMPLES / "chsh" / "chsh.yaml", tmp_path)
+    points = _points(run, "00-chsh")
+    assert len(points) == 42  # 21 angles x S1, S2
+    curve = {
+        "S1": lambda t: 2 * math.sqrt(2) * math.cos(t + math.pi / 4),
+        "S2": lambda t: 2 * math.sqrt(2) * math.cos(t - math.pi / 4),
+    }
+    for p in points:
+        assert p["exact"] == pytest.approx(curve[p["observable"]](p["theta"]), abs=1e-9)
+        assert abs(p["value"] - p["exact"]) < 0.15, p  # TREX on a noisy device: close to the ideal curve
+    best = max(points, key=lambda p: abs(p["value"]))
+    assert abs(best["value"]) > 2 + 5 * best["stderr"]  # a violation, by more than five standard errors
+    assert abs(best["exact"]) > 2.5  # and where theory puts it: near 2 sqrt 2
+
+
+def test_kicked_ising_zne_is_closer_to_exact_than_raw(qrun, tmp_path):
+    from qiskit.quantum_info import Statevector
+
+    run = _run(qrun, EXAMPLES / "kicked_ising" / "ising.yaml", tmp_path)
+    ising = _module(EXAMPLES / "kicked_ising" / "ising.py")
+    raw, zne = _points(run, "00-raw"), _points(run, "01-zne")
+    for p in raw:  # qrun's exact values against an independent statevector
+        circuit = ising.kicked_ising(3).assign_parameters([p["theta_h"]])
+        assert p["exact"] == pytest.approx(Statevector(circuit).expectation_value(ising.magnetization()).real, abs=1e-9)
+    raw_error = np.mean([abs(p["value"] - p["exact"]) for p in raw])
+    zne_error = np.mean([abs(p["value"] - p["exact"]) for p in zne])
+    assert zne_error < raw_error / 2, (raw_error, zne_error)
+
+
+def test_qaoa_finds_a_largest_cut_from_python_circuits(qrun, tmp_path):
+    run = _run(qrun, EXAMPLES / "qaoa" / "maxcut.yaml", tmp_path)
+    edges = [(0, 1), (0, 2), (0, 4), (1, 2), (2, 3), (3, 4)]
+
+    def cut(bits: str) -> int:  # qiskit's order: the rightmost bit is node 0
+        side = bits[::-1]
+        return sum(side[i] != side[j] for i, j in edges)
+
+    best = max(cut("".join(b)) for b in itertools.product("01", repeat=5))
+    assert best == 5
+    counts = json.loads((run / "jobs" / "01-cuts.json").read_text())["counts"]["meas"][0]
+    assert cut(max(counts, key=counts.get)) == best
+    assert sum(n for b, n in counts.items() if cut(b) == best) > 0.5 * sum(counts.values())
+    optimum = json.loads((run / "jobs" / "00-qaoa.json").read_text())["optimum"]
+    assert -4.0 <= optimum["value"] < -3.0  # the exact ground energy is 6 - 2 x 5 = -4
+
+
+def test_grover_finds_the_marked_states_with_the_probability_theory_gives(qrun, tmp_path):
+    run = _run(qrun, EXAMPLES / "grover" / "grover.yaml", tmp_path)
+    counts = json.loads((run / "jobs" / "00-grover.json").read_text())["counts"]["meas"][0]
+    shots = sum(counts.values())
+    success = (counts.get("011", 0) + counts.get("100", 0)) / shots
+    theory = math.sin(3 * math.asin(math.sqrt(2 / 8))) ** 2
+    assert theory == pytest.approx(1.0)
+    assert 0.8 < success <= theory  # a noisy device loses some, never gains
+    shown = qrun("show", run)
+    assert f"derived: success = {success:.4g} ± " in shown.out
