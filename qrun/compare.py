@@ -42,6 +42,7 @@ def diff_text(a: Run, b: Run) -> str:
             pairs.append(
                 (key, f"{va:.6g}{mark_a}", f"{vb:.6g}{mark_b}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{z:+.2f}")
             )
+    pairs += _derived_pairs(a, b, spec_a, spec_b)
     if not pairs:
         return "\n".join([*lines, "values: none to compare"])
     header = ("value", a.path.name, b.path.name, "B - A", "σ", "z")
@@ -54,6 +55,36 @@ def diff_text(a: Run, b: Run) -> str:
         for row in [header, *pairs]
     ]
     return "\n".join([*lines, *notes])
+
+
+def _derived_pairs(a: Run, b: Run, spec_a: Any, spec_b: Any) -> list[tuple[str, str, str, str, str, str]]:
+    """Each derived value both runs' specs define and can compute, compared as any value is."""
+    from .derived import evaluate
+    from .errors import DerivedError
+
+    block_a, block_b = ((s.get("derived") if isinstance(s, dict) else None) or {} for s in (spec_a, spec_b))
+    if not isinstance(block_a, dict) or not isinstance(block_b, dict):
+        return []
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    for name in [n for n in block_a if n in block_b]:
+        try:
+            va, sa = evaluate(str(block_a[name]), a.jobs, a.path)
+            vb, sb = evaluate(str(block_b[name]), b.jobs, b.path)
+        except DerivedError:
+            continue  # qrun show says why; there is nothing to compare
+        sa, sb = sa or 0.0, sb or 0.0
+        sigma = (sa**2 + sb**2) ** 0.5
+        rows.append(
+            (
+                f"derived {name}",
+                f"{va:.6g}",
+                f"{vb:.6g}",
+                f"{vb - va:+.3g}",
+                f"{sigma:.2g}",
+                f"{_z(va, sa, vb, sb):+.2f}",
+            )
+        )
+    return rows
 
 
 def _calibrations(run: Run) -> list[str]:

@@ -193,7 +193,11 @@ def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
     for register, bits in data.items():
         sets = int(np.prod(bits.shape)) if bits.shape else 1
         counts[register] = [dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)]
-    out: dict[str, Any] = {"shots": job.shots, "counts": counts}
+    # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
+    delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
+    out: dict[str, Any] = {"shots": delivered, "counts": counts}
+    if delivered != job.shots:
+        out["shots_requested"] = job.shots
     if job.reference_circuit is not None:
         rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
         per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]

@@ -73,3 +73,20 @@ def test_arrays_are_written_byte_for_byte_as_np_save_writes_them():
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
         assert records._npy(array) == buffer.getvalue()
+
+
+def test_a_sampler_records_the_shots_twirling_delivered_not_those_asked(qrun, write_spec, tmp_path):
+    """32 randomizations cannot split 1000 shots evenly: the runtime rounds up to 1024 (32 x 32), and the record says
+    so, with what was asked beside it."""
+    spec = write_spec(
+        "version: 1\nname: tw\nbackend: fake_sherbrooke\nmax_time: 10m\n"
+        "options: {seed: 3, twirling: {enable_gates: true, num_randomizations: 32}}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; '
+        'cx q[0], q[1]; c = measure q;"}\n'
+        "jobs:\n  - {name: counts, primitive: sampler, circuit: bell, shots: 1000}\n"
+    )
+    result = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    (run,) = (tmp_path / "r" / "tw").iterdir()
+    body = json.loads((run / "jobs" / "00-counts.json").read_text())
+    assert (body["shots"], body["shots_requested"], sum(body["counts"]["c"][0].values())) == (1024, 1000, 1024)

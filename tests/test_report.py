@@ -306,3 +306,19 @@ def test_show_of_a_run_whose_spec_is_gone_still_shows_the_run(field_runs, tmp_pa
     (copy / "spec.yaml").unlink()
     shown = qrun("show", copy)
     assert shown.code == 0 and "derived:" not in shown.out and "│ e " in shown.out
+
+
+def test_diff_compares_derived_values_as_any_value(field_runs, qrun):
+    """The field spec derives gap = e.energy - ground: diff pairs it across two runs, with σ and z."""
+    from qrun.derived import evaluate
+
+    _, group, single = field_runs
+    point = next(p for p in sorted(group.iterdir()) if p.is_dir())
+    a, b = load(point), load(single)
+    va, sa = evaluate("e.energy - ground", a.jobs, a.path)
+    vb, sb = evaluate("e.energy - ground", b.jobs, b.path)
+    diffed = qrun("diff", point, single)
+    assert diffed.code == 0, diffed.err
+    (row,) = [line for line in diffed.out.splitlines() if line.startswith("derived gap")]
+    sigma = (sa**2 + sb**2) ** 0.5
+    assert row.split()[2:] == [f"{va:.6g}", f"{vb:.6g}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{(vb - va) / sigma:+.2f}"]
