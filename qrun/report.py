@@ -30,8 +30,10 @@ def summary(run: Run) -> str:
     return "\n".join(lines)
 
 
-def show(run: Run, width: int | None = None) -> str:
-    """The run as a table: each job's state, result, estimate against actual time; then the session."""
+def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
+    """The run as a table: each job's state, result, estimate against actual time; then the session. A run of many
+    jobs shows its first and last rows (as `qrun plan` does), how many it left out and their states; all_rows: every
+    job (rich lays out every row it is given: 10,000 rows took 15 s)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -52,7 +54,12 @@ def show(run: Run, width: int | None = None) -> str:
     )
     for header in headers:
         table.add_column(header, justify="left" if header in ("job", "kind", "status", "result") else "right")
-    for entry in meta["jobs"]:
+    entries = meta["jobs"]
+    left_out = 0 if all_rows or len(entries) <= PLAN_HEAD + PLAN_TAIL + 1 else len(entries) - PLAN_HEAD - PLAN_TAIL
+    shown = entries[:PLAN_HEAD] + entries[-PLAN_TAIL:] if left_out else entries
+    for k, entry in enumerate(shown):
+        if left_out and k == PLAN_HEAD:
+            table.add_row("…", f"{left_out:,} more (--all)", *[""] * (len(headers) - 2))
         body = run.jobs.get(entry["name"])
         result = result_text(body) if body and body.get("status") != "running" else "-"
         result += "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # beside the value they weaken
@@ -70,6 +77,12 @@ def show(run: Run, width: int | None = None) -> str:
         )
     console = Console(width=width or 160, record=True, file=io.StringIO())
     console.print(table)
+    if left_out:
+        states: dict[str, int] = {}
+        for entry in entries:
+            states[entry["status"]] = states.get(entry["status"], 0) + 1
+        tally = ", ".join(f"{n:,} {state}" for state, n in states.items())
+        console.print(f"jobs: {len(entries):,} ({tally})", highlight=False)
     blocks = ((meta.get("attempts") or [{}])[-1] or {}).get("sessions") or []
     for record in blocks if len(blocks) > 1 else [session]:
         first, stop = (record.get("jobs") or [None, None])[:2]
@@ -101,7 +114,19 @@ def show(run: Run, width: int | None = None) -> str:
 
 
 def _spec_or_none(run_dir: Path) -> Any:
-    """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run)."""
+    """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run), or
+    where it has no derived: key at the top (parsing a 10,000-job spec for nothing took 3 s)."""
+    import re
+
+    from . import runfolder
+    from .results import MAX_SPEC_BYTES
+
+    try:
+        head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader
+    except RunFolderError:
+        return None
+    if head is None or not re.search(rb"(?m)^derived\s*:", head):
+        return None
     try:
         return read_spec(run_dir)
     except RunFolderError:

@@ -222,6 +222,15 @@ def test_a_run_of_many_jobs_adds_one_column_to_list_not_one_per_job(tmp_path):
     assert row["results"] == {"results": f"30 jobs: qrun show {folder}"}
     header = list_text(tmp_path / "r").splitlines()[0].split()
     assert header[-1] == "results" and "j29" not in header
+    # qrun show of it: the first 15 and last 10 jobs, how many it left out and their states; --all shows every one
+    text = show(load(folder))
+    names = [line.split("│")[2].strip() for line in text.splitlines() if line.startswith("│")]
+    assert names == [f"j{k}" for k in range(15)] + ["5 more (--all)"] + [f"j{k}" for k in range(20, 30)]
+    assert "jobs: 30 (30 done)" in text
+    every = show(load(folder), all_rows=True)
+    assert [line.split("│")[2].strip() for line in every.splitlines() if line.startswith("│")] == [
+        f"j{k}" for k in range(30)
+    ]
 
 
 def test_headlines_are_numbers_for_every_job_kind(field_runs):
