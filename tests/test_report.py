@@ -322,7 +322,7 @@ def test_diff_compares_derived_values_as_any_value(field_runs, qrun):
     from qrun.derived import evaluate
 
     _, group, single = field_runs
-    point = next(p for p in sorted(group.iterdir()) if p.is_dir())
+    point = next(p for p in sorted(group.iterdir()) if (p / "metadata.json").is_file())  # a point, not plots/
     a, b = load(point), load(single)
     va, sa = evaluate("e.energy - ground", a.jobs, a.path)
     vb, sb = evaluate("e.energy - ground", b.jobs, b.path)
