@@ -18,6 +18,7 @@ from . import durations, sweeps
 from .cluster import ENGINES as DASK_ENGINES
 from .engines import Engines, estimator_pub, observables_array, sampler_pub, sweep_estimator_pub
 from .errors import RunError, ServiceError, ServiceJobError
+from .modes import INTERACTIVE_TTL
 from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
 from .plan import JobPlan, Plan, sweep_chunks
 from .service import job_id, redact, sentence, usage_record
@@ -65,9 +66,6 @@ def clock() -> float:
 def pause(seconds: float) -> None:
     """Wait; the one place execute sleeps (tests replace it with their own clock)."""
     time.sleep(seconds)
-
-
-INTERACTIVE_TTL = 60.0  # s: IBM's default interactive timeout of a session
 
 
 class Runner:

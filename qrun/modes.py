@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 AUTO = "auto"
+INTERACTIVE_TTL = 60.0  # s: IBM's default interactive timeout of a session (its details() may say otherwise)
 
 
 def needs_session(data: dict[str, Any]) -> str | None:

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import backends, durations
+from . import backends, durations, gaps
 from . import estimates as model
 from . import service as ibm
 from .errors import Interrupted, MissingExtraError, ResultsError, RunError, SpecError, UsageError
@@ -85,34 +85,8 @@ def prepare(
         needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
         ibm.preflight(service, needed, the_plan.mode, needs_session(data))
     rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
-    warnings = [*estimate_warnings(checked.spec, rows), *idle_gap_warnings(the_plan)]
+    warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan)]
     return Prepared(checked, the_plan, warnings, service)
-
-
-def idle_gap_warnings(plan: Any) -> list[str]:
-    """Where qrun's own work between two runtime jobs of a service session (exact values by statevector, computed
-    as each result arrives) would outlast the session's interactive timeout: the service would deactivate it."""
-    from .execute import INTERACTIVE_TTL
-
-    if plan.backend_kind != "service" or plan.mode != "session":
-        return []
-    out = []
-    for job in plan.jobs:
-        if job.reference_circuit is None or job.spec.get("exact") != "statevector":
-            continue
-        if job.points is not None:
-            points = min(job.chunk, len(job.points))
-        else:
-            points = 1 if job.parameter_values is None else len(job.parameter_values)
-        gap = model.statevector_seconds(points, job.reference_circuit.num_qubits, job.reference_circuit.depth())
-        if gap > INTERACTIVE_TTL:
-            out.append(
-                f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(gap)} "
-                f"after each runtime job, longer than a session's interactive timeout ({durations.format(INTERACTIVE_TTL)}): "
-                "the service would deactivate the session each time and the next job would wait in the queue; use "
-                "mode: batch, or fewer points per job"
-            )
-    return out
 
 
 def require_run_extra() -> None:
@@ -272,7 +246,17 @@ def run(
                     if s.get("session_id")
                 )
             )
-            adopted = _adopt(prepared, run_dir, previous.metadata, carried, [sid for sid, _ in sessions])
+            from . import reconcile
+
+            known = {i for j in previous.metadata["jobs"] for i in j.get("job_ids") or []}
+            listed = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], [s for s, _ in sessions])
+            adopted = reconcile.adopt(
+                prepared.plan.jobs,
+                reconcile.candidates(listed, known),
+                carried["finished"],
+                carried["pending"],
+                carried["batched"],
+            )
             if adopted:
                 reporter.warn(
                     f"qrun: the service had {len(adopted)} runtime job(s) of this run that it never recorded (it was "
@@ -291,19 +275,6 @@ def run(
     finally:
         lock.release()
     return run_dir
-
-
-def _adopt(
-    prepared: Prepared, run_dir: Path, metadata: dict[str, Any], carried: dict[str, Any], sessions: list[str]
-) -> list[str]:
-    """Before anything is submitted: every runtime job the service holds for this run (by its tag, or in its old
-    sessions) that the journal never recorded joins the ids the resume reads back."""
-    from . import reconcile
-
-    known = {i for j in metadata["jobs"] for i in j.get("job_ids") or []}
-    handles = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], sessions)
-    found = reconcile.candidates(handles, known)
-    return reconcile.adopt(prepared.plan.jobs, found, carried["finished"], carried["pending"], carried["batched"])
 
 
 def complete_usage(run_dir: Path) -> int:
