@@ -10,6 +10,7 @@ from typing import Any
 
 from . import qasm_scan
 from .errors import SourceError
+from .fsio import confinement_root
 
 LIBRARY = (
     "efficient_su2",
@@ -185,15 +186,6 @@ MAX_SOURCE_BYTES = 1024 * 1024  # a circuit file, or the OpenQASM text after its
 MAX_INCLUDE_DEPTH = 8
 DEFAULT_GATE_LIMIT = 1_000_000
 _STANDARD = ("stdgates.inc", "qelib1.inc")
-
-
-def confinement_root(base_dir: Path) -> Path:
-    """Where a spec may read files from: the enclosing git repository, else the spec's own folder."""
-    base = base_dir.resolve()
-    for folder in (base, *base.parents):
-        if (folder / ".git").exists():
-            return folder
-    return base
 
 
 def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> str:

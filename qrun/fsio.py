@@ -134,3 +134,12 @@ class Appender:
     def discard(self) -> None:
         self.file.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def confinement_root(base_dir: Path) -> Path:
+    """Where a spec may read files from: the enclosing git repository, else the spec's own folder."""
+    base = base_dir.resolve()
+    for folder in (base, *base.parents):
+        if (folder / ".git").exists():
+            return folder
+    return base

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SourceError
+from .fsio import confinement_root
 
 _REF = re.compile(r"(?P<target>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*|[\w./-]+\.py):(?P<func>[A-Za-z_]\w*)\Z")
 WHERE = ("python",)
@@ -43,8 +44,6 @@ def parse(ref: str, base_dir: Path) -> Target:
         )
     target = match["target"]
     if target.endswith(".py"):
-        from .circuits import confinement_root
-
         path = (base_dir / target).resolve()
         if not path.exists():  # a run folder's copy of the spec names it from the repository's top (repo_relative)
             path = (confinement_root(base_dir) / target).resolve()
@@ -55,8 +54,6 @@ def parse(ref: str, base_dir: Path) -> Target:
 def repo_relative(ref: str, base_dir: Path) -> str:
     """A file reference rewritten from the repository's top, so the copy of the spec in a run folder (qrun rerun)
     still finds the file; module references are left as they are."""
-    from .circuits import confinement_root
-
     target = parse(ref, base_dir)
     if target.file is None:
         return ref
@@ -69,8 +66,6 @@ def repo_relative(ref: str, base_dir: Path) -> str:
 def source_file(target: Target, base_dir: Path) -> Path:
     """The file holding the callable, found without running any of the user's code: a file must lie inside the
     spec's repository (or folder); a module is looked for there first, then among installed packages."""
-    from .circuits import confinement_root
-
     root = confinement_root(base_dir)
     if target.file is not None:
         if target.file != root and root not in target.file.parents:
@@ -101,8 +96,6 @@ def _installed() -> list[Path]:
 
 def load(target: Target, base_dir: Path) -> Any:
     """Import the module (the spec's repository first on the path) and return the callable."""
-    from .circuits import confinement_root
-
     path = source_file(target, base_dir)
     try:
         if target.file is not None:
