@@ -20,6 +20,9 @@ def needs_session(data: dict[str, Any]) -> str | None:
     for job in jobs:
         if job.get("primitive") == "minimize":
             return f"job '{job.get('name')}' is a minimize loop: each evaluation waits for the one before"
+    for job in jobs:
+        if job.get("dependent") is True:
+            return f"job '{job.get('name')}' is marked dependent: it runs in a session with the job before it"
     return None
 
 
@@ -52,7 +55,8 @@ def blocks(asked: str, jobs: Sequence[Any]) -> list[Block]:
     """The plan's jobs cut into blocks. mode: session or batch is one block of that mode. mode: auto opens a session
     only around jobs that need an earlier job's result while they run: a minimize loop (each evaluation waits for
     the one before), and the jobs right after it that take its optimum (they stay in its session rather than queue
-    again); every other run of jobs goes out as a batch. `jobs`: JobPlans (primitive, name, parameter_source)."""
+    again), and any job the spec marks `dependent: true` with the job before it; every other run of jobs goes out as
+    a batch. `jobs`: JobPlans (primitive, name, parameter_source, spec)."""
     if not jobs:
         return []
     if asked != AUTO:
@@ -63,8 +67,19 @@ def blocks(asked: str, jobs: Sequence[Any]) -> list[Block]:
         if job.primitive == "minimize":
             mode = "session"
             why = f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"
-        elif job.parameter_source is not None and in_session:
+        elif (job.parameter_source is not None or job.spec.get("dependent") is True) and in_session:
             mode, why = "session", ""
+        elif job.spec.get("dependent") is True and i > 0:
+            # the spec says this job needs the one before it while it runs: both go in a session of their own
+            if out and out[-1].stop - out[-1].start == 1:
+                out.pop()
+            elif out:
+                last = out[-1]
+                out[-1] = Block(last.mode, last.reason, last.start, i - 1)
+            out.append(
+                Block("session", f"job '{job.name}' is marked dependent on job '{jobs[i - 1].name}'", i - 1, i + 1)
+            )
+            continue
         else:
             mode, why = "batch", BATCH_WHY
         if out and out[-1].mode == mode:

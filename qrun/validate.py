@@ -629,4 +629,12 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
                         False,
                     )
                 )
+    for i, job in enumerate(data["jobs"]):
+        if job.get("dependent") is True and (i == 0 or data.get("mode") == "batch"):
+            why = (
+                "the first job has no job before it to depend on"
+                if i == 0
+                else "mode: batch opens no session; use mode: auto or session"
+            )
+            out.append((("jobs", i, "dependent"), why, False))
     return out
