@@ -54,7 +54,7 @@ jobs:
     assert peak < LIMIT_MB, f"peak RSS {peak:.0f} MB"
 
 
-@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+@pytest.mark.parametrize("device", ["fake_sherbrooke", pytest.param("fake_fez", marks=pytest.mark.slow)])
 def test_every_job_kind_on_a_real_size_fake_device_stays_small(tmp_path, device):
     from pathlib import Path
 

@@ -37,6 +37,7 @@ def test_values_are_canonical_so_1_and_1_0_are_one_point():
     assert [multirun.label(p) for p in multirun.points(grid)] == ["h=0.25,n=2", "h=0.25,n=3", "h=1,n=2", "h=1,n=3"]
 
 
+@pytest.mark.slow  # four points through the service stand-in; CI's slow suite runs it
 def test_a_2x2_multirun_runs_in_one_service_session_with_a_group_folder_and_csv(tmp_path, monkeypatch, qrun):
     from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
 

@@ -146,7 +146,9 @@ def test_circuits_and_observables_from_python_run_and_match_the_exact_values(qru
     }
 
 
-@pytest.mark.parametrize("device, qubits", [("fake_sherbrooke", 127), ("fake_fez", 156)])
+@pytest.mark.parametrize(
+    "device, qubits", [("fake_sherbrooke", 127), pytest.param("fake_fez", 156, marks=pytest.mark.slow)]
+)
 def test_on_a_real_size_device_a_python_source_gets_the_devices_coupling_map(qrun, repo, device, qubits):
     spec = _spec(repo, backend=device)
     result = qrun(spec, "--out", repo / "results", "-q")
