@@ -130,8 +130,11 @@ def build(
     coupling = getattr(backend, "coupling_map", None)
     for cname, entry in data["circuits"].items():
         if "python" in entry and coupling is not None:
-            # a Python source that asks for the device's coupling map gets it now that the device is known
-            checked.circuits[cname] = circuits.build(entry, checked.spec.base_dir, coupling)
+            from . import pysource
+
+            if pysource.takes_coupling_map(entry, checked.spec.base_dir):
+                # it asks for the device's coupling map: built again, now that the device is known
+                checked.circuits[cname] = circuits.build(entry, checked.spec.base_dir, coupling)
     for index, job in enumerate(data["jobs"]):
         options = merge_options(data.get("options"), job.get("options"))
         level = options.get("optimization_level", DEFAULT_OPTIMIZATION_LEVEL)

@@ -99,12 +99,16 @@ def load(target: Target, base_dir: Path) -> Any:
     path = source_file(target, base_dir)
     try:
         if target.file is not None:
-            name = "qrun_user_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
-            spec = importlib.util.spec_from_file_location(name, path)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
+            # one module per file content, as import caches a package module: validate and plan share it, and
+            # a changed file is a new module
+            name = "qrun_user_" + hashlib.sha256(str(path).encode() + path.read_bytes()).hexdigest()[:16]
+            module = sys.modules.get(name)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(name, path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
         else:
             assert target.module is not None
             root = str(confinement_root(base_dir))
@@ -121,6 +125,14 @@ def load(target: Target, base_dir: Path) -> Any:
     if not callable(func):
         raise SourceError(f"{target.ref!r}: {path.name} has no function {target.func!r}", WHERE)
     return func
+
+
+def takes_coupling_map(source: dict[str, Any], base_dir: Path) -> bool:
+    """Whether the source's function has a coupling_map parameter (then plan builds it again for the device)."""
+    try:
+        return "coupling_map" in inspect.signature(load(parse(source["python"], base_dir), base_dir)).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def call(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:

@@ -55,7 +55,8 @@ def candidates(handles: list[Any], known: set[str]) -> list[Found]:
         if not named:
             continue  # not one of qrun's submissions (or from a qrun that did not name them)
         try:
-            status = str(getattr(handle.status(), "name", handle.status())).upper()
+            state = handle.status()  # one REST call per job
+            status = str(getattr(state, "name", state)).upper()
         except Exception:
             continue
         if status.startswith(("ERROR", "CANCELLED", "FAILED")):
