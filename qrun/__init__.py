@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .version import __version__
+
 if TYPE_CHECKING:
     from .listing import Runs
     from .results import Run
 
-__version__ = "0.1.0"
 
 __all__ = ["__version__", "load", "run", "runs"]
 

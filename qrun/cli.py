@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from . import __version__, supervise
+from . import supervise
 from .clitools import SpecCommand, debug_option
 from .errors import (
     EXIT_FAILED,
@@ -25,6 +25,7 @@ from .errors import (
     UsageError,
 )
 from .share_cli import export_group, report_cmd
+from .version import __version__
 
 _debug_option = debug_option
 

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
-from .plan import JobPlan, Plan, sweep_chunks
+from .model.plan import JobPlan, Plan
+from .plan import sweep_chunks
 from .service import sentence
 
 SHAPES = 20  # distinct job shapes dry-run at most: each is a round trip to the service before the run starts

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from . import sweeps
-from .plan import DEFAULT_RESILIENCE_LEVEL, JobPlan
+from .model.defaults import DEFAULT_RESILIENCE_LEVEL
+from .model.plan import JobPlan
 
 
 class Engines:

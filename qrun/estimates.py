@@ -10,16 +10,15 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import durations
+from .model.defaults import DEFAULT_MARGIN, DEFAULT_MAXITER
 
 GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")
-DEFAULT_MAXITER = 100
 
 # The model's constants, documented in the README ("How qrun estimates").
 JOB_OVERHEAD = 5.0  # s per runtime job: submission, client-side processing, result transfer
 FALLBACK_LAYER = 1e-6  # s per layer of the ISA circuit when the backend has no timing data (aer)
 FALLBACK_REP_DELAY = 250e-6  # s between shots when the backend does not say (IBM's default)
 ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at resilience level 2
-DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
 LONGEST = 30 * 86400  # the longest max_time the schema accepts
 LOCAL_MAX_TIME = 86400  # max_time on aer when the spec gives none: aer bills nothing, so this only stops a runaway

@@ -18,9 +18,10 @@ from . import durations, sweeps
 from .cluster import ENGINES as DASK_ENGINES
 from .engines import Engines, estimator_pub, observables_array, sampler_pub, sweep_estimator_pub
 from .errors import RunError, ServiceError, ServiceJobError
+from .model.plan import JobPlan, Plan
 from .modes import INTERACTIVE_TTL
 from .outcomes import SESSION_EXPIRED, STOPPED_DEADLINE, MinimizeOutcome, SweepOutcome, is_final
-from .plan import JobPlan, Plan, sweep_chunks
+from .plan import sweep_chunks
 from .service import job_id, redact, sentence, usage_record
 
 # Jobs per PUB-batched runtime job. Locally, 250: while a batch runs, Aer and qrun hold every job's bound rows,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -12,97 +11,16 @@ import numpy as np
 
 from . import backends, circuits, estimates, modes, rehearsal, sweeps
 from .estimates import Learned, content_hash, merge_options
+from .model.defaults import (
+    DEFAULT_MAXITER,
+    DEFAULT_OPTIMIZATION_LEVEL,
+    DEFAULT_OPTIMIZER,
+    DEFAULT_PRECISION,
+    DEFAULT_RESILIENCE_LEVEL,
+    DEFAULT_SHOTS,
+)
+from .model.plan import JobPlan, Plan
 from .validate import Checked
-
-DEFAULT_SHOTS = 4096
-DEFAULT_PRECISION = 0.015625  # the runtime's own default: 4096 ** -0.5
-DEFAULT_OPTIMIZATION_LEVEL = 2
-DEFAULT_RESILIENCE_LEVEL = 1
-
-
-@dataclass
-class JobPlan:
-    """One job, ready to submit: the ISA circuit, mapped observables, parameter rows and final options."""
-
-    index: int
-    name: str
-    primitive: str
-    circuit_name: str
-    circuit: Any
-    parameter_names: list[str]
-    parameter_values: np.ndarray | None
-    observables: list[tuple[str, Any]] = field(default_factory=list)
-    shots: int | None = None
-    precision: float | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    estimate: float = 0.0
-    spec: dict[str, Any] = field(default_factory=dict)
-    # minimize: where to start, how to optimize, and the most evaluations the budget allows
-    initial_point: np.ndarray | None = None
-    optimizer: dict[str, Any] = field(default_factory=dict)
-    max_evaluations: int = 0
-    # a later job bound to an earlier minimize job's optimum (parameter_values: {from: NAME})
-    parameter_source: str | None = None
-    # a swept job: its points in order (made on demand), each with the observable it measures (estimator); the
-    # swept names; and how many points go out per runtime job (chunk)
-    points: sweeps.Points | None = None
-    sweep_variables: list[str] = field(default_factory=list)
-    chunk: int = sweeps.LOCAL_CHUNK
-    # a one-chunk sweep's broadcast groups, computed here once (a longer sweep's are made chunk by chunk); the
-    # unswept parameters' columns hold 0.0 until execute fills in their values (known only then for {from: ...})
-    groups: list[sweeps.Group] = field(default_factory=list)
-    # how the estimate was made, and what `qrun plan` shows
-    estimate_source: str = "declared"
-    content_hash: str = ""
-    units: int = 1
-    stats: dict[str, Any] = field(default_factory=dict)
-    engine: str = "runtime-client-primitives"
-    # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
-    # (the ISA circuit and observables on just those qubits; execute submits these instead)
-    device: Any = None
-    simulated_qubits: list[int] | None = None
-    sim_circuit: Any = None
-    qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
-    # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
-    reference_circuit: Any = None
-    reference_observables: dict[str, Any] = field(default_factory=dict)
-    observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
-    run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
-    sim_observables: list[tuple[str, Any]] | None = None
-
-    @property
-    def file_stem(self) -> str:
-        return f"{self.index:02d}-{self.name}"
-
-
-@dataclass
-class Plan:
-    """Everything execute needs, and nothing it would have to look up in the spec."""
-
-    name: str
-    backend_name: str
-    backend_kind: str
-    backend: Any
-    mode: str  # session or batch, resolved from mode: auto by the spec's structure (modes.resolve)
-    max_time: int
-    seed: int | None
-    jobs: list[JobPlan]
-    budget: estimates.Budget
-    # located problems only the plan can see (e.g. an estimate far below qrun's own figure): (path, message)
-    problems: list[tuple[tuple, str]] = field(default_factory=list)
-    mode_reason: str = ""  # why the jobs go out in that mode
-    # the service's own usage estimates from dry runs (dryrun.ServiceEstimates), on a service backend that allows them
-    service_estimates: Any = None
-    # the jobs cut into sessions and batches (modes.blocks): mode: auto opens a session only where one is needed
-    blocks: list[modes.Block] = field(default_factory=list)
-
-    @property
-    def qpu_seconds(self) -> float:
-        return sum(j.qpu_seconds for j in self.jobs)
-
-    @property
-    def total_estimate(self) -> float:
-        return sum(j.estimate for j in self.jobs)
 
 
 def build(
@@ -204,7 +122,7 @@ def build(
             initial_point=initial_point(job.get("initial_point", "zeros"), n, seed)
             if job["primitive"] == "minimize"
             else None,
-            optimizer={"method": "COBYLA", "maxiter": estimates.DEFAULT_MAXITER, **(job.get("optimizer") or {})},
+            optimizer={"method": DEFAULT_OPTIMIZER, "maxiter": DEFAULT_MAXITER, **(job.get("optimizer") or {})},
             max_evaluations=estimates.evaluations(job, n),
             parameter_source=values["from"] if isinstance(values, dict) else None,
             points=points,

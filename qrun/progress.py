@@ -7,7 +7,7 @@ import time
 from typing import Any, TextIO
 
 from . import durations
-from .plan import JobPlan, Plan
+from .model.plan import JobPlan, Plan
 
 
 class Reporter:

@@ -10,12 +10,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .version import __version__
+
 PACKAGES = ("qiskit", "qiskit-ibm-runtime", "qiskit-aer")
 
 
 def versions() -> dict[str, str | None]:
-    from . import __version__
-
     out: dict[str, str | None] = {"qrun": __version__, "python": platform.python_version()}
     for name in PACKAGES:
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import ServiceError
 from .execute import JOB_TAG, PUBS_TAG, stream_of
-from .plan import JobPlan
+from .model.plan import JobPlan
 from .service import sentence
 
 _NAMED = re.compile(re.escape(JOB_TAG) + r"(?P<stream>.+)#(?P<k>\d+)\Z")

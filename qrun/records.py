@@ -15,7 +15,7 @@ from . import exact, runfolder
 from .errors import RunFolderError
 
 if TYPE_CHECKING:
-    from .plan import JobPlan
+    from .model.plan import JobPlan
 
 # numpy and the runtime are imported inside the functions that need them: `qrun validate` reads past runs (through
 # results) and must not pay for either.

@@ -16,7 +16,7 @@ from .records import result_text
 from .results import Run, load, read_spec
 
 if TYPE_CHECKING:
-    from .plan import Plan
+    from .model.plan import Plan
 
 
 def summary(run: Run) -> str:

@@ -19,7 +19,7 @@ from .outcomes import FINISHED, MinimizeOutcome, SweepOutcome
 from .spec import MAX_SPEC_BYTES, safe_yaml
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
-    from .plan import JobPlan, Plan
+    from .model.plan import JobPlan, Plan
     from .spec import Spec
 
 

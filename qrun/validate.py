@@ -10,6 +10,7 @@ from typing import Any
 from . import backends, circuits, durations, estimates, exact, modes, sweeps
 from .circuits import CircuitFacts, Terms
 from .errors import BackendError, DerivedError, DurationError, SourceError, SpecError, SweepError
+from .model.defaults import DEFAULT_OPTIMIZER
 from .schema import Finding, article, schema_findings
 from .service import open_plan_refusal
 from .spec import JsonPath, Spec
@@ -546,7 +547,7 @@ def _minimize_findings(here: Any, job: Any, cname: Any, fact: Any) -> list[Findi
             (here + ("initial_point",), f"has {len(start)} values but circuit '{cname}' has {n} parameters", False)
         )
     optimizer = job.get("optimizer") or {}
-    method = optimizer.get("method", "COBYLA")
+    method = optimizer.get("method", DEFAULT_OPTIMIZER)
     if method in estimates.GRADIENT_METHODS and not optimizer.get("jac"):
         out.append(
             (

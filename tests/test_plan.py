@@ -1,6 +1,7 @@
 from conftest import EXPERIMENTS
 
 from qrun import plan
+from qrun.model.defaults import DEFAULT_SHOTS
 from qrun.pipeline import check
 
 
@@ -31,7 +32,7 @@ jobs:
     p = plan.build(check(spec))
     assert len(calls) == 2  # levels 2 and 0
     assert p.jobs[0].circuit is p.jobs[1].circuit
-    assert p.jobs[1].shots == 10 and p.jobs[0].shots == plan.DEFAULT_SHOTS
+    assert p.jobs[1].shots == 10 and p.jobs[0].shots == DEFAULT_SHOTS
 
 
 def test_observables_are_mapped_to_the_isa_layout():

@@ -1,0 +1,11 @@
+"""Every default a spec may leave out, in one place: planning, checks, estimates and records read them here."""
+
+from __future__ import annotations
+
+DEFAULT_SHOTS = 4096
+DEFAULT_PRECISION = 0.015625  # the runtime's own default: 4096 ** -0.5
+DEFAULT_OPTIMIZATION_LEVEL = 2
+DEFAULT_RESILIENCE_LEVEL = 1
+DEFAULT_OPTIMIZER = "COBYLA"
+DEFAULT_MAXITER = 100
+DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs

@@ -1,0 +1,99 @@
+"""The plan: every job ready to submit, and everything running needs without looking at the spec again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import sweeps
+
+if TYPE_CHECKING:
+    from ..estimates import Budget
+    from ..modes import Block
+
+
+@dataclass
+class JobPlan:
+    """One job, ready to submit: the ISA circuit, mapped observables, parameter rows and final options."""
+
+    index: int
+    name: str
+    primitive: str
+    circuit_name: str
+    circuit: Any
+    parameter_names: list[str]
+    parameter_values: np.ndarray | None
+    observables: list[tuple[str, Any]] = field(default_factory=list)
+    shots: int | None = None
+    precision: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    estimate: float = 0.0
+    spec: dict[str, Any] = field(default_factory=dict)
+    # minimize: where to start, how to optimize, and the most evaluations the budget allows
+    initial_point: np.ndarray | None = None
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    max_evaluations: int = 0
+    # a later job bound to an earlier minimize job's optimum (parameter_values: {from: NAME})
+    parameter_source: str | None = None
+    # a swept job: its points in order (made on demand), each with the observable it measures (estimator); the
+    # swept names; and how many points go out per runtime job (chunk)
+    points: sweeps.Points | None = None
+    sweep_variables: list[str] = field(default_factory=list)
+    chunk: int = sweeps.LOCAL_CHUNK
+    # a one-chunk sweep's broadcast groups, computed here once (a longer sweep's are made chunk by chunk); the
+    # unswept parameters' columns hold 0.0 until execute fills in their values (known only then for {from: ...})
+    groups: list[sweeps.Group] = field(default_factory=list)
+    # how the estimate was made, and what `qrun plan` shows
+    estimate_source: str = "declared"
+    content_hash: str = ""
+    units: int = 1
+    stats: dict[str, Any] = field(default_factory=dict)
+    engine: str = "runtime-client-primitives"
+    # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
+    # (the ISA circuit and observables on just those qubits; execute submits these instead)
+    device: Any = None
+    simulated_qubits: list[int] | None = None
+    sim_circuit: Any = None
+    qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
+    # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
+    reference_circuit: Any = None
+    reference_observables: dict[str, Any] = field(default_factory=dict)
+    observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
+    run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
+    sim_observables: list[tuple[str, Any]] | None = None
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.index:02d}-{self.name}"
+
+
+@dataclass
+class Plan:
+    """Everything execute needs, and nothing it would have to look up in the spec."""
+
+    name: str
+    backend_name: str
+    backend_kind: str
+    backend: Any
+    mode: str  # session or batch, resolved from mode: auto by the spec's structure (modes.resolve)
+    max_time: int
+    seed: int | None
+    jobs: list[JobPlan]
+    budget: Budget
+    # located problems only the plan can see (e.g. an estimate far below qrun's own figure): (path, message)
+    problems: list[tuple[tuple, str]] = field(default_factory=list)
+    mode_reason: str = ""  # why the jobs go out in that mode
+    # the service's own usage estimates from dry runs (dryrun.ServiceEstimates), on a service backend that allows them
+    service_estimates: Any = None
+    # the jobs cut into sessions and batches (modes.blocks): mode: auto opens a session only where one is needed
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def qpu_seconds(self) -> float:
+        return sum(j.qpu_seconds for j in self.jobs)
+
+    @property
+    def total_estimate(self) -> float:
+        return sum(j.estimate for j in self.jobs)

@@ -1,0 +1,267 @@
+"""YAML with marks: safe_load's values plus the line and column of every value and key, and a one-pass plain path."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import yaml
+
+from ..errors import Problem, SpecError
+from ..overrides import JsonPath, format_path
+from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, yaml_problem
+
+_PLAIN_LOADER = getattr(yaml, "CSafeLoader", None)
+_RESOLVE = yaml.resolver.Resolver().resolve
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_NO_VALUE = object()
+
+
+class _OpenMap:
+    """A mapping being read: its values so far, the key read and waiting for its value, the keys as written."""
+
+    __slots__ = ("key", "raw", "value")
+
+    def __init__(self) -> None:
+        self.value: dict[Any, Any] = {}
+        self.key: Any = _NO_VALUE
+        self.raw: set[str] = set()
+
+
+def plain_yaml(text: str) -> Any:
+    """The values of a plain YAML document, exactly as the full parse makes them, from libyaml's events in one pass
+    with no nodes and no marks; None if the text is anything else, for the full parse to judge and locate.
+
+    Plain: one document of mappings, sequences and scalars, with scalar keys, no key twice, no anchor, alias or
+    explicit tag, nested at most MAX_DEPTH deep. That is every spec qrun ships and nearly every one users write.
+    Each scalar gets PyYAML's own tag resolution and constructor; a test holds the values equal to the full parse.
+    """
+    if _PLAIN_LOADER is None or not text or len(text.encode("utf-8")) > MAX_SPEC_BYTES:
+        return None  # (too long: the full parse says so)
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    constructors = _CONSTRUCTOR.yaml_constructors
+    # A plain scalar's value depends on its text alone, and is immutable (str, int, float, bool, None, a date):
+    # each distinct text is resolved and built once (a 10,000-job spec repeats its keys and most values).
+    plain: dict[str, Any] = {}
+    stack: list[Any] = []  # the open collections: a list, or an _OpenMap
+    result: Any = _NO_VALUE
+    documents = 0
+    loader = _PLAIN_LOADER(text)
+    enabled = gc.isenabled()
+    gc.disable()  # one object per value and none freed: the collector's passes would find nothing (as in parse_yaml)
+    try:
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            if kind is scalar_event:
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    return None
+                value = event.value
+                if event.implicit[0]:  # a plain scalar: resolved as PyYAML resolves it (anything else is a str)
+                    made = plain.get(value, _NO_VALUE)
+                    if made is _NO_VALUE:
+                        tag = _RESOLVE(yaml.ScalarNode, value, event.implicit)
+                        if tag == _MERGE or (tag != _STR and tag not in constructors):
+                            return None
+                        made = plain[value] = (
+                            value if tag == _STR else constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+                        )
+                    value = made
+                top = stack[-1] if stack else None
+                if type(top) is _OpenMap and top.key is _NO_VALUE:  # a key
+                    if event.value in top.raw:
+                        return None  # a key given twice: the full parse says where
+                    top.raw.add(event.value)
+                    top.key = value
+                    continue
+            elif kind is mapping_start or kind is sequence_start:
+                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                    return None
+                if stack and type(stack[-1]) is _OpenMap and stack[-1].key is _NO_VALUE:
+                    return None  # a collection as a key
+                stack.append(_OpenMap() if kind is mapping_start else [])
+                continue
+            elif kind in ends:
+                top = stack.pop()
+                value = top.value if type(top) is _OpenMap else top
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    return None
+                continue
+            elif kind is yaml.StreamEndEvent:
+                break
+            elif kind is yaml.AliasEvent:
+                return None
+            else:  # the stream's start and the document's end
+                continue
+            if not stack:
+                result = value
+            elif type(stack[-1]) is _OpenMap:
+                top = stack[-1]
+                try:
+                    top.value[top.key] = value
+                except TypeError:  # an unhashable key
+                    return None
+                top.key = _NO_VALUE
+            else:
+                stack[-1].append(value)
+    except (yaml.YAMLError, ValueError):  # ValueError: an integer past Python's digit limit; the full parse says so
+        return None
+    finally:
+        loader.dispose()
+        if enabled:
+            gc.enable()
+    return None if result is _NO_VALUE else result
+
+
+def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
+    """yaml.safe_load semantics (merge keys included), plus the line/column of every value and key; duplicate keys
+    refused, and the nesting and alias limits checked before anything is composed."""
+    if len(text.encode("utf-8")) > MAX_SPEC_BYTES:
+        raise SpecError([Problem(file, 1, 1, "template", f"renders to more than {MAX_SPEC_BYTES:,} bytes")])
+    guard_yaml(file, text)
+    # libyaml where present (5x faster on a 1,000-job spec): the same safe_load semantics and the same marks.
+    fast = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    marks: dict[JsonPath, tuple[int, int]] = {}
+    key_marks: dict[JsonPath, tuple[int, int]] = {}
+    problems: list[Problem] = []
+    # Composing and marking build one Python object per YAML node and free none: the garbage collector's passes over
+    # them find nothing to collect and more than doubled validate's time at 10,000 jobs, so it is paused meanwhile.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        try:
+            loader, node, data = _compose(fast, text, file, marks, key_marks, problems)
+        except yaml.YAMLError as first:
+            error = first
+            if fast is not yaml.SafeLoader:
+                error = _better_yaml_error(text, first)
+            raise SpecError([yaml_problem(file, error)]) from None
+    finally:
+        if enabled:
+            gc.enable()
+    if problems:
+        raise SpecError(problems)
+    return data, marks, key_marks
+
+
+def _better_yaml_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
+    """The pure-Python parser's wording of a YAML error ("... but found '-'"), which is better than libyaml's.
+
+    Its event stream is read first: it is iterative. PyYAML's composer recurses once per level, so it runs only on a
+    document whose events all parsed and stay within MAX_DEPTH (its errors: an undefined alias, named)."""
+    depth = deepest = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        if deepest <= MAX_DEPTH:
+            _compose(yaml.SafeLoader, text, "", {}, {}, [])
+    except yaml.YAMLError as better:
+        return better
+    except ValueError:  # PyYAML's own constructors (merge keys) on a too-long integer: keep the first wording
+        pass
+    return error
+
+
+def _compose(
+    loader_class: Any, text: str, file: str, marks: dict, key_marks: dict, problems: list[Problem]
+) -> tuple[Any, Any, Any]:
+    """(loader, node, data): libyaml composes the nodes; _build makes the values and the marks in one walk."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        data = _build(file, node, (), marks, key_marks, problems, loader) if node is not None else None
+        return loader, node, data
+    finally:
+        loader.dispose()
+
+
+_STR, _SEQ, _MAP, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map", "merge"))
+
+
+def _build(
+    file: str, node: Any, path: JsonPath, marks: dict, key_marks: dict, problems: list[Problem], loader: Any
+) -> Any:
+    """A node's value as yaml.safe_load makes it, and the line/column of it and of its keys (duplicate keys are
+    problems). Plain mappings, sequences and scalars are built here, each scalar by PyYAML's own constructor for
+    its tag; anything else (merge keys, sets, ordered maps, non-scalar keys) by PyYAML's constructor itself. One walk
+    instead of PyYAML's construction and then a walk for the marks: a third of validate's time at 10,000 jobs."""
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    tag = node.tag
+    if type(node) is yaml.ScalarNode:
+        return _scalar(node, loader)
+    if type(node) is yaml.SequenceNode and tag == _SEQ:
+        return [
+            _build(file, item, path + (i,), marks, key_marks, problems, loader) for i, item in enumerate(node.value)
+        ]
+    if node in loader.constructed_objects:
+        # an alias to a node PyYAML built below: the same object, as safe_load shares it. PyYAML flattened its merge
+        # keys into it, so its keys were checked when it was first walked, and are not checked again.
+        _walk(file, node, path, marks, key_marks, [], loader)
+        return loader.constructed_objects[node]
+    plain = type(node) is yaml.MappingNode and tag == _MAP
+    if not plain or any(type(k) is not yaml.ScalarNode or k.tag == _MERGE for k, _ in node.value):
+        # walked before PyYAML builds it: building flattens merge keys into the node, and a key that overrides a
+        # merged one would then look like a duplicate
+        _walk(file, node, path, marks, key_marks, problems, loader)
+        return loader.construct_object(node, deep=True)
+    out: dict[Any, Any] = {}
+    seen: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        name = key_node.value  # the key as written: marks and duplicates go by it (`1` and `'1'` are one key)
+        if _first(file, path, name, key_node, seen, key_marks, problems):
+            out[_scalar(key_node, loader)] = _build(
+                file, value_node, path + (name,), marks, key_marks, problems, loader
+            )
+    return out
+
+
+def _scalar(node: Any, loader: Any) -> Any:
+    """A scalar node's value, by PyYAML's own constructor for its tag."""
+    if node.tag == _STR:
+        return node.value
+    make = loader.yaml_constructors.get(node.tag)
+    try:
+        return make(loader, node) if make is not None else loader.construct_object(node)
+    except ValueError:  # int() past sys.get_int_max_str_digits(): no spec needs such a number
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the number {node.value[:12]}... has {len(node.value):,} digits, too many", node.start_mark
+        ) from None
+
+
+def _first(
+    file: str, path: JsonPath, name: Any, key_node: Any, seen: dict, key_marks: dict, problems: list[Problem]
+) -> bool:
+    """True for a key's first appearance in its mapping, whose place is recorded; a repeat is a problem."""
+    line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+    if name in seen:
+        problems.append(
+            Problem(
+                file, line, column, format_path(path + (name,)), f"duplicate key (first given on line {seen[name]})"
+            )
+        )
+        return False
+    seen[name] = line
+    key_marks[path + (name,)] = (line, column)
+    return True
+
+
+def _walk(file: Any, node: Any, path: Any, marks: Any, key_marks: Any, problems: Any, loader: Any) -> None:
+    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        if node in loader.constructed_objects:
+            problems = []  # built already, its merge keys flattened into it: its keys were checked the first time
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
+            if _first(file, path, key, key_node, seen, key_marks, problems):
+                _walk(file, value_node, path + (key,), marks, key_marks, problems, loader)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(file, item, path + (i,), marks, key_marks, problems, loader)

@@ -1,0 +1,144 @@
+"""Bounded reading: a spec-sized UTF-8 file, and YAML refused past its nesting and alias limits before it is built."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import Problem, SpecError, UsageError
+
+# Hostile-input limits, checked before anything is built. A 10,000-job spec is about 0.9 MB and 15 levels deep.
+MAX_SPEC_BYTES = 4 * 1024 * 1024  # the spec file, and the text a template renders to
+MAX_DEPTH = 64  # nesting of mappings and sequences
+MAX_NODES = 2_000_000  # YAML nodes after alias expansion (a "billion laughs" spec has 10^9)
+
+
+def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
+    """A regular UTF-8 file's text, refusing FIFOs, devices, directories and anything over `limit` bytes.
+
+    The size is checked on what is read, not only on stat(), so a file that grows while read cannot get past it.
+    A leading byte-order mark is dropped.
+    """
+    try:
+        info = p.stat()
+    except FileNotFoundError:
+        raise UsageError(f"{display}: no such file") from None
+    except OSError as e:
+        raise UsageError(f"{display}: cannot read: {e.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"{display}: is a directory; qrun reads {what} from files")
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"{display}: is not a regular file (a pipe or a device?); qrun reads {what} from files")
+    if info.st_size > limit:
+        raise SpecError(
+            [
+                Problem(
+                    display, 1, 1, "", f"the file is {info.st_size:,} bytes, more than the {limit:,} allowed for {what}"
+                )
+            ]
+        )
+    try:
+        with open(p, "rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as e:
+        raise UsageError(f"{display}: cannot read: {e.strerror}") from None
+    if len(raw) > limit:
+        raise SpecError([Problem(display, 1, 1, "", f"the file is more than the {limit:,} bytes qrun reads as {what}")])
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise SpecError([Problem(display, 1, 1, "", "not a UTF-8 text file")]) from None
+
+
+def safe_yaml(file: str, text: str, line_offset: int = 0) -> Any:
+    """yaml.safe_load after the nesting and alias-expansion limits are checked (see guard_yaml)."""
+    guard_yaml(file, text, line_offset)
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        problem = yaml_problem(file, e)
+        raise SpecError(
+            [Problem(file, problem.line + line_offset, problem.col, problem.path, problem.message)]
+        ) from None
+
+
+def guard_yaml(file: str, text: str, line_offset: int = 0) -> None:
+    """Refuse YAML nested deeper than MAX_DEPTH, whose aliases (merge keys included) expand past MAX_NODES, or with an
+    alias inside the node it names (recursive data).
+
+    Events come from libyaml's state machine, which does not recurse, and the walk stops at the first excess; so
+    neither a 50,000-level nesting nor a billion-laughs alias bomb is ever composed.
+    """
+    _guard_events(file, text, line_offset, getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _guard_events(file: str, text: str, line_offset: int, loader: Any) -> None:
+    nodes = 0
+    sizes: dict[str, int] = {}
+    frames: list[tuple[str | None, int]] = []  # per open collection: its anchor, the node count at its start
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    events: Any = yaml.parse(text, Loader=loader)  # typeshed's Event has no anchor; its subclasses do
+    try:
+        for event in events:
+            kind = type(event)  # one type test per event, the commonest first: this loop sees every event
+            if kind is scalar:
+                nodes += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif kind in starts:
+                nodes += 1
+                if len(frames) >= MAX_DEPTH:
+                    raise _limit(file, event, line_offset, f"nested more than {MAX_DEPTH} levels deep")
+                frames.append((event.anchor, nodes))
+            elif kind in ends:
+                anchor, start = frames.pop()
+                if anchor is not None:
+                    sizes[anchor] = nodes - start + 1
+            elif kind is alias:
+                if any(anchor == event.anchor for anchor, _ in frames):
+                    # an alias inside the node it names: recursive data, which no spec needs and no walk survives
+                    raise _limit(
+                        file,
+                        event,
+                        line_offset,
+                        f"alias *{event.anchor} is inside the node &{event.anchor} it refers to: recursive data is refused",
+                    )
+                nodes += sizes.get(event.anchor or "", 1)
+            if nodes > MAX_NODES:
+                raise _limit(
+                    file,
+                    event,
+                    line_offset,
+                    f"aliases expand this document to more than {MAX_NODES:,} values; write the values out instead",
+                )
+    except yaml.YAMLError as e:
+        if loader is not yaml.SafeLoader and _NESTING_LIMIT in str(getattr(e, "problem", "")):
+            # libyaml (PyYAML 6.0.4's wheels) has a nesting limit of its own, met by its scanner before any event
+            # reaches this walk. PyYAML's own scanner and parser are iterative too, and have no such limit: they
+            # find the level where qrun's limit is passed, so the message is the same whichever library is in.
+            _guard_events(file, text, line_offset, yaml.SafeLoader)
+            raise _limit(file, e, line_offset, f"nested more than {MAX_DEPTH} levels deep") from None
+        return  # a syntax error: the parser proper reports it, located
+
+
+_NESTING_LIMIT = "maximum nesting depth"
+
+
+def _limit(file: str, event: Any, line_offset: int, message: str) -> SpecError:
+    mark = getattr(event, "start_mark", None) or event.problem_mark
+    return SpecError([Problem(file, mark.line + 1 + line_offset, mark.column + 1, "", message)])
+
+
+def yaml_problem(file: str, error: yaml.YAMLError) -> Problem:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    what = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    message = f"invalid YAML: {what}" + (f" ({context})" if context else "")
+    if mark is None:
+        return Problem(file, 1, 1, "", message)
+    return Problem(file, mark.line + 1, mark.column + 1, "", message)

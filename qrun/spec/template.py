@@ -1,0 +1,197 @@
+"""The Jinja2 sandbox a spec template renders in: undefined names, loops, arithmetic, time and output all bounded."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from typing import Any
+
+import yaml
+
+from .. import bounded
+from ..errors import Problem, SpecError, UsageError
+from .source import MAX_SPEC_BYTES, safe_yaml
+
+MAX_RENDER_SECONDS = 3.0
+MAX_TEMPLATE_STEPS = 1_000_000  # range() items a template may iterate over, all loops together
+
+
+class Scalar(str):
+    """A string value given from outside the spec (--set, --vars, a keyword): rendered as one YAML scalar."""
+
+
+def is_template(source: str) -> bool:
+    """Whether the spec has Jinja2 markup; a plain spec is YAML as written."""
+    return "{{" in source or "{%" in source or "{#" in source
+
+
+def render(file: str, source: str, variables: dict[str, Any], given: set[str] | None = None) -> tuple[str, set[str]]:
+    """Render `source` in a Jinja2 sandbox where an undefined name is an error; located errors, never a traceback.
+
+    Returns the text and the names it uses. A name in `given` (set from outside) that the spec does not use is an
+    error, template or not. Rendering is bounded: MAX_TEMPLATE_STEPS loop steps, MAX_RENDER_SECONDS, and
+    MAX_SPEC_BYTES of output; `*` and `**` may not build huge values.
+    """
+    given = given or set()
+    if not is_template(source):
+        if given:
+            raise UsageError(
+                f"{file}: the spec does not use variable(s) {', '.join(sorted(given))} (it is not a "
+                "template: it has no {{ ... }})"
+            )
+        return source, set()
+    try:
+        # In a child killed at the deadline: loop counters cannot bound a slow loop body, a long filter (wordwrap,
+        # lipsum) or iteration over a long string; a hard wall-clock and memory limit can.
+        return bounded.call(lambda: _render(file, source, variables, given), MAX_RENDER_SECONDS)
+    except bounded.Exceeded as e:
+        why = {
+            "time": f"takes more than {MAX_RENDER_SECONDS:g} s to render",
+            "memory": f"needs more than {bounded.EXTRA_MEMORY >> 30} GiB of memory to render",
+        }.get(e.reason, f"rendering stopped unexpectedly ({e.detail})")
+        raise SpecError([Problem(file, 0, 0, "template", why)]) from None
+
+
+def _render(file: str, source: str, variables: dict[str, Any], given: set[str]) -> tuple[str, set[str]]:
+    from jinja2 import TemplateError, TemplateSyntaxError, meta
+
+    env = _bounded_sandbox()
+    try:
+        ast = env.parse(source)
+    except TemplateSyntaxError as e:
+        raise SpecError([Problem(file, e.lineno or 1, 0, "template", e.message or str(e))]) from None
+    used = meta.find_undeclared_variables(ast)
+    unused = sorted(given - used)
+    if unused:
+        raise UsageError(
+            f"{file}: the template does not use variable(s) {', '.join(unused)}"
+            f" (it uses: {', '.join(sorted(used)) or 'none'})"
+        )
+    limit = sys.getrecursionlimit()
+    # A macro that calls itself would recurse until memory runs out; cap the stack a template may use.
+    sys.setrecursionlimit(_stack_depth() + 600)
+    try:
+        pieces, size = [], 0
+        for piece in env.from_string(ast).generate(**variables):
+            size += len(piece)
+            if size > MAX_SPEC_BYTES:
+                raise _TemplateLimit(f"renders to more than {MAX_SPEC_BYTES:,} characters")
+            pieces.append(piece)
+        return "".join(pieces), set(used)
+    except _TemplateLimit as e:
+        raise SpecError([Problem(file, _template_line(e), 0, "template", str(e))]) from None
+    except RecursionError as e:
+        raise SpecError(
+            [
+                Problem(
+                    file,
+                    _template_line(e),
+                    0,
+                    "template",
+                    "macros call each other too deeply (is one calling itself without end?)",
+                )
+            ]
+        ) from None
+    except TemplateError as e:
+        if type(e).__name__ == "SecurityError":
+            raise SpecError([Problem(file, _template_line(e), 0, "template", f"refused by the sandbox: {e}")]) from None
+        raise SpecError([Problem(file, _template_line(e), 0, "template", e.message or str(e))]) from None
+    except TypeError as e:
+        if "no loader" in str(e):  # {% include %}, {% import %}, {% extends %}: a spec is one self-contained file
+            raise SpecError(
+                [
+                    Problem(
+                        file,
+                        _template_line(e),
+                        0,
+                        "template",
+                        "a spec template cannot include, import or extend other templates",
+                    )
+                ]
+            ) from None
+        raise SpecError([Problem(file, _template_line(e), 0, "template", f"TypeError: {e}")]) from None
+    except Exception as e:  # anything a template expression raises (1/0, the sandbox's range cap) is the spec's fault
+        raise SpecError([Problem(file, _template_line(e), 0, "template", f"{type(e).__name__}: {e}")]) from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _stack_depth() -> int:
+    frame: types.FrameType | None = sys._getframe()
+    depth = 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+class _TemplateLimit(Exception):
+    """A template went past one of render()'s bounds (internal to spec.py; reported as a located SpecError)."""
+
+
+def _bounded_sandbox() -> Any:
+    """A SandboxedEnvironment whose loops, arithmetic and time are bounded."""
+    import time
+
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
+
+    deadline = time.monotonic() + MAX_RENDER_SECONDS
+    steps = [0]
+
+    def bounded_range(*args: int) -> Any:
+        if len(range(*args)) > MAX_RANGE:
+            raise OverflowError(f"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MAX_RANGE}).")
+        for i in range(*args):
+            steps[0] += 1
+            if steps[0] > MAX_TEMPLATE_STEPS:
+                raise _TemplateLimit(f"loops take more than {MAX_TEMPLATE_STEPS:,} steps")
+            if steps[0] % 4096 == 0 and time.monotonic() > deadline:
+                raise _TemplateLimit(f"takes more than {MAX_RENDER_SECONDS:g} s to render")
+            yield i
+
+    class Bounded(SandboxedEnvironment):
+        intercepted_binops = frozenset(["*", "**"])
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            big_power = operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
+            if big_power and left.bit_length() * right > 4096:
+                raise _TemplateLimit(f"{left} ** {right} is too large a number")
+            if operator == "*":
+                for seq, n in ((left, right), (right, left)):
+                    if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SPEC_BYTES:
+                        raise _TemplateLimit(f"repeating a value {n:,} times makes it too long")
+                if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > 4096:
+                    raise _TemplateLimit("the product is too large a number")
+            return super().call_binop(context, operator, left, right)
+
+    env = Bounded(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False, finalize=yaml_value)
+    env.globals["range"] = bounded_range
+    return env
+
+
+def yaml_value(value: Any) -> Any:
+    """How a value prints into the YAML text: as YAML reads it back (1e-05 -> 1.0e-05, None -> null). A string
+    given from outside (Scalar) that YAML would not read back as itself is written double-quoted, so it stays
+    one scalar: "x\nmode: batch" can never become a second key."""
+    if isinstance(value, Scalar):
+        try:  # guarded: a value nested thousands deep must not reach PyYAML's recursive composer
+            plain = safe_yaml("", str(value)) == str(value) and "\n" not in value
+        except SpecError:
+            plain = False
+        return str(value) if plain else json.dumps(str(value), ensure_ascii=False)
+    if isinstance(value, str) or not isinstance(value, (bool, int, float, list, tuple, dict, type(None))):
+        return value
+    text = yaml.safe_dump(value, default_flow_style=True, width=float("inf"))
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def _template_line(error: BaseException) -> int:
+    """The template line an exception was raised at; Jinja rewrites tracebacks to carry it."""
+    line = 1
+    tb: types.TracebackType | None = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
