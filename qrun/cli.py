@@ -24,6 +24,7 @@ from .errors import (
     SpecsInvalid,
     UsageError,
 )
+from .running.clock import SYSTEM, Clock
 from .share_cli import export_group, report_cmd
 from .version import __version__
 
@@ -202,7 +203,7 @@ def run_cmd(
         from . import groups
 
         folder, resumed = groups.resume(
-            spec, group, out, grid, "quiet" if quiet else "auto", estimates, use_cache=not no_cache
+            spec, group, out, grid, "quiet" if quiet else "auto", estimates, use_cache=not no_cache, clock=_clock()
         )
         done = ", ".join(p.name for p in resumed) or "none: every point had finished"
         click.echo(_relative(folder) if quiet else f"resumed: {done}\nresults: {_relative(folder)} (multirun.csv)")
@@ -212,11 +213,12 @@ def run_cmd(
             spec,
             grid,
             out,
-            _overrides(assignments),
-            list(vars_files),
-            "quiet" if quiet else "auto",
-            estimates,
+            overrides=_overrides(assignments),
+            vars_files=list(vars_files),
+            progress="quiet" if quiet else "auto",
+            estimates=estimates,
             use_cache=not no_cache,
+            clock=_clock(),
         )
         click.echo(_relative(folder) if quiet else f"results: {_relative(folder)} (multirun.csv, one folder per point)")
         _export_mlflow(to_mlflow, folder, quiet)
@@ -228,13 +230,14 @@ def run_cmd(
         run_dir = run(
             spec,
             out,
-            _overrides(assignments),
-            list(vars_files),
-            "quiet" if quiet else "auto",
-            estimates,
-            resume,
+            overrides=_overrides(assignments),
+            vars_files=list(vars_files),
+            progress="quiet" if quiet else "auto",
+            estimates=estimates,
+            resume=resume,
             use_cache=not no_cache,
             cluster=cluster,
+            clock=_clock(),
         )
     finally:
         if cluster is not None:
@@ -331,9 +334,7 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
         # A run lives in ROOT/<spec name>/<run>: anywhere else (a copied folder), its grandparent is no results root.
         raise UsageError(f"{run_dir}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
     root = Path(out) if out else folder.resolve().parent.parent
-    new = run(
-        folder / "spec.yaml", root, None, [], "quiet" if quiet else "auto", "learned", None, use_cache=not no_cache
-    )
+    new = run(folder / "spec.yaml", root, progress="quiet" if quiet else "auto", use_cache=not no_cache, clock=_clock())
     if quiet:
         click.echo(_relative(new))
         return
@@ -622,8 +623,16 @@ def _record_stop(run_dir: Path) -> None:
         click.echo(f"qrun: {run_dir}: could not record how the run ended ({e})", err=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the CLI and turn every outcome into an exit code."""
+def _clock() -> Clock:
+    """The clock main() was given (a test's stand-in service's), else the machine's."""
+    ctx = click.get_current_context(silent=True)
+    given: Clock | None = ctx.obj if ctx is not None else None  # subcommands inherit main()'s obj
+    return given if given is not None else SYSTEM
+
+
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    """Entry point: run the CLI and turn every outcome into an exit code. `clock` is where runs read the time and
+    wait (a test's stand-in service hands its own); the machine's by default."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     # qiskit-ibm-runtime attaches a console handler of its own at import ("Loading account with the given token"):
@@ -631,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     # QISKIT_IBM_RUNTIME_LOG_LEVEL, which the runtime applies at import over this level.
     logging.getLogger("qiskit_ibm_runtime").setLevel(logging.DEBUG if debug else logging.CRITICAL + 1)
     try:
-        code = cli.main(args=args, prog_name="qrun", standalone_mode=False)
+        code = cli.main(args=args, prog_name="qrun", standalone_mode=False, obj=clock)
         return code if isinstance(code, int) else EXIT_OK
     except click.exceptions.Abort:
         click.echo("qrun: interrupted", err=True)

@@ -26,7 +26,7 @@ def run_pub(primitive: Any, pub: Any, kwargs: dict[str, Any]) -> tuple[Any, floa
 
 
 class Task:
-    """A chunk sent to Dask, as execute sees a runtime job: job_id() and result()."""
+    """A chunk sent to Dask, as the runner sees a runtime job: job_id() and result()."""
 
     def __init__(self, cluster: Cluster, future: Any):
         self.cluster = cluster

@@ -10,6 +10,7 @@ from .catalog import MANIFEST, read_manifest
 from .errors import UsageError
 from .pipeline import run
 from .results import read_metadata
+from .running.clock import SYSTEM, Clock
 
 
 def group_of(folder: Path) -> Path | None:
@@ -36,6 +37,7 @@ def resume(
     progress: str = "auto",
     estimates: str = "learned",
     use_cache: bool = True,
+    clock: Clock = SYSTEM,
 ) -> tuple[Path, list[Path]]:
     """Resume the group `target` (every unfinished point), or the one point `target` names; then rewrite the group's
     table. Each point resumes in a session of its own, with the variables and overrides it was made with. Returns
@@ -61,7 +63,16 @@ def resume(
         if read_metadata(point_dir)["status"] == "completed":
             continue
         # the point's place in the group picks its seeds: resumed alone, it repeats what the group would have drawn
-        run(spec, out, None, [], progress, estimates, point_dir, use_cache=use_cache, point=index[point_dir.resolve()])
+        run(
+            spec,
+            out,
+            progress=progress,
+            estimates=estimates,
+            resume=point_dir,
+            use_cache=use_cache,
+            point=index[point_dir.resolve()],
+            clock=clock,
+        )
         resumed.append(point_dir)
     multirun.table(group, rows)
     return group, resumed

@@ -1,4 +1,4 @@
-"""What a job's run produced, and the job states: the types execute hands to results (both import them from here)."""
+"""What a job's run produced, and the job states: the types the runner hands to results (both import them from here)."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from .modes import needs_session
 from .outcomes import FINISHED
 from .results import History, RunWriter, latest_run, read_spec
 from .results import load as load_run
+from .running.clock import SYSTEM, Clock
 from .spec import differences, load
 from .validate import validate
 
@@ -179,6 +180,7 @@ def estimate_warnings(spec: Any, rows: list[tuple[int, dict, int, float, str]]) 
 def run(
     path: str | Path,
     out: str | Path = "results",
+    *,
     overrides: dict[str, Any] | None = None,
     vars_files: list[str] | None = None,
     progress: str = "auto",
@@ -187,6 +189,7 @@ def run(
     use_cache: bool = True,
     cluster: Any = None,
     point: int = 0,
+    clock: Clock = SYSTEM,
 ) -> Path:
     """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
     `cluster` (cluster.Cluster) sends local simulation through Dask. `point`: the index of the multirun point being
@@ -196,8 +199,8 @@ def run(
     progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event), "quiet" (warnings
     only) or "none".
     """
-    from .execute import Runner
     from .progress import reporter_for
+    from .running.runner import Runner
 
     if resume is not None and not overrides and not vars_files:
         overrides = saved_settings(path, out, resume)  # nothing to retype: the run's own variables and overrides
@@ -269,7 +272,9 @@ def run(
                 ibm.close_session(prepared.service, old, batch)
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     sinks = [writer, reporter]
-    runner = Runner(prepared.plan, Fanout(*sinks), cluster=cluster, tags=run_tags(run_dir, prepared.spec), **carried)
+    runner = Runner(
+        prepared.plan, Fanout(*sinks), cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
+    )
     try:
         _drive(runner, [writer], run_dir)
     finally:
@@ -378,17 +383,19 @@ def run_multirun(
     path: str | Path,
     grid: dict[str, list[Any]],
     out: str | Path = "results",
+    *,
     overrides: dict[str, Any] | None = None,
     vars_files: list[str] | None = None,
     progress: str = "auto",
     estimates: str = "learned",
     use_cache: bool = True,
+    clock: Clock = SYSTEM,
 ) -> Path:
     """Run every point of `grid` (template variable -> values) in ONE session; returns the group folder, which
     holds each point's run folder, multirun.csv and multirun.json."""
     from . import multirun
-    from .execute import Runner
     from .progress import reporter_for
+    from .running.runner import Runner
 
     chosen = multirun.points(grid)
     labels = multirun.labels(chosen)
@@ -409,7 +416,9 @@ def run_multirun(
         writer.open(folder / name)
     reporter = reporter_for(combined, progress)
     reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
-    runner = Runner(combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec))
+    runner = Runner(
+        combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec), clock=clock
+    )
     try:
         _drive(runner, writers, folder)
     finally:

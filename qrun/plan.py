@@ -30,7 +30,7 @@ def build(
     history: Learned | None = None,
     use_cache: bool = True,
 ) -> Plan:
-    """Make the plan; `backend` overrides the local lookup (the execute stage passes a service backend).
+    """Make the plan; `backend` overrides the local lookup (the run stage passes a service backend).
 
     source: "declared" uses the spec's estimates (computed where absent); "fresh" computes every one from the
     backend's timing; "learned" (the default) uses a matching earlier run's actual time where `history` has one.
@@ -91,7 +91,7 @@ def build(
         units = {o: u for o in used if (u := circuits.observable_unit(declared.get(o)))}
         sim_circuit, sim_observables, device, simulated = None, None, None, None
         if checked.backend.kind == "fake":
-            # which qubits only; execute cuts the circuit and the device down when the job runs
+            # which qubits only; the runner cuts the circuit and the device down when the job runs
             simulated = once(
                 memo, ("rehearsal", key, tuple(used)), partial(rehearsal.qubits_for, isa, observables, backend)
             )

@@ -11,7 +11,7 @@ from .model.plan import JobPlan, Plan
 
 
 class Reporter:
-    """A sink for execute's events that prints progress lines."""
+    """A sink for the runner's events that prints progress lines."""
 
     def __init__(self, plan: Plan, quiet: bool = False, stream: TextIO | None = None, warnings: bool = True):
         self.plan = plan

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ServiceError
-from .execute import JOB_TAG, PUBS_TAG, stream_of
 from .model.plan import JobPlan
+from .running.submission import JOB_TAG, PUBS_TAG, stream_of
 from .service import sentence
 
 _NAMED = re.compile(re.escape(JOB_TAG) + r"(?P<stream>.+)#(?P<k>\d+)\Z")

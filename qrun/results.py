@@ -46,7 +46,7 @@ def _event_line(event: dict[str, Any]) -> bytes:
 
 @dataclass
 class RunWriter:
-    """Receives execute's events and keeps the run folder current: each event is one line appended to the run's
+    """Receives the runner's events and keeps the run folder current: each event is one line appended to the run's
     journal (events.jsonl), and metadata.json is rewritten at most once a THROTTLE (or CHECKPOINT_SPACING times its
     own cost) and at the end, with the number of journal lines it includes. Readers replay the lines after that
     (read_metadata), so the cost of an event does not grow with the run: 1,000 jobs no longer rewrite a growing file
@@ -222,7 +222,7 @@ class RunWriter:
             self._checkpoint()
 
     def waiting(self) -> None:
-        """execute waits for a result next: `qrun status` and a kill must see everything recorded so far."""
+        """The runner waits for a result next: `qrun status` and a kill must see everything recorded so far."""
         self._flush_journal()
 
     def _flush_journal(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,16 +27,24 @@ def fresh_transpile_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("QRUN_CACHE_DIR", str(tmp_path_factory.mktemp("transpile-cache")))
 
 
-@pytest.fixture
-def qrun(capsys):
-    """Call `qrun ARGS...` in-process; returns exit code, stdout and stderr."""
+class Qrun:
+    """Calls `qrun ARGS...` in-process; returns exit code, stdout and stderr. A test whose runs must follow a
+    stand-in service's clock sets `clock` (main()'s public seam), as the service fixtures do."""
 
-    def call(*args: str) -> Outcome:
-        code = main([str(a) for a in args])
-        captured = capsys.readouterr()
+    def __init__(self, capsys: pytest.CaptureFixture[str]):
+        self.capsys = capsys
+        self.clock: Any = None
+
+    def __call__(self, *args: Any) -> Outcome:
+        code = main([str(a) for a in args], clock=self.clock)
+        captured = self.capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
 
-    return call
+
+@pytest.fixture
+def qrun(capsys):
+    """Call `qrun ARGS...` in-process (see Qrun)."""
+    return Qrun(capsys)
 
 
 @pytest.fixture
@@ -115,3 +124,17 @@ def field_runs(tmp_path_factory):
     (group,) = (root / "field").glob("multirun-*")
     (single,) = (p for p in (root / "field").iterdir() if not p.name.startswith("multirun-"))
     return root, group, single
+
+
+class Ticking:
+    """A clock that moves `step` seconds each time it is read, and never waits (a Clock for main() and the runner)."""
+
+    def __init__(self, step: float = 1.0, start: float = 1000.0):
+        self.now, self.step = start, step
+
+    def monotonic(self) -> float:
+        self.now += self.step
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds

@@ -43,7 +43,7 @@ def test_exit_codes_are_the_documented_ones():
 
 
 def test_no_other_module_defines_an_error_class():
-    """(execute's private _Stop is control flow inside minimize, never seen by a user.)"""
+    """(the runner's private _Stop is control flow inside minimize, never seen by a user.)"""
     import pathlib
     import re
 

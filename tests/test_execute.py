@@ -2,9 +2,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import EXPERIMENTS
+from conftest import EXPERIMENTS, Ticking
 
-from qrun import execute
+from qrun.running import batching
 
 SEED_EXACT = 0.23731599329078515  # <IY> of random_circuit(2, 2, seed=1).decompose(), checked below
 
@@ -202,18 +202,12 @@ def _short_vqe(write_spec, final_job: bool):
     return write_spec(text)
 
 
-def _fake_clock(monkeypatch, step=1.0):
-    now = [1000.0]
-
-    def tick():
-        now[0] += step
-        return now[0]
-
-    monkeypatch.setattr("qrun.execute.clock", tick)
+def _fake_clock(qrun, step=1.0):
+    qrun.clock = Ticking(step)
 
 
 def test_a_deadline_stops_minimize_with_the_best_point_and_exit_0(qrun, tmp_path, write_spec, monkeypatch):
-    _fake_clock(monkeypatch)  # every clock read is one second later: ~3 s per evaluation against max_time 40s
+    _fake_clock(qrun)  # every clock read is one second later: ~3 s per evaluation against max_time 40s
     result, run, meta = _vqe(qrun, tmp_path, "maxiter=30", spec=_short_vqe(write_spec, final_job=False))
     assert result.code == 0, result.err
     vqe = json.loads((run / "jobs" / "00-vqe.json").read_text())
@@ -233,7 +227,7 @@ def test_a_deadline_stops_minimize_with_the_best_point_and_exit_0(qrun, tmp_path
 
 
 def test_jobs_after_the_deadline_are_not_run_and_the_run_exits_1(qrun, tmp_path, write_spec, monkeypatch):
-    _fake_clock(monkeypatch)
+    _fake_clock(qrun)
     result, run, meta = _vqe(qrun, tmp_path, "maxiter=30", spec=_short_vqe(write_spec, final_job=True))
     assert result.code == 1
     assert [j["status"] for j in meta["jobs"]] == ["stopped: deadline", "not run: session expired"]
@@ -242,7 +236,7 @@ def test_jobs_after_the_deadline_are_not_run_and_the_run_exits_1(qrun, tmp_path,
 
 
 def test_the_trace_is_on_disk_while_minimize_runs(qrun, tmp_path, monkeypatch):
-    from qrun.execute import Runner
+    from qrun.running.runner import Runner
 
     real = Runner.evaluate
     calls = []
@@ -349,7 +343,7 @@ jobs:
         runs[batch] = tmp_path / result.out.strip()
     batched, separate = runs[""], runs[", batch: false"]
     # a batch holds at most LOCAL_BATCH jobs: at 2, the seven jobs go out as four runtime jobs, values unchanged
-    monkeypatch.setattr(execute, "LOCAL_BATCH", 2)
+    monkeypatch.setattr(batching, "LOCAL_BATCH", 2)
     result = qrun(write_spec(head.replace("BATCH", ""), "capped.yaml"), "--out", tmp_path / "capped", "-q")
     capped = tmp_path / result.out.strip()
     entries = json.loads((capped / "metadata.json").read_text())["jobs"]

@@ -8,7 +8,7 @@ import json
 import pytest
 from fake_runtime import Cloud, install
 
-from qrun import execute, multirun
+from qrun import multirun
 
 SPEC = """vars: {h: 1.0, n: 2}
 version: 1
@@ -43,8 +43,7 @@ def test_a_2x2_multirun_runs_in_one_service_session_with_a_group_folder_and_csv(
 
     cloud = Cloud({"ibm_sherbrooke": FakeSherbrooke()})
     install(monkeypatch, cloud)
-    monkeypatch.setattr(execute, "clock", cloud.clock.monotonic)
-    monkeypatch.setattr(execute, "pause", cloud.clock.sleep)
+    qrun.clock = cloud.clock
     spec = tmp_path / "mr.yaml"
     spec.write_text(SPEC.replace("BACKEND", "ibm_sherbrooke"))
     result = qrun(spec, "-m", "h=0.25,1", "-m", "n=2,3", "--out", tmp_path / "r", "-q")

@@ -1,4 +1,4 @@
-"""Job states and outcome types shared by execute and results."""
+"""Job states and outcome types shared by the runner and results."""
 
 import pytest
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import Ticking
 
 from qrun.outcomes import is_final
 
@@ -238,13 +239,8 @@ def test_a_second_ctrl_c_leaves_at_once_with_consistent_files(tmp_path):
 
 
 def test_the_local_deadline_stops_a_run_whose_jobs_outlast_max_time(qrun, tmp_path, write_spec, monkeypatch):
-    now = [0.0]
-
-    def slow_clock():
-        now[0] += 150.0  # each look at the clock is 150 s later: the 10m deadline falls inside the minimize job
-        return now[0]
-
-    monkeypatch.setattr("qrun.execute.clock", slow_clock)
+    # each look at the clock is 150 s later: the 10m deadline falls inside the minimize job
+    qrun.clock = Ticking(150.0, start=0.0)
     spec = write_spec(FIVE.replace("maxiter: 12", "maxiter: 2"))
     result = qrun(spec, "--out", tmp_path / "r")
     assert result.code == 1

@@ -95,13 +95,14 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
     # see every job started and submitted so far
     from conftest import EXPERIMENTS
 
-    from qrun import execute, pipeline
+    from qrun import pipeline
     from qrun.results import RunWriter
+    from qrun.running.runner import Runner
 
     monkeypatch.setattr(RunWriter, "LOCAL_FLUSH", 1e9)  # only a wait (or a checkpoint) flushes
     monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)
     seen: list[list[str]] = []
-    real = execute.Runner.collect
+    real = Runner.collect
 
     class Watched:
         def __init__(self, handle):
@@ -115,14 +116,15 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
             seen.append([line for line in journal.read_text().splitlines() if line.startswith('{"submitted"')])
             return self.handle.result()
 
-    monkeypatch.setattr(execute.Runner, "collect", lambda self, job, handle: real(self, job, Watched(handle)))
+    monkeypatch.setattr(Runner, "collect", lambda self, job, handle: real(self, job, Watched(handle)))
     pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none")
     assert len(seen) == 1 and len(seen[0]) == 1  # the one job's submission was in the file while it ran
 
 
 def test_a_job_event_journals_only_the_fields_it_changes_and_readers_replay_them(tmp_path, monkeypatch, write_spec):
-    from qrun import execute, pipeline
+    from qrun import pipeline
     from qrun.results import RunWriter, read_metadata
+    from qrun.running.runner import Runner
 
     monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)  # metadata.json is written at the start and the end only
     spec = write_spec(
@@ -139,7 +141,7 @@ jobs:
 """
     )
     seen = []
-    real = execute.Runner.collect
+    real = Runner.collect
 
     def collect(self, job, handle):
         self.sink.waiting()  # as collect does first
@@ -147,7 +149,7 @@ jobs:
         seen.append({e["name"]: (e["status"], e["finished"] is not None) for e in read_metadata(run_dir)["jobs"]})
         return real(self, job, handle)
 
-    monkeypatch.setattr(execute.Runner, "collect", collect)
+    monkeypatch.setattr(Runner, "collect", collect)
     pipeline.run(spec, out=tmp_path / "out", progress="none")
     assert seen == [
         {"first": ("running", False), "second": ("pending", False)},

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 from fake_runtime import INSTANCE, Cloud, install
 
-from qrun import execute
-
 SENTINEL = "tok-SENTINEL-3f9c1a"
 
 SPEC = """version: 1
@@ -38,7 +36,7 @@ jobs:
 
 
 @pytest.fixture
-def cloud(monkeypatch, tmp_path):
+def cloud(monkeypatch, tmp_path, qrun):
     """A stand-in service whose only account token is SENTINEL, set in QISKIT_IBM_TOKEN as a user sets it; saved
     accounts live in tmp_path, never in the real home."""
     from qiskit_ibm_runtime.fake_provider import FakeFez, FakeSherbrooke
@@ -47,8 +45,7 @@ def cloud(monkeypatch, tmp_path):
     c.tokens = {SENTINEL}
     c.instances = [{"crn": INSTANCE, "name": "my-instance", "tags": []}]
     install(monkeypatch, c, account_file=tmp_path / "qiskit-ibm.json", token=SENTINEL)
-    monkeypatch.setattr(execute, "clock", c.clock.monotonic)
-    monkeypatch.setattr(execute, "pause", c.clock.sleep)
+    qrun.clock = c.clock  # qrun's runs read time from the stand-in's clock
     return c
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from fake_runtime import Cloud, install
 
-from qrun import execute
 from qrun.pipeline import run as run_spec
 
 BELL = 'OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;'
@@ -61,12 +60,11 @@ def _devices():
 
 
 @pytest.fixture
-def cloud(monkeypatch):
+def cloud(monkeypatch, qrun):
     """A stand-in IBM Quantum service with real-size devices; qrun's own clock follows the stand-in's."""
     c = Cloud(_devices(), queue_seconds=2.0, job_seconds=1.0)
     install(monkeypatch, c)
-    monkeypatch.setattr(execute, "clock", c.clock.monotonic)
-    monkeypatch.setattr(execute, "pause", c.clock.sleep)
+    qrun.clock = c.clock  # qrun's runs read time from the stand-in's clock
     return c
 
 
@@ -84,7 +82,7 @@ def _meta(run_dir: Path) -> dict:
     "backend, width", [("ibm_sherbrooke", 127), pytest.param("ibm_fez", 156, marks=pytest.mark.slow)]
 )
 def test_every_job_kind_runs_on_a_real_size_device_in_one_service_session(cloud, tmp_path, backend, width):
-    run_dir = run_spec(_spec(tmp_path, backend), tmp_path / "results", progress="none")
+    run_dir = run_spec(_spec(tmp_path, backend), tmp_path / "results", progress="none", clock=cloud.clock)
     meta = _meta(run_dir)
     assert meta["status"] == "completed"
     # exactly one session on the service, every job carries its id, and it was closed after the last job
@@ -139,7 +137,9 @@ def test_queue_time_before_the_first_job_does_not_count_against_max_time(cloud, 
     """The service starts the session's clock when its first job starts; a long queue must not expire qrun's."""
     cloud.queue_seconds = 1500.0  # 25 minutes in the queue, max_time 30m, jobs 1 s each
     text = ALL_KINDS.split("  - name: vqe")[0]
-    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none", clock=cloud.clock
+    )
     assert _meta(run_dir)["status"] == "completed"
 
 
@@ -188,7 +188,7 @@ def test_resume_reads_finished_service_jobs_back_by_id_for_every_kind(cloud, tmp
     """A run dies after its jobs were submitted (here: after the service ran them); resume pays for none again."""
     spec = _spec(tmp_path, "ibm_sherbrooke")
     out = tmp_path / "results"
-    run_dir = run_spec(spec, out, progress="none")
+    run_dir = run_spec(spec, out, progress="none", clock=cloud.clock)
     before = list(cloud.order)
     meta = _meta(run_dir)
     # Make the run look killed after every submission but before any result was written.
@@ -200,7 +200,7 @@ def test_resume_reads_finished_service_jobs_back_by_id_for_every_kind(cloud, tmp
     (run_dir / "metadata.json").write_text(json.dumps(meta))
     (old,) = cloud.sessions.values()
     old.state, old.accepting, old.closed = "active", True, None  # as the killed attempt left it: still open
-    resumed = run_spec(spec, out, progress="none", resume=run_dir)
+    resumed = run_spec(spec, out, progress="none", clock=cloud.clock, resume=run_dir)
     assert resumed == run_dir
     assert cloud.order == before  # every job, sweep group and evaluation was read back, none submitted again
     assert not old.accepting  # the killed attempt's session is closed, not left open and billing
@@ -216,7 +216,7 @@ def test_a_job_still_queued_at_the_kill_is_waited_for_not_resubmitted(cloud, tmp
 
     spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - {{name: zz")[0])
     out = tmp_path / "results"
-    run_dir = run_spec(spec, out, progress="none")
+    run_dir = run_spec(spec, out, progress="none", clock=cloud.clock)
     meta = _meta(run_dir)
     # A second job, submitted by the "killed" process and still in the queue.
     service = QiskitRuntimeService()
@@ -226,7 +226,7 @@ def test_a_job_still_queued_at_the_kill_is_waited_for_not_resubmitted(cloud, tmp
     (run_dir / meta["jobs"][0]["file"]).unlink()
     (run_dir / "metadata.json").write_text(json.dumps(meta))
     assert service.job(queued).status() == "QUEUED"
-    run_spec(spec, out, progress="none", resume=run_dir)
+    run_spec(spec, out, progress="none", clock=cloud.clock, resume=run_dir)
     assert cloud.jobs[queued].status == "Completed"
     assert len(cloud.order) == 2  # the original and the queued one; no third submission
     assert _meta(run_dir)["jobs"][0]["job_ids"] == [queued]
@@ -271,7 +271,12 @@ def test_auto_mode_opens_no_session_for_independent_jobs_so_the_open_plan_runs_t
     the Open Plan."""
     cloud.plan = "open"
     text = ALL_KINDS.split("  - name: vqe")[0]
-    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", mode="auto", text=text), tmp_path / "results", progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "ibm_sherbrooke", mode="auto", text=text),
+        tmp_path / "results",
+        progress="none",
+        clock=cloud.clock,
+    )
     meta = _meta(run_dir)
     assert meta["status"] == "completed"
     assert (meta["session"]["mode"], meta["session"]["mode_reason"]) == (
@@ -286,7 +291,10 @@ def test_batch_mode_on_the_open_plan_runs(cloud, tmp_path):
     cloud.plan = "open"
     text = ALL_KINDS.split("  - name: vqe")[0]
     run_dir = run_spec(
-        _spec(tmp_path, "ibm_sherbrooke", mode="batch", text=text), tmp_path / "results", progress="none"
+        _spec(tmp_path, "ibm_sherbrooke", mode="batch", text=text),
+        tmp_path / "results",
+        progress="none",
+        clock=cloud.clock,
     )
     assert _meta(run_dir)["status"] == "completed"
     (session,) = cloud.sessions.values()
@@ -296,7 +304,9 @@ def test_batch_mode_on_the_open_plan_runs(cloud, tmp_path):
 def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(cloud, tmp_path):
     cloud.usage_pending_polls = 100
     text = ALL_KINDS.split("  - {{name: zz")[0]
-    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none", clock=cloud.clock
+    )
     (usage,) = _meta(run_dir)["jobs"][0]["usage"]
     assert usage["status"] == "pending" and usage["qpu_charge_time_seconds"] is None
     assert usage["quantum_seconds"] == 1.0
@@ -314,7 +324,7 @@ def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
     """Between a job's result and the next submission qrun makes at most one call, the first job's metrics, and
     after the first job one more: the session's details, for the max_time the service granted."""
     text = ALL_KINDS.split("  - name: swept")[0]
-    run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none", clock=cloud.clock)
     calls = cloud.calls[: len(cloud.calls) - cloud.calls[::-1].index("close_session")]
     between = []
     for i, name in enumerate(calls):
@@ -329,7 +339,9 @@ def test_no_rest_call_between_session_jobs_beyond_polling(cloud, tmp_path):
 def test_the_deadline_is_the_max_time_the_service_granted(cloud, tmp_path):
     cloud.max_time_cap = 600  # the spec asks for 30m; this instance grants 10m
     text = ALL_KINDS.split("  - name: swept")[0]
-    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none", clock=cloud.clock
+    )
     session = _meta(run_dir)["session"]
     assert (session["max_time"], session["granted_max_time"]) == (1800, 600)
     started, deadline = (datetime.fromisoformat(session[k].replace("Z", "+00:00")) for k in ("started", "deadline"))
@@ -438,7 +450,7 @@ def _values(run_dir: Path) -> dict[str, float]:
 
 
 def test_small_service_jobs_go_out_as_one_pub_batched_runtime_job_each_with_its_own_result(cloud, tmp_path):
-    run_dir = run_spec(_many(tmp_path), tmp_path / "results", progress="none")
+    run_dir = run_spec(_many(tmp_path), tmp_path / "results", progress="none", clock=cloud.clock)
     meta = _meta(run_dir)
     assert len(cloud.order) == 1  # one runtime job on a 156-qubit device, three PUBs in it
     (runtime_id,) = cloud.order
@@ -450,7 +462,7 @@ def test_small_service_jobs_go_out_as_one_pub_batched_runtime_job_each_with_its_
 
 def test_batch_false_sends_one_runtime_job_per_job_on_the_service(cloud, tmp_path):
     text = MANY_SMALL.replace("default_precision: 0.1}", "default_precision: 0.1, batch: false}")
-    run_dir = run_spec(_many(tmp_path, text), tmp_path / "results", progress="none")
+    run_dir = run_spec(_many(tmp_path, text), tmp_path / "results", progress="none", clock=cloud.clock)
     assert len(cloud.order) == 3
     assert [j["batched"] for j in _meta(run_dir)["jobs"]] == [None, None, None]
 
@@ -459,7 +471,7 @@ def test_batch_false_sends_one_runtime_job_per_job_on_the_service(cloud, tmp_pat
 def test_resume_reads_each_job_of_a_batched_runtime_job_back_by_its_pub(cloud, tmp_path):
     spec = _many(tmp_path)
     out = tmp_path / "results"
-    run_dir = run_spec(spec, out, progress="none")
+    run_dir = run_spec(spec, out, progress="none", clock=cloud.clock)
     meta = _meta(run_dir)
     # Make the run look killed after the batched submission, before any result was written.
     meta["status"], meta["attempts"][-1]["status"] = "running", "running"
@@ -468,7 +480,7 @@ def test_resume_reads_each_job_of_a_batched_runtime_job_back_by_its_pub(cloud, t
         entry.pop("usage", None)
         (run_dir / entry["file"]).unlink()
     (run_dir / "metadata.json").write_text(json.dumps(meta))
-    run_spec(spec, out, progress="none", resume=run_dir)
+    run_spec(spec, out, progress="none", clock=cloud.clock, resume=run_dir)
     assert len(cloud.order) == 1  # read back, not submitted again
     after = _meta(run_dir)
     assert after["status"] == "completed"
@@ -500,7 +512,9 @@ def test_a_failed_sweep_group_cancels_its_queued_sibling_and_says_so(cloud, tmp_
 def test_qrun_status_completes_the_usage_the_service_had_not_reported_and_show_prints_it(cloud, tmp_path, qrun):
     cloud.usage_pending_polls = 100
     text = ALL_KINDS.split("  - {{name: zz")[0]
-    run_dir = run_spec(_spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "ibm_sherbrooke", text=text), tmp_path / "results", progress="none", clock=cloud.clock
+    )
     ((job_id,),) = [entry["job_ids"] for entry in _meta(run_dir)["jobs"]]
     assert _meta(run_dir)["jobs"][0]["usage"][0]["status"] == "pending"
     cloud.usage_pending_polls = 0  # the service has finished computing it
@@ -518,10 +532,14 @@ def test_least_busy_goes_through_the_runtimes_own_choice(cloud, tmp_path):
     with the fewest pending jobs among the operational ones wide enough, and the run records which one it was."""
     cloud.pending = {"ibm_sherbrooke": 40, "ibm_fez": 3}
     text = ALL_KINDS.split("  - {{name: zz")[0]
-    run_dir = run_spec(_spec(tmp_path, "least_busy", text=text), tmp_path / "results", progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "least_busy", text=text), tmp_path / "results", progress="none", clock=cloud.clock
+    )
     assert _meta(run_dir)["session"]["backend"] == "ibm_fez"
     cloud.down = {"ibm_fez"}  # the quieter one goes into maintenance: the other is chosen
-    run_dir = run_spec(_spec(tmp_path, "least_busy", text=text), tmp_path / "results", progress="none")
+    run_dir = run_spec(
+        _spec(tmp_path, "least_busy", text=text), tmp_path / "results", progress="none", clock=cloud.clock
+    )
     assert _meta(run_dir)["session"]["backend"] == "ibm_sherbrooke"
 
 
@@ -551,7 +569,7 @@ def test_resume_adopts_the_jobs_the_service_accepted_but_the_journal_never_recor
     submits nothing again."""
     spec = _spec(tmp_path, "ibm_sherbrooke")
     out = tmp_path / "results"
-    run_dir = run_spec(spec, out, progress="none")
+    run_dir = run_spec(spec, out, progress="none", clock=cloud.clock)
     before = list(cloud.order)
     lost = _killed_before_recording(run_dir, keep=3)  # counts, zz and vqe's first evaluation stay recorded
     assert len(lost) == len(before) - 3
@@ -573,9 +591,9 @@ def test_resume_adopts_the_jobs_the_service_accepted_but_the_journal_never_recor
 def test_resume_adopts_an_unrecorded_pub_batched_runtime_job_for_each_of_its_jobs(cloud, tmp_path):
     spec = _many(tmp_path)
     out = tmp_path / "results"
-    run_dir = run_spec(spec, out, progress="none")
+    run_dir = run_spec(spec, out, progress="none", clock=cloud.clock)
     assert set(_killed_before_recording(run_dir, keep=0)) == set(cloud.order)
-    run_spec(spec, out, progress="none", resume=run_dir)
+    run_spec(spec, out, progress="none", clock=cloud.clock, resume=run_dir)
     assert len(cloud.order) == 1  # the one batched runtime job, adopted and read back
     after = _meta(run_dir)
     assert after["status"] == "completed"
@@ -588,7 +606,7 @@ def test_a_resume_that_cannot_list_the_runs_jobs_submits_nothing(cloud, tmp_path
 
     spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - {{name: zz")[0])
     out = tmp_path / "results"
-    run_dir = run_spec(spec, out, progress="none")
+    run_dir = run_spec(spec, out, progress="none", clock=cloud.clock)
     _killed_before_recording(run_dir, keep=0)
 
     def down(self, **kwargs):
@@ -621,7 +639,7 @@ def test_plan_asks_the_service_for_a_dry_run_estimate_of_each_job_and_shows_it(c
     table = qrun("plan", spec)
     total = sum(j["service_qpu_seconds"] for j in summary["jobs"])
     assert f"usage estimates: the service's dry run says about {total:g} QPU seconds for 5 job(s)" in table.out
-    run_dir = run_spec(spec, tmp_path / "results", progress="none")
+    run_dir = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
     meta = _meta(run_dir)
     assert meta["usage_estimates"]["source"] == "dry_run"
     # after submission, each runtime job's own estimate is kept beside what it was charged
@@ -732,7 +750,7 @@ def test_auto_mode_sends_independent_jobs_in_batches_and_opens_a_session_only_ar
     )
     assert lines[3].startswith("  block 3, jobs 4-5 (swept, swept-counts): batch: ")
     assert lines[4].startswith("  billed in all: about ")
-    run_dir = run_spec(spec, tmp_path / "results", progress="none")
+    run_dir = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
     meta = _meta(run_dir)
     assert meta["status"] == "completed"
     first, second, third = cloud.sessions.values()
@@ -791,9 +809,9 @@ def test_each_job_records_the_calibration_it_ran_under_and_diff_says_when_runs_s
     cloud.recalibrations = [(0.0, "2026-01-01T00:00:00+00:00"), (3600.0, "2026-01-01T01:00:00+00:00")]
     spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - name: vqe")[0])
     out = tmp_path / "results"
-    first = run_spec(spec, out, progress="none")
+    first = run_spec(spec, out, progress="none", clock=cloud.clock)
     cloud.clock.sleep(3600.0)  # an hour later the device has been recalibrated
-    second = run_spec(spec, out, progress="none")
+    second = run_spec(spec, out, progress="none", clock=cloud.clock)
     for run, stamp in ((first, "2026-01-01T00:00:00+00:00"), (second, "2026-01-01T01:00:00+00:00")):
         assert {u["calibration"] for j in _meta(run)["jobs"] for u in j["usage"]} == {stamp}
     diff = qrun("diff", first, second)
@@ -802,5 +820,5 @@ def test_each_job_records_the_calibration_it_ran_under_and_diff_says_when_runs_s
         "calibration: the device was recalibrated between these runs (A under 2026-01-01T00:00:00+00:00; B under "
         "2026-01-01T01:00:00+00:00): a difference below may be the device's, not the physics'"
     )
-    same = qrun("diff", second, run_spec(spec, out, progress="none"))
+    same = qrun("diff", second, run_spec(spec, out, progress="none", clock=cloud.clock))
     assert "recalibrated" not in same.out

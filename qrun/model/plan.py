@@ -43,7 +43,7 @@ class JobPlan:
     sweep_variables: list[str] = field(default_factory=list)
     chunk: int = sweeps.LOCAL_CHUNK
     # a one-chunk sweep's broadcast groups, computed here once (a longer sweep's are made chunk by chunk); the
-    # unswept parameters' columns hold 0.0 until execute fills in their values (known only then for {from: ...})
+    # unswept parameters' columns hold 0.0 until the runner fills in their values (known only then for {from: ...})
     groups: list[sweeps.Group] = field(default_factory=list)
     # how the estimate was made, and what `qrun plan` shows
     estimate_source: str = "declared"
@@ -52,7 +52,7 @@ class JobPlan:
     stats: dict[str, Any] = field(default_factory=dict)
     engine: str = "runtime-client-primitives"
     # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
-    # (the ISA circuit and observables on just those qubits; execute submits these instead)
+    # (the ISA circuit and observables on just those qubits; the runner submits these instead)
     device: Any = None
     simulated_qubits: list[int] | None = None
     sim_circuit: Any = None
@@ -71,7 +71,7 @@ class JobPlan:
 
 @dataclass
 class Plan:
-    """Everything execute needs, and nothing it would have to look up in the spec."""
+    """Everything the runner needs, and nothing it would have to look up in the spec."""
 
     name: str
     backend_name: str

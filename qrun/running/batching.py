@@ -1,0 +1,165 @@
+"""PUB batching: consecutive small jobs on one circuit go out as ONE runtime job, each job still its own record."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..engines import estimator_pub, observables_array, sampler_pub
+from ..errors import RunError
+from ..model.plan import JobPlan
+from ..service import redact
+from .base import RunnerBase
+from .submission import distinct, padded, stream_of, submission_tags
+
+# Jobs per PUB-batched runtime job. Locally, 250: while a batch runs, Aer and qrun hold every job's bound rows,
+# results and records (RESULTS.md has the peak memory by batch size). On the service each PUB carries its own ISA
+# circuit in the request, so a batch there is kept to a size whose request stays small.
+LOCAL_BATCH = 250
+SERVICE_BATCH = 100
+
+
+class Batching(RunnerBase):
+    """Which jobs share a runtime job, and running them as one."""
+
+    def batch_from(self, position: int, stop: int | None = None) -> list[JobPlan]:
+        """The consecutive jobs from `position` that can go out as ONE PUB-batched runtime job, the runtime's own
+        advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options, none
+        using another's result. Each job's PUB index is recorded with the runtime job's id, so a resume reads each
+        job back alone (a job an earlier attempt submitted is read back, never batched again).
+        `options.batch: false` turns it off."""
+        jobs = self.plan.jobs
+
+        def fits(j: JobPlan, first: JobPlan) -> bool:
+            return (
+                j.options.get("batch", True)
+                and not self.pending.get(j.name)
+                and j.primitive in ("estimator", "sampler")
+                and j.points is None
+                and j.parameter_source is None
+                and j.name not in self.finished
+                # the same ISA circuit, not only the same name: a multirun's points may build different ones
+                and j.circuit is first.circuit
+                and (j.primitive, j.engine, j.simulated_qubits)
+                == (first.primitive, first.engine, first.simulated_qubits)
+                and {k: v for k, v in j.options.items() if k != "batch"}
+                == {k: v for k, v in first.options.items() if k != "batch"}
+            )
+
+        first = jobs[position]
+        if not fits(first, first):
+            return [first]
+        batch = [first]
+        limit = SERVICE_BATCH if self.plan.backend_kind == "service" else LOCAL_BATCH
+        for j in jobs[position + 1 : stop]:  # never past the block: the next one goes out in another session
+            if len(batch) == limit or not fits(j, first):
+                break
+            batch.append(j)
+        return batch
+
+    def run_batch(self, batch: list[JobPlan], session: Any) -> None:
+        """Submit `batch` as one runtime job of one PUB per job; each job gets its own result, record and file."""
+        from qiskit.primitives import PrimitiveResult
+
+        for job in batch:
+            self.sink.job_started(job)
+        bound = [self.bind(job) for job in batch]
+        head = bound[0]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                # Aer's own estimator draws every PUB's shot noise from one generator seeded alike, which would
+                # give identical jobs identical noise: qrun asks it for exact values and adds each job's noise
+                # from that job's own seed, exactly as an unbatched run of the job would.
+                exact = head.primitive == "estimator" and head.engine == "aer-primitives"
+                seeds = [self.next_seed(j) for j in bound] if exact else []
+                parts: list[tuple[int, slice | None]] = []
+                if head.primitive == "estimator":
+                    if exact:
+                        # exact values depend on nothing but circuit, observables and parameters: jobs that share
+                        # them go out as ONE PUB of all their rows, as a hand-batched script would send them
+                        pubs, parts = merged_estimator_pubs(bound)
+                    else:
+                        pubs = [(*padded(estimator_pub(j)), j.precision) for j in bound]
+                    primitive = self.engines.estimator(head, session, self.next_seed(head))
+                else:
+                    pubs = [(*padded(sampler_pub(j), 2), j.shots) for j in bound]
+                    primitive = self.engines.sampler(head, session, self.next_seed(head))
+                stream = stream_of(head)
+                self.engines.tag(
+                    primitive, head, submission_tags(stream, self.job_submissions.get(stream, 0), len(pubs))
+                )
+                self.note_idle_gap()
+                handle = primitive.run(pubs)
+                self.submissions += 1
+                for job in batch:
+                    self.job_submissions[stream_of(job)] = self.job_submissions.get(stream_of(job), 0) + 1
+                self.sink.jobs_submitted(
+                    batch, handle.job_id(), [p[0] for p in parts] if parts else [*range(len(batch))]
+                )
+                self._note_session()
+                submitted = self.clock.monotonic()
+                result = self.collect(head, handle)
+                self.start_clock(handle, submitted)
+                self.idle_since = self.clock.monotonic()
+            except KeyboardInterrupt:
+                self.sink.job_interrupted(head)
+                raise
+            except Exception as e:  # the batch failed as one: its first job carries the reason, the rest did not run
+                message = redact(f"{type(e).__name__}: {' '.join(str(e).split())}")
+                self.sink.job_warnings(head, distinct(caught))
+                self.sink.job_failed(head, message)
+                raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
+        # every job's share first, in one tight loop: drawn between the file writes, each job's noise took 3x longer
+        shares = (
+            [with_shot_noise(result, parts[k], j.precision, seeds[k]) for k, j in enumerate(bound)] if seeds else result
+        )
+        messages = distinct(caught)  # the batch's warnings, recorded with each of its jobs
+        for job, pub_result in zip(bound, shares):
+            self.sink.job_warnings(job, messages)
+            self.sink.job_done(job, PrimitiveResult([pub_result], metadata=result.metadata))
+
+
+def merged_estimator_pubs(jobs: list[JobPlan]) -> tuple[list[tuple], list[tuple[int, slice | None]]]:
+    """Exact-value PUBs for `jobs` (precision 0): one per run of consecutive jobs with the same observables, their
+    parameter rows stacked; and for each job, its PUB and its columns in that PUB's values (None: all of them)."""
+    pubs: list[tuple] = []
+    parts: list[tuple[int, slice | None]] = []
+    for _, run in itertools.groupby(
+        jobs, key=lambda j: (tuple(id(op) for _, op in j.observables), j.parameter_values is None)
+    ):
+        group = list(run)
+        head = group[0]
+        if head.parameter_values is None:  # no parameters: one evaluation serves every job of the run
+            pubs.append((*padded(estimator_pub(head)), 0.0))
+            parts.extend((len(pubs) - 1, None) for _ in group)
+            continue
+        rows = [np.atleast_2d(np.asarray(j.parameter_values)) for j in group]
+        ops = [op for _, op in head.observables]
+        pubs.append((head.circuit, observables_array(ops, column=True), np.vstack(rows), 0.0))
+        start = 0
+        for r in rows:
+            parts.append((len(pubs) - 1, slice(start, start + len(r))))
+            start += len(r)
+    return pubs, parts
+
+
+def with_shot_noise(result: Any, part: tuple[int, slice | None], precision: float | None, seed: int | None) -> Any:
+    """A job's share of an exact estimator result (its PUB; its own parameter rows of a merged one), with Aer's
+    emulated shot noise, N(value, precision), drawn from the job's `seed`: what the job alone would have got."""
+    from qiskit.primitives import PubResult
+    from qiskit.primitives.containers import DataBin
+
+    index, columns = part
+    pub = result[index]
+    evs = np.asarray(pub.data.evs, dtype=float)
+    if columns is not None:
+        evs = evs[:, columns]
+    precision = float(precision or 0.0)
+    if precision > 0:
+        evs = np.random.default_rng(seed).normal(evs, precision, evs.shape)
+    data = DataBin(evs=evs, stds=np.full(evs.shape, precision), shape=evs.shape)
+    return PubResult(data, metadata={**dict(pub.metadata), "target_precision": precision})

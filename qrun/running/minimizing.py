@@ -1,0 +1,96 @@
+"""The minimize loop: scipy.optimize.minimize where each evaluation is an estimator job, bounded by budget and deadline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import RunError
+from ..model.plan import JobPlan
+from ..outcomes import STOPPED_DEADLINE, MinimizeOutcome
+from .base import RunnerBase
+
+
+class _Stop(Exception):
+    """Why the objective stops the optimizer: out of evaluations, or the deadline (caught in minimize)."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+class Minimizing(RunnerBase):
+    """Runs a minimize job in the session: its evaluations, its stop, and the unbiased value at the optimum."""
+
+    def evaluate(self, job: JobPlan, session: Any, x: np.ndarray) -> tuple[float, float, Any]:
+        """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
+        ((_, op),) = job.observables
+        # One primitive per minimize job, re-seeded for each evaluation, rather than one built per evaluation.
+        cached = self._evaluators.get(job.name)
+        if cached is None:
+            cached = self._evaluators[job.name] = self.engines.estimator(job, session, self.next_seed(job))
+        else:
+            self.engines.reseed(cached, job, self.next_seed(job))
+        result = self.submit(job, lambda: cached, (job.circuit, op, x), precision=job.precision)
+        data = result[0].data
+        return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
+
+    def minimize(self, job: JobPlan, session: Any) -> MinimizeOutcome:
+        """scipy.optimize.minimize where every evaluation is an estimator job in this session."""
+        from scipy.optimize import minimize
+
+        trace: list[dict[str, Any]] = []
+        best: dict[str, Any] = {}
+
+        def objective(x: np.ndarray) -> float:
+            # Keep one evaluation in hand for the final, unbiased estimate at the optimum.
+            if len(trace) >= job.max_evaluations - 1:
+                raise _Stop("evaluations", f"stopped at {len(trace)} evaluations, the most the budget allows")
+            typical = float(np.mean([t["seconds"] for t in trace])) if trace else 0.0
+            if self.clock.monotonic() + typical > self.deadline:
+                raise _Stop(
+                    "deadline", f"stopped before evaluation {len(trace) + 1}: it would pass the session deadline"
+                )
+            t0 = self.clock.monotonic()
+            value, stderr, result = self.evaluate(job, session, x)
+            entry = {
+                "evaluation": len(trace) + 1,
+                "parameters": [float(v) for v in x],
+                "value": value,
+                "stderr": stderr,
+                "seconds": round(self.clock.monotonic() - t0, 4),
+            }
+            trace.append(entry)
+            if not best or value < best["entry"]["value"]:
+                best.update(entry=entry, result=result)
+            self.sink.job_progress(job, trace)
+            return value
+
+        opt = job.optimizer
+        options = {"maxiter": opt["maxiter"], **(opt.get("options") or {})}
+        stopped = None
+        try:
+            res = minimize(
+                objective,
+                job.initial_point,
+                method=opt["method"],
+                jac=opt.get("jac"),
+                tol=opt.get("tol"),
+                options=options,
+            )
+            x, message, success = np.asarray(res.x, dtype=float), str(res.message), bool(res.success)
+        except _Stop as stop:
+            if not best:
+                raise RunError(f"{stop}; no evaluation finished") from None
+            x, message, success = np.asarray(best["entry"]["parameters"]), str(stop), False
+            stopped = STOPPED_DEADLINE if stop.reason == "deadline" else None
+        if stopped is None and self.clock.monotonic() + (trace[-1]["seconds"] if trace else 0.0) <= self.deadline:
+            # scipy's res.fun is the lowest of noisy values, biased low; estimate again at the optimum instead.
+            value, stderr, result = self.evaluate(job, session, x)
+            final = True
+        else:
+            value, stderr, result = best["entry"]["value"], best["entry"]["stderr"], best["result"]
+            final = False
+        optimum = {"parameters": [float(v) for v in x], "value": value, "stderr": stderr, "final_evaluation": final}
+        return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)

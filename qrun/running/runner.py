@@ -1,0 +1,180 @@
+"""The runner: a plan's jobs in order, block by block, each block in one session or batch, every step to a sink."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import durations
+from ..engines import estimator_pub, sampler_pub
+from ..errors import RunError, ServiceError, ServiceJobError
+from ..model.plan import JobPlan
+from ..outcomes import SESSION_EXPIRED, MinimizeOutcome
+from ..service import redact, sentence, usage_record
+from .batching import Batching
+from .minimizing import Minimizing
+from .submission import distinct, open_session, quietly
+from .sweeping import Sweeping
+
+
+class Runner(Batching, Sweeping, Minimizing):
+    """Submits a plan's jobs through its sessions and batches, and reports every step to a sink."""
+
+    def run(self) -> None:
+        """Run every job, block by block (plan.blocks: on the service, mode: auto opens a session only around the jobs
+        that need one, and sends the rest as batches); RunError if one fails or a session's max_time runs out."""
+        plan = self.plan
+        blocks = plan.blocks if plan.backend_kind == "service" and len(plan.blocks) > 1 else []
+        if not blocks:  # one session (or batch) for the whole run, as the spec's mode says
+            self._run_block(plan.mode, plan.mode_reason, 0, len(plan.jobs), None)
+            return
+        for k, block in enumerate(blocks):
+            if all(j.name in self.finished for j in plan.jobs[block.start : block.stop]):
+                continue  # a resumed run opens nothing for blocks it finished
+            self._run_block(block.mode, block.reason, block.start, block.stop, k)
+
+    def _run_block(self, mode: str, reason: str, start: int, stop: int, block: int | None) -> None:
+        """Jobs start..stop-1 in one session or batch of their own: opened, run, closed, its usage read."""
+        plan = self.plan
+        self.opened = time.perf_counter()
+        # each session's max_time clock starts when its own first job starts
+        self.deadline, self.session_started, self.idle_since = float("inf"), None, None
+        self.session_record = {
+            "backend": plan.backend_name,
+            "mode": mode,
+            "mode_reason": reason,
+            **({"block": block, "jobs": [start, stop]} if block is not None else {}),
+            "engine": "+".join(sorted({j.engine for j in plan.jobs[start:stop]})),
+            "max_time": plan.max_time,
+            # The runtime keeps no such record in local mode (session_id, details() are None), so qrun does.
+            "session_id": None,
+            "requested": durations.timestamp(),
+            **({"dask": self.cluster.record} if self.cluster is not None else {}),
+            "started": None,
+            "deadline": None,
+            "closed": None,
+        }
+        if plan.backend_kind == "fake":  # a fake device's properties are fixed: its calibration, once per run
+            from ..calibration import of_device
+
+            self.session_record["calibration"] = of_device(plan.backend)
+        session = None
+        try:
+            try:
+                session = open_session(plan, mode)
+            except Exception as e:  # the service refused the session: say which backend and why, not "internal error"
+                raise ServiceError(
+                    f"{plan.backend_name}: the service refused to open a {mode}: {sentence(e)}"
+                ) from None
+            self.session = session
+            self.session_record["session_id"] = session.session_id
+            self.sink.session_opened(dict(self.session_record))
+            self._run_jobs(session, start, stop)
+        finally:
+            if session is not None:
+                # Closed only after the last job completed (or the run stopped), never while one is pending.
+                quietly(session.close)
+                self.session_record["closed"] = durations.timestamp()
+                self.session_record["session_id"] = session.session_id
+                # From opening the session to the last result in hand, before any file is written.
+                self.session_record["execution_seconds"] = round(max(self.last_result - self.opened, 0.0), 6)
+                self.sink.session_closed(dict(self.session_record))
+                self.record_usage()
+
+    def record_usage(self) -> None:
+        """Each service job's usage, read once the session is closed so no REST call sits between session jobs.
+
+        The runtime reports 0 while a job's usage is still being computed; qrun waits a little for the final
+        figure and otherwise records it as pending (`qrun status` shows it later).
+        """
+        records = [(job, usage_record(handle, sleep=self.clock.sleep)) for job, handle in self.handles]
+        self._calibrations([r for _, r in records])
+        for job, record in records:
+            self.sink.job_usage(job, record)
+        self.handles = []
+
+    def _calibrations(self, records: list[dict[str, Any]]) -> None:
+        """Each service job's calibration, as of when it ran: the first and last job's are asked for, and only if
+        they differ (the device was recalibrated during the run) every job's."""
+        if self.plan.backend_kind != "service" or not records:
+            return
+        from ..calibration import at
+
+        def running(r: dict[str, Any]) -> str | None:
+            return (r.get("timestamps") or {}).get("running")
+
+        ends = {at(self.plan.backend, running(records[0])), at(self.plan.backend, running(records[-1]))}
+        for r in records:
+            r["calibration"] = next(iter(ends)) if len(ends) == 1 else at(self.plan.backend, running(r))
+
+    def _run_jobs(self, session: Any, start: int, stop: int) -> None:
+        skip = 0
+        for position, job in enumerate(self.plan.jobs[start:stop], start):
+            if job.name in self.finished:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            batch = self.batch_from(position, stop)
+            if len(batch) > 1 and self.clock.monotonic() + sum(j.estimate for j in batch) <= self.deadline:
+                self.run_batch(batch, session)
+                skip = len(batch) - 1
+                continue
+            first = job.estimate / max(job.max_evaluations, 1) if job.primitive == "minimize" else job.estimate
+            if self.clock.monotonic() + first > self.deadline:
+                # Never submit what cannot finish before the service ends the session at max_time.
+                left = [later for later in self.plan.jobs[position:] if later.name not in self.finished]
+                for later in left:
+                    self.sink.job_skipped(later, SESSION_EXPIRED)
+                if self.clock.monotonic() >= self.deadline:
+                    raise RunError(
+                        f"the session reached max_time ({durations.format(self.plan.max_time)}) before "
+                        f"job '{job.name}'; {len(left)} job(s) not run"
+                    )
+                raise RunError(
+                    f"the session has {durations.format(max(self.deadline - self.clock.monotonic(), 0))} of its max_time "
+                    f"({durations.format(self.plan.max_time)}) left, less than job '{job.name}' needs "
+                    f"({durations.format(first)}); {len(left)} job(s) not run. Resume with --resume to run them "
+                    "in a new session"
+                )
+            self.sink.job_started(job)
+            # Library warnings (e.g. from ZNE fits) belong to the job's record, not scattered over the terminal.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    job = self.bind(job)
+                    result = self.run_job(job, session)
+                except KeyboardInterrupt:
+                    self.sink.job_interrupted(job)
+                    raise
+                except Exception as e:  # any failure of a job stops the run; its reason goes to the record
+                    text = " ".join(str(e).split())
+                    message = redact(text if isinstance(e, ServiceJobError) else f"{type(e).__name__}: {text}")
+                    self.sink.job_warnings(job, distinct(caught))
+                    self.sink.job_failed(job, message)
+                    raise RunError(f"job '{job.name}' failed: {message}") from e
+            self.sink.job_warnings(job, distinct(caught))
+            if isinstance(result, MinimizeOutcome):
+                self.optima[(job.run_key, job.name)] = np.asarray(result.optimum["parameters"], dtype=float)
+            self.sink.job_done(job, result)
+
+    def run_job(self, job: JobPlan, session: Any) -> Any:
+        if job.points is not None:
+            return self.sweep(job, session)
+        if job.primitive == "estimator":
+            return self.submit(
+                job,
+                lambda: self.engines.estimator(job, session, self.next_seed(job)),
+                estimator_pub(job),
+                precision=job.precision,
+            )
+        if job.primitive == "sampler":
+            return self.submit(
+                job, lambda: self.engines.sampler(job, session, self.next_seed(job)), sampler_pub(job), shots=job.shots
+            )
+        if job.primitive == "minimize":
+            return self.minimize(job, session)
+        raise RunError(f"job '{job.name}': unknown primitive {job.primitive!r}")

@@ -1,0 +1,123 @@
+"""One submission's pieces: its tags and seed, PUB padding, a local session, a batched job's share, quiet calls."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..model.plan import JobPlan, Plan
+
+
+def stream_of(job: JobPlan) -> str:
+    """The name a job's seeds are drawn under: a multirun's points are runs of their own (point 0 as a single run)."""
+    return job.name if not job.run_key else f"{job.run_key}/{job.name}"
+
+
+JOB_TAG = "qrun-job:"  # + the job's stream, "#", and which of its submissions: what resume adopts by
+PUBS_TAG = "qrun-pubs:"  # + how many jobs a PUB-batched runtime job holds, from the tagged one on
+
+
+def submission_tags(stream: str, k: int, pubs: int = 1) -> list[str]:
+    """The tags naming one submission on the service: the k-th runtime job of a job's stream (and, for a PUB-batched
+    runtime job, how many consecutive jobs it carries). A resume finds a job the service accepted before its id
+    reached the journal by these, and reads it back instead of paying for it again."""
+    return [f"{JOB_TAG}{stream}#{k}"] + ([f"{PUBS_TAG}{pubs}"] if pubs > 1 else [])
+
+
+def submission_seed(run_seed: int, job_name: str, k: int) -> int:
+    """numpy's SeedSequence over (run seed, a hash of the job name, k): independent streams for every run, job and
+    submission. (seed + k would give run s's job k the noise of run s+1's job k-1.)"""
+    name = int.from_bytes(hashlib.sha256(job_name.encode("utf-8")).digest()[:8], "little")
+    sequence = np.random.SeedSequence(entropy=run_seed, spawn_key=(name, k))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def padded(pub: tuple, length: int = 3) -> tuple:
+    """A PUB with its parameter slot filled (None when the circuit has none), so a precision or shots can follow."""
+    return pub + (None,) * (length - len(pub))
+
+
+def quietly(call: Any) -> None:
+    try:
+        call()
+    except Exception:  # closing is best effort: the service closes a session at max_time in any case
+        pass
+
+
+def metrics(handle: Any) -> dict[str, Any]:
+    if not hasattr(handle, "metrics"):
+        return {}
+    try:
+        return handle.metrics() or {}
+    except Exception:
+        return {}
+
+
+def cancel(handle: Any) -> None:
+    try:
+        handle.cancel()
+    except Exception:  # a local job may have finished, or not support cancel(); either way nothing is queued
+        pass
+
+
+def distinct(caught: list[warnings.WarningMessage]) -> list[str]:
+    """Each distinct warning once, with how often it came: "UserWarning: ... (x21)"."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        if issubclass(w.category, DeprecationWarning):
+            continue  # about library internals, not about this experiment
+        key = f"{w.category.__name__}: {' '.join(str(w.message).split())}"
+        counts[key] = counts.get(key, 0) + 1
+    return [f"{text} (x{n})" if n > 1 else text for text, n in counts.items()]
+
+
+class LocalSession:
+    """An aer run's session. Aer's own primitives run in-process and use none, and the runtime's local-mode Session
+    would hold nothing (its session_id, details() and status() are None there) while importing the runtime for
+    it costs about half a second of every local run."""
+
+    session_id = None
+
+    def close(self) -> None:
+        """Nothing to close: no service holds this session."""
+
+
+def open_session(plan: Plan, mode: str) -> Any:
+    """A session (or batch) for a block of jobs: the runtime's own on a device or the service, qrun's on aer."""
+    if plan.backend_kind == "aer":
+        return LocalSession()
+    from qiskit_ibm_runtime import Batch, Session
+
+    return (Batch if mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
+
+
+class OnePub:
+    """One job's share of a PUB-batched runtime job, read back on resume: its own PUB's result, as though it had
+    run alone. The batch's result is downloaded once for all its jobs (`results`, by runtime job id). Its usage
+    and metrics go with the job of PUB 0 only, as when the batch ran, so the batch is not counted once per job."""
+
+    def __init__(self, handle: Any, index: int, results: dict[str, Any]):
+        self.handle, self.index, self.results = handle, index, results
+        if index == 0:
+            self.metrics, self.usage = handle.metrics, handle.usage
+
+    def job_id(self) -> str:
+        return str(self.handle.job_id())
+
+    def status(self) -> Any:
+        return self.handle.status()
+
+    def cancel(self) -> None:
+        self.handle.cancel()
+
+    def result(self) -> Any:
+        from qiskit.primitives import PrimitiveResult
+
+        key = self.job_id()
+        if key not in self.results:
+            self.results[key] = self.handle.result()
+        whole = self.results[key]
+        return PrimitiveResult([whole[self.index]], metadata=whole.metadata)
