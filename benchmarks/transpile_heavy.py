@@ -32,8 +32,8 @@ jobs:
 PLAN_TIMER = """
 import json, sys, time
 import qiskit.transpiler, qiskit.qpy, qiskit.circuit.library, qiskit_ibm_runtime.fake_provider  # imports: not planning
-from qrun import plan
-from qrun.pipeline import prepare
+from qrun.planning import plan
+from qrun.app.pipeline import prepare
 spent = [0.0]
 real = plan.cached_transpile
 def timed(*args):

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .listing import Runs
-    from .results import Run
+    from .store.results import Run
+    from .views.listing import Runs
 
 
 __all__ = ["__version__", "load", "run", "runs"]
@@ -17,20 +17,20 @@ __all__ = ["__version__", "load", "run", "runs"]
 
 def load(run_dir: str | Path) -> Run:
     """Read a finished run back: metadata, per-job JSON, and qiskit PrimitiveResults via .result(job)."""
-    from .results import load as _load
+    from .store.results import load as _load
 
     return _load(run_dir)
 
 
 def run(spec_path: str | Path, out: str | Path = "results", **variables: Any) -> Path:
     """Run a spec from Python (template variables as keywords); returns the run folder."""
-    from .pipeline import run as _run
+    from .app.pipeline import run as _run
 
     return _run(spec_path, out, overrides=variables, progress="none")
 
 
 def runs(root: str | Path = "results", name: str | None = None, status: str | None = None) -> Runs:
     """The rows of `qrun list` for scripts (a list of dicts; .to_dataframe() with pandas installed)."""
-    from .listing import runs as _runs
+    from .views.listing import runs as _runs
 
     return _runs(root, name, status)

@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
-from . import supervise
-from .clitools import SpecCommand, debug_option
+from .app import supervise
+from .app.clitools import SpecCommand, debug_option
+from .app.share_cli import export_group, report_cmd
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -25,7 +26,6 @@ from .errors import (
     UsageError,
 )
 from .running.clock import SYSTEM, Clock
-from .share_cli import export_group, report_cmd
 from .version import __version__
 
 _debug_option = debug_option
@@ -194,13 +194,13 @@ def run_cmd(
     to_mlflow: bool,
 ) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
-    from .pipeline import run, run_multirun
-    from .results import load
+    from .app.pipeline import run, run_multirun
+    from .store.results import load
 
     grid = _multirun_grid(spec, multirun_args)
     group = _resume_group(spec, out, resume, grid)
     if group is not None:
-        from . import groups
+        from .app import groups
 
         folder, resumed = groups.resume(
             spec, group, out, grid, "quiet" if quiet else "auto", estimates, use_cache=not no_cache, clock=_clock()
@@ -223,7 +223,7 @@ def run_cmd(
         click.echo(_relative(folder) if quiet else f"results: {_relative(folder)} (multirun.csv, one folder per point)")
         _export_mlflow(to_mlflow, folder, quiet)
         return
-    from .cluster import from_options
+    from .running.cluster import from_options
 
     cluster = from_options(dask_address, workers)
     try:
@@ -246,7 +246,7 @@ def run_cmd(
     if quiet:
         click.echo(shown)
     else:
-        from .report import summary
+        from .views.report import summary
 
         click.echo(summary(load(run_dir)))
         click.echo(f"results: {shown}")
@@ -256,7 +256,7 @@ def run_cmd(
 def _export_mlflow(wanted: bool, folder: Path, quiet: bool) -> None:
     if not wanted:
         return
-    from .mlflow_export import export
+    from .views.mlflow_export import export
 
     for path, run_id in export([folder]):
         if not quiet:
@@ -267,7 +267,7 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
     """The multirun group, or group point, that --resume names; None when it names a plain run."""
     if resume is None:
         return None
-    from . import groups
+    from .app import groups
 
     if resume == "latest":
         if not grid:
@@ -289,7 +289,7 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
 
 def _multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[Any]]:
     """-m values, else the spec's own multirun: block."""
-    from . import multirun
+    from .app import multirun
     from .spec import MAX_SPEC_BYTES, declared_multirun, read_text_limited
 
     if multirun_args:
@@ -323,8 +323,8 @@ def _relative(path: Path) -> Path:
 @_debug_option
 def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> None:
     """Run a finished or failed run again, from the resolved spec saved in RUN_DIR, into a new run folder."""
-    from .pipeline import run
-    from .results import load
+    from .app.pipeline import run
+    from .store.results import load
 
     folder = Path(run_dir)
     meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong
@@ -338,7 +338,7 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
     if quiet:
         click.echo(_relative(new))
         return
-    from .report import summary
+    from .views.report import summary
 
     click.echo(summary(load(new)))
     click.echo(f"results: {_relative(new)}")
@@ -368,8 +368,8 @@ def validate_cmd(
 
     Without --deep this never imports qiskit, so it is fast enough for editors and pre-commit.
     """
-    from . import multirun
-    from .pipeline import prepare, quick_check
+    from .app import multirun
+    from .app.pipeline import prepare, quick_check
 
     bad = 0
     overrides = _overrides(assignments)  # a malformed --set is the command line's problem, not a spec's
@@ -403,7 +403,7 @@ def _say_python_changed(folder: Path, meta: dict[str, Any]) -> None:
     recorded = (meta.get("spec") or {}).get("python")
     if not recorded:
         return
-    from . import pysource
+    from .sources import pysource
     from .spec import load
 
     spec = load(folder / "spec.yaml")
@@ -464,8 +464,8 @@ def plan_cmd(
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
     import json
 
-    from .pipeline import plan_errors, prepare
-    from .report import plan_summary, plan_table
+    from .app.pipeline import plan_errors, prepare
+    from .views.report import plan_summary, plan_table
 
     prepared = prepare(
         spec, _overrides(assignments), list(vars_files), estimates, out, enforce_budget=False, use_cache=not no_cache
@@ -490,10 +490,10 @@ def plan_cmd(
 def show_cmd(run_dir: str, all_rows: bool) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
     multirun group: then one row per point, with its swept values and headline results."""
-    from .catalog import MANIFEST
-    from .listing import group_text
-    from .report import show
-    from .results import load
+    from .store.catalog import MANIFEST
+    from .store.results import load
+    from .views.listing import group_text
+    from .views.report import show
 
     if (Path(run_dir) / MANIFEST).is_file():
         click.echo(group_text(Path(run_dir)), nl=False)
@@ -512,7 +512,7 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
     differ between them, and headline results (each estimator value ± its standard error, each minimize optimum)."""
     import json
 
-    from .listing import list_text, runs
+    from .views.listing import list_text, runs
 
     if as_json:
         click.echo(json.dumps(runs(Path(root), name, status), indent=2))
@@ -530,8 +530,8 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 def diff_cmd(run_a: str, run_b: str) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
     combined standard error σ and the z-score (B - A) / σ."""
-    from .compare import diff_text
-    from .results import load
+    from .store.results import load
+    from .views.compare import diff_text
 
     click.echo(diff_text(load(run_a), load(run_b)))
 
@@ -542,7 +542,7 @@ def diff_cmd(run_a: str, run_b: str) -> None:
 def plot_cmd(run_dir: str) -> None:
     """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
     multirun group, each headline value against each numeric swept key."""
-    from .plots import plot_run
+    from .views.plots import plot_run
 
     for path in plot_run(Path(run_dir)):
         click.echo(path)
@@ -554,8 +554,8 @@ def plot_cmd(run_dir: str) -> None:
 def status_cmd(run_dir: str) -> None:
     """Show a run's session and each job's status; for a service run, as the service reports them now, and with
     the usage the service had not reported yet written into the run."""
-    from .pipeline import complete_usage
-    from .report import live_status
+    from .app.pipeline import complete_usage
+    from .views.report import live_status
 
     complete_usage(Path(run_dir))
     click.echo(live_status(Path(run_dir)))
@@ -579,7 +579,7 @@ def schema_cmd() -> None:
     """Print the JSON Schema of the spec format."""
     import json
 
-    from .schema import schema
+    from .spec.schema import schema
 
     click.echo(json.dumps(schema(), indent=2))
 
@@ -615,7 +615,7 @@ def _runs_jobs(args: list[str]) -> bool:
 
 def _record_stop(run_dir: Path) -> None:
     from .errors import QrunError
-    from .results import record_stop
+    from .store.results import record_stop
 
     try:
         record_stop(run_dir, "stopped by the user: a job did not return in time")

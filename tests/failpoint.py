@@ -39,7 +39,8 @@ class FailPoint:
 
 
 def main() -> int:
-    from qrun import cli, pipeline
+    from qrun import cli
+    from qrun.app import pipeline
 
     point = FailPoint(sys.argv[1])
     real = pipeline.Fanout

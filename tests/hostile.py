@@ -482,8 +482,8 @@ def run_all(part: str | None = None) -> list[dict]:
     import jinja2.sandbox  # noqa: F401
     import jsonschema  # noqa: F401
 
-    import qrun.pipeline  # noqa: F401
-    import qrun.validate  # noqa: F401
+    import qrun.app.pipeline  # noqa: F401
+    import qrun.spec.validate  # noqa: F401
 
     # Two children at a time: the machine has two cores, and each case is a separate process anyway.
     pending, running, done = [c for c in cases() if in_part(c["id"], part)], {}, {}

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from qrun import cache, plan
-from qrun.pipeline import prepare
+from qrun.app.pipeline import prepare
+from qrun.planning import cache, plan
 
 HEAVY = """version: 1
 name: heavy

@@ -3,8 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qrun import circuits
 from qrun.errors import SourceError
+from qrun.sources import circuits
 
 
 @pytest.mark.parametrize(

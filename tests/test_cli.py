@@ -6,7 +6,7 @@ import pytest
 from conftest import EXPERIMENTS, ROOT
 
 import qrun as qrun_pkg
-from qrun import pipeline
+from qrun.app import pipeline
 
 
 def test_version(qrun):
@@ -43,7 +43,7 @@ def test_an_internal_error_says_so_and_points_at_debug(qrun, monkeypatch):
     def boom(*a, **k):
         raise KeyError("surprise")
 
-    monkeypatch.setattr("qrun.pipeline.check", boom)
+    monkeypatch.setattr("qrun.app.pipeline.check", boom)
     result = qrun(EXPERIMENTS / "bell.yaml")
     assert result.code == 3
     assert result.err == "qrun: internal error; run again with --debug for a traceback\n"
@@ -67,7 +67,7 @@ def test_keyboard_interrupt_exits_130(qrun, monkeypatch):
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qrun.pipeline.check", interrupted)
+    monkeypatch.setattr("qrun.app.pipeline.check", interrupted)
     result = qrun(EXPERIMENTS / "bell.yaml")
     assert (result.code, result.err.strip()) == (130, "qrun: interrupted")
 
@@ -104,7 +104,7 @@ def test_quiet_still_shows_the_warnings_that_weaken_a_result():
     import io
     from types import SimpleNamespace
 
-    from qrun.progress import reporter_for
+    from qrun.views.progress import reporter_for
 
     job = SimpleNamespace(run_key=0, index=0, name="e", primitive="estimator")
     for mode, shown in (("quiet", "[1/1] e: warning: UserWarning: a fit fell back (x2)\n"), ("none", "")):
@@ -132,8 +132,8 @@ def test_a_run_on_aer_does_not_import_the_runtime(tmp_path):
     # transpile loads qiskit's stage plugins, the runtime's among them, so the circuit is transpiled (cached) first.
     pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none")
     code = (
-        "import sys, qrun, qrun.pipeline\n"
-        f"run = qrun.load(qrun.pipeline.run({str(EXPERIMENTS / 'bell.yaml')!r}, out={str(tmp_path)!r}, progress='none'))\n"
+        "import sys, qrun, qrun.app.pipeline\n"
+        f"run = qrun.load(qrun.app.pipeline.run({str(EXPERIMENTS / 'bell.yaml')!r}, out={str(tmp_path)!r}, progress='none'))\n"
         "print('qiskit_ibm_runtime' in sys.modules)\n"
         "print(run.result('counts')[0].data.c.get_counts())"
     )

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from qrun.derived import evaluate, of_run, references
 from qrun.errors import DerivedError
+from qrun.store.derived import evaluate, of_run, references
 
 BODIES = {
     "e": {

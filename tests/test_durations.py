@@ -1,7 +1,7 @@
 import pytest
 
-from qrun import durations
 from qrun.errors import DurationError
+from qrun.model import durations
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_format_round_trips(seconds, text):
 def test_schema_pattern_agrees_with_the_parser():
     import re
 
-    from qrun.schema import schema
+    from qrun.spec.schema import schema
 
     pattern = schema()["$defs"]["duration"]["oneOf"][1]["pattern"]
     for text in [

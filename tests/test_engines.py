@@ -49,7 +49,7 @@ def test_backend_primitives_give_the_runtime_answer_at_resilience_0(qrun, write_
 
 
 def test_mitigation_twirling_or_dd_keep_the_runtime_path():
-    from qrun.plan import engine_for
+    from qrun.planning.plan import engine_for
 
     assert engine_for("fake", "estimator", {"resilience_level": 1}) == "runtime-client-primitives"
     assert (
@@ -67,7 +67,7 @@ def test_observables_go_into_a_pub_sparse_even_at_the_width_of_a_real_device(mon
     """Never through numpy: SparsePauliOp.__array__ would build a 2^127 x 2^127 matrix."""
     from qiskit.quantum_info import SparsePauliOp
 
-    from qrun.engines import observables_array
+    from qrun.running.engines import observables_array
 
     def dense(*a, **k):
         raise AssertionError("a dense matrix was built")

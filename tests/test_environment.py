@@ -40,7 +40,7 @@ def small_disk(tmp_path):
 
 def _meta(out: Path) -> tuple[Path, dict]:
     """The run's metadata as readers see it: metadata.json with the journal replayed."""
-    from qrun.results import read_metadata
+    from qrun.store.results import read_metadata
 
     (run_dir,) = (out / "five").iterdir()
     return run_dir, read_metadata(run_dir)
@@ -55,7 +55,7 @@ def test_a_full_disk_fails_the_run_with_one_line_marks_it_failed_and_resume_comp
     filler = small_disk / "filler"
     # Leave room for the folder, its metadata and the space a run holds back for recording its end
     # (RunWriter.RESERVE), and little more: the job files soon fill the disk.
-    from qrun.results import RunWriter
+    from qrun.store.results import RunWriter
 
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
     filler.write_bytes(b"\0" * (free - RunWriter.RESERVE - 24 * 1024))
@@ -117,7 +117,7 @@ def test_two_resumes_of_one_run_one_runs_the_other_refuses_and_no_job_runs_twice
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        from qrun.results import read_metadata
+        from qrun.store.results import read_metadata
 
         attempts = read_metadata(run_dir)["attempts"]
         if len(attempts) == 2 and attempts[-1]["pid"] == first.pid:

@@ -3,8 +3,8 @@ import json
 import pytest
 from conftest import EXPERIMENTS
 
-from qrun import estimates
-from qrun.estimates import Timing, Work
+from qrun.planning import estimates
+from qrun.planning.estimates import Timing, Work
 
 BELL = """version: 1
 name: timing
@@ -24,8 +24,8 @@ jobs:
 def test_computed_estimates_equal_a_hand_calculation_from_fake_manilas_durations(write_spec):
     from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
-    from qrun import plan
-    from qrun.pipeline import check
+    from qrun.app.pipeline import check
+    from qrun.planning import plan
 
     p = plan.build(check(write_spec(BELL)), source="fresh")
     counts, zz = p.jobs
@@ -176,7 +176,7 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
     import hashlib
     import json
 
-    from qrun.estimates import content_hash, merge_options
+    from qrun.planning.estimates import content_hash, merge_options
 
     data = {
         "backend": "aer",
@@ -203,7 +203,7 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
 
 
 def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(tmp_path):
-    from qrun.results import History
+    from qrun.store.results import History
 
     def run(folder: str, jobs: list[tuple[str, float]]) -> None:
         entries = [

@@ -39,7 +39,7 @@ jobs:
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from qrun.pipeline import run
+    from qrun.app.pipeline import run
 
     folder = tmp_path_factory.mktemp("exact")
     spec = folder / "ex.yaml"
@@ -81,8 +81,8 @@ def test_the_sampler_gets_the_ideal_distribution(run_dir):
 
 
 def test_show_prints_the_deviation_in_standard_errors(run_dir):
-    from qrun.report import summary
-    from qrun.results import load
+    from qrun.store.results import load
+    from qrun.views.report import summary
 
     text = summary(load(run_dir))
     rot = _job(run_dir, "rot")["observables"]["z"]

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from qrun import fsio
 from qrun.errors import ResultsError
+from qrun.store import fsio
 
 
 def test_atomic_write_leaves_no_temp_file_and_replaces_whole(tmp_path):
@@ -34,7 +34,7 @@ def test_paths_stay_inside_the_results_root(tmp_path, parts):
 
 
 def test_json_values_given_as_text_are_written_as_they_are_after_the_others(tmp_path):
-    from qrun.fsio import write_json
+    from qrun.store.fsio import write_json
 
     write_json(tmp_path / "a.json", {"job": "e", "values": [1, 2]}, raw={"primitive_result": '{"x":[1.5,null]}'})
     text = (tmp_path / "a.json").read_text()

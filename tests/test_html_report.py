@@ -12,9 +12,9 @@ from conftest import field_energy
 
 from qrun import load
 from qrun.cli import main
-from qrun.compare import diff_text
-from qrun.htmlreport import build
-from qrun.listing import runs
+from qrun.views.compare import diff_text
+from qrun.views.htmlreport import build
+from qrun.views.listing import runs
 
 
 def _section(page: str, anchor: str) -> str:

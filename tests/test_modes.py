@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from qrun.modes import BATCH_WHY, Block, blocks
+from qrun.planning.modes import BATCH_WHY, Block, blocks
 
 
 def _job(name, primitive="estimator", source=None, dependent=False):

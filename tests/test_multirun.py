@@ -8,7 +8,7 @@ import json
 import pytest
 from fake_runtime import Cloud, install
 
-from qrun import multirun
+from qrun.app import multirun
 
 SPEC = """vars: {h: 1.0, n: 2}
 version: 1
@@ -226,8 +226,8 @@ def test_m_ranges_are_checked(tmp_path, qrun, value, message):
 def test_show_and_plot_of_a_group_folder_summarize_its_points(field_runs, qrun):
     from conftest import field_energy
 
-    from qrun.plots import group_figures, pyplot
-    from qrun.readings import job_readings
+    from qrun.store.readings import job_readings
+    from qrun.views.plots import group_figures, pyplot
 
     _, group, _ = field_runs
     shown = qrun("show", group)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qrun.outcomes import FINISHED, SESSION_EXPIRED, STOPPED_DEADLINE, is_final
+from qrun.model.outcomes import FINISHED, SESSION_EXPIRED, STOPPED_DEADLINE, is_final
 
 
 @pytest.mark.parametrize(

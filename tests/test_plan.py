@@ -1,8 +1,8 @@
 from conftest import EXPERIMENTS
 
-from qrun import plan
+from qrun.app.pipeline import check
 from qrun.model.defaults import DEFAULT_SHOTS
-from qrun.pipeline import check
+from qrun.planning import plan
 
 
 def test_job_options_override_spec_options_key_by_key():
@@ -50,7 +50,7 @@ def test_observables_are_mapped_to_the_isa_layout():
 def test_a_long_sweeps_runtime_jobs_are_counted_without_making_its_points_and_match_its_chunks(write_spec, monkeypatch):
     """Above one chunk, plan counts a one-setting sweep's runtime jobs by arithmetic; the count and each job's
     configurations equal what grouping every chunk's points gives. Chunks hold whole rows (3 observables: 9 of 10)."""
-    from qrun import estimates, sweeps
+    from qrun.planning import estimates, sweeps
 
     monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 10)
     spec = write_spec(
@@ -72,7 +72,7 @@ def test_a_long_sweeps_runtime_jobs_are_counted_without_making_its_points_and_ma
 
 
 def test_mode_auto_opens_a_session_only_for_jobs_that_need_an_earlier_result():
-    from qrun import modes
+    from qrun.planning import modes
 
     independent = {"jobs": [{"name": "a", "primitive": "estimator"}, {"name": "b", "primitive": "sampler"}]}
     dependent = {"jobs": [{"name": "vqe", "primitive": "minimize"}, {"name": "c", "parameter_values": {"from": "vqe"}}]}

@@ -37,8 +37,8 @@ def test_figures_label_their_axes_with_units_and_draw_exact_references(tmp_path)
 
     from test_exact import SPEC
 
-    from qrun.pipeline import run
-    from qrun.plots import figure_for, pyplot
+    from qrun.app.pipeline import run
+    from qrun.views.plots import figure_for, pyplot
 
     spec = tmp_path / "ex.yaml"
     spec.write_text(SPEC)
@@ -87,7 +87,7 @@ jobs:
 
 def test_missing_or_zero_standard_errors_draw_no_bar_instead_of_failing():
     # A noisy VQE can record a null stderr (a fit with no usable weights); `qrun plot` used to exit 3 on it.
-    from qrun.plots import figure_for, pyplot
+    from qrun.views.plots import figure_for, pyplot
 
     plt = pyplot()
     trace = [{"evaluation": k + 1, "value": -1.0 - 0.1 * k, "stderr": s} for k, s in enumerate([0.02, None, 0.0, -1])]

@@ -2,8 +2,8 @@ import io
 
 from conftest import EXPERIMENTS
 
-from qrun.pipeline import prepare
-from qrun.progress import LiveReporter, Reporter, reporter_for
+from qrun.app.pipeline import prepare
+from qrun.views.progress import LiveReporter, Reporter, reporter_for
 
 
 def test_plain_lines_for_logs_and_quiet(capsys):

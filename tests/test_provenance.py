@@ -2,7 +2,7 @@
 
 import subprocess
 
-from qrun import provenance
+from qrun.store import provenance
 
 
 def test_versions_name_qrun_python_and_the_runtime_stack():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from qrun import circuits, qasm_scan
 from qrun.errors import SourceError
+from qrun.sources import circuits, qasm_scan
 
 STD3 = 'OPENQASM 3.0; include "stdgates.inc"; '
 

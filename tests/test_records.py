@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from qrun import records
+from qrun.store import records
 
 
 def test_a_primitive_result_round_trips_through_the_runtime_json_codec():

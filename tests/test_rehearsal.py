@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from qrun import backends, rehearsal
+from qrun import backends
+from qrun.planning import rehearsal
 
 
 @pytest.fixture(scope="module")

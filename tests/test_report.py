@@ -6,8 +6,8 @@ import pytest
 from conftest import EXPERIMENTS
 
 from qrun import load
-from qrun.listing import list_text, runs
-from qrun.report import show, summary
+from qrun.views.listing import list_text, runs
+from qrun.views.report import show, summary
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +198,7 @@ def test_diff_pairs_sweep_points_by_their_variables_and_shows_the_largest_moves_
 
 
 def test_list_fits_the_terminal_it_is_given_and_is_whole_without_one(tmp_path):
-    from qrun.pipeline import run
+    from qrun.app.pipeline import run
 
     for spec in ("mixed.yaml", "bell.yaml"):
         run(EXPERIMENTS / spec, tmp_path, progress="none")
@@ -213,7 +213,7 @@ def test_list_fits_the_terminal_it_is_given_and_is_whole_without_one(tmp_path):
 def test_a_run_of_many_jobs_adds_one_column_to_list_not_one_per_job(tmp_path):
     from conftest import many_jobs_spec
 
-    from qrun.pipeline import run
+    from qrun.app.pipeline import run
 
     head = "options: {seed: 1, default_precision: 0.1}\n"
     spec = many_jobs_spec(tmp_path, 30, "primitive: estimator, circuit: b, observables: [z]", head)
@@ -319,7 +319,7 @@ def test_show_of_a_run_whose_spec_is_gone_still_shows_the_run(field_runs, tmp_pa
 
 def test_diff_compares_derived_values_as_any_value(field_runs, qrun):
     """The field spec derives gap = e.energy - ground: diff pairs it across two runs, with σ and z."""
-    from qrun.derived import evaluate
+    from qrun.store.derived import evaluate
 
     _, group, single = field_runs
     point = next(p for p in sorted(group.iterdir()) if (p / "metadata.json").is_file())  # a point, not plots/

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qrun.htmlreport import write
+from qrun.views.htmlreport import write
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"

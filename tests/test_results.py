@@ -95,9 +95,9 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
     # see every job started and submitted so far
     from conftest import EXPERIMENTS
 
-    from qrun import pipeline
-    from qrun.results import RunWriter
+    from qrun.app import pipeline
     from qrun.running.runner import Runner
+    from qrun.store.results import RunWriter
 
     monkeypatch.setattr(RunWriter, "LOCAL_FLUSH", 1e9)  # only a wait (or a checkpoint) flushes
     monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)
@@ -122,9 +122,9 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
 
 
 def test_a_job_event_journals_only_the_fields_it_changes_and_readers_replay_them(tmp_path, monkeypatch, write_spec):
-    from qrun import pipeline
-    from qrun.results import RunWriter, read_metadata
+    from qrun.app import pipeline
     from qrun.running.runner import Runner
+    from qrun.store.results import RunWriter, read_metadata
 
     monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)  # metadata.json is written at the start and the end only
     spec = write_spec(
@@ -168,8 +168,9 @@ def test_checkpoints_are_spaced_by_their_own_cost_so_a_large_run_does_not_spend_
 
     from conftest import EXPERIMENTS
 
-    from qrun import pipeline, results
-    from qrun.results import RunWriter
+    from qrun.app import pipeline
+    from qrun.store import results
+    from qrun.store.results import RunWriter
 
     prepared = pipeline.prepare(EXPERIMENTS / "bell.yaml", out=tmp_path)
     writer = RunWriter(tmp_path, prepared.spec, prepared.plan)

@@ -214,7 +214,7 @@ def test_a_job_file_that_inflates_or_holds_foreign_types_is_refused_before_decod
     import base64
     import zlib
 
-    from qrun import records
+    from qrun.store import records
 
     monkeypatch.setattr(records, "MAX_DECODED_BYTES", 16 * 1024 * 1024)  # the same check, with a smaller bomb
     run, _ = done

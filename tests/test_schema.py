@@ -2,7 +2,7 @@
 
 import pytest
 
-from qrun.schema import article, schema, schema_findings
+from qrun.spec.schema import article, schema, schema_findings
 
 
 def test_the_schema_is_the_packaged_file_and_names_every_top_level_key():
@@ -56,6 +56,6 @@ def test_article():
     ],
 )
 def test_value_findings_on_the_fast_path_and_off_it(data, findings):
-    from qrun.schema import value_findings
+    from qrun.spec.schema import value_findings
 
     assert value_findings(data) == findings

@@ -206,7 +206,7 @@ def test_a_saved_accounts_token_is_redacted_even_in_an_error_raised_while_connec
     # token, printed it. A fresh interpreter with its own HOME holds the saved account.
     script = (
         "import qiskit_ibm_runtime as r\n"
-        "from qrun import service\n"
+        "from qrun.backends import service\n"
         "from qrun.errors import ServiceError\n"
         "r.QiskitRuntimeService.save_account(token='tok-SAVED-1234567890', channel='ibm_quantum_platform', "
         "instance='crn:v1:x', name='mine')\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fake_runtime import Cloud, install
 
-from qrun.pipeline import run as run_spec
+from qrun.app.pipeline import run as run_spec
 
 BELL = 'OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;'
 ALL_KINDS = f"""version: 1
@@ -311,7 +311,7 @@ def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(clou
     assert usage["status"] == "pending" and usage["qpu_charge_time_seconds"] is None
     assert usage["quantum_seconds"] == 1.0
     from qrun import load
-    from qrun.report import show
+    from qrun.views.report import show
 
     shown = show(load(run_dir))
     (row,) = [line for line in shown.splitlines() if line.startswith("│ 0 ")]
@@ -367,7 +367,7 @@ def test_the_interactive_timeout_deactivates_the_session_and_the_next_job_waits_
 ):
     """The service deactivates an idle session, it does not close it: a later job is accepted, queues as any other
     job would, and runs; the session's max_time keeps counting."""
-    from qrun.results import RunWriter
+    from qrun.store.results import RunWriter
 
     cloud.interactive_ttl = 10.0
     done = RunWriter.job_done

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import EXPERIMENTS
 
-from qrun import sweeps
 from qrun.errors import SweepError
+from qrun.planning import sweeps
 
 
 def values_of(spec):

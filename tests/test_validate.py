@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from conftest import EXPERIMENTS
 
-from qrun.circuits import CircuitFacts
-from qrun.validate import semantic_findings
+from qrun.sources.circuits import CircuitFacts
+from qrun.spec.validate import semantic_findings
 
 BAD = Path(__file__).parent / "bad_specs"
 BAD_SPECS = sorted(p.stem for p in BAD.glob("*.yaml"))
@@ -113,7 +113,7 @@ def test_the_fast_validator_agrees_with_python_jsonschema_on_every_spec():
     import yaml
     from jsonschema import Draft202012Validator
 
-    from qrun.schema import _fast_validator, schema
+    from qrun.spec.schema import _fast_validator, schema
 
     fast = _fast_validator()
     assert fast is not None

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import sweeps
+from ..planning import sweeps
 
 if TYPE_CHECKING:
-    from ..estimates import Budget
-    from ..modes import Block
+    from ..planning.estimates import Budget
+    from ..planning.modes import Block
 
 
 @dataclass

@@ -10,15 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from .. import durations
-from ..cluster import ENGINES as DASK_ENGINES
-from ..engines import Engines
+from ..backends.service import job_id
 from ..errors import ServiceJobError
+from ..model import durations
+from ..model.outcomes import is_final
 from ..model.plan import JobPlan, Plan
-from ..modes import INTERACTIVE_TTL
-from ..outcomes import is_final
-from ..service import job_id
+from ..planning.modes import INTERACTIVE_TTL
 from .clock import SYSTEM, Clock
+from .cluster import ENGINES as DASK_ENGINES
+from .engines import Engines
 from .events import Sink
 from .submission import OnePub, cancel, metrics, stream_of, submission_seed, submission_tags
 
@@ -134,7 +134,7 @@ class RunnerBase:
     def rehearsal(self, job: JobPlan) -> JobPlan:
         """A fake-device job with its circuit, observables and device cut down to the qubits it uses; one subset
         device per set of qubits, one restricted circuit per circuit, made once for all the jobs that share them."""
-        from .. import rehearsal
+        from ..planning import rehearsal
 
         qubits = list(job.simulated_qubits or [])
         names = tuple(name for name, _ in job.observables)

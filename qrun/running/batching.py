@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from ..engines import estimator_pub, observables_array, sampler_pub
+from ..backends.service import redact
 from ..errors import RunError
 from ..model.plan import JobPlan
-from ..service import redact
 from .base import RunnerBase
+from .engines import estimator_pub, observables_array, sampler_pub
 from .submission import distinct, padded, stream_of, submission_tags
 
 # Jobs per PUB-batched runtime job. Locally, 250: while a batch runs, Aer and qrun hold every job's bound rows,

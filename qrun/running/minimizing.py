@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import RunError
+from ..model.outcomes import STOPPED_DEADLINE, MinimizeOutcome
 from ..model.plan import JobPlan
-from ..outcomes import STOPPED_DEADLINE, MinimizeOutcome
 from .base import RunnerBase
 
 

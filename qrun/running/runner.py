@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import durations
-from ..engines import estimator_pub, sampler_pub
+from ..backends.service import redact, sentence, usage_record
 from ..errors import RunError, ServiceError, ServiceJobError
+from ..model import durations
+from ..model.outcomes import SESSION_EXPIRED, MinimizeOutcome
 from ..model.plan import JobPlan
-from ..outcomes import SESSION_EXPIRED, MinimizeOutcome
-from ..service import redact, sentence, usage_record
 from .batching import Batching
+from .engines import estimator_pub, sampler_pub
 from .minimizing import Minimizing
 from .submission import distinct, open_session, quietly
 from .sweeping import Sweeping
@@ -58,7 +58,7 @@ class Runner(Batching, Sweeping, Minimizing):
             "closed": None,
         }
         if plan.backend_kind == "fake":  # a fake device's properties are fixed: its calibration, once per run
-            from ..calibration import of_device
+            from ..backends.calibration import of_device
 
             self.session_record["calibration"] = of_device(plan.backend)
         session = None
@@ -101,7 +101,7 @@ class Runner(Batching, Sweeping, Minimizing):
         they differ (the device was recalibrated during the run) every job's."""
         if self.plan.backend_kind != "service" or not records:
             return
-        from ..calibration import at
+        from ..backends.calibration import at
 
         def running(r: dict[str, Any]) -> str | None:
             return (r.get("timestamps") or {}).get("running")

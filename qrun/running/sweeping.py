@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import sweeps
-from ..engines import sweep_estimator_pub
+from ..backends.service import job_id
+from ..model.outcomes import SweepOutcome
 from ..model.plan import JobPlan
-from ..outcomes import SweepOutcome
-from ..plan import sweep_chunks
-from ..service import job_id
+from ..planning import sweeps
+from ..planning.plan import sweep_chunks
 from .base import RunnerBase
+from .engines import sweep_estimator_pub
 from .submission import cancel
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, SpecError, UsageError
-from ..overrides import JsonPath, format_path, owner, top_level_keys
-from ..overrides import apply as apply_overrides
-from ..overrides import split as split_override
 from .diff import differences, short
 from .marks import parse_yaml, plain_yaml
+from .overrides import JsonPath, format_path, owner, top_level_keys
+from .overrides import apply as apply_overrides
+from .overrides import split as split_override
 from .source import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, guard_yaml, read_text_limited, safe_yaml
 from .template import MAX_RENDER_SECONDS, Scalar, is_template, render
 
@@ -95,7 +95,7 @@ class Spec:
         circuit inlined as qasm: (its includes too), so the run folder's copy runs anywhere."""
         import copy
 
-        from .. import circuits
+        from ..sources import circuits
 
         data = copy.deepcopy(self.data)
         if not isinstance(data, dict):
@@ -111,7 +111,7 @@ class Spec:
         for kind in ("circuits", "observables"):
             for source in (data.get(kind) or {}).values():
                 if isinstance(source, dict) and isinstance(source.get("python"), str):
-                    from .. import pysource
+                    from ..sources import pysource
 
                     source["python"] = pysource.repo_relative(source["python"], self.base_dir)
         return data

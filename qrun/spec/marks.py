@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, SpecError
-from ..overrides import JsonPath, format_path
+from .overrides import JsonPath, format_path
 from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, yaml_problem
 
 _PLAIN_LOADER = getattr(yaml, "CSafeLoader", None)

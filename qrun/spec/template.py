@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from .. import bounded
 from ..errors import Problem, SpecError, UsageError
+from . import bounded
 from .source import MAX_SPEC_BYTES, safe_yaml
 
 MAX_RENDER_SECONDS = 3.0

@@ -1,0 +1,221 @@
+"""Multirun, as Hydra does it: a grid of template-variable values, every point its own run folder, all points on one
+backend in ONE session with the budget checked over all of them, and a combined tidy CSV."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import itertools
+import json
+import math
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError, UsageError
+from ..spec import DOTTED_KEY, safe_yaml
+from ..store.catalog import MANIFEST
+from ..store.fsio import atomic_write, inside
+from ..store.records import stored_points
+from ..store.results import read_job_body, read_metadata
+
+MAX_POINTS = 1000
+
+
+def parse(assignments: list[str]) -> dict[str, list[Any]]:
+    """-m h=0.25,0.5,1 -m n=4,6 -> {"h": [0.25, 0.5, 1], "n": [4, 6]}; each value typed as a YAML scalar.
+
+    NAME is a template variable, or a dotted path into the spec as --set takes one (-m options.seed=1,2,3);
+    VALUES may be range(start, stop[, step]), Python's range: -m options.seed=range(1,4) is 1, 2, 3."""
+    grid: dict[str, list[Any]] = {}
+    for text in assignments:
+        key, sep, values = text.partition("=")
+        key = key.strip()
+        if not sep or not (key.isidentifier() or DOTTED_KEY.fullmatch(key)) or not values.strip():
+            raise UsageError(
+                f"-m {text!r}: expected NAME=V1,V2,... or NAME=range(START,STOP[,STEP]) "
+                "(e.g. -m h=0.25,0.5,1, -m options.seed=range(1,4))"
+            )
+        if any(c in values for c in "\n\r\x00"):
+            raise UsageError(f"-m {key}: values are one line")
+        grid[key] = _range(key, values) if values.strip().startswith("range(") else _listed(values)
+    return grid
+
+
+def _listed(text: str) -> list[Any]:
+    return [_scalar(v.strip()) for v in text.split(",")]
+
+
+def _range(key: str, text: str) -> list[Any]:
+    inside = text.strip().removeprefix("range(").removesuffix(")")
+    parts = [p.strip() for p in inside.split(",")]
+    if not text.strip().endswith(")") or not 1 <= len(parts) <= 3 or not all(_is_int(p) for p in parts):
+        raise UsageError(f"-m {key}: {text.strip()!r} is not range(START, STOP[, STEP]) of integers")
+    bounds = [int(p) for p in parts]
+    if len(bounds) == 3 and bounds[2] == 0:
+        raise UsageError(f"-m {key}: a range's step cannot be 0")
+    values = range(*bounds)
+    if len(values) > MAX_POINTS:
+        raise UsageError(f"-m {key}: {text.strip()} has {len(values):,} values, more than {MAX_POINTS:,}")
+    if not values:
+        raise UsageError(f"-m {key}: {text.strip()} has no values")
+    return list(values)
+
+
+def _is_int(text: str) -> bool:
+    return text.lstrip("-").isdigit() and text.isascii()
+
+
+def _scalar(text: str) -> Any:
+    try:  # with the spec's nesting and alias limits, as --set values are read
+        value = safe_yaml("-m", text) if text else ""
+    except SpecError:
+        return text
+    return value if isinstance(value, (int, float, str, bool)) else text
+
+
+def points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination, the last variable fastest; the same value written twice (1 and 1.0) counts once."""
+    names = list(grid)
+    columns = [list({canonical(v): v for v in grid[n]}.values()) for n in names]
+    total = math.prod(len(c) for c in columns)
+    if total > MAX_POINTS:
+        raise UsageError(f"the multirun has {total:,} points, more than {MAX_POINTS:,}")
+    return [dict(zip(names, combo)) for combo in itertools.product(*columns)]
+
+
+def canonical(value: Any) -> str:
+    """The text that names a value in folders and tables: 1 and 1.0 are both "1", 0.25 is "0.25"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return format(float(value), "g") if math.isfinite(float(value)) else str(value)
+    return str(value)
+
+
+MAX_LABEL = 120  # characters of a point's folder name; file systems allow 255 bytes
+
+
+def label(point: dict[str, Any]) -> str:
+    """A point's folder name: h=0.25,n=4 (characters a folder name cannot hold become _)."""
+    text = ",".join(f"{k}={canonical(v)}" for k, v in point.items())
+    return "".join(c if c.isascii() and (c.isalnum() or c in "=,._-") else "_" for c in text)
+
+
+def labels(chosen: list[dict[str, Any]]) -> list[str]:
+    """Every point's folder name, each unique and short: a long value, or two values that read alike once unsafe
+    characters become _ (a/b and a_b), get a hash of the point's full text instead of failing at run time."""
+    import hashlib
+
+    plain = [label(p) for p in chosen]
+    out = []
+    for point, name in zip(chosen, plain):
+        if len(name) > MAX_LABEL or plain.count(name) > 1:
+            full = ",".join(f"{k}={canonical(v)}" for k, v in point.items())
+            name = f"{name[: MAX_LABEL - 13]}~{hashlib.sha256(full.encode()).hexdigest()[:12]}"
+        out.append(name)
+    return out
+
+
+def write_manifest(folder: Path, rows: list[tuple[dict[str, Any], str]]) -> None:
+    """multirun.json: the points and their folders. Written before the first job, so a killed group can resume."""
+    variables = list(rows[0][0]) if rows else []
+    manifest = {"variables": variables, "points": [{"variables": p, "run": name} for p, name in rows]}
+    atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def group_dir(root: Path, name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = inside(root, name, f"multirun-{stamp}-{secrets.token_hex(3)}")
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder
+
+
+def combine(prepared: list[Any], labels: list[str]) -> Any:
+    """One plan holding every point's jobs, tagged with their point (run_key), and one budget over all of them."""
+    from ..planning import estimates
+
+    plans = [p.plan for p in prepared]
+    backends = {p.backend_name for p in plans}
+    if len(backends) > 1:
+        raise UsageError(
+            f"the multirun's points use the backends {', '.join(sorted(backends))}; one session needs "
+            "one backend, so sweep the backend in separate runs"
+        )
+    first = plans[0]
+    jobs = [dataclasses.replace(j, run_key=k) for k, plan in enumerate(plans) for j in plan.jobs]
+    max_time = max(p.max_time for p in plans)
+    data = prepared[0].spec.data
+    budget = dataclasses.replace(
+        estimates.budget_for(data, first.backend_kind, [(f"{labels[j.run_key]}/{j.name}", j.estimate) for j in jobs]),
+        max_time=max_time,
+    )
+    if not budget.fits and not budget.local:
+        raise SpecError([prepared[0].spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
+    from ..planning import modes
+
+    cut = modes.blocks(data.get("mode", modes.AUTO), jobs)
+    mode, why = modes.overall(data.get("mode", modes.AUTO), cut, data)
+    return dataclasses.replace(
+        first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why
+    )
+
+
+class Router:
+    """A sink that sends each job's events to its own point's writer; session events go to every writer."""
+
+    def __init__(self, writers: list[Any], others: list[Any]):
+        self.writers, self.others = writers, others
+
+    def __getattr__(self, event: str) -> Any:
+        def forward(*args: Any) -> None:
+            job = args[0] if args else None
+            key = getattr(job, "run_key", None)
+            # a job's events (job_*, sweep_chunk) go to its point's writer only
+            targets = [self.writers[key]] if key is not None else self.writers
+            for sink in [*targets, *self.others]:
+                handler = getattr(sink, event, None)
+                if handler is not None:
+                    handler(*args)
+
+        return forward
+
+
+def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:
+    """multirun.csv: one row per value (estimator values, sweep points, minimize optima), the point's variables
+    first; multirun.json: the points and their folders."""
+    variables = list(rows[0][0]) if rows else []
+    header = [*variables, "run", "job", "kind", "observable", "index", "value", "stderr", "exact"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for point, run_dir in rows:
+        head = [canonical(point.get(v)) for v in variables] + [run_dir.name]
+        for entry in read_metadata(run_dir)["jobs"]:
+            body = read_job_body(run_dir, entry)
+            for line in _values(body, run_dir) if body is not None else []:
+                writer.writerow(head + line)
+    atomic_write(folder / "multirun.csv", out.getvalue())
+    write_manifest(folder, [(p, d.name) for p, d in rows])
+
+
+def _values(body: dict[str, Any], run_dir: Path) -> list[list[Any]]:
+    job, kind = body.get("job"), body.get("primitive")
+    if "points" in body or "points_file" in body:
+        return [
+            [job, kind, p.get("observable", ""), i, p.get("value", ""), p.get("stderr", ""), p.get("exact", "")]
+            for i, p in enumerate(stored_points(run_dir, body))
+            if "value" in p
+        ]
+    if kind == "minimize" and "optimum" in body:
+        opt = body["optimum"]
+        return [[job, kind, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
+    if kind == "estimator" and "observables" in body:
+        return [
+            [job, kind, obs, i, x, s, (v.get("exact") or [""] * len(v["values"]))[i]]
+            for obs, v in body["observables"].items()
+            for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
+        ]
+    return []

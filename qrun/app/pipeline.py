@@ -1,0 +1,545 @@
+"""The stages wired together: load -> validate -> plan -> execute -> results."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import os
+import signal
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from .. import backends
+from ..backends import service as ibm
+from ..errors import Interrupted, MissingExtraError, ResultsError, RunError, SpecError, UsageError
+from ..model import durations
+from ..model.outcomes import FINISHED
+from ..planning import estimates as model
+from ..planning import gaps
+from ..planning.modes import needs_session
+from ..running.clock import SYSTEM, Clock
+from ..spec import differences, load
+from ..spec.validate import validate
+from ..store.results import History, RunWriter, latest_run, read_spec
+from ..store.results import load as load_run
+
+# plan, execute and progress import numpy and qiskit; they are imported where a run or a plan needs them, so that
+# `qrun validate` (this module's quick_check) stays fast and qiskit-free.
+
+
+@dataclass
+class Prepared:
+    """A spec that was loaded, checked and planned: everything short of running it."""
+
+    checked: Any
+    plan: Any
+    warnings: list = field(default_factory=list)
+    service: Any = None
+
+    @property
+    def spec(self) -> Any:
+        return self.checked.spec
+
+
+def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None) -> Any:
+    """Load and validate a spec; SpecError lists every problem."""
+
+    return validate(load(path, overrides, vars_files))
+
+
+def prepare(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    estimates: str = "learned",
+    out: str | Path = "results",
+    enforce_budget: bool = True,
+    online: bool = True,
+    use_cache: bool = True,
+) -> Prepared:
+    """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
+
+    A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
+    """
+    from ..planning import plan as planning
+
+    checked = check(path, overrides, vars_files)
+    require_run_extra()
+    data = checked.spec.data
+    service = backend = None
+    if checked.backend.kind == "service":
+        if not online:
+            return Prepared(checked, None)
+        service = ibm.connect(data.get("service"))
+        widest = max(qc.num_qubits for qc in checked.circuits.values())
+        backend = ibm.choose_backend(service, data["backend"], widest)
+        ibm.check_backend(backend, widest)
+    past = History(Path(out), data["name"]) if estimates == "learned" else None
+    the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
+    if enforce_budget:
+        plan_errors(checked.spec, the_plan)
+    if service is not None:
+        if (data.get("service") or {}).get("dry_run", True):
+            from ..planning import dryrun
+
+            the_plan.service_estimates = dryrun.estimate(the_plan)
+        needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
+        ibm.preflight(service, needed, the_plan.mode, needs_session(data))
+    rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
+    warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan)]
+    return Prepared(checked, the_plan, warnings, service)
+
+
+def require_run_extra() -> None:
+    """Planning and running need Aer, the runtime, scipy and orjson: core dependencies, so only a damaged or
+    hand-pruned environment lacks them."""
+    import importlib.util
+
+    missing = [
+        p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy", "orjson") if importlib.util.find_spec(p) is None
+    ]
+    if missing:
+        raise MissingExtraError(
+            f"this needs {', '.join(missing)}, which this environment lacks: pip install --force-reinstall qrun"
+        )
+
+
+def plan_errors(spec: Any, the_plan: Any) -> None:
+    """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
+    problems = [spec.problem(path, message) for path, message in the_plan.problems]
+    if not the_plan.budget.fits and not the_plan.budget.local:  # aer bills nothing: its budget only informs
+        problems.append(spec.problem(("max_time",), the_plan.budget.explain()))
+    if problems:
+        raise SpecError(problems)
+
+
+def quick_check(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    estimates: str = "learned",
+    out: str | Path = "results",
+) -> Prepared:
+    """`qrun validate`: every check that needs no qiskit, and the budget on declared or learned estimates.
+
+    A job with neither counts its fixed per-job overhead, a lower bound; `qrun plan` and every run check the
+    computed estimates too.
+    """
+
+    checked = validate(load(path, overrides, vars_files), build=False)
+    data = checked.spec.data
+    past = History(Path(out), data["name"]) if estimates == "learned" else None
+    rows = []
+    hashed: dict[Any, str] = {}
+    for index, job in enumerate(data["jobs"]):
+        fact = checked.facts.get(job["circuit"])  # none for a Python source: validate runs no user code
+        n = fact.num_parameters if fact is not None else 0
+        learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
+        bound = partial(model.lower_bound, job, n, checked.backend.kind == "aer")
+        seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
+        rows.append((index, job, n, seconds, source))
+    verdict = model.budget_for(data, checked.backend.kind, [(r[1]["name"], r[3]) for r in rows])
+    if not verdict.fits and not verdict.local:
+        raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
+    unrun = [
+        f"{kind}.{name} ({value['python']})"
+        for kind in ("circuits", "observables")
+        for name, value in (data.get(kind) or {}).items()
+        if isinstance(value, dict) and "python" in value
+    ]
+    notes = (
+        [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
+        if unrun
+        else []
+    )
+    return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes])
+
+
+def estimate_warnings(spec: Any, rows: list[tuple[int, dict, int, float, str]]) -> list:
+    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date.
+
+    rows: (job index, job spec, number of parameters, seconds planned, their source) for every job.
+    """
+
+    out = []
+    for index, job, n, seconds, source in rows:
+        if not source.startswith("learned") or "estimate" not in job:
+            continue
+        declared = model.declared(job, n)
+        if seconds > 2 * declared:
+            out.append(
+                spec.problem(
+                    ("jobs", index, "estimate"),
+                    f"warning: a matching earlier run took {durations.format(seconds)}, more than "
+                    f"twice the declared {durations.format(declared)}; qrun plans with the learned time",
+                )
+            )
+    return out
+
+
+def run(
+    path: str | Path,
+    out: str | Path = "results",
+    *,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    progress: str = "auto",
+    estimates: str = "learned",
+    resume: str | Path | None = None,
+    use_cache: bool = True,
+    cluster: Any = None,
+    point: int = 0,
+    clock: Clock = SYSTEM,
+) -> Path:
+    """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
+    `cluster` (cluster.Cluster) sends local simulation through Dask. `point`: the index of the multirun point being
+    resumed alone, so its jobs draw the seeds they drew in the group.
+
+    resume: a run folder to continue, or "latest" for the newest run of this spec under `out`.
+    progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event), "quiet" (warnings
+    only) or "none".
+    """
+    from ..running.runner import Runner
+    from ..views.progress import reporter_for
+
+    if resume is not None and not overrides and not vars_files:
+        overrides = saved_settings(path, out, resume)  # nothing to retype: the run's own variables and overrides
+    prepared = prepare(path, overrides, vars_files, estimates, out, use_cache=use_cache)
+    if point:
+        jobs = [dataclasses.replace(j, run_key=point) for j in prepared.plan.jobs]
+        prepared.plan = dataclasses.replace(prepared.plan, jobs=jobs)
+    reporter = reporter_for(prepared.plan, progress)
+    for warning in prepared.warnings:
+        reporter.warn(str(warning))
+    writer = RunWriter(Path(out), prepared.spec, prepared.plan)
+    lock = None
+    if resume is None:
+        run_dir = writer.open()
+        lock = RunLock(run_dir)
+        carried: dict[str, Any] = {}
+    else:
+        found = latest_run(Path(out), prepared.plan.name) if resume == "latest" else Path(resume)
+        if found is None:
+            raise UsageError(f"--resume: no earlier run of '{prepared.plan.name}' under {out}")
+        run_dir = found
+        if not (run_dir / "metadata.json").is_file():
+            raise UsageError(f"--resume {run_dir}: not a qrun run folder (no metadata.json)")
+        lock = RunLock(run_dir)  # before reading its state: another qrun may be finishing it right now
+        try:
+            previous = load_run(run_dir)
+        except ResultsError as e:
+            lock.release()
+            raise UsageError(f"--resume: {e}") from None
+        refuse_changed_spec(previous.path, prepared.spec, previous.metadata)
+        if previous.metadata["status"] == "completed":
+            lock.release()
+            reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
+            return run_dir
+        carried = writer.reopen(run_dir)
+        if prepared.service is not None:
+            # Jobs submitted but never read back may have finished on the service: fetch them by id.
+            carried["pending"] = pending_ids(previous.metadata, carried["finished"])
+            carried["batched"] = batched_pubs(previous.metadata, carried["finished"])
+            carried["fetch"] = prepared.service.job
+            sessions = list(
+                dict.fromkeys(
+                    (s["session_id"], s.get("mode") == "batch")
+                    for a in previous.metadata.get("attempts") or []
+                    for s in [*(a.get("sessions") or []), a.get("session") or {}]
+                    if s.get("session_id")
+                )
+            )
+            from ..running import reconcile
+
+            known = {i for j in previous.metadata["jobs"] for i in j.get("job_ids") or []}
+            listed = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], [s for s, _ in sessions])
+            adopted = reconcile.adopt(
+                prepared.plan.jobs,
+                reconcile.candidates(listed, known),
+                carried["finished"],
+                carried["pending"],
+                carried["batched"],
+            )
+            if adopted:
+                reporter.warn(
+                    f"qrun: the service had {len(adopted)} runtime job(s) of this run that it never recorded (it was "
+                    f"stopped between submitting and recording them); reading them back, not submitting again: "
+                    f"{', '.join(adopted)}"
+                )
+            # the killed attempt's session would stay open, accepting jobs (and a session bills its wall-clock
+            # time): close it; what it still runs is read back by id above, and the rest goes into a new one
+            for old, batch in sessions:
+                ibm.close_session(prepared.service, old, batch)
+        reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
+    sinks = [writer, reporter]
+    runner = Runner(
+        prepared.plan, Fanout(*sinks), cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
+    )
+    try:
+        _drive(runner, [writer], run_dir)
+    finally:
+        lock.release()
+    return run_dir
+
+
+def complete_usage(run_dir: Path) -> int:
+    """`qrun status`: ask the service for the usage of every runtime job of a service run that has none recorded,
+    or only a pending one (the run was killed, or the service was still computing it), and write what it says into
+    the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
+    from ..store.results import read_metadata, record_usage
+
+    data = read_spec(run_dir)
+    meta = read_metadata(run_dir)
+    if meta["status"] == "running" or backends.kind_of(str(data.get("backend"))) != "service":
+        return 0  # a running run records its own usage when its session closes
+    try:
+        lock = RunLock(run_dir)
+    except UsageError:
+        return 0
+    try:
+        service = ibm.connect(data.get("service"))
+        updates: dict[int, list[dict[str, Any]]] = {}
+        changed = 0
+        for entry in meta["jobs"]:
+            known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
+            records = []
+            for job_id in entry["job_ids"]:
+                record = known.get(job_id)
+                if record is None or record.get("status") != "final":
+                    record = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
+                    changed += 1
+                records.append(record)
+            if records != (entry.get("usage") or []):
+                updates[entry["index"]] = records
+        if updates:
+            record_usage(run_dir, updates)
+        return changed
+    finally:
+        lock.release()
+
+
+def run_tags(run_dir: Path, spec: Any) -> list[str]:
+    """The tags each service job carries: the run folder's name and the spec's hash, so that the service itself can
+    say which of its jobs belong to a run (its own record of them, if qrun's was lost)."""
+    from ..store.provenance import sha256
+
+    return [f"qrun-run:{run_dir.name}", f"qrun-spec:{sha256(spec.text)[:16]}"]
+
+
+def _drive(runner: Any, writers: list[RunWriter], where: Path) -> None:
+    """Run, and record how it ended in every run folder: completed, failed (why), or interrupted."""
+    restore = _stop_on_signals()
+    # The spec, plan and modules loaded so far live until the run ends: frozen, the collector stops re-walking them
+    # on every collection of a run's millions of small objects (a tenth of a 10,000-job run). Unfrozen after, so a
+    # caller running many runs in one process still has their garbage collected.
+    gc.freeze()
+    try:
+        runner.run()
+    except RunError as e:
+        for w in writers:
+            _finish(w, "failed", str(e))
+        e.run_dir = where
+        raise
+    except KeyboardInterrupt:
+        for w in writers:
+            _finish(w, "interrupted", "interrupted by the user")
+        done = sum(e["status"] in FINISHED for w in writers if w.metadata for e in w.metadata["jobs"])
+        kept = f"{done} finished job(s) kept in {where}" if done else f"no job had finished; the run is in {where}"
+        raise Interrupted(f"interrupted; {kept}; qrun SPEC --resume {where} runs the rest") from None
+    except OSError as e:  # the disk filled up or went read-only: record it where that is still possible
+        for w in writers:
+            _finish(w, "failed", (f"{e.filename}: " if e.filename else "") + str(e.strerror or e))
+        raise
+    except BaseException as e:
+        for w in writers:
+            _finish(w, "failed", f"{type(e).__name__}: {e}")
+        raise
+    else:
+        for w in writers:
+            w.finish("completed")
+    finally:
+        gc.unfreeze()
+        restore()
+
+
+def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dict[str, Any]:
+    """The template variables and dotted overrides a run was made with, read from its metadata."""
+    folder: Path | None
+    if resume == "latest":
+        try:
+            folder = latest_run(Path(out), load(path).data["name"])
+        except Exception:  # the spec needs variables to render at all; then there is nothing to look up by name
+            return {}
+    else:
+        folder = Path(resume)
+    try:
+        spec = load_run(folder).metadata.get("spec") or {} if folder is not None else {}
+    except ResultsError:
+        return {}
+    return {**(spec.get("variables") or {}), **(spec.get("overrides") or {})}
+
+
+def run_multirun(
+    path: str | Path,
+    grid: dict[str, list[Any]],
+    out: str | Path = "results",
+    *,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    progress: str = "auto",
+    estimates: str = "learned",
+    use_cache: bool = True,
+    clock: Clock = SYSTEM,
+) -> Path:
+    """Run every point of `grid` (template variable -> values) in ONE session; returns the group folder, which
+    holds each point's run folder, multirun.csv and multirun.json."""
+    from ..running.runner import Runner
+    from ..views.progress import reporter_for
+    from . import multirun
+
+    chosen = multirun.points(grid)
+    labels = multirun.labels(chosen)
+    prepared = [
+        prepare(path, {**(overrides or {}), **p}, vars_files, estimates, out, enforce_budget=False, use_cache=use_cache)
+        for p in chosen
+    ]
+    for p in prepared:
+        if p.plan.problems:
+            plan_errors(p.spec, p.plan)
+    combined = multirun.combine(prepared, labels)
+    if prepared[0].service is not None:
+        ibm.preflight(prepared[0].service, combined.budget.total, combined.mode, needs_session(prepared[0].spec.data))
+    folder = multirun.group_dir(Path(out), combined.name)
+    writers = [RunWriter(Path(out), p.spec, p.plan) for p in prepared]
+    multirun.write_manifest(folder, list(zip(chosen, labels)))
+    for writer, name in zip(writers, labels):
+        writer.open(folder / name)
+    reporter = reporter_for(combined, progress)
+    reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
+    runner = Runner(
+        combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec), clock=clock
+    )
+    try:
+        _drive(runner, writers, folder)
+    finally:
+        multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
+    return folder
+
+
+def _finish(writer: RunWriter, status: str, error: str) -> None:
+    """Mark the run as ended; if even that cannot be written, the first error is the one to report."""
+    try:
+        writer.finish(status, error)
+    except OSError:
+        pass
+
+
+class RunLock:
+    """One qrun per run folder: an exclusive flock on the folder itself.
+
+    The OS releases it when its process ends, however it ends, so a stale lock from a killed run is taken over
+    safely, and no lock file is left in or beside the folder. (filelock needs a file of its own, which would sit
+    among the results; a flock on the directory needs none.) The holder's pid is in its attempt's metadata.
+    """
+
+    def __init__(self, run_dir: Path):
+        import fcntl
+
+        self.fd: int | None = os.open(run_dir, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise UsageError(
+                f"{run_dir} is in use by another qrun (pid {_holder(run_dir)}); wait for it to end, or stop it first"
+            ) from None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+
+def _holder(run_dir: Path) -> str:
+    try:
+        return str(load_run(run_dir).metadata["attempts"][-1].get("pid") or "unknown")
+    except (ResultsError, LookupError, AttributeError):
+        return "unknown"
+
+
+def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, list[str]]:
+    """The runtime job ids the last attempt submitted for each unfinished job, in order: one for an estimator or
+    sampler job, one per group of a swept job, one per evaluation of a minimize job."""
+    return {j["name"]: list(j["job_ids"]) for j in metadata["jobs"] if j["name"] not in finished and j["job_ids"]}
+
+
+def batched_pubs(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, tuple[str, int]]:
+    """For each unfinished job that went out inside a PUB-batched runtime job: that job's id, and the job's PUB."""
+    return {
+        j["name"]: (j["batched"]["id"], j["batched"]["pub"])
+        for j in metadata["jobs"]
+        if j.get("batched") and j["name"] not in finished
+    }
+
+
+def refuse_changed_spec(run_dir: Path, spec: Any, metadata: dict[str, Any] | None = None) -> None:
+    """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
+    import yaml
+
+    before = read_spec(run_dir)
+    now = yaml.safe_load(spec.resolved_text())  # through YAML too, so both sides have the same types
+    changes = differences(before, now)
+    meta = metadata if metadata is not None else load_run(run_dir).metadata
+    recorded = (meta.get("spec") or {}).get("python") or {}
+    if recorded:
+        from ..sources import pysource
+
+        changes += pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
+    if not changes:
+        return
+    listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+    raise UsageError(f"cannot resume {run_dir}: the spec changed since that run: {listed or 'comments or layout'}")
+
+
+def _stop_on_signals() -> Any:
+    """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once.
+
+    Leaving at once is safe for the files: every write is a rename of a complete temp file.
+    """
+    received = []
+
+    def handler(signum: Any, frame: Any) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            os._exit(130)
+        raise KeyboardInterrupt
+
+    try:
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (e.g. a notebook worker): leave the default handling alone
+        return lambda: None
+
+    def restore() -> None:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+    return restore
+
+
+class Fanout:
+    """One sink that forwards every event to several."""
+
+    def __init__(self, *sinks: Any):
+        self.sinks = sinks
+
+    def __getattr__(self, event: str) -> Any:
+        def forward(*args: Any) -> None:
+            for sink in self.sinks:
+                handler = getattr(sink, event, None)
+                if handler is not None:
+                    handler(*args)
+
+        return forward

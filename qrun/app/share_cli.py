@@ -1,0 +1,68 @@
+"""The commands that share stored runs: `qrun report --html` and `qrun export mlflow` (registered by cli)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .clitools import debug_option
+
+_RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.command("report")
+@click.argument("targets", nargs=-1, type=_RUNS)
+@click.option(
+    "--html",
+    "html_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file: one self-contained page that opens offline.",
+)
+@click.option(
+    "--compare",
+    nargs=2,
+    multiple=True,
+    type=_RUNS,
+    metavar="RUN_A RUN_B",
+    help="Add a comparison of two runs, as `qrun diff` shows it (repeatable).",
+)
+@debug_option
+def report_cmd(targets: tuple[Path, ...], html_file: Path, compare: tuple[tuple[Path, Path], ...]) -> None:
+    """Write an HTML report of the runs under TARGETS (results roots, multirun groups or run folders; default:
+    results): a sortable, filterable runs table with multirun points and their swept keys, a page per run with its
+    values, exact values, deviations, warnings, figures and resolved spec, a page per multirun group, and
+    comparisons. Needs qrun[plot] for the figures."""
+    from ..views.htmlreport import write
+
+    chosen = list(targets) or [Path("results")]
+    click.echo(write(chosen, html_file, list(compare)))
+
+
+@click.group("export")
+def export_group() -> None:
+    """Send stored runs to another tool."""
+
+
+@export_group.command("mlflow")
+@click.argument("targets", nargs=-1, required=True, type=_RUNS)
+@click.option(
+    "--tracking-uri",
+    default=None,
+    metavar="URI",
+    help="The MLflow tracking store (default: MLflow's own choice: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db).",
+)
+@click.option(
+    "--experiment", default=None, metavar="NAME", help="The MLflow experiment (default: each run's spec name)."
+)
+@debug_option
+def export_mlflow_cmd(targets: tuple[Path, ...], tracking_uri: str | None, experiment: str | None) -> None:
+    """Log runs to MLflow (needs qrun[mlflow]): the resolved spec, overrides and swept values as params; each value,
+    σ, exact value, deviation and usage as metrics; backend, session, job ids, git and versions as tags; the run
+    folder as artifacts. TARGETS are run folders, multirun groups or results roots. Exporting a run again updates
+    its MLflow run; it makes no second one."""
+    from ..views.mlflow_export import export
+
+    for path, run_id in export(list(targets), tracking_uri, experiment):
+        click.echo(f"{path}: mlflow run {run_id}")

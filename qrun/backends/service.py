@@ -1,0 +1,228 @@
+"""The IBM Quantum service boundary for the execute stage: account, backend choice, pre-flight checks, lookups by id."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from ..errors import OpenPlanError, PreflightError, ServiceError
+from ..model import durations
+
+TOKEN_ENV = "QISKIT_IBM_TOKEN"
+_SECRETS: set[str] = set()
+
+
+def redact(text: Any) -> str:
+    """`text` with every token qrun has seen replaced, so no token reaches a log, a file or an error message."""
+    out = str(text)
+    for secret in _SECRETS:
+        if secret:
+            out = out.replace(secret, "***")
+    return out
+
+
+def sentence(error: Any) -> str:
+    """A runtime error as one redacted clause for qrun's one-line messages: its own newlines, the quotes a KeyError
+    adds and its final period go, so "...: 'No such thing.'. Do this" reads "...: No such thing. Do this"."""
+    text = " ".join(str(error).split())
+    for _ in range(3):  # "'Failed: \"reason\"'" -> "Failed: reason": the runtime quotes errors it wraps
+        text = re.sub(r"(^|: )(['\"])(.*)\2$", r"\1\3", text)
+    return redact(text.rstrip("."))
+
+
+def connect(config: dict[str, Any] | None) -> Any:
+    """A QiskitRuntimeService from the spec's `service:` block: a saved account by name, or QISKIT_IBM_TOKEN."""
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    config = config or {}
+    kwargs: dict[str, Any] = {}
+    for key in ("channel", "instance"):
+        if config.get(key):
+            kwargs[key] = config[key]
+    token = os.environ.get(TOKEN_ENV)
+    _learn_saved_tokens()  # before the service is built: an error while building it may echo one
+    if token:
+        _SECRETS.add(token)
+    if config.get("account"):
+        kwargs["name"] = config["account"]
+    elif token:
+        _SECRETS.add(token)
+        kwargs["token"] = token
+    try:
+        service = QiskitRuntimeService(**kwargs)
+    except Exception as e:  # the runtime raises many types here, all meaning "no usable account"
+        raise ServiceError(
+            f"cannot connect to IBM Quantum: {sentence(e)}. Save an account with "
+            f"QiskitRuntimeService.save_account(...) (and name it in service.account), or set {TOKEN_ENV}"
+        ) from None
+    account_token = getattr(getattr(service, "_account", None), "token", None)
+    if account_token:
+        _SECRETS.add(account_token)
+    return service
+
+
+def _learn_saved_tokens() -> None:
+    """Every token in the runtime's saved accounts (read by its own AccountManager), to be redacted wherever it
+    might appear; a missing or unreadable account file holds none."""
+    try:
+        from qiskit_ibm_runtime.accounts import AccountManager
+
+        accounts = AccountManager.list()
+    except Exception:  # the runtime raises its own types for a damaged file: then it has no token to leak
+        return
+    _SECRETS.update(a.token for a in accounts.values() if isinstance(getattr(a, "token", None), str) and a.token)
+
+
+def choose_backend(service: Any, name: str, min_qubits: int) -> Any:
+    """service.backend(name), or for least_busy an operational device with at least `min_qubits` qubits."""
+    try:
+        if name == "least_busy":
+            return service.least_busy(min_num_qubits=min_qubits, operational=True, simulator=False)
+        return service.backend(name)
+    except Exception as e:
+        raise PreflightError(f"backend {name!r}: {redact(e)}") from None
+
+
+def is_open_plan(plan: Any) -> bool:
+    """True for the Open Plan under any spelling the service uses ("open", "Open", "open-plan", "Open Plan")."""
+    return str(plan or "").strip().lower().replace("_", "-").replace(" ", "-").split("-")[0] == "open"
+
+
+def plan_of(service: Any) -> str | None:
+    """The plan ("open", "premium", ...) of the active instance; with no active instance, "open" only when every
+    instance the account has is on the Open Plan (the service would pick one of them)."""
+    try:
+        active = service.active_instance()
+        instances = list(service.instances())
+    except Exception:  # not every channel lists instances; then the service decides when the session opens
+        return None
+    for instance in instances:
+        if active and active in (instance.get("crn"), instance.get("name")):
+            return str(instance.get("plan") or "").lower() or None
+    plans = {str(i.get("plan") or "").lower() for i in instances}
+    if plans and all(is_open_plan(p) for p in plans):
+        return "open"
+    return None
+
+
+def check_backend(backend: Any, widest: int) -> None:
+    """Before planning: the device is up and wide enough (transpiling for it would fail otherwise)."""
+    name = getattr(backend, "name", str(backend))
+    status = backend.status()
+    if not getattr(status, "operational", True):
+        raise PreflightError(
+            f"backend {name} is not operational ({getattr(status, 'status_msg', 'no reason given')}); "
+            "try again later or choose another backend"
+        )
+    if widest > backend.num_qubits:
+        raise PreflightError(f"the widest circuit needs {widest} qubits but {name} has {backend.num_qubits}")
+
+
+def preflight(service: Any, needed_seconds: float, mode: str, needed: str | None) -> None:
+    """After planning, before the session opens: the account may open it and has the time the plan needs.
+    `needed`: why the jobs need a session (modes.needs_session), or None."""
+    if mode == "session" and is_open_plan(plan_of(service)):
+        raise OpenPlanError(open_plan_refusal(needed))
+    try:
+        usage = service.usage() or {}
+    except Exception:
+        usage = {}
+    remaining = usage.get("usage_remaining_seconds")
+    if remaining is not None and remaining < needed_seconds:
+        raise PreflightError(
+            f"the instance has {durations.format(remaining)} of usage left but the plan needs about "
+            f"{durations.format(needed_seconds)}; lower the work or use another instance"
+        )
+
+
+def open_plan_refusal(needed: str | None) -> str:
+    """What to do when a spec would open a session on an Open Plan instance, which cannot; `needed` says why its
+    jobs need one (modes.needs_session), or is None when they do not."""
+    if needed is None:
+        hint = (
+            "set mode: batch (or leave mode to auto), which the Open Plan allows and which suits these jobs, since "
+            "none uses another's result"
+        )
+    else:
+        hint = f"this spec needs one ({needed}): use an instance on a paid plan"
+    return f"an Open Plan instance cannot open sessions; {hint}"
+
+
+USAGE_WAIT = (0.5, 1.0, 2.0, 4.0)  # s between reads while the service still computes a job's usage
+
+
+def usage_record(handle: Any, sleep: Any = None) -> dict[str, Any]:
+    """A service job's usage from its metrics: quantum seconds and the QPU time charged, once final.
+
+    The runtime's job.usage() returns 0 while the figure is pending, which would record a paid job as free; so read
+    the metrics themselves, waiting briefly for status "final", and otherwise record "pending" honestly.
+    """
+    import time
+
+    metrics: dict[str, Any] = {}
+    for pause in (*USAGE_WAIT, None):
+        try:
+            metrics = handle.metrics() or {}
+        except Exception as e:
+            return {"job_id": job_id(handle), "status": "unknown", "error": redact(e)}
+        if (metrics.get("usage") or {}).get("status", "pending") != "pending" or pause is None:
+            break
+        (sleep or time.sleep)(pause)
+    usage = metrics.get("usage") or {}
+    status = usage.get("status", "pending")
+    return {
+        "job_id": job_id(handle),
+        "status": status,
+        "quantum_seconds": usage.get("quantum_seconds", usage.get("seconds")),
+        "qpu_charge_time_seconds": usage.get("qpu_charge_time_seconds") if status != "pending" else None,
+        # what the service estimated at submission, kept beside what it charged so estimates can be calibrated
+        "estimated_quantum_seconds": estimated_seconds(handle),
+        "timestamps": metrics.get("timestamps"),
+    }
+
+
+def estimated_seconds(handle: Any) -> float | None:
+    """The service's usage estimate of a runtime job (RuntimeJobV2.usage_estimation), or None where it has none."""
+    try:
+        seconds = (getattr(handle, "usage_estimation", None) or {}).get("quantum_seconds")
+    except Exception:  # a courtesy figure: never fail a record over it
+        return None
+    return float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
+
+
+def job_id(handle: Any) -> str:
+    """A runtime job's id, or "?" when the handle cannot say (never an exception while reporting one)."""
+    try:
+        return str(handle.job_id())
+    except Exception:
+        return "?"
+
+
+def session_details(service: Any, session_id: str, batch: bool) -> dict[str, Any] | None:
+    """The service's record of a session, via Session.from_id (Batch.from_id for batches)."""
+    from qiskit_ibm_runtime import Batch, Session
+
+    try:
+        return (Batch if batch else Session).from_id(session_id, service).details()
+    except Exception as e:
+        return {"error": redact(e)}
+
+
+def close_session(service: Any, session_id: str, batch: bool) -> None:
+    """Close a session (or batch) an earlier attempt left open: it accepts no new jobs, and those it holds still
+    run. Best effort: one the service has closed already, or no longer knows, is left alone."""
+    from qiskit_ibm_runtime import Batch, Session
+
+    try:
+        (Batch if batch else Session).from_id(session_id, service).close()
+    except Exception:  # already closed, expired, or unknown: nothing left to close
+        pass
+
+
+def job_status(service: Any, job_id: str) -> str:
+    try:
+        status = service.job(job_id).status()
+    except Exception as e:
+        return f"unknown ({redact(e)})"
+    return str(getattr(status, "name", status))

@@ -1,0 +1,76 @@
+"""Strict parsing and formatting of durations such as "2h 30m 40s", and UTC timestamps."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from ..errors import DurationError
+
+UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+MAX_SECONDS = 30 * 86400  # no session or job is longer; larger numbers only overflow datetime arithmetic
+_PART = re.compile(r"(\d+)([dhms])")
+HELP = "use whole seconds (e.g. 90) or parts like 45s, 25m, 2h 30m 40s (units d h m s, in that order)"
+
+
+def parse(value: object) -> int:
+    """Return the number of seconds in `value`, an int of seconds or a string like "2h 30m"."""
+    if isinstance(value, bool):
+        raise DurationError(f"{value!r} is not a duration: {HELP}")
+    if isinstance(value, int):
+        if value < 1:
+            raise DurationError(f"{value} is not a duration: it must be at least 1 second")
+        if value > MAX_SECONDS:
+            raise DurationError(
+                f"{value} s is longer than {MAX_SECONDS // 86400} days, more than any session or job takes"
+            )
+        return value
+    if not isinstance(value, str):
+        raise DurationError(f"{value!r} is not a duration: {HELP}")
+    parts = value.split(" ")
+    total, seen = 0, list[str]()
+    order = [u for u, _ in UNITS]
+    for part in parts:
+        m = _PART.fullmatch(part)
+        if not m:
+            raise DurationError(f"{value!r} is not a duration: {HELP}")
+        unit = m.group(2)
+        if seen and order.index(unit) <= order.index(seen[-1]):
+            raise DurationError(f"{value!r} is not a duration: units must appear once each, in the order d h m s")
+        seen.append(unit)
+        total += int(m.group(1)) * dict(UNITS)[unit]
+    if total < 1:
+        raise DurationError(f"{value!r} is not a duration: it must be at least 1 second")
+    if total > MAX_SECONDS:
+        raise DurationError(f"{value!r} is longer than {MAX_SECONDS // 86400} days, more than any session or job takes")
+    return total
+
+
+def format(seconds: float) -> str:
+    """Format seconds as the canonical duration string, e.g. 9040 -> "2h 30m 40s"."""
+    rest = int(round(seconds))
+    if rest <= 0:
+        return "0s"
+    parts = []
+    for unit, size in UNITS:
+        n, rest = divmod(rest, size)
+        if n:
+            parts.append(f"{n}{unit}")
+    return " ".join(parts)
+
+
+def parse_timestamp(text: object) -> datetime | None:
+    """An ISO 8601 timestamp as the service writes it ("...Z" or with an offset), or None if there is none."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def timestamp(t: datetime | None = None) -> str:
+    """A UTC ISO 8601 timestamp with milliseconds, e.g. 2026-11-22T19:01:02.345Z."""
+    t = t or datetime.now(UTC)
+    return t.isoformat(timespec="milliseconds").replace("+00:00", "Z")

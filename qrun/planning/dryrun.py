@@ -1,0 +1,121 @@
+"""The service's own usage estimate before anything runs: a dry run (qiskit-ibm-runtime 0.50+) of each distinct job
+shape on the device's mock counterpart. Where the account has no access, qrun's model stands and the plan says why."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..backends.service import sentence
+from ..model.plan import JobPlan, Plan
+from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
+from .plan import sweep_chunks
+
+SHAPES = 20  # distinct job shapes dry-run at most: each is a round trip to the service before the run starts
+WAIT = (0.5, 1.0, 2.0)  # s between reads while the service has not estimated a dry run yet
+
+
+@dataclass(frozen=True)
+class ServiceEstimates:
+    """Where the usage estimates came from ("dry_run", or "model" when the service gave none, with `reason`), and
+    the service's estimate of each job's QPU seconds (all its runtime jobs), by job index."""
+
+    source: str
+    reason: str = ""
+    seconds: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def line(self) -> str:
+        """What `qrun plan` says about them."""
+        if self.source == "model":
+            return f"usage estimates: qrun's model; the service gave none ({self.reason})"
+        return (
+            f"usage estimates: the service's dry run says about {self.total:g} QPU seconds for "
+            f"{len(self.seconds)} job(s){self.reason and f'; {self.reason}'}"
+        )
+
+    def record(self) -> dict[str, Any]:
+        return {"source": self.source, "reason": self.reason, "seconds": {str(k): v for k, v in self.seconds.items()}}
+
+
+def estimate(plan: Plan, sleep: Any = time.sleep) -> ServiceEstimates:
+    """Dry-run one submission of each distinct job shape (circuit, kind, shots or precision, options, rows) and
+    scale by each job's runtime jobs. The first refusal (no mock device, no access) ends it: qrun's model then."""
+    by_shape: dict[tuple, float | None] = {}
+    seconds: dict[int, float] = {}
+    skipped = 0
+    for job in plan.jobs:
+        if job.device is not None or job.engine != "runtime-client-primitives":
+            continue
+        kind, pub, kwargs = first_submission(job)
+        shapes = tuple(getattr(part, "shape", None) for part in pub[1:])
+        key = (id(job.circuit), kind, repr(kwargs), repr(sorted(job.options.items())), shapes)
+        if key not in by_shape:
+            if len(by_shape) >= SHAPES:
+                skipped += 1
+                continue
+            try:
+                by_shape[key] = _dry_run(plan.backend, job, kind, pub, kwargs, sleep)
+            except Exception as e:  # the runtime raises several types: no mock device, 403, a bad request
+                return ServiceEstimates("model", sentence(e))
+        each = by_shape[key]
+        if each is not None:
+            seconds[job.index] = round(each * max(int(job.stats.get("runtime_jobs", 1)), 1), 3)
+    reason = f"{skipped} job(s) of other shapes use qrun's model" if skipped else ""
+    if not seconds:
+        return ServiceEstimates("model", "the service estimated none of the dry runs")
+    return ServiceEstimates("dry_run", reason, seconds)
+
+
+def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, Any]]:
+    """(estimator or sampler, the PUB, run's keywords) of a job's first runtime job. Parameters that only an earlier
+    job will give are zeros: they change no timing."""
+    if job.parameter_source is not None and job.parameter_values is None:
+        job = _with_zeros(job)
+    if job.primitive == "minimize":
+        ((_, op),) = job.observables
+        return "estimator", (job.circuit, op, job.initial_point), {"precision": job.precision}
+    if job.points is not None:
+        _, _, groups = next(sweep_chunks(job))
+        g = groups[0]
+        rows = np.zeros((len(g.rows), len(job.parameter_names)))
+        if job.primitive == "estimator":
+            ops = [op for _, op in job.observables]
+            return "estimator", sweep_estimator_pub(job.circuit, ops, rows, g), {"precision": g.setting["precision"]}
+        pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
+        return "sampler", pub, {"shots": g.setting["shots"]}
+    if job.primitive == "estimator":
+        return "estimator", estimator_pub(job), {"precision": job.precision}
+    return "sampler", sampler_pub(job), {"shots": job.shots}
+
+
+def _with_zeros(job: JobPlan) -> JobPlan:
+    import dataclasses
+
+    return dataclasses.replace(job, parameter_values=np.zeros((1, len(job.parameter_names))))
+
+
+def _dry_run(backend: Any, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, Any], sleep: Any) -> float | None:
+    """The service's quantum-seconds estimate of one runtime job, from a dry run in job mode (no session)."""
+    options = runtime_options(job.options, None, estimator=kind == "estimator")
+    if kind == "estimator":
+        from qiskit_ibm_runtime.executor_estimator import Estimator
+
+        handle = Estimator(mode=backend, options=options).run([pub], dry_run=True, **kwargs)
+    else:
+        from qiskit_ibm_runtime.executor_sampler import Sampler
+
+        handle = Sampler(mode=backend, options=options).run([pub], dry_run=True, **kwargs)
+    for pause in (*WAIT, None):
+        seconds = (handle.usage_estimation or {}).get("quantum_seconds")
+        if seconds is not None or pause is None:
+            return None if seconds is None else float(seconds)
+        sleep(pause)
+        handle = backend.service.job(handle.job_id())  # a fresh record: a handle keeps its first answer
+    return None

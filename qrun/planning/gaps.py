@@ -1,0 +1,34 @@
+"""Where qrun's own work between two runtime jobs of a service session would outlast the session's interactive
+timeout, which would make the service deactivate it: warned about at plan time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import durations
+from . import estimates as model
+from .modes import INTERACTIVE_TTL
+
+
+def warnings(plan: Any) -> list[str]:
+    """Where qrun's own work between two runtime jobs of a service session (exact values by statevector, computed
+    as each result arrives) would outlast the session's interactive timeout: the service would deactivate it."""
+    if plan.backend_kind != "service" or plan.mode != "session":
+        return []
+    out = []
+    for job in plan.jobs:
+        if job.reference_circuit is None or job.spec.get("exact") != "statevector":
+            continue
+        if job.points is not None:
+            points = min(job.chunk, len(job.points))
+        else:
+            points = 1 if job.parameter_values is None else len(job.parameter_values)
+        gap = model.statevector_seconds(points, job.reference_circuit.num_qubits, job.reference_circuit.depth())
+        if gap > INTERACTIVE_TTL:
+            out.append(
+                f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(gap)} "
+                f"after each runtime job, longer than a session's interactive timeout ({durations.format(INTERACTIVE_TTL)}): "
+                "the service would deactivate the session each time and the next job would wait in the queue; use "
+                "mode: batch, or fewer points per job"
+            )
+    return out

@@ -1,0 +1,77 @@
+"""Rehearse a job for a real-size fake device on only the qubits its ISA circuit uses, with their own noise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backends
+
+
+def restrict_circuit(isa: Any, qubits: list[int]) -> Any:
+    """The ISA circuit on `qubits` alone, renumbered 0..k-1 in the order given; classical bits unchanged."""
+    from qiskit.circuit import QuantumCircuit
+
+    index = {q: i for i, q in enumerate(qubits)}
+    out = QuantumCircuit(len(qubits), name=isa.name, global_phase=isa.global_phase, metadata=isa.metadata)
+    for creg in isa.cregs:
+        out.add_register(creg)
+    loose = [c for c in isa.clbits if not isa.find_bit(c).registers]
+    if loose:
+        out.add_bits(loose)
+    for inst in isa.data:
+        wires = [index.get(isa.find_bit(q).index) for q in inst.qubits]
+        if any(w is None for w in wires):
+            if inst.operation.name == "barrier":
+                wires = [w for w in wires if w is not None]
+                if not wires:
+                    continue
+            else:  # active_qubits() includes every touched qubit, so only a bug gets here
+                raise AssertionError(f"{inst.operation.name} touches a qubit outside the rehearsed set")
+        out.append(inst.operation, [out.qubits[w] for w in wires], inst.clbits)
+    return out
+
+
+def restrict_observable(op: Any, qubits: list[int]) -> Any:
+    """A SparsePauliOp laid out on the whole device, on `qubits` alone; sparse throughout (no 2^n object)."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    index = {q: i for i, q in enumerate(qubits)}
+    terms = []
+    for paulis, where, coeff in op.to_sparse_list():
+        if any(q not in index for q in where):
+            raise AssertionError("an observable acts on a qubit outside the rehearsed set")
+        terms.append((paulis, [index[q] for q in where], coeff))
+    return SparsePauliOp.from_sparse_list(terms, num_qubits=len(qubits))
+
+
+def rehearse(
+    isa: Any, observables: list[tuple[str, Any]], device: Any, qubits: list[int] | None = None
+) -> tuple[Any, list[tuple[str, Any]], Any, list[int]]:
+    """(circuit, observables, device, physical qubits) to simulate: the subset device when it is smaller.
+
+    `qubits` as qubits_for() found them, else found here.
+    """
+    qubits = qubits if qubits is not None else qubits_for(isa, observables, device)
+    if len(qubits) >= device.num_qubits:
+        return isa, observables, device, list(range(device.num_qubits))
+    small = backends.subset_device(device, qubits)
+    ops = [(name, restrict_observable(op, qubits)) for name, op in observables]
+    return restrict_circuit(isa, qubits), ops, small, qubits
+
+
+def qubits_for(isa: Any, observables: list[tuple[str, Any]], device: Any) -> list[int]:
+    """The physical qubits a job's rehearsal simulates: those its circuit uses, and those its observables read (a
+    qubit the circuit leaves idle but an observable reads stays in). Cheap: the plan records them; the restricted
+    circuit and device are made only when the job runs."""
+    used = set(backends.active_qubits(isa))
+    for _, op in observables:
+        used |= {q for _, where, _ in op.to_sparse_list() for q in where}
+    qubits = sorted(used)
+    if len(qubits) == 1 and device.coupling_map is not None:
+        # A one-qubit device has no coupling map, which Aer's noise model needs; an idle neighbour costs nothing.
+        (q,) = qubits
+        edges = [(a, b) for a, b in device.coupling_map.get_edges() if q in (a, b)]
+        if edges:
+            a, b = edges[0]
+            qubits = sorted({a, b})
+    return qubits if len(qubits) < device.num_qubits else list(range(device.num_qubits))

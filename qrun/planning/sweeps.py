@@ -1,0 +1,279 @@
+"""Sweep expansion and grouping: pure functions from a job's `sweep:` block to points and broadcast groups."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, overload
+
+from ..errors import SweepError
+
+# Points per runtime job on a local simulator: Aer's cost per point grows with a PUB's size (100,000 points of a
+# 2-qubit estimator: 51 s and 3 GB as one PUB, 23 s and 242 MiB as 2,000-point PUBs; benchmarks/RESULTS.md).
+LOCAL_CHUNK = 2_000
+# On the service each runtime job costs seconds of overhead; a chunk there is bounded only by the result's size.
+SERVICE_CHUNK = 100_000
+# A sweep of more points than this streams its rows to disk chunk by chunk instead of holding them for one JSON file.
+INLINE_POINTS = 10_000
+# Sweep variables that are not circuit parameters, by job kind.
+SPECIAL = {"estimator": ("precision", "observable"), "sampler": ("shots",)}
+
+
+def count(spec: Any) -> int:
+    """How many values a variable has, by arithmetic alone: a 10^7-point linspace is refused without building it."""
+    if isinstance(spec, list):
+        return len(spec)
+    ((kind, args),) = spec.items()
+    if kind == "linspace":
+        return max(int(args[2]), 0)
+    start, stop, *rest = args
+    step = rest[0] if rest else 1
+    if step == 0:
+        raise SweepError(f"range {args} has a step of 0", ("values",))
+    if not all(math.isfinite(a) for a in (start, stop, step)):
+        raise SweepError(f"range {args} must have finite numbers", ("values",))
+    return max(0, math.ceil((stop - start) / step))
+
+
+def points_in(sweep: dict[str, Any]) -> int:
+    """How many points a sweep expands to (grid: the product; zip: the common length), without expanding it."""
+    counts = [count(sweep["values"][n]) for n in sweep["values"]]
+    if sweep.get("mode", "grid") == "zip":
+        return max(counts, default=0)
+    return math.prod(counts)
+
+
+class Column(Sequence[Any]):
+    """A range's or linspace's values computed when asked for: numpy's arithmetic (start + i * step, a linspace's
+    endpoint set exactly) without numpy, so validate stays light, and a million-value linspace costs no memory (as
+    a list of floats it was 32 MB)."""
+
+    def __init__(self, spec: dict[str, Any], name: str = ""):
+        try:
+            self.n = count(spec)
+        except SweepError as e:
+            raise SweepError(str(e), ("values", name)) from None
+        if self.n == 0:
+            raise SweepError(f"{spec} gives no values", ("values", name))
+        ((self.kind, args),) = spec.items()
+        self.start, self.stop = args[0], args[1]
+        if self.kind == "linspace":
+            self.step = (self.stop - self.start) / (self.n - 1) if self.n > 1 else 0.0
+            self.ints = False
+        else:
+            step = args[2] if len(args) > 2 else 1
+            self.ints = all(isinstance(a, int) for a in args)
+            self.step = step if self.ints else (self.start + step) - self.start  # numpy's own step, rounding included
+
+    def __len__(self) -> int:
+        return self.n
+
+    @overload
+    def __getitem__(self, i: int) -> Any: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Any]: ...
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self.n))]
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        i %= self.n
+        if self.kind == "linspace":
+            return float(self.stop) if i == self.n - 1 and self.n > 1 else float(self.start + i * self.step)
+        return self.start + i * self.step if self.ints else float(self.start + i * self.step)
+
+
+def column(spec: Any, name: str = "") -> Sequence[Any]:
+    """A variable's values as Points reads them: a list's own, a range or linspace computed on demand."""
+    return list(spec) if isinstance(spec, list) else Column(spec, name)
+
+
+def ends(spec: Any, name: str = "") -> list[Any]:
+    """A variable's values to check one by one: a list's own, or a range's or linspace's first and last (the
+    values between lie between them), so a 10^7-value linspace is checked without building it."""
+    if isinstance(spec, list):
+        return list(spec)
+    count(spec)  # a bad range is reported at the sweep's values, as validate has always located it
+    col = Column(spec, name)
+    return col[:] if len(col) <= 2 else [col[0], col[-1]]
+
+
+def memory_bytes() -> int:
+    """The memory this process may use: the machine's physical memory, or less under an address-space limit."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            total = min(total, soft)
+    except (ImportError, ValueError, OSError):  # no resource module (Windows): the physical memory it is
+        pass
+    return int(total)
+
+
+def point_bytes(sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0) -> int:
+    """What one point's stored results take in memory when a reader loads them (qrun show, plot, qrun.load): a
+    dict of its variables, then value/stderr/observable/exact, or counts of up to min(shots, 1,024) outcomes."""
+    variables = len(sweep["values"])
+    if primitive == "sampler":
+        return 256 + 64 * variables + 96 * min(max(shots, 1), 1024)
+    return (256 + 64 * (variables + 4)) * max(observables, 1)
+
+
+def ceiling(sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0) -> int:
+    """The most points this spec's sweep may have: what half of the memory holds of its stored results.
+
+    A run streams its points to disk and holds one chunk at a time; the limit protects whoever reads them back.
+    """
+    return memory_bytes() // 2 // point_bytes(sweep, primitive, observables, shots)
+
+
+def check_size(
+    sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0, limit: int | None = None
+) -> None:
+    """A SweepError when the sweep has more points than `limit` (limits.sweep_points) or, without one, than memory
+    allows (ceiling); counted by arithmetic, before anything is built. Also checks a zip's lengths."""
+    total = points_in(sweep) * (max(observables, 1) if primitive == "estimator" else 1)
+    if limit is not None and total > limit:
+        raise SweepError(
+            f"the sweep has {total:,} points, more than the limit of {limit:,} (limits.sweep_points); "
+            "raise it to allow more",
+            ("values",),
+        )
+    if limit is None and total > (most := ceiling(sweep, primitive, observables, shots)):
+        need = total * point_bytes(sweep, primitive, observables, shots) / max(observables, 1) / 2**30
+        raise SweepError(
+            f"the sweep has {total:,} points, more than the {most:,} this machine's memory allows: their results "
+            f"take about {need:,.1f} GiB to read back, more than half of the {memory_bytes() / 2**30:,.1f} GiB "
+            "this process may use (limits.sweep_points sets the limit yourself)",
+            ("values",),
+        )
+    if sweep.get("mode", "grid") == "zip":
+        _zip_lengths({n: count(v) for n, v in sweep["values"].items()})
+
+
+def _zip_lengths(lengths: dict[str, int]) -> None:
+    if len(set(lengths.values())) > 1:
+        listed = ", ".join(f"{n} has {k}" for n, k in lengths.items())
+        raise SweepError(f"zip needs every variable to have as many values; {listed}", ("values",))
+
+
+class Points(Sequence[dict[str, Any]]):
+    """A sweep's points in order, made on demand (a million-point grid is never a million dicts at once).
+
+    Grid is the cartesian product (last variable fastest), zip is lockstep. An estimator that lists its observables
+    measures each at every point: they are the innermost variable.
+    """
+
+    def __init__(self, sweep: dict[str, Any], observables: list[str] | None = None):
+        self.names = list(sweep["values"])
+        self.columns = [column(sweep["values"][n], n) for n in self.names]
+        self.zip = sweep.get("mode", "grid") == "zip"
+        if self.zip:
+            lengths = {n: len(c) for n, c in zip(self.names, self.columns)}
+            _zip_lengths(lengths)
+            self.base = max(lengths.values(), default=0)
+        else:
+            self.base = math.prod(len(c) for c in self.columns)
+        self.observables: list[str | None] = [*observables] if observables else [None]
+        self.strides = [math.prod(len(c) for c in self.columns[k + 1 :]) for k in range(len(self.columns))]
+
+    def __len__(self) -> int:
+        return self.base * len(self.observables)
+
+    def _point(self, i: int) -> dict[str, Any]:
+        base, o = divmod(i, len(self.observables))
+        if self.zip:
+            point = {n: c[base] for n, c in zip(self.names, self.columns)}
+        else:
+            point = {n: c[(base // s) % len(c)] for n, c, s in zip(self.names, self.columns, self.strides)}
+        if self.observables[o] is not None:
+            point["observable"] = self.observables[o]
+        return point
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self._point(k) for k in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        return self._point(i % len(self))
+
+    def chunks(self, size: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        """(offset, points) for consecutive runs of at most `size` points."""
+        for start in range(0, len(self), size):
+            yield start, self[start : start + size]
+
+
+@dataclass
+class Group:
+    """Points that differ only in parameter values or observables: ONE broadcast PUB, one runtime job."""
+
+    setting: dict[str, Any]  # {"precision": p} or {"shots": n}
+    points: list[int]  # indices into the job's points
+    observables: list[str] = field(default_factory=list)
+    rows: list[tuple[float, ...]] = field(default_factory=list)
+    product: bool = False  # the points are exactly observables x rows, in any order
+    where: list[tuple[int, int]] = field(default_factory=list)  # per point: (observable index, row index)
+
+
+def group(
+    points: list[dict[str, Any]],
+    parameters: list[str],
+    fixed: dict[str, float],
+    setting_keys: tuple[str, ...],
+    defaults: dict[str, Any],
+) -> list[Group]:
+    """Split resolved points into broadcast groups, one per distinct precision/shots setting, in first-seen order."""
+    groups: dict[tuple, Group] = {}
+    first = points[0] if points else {}
+    uniform = all(p.keys() == first.keys() for p in points)
+    if uniform and not any(k in first for k in setting_keys):  # the usual sweep: one setting for every point
+        setting = {k: defaults.get(k) for k in setting_keys}
+        groups[tuple(setting.values())] = Group(setting, list(range(len(points))))
+    else:
+        for i, point in enumerate(points):
+            setting = {k: point.get(k, defaults.get(k)) for k in setting_keys}
+            key = tuple(setting.values())
+            g = groups.setdefault(key, Group(setting, []))
+            g.points.append(i)
+    for g in groups.values():
+        observables: dict[str, int] = {}
+        obs = [observables.setdefault(points[i].get("observable", ""), len(observables)) for i in g.points]
+        if uniform:
+            g.rows, row_of = _rows_by_column(points, g.points, parameters, fixed)
+        else:
+            rows: dict[tuple, int] = {}
+            row_of = [
+                rows.setdefault(tuple(float(points[i].get(p, fixed.get(p, 0.0))) for p in parameters), len(rows))
+                for i in g.points
+            ]
+            g.rows = list(rows)
+        g.where = list(zip(obs, row_of))
+        g.observables = [o for o in observables if o]
+        # A full grid goes out as observables (n, 1) x rows (m, k): each point reads its own (o, r) cell.
+        g.product = len(set(g.where)) == len(g.where) == len(observables) * len(g.rows)
+    return list(groups.values())
+
+
+def _rows_by_column(
+    points: list[dict[str, Any]], indices: list[int], parameters: list[str], fixed: dict[str, float]
+) -> tuple[list[tuple[float, ...]], list[int]]:
+    """The distinct parameter rows of points that all have the same keys, in first-seen order, and each point's
+    row: the table is filled column by column (a million points, row by row in Python, was most of a long sweep's
+    overhead), then deduplicated through a dict (numpy's unique over rows sorts, and was slower still)."""
+    import numpy as np
+
+    first = points[indices[0]]
+    table = np.empty((len(indices), len(parameters)))
+    for j, name in enumerate(parameters):
+        table[:, j] = [points[i][name] for i in indices] if name in first else float(fixed.get(name, 0.0))
+    rows: dict[tuple[float, ...], int] = {}
+    row_of = [rows.setdefault(row, len(rows)) for row in map(tuple, table.tolist())]
+    return list(rows), row_of

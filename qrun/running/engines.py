@@ -1,0 +1,144 @@
+"""Primitive factories, runtime options and PUBs: how one job becomes calls on Aer, qiskit or the runtime."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
+from ..model.plan import JobPlan
+from ..planning import sweeps
+
+
+class Engines:
+    """Builds each submission's primitive for a job's engine; noisy simulators are built once per device."""
+
+    def __init__(self, backend: Any, tags: list[str] | None = None):
+        self.backend = backend
+        self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
+        self._noisy: dict[int, Any] = {}
+
+    def noisy_simulator(self, job: JobPlan) -> Any:
+        """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
+        device = job.device if job.device is not None else self.backend
+        if id(device) not in self._noisy:
+            from qiskit_aer import AerSimulator  # deferred: heavy, and only local runs need it
+
+            self._noisy[id(device)] = AerSimulator.from_backend(device)
+        return self._noisy[id(device)]
+
+    def estimator(self, job: JobPlan, session: Any, seed: int | None) -> Any:
+        if job.engine == "backend-primitives":
+            from qiskit.primitives import BackendEstimatorV2
+
+            return BackendEstimatorV2(
+                backend=self.noisy_simulator(job), options=seeded({"default_precision": job.precision}, seed)
+            )
+        if job.engine == "aer-primitives":
+            from qiskit_aer.primitives import EstimatorV2
+
+            return EstimatorV2(
+                options={
+                    "default_precision": job.precision,
+                    "run_options": seeded({}, seed),
+                }
+            )
+        from qiskit_ibm_runtime.executor_estimator import Estimator
+
+        # A fake device runs locally on the job's own subset device; a service backend in the one session.
+        mode = job.device if job.device is not None else session
+        tags = self.tags if job.device is None else []
+        return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True, tags=tags))
+
+    def tag(self, primitive: Any, job: JobPlan, extra: list[str]) -> None:
+        """Set a service submission's tags: the run's and spec's, and `extra`, which names this submission. Local
+        runs carry none."""
+        if job.engine != "runtime-client-primitives" or job.device is not None or not self.tags:
+            return
+        primitive.options.environment.job_tags = [*self.tags, *extra]
+
+    def reseed(self, primitive: Any, job: JobPlan, seed: int | None) -> None:
+        """Give an existing estimator the seed of the next submission (same effect as building a new one)."""
+        if seed is None:
+            return
+        if job.engine == "backend-primitives":
+            primitive.options.seed_simulator = seed
+        elif job.engine == "aer-primitives":
+            primitive.options.run_options = seeded(dict(primitive.options.run_options or {}), seed)
+        else:
+            primitive.options.simulator.seed_simulator = seed
+
+    def sampler(self, job: JobPlan, session: Any, seed: int | None) -> Any:
+        if job.engine == "backend-primitives":
+            from qiskit.primitives import BackendSamplerV2
+
+            return BackendSamplerV2(
+                backend=self.noisy_simulator(job), options=seeded({"default_shots": job.shots}, seed)
+            )
+        if job.engine == "aer-primitives":
+            from qiskit_aer.primitives import SamplerV2
+
+            return SamplerV2(default_shots=job.shots, seed=seed)
+        from qiskit_ibm_runtime.executor_sampler import Sampler
+
+        mode = job.device if job.device is not None else session
+        tags = self.tags if job.device is None else []
+        return Sampler(mode=mode, options=runtime_options(job.options, seed, estimator=False, tags=tags))
+
+
+def seeded(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
+    return options if seed is None else {**options, "seed_simulator": seed}
+
+
+def runtime_options(
+    options: dict[str, Any], seed: int | None, estimator: bool, tags: list[str] | None = None
+) -> dict[str, Any]:
+    """qrun options -> the client-side primitives' option model (optimization_level is not one: plan uses it)."""
+    out: dict[str, Any] = {"environment": {"job_tags": list(tags)}} if tags else {}
+    if estimator:
+        out["resilience_level"] = options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
+    for key in ("dynamical_decoupling", "twirling"):
+        if options.get(key):
+            out[key] = dict(options[key])
+    if options.get("max_execution_time"):
+        out["max_execution_time"] = options["max_execution_time"]
+    if seed is not None:
+        out["simulator"] = seeded({}, seed)
+    return out
+
+
+def observables_array(ops: list[Any], column: bool = False) -> Any:
+    """An ObservablesArray of `ops`, shape (n,) or (n, 1), filled element by element.
+
+    Never `np.empty(..., object)[:] = ops`: numpy then calls SparsePauliOp.__array__, which builds the dense
+    2^n x 2^n matrix (fatal at an ISA width of 127 qubits). qiskit's ObservablesArray stores sparse observables.
+    """
+    from qiskit.primitives.containers import ObservablesArray
+
+    return ObservablesArray([[op] for op in ops] if column else list(ops))
+
+
+def estimator_pub(job: JobPlan) -> tuple:
+    """One broadcast PUB: evs come back shaped (observables, parameter sets), or (observables,) without parameters."""
+    ops = [op for _, op in job.observables]
+    if job.parameter_values is None:
+        return (job.circuit, observables_array(ops))
+    return (job.circuit, observables_array(ops, column=True), job.parameter_values)
+
+
+def sweep_estimator_pub(circuit: Any, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
+    """A grid goes out as observables (n, 1) x rows (m, k); any other set of points as aligned (n,) x (n, k)."""
+    if g.product:
+        return (
+            (circuit, observables_array(ops, column=True), rows) if rows.shape[1] else (circuit, observables_array(ops))
+        )
+    arr = observables_array([ops[o] for o, _ in g.where])
+    aligned = rows[[r for _, r in g.where]]
+    return (circuit, arr, aligned) if rows.shape[1] else (circuit, arr)
+
+
+def sampler_pub(job: JobPlan) -> tuple:
+    if job.parameter_values is None:
+        return (job.circuit,)
+    return (job.circuit, job.parameter_values)

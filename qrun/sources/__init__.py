@@ -1,0 +1,1 @@
+"""Where circuits and observables come from: OpenQASM (scanned before parsing), Python sources, and exact references."""

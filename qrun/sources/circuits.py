@@ -1,0 +1,443 @@
+"""Circuit sources (random, qasm, file, library) and Pauli-sum observables."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SourceError
+from ..store.fsio import confinement_root
+from . import qasm_scan
+
+LIBRARY = (
+    "efficient_su2",
+    "real_amplitudes",
+    "excitation_preserving",
+    "pauli_two_design",
+    "n_local",
+    "z_feature_map",
+    "zz_feature_map",
+    "pauli_feature_map",
+    "quantum_volume",
+)
+
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_TERM = re.compile(rf"\s*(?P<sign>[+-])?\s*(?:(?P<coeff>{_NUMBER})\s*\*?\s*)?(?P<label>[IXYZ]+)\s*")
+
+Terms = list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class CircuitFacts:
+    """What validation needs to know of a circuit, without the circuit."""
+
+    num_qubits: int
+    num_parameters: int
+    num_clbits: int
+    has_measurements: bool
+    parameter_names: tuple[str, ...] = ()
+
+
+def parse_observable(value: Any) -> Terms:
+    """A Pauli label, a list of [label, coeff] pairs, or "0.5*XI - ZZ" -> [(label, coeff), ...]; never evaluated.
+    {terms: ..., unit: ...} is the same with a unit (see observable_unit)."""
+    if isinstance(value, dict):
+        value = value.get("terms")
+    if isinstance(value, list):
+        terms = [(str(label), float(coeff)) for label, coeff in value]
+    elif isinstance(value, str):
+        terms = _parse_sum(value)
+    else:
+        raise SourceError(
+            f"expected a Pauli label, a list of [label, coefficient] pairs or a sum string, got {value!r}"
+        )
+    bad = [c for _, c in terms if not math.isfinite(c)]
+    if bad:
+        raise SourceError(f"coefficient {bad[0]} is not a finite number")
+    widths = {len(label) for label, _ in terms}
+    if len(widths) > 1:
+        raise SourceError(f"all Pauli labels must have the same length; got lengths {sorted(widths)}")
+    return terms
+
+
+def observable_unit(value: Any) -> str | None:
+    """The unit an observable declares ({terms: ..., unit: Ha}), or None."""
+    return value.get("unit") if isinstance(value, dict) else None
+
+
+def _parse_sum(text: str) -> Terms:
+    pos, terms = 0, Terms()
+    while pos < len(text):
+        m = _TERM.match(text, pos)
+        if not m or m.end() == pos or (terms and not m.group("sign")):
+            rest = text[pos:].strip()
+            raise SourceError(
+                f"cannot read the observable {text!r} at character {pos + 1} ({rest[:12]!r}): "
+                "expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z"
+            )
+        coeff = float(m.group("coeff")) if m.group("coeff") else 1.0
+        terms.append((m.group("label"), -coeff if m.group("sign") == "-" else coeff))
+        pos = m.end()
+    if not terms:
+        raise SourceError("empty observable")
+    return terms
+
+
+def observable_width(terms: Terms) -> int:
+    return len(terms[0][0])
+
+
+def to_sparse_pauli_op(terms: Terms) -> Any:
+    from qiskit.quantum_info import SparsePauliOp
+
+    return SparsePauliOp.from_list(terms)
+
+
+def library_call(source: dict[str, Any]) -> tuple[str, dict[str, Any], tuple]:
+    """(function name, arguments, where the name sits) of a library source, in either spelling:
+    {library: NAME, args: {...}} (the spec page's) or {library: {name: NAME, args: {...}}}."""
+    value = source["library"]
+    if isinstance(value, str):
+        return value, source.get("args") or {}, ("library",)
+    return value["name"], value.get("args") or {}, ("library", "name")
+
+
+def _source(source: dict[str, Any]) -> tuple[str, Any]:
+    kind = next(k for k in ("random", "qasm", "file", "library", "python") if k in source)
+    return kind, source[kind]
+
+
+def build(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+    """Build the QuantumCircuit a spec's circuit entry describes (exactly one source). `coupling_map`: the device's,
+    for a Python source that asks for it."""
+    kind, value = _source(source)
+    if kind == "python":
+        from . import pysource
+
+        return pysource.circuit(source, base_dir, coupling_map)
+    if kind == "random":
+        from qiskit.circuit.random import random_circuit
+
+        qc = random_circuit(
+            value["num_qubits"],
+            value["depth"],
+            max_operands=value.get("max_operands", 2),
+            measure=value.get("measure", False),
+            seed=value.get("seed"),
+        )
+        # The runtime docs' example decomposes once so the circuit holds standard gates only.
+        return qc.decompose(reps=1)
+    if kind in ("qasm", "file"):
+        return _from_qasm(qasm_text(source, base_dir), (kind,))
+    if kind == "library":
+        return _from_library(*library_call(source))
+    raise SourceError(f"unknown circuit source {kind!r}")
+
+
+def _from_qasm(text: str, subpath: tuple) -> Any:
+    import qiskit.qasm2
+    import qiskit.qasm3
+
+    head = text.lstrip()
+    try:
+        if head.startswith("OPENQASM 2"):
+            qc = qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+        else:
+            qc = qiskit.qasm3.loads(text)
+    except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
+        message = " ".join(str(e).split()) or f"{type(e).__name__} (the parser gave no detail; check the syntax)"
+        raise SourceError(f"invalid OpenQASM: {message}", subpath) from None
+    for inst in qc.data:  # an angle of 1e999 parses as inf; transpiling or simulating it fails far from the spec
+        for value in inst.operation.params:
+            if isinstance(value, (int, float)) and not math.isfinite(value):
+                raise SourceError(f"gate {inst.operation.name} has the angle {value}, which is not finite", subpath)
+    return qc
+
+
+def _from_library(name: str, args: dict[str, Any], where: tuple) -> Any:
+    import qiskit.circuit.library as library
+
+    if name not in LIBRARY:
+        raise SourceError(f"{name!r} is not an allowed library circuit; use one of {', '.join(LIBRARY)}", where)
+    try:
+        qc = getattr(library, name)(**args)
+    except (TypeError, ValueError) as e:
+        raise SourceError(
+            f"{name}({_fmt_args(args)}) failed: {e}", where[:-1] + ("args",) if len(where) > 1 else ("args",)
+        ) from None
+    return qc
+
+
+def _fmt_args(args: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in args.items())
+
+
+_Q3_QUBITS = re.compile(r"\bqubit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*;")
+_Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
+_Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
+_Q2_REG = re.compile(r"\b(qreg|creg)\s+[A-Za-z_]\w*\s*\[\s*(\d+)\s*\]\s*;")
+_MEASURE = re.compile(r"\bmeasure\b")
+
+
+MAX_SOURCE_BYTES = 1024 * 1024  # a circuit file, or the OpenQASM text after its includes are inlined
+MAX_INCLUDE_DEPTH = 8
+DEFAULT_GATE_LIMIT = 1_000_000
+_STANDARD = ("stdgates.inc", "qelib1.inc")
+
+
+def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> str:
+    """A circuit file named in a spec: a regular file under `root`, at most MAX_SOURCE_BYTES, UTF-8."""
+    import stat
+
+    path = (base_dir / name).resolve()  # symlinks resolved, so a link cannot lead outside
+    if path != root and root not in path.parents:
+        raise SourceError(
+            f"{name!r} is outside the spec's folder and repository ({root}); qrun reads circuit files only from there",
+            subpath,
+        )
+    try:
+        info = path.stat()
+    except OSError as e:
+        raise SourceError(f"cannot read circuit file {str(base_dir / name)!r}: {e.strerror}", subpath) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError(f"{name!r} is not a regular file", subpath)
+    if info.st_size > MAX_SOURCE_BYTES:
+        raise SourceError(
+            f"{name!r} is {info.st_size:,} bytes, more than the {MAX_SOURCE_BYTES:,} a circuit file may have", subpath
+        )
+    try:
+        with open(path, "rb") as f:
+            return f.read(MAX_SOURCE_BYTES + 1).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(f"{name!r} is not a UTF-8 text file", subpath) from None
+    except OSError as e:
+        raise SourceError(f"cannot read circuit file {str(base_dir / name)!r}: {e.strerror}", subpath) from None
+
+
+def qasm_text(source: dict[str, Any], base_dir: Path) -> str:
+    """The OpenQASM of a qasm: or file: source with every include but the standard ones inlined, each read under
+    the same rules as a circuit file; so the parsers never open a file themselves."""
+    kind, value = _source(source)
+    root = confinement_root(base_dir)
+    if kind == "file":
+        path = base_dir / value
+        return _inline(read_source_file(value, base_dir, root, ("file",)), path.parent, root, ("file",), 0)
+    return _inline(value, base_dir, root, ("qasm",), 0)
+
+
+def _inline(text: str, folder: Path, root: Path, subpath: tuple, depth: int) -> str:
+    """Each include statement replaced by its file's text, found from the tokens (not by lines), so several
+    statements on one line all stay, and an include in a comment or a string is none."""
+    try:
+        found = list(qasm_scan.includes(text))
+    except SourceError as e:
+        raise SourceError(str(e), subpath) from None
+    pieces, at = [], 0
+    for name, start, end in found:
+        if name in _STANDARD:
+            continue
+        if depth >= MAX_INCLUDE_DEPTH:
+            raise SourceError(f"includes nest more than {MAX_INCLUDE_DEPTH} deep", subpath)
+        body = qasm_scan.without_version(read_source_file(name, folder, root, subpath))
+        pieces += [text[at:start], _inline(body, (folder / name).parent, root, subpath, depth + 1)]
+        at = end
+    out = "".join(pieces) + text[at:] if pieces else text
+    if len(out.encode("utf-8")) > MAX_SOURCE_BYTES:
+        raise SourceError(f"the OpenQASM is more than {MAX_SOURCE_BYTES:,} bytes with its includes", subpath)
+    return out
+
+
+def gate_estimate(source: dict[str, Any], base_dir: Path) -> tuple[int, tuple]:
+    """An upper estimate of a circuit's gate count from its source alone, and where in the source it comes from.
+
+    Library circuits: reps x (n^2 + 4n), which bounds every allowed function and entanglement; random: width x
+    depth; OpenQASM: applications as qasm_scan counts them (broadcast, loops, pow and definitions expanded).
+    SourceError where the OpenQASM cannot be bounded or read: nothing may build it then.
+    """
+    kind, value = _source(source)
+    if kind == "python":
+        return 0, ("python",)  # unknown until it runs; the spec allowed its code, and the circuit is counted built
+    if kind == "random":
+        return int(value["num_qubits"]) * int(value["depth"]), ("random", "depth")
+    if kind == "library":
+        name, args, where = library_call(source)
+        n = args.get("num_qubits", args.get("feature_dimension", 1))
+        layers = "depth" if name == "quantum_volume" else "reps"  # quantum_volume's layers are its depth (default n)
+        reps = args.get(layers, n if layers == "depth" else 3)
+        n = n if isinstance(n, int) and not isinstance(n, bool) else 1
+        reps = reps if isinstance(reps, int) and not isinstance(reps, bool) else 1
+        at = where[:-1] + ("args", layers) if len(where) > 1 else ("args", layers)
+        return max(reps, 1) * (n * n + 4 * n), at
+    text = qasm_text(source, base_dir)
+    try:
+        gates, _ = qasm_scan.bounds(text)
+    except SourceError as e:
+        raise SourceError(str(e), (kind,)) from None
+    return gates, (kind,)
+
+
+FACTS_FORMAT = 2  # 2: non-finite angles refused when a circuit is built
+
+
+def cached_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts:
+    """A circuit's facts as building it finds them (or its SourceError), from a cache keyed by the source's content.
+
+    `qrun validate` must refuse what a run refuses (an undefined gate, say), which takes qiskit's parsers; an
+    unchanged source costs nothing after its first check, so pre-commit pays for qiskit only when a circuit changes.
+    """
+    import hashlib
+    import json
+    from importlib.metadata import version
+
+    from ..planning import cache
+
+    kind, value = _source(source)
+    body = qasm_text(source, base_dir) if kind in ("qasm", "file") else source
+    key = hashlib.sha256(
+        json.dumps([FACTS_FORMAT, version("qiskit"), kind, body], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    cached = _facts_entry(cache.read_json(cache.facts_dir() / f"{key}.json"))
+    if isinstance(cached, SourceError):
+        raise cached
+    if cached is not None:
+        return cached
+    try:
+        found = facts(build(source, base_dir))
+    except SourceError as e:
+        if kind == "file" or "cannot read" in str(e):
+            raise  # about the file system, not the source: never cached
+        cache.write_json(cache.facts_dir() / f"{key}.json", {"error": str(e), "subpath": list(e.subpath)})
+        raise
+    cache.write_json(
+        cache.facts_dir() / f"{key}.json",
+        {
+            "facts": {
+                "num_qubits": found.num_qubits,
+                "num_parameters": found.num_parameters,
+                "num_clbits": found.num_clbits,
+                "has_measurements": found.has_measurements,
+                "parameter_names": list(found.parameter_names),
+            }
+        },
+    )
+    return found
+
+
+def _facts_entry(entry: Any) -> CircuitFacts | SourceError | None:
+    """A facts-cache entry as written by cached_facts, or None for anything else (a damaged entry is a miss)."""
+    if not isinstance(entry, dict):
+        return None
+    if isinstance(entry.get("error"), str):
+        subpath = entry.get("subpath")
+        if isinstance(subpath, list) and all(isinstance(p, (str, int)) for p in subpath):
+            return SourceError(entry["error"], tuple(subpath))
+        return None
+    f = entry.get("facts")
+    if not isinstance(f, dict):
+        return None
+    counts = [
+        n for n in (f.get(k) for k in ("num_qubits", "num_parameters", "num_clbits")) if type(n) is int and n >= 0
+    ]
+    names = f.get("parameter_names")
+    if len(counts) != 3 or type(f.get("has_measurements")) is not bool:
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != counts[1]:
+        return None
+    return CircuitFacts(counts[0], counts[1], counts[2], f["has_measurements"], tuple(names))
+
+
+def cheap_facts(source: dict[str, Any], base_dir: Path) -> CircuitFacts | None:
+    """A circuit's facts read from its source without qiskit, or None where that would be a guess.
+
+    This keeps `qrun validate` fast and qiskit-free; the run path still builds every circuit.
+    """
+    kind, value = _source(source)
+    if kind == "random":
+        measure = bool(value.get("measure", False))
+        n = value["num_qubits"]
+        return CircuitFacts(n, 0, n if measure else 0, measure)
+    if kind in ("qasm", "file"):
+        try:
+            value = qasm_text(source, base_dir)
+        except SourceError:
+            return None  # build() reports it, located
+        return _qasm_facts(value)
+    if kind == "library":
+        name, args, _ = library_call(source)
+        return _library_facts(name, args)
+    return None
+
+
+def _qasm_facts(text: str) -> CircuitFacts | None:
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    includes = re.findall(r'^\s*include\s+"([^"]+)"', code, flags=re.M)
+    if any(i not in ("stdgates.inc", "qelib1.inc") for i in includes):
+        return None  # a custom include may declare anything
+    if code.lstrip().startswith("OPENQASM 2"):
+        regs = _Q2_REG.findall(code)
+        qubits = sum(int(n) for kind, n in regs if kind == "qreg")
+        clbits = sum(int(n) for kind, n in regs if kind == "creg")
+        params: list[str] = []
+    elif code.lstrip().startswith("OPENQASM 3"):
+        qubits = sum(int(n or 1) for n in _Q3_QUBITS.findall(code))
+        clbits = sum(int(n or 1) for n in _Q3_BITS.findall(code))
+        params = sorted(_Q3_INPUT.findall(code))
+    else:
+        return None
+    if qubits == 0:
+        return None
+    return CircuitFacts(qubits, len(params), clbits, bool(_MEASURE.search(code)), tuple(params))
+
+
+# The parameter counts of the allow-listed library functions, for the arguments qrun can read without qiskit.
+# tests/test_circuits.py checks each against qiskit itself.
+def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
+    n = args.get("num_qubits", args.get("feature_dimension"))
+    if not isinstance(n, int) or n < 1:
+        return None
+    reps = args.get("reps", 3)
+    final = 0 if args.get("skip_final_rotation_layer", False) else 1
+    known = {
+        "num_qubits",
+        "reps",
+        "entanglement",
+        "skip_final_rotation_layer",
+        "insert_barriers",
+        "parameter_prefix",
+        "name",
+        "feature_dimension",
+        "seed",
+        "depth",
+        "su2_gates",
+    }
+    if set(args) - known or not isinstance(reps, int):
+        return None
+    prefix = args.get("parameter_prefix", "θ")
+    if name == "efficient_su2":
+        gates = args.get("su2_gates", ["ry", "rz"])
+        if not isinstance(gates, list) or not all(g in ("rx", "ry", "rz") for g in gates):
+            return None
+        count = n * len(gates) * (reps + final)
+    elif name == "real_amplitudes" and "su2_gates" not in args:
+        count = n * (reps + final)
+    elif name in ("z_feature_map", "zz_feature_map", "pauli_feature_map") and "feature_dimension" in args:
+        count, prefix = n, args.get("parameter_prefix", "x")
+    elif name == "quantum_volume" and "num_qubits" in args:
+        count = 0
+    else:
+        return None
+    names = tuple(sorted((f"{prefix}[{i}]" for i in range(count)), key=lambda s: int(s[len(prefix) + 1 : -1])))
+    return CircuitFacts(n, count, 0, False, names)
+
+
+def facts(qc: Any) -> CircuitFacts:
+    return CircuitFacts(
+        num_qubits=qc.num_qubits,
+        num_parameters=qc.num_parameters,
+        num_clbits=qc.num_clbits,
+        has_measurements=any(inst.operation.name == "measure" for inst in qc.data),
+        parameter_names=tuple(p.name for p in qc.parameters),
+    )

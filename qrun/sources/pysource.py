@@ -1,0 +1,224 @@
+"""Circuits and observables built by the user's Python, off unless the spec allows it (allow_python: true, or
+--allow-python): a callable named as "package.module:function" or "path/to/file.py:function", from the spec's
+repository or an installed package, called with the spec's args; what it returns is checked."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import SourceError
+from ..store.fsio import confinement_root
+
+_REF = re.compile(r"(?P<target>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*|[\w./-]+\.py):(?P<func>[A-Za-z_]\w*)\Z")
+WHERE = ("python",)
+OFF = (
+    "Python sources are off: qrun imports and runs the spec's Python only where it is allowed; set allow_python: true "
+    "in the spec, or pass --allow-python"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a Python source's callable lives: a module by dotted name, or a file; and the function's name."""
+
+    ref: str
+    module: str | None
+    file: Path | None
+    func: str
+
+
+def parse(ref: str, base_dir: Path) -> Target:
+    """The reference as written, checked for shape; a file is resolved against the spec's folder."""
+    match = _REF.match(ref)
+    if not match:
+        raise SourceError(
+            f"{ref!r} is not a Python source: write package.module:function or path/to/file.py:function", WHERE
+        )
+    target = match["target"]
+    if target.endswith(".py"):
+        path = (base_dir / target).resolve()
+        if not path.exists():  # a run folder's copy of the spec names it from the repository's top (repo_relative)
+            path = (confinement_root(base_dir) / target).resolve()
+        return Target(ref, None, path, match["func"])
+    return Target(ref, target, None, match["func"])
+
+
+def repo_relative(ref: str, base_dir: Path) -> str:
+    """A file reference rewritten from the repository's top, so the copy of the spec in a run folder (qrun rerun)
+    still finds the file; module references are left as they are."""
+    target = parse(ref, base_dir)
+    if target.file is None:
+        return ref
+    try:
+        return f"{target.file.relative_to(confinement_root(base_dir))}:{target.func}"
+    except ValueError:  # outside the repository: refused when it is used, kept as written here
+        return ref
+
+
+def source_file(target: Target, base_dir: Path) -> Path:
+    """The file holding the callable, found without running any of the user's code: a file must lie inside the
+    spec's repository (or folder); a module is looked for there first, then among installed packages."""
+    root = confinement_root(base_dir)
+    if target.file is not None:
+        if target.file != root and root not in target.file.parents:
+            raise SourceError(
+                f"{target.ref!r} is outside the spec's folder and repository ({root}); qrun runs Python files only "
+                "from there, or installed packages",
+                WHERE,
+            )
+        if not target.file.is_file():
+            raise SourceError(f"{target.ref!r}: no such file {str(target.file)!r}", WHERE)
+        return target.file
+    assert target.module is not None
+    parts = target.module.split(".")
+    for folder in (root, *_installed()):
+        for candidate in (folder.joinpath(*parts).with_suffix(".py"), folder.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                return candidate
+    raise SourceError(
+        f"{target.ref!r}: no module {target.module!r} in the spec's repository ({root}) or among installed packages",
+        WHERE,
+    )
+
+
+def _installed() -> list[Path]:
+    """The folders installed packages are imported from (sys.path's, but not the current directory)."""
+    return [Path(p) for p in sys.path if p and Path(p).is_dir()]
+
+
+def load(target: Target, base_dir: Path) -> Any:
+    """Import the module (the spec's repository first on the path) and return the callable."""
+    path = source_file(target, base_dir)
+    try:
+        if target.file is not None:
+            # one module per file content, as import caches a package module: validate and plan share it, and
+            # a changed file is a new module
+            name = "qrun_user_" + hashlib.sha256(str(path).encode() + path.read_bytes()).hexdigest()[:16]
+            module = sys.modules.get(name)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(name, path)
+                assert spec is not None and spec.loader is not None
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                spec.loader.exec_module(module)
+        else:
+            assert target.module is not None
+            root = str(confinement_root(base_dir))
+            sys.path.insert(0, root)
+            try:
+                module = importlib.import_module(target.module)
+            finally:
+                sys.path.remove(root)
+    except SourceError:
+        raise
+    except Exception as e:  # the user's module failed to import: its own error, located at the spec's reference
+        raise SourceError(f"importing {target.ref!r} raised {type(e).__name__}: {_one_line(e)}", WHERE) from None
+    func = getattr(module, target.func, None)
+    if not callable(func):
+        raise SourceError(f"{target.ref!r}: {path.name} has no function {target.func!r}", WHERE)
+    return func
+
+
+def takes_coupling_map(source: dict[str, Any], base_dir: Path) -> bool:
+    """Whether the source's function has a coupling_map parameter (then plan builds it again for the device)."""
+    try:
+        return "coupling_map" in inspect.signature(load(parse(source["python"], base_dir), base_dir)).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def call(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+    """Call the source's function with its args; one that takes `coupling_map` is given the device's (None when qrun
+    checks a spec without a device: validate, aer)."""
+    target = parse(source["python"], base_dir)
+    func = load(target, base_dir)
+    kwargs = dict(source.get("args") or {})
+    try:
+        if "coupling_map" in inspect.signature(func).parameters and "coupling_map" not in kwargs:
+            kwargs["coupling_map"] = coupling_map
+    except (TypeError, ValueError):  # a builtin without a signature takes what it is given
+        pass
+    try:
+        return func(**kwargs)
+    except Exception as e:  # the user's function failed: its own error, located at the spec's reference
+        raise SourceError(f"{target.ref}(...) raised {type(e).__name__}: {_one_line(e)}", WHERE) from None
+
+
+def circuit(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+    from qiskit import QuantumCircuit
+
+    made = call(source, base_dir, coupling_map)
+    if not isinstance(made, QuantumCircuit):
+        raise SourceError(f"{source['python']} returned {_what(made)}, not a QuantumCircuit", WHERE)
+    return made
+
+
+def observable(source: dict[str, Any], base_dir: Path) -> list[tuple[str, float]]:
+    """The observable's terms [(label, coefficient)], from the SparsePauliOp the function returns (real
+    coefficients: an expectation value of a Hermitian observable)."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    made = call(source, base_dir)
+    if not isinstance(made, SparsePauliOp):
+        raise SourceError(f"{source['python']} returned {_what(made)}, not a SparsePauliOp", WHERE)
+    terms = []
+    for label, coeff in made.to_list():
+        if abs(complex(coeff).imag) > 1e-12:
+            raise SourceError(
+                f"{source['python']} returned a SparsePauliOp with the complex coefficient {coeff} on {label}; an "
+                "observable's coefficients are real",
+                WHERE,
+            )
+        terms.append((str(label), float(complex(coeff).real)))
+    return terms
+
+
+def provenance(source: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """What the run records of a Python source: its reference, file, content hash and git state, so a later run
+    can tell that the code changed."""
+    from ..store import provenance as prov
+
+    target = parse(source["python"], base_dir)
+    path = source_file(target, base_dir)
+    return {
+        "ref": target.ref,
+        "file": str(path),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "git": prov.git_state(path),
+    }
+
+
+def of_spec(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+    """Each Python source of a spec, by "circuits.NAME" or "observables.NAME": what provenance() records."""
+    return {
+        f"{kind}.{name}": provenance(value, base_dir)
+        for kind in ("circuits", "observables")
+        for name, value in (data.get(kind) or {}).items()
+        if isinstance(value, dict) and isinstance(value.get("python"), str)
+    }
+
+
+def changed(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """The sources whose code differs from what a run recorded ("circuits.ansatz: lib/a.py changed")."""
+    return [
+        f"{where}: {Path(str(now[where]['file'])).name} changed"
+        for where in sorted(set(recorded) & set(now))
+        if (recorded[where] or {}).get("sha256") != now[where]["sha256"]
+    ]
+
+
+def _what(value: Any) -> str:
+    kind = type(value).__name__
+    return "None" if value is None else f"a {kind}" if kind[0].lower() not in "aeiou" else f"an {kind}"
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:300]

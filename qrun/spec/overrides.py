@@ -1,0 +1,224 @@
+"""Overrides of a parsed spec, as Hydra's: KEY=VALUE sets (a key the schema knows), +KEY=VALUE adds, ~KEY removes.
+
+KEY is a dotted path (options.seed, jobs.vqe.precision, backend); `jobs.NAME` finds a job by its name. An error
+names the override as the user typed it, with the closest names, and where the spec holds that place."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from ..errors import Problem, SpecError
+
+JsonPath = tuple[str | int, ...]
+REMOVE = None  # the value of a ~KEY override
+
+
+def split(key: str) -> tuple[str, str]:
+    """ "+jobs.a.shots" -> ("+", "jobs.a.shots"); "~options.seed" -> ("~", ...); "backend" -> ("", "backend")."""
+    return (key[0], key[1:]) if key[:1] in ("+", "~") else ("", key)
+
+
+def shown(key: str, value: Any) -> str:
+    """The override as typed: --set +jobs.a.shots=100, --set ~options.seed."""
+    op, _ = split(key)
+    return f"--set {key}" if op == "~" else f"--set {key}={_text(value)}"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        resources.files("qrun").joinpath("experiment.schema.json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def top_level_keys() -> frozenset[str]:
+    """The keys a spec may have at its top level (backend, max_time, options, ...)."""
+    return frozenset(_schema()["properties"])
+
+
+def _expand(node: Any) -> Iterator[dict[str, Any]]:
+    """A schema node with its $ref followed and its allOf/anyOf/oneOf/then/else branches flattened."""
+    if not isinstance(node, dict):
+        return
+    if "$ref" in node:
+        target: Any = _schema()
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        yield from _expand(target)
+    yield node
+    for combinator in ("allOf", "anyOf", "oneOf"):
+        for branch in node.get(combinator, []):
+            yield from _expand(branch)
+    for branch in ("then", "else"):
+        if branch in node:
+            yield from _expand(node[branch])
+
+
+def allowed_keys(path: JsonPath) -> set[str] | None:
+    """The keys the schema allows in the mapping at `path`, or None where it allows any (a map of names)."""
+    nodes: list[Any] = [_schema()]
+    for part in path:
+        following: list[Any] = []
+        for node in (n for top in nodes for n in _expand(top)):
+            if isinstance(part, int):
+                following += [node["items"]] if isinstance(node.get("items"), dict) else []
+            elif part in node.get("properties", {}):
+                following.append(node["properties"][part])
+            elif isinstance(node.get("additionalProperties"), dict):
+                following.append(node["additionalProperties"])
+        if not following:
+            return None
+        nodes = following
+    keys: set[str] = set()
+    for node in (n for top in nodes for n in _expand(top)):
+        if node.get("type") == "object" or "properties" in node:
+            # a typed object that allows more keys is a map of names; an untyped branch (if/then) only narrows
+            if "patternProperties" in node or (
+                node.get("type") == "object" and node.get("additionalProperties", True) is not False
+            ):
+                return None
+            keys |= set(node.get("properties", {}))
+    return keys or None
+
+
+def apply(
+    file: str, data: Any, marks: Callable[[], dict[JsonPath, tuple[int, int]]], paths: dict[str, Any]
+) -> tuple[dict[str, Any], dict[JsonPath, str]]:
+    """Apply each override to the parsed spec in place. Returns the overrides applied, and the place each one set
+    (its JSON path -> the override as typed), so a later error there names the override. `marks()` locates an
+    error, and is called only then."""
+    applied: dict[str, Any] = {}
+    places: dict[JsonPath, str] = {}
+    for key, value in paths.items():
+        op, dotted = split(key)
+        places[_apply_one(file, data, marks, op, dotted, value, shown(key, value))] = shown(key, value)
+        applied[key] = value
+    return applied, places
+
+
+def _apply_one(
+    file: str, data: Any, marks: Callable[[], dict], op: str, dotted: str, value: Any, typed: str
+) -> JsonPath:
+    parts = _split_path(dotted, data)
+    node: Any = data
+    where: JsonPath = ()
+
+    def fail(why: str, choices: list[str] | None = None) -> SpecError:
+        wanted = parts[len(where)] if len(parts) > len(where) else dotted
+        close = difflib.get_close_matches(str(wanted), [str(c) for c in choices or []], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        places = marks()
+        line, col = places.get(where, places.get((), (1, 1)))
+        return SpecError([Problem(file, line, col, format_path(where), f"{typed}: {why}{hint}")])
+
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list) and where == ("jobs",):
+            names = [j.get("name") for j in node if isinstance(j, dict)]
+            if part not in names:
+                raise fail(f"no job named {part!r}", [str(n) for n in names])
+            index = names.index(part)
+            if last and op == "~":
+                del node[index]
+                return (*where, index)
+            if last:
+                raise fail(
+                    "a whole job cannot be set; set its keys (jobs.NAME.KEY=VALUE), or remove it with ~jobs.NAME"
+                )
+            node, where = node[index], (*where, index)
+        elif isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise fail(f"{part!r} is not an index of this list ({len(node)} items)")
+            if last and op == "~":
+                del node[int(part)]
+            elif last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+            where = (*where, int(part))
+        elif isinstance(node, dict):
+            if not last:
+                if part not in node:
+                    raise fail(f"no key {part!r} here", list(node))
+                node, where = node[part], (*where, part)
+                continue
+            allowed = allowed_keys(where)
+            if op == "~":
+                if part not in node:
+                    raise fail(f"there is no {part!r} to remove", list(node))
+                del node[part]
+            elif op == "+":
+                if part in node:
+                    raise fail(f"{part!r} is set already; write --set {dotted}=VALUE to change it")
+                node[part] = value
+            elif part in node or allowed is None or part in allowed:
+                node[part] = value  # a key the schema knows may be set where the spec leaves it to its default
+            else:
+                raise fail(
+                    f"no key {part!r} here, and the schema knows none by that name{_elsewhere(where, part)}",
+                    sorted(allowed),
+                )
+            return (*where, part)
+        else:
+            raise fail("this value has no keys")
+    return where
+
+
+def _elsewhere(where: JsonPath, key: str) -> str:
+    """At the top level, where a key of that name does belong: `shots` is a job's key, `seed` an option."""
+    if where:
+        return ""
+    for place, written in ((("jobs", 0), "jobs.NAME"), (("options",), "options")):
+        if key in (allowed_keys(place) or set()):
+            return f" (it is a key of {written.split('.')[0]}: --set {written}.{key}=VALUE)"
+    return ""
+
+
+def _split_path(dotted: str, data: Any) -> list[str]:
+    """`jobs.my.job.precision` -> ["jobs", "my.job", "precision"] when a job is called "my.job" (names may hold dots)."""
+    parts = dotted.split(".")
+    if parts[0] == "jobs" and isinstance(data, dict) and isinstance(data.get("jobs"), list):
+        names = sorted((str(j.get("name")) for j in data["jobs"] if isinstance(j, dict)), key=len, reverse=True)
+        rest = ".".join(parts[1:])
+        for name in names:
+            if rest == name or rest.startswith(name + "."):
+                return ["jobs", name, *[p for p in rest[len(name) + 1 :].split(".") if p]]
+    return parts
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def format_path(path: JsonPath) -> str:
+    """("jobs", 2, "shots") -> "jobs[2].shots"."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _IDENT.fullmatch(part) or re.fullmatch(r"[A-Za-z0-9_.-]+", part) and "." not in part:
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def owner(places: dict[JsonPath, str], path: JsonPath, message: str) -> str | None:
+    """The override that set the place a problem is about: the problem's path is at or under a place an override
+    set, or is its parent and the message names the key (a key the schema refuses, a required key removed)."""
+    for place, typed in places.items():
+        if tuple(path[: len(place)]) == place:
+            return typed
+        if place and tuple(path) == place[:-1] and repr(place[-1]).strip("'") in message:
+            return typed
+    return None

@@ -1,0 +1,260 @@
+"""The spec's JSON Schema: load it, check a parsed spec against it, and say each violation in plain words."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ..errors import DurationError
+from ..model import durations
+from . import JsonPath
+
+# (path, message, at_key): a problem before it is given a file position.
+Finding = tuple[JsonPath, str, bool]
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The JSON Schema shipped inside the package (schemas/experiment.schema.json in the repo)."""
+    return json.loads(resources.files("qrun").joinpath("experiment.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    """jsonschema-rs, compiled once; None where it is not installed."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.validator_for(schema())
+
+
+def _plain_json(data: Any) -> str | None:
+    """The spec as strict JSON, if it survives the round trip unchanged (the usual case, checked at C speed): then it
+    holds no NaN, infinity, non-JSON value or non-string key (those come back changed, or fail)."""
+    try:
+        text = json.dumps(data, allow_nan=False)
+        return text if json.loads(text) == data else None
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+# A whole-number float as json.dumps writes one: `2.0,`, `[1.0]`, or past 1e16 `1e+20`. A string that merely holds
+# such text only sends the spec to the slower, exact check.
+_WHOLE_FLOAT = re.compile(r"\.0[,\]}]|\de\+")
+
+
+def value_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
+    """Values no spec holds: NaN and ±inf (YAML's .nan, .inf), which JSON Schema's bounds cannot see, and values of
+    non-JSON types (bytes, sets, dates) or non-string keys, which would confuse the validators.
+
+    Iterative, so a deeply nested spec cannot exhaust the stack (spec.py also limits the nesting)."""
+    if _plain_json(data) is not None:
+        return []
+    out: list[Finding] = []
+    stack: list[tuple[JsonPath, Any]] = [(path, data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            out.append((where, f"{value} is not a finite number", False))
+        elif not isinstance(value, (dict, list, str, int, float, bool, type(None))):
+            # YAML's !!binary, !!set, !!timestamp (an unquoted 2026-01-01) build values a spec never holds
+            out.append(
+                (
+                    where,
+                    f"a {type(value).__name__} (from a YAML tag or an unquoted date) is not a spec value; "
+                    "quote it if a string is meant",
+                    False,
+                )
+            )
+        elif isinstance(value, dict):
+            out.extend((where, f"key {k!r} is not a string; quote it", False) for k in value if not isinstance(k, str))
+            stack.extend((where + (k,), v) for k, v in value.items() if isinstance(k, str))
+        elif isinstance(value, list):
+            stack.extend((where + (i,), v) for i, v in enumerate(value))
+    return sorted(out, key=lambda f: [str(p) for p in f[0]])
+
+
+def schema_findings(data: Any) -> list[Finding]:
+    """Structural problems, each turned into a message that says what to do."""
+    if not isinstance(data, dict):
+        return [
+            ((), "a spec must be a YAML mapping with keys version, name, backend, max_time, circuits and jobs", False)
+        ]
+    text = _plain_json(data)
+    odd = value_findings(data) if text is None else []
+    if odd:
+        return odd  # a NaN slips past every bound, so nothing else said about that value could be trusted
+    fast = _fast_validator()
+    whole = _WHOLE_FLOAT.search(text) is not None if text is not None else _has_whole_float(data)
+    if fast is not None and fast.is_valid(data) and not whole:
+        return []  # the common case, ~100x faster; python-jsonschema below explains only what is wrong
+    validator = _strict_validator()
+    out: list[Finding] = []
+    for error in validator.iter_errors(data):
+        out.extend(_translate(error, data))
+    return sorted(set(out), key=lambda f: (tuple(str(p) for p in f[0]), f[1]))
+
+
+@lru_cache(maxsize=1)
+def _strict_validator() -> Any:
+    """python-jsonschema, where an integer is an int: JSON Schema calls 2.0 an integer, but qiskit and numpy do not
+    (a circuit of 2.0 qubits fails deep inside them). jsonschema-rs follows JSON Schema, so the fast path defers to
+    this one whenever the spec holds a whole-number float."""
+    from jsonschema import Draft202012Validator, validators
+
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return validators.extend(Draft202012Validator, type_checker=checker)(schema())
+
+
+def _has_whole_float(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if type(value) is float and value.is_integer():
+            return True
+        if type(value) is dict:
+            stack.extend(value.values())
+        elif type(value) is list:
+            stack.extend(value)
+    return False
+
+
+def _translate(error: Any, data: Any) -> list[Finding]:
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    sub = error.schema if isinstance(error.schema, dict) else {}
+    if "dependentSchemas" in error.schema_path:
+        circuit = path[:-1] if path[-1:] == ("library",) else path
+        return [(circuit + ("args",), "args goes with a library circuit named as library: NAME", True)]
+    if kind == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return [(path, f"missing required key '{k}'", False) for k in missing]
+    if kind in ("additionalProperties", "unevaluatedProperties"):
+        allowed = sorted(sub.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        return [(path + (k,), _unknown_key(k, allowed), True) for k in extra]
+    if kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
+        key = error.validator_value["required"][0]
+        what = error.instance.get("primitive")
+        hint = _KIND_HINTS.get((what, key), "")
+        return [(path + (key,), f"'{key}' does not apply to {article(what)} {what} job{hint}", True)]
+    if kind == "maxItems" and path[-1:] == ("observables",):
+        return [(path, "a minimize job takes exactly one observable", False)]
+    if kind == "minItems":
+        n = error.validator_value
+        return [(path, f"needs at least {n} item{'s' * (n != 1)}", False)]
+    if kind == "oneOf" and "random" in sub.get("properties", {}):
+        return [(path, "a circuit needs exactly one source: random, qasm, file or library", False)]
+    if sub.get("title") == "duration":
+        try:
+            durations.parse(error.instance)
+        except DurationError as e:
+            return [(path, str(e), False)]
+    if (
+        kind in ("anyOf", "oneOf")
+        and "observable" in str(error.schema_path)
+        or sub.get("description", "").startswith("A Pauli label")
+    ):
+        return [
+            (
+                path,
+                'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"',
+                False,
+            )
+        ]
+    if kind in ("anyOf", "oneOf") and path[-1:] == ("parameter_values",):
+        return [
+            (
+                path,
+                "expected rows of numbers, one per parameter set ([[0.1, 0.2], [0.3, 0.4]]), "
+                "or {from: <an earlier minimize job>}",
+                False,
+            )
+        ]
+    if sub.get("description", "").startswith("Time kept free"):
+        return [(path, f"{error.instance!r} is not a margin: use a duration (30s, 2m), a percentage (10%) or 0", False)]
+    if sub.get("description", "").startswith("A list, {range"):
+        return [
+            (path, "expected a list of values, {range: [start, stop, step]} or {linspace: [start, stop, num]}", False)
+        ]
+    if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
+        message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
+        holder = _get(data, path)
+        if isinstance(holder, dict) and error.instance in holder:  # a bad key, reported via propertyNames
+            return [(path + (error.instance,), message, True)]
+        return [(path, message, False)]
+    if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["pauli_label"]["pattern"]:
+        return [(path, f"{error.instance!r} is not a Pauli label: use the letters I, X, Y and Z", False)]
+    if kind == "const" and path == ("version",):
+        return [(path, f"{error.instance!r} is not a supported version; this qrun reads version: 1", False)]
+    if kind == "anyOf" and path[-1:] == ("library",):
+        # Two spellings: a name (explain the name) or {name, args} (explain what is wrong inside it).
+        if isinstance(error.instance, str):
+            return _translate(next(e for e in error.context if e.validator == "enum"), data)
+        from jsonschema.exceptions import best_match
+
+        inner = [e for e in error.context if e.relative_path]
+        if inner:
+            return _translate(best_match(inner), data)
+    if kind == "enum":
+        options = [str(v) for v in error.validator_value]
+        lowered = {o.lower(): o for o in options}
+        close = (
+            [lowered[str(error.instance).lower()]]
+            if str(error.instance).lower() in lowered
+            else difflib.get_close_matches(str(error.instance), options, n=1)
+        )
+        tail = f"; did you mean '{close[0]}'?" if close else ""
+        return [(path, f"{error.instance!r} is not one of {', '.join(options)}{tail}", False)]
+    if kind in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
+        return _translate(best_match(error.context), data)
+    if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, float):
+        whole = error.instance.is_integer()
+        hint = f"; write {int(error.instance)}" if whole and math.isfinite(error.instance) else ""
+        return [(path, f"{error.instance!r} is not an integer{hint}", False)]
+    return [(path, _shorten(error.message, error.instance), False)]
+
+
+def _shorten(message: str, instance: Any) -> str:
+    """jsonschema quotes the offending value in full; a 160-number list makes a useless error line."""
+    text = repr(instance)
+    if len(text) <= 80 or text not in message:
+        return message
+    return message.replace(text, text[:60] + " ... " + text[-10:])
+
+
+_KIND_HINTS = {
+    ("estimator", "shots"): "; an estimator takes precision",
+    ("sampler", "precision"): "; a sampler takes shots",
+    ("sampler", "observables"): "; a sampler returns counts, an estimator job measures observables",
+    ("estimator", "measure_all"): "; an estimator needs no measurements",
+    ("minimize", "parameter_values"): "; a minimize job starts from initial_point",
+    ("minimize", "shots"): "; minimize runs estimator jobs, which take precision",
+}
+
+
+def _unknown_key(key: str, allowed: list[str]) -> str:
+    hint = difflib.get_close_matches(key, allowed, n=1)
+    if hint:
+        return f"unknown key '{key}'; did you mean '{hint[0]}'?"
+    return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
+
+
+def article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _get(data: Any, path: JsonPath) -> Any:
+    for part in path:
+        data = data[part]
+    return data

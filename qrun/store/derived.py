@@ -1,0 +1,163 @@
+"""Derived values: arithmetic over a run's results, as a spec's `derived:` block writes it, with its standard error.
+
+`S: "chsh.zz - chsh.zx + chsh.xz + chsh.xx"` is read with Python's own parser and evaluated by walking the tree
+over an allow-list of nodes: numbers, + - * / **, unary minus, a few functions, and references to results. No
+eval, no attribute of any Python object, no name outside the run's jobs."""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import DerivedError
+from .readings import job_readings
+
+MAX_CHARS = 500
+FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "abs": abs,
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "log": math.log,
+    "cos": math.cos,
+    "sin": math.sin,
+}
+_BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
+
+
+def references(text: str) -> list[tuple[str, ...]]:
+    """The results an expression uses, each as (job,), (job, observable[, index]) or (job, register, outcome)."""
+    return [ref for ref in _walk(_parse(text)) if ref]
+
+
+def _parse(text: str) -> ast.expr:
+    if len(text) > MAX_CHARS:
+        raise DerivedError(f"longer than {MAX_CHARS} characters")
+    try:
+        return ast.parse(text, mode="eval").body
+    except SyntaxError as e:
+        raise DerivedError(f"not an expression qrun reads ({e.msg})") from None
+
+
+def _walk(node: ast.expr) -> list[tuple[str, ...]]:
+    """Every reference in the tree, checking each node against the allow-list on the way."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return [()]
+    if isinstance(node, ast.BinOp) and (type(node.op) in _BINARY or isinstance(node.op, ast.Pow)):
+        return _walk(node.left) + _walk(node.right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _walk(node.operand)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
+        if len(node.args) != 1 or node.keywords:
+            raise DerivedError(f"{node.func.id}() takes one argument")
+        return _walk(node.args[0])
+    ref = _reference(node)
+    if ref is None:
+        raise DerivedError(
+            f"'{ast.unparse(node)}' is not a number, an operation, a function ({', '.join(FUNCTIONS)}) or a result"
+        )
+    return [ref]
+
+
+def _reference(node: ast.expr) -> tuple[str, ...] | None:
+    """job, job.observable, job.observable[i], job.register["0101"]."""
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return (node.value.id, node.attr)
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.slice, ast.Constant)
+    ):
+        base = _reference(node.value)
+        key = node.slice.value
+        if base is not None and isinstance(key, (int, str)) and not isinstance(key, bool):
+            return (*base, str(key) if isinstance(key, str) else f"#{key}")
+    return None
+
+
+def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> tuple[float, float | None]:
+    """(value, standard error) of an expression over the run's job bodies. The error is propagated to first order
+    from each result's own standard error, taking the results as independent (separate runtime jobs are)."""
+    tree = _parse(text)
+    inputs: dict[tuple[str, ...], tuple[float, float | None]] = {}
+    for ref in (r for r in _walk(tree) if r):  # the tree parsed once, checked and read in the same walk
+        inputs[ref] = _value(ref, bodies, run_dir)
+
+    def compute(values: dict[tuple[str, ...], float]) -> float:
+        return _compute(tree, values)
+
+    centre = {ref: v for ref, (v, _) in inputs.items()}
+    value = compute(centre)
+    variance = 0.0
+    for ref, (v, sigma) in inputs.items():
+        if sigma is None:
+            return value, None
+        if sigma == 0:
+            continue
+        step = sigma * 1e-3
+        slope = (compute({**centre, ref: v + step}) - compute({**centre, ref: v - step})) / (2 * step)
+        variance += (slope * sigma) ** 2
+    return value, math.sqrt(variance)
+
+
+def _compute(node: ast.expr, values: dict[tuple[str, ...], float]) -> float:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return float(node.value)
+    if isinstance(node, ast.BinOp):
+        left, right = _compute(node.left, values), _compute(node.right, values)
+        try:
+            return left**right if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)](left, right)
+        except (ZeroDivisionError, OverflowError) as e:
+            raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
+    if isinstance(node, ast.UnaryOp):
+        operand = _compute(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.Call):
+        try:
+            return float(FUNCTIONS[node.func.id](_compute(node.args[0], values)))  # type: ignore[attr-defined]
+        except (ValueError, OverflowError) as e:
+            raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
+    ref = _reference(node)
+    assert ref is not None  # _walk allowed nothing else
+    return values[ref]
+
+
+def _value(ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Any) -> tuple[float, float | None]:
+    job = ref[0]
+    body = bodies.get(job)
+    if body is None:
+        raise DerivedError(f"job '{job}' has no result in this run")
+    if "counts" in body and len(ref) == 3 and not ref[2].startswith("#"):
+        sets = body["counts"].get(ref[1])
+        if not sets:
+            raise DerivedError(f"job '{job}' has no register '{ref[1]}'")
+        counts = sets[0]
+        shots = sum(counts.values())
+        p = counts.get(ref[2], 0) / shots
+        return p, math.sqrt(p * (1 - p) / shots)  # a binomial proportion's standard error
+    readings = job_readings(run_dir, body)
+    if len(ref) == 1:
+        chosen = [r for r in readings if r.key.startswith("min <")]
+    else:
+        index = int(ref[2][1:]) if len(ref) == 3 and ref[2].startswith("#") else 0
+        chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.index == index and not r.at]
+    if not chosen:
+        raise DerivedError(f"'{'.'.join(ref)}' names no value of job '{job}'")
+    return chosen[0].value, chosen[0].stderr
+
+
+def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> list[tuple[str, str]]:
+    """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
+    block = spec.get("derived") if isinstance(spec, dict) else None
+    out = []
+    for name, text in (block or {}).items() if isinstance(block, dict) else []:
+        try:
+            value, sigma = evaluate(str(text), bodies, run_dir)
+        except DerivedError as e:
+            out.append((name, f"cannot be computed: {e}"))
+            continue
+        out.append((name, f"{value:.6g} ± {sigma:.2g}" if sigma is not None else f"{value:.6g} (σ unknown)"))
+    return out

@@ -1,0 +1,69 @@
+"""Where a run came from: package versions, the spec's hash, and the spec file's git commit and dirty flag."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ..version import __version__
+
+PACKAGES = ("qiskit", "qiskit-ibm-runtime", "qiskit-aer")
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"qrun": __version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# Settings that make git run a program named by the repository itself. A spec's repository is not trusted: qrun
+# runs only plumbing commands that read objects and refs, with these off as well.
+_NO_REPO_COMMANDS = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false")
+
+
+def git_state(path: Path) -> dict[str, Any] | None:
+    """The HEAD commit of the repo holding `path`, and whether that file differs from it; None outside git.
+
+    `git status` would refresh the index, which runs a repository's fsmonitor hook and clean filters. Instead the
+    file's blob id is computed here, from its bytes as they are, and compared with HEAD's entry (`git ls-tree`); a
+    file that a clean filter would normalise therefore reads as dirty, which errs on the safe side."""
+    resolved = path.resolve()
+    folder = resolved.parent
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *_NO_REPO_COMMANDS, *args], cwd=folder, capture_output=True, text=True, timeout=10, env=env
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD", "--show-toplevel")  # one call for both: each git process costs ~15 ms
+    if head is None:
+        return None
+    commit, top = head.splitlines()
+    listed = git("ls-tree", "--full-name", "HEAD", "--", resolved.name) or ""
+    parts = listed.split(maxsplit=3)  # "<mode> blob <id>\t<path>"
+    try:
+        content = resolved.read_bytes()
+    except OSError:
+        content = None
+    blob = hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest() if content is not None else None
+    tracked = len(parts) == 4 and parts[1] == "blob"
+    relative = resolved.relative_to(Path(top).resolve()).as_posix()
+    return {"commit": commit, "dirty": not tracked or parts[2] != blob, "path": relative if tracked else None}

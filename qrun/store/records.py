@@ -1,0 +1,382 @@
+"""What each job's result file holds: per-primitive payloads, the sweep CSV, and the runtime's JSON codec."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import itertools
+import json
+import operator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import RunFolderError
+from ..sources import exact
+from . import runfolder
+
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
+
+# numpy and the runtime are imported inside the functions that need them: `qrun validate` reads past runs (through
+# results) and must not pay for either.
+
+
+def runtime_json_text(result: Any) -> str:
+    """The runtime's own JSON encoding of a PrimitiveResult, as compact text (json's C encoder writes it; an
+    indented dump goes through json's Python encoder, which was a fifth of a 1,000-job run).
+
+    What Aer's and qiskit's primitives return (results, data bins, arrays, plain metadata) is encoded here, the
+    same text RuntimeEncoder writes (a test pins it); anything else goes to RuntimeEncoder itself. Importing the
+    runtime costs half a second that a local run on aer otherwise never pays."""
+    try:
+        return json.dumps(result, default=_runtime_default)
+    except _NotPlain:
+        pass
+    from qiskit_ibm_runtime import RuntimeEncoder  # deferred: loading a run's metadata needs no runtime
+
+    class Encoder(RuntimeEncoder):
+        # The client-side primitives put the executor's timing dataclass in the metadata, which the runtime's
+        # own encoder (0.51) cannot write; it comes back as a plain dict.
+        def default(self, obj: Any) -> Any:
+            if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+                return dataclasses.asdict(obj)
+            if hasattr(obj, "model_dump"):
+                return obj.model_dump()
+            return super().default(obj)
+
+    return json.dumps(result, cls=Encoder)
+
+
+_NPY_HEADERS: dict[tuple[str, tuple[int, ...]], bytes] = {}
+
+
+def _npy(array: Any) -> bytes:
+    """np.save's bytes for `array`: its header (made by np.save once per dtype and shape, then reused: building it
+    was most of encoding 10,000 small results) and its data."""
+    import numpy as np
+
+    key = (array.dtype.str, array.shape)
+    header = _NPY_HEADERS.get(key) if array.flags.c_contiguous else None
+    if header is not None:
+        return header + array.tobytes()
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    saved = buffer.getvalue()
+    if array.flags.c_contiguous:  # its data is the last nbytes, in order; anything else is np.save's own business
+        _NPY_HEADERS[key] = saved[: len(saved) - array.nbytes]
+    return saved
+
+
+class _NotPlain(Exception):
+    """A value only RuntimeEncoder knows how to write."""
+
+
+def _runtime_default(obj: Any) -> Any:
+    """RuntimeEncoder.default (qiskit-ibm-runtime 0.51) for the types qiskit's and Aer's primitives return; exact
+    types only, so a runtime subclass (EstimatorPubResult, ...) is left to the runtime's own encoder."""
+    import base64
+    import zlib
+
+    import numpy as np
+    from qiskit.primitives import BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult
+
+    kind = type(obj)
+    if kind is np.ndarray and obj.dtype != object:
+        return {"__type__": "ndarray", "__value__": base64.standard_b64encode(zlib.compress(_npy(obj))).decode()}
+    if kind is np.int64:
+        return obj.item()
+    if kind is complex:
+        return {"__type__": "complex", "__value__": [obj.real, obj.imag]}
+    if kind is BitArray:
+        return {"__type__": "BitArray", "__value__": {"array": obj.array, "num_bits": obj.num_bits}}
+    if kind is DataBin:
+        return {
+            "__type__": "DataBin",
+            "__value__": {"field_names": list(obj), "shape": obj.shape, "fields": dict(obj.items())},
+        }
+    if kind in (PubResult, SamplerPubResult):
+        return {"__type__": kind.__name__, "__value__": {"data": obj.data, "metadata": obj.metadata}}
+    if kind is PrimitiveResult:
+        return {"__type__": "PrimitiveResult", "__value__": {"pub_results": obj._pub_results, "metadata": obj.metadata}}
+    raise _NotPlain
+
+
+# What a primitive's result is made of, as qrun and the service encode it. A job file is untrusted input: any
+# other encoded type (circuits, settings, noise models) is refused before the runtime's decoder sees it.
+RESULT_TYPES = frozenset(
+    {
+        "PrimitiveResult",
+        "PubResult",
+        "SamplerPubResult",
+        "EstimatorPubResult",
+        "DataBin",
+        "BitArray",
+        "ndarray",
+        "complex",
+        "datetime",
+        "set",
+        "ExecutionSpans",
+        "ExecutionSpanCollection",
+        "ExecutionSpan",
+        "DoubleSliceSpan",
+        "SliceSpan",
+        "TwirledSliceSpan",
+        "TwirledSliceSpanV2",
+    }
+)
+MAX_DECODED_BYTES = 1024 * 1024 * 1024  # all arrays of one result together, once decompressed
+
+
+def from_runtime_json(value: Any, where: str = "the result") -> Any:
+    """A PrimitiveResult from the runtime's JSON encoding, after checking what it holds: only RESULT_TYPES, and
+    arrays that decompress to at most MAX_DECODED_BYTES in all (a small file can inflate without end)."""
+    import base64
+    import binascii
+    import zlib
+
+    from qiskit_ibm_runtime import RuntimeDecoder
+
+    budget = MAX_DECODED_BYTES
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            kind = item.get("__type__")
+            if kind is not None and kind not in RESULT_TYPES:
+                raise RunFolderError(f"{where}: holds a value of type {str(kind)[:40]!r}, which no result has")
+            if kind == "ndarray" and isinstance(item.get("__value__"), str):
+                try:
+                    packed = base64.standard_b64decode(item["__value__"])
+                    size = len(zlib.decompressobj().decompress(packed, budget + 1))
+                except (binascii.Error, zlib.error):
+                    raise RunFolderError(f"{where}: holds an array that does not decode") from None
+                budget -= size
+                if budget < 0:
+                    raise RunFolderError(f"{where}: its arrays decompress to more than {MAX_DECODED_BYTES:,} bytes")
+            else:
+                stack.extend(item.values())
+    return json.loads(json.dumps(value), cls=RuntimeDecoder)
+
+
+def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
+    """Values and standard errors per observable (rows) and parameter set (columns)."""
+    import numpy as np
+
+    data = result[0].data
+    evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
+    stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
+    observables: dict[str, Any] = {
+        name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()} for i, (name, _) in enumerate(job.observables)
+    }
+    if job.reference_circuit is not None:
+        rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+        for name, entry in observables.items():
+            op = job.reference_observables[name]
+            entry["exact"] = [exact.expectation(job.reference_circuit, op, job.parameter_names, r) for r in rows]
+    stated = job.spec.get("exact")
+    if isinstance(stated, (int, float)) and len(observables) == 1:  # a stated value belongs to the one observable
+        (entry,) = observables.values()
+        entry.setdefault("exact", [float(stated)] * len(entry["values"]))
+    for name, unit in job.observable_units.items():
+        observables[name]["unit"] = unit
+    return {"precision": job.precision, "observables": observables}
+
+
+def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
+    """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
+    import numpy as np
+
+    data = result[0].data
+    counts: dict[str, list[dict[str, int]]] = {}
+    for register, bits in data.items():
+        sets = int(np.prod(bits.shape)) if bits.shape else 1
+        counts[register] = [dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)]
+    # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
+    delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
+    out: dict[str, Any] = {"shots": delivered, "counts": counts}
+    if delivered != job.shots:
+        out["shots_requested"] = job.shots
+    if job.reference_circuit is not None:
+        rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+        per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]
+        out["ideal"] = {reg: [s.get(reg, {}) for s in per_set] for reg in counts}
+    return out
+
+
+def fill_points(job: JobPlan, points: list[dict[str, Any]], groups: list[Any], results: list[Any]) -> None:
+    """Give each of a chunk's points its result, in place: value/stderr (and exact) for an estimator, counts per
+    register for a sampler. `groups` index into `points`; results are one PrimitiveResult per group."""
+    import numpy as np
+
+    for g, result in zip(groups, results):
+        data = result[0].data
+        for k, i in enumerate(g.points):
+            o, r = g.where[k]
+            if job.primitive == "estimator":
+                evs, stds = np.asarray(data.evs), np.asarray(data.stds)
+                at = ((o, r) if evs.ndim == 2 else (o,)) if g.product else (k,)
+                points[i].update(value=float(evs[at]), stderr=float(stds[at]))
+                if job.reference_circuit is not None:
+                    row = _point_row(job, points[i])
+                    name = points[i].get("observable") or job.observables[0][0]
+                    points[i]["exact"] = exact.expectation(
+                        job.reference_circuit, job.reference_observables[name], job.parameter_names, row
+                    )
+            else:
+                points[i]["counts"] = {
+                    reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items()))
+                    for reg, bits in data.items()
+                }
+
+
+def sweep_payload(job: JobPlan, outcome: Any, points: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """A swept job's JSON body: its points inline, or (points None: a long sweep) where they were streamed to."""
+    body: dict[str, Any] = {
+        "status": "done",
+        "sweep": {"mode": job.spec["sweep"].get("mode", "grid"), "variables": job.sweep_variables},
+        "groups": outcome.settings,
+        "runtime_jobs": outcome.runtime_jobs,
+    }
+    if job.observable_units:  # per observable, for the figures and views (a point holds only its observable's name)
+        body["units"] = dict(job.observable_units)
+    if points is not None:
+        body["points"] = points
+    else:
+        body["point_count"] = sum(s["points"] for s in outcome.settings)
+        body["points_file"] = f"{job.file_stem}.points.jsonl"
+    return body
+
+
+def _point_row(job: JobPlan, point: dict[str, Any]) -> list[float]:
+    """A sweep point's full parameter row: its swept values, the job's fixed ones for the rest."""
+    fixed = dict(zip(job.parameter_names, job.parameter_values[0])) if job.parameter_values is not None else {}
+    return [float(point.get(p, fixed.get(p, 0.0))) for p in job.parameter_names]
+
+
+def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True) -> str:
+    """The tidy CSV of a swept job (or the next rows of it): one row per point, swept variables first, then the
+    results beside them."""
+    names = list(job.sweep_variables)
+    if job.primitive == "estimator":
+        names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
+        try:
+            rows: Any = map(operator.itemgetter(*names), points)  # C speed; every point has every name
+            rows = list(rows)
+        except KeyError:
+            rows = [[p.get(n) for n in names] for p in points]
+    else:
+        registers = list(points[0]["counts"]) if points else []
+        names += [f"counts_{reg}" for reg in registers]
+        rows = [
+            [p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
+            for p in points
+        ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if header:
+        writer.writerow(names)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def stored_points(run_dir: Path, body: dict[str, Any], every: int = 1) -> list[dict[str, Any]]:
+    """A swept job's points as stored (every `every`-th of them): inline in its JSON body, or one JSON line each in
+    its points file, of which only the lines kept are decoded. The file is read as untrusted (runfolder)."""
+    if "points" in body:
+        return list(body["points"][::every])
+    if "points_file" not in body:
+        return []
+    name = f"jobs/{body['points_file']}"
+    points = []
+    limit = runfolder.MAX_POINTS_LINE_BYTES
+    with runfolder.open_lines(run_dir, name) as f:
+        lines = iter(lambda: f.readline(limit + 1), b"")  # bounded: a damaged file may hold one endless line
+        for number, line in enumerate(itertools.islice(lines, 0, None, every)):
+            if not line.strip():
+                continue
+            try:
+                point = json.loads(line) if len(line) <= limit else None
+            except ValueError:
+                point = None
+            if not isinstance(point, dict):
+                raise RunFolderError(
+                    f"{run_dir / name}: line {number * every + 1} is not a JSON object; the run folder is damaged"
+                )
+            points.append(point)
+    return points
+
+
+def minimize_settings(job: JobPlan) -> dict[str, Any]:
+    unit = job.observable_units.get(job.observables[0][0])
+    return {
+        "observable": job.observables[0][0],
+        "precision": job.precision,
+        "optimizer": job.optimizer,
+        "initial_point": [] if job.initial_point is None else job.initial_point.tolist(),
+        **({"unit": unit} if unit else {}),
+        "max_evaluations": job.max_evaluations,
+    }
+
+
+def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
+    """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
+    reference: dict[str, Any] = {}
+    if job.reference_circuit is not None:
+        ((name, _),) = job.observables
+        reference = {"exact": exact.ground_energy(job.reference_observables[name])}
+    elif isinstance(job.spec.get("exact"), (int, float)):
+        reference = {"exact": float(job.spec["exact"])}  # the value the spec states
+    return {
+        "status": outcome.stopped or "done",
+        **minimize_settings(job),
+        **reference,
+        "trace": outcome.trace,
+        "optimum": outcome.optimum,
+        "nfev": outcome.nfev,
+        "message": outcome.message,
+        "success": outcome.success,
+        "stopped": outcome.stopped,
+    }
+
+
+def result_text(body: dict[str, Any]) -> str:
+    """One job's result in a line."""
+    if "points" in body or "points_file" in body:
+        count = len(body["points"]) if "points" in body else body["point_count"]
+        return f"{count:,} sweep points in {body.get('runtime_jobs', len(body['groups']))} job(s)"
+    if body["primitive"] == "minimize":
+        opt = body["optimum"]
+        note = f" ({body['stopped']})" if body.get("stopped") else ""
+        ref = _against(opt["value"], opt["stderr"], body.get("exact"))
+        return (
+            f"min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g}{ref} after {body['nfev']} "
+            f"evaluations{note}"
+        )
+    if body["primitive"] == "estimator":
+        parts = []
+        for obs, v in body["observables"].items():
+            refs = v.get("exact") or [None] * len(v["values"])
+            unit = f" {v['unit']}" if v.get("unit") else ""
+            pairs = ", ".join(
+                f"{x:.6g} ± {s:.2g}{unit}{_against(x, s, r)}"
+                for x, s, r in zip(v["values"][:3], v["stderrs"][:3], refs[:3])
+            )
+            more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 3 else ""
+            parts.append(f"<{obs}> = {pairs}{more}")
+        return "; ".join(parts)
+    parts = []
+    for reg, sets in body["counts"].items():
+        top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
+        parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
+    return "; ".join(parts)
+
+
+def _against(value: float, stderr: float, exact: float | None) -> str:
+    """ " (exact -1.857275, +0.4σ)": the reference and how many standard errors the value is from it."""
+    if exact is None:
+        return ""
+    z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
+    return f" (exact {exact:.6g}{z})"

@@ -1,0 +1,293 @@
+"""A run folder read as untrusted input: paths confined to it, no symlinks, regular files only, sizes and types checked."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import RunFolderError
+
+# A 10,000-job run's metadata.json is about 8 MB and its journal 4 MB; a job file holds one job's results (a sweep's
+# long point list goes to its own points file, read line by line).
+MAX_METADATA_BYTES = 256 * 1024 * 1024
+MAX_JOB_FILE_BYTES = 256 * 1024 * 1024
+MAX_POINTS_LINE_BYTES = 1024 * 1024
+
+
+def member(run_dir: Path, relative: object, what: str = "a file") -> Path:
+    """run_dir/relative, where `relative` is a plain relative path inside the folder and no folder on the way (nor
+    the file, if it exists) is a symlink. A path read from the folder's own files is refused otherwise."""
+    if not isinstance(relative, str) or not relative or "\\" in relative or "\0" in relative:
+        raise RunFolderError(f"{run_dir}: {what} is named {relative!r}, which is not a path inside the run folder")
+    parts = relative.split("/")
+    if relative.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise RunFolderError(f"{run_dir}: {what} is named {relative!r}, which is not a path inside the run folder")
+    path = os.fspath(run_dir)  # strings on the way, one Path at the end: `qrun list` walks this 30,000 times
+    for i, part in enumerate(parts):
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            break  # the rest does not exist yet: a writer creates it (as real folders and files)
+        if stat.S_ISLNK(mode):
+            raise RunFolderError(f"{path}: is a symlink; qrun follows no symlink inside a run folder")
+        if i < len(parts) - 1 and not stat.S_ISDIR(mode):
+            raise RunFolderError(f"{path}: is not a folder; the run folder is damaged")
+    return run_dir / relative
+
+
+def _open_regular(path: Path, flags: int, reading: bool) -> int:
+    """A descriptor of the regular file at `path`, opened without following a symlink and without blocking (a FIFO in a
+    file's place must not block the open; fstat then refuses it). A missing file raises FileNotFoundError; any other
+    failure to read is a RunFolderError, while a failure to write stays an OSError (a full disk is exit 1)."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise RunFolderError(f"{path}: is a symlink; qrun follows no symlink inside a run folder") from None
+        if reading and e.errno != errno.ENOENT:
+            raise RunFolderError(f"{path}: cannot be read ({e.strerror})") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise RunFolderError(f"{path}: is not a regular file; the run folder is damaged")
+    return fd
+
+
+def read_bytes(run_dir: Path, relative: object, limit: int, missing_ok: bool = False) -> bytes | None:
+    """The bytes of a regular file inside the run folder, at most `limit` of them; None if missing and missing_ok."""
+    path = member(run_dir, relative)
+    try:
+        fd = _open_regular(path, os.O_RDONLY, reading=True)
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise RunFolderError(f"{path}: is missing; the run folder is damaged") from None
+    with os.fdopen(fd, "rb") as f:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise RunFolderError(f"{path}: is larger than the {limit:,} bytes qrun reads; the run folder is damaged")
+        data = f.read(size + 1)  # not limit + 1: read() sizes its buffer by the request
+    if len(data) > limit:
+        raise RunFolderError(f"{path}: is larger than the {limit:,} bytes qrun reads; the run folder is damaged")
+    return data
+
+
+def read_json(run_dir: Path, relative: object, limit: int, missing_ok: bool = False) -> Any:
+    """A JSON file inside the run folder, parsed; RunFolderError naming the file if it is not valid JSON."""
+    data = read_bytes(run_dir, relative, limit, missing_ok)
+    return None if data is None else parse_json(run_dir / str(relative), data)
+
+
+def parse_json(path: Path, data: bytes) -> Any:
+    try:
+        import orjson  # about twice as fast as json on job files; json still reads what orjson refuses (NaN)
+
+        return orjson.loads(data)
+    except ImportError:
+        pass
+    except ValueError:  # orjson.JSONDecodeError: judged again by json, which also takes NaN and Infinity
+        pass
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        raise RunFolderError(f"{path}: is not valid JSON; the run folder is damaged") from None
+
+
+def open_lines(run_dir: Path, relative: object) -> IO[bytes]:
+    """A file of JSON lines inside the run folder, opened for reading as bytes (regular files only)."""
+    path = member(run_dir, relative)
+    try:
+        return os.fdopen(_open_regular(path, os.O_RDONLY, reading=True), "rb")
+    except FileNotFoundError as e:
+        raise RunFolderError(f"{path}: cannot be read ({e.strerror})") from None
+
+
+def open_append(path: Path) -> IO[bytes]:
+    """A file inside a run folder, opened to append: created if missing, never through a symlink, regular only."""
+    return os.fdopen(_open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, reading=False), "ab")
+
+
+def truncate(path: Path, size: int) -> None:
+    """Cut a regular file inside a run folder to `size` bytes, never through a symlink."""
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.ftruncate(fd, size)
+    finally:
+        os.close(fd)
+
+
+def fill(path: Path, size: int) -> None:
+    """A new regular file of `size` NUL bytes (the disk reserve): any old entry, a symlink included, is removed first,
+    and the new one is created exclusively, so nothing outside the folder is ever written."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(b"\0" * size)
+
+
+def check_metadata(run_dir: Path, meta: Any) -> dict[str, Any]:
+    """metadata.json (replayed) as the readers expect it, or RunFolderError naming the first wrong value."""
+    _check(run_dir / "metadata.json", meta, "metadata")
+    return meta
+
+
+def check_job_body(path: Path, body: Any) -> dict[str, Any]:
+    """A job file's body as the readers expect it, or RunFolderError naming the first wrong value."""
+    _check(path, body, "job")
+    return body
+
+
+def _check(path: Path, data: Any, schema: str) -> None:
+    # jsonschema-rs says "valid" at C speed (a 10,000-job metadata.json); python-jsonschema words the rare refusal
+    if _validator(schema, "fast").is_valid(data):
+        return
+    error = next(_validator(schema, "words").iter_errors(data), None)
+    if error is None:
+        return
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    if error.validator == "pattern":  # a file name: say what it should be, not the regular expression
+        message = f"{_short(repr(error.instance))} is not a file name qrun writes there"
+    else:
+        message = _short(error.message)
+    raise RunFolderError(f"{path}: {where or 'the document'}: {message}; the run folder is damaged")
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 120 else message[:117] + "..."
+
+
+_STR = {"type": "string"}
+_OPT_STR = {"type": ["string", "null"]}
+_NUM = {"type": ["number", "null"]}
+_INT = {"type": "integer"}
+_SESSION = {
+    "type": ["object", "null"],
+    "properties": {
+        "backend": _OPT_STR,
+        "mode": _OPT_STR,
+        "session_id": _OPT_STR,
+        "max_time": _NUM,
+        "started": _OPT_STR,
+        "closed": _OPT_STR,
+    },
+}
+METADATA_SCHEMA = {
+    "type": "object",
+    "required": ["name", "status", "jobs", "attempts"],
+    "properties": {
+        "format": _INT,
+        "name": _STR,
+        "status": _STR,
+        "error": _OPT_STR,
+        "journal": {"type": "integer", "minimum": 0},
+        "session": _SESSION,
+        "spec": {
+            "type": "object",
+            "properties": {
+                "file": _OPT_STR,
+                "sha256": _STR,
+                "variables": {"type": "object"},
+                "overrides": {"type": "object"},
+                "git": {
+                    "type": ["object", "null"],
+                    "properties": {"commit": _STR, "dirty": {"type": "boolean"}, "path": _OPT_STR},
+                },
+            },
+        },
+        "versions": {"type": "object", "additionalProperties": _OPT_STR},
+        "attempts": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {
+                    "status": _STR,
+                    "session": _SESSION,
+                    "sessions": {"type": "array", "items": _SESSION},
+                    "submissions": {
+                        "type": "array",
+                        "items": {"type": "object", "properties": {"job": _STR, "id": _STR}},
+                    },
+                },
+            },
+        },
+        "jobs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "status", "file", "index"],
+                "properties": {
+                    "index": {"type": "integer", "minimum": 0},
+                    "name": _STR,
+                    "primitive": _STR,
+                    "status": _STR,
+                    "file": {"type": "string", "pattern": r"^jobs/[^/\\]+\.json$"},
+                    "job_ids": {"type": "array", "items": _STR},
+                    "estimate": _NUM,
+                    "actual": _NUM,
+                    "units": _NUM,
+                    "content_hash": _OPT_STR,
+                    "error": _OPT_STR,
+                    "warnings": {"type": "array", "items": _STR},
+                    "usage": {"type": ["array", "null"], "items": {"type": "object"}},
+                    "batched": {
+                        "type": ["object", "null"],
+                        "properties": {"id": _STR, "pub": {"type": "integer", "minimum": 0}},
+                    },
+                },
+            },
+        },
+    },
+}
+_VALUES = {"type": "array", "items": _NUM}
+JOB_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "job": _STR,
+        "status": _STR,
+        "primitive": _STR,
+        "shots": {"type": ["integer", "null"]},
+        "precision": _NUM,
+        "seconds": _NUM,
+        "observables": {
+            "type": "object",
+            "additionalProperties": {"type": "object", "properties": {"values": _VALUES, "stderrs": _VALUES}},
+        },
+        "counts": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
+            },
+        },
+        "trace": {"type": "array", "items": {"type": "object"}},
+        "optimum": {"type": ["object", "null"]},
+        "points": {"type": "array", "items": {"type": "object"}},
+        "point_count": {"type": "integer", "minimum": 0},
+        "units": {"type": "object", "additionalProperties": _STR},
+        "points_file": {"type": "string", "pattern": r"^[^/\\]+\.points\.jsonl$"},
+        "primitive_result": {"type": "object"},
+    },
+}
+
+
+@cache
+def _validator(name: str, kind: str) -> Any:
+    schema = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA}[name]
+    if kind == "fast":
+        import jsonschema_rs
+
+        return jsonschema_rs.validator_for(schema)
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema)

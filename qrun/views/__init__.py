@@ -1,0 +1,1 @@
+"""Views: text, plots, progress, the HTML report and the MLflow export, made from stored runs."""

@@ -1,0 +1,153 @@
+"""`qrun diff A B`: how two runs' specs differ, then each value side by side with B - A, σ and z."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backends import calibration
+from ..spec import differences
+from ..store.results import Run, read_spec
+
+
+def diff_text(a: Run, b: Run) -> str:
+    """`qrun diff A B`: how the resolved specs differ, then every headline value side by side with the difference,
+    the combined standard error and the z-score."""
+    spec_a, spec_b = read_spec(a.path), read_spec(b.path)
+    changes = differences(spec_a, spec_b)
+    lines = [f"spec: {a.path.name} -> {b.path.name}"]
+    lines += [f"  {c}" for c in changes] or ["  (the same spec)"]
+    recalibrated = calibration.straddle_note(_calibrations(a), _calibrations(b))
+    if recalibrated:
+        lines.append(recalibrated)
+    pairs = []
+    notes = []
+    for entry in a.metadata["jobs"]:
+        name = entry["name"]
+        paired = _paired(name, a.jobs.get(name), b.jobs.get(name))
+        if not paired and _is_sweep(a.jobs.get(name)) and _is_sweep(b.jobs.get(name)):
+            paired = _paired_points(name, a.points(name), b.points(name))
+            if len(paired) > SWEEP_ROWS:
+                big = sum(1 for _, (va, sa), (vb, sb) in paired if abs(_z(va, sa, vb, sb)) > 2)
+                notes.append(
+                    f"{name}: {len(paired):,} sweep points paired; the {SWEEP_ROWS} with the largest |z| are shown, "
+                    f"{big:,} have |z| > 2"
+                )
+                paired = sorted(paired, key=lambda r: -abs(_z(*r[1], *r[2])))[:SWEEP_ROWS]
+        warned = {side: _warnings(run, name) for side, run in (("A", a), ("B", b))}
+        mark_a, mark_b = (" ⚠" if warned[side] else "" for side in ("A", "B"))
+        notes += [f"⚠ {side} {name}: {w}" for side, found in warned.items() for w in found]
+        for key, (va, sa), (vb, sb) in paired:
+            sigma = (sa**2 + sb**2) ** 0.5
+            z = _z(va, sa, vb, sb)
+            pairs.append(
+                (key, f"{va:.6g}{mark_a}", f"{vb:.6g}{mark_b}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{z:+.2f}")
+            )
+    pairs += _derived_pairs(a, b, spec_a, spec_b)
+    if not pairs:
+        return "\n".join([*lines, "values: none to compare"])
+    header = ("value", a.path.name, b.path.name, "B - A", "σ", "z")
+    widths = [max(len(str(row[i])) for row in [header, *pairs]) for i in range(len(header))]
+    lines.append("")
+    lines += [
+        "  ".join(
+            str(cell).ljust(w) if i == 0 else str(cell).rjust(w) for i, (cell, w) in enumerate(zip(row, widths))
+        ).rstrip()
+        for row in [header, *pairs]
+    ]
+    return "\n".join([*lines, *notes])
+
+
+def _derived_pairs(a: Run, b: Run, spec_a: Any, spec_b: Any) -> list[tuple[str, str, str, str, str, str]]:
+    """Each derived value both runs' specs define and can compute, compared as any value is."""
+    from ..errors import DerivedError
+    from ..store.derived import evaluate
+
+    block_a, block_b = ((s.get("derived") if isinstance(s, dict) else None) or {} for s in (spec_a, spec_b))
+    if not isinstance(block_a, dict) or not isinstance(block_b, dict):
+        return []
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    for name in [n for n in block_a if n in block_b]:
+        try:
+            va, sa = evaluate(str(block_a[name]), a.jobs, a.path)
+            vb, sb = evaluate(str(block_b[name]), b.jobs, b.path)
+        except DerivedError:
+            continue  # qrun show says why; there is nothing to compare
+        sa, sb = sa or 0.0, sb or 0.0
+        sigma = (sa**2 + sb**2) ** 0.5
+        rows.append(
+            (
+                f"derived {name}",
+                f"{va:.6g}",
+                f"{vb:.6g}",
+                f"{vb - va:+.3g}",
+                f"{sigma:.2g}",
+                f"{_z(va, sa, vb, sb):+.2f}",
+            )
+        )
+    return rows
+
+
+def _calibrations(run: Run) -> list[str]:
+    meta = run.metadata
+    return calibration.label([u for e in meta["jobs"] for u in e.get("usage") or []], meta.get("session"))
+
+
+SWEEP_ROWS = 20  # a longer sweep's diff shows the points that moved most, and counts the rest
+
+
+def _warnings(run: Run, job: str) -> list[str]:
+    """The warnings recorded with a job (a fit that fell back, a library's complaint): they weaken its values."""
+    entry = next((e for e in run.metadata["jobs"] if e["name"] == job), None)
+    return list(entry.get("warnings") or []) if entry else []
+
+
+def _z(va: float, sa: float, vb: float, sb: float) -> float:
+    sigma = (sa**2 + sb**2) ** 0.5
+    return (vb - va) / sigma if sigma > 0 else float("nan")
+
+
+def _is_sweep(body: dict | None) -> bool:
+    return body is not None and ("points" in body or "points_file" in body)
+
+
+def _point_label(name: str, value: Any) -> str:
+    """One sweep variable in a diff label: t=0.5, shots=100, or the observable's bare name."""
+    if name == "observable":
+        return str(value)
+    return f"{name}={value:.6g}" if isinstance(value, float) else f"{name}={value}"
+
+
+def _paired_points(
+    job: str, a: list[dict[str, Any]], b: list[dict[str, Any]]
+) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    """Estimator sweep points of two runs paired by their variables (and observable), labelled job[t=0.5, zz]."""
+    results = ("value", "stderr", "exact", "counts")
+
+    def key(p: dict[str, Any]) -> tuple:
+        return tuple((k, v) for k, v in p.items() if k not in results)
+
+    others = {key(p): p for p in b if "value" in p}
+    out = []
+    for p in a:
+        q = others.get(key(p))
+        if "value" in p and q is not None:
+            label = ", ".join(_point_label(k, v) for k, v in key(p))
+            out.append((f"{job}[{label}]", (p["value"], p["stderr"]), (q["value"], q["stderr"])))
+    return out
+
+
+def _paired(job: str, a: dict | None, b: dict | None) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+    if not a or not b or a.get("primitive") != b.get("primitive"):
+        return []
+    if a["primitive"] == "minimize" and "optimum" in a and "optimum" in b:
+        return [(job, (a["optimum"]["value"], a["optimum"]["stderr"]), (b["optimum"]["value"], b["optimum"]["stderr"]))]
+    out = []
+    if a["primitive"] == "estimator" and "observables" in a and "observables" in b:
+        for obs, va in a["observables"].items():
+            vb = b["observables"].get(obs)
+            if vb is None:
+                continue
+            for k, (x, s, y, t) in enumerate(zip(va["values"], va["stderrs"], vb["values"], vb["stderrs"])):
+                suffix = f"[{k}]" if len(va["values"]) > 1 else ""
+                out.append((f"{job}.{obs}{suffix}", (x, s), (y, t)))
+    return out

@@ -1,0 +1,264 @@
+"""`qrun list` and `qrun show GROUP`: the stored runs under a root (multirun points included) as rows of data,
+their headline values as numbers, and the plain table that draws them."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import RunFolderError
+from ..store.catalog import discover
+from ..store.results import read_job_body, read_metadata
+
+
+def git_text(git: dict[str, Any] | None) -> str:
+    if not git:
+        return "none"
+    return f"{git['commit'][:10]}{' dirty' if git['dirty'] else ''}"
+
+
+class Runs(list):
+    """Rows of `qrun list`, for scripts: a list of dicts, and a pandas DataFrame where pandas is installed."""
+
+    def to_dataframe(self) -> Any:
+        """One row per run, with each headline as numeric columns (e.vqe.value, e.vqe.stderr, e.vqe.exact) and the
+        start as a datetime."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("to_dataframe() needs pandas: pip install pandas") from None
+        return pd.DataFrame(
+            [
+                {k: v for k, v in r.items() if k not in ("settings", "results", "swept")}
+                | r["settings"]
+                | {
+                    f"{key}.{field}": number
+                    for key, value in r["results"].items()
+                    if isinstance(value, dict)
+                    for field, number in value.items()
+                    if field != "warnings"
+                }
+                for r in self
+            ]
+        ).assign(started=lambda frame: pd.to_datetime(frame["started"], errors="coerce", utc=True))
+
+
+def headline(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """A finished job's headline values, as numbers: each estimator observable's first value, a minimize job's
+    optimum, a sweep's lowest point (where its points are inline), a sampler register's most frequent outcome."""
+    if not body or body.get("status") not in ("done", "stopped: deadline") or "points_file" in body:
+        return {}
+    name = body.get("job", "?")
+    if "points" in body:
+        best: dict[str, dict[str, Any]] = {}
+        for p in body["points"]:
+            value, observable = p.get("value"), p.get("observable", "")
+            if isinstance(value, (int, float)) and (observable not in best or value < best[observable]["value"]):
+                at = ", ".join(
+                    f"{k}={p[k]}" for k in (body.get("sweep") or {}).get("variables", []) if k != "observable"
+                )
+                best[observable] = {"value": value, "stderr": p.get("stderr"), "exact": p.get("exact"), "at": at}
+        return {f"{name}.{obs} min": v for obs, v in best.items()}
+    if body.get("primitive") == "minimize":
+        opt = body["optimum"]
+        return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}}
+    if body.get("primitive") == "estimator":
+        return {
+            f"{name}.{obs}": {
+                "value": v["values"][0],
+                "stderr": v["stderrs"][0],
+                "exact": (v.get("exact") or [None])[0],
+            }
+            for obs, v in body["observables"].items()
+            if v["values"]
+        }
+    if body.get("primitive") == "sampler" and body.get("counts"):
+        out = {}
+        for register, sets in body["counts"].items():
+            if sets and sets[0]:
+                top, count = max(sets[0].items(), key=lambda kv: kv[1])
+                out[f"{name}.{register}"] = {"outcome": top, "probability": count / max(1, sum(sets[0].values()))}
+        return out
+    return {}
+
+
+def headline_text(value: Any) -> str:
+    """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3"."""
+    if not isinstance(value, dict):
+        return str(value)
+    if "outcome" in value:
+        return f"{value['outcome']} (p {value['probability']:.3g})" + (" ⚠" if value.get("warnings") else "")
+    sigma = value.get("stderr")
+    text = f"{value['value']:.6g} ± {sigma:.2g}" if isinstance(sigma, (int, float)) else f"{value['value']:.6g}"
+    text = f"{text} at {value['at']}" if value.get("at") else text
+    return f"{text} ⚠" if value.get("warnings") else text  # `qrun show RUN` prints the warnings themselves
+
+
+def runs(root: str | Path, name: str | None = None, status: str | None = None) -> Runs:
+    """Every run under a results root (multirun points included), oldest first: its name, folder, multirun group,
+    status, start, backend, jobs done, the variables and overrides it was made with (`settings`), QPU seconds used,
+    git commit and its headline results; filtered by name and status. ROOT may also be one run or one group."""
+    out = Runs()
+    for found in discover(Path(root)):
+        try:
+            meta = read_metadata(found.path)  # with the journal: a running or killed run shows as it is
+        except RunFolderError:
+            continue  # damaged, or not qrun's: `qrun show` of that folder says what is wrong with it
+        if (name and meta.get("name") != name) or (status and meta.get("status") != status):
+            continue
+        jobs = meta.get("jobs", [])
+        spec = meta.get("spec") or {}
+        out.append(
+            {
+                "name": meta.get("name"),
+                "run": str(found.path),
+                "group": str(found.group) if found.group is not None else None,
+                "status": meta.get("status"),
+                "started": (meta.get("session") or {}).get("started") or "-",
+                "backend": (meta.get("session") or {}).get("backend") or "-",
+                "done": sum(j["status"] in ("done", "stopped: deadline") for j in jobs),
+                "jobs": len(jobs),
+                "settings": {**(spec.get("variables") or {}), **(spec.get("overrides") or {}), **found.swept},
+                "swept": found.swept,
+                "quantum_seconds": quantum_seconds(jobs),
+                "git": git_text(spec.get("git")),
+                "results": _headlines(found.path, jobs),
+                "_began": (meta.get("session") or {}).get("requested")
+                or (meta.get("attempts") or [{}])[0].get("started"),
+            }
+        )
+    # oldest first by the time each run began (to the millisecond; folder names give only the second); the points
+    # of a group share their session's, and keep their order
+    out.sort(key=lambda r: r["_began"] or "")
+    for r in out:
+        del r["_began"]
+    return out
+
+
+def _headlines(run_dir: Path, jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for entry in jobs:
+        if len(results) > MAX_HEADLINES:
+            # a run of many jobs: its headlines would be thousands of columns, and reading every job file
+            # is most of the time `qrun list` takes; `qrun show` has them all
+            return {"results": f"{len(jobs):,} jobs: qrun show {run_dir}"}
+        try:
+            body = read_job_body(run_dir, entry)
+        except RunFolderError:
+            continue
+        if body is not None:
+            found = headline(body)
+            if entry.get("warnings"):
+                found = {k: {**v, "warnings": list(entry["warnings"])} for k, v in found.items()}
+            results.update(found)
+    return results
+
+
+def quantum_seconds(jobs: list[dict[str, Any]]) -> float | None:
+    """The quantum seconds the service reported for a run's jobs; None where it reported none (local runs)."""
+    seconds = [
+        u["quantum_seconds"]
+        for j in jobs
+        for u in j.get("usage") or []
+        if isinstance(u, dict) and isinstance(u.get("quantum_seconds"), (int, float))
+    ]
+    return float(sum(seconds)) if seconds else None
+
+
+MAX_HEADLINES = 8  # result columns one run may add to `qrun list`
+
+
+def _setting(value: Any) -> str:
+    return value if isinstance(value, str) and " " not in value else json.dumps(value)
+
+
+def list_text(root: Path, name: str | None = None, status: str | None = None, width: int | None = None) -> str:
+    """`qrun list`: one row per run, with the settings that differ between the listed runs and headline results."""
+    rows = runs(root, name, status)
+    if not rows:
+        return f"no runs under {root}" + (" that match" if name or status else "")
+    keys = sorted({k for r in rows for k in r["settings"]})
+    differing = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
+    results = list(dict.fromkeys(k for r in rows for k in r["results"]))
+    columns = ["run", "status", "jobs", "backend", "started", *(["settings"] if differing else []), *results]
+    cells = []
+    for r in rows:
+        settings = " ".join(f"{k}={_setting(r['settings'][k])}" for k in differing if k in r["settings"])
+        folder = Path(r["run"])
+        cells.append(
+            [
+                folder.relative_to(Path(root)).as_posix() if folder.is_relative_to(Path(root)) else r["run"],
+                r["status"],
+                f"{r['done']}/{r['jobs']}",
+                r["backend"],
+                r["started"][:19].replace("T", " "),
+                *([settings or "-"] if differing else []),
+                *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
+            ]
+        )
+    return plain_table(columns, cells, width)
+
+
+def plain_table(columns: list[str], rows: list[list[str]], width: int | None = None) -> str:
+    """Columns three spaces apart under a rule, as rich's SIMPLE box draws them. Written here because rich lays out
+    every cell as a renderable: a list of 10,000 runs took 7 s to draw (benchmarks/RESULTS.md). With `width` (the
+    terminal's), the widest columns give up characters until the table fits; a cut cell ends in an ellipsis, and
+    a row never wraps."""
+    from rich.cells import cell_len as wide_len
+    from rich.cells import set_cell_size
+
+    def cell_len(text: str) -> int:  # rich measures every character; ASCII and "±" take one cell each
+        return len(text) if text.replace("±", "").isascii() else wide_len(text)
+
+    widths = [max(cell_len(c) for c in column) for column in zip(columns, *rows)]
+    gap = 3
+    excess = sum(widths) + gap * (len(widths) - 1) - (width or 10**9)
+    # first down to each header's first 12 characters, then, if that is not enough, further down to 2
+    for floor in ([min(cell_len(c), 12) for c in columns], [2] * len(columns)):
+        while excess > 0:
+            k = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+            if widths[k] <= floor[k]:
+                break
+            cut = min(excess, max(1, (widths[k] - floor[k]) // 2))
+            widths[k] -= cut
+            excess -= cut
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for cell, w in zip(cells, widths):
+            size = cell_len(cell)
+            out.append(cell + " " * (w - size) if size <= w else set_cell_size(cell, w - 1) + "…")
+        return (" " * gap).join(out).rstrip()
+
+    return "\n".join([line(columns), "─" * (sum(widths) + gap * (len(widths) - 1)), *(line(r) for r in rows)])
+
+
+def group_text(group: Path, width: int | None = None) -> str:
+    """`qrun show GROUP`: the multirun's points, one row each, with their swept values, state and headlines."""
+    from rich.console import Console
+    from rich.table import Table
+
+    rows = runs(group)
+    swept = list(dict.fromkeys(k for r in rows for k in r["swept"]))
+    results = list(dict.fromkeys(k for r in rows for k in r["results"]))
+    table = Table()
+    for column in ("point", *swept, "status", "jobs", *results):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            Path(r["run"]).name,
+            *[
+                json.dumps(r["swept"].get(k)) if not isinstance(r["swept"].get(k), str) else r["swept"][k]
+                for k in swept
+            ],
+            r["status"],
+            f"{r['done']}/{r['jobs']}",
+            *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
+        )
+    console = Console(width=width or 160, record=True, file=io.StringIO())
+    console.print(f"multirun {group.name}: {len(rows)} points over {', '.join(swept) or '-'}", highlight=False)
+    console.print(table)
+    console.print(f"table: {group / 'multirun.csv'}; each point: qrun show {group}/POINT", highlight=False)
+    return console.export_text()

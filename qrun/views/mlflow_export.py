@@ -1,0 +1,198 @@
+"""`qrun export mlflow`: stored runs into an MLflow tracking store through MLflow's own client (the qrun[mlflow]
+extra). One MLflow run per qrun run folder, found again by its `qrun.run` tag, so exporting twice updates it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
+from ..store.catalog import discover
+from ..store.derived import evaluate
+from ..store.readings import job_readings, stated_exact
+from ..store.results import load, read_spec
+from .listing import quantum_seconds
+
+MAX_PARAM_CHARS = 6000  # MLflow's limit on a param's value; a longer one (an inlined circuit) is cut and marked
+MAX_TAG_CHARS = 8000
+BATCH_PARAMS = 100  # MLflow's log_batch limits per call
+BATCH_METRICS = 1000
+_KEY = re.compile(r"[^\w./\- ]")
+STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "running": "RUNNING"}
+
+
+def export(
+    targets: list[Path], tracking_uri: str | None = None, experiment: str | None = None, root: Path | None = None
+) -> list[tuple[Path, str]]:
+    """Log every run found at `targets` (run folders, groups or results roots); (run folder, MLflow run id) each.
+    `experiment` defaults to each run's spec name; `root` is what the run's `qrun.run` key is relative to."""
+    found = [f for t in targets for f in discover(t)]
+    if not found:
+        raise UsageError("nothing to export: " + ", ".join(map(str, targets)) + " holds no qrun run folders")
+    runs = [(f, load(f.path)) for f in found]  # every folder checked before anything is sent
+    client = _client(tracking_uri)
+    from mlflow.exceptions import MlflowException
+
+    out = []
+    for f, run in runs:
+        try:
+            out.append((f.path, _export_one(client(), run, f.swept, experiment, _key(f.path, root))))
+        except MlflowException as e:
+            raise ExportError(f"{f.path}: MLflow refused the export: {' '.join(e.message.split())}") from None
+    return out
+
+
+def _client(tracking_uri: str | None) -> Any:
+    try:
+        from mlflow.tracking import MlflowClient
+    except ImportError:
+        raise MissingExtraError("qrun export mlflow needs MLflow: pip install 'qrun[mlflow]'") from None
+    import logging
+
+    # MLflow narrates store creation and migrations at INFO on stderr; qrun prints what it exported
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    made: list[Any] = []
+
+    def client() -> Any:  # made on first use, inside the export's error handling (a bad URI fails here)
+        if not made:
+            made.append(MlflowClient(tracking_uri=tracking_uri))
+        return made[0]
+
+    return client
+
+
+def _key(path: Path, root: Path | None) -> str:
+    """The run's identity in MLflow: <spec name>/<run folder> (a point: <name>/<group>/<point>)."""
+    resolved = path.resolve()
+    if root is not None and resolved.is_relative_to(root.resolve()):
+        return resolved.relative_to(root.resolve()).as_posix()
+    parts = resolved.parts
+    depth = 3 if (resolved.parent / "multirun.json").is_file() else 2
+    return "/".join(parts[-depth:]).replace("'", "_")  # the key goes inside quotes in a search filter
+
+
+def _export_one(client: Any, run: Any, swept: dict[str, Any], experiment: str | None, key: str) -> str:
+    meta = run.metadata
+    name = experiment or str(meta.get("name"))
+    found = client.get_experiment_by_name(name)
+    experiment_id = found.experiment_id if found is not None else client.create_experiment(name)
+    session = meta.get("session") or {}
+    start = _millis(session.get("started")) or _millis((meta.get("attempts") or [{}])[0].get("started"))
+    existing = client.search_runs([experiment_id], filter_string=f"tags.`qrun.run` = '{key}'", max_results=1)
+    if existing:
+        run_id = existing[0].info.run_id
+    else:
+        run_id = client.create_run(
+            experiment_id, start_time=start, tags={"qrun.run": key}, run_name=run.path.name
+        ).info.run_id
+    from mlflow.entities import Metric, Param, RunTag
+
+    spec = read_spec(run.path)
+    params = dict(_flatten(spec))
+    overrides = (meta.get("spec") or {}).get("overrides") or {}
+    params |= {f"override.{k}": v for k, v in overrides.items()} | {f"swept.{k}": v for k, v in swept.items()}
+    param_list = [Param(_clean(k), _text(v, MAX_PARAM_CHARS)) for k, v in params.items()]
+    for i in range(0, len(param_list), BATCH_PARAMS):
+        client.log_batch(run_id, params=param_list[i : i + BATCH_PARAMS])
+    stamp = start or 0
+    metrics = [Metric(_clean(k), v, stamp, step) for k, v, step in _metrics(run, spec)]
+    for i in range(0, len(metrics), BATCH_METRICS):
+        client.log_batch(run_id, metrics=metrics[i : i + BATCH_METRICS])
+    tags = [RunTag(k, _text(v, MAX_TAG_CHARS)) for k, v in _tags(run, key).items() if v is not None]
+    client.log_batch(run_id, tags=tags)
+    client.log_artifacts(run_id, str(run.path), artifact_path="run")
+    status = STATUS.get(str(meta.get("status")), "FINISHED")
+    if status != "RUNNING":
+        client.set_terminated(run_id, status, end_time=_millis(session.get("closed")) or None)
+    return str(run_id)
+
+
+def _metrics(run: Any, spec: Any) -> Iterator[tuple[str, float, int]]:
+    """(key, value, step): each value, σ, exact value and deviation; a sweep's points and a set's index as steps;
+    a minimize job's every evaluation as steps of <job>.evaluation; QPU usage."""
+    exact = stated_exact(spec)
+    for entry in run.metadata["jobs"]:
+        body = run.jobs.get(entry["name"])
+        for r in job_readings(run.path, body, exact.get(entry["name"])):
+            base = f"{r.job}.{r.key.replace('min <', 'min.').strip('<>')}"
+            yield f"{base}.value", r.value, r.index
+            if r.stderr is not None:
+                yield f"{base}.stderr", r.stderr, r.index
+            if r.exact is not None:
+                yield f"{base}.exact", r.exact, r.index
+            if r.deviation is not None:
+                yield f"{base}.deviation_sigma", r.deviation, r.index
+        if body is not None and body.get("primitive") == "minimize":
+            for t in body.get("trace") or []:
+                if isinstance(t.get("value"), (int, float)):
+                    yield f"{entry['name']}.evaluation", float(t["value"]), int(t.get("evaluation", 0))
+        if isinstance(entry.get("actual"), (int, float)):
+            yield f"{entry['name']}.seconds", float(entry["actual"]), 0
+    used = quantum_seconds(run.metadata["jobs"])
+    if used is not None:
+        yield "usage.quantum_seconds", used, 0
+    for name, text in (spec.get("derived") or {}).items() if isinstance(spec, dict) else []:
+        try:
+            value, sigma = evaluate(str(text), run.jobs, run.path)
+        except DerivedError:
+            continue  # `qrun show` says why; a metric is a number or nothing
+        yield f"derived.{name}.value", value, 0
+        if sigma is not None:
+            yield f"derived.{name}.stderr", sigma, 0
+
+
+def _tags(run: Any, key: str) -> dict[str, Any]:
+    meta = run.metadata
+    session = meta.get("session") or {}
+    git = (meta.get("spec") or {}).get("git") or {}
+    ids = [i for e in meta["jobs"] for i in e.get("job_ids") or []]
+    versions = meta.get("versions") or {}
+    return {
+        "qrun.run": key,
+        "qrun.status": meta.get("status"),
+        "qrun.backend": session.get("backend"),
+        "qrun.mode": session.get("mode"),
+        "qrun.session_id": session.get("session_id"),
+        "qrun.job_ids": " ".join(ids) if len(ids) <= 100 else f"{len(ids)} job ids: see the run folder",
+        "qrun.git_commit": git.get("commit"),
+        "qrun.git_dirty": git.get("dirty"),
+        "qrun.spec_sha256": (meta.get("spec") or {}).get("sha256"),
+        **{f"version.{k}": v for k, v in versions.items()},
+        "mlflow.source.git.commit": git.get("commit"),
+    }
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """The spec as dotted keys: jobs.0.precision, options.seed (lists by index)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _flatten(v, f"{prefix}{k}.")
+    elif isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
+        for i, v in enumerate(value):
+            yield from _flatten(v, f"{prefix}{i}.")
+    elif prefix:
+        yield prefix[:-1], value
+
+
+def _clean(key: str) -> str:
+    """MLflow keys allow letters, digits, _ - . / and spaces; anything else becomes _."""
+    return _KEY.sub("_", key)[:250]
+
+
+def _text(value: Any, limit: int) -> str:
+    import json
+
+    text = value if isinstance(value, str) else "None" if value is None else json.dumps(value)
+    return text if len(text) <= limit else f"{text[: limit - 40]}… ({len(text):,} characters)"
+
+
+def _millis(stamp: Any) -> int | None:
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None

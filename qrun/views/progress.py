@@ -1,0 +1,181 @@
+"""What a person watching a run sees: one line per event on stderr, nothing with --quiet."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from ..model import durations
+from ..model.plan import JobPlan, Plan
+
+
+class Reporter:
+    """A sink for the runner's events that prints progress lines."""
+
+    def __init__(self, plan: Plan, quiet: bool = False, stream: TextIO | None = None, warnings: bool = True):
+        self.plan = plan
+        self.quiet = quiet
+        self.warnings = warnings  # quiet (-q) still shows what weakens a result; only "none" hides it too
+        self.stream = stream or sys.stderr
+        self._t0 = time.perf_counter()
+        self._job_t0 = self._t0
+        # a job's place in the whole session: a multirun's points each number their jobs from 0
+        self._place = {(j.run_key, j.index): k + 1 for k, j in enumerate(plan.jobs)}
+
+    def _tag(self, job: JobPlan) -> str:
+        return f"[{self._place.get((job.run_key, job.index), job.index + 1)}/{len(self.plan.jobs)}]"
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.stream, flush=True)
+
+    def warn(self, text: str) -> None:
+        """A warning about a value or the run: shown even under -q."""
+        if not self.quiet or self.warnings:
+            print(text, file=self.stream, flush=True)
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        n = len(self.plan.jobs)
+        self.say(
+            f"qrun: {self.plan.name}: {n} job{'s' * (n != 1)} on {self.plan.backend_name} "
+            f"({session['engine']}), max_time {durations.format(self.plan.max_time)}, "
+            f"estimated {durations.format(self.plan.total_estimate)}"
+        )
+
+    def job_started(self, job: JobPlan) -> None:
+        self._job_t0 = time.perf_counter()
+        self.say(f"{self._tag(job)} {job.primitive} {job.name} ...")
+
+    def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
+        pass
+
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        n = len(trace)
+        if n == 1 or n % 10 == 0:
+            best = min(t["value"] for t in trace)
+            self.say(
+                f"{self._tag(job)} {job.name}: evaluation {n}/{job.max_evaluations}, "
+                f"value {trace[-1]['value']:.6g}, best {best:.6g}"
+            )
+
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        """A sweep of many chunks says how far it is at each tenth of its points."""
+        total = len(job.points or ())
+        done = start + len(points)
+        if total > job.chunk and done < total and done * 10 // total > start * 10 // total:
+            self.say(f"{self._tag(job)} {job.name}: {done:,}/{total:,} points")
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        took = f"{time.perf_counter() - self._job_t0:.1f} s"
+        stopped = getattr(result, "stopped", None)
+        if stopped:
+            self.say(f"{self._tag(job)} {job.name} {stopped} after {took}: {result.message}")
+        else:
+            self.say(f"{self._tag(job)} {job.name} done in {took}")
+
+    def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
+        for text in messages:
+            self.warn(f"{self._tag(job)} {job.name}: warning: {text}")
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        self.say(f"{self._tag(job)} {job.name}: {status}")
+
+    def job_failed(self, job: JobPlan, error: str) -> None:
+        self.say(f"{self._tag(job)} {job.name} FAILED: {error}")
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")
+
+
+class LiveReporter(Reporter):
+    """On a terminal: a live display of job n of m, the current job, VQE progress, and time used against max_time."""
+
+    def __init__(self, plan: Plan, stream: TextIO | None = None, console: Any = None) -> None:
+        super().__init__(plan, quiet=False, stream=stream)
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.console = console or Console(file=self.stream)
+        self.progress = Progress(
+            TextColumn("{task.description:<6}"),
+            BarColumn(bar_width=30),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+            refresh_per_second=8,
+        )
+        self.jobs = self.progress.add_task("jobs", total=len(plan.jobs), detail="")
+        self.clock = self.progress.add_task(
+            "time", total=plan.max_time, detail=f"of max_time {durations.format(plan.max_time)}"
+        )
+
+    def say(self, text: str) -> None:
+        self.progress.console.print(text, highlight=False)
+
+    def _tick(self, detail: str | None = None, advance: int = 0) -> None:
+        used = time.perf_counter() - self._t0
+        self.progress.update(
+            self.clock,
+            completed=min(used, self.plan.max_time),
+            detail=f"{durations.format(used) if used >= 1 else f'{used:.1f}s'} of max_time "
+            f"{durations.format(self.plan.max_time)}",
+        )
+        if detail is not None:
+            self.progress.update(self.jobs, detail=detail)
+        if advance:
+            self.progress.advance(self.jobs, advance)
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        super().session_opened(session)
+        self.progress.start()
+        self._tick()
+
+    def job_started(self, job: JobPlan) -> None:
+        self._job_t0 = time.perf_counter()
+        self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}")
+
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        total = len(job.points or ())
+        if total > job.chunk:
+            self._tick(
+                f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: "
+                f"{start + len(points):,}/{total:,} points"
+            )
+
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        best = min(t["value"] for t in trace)
+        self._tick(
+            f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: evaluation "
+            f"{len(trace)}/{job.max_evaluations}, value {trace[-1]['value']:.6g}, best {best:.6g}"
+        )
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        super().job_done(job, result)
+        self._tick(advance=1)
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        super().job_skipped(job, status)
+        self._tick(advance=1)
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        self._tick()
+        self.progress.stop()
+        super().session_closed(session)
+
+
+def reporter_for(plan: Plan, mode: str = "auto") -> Reporter:
+    """mode auto: the live display on a terminal, plain lines in logs; lines: always plain lines; quiet (-q): only
+    warnings; none: silence."""
+    if mode == "none":
+        return Reporter(plan, quiet=True, warnings=False)
+    if mode == "quiet":
+        return Reporter(plan, quiet=True)
+    if mode == "auto" and sys.stderr.isatty():
+        return LiveReporter(plan)
+    return Reporter(plan)

@@ -1,0 +1,338 @@
+"""The text views of one run and of a plan: the run summary, `qrun show`, the plan table and `qrun status`."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .. import backends
+from ..backends import service as ibm
+from ..errors import RunFolderError
+from ..model import durations
+from ..store.derived import of_run
+from ..store.records import result_text
+from ..store.results import Run, load, read_spec
+from .listing import git_text, quantum_seconds
+
+if TYPE_CHECKING:
+    from ..model.plan import Plan
+
+
+def summary(run: Run) -> str:
+    """A few lines per job: values with standard errors, the optimum, or the most frequent outcomes."""
+    lines = []
+    for entry in run.metadata["jobs"]:
+        body = run.jobs.get(entry["name"])
+        lines.append(
+            f"{entry['name']}: {result_text(body) if body and body.get('status') != 'running' else entry['status']}"
+        )
+    return "\n".join(lines)
+
+
+def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
+    """The run as a table: each job's state, result, estimate against actual time; then the session. A run of many
+    jobs shows its first and last rows (as `qrun plan` does), how many it left out and their states; all_rows: every
+    job (rich lays out every row it is given: 10,000 rows took 15 s)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    meta = run.metadata
+    session = meta.get("session") or {}
+    table = Table(title=f"{meta['name']}: {meta['status']} ({run.path.name})")
+    billed = any(entry.get("usage") for entry in meta["jobs"])  # a service run: the QPU seconds the service reported
+    headers = (
+        "#",
+        "job",
+        "kind",
+        "status",
+        "result",
+        "estimate",
+        "actual",
+        "runtime jobs",
+        *(["QPU s"] if billed else []),
+    )
+    for header in headers:
+        table.add_column(header, justify="left" if header in ("job", "kind", "status", "result") else "right")
+    entries = meta["jobs"]
+    left_out = 0 if all_rows or len(entries) <= PLAN_HEAD + PLAN_TAIL + 1 else len(entries) - PLAN_HEAD - PLAN_TAIL
+    shown = entries[:PLAN_HEAD] + entries[-PLAN_TAIL:] if left_out else entries
+    for k, entry in enumerate(shown):
+        if left_out and k == PLAN_HEAD:
+            table.add_row("…", f"{left_out:,} more (--all)", *[""] * (len(headers) - 2))
+        body = run.jobs.get(entry["name"])
+        result = result_text(body) if body and body.get("status") != "running" else "-"
+        result += "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # beside the value they weaken
+        actual = f"{entry['actual']:.2f}s" if entry.get("actual") is not None else "-"
+        table.add_row(
+            str(entry["index"]),
+            entry["name"],
+            entry["primitive"],
+            entry["status"],
+            result,
+            durations.format(entry["estimate"]) if entry["estimate"] >= 0.5 else f"{entry['estimate']:.2f}s",
+            actual,
+            str(len(entry["job_ids"])),
+            *([_usage_cell(entry.get("usage") or [])] if billed else []),
+        )
+    console = Console(width=width or 160, record=True, file=io.StringIO())
+    console.print(table)
+    if left_out:
+        states: dict[str, int] = {}
+        for entry in entries:
+            states[entry["status"]] = states.get(entry["status"], 0) + 1
+        tally = ", ".join(f"{n:,} {state}" for state, n in states.items())
+        console.print(f"jobs: {len(entries):,} ({tally})", highlight=False)
+    blocks = ((meta.get("attempts") or [{}])[-1] or {}).get("sessions") or []
+    for record in blocks if len(blocks) > 1 else [session]:
+        first, stop = (record.get("jobs") or [None, None])[:2]
+        which = f" for jobs {first}-{stop - 1}" if isinstance(first, int) and isinstance(stop, int) else ""
+        console.print(
+            f"session: {record.get('mode', '?')}{which} on {record.get('backend', '?')} ({record.get('engine', '?')}), "
+            + (f"id {record['session_id']}, " if record.get("session_id") else "")
+            + f"max_time {durations.format(record.get('max_time') or 0)}, "
+            f"started {record.get('started')}, closed {record.get('closed')}",
+            highlight=False,
+        )
+    for name, text in of_run(_spec_or_none(run.path), run.jobs, run.path):
+        console.print(
+            f"derived: {name} = {text}" if not text.startswith("cannot") else f"derived: {name} {text}", highlight=False
+        )
+    if billed:
+        total = quantum_seconds(meta["jobs"]) or 0.0
+        pending = sum(u.get("status") == "pending" for e in meta["jobs"] for u in e.get("usage") or [])
+        more = f"; {pending} runtime job(s) still pending (qrun status RUN_DIR asks again)" if pending else ""
+        console.print(f"usage: {total:g} QPU seconds in all{more}", highlight=False)
+    if meta.get("error"):
+        console.print(f"error: {meta['error']}", highlight=False)
+    console.print(
+        f"attempts: {len(meta.get('attempts', []))}; spec {meta['spec']['file']} "
+        f"(sha256 {meta['spec']['sha256'][:12]}, git {git_text(meta['spec'].get('git'))})",
+        highlight=False,
+    )
+    return console.export_text()
+
+
+def _spec_or_none(run_dir: Path) -> Any:
+    """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run), or
+    where it has no derived: key at the top (parsing a 10,000-job spec for nothing took 3 s)."""
+    import re
+
+    from ..store import runfolder
+    from ..store.results import MAX_SPEC_BYTES
+
+    try:
+        head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader
+    except RunFolderError:
+        return None
+    if head is None or not re.search(rb"(?m)^derived\s*:", head):
+        return None
+    try:
+        return read_spec(run_dir)
+    except RunFolderError:
+        return None
+
+
+def _usage_cell(records: list[dict[str, Any]]) -> str:
+    """A job's QPU seconds as the service reported them; "pending" while any is still being computed."""
+    seconds = [u["quantum_seconds"] for u in records if isinstance(u.get("quantum_seconds"), (int, float))]
+    pending = any(u.get("status") == "pending" for u in records)
+    text = f"{sum(seconds):g}" if seconds else "-"
+    return f"{text} (pending)" if pending else text
+
+
+def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
+    """The plan as plain data: one entry per job, the running total, and the verdict."""
+    running = 0.0
+    jobs = []
+    for job in plan.jobs:
+        running += job.estimate
+        jobs.append(
+            {
+                "index": job.index,
+                "name": job.name,
+                "primitive": job.primitive,
+                "circuit": job.circuit_name,
+                **job.stats,
+                "estimate": round(job.estimate, 3),
+                "source": job.estimate_source,
+                "qpu_seconds": round(job.qpu_seconds, 3),
+                **(
+                    {"service_qpu_seconds": plan.service_estimates.seconds.get(job.index)}
+                    if plan.service_estimates is not None
+                    else {}
+                ),
+                "running_total": round(running, 3),
+                "share_of_max_time": round(running / plan.max_time, 4),
+            }
+        )
+    budget = plan.budget
+    return {
+        "name": plan.name,
+        "backend": plan.backend_name,
+        "mode": plan.mode,
+        "mode_reason": plan.mode_reason,
+        # aer bills nothing and opens no runtime session: blocks matter on a device (a fake one rehearses them)
+        "blocks": [block_summary(plan, b) for b in plan.blocks]
+        if len(plan.blocks) > 1 and plan.backend_kind != "aer"
+        else [],
+        **({"usage_estimates": plan.service_estimates.record()} if plan.service_estimates is not None else {}),
+        "max_time": plan.max_time,
+        "jobs": jobs,
+        "total": round(budget.total, 3),
+        "margin": round(budget.margin, 3),
+        "needed": round(budget.needed, 3),
+        "fits": budget.fits,
+        "verdict": budget.verdict(),
+        # What a device charges: the quantum work alone (0 on aer); a fake device shows what its real one would.
+        "qpu_seconds": round(plan.qpu_seconds, 3),
+        "rate_per_second": rate,
+        "cost": None if rate is None else round(plan.qpu_seconds * rate, 2),
+    }
+
+
+def block_summary(plan: Plan, block: Any) -> dict[str, Any]:
+    """One block of a plan cut into sessions and batches: its jobs, and what each mode would bill for them by the
+    usage model: a batch its QPU time, a session its wall-clock time (the job estimates, idle time aside)."""
+    jobs = plan.jobs[block.start : block.stop]
+    return {
+        "mode": block.mode,
+        "reason": block.reason,
+        "jobs": [j.name for j in jobs],
+        "first": block.start,
+        "runtime_jobs": sum(int(j.stats.get("runtime_jobs", 1)) for j in jobs),
+        "qpu_seconds": round(sum(j.qpu_seconds for j in jobs), 3),
+        "wall_seconds": round(sum(j.estimate for j in jobs), 3),
+    }
+
+
+def block_lines(summary: dict[str, Any]) -> list[str]:
+    """`qrun plan`'s lines for a plan cut into blocks: each block's mode and why, what it bills, and what the other
+    mode would; then the whole against one session for every job."""
+    blocks = summary["blocks"]
+    if not blocks:
+        return []
+    lines = []
+    for k, b in enumerate(blocks, 1):
+        names = ", ".join(b["jobs"]) if len(b["jobs"]) <= 4 else f"{', '.join(b['jobs'][:3])}, ... {b['jobs'][-1]}"
+        last = b["first"] + len(b["jobs"]) - 1
+        where = f"job {b['first']}" if last == b["first"] else f"jobs {b['first']}-{last}"
+        qpu, wall = _seconds(b["qpu_seconds"]), _seconds(b["wall_seconds"])
+        if b["mode"] == "batch":
+            cost = f"bills about {qpu} of QPU time (a session would bill about {wall} of wall-clock time)"
+        else:
+            cost = (
+                f"bills about {wall} of wall-clock time (a batch would bill about {qpu} of QPU time, but queue each "
+                f"of its {b['runtime_jobs']} runtime jobs anew)"
+            )
+        lines.append(f"  block {k}, {where} ({names}): {b['mode']}: {b['reason']}; {cost}")
+    billed = sum(b["qpu_seconds"] if b["mode"] == "batch" else b["wall_seconds"] for b in blocks)
+    whole = sum(b["wall_seconds"] for b in blocks)
+    lines.append(
+        f"  billed in all: about {_seconds(billed)}, against about {_seconds(whole)} for one session around every job"
+    )
+    return lines
+
+
+def _seconds(x: float) -> str:
+    """A duration for a sentence; under a second with its figure ("0.31s"), where durations.format says "0s"."""
+    return durations.format(x) if x >= 1 or x == 0 else f"{x:.2g}s"
+
+
+def charge_line(summary: dict[str, Any]) -> str:
+    """ "QPU time charged: about 1m 40s (100 s)", with ", cost at 1.6/s: 160.00" when a rate is set."""
+    seconds = summary["qpu_seconds"]
+    line = f"QPU time charged: about {durations.format(seconds)} ({seconds:g} s)"
+    if summary["cost"] is not None:
+        line += f", cost at {summary['rate_per_second']:g}/s: {summary['cost']:,.2f}"
+    return line
+
+
+PLAN_HEAD, PLAN_TAIL = 15, 10  # rows of a long plan's table shown by default: its start, and where the total ends
+
+
+def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = None, all_rows: bool = False) -> None:
+    """The plan as a table, one row per job, with the running total against max_time, then the verdict. A long plan
+    shows its first and last jobs and says how many it left out (all_rows: every job): rich lays out every row it
+    is given, which at 10,000 jobs took most of `qrun plan`'s time, and nobody reads 10,000 rows."""
+    from rich.console import Console
+    from rich.table import Table
+
+    summary = plan_summary(plan, rate)
+    console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140)
+    table = Table(title=f"{plan.name} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
+    for header in (
+        "#",
+        "job",
+        "kind",
+        "runtime jobs",
+        "qubits",
+        "depth",
+        "shots",
+        "estimate",
+        "source",
+        "total",
+        "of max_time",
+    ):
+        table.add_column(header, justify="right" if header not in ("job", "kind", "source") else "left")
+    jobs = summary["jobs"]
+    left_out = 0 if all_rows or len(jobs) <= PLAN_HEAD + PLAN_TAIL + 1 else len(jobs) - PLAN_HEAD - PLAN_TAIL
+    for k, j in enumerate(jobs[:PLAN_HEAD] + jobs[-PLAN_TAIL:] if left_out else jobs):
+        if left_out and k == PLAN_HEAD:
+            table.add_row("…", f"{left_out:,} more (--all)", *[""] * 9)
+        table.add_row(
+            str(j["index"]),
+            j["name"],
+            j["primitive"],
+            str(j["runtime_jobs"]),
+            str(j["qubits"]),
+            str(j["depth"]),
+            str(j["shots"]),
+            durations.format(j["estimate"]) if j["estimate"] >= 0.5 else f"{j['estimate']:.2f}s",
+            j["source"],
+            durations.format(j["running_total"]),
+            f"{j['share_of_max_time']:.0%}",
+        )
+    console.print(table)
+    mode = "auto" if summary["blocks"] else summary["mode"]  # several blocks: sessions and batches, listed below
+    console.print(f"mode: {mode}: {summary['mode_reason']}", highlight=False, soft_wrap=True)
+    for line in block_lines(summary):
+        console.print(line, highlight=False, soft_wrap=True)
+    if plan.service_estimates is not None:
+        console.print(plan.service_estimates.line(), highlight=False)
+    console.print(summary["verdict"], highlight=False)
+    if plan.backend_kind != "aer":
+        console.print(charge_line(summary), highlight=False)
+
+
+def live_status(run_dir: Path) -> str:
+    """The run's session and jobs: as the service reports them now (Session.from_id, service.job), or as recorded."""
+
+    run = load(run_dir)
+    meta = run.metadata
+    session = meta.get("session") or {}
+    data = read_spec(run_dir)
+    online = backends.kind_of(str(data.get("backend"))) == "service"
+    lines = [
+        f"run {run_dir}: {meta['status']}",
+        f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
+        f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
+        f"closed {session.get('closed') or '-'}",
+    ]
+    service = ibm.connect(data.get("service")) if online else None
+    if service is not None and session.get("session_id"):
+        details = ibm.session_details(service, session["session_id"], session.get("mode") == "batch")
+        lines.append(f"service session: {details}")
+    for entry in meta["jobs"]:
+        ids = entry["job_ids"]
+        if service is not None and ids:
+            now = ", ".join(f"{i}: {ibm.job_status(service, i)}" for i in ids[-3:])
+            more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
+            lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
+        else:
+            lines.append(
+                f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
+                f"{', local: as recorded' if not online else ''})"
+            )
+    return "\n".join(lines)
