@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .version import __version__
 
 if TYPE_CHECKING:
-    from .store.results import Run
+    from .store.reader import Run
     from .views.listing import Runs
 
 
@@ -17,7 +17,7 @@ __all__ = ["__version__", "load", "run", "runs"]
 
 def load(run_dir: str | Path) -> Run:
     """Read a finished run back: metadata, per-job JSON, and qiskit PrimitiveResults via .result(job)."""
-    from .store.results import load as _load
+    from .store.reader import load as _load
 
     return _load(run_dir)
 

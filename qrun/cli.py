@@ -195,7 +195,7 @@ def run_cmd(
 ) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
     from .app.pipeline import run, run_multirun
-    from .store.results import load
+    from .store.reader import load
 
     grid = _multirun_grid(spec, multirun_args)
     group = _resume_group(spec, out, resume, grid)
@@ -324,7 +324,7 @@ def _relative(path: Path) -> Path:
 def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> None:
     """Run a finished or failed run again, from the resolved spec saved in RUN_DIR, into a new run folder."""
     from .app.pipeline import run
-    from .store.results import load
+    from .store.reader import load
 
     folder = Path(run_dir)
     meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong
@@ -491,7 +491,7 @@ def show_cmd(run_dir: str, all_rows: bool) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
     multirun group: then one row per point, with its swept values and headline results."""
     from .store.catalog import MANIFEST
-    from .store.results import load
+    from .store.reader import load
     from .views.listing import group_text
     from .views.report import show
 
@@ -530,7 +530,7 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 def diff_cmd(run_a: str, run_b: str) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
     combined standard error σ and the z-score (B - A) / σ."""
-    from .store.results import load
+    from .store.reader import load
     from .views.compare import diff_text
 
     click.echo(diff_text(load(run_a), load(run_b)))
@@ -615,7 +615,7 @@ def _runs_jobs(args: list[str]) -> bool:
 
 def _record_stop(run_dir: Path) -> None:
     from .errors import QrunError
-    from .store.results import record_stop
+    from .store.journal import record_stop
 
     try:
         record_stop(run_dir, "stopped by the user: a job did not return in time")

@@ -40,7 +40,7 @@ def small_disk(tmp_path):
 
 def _meta(out: Path) -> tuple[Path, dict]:
     """The run's metadata as readers see it: metadata.json with the journal replayed."""
-    from qrun.store.results import read_metadata
+    from qrun.store.journal import read_metadata
 
     (run_dir,) = (out / "five").iterdir()
     return run_dir, read_metadata(run_dir)
@@ -54,11 +54,11 @@ def test_a_full_disk_fails_the_run_with_one_line_marks_it_failed_and_resume_comp
     out = small_disk / "results"
     filler = small_disk / "filler"
     # Leave room for the folder, its metadata and the space a run holds back for recording its end
-    # (RunWriter.RESERVE), and little more: the job files soon fill the disk.
-    from qrun.store.results import RunWriter
+    # (Journal.RESERVE), and little more: the job files soon fill the disk.
+    from qrun.store.journal import Journal
 
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
-    filler.write_bytes(b"\0" * (free - RunWriter.RESERVE - 24 * 1024))
+    filler.write_bytes(b"\0" * (free - Journal.RESERVE - 24 * 1024))
     failed = _qrun(spec, "--out", out, "-q")
     assert failed.returncode == 1, failed.stderr
     (line,) = [x for x in failed.stderr.splitlines() if x.startswith("qrun:") and "No space" in x]
@@ -117,7 +117,7 @@ def test_two_resumes_of_one_run_one_runs_the_other_refuses_and_no_job_runs_twice
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        from qrun.store.results import read_metadata
+        from qrun.store.journal import read_metadata
 
         attempts = read_metadata(run_dir)["attempts"]
         if len(attempts) == 2 and attempts[-1]["pid"] == first.pid:

@@ -203,7 +203,7 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
 
 
 def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(tmp_path):
-    from qrun.store.results import History
+    from qrun.store.reader import History
 
     def run(folder: str, jobs: list[tuple[str, float]]) -> None:
         entries = [

@@ -81,7 +81,7 @@ def test_the_sampler_gets_the_ideal_distribution(run_dir):
 
 
 def test_show_prints_the_deviation_in_standard_errors(run_dir):
-    from qrun.store.results import load
+    from qrun.store.reader import load
     from qrun.views.report import summary
 
     text = summary(load(run_dir))

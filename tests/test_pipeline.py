@@ -333,7 +333,7 @@ def test_sigterm_or_a_second_ctrl_c_stops_a_job_that_holds_the_interpreter_withi
 
     def submitted():  # the journal says so before metadata.json does: read both, as qrun status does
         from qrun.errors import QrunError
-        from qrun.store.results import read_metadata
+        from qrun.store.journal import read_metadata
 
         try:
             (run,) = (tmp_path / "r" / "long").iterdir()

@@ -97,10 +97,10 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
 
     from qrun.app import pipeline
     from qrun.running.runner import Runner
-    from qrun.store.results import RunWriter
+    from qrun.store.journal import Journal
 
-    monkeypatch.setattr(RunWriter, "LOCAL_FLUSH", 1e9)  # only a wait (or a checkpoint) flushes
-    monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)
+    monkeypatch.setattr(Journal, "LOCAL_FLUSH", 1e9)  # only a wait (or a checkpoint) flushes
+    monkeypatch.setattr(Journal, "THROTTLE", 1e9)
     seen: list[list[str]] = []
     real = Runner.collect
 
@@ -124,9 +124,9 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
 def test_a_job_event_journals_only_the_fields_it_changes_and_readers_replay_them(tmp_path, monkeypatch, write_spec):
     from qrun.app import pipeline
     from qrun.running.runner import Runner
-    from qrun.store.results import RunWriter, read_metadata
+    from qrun.store.journal import Journal, read_metadata
 
-    monkeypatch.setattr(RunWriter, "THROTTLE", 1e9)  # metadata.json is written at the start and the end only
+    monkeypatch.setattr(Journal, "THROTTLE", 1e9)  # metadata.json is written at the start and the end only
     spec = write_spec(
         """version: 1
 name: two
@@ -166,15 +166,10 @@ def test_checkpoints_are_spaced_by_their_own_cost_so_a_large_run_does_not_spend_
 ):
     import time
 
-    from conftest import EXPERIMENTS
+    from qrun.store import journal
+    from qrun.store.journal import Journal, read_metadata
 
-    from qrun.app import pipeline
-    from qrun.store import results
-    from qrun.store.results import RunWriter
-
-    prepared = pipeline.prepare(EXPERIMENTS / "bell.yaml", out=tmp_path)
-    writer = RunWriter(tmp_path, prepared.spec, prepared.plan)
-    real = results.write_json
+    real = journal.write_json
     written = []
 
     def slow_write(path, data, **kwargs):  # a metadata.json as large as 100,000 jobs make it: 50 ms to write
@@ -182,13 +177,17 @@ def test_checkpoints_are_spaced_by_their_own_cost_so_a_large_run_does_not_spend_
         time.sleep(0.05)
         written.append(path.name)
 
-    monkeypatch.setattr(results, "write_json", slow_write)
-    monkeypatch.setattr(RunWriter, "THROTTLE", 0.0)  # only the spacing rule holds checkpoints back
-    writer.open()
+    monkeypatch.setattr(journal, "write_json", slow_write)
+    monkeypatch.setattr(Journal, "THROTTLE", 0.0)  # only the spacing rule holds checkpoints back
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    metadata = {"format": 1, "name": "n", "status": "running", "error": None, "jobs": [], "attempts": [], "journal": 0}
+    log = Journal(run_dir, metadata, durable=False)
+    log.checkpoint()  # as RunWriter.open does
     for k in range(100):  # 0.5 s of events: at one checkpoint per event they would take 5 s
-        writer._log({"top": {"k": k}})
+        log.log({"top": {"k": k}})
         time.sleep(0.005)
     # one at open, then none for 20 x 50 ms = 1 s; the journal has every event, and a reader sees the last
     assert 1 <= written.count("metadata.json") <= 2
-    writer.waiting()  # as before qrun waits for a result
-    assert results.read_metadata(writer.run_dir)["k"] == 99
+    log.flush()  # as before qrun waits for a result
+    assert read_metadata(run_dir)["k"] == 99

@@ -367,7 +367,7 @@ def test_the_interactive_timeout_deactivates_the_session_and_the_next_job_waits_
 ):
     """The service deactivates an idle session, it does not close it: a later job is accepted, queues as any other
     job would, and runs; the session's max_time keeps counting."""
-    from qrun.store.results import RunWriter
+    from qrun.store.writer import RunWriter
 
     cloud.interactive_ttl = 10.0
     done = RunWriter.job_done

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import UsageError
 from ..running.clock import SYSTEM, Clock
 from ..store.catalog import MANIFEST, read_manifest
-from ..store.results import read_metadata
+from ..store.journal import read_metadata
 from . import multirun
 from .pipeline import run
 

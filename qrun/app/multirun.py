@@ -18,8 +18,9 @@ from ..errors import SpecError, UsageError
 from ..spec import DOTTED_KEY, safe_yaml
 from ..store.catalog import MANIFEST
 from ..store.fsio import atomic_write, inside
+from ..store.journal import read_metadata
+from ..store.reader import read_job_body
 from ..store.records import stored_points
-from ..store.results import read_job_body, read_metadata
 
 MAX_POINTS = 1000
 

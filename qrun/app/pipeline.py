@@ -22,8 +22,9 @@ from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
 from ..spec import differences, load
 from ..spec.validate import validate
-from ..store.results import History, RunWriter, latest_run, read_spec
-from ..store.results import load as load_run
+from ..store.reader import History, latest_run, read_spec
+from ..store.reader import load as load_run
+from ..store.writer import RunWriter
 
 # plan, execute and progress import numpy and qiskit; they are imported where a run or a plan needs them, so that
 # `qrun validate` (this module's quick_check) stays fast and qiskit-free.
@@ -288,7 +289,7 @@ def complete_usage(run_dir: Path) -> int:
     """`qrun status`: ask the service for the usage of every runtime job of a service run that has none recorded,
     or only a pending one (the run was killed, or the service was still computing it), and write what it says into
     the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
-    from ..store.results import read_metadata, record_usage
+    from ..store.journal import read_metadata, record_usage
 
     data = read_spec(run_dir)
     meta = read_metadata(run_dir)

@@ -31,7 +31,7 @@ _NESTED = ("dynamical_decoupling", "twirling")
 
 
 class Learned(Protocol):
-    """Where learned estimates come from (results.History): per (job name, content hash), an earlier run's
+    """Where learned estimates come from (reader.History): per (job name, content hash), an earlier run's
     seconds per unit of work, or None."""
 
     def get(self, key: tuple[str, str]) -> dict[str, Any] | None: ...

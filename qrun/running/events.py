@@ -1,4 +1,4 @@
-"""The events a runner reports, as one typed protocol: results.RunWriter and progress.Reporter implement it."""
+"""The events a runner reports, as one typed protocol: writer.RunWriter and progress.Reporter implement it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ..model.plan import JobPlan
 
 
 class Sink(Protocol):
-    """Where the runner reports what happens; results.RunWriter and progress.Reporter are the real ones."""
+    """Where the runner reports what happens; writer.RunWriter and progress.Reporter are the real ones."""
 
     def session_opened(self, session: dict[str, Any]) -> None: ...
     def session_started(self, session: dict[str, Any]) -> None: ...

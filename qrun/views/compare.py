@@ -6,7 +6,7 @@ from typing import Any
 
 from ..backends import calibration
 from ..spec import differences
-from ..store.results import Run, read_spec
+from ..store.reader import Run, read_spec
 
 
 def diff_text(a: Run, b: Run) -> str:

@@ -14,9 +14,9 @@ from ..model import durations
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.fsio import atomic_write
+from ..store.reader import MAX_SPEC_BYTES, load, read_spec
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
-from ..store.results import MAX_SPEC_BYTES, load, read_spec
 from .compare import diff_text
 from .listing import headline_text, runs
 from .svgfigures import group_svgs, job_svgs

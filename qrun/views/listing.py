@@ -10,7 +10,8 @@ from typing import Any
 
 from ..errors import RunFolderError
 from ..store.catalog import discover
-from ..store.results import read_job_body, read_metadata
+from ..store.journal import read_metadata
+from ..store.reader import read_job_body
 
 
 def git_text(git: dict[str, Any] | None) -> str:

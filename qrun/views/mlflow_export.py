@@ -12,8 +12,8 @@ from typing import Any
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..store.catalog import discover
 from ..store.derived import evaluate
+from ..store.reader import load, read_spec
 from ..store.readings import job_readings, stated_exact
-from ..store.results import load, read_spec
 from .listing import quantum_seconds
 
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param's value; a longer one (an inlined circuit) is cut and marked

@@ -10,9 +10,9 @@ from typing import Any
 from ..errors import MissingExtraError, PlotError
 from ..store.catalog import MANIFEST
 from ..store.fsio import atomic_write_bytes, inside
+from ..store.reader import load, read_spec
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import stored_points
-from ..store.results import load, read_spec
 
 PLOT_POINTS = 10_000
 

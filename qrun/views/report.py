@@ -12,8 +12,8 @@ from ..backends import service as ibm
 from ..errors import RunFolderError
 from ..model import durations
 from ..store.derived import of_run
+from ..store.reader import Run, load, read_spec
 from ..store.records import result_text
-from ..store.results import Run, load, read_spec
 from .listing import git_text, quantum_seconds
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ def _spec_or_none(run_dir: Path) -> Any:
     import re
 
     from ..store import runfolder
-    from ..store.results import MAX_SPEC_BYTES
+    from ..store.reader import MAX_SPEC_BYTES
 
     try:
         head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader

@@ -1,0 +1,349 @@
+"""The checks of one job, and of the shots a spec asks for: references, widths, sweeps, parameters, optimizers."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from .. import backends
+from ..errors import SweepError
+from ..model.defaults import DEFAULT_OPTIMIZER
+from ..planning import estimates, sweeps
+from ..sources import exact
+from .overrides import JsonPath
+from .schema import Finding, article
+
+DEFAULT_SHOT_LIMIT = 1_000_000
+MAX_SHOTS = 10**9  # the schema's bound on any shots value
+MIN_PRECISION = 1e-6  # the schema's bound on any precision: 10^12 shots
+
+
+def shot_findings(data: dict[str, Any]) -> list[Finding]:
+    """On a device (or a fake device rehearsing one), no job may ask for more shots per configuration than
+    limits.shots: precision p costs 1/p^2 shots, so a typo like 1e-4 would buy 10^8 shots per evaluation."""
+    if backends.kind_of(data["backend"]) == "aer":
+        return []  # emulated shot noise on a simulator costs nothing
+    limit = (data.get("limits") or {}).get("shots", DEFAULT_SHOT_LIMIT)
+    defaults = data.get("options") or {}
+    out: list[Finding] = []
+    for i, job in enumerate(data["jobs"]):
+        own = job.get("options") or {}
+        swept = (job.get("sweep") or {}).get("values") or {}
+        if job["primitive"] == "sampler" or "shots" in job:  # an estimator's shots are checked as shots
+            where: JsonPath | None = None
+            value: Any = None
+            w: JsonPath
+            for w, v in (
+                (("jobs", i, "shots"), job.get("shots")),
+                (("jobs", i, "options", "default_shots"), own.get("default_shots")),
+                (("options", "default_shots"), defaults.get("default_shots")),
+            ):
+                if v is not None:
+                    where, value = w, v
+                    break
+            candidates: list[tuple[JsonPath, Any]] = [(where, value)] if where is not None else []
+            candidates += [
+                (("jobs", i, "sweep", "values", "shots", k), v) for k, v in enumerate(swept.get("shots") or [])
+            ]
+            for w, v in candidates:
+                if is_number(v) and v > limit:
+                    out.append(
+                        (
+                            w,
+                            f"{v:,} shots is more than the limit of {limit:,} per job (limits.shots); "
+                            "lower it, or raise limits.shots to allow it",
+                            False,
+                        )
+                    )
+            continue
+        candidates = []
+        w2: JsonPath
+        for w2, v in (
+            (("jobs", i, "precision"), job.get("precision")),
+            (("jobs", i, "options", "default_precision"), own.get("default_precision")),
+            (("options", "default_precision"), defaults.get("default_precision")),
+        ):
+            if v is not None:
+                candidates.append((w2, v))
+                break
+        candidates += [
+            (("jobs", i, "sweep", "values", "precision", k), v) for k, v in enumerate(swept.get("precision") or [])
+        ]
+        per = "evaluation" if job["primitive"] == "minimize" else "configuration"
+        for w, v in candidates:
+            if isinstance(v, (int, float)) and is_number(v) and v > 0 and 1 / v**2 > limit:
+                shots = math.ceil(1 / v**2)
+                out.append(
+                    (
+                        w,
+                        f"precision {v} means {shots:,} shots per {per}, more than the limit of {limit:,} "
+                        "(limits.shots); raise the precision value, or raise limits.shots to allow it",
+                        False,
+                    )
+                )
+    return out
+
+
+def is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def job_findings(
+    here: Any, job: Any, data: Any, facts: Any, observable_widths: Any, backend_qubits: Any
+) -> list[Finding]:
+    out: list[Finding] = []
+    if job["primitive"] == "estimator" and "shots" in job and "precision" in job:
+        out.append(
+            (
+                here + ("shots",),
+                f"give shots or precision, not both: shots {job['shots']} means precision 1/sqrt({job['shots']}) "
+                f"= {job['shots'] ** -0.5:.3g}",
+                True,
+            )
+        )
+    cname = job["circuit"]
+    if cname not in data["circuits"]:
+        out.append((here + ("circuit",), unknown_ref("circuit", cname, data["circuits"]), False))
+        return out
+    fact = facts.get(cname)
+    if fact is None:  # the circuit failed to build; that is reported where it is defined
+        return out
+    for k, oname in enumerate(job.get("observables") or []):
+        out += _observable_findings(here + ("observables", k), oname, cname, fact, data, observable_widths)
+    swept = (job.get("sweep") or {}).get("values", {})
+    if job["primitive"] == "estimator" and not job.get("observables") and "observable" not in swept:
+        out.append((here, "missing required key 'observables' (or a sweep over observable)", False))
+    if job["primitive"] == "estimator" and job.get("observables") and "observable" in swept:
+        out.append(
+            (here + ("sweep", "values", "observable"), "sweeps observable and also lists observables; keep one", True)
+        )
+    if "sweep" in job:
+        out += _sweep_findings(here, job, cname, fact, data, observable_widths)
+    if job["primitive"] == "minimize":
+        out += _minimize_findings(here, job, cname, fact)
+    else:
+        out += _parameter_findings(here, job, cname, fact, data, facts)
+    if job.get("exact") == "statevector" and fact.num_qubits > exact.MAX_QUBITS:
+        out.append(
+            (
+                here + ("exact",),
+                f"exact: statevector simulates at most {exact.MAX_QUBITS} qubits; circuit "
+                f"'{cname}' has {fact.num_qubits}; give the exact value as a number",
+                False,
+            )
+        )
+    if fact.num_qubits == 0:
+        out.append((here + ("circuit",), f"circuit '{cname}' has no qubits; there is nothing to run", False))
+        return out
+    if backend_qubits is not None and fact.num_qubits > backend_qubits:
+        out.append(
+            (
+                here + ("circuit",),
+                f"circuit '{cname}' needs {fact.num_qubits} qubits but backend {data['backend']} has {backend_qubits}",
+                False,
+            )
+        )
+    elif backends.kind_of(data["backend"]) == "fake" and fact.num_qubits > backends.aer_width():
+        # A fake device is rehearsed by Aer on this machine: the device's size is not the limit, memory is.
+        out.append(
+            (
+                here + ("circuit",),
+                f"circuit '{cname}' has {fact.num_qubits} qubits; {data['backend']} is simulated on this machine, "
+                f"which holds at most {backends.aer_width()} (a statevector of n qubits takes 16 x 2^n bytes); "
+                "use fewer qubits, or run on the IBM service",
+                False,
+            )
+        )
+    if job["primitive"] == "sampler" and not fact.has_measurements and not job.get("measure_all"):
+        out.append(
+            (
+                here + ("circuit",),
+                f"circuit '{cname}' has no measurements for the sampler to read; add measure_all: true to the job",
+                False,
+            )
+        )
+    return out
+
+
+def _observable_findings(
+    where: Any, oname: Any, cname: Any, fact: Any, data: Any, observable_widths: Any
+) -> list[Finding]:
+    if oname not in (data.get("observables") or {}):
+        return [(where, unknown_ref("observable", oname, data.get("observables") or {}), False)]
+    if oname in observable_widths and observable_widths[oname] != fact.num_qubits:
+        return [
+            (
+                where,
+                f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
+                f"'{cname}' has {fact.num_qubits}",
+                False,
+            )
+        ]
+    return []
+
+
+def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, observable_widths: Any) -> list[Finding]:
+    """Each swept name is a circuit parameter or a setting of this job kind; every parameter is swept or fixed."""
+    at = here + ("sweep",)
+    special = sweeps.SPECIAL[job["primitive"]]
+    out: list[Finding] = []
+    values = job["sweep"]["values"]
+    limit = (data.get("limits") or {}).get("sweep_points")
+    for name, spec in values.items():
+        if name not in special and name not in fact.parameter_names:
+            params = ", ".join(fact.parameter_names) or "none"
+            out.append(
+                (
+                    at + ("values", name),
+                    f"unknown sweep variable '{name}': circuit '{cname}' has parameters "
+                    f"{params}, and {article(job['primitive'])} {job['primitive']} job can also sweep {' or '.join(special)}",
+                    True,
+                )
+            )
+            continue
+        try:
+            if limit is not None and sweeps.count(spec) > limit:
+                continue  # check_size() below reports the whole sweep's size once
+            listed = sweeps.ends(spec, name)
+        except SweepError as e:
+            out.append((at + e.subpath, str(e), False))
+            continue
+        for k, v in enumerate(listed):
+            where = at + ("values", name, k) if isinstance(spec, list) else at + ("values", name)
+            if name == "observable":
+                out += _observable_findings(where, str(v), cname, fact, data, observable_widths)
+            elif name == "shots" and not (isinstance(v, int) and v >= 1):
+                out.append((where, f"shots must be whole numbers of at least 1, not {v!r}", False))
+            elif name == "shots" and v > MAX_SHOTS:
+                out.append((where, f"{v:,} shots is more than {MAX_SHOTS:,}, the most any job may take", False))
+            elif name == "precision" and not (isinstance(v, (int, float)) and MIN_PRECISION <= v <= 10):
+                out.append((where, f"precision values must be numbers from {MIN_PRECISION:g} to 10, not {v!r}", False))
+            elif name not in ("observable", "shots", "precision") and isinstance(v, str):
+                out.append((where, f"{name} values must be numbers, not {v!r}", False))
+    if not out:
+        try:
+            observables = len(job.get("observables") or []) if "observable" not in values else 1
+            shots = job.get("shots", (data.get("options") or {}).get("default_shots", 0))
+            sweeps.check_size(job["sweep"], job["primitive"], observables, shots, limit)
+        except SweepError as e:
+            out.append((at + e.subpath, str(e), False))
+    unswept = [p for p in fact.parameter_names if p not in values]
+    fixed = job.get("parameter_values")
+    if unswept and fixed is None:
+        out.append(
+            (
+                here,
+                f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with "
+                f"parameter_values: one row of {fact.num_parameters} numbers",
+                False,
+            )
+        )
+    elif isinstance(fixed, list) and len(fixed) != 1:
+        out.append(
+            (
+                here + ("parameter_values",),
+                "with a sweep, parameter_values is one row of fixed values (swept parameters override their columns)",
+                False,
+            )
+        )
+    return out
+
+
+def _parameter_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, facts: Any) -> list[Finding]:
+    values = job.get("parameter_values")
+    n = fact.num_parameters
+    if "sweep" in job and not isinstance(values, dict):
+        return (
+            []
+            if values is None
+            else [
+                (
+                    here + ("parameter_values", r),
+                    f"row has {len(row)} values but circuit '{cname}' has {n} parameters",
+                    False,
+                )
+                for r, row in enumerate(values)
+                if len(row) != n
+            ]
+        )
+    if values is None:
+        if n:
+            return [
+                (
+                    here,
+                    f"circuit '{cname}' has {n} parameters; give parameter_values, one row of {n} numbers per set",
+                    False,
+                )
+            ]
+        return []
+    if isinstance(values, dict):
+        return _from_findings(here + ("parameter_values", "from"), values["from"], here[1], cname, fact, data, facts)
+    if n == 0:
+        return [(here + ("parameter_values",), f"circuit '{cname}' has no parameters; remove parameter_values", False)]
+    return [
+        (here + ("parameter_values", r), f"row has {len(row)} values but circuit '{cname}' has {n} parameters", False)
+        for r, row in enumerate(values)
+        if len(row) != n
+    ]
+
+
+def _from_findings(where: Any, source: Any, index: Any, cname: Any, fact: Any, data: Any, facts: Any) -> list[Finding]:
+    """A `from:` must name an earlier minimize job that optimizes as many parameters as this circuit has."""
+    names = [j["name"] for j in data["jobs"]]
+    if source not in names:
+        return [(where, unknown_ref("job", source, dict.fromkeys(names[:index])), False)]
+    at = names.index(source)
+    if at >= index:
+        return [(where, f"job '{source}' runs after this one; from: must name an earlier minimize job", False)]
+    other = data["jobs"][at]
+    if other["primitive"] != "minimize":
+        return [
+            (
+                where,
+                f"job '{source}' is {article(other['primitive'])} {other['primitive']} job; from: must name a minimize job",
+                False,
+            )
+        ]
+    theirs = facts.get(other["circuit"])
+    if theirs is not None and theirs.num_parameters != fact.num_parameters:
+        return [
+            (
+                where,
+                f"job '{source}' optimizes {theirs.num_parameters} parameters but circuit '{cname}' "
+                f"has {fact.num_parameters}",
+                False,
+            )
+        ]
+    return []
+
+
+def _minimize_findings(here: Any, job: Any, cname: Any, fact: Any) -> list[Finding]:
+    n = fact.num_parameters
+    out: list[Finding] = []
+    if n == 0:
+        out.append((here + ("circuit",), f"circuit '{cname}' has no parameters for minimize to vary", False))
+    start = job.get("initial_point")
+    if isinstance(start, list) and n and len(start) != n:
+        out.append(
+            (here + ("initial_point",), f"has {len(start)} values but circuit '{cname}' has {n} parameters", False)
+        )
+    optimizer = job.get("optimizer") or {}
+    method = optimizer.get("method", DEFAULT_OPTIMIZER)
+    if method in estimates.GRADIENT_METHODS and not optimizer.get("jac"):
+        out.append(
+            (
+                here + ("optimizer", "method"),
+                f"{method} needs a gradient; set jac: 2-point (or 3-point) to "
+                "estimate it by finite differences, or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell",
+                False,
+            )
+        )
+    return out
+
+
+def unknown_ref(what: str, name: str, defined: dict) -> str:
+    hint = difflib.get_close_matches(name, list(defined), n=1)
+    if hint:
+        return f"unknown {what} '{name}'; did you mean '{hint[0]}'?"
+    return f"unknown {what} '{name}'; defined: {', '.join(defined) or 'none'}"

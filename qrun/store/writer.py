@@ -1,0 +1,387 @@
+"""Writing a run folder: RunWriter receives the runner's events and keeps the folder current, job files atomic."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..app import supervise
+from ..errors import RunFolderError
+from ..model import durations
+from ..model.outcomes import FINISHED, MinimizeOutcome
+from ..planning import sweeps
+from . import provenance, records, runfolder
+from .fsio import Appender, atomic_write, inside, write_json
+from .jobfile import header, job_file
+from .journal import Journal, close_jobs, drop_partial_line, keep_session, read_metadata
+from .reader import read_job_body
+
+if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
+    from ..model.plan import JobPlan, Plan
+    from ..spec import Spec
+
+
+METADATA_FORMAT = 1
+
+
+def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    run = inside(root, name, f"{stamp}-{secrets.token_hex(3)}")
+    (run / "jobs").mkdir(parents=True, exist_ok=False)
+    return run
+
+
+# One encoder for points lines: json.dumps with options builds a new encoder per call.
+_LINE = json.JSONEncoder(separators=(",", ":"))
+
+
+@dataclass
+class RunWriter:
+    """Receives the runner's events and keeps the run folder current: each event is one line of the run's journal
+    (journal.Journal, which checkpoints metadata.json by its own policy), each finished job one atomic file.
+    Readers replay the lines after the last checkpoint (read_metadata), so an event's cost does not grow with the
+    run."""
+
+    root: Path
+    spec: Spec
+    plan: Plan
+    run_dir: Path | None = None
+
+    # a minimize job's trace file is rewritten at most this often (a crash loses at most this much of it)
+    THROTTLE = 1.0
+
+    def __post_init__(self) -> None:
+        self.metadata: dict[str, Any] = {}
+        self._trace: tuple[Any, list] | None = None
+        self._traced_at = 0.0
+        self._journal: Journal | None = None
+        self._points: dict[str, list[dict[str, Any]]] = {}  # a short sweep's points, until its job is done
+        self._streams: dict[str, tuple[Appender, Appender]] = {}  # a long sweep's points file and CSV, being written
+
+    def open(self, run_dir: Path | None = None) -> Path:
+        """Create the run folder (a new one under root, or `run_dir`, e.g. a multirun point) and its metadata."""
+        if run_dir is None:
+            self.run_dir = new_run_dir(self.root, self.plan.name)
+        else:
+            (run_dir / "jobs").mkdir(parents=True, exist_ok=False)
+            self.run_dir = run_dir
+        supervise.announce(self.run_dir)
+        atomic_write(self.run_dir / "spec.yaml", self.spec.resolved_text())
+        self.metadata = {
+            "format": METADATA_FORMAT,
+            "name": self.plan.name,
+            "status": "running",
+            "error": None,
+            "spec": {
+                "file": self.spec.file,
+                "sha256": provenance.sha256(self.spec.text),
+                "variables": self.spec.variables,
+                "overrides": self.spec.overrides,
+                "git": provenance.git_state(self.spec.path),
+                **({"python": self._python()} if self.spec.data.get("allow_python") else {}),
+            },
+            "session": None,
+            # the service's dry-run estimates beside qrun's (each job's "estimate"), or why there are none
+            "usage_estimates": None if self.plan.service_estimates is None else self.plan.service_estimates.record(),
+            "attempts": [],
+            "jobs": [self._fresh_entry(j) for j in self.plan.jobs],
+            "versions": provenance.versions(),
+            "journal": 0,
+        }
+        self._start_journal()
+        self._new_attempt()
+        return self.run_dir
+
+    def _python(self) -> dict[str, Any]:
+        """The Python sources' files, content hashes and git state: a later run can tell the code changed."""
+        from ..sources import pysource
+
+        return pysource.of_spec(self.spec.data, self.spec.base_dir)
+
+    def _fresh_entry(self, j: JobPlan) -> dict[str, Any]:
+        return {
+            "index": j.index,
+            "name": j.name,
+            "primitive": j.primitive,
+            "status": "pending",
+            "engine": j.engine,
+            "content_hash": j.content_hash,
+            "estimate_source": j.estimate_source,
+            "units": None,
+            "job_ids": [],
+            "started": None,
+            "submitted": None,
+            "finished": None,
+            "attempt": None,
+            "estimate": j.estimate,
+            "actual": None,
+            "error": None,
+            "warnings": [],
+            "file": f"jobs/{j.file_stem}.json",
+            # On a fake device qrun simulates only the physical qubits the job uses, with their own noise.
+            **({"simulated_qubits": j.simulated_qubits} if j.simulated_qubits is not None else {}),
+        }
+
+    def _new_attempt(self) -> None:
+        self.metadata["attempts"].append(
+            {
+                "attempt": len(self.metadata["attempts"]) + 1,
+                "pid": os.getpid(),  # names the holder when a second qrun is refused this folder
+                "started": durations.timestamp(),
+                "ended": None,
+                "status": "running",
+                "session": None,
+                "submissions": [],
+            }
+        )
+        self._log({"new_attempt": self._attempt})
+
+    @property
+    def _attempt(self) -> dict[str, Any]:
+        return self.metadata["attempts"][-1]
+
+    def reopen(self, run_dir: Path) -> dict[str, Any]:
+        """Continue an interrupted run in its own folder: keep finished jobs, reset the rest, start a new attempt.
+
+        Returns what the runner needs: {"finished": {name: optimum or None}, "submissions": count so far}.
+        """
+        self.run_dir = run_dir
+        self.metadata = read_metadata(run_dir)
+        supervise.announce(run_dir)
+        fresh = [self._fresh_entry(j) for j in self.plan.jobs]
+        if [(e["name"], e["file"]) for e in self.metadata["jobs"]] != [(e["name"], e["file"]) for e in fresh]:
+            raise RunFolderError(
+                f"{run_dir / 'metadata.json'}: its jobs are not the spec's jobs; the run folder is damaged"
+            )
+        # Every path written or removed below is the plan's own, checked to stay inside with no symlink on the way.
+        runfolder.member(run_dir, "jobs/x")
+        drop_partial_line(run_dir)  # so this attempt's lines start on a line of their own
+        for folder in (run_dir, run_dir / "jobs"):  # temp files of writes a kill cut short; never renamed, never read
+            for stale in folder.glob(".*.tmp"):
+                stale.unlink(missing_ok=True)
+        finished: dict[str, Any] = {}
+        submissions = 0
+        for j, entry in zip(self.plan.jobs, self.metadata["jobs"]):
+            body = read_job_body(run_dir, entry)
+            if entry["status"] in FINISHED and body is not None and body.get("status") in FINISHED:
+                finished[j.name] = (body.get("optimum") or {}).get("parameters")
+                submissions += len(entry.get("job_ids") or [])
+            else:
+                for name in (entry["file"], f"jobs/{j.file_stem}.csv", f"jobs/{j.file_stem}.points.jsonl"):
+                    runfolder.member(run_dir, name).unlink(missing_ok=True)
+                entry.update(
+                    {k: v for k, v in self._fresh_entry(j).items() if k not in ("estimate", "estimate_source")}
+                )
+        for attempt in self.metadata["attempts"]:
+            if attempt["status"] == "running":  # its process was killed before it could say how it ended
+                attempt["status"] = "died"
+        self.metadata.update(status="running", error=None)
+        self._start_journal()  # a checkpoint of the reset entries and attempts, in full
+        self._new_attempt()
+        return {"finished": finished, "submissions": submissions}
+
+    def _log(self, event: dict[str, Any]) -> None:
+        assert self._journal is not None
+        self._journal.log(event)
+
+    def waiting(self) -> None:
+        """The runner waits for a result next: `qrun status` and a kill must see everything recorded so far."""
+        if self._journal is not None:
+            self._journal.flush()
+
+    def _start_journal(self) -> None:
+        assert self.run_dir is not None
+        self._journal = Journal(self.run_dir, self.metadata, durable=self._durable)
+        self._journal.checkpoint()
+        self._journal.hold_reserve()
+
+    @property
+    def _durable(self) -> bool:
+        """Service results cost QPU time: they are fsynced. Local ones are atomic and can be recomputed."""
+        return self.plan.backend_kind == "service"
+
+    def _log_jobs(self, *entries: dict[str, Any]) -> None:
+        self._log({"jobs": {str(e["index"]): e for e in entries}})
+
+    def _set(self, job: JobPlan, **fields: Any) -> None:
+        """Change some of a job's metadata fields, and journal only those: a whole entry on each of a job's four
+        events was 2 KB of journal per job, 22 MB for 10,000 jobs, and a third of their bookkeeping."""
+        self._job(job).update(fields)
+        self._log({"set": {str(job.index): fields}})
+
+    def _job(self, job: JobPlan) -> dict[str, Any]:
+        return self.metadata["jobs"][job.index]
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        keep_session(self.metadata, self._attempt, session)
+        self._log({"session": session})
+
+    def session_started(self, session: dict[str, Any]) -> None:
+        """The service named the session, or its first job started: the record gains its id, start and deadline."""
+        self.session_opened(session)
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        keep_session(self.metadata, self._attempt, session)
+        self._log({"session": session})
+
+    def job_started(self, job: JobPlan) -> None:
+        self._set(job, status="running", started=durations.timestamp(), attempt=self._attempt["attempt"])
+        self._started = datetime.now(UTC)
+
+    def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
+        """Runtime job `job_id` went out for `jobs`, job k as PUB pubs[k] (None: the runtime job is that job's own).
+        One journal line for them all: a batch of 250 jobs is one submission."""
+        at = durations.timestamp()
+        events = []
+        for job, pub in zip(jobs, pubs, strict=True):
+            entry = self._job(job)
+            entry["job_ids"].append(job_id)
+            entry["submitted"] = entry["submitted"] or at
+            entry["batched"] = None if pub is None else {"id": job_id, "pub": pub}
+            self._attempt["submissions"].append({"job": job.name, "id": job_id})
+            event = {"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name}
+            events.append(event if pub is None else {**event, "pub": pub})
+        self._log({"submitted": events[0] if len(events) == 1 else events})
+
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        # Rewritten (atomically) while the job runs, so a crash keeps the trace so far.
+        self._trace = (job, trace)
+        if time.monotonic() - self._traced_at >= self.THROTTLE:
+            self._flush_trace()
+
+    def _flush_trace(self) -> None:
+        if self._trace is None:
+            return
+        job, trace = self._trace
+        partial = {
+            **header(job, self.plan.backend_name, self._job(job)["job_ids"]),
+            "status": "running",
+            **records.minimize_settings(job),
+            "trace": trace,
+        }
+        write_json(self.run_dir / self._job(job)["file"], partial, durable=self._durable)
+        self._traced_at = time.monotonic()
+        self._trace = None
+
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        """A chunk of a sweep has its results: a short sweep keeps them for its JSON file; a long one appends them
+        to its points file (JSON lines) and CSV, so memory holds one chunk whatever the sweep's length."""
+        assert self.run_dir is not None and job.points is not None
+        records.fill_points(job, points, groups, results)
+        if len(job.points) <= sweeps.INLINE_POINTS:
+            self._points.setdefault(job.name, []).extend(points)
+            return
+        if start == 0 or job.name not in self._streams:
+            for stream in self._streams.pop(job.name, ()):
+                stream.discard()
+            jobs_dir = self.run_dir / "jobs"
+            self._streams[job.name] = (
+                Appender(jobs_dir / f"{job.file_stem}.points.jsonl", self._durable),
+                Appender(jobs_dir / f"{job.file_stem}.csv", self._durable),
+            )
+        lines, table = self._streams[job.name]
+        lines.write("\n".join(map(_LINE.encode, points)) + "\n")
+        table.write(records.sweep_table(job, points, header=start == 0))
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        self._trace = None  # the finished file replaces any partial one
+        assert self.run_dir is not None
+        entry_dir = self.run_dir / "jobs"
+        entry = self._job(job)
+        actual = (datetime.now(UTC) - self._started).total_seconds()
+        points = self._points.pop(job.name, None)
+        for stream in self._streams.pop(job.name, ()):
+            stream.commit()  # the streamed rows are whole before the JSON file that points to them exists
+        payload, encoded = job_file(job, result, actual, points, self.plan.backend_name, self._job(job)["job_ids"])
+        # A local job's file is atomic but not fsynced: a run is recomputed cheaply, 1,000 fsyncs are not cheap.
+        write_json(self.run_dir / entry["file"], payload, durable=self._durable, raw=encoded)
+        if points is not None:
+            atomic_write(entry_dir / f"{job.file_stem}.csv", records.sweep_table(job, points), self._durable)
+        self._set(
+            job,
+            status=payload["status"],
+            finished=durations.timestamp(),
+            actual=round(actual, 3),
+            units=result.nfev if isinstance(result, MinimizeOutcome) else job.units,
+        )
+
+    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
+        self._set(job, usage=[*self._job(job).get("usage", []), record])
+
+    def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
+        if messages != self._job(job)["warnings"]:  # most jobs have none, and had none
+            self._set(job, warnings=messages)
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        self._set(job, status=status)
+
+    def _drop_points(self, job: JobPlan) -> None:
+        """An unfinished sweep leaves no points behind: its streamed files were never renamed into place."""
+        self._points.pop(job.name, None)
+        for stream in self._streams.pop(job.name, ()):
+            stream.discard()
+
+    def job_failed(self, job: JobPlan, error: str) -> None:
+        self._flush_trace()
+        self._drop_points(job)
+        entry = self._job(job)
+        entry.update(status="failed", finished=durations.timestamp(), error=error)
+        self.metadata["status"] = "failed"
+        self.metadata["error"] = f"job '{job.name}' failed: {error}"
+        for later in self.metadata["jobs"][job.index + 1 :]:
+            later["status"] = "not run"
+        self._log(
+            {
+                "jobs": {str(e["index"]): e for e in self.metadata["jobs"][job.index :]},
+                "top": {"status": "failed", "error": self.metadata["error"]},
+            }
+        )
+
+    def job_interrupted(self, job: JobPlan) -> None:
+        self._flush_trace()
+        self._drop_points(job)
+        entry = self._job(job)
+        entry.update(status="interrupted", finished=durations.timestamp())
+        for later in self.metadata["jobs"][job.index + 1 :]:
+            later["status"] = "not run"
+        self._log_jobs(*self.metadata["jobs"][job.index :])
+
+    def finish(self, status: str, error: str | None = None) -> None:
+        self._attempt.update(
+            ended=durations.timestamp(),
+            status=status if self.metadata["status"] == "running" else self.metadata["status"],
+        )
+        if self.metadata["status"] == "running":
+            self.metadata["status"] = status
+        if error and not self.metadata["error"]:
+            self.metadata["error"] = error
+        ended = close_jobs(self.metadata["jobs"], status)
+        event = {
+            "set": ended,
+            "attempt": self._attempt,
+            "top": {"status": self.metadata["status"], "error": self.metadata["error"]},
+        }
+        journal = self._journal
+        assert journal is not None
+        try:
+            journal.log(event)
+            journal.checkpoint(last=True)
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # The disk is full: give back the space held for this moment, then say how the run ended.
+            journal.release_reserve()
+            journal.log(event)
+            journal.checkpoint(last=True)
+        finally:
+            journal.close()
+            self._journal = None
