@@ -33,7 +33,7 @@ PLAN_TIMER = """
 import json, sys, time
 import qiskit.transpiler, qiskit.qpy, qiskit.circuit.library, qiskit_ibm_runtime.fake_provider  # imports: not planning
 from qrun.planning import plan
-from qrun.app.pipeline import prepare
+from qrun.app.prepare import prepare
 spent = [0.0]
 real = plan.cached_transpile
 def timed(*args):

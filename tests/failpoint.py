@@ -10,9 +10,11 @@ import signal
 import sys
 from typing import Any
 
+from qrun.running.events import EVENTS, NullSink
 
-class FailPoint:
-    """A sink placed after the results writer, so "job_done:2" dies with job 2's files already written and
+
+class FailPoint(NullSink):
+    """A sink main() places after the results writer, so "job_done:2" dies with job 2's files already written and
     "jobs_submitted:2" dies with job 2 submitted but never read back."""
 
     def __init__(self, spec: str):
@@ -22,35 +24,34 @@ class FailPoint:
         self.after = int(action[0].removeprefix("after=")) if action and action[0].startswith("after=") else 1
         self.seen = 0
 
-    def __getattr__(self, event: str):
-        def maybe_die(*args: Any) -> None:
-            jobs = args[0] if args and isinstance(args[0], list) else args[:1]  # jobs_submitted names a list
-            if event == self.event and self.index in [getattr(job, "index", None) for job in jobs]:
-                self.seen += 1
-                if self.seen < self.after:
-                    return
-                if self.pause is None:
-                    os.kill(os.getpid(), signal.SIGKILL)
-                import time
+    def at(self, event: str, *args: Any) -> None:
+        jobs = args[0] if args and isinstance(args[0], list) else args[:1]  # jobs_submitted names a list
+        if event == self.event and self.index in [getattr(job, "index", None) for job in jobs]:
+            self.seen += 1
+            if self.seen < self.after:
+                return
+            if self.pause is None:
+                os.kill(os.getpid(), signal.SIGKILL)
+            import time
 
-                time.sleep(self.pause)
+            time.sleep(self.pause)
 
-        return maybe_die
+
+def _event(name: str) -> Any:
+    def handler(self: FailPoint, *args: Any) -> None:
+        self.at(name, *args)
+
+    return handler
+
+
+for _name in EVENTS:  # every event the runner reports
+    setattr(FailPoint, _name, _event(_name))
 
 
 def main() -> int:
     from qrun import cli
-    from qrun.app import pipeline
 
-    point = FailPoint(sys.argv[1])
-    real = pipeline.Fanout
-
-    def with_failpoint(*sinks: Any) -> Any:
-        writer, *rest = sinks
-        return real(writer, point, *rest)
-
-    pipeline.Fanout = with_failpoint  # type: ignore[misc, assignment]
-    return cli.main(sys.argv[2:])
+    return cli.main(sys.argv[2:], sinks=[FailPoint(sys.argv[1])])
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from qrun.app.pipeline import prepare
+from qrun.app.prepare import prepare
 from qrun.planning import cache, plan
 
 HEAVY = """version: 1

@@ -43,7 +43,7 @@ def test_an_internal_error_says_so_and_points_at_debug(qrun, monkeypatch):
     def boom(*a, **k):
         raise KeyError("surprise")
 
-    monkeypatch.setattr("qrun.app.pipeline.check", boom)
+    monkeypatch.setattr("qrun.app.prepare.check", boom)
     result = qrun(EXPERIMENTS / "bell.yaml")
     assert result.code == 3
     assert result.err == "qrun: internal error; run again with --debug for a traceback\n"
@@ -67,7 +67,7 @@ def test_keyboard_interrupt_exits_130(qrun, monkeypatch):
     def interrupted(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("qrun.app.pipeline.check", interrupted)
+    monkeypatch.setattr("qrun.app.prepare.check", interrupted)
     result = qrun(EXPERIMENTS / "bell.yaml")
     assert (result.code, result.err.strip()) == (130, "qrun: interrupted")
 

@@ -76,8 +76,8 @@ def test_an_environment_failure_is_one_line_naming_the_path(qrun, monkeypatch, e
     def fail(*a, **k):
         raise error
 
-    monkeypatch.setattr("qrun.app.pipeline.check", fail)
-    monkeypatch.setattr("qrun.app.pipeline.prepare", fail)
+    monkeypatch.setattr("qrun.app.prepare.check", fail)
+    monkeypatch.setattr("qrun.app.prepare.prepare", fail)
     from conftest import EXPERIMENTS
 
     result = qrun(EXPERIMENTS / "bell.yaml")

@@ -24,7 +24,7 @@ jobs:
 def test_computed_estimates_equal_a_hand_calculation_from_fake_manilas_durations(write_spec):
     from qiskit_ibm_runtime.fake_provider import FakeManilaV2
 
-    from qrun.app.pipeline import check
+    from qrun.app.prepare import check
     from qrun.planning import plan
 
     p = plan.build(check(write_spec(BELL)), source="fresh")

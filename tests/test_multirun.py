@@ -59,9 +59,14 @@ def test_a_2x2_multirun_runs_in_one_service_session_with_a_group_folder_and_csv(
         "multirun.csv",
         "multirun.json",
     ]
-    for point in ("h=0.25,n=2", "h=1,n=3"):
+    ids = {}
+    for point in ("h=0.25,n=2", "h=0.25,n=3", "h=1,n=2", "h=1,n=3"):
         meta = json.loads((group / point / "metadata.json").read_text())
         assert meta["status"] == "completed" and meta["session"]["session_id"] == sid
+        (entry,) = meta["jobs"]
+        ids[point] = entry["job_ids"]
+    # each point records its own runtime job only (a resume of one point reads back that point's job, no other's)
+    assert all(len(found) == 1 for found in ids.values()) and sorted(i for (i,) in ids.values()) == sorted(cloud.order)
     rows = list(csv.DictReader((group / "multirun.csv").open()))
     assert [(r["h"], r["n"], r["job"], r["observable"]) for r in rows] == [
         ("0.25", "2", "e", "z"),

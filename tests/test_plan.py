@@ -1,6 +1,6 @@
 from conftest import EXPERIMENTS
 
-from qrun.app.pipeline import check
+from qrun.app.prepare import check
 from qrun.model.defaults import DEFAULT_SHOTS
 from qrun.planning import plan
 

@@ -2,7 +2,7 @@ import io
 
 from conftest import EXPERIMENTS
 
-from qrun.app.pipeline import prepare
+from qrun.app.prepare import prepare
 from qrun.views.progress import LiveReporter, Reporter, reporter_for
 
 

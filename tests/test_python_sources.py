@@ -138,7 +138,7 @@ def test_circuits_and_observables_from_python_run_and_match_the_exact_values(qru
     assert meta["spec"]["overrides"] == {"allow_python": True}  # recorded as the override it is
     source = Path(meta["spec"]["python"]["circuits.ghz"]["file"])
     assert meta["spec"]["python"]["circuits.ghz"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
-    from qrun.app.pipeline import prepare
+    from qrun.app.prepare import prepare
 
     # on aer there is no device: a function that asks for a coupling map is given None
     assert prepare(spec, {"allow_python": True}, out=repo / "r").plan.jobs[0].circuit.metadata == {
@@ -157,7 +157,7 @@ def test_on_a_real_size_device_a_python_source_gets_the_devices_coupling_map(qru
     counts = _job(run, "02-counts")["counts"]["meas"][0]
     # a noisy GHZ_3: 000 and 111 carry most of the shots
     assert counts.get("000", 0) + counts.get("111", 0) > 0.8 * 400
-    from qrun.app.pipeline import prepare
+    from qrun.app.prepare import prepare
 
     # the function was given the device's coupling map
     plan = prepare(spec, out=repo / "results").plan

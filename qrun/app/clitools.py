@@ -1,4 +1,5 @@
-"""What qrun's commands share: the --debug option, and bare KEY=VALUE overrides after a spec, as Hydra takes them."""
+"""What qrun's commands share: their options (--debug, --set, --vars, --out, ...), and bare KEY=VALUE overrides after a
+spec, as Hydra takes them."""
 
 from __future__ import annotations
 
@@ -44,3 +45,84 @@ class SpecCommand(click.Command):
             else:
                 out.append(arg)
         return super().parse_args(ctx, out)
+
+
+def template_options(f: Any) -> Any:
+    f = click.option(
+        "--vars",
+        "vars_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="YAML file of template variables (repeatable; later files win).",
+    )(f)
+    f = click.option(
+        "--set",
+        "assignments",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Override: KEY=VALUE sets a template variable or a key of the spec (dotted: options.seed=3, "
+        "jobs.vqe.precision=0.01; top-level: backend=fake_manila); +KEY=VALUE adds a key, ~KEY removes one "
+        "(repeatable; wins over --vars). The same may follow SPEC bare: qrun SPEC precision=0.05.",
+    )(f)
+    f = click.option(
+        "--allow-python",
+        is_flag=True,
+        expose_value=False,
+        callback=lambda ctx, _param, value: ctx.meta.__setitem__("qrun.allow_python", value),
+        help="Let qrun import and run the Python functions the spec names as circuit or observable sources, as "
+        "allow_python: true in the spec does (qrun validate runs them only with --deep).",
+    )(f)
+    return f
+
+
+def out_option(help_text: str) -> Any:
+    return click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False), help=help_text)
+
+
+def estimates_option(f: Any) -> Any:
+    return click.option(
+        "--estimates",
+        type=click.Choice(["learned", "declared", "fresh"]),
+        default="learned",
+        show_default=True,
+        help="Where estimates come from: learned (a matching earlier run, else declared, else computed), "
+        "declared (the spec's, else computed) or fresh (computed from the backend's timing).",
+    )(f)
+
+
+def cache_option(f: Any) -> Any:
+    return click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        help="Transpile afresh instead of using the on-disk transpile cache ($QRUN_CACHE_DIR, "
+        "default ~/.cache/qrun/transpile).",
+    )(f)
+
+
+def overrides_of(assignments: tuple[str, ...]) -> dict[str, Any]:
+    from ..spec import parse_assignment
+
+    given = dict(parse_assignment(a) for a in assignments)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.meta.get("qrun.allow_python"):
+        given["allow_python"] = True  # --allow-python is the override allow_python=true, recorded as one
+    return given
+
+
+def multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[Any]]:
+    """-m values, else the spec's own multirun: block."""
+    from ..spec import MAX_SPEC_BYTES, declared_multirun, read_text_limited
+    from . import multirun
+
+    if multirun_args:
+        return multirun.parse(list(multirun_args))
+    return declared_multirun(spec, read_text_limited(Path(spec), spec, MAX_SPEC_BYTES, "specs"))
+
+
+def relative(path: Path) -> Path:
+    """The run folder as the user would type it: relative when it is under the current folder."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return Path(path)

@@ -10,17 +10,23 @@ import itertools
 import json
 import math
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError, UsageError
+from ..running.events import Fanout
 from ..spec import DOTTED_KEY, safe_yaml
 from ..store.catalog import MANIFEST
 from ..store.fsio import atomic_write, inside
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
 from ..store.records import stored_points
+
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
+    from ..running.events import Sink
 
 MAX_POINTS = 1000
 
@@ -164,24 +170,20 @@ def combine(prepared: list[Any], labels: list[str]) -> Any:
     )
 
 
-class Router:
-    """A sink that sends each job's events to its own point's writer; session events go to every writer."""
+class Router(Fanout):
+    """A fan-out that sends each job's events to its own point's writer only (and to the reporters); session
+    events go to every writer. A PUB-batched runtime job that carries jobs of several points is recorded by each
+    point's writer with that point's jobs only."""
 
-    def __init__(self, writers: list[Any], others: list[Any]):
-        self.writers, self.others = writers, others
+    def __init__(self, writers: Sequence[Sink], others: Sequence[Sink]):
+        super().__init__([*writers, *others])
+        self.writers, self.others = list(writers), list(others)
 
-    def __getattr__(self, event: str) -> Any:
-        def forward(*args: Any) -> None:
-            job = args[0] if args else None
-            key = getattr(job, "run_key", None)
-            # a job's events (job_*, sweep_chunk) go to its point's writer only
-            targets = [self.writers[key]] if key is not None else self.writers
-            for sink in [*targets, *self.others]:
-                handler = getattr(sink, event, None)
-                if handler is not None:
-                    handler(*args)
-
-        return forward
+    def for_jobs(self, jobs: Sequence[JobPlan]) -> list[tuple[Sink, list[JobPlan]]]:
+        by_point: dict[int, list[JobPlan]] = {}
+        for job in jobs:
+            by_point.setdefault(job.run_key, []).append(job)
+        return [(self.writers[k], mine) for k, mine in by_point.items()] + [(s, list(jobs)) for s in self.others]
 
 
 def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:

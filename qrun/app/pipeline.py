@@ -4,180 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import os
-import signal
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .. import backends
 from ..backends import service as ibm
-from ..errors import Interrupted, MissingExtraError, ResultsError, RunError, SpecError, UsageError
-from ..model import durations
+from ..errors import Interrupted, ResultsError, RunError, UsageError
 from ..model.outcomes import FINISHED
-from ..planning import estimates as model
-from ..planning import gaps
 from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
+from ..running.events import Fanout, Sink
 from ..spec import differences, load
-from ..spec.validate import validate
-from ..store.reader import History, latest_run, read_spec
+from ..store.reader import latest_run, read_spec
 from ..store.reader import load as load_run
 from ..store.writer import RunWriter
-
-# plan, execute and progress import numpy and qiskit; they are imported where a run or a plan needs them, so that
-# `qrun validate` (this module's quick_check) stays fast and qiskit-free.
-
-
-@dataclass
-class Prepared:
-    """A spec that was loaded, checked and planned: everything short of running it."""
-
-    checked: Any
-    plan: Any
-    warnings: list = field(default_factory=list)
-    service: Any = None
-
-    @property
-    def spec(self) -> Any:
-        return self.checked.spec
-
-
-def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None) -> Any:
-    """Load and validate a spec; SpecError lists every problem."""
-
-    return validate(load(path, overrides, vars_files))
-
-
-def prepare(
-    path: str | Path,
-    overrides: dict[str, Any] | None = None,
-    vars_files: list[str] | None = None,
-    estimates: str = "learned",
-    out: str | Path = "results",
-    enforce_budget: bool = True,
-    online: bool = True,
-    use_cache: bool = True,
-) -> Prepared:
-    """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
-
-    A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
-    """
-    from ..planning import plan as planning
-
-    checked = check(path, overrides, vars_files)
-    require_run_extra()
-    data = checked.spec.data
-    service = backend = None
-    if checked.backend.kind == "service":
-        if not online:
-            return Prepared(checked, None)
-        service = ibm.connect(data.get("service"))
-        widest = max(qc.num_qubits for qc in checked.circuits.values())
-        backend = ibm.choose_backend(service, data["backend"], widest)
-        ibm.check_backend(backend, widest)
-    past = History(Path(out), data["name"]) if estimates == "learned" else None
-    the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
-    if enforce_budget:
-        plan_errors(checked.spec, the_plan)
-    if service is not None:
-        if (data.get("service") or {}).get("dry_run", True):
-            from ..planning import dryrun
-
-            the_plan.service_estimates = dryrun.estimate(the_plan)
-        needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
-        ibm.preflight(service, needed, the_plan.mode, needs_session(data))
-    rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
-    warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan)]
-    return Prepared(checked, the_plan, warnings, service)
-
-
-def require_run_extra() -> None:
-    """Planning and running need Aer, the runtime, scipy and orjson: core dependencies, so only a damaged or
-    hand-pruned environment lacks them."""
-    import importlib.util
-
-    missing = [
-        p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy", "orjson") if importlib.util.find_spec(p) is None
-    ]
-    if missing:
-        raise MissingExtraError(
-            f"this needs {', '.join(missing)}, which this environment lacks: pip install --force-reinstall qrun"
-        )
-
-
-def plan_errors(spec: Any, the_plan: Any) -> None:
-    """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
-    problems = [spec.problem(path, message) for path, message in the_plan.problems]
-    if not the_plan.budget.fits and not the_plan.budget.local:  # aer bills nothing: its budget only informs
-        problems.append(spec.problem(("max_time",), the_plan.budget.explain()))
-    if problems:
-        raise SpecError(problems)
-
-
-def quick_check(
-    path: str | Path,
-    overrides: dict[str, Any] | None = None,
-    vars_files: list[str] | None = None,
-    estimates: str = "learned",
-    out: str | Path = "results",
-) -> Prepared:
-    """`qrun validate`: every check that needs no qiskit, and the budget on declared or learned estimates.
-
-    A job with neither counts its fixed per-job overhead, a lower bound; `qrun plan` and every run check the
-    computed estimates too.
-    """
-
-    checked = validate(load(path, overrides, vars_files), build=False)
-    data = checked.spec.data
-    past = History(Path(out), data["name"]) if estimates == "learned" else None
-    rows = []
-    hashed: dict[Any, str] = {}
-    for index, job in enumerate(data["jobs"]):
-        fact = checked.facts.get(job["circuit"])  # none for a Python source: validate runs no user code
-        n = fact.num_parameters if fact is not None else 0
-        learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
-        bound = partial(model.lower_bound, job, n, checked.backend.kind == "aer")
-        seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
-        rows.append((index, job, n, seconds, source))
-    verdict = model.budget_for(data, checked.backend.kind, [(r[1]["name"], r[3]) for r in rows])
-    if not verdict.fits and not verdict.local:
-        raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
-    unrun = [
-        f"{kind}.{name} ({value['python']})"
-        for kind in ("circuits", "observables")
-        for name, value in (data.get(kind) or {}).items()
-        if isinstance(value, dict) and "python" in value
-    ]
-    notes = (
-        [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
-        if unrun
-        else []
-    )
-    return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes])
-
-
-def estimate_warnings(spec: Any, rows: list[tuple[int, dict, int, float, str]]) -> list:
-    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date.
-
-    rows: (job index, job spec, number of parameters, seconds planned, their source) for every job.
-    """
-
-    out = []
-    for index, job, n, seconds, source in rows:
-        if not source.startswith("learned") or "estimate" not in job:
-            continue
-        declared = model.declared(job, n)
-        if seconds > 2 * declared:
-            out.append(
-                spec.problem(
-                    ("jobs", index, "estimate"),
-                    f"warning: a matching earlier run took {durations.format(seconds)}, more than "
-                    f"twice the declared {durations.format(declared)}; qrun plans with the learned time",
-                )
-            )
-    return out
+from .lock import RunLock, stop_on_signals
+from .prepare import plan_errors, prepare
 
 
 def run(
@@ -193,10 +36,12 @@ def run(
     cluster: Any = None,
     point: int = 0,
     clock: Clock = SYSTEM,
+    sinks: Sequence[Sink] = (),
 ) -> Path:
     """Run the spec at `path`; returns the run folder. Raises RunError (its files kept) when a job fails.
     `cluster` (cluster.Cluster) sends local simulation through Dask. `point`: the index of the multirun point being
-    resumed alone, so its jobs draw the seeds they drew in the group.
+    resumed alone, so its jobs draw the seeds they drew in the group. `clock`: where the runner reads the time and
+    waits. `sinks` see every event after the run folder has it (a test's fault injection).
 
     resume: a run folder to continue, or "latest" for the newest run of this spec under `out`.
     progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event), "quiet" (warnings
@@ -274,9 +119,10 @@ def run(
             for old, batch in sessions:
                 ibm.close_session(prepared.service, old, batch)
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
-    sinks = [writer, reporter]
+    # the writer first: every other sink sees an event only once it is in the run folder
+    fanout = Fanout([writer, *sinks, reporter])
     runner = Runner(
-        prepared.plan, Fanout(*sinks), cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
+        prepared.plan, fanout, cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
     )
     try:
         _drive(runner, [writer], run_dir)
@@ -331,7 +177,7 @@ def run_tags(run_dir: Path, spec: Any) -> list[str]:
 
 def _drive(runner: Any, writers: list[RunWriter], where: Path) -> None:
     """Run, and record how it ended in every run folder: completed, failed (why), or interrupted."""
-    restore = _stop_on_signals()
+    restore = stop_on_signals()
     # The spec, plan and modules loaded so far live until the run ends: frozen, the collector stops re-walking them
     # on every collection of a run's millions of small objects (a tenth of a 10,000-job run). Unfrozen after, so a
     # caller running many runs in one process still has their garbage collected.
@@ -437,40 +283,6 @@ def _finish(writer: RunWriter, status: str, error: str) -> None:
         pass
 
 
-class RunLock:
-    """One qrun per run folder: an exclusive flock on the folder itself.
-
-    The OS releases it when its process ends, however it ends, so a stale lock from a killed run is taken over
-    safely, and no lock file is left in or beside the folder. (filelock needs a file of its own, which would sit
-    among the results; a flock on the directory needs none.) The holder's pid is in its attempt's metadata.
-    """
-
-    def __init__(self, run_dir: Path):
-        import fcntl
-
-        self.fd: int | None = os.open(run_dir, os.O_RDONLY)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            self.fd = None
-            raise UsageError(
-                f"{run_dir} is in use by another qrun (pid {_holder(run_dir)}); wait for it to end, or stop it first"
-            ) from None
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing the descriptor releases the flock
-            self.fd = None
-
-
-def _holder(run_dir: Path) -> str:
-    try:
-        return str(load_run(run_dir).metadata["attempts"][-1].get("pid") or "unknown")
-    except (ResultsError, LookupError, AttributeError):
-        return "unknown"
-
-
 def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, list[str]]:
     """The runtime job ids the last attempt submitted for each unfinished job, in order: one for an estimator or
     sampler job, one per group of a swept job, one per evaluation of a minimize job."""
@@ -503,44 +315,3 @@ def refuse_changed_spec(run_dir: Path, spec: Any, metadata: dict[str, Any] | Non
         return
     listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
     raise UsageError(f"cannot resume {run_dir}: the spec changed since that run: {listed or 'comments or layout'}")
-
-
-def _stop_on_signals() -> Any:
-    """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once.
-
-    Leaving at once is safe for the files: every write is a rename of a complete temp file.
-    """
-    received = []
-
-    def handler(signum: Any, frame: Any) -> None:
-        received.append(signum)
-        if len(received) > 1:
-            os._exit(130)
-        raise KeyboardInterrupt
-
-    try:
-        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread (e.g. a notebook worker): leave the default handling alone
-        return lambda: None
-
-    def restore() -> None:
-        for sig, previous in old.items():
-            signal.signal(sig, previous)
-
-    return restore
-
-
-class Fanout:
-    """One sink that forwards every event to several."""
-
-    def __init__(self, *sinks: Any):
-        self.sinks = sinks
-
-    def __getattr__(self, event: str) -> Any:
-        def forward(*args: Any) -> None:
-            for sink in self.sinks:
-                handler = getattr(sink, event, None)
-                if handler is not None:
-                    handler(*args)
-
-        return forward

@@ -1,10 +1,12 @@
-"""The events a runner reports, as one typed protocol: writer.RunWriter and progress.Reporter implement it."""
+"""The events a runner reports: one typed protocol (Sink), a base that ignores them (NullSink), and one fan-out."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..model.plan import JobPlan
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
 
 
 class Sink(Protocol):
@@ -26,3 +28,126 @@ class Sink(Protocol):
     def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None: ...
     def waiting(self) -> None: ...  # the runner is about to wait for a result: what was recorded must be visible now
     def session_closed(self, session: dict[str, Any]) -> None: ...
+
+
+EVENTS = tuple(name for name in Sink.__dict__ if not name.startswith("_"))
+
+
+class NullSink:
+    """A sink that ignores every event: the base of a sink that handles only some (a progress reporter)."""
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        """A session or batch was opened."""
+
+    def session_started(self, session: dict[str, Any]) -> None:
+        """The service named the session, or its first job started."""
+
+    def job_started(self, job: JobPlan) -> None:
+        """A job is about to be submitted."""
+
+    def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
+        """A runtime job went out for `jobs`."""
+
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        """A minimize job finished an evaluation."""
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        """A job finished."""
+
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        """A chunk of a sweep has its results."""
+
+    def job_failed(self, job: JobPlan, error: str) -> None:
+        """A job failed; the run stops."""
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        """A job was not run (the session's max_time)."""
+
+    def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
+        """The warnings a job's libraries raised."""
+
+    def job_interrupted(self, job: JobPlan) -> None:
+        """Ctrl-C or a signal stopped a job."""
+
+    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
+        """A service job's usage, read after its session closed."""
+
+    def waiting(self) -> None:
+        """The runner waits for a result next."""
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        """A session or batch was closed."""
+
+
+class Fanout(NullSink):
+    """One sink that hands every event to several, in order. A job's events go to the sinks `for_jobs` names, so a
+    multirun can send each point's jobs to that point's writer only."""
+
+    def __init__(self, sinks: Sequence[Sink]):
+        self.sinks = list(sinks)
+
+    def for_jobs(self, jobs: Sequence[JobPlan]) -> list[tuple[Sink, list[JobPlan]]]:
+        """Which sinks receive an event about `jobs`, each with the jobs that concern it: here, all of them."""
+        return [(sink, list(jobs)) for sink in self.sinks]
+
+    def session_opened(self, session: dict[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.session_opened(session)
+
+    def session_started(self, session: dict[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.session_started(session)
+
+    def session_closed(self, session: dict[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.session_closed(session)
+
+    def waiting(self) -> None:
+        for sink in self.sinks:
+            sink.waiting()
+
+    def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
+        chosen = {id(job): pub for job, pub in zip(jobs, pubs, strict=True)}
+        for sink, mine in self.for_jobs(jobs):
+            if mine:
+                sink.jobs_submitted(mine, job_id, [chosen[id(job)] for job in mine])
+
+    def job_started(self, job: JobPlan) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_started(job)
+
+    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_progress(job, trace)
+
+    def job_done(self, job: JobPlan, result: Any) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_done(job, result)
+
+    def sweep_chunk(
+        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+    ) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.sweep_chunk(job, start, points, groups, results)
+
+    def job_failed(self, job: JobPlan, error: str) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_failed(job, error)
+
+    def job_skipped(self, job: JobPlan, status: str) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_skipped(job, status)
+
+    def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_warnings(job, messages)
+
+    def job_interrupted(self, job: JobPlan) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_interrupted(job)
+
+    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
+        for sink, _ in self.for_jobs([job]):
+            sink.job_usage(job, record)

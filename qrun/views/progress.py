@@ -8,9 +8,10 @@ from typing import Any, TextIO
 
 from ..model import durations
 from ..model.plan import JobPlan, Plan
+from ..running.events import NullSink
 
 
-class Reporter:
+class Reporter(NullSink):
     """A sink for the runner's events that prints progress lines."""
 
     def __init__(self, plan: Plan, quiet: bool = False, stream: TextIO | None = None, warnings: bool = True):

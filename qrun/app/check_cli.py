@@ -1,0 +1,182 @@
+"""The commands that check specs and run nothing: validate, plan, render, schema (registered by cli)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import SpecError, SpecsInvalid, UsageError
+from .clitools import (
+    SpecCommand,
+    cache_option,
+    debug_option,
+    estimates_option,
+    multirun_grid,
+    out_option,
+    overrides_of,
+    template_options,
+)
+
+
+@click.command("validate", cls=SpecCommand)
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@template_options
+@estimates_option
+@out_option("Results root, where learned estimates are looked up.")
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also build every circuit and transpile it, as a run does: parses QASM "
+    "fully and checks computed estimates (imports qiskit; slower).",
+)
+@debug_option
+def validate_cmd(
+    specs: tuple[str, ...],
+    assignments: tuple[str, ...],
+    vars_files: tuple[str, ...],
+    estimates: str,
+    out: str,
+    deep: bool,
+) -> None:
+    """Check each SPEC against the schema, its meaning and its time budget; run nothing. Exit 0 if all are valid, else 2.
+
+    Without --deep this never imports qiskit, so it is fast enough for editors and pre-commit.
+    """
+    from . import multirun
+    from .prepare import prepare, quick_check
+
+    bad = 0
+    overrides = overrides_of(assignments)  # a malformed --set is the command line's problem, not a spec's
+    for path in specs:
+        try:
+            # a multirun spec is as valid as its every point
+            for point in multirun.points(multirun_grid(path, ())) or [{}]:
+                given = {**overrides, **point}
+                if deep:
+                    _say_python_runs(path, given, list(vars_files))
+                    prepared = prepare(path, given, list(vars_files), estimates, out, online=False)
+                else:
+                    prepared = quick_check(path, given, list(vars_files), estimates, out)
+        except SpecError as e:
+            bad += 1
+            click.echo(str(e), err=True)
+            continue
+        except UsageError as e:  # a missing or unreadable file: say so, and check the rest
+            bad += 1
+            click.echo(f"qrun: {e}", err=True)
+            continue
+        for warning in prepared.warnings:
+            click.echo(str(warning), err=True)
+        click.echo(f"{path}: ok")
+    if bad:
+        raise SpecsInvalid(f"{bad} of {len(specs)} spec{'s' * (len(specs) != 1)} invalid")
+
+
+def say_python_changed(folder: Path, meta: dict[str, Any]) -> None:
+    """A rerun of a run whose Python sources have changed since runs today's code: say so, by source."""
+    recorded = (meta.get("spec") or {}).get("python")
+    if not recorded:
+        return
+    from ..sources import pysource
+    from ..spec import load
+
+    spec = load(folder / "spec.yaml")
+    changes = pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
+    if changes:
+        click.echo(
+            f"qrun: warning: the Python this run used has changed since ({'; '.join(changes)}); the rerun runs it as "
+            "it is now",
+            err=True,
+        )
+
+
+def _say_python_runs(path: str, overrides: dict[str, Any], vars_files: list[str]) -> None:
+    """Before validate --deep imports the user's code, say which: checking a spec should not run code silently."""
+    from ..spec import load
+
+    data = load(path, overrides, vars_files).data
+    if not isinstance(data, dict) or not data.get("allow_python"):
+        return
+    refs = [
+        f"{kind}.{name}: {value['python']}"
+        for kind in ("circuits", "observables")
+        for name, value in (data.get(kind) or {}).items()
+        if isinstance(value, dict) and isinstance(value.get("python"), str)
+    ]
+    if refs:
+        click.echo(f"qrun: importing and running your Python, as allow_python allows: {'; '.join(refs)}", err=True)
+
+
+@click.command("plan", cls=SpecCommand)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@template_options
+@estimates_option
+@out_option("Results root, where learned estimates are looked up.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--all", "all_rows", is_flag=True, help="A row for every job, however many (else the first and last).")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0),
+    envvar="QRUN_RATE",
+    default=None,
+    metavar="PER_SECOND",
+    help="Price of one QPU second (env QRUN_RATE); the plan then shows the cost of the charged time.",
+)
+@cache_option
+@debug_option
+def plan_cmd(
+    spec: str,
+    assignments: tuple[str, ...],
+    vars_files: tuple[str, ...],
+    estimates: str,
+    out: str,
+    as_json: bool,
+    all_rows: bool,
+    rate: float | None,
+    no_cache: bool,
+) -> None:
+    """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
+    import json
+
+    from ..views.report import plan_summary, plan_table
+    from .prepare import plan_errors, prepare
+
+    prepared = prepare(
+        spec, overrides_of(assignments), list(vars_files), estimates, out, enforce_budget=False, use_cache=not no_cache
+    )
+    for warning in prepared.warnings:
+        click.echo(str(warning), err=True)
+    summary = plan_summary(prepared.plan, rate)
+    if as_json:
+        # One job per line: readable, and json's C encoder writes each (an indented dump of 10,000 jobs took 0.5 s).
+        jobs = ",\n".join(f"    {json.dumps(job)}" for job in summary["jobs"])
+        head = json.dumps({k: v for k, v in summary.items() if k != "jobs"}, indent=2)
+        click.echo(f'{head[:-2]},\n  "jobs": [\n{jobs}\n  ]\n}}' if summary["jobs"] else json.dumps(summary, indent=2))
+    else:
+        plan_table(prepared.plan, rate, all_rows=all_rows)
+    plan_errors(prepared.spec, prepared.plan)
+
+
+@click.command("render", cls=SpecCommand)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@template_options
+@debug_option
+def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
+    """Print SPEC as it would run: its template rendered and its overrides applied; run nothing."""
+    from ..spec import load
+
+    loaded = load(spec, overrides_of(assignments), list(vars_files))
+    click.echo(loaded.resolved_text() if loaded.overrides else loaded.text, nl=False)
+
+
+@click.command("schema")
+@debug_option
+def schema_cmd() -> None:
+    """Print the JSON Schema of the spec format."""
+    import json
+
+    from ..spec.schema import schema
+
+    click.echo(json.dumps(schema(), indent=2))

@@ -1,0 +1,70 @@
+"""One qrun per run folder (a flock on the folder), and clean stops on SIGINT and SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from ..errors import ResultsError, UsageError
+from ..store.reader import load as load_run
+
+
+class RunLock:
+    """One qrun per run folder: an exclusive flock on the folder itself.
+
+    The OS releases it when its process ends, however it ends, so a stale lock from a killed run is taken over
+    safely, and no lock file is left in or beside the folder. (filelock needs a file of its own, which would sit
+    among the results; a flock on the directory needs none.) The holder's pid is in its attempt's metadata.
+    """
+
+    def __init__(self, run_dir: Path):
+        import fcntl
+
+        self.fd: int | None = os.open(run_dir, os.O_RDONLY)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise UsageError(
+                f"{run_dir} is in use by another qrun (pid {_holder(run_dir)}); wait for it to end, or stop it first"
+            ) from None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the flock
+            self.fd = None
+
+
+def _holder(run_dir: Path) -> str:
+    try:
+        return str(load_run(run_dir).metadata["attempts"][-1].get("pid") or "unknown")
+    except (ResultsError, LookupError, AttributeError):
+        return "unknown"
+
+
+def stop_on_signals() -> Any:
+    """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once.
+
+    Leaving at once is safe for the files: every write is a rename of a complete temp file.
+    """
+    received = []
+
+    def handler(signum: Any, frame: Any) -> None:
+        received.append(signum)
+        if len(received) > 1:
+            os._exit(130)
+        raise KeyboardInterrupt
+
+    try:
+        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (e.g. a notebook worker): leave the default handling alone
+        return lambda: None
+
+    def restore() -> None:
+        for sig, previous in old.items():
+            signal.signal(sig, previous)
+
+    return restore

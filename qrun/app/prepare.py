@@ -1,0 +1,171 @@
+"""Load, check and plan a spec, short of running it: what `qrun validate`, `qrun plan` and a run share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ..backends import service as ibm
+from ..errors import MissingExtraError, SpecError
+from ..model import durations
+from ..planning import estimates as model
+from ..planning import gaps
+from ..planning.modes import needs_session
+from ..spec import load
+from ..spec.validate import validate
+from ..store.reader import History
+
+# plan, execute and progress import numpy and qiskit; they are imported where a run or a plan needs them, so that
+# `qrun validate` (this module's quick_check) stays fast and qiskit-free.
+
+
+@dataclass
+class Prepared:
+    """A spec that was loaded, checked and planned: everything short of running it."""
+
+    checked: Any
+    plan: Any
+    warnings: list = field(default_factory=list)
+    service: Any = None
+
+    @property
+    def spec(self) -> Any:
+        return self.checked.spec
+
+
+def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None) -> Any:
+    """Load and validate a spec; SpecError lists every problem."""
+
+    return validate(load(path, overrides, vars_files))
+
+
+def prepare(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    estimates: str = "learned",
+    out: str | Path = "results",
+    enforce_budget: bool = True,
+    online: bool = True,
+    use_cache: bool = True,
+) -> Prepared:
+    """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
+
+    A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
+    """
+    from ..planning import plan as planning
+
+    checked = check(path, overrides, vars_files)
+    require_run_extra()
+    data = checked.spec.data
+    service = backend = None
+    if checked.backend.kind == "service":
+        if not online:
+            return Prepared(checked, None)
+        service = ibm.connect(data.get("service"))
+        widest = max(qc.num_qubits for qc in checked.circuits.values())
+        backend = ibm.choose_backend(service, data["backend"], widest)
+        ibm.check_backend(backend, widest)
+    past = History(Path(out), data["name"]) if estimates == "learned" else None
+    the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
+    if enforce_budget:
+        plan_errors(checked.spec, the_plan)
+    if service is not None:
+        if (data.get("service") or {}).get("dry_run", True):
+            from ..planning import dryrun
+
+            the_plan.service_estimates = dryrun.estimate(the_plan)
+        needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
+        ibm.preflight(service, needed, the_plan.mode, needs_session(data))
+    rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
+    warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan)]
+    return Prepared(checked, the_plan, warnings, service)
+
+
+def require_run_extra() -> None:
+    """Planning and running need Aer, the runtime, scipy and orjson: core dependencies, so only a damaged or
+    hand-pruned environment lacks them."""
+    import importlib.util
+
+    missing = [
+        p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy", "orjson") if importlib.util.find_spec(p) is None
+    ]
+    if missing:
+        raise MissingExtraError(
+            f"this needs {', '.join(missing)}, which this environment lacks: pip install --force-reinstall qrun"
+        )
+
+
+def plan_errors(spec: Any, the_plan: Any) -> None:
+    """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
+    problems = [spec.problem(path, message) for path, message in the_plan.problems]
+    if not the_plan.budget.fits and not the_plan.budget.local:  # aer bills nothing: its budget only informs
+        problems.append(spec.problem(("max_time",), the_plan.budget.explain()))
+    if problems:
+        raise SpecError(problems)
+
+
+def quick_check(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    vars_files: list[str] | None = None,
+    estimates: str = "learned",
+    out: str | Path = "results",
+) -> Prepared:
+    """`qrun validate`: every check that needs no qiskit, and the budget on declared or learned estimates.
+
+    A job with neither counts its fixed per-job overhead, a lower bound; `qrun plan` and every run check the
+    computed estimates too.
+    """
+
+    checked = validate(load(path, overrides, vars_files), build=False)
+    data = checked.spec.data
+    past = History(Path(out), data["name"]) if estimates == "learned" else None
+    rows = []
+    hashed: dict[Any, str] = {}
+    for index, job in enumerate(data["jobs"]):
+        fact = checked.facts.get(job["circuit"])  # none for a Python source: validate runs no user code
+        n = fact.num_parameters if fact is not None else 0
+        learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
+        bound = partial(model.lower_bound, job, n, checked.backend.kind == "aer")
+        seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
+        rows.append((index, job, n, seconds, source))
+    verdict = model.budget_for(data, checked.backend.kind, [(r[1]["name"], r[3]) for r in rows])
+    if not verdict.fits and not verdict.local:
+        raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
+    unrun = [
+        f"{kind}.{name} ({value['python']})"
+        for kind in ("circuits", "observables")
+        for name, value in (data.get(kind) or {}).items()
+        if isinstance(value, dict) and "python" in value
+    ]
+    notes = (
+        [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
+        if unrun
+        else []
+    )
+    return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes])
+
+
+def estimate_warnings(spec: Any, rows: list[tuple[int, dict, int, float, str]]) -> list:
+    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date.
+
+    rows: (job index, job spec, number of parameters, seconds planned, their source) for every job.
+    """
+
+    out = []
+    for index, job, n, seconds, source in rows:
+        if not source.startswith("learned") or "estimate" not in job:
+            continue
+        declared = model.declared(job, n)
+        if seconds > 2 * declared:
+            out.append(
+                spec.problem(
+                    ("jobs", index, "estimate"),
+                    f"warning: a matching earlier run took {durations.format(seconds)}, more than "
+                    f"twice the declared {durations.format(declared)}; qrun plans with the learned time",
+                )
+            )
+    return out

@@ -1,0 +1,90 @@
+"""The commands that read stored runs: show, list, diff, plot, status (registered by cli)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .clitools import (
+    debug_option,
+)
+
+
+@click.command("show")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--all", "all_rows", is_flag=True, help="A row for every job, however many (else the first and last).")
+@debug_option
+def show_cmd(run_dir: str, all_rows: bool) -> None:
+    """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
+    multirun group: then one row per point, with its swept values and headline results."""
+    from ..store.catalog import MANIFEST
+    from ..store.reader import load
+    from ..views.listing import group_text
+    from ..views.report import show
+
+    if (Path(run_dir) / MANIFEST).is_file():
+        click.echo(group_text(Path(run_dir)), nl=False)
+        return
+    click.echo(show(load(run_dir), all_rows=all_rows), nl=False)
+
+
+@click.command("list")
+@click.argument("root", default="results", required=False, type=click.Path(file_okay=False))
+@click.option("--name", default=None, help="Only runs of the spec with this name.")
+@click.option("--status", default=None, help="Only runs with this status (completed, failed, interrupted, running).")
+@click.option("--json", "as_json", is_flag=True, help="The same rows as JSON.")
+@debug_option
+def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> None:
+    """List the runs under ROOT (default: results), oldest first: status, backend, the variables and overrides that
+    differ between them, and headline results (each estimator value ± its standard error, each minimize optimum)."""
+    import json
+
+    from ..views.listing import list_text, runs
+
+    if as_json:
+        click.echo(json.dumps(runs(Path(root), name, status), indent=2))
+    else:
+        import shutil
+
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # rich measures the terminal
+        click.echo(list_text(Path(root), name, status, width))
+
+
+@click.command("diff")
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@debug_option
+def diff_cmd(run_a: str, run_b: str) -> None:
+    """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
+    combined standard error σ and the z-score (B - A) / σ."""
+    from ..store.reader import load
+    from ..views.compare import diff_text
+
+    click.echo(diff_text(load(run_a), load(run_b)))
+
+
+@click.command("plot")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@debug_option
+def plot_cmd(run_dir: str) -> None:
+    """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
+    multirun group, each headline value against each numeric swept key."""
+    from ..views.plots import plot_run
+
+    for path in plot_run(Path(run_dir)):
+        click.echo(path)
+
+
+@click.command("status")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@debug_option
+def status_cmd(run_dir: str) -> None:
+    """Show a run's session and each job's status; for a service run, as the service reports them now, and with
+    the usage the service had not reported yet written into the run."""
+    from ..views.report import live_status
+    from .pipeline import complete_usage
+
+    complete_usage(Path(run_dir))
+    click.echo(live_status(Path(run_dir)))
