@@ -103,3 +103,14 @@ def test_every_error_class_lives_in_errors() -> None:
             if isinstance(node, ast.ClassDef) and node.name.endswith("Error"):
                 strays.append(f"{name}.{node.name}")
     assert strays == []
+
+
+def test_no_module_over_400_lines_and_no_function_over_80() -> None:
+    long_modules = [name for name, path in modules().items() if len(path.read_text().splitlines()) > 400]
+    long_functions = [
+        f"{name}.{node.name}"
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 80
+    ]
+    assert (long_modules, long_functions) == ([], [])

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from qrun.app.prepare import prepare
-from qrun.planning import cache, plan
+from qrun.planning import cache, work
+from qrun.planning import transpile as transpiling
 
 HEAVY = """version: 1
 name: heavy
@@ -20,8 +21,8 @@ jobs:
 @pytest.fixture
 def counting(monkeypatch):
     calls = []
-    real = plan.transpile
-    monkeypatch.setattr(plan, "transpile", lambda *a: calls.append(a[3:]) or real(*a))
+    real = transpiling.transpile
+    monkeypatch.setattr(transpiling, "transpile", lambda *a: calls.append(a[3:]) or real(*a))
     return calls
 
 
@@ -100,12 +101,13 @@ def test_a_warm_plan_reads_the_circuits_shape_from_the_cache_instead_of_walking_
     cold = prepare(spec, out="/nonexistent").plan.jobs[0]
     (facts,) = cache.cache_dir().glob("*.facts.json")
     shape = [cold.stats["qubits"], cold.stats["depth"]]
-    assert shape == list(plan.circuit_shape(cold.circuit)) == json.loads(facts.read_text())
+    assert shape == list(work.circuit_shape(cold.circuit)) == json.loads(facts.read_text())
 
     def walked(circuit):
         raise AssertionError("a warm plan walked the circuit")
 
-    monkeypatch.setattr(plan, "circuit_shape", walked)
+    monkeypatch.setattr(transpiling, "circuit_shape", walked)
+    monkeypatch.setattr(work, "circuit_shape", walked)
     warm = prepare(spec, out="/nonexistent").plan.jobs[0]
     assert (warm.stats["qubits"], warm.stats["depth"]) == (cold.stats["qubits"], cold.stats["depth"])
     assert len(counting) == 1
@@ -123,9 +125,9 @@ def test_a_damaged_shape_entry_is_a_miss_not_a_crash(write_spec, damage):
         os.mkfifo(shape)
     else:
         shape.write_text(damage)
-    qubits, depth = plan.circuit_shape(_isa(spec))
+    qubits, depth = work.circuit_shape(_isa(spec))
     stats = prepare(spec, out="/nonexistent").plan.jobs[0]
-    assert (qubits, depth) == plan.circuit_shape(stats.circuit) and qubits == 8
+    assert (qubits, depth) == work.circuit_shape(stats.circuit) and qubits == 8
 
 
 @pytest.mark.parametrize(

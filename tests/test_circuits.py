@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qrun.errors import SourceError
-from qrun.sources import circuits
+from qrun.sources import circuits, observables
 
 
 @pytest.mark.parametrize(
@@ -17,7 +17,7 @@ from qrun.sources import circuits
     ],
 )
 def test_observables_parse_to_terms(value, terms):
-    assert circuits.parse_observable(value) == terms
+    assert observables.parse_observable(value) == terms
 
 
 @pytest.mark.parametrize(
@@ -36,14 +36,14 @@ def test_observables_parse_to_terms(value, terms):
 )
 def test_observable_strings_are_parsed_never_evaluated(value, message):
     with pytest.raises(SourceError) as e:
-        circuits.parse_observable(value)
+        observables.parse_observable(value)
     assert str(e.value) == message
 
 
 def test_sum_string_equals_the_sparse_pauli_op_it_names():
     from qiskit.quantum_info import SparsePauliOp
 
-    op = circuits.to_sparse_pauli_op(circuits.parse_observable("0.5*XI + 0.5*IX - 1.0*ZZ"))
+    op = observables.to_sparse_pauli_op(observables.parse_observable("0.5*XI + 0.5*IX - 1.0*ZZ"))
     assert op == SparsePauliOp.from_list([("XI", 0.5), ("IX", 0.5), ("ZZ", -1.0)])
 
 

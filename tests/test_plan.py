@@ -2,7 +2,8 @@ from conftest import EXPERIMENTS
 
 from qrun.app.prepare import check
 from qrun.model.defaults import DEFAULT_SHOTS
-from qrun.planning import plan
+from qrun.planning import plan, work
+from qrun.planning import transpile as transpiling
 
 
 def test_job_options_override_spec_options_key_by_key():
@@ -15,8 +16,8 @@ def test_job_options_override_spec_options_key_by_key():
 
 def test_each_distinct_circuit_is_transpiled_once(write_spec, monkeypatch):
     calls = []
-    real = plan.transpile
-    monkeypatch.setattr(plan, "transpile", lambda *a: calls.append(a) or real(*a))
+    real = transpiling.transpile
+    monkeypatch.setattr(transpiling, "transpile", lambda *a: calls.append(a) or real(*a))
     spec = write_spec("""
 version: 1
 name: once
@@ -61,14 +62,14 @@ def test_a_long_sweeps_runtime_jobs_are_counted_without_making_its_points_and_ma
     )
     (job,) = plan.build(check(spec)).jobs
     assert (len(job.points), job.chunk) == (150, 9)
-    counted = plan.job_work(job)
+    counted = work.job_work(job)
     grouped = [
-        estimates.Work(len(g.rows) * plan.measurement_bases([op for _, op in job.observables]), counted[0].shots)
-        for _, _, groups in plan.sweep_chunks(job)
+        estimates.Work(len(g.rows) * work.measurement_bases([op for _, op in job.observables]), counted[0].shots)
+        for _, _, groups in work.sweep_chunks(job)
         for g in groups
     ]
     assert counted == grouped and len(counted) == 17  # 16 chunks of 3 rows, then 2 rows
-    assert [g.product for _, _, groups in plan.sweep_chunks(job) for g in groups] == [True] * 17
+    assert [g.product for _, _, groups in work.sweep_chunks(job) for g in groups] == [True] * 17
 
 
 def test_mode_auto_opens_a_session_only_for_jobs_that_need_an_earlier_result():

@@ -20,7 +20,7 @@ from ..store.reader import latest_run, read_spec
 from ..store.reader import load as load_run
 from ..store.writer import RunWriter
 from .lock import RunLock, stop_on_signals
-from .prepare import plan_errors, prepare
+from .prepare import Prepared, plan_errors, prepare
 
 
 def run(
@@ -85,39 +85,7 @@ def run(
             return run_dir
         carried = writer.reopen(run_dir)
         if prepared.service is not None:
-            # Jobs submitted but never read back may have finished on the service: fetch them by id.
-            carried["pending"] = pending_ids(previous.metadata, carried["finished"])
-            carried["batched"] = batched_pubs(previous.metadata, carried["finished"])
-            carried["fetch"] = prepared.service.job
-            sessions = list(
-                dict.fromkeys(
-                    (s["session_id"], s.get("mode") == "batch")
-                    for a in previous.metadata.get("attempts") or []
-                    for s in [*(a.get("sessions") or []), a.get("session") or {}]
-                    if s.get("session_id")
-                )
-            )
-            from ..running import reconcile
-
-            known = {i for j in previous.metadata["jobs"] for i in j.get("job_ids") or []}
-            listed = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], [s for s, _ in sessions])
-            adopted = reconcile.adopt(
-                prepared.plan.jobs,
-                reconcile.candidates(listed, known),
-                carried["finished"],
-                carried["pending"],
-                carried["batched"],
-            )
-            if adopted:
-                reporter.warn(
-                    f"qrun: the service had {len(adopted)} runtime job(s) of this run that it never recorded (it was "
-                    f"stopped between submitting and recording them); reading them back, not submitting again: "
-                    f"{', '.join(adopted)}"
-                )
-            # the killed attempt's session would stay open, accepting jobs (and a session bills its wall-clock
-            # time): close it; what it still runs is read back by id above, and the rest goes into a new one
-            for old, batch in sessions:
-                ibm.close_session(prepared.service, old, batch)
+            _carry_from_service(prepared, previous.metadata, run_dir, carried, reporter)
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     # the writer first: every other sink sees an event only once it is in the run folder
     fanout = Fanout([writer, *sinks, reporter])
@@ -129,6 +97,46 @@ def run(
     finally:
         lock.release()
     return run_dir
+
+
+def _carry_from_service(
+    prepared: Prepared, previous: dict[str, Any], run_dir: Path, carried: dict[str, Any], reporter: Any
+) -> None:
+    """A service run's resume: what its earlier attempts submitted (read back by id, never paid for twice), the
+    jobs the service accepted but the journal never recorded (adopted), and its old sessions closed."""
+    # Jobs submitted but never read back may have finished on the service: fetch them by id.
+    carried["pending"] = pending_ids(previous, carried["finished"])
+    carried["batched"] = batched_pubs(previous, carried["finished"])
+    carried["fetch"] = prepared.service.job
+    sessions = list(
+        dict.fromkeys(
+            (s["session_id"], s.get("mode") == "batch")
+            for a in previous.get("attempts") or []
+            for s in [*(a.get("sessions") or []), a.get("session") or {}]
+            if s.get("session_id")
+        )
+    )
+    from ..running import reconcile
+
+    known = {i for j in previous["jobs"] for i in j.get("job_ids") or []}
+    listed = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], [s for s, _ in sessions])
+    adopted = reconcile.adopt(
+        prepared.plan.jobs,
+        reconcile.candidates(listed, known),
+        carried["finished"],
+        carried["pending"],
+        carried["batched"],
+    )
+    if adopted:
+        reporter.warn(
+            f"qrun: the service had {len(adopted)} runtime job(s) of this run that it never recorded (it was "
+            f"stopped between submitting and recording them); reading them back, not submitting again: "
+            f"{', '.join(adopted)}"
+        )
+    # the killed attempt's session would stay open, accepting jobs (and a session bills its wall-clock
+    # time): close it; what it still runs is read back by id above, and the rest goes into a new one
+    for old, batch in sessions:
+        ibm.close_session(prepared.service, old, batch)
 
 
 def complete_usage(run_dir: Path) -> int:

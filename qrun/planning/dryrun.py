@@ -12,7 +12,7 @@ import numpy as np
 from ..backends.service import sentence
 from ..model.plan import JobPlan, Plan
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
-from .plan import sweep_chunks
+from .work import sweep_chunks
 
 SHAPES = 20  # distinct job shapes dry-run at most: each is a round trip to the service before the run starts
 WAIT = (0.5, 1.0, 2.0)  # s between reads while the service has not estimated a dry run yet

@@ -13,7 +13,7 @@ from ..backends.service import job_id
 from ..model.outcomes import SweepOutcome
 from ..model.plan import JobPlan
 from ..planning import sweeps
-from ..planning.plan import sweep_chunks
+from ..planning.work import sweep_chunks
 from .base import RunnerBase
 from .engines import sweep_estimator_pub
 from .submission import cancel

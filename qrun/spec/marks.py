@@ -38,6 +38,21 @@ def plain_yaml(text: str) -> Any:
     """
     if _PLAIN_LOADER is None or not text or len(text.encode("utf-8")) > MAX_SPEC_BYTES:
         return None  # (too long: the full parse says so)
+    loader = _PLAIN_LOADER(text)
+    enabled = gc.isenabled()
+    gc.disable()  # one object per value and none freed: the collector's passes would find nothing (as in parse_yaml)
+    try:
+        return _plain_values(loader)
+    except (yaml.YAMLError, ValueError):  # ValueError: an integer past Python's digit limit; the full parse says so
+        return None
+    finally:
+        loader.dispose()
+        if enabled:
+            gc.enable()
+
+
+def _plain_values(loader: Any) -> Any:
+    """plain_yaml's one pass over the events (None at the first thing that is not plain)."""
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     constructors = _CONSTRUCTOR.yaml_constructors
@@ -47,72 +62,62 @@ def plain_yaml(text: str) -> Any:
     stack: list[Any] = []  # the open collections: a list, or an _OpenMap
     result: Any = _NO_VALUE
     documents = 0
-    loader = _PLAIN_LOADER(text)
-    enabled = gc.isenabled()
-    gc.disable()  # one object per value and none freed: the collector's passes would find nothing (as in parse_yaml)
-    try:
-        while True:
-            event = loader.get_event()
-            kind = type(event)
-            if kind is scalar_event:
-                if event.anchor is not None or event.tag not in (None, "!"):
-                    return None
-                value = event.value
-                if event.implicit[0]:  # a plain scalar: resolved as PyYAML resolves it (anything else is a str)
-                    made = plain.get(value, _NO_VALUE)
-                    if made is _NO_VALUE:
-                        tag = _RESOLVE(yaml.ScalarNode, value, event.implicit)
-                        if tag == _MERGE or (tag != _STR and tag not in constructors):
-                            return None
-                        made = plain[value] = (
-                            value if tag == _STR else constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
-                        )
-                    value = made
-                top = stack[-1] if stack else None
-                if type(top) is _OpenMap and top.key is _NO_VALUE:  # a key
-                    if event.value in top.raw:
-                        return None  # a key given twice: the full parse says where
-                    top.raw.add(event.value)
-                    top.key = value
-                    continue
-            elif kind is mapping_start or kind is sequence_start:
-                if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
-                    return None
-                if stack and type(stack[-1]) is _OpenMap and stack[-1].key is _NO_VALUE:
-                    return None  # a collection as a key
-                stack.append(_OpenMap() if kind is mapping_start else [])
-                continue
-            elif kind in ends:
-                top = stack.pop()
-                value = top.value if type(top) is _OpenMap else top
-            elif kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    return None
-                continue
-            elif kind is yaml.StreamEndEvent:
-                break
-            elif kind is yaml.AliasEvent:
+    while True:
+        event = loader.get_event()
+        kind = type(event)
+        if kind is scalar_event:
+            if event.anchor is not None or event.tag not in (None, "!"):
                 return None
-            else:  # the stream's start and the document's end
+            value = event.value
+            if event.implicit[0]:  # a plain scalar: resolved as PyYAML resolves it (anything else is a str)
+                made = plain.get(value, _NO_VALUE)
+                if made is _NO_VALUE:
+                    tag = _RESOLVE(yaml.ScalarNode, value, event.implicit)
+                    if tag == _MERGE or (tag != _STR and tag not in constructors):
+                        return None
+                    made = plain[value] = (
+                        value if tag == _STR else constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+                    )
+                value = made
+            top = stack[-1] if stack else None
+            if type(top) is _OpenMap and top.key is _NO_VALUE:  # a key
+                if event.value in top.raw:
+                    return None  # a key given twice: the full parse says where
+                top.raw.add(event.value)
+                top.key = value
                 continue
-            if not stack:
-                result = value
-            elif type(stack[-1]) is _OpenMap:
-                top = stack[-1]
-                try:
-                    top.value[top.key] = value
-                except TypeError:  # an unhashable key
-                    return None
-                top.key = _NO_VALUE
-            else:
-                stack[-1].append(value)
-    except (yaml.YAMLError, ValueError):  # ValueError: an integer past Python's digit limit; the full parse says so
-        return None
-    finally:
-        loader.dispose()
-        if enabled:
-            gc.enable()
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                return None
+            if stack and type(stack[-1]) is _OpenMap and stack[-1].key is _NO_VALUE:
+                return None  # a collection as a key
+            stack.append(_OpenMap() if kind is mapping_start else [])
+            continue
+        elif kind in ends:
+            top = stack.pop()
+            value = top.value if type(top) is _OpenMap else top
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                return None
+            continue
+        elif kind is yaml.StreamEndEvent:
+            break
+        elif kind is yaml.AliasEvent:
+            return None
+        else:  # the stream's start and the document's end
+            continue
+        if not stack:
+            result = value
+        elif type(stack[-1]) is _OpenMap:
+            top = stack[-1]
+            try:
+                top.value[top.key] = value
+            except TypeError:  # an unhashable key
+                return None
+            top.key = _NO_VALUE
+        else:
+            stack[-1].append(value)
     return None if result is _NO_VALUE else result
 
 

@@ -185,6 +185,11 @@ def _translate(error: Any, data: Any) -> list[Finding]:
         return [
             (path, "expected a list of values, {range: [start, stop, step]} or {linspace: [start, stop, num]}", False)
         ]
+    return _translate_value(error, data, path, kind, sub)
+
+
+def _translate_value(error: Any, data: Any, path: tuple, kind: str, sub: dict[str, Any]) -> list[Finding]:
+    """A value of the wrong form: a bad name or label, an unknown choice, a float for an integer."""
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
         message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
         holder = _get(data, path)

@@ -10,8 +10,9 @@ from ..backends.service import open_plan_refusal
 from ..errors import BackendError, DerivedError, DurationError, SourceError, SpecError
 from ..model import durations
 from ..planning import estimates, modes
-from ..sources import circuits
-from ..sources.circuits import CircuitFacts, Terms
+from ..sources import circuits, observables
+from ..sources.circuits import CircuitFacts
+from ..sources.observables import Terms
 from . import JsonPath, Spec
 from .jobchecks import job_findings, shot_findings, unknown_ref
 from .schema import Finding, schema_findings
@@ -148,7 +149,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
 
                     terms[name] = pysource.observable(value, spec.base_dir)
                 continue
-            terms[name] = circuits.parse_observable(value)
+            terms[name] = observables.parse_observable(value)
         except SourceError as e:
             found.append((("observables", name) + e.subpath, str(e), False))
     try:
@@ -157,7 +158,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
         found.append((("backend",), str(e), False))
         info = backends.BackendInfo(data["backend"], "service", None)
     found += semantic_findings(
-        data, facts, {n: circuits.observable_width(t) for n, t in terms.items()}, info.num_qubits
+        data, facts, {n: observables.observable_width(t) for n, t in terms.items()}, info.num_qubits
     )
     return found, Checked(spec, info, built, terms, facts)
 

@@ -39,7 +39,6 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     from rich.table import Table
 
     meta = run.metadata
-    session = meta.get("session") or {}
     table = Table(title=f"{meta['name']}: {meta['status']} ({run.path.name})")
     billed = any(entry.get("usage") for entry in meta["jobs"])  # a service run: the QPU seconds the service reported
     headers = (
@@ -84,17 +83,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             states[entry["status"]] = states.get(entry["status"], 0) + 1
         tally = ", ".join(f"{n:,} {state}" for state, n in states.items())
         console.print(f"jobs: {len(entries):,} ({tally})", highlight=False)
-    blocks = ((meta.get("attempts") or [{}])[-1] or {}).get("sessions") or []
-    for record in blocks if len(blocks) > 1 else [session]:
-        first, stop = (record.get("jobs") or [None, None])[:2]
-        which = f" for jobs {first}-{stop - 1}" if isinstance(first, int) and isinstance(stop, int) else ""
-        console.print(
-            f"session: {record.get('mode', '?')}{which} on {record.get('backend', '?')} ({record.get('engine', '?')}), "
-            + (f"id {record['session_id']}, " if record.get("session_id") else "")
-            + f"max_time {durations.format(record.get('max_time') or 0)}, "
-            f"started {record.get('started')}, closed {record.get('closed')}",
-            highlight=False,
-        )
+    _print_sessions(console, meta)
     for name, text in of_run(_spec_or_none(run.path), run.jobs, run.path):
         console.print(
             f"derived: {name} = {text}" if not text.startswith("cannot") else f"derived: {name} {text}", highlight=False
@@ -112,6 +101,22 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         highlight=False,
     )
     return console.export_text()
+
+
+def _print_sessions(console: Any, meta: dict[str, Any]) -> None:
+    """One line per session (each block's, for a run cut into sessions and batches), else the run's one."""
+    session = meta.get("session") or {}
+    blocks = ((meta.get("attempts") or [{}])[-1] or {}).get("sessions") or []
+    for record in blocks if len(blocks) > 1 else [session]:
+        first, stop = (record.get("jobs") or [None, None])[:2]
+        which = f" for jobs {first}-{stop - 1}" if isinstance(first, int) and isinstance(stop, int) else ""
+        console.print(
+            f"session: {record.get('mode', '?')}{which} on {record.get('backend', '?')} ({record.get('engine', '?')}), "
+            + (f"id {record['session_id']}, " if record.get("session_id") else "")
+            + f"max_time {durations.format(record.get('max_time') or 0)}, "
+            f"started {record.get('started')}, closed {record.get('closed')}",
+            highlight=False,
+        )
 
 
 def _spec_or_none(run_dir: Path) -> Any:

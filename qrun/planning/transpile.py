@@ -1,0 +1,67 @@
+"""ISA circuits: a job's circuit prepared for its primitive, transpiled once per (circuit, level, variant), cached."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backends
+from .work import circuit_shape
+
+
+def variant_of(job: dict[str, Any]) -> str:
+    if job["primitive"] == "sampler":
+        return "measure_all" if job.get("measure_all") else "as_is"
+    return "no_measure"
+
+
+def prepared(qc: Any, variant: str) -> Any:
+    if variant == "measure_all":
+        return qc.measure_all(inplace=False)
+    if variant == "no_measure":
+        # An estimator reads expectation values itself; final measurements would only be in its way.
+        return qc.remove_final_measurements(inplace=False)
+    return qc
+
+
+def cached_transpile(
+    qc: Any,
+    backend: Any,
+    kind: str,
+    level: int,
+    seed: int | None,
+    use_cache: bool = True,
+    memo: dict[tuple, Any] | None = None,
+) -> Any:
+    """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
+    it is not a function of its inputs. A cache entry also keeps the circuit's shape (circuit_shape), which goes
+    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it."""
+    if not use_cache or seed is None:
+        return transpile(qc, backend, kind, level, seed)
+    from . import cache
+
+    folder = cache.cache_dir()
+    hex_key, parts = cache.key(qc, backend, kind, level, seed)
+    isa = cache.load(folder, hex_key, parts, qc)
+    if isa is None:
+        isa = transpile(qc, backend, kind, level, seed)
+        cache.store(folder, hex_key, parts, isa)
+    shape = cache.load_facts(folder, hex_key)
+    if shape is None:
+        shape = circuit_shape(isa)
+        cache.store_facts(folder, hex_key, list(shape))
+    if memo is not None:
+        memo[("shape", id(isa))] = tuple(shape)
+    return isa
+
+
+def transpile(qc: Any, backend: Any, kind: str, level: int, seed: int | None) -> Any:
+    """ISA form for `backend`. On aer, an IBM-style basis: the runtime's client-side primitives reject Aer's own."""
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    if kind == "aer":
+        pm = generate_preset_pass_manager(
+            optimization_level=level, basis_gates=backends.IBM_BASIS, seed_transpiler=seed
+        )
+    else:
+        pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
+    return pm.run(qc)

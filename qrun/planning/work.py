@@ -1,0 +1,108 @@
+"""The work a planned job will do: its runtime jobs as configurations x shots, its sweep chunks and groups, and its
+circuit's shape; what estimates and the runner count by."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+
+from ..model.defaults import DEFAULT_PRECISION, DEFAULT_SHOTS
+from ..model.plan import JobPlan
+from . import estimates, sweeps
+
+
+def once(memo: dict[tuple, Any], key: tuple, make: Any) -> Any:
+    """memo[key], made by make() the first time the key is asked for."""
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def measurement_bases(ops: list[Any]) -> int:
+    """Qubit-wise commuting groups over all the observables' terms: one measurement setting each."""
+    if not ops:
+        return 1
+    total = ops[0]
+    for op in ops[1:]:
+        total = total + op
+    return max(1, len(total.simplify().group_commuting(qubit_wise=True)))
+
+
+def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimates.Work]:
+    """The runtime jobs a plan job will submit, each as configurations x shots."""
+    memo = {} if memo is None else memo
+
+    def bases(names: list[str]) -> int:
+        ops = [op for name, op in job.observables if name in names]
+        key = ("bases", job.circuit_name, id(job.circuit), tuple(names))
+        return int(once(memo, key, lambda: measurement_bases(ops)))
+
+    estimator = job.primitive != "sampler"
+    shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
+    if job.points is not None:
+        total = len(job.points)
+        if total > job.chunk and not {"precision", "shots", "observable"} & set(job.sweep_variables):
+            # A long sweep of one setting: each chunk is one runtime job of its points' rows (an estimator's points
+            # are rows x the listed observables), counted without making a million points twice.
+            per_row = len(job.observables) if estimator else 1
+            configurations = bases([name for name, _ in job.observables]) if estimator else 1
+            return [
+                estimates.Work(math.ceil(min(job.chunk, total - start) / per_row) * configurations, shots)
+                for start in range(0, total, job.chunk)
+            ]
+        out = []
+        for _, _, groups in sweep_chunks(job):
+            for g in groups:
+                n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
+                out.append(estimates.Work(len(g.rows) * (bases(g.observables) if estimator else 1), n))
+        return out
+    settings = bases([name for name, _ in job.observables]) if estimator else 1
+    if job.primitive == "minimize":
+        return [estimates.Work(settings, shots)] * job.max_evaluations
+    sets = len(job.parameter_values) if job.parameter_values is not None else 1
+    return [estimates.Work(sets * settings, shots)]
+
+
+def chunk_groups(job: JobPlan, points: list[dict[str, Any]]) -> list[sweeps.Group]:
+    """The broadcast groups of some consecutive points of a swept job: one per precision (or shots) setting."""
+    setting = ("precision",) if job.primitive == "estimator" else ("shots",)
+    return sweeps.group(points, job.parameter_names, {}, setting, {"precision": job.precision, "shots": job.shots})
+
+
+def sweep_chunks(job: JobPlan) -> Iterator[tuple[int, list[dict[str, Any]], list[sweeps.Group]]]:
+    """(offset, points, groups) for each chunk of a swept job, in order: one runtime job per group of each."""
+    assert job.points is not None
+    if len(job.points) <= job.chunk:
+        yield 0, job.points[:], job.groups
+        return
+    for start, points in job.points.chunks(job.chunk):
+        yield start, points, chunk_groups(job, points)
+
+
+def circuit_shape(circuit: Any) -> tuple[int, int]:
+    """(qubits its instructions touch, QuantumCircuit.depth()): barriers and delays use no qubit. A Python pass over
+    every instruction (seconds for a 400,000-instruction circuit), so the transpile cache keeps it beside the
+    circuit."""
+    active = {q for inst in circuit.data if inst.operation.name not in ("barrier", "delay") for q in inst.qubits}
+    return len(active), circuit.depth()
+
+
+def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] | None = None) -> dict[str, Any]:
+    qubits, depth = once({} if memo is None else memo, ("shape", id(job.circuit)), partial(circuit_shape, job.circuit))
+    return {
+        "runtime_jobs": len(work),
+        "qubits": qubits,
+        "depth": depth,
+        "shots": work[0].shots if work else 0,
+        **({"simulated_qubits": job.simulated_qubits} if job.simulated_qubits is not None else {}),
+    }
+
+
+def sweep_points(job: dict[str, Any]) -> sweeps.Points | None:
+    """A swept job's points, made on demand; an estimator's listed observables are measured at every point."""
+    if "sweep" not in job:
+        return None
+    listed = job["primitive"] == "estimator" and "observable" not in job["sweep"]["values"]
+    return sweeps.Points(job["sweep"], job["observables"] if listed else None)
