@@ -231,3 +231,13 @@ def test_a_job_file_that_inflates_or_holds_foreign_types_is_refused_before_decod
     with pytest.raises(RunFolderError) as e:
         qrun_load(run).result("energy")
     assert str(e.value) == f"{run}: job 'energy': holds a value of type 'settings', which no result has"
+
+
+@pytest.mark.parametrize("command", ["show", "plot", "status", "diff", "report"])
+def test_a_folder_that_is_no_run_is_named_as_such_and_exits_2_from_every_command(qrun, tmp_path, command):
+    empty = tmp_path / "notarun"
+    empty.mkdir()
+    args = {"diff": [empty, empty], "report": [empty, "--html", tmp_path / "r.html"]}.get(command, [empty])
+    result = qrun(command, *args)
+    said = f"no runs to report: {empty} holds no qrun run folders" if command == "report" else None
+    assert (result.code, result.err) == (2, f"qrun: {said or f'{empty}: not a qrun run folder (no metadata.json)'}\n")

@@ -145,8 +145,8 @@ def complete_usage(run_dir: Path) -> int:
     the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
     from ..store.journal import read_metadata, record_usage
 
+    meta = read_metadata(run_dir)  # first: a folder that is no run is named as one
     data = read_spec(run_dir)
-    meta = read_metadata(run_dir)
     if meta["status"] == "running" or backends.kind_of(str(data.get("backend"))) != "service":
         return 0  # a running run records its own usage when its session closes
     try:
