@@ -137,6 +137,10 @@ class RunFolderError(ResultsError):
     exit_code = EXIT_USAGE
 
 
+class JobKindError(RunFolderError):
+    """A job names a kind this qrun does not have (a run folder written by another version, or tampered with)."""
+
+
 class PlotError(QrunError):
     """Nothing to plot, or no matplotlib."""
 

@@ -35,6 +35,7 @@ def test_exit_codes_are_the_documented_ones():
         "ServiceJobError": 1,
         "ResultsError": 1,
         "RunFolderError": 2,
+        "JobKindError": 2,
         "PlotError": 2,
         "ExportError": 1,
         "MissingExtraError": 1,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError, UsageError
+from ..jobs.registry import kind_of
 from ..running.events import Fanout
 from ..spec import DOTTED_KEY, safe_yaml
 from ..store.catalog import MANIFEST
@@ -212,13 +213,4 @@ def _values(body: dict[str, Any], run_dir: Path) -> list[list[Any]]:
             for i, p in enumerate(stored_points(run_dir, body))
             if "value" in p
         ]
-    if kind == "minimize" and "optimum" in body:
-        opt = body["optimum"]
-        return [[job, kind, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
-    if kind == "estimator" and "observables" in body:
-        return [
-            [job, kind, obs, i, x, s, (v.get("exact") or [""] * len(v["values"]))[i]]
-            for obs, v in body["observables"].items()
-            for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
-        ]
-    return []
+    return kind_of(kind).rows(body) if isinstance(kind, str) else []

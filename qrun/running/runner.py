@@ -10,11 +10,11 @@ import numpy as np
 
 from ..backends.service import redact, sentence, usage_record
 from ..errors import RunError, ServiceError, ServiceJobError
+from ..jobs.registry import kind_of
 from ..model import durations
 from ..model.outcomes import SESSION_EXPIRED, MinimizeOutcome
 from ..model.plan import JobPlan
 from .batching import Batching
-from .engines import estimator_pub, sampler_pub
 from .minimizing import Minimizing
 from .submission import distinct, open_session, quietly
 from .sweeping import Sweeping
@@ -162,19 +162,7 @@ class Runner(Batching, Sweeping, Minimizing):
             self.sink.job_done(job, result)
 
     def run_job(self, job: JobPlan, session: Any) -> Any:
+        """One job: a sweep chunk by chunk, else as its kind runs it (jobs/), through this runner's submissions."""
         if job.points is not None:
             return self.sweep(job, session)
-        if job.primitive == "estimator":
-            return self.submit(
-                job,
-                lambda: self.engines.estimator(job, session, self.next_seed(job)),
-                estimator_pub(job),
-                precision=job.precision,
-            )
-        if job.primitive == "sampler":
-            return self.submit(
-                job, lambda: self.engines.sampler(job, session, self.next_seed(job)), sampler_pub(job), shots=job.shots
-            )
-        if job.primitive == "minimize":
-            return self.minimize(job, session)
-        raise RunError(f"job '{job.name}': unknown primitive {job.primitive!r}")
+        return kind_of(job.primitive).run(self, job, session)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..jobs.registry import kind_of
 from ..model.outcomes import MinimizeOutcome, SweepOutcome
 from . import records
 
@@ -22,12 +23,8 @@ def job_file(
     """A finished job's JSON body, and its runtime encoding as JSON text (the file's last key)."""
     if job.points is not None:
         body = records.sweep_payload(job, result, points)
-    elif job.primitive == "minimize":
-        body = records.minimize_payload(job, result)
-    elif job.primitive == "estimator":
-        body = {"status": "done", **records.estimator_payload(job, result)}
     else:
-        body = {"status": "done", **records.sampler_payload(job, result)}
+        body = kind_of(job.primitive).payload(job, result)
     payload = {**header(job, backend, job_ids), **body, "seconds": round(actual, 3)}
     if isinstance(result, SweepOutcome) and not result.results:  # a long sweep: its points file holds it
         return payload, {}

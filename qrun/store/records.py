@@ -161,51 +161,6 @@ def from_runtime_json(value: Any, where: str = "the result") -> Any:
     return json.loads(json.dumps(value), cls=RuntimeDecoder)
 
 
-def estimator_payload(job: JobPlan, result: Any) -> dict[str, Any]:
-    """Values and standard errors per observable (rows) and parameter set (columns)."""
-    import numpy as np
-
-    data = result[0].data
-    evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
-    stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
-    observables: dict[str, Any] = {
-        name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()} for i, (name, _) in enumerate(job.observables)
-    }
-    if job.reference_circuit is not None:
-        rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
-        for name, entry in observables.items():
-            op = job.reference_observables[name]
-            entry["exact"] = [exact.expectation(job.reference_circuit, op, job.parameter_names, r) for r in rows]
-    stated = job.spec.get("exact")
-    if isinstance(stated, (int, float)) and len(observables) == 1:  # a stated value belongs to the one observable
-        (entry,) = observables.values()
-        entry.setdefault("exact", [float(stated)] * len(entry["values"]))
-    for name, unit in job.observable_units.items():
-        observables[name]["unit"] = unit
-    return {"precision": job.precision, "observables": observables}
-
-
-def sampler_payload(job: JobPlan, result: Any) -> dict[str, Any]:
-    """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
-    import numpy as np
-
-    data = result[0].data
-    counts: dict[str, list[dict[str, int]]] = {}
-    for register, bits in data.items():
-        sets = int(np.prod(bits.shape)) if bits.shape else 1
-        counts[register] = [dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)]
-    # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
-    delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
-    out: dict[str, Any] = {"shots": delivered, "counts": counts}
-    if delivered != job.shots:
-        out["shots_requested"] = job.shots
-    if job.reference_circuit is not None:
-        rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
-        per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]
-        out["ideal"] = {reg: [s.get(reg, {}) for s in per_set] for reg in counts}
-    return out
-
-
 def fill_points(job: JobPlan, points: list[dict[str, Any]], groups: list[Any], results: list[Any]) -> None:
     """Give each of a chunk's points its result, in place: value/stderr (and exact) for an estimator, counts per
     register for a sampler. `groups` index into `points`; results are one PrimitiveResult per group."""
@@ -309,74 +264,11 @@ def stored_points(run_dir: Path, body: dict[str, Any], every: int = 1) -> list[d
     return points
 
 
-def minimize_settings(job: JobPlan) -> dict[str, Any]:
-    unit = job.observable_units.get(job.observables[0][0])
-    return {
-        "observable": job.observables[0][0],
-        "precision": job.precision,
-        "optimizer": job.optimizer,
-        "initial_point": [] if job.initial_point is None else job.initial_point.tolist(),
-        **({"unit": unit} if unit else {}),
-        "max_evaluations": job.max_evaluations,
-    }
-
-
-def minimize_payload(job: JobPlan, outcome: Any) -> dict[str, Any]:
-    """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
-    reference: dict[str, Any] = {}
-    if job.reference_circuit is not None:
-        ((name, _),) = job.observables
-        reference = {"exact": exact.ground_energy(job.reference_observables[name])}
-    elif isinstance(job.spec.get("exact"), (int, float)):
-        reference = {"exact": float(job.spec["exact"])}  # the value the spec states
-    return {
-        "status": outcome.stopped or "done",
-        **minimize_settings(job),
-        **reference,
-        "trace": outcome.trace,
-        "optimum": outcome.optimum,
-        "nfev": outcome.nfev,
-        "message": outcome.message,
-        "success": outcome.success,
-        "stopped": outcome.stopped,
-    }
-
-
 def result_text(body: dict[str, Any]) -> str:
-    """One job's result in a line."""
+    """One job's result in a line: a sweep's size, else what its kind says."""
     if "points" in body or "points_file" in body:
         count = len(body["points"]) if "points" in body else body["point_count"]
         return f"{count:,} sweep points in {body.get('runtime_jobs', len(body['groups']))} job(s)"
-    if body["primitive"] == "minimize":
-        opt = body["optimum"]
-        note = f" ({body['stopped']})" if body.get("stopped") else ""
-        ref = _against(opt["value"], opt["stderr"], body.get("exact"))
-        return (
-            f"min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g}{ref} after {body['nfev']} "
-            f"evaluations{note}"
-        )
-    if body["primitive"] == "estimator":
-        parts = []
-        for obs, v in body["observables"].items():
-            refs = v.get("exact") or [None] * len(v["values"])
-            unit = f" {v['unit']}" if v.get("unit") else ""
-            pairs = ", ".join(
-                f"{x:.6g} ± {s:.2g}{unit}{_against(x, s, r)}"
-                for x, s, r in zip(v["values"][:3], v["stderrs"][:3], refs[:3])
-            )
-            more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 3 else ""
-            parts.append(f"<{obs}> = {pairs}{more}")
-        return "; ".join(parts)
-    parts = []
-    for reg, sets in body["counts"].items():
-        top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
-        parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
-    return "; ".join(parts)
+    from ..jobs.registry import kind_of
 
-
-def _against(value: float, stderr: float, exact: float | None) -> str:
-    """ " (exact -1.857275, +0.4σ)": the reference and how many standard errors the value is from it."""
-    if exact is None:
-        return ""
-    z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
-    return f" (exact {exact:.6g}{z})"
+    return kind_of(body["primitive"]).text(body)

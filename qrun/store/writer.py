@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..app import supervise
 from ..errors import RunFolderError
+from ..jobs import minimize
 from ..model import durations
 from ..model.outcomes import FINISHED, MinimizeOutcome
 from ..planning import sweeps
@@ -263,7 +264,7 @@ class RunWriter:
         partial = {
             **header(job, self.plan.backend_name, self._job(job)["job_ids"]),
             "status": "running",
-            **records.minimize_settings(job),
+            **minimize.settings(job),
             "trace": trace,
         }
         write_json(self.run_dir / self._job(job)["file"], partial, durable=self._durable)

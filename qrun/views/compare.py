@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import calibration
+from ..jobs.kind import Pair
+from ..jobs.registry import kind_of
 from ..spec import differences
 from ..store.reader import Run, read_spec
 
@@ -136,18 +138,7 @@ def _paired_points(
     return out
 
 
-def _paired(job: str, a: dict | None, b: dict | None) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+def _paired(job: str, a: dict | None, b: dict | None) -> list[Pair]:
     if not a or not b or a.get("primitive") != b.get("primitive"):
         return []
-    if a["primitive"] == "minimize" and "optimum" in a and "optimum" in b:
-        return [(job, (a["optimum"]["value"], a["optimum"]["stderr"]), (b["optimum"]["value"], b["optimum"]["stderr"]))]
-    out = []
-    if a["primitive"] == "estimator" and "observables" in a and "observables" in b:
-        for obs, va in a["observables"].items():
-            vb = b["observables"].get(obs)
-            if vb is None:
-                continue
-            for k, (x, s, y, t) in enumerate(zip(va["values"], va["stderrs"], vb["values"], vb["stderrs"])):
-                suffix = f"[{k}]" if len(va["values"]) > 1 else ""
-                out.append((f"{job}.{obs}{suffix}", (x, s), (y, t)))
-    return out
+    return kind_of(a["primitive"]).paired(job, a, b)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunFolderError
+from ..jobs.registry import kind_of
 from ..store.catalog import discover
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
@@ -62,27 +63,8 @@ def headline(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
                 )
                 best[observable] = {"value": value, "stderr": p.get("stderr"), "exact": p.get("exact"), "at": at}
         return {f"{name}.{obs} min": v for obs, v in best.items()}
-    if body.get("primitive") == "minimize":
-        opt = body["optimum"]
-        return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}}
-    if body.get("primitive") == "estimator":
-        return {
-            f"{name}.{obs}": {
-                "value": v["values"][0],
-                "stderr": v["stderrs"][0],
-                "exact": (v.get("exact") or [None])[0],
-            }
-            for obs, v in body["observables"].items()
-            if v["values"]
-        }
-    if body.get("primitive") == "sampler" and body.get("counts"):
-        out = {}
-        for register, sets in body["counts"].items():
-            if sets and sets[0]:
-                top, count = max(sets[0].items(), key=lambda kv: kv[1])
-                out[f"{name}.{register}"] = {"outcome": top, "probability": count / max(1, sum(sets[0].values()))}
-        return out
-    return {}
+    kind = body.get("primitive")
+    return kind_of(kind).headline(name, body) if isinstance(kind, str) else {}
 
 
 def headline_text(value: Any) -> str:

@@ -1,0 +1,116 @@
+"""The estimator job: expectation values of observables, with standard errors, per parameter set."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model.readings import Reading, number
+from ..sources import exact
+from .kind import Pair, Submitter, against
+
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
+
+
+class Estimator:
+    """primitive: estimator."""
+
+    name = "estimator"
+
+    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+        from ..running.engines import estimator_pub  # numpy and qiskit: only a run needs them
+
+        return submitter.submit(
+            job,
+            lambda: submitter.engines.estimator(job, session, submitter.next_seed(job)),
+            estimator_pub(job),
+            precision=job.precision,
+        )
+
+    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+        """Values and standard errors per observable (rows) and parameter set (columns)."""
+        import numpy as np
+
+        data = result[0].data
+        evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
+        stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
+        observables: dict[str, Any] = {
+            name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
+            for i, (name, _) in enumerate(job.observables)
+        }
+        if job.reference_circuit is not None:
+            rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+            for name, entry in observables.items():
+                op = job.reference_observables[name]
+                entry["exact"] = [exact.expectation(job.reference_circuit, op, job.parameter_names, r) for r in rows]
+        stated = job.spec.get("exact")
+        if isinstance(stated, (int, float)) and len(observables) == 1:  # a stated value belongs to the one observable
+            (entry,) = observables.values()
+            entry.setdefault("exact", [float(stated)] * len(entry["values"]))
+        for name, unit in job.observable_units.items():
+            observables[name]["unit"] = unit
+        return {"status": "done", "precision": job.precision, "observables": observables}
+
+    def text(self, body: dict[str, Any]) -> str:
+        parts = []
+        for obs, v in body["observables"].items():
+            refs = v.get("exact") or [None] * len(v["values"])
+            unit = f" {v['unit']}" if v.get("unit") else ""
+            pairs = ", ".join(
+                f"{x:.6g} ± {s:.2g}{unit}{against(x, s, r)}"
+                for x, s, r in zip(v["values"][:3], v["stderrs"][:3], refs[:3])
+            )
+            more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 3 else ""
+            parts.append(f"<{obs}> = {pairs}{more}")
+        return "; ".join(parts)
+
+    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+        out = []
+        for observable, v in (body.get("observables") or {}).items():
+            refs = v.get("exact") or []
+            for i, (x, s) in enumerate(zip(v.get("values", []), v.get("stderrs", []))):
+                value = number(x)
+                if value is None:
+                    continue
+                ref = number(refs[i]) if i < len(refs) else None
+                unit = v.get("unit")
+                out.append(
+                    Reading(job, f"<{observable}>", i, value, number(s), ref if ref is not None else stated, unit)
+                )
+                if limit is not None and len(out) >= limit:
+                    return out
+        return out
+
+    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            f"{name}.{obs}": {
+                "value": v["values"][0],
+                "stderr": v["stderrs"][0],
+                "exact": (v.get("exact") or [None])[0],
+            }
+            for obs, v in body["observables"].items()
+            if v["values"]
+        }
+
+    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+        out: list[Pair] = []
+        if "observables" not in a or "observables" not in b:
+            return out
+        for obs, va in a["observables"].items():
+            vb = b["observables"].get(obs)
+            if vb is None:
+                continue
+            for k, (x, s, y, t) in enumerate(zip(va["values"], va["stderrs"], vb["values"], vb["stderrs"])):
+                suffix = f"[{k}]" if len(va["values"]) > 1 else ""
+                out.append((f"{name}.{obs}{suffix}", (x, s), (y, t)))
+        return out
+
+    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+        if "observables" not in body:
+            return []
+        job = body.get("job")
+        return [
+            [job, self.name, obs, i, x, s, (v.get("exact") or [""] * len(v["values"]))[i]]
+            for obs, v in body["observables"].items()
+            for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
+        ]

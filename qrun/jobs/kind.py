@@ -1,0 +1,65 @@
+"""What a job kind is: the small protocol every kind in jobs/ implements, and what a kind may ask of the runner."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
+    from ..model.readings import Reading
+
+Pair = tuple[str, tuple[float, float], tuple[float, float]]  # a value of run A and of run B: (name, (x, σ), (y, σ))
+
+
+class Submitter(Protocol):
+    """What the runner hands a job kind to run one job: one PUB as one runtime job (read back on a resume), the
+    primitives for it, each submission's seed, and the minimize loop. A kind never imports the runner."""
+
+    engines: Any
+
+    def submit(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> Any: ...
+    def next_seed(self, job: JobPlan) -> int | None: ...
+    def minimize(self, job: JobPlan, session: Any) -> Any: ...
+
+
+class JobKind(Protocol):
+    """A job kind: how one job of it runs, what its file holds, and how views read that file back. Sweeps of any
+    kind are handled apart from the kinds (their points are rows of the same shape whatever the kind)."""
+
+    name: str
+
+    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+        """Run the job; the result goes to payload()."""
+        ...
+
+    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+        """The job file's body for a finished job (its header is added by the run folder's writer)."""
+        ...
+
+    def text(self, body: dict[str, Any]) -> str:
+        """The stored result in one line, as `qrun show` prints it."""
+        ...
+
+    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+        """The stored job's values (none for counts), each with its σ and exact value where known."""
+        ...
+
+    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """`qrun list`'s columns for this job: name -> {value, stderr, exact} or {outcome, probability}."""
+        ...
+
+    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+        """The values two runs' bodies of this job share, for `qrun diff`."""
+        ...
+
+    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+        """multirun.csv rows: [job, kind, observable, index, value, stderr, exact]."""
+        ...
+
+
+def against(value: float, stderr: float, exact: float | None) -> str:
+    """ " (exact -1.857275, +0.4σ)": the reference and how many standard errors the value is from it."""
+    if exact is None:
+        return ""
+    z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
+    return f" (exact {exact:.6g}{z})"

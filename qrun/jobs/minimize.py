@@ -1,0 +1,98 @@
+"""The minimize job (VQE): scipy's optimizer over estimator evaluations in one session, and its optimum."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model.readings import Reading, number
+from ..sources import exact
+from .kind import Pair, Submitter, against
+
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
+
+
+def settings(job: JobPlan) -> dict[str, Any]:
+    """What a minimize job's file says of its setup, while it runs and after."""
+    unit = job.observable_units.get(job.observables[0][0])
+    return {
+        "observable": job.observables[0][0],
+        "precision": job.precision,
+        "optimizer": job.optimizer,
+        "initial_point": [] if job.initial_point is None else job.initial_point.tolist(),
+        **({"unit": unit} if unit else {}),
+        "max_evaluations": job.max_evaluations,
+    }
+
+
+class Minimize:
+    """primitive: minimize."""
+
+    name = "minimize"
+
+    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+        return submitter.minimize(job, session)
+
+    def payload(self, job: JobPlan, outcome: Any) -> dict[str, Any]:
+        """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
+        reference: dict[str, Any] = {}
+        if job.reference_circuit is not None:
+            ((name, _),) = job.observables
+            reference = {"exact": exact.ground_energy(job.reference_observables[name])}
+        elif isinstance(job.spec.get("exact"), (int, float)):
+            reference = {"exact": float(job.spec["exact"])}  # the value the spec states
+        return {
+            "status": outcome.stopped or "done",
+            **settings(job),
+            **reference,
+            "trace": outcome.trace,
+            "optimum": outcome.optimum,
+            "nfev": outcome.nfev,
+            "message": outcome.message,
+            "success": outcome.success,
+            "stopped": outcome.stopped,
+        }
+
+    def text(self, body: dict[str, Any]) -> str:
+        opt = body["optimum"]
+        note = f" ({body['stopped']})" if body.get("stopped") else ""
+        ref = against(opt["value"], opt["stderr"], body.get("exact"))
+        return (
+            f"min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g}{ref} after {body['nfev']} "
+            f"evaluations{note}"
+        )
+
+    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+        opt = body.get("optimum")
+        if not isinstance(opt, dict) or (value := number(opt.get("value"))) is None:
+            return []
+        exact_m = number(body.get("exact"))
+        key = f"min <{body.get('observable')}>"
+        return [
+            Reading(
+                job,
+                key,
+                0,
+                value,
+                number(opt.get("stderr")),
+                exact_m if exact_m is not None else stated,
+                body.get("unit"),
+            )
+        ]
+
+    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        opt = body["optimum"]
+        return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}}
+
+    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+        if "optimum" not in a or "optimum" not in b:
+            return []
+        return [
+            (name, (a["optimum"]["value"], a["optimum"]["stderr"]), (b["optimum"]["value"], b["optimum"]["stderr"]))
+        ]
+
+    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+        if "optimum" not in body:
+            return []
+        opt = body["optimum"]
+        return [[body.get("job"), self.name, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]

@@ -1,0 +1,74 @@
+"""The sampler job: counts per classical register, one set per parameter set, and the shots delivered."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model.readings import Reading
+from ..sources import exact
+from .kind import Pair, Submitter
+
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
+
+
+class Sampler:
+    """primitive: sampler."""
+
+    name = "sampler"
+
+    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+        from ..running.engines import sampler_pub  # numpy and qiskit: only a run needs them
+
+        return submitter.submit(
+            job,
+            lambda: submitter.engines.sampler(job, session, submitter.next_seed(job)),
+            sampler_pub(job),
+            shots=job.shots,
+        )
+
+    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+        """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
+        import numpy as np
+
+        data = result[0].data
+        counts: dict[str, list[dict[str, int]]] = {}
+        for register, bits in data.items():
+            sets = int(np.prod(bits.shape)) if bits.shape else 1
+            counts[register] = [
+                dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)
+            ]
+        # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
+        delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
+        out: dict[str, Any] = {"shots": delivered, "counts": counts}
+        if delivered != job.shots:
+            out["shots_requested"] = job.shots
+        if job.reference_circuit is not None:
+            rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+            per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]
+            out["ideal"] = {reg: [s.get(reg, {}) for s in per_set] for reg in counts}
+        return {"status": "done", **out}
+
+    def text(self, body: dict[str, Any]) -> str:
+        parts = []
+        for reg, sets in body["counts"].items():
+            top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
+            parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
+        return "; ".join(parts)
+
+    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+        return []  # counts are not values; a derived: block makes values of them
+
+    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for register, sets in (body.get("counts") or {}).items():
+            if sets and sets[0]:
+                top, count = max(sets[0].items(), key=lambda kv: kv[1])
+                out[f"{name}.{register}"] = {"outcome": top, "probability": count / max(1, sum(sets[0].values()))}
+        return out
+
+    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+        return []
+
+    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+        return []
