@@ -147,7 +147,7 @@ def complete_usage(run_dir: Path) -> int:
 
     meta = read_metadata(run_dir)  # first: a folder that is no run is named as one
     data = read_spec(run_dir)
-    if meta["status"] == "running" or backends.kind_of(str(data.get("backend"))) != "service":
+    if meta["status"] == "running" or not backends.kind_for(str(data.get("backend"))).remote:
         return 0  # a running run records its own usage when its session closes
     try:
         lock = RunLock(run_dir)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import service as ibm
+from ..backends.registry import traits
 from ..errors import MissingExtraError, SpecError
 from ..model import durations
 from ..planning import estimates as model
@@ -61,7 +62,7 @@ def prepare(
     require_run_extra()
     data = checked.spec.data
     service = backend = None
-    if checked.backend.kind == "service":
+    if traits(checked.backend.kind).remote:
         if not online:
             return Prepared(checked, None)
         service = ibm.connect(data.get("service"))
@@ -129,7 +130,7 @@ def quick_check(
         fact = checked.facts.get(job["circuit"])  # none for a Python source: validate runs no user code
         n = fact.num_parameters if fact is not None else 0
         learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
-        bound = partial(model.lower_bound, job, n, checked.backend.kind == "aer")
+        bound = partial(model.lower_bound, job, n, not traits(checked.backend.kind).device)
         seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
         rows.append((index, job, n, seconds, source))
     verdict = model.budget_for(data, checked.backend.kind, [(r[1]["name"], r[3]) for r in rows])

@@ -1,154 +1,50 @@
-"""Backend names to backend objects: fake_<device> and aer run locally; other names belong to the IBM Quantum service."""
+"""Backends: names to kinds (backends/registry.py, one file per kind), and the device helpers rehearsal and planning
+share: a device cut down to some of its qubits, and the qubits an ISA circuit uses."""
 
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
 from typing import Any
 
-from ..errors import BackendError
+from .aer import AER_NAMES, aer_backend, aer_width
+from .fake import fake_backend, fake_names, fake_width, runtime_installed
+from .kind import BackendInfo
+from .registry import kind_for, traits
 
-AER = "aer"
+__all__ = [
+    "AER_NAMES",
+    "IBM_BASIS",
+    "BackendInfo",
+    "active_qubits",
+    "aer_backend",
+    "aer_width",
+    "fake_backend",
+    "fake_names",
+    "fake_width",
+    "info",
+    "kind_for",
+    "kind_of",
+    "local_backend",
+    "runtime_installed",
+    "subset_device",
+    "traits",
+]
+
 IBM_BASIS = ["rz", "sx", "x", "cx"]
 
 
-@dataclass(frozen=True)
-class BackendInfo:
-    """How qrun treats a backend name: which kind of engine, and how many qubits when known without a network."""
-
-    name: str
-    kind: str  # "fake" | "aer" | "service"
-    num_qubits: int | None
-
-
-# What people call Aer's simulator: qiskit's class name, its backend's own name, and qrun's.
-AER_NAMES = frozenset({"aer", "aer_simulator", "aersimulator", "qasm_simulator"})
-
-
 def kind_of(name: str) -> str:
-    if name == AER or name.lower().replace("-", "_") in AER_NAMES:
-        return "aer"
-    if name.startswith("fake_"):
-        return "fake"
-    return "service"
-
-
-def _camel(snake: str) -> str:
-    return "".join(part.capitalize() for part in snake.split("_"))
-
-
-def _snake(camel: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
-
-
-def fake_names() -> list[str]:
-    """Every fake backend name the installed qiskit-ibm-runtime provides, e.g. fake_manila."""
-    import qiskit_ibm_runtime.fake_provider as fp
-
-    names = set()
-    for attr in dir(fp):
-        if attr.startswith("Fake") and attr not in (
-            "FakeProviderForBackendV2",
-            "FakeBackendV2",
-            "FakeFractionalBackend",
-        ):
-            stem = attr[4:-2] if attr.endswith("V2") else attr[4:]
-            if stem and not stem.startswith("Provider"):
-                names.add("fake_" + _snake(stem))
-    return sorted(names)
-
-
-def fake_backend(name: str) -> Any:
-    """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2()."""
-    import qiskit_ibm_runtime.fake_provider as fp
-
-    stem = _camel(name[len("fake_") :])
-    for attr in (f"Fake{stem}V2", f"Fake{stem}"):
-        cls = getattr(fp, attr, None)
-        if cls is not None:
-            backend = cls()
-            if getattr(backend, "name", name) == name:
-                return backend
-    known = fake_names()
-    close = difflib.get_close_matches(name, known, n=3)
-    hint = (
-        f"did you mean {' or '.join(close)}?"
-        if close
-        else f"{len(known)} are installed, e.g. fake_manila, fake_sherbrooke"
-    )
-    raise BackendError(f"unknown fake backend {name!r}; {hint}")
-
-
-def aer_backend(seed: int | None = None) -> Any:
-    from qiskit_aer import AerSimulator
-
-    return AerSimulator(seed_simulator=seed) if seed is not None else AerSimulator()
-
-
-def local_backend(name: str, seed: int | None = None) -> Any:
-    """The local backend object for `name`; service names are resolved by the execute stage."""
-    kind = kind_of(name)
-    if kind == "aer":
-        return aer_backend(seed)
-    if kind == "fake":
-        return fake_backend(name)
-    raise BackendError(f"{name!r} is not a local backend")
+    """The name of the kind of backend a spec names: aer, fake or service."""
+    return kind_for(name).name
 
 
 def info(name: str) -> BackendInfo:
-    """Kind and width of a backend, for validation: no network, and no qiskit import (see fake_width, aer_width).
-
-    Without the runtime installed (a validate-only install, e.g. the pre-commit hook's), a fake device's width is
-    unknown and left to the run to check."""
-    kind = kind_of(name)
-    if kind == "service":
-        import difflib
-
-        # any other name is a device of the service, checked when it connects; one that reads like a typo of a
-        # local name (aer_simulatr, least_bussy) is refused now, before it goes looking for a device of that name
-        close = difflib.get_close_matches(name.lower(), [*sorted(AER_NAMES), "least_busy"], n=1, cutoff=0.8)
-        if close and close[0] != name and not name.startswith("ibm_"):
-            raise BackendError(f"unknown backend {name!r}; did you mean {close[0]}?")
-        return BackendInfo(name, kind, None)
-    if kind == "aer":
-        return BackendInfo(name, kind, aer_width())
-    width = fake_width(name)
-    if width is None and runtime_installed():
-        fake_backend(name)  # raises the BackendError that names the close matches
-    return BackendInfo(name, kind, width)
+    """Kind and width of a backend, for validation: no network, and no qiskit import."""
+    return kind_for(name).info(name)
 
 
-def runtime_installed() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("qiskit_ibm_runtime") is not None
-
-
-def fake_width(name: str) -> int | None:
-    """A fake device's qubit count, read from the runtime package's own configuration file without importing it."""
-    import importlib.util
-    import json
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("qiskit_ibm_runtime")  # locates the package; does not run it
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    stem = name[len("fake_") :]
-    conf = Path(spec.submodule_search_locations[0]) / "fake_provider" / "backends" / stem / f"conf_{stem}.json"
-    try:
-        return int(json.loads(conf.read_text(encoding="utf-8"))["n_qubits"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def aer_width() -> int:
-    """The most qubits AerSimulator's statevector takes on this machine: log2(memory / 16 bytes), as Aer reckons."""
-    import math
-    import os
-
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return int(math.log2(memory / 16))
+def local_backend(name: str, seed: int | None = None) -> Any:
+    """The local backend object for `name`; service names are resolved by connecting."""
+    return kind_for(name).local(name, seed)
 
 
 # Pulse-level entries of a device configuration: they name qubits by channel, and no simulation reads them.

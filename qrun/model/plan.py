@@ -83,7 +83,7 @@ class Plan:
     jobs: list[JobPlan]
     budget: Budget
     # located problems only the plan can see (e.g. an estimate far below qrun's own figure): (path, message)
-    problems: list[tuple[tuple, str]] = field(default_factory=list)
+    problems: list[tuple[tuple[str | int, ...], str]] = field(default_factory=list)
     mode_reason: str = ""  # why the jobs go out in that mode
     # the service's own usage estimates from dry runs (dryrun.ServiceEstimates), on a service backend that allows them
     service_estimates: Any = None

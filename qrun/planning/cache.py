@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..store import runfolder
 from ..store.fsio import atomic_write, atomic_write_bytes
@@ -59,11 +60,11 @@ def target_fingerprint(backend: Any, kind: str) -> str:
     hash it cost more than the transpilation it saves). A service device's calibrations change, so its fingerprint is
     every instruction's qubits, duration and error: what noise-aware layout reads.
     """
-    if kind == "aer":
+    if not traits(kind).device:
         from ..backends import IBM_BASIS
 
         return "aer:" + ",".join(sorted(IBM_BASIS))
-    if kind == "fake":
+    if traits(kind).rehearsed:
         from importlib.metadata import version
 
         return f"{backend.name}:qiskit-ibm-runtime {version('qiskit-ibm-runtime')}"

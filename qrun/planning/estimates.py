@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..backends.registry import traits
 from ..model import durations
 from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAXITER
 
@@ -275,8 +276,8 @@ def budget_for(data: dict[str, Any], kind: str, per_job: list[tuple[str, float]]
         per_job,
         data.get("budget_margin", DEFAULT_MARGIN),
         durations.parse(data.get("max_time_limit", DEFAULT_MAX_TIME_LIMIT)),
-        rehearsal=str(data["backend"]) if kind == "fake" else None,
-        local=kind == "aer",
+        rehearsal=str(data["backend"]) if traits(kind).rehearsed else None,
+        local=not traits(kind).device,
     )
 
 

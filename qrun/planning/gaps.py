@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..backends.registry import traits
 from ..model import durations
 from . import estimates as model
 from .modes import INTERACTIVE_TTL
@@ -13,7 +14,7 @@ from .modes import INTERACTIVE_TTL
 def warnings(plan: Any) -> list[str]:
     """Where qrun's own work between two runtime jobs of a service session (exact values by statevector, computed
     as each result arrives) would outlast the session's interactive timeout: the service would deactivate it."""
-    if plan.backend_kind != "service" or plan.mode != "session":
+    if not traits(plan.backend_kind).remote or plan.mode != "session":
         return []
     out = []
     for job in plan.jobs:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import backends
+from ..backends.registry import traits
 from ..model.defaults import (
     DEFAULT_MAXITER,
     DEFAULT_OPTIMIZATION_LEVEL,
@@ -51,7 +52,7 @@ def build(
         name=data["name"],
         # least_busy names the device it picked; the record shows that one
         backend_name=getattr(backend, "name", data["backend"])
-        if checked.backend.kind == "service"
+        if traits(checked.backend.kind).remote
         else data["backend"],
         backend_kind=checked.backend.kind,
         backend=backend,
@@ -78,6 +79,7 @@ class _Planner:
         self.source, self.history, self.use_cache = source, history, use_cache
         self.data = checked.spec.data
         self.kind = checked.backend.kind
+        self.traits = traits(self.kind)
         self.transpiled: dict[tuple, Any] = {}
         self.timings: dict[tuple, estimates.Timing] = {}
         self.problems: list[tuple[tuple, str]] = []
@@ -132,7 +134,7 @@ class _Planner:
         )
         declared = self.data.get("observables") or {}
         simulated = None
-        if self.kind == "fake":  # which qubits only; the runner cuts the circuit and the device down when it runs
+        if self.traits.rehearsed:  # which qubits only; the runner cuts the circuit and the device down when it runs
             simulated = once(
                 self.memo,
                 ("rehearsal", key, tuple(used)),
@@ -169,7 +171,7 @@ class _Planner:
         )
         plan_job.engine = engine_for(self.kind, plan_job.primitive, options)
         if points is not None:
-            chunk = sweeps.SERVICE_CHUNK if self.kind == "service" else sweeps.LOCAL_CHUNK
+            chunk = sweeps.SERVICE_CHUNK if self.traits.remote else sweeps.LOCAL_CHUNK
             # whole rows per chunk, so each chunk is a full grid: observables (n, 1) x rows (m, k), m bindings
             per_row = len(points.observables)
             plan_job.chunk = max(per_row, chunk // per_row * per_row)
@@ -186,13 +188,13 @@ class _Planner:
             self.timings[key] = backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
         timing, n = self.timings[key], plan_job.circuit.num_parameters
         estimator = job["primitive"] != "sampler"
-        if self.kind == "aer":  # local wall time: nothing is billed, and precision costs no shots
+        if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
             own = partial(estimates.local, work, plan_job.stats["qubits"], plan_job.stats["depth"], estimator)
         else:
             own = partial(estimates.computed, timing, work, options, estimator)
         learned = self.history.get((job["name"], plan_job.content_hash)) if self.history is not None else None
         plan_job.estimate, plan_job.estimate_source = estimates.choose(job, n, self.source, learned, own)
-        if self.kind == "aer":
+        if not self.traits.device:
             return
         # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.
         floor = own()
@@ -223,11 +225,12 @@ def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
     runtime's local mode uses itself, without the client-side pipeline (counts are identical seed for seed; expectation
     values agree statistically, readout error included). Everything else: the runtime's client-side primitives.
     """
-    if kind == "aer":
+    backend = traits(kind)
+    if not backend.device:
         return "aer-primitives"
     twirling = options.get("twirling") or {}
     plain = (
-        kind == "fake"
+        backend.rehearsed
         and options.get("engine", "auto") == "auto"
         and not (options.get("dynamical_decoupling") or {}).get("enable")
         and not twirling.get("enable_gates")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backends
+from ..backends.registry import traits
 from .work import circuit_shape
 
 
@@ -58,7 +59,7 @@ def transpile(qc: Any, backend: Any, kind: str, level: int, seed: int | None) ->
     """ISA form for `backend`. On aer, an IBM-style basis: the runtime's client-side primitives reject Aer's own."""
     from qiskit.transpiler import generate_preset_pass_manager
 
-    if kind == "aer":
+    if not traits(kind).device:  # no target of its own: an IBM-style basis
         pm = generate_preset_pass_manager(
             optimization_level=level, basis_gates=backends.IBM_BASIS, seed_transpiler=seed
         )

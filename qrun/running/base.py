@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.registry import traits
 from ..backends.service import job_id
 from ..errors import ServiceJobError
 from ..model import durations
@@ -116,7 +117,7 @@ class RunnerBase:
         a service may grant less than was asked for (an instance's own limit), and the deadline must be the real
         one. Recorded as granted_max_time when it differs; the plan's max_time where the service says nothing."""
         asked = self.plan.max_time
-        if self.plan.backend_kind != "service" or not hasattr(self.session, "details"):
+        if not traits(self.plan.backend_kind).remote or not hasattr(self.session, "details"):
             return asked
         try:
             details = self.session.details() or {}
@@ -226,7 +227,7 @@ class RunnerBase:
     def note_idle_gap(self) -> None:
         """Before a submission to a service session: if it sat idle past its interactive timeout since the last
         result, the service deactivated it and this job queues as any job would; say so in the job's warnings."""
-        if self.idle_since is None or self.plan.mode != "session" or self.plan.backend_kind != "service":
+        if self.idle_since is None or self.plan.mode != "session" or not traits(self.plan.backend_kind).remote:
             return
         gap = self.clock.monotonic() - self.idle_since
         if gap > self.interactive_ttl:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.registry import traits
 from ..backends.service import redact
 from ..errors import RunError
 from ..model.plan import JobPlan
@@ -53,7 +54,7 @@ class Batching(RunnerBase):
         if not fits(first, first):
             return [first]
         batch = [first]
-        limit = SERVICE_BATCH if self.plan.backend_kind == "service" else LOCAL_BATCH
+        limit = SERVICE_BATCH if traits(self.plan.backend_kind).remote else LOCAL_BATCH
         for j in jobs[position + 1 : stop]:  # never past the block: the next one goes out in another session
             if len(batch) == limit or not fits(j, first):
                 break

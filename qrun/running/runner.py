@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.registry import traits
 from ..backends.service import redact, sentence, usage_record
 from ..errors import RunError, ServiceError, ServiceJobError
 from ..jobs.registry import kind_of
@@ -27,7 +28,7 @@ class Runner(Batching, Sweeping, Minimizing):
         """Run every job, block by block (plan.blocks: on the service, mode: auto opens a session only around the jobs
         that need one, and sends the rest as batches); RunError if one fails or a session's max_time runs out."""
         plan = self.plan
-        blocks = plan.blocks if plan.backend_kind == "service" and len(plan.blocks) > 1 else []
+        blocks = plan.blocks if traits(plan.backend_kind).remote and len(plan.blocks) > 1 else []
         if not blocks:  # one session (or batch) for the whole run, as the spec's mode says
             self._run_block(plan.mode, plan.mode_reason, 0, len(plan.jobs), None)
             return
@@ -57,7 +58,7 @@ class Runner(Batching, Sweeping, Minimizing):
             "deadline": None,
             "closed": None,
         }
-        if plan.backend_kind == "fake":  # a fake device's properties are fixed: its calibration, once per run
+        if traits(plan.backend_kind).rehearsed:  # a fake device's properties are fixed: its calibration, once per run
             from ..backends.calibration import of_device
 
             self.session_record["calibration"] = of_device(plan.backend)
@@ -99,7 +100,7 @@ class Runner(Batching, Sweeping, Minimizing):
     def _calibrations(self, records: list[dict[str, Any]]) -> None:
         """Each service job's calibration, as of when it ran: the first and last job's are asked for, and only if
         they differ (the device was recalibrated during the run) every job's."""
-        if self.plan.backend_kind != "service" or not records:
+        if not traits(self.plan.backend_kind).remote or not records:
             return
         from ..backends.calibration import at
 

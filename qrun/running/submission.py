@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.registry import traits
 from ..model.plan import JobPlan, Plan
 
 
@@ -74,24 +75,9 @@ def distinct(caught: list[warnings.WarningMessage]) -> list[str]:
     return [f"{text} (x{n})" if n > 1 else text for text, n in counts.items()]
 
 
-class LocalSession:
-    """An aer run's session. Aer's own primitives run in-process and use none, and the runtime's local-mode Session
-    would hold nothing (its session_id, details() and status() are None there) while importing the runtime for
-    it costs about half a second of every local run."""
-
-    session_id = None
-
-    def close(self) -> None:
-        """Nothing to close: no service holds this session."""
-
-
 def open_session(plan: Plan, mode: str) -> Any:
-    """A session (or batch) for a block of jobs: the runtime's own on a device or the service, qrun's on aer."""
-    if plan.backend_kind == "aer":
-        return LocalSession()
-    from qiskit_ibm_runtime import Batch, Session
-
-    return (Batch if mode == "batch" else Session)(backend=plan.backend, max_time=plan.max_time)
+    """A session (or batch) for a block of jobs, as the plan's backend kind opens one."""
+    return traits(plan.backend_kind).open_session(plan.backend, mode, plan.max_time)
 
 
 class OnePub:

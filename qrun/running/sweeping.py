@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.registry import traits
 from ..backends.service import job_id
 from ..model.outcomes import SweepOutcome
 from ..model.plan import JobPlan
@@ -42,7 +43,7 @@ class Sweeping(RunnerBase):
         if self._on_cluster(job):
             ahead = self.cluster.in_flight
         else:
-            ahead = 0 if self.plan.backend_kind == "service" else 1
+            ahead = 0 if traits(self.plan.backend_kind).remote else 1
 
         def finish() -> None:
             start, points, groups, sent = in_flight.popleft()

@@ -22,7 +22,7 @@ MIN_PRECISION = 1e-6  # the schema's bound on any precision: 10^12 shots
 def shot_findings(data: dict[str, Any]) -> list[Finding]:
     """On a device (or a fake device rehearsing one), no job may ask for more shots per configuration than
     limits.shots: precision p costs 1/p^2 shots, so a typo like 1e-4 would buy 10^8 shots per evaluation."""
-    if backends.kind_of(data["backend"]) == "aer":
+    if not backends.kind_for(data["backend"]).device:
         return []  # emulated shot noise on a simulator costs nothing
     limit = (data.get("limits") or {}).get("shots", DEFAULT_SHOT_LIMIT)
     defaults = data.get("options") or {}
@@ -144,7 +144,7 @@ def job_findings(
                 False,
             )
         )
-    elif backends.kind_of(data["backend"]) == "fake" and fact.num_qubits > backends.aer_width():
+    elif backends.kind_for(data["backend"]).rehearsed and fact.num_qubits > backends.aer_width():
         # A fake device is rehearsed by Aer on this machine: the device's size is not the limit, memory is.
         out.append(
             (

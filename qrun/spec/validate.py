@@ -238,7 +238,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
     """Rules of the session itself: its length limit, per-job time limits, and what batch mode cannot do."""
     out: list[Finding] = []
     if "max_time" not in data:
-        if backends.kind_of(data["backend"]) != "aer":
+        if backends.kind_for(data["backend"]).device:
             # a device session bills its time: the budget must be the user's, not a default
             return [
                 (
@@ -257,7 +257,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
     if out:
         return out
     max_time, limit = parsed["max_time"], parsed["max_time_limit"]
-    if max_time > limit and backends.kind_of(data["backend"]) != "aer":  # a local aer run is no service session
+    if max_time > limit and backends.kind_for(data["backend"]).device:  # a local aer run is no service session
         out.append(
             (
                 ("max_time",),
@@ -282,7 +282,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
                     False,
                 )
             )
-    if (data.get("service") or {}).get("plan") == "open" and backends.kind_of(data["backend"]) == "service":
+    if (data.get("service") or {}).get("plan") == "open" and backends.kind_for(data["backend"]).remote:
         mode, _ = modes.resolve(data)
         if mode == "session":  # known offline: say so now, not when the service refuses the session
             where = ("mode",) if "mode" in data else ("service", "plan")

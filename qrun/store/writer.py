@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..app import supervise
+from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..jobs import minimize
 from ..model import durations
@@ -206,7 +207,7 @@ class RunWriter:
     @property
     def _durable(self) -> bool:
         """Service results cost QPU time: they are fsynced. Local ones are atomic and can be recomputed."""
-        return self.plan.backend_kind == "service"
+        return traits(self.plan.backend_kind).remote
 
     def _log_jobs(self, *entries: dict[str, Any]) -> None:
         self._log({"jobs": {str(e["index"]): e for e in entries}})

@@ -180,7 +180,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "mode_reason": plan.mode_reason,
         # aer bills nothing and opens no runtime session: blocks matter on a device (a fake one rehearses them)
         "blocks": [block_summary(plan, b) for b in plan.blocks]
-        if len(plan.blocks) > 1 and plan.backend_kind != "aer"
+        if len(plan.blocks) > 1 and backends.traits(plan.backend_kind).device
         else [],
         **({"usage_estimates": plan.service_estimates.record()} if plan.service_estimates is not None else {}),
         "max_time": plan.max_time,
@@ -307,7 +307,7 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
     if plan.service_estimates is not None:
         console.print(plan.service_estimates.line(), highlight=False)
     console.print(summary["verdict"], highlight=False)
-    if plan.backend_kind != "aer":
+    if backends.traits(plan.backend_kind).device:
         console.print(charge_line(summary), highlight=False)
 
 
@@ -318,7 +318,7 @@ def live_status(run_dir: Path) -> str:
     meta = run.metadata
     session = meta.get("session") or {}
     data = read_spec(run_dir)
-    online = backends.kind_of(str(data.get("backend"))) == "service"
+    online = backends.kind_for(str(data.get("backend"))).remote
     lines = [
         f"run {run_dir}: {meta['status']}",
         f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "

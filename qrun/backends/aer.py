@@ -1,0 +1,56 @@
+"""The aer backend kind: Aer's noiseless simulator, in-process; no device, no service, nothing billed."""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from .kind import BackendInfo
+
+# What people call Aer's simulator: qiskit's class name, its backend's own name, and qrun's.
+AER_NAMES = frozenset({"aer", "aer_simulator", "aersimulator", "qasm_simulator"})
+
+
+class LocalSession:
+    """An aer run's session. Aer's own primitives run in-process and use none, and the runtime's local-mode Session
+    would hold nothing (its session_id, details() and status() are None there) while importing the runtime for
+    it costs time on every local run (benchmarks/RESULTS.md)."""
+
+    session_id = None
+
+    def close(self) -> None:
+        """Nothing to close: no service holds this session."""
+
+
+class Aer:
+    """backend: aer (or aer_simulator, qasm_simulator)."""
+
+    name = "aer"
+    device = False
+    remote = False
+    rehearsed = False
+
+    def claims(self, name: str) -> bool:
+        return name.lower().replace("-", "_") in AER_NAMES
+
+    def info(self, name: str) -> BackendInfo:
+        return BackendInfo(name, self.name, aer_width())
+
+    def local(self, name: str, seed: int | None) -> Any:
+        return aer_backend(seed)
+
+    def open_session(self, backend: Any, mode: str, max_time: int) -> Any:
+        return LocalSession()
+
+
+def aer_backend(seed: int | None = None) -> Any:
+    from qiskit_aer import AerSimulator
+
+    return AerSimulator(seed_simulator=seed) if seed is not None else AerSimulator()
+
+
+def aer_width() -> int:
+    """The most qubits AerSimulator's statevector takes on this machine: log2(memory / 16 bytes), as Aer reckons."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(math.log2(memory / 16))

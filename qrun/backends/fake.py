@@ -1,0 +1,105 @@
+"""The fake-device backend kind: the runtime's fake_<device> backends, simulated locally with their noise, on only
+the qubits a job uses (rehearsal)."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from ..errors import BackendError
+from .kind import BackendInfo
+
+
+class Fake:
+    """backend: fake_<device>, e.g. fake_sherbrooke."""
+
+    name = "fake"
+    device = True
+    remote = False
+    rehearsed = True
+
+    def claims(self, name: str) -> bool:
+        return name.startswith("fake_")
+
+    def info(self, name: str) -> BackendInfo:
+        """Without the runtime installed (a validate-only install, e.g. the pre-commit hook's), a fake device's width
+        is unknown and left to the run to check."""
+        width = fake_width(name)
+        if width is None and runtime_installed():
+            fake_backend(name)  # raises the BackendError that names the close matches
+        return BackendInfo(name, self.name, width)
+
+    def local(self, name: str, seed: int | None) -> Any:
+        return fake_backend(name)
+
+    def open_session(self, backend: Any, mode: str, max_time: int) -> Any:
+        from qiskit_ibm_runtime import Batch, Session  # local testing mode: the runtime's own, run in-process
+
+        return (Batch if mode == "batch" else Session)(backend=backend, max_time=max_time)
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+
+
+def fake_names() -> list[str]:
+    """Every fake backend name the installed qiskit-ibm-runtime provides, e.g. fake_manila."""
+    import qiskit_ibm_runtime.fake_provider as fp
+
+    names = set()
+    for attr in dir(fp):
+        if attr.startswith("Fake") and attr not in (
+            "FakeProviderForBackendV2",
+            "FakeBackendV2",
+            "FakeFractionalBackend",
+        ):
+            stem = attr[4:-2] if attr.endswith("V2") else attr[4:]
+            if stem and not stem.startswith("Provider"):
+                names.add("fake_" + _snake(stem))
+    return sorted(names)
+
+
+def fake_backend(name: str) -> Any:
+    """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2()."""
+    import qiskit_ibm_runtime.fake_provider as fp
+
+    stem = _camel(name[len("fake_") :])
+    for attr in (f"Fake{stem}V2", f"Fake{stem}"):
+        cls = getattr(fp, attr, None)
+        if cls is not None:
+            backend = cls()
+            if getattr(backend, "name", name) == name:
+                return backend
+    known = fake_names()
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = (
+        f"did you mean {' or '.join(close)}?"
+        if close
+        else f"{len(known)} are installed, e.g. fake_manila, fake_sherbrooke"
+    )
+    raise BackendError(f"unknown fake backend {name!r}; {hint}")
+
+
+def runtime_installed() -> bool:
+    return importlib.util.find_spec("qiskit_ibm_runtime") is not None
+
+
+def fake_width(name: str) -> int | None:
+    """A fake device's qubit count, read from the runtime package's own configuration file without importing it."""
+    spec = importlib.util.find_spec("qiskit_ibm_runtime")  # locates the package; does not run it
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    stem = name[len("fake_") :]
+    conf = Path(spec.submodule_search_locations[0]) / "fake_provider" / "backends" / stem / f"conf_{stem}.json"
+    try:
+        return int(json.loads(conf.read_text(encoding="utf-8"))["n_qubits"])
+    except (OSError, ValueError, KeyError):
+        return None
