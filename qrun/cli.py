@@ -287,7 +287,7 @@ def entry() -> None:
 
     By the time main returns, every file qrun wrote is complete and closed (atomic renames, the journal closed, the
     run lock and any Dask cluster released). What Python would still do is free every object and module one by one:
-    0.2 s after importing qiskit, 0.6 s after qiskit-ibm-runtime, for nothing anyone can see. Only the standard
+    for nothing anyone can see (benchmarks/RESULTS.md, "Measurements behind the code"). Only the standard
     streams need flushing first. Library callers and the tests call main(), which returns."""
     if supervise.available() and _runs_jobs(sys.argv[1:]):
         code = supervise.supervise(main, _record_stop)

@@ -11,7 +11,7 @@ from typing import Any, overload
 from ..errors import SweepError
 
 # Points per runtime job on a local simulator: Aer's cost per point grows with a PUB's size (100,000 points of a
-# 2-qubit estimator: 51 s and 3 GB as one PUB, 23 s and 242 MiB as 2,000-point PUBs; benchmarks/RESULTS.md).
+# 2-qubit estimator; benchmarks/RESULTS.md, "Measurements behind the code").
 LOCAL_CHUNK = 2_000
 # On the service each runtime job costs seconds of overhead; a chunk there is bounded only by the result's size.
 SERVICE_CHUNK = 100_000

@@ -114,7 +114,7 @@ class Batching(RunnerBase):
                 self.sink.job_warnings(head, distinct(caught))
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
-        # every job's share first, in one tight loop: drawn between the file writes, each job's noise took 3x longer
+        # every job's share first, in one tight loop: drawn between the file writes, each job's noise took longer
         shares = (
             [with_shot_noise(result, parts[k], j.precision, seeds[k]) for k, j in enumerate(bound)] if seeds else result
         )

@@ -48,7 +48,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 class _ReadableDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """safe_dump, with multi-line strings (inlined OpenQASM) written as literal blocks; through libyaml's emitter
-    where PyYAML has it (the Python emitter took 0.7 s to write a 1,000-job spec into its run folder)."""
+    where PyYAML has it (the Python emitter is the slower one: benchmarks/RESULTS.md)."""
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

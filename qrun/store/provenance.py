@@ -53,7 +53,7 @@ def git_state(path: Path) -> dict[str, Any] | None:
             return None
         return done.stdout.strip() if done.returncode == 0 else None
 
-    head = git("rev-parse", "HEAD", "--show-toplevel")  # one call for both: each git process costs ~15 ms
+    head = git("rev-parse", "HEAD", "--show-toplevel")  # one call for both: each git process is a fork and an exec
     if head is None:
         return None
     commit, top = head.splitlines()

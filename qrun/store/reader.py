@@ -46,7 +46,7 @@ class History:
     """Learned estimates: per (job name, content hash), the newest finished run's seconds per unit of work.
 
     Runs are read newest first, and only as far as a lookup needs: a rerun of an unchanged spec reads one
-    metadata.json however many runs its folder holds. Reading them all up front took 1.9 s, and 50 MiB, in a folder
+    metadata.json however many runs its folder holds. Reading them all up front cost seconds and tens of MiB (benchmarks/RESULTS.md) in a folder
     of ten 10,000-job runs, on every run of a ten-job spec. A key no run has (a new or changed job) reads the rest
     once."""
 

@@ -214,7 +214,7 @@ class RunWriter:
 
     def _set(self, job: JobPlan, **fields: Any) -> None:
         """Change some of a job's metadata fields, and journal only those: a whole entry on each of a job's four
-        events was 2 KB of journal per job, 22 MB for 10,000 jobs, and a third of their bookkeeping."""
+        events was kilobytes of journal per job, and a third of their bookkeeping (benchmarks/RESULTS.md)."""
         self._job(job).update(fields)
         self._log({"set": {str(job.index): fields}})
 

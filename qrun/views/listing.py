@@ -186,7 +186,7 @@ def list_text(root: Path, name: str | None = None, status: str | None = None, wi
 
 def plain_table(columns: list[str], rows: list[list[str]], width: int | None = None) -> str:
     """Columns three spaces apart under a rule, as rich's SIMPLE box draws them. Written here because rich lays out
-    every cell as a renderable: a list of 10,000 runs took 7 s to draw (benchmarks/RESULTS.md). With `width` (the
+    every cell as a renderable, seconds for 10,000 runs (benchmarks/RESULTS.md). With `width` (the
     terminal's), the widest columns give up characters until the table fits; a cut cell ends in an ellipsis, and
     a row never wraps."""
     from rich.cells import cell_len as wide_len

@@ -34,7 +34,7 @@ def summary(run: Run) -> str:
 def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     """The run as a table: each job's state, result, estimate against actual time; then the session. A run of many
     jobs shows its first and last rows (as `qrun plan` does), how many it left out and their states; all_rows: every
-    job (rich lays out every row it is given: 10,000 rows took 15 s)."""
+    job (rich lays out every row it is given, however many: benchmarks/RESULTS.md)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -121,7 +121,7 @@ def _print_sessions(console: Any, meta: dict[str, Any]) -> None:
 
 def _spec_or_none(run_dir: Path) -> Any:
     """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run), or
-    where it has no derived: key at the top (parsing a 10,000-job spec for nothing took 3 s)."""
+    where it has no derived: key at the top (a 10,000-job spec is seconds of parsing for nothing)."""
     import re
 
     from ..store import runfolder
@@ -260,7 +260,7 @@ PLAN_HEAD, PLAN_TAIL = 15, 10  # rows of a long plan's table shown by default: i
 def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = None, all_rows: bool = False) -> None:
     """The plan as a table, one row per job, with the running total against max_time, then the verdict. A long plan
     shows its first and last jobs and says how many it left out (all_rows: every job): rich lays out every row it
-    is given, which at 10,000 jobs took most of `qrun plan`'s time, and nobody reads 10,000 rows."""
+    is given, which at 10,000 jobs was most of `qrun plan`'s time, and nobody reads 10,000 rows."""
     from rich.console import Console
     from rich.table import Table
 
