@@ -822,3 +822,14 @@ def test_each_job_records_the_calibration_it_ran_under_and_diff_says_when_runs_s
     )
     same = qrun("diff", second, run_spec(spec, out, progress="none", clock=cloud.clock))
     assert "recalibrated" not in same.out
+
+
+def test_job_tags_of_your_own_go_on_every_service_job_beside_qruns(cloud, tmp_path, qrun):
+    text = ALL_KINDS.split("  - name: vqe")[0].replace("options: {{", "options: {{job_tags: [paper-3, 'fig:2b'], ", 1)
+    assert "job_tags" in text
+    result = qrun(_spec(tmp_path, "ibm_sherbrooke", text=text), "--out", tmp_path / "results", "-q")
+    assert result.code == 0, result.err
+    for job_id in cloud.order:
+        tags = cloud.jobs[job_id].tags
+        assert {"paper-3", "fig:2b"} <= set(tags) and any(t.startswith("qrun-run:") for t in tags)
+    assert len(cloud.order) == 2  # the estimator and the sampler job

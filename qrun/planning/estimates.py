@@ -299,6 +299,11 @@ def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -
 _SORTED = json.JSONEncoder(sort_keys=True, default=str)
 
 
+def _untagged(options: dict[str, Any]) -> dict[str, Any]:
+    """Options without job_tags: a tag says where a job is filed, not what it does (nor how long it takes)."""
+    return {k: v for k, v in options.items() if k != "job_tags"} if "job_tags" in options else options
+
+
 def content_hash(data: dict[str, Any], job: dict[str, Any], memo: dict[Any, str] | None = None) -> str:
     """What a job does, without its name or estimate: learned estimates match a later run on this and the names.
 
@@ -323,9 +328,9 @@ def content_hash(data: dict[str, Any], job: dict[str, Any], memo: dict[Any, str]
         ("observables", _SORTED.encode({n: declared.get(n) for n in sorted(observables)})),
         (
             "options",
-            shared("options", lambda: merge_options(data.get("options"), None))
+            shared("options", lambda: _untagged(merge_options(data.get("options"), None)))
             if not job.get("options")
-            else _SORTED.encode(merge_options(data.get("options"), job.get("options"))),
+            else _SORTED.encode(_untagged(merge_options(data.get("options"), job.get("options")))),
         ),
     ]
     text = "{" + ", ".join(f'"{k}": {v}' for k, v in parts) + "}"

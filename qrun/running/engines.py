@@ -56,7 +56,7 @@ class Engines:
         runs carry none."""
         if job.engine != "runtime-client-primitives" or job.device is not None or not self.tags:
             return
-        primitive.options.environment.job_tags = [*self.tags, *extra]
+        primitive.options.environment.job_tags = [*self.tags, *job.options.get("job_tags", []), *extra]
 
     def reseed(self, primitive: Any, job: JobPlan, seed: int | None) -> None:
         """Give an existing estimator the seed of the next submission (same effect as building a new one)."""
@@ -95,7 +95,8 @@ def runtime_options(
     options: dict[str, Any], seed: int | None, estimator: bool, tags: list[str] | None = None
 ) -> dict[str, Any]:
     """qrun options -> the client-side primitives' option model (optimization_level is not one: plan uses it)."""
-    out: dict[str, Any] = {"environment": {"job_tags": list(tags)}} if tags else {}
+    # a local run carries no tags (no service keeps them); the user's go beside qrun's on the service
+    out: dict[str, Any] = {"environment": {"job_tags": [*tags, *options.get("job_tags", [])]}} if tags else {}
     if estimator:
         out["resilience_level"] = options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
     for key in ("dynamical_decoupling", "twirling"):
