@@ -73,5 +73,86 @@ def test_a_stored_job_of_a_kind_this_qrun_lacks_is_one_line_and_exit_2(run, qrun
     result = qrun("show", run)
     assert (result.code, result.err) == (
         2,
-        "qrun: unknown job kind 'teleport': this qrun knows estimator, sampler, minimize\n",
+        "qrun: unknown job kind 'teleport': this qrun knows estimator, sampler, minimize, ladder\n",
     )
+
+
+LADDER = """version: 1
+name: ladder
+backend: BACKEND
+max_time: 30m
+options: {seed: 11, default_precision: 0.02, optimization_level: 1}
+circuits:
+  mirror:
+    qasm: |
+      OPENQASM 3.0; include "stdgates.inc"; qubit[3] q;
+      h q[0]; cx q[0], q[1]; cx q[1], q[2]; barrier q; cx q[1], q[2]; barrier q; cx q[0], q[1]; h q[0];
+observables:
+  z0: ZII
+  z2: IIZ
+  zzz: ZZZ
+jobs:
+  - {name: ladder, primitive: ladder, circuit: mirror, observables: [z0, z2, zzz], exact: statevector, target_error: 0.05}
+"""
+
+
+def test_a_ladder_plans_one_runtime_job_per_rung_each_dearer_than_the_last(qrun, tmp_path):
+    spec = tmp_path / "ladder.yaml"
+    spec.write_text(LADDER.replace("BACKEND", "fake_fez"))
+    result = qrun("plan", spec, "--json")
+    assert result.code == 0, result.err
+    (job,) = json.loads(result.out)["jobs"]
+    assert job["primitive"] == "ladder" and job["runtime_jobs"] == 5
+    from qrun.app.prepare import prepare
+
+    (planned,) = prepare(spec, out=tmp_path / "r").plan.jobs
+    assert [r.name for r in planned.rungs] == ["raw", "dd", "trex", "twirling", "zne"]
+    assert [r.options["resilience_level"] for r in planned.rungs] == [0, 0, 1, 1, 2]
+    assert planned.rungs[0].engine == "backend-primitives"  # nothing to mitigate: the plain simulator
+    seconds = [r.qpu_seconds for r in planned.rungs]
+    assert seconds[0] < seconds[2] < seconds[4] and planned.qpu_seconds == pytest.approx(sum(seconds))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("fake_fez", "aer"), "jobs[0].primitive: a ladder compares error mitigation, which needs a noisy backend"),
+        ((", exact: statevector", ""), "jobs[0].target_error: target_error needs an exact value"),
+        (
+            ("primitive: ladder", "primitive: estimator"),
+            "jobs[0].target_error: 'target_error' does not apply to an estimator job",
+        ),
+    ],
+)
+def test_a_ladder_is_checked_before_it_runs(qrun, tmp_path, change, message):
+    spec = tmp_path / "ladder.yaml"
+    spec.write_text(LADDER.replace("BACKEND", "fake_fez").replace(*change))
+    result = qrun("validate", spec)
+    assert result.code == 2 and message in result.err, result.err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["fake_sherbrooke", "fake_fez"])
+def test_the_ladder_orders_its_rungs_as_a_physicist_expects(qrun, tmp_path, backend):
+    spec = tmp_path / "ladder.yaml"
+    # at precision 0.005 a readout error of about 1% (a bias near 0.02 in <Z>) stands well clear of the noise
+    spec.write_text(LADDER.replace("BACKEND", backend).replace("default_precision: 0.02", "default_precision: 0.005"))
+    result = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    run = tmp_path / result.out.strip()
+    body = json.loads((run / "jobs" / "00-ladder.json").read_text())
+    rungs = {r["rung"]: r for r in body["rungs"]}
+    assert list(rungs) == ["raw", "dd", "trex", "twirling", "zne"]
+    for obs in ("z0", "z2", "zzz"):  # readout-dominated: one CX pair each way, then a measurement
+        raw, trex = rungs["raw"]["observables"][obs], rungs["trex"]["observables"][obs]
+        assert raw["exact"] == trex["exact"] == [pytest.approx(1.0)]
+        assert abs(raw["values"][0] - 1) > abs(trex["values"][0] - 1)
+    for obs in ("z0", "z2", "zzz"):  # extrapolation amplifies noise: ZNE is the least precise rung
+        assert rungs["zne"]["observables"][obs]["stderrs"][0] > rungs["trex"]["observables"][obs]["stderrs"][0]
+    assert rungs["raw"]["estimated_qpu_seconds"] < rungs["zne"]["estimated_qpu_seconds"]
+    best = body["cheapest"]
+    assert best is None or rungs[best]["error"] <= 0.05
+    shown = qrun("show", run).out
+    assert ("cheapest within 0.05: " + best if best else "no rung within 0.05") in shown
+    plotted = qrun("plot", run)
+    assert plotted.code == 0 and plotted.out.strip().endswith("plots/00-ladder.png")

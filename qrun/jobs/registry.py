@@ -6,10 +6,11 @@ from __future__ import annotations
 from ..errors import JobKindError
 from .estimator import Estimator
 from .kind import JobKind
+from .ladder import Ladder
 from .minimize import Minimize
 from .sampler import Sampler
 
-KINDS: dict[str, JobKind] = {kind.name: kind for kind in (Estimator(), Sampler(), Minimize())}
+KINDS: dict[str, JobKind] = {kind.name: kind for kind in (Estimator(), Sampler(), Minimize(), Ladder())}
 
 
 def known(name: str) -> bool:

@@ -14,6 +14,17 @@ if TYPE_CHECKING:
     from ..planning.modes import Block
 
 
+@dataclass(frozen=True)
+class Rung:
+    """One rung of a mitigation ladder, as planned: the options it adds up to, and what it will cost."""
+
+    name: str
+    options: dict[str, Any]
+    engine: str
+    qpu_seconds: float
+    estimate: float
+
+
 @dataclass
 class JobPlan:
     """One job, ready to submit: the ISA circuit, mapped observables, parameter rows and final options."""
@@ -63,6 +74,8 @@ class JobPlan:
     observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
     run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
     sim_observables: list[tuple[str, Any]] | None = None
+    # a ladder: each rung's name, its options, its engine and its estimated QPU seconds (planning/plan.py)
+    rungs: list[Rung] = field(default_factory=list)
 
     @property
     def file_stem(self) -> str:

@@ -90,7 +90,7 @@ def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, Any]]:
             return "estimator", sweep_estimator_pub(job.circuit, ops, rows, g), {"precision": g.setting["precision"]}
         pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
         return "sampler", pub, {"shots": g.setting["shots"]}
-    if job.primitive == "estimator":
+    if job.primitive != "sampler":  # an estimator, or a ladder's rung (priced at the job's own options)
         return "estimator", estimator_pub(job), {"precision": job.precision}
     return "sampler", sampler_pub(job), {"shots": job.shots}
 

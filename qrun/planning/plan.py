@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from .. import backends
 from ..backends.registry import traits
+from ..jobs import ladder
 from ..model.defaults import (
     DEFAULT_MAXITER,
     DEFAULT_OPTIMIZATION_LEVEL,
@@ -17,7 +19,7 @@ from ..model.defaults import (
     DEFAULT_RESILIENCE_LEVEL,
     DEFAULT_SHOTS,
 )
-from ..model.plan import JobPlan, Plan
+from ..model.plan import JobPlan, Plan, Rung
 from ..sources import circuits
 from ..sources import observables as pauli
 from ..spec.validate import Checked
@@ -170,6 +172,13 @@ class _Planner:
             units=estimates.units(job, n),
         )
         plan_job.engine = engine_for(self.kind, plan_job.primitive, options)
+        if job["primitive"] == "ladder":  # each rung's options and engine; estimate() prices them
+            plan_job.rungs = [
+                Rung(name, opts, engine_for(self.kind, "estimator", opts), 0.0, 0.0)
+                for name in job.get("rungs", ladder.ORDER)
+                for opts in [ladder.rung_options(name, options)]
+            ]
+            plan_job.engine = "+".join(sorted({r.engine for r in plan_job.rungs}))
         if points is not None:
             chunk = sweeps.SERVICE_CHUNK if self.traits.remote else sweeps.LOCAL_CHUNK
             # whole rows per chunk, so each chunk is a full grid: observables (n, 1) x rows (m, k), m bindings
@@ -184,12 +193,30 @@ class _Planner:
         """The job's stats, its estimate and where it came from, and on a device the QPU seconds it will be charged."""
         work = job_work(plan_job, self.memo)
         plan_job.stats = job_stats(plan_job, work, self.memo)
+        if plan_job.rungs:  # one runtime job per rung
+            plan_job.stats["runtime_jobs"] *= len(plan_job.rungs)
         if key not in self.timings:  # the depth job_stats found, not a second pass over a large circuit
             self.timings[key] = backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
         timing, n = self.timings[key], plan_job.circuit.num_parameters
         estimator = job["primitive"] != "sampler"
         if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
-            own = partial(estimates.local, work, plan_job.stats["qubits"], plan_job.stats["depth"], estimator)
+            own = partial(
+                estimates.local,
+                work * max(len(plan_job.rungs), 1),
+                plan_job.stats["qubits"],
+                plan_job.stats["depth"],
+                estimator,
+            )
+        elif plan_job.rungs:  # a ladder: every rung is the same work under more mitigation
+            plan_job.rungs = [
+                dataclasses.replace(
+                    r,
+                    estimate=estimates.computed(timing, work, r.options, True),
+                    qpu_seconds=estimates.quantum_seconds(timing, work, r.options, True),
+                )
+                for r in plan_job.rungs
+            ]
+            own = partial(sum, [r.estimate for r in plan_job.rungs])
         else:
             own = partial(estimates.computed, timing, work, options, estimator)
         learned = self.history.get((job["name"], plan_job.content_hash)) if self.history is not None else None
@@ -198,7 +225,11 @@ class _Planner:
             return
         # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.
         floor = own()
-        plan_job.qpu_seconds = estimates.quantum_seconds(timing, work, options, estimator)
+        plan_job.qpu_seconds = (
+            sum(r.qpu_seconds for r in plan_job.rungs)
+            if plan_job.rungs
+            else estimates.quantum_seconds(timing, work, options, estimator)
+        )
         # Only a declared figure: a learned one is what this very job took before.
         if (
             plan_job.estimate_source == "declared"

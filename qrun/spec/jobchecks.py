@@ -93,7 +93,9 @@ def job_findings(
     here: Any, job: Any, data: Any, facts: Any, observable_widths: Any, backend_qubits: Any
 ) -> list[Finding]:
     out: list[Finding] = []
-    if job["primitive"] == "estimator" and "shots" in job and "precision" in job:
+    if job["primitive"] == "ladder":
+        out += _ladder_findings(here, job, data)
+    if job["primitive"] in ("estimator", "ladder") and "shots" in job and "precision" in job:
         out.append(
             (
                 here + ("shots",),
@@ -161,6 +163,30 @@ def job_findings(
                 here + ("circuit",),
                 f"circuit '{cname}' has no measurements for the sampler to read; add measure_all: true to the job",
                 False,
+            )
+        )
+    return out
+
+
+def _ladder_findings(here: Any, job: Any, data: Any) -> list[Finding]:
+    """A ladder compares mitigation, which only a noisy device has; and an error needs an exact value."""
+    out: list[Finding] = []
+    if not backends.kind_for(data["backend"]).device:
+        out.append(
+            (
+                here + ("primitive",),
+                f"a ladder compares error mitigation, which needs a noisy backend (a fake_<device> or a device of "
+                f"the service); {data['backend']} is noiseless",
+                False,
+            )
+        )
+    if "target_error" in job and "exact" not in job:
+        out.append(
+            (
+                here + ("target_error",),
+                "target_error needs an exact value to measure each rung's error against: add exact: statevector "
+                "(or the value)",
+                True,
             )
         )
     return out

@@ -22,6 +22,32 @@ def _stride(total: int) -> int:
     return max(1, -(-total // PLOT_POINTS))
 
 
+def ladder_figure(plt: Any, body: dict[str, Any]) -> Any:
+    """A mitigation ladder: each observable's |value - exact| (± σ) against each rung's estimated QPU seconds, the
+    target error as a line; None without exact values."""
+    rungs = body["rungs"]
+    if not any(r.get("error") is not None for r in rungs):
+        return None
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    xs = list(range(len(rungs)))  # rungs in order: two may cost the same (dd adds no shots)
+    for obs in rungs[0]["observables"]:
+        errors = [abs(r["observables"][obs]["values"][0] - r["observables"][obs]["exact"][0]) for r in rungs]
+        sigmas = [r["observables"][obs]["stderrs"][0] for r in rungs]
+        ax.errorbar(xs, errors, yerr=sigmas, marker="o", capsize=3, label=f"<{obs}>")
+    ax.set_xticks(xs, [f"{r['rung']}\n{r['estimated_qpu_seconds']:.3g} s" for r in rungs])
+    if "target_error" in body:
+        ax.axhline(body["target_error"], color="grey", linestyle="--", label=f"target {body['target_error']:g}")
+    ax.set_xlabel("rung, and its estimated QPU seconds")
+    ax.set_ylabel("|value - exact|")
+    ax.set_title(
+        f"{body['job']}: error against cost, per rung"
+        + (f" (cheapest: {body['cheapest']})" if body.get("cheapest") else "")
+    )
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 def plot_run(run_dir: Path) -> list[Path]:
     """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none.
     A multirun group folder gets its headlines against its swept keys instead (plot_group)."""
@@ -59,7 +85,7 @@ def plot_run(run_dir: Path) -> list[Path]:
         )
         raise PlotError(
             f"nothing to plot in {run_dir}: its jobs are {kinds}; qrun plot draws minimize "
-            "convergence, swept estimator curves and sampler histograms of finished jobs"
+            "convergence, swept estimator curves, sampler histograms and ladders of finished jobs"
         )
     return written
 
@@ -86,6 +112,8 @@ def figure_for(plt: Any, body: dict[str, Any] | None, exact: Any) -> Any:
         return convergence_figure(plt, body, body.get("exact", number))
     if body["primitive"] == "sampler":
         return histogram_figure(plt, body)
+    if body["primitive"] == "ladder":
+        return ladder_figure(plt, body)
     return None
 
 

@@ -1,0 +1,169 @@
+"""The mitigation ladder: one circuit and its observables under each rung of error mitigation, each rung's error
+against the exact value beside its estimated QPU seconds, and the cheapest rung that meets a target error."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from ..model.readings import Reading, number
+from .estimator import Estimator
+from .kind import Pair, Submitter, against
+
+if TYPE_CHECKING:
+    from ..model.plan import JobPlan
+
+# What each rung adds to the ones before it, as IBM's "Combine error mitigation options" tutorial climbs: a rung's
+# options are its own additions and those of every rung below it, whichever rungs a spec lists.
+ADDS: dict[str, dict[str, Any]] = {
+    "raw": {"resilience_level": 0},
+    "dd": {"dynamical_decoupling": {"enable": True, "sequence_type": "XpXm"}},
+    "trex": {"resilience_level": 1},
+    "twirling": {"twirling": {"enable_gates": True}},
+    "zne": {"resilience_level": 2},
+}
+ORDER = tuple(ADDS)
+
+
+def rung_options(rung: str, base: dict[str, Any]) -> dict[str, Any]:
+    """The options one rung runs with: the job's own, then every canonical rung's additions up to this one."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    for name in ORDER[: ORDER.index(rung) + 1]:
+        for key, value in ADDS[name].items():
+            out[key] = {**(out.get(key) or {}), **value} if isinstance(value, dict) else value
+    return out
+
+
+class Ladder:
+    """primitive: ladder."""
+
+    name = "ladder"
+
+    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+        """Each rung as one estimator runtime job, in order; one PrimitiveResult with a PUB result per rung."""
+        from qiskit.primitives import PrimitiveResult
+
+        from ..running.engines import estimator_pub  # numpy and qiskit: only a run needs them
+
+        results = []
+        for rung in job.rungs:
+            one = dataclasses.replace(job, options=rung.options, engine=rung.engine)
+            make = partial(submitter.engines.estimator, one, session, submitter.next_seed(one))
+            results.append(submitter.submit(one, make, estimator_pub(one), precision=job.precision)[0])
+        return PrimitiveResult(results, metadata={"rungs": [r.name for r in job.rungs]})
+
+    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+        plain = dataclasses.replace(job, reference_circuit=None)  # the exact values are the same on every rung
+        first = Estimator().payload(job, type(result)([result[0]]))
+        references = {name: entry.get("exact") for name, entry in first["observables"].items()}
+        rungs = []
+        for k, rung in enumerate(job.rungs):
+            body = first if k == 0 else Estimator().payload(plain, type(result)([result[k]]))
+            for name, entry in body["observables"].items():
+                if references[name] is not None:
+                    entry["exact"] = references[name]
+            _honest_zne_stderrs(body["observables"], result[k].data)
+            rungs.append(
+                {
+                    "rung": rung.name,
+                    "engine": rung.engine,
+                    "estimated_qpu_seconds": round(rung.qpu_seconds, 6),
+                    "error": _error(body["observables"]),
+                    "observables": body["observables"],
+                }
+            )
+        target = job.spec.get("target_error")
+        return {
+            "status": "done",
+            "precision": job.precision,
+            "rungs": rungs,
+            **({"target_error": target, "cheapest": cheapest(rungs, target)} if target is not None else {}),
+        }
+
+    def text(self, body: dict[str, Any]) -> str:
+        parts = []
+        for r in body["rungs"]:
+            err = f"error {r['error']:.3g}" if r.get("error") is not None else "no exact value"
+            values = ", ".join(
+                f"<{obs}> {v['values'][0]:.4g} ± {v['stderrs'][0]:.2g}{against(v['values'][0], v['stderrs'][0], (v.get('exact') or [None])[0])}"
+                for obs, v in r["observables"].items()
+            )
+            parts.append(f"{r['rung']}: {values}; {err}, ~{r['estimated_qpu_seconds']:.3g} QPU s")
+        if "target_error" in body:
+            best = body.get("cheapest")
+            parts.append(
+                f"cheapest within {body['target_error']:g}: {best}"
+                if best
+                else f"no rung within {body['target_error']:g}"
+            )
+        return "\n".join(parts)
+
+    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+        out = []
+        for r in body.get("rungs") or []:
+            for reading in Estimator().readings(job, r, stated, None):
+                out.append(dataclasses.replace(reading, key=f"{r['rung']} {reading.key}"))
+                if limit is not None and len(out) >= limit:
+                    return out
+        return out
+
+    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for r in body.get("rungs") or []:
+            out.update(Estimator().headline(f"{name}.{r['rung']}", r))
+        return out
+
+    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+        theirs = {r["rung"]: r for r in b.get("rungs") or []}
+        out: list[Pair] = []
+        for r in a.get("rungs") or []:
+            if r["rung"] in theirs:
+                out += Estimator().paired(f"{name}.{r['rung']}", r, theirs[r["rung"]])
+        return out
+
+    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+        return [
+            [row[0], self.name, f"{r['rung']}:{row[2]}", *row[3:]]
+            for r in body.get("rungs") or []
+            for row in Estimator().rows({**r, "job": body.get("job")})
+        ]
+
+
+def _honest_zne_stderrs(observables: dict[str, Any], data: Any) -> None:
+    """A ZNE rung's σ, propagated from each noise factor's σ through a least-squares line to zero noise.
+
+    The runtime reports the exponential fit's own error, which three points fit exactly: about zero (4e-05 at
+    precision 0.02). That would make ZNE look like the most precise rung; extrapolation amplifies noise instead. The
+    runtime's figure is kept beside it as runtime_stderrs."""
+    import numpy as np
+
+    stds = getattr(data, "stds_noise_factors", None)
+    if stds is None:
+        return
+    stds = np.asarray(stds, dtype=float)
+    factors = np.arange(stds.shape[-1]) * 2.0 + 1  # the runtime's default noise factors: 1, 3, 5
+    centred = factors - factors.mean()
+    weights = 1 / len(factors) - factors.mean() * centred / (centred**2).sum()  # the line's value at zero noise
+    sigma = np.sqrt((weights**2 * stds**2).sum(axis=-1)).reshape(len(observables), -1)
+    for k, entry in enumerate(observables.values()):
+        entry["runtime_stderrs"] = entry["stderrs"]
+        entry["stderrs"] = sigma[k].tolist()
+
+
+def _error(observables: dict[str, Any]) -> float | None:
+    """The largest |value - exact| over a rung's observables and parameter sets; None without exact values."""
+    errors = [
+        abs(x - e)
+        for v in observables.values()
+        for x, e in zip(v["values"], v.get("exact") or [])
+        if number(x) is not None and number(e) is not None
+    ]
+    return max(errors) if errors and len(errors) == sum(len(v["values"]) for v in observables.values()) else None
+
+
+def cheapest(rungs: list[dict[str, Any]], target: float) -> str | None:
+    """The rung with the fewest estimated QPU seconds whose error meets `target` (the first, on a tie)."""
+    meeting = [r for r in rungs if r.get("error") is not None and r["error"] <= target and math.isfinite(r["error"])]
+    return min(meeting, key=lambda r: r["estimated_qpu_seconds"])["rung"] if meeting else None
