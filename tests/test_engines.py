@@ -30,6 +30,7 @@ def _run(qrun, write_spec, tmp_path, engine):
     return meta, jobs
 
 
+@pytest.mark.slow  # several seconds: the fast suite keeps within its 3 minutes; CI runs it
 def test_backend_primitives_give_the_runtime_answer_at_resilience_0(qrun, write_spec, tmp_path):
     fast_meta, fast = _run(qrun, write_spec, tmp_path, "auto")
     slow_meta, slow = _run(qrun, write_spec, tmp_path, "runtime")

@@ -563,6 +563,7 @@ def _killed_before_recording(run_dir: Path, keep: int) -> list[str]:
     return lost
 
 
+@pytest.mark.slow  # several seconds: the fast suite keeps within its 3 minutes; CI runs it
 def test_resume_adopts_the_jobs_the_service_accepted_but_the_journal_never_recorded(cloud, tmp_path, qrun):
     """Killed between the service accepting jobs and their ids reaching the journal: the resume lists the run's
     tagged jobs and its old session's, reads every one back (sweep groups and minimize evaluations included) and
@@ -725,6 +726,7 @@ MIXED = ALL_KINDS.replace("mode: {mode}\n", "").replace(
 )
 
 
+@pytest.mark.slow  # several seconds: the fast suite keeps within its 3 minutes; CI runs it
 def test_auto_mode_sends_independent_jobs_in_batches_and_opens_a_session_only_around_the_minimize_loop(
     cloud, tmp_path, qrun
 ):
