@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 ROWS = np.random.default_rng(5).uniform(-np.pi, np.pi, (24, 4)).round(6).tolist()
 SPEC = f"""version: 1
