@@ -42,6 +42,10 @@ def field(h):
     return SparsePauliOp(["ZZ", "XI", "IX"], [-1.0, -h, -h])
 
 
+def ising_terms(n):
+    return [SparsePauliOp("Z" * n), SparsePauliOp("X" * n), SparsePauliOp("Z" + "I" * (n - 1))]
+
+
 def not_a_circuit():
     return 42
 
@@ -264,4 +268,32 @@ def test_a_changed_source_stops_a_resume_and_a_rerun_says_so(qrun, repo):
     assert rerun.code == 0, rerun.err
     assert rerun.err.startswith(
         "qrun: warning: the Python this run used has changed since (circuits.ghz: build.py changed; "
+    )
+
+
+def test_an_observable_function_may_return_a_list_each_member_measured_by_its_own_name(qrun, repo):
+    spec = repo / "list.yaml"
+    spec.write_text(
+        SPEC.format(backend="aer", allow="allow_python: true", ghz="lib/build.py:ghz")
+        .replace(
+            'zzz: {python: "lib/build.py:parity", args: {n: 3}}',
+            'zzz: {python: "lib/build.py:ising_terms", args: {n: 3}}',
+        )
+        .split("  - {name: t,")[0],
+        encoding="utf-8",
+    )
+    result = qrun(spec, "--out", repo / "results", "-q")
+    assert result.code == 0, result.err
+    body = _job(repo / result.out.strip(), "00-e")
+    # on a GHZ state: <ZZZ> = 0, <XXX> = 1, <ZII> = 0, each within 5σ at precision 0.01
+    assert list(body["observables"]) == ["zzz_0", "zzz_1", "zzz_2"]
+    for name, want in (("zzz_0", 0.0), ("zzz_1", 1.0), ("zzz_2", 0.0)):
+        entry = body["observables"][name]
+        assert entry["exact"] == [pytest.approx(want, abs=1e-12)] and abs(entry["values"][0] - want) < 0.05
+    minimize = spec.read_text().replace("primitive: estimator", "primitive: minimize")
+    spec.write_text(minimize, encoding="utf-8")
+    refused = qrun("validate", "--deep", spec)
+    assert (
+        refused.code == 2
+        and "jobs[0].observables[0]: observable 'zzz' is a list of 3; a minimize job takes one" in refused.err
     )

@@ -87,6 +87,7 @@ class _Planner:
         self.problems: list[tuple[tuple, str]] = []
         self.memo: dict[tuple, Any] = {}  # work shared by jobs with the same circuit (and observables)
         self.hashed: dict[Any, str] = {}  # the encoded parts of content hashes that jobs share
+        self.parent = {m: n for n, members in checked.expansions.items() for m in members}
 
     def rebuild_for_device(self) -> None:
         """A Python circuit that asks for the device's coupling map is built again, now that the device is known."""
@@ -122,7 +123,7 @@ class _Planner:
         variant = variant_of(job)
         key, isa = self.isa(job, options.get("optimization_level", DEFAULT_OPTIMIZATION_LEVEL), variant)
         points = sweep_points(job)
-        used = job.get("observables") or (
+        used = self.checked.members(job.get("observables") or []) or (
             list(dict.fromkeys(points.columns[points.names.index("observable")]))
             if points is not None and "observable" in points.names
             else []
@@ -154,7 +155,7 @@ class _Planner:
             reference_observables={o: pauli.to_sparse_pauli_op(terms[o]) for o in used}
             if reference is not None
             else {},
-            observable_units={o: u for o in used if (u := pauli.observable_unit(declared.get(o)))},
+            observable_units={o: u for o in used if (u := pauli.observable_unit(declared.get(self.parent.get(o, o))))},
             parameter_names=[p.name for p in isa.parameters],
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
             observables=observables,

@@ -161,14 +161,35 @@ def circuit(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) ->
     return made
 
 
-def observable(source: dict[str, Any], base_dir: Path) -> list[tuple[str, float]]:
+def observable(source: dict[str, Any], base_dir: Path) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
     """The observable's terms [(label, coefficient)], from the SparsePauliOp the function returns (real
-    coefficients: an expectation value of a Hermitian observable)."""
+    coefficients: an expectation value of a Hermitian observable); a list of terms when it returns a list of them
+    (one observable each, all as wide: see expanded_names)."""
     from qiskit.quantum_info import SparsePauliOp
 
     made = call(source, base_dir)
+    if isinstance(made, (list, tuple)) and made and all(isinstance(op, SparsePauliOp) for op in made):
+        widths = {op.num_qubits for op in made}
+        if len(widths) > 1:
+            raise SourceError(
+                f"{source['python']} returned SparsePauliOps on {sorted(widths)} qubits; a list's observables act "
+                "on as many qubits each",
+                WHERE,
+            )
+        return [_real_terms(source, op) for op in made]
     if not isinstance(made, SparsePauliOp):
-        raise SourceError(f"{source['python']} returned {_what(made)}, not a SparsePauliOp", WHERE)
+        raise SourceError(
+            f"{source['python']} returned {_what(made)}, not a SparsePauliOp or a non-empty list of them", WHERE
+        )
+    return _real_terms(source, made)
+
+
+def expanded_names(name: str, count: int) -> list[str]:
+    """The names a list-valued observable's members go by in jobs and results: NAME_0, NAME_1, ..."""
+    return [f"{name}_{k}" for k in range(count)]
+
+
+def _real_terms(source: dict[str, Any], made: Any) -> list[tuple[str, float]]:
     terms = []
     for label, coeff in made.to_list():
         if abs(complex(coeff).imag) > 1e-12:

@@ -27,6 +27,12 @@ class Checked:
     circuits: dict[str, Any] = field(default_factory=dict)  # built QuantumCircuits (empty on the quick path)
     observables: dict[str, Terms] = field(default_factory=dict)
     facts: dict[str, CircuitFacts] = field(default_factory=dict)
+    # an observable whose Python returned a list: its name -> its members' names (each in `observables`)
+    expansions: dict[str, list[str]] = field(default_factory=dict)
+
+    def members(self, names: list[str]) -> list[str]:
+        """Observable names as jobs list them, each list-valued one replaced by its members, in order."""
+        return [m for n in names for m in self.expansions.get(n, [n])]
 
 
 def validate(spec: Spec, build: bool = True) -> Checked:
@@ -140,6 +146,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
         except SourceError as e:
             found.append((("circuits", name) + e.subpath, str(e), False))
     terms: dict[str, Terms] = {}
+    expansions: dict[str, list[str]] = {}
     for name, value in (data.get("observables") or {}).items():
         try:
             if isinstance(value, dict) and "python" in value:
@@ -147,7 +154,13 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
                 if build:
                     from ..sources import pysource
 
-                    terms[name] = pysource.observable(value, spec.base_dir)
+                    made = pysource.observable(value, spec.base_dir)
+                    if made and isinstance(made[0], list):  # a list of observables: one name per member
+                        expansions[name] = pysource.expanded_names(name, len(made))
+                        terms.update(zip(expansions[name], made))
+                        terms[name] = made[0]  # (for its width, as jobs name it)
+                    else:
+                        terms[name] = made  # type: ignore[assignment]
                 continue
             terms[name] = observables.parse_observable(value)
         except SourceError as e:
@@ -160,7 +173,36 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
     found += semantic_findings(
         data, facts, {n: observables.observable_width(t) for n, t in terms.items()}, info.num_qubits
     )
-    return found, Checked(spec, info, built, terms, facts)
+    found += _expansion_findings(data, expansions)
+    return found, Checked(spec, info, built, terms, facts, expansions)
+
+
+def _expansion_findings(data: dict[str, Any], expansions: dict[str, list[str]]) -> list[Finding]:
+    """A list-valued observable's members must not clash with declared names, and a minimize job takes one."""
+    found: list[Finding] = []
+    declared = data.get("observables") or {}
+    for name, members in expansions.items():
+        clash = [m for m in members if m in declared]
+        if clash:
+            found.append(
+                (
+                    ("observables", name),
+                    f"returned {len(members)} observables, named {', '.join(members)}; "
+                    f"{clash[0]} is declared too: rename one",
+                    False,
+                )
+            )
+    for i, job in enumerate(data["jobs"]):
+        for k, oname in enumerate(job.get("observables") or []):
+            if job["primitive"] == "minimize" and oname in expansions:
+                found.append(
+                    (
+                        ("jobs", i, "observables", k),
+                        f"observable '{oname}' is a list of {len(expansions[oname])}; a minimize job takes one",
+                        False,
+                    )
+                )
+    return found
 
 
 def _python_allowed(source: dict[str, Any], spec: Spec, allowed: bool) -> None:
