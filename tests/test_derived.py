@@ -93,3 +93,43 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
         refused.err.splitlines()[0]
         == f"{spec}: derived.typo: --set +derived.typo=e.yy: job 'e' measures no observable 'yy'"
     )
+
+
+GROUP = """\
+vars:
+  theta: 0.5
+version: 1
+name: rot
+backend: aer
+max_time: 10m
+options: {seed: 3}
+circuits:
+  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; ry({{ theta }}) q[0];"}
+observables:
+  z: Z
+  x: X
+jobs:
+  - {name: e, primitive: estimator, circuit: rot, observables: [z, x], precision: 0.01}
+derived:
+  norm: e.z ** 2 + e.x ** 2
+"""
+
+
+def test_a_multiruns_derived_values_are_plotted_against_its_swept_keys(qrun, tmp_path):
+    """<Z>² + <X>² = cos² + sin² = 1 at every angle: drawn against theta as any value is."""
+    from qrun.store.catalog import discover
+    from qrun.store.derived import readings_of
+    from qrun.store.reader import load, read_spec
+
+    spec = tmp_path / "rot.yaml"
+    spec.write_text(GROUP, encoding="utf-8")
+    result = qrun(spec, "--out", tmp_path / "r", "-q", "-m", "theta=0,0.8,1.6")
+    assert result.code == 0, result.err
+    group = tmp_path / result.out.strip()
+    for found in discover(group):
+        (reading,) = readings_of(read_spec(found.path), load(found.path).jobs, found.path)
+        assert (reading.job, reading.key) == ("derived", "norm")
+        assert abs(reading.value - 1.0) < 5 * reading.stderr and 0.01 < reading.stderr < 0.05  # 2σ·|<O>| ≈ 0.02
+    plotted = qrun("plot", group)
+    assert plotted.code == 0, plotted.err
+    assert str(group / "plots" / "derived-norm-vs-theta.png") in plotted.out.split()

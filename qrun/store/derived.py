@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import DerivedError
+from ..model.readings import Reading
 from .readings import job_readings
 
 MAX_CHARS = 500
@@ -160,4 +161,19 @@ def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) ->
             out.append((name, f"cannot be computed: {e}"))
             continue
         out.append((name, f"{value:.6g} ± {sigma:.2g}" if sigma is not None else f"{value:.6g} (σ unknown)"))
+    return out
+
+
+def readings_of(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> list[Reading]:
+    """The run's derived values as readings (job "derived"), so views draw them as any value: a multirun group's
+    figures plot each against the swept keys. A value that cannot be computed is left out."""
+    block = spec.get("derived") if isinstance(spec, dict) else None
+    out = []
+    for name, text in (block or {}).items() if isinstance(block, dict) else []:
+        try:
+            value, sigma = evaluate(str(text), bodies, run_dir)
+        except DerivedError:
+            continue
+        if math.isfinite(value):
+            out.append(Reading("derived", str(name), 0, value, sigma, None))
     return out

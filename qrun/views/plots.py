@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import MissingExtraError, PlotError
 from ..store.catalog import MANIFEST
+from ..store.derived import readings_of as derived_readings
 from ..store.fsio import atomic_write_bytes, inside
 from ..store.reader import load, read_spec
 from ..store.readings import Reading, job_readings, stated_exact
@@ -353,6 +354,7 @@ def plot_group(group: Path) -> list[Path]:
             for e in run.metadata["jobs"]
             for r in job_readings(found.path, run.jobs.get(e["name"]), exact.get(e["name"]), 1)
         ]
+        readings += derived_readings(read_spec(found.path), run.jobs, found.path)  # plotted like any value
         points.append((found.swept, readings))
     written = []
     for name, fig in group_figures(plt, points):
