@@ -252,6 +252,7 @@ def test_show_and_plot_of_a_group_folder_summarize_its_points(field_runs, qrun):
     assert plotted.out.splitlines() == [
         str(group / "plots" / "e-energy-vs-theta.png"),
         str(group / "plots" / "ground-min-energy-vs-theta.png"),
+        str(group / "plots" / "derived-gap-vs-theta.png"),  # the spec's derived value, drawn as any value
     ]
     points = [
         (

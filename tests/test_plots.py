@@ -81,7 +81,7 @@ jobs:
     assert result.code == 2
     assert result.err == (
         f"qrun: nothing to plot in {run_dir}: its jobs are estimator; qrun plot draws minimize "
-        "convergence, swept estimator curves and sampler histograms of finished jobs\n"
+        "convergence, swept estimator curves, sampler histograms and ladders of finished jobs\n"
     )
 
 
