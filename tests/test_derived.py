@@ -1,5 +1,6 @@
 """Derived values: arithmetic over a run's results, read without eval, with first-order error propagation."""
 
+import json
 import math
 
 import pytest
@@ -80,14 +81,26 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
         "version: 1\nname: pair\nbackend: aer\noptions: {seed: 2}\n"
         'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
         "observables:\n  zz: ZZ\n  xx: XX\n"
-        "jobs:\n  - {name: e, primitive: estimator, circuit: bell, observables: [zz, xx], precision: 0.01}\n"
+        "jobs:\n  - {name: e, primitive: estimator, circuit: bell, observables: [zz, xx], precision: 0.01, "
+        "exact: statevector}\n"
         'derived:\n  both: "e.zz + e.xx"\n'
     )
     done = qrun(spec, "--out", tmp_path, "-q")
     assert done.code == 0, done.err
     (line,) = [x for x in qrun("show", done.out.strip()).out.splitlines() if x.startswith("derived: ")]
-    value, sigma = (float(t) for t in line.removeprefix("derived: both = ").split(" ± "))
+    shown, reference = line.removeprefix("derived: both = ").split(" (exact ")
+    value, sigma = (float(t) for t in shown.split(" ± "))
     assert abs(value - 2.0) < 5 * sigma and sigma == pytest.approx(0.01 * math.sqrt(2), rel=0.05)  # a Bell pair: 1 + 1
+    assert reference.startswith("2, ")  # the expression over the statevector's values: 1 + 1
+    recorded = json.loads((tmp_path / done.out.strip() / "derived.json").read_text())
+    assert recorded == {
+        "both": {
+            "expression": "e.zz + e.xx",
+            "value": pytest.approx(value, rel=1e-5),
+            "stderr": pytest.approx(sigma, rel=0.05),
+            "exact": pytest.approx(2.0),
+        }
+    }
     refused = qrun("validate", spec, "+derived.typo=e.yy")
     assert (
         refused.err.splitlines()[0]

@@ -16,6 +16,7 @@ from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
 from ..spec import differences, load
+from ..store import derived
 from ..store.reader import latest_run, read_spec
 from ..store.reader import load as load_run
 from ..store.writer import RunWriter
@@ -214,6 +215,8 @@ def _drive(runner: Any, writers: list[RunWriter], where: Path) -> None:
     else:
         for w in writers:
             w.finish("completed")
+            if w.run_dir is not None:
+                derived.record(w.run_dir, w.spec.data.get("derived"))
     finally:
         gc.unfreeze()
         restore()

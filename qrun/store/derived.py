@@ -9,10 +9,14 @@ from __future__ import annotations
 import ast
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import DerivedError
+from ..jobs.kind import against
 from ..model.readings import Reading
+from .fsio import write_json
+from .reader import load
 from .readings import job_readings
 
 MAX_CHARS = 500
@@ -82,26 +86,37 @@ def _reference(node: ast.expr) -> tuple[str, ...] | None:
 def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> tuple[float, float | None]:
     """(value, standard error) of an expression over the run's job bodies. The error is propagated to first order
     from each result's own standard error, taking the results as independent (separate runtime jobs are)."""
+    value, sigma, _ = evaluate_all(text, bodies, run_dir)
+    return value, sigma
+
+
+def evaluate_all(
+    text: str, bodies: dict[str, dict[str, Any]], run_dir: Any = None
+) -> tuple[float, float | None, float | None]:
+    """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
+    every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
     tree = _parse(text)
-    inputs: dict[tuple[str, ...], tuple[float, float | None]] = {}
+    inputs: dict[tuple[str, ...], tuple[float, float | None, float | None]] = {}
     for ref in (r for r in _walk(tree) if r):  # the tree parsed once, checked and read in the same walk
         inputs[ref] = _value(ref, bodies, run_dir)
 
     def compute(values: dict[tuple[str, ...], float]) -> float:
         return _compute(tree, values)
 
-    centre = {ref: v for ref, (v, _) in inputs.items()}
+    centre = {ref: v for ref, (v, _, _) in inputs.items()}
     value = compute(centre)
+    exacts = {ref: e for ref, (_, _, e) in inputs.items()}
+    exact = compute({ref: e for ref, e in exacts.items() if e is not None}) if None not in exacts.values() else None
     variance = 0.0
-    for ref, (v, sigma) in inputs.items():
+    for ref, (v, sigma, _) in inputs.items():
         if sigma is None:
-            return value, None
+            return value, None, exact
         if sigma == 0:
             continue
         step = sigma * 1e-3
         slope = (compute({**centre, ref: v + step}) - compute({**centre, ref: v - step})) / (2 * step)
         variance += (slope * sigma) ** 2
-    return value, math.sqrt(variance)
+    return value, math.sqrt(variance), exact
 
 
 def _compute(node: ast.expr, values: dict[tuple[str, ...], float]) -> float:
@@ -126,7 +141,9 @@ def _compute(node: ast.expr, values: dict[tuple[str, ...], float]) -> float:
     return values[ref]
 
 
-def _value(ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Any) -> tuple[float, float | None]:
+def _value(
+    ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Any
+) -> tuple[float, float | None, float | None]:
     job = ref[0]
     body = bodies.get(job)
     if body is None:
@@ -138,7 +155,9 @@ def _value(ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Any
         counts = sets[0]
         shots = sum(counts.values())
         p = counts.get(ref[2], 0) / shots
-        return p, math.sqrt(p * (1 - p) / shots)  # a binomial proportion's standard error
+        ideal = ((body.get("ideal") or {}).get(ref[1]) or [None])[0]
+        exact = float(ideal.get(ref[2], 0.0)) if isinstance(ideal, dict) else None
+        return p, math.sqrt(p * (1 - p) / shots), exact  # a binomial proportion's standard error
     readings = job_readings(run_dir, body)
     if len(ref) == 1:
         chosen = [r for r in readings if r.key.startswith("min <")]
@@ -147,7 +166,7 @@ def _value(ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Any
         chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.index == index and not r.at]
     if not chosen:
         raise DerivedError(f"'{'.'.join(ref)}' names no value of job '{job}'")
-    return chosen[0].value, chosen[0].stderr
+    return chosen[0].value, chosen[0].stderr, chosen[0].exact
 
 
 def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> list[tuple[str, str]]:
@@ -156,11 +175,14 @@ def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) ->
     out = []
     for name, text in (block or {}).items() if isinstance(block, dict) else []:
         try:
-            value, sigma = evaluate(str(text), bodies, run_dir)
+            value, sigma, exact = evaluate_all(str(text), bodies, run_dir)
         except DerivedError as e:
             out.append((name, f"cannot be computed: {e}"))
             continue
-        out.append((name, f"{value:.6g} ± {sigma:.2g}" if sigma is not None else f"{value:.6g} (σ unknown)"))
+        if sigma is None:
+            out.append((name, f"{value:.6g} (σ unknown)"))
+        else:
+            out.append((name, f"{value:.6g} ± {sigma:.2g}{against(value, sigma, exact)}"))
     return out
 
 
@@ -171,9 +193,29 @@ def readings_of(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = Non
     out = []
     for name, text in (block or {}).items() if isinstance(block, dict) else []:
         try:
-            value, sigma = evaluate(str(text), bodies, run_dir)
+            value, sigma, exact = evaluate_all(str(text), bodies, run_dir)
         except DerivedError:
             continue
         if math.isfinite(value):
-            out.append(Reading("derived", str(name), 0, value, sigma, None))
+            out.append(Reading("derived", str(name), 0, value, sigma, exact))
     return out
+
+
+DERIVED_FILE = "derived.json"
+
+
+def record(run_dir: Path, block: Any) -> None:
+    """derived.json: each derived value of a completed run, with its expression, standard error and exact value (or
+    why it cannot be computed), so a script reads them as it reads the job files."""
+    if not isinstance(block, dict) or not block:
+        return
+    run = load(run_dir)
+    out: dict[str, Any] = {}
+    for name, text in block.items():
+        try:
+            value, sigma, exact = evaluate_all(str(text), run.jobs, run_dir)
+        except DerivedError as e:
+            out[str(name)] = {"expression": str(text), "error": str(e)}
+            continue
+        out[str(name)] = {"expression": str(text), "value": value, "stderr": sigma, "exact": exact}
+    write_json(run_dir / DERIVED_FILE, out)
