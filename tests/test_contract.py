@@ -25,6 +25,7 @@ def test_the_pages_example_fails_only_where_the_page_contradicts_itself(qrun):
     ]
 
 
+@pytest.mark.slow  # a whole run of the page's example, 4 s: the fast suite keeps within its 3 minutes
 def test_the_pages_example_runs_once_that_line_goes(qrun, tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(
