@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Pair, Submitter, against
+from .kind import Pair, Planning, Submitter, against, precision
 
 if TYPE_CHECKING:
     from ..model.plan import JobPlan
@@ -16,6 +16,11 @@ class Estimator:
     """primitive: estimator."""
 
     name = "estimator"
+
+    def planned(
+        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
+    ) -> dict[str, Any]:
+        return {"precision": precision(job, options)}
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         from ..running.engines import estimator_pub  # numpy and qiskit: only a run needs them

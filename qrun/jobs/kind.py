@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..model.defaults import DEFAULT_PRECISION
+
 if TYPE_CHECKING:
     from ..model.plan import JobPlan
     from ..model.readings import Reading
@@ -22,11 +24,27 @@ class Submitter(Protocol):
     def minimize(self, job: JobPlan, session: Any) -> Any: ...
 
 
+class Planning(Protocol):
+    """What planning tells a kind about where its job will run."""
+
+    seed: int | None
+
+    def engine(self, primitive: str, options: dict[str, Any]) -> str:
+        """The engine that runs a job of `primitive` with these options on this backend."""
+        ...
+
+
 class JobKind(Protocol):
     """A job kind: how one job of it runs, what its file holds, and how views read that file back. Sweeps of any
     kind are handled apart from the kinds (their points are rows of the same shape whatever the kind)."""
 
     name: str
+
+    def planned(
+        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
+    ) -> dict[str, Any]:
+        """The plan's fields this kind decides: its shots or precision, and any of its own (an optimizer, rungs)."""
+        ...
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         """Run the job; the result goes to payload()."""
@@ -63,3 +81,11 @@ def against(value: float, stderr: float, exact: float | None) -> str:
         return ""
     z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
     return f" (exact {exact:.6g}{z})"
+
+
+def precision(job: dict[str, Any], options: dict[str, Any]) -> float:
+    """An estimator-like job's target precision: its own, or 1/sqrt(shots) where it gives shots as IBM's tutorials
+    do (the runtime's own relation: precision p costs 1/p^2 shots), else the spec's default."""
+    if "shots" in job:
+        return float(job["shots"]) ** -0.5
+    return float(job.get("precision", options.get("default_precision", DEFAULT_PRECISION)))

@@ -8,9 +8,10 @@ import math
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..model.plan import Rung
 from ..model.readings import Reading, number
 from .estimator import Estimator
-from .kind import Pair, Submitter, against
+from .kind import Pair, Planning, Submitter, against, precision
 
 if TYPE_CHECKING:
     from ..model.plan import JobPlan
@@ -40,6 +41,16 @@ class Ladder:
     """primitive: ladder."""
 
     name = "ladder"
+
+    def planned(
+        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
+    ) -> dict[str, Any]:
+        """Each rung's options and engine; planning prices them (its QPU-time model, rung by rung)."""
+        rungs = []
+        for name in job.get("rungs", ORDER):
+            opts = rung_options(name, options)
+            rungs.append(Rung(name, opts, planning.engine("estimator", opts), 0.0, 0.0))
+        return {"precision": precision(job, options), "rungs": rungs}
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         """Each rung as one estimator runtime job, in order; one PrimitiveResult with a PUB result per rung."""

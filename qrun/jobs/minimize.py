@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..model.defaults import DEFAULT_MAXITER, DEFAULT_OPTIMIZER
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Pair, Submitter, against
+from .kind import Pair, Planning, Submitter, against, precision
 
 if TYPE_CHECKING:
     from ..model.plan import JobPlan
@@ -29,6 +30,15 @@ class Minimize:
     """primitive: minimize."""
 
     name = "minimize"
+
+    def planned(
+        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
+    ) -> dict[str, Any]:
+        return {
+            "precision": precision(job, options),
+            "initial_point": initial_point(job.get("initial_point", "zeros"), num_parameters, planning.seed),
+            "optimizer": {"method": DEFAULT_OPTIMIZER, "maxiter": DEFAULT_MAXITER, **(job.get("optimizer") or {})},
+        }
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         return submitter.minimize(job, session)
@@ -96,3 +106,14 @@ class Minimize:
             return []
         opt = body["optimum"]
         return [[body.get("job"), self.name, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
+
+
+def initial_point(spec: str | list[float], n: int, seed: int | None) -> Any:
+    """zeros, random (uniform in [-pi, pi), seeded), or the given numbers."""
+    import numpy as np  # only planning a minimize job needs it; `qrun validate` reads kinds without numpy
+
+    if spec == "zeros":
+        return np.zeros(n)
+    if spec == "random":
+        return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
+    return np.asarray(spec, dtype=float)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..model.defaults import DEFAULT_SHOTS
 from ..model.readings import Reading
 from ..sources import exact
-from .kind import Pair, Submitter
+from .kind import Pair, Planning, Submitter
 
 if TYPE_CHECKING:
     from ..model.plan import JobPlan
@@ -16,6 +17,11 @@ class Sampler:
     """primitive: sampler."""
 
     name = "sampler"
+
+    def planned(
+        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
+    ) -> dict[str, Any]:
+        return {"shots": job.get("shots", options.get("default_shots", DEFAULT_SHOTS))}
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         from ..running.engines import sampler_pub  # numpy and qiskit: only a run needs them

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..planning import sweeps
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..planning.estimates import Budget
     from ..planning.modes import Block
 

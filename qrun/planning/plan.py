@@ -10,16 +10,12 @@ import numpy as np
 
 from .. import backends
 from ..backends.registry import traits
-from ..jobs import ladder
+from ..jobs.registry import kind_of
 from ..model.defaults import (
-    DEFAULT_MAXITER,
     DEFAULT_OPTIMIZATION_LEVEL,
-    DEFAULT_OPTIMIZER,
-    DEFAULT_PRECISION,
     DEFAULT_RESILIENCE_LEVEL,
-    DEFAULT_SHOTS,
 )
-from ..model.plan import JobPlan, Plan, Rung
+from ..model.plan import JobPlan, Plan
 from ..sources import circuits
 from ..sources import observables as pauli
 from ..spec.validate import Checked
@@ -89,6 +85,10 @@ class _Planner:
         self.hashed: dict[Any, str] = {}  # the encoded parts of content hashes that jobs share
         self.parent = {m: n for n, members in checked.expansions.items() for m in members}
 
+    def engine(self, primitive: str, options: dict[str, Any]) -> str:
+        """The engine for a job of `primitive` with these options here (jobs' Planning protocol)."""
+        return engine_for(self.kind, primitive, options)
+
     def rebuild_for_device(self) -> None:
         """A Python circuit that asks for the device's coupling map is built again, now that the device is known."""
         coupling = getattr(self.backend, "coupling_map", None)
@@ -143,7 +143,6 @@ class _Planner:
                 ("rehearsal", key, tuple(used)),
                 partial(rehearsal.qubits_for, isa, observables, self.backend),
             )
-        sampler, minimize = job["primitive"] == "sampler", job["primitive"] == "minimize"
         plan_job = JobPlan(
             index=index,
             name=job["name"],
@@ -159,26 +158,18 @@ class _Planner:
             parameter_names=[p.name for p in isa.parameters],
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
             observables=observables,
-            shots=job.get("shots", options.get("default_shots", DEFAULT_SHOTS)) if sampler else None,
-            precision=estimator_precision(job, options) if not sampler else None,
             options=options,
             spec=job,
-            initial_point=initial_point(job.get("initial_point", "zeros"), n, self.seed) if minimize else None,
-            optimizer={"method": DEFAULT_OPTIMIZER, "maxiter": DEFAULT_MAXITER, **(job.get("optimizer") or {})},
             max_evaluations=estimates.evaluations(job, n),
             parameter_source=values["from"] if isinstance(values, dict) else None,
             points=points,
             sweep_variables=list(job["sweep"]["values"]) if "sweep" in job else [],
             content_hash=content_hash(self.data, job, self.hashed),
             units=estimates.units(job, n),
+            **kind_of(job["primitive"]).planned(job, options, n, self),
         )
         plan_job.engine = engine_for(self.kind, plan_job.primitive, options)
-        if job["primitive"] == "ladder":  # each rung's options and engine; estimate() prices them
-            plan_job.rungs = [
-                Rung(name, opts, engine_for(self.kind, "estimator", opts), 0.0, 0.0)
-                for name in job.get("rungs", ladder.ORDER)
-                for opts in [ladder.rung_options(name, options)]
-            ]
+        if plan_job.rungs:  # a ladder: the engines its rungs use
             plan_job.engine = "+".join(sorted({r.engine for r in plan_job.rungs}))
         if points is not None:
             chunk = sweeps.SERVICE_CHUNK if self.traits.remote else sweeps.LOCAL_CHUNK
@@ -241,14 +232,6 @@ class _Planner:
             self.problems.append((where, estimates.floor_message(plan_job, floor)))
 
 
-def estimator_precision(job: dict[str, Any], options: dict[str, Any]) -> float:
-    """An estimator job's target precision: its own, or 1/sqrt(shots) where it gives shots as IBM's tutorials do (the
-    runtime's own relation: precision p costs 1/p^2 shots), else the spec's default."""
-    if "shots" in job:
-        return float(job["shots"]) ** -0.5
-    return float(job.get("precision", options.get("default_precision", DEFAULT_PRECISION)))
-
-
 def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
     """The fastest engine that gives the runtime's answer for this job (measured: benchmarks/engines_and_validate.py).
 
@@ -286,12 +269,3 @@ def backend_timing(isa: Any, backend: Any, depth: int | None = None) -> estimate
 def _mapped(terms: Any, isa: Any) -> Any:
     """An observable as a SparsePauliOp laid out on the ISA circuit's physical qubits."""
     return pauli.to_sparse_pauli_op(terms).apply_layout(isa.layout)
-
-
-def initial_point(spec: str | list[float], n: int, seed: int | None) -> np.ndarray:
-    """zeros, random (uniform in [-pi, pi), seeded), or the given numbers."""
-    if spec == "zeros":
-        return np.zeros(n)
-    if spec == "random":
-        return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
-    return np.asarray(spec, dtype=float)
