@@ -119,3 +119,6 @@ class Estimator:
             for obs, v in body["observables"].items()
             for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
         ]
+
+    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+        return None  # one value per observable: `qrun show` says it; a swept estimator job has its curve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..model.defaults import DEFAULT_PRECISION
@@ -74,6 +75,11 @@ class JobKind(Protocol):
         """multirun.csv rows: [job, kind, observable, index, value, stderr, exact]."""
         ...
 
+    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+        """`qrun plot`'s matplotlib figure of a finished job (`plt` is pyplot), or None where the kind draws none.
+        `exact` is the spec's stated exact value, where it states one."""
+        ...
+
 
 def against(value: float, stderr: float, exact: float | None) -> str:
     """ " (exact -1.857275, +0.4σ)": the reference and how many standard errors the value is from it."""
@@ -89,3 +95,28 @@ def precision(job: dict[str, Any], options: dict[str, Any]) -> float:
     if "shots" in job:
         return float(job["shots"]) ** -0.5
     return float(job.get("precision", options.get("default_precision", DEFAULT_PRECISION)))
+
+
+def sigmas(values: Any) -> list[float]:
+    """Error bars matplotlib accepts: a missing, negative or non-finite standard error (a job whose noise model gave
+    none, or a fit that fell back to no weights) draws no bar instead of failing the figure."""
+    out = []
+    for v in values:
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        out.append(float(v) if ok else math.nan)
+    return out
+
+
+def sigma_text(value: Any) -> str:
+    """A standard error as a figure's label shows it, or "σ unknown"."""
+    (sigma,) = sigmas([value])
+    return f"{sigma:.2g}" if math.isfinite(sigma) else "σ unknown"
+
+
+def unit_suffix(body: dict[str, Any], observable: str | None = None) -> str:
+    """ " [Ha]": the one unit a stored job's values (or one observable's) are in, for an axis label; "" if none."""
+    units = {v.get("unit") for k, v in (body.get("observables") or {}).items() if observable in (None, k)}
+    units |= {u for k, u in (body.get("units") or {}).items() if observable in (None, k)}  # a sweep's
+    units |= {body["unit"]} if body.get("unit") else set()
+    units.discard(None)
+    return f" [{units.pop()}]" if len(units) == 1 else ""

@@ -141,6 +141,31 @@ class Ladder:
             for row in Estimator().rows({**r, "job": body.get("job")})
         ]
 
+    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+        """A mitigation ladder: each observable's |value - exact| (± σ) against each rung's estimated QPU seconds, the
+        target error as a line; None without exact values."""
+        rungs = body["rungs"]
+        if not any(r.get("error") is not None for r in rungs):
+            return None
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        xs = list(range(len(rungs)))  # rungs in order: two may cost the same (dd adds no shots)
+        for obs in rungs[0]["observables"]:
+            errors = [abs(r["observables"][obs]["values"][0] - r["observables"][obs]["exact"][0]) for r in rungs]
+            sigmas = [r["observables"][obs]["stderrs"][0] for r in rungs]
+            ax.errorbar(xs, errors, yerr=sigmas, marker="o", capsize=3, label=f"<{obs}>")
+        ax.set_xticks(xs, [f"{r['rung']}\n{r['estimated_qpu_seconds']:.3g} s" for r in rungs])
+        if "target_error" in body:
+            ax.axhline(body["target_error"], color="grey", linestyle="--", label=f"target {body['target_error']:g}")
+        ax.set_xlabel("rung, and its estimated QPU seconds")
+        ax.set_ylabel("|value - exact|")
+        ax.set_title(
+            f"{body['job']}: error against cost, per rung"
+            + (f" (cheapest: {body['cheapest']})" if body.get("cheapest") else "")
+        )
+        ax.legend(fontsize="small")
+        fig.tight_layout()
+        return fig
+
 
 def _honest_zne_stderrs(observables: dict[str, Any], data: Any) -> None:
     """A ZNE rung's σ, propagated from each noise factor's σ through a least-squares line to zero noise.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ..model.defaults import DEFAULT_MAXITER, DEFAULT_OPTIMIZER
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Pair, Planning, Submitter, against, precision
+from .kind import Pair, Planning, Submitter, against, precision, sigma_text, sigmas, unit_suffix
 
 if TYPE_CHECKING:
     from ..model.plan import JobPlan
@@ -106,6 +106,61 @@ class Minimize:
             return []
         opt = body["optimum"]
         return [[body.get("job"), self.name, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
+
+    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+        """Every evaluation with its error bar, the re-estimated optimum marked, and the exact value where known.
+
+        No "best so far" line: the lowest of many noisy values is biased low; the optimum qrun reports is a fresh
+        estimate at the optimizer's final point, drawn as such.
+        """
+        exact = body.get("exact", exact)  # its own statevector ground energy, else the stated value
+        trace = body["trace"]
+        n = [t["evaluation"] for t in trace]
+        values = [t["value"] for t in trace]
+        unit = unit_suffix(body)
+        if exact is None:
+            fig, ax = plt.subplots(figsize=(7, 4.2))
+        else:  # a second panel shows the approach to the exact value, invisible on the first panel's scale
+            fig, (ax, err) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+            err.semilogy(
+                n, [max(abs(v - exact), 1e-9) for v in values], ".", ms=4, color="C0", label="|evaluation - exact|"
+            )
+            err.set_xlabel("evaluation")
+            err.set_ylabel(f"|<{body['observable']}> - exact|{unit}")
+            err.legend(fontsize="small")
+            err.grid(alpha=0.3, which="both")
+        ax.errorbar(
+            n, values, yerr=sigmas(t.get("stderr") for t in trace), fmt=".", ms=4, lw=0.8, alpha=0.6, label="evaluation"
+        )
+        opt = body["optimum"]
+        at = (
+            len(trace) + 1
+            if opt.get("final_evaluation")
+            else n[values.index(opt["value"])]
+            if opt["value"] in values
+            else n[-1]
+        )
+        ax.errorbar(
+            [at],
+            [opt["value"]],
+            yerr=sigmas([opt.get("stderr")]),
+            fmt="*",
+            ms=12,
+            color="C3",
+            capsize=3,
+            label=f"optimum {opt['value']:.6g} ± {sigma_text(opt.get('stderr'))}"
+            + (" (re-estimated)" if opt.get("final_evaluation") else ""),
+        )
+        if exact is not None:
+            ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
+        ax.set_title(f"{body['job']}: {body['optimizer']['method']}, {body['nfev']} evaluations")
+        if exact is None:
+            ax.set_xlabel("evaluation")
+        ax.set_ylabel(f"<{body['observable']}>{unit}")
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return fig
 
 
 def initial_point(spec: str | list[float], n: int, seed: int | None) -> Any:

@@ -78,3 +78,35 @@ class Sampler:
 
     def rows(self, body: dict[str, Any]) -> list[list[Any]]:
         return []
+
+    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+        """Counts of the first parameter set per classical register, over EVERY outcome of the register (those that
+        never occurred too), with the ideal distribution beside them when the job has `exact: statevector`."""
+        registers = body["counts"]
+        ideal = body.get("ideal") or {}
+        widths = {reg: len(next(iter(sets[0]), "0")) for reg, sets in registers.items()}
+        size = max(2**w for w in widths.values())
+        fig, axes = plt.subplots(
+            1, len(registers), figsize=(max(5, 1.0 + 0.45 * min(size, 64)) * len(registers), 4.2), squeeze=False
+        )
+        for ax, (reg, sets) in zip(axes[0], registers.items()):
+            w = widths[reg]
+            # every outcome when there are few; past 64, the ones seen or expected (a full axis would be unreadable)
+            seen = set(sets[0]) | set((ideal.get(reg) or [{}])[0])
+            outcomes = [format(i, f"0{w}b") for i in range(2**w)] if w <= 6 else sorted(seen)
+            shots = body["shots"] or sum(sets[0].values())
+            measured = [sets[0].get(o, 0) / shots for o in outcomes]
+            xs = range(len(outcomes))
+            if reg in ideal:
+                ax.bar([i - 0.2 for i in xs], measured, width=0.4, label="measured")
+                ax.bar([i + 0.2 for i in xs], [ideal[reg][0].get(o, 0.0) for o in outcomes], width=0.4, label="ideal")
+                ax.legend(fontsize="small")
+            else:
+                ax.bar(list(xs), measured, label="measured")
+            ax.set_xticks(list(xs), outcomes)
+            ax.set_title(f"{body['job']}: register {reg}, {shots} shots")
+            ax.set_xlabel(f"outcome ({reg})")
+            ax.set_ylabel("probability")
+            ax.tick_params(axis="x", rotation=90 if len(outcomes) > 8 else 0)
+        fig.tight_layout()
+        return fig
