@@ -29,14 +29,15 @@ def fresh_transpile_cache(tmp_path_factory, monkeypatch):
 
 class Qrun:
     """Calls `qrun ARGS...` in-process; returns exit code, stdout and stderr. A test whose runs must follow a
-    stand-in service's clock sets `clock` (main()'s public seam), as the service fixtures do."""
+    stand-in service's clock sets `clock`, and one that watches a run's events adds to `sinks` (main()'s seams)."""
 
     def __init__(self, capsys: pytest.CaptureFixture[str]):
         self.capsys = capsys
         self.clock: Any = None
+        self.sinks: list[Any] = []  # see the events of each run, after its run folder has them
 
     def __call__(self, *args: Any) -> Outcome:
-        code = main([str(a) for a in args], clock=self.clock)
+        code = main([str(a) for a in args], clock=self.clock, sinks=self.sinks)
         captured = self.capsys.readouterr()
         return Outcome(code, captured.out, captured.err)
 

@@ -236,18 +236,19 @@ def test_jobs_after_the_deadline_are_not_run_and_the_run_exits_1(qrun, tmp_path,
 
 
 def test_the_trace_is_on_disk_while_minimize_runs(qrun, tmp_path, monkeypatch):
-    from qrun.running.runner import Runner
+    from qrun.running.events import NullSink
 
-    real = Runner.evaluate
-    calls = []
+    class CrashOnSixth(NullSink):
+        """Fails the sixth evaluation as it goes out, after the run folder recorded its submission."""
 
-    def crash_on_sixth(self, job, session, x):
-        calls.append(1)
-        if len(calls) == 6:
-            raise RuntimeError("laptop lid closed")
-        return real(self, job, session, x)
+        submitted = 0
 
-    monkeypatch.setattr(Runner, "evaluate", crash_on_sixth)
+        def jobs_submitted(self, jobs, job_id, pubs):
+            self.submitted += 1
+            if self.submitted == 6:
+                raise RuntimeError("laptop lid closed")
+
+    qrun.sinks.append(CrashOnSixth())
     result, run, meta = _vqe(qrun, tmp_path)
     assert result.code == 1
     partial = json.loads((run / "jobs" / "00-vqe.json").read_text())

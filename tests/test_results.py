@@ -96,34 +96,27 @@ def test_the_journal_is_on_disk_whenever_qrun_waits_for_a_result(tmp_path, monke
     from conftest import EXPERIMENTS
 
     from qrun.app import pipeline
-    from qrun.running.runner import Runner
+    from qrun.running.events import NullSink
     from qrun.store.journal import Journal
 
     monkeypatch.setattr(Journal, "LOCAL_FLUSH", 1e9)  # only a wait (or a checkpoint) flushes
     monkeypatch.setattr(Journal, "THROTTLE", 1e9)
     seen: list[list[str]] = []
-    real = Runner.collect
 
-    class Watched:
-        def __init__(self, handle):
-            self.handle = handle
+    class Watcher(NullSink):
+        """Reads the journal as the runner is about to wait for a result (after the writer heard the same)."""
 
-        def __getattr__(self, name):
-            return getattr(self.handle, name)
-
-        def result(self):
+        def waiting(self):
             (journal,) = tmp_path.glob("*/*/events.jsonl")
             seen.append([line for line in journal.read_text().splitlines() if line.startswith('{"submitted"')])
-            return self.handle.result()
 
-    monkeypatch.setattr(Runner, "collect", lambda self, job, handle: real(self, job, Watched(handle)))
-    pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none")
+    pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none", sinks=[Watcher()])
     assert len(seen) == 1 and len(seen[0]) == 1  # the one job's submission was in the file while it ran
 
 
 def test_a_job_event_journals_only_the_fields_it_changes_and_readers_replay_them(tmp_path, monkeypatch, write_spec):
     from qrun.app import pipeline
-    from qrun.running.runner import Runner
+    from qrun.running.events import NullSink
     from qrun.store.journal import Journal, read_metadata
 
     monkeypatch.setattr(Journal, "THROTTLE", 1e9)  # metadata.json is written at the start and the end only
@@ -141,16 +134,15 @@ jobs:
 """
     )
     seen = []
-    real = Runner.collect
 
-    def collect(self, job, handle):
-        self.sink.waiting()  # as collect does first
-        (run_dir,) = tmp_path.glob("out/two/*")
-        seen.append({e["name"]: (e["status"], e["finished"] is not None) for e in read_metadata(run_dir)["jobs"]})
-        return real(self, job, handle)
+    class Reader(NullSink):
+        """Reads the run back as a reader would, each time the runner is about to wait for a result."""
 
-    monkeypatch.setattr(Runner, "collect", collect)
-    pipeline.run(spec, out=tmp_path / "out", progress="none")
+        def waiting(self):
+            (run_dir,) = tmp_path.glob("out/two/*")
+            seen.append({e["name"]: (e["status"], e["finished"] is not None) for e in read_metadata(run_dir)["jobs"]})
+
+    pipeline.run(spec, out=tmp_path / "out", progress="none", sinks=[Reader()])
     assert seen == [
         {"first": ("running", False), "second": ("pending", False)},
         {"first": ("done", True), "second": ("running", False)},
