@@ -26,6 +26,7 @@ ADDS: dict[str, dict[str, Any]] = {
     "zne": {"resilience_level": 2},
 }
 ORDER = tuple(ADDS)
+_ESTIMATOR = Estimator()  # each rung is an estimator's result: read as one
 
 
 def rung_options(rung: str, base: dict[str, Any]) -> dict[str, Any]:
@@ -67,11 +68,11 @@ class Ladder:
 
     def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
         plain = dataclasses.replace(job, reference_circuit=None)  # the exact values are the same on every rung
-        first = Estimator().payload(job, type(result)([result[0]]))
+        first = _ESTIMATOR.payload(job, type(result)([result[0]]))
         references = {name: entry.get("exact") for name, entry in first["observables"].items()}
         rungs = []
         for k, rung in enumerate(job.rungs):
-            body = first if k == 0 else Estimator().payload(plain, type(result)([result[k]]))
+            body = first if k == 0 else _ESTIMATOR.payload(plain, type(result)([result[k]]))
             for name, entry in body["observables"].items():
                 if references[name] is not None:
                     entry["exact"] = references[name]
@@ -114,7 +115,7 @@ class Ladder:
     def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
         out = []
         for r in body.get("rungs") or []:
-            for reading in Estimator().readings(job, r, stated, None):
+            for reading in _ESTIMATOR.readings(job, r, stated, None):
                 out.append(dataclasses.replace(reading, key=f"{r['rung']} {reading.key}"))
                 if limit is not None and len(out) >= limit:
                     return out
@@ -123,7 +124,7 @@ class Ladder:
     def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for r in body.get("rungs") or []:
-            out.update(Estimator().headline(f"{name}.{r['rung']}", r))
+            out.update(_ESTIMATOR.headline(f"{name}.{r['rung']}", r))
         return out
 
     def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
@@ -131,14 +132,14 @@ class Ladder:
         out: list[Pair] = []
         for r in a.get("rungs") or []:
             if r["rung"] in theirs:
-                out += Estimator().paired(f"{name}.{r['rung']}", r, theirs[r["rung"]])
+                out += _ESTIMATOR.paired(f"{name}.{r['rung']}", r, theirs[r["rung"]])
         return out
 
     def rows(self, body: dict[str, Any]) -> list[list[Any]]:
         return [
             [row[0], self.name, f"{r['rung']}:{row[2]}", *row[3:]]
             for r in body.get("rungs") or []
-            for row in Estimator().rows({**r, "job": body.get("job")})
+            for row in _ESTIMATOR.rows({**r, "job": body.get("job")})
         ]
 
     def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:

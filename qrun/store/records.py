@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import RunFolderError
+from ..jobs.registry import kind_of
 from ..sources import exact
 from . import runfolder
 
@@ -269,6 +270,4 @@ def result_text(body: dict[str, Any]) -> str:
     if "points" in body or "points_file" in body:
         count = len(body["points"]) if "points" in body else body["point_count"]
         return f"{count:,} sweep points in {body.get('runtime_jobs', len(body['groups']))} job(s)"
-    from ..jobs.registry import kind_of
-
     return kind_of(body["primitive"]).text(body)

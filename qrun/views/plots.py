@@ -206,13 +206,14 @@ def plot_group(group: Path) -> list[Path]:
     points = []
     for found in discover(group):
         run = load(found.path)
-        exact = stated_exact(read_spec(found.path))
+        spec = read_spec(found.path)  # read once: the stated exact values and the derived block
+        exact = stated_exact(spec)
         readings = [
             r
             for e in run.metadata["jobs"]
             for r in job_readings(found.path, run.jobs.get(e["name"]), exact.get(e["name"]), 1)
         ]
-        readings += derived_readings(read_spec(found.path), run.jobs, found.path)  # plotted like any value
+        readings += derived_readings(spec, run.jobs, found.path)  # plotted like any value
         points.append((found.swept, readings))
     written = []
     for name, fig in group_figures(plt, points):
