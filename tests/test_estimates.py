@@ -176,7 +176,8 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
     import hashlib
     import json
 
-    from qrun.planning.estimates import content_hash, merge_options
+    from qrun.planning.estimates import content_hash
+    from qrun.spec.build import experiment
 
     data = {
         "backend": "aer",
@@ -189,17 +190,23 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
         ({"name": "b", "primitive": "sampler", "circuit": "c", "options": {"twirling": {"num_randomizations": 4}}}, ""),
         ({"name": "c", "primitive": "estimator", "circuit": "c", "sweep": {"values": {"observable": ["x"]}}}, "x"),
     ]
+    merged = [
+        {"seed": 1, "twirling": {"enable_gates": True}},
+        {"seed": 1, "twirling": {"enable_gates": True, "num_randomizations": 4}},
+        {"seed": 1, "twirling": {"enable_gates": True}},
+    ]
+    typed = experiment({**data, "name": "h", "jobs": [job for job, _ in jobs]})
     memo: dict = {}
-    for job, measured in jobs:
+    for (job, measured), options, model in zip(jobs, merged, typed.jobs):
         content = {
             "job": {k: v for k, v in job.items() if k not in ("name", "estimate")},
             "circuit": data["circuits"]["c"],
             "observables": {n: data["observables"][n] for n in measured},
             "backend": "aer",
-            "options": merge_options(data["options"], job.get("options")),
+            "options": options,
         }
         expected = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
-        assert content_hash(data, job, memo) == content_hash(data, job) == expected
+        assert content_hash(typed, model, memo) == content_hash(typed, model) == expected
 
 
 def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(tmp_path):

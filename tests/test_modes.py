@@ -4,13 +4,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from qrun.planning.modes import BATCH_WHY, Block, blocks
+from qrun.model.experiment import Job, Options
+from qrun.model.plan import Block
+from qrun.planning.modes import BATCH_WHY, blocks
 
 
 def _job(name, primitive="estimator", source=None, dependent=False):
-    return SimpleNamespace(
-        name=name, primitive=primitive, parameter_source=source, spec={"dependent": True} if dependent else {}
-    )
+    declared = Job(0, name, primitive, "c", Options(), dependent=dependent)
+    return SimpleNamespace(name=name, primitive=primitive, parameter_source=source, job=declared)
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from qrun.planning import transpile as transpiling
 
 
 def test_job_options_override_spec_options_key_by_key():
-    merged = plan.merge_options(
-        {"resilience_level": 2, "twirling": {"enable_gates": True, "num_randomizations": 32}},
-        {"resilience_level": 0, "twirling": {"num_randomizations": 8}},
-    )
+    from qrun.model.experiment import Options
+
+    spec = Options({"resilience_level": 2, "twirling": {"enable_gates": True, "num_randomizations": 32}})
+    merged = Options({"resilience_level": 0, "twirling": {"num_randomizations": 8}}).over(spec).given
     assert merged == {"resilience_level": 0, "twirling": {"enable_gates": True, "num_randomizations": 8}}
 
 
@@ -73,21 +73,25 @@ def test_a_long_sweeps_runtime_jobs_are_counted_without_making_its_points_and_ma
 
 
 def test_mode_auto_opens_a_session_only_for_jobs_that_need_an_earlier_result():
+    from qrun.model.experiment import FromJob, Job, Options
     from qrun.planning import modes
 
-    independent = {"jobs": [{"name": "a", "primitive": "estimator"}, {"name": "b", "primitive": "sampler"}]}
-    dependent = {"jobs": [{"name": "vqe", "primitive": "minimize"}, {"name": "c", "parameter_values": {"from": "vqe"}}]}
-    loop = {"jobs": [{"name": "vqe", "primitive": "minimize"}]}
-    assert modes.resolve(independent) == (
+    def job(name: str, primitive: str = "estimator", **fields: object) -> Job:
+        return Job(0, name, primitive, "c", Options(), **fields)  # type: ignore[arg-type]
+
+    independent = [job("a"), job("b", "sampler")]
+    dependent = [job("vqe", "minimize"), job("c", parameter_values=FromJob("vqe"))]
+    loop = [job("vqe", "minimize")]
+    assert modes.resolve("auto", independent) == (
         "batch",
         "no job needs another's result, and a batch bills QPU time only (a session, its wall-clock time)",
     )
-    assert modes.resolve(dependent) == ("session", "job 'c' uses the result of job 'vqe', so they run in order")
-    assert modes.resolve(loop) == (
+    assert modes.resolve("auto", dependent) == ("session", "job 'c' uses the result of job 'vqe', so they run in order")
+    assert modes.resolve("auto", loop) == (
         "session",
         "job 'vqe' is a minimize loop: each evaluation waits for the one before",
     )
-    assert modes.resolve({**dependent, "mode": "batch"}) == ("batch", "as the spec says (mode: batch)")
+    assert modes.resolve("batch", dependent) == ("batch", "as the spec says (mode: batch)")
 
 
 def test_the_open_plan_refusal_comes_at_validate_when_the_spec_says_its_plan(qrun):

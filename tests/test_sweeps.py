@@ -8,6 +8,7 @@ from conftest import EXPERIMENTS
 
 from qrun.errors import SweepError
 from qrun.planning import sweeps
+from qrun.spec.build import sweep_of
 
 
 def values_of(spec):
@@ -17,7 +18,7 @@ def values_of(spec):
 
 def expand(sweep):
     """Every point of a sweep, in order."""
-    return list(sweeps.Points(sweep))
+    return list(sweeps.Points(sweep_of(sweep)))
 
 
 @pytest.mark.parametrize(
@@ -163,7 +164,7 @@ def test_range_equals_numpys_arange_to_the_last_bit(args):
 )
 def test_points_made_on_demand_are_the_expanded_points_in_order(sweep):
     listed = [{**p, "observable": o} for p in expand(sweep) for o in ("z", "x")]
-    points = sweeps.Points(sweep, ["z", "x"])
+    points = sweeps.Points(sweep_of(sweep), ["z", "x"])
     assert len(points) == len(listed)
     assert points[:] == listed
     assert [points[i] for i in range(-len(points), len(points))] == listed + listed
@@ -189,17 +190,17 @@ def test_without_a_limit_the_ceiling_is_what_memory_allows_for_the_specs_results
     monkeypatch.setattr(sweeps, "memory_bytes", lambda: 2 * 2**30)
     sweep = {"values": {"t": {"linspace": [0, 1, 1_000_000]}, "u": {"linspace": [0, 1, 10]}}}
     # an estimator point with 2 variables: 256 + 64 x 6 = 640 bytes; half of 2 GiB holds 1,677,721 of them
-    assert sweeps.ceiling(sweep, "estimator") == 2**30 // 640 == 1_677_721
+    assert sweeps.ceiling(sweep_of(sweep), "estimator") == 2**30 // 640 == 1_677_721
     with pytest.raises(SweepError) as e:
-        sweeps.check_size(sweep, "estimator")
+        sweeps.check_size(sweep_of(sweep), "estimator")
     assert str(e.value) == (
         "the sweep has 10,000,000 points, more than the 1,677,721 this machine's memory allows: their results take "
         "about 6.0 GiB to read back, more than half of the 2.0 GiB this process may use (limits.sweep_points sets "
         "the limit yourself)"
     )
-    sweeps.check_size(sweep, "estimator", limit=10_000_000)  # a limit the spec sets is the limit
+    sweeps.check_size(sweep_of(sweep), "estimator", limit=10_000_000)  # a limit the spec sets is the limit
     # a sampler's stored counts weigh more: up to min(shots, 1,024) outcomes per point
-    assert sweeps.point_bytes(sweep, "sampler", shots=100) == 256 + 128 + 9600
+    assert sweeps.point_bytes(sweep_of(sweep), "sampler", shots=100) == 256 + 128 + 9600
 
 
 def _stream_spec(points: int) -> str:

@@ -155,17 +155,19 @@ def combine(prepared: list[Any], labels: list[str]) -> Any:
     first = plans[0]
     jobs = [dataclasses.replace(j, run_key=k) for k, plan in enumerate(plans) for j in plan.jobs]
     max_time = max(p.max_time for p in plans)
-    data = prepared[0].spec.data
+    experiment = prepared[0].checked.experiment
     budget = dataclasses.replace(
-        estimates.budget_for(data, first.backend_kind, [(f"{labels[j.run_key]}/{j.name}", j.estimate) for j in jobs]),
+        estimates.budget_for(
+            experiment, first.backend_kind, [(f"{labels[j.run_key]}/{j.name}", j.estimate) for j in jobs]
+        ),
         max_time=max_time,
     )
     if not budget.fits and not budget.local:
         raise SpecError([prepared[0].spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
     from ..planning import modes
 
-    cut = modes.blocks(data.get("mode", modes.AUTO), jobs)
-    mode, why = modes.overall(data.get("mode", modes.AUTO), cut, data)
+    cut = modes.blocks(experiment.mode, jobs)
+    mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs])
     return dataclasses.replace(
         first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why
     )

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import backends
 from ..backends import service as ibm
 from ..errors import Interrupted, ResultsError, RunError, UsageError
 from ..model.outcomes import FINISHED
@@ -140,42 +139,6 @@ def _carry_from_service(
         ibm.close_session(prepared.service, old, batch)
 
 
-def complete_usage(run_dir: Path) -> int:
-    """`qrun status`: ask the service for the usage of every runtime job of a service run that has none recorded,
-    or only a pending one (the run was killed, or the service was still computing it), and write what it says into
-    the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
-    from ..store.journal import read_metadata, record_usage
-
-    meta = read_metadata(run_dir)  # first: a folder that is no run is named as one
-    data = read_spec(run_dir)
-    if meta["status"] == "running" or not backends.kind_for(str(data.get("backend"))).remote:
-        return 0  # a running run records its own usage when its session closes
-    try:
-        lock = RunLock(run_dir)
-    except UsageError:
-        return 0
-    try:
-        service = ibm.connect(data.get("service"))
-        updates: dict[int, list[dict[str, Any]]] = {}
-        changed = 0
-        for entry in meta["jobs"]:
-            known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
-            records = []
-            for job_id in entry["job_ids"]:
-                record = known.get(job_id)
-                if record is None or record.get("status") != "final":
-                    record = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
-                    changed += 1
-                records.append(record)
-            if records != (entry.get("usage") or []):
-                updates[entry["index"]] = records
-        if updates:
-            record_usage(run_dir, updates)
-        return changed
-    finally:
-        lock.release()
-
-
 def run_tags(run_dir: Path, spec: Any) -> list[str]:
     """The tags each service job carries: the run folder's name and the spec's hash, so that the service itself can
     say which of its jobs belong to a run (its own record of them, if qrun's was lost)."""
@@ -268,7 +231,12 @@ def run_multirun(
             plan_errors(p.spec, p.plan)
     combined = multirun.combine(prepared, labels)
     if prepared[0].service is not None:
-        ibm.preflight(prepared[0].service, combined.budget.total, combined.mode, needs_session(prepared[0].spec.data))
+        ibm.preflight(
+            prepared[0].service,
+            combined.budget.total,
+            combined.mode,
+            needs_session(prepared[0].checked.experiment.jobs),
+        )
     folder = multirun.group_dir(Path(out), combined.name)
     writers = [RunWriter(Path(out), p.spec, p.plan) for p in prepared]
     multirun.write_manifest(folder, list(zip(chosen, labels)))

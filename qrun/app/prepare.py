@@ -9,14 +9,18 @@ from typing import Any
 
 from ..backends import service as ibm
 from ..backends.registry import traits
-from ..errors import MissingExtraError, SpecError
+from ..errors import MissingExtraError, Problem, SpecError
 from ..model import durations
+from ..model.experiment import Job
 from ..planning import estimates as model
 from ..planning import gaps
 from ..planning.modes import needs_session
-from ..spec import load
+from ..spec import Spec, load
 from ..spec.validate import validate
 from ..store.reader import History
+
+# A job as the budget sees it: the job, its number of parameters, the seconds planned, and where they came from.
+Row = tuple[Job, int, float, str]
 
 # plan, execute and progress import numpy and qiskit; they are imported where a run or a plan needs them, so that
 # `qrun validate` (this module's quick_check) stays fast and qiskit-free.
@@ -60,27 +64,27 @@ def prepare(
 
     checked = check(path, overrides, vars_files)
     require_run_extra()
-    data = checked.spec.data
+    experiment = checked.experiment
     service = backend = None
     if traits(checked.backend.kind).remote:
         if not online:
             return Prepared(checked, None)
-        service = ibm.connect(data.get("service"))
+        service = ibm.connect(experiment.service)
         widest = max(qc.num_qubits for qc in checked.circuits.values())
-        backend = ibm.choose_backend(service, data["backend"], widest)
+        backend = ibm.choose_backend(service, experiment.backend, widest)
         ibm.check_backend(backend, widest)
-    past = History(Path(out), data["name"]) if estimates == "learned" else None
+    past = History(Path(out), experiment.name) if estimates == "learned" else None
     the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
     if enforce_budget:
         plan_errors(checked.spec, the_plan)
     if service is not None:
-        if (data.get("service") or {}).get("dry_run", True):
+        if experiment.service.dry_run:
             from ..planning import dryrun
 
             the_plan.service_estimates = dryrun.estimate(the_plan)
         needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
-        ibm.preflight(service, needed, the_plan.mode, needs_session(data))
-    rows = [(j.index, j.spec, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
+        ibm.preflight(service, needed, the_plan.mode, needs_session(experiment.jobs))
+    rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan)]
     return Prepared(checked, the_plan, warnings, service)
 
@@ -122,26 +126,21 @@ def quick_check(
     """
 
     checked = validate(load(path, overrides, vars_files), build=False)
-    data = checked.spec.data
-    past = History(Path(out), data["name"]) if estimates == "learned" else None
-    rows = []
-    hashed: dict[Any, str] = {}
-    for index, job in enumerate(data["jobs"]):
-        fact = checked.facts.get(job["circuit"])  # none for a Python source: validate runs no user code
+    experiment = checked.experiment
+    past = History(Path(out), experiment.name) if estimates == "learned" else None
+    rows: list[Row] = []
+    hashed: dict[object, str] = {}
+    for job in experiment.jobs:
+        fact = checked.facts.get(job.circuit)  # none for a Python source: validate runs no user code
         n = fact.num_parameters if fact is not None else 0
-        learned = past.get((job["name"], model.content_hash(data, job, hashed))) if past is not None else None
+        learned = past.get((job.name, model.content_hash(experiment, job, hashed))) if past is not None else None
         bound = partial(model.lower_bound, job, n, not traits(checked.backend.kind).device)
         seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
-        rows.append((index, job, n, seconds, source))
-    verdict = model.budget_for(data, checked.backend.kind, [(r[1]["name"], r[3]) for r in rows])
+        rows.append((job, n, seconds, source))
+    verdict = model.budget_for(experiment, checked.backend.kind, [(r[0].name, r[2]) for r in rows])
     if not verdict.fits and not verdict.local:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
-    unrun = [
-        f"{kind}.{name} ({value['python']})"
-        for kind in ("circuits", "observables")
-        for name, value in (data.get(kind) or {}).items()
-        if isinstance(value, dict) and "python" in value
-    ]
+    unrun = [f"{kind}.{name} ({reference})" for kind, name, reference in experiment.python_sources]
     notes = (
         [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
         if unrun
@@ -150,21 +149,17 @@ def quick_check(
     return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes])
 
 
-def estimate_warnings(spec: Any, rows: list[tuple[int, dict, int, float, str]]) -> list:
-    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date.
-
-    rows: (job index, job spec, number of parameters, seconds planned, their source) for every job.
-    """
-
+def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:
+    """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date."""
     out = []
-    for index, job, n, seconds, source in rows:
-        if not source.startswith("learned") or "estimate" not in job:
+    for job, n, seconds, source in rows:
+        declared = job.declared(n)
+        if not source.startswith("learned") or declared is None:
             continue
-        declared = model.declared(job, n)
         if seconds > 2 * declared:
             out.append(
                 spec.problem(
-                    ("jobs", index, "estimate"),
+                    ("jobs", job.index, "estimate"),
                     f"warning: a matching earlier run took {durations.format(seconds)}, more than "
                     f"twice the declared {durations.format(declared)}; qrun plans with the learned time",
                 )

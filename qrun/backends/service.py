@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import OpenPlanError, PreflightError, ServiceError
 from ..model import durations
+from ..model.experiment import Service
 
 TOKEN_ENV = "QISKIT_IBM_TOKEN"
 _SECRETS: set[str] = set()
@@ -31,21 +32,21 @@ def sentence(error: Any) -> str:
     return redact(text.rstrip("."))
 
 
-def connect(config: dict[str, Any] | None) -> Any:
+def connect(config: Service) -> Any:
     """A QiskitRuntimeService from the spec's `service:` block: a saved account by name, or QISKIT_IBM_TOKEN."""
     from qiskit_ibm_runtime import QiskitRuntimeService
 
-    config = config or {}
     kwargs: dict[str, Any] = {}
-    for key in ("channel", "instance"):
-        if config.get(key):
-            kwargs[key] = config[key]
+    if config.channel:
+        kwargs["channel"] = config.channel
+    if config.instance:
+        kwargs["instance"] = config.instance
     token = os.environ.get(TOKEN_ENV)
     _learn_saved_tokens()  # before the service is built: an error while building it may echo one
     if token:
         _SECRETS.add(token)
-    if config.get("account"):
-        kwargs["name"] = config["account"]
+    if config.account:
+        kwargs["name"] = config.account
     elif token:
         _SECRETS.add(token)
         kwargs["token"] = token

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Pair, Planning, Submitter, against, precision
+from .kind import NO_MEASURE, Pair, Planning, Submitter, against
 
 if TYPE_CHECKING:
+    from ..model.experiment import Job
     from ..model.plan import JobPlan
 
 
@@ -17,10 +18,11 @@ class Estimator:
 
     name = "estimator"
 
-    def planned(
-        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
-    ) -> dict[str, Any]:
-        return {"precision": precision(job, options)}
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+        return {"precision": job.target_precision()}
+
+    def variant(self, job: Job) -> str:
+        return NO_MEASURE
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         from ..running.engines import estimator_pub  # numpy and qiskit: only a run needs them
@@ -48,7 +50,7 @@ class Estimator:
             for name, entry in observables.items():
                 op = job.reference_observables[name]
                 entry["exact"] = [exact.expectation(job.reference_circuit, op, job.parameter_names, r) for r in rows]
-        stated = job.spec.get("exact")
+        stated = job.job.exact
         if isinstance(stated, (int, float)) and len(observables) == 1:  # a stated value belongs to the one observable
             (entry,) = observables.values()
             entry.setdefault("exact", [float(stated)] * len(entry["values"]))

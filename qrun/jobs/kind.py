@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..model.defaults import DEFAULT_PRECISION
-
 if TYPE_CHECKING:
+    from ..model.experiment import Job
     from ..model.plan import JobPlan
     from ..model.readings import Reading
 
+NO_MEASURE = "no_measure"  # the variant of an estimator-like job's circuit: final measurements removed
 Pair = tuple[str, tuple[float, float], tuple[float, float]]  # a value of run A and of run B: (name, (x, σ), (y, σ))
 
 
@@ -41,10 +41,13 @@ class JobKind(Protocol):
 
     name: str
 
-    def planned(
-        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
-    ) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
         """The plan's fields this kind decides: its shots or precision, and any of its own (an optimizer, rungs)."""
+        ...
+
+    def variant(self, job: Job) -> str:
+        """How the job's circuit is prepared before transpiling: NO_MEASURE (final measurements removed, as an
+        estimator needs), "as_is", or "measure_all" (planning/transpile.py)."""
         ...
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
@@ -87,14 +90,6 @@ def against(value: float, stderr: float, exact: float | None) -> str:
         return ""
     z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
     return f" (exact {exact:.6g}{z})"
-
-
-def precision(job: dict[str, Any], options: dict[str, Any]) -> float:
-    """An estimator-like job's target precision: its own, or 1/sqrt(shots) where it gives shots as IBM's tutorials
-    do (the runtime's own relation: precision p costs 1/p^2 shots), else the spec's default."""
-    if "shots" in job:
-        return float(job["shots"]) ** -0.5
-    return float(job.get("precision", options.get("default_precision", DEFAULT_PRECISION)))
 
 
 def sigmas(values: Any) -> list[float]:

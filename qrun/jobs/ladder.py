@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from ..model.plan import Rung
 from ..model.readings import Reading, number
 from .estimator import Estimator
-from .kind import Pair, Planning, Submitter, against, precision
+from .kind import NO_MEASURE, Pair, Planning, Submitter, against
 
 if TYPE_CHECKING:
+    from ..model.experiment import Job
     from ..model.plan import JobPlan
 
 # What each rung adds to the ones before it, as IBM's "Combine error mitigation options" tutorial climbs: a rung's
@@ -43,15 +44,16 @@ class Ladder:
 
     name = "ladder"
 
-    def planned(
-        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
-    ) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
         """Each rung's options and engine; planning prices them (its QPU-time model, rung by rung)."""
         rungs = []
-        for name in job.get("rungs", ORDER):
-            opts = rung_options(name, options)
+        for name in job.rungs or ORDER:
+            opts = rung_options(name, job.options.payload())
             rungs.append(Rung(name, opts, planning.engine("estimator", opts), 0.0, 0.0))
-        return {"precision": precision(job, options), "rungs": rungs}
+        return {"precision": job.target_precision(), "rungs": rungs}
+
+    def variant(self, job: Job) -> str:
+        return NO_MEASURE
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         """Each rung as one estimator runtime job, in order; one PrimitiveResult with a PUB result per rung."""
@@ -86,7 +88,7 @@ class Ladder:
                     "observables": body["observables"],
                 }
             )
-        target = job.spec.get("target_error")
+        target = job.job.target_error
         return {
             "status": "done",
             "precision": job.precision,

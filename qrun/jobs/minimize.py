@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model.defaults import DEFAULT_MAXITER, DEFAULT_OPTIMIZER
+from ..model.experiment import Optimizer
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Pair, Planning, Submitter, against, precision, sigma_text, sigmas, unit_suffix
+from .kind import NO_MEASURE, Pair, Planning, Submitter, against, sigma_text, sigmas, unit_suffix
 
 if TYPE_CHECKING:
+    from ..model.experiment import Job
     from ..model.plan import JobPlan
 
 
@@ -31,14 +32,17 @@ class Minimize:
 
     name = "minimize"
 
-    def planned(
-        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
-    ) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+        optimizer = job.optimizer or Optimizer()
         return {
-            "precision": precision(job, options),
-            "initial_point": initial_point(job.get("initial_point", "zeros"), num_parameters, planning.seed),
-            "optimizer": {"method": DEFAULT_OPTIMIZER, "maxiter": DEFAULT_MAXITER, **(job.get("optimizer") or {})},
+            "precision": job.target_precision(),
+            "initial_point": initial_point(job.initial_point, num_parameters, planning.seed),
+            "optimizer": optimizer.settings(),
+            "max_evaluations": optimizer.evaluations(num_parameters),
         }
+
+    def variant(self, job: Job) -> str:
+        return NO_MEASURE
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         return submitter.minimize(job, session)
@@ -49,8 +53,8 @@ class Minimize:
         if job.reference_circuit is not None:
             ((name, _),) = job.observables
             reference = {"exact": exact.ground_energy(job.reference_observables[name])}
-        elif isinstance(job.spec.get("exact"), (int, float)):
-            reference = {"exact": float(job.spec["exact"])}  # the value the spec states
+        elif isinstance(job.job.exact, (int, float)):
+            reference = {"exact": float(job.job.exact)}  # the value the spec states
         return {
             "status": outcome.stopped or "done",
             **settings(job),
@@ -163,7 +167,7 @@ class Minimize:
         return fig
 
 
-def initial_point(spec: str | list[float], n: int, seed: int | None) -> Any:
+def initial_point(spec: str | tuple[float, ...], n: int, seed: int | None) -> Any:
     """zeros, random (uniform in [-pi, pi), seeded), or the given numbers."""
     import numpy as np  # only planning a minimize job needs it; `qrun validate` reads kinds without numpy
 

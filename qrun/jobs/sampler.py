@@ -10,6 +10,7 @@ from ..sources import exact
 from .kind import Pair, Planning, Submitter
 
 if TYPE_CHECKING:
+    from ..model.experiment import Job
     from ..model.plan import JobPlan
 
 
@@ -18,10 +19,12 @@ class Sampler:
 
     name = "sampler"
 
-    def planned(
-        self, job: dict[str, Any], options: dict[str, Any], num_parameters: int, planning: Planning
-    ) -> dict[str, Any]:
-        return {"shots": job.get("shots", options.get("default_shots", DEFAULT_SHOTS))}
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+        return {"shots": job.shots or job.options.default_shots or DEFAULT_SHOTS}
+
+    def variant(self, job: Job) -> str:
+        """The circuit as written, or with measurements added where the job asks (measure_all)."""
+        return "measure_all" if job.measure_all else "as_is"
 
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         from ..running.engines import sampler_pub  # numpy and qiskit: only a run needs them

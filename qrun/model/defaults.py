@@ -9,3 +9,5 @@ DEFAULT_RESILIENCE_LEVEL = 1
 DEFAULT_OPTIMIZER = "COBYLA"
 DEFAULT_MAXITER = 100
 DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs
+DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
+LOCAL_MAX_TIME = 86400  # max_time on aer when the spec gives none: aer bills nothing, so this only stops a runaway

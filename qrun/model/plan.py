@@ -5,13 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..planning import sweeps
+from .budget import Budget
+from .experiment import Job
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..planning.estimates import Budget
-    from ..planning.modes import Block
+    from ..planning import sweeps
+
+
+@dataclass(frozen=True)
+class Block:
+    """Consecutive jobs (plan positions start..stop-1) that go out in one session or one batch, and why."""
+
+    mode: str
+    reason: str
+    start: int
+    stop: int
 
 
 @dataclass(frozen=True)
@@ -36,12 +46,12 @@ class JobPlan:
     circuit: Any
     parameter_names: list[str]
     parameter_values: np.ndarray | None
+    job: Job  # as the spec declares it
     observables: list[tuple[str, Any]] = field(default_factory=list)
     shots: int | None = None
     precision: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     estimate: float = 0.0
-    spec: dict[str, Any] = field(default_factory=dict)
     # minimize: where to start, how to optimize, and the most evaluations the budget allows
     initial_point: np.ndarray | None = None
     optimizer: dict[str, Any] = field(default_factory=dict)
@@ -52,7 +62,7 @@ class JobPlan:
     # swept names; and how many points go out per runtime job (chunk)
     points: sweeps.Points | None = None
     sweep_variables: list[str] = field(default_factory=list)
-    chunk: int = sweeps.LOCAL_CHUNK
+    chunk: int = 0  # (set by the planner for a swept job)
     # a one-chunk sweep's broadcast groups, computed here once (a longer sweep's are made chunk by chunk); the
     # unswept parameters' columns hold 0.0 until the runner fills in their values (known only then for {from: ...})
     groups: list[sweeps.Group] = field(default_factory=list)

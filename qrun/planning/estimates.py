@@ -7,11 +7,15 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..backends.registry import traits
 from ..model import durations
-from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAXITER
+from ..model.budget import Budget
+from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAX_TIME_LIMIT
+
+if TYPE_CHECKING:
+    from ..model.experiment import Experiment, Job, Options
 
 GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")
 
@@ -20,15 +24,11 @@ JOB_OVERHEAD = 5.0  # s per runtime job: submission, client-side processing, res
 FALLBACK_LAYER = 1e-6  # s per layer of the ISA circuit when the backend has no timing data (aer)
 FALLBACK_REP_DELAY = 250e-6  # s between shots when the backend does not say (IBM's default)
 ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at resilience level 2
-DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
-LONGEST = 30 * 86400  # the longest max_time the schema accepts
-LOCAL_MAX_TIME = 86400  # max_time on aer when the spec gives none: aer bills nothing, so this only stops a runaway
 # The local model (aer): wall time on this kind of machine, not QPU time. Rough by design; a run's actual time
 # replaces it as a learned estimate.
 LOCAL_JOB_OVERHEAD = 0.01  # s per primitive call: building, submitting and reading back a PUB in process
 LOCAL_AMPLITUDE_LAYER = 2e-9  # s per statevector amplitude per layer of the circuit
 LOCAL_SHOT = 2e-7  # s per sampled shot
-_NESTED = ("dynamical_decoupling", "twirling")
 
 
 class Learned(Protocol):
@@ -116,11 +116,6 @@ def local(work: list[Work], qubits: int, depth: int, estimator: bool) -> float:
     return sum(LOCAL_JOB_OVERHEAD + w.configurations * (state + w.shots * per_shot) for w in work)
 
 
-def session_seconds(data: dict[str, Any]) -> int:
-    """The spec's max_time in seconds; on aer, where it may be left out, LOCAL_MAX_TIME."""
-    return durations.parse(data["max_time"]) if "max_time" in data else LOCAL_MAX_TIME
-
-
 FLOOR_FACTOR = 3  # a declared or learned estimate this many times below qrun's own figure is refused
 
 
@@ -144,7 +139,7 @@ def floor_message(job: Any, floor: float) -> str:
 
 
 def choose(
-    job: dict[str, Any],
+    job: Job,
     num_parameters: int,
     source: str,
     learned: dict[str, Any] | None,
@@ -156,41 +151,11 @@ def choose(
     source "learned" (the default), "declared" (ignore what was learned) or "fresh" (the fallback only).
     """
     if source == "learned" and learned is not None:
-        return learned["per_unit"] * units(job, num_parameters), f"learned ({learned['run']})"
-    if source != "fresh" and "estimate" in job:
-        return declared(job, num_parameters), "declared"
+        return learned["per_unit"] * job.units(num_parameters), f"learned ({learned['run']})"
+    declared = job.declared(num_parameters)
+    if source != "fresh" and declared is not None:
+        return declared, "declared"
     return fallback(), fallback_name
-
-
-def declared(job: dict[str, Any], num_parameters: int = 0) -> float:
-    """The job's declared estimate in seconds: per evaluation for minimize, per point for a sweep."""
-    seconds = durations.parse(job["estimate"])
-    return float(seconds * units(job, num_parameters))
-
-
-def units(job: dict[str, Any], num_parameters: int = 0) -> int:
-    """What one declared estimate counts: evaluations for minimize, points for a sweep, else the whole job."""
-    if job.get("primitive") == "minimize":
-        return evaluations(job, num_parameters)
-    return points(job)
-
-
-def points(job: dict[str, Any]) -> int:
-    """How many sweep points a job expands to; the estimate of a swept job is per point."""
-    from .sweeps import points_in
-
-    return points_in(job["sweep"]) if job.get("sweep") else 1
-
-
-def evaluations(job: dict[str, Any], num_parameters: int = 0) -> int:
-    """The most estimator evaluations a minimize job may make, which qrun also enforces.
-
-    maxiter optimizer steps plus one final evaluation at the optimum. With a finite-difference gradient each step
-    also costs num_parameters (2-point) or 2 x num_parameters (3-point) evaluations.
-    """
-    optimizer = job.get("optimizer") or {}
-    per_step = 1 + {"2-point": 1, "3-point": 2}.get(str(optimizer.get("jac")), 0) * num_parameters
-    return int(optimizer.get("maxiter", DEFAULT_MAXITER)) * per_step + 1
 
 
 def margin(setting: Any, total: float) -> float:
@@ -200,61 +165,6 @@ def margin(setting: Any, total: float) -> float:
     if isinstance(setting, str) and setting.endswith("%"):
         return total * float(setting[:-1]) / 100
     return float(durations.parse(setting))
-
-
-@dataclass(frozen=True)
-class Budget:
-    """The summed estimates plus the margin, against max_time."""
-
-    max_time: int
-    total: float
-    per_job: tuple[tuple[str, float], ...]
-    margin: float = 0.0
-    limit: int = DEFAULT_MAX_TIME_LIMIT  # the longest session the spec may ask for (max_time_limit)
-    rehearsal: str | None = None  # a fake device: the real device whose time these estimates rehearse
-    local: bool = False  # aer: nothing is billed, and the budget only informs
-
-    @property
-    def needed(self) -> float:
-        return self.total + self.margin
-
-    @property
-    def fits(self) -> bool:
-        return self.needed <= self.max_time
-
-    def explain(self) -> str:
-        """The error text when the estimates do not fit, naming the largest jobs."""
-        largest = sorted(self.per_job, key=lambda kv: -kv[1])[:3]
-        names = ", ".join(f"{n} {durations.format(s)}" for n, s in largest)
-        with_margin = f" plus the {durations.format(self.margin)} margin" if self.margin >= 0.5 else ""
-        needed = math.ceil(self.needed)  # whole seconds, rounded up: the advice must be enough
-        rehearsing = f" (rehearsing {self.rehearsal}: the time the real device would take)" if self.rehearsal else ""
-        if needed <= min(self.limit, LONGEST):
-            advice = f"Raise max_time to at least {durations.format(needed)} or lower the estimates"
-        else:  # advice qrun itself would refuse is no advice: past the longest session, only less work helps
-            advice = (
-                f"No session may last that long (max_time_limit {durations.format(min(self.limit, LONGEST))}): "
-                "lower the work (precision, shots, maxiter, sweep points) or split the jobs over several runs"
-            )
-        return (
-            f"{durations.format(self.max_time)} ({self.max_time} s) is less than the sum of the job estimates"
-            f"{rehearsing}{with_margin}, {durations.format(needed)} ({needed} s); short by "
-            f"{durations.format(needed - self.max_time)}. Largest: {names}. {advice}"
-        )
-
-    def verdict(self) -> str:
-        share = self.needed / self.max_time * 100 if self.max_time else float("inf")
-        if self.local:
-            return (
-                f"local: about {_short(self.total)} of wall time on this machine; aer bills nothing, so the "
-                f"budget does not apply (max_time {durations.format(self.max_time)} only stops a runaway run)"
-            )
-        head = "fits" if self.fits else "does NOT fit"
-        rehearsing = f"rehearsing {self.rehearsal}, the time the real device would take: " if self.rehearsal else ""
-        return (
-            f"{rehearsing}{head}: {durations.format(self.total)} estimated + {durations.format(self.margin)} "
-            f"margin = {durations.format(self.needed)} of max_time {durations.format(self.max_time)} ({share:.0f}%)"
-        )
 
 
 def budget(
@@ -269,76 +179,58 @@ def budget(
     return Budget(max_time, total, tuple(per_job), margin(margin_setting, total), limit, rehearsal, local)
 
 
-def budget_for(data: dict[str, Any], kind: str, per_job: list[tuple[str, float]]) -> Budget:
+def budget_for(experiment: Experiment, kind: str, per_job: list[tuple[str, float]]) -> Budget:
     """The spec's budget on a backend of `kind`: informative on aer, a rehearsal of the device on a fake one."""
     return budget(
-        session_seconds(data),
+        experiment.session_seconds,
         per_job,
-        data.get("budget_margin", DEFAULT_MARGIN),
-        durations.parse(data.get("max_time_limit", DEFAULT_MAX_TIME_LIMIT)),
-        rehearsal=str(data["backend"]) if traits(kind).rehearsed else None,
+        experiment.budget_margin,
+        experiment.max_time_limit,
+        rehearsal=experiment.backend if traits(kind).rehearsed else None,
         local=not traits(kind).device,
     )
-
-
-def _short(seconds: float) -> str:
-    return durations.format(seconds) if seconds >= 1 else f"{seconds:.2g} s"
-
-
-def merge_options(defaults: dict[str, Any] | None, own: dict[str, Any] | None) -> dict[str, Any]:
-    """A job's options over the spec's, merging the nested option groups key by key."""
-    merged = dict(defaults or {})
-    for key, value in (own or {}).items():
-        if key in _NESTED and isinstance(merged.get(key), dict):
-            merged[key] = {**merged[key], **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 _SORTED = json.JSONEncoder(sort_keys=True, default=str)
 
 
-def _untagged(options: dict[str, Any]) -> dict[str, Any]:
+def _untagged(options: Options) -> dict[str, Any]:
     """Options without job_tags: a tag says where a job is filed, not what it does (nor how long it takes)."""
-    return {k: v for k, v in options.items() if k != "job_tags"} if "job_tags" in options else options
+    return {k: v for k, v in options.given.items() if k != "job_tags"}
 
 
-def content_hash(data: dict[str, Any], job: dict[str, Any], memo: dict[Any, str] | None = None) -> str:
+def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None = None) -> str:
     """What a job does, without its name or estimate: learned estimates match a later run on this and the names.
 
     The hash is of json.dumps(content, sort_keys=True) where content is {backend, circuit, job, observables,
-    options}; the text is put together from its parts, and `memo` keeps the parts jobs share (the circuit, the
-    spec's options), so 10,000 jobs on one circuit encode it once."""
+    options}, all as the spec writes them; the text is put together from its parts, and `memo` keeps the parts jobs
+    share (the circuit, the spec's options), so 10,000 jobs on one circuit encode it once."""
     memo = {} if memo is None else memo
-    observables = set(job.get("observables") or []) | set(
-        ((job.get("sweep") or {}).get("values") or {}).get("observable", [])
-    )
+    observables = set(job.observables) | set((job.sweep.values if job.sweep else {}).get("observable", []))
 
-    def shared(key: Any, make: Any) -> str:
+    def shared(key: Any, make: Callable[[], object]) -> str:
         if key not in memo:
             memo[key] = _SORTED.encode(make())
         return memo[key]
 
-    declared = data.get("observables") or {}
+    declared = experiment.observables
     parts = [
-        ("backend", shared("backend", lambda: data["backend"])),
-        ("circuit", shared(("circuit", job["circuit"]), lambda: data["circuits"].get(job["circuit"]))),
-        ("job", _SORTED.encode({k: v for k, v in job.items() if k not in ("name", "estimate")})),
+        ("backend", shared("backend", lambda: experiment.backend)),
+        ("circuit", shared(("circuit", job.circuit), lambda: experiment.circuits.get(job.circuit))),
+        ("job", _SORTED.encode({k: v for k, v in job.raw.items() if k not in ("name", "estimate")})),
         ("observables", _SORTED.encode({n: declared.get(n) for n in sorted(observables)})),
         (
             "options",
-            shared("options", lambda: _untagged(merge_options(data.get("options"), None)))
-            if not job.get("options")
-            else _SORTED.encode(_untagged(merge_options(data.get("options"), job.get("options")))),
+            _SORTED.encode(_untagged(job.options))
+            if job.own_options
+            else shared("options", lambda: _untagged(experiment.options)),
         ),
     ]
     text = "{" + ", ".join(f'"{k}": {v}' for k, v in parts) + "}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def lower_bound(job: dict[str, Any], num_parameters: int = 0, on_aer: bool = False) -> float:
+def lower_bound(job: Job, num_parameters: int = 0, on_aer: bool = False) -> float:
     """What a job costs at least without knowing its circuit's timing: the fixed overhead of each runtime job
     (on aer, of each local primitive call)."""
-    calls = evaluations(job, num_parameters) if job.get("primitive") == "minimize" else 1
-    return (LOCAL_JOB_OVERHEAD if on_aer else JOB_OVERHEAD) * calls
+    return (LOCAL_JOB_OVERHEAD if on_aer else JOB_OVERHEAD) * job.evaluations(num_parameters)

@@ -3,36 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+from ..model.plan import Block, JobPlan
+
+if TYPE_CHECKING:
+    from ..model.experiment import Job
 
 AUTO = "auto"
 INTERACTIVE_TTL = 60.0  # s: IBM's default interactive timeout of a session (its details() may say otherwise)
 
 
-def needs_session(data: dict[str, Any]) -> str | None:
-    """Why the spec's jobs need a session (a job uses an earlier one's result, or is a minimize loop), or None."""
-    jobs = [j for j in data.get("jobs") or [] if isinstance(j, dict)]
+def needs_session(jobs: Sequence[Job]) -> str | None:
+    """Why the jobs need a session (a job uses an earlier one's result, or is a minimize loop), or None."""
     for job in jobs:
-        source = job.get("parameter_values")
-        if isinstance(source, dict):
-            return f"job '{job.get('name')}' uses the result of job '{source.get('from')}', so they run in order"
+        if job.source is not None:
+            return f"job '{job.name}' uses the result of job '{job.source}', so they run in order"
     for job in jobs:
-        if job.get("primitive") == "minimize":
-            return f"job '{job.get('name')}' is a minimize loop: each evaluation waits for the one before"
+        if job.primitive == "minimize":
+            return f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"
     for job in jobs:
-        if job.get("dependent") is True:
-            return f"job '{job.get('name')}' is marked dependent: it runs in a session with the job before it"
+        if job.dependent:
+            return f"job '{job.name}' is marked dependent: it runs in a session with the job before it"
     return None
 
 
-def resolve(data: dict[str, Any]) -> tuple[str, str]:
+def resolve(asked: str, jobs: Sequence[Job]) -> tuple[str, str]:
     """(session or batch, why). IBM advises batch unless a job needs an earlier job's result: a session bills its
     wall-clock time, idle time included, and a batch the QPU time alone; and an Open Plan instance has no sessions."""
-    asked = data.get("mode", AUTO)
     if asked != AUTO:
         return asked, f"as the spec says (mode: {asked})"
-    why = needs_session(data)
+    why = needs_session(jobs)
     if why is not None:
         return "session", why
     return "batch", "no job needs another's result, and a batch bills QPU time only (a session, its wall-clock time)"
@@ -41,22 +42,12 @@ def resolve(data: dict[str, Any]) -> tuple[str, str]:
 BATCH_WHY = "no job in it needs another's result while it runs, and a batch bills QPU time only (a session, its wall-clock time)"
 
 
-@dataclass(frozen=True)
-class Block:
-    """Consecutive jobs (plan positions start..stop-1) that go out in one session or one batch, and why."""
-
-    mode: str
-    reason: str
-    start: int
-    stop: int
-
-
-def blocks(asked: str, jobs: Sequence[Any]) -> list[Block]:
+def blocks(asked: str, jobs: Sequence[JobPlan]) -> list[Block]:
     """The plan's jobs cut into blocks. mode: session or batch is one block of that mode. mode: auto opens a session
     only around jobs that need an earlier job's result while they run: a minimize loop (each evaluation waits for
     the one before), and the jobs right after it that take its optimum (they stay in its session rather than queue
     again), and any job the spec marks `dependent: true` with the job before it; every other run of jobs goes out as
-    a batch. `jobs`: JobPlans (primitive, name, parameter_source, spec)."""
+    a batch."""
     if not jobs:
         return []
     if asked != AUTO:
@@ -67,9 +58,9 @@ def blocks(asked: str, jobs: Sequence[Any]) -> list[Block]:
         if job.primitive == "minimize":
             mode = "session"
             why = f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"
-        elif (job.parameter_source is not None or job.spec.get("dependent") is True) and in_session:
+        elif (job.parameter_source is not None or job.job.dependent) and in_session:
             mode, why = "session", ""
-        elif job.spec.get("dependent") is True and i > 0:
+        elif job.job.dependent and i > 0:
             # the spec says this job needs the one before it while it runs: both go in a session of their own
             if out and out[-1].stop - out[-1].start == 1:
                 out.pop()
@@ -90,11 +81,11 @@ def blocks(asked: str, jobs: Sequence[Any]) -> list[Block]:
     return out
 
 
-def overall(asked: str, cut: list[Block], data: dict[str, Any]) -> tuple[str, str]:
+def overall(asked: str, cut: list[Block], jobs: Sequence[Job]) -> tuple[str, str]:
     """(session or batch, why) for the run as a whole: a session when any block is one (the Open Plan check and the
     idle-gap warnings ask this), with the blocks named when there is more than one."""
     if len(cut) <= 1:
-        return resolve(data)
+        return resolve(asked, jobs)
     mode = "session" if any(b.mode == "session" for b in cut) else "batch"
     sessions = sum(b.mode == "session" for b in cut)
     return mode, (

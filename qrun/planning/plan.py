@@ -11,16 +11,14 @@ import numpy as np
 from .. import backends
 from ..backends.registry import traits
 from ..jobs.registry import kind_of
-from ..model.defaults import (
-    DEFAULT_OPTIMIZATION_LEVEL,
-    DEFAULT_RESILIENCE_LEVEL,
-)
+from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
+from ..model.experiment import Job
 from ..model.plan import JobPlan, Plan
 from ..sources import circuits
 from ..sources import observables as pauli
 from ..spec.validate import Checked
 from . import estimates, modes, rehearsal, sweeps
-from .estimates import Learned, content_hash, merge_options
+from .estimates import Learned, content_hash
 from .transpile import cached_transpile, prepared, variant_of
 from .work import chunk_groups, job_stats, job_work, once, sweep_points
 
@@ -37,29 +35,29 @@ def build(
     source: "declared" uses the spec's estimates (computed where absent); "fresh" computes every one from the
     backend's timing; "learned" (the default) uses a matching earlier run's actual time where `history` has one.
     """
-    data = checked.spec.data
-    seed = (data.get("options") or {}).get("seed")
+    experiment = checked.experiment
+    seed = experiment.options.seed
     if backend is None:
-        backend = backends.local_backend(data["backend"], seed)
+        backend = backends.local_backend(experiment.backend, seed)
     planner = _Planner(checked, backend, seed, source, history, use_cache)
     planner.rebuild_for_device()
-    jobs = [planner.job(index, job) for index, job in enumerate(data["jobs"])]
-    cut = modes.blocks(data.get("mode", modes.AUTO), jobs)
-    mode, why = modes.overall(data.get("mode", modes.AUTO), cut, data)
+    jobs = [planner.job(job) for job in experiment.jobs]
+    cut = modes.blocks(experiment.mode, jobs)
+    mode, why = modes.overall(experiment.mode, cut, experiment.jobs)
     return Plan(
-        name=data["name"],
+        name=experiment.name,
         # least_busy names the device it picked; the record shows that one
-        backend_name=getattr(backend, "name", data["backend"])
+        backend_name=getattr(backend, "name", experiment.backend)
         if traits(checked.backend.kind).remote
-        else data["backend"],
+        else experiment.backend,
         backend_kind=checked.backend.kind,
         backend=backend,
         mode=mode,
         mode_reason=why,
-        max_time=estimates.session_seconds(data),
+        max_time=experiment.session_seconds,
         seed=seed,
         jobs=jobs,
-        budget=estimates.budget_for(data, checked.backend.kind, [(j.name, j.estimate) for j in jobs]),
+        budget=estimates.budget_for(experiment, checked.backend.kind, [(j.name, j.estimate) for j in jobs]),
         problems=planner.problems,
         blocks=cut,
     )
@@ -75,7 +73,7 @@ class _Planner:
     ):
         self.checked, self.backend, self.seed = checked, backend, seed
         self.source, self.history, self.use_cache = source, history, use_cache
-        self.data = checked.spec.data
+        self.experiment = checked.experiment
         self.kind = checked.backend.kind
         self.traits = traits(self.kind)
         self.transpiled: dict[tuple, Any] = {}
@@ -93,22 +91,22 @@ class _Planner:
         """A Python circuit that asks for the device's coupling map is built again, now that the device is known."""
         coupling = getattr(self.backend, "coupling_map", None)
         base = self.checked.spec.base_dir
-        for cname, entry in self.data["circuits"].items():
+        for cname, entry in self.experiment.circuits.items():
             if "python" in entry and coupling is not None:
                 from ..sources import pysource
 
                 if pysource.takes_coupling_map(entry, base):
                     self.checked.circuits[cname] = circuits.build(entry, base, coupling)
 
-    def isa(self, job: dict[str, Any], level: int, variant: str) -> tuple[tuple, Any]:
+    def isa(self, job: Job, level: int, variant: str) -> tuple[tuple, Any]:
         """The job's ISA circuit, transpiled once per (circuit, optimization level, variant), and its key."""
-        key = (job["circuit"], level, variant)
+        key = (job.circuit, level, variant)
         built = self.checked.circuits
-        if job["circuit"] not in built:  # the quick validation path read its facts without building it
-            built[job["circuit"]] = circuits.build(self.data["circuits"][job["circuit"]], self.checked.spec.base_dir)
+        if job.circuit not in built:  # the quick validation path read its facts without building it
+            built[job.circuit] = circuits.build(self.experiment.circuits[job.circuit], self.checked.spec.base_dir)
         if key not in self.transpiled:
             self.transpiled[key] = cached_transpile(
-                prepared(built[job["circuit"]], variant),
+                prepared(built[job.circuit], variant),
                 self.backend,
                 self.kind,
                 level,
@@ -118,24 +116,22 @@ class _Planner:
             )
         return key, self.transpiled[key]
 
-    def job(self, index: int, job: dict[str, Any]) -> JobPlan:
-        options = merge_options(self.data.get("options"), job.get("options"))
+    def job(self, job: Job) -> JobPlan:
+        options = job.options.payload()
         variant = variant_of(job)
-        key, isa = self.isa(job, options.get("optimization_level", DEFAULT_OPTIMIZATION_LEVEL), variant)
+        key, isa = self.isa(job, job.options.optimization_level, variant)
         points = sweep_points(job)
-        used = self.checked.members(job.get("observables") or []) or (
+        used = self.checked.members(list(job.observables)) or (
             list(dict.fromkeys(points.columns[points.names.index("observable")]))
             if points is not None and "observable" in points.names
             else []
         )
         terms = self.checked.observables
         observables = [(o, once(self.memo, ("op", key, o), partial(_mapped, terms[o], isa))) for o in used]
-        values = job.get("parameter_values")
+        values = job.parameter_values
         n = isa.num_parameters
-        reference = (
-            prepared(self.checked.circuits[job["circuit"]], variant) if job.get("exact") == "statevector" else None
-        )
-        declared = self.data.get("observables") or {}
+        reference = prepared(self.checked.circuits[job.circuit], variant) if job.exact == "statevector" else None
+        declared = self.experiment.observables
         simulated = None
         if self.traits.rehearsed:  # which qubits only; the runner cuts the circuit and the device down when it runs
             simulated = once(
@@ -144,10 +140,10 @@ class _Planner:
                 partial(rehearsal.qubits_for, isa, observables, self.backend),
             )
         plan_job = JobPlan(
-            index=index,
-            name=job["name"],
-            primitive=job["primitive"],
-            circuit_name=job["circuit"],
+            index=job.index,
+            name=job.name,
+            primitive=job.primitive,
+            circuit_name=job.circuit,
             circuit=isa,
             simulated_qubits=simulated,
             reference_circuit=reference,
@@ -156,17 +152,16 @@ class _Planner:
             else {},
             observable_units={o: u for o in used if (u := pauli.observable_unit(declared.get(self.parent.get(o, o))))},
             parameter_names=[p.name for p in isa.parameters],
-            parameter_values=np.asarray(values, dtype=float) if isinstance(values, list) else None,
+            parameter_values=np.asarray(values, dtype=float) if isinstance(values, tuple) else None,
+            job=job,
             observables=observables,
             options=options,
-            spec=job,
-            max_evaluations=estimates.evaluations(job, n),
-            parameter_source=values["from"] if isinstance(values, dict) else None,
+            parameter_source=job.source,
             points=points,
-            sweep_variables=list(job["sweep"]["values"]) if "sweep" in job else [],
-            content_hash=content_hash(self.data, job, self.hashed),
-            units=estimates.units(job, n),
-            **kind_of(job["primitive"]).planned(job, options, n, self),
+            sweep_variables=job.sweep.variables if job.sweep is not None else [],
+            content_hash=content_hash(self.experiment, job, self.hashed),
+            units=job.units(n),
+            **kind_of(job.primitive).planned(job, n, self),
         )
         plan_job.engine = engine_for(self.kind, plan_job.primitive, options)
         if plan_job.rungs:  # a ladder: the engines its rungs use
@@ -181,7 +176,7 @@ class _Planner:
         self.estimate(plan_job, job, key, options)
         return plan_job
 
-    def estimate(self, plan_job: JobPlan, job: dict[str, Any], key: tuple, options: dict[str, Any]) -> None:
+    def estimate(self, plan_job: JobPlan, job: Job, key: tuple, options: dict[str, Any]) -> None:
         """The job's stats, its estimate and where it came from, and on a device the QPU seconds it will be charged."""
         work = job_work(plan_job, self.memo)
         plan_job.stats = job_stats(plan_job, work, self.memo)
@@ -190,7 +185,7 @@ class _Planner:
         if key not in self.timings:  # the depth job_stats found, not a second pass over a large circuit
             self.timings[key] = backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
         timing, n = self.timings[key], plan_job.circuit.num_parameters
-        estimator = job["primitive"] != "sampler"
+        estimator = job.primitive != "sampler"
         if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
             own = partial(
                 estimates.local,
@@ -211,7 +206,7 @@ class _Planner:
             own = partial(sum, [r.estimate for r in plan_job.rungs])
         else:
             own = partial(estimates.computed, timing, work, options, estimator)
-        learned = self.history.get((job["name"], plan_job.content_hash)) if self.history is not None else None
+        learned = self.history.get((job.name, plan_job.content_hash)) if self.history is not None else None
         plan_job.estimate, plan_job.estimate_source = estimates.choose(job, n, self.source, learned, own)
         if not self.traits.device:
             return
@@ -226,9 +221,9 @@ class _Planner:
         if (
             plan_job.estimate_source == "declared"
             and plan_job.estimate * estimates.FLOOR_FACTOR < floor
-            and not job.get("trust_estimate")
+            and not job.trust_estimate
         ):
-            where = ("jobs", plan_job.index, "estimate") if "estimate" in job else ("jobs", plan_job.index)
+            where = ("jobs", plan_job.index, "estimate") if job.estimate is not None else ("jobs", plan_job.index)
             self.problems.append((where, estimates.floor_message(plan_job, floor)))
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
 from ..errors import SweepError
+from ..model.experiment import Sweep, SweepValues, count
 
 # Points per runtime job on a local simulator: Aer's cost per point grows with a PUB's size (100,000 points of a
 # 2-qubit estimator; benchmarks/RESULTS.md, "Measurements behind the code").
@@ -21,36 +22,12 @@ INLINE_POINTS = 10_000
 SPECIAL = {"estimator": ("precision", "observable"), "sampler": ("shots",)}
 
 
-def count(spec: Any) -> int:
-    """How many values a variable has, by arithmetic alone: a 10^7-point linspace is refused without building it."""
-    if isinstance(spec, list):
-        return len(spec)
-    ((kind, args),) = spec.items()
-    if kind == "linspace":
-        return max(int(args[2]), 0)
-    start, stop, *rest = args
-    step = rest[0] if rest else 1
-    if step == 0:
-        raise SweepError(f"range {args} has a step of 0", ("values",))
-    if not all(math.isfinite(a) for a in (start, stop, step)):
-        raise SweepError(f"range {args} must have finite numbers", ("values",))
-    return max(0, math.ceil((stop - start) / step))
-
-
-def points_in(sweep: dict[str, Any]) -> int:
-    """How many points a sweep expands to (grid: the product; zip: the common length), without expanding it."""
-    counts = [count(sweep["values"][n]) for n in sweep["values"]]
-    if sweep.get("mode", "grid") == "zip":
-        return max(counts, default=0)
-    return math.prod(counts)
-
-
 class Column(Sequence[Any]):
     """A range's or linspace's values computed when asked for: numpy's arithmetic (start + i * step, a linspace's
     endpoint set exactly) without numpy, so validate stays light, and a million-value linspace costs no memory (as
     a list of floats it was 32 MB)."""
 
-    def __init__(self, spec: dict[str, Any], name: str = ""):
+    def __init__(self, spec: Mapping[str, list[float]], name: str = ""):
         try:
             self.n = count(spec)
         except SweepError as e:
@@ -85,12 +62,12 @@ class Column(Sequence[Any]):
         return self.start + i * self.step if self.ints else float(self.start + i * self.step)
 
 
-def column(spec: Any, name: str = "") -> Sequence[Any]:
+def column(spec: SweepValues, name: str = "") -> Sequence[Any]:
     """A variable's values as Points reads them: a list's own, a range or linspace computed on demand."""
     return list(spec) if isinstance(spec, list) else Column(spec, name)
 
 
-def ends(spec: Any, name: str = "") -> list[Any]:
+def ends(spec: SweepValues, name: str = "") -> list[Any]:
     """A variable's values to check one by one: a list's own, or a range's or linspace's first and last (the
     values between lie between them), so a 10^7-value linspace is checked without building it."""
     if isinstance(spec, list):
@@ -114,16 +91,16 @@ def memory_bytes() -> int:
     return int(total)
 
 
-def point_bytes(sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0) -> int:
+def point_bytes(sweep: Sweep, primitive: str, observables: int = 1, shots: int = 0) -> int:
     """What one point's stored results take in memory when a reader loads them (qrun show, plot, qrun.load): a
     dict of its variables, then value/stderr/observable/exact, or counts of up to min(shots, 1,024) outcomes."""
-    variables = len(sweep["values"])
+    variables = len(sweep.values)
     if primitive == "sampler":
         return 256 + 64 * variables + 96 * min(max(shots, 1), 1024)
     return (256 + 64 * (variables + 4)) * max(observables, 1)
 
 
-def ceiling(sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0) -> int:
+def ceiling(sweep: Sweep, primitive: str, observables: int = 1, shots: int = 0) -> int:
     """The most points this spec's sweep may have: what half of the memory holds of its stored results.
 
     A run streams its points to disk and holds one chunk at a time; the limit protects whoever reads them back.
@@ -131,12 +108,10 @@ def ceiling(sweep: dict[str, Any], primitive: str, observables: int = 1, shots: 
     return memory_bytes() // 2 // point_bytes(sweep, primitive, observables, shots)
 
 
-def check_size(
-    sweep: dict[str, Any], primitive: str, observables: int = 1, shots: int = 0, limit: int | None = None
-) -> None:
+def check_size(sweep: Sweep, primitive: str, observables: int = 1, shots: int = 0, limit: int | None = None) -> None:
     """A SweepError when the sweep has more points than `limit` (limits.sweep_points) or, without one, than memory
     allows (ceiling); counted by arithmetic, before anything is built. Also checks a zip's lengths."""
-    total = points_in(sweep) * (max(observables, 1) if primitive == "estimator" else 1)
+    total = sweep.size * (max(observables, 1) if primitive == "estimator" else 1)
     if limit is not None and total > limit:
         raise SweepError(
             f"the sweep has {total:,} points, more than the limit of {limit:,} (limits.sweep_points); "
@@ -151,8 +126,8 @@ def check_size(
             "this process may use (limits.sweep_points sets the limit yourself)",
             ("values",),
         )
-    if sweep.get("mode", "grid") == "zip":
-        _zip_lengths({n: count(v) for n, v in sweep["values"].items()})
+    if sweep.mode == "zip":
+        _zip_lengths({n: count(v) for n, v in sweep.values.items()})
 
 
 def _zip_lengths(lengths: dict[str, int]) -> None:
@@ -168,10 +143,10 @@ class Points(Sequence[dict[str, Any]]):
     measures each at every point: they are the innermost variable.
     """
 
-    def __init__(self, sweep: dict[str, Any], observables: list[str] | None = None):
-        self.names = list(sweep["values"])
-        self.columns = [column(sweep["values"][n], n) for n in self.names]
-        self.zip = sweep.get("mode", "grid") == "zip"
+    def __init__(self, sweep: Sweep, observables: list[str] | None = None):
+        self.names = sweep.variables
+        self.columns = [column(sweep.values[n], n) for n in self.names]
+        self.zip = sweep.mode == "zip"
         if self.zip:
             lengths = {n: len(c) for n, c in zip(self.names, self.columns)}
             _zip_lengths(lengths)

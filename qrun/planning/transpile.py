@@ -6,13 +6,14 @@ from typing import Any
 
 from .. import backends
 from ..backends.registry import traits
+from ..jobs.registry import kind_of
+from ..model.experiment import Job
 from .work import circuit_shape
 
 
-def variant_of(job: dict[str, Any]) -> str:
-    if job["primitive"] == "sampler":
-        return "measure_all" if job.get("measure_all") else "as_is"
-    return "no_measure"
+def variant_of(job: Job) -> str:
+    """How the job's kind prepares its circuit (JobKind.variant)."""
+    return kind_of(job.primitive).variant(job)
 
 
 def prepared(qc: Any, variant: str) -> Any:

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from ..model.defaults import DEFAULT_PRECISION, DEFAULT_SHOTS
+from ..model.experiment import Job
 from ..model.plan import JobPlan
 from . import estimates, sweeps
 
@@ -100,9 +101,9 @@ def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] |
     }
 
 
-def sweep_points(job: dict[str, Any]) -> sweeps.Points | None:
+def sweep_points(job: Job) -> sweeps.Points | None:
     """A swept job's points, made on demand; an estimator's listed observables are measured at every point."""
-    if "sweep" not in job:
+    if job.sweep is None:
         return None
-    listed = job["primitive"] == "estimator" and "observable" not in job["sweep"]["values"]
-    return sweeps.Points(job["sweep"], job["observables"] if listed else None)
+    listed = job.primitive == "estimator" and "observable" not in job.sweep.values
+    return sweeps.Points(job.sweep, list(job.observables) if listed else None)

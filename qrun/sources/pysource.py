@@ -10,6 +10,7 @@ import importlib.util
 import inspect
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ def load(target: Target, base_dir: Path) -> Any:
     return func
 
 
-def takes_coupling_map(source: dict[str, Any], base_dir: Path) -> bool:
+def takes_coupling_map(source: Mapping[str, Any], base_dir: Path) -> bool:
     """Whether the source's function has a coupling_map parameter (then plan builds it again for the device)."""
     try:
         return "coupling_map" in inspect.signature(load(parse(source["python"], base_dir), base_dir)).parameters
@@ -135,7 +136,7 @@ def takes_coupling_map(source: dict[str, Any], base_dir: Path) -> bool:
         return False
 
 
-def call(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+def call(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
     """Call the source's function with its args; one that takes `coupling_map` is given the device's (None when qrun
     checks a spec without a device: validate, aer)."""
     target = parse(source["python"], base_dir)
@@ -152,7 +153,7 @@ def call(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) -> An
         raise SourceError(f"{target.ref}(...) raised {type(e).__name__}: {_one_line(e)}", WHERE) from None
 
 
-def circuit(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+def circuit(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
     from qiskit import QuantumCircuit
 
     made = call(source, base_dir, coupling_map)
@@ -161,7 +162,7 @@ def circuit(source: dict[str, Any], base_dir: Path, coupling_map: Any = None) ->
     return made
 
 
-def observable(source: dict[str, Any], base_dir: Path) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
+def observable(source: Mapping[str, Any], base_dir: Path) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
     """The observable's terms [(label, coefficient)], from the SparsePauliOp the function returns (real
     coefficients: an expectation value of a Hermitian observable); a list of terms when it returns a list of them
     (one observable each, all as wide: see expanded_names)."""
@@ -189,7 +190,7 @@ def expanded_names(name: str, count: int) -> list[str]:
     return [f"{name}_{k}" for k in range(count)]
 
 
-def _real_terms(source: dict[str, Any], made: Any) -> list[tuple[str, float]]:
+def _real_terms(source: Mapping[str, Any], made: Any) -> list[tuple[str, float]]:
     terms = []
     for label, coeff in made.to_list():
         if abs(complex(coeff).imag) > 1e-12:
@@ -202,7 +203,7 @@ def _real_terms(source: dict[str, Any], made: Any) -> list[tuple[str, float]]:
     return terms
 
 
-def provenance(source: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+def provenance(source: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
     """What the run records of a Python source: its reference, file, content hash and git state, so a later run
     can tell that the code changed."""
     from ..store import provenance as prov

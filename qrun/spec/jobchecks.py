@@ -9,8 +9,10 @@ from typing import Any
 from .. import backends
 from ..errors import SweepError
 from ..model.defaults import DEFAULT_OPTIMIZER
+from ..model.experiment import count
 from ..planning import estimates, sweeps
 from ..sources import exact
+from .build import sweep_of
 from .overrides import JsonPath
 from .schema import Finding, article
 
@@ -229,7 +231,7 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
             )
             continue
         try:
-            if limit is not None and sweeps.count(spec) > limit:
+            if limit is not None and count(spec) > limit:
                 continue  # check_size() below reports the whole sweep's size once
             listed = sweeps.ends(spec, name)
         except SweepError as e:
@@ -251,7 +253,7 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
         try:
             observables = len(job.get("observables") or []) if "observable" not in values else 1
             shots = job.get("shots", (data.get("options") or {}).get("default_shots", 0))
-            sweeps.check_size(job["sweep"], job["primitive"], observables, shots, limit)
+            sweeps.check_size(sweep_of(job["sweep"]), job["primitive"], observables, shots, limit)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
     unswept = [p for p in fact.parameter_names if p not in values]

@@ -9,13 +9,19 @@ from .. import backends
 from ..backends.service import open_plan_refusal
 from ..errors import BackendError, DerivedError, DurationError, SourceError, SpecError
 from ..model import durations
-from ..planning import estimates, modes
+from ..model.defaults import DEFAULT_MAX_TIME_LIMIT, LOCAL_MAX_TIME
+from ..model.experiment import Experiment
+from ..planning import modes
 from ..sources import circuits, observables
 from ..sources.circuits import CircuitFacts
 from ..sources.observables import Terms
 from . import JsonPath, Spec
+from .build import experiment as typed
 from .jobchecks import job_findings, shot_findings, unknown_ref
 from .schema import Finding, schema_findings
+
+# What the meaning checks build on the way (a Checked's fields after the spec and its experiment).
+_Parts = tuple[backends.BackendInfo, dict[str, Any], dict[str, Terms], dict[str, CircuitFacts], dict[str, list[str]]]
 
 
 @dataclass
@@ -23,6 +29,7 @@ class Checked:
     """A spec that passed every check, with what the checks had to build anyway."""
 
     spec: Spec
+    experiment: Experiment  # the spec as typed data: what planning and running read
     backend: backends.BackendInfo
     circuits: dict[str, Any] = field(default_factory=dict)  # built QuantumCircuits (empty on the quick path)
     observables: dict[str, Terms] = field(default_factory=dict)
@@ -91,13 +98,13 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
 
 
 def _meaning(spec: Spec, data: dict[str, Any], build: bool) -> Checked:
-    found, checked = _meaning_findings(spec, data, build)
+    found, parts = _meaning_findings(spec, data, build)
     if found:
         raise _located(spec, found)
-    return checked
+    return Checked(spec, typed(data), *parts)
 
 
-def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[list[Finding], Checked]:
+def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[list[Finding], _Parts]:
     """Every meaning problem of a schema-valid spec (references, widths, limits, the session), and what checking
     it built."""
     found: list[Finding] = []
@@ -174,7 +181,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
         data, facts, {n: observables.observable_width(t) for n, t in terms.items()}, info.num_qubits
     )
     found += _expansion_findings(data, expansions)
-    return found, Checked(spec, info, built, terms, facts, expansions)
+    return found, (info, built, terms, facts, expansions)
 
 
 def _expansion_findings(data: dict[str, Any], expansions: dict[str, list[str]]) -> list[Finding]:
@@ -243,9 +250,41 @@ def semantic_findings(
         seen.setdefault(job["name"], i)
         out += job_findings(here, job, data, facts, observable_widths, backend_qubits)
     out += _session_findings(data)
+    out += _estimate_findings(data)
     out += shot_findings(data)
     out += _derived_findings(data)
     return out
+
+
+def _estimate_findings(data: dict[str, Any]) -> list[Finding]:
+    """A declared estimate (or a margin given as a duration) that the schema's pattern admits but that is longer
+    than any session or job."""
+    places: list[tuple[JsonPath, Any]] = [
+        (("jobs", i, "estimate"), j["estimate"]) for i, j in enumerate(data["jobs"]) if "estimate" in j
+    ]
+    margin = data.get("budget_margin")
+    if isinstance(margin, str) and not margin.endswith("%") or isinstance(margin, int) and margin:
+        places.append((("budget_margin",), margin))
+    out: list[Finding] = []
+    for where, value in places:
+        try:
+            durations.parse(value)
+        except DurationError as e:
+            out.append((where, str(e), False))
+    return out
+
+
+def _open_plan_findings(data: dict[str, Any]) -> list[Finding]:
+    """An Open Plan instance opens no session: say so now, not when the service refuses it."""
+    try:
+        jobs = typed(data).jobs
+    except DurationError:  # a duration too long for the model: reported at its place
+        return []
+    mode, _ = modes.resolve(data.get("mode", modes.AUTO), jobs)
+    if mode != "session":
+        return []
+    where = ("mode",) if "mode" in data else ("service", "plan")
+    return [(where, open_plan_refusal(modes.needs_session(jobs)), False)]
 
 
 def _derived_findings(data: dict[str, Any]) -> list[Finding]:
@@ -289,9 +328,9 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
                     False,
                 )
             ]
-        data = {**data, "max_time": estimates.LOCAL_MAX_TIME}
+        data = {**data, "max_time": LOCAL_MAX_TIME}
     parsed = {}
-    for key, default in (("max_time", None), ("max_time_limit", estimates.DEFAULT_MAX_TIME_LIMIT)):
+    for key, default in (("max_time", None), ("max_time_limit", DEFAULT_MAX_TIME_LIMIT)):
         try:
             parsed[key] = durations.parse(data.get(key, default))
         except DurationError as e:  # the schema says so too; this keeps the rule whatever validated it
@@ -325,10 +364,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
                 )
             )
     if (data.get("service") or {}).get("plan") == "open" and backends.kind_for(data["backend"]).remote:
-        mode, _ = modes.resolve(data)
-        if mode == "session":  # known offline: say so now, not when the service refuses the session
-            where = ("mode",) if "mode" in data else ("service", "plan")
-            out.append((where, open_plan_refusal(modes.needs_session(data)), False))
+        out += _open_plan_findings(data)
     if data.get("mode") == "batch":
         for i, job in enumerate(data["jobs"]):
             if isinstance(job.get("parameter_values"), dict):

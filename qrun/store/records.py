@@ -192,7 +192,7 @@ def sweep_payload(job: JobPlan, outcome: Any, points: list[dict[str, Any]] | Non
     """A swept job's JSON body: its points inline, or (points None: a long sweep) where they were streamed to."""
     body: dict[str, Any] = {
         "status": "done",
-        "sweep": {"mode": job.spec["sweep"].get("mode", "grid"), "variables": job.sweep_variables},
+        "sweep": {"mode": job.job.sweep.mode if job.job.sweep else "grid", "variables": job.sweep_variables},
         "groups": outcome.settings,
         "runtime_jobs": outcome.runtime_jobs,
     }

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import backends
-from ..backends import service as ibm
 from ..errors import RunFolderError
 from ..model import durations
 from ..store.derived import of_run
-from ..store.reader import Run, load, read_spec
+from ..store.reader import Run, read_spec
 from ..store.records import result_text
 from .listing import git_text, quantum_seconds
 
@@ -309,35 +308,3 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
     console.print(summary["verdict"], highlight=False)
     if backends.traits(plan.backend_kind).device:
         console.print(charge_line(summary), highlight=False)
-
-
-def live_status(run_dir: Path) -> str:
-    """The run's session and jobs: as the service reports them now (Session.from_id, service.job), or as recorded."""
-
-    run = load(run_dir)
-    meta = run.metadata
-    session = meta.get("session") or {}
-    data = read_spec(run_dir)
-    online = backends.kind_for(str(data.get("backend"))).remote
-    lines = [
-        f"run {run_dir}: {meta['status']}",
-        f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
-        f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
-        f"closed {session.get('closed') or '-'}",
-    ]
-    service = ibm.connect(data.get("service")) if online else None
-    if service is not None and session.get("session_id"):
-        details = ibm.session_details(service, session["session_id"], session.get("mode") == "batch")
-        lines.append(f"service session: {details}")
-    for entry in meta["jobs"]:
-        ids = entry["job_ids"]
-        if service is not None and ids:
-            now = ", ".join(f"{i}: {ibm.job_status(service, i)}" for i in ids[-3:])
-            more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
-            lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
-        else:
-            lines.append(
-                f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
-                f"{', local: as recorded' if not online else ''})"
-            )
-    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""`qrun status`: a run as the IBM Quantum service reports it now, and the usage it had not reported yet written into
+the run. The one place a stored run is read online; the views stay offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import backends
+from ..backends import service as ibm
+from ..errors import UsageError
+from ..spec.build import service_of
+from ..store.reader import load, read_spec
+from .lock import RunLock
+
+
+def complete_usage(run_dir: Path) -> int:
+    """`qrun status`: ask the service for the usage of every runtime job of a service run that has none recorded,
+    or only a pending one (the run was killed, or the service was still computing it), and write what it says into
+    the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
+    from ..store.journal import read_metadata, record_usage
+
+    meta = read_metadata(run_dir)  # first: a folder that is no run is named as one
+    data = read_spec(run_dir)
+    if meta["status"] == "running" or not backends.kind_for(str(data.get("backend"))).remote:
+        return 0  # a running run records its own usage when its session closes
+    try:
+        lock = RunLock(run_dir)
+    except UsageError:
+        return 0
+    try:
+        service = ibm.connect(service_of(data.get("service") or {}))
+        updates: dict[int, list[dict[str, Any]]] = {}
+        changed = 0
+        for entry in meta["jobs"]:
+            known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
+            records = []
+            for job_id in entry["job_ids"]:
+                record = known.get(job_id)
+                if record is None or record.get("status") != "final":
+                    record = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
+                    changed += 1
+                records.append(record)
+            if records != (entry.get("usage") or []):
+                updates[entry["index"]] = records
+        if updates:
+            record_usage(run_dir, updates)
+        return changed
+    finally:
+        lock.release()
+
+
+def live_status(run_dir: Path) -> str:
+    """The run's session and jobs: as the service reports them now (Session.from_id, service.job), or as recorded."""
+
+    run = load(run_dir)
+    meta = run.metadata
+    session = meta.get("session") or {}
+    data = read_spec(run_dir)
+    online = backends.kind_for(str(data.get("backend"))).remote
+    lines = [
+        f"run {run_dir}: {meta['status']}",
+        f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
+        f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
+        f"closed {session.get('closed') or '-'}",
+    ]
+    service = ibm.connect(service_of(data.get("service") or {})) if online else None
+    if service is not None and session.get("session_id"):
+        details = ibm.session_details(service, session["session_id"], session.get("mode") == "batch")
+        lines.append(f"service session: {details}")
+    for entry in meta["jobs"]:
+        ids = entry["job_ids"]
+        if service is not None and ids:
+            now = ", ".join(f"{i}: {ibm.job_status(service, i)}" for i in ids[-3:])
+            more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
+            lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
+        else:
+            lines.append(
+                f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
+                f"{', local: as recorded' if not online else ''})"
+            )
+    return "\n".join(lines)
