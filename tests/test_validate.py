@@ -190,3 +190,17 @@ def test_a_job_on_a_circuit_the_schema_refused_is_not_blamed_for_it(qrun, write_
     )
     lines = qrun("validate", spec).err.splitlines()
     assert [line.split(": ")[1] for line in lines[:-1]] == ["circuits.bad.qasm", "jobs[1].circuit"]
+
+
+def test_a_duration_the_schema_pattern_admits_but_no_job_takes_is_a_located_error(qrun, write_spec):
+    """99999d matches the duration pattern; validate, plan and a run all name the place (it was an internal error)."""
+    spec = write_spec(
+        "version: 1\nname: long\nbackend: aer\n"
+        "circuits:\n  c: {random: {num_qubits: 2, depth: 2, seed: 1}}\n"
+        "observables:\n  z: ZZ\n"
+        "jobs:\n  - {name: a, primitive: estimator, circuit: c, observables: [z], estimate: 99999d}\n"
+    )
+    expected = f"{spec}:9:77: jobs[0].estimate: '99999d' is longer than 30 days, more than any session or job takes"
+    for args in (["validate", spec], ["plan", spec], [spec]):
+        done = qrun(*args)
+        assert (done.code, done.err.splitlines()[0]) == (2, expected)
