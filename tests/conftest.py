@@ -143,7 +143,10 @@ class Ticking:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start the hostile corpus's selected parts now, in the background: they run on the second core while the
-    rest of the suite runs on the first (test_hostile.py collects their outcomes)."""
+    rest of the suite runs on the first (test_hostile.py collects their outcomes). Under pytest-xdist every worker
+    collects every test, so there the part starts in whichever worker runs it, when it runs."""
+    if hasattr(session.config, "workerinput"):
+        return
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "outcomes" in callspec.params and hasattr(item.module, "start"):
