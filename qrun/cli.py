@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from .app import supervise
+from .app import groups, supervise
 from .app.check_cli import plan_cmd, render_cmd, say_python_changed, schema_cmd, validate_cmd
 from .app.clitools import (
     SpecCommand,
@@ -26,6 +26,7 @@ from .app.clitools import (
     relative,
     template_options,
 )
+from .app.pipeline import run, run_multirun
 from .app.share_cli import export_group, report_cmd
 from .app.view_cli import diff_cmd, list_cmd, plot_cmd, show_cmd, status_cmd
 from .errors import (
@@ -39,8 +40,14 @@ from .errors import (
     UsageError,
 )
 from .running.clock import SYSTEM, Clock
+from .running.cluster import from_options
 from .running.events import Sink
+from .spec import load as load_spec
+from .store.journal import record_stop
+from .store.reader import load
 from .version import __version__
+from .views.mlflow_export import export
+from .views.report import summary
 
 
 class QrunGroup(click.Group):
@@ -143,14 +150,10 @@ def run_cmd(
     to_mlflow: bool,
 ) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
-    from .app.pipeline import run, run_multirun
-    from .store.reader import load
 
     grid = multirun_grid(spec, multirun_args)
     group = _resume_group(spec, out, resume, grid)
     if group is not None:
-        from .app import groups
-
         folder, resumed = groups.resume(
             spec, group, out, grid, "quiet" if quiet else "auto", estimates, use_cache=not no_cache, clock=_clock()
         )
@@ -172,7 +175,6 @@ def run_cmd(
         click.echo(relative(folder) if quiet else f"results: {relative(folder)} (multirun.csv, one folder per point)")
         _export_mlflow(to_mlflow, folder, quiet)
         return
-    from .running.cluster import from_options
 
     cluster = from_options(dask_address, workers)
     try:
@@ -196,8 +198,6 @@ def run_cmd(
     if quiet:
         click.echo(shown)
     else:
-        from .views.report import summary
-
         click.echo(summary(load(run_dir)))
         click.echo(f"results: {shown}")
     _export_mlflow(to_mlflow, run_dir, quiet)
@@ -206,7 +206,6 @@ def run_cmd(
 def _export_mlflow(wanted: bool, folder: Path, quiet: bool) -> None:
     if not wanted:
         return
-    from .views.mlflow_export import export
 
     for path, run_id in export([folder]):
         if not quiet:
@@ -217,14 +216,12 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
     """The multirun group, or group point, that --resume names; None when it names a plain run."""
     if resume is None:
         return None
-    from .app import groups
 
     if resume == "latest":
         if not grid:
             return None
-        from .spec import load
 
-        name = load(spec, {k: values[0] for k, values in grid.items()}).data["name"]  # any point names the spec
+        name = load_spec(spec, {k: values[0] for k, values in grid.items()}).data["name"]  # any point names the spec
         found = groups.latest_group(Path(out), name)
         if found is None:
             raise UsageError(f"--resume latest: no earlier multirun of {spec} under {out}")
@@ -255,8 +252,6 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
 @debug_option
 def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> None:
     """Run a finished or failed run again, from the resolved spec saved in RUN_DIR, into a new run folder."""
-    from .app.pipeline import run
-    from .store.reader import load
 
     folder = Path(run_dir)
     meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong
@@ -270,7 +265,6 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
     if quiet:
         click.echo(relative(new))
         return
-    from .views.report import summary
 
     click.echo(summary(load(new)))
     click.echo(f"results: {relative(new)}")
@@ -308,8 +302,6 @@ def _runs_jobs(args: list[str]) -> bool:
 
 
 def _record_stop(run_dir: Path) -> None:
-    from .errors import QrunError
-    from .store.journal import record_stop
 
     try:
         record_stop(run_dir, "stopped by the user: a job did not return in time")

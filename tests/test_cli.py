@@ -199,12 +199,15 @@ def test_a_mistyped_command_gets_a_did_you_mean(qrun):
     assert qrun("validate", EXPERIMENTS / "bell.yaml").code == 0
 
 
-def test_an_error_from_the_runtime_is_one_line_whatever_breaks_its_text_holds(qrun, monkeypatch):
+def test_an_error_from_the_runtime_is_one_line_whatever_breaks_its_text_holds(qrun, tmp_path):
     from qrun.errors import RunError
+    from qrun.running.events import NullSink
 
-    def failing(*args, **kwargs):
-        raise RunError("runtime job d1 on ibm_fez: Job has failed:\nKaboom!\n  (code 1305)")
+    class Failing(NullSink):
+        def job_started(self, job):
+            raise RunError("runtime job d1 on ibm_fez: Job has failed:\nKaboom!\n  (code 1305)")
 
-    monkeypatch.setattr(pipeline, "run", failing)
-    result = qrun(EXPERIMENTS / "bell.yaml", "--out", "x")
-    assert (result.code, result.err) == (1, "qrun: runtime job d1 on ibm_fez: Job has failed: Kaboom! (code 1305)\n")
+    qrun.sinks.append(Failing())
+    result = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path / "x")
+    assert result.code == 1
+    assert result.err.endswith("\nqrun: runtime job d1 on ibm_fez: Job has failed: Kaboom! (code 1305)\n")

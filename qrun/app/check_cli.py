@@ -8,6 +8,11 @@ from typing import Any
 import click
 
 from ..errors import SpecError, SpecsInvalid, UsageError
+from ..sources import pysource
+from ..spec import load
+from ..spec.schema import schema
+from ..views.report import plan_summary, plan_table
+from . import multirun
 from .clitools import (
     SpecCommand,
     cache_option,
@@ -18,6 +23,7 @@ from .clitools import (
     overrides_of,
     template_options,
 )
+from .prepare import plan_errors, prepare, quick_check
 
 
 @click.command("validate", cls=SpecCommand)
@@ -44,8 +50,6 @@ def validate_cmd(
 
     Without --deep this never imports qiskit, so it is fast enough for editors and pre-commit.
     """
-    from . import multirun
-    from .prepare import prepare, quick_check
 
     bad = 0
     overrides = overrides_of(assignments)  # a malformed --set is the command line's problem, not a spec's
@@ -79,8 +83,6 @@ def say_python_changed(folder: Path, meta: dict[str, Any]) -> None:
     recorded = (meta.get("spec") or {}).get("python")
     if not recorded:
         return
-    from ..sources import pysource
-    from ..spec import load
 
     spec = load(folder / "spec.yaml")
     changes = pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
@@ -94,7 +96,6 @@ def say_python_changed(folder: Path, meta: dict[str, Any]) -> None:
 
 def _say_python_runs(path: str, overrides: dict[str, Any], vars_files: list[str]) -> None:
     """Before validate --deep imports the user's code, say which: checking a spec should not run code silently."""
-    from ..spec import load
 
     data = load(path, overrides, vars_files).data
     if not isinstance(data, dict) or not data.get("allow_python"):
@@ -140,9 +141,6 @@ def plan_cmd(
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
     import json
 
-    from ..views.report import plan_summary, plan_table
-    from .prepare import plan_errors, prepare
-
     prepared = prepare(
         spec, overrides_of(assignments), list(vars_files), estimates, out, enforce_budget=False, use_cache=not no_cache
     )
@@ -165,7 +163,6 @@ def plan_cmd(
 @debug_option
 def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
     """Print SPEC as it would run: its template rendered and its overrides applied; run nothing."""
-    from ..spec import load
 
     loaded = load(spec, overrides_of(assignments), list(vars_files))
     click.echo(loaded.resolved_text() if loaded.overrides else loaded.text, nl=False)
@@ -176,7 +173,5 @@ def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, .
 def schema_cmd() -> None:
     """Print the JSON Schema of the spec format."""
     import json
-
-    from ..spec.schema import schema
 
     click.echo(json.dumps(schema(), indent=2))

@@ -9,6 +9,9 @@ from typing import Any
 
 import click
 
+from ..spec import MAX_SPEC_BYTES, declared_multirun, parse_assignment, read_text_limited
+from . import multirun
+
 # precision=0.05, +jobs.vqe.shots=100, ~options.seed: a key is never a path (no "/"), so a file never reads as one
 BARE_OVERRIDE = re.compile(r"\+?[A-Za-z_][A-Za-z0-9_.\-\[\]θ]*=.*|~[A-Za-z_][A-Za-z0-9_.\-\[\]θ]*", re.S)
 
@@ -101,7 +104,6 @@ def cache_option(f: Any) -> Any:
 
 
 def overrides_of(assignments: tuple[str, ...]) -> dict[str, Any]:
-    from ..spec import parse_assignment
 
     given = dict(parse_assignment(a) for a in assignments)
     ctx = click.get_current_context(silent=True)
@@ -112,8 +114,6 @@ def overrides_of(assignments: tuple[str, ...]) -> dict[str, Any]:
 
 def multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[Any]]:
     """-m values, else the spec's own multirun: block."""
-    from ..spec import MAX_SPEC_BYTES, declared_multirun, read_text_limited
-    from . import multirun
 
     if multirun_args:
         return multirun.parse(list(multirun_args))

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError, UsageError
 from ..jobs.registry import kind_of
+from ..planning import estimates, modes
 from ..running.events import Fanout
 from ..spec import DOTTED_KEY, safe_yaml
 from ..store.catalog import MANIFEST
@@ -143,7 +144,6 @@ def group_dir(root: Path, name: str) -> Path:
 
 def combine(prepared: list[Any], labels: list[str]) -> Any:
     """One plan holding every point's jobs, tagged with their point (run_key), and one budget over all of them."""
-    from ..planning import estimates
 
     plans = [p.plan for p in prepared]
     backends = {p.backend_name for p in plans}
@@ -164,7 +164,6 @@ def combine(prepared: list[Any], labels: list[str]) -> Any:
     )
     if not budget.fits and not budget.local:
         raise SpecError([prepared[0].spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
-    from ..planning import modes
 
     cut = modes.blocks(experiment.mode, jobs)
     mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs])

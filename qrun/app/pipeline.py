@@ -14,11 +14,15 @@ from ..model.outcomes import FINISHED
 from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
+from ..sources import pysource
 from ..spec import differences, load
 from ..store import derived
+from ..store.provenance import sha256
 from ..store.reader import latest_run, read_spec
 from ..store.reader import load as load_run
 from ..store.writer import RunWriter
+from ..views.progress import reporter_for
+from . import multirun
 from .lock import RunLock, stop_on_signals
 from .prepare import Prepared, plan_errors, prepare
 
@@ -48,7 +52,6 @@ def run(
     only) or "none".
     """
     from ..running.runner import Runner
-    from ..views.progress import reporter_for
 
     if resume is not None and not overrides and not vars_files:
         overrides = saved_settings(path, out, resume)  # nothing to retype: the run's own variables and overrides
@@ -116,7 +119,8 @@ def _carry_from_service(
             if s.get("session_id")
         )
     )
-    from ..running import reconcile
+
+    from ..running import reconcile  # numpy, through the submission records: only a resume on a service needs it
 
     known = {i for j in previous["jobs"] for i in j.get("job_ids") or []}
     listed = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], [s for s, _ in sessions])
@@ -142,7 +146,6 @@ def _carry_from_service(
 def run_tags(run_dir: Path, spec: Any) -> list[str]:
     """The tags each service job carries: the run folder's name and the spec's hash, so that the service itself can
     say which of its jobs belong to a run (its own record of them, if qrun's was lost)."""
-    from ..store.provenance import sha256
 
     return [f"qrun-run:{run_dir.name}", f"qrun-spec:{sha256(spec.text)[:16]}"]
 
@@ -217,8 +220,6 @@ def run_multirun(
     """Run every point of `grid` (template variable -> values) in ONE session; returns the group folder, which
     holds each point's run folder, multirun.csv and multirun.json."""
     from ..running.runner import Runner
-    from ..views.progress import reporter_for
-    from . import multirun
 
     chosen = multirun.points(grid)
     labels = multirun.labels(chosen)
@@ -287,8 +288,6 @@ def refuse_changed_spec(run_dir: Path, spec: Any, metadata: dict[str, Any] | Non
     meta = metadata if metadata is not None else load_run(run_dir).metadata
     recorded = (meta.get("spec") or {}).get("python") or {}
     if recorded:
-        from ..sources import pysource
-
         changes += pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
     if not changes:
         return

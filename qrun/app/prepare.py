@@ -60,7 +60,6 @@ def prepare(
 
     A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
     """
-    from ..planning import plan as planning
 
     checked = check(path, overrides, vars_files)
     require_run_extra()
@@ -74,12 +73,14 @@ def prepare(
         backend = ibm.choose_backend(service, experiment.backend, widest)
         ibm.check_backend(backend, widest)
     past = History(Path(out), experiment.name) if estimates == "learned" else None
+    from ..planning import plan as planning  # numpy and qiskit: `qrun validate` (quick_check) never plans
+
     the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
     if enforce_budget:
         plan_errors(checked.spec, the_plan)
     if service is not None:
         if experiment.service.dry_run:
-            from ..planning import dryrun
+            from ..planning import dryrun  # numpy, through the PUBs it builds
 
             the_plan.service_estimates = dryrun.estimate(the_plan)
         needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ..views.htmlreport import write
+from ..views.mlflow_export import export
 from .clitools import debug_option
 
 _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -34,7 +36,6 @@ def report_cmd(targets: tuple[Path, ...], html_file: Path, compare: tuple[tuple[
     results): a sortable, filterable runs table with multirun points and their swept keys, a page per run with its
     values, exact values, deviations, warnings, figures and resolved spec, a page per multirun group, and
     comparisons. Needs qrun[plot] for the figures."""
-    from ..views.htmlreport import write
 
     chosen = list(targets) or [Path("results")]
     click.echo(write(chosen, html_file, list(compare)))
@@ -62,7 +63,6 @@ def export_mlflow_cmd(targets: tuple[Path, ...], tracking_uri: str | None, exper
     σ, exact value, deviation and usage as metrics; backend, session, job ids, git and versions as tags; the run
     folder as artifacts. TARGETS are run folders, multirun groups or results roots. Exporting a run again updates
     its MLflow run; it makes no second one."""
-    from ..views.mlflow_export import export
 
     for path, run_id in export(list(targets), tracking_uri, experiment):
         click.echo(f"{path}: mlflow run {run_id}")

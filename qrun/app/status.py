@@ -10,6 +10,7 @@ from .. import backends
 from ..backends import service as ibm
 from ..errors import UsageError
 from ..spec.build import service_of
+from ..store.journal import read_metadata, record_usage
 from ..store.reader import load, read_spec
 from .lock import RunLock
 
@@ -18,7 +19,6 @@ def complete_usage(run_dir: Path) -> int:
     """`qrun status`: ask the service for the usage of every runtime job of a service run that has none recorded,
     or only a pending one (the run was killed, or the service was still computing it), and write what it says into
     the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
-    from ..store.journal import read_metadata, record_usage
 
     meta = read_metadata(run_dir)  # first: a folder that is no run is named as one
     data = read_spec(run_dir)

@@ -7,6 +7,12 @@ from pathlib import Path
 
 import click
 
+from ..store.catalog import MANIFEST
+from ..store.reader import load
+from ..views.compare import diff_text
+from ..views.listing import group_text, list_text, runs
+from ..views.plots import plot_run
+from ..views.report import show
 from .clitools import (
     debug_option,
 )
@@ -19,10 +25,6 @@ from .clitools import (
 def show_cmd(run_dir: str, all_rows: bool) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
     multirun group: then one row per point, with its swept values and headline results."""
-    from ..store.catalog import MANIFEST
-    from ..store.reader import load
-    from ..views.listing import group_text
-    from ..views.report import show
 
     if (Path(run_dir) / MANIFEST).is_file():
         click.echo(group_text(Path(run_dir)), nl=False)
@@ -41,8 +43,6 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
     differ between them, and headline results (each estimator value ± its standard error, each minimize optimum)."""
     import json
 
-    from ..views.listing import list_text, runs
-
     if as_json:
         click.echo(json.dumps(runs(Path(root), name, status), indent=2))
     else:
@@ -59,8 +59,6 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 def diff_cmd(run_a: str, run_b: str) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
     combined standard error σ and the z-score (B - A) / σ."""
-    from ..store.reader import load
-    from ..views.compare import diff_text
 
     click.echo(diff_text(load(run_a), load(run_b)))
 
@@ -71,7 +69,6 @@ def diff_cmd(run_a: str, run_b: str) -> None:
 def plot_cmd(run_dir: str) -> None:
     """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
     multirun group, each headline value against each numeric swept key."""
-    from ..views.plots import plot_run
 
     for path in plot_run(Path(run_dir)):
         click.echo(path)

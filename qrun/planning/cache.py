@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..backends import IBM_BASIS
 from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..store import runfolder
@@ -61,8 +62,6 @@ def target_fingerprint(backend: Any, kind: str) -> str:
     every instruction's qubits, duration and error: what noise-aware layout reads.
     """
     if not traits(kind).device:
-        from ..backends import IBM_BASIS
-
         return "aer:" + ",".join(sorted(IBM_BASIS))
     if traits(kind).rehearsed:
         from importlib.metadata import version

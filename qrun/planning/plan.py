@@ -14,7 +14,7 @@ from ..jobs.registry import kind_of
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.experiment import Job
 from ..model.plan import JobPlan, Plan
-from ..sources import circuits
+from ..sources import circuits, pysource
 from ..sources import observables as pauli
 from ..spec.validate import Checked
 from . import estimates, modes, rehearsal, sweeps
@@ -92,11 +92,8 @@ class _Planner:
         coupling = getattr(self.backend, "coupling_map", None)
         base = self.checked.spec.base_dir
         for cname, entry in self.experiment.circuits.items():
-            if "python" in entry and coupling is not None:
-                from ..sources import pysource
-
-                if pysource.takes_coupling_map(entry, base):
-                    self.checked.circuits[cname] = circuits.build(entry, base, coupling)
+            if "python" in entry and coupling is not None and pysource.takes_coupling_map(entry, base):
+                self.checked.circuits[cname] = circuits.build(entry, base, coupling)
 
     def isa(self, job: Job, level: int, variant: str) -> tuple[tuple, Any]:
         """The job's ISA circuit, transpiled once per (circuit, optimization level, variant), and its key."""

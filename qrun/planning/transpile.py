@@ -8,6 +8,7 @@ from .. import backends
 from ..backends.registry import traits
 from ..jobs.registry import kind_of
 from ..model.experiment import Job
+from . import cache
 from .work import circuit_shape
 
 
@@ -39,7 +40,6 @@ def cached_transpile(
     into `memo` under ("shape", id(isa)), so a warm plan does not recompute it."""
     if not use_cache or seed is None:
         return transpile(qc, backend, kind, level, seed)
-    from . import cache
 
     folder = cache.cache_dir()
     hex_key, parts = cache.key(qc, backend, kind, level, seed)

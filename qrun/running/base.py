@@ -16,6 +16,7 @@ from ..errors import ServiceJobError
 from ..model import durations
 from ..model.outcomes import is_final
 from ..model.plan import JobPlan, Plan
+from ..planning import rehearsal
 from ..planning.modes import INTERACTIVE_TTL
 from .clock import SYSTEM, Clock
 from .cluster import ENGINES as DASK_ENGINES
@@ -135,7 +136,6 @@ class RunnerBase:
     def rehearsal(self, job: JobPlan) -> JobPlan:
         """A fake-device job with its circuit, observables and device cut down to the qubits it uses; one subset
         device per set of qubits, one restricted circuit per circuit, made once for all the jobs that share them."""
-        from ..planning import rehearsal
 
         qubits = list(job.simulated_qubits or [])
         names = tuple(name for name, _ in job.observables)

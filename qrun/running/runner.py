@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.calibration import at, of_device
 from ..backends.registry import traits
 from ..backends.service import redact, sentence, usage_record
 from ..errors import RunError, ServiceError, ServiceJobError
@@ -59,8 +60,6 @@ class Runner(Batching, Sweeping, Minimizing):
             "closed": None,
         }
         if traits(plan.backend_kind).rehearsed:  # a fake device's properties are fixed: its calibration, once per run
-            from ..backends.calibration import of_device
-
             self.session_record["calibration"] = of_device(plan.backend)
         session = None
         try:
@@ -102,7 +101,6 @@ class Runner(Batching, Sweeping, Minimizing):
         they differ (the device was recalibrated during the run) every job's."""
         if not traits(self.plan.backend_kind).remote or not records:
             return
-        from ..backends.calibration import at
 
         def running(r: dict[str, Any]) -> str | None:
             return (r.get("timestamps") or {}).get("running")

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..planning import cache
 from ..store.fsio import confinement_root
-from . import qasm_scan
+from . import pysource, qasm_scan
 
 LIBRARY = (
     "efficient_su2",
@@ -56,8 +57,6 @@ def build(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) -
     for a Python source that asks for it."""
     kind, value = _source(source)
     if kind == "python":
-        from . import pysource
-
         return pysource.circuit(source, base_dir, coupling_map)
     if kind == "random":
         from qiskit.circuit.random import random_circuit
@@ -232,8 +231,6 @@ def cached_facts(source: Mapping[str, Any], base_dir: Path) -> CircuitFacts:
     import hashlib
     import json
     from importlib.metadata import version
-
-    from ..planning import cache
 
     kind, value = _source(source)
     body = qasm_text(source, base_dir) if kind in ("qasm", "file") else source

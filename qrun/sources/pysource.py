@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..store import provenance as prov
 from ..store.fsio import confinement_root
 
 _REF = re.compile(r"(?P<target>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*|[\w./-]+\.py):(?P<func>[A-Za-z_]\w*)\Z")
@@ -206,7 +207,6 @@ def _real_terms(source: Mapping[str, Any], made: Any) -> list[tuple[str, float]]
 def provenance(source: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
     """What the run records of a Python source: its reference, file, content hash and git state, so a later run
     can tell that the code changed."""
-    from ..store import provenance as prov
 
     target = parse(source["python"], base_dir)
     path = source_file(target, base_dir)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, SpecError, UsageError
+from ..sources import circuits, pysource
 from .diff import differences, short
 from .marks import parse_yaml, plain_yaml
 from .overrides import JsonPath, format_path, owner, top_level_keys
@@ -95,8 +96,6 @@ class Spec:
         circuit inlined as qasm: (its includes too), so the run folder's copy runs anywhere."""
         import copy
 
-        from ..sources import circuits
-
         data = copy.deepcopy(self.data)
         if not isinstance(data, dict):
             return data
@@ -111,8 +110,6 @@ class Spec:
         for kind in ("circuits", "observables"):
             for source in (data.get(kind) or {}).values():
                 if isinstance(source, dict) and isinstance(source.get("python"), str):
-                    from ..sources import pysource
-
                     source["python"] = pysource.repo_relative(source["python"], self.base_dir)
         return data
 

@@ -12,9 +12,10 @@ from ..model import durations
 from ..model.defaults import DEFAULT_MAX_TIME_LIMIT, LOCAL_MAX_TIME
 from ..model.experiment import Experiment
 from ..planning import modes
-from ..sources import circuits, observables
+from ..sources import circuits, observables, pysource
 from ..sources.circuits import CircuitFacts
 from ..sources.observables import Terms
+from ..store import derived
 from . import JsonPath, Spec
 from .build import experiment as typed
 from .jobchecks import job_findings, shot_findings, unknown_ref
@@ -159,8 +160,6 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
             if isinstance(value, dict) and "python" in value:
                 _python_allowed(value, spec, allowed)
                 if build:
-                    from ..sources import pysource
-
                     made = pysource.observable(value, spec.base_dir)
                     if made and isinstance(made[0], list):  # a list of observables: one name per member
                         expansions[name] = pysource.expanded_names(name, len(made))
@@ -215,7 +214,6 @@ def _expansion_findings(data: dict[str, Any], expansions: dict[str, list[str]]) 
 def _python_allowed(source: dict[str, Any], spec: Spec, allowed: bool) -> None:
     """A Python source's reference names a file inside the spec's repository or an installed module (found without
     running it), and the spec allows Python; SourceError otherwise."""
-    from ..sources import pysource
 
     if not allowed:
         raise SourceError(pysource.OFF, pysource.WHERE)
@@ -289,7 +287,6 @@ def _open_plan_findings(data: dict[str, Any]) -> list[Finding]:
 
 def _derived_findings(data: dict[str, Any]) -> list[Finding]:
     """Each `derived:` expression reads, and every result it names is a job (and observable) of the spec."""
-    from ..store import derived
 
     jobs = {j["name"]: j for j in data["jobs"]}
     out: list[Finding] = []

@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import ResultsError, RunFolderError, SpecError
 from ..spec import MAX_SPEC_BYTES, safe_yaml
 from . import records, runfolder
+from .catalog import runs_of
 from .journal import read_metadata
 
 
@@ -51,7 +52,6 @@ class History:
     once."""
 
     def __init__(self, root: Path, name: str):
-        from .catalog import runs_of
 
         # folder names start with the UTC time: the newest is last, and read first; a multirun's points count
         self._unread = runs_of(root, name)

@@ -19,6 +19,7 @@ from ..jobs import minimize
 from ..model import durations
 from ..model.outcomes import FINISHED, MinimizeOutcome
 from ..planning import sweeps
+from ..sources import pysource
 from . import provenance, records, runfolder
 from .fsio import Appender, atomic_write, inside, write_json
 from .jobfile import header, job_file
@@ -103,7 +104,6 @@ class RunWriter:
 
     def _python(self) -> dict[str, Any]:
         """The Python sources' files, content hashes and git state: a later run can tell the code changed."""
-        from ..sources import pysource
 
         return pysource.of_spec(self.spec.data, self.spec.base_dir)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..backends import calibration
+from ..errors import DerivedError
 from ..jobs.kind import Pair
 from ..jobs.registry import kind_of
 from ..spec import differences
+from ..store.derived import evaluate
 from ..store.reader import Run, read_spec
 
 
@@ -61,8 +63,6 @@ def diff_text(a: Run, b: Run) -> str:
 
 def _derived_pairs(a: Run, b: Run, spec_a: Any, spec_b: Any) -> list[tuple[str, str, str, str, str, str]]:
     """Each derived value both runs' specs define and can compute, compared as any value is."""
-    from ..errors import DerivedError
-    from ..store.derived import evaluate
 
     block_a, block_b = ((s.get("derived") if isinstance(s, dict) else None) or {} for s in (spec_a, spec_b))
     if not isinstance(block_a, dict) or not isinstance(block_b, dict):

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import MissingExtraError, PlotError
 from ..jobs.kind import sigmas, unit_suffix
 from ..jobs.registry import kind_of
-from ..store.catalog import MANIFEST
+from ..store.catalog import MANIFEST, discover
 from ..store.derived import readings_of as derived_readings
 from ..store.fsio import atomic_write_bytes, inside
 from ..store.reader import load, read_spec
@@ -200,7 +200,6 @@ def group_figures(plt: Any, points: list[tuple[dict[str, Any], list[Reading]]]) 
 def plot_group(group: Path) -> list[Path]:
     """Write GROUP/plots/<job>-<value>-vs-<key>.png: each headline value of the points against each numeric swept
     key, with error bars and the exact value (group_figures). PlotError when no value varies with a number."""
-    from ..store.catalog import discover
 
     plt = pyplot()
     points = []

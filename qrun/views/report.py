@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .. import backends
 from ..errors import RunFolderError
 from ..model import durations
+from ..store import runfolder
 from ..store.derived import of_run
-from ..store.reader import Run, read_spec
+from ..store.reader import MAX_SPEC_BYTES, Run, read_spec
 from ..store.records import result_text
 from .listing import git_text, quantum_seconds
 
@@ -122,9 +123,6 @@ def _spec_or_none(run_dir: Path) -> Any:
     """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run), or
     where it has no derived: key at the top (a 10,000-job spec is seconds of parsing for nothing)."""
     import re
-
-    from ..store import runfolder
-    from ..store.reader import MAX_SPEC_BYTES
 
     try:
         head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader
