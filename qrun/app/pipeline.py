@@ -51,7 +51,7 @@ def run(
     progress: "auto" (live display on a terminal, else lines), "lines" (one plain line per event), "quiet" (warnings
     only) or "none".
     """
-    from ..running.runner import Runner
+    from ..running.runner import Runner  # numpy and qiskit: imported when a run starts, not by validate
 
     if resume is not None and not overrides and not vars_files:
         overrides = saved_settings(path, out, resume)  # nothing to retype: the run's own variables and overrides
@@ -219,7 +219,7 @@ def run_multirun(
 ) -> Path:
     """Run every point of `grid` (template variable -> values) in ONE session; returns the group folder, which
     holds each point's run folder, multirun.csv and multirun.json."""
-    from ..running.runner import Runner
+    from ..running.runner import Runner  # numpy and qiskit: imported when a run starts, not by validate
 
     chosen = multirun.points(grid)
     labels = multirun.labels(chosen)
