@@ -273,3 +273,11 @@ def test_advice_past_the_longest_session_is_to_lower_the_work():
     )
     within = estimates.budget(3600, [("scan", 7200.0)], "0")
     assert within.explain().endswith("Raise max_time to at least 2h or lower the estimates")
+
+
+def test_a_spec_never_run_here_has_no_history_to_look_up(tmp_path):
+    from qrun.store.reader import History
+
+    assert not History(tmp_path, "spec")
+    (tmp_path / "spec" / "20261101T000000Z-aaaaaa").mkdir(parents=True)
+    assert History(tmp_path, "spec")

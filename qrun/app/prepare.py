@@ -134,7 +134,7 @@ def quick_check(
     for job in experiment.jobs:
         fact = checked.facts.get(job.circuit)  # none for a Python source: validate runs no user code
         n = fact.num_parameters if fact is not None else 0
-        learned = past.get((job.name, model.content_hash(experiment, job, hashed))) if past is not None else None
+        learned = past.get((job.name, model.content_hash(experiment, job, hashed))) if past else None
         bound = partial(model.lower_bound, job, n, not traits(checked.backend.kind).device)
         seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
         rows.append((job, n, seconds, source))

@@ -203,6 +203,15 @@ class Job:
     target_error: float | None = None  # ladder
     raw: Given = field(default_factory=lambda: EMPTY, repr=False, compare=False)  # as written: content hashes encode it
 
+    @classmethod
+    def made(cls, values: dict[str, Any]) -> Job:
+        """A Job from a value for every field, without the frozen dataclass's __init__: that sets each of the 21
+        fields through object.__setattr__, which was most of what building 10,000 jobs cost (benchmarks/RESULTS.md,
+        "The typed model at 10,000 jobs"). The job is as frozen as any other: assigning to it raises."""
+        job = object.__new__(cls)
+        job.__dict__.update(values)
+        return job
+
     @property
     def source(self) -> str | None:
         """The minimize job whose optimum this job binds, if any."""

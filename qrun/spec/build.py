@@ -46,39 +46,43 @@ def experiment(data: Mapping[str, Any]) -> Experiment:
 
 def job(index: int, raw: Mapping[str, Any], spec_options: Options) -> Job:
     """One job of a schema-valid spec."""
-    values = raw.get("parameter_values")
-    sweep = raw.get("sweep")
-    optimizer = raw.get("optimizer")
-    point = raw.get("initial_point", "zeros")
-    estimate = raw.get("estimate")
-    return Job(
-        index=index,
-        name=raw["name"],
-        primitive=raw["primitive"],
-        circuit=raw["circuit"],
-        options=Options(raw["options"]).over(spec_options) if raw.get("options") else spec_options,
-        own_options=bool(raw.get("options")),
-        observables=tuple(raw.get("observables") or ()),
-        parameter_values=(
-            FromJob(values["from"])
-            if isinstance(values, Mapping)
-            else None
-            if values is None
-            else tuple(tuple(row) for row in values)
-        ),
-        shots=raw.get("shots"),
-        precision=raw.get("precision"),
-        estimate=None if estimate is None else durations.parse(estimate),
-        exact=raw.get("exact"),
-        dependent=raw.get("dependent") is True,
-        trust_estimate=raw.get("trust_estimate") is True,
-        sweep=None if sweep is None else sweep_of(sweep),
-        measure_all=raw.get("measure_all") is True,
-        optimizer=None if raw["primitive"] != "minimize" else _optimizer(optimizer or EMPTY),
-        initial_point=point if isinstance(point, str) else tuple(float(x) for x in point),
-        rungs=tuple(raw.get("rungs") or ()),
-        target_error=raw.get("target_error"),
-        raw=raw,
+    get = raw.get
+    values = get("parameter_values")
+    sweep = get("sweep")
+    point = get("initial_point", "zeros")
+    estimate = get("estimate")
+    own = get("options")
+    primitive = raw["primitive"]
+    return Job.made(
+        {
+            "index": index,
+            "name": raw["name"],
+            "primitive": primitive,
+            "circuit": raw["circuit"],
+            "options": Options(own).over(spec_options) if own else spec_options,
+            "observables": tuple(get("observables") or ()),
+            "parameter_values": (
+                None
+                if values is None
+                else FromJob(values["from"])
+                if isinstance(values, Mapping)
+                else tuple(map(tuple, values))
+            ),
+            "shots": get("shots"),
+            "precision": get("precision"),
+            "estimate": None if estimate is None else durations.parse(estimate),
+            "exact": get("exact"),
+            "dependent": get("dependent") is True,
+            "trust_estimate": get("trust_estimate") is True,
+            "own_options": bool(own),
+            "sweep": None if sweep is None else sweep_of(sweep),
+            "measure_all": get("measure_all") is True,
+            "optimizer": _optimizer(get("optimizer") or EMPTY) if primitive == "minimize" else None,
+            "initial_point": point if isinstance(point, str) else tuple(float(x) for x in point),
+            "rungs": tuple(get("rungs") or ()),
+            "target_error": get("target_error"),
+            "raw": raw,
+        }
     )
 
 

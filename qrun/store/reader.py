@@ -57,6 +57,10 @@ class History:
         self._unread = runs_of(root, name)
         self._learned: dict[tuple[str, str], dict[str, Any]] = {}
 
+    def __bool__(self) -> bool:
+        """Whether there is anything to learn from: a spec never run here has nothing, and needs no lookups."""
+        return bool(self._learned or self._unread)
+
     def get(self, key: tuple[str, str]) -> dict[str, Any] | None:
         while key not in self._learned and self._unread:
             self._learn(self._unread.pop())

@@ -1,0 +1,34 @@
+"""The typed experiment: made once from the schema-valid spec, frozen, and holding every field."""
+
+import dataclasses
+
+import pytest
+from conftest import EXPERIMENTS
+
+from qrun.model.experiment import FromJob, Job, Optimizer
+from qrun.spec import load
+from qrun.spec.build import experiment
+
+
+def test_every_job_of_every_example_has_every_field_and_is_frozen():
+    names = {f.name for f in dataclasses.fields(Job)}
+    for path in sorted(EXPERIMENTS.glob("*.yaml")):
+        spec = load(path)
+        if "multirun" in spec.data:
+            continue
+        for job in experiment(spec.data).jobs:
+            assert set(vars(job)) == names, (path.name, job.name)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                job.name = "other"  # type: ignore[misc]
+
+
+def test_the_vqe_example_as_typed_data():
+    typed = experiment(load(EXPERIMENTS / "vqe.yaml").data)
+    vqe, final = typed.jobs
+    assert (vqe.primitive, vqe.observables, vqe.source, vqe.exact) == ("minimize", ("h2",), None, -1.857275)
+    assert vqe.optimizer == Optimizer("COBYLA", 150, 1.0e-6)
+    assert (vqe.evaluations(4), vqe.units(4), vqe.declared(4)) == (151, 151, 1510.0)  # 10 s per evaluation
+    assert (vqe.target_precision(), final.target_precision()) == (0.0001, 0.015625)
+    assert (final.parameter_values, final.source, final.measure_all) == (FromJob("vqe"), "vqe", True)
+    assert (final.options.seed, final.options.default_shots, final.options.optimization_level) == (42, 2000, 2)
+    assert (typed.max_time, typed.session_seconds, typed.mode) == (1800, 1800, "auto")
