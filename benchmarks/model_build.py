@@ -38,7 +38,14 @@ def main(rev: str = BEFORE, pairs: int = 7, n: int = 10_000) -> list[dict]:
                 a, b, load = interleaved(pairs, now, then, cwd=Path(tmp))
                 name = f"qrun {label}, {n:,} jobs: typed model vs {rev} (whole process, s; {pairs} pairs; {load})"
                 rows.append(row(name, a["wall"], b["wall"], "<= 1.05"))
-                rows.append(row(f"qrun {label}, {n:,} jobs: typed model vs {rev} (peak RSS, MiB)", a["rss_mib"], b["rss_mib"], "<= 1.05"))
+                rows.append(
+                    row(
+                        f"qrun {label}, {n:,} jobs: typed model vs {rev} (peak RSS, MiB)",
+                        a["rss_mib"],
+                        b["rss_mib"],
+                        "<= 1.05",
+                    )
+                )
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=True)
     return rows
