@@ -66,7 +66,8 @@ def whole_process_rows(label: str, qrun: dict, hand: dict) -> list[dict]:
 
 def interleaved(pairs: int, a: list[str], b: list[str], cwd: Path | None = None) -> tuple[dict, dict, str]:
     """Medians of `pairs` interleaved A/B runs (A, B, A, B, ...), and the load average while they ran: a peer
-    can see that neither contender had the quieter machine."""
+    can see that neither contender had the quieter machine. A's dict also holds the A/B ratio of each pair's wall
+    times as median, min and max ("ratio", "ratio_min", "ratio_max")."""
     import statistics
 
     runs_a, runs_b = [], []
@@ -82,4 +83,15 @@ def interleaved(pairs: int, a: list[str], b: list[str], cwd: Path | None = None)
         out.update({k: statistics.median(r[k] for r in runs) for k in extra})
         return out
 
-    return median(runs_a), median(runs_b), load
+    ratios = [x["wall"] / y["wall"] for x, y in zip(runs_a, runs_b)]
+    first = median(runs_a)
+    first.update(ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios))
+    return first, median(runs_b), load
+
+
+def pair_rows(label: str, pairs: int, a: dict, b: dict, load: str, target: str = "<= 1.10") -> list[dict]:
+    """The wall-time row (the median of the pairs' ratios, with their range) and the peak-RSS row of one comparison."""
+    spread = f"pair ratios {a['ratio_min']:.2f}-{a['ratio_max']:.2f}" if pairs > 1 else "one pair"
+    wall = row(f"{label} (whole process, s; {pairs} pairs, {spread}; {load})", a["wall"], b["wall"], target)
+    wall["ratio"] = a["ratio"]  # the median of the pairs' ratios, not the ratio of the medians
+    return [wall, row(f"{label} (peak RSS, MiB)", a["rss_mib"], b["rss_mib"], "<= 1.10")]

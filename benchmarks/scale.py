@@ -6,10 +6,11 @@ process). The hand scripts do exactly the jobs qrun does: one Aer EstimatorV2 jo
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 from pathlib import Path
 
-from common import PYTHON, QRUN, interleaved, row, timed
+from common import PYTHON, QRUN, interleaved, pair_rows, row, timed
 
 N_JOBS = 1000
 SPEC_HEAD = """version: 1
@@ -25,24 +26,30 @@ observables:
 jobs:
 """
 
+# The fastest correct hand script we could write for these jobs: Aer's EstimatorV2 on the circuit as written (Aer
+# runs ry and cx as they are: a transpile would cost 0.5-1 s and gain nothing), one estimator object for every job,
+# the values written to disk as qrun writes its own, and Python's teardown skipped as qrun skips it.
 HAND = """
+import os
 import sys
 import numpy as np
 from qiskit.circuit.library import real_amplitudes
 from qiskit.quantum_info import SparsePauliOp
-from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_aer.primitives import EstimatorV2
 n, batched = int(sys.argv[1]), sys.argv[2] == "pub"
 qc = real_amplitudes(2, reps=1)
-isa = generate_preset_pass_manager(optimization_level=2, basis_gates=["rz", "sx", "x", "cx"], seed_transpiler=1).run(qc)
-op = SparsePauliOp("ZI").apply_layout(isa.layout)
+op = SparsePauliOp("ZI")
 rows = np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
+est = EstimatorV2(options={"default_precision": 0.1})  # unseeded: each job's noise its own, as qrun's seeds make it
 if batched:
-    EstimatorV2(options={"default_precision": 0.1, "run_options": {"seed_simulator": 1}}).run([(isa, op, rows)]).result()
+    data = est.run([(qc, op, rows)]).result()[0].data
+    evs, stds = data.evs, data.stds
 else:
-    for k in range(n):
-        est = EstimatorV2(options={"default_precision": 0.1, "run_options": {"seed_simulator": k}})
-        est.run([(isa, op, rows[k])]).result()
+    results = [est.run([(qc, op, row)]).result()[0].data for row in rows]
+    evs, stds = np.array([d.evs for d in results]), np.array([d.stds for d in results])
+np.savez("hand.npz", evs=evs, stds=stds)
+sys.stdout.flush()
+os._exit(0)
 """
 
 
@@ -55,7 +62,7 @@ def spec(n: int) -> str:
     )
 
 
-def main(counts: tuple[int, ...] = (10, 100, 1_000, 10_000)) -> list[dict]:
+def main(counts: tuple[int, ...] = (1_000, 10_000), pairs: int = 5) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -63,35 +70,24 @@ def main(counts: tuple[int, ...] = (10, 100, 1_000, 10_000)) -> list[dict]:
         for n in counts:
             (folder / f"k{n}.yaml").write_text(spec(n))
             qrun = [*QRUN, f"k{n}.yaml", "--quiet", "--out", "r"]
-            pairs = 3
-            for how, label, target in (("each", "one job each", "< 1"), ("pub", "one PUB", "< 2")):
+            for how, label in (("each", "one job each"), ("pub", "one PUB")):
                 a, b, load = interleaved(pairs, qrun, [PYTHON, "hand.py", str(n), how], folder)
-                rows.append(
-                    row(
-                        f"{n:,} jobs: qrun vs hand script, {label} (whole process, s; {pairs} pair(s); {load})",
-                        a["wall"],
-                        b["wall"],
-                        target,
-                    )
-                )
-                rows.append(
-                    row(
-                        f"{n:,} jobs: qrun vs hand script, {label} (peak RSS, MiB)",
-                        a["rss_mib"],
-                        b["rss_mib"],
-                        "<= 1.10",
-                    )
-                )
+                rows += pair_rows(f"{n:,} jobs: qrun vs hand script, {label}", pairs, a, b, load)
         (folder / "big.yaml").write_text(spec(10_000))
-        validate = min(timed([*QRUN, "validate", "big.yaml"], folder)["wall"] for _ in range(3))
-        rows.append(row("qrun validate, 10,000-job spec (whole process, s) vs the 1 s target", validate, 1.0, "< 1"))
-        plan = min(timed([*QRUN, "plan", "big.yaml", "--json"], folder)["wall"] for _ in range(3))
-        rows.append(row("qrun plan, 10,000-job spec (whole process, s) vs the 3 s target", plan, 3.0, "< 1"))
+        for what, args, target in (
+            ("validate", ["validate"], 1.0),
+            ("plan, its default table", ["plan"], 2.0),
+            ("plan --json", ["plan", "--json"], 2.0),
+        ):
+            walls = sorted(timed([*QRUN, *args, "big.yaml"], folder)["wall"] for _ in range(pairs))
+            median = statistics.median(walls)
+            name = f"qrun {what}, 10,000-job spec (whole process, s; median of {pairs}, {walls[0]:.2f}-{walls[-1]:.2f})"
+            rows.append(row(f"{name} vs the {target:g} s target", median, target, "< 1"))
     return rows
 
 
 if __name__ == "__main__":
     import sys
 
-    for r in main(tuple(int(a) for a in sys.argv[1:]) or (10, 100, 1_000, 10_000)):
-        print(r)
+    for r in main(tuple(int(a) for a in sys.argv[1:]) or (1_000, 10_000)):
+        print(f"| {r['benchmark']} | {r['qrun']:.3f} | {r['other']:.3f} | {r['ratio']:.3f} | {r['target']} |")
