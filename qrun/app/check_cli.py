@@ -146,15 +146,15 @@ def plan_cmd(
     )
     for warning in prepared.warnings:
         click.echo(str(warning), err=True)
-    summary = plan_summary(prepared.plan, rate)
+    summary = plan_summary(prepared.planned, rate)
     if as_json:
         # One job per line: readable, and json's C encoder writes each (an indented dump goes through the slow one).
         jobs = ",\n".join(f"    {json.dumps(job)}" for job in summary["jobs"])
         head = json.dumps({k: v for k, v in summary.items() if k != "jobs"}, indent=2)
         click.echo(f'{head[:-2]},\n  "jobs": [\n{jobs}\n  ]\n}}' if summary["jobs"] else json.dumps(summary, indent=2))
     else:
-        plan_table(prepared.plan, rate, all_rows=all_rows)
-    plan_errors(prepared.spec, prepared.plan)
+        plan_table(prepared.planned, rate, all_rows=all_rows)
+    plan_errors(prepared.spec, prepared.planned)
 
 
 @click.command("render", cls=SpecCommand)

@@ -145,7 +145,7 @@ def group_dir(root: Path, name: str) -> Path:
 def combine(prepared: list[Any], labels: list[str]) -> Any:
     """One plan holding every point's jobs, tagged with their point (run_key), and one budget over all of them."""
 
-    plans = [p.plan for p in prepared]
+    plans = [p.planned for p in prepared]
     backends = {p.backend_name for p in plans}
     if len(backends) > 1:
         raise UsageError(

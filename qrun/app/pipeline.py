@@ -15,7 +15,7 @@ from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
 from ..sources import pysource
-from ..spec import differences, load
+from ..spec import Spec, differences, load
 from ..store import derived
 from ..store.provenance import sha256
 from ..store.reader import latest_run, read_spec
@@ -57,21 +57,21 @@ def run(
         overrides = saved_settings(path, out, resume)  # nothing to retype: the run's own variables and overrides
     prepared = prepare(path, overrides, vars_files, estimates, out, use_cache=use_cache)
     if point:
-        jobs = [dataclasses.replace(j, run_key=point) for j in prepared.plan.jobs]
-        prepared.plan = dataclasses.replace(prepared.plan, jobs=jobs)
-    reporter = reporter_for(prepared.plan, progress)
+        jobs = [dataclasses.replace(j, run_key=point) for j in prepared.planned.jobs]
+        prepared.plan = dataclasses.replace(prepared.planned, jobs=jobs)
+    reporter = reporter_for(prepared.planned, progress)
     for warning in prepared.warnings:
         reporter.warn(str(warning))
-    writer = RunWriter(Path(out), prepared.spec, prepared.plan)
+    writer = RunWriter(Path(out), prepared.spec, prepared.planned)
     lock = None
     if resume is None:
         run_dir = writer.open()
         lock = RunLock(run_dir)
         carried: dict[str, Any] = {}
     else:
-        found = latest_run(Path(out), prepared.plan.name) if resume == "latest" else Path(resume)
+        found = latest_run(Path(out), prepared.planned.name) if resume == "latest" else Path(resume)
         if found is None:
-            raise UsageError(f"--resume: no earlier run of '{prepared.plan.name}' under {out}")
+            raise UsageError(f"--resume: no earlier run of '{prepared.planned.name}' under {out}")
         run_dir = found
         if not (run_dir / "metadata.json").is_file():
             raise UsageError(f"--resume {run_dir}: not a qrun run folder (no metadata.json)")
@@ -93,7 +93,7 @@ def run(
     # the writer first: every other sink sees an event only once it is in the run folder
     fanout = Fanout([writer, *sinks, reporter])
     runner = Runner(
-        prepared.plan, fanout, cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
+        prepared.planned, fanout, cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
     )
     try:
         _drive(runner, [writer], run_dir)
@@ -125,7 +125,7 @@ def _carry_from_service(
     known = {i for j in previous["jobs"] for i in j.get("job_ids") or []}
     listed = reconcile.listed(prepared.service, run_tags(run_dir, prepared.spec)[0], [s for s, _ in sessions])
     adopted = reconcile.adopt(
-        prepared.plan.jobs,
+        prepared.planned.jobs,
         reconcile.candidates(listed, known),
         carried["finished"],
         carried["pending"],
@@ -143,7 +143,7 @@ def _carry_from_service(
         ibm.close_session(prepared.service, old, batch)
 
 
-def run_tags(run_dir: Path, spec: Any) -> list[str]:
+def run_tags(run_dir: Path, spec: Spec) -> list[str]:
     """The tags each service job carries: the run folder's name and the spec's hash, so that the service itself can
     say which of its jobs belong to a run (its own record of them, if qrun's was lost)."""
 
@@ -228,8 +228,8 @@ def run_multirun(
         for p in chosen
     ]
     for p in prepared:
-        if p.plan.problems:
-            plan_errors(p.spec, p.plan)
+        if p.planned.problems:
+            plan_errors(p.spec, p.planned)
     combined = multirun.combine(prepared, labels)
     if prepared[0].service is not None:
         ibm.preflight(
@@ -239,7 +239,7 @@ def run_multirun(
             needs_session(prepared[0].checked.experiment.jobs),
         )
     folder = multirun.group_dir(Path(out), combined.name)
-    writers = [RunWriter(Path(out), p.spec, p.plan) for p in prepared]
+    writers = [RunWriter(Path(out), p.spec, p.planned) for p in prepared]
     multirun.write_manifest(folder, list(zip(chosen, labels)))
     for writer, name in zip(writers, labels):
         writer.open(folder / name)
@@ -278,7 +278,7 @@ def batched_pubs(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str
     }
 
 
-def refuse_changed_spec(run_dir: Path, spec: Any, metadata: dict[str, Any] | None = None) -> None:
+def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: dict[str, Any] | None = None) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
     import yaml
 

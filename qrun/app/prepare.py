@@ -12,11 +12,12 @@ from ..backends.registry import traits
 from ..errors import MissingExtraError, Problem, SpecError
 from ..model import durations
 from ..model.experiment import Job
+from ..model.plan import Plan
 from ..planning import estimates as model
 from ..planning import gaps
 from ..planning.modes import needs_session
 from ..spec import Spec, load
-from ..spec.validate import validate
+from ..spec.validate import Checked, validate
 from ..store.reader import History
 
 # A job as the budget sees it: the job, its number of parameters, the seconds planned, and where they came from.
@@ -30,14 +31,22 @@ Row = tuple[Job, int, float, str]
 class Prepared:
     """A spec that was loaded, checked and planned: everything short of running it."""
 
-    checked: Any
-    plan: Any
+    checked: Checked
+    plan: Plan | None  # None: a service spec checked offline
     warnings: list = field(default_factory=list)
     service: Any = None
 
     @property
-    def spec(self) -> Any:
+    def spec(self) -> Spec:
         return self.checked.spec
+
+    @property
+    def planned(self) -> Plan:
+        """The plan, where there is one: a run and `qrun plan` always plan (only `qrun validate`, and a service spec
+        checked offline, stop short of it)."""
+        if self.plan is None:
+            raise AssertionError("this spec was checked without being planned")
+        return self.plan
 
 
 def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None) -> Any:
@@ -104,7 +113,7 @@ def require_run_extra() -> None:
         )
 
 
-def plan_errors(spec: Any, the_plan: Any) -> None:
+def plan_errors(spec: Spec, the_plan: Plan) -> None:
     """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
     problems = [spec.problem(path, message) for path, message in the_plan.problems]
     if not the_plan.budget.fits and not the_plan.budget.local:  # aer bills nothing: its budget only informs

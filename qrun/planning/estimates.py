@@ -16,6 +16,7 @@ from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAX_TIME_LIMIT
 
 if TYPE_CHECKING:
     from ..model.experiment import Experiment, Job, Options
+    from ..model.plan import JobPlan
 
 GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")
 
@@ -124,7 +125,7 @@ def quantum_seconds(timing: Timing, work: list[Work], options: dict[str, Any], e
     return max(computed(timing, work, options, estimator) - JOB_OVERHEAD * len(work), 0.0)
 
 
-def floor_message(job: Any, floor: float) -> str:
+def floor_message(job: JobPlan, floor: float) -> str:
     """The error for an estimate that undercuts qrun's computed figure by more than FLOOR_FACTOR."""
     unit = {"minimize": " per evaluation", "estimator": "", "sampler": ""}.get(job.primitive, "")
     per_unit = job.estimate / max(job.units, 1)

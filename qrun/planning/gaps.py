@@ -3,22 +3,21 @@ timeout, which would make the service deactivate it: warned about at plan time."
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..backends.registry import traits
 from ..model import durations
+from ..model.plan import Plan
 from . import estimates as model
 from .modes import INTERACTIVE_TTL
 
 
-def warnings(plan: Any) -> list[str]:
+def warnings(plan: Plan) -> list[str]:
     """Where qrun's own work between two runtime jobs of a service session (exact values by statevector, computed
     as each result arrives) would outlast the session's interactive timeout: the service would deactivate it."""
     if not traits(plan.backend_kind).remote or plan.mode != "session":
         return []
     out = []
     for job in plan.jobs:
-        if job.reference_circuit is None or job.spec.get("exact") != "statevector":
+        if job.reference_circuit is None or job.job.exact != "statevector":
             continue
         if job.points is not None:
             points = min(job.chunk, len(job.points))
