@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a job, the run, the service or the environment failed
@@ -96,7 +96,7 @@ class RunError(QrunError):
     """A job or the session failed while running."""
 
     exit_code = EXIT_FAILED
-    run_dir: Any = None
+    run_dir: Path | None = None
 
 
 class ServiceError(QrunError):

@@ -6,7 +6,7 @@ import dataclasses
 import gc
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends import service as ibm
 from ..errors import Interrupted, ResultsError, RunError, UsageError
@@ -25,6 +25,10 @@ from ..views.progress import reporter_for
 from . import multirun
 from .lock import RunLock, stop_on_signals
 from .prepare import Prepared, plan_errors, prepare
+
+if TYPE_CHECKING:
+    from ..running.runner import Runner
+    from ..views.progress import Reporter
 
 
 def run(
@@ -103,7 +107,7 @@ def run(
 
 
 def _carry_from_service(
-    prepared: Prepared, previous: dict[str, Any], run_dir: Path, carried: dict[str, Any], reporter: Any
+    prepared: Prepared, previous: dict[str, Any], run_dir: Path, carried: dict[str, Any], reporter: Reporter
 ) -> None:
     """A service run's resume: what its earlier attempts submitted (read back by id, never paid for twice), the
     jobs the service accepted but the journal never recorded (adopted), and its old sessions closed."""
@@ -150,7 +154,7 @@ def run_tags(run_dir: Path, spec: Spec) -> list[str]:
     return [f"qrun-run:{run_dir.name}", f"qrun-spec:{sha256(spec.text)[:16]}"]
 
 
-def _drive(runner: Any, writers: list[RunWriter], where: Path) -> None:
+def _drive(runner: Runner, writers: list[RunWriter], where: Path) -> None:
     """Run, and record how it ended in every run folder: completed, failed (why), or interrupted."""
     restore = stop_on_signals()
     # The spec, plan and modules loaded so far live until the run ends: frozen, the collector stops re-walking them

@@ -11,6 +11,7 @@ from .kind import NO_MEASURE, Pair, Planning, Submitter, against, sigma_text, si
 
 if TYPE_CHECKING:
     from ..model.experiment import Job
+    from ..model.outcomes import MinimizeOutcome
     from ..model.plan import JobPlan
 
 
@@ -47,7 +48,7 @@ class Minimize:
     def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
         return submitter.minimize(job, session)
 
-    def payload(self, job: JobPlan, outcome: Any) -> dict[str, Any]:
+    def payload(self, job: JobPlan, outcome: MinimizeOutcome) -> dict[str, Any]:
         """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
         reference: dict[str, Any] = {}
         if job.reference_circuit is not None:

@@ -4,6 +4,7 @@ shape on the device's mock counterpart. Where the account has no access, qrun's 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,7 @@ class ServiceEstimates:
         return {"source": self.source, "reason": self.reason, "seconds": {str(k): v for k, v in self.seconds.items()}}
 
 
-def estimate(plan: Plan, sleep: Any = time.sleep) -> ServiceEstimates:
+def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> ServiceEstimates:
     """Dry-run one submission of each distinct job shape (circuit, kind, shots or precision, options, rows) and
     scale by each job's runtime jobs. The first refusal (no mock device, no access) ends it: qrun's model then."""
     by_shape: dict[tuple, float | None] = {}

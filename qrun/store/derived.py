@@ -83,7 +83,7 @@ def _reference(node: ast.expr) -> tuple[str, ...] | None:
     return None
 
 
-def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> tuple[float, float | None]:
+def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None) -> tuple[float, float | None]:
     """(value, standard error) of an expression over the run's job bodies. The error is propagated to first order
     from each result's own standard error, taking the results as independent (separate runtime jobs are)."""
     value, sigma, _ = evaluate_all(text, bodies, run_dir)
@@ -91,7 +91,7 @@ def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Any = None) 
 
 
 def evaluate_all(
-    text: str, bodies: dict[str, dict[str, Any]], run_dir: Any = None
+    text: str, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None
 ) -> tuple[float, float | None, float | None]:
     """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
     every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
@@ -142,7 +142,7 @@ def _compute(node: ast.expr, values: dict[tuple[str, ...], float]) -> float:
 
 
 def _value(
-    ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Any
+    ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Path | None
 ) -> tuple[float, float | None, float | None]:
     job = ref[0]
     body = bodies.get(job)
@@ -169,7 +169,7 @@ def _value(
     return chosen[0].value, chosen[0].stderr, chosen[0].exact
 
 
-def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> list[tuple[str, str]]:
+def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None) -> list[tuple[str, str]]:
     """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
     block = spec.get("derived") if isinstance(spec, dict) else None
     out = []
@@ -186,7 +186,7 @@ def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) ->
     return out
 
 
-def readings_of(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Any = None) -> list[Reading]:
+def readings_of(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None) -> list[Reading]:
     """The run's derived values as readings (job "derived"), so views draw them as any value: a multirun group's
     figures plot each against the swept keys. A value that cannot be computed is left out."""
     block = spec.get("derived") if isinstance(spec, dict) else None

@@ -11,7 +11,7 @@ from .records import stored_points
 
 
 def job_readings(
-    run_dir: Path, body: dict[str, Any] | None, exact: Any = None, limit: int | None = None
+    run_dir: Path | None, body: dict[str, Any] | None, exact: Any = None, limit: int | None = None
 ) -> list[Reading]:
     """The values of one job body (estimator values, sweep points, a minimize optimum); a sampler's counts are not
     values. `exact` is the spec's stated exact value for the job, where it states one; `limit` stops a long
@@ -21,7 +21,12 @@ def job_readings(
     job = str(body.get("job", "?"))
     stated = number(exact)
     if "points" in body or "points_file" in body:
-        points = body["points"] if "points" in body else stored_points(run_dir, body)
+        if "points" in body:
+            points = body["points"]
+        elif run_dir is not None:
+            points = stored_points(run_dir, body)
+        else:  # a streamed sweep's points live in its run folder only
+            return []
         variables = [v for v in (body.get("sweep") or {}).get("variables", []) if v != "observable"]
         units = body.get("units") or {}
         out = []

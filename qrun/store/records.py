@@ -17,6 +17,7 @@ from ..sources import exact
 from . import runfolder
 
 if TYPE_CHECKING:
+    from ..model.outcomes import SweepOutcome
     from ..model.plan import JobPlan
 
 # numpy and the runtime are imported inside the functions that need them: `qrun validate` reads past runs (through
@@ -188,7 +189,7 @@ def fill_points(job: JobPlan, points: list[dict[str, Any]], groups: list[Any], r
                 }
 
 
-def sweep_payload(job: JobPlan, outcome: Any, points: list[dict[str, Any]] | None) -> dict[str, Any]:
+def sweep_payload(job: JobPlan, outcome: SweepOutcome, points: list[dict[str, Any]] | None) -> dict[str, Any]:
     """A swept job's JSON body: its points inline, or (points None: a long sweep) where they were streamed to."""
     body: dict[str, Any] = {
         "status": "done",

@@ -14,7 +14,7 @@ from ..model import durations
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.fsio import atomic_write
-from ..store.reader import MAX_SPEC_BYTES, load, read_spec
+from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
 from .compare import diff_text
@@ -194,7 +194,7 @@ def _run_page(row: dict[str, Any], anchor: str, groups: dict[str, str]) -> tuple
     return page, all_readings
 
 
-def _derived(spec: Any, run: Any) -> str:
+def _derived(spec: Any, run: Run) -> str:
     """The spec's derived values, each with its propagated standard error (or why it cannot be computed)."""
     lines = of_run(spec, run.jobs, run.path)
     if not lines:

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..store.catalog import discover
 from ..store.derived import evaluate
-from ..store.reader import load, read_spec
+from ..store.reader import Run, load, read_spec
 from ..store.readings import job_readings, stated_exact
 from .listing import quantum_seconds
 
@@ -74,7 +74,7 @@ def _key(path: Path, root: Path | None) -> str:
     return "/".join(parts[-depth:]).replace("'", "_")  # the key goes inside quotes in a search filter
 
 
-def _export_one(client: Any, run: Any, swept: dict[str, Any], experiment: str | None, key: str) -> str:
+def _export_one(client: Any, run: Run, swept: dict[str, Any], experiment: str | None, key: str) -> str:
     meta = run.metadata
     name = experiment or str(meta.get("name"))
     found = client.get_experiment_by_name(name)
@@ -110,7 +110,7 @@ def _export_one(client: Any, run: Any, swept: dict[str, Any], experiment: str | 
     return str(run_id)
 
 
-def _metrics(run: Any, spec: Any) -> Iterator[tuple[str, float, int]]:
+def _metrics(run: Run, spec: Any) -> Iterator[tuple[str, float, int]]:
     """(key, value, step): each value, σ, exact value and deviation; a sweep's points and a set's index as steps;
     a minimize job's every evaluation as steps of <job>.evaluation; QPU usage."""
     exact = stated_exact(spec)
@@ -144,7 +144,7 @@ def _metrics(run: Any, spec: Any) -> Iterator[tuple[str, float, int]]:
             yield f"derived.{name}.stderr", sigma, 0
 
 
-def _tags(run: Any, key: str) -> dict[str, Any]:
+def _tags(run: Run, key: str) -> dict[str, Any]:
     meta = run.metadata
     session = meta.get("session") or {}
     git = (meta.get("spec") or {}).get("git") or {}

@@ -17,7 +17,7 @@ from ..store.records import result_text
 from .listing import git_text, quantum_seconds
 
 if TYPE_CHECKING:
-    from ..model.plan import Plan
+    from ..model.plan import Block, Plan
 
 
 def summary(run: Run) -> str:
@@ -194,7 +194,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
     }
 
 
-def block_summary(plan: Plan, block: Any) -> dict[str, Any]:
+def block_summary(plan: Plan, block: Block) -> dict[str, Any]:
     """One block of a plan cut into sessions and batches: its jobs, and what each mode would bill for them by the
     usage model: a batch its QPU time, a session its wall-clock time (the job estimates, idle time aside)."""
     jobs = plan.jobs[block.start : block.stop]
