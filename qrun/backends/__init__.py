@@ -3,12 +3,16 @@ share: a device cut down to some of its qubits, and the qubits an ISA circuit us
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .aer import AER_NAMES, aer_backend, aer_width
 from .fake import fake_backend, fake_names, fake_width, runtime_installed
 from .kind import BackendInfo
 from .registry import kind_for, traits
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.providers import BackendV2
 
 __all__ = [
     "AER_NAMES",
@@ -62,7 +66,7 @@ _PULSE_KEYS = (
 )
 
 
-def subset_device(parent: Any, qubits: list[int]) -> Any:
+def subset_device(parent: BackendV2, qubits: list[int]) -> BackendV2:
     """A fake device made of `qubits` of `parent` (renumbered 0..k-1), with exactly their calibration and noise.
 
     Every noise process of the runtime's fake devices (gate errors, readout, T1/T2 relaxation) is local to the
@@ -106,7 +110,7 @@ def subset_device(parent: Any, qubits: list[int]) -> Any:
     return SubsetDevice()
 
 
-def active_qubits(isa: Any) -> list[int]:
+def active_qubits(isa: QuantumCircuit) -> list[int]:
     """The physical qubits an ISA circuit uses: its laid-out virtual qubits and every qubit an instruction touches."""
     from qiskit.converters import circuit_to_dag
 

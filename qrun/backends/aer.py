@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .kind import BackendInfo
+
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
 
 # What people call Aer's simulator: qiskit's class name, its backend's own name, and qrun's.
 AER_NAMES = frozenset({"aer", "aer_simulator", "aersimulator", "qasm_simulator"})
@@ -40,7 +43,7 @@ class Aer:
     def local(self, name: str, seed: int | None) -> Any:
         return aer_backend(seed)
 
-    def open_session(self, backend: Any, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
         return LocalSession()
 
 

@@ -4,12 +4,15 @@ is asked for the properties as of when the job ran, not when it was created), or
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model import durations
 
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
 
-def of_device(backend: Any) -> str | None:
+
+def of_device(backend: BackendV2) -> str | None:
     """A device's current calibration time (a fake device's is fixed), ISO 8601; None where it has none."""
     try:
         return _stamp(backend.properties())
@@ -17,7 +20,7 @@ def of_device(backend: Any) -> str | None:
         return None
 
 
-def at(backend: Any, when: str | None) -> str | None:
+def at(backend: BackendV2, when: str | None) -> str | None:
     """The calibration in force when a job started running (its metrics' "running" time), from the service."""
     moment = durations.parse_timestamp(when) if when else None
     if moment is None:

@@ -8,10 +8,13 @@ import importlib.util
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError
 from .kind import BackendInfo
+
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
 
 
 class Fake:
@@ -36,7 +39,7 @@ class Fake:
     def local(self, name: str, seed: int | None) -> Any:
         return fake_backend(name)
 
-    def open_session(self, backend: Any, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
         from qiskit_ibm_runtime import Batch, Session  # local testing mode: the runtime's own, run in-process
 
         return (Batch if mode == "batch" else Session)(backend=backend, max_time=max_time)

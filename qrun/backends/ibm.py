@@ -4,11 +4,14 @@ qiskit-ibm-runtime (backends/service.py holds every call to it)."""
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError
 from .aer import AER_NAMES
 from .kind import BackendInfo
+
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
 
 
 class Service:
@@ -33,7 +36,7 @@ class Service:
     def local(self, name: str, seed: int | None) -> Any:
         raise BackendError(f"{name!r} is not a local backend")
 
-    def open_session(self, backend: Any, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
         from qiskit_ibm_runtime import Batch, Session
 
         return (Batch if mode == "batch" else Session)(backend=backend, max_time=max_time)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,6 @@ class BackendKind(Protocol):
         """The backend object, for a local kind; a remote one is resolved by connecting (backends/service.py)."""
         ...
 
-    def open_session(self, backend: Any, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
         """A session (or batch) for a block of jobs, with session_id and close()."""
         ...

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import OpenPlanError, PreflightError, ServiceError
 from ..model import durations
 from ..model.experiment import Service
+
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
 
 TOKEN_ENV = "QISKIT_IBM_TOKEN"
 _SECRETS: set[str] = set()
@@ -107,7 +110,7 @@ def plan_of(service: Any) -> str | None:
     return None
 
 
-def check_backend(backend: Any, widest: int) -> None:
+def check_backend(backend: BackendV2, widest: int) -> None:
     """Before planning: the device is up and wide enough (transpiling for it would fail otherwise)."""
     name = getattr(backend, "name", str(backend))
     status = backend.status()

@@ -10,6 +10,8 @@ from .experiment import Job
 
 if TYPE_CHECKING:
     import numpy as np
+    from qiskit import QuantumCircuit
+    from qiskit.providers import BackendV2
 
     from ..planning import sweeps
 
@@ -43,7 +45,7 @@ class JobPlan:
     name: str
     primitive: str
     circuit_name: str
-    circuit: Any
+    circuit: QuantumCircuit
     parameter_names: list[str]
     parameter_values: np.ndarray | None
     job: Job  # as the spec declares it
@@ -74,12 +76,12 @@ class JobPlan:
     engine: str = "runtime-client-primitives"
     # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
     # (the ISA circuit and observables on just those qubits; the runner submits these instead)
-    device: Any = None
+    device: BackendV2 | None = None
     simulated_qubits: list[int] | None = None
-    sim_circuit: Any = None
+    sim_circuit: QuantumCircuit | None = None
     qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
     # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
-    reference_circuit: Any = None
+    reference_circuit: QuantumCircuit | None = None
     reference_observables: dict[str, Any] = field(default_factory=dict)
     observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
     run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
@@ -99,7 +101,7 @@ class Plan:
     name: str
     backend_name: str
     backend_kind: str
-    backend: Any
+    backend: BackendV2
     mode: str  # session or batch, resolved from mode: auto by the spec's structure (modes.resolve)
     max_time: int
     seed: int | None

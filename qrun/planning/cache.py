@@ -7,13 +7,17 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends import IBM_BASIS
 from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..store import runfolder
 from ..store.fsio import atomic_write, atomic_write_bytes
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.providers import BackendV2
 
 CACHE_ENV = "QRUN_CACHE_DIR"
 FORMAT = 1
@@ -54,7 +58,7 @@ def write_json(path: Path, data: Any) -> None:
         pass
 
 
-def target_fingerprint(backend: Any, kind: str) -> str:
+def target_fingerprint(backend: BackendV2, kind: str) -> str:
     """What decides the transpiler's view of the backend.
 
     A fake device is fixed by its name and the runtime package that ships its files (building its target just to
@@ -76,7 +80,9 @@ def target_fingerprint(backend: Any, kind: str) -> str:
     return f"{getattr(backend, 'name', '?')}:{target.num_qubits}:{hashlib.sha256(repr(items).encode()).hexdigest()}"
 
 
-def key(circuit: Any, backend: Any, kind: str, level: int, seed: int | None) -> tuple[str, dict[str, Any]]:
+def key(
+    circuit: QuantumCircuit, backend: BackendV2, kind: str, level: int, seed: int | None
+) -> tuple[str, dict[str, Any]]:
     """(hex key, the parts it was made from): circuit QPY bytes, backend and target, level, seed, qiskit version."""
     import qiskit
     from qiskit import qpy
@@ -94,7 +100,7 @@ def key(circuit: Any, backend: Any, kind: str, level: int, seed: int | None) -> 
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
 
 
-def canonical(circuit: Any) -> Any:
+def canonical(circuit: QuantumCircuit) -> Any:
     """The circuit as QPY should see it for a key: parameters carry random UUIDs and circuits counter-based names,
     so two builds of the same circuit would never match; give each parameter a UUID from its name, and one name."""
     import uuid
@@ -108,7 +114,7 @@ def canonical(circuit: Any) -> Any:
     return same
 
 
-def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: Any) -> Any | None:
+def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: QuantumCircuit) -> Any | None:
     """The cached ISA circuit, or None when absent, unreadable, or not what the key says (never trusted blindly)."""
     from qiskit import qpy
 
@@ -127,7 +133,7 @@ def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: Any) -> Any
     return isa
 
 
-def store(folder: Path, hex_key: str, parts: dict[str, Any], isa: Any) -> None:
+def store(folder: Path, hex_key: str, parts: dict[str, Any], isa: QuantumCircuit) -> None:
     """Write an entry atomically; a cache that cannot be written only costs speed."""
     from qiskit import qpy
 

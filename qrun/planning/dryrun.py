@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from ..backends.service import sentence
 from ..model.plan import JobPlan, Plan
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
 from .work import sweep_chunks
+
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
 
 SHAPES = 20  # distinct job shapes dry-run at most: each is a round trip to the service before the run starts
 WAIT = (0.5, 1.0, 2.0)  # s between reads while the service has not estimated a dry run yet
@@ -102,7 +105,9 @@ def _with_zeros(job: JobPlan) -> JobPlan:
     return dataclasses.replace(job, parameter_values=np.zeros((1, len(job.parameter_names))))
 
 
-def _dry_run(backend: Any, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, Any], sleep: Any) -> float | None:
+def _dry_run(
+    backend: BackendV2, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, Any], sleep: Any
+) -> float | None:
     """The service's quantum-seconds estimate of one runtime job, from a dry run in job mode (no session)."""
     options = runtime_options(job.options, None, estimator=kind == "estimator")
     if kind == "estimator":

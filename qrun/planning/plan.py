@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,10 +22,15 @@ from .estimates import Learned, content_hash
 from .transpile import cached_transpile, prepared, variant_of
 from .work import chunk_groups, job_stats, job_work, once, sweep_points
 
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.providers import BackendV2
+    from qiskit.quantum_info import SparsePauliOp
+
 
 def build(
     checked: Checked,
-    backend: Any | None = None,
+    backend: BackendV2 | None = None,
     source: str = "learned",
     history: Learned | None = None,
     use_cache: bool = True,
@@ -69,7 +74,13 @@ class _Planner:
     measurement bases and stats (`memo`)."""
 
     def __init__(
-        self, checked: Checked, backend: Any, seed: int | None, source: str, history: Learned | None, use_cache: bool
+        self,
+        checked: Checked,
+        backend: BackendV2,
+        seed: int | None,
+        source: str,
+        history: Learned | None,
+        use_cache: bool,
     ):
         self.checked, self.backend, self.seed = checked, backend, seed
         self.source, self.history, self.use_cache = source, history, use_cache
@@ -247,7 +258,7 @@ def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
     return "backend-primitives" if plain else "runtime-client-primitives"
 
 
-def backend_timing(isa: Any, backend: Any, depth: int | None = None) -> estimates.Timing:
+def backend_timing(isa: QuantumCircuit, backend: BackendV2, depth: int | None = None) -> estimates.Timing:
     """The ISA circuit's scheduled duration on the backend's target, or None where it has no durations (aer)."""
     try:
         seconds = float(isa.estimate_duration(backend.target, unit="s"))
@@ -258,6 +269,6 @@ def backend_timing(isa: Any, backend: Any, depth: int | None = None) -> estimate
     )
 
 
-def _mapped(terms: Any, isa: Any) -> Any:
+def _mapped(terms: Any, isa: QuantumCircuit) -> SparsePauliOp:
     """An observable as a SparsePauliOp laid out on the ISA circuit's physical qubits."""
     return pauli.to_sparse_pauli_op(terms).apply_layout(isa.layout)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import backends
 
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.providers import BackendV2
+    from qiskit.quantum_info import SparsePauliOp
 
-def restrict_circuit(isa: Any, qubits: list[int]) -> Any:
+
+def restrict_circuit(isa: QuantumCircuit, qubits: list[int]) -> QuantumCircuit:
     """The ISA circuit on `qubits` alone, renumbered 0..k-1 in the order given; classical bits unchanged."""
     from qiskit.circuit import QuantumCircuit
 
@@ -31,7 +36,7 @@ def restrict_circuit(isa: Any, qubits: list[int]) -> Any:
     return out
 
 
-def restrict_observable(op: Any, qubits: list[int]) -> Any:
+def restrict_observable(op: SparsePauliOp, qubits: list[int]) -> SparsePauliOp:
     """A SparsePauliOp laid out on the whole device, on `qubits` alone; sparse throughout (no 2^n object)."""
     from qiskit.quantum_info import SparsePauliOp
 
@@ -45,7 +50,7 @@ def restrict_observable(op: Any, qubits: list[int]) -> Any:
 
 
 def rehearse(
-    isa: Any, observables: list[tuple[str, Any]], device: Any, qubits: list[int] | None = None
+    isa: QuantumCircuit, observables: list[tuple[str, Any]], device: BackendV2, qubits: list[int] | None = None
 ) -> tuple[Any, list[tuple[str, Any]], Any, list[int]]:
     """(circuit, observables, device, physical qubits) to simulate: the subset device when it is smaller.
 
@@ -59,7 +64,7 @@ def rehearse(
     return restrict_circuit(isa, qubits), ops, small, qubits
 
 
-def qubits_for(isa: Any, observables: list[tuple[str, Any]], device: Any) -> list[int]:
+def qubits_for(isa: QuantumCircuit, observables: list[tuple[str, Any]], device: BackendV2) -> list[int]:
     """The physical qubits a job's rehearsal simulates: those its circuit uses, and those its observables read (a
     qubit the circuit leaves idle but an observable reads stays in). Cheap: the plan records them; the restricted
     circuit and device are made only when the job runs."""

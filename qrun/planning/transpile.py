@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import backends
 from ..backends.registry import traits
@@ -11,13 +11,17 @@ from ..model.experiment import Job
 from . import cache
 from .work import circuit_shape
 
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.providers import BackendV2
+
 
 def variant_of(job: Job) -> str:
     """How the job's kind prepares its circuit (JobKind.variant)."""
     return kind_of(job.primitive).variant(job)
 
 
-def prepared(qc: Any, variant: str) -> Any:
+def prepared(qc: QuantumCircuit, variant: str) -> QuantumCircuit:
     if variant == "measure_all":
         return qc.measure_all(inplace=False)
     if variant == "no_measure":
@@ -27,8 +31,8 @@ def prepared(qc: Any, variant: str) -> Any:
 
 
 def cached_transpile(
-    qc: Any,
-    backend: Any,
+    qc: QuantumCircuit,
+    backend: BackendV2,
     kind: str,
     level: int,
     seed: int | None,
@@ -56,7 +60,7 @@ def cached_transpile(
     return isa
 
 
-def transpile(qc: Any, backend: Any, kind: str, level: int, seed: int | None) -> Any:
+def transpile(qc: QuantumCircuit, backend: BackendV2, kind: str, level: int, seed: int | None) -> QuantumCircuit:
     """ISA form for `backend`. On aer, an IBM-style basis: the runtime's client-side primitives reject Aer's own."""
     from qiskit.transpiler import generate_preset_pass_manager
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.defaults import DEFAULT_PRECISION, DEFAULT_SHOTS
 from ..model.experiment import Job
 from ..model.plan import JobPlan
 from . import estimates, sweeps
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
 
 
 def once(memo: dict[tuple, Any], key: tuple, make: Any) -> Any:
@@ -82,7 +85,7 @@ def sweep_chunks(job: JobPlan) -> Iterator[tuple[int, list[dict[str, Any]], list
         yield start, points, chunk_groups(job, points)
 
 
-def circuit_shape(circuit: Any) -> tuple[int, int]:
+def circuit_shape(circuit: QuantumCircuit) -> tuple[int, int]:
     """(qubits its instructions touch, QuantumCircuit.depth()): barriers and delays use no qubit. A Python pass over
     every instruction (seconds for a 400,000-instruction circuit), so the transpile cache keeps it beside the
     circuit."""

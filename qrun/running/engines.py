@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -10,11 +10,15 @@ from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.plan import JobPlan
 from ..planning import sweeps
 
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.providers import BackendV2
+
 
 class Engines:
     """Builds each submission's primitive for a job's engine; noisy simulators are built once per device."""
 
-    def __init__(self, backend: Any, tags: list[str] | None = None):
+    def __init__(self, backend: BackendV2, tags: list[str] | None = None):
         self.backend = backend
         self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
         self._noisy: dict[int, Any] = {}
@@ -128,7 +132,7 @@ def estimator_pub(job: JobPlan) -> tuple:
     return (job.circuit, observables_array(ops, column=True), job.parameter_values)
 
 
-def sweep_estimator_pub(circuit: Any, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
+def sweep_estimator_pub(circuit: QuantumCircuit, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
     """A grid goes out as observables (n, 1) x rows (m, k); any other set of points as aligned (n,) x (n, k)."""
     if g.product:
         return (

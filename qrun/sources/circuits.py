@@ -7,12 +7,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
 from ..planning import cache
 from ..store.fsio import confinement_root
 from . import pysource, qasm_scan
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
 
 LIBRARY = (
     "efficient_su2",
@@ -371,7 +374,7 @@ def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
     return CircuitFacts(n, count, 0, False, names)
 
 
-def facts(qc: Any) -> CircuitFacts:
+def facts(qc: QuantumCircuit) -> CircuitFacts:
     return CircuitFacts(
         num_qubits=qc.num_qubits,
         num_parameters=qc.num_parameters,

@@ -3,12 +3,16 @@ diagonalization, a sampler's ideal distribution; all on the circuit as written, 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
 
 
-def bind(circuit: Any, names: list[str], row: Any) -> Any:
+def bind(circuit: QuantumCircuit, names: list[str], row: Any) -> QuantumCircuit:
     """The circuit with its parameters bound by name (the plan's parameter order is the ISA circuit's)."""
     if not names:
         return circuit
@@ -16,13 +20,13 @@ def bind(circuit: Any, names: list[str], row: Any) -> Any:
     return circuit.assign_parameters({by_name[n]: float(v) for n, v in zip(names, row)})
 
 
-def expectation(circuit: Any, op: Any, names: list[str], row: Any) -> float:
+def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: list[str], row: Any) -> float:
     from qiskit.quantum_info import Statevector
 
     return float(Statevector(bind(circuit, names, row)).expectation_value(op).real)
 
 
-def ground_energy(op: Any) -> float:
+def ground_energy(op: SparsePauliOp) -> float:
     """The lowest eigenvalue of a Pauli sum: dense for a few qubits, Lanczos on the sparse matrix beyond."""
     import numpy as np
 
@@ -33,7 +37,7 @@ def ground_energy(op: Any) -> float:
     return float(eigsh(op.to_matrix(sparse=True), k=1, which="SA", return_eigenvectors=False)[0])
 
 
-def ideal_counts(circuit: Any, names: list[str], row: Any) -> dict[str, dict[str, float]]:
+def ideal_counts(circuit: QuantumCircuit, names: list[str], row: Any) -> dict[str, dict[str, float]]:
     """Per classical register, the ideal probability of each outcome, keyed as the sampler's counts are."""
     from qiskit.quantum_info import Statevector
 
