@@ -59,3 +59,45 @@ def test_value_findings_on_the_fast_path_and_off_it(data, findings):
     from qrun.spec.schema import value_findings
 
     assert value_findings(data) == findings
+
+
+@pytest.mark.parametrize(
+    "where, value, message",
+    [
+        (("jobs", 0, "shots"), 100.0, "100.0 is not an integer; write 100"),
+        (("circuits", "c", "random", "num_qubits"), 2.0, "2.0 is not an integer; write 2"),
+        (("options", "seed"), 7.0, "7.0 is not an integer; write 7"),
+    ],
+)
+def test_a_whole_float_where_the_schema_wants_an_integer_is_refused(where, value, message):
+    spec = {
+        "version": 1,
+        "name": "x",
+        "backend": "aer",
+        "options": {"seed": 1},
+        "circuits": {"c": {"random": {"num_qubits": 2, "depth": 2}}},
+        "jobs": [{"name": "j", "primitive": "sampler", "circuit": "c", "shots": 100}],
+    }
+    holder = spec
+    for key in where[:-1]:
+        holder = holder[key]
+    holder[where[-1]] = value
+    assert [(path, text) for path, text, _ in schema_findings(spec)] == [(where, message)]
+
+
+def test_whole_floats_among_numbers_are_judged_without_python_jsonschema():
+    """A parameter value of 0.0 or a coefficient of 1.0 is a number like any other: jsonschema-rs's verdict stands,
+    and python-jsonschema (about 0.1 s to import) is not imported for it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from qrun.spec.schema import schema_findings\n"
+        "spec = {'version': 1, 'name': 'x', 'backend': 'aer', 'circuits': {'c': {'random': {'num_qubits': 2, "
+        "'depth': 2}}}, 'observables': {'z': [['ZZ', 1.0]]}, 'jobs': [{'name': 'j', 'primitive': 'estimator', "
+        "'circuit': 'c', 'observables': ['z'], 'parameter_values': [[0.0, 1.0]], 'precision': 1.0}]}\n"
+        "print(schema_findings(spec), 'jsonschema' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[] False", done.stderr

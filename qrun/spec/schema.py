@@ -91,7 +91,7 @@ def schema_findings(data: Any) -> list[Finding]:
     if odd:
         return odd  # a NaN slips past every bound, so nothing else said about that value could be trusted
     fast = _fast_validator()
-    whole = _WHOLE_FLOAT.search(text) is not None if text is not None else _has_whole_float(data)
+    whole = (_WHOLE_FLOAT.search(text) is not None if text is not None else True) and _whole_float_at_integer(data)
     if fast is not None and fast.is_valid(data) and not whole:
         return []  # the common case, and the fast one; python-jsonschema below explains only what is wrong
     validator = _strict_validator()
@@ -114,17 +114,50 @@ def _strict_validator() -> Any:
     return validators.extend(Draft202012Validator, type_checker=checker)(schema())
 
 
-def _has_whole_float(data: Any) -> bool:
-    stack = [data]
+def _whole_float_at_integer(data: Any) -> bool:
+    """Whether a whole-number float (2.0) sits under a key the schema may type as an integer, where python-jsonschema
+    must judge it. Elsewhere (a parameter value of 0.0, a coefficient of 1.0) jsonschema-rs's verdict is the strict
+    one's, and importing python-jsonschema for it cost a run about 0.1 s (benchmarks/RESULTS.md)."""
+    integers = _integer_keys()
+    stack: list[tuple[object, Any]] = [(None, data)]
     while stack:
-        value = stack.pop()
-        if type(value) is float and value.is_integer():
+        key, value = stack.pop()
+        if type(value) is float and value.is_integer() and key in integers:
             return True
         if type(value) is dict:
-            stack.extend(value.values())
+            stack.extend(value.items())
         elif type(value) is list:
-            stack.extend(value)
+            stack.extend((key, v) for v in value)  # a list's items count as under its key (linspace's num)
     return False
+
+
+@lru_cache(maxsize=1)
+def _integer_keys() -> frozenset[str]:
+    """Every property name whose schema, or any schema inside it ($refs followed), allows an integer."""
+    defs = schema()["$defs"]
+
+    def allows_integer(node: Any, seen: frozenset[str]) -> bool:
+        if isinstance(node, list):
+            return any(allows_integer(v, seen) for v in node)
+        if not isinstance(node, dict):
+            return False
+        if node.get("type") == "integer" or (isinstance(node.get("type"), list) and "integer" in node["type"]):
+            return True
+        ref = node.get("$ref", "").rsplit("/", 1)[-1]
+        if ref in defs and ref not in seen and allows_integer(defs[ref], seen | {ref}):
+            return True
+        return any(allows_integer(v, seen) for k, v in node.items() if k != "$ref")
+
+    found: set[str] = set()
+    stack: list[Any] = [schema()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.update(n for n, sub in (node.get("properties") or {}).items() if allows_integer(sub, frozenset()))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(found)
 
 
 def _translate(error: Any, data: Any) -> list[Finding]:
