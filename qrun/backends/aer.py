@@ -6,7 +6,7 @@ import math
 import os
 from typing import TYPE_CHECKING, Any
 
-from .kind import BackendInfo
+from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
@@ -40,10 +40,10 @@ class Aer:
     def info(self, name: str) -> BackendInfo:
         return BackendInfo(name, self.name, aer_width())
 
-    def local(self, name: str, seed: int | None) -> Any:
+    def local(self, name: str, seed: int | None) -> BackendV2:
         return aer_backend(seed)
 
-    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> OpenSession:
         return LocalSession()
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError
-from .kind import BackendInfo
+from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
@@ -36,10 +36,10 @@ class Fake:
             fake_backend(name)  # raises the BackendError that names the close matches
         return BackendInfo(name, self.name, width)
 
-    def local(self, name: str, seed: int | None) -> Any:
+    def local(self, name: str, seed: int | None) -> BackendV2:
         return fake_backend(name)
 
-    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> OpenSession:
         from qiskit_ibm_runtime import Batch, Session  # local testing mode: the runtime's own, run in-process
 
         return (Batch if mode == "batch" else Session)(backend=backend, max_time=max_time)

@@ -4,11 +4,11 @@ qiskit-ibm-runtime (backends/service.py holds every call to it)."""
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import BackendError
 from .aer import AER_NAMES
-from .kind import BackendInfo
+from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
@@ -33,10 +33,10 @@ class Service:
             raise BackendError(f"unknown backend {name!r}; did you mean {close[0]}?")
         return BackendInfo(name, self.name, None)
 
-    def local(self, name: str, seed: int | None) -> Any:
+    def local(self, name: str, seed: int | None) -> BackendV2:
         raise BackendError(f"{name!r} is not a local backend")
 
-    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> OpenSession:
         from qiskit_ibm_runtime import Batch, Session
 
         return (Batch if mode == "batch" else Session)(backend=backend, max_time=max_time)

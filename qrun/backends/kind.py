@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
@@ -16,6 +16,16 @@ class BackendInfo:
     name: str
     kind: str  # a BackendKind's name: "aer" | "fake" | "service"
     num_qubits: int | None
+
+
+class OpenSession(Protocol):
+    """A session or batch as a backend kind opens it: the runtime's Session or Batch (the primitives' `mode`), or
+    an aer run's LocalSession."""
+
+    @property
+    def session_id(self) -> str | None: ...
+
+    def close(self) -> None: ...
 
 
 class BackendKind(Protocol):
@@ -41,10 +51,10 @@ class BackendKind(Protocol):
         """Kind and width for validation: no network and no qiskit import; BackendError for a name that is none."""
         ...
 
-    def local(self, name: str, seed: int | None) -> Any:
+    def local(self, name: str, seed: int | None) -> BackendV2:
         """The backend object, for a local kind; a remote one is resolved by connecting (backends/service.py)."""
         ...
 
-    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> Any:
+    def open_session(self, backend: BackendV2, mode: str, max_time: int) -> OpenSession:
         """A session (or batch) for a block of jobs, with session_id and close()."""
         ...

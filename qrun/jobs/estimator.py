@@ -9,6 +9,7 @@ from ..sources import exact
 from .kind import NO_MEASURE, Pair, Planning, Submitter, against
 
 if TYPE_CHECKING:
+    from ..backends.kind import OpenSession
     from ..model.experiment import Job
     from ..model.plan import JobPlan
 
@@ -24,7 +25,7 @@ class Estimator:
     def variant(self, job: Job) -> str:
         return NO_MEASURE
 
-    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
         from ..running.engines import estimator_pub  # numpy and qiskit: only a run needs them
 
         return submitter.submit(

@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from ..backends.kind import OpenSession
     from ..model.experiment import Job
     from ..model.plan import JobPlan
     from ..model.readings import Reading
@@ -22,7 +23,7 @@ class Submitter(Protocol):
 
     def submit(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> Any: ...
     def next_seed(self, job: JobPlan) -> int | None: ...
-    def minimize(self, job: JobPlan, session: Any) -> Any: ...
+    def minimize(self, job: JobPlan, session: OpenSession) -> Any: ...
 
 
 class Planning(Protocol):
@@ -50,7 +51,7 @@ class JobKind(Protocol):
         estimator needs), "as_is", or "measure_all" (planning/transpile.py)."""
         ...
 
-    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
         """Run the job; the result goes to payload()."""
         ...
 

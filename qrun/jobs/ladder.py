@@ -14,6 +14,7 @@ from .estimator import Estimator
 from .kind import NO_MEASURE, Pair, Planning, Submitter, against
 
 if TYPE_CHECKING:
+    from ..backends.kind import OpenSession
     from ..model.experiment import Job
     from ..model.plan import JobPlan
 
@@ -55,7 +56,7 @@ class Ladder:
     def variant(self, job: Job) -> str:
         return NO_MEASURE
 
-    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
         """Each rung as one estimator runtime job, in order; one PrimitiveResult with a PUB result per rung."""
         from qiskit.primitives import PrimitiveResult
 

@@ -10,6 +10,7 @@ from ..sources import exact
 from .kind import NO_MEASURE, Pair, Planning, Submitter, against, sigma_text, sigmas, unit_suffix
 
 if TYPE_CHECKING:
+    from ..backends.kind import OpenSession
     from ..model.experiment import Job
     from ..model.outcomes import MinimizeOutcome
     from ..model.plan import JobPlan
@@ -45,7 +46,7 @@ class Minimize:
     def variant(self, job: Job) -> str:
         return NO_MEASURE
 
-    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
         return submitter.minimize(job, session)
 
     def payload(self, job: JobPlan, outcome: MinimizeOutcome) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from ..sources import exact
 from .kind import Pair, Planning, Submitter
 
 if TYPE_CHECKING:
+    from ..backends.kind import OpenSession
     from ..model.experiment import Job
     from ..model.plan import JobPlan
 
@@ -26,7 +27,7 @@ class Sampler:
         """The circuit as written, or with measurements added where the job asks (measure_all)."""
         return "measure_all" if job.measure_all else "as_is"
 
-    def run(self, submitter: Submitter, job: JobPlan, session: Any) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
         from ..running.engines import sampler_pub  # numpy and qiskit: only a run needs them
 
         return submitter.submit(

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.kind import OpenSession
 from ..backends.registry import traits
 from ..backends.service import job_id
 from ..errors import ServiceJobError
@@ -69,7 +70,7 @@ class RunnerBase:
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds
         self.finished = finished or {}
         self.session_record: dict[str, Any] = {}
-        self.session: Any = None
+        self.session: OpenSession | None = None
         # keyed by (multirun point, job name): the points of a multirun share job names
         point = plan.jobs[0].run_key if plan.jobs else 0  # a resumed run is one point (0 unless resumed alone)
         self.optima: dict[tuple[int, str], np.ndarray] = {
@@ -118,10 +119,11 @@ class RunnerBase:
         a service may grant less than was asked for (an instance's own limit), and the deadline must be the real
         one. Recorded as granted_max_time when it differs; the plan's max_time where the service says nothing."""
         asked = self.plan.max_time
-        if not traits(self.plan.backend_kind).remote or not hasattr(self.session, "details"):
+        details_of = getattr(self.session, "details", None)  # the runtime's Session and Batch have details()
+        if not traits(self.plan.backend_kind).remote or details_of is None:
             return asked
         try:
-            details = self.session.details() or {}
+            details = details_of() or {}
         except Exception:  # the details are a courtesy: without them the plan's max_time stands
             return asked
         granted = details.get("max_time")
@@ -208,9 +210,10 @@ class RunnerBase:
         return handle, submitted
 
     def _note_session(self) -> None:
-        if self.session_record.get("session_id") is None and getattr(self.session, "session_id", None):
+        session_id = getattr(self.session, "session_id", None)
+        if self.session_record.get("session_id") is None and session_id:
             # The service may name the session only once its first job is in; record it as soon as it exists.
-            self.session_record["session_id"] = self.session.session_id
+            self.session_record["session_id"] = session_id
             self.sink.session_started(dict(self.session_record))
 
     def _on_cluster(self, job: JobPlan) -> bool:

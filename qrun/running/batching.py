@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.kind import OpenSession
 from ..backends.registry import traits
 from ..backends.service import redact
 from ..errors import RunError
@@ -61,7 +62,7 @@ class Batching(RunnerBase):
             batch.append(j)
         return batch
 
-    def run_batch(self, batch: list[JobPlan], session: Any) -> None:
+    def run_batch(self, batch: list[JobPlan], session: OpenSession) -> None:
         """Submit `batch` as one runtime job of one PUB per job; each job gets its own result, record and file."""
         from qiskit.primitives import PrimitiveResult
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.providers import BackendV2
 
+    from ..backends.kind import OpenSession
+
 
 class Engines:
     """Builds each submission's primitive for a job's engine; noisy simulators are built once per device."""
@@ -32,7 +34,7 @@ class Engines:
             self._noisy[id(device)] = AerSimulator.from_backend(device)
         return self._noisy[id(device)]
 
-    def estimator(self, job: JobPlan, session: Any, seed: int | None) -> Any:
+    def estimator(self, job: JobPlan, session: OpenSession, seed: int | None) -> Any:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendEstimatorV2
 
@@ -73,7 +75,7 @@ class Engines:
         else:
             primitive.options.simulator.seed_simulator = seed
 
-    def sampler(self, job: JobPlan, session: Any, seed: int | None) -> Any:
+    def sampler(self, job: JobPlan, session: OpenSession, seed: int | None) -> Any:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendSamplerV2
 

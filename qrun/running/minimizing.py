@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.kind import OpenSession
 from ..errors import RunError
 from ..model.outcomes import STOPPED_DEADLINE, MinimizeOutcome
 from ..model.plan import JobPlan
@@ -23,7 +24,7 @@ class _Stop(Exception):
 class Minimizing(RunnerBase):
     """Runs a minimize job in the session: its evaluations, its stop, and the unbiased value at the optimum."""
 
-    def evaluate(self, job: JobPlan, session: Any, x: np.ndarray) -> tuple[float, float, Any]:
+    def evaluate(self, job: JobPlan, session: OpenSession, x: np.ndarray) -> tuple[float, float, Any]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
         ((_, op),) = job.observables
         # One primitive per minimize job, re-seeded for each evaluation, rather than one built per evaluation.
@@ -36,7 +37,7 @@ class Minimizing(RunnerBase):
         data = result[0].data
         return float(np.asarray(data.evs)), float(np.asarray(data.stds)), result
 
-    def minimize(self, job: JobPlan, session: Any) -> MinimizeOutcome:
+    def minimize(self, job: JobPlan, session: OpenSession) -> MinimizeOutcome:
         """scipy.optimize.minimize where every evaluation is an estimator job in this session."""
         from scipy.optimize import minimize
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..backends.calibration import at, of_device
+from ..backends.kind import OpenSession
 from ..backends.registry import traits
 from ..backends.service import redact, sentence, usage_record
 from ..errors import RunError, ServiceError, ServiceJobError
@@ -109,7 +110,7 @@ class Runner(Batching, Sweeping, Minimizing):
         for r in records:
             r["calibration"] = next(iter(ends)) if len(ends) == 1 else at(self.plan.backend, running(r))
 
-    def _run_jobs(self, session: Any, start: int, stop: int) -> None:
+    def _run_jobs(self, session: OpenSession, start: int, stop: int) -> None:
         skip = 0
         for position, job in enumerate(self.plan.jobs[start:stop], start):
             if job.name in self.finished:
@@ -160,7 +161,7 @@ class Runner(Batching, Sweeping, Minimizing):
                 self.optima[(job.run_key, job.name)] = np.asarray(result.optimum["parameters"], dtype=float)
             self.sink.job_done(job, result)
 
-    def run_job(self, job: JobPlan, session: Any) -> Any:
+    def run_job(self, job: JobPlan, session: OpenSession) -> Any:
         """One job: a sweep chunk by chunk, else as its kind runs it (jobs/), through this runner's submissions."""
         if job.points is not None:
             return self.sweep(job, session)

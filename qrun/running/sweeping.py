@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends.kind import OpenSession
 from ..backends.registry import traits
 from ..backends.service import job_id
 from ..model.outcomes import SweepOutcome
@@ -23,7 +24,7 @@ from .submission import cancel
 class Sweeping(RunnerBase):
     """Runs a swept job's chunks in order, and cancels what is queued of it when it fails."""
 
-    def sweep(self, job: JobPlan, session: Any) -> SweepOutcome:
+    def sweep(self, job: JobPlan, session: OpenSession) -> SweepOutcome:
         """Chunk by chunk, in order: one runtime job per group of a chunk's points that share shots/precision, each
         ONE broadcast PUB. Each chunk's results go to the sink as it ends, so memory holds one chunk, or the few a
         Dask cluster has in flight."""
