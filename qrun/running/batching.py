@@ -7,6 +7,8 @@ import warnings
 from typing import Any
 
 import numpy as np
+from qiskit.primitives import PrimitiveResult, PubResult
+from qiskit.primitives.containers import DataBin
 
 from ..backends.kind import OpenSession
 from ..backends.registry import traits
@@ -64,8 +66,6 @@ class Batching(RunnerBase):
 
     def run_batch(self, batch: list[JobPlan], session: OpenSession) -> None:
         """Submit `batch` as one runtime job of one PUB per job; each job gets its own result, record and file."""
-        from qiskit.primitives import PrimitiveResult
-
         for job in batch:
             self.sink.job_started(job)
         bound = [self.bind(job) for job in batch]
@@ -152,9 +152,6 @@ def merged_estimator_pubs(jobs: list[JobPlan]) -> tuple[list[tuple], list[tuple[
 def with_shot_noise(result: Any, part: tuple[int, slice | None], precision: float | None, seed: int | None) -> Any:
     """A job's share of an exact estimator result (its PUB; its own parameter rows of a merged one), with Aer's
     emulated shot noise, N(value, precision), drawn from the job's `seed`: what the job alone would have got."""
-    from qiskit.primitives import PubResult
-    from qiskit.primitives.containers import DataBin
-
     index, columns = part
     pub = result[index]
     evs = np.asarray(pub.data.evs, dtype=float)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import dataclasses
 import io
 import itertools
 import json
 import operator
+import zlib
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,15 +77,20 @@ class _NotPlain(Exception):
     """A value only RuntimeEncoder knows how to write."""
 
 
-def _runtime_default(obj: Any) -> Any:
-    """RuntimeEncoder.default (qiskit-ibm-runtime 0.51) for the types qiskit's and Aer's primitives return; exact
-    types only, so a runtime subclass (EstimatorPubResult, ...) is left to the runtime's own encoder."""
-    import base64
-    import zlib
-
+@cache
+def _encoded_types() -> tuple[Any, ...]:
+    """numpy and qiskit's result types, imported on the first result encoded: this module is also read by the views,
+    which never import qiskit, and importing them in every call cost a 10,000-job run 0.3 s."""
     import numpy as np
     from qiskit.primitives import BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult
 
+    return np, BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult
+
+
+def _runtime_default(obj: Any) -> Any:
+    """RuntimeEncoder.default (qiskit-ibm-runtime 0.51) for the types qiskit's and Aer's primitives return; exact
+    types only, so a runtime subclass (EstimatorPubResult, ...) is left to the runtime's own encoder."""
+    np, BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult = _encoded_types()
     kind = type(obj)
     if kind is np.ndarray and obj.dtype != object:
         return {"__type__": "ndarray", "__value__": base64.standard_b64encode(zlib.compress(_npy(obj))).decode()}
