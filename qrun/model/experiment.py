@@ -16,7 +16,6 @@ from .defaults import (
     DEFAULT_OPTIMIZATION_LEVEL,
     DEFAULT_OPTIMIZER,
     DEFAULT_PRECISION,
-    DEFAULT_RESILIENCE_LEVEL,
     LOCAL_MAX_TIME,
 )
 
@@ -60,10 +59,6 @@ class Options:
         return int(self.given.get("optimization_level", DEFAULT_OPTIMIZATION_LEVEL))
 
     @property
-    def resilience_level(self) -> int:
-        return int(self.given.get("resilience_level", DEFAULT_RESILIENCE_LEVEL))
-
-    @property
     def seed(self) -> int | None:
         seed = self.given.get("seed")
         return None if seed is None else int(seed)
@@ -76,31 +71,6 @@ class Options:
     @property
     def default_precision(self) -> float:
         return float(self.given.get("default_precision", DEFAULT_PRECISION))
-
-    @property
-    def max_execution_time(self) -> int | None:
-        met = self.given.get("max_execution_time")
-        return None if met is None else int(met)
-
-    @property
-    def engine(self) -> str:
-        return str(self.given.get("engine", "auto"))
-
-    @property
-    def batch(self) -> bool:
-        return bool(self.given.get("batch", True))
-
-    @property
-    def job_tags(self) -> tuple[str, ...]:
-        return tuple(self.given.get("job_tags") or ())
-
-    @property
-    def twirling(self) -> Given:
-        return self.given.get("twirling") or EMPTY
-
-    @property
-    def dynamical_decoupling(self) -> Given:
-        return self.given.get("dynamical_decoupling") or EMPTY
 
 
 @dataclass(frozen=True)
@@ -287,9 +257,6 @@ class Experiment:
     def session_seconds(self) -> int:
         """max_time in seconds; on aer, where it may be left out, LOCAL_MAX_TIME."""
         return LOCAL_MAX_TIME if self.max_time is None else self.max_time
-
-    def job(self, name: str) -> Job | None:
-        return next((j for j in self.jobs if j.name == name), None)
 
     @property
     def python_sources(self) -> list[tuple[str, str, str]]:
