@@ -45,6 +45,15 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def json_lines(items: list[Any]) -> str:
+    """Each item as one line of compact JSON, written by orjson as write_json's files are (a NaN as null): json's
+    encoder, called once per point, was a tenth of a 100,000-point sweep's time."""
+    import orjson  # deferred, as in write_json
+
+    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    return b"".join(orjson.dumps(item, default=_plain, option=options) + b"\n" for item in items).decode()
+
+
 def write_json(
     path: Path, data: Any, compact_fallback: bool = False, durable: bool = True, raw: dict[str, str] | None = None
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import secrets
 import time
@@ -21,7 +20,7 @@ from ..model.outcomes import FINISHED, MinimizeOutcome
 from ..planning import sweeps
 from ..sources import pysource
 from . import provenance, records, runfolder
-from .fsio import Appender, atomic_write, inside, write_json
+from .fsio import Appender, atomic_write, inside, json_lines, write_json
 from .jobfile import header, job_file
 from .journal import Journal, close_jobs, drop_partial_line, keep_session, read_metadata
 from .reader import read_job_body
@@ -39,10 +38,6 @@ def new_run_dir(root: Path, name: str, now: datetime | None = None) -> Path:
     run = inside(root, name, f"{stamp}-{secrets.token_hex(3)}")
     (run / "jobs").mkdir(parents=True, exist_ok=False)
     return run
-
-
-# One encoder for points lines: json.dumps with options builds a new encoder per call.
-_LINE = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass
@@ -291,7 +286,7 @@ class RunWriter:
                 Appender(jobs_dir / f"{job.file_stem}.csv", self._durable),
             )
         lines, table = self._streams[job.name]
-        lines.write("\n".join(map(_LINE.encode, points)) + "\n")
+        lines.write(json_lines(points))
         table.write(records.sweep_table(job, points, header=start == 0))
 
     def job_done(self, job: JobPlan, result: Any) -> None:
