@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +100,7 @@ def run(
         prepared.planned, fanout, cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
     )
     try:
-        _drive(runner, [writer], run_dir)
+        _drive(runner, [(writer, prepared.checked.experiment.derived)], run_dir)
     finally:
         lock.release()
     return run_dir
@@ -154,8 +154,10 @@ def run_tags(run_dir: Path, spec: Spec) -> list[str]:
     return [f"qrun-run:{run_dir.name}", f"qrun-spec:{sha256(spec.text)[:16]}"]
 
 
-def _drive(runner: Runner, writers: list[RunWriter], where: Path) -> None:
-    """Run, and record how it ended in every run folder: completed, failed (why), or interrupted."""
+def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], where: Path) -> None:
+    """Run, and record how it ended in every run folder: completed (with its derived values), failed (why), or
+    interrupted. `runs`: each run folder's writer and its spec's `derived:` block."""
+    writers = [w for w, _ in runs]
     restore = stop_on_signals()
     # The spec, plan and modules loaded so far live until the run ends: frozen, the collector stops re-walking them
     # on every collection of a run's millions of small objects (a tenth of a 10,000-job run). Unfrozen after, so a
@@ -183,10 +185,10 @@ def _drive(runner: Runner, writers: list[RunWriter], where: Path) -> None:
             _finish(w, "failed", f"{type(e).__name__}: {e}")
         raise
     else:
-        for w in writers:
+        for w, block in runs:
             w.finish("completed")
             if w.run_dir is not None:
-                derived.record(w.run_dir, w.spec.data.get("derived"))
+                derived.record(w.run_dir, block)
     finally:
         gc.unfreeze()
         restore()
@@ -253,7 +255,7 @@ def run_multirun(
         combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec), clock=clock
     )
     try:
-        _drive(runner, writers, folder)
+        _drive(runner, [(w, p.checked.experiment.derived) for w, p in zip(writers, prepared)], folder)
     finally:
         multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
     return folder

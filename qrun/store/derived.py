@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -204,10 +204,10 @@ def readings_of(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Path | No
 DERIVED_FILE = "derived.json"
 
 
-def record(run_dir: Path, block: Any) -> None:
+def record(run_dir: Path, block: Mapping[str, str]) -> None:
     """derived.json: each derived value of a completed run, with its expression, standard error and exact value (or
     why it cannot be computed), so a script reads them as it reads the job files."""
-    if not isinstance(block, dict) or not block:
+    if not block:
         return
     run = load(run_dir)
     out: dict[str, Any] = {}
