@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,6 +12,10 @@ import pytest
 
 from qrun.jobs import registry
 from qrun.jobs.estimator import Estimator
+from qrun.model.experiment import Job
+from qrun.planning import plan
+from qrun.spec import load
+from qrun.spec.validate import validate
 
 SPEC = """version: 1
 name: kinds
@@ -36,6 +41,18 @@ class Doubled(Estimator):
 
     def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         return {k: {**v, "value": 2 * v["value"]} for k, v in super().headline(name, body).items()}
+
+
+class Repeated(Estimator):
+    """A kind that loops, as minimize does: it submits its estimator work three times, each waiting for the last."""
+
+    name = "repeated"
+
+    def session_reason(self, job: Job) -> str | None:
+        return f"job '{job.name}' repeats itself"
+
+    def evaluations(self, job: Job, num_parameters: int) -> int:
+        return 3
 
 
 @pytest.fixture
@@ -156,3 +173,25 @@ def test_the_ladder_orders_its_rungs_as_a_physicist_expects(qrun, tmp_path, back
     assert ("cheapest within 0.05: " + best if best else "no rung within 0.05") in shown
     plotted = qrun("plot", run)
     assert plotted.code == 0 and plotted.out.strip().endswith("plots/00-ladder.png")
+
+
+def test_planning_asks_a_kind_for_its_session_and_how_often_its_work_goes_out(monkeypatch, tmp_path):
+    """No kind's name appears in planning: a new kind that loops gets a session, and three times the work."""
+    spec = tmp_path / "kinds.yaml"
+    spec.write_text(SPEC)
+    checked = validate(load(spec))
+    once = plan.build(checked, use_cache=False).jobs[0]
+    monkeypatch.setitem(registry.KINDS, "repeated", Repeated())
+    experiment = checked.experiment
+    looped = dataclasses.replace(experiment.jobs[0], primitive="repeated")
+    the_plan = plan.build(dataclasses.replace(checked, experiment=dataclasses.replace(experiment, jobs=(looped,))))
+    job = the_plan.jobs[0]
+    assert (the_plan.mode, the_plan.mode_reason) == ("session", "job 'energy' repeats itself")
+    assert (job.max_evaluations, job.stats["runtime_jobs"], once.max_evaluations, once.stats["runtime_jobs"]) == (
+        3,
+        3,
+        1,
+        1,
+    )
+    assert job.estimate == pytest.approx(3 * once.estimate)  # aer's model: the same local call, three times over
+    assert [(b.mode, b.start, b.stop) for b in the_plan.blocks] == [("session", 0, 1)]

@@ -5,6 +5,7 @@ import dataclasses
 import pytest
 from conftest import EXPERIMENTS
 
+from qrun.jobs.registry import declared, kind_of, units
 from qrun.model.experiment import FromJob, Job, Optimizer
 from qrun.spec import load
 from qrun.spec.build import experiment
@@ -27,7 +28,14 @@ def test_the_vqe_example_as_typed_data():
     vqe, final = typed.jobs
     assert (vqe.primitive, vqe.observables, vqe.source, vqe.exact) == ("minimize", ("h2",), None, -1.857275)
     assert vqe.optimizer == Optimizer("COBYLA", 150, 1.0e-6)
-    assert (vqe.evaluations(4), vqe.units(4), vqe.declared(4)) == (151, 151, 1510.0)  # 10 s per evaluation
+    # what the minimize kind says of it: 150 iterations and a re-estimate of the optimum, 10 s declared per evaluation
+    assert (kind_of("minimize").evaluations(vqe, 4), units(vqe, 4), declared(vqe, 4)) == (151, 151, 1510.0)
+    assert (units(final, 4), declared(final, 4)) == (1, 30.0)  # its estimate: 30s, for the whole job
+    assert (
+        kind_of("minimize").session_reason(vqe)
+        == "job 'vqe' is a minimize loop: each evaluation waits for the one before"
+    )
+    assert kind_of("sampler").session_reason(final) is None
     assert (vqe.target_precision(), final.target_precision()) == (0.0001, 0.015625)
     assert (final.parameter_values, final.source, final.measure_all) == (FromJob("vqe"), "vqe", True)
     assert (final.options.seed, final.options.default_shots, final.options.optimization_level) == (42, 2000, 2)

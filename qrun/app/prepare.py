@@ -10,6 +10,7 @@ from typing import Any
 from ..backends import service as ibm
 from ..backends.registry import traits
 from ..errors import MissingExtraError, Problem, SpecError
+from ..jobs import registry as kinds
 from ..model import durations
 from ..model.experiment import Job
 from ..model.plan import Plan
@@ -163,7 +164,7 @@ def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:
     """A declared estimate that a matching earlier run took more than twice as long as: the spec is out of date."""
     out = []
     for job, n, seconds, source in rows:
-        declared = job.declared(n)
+        declared = kinds.declared(job, n)
         if not source.startswith("learned") or declared is None:
             continue
         if seconds > 2 * declared:

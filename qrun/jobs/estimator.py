@@ -18,6 +18,14 @@ class Estimator:
     """primitive: estimator."""
 
     name = "estimator"
+    runs = "estimator"
+    swept: tuple[str, ...] = ("precision", "observable")
+
+    def session_reason(self, job: Job) -> str | None:
+        return None
+
+    def evaluations(self, job: Job, num_parameters: int) -> int:
+        return 1
 
     def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
         return {"precision": job.target_precision()}

@@ -31,8 +31,9 @@ class Planning(Protocol):
 
     seed: int | None
 
-    def engine(self, primitive: str, options: dict[str, Any]) -> str:
-        """The engine that runs a job of `primitive` with these options on this backend."""
+    def engine(self, runs: str, options: dict[str, Any]) -> str:
+        """The engine that runs runtime jobs of the primitive `runs` (estimator or sampler) with these options on
+        this backend."""
         ...
 
 
@@ -41,6 +42,17 @@ class JobKind(Protocol):
     kind are handled apart from the kinds (their points are rows of the same shape whatever the kind)."""
 
     name: str
+    runs: str  # the runtime primitive its runtime jobs use: "estimator" or "sampler" (engines, estimates, dry runs)
+    swept: tuple[str, ...]  # the settings a sweep of it may vary besides parameters; () where it takes no sweep
+
+    def session_reason(self, job: Job) -> str | None:
+        """Why a job of this kind needs a session while it runs (each of its runtime jobs waits for the one
+        before, as a minimize loop's do), or None: it may go out in a batch."""
+        ...
+
+    def evaluations(self, job: Job, num_parameters: int) -> int:
+        """How many times the job submits its work, one after another: a loop's most evaluations, else 1."""
+        ...
 
     def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
         """The plan's fields this kind decides: its shots or precision, and any of its own (an optimizer, rungs)."""

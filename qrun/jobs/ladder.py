@@ -44,6 +44,14 @@ class Ladder:
     """primitive: ladder."""
 
     name = "ladder"
+    runs = "estimator"
+    swept: tuple[str, ...] = ()
+
+    def session_reason(self, job: Job) -> str | None:
+        return None
+
+    def evaluations(self, job: Job, num_parameters: int) -> int:
+        return 1
 
     def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
         """Each rung's options and engine; planning prices them (its QPU-time model, rung by rung)."""

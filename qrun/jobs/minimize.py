@@ -33,6 +33,14 @@ class Minimize:
     """primitive: minimize."""
 
     name = "minimize"
+    runs = "estimator"
+    swept: tuple[str, ...] = ()
+
+    def session_reason(self, job: Job) -> str | None:
+        return f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"
+
+    def evaluations(self, job: Job, num_parameters: int) -> int:
+        return (job.optimizer or Optimizer()).evaluations(num_parameters)
 
     def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
         optimizer = job.optimizer or Optimizer()
@@ -40,7 +48,6 @@ class Minimize:
             "precision": job.target_precision(),
             "initial_point": initial_point(job.initial_point, num_parameters, planning.seed),
             "optimizer": optimizer.settings(),
-            "max_evaluations": optimizer.evaluations(num_parameters),
         }
 
     def variant(self, job: Job) -> str:

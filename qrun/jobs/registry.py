@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import JobKindError
 from .estimator import Estimator
 from .kind import JobKind
 from .ladder import Ladder
 from .minimize import Minimize
 from .sampler import Sampler
+
+if TYPE_CHECKING:
+    from ..model.experiment import Job
 
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in (Estimator(), Sampler(), Minimize(), Ladder())}
 
@@ -23,3 +28,13 @@ def kind_of(name: str) -> JobKind:
         return KINDS[name]
     except KeyError:
         raise JobKindError(f"unknown job kind {name!r}: this qrun knows {', '.join(KINDS)}") from None
+
+
+def units(job: Job, num_parameters: int) -> int:
+    """What one declared estimate counts: a loop's evaluations, a sweep's points, else the whole job (1)."""
+    return kind_of(job.primitive).evaluations(job, num_parameters) * job.points
+
+
+def declared(job: Job, num_parameters: int) -> float | None:
+    """The declared estimate for the whole job in seconds, or None."""
+    return None if job.estimate is None else float(job.estimate * units(job, num_parameters))

@@ -19,6 +19,14 @@ class Sampler:
     """primitive: sampler."""
 
     name = "sampler"
+    runs = "sampler"
+    swept: tuple[str, ...] = ("shots",)
+
+    def session_reason(self, job: Job) -> str | None:
+        return None
+
+    def evaluations(self, job: Job, num_parameters: int) -> int:
+        return 1
 
     def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
         return {"shots": job.shots or job.options.default_shots or DEFAULT_SHOTS}

@@ -192,18 +192,6 @@ class Job:
         """How many sweep points the job expands to (1 unswept); the estimate of a swept job is per point."""
         return self.sweep.size if self.sweep is not None else 1
 
-    def evaluations(self, num_parameters: int) -> int:
-        """A minimize job's most evaluations (1 for any other kind)."""
-        return (self.optimizer or Optimizer()).evaluations(num_parameters) if self.primitive == "minimize" else 1
-
-    def units(self, num_parameters: int) -> int:
-        """What one declared estimate counts: evaluations for minimize, points for a sweep, else the whole job."""
-        return self.evaluations(num_parameters) if self.primitive == "minimize" else self.points
-
-    def declared(self, num_parameters: int) -> float | None:
-        """The declared estimate for the whole job in seconds, or None."""
-        return None if self.estimate is None else float(self.estimate * self.units(num_parameters))
-
     def target_precision(self) -> float:
         """An estimator-like job's precision: its own, or 1/sqrt(shots) where it gives shots as IBM's tutorials do
         (the runtime's relation: precision p costs 1/p^2 shots), else the spec's default."""

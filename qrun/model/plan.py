@@ -54,10 +54,11 @@ class JobPlan:
     precision: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     estimate: float = 0.0
-    # minimize: where to start, how to optimize, and the most evaluations the budget allows
+    # how many times the job submits its work, one after another (its kind's evaluations: a minimize loop's most)
+    max_evaluations: int = 1
+    # minimize: where to start, and how to optimize
     initial_point: np.ndarray | None = None
     optimizer: dict[str, Any] = field(default_factory=dict)
-    max_evaluations: int = 0
     # a later job bound to an earlier minimize job's optimum (parameter_values: {from: NAME})
     parameter_source: str | None = None
     # a swept job: its points in order (made on demand), each with the observable it measures (estimator); the

@@ -3,6 +3,7 @@ shape on the device's mock counterpart. Where the account has no access, qrun's 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..backends.service import sentence
+from ..jobs.registry import kind_of
 from ..model.plan import JobPlan, Plan
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
 from .work import sweep_chunks
@@ -80,29 +82,23 @@ def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> Service
 def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, Any]]:
     """(estimator or sampler, the PUB, run's keywords) of a job's first runtime job. Parameters that only an earlier
     job will give are zeros: they change no timing."""
-    if job.parameter_source is not None and job.parameter_values is None:
-        job = _with_zeros(job)
-    if job.primitive == "minimize":
-        ((_, op),) = job.observables
-        return "estimator", (job.circuit, op, job.initial_point), {"precision": job.precision}
+    if job.parameter_values is None and job.initial_point is not None:
+        job = dataclasses.replace(job, parameter_values=job.initial_point[None, :])  # a loop's first evaluation
+    elif job.parameter_source is not None and job.parameter_values is None:
+        job = dataclasses.replace(job, parameter_values=np.zeros((1, len(job.parameter_names))))
+    runs = kind_of(job.primitive).runs
     if job.points is not None:
         _, _, groups = next(sweep_chunks(job))
         g = groups[0]
         rows = np.zeros((len(g.rows), len(job.parameter_names)))
-        if job.primitive == "estimator":
+        if runs == "estimator":
             ops = [op for _, op in job.observables]
             return "estimator", sweep_estimator_pub(job.circuit, ops, rows, g), {"precision": g.setting["precision"]}
         pub = (job.circuit, rows) if job.parameter_names else (job.circuit,)
         return "sampler", pub, {"shots": g.setting["shots"]}
-    if job.primitive != "sampler":  # an estimator, or a ladder's rung (priced at the job's own options)
+    if runs == "estimator":  # a ladder's rung is priced at the job's own options
         return "estimator", estimator_pub(job), {"precision": job.precision}
     return "sampler", sampler_pub(job), {"shots": job.shots}
-
-
-def _with_zeros(job: JobPlan) -> JobPlan:
-    import dataclasses
-
-    return dataclasses.replace(job, parameter_values=np.zeros((1, len(job.parameter_names))))
 
 
 def _dry_run(

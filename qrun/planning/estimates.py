@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..backends.registry import traits
+from ..jobs import registry as kinds
 from ..model import durations
 from ..model.budget import Budget
 from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAX_TIME_LIMIT
@@ -152,8 +153,8 @@ def choose(
     source "learned" (the default), "declared" (ignore what was learned) or "fresh" (the fallback only).
     """
     if source == "learned" and learned is not None:
-        return learned["per_unit"] * job.units(num_parameters), f"learned ({learned['run']})"
-    declared = job.declared(num_parameters)
+        return learned["per_unit"] * kinds.units(job, num_parameters), f"learned ({learned['run']})"
+    declared = kinds.declared(job, num_parameters)
     if source != "fresh" and declared is not None:
         return declared, "declared"
     return fallback(), fallback_name
@@ -234,4 +235,6 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
 def lower_bound(job: Job, num_parameters: int = 0, on_aer: bool = False) -> float:
     """What a job costs at least without knowing its circuit's timing: the fixed overhead of each runtime job
     (on aer, of each local primitive call)."""
-    return (LOCAL_JOB_OVERHEAD if on_aer else JOB_OVERHEAD) * job.evaluations(num_parameters)
+    return (LOCAL_JOB_OVERHEAD if on_aer else JOB_OVERHEAD) * kinds.kind_of(job.primitive).evaluations(
+        job, num_parameters
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..jobs.registry import kind_of
 from ..model.plan import Block, JobPlan
 
 if TYPE_CHECKING:
@@ -15,13 +16,14 @@ INTERACTIVE_TTL = 60.0  # s: IBM's default interactive timeout of a session (its
 
 
 def needs_session(jobs: Sequence[Job]) -> str | None:
-    """Why the jobs need a session (a job uses an earlier one's result, or is a minimize loop), or None."""
+    """Why the jobs need a session (a job uses an earlier one's result, or its kind waits on itself, as a minimize
+    loop does), or None."""
     for job in jobs:
         if job.source is not None:
             return f"job '{job.name}' uses the result of job '{job.source}', so they run in order"
     for job in jobs:
-        if job.primitive == "minimize":
-            return f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"
+        if (why := kind_of(job.primitive).session_reason(job)) is not None:
+            return why
     for job in jobs:
         if job.dependent:
             return f"job '{job.name}' is marked dependent: it runs in a session with the job before it"
@@ -44,8 +46,8 @@ BATCH_WHY = "no job in it needs another's result while it runs, and a batch bill
 
 def blocks(asked: str, jobs: Sequence[JobPlan]) -> list[Block]:
     """The plan's jobs cut into blocks. mode: session or batch is one block of that mode. mode: auto opens a session
-    only around jobs that need an earlier job's result while they run: a minimize loop (each evaluation waits for
-    the one before), and the jobs right after it that take its optimum (they stay in its session rather than queue
+    only around jobs that need an earlier job's result while they run: a job whose kind says so (a minimize
+    loop: each evaluation waits for the one before), and the jobs right after it that take its optimum (they stay in its session rather than queue
     again), and any job the spec marks `dependent: true` with the job before it; every other run of jobs goes out as
     a batch."""
     if not jobs:
@@ -55,9 +57,8 @@ def blocks(asked: str, jobs: Sequence[JobPlan]) -> list[Block]:
     out: list[Block] = []
     for i, job in enumerate(jobs):
         in_session = bool(out) and out[-1].mode == "session"
-        if job.primitive == "minimize":
-            mode = "session"
-            why = f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"
+        if (loop := kind_of(job.primitive).session_reason(job.job)) is not None:
+            mode, why = "session", loop
         elif (job.parameter_source is not None or job.job.dependent) and in_session:
             mode, why = "session", ""
         elif job.job.dependent and i > 0:

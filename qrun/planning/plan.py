@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import backends
 from ..backends.registry import traits
-from ..jobs.registry import kind_of
+from ..jobs.registry import kind_of, units
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.experiment import Job
 from ..model.plan import JobPlan, Plan
@@ -94,9 +94,9 @@ class _Planner:
         self.hashed: dict[Any, str] = {}  # the encoded parts of content hashes that jobs share
         self.parent = {m: n for n, members in checked.expansions.items() for m in members}
 
-    def engine(self, primitive: str, options: dict[str, Any]) -> str:
-        """The engine for a job of `primitive` with these options here (jobs' Planning protocol)."""
-        return engine_for(self.kind, primitive, options)
+    def engine(self, runs: str, options: dict[str, Any]) -> str:
+        """The engine for runtime jobs of the primitive `runs` with these options here (jobs' Planning protocol)."""
+        return engine_for(self.kind, runs, options)
 
     def rebuild_for_device(self) -> None:
         """A Python circuit that asks for the device's coupling map is built again, now that the device is known."""
@@ -168,10 +168,11 @@ class _Planner:
             points=points,
             sweep_variables=job.sweep.variables if job.sweep is not None else [],
             content_hash=content_hash(self.experiment, job, self.hashed),
-            units=job.units(n),
+            units=units(job, n),
+            max_evaluations=kind_of(job.primitive).evaluations(job, n),
             **kind_of(job.primitive).planned(job, n, self),
         )
-        plan_job.engine = engine_for(self.kind, plan_job.primitive, options)
+        plan_job.engine = engine_for(self.kind, kind_of(job.primitive).runs, options)
         if plan_job.rungs:  # a ladder: the engines its rungs use
             plan_job.engine = "+".join(sorted({r.engine for r in plan_job.rungs}))
         if points is not None:
@@ -193,7 +194,7 @@ class _Planner:
         if key not in self.timings:  # the depth job_stats found, not a second pass over a large circuit
             self.timings[key] = backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
         timing, n = self.timings[key], plan_job.circuit.num_parameters
-        estimator = job.primitive != "sampler"
+        estimator = kind_of(job.primitive).runs == "estimator"
         if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
             own = partial(
                 estimates.local,
@@ -235,7 +236,7 @@ class _Planner:
             self.problems.append((where, estimates.floor_message(plan_job, floor)))
 
 
-def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
+def engine_for(kind: str, runs: str, options: dict[str, Any]) -> str:
     """The fastest engine that gives the runtime's answer for this job (measured: benchmarks/engines_and_validate.py).
 
     aer: Aer's own primitives (noiseless: nothing to mitigate). A fake device with nothing mitigated, twirled or
@@ -253,7 +254,7 @@ def engine_for(kind: str, primitive: str, options: dict[str, Any]) -> str:
         and not (options.get("dynamical_decoupling") or {}).get("enable")
         and not twirling.get("enable_gates")
         and not twirling.get("enable_measure")
-        and (primitive == "sampler" or options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL) == 0)
+        and (runs == "sampler" or options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL) == 0)
     )
     return "backend-primitives" if plain else "runtime-client-primitives"
 

@@ -18,8 +18,6 @@ LOCAL_CHUNK = 2_000
 SERVICE_CHUNK = 100_000
 # A sweep of more points than this streams its rows to disk chunk by chunk instead of holding them for one JSON file.
 INLINE_POINTS = 10_000
-# Sweep variables that are not circuit parameters, by job kind.
-SPECIAL = {"estimator": ("precision", "observable"), "sampler": ("shots",)}
 
 
 class Column(Sequence[Any]):
@@ -91,35 +89,35 @@ def memory_bytes() -> int:
     return int(total)
 
 
-def point_bytes(sweep: Sweep, primitive: str, observables: int = 1, shots: int = 0) -> int:
+def point_bytes(sweep: Sweep, runs: str, observables: int = 1, shots: int = 0) -> int:
     """What one point's stored results take in memory when a reader loads them (qrun show, plot, qrun.load): a
     dict of its variables, then value/stderr/observable/exact, or counts of up to min(shots, 1,024) outcomes."""
     variables = len(sweep.values)
-    if primitive == "sampler":
+    if runs == "sampler":
         return 256 + 64 * variables + 96 * min(max(shots, 1), 1024)
     return (256 + 64 * (variables + 4)) * max(observables, 1)
 
 
-def ceiling(sweep: Sweep, primitive: str, observables: int = 1, shots: int = 0) -> int:
+def ceiling(sweep: Sweep, runs: str, observables: int = 1, shots: int = 0) -> int:
     """The most points this spec's sweep may have: what half of the memory holds of its stored results.
 
     A run streams its points to disk and holds one chunk at a time; the limit protects whoever reads them back.
     """
-    return memory_bytes() // 2 // point_bytes(sweep, primitive, observables, shots)
+    return memory_bytes() // 2 // point_bytes(sweep, runs, observables, shots)
 
 
-def check_size(sweep: Sweep, primitive: str, observables: int = 1, shots: int = 0, limit: int | None = None) -> None:
+def check_size(sweep: Sweep, runs: str, observables: int = 1, shots: int = 0, limit: int | None = None) -> None:
     """A SweepError when the sweep has more points than `limit` (limits.sweep_points) or, without one, than memory
     allows (ceiling); counted by arithmetic, before anything is built. Also checks a zip's lengths."""
-    total = sweep.size * (max(observables, 1) if primitive == "estimator" else 1)
+    total = sweep.size * (max(observables, 1) if runs == "estimator" else 1)
     if limit is not None and total > limit:
         raise SweepError(
             f"the sweep has {total:,} points, more than the limit of {limit:,} (limits.sweep_points); "
             "raise it to allow more",
             ("values",),
         )
-    if limit is None and total > (most := ceiling(sweep, primitive, observables, shots)):
-        need = total * point_bytes(sweep, primitive, observables, shots) / max(observables, 1) / 2**30
+    if limit is None and total > (most := ceiling(sweep, runs, observables, shots)):
+        need = total * point_bytes(sweep, runs, observables, shots) / max(observables, 1) / 2**30
         raise SweepError(
             f"the sweep has {total:,} points, more than the {most:,} this machine's memory allows: their results "
             f"take about {need:,.1f} GiB to read back, more than half of the {memory_bytes() / 2**30:,.1f} GiB "

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..jobs.registry import kind_of
 from ..model.defaults import DEFAULT_PRECISION, DEFAULT_SHOTS
 from ..model.experiment import Job
 from ..model.plan import JobPlan
@@ -43,7 +44,7 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
         key = ("bases", job.circuit_name, id(job.circuit), tuple(names))
         return int(once(memo, key, lambda: measurement_bases(ops)))
 
-    estimator = job.primitive != "sampler"
+    estimator = kind_of(job.primitive).runs == "estimator"
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
     if job.points is not None:
         total = len(job.points)
@@ -63,15 +64,14 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
                 out.append(estimates.Work(len(g.rows) * (bases(g.observables) if estimator else 1), n))
         return out
     settings = bases([name for name, _ in job.observables]) if estimator else 1
-    if job.primitive == "minimize":
-        return [estimates.Work(settings, shots)] * job.max_evaluations
     sets = len(job.parameter_values) if job.parameter_values is not None else 1
-    return [estimates.Work(sets * settings, shots)]
+    # a loop (a minimize job) submits its work once per evaluation, one after another
+    return [estimates.Work(sets * settings, shots)] * max(job.max_evaluations, 1)
 
 
 def chunk_groups(job: JobPlan, points: list[dict[str, Any]]) -> list[sweeps.Group]:
     """The broadcast groups of some consecutive points of a swept job: one per precision (or shots) setting."""
-    setting = ("precision",) if job.primitive == "estimator" else ("shots",)
+    setting = ("precision",) if kind_of(job.primitive).runs == "estimator" else ("shots",)
     return sweeps.group(points, job.parameter_names, {}, setting, {"precision": job.precision, "shots": job.shots})
 
 
@@ -108,5 +108,5 @@ def sweep_points(job: Job) -> sweeps.Points | None:
     """A swept job's points, made on demand; an estimator's listed observables are measured at every point."""
     if job.sweep is None:
         return None
-    listed = job.primitive == "estimator" and "observable" not in job.sweep.values
+    listed = kind_of(job.primitive).runs == "estimator" and "observable" not in job.sweep.values
     return sweeps.Points(job.sweep, list(job.observables) if listed else None)

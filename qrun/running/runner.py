@@ -123,7 +123,7 @@ class Runner(Batching, Sweeping, Minimizing):
                 self.run_batch(batch, session)
                 skip = len(batch) - 1
                 continue
-            first = job.estimate / max(job.max_evaluations, 1) if job.primitive == "minimize" else job.estimate
+            first = job.estimate / max(job.max_evaluations, 1)  # a loop's first evaluation
             if self.clock.monotonic() + first > self.deadline:
                 # Never submit what cannot finish before the service ends the session at max_time.
                 left = [later for later in self.plan.jobs[position:] if later.name not in self.finished]

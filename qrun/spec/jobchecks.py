@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import backends
 from ..errors import SweepError
+from ..jobs.registry import kind_of
 from ..model.defaults import DEFAULT_OPTIMIZER
 from ..model.experiment import count
 from ..planning import estimates, sweeps
@@ -214,8 +215,11 @@ def _observable_findings(
 def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, observable_widths: Any) -> list[Finding]:
     """Each swept name is a circuit parameter or a setting of this job kind; every parameter is swept or fixed."""
     at = here + ("sweep",)
-    special = sweeps.SPECIAL[job["primitive"]]
+    kind = kind_of(job["primitive"])
+    special = kind.swept
     out: list[Finding] = []
+    if not special:  # the schema lets no such kind declare a sweep; a plug-in's schema entry might
+        return [(at, f"{article(kind.name)} {kind.name} job takes no sweep", False)]
     values = job["sweep"]["values"]
     limit = (data.get("limits") or {}).get("sweep_points")
     for name, spec in values.items():
@@ -253,7 +257,7 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
         try:
             observables = len(job.get("observables") or []) if "observable" not in values else 1
             shots = job.get("shots", (data.get("options") or {}).get("default_shots", 0))
-            sweeps.check_size(sweep_of(job["sweep"]), job["primitive"], observables, shots, limit)
+            sweeps.check_size(sweep_of(job["sweep"]), kind.runs, observables, shots, limit)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
     unswept = [p for p in fact.parameter_names if p not in values]

@@ -44,7 +44,7 @@ def header(job: JobPlan, backend: str, job_ids: list[str]) -> dict[str, Any]:
         "parameters": job.parameter_names,
         **(
             {"parameter_values": job.parameter_values.tolist() if job.parameter_values is not None else [[]]}
-            if job.primitive != "minimize"
+            if job.initial_point is None  # a minimize job's values are its optimizer's: its trace holds them
             else {}
         ),
         **({"parameter_values_from": job.parameter_source} if job.parameter_source else {}),
