@@ -1,5 +1,6 @@
-"""The typed model's cost: `qrun validate` and `qrun plan --json` of a 10,000-job spec, this tree against an earlier
-revision (default: the last one before the spec became frozen dataclasses), as medians of interleaved pairs.
+"""Validate and plan at scale: `qrun validate`, `qrun plan` (its default table) and `qrun plan --json` of a
+10,000-job spec, this tree against an earlier revision (default: the last one before the spec became frozen
+dataclasses), as medians of interleaved pairs.
 
     .venv/bin/python benchmarks/model_build.py [REV] [PAIRS]
 
@@ -31,16 +32,16 @@ def main(rev: str = BEFORE, pairs: int = 7, n: int = 10_000) -> list[dict]:
                 compileall.compile_dir(str(where / "qrun"), quiet=1)
             path = Path(tmp) / "many.yaml"
             path.write_text(spec(n))
-            for label, args in (("validate", ["validate"]), ("plan --json", ["plan", "--json"])):
+            for label, args in (("validate", ["validate"]), ("plan", ["plan"]), ("plan --json", ["plan", "--json"])):
                 now = ["env", f"PYTHONPATH={ROOT}", PYTHON, "-m", "qrun", *args, str(path)]
                 then = ["env", f"PYTHONPATH={tree}", PYTHON, "-m", "qrun", *args, str(path)]
                 interleaved(1, now, then, cwd=Path(tmp))  # warm the facts and transpile caches for both
                 a, b, load = interleaved(pairs, now, then, cwd=Path(tmp))
-                name = f"qrun {label}, {n:,} jobs: typed model vs {rev} (whole process, s; {pairs} pairs; {load})"
+                name = f"qrun {label}, {n:,} jobs: this tree vs {rev} (whole process, s; {pairs} pairs; {load})"
                 rows.append(row(name, a["wall"], b["wall"], "<= 1.05"))
                 rows.append(
                     row(
-                        f"qrun {label}, {n:,} jobs: typed model vs {rev} (peak RSS, MiB)",
+                        f"qrun {label}, {n:,} jobs: this tree vs {rev} (peak RSS, MiB)",
                         a["rss_mib"],
                         b["rss_mib"],
                         "<= 1.05",

@@ -146,8 +146,8 @@ def plan_cmd(
     )
     for warning in prepared.warnings:
         click.echo(str(warning), err=True)
-    summary = plan_summary(prepared.planned, rate)
     if as_json:
+        summary = plan_summary(prepared.planned, rate)
         # One job per line: readable, and json's C encoder writes each (an indented dump goes through the slow one).
         jobs = ",\n".join(f"    {json.dumps(job)}" for job in summary["jobs"])
         head = json.dumps({k: v for k, v in summary.items() if k != "jobs"}, indent=2)

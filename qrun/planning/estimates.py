@@ -220,7 +220,10 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
         ("backend", shared("backend", lambda: experiment.backend)),
         ("circuit", shared(("circuit", job.circuit), lambda: experiment.circuits.get(job.circuit))),
         ("job", _SORTED.encode({k: v for k, v in job.raw.items() if k not in ("name", "estimate")})),
-        ("observables", _SORTED.encode({n: declared.get(n) for n in sorted(observables)})),
+        (
+            "observables",
+            shared(("observables", *sorted(observables)), lambda: {n: declared.get(n) for n in sorted(observables)}),
+        ),
         (
             "options",
             _SORTED.encode(_untagged(job.options))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import backends
+from .. import backends, collector
 from ..backends.registry import traits
 from ..jobs.registry import kind_of, units
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
@@ -46,7 +46,8 @@ def build(
         backend = backends.local_backend(experiment.backend, seed)
     planner = _Planner(checked, backend, seed, source, history, use_cache)
     planner.rebuild_for_device()
-    jobs = [planner.job(job) for job in experiment.jobs]
+    with collector.paused():  # a JobPlan and its parts per job, all kept: the collector's passes would find nothing
+        jobs = [planner.job(job) for job in experiment.jobs]
     cut = modes.blocks(experiment.mode, jobs)
     mode, why = modes.overall(experiment.mode, cut, experiment.jobs)
     return Plan(
@@ -159,7 +160,7 @@ class _Planner:
             if reference is not None
             else {},
             observable_units={o: u for o in used if (u := pauli.observable_unit(declared.get(self.parent.get(o, o))))},
-            parameter_names=[p.name for p in isa.parameters],
+            parameter_names=list(once(self.memo, ("names", key), lambda: [p.name for p in isa.parameters])),
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, tuple) else None,
             job=job,
             observables=observables,

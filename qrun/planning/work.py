@@ -40,9 +40,8 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
     memo = {} if memo is None else memo
 
     def bases(names: list[str]) -> int:
-        ops = [op for name, op in job.observables if name in names]
         key = ("bases", job.circuit_name, id(job.circuit), tuple(names))
-        return int(once(memo, key, lambda: measurement_bases(ops)))
+        return int(once(memo, key, lambda: measurement_bases([op for name, op in job.observables if name in names])))
 
     estimator = kind_of(job.primitive).runs == "estimator"
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)

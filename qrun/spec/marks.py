@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import yaml
 
+from .. import collector
 from ..errors import Problem, SpecError
 from .overrides import JsonPath, format_path
 from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, yaml_problem
@@ -39,16 +39,13 @@ def plain_yaml(text: str) -> Any:
     if _PLAIN_LOADER is None or not text or len(text.encode("utf-8")) > MAX_SPEC_BYTES:
         return None  # (too long: the full parse says so)
     loader = _PLAIN_LOADER(text)
-    enabled = gc.isenabled()
-    gc.disable()  # one object per value and none freed: the collector's passes would find nothing (as in parse_yaml)
     try:
-        return _plain_values(loader)
+        with collector.paused():  # one object per value and none freed
+            return _plain_values(loader)
     except (yaml.YAMLError, ValueError):  # ValueError: an integer past Python's digit limit; the full parse says so
         return None
     finally:
         loader.dispose()
-        if enabled:
-            gc.enable()
 
 
 def _plain_values(loader: Any) -> Any:
@@ -132,21 +129,16 @@ def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
     marks: dict[JsonPath, tuple[int, int]] = {}
     key_marks: dict[JsonPath, tuple[int, int]] = {}
     problems: list[Problem] = []
-    # Composing and marking build one Python object per YAML node and free none: the garbage collector's passes over
-    # them find nothing to collect and more than doubled validate's time at 10,000 jobs, so it is paused meanwhile.
-    enabled = gc.isenabled()
-    gc.disable()
+    # Composing and marking build one Python object per YAML node and free none (RESULTS.md: the collector's passes
+    # more than doubled validate's time at 10,000 jobs).
     try:
-        try:
+        with collector.paused():
             loader, node, data = _compose(fast, text, file, marks, key_marks, problems)
-        except yaml.YAMLError as first:
-            error = first
-            if fast is not yaml.SafeLoader:
-                error = _better_yaml_error(text, first)
-            raise SpecError([yaml_problem(file, error)]) from None
-    finally:
-        if enabled:
-            gc.enable()
+    except yaml.YAMLError as first:
+        error = first
+        if fast is not yaml.SafeLoader:
+            error = _better_yaml_error(text, first)
+        raise SpecError([yaml_problem(file, error)]) from None
     if problems:
         raise SpecError(problems)
     return data, marks, key_marks

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import backends
+from .. import backends, collector
 from ..backends.service import open_plan_refusal
 from ..errors import BackendError, DerivedError, DurationError, SourceError, SpecError
 from ..model import durations
@@ -52,7 +52,8 @@ def validate(spec: Spec, build: bool = True) -> Checked:
     found = schema_findings(spec.data)
     if found:
         raise _located(spec, found + _despite_schema(spec, found))
-    return _meaning(spec, spec.data, build)
+    with collector.paused():  # the model and the facts: many objects kept, none freed
+        return _meaning(spec, spec.data, build)
 
 
 def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
