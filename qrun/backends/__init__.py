@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AER_NAMES",
-    "IBM_BASIS",
     "BackendInfo",
     "active_qubits",
     "aer_backend",
@@ -32,8 +31,6 @@ __all__ = [
     "subset_device",
     "traits",
 ]
-
-IBM_BASIS = ["rz", "sx", "x", "cx"]
 
 
 def kind_of(name: str) -> str:

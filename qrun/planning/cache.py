@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..backends import IBM_BASIS
 from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..store import runfolder
@@ -65,11 +64,11 @@ def target_fingerprint(backend: BackendV2, kind: str) -> str:
     hash it cost more than the transpilation it saves). A service device's calibrations change, so its fingerprint is
     every instruction's qubits, duration and error: what noise-aware layout reads.
     """
-    if not traits(kind).device:
-        return "aer:" + ",".join(sorted(IBM_BASIS))
-    if traits(kind).rehearsed:
-        from importlib.metadata import version
+    from importlib.metadata import version
 
+    if not traits(kind).device:  # Aer's own target: its gates are the package's
+        return f"aer:qiskit-aer {version('qiskit-aer')}"
+    if traits(kind).rehearsed:
         return f"{backend.name}:qiskit-ibm-runtime {version('qiskit-ibm-runtime')}"
     target = backend.target
     items = sorted(

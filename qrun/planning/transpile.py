@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import backends
-from ..backends.registry import traits
 from ..jobs.registry import kind_of
 from ..model.experiment import Job
 from . import cache
@@ -61,13 +59,10 @@ def cached_transpile(
 
 
 def transpile(qc: QuantumCircuit, backend: BackendV2, kind: str, level: int, seed: int | None) -> QuantumCircuit:
-    """ISA form for `backend`. On aer, an IBM-style basis: the runtime's client-side primitives reject Aer's own."""
+    """ISA form for `backend`'s own target. On aer that is Aer's: every job there runs on Aer's own primitives
+    (plan.engine_for), which run its gates as written. An IBM-style basis (rz, sx, cx) there made each rotation
+    angle a parameter expression (theta + pi), which Aer binds point by point in Python: most of a long sweep's
+    time beyond the hand script's (benchmarks/RESULTS.md)."""
     from qiskit.transpiler import generate_preset_pass_manager
 
-    if not traits(kind).device:  # no target of its own: an IBM-style basis
-        pm = generate_preset_pass_manager(
-            optimization_level=level, basis_gates=backends.IBM_BASIS, seed_transpiler=seed
-        )
-    else:
-        pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
-    return pm.run(qc)
+    return generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed).run(qc)
