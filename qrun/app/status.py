@@ -3,6 +3,7 @@ the run. The one place a stored run is read online; the views stay offline."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +31,13 @@ def complete_usage(run_dir: Path) -> int:
         return 0
     try:
         service = ibm.connect(service_of(data.get("service") or {}))
-        updates: dict[int, list[dict[str, Any]]] = {}
+        updates: dict[int, list[Mapping[str, Any]]] = {}
         changed = 0
         for entry in meta["jobs"]:
             known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
-            records = []
+            records: list[Mapping[str, Any]] = []  # as stored (read back untrusted), or read again now
             for job_id in entry["job_ids"]:
-                record = known.get(job_id)
+                record: Mapping[str, Any] | None = known.get(job_id)
                 if record is None or record.get("status") != "final":
                     record = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
                     changed += 1

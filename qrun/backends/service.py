@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OpenPlanError, PreflightError, ServiceError
 from ..model import durations
 from ..model.experiment import Service
+from ..model.records import Usage
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
@@ -156,7 +157,7 @@ def open_plan_refusal(needed: str | None) -> str:
 USAGE_WAIT = (0.5, 1.0, 2.0, 4.0)  # s between reads while the service still computes a job's usage
 
 
-def usage_record(handle: Any, sleep: Any = None) -> dict[str, Any]:
+def usage_record(handle: Any, sleep: Any = None) -> Usage:
     """A service job's usage from its metrics: quantum seconds and the QPU time charged, once final.
 
     The runtime's job.usage() returns 0 while the figure is pending, which would record a paid job as free; so read

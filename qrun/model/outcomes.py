@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..planning import sweeps
+from .records import Evaluation, Optimum
 
 SESSION_EXPIRED = "not run: session expired"
 STOPPED_DEADLINE = "stopped: deadline"
@@ -24,8 +25,8 @@ def is_final(status: Any) -> bool:
 class MinimizeOutcome:
     """What a minimize job found: every evaluation, the optimum, and how scipy (or the deadline) ended it."""
 
-    trace: list[dict[str, Any]]
-    optimum: dict[str, Any]
+    trace: list[Evaluation]
+    optimum: Optimum
     nfev: int
     message: str
     success: bool

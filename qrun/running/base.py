@@ -17,6 +17,7 @@ from ..errors import ServiceJobError
 from ..model import durations
 from ..model.outcomes import is_final
 from ..model.plan import JobPlan, Plan
+from ..model.records import SessionRecord
 from ..planning import rehearsal
 from ..planning.modes import INTERACTIVE_TTL
 from .clock import SYSTEM, Clock
@@ -69,7 +70,7 @@ class RunnerBase:
         self.submissions = submissions
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds
         self.finished = finished or {}
-        self.session_record: dict[str, Any] = {}
+        self.session_record: SessionRecord = {}
         self.session: OpenSession | None = None
         # keyed by (multirun point, job name): the points of a multirun share job names
         point = plan.jobs[0].run_key if plan.jobs else 0  # a resumed run is one point (0 unless resumed alone)
@@ -112,7 +113,7 @@ class RunnerBase:
         self.session_record["started"] = durations.timestamp(wall)
         self.session_record["deadline"] = durations.timestamp(wall + timedelta(seconds=allowed))
         self.session_record["session_id"] = getattr(self.session, "session_id", None)
-        self.sink.session_started(dict(self.session_record))
+        self.sink.session_started(self.session_record.copy())
 
     def _granted_max_time(self) -> int:
         """The max_time the service granted the session, read once from its details after the first job started:
@@ -214,7 +215,7 @@ class RunnerBase:
         if self.session_record.get("session_id") is None and session_id:
             # The service may name the session only once its first job is in; record it as soon as it exists.
             self.session_record["session_id"] = session_id
-            self.sink.session_started(dict(self.session_record))
+            self.sink.session_started(self.session_record.copy())
 
     def _on_cluster(self, job: JobPlan) -> bool:
         """Whether a job's chunks go to the Dask cluster: a sweep whose primitive pickles whole (cluster.ENGINES)."""

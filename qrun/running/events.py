@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..model.plan import JobPlan
+    from ..model.records import Evaluation, SessionRecord, Usage
 
 
 class Sink(Protocol):
     """Where the runner reports what happens; writer.RunWriter and progress.Reporter are the real ones."""
 
-    def session_opened(self, session: dict[str, Any]) -> None: ...
-    def session_started(self, session: dict[str, Any]) -> None: ...
+    def session_opened(self, session: SessionRecord) -> None: ...
+    def session_started(self, session: SessionRecord) -> None: ...
     def job_started(self, job: JobPlan) -> None: ...
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None: ...
-    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None: ...
+    def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None: ...
     def job_done(self, job: JobPlan, result: Any) -> None: ...
     def sweep_chunk(
         self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
@@ -25,9 +26,9 @@ class Sink(Protocol):
     def job_skipped(self, job: JobPlan, status: str) -> None: ...
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None: ...
     def job_interrupted(self, job: JobPlan) -> None: ...
-    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None: ...
+    def job_usage(self, job: JobPlan, record: Usage) -> None: ...
     def waiting(self) -> None: ...  # the runner is about to wait for a result: what was recorded must be visible now
-    def session_closed(self, session: dict[str, Any]) -> None: ...
+    def session_closed(self, session: SessionRecord) -> None: ...
 
 
 EVENTS = tuple(name for name in Sink.__dict__ if not name.startswith("_"))
@@ -36,10 +37,10 @@ EVENTS = tuple(name for name in Sink.__dict__ if not name.startswith("_"))
 class NullSink:
     """A sink that ignores every event: the base of a sink that handles only some (a progress reporter)."""
 
-    def session_opened(self, session: dict[str, Any]) -> None:
+    def session_opened(self, session: SessionRecord) -> None:
         """A session or batch was opened."""
 
-    def session_started(self, session: dict[str, Any]) -> None:
+    def session_started(self, session: SessionRecord) -> None:
         """The service named the session, or its first job started."""
 
     def job_started(self, job: JobPlan) -> None:
@@ -48,7 +49,7 @@ class NullSink:
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         """A runtime job went out for `jobs`."""
 
-    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+    def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         """A minimize job finished an evaluation."""
 
     def job_done(self, job: JobPlan, result: Any) -> None:
@@ -71,13 +72,13 @@ class NullSink:
     def job_interrupted(self, job: JobPlan) -> None:
         """Ctrl-C or a signal stopped a job."""
 
-    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
+    def job_usage(self, job: JobPlan, record: Usage) -> None:
         """A service job's usage, read after its session closed."""
 
     def waiting(self) -> None:
         """The runner waits for a result next."""
 
-    def session_closed(self, session: dict[str, Any]) -> None:
+    def session_closed(self, session: SessionRecord) -> None:
         """A session or batch was closed."""
 
 
@@ -92,15 +93,15 @@ class Fanout(NullSink):
         """Which sinks receive an event about `jobs`, each with the jobs that concern it: here, all of them."""
         return [(sink, list(jobs)) for sink in self.sinks]
 
-    def session_opened(self, session: dict[str, Any]) -> None:
+    def session_opened(self, session: SessionRecord) -> None:
         for sink in self.sinks:
             sink.session_opened(session)
 
-    def session_started(self, session: dict[str, Any]) -> None:
+    def session_started(self, session: SessionRecord) -> None:
         for sink in self.sinks:
             sink.session_started(session)
 
-    def session_closed(self, session: dict[str, Any]) -> None:
+    def session_closed(self, session: SessionRecord) -> None:
         for sink in self.sinks:
             sink.session_closed(session)
 
@@ -118,7 +119,7 @@ class Fanout(NullSink):
         for sink, _ in self.for_jobs([job]):
             sink.job_started(job)
 
-    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+    def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         for sink, _ in self.for_jobs([job]):
             sink.job_progress(job, trace)
 
@@ -148,6 +149,6 @@ class Fanout(NullSink):
         for sink, _ in self.for_jobs([job]):
             sink.job_interrupted(job)
 
-    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
+    def job_usage(self, job: JobPlan, record: Usage) -> None:
         for sink, _ in self.for_jobs([job]):
             sink.job_usage(job, record)

@@ -10,6 +10,7 @@ from ..backends.kind import OpenSession
 from ..errors import RunError
 from ..model.outcomes import STOPPED_DEADLINE, MinimizeOutcome
 from ..model.plan import JobPlan
+from ..model.records import Evaluation, Optimum
 from .base import RunnerBase
 
 
@@ -41,7 +42,7 @@ class Minimizing(RunnerBase):
         """scipy.optimize.minimize where every evaluation is an estimator job in this session."""
         from scipy.optimize import minimize
 
-        trace: list[dict[str, Any]] = []
+        trace: list[Evaluation] = []
         best: dict[str, Any] = {}
 
         def objective(x: np.ndarray) -> float:
@@ -55,7 +56,7 @@ class Minimizing(RunnerBase):
                 )
             t0 = self.clock.monotonic()
             value, stderr, result = self.evaluate(job, session, x)
-            entry = {
+            entry: Evaluation = {
                 "evaluation": len(trace) + 1,
                 "parameters": [float(v) for v in x],
                 "value": value,
@@ -93,5 +94,10 @@ class Minimizing(RunnerBase):
         else:
             value, stderr, result = best["entry"]["value"], best["entry"]["stderr"], best["result"]
             final = False
-        optimum = {"parameters": [float(v) for v in x], "value": value, "stderr": stderr, "final_evaluation": final}
+        optimum: Optimum = {
+            "parameters": [float(v) for v in x],
+            "value": value,
+            "stderr": stderr,
+            "final_evaluation": final,
+        }
         return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)

@@ -17,6 +17,7 @@ from ..jobs.registry import kind_of
 from ..model import durations
 from ..model.outcomes import SESSION_EXPIRED, MinimizeOutcome
 from ..model.plan import JobPlan
+from ..model.records import Usage
 from .batching import Batching
 from .minimizing import Minimizing
 from .submission import distinct, open_session, quietly
@@ -72,7 +73,7 @@ class Runner(Batching, Sweeping, Minimizing):
                 ) from None
             self.session = session
             self.session_record["session_id"] = session.session_id
-            self.sink.session_opened(dict(self.session_record))
+            self.sink.session_opened(self.session_record.copy())
             self._run_jobs(session, start, stop)
         finally:
             if session is not None:
@@ -82,7 +83,7 @@ class Runner(Batching, Sweeping, Minimizing):
                 self.session_record["session_id"] = session.session_id
                 # From opening the session to the last result in hand, before any file is written.
                 self.session_record["execution_seconds"] = round(max(self.last_result - self.opened, 0.0), 6)
-                self.sink.session_closed(dict(self.session_record))
+                self.sink.session_closed(self.session_record.copy())
                 self.record_usage()
 
     def record_usage(self) -> None:
@@ -97,13 +98,13 @@ class Runner(Batching, Sweeping, Minimizing):
             self.sink.job_usage(job, record)
         self.handles = []
 
-    def _calibrations(self, records: list[dict[str, Any]]) -> None:
+    def _calibrations(self, records: list[Usage]) -> None:
         """Each service job's calibration, as of when it ran: the first and last job's are asked for, and only if
         they differ (the device was recalibrated during the run) every job's."""
         if not traits(self.plan.backend_kind).remote or not records:
             return
 
-        def running(r: dict[str, Any]) -> str | None:
+        def running(r: Usage) -> str | None:
             return (r.get("timestamps") or {}).get("running")
 
         ends = {at(self.plan.backend, running(records[0])), at(self.plan.backend, running(records[-1]))}

@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import RunFolderError
 from ..model import durations
+from ..model.records import SessionRecord
 from . import runfolder
 from .fsio import write_json
 
@@ -149,7 +151,7 @@ def record_stop(run_dir: Path, error: str) -> None:
     runfolder.member(run_dir, ".reserve").unlink(missing_ok=True)
 
 
-def record_usage(run_dir: Path, usage: dict[int, list[dict[str, Any]]]) -> None:
+def record_usage(run_dir: Path, usage: Mapping[int, Sequence[Mapping[str, Any]]]) -> None:
     """Write usage the service reported later (`qrun status`) into a run that has ended: each job's whole usage
     list, by job index, as one journal event and a rewritten metadata.json. The caller holds the run's lock."""
     meta = read_metadata(run_dir)
@@ -184,7 +186,7 @@ def drop_partial_line(run_dir: Path) -> None:
         runfolder.truncate(run_dir / JOURNAL, end)
 
 
-def keep_session(meta: dict[str, Any], attempt: dict[str, Any] | None, session: dict[str, Any]) -> None:
+def keep_session(meta: dict[str, Any], attempt: dict[str, Any] | None, session: SessionRecord) -> None:
     """The run's latest session record; a run cut into blocks (mode: auto) also keeps each block's own in its
     attempt's "sessions", in order, so every session it opened can be found, shown and closed."""
     meta["session"] = session

@@ -27,6 +27,7 @@ from .reader import read_job_body
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from ..model.plan import JobPlan, Plan
+    from ..model.records import Evaluation, SessionRecord, Usage
     from ..spec import Spec
 
 
@@ -216,15 +217,15 @@ class RunWriter:
     def _job(self, job: JobPlan) -> dict[str, Any]:
         return self.metadata["jobs"][job.index]
 
-    def session_opened(self, session: dict[str, Any]) -> None:
+    def session_opened(self, session: SessionRecord) -> None:
         keep_session(self.metadata, self._attempt, session)
         self._log({"session": session})
 
-    def session_started(self, session: dict[str, Any]) -> None:
+    def session_started(self, session: SessionRecord) -> None:
         """The service named the session, or its first job started: the record gains its id, start and deadline."""
         self.session_opened(session)
 
-    def session_closed(self, session: dict[str, Any]) -> None:
+    def session_closed(self, session: SessionRecord) -> None:
         keep_session(self.metadata, self._attempt, session)
         self._log({"session": session})
 
@@ -247,7 +248,7 @@ class RunWriter:
             events.append(event if pub is None else {**event, "pub": pub})
         self._log({"submitted": events[0] if len(events) == 1 else events})
 
-    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+    def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         # Rewritten (atomically) while the job runs, so a crash keeps the trace so far.
         self._trace = (job, trace)
         if time.monotonic() - self._traced_at >= self.THROTTLE:
@@ -311,7 +312,7 @@ class RunWriter:
             units=result.nfev if isinstance(result, MinimizeOutcome) else job.units,
         )
 
-    def job_usage(self, job: JobPlan, record: dict[str, Any]) -> None:
+    def job_usage(self, job: JobPlan, record: Usage) -> None:
         self._set(job, usage=[*self._job(job).get("usage", []), record])
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:

@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from ..model import durations
 from ..model.plan import JobPlan, Plan
+from ..model.records import Evaluation, SessionRecord
 from ..running.events import NullSink
 
 
@@ -36,7 +37,7 @@ class Reporter(NullSink):
         if not self.quiet or self.warnings:
             print(text, file=self.stream, flush=True)
 
-    def session_opened(self, session: dict[str, Any]) -> None:
+    def session_opened(self, session: SessionRecord) -> None:
         n = len(self.plan.jobs)
         self.say(
             f"qrun: {self.plan.name}: {n} job{'s' * (n != 1)} on {self.plan.backend_name} "
@@ -51,7 +52,7 @@ class Reporter(NullSink):
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         pass
 
-    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+    def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         n = len(trace)
         if n == 1 or n % 10 == 0:
             best = min(t["value"] for t in trace)
@@ -87,7 +88,7 @@ class Reporter(NullSink):
     def job_failed(self, job: JobPlan, error: str) -> None:
         self.say(f"{self._tag(job)} {job.name} FAILED: {error}")
 
-    def session_closed(self, session: dict[str, Any]) -> None:
+    def session_closed(self, session: SessionRecord) -> None:
         self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")
 
 
@@ -130,7 +131,7 @@ class LiveReporter(Reporter):
         if advance:
             self.progress.advance(self.jobs, advance)
 
-    def session_opened(self, session: dict[str, Any]) -> None:
+    def session_opened(self, session: SessionRecord) -> None:
         super().session_opened(session)
         self.progress.start()
         self._tick()
@@ -149,7 +150,7 @@ class LiveReporter(Reporter):
                 f"{start + len(points):,}/{total:,} points"
             )
 
-    def job_progress(self, job: JobPlan, trace: list[dict[str, Any]]) -> None:
+    def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         best = min(t["value"] for t in trace)
         self._tick(
             f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: evaluation "
@@ -164,7 +165,7 @@ class LiveReporter(Reporter):
         super().job_skipped(job, status)
         self._tick(advance=1)
 
-    def session_closed(self, session: dict[str, Any]) -> None:
+    def session_closed(self, session: SessionRecord) -> None:
         self._tick()
         self.progress.stop()
         super().session_closed(session)
