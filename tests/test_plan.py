@@ -133,3 +133,33 @@ def test_an_estimator_may_give_shots_as_the_tutorials_do(qrun, write_spec, tmp_p
         f"{spec}:10:70: jobs[0].shots: give shots or precision, not both: shots 10000 means precision 1/sqrt(10000) "
         "= 0.01"
     )
+
+
+def test_on_aer_a_circuit_of_aer_gates_is_sent_as_written_and_any_other_keeps_plain_rotations(write_spec, monkeypatch):
+    """Aer runs ry and cx as they are: the ansatz is its own ISA circuit, as a hand script sends it. A circuit with
+    a gate of its own is transpiled, to Aer's gates: no rotation becomes an expression Aer binds point by point."""
+    calls = []
+    real = transpiling.transpile
+    monkeypatch.setattr(transpiling, "transpile", lambda *a: calls.append(a) or real(*a))
+    spec = write_spec("""
+version: 1
+name: native
+backend: aer
+max_time: 5m
+options: {seed: 3, optimization_level: 3}
+circuits:
+  ansatz: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}
+  custom: {qasm: 'OPENQASM 3.0; include "stdgates.inc"; input float[64] theta; gate turn(a) q { ry(a) q; } qubit[2] q; turn(theta) q[0]; cx q[0], q[1];'}
+observables:
+  zz: ZZ
+jobs:
+  - {name: a, primitive: estimator, circuit: ansatz, observables: [zz], parameter_values: [[0.1, 0.2, 0.3, 0.4]]}
+  - {name: b, primitive: estimator, circuit: custom, observables: [zz], parameter_values: [[0.5]]}
+""")
+    checked = check(spec)
+    p = plan.build(checked)
+    native, custom = p.jobs[0].circuit, p.jobs[1].circuit
+    assert native == checked.circuits["ansatz"] and len(calls) == 1  # only the custom gate's circuit was transpiled
+    assert dict(custom.count_ops()) == {"ry": 1, "cx": 1}
+    params = [x for inst in custom.data for x in inst.operation.params]
+    assert [type(x).__name__ for x in params] == ["Parameter"]  # ry(theta) itself, not an expression of it

@@ -53,6 +53,16 @@ def aer_backend(seed: int | None = None) -> Any:
     return AerSimulator(seed_simulator=seed) if seed is not None else AerSimulator()
 
 
+def aer_basis(backend: BackendV2) -> list[str]:
+    """The gates Aer runs as they are that a basis may name: its operations that are qiskit's standard gates or
+    control flow (the preset pass manager takes no other name as a basis gate)."""
+    from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    allowed = set(get_standard_gate_name_mapping()) | set(CONTROL_FLOW_OP_NAMES)
+    return sorted(name for name in backend.operation_names if name in allowed)
+
+
 def aer_width() -> int:
     """The most qubits AerSimulator's statevector takes on this machine: log2(memory / 16 bytes), as Aer reckons."""
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

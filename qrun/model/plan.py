@@ -37,7 +37,7 @@ class Rung:
     estimate: float
 
 
-@dataclass
+@dataclass(slots=True)
 class JobPlan:
     """One job, ready to submit: the ISA circuit, mapped observables, parameter rows and final options."""
 

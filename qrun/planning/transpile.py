@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..backends.aer import aer_basis
+from ..backends.registry import traits
 from ..jobs.registry import kind_of
 from ..model.experiment import Job
 from . import cache
@@ -39,7 +41,13 @@ def cached_transpile(
 ) -> Any:
     """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
     it is not a function of its inputs. A cache entry also keeps the circuit's shape (circuit_shape), which goes
-    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it."""
+    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it.
+
+    On aer, a circuit of gates Aer runs as they are is its own ISA form, as a hand script would send it: a
+    transpile would change nothing Aer needs, and the preset pass manager's first use costs 1.4-2 s (its plugins
+    import qiskit-ibm-runtime). The result on a noiseless simulator is the same state either way."""
+    if not traits(kind).device and runs_as_written(qc, backend):
+        return qc
     if not use_cache or seed is None:
         return transpile(qc, backend, kind, level, seed)
 
@@ -58,11 +66,27 @@ def cached_transpile(
     return isa
 
 
+def runs_as_written(qc: QuantumCircuit, backend: BackendV2) -> bool:
+    """Whether Aer runs every instruction of `qc` as it is: its gates, measurements and barriers, and no control
+    flow (whose blocks a gate count does not look into)."""
+    from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
+
+    native = (set(aer_basis(backend)) - set(CONTROL_FLOW_OP_NAMES)) | {"barrier", "measure", "reset", "delay"}
+    return all(name in native for name in qc.count_ops())
+
+
 def transpile(qc: QuantumCircuit, backend: BackendV2, kind: str, level: int, seed: int | None) -> QuantumCircuit:
-    """ISA form for `backend`'s own target. On aer that is Aer's: every job there runs on Aer's own primitives
-    (plan.engine_for), which run its gates as written. An IBM-style basis (rz, sx, cx) there made each rotation
-    angle a parameter expression (theta + pi), which Aer binds point by point in Python: most of a long sweep's
-    time beyond the hand script's (benchmarks/RESULTS.md)."""
+    """ISA form for `backend`. On aer, Aer's own gates (aer_basis): every job there runs on Aer's own primitives
+    (plan.engine_for), which run them as written. An IBM-style basis (rz, sx, cx) there made each rotation angle a
+    parameter expression (theta + pi), which Aer binds point by point in Python: most of a long sweep's time beyond
+    the hand script's. Aer's gates are given as a basis, not as its target: the preset pass manager over
+    AerSimulator's whole target took 0.1-0.25 s a circuit, against milliseconds (benchmarks/RESULTS.md)."""
     from qiskit.transpiler import generate_preset_pass_manager
 
-    return generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed).run(qc)
+    if not traits(kind).device:
+        pm = generate_preset_pass_manager(
+            optimization_level=level, basis_gates=aer_basis(backend), seed_transpiler=seed
+        )
+    else:
+        pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
+    return pm.run(qc)
