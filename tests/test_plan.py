@@ -1,9 +1,19 @@
+import pytest
 from conftest import EXPERIMENTS
 
 from qrun.app.prepare import check
 from qrun.model.defaults import DEFAULT_SHOTS
 from qrun.planning import plan, work
 from qrun.planning import transpile as transpiling
+
+
+@pytest.fixture
+def transpiles(monkeypatch) -> list[tuple]:
+    """Each call planning makes to the transpiler, with its arguments."""
+    calls: list[tuple] = []
+    real = transpiling.transpile
+    monkeypatch.setattr(transpiling, "transpile", lambda *a: calls.append(a) or real(*a))
+    return calls
 
 
 def test_job_options_override_spec_options_key_by_key():
@@ -14,10 +24,8 @@ def test_job_options_override_spec_options_key_by_key():
     assert merged == {"resilience_level": 0, "twirling": {"enable_gates": True, "num_randomizations": 8}}
 
 
-def test_each_distinct_circuit_is_transpiled_once(write_spec, monkeypatch):
-    calls = []
-    real = transpiling.transpile
-    monkeypatch.setattr(transpiling, "transpile", lambda *a: calls.append(a) or real(*a))
+def test_each_distinct_circuit_is_transpiled_once(write_spec, transpiles):
+    calls = transpiles
     spec = write_spec("""
 version: 1
 name: once
@@ -135,12 +143,10 @@ def test_an_estimator_may_give_shots_as_the_tutorials_do(qrun, write_spec, tmp_p
     )
 
 
-def test_on_aer_a_circuit_of_aer_gates_is_sent_as_written_and_any_other_keeps_plain_rotations(write_spec, monkeypatch):
+def test_on_aer_a_circuit_of_aer_gates_is_sent_as_written_and_any_other_keeps_plain_rotations(write_spec, transpiles):
     """Aer runs ry and cx as they are: the ansatz is its own ISA circuit, as a hand script sends it. A circuit with
     a gate of its own is transpiled, to Aer's gates: no rotation becomes an expression Aer binds point by point."""
-    calls = []
-    real = transpiling.transpile
-    monkeypatch.setattr(transpiling, "transpile", lambda *a: calls.append(a) or real(*a))
+    calls = transpiles
     spec = write_spec("""
 version: 1
 name: native

@@ -44,8 +44,8 @@ def cached_transpile(
     into `memo` under ("shape", id(isa)), so a warm plan does not recompute it.
 
     On aer, a circuit of gates Aer runs as they are is its own ISA form, as a hand script would send it: a
-    transpile would change nothing Aer needs, and the preset pass manager's first use costs 1.4-2 s (its plugins
-    import qiskit-ibm-runtime). The result on a noiseless simulator is the same state either way."""
+    transpile would change nothing Aer needs, and the preset pass manager's first use is slow, because its plugins
+    import qiskit-ibm-runtime (benchmarks/RESULTS.md). On a noiseless simulator the state is the same either way."""
     if not traits(kind).device and runs_as_written(qc, backend):
         return qc
     if not use_cache or seed is None:
@@ -79,8 +79,8 @@ def transpile(qc: QuantumCircuit, backend: BackendV2, kind: str, level: int, see
     """ISA form for `backend`. On aer, Aer's own gates (aer_basis): every job there runs on Aer's own primitives
     (plan.engine_for), which run them as written. An IBM-style basis (rz, sx, cx) there made each rotation angle a
     parameter expression (theta + pi), which Aer binds point by point in Python: most of a long sweep's time beyond
-    the hand script's. Aer's gates are given as a basis, not as its target: the preset pass manager over
-    AerSimulator's whole target took 0.1-0.25 s a circuit, against milliseconds (benchmarks/RESULTS.md)."""
+    the hand script's. Aer's gates are given as a basis, not as its target, over which the preset pass manager is
+    many times slower (benchmarks/RESULTS.md)."""
     from qiskit.transpiler import generate_preset_pass_manager
 
     if not traits(kind).device:
