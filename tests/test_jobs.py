@@ -12,10 +12,13 @@ import pytest
 
 from qrun.jobs import registry
 from qrun.jobs.estimator import Estimator
+from qrun.jobs.kind import JobContext
 from qrun.model.experiment import Job
+from qrun.model.findings import Finding
 from qrun.planning import plan
+from qrun.sources.circuits import CircuitFacts
 from qrun.spec import load
-from qrun.spec.validate import validate
+from qrun.spec.validate import semantic_findings, validate
 
 SPEC = """version: 1
 name: kinds
@@ -53,6 +56,18 @@ class Repeated(Estimator):
 
     def evaluations(self, job: Job, num_parameters: int) -> int:
         return 3
+
+
+class Strict(Estimator):
+    """A kind with a rule of its own: its circuit must be wider than two qubits."""
+
+    name = "strict"
+
+    def findings(self, job: Any, at: JobContext) -> list[Finding]:
+        out = super().findings(job, at)
+        if at.circuit is not None and at.circuit.num_qubits <= 2:
+            out.append((at.here + ("circuit",), f"a strict job on {at.backend} needs 3 qubits or more", False))
+        return out
 
 
 @pytest.fixture
@@ -195,3 +210,18 @@ def test_planning_asks_a_kind_for_its_session_and_how_often_its_work_goes_out(mo
     )
     assert job.estimate == pytest.approx(3 * once.estimate)  # aer's model: the same local call, three times over
     assert [(b.mode, b.start, b.stop) for b in the_plan.blocks] == [("session", 0, 1)]
+
+
+def test_the_checks_ask_a_kind_for_its_own_rules_and_place_what_it_finds(monkeypatch):
+    """A kind's rules live in its file; the checks give it the job's place, its circuit's facts and the backend."""
+    import yaml
+
+    monkeypatch.setitem(registry.KINDS, "strict", Strict())
+    data = yaml.safe_load(SPEC)
+    data["jobs"][0]["primitive"] = "strict"
+    del data["jobs"][0]["observables"]  # the estimator's own rule, which Strict keeps, reports this too
+    facts = {"bell": CircuitFacts(num_qubits=2, num_parameters=0, num_clbits=0, has_measurements=False)}
+    assert semantic_findings(data, facts, {"zz": 2}, None) == [
+        (("jobs", 0), "missing required key 'observables' (or a sweep over observable)", False),
+        (("jobs", 0, "circuit"), "a strict job on aer needs 3 qubits or more", False),
+    ]

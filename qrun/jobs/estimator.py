@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import NO_MEASURE, Pair, Planning, Submitter, against
+from .kind import (
+    NO_MEASURE,
+    Finding,
+    JobContext,
+    Pair,
+    Planning,
+    Submitter,
+    against,
+    observable_ref_error,
+    shots_or_precision,
+)
 
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
@@ -20,6 +31,24 @@ class Estimator:
     name = "estimator"
     runs = "estimator"
     swept: tuple[str, ...] = ("precision", "observable")
+    optimizes = False
+    hints = {"shots": "; an estimator takes precision", "measure_all": "; an estimator needs no measurements"}
+
+    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+        """Observables listed or swept, one way only."""
+        out = shots_or_precision(job, at)
+        swept = (job.get("sweep") or {}).get("values", {})
+        if not job.get("observables") and "observable" not in swept:
+            out.append((at.here, "missing required key 'observables' (or a sweep over observable)", False))
+        if job.get("observables") and "observable" in swept:
+            where = at.here + ("sweep", "values", "observable")
+            out.append((where, "sweeps observable and also lists observables; keep one", True))
+        return out
+
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+        if len(ref) == 1:
+            return f"job '{ref[0]}' is an estimator: name its observable ({ref[0]}.OBSERVABLE)"
+        return observable_ref_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
         return None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from ..model.findings import Finding, JsonPath
 
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
@@ -37,6 +41,29 @@ class Planning(Protocol):
         ...
 
 
+class Facts(Protocol):
+    """What the checks know of a job's circuit without building it (sources/circuits.CircuitFacts)."""
+
+    @property
+    def num_qubits(self) -> int: ...
+    @property
+    def num_parameters(self) -> int: ...
+    @property
+    def has_measurements(self) -> bool: ...
+    @property
+    def parameter_names(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What the spec's meaning checks tell a kind about one of its jobs: where it sits, its circuit, the backend."""
+
+    here: JsonPath  # the job's place in the spec: ("jobs", i)
+    circuit: Facts | None  # None where the circuit it names is unknown or failed to build (reported elsewhere)
+    backend: str
+    noisy: bool  # the backend has noise to mitigate: a device of the service or a fake one
+
+
 class JobKind(Protocol):
     """A job kind: how one job of it runs, what its file holds, and how views read that file back. Sweeps of any
     kind are handled apart from the kinds (their points are rows of the same shape whatever the kind)."""
@@ -44,6 +71,24 @@ class JobKind(Protocol):
     name: str
     runs: str  # the runtime primitive its runtime jobs use: "estimator" or "sampler" (engines, estimates, dry runs)
     swept: tuple[str, ...]  # the settings a sweep of it may vary besides parameters; () where it takes no sweep
+    # True where the kind chooses its circuit's parameter values itself, evaluation after evaluation (a minimize
+    # loop): its jobs take no parameter_values, and a later job may start `from:` its optimum
+    optimizes: bool
+
+    @property
+    def hints(self) -> Mapping[str, str]:
+        """Why a key another kind takes does not apply to this one, by key: "; a sampler takes shots"."""
+        ...
+
+    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+        """This kind's own rules for a schema-valid job of it (the raw spec entry), beyond those every job obeys:
+        the circuit and observables it names, its sweep, and its parameter values (spec/jobchecks.py)."""
+        ...
+
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+        """Why a `derived:` expression cannot read `ref` (job, then observable or register and outcome) from a
+        job of this kind, or None where it can."""
+        ...
 
     def session_reason(self, job: Job) -> str | None:
         """Why a job of this kind needs a session while it runs (each of its runtime jobs waits for the one
@@ -95,6 +140,27 @@ class JobKind(Protocol):
         """`qrun plot`'s matplotlib figure of a finished job (`plt` is pyplot), or None where the kind draws none.
         `exact` is the spec's stated exact value, where it states one."""
         ...
+
+
+def shots_or_precision(job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+    """An estimator-like job gives its shots or its precision, not both."""
+    if "shots" not in job or "precision" not in job:
+        return []
+    shots = job["shots"]
+    return [
+        (
+            at.here + ("shots",),
+            f"give shots or precision, not both: shots {shots} means precision 1/sqrt({shots}) = {shots**-0.5:.3g}",
+            True,
+        )
+    ]
+
+
+def observable_ref_error(ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+    """An estimator-like job's value is read by observable: it must be one the job measures."""
+    if len(ref) > 1 and ref[1] not in (job.get("observables") or []):
+        return f"job '{ref[0]}' measures no observable '{ref[1]}'"
+    return None
 
 
 def against(value: float, stderr: float, exact: float | None) -> str:

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..model.plan import Rung
 from ..model.readings import Reading, number
 from .estimator import Estimator
-from .kind import NO_MEASURE, Pair, Planning, Submitter, against
+from .kind import (
+    NO_MEASURE,
+    Finding,
+    JobContext,
+    Pair,
+    Planning,
+    Submitter,
+    against,
+    observable_ref_error,
+    shots_or_precision,
+)
 
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
@@ -46,6 +57,28 @@ class Ladder:
     name = "ladder"
     runs = "estimator"
     swept: tuple[str, ...] = ()
+    optimizes = False
+    hints: dict[str, str] = {}
+
+    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+        """A ladder compares mitigation, which only a noisy backend has; and an error needs an exact value."""
+        out = shots_or_precision(job, at)
+        if not at.noisy:
+            message = (
+                "a ladder compares error mitigation, which needs a noisy backend (a fake_<device> or a device of "
+                f"the service); {at.backend} is noiseless"
+            )
+            out.append((at.here + ("primitive",), message, False))
+        if "target_error" in job and "exact" not in job:
+            message = (
+                "target_error needs an exact value to measure each rung's error against: add exact: statevector "
+                "(or the value)"
+            )
+            out.append((at.here + ("target_error",), message, True))
+        return out
+
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+        return observable_ref_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
         return None

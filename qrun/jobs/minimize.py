@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..model.defaults import DEFAULT_OPTIMIZER, GRADIENT_METHODS
 from ..model.experiment import Optimizer
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import NO_MEASURE, Pair, Planning, Submitter, against, sigma_text, sigmas, unit_suffix
+from .kind import (
+    NO_MEASURE,
+    Finding,
+    JobContext,
+    Pair,
+    Planning,
+    Submitter,
+    against,
+    observable_ref_error,
+    sigma_text,
+    sigmas,
+    unit_suffix,
+)
 
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
@@ -35,6 +49,37 @@ class Minimize:
     name = "minimize"
     runs = "estimator"
     swept: tuple[str, ...] = ()
+    optimizes = True
+    hints = {
+        "parameter_values": "; a minimize job starts from initial_point",
+        "shots": "; minimize runs estimator jobs, which take precision",
+    }
+
+    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+        """Parameters to vary, a starting point of their number, and an optimizer that can run without a gradient
+        or is given a way to estimate one."""
+        out: list[Finding] = []
+        fact = at.circuit
+        n = 0 if fact is None else fact.num_parameters
+        cname = job["circuit"]
+        if fact is not None and n == 0:
+            out.append((at.here + ("circuit",), f"circuit '{cname}' has no parameters for minimize to vary", False))
+        start = job.get("initial_point")
+        if isinstance(start, list) and n and len(start) != n:
+            message = f"has {len(start)} values but circuit '{cname}' has {n} parameters"
+            out.append((at.here + ("initial_point",), message, False))
+        optimizer = job.get("optimizer") or {}
+        method = optimizer.get("method", DEFAULT_OPTIMIZER)
+        if method in GRADIENT_METHODS and not optimizer.get("jac"):
+            message = (
+                f"{method} needs a gradient; set jac: 2-point (or 3-point) to estimate it by finite differences, "
+                "or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell"
+            )
+            out.append((at.here + ("optimizer", "method"), message, False))
+        return out
+
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+        return observable_ref_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
         return f"job '{job.name}' is a minimize loop: each evaluation waits for the one before"

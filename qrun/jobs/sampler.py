@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.readings import Reading
 from ..sources import exact
-from .kind import Pair, Planning, Submitter
+from .kind import Finding, JobContext, Pair, Planning, Submitter
 
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
@@ -21,6 +22,26 @@ class Sampler:
     name = "sampler"
     runs = "sampler"
     swept: tuple[str, ...] = ("shots",)
+    optimizes = False
+    hints = {
+        "precision": "; a sampler takes shots",
+        "observables": "; a sampler returns counts, an estimator job measures observables",
+    }
+
+    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+        """A sampler reads measurements: its circuit has them, or the job adds them."""
+        fact = at.circuit
+        if fact is None or fact.num_qubits == 0 or fact.has_measurements or job.get("measure_all"):
+            return []
+        message = (
+            f"circuit '{job['circuit']}' has no measurements for the sampler to read; add measure_all: true to the job"
+        )
+        return [(at.here + ("circuit",), message, False)]
+
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+        if len(ref) != 3:
+            return f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]"
+        return None
 
     def session_reason(self, job: Job) -> str | None:
         return None

@@ -7,6 +7,7 @@ DEFAULT_PRECISION = 0.015625  # the runtime's own default: 4096 ** -0.5
 DEFAULT_OPTIMIZATION_LEVEL = 2
 DEFAULT_RESILIENCE_LEVEL = 1
 DEFAULT_OPTIMIZER = "COBYLA"
+GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")  # scipy methods that need a jac
 DEFAULT_MAXITER = 100
 DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise

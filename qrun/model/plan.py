@@ -44,6 +44,7 @@ class JobPlan:
     index: int
     name: str
     primitive: str
+    runs: str  # the runtime primitive its kind's runtime jobs use: how its sweep points and batches are shaped
     circuit_name: str
     circuit: QuantumCircuit
     parameter_names: list[str]

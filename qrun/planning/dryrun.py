@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..backends.service import sentence
-from ..jobs.registry import kind_of
 from ..model.plan import JobPlan, Plan
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
 from .work import sweep_chunks
@@ -86,7 +85,7 @@ def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, Any]]:
         job = dataclasses.replace(job, parameter_values=job.initial_point[None, :])  # a loop's first evaluation
     elif job.parameter_source is not None and job.parameter_values is None:
         job = dataclasses.replace(job, parameter_values=np.zeros((1, len(job.parameter_names))))
-    runs = kind_of(job.primitive).runs
+    runs = job.runs
     if job.points is not None:
         _, _, groups = next(sweep_chunks(job))
         g = groups[0]

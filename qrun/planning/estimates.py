@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from ..model.experiment import Experiment, Job, Options
     from ..model.plan import JobPlan
 
-GRADIENT_METHODS = ("BFGS", "L-BFGS-B", "CG", "SLSQP", "TNC", "trust-constr")
-
 # The model's constants, documented in the README ("How qrun estimates").
 JOB_OVERHEAD = 5.0  # s per runtime job: submission, client-side processing, result transfer
 FALLBACK_LAYER = 1e-6  # s per layer of the ISA circuit when the backend has no timing data (aer)
@@ -128,7 +126,7 @@ def quantum_seconds(timing: Timing, work: list[Work], options: dict[str, Any], e
 
 def floor_message(job: JobPlan, floor: float) -> str:
     """The error for an estimate that undercuts qrun's computed figure by more than FLOOR_FACTOR."""
-    unit = {"minimize": " per evaluation", "estimator": "", "sampler": ""}.get(job.primitive, "")
+    unit = " per evaluation" if job.max_evaluations > 1 else ""
     per_unit = job.estimate / max(job.units, 1)
     told = f"{job.estimate_source} estimate {durations.format(per_unit)}{unit if job.units > 1 else ''}"
     if job.units > 1:

@@ -152,6 +152,7 @@ class _Planner:
             index=job.index,
             name=job.name,
             primitive=job.primitive,
+            runs=kind_of(job.primitive).runs,
             circuit_name=job.circuit,
             circuit=isa,
             simulated_qubits=simulated,
@@ -173,7 +174,7 @@ class _Planner:
             max_evaluations=kind_of(job.primitive).evaluations(job, n),
             **kind_of(job.primitive).planned(job, n, self),
         )
-        plan_job.engine = engine_for(self.kind, kind_of(job.primitive).runs, options)
+        plan_job.engine = engine_for(self.kind, plan_job.runs, options)
         if plan_job.rungs:  # a ladder: the engines its rungs use
             plan_job.engine = "+".join(sorted({r.engine for r in plan_job.rungs}))
         if points is not None:
@@ -195,7 +196,7 @@ class _Planner:
         if key not in self.timings:  # the depth job_stats found, not a second pass over a large circuit
             self.timings[key] = backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
         timing, n = self.timings[key], plan_job.circuit.num_parameters
-        estimator = kind_of(job.primitive).runs == "estimator"
+        estimator = plan_job.runs == "estimator"
         if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
             own = partial(
                 estimates.local,

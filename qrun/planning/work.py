@@ -43,7 +43,7 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
         key = ("bases", job.circuit_name, id(job.circuit), tuple(names))
         return int(once(memo, key, lambda: measurement_bases([op for name, op in job.observables if name in names])))
 
-    estimator = kind_of(job.primitive).runs == "estimator"
+    estimator = job.runs == "estimator"
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
     if job.points is not None:
         total = len(job.points)
@@ -70,7 +70,7 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
 
 def chunk_groups(job: JobPlan, points: list[dict[str, Any]]) -> list[sweeps.Group]:
     """The broadcast groups of some consecutive points of a swept job: one per precision (or shots) setting."""
-    setting = ("precision",) if kind_of(job.primitive).runs == "estimator" else ("shots",)
+    setting = ("precision",) if job.runs == "estimator" else ("shots",)
     return sweeps.group(points, job.parameter_names, {}, setting, {"precision": job.precision, "shots": job.shots})
 
 

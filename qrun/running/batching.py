@@ -76,10 +76,10 @@ class Batching(RunnerBase):
                 # Aer's own estimator draws every PUB's shot noise from one generator seeded alike, which would
                 # give identical jobs identical noise: qrun asks it for exact values and adds each job's noise
                 # from that job's own seed, exactly as an unbatched run of the job would.
-                exact = head.primitive == "estimator" and head.engine == "aer-primitives"
+                exact = head.runs == "estimator" and head.engine == "aer-primitives"
                 seeds = [self.next_seed(j) for j in bound] if exact else []
                 parts: list[tuple[int, slice | None]] = []
-                if head.primitive == "estimator":
+                if head.runs == "estimator":
                     if exact:
                         # exact values depend on nothing but circuit, observables and parameters: jobs that share
                         # them go out as ONE PUB of all their rows, as a hand-batched script would send them

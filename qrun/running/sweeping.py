@@ -12,7 +12,6 @@ import numpy as np
 from ..backends.kind import OpenSession
 from ..backends.registry import traits
 from ..backends.service import job_id
-from ..jobs.registry import kind_of
 from ..model.outcomes import SweepOutcome
 from ..model.plan import JobPlan
 from ..planning import sweeps
@@ -35,7 +34,7 @@ class Sweeping(RunnerBase):
         unswept = [
             (k, fixed[p]) for k, p in enumerate(job.parameter_names) if p in fixed and p not in job.sweep_variables
         ]
-        estimator = kind_of(job.primitive).runs == "estimator"
+        estimator = job.runs == "estimator"
         ops = dict(job.observables)
         keep = len(job.points) <= sweeps.INLINE_POINTS  # a short sweep's results also go into its JSON file
         outcome = SweepOutcome([], 0, [])

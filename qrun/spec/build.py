@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..jobs.registry import kind_of
 from ..model import durations
 from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAX_TIME_LIMIT
 from ..model.experiment import (
@@ -77,7 +78,7 @@ def job(index: int, raw: Mapping[str, Any], spec_options: Options) -> Job:
             "own_options": bool(own),
             "sweep": None if sweep is None else sweep_of(sweep),
             "measure_all": get("measure_all") is True,
-            "optimizer": _optimizer(get("optimizer") or EMPTY) if primitive == "minimize" else None,
+            "optimizer": _optimizer(get("optimizer") or EMPTY) if kind_of(primitive).optimizes else None,
             "initial_point": point if isinstance(point, str) else tuple(float(x) for x in point),
             "rungs": tuple(get("rungs") or ()),
             "target_error": get("target_error"),

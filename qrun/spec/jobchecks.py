@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
 from .. import backends
 from ..errors import SweepError
+from ..jobs.kind import JobContext
 from ..jobs.registry import kind_of
-from ..model.defaults import DEFAULT_OPTIMIZER
 from ..model.experiment import count
-from ..planning import estimates, sweeps
+from ..model.findings import Finding, JsonPath, article, unknown_ref
+from ..planning import sweeps
 from ..sources import exact
 from .build import sweep_of
-from .overrides import JsonPath
-from .schema import Finding, article
 
 DEFAULT_SHOT_LIMIT = 1_000_000
 MAX_SHOTS = 10**9  # the schema's bound on any shots value
@@ -33,7 +31,8 @@ def shot_findings(data: dict[str, Any]) -> list[Finding]:
     for i, job in enumerate(data["jobs"]):
         own = job.get("options") or {}
         swept = (job.get("sweep") or {}).get("values") or {}
-        if job["primitive"] == "sampler" or "shots" in job:  # an estimator's shots are checked as shots
+        kind = kind_of(job["primitive"])
+        if kind.runs == "sampler" or "shots" in job:  # an estimator's shots are checked as shots
             where: JsonPath | None = None
             value: Any = None
             w: JsonPath
@@ -73,7 +72,7 @@ def shot_findings(data: dict[str, Any]) -> list[Finding]:
         candidates += [
             (("jobs", i, "sweep", "values", "precision", k), v) for k, v in enumerate(swept.get("precision") or [])
         ]
-        per = "evaluation" if job["primitive"] == "minimize" else "configuration"
+        per = "evaluation" if kind.optimizes else "configuration"
         for w, v in candidates:
             if isinstance(v, (int, float)) and is_number(v) and v > 0 and 1 / v**2 > limit:
                 shots = math.ceil(1 / v**2)
@@ -95,39 +94,23 @@ def is_number(v: Any) -> bool:
 def job_findings(
     here: Any, job: Any, data: Any, facts: Any, observable_widths: Any, backend_qubits: Any
 ) -> list[Finding]:
-    out: list[Finding] = []
-    if job["primitive"] == "ladder":
-        out += _ladder_findings(here, job, data)
-    if job["primitive"] in ("estimator", "ladder") and "shots" in job and "precision" in job:
-        out.append(
-            (
-                here + ("shots",),
-                f"give shots or precision, not both: shots {job['shots']} means precision 1/sqrt({job['shots']}) "
-                f"= {job['shots'] ** -0.5:.3g}",
-                True,
-            )
-        )
+    """The rules every job obeys (the circuit and observables it names, its sweep, its parameter values, its width
+    against the backend), then its kind's own (jobs/)."""
+    kind = kind_of(job["primitive"])
     cname = job["circuit"]
+    fact = facts.get(cname)  # None where the circuit is unknown, or failed to build (reported where it is defined)
+    noisy = backends.kind_for(data["backend"]).device
+    out = kind.findings(job, JobContext(here, fact, data["backend"], noisy))
     if cname not in data["circuits"]:
         out.append((here + ("circuit",), unknown_ref("circuit", cname, data["circuits"]), False))
         return out
-    fact = facts.get(cname)
-    if fact is None:  # the circuit failed to build; that is reported where it is defined
+    if fact is None:
         return out
     for k, oname in enumerate(job.get("observables") or []):
         out += _observable_findings(here + ("observables", k), oname, cname, fact, data, observable_widths)
-    swept = (job.get("sweep") or {}).get("values", {})
-    if job["primitive"] == "estimator" and not job.get("observables") and "observable" not in swept:
-        out.append((here, "missing required key 'observables' (or a sweep over observable)", False))
-    if job["primitive"] == "estimator" and job.get("observables") and "observable" in swept:
-        out.append(
-            (here + ("sweep", "values", "observable"), "sweeps observable and also lists observables; keep one", True)
-        )
     if "sweep" in job:
         out += _sweep_findings(here, job, cname, fact, data, observable_widths)
-    if job["primitive"] == "minimize":
-        out += _minimize_findings(here, job, cname, fact)
-    else:
+    if not kind.optimizes:  # a loop chooses its parameter values itself
         out += _parameter_findings(here, job, cname, fact, data, facts)
     if job.get("exact") == "statevector" and fact.num_qubits > exact.MAX_QUBITS:
         out.append(
@@ -158,38 +141,6 @@ def job_findings(
                 f"which holds at most {backends.aer_width()} (a statevector of n qubits takes 16 x 2^n bytes); "
                 "use fewer qubits, or run on the IBM service",
                 False,
-            )
-        )
-    if job["primitive"] == "sampler" and not fact.has_measurements and not job.get("measure_all"):
-        out.append(
-            (
-                here + ("circuit",),
-                f"circuit '{cname}' has no measurements for the sampler to read; add measure_all: true to the job",
-                False,
-            )
-        )
-    return out
-
-
-def _ladder_findings(here: Any, job: Any, data: Any) -> list[Finding]:
-    """A ladder compares mitigation, which only a noisy device has; and an error needs an exact value."""
-    out: list[Finding] = []
-    if not backends.kind_for(data["backend"]).device:
-        out.append(
-            (
-                here + ("primitive",),
-                f"a ladder compares error mitigation, which needs a noisy backend (a fake_<device> or a device of "
-                f"the service); {data['backend']} is noiseless",
-                False,
-            )
-        )
-    if "target_error" in job and "exact" not in job:
-        out.append(
-            (
-                here + ("target_error",),
-                "target_error needs an exact value to measure each rung's error against: add exact: statevector "
-                "(or the value)",
-                True,
             )
         )
     return out
@@ -329,7 +280,7 @@ def _from_findings(where: Any, source: Any, index: Any, cname: Any, fact: Any, d
     if at >= index:
         return [(where, f"job '{source}' runs after this one; from: must name an earlier minimize job", False)]
     other = data["jobs"][at]
-    if other["primitive"] != "minimize":
+    if not kind_of(other["primitive"]).optimizes:
         return [
             (
                 where,
@@ -348,34 +299,3 @@ def _from_findings(where: Any, source: Any, index: Any, cname: Any, fact: Any, d
             )
         ]
     return []
-
-
-def _minimize_findings(here: Any, job: Any, cname: Any, fact: Any) -> list[Finding]:
-    n = fact.num_parameters
-    out: list[Finding] = []
-    if n == 0:
-        out.append((here + ("circuit",), f"circuit '{cname}' has no parameters for minimize to vary", False))
-    start = job.get("initial_point")
-    if isinstance(start, list) and n and len(start) != n:
-        out.append(
-            (here + ("initial_point",), f"has {len(start)} values but circuit '{cname}' has {n} parameters", False)
-        )
-    optimizer = job.get("optimizer") or {}
-    method = optimizer.get("method", DEFAULT_OPTIMIZER)
-    if method in estimates.GRADIENT_METHODS and not optimizer.get("jac"):
-        out.append(
-            (
-                here + ("optimizer", "method"),
-                f"{method} needs a gradient; set jac: 2-point (or 3-point) to "
-                "estimate it by finite differences, or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell",
-                False,
-            )
-        )
-    return out
-
-
-def unknown_ref(what: str, name: str, defined: dict) -> str:
-    hint = difflib.get_close_matches(name, list(defined), n=1)
-    if hint:
-        return f"unknown {what} '{name}'; did you mean '{hint[0]}'?"
-    return f"unknown {what} '{name}'; defined: {', '.join(defined) or 'none'}"

@@ -14,8 +14,8 @@ from importlib import resources
 from typing import Any
 
 from ..errors import Problem, SpecError
+from ..model.findings import JsonPath
 
-JsonPath = tuple[str | int, ...]
 REMOVE = None  # the value of a ~KEY override
 
 

@@ -11,11 +11,9 @@ from importlib import resources
 from typing import Any
 
 from ..errors import DurationError
+from ..jobs.registry import KINDS
 from ..model import durations
-from . import JsonPath
-
-# (path, message, at_key): a problem before it is given a file position.
-Finding = tuple[JsonPath, str, bool]
+from ..model.findings import Finding, JsonPath, article
 
 
 @lru_cache(maxsize=1)
@@ -177,7 +175,7 @@ def _translate(error: Any, data: Any) -> list[Finding]:
     if kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
         key = error.validator_value["required"][0]
         what = error.instance.get("primitive")
-        hint = _KIND_HINTS.get((what, key), "")
+        hint = KINDS[what].hints.get(key, "") if what in KINDS else ""
         return [(path + (key,), f"'{key}' does not apply to {article(what)} {what} job{hint}", True)]
     if kind == "maxItems" and path[-1:] == ("observables",):
         return [(path, "a minimize job takes exactly one observable", False)]
@@ -271,25 +269,11 @@ def _shorten(message: str, instance: Any) -> str:
     return message.replace(text, text[:60] + " ... " + text[-10:])
 
 
-_KIND_HINTS = {
-    ("estimator", "shots"): "; an estimator takes precision",
-    ("sampler", "precision"): "; a sampler takes shots",
-    ("sampler", "observables"): "; a sampler returns counts, an estimator job measures observables",
-    ("estimator", "measure_all"): "; an estimator needs no measurements",
-    ("minimize", "parameter_values"): "; a minimize job starts from initial_point",
-    ("minimize", "shots"): "; minimize runs estimator jobs, which take precision",
-}
-
-
 def _unknown_key(key: str, allowed: list[str]) -> str:
     hint = difflib.get_close_matches(key, allowed, n=1)
     if hint:
         return f"unknown key '{key}'; did you mean '{hint[0]}'?"
     return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
-
-
-def article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _get(data: Any, path: JsonPath) -> Any:

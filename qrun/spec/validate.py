@@ -8,9 +8,11 @@ from typing import Any
 from .. import backends, collector
 from ..backends.service import open_plan_refusal
 from ..errors import BackendError, DerivedError, DurationError, SourceError, SpecError
+from ..jobs.registry import kind_of
 from ..model import durations
 from ..model.defaults import DEFAULT_MAX_TIME_LIMIT, LOCAL_MAX_TIME
 from ..model.experiment import Experiment
+from ..model.findings import unknown_ref
 from ..planning import modes
 from ..sources import circuits, observables, pysource
 from ..sources.circuits import CircuitFacts
@@ -18,7 +20,7 @@ from ..sources.observables import Terms
 from ..store import derived
 from . import JsonPath, Spec
 from .build import experiment as typed
-from .jobchecks import job_findings, shot_findings, unknown_ref
+from .jobchecks import job_findings, shot_findings
 from .schema import Finding, schema_findings
 
 # What the meaning checks build on the way (a Checked's fields after the spec and its experiment).
@@ -201,7 +203,7 @@ def _expansion_findings(data: dict[str, Any], expansions: dict[str, list[str]]) 
             )
     for i, job in enumerate(data["jobs"]):
         for k, oname in enumerate(job.get("observables") or []):
-            if job["primitive"] == "minimize" and oname in expansions:
+            if kind_of(job["primitive"]).optimizes and oname in expansions:  # a loop minimizes one value
                 found.append(
                     (
                         ("jobs", i, "observables", k),
@@ -302,14 +304,9 @@ def _derived_findings(data: dict[str, Any]) -> list[Finding]:
             job = jobs.get(ref[0])
             if job is None:
                 out.append((where, unknown_ref("job", ref[0], jobs), False))
-            elif job["primitive"] != "sampler" and len(ref) > 1 and ref[1] not in (job.get("observables") or []):
-                out.append((where, f"job '{ref[0]}' measures no observable '{ref[1]}'", False))
-            elif job["primitive"] == "sampler" and len(ref) != 3:
-                out.append(
-                    (where, f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]", False)
-                )
-            elif job["primitive"] == "estimator" and len(ref) == 1:
-                out.append((where, f"job '{ref[0]}' is an estimator: name its observable ({ref[0]}.OBSERVABLE)", False))
+            else:
+                error = kind_of(job["primitive"]).reference_error(tuple(ref), job)
+                out += [(where, error, False)] if error else []
     return out
 
 

@@ -180,7 +180,7 @@ def fill_points(job: JobPlan, points: list[dict[str, Any]], groups: list[Any], r
         data = result[0].data
         for k, i in enumerate(g.points):
             o, r = g.where[k]
-            if job.primitive == "estimator":
+            if job.runs == "estimator":
                 evs, stds = np.asarray(data.evs), np.asarray(data.stds)
                 at = ((o, r) if evs.ndim == 2 else (o,)) if g.product else (k,)
                 points[i].update(value=float(evs[at]), stderr=float(stds[at]))
@@ -225,7 +225,7 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     """The tidy CSV of a swept job (or the next rows of it): one row per point, swept variables first, then the
     results beside them."""
     names = list(job.sweep_variables)
-    if job.primitive == "estimator":
+    if job.runs == "estimator":
         names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
         try:
             rows: Any = map(operator.itemgetter(*names), points)  # C speed; every point has every name

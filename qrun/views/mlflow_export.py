@@ -125,7 +125,7 @@ def _metrics(run: Run, spec: Any) -> Iterator[tuple[str, float, int]]:
                 yield f"{base}.exact", r.exact, r.index
             if r.deviation is not None:
                 yield f"{base}.deviation_sigma", r.deviation, r.index
-        if body is not None and body.get("primitive") == "minimize":
+        if body is not None and isinstance(body.get("trace"), list):  # a loop's evaluations, one step each
             for t in body.get("trace") or []:
                 if isinstance(t.get("value"), (int, float)):
                     yield f"{entry['name']}.evaluation", float(t["value"]), int(t.get("evaluation", 0))

@@ -83,7 +83,7 @@ def figure_for(plt: Any, body: dict[str, Any] | None, exact: Any) -> Any:
         return None
     number = exact if isinstance(exact, (int, float)) else None
     if "points" in body:
-        return sweep_figure(plt, body, number) if body["primitive"] == "estimator" else None
+        return sweep_figure(plt, body, number) if kind_of(body["primitive"]).runs == "estimator" else None
     return kind_of(body["primitive"]).figure(plt, body, number)
 
 
