@@ -12,13 +12,17 @@ from ..model.experiment import Service
 from ..model.records import Usage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from qiskit.providers import BackendV2
+    from qiskit_ibm_runtime import QiskitRuntimeService
+    from qiskit_ibm_runtime.runtime_job_v2 import RuntimeJobV2
 
 TOKEN_ENV = "QISKIT_IBM_TOKEN"
 _SECRETS: set[str] = set()
 
 
-def redact(text: Any) -> str:
+def redact(text: object) -> str:
     """`text` with every token qrun has seen replaced, so no token reaches a log, a file or an error message."""
     out = str(text)
     for secret in _SECRETS:
@@ -27,7 +31,7 @@ def redact(text: Any) -> str:
     return out
 
 
-def sentence(error: Any) -> str:
+def sentence(error: object) -> str:
     """A runtime error as one redacted clause for qrun's one-line messages: its own newlines, the quotes a KeyError
     adds and its final period go, so "...: 'No such thing.'. Do this" reads "...: No such thing. Do this"."""
     text = " ".join(str(error).split())
@@ -36,7 +40,7 @@ def sentence(error: Any) -> str:
     return redact(text.rstrip("."))
 
 
-def connect(config: Service) -> Any:
+def connect(config: Service) -> QiskitRuntimeService:
     """A QiskitRuntimeService from the spec's `service:` block: a saved account by name, or QISKIT_IBM_TOKEN."""
     from qiskit_ibm_runtime import QiskitRuntimeService
 
@@ -79,7 +83,7 @@ def _learn_saved_tokens() -> None:
     _SECRETS.update(a.token for a in accounts.values() if isinstance(getattr(a, "token", None), str) and a.token)
 
 
-def choose_backend(service: Any, name: str, min_qubits: int) -> Any:
+def choose_backend(service: QiskitRuntimeService, name: str, min_qubits: int) -> BackendV2:
     """service.backend(name), or for least_busy an operational device with at least `min_qubits` qubits."""
     try:
         if name == "least_busy":
@@ -89,12 +93,12 @@ def choose_backend(service: Any, name: str, min_qubits: int) -> Any:
         raise PreflightError(f"backend {name!r}: {redact(e)}") from None
 
 
-def is_open_plan(plan: Any) -> bool:
+def is_open_plan(plan: object) -> bool:
     """True for the Open Plan under any spelling the service uses ("open", "Open", "open-plan", "Open Plan")."""
     return str(plan or "").strip().lower().replace("_", "-").replace(" ", "-").split("-")[0] == "open"
 
 
-def plan_of(service: Any) -> str | None:
+def plan_of(service: QiskitRuntimeService) -> str | None:
     """The plan ("open", "premium", ...) of the active instance; with no active instance, "open" only when every
     instance the account has is on the Open Plan (the service would pick one of them)."""
     try:
@@ -124,7 +128,7 @@ def check_backend(backend: BackendV2, widest: int) -> None:
         raise PreflightError(f"the widest circuit needs {widest} qubits but {name} has {backend.num_qubits}")
 
 
-def preflight(service: Any, needed_seconds: float, mode: str, needed: str | None) -> None:
+def preflight(service: QiskitRuntimeService, needed_seconds: float, mode: str, needed: str | None) -> None:
     """After planning, before the session opens: the account may open it and has the time the plan needs.
     `needed`: why the jobs need a session (modes.needs_session), or None."""
     if mode == "session" and is_open_plan(plan_of(service)):
@@ -157,7 +161,7 @@ def open_plan_refusal(needed: str | None) -> str:
 USAGE_WAIT = (0.5, 1.0, 2.0, 4.0)  # s between reads while the service still computes a job's usage
 
 
-def usage_record(handle: Any, sleep: Any = None) -> Usage:
+def usage_record(handle: RuntimeJobV2, sleep: Callable[[float], object] | None = None) -> Usage:
     """A service job's usage from its metrics: quantum seconds and the QPU time charged, once final.
 
     The runtime's job.usage() returns 0 while the figure is pending, which would record a paid job as free; so read
@@ -187,7 +191,7 @@ def usage_record(handle: Any, sleep: Any = None) -> Usage:
     }
 
 
-def estimated_seconds(handle: Any) -> float | None:
+def estimated_seconds(handle: RuntimeJobV2) -> float | None:
     """The service's usage estimate of a runtime job (RuntimeJobV2.usage_estimation), or None where it has none."""
     try:
         seconds = (getattr(handle, "usage_estimation", None) or {}).get("quantum_seconds")
@@ -196,7 +200,7 @@ def estimated_seconds(handle: Any) -> float | None:
     return float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
 
 
-def job_id(handle: Any) -> str:
+def job_id(handle: RuntimeJobV2) -> str:
     """A runtime job's id, or "?" when the handle cannot say (never an exception while reporting one)."""
     try:
         return str(handle.job_id())
@@ -204,7 +208,7 @@ def job_id(handle: Any) -> str:
         return "?"
 
 
-def session_details(service: Any, session_id: str, batch: bool) -> dict[str, Any] | None:
+def session_details(service: QiskitRuntimeService, session_id: str, batch: bool) -> dict[str, Any] | None:
     """The service's record of a session, via Session.from_id (Batch.from_id for batches)."""
     from qiskit_ibm_runtime import Batch, Session
 
@@ -214,7 +218,7 @@ def session_details(service: Any, session_id: str, batch: bool) -> dict[str, Any
         return {"error": redact(e)}
 
 
-def close_session(service: Any, session_id: str, batch: bool) -> None:
+def close_session(service: QiskitRuntimeService, session_id: str, batch: bool) -> None:
     """Close a session (or batch) an earlier attempt left open: it accepts no new jobs, and those it holds still
     run. Best effort: one the service has closed already, or no longer knows, is left alone."""
     from qiskit_ibm_runtime import Batch, Session
@@ -225,7 +229,7 @@ def close_session(service: Any, session_id: str, batch: bool) -> None:
         pass
 
 
-def job_status(service: Any, job_id: str) -> str:
+def job_status(service: QiskitRuntimeService, job_id: str) -> str:
     try:
         status = service.job(job_id).status()
     except Exception as e:

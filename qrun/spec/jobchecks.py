@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 from .. import backends
 from ..errors import SweepError
@@ -13,14 +14,16 @@ from ..model.experiment import count
 from ..model.findings import Finding, JsonPath, article, unknown_ref
 from ..planning import sweeps
 from ..sources import exact
+from ..sources.circuits import CircuitFacts
 from .build import sweep_of
 
+Raw = Mapping[str, Any]  # a schema-valid part of the spec as parsed: YAML's values, checked before the model is built
 DEFAULT_SHOT_LIMIT = 1_000_000
 MAX_SHOTS = 10**9  # the schema's bound on any shots value
 MIN_PRECISION = 1e-6  # the schema's bound on any precision: 10^12 shots
 
 
-def shot_findings(data: dict[str, Any]) -> list[Finding]:
+def shot_findings(data: Raw) -> list[Finding]:
     """On a device (or a fake device rehearsing one), no job may ask for more shots per configuration than
     limits.shots: precision p costs 1/p^2 shots, so a typo like 1e-4 would buy 10^8 shots per evaluation."""
     if not backends.kind_for(data["backend"]).device:
@@ -34,7 +37,7 @@ def shot_findings(data: dict[str, Any]) -> list[Finding]:
         kind = kind_of(job["primitive"])
         if kind.runs == "sampler" or "shots" in job:  # an estimator's shots are checked as shots
             where: JsonPath | None = None
-            value: Any = None
+            value: object = None
             w: JsonPath
             for w, v in (
                 (("jobs", i, "shots"), job.get("shots")),
@@ -44,7 +47,7 @@ def shot_findings(data: dict[str, Any]) -> list[Finding]:
                 if v is not None:
                     where, value = w, v
                     break
-            candidates: list[tuple[JsonPath, Any]] = [(where, value)] if where is not None else []
+            candidates: list[tuple[JsonPath, object]] = [(where, value)] if where is not None else []
             candidates += [
                 (("jobs", i, "sweep", "values", "shots", k), v) for k, v in enumerate(swept.get("shots") or [])
             ]
@@ -87,12 +90,17 @@ def shot_findings(data: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def is_number(v: Any) -> bool:
+def is_number(v: object) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def job_findings(
-    here: Any, job: Any, data: Any, facts: Any, observable_widths: Any, backend_qubits: Any
+    here: JsonPath,
+    job: Raw,
+    data: Raw,
+    facts: Mapping[str, CircuitFacts],
+    observable_widths: Mapping[str, int],
+    backend_qubits: int | None,
 ) -> list[Finding]:
     """The rules every job obeys (the circuit and observables it names, its sweep, its parameter values, its width
     against the backend), then its kind's own (jobs/)."""
@@ -147,7 +155,7 @@ def job_findings(
 
 
 def _observable_findings(
-    where: Any, oname: Any, cname: Any, fact: Any, data: Any, observable_widths: Any
+    where: JsonPath, oname: str, cname: str, fact: CircuitFacts, data: Raw, observable_widths: Mapping[str, int]
 ) -> list[Finding]:
     if oname not in (data.get("observables") or {}):
         return [(where, unknown_ref("observable", oname, data.get("observables") or {}), False)]
@@ -163,7 +171,9 @@ def _observable_findings(
     return []
 
 
-def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, observable_widths: Any) -> list[Finding]:
+def _sweep_findings(
+    here: JsonPath, job: Raw, cname: str, fact: CircuitFacts, data: Raw, observable_widths: Mapping[str, int]
+) -> list[Finding]:
     """Each swept name is a circuit parameter or a setting of this job kind; every parameter is swept or fixed."""
     at = here + ("sweep",)
     kind = kind_of(job["primitive"])
@@ -233,7 +243,9 @@ def _sweep_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, obser
     return out
 
 
-def _parameter_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, facts: Any) -> list[Finding]:
+def _parameter_findings(
+    here: JsonPath, job: Raw, cname: str, fact: CircuitFacts, data: Raw, facts: Mapping[str, CircuitFacts]
+) -> list[Finding]:
     values = job.get("parameter_values")
     n = fact.num_parameters
     if "sweep" in job and not isinstance(values, dict):
@@ -261,7 +273,9 @@ def _parameter_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, f
             ]
         return []
     if isinstance(values, dict):
-        return _from_findings(here + ("parameter_values", "from"), values["from"], here[1], cname, fact, data, facts)
+        index = here[1]  # here is ("jobs", i)
+        assert isinstance(index, int)
+        return _from_findings(here + ("parameter_values", "from"), values["from"], index, cname, fact, data, facts)
     if n == 0:
         return [(here + ("parameter_values",), f"circuit '{cname}' has no parameters; remove parameter_values", False)]
     return [
@@ -271,7 +285,15 @@ def _parameter_findings(here: Any, job: Any, cname: Any, fact: Any, data: Any, f
     ]
 
 
-def _from_findings(where: Any, source: Any, index: Any, cname: Any, fact: Any, data: Any, facts: Any) -> list[Finding]:
+def _from_findings(
+    where: JsonPath,
+    source: str,
+    index: int,
+    cname: str,
+    fact: CircuitFacts,
+    data: Raw,
+    facts: Mapping[str, CircuitFacts],
+) -> list[Finding]:
     """A `from:` must name an earlier minimize job that optimizes as many parameters as this circuit has."""
     names = [j["name"] for j in data["jobs"]]
     if source not in names:

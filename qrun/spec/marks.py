@@ -11,6 +11,10 @@ from ..errors import Problem, SpecError
 from .overrides import JsonPath, format_path
 from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, yaml_problem
 
+Marks = dict[JsonPath, tuple[int, int]]  # (line, column) of each value, or of each key, by where it sits
+# A loader is PyYAML's SafeLoader or libyaml's CSafeLoader: two classes with no common type in PyYAML's stubs, so
+# `loader` stays Any; the values it builds are YAML's (Any until the schema has checked them).
+
 _PLAIN_LOADER = getattr(yaml, "CSafeLoader", None)
 _RESOLVE = yaml.resolver.Resolver().resolve
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
@@ -118,7 +122,7 @@ def _plain_values(loader: Any) -> Any:
     return None if result is _NO_VALUE else result
 
 
-def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
+def parse_yaml(file: str, text: str) -> tuple[Any, Marks, Marks]:
     """yaml.safe_load semantics (merge keys included), plus the line/column of every value and key; duplicate keys
     refused, and the nesting and alias limits checked before anything is composed."""
     if len(text.encode("utf-8")) > MAX_SPEC_BYTES:
@@ -126,8 +130,8 @@ def parse_yaml(file: str, text: str) -> tuple[Any, dict, dict]:
     guard_yaml(file, text)
     # libyaml where present (the faster parser): the same safe_load semantics and the same marks.
     fast = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    marks: dict[JsonPath, tuple[int, int]] = {}
-    key_marks: dict[JsonPath, tuple[int, int]] = {}
+    marks: Marks = {}
+    key_marks: Marks = {}
     problems: list[Problem] = []
     # Composing and marking build one Python object per YAML node and free none (RESULTS.md: the collector's passes
     # more than doubled validate's time at 10,000 jobs).
@@ -167,8 +171,8 @@ def _better_yaml_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
 
 
 def _compose(
-    loader_class: Any, text: str, file: str, marks: dict, key_marks: dict, problems: list[Problem]
-) -> tuple[Any, Any, Any]:
+    loader_class: Any, text: str, file: str, marks: Marks, key_marks: Marks, problems: list[Problem]
+) -> tuple[Any, yaml.Node | None, Any]:
     """(loader, node, data): libyaml composes the nodes; _build makes the values and the marks in one walk."""
     loader = loader_class(text)
     try:
@@ -183,7 +187,7 @@ _STR, _SEQ, _MAP, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "ma
 
 
 def _build(
-    file: str, node: Any, path: JsonPath, marks: dict, key_marks: dict, problems: list[Problem], loader: Any
+    file: str, node: yaml.Node, path: JsonPath, marks: Marks, key_marks: Marks, problems: list[Problem], loader: Any
 ) -> Any:
     """A node's value as yaml.safe_load makes it, and the line/column of it and of its keys (duplicate keys are
     problems). Plain mappings, sequences and scalars are built here, each scalar by PyYAML's own constructor for
@@ -208,8 +212,8 @@ def _build(
         # merged one would then look like a duplicate
         _walk(file, node, path, marks, key_marks, problems, loader)
         return loader.construct_object(node, deep=True)
-    out: dict[Any, Any] = {}
-    seen: dict[Any, int] = {}
+    out: dict[Any, Any] = {}  # YAML's keys: any scalar PyYAML builds
+    seen: dict[str, int] = {}
     for key_node, value_node in node.value:
         name = key_node.value  # the key as written: marks and duplicates go by it (`1` and `'1'` are one key)
         if _first(file, path, name, key_node, seen, key_marks, problems):
@@ -219,7 +223,7 @@ def _build(
     return out
 
 
-def _scalar(node: Any, loader: Any) -> Any:
+def _scalar(node: yaml.Node, loader: Any) -> Any:
     """A scalar node's value, by PyYAML's own constructor for its tag."""
     if node.tag == _STR:
         return node.value
@@ -233,7 +237,13 @@ def _scalar(node: Any, loader: Any) -> Any:
 
 
 def _first(
-    file: str, path: JsonPath, name: Any, key_node: Any, seen: dict, key_marks: dict, problems: list[Problem]
+    file: str,
+    path: JsonPath,
+    name: str,
+    key_node: yaml.Node,
+    seen: dict[str, int],
+    key_marks: Marks,
+    problems: list[Problem],
 ) -> bool:
     """True for a key's first appearance in its mapping, whose place is recorded; a repeat is a problem."""
     line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
@@ -249,12 +259,14 @@ def _first(
     return True
 
 
-def _walk(file: Any, node: Any, path: Any, marks: Any, key_marks: Any, problems: Any, loader: Any) -> None:
+def _walk(
+    file: str, node: yaml.Node, path: JsonPath, marks: Marks, key_marks: Marks, problems: list[Problem], loader: Any
+) -> None:
     marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         if node in loader.constructed_objects:
             problems = []  # built already, its merge keys flattened into it: its keys were checked the first time
-        seen: dict[Any, int] = {}
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             if _first(file, path, key, key_node, seen, key_marks, problems):
