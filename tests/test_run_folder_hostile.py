@@ -154,6 +154,18 @@ def test_wrong_types_in_metadata_are_one_line_naming_the_value(qrun, done, chang
     assert qrun("list", "results").code == 0  # the damaged run is left out of the table
 
 
+def test_a_null_the_schema_allows_is_shown_as_unknown(qrun, done):
+    """metadata.json may hold null for a job's estimate and time (METADATA_SCHEMA allows it): shown as "-"."""
+    run, _ = done
+    meta = _meta(run)
+    meta["jobs"][1].update(estimate=None, actual=None)
+    (run / "metadata.json").write_text(json.dumps(meta))
+    result = qrun("show", run)
+    assert result.code == 0, result.err
+    (row,) = [line for line in result.out.splitlines() if " energy " in line]
+    assert [cell.strip() for cell in row.split("│")[6:8]] == ["-", "-"], row
+
+
 def test_a_damaged_journal_line_is_named(qrun, done):
     run, _ = done
     meta = _meta(run)

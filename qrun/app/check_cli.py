@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..errors import SpecError, SpecsInvalid, UsageError
+from ..model.records import RunMetadata
 from ..sources import pysource
 from ..spec import load
 from ..spec.schema import schema
@@ -78,7 +79,7 @@ def validate_cmd(
         raise SpecsInvalid(f"{bad} of {len(specs)} spec{'s' * (len(specs) != 1)} invalid")
 
 
-def say_python_changed(folder: Path, meta: dict[str, Any]) -> None:
+def say_python_changed(folder: Path, meta: RunMetadata) -> None:
     """A rerun of a run whose Python sources have changed since runs today's code: say so, by source."""
     recorded = (meta.get("spec") or {}).get("python")
     if not recorded:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..backends import service as ibm
 from ..errors import Interrupted, ResultsError, RunError, UsageError
 from ..model.outcomes import FINISHED
+from ..model.records import RunMetadata
 from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
@@ -107,7 +108,7 @@ def run(
 
 
 def _carry_from_service(
-    prepared: Prepared, previous: dict[str, Any], run_dir: Path, carried: dict[str, Any], reporter: Reporter
+    prepared: Prepared, previous: RunMetadata, run_dir: Path, carried: dict[str, Any], reporter: Reporter
 ) -> None:
     """A service run's resume: what its earlier attempts submitted (read back by id, never paid for twice), the
     jobs the service accepted but the journal never recorded (adopted), and its old sessions closed."""
@@ -117,10 +118,10 @@ def _carry_from_service(
     carried["fetch"] = prepared.service.job
     sessions = list(
         dict.fromkeys(
-            (s["session_id"], s.get("mode") == "batch")
+            (session_id, s.get("mode") == "batch")
             for a in previous.get("attempts") or []
             for s in [*(a.get("sessions") or []), a.get("session") or {}]
-            if s.get("session_id")
+            if (session_id := s.get("session_id"))
         )
     )
 
@@ -269,22 +270,22 @@ def _finish(writer: RunWriter, status: str, error: str) -> None:
         pass
 
 
-def pending_ids(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, list[str]]:
+def pending_ids(metadata: RunMetadata, finished: dict[str, Any]) -> dict[str, list[str]]:
     """The runtime job ids the last attempt submitted for each unfinished job, in order: one for an estimator or
     sampler job, one per group of a swept job, one per evaluation of a minimize job."""
     return {j["name"]: list(j["job_ids"]) for j in metadata["jobs"] if j["name"] not in finished and j["job_ids"]}
 
 
-def batched_pubs(metadata: dict[str, Any], finished: dict[str, Any]) -> dict[str, tuple[str, int]]:
+def batched_pubs(metadata: RunMetadata, finished: dict[str, Any]) -> dict[str, tuple[str, int]]:
     """For each unfinished job that went out inside a PUB-batched runtime job: that job's id, and the job's PUB."""
     return {
-        j["name"]: (j["batched"]["id"], j["batched"]["pub"])
+        j["name"]: (batched["id"], batched["pub"])
         for j in metadata["jobs"]
-        if j.get("batched") and j["name"] not in finished
+        if (batched := j.get("batched")) and j["name"] not in finished
     }
 
 
-def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: dict[str, Any] | None = None) -> None:
+def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: RunMetadata | None = None) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
     import yaml
 

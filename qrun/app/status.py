@@ -3,13 +3,12 @@ the run. The one place a stored run is read online; the views stay offline."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from .. import backends
 from ..backends import service as ibm
 from ..errors import UsageError
+from ..model.records import Usage
 from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
 from ..store.reader import load, read_spec
@@ -31,13 +30,13 @@ def complete_usage(run_dir: Path) -> int:
         return 0
     try:
         service = ibm.connect(service_of(data.get("service") or {}))
-        updates: dict[int, list[Mapping[str, Any]]] = {}
+        updates: dict[int, list[Usage]] = {}
         changed = 0
         for entry in meta["jobs"]:
             known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
-            records: list[Mapping[str, Any]] = []  # as stored (read back untrusted), or read again now
+            records: list[Usage] = []  # as stored (read back untrusted), or read again now
             for job_id in entry["job_ids"]:
-                record: Mapping[str, Any] | None = known.get(job_id)
+                record: Usage | None = known.get(job_id)
                 if record is None or record.get("status") != "final":
                     record = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
                     changed += 1
@@ -66,8 +65,8 @@ def live_status(run_dir: Path) -> str:
         f"closed {session.get('closed') or '-'}",
     ]
     service = ibm.connect(service_of(data.get("service") or {})) if online else None
-    if service is not None and session.get("session_id"):
-        details = ibm.session_details(service, session["session_id"], session.get("mode") == "batch")
+    if service is not None and (session_id := session.get("session_id")):
+        details = ibm.session_details(service, session_id, session.get("mode") == "batch")
         lines.append(f"service session: {details}")
     for entry in meta["jobs"]:
         ids = entry["job_ids"]

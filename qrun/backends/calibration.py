@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..model import durations
+from ..model.records import SessionRecord, Usage
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
@@ -31,11 +32,11 @@ def at(backend: BackendV2, when: str | None) -> str | None:
         return None
 
 
-def label(records: list[dict[str, Any]], session: dict[str, Any] | None) -> list[str]:
+def label(records: list[Usage], session: SessionRecord | None) -> list[str]:
     """Every calibration a run's jobs ran under, in order, from their usage records or the run's session."""
-    found = [str(u["calibration"]) for u in records if u.get("calibration")]
-    if not found and session and session.get("calibration"):
-        found = [str(session["calibration"])]
+    found = [str(stamp) for u in records if (stamp := u.get("calibration"))]
+    if not found and session and (stamp := session.get("calibration")):
+        found = [str(stamp)]
     return list(dict.fromkeys(found))
 
 

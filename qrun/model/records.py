@@ -58,3 +58,82 @@ class Usage(TypedDict):
     timestamps: NotRequired[dict[str, str] | None]
     error: NotRequired[str]
     calibration: NotRequired[str | None]  # the device's calibration when the job ran (backends/calibration.py)
+
+
+class Batched(TypedDict):
+    """Where a job went out inside a PUB-batched runtime job: that job's id and the job's PUB in it."""
+
+    id: str
+    pub: int
+
+
+class JobEntry(TypedDict):
+    """One job in metadata.json, as the writer keeps it and the journal replays it. Readers take it back checked
+    against store/runfolder.METADATA_SCHEMA, which requires only the first four keys (an older qrun's runs)."""
+
+    index: int
+    name: str
+    status: str  # pending, running, done, failed, interrupted, not run, ...
+    file: str  # jobs/NN-name.json, inside the run folder
+    primitive: NotRequired[str]
+    engine: NotRequired[str]
+    content_hash: NotRequired[str | None]
+    estimate_source: NotRequired[str | None]
+    units: NotRequired[float | None]  # what `estimate` counts: a loop's evaluations, a sweep's points
+    job_ids: NotRequired[list[str]]
+    started: NotRequired[str | None]
+    submitted: NotRequired[str | None]
+    finished: NotRequired[str | None]
+    attempt: NotRequired[int | None]
+    estimate: NotRequired[float | None]
+    actual: NotRequired[float | None]  # seconds the job took
+    error: NotRequired[str | None]
+    warnings: NotRequired[list[str]]
+    simulated_qubits: NotRequired[list[int]]  # a fake device's physical qubits the job used
+    usage: NotRequired[list[Usage] | None]
+    batched: NotRequired[Batched | None]
+
+
+class Submission(TypedDict):
+    job: str
+    id: str
+
+
+class Attempt(TypedDict):
+    """One process's attempt at the run: the first, then one per resume."""
+
+    status: str  # running, done, failed, interrupted, died (killed before it could say)
+    attempt: NotRequired[int]
+    pid: NotRequired[int]
+    started: NotRequired[str]
+    ended: NotRequired[str | None]
+    session: NotRequired[SessionRecord | None]
+    sessions: NotRequired[list[SessionRecord]]
+    submissions: NotRequired[list[Submission]]
+
+
+class SpecRecord(TypedDict, total=False):
+    """Which spec a run ran: its file, its hash, the variables and overrides it was given, and the code's state."""
+
+    file: str | None
+    sha256: str
+    variables: dict[str, object]
+    overrides: dict[str, object]
+    git: dict[str, object] | None
+    python: dict[str, object]
+
+
+class RunMetadata(TypedDict):
+    """metadata.json: the run's one summary, which the journal's lines bring up to date (store/journal.py)."""
+
+    name: str
+    status: str
+    jobs: list[JobEntry]
+    attempts: list[Attempt]
+    format: NotRequired[int]
+    error: NotRequired[str | None]
+    journal: NotRequired[int]  # how many journal lines it already holds
+    session: NotRequired[SessionRecord | None]
+    spec: NotRequired[SpecRecord]
+    usage_estimates: NotRequired[dict[str, object] | None]
+    versions: NotRequired[dict[str, str | None]]

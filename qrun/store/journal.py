@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import RunFolderError
 from ..model import durations
-from ..model.records import SessionRecord
+from ..model.records import Attempt, JobEntry, RunMetadata, SessionRecord, Usage
 from . import runfolder
 from .fsio import write_json
 
@@ -44,7 +44,7 @@ class Journal:
     CHECKPOINT_SPACING = 20
     RESERVE = 256 * 1024  # bytes held back while a run writes
 
-    def __init__(self, run_dir: Path, metadata: dict[str, Any], durable: bool):
+    def __init__(self, run_dir: Path, metadata: RunMetadata, durable: bool):
         self.run_dir, self.metadata, self.durable = run_dir, metadata, durable
         self._file: Any = None
         self._flushed_at = 0.0
@@ -93,7 +93,7 @@ class Journal:
         runfolder.member(self.run_dir, ".reserve").unlink(missing_ok=True)
 
 
-def read_metadata(run_dir: Path) -> dict[str, Any]:
+def read_metadata(run_dir: Path) -> RunMetadata:
     """metadata.json brought up to date with the journal lines written after it, each value type-checked.
 
     The folder is untrusted input: RunFolderError (exit 2) names the file and the problem when it is not a qrun run
@@ -139,8 +139,9 @@ def record_stop(run_dir: Path, error: str) -> None:
     drop_partial_line(run_dir)  # the event below starts a line of its own
     ended = close_jobs(meta["jobs"], "interrupted")
     if meta["attempts"]:
-        meta["attempts"][-1].update(ended=durations.timestamp(), status="interrupted")
-    meta.update(status="interrupted", error=meta.get("error") or error)
+        meta["attempts"][-1]["ended"] = durations.timestamp()
+        meta["attempts"][-1]["status"] = "interrupted"
+    meta["status"], meta["error"] = "interrupted", meta.get("error") or error
     event: dict[str, Any] = {"set": ended, "top": {"status": meta["status"], "error": meta["error"]}}
     if meta["attempts"]:
         event["attempt"] = meta["attempts"][-1]
@@ -151,7 +152,7 @@ def record_stop(run_dir: Path, error: str) -> None:
     runfolder.member(run_dir, ".reserve").unlink(missing_ok=True)
 
 
-def record_usage(run_dir: Path, usage: Mapping[int, Sequence[Mapping[str, Any]]]) -> None:
+def record_usage(run_dir: Path, usage: Mapping[int, list[Usage]]) -> None:
     """Write usage the service reported later (`qrun status`) into a run that has ended: each job's whole usage
     list, by job index, as one journal event and a rewritten metadata.json. The caller holds the run's lock."""
     meta = read_metadata(run_dir)
@@ -165,7 +166,7 @@ def record_usage(run_dir: Path, usage: Mapping[int, Sequence[Mapping[str, Any]]]
     write_json(runfolder.member(run_dir, "metadata.json"), meta)
 
 
-def close_jobs(jobs: list[dict[str, Any]], status: str) -> dict[str, Any]:
+def close_jobs(jobs: list[JobEntry], status: str) -> dict[str, Any]:
     """How a run's end leaves its jobs: a pending one `not run`, a running one `status`. Returns only the entries it
     changed, by index, for the journal (all of them was a 5 MB line at 10,000 jobs)."""
     ended: dict[str, Any] = {}
@@ -186,7 +187,7 @@ def drop_partial_line(run_dir: Path) -> None:
         runfolder.truncate(run_dir / JOURNAL, end)
 
 
-def keep_session(meta: dict[str, Any], attempt: dict[str, Any] | None, session: SessionRecord) -> None:
+def keep_session(meta: RunMetadata, attempt: Attempt | None, session: SessionRecord) -> None:
     """The run's latest session record; a run cut into blocks (mode: auto) also keeps each block's own in its
     attempt's "sessions", in order, so every session it opened can be found, shown and closed."""
     meta["session"] = session
@@ -200,7 +201,7 @@ def keep_session(meta: dict[str, Any], attempt: dict[str, Any] | None, session: 
         kept.sort(key=lambda s: s.get("block", 0))
 
 
-def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
+def replay(meta: RunMetadata, event: dict[str, Any]) -> None:
     """Apply one journal event to metadata (the inverse of RunWriter._log)."""
     for index, entry in (event.get("jobs") or {}).items():
         meta["jobs"][int(index)] = entry
@@ -220,4 +221,4 @@ def replay(meta: dict[str, Any], event: dict[str, Any]) -> None:
         entry["batched"] = None if sub.get("pub") is None else {"id": sub["id"], "pub": sub["pub"]}
         if meta["attempts"]:
             meta["attempts"][-1]["submissions"].append({"job": sub["job"], "id": sub["id"]})
-    meta.update(event.get("top") or {})
+    meta.update(cast(RunMetadata, event.get("top") or {}))  # status and error; read_metadata checks the result

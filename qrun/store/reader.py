@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ResultsError, RunFolderError, SpecError
+from ..model.records import JobEntry, RunMetadata
 from ..spec import MAX_SPEC_BYTES, safe_yaml
 from . import records, runfolder
 from .catalog import runs_of
 from .journal import read_metadata
 
 
-def read_job_body(run_dir: Path, entry: dict[str, Any]) -> dict[str, Any] | None:
+def read_job_body(run_dir: Path, entry: JobEntry) -> dict[str, Any] | None:
     """A job's file (None while it has none), type-checked; RunFolderError when it is damaged."""
     body = runfolder.read_json(run_dir, entry["file"], runfolder.MAX_JOB_FILE_BYTES, missing_ok=True)
     return None if body is None else runfolder.check_job_body(run_dir / entry["file"], body)
@@ -88,7 +89,7 @@ class Run:
     """A finished run read back: its metadata and, per job, the plain JSON and the qiskit PrimitiveResult."""
 
     path: Path
-    metadata: dict[str, Any]
+    metadata: RunMetadata
     jobs: dict[str, dict[str, Any]]
 
     def result(self, job: str) -> Any:

@@ -8,9 +8,10 @@ import os
 import stat
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from ..errors import RunFolderError
+from ..model.records import RunMetadata
 
 # A 10,000-job run's metadata.json is about 8 MB and its journal 4 MB; a job file holds one job's results (a sweep's
 # long point list goes to its own points file, read line by line).
@@ -135,10 +136,10 @@ def fill(path: Path, size: int) -> None:
         f.write(b"\0" * size)
 
 
-def check_metadata(run_dir: Path, meta: Any) -> dict[str, Any]:
+def check_metadata(run_dir: Path, meta: Any) -> RunMetadata:
     """metadata.json (replayed) as the readers expect it, or RunFolderError naming the first wrong value."""
     _check(run_dir / "metadata.json", meta, "metadata")
-    return meta
+    return cast(RunMetadata, meta)  # METADATA_SCHEMA holds it to the shape RunMetadata types
 
 
 def check_job_body(path: Path, body: Any) -> dict[str, Any]:

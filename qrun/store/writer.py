@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..app import supervise
 from ..backends.registry import traits
@@ -27,7 +27,7 @@ from .reader import read_job_body
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from ..model.plan import JobPlan, Plan
-    from ..model.records import Evaluation, SessionRecord, Usage
+    from ..model.records import Attempt, Evaluation, JobEntry, RunMetadata, SessionRecord, Usage
     from ..spec import Spec
 
 
@@ -57,7 +57,7 @@ class RunWriter:
     THROTTLE = 1.0
 
     def __post_init__(self) -> None:
-        self.metadata: dict[str, Any] = {}
+        self.metadata: RunMetadata = {"name": self.plan.name, "status": "pending", "jobs": [], "attempts": []}
         self._trace: tuple[Any, list] | None = None
         self._traced_at = 0.0
         self._journal: Journal | None = None
@@ -103,8 +103,8 @@ class RunWriter:
 
         return pysource.of_spec(self.spec.data, self.spec.base_dir)
 
-    def _fresh_entry(self, j: JobPlan) -> dict[str, Any]:
-        return {
+    def _fresh_entry(self, j: JobPlan) -> JobEntry:
+        entry: JobEntry = {
             "index": j.index,
             "name": j.name,
             "primitive": j.primitive,
@@ -123,9 +123,10 @@ class RunWriter:
             "error": None,
             "warnings": [],
             "file": f"jobs/{j.file_stem}.json",
-            # On a fake device qrun simulates only the physical qubits the job uses, with their own noise.
-            **({"simulated_qubits": j.simulated_qubits} if j.simulated_qubits is not None else {}),
         }
+        if j.simulated_qubits is not None:  # on a fake device qrun simulates only the physical qubits the job uses
+            entry["simulated_qubits"] = list(j.simulated_qubits)
+        return entry
 
     def _new_attempt(self) -> None:
         self.metadata["attempts"].append(
@@ -142,7 +143,7 @@ class RunWriter:
         self._log({"new_attempt": self._attempt})
 
     @property
-    def _attempt(self) -> dict[str, Any]:
+    def _attempt(self) -> Attempt:
         return self.metadata["attempts"][-1]
 
     def reopen(self, run_dir: Path) -> dict[str, Any]:
@@ -174,13 +175,13 @@ class RunWriter:
             else:
                 for name in (entry["file"], f"jobs/{j.file_stem}.csv", f"jobs/{j.file_stem}.points.jsonl"):
                     runfolder.member(run_dir, name).unlink(missing_ok=True)
-                entry.update(
-                    {k: v for k, v in self._fresh_entry(j).items() if k not in ("estimate", "estimate_source")}
-                )
+                new = self._fresh_entry(j)
+                new["estimate"], new["estimate_source"] = entry.get("estimate"), entry.get("estimate_source")
+                entry.update(new)  # as new, but for the estimate the run began with
         for attempt in self.metadata["attempts"]:
             if attempt["status"] == "running":  # its process was killed before it could say how it ended
                 attempt["status"] = "died"
-        self.metadata.update(status="running", error=None)
+        self.metadata["status"], self.metadata["error"] = "running", None
         self._start_journal()  # a checkpoint of the reset entries and attempts, in full
         self._new_attempt()
         return {"finished": finished, "submissions": submissions}
@@ -205,16 +206,16 @@ class RunWriter:
         """Service results cost QPU time: they are fsynced. Local ones are atomic and can be recomputed."""
         return traits(self.plan.backend_kind).remote
 
-    def _log_jobs(self, *entries: dict[str, Any]) -> None:
+    def _log_jobs(self, *entries: JobEntry) -> None:
         self._log({"jobs": {str(e["index"]): e for e in entries}})
 
     def _set(self, job: JobPlan, **fields: Any) -> None:
         """Change some of a job's metadata fields, and journal only those: a whole entry on each of a job's four
         events was kilobytes of journal per job, and a third of their bookkeeping (benchmarks/RESULTS.md)."""
-        self._job(job).update(fields)
+        self._job(job).update(cast("JobEntry", fields))  # its callers name JobEntry's keys
         self._log({"set": {str(job.index): fields}})
 
-    def _job(self, job: JobPlan) -> dict[str, Any]:
+    def _job(self, job: JobPlan) -> JobEntry:
         return self.metadata["jobs"][job.index]
 
     def session_opened(self, session: SessionRecord) -> None:
@@ -264,6 +265,7 @@ class RunWriter:
             **minimize.settings(job),
             "trace": trace,
         }
+        assert self.run_dir is not None
         write_json(self.run_dir / self._job(job)["file"], partial, durable=self._durable)
         self._traced_at = time.monotonic()
         self._trace = None
@@ -313,7 +315,7 @@ class RunWriter:
         )
 
     def job_usage(self, job: JobPlan, record: Usage) -> None:
-        self._set(job, usage=[*self._job(job).get("usage", []), record])
+        self._set(job, usage=[*(self._job(job).get("usage") or []), record])
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
         if messages != self._job(job)["warnings"]:  # most jobs have none, and had none
@@ -332,7 +334,7 @@ class RunWriter:
         self._flush_trace()
         self._drop_points(job)
         entry = self._job(job)
-        entry.update(status="failed", finished=durations.timestamp(), error=error)
+        entry["status"], entry["finished"], entry["error"] = "failed", durations.timestamp(), error
         self.metadata["status"] = "failed"
         self.metadata["error"] = f"job '{job.name}' failed: {error}"
         for later in self.metadata["jobs"][job.index + 1 :]:
@@ -348,16 +350,14 @@ class RunWriter:
         self._flush_trace()
         self._drop_points(job)
         entry = self._job(job)
-        entry.update(status="interrupted", finished=durations.timestamp())
+        entry["status"], entry["finished"] = "interrupted", durations.timestamp()
         for later in self.metadata["jobs"][job.index + 1 :]:
             later["status"] = "not run"
         self._log_jobs(*self.metadata["jobs"][job.index :])
 
     def finish(self, status: str, error: str | None = None) -> None:
-        self._attempt.update(
-            ended=durations.timestamp(),
-            status=status if self.metadata["status"] == "running" else self.metadata["status"],
-        )
+        self._attempt["ended"] = durations.timestamp()
+        self._attempt["status"] = status if self.metadata["status"] == "running" else self.metadata["status"]
         if self.metadata["status"] == "running":
             self.metadata["status"] = status
         if error and not self.metadata["error"]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import RunFolderError
 from ..jobs.registry import kind_of
+from ..model.records import JobEntry, RunMetadata
 from ..store.catalog import discover
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
@@ -108,8 +109,7 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
                 "quantum_seconds": quantum_seconds(jobs),
                 "git": git_text(spec.get("git")),
                 "results": _headlines(found.path, jobs),
-                "_began": (meta.get("session") or {}).get("requested")
-                or (meta.get("attempts") or [{}])[0].get("started"),
+                "_began": (meta.get("session") or {}).get("requested") or first_started(meta),
             }
         )
     # oldest first by the time each run began (to the millisecond; folder names give only the second); the points
@@ -120,7 +120,7 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
     return out
 
 
-def _headlines(run_dir: Path, jobs: list[dict[str, Any]]) -> dict[str, Any]:
+def _headlines(run_dir: Path, jobs: list[JobEntry]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for entry in jobs:
         if len(results) > MAX_HEADLINES:
@@ -139,13 +139,18 @@ def _headlines(run_dir: Path, jobs: list[dict[str, Any]]) -> dict[str, Any]:
     return results
 
 
-def quantum_seconds(jobs: list[dict[str, Any]]) -> float | None:
+def first_started(meta: RunMetadata) -> str | None:
+    """When the run's first attempt began, where metadata.json says."""
+    return meta["attempts"][0].get("started") if meta["attempts"] else None
+
+
+def quantum_seconds(jobs: list[JobEntry]) -> float | None:
     """The quantum seconds the service reported for a run's jobs; None where it reported none (local runs)."""
     seconds = [
-        u["quantum_seconds"]
+        q
         for j in jobs
-        for u in j.get("usage") or []
-        if isinstance(u, dict) and isinstance(u.get("quantum_seconds"), (int, float))
+        for u in j.get("usage") or []  # each checked as an object only: its values are read with isinstance
+        if isinstance(u, dict) and isinstance(q := u.get("quantum_seconds"), (int, float))
     ]
     return float(sum(seconds)) if seconds else None
 

@@ -14,7 +14,7 @@ from ..store.catalog import discover
 from ..store.derived import evaluate
 from ..store.reader import Run, load, read_spec
 from ..store.readings import job_readings, stated_exact
-from .listing import quantum_seconds
+from .listing import first_started, quantum_seconds
 
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param's value; a longer one (an inlined circuit) is cut and marked
 MAX_TAG_CHARS = 8000
@@ -80,7 +80,7 @@ def _export_one(client: Any, run: Run, swept: dict[str, Any], experiment: str | 
     found = client.get_experiment_by_name(name)
     experiment_id = found.experiment_id if found is not None else client.create_experiment(name)
     session = meta.get("session") or {}
-    start = _millis(session.get("started")) or _millis((meta.get("attempts") or [{}])[0].get("started"))
+    start = _millis(session.get("started")) or _millis(first_started(meta))
     existing = client.search_runs([experiment_id], filter_string=f"tags.`qrun.run` = '{key}'", max_results=1)
     if existing:
         run_id = existing[0].info.run_id
@@ -129,8 +129,8 @@ def _metrics(run: Run, spec: Any) -> Iterator[tuple[str, float, int]]:
             for t in body.get("trace") or []:
                 if isinstance(t.get("value"), (int, float)):
                     yield f"{entry['name']}.evaluation", float(t["value"]), int(t.get("evaluation", 0))
-        if isinstance(entry.get("actual"), (int, float)):
-            yield f"{entry['name']}.seconds", float(entry["actual"]), 0
+        if isinstance(actual := entry.get("actual"), (int, float)):
+            yield f"{entry['name']}.seconds", float(actual), 0
     used = quantum_seconds(run.metadata["jobs"])
     if used is not None:
         yield "usage.quantum_seconds", used, 0

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from .. import backends
 from ..errors import RunFolderError
 from ..model import durations
+from ..model.records import RunMetadata, Usage
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, read_spec
@@ -70,7 +71,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             entry["primitive"],
             entry["status"],
             result,
-            durations.format(entry["estimate"]) if entry["estimate"] >= 0.5 else f"{entry['estimate']:.2f}s",
+            _estimate_text(entry.get("estimate")),
             actual,
             str(len(entry["job_ids"])),
             *([_usage_cell(entry.get("usage") or [])] if billed else []),
@@ -103,12 +104,12 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     return console.export_text()
 
 
-def _print_sessions(console: Any, meta: dict[str, Any]) -> None:
+def _print_sessions(console: Any, meta: RunMetadata) -> None:
     """One line per session (each block's, for a run cut into sessions and batches), else the run's one."""
     session = meta.get("session") or {}
-    blocks = ((meta.get("attempts") or [{}])[-1] or {}).get("sessions") or []
+    blocks = (meta["attempts"][-1].get("sessions") if meta["attempts"] else None) or []
     for record in blocks if len(blocks) > 1 else [session]:
-        first, stop = (record.get("jobs") or [None, None])[:2]
+        first, stop = ([*(record.get("jobs") or []), None, None])[:2]
         which = f" for jobs {first}-{stop - 1}" if isinstance(first, int) and isinstance(stop, int) else ""
         console.print(
             f"session: {record.get('mode', '?')}{which} on {record.get('backend', '?')} ({record.get('engine', '?')}), "
@@ -136,9 +137,16 @@ def _spec_or_none(run_dir: Path) -> Any:
         return None
 
 
-def _usage_cell(records: list[dict[str, Any]]) -> str:
+def _estimate_text(seconds: float | None) -> str:
+    """A job's estimate in the table: a duration, hundredths of a second below half a second, "-" where none."""
+    if seconds is None:
+        return "-"
+    return durations.format(seconds) if seconds >= 0.5 else f"{seconds:.2f}s"
+
+
+def _usage_cell(records: list[Usage]) -> str:
     """A job's QPU seconds as the service reported them; "pending" while any is still being computed."""
-    seconds = [u["quantum_seconds"] for u in records if isinstance(u.get("quantum_seconds"), (int, float))]
+    seconds = [s for u in records if isinstance(s := u.get("quantum_seconds"), (int, float))]
     pending = any(u.get("status") == "pending" for u in records)
     text = f"{sum(seconds):g}" if seconds else "-"
     return f"{text} (pending)" if pending else text

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..model.records import JobEntry
 from ..store.readings import Reading
 from ..store.records import stored_points
 from .plots import figure_for, group_figures, pyplot
@@ -57,7 +58,7 @@ def _tenth(match: re.Match[str]) -> str:
 
 
 def job_svgs(
-    run_dir: Path, jobs: list[tuple[dict[str, Any], dict[str, Any] | None]], exact: dict[str, Any]
+    run_dir: Path, jobs: list[tuple[JobEntry, dict[str, Any] | None]], exact: dict[str, Any]
 ) -> dict[str, str]:
     """Each plottable job's figure as SVG, by job name: convergence, sweep curve, histogram (as `qrun plot`)."""
     plt = pyplot()
