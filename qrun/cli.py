@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import sys
@@ -55,8 +56,6 @@ class QrunGroup(click.Group):
 
     def resolve_command(self, ctx: Any, args: Any) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            import difflib
-
             close = difflib.get_close_matches(args[0], list(self.commands), n=1, cutoff=0.75)
             if close and not Path(args[0]).exists():  # `qrun valdate x.yaml` is a typo, not a spec named valdate
                 raise UsageError(f"no command '{args[0]}'; did you mean 'qrun {close[0]}'?")

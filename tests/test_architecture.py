@@ -114,3 +114,48 @@ def test_no_module_over_400_lines_and_no_function_over_80() -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 80
     ]
     assert (long_modules, long_functions) == ([], [])
+
+
+# The modules a function may import where it first needs them, each with why: the heavy third-party ones (so that
+# `qrun validate`, the views and `qrun --help` start without them), and stdlib modules some platforms lack.
+DEFERRED = {
+    "qiskit": "most of a second to import; validating, planning a plain spec and every view need none of it",
+    "qiskit_aer": "imports qiskit, and a C++ extension; only a local run needs it",
+    "qiskit_ibm_runtime": "imports qiskit and requests; only the service path and the client primitives need it",
+    "numpy": "pulled in by qiskit anyway, but a view of stored runs or a plain validate needs none of it",
+    "scipy": "only a minimize loop and an exact ground state need it",
+    "matplotlib": "an optional extra (qrun[plot]), and slow to import: only qrun plot and the report's figures",
+    "dask": "an optional extra: only a sweep sent to a cluster",
+    "distributed": "an optional extra: only a sweep sent to a cluster",
+    "mlflow": "an optional extra, and very slow to import: only qrun export --mlflow",
+    "pandas": "an optional extra: only a DataFrame asked for",
+    "jinja2": "only a spec that is a template",
+    "jsonschema": "only to word a refusal that jsonschema_rs found",
+    "jsonschema_rs": "only when a spec or run folder is checked",
+    "orjson": "optional: json reads what it refuses",
+    "rich": "only when a table or progress is printed",
+    "yaml": "only when a spec is read",
+    "fcntl": "POSIX only",
+    "resource": "POSIX only",
+    "ctypes": "Linux only use (prctl)",
+}
+
+
+def test_function_level_imports_are_heavy_or_platform_modules_each_with_a_reason() -> None:
+    """The rest of the standard library is imported at the top, and qrun's own modules too unless a comment beside
+    the import says why not (a heavy dependency behind them, or an import cycle a layer would otherwise need)."""
+    strays = []
+    for name, path in modules().items():
+        lines = path.read_text().splitlines()
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                module = node.names[0].name if isinstance(node, ast.Import) else node.module or ""
+                ours = isinstance(node, ast.ImportFrom) and node.level > 0 or module.startswith("qrun")
+                reason = "#" in lines[node.lineno - 1] or lines[node.lineno - 2].strip().startswith("#")
+                if ours and not reason or not ours and module.split(".")[0] not in DEFERRED:
+                    strays.append(f"{name}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert strays == []

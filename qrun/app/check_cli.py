@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +141,6 @@ def plan_cmd(
     no_cache: bool,
 ) -> None:
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
-    import json
 
     prepared = prepare(
         spec, overrides_of(assignments), list(vars_files), estimates, out, enforce_budget=False, use_cache=not no_cache
@@ -173,6 +173,5 @@ def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, .
 @debug_option
 def schema_cmd() -> None:
     """Print the JSON Schema of the spec format."""
-    import json
 
     click.echo(json.dumps(schema(), indent=2))

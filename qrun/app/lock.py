@@ -20,7 +20,7 @@ class RunLock:
     """
 
     def __init__(self, run_dir: Path):
-        import fcntl
+        import fcntl  # POSIX only: imported where the lock is taken
 
         self.fd: int | None = os.open(run_dir, os.O_RDONLY)
         try:

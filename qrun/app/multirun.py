@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import itertools
 import json
@@ -116,7 +117,6 @@ def label(point: dict[str, Any]) -> str:
 def labels(chosen: list[dict[str, Any]]) -> list[str]:
     """Every point's folder name, each unique and short: a long value, or two values that read alike once unsafe
     characters become _ (a/b and a_b), get a hash of the point's full text instead of failing at run time."""
-    import hashlib
 
     plain = [label(p) for p in chosen]
     out = []

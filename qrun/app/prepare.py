@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -103,7 +104,6 @@ def prepare(
 def require_run_extra() -> None:
     """Planning and running need Aer, the runtime, scipy and orjson: core dependencies, so only a damaged or
     hand-pruned environment lacks them."""
-    import importlib.util
 
     missing = [
         p for p in ("qiskit_ibm_runtime", "qiskit_aer", "scipy", "orjson") if importlib.util.find_spec(p) is None

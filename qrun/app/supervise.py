@@ -94,7 +94,7 @@ def supervise(main: Callable[[], int], record: Callable[[Path], None]) -> int:
 def _die_with_parent() -> None:
     """Linux: the run is killed when its supervisor is (kill -9 qrun must not leave a simulation running on)."""
     try:
-        import ctypes
+        import ctypes  # Linux only (prctl), and only for a supervised run
 
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -41,13 +43,10 @@ def show_cmd(run_dir: str, all_rows: bool) -> None:
 def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> None:
     """List the runs under ROOT (default: results), oldest first: status, backend, the variables and overrides that
     differ between them, and headline results (each estimator value ± its standard error, each minimize optimum)."""
-    import json
 
     if as_json:
         click.echo(json.dumps(runs(Path(root), name, status), indent=2))
     else:
-        import shutil
-
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None  # rich measures the terminal
         click.echo(list_text(Path(root), name, status, width))
 

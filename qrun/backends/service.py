@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from ..errors import OpenPlanError, PreflightError, ServiceError
@@ -167,7 +168,6 @@ def usage_record(handle: RuntimeJobV2, sleep: Callable[[float], object] | None =
     The runtime's job.usage() returns 0 while the figure is pending, which would record a paid job as free; so read
     the metrics themselves, waiting briefly for status "final", and otherwise record "pending" honestly.
     """
-    import time
 
     metrics: dict[str, Any] = {}
     for pause in (*USAGE_WAIT, None):

@@ -6,6 +6,8 @@ import hashlib
 import io
 import json
 import os
+import uuid
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +66,6 @@ def target_fingerprint(backend: BackendV2, kind: str) -> str:
     hash it cost more than the transpilation it saves). A service device's calibrations change, so its fingerprint is
     every instruction's qubits, duration and error: what noise-aware layout reads.
     """
-    from importlib.metadata import version
 
     if not traits(kind).device:  # Aer's own target: its gates are the package's
         return f"aer:qiskit-aer {version('qiskit-aer')}"
@@ -102,7 +103,6 @@ def key(
 def canonical(circuit: QuantumCircuit) -> Any:
     """The circuit as QPY should see it for a key: parameters carry random UUIDs and circuits counter-based names,
     so two builds of the same circuit would never match; give each parameter a UUID from its name, and one name."""
-    import uuid
 
     from qiskit.circuit import Parameter
 

@@ -79,7 +79,7 @@ def memory_bytes() -> int:
     """The memory this process may use: the machine's physical memory, or less under an address-space limit."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     try:
-        import resource
+        import resource  # POSIX only: where it is absent the machine's memory is the limit
 
         soft, _ = resource.getrlimit(resource.RLIMIT_AS)
         if soft != resource.RLIM_INFINITY:

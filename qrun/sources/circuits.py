@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -133,7 +137,6 @@ _STANDARD = ("stdgates.inc", "qelib1.inc")
 
 def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> str:
     """A circuit file named in a spec: a regular file under `root`, at most MAX_SOURCE_BYTES, UTF-8."""
-    import stat
 
     path = (base_dir / name).resolve()  # symlinks resolved, so a link cannot lead outside
     if path != root and root not in path.parents:
@@ -231,9 +234,6 @@ def cached_facts(source: Mapping[str, Any], base_dir: Path) -> CircuitFacts:
     `qrun validate` must refuse what a run refuses (an undefined gate, say), which takes qiskit's parsers; an
     unchanged source costs nothing after its first check, so pre-commit pays for qiskit only when a circuit changes.
     """
-    import hashlib
-    import json
-    from importlib.metadata import version
 
     kind, value = _source(source)
     body = qasm_text(source, base_dir) if kind in ("qasm", "file") else source

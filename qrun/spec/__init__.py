@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from dataclasses import dataclass, field
@@ -94,7 +95,6 @@ class Spec:
     def resolved(self) -> dict[str, Any]:
         """The spec as it ran, self-contained: overrides applied, `vars:` holding the values used, and every file:
         circuit inlined as qasm: (its includes too), so the run folder's copy runs anywhere."""
-        import copy
 
         data = copy.deepcopy(self.data)
         if not isinstance(data, dict):

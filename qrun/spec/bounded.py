@@ -94,7 +94,7 @@ def _child(fn: Callable[[], object], fd: int, memory: int) -> None:
 
 
 def _limit_memory(extra: int) -> None:
-    import resource
+    import resource  # POSIX only: a bounded child sets its own limits
 
     try:
         with open("/proc/self/statm") as f:

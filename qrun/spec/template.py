@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import types
 from typing import Any
 
@@ -131,7 +132,6 @@ class _TemplateLimit(Exception):
 
 def _bounded_sandbox() -> Any:
     """A SandboxedEnvironment whose loops, arithmetic and time are bounded."""
-    import time
 
     from jinja2 import StrictUndefined
     from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,6 @@ class Run:
 
     def _repr_html_(self) -> str:
         """The run as an HTML table, for Jupyter: each job's kind, status and result."""
-        import html
 
         rows = "".join(
             f"<tr><td>{html.escape(str(e['name']))}</td><td>{html.escape(str(e['primitive']))}</td>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import csv
 import dataclasses
 import io
@@ -141,9 +142,6 @@ MAX_DECODED_BYTES = 1024 * 1024 * 1024  # all arrays of one result together, onc
 def from_runtime_json(value: Any, where: str = "the result") -> Any:
     """A PrimitiveResult from the runtime's JSON encoding, after checking what it holds: only RESULT_TYPES, and
     arrays that decompress to at most MAX_DECODED_BYTES in all (a small file can inflate without end)."""
-    import base64
-    import binascii
-    import zlib
 
     from qiskit_ibm_runtime import RuntimeDecoder
 

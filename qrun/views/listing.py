@@ -29,7 +29,7 @@ class Runs(list):
         """One row per run, with each headline as numeric columns (e.vqe.value, e.vqe.stderr, e.vqe.exact) and the
         start as a datetime."""
         try:
-            import pandas as pd
+            import pandas as pd  # an optional extra, heavy: only a DataFrame asked for needs it
         except ImportError:
             raise ImportError("to_dataframe() needs pandas: pip install pandas") from None
         return pd.DataFrame(

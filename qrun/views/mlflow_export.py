@@ -3,6 +3,8 @@ extra). One MLflow run per qrun run folder, found again by its `qrun.run` tag, s
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -50,7 +52,6 @@ def _client(tracking_uri: str | None) -> Any:
         from mlflow.tracking import MlflowClient
     except ImportError:
         raise MissingExtraError("qrun export mlflow needs MLflow: pip install 'qrun[mlflow]'") from None
-    import logging
 
     # MLflow narrates store creation and migrations at INFO on stderr; qrun prints what it exported
     logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -183,7 +184,6 @@ def _clean(key: str) -> str:
 
 
 def _text(value: Any, limit: int) -> str:
-    import json
 
     text = value if isinstance(value, str) else "None" if value is None else json.dumps(value)
     return text if len(text) <= limit else f"{text[: limit - 40]}… ({len(text):,} characters)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -123,7 +124,6 @@ def _print_sessions(console: Any, meta: RunMetadata) -> None:
 def _spec_or_none(run_dir: Path) -> Any:
     """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run), or
     where it has no derived: key at the top (a 10,000-job spec is seconds of parsing for nothing)."""
-    import re
 
     try:
         head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader
