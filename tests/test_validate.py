@@ -192,6 +192,26 @@ def test_a_job_on_a_circuit_the_schema_refused_is_not_blamed_for_it(qrun, write_
     assert [line.split(": ")[1] for line in lines[:-1]] == ["circuits.bad.qasm", "jobs[1].circuit"]
 
 
+def test_what_names_a_job_left_out_for_a_schema_problem_is_not_blamed_either(qrun, write_spec):
+    """A job left out of the meaning checks (its observable failed the schema) is still the spec's: a derived value
+    that reads it, and a job that starts from its optimum, are not told it is unknown; the latter's own problems are
+    still found."""
+    spec = write_spec(
+        "version: 1\nname: t\nbackend: aer\n"
+        'circuits:\n  ry: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}\n'
+        "observables:\n  z: {pauli: Z}\n"
+        "jobs:\n  - {name: vqe, primitive: minimize, circuit: ry, observables: [z]}\n"
+        "  - {name: at, primitive: estimator, circuit: ry, observables: [nope], parameter_values: {from: vqe}}\n"
+        "derived:\n  twice: 2 * vqe\n"
+    )
+    assert qrun("validate", spec).err.splitlines() == [
+        f'{spec}:7:6: observables.z: expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a '
+        'sum like "0.5*XI - ZZ"',
+        f"{spec}:10:65: jobs[1].observables[0]: unknown observable 'nope'; defined: none",
+        "qrun: 1 of 1 spec invalid",
+    ]
+
+
 def test_a_duration_the_schema_pattern_admits_but_no_job_takes_is_a_located_error(qrun, write_spec):
     """99999d matches the duration pattern; validate, plan and a run all name the place (it was an internal error)."""
     spec = write_spec(

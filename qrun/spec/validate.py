@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,12 +80,15 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
         and job["circuit"] not in dropped["circuits"]
         and not set(job.get("observables") or []) & dropped["observables"]
     ]
+    names = {job["name"] for _, job in kept}
+    gone_jobs = {job["name"] for job in data["jobs"]} - names  # a `from:` or a derived value naming one is not wrong
     if not kept:
         return []
     pruned = {
         **data,
         "jobs": [job for _, job in kept],
         **{key: {k: v for k, v in (data.get(key) or {}).items() if k not in gone} for key, gone in dropped.items()},
+        "derived": {k: v for k, v in (data.get("derived") or {}).items() if _reads_only(v, names)},
     }
     try:
         more, _ = _meaning_findings(spec, pruned, build=False)
@@ -98,6 +102,7 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
             at_key,
         )
         for path, message, at_key in more
+        if not (path[2:] == ("parameter_values", "from") and _source_of(kept[int(path[1])][1]) in gone_jobs)
     ]
 
 
@@ -212,6 +217,20 @@ def _expansion_findings(data: dict[str, Any], expansions: dict[str, list[str]]) 
                     )
                 )
     return found
+
+
+def _source_of(job: Mapping[str, Any]) -> object:
+    """The job a job's parameter values come `from:`, or None."""
+    values = job.get("parameter_values")
+    return values.get("from") if isinstance(values, dict) else None
+
+
+def _reads_only(text: object, jobs: set[str]) -> bool:
+    """Whether a derived expression names only these jobs (one that does not parse is kept: that is its finding)."""
+    try:
+        return all(ref[0] in jobs for ref in derived.references(str(text)))
+    except DerivedError:
+        return True
 
 
 def _python_allowed(source: dict[str, Any], spec: Spec, allowed: bool) -> None:
