@@ -195,6 +195,63 @@ def test_a_job_file_with_wrong_types_is_refused_by_load(done):
     )
 
 
+def _edit_job(run: Path, prefix: str, change) -> Path:
+    job = next((run / "jobs").glob(f"{prefix}-*.json"))
+    body = json.loads(job.read_text())
+    change(body)
+    job.write_text(json.dumps(body))
+    return job
+
+
+@pytest.mark.parametrize(
+    ("prefix", "change", "message"),
+    [
+        ("01", lambda b: b["observables"]["zz"].pop("stderrs"), "observables.zz: 'stderrs' is a required property"),
+        ("01", lambda b: b.update(primitive=None), "primitive: None is not of type 'string'"),
+        ("00", lambda b: b["counts"]["c"][0].update({"00": -1}), "counts.c[0].00: -1 is less than the minimum of 0"),
+        (
+            "01",
+            lambda b: b.update(points=[{"theta": []}]),
+            "points[0].theta: [] is not of type 'number', 'string', 'null'",
+        ),
+    ],
+)
+def test_a_job_file_missing_what_views_read_is_one_line_from_every_view(qrun, done, prefix, change, message):
+    """Every key a view reads without a check of its own is typed by store/folder_schema.py: a wrong one is named
+    (exit 2), never an internal error (exit 3)."""
+    run, _ = done
+    job = _edit_job(run, prefix, change)
+    for args in (("show", run), ("diff", run, run), ("plot", run)):
+        result = qrun(*args)
+        assert (result.code, result.err) == (2, f"qrun: {job}: {message}; the run folder is damaged\n"), args
+
+
+def test_values_stored_as_null_read_as_nan_in_every_view(qrun, done):
+    """qrun writes a NaN as null (strict JSON): show, list and diff say nan, and compare nothing with it."""
+    run, _ = done
+    _edit_job(run, "01", lambda b: b["observables"]["zz"].update(values=[None], stderrs=[None]))
+    shown = qrun("show", run)
+    assert shown.code == 0 and "<zz> = nan ± nan" in shown.out, shown.err
+    listed = qrun("list", run.parent.parent)
+    assert listed.code == 0 and listed.out.splitlines()[-1].split()[-1] == "nan", listed.err  # energy.zz
+    diffed = qrun("diff", run, run)
+    assert diffed.code == 0, diffed.err
+    assert [line.split() for line in diffed.out.splitlines() if line.startswith("energy.zz")] == [
+        ["energy.zz", "nan", "nan", "nan", "nan", "+nan"]
+    ]
+
+
+def test_a_journal_count_too_large_for_an_integer_is_named(qrun, done):
+    run, _ = done
+    meta = _meta(run)
+    meta["journal"] = 1e308
+    (run / "metadata.json").write_text(json.dumps(meta))
+    assert qrun("show", run).err == (
+        f"qrun: {run}/metadata.json: journal: 1e+308 is greater than the maximum of 9007199254740992; "
+        "the run folder is damaged\n"
+    )
+
+
 def test_resume_and_rerun_accept_only_run_folders(qrun, done, tmp_path):
     run, _ = done
     plain = tmp_path / "plain"

@@ -15,8 +15,10 @@ from .kind import (
     Planning,
     Submitter,
     against,
+    at,
     observable_ref_error,
     shots_or_precision,
+    shown,
 )
 
 if TYPE_CHECKING:
@@ -102,8 +104,8 @@ class Estimator:
             refs = v.get("exact") or [None] * len(v["values"])
             unit = f" {v['unit']}" if v.get("unit") else ""
             pairs = ", ".join(
-                f"{x:.6g} ± {s:.2g}{unit}{against(x, s, r)}"
-                for x, s, r in zip(v["values"][:3], v["stderrs"][:3], refs[:3])
+                f"{shown(x)} ± {shown(at(v['stderrs'], i), '.2g')}{unit}{against(x, at(v['stderrs'], i), at(refs, i))}"
+                for i, x in enumerate(v["values"][:3])
             )
             more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 3 else ""
             parts.append(f"<{obs}> = {pairs}{more}")
@@ -130,8 +132,8 @@ class Estimator:
         return {
             f"{name}.{obs}": {
                 "value": v["values"][0],
-                "stderr": v["stderrs"][0],
-                "exact": (v.get("exact") or [None])[0],
+                "stderr": at(v["stderrs"], 0),
+                "exact": at(v.get("exact"), 0),
             }
             for obs, v in body["observables"].items()
             if v["values"]
@@ -155,7 +157,7 @@ class Estimator:
             return []
         job = body.get("job")
         return [
-            [job, self.name, obs, i, x, s, (v.get("exact") or [""] * len(v["values"]))[i]]
+            [job, self.name, obs, i, x, s, at(v.get("exact"), i) if v.get("exact") else ""]
             for obs, v in body["observables"].items()
             for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
         ]

@@ -163,11 +163,28 @@ def observable_ref_error(ref: tuple[str, ...], job: Mapping[str, Any]) -> str | 
     return None
 
 
-def against(value: float, stderr: float, exact: float | None) -> str:
+def shown(x: object, spec: str = ".6g") -> str:
+    """A stored number as views write it; "nan" for null (qrun writes a NaN as null, strict JSON's only way)."""
+    return format(x, spec) if isinstance(x, int | float) and not isinstance(x, bool) else "nan"
+
+
+def floats(values: Any) -> list[float]:
+    """Stored values as matplotlib draws them: null (a NaN, as qrun writes it) as NaN, which it leaves out."""
+    return [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values]
+
+
+def at(values: list[Any] | None, index: int) -> Any:
+    """values[index], or None where a stored list is shorter (a job file is untrusted input)."""
+    return values[index] if values is not None and -len(values) <= index < len(values) else None
+
+
+def against(value: object, stderr: object, exact: object) -> str:
     """ " (exact -1.857275, +0.4σ)": the reference and how many standard errors the value is from it."""
-    if exact is None:
+    if not isinstance(exact, int | float):
         return ""
-    z = f", {(value - exact) / stderr:+.1f}σ" if stderr > 0 else ""
+    z = ""
+    if isinstance(value, int | float) and isinstance(stderr, int | float) and stderr > 0:
+        z = f", {(value - exact) / stderr:+.1f}σ"
     return f" (exact {exact:.6g}{z})"
 
 
@@ -176,7 +193,8 @@ def sigmas(values: Any) -> list[float]:
     none, or a fit that fell back to no weights) draws no bar instead of failing the figure."""
     out = []
     for v in values:
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+        # past 1e100 no σ is physical, and a bar that long overflows matplotlib's transforms: drawn as unknown
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1e100
         out.append(float(v) if ok else math.nan)
     return out
 

@@ -17,7 +17,9 @@ from .kind import (
     Planning,
     Submitter,
     against,
+    floats,
     observable_ref_error,
+    shown,
     sigma_text,
     sigmas,
     unit_suffix,
@@ -122,12 +124,12 @@ class Minimize:
         }
 
     def text(self, body: dict[str, Any]) -> str:
-        opt = body["optimum"]
+        opt = body.get("optimum") or {}
         note = f" ({body['stopped']})" if body.get("stopped") else ""
-        ref = against(opt["value"], opt["stderr"], body.get("exact"))
+        ref = against(opt.get("value"), opt.get("stderr"), body.get("exact"))
         return (
-            f"min <{body['observable']}> = {opt['value']:.6g} ± {opt['stderr']:.2g}{ref} after {body['nfev']} "
-            f"evaluations{note}"
+            f"min <{body.get('observable')}> = {shown(opt.get('value'))} ± {shown(opt.get('stderr'), '.2g')}{ref} "
+            f"after {body.get('nfev')} evaluations{note}"
         )
 
     def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
@@ -149,18 +151,18 @@ class Minimize:
         ]
 
     def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        opt = body["optimum"]
-        return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}}
+        opt = body.get("optimum")
+        return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}} if opt else {}
 
     def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
-        if "optimum" not in a or "optimum" not in b:
+        if not a.get("optimum") or not b.get("optimum"):
             return []
         return [
             (name, (a["optimum"]["value"], a["optimum"]["stderr"]), (b["optimum"]["value"], b["optimum"]["stderr"]))
         ]
 
     def rows(self, body: dict[str, Any]) -> list[list[Any]]:
-        if "optimum" not in body:
+        if not body.get("optimum"):
             return []
         opt = body["optimum"]
         return [[body.get("job"), self.name, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
@@ -174,7 +176,7 @@ class Minimize:
         exact = body.get("exact", exact)  # its own statevector ground energy, else the stated value
         trace = body["trace"]
         n = [t["evaluation"] for t in trace]
-        values = [t["value"] for t in trace]
+        values = floats(t["value"] for t in trace)
         unit = unit_suffix(body)
         if exact is None:
             fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -190,28 +192,31 @@ class Minimize:
         ax.errorbar(
             n, values, yerr=sigmas(t.get("stderr") for t in trace), fmt=".", ms=4, lw=0.8, alpha=0.6, label="evaluation"
         )
-        opt = body["optimum"]
-        at = (
-            len(trace) + 1
-            if opt.get("final_evaluation")
-            else n[values.index(opt["value"])]
-            if opt["value"] in values
-            else n[-1]
-        )
-        ax.errorbar(
-            [at],
-            [opt["value"]],
-            yerr=sigmas([opt.get("stderr")]),
-            fmt="*",
-            ms=12,
-            color="C3",
-            capsize=3,
-            label=f"optimum {opt['value']:.6g} ± {sigma_text(opt.get('stderr'))}"
-            + (" (re-estimated)" if opt.get("final_evaluation") else ""),
-        )
+        opt = body.get("optimum") or {}
+        if isinstance(opt.get("value"), int | float):  # none where the loop was stopped before it had one
+            where = (
+                len(trace) + 1
+                if opt.get("final_evaluation") or not n
+                else n[values.index(opt["value"])]
+                if opt["value"] in values
+                else n[-1]
+            )
+            ax.errorbar(
+                [where],
+                [opt["value"]],
+                yerr=sigmas([opt.get("stderr")]),
+                fmt="*",
+                ms=12,
+                color="C3",
+                capsize=3,
+                label=f"optimum {opt['value']:.6g} ± {sigma_text(opt.get('stderr'))}"
+                + (" (re-estimated)" if opt.get("final_evaluation") else ""),
+            )
         if exact is not None:
             ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
-        ax.set_title(f"{body['job']}: {body['optimizer']['method']}, {body['nfev']} evaluations")
+        ax.set_title(
+            f"{body['job']}: {(body.get('optimizer') or {}).get('method', '?')}, {body.get('nfev')} evaluations"
+        )
         if exact is None:
             ax.set_xlabel("evaluation")
         ax.set_ylabel(f"<{body['observable']}>{unit}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.readings import Reading
 from ..sources import exact
-from .kind import Finding, JobContext, Pair, Planning, Submitter
+from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
 
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
@@ -91,7 +91,7 @@ class Sampler:
     def text(self, body: dict[str, Any]) -> str:
         parts = []
         for reg, sets in body["counts"].items():
-            top = sorted(sets[0].items(), key=lambda kv: -kv[1])[:4]
+            top = sorted((sets[0] if sets else {}).items(), key=lambda kv: -kv[1])[:4]
             parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
         return "; ".join(parts)
 
@@ -115,7 +115,9 @@ class Sampler:
     def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
         """Counts of the first parameter set per classical register, over EVERY outcome of the register (those that
         never occurred too), with the ideal distribution beside them when the job has `exact: statevector`."""
-        registers = body["counts"]
+        registers = {reg: sets for reg, sets in body["counts"].items() if sets}  # a register with no sets: no bars
+        if not registers:
+            return None
         ideal = body.get("ideal") or {}
         widths = {reg: len(next(iter(sets[0]), "0")) for reg, sets in registers.items()}
         size = max(2**w for w in widths.values())
@@ -127,12 +129,13 @@ class Sampler:
             # every outcome when there are few; past 64, the ones seen or expected (a full axis would be unreadable)
             seen = set(sets[0]) | set((ideal.get(reg) or [{}])[0])
             outcomes = [format(i, f"0{w}b") for i in range(2**w)] if w <= 6 else sorted(seen)
-            shots = body["shots"] or sum(sets[0].values())
+            shots = body.get("shots") or sum(sets[0].values()) or 1
             measured = [sets[0].get(o, 0) / shots for o in outcomes]
             xs = range(len(outcomes))
             if reg in ideal:
                 ax.bar([i - 0.2 for i in xs], measured, width=0.4, label="measured")
-                ax.bar([i + 0.2 for i in xs], [ideal[reg][0].get(o, 0.0) for o in outcomes], width=0.4, label="ideal")
+                expected = (ideal[reg] or [{}])[0]
+                ax.bar([i + 0.2 for i in xs], floats(expected.get(o, 0.0) for o in outcomes), width=0.4, label="ideal")
                 ax.legend(fontsize="small")
             else:
                 ax.bar(list(xs), measured, label="measured")

@@ -12,6 +12,7 @@ from typing import IO, Any, cast
 
 from ..errors import RunFolderError
 from ..model.records import RunMetadata
+from .folder_schema import JOB_SCHEMA, METADATA_SCHEMA
 
 # A 10,000-job run's metadata.json is about 8 MB and its journal 4 MB; a job file holds one job's results (a sweep's
 # long point list goes to its own points file, read line by line).
@@ -167,124 +168,9 @@ def _short(message: str) -> str:
     return message if len(message) <= 120 else message[:117] + "..."
 
 
-_STR = {"type": "string"}
-_OPT_STR = {"type": ["string", "null"]}
-_NUM = {"type": ["number", "null"]}
-_INT = {"type": "integer"}
-_SESSION = {
-    "type": ["object", "null"],
-    "properties": {
-        "backend": _OPT_STR,
-        "mode": _OPT_STR,
-        "session_id": _OPT_STR,
-        "max_time": _NUM,
-        "started": _OPT_STR,
-        "closed": _OPT_STR,
-    },
-}
-METADATA_SCHEMA = {
-    "type": "object",
-    "required": ["name", "status", "jobs", "attempts"],
-    "properties": {
-        "format": _INT,
-        "name": _STR,
-        "status": _STR,
-        "error": _OPT_STR,
-        "journal": {"type": "integer", "minimum": 0},
-        "session": _SESSION,
-        "spec": {
-            "type": "object",
-            "properties": {
-                "file": _OPT_STR,
-                "sha256": _STR,
-                "variables": {"type": "object"},
-                "overrides": {"type": "object"},
-                "git": {
-                    "type": ["object", "null"],
-                    "properties": {"commit": _STR, "dirty": {"type": "boolean"}, "path": _OPT_STR},
-                },
-            },
-        },
-        "versions": {"type": "object", "additionalProperties": _OPT_STR},
-        "attempts": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["status"],
-                "properties": {
-                    "status": _STR,
-                    "session": _SESSION,
-                    "sessions": {"type": "array", "items": _SESSION},
-                    "submissions": {
-                        "type": "array",
-                        "items": {"type": "object", "properties": {"job": _STR, "id": _STR}},
-                    },
-                },
-            },
-        },
-        "jobs": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "status", "file", "index"],
-                "properties": {
-                    "index": {"type": "integer", "minimum": 0},
-                    "name": _STR,
-                    "primitive": _STR,
-                    "status": _STR,
-                    "file": {"type": "string", "pattern": r"^jobs/[^/\\]+\.json$"},
-                    "job_ids": {"type": "array", "items": _STR},
-                    "estimate": _NUM,
-                    "actual": _NUM,
-                    "units": _NUM,
-                    "content_hash": _OPT_STR,
-                    "error": _OPT_STR,
-                    "warnings": {"type": "array", "items": _STR},
-                    "usage": {"type": ["array", "null"], "items": {"type": "object"}},
-                    "batched": {
-                        "type": ["object", "null"],
-                        "properties": {"id": _STR, "pub": {"type": "integer", "minimum": 0}},
-                    },
-                },
-            },
-        },
-    },
-}
-_VALUES = {"type": "array", "items": _NUM}
-JOB_SCHEMA = {
-    "type": "object",
-    "properties": {
-        "job": _STR,
-        "status": _STR,
-        "primitive": _STR,
-        "shots": {"type": ["integer", "null"]},
-        "precision": _NUM,
-        "seconds": _NUM,
-        "observables": {
-            "type": "object",
-            "additionalProperties": {"type": "object", "properties": {"values": _VALUES, "stderrs": _VALUES}},
-        },
-        "counts": {
-            "type": "object",
-            "additionalProperties": {
-                "type": "array",
-                "items": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}},
-            },
-        },
-        "trace": {"type": "array", "items": {"type": "object"}},
-        "optimum": {"type": ["object", "null"]},
-        "points": {"type": "array", "items": {"type": "object"}},
-        "point_count": {"type": "integer", "minimum": 0},
-        "units": {"type": "object", "additionalProperties": _STR},
-        "points_file": {"type": "string", "pattern": r"^[^/\\]+\.points\.jsonl$"},
-        "primitive_result": {"type": "object"},
-    },
-}
-
-
 @cache
 def _validator(name: str, kind: str) -> Any:
-    schema = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA}[name]
+    schema = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA}[name]  # store/folder_schema.py
     if kind == "fast":
         import jsonschema_rs
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..backends import calibration
 from ..errors import DerivedError
-from ..jobs.kind import Pair
+from ..jobs.kind import Pair, shown
 from ..jobs.registry import kind_of
 from ..spec import differences
 from ..store.derived import evaluate
@@ -41,10 +42,18 @@ def diff_text(a: Run, b: Run) -> str:
         mark_a, mark_b = (" ⚠" if warned[side] else "" for side in ("A", "B"))
         notes += [f"⚠ {side} {name}: {w}" for side, found in warned.items() for w in found]
         for key, (va, sa), (vb, sb) in paired:
-            sigma = (sa**2 + sb**2) ** 0.5
+            known = None not in (va, vb)  # a value stored as null (a NaN) is shown, and compared with nothing
+            sigma = math.hypot(sa, sb) if sa is not None and sb is not None else None
             z = _z(va, sa, vb, sb)
             pairs.append(
-                (key, f"{va:.6g}{mark_a}", f"{vb:.6g}{mark_b}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{z:+.2f}")
+                (
+                    key,
+                    f"{shown(va)}{mark_a}",
+                    f"{shown(vb)}{mark_b}",
+                    shown(vb - va, "+.3g") if known else "nan",
+                    shown(sigma, ".2g"),
+                    f"{z:+.2f}",
+                )
             )
     pairs += _derived_pairs(a, b, spec_a, spec_b)
     if not pairs:
@@ -75,7 +84,7 @@ def _derived_pairs(a: Run, b: Run, spec_a: Any, spec_b: Any) -> list[tuple[str, 
         except DerivedError:
             continue  # qrun show says why; there is nothing to compare
         sa, sb = sa or 0.0, sb or 0.0
-        sigma = (sa**2 + sb**2) ** 0.5
+        sigma = math.hypot(sa, sb)
         rows.append(
             (
                 f"derived {name}",
@@ -103,8 +112,11 @@ def _warnings(run: Run, job: str) -> list[str]:
     return list(entry.get("warnings") or []) if entry else []
 
 
-def _z(va: float, sa: float, vb: float, sb: float) -> float:
-    sigma = (sa**2 + sb**2) ** 0.5
+def _z(va: float | None, sa: float | None, vb: float | None, sb: float | None) -> float:
+    """How many standard errors apart two values are; NaN where either is unknown (stored as null)."""
+    if va is None or sa is None or vb is None or sb is None:
+        return float("nan")
+    sigma = math.hypot(sa, sb)
     return (vb - va) / sigma if sigma > 0 else float("nan")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunFolderError
+from ..jobs.kind import shown
 from ..jobs.registry import kind_of
 from ..model.records import JobEntry, RunMetadata
 from ..store.catalog import discover
@@ -19,7 +20,7 @@ from ..store.reader import read_job_body
 def git_text(git: dict[str, Any] | None) -> str:
     if not git:
         return "none"
-    return f"{git['commit'][:10]}{' dirty' if git['dirty'] else ''}"
+    return f"{git['commit'][:10]}{' dirty' if git.get('dirty') else ''}"
 
 
 class Runs(list):
@@ -60,7 +61,7 @@ def headline(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
             value, observable = p.get("value"), p.get("observable", "")
             if isinstance(value, (int, float)) and (observable not in best or value < best[observable]["value"]):
                 at = ", ".join(
-                    f"{k}={p[k]}" for k in (body.get("sweep") or {}).get("variables", []) if k != "observable"
+                    f"{k}={p.get(k)}" for k in (body.get("sweep") or {}).get("variables", []) if k != "observable"
                 )
                 best[observable] = {"value": value, "stderr": p.get("stderr"), "exact": p.get("exact"), "at": at}
         return {f"{name}.{obs} min": v for obs, v in best.items()}
@@ -73,9 +74,9 @@ def headline_text(value: Any) -> str:
     if not isinstance(value, dict):
         return str(value)
     if "outcome" in value:
-        return f"{value['outcome']} (p {value['probability']:.3g})" + (" ⚠" if value.get("warnings") else "")
+        return f"{value['outcome']} (p {shown(value['probability'], '.3g')})" + (" ⚠" if value.get("warnings") else "")
     sigma = value.get("stderr")
-    text = f"{value['value']:.6g} ± {sigma:.2g}" if isinstance(sigma, (int, float)) else f"{value['value']:.6g}"
+    text = f"{shown(value['value'])} ± {sigma:.2g}" if isinstance(sigma, int | float) else shown(value["value"])
     text = f"{text} at {value['at']}" if value.get("at") else text
     return f"{text} ⚠" if value.get("warnings") else text  # `qrun show RUN` prints the warnings themselves
 

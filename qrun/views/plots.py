@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MissingExtraError, PlotError
-from ..jobs.kind import sigmas, unit_suffix
+from ..jobs.kind import floats, sigmas, unit_suffix
 from ..jobs.registry import kind_of
 from ..store.catalog import MANIFEST, discover
 from ..store.derived import readings_of as derived_readings
@@ -115,7 +115,7 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
         pts = sorted(pts, key=lambda p: p[x])
         ax.errorbar(
             [p[x] for p in pts],
-            [p["value"] for p in pts],
+            floats(p.get("value") for p in pts),
             yerr=sigmas(p.get("stderr") for p in pts),
             fmt="o",
             ms=3,
@@ -127,7 +127,7 @@ def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
         if all("exact" in p for p in pts):
             ax.plot(
                 [p[x] for p in pts],
-                [p["exact"] for p in pts],
+                floats(p["exact"] for p in pts),
                 "-",
                 lw=1,
                 color=f"C{i % 10}",

@@ -97,9 +97,10 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         console.print(f"usage: {total:g} QPU seconds in all{more}", highlight=False)
     if meta.get("error"):
         console.print(f"error: {meta['error']}", highlight=False)
+    spec = meta.get("spec") or {}
     console.print(
-        f"attempts: {len(meta.get('attempts', []))}; spec {meta['spec']['file']} "
-        f"(sha256 {meta['spec']['sha256'][:12]}, git {git_text(meta['spec'].get('git'))})",
+        f"attempts: {len(meta.get('attempts', []))}; spec {spec.get('file') or '-'} "
+        f"(sha256 {(spec.get('sha256') or '-')[:12]}, git {git_text(spec.get('git'))})",
         highlight=False,
     )
     return console.export_text()
