@@ -269,6 +269,15 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
         "run.points('s') reads them"
     )
     assert not list(run.rglob("*.tmp"))
+    # the points file is untrusted input, held to the shape of an inline point: a wrong value is named by its line
+    lines = (run / "jobs" / "00-s.points.jsonl").read_text().splitlines()
+    lines[2] = json.dumps({**json.loads(lines[2]), "a": [0.5]})
+    (run / "jobs" / "00-s.points.jsonl").write_text("\n".join(lines) + "\n")
+    for args in (("diff", kept, run), ("plot", run)):
+        assert qrun(*args).err == (
+            f"qrun: {run}/jobs/00-s.points.jsonl: line 3: a: [0.5] is not of type 'number', 'string', 'null'; "
+            "the run folder is damaged\n"
+        ), args
 
 
 @pytest.mark.parametrize(

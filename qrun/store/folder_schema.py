@@ -123,6 +123,7 @@ _POINT = {
     },
     "additionalProperties": {"type": ["number", "string", "null"]},
 }
+POINTS_SCHEMA: dict[str, Any] = {"type": "array", "items": _POINT}  # a long sweep's points file, one per line
 JOB_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["job", "primitive", "status"],

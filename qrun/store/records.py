@@ -269,6 +269,7 @@ def stored_points(run_dir: Path, body: dict[str, Any], every: int = 1) -> list[d
                     f"{run_dir / name}: line {number * every + 1} is not a JSON object; the run folder is damaged"
                 )
             points.append(point)
+    runfolder.check_points(run_dir / name, points, every)
     return points
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any, cast
 
 from ..errors import RunFolderError
 from ..model.records import RunMetadata
-from .folder_schema import JOB_SCHEMA, METADATA_SCHEMA
+from .folder_schema import JOB_SCHEMA, METADATA_SCHEMA, POINTS_SCHEMA
 
 # A 10,000-job run's metadata.json is about 8 MB and its journal 4 MB; a job file holds one job's results (a sweep's
 # long point list goes to its own points file, read line by line).
@@ -149,19 +149,40 @@ def check_job_body(path: Path, body: Any) -> dict[str, Any]:
     return body
 
 
+def check_points(path: Path, points: list[Any], every: int = 1) -> None:
+    """A points file's points (every `every`-th line of it) as the readers expect them, or RunFolderError naming
+    the line and its first wrong value."""
+    error = _first_error(points, "points")
+    if error is not None:
+        line, *within = error.absolute_path
+        where = _where(within) or "the point"
+        raise RunFolderError(
+            f"{path}: line {int(line) * every + 1}: {where}: {_words(error)}; the run folder is damaged"
+        )
+
+
 def _check(path: Path, data: Any, schema: str) -> None:
+    error = _first_error(data, schema)
+    if error is not None:
+        where = _where(error.absolute_path) or "the document"
+        raise RunFolderError(f"{path}: {where}: {_words(error)}; the run folder is damaged")
+
+
+def _first_error(data: Any, schema: str) -> Any:
     # jsonschema-rs says "valid" at C speed (a 10,000-job metadata.json); python-jsonschema words the rare refusal
     if _validator(schema, "fast").is_valid(data):
-        return
-    error = next(_validator(schema, "words").iter_errors(data), None)
-    if error is None:
-        return
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        return None
+    return next(_validator(schema, "words").iter_errors(data), None)
+
+
+def _where(path: Any) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def _words(error: Any) -> str:
     if error.validator == "pattern":  # a file name: say what it should be, not the regular expression
-        message = f"{_short(repr(error.instance))} is not a file name qrun writes there"
-    else:
-        message = _short(error.message)
-    raise RunFolderError(f"{path}: {where or 'the document'}: {message}; the run folder is damaged")
+        return f"{_short(repr(error.instance))} is not a file name qrun writes there"
+    return _short(error.message)
 
 
 def _short(message: str) -> str:
@@ -170,7 +191,7 @@ def _short(message: str) -> str:
 
 @cache
 def _validator(name: str, kind: str) -> Any:
-    schema = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA}[name]  # store/folder_schema.py
+    schema = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA, "points": POINTS_SCHEMA}[name]  # folder_schema.py
     if kind == "fast":
         import jsonschema_rs
 
