@@ -225,3 +225,35 @@ def test_the_checks_ask_a_kind_for_its_own_rules_and_place_what_it_finds(monkeyp
         (("jobs", 0), "missing required key 'observables' (or a sweep over observable)", False),
         (("jobs", 0, "circuit"), "a strict job on aer needs 3 qubits or more", False),
     ]
+
+
+def test_a_stored_ladder_with_null_values_is_shown_and_drawn(run, qrun):
+    """A rung's value stored as null (a NaN, as qrun writes one) reads as nan in show and leaves a gap in the plot."""
+    rung = {"rung": "raw", "engine": "aer-primitives", "estimated_qpu_seconds": 0.1, "error": None}
+    body = {
+        "job": "energy",
+        "primitive": "ladder",
+        "status": "done",
+        "precision": 0.01,
+        "rungs": [
+            {**rung, "observables": {"zz": {"values": [None], "stderrs": [None], "exact": [1.0]}}},
+            {
+                **rung,
+                "rung": "trex",
+                "estimated_qpu_seconds": 0.2,
+                "error": 0.02,
+                "observables": {"zz": {"values": [0.98], "stderrs": [0.01], "exact": [1.0]}},
+            },
+        ],
+        "target_error": None,
+        "cheapest": None,
+    }
+    _relabel(run, "ladder")
+    (run / "jobs" / "00-energy.json").write_text(json.dumps(body))
+    shown = qrun("show", run)
+    assert shown.code == 0, shown.err
+    assert "raw: <zz> nan ± nan (exact 1); no exact value, ~0.1 QPU s" in shown.out
+    assert "trex: <zz> 0.98 ± 0.01 (exact 1, -2.0σ); error 0.02, ~0.2 QPU s" in shown.out
+    assert "no rung within nan" in shown.out
+    plotted = qrun("plot", run)
+    assert plotted.code == 0 and plotted.out.strip().endswith("plots/00-energy.png"), plotted.err

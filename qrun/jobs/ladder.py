@@ -20,8 +20,12 @@ from .kind import (
     Planning,
     Submitter,
     against,
+    at,
+    floats,
     observable_ref_error,
     shots_or_precision,
+    shown,
+    sigmas,
 )
 
 if TYPE_CHECKING:
@@ -141,19 +145,16 @@ class Ladder:
     def text(self, body: dict[str, Any]) -> str:
         parts = []
         for r in body["rungs"]:
-            err = f"error {r['error']:.3g}" if r.get("error") is not None else "no exact value"
+            err = f"error {shown(r['error'], '.3g')}" if r.get("error") is not None else "no exact value"
             values = ", ".join(
-                f"<{obs}> {v['values'][0]:.4g} ± {v['stderrs'][0]:.2g}{against(v['values'][0], v['stderrs'][0], (v.get('exact') or [None])[0])}"
+                f"<{obs}> {shown(x, '.4g')} ± {shown(s, '.2g')}{against(x, s, at(v.get('exact'), 0))}"
                 for obs, v in r["observables"].items()
+                for x, s in [(at(v["values"], 0), at(v["stderrs"], 0))]
             )
-            parts.append(f"{r['rung']}: {values}; {err}, ~{r['estimated_qpu_seconds']:.3g} QPU s")
+            parts.append(f"{r['rung']}: {values}; {err}, ~{shown(r.get('estimated_qpu_seconds'), '.3g')} QPU s")
         if "target_error" in body:
-            best = body.get("cheapest")
-            parts.append(
-                f"cheapest within {body['target_error']:g}: {best}"
-                if best
-                else f"no rung within {body['target_error']:g}"
-            )
+            best, target = body.get("cheapest"), shown(body["target_error"], "g")
+            parts.append(f"cheapest within {target}: {best}" if best else f"no rung within {target}")
         return "\n".join(parts)
 
     def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
@@ -195,11 +196,14 @@ class Ladder:
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         xs = list(range(len(rungs)))  # rungs in order: two may cost the same (dd adds no shots)
         for obs in rungs[0]["observables"]:
-            errors = [abs(r["observables"][obs]["values"][0] - r["observables"][obs]["exact"][0]) for r in rungs]
-            sigmas = [r["observables"][obs]["stderrs"][0] for r in rungs]
-            ax.errorbar(xs, errors, yerr=sigmas, marker="o", capsize=3, label=f"<{obs}>")
-        ax.set_xticks(xs, [f"{r['rung']}\n{r['estimated_qpu_seconds']:.3g} s" for r in rungs])
-        if "target_error" in body:
+            found = [r["observables"].get(obs) or {} for r in rungs]
+            values = floats(at(v.get("values"), 0) for v in found)
+            exact_values = floats(at(v.get("exact"), 0) for v in found)
+            errors = [abs(x - e) for x, e in zip(values, exact_values)]  # NaN where either is unknown
+            bars = sigmas(at(v.get("stderrs"), 0) for v in found)
+            ax.errorbar(xs, errors, yerr=bars, marker="o", capsize=3, label=f"<{obs}>")
+        ax.set_xticks(xs, [f"{r['rung']}\n{shown(r.get('estimated_qpu_seconds'), '.3g')} s" for r in rungs])
+        if isinstance(body.get("target_error"), int | float):
             ax.axhline(body["target_error"], color="grey", linestyle="--", label=f"target {body['target_error']:g}")
         ax.set_xlabel("rung, and its estimated QPU seconds")
         ax.set_ylabel("|value - exact|")
