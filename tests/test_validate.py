@@ -212,6 +212,27 @@ def test_what_names_a_job_left_out_for_a_schema_problem_is_not_blamed_either(qru
     ]
 
 
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ("x", "5: jobs[1]: 'x' is not of type 'object'"),
+        ("[1]", "5: jobs[1]: [1] is not of type 'object'"),
+        ("{name: [], primitive: sampler, circuit: c}", "12: jobs[1].name: [] is not of type 'string'"),
+    ],
+)
+def test_a_job_that_is_no_mapping_or_has_no_name_is_one_line(qrun, write_spec, job, message):
+    """The schema's other rules for a job hold of anything that is no mapping: only its type is said; and the
+    meaning checks of the other jobs still run (a derived value names them)."""
+    spec = write_spec(
+        "version: 1\nname: t\nbackend: aer\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; c = measure q;"}\n'
+        f"jobs:\n  - {{name: a, primitive: sampler, circuit: c}}\n  - {job}\n"
+        'derived:\n  p: a.c["0"]\n'
+    )
+    result = qrun("validate", spec)
+    assert (result.code, result.err) == (2, f"{spec}:8:{message}\nqrun: 1 of 1 spec invalid\n")
+
+
 def test_a_duration_the_schema_pattern_admits_but_no_job_takes_is_a_located_error(qrun, write_spec):
     """99999d matches the duration pattern; validate, plan and a run all name the place (it was an internal error)."""
     spec = write_spec(

@@ -173,8 +173,10 @@ def _translate(error: Any, data: Any) -> list[Finding]:
         extra = [k for k in error.instance if k not in allowed]
         return [(path + (k,), _unknown_key(k, allowed), True) for k in extra]
     if kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
+        if not isinstance(error.instance, dict):
+            return []  # `required` holds of anything that is no mapping: its type is the error, said on its own
         key = error.validator_value["required"][0]
-        what = error.instance.get("primitive")
+        what = str(error.instance.get("primitive"))
         hint = KINDS[what].hints.get(key, "") if what in KINDS else ""
         return [(path + (key,), f"'{key}' does not apply to {article(what)} {what} job{hint}", True)]
     if kind == "maxItems" and path[-1:] == ("observables",):
