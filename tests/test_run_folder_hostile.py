@@ -310,3 +310,47 @@ def test_a_folder_that_is_no_run_is_named_as_such_and_exits_2_from_every_command
     result = qrun(command, *args)
     said = f"no runs to report: {empty} holds no qrun run folders" if command == "report" else None
     assert (result.code, result.err) == (2, f"qrun: {said or f'{empty}: not a qrun run folder (no metadata.json)'}\n")
+
+
+LOOP = """version: 1
+name: loop
+backend: aer
+max_time: 10m
+options: {seed: 1, default_precision: 0.1}
+circuits:
+  ry: {qasm: 'OPENQASM 3.0; include "stdgates.inc"; input float a; qubit[2] q; ry(a) q[0]; cx q[0], q[1];'}
+observables:
+  zz: ZZ
+jobs:
+  - {name: vqe, primitive: minimize, circuit: ry, observables: [zz], optimizer: {maxiter: 3}}
+  - {name: at, primitive: estimator, circuit: ry, observables: [zz], parameter_values: {from: vqe}}
+"""
+
+
+def test_resume_refuses_an_optimum_that_does_not_fit_its_circuit_and_frees_the_run(qrun, tmp_path, monkeypatch):
+    """A later job would start from the stored optimum: one of the wrong length is the folder's damage, not a new
+    parameter set; the refused resume leaves the run unlocked, and resumes once the file is mended."""
+    monkeypatch.chdir(tmp_path)
+    Path("loop.yaml").write_text(LOOP)
+    assert qrun("loop.yaml", "--out", "results", "-q").code == 0
+    (run,) = Path("results/loop").iterdir()
+    meta = _meta(run)
+    meta["status"] = "running"
+    meta["jobs"][1]["status"] = "running"  # killed during the job that starts from the optimum
+    (run / "metadata.json").write_text(json.dumps(meta))
+    (run / "events.jsonl").unlink()
+    (run / "jobs" / "01-at.json").unlink()
+    job = run / "jobs" / "00-vqe.json"
+    body = json.loads(job.read_text())
+    good = body["optimum"]["parameters"]
+    body["optimum"]["parameters"] = [*good, 2.0]
+    job.write_text(json.dumps(body))
+    refused = qrun("loop.yaml", "--out", "results", "--resume", run, "-q")
+    assert (refused.code, refused.err) == (
+        2,
+        f"qrun: {job}: optimum.parameters: 2 values, not the 1 numbers of circuit 'ry'; the run folder is damaged\n",
+    )
+    body["optimum"]["parameters"] = good
+    job.write_text(json.dumps(body))
+    assert qrun("loop.yaml", "--out", "results", "--resume", run, "-q").code == 0
+    assert json.loads((run / "jobs" / "01-at.json").read_text())["parameter_values"] == [good]

@@ -82,18 +82,21 @@ def run(
             raise UsageError(f"--resume {run_dir}: not a qrun run folder (no metadata.json)")
         lock = RunLock(run_dir)  # before reading its state: another qrun may be finishing it right now
         try:
-            previous = load_run(run_dir)
-        except ResultsError as e:
+            try:
+                previous = load_run(run_dir)
+            except ResultsError as e:
+                raise UsageError(f"--resume: {e}") from None
+            refuse_changed_spec(previous.path, prepared.spec, previous.metadata)
+            if previous.metadata["status"] == "completed":
+                lock.release()
+                reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
+                return run_dir
+            carried = writer.reopen(run_dir)
+            if prepared.service is not None:
+                _carry_from_service(prepared, previous.metadata, run_dir, carried, reporter)
+        except BaseException:  # a folder refused, a changed spec, the service down: the next attempt may take it
             lock.release()
-            raise UsageError(f"--resume: {e}") from None
-        refuse_changed_spec(previous.path, prepared.spec, previous.metadata)
-        if previous.metadata["status"] == "completed":
-            lock.release()
-            reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
-            return run_dir
-        carried = writer.reopen(run_dir)
-        if prepared.service is not None:
-            _carry_from_service(prepared, previous.metadata, run_dir, carried, reporter)
+            raise
         reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
     # the writer first: every other sink sees an event only once it is in the run folder
     fanout = Fanout([writer, *sinks, reporter])

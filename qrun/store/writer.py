@@ -170,7 +170,7 @@ class RunWriter:
         for j, entry in zip(self.plan.jobs, self.metadata["jobs"]):
             body = read_job_body(run_dir, entry)
             if entry["status"] in FINISHED and body is not None and body.get("status") in FINISHED:
-                finished[j.name] = (body.get("optimum") or {}).get("parameters")
+                finished[j.name] = _optimum(run_dir / entry["file"], j, body)
                 submissions += len(entry.get("job_ids") or [])
             else:
                 for name in (entry["file"], f"jobs/{j.file_stem}.csv", f"jobs/{j.file_stem}.points.jsonl"):
@@ -383,3 +383,16 @@ class RunWriter:
         finally:
             journal.close()
             self._journal = None
+
+
+def _optimum(path: Path, job: JobPlan, body: dict[str, Any]) -> list[float] | None:
+    """A finished job's optimum, which a later job may start `from:` on resume; it must fit the job's circuit."""
+    optimum = (body.get("optimum") or {}).get("parameters")
+    if optimum is None:
+        return None
+    if len(optimum) != len(job.parameter_names) or not all(isinstance(x, int | float) for x in optimum):
+        raise RunFolderError(
+            f"{path}: optimum.parameters: {len(optimum)} values, not the {len(job.parameter_names)} numbers of "
+            f"circuit '{job.circuit_name}'; the run folder is damaged"
+        )
+    return [float(x) for x in optimum]
