@@ -6,8 +6,6 @@ error. Numbers may be null: qrun writes a NaN as null (strict JSON), so readers 
 
 from __future__ import annotations
 
-from typing import Any
-
 _STR = {"type": "string"}
 _OPT_STR = {"type": ["string", "null"]}
 _NUM = {"type": ["number", "null"]}
@@ -28,7 +26,7 @@ _SESSION = {
         "jobs": {"type": "array", "items": _COUNT},
     },
 }
-METADATA_SCHEMA: dict[str, Any] = {
+METADATA_SCHEMA: dict[str, object] = {
     "type": "object",
     "required": ["name", "status", "jobs", "attempts"],
     "properties": {
@@ -123,8 +121,8 @@ _POINT = {
     },
     "additionalProperties": {"type": ["number", "string", "null"]},
 }
-POINTS_SCHEMA: dict[str, Any] = {"type": "array", "items": _POINT}  # a long sweep's points file, one per line
-JOB_SCHEMA: dict[str, Any] = {
+POINTS_SCHEMA: dict[str, object] = {"type": "array", "items": _POINT}  # a long sweep's points file, one per line
+JOB_SCHEMA: dict[str, object] = {
     "type": "object",
     "required": ["job", "primitive", "status"],
     "properties": {
