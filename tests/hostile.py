@@ -394,7 +394,12 @@ def cases() -> list[dict]:
         "show-points-file-climbs-out",
         None,
         ["plot", "r"],
-        run_folder(**{"jobs__00-counts.json": '{"status": "done", "points_file": "../../x.points.jsonl"}'}),
+        run_folder(
+            **{
+                "jobs__00-counts.json": '{"job": "counts", "primitive": "sampler", "status": "done", '
+                '"points_file": "../../x.points.jsonl"}'
+            }
+        ),
         both=False,
     )
     return out
