@@ -81,7 +81,7 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
         and not set(job.get("observables") or []) & dropped["observables"]
     ]
     names = {job["name"] for _, job in kept}
-    gone_jobs = {str(j.get("name")) for j in data["jobs"] if isinstance(j, dict)} - names  # what names them is right
+    gone_jobs = {str(j.get("name")) for j in data["jobs"] if isinstance(j, dict)} - names  # naming one is no error
     if not kept:
         return []
     pruned = {
