@@ -113,3 +113,23 @@ def test_run_with_mlflow_logs_the_run_when_it_completes(write_spec, qrun, tmp_pa
     (run,) = client.search_runs([client.get_experiment_by_name("field").experiment_id])
     assert run.data.tags["qrun.run"] == f"field/{run_dir.name}"
     assert run.data.metrics["e.energy.value"] == _job(run_dir, "e")["observables"]["energy"]["values"][0]
+
+
+def test_a_stored_spec_whose_derived_block_is_no_mapping_exports_without_it(field_runs, qrun, tmp_path, monkeypatch):
+    """The run folder's spec.yaml is untrusted: a `derived:` that is no mapping gives no derived metrics, as
+    `qrun show` gives no derived lines, rather than an internal error."""
+    import shutil
+
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.chdir(tmp_path)
+    single = tmp_path / "field" / field_runs[2].name  # a copy: the fixture's runs are shared
+    shutil.copytree(field_runs[2], single)
+    spec = (single / "spec.yaml").read_text()
+    assert "\nderived:" in spec
+    (single / "spec.yaml").write_text(spec.replace("\nderived:", "\nderived: 5\nold:"))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    done = qrun("export", "mlflow", single, "--tracking-uri", uri)
+    assert done.code == 0, done.err
+    (run,) = MlflowClient(uri).search_runs([MlflowClient(uri).get_experiment_by_name("field").experiment_id])
+    assert "e.energy.value" in run.data.metrics and not any(k.startswith("derived.") for k in run.data.metrics)

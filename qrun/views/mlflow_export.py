@@ -135,7 +135,8 @@ def _metrics(run: Run, spec: Any) -> Iterator[tuple[str, float, int]]:
     used = quantum_seconds(run.metadata["jobs"])
     if used is not None:
         yield "usage.quantum_seconds", used, 0
-    for name, text in (spec.get("derived") or {}).items() if isinstance(spec, dict) else []:
+    block = spec.get("derived") if isinstance(spec, dict) else None  # the stored spec is untrusted, as of_run reads it
+    for name, text in block.items() if isinstance(block, dict) else []:
         try:
             value, sigma = evaluate(str(text), run.jobs, run.path)
         except DerivedError:
