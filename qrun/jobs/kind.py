@@ -10,24 +10,56 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..model.findings import Finding, JsonPath
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from qiskit.primitives import PrimitiveResult
+
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
+    from ..model.outcomes import MinimizeOutcome
     from ..model.plan import JobPlan
     from ..model.readings import Reading
 
 NO_MEASURE = "no_measure"  # the variant of an estimator-like job's circuit: final measurements removed
+Pub = tuple[Any, ...]  # a primitive's unit of work: (circuit, observables, parameter values, precision), or a sampler's
 Pair = tuple[str, tuple[float, float], tuple[float, float]]  # a value of run A and of run B: (name, (x, σ), (y, σ))
+
+
+class RuntimeJob(Protocol):
+    """A submitted runtime job: the service's, a local one, or one PUB of a batched one (running/submission.py)."""
+
+    def job_id(self) -> str: ...
+    def status(self) -> object: ...
+    def result(self) -> PrimitiveResult: ...
+
+
+class Primitive(Protocol):
+    """An estimator or sampler, as every engine makes one (qiskit's V2 primitive interface)."""
+
+    def run(self, pubs: list[Any], **options: Any) -> RuntimeJob: ...
+
+
+class Engines(Protocol):
+    """Makes each submission's primitive for a job's engine (running/engines.py)."""
+
+    def estimator(self, job: JobPlan, session: OpenSession, seed: int | None) -> Primitive: ...
+    def sampler(self, job: JobPlan, session: OpenSession, seed: int | None) -> Primitive: ...
 
 
 class Submitter(Protocol):
     """What the runner hands a job kind to run one job: one PUB as one runtime job (read back on a resume), the
     primitives for it, each submission's seed, and the minimize loop. A kind never imports the runner."""
 
-    engines: Any
+    @property
+    def engines(self) -> Engines: ...
 
-    def submit(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> Any: ...
+    def submit(self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **options: Any) -> PrimitiveResult:
+        """Run `pub` as one runtime job of the primitive `primitive()` makes, with the primitive's run options
+        (precision, shots), and return its result; a resume reads an earlier attempt's back instead."""
+        ...
+
     def next_seed(self, job: JobPlan) -> int | None: ...
-    def minimize(self, job: JobPlan, session: OpenSession) -> Any: ...
+    def minimize(self, job: JobPlan, session: OpenSession) -> MinimizeOutcome: ...
 
 
 class Planning(Protocol):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from ..backends.kind import OpenSession
 from ..backends.registry import traits
 from ..backends.service import job_id
 from ..errors import ServiceJobError
+from ..jobs.kind import Primitive, Pub, RuntimeJob
 from ..model import durations
 from ..model.outcomes import is_final
 from ..model.plan import JobPlan, Plan
@@ -25,6 +27,9 @@ from .cluster import ENGINES as DASK_ENGINES
 from .engines import Engines
 from .events import Sink
 from .submission import OnePub, cancel, metrics, stream_of, submission_seed, submission_tags
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
 
 
 class RunnerBase:
@@ -162,7 +167,7 @@ class RunnerBase:
         optimum = self.optima[(job.run_key, job.parameter_source)]
         return dataclasses.replace(job, parameter_values=np.atleast_2d(optimum))
 
-    def read_back(self, job: JobPlan) -> Any:
+    def read_back(self, job: JobPlan) -> RuntimeJob | None:
         """On resume: the next runtime job an earlier attempt submitted for this job, if the service finished it or
         still has it queued or running; None when there is none, or it failed or was cancelled (submit anew)."""
         ids = self.pending.get(job.name)
@@ -185,12 +190,14 @@ class RunnerBase:
             return OnePub(handle, batched[1], self._batch_results)
         return handle
 
-    def submit(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> Any:
+    def submit(self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **kwargs: Any) -> PrimitiveResult:
         """Run one PUB as one runtime job (or read the earlier attempt's back) and return its PrimitiveResult."""
         handle, submitted = self.send(job, primitive, pub, **kwargs)
         return self.receive(job, handle, submitted)
 
-    def send(self, job: JobPlan, primitive: Any, pub: Any, **kwargs: Any) -> tuple[Any, float]:
+    def send(
+        self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **kwargs: Any
+    ) -> tuple[RuntimeJob, float]:
         """Submit one PUB as one runtime job (or find the earlier attempt's) without waiting for it; a sweep's chunk
         goes to a Dask worker when a cluster runs this job's local simulation."""
         handle = self.read_back(job)
@@ -221,7 +228,7 @@ class RunnerBase:
         """Whether a job's chunks go to the Dask cluster: a sweep whose primitive pickles whole (cluster.ENGINES)."""
         return self.cluster is not None and job.points is not None and job.engine in DASK_ENGINES
 
-    def receive(self, job: JobPlan, handle: Any, submitted: float) -> Any:
+    def receive(self, job: JobPlan, handle: RuntimeJob, submitted: float) -> PrimitiveResult:
         """Wait for a sent runtime job's PrimitiveResult; its metrics start the session clock if nothing did yet."""
         result = self.collect(job, handle)
         self.start_clock(handle, submitted)
@@ -243,7 +250,7 @@ class RunnerBase:
                 stacklevel=2,
             )
 
-    def collect(self, job: JobPlan, handle: Any) -> Any:
+    def collect(self, job: JobPlan, handle: RuntimeJob) -> PrimitiveResult:
         self.sink.waiting()
         try:
             result = handle.result()
