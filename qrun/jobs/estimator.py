@@ -15,7 +15,7 @@ from .kind import (
     Planning,
     Submitter,
     against,
-    at,
+    nth,
     observable_ref_error,
     shots_or_precision,
     shown,
@@ -104,8 +104,9 @@ class Estimator:
             refs = v.get("exact") or [None] * len(v["values"])
             unit = f" {v['unit']}" if v.get("unit") else ""
             pairs = ", ".join(
-                f"{shown(x)} ± {shown(at(v['stderrs'], i), '.2g')}{unit}{against(x, at(v['stderrs'], i), at(refs, i))}"
+                f"{shown(x)} ± {shown(s, '.2g')}{unit}{against(x, s, nth(refs, i))}"
                 for i, x in enumerate(v["values"][:3])
+                for s in [nth(v["stderrs"], i)]
             )
             more = f" ... ({len(v['values'])} sets)" if len(v["values"]) > 3 else ""
             parts.append(f"<{obs}> = {pairs}{more}")
@@ -132,8 +133,8 @@ class Estimator:
         return {
             f"{name}.{obs}": {
                 "value": v["values"][0],
-                "stderr": at(v["stderrs"], 0),
-                "exact": at(v.get("exact"), 0),
+                "stderr": nth(v["stderrs"], 0),
+                "exact": nth(v.get("exact"), 0),
             }
             for obs, v in body["observables"].items()
             if v["values"]
@@ -157,7 +158,7 @@ class Estimator:
             return []
         job = body.get("job")
         return [
-            [job, self.name, obs, i, x, s, at(v.get("exact"), i) if v.get("exact") else ""]
+            [job, self.name, obs, i, x, s, nth(v.get("exact"), i) if v.get("exact") else ""]
             for obs, v in body["observables"].items()
             for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
         ]

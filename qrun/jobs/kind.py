@@ -205,7 +205,7 @@ def floats(values: Any) -> list[float]:
     return [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values]
 
 
-def at(values: list[Any] | None, index: int) -> Any:
+def nth(values: list[Any] | None, index: int) -> Any:
     """values[index], or None where a stored list is shorter (a job file is untrusted input)."""
     return values[index] if values is not None and -len(values) <= index < len(values) else None
 

@@ -20,8 +20,8 @@ from .kind import (
     Planning,
     Submitter,
     against,
-    at,
     floats,
+    nth,
     observable_ref_error,
     shots_or_precision,
     shown,
@@ -147,9 +147,9 @@ class Ladder:
         for r in body["rungs"]:
             err = f"error {shown(r['error'], '.3g')}" if r.get("error") is not None else "no exact value"
             values = ", ".join(
-                f"<{obs}> {shown(x, '.4g')} ± {shown(s, '.2g')}{against(x, s, at(v.get('exact'), 0))}"
+                f"<{obs}> {shown(x, '.4g')} ± {shown(s, '.2g')}{against(x, s, nth(v.get('exact'), 0))}"
                 for obs, v in r["observables"].items()
-                for x, s in [(at(v["values"], 0), at(v["stderrs"], 0))]
+                for x, s in [(nth(v["values"], 0), nth(v["stderrs"], 0))]
             )
             parts.append(f"{r['rung']}: {values}; {err}, ~{shown(r.get('estimated_qpu_seconds'), '.3g')} QPU s")
         if "target_error" in body:
@@ -197,10 +197,10 @@ class Ladder:
         xs = list(range(len(rungs)))  # rungs in order: two may cost the same (dd adds no shots)
         for obs in rungs[0]["observables"]:
             found = [r["observables"].get(obs) or {} for r in rungs]
-            values = floats(at(v.get("values"), 0) for v in found)
-            exact_values = floats(at(v.get("exact"), 0) for v in found)
+            values = floats(nth(v.get("values"), 0) for v in found)
+            exact_values = floats(nth(v.get("exact"), 0) for v in found)
             errors = [abs(x - e) for x, e in zip(values, exact_values)]  # NaN where either is unknown
-            bars = sigmas(at(v.get("stderrs"), 0) for v in found)
+            bars = sigmas(nth(v.get("stderrs"), 0) for v in found)
             ax.errorbar(xs, errors, yerr=bars, marker="o", capsize=3, label=f"<{obs}>")
         ax.set_xticks(xs, [f"{r['rung']}\n{shown(r.get('estimated_qpu_seconds'), '.3g')} s" for r in rungs])
         if isinstance(body.get("target_error"), int | float):
