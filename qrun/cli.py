@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None, sinks: Seque
         # A SpecError's lines are already FILE:LINE:COL: PATH: message; anything else is one line with the program's
         # name, whatever line breaks the runtime put in the text it carries ("...has failed:\nKaboom!").
         one_line = " ".join(part.strip() for part in str(e).splitlines() if part.strip())
-        click.echo(str(e) if isinstance(e, SpecError) else f"qrun: {one_line}", err=True)
+        click.echo(e.report() if isinstance(e, SpecError) else f"qrun: {one_line}", err=True)
         return e.exit_code
     except KeyboardInterrupt:
         click.echo("qrun: interrupted", err=True)

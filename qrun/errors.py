@@ -41,6 +41,9 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
+SHOWN_PROBLEMS = 50  # a spec error's report stops here (SpecError.report)
+
+
 class SpecError(QrunError, ValueError):
     """A spec is invalid; carries every problem found, sorted by position."""
 
@@ -52,6 +55,15 @@ class SpecError(QrunError, ValueError):
 
     def __reduce__(self) -> tuple[type[SpecError], tuple[list[Problem]]]:
         return (type(self), (self.problems,))  # pickled back from a bounded child (bounded.call)
+
+    def report(self, limit: int = SHOWN_PROBLEMS) -> str:
+        """What a terminal shows: the first `limit` problems, then how many more. One mistake repeated by a template
+        over 10,000 jobs would otherwise print 10,000 lines, and the first ones are what a user fixes first."""
+        if len(self.problems) <= limit:
+            return str(self)
+        more = len(self.problems) - limit
+        shown = "\n".join(str(p) for p in self.problems[:limit])
+        return f"{shown}\n... and {more:,} more problems ({len(self.problems):,} in all; the first {limit} are shown)"
 
 
 class SpecsInvalid(QrunError):

@@ -245,3 +245,15 @@ def test_a_duration_the_schema_pattern_admits_but_no_job_takes_is_a_located_erro
     for args in (["validate", spec], ["plan", spec], [spec]):
         done = qrun(*args)
         assert (done.code, done.err.splitlines()[0]) == (2, expected)
+
+
+def test_a_mistake_repeated_over_many_jobs_shows_the_first_50_problems_and_counts_the_rest(qrun, tmp_path):
+    from conftest import many_jobs_spec
+
+    spec = many_jobs_spec(tmp_path, 120, "circuit: b, primitiv: estimator, observables: [z]")
+    checked, ran = qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")
+    assert checked.code == ran.code == 2
+    lines = ran.err.splitlines()
+    assert len(lines) == 51 and checked.err.splitlines()[:51] == lines
+    assert lines[0] == f"{spec}:10:5: jobs[0]: missing required key 'primitive'"
+    assert lines[-1] == "... and 190 more problems (240 in all; the first 50 are shown)"

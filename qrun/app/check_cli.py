@@ -67,7 +67,7 @@ def validate_cmd(
                     prepared = quick_check(path, given, list(vars_files), estimates, out)
         except SpecError as e:
             bad += 1
-            click.echo(str(e), err=True)
+            click.echo(e.report(), err=True)
             continue
         except UsageError as e:  # a missing or unreadable file: say so, and check the rest
             bad += 1

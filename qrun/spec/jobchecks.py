@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, TypeGuard
 
 from .. import backends
+from ..backends.kind import BackendKind
 from ..errors import SweepError
 from ..jobs.kind import JobContext
 from ..jobs.registry import kind_of
@@ -101,14 +102,14 @@ def job_findings(
     facts: Mapping[str, CircuitFacts],
     observable_widths: Mapping[str, int],
     backend_qubits: int | None,
+    backend: BackendKind,
 ) -> list[Finding]:
     """The rules every job obeys (the circuit and observables it names, its sweep, its parameter values, its width
-    against the backend), then its kind's own (jobs/)."""
+    against the backend), then its kind's own (jobs/). `backend` is the kind of data's backend, looked up once a spec."""
     kind = kind_of(job["primitive"])
     cname = job["circuit"]
     fact = facts.get(cname)  # None where the circuit is unknown, or failed to build (reported where it is defined)
-    noisy = backends.kind_for(data["backend"]).device
-    out = kind.findings(job, JobContext(here, fact, data["backend"], noisy))
+    out = kind.findings(job, JobContext(here, fact, data["backend"], backend.device))
     if cname not in data["circuits"]:
         out.append((here + ("circuit",), unknown_ref("circuit", cname, data["circuits"]), False))
         return out
@@ -140,7 +141,7 @@ def job_findings(
                 False,
             )
         )
-    elif backends.kind_for(data["backend"]).rehearsed and fact.num_qubits > backends.aer_width():
+    elif backend.rehearsed and fact.num_qubits > backends.aer_width():
         # A fake device is rehearsed by Aer on this machine: the device's size is not the limit, memory is.
         out.append(
             (

@@ -261,6 +261,7 @@ def semantic_findings(
     """Cross-field checks on a structurally valid spec; plain data in, findings out."""
     out: list[Finding] = []
     seen: dict[str, int] = {}
+    backend = backends.kind_for(data["backend"])
     for i, job in enumerate(data["jobs"]):
         here = ("jobs", i)
         if job["name"] in seen:
@@ -268,7 +269,7 @@ def semantic_findings(
                 (here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{seen[job['name']]}])", False)
             )
         seen.setdefault(job["name"], i)
-        out += job_findings(here, job, data, facts, observable_widths, backend_qubits)
+        out += job_findings(here, job, data, facts, observable_widths, backend_qubits, backend)
     out += _session_findings(data)
     out += _estimate_findings(data)
     out += shot_findings(data)
