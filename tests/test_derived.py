@@ -146,3 +146,13 @@ def test_a_multiruns_derived_values_are_plotted_against_its_swept_keys(qrun, tmp
     plotted = qrun("plot", group)
     assert plotted.code == 0, plotted.err
     assert str(group / "plots" / "derived-norm-vs-theta.png") in plotted.out.split()
+
+
+def test_a_register_with_no_shots_or_a_null_ideal_probability_is_said_plainly():
+    """A job file is untrusted: a register that counted nothing, or an ideal probability stored as null (a NaN)."""
+    empty = {"c": {**BODIES["c"], "counts": {"meas": [{}]}}}
+    with pytest.raises(DerivedError) as caught:
+        evaluate("c.meas['00']", empty)
+    assert str(caught.value) == "job 'c' counted no shots in register 'meas'"
+    nulled = {"c": {**BODIES["c"], "ideal": {"meas": [{"00": None}]}}}
+    assert of_run({"derived": {"p": "c.meas['00']"}}, nulled) == [("p", "0.75 ± 0.022")]

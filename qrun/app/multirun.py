@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError, UsageError
 from ..jobs.registry import kind_of
+from ..model.jobfile import JobFile
 from ..planning import estimates, modes
 from ..running.events import Fanout
 from ..spec import DOTTED_KEY, safe_yaml
@@ -206,7 +207,7 @@ def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:
     write_manifest(folder, [(p, d.name) for p, d in rows])
 
 
-def _values(body: dict[str, Any], run_dir: Path) -> list[list[Any]]:
+def _values(body: JobFile, run_dir: Path) -> list[list[Any]]:
     job, kind = body.get("job"), body.get("primitive")
     if "points" in body or "points_file" in body:
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..model.jobfile import JobFile, ObservableValues
 from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
@@ -74,7 +75,7 @@ class Estimator:
             precision=job.precision,
         )
 
-    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+    def payload(self, job: JobPlan, result: Any) -> JobFile:
         """Values and standard errors per observable (rows) and parameter set (columns)."""
         import numpy as np
 
@@ -98,7 +99,7 @@ class Estimator:
             observables[name]["unit"] = unit
         return {"status": "done", "precision": job.precision, "observables": observables}
 
-    def text(self, body: dict[str, Any]) -> str:
+    def text(self, body: JobFile) -> str:
         parts = []
         for obs, v in body["observables"].items():
             refs = v.get("exact") or [None] * len(v["values"])
@@ -112,56 +113,67 @@ class Estimator:
             parts.append(f"<{obs}> = {pairs}{more}")
         return "; ".join(parts)
 
-    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
-        out = []
-        for observable, v in (body.get("observables") or {}).items():
-            refs = v.get("exact") or []
-            for i, (x, s) in enumerate(zip(v.get("values", []), v.get("stderrs", []))):
-                value = number(x)
-                if value is None:
-                    continue
-                ref = number(refs[i]) if i < len(refs) else None
-                unit = v.get("unit")
-                out.append(
-                    Reading(job, f"<{observable}>", i, value, number(s), ref if ref is not None else stated, unit)
-                )
-                if limit is not None and len(out) >= limit:
-                    return out
-        return out
+    def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
+        return observable_readings(job, body.get("observables") or {}, stated, limit)
 
-    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        return {
-            f"{name}.{obs}": {
-                "value": v["values"][0],
-                "stderr": nth(v["stderrs"], 0),
-                "exact": nth(v.get("exact"), 0),
-            }
-            for obs, v in body["observables"].items()
-            if v["values"]
-        }
+    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
+        return observable_headline(name, body["observables"])
 
-    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
-        out: list[Pair] = []
+    def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
         if "observables" not in a or "observables" not in b:
-            return out
-        for obs, va in a["observables"].items():
-            vb = b["observables"].get(obs)
-            if vb is None:
-                continue
-            for k, (x, s, y, t) in enumerate(zip(va["values"], va["stderrs"], vb["values"], vb["stderrs"])):
-                suffix = f"[{k}]" if len(va["values"]) > 1 else ""
-                out.append((f"{name}.{obs}{suffix}", (x, s), (y, t)))
-        return out
-
-    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
-        if "observables" not in body:
             return []
-        job = body.get("job")
-        return [
-            [job, self.name, obs, i, x, s, nth(v.get("exact"), i) if v.get("exact") else ""]
-            for obs, v in body["observables"].items()
-            for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
-        ]
+        return observable_pairs(name, a["observables"], b["observables"])
 
-    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+    def rows(self, body: JobFile) -> list[list[Any]]:
+        return observable_rows(body.get("job"), self.name, body.get("observables") or {})
+
+    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
         return None  # one value per observable: `qrun show` says it; a swept estimator job has its curve
+
+
+# What an estimator's values are read as, in every view; the ladder reads each rung's the same way.
+Observables = Mapping[str, ObservableValues]
+
+
+def observable_readings(job: str, observables: Observables, stated: float | None, limit: int | None) -> list[Reading]:
+    out = []
+    for observable, v in observables.items():
+        refs = v.get("exact") or []
+        for i, (x, s) in enumerate(zip(v.get("values", []), v.get("stderrs", []))):
+            value = number(x)
+            if value is None:
+                continue
+            ref = number(refs[i]) if i < len(refs) else None
+            unit = v.get("unit")
+            out.append(Reading(job, f"<{observable}>", i, value, number(s), ref if ref is not None else stated, unit))
+            if limit is not None and len(out) >= limit:
+                return out
+    return out
+
+
+def observable_headline(name: str, observables: Observables) -> dict[str, Any]:
+    return {
+        f"{name}.{obs}": {"value": v["values"][0], "stderr": nth(v["stderrs"], 0), "exact": nth(v.get("exact"), 0)}
+        for obs, v in observables.items()
+        if v["values"]
+    }
+
+
+def observable_pairs(name: str, a: Observables, b: Observables) -> list[Pair]:
+    out: list[Pair] = []
+    for obs, va in a.items():
+        vb = b.get(obs)
+        if vb is None:
+            continue
+        for k, (x, s, y, t) in enumerate(zip(va["values"], va["stderrs"], vb["values"], vb["stderrs"])):
+            suffix = f"[{k}]" if len(va["values"]) > 1 else ""
+            out.append((f"{name}.{obs}{suffix}", (x, s), (y, t)))
+    return out
+
+
+def observable_rows(job: str | None, kind: str, observables: Observables) -> list[list[Any]]:
+    return [
+        [job, kind, obs, i, x, s, nth(v.get("exact"), i) if v.get("exact") else ""]
+        for obs, v in observables.items()
+        for i, (x, s) in enumerate(zip(v["values"], v["stderrs"]))
+    ]

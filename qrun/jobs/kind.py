@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..model.findings import Finding, JsonPath
+from ..model.jobfile import JobFile, Number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 NO_MEASURE = "no_measure"  # the variant of an estimator-like job's circuit: final measurements removed
 Pub = tuple[Any, ...]  # a primitive's unit of work: (circuit, observables, parameter values, precision), or a sampler's
-Pair = tuple[str, tuple[float, float], tuple[float, float]]  # a value of run A and of run B: (name, (x, σ), (y, σ))
+T = TypeVar("T")
+Pair = tuple[str, tuple[Number, Number], tuple[Number, Number]]  # a value of run A and of run B: (name, (x, σ), (y, σ))
 
 
 class RuntimeJob(Protocol):
@@ -144,31 +146,31 @@ class JobKind(Protocol):
         """Run the job; the result goes to payload()."""
         ...
 
-    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+    def payload(self, job: JobPlan, result: Any) -> JobFile:
         """The job file's body for a finished job (its header is added by the run folder's writer)."""
         ...
 
-    def text(self, body: dict[str, Any]) -> str:
+    def text(self, body: JobFile) -> str:
         """The stored result in one line, as `qrun show` prints it."""
         ...
 
-    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+    def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
         """The stored job's values (none for counts), each with its σ and exact value where known."""
         ...
 
-    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
         """`qrun list`'s columns for this job: name -> {value, stderr, exact} or {outcome, probability}."""
         ...
 
-    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+    def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
         """The values two runs' bodies of this job share, for `qrun diff`."""
         ...
 
-    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[Any]]:
         """multirun.csv rows: [job, kind, observable, index, value, stderr, exact]."""
         ...
 
-    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
         """`qrun plot`'s matplotlib figure of a finished job (`plt` is pyplot), or None where the kind draws none.
         `exact` is the spec's stated exact value, where it states one."""
         ...
@@ -200,12 +202,12 @@ def shown(x: object, spec: str = ".6g") -> str:
     return format(x, spec) if isinstance(x, int | float) and not isinstance(x, bool) else "nan"
 
 
-def floats(values: Any) -> list[float]:
+def floats(values: Iterable[object]) -> list[float]:
     """Stored values as matplotlib draws them: null (a NaN, as qrun writes it) as NaN, which it leaves out."""
     return [float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values]
 
 
-def nth(values: list[Any] | None, index: int) -> Any:
+def nth(values: Sequence[T] | None, index: int) -> T | None:
     """values[index], or None where a stored list is shorter (a job file is untrusted input)."""
     return values[index] if values is not None and -len(values) <= index < len(values) else None
 
@@ -220,24 +222,24 @@ def against(value: object, stderr: object, exact: object) -> str:
     return f" (exact {exact:.6g}{z})"
 
 
-def sigmas(values: Any) -> list[float]:
+def sigmas(values: Iterable[object]) -> list[float]:
     """Error bars matplotlib accepts: a missing, negative or non-finite standard error (a job whose noise model gave
     none, or a fit that fell back to no weights) draws no bar instead of failing the figure."""
     out = []
     for v in values:
         # past 1e100 no σ is physical, and a bar that long overflows matplotlib's transforms: drawn as unknown
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1e100
-        out.append(float(v) if ok else math.nan)
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= 1e100
+        out.append(float(v) if ok and isinstance(v, int | float) else math.nan)
     return out
 
 
-def sigma_text(value: Any) -> str:
+def sigma_text(value: object) -> str:
     """A standard error as a figure's label shows it, or "σ unknown"."""
     (sigma,) = sigmas([value])
     return f"{sigma:.2g}" if math.isfinite(sigma) else "σ unknown"
 
 
-def unit_suffix(body: dict[str, Any], observable: str | None = None) -> str:
+def unit_suffix(body: JobFile, observable: str | None = None) -> str:
     """ " [Ha]": the one unit a stored job's values (or one observable's) are in, for an axis label; "" if none."""
     units = {v.get("unit") for k, v in (body.get("observables") or {}).items() if observable in (None, k)}
     units |= {u for k, u in (body.get("units") or {}).items() if observable in (None, k)}  # a sweep's

@@ -4,14 +4,14 @@ against the exact value beside its estimated QPU seconds, and the cheapest rung 
 from __future__ import annotations
 
 import dataclasses
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..model.jobfile import JobFile, ObservableValues, StoredRung
 from ..model.plan import Rung
 from ..model.readings import Reading, number
-from .estimator import Estimator
+from .estimator import Estimator, observable_headline, observable_pairs, observable_readings, observable_rows
 from .kind import (
     NO_MEASURE,
     Finding,
@@ -114,16 +114,16 @@ class Ladder:
             results.append(submitter.submit(one, make, estimator_pub(one), precision=job.precision)[0])
         return PrimitiveResult(results, metadata={"rungs": [r.name for r in job.rungs]})
 
-    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+    def payload(self, job: JobPlan, result: Any) -> JobFile:
         plain = dataclasses.replace(job, reference_circuit=None)  # the exact values are the same on every rung
         first = _ESTIMATOR.payload(job, type(result)([result[0]]))
         references = {name: entry.get("exact") for name, entry in first["observables"].items()}
-        rungs = []
+        rungs: list[StoredRung] = []
         for k, rung in enumerate(job.rungs):
             body = first if k == 0 else _ESTIMATOR.payload(plain, type(result)([result[k]]))
             for name, entry in body["observables"].items():
-                if references[name] is not None:
-                    entry["exact"] = references[name]
+                if (reference := references[name]) is not None:
+                    entry["exact"] = reference
             _honest_zne_stderrs(body["observables"], result[k].data)
             rungs.append(
                 {
@@ -142,7 +142,7 @@ class Ladder:
             **({"target_error": target, "cheapest": cheapest(rungs, target)} if target is not None else {}),
         }
 
-    def text(self, body: dict[str, Any]) -> str:
+    def text(self, body: JobFile) -> str:
         parts = []
         for r in body["rungs"]:
             err = f"error {shown(r['error'], '.3g')}" if r.get("error") is not None else "no exact value"
@@ -157,37 +157,39 @@ class Ladder:
             parts.append(f"cheapest within {target}: {best}" if best else f"no rung within {target}")
         return "\n".join(parts)
 
-    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+    def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
         out = []
         for r in body.get("rungs") or []:
-            for reading in _ESTIMATOR.readings(job, r, stated, None):
+            for reading in observable_readings(job, r.get("observables") or {}, stated, None):
                 out.append(dataclasses.replace(reading, key=f"{r['rung']} {reading.key}"))
                 if limit is not None and len(out) >= limit:
                     return out
         return out
 
-    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for r in body.get("rungs") or []:
-            out.update(_ESTIMATOR.headline(f"{name}.{r['rung']}", r))
+            out.update(observable_headline(f"{name}.{r['rung']}", r.get("observables") or {}))
         return out
 
-    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+    def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
         theirs = {r["rung"]: r for r in b.get("rungs") or []}
         out: list[Pair] = []
         for r in a.get("rungs") or []:
             if r["rung"] in theirs:
-                out += _ESTIMATOR.paired(f"{name}.{r['rung']}", r, theirs[r["rung"]])
+                out += observable_pairs(
+                    f"{name}.{r['rung']}", r.get("observables") or {}, theirs[r["rung"]].get("observables") or {}
+                )
         return out
 
-    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[Any]]:
         return [
             [row[0], self.name, f"{r['rung']}:{row[2]}", *row[3:]]
             for r in body.get("rungs") or []
-            for row in _ESTIMATOR.rows({**r, "job": body.get("job")})
+            for row in observable_rows(body.get("job"), self.name, r.get("observables") or {})
         ]
 
-    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
         """A mitigation ladder: each observable's |value - exact| (± σ) against each rung's estimated QPU seconds, the
         target error as a line; None without exact values."""
         rungs = body["rungs"]
@@ -237,18 +239,22 @@ def _honest_zne_stderrs(observables: dict[str, Any], data: Any) -> None:
         entry["stderrs"] = sigma[k].tolist()
 
 
-def _error(observables: dict[str, Any]) -> float | None:
+def _error(observables: Mapping[str, ObservableValues]) -> float | None:
     """The largest |value - exact| over a rung's observables and parameter sets; None without exact values."""
     errors = [
         abs(x - e)
         for v in observables.values()
-        for x, e in zip(v["values"], v.get("exact") or [])
-        if number(x) is not None and number(e) is not None
+        for x, e in ((number(a), number(b)) for a, b in zip(v["values"], v.get("exact") or []))
+        if x is not None and e is not None
     ]
     return max(errors) if errors and len(errors) == sum(len(v["values"]) for v in observables.values()) else None
 
 
-def cheapest(rungs: list[dict[str, Any]], target: float) -> str | None:
+def cheapest(rungs: Sequence[StoredRung], target: float) -> str | None:
     """The rung with the fewest estimated QPU seconds whose error meets `target` (the first, on a tie)."""
-    meeting = [r for r in rungs if r.get("error") is not None and r["error"] <= target and math.isfinite(r["error"])]
-    return min(meeting, key=lambda r: r["estimated_qpu_seconds"])["rung"] if meeting else None
+    meeting = [
+        (number(r.get("estimated_qpu_seconds")) or 0.0, r.get("rung"))
+        for r in rungs
+        if (error := number(r.get("error"))) is not None and error <= target
+    ]
+    return min(meeting, key=lambda m: m[0])[1] if meeting else None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.defaults import DEFAULT_OPTIMIZER, GRADIENT_METHODS
 from ..model.experiment import Optimizer
+from ..model.jobfile import JobFile, StoredOptimum, TraceEntry
 from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from ..model.plan import JobPlan
 
 
-def settings(job: JobPlan) -> dict[str, Any]:
+def settings(job: JobPlan) -> JobFile:
     """What a minimize job's file says of its setup, while it runs and after."""
     unit = job.observable_units.get(job.observables[0][0])
     return {
@@ -103,9 +104,9 @@ class Minimize:
     def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
         return submitter.minimize(job, session)
 
-    def payload(self, job: JobPlan, outcome: MinimizeOutcome) -> dict[str, Any]:
+    def payload(self, job: JobPlan, outcome: MinimizeOutcome) -> JobFile:
         """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
-        reference: dict[str, Any] = {}
+        reference: JobFile = {}
         if job.reference_circuit is not None:
             ((name, _),) = job.observables
             reference = {"exact": exact.ground_energy(job.reference_observables[name])}
@@ -115,15 +116,15 @@ class Minimize:
             "status": outcome.stopped or "done",
             **settings(job),
             **reference,
-            "trace": outcome.trace,
-            "optimum": outcome.optimum,
+            "trace": [TraceEntry(**e) for e in outcome.trace],
+            "optimum": StoredOptimum(**outcome.optimum) if outcome.optimum else None,
             "nfev": outcome.nfev,
             "message": outcome.message,
             "success": outcome.success,
             "stopped": outcome.stopped,
         }
 
-    def text(self, body: dict[str, Any]) -> str:
+    def text(self, body: JobFile) -> str:
         opt = body.get("optimum") or {}
         note = f" ({body['stopped']})" if body.get("stopped") else ""
         ref = against(opt.get("value"), opt.get("stderr"), body.get("exact"))
@@ -132,7 +133,7 @@ class Minimize:
             f"after {body.get('nfev')} evaluations{note}"
         )
 
-    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+    def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
         opt = body.get("optimum")
         if not isinstance(opt, dict) or (value := number(opt.get("value"))) is None:
             return []
@@ -150,24 +151,23 @@ class Minimize:
             )
         ]
 
-    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
         opt = body.get("optimum")
         return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}} if opt else {}
 
-    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
-        if not a.get("optimum") or not b.get("optimum"):
+    def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
+        mine, theirs = a.get("optimum"), b.get("optimum")
+        if not mine or not theirs:
             return []
-        return [
-            (name, (a["optimum"]["value"], a["optimum"]["stderr"]), (b["optimum"]["value"], b["optimum"]["stderr"]))
-        ]
+        return [(name, (mine.get("value"), mine.get("stderr")), (theirs.get("value"), theirs.get("stderr")))]
 
-    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
-        if not body.get("optimum"):
+    def rows(self, body: JobFile) -> list[list[Any]]:
+        opt = body.get("optimum")
+        if not opt:
             return []
-        opt = body["optimum"]
         return [[body.get("job"), self.name, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
 
-    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
         """Every evaluation with its error bar, the re-estimated optimum marked, and the exact value where known.
 
         No "best so far" line: the lowest of many noisy values is biased low; the optimum qrun reports is a fresh

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..model.defaults import DEFAULT_SHOTS
+from ..model.jobfile import JobFile
 from ..model.readings import Reading
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
@@ -66,7 +67,7 @@ class Sampler:
             shots=job.shots,
         )
 
-    def payload(self, job: JobPlan, result: Any) -> dict[str, Any]:
+    def payload(self, job: JobPlan, result: Any) -> JobFile:
         """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
         import numpy as np
 
@@ -79,26 +80,26 @@ class Sampler:
             ]
         # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
         delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
-        out: dict[str, Any] = {"shots": delivered, "counts": counts}
+        out: JobFile = {"status": "done", "shots": delivered, "counts": counts}
         if delivered != job.shots:
             out["shots_requested"] = job.shots
         if job.reference_circuit is not None:
             rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
             per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]
             out["ideal"] = {reg: [s.get(reg, {}) for s in per_set] for reg in counts}
-        return {"status": "done", **out}
+        return out
 
-    def text(self, body: dict[str, Any]) -> str:
+    def text(self, body: JobFile) -> str:
         parts = []
         for reg, sets in body["counts"].items():
             top = sorted((sets[0] if sets else {}).items(), key=lambda kv: -kv[1])[:4]
             parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
         return "; ".join(parts)
 
-    def readings(self, job: str, body: dict[str, Any], stated: float | None, limit: int | None) -> list[Reading]:
+    def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
         return []  # counts are not values; a derived: block makes values of them
 
-    def headline(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
         out = {}
         for register, sets in (body.get("counts") or {}).items():
             if sets and sets[0]:
@@ -106,13 +107,13 @@ class Sampler:
                 out[f"{name}.{register}"] = {"outcome": top, "probability": count / max(1, sum(sets[0].values()))}
         return out
 
-    def paired(self, name: str, a: dict[str, Any], b: dict[str, Any]) -> list[Pair]:
+    def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
         return []
 
-    def rows(self, body: dict[str, Any]) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[Any]]:
         return []
 
-    def figure(self, plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
         """Counts of the first parameter set per classical register, over EVERY outcome of the register (those that
         never occurred too), with the ideal distribution beside them when the job has `exact: statevector`."""
         registers = {reg: sets for reg, sets in body["counts"].items() if sets}  # a register with no sets: no bars

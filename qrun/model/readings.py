@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,8 @@ class Reading:
         return (self.value - self.exact) / self.stderr
 
 
-def number(value: Any) -> float | None:
+def number(value: object) -> float | None:
     """A finite number as a float; None for anything else (a stored file is untrusted input)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None

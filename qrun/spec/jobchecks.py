@@ -8,9 +8,10 @@ from typing import Any, TypeGuard
 
 from .. import backends
 from ..backends.kind import BackendKind
-from ..errors import SweepError
+from ..errors import DurationError, SweepError
 from ..jobs.kind import JobContext
 from ..jobs.registry import kind_of
+from ..model import durations
 from ..model.experiment import count
 from ..model.findings import Finding, JsonPath, article, unknown_ref
 from ..planning import sweeps
@@ -322,3 +323,21 @@ def _from_findings(
             )
         ]
     return []
+
+
+def estimate_findings(data: Raw) -> list[Finding]:
+    """A declared estimate (or a margin given as a duration) that the schema's pattern admits but that is longer
+    than any session or job."""
+    places: list[tuple[JsonPath, Any]] = [
+        (("jobs", i, "estimate"), j["estimate"]) for i, j in enumerate(data["jobs"]) if "estimate" in j
+    ]
+    margin = data.get("budget_margin")
+    if isinstance(margin, str) and not margin.endswith("%") or isinstance(margin, int) and margin:
+        places.append((("budget_margin",), margin))
+    out: list[Finding] = []
+    for where, value in places:
+        try:
+            durations.parse(value)
+        except DurationError as e:
+            out.append((where, str(e), False))
+    return out

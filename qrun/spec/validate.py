@@ -21,7 +21,7 @@ from ..sources.observables import Terms
 from ..store import derived
 from . import JsonPath, Spec
 from .build import experiment as typed
-from .jobchecks import job_findings, shot_findings
+from .jobchecks import estimate_findings, job_findings, shot_findings
 from .schema import Finding, schema_findings
 
 # What the meaning checks build on the way (a Checked's fields after the spec and its experiment).
@@ -271,27 +271,9 @@ def semantic_findings(
         seen.setdefault(job["name"], i)
         out += job_findings(here, job, data, facts, observable_widths, backend_qubits, backend)
     out += _session_findings(data)
-    out += _estimate_findings(data)
+    out += estimate_findings(data)
     out += shot_findings(data)
     out += _derived_findings(data)
-    return out
-
-
-def _estimate_findings(data: dict[str, Any]) -> list[Finding]:
-    """A declared estimate (or a margin given as a duration) that the schema's pattern admits but that is longer
-    than any session or job."""
-    places: list[tuple[JsonPath, Any]] = [
-        (("jobs", i, "estimate"), j["estimate"]) for i, j in enumerate(data["jobs"]) if "estimate" in j
-    ]
-    margin = data.get("budget_margin")
-    if isinstance(margin, str) and not margin.endswith("%") or isinstance(margin, int) and margin:
-        places.append((("budget_margin",), margin))
-    out: list[Finding] = []
-    for where, value in places:
-        try:
-            durations.parse(value)
-        except DurationError as e:
-            out.append((where, str(e), False))
     return out
 
 

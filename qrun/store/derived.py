@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DerivedError
-from ..jobs.kind import against
-from ..model.readings import Reading
+from ..jobs.kind import against, nth
+from ..model.jobfile import JobFile
+from ..model.readings import Reading, number
 from .fsio import write_json
 from .reader import load
 from .readings import job_readings
@@ -83,7 +84,7 @@ def _reference(node: ast.expr) -> tuple[str, ...] | None:
     return None
 
 
-def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None) -> tuple[float, float | None]:
+def evaluate(text: str, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> tuple[float, float | None]:
     """(value, standard error) of an expression over the run's job bodies. The error is propagated to first order
     from each result's own standard error, taking the results as independent (separate runtime jobs are)."""
     value, sigma, _ = evaluate_all(text, bodies, run_dir)
@@ -91,7 +92,7 @@ def evaluate(text: str, bodies: dict[str, dict[str, Any]], run_dir: Path | None 
 
 
 def evaluate_all(
-    text: str, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None
+    text: str, bodies: Mapping[str, JobFile], run_dir: Path | None = None
 ) -> tuple[float, float | None, float | None]:
     """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
     every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
@@ -142,7 +143,7 @@ def _compute(node: ast.expr, values: dict[tuple[str, ...], float]) -> float:
 
 
 def _value(
-    ref: tuple[str, ...], bodies: dict[str, dict[str, Any]], run_dir: Path | None
+    ref: tuple[str, ...], bodies: Mapping[str, JobFile], run_dir: Path | None
 ) -> tuple[float, float | None, float | None]:
     job = ref[0]
     body = bodies.get(job)
@@ -154,9 +155,11 @@ def _value(
             raise DerivedError(f"job '{job}' has no register '{ref[1]}'")
         counts = sets[0]
         shots = sum(counts.values())
+        if not shots:
+            raise DerivedError(f"job '{job}' counted no shots in register '{ref[1]}'")
         p = counts.get(ref[2], 0) / shots
-        ideal = ((body.get("ideal") or {}).get(ref[1]) or [None])[0]
-        exact = float(ideal.get(ref[2], 0.0)) if isinstance(ideal, dict) else None
+        ideal = nth((body.get("ideal") or {}).get(ref[1]), 0)
+        exact = number(ideal.get(ref[2], 0.0)) if isinstance(ideal, Mapping) else None
         return p, math.sqrt(p * (1 - p) / shots), exact  # a binomial proportion's standard error
     readings = job_readings(run_dir, body)
     if len(ref) == 1:
@@ -169,7 +172,7 @@ def _value(
     return chosen[0].value, chosen[0].stderr, chosen[0].exact
 
 
-def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None) -> list[tuple[str, str]]:
+def of_run(spec: Any, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
     """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
     block = spec.get("derived") if isinstance(spec, dict) else None
     out = []
@@ -186,7 +189,7 @@ def of_run(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Path | None = 
     return out
 
 
-def readings_of(spec: Any, bodies: dict[str, dict[str, Any]], run_dir: Path | None = None) -> list[Reading]:
+def readings_of(spec: Any, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[Reading]:
     """The run's derived values as readings (job "derived"), so views draw them as any value: a multirun group's
     figures plot each against the swept keys. A value that cannot be computed is left out."""
     block = spec.get("derived") if isinstance(spec, dict) else None

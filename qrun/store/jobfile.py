@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..jobs.registry import kind_of
+from ..model.jobfile import JobFile, Point
 from ..model.outcomes import MinimizeOutcome, SweepOutcome
 from . import records
 
@@ -16,23 +17,23 @@ def job_file(
     job: JobPlan,
     result: Any,
     actual: float,
-    points: list[dict[str, Any]] | None,
+    points: list[Point] | None,
     backend: str,
     job_ids: list[str],
-) -> tuple[dict[str, Any], dict[str, str]]:
+) -> tuple[JobFile, dict[str, str]]:
     """A finished job's JSON body, and its runtime encoding as JSON text (the file's last key)."""
     if job.points is not None:
         body = records.sweep_payload(job, result, points)
     else:
         body = kind_of(job.primitive).payload(job, result)
-    payload = {**header(job, backend, job_ids), **body, "seconds": round(actual, 3)}
+    payload: JobFile = {**header(job, backend, job_ids), **body, "seconds": round(actual, 3)}
     if isinstance(result, SweepOutcome) and not result.results:  # a long sweep: its points file holds it
         return payload, {}
     whole = result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
     return payload, {"primitive_result": records.runtime_json_text(whole)}
 
 
-def header(job: JobPlan, backend: str, job_ids: list[str]) -> dict[str, Any]:
+def header(job: JobPlan, backend: str, job_ids: list[str]) -> JobFile:
     """What every job file starts with: which job, circuit, backend and runtime jobs, and its parameter values."""
     return {
         "job": job.name,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ResultsError, RunFolderError, SpecError
+from ..model.jobfile import JobFile
 from ..model.records import JobEntry, RunMetadata
 from ..spec import MAX_SPEC_BYTES, safe_yaml
 from . import records, runfolder
@@ -15,7 +16,7 @@ from .catalog import runs_of
 from .journal import read_metadata
 
 
-def read_job_body(run_dir: Path, entry: JobEntry) -> dict[str, Any] | None:
+def read_job_body(run_dir: Path, entry: JobEntry) -> JobFile | None:
     """A job's file (None while it has none), type-checked; RunFolderError when it is damaged."""
     body = runfolder.read_json(run_dir, entry["file"], runfolder.MAX_JOB_FILE_BYTES, missing_ok=True)
     return None if body is None else runfolder.check_job_body(run_dir / entry["file"], body)
@@ -91,7 +92,7 @@ class Run:
 
     path: Path
     metadata: RunMetadata
-    jobs: dict[str, dict[str, Any]]
+    jobs: dict[str, JobFile]
 
     def result(self, job: str) -> Any:
         """The job's qiskit PrimitiveResult, decoded from the runtime's own encoding in its file."""
@@ -107,7 +108,7 @@ class Run:
         """A swept job's points, each with its variables and value/stderr (or counts), inline or streamed."""
         return records.stored_points(self.path, self._body(job))
 
-    def _body(self, job: str) -> dict[str, Any]:
+    def _body(self, job: str) -> JobFile:
         if job not in self.jobs:
             raise ResultsError(f"{self.path}: no finished job '{job}' (finished: {', '.join(self.jobs) or 'none'})")
         return self.jobs[job]

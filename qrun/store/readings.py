@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from ..jobs.registry import kind_of, known
+from ..model.jobfile import JobFile
 from ..model.readings import Reading, number
 from .records import stored_points
 
 
 def job_readings(
-    run_dir: Path | None, body: dict[str, Any] | None, exact: Any = None, limit: int | None = None
+    run_dir: Path | None, body: JobFile | None, exact: Any = None, limit: int | None = None
 ) -> list[Reading]:
     """The values of one job body (estimator values, sweep points, a minimize optimum); a sampler's counts are not
     values. `exact` is the spec's stated exact value for the job, where it states one; `limit` stops a long

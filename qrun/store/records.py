@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RunFolderError
 from ..jobs.registry import kind_of
+from ..model.jobfile import JobFile, Point
 from ..sources import exact
 from . import runfolder
 
@@ -195,9 +196,9 @@ def fill_points(job: JobPlan, points: list[dict[str, Any]], groups: list[Any], r
                 }
 
 
-def sweep_payload(job: JobPlan, outcome: SweepOutcome, points: list[dict[str, Any]] | None) -> dict[str, Any]:
+def sweep_payload(job: JobPlan, outcome: SweepOutcome, points: list[Point] | None) -> JobFile:
     """A swept job's JSON body: its points inline, or (points None: a long sweep) where they were streamed to."""
-    body: dict[str, Any] = {
+    body: JobFile = {
         "status": "done",
         "sweep": {"mode": job.job.sweep.mode if job.job.sweep else "grid", "variables": job.sweep_variables},
         "groups": outcome.settings,
@@ -245,7 +246,7 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     return out.getvalue()
 
 
-def stored_points(run_dir: Path, body: dict[str, Any], every: int = 1) -> list[dict[str, Any]]:
+def stored_points(run_dir: Path, body: JobFile, every: int = 1) -> list[dict[str, Any]]:
     """A swept job's points as stored (every `every`-th of them): inline in its JSON body, or one JSON line each in
     its points file, of which only the lines kept are decoded. The file is read as untrusted (runfolder)."""
     if "points" in body:
@@ -273,7 +274,7 @@ def stored_points(run_dir: Path, body: dict[str, Any], every: int = 1) -> list[d
     return points
 
 
-def result_text(body: dict[str, Any]) -> str:
+def result_text(body: JobFile) -> str:
     """One job's result in a line: a sweep's size, else what its kind says."""
     if "points" in body or "points_file" in body:
         count = len(body["points"]) if "points" in body else body["point_count"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from ..errors import RunFolderError
+from ..model.jobfile import JobFile
 from ..model.records import RunMetadata
 from .folder_schema import JOB_SCHEMA, METADATA_SCHEMA, POINTS_SCHEMA
 
@@ -143,7 +144,7 @@ def check_metadata(run_dir: Path, meta: Any) -> RunMetadata:
     return cast(RunMetadata, meta)  # METADATA_SCHEMA holds it to the shape RunMetadata types
 
 
-def check_job_body(path: Path, body: Any) -> dict[str, Any]:
+def check_job_body(path: Path, body: Any) -> JobFile:
     """A job file's body as the readers expect it, or RunFolderError naming the first wrong value."""
     _check(path, body, "job")
     return body

@@ -16,6 +16,7 @@ from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..jobs import minimize
 from ..model import durations
+from ..model.jobfile import JobFile
 from ..model.outcomes import FINISHED, MinimizeOutcome
 from ..planning import sweeps
 from ..sources import pysource
@@ -385,14 +386,15 @@ class RunWriter:
             self._journal = None
 
 
-def _optimum(path: Path, job: JobPlan, body: dict[str, Any]) -> list[float] | None:
+def _optimum(path: Path, job: JobPlan, body: JobFile) -> list[float] | None:
     """A finished job's optimum, which a later job may start `from:` on resume; it must fit the job's circuit."""
     optimum = (body.get("optimum") or {}).get("parameters")
     if optimum is None:
         return None
-    if len(optimum) != len(job.parameter_names) or not all(isinstance(x, int | float) for x in optimum):
+    values = [float(x) for x in optimum if isinstance(x, int | float)]
+    if len(optimum) != len(job.parameter_names) or len(values) != len(optimum):
         raise RunFolderError(
             f"{path}: optimum.parameters: {len(optimum)} values, not the {len(job.parameter_names)} numbers of "
             f"circuit '{job.circuit_name}'; the run folder is damaged"
         )
-    return [float(x) for x in optimum]
+    return values

@@ -9,6 +9,7 @@ from ..backends import calibration
 from ..errors import DerivedError
 from ..jobs.kind import Pair, shown
 from ..jobs.registry import kind_of
+from ..model.jobfile import JobFile, Point
 from ..spec import differences
 from ..store.derived import evaluate
 from ..store.reader import Run, read_spec
@@ -42,7 +43,6 @@ def diff_text(a: Run, b: Run) -> str:
         mark_a, mark_b = (" ⚠" if warned[side] else "" for side in ("A", "B"))
         notes += [f"⚠ {side} {name}: {w}" for side, found in warned.items() for w in found]
         for key, (va, sa), (vb, sb) in paired:
-            known = None not in (va, vb)  # a value stored as null (a NaN) is shown, and compared with nothing
             sigma = math.hypot(sa, sb) if sa is not None and sb is not None else None
             z = _z(va, sa, vb, sb)
             pairs.append(
@@ -50,7 +50,8 @@ def diff_text(a: Run, b: Run) -> str:
                     key,
                     f"{shown(va)}{mark_a}",
                     f"{shown(vb)}{mark_b}",
-                    shown(vb - va, "+.3g") if known else "nan",
+                    # a value stored as null (a NaN) is shown, and compared with nothing
+                    shown(vb - va, "+.3g") if va is not None and vb is not None else "nan",
                     shown(sigma, ".2g"),
                     f"{z:+.2f}",
                 )
@@ -120,7 +121,7 @@ def _z(va: float | None, sa: float | None, vb: float | None, sb: float | None) -
     return (vb - va) / sigma if sigma > 0 else float("nan")
 
 
-def _is_sweep(body: dict | None) -> bool:
+def _is_sweep(body: JobFile | None) -> bool:
     return body is not None and ("points" in body or "points_file" in body)
 
 
@@ -131,9 +132,7 @@ def _point_label(name: str, value: Any) -> str:
     return f"{name}={value:.6g}" if isinstance(value, float) else f"{name}={value}"
 
 
-def _paired_points(
-    job: str, a: list[dict[str, Any]], b: list[dict[str, Any]]
-) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
+def _paired_points(job: str, a: list[Point], b: list[Point]) -> list[Pair]:
     """Estimator sweep points of two runs paired by their variables (and observable), labelled job[t=0.5, zz]."""
     results = ("value", "stderr", "exact", "counts")
 
@@ -150,7 +149,7 @@ def _paired_points(
     return out
 
 
-def _paired(job: str, a: dict | None, b: dict | None) -> list[Pair]:
+def _paired(job: str, a: JobFile | None, b: JobFile | None) -> list[Pair]:
     if not a or not b or a.get("primitive") != b.get("primitive"):
         return []
     return kind_of(a["primitive"]).paired(job, a, b)

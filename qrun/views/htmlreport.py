@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import RunFolderError, UsageError
 from ..model import durations
+from ..model.jobfile import JobFile
 from ..model.records import JobEntry
 from ..store import runfolder
 from ..store.derived import of_run
@@ -204,7 +205,7 @@ def _derived(spec: Any, run: Run) -> str:
     return f'<h3>Derived</h3><dl class="derived">{items}</dl>'
 
 
-def _job_rows(entry: JobEntry, body: dict[str, Any] | None, readings: list[Reading]) -> str:
+def _job_rows(entry: JobEntry, body: JobFile | None, readings: list[Reading]) -> str:
     warnings = "<br>".join(_e(w) for w in entry.get("warnings") or [])
     warn = f'<td class="warn">{warnings}</td>' if warnings else "<td></td>"
     head = f"<td>{_e(entry['name'])}</td><td>{_e(entry.get('primitive'))}</td><td>{_e(entry['status'])}</td>"

@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import RunFolderError
 from ..jobs.kind import shown
 from ..jobs.registry import kind_of
+from ..model.jobfile import JobFile
 from ..model.records import JobEntry, RunMetadata
 from ..store.catalog import discover
 from ..store.journal import read_metadata
@@ -49,7 +50,7 @@ class Runs(list):
         ).assign(started=lambda frame: pd.to_datetime(frame["started"], errors="coerce", utc=True))
 
 
-def headline(body: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+def headline(body: JobFile | None) -> dict[str, dict[str, Any]]:
     """A finished job's headline values, as numbers: each estimator observable's first value, a minimize job's
     optimum, a sweep's lowest point (where its points are inline), a sampler register's most frequent outcome."""
     if not body or body.get("status") not in ("done", "stopped: deadline") or "points_file" in body:

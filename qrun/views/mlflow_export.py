@@ -128,8 +128,8 @@ def _metrics(run: Run, spec: Any) -> Iterator[tuple[str, float, int]]:
                 yield f"{base}.deviation_sigma", r.deviation, r.index
         if body is not None and isinstance(body.get("trace"), list):  # a loop's evaluations, one step each
             for t in body.get("trace") or []:
-                if isinstance(t.get("value"), (int, float)):
-                    yield f"{entry['name']}.evaluation", float(t["value"]), int(t.get("evaluation", 0))
+                if isinstance(value := t.get("value"), int | float):
+                    yield f"{entry['name']}.evaluation", float(value), int(t.get("evaluation", 0))
         if isinstance(actual := entry.get("actual"), (int, float)):
             yield f"{entry['name']}.seconds", float(actual), 0
     used = quantum_seconds(run.metadata["jobs"])

@@ -9,6 +9,7 @@ from typing import Any
 from ..errors import MissingExtraError, PlotError
 from ..jobs.kind import floats, sigmas, unit_suffix
 from ..jobs.registry import kind_of
+from ..model.jobfile import JobFile
 from ..store.catalog import MANIFEST, discover
 from ..store.derived import readings_of as derived_readings
 from ..store.fsio import atomic_write_bytes, inside
@@ -77,7 +78,7 @@ def pyplot() -> Any:
     return plt
 
 
-def figure_for(plt: Any, body: dict[str, Any] | None, exact: Any) -> Any:
+def figure_for(plt: Any, body: JobFile | None, exact: Any) -> Any:
     """The figure of one finished job, or None when that kind of job has none."""
     if not body or body.get("status") == "running":
         return None
@@ -87,7 +88,7 @@ def figure_for(plt: Any, body: dict[str, Any] | None, exact: Any) -> Any:
     return kind_of(body["primitive"]).figure(plt, body, number)
 
 
-def sweep_figure(plt: Any, body: dict[str, Any], exact: float | None) -> Any:
+def sweep_figure(plt: Any, body: JobFile, exact: float | None) -> Any:
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting),
     with the exact curve where the job has `exact: statevector`."""
     points = body["points"]

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..model.jobfile import JobFile
 from ..model.records import JobEntry
 from ..store.readings import Reading
 from ..store.records import stored_points
@@ -57,9 +58,7 @@ def _tenth(match: re.Match[str]) -> str:
     return f"{float(match.group()):.1f}".removesuffix(".0")
 
 
-def job_svgs(
-    run_dir: Path, jobs: list[tuple[JobEntry, dict[str, Any] | None]], exact: dict[str, Any]
-) -> dict[str, str]:
+def job_svgs(run_dir: Path, jobs: list[tuple[JobEntry, JobFile | None]], exact: dict[str, Any]) -> dict[str, str]:
     """Each plottable job's figure as SVG, by job name: convergence, sweep curve, histogram (as `qrun plot`)."""
     plt = pyplot()
     out = {}
