@@ -87,7 +87,7 @@ def _scalar(text: str) -> Any:
     return value if isinstance(value, (int, float, str, bool)) else text
 
 
-def points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+def points(grid: dict[str, list[Any]]) -> list[dict[str, object]]:
     """Every combination, the last variable fastest; the same value written twice (1 and 1.0) counts once."""
     names = list(grid)
     columns = [list({canonical(v): v for v in grid[n]}.values()) for n in names]
@@ -109,13 +109,13 @@ def canonical(value: Any) -> str:
 MAX_LABEL = 120  # characters of a point's folder name; file systems allow 255 bytes
 
 
-def label(point: dict[str, Any]) -> str:
+def label(point: dict[str, object]) -> str:
     """A point's folder name: h=0.25,n=4 (characters a folder name cannot hold become _)."""
     text = ",".join(f"{k}={canonical(v)}" for k, v in point.items())
     return "".join(c if c.isascii() and (c.isalnum() or c in "=,._-") else "_" for c in text)
 
 
-def labels(chosen: list[dict[str, Any]]) -> list[str]:
+def labels(chosen: list[dict[str, object]]) -> list[str]:
     """Every point's folder name, each unique and short: a long value, or two values that read alike once unsafe
     characters become _ (a/b and a_b), get a hash of the point's full text instead of failing at run time."""
 
@@ -129,7 +129,7 @@ def labels(chosen: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def write_manifest(folder: Path, rows: list[tuple[dict[str, Any], str]]) -> None:
+def write_manifest(folder: Path, rows: list[tuple[dict[str, object], str]]) -> None:
     """multirun.json: the points and their folders. Written before the first job, so a killed group can resume."""
     variables = list(rows[0][0]) if rows else []
     manifest = {"variables": variables, "points": [{"variables": p, "run": name} for p, name in rows]}
@@ -189,7 +189,7 @@ class Router(Fanout):
         return [(self.writers[k], mine) for k, mine in by_point.items()] + [(s, list(jobs)) for s in self.others]
 
 
-def table(folder: Path, rows: list[tuple[dict[str, Any], Path]]) -> None:
+def table(folder: Path, rows: list[tuple[dict[str, object], Path]]) -> None:
     """multirun.csv: one row per value (estimator values, sweep points, minimize optima), the point's variables
     first; multirun.json: the points and their folders."""
     variables = list(rows[0][0]) if rows else []

@@ -51,7 +51,7 @@ class Prepared:
         return self.plan
 
 
-def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None) -> Any:
+def check(path: str | Path, overrides: dict[str, object] | None = None, vars_files: list[str] | None = None) -> Any:
     """Load and validate a spec; SpecError lists every problem."""
 
     return validate(load(path, overrides, vars_files))
@@ -59,7 +59,7 @@ def check(path: str | Path, overrides: dict[str, Any] | None = None, vars_files:
 
 def prepare(
     path: str | Path,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, object] | None = None,
     vars_files: list[str] | None = None,
     estimates: str = "learned",
     out: str | Path = "results",
@@ -125,7 +125,7 @@ def plan_errors(spec: Spec, the_plan: Plan) -> None:
 
 def quick_check(
     path: str | Path,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, object] | None = None,
     vars_files: list[str] | None = None,
     estimates: str = "learned",
     out: str | Path = "results",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import OpenPlanError, PreflightError, ServiceError
 from ..model import durations
 from ..model.experiment import Service
+from ..model.readings import number
 from ..model.records import Usage
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def connect(config: Service) -> QiskitRuntimeService:
     """A QiskitRuntimeService from the spec's `service:` block: a saved account by name, or QISKIT_IBM_TOKEN."""
     from qiskit_ibm_runtime import QiskitRuntimeService
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, object] = {}
     if config.channel:
         kwargs["channel"] = config.channel
     if config.instance:
@@ -169,26 +170,33 @@ def usage_record(handle: RuntimeJobV2, sleep: Callable[[float], object] | None =
     the metrics themselves, waiting briefly for status "final", and otherwise record "pending" honestly.
     """
 
-    metrics: dict[str, Any] = {}
+    metrics: dict[str, object] = {}
     for pause in (*USAGE_WAIT, None):
         try:
             metrics = handle.metrics() or {}
         except Exception as e:
             return {"job_id": job_id(handle), "status": "unknown", "error": redact(e)}
-        if (metrics.get("usage") or {}).get("status", "pending") != "pending" or pause is None:
+        if _usage(metrics).get("status", "pending") != "pending" or pause is None:
             break
         (sleep or time.sleep)(pause)
-    usage = metrics.get("usage") or {}
-    status = usage.get("status", "pending")
+    usage = _usage(metrics)
+    status = str(usage.get("status", "pending"))
+    stamps = metrics.get("timestamps")
     return {
         "job_id": job_id(handle),
         "status": status,
-        "quantum_seconds": usage.get("quantum_seconds", usage.get("seconds")),
-        "qpu_charge_time_seconds": usage.get("qpu_charge_time_seconds") if status != "pending" else None,
+        "quantum_seconds": number(usage.get("quantum_seconds", usage.get("seconds"))),
+        "qpu_charge_time_seconds": number(usage.get("qpu_charge_time_seconds")) if status != "pending" else None,
         # what the service estimated at submission, kept beside what it charged so estimates can be calibrated
         "estimated_quantum_seconds": estimated_seconds(handle),
-        "timestamps": metrics.get("timestamps"),
+        "timestamps": {str(k): str(v) for k, v in stamps.items()} if isinstance(stamps, dict) else None,
     }
+
+
+def _usage(metrics: dict[str, object]) -> dict[str, object]:
+    """The `usage` part of a job's metrics, as the service's JSON gives it; {} where it has none."""
+    usage = metrics.get("usage")
+    return usage if isinstance(usage, dict) else {}
 
 
 def estimated_seconds(handle: RuntimeJobV2) -> float | None:
@@ -208,7 +216,7 @@ def job_id(handle: RuntimeJobV2) -> str:
         return "?"
 
 
-def session_details(service: QiskitRuntimeService, session_id: str, batch: bool) -> dict[str, Any] | None:
+def session_details(service: QiskitRuntimeService, session_id: str, batch: bool) -> dict[str, object] | None:
     """The service's record of a session, via Session.from_id (Batch.from_id for batches)."""
     from qiskit_ibm_runtime import Batch, Session
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..model.jobfile import JobFile, ObservableValues
+from ..model.jobfile import Headline, JobFile, ObservableValues
 from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
@@ -25,7 +25,7 @@ from .kind import (
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
-    from ..model.plan import JobPlan
+    from ..model.plan import JobPlan, Planned
 
 
 class Estimator:
@@ -59,7 +59,7 @@ class Estimator:
     def evaluations(self, job: Job, num_parameters: int) -> int:
         return 1
 
-    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> Planned:
         return {"precision": job.target_precision()}
 
     def variant(self, job: Job) -> str:
@@ -116,7 +116,7 @@ class Estimator:
     def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
         return observable_readings(job, body.get("observables") or {}, stated, limit)
 
-    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Headline]:
         return observable_headline(name, body["observables"])
 
     def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
@@ -151,7 +151,7 @@ def observable_readings(job: str, observables: Observables, stated: float | None
     return out
 
 
-def observable_headline(name: str, observables: Observables) -> dict[str, Any]:
+def observable_headline(name: str, observables: Observables) -> dict[str, Headline]:
     return {
         f"{name}.{obs}": {"value": v["values"][0], "stderr": nth(v["stderrs"], 0), "exact": nth(v.get("exact"), 0)}
         for obs, v in observables.items()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..model.findings import Finding, JsonPath
-from ..model.jobfile import JobFile, Number
+from ..model.jobfile import Headline, JobFile, Number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
     from ..model.outcomes import MinimizeOutcome
-    from ..model.plan import JobPlan
+    from ..model.plan import JobPlan, Planned
     from ..model.readings import Reading
 
 NO_MEASURE = "no_measure"  # the variant of an estimator-like job's circuit: final measurements removed
@@ -69,7 +69,7 @@ class Planning(Protocol):
 
     seed: int | None
 
-    def engine(self, runs: str, options: dict[str, Any]) -> str:
+    def engine(self, runs: str, options: dict[str, object]) -> str:
         """The engine that runs runtime jobs of the primitive `runs` (estimator or sampler) with these options on
         this backend."""
         ...
@@ -133,7 +133,7 @@ class JobKind(Protocol):
         """How many times the job submits its work, one after another: a loop's most evaluations, else 1."""
         ...
 
-    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> Planned:
         """The plan's fields this kind decides: its shots or precision, and any of its own (an optimizer, rungs)."""
         ...
 
@@ -158,7 +158,7 @@ class JobKind(Protocol):
         """The stored job's values (none for counts), each with its σ and exact value where known."""
         ...
 
-    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Headline]:
         """`qrun list`'s columns for this job: name -> {value, stderr, exact} or {outcome, probability}."""
         ...
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..model.jobfile import JobFile, ObservableValues, StoredRung
+from ..model.jobfile import Headline, JobFile, ObservableValues, StoredRung
 from ..model.plan import Rung
 from ..model.readings import Reading, number
 from .estimator import Estimator, observable_headline, observable_pairs, observable_readings, observable_rows
@@ -31,7 +31,7 @@ from .kind import (
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
-    from ..model.plan import JobPlan
+    from ..model.plan import JobPlan, Planned
 
 # What each rung adds to the ones before it, as IBM's "Combine error mitigation options" tutorial climbs: a rung's
 # options are its own additions and those of every rung below it, whichever rungs a spec lists.
@@ -90,7 +90,7 @@ class Ladder:
     def evaluations(self, job: Job, num_parameters: int) -> int:
         return 1
 
-    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> Planned:
         """Each rung's options and engine; planning prices them (its QPU-time model, rung by rung)."""
         rungs = []
         for name in job.rungs or ORDER:
@@ -166,7 +166,7 @@ class Ladder:
                     return out
         return out
 
-    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Headline]:
         out: dict[str, Any] = {}
         for r in body.get("rungs") or []:
             out.update(observable_headline(f"{name}.{r['rung']}", r.get("observables") or {}))

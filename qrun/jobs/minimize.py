@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.defaults import DEFAULT_OPTIMIZER, GRADIENT_METHODS
 from ..model.experiment import Optimizer
-from ..model.jobfile import JobFile, StoredOptimum, TraceEntry
+from ..model.jobfile import Headline, JobFile, StoredOptimum, TraceEntry
 from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
     from ..model.outcomes import MinimizeOutcome
-    from ..model.plan import JobPlan
+    from ..model.plan import JobPlan, Planned
 
 
 def settings(job: JobPlan) -> JobFile:
@@ -90,7 +90,7 @@ class Minimize:
     def evaluations(self, job: Job, num_parameters: int) -> int:
         return (job.optimizer or Optimizer()).evaluations(num_parameters)
 
-    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> Planned:
         optimizer = job.optimizer or Optimizer()
         return {
             "precision": job.target_precision(),
@@ -151,7 +151,7 @@ class Minimize:
             )
         ]
 
-    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
+    def headline(self, name: str, body: JobFile) -> dict[str, Headline]:
         opt = body.get("optimum")
         return {name: {"value": opt["value"], "stderr": opt.get("stderr"), "exact": body.get("exact")}} if opt else {}
 
@@ -215,7 +215,7 @@ class Minimize:
         if exact is not None:
             ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
         ax.set_title(
-            f"{body['job']}: {(body.get('optimizer') or {}).get('method', '?')}, {body.get('nfev')} evaluations"
+            f"{body['job']}: {body['optimizer']['method'] if 'optimizer' in body else '?'}, {body.get('nfev')} evaluations"
         )
         if exact is None:
             ax.set_xlabel("evaluation")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..model.defaults import DEFAULT_SHOTS
-from ..model.jobfile import JobFile
+from ..model.jobfile import Headline, JobFile
 from ..model.readings import Reading
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
@@ -14,7 +14,7 @@ from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
 if TYPE_CHECKING:
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
-    from ..model.plan import JobPlan
+    from ..model.plan import JobPlan, Planned
 
 
 class Sampler:
@@ -50,7 +50,7 @@ class Sampler:
     def evaluations(self, job: Job, num_parameters: int) -> int:
         return 1
 
-    def planned(self, job: Job, num_parameters: int, planning: Planning) -> dict[str, Any]:
+    def planned(self, job: Job, num_parameters: int, planning: Planning) -> Planned:
         return {"shots": job.shots or job.options.default_shots or DEFAULT_SHOTS}
 
     def variant(self, job: Job) -> str:
@@ -99,8 +99,8 @@ class Sampler:
     def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
         return []  # counts are not values; a derived: block makes values of them
 
-    def headline(self, name: str, body: JobFile) -> dict[str, Any]:
-        out = {}
+    def headline(self, name: str, body: JobFile) -> dict[str, Headline]:
+        out: dict[str, Headline] = {}
         for register, sets in (body.get("counts") or {}).items():
             if sets and sets[0]:
                 top, count = max(sets[0].items(), key=lambda kv: kv[1])

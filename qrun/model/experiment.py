@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 from ..errors import SweepError
 from .defaults import (
@@ -50,7 +50,7 @@ class Options:
                 merged[key] = value
         return Options(merged)
 
-    def payload(self) -> dict[str, Any]:
+    def payload(self) -> dict[str, object]:
         """A fresh dict of the options, for the primitives and the run's records."""
         return dict(self.given)
 
@@ -73,6 +73,16 @@ class Options:
         return float(self.given.get("default_precision", DEFAULT_PRECISION))
 
 
+class OptimizerSettings(TypedDict):
+    """A minimize job's optimizer as its plan and job file hold it (Optimizer.settings)."""
+
+    method: str
+    maxiter: int
+    tol: NotRequired[float]
+    jac: NotRequired[str]
+    options: NotRequired[dict[str, object]]  # scipy's own, passed through as the spec gives them
+
+
 @dataclass(frozen=True)
 class Optimizer:
     """A minimize job's scipy.optimize.minimize settings."""
@@ -83,9 +93,9 @@ class Optimizer:
     jac: str | None = None
     options: Given = field(default_factory=lambda: EMPTY)
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> OptimizerSettings:
         """As a minimize job's plan and records hold them: method and maxiter always, the rest where given."""
-        out: dict[str, Any] = {"method": self.method, "maxiter": self.maxiter}
+        out: OptimizerSettings = {"method": self.method, "maxiter": self.maxiter}
         if self.tol is not None:
             out["tol"] = self.tol
         if self.jac is not None:
@@ -174,7 +184,7 @@ class Job:
     raw: Given = field(default_factory=lambda: EMPTY, repr=False, compare=False)  # as written: content hashes encode it
 
     @classmethod
-    def made(cls, values: dict[str, Any]) -> Job:
+    def made(cls, values: dict[str, object]) -> Job:
         """A Job from a value for every field, without the frozen dataclass's __init__: that sets each of the 21
         fields through object.__setattr__, which was most of what building 10,000 jobs cost (benchmarks/RESULTS.md,
         "The typed model at 10,000 jobs"). The job is as frozen as any other: assigning to it raises."""

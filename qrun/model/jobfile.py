@@ -7,12 +7,14 @@ as null (strict JSON)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypedDict
+from typing import TypedDict
+
+from .experiment import OptimizerSettings
 
 Number = float | None
 # A sweep point: its swept values under the spec's own variable names, beside its result (observable, value, stderr,
-# exact; or counts). Its keys are the user's, so no TypedDict describes it: a real boundary.
-Point = dict[str, Any]
+# exact; or counts). Its keys are the user's, so no TypedDict describes it: readers narrow each value they take.
+Point = dict[str, object]
 
 
 class ObservableValues(TypedDict, total=False):
@@ -89,7 +91,7 @@ class JobFile(TypedDict, total=False):
     # minimize
     observable: str
     unit: str
-    optimizer: dict[str, Any]  # the spec's optimizer block: a method and its scipy options, the user's keys
+    optimizer: OptimizerSettings
     initial_point: list[float]
     max_evaluations: int | None
     exact: Number
@@ -101,11 +103,24 @@ class JobFile(TypedDict, total=False):
     stopped: str | None
     # a sweep
     sweep: SweepAxes
-    groups: list[dict[str, Any]]  # one per runtime PUB: its settings, named by the user's sweep
+    groups: list[dict[str, object]]  # one per runtime PUB: its settings, named by the user's sweep
     runtime_jobs: int
     units: dict[str, str]
     points: list[Point]
     point_count: int
     points_file: str
     # the runtime's own encoding of the result (qiskit_ibm_runtime.utils.RuntimeEncoder), parsed back on request
-    primitive_result: dict[str, Any]
+    primitive_result: dict[str, object]
+
+
+class Headline(TypedDict, total=False):
+    """One headline result of a job, as `qrun list` and the dataframe show it: a value with its standard error (and
+    where a sweep found its lowest point), or a sampler register's most frequent outcome; `warnings` are its job's."""
+
+    value: Number
+    stderr: Number
+    exact: Number
+    at: str
+    outcome: str
+    probability: float
+    warnings: list[str]

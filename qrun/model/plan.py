@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from .budget import Budget
-from .experiment import Job
+from .experiment import Job, Optimizer, OptimizerSettings
 
 if TYPE_CHECKING:
     import numpy as np
     from qiskit import QuantumCircuit
     from qiskit.providers import BackendV2
+    from qiskit.quantum_info import SparsePauliOp
 
     from ..planning import sweeps
+
+
+class JobStats(TypedDict, total=False):
+    """What planning found of a job's work, for its estimate and `qrun plan` (planning/work.job_stats)."""
+
+    runtime_jobs: int
+    qubits: int
+    depth: int
+    shots: int
+    simulated_qubits: list[int]
 
 
 @dataclass(frozen=True)
@@ -31,10 +42,20 @@ class Rung:
     """One rung of a mitigation ladder, as planned: the options it adds up to, and what it will cost."""
 
     name: str
-    options: dict[str, Any]
+    options: dict[str, object]
     engine: str
     qpu_seconds: float
     estimate: float
+
+
+class Planned(TypedDict, total=False):
+    """The fields of a JobPlan that its job kind decides (jobs/kind.JobKind.planned)."""
+
+    precision: float | None
+    shots: int | None
+    initial_point: np.ndarray | None
+    optimizer: OptimizerSettings
+    rungs: list[Rung]
 
 
 @dataclass(slots=True)
@@ -50,16 +71,16 @@ class JobPlan:
     parameter_names: list[str]
     parameter_values: np.ndarray | None
     job: Job  # as the spec declares it
-    observables: list[tuple[str, Any]] = field(default_factory=list)
+    observables: list[tuple[str, SparsePauliOp]] = field(default_factory=list)
     shots: int | None = None
     precision: float | None = None
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, object] = field(default_factory=dict)
     estimate: float = 0.0
     # how many times the job submits its work, one after another (its kind's evaluations: a minimize loop's most)
     max_evaluations: int = 1
     # minimize: where to start, and how to optimize
     initial_point: np.ndarray | None = None
-    optimizer: dict[str, Any] = field(default_factory=dict)
+    optimizer: OptimizerSettings = field(default_factory=lambda: Optimizer().settings())
     # a later job bound to an earlier minimize job's optimum (parameter_values: {from: NAME})
     parameter_source: str | None = None
     # a swept job: its points in order (made on demand), each with the observable it measures (estimator); the
@@ -74,7 +95,7 @@ class JobPlan:
     estimate_source: str = "declared"
     content_hash: str = ""
     units: int = 1
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: JobStats = field(default_factory=lambda: JobStats())
     engine: str = "runtime-client-primitives"
     # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
     # (the ISA circuit and observables on just those qubits; the runner submits these instead)
@@ -84,16 +105,42 @@ class JobPlan:
     qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
     # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
     reference_circuit: QuantumCircuit | None = None
-    reference_observables: dict[str, Any] = field(default_factory=dict)
+    reference_observables: dict[str, SparsePauliOp] = field(default_factory=dict)
     observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
     run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
-    sim_observables: list[tuple[str, Any]] | None = None
+    sim_observables: list[tuple[str, SparsePauliOp]] | None = None
     # a ladder: each rung's name, its options, its engine and its estimated QPU seconds (planning/plan.py)
     rungs: list[Rung] = field(default_factory=list)
 
     @property
     def file_stem(self) -> str:
         return f"{self.index:02d}-{self.name}"
+
+
+@dataclass(frozen=True)
+class ServiceEstimates:
+    """Where the usage estimates came from ("dry_run", or "model" when the service gave none, with `reason`), and
+    the service's estimate of each job's QPU seconds (all its runtime jobs), by job index."""
+
+    source: str
+    reason: str = ""
+    seconds: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def line(self) -> str:
+        """What `qrun plan` says about them."""
+        if self.source == "model":
+            return f"usage estimates: qrun's model; the service gave none ({self.reason})"
+        return (
+            f"usage estimates: the service's dry run says about {self.total:g} QPU seconds for "
+            f"{len(self.seconds)} job(s){self.reason and f'; {self.reason}'}"
+        )
+
+    def record(self) -> dict[str, object]:
+        return {"source": self.source, "reason": self.reason, "seconds": {str(k): v for k, v in self.seconds.items()}}
 
 
 @dataclass
@@ -112,8 +159,8 @@ class Plan:
     # located problems only the plan can see (e.g. an estimate far below qrun's own figure): (path, message)
     problems: list[tuple[tuple[str | int, ...], str]] = field(default_factory=list)
     mode_reason: str = ""  # why the jobs go out in that mode
-    # the service's own usage estimates from dry runs (dryrun.ServiceEstimates), on a service backend that allows them
-    service_estimates: Any = None
+    # the service's own usage estimates from dry runs (planning/dryrun.py), on a service backend that allows them
+    service_estimates: ServiceEstimates | None = None
     # the jobs cut into sessions and batches (modes.blocks): mode: auto opens a session only where one is needed
     blocks: list[Block] = field(default_factory=list)
 

@@ -82,7 +82,7 @@ def target_fingerprint(backend: BackendV2, kind: str) -> str:
 
 def key(
     circuit: QuantumCircuit, backend: BackendV2, kind: str, level: int, seed: int | None
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, dict[str, object]]:
     """(hex key, the parts it was made from): circuit QPY bytes, backend and target, level, seed, qiskit version."""
     import qiskit
     from qiskit import qpy
@@ -113,7 +113,7 @@ def canonical(circuit: QuantumCircuit) -> Any:
     return same
 
 
-def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: QuantumCircuit) -> Any | None:
+def load(folder: Path, hex_key: str, parts: dict[str, object], circuit: QuantumCircuit) -> Any | None:
     """The cached ISA circuit, or None when absent, unreadable, or not what the key says (never trusted blindly)."""
     from qiskit import qpy
 
@@ -132,7 +132,7 @@ def load(folder: Path, hex_key: str, parts: dict[str, Any], circuit: QuantumCirc
     return isa
 
 
-def store(folder: Path, hex_key: str, parts: dict[str, Any], isa: QuantumCircuit) -> None:
+def store(folder: Path, hex_key: str, parts: dict[str, object], isa: QuantumCircuit) -> None:
     """Write an entry atomically; a cache that cannot be written only costs speed."""
     from qiskit import qpy
 

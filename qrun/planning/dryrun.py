@@ -6,13 +6,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..backends.service import sentence
-from ..model.plan import JobPlan, Plan
+from ..model.plan import JobPlan, Plan, ServiceEstimates
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
 from .work import sweep_chunks
 
@@ -21,32 +20,6 @@ if TYPE_CHECKING:
 
 SHAPES = 20  # distinct job shapes dry-run at most: each is a round trip to the service before the run starts
 WAIT = (0.5, 1.0, 2.0)  # s between reads while the service has not estimated a dry run yet
-
-
-@dataclass(frozen=True)
-class ServiceEstimates:
-    """Where the usage estimates came from ("dry_run", or "model" when the service gave none, with `reason`), and
-    the service's estimate of each job's QPU seconds (all its runtime jobs), by job index."""
-
-    source: str
-    reason: str = ""
-    seconds: dict[int, float] = field(default_factory=dict)
-
-    @property
-    def total(self) -> float:
-        return sum(self.seconds.values())
-
-    def line(self) -> str:
-        """What `qrun plan` says about them."""
-        if self.source == "model":
-            return f"usage estimates: qrun's model; the service gave none ({self.reason})"
-        return (
-            f"usage estimates: the service's dry run says about {self.total:g} QPU seconds for "
-            f"{len(self.seconds)} job(s){self.reason and f'; {self.reason}'}"
-        )
-
-    def record(self) -> dict[str, Any]:
-        return {"source": self.source, "reason": self.reason, "seconds": {str(k): v for k, v in self.seconds.items()}}
 
 
 def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> ServiceEstimates:
@@ -71,7 +44,7 @@ def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> Service
                 return ServiceEstimates("model", sentence(e))
         each = by_shape[key]
         if each is not None:
-            seconds[job.index] = round(each * max(int(job.stats.get("runtime_jobs", 1)), 1), 3)
+            seconds[job.index] = round(each * max(job.stats.get("runtime_jobs", 1), 1), 3)
     reason = f"{skipped} job(s) of other shapes use qrun's model" if skipped else ""
     if not seconds:
         return ServiceEstimates("model", "the service estimated none of the dry runs")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..jobs.registry import kind_of
 from ..model.defaults import DEFAULT_PRECISION, DEFAULT_SHOTS
 from ..model.experiment import Job
-from ..model.plan import JobPlan
+from ..model.plan import JobPlan, JobStats
 from . import estimates, sweeps
 
 if TYPE_CHECKING:
@@ -92,15 +92,17 @@ def circuit_shape(circuit: QuantumCircuit) -> tuple[int, int]:
     return len(active), circuit.depth()
 
 
-def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] | None = None) -> dict[str, Any]:
+def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] | None = None) -> JobStats:
     qubits, depth = once({} if memo is None else memo, ("shape", id(job.circuit)), partial(circuit_shape, job.circuit))
-    return {
+    stats: JobStats = {
         "runtime_jobs": len(work),
         "qubits": qubits,
         "depth": depth,
         "shots": work[0].shots if work else 0,
-        **({"simulated_qubits": job.simulated_qubits} if job.simulated_qubits is not None else {}),
     }
+    if job.simulated_qubits is not None:
+        stats["simulated_qubits"] = job.simulated_qubits
+    return stats
 
 
 def sweep_points(job: Job) -> sweeps.Points | None:

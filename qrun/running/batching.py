@@ -39,7 +39,7 @@ class Batching(RunnerBase):
 
         def fits(j: JobPlan, first: JobPlan) -> bool:
             return (
-                j.options.get("batch", True)
+                j.options.get("batch", True) is not False
                 and not self.pending.get(j.name)
                 and j.primitive in ("estimator", "sampler")
                 and j.points is None

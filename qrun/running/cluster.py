@@ -18,7 +18,7 @@ ENGINES = ("aer-primitives", "backend-primitives")
 PER_WORKER = 2  # chunks in flight per worker: one running, one queued behind it
 
 
-def run_pub(primitive: Any, pub: Any, kwargs: dict[str, Any]) -> tuple[Any, float, int]:
+def run_pub(primitive: Any, pub: Any, kwargs: dict[str, object]) -> tuple[Any, float, int]:
     """On a worker: run one PUB; (PrimitiveResult, seconds it took there, the worker's pid)."""
     t0 = time.perf_counter()
     result = primitive.run([pub], **kwargs).result()
@@ -65,7 +65,7 @@ class Cluster:
             self.client = Client(self.local)
         info = self.client.scheduler_info()
         workers = len(info.get("workers", {}))
-        self.record: dict[str, Any] = {
+        self.record: dict[str, object] = {
             "scheduler": str(info.get("address") or address or ""),
             "workers": workers,
             "local": self.local is not None,
@@ -75,7 +75,7 @@ class Cluster:
         self._seconds: list[float] = []
         self._pids: set[int] = set()
 
-    def submit(self, primitive: Any, pub: Any, kwargs: dict[str, Any]) -> Task:
+    def submit(self, primitive: Any, pub: Any, kwargs: dict[str, object]) -> Task:
         """Send one PUB to a worker (pure=False: two chunks with equal inputs are still two tasks)."""
         return Task(self, self.client.submit(run_pub, primitive, pub, kwargs, pure=False))
 

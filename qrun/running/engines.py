@@ -62,7 +62,8 @@ class Engines:
         runs carry none."""
         if job.engine != "runtime-client-primitives" or job.device is not None or not self.tags:
             return
-        primitive.options.environment.job_tags = [*self.tags, *job.options.get("job_tags", []), *extra]
+        own = job.options.get("job_tags")
+        primitive.options.environment.job_tags = [*self.tags, *(own if isinstance(own, list) else []), *extra]
 
     def reseed(self, primitive: Any, job: JobPlan, seed: int | None) -> None:
         """Give an existing estimator the seed of the next submission (same effect as building a new one)."""

@@ -20,7 +20,7 @@ class Sink(Protocol):
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None: ...
     def job_done(self, job: JobPlan, result: Any) -> None: ...
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
     ) -> None: ...
     def job_failed(self, job: JobPlan, error: str) -> None: ...
     def job_skipped(self, job: JobPlan, status: str) -> None: ...
@@ -56,7 +56,7 @@ class NullSink:
         """A job finished."""
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
     ) -> None:
         """A chunk of a sweep has its results."""
 
@@ -128,7 +128,7 @@ class Fanout(NullSink):
             sink.job_done(job, result)
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
     ) -> None:
         for sink, _ in self.for_jobs([job]):
             sink.sweep_chunk(job, start, points, groups, results)

@@ -38,7 +38,7 @@ class Sweeping(RunnerBase):
         ops = dict(job.observables)
         keep = len(job.points) <= sweeps.INLINE_POINTS  # a short sweep's results also go into its JSON file
         outcome = SweepOutcome([], 0, [])
-        in_flight: deque[tuple[int, list[dict[str, Any]], list[sweeps.Group], list[tuple[Any, float]]]] = deque()
+        in_flight: deque[tuple[int, list[dict[str, object]], list[sweeps.Group], list[tuple[Any, float]]]] = deque()
         # Chunks sent before the oldest is collected: a Dask cluster's share; locally one, so the simulator (in its
         # own thread) runs the next chunk while this thread stores the last; on the service none (one at a time).
         if self._on_cluster(job):

@@ -59,7 +59,7 @@ def _plain_values(loader: Any) -> Any:
     constructors = _CONSTRUCTOR.yaml_constructors
     # A plain scalar's value depends on its text alone, and is immutable (str, int, float, bool, None, a date):
     # each distinct text is resolved and built once (a 10,000-job spec repeats its keys and most values).
-    plain: dict[str, Any] = {}
+    plain: dict[str, object] = {}
     stack: list[Any] = []  # the open collections: a list, or an _OpenMap
     result: Any = _NO_VALUE
     documents = 0

@@ -27,7 +27,7 @@ def is_template(source: str) -> bool:
     return "{{" in source or "{%" in source or "{#" in source
 
 
-def render(file: str, source: str, variables: dict[str, Any], given: set[str] | None = None) -> tuple[str, set[str]]:
+def render(file: str, source: str, variables: dict[str, object], given: set[str] | None = None) -> tuple[str, set[str]]:
     """Render `source` in a Jinja2 sandbox where an undefined name is an error; located errors, never a traceback.
 
     Returns the text and the names it uses. A name in `given` (set from outside) that the spec does not use is an
@@ -54,7 +54,7 @@ def render(file: str, source: str, variables: dict[str, Any], given: set[str] | 
         raise SpecError([Problem(file, 0, 0, "template", why)]) from None
 
 
-def _render(file: str, source: str, variables: dict[str, Any], given: set[str]) -> tuple[str, set[str]]:
+def _render(file: str, source: str, variables: dict[str, object], given: set[str]) -> tuple[str, set[str]]:
     from jinja2 import TemplateError, TemplateSyntaxError, meta
 
     env = _bounded_sandbox()

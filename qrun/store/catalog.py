@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ..errors import RunFolderError
 from . import runfolder
@@ -20,7 +19,7 @@ class Found:
 
     path: Path
     group: Path | None = None
-    swept: dict[str, Any] = field(default_factory=dict)
+    swept: dict[str, object] = field(default_factory=dict)
 
 
 def discover(target: Path) -> list[Found]:
@@ -82,7 +81,7 @@ def _point(path: Path, group: Path) -> Found:
     return Found(path, group)
 
 
-def read_manifest(folder: Path) -> list[tuple[dict[str, Any], Path]]:
+def read_manifest(folder: Path) -> list[tuple[dict[str, object], Path]]:
     """A group folder's points and their run folders, from its multirun.json (untrusted: checked)."""
     data = runfolder.read_json(folder, MANIFEST, runfolder.MAX_METADATA_BYTES, missing_ok=True)
     if data is None:

@@ -213,7 +213,7 @@ def record(run_dir: Path, block: Mapping[str, str]) -> None:
     if not block:
         return
     run = load(run_dir)
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for name, text in block.items():
         try:
             value, sigma, exact = evaluate_all(str(text), run.jobs, run_dir)

@@ -8,7 +8,6 @@ import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 from ..version import __version__
 
@@ -34,7 +33,7 @@ def sha256(text: str) -> str:
 _NO_REPO_COMMANDS = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false")
 
 
-def git_state(path: Path) -> dict[str, Any] | None:
+def git_state(path: Path) -> dict[str, object] | None:
     """The HEAD commit of the repo holding `path`, and whether that file differs from it; None outside git.
 
     `git status` would refresh the index, which runs a repository's fsmonitor hook and clean filters. Instead the

@@ -58,13 +58,13 @@ class History:
 
         # folder names start with the UTC time: the newest is last, and read first; a multirun's points count
         self._unread = runs_of(root, name)
-        self._learned: dict[tuple[str, str], dict[str, Any]] = {}
+        self._learned: dict[tuple[str, str], dict[str, object]] = {}
 
     def __bool__(self) -> bool:
         """Whether there is anything to learn from: a spec never run here has nothing, and needs no lookups."""
         return bool(self._learned or self._unread)
 
-    def get(self, key: tuple[str, str]) -> dict[str, Any] | None:
+    def get(self, key: tuple[str, str]) -> dict[str, object] | None:
         while key not in self._learned and self._unread:
             self._learn(self._unread.pop())
         return self._learned.get(key)
@@ -104,7 +104,7 @@ class Run:
             )
         return records.from_runtime_json(body["primitive_result"], f"{self.path}: job '{job}'")
 
-    def points(self, job: str) -> list[dict[str, Any]]:
+    def points(self, job: str) -> list[dict[str, object]]:
         """A swept job's points, each with its variables and value/stderr (or counts), inline or streamed."""
         return records.stored_points(self.path, self._body(job))
 

@@ -10,6 +10,7 @@ from ..errors import DerivedError
 from ..jobs.kind import Pair, shown
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile, Point
+from ..model.readings import number
 from ..spec import differences
 from ..store.derived import evaluate
 from ..store.reader import Run, read_spec
@@ -136,16 +137,16 @@ def _paired_points(job: str, a: list[Point], b: list[Point]) -> list[Pair]:
     """Estimator sweep points of two runs paired by their variables (and observable), labelled job[t=0.5, zz]."""
     results = ("value", "stderr", "exact", "counts")
 
-    def key(p: dict[str, Any]) -> tuple:
+    def key(p: Point) -> tuple:
         return tuple((k, v) for k, v in p.items() if k not in results)
 
     others = {key(p): p for p in b if "value" in p}
-    out = []
+    out: list[Pair] = []
     for p in a:
         q = others.get(key(p))
         if "value" in p and q is not None:
             label = ", ".join(_point_label(k, v) for k, v in key(p))
-            out.append((f"{job}[{label}]", (p["value"], p["stderr"]), (q["value"], q["stderr"])))
+            out.append((f"{job}[{label}]", _measured(p), _measured(q)))
     return out
 
 
@@ -153,3 +154,8 @@ def _paired(job: str, a: JobFile | None, b: JobFile | None) -> list[Pair]:
     if not a or not b or a.get("primitive") != b.get("primitive"):
         return []
     return kind_of(a["primitive"]).paired(job, a, b)
+
+
+def _measured(point: Point) -> tuple[float | None, float | None]:
+    """A stored sweep point's value and standard error, None where either is not a number (the file is untrusted)."""
+    return number(point.get("value")), number(point.get("stderr"))

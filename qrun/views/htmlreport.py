@@ -118,7 +118,7 @@ def _index(rows: list[dict[str, Any]], anchors: dict[str, str], groups: dict[str
     )
 
 
-def _result_cell(value: Any) -> str:
+def _result_cell(value: object) -> str:
     """A headline: its text, sorting by its value (or an outcome's probability)."""
     if not isinstance(value, dict):
         return _cell(value)

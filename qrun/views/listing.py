@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import RunFolderError
 from ..jobs.kind import shown
 from ..jobs.registry import kind_of
-from ..model.jobfile import JobFile
+from ..model.jobfile import Headline, JobFile
+from ..model.readings import number
 from ..model.records import JobEntry, RunMetadata
 from ..store.catalog import discover
 from ..store.journal import read_metadata
@@ -50,27 +52,32 @@ class Runs(list):
         ).assign(started=lambda frame: pd.to_datetime(frame["started"], errors="coerce", utc=True))
 
 
-def headline(body: JobFile | None) -> dict[str, dict[str, Any]]:
+def headline(body: JobFile | None) -> dict[str, Headline]:
     """A finished job's headline values, as numbers: each estimator observable's first value, a minimize job's
     optimum, a sweep's lowest point (where its points are inline), a sampler register's most frequent outcome."""
     if not body or body.get("status") not in ("done", "stopped: deadline") or "points_file" in body:
         return {}
     name = body.get("job", "?")
     if "points" in body:
-        best: dict[str, dict[str, Any]] = {}
+        best: dict[str, Headline] = {}
         for p in body["points"]:
-            value, observable = p.get("value"), p.get("observable", "")
-            if isinstance(value, (int, float)) and (observable not in best or value < best[observable]["value"]):
+            value, observable = p.get("value"), str(p.get("observable", ""))
+            if isinstance(value, int | float) and (observable not in best or value < (best[observable]["value"] or 0)):
                 at = ", ".join(
                     f"{k}={p.get(k)}" for k in (body.get("sweep") or {}).get("variables", []) if k != "observable"
                 )
-                best[observable] = {"value": value, "stderr": p.get("stderr"), "exact": p.get("exact"), "at": at}
+                best[observable] = {
+                    "value": value,
+                    "stderr": number(p.get("stderr")),
+                    "exact": number(p.get("exact")),
+                    "at": at,
+                }
         return {f"{name}.{obs} min": v for obs, v in best.items()}
     kind = body.get("primitive")
     return kind_of(kind).headline(name, body) if isinstance(kind, str) else {}
 
 
-def headline_text(value: Any) -> str:
+def headline_text(value: Mapping[str, object] | str) -> str:
     """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3"."""
     if not isinstance(value, dict):
         return str(value)
@@ -122,8 +129,8 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
     return out
 
 
-def _headlines(run_dir: Path, jobs: list[JobEntry]) -> dict[str, Any]:
-    results: dict[str, Any] = {}
+def _headlines(run_dir: Path, jobs: list[JobEntry]) -> dict[str, Headline | str]:
+    results: dict[str, Headline | str] = {}
     for entry in jobs:
         if len(results) > MAX_HEADLINES:
             # a run of many jobs: its headlines would be thousands of columns, and reading every job file

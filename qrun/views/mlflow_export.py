@@ -75,7 +75,7 @@ def _key(path: Path, root: Path | None) -> str:
     return "/".join(parts[-depth:]).replace("'", "_")  # the key goes inside quotes in a search filter
 
 
-def _export_one(client: Any, run: Run, swept: dict[str, Any], experiment: str | None, key: str) -> str:
+def _export_one(client: Any, run: Run, swept: dict[str, object], experiment: str | None, key: str) -> str:
     meta = run.metadata
     name = experiment or str(meta.get("name"))
     found = client.get_experiment_by_name(name)
@@ -146,7 +146,7 @@ def _metrics(run: Run, spec: Any) -> Iterator[tuple[str, float, int]]:
             yield f"derived.{name}.stderr", sigma, 0
 
 
-def _tags(run: Run, key: str) -> dict[str, Any]:
+def _tags(run: Run, key: str) -> dict[str, object]:
     meta = run.metadata
     session = meta.get("session") or {}
     git = (meta.get("spec") or {}).get("git") or {}

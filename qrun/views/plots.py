@@ -136,7 +136,7 @@ def sweep_figure(plt: Any, body: JobFile, exact: float | None) -> Any:
             )
     if exact is not None:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
-    observables = {p.get("observable") for p in points}
+    observables = {str(p.get("observable")) if "observable" in p else None for p in points}
     only = observables.pop() if len(observables) == 1 else None
     shown = f"{len(points):,} points" if stride == 1 else f"every {stride}th of {total:,} points"
     ax.set_title(f"{body['job']}: {shown}")

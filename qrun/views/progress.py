@@ -62,7 +62,7 @@ class Reporter(NullSink):
             )
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
     ) -> None:
         """A sweep of many chunks says how far it is at each tenth of its points."""
         total = len(job.points or ())
@@ -141,7 +141,7 @@ class LiveReporter(Reporter):
         self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}")
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
     ) -> None:
         total = len(job.points or ())
         if total > job.chunk:

@@ -212,7 +212,7 @@ def block_summary(plan: Plan, block: Block) -> dict[str, Any]:
         "reason": block.reason,
         "jobs": [j.name for j in jobs],
         "first": block.start,
-        "runtime_jobs": sum(int(j.stats.get("runtime_jobs", 1)) for j in jobs),
+        "runtime_jobs": sum(j.stats.get("runtime_jobs", 1) for j in jobs),
         "qpu_seconds": round(sum(j.qpu_seconds for j in jobs), 3),
         "wall_seconds": round(sum(j.estimate for j in jobs), 3),
     }

@@ -58,7 +58,7 @@ def _tenth(match: re.Match[str]) -> str:
     return f"{float(match.group()):.1f}".removesuffix(".0")
 
 
-def job_svgs(run_dir: Path, jobs: list[tuple[JobEntry, JobFile | None]], exact: dict[str, Any]) -> dict[str, str]:
+def job_svgs(run_dir: Path, jobs: list[tuple[JobEntry, JobFile | None]], exact: dict[str, object]) -> dict[str, str]:
     """Each plottable job's figure as SVG, by job name: convergence, sweep curve, histogram (as `qrun plot`)."""
     plt = pyplot()
     out = {}
@@ -74,7 +74,7 @@ def job_svgs(run_dir: Path, jobs: list[tuple[JobEntry, JobFile | None]], exact: 
     return out
 
 
-def group_svgs(points: list[tuple[dict[str, Any], list[Reading]]]) -> list[str]:
+def group_svgs(points: list[tuple[dict[str, object], list[Reading]]]) -> list[str]:
     """A multirun group's figures (plots.group_figures) as SVG."""
     plt = pyplot()
     return [to_svg(plt, fig) for _, fig in group_figures(plt, points)]
