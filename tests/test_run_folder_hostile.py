@@ -354,3 +354,17 @@ def test_resume_refuses_an_optimum_that_does_not_fit_its_circuit_and_frees_the_r
     job.write_text(json.dumps(body))
     assert qrun("loop.yaml", "--out", "results", "--resume", run, "-q").code == 0
     assert json.loads((run / "jobs" / "01-at.json").read_text())["parameter_values"] == [good]
+
+
+@pytest.mark.parametrize("jobs", [[5, "x"], [{"name": "energy", "status": "done", "actual": "1 s", "units": 1}]])
+def test_an_earlier_run_with_damaged_jobs_teaches_no_estimate_and_breaks_no_plan(qrun, done, jobs):
+    """Learned estimates read every earlier run's metadata unchecked: a job entry that is no mapping, or whose
+    seconds are no number, is passed over (the plan falls back to its own estimate) instead of an internal error."""
+    run, _ = done
+    meta = _meta(run)
+    meta["jobs"] = jobs
+    (run / "metadata.json").write_text(json.dumps(meta))
+    (run / "events.jsonl").unlink(missing_ok=True)
+    planned = qrun("plan", "spec.yaml", "--out", "results", "--json")
+    assert planned.code == 0, planned.err
+    assert [j["source"] for j in json.loads(planned.out)["jobs"]] == ["computed", "computed"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -96,7 +95,7 @@ def say_python_changed(folder: Path, meta: RunMetadata) -> None:
         )
 
 
-def _say_python_runs(path: str, overrides: dict[str, Any], vars_files: list[str]) -> None:
+def _say_python_runs(path: str, overrides: dict[str, object], vars_files: list[str]) -> None:
     """Before validate --deep imports the user's code, say which: checking a spec should not run code silently."""
 
     data = load(path, overrides, vars_files).data

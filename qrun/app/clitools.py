@@ -103,7 +103,7 @@ def cache_option(f: Any) -> Any:
     )(f)
 
 
-def overrides_of(assignments: tuple[str, ...]) -> dict[str, Any]:
+def overrides_of(assignments: tuple[str, ...]) -> dict[str, object]:
 
     given = dict(parse_assignment(a) for a in assignments)
     ctx = click.get_current_context(silent=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..backends import service as ibm
 from ..errors import Interrupted, ResultsError, RunError, UsageError
 from ..model.outcomes import FINISHED
-from ..model.records import RunMetadata
+from ..model.records import Carried, Finished, RunMetadata
 from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
@@ -36,7 +36,7 @@ def run(
     path: str | Path,
     out: str | Path = "results",
     *,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, object] | None = None,
     vars_files: list[str] | None = None,
     progress: str = "auto",
     estimates: str = "learned",
@@ -72,7 +72,7 @@ def run(
     if resume is None:
         run_dir = writer.open()
         lock = RunLock(run_dir)
-        carried: dict[str, Any] = {}
+        carried: Carried = {}
     else:
         found = latest_run(Path(out), prepared.planned.name) if resume == "latest" else Path(resume)
         if found is None:
@@ -111,7 +111,7 @@ def run(
 
 
 def _carry_from_service(
-    prepared: Prepared, previous: RunMetadata, run_dir: Path, carried: dict[str, Any], reporter: Reporter
+    prepared: Prepared, previous: RunMetadata, run_dir: Path, carried: Carried, reporter: Reporter
 ) -> None:
     """A service run's resume: what its earlier attempts submitted (read back by id, never paid for twice), the
     jobs the service accepted but the journal never recorded (adopted), and its old sessions closed."""
@@ -198,7 +198,7 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
         restore()
 
 
-def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dict[str, Any]:
+def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dict[str, object]:
     """The template variables and dotted overrides a run was made with, read from its metadata."""
     folder: Path | None
     if resume == "latest":
@@ -220,7 +220,7 @@ def run_multirun(
     grid: dict[str, list[Any]],
     out: str | Path = "results",
     *,
-    overrides: dict[str, Any] | None = None,
+    overrides: dict[str, object] | None = None,
     vars_files: list[str] | None = None,
     progress: str = "auto",
     estimates: str = "learned",
@@ -273,13 +273,13 @@ def _finish(writer: RunWriter, status: str, error: str) -> None:
         pass
 
 
-def pending_ids(metadata: RunMetadata, finished: dict[str, Any]) -> dict[str, list[str]]:
+def pending_ids(metadata: RunMetadata, finished: Finished) -> dict[str, list[str]]:
     """The runtime job ids the last attempt submitted for each unfinished job, in order: one for an estimator or
     sampler job, one per group of a swept job, one per evaluation of a minimize job."""
     return {j["name"]: list(j["job_ids"]) for j in metadata["jobs"] if j["name"] not in finished and j["job_ids"]}
 
 
-def batched_pubs(metadata: RunMetadata, finished: dict[str, Any]) -> dict[str, tuple[str, int]]:
+def batched_pubs(metadata: RunMetadata, finished: Finished) -> dict[str, tuple[str, int]]:
     """For each unfinished job that went out inside a PUB-batched runtime job: that job's id, and the job's PUB."""
     return {
         j["name"]: (batched["id"], batched["pub"])

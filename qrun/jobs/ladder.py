@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 # What each rung adds to the ones before it, as IBM's "Combine error mitigation options" tutorial climbs: a rung's
 # options are its own additions and those of every rung below it, whichever rungs a spec lists.
-ADDS: dict[str, dict[str, Any]] = {
+ADDS: dict[str, dict[str, object]] = {
     "raw": {"resilience_level": 0},
     "dd": {"dynamical_decoupling": {"enable": True, "sequence_type": "XpXm"}},
     "trex": {"resilience_level": 1},
@@ -46,12 +46,13 @@ ORDER = tuple(ADDS)
 _ESTIMATOR = Estimator()  # each rung is an estimator's result: read as one
 
 
-def rung_options(rung: str, base: dict[str, Any]) -> dict[str, Any]:
+def rung_options(rung: str, base: dict[str, object]) -> dict[str, object]:
     """The options one rung runs with: the job's own, then every canonical rung's additions up to this one."""
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
     for name in ORDER[: ORDER.index(rung) + 1]:
         for key, value in ADDS[name].items():
-            out[key] = {**(out.get(key) or {}), **value} if isinstance(value, dict) else value
+            mine = out.get(key)
+            out[key] = {**(mine if isinstance(mine, dict) else {}), **value} if isinstance(value, dict) else value
     return out
 
 
@@ -167,7 +168,7 @@ class Ladder:
         return out
 
     def headline(self, name: str, body: JobFile) -> dict[str, Headline]:
-        out: dict[str, Any] = {}
+        out: dict[str, Headline] = {}
         for r in body.get("rungs") or []:
             out.update(observable_headline(f"{name}.{r['rung']}", r.get("observables") or {}))
         return out
@@ -218,7 +219,7 @@ class Ladder:
         return fig
 
 
-def _honest_zne_stderrs(observables: dict[str, Any], data: Any) -> None:
+def _honest_zne_stderrs(observables: dict[str, ObservableValues], data: Any) -> None:
     """A ZNE rung's σ, propagated from each noise factor's σ through a least-squares line to zero noise.
 
     The runtime reports the exponential fit's own error, which three points fit exactly: about zero (4e-05 at

@@ -103,7 +103,7 @@ class JobFile(TypedDict, total=False):
     stopped: str | None
     # a sweep
     sweep: SweepAxes
-    groups: list[dict[str, object]]  # one per runtime PUB: its settings, named by the user's sweep
+    groups: Sequence[Mapping[str, object]]  # one per runtime PUB: its settings, named by the user's sweep
     runtime_jobs: int
     units: dict[str, str]
     points: list[Point]

@@ -39,7 +39,7 @@ class SweepOutcome:
     """A swept job's settings (precision or shots) with how many points each had, how many runtime jobs it took,
     and each runtime job's (setting, PrimitiveResult), kept for a sweep short enough for its JSON file, else none."""
 
-    settings: list[dict[str, Any]]
+    settings: list[dict[str, float | None]]  # each setting of the sweep's, and its "points"
     runtime_jobs: int
     results: list[Any] = field(repr=False)
 
@@ -50,7 +50,7 @@ class SweepOutcome:
             if entry is None:
                 self.settings.append({**g.setting, "points": 0})
                 entry = self.settings[-1]
-            entry["points"] += len(g.points)
+            entry["points"] = (entry["points"] or 0) + len(g.points)
         self.runtime_jobs += len(groups)
         self.results += [(g.setting, r) for g, r in zip(groups, results)]
 

@@ -3,7 +3,11 @@ service job's usage. The run folder stores them as JSON; readers take them back 
 
 from __future__ import annotations
 
-from typing import NotRequired, TypedDict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+if TYPE_CHECKING:
+    from qiskit_ibm_runtime import RuntimeJobV2
 
 
 class SessionRecord(TypedDict, total=False):
@@ -137,3 +141,25 @@ class RunMetadata(TypedDict):
     spec: NotRequired[SpecRecord]
     usage_estimates: NotRequired[dict[str, object] | None]
     versions: NotRequired[dict[str, str | None]]
+
+
+class LearnedRate(TypedDict):
+    """What an earlier run of a job with the same content hash teaches its estimate (store/reader.History)."""
+
+    per_unit: float  # seconds per unit of the job's work (units: a loop's evaluations, a sweep's points)
+    run: str  # the run folder it was learned from
+
+
+Finished = dict[str, list[float] | None]  # the jobs a resumed run keeps, by name: a minimize job's optimum, else None
+
+
+class Carried(TypedDict, total=False):
+    """What a resumed run hands its runner (store/writer.RunWriter.reopen, then the service's read-back in
+    app/pipeline): the jobs it keeps, the submissions so far, and the runtime jobs to read back instead of paying
+    for them again (`fetch` gets one by id from the service)."""
+
+    finished: Finished
+    submissions: int
+    pending: dict[str, list[str]]
+    batched: dict[str, tuple[str, int]]
+    fetch: Callable[[str], RuntimeJobV2]

@@ -51,7 +51,7 @@ def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> Service
     return ServiceEstimates("dry_run", reason, seconds)
 
 
-def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, Any]]:
+def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, object]]:
     """(estimator or sampler, the PUB, run's keywords) of a job's first runtime job. Parameters that only an earlier
     job will give are zeros: they change no timing."""
     if job.parameter_values is None and job.initial_point is not None:
@@ -74,7 +74,7 @@ def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, Any]]:
 
 
 def _dry_run(
-    backend: BackendV2, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, Any], sleep: Any
+    backend: BackendV2, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, object], sleep: Any
 ) -> float | None:
     """The service's quantum-seconds estimate of one runtime job, from a dry run in job mode (no session)."""
     options = runtime_options(job.options, None, estimator=kind == "estimator")

@@ -14,6 +14,7 @@ from ..jobs import registry as kinds
 from ..model import durations
 from ..model.budget import Budget
 from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAX_TIME_LIMIT
+from ..model.records import LearnedRate
 
 if TYPE_CHECKING:
     from ..model.experiment import Experiment, Job, Options
@@ -35,7 +36,7 @@ class Learned(Protocol):
     """Where learned estimates come from (reader.History): per (job name, content hash), an earlier run's
     seconds per unit of work, or None."""
 
-    def get(self, key: tuple[str, str]) -> dict[str, Any] | None: ...
+    def get(self, key: tuple[str, str]) -> LearnedRate | None: ...
 
 
 @dataclass(frozen=True)
@@ -67,30 +68,33 @@ class Work:
     shots: int
 
 
-def twirled_shots(shots: int, twirling: dict[str, Any] | None, enabled: bool) -> int:
+def twirled_shots(shots: int, twirling: dict[str, object] | None, enabled: bool) -> int:
     """Shots after twirling rounds them up to whole randomizations (the runtime's calculate_twirling_shots rule)."""
     if not enabled:
         return shots
     twirling = twirling or {}
-    n, per = twirling.get("num_randomizations", "auto"), twirling.get("shots_per_randomization", "auto")
-    if n == "auto" and per == "auto":
-        per = max(64, math.ceil(shots / 32))
+    given_n, given_per = twirling.get("num_randomizations"), twirling.get("shots_per_randomization")
+    # the schema admits a positive integer or "auto" for each
+    n = given_n if isinstance(given_n, int) else None
+    per = given_per if isinstance(given_per, int) else None
+    if n is None:
+        per = per if per is not None else max(64, math.ceil(shots / 32))
         n = math.ceil(shots / per)
-    elif n == "auto":
-        n = math.ceil(shots / per)
-    elif per == "auto":
+    elif per is None:
         per = math.ceil(shots / n)
-    return int(n) * int(per)
+    return n * per
 
 
-def computed(timing: Timing, work: list[Work], options: dict[str, Any], estimator: bool) -> float:
+def computed(timing: Timing, work: list[Work], options: dict[str, object], estimator: bool) -> float:
     """Seconds for a job of len(work) runtime jobs on a backend with `timing`, under the job's `options`.
 
     T = Σ_jobs [ overhead + Σ_λ configurations x shots' x (λ x circuit + rep_delay) ] (+ TREX calibration)
     where λ runs over the ZNE noise factors (just 1 without ZNE) and shots' is shots rounded up by twirling.
     """
-    level = options.get("resilience_level", 1) if estimator else 0
-    twirling = options.get("twirling") or {}
+    given = options.get("resilience_level", 1)
+    level = given if estimator and isinstance(given, int) else 0
+    twirling = options.get("twirling")
+    twirling = twirling if isinstance(twirling, dict) else {}
     gates = twirling.get("enable_gates", level >= 2)
     measure = twirling.get("enable_measure", level >= 1) if estimator else twirling.get("enable_measure", False)
     factors = ZNE_NOISE_FACTORS if level >= 2 else (1,)
@@ -119,7 +123,7 @@ def local(work: list[Work], qubits: int, depth: int, estimator: bool) -> float:
 FLOOR_FACTOR = 3  # a declared or learned estimate this many times below qrun's own figure is refused
 
 
-def quantum_seconds(timing: Timing, work: list[Work], options: dict[str, Any], estimator: bool) -> float:
+def quantum_seconds(timing: Timing, work: list[Work], options: dict[str, object], estimator: bool) -> float:
     """The part of `computed` a device charges for: the quantum work, without qrun's per-job overhead."""
     return max(computed(timing, work, options, estimator) - JOB_OVERHEAD * len(work), 0.0)
 
@@ -142,7 +146,7 @@ def choose(
     job: Job,
     num_parameters: int,
     source: str,
-    learned: dict[str, Any] | None,
+    learned: LearnedRate | None,
     fallback: Callable[[], float],
     fallback_name: str = "computed",
 ) -> tuple[float, str]:
@@ -194,7 +198,7 @@ def budget_for(experiment: Experiment, kind: str, per_job: list[tuple[str, float
 _SORTED = json.JSONEncoder(sort_keys=True, default=str)
 
 
-def _untagged(options: Options) -> dict[str, Any]:
+def _untagged(options: Options) -> dict[str, object]:
     """Options without job_tags: a tag says where a job is filed, not what it does (nor how long it takes)."""
     return {k: v for k, v in options.given.items() if k != "job_tags"}
 

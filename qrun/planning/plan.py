@@ -95,7 +95,7 @@ class _Planner:
         self.hashed: dict[Any, str] = {}  # the encoded parts of content hashes that jobs share
         self.parent = {m: n for n, members in checked.expansions.items() for m in members}
 
-    def engine(self, runs: str, options: dict[str, Any]) -> str:
+    def engine(self, runs: str, options: dict[str, object]) -> str:
         """The engine for runtime jobs of the primitive `runs` with these options here (jobs' Planning protocol)."""
         return engine_for(self.kind, runs, options)
 
@@ -187,7 +187,7 @@ class _Planner:
         self.estimate(plan_job, job, key, options)
         return plan_job
 
-    def estimate(self, plan_job: JobPlan, job: Job, key: tuple, options: dict[str, Any]) -> None:
+    def estimate(self, plan_job: JobPlan, job: Job, key: tuple, options: dict[str, object]) -> None:
         """The job's stats, its estimate and where it came from, and on a device the QPU seconds it will be charged."""
         work = job_work(plan_job, self.memo)
         plan_job.stats = job_stats(plan_job, work, self.memo)
@@ -238,7 +238,7 @@ class _Planner:
             self.problems.append((where, estimates.floor_message(plan_job, floor)))
 
 
-def engine_for(kind: str, runs: str, options: dict[str, Any]) -> str:
+def engine_for(kind: str, runs: str, options: dict[str, object]) -> str:
     """The fastest engine that gives the runtime's answer for this job (measured: benchmarks/engines_and_validate.py).
 
     aer: Aer's own primitives (noiseless: nothing to mitigate). A fake device with nothing mitigated, twirled or
@@ -249,11 +249,12 @@ def engine_for(kind: str, runs: str, options: dict[str, Any]) -> str:
     backend = traits(kind)
     if not backend.device:
         return "aer-primitives"
-    twirling = options.get("twirling") or {}
+    twirling, decoupling = options.get("twirling"), options.get("dynamical_decoupling")
+    twirling = twirling if isinstance(twirling, dict) else {}
     plain = (
         backend.rehearsed
         and options.get("engine", "auto") == "auto"
-        and not (options.get("dynamical_decoupling") or {}).get("enable")
+        and not (decoupling.get("enable") if isinstance(decoupling, dict) else False)
         and not twirling.get("enable_gates")
         and not twirling.get("enable_measure")
         and (runs == "sampler" or options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL) == 0)

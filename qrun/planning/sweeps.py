@@ -171,7 +171,7 @@ class Points(Sequence[dict[str, Any]]):
     def __getitem__(self, i: int) -> dict[str, Any]: ...
     @overload
     def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+    def __getitem__(self, i: int | slice) -> dict[str, object] | list[dict[str, Any]]:
         if isinstance(i, slice):
             return [self._point(k) for k in range(*i.indices(len(self)))]
         if not -len(self) <= i < len(self):
@@ -184,11 +184,14 @@ class Points(Sequence[dict[str, Any]]):
             yield start, self[start : start + size]
 
 
+Setting = dict[str, float | None]  # what a sweep point runs with: {"precision": p} or {"shots": n} (None: not given)
+
+
 @dataclass
 class Group:
     """Points that differ only in parameter values or observables: ONE broadcast PUB, one runtime job."""
 
-    setting: dict[str, Any]  # {"precision": p} or {"shots": n}
+    setting: Setting  # {"precision": p} or {"shots": n}
     points: list[int]  # indices into the job's points
     observables: list[str] = field(default_factory=list)
     rows: list[tuple[float, ...]] = field(default_factory=list)
@@ -201,7 +204,7 @@ def group(
     parameters: list[str],
     fixed: dict[str, float],
     setting_keys: tuple[str, ...],
-    defaults: dict[str, Any],
+    defaults: Setting,
 ) -> list[Group]:
     """Split resolved points into broadcast groups, one per distinct precision/shots setting, in first-seen order."""
     groups: dict[tuple, Group] = {}
@@ -218,7 +221,7 @@ def group(
             g.points.append(i)
     for g in groups.values():
         observables: dict[str, int] = {}
-        obs = [observables.setdefault(points[i].get("observable", ""), len(observables)) for i in g.points]
+        obs = [observables.setdefault(str(points[i].get("observable", "")), len(observables)) for i in g.points]
         if uniform:
             g.rows, row_of = _rows_by_column(points, g.points, parameters, fixed)
         else:

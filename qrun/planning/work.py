@@ -59,7 +59,8 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
         out = []
         for _, _, groups in sweep_chunks(job):
             for g in groups:
-                n = math.ceil(1 / g.setting["precision"] ** 2) if estimator else g.setting["shots"]
+                precision, per_point = g.setting.get("precision"), g.setting.get("shots")
+                n = math.ceil(1 / precision**2) if estimator and precision else round(per_point or 0)
                 out.append(estimates.Work(len(g.rows) * (bases(g.observables) if estimator else 1), n))
         return out
     settings = bases([name for name, _ in job.observables]) if estimator else 1
@@ -68,13 +69,13 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
     return [estimates.Work(sets * settings, shots)] * max(job.max_evaluations, 1)
 
 
-def chunk_groups(job: JobPlan, points: list[dict[str, Any]]) -> list[sweeps.Group]:
+def chunk_groups(job: JobPlan, points: list[dict[str, object]]) -> list[sweeps.Group]:
     """The broadcast groups of some consecutive points of a swept job: one per precision (or shots) setting."""
     setting = ("precision",) if job.runs == "estimator" else ("shots",)
     return sweeps.group(points, job.parameter_names, {}, setting, {"precision": job.precision, "shots": job.shots})
 
 
-def sweep_chunks(job: JobPlan) -> Iterator[tuple[int, list[dict[str, Any]], list[sweeps.Group]]]:
+def sweep_chunks(job: JobPlan) -> Iterator[tuple[int, list[dict[str, object]], list[sweeps.Group]]]:
     """(offset, points, groups) for each chunk of a swept job, in order: one runtime job per group of each."""
     assert job.points is not None
     if len(job.points) <= job.chunk:

@@ -19,7 +19,7 @@ from ..jobs.kind import Primitive, Pub, RuntimeJob
 from ..model import durations
 from ..model.outcomes import is_final
 from ..model.plan import JobPlan, Plan
-from ..model.records import SessionRecord
+from ..model.records import Finished, SessionRecord
 from ..planning import rehearsal
 from ..planning.modes import INTERACTIVE_TTL
 from .clock import SYSTEM, Clock
@@ -30,6 +30,7 @@ from .submission import OnePub, cancel, metrics, stream_of, submission_seed, sub
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
+    from qiskit_ibm_runtime import RuntimeJobV2
 
 
 class RunnerBase:
@@ -39,10 +40,10 @@ class RunnerBase:
         self,
         plan: Plan,
         sink: Sink,
-        finished: dict[str, Any] | None = None,
+        finished: Finished | None = None,
         submissions: int = 0,
         pending: dict[str, list[str]] | None = None,
-        fetch: Any = None,
+        fetch: Callable[[str], RuntimeJobV2] | None = None,
         cluster: Any = None,
         batched: dict[str, tuple[str, int]] | None = None,
         tags: list[str] | None = None,
@@ -63,13 +64,13 @@ class RunnerBase:
         self.fetch = fetch
         self.batched = dict(batched or {})
         # by runtime job id: a batch's jobs, read back on resume, share one fetch and one downloaded result
-        self._fetched: dict[str, Any] = {}
-        self._batch_results: dict[str, Any] = {}
+        self._fetched: dict[str, RuntimeJob] = {}
+        self._batch_results: dict[str, PrimitiveResult] = {}
         self.plan = plan
         self.sink = sink
         self.engines = Engines(plan.backend, tags)
         self.cluster = cluster
-        self._evaluators: dict[str, Any] = {}  # a minimize job's estimator, kept across its evaluations
+        self._evaluators: dict[str, Primitive] = {}  # a minimize job's estimator, kept across its evaluations
         self._rehearsals: dict[tuple, Any] = {}  # fake devices: restricted circuit, observables and device
         self._devices: dict[tuple, Any] = {}  # one subset device per set of simulated qubits
         self.submissions = submissions
@@ -104,7 +105,8 @@ class RunnerBase:
         if self.session_started is not None:
             return
         started = submitted
-        timestamps = metrics(handle).get("timestamps") or {}
+        timestamps = metrics(handle).get("timestamps")  # the service's JSON
+        timestamps = timestamps if isinstance(timestamps, dict) else {}
         running, finished = (
             durations.parse_timestamp(timestamps.get("running")),
             durations.parse_timestamp(timestamps.get("finished")),

@@ -94,21 +94,24 @@ class Engines:
         return Sampler(mode=mode, options=runtime_options(job.options, seed, estimator=False, tags=tags))
 
 
-def seeded(options: dict[str, Any], seed: int | None) -> dict[str, Any]:
+def seeded(options: dict[str, object], seed: int | None) -> dict[str, object]:
     return options if seed is None else {**options, "seed_simulator": seed}
 
 
 def runtime_options(
-    options: dict[str, Any], seed: int | None, estimator: bool, tags: list[str] | None = None
-) -> dict[str, Any]:
+    options: dict[str, object], seed: int | None, estimator: bool, tags: list[str] | None = None
+) -> dict[str, object]:
     """qrun options -> the client-side primitives' option model (optimization_level is not one: plan uses it)."""
     # a local run carries no tags (no service keeps them); the user's go beside qrun's on the service
-    out: dict[str, Any] = {"environment": {"job_tags": [*tags, *options.get("job_tags", [])]}} if tags else {}
+    own = options.get("job_tags")
+    out: dict[str, object] = (
+        {"environment": {"job_tags": [*tags, *(own if isinstance(own, list) else [])]}} if tags else {}
+    )
     if estimator:
         out["resilience_level"] = options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
     for key in ("dynamical_decoupling", "twirling"):
-        if options.get(key):
-            out[key] = dict(options[key])
+        if isinstance(given := options.get(key), dict) and given:
+            out[key] = dict(given)
     if options.get("max_execution_time"):
         out["max_execution_time"] = options["max_execution_time"]
     if seed is not None:

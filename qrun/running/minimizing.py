@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from ..model.outcomes import STOPPED_DEADLINE, MinimizeOutcome
 from ..model.plan import JobPlan
 from ..model.records import Evaluation, Optimum
 from .base import RunnerBase
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
 
 
 class _Stop(Exception):
@@ -43,7 +46,7 @@ class Minimizing(RunnerBase):
         from scipy.optimize import minimize
 
         trace: list[Evaluation] = []
-        best: dict[str, Any] = {}
+        best: list[tuple[Evaluation, PrimitiveResult]] = []  # the lowest evaluation so far and its result
 
         def objective(x: np.ndarray) -> float:
             # Keep one evaluation in hand for the final, unbiased estimate at the optimum.
@@ -64,13 +67,13 @@ class Minimizing(RunnerBase):
                 "seconds": round(self.clock.monotonic() - t0, 4),
             }
             trace.append(entry)
-            if not best or value < best["entry"]["value"]:
-                best.update(entry=entry, result=result)
+            if not best or value < best[0][0]["value"]:
+                best[:] = [(entry, result)]
             self.sink.job_progress(job, trace)
             return value
 
         opt = job.optimizer
-        options = {"maxiter": opt["maxiter"], **(opt.get("options") or {})}
+        options: dict[str, object] = {"maxiter": opt["maxiter"], **opt.get("options", {})}
         stopped = None
         try:
             res = minimize(
@@ -85,14 +88,15 @@ class Minimizing(RunnerBase):
         except _Stop as stop:
             if not best:
                 raise RunError(f"{stop}; no evaluation finished") from None
-            x, message, success = np.asarray(best["entry"]["parameters"]), str(stop), False
+            x, message, success = np.asarray(best[0][0]["parameters"]), str(stop), False
             stopped = STOPPED_DEADLINE if stop.reason == "deadline" else None
         if stopped is None and self.clock.monotonic() + (trace[-1]["seconds"] if trace else 0.0) <= self.deadline:
             # scipy's res.fun is the lowest of noisy values, biased low; estimate again at the optimum instead.
             value, stderr, result = self.evaluate(job, session, x)
             final = True
         else:
-            value, stderr, result = best["entry"]["value"], best["entry"]["stderr"], best["result"]
+            (lowest, result) = best[0]
+            value, stderr = lowest["value"], lowest["stderr"]
             final = False
         optimum: Optimum = {
             "parameters": [float(v) for v in x],

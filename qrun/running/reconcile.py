@@ -10,6 +10,7 @@ from typing import Any
 from ..backends.service import sentence
 from ..errors import ServiceError
 from ..model.plan import JobPlan
+from ..model.records import Finished
 from .submission import JOB_TAG, PUBS_TAG, stream_of
 
 _NAMED = re.compile(re.escape(JOB_TAG) + r"(?P<stream>.+)#(?P<k>\d+)\Z")
@@ -28,8 +29,9 @@ class Found:
 def listed(service: Any, run_tag: str, session_ids: list[str]) -> list[Any]:
     """Every runtime job the service holds for this run: those carrying its tag, and those in the sessions its
     earlier attempts opened. A listing that fails stops the resume: submitting blind could pay twice."""
-    found: dict[str, Any] = {}
-    queries: list[dict[str, Any]] = [{"job_tags": [run_tag]}, *({"session_id": s} for s in session_ids)]
+    found: dict[str, object] = {}
+    queries: list[dict[str, object]] = [{"job_tags": [run_tag]}]
+    queries += [{"session_id": s} for s in session_ids]
     for query in queries:
         try:
             for handle in service.jobs(limit=None, **query):
@@ -71,7 +73,7 @@ def candidates(handles: list[Any], known: set[str]) -> list[Found]:
 def adopt(
     jobs: list[JobPlan],
     found: list[Found],
-    finished: dict[str, Any],
+    finished: Finished,
     pending: dict[str, list[str]],
     batched: dict[str, tuple[str, int]],
 ) -> list[str]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
 
 import numpy as np
 
@@ -48,7 +51,7 @@ def quietly(call: Any) -> None:
         pass
 
 
-def metrics(handle: Any) -> dict[str, Any]:
+def metrics(handle: Any) -> dict[str, object]:
     if not hasattr(handle, "metrics"):
         return {}
     try:
@@ -85,7 +88,7 @@ class OnePub:
     run alone. The batch's result is downloaded once for all its jobs (`results`, by runtime job id). Its usage
     and metrics go with the job of PUB 0 only, as when the batch ran, so the batch is not counted once per job."""
 
-    def __init__(self, handle: Any, index: int, results: dict[str, Any]):
+    def __init__(self, handle: Any, index: int, results: dict[str, PrimitiveResult]):
         self.handle, self.index, self.results = handle, index, results
         if index == 0:
             self.metrics, self.usage = handle.metrics, handle.usage

@@ -45,7 +45,7 @@ class CircuitFacts:
     parameter_names: tuple[str, ...] = ()
 
 
-def library_call(source: Mapping[str, Any]) -> tuple[str, dict[str, Any], tuple]:
+def library_call(source: Mapping[str, Any]) -> tuple[str, dict[str, object], tuple]:
     """(function name, arguments, where the name sits) of a library source, in either spelling:
     {library: NAME, args: {...}} (the spec page's) or {library: {name: NAME, args: {...}}}."""
     value = source["library"]
@@ -104,7 +104,7 @@ def _from_qasm(text: str, subpath: tuple) -> Any:
     return qc
 
 
-def _from_library(name: str, args: dict[str, Any], where: tuple) -> Any:
+def _from_library(name: str, args: dict[str, object], where: tuple) -> Any:
     import qiskit.circuit.library as library
 
     if name not in LIBRARY:
@@ -118,7 +118,7 @@ def _from_library(name: str, args: dict[str, Any], where: tuple) -> Any:
     return qc
 
 
-def _fmt_args(args: dict[str, Any]) -> str:
+def _fmt_args(args: dict[str, object]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in args.items())
 
 
@@ -335,7 +335,7 @@ def _qasm_facts(text: str) -> CircuitFacts | None:
 
 # The parameter counts of the allow-listed library functions, for the arguments qrun can read without qiskit.
 # tests/test_circuits.py checks each against qiskit itself.
-def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
+def _library_facts(name: str, args: dict[str, object]) -> CircuitFacts | None:
     n = args.get("num_qubits", args.get("feature_dimension"))
     if not isinstance(n, int) or n < 1:
         return None
@@ -356,7 +356,7 @@ def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
     }
     if set(args) - known or not isinstance(reps, int):
         return None
-    prefix = args.get("parameter_prefix", "θ")
+    prefix = str(args.get("parameter_prefix", "θ"))
     if name == "efficient_su2":
         gates = args.get("su2_gates", ["ry", "rz"])
         if not isinstance(gates, list) or not all(g in ("rx", "ry", "rz") for g in gates):
@@ -365,7 +365,7 @@ def _library_facts(name: str, args: dict[str, Any]) -> CircuitFacts | None:
     elif name == "real_amplitudes" and "su2_gates" not in args:
         count = n * (reps + final)
     elif name in ("z_feature_map", "zz_feature_map", "pauli_feature_map") and "feature_dimension" in args:
-        count, prefix = n, args.get("parameter_prefix", "x")
+        count, prefix = n, str(args.get("parameter_prefix", "x"))
     elif name == "quantum_volume" and "num_qubits" in args:
         count = 0
     else:

@@ -204,7 +204,7 @@ def _real_terms(source: Mapping[str, Any], made: Any) -> list[tuple[str, float]]
     return terms
 
 
-def provenance(source: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
+def provenance(source: Mapping[str, Any], base_dir: Path) -> dict[str, object]:
     """What the run records of a Python source: its reference, file, content hash and git state, so a later run
     can tell that the code changed."""
 
@@ -218,23 +218,25 @@ def provenance(source: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
     }
 
 
-def of_spec(data: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+def of_spec(data: Mapping[str, object], base_dir: Path) -> dict[str, object]:
     """Each Python source of a spec, by "circuits.NAME" or "observables.NAME": what provenance() records."""
-    return {
-        f"{kind}.{name}": provenance(value, base_dir)
-        for kind in ("circuits", "observables")
-        for name, value in (data.get(kind) or {}).items()
-        if isinstance(value, dict) and isinstance(value.get("python"), str)
-    }
+    out: dict[str, object] = {}
+    for kind in ("circuits", "observables"):
+        section = data.get(kind)
+        for name, value in section.items() if isinstance(section, dict) else ():
+            if isinstance(value, dict) and isinstance(value.get("python"), str):
+                out[f"{kind}.{name}"] = provenance(value, base_dir)
+    return out
 
 
-def changed(recorded: dict[str, Any], now: dict[str, Any]) -> list[str]:
+def changed(recorded: dict[str, object], now: dict[str, object]) -> list[str]:
     """The sources whose code differs from what a run recorded ("circuits.ansatz: lib/a.py changed")."""
-    return [
-        f"{where}: {Path(str(now[where]['file'])).name} changed"
-        for where in sorted(set(recorded) & set(now))
-        if (recorded[where] or {}).get("sha256") != now[where]["sha256"]
-    ]
+    out = []
+    for where in sorted(set(recorded) & set(now)):
+        then, current = recorded[where], now[where]  # what the run's metadata holds (untrusted), what provenance made
+        if isinstance(current, dict) and (then.get("sha256") if isinstance(then, dict) else None) != current["sha256"]:
+            out.append(f"{where}: {Path(str(current['file'])).name} changed")
+    return out
 
 
 def _what(value: Any) -> str:

@@ -21,7 +21,7 @@ from .fsio import write_json
 JOURNAL = "events.jsonl"
 
 
-def event_line(event: dict[str, Any]) -> bytes:
+def event_line(event: dict[str, object]) -> bytes:
     """A journal line: compact JSON by orjson (strict: a NaN is null), anything else as its str()."""
     import orjson  # deferred, as in fsio: only runs (qrun[run]) journal; validate never gets here
 
@@ -51,7 +51,7 @@ class Journal:
         self._saved_at = 0.0
         self._cost = 0.0
 
-    def log(self, event: dict[str, Any]) -> None:
+    def log(self, event: dict[str, object]) -> None:
         """Append one event, then checkpoint metadata.json if the last checkpoint is old enough."""
         if self._file is None:
             self._file = runfolder.open_append(runfolder.member(self.run_dir, JOURNAL))
@@ -142,7 +142,7 @@ def record_stop(run_dir: Path, error: str) -> None:
         meta["attempts"][-1]["ended"] = durations.timestamp()
         meta["attempts"][-1]["status"] = "interrupted"
     meta["status"], meta["error"] = "interrupted", meta.get("error") or error
-    event: dict[str, Any] = {"set": ended, "top": {"status": meta["status"], "error": meta["error"]}}
+    event: dict[str, object] = {"set": ended, "top": {"status": meta["status"], "error": meta["error"]}}
     if meta["attempts"]:
         event["attempt"] = meta["attempts"][-1]
     with runfolder.open_append(runfolder.member(run_dir, JOURNAL)) as journal:
@@ -166,10 +166,10 @@ def record_usage(run_dir: Path, usage: Mapping[int, list[Usage]]) -> None:
     write_json(runfolder.member(run_dir, "metadata.json"), meta)
 
 
-def close_jobs(jobs: list[JobEntry], status: str) -> dict[str, Any]:
+def close_jobs(jobs: list[JobEntry], status: str) -> dict[str, object]:
     """How a run's end leaves its jobs: a pending one `not run`, a running one `status`. Returns only the entries it
     changed, by index, for the journal (all of them was a 5 MB line at 10,000 jobs)."""
-    ended: dict[str, Any] = {}
+    ended: dict[str, object] = {}
     for entry in jobs:
         if entry["status"] in ("pending", "running"):
             entry["status"] = "not run" if entry["status"] == "pending" else status
@@ -202,7 +202,8 @@ def keep_session(meta: RunMetadata, attempt: Attempt | None, session: SessionRec
 
 
 def replay(meta: RunMetadata, event: dict[str, Any]) -> None:
-    """Apply one journal event to metadata (the inverse of RunWriter._log)."""
+    """Apply one journal event to metadata (the inverse of RunWriter._log). An event is a journal line as parsed:
+    JSON that qrun wrote, untyped until check_metadata has checked the metadata it makes."""
     for index, entry in (event.get("jobs") or {}).items():
         meta["jobs"][int(index)] = entry
     for index, fields in (event.get("set") or {}).items():

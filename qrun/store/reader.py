@@ -9,7 +9,8 @@ from typing import Any
 
 from ..errors import ResultsError, RunFolderError, SpecError
 from ..model.jobfile import JobFile
-from ..model.records import JobEntry, RunMetadata
+from ..model.readings import number
+from ..model.records import JobEntry, LearnedRate, RunMetadata
 from ..spec import MAX_SPEC_BYTES, safe_yaml
 from . import records, runfolder
 from .catalog import runs_of
@@ -58,13 +59,13 @@ class History:
 
         # folder names start with the UTC time: the newest is last, and read first; a multirun's points count
         self._unread = runs_of(root, name)
-        self._learned: dict[tuple[str, str], dict[str, object]] = {}
+        self._learned: dict[tuple[str, str], LearnedRate] = {}
 
     def __bool__(self) -> bool:
         """Whether there is anything to learn from: a spec never run here has nothing, and needs no lookups."""
         return bool(self._learned or self._unread)
 
-    def get(self, key: tuple[str, str]) -> dict[str, object] | None:
+    def get(self, key: tuple[str, str]) -> LearnedRate | None:
         while key not in self._learned and self._unread:
             self._learn(self._unread.pop())
         return self._learned.get(key)
@@ -75,15 +76,14 @@ class History:
         except RunFolderError:
             return  # a run folder being written, or damaged: learn nothing from it
         jobs = meta.get("jobs", []) if isinstance(meta, dict) else []
+        # unchecked (checking every earlier run's metadata would cost more than it teaches): take only numbers
         for entry in jobs if isinstance(jobs, list) else []:
-            key = (entry.get("name"), entry.get("content_hash"))
-            if (
-                entry.get("status") == "done"
-                and entry.get("units")
-                and entry.get("actual")
-                and key not in self._learned
-            ):
-                self._learned[key] = {"per_unit": entry["actual"] / entry["units"], "run": run_dir.name}
+            if not isinstance(entry, dict):
+                continue
+            key = (str(entry.get("name")), str(entry.get("content_hash")))
+            actual, units = number(entry.get("actual")), number(entry.get("units"))
+            if entry.get("status") == "done" and units and actual and key not in self._learned:
+                self._learned[key] = {"per_unit": actual / units, "run": run_dir.name}
 
 
 @dataclass

@@ -209,7 +209,7 @@ def sweep_payload(job: JobPlan, outcome: SweepOutcome, points: list[Point] | Non
     if points is not None:
         body["points"] = points
     else:
-        body["point_count"] = sum(s["points"] for s in outcome.settings)
+        body["point_count"] = int(sum(s["points"] or 0 for s in outcome.settings))
         body["points_file"] = f"{job.file_stem}.points.jsonl"
     return body
 

@@ -28,7 +28,7 @@ from .reader import read_job_body
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from ..model.plan import JobPlan, Plan
-    from ..model.records import Attempt, Evaluation, JobEntry, RunMetadata, SessionRecord, Usage
+    from ..model.records import Attempt, Carried, Evaluation, Finished, JobEntry, RunMetadata, SessionRecord, Usage
     from ..spec import Spec
 
 
@@ -62,7 +62,7 @@ class RunWriter:
         self._trace: tuple[Any, list] | None = None
         self._traced_at = 0.0
         self._journal: Journal | None = None
-        self._points: dict[str, list[dict[str, Any]]] = {}  # a short sweep's points, until its job is done
+        self._points: dict[str, list[dict[str, object]]] = {}  # a short sweep's points, until its job is done
         self._streams: dict[str, tuple[Appender, Appender]] = {}  # a long sweep's points file and CSV, being written
 
     def open(self, run_dir: Path | None = None) -> Path:
@@ -99,7 +99,7 @@ class RunWriter:
         self._new_attempt()
         return self.run_dir
 
-    def _python(self) -> dict[str, Any]:
+    def _python(self) -> dict[str, object]:
         """The Python sources' files, content hashes and git state: a later run can tell the code changed."""
 
         return pysource.of_spec(self.spec.data, self.spec.base_dir)
@@ -147,7 +147,7 @@ class RunWriter:
     def _attempt(self) -> Attempt:
         return self.metadata["attempts"][-1]
 
-    def reopen(self, run_dir: Path) -> dict[str, Any]:
+    def reopen(self, run_dir: Path) -> Carried:
         """Continue an interrupted run in its own folder: keep finished jobs, reset the rest, start a new attempt.
 
         Returns what the runner needs: {"finished": {name: optimum or None}, "submissions": count so far}.
@@ -166,7 +166,7 @@ class RunWriter:
         for folder in (run_dir, run_dir / "jobs"):  # temp files of writes a kill cut short; never renamed, never read
             for stale in folder.glob(".*.tmp"):
                 stale.unlink(missing_ok=True)
-        finished: dict[str, Any] = {}
+        finished: Finished = {}
         submissions = 0
         for j, entry in zip(self.plan.jobs, self.metadata["jobs"]):
             body = read_job_body(run_dir, entry)
@@ -187,7 +187,7 @@ class RunWriter:
         self._new_attempt()
         return {"finished": finished, "submissions": submissions}
 
-    def _log(self, event: dict[str, Any]) -> None:
+    def _log(self, event: dict[str, object]) -> None:
         assert self._journal is not None
         self._journal.log(event)
 
@@ -272,7 +272,7 @@ class RunWriter:
         self._trace = None
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, Any]], groups: list[Any], results: list[Any]
+        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
     ) -> None:
         """A chunk of a sweep has its results: a short sweep keeps them for its JSON file; a long one appends them
         to its points file (JSON lines) and CSV, so memory holds one chunk whatever the sweep's length."""
@@ -364,7 +364,7 @@ class RunWriter:
         if error and not self.metadata["error"]:
             self.metadata["error"] = error
         ended = close_jobs(self.metadata["jobs"], status)
-        event = {
+        event: dict[str, object] = {
             "set": ended,
             "attempt": self._attempt,
             "top": {"status": self.metadata["status"], "error": self.metadata["error"]},

@@ -20,7 +20,7 @@ from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
 from .compare import diff_text
-from .listing import headline_text, runs
+from .listing import RunRow, headline_text, runs
 from .svgfigures import group_svgs, job_svgs
 
 PAGE_ROWS = 50  # values one job shows on its run's page; `qrun show` and the run folder have every one
@@ -37,7 +37,7 @@ def _num(value: float | None, fmt: str = ".6g") -> str:
 
 def build(targets: Iterable[Path], compare: Iterable[tuple[Path, Path]] = ()) -> str:
     """The whole page for the runs found at `targets` (results roots, groups or run folders)."""
-    rows: list[dict[str, Any]] = []
+    rows: list[RunRow] = []
     seen: set[str] = set()
     for target in targets:
         for row in runs(target):
@@ -80,7 +80,7 @@ def write(targets: list[Path], out: Path, compare: Iterable[tuple[Path, Path]] =
     return out
 
 
-def _index(rows: list[dict[str, Any]], anchors: dict[str, str], groups: dict[str, str], pairs: list) -> str:
+def _index(rows: list[RunRow], anchors: dict[str, str], groups: dict[str, str], pairs: list) -> str:
     settings = sorted({k for r in rows for k in r["settings"]})
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
     head = ["run", "name", "group", "status", "jobs", "backend", "started", "quantum s", "git", *settings, *results]
@@ -140,7 +140,7 @@ def _cell(value: Any) -> str:
         return f"<td>{_e(text)}</td>"
 
 
-def _run_page(row: dict[str, Any], anchor: str, groups: dict[str, str]) -> tuple[str, list[Reading]]:
+def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, list[Reading]]:
     path = Path(row["run"])
     try:
         run = load(path)
@@ -231,7 +231,7 @@ def _job_rows(entry: JobEntry, body: JobFile | None, readings: list[Reading]) ->
 def _group_page(
     group: Path,
     anchor: str,
-    members: list[dict[str, Any]],
+    members: list[RunRow],
     anchors: dict[str, str],
     readings: dict[str, list[Reading]],
 ) -> str:
@@ -255,6 +255,6 @@ def _group_page(
     )
 
 
-def _swept(row: dict[str, Any]) -> dict[str, Any]:
-    swept: dict[str, Any] = row["swept"]
+def _swept(row: RunRow) -> dict[str, object]:
+    swept: dict[str, object] = row["swept"]
     return swept

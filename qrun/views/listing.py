@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from ..errors import RunFolderError
 from ..jobs.kind import shown
@@ -20,13 +20,32 @@ from ..store.journal import read_metadata
 from ..store.reader import read_job_body
 
 
-def git_text(git: dict[str, Any] | None) -> str:
+def git_text(git: dict[str, object] | None) -> str:
     if not git:
         return "none"
-    return f"{git['commit'][:10]}{' dirty' if git.get('dirty') else ''}"
+    return f"{str(git.get('commit', ''))[:10]}{' dirty' if git.get('dirty') else ''}"
 
 
-class Runs(list):
+class RunRow(TypedDict):
+    """One row of `qrun list` (and of `qrun report`'s index): a run's name, folder, state and headline results."""
+
+    name: str
+    run: str
+    group: str | None
+    status: str
+    started: str
+    backend: str
+    done: int
+    jobs: int
+    settings: dict[str, object]  # the variables and overrides it was made with, as given (the user's keys)
+    swept: dict[str, object]  # a multirun point's swept values
+    quantum_seconds: float | None
+    git: str
+    results: dict[str, Headline | str]
+    _began: NotRequired[str | None]  # for sorting only; removed before the rows are returned
+
+
+class Runs(list[RunRow]):
     """Rows of `qrun list`, for scripts: a list of dicts, and a pandas DataFrame where pandas is installed."""
 
     def to_dataframe(self) -> Any:
@@ -246,10 +265,7 @@ def group_text(group: Path, width: int | None = None) -> str:
     for r in rows:
         table.add_row(
             Path(r["run"]).name,
-            *[
-                json.dumps(r["swept"].get(k)) if not isinstance(r["swept"].get(k), str) else r["swept"][k]
-                for k in swept
-            ],
+            *[v if isinstance(v := r["swept"].get(k), str) else json.dumps(v) for k in swept],
             r["status"],
             f"{r['done']}/{r['jobs']}",
             *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],

@@ -10,6 +10,7 @@ from ..errors import MissingExtraError, PlotError
 from ..jobs.kind import floats, sigmas, unit_suffix
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile
+from ..model.readings import number
 from ..store.catalog import MANIFEST, discover
 from ..store.derived import readings_of as derived_readings
 from ..store.fsio import atomic_write_bytes, inside
@@ -107,13 +108,13 @@ def sweep_figure(plt: Any, body: JobFile, exact: float | None) -> Any:
     rest = [v for v in body["sweep"]["variables"] if v != x] + (
         ["observable"] if "observable" not in body["sweep"]["variables"] else []
     )
-    series: dict[tuple, list[dict[str, Any]]] = {}
+    series: dict[tuple, list[dict[str, object]]] = {}
     for p in points:
         series.setdefault(tuple(p.get(v) for v in rest), []).append(p)
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for i, (key, pts) in enumerate(series.items()):
         label = ", ".join(f"{k}={v}" for k, v in zip(rest, key))
-        pts = sorted(pts, key=lambda p: p[x])
+        pts = sorted(pts, key=lambda p: number(p[x]) or 0.0)
         ax.errorbar(
             [p[x] for p in pts],
             floats(p.get("value") for p in pts),
@@ -147,7 +148,7 @@ def sweep_figure(plt: Any, body: JobFile, exact: float | None) -> Any:
     return fig
 
 
-def group_figures(plt: Any, points: list[tuple[dict[str, Any], list[Reading]]]) -> list[tuple[str, Any]]:
+def group_figures(plt: Any, points: list[tuple[dict[str, object], list[Reading]]]) -> list[tuple[str, Any]]:
     """For a multirun group: each headline value (a value of the first parameter set, an optimum) against each
     numeric swept key, one line per combination of the other keys, with error bars and the exact value."""
     keys = list(points[0][0]) if points else []
@@ -167,8 +168,8 @@ def group_figures(plt: Any, points: list[tuple[dict[str, Any], list[Reading]]]) 
             series: dict[tuple, list[tuple[float, Reading]]] = {}
             for swept, readings in points:
                 found = next((r for r in readings if (r.job, r.key) == (job, key) and r.index == 0 and not r.at), None)
-                if found is not None:
-                    series.setdefault(tuple(swept.get(k) for k in others), []).append((float(swept[x]), found))
+                if found is not None and (at := number(swept.get(x))) is not None:
+                    series.setdefault(tuple(swept.get(k) for k in others), []).append((at, found))
             for i, (rest, pts) in enumerate(series.items()):
                 pts.sort(key=lambda p: p[0])
                 label = ", ".join(f"{k}={v}" for k, v in zip(others, rest)) or key

@@ -6,11 +6,12 @@ import io
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict
 
 from .. import backends
 from ..errors import RunFolderError
 from ..model import durations
+from ..model.plan import JobStats
 from ..model.records import RunMetadata, Usage
 from ..store import runfolder
 from ..store.derived import of_run
@@ -153,33 +154,77 @@ def _usage_cell(records: list[Usage]) -> str:
     return f"{text} (pending)" if pending else text
 
 
-def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
+class JobRow(JobStats, total=False):
+    """One job of `qrun plan --json`: what it is, what planning found (JobStats), its estimate and the running total."""
+
+    index: int
+    name: str
+    primitive: str
+    circuit: str
+    estimate: float
+    source: str
+    qpu_seconds: float
+    service_qpu_seconds: float | None
+    running_total: float
+    share_of_max_time: float
+
+
+class BlockSummary(TypedDict):
+    """One session or batch of a plan cut into blocks, and what each mode would bill for it."""
+
+    mode: str
+    reason: str
+    jobs: list[str]
+    first: int
+    runtime_jobs: int
+    qpu_seconds: float
+    wall_seconds: float
+
+
+class PlanSummary(TypedDict):
+    """`qrun plan --json`: the jobs, the blocks, the budget's verdict and the QPU time a device would charge."""
+
+    name: str
+    backend: str
+    mode: str
+    mode_reason: str
+    blocks: list[BlockSummary]
+    usage_estimates: NotRequired[dict[str, object]]
+    max_time: int
+    jobs: list[JobRow]
+    total: float
+    margin: float
+    needed: float
+    fits: bool
+    verdict: str
+    qpu_seconds: float
+    rate_per_second: float | None
+    cost: float | None
+
+
+def plan_summary(plan: Plan, rate: float | None = None) -> PlanSummary:
     """The plan as plain data: one entry per job, the running total, and the verdict."""
     running = 0.0
-    jobs = []
+    jobs: list[JobRow] = []
     for job in plan.jobs:
         running += job.estimate
-        jobs.append(
-            {
-                "index": job.index,
-                "name": job.name,
-                "primitive": job.primitive,
-                "circuit": job.circuit_name,
-                **job.stats,
-                "estimate": round(job.estimate, 3),
-                "source": job.estimate_source,
-                "qpu_seconds": round(job.qpu_seconds, 3),
-                **(
-                    {"service_qpu_seconds": plan.service_estimates.seconds.get(job.index)}
-                    if plan.service_estimates is not None
-                    else {}
-                ),
-                "running_total": round(running, 3),
-                "share_of_max_time": round(running / plan.max_time, 4),
-            }
-        )
+        row: JobRow = {
+            "index": job.index,
+            "name": job.name,
+            "primitive": job.primitive,
+            "circuit": job.circuit_name,
+            **job.stats,
+            "estimate": round(job.estimate, 3),
+            "source": job.estimate_source,
+            "qpu_seconds": round(job.qpu_seconds, 3),
+        }
+        if plan.service_estimates is not None:
+            row["service_qpu_seconds"] = plan.service_estimates.seconds.get(job.index)
+        row["running_total"] = round(running, 3)
+        row["share_of_max_time"] = round(running / plan.max_time, 4)
+        jobs.append(row)
     budget = plan.budget
-    return {
+    summary: PlanSummary = {
         "name": plan.name,
         "backend": plan.backend_name,
         "mode": plan.mode,
@@ -188,7 +233,6 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "blocks": [block_summary(plan, b) for b in plan.blocks]
         if len(plan.blocks) > 1 and backends.traits(plan.backend_kind).device
         else [],
-        **({"usage_estimates": plan.service_estimates.record()} if plan.service_estimates is not None else {}),
         "max_time": plan.max_time,
         "jobs": jobs,
         "total": round(budget.total, 3),
@@ -201,9 +245,12 @@ def plan_summary(plan: Plan, rate: float | None = None) -> dict[str, Any]:
         "rate_per_second": rate,
         "cost": None if rate is None else round(plan.qpu_seconds * rate, 2),
     }
+    if plan.service_estimates is not None:
+        summary["usage_estimates"] = plan.service_estimates.record()
+    return summary
 
 
-def block_summary(plan: Plan, block: Block) -> dict[str, Any]:
+def block_summary(plan: Plan, block: Block) -> BlockSummary:
     """One block of a plan cut into sessions and batches: its jobs, and what each mode would bill for them by the
     usage model: a batch its QPU time, a session its wall-clock time (the job estimates, idle time aside)."""
     jobs = plan.jobs[block.start : block.stop]
@@ -218,7 +265,7 @@ def block_summary(plan: Plan, block: Block) -> dict[str, Any]:
     }
 
 
-def block_lines(summary: dict[str, Any]) -> list[str]:
+def block_lines(summary: PlanSummary) -> list[str]:
     """`qrun plan`'s lines for a plan cut into blocks: each block's mode and why, what it bills, and what the other
     mode would; then the whole against one session for every job."""
     blocks = summary["blocks"]
@@ -251,7 +298,7 @@ def _seconds(x: float) -> str:
     return durations.format(x) if x >= 1 or x == 0 else f"{x:.2g}s"
 
 
-def charge_line(summary: dict[str, Any]) -> str:
+def charge_line(summary: PlanSummary) -> str:
     """ "QPU time charged: about 1m 40s (100 s)", with ", cost at 1.6/s: 160.00" when a rate is set."""
     seconds = summary["qpu_seconds"]
     line = f"QPU time charged: about {durations.format(seconds)} ({seconds:g} s)"
