@@ -3,7 +3,7 @@ share: a device cut down to some of its qubits, and the qubits an ISA circuit us
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .aer import AER_NAMES, aer_backend, aer_width
 from .fake import fake_backend, fake_names, fake_width, runtime_installed
@@ -43,7 +43,7 @@ def info(name: str) -> BackendInfo:
     return kind_for(name).info(name)
 
 
-def local_backend(name: str, seed: int | None = None) -> Any:
+def local_backend(name: str, seed: int | None = None) -> BackendV2:
     """The local backend object for `name`; service names are resolved by connecting."""
     return kind_for(name).local(name, seed)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
+    from qiskit_aer import AerSimulator
 
 # What people call Aer's simulator: qiskit's class name, its backend's own name, and qrun's.
 AER_NAMES = frozenset({"aer", "aer_simulator", "aersimulator", "qasm_simulator"})
@@ -47,7 +48,7 @@ class Aer:
         return LocalSession()
 
 
-def aer_backend(seed: int | None = None) -> Any:
+def aer_backend(seed: int | None = None) -> AerSimulator:
     from qiskit_aer import AerSimulator
 
     return AerSimulator(seed_simulator=seed) if seed is not None else AerSimulator()

@@ -4,7 +4,7 @@ is asked for the properties as of when the job ran, not when it was created), or
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model import durations
 from ..model.records import SessionRecord, Usage
@@ -50,7 +50,7 @@ def straddle_note(a: list[str], b: list[str]) -> str | None:
     )
 
 
-def _stamp(properties: Any) -> str | None:
+def _stamp(properties: object) -> str | None:
     moment = getattr(properties, "last_update_date", None)
     if isinstance(moment, datetime):
         return moment.isoformat()

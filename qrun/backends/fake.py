@@ -8,7 +8,7 @@ import importlib.util
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import BackendError
 from .kind import BackendInfo, OpenSession
@@ -70,7 +70,7 @@ def fake_names() -> list[str]:
     return sorted(names)
 
 
-def fake_backend(name: str) -> Any:
+def fake_backend(name: str) -> BackendV2:
     """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2()."""
     import qiskit_ibm_runtime.fake_provider as fp
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..model.jobfile import Headline, JobFile, ObservableValues
+from ..model.outcomes import primitive_result
 from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
@@ -23,8 +24,13 @@ from .kind import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from matplotlib.figure import Figure
+
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
+    from ..model.outcomes import JobResult
     from ..model.plan import JobPlan, Planned
 
 
@@ -65,7 +71,7 @@ class Estimator:
     def variant(self, job: Job) -> str:
         return NO_MEASURE
 
-    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> JobResult:
         from ..running.engines import estimator_pub  # numpy and qiskit: only a run needs them
 
         return submitter.submit(
@@ -75,11 +81,11 @@ class Estimator:
             precision=job.precision,
         )
 
-    def payload(self, job: JobPlan, result: Any) -> JobFile:
+    def payload(self, job: JobPlan, result: JobResult) -> JobFile:
         """Values and standard errors per observable (rows) and parameter set (columns)."""
         import numpy as np
 
-        data = result[0].data
+        data = primitive_result(result)[0].data
         evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
         stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
         observables: dict[str, ObservableValues] = {
@@ -124,10 +130,10 @@ class Estimator:
             return []
         return observable_pairs(name, a["observables"], b["observables"])
 
-    def rows(self, body: JobFile) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[object]]:
         return observable_rows(body.get("job"), self.name, body.get("observables") or {})
 
-    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
+    def figure(self, plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
         return None  # one value per observable: `qrun show` says it; a swept estimator job has its curve
 
 
@@ -171,7 +177,7 @@ def observable_pairs(name: str, a: Observables, b: Observables) -> list[Pair]:
     return out
 
 
-def observable_rows(job: str | None, kind: str, observables: Observables) -> list[list[Any]]:
+def observable_rows(job: str | None, kind: str, observables: Observables) -> list[list[object]]:
     return [
         [job, kind, obs, i, x, s, nth(v.get("exact"), i) if v.get("exact") else ""]
         for obs, v in observables.items()

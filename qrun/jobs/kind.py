@@ -12,17 +12,21 @@ from ..model.jobfile import Headline, JobFile, Number
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import ModuleType
 
+    from matplotlib.figure import Figure
     from qiskit.primitives import PrimitiveResult
 
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
-    from ..model.outcomes import MinimizeOutcome
+    from ..model.outcomes import JobResult, MinimizeOutcome
     from ..model.plan import JobPlan, Planned
     from ..model.readings import Reading
 
 NO_MEASURE = "no_measure"  # the variant of an estimator-like job's circuit: final measurements removed
-Pub = tuple[Any, ...]  # a primitive's unit of work: (circuit, observables, parameter values, precision), or a sampler's
+Pub = tuple[
+    object, ...
+]  # a primitive's unit of work: (circuit, observables, parameter values, precision), or a sampler's
 T = TypeVar("T")
 Pair = tuple[str, tuple[Number, Number], tuple[Number, Number]]  # a value of run A and of run B: (name, (x, σ), (y, σ))
 
@@ -33,12 +37,15 @@ class RuntimeJob(Protocol):
     def job_id(self) -> str: ...
     def status(self) -> object: ...
     def result(self) -> PrimitiveResult: ...
+    def cancel(self) -> None: ...
 
 
 class Primitive(Protocol):
     """An estimator or sampler, as every engine makes one (qiskit's V2 primitive interface)."""
 
-    def run(self, pubs: list[Any], **options: Any) -> RuntimeJob: ...
+    options: Any  # each engine's own options model (the runtime's, Aer's, qiskit's): set, never read back
+
+    def run(self, pubs: list[Pub], **options: object) -> RuntimeJob: ...
 
 
 class Engines(Protocol):
@@ -55,7 +62,7 @@ class Submitter(Protocol):
     @property
     def engines(self) -> Engines: ...
 
-    def submit(self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **options: Any) -> PrimitiveResult:
+    def submit(self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **options: object) -> PrimitiveResult:
         """Run `pub` as one runtime job of the primitive `primitive()` makes, with the primitive's run options
         (precision, shots), and return its result; a resume reads an earlier attempt's back instead."""
         ...
@@ -142,11 +149,11 @@ class JobKind(Protocol):
         estimator needs), "as_is", or "measure_all" (planning/transpile.py)."""
         ...
 
-    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> JobResult:
         """Run the job; the result goes to payload()."""
         ...
 
-    def payload(self, job: JobPlan, result: Any) -> JobFile:
+    def payload(self, job: JobPlan, result: JobResult) -> JobFile:
         """The job file's body for a finished job (its header is added by the run folder's writer)."""
         ...
 
@@ -166,11 +173,11 @@ class JobKind(Protocol):
         """The values two runs' bodies of this job share, for `qrun diff`."""
         ...
 
-    def rows(self, body: JobFile) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[object]]:
         """multirun.csv rows: [job, kind, observable, index, value, stderr, exact]."""
         ...
 
-    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
+    def figure(self, plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
         """`qrun plot`'s matplotlib figure of a finished job (`plt` is pyplot), or None where the kind draws none.
         `exact` is the spec's stated exact value, where it states one."""
         ...

@@ -9,6 +9,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..model.jobfile import Headline, JobFile, ObservableValues, StoredRung
+from ..model.outcomes import primitive_result
 from ..model.plan import Rung
 from ..model.readings import Reading, number
 from .estimator import Estimator, observable_headline, observable_pairs, observable_readings, observable_rows
@@ -29,8 +30,13 @@ from .kind import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from matplotlib.figure import Figure
+
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
+    from ..model.outcomes import JobResult
     from ..model.plan import JobPlan, Planned
 
 # What each rung adds to the ones before it, as IBM's "Combine error mitigation options" tutorial climbs: a rung's
@@ -102,7 +108,7 @@ class Ladder:
     def variant(self, job: Job) -> str:
         return NO_MEASURE
 
-    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> JobResult:
         """Each rung as one estimator runtime job, in order; one PrimitiveResult with a PUB result per rung."""
         from qiskit.primitives import PrimitiveResult
 
@@ -115,17 +121,18 @@ class Ladder:
             results.append(submitter.submit(one, make, estimator_pub(one), precision=job.precision)[0])
         return PrimitiveResult(results, metadata={"rungs": [r.name for r in job.rungs]})
 
-    def payload(self, job: JobPlan, result: Any) -> JobFile:
+    def payload(self, job: JobPlan, result: JobResult) -> JobFile:
+        whole = primitive_result(result)
         plain = dataclasses.replace(job, reference_circuit=None)  # the exact values are the same on every rung
-        first = _ESTIMATOR.payload(job, type(result)([result[0]]))
+        first = _ESTIMATOR.payload(job, type(whole)([whole[0]]))
         references = {name: entry.get("exact") for name, entry in first["observables"].items()}
         rungs: list[StoredRung] = []
         for k, rung in enumerate(job.rungs):
-            body = first if k == 0 else _ESTIMATOR.payload(plain, type(result)([result[k]]))
+            body = first if k == 0 else _ESTIMATOR.payload(plain, type(whole)([whole[k]]))
             for name, entry in body["observables"].items():
                 if (reference := references[name]) is not None:
                     entry["exact"] = reference
-            _honest_zne_stderrs(body["observables"], result[k].data)
+            _honest_zne_stderrs(body["observables"], whole[k].data)
             rungs.append(
                 {
                     "rung": rung.name,
@@ -183,14 +190,14 @@ class Ladder:
                 )
         return out
 
-    def rows(self, body: JobFile) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[object]]:
         return [
             [row[0], self.name, f"{r['rung']}:{row[2]}", *row[3:]]
             for r in body.get("rungs") or []
             for row in observable_rows(body.get("job"), self.name, r.get("observables") or {})
         ]
 
-    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
+    def figure(self, plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
         """A mitigation ladder: each observable's |value - exact| (± σ) against each rung's estimated QPU seconds, the
         target error as a line; None without exact values."""
         rungs = body["rungs"]

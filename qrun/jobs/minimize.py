@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..model.defaults import DEFAULT_OPTIMIZER, GRADIENT_METHODS
 from ..model.experiment import Optimizer
 from ..model.jobfile import Headline, JobFile, StoredOptimum, TraceEntry
+from ..model.outcomes import MinimizeOutcome
 from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
@@ -27,9 +28,13 @@ from .kind import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from matplotlib.figure import Figure
+
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
-    from ..model.outcomes import MinimizeOutcome
+    from ..model.outcomes import JobResult
     from ..model.plan import JobPlan, Planned
 
 
@@ -101,11 +106,13 @@ class Minimize:
     def variant(self, job: Job) -> str:
         return NO_MEASURE
 
-    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> JobResult:
         return submitter.minimize(job, session)
 
-    def payload(self, job: JobPlan, outcome: MinimizeOutcome) -> JobFile:
+    def payload(self, job: JobPlan, outcome: JobResult) -> JobFile:
         """The trace (one entry per evaluation), the optimum, and how the optimizer ended."""
+        if not isinstance(outcome, MinimizeOutcome):
+            raise TypeError(f"a {type(outcome).__name__} where a minimize loop's outcome belongs")
         reference: JobFile = {}
         if job.reference_circuit is not None:
             ((name, _),) = job.observables
@@ -161,13 +168,13 @@ class Minimize:
             return []
         return [(name, (mine.get("value"), mine.get("stderr")), (theirs.get("value"), theirs.get("stderr")))]
 
-    def rows(self, body: JobFile) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[object]]:
         opt = body.get("optimum")
         if not opt:
             return []
         return [[body.get("job"), self.name, body["observable"], 0, opt["value"], opt["stderr"], body.get("exact", "")]]
 
-    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
+    def figure(self, plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
         """Every evaluation with its error bar, the re-estimated optimum marked, and the exact value where known.
 
         No "best so far" line: the lowest of many noisy values is biased low; the optimum qrun reports is a fresh

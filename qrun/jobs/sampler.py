@@ -7,13 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.jobfile import Headline, JobFile
+from ..model.outcomes import primitive_result
 from ..model.readings import Reading
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from matplotlib.figure import Figure
+
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
+    from ..model.outcomes import JobResult
     from ..model.plan import JobPlan, Planned
 
 
@@ -57,7 +63,7 @@ class Sampler:
         """The circuit as written, or with measurements added where the job asks (measure_all)."""
         return "measure_all" if job.measure_all else "as_is"
 
-    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> Any:
+    def run(self, submitter: Submitter, job: JobPlan, session: OpenSession) -> JobResult:
         from ..running.engines import sampler_pub  # numpy and qiskit: only a run needs them
 
         return submitter.submit(
@@ -67,11 +73,11 @@ class Sampler:
             shots=job.shots,
         )
 
-    def payload(self, job: JobPlan, result: Any) -> JobFile:
+    def payload(self, job: JobPlan, result: JobResult) -> JobFile:
         """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
         import numpy as np
 
-        data = result[0].data
+        data = primitive_result(result)[0].data
         counts: dict[str, list[dict[str, int]]] = {}
         for register, bits in data.items():
             sets = int(np.prod(bits.shape)) if bits.shape else 1
@@ -110,10 +116,10 @@ class Sampler:
     def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
         return []
 
-    def rows(self, body: JobFile) -> list[list[Any]]:
+    def rows(self, body: JobFile) -> list[list[object]]:
         return []
 
-    def figure(self, plt: Any, body: JobFile, exact: float | None) -> Any:
+    def figure(self, plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
         """Counts of the first parameter set per classical register, over EVERY outcome of the register (those that
         never occurred too), with the ideal distribution beside them when the job has `exact: statevector`."""
         registers = {reg: sets for reg, sets in body["counts"].items() if sets}  # a register with no sets: no bars

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.providers import BackendV2
 
+
 CACHE_ENV = "QRUN_CACHE_DIR"
 FORMAT = 1
 
@@ -100,7 +101,7 @@ def key(
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
 
 
-def canonical(circuit: QuantumCircuit) -> Any:
+def canonical(circuit: QuantumCircuit) -> QuantumCircuit:
     """The circuit as QPY should see it for a key: parameters carry random UUIDs and circuits counter-based names,
     so two builds of the same circuit would never match; give each parameter a UUID from its name, and one name."""
 
@@ -113,7 +114,7 @@ def canonical(circuit: QuantumCircuit) -> Any:
     return same
 
 
-def load(folder: Path, hex_key: str, parts: dict[str, object], circuit: QuantumCircuit) -> Any | None:
+def load(folder: Path, hex_key: str, parts: dict[str, object], circuit: QuantumCircuit) -> QuantumCircuit | None:
     """The cached ISA circuit, or None when absent, unreadable, or not what the key says (never trusted blindly)."""
     from qiskit import qpy
 
@@ -153,7 +154,7 @@ def load_facts(folder: Path, hex_key: str) -> tuple[int, int] | None:
     return None
 
 
-def store_facts(folder: Path, hex_key: str, facts: Any) -> None:
+def store_facts(folder: Path, hex_key: str, facts: list[int]) -> None:
     """Keep what plan computed about an entry's circuit beside it; a cache that cannot be written only costs speed."""
     try:
         atomic_write(folder / f"{hex_key}.facts.json", json.dumps(facts))

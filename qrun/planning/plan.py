@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from qiskit.providers import BackendV2
     from qiskit.quantum_info import SparsePauliOp
 
+    from ..sources.observables import Terms
+
 
 def build(
     checked: Checked,
@@ -88,7 +90,7 @@ class _Planner:
         self.experiment = checked.experiment
         self.kind = checked.backend.kind
         self.traits = traits(self.kind)
-        self.transpiled: dict[tuple, Any] = {}
+        self.transpiled: dict[tuple, QuantumCircuit] = {}
         self.timings: dict[tuple, estimates.Timing] = {}
         self.problems: list[tuple[tuple, str]] = []
         self.memo: dict[tuple, Any] = {}  # work shared by jobs with the same circuit (and observables)
@@ -107,7 +109,7 @@ class _Planner:
             if "python" in entry and coupling is not None and pysource.takes_coupling_map(entry, base):
                 self.checked.circuits[cname] = circuits.build(entry, base, coupling)
 
-    def isa(self, job: Job, level: int, variant: str) -> tuple[tuple, Any]:
+    def isa(self, job: Job, level: int, variant: str) -> tuple[tuple, QuantumCircuit]:
         """The job's ISA circuit, transpiled once per (circuit, optimization level, variant), and its key."""
         key = (job.circuit, level, variant)
         built = self.checked.circuits
@@ -273,6 +275,6 @@ def backend_timing(isa: QuantumCircuit, backend: BackendV2, depth: int | None = 
     )
 
 
-def _mapped(terms: Any, isa: QuantumCircuit) -> SparsePauliOp:
+def _mapped(terms: Terms, isa: QuantumCircuit) -> SparsePauliOp:
     """An observable as a SparsePauliOp laid out on the ISA circuit's physical qubits."""
     return pauli.to_sparse_pauli_op(terms).apply_layout(isa.layout)

@@ -38,7 +38,7 @@ def cached_transpile(
     seed: int | None,
     use_cache: bool = True,
     memo: dict[tuple, Any] | None = None,
-) -> Any:
+) -> QuantumCircuit:
     """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
     it is not a function of its inputs. A cache entry also keeps the circuit's shape (circuit_shape), which goes
     into `memo` under ("shape", id(isa)), so a warm plan does not recompute it.

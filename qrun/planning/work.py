@@ -16,6 +16,7 @@ from . import estimates, sweeps
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
 
 
 def once(memo: dict[tuple, Any], key: tuple, make: Any) -> Any:
@@ -25,7 +26,7 @@ def once(memo: dict[tuple, Any], key: tuple, make: Any) -> Any:
     return memo[key]
 
 
-def measurement_bases(ops: list[Any]) -> int:
+def measurement_bases(ops: list[SparsePauliOp]) -> int:
     """Qubit-wise commuting groups over all the observables' terms: one measurement setting each."""
     if not ops:
         return 1

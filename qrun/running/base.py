@@ -89,13 +89,13 @@ class RunnerBase:
         self.session_started: float | None = None
         self.opened = 0.0
         self.last_result = 0.0
-        self.handles: list[tuple[JobPlan, Any]] = []  # service jobs, for their usage once the session is closed
+        self.handles: list[tuple[JobPlan, RuntimeJob]] = []  # service jobs, for their usage once the session is closed
         # a service session is deactivated after this long with nothing queued or running (its details say; IBM's
         # default otherwise): a longer gap between a result and the next submission loses the session's turn
         self.interactive_ttl = INTERACTIVE_TTL
         self.idle_since: float | None = None
 
-    def start_clock(self, handle: Any, submitted: float) -> None:
+    def start_clock(self, handle: RuntimeJob, submitted: float) -> None:
         """Start the deadline where the service starts the session: when its first job started running.
 
         A service job's metrics give when it started and finished running; the difference, counted back from now,
@@ -192,7 +192,7 @@ class RunnerBase:
             return OnePub(handle, batched[1], self._batch_results)
         return handle
 
-    def submit(self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **kwargs: Any) -> PrimitiveResult:
+    def submit(self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **kwargs: object) -> PrimitiveResult:
         """Run one PUB as one runtime job (or read the earlier attempt's back) and return its PrimitiveResult."""
         handle, submitted = self.send(job, primitive, pub, **kwargs)
         return self.receive(job, handle, submitted)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from typing import Any
 
 import numpy as np
 from qiskit.primitives import PrimitiveResult, PubResult
@@ -149,7 +148,9 @@ def merged_estimator_pubs(jobs: list[JobPlan]) -> tuple[list[tuple], list[tuple[
     return pubs, parts
 
 
-def with_shot_noise(result: Any, part: tuple[int, slice | None], precision: float | None, seed: int | None) -> Any:
+def with_shot_noise(
+    result: PrimitiveResult, part: tuple[int, slice | None], precision: float | None, seed: int | None
+) -> PrimitiveResult:
     """A job's share of an exact estimator result (its PUB; its own parameter rows of a merged one), with Aer's
     emulated shot noise, N(value, precision), drawn from the job's `seed`: what the job alone would have got."""
     index, columns = part

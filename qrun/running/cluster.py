@@ -6,9 +6,15 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import ClusterError, UsageError
+
+if TYPE_CHECKING:
+    from distributed import Future
+    from qiskit.primitives import PrimitiveResult
+
+    from ..jobs.kind import Primitive, Pub
 
 SCHEDULER_ENV = "QRUN_DASK_SCHEDULER"
 # The engines whose primitives are plain Aer or qiskit objects that pickle whole; the runtime's client primitives
@@ -18,7 +24,7 @@ ENGINES = ("aer-primitives", "backend-primitives")
 PER_WORKER = 2  # chunks in flight per worker: one running, one queued behind it
 
 
-def run_pub(primitive: Any, pub: Any, kwargs: dict[str, object]) -> tuple[Any, float, int]:
+def run_pub(primitive: Primitive, pub: Pub, kwargs: dict[str, object]) -> tuple[PrimitiveResult, float, int]:
     """On a worker: run one PUB; (PrimitiveResult, seconds it took there, the worker's pid)."""
     t0 = time.perf_counter()
     result = primitive.run([pub], **kwargs).result()
@@ -28,14 +34,14 @@ def run_pub(primitive: Any, pub: Any, kwargs: dict[str, object]) -> tuple[Any, f
 class Task:
     """A chunk sent to Dask, as the runner sees a runtime job: job_id() and result()."""
 
-    def __init__(self, cluster: Cluster, future: Any):
+    def __init__(self, cluster: Cluster, future: Future):
         self.cluster = cluster
         self.future = future
 
     def job_id(self) -> str:
         return str(self.future.key)
 
-    def result(self) -> Any:
+    def result(self) -> PrimitiveResult:
         result, seconds, pid = self.future.result()
         self.cluster.done(seconds, pid)
         return result
@@ -75,7 +81,7 @@ class Cluster:
         self._seconds: list[float] = []
         self._pids: set[int] = set()
 
-    def submit(self, primitive: Any, pub: Any, kwargs: dict[str, object]) -> Task:
+    def submit(self, primitive: Primitive, pub: Pub, kwargs: dict[str, object]) -> Task:
         """Send one PUB to a worker (pure=False: two chunks with equal inputs are still two tasks)."""
         return Task(self, self.client.submit(run_pub, primitive, pub, kwargs, pure=False))
 

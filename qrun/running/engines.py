@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,9 +12,13 @@ from ..planning import sweeps
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
+    from qiskit.primitives.containers import ObservablesArray
     from qiskit.providers import BackendV2
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit_aer import AerSimulator
 
     from ..backends.kind import OpenSession
+    from ..jobs.kind import Primitive, Pub
 
 
 class Engines:
@@ -23,9 +27,9 @@ class Engines:
     def __init__(self, backend: BackendV2, tags: list[str] | None = None):
         self.backend = backend
         self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
-        self._noisy: dict[int, Any] = {}
+        self._noisy: dict[int, AerSimulator] = {}
 
-    def noisy_simulator(self, job: JobPlan) -> Any:
+    def noisy_simulator(self, job: JobPlan) -> AerSimulator:
         """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
         device = job.device if job.device is not None else self.backend
         if id(device) not in self._noisy:
@@ -34,7 +38,7 @@ class Engines:
             self._noisy[id(device)] = AerSimulator.from_backend(device)
         return self._noisy[id(device)]
 
-    def estimator(self, job: JobPlan, session: OpenSession, seed: int | None) -> Any:
+    def estimator(self, job: JobPlan, session: OpenSession, seed: int | None) -> Primitive:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendEstimatorV2
 
@@ -57,7 +61,7 @@ class Engines:
         tags = self.tags if job.device is None else []
         return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True, tags=tags))
 
-    def tag(self, primitive: Any, job: JobPlan, extra: list[str]) -> None:
+    def tag(self, primitive: Primitive, job: JobPlan, extra: list[str]) -> None:
         """Set a service submission's tags: the run's and spec's, and `extra`, which names this submission. Local
         runs carry none."""
         if job.engine != "runtime-client-primitives" or job.device is not None or not self.tags:
@@ -65,7 +69,7 @@ class Engines:
         own = job.options.get("job_tags")
         primitive.options.environment.job_tags = [*self.tags, *(own if isinstance(own, list) else []), *extra]
 
-    def reseed(self, primitive: Any, job: JobPlan, seed: int | None) -> None:
+    def reseed(self, primitive: Primitive, job: JobPlan, seed: int | None) -> None:
         """Give an existing estimator the seed of the next submission (same effect as building a new one)."""
         if seed is None:
             return
@@ -76,7 +80,7 @@ class Engines:
         else:
             primitive.options.simulator.seed_simulator = seed
 
-    def sampler(self, job: JobPlan, session: OpenSession, seed: int | None) -> Any:
+    def sampler(self, job: JobPlan, session: OpenSession, seed: int | None) -> Primitive:
         if job.engine == "backend-primitives":
             from qiskit.primitives import BackendSamplerV2
 
@@ -119,7 +123,7 @@ def runtime_options(
     return out
 
 
-def observables_array(ops: list[Any], column: bool = False) -> Any:
+def observables_array(ops: list[SparsePauliOp], column: bool = False) -> ObservablesArray:
     """An ObservablesArray of `ops`, shape (n,) or (n, 1), filled element by element.
 
     Never `np.empty(..., object)[:] = ops`: numpy then calls SparsePauliOp.__array__, which builds the dense
@@ -130,7 +134,7 @@ def observables_array(ops: list[Any], column: bool = False) -> Any:
     return ObservablesArray([[op] for op in ops] if column else list(ops))
 
 
-def estimator_pub(job: JobPlan) -> tuple:
+def estimator_pub(job: JobPlan) -> Pub:
     """One broadcast PUB: evs come back shaped (observables, parameter sets), or (observables,) without parameters."""
     ops = [op for _, op in job.observables]
     if job.parameter_values is None:
@@ -138,7 +142,7 @@ def estimator_pub(job: JobPlan) -> tuple:
     return (job.circuit, observables_array(ops, column=True), job.parameter_values)
 
 
-def sweep_estimator_pub(circuit: QuantumCircuit, ops: list[Any], rows: np.ndarray, g: sweeps.Group) -> tuple:
+def sweep_estimator_pub(circuit: QuantumCircuit, ops: list[SparsePauliOp], rows: np.ndarray, g: sweeps.Group) -> Pub:
     """A grid goes out as observables (n, 1) x rows (m, k); any other set of points as aligned (n,) x (n, k)."""
     if g.product:
         return (

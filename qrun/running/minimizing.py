@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +28,7 @@ class _Stop(Exception):
 class Minimizing(RunnerBase):
     """Runs a minimize job in the session: its evaluations, its stop, and the unbiased value at the optimum."""
 
-    def evaluate(self, job: JobPlan, session: OpenSession, x: np.ndarray) -> tuple[float, float, Any]:
+    def evaluate(self, job: JobPlan, session: OpenSession, x: np.ndarray) -> tuple[float, float, PrimitiveResult]:
         """One estimator job at parameters x: (value, standard error, PrimitiveResult)."""
         ((_, op),) = job.observables
         # One primitive per minimize job, re-seeded for each evaluation, rather than one built per evaluation.

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..backends.service import sentence
 from ..errors import ServiceError
 from ..model.plan import JobPlan
 from ..model.records import Finished
 from .submission import JOB_TAG, PUBS_TAG, stream_of
+
+if TYPE_CHECKING:
+    from qiskit_ibm_runtime import QiskitRuntimeService, RuntimeJobV2
 
 _NAMED = re.compile(re.escape(JOB_TAG) + r"(?P<stream>.+)#(?P<k>\d+)\Z")
 
@@ -26,7 +29,7 @@ class Found:
     pubs: int
 
 
-def listed(service: Any, run_tag: str, session_ids: list[str]) -> list[Any]:
+def listed(service: QiskitRuntimeService, run_tag: str, session_ids: list[str]) -> list[RuntimeJobV2]:
     """Every runtime job the service holds for this run: those carrying its tag, and those in the sessions its
     earlier attempts opened. A listing that fails stops the resume: submitting blind could pay twice."""
     found: dict[str, object] = {}
@@ -44,7 +47,7 @@ def listed(service: Any, run_tag: str, session_ids: list[str]) -> list[Any]:
     return list(found.values())
 
 
-def candidates(handles: list[Any], known: set[str]) -> list[Found]:
+def candidates(handles: list[RuntimeJobV2], known: set[str]) -> list[Found]:
     """The service's jobs the journal does not know, named by qrun's tags, that finished well or may still: a
     failed or cancelled one has nothing to adopt (its job is submitted again)."""
     out = []

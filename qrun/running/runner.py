@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from .batching import Batching
 from .minimizing import Minimizing
 from .submission import distinct, open_session, quietly
 from .sweeping import Sweeping
+
+if TYPE_CHECKING:
+    from ..model.outcomes import JobResult
 
 
 class Runner(Batching, Sweeping, Minimizing):
@@ -162,7 +165,7 @@ class Runner(Batching, Sweeping, Minimizing):
                 self.optima[(job.run_key, job.name)] = np.asarray(result.optimum["parameters"], dtype=float)
             self.sink.job_done(job, result)
 
-    def run_job(self, job: JobPlan, session: OpenSession) -> Any:
+    def run_job(self, job: JobPlan, session: OpenSession) -> JobResult:
         """One job: a sweep chunk by chunk, else as its kind runs it (jobs/), through this runner's submissions."""
         if job.points is not None:
             return self.sweep(job, session)

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from qiskit.primitives import PrimitiveResult
+    from qiskit_ibm_runtime import RuntimeJobV2
+
+    from ..backends.kind import OpenSession
+    from ..jobs.kind import RuntimeJob
 
 import numpy as np
 
@@ -44,14 +50,14 @@ def padded(pub: tuple, length: int = 3) -> tuple:
     return pub + (None,) * (length - len(pub))
 
 
-def quietly(call: Any) -> None:
+def quietly(call: Callable[[], object]) -> None:
     try:
         call()
     except Exception:  # closing is best effort: the service closes a session at max_time in any case
         pass
 
 
-def metrics(handle: Any) -> dict[str, object]:
+def metrics(handle: object) -> dict[str, object]:
     if not hasattr(handle, "metrics"):
         return {}
     try:
@@ -60,7 +66,7 @@ def metrics(handle: Any) -> dict[str, object]:
         return {}
 
 
-def cancel(handle: Any) -> None:
+def cancel(handle: RuntimeJob) -> None:
     try:
         handle.cancel()
     except Exception:  # a local job may have finished, or not support cancel(); either way nothing is queued
@@ -78,7 +84,7 @@ def distinct(caught: list[warnings.WarningMessage]) -> list[str]:
     return [f"{text} (x{n})" if n > 1 else text for text, n in counts.items()]
 
 
-def open_session(plan: Plan, mode: str) -> Any:
+def open_session(plan: Plan, mode: str) -> OpenSession:
     """A session (or batch) for a block of jobs, as the plan's backend kind opens one."""
     return traits(plan.backend_kind).open_session(plan.backend, mode, plan.max_time)
 
@@ -88,7 +94,7 @@ class OnePub:
     run alone. The batch's result is downloaded once for all its jobs (`results`, by runtime job id). Its usage
     and metrics go with the job of PUB 0 only, as when the batch ran, so the batch is not counted once per job."""
 
-    def __init__(self, handle: Any, index: int, results: dict[str, PrimitiveResult]):
+    def __init__(self, handle: RuntimeJobV2, index: int, results: dict[str, PrimitiveResult]):
         self.handle, self.index, self.results = handle, index, results
         if index == 0:
             self.metrics, self.usage = handle.metrics, handle.usage
@@ -96,13 +102,13 @@ class OnePub:
     def job_id(self) -> str:
         return str(self.handle.job_id())
 
-    def status(self) -> Any:
+    def status(self) -> object:
         return self.handle.status()
 
     def cancel(self) -> None:
         self.handle.cancel()
 
-    def result(self) -> Any:
+    def result(self) -> PrimitiveResult:
         from qiskit.primitives import PrimitiveResult
 
         key = self.job_id()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections import deque
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,11 @@ from ..planning.work import sweep_chunks
 from .base import RunnerBase
 from .engines import sweep_estimator_pub
 from .submission import cancel
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+
+    from ..jobs.kind import RuntimeJob
 
 
 class Sweeping(RunnerBase):
@@ -48,7 +53,7 @@ class Sweeping(RunnerBase):
 
         def finish() -> None:
             start, points, groups, sent = in_flight.popleft()
-            results: list[Any] = []
+            results: list[PrimitiveResult] = []
             try:
                 for handle, submitted in sent:
                     results.append(self.receive(job, handle, submitted))
@@ -81,7 +86,7 @@ class Sweeping(RunnerBase):
             finish()
         return outcome
 
-    def _cancel_siblings(self, job: JobPlan, handles: list[Any]) -> None:
+    def _cancel_siblings(self, job: JobPlan, handles: list[RuntimeJob]) -> None:
         """Cancel a failed sweep's runtime jobs still queued or running, keep them for the usage record (what ran
         before the cancel is billed), and say which were cancelled."""
         ids = []

@@ -20,6 +20,7 @@ from . import pysource, qasm_scan
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
+    from qiskit.transpiler import CouplingMap
 
 LIBRARY = (
     "efficient_su2",
@@ -59,7 +60,7 @@ def _source(source: Mapping[str, Any]) -> tuple[str, Any]:
     return kind, source[kind]
 
 
-def build(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+def build(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap | None = None) -> QuantumCircuit:
     """Build the QuantumCircuit a spec's circuit entry describes (exactly one source). `coupling_map`: the device's,
     for a Python source that asks for it."""
     kind, value = _source(source)
@@ -84,7 +85,7 @@ def build(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) -
     raise SourceError(f"unknown circuit source {kind!r}")
 
 
-def _from_qasm(text: str, subpath: tuple) -> Any:
+def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
     import qiskit.qasm2
     import qiskit.qasm3
 
@@ -104,7 +105,7 @@ def _from_qasm(text: str, subpath: tuple) -> Any:
     return qc
 
 
-def _from_library(name: str, args: dict[str, object], where: tuple) -> Any:
+def _from_library(name: str, args: dict[str, object], where: tuple) -> QuantumCircuit:
     import qiskit.circuit.library as library
 
     if name not in LIBRARY:
@@ -267,7 +268,7 @@ def cached_facts(source: Mapping[str, Any], base_dir: Path) -> CircuitFacts:
     return found
 
 
-def _facts_entry(entry: Any) -> CircuitFacts | SourceError | None:
+def _facts_entry(entry: object) -> CircuitFacts | SourceError | None:
     """A facts-cache entry as written by cached_facts, or None for anything else (a damaged entry is a miss)."""
     if not isinstance(entry, dict):
         return None

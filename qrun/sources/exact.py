@@ -3,16 +3,19 @@ diagonalization, a sampler's ideal distribution; all on the circuit as written, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from qiskit import QuantumCircuit
+    from qiskit.circuit import Clbit, Qubit
     from qiskit.quantum_info import SparsePauliOp
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
 
 
-def bind(circuit: QuantumCircuit, names: list[str], row: Any) -> QuantumCircuit:
+def bind(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> QuantumCircuit:
     """The circuit with its parameters bound by name (the plan's parameter order is the ISA circuit's)."""
     if not names:
         return circuit
@@ -20,7 +23,7 @@ def bind(circuit: QuantumCircuit, names: list[str], row: Any) -> QuantumCircuit:
     return circuit.assign_parameters({by_name[n]: float(v) for n, v in zip(names, row)})
 
 
-def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: list[str], row: Any) -> float:
+def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: list[str], row: Sequence[float]) -> float:
     from qiskit.quantum_info import Statevector
 
     return float(Statevector(bind(circuit, names, row)).expectation_value(op).real)
@@ -37,12 +40,12 @@ def ground_energy(op: SparsePauliOp) -> float:
     return float(eigsh(op.to_matrix(sparse=True), k=1, which="SA", return_eigenvectors=False)[0])
 
 
-def ideal_counts(circuit: QuantumCircuit, names: list[str], row: Any) -> dict[str, dict[str, float]]:
+def ideal_counts(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> dict[str, dict[str, float]]:
     """Per classical register, the ideal probability of each outcome, keyed as the sampler's counts are."""
     from qiskit.quantum_info import Statevector
 
     qc = bind(circuit, names, row)
-    wired: dict[Any, Any] = {}  # clbit -> the qubit measured into it (the last measurement wins, as on a device)
+    wired: dict[Clbit, Qubit] = {}  # clbit -> the qubit measured into it (the last measurement wins, as on a device)
     for inst in qc.data:
         if inst.operation.name == "measure":
             wired[inst.clbits[0]] = inst.qubits[0]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+
+if TYPE_CHECKING:
+    from qiskit.quantum_info import SparsePauliOp
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _TERM = re.compile(rf"\s*(?P<sign>[+-])?\s*(?:(?P<coeff>{_NUMBER})\s*\*?\s*)?(?P<label>[IXYZ]+)\s*")
@@ -14,7 +17,7 @@ _TERM = re.compile(rf"\s*(?P<sign>[+-])?\s*(?:(?P<coeff>{_NUMBER})\s*\*?\s*)?(?P
 Terms = list[tuple[str, float]]
 
 
-def parse_observable(value: Any) -> Terms:
+def parse_observable(value: object) -> Terms:
     """A Pauli label, a list of [label, coeff] pairs, or "0.5*XI - ZZ" -> [(label, coeff), ...]; never evaluated.
     {terms: ..., unit: ...} is the same with a unit (see observable_unit)."""
     if isinstance(value, dict):
@@ -36,7 +39,7 @@ def parse_observable(value: Any) -> Terms:
     return terms
 
 
-def observable_unit(value: Any) -> str | None:
+def observable_unit(value: object) -> str | None:
     """The unit an observable declares ({terms: ..., unit: Ha}), or None."""
     return value.get("unit") if isinstance(value, dict) else None
 
@@ -63,7 +66,7 @@ def observable_width(terms: Terms) -> int:
     return len(terms[0][0])
 
 
-def to_sparse_pauli_op(terms: Terms) -> Any:
+def to_sparse_pauli_op(terms: Terms) -> SparsePauliOp:
     from qiskit.quantum_info import SparsePauliOp
 
     return SparsePauliOp.from_list(terms)

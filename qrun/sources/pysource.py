@@ -13,11 +13,16 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SourceError
 from ..store import provenance as prov
 from ..store.fsio import confinement_root
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit.transpiler import CouplingMap
 
 _REF = re.compile(r"(?P<target>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*|[\w./-]+\.py):(?P<func>[A-Za-z_]\w*)\Z")
 WHERE = ("python",)
@@ -137,7 +142,7 @@ def takes_coupling_map(source: Mapping[str, Any], base_dir: Path) -> bool:
         return False
 
 
-def call(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+def call(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap | None = None) -> object:
     """Call the source's function with its args; one that takes `coupling_map` is given the device's (None when qrun
     checks a spec without a device: validate, aer)."""
     target = parse(source["python"], base_dir)
@@ -154,7 +159,7 @@ def call(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) ->
         raise SourceError(f"{target.ref}(...) raised {type(e).__name__}: {_one_line(e)}", WHERE) from None
 
 
-def circuit(source: Mapping[str, Any], base_dir: Path, coupling_map: Any = None) -> Any:
+def circuit(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap | None = None) -> QuantumCircuit:
     from qiskit import QuantumCircuit
 
     made = call(source, base_dir, coupling_map)
@@ -191,7 +196,7 @@ def expanded_names(name: str, count: int) -> list[str]:
     return [f"{name}_{k}" for k in range(count)]
 
 
-def _real_terms(source: Mapping[str, Any], made: Any) -> list[tuple[str, float]]:
+def _real_terms(source: Mapping[str, Any], made: SparsePauliOp) -> list[tuple[str, float]]:
     terms = []
     for label, coeff in made.to_list():
         if abs(complex(coeff).imag) > 1e-12:
@@ -239,7 +244,7 @@ def changed(recorded: dict[str, object], now: dict[str, object]) -> list[str]:
     return out
 
 
-def _what(value: Any) -> str:
+def _what(value: object) -> str:
     kind = type(value).__name__
     return "None" if value is None else f"a {kind}" if kind[0].lower() not in "aeiou" else f"an {kind}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import MissingExtraError, PlotError
 from ..jobs.kind import floats, sigmas, unit_suffix
@@ -17,6 +17,11 @@ from ..store.fsio import atomic_write_bytes, inside
 from ..store.reader import load, read_spec
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import stored_points
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from matplotlib.figure import Figure
 
 PLOT_POINTS = 10_000
 
@@ -68,7 +73,7 @@ def plot_run(run_dir: Path) -> list[Path]:
     return written
 
 
-def pyplot() -> Any:
+def pyplot() -> ModuleType:
     try:
         import matplotlib
 
@@ -79,17 +84,19 @@ def pyplot() -> Any:
     return plt
 
 
-def figure_for(plt: Any, body: JobFile | None, exact: Any) -> Any:
+def figure_for(plt: ModuleType, body: JobFile | None, exact: object) -> Figure | None:
     """The figure of one finished job, or None when that kind of job has none."""
     if not body or body.get("status") == "running":
         return None
-    number = exact if isinstance(exact, (int, float)) else None
+    number = (
+        float(exact) if isinstance(exact, int | float) and not isinstance(exact, bool) else None
+    )  # "statevector": in the body
     if "points" in body:
         return sweep_figure(plt, body, number) if kind_of(body["primitive"]).runs == "estimator" else None
     return kind_of(body["primitive"]).figure(plt, body, number)
 
 
-def sweep_figure(plt: Any, body: JobFile, exact: float | None) -> Any:
+def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting),
     with the exact curve where the job has `exact: statevector`."""
     points = body["points"]
@@ -148,7 +155,7 @@ def sweep_figure(plt: Any, body: JobFile, exact: float | None) -> Any:
     return fig
 
 
-def group_figures(plt: Any, points: list[tuple[dict[str, object], list[Reading]]]) -> list[tuple[str, Any]]:
+def group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[Reading]]]) -> list[tuple[str, Figure]]:
     """For a multirun group: each headline value (a value of the first parameter set, an optimum) against each
     numeric swept key, one line per combination of the other keys, with error bars and the exact value."""
     keys = list(points[0][0]) if points else []
@@ -156,7 +163,7 @@ def group_figures(plt: Any, points: list[tuple[dict[str, object], list[Reading]]
     headlines = list(
         dict.fromkeys((r.job, r.key) for _, readings in points for r in readings if r.index == 0 and not r.at)
     )
-    figures: list[tuple[str, Any]] = []
+    figures: list[tuple[str, Figure]] = []
     for x in keys:
         if not all(
             isinstance(swept.get(x), (int, float)) and not isinstance(swept.get(x), bool) for swept, _ in points

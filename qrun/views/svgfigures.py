@@ -7,13 +7,18 @@ import io
 import itertools
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..model.jobfile import JobFile
 from ..model.records import JobEntry
 from ..store.readings import Reading
 from ..store.records import stored_points
 from .plots import figure_for, group_figures, pyplot
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from matplotlib.figure import Figure
 
 REPORT_POINTS = 300  # points a sweep figure draws in the report: it is a picture, and 100 runs must stay small
 _salt = itertools.count()
@@ -23,7 +28,7 @@ _NUMBER = re.compile(r"-?\d+\.\d+")
 _GEOMETRY = re.compile(r'\s(d|x|y|width|height|viewBox|transform)="([^"]*)"')
 
 
-def to_svg(plt: Any, fig: Any) -> str:
+def to_svg(plt: ModuleType, fig: Figure) -> str:
     """The figure as an <svg> element to inline: no XML prolog, ids unique within the page, and written small.
 
     matplotlib writes coordinates to a millionth of a point, a name on every group and its metadata; a tenth of a
