@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .version import __version__
 
@@ -22,7 +22,7 @@ def load(run_dir: str | Path) -> Run:
     return _load(run_dir)
 
 
-def run(spec_path: str | Path, out: str | Path = "results", **variables: Any) -> Path:
+def run(spec_path: str | Path, out: str | Path = "results", **variables: object) -> Path:
     """Run a spec from Python (template variables as keywords); returns the run folder."""
     from .app.pipeline import run as _run  # `import qrun` (and so every `qrun` command) stays light
 

@@ -54,7 +54,9 @@ from .views.report import summary
 class QrunGroup(click.Group):
     """A group where `qrun SPEC ...` means `qrun run SPEC ...`."""
 
-    def resolve_command(self, ctx: Any, args: Any) -> Any:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             close = difflib.get_close_matches(args[0], list(self.commands), n=1, cutoff=0.75)
             if close and not Path(args[0]).exists():  # `qrun valdate x.yaml` is a typo, not a spec named valdate
@@ -62,7 +64,7 @@ class QrunGroup(click.Group):
             return "run", self.commands["run"], args
         return super().resolve_command(ctx, args)
 
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("qrun", "SPEC [RUN OPTIONS]  |  qrun COMMAND [ARGS]...")
 
 

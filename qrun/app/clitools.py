@@ -4,19 +4,22 @@ spec, as Hydra takes them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from ..spec import MAX_SPEC_BYTES, declared_multirun, parse_assignment, read_text_limited
 from . import multirun
 
+F = TypeVar("F", bound=Callable[..., object])  # a command's function, as click's decorators take and give it
+
 # precision=0.05, +jobs.vqe.shots=100, ~options.seed: a key is never a path (no "/"), so a file never reads as one
 BARE_OVERRIDE = re.compile(r"\+?[A-Za-z_][A-Za-z0-9_.\-\[\]θ]*=.*|~[A-Za-z_][A-Za-z0-9_.\-\[\]θ]*", re.S)
 
 
-def debug_option(f: Any) -> Any:
+def debug_option(f: F) -> F:
     return click.option("--debug", is_flag=True, expose_value=False, help="Show a traceback on errors.")(f)
 
 
@@ -50,7 +53,7 @@ class SpecCommand(click.Command):
         return super().parse_args(ctx, out)
 
 
-def template_options(f: Any) -> Any:
+def template_options(f: F) -> F:
     f = click.option(
         "--vars",
         "vars_files",
@@ -78,11 +81,11 @@ def template_options(f: Any) -> Any:
     return f
 
 
-def out_option(help_text: str) -> Any:
+def out_option(help_text: str) -> Callable[[F], F]:
     return click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False), help=help_text)
 
 
-def estimates_option(f: Any) -> Any:
+def estimates_option(f: F) -> F:
     return click.option(
         "--estimates",
         type=click.Choice(["learned", "declared", "fresh"]),
@@ -93,7 +96,7 @@ def estimates_option(f: Any) -> Any:
     )(f)
 
 
-def cache_option(f: Any) -> Any:
+def cache_option(f: F) -> F:
     return click.option(
         "--no-cache",
         "no_cache",

@@ -52,7 +52,7 @@ def stop_on_signals() -> Any:
     """
     received = []
 
-    def handler(signum: Any, frame: Any) -> None:
+    def handler(signum: object, frame: object) -> None:
         received.append(signum)
         if len(received) > 1:
             os._exit(130)

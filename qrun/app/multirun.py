@@ -97,7 +97,7 @@ def points(grid: dict[str, list[Any]]) -> list[dict[str, object]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*columns)]
 
 
-def canonical(value: Any) -> str:
+def canonical(value: object) -> str:
     """The text that names a value in folders and tables: 1 and 1.0 are both "1", 0.25 is "0.25"."""
     if isinstance(value, bool):
         return str(value).lower()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model.jobfile import Headline, JobFile, ObservableValues
 from ..model.outcomes import primitive_result
@@ -43,10 +43,11 @@ class Estimator:
     optimizes = False
     hints = {"shots": "; an estimator takes precision", "measure_all": "; an estimator needs no measurements"}
 
-    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+    def findings(self, job: Mapping[str, object], at: JobContext) -> list[Finding]:
         """Observables listed or swept, one way only."""
         out = shots_or_precision(job, at)
-        swept = (job.get("sweep") or {}).get("values", {})
+        sweep = job.get("sweep")
+        swept = sweep.get("values", {}) if isinstance(sweep, dict) else {}
         if not job.get("observables") and "observable" not in swept:
             out.append((at.here, "missing required key 'observables' (or a sweep over observable)", False))
         if job.get("observables") and "observable" in swept:
@@ -54,7 +55,7 @@ class Estimator:
             out.append((where, "sweeps observable and also lists observables; keep one", True))
         return out
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         if len(ref) == 1:
             return f"job '{ref[0]}' is an estimator: name its observable ({ref[0]}.OBSERVABLE)"
         return observable_ref_error(ref, job)
@@ -93,7 +94,7 @@ class Estimator:
             for i, (name, _) in enumerate(job.observables)
         }
         if job.reference_circuit is not None:
-            rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+            rows: np.ndarray | list[list[float]] = job.parameter_values if job.parameter_values is not None else [[]]
             for name, entry in observables.items():
                 op = job.reference_observables[name]
                 entry["exact"] = [exact.expectation(job.reference_circuit, op, job.parameter_names, r) for r in rows]

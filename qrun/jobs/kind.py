@@ -121,12 +121,12 @@ class JobKind(Protocol):
         """Why a key another kind takes does not apply to this one, by key: "; a sampler takes shots"."""
         ...
 
-    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+    def findings(self, job: Mapping[str, object], at: JobContext) -> list[Finding]:
         """This kind's own rules for a schema-valid job of it (the raw spec entry), beyond those every job obeys:
         the circuit and observables it names, its sweep, and its parameter values (spec/jobchecks.py)."""
         ...
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         """Why a `derived:` expression cannot read `ref` (job, then observable or register and outcome) from a
         job of this kind, or None where it can."""
         ...
@@ -183,11 +183,13 @@ class JobKind(Protocol):
         ...
 
 
-def shots_or_precision(job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+def shots_or_precision(job: Mapping[str, object], at: JobContext) -> list[Finding]:
     """An estimator-like job gives its shots or its precision, not both."""
     if "shots" not in job or "precision" not in job:
         return []
     shots = job["shots"]
+    if not isinstance(shots, int | float) or shots <= 0:
+        return []  # the schema's own finding says what is wrong with it
     return [
         (
             at.here + ("shots",),
@@ -197,9 +199,10 @@ def shots_or_precision(job: Mapping[str, Any], at: JobContext) -> list[Finding]:
     ]
 
 
-def observable_ref_error(ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+def observable_ref_error(ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
     """An estimator-like job's value is read by observable: it must be one the job measures."""
-    if len(ref) > 1 and ref[1] not in (job.get("observables") or []):
+    listed = job.get("observables")
+    if len(ref) > 1 and ref[1] not in (listed if isinstance(listed, list) else []):
         return f"job '{ref[0]}' measures no observable '{ref[1]}'"
     return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model.jobfile import Headline, JobFile, ObservableValues, StoredRung
 from ..model.outcomes import primitive_result
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from matplotlib.figure import Figure
+    from qiskit.primitives import DataBin
 
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
@@ -71,7 +72,7 @@ class Ladder:
     optimizes = False
     hints: dict[str, str] = {}
 
-    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+    def findings(self, job: Mapping[str, object], at: JobContext) -> list[Finding]:
         """A ladder compares mitigation, which only a noisy backend has; and an error needs an exact value."""
         out = shots_or_precision(job, at)
         if not at.noisy:
@@ -88,7 +89,7 @@ class Ladder:
             out.append((at.here + ("target_error",), message, True))
         return out
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         return observable_ref_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
@@ -226,7 +227,7 @@ class Ladder:
         return fig
 
 
-def _honest_zne_stderrs(observables: dict[str, ObservableValues], data: Any) -> None:
+def _honest_zne_stderrs(observables: dict[str, ObservableValues], data: DataBin) -> None:
     """A ZNE rung's σ, propagated from each noise factor's σ through a least-squares line to zero noise.
 
     The runtime reports the exponential fit's own error, which three points fit exactly: about zero (4e-05 at

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model.defaults import DEFAULT_OPTIMIZER, GRADIENT_METHODS
 from ..model.experiment import Optimizer
@@ -30,6 +30,7 @@ from .kind import (
 if TYPE_CHECKING:
     from types import ModuleType
 
+    import numpy as np
     from matplotlib.figure import Figure
 
     from ..backends.kind import OpenSession
@@ -63,7 +64,7 @@ class Minimize:
         "shots": "; minimize runs estimator jobs, which take precision",
     }
 
-    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+    def findings(self, job: Mapping[str, object], at: JobContext) -> list[Finding]:
         """Parameters to vary, a starting point of their number, and an optimizer that can run without a gradient
         or is given a way to estimate one."""
         out: list[Finding] = []
@@ -76,7 +77,8 @@ class Minimize:
         if isinstance(start, list) and n and len(start) != n:
             message = f"has {len(start)} values but circuit '{cname}' has {n} parameters"
             out.append((at.here + ("initial_point",), message, False))
-        optimizer = job.get("optimizer") or {}
+        optimizer = job.get("optimizer")
+        optimizer = optimizer if isinstance(optimizer, dict) else {}
         method = optimizer.get("method", DEFAULT_OPTIMIZER)
         if method in GRADIENT_METHODS and not optimizer.get("jac"):
             message = (
@@ -86,7 +88,7 @@ class Minimize:
             out.append((at.here + ("optimizer", "method"), message, False))
         return out
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         return observable_ref_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
@@ -233,7 +235,7 @@ class Minimize:
         return fig
 
 
-def initial_point(spec: str | tuple[float, ...], n: int, seed: int | None) -> Any:
+def initial_point(spec: str | tuple[float, ...], n: int, seed: int | None) -> np.ndarray:
     """zeros, random (uniform in [-pi, pi), seeded), or the given numbers."""
     import numpy as np  # only planning a minimize job needs it; `qrun validate` reads kinds without numpy
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.jobfile import Headline, JobFile
@@ -35,7 +35,7 @@ class Sampler:
         "observables": "; a sampler returns counts, an estimator job measures observables",
     }
 
-    def findings(self, job: Mapping[str, Any], at: JobContext) -> list[Finding]:
+    def findings(self, job: Mapping[str, object], at: JobContext) -> list[Finding]:
         """A sampler reads measurements: its circuit has them, or the job adds them."""
         fact = at.circuit
         if fact is None or fact.num_qubits == 0 or fact.has_measurements or job.get("measure_all"):
@@ -45,7 +45,7 @@ class Sampler:
         )
         return [(at.here + ("circuit",), message, False)]
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, Any]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         if len(ref) != 3:
             return f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]"
         return None
@@ -90,7 +90,7 @@ class Sampler:
         if delivered != job.shots:
             out["shots_requested"] = job.shots
         if job.reference_circuit is not None:
-            rows: Any = job.parameter_values if job.parameter_values is not None else [[]]
+            rows: np.ndarray | list[list[float]] = job.parameter_values if job.parameter_values is not None else [[]]
             per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]
             out["ideal"] = {reg: [s.get(reg, {}) for s in per_set] for reg in counts}
         return out

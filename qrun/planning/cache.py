@@ -52,7 +52,7 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: object) -> None:
     """Store a cache entry; a cache that cannot be written is only slower, never an error."""
     try:
         atomic_write(path, json.dumps(data, sort_keys=True))

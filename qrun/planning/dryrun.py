@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, object]]:
 
 
 def _dry_run(
-    backend: BackendV2, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, object], sleep: Any
+    backend: BackendV2, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, object], sleep: Callable[[float], object]
 ) -> float | None:
     """The service's quantum-seconds estimate of one runtime job, from a dry run in job mode (no session)."""
     options = runtime_options(job.options, None, estimator=kind == "estimator")

@@ -162,7 +162,7 @@ def choose(
     return fallback(), fallback_name
 
 
-def margin(setting: Any, total: float) -> float:
+def margin(setting: object, total: float) -> float:
     """The budget margin: a duration, "N%" of the summed estimates, or 0."""
     if setting in (0, "0", "0%"):
         return 0.0
@@ -212,7 +212,7 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
     memo = {} if memo is None else memo
     observables = set(job.observables) | set((job.sweep.values if job.sweep else {}).get("observable", []))
 
-    def shared(key: Any, make: Callable[[], object]) -> str:
+    def shared(key: object, make: Callable[[], object]) -> str:
         if key not in memo:
             memo[key] = _SORTED.encode(make())
         return memo[key]

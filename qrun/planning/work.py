@@ -4,9 +4,9 @@ circuit's shape; what estimates and the runner count by."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..jobs.registry import kind_of
 from ..model.defaults import DEFAULT_PRECISION, DEFAULT_SHOTS
@@ -19,8 +19,12 @@ if TYPE_CHECKING:
     from qiskit.quantum_info import SparsePauliOp
 
 
-def once(memo: dict[tuple, Any], key: tuple, make: Any) -> Any:
-    """memo[key], made by make() the first time the key is asked for."""
+T = TypeVar("T")
+
+
+def once(memo: dict[tuple, Any], key: tuple, make: Callable[[], T]) -> T:
+    """memo[key], made by make() the first time the key is asked for. A memo holds values of many types, one per
+    kind of key (a circuit's shape, its parameters' names, an observable's bases): Any is what it holds."""
     if key not in memo:
         memo[key] = make()
     return memo[key]

@@ -198,7 +198,7 @@ class RunnerBase:
         return self.receive(job, handle, submitted)
 
     def send(
-        self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **kwargs: Any
+        self, job: JobPlan, primitive: Callable[[], Primitive], pub: Pub, **kwargs: object
     ) -> tuple[RuntimeJob, float]:
         """Submit one PUB as one runtime job (or find the earlier attempt's) without waiting for it; a sweep's chunk
         goes to a Dask worker when a cluster runs this job's local simulation."""

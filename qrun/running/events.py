@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+
+    from ..model.outcomes import JobResult
     from ..model.plan import JobPlan
     from ..model.records import Evaluation, SessionRecord, Usage
+    from ..planning import sweeps
 
 
 class Sink(Protocol):
@@ -18,9 +22,14 @@ class Sink(Protocol):
     def job_started(self, job: JobPlan) -> None: ...
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None: ...
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None: ...
-    def job_done(self, job: JobPlan, result: Any) -> None: ...
+    def job_done(self, job: JobPlan, result: JobResult) -> None: ...
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
+        self,
+        job: JobPlan,
+        start: int,
+        points: list[dict[str, object]],
+        groups: list[sweeps.Group],
+        results: list[PrimitiveResult],
     ) -> None: ...
     def job_failed(self, job: JobPlan, error: str) -> None: ...
     def job_skipped(self, job: JobPlan, status: str) -> None: ...
@@ -52,11 +61,16 @@ class NullSink:
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         """A minimize job finished an evaluation."""
 
-    def job_done(self, job: JobPlan, result: Any) -> None:
+    def job_done(self, job: JobPlan, result: JobResult) -> None:
         """A job finished."""
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
+        self,
+        job: JobPlan,
+        start: int,
+        points: list[dict[str, object]],
+        groups: list[sweeps.Group],
+        results: list[PrimitiveResult],
     ) -> None:
         """A chunk of a sweep has its results."""
 
@@ -123,12 +137,17 @@ class Fanout(NullSink):
         for sink, _ in self.for_jobs([job]):
             sink.job_progress(job, trace)
 
-    def job_done(self, job: JobPlan, result: Any) -> None:
+    def job_done(self, job: JobPlan, result: JobResult) -> None:
         for sink, _ in self.for_jobs([job]):
             sink.job_done(job, result)
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
+        self,
+        job: JobPlan,
+        start: int,
+        points: list[dict[str, object]],
+        groups: list[sweeps.Group],
+        results: list[PrimitiveResult],
     ) -> None:
         for sink, _ in self.for_jobs([job]):
             sink.sweep_chunk(job, start, points, groups, results)

@@ -10,7 +10,6 @@ import ast
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from ..errors import DerivedError
 from ..jobs.kind import against, nth
@@ -172,7 +171,7 @@ def _value(
     return chosen[0].value, chosen[0].stderr, chosen[0].exact
 
 
-def of_run(spec: Any, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
+def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
     """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
     block = spec.get("derived") if isinstance(spec, dict) else None
     out = []
@@ -189,7 +188,7 @@ def of_run(spec: Any, bodies: Mapping[str, JobFile], run_dir: Path | None = None
     return out
 
 
-def readings_of(spec: Any, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[Reading]:
+def readings_of(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[Reading]:
     """The run's derived values as readings (job "derived"), so views draw them as any value: a multirun group's
     figures plot each against the swept keys. A value that cannot be computed is left out."""
     block = spec.get("derived") if isinstance(spec, dict) else None

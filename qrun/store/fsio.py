@@ -55,7 +55,7 @@ def json_lines(items: list[Any]) -> str:
 
 
 def write_json(
-    path: Path, data: Any, compact_fallback: bool = False, durable: bool = True, raw: dict[str, str] | None = None
+    path: Path, data: object, compact_fallback: bool = False, durable: bool = True, raw: dict[str, str] | None = None
 ) -> None:
     """JSON indented by two spaces, atomically. With compact_fallback, a write the disk has no room for (the temp
     file doubles the space needed) is retried as compact JSON over the old file's own blocks: used only to record
@@ -93,7 +93,7 @@ def overwrite_in_place(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> Any:
     import numpy as np
 
     if isinstance(value, np.ndarray):

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ..errors import RunFolderError
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile, Point
 from ..model.outcomes import MinimizeOutcome, SweepOutcome
 from . import records
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..model.outcomes import JobResult
     from ..model.plan import JobPlan
 
 
 def job_file(
     job: JobPlan,
-    result: Any,
+    result: JobResult,
     actual: float,
     points: list[Point] | None,
     backend: str,
     job_ids: list[str],
 ) -> tuple[JobFile, dict[str, str]]:
     """A finished job's JSON body, and its runtime encoding as JSON text (the file's last key)."""
-    if job.points is not None:
+    if isinstance(result, SweepOutcome):
         body = records.sweep_payload(job, result, points)
     else:
         body = kind_of(job.primitive).payload(job, result)
@@ -50,3 +54,17 @@ def header(job: JobPlan, backend: str, job_ids: list[str]) -> JobFile:
         ),
         **({"parameter_values_from": job.parameter_source} if job.parameter_source else {}),
     }
+
+
+def stored_optimum(path: Path, job: JobPlan, body: JobFile) -> list[float] | None:
+    """A finished job's optimum, which a later job may start `from:` on resume; it must fit the job's circuit."""
+    optimum = (body.get("optimum") or {}).get("parameters")
+    if optimum is None:
+        return None
+    values = [float(x) for x in optimum if isinstance(x, int | float)]
+    if len(optimum) != len(job.parameter_names) or len(values) != len(optimum):
+        raise RunFolderError(
+            f"{path}: optimum.parameters: {len(optimum)} values, not the {len(job.parameter_names)} numbers of "
+            f"circuit '{job.circuit_name}'; the run folder is damaged"
+        )
+    return values

@@ -55,7 +55,7 @@ def job_readings(
     return kind_of(kind).readings(job, body, stated, limit) if isinstance(kind, str) and known(kind) else []
 
 
-def stated_exact(spec: Any) -> dict[str, object]:
+def stated_exact(spec: object) -> dict[str, object]:
     """Each job's `exact:` as the stored spec states it (a number, or "statevector")."""
     jobs = spec.get("jobs") if isinstance(spec, dict) else None
     return {str(j.get("name")): j.get("exact") for j in jobs if isinstance(j, dict)} if isinstance(jobs, list) else {}

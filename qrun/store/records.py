@@ -22,14 +22,18 @@ from ..sources import exact
 from . import runfolder
 
 if TYPE_CHECKING:
+    import numpy as np
+    from qiskit.primitives import PrimitiveResult
+
     from ..model.outcomes import SweepOutcome
     from ..model.plan import JobPlan
+    from ..planning import sweeps
 
 # numpy and the runtime are imported inside the functions that need them: `qrun validate` reads past runs (through
 # results) and must not pay for either.
 
 
-def runtime_json_text(result: Any) -> str:
+def runtime_json_text(result: PrimitiveResult) -> str:
     """The runtime's own JSON encoding of a PrimitiveResult, as compact text (json's C encoder writes it; an
     indented dump goes through json's Python encoder, which was a fifth of a 1,000-job run).
 
@@ -45,7 +49,7 @@ def runtime_json_text(result: Any) -> str:
     class Encoder(RuntimeEncoder):
         # The client-side primitives put the executor's timing dataclass in the metadata, which the runtime's
         # own encoder (0.51) cannot write; it comes back as a plain dict.
-        def default(self, obj: Any) -> Any:
+        def default(self, obj: object) -> Any:
             if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
                 return dataclasses.asdict(obj)
             if hasattr(obj, "model_dump"):
@@ -58,7 +62,7 @@ def runtime_json_text(result: Any) -> str:
 _NPY_HEADERS: dict[tuple[str, tuple[int, ...]], bytes] = {}
 
 
-def _npy(array: Any) -> bytes:
+def _npy(array: np.ndarray) -> bytes:
     """np.save's bytes for `array`: its header (made by np.save once per dtype and shape, then reused: building it
     was most of encoding 10,000 small results) and its data."""
     import numpy as np
@@ -90,7 +94,7 @@ def _encoded_types() -> tuple[Any, ...]:
 
 
 def _runtime_default(obj: Any) -> Any:
-    """RuntimeEncoder.default (qiskit-ibm-runtime 0.51) for the types qiskit's and Aer's primitives return; exact
+    """json's default hook (any object json cannot write) as RuntimeEncoder.default (qiskit-ibm-runtime 0.51) for the types qiskit's and Aer's primitives return; exact
     types only, so a runtime subclass (EstimatorPubResult, ...) is left to the runtime's own encoder."""
     np, BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult = _encoded_types()
     kind = type(obj)
@@ -140,7 +144,7 @@ RESULT_TYPES = frozenset(
 MAX_DECODED_BYTES = 1024 * 1024 * 1024  # all arrays of one result together, once decompressed
 
 
-def from_runtime_json(value: Any, where: str = "the result") -> Any:
+def from_runtime_json(value: object, where: str = "the result") -> PrimitiveResult:
     """A PrimitiveResult from the runtime's JSON encoding, after checking what it holds: only RESULT_TYPES, and
     arrays that decompress to at most MAX_DECODED_BYTES in all (a small file can inflate without end)."""
 
@@ -170,7 +174,9 @@ def from_runtime_json(value: Any, where: str = "the result") -> Any:
     return json.loads(json.dumps(value), cls=RuntimeDecoder)
 
 
-def fill_points(job: JobPlan, points: list[dict[str, Any]], groups: list[Any], results: list[Any]) -> None:
+def fill_points(
+    job: JobPlan, points: list[dict[str, Any]], groups: list[sweeps.Group], results: list[PrimitiveResult]
+) -> None:
     """Give each of a chunk's points its result, in place: value/stderr (and exact) for an estimator, counts per
     register for a sampler. `groups` index into `points`; results are one PrimitiveResult per group."""
     import numpy as np
@@ -246,7 +252,7 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     return out.getvalue()
 
 
-def stored_points(run_dir: Path, body: JobFile, every: int = 1) -> list[dict[str, Any]]:
+def stored_points(run_dir: Path, body: JobFile, every: int = 1) -> list[Point]:
     """A swept job's points as stored (every `every`-th of them): inline in its JSON body, or one JSON line each in
     its points file, of which only the lines kept are decoded. The file is read as untrusted (runfolder)."""
     if "points" in body:

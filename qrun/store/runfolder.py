@@ -6,14 +6,19 @@ import errno
 import json
 import os
 import stat
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from ..errors import RunFolderError
 from ..model.jobfile import JobFile
 from ..model.records import RunMetadata
 from .folder_schema import JOB_SCHEMA, METADATA_SCHEMA, POINTS_SCHEMA
+
+if TYPE_CHECKING:
+    import jsonschema_rs
+    from jsonschema.exceptions import ValidationError
 
 # A 10,000-job run's metadata.json is about 8 MB and its journal 4 MB; a job file holds one job's results (a sweep's
 # long point list goes to its own points file, read line by line).
@@ -138,19 +143,19 @@ def fill(path: Path, size: int) -> None:
         f.write(b"\0" * size)
 
 
-def check_metadata(run_dir: Path, meta: Any) -> RunMetadata:
+def check_metadata(run_dir: Path, meta: object) -> RunMetadata:
     """metadata.json (replayed) as the readers expect it, or RunFolderError naming the first wrong value."""
     _check(run_dir / "metadata.json", meta, "metadata")
     return cast(RunMetadata, meta)  # METADATA_SCHEMA holds it to the shape RunMetadata types
 
 
-def check_job_body(path: Path, body: Any) -> JobFile:
+def check_job_body(path: Path, body: object) -> JobFile:
     """A job file's body as the readers expect it, or RunFolderError naming the first wrong value."""
     _check(path, body, "job")
-    return body
+    return cast(JobFile, body)  # JOB_SCHEMA holds it to the shape JobFile types
 
 
-def check_points(path: Path, points: list[Any], every: int = 1) -> None:
+def check_points(path: Path, points: Sequence[object], every: int = 1) -> None:
     """A points file's points (every `every`-th line of it) as the readers expect them, or RunFolderError naming
     the line and its first wrong value."""
     error = _first_error(points, "points")
@@ -162,25 +167,28 @@ def check_points(path: Path, points: list[Any], every: int = 1) -> None:
         )
 
 
-def _check(path: Path, data: Any, schema: str) -> None:
+def _check(path: Path, data: object, schema: str) -> None:
     error = _first_error(data, schema)
     if error is not None:
         where = _where(error.absolute_path) or "the document"
         raise RunFolderError(f"{path}: {where}: {_words(error)}; the run folder is damaged")
 
 
-def _first_error(data: Any, schema: str) -> Any:
+def _first_error(data: object, schema: str) -> ValidationError | None:
     # jsonschema-rs says "valid" at C speed (a 10,000-job metadata.json); python-jsonschema words the rare refusal
-    if _validator(schema, "fast").is_valid(data):
+    if _fast(schema).is_valid(data):
         return None
-    return next(_validator(schema, "words").iter_errors(data), None)
+    import jsonschema  # only a damaged folder needs its words
+
+    schemas = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA, "points": POINTS_SCHEMA}  # folder_schema.py
+    return next(jsonschema.Draft202012Validator(schemas[schema]).iter_errors(data), None)
 
 
-def _where(path: Any) -> str:
+def _where(path: Iterable[object]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
-def _words(error: Any) -> str:
+def _words(error: ValidationError) -> str:
     if error.validator == "pattern":  # a file name: say what it should be, not the regular expression
         return f"{_short(repr(error.instance))} is not a file name qrun writes there"
     return _short(error.message)
@@ -191,12 +199,7 @@ def _short(message: str) -> str:
 
 
 @cache
-def _validator(name: str, kind: str) -> Any:
-    schema = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA, "points": POINTS_SCHEMA}[name]  # folder_schema.py
-    if kind == "fast":
-        import jsonschema_rs
+def _fast(name: str) -> jsonschema_rs.Validator:
+    import jsonschema_rs
 
-        return jsonschema_rs.validator_for(schema)
-    import jsonschema
-
-    return jsonschema.Draft202012Validator(schema)
+    return jsonschema_rs.validator_for({"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA, "points": POINTS_SCHEMA}[name])

@@ -16,15 +16,19 @@ from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..jobs import minimize
 from ..model import durations
-from ..model.jobfile import JobFile
 from ..model.outcomes import FINISHED, MinimizeOutcome
 from ..planning import sweeps
 from ..sources import pysource
 from . import provenance, records, runfolder
 from .fsio import Appender, atomic_write, inside, json_lines, write_json
-from .jobfile import header, job_file
+from .jobfile import header, job_file, stored_optimum
 from .journal import Journal, close_jobs, drop_partial_line, keep_session, read_metadata
 from .reader import read_job_body
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+
+    from ..model.outcomes import JobResult
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from ..model.plan import JobPlan, Plan
@@ -171,7 +175,7 @@ class RunWriter:
         for j, entry in zip(self.plan.jobs, self.metadata["jobs"]):
             body = read_job_body(run_dir, entry)
             if entry["status"] in FINISHED and body is not None and body.get("status") in FINISHED:
-                finished[j.name] = _optimum(run_dir / entry["file"], j, body)
+                finished[j.name] = stored_optimum(run_dir / entry["file"], j, body)
                 submissions += len(entry.get("job_ids") or [])
             else:
                 for name in (entry["file"], f"jobs/{j.file_stem}.csv", f"jobs/{j.file_stem}.points.jsonl"):
@@ -210,7 +214,7 @@ class RunWriter:
     def _log_jobs(self, *entries: JobEntry) -> None:
         self._log({"jobs": {str(e["index"]): e for e in entries}})
 
-    def _set(self, job: JobPlan, **fields: Any) -> None:
+    def _set(self, job: JobPlan, **fields: object) -> None:
         """Change some of a job's metadata fields, and journal only those: a whole entry on each of a job's four
         events was kilobytes of journal per job, and a third of their bookkeeping (benchmarks/RESULTS.md)."""
         self._job(job).update(cast("JobEntry", fields))  # its callers name JobEntry's keys
@@ -272,7 +276,12 @@ class RunWriter:
         self._trace = None
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
+        self,
+        job: JobPlan,
+        start: int,
+        points: list[dict[str, object]],
+        groups: list[sweeps.Group],
+        results: list[PrimitiveResult],
     ) -> None:
         """A chunk of a sweep has its results: a short sweep keeps them for its JSON file; a long one appends them
         to its points file (JSON lines) and CSV, so memory holds one chunk whatever the sweep's length."""
@@ -293,7 +302,7 @@ class RunWriter:
         lines.write(json_lines(points))
         table.write(records.sweep_table(job, points, header=start == 0))
 
-    def job_done(self, job: JobPlan, result: Any) -> None:
+    def job_done(self, job: JobPlan, result: JobResult) -> None:
         self._trace = None  # the finished file replaces any partial one
         assert self.run_dir is not None
         entry_dir = self.run_dir / "jobs"
@@ -384,17 +393,3 @@ class RunWriter:
         finally:
             journal.close()
             self._journal = None
-
-
-def _optimum(path: Path, job: JobPlan, body: JobFile) -> list[float] | None:
-    """A finished job's optimum, which a later job may start `from:` on resume; it must fit the job's circuit."""
-    optimum = (body.get("optimum") or {}).get("parameters")
-    if optimum is None:
-        return None
-    values = [float(x) for x in optimum if isinstance(x, int | float)]
-    if len(optimum) != len(job.parameter_names) or len(values) != len(optimum):
-        raise RunFolderError(
-            f"{path}: optimum.parameters: {len(optimum)} values, not the {len(job.parameter_names)} numbers of "
-            f"circuit '{job.circuit_name}'; the run folder is damaged"
-        )
-    return values

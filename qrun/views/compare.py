@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from ..backends import calibration
 from ..errors import DerivedError
@@ -72,7 +71,7 @@ def diff_text(a: Run, b: Run) -> str:
     return "\n".join([*lines, *notes])
 
 
-def _derived_pairs(a: Run, b: Run, spec_a: Any, spec_b: Any) -> list[tuple[str, str, str, str, str, str]]:
+def _derived_pairs(a: Run, b: Run, spec_a: object, spec_b: object) -> list[tuple[str, str, str, str, str, str]]:
     """Each derived value both runs' specs define and can compute, compared as any value is."""
 
     block_a, block_b = ((s.get("derived") if isinstance(s, dict) else None) or {} for s in (spec_a, spec_b))
@@ -126,7 +125,7 @@ def _is_sweep(body: JobFile | None) -> bool:
     return body is not None and ("points" in body or "points_file" in body)
 
 
-def _point_label(name: str, value: Any) -> str:
+def _point_label(name: str, value: object) -> str:
     """One sweep variable in a diff label: t=0.5, shots=100, or the observable's bare name."""
     if name == "observable":
         return str(value)

@@ -7,7 +7,6 @@ import html
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from ..errors import RunFolderError, UsageError
 from ..model import durations
@@ -27,7 +26,7 @@ PAGE_ROWS = 50  # values one job shows on its run's page; `qrun show` and the ru
 ASSETS = Path(__file__).parent.parent / "report_assets"
 
 
-def _e(value: Any) -> str:
+def _e(value: object) -> str:
     return html.escape("-" if value is None else str(value))
 
 
@@ -126,7 +125,7 @@ def _result_cell(value: object) -> str:
     return f'<td data-n="{number}">{_e(headline_text(value))}</td>'
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     """A table cell that sorts as a number where it holds one ("-1.857 ± 0.0001" sorts by -1.857)."""
     if isinstance(value, bool) or value is None:
         return f"<td>{_e(value)}</td>"
@@ -196,7 +195,7 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
     return page, all_readings
 
 
-def _derived(spec: Any, run: Run) -> str:
+def _derived(spec: object, run: Run) -> str:
     """The spec's derived values, each with its propagated standard error (or why it cannot be computed)."""
     lines = of_run(spec, run.jobs, run.path)
     if not lines:

@@ -186,7 +186,7 @@ def quantum_seconds(jobs: list[JobEntry]) -> float | None:
 MAX_HEADLINES = 8  # result columns one run may add to `qrun list`
 
 
-def _setting(value: Any) -> str:
+def _setting(value: object) -> str:
     return value if isinstance(value, str) and " " not in value else json.dumps(value)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..store.catalog import discover
@@ -17,6 +17,9 @@ from ..store.derived import evaluate
 from ..store.reader import Run, load, read_spec
 from ..store.readings import job_readings, stated_exact
 from .listing import first_started, quantum_seconds
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 MAX_PARAM_CHARS = 6000  # MLflow's limit on a param's value; a longer one (an inlined circuit) is cut and marked
 MAX_TAG_CHARS = 8000
@@ -47,7 +50,7 @@ def export(
     return out
 
 
-def _client(tracking_uri: str | None) -> Any:
+def _client(tracking_uri: str | None) -> Callable[[], MlflowClient]:
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:
@@ -55,9 +58,9 @@ def _client(tracking_uri: str | None) -> Any:
 
     # MLflow narrates store creation and migrations at INFO on stderr; qrun prints what it exported
     logging.getLogger("mlflow").setLevel(logging.WARNING)
-    made: list[Any] = []
+    made: list[MlflowClient] = []
 
-    def client() -> Any:  # made on first use, inside the export's error handling (a bad URI fails here)
+    def client() -> MlflowClient:  # made on first use, inside the export's error handling (a bad URI fails here)
         if not made:
             made.append(MlflowClient(tracking_uri=tracking_uri))
         return made[0]
@@ -75,7 +78,7 @@ def _key(path: Path, root: Path | None) -> str:
     return "/".join(parts[-depth:]).replace("'", "_")  # the key goes inside quotes in a search filter
 
 
-def _export_one(client: Any, run: Run, swept: dict[str, object], experiment: str | None, key: str) -> str:
+def _export_one(client: MlflowClient, run: Run, swept: dict[str, object], experiment: str | None, key: str) -> str:
     meta = run.metadata
     name = experiment or str(meta.get("name"))
     found = client.get_experiment_by_name(name)
@@ -111,7 +114,7 @@ def _export_one(client: Any, run: Run, swept: dict[str, object], experiment: str
     return str(run_id)
 
 
-def _metrics(run: Run, spec: Any) -> Iterator[tuple[str, float, int]]:
+def _metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     """(key, value, step): each value, σ, exact value and deviation; a sweep's points and a set's index as steps;
     a minimize job's every evaluation as steps of <job>.evaluation; QPU usage."""
     exact = stated_exact(spec)
@@ -167,7 +170,7 @@ def _tags(run: Run, key: str) -> dict[str, object]:
     }
 
 
-def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+def _flatten(value: object, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """The spec as dotted keys: jobs.0.precision, options.seed (lists by index)."""
     if isinstance(value, dict):
         for k, v in value.items():
@@ -184,13 +187,13 @@ def _clean(key: str) -> str:
     return _KEY.sub("_", key)[:250]
 
 
-def _text(value: Any, limit: int) -> str:
+def _text(value: object, limit: int) -> str:
 
     text = value if isinstance(value, str) else "None" if value is None else json.dumps(value)
     return text if len(text) <= limit else f"{text[: limit - 40]}… ({len(text):,} characters)"
 
 
-def _millis(stamp: Any) -> int | None:
+def _millis(stamp: object) -> int | None:
     if not isinstance(stamp, str):
         return None
     try:

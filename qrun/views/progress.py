@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..model import durations
+from ..model.outcomes import MinimizeOutcome
 from ..model.plan import JobPlan, Plan
 from ..model.records import Evaluation, SessionRecord
 from ..running.events import NullSink
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+
+    from ..model.outcomes import JobResult
+    from ..planning import sweeps
 
 
 class Reporter(NullSink):
@@ -62,7 +69,12 @@ class Reporter(NullSink):
             )
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
+        self,
+        job: JobPlan,
+        start: int,
+        points: list[dict[str, object]],
+        groups: list[sweeps.Group],
+        results: list[PrimitiveResult],
     ) -> None:
         """A sweep of many chunks says how far it is at each tenth of its points."""
         total = len(job.points or ())
@@ -70,11 +82,10 @@ class Reporter(NullSink):
         if total > job.chunk and done < total and done * 10 // total > start * 10 // total:
             self.say(f"{self._tag(job)} {job.name}: {done:,}/{total:,} points")
 
-    def job_done(self, job: JobPlan, result: Any) -> None:
+    def job_done(self, job: JobPlan, result: JobResult) -> None:
         took = f"{time.perf_counter() - self._job_t0:.1f} s"
-        stopped = getattr(result, "stopped", None)
-        if stopped:
-            self.say(f"{self._tag(job)} {job.name} {stopped} after {took}: {result.message}")
+        if isinstance(result, MinimizeOutcome) and result.stopped:
+            self.say(f"{self._tag(job)} {job.name} {result.stopped} after {took}: {result.message}")
         else:
             self.say(f"{self._tag(job)} {job.name} done in {took}")
 
@@ -141,7 +152,12 @@ class LiveReporter(Reporter):
         self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}")
 
     def sweep_chunk(
-        self, job: JobPlan, start: int, points: list[dict[str, object]], groups: list[Any], results: list[Any]
+        self,
+        job: JobPlan,
+        start: int,
+        points: list[dict[str, object]],
+        groups: list[sweeps.Group],
+        results: list[PrimitiveResult],
     ) -> None:
         total = len(job.points or ())
         if total > job.chunk:
@@ -157,7 +173,7 @@ class LiveReporter(Reporter):
             f"{len(trace)}/{job.max_evaluations}, value {trace[-1]['value']:.6g}, best {best:.6g}"
         )
 
-    def job_done(self, job: JobPlan, result: Any) -> None:
+    def job_done(self, job: JobPlan, result: JobResult) -> None:
         super().job_done(job, result)
         self._tick(advance=1)
 

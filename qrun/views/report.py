@@ -20,6 +20,8 @@ from ..store.records import result_text
 from .listing import git_text, quantum_seconds
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..model.plan import Block, Plan
 
 
@@ -107,7 +109,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     return console.export_text()
 
 
-def _print_sessions(console: Any, meta: RunMetadata) -> None:
+def _print_sessions(console: Console, meta: RunMetadata) -> None:
     """One line per session (each block's, for a run cut into sessions and batches), else the run's one."""
     session = meta.get("session") or {}
     blocks = (meta["attempts"][-1].get("sessions") if meta["attempts"] else None) or []
