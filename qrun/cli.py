@@ -10,7 +10,6 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -213,7 +212,7 @@ def _export_mlflow(wanted: bool, folder: Path, quiet: bool) -> None:
             click.echo(f"mlflow: {relative(path)} -> run {run_id}")
 
 
-def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[Any]]) -> Path | None:
+def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[object]]) -> Path | None:
     """The multirun group, or group point, that --resume names; None when it names a plain run."""
     if resume is None:
         return None

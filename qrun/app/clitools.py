@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -115,7 +115,7 @@ def overrides_of(assignments: tuple[str, ...]) -> dict[str, object]:
     return given
 
 
-def multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[Any]]:
+def multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[object]]:
     """-m values, else the spec's own multirun: block."""
 
     if multirun_args:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..errors import UsageError
 from ..running.clock import SYSTEM, Clock
@@ -33,7 +32,7 @@ def resume(
     spec: str | Path,
     target: Path,
     out: str | Path,
-    grid: dict[str, list[Any]] | None,
+    grid: dict[str, list[object]] | None,
     progress: str = "auto",
     estimates: str = "learned",
     use_cache: bool = True,

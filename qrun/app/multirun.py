@@ -35,12 +35,12 @@ if TYPE_CHECKING:
 MAX_POINTS = 1000
 
 
-def parse(assignments: list[str]) -> dict[str, list[Any]]:
+def parse(assignments: list[str]) -> dict[str, list[object]]:
     """-m h=0.25,0.5,1 -m n=4,6 -> {"h": [0.25, 0.5, 1], "n": [4, 6]}; each value typed as a YAML scalar.
 
     NAME is a template variable, or a dotted path into the spec as --set takes one (-m options.seed=1,2,3);
     VALUES may be range(start, stop[, step]), Python's range: -m options.seed=range(1,4) is 1, 2, 3."""
-    grid: dict[str, list[Any]] = {}
+    grid: dict[str, list[object]] = {}
     for text in assignments:
         key, sep, values = text.partition("=")
         key = key.strip()
@@ -55,11 +55,11 @@ def parse(assignments: list[str]) -> dict[str, list[Any]]:
     return grid
 
 
-def _listed(text: str) -> list[Any]:
+def _listed(text: str) -> list[object]:
     return [_scalar(v.strip()) for v in text.split(",")]
 
 
-def _range(key: str, text: str) -> list[Any]:
+def _range(key: str, text: str) -> list[object]:
     inside = text.strip().removeprefix("range(").removesuffix(")")
     parts = [p.strip() for p in inside.split(",")]
     if not text.strip().endswith(")") or not 1 <= len(parts) <= 3 or not all(_is_int(p) for p in parts):
@@ -79,7 +79,7 @@ def _is_int(text: str) -> bool:
     return text.lstrip("-").isdigit() and text.isascii()
 
 
-def _scalar(text: str) -> Any:
+def _scalar(text: str) -> object:
     try:  # with the spec's nesting and alias limits, as --set values are read
         value = safe_yaml("-m", text) if text else ""
     except SpecError:
@@ -87,7 +87,7 @@ def _scalar(text: str) -> Any:
     return value if isinstance(value, (int, float, str, bool)) else text
 
 
-def points(grid: dict[str, list[Any]]) -> list[dict[str, object]]:
+def points(grid: dict[str, list[object]]) -> list[dict[str, object]]:
     """Every combination, the last variable fastest; the same value written twice (1 and 1.0) counts once."""
     names = list(grid)
     columns = [list({canonical(v): v for v in grid[n]}.values()) for n in names]
@@ -207,7 +207,7 @@ def table(folder: Path, rows: list[tuple[dict[str, object], Path]]) -> None:
     write_manifest(folder, [(p, d.name) for p, d in rows])
 
 
-def _values(body: JobFile, run_dir: Path) -> list[list[Any]]:
+def _values(body: JobFile, run_dir: Path) -> list[list[object]]:
     job, kind = body.get("job"), body.get("primitive")
     if "points" in body or "points_file" in body:
         return [

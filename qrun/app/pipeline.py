@@ -6,7 +6,7 @@ import dataclasses
 import gc
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..backends import service as ibm
 from ..errors import Interrupted, ResultsError, RunError, UsageError
@@ -28,6 +28,7 @@ from .lock import RunLock, stop_on_signals
 from .prepare import Prepared, plan_errors, prepare
 
 if TYPE_CHECKING:
+    from ..running.cluster import Cluster
     from ..running.runner import Runner
     from ..views.progress import Reporter
 
@@ -42,7 +43,7 @@ def run(
     estimates: str = "learned",
     resume: str | Path | None = None,
     use_cache: bool = True,
-    cluster: Any = None,
+    cluster: Cluster | None = None,
     point: int = 0,
     clock: Clock = SYSTEM,
     sinks: Sequence[Sink] = (),
@@ -118,7 +119,9 @@ def _carry_from_service(
     # Jobs submitted but never read back may have finished on the service: fetch them by id.
     carried["pending"] = pending_ids(previous, carried["finished"])
     carried["batched"] = batched_pubs(previous, carried["finished"])
-    carried["fetch"] = prepared.service.job
+    service = prepared.service
+    assert service is not None  # only a run on the service comes here
+    carried["fetch"] = service.job
     sessions = list(
         dict.fromkeys(
             (session_id, s.get("mode") == "batch")
@@ -217,7 +220,7 @@ def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dic
 
 def run_multirun(
     path: str | Path,
-    grid: dict[str, list[Any]],
+    grid: dict[str, list[object]],
     out: str | Path = "results",
     *,
     overrides: dict[str, object] | None = None,

@@ -6,7 +6,7 @@ import importlib.util
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..backends import service as ibm
 from ..backends.registry import traits
@@ -22,6 +22,9 @@ from ..spec import Spec, load
 from ..spec.validate import Checked, validate
 from ..store.reader import History
 
+if TYPE_CHECKING:
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
 # A job as the budget sees it: the job, its number of parameters, the seconds planned, and where they came from.
 Row = tuple[Job, int, float, str]
 
@@ -36,7 +39,7 @@ class Prepared:
     checked: Checked
     plan: Plan | None  # None: a service spec checked offline
     warnings: list = field(default_factory=list)
-    service: Any = None
+    service: QiskitRuntimeService | None = None
 
     @property
     def spec(self) -> Spec:

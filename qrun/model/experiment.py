@@ -113,7 +113,7 @@ class Optimizer:
 
 
 # A sweep variable's values as the spec gives them: a list, {range: [start, stop, step]} or {linspace: [a, b, n]}.
-SweepValues = list[Any] | Mapping[str, list[float]]
+SweepValues = list[float | str] | Mapping[str, list[float]]  # a list holds numbers, or observable names
 
 
 @dataclass(frozen=True)
@@ -240,7 +240,9 @@ class Experiment:
     options: Options
     jobs: tuple[Job, ...]
     circuits: Mapping[str, Given]
-    observables: Mapping[str, Any]  # a Pauli string, a list of terms or a source mapping: sources/observables reads it
+    observables: Mapping[
+        str, object
+    ]  # a Pauli string, a list of terms or a source mapping: sources/observables reads it
     max_time: int | None = None  # seconds; None where the spec leaves it out (aer)
     max_time_limit: int = DEFAULT_MAX_TIME_LIMIT
     budget_margin: int | str = DEFAULT_MARGIN

@@ -174,7 +174,7 @@ def margin(setting: object, total: float) -> float:
 def budget(
     max_time: int,
     per_job: list[tuple[str, float]],
-    margin_setting: Any = DEFAULT_MARGIN,
+    margin_setting: str | float = DEFAULT_MARGIN,
     limit: int = DEFAULT_MAX_TIME_LIMIT,
     rehearsal: str | None = None,
     local: bool = False,
@@ -210,7 +210,8 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
     options}, all as the spec writes them; the text is put together from its parts, and `memo` keeps the parts jobs
     share (the circuit, the spec's options), so 10,000 jobs on one circuit encode it once."""
     memo = {} if memo is None else memo
-    observables = set(job.observables) | set((job.sweep.values if job.sweep else {}).get("observable", []))
+    swept = (job.sweep.values if job.sweep else {}).get("observable", [])
+    observables = set(job.observables) | {str(o) for o in swept}
 
     def shared(key: object, make: Callable[[], object]) -> str:
         if key not in memo:

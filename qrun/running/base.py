@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
     from qiskit_ibm_runtime import RuntimeJobV2
 
+    from .cluster import Cluster
+
 
 class RunnerBase:
     """A runner's state, and how one submission goes out and comes back: read back on resume, sent, collected."""
@@ -44,7 +46,7 @@ class RunnerBase:
         submissions: int = 0,
         pending: dict[str, list[str]] | None = None,
         fetch: Callable[[str], RuntimeJobV2] | None = None,
-        cluster: Any = None,
+        cluster: Cluster | None = None,
         batched: dict[str, tuple[str, int]] | None = None,
         tags: list[str] | None = None,
         clock: Clock = SYSTEM,
@@ -206,7 +208,7 @@ class RunnerBase:
         submitted = self.clock.monotonic()
         stream = stream_of(job)
         if handle is None:
-            if self._on_cluster(job):
+            if self.cluster is not None and self._on_cluster(job):
                 handle = self.cluster.submit(primitive(), pub, kwargs)
             else:
                 made = primitive()

@@ -41,6 +41,9 @@ class Task:
     def job_id(self) -> str:
         return str(self.future.key)
 
+    def status(self) -> object:
+        return self.future.status
+
     def result(self) -> PrimitiveResult:
         result, seconds, pid = self.future.result()
         self.cluster.done(seconds, pid)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections import deque
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -43,10 +43,12 @@ class Sweeping(RunnerBase):
         ops = dict(job.observables)
         keep = len(job.points) <= sweeps.INLINE_POINTS  # a short sweep's results also go into its JSON file
         outcome = SweepOutcome([], 0, [])
-        in_flight: deque[tuple[int, list[dict[str, object]], list[sweeps.Group], list[tuple[Any, float]]]] = deque()
+        in_flight: deque[tuple[int, list[dict[str, object]], list[sweeps.Group], list[tuple[RuntimeJob, float]]]] = (
+            deque()
+        )
         # Chunks sent before the oldest is collected: a Dask cluster's share; locally one, so the simulator (in its
         # own thread) runs the next chunk while this thread stores the last; on the service none (one at a time).
-        if self._on_cluster(job):
+        if self.cluster is not None and self._on_cluster(job):
             ahead = self.cluster.in_flight
         else:
             ahead = 0 if traits(self.plan.backend_kind).remote else 1

@@ -10,7 +10,7 @@ import importlib.util
 import inspect
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,7 +101,7 @@ def _installed() -> list[Path]:
     return [Path(p) for p in sys.path if p and Path(p).is_dir()]
 
 
-def load(target: Target, base_dir: Path) -> Any:
+def load(target: Target, base_dir: Path) -> Callable[..., object]:
     """Import the module (the spec's repository first on the path) and return the callable."""
     path = source_file(target, base_dir)
     try:

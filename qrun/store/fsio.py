@@ -6,9 +6,12 @@ import errno
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import ResultsError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def atomic_write(path: Path, text: str, durable: bool = True) -> None:
@@ -45,7 +48,7 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
-def json_lines(items: list[Any]) -> str:
+def json_lines(items: Sequence[object]) -> str:
     """Each item as one line of compact JSON, written by orjson as write_json's files are (a NaN as null): json's
     encoder, called once per point, was a tenth of a 100,000-point sweep's time."""
     import orjson  # deferred, as in write_json
@@ -93,7 +96,7 @@ def overwrite_in_place(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
-def _plain(value: object) -> Any:
+def _plain(value: object) -> object:
     import numpy as np
 
     if isinstance(value, np.ndarray):

@@ -10,13 +10,16 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import RunFolderError
 from ..model import durations
 from ..model.records import Attempt, JobEntry, RunMetadata, SessionRecord, Usage
 from . import runfolder
 from .fsio import write_json
+
+if TYPE_CHECKING:
+    from typing import IO
 
 JOURNAL = "events.jsonl"
 
@@ -46,7 +49,7 @@ class Journal:
 
     def __init__(self, run_dir: Path, metadata: RunMetadata, durable: bool):
         self.run_dir, self.metadata, self.durable = run_dir, metadata, durable
-        self._file: Any = None
+        self._file: IO[bytes] | None = None
         self._flushed_at = 0.0
         self._saved_at = 0.0
         self._cost = 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ResultsError, RunFolderError, SpecError
 from ..model.jobfile import JobFile
@@ -15,6 +15,9 @@ from ..spec import MAX_SPEC_BYTES, safe_yaml
 from . import records, runfolder
 from .catalog import runs_of
 from .journal import read_metadata
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
 
 
 def read_job_body(run_dir: Path, entry: JobEntry) -> JobFile | None:
@@ -94,7 +97,7 @@ class Run:
     metadata: RunMetadata
     jobs: dict[str, JobFile]
 
-    def result(self, job: str) -> Any:
+    def result(self, job: str) -> PrimitiveResult:
         """The job's qiskit PrimitiveResult, decoded from the runtime's own encoding in its file."""
         body = self._body(job)
         if "primitive_result" not in body:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from ..jobs.registry import kind_of, known
 from ..model.jobfile import JobFile
@@ -12,7 +11,7 @@ from .records import stored_points
 
 
 def job_readings(
-    run_dir: Path | None, body: JobFile | None, exact: Any = None, limit: int | None = None
+    run_dir: Path | None, body: JobFile | None, exact: object = None, limit: int | None = None
 ) -> list[Reading]:
     """The values of one job body (estimator values, sweep points, a minimize optimum); a sampler's counts are not
     values. `exact` is the spec's stated exact value for the job, where it states one; `limit` stops a long

@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from ..errors import RunFolderError
 from ..jobs.kind import shown
@@ -18,6 +18,9 @@ from ..model.records import JobEntry, RunMetadata
 from ..store.catalog import discover
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def git_text(git: dict[str, object] | None) -> str:
@@ -48,7 +51,7 @@ class RunRow(TypedDict):
 class Runs(list[RunRow]):
     """Rows of `qrun list`, for scripts: a list of dicts, and a pandas DataFrame where pandas is installed."""
 
-    def to_dataframe(self) -> Any:
+    def to_dataframe(self) -> pd.DataFrame:
         """One row per run, with each headline as numeric columns (e.vqe.value, e.vqe.stderr, e.vqe.exact) and the
         start as a datetime."""
         try:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..store.catalog import discover
@@ -170,7 +170,7 @@ def _tags(run: Run, key: str) -> dict[str, object]:
     }
 
 
-def _flatten(value: object, prefix: str = "") -> Iterator[tuple[str, Any]]:
+def _flatten(value: object, prefix: str = "") -> Iterator[tuple[str, object]]:
     """The spec as dotted keys: jobs.0.precision, options.seed (lists by index)."""
     if isinstance(value, dict):
         for k, v in value.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ..model import durations
 from ..model.outcomes import MinimizeOutcome
@@ -14,6 +14,7 @@ from ..running.events import NullSink
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
+    from rich.console import Console
 
     from ..model.outcomes import JobResult
     from ..planning import sweeps
@@ -106,7 +107,7 @@ class Reporter(NullSink):
 class LiveReporter(Reporter):
     """On a terminal: a live display of job n of m, the current job, VQE progress, and time used against max_time."""
 
-    def __init__(self, plan: Plan, stream: TextIO | None = None, console: Any = None) -> None:
+    def __init__(self, plan: Plan, stream: TextIO | None = None, console: Console | None = None) -> None:
         super().__init__(plan, quiet=False, stream=stream)
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
