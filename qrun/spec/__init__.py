@@ -69,7 +69,7 @@ class Spec:
     path: Path
     source: str
     text: str
-    data: Any
+    data: Any  # the spec as parsed: YAML values, checked by the schema (spec/schema.py), read by the meaning checks
     variables: dict[str, Any] = field(default_factory=dict)
     overrides: dict[str, Any] = field(default_factory=dict)  # --set paths applied after rendering
     override_places: dict[JsonPath, str] = field(default_factory=dict)  # where each override set, as typed

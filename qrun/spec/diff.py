@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
 
-
-def differences(old: Any, new: Any, path: str = "") -> list[str]:
+def differences(old: object, new: object, path: str = "") -> list[str]:
     """Paths where two parsed specs differ, as "jobs[1].shots: 100 -> 200"."""
     if isinstance(old, dict) and isinstance(new, dict):
         out = []
@@ -23,6 +21,6 @@ def differences(old: Any, new: Any, path: str = "") -> list[str]:
     return [] if old == new else [f"{path}: {short(old)} -> {short(new)}"]
 
 
-def short(value: Any) -> str:
+def short(value: object) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -24,13 +24,13 @@ def split(key: str) -> tuple[str, str]:
     return (key[0], key[1:]) if key[:1] in ("+", "~") else ("", key)
 
 
-def shown(key: str, value: Any) -> str:
+def shown(key: str, value: object) -> str:
     """The override as typed: --set +jobs.a.shots=100, --set ~options.seed."""
     op, _ = split(key)
     return f"--set {key}" if op == "~" else f"--set {key}={_text(value)}"
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
@@ -47,7 +47,7 @@ def top_level_keys() -> frozenset[str]:
     return frozenset(_schema()["properties"])
 
 
-def _expand(node: Any) -> Iterator[dict[str, Any]]:
+def _expand(node: object) -> Iterator[dict[str, Any]]:
     """A schema node with its $ref followed and its allOf/anyOf/oneOf/then/else branches flattened."""
     if not isinstance(node, dict):
         return
@@ -93,7 +93,7 @@ def allowed_keys(path: JsonPath) -> set[str] | None:
 
 
 def apply(
-    file: str, data: Any, marks: Callable[[], dict[JsonPath, tuple[int, int]]], paths: dict[str, Any]
+    file: str, data: object, marks: Callable[[], dict[JsonPath, tuple[int, int]]], paths: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[JsonPath, str]]:
     """Apply each override to the parsed spec in place. Returns the overrides applied, and the place each one set
     (its JSON path -> the override as typed), so a later error there names the override. `marks()` locates an
@@ -108,7 +108,7 @@ def apply(
 
 
 def _apply_one(
-    file: str, data: Any, marks: Callable[[], dict], op: str, dotted: str, value: Any, typed: str
+    file: str, data: object, marks: Callable[[], dict], op: str, dotted: str, value: object, typed: str
 ) -> JsonPath:
     parts = _split_path(dotted, data)
     node: Any = data
@@ -185,7 +185,7 @@ def _elsewhere(where: JsonPath, key: str) -> str:
     return ""
 
 
-def _split_path(dotted: str, data: Any) -> list[str]:
+def _split_path(dotted: str, data: object) -> list[str]:
     """`jobs.my.job.precision` -> ["jobs", "my.job", "precision"] when a job is called "my.job" (names may hold dots)."""
     parts = dotted.split(".")
     if parts[0] == "jobs" and isinstance(data, dict) and isinstance(data.get("jobs"), list):

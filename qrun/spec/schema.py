@@ -8,12 +8,15 @@ import math
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DurationError
 from ..jobs.registry import KINDS
 from ..model import durations
 from ..model.findings import Finding, JsonPath, article
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +35,7 @@ def _fast_validator() -> Any:
     return jsonschema_rs.validator_for(schema())
 
 
-def _plain_json(data: Any) -> str | None:
+def _plain_json(data: object) -> str | None:
     """The spec as strict JSON, if it survives the round trip unchanged (the usual case, checked at C speed): then it
     holds no NaN, infinity, non-JSON value or non-string key (those come back changed, or fail)."""
     try:
@@ -47,7 +50,7 @@ def _plain_json(data: Any) -> str | None:
 _WHOLE_FLOAT = re.compile(r"\.0[,\]}]|\de\+")
 
 
-def value_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
+def value_findings(data: object, path: JsonPath = ()) -> list[Finding]:
     """Values no spec holds: NaN and ±inf (YAML's .nan, .inf), which JSON Schema's bounds cannot see, and values of
     non-JSON types (bytes, sets, dates) or non-string keys, which would confuse the validators.
 
@@ -78,7 +81,7 @@ def value_findings(data: Any, path: JsonPath = ()) -> list[Finding]:
     return sorted(out, key=lambda f: [str(p) for p in f[0]])
 
 
-def schema_findings(data: Any) -> list[Finding]:
+def schema_findings(data: object) -> list[Finding]:
     """Structural problems, each turned into a message that says what to do."""
     if not isinstance(data, dict):
         return [
@@ -112,7 +115,7 @@ def _strict_validator() -> Any:
     return validators.extend(Draft202012Validator, type_checker=checker)(schema())
 
 
-def _whole_float_at_integer(data: Any) -> bool:
+def _whole_float_at_integer(data: object) -> bool:
     """Whether a whole-number float (2.0) sits under a key the schema may type as an integer, where python-jsonschema
     must judge it. Elsewhere (a parameter value of 0.0, a coefficient of 1.0) jsonschema-rs's verdict is the strict
     one's, and importing python-jsonschema for it cost a run about 0.1 s (benchmarks/RESULTS.md)."""
@@ -134,7 +137,7 @@ def _integer_keys() -> frozenset[str]:
     """Every property name whose schema, or any schema inside it ($refs followed), allows an integer."""
     defs = schema()["$defs"]
 
-    def allows_integer(node: Any, seen: frozenset[str]) -> bool:
+    def allows_integer(node: object, seen: frozenset[str]) -> bool:
         if isinstance(node, list):
             return any(allows_integer(v, seen) for v in node)
         if not isinstance(node, dict):
@@ -158,7 +161,7 @@ def _integer_keys() -> frozenset[str]:
     return frozenset(found)
 
 
-def _translate(error: Any, data: Any) -> list[Finding]:
+def _translate(error: ValidationError, data: object) -> list[Finding]:
     path = tuple(error.absolute_path)
     kind = error.validator
     sub = error.schema if isinstance(error.schema, dict) else {}
@@ -221,7 +224,9 @@ def _translate(error: Any, data: Any) -> list[Finding]:
     return _translate_value(error, data, path, kind, sub)
 
 
-def _translate_value(error: Any, data: Any, path: tuple, kind: str, sub: dict[str, Any]) -> list[Finding]:
+def _translate_value(
+    error: ValidationError, data: object, path: tuple, kind: str, sub: dict[str, Any]
+) -> list[Finding]:
     """A value of the wrong form: a bad name or label, an unknown choice, a float for an integer."""
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
         message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
@@ -263,7 +268,7 @@ def _translate_value(error: Any, data: Any, path: tuple, kind: str, sub: dict[st
     return [(path, _shorten(error.message, error.instance), False)]
 
 
-def _shorten(message: str, instance: Any) -> str:
+def _shorten(message: str, instance: object) -> str:
     """jsonschema quotes the offending value in full; a 160-number list makes a useless error line."""
     text = repr(instance)
     if len(text) <= 80 or text not in message:
@@ -278,7 +283,11 @@ def _unknown_key(key: str, allowed: list[str]) -> str:
     return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
 
 
-def _get(data: Any, path: JsonPath) -> Any:
+def _get(data: object, path: JsonPath) -> object:
+    """The value at `path` (one the validator reported, so it is there)."""
     for part in path:
-        data = data[part]
+        if isinstance(data, dict):
+            data = data.get(part)
+        else:
+            data = data[part] if isinstance(data, list) and isinstance(part, int) else None
     return data

@@ -130,6 +130,7 @@ _NESTING_LIMIT = "maximum nesting depth"
 
 
 def _limit(file: str, event: Any, line_offset: int, message: str) -> SpecError:
+    """`event`: a PyYAML event, or the error libyaml raised at one (either carries a mark)."""
     mark = getattr(event, "start_mark", None) or event.problem_mark
     return SpecError([Problem(file, mark.line + 1 + line_offset, mark.column + 1, "", message)])
 

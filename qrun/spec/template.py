@@ -6,13 +6,16 @@ import json
 import sys
 import time
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ..errors import Problem, SpecError, UsageError
 from . import bounded
 from .source import MAX_SPEC_BYTES, safe_yaml
+
+if TYPE_CHECKING:
+    from jinja2.runtime import Context
 
 MAX_RENDER_SECONDS = 3.0
 MAX_TEMPLATE_STEPS = 1_000_000  # range() items a template may iterate over, all loops together
@@ -153,9 +156,9 @@ def _bounded_sandbox() -> Any:
     class Bounded(SandboxedEnvironment):
         intercepted_binops = frozenset(["*", "**"])
 
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            big_power = operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0
-            if big_power and left.bit_length() * right > 4096:
+        def call_binop(self, context: Context, operator: str, left: object, right: object) -> Any:
+            big = isinstance(left, int) and isinstance(right, int) and right > 0 and left.bit_length() * right > 4096
+            if operator == "**" and big:
                 raise _TemplateLimit(f"{left} ** {right} is too large a number")
             if operator == "*":
                 for seq, n in ((left, right), (right, left)):
@@ -170,7 +173,7 @@ def _bounded_sandbox() -> Any:
     return env
 
 
-def yaml_value(value: Any) -> Any:
+def yaml_value(value: object) -> Any:
     """How a value prints into the YAML text: as YAML reads it back (1e-05 -> 1.0e-05, None -> null). A string
     given from outside (Scalar) that YAML would not read back as itself is written double-quoted, so it stays
     one scalar: "x\nmode: batch" can never become a second key."""
