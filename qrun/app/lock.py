@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import ResultsError, UsageError
 from ..store.reader import load as load_run
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class RunLock:
@@ -45,7 +48,7 @@ def _holder(run_dir: Path) -> str:
         return "unknown"
 
 
-def stop_on_signals() -> Any:
+def stop_on_signals() -> Callable[[], None]:
     """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once.
 
     Leaving at once is safe for the files: every write is a rename of a complete temp file.

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import SpecError, UsageError
 from ..jobs.registry import kind_of
@@ -29,8 +29,9 @@ from ..store.reader import read_job_body
 from ..store.records import stored_points
 
 if TYPE_CHECKING:
-    from ..model.plan import JobPlan
+    from ..model.plan import JobPlan, Plan
     from ..running.events import Sink
+    from .prepare import Prepared
 
 MAX_POINTS = 1000
 
@@ -143,7 +144,7 @@ def group_dir(root: Path, name: str) -> Path:
     return folder
 
 
-def combine(prepared: list[Any], labels: list[str]) -> Any:
+def combine(prepared: list[Prepared], labels: list[str]) -> Plan:
     """One plan holding every point's jobs, tagged with their point (run_key), and one budget over all of them."""
 
     plans = [p.planned for p in prepared]

@@ -6,7 +6,7 @@ import importlib.util
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..backends import service as ibm
 from ..backends.registry import traits
@@ -54,7 +54,7 @@ class Prepared:
         return self.plan
 
 
-def check(path: str | Path, overrides: dict[str, object] | None = None, vars_files: list[str] | None = None) -> Any:
+def check(path: str | Path, overrides: dict[str, object] | None = None, vars_files: list[str] | None = None) -> Checked:
     """Load and validate a spec; SpecError lists every problem."""
 
     return validate(load(path, overrides, vars_files))

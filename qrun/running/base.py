@@ -7,7 +7,7 @@ import time
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,7 +29,10 @@ from .events import Sink
 from .submission import OnePub, cancel, metrics, stream_of, submission_seed, submission_tags
 
 if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
     from qiskit.primitives import PrimitiveResult
+    from qiskit.providers import BackendV2
+    from qiskit.quantum_info import SparsePauliOp
     from qiskit_ibm_runtime import RuntimeJobV2
 
     from .cluster import Cluster
@@ -73,8 +76,9 @@ class RunnerBase:
         self.engines = Engines(plan.backend, tags)
         self.cluster = cluster
         self._evaluators: dict[str, Primitive] = {}  # a minimize job's estimator, kept across its evaluations
-        self._rehearsals: dict[tuple, Any] = {}  # fake devices: restricted circuit, observables and device
-        self._devices: dict[tuple, Any] = {}  # one subset device per set of simulated qubits
+        # fake devices: restricted circuit, observables and device
+        self._rehearsals: dict[tuple, tuple[QuantumCircuit, list[tuple[str, SparsePauliOp]], BackendV2]] = {}
+        self._devices: dict[tuple, BackendV2] = {}  # one subset device per set of simulated qubits
         self.submissions = submissions
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds
         self.finished = finished or {}

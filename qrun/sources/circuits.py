@@ -7,13 +7,13 @@ import json
 import math
 import re
 import stat
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+from ..model.raw import Raw, Yaml
 from ..planning import cache
 from ..store.fsio import confinement_root
 from . import pysource, qasm_scan
@@ -46,7 +46,7 @@ class CircuitFacts:
     parameter_names: tuple[str, ...] = ()
 
 
-def library_call(source: Mapping[str, Any]) -> tuple[str, dict[str, object], tuple]:
+def library_call(source: Raw) -> tuple[str, dict[str, object], tuple]:
     """(function name, arguments, where the name sits) of a library source, in either spelling:
     {library: NAME, args: {...}} (the spec page's) or {library: {name: NAME, args: {...}}}."""
     value = source["library"]
@@ -55,12 +55,12 @@ def library_call(source: Mapping[str, Any]) -> tuple[str, dict[str, object], tup
     return value["name"], value.get("args") or {}, ("library", "name")
 
 
-def _source(source: Mapping[str, Any]) -> tuple[str, Any]:
+def _source(source: Raw) -> tuple[str, Yaml]:
     kind = next(k for k in ("random", "qasm", "file", "library", "python") if k in source)
     return kind, source[kind]
 
 
-def build(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap | None = None) -> QuantumCircuit:
+def build(source: Raw, base_dir: Path, coupling_map: CouplingMap | None = None) -> QuantumCircuit:
     """Build the QuantumCircuit a spec's circuit entry describes (exactly one source). `coupling_map`: the device's,
     for a Python source that asks for it."""
     kind, value = _source(source)
@@ -164,7 +164,7 @@ def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> s
         raise SourceError(f"cannot read circuit file {str(base_dir / name)!r}: {e.strerror}", subpath) from None
 
 
-def qasm_text(source: Mapping[str, Any], base_dir: Path) -> str:
+def qasm_text(source: Raw, base_dir: Path) -> str:
     """The OpenQASM of a qasm: or file: source with every include but the standard ones inlined, each read under
     the same rules as a circuit file; so the parsers never open a file themselves."""
     kind, value = _source(source)
@@ -197,7 +197,7 @@ def _inline(text: str, folder: Path, root: Path, subpath: tuple, depth: int) -> 
     return out
 
 
-def gate_estimate(source: Mapping[str, Any], base_dir: Path) -> tuple[int, tuple]:
+def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
     """An upper estimate of a circuit's gate count from its source alone, and where in the source it comes from.
 
     Library circuits: reps x (n^2 + 4n), which bounds every allowed function and entanglement; random: width x
@@ -229,7 +229,7 @@ def gate_estimate(source: Mapping[str, Any], base_dir: Path) -> tuple[int, tuple
 FACTS_FORMAT = 2  # 2: non-finite angles refused when a circuit is built
 
 
-def cached_facts(source: Mapping[str, Any], base_dir: Path) -> CircuitFacts:
+def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:
     """A circuit's facts as building it finds them (or its SourceError), from a cache keyed by the source's content.
 
     `qrun validate` must refuse what a run refuses (an undefined gate, say), which takes qiskit's parsers; an
@@ -291,7 +291,7 @@ def _facts_entry(entry: object) -> CircuitFacts | SourceError | None:
     return CircuitFacts(counts[0], counts[1], counts[2], f["has_measurements"], tuple(names))
 
 
-def cheap_facts(source: Mapping[str, Any], base_dir: Path) -> CircuitFacts | None:
+def cheap_facts(source: Raw, base_dir: Path) -> CircuitFacts | None:
     """A circuit's facts read from its source without qiskit, or None where that would be a guess.
 
     This keeps `qrun validate` fast and qiskit-free; the run path still builds every circuit.

@@ -13,9 +13,10 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+from ..model.raw import Raw
 from ..store import provenance as prov
 from ..store.fsio import confinement_root
 
@@ -134,7 +135,7 @@ def load(target: Target, base_dir: Path) -> Callable[..., object]:
     return func
 
 
-def takes_coupling_map(source: Mapping[str, Any], base_dir: Path) -> bool:
+def takes_coupling_map(source: Raw, base_dir: Path) -> bool:
     """Whether the source's function has a coupling_map parameter (then plan builds it again for the device)."""
     try:
         return "coupling_map" in inspect.signature(load(parse(source["python"], base_dir), base_dir)).parameters
@@ -142,7 +143,7 @@ def takes_coupling_map(source: Mapping[str, Any], base_dir: Path) -> bool:
         return False
 
 
-def call(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap | None = None) -> object:
+def call(source: Raw, base_dir: Path, coupling_map: CouplingMap | None = None) -> object:
     """Call the source's function with its args; one that takes `coupling_map` is given the device's (None when qrun
     checks a spec without a device: validate, aer)."""
     target = parse(source["python"], base_dir)
@@ -159,7 +160,7 @@ def call(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap | 
         raise SourceError(f"{target.ref}(...) raised {type(e).__name__}: {_one_line(e)}", WHERE) from None
 
 
-def circuit(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap | None = None) -> QuantumCircuit:
+def circuit(source: Raw, base_dir: Path, coupling_map: CouplingMap | None = None) -> QuantumCircuit:
     from qiskit import QuantumCircuit
 
     made = call(source, base_dir, coupling_map)
@@ -168,7 +169,7 @@ def circuit(source: Mapping[str, Any], base_dir: Path, coupling_map: CouplingMap
     return made
 
 
-def observable(source: Mapping[str, Any], base_dir: Path) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
+def observable(source: Raw, base_dir: Path) -> list[tuple[str, float]] | list[list[tuple[str, float]]]:
     """The observable's terms [(label, coefficient)], from the SparsePauliOp the function returns (real
     coefficients: an expectation value of a Hermitian observable); a list of terms when it returns a list of them
     (one observable each, all as wide: see expanded_names)."""
@@ -196,7 +197,7 @@ def expanded_names(name: str, count: int) -> list[str]:
     return [f"{name}_{k}" for k in range(count)]
 
 
-def _real_terms(source: Mapping[str, Any], made: SparsePauliOp) -> list[tuple[str, float]]:
+def _real_terms(source: Raw, made: SparsePauliOp) -> list[tuple[str, float]]:
     terms = []
     for label, coeff in made.to_list():
         if abs(complex(coeff).imag) > 1e-12:
@@ -209,7 +210,7 @@ def _real_terms(source: Mapping[str, Any], made: SparsePauliOp) -> list[tuple[st
     return terms
 
 
-def provenance(source: Mapping[str, Any], base_dir: Path) -> dict[str, object]:
+def provenance(source: Raw, base_dir: Path) -> dict[str, object]:
     """What the run records of a Python source: its reference, file, content hash and git state, so a later run
     can tell that the code changed."""
 

@@ -7,11 +7,11 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from ..errors import Problem, SpecError, UsageError
+from ..model.raw import Yaml
 from ..sources import circuits, pysource
 from .diff import differences, short
 from .marks import parse_yaml, plain_yaml
@@ -69,9 +69,9 @@ class Spec:
     path: Path
     source: str
     text: str
-    data: Any  # the spec as parsed: YAML values, checked by the schema (spec/schema.py), read by the meaning checks
-    variables: dict[str, Any] = field(default_factory=dict)
-    overrides: dict[str, Any] = field(default_factory=dict)  # --set paths applied after rendering
+    data: Yaml  # the spec as parsed: YAML values, checked by the schema (spec/schema.py), read by the meaning checks
+    variables: dict[str, Yaml] = field(default_factory=dict)
+    overrides: dict[str, Yaml] = field(default_factory=dict)  # --set paths applied after rendering
     override_places: dict[JsonPath, str] = field(default_factory=dict)  # where each override set, as typed
     # Where each value and key sits. None until first needed: a valid spec never needs them, and making them is
     # most of what parsing a 10,000-job spec costs, so they are made by parsing `text` again when a problem is found.
@@ -92,7 +92,7 @@ class Spec:
     def key_marks(self) -> dict[JsonPath, tuple[int, int]]:
         return self._places[1]
 
-    def resolved(self) -> dict[str, Any]:
+    def resolved(self) -> dict[str, Yaml]:
         """The spec as it ran, self-contained: overrides applied, `vars:` holding the values used, and every file:
         circuit inlined as qasm: (its includes too), so the run folder's copy runs anywhere."""
 
@@ -166,7 +166,7 @@ class Spec:
 DOTTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-\[\]θ]+)+")
 
 
-def parse_assignment(text: str) -> tuple[str, Any]:
+def parse_assignment(text: str) -> tuple[str, Yaml]:
     """Parse a --set KEY=VALUE argument. A bare KEY is a template variable (or a top-level key of a plain spec)
     and VALUE a YAML scalar; a dotted KEY (options.seed, jobs.vqe.precision) is a path into the rendered spec and
     VALUE a scalar or flow collection. +KEY=VALUE adds a key the spec does not set; ~KEY removes one."""
@@ -205,7 +205,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return op + key, typed
 
 
-def read_vars_file(path: str | Path) -> dict[str, Any]:
+def read_vars_file(path: str | Path) -> dict[str, Yaml]:
     """Variables from a --vars YAML file: a mapping of names to values."""
     p = Path(path)
     text = read_text_limited(p, f"--vars {path}", MAX_SPEC_BYTES, "variables")
@@ -217,17 +217,17 @@ def read_vars_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: list[str] | None = None) -> Spec:
+def load(path: str | Path, overrides: dict[str, Yaml] | None = None, vars_files: list[str] | None = None) -> Spec:
     """Read, render and parse the spec at `path`. Variables: the spec's `vars:` < each vars file < overrides."""
     p = Path(path)
     display = str(path)
     source = read_text_limited(p, display, MAX_SPEC_BYTES, "specs")
     variables = dict(declared_vars(display, source))
-    given: dict[str, Any] = {}
+    given: dict[str, Yaml] = {}
     for vf in vars_files or []:
         given.update(read_vars_file(vf))
-    paths: dict[str, Any] = {}
-    named: dict[str, Any] = {}
+    paths: dict[str, Yaml] = {}
+    named: dict[str, Yaml] = {}
     templated = is_template(source)
     for key, value in (overrides or {}).items():
         op, name = split_override(key)
@@ -254,12 +254,12 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None, vars_files: 
     return Spec(display, p, source, text, data, used_vars, applied, override_places, places)
 
 
-def declared_vars(file: str, source: str) -> dict[str, Any]:
+def declared_vars(file: str, source: str) -> dict[str, Yaml]:
     """The defaults in the spec's top-level `vars:` block, read before the template is rendered."""
     return top_block(file, source, "vars", "a mapping of variable names to default values")
 
 
-def declared_multirun(file: str, source: str) -> dict[str, Any]:
+def declared_multirun(file: str, source: str) -> dict[str, Yaml]:
     """The spec's top-level `multirun:` block (variable -> list of values), read before rendering."""
     found = top_block(file, source, "multirun", "a mapping of variable names to lists of values")
     for name, values in found.items():
@@ -268,7 +268,7 @@ def declared_multirun(file: str, source: str) -> dict[str, Any]:
     return found
 
 
-def top_block(file: str, source: str, key: str, expected: str) -> dict[str, Any]:
+def top_block(file: str, source: str, key: str, expected: str) -> dict[str, Yaml]:
     """A top-level block of plain YAML (no template syntax) read from the source before it is rendered."""
     pattern = re.compile(rf"^{key}:[ \t]*(?:#.*)?$|^{key}:[ \t]*(\{{.*)$")
     lines = source.splitlines()
@@ -304,7 +304,7 @@ def top_block(file: str, source: str, key: str, expected: str) -> dict[str, Any]
     return {}
 
 
-def _python_files(data: dict[str, Any]) -> bool:
+def _python_files(data: dict[str, Yaml]) -> bool:
     """Whether a Python source names a file: the run folder's copy rewrites it from the repository's top."""
     return any(
         isinstance(v, dict) and str(v.get("python", "")).split(":")[0].endswith(".py")

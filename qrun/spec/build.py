@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ..jobs.registry import kind_of
 from ..model import durations
@@ -19,9 +18,10 @@ from ..model.experiment import (
     Service,
     Sweep,
 )
+from ..model.raw import Raw
 
 
-def experiment(data: Mapping[str, Any]) -> Experiment:
+def experiment(data: Raw) -> Experiment:
     """The experiment of a spec the schema accepted (its durations parse; they are re-checked by the meaning
     checks, which say where)."""
     options = Options(data.get("options") or EMPTY)
@@ -45,7 +45,7 @@ def experiment(data: Mapping[str, Any]) -> Experiment:
     )
 
 
-def job(index: int, raw: Mapping[str, Any], spec_options: Options) -> Job:
+def job(index: int, raw: Raw, spec_options: Options) -> Job:
     """One job of a schema-valid spec."""
     get = raw.get
     values = get("parameter_values")
@@ -87,19 +87,19 @@ def job(index: int, raw: Mapping[str, Any], spec_options: Options) -> Job:
     )
 
 
-def service_of(raw: Mapping[str, Any]) -> Service:
+def service_of(raw: Raw) -> Service:
     """A `service:` block (also as a stored run's spec.yaml holds it)."""
     return Service(
         raw.get("channel"), raw.get("instance"), raw.get("account"), raw.get("plan"), raw.get("dry_run", True)
     )
 
 
-def sweep_of(raw: Mapping[str, Any]) -> Sweep:
+def sweep_of(raw: Raw) -> Sweep:
     """A schema-valid `sweep:` block."""
     return Sweep(raw["values"], raw.get("mode", "grid"))
 
 
-def _optimizer(given: Mapping[str, Any]) -> Optimizer:
+def _optimizer(given: Raw) -> Optimizer:
     return Optimizer(
         **{k: given[k] for k in ("method", "maxiter", "tol", "jac") if k in given},
         options=given.get("options") or EMPTY,

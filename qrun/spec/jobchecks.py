@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, TypeGuard
+from typing import TypeGuard
 
 from .. import backends
 from ..backends.kind import BackendKind
@@ -14,12 +14,12 @@ from ..jobs.registry import kind_of
 from ..model import durations
 from ..model.experiment import count
 from ..model.findings import Finding, JsonPath, article, unknown_ref
+from ..model.raw import Raw, Yaml
 from ..planning import sweeps
 from ..sources import exact
 from ..sources.circuits import CircuitFacts
 from .build import sweep_of
 
-Raw = Mapping[str, Any]  # a schema-valid part of the spec as parsed: YAML's values, checked before the model is built
 DEFAULT_SHOT_LIMIT = 1_000_000
 MAX_SHOTS = 10**9  # the schema's bound on any shots value
 MIN_PRECISION = 1e-6  # the schema's bound on any precision: 10^12 shots
@@ -328,7 +328,7 @@ def _from_findings(
 def estimate_findings(data: Raw) -> list[Finding]:
     """A declared estimate (or a margin given as a duration) that the schema's pattern admits but that is longer
     than any session or job."""
-    places: list[tuple[JsonPath, Any]] = [
+    places: list[tuple[JsonPath, Yaml]] = [
         (("jobs", i, "estimate"), j["estimate"]) for i, j in enumerate(data["jobs"]) if "estimate" in j
     ]
     margin = data.get("budget_margin")

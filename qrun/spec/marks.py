@@ -8,12 +8,13 @@ import yaml
 
 from .. import collector
 from ..errors import Problem, SpecError
+from ..model.raw import Yaml
 from .overrides import JsonPath, format_path
 from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, yaml_problem
 
 Marks = dict[JsonPath, tuple[int, int]]  # (line, column) of each value, or of each key, by where it sits
 # A loader is PyYAML's SafeLoader or libyaml's CSafeLoader: two classes with no common type in PyYAML's stubs, so
-# `loader` stays Any; the values it builds are YAML's (Any until the schema has checked them).
+# `loader` stays Any; the values it builds are Yaml (model/raw.py) until the schema has checked them.
 
 _PLAIN_LOADER = getattr(yaml, "CSafeLoader", None)
 _RESOLVE = yaml.resolver.Resolver().resolve
@@ -27,12 +28,12 @@ class _OpenMap:
     __slots__ = ("key", "raw", "value")
 
     def __init__(self) -> None:
-        self.value: dict[Any, Any] = {}
-        self.key: Any = _NO_VALUE
+        self.value: dict[Yaml, Yaml] = {}
+        self.key: Yaml = _NO_VALUE
         self.raw: set[str] = set()
 
 
-def plain_yaml(text: str) -> Any:
+def plain_yaml(text: str) -> Yaml:
     """The values of a plain YAML document, exactly as the full parse makes them, from libyaml's events in one pass
     with no nodes and no marks; None if the text is anything else, for the full parse to judge and locate.
 
@@ -52,7 +53,7 @@ def plain_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def _plain_values(loader: Any) -> Any:
+def _plain_values(loader: Any) -> Yaml:
     """plain_yaml's one pass over the events (None at the first thing that is not plain)."""
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
@@ -60,8 +61,8 @@ def _plain_values(loader: Any) -> Any:
     # A plain scalar's value depends on its text alone, and is immutable (str, int, float, bool, None, a date):
     # each distinct text is resolved and built once (a 10,000-job spec repeats its keys and most values).
     plain: dict[str, object] = {}
-    stack: list[Any] = []  # the open collections: a list, or an _OpenMap
-    result: Any = _NO_VALUE
+    stack: list[Yaml] = []  # the open collections: a list, or an _OpenMap
+    result: Yaml = _NO_VALUE
     documents = 0
     while True:
         event = loader.get_event()
@@ -122,7 +123,7 @@ def _plain_values(loader: Any) -> Any:
     return None if result is _NO_VALUE else result
 
 
-def parse_yaml(file: str, text: str) -> tuple[Any, Marks, Marks]:
+def parse_yaml(file: str, text: str) -> tuple[Yaml, Marks, Marks]:
     """yaml.safe_load semantics (merge keys included), plus the line/column of every value and key; duplicate keys
     refused, and the nesting and alias limits checked before anything is composed."""
     if len(text.encode("utf-8")) > MAX_SPEC_BYTES:
@@ -172,7 +173,7 @@ def _better_yaml_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
 
 def _compose(
     loader_class: Any, text: str, file: str, marks: Marks, key_marks: Marks, problems: list[Problem]
-) -> tuple[Any, yaml.Node | None, Any]:
+) -> tuple[Yaml, yaml.Node | None, Yaml]:
     """(loader, node, data): libyaml composes the nodes; _build makes the values and the marks in one walk."""
     loader = loader_class(text)
     try:
@@ -188,7 +189,7 @@ _STR, _SEQ, _MAP, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "ma
 
 def _build(
     file: str, node: yaml.Node, path: JsonPath, marks: Marks, key_marks: Marks, problems: list[Problem], loader: Any
-) -> Any:
+) -> Yaml:
     """A node's value as yaml.safe_load makes it, and the line/column of it and of its keys (duplicate keys are
     problems). Plain mappings, sequences and scalars are built here, each scalar by PyYAML's own constructor for
     its tag; anything else (merge keys, sets, ordered maps, non-scalar keys) by PyYAML's constructor itself. One walk
@@ -212,7 +213,7 @@ def _build(
         # merged one would then look like a duplicate
         _walk(file, node, path, marks, key_marks, problems, loader)
         return loader.construct_object(node, deep=True)
-    out: dict[Any, Any] = {}  # YAML's keys: any scalar PyYAML builds
+    out: dict[Yaml, Yaml] = {}  # YAML's keys: any scalar PyYAML builds
     seen: dict[str, int] = {}
     for key_node, value_node in node.value:
         name = key_node.value  # the key as written: marks and duplicates go by it (`1` and `'1'` are one key)
@@ -223,7 +224,7 @@ def _build(
     return out
 
 
-def _scalar(node: yaml.Node, loader: Any) -> Any:
+def _scalar(node: yaml.Node, loader: Any) -> Yaml:
     """A scalar node's value, by PyYAML's own constructor for its tag."""
     if node.tag == _STR:
         return node.value

@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
 
 from ..errors import Problem, SpecError
 from ..model.findings import JsonPath
+from ..model.raw import Yaml
 
 REMOVE = None  # the value of a ~KEY override
 
@@ -35,8 +35,8 @@ def _text(value: object) -> str:
 
 
 @cache
-def _schema() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(
+def _schema() -> dict[str, Yaml]:
+    loaded: dict[str, Yaml] = json.loads(
         resources.files("qrun").joinpath("experiment.schema.json").read_text(encoding="utf-8")
     )
     return loaded
@@ -47,12 +47,12 @@ def top_level_keys() -> frozenset[str]:
     return frozenset(_schema()["properties"])
 
 
-def _expand(node: object) -> Iterator[dict[str, Any]]:
+def _expand(node: object) -> Iterator[dict[str, Yaml]]:
     """A schema node with its $ref followed and its allOf/anyOf/oneOf/then/else branches flattened."""
     if not isinstance(node, dict):
         return
     if "$ref" in node:
-        target: Any = _schema()
+        target: Yaml = _schema()
         for part in node["$ref"].removeprefix("#/").split("/"):
             target = target[part]
         yield from _expand(target)
@@ -67,9 +67,9 @@ def _expand(node: object) -> Iterator[dict[str, Any]]:
 
 def allowed_keys(path: JsonPath) -> set[str] | None:
     """The keys the schema allows in the mapping at `path`, or None where it allows any (a map of names)."""
-    nodes: list[Any] = [_schema()]
+    nodes: list[Yaml] = [_schema()]
     for part in path:
-        following: list[Any] = []
+        following: list[Yaml] = []
         for node in (n for top in nodes for n in _expand(top)):
             if isinstance(part, int):
                 following += [node["items"]] if isinstance(node.get("items"), dict) else []
@@ -93,12 +93,12 @@ def allowed_keys(path: JsonPath) -> set[str] | None:
 
 
 def apply(
-    file: str, data: object, marks: Callable[[], dict[JsonPath, tuple[int, int]]], paths: dict[str, Any]
-) -> tuple[dict[str, Any], dict[JsonPath, str]]:
+    file: str, data: object, marks: Callable[[], dict[JsonPath, tuple[int, int]]], paths: dict[str, Yaml]
+) -> tuple[dict[str, Yaml], dict[JsonPath, str]]:
     """Apply each override to the parsed spec in place. Returns the overrides applied, and the place each one set
     (its JSON path -> the override as typed), so a later error there names the override. `marks()` locates an
     error, and is called only then."""
-    applied: dict[str, Any] = {}
+    applied: dict[str, Yaml] = {}
     places: dict[JsonPath, str] = {}
     for key, value in paths.items():
         op, dotted = split(key)
@@ -111,7 +111,7 @@ def _apply_one(
     file: str, data: object, marks: Callable[[], dict], op: str, dotted: str, value: object, typed: str
 ) -> JsonPath:
     parts = _split_path(dotted, data)
-    node: Any = data
+    node: Yaml = data
     where: JsonPath = ()
 
     def fail(why: str, choices: list[str] | None = None) -> SpecError:

@@ -8,25 +8,28 @@ import math
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import DurationError
 from ..jobs.registry import KINDS
 from ..model import durations
 from ..model.findings import Finding, JsonPath, article
+from ..model.raw import Yaml
 
 if TYPE_CHECKING:
+    import jsonschema.protocols
+    import jsonschema_rs
     from jsonschema.exceptions import ValidationError
 
 
 @lru_cache(maxsize=1)
-def schema() -> dict[str, Any]:
+def schema() -> dict[str, Yaml]:
     """The JSON Schema shipped inside the package (schemas/experiment.schema.json in the repo)."""
     return json.loads(resources.files("qrun").joinpath("experiment.schema.json").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
-def _fast_validator() -> Any:
+def _fast_validator() -> jsonschema_rs.Validator | None:
     """jsonschema-rs, compiled once; None where it is not installed."""
     try:
         import jsonschema_rs
@@ -58,7 +61,7 @@ def value_findings(data: object, path: JsonPath = ()) -> list[Finding]:
     if _plain_json(data) is not None:
         return []
     out: list[Finding] = []
-    stack: list[tuple[JsonPath, Any]] = [(path, data)]
+    stack: list[tuple[JsonPath, Yaml]] = [(path, data)]
     while stack:
         where, value = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
@@ -103,7 +106,7 @@ def schema_findings(data: object) -> list[Finding]:
 
 
 @lru_cache(maxsize=1)
-def _strict_validator() -> Any:
+def _strict_validator() -> jsonschema.protocols.Validator:
     """python-jsonschema, where an integer is an int: JSON Schema calls 2.0 an integer, but qiskit and numpy do not
     (a circuit of 2.0 qubits fails deep inside them). jsonschema-rs follows JSON Schema, so the fast path defers to
     this one whenever the spec holds a whole-number float."""
@@ -120,7 +123,7 @@ def _whole_float_at_integer(data: object) -> bool:
     must judge it. Elsewhere (a parameter value of 0.0, a coefficient of 1.0) jsonschema-rs's verdict is the strict
     one's, and importing python-jsonschema for it cost a run about 0.1 s (benchmarks/RESULTS.md)."""
     integers = _integer_keys()
-    stack: list[tuple[object, Any]] = [(None, data)]
+    stack: list[tuple[object, Yaml]] = [(None, data)]
     while stack:
         key, value = stack.pop()
         if type(value) is float and value.is_integer() and key in integers:
@@ -150,7 +153,7 @@ def _integer_keys() -> frozenset[str]:
         return any(allows_integer(v, seen) for k, v in node.items() if k != "$ref")
 
     found: set[str] = set()
-    stack: list[Any] = [schema()]
+    stack: list[Yaml] = [schema()]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
@@ -225,7 +228,7 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
 
 
 def _translate_value(
-    error: ValidationError, data: object, path: tuple, kind: str, sub: dict[str, Any]
+    error: ValidationError, data: object, path: tuple, kind: str, sub: dict[str, Yaml]
 ) -> list[Finding]:
     """A value of the wrong form: a bad name or label, an unknown choice, a float for an integer."""
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:

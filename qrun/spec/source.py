@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, SpecError, UsageError
+from ..model.raw import Yaml
 
 # Hostile-input limits, checked before anything is built. A 10,000-job spec is about 0.9 MB and 15 levels deep.
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # the spec file, and the text a template renders to
@@ -53,7 +54,7 @@ def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
         raise SpecError([Problem(display, 1, 1, "", "not a UTF-8 text file")]) from None
 
 
-def safe_yaml(file: str, text: str, line_offset: int = 0) -> Any:
+def safe_yaml(file: str, text: str, line_offset: int = 0) -> Yaml:
     """yaml.safe_load after the nesting and alias-expansion limits are checked (see guard_yaml)."""
     guard_yaml(file, text, line_offset)
     try:

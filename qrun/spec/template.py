@@ -6,7 +6,7 @@ import json
 import sys
 import time
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -15,7 +15,10 @@ from . import bounded
 from .source import MAX_SPEC_BYTES, safe_yaml
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from jinja2.runtime import Context
+    from jinja2.sandbox import SandboxedEnvironment
 
 MAX_RENDER_SECONDS = 3.0
 MAX_TEMPLATE_STEPS = 1_000_000  # range() items a template may iterate over, all loops together
@@ -133,7 +136,7 @@ class _TemplateLimit(Exception):
     """A template went past one of render()'s bounds (internal to spec.py; reported as a located SpecError)."""
 
 
-def _bounded_sandbox() -> Any:
+def _bounded_sandbox() -> SandboxedEnvironment:
     """A SandboxedEnvironment whose loops, arithmetic and time are bounded."""
 
     from jinja2 import StrictUndefined
@@ -142,7 +145,7 @@ def _bounded_sandbox() -> Any:
     deadline = time.monotonic() + MAX_RENDER_SECONDS
     steps = [0]
 
-    def bounded_range(*args: int) -> Any:
+    def bounded_range(*args: int) -> Iterator[int]:
         if len(range(*args)) > MAX_RANGE:
             raise OverflowError(f"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MAX_RANGE}).")
         for i in range(*args):
@@ -156,7 +159,7 @@ def _bounded_sandbox() -> Any:
     class Bounded(SandboxedEnvironment):
         intercepted_binops = frozenset(["*", "**"])
 
-        def call_binop(self, context: Context, operator: str, left: object, right: object) -> Any:
+        def call_binop(self, context: Context, operator: str, left: object, right: object) -> object:
             big = isinstance(left, int) and isinstance(right, int) and right > 0 and left.bit_length() * right > 4096
             if operator == "**" and big:
                 raise _TemplateLimit(f"{left} ** {right} is too large a number")
@@ -173,7 +176,7 @@ def _bounded_sandbox() -> Any:
     return env
 
 
-def yaml_value(value: object) -> Any:
+def yaml_value(value: object) -> object:
     """How a value prints into the YAML text: as YAML reads it back (1e-05 -> 1.0e-05, None -> null). A string
     given from outside (Scalar) that YAML would not read back as itself is written double-quoted, so it stays
     one scalar: "x\nmode: batch" can never become a second key."""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .. import backends, collector
 from ..backends.service import open_plan_refusal
@@ -14,6 +13,7 @@ from ..model import durations
 from ..model.defaults import DEFAULT_MAX_TIME_LIMIT, LOCAL_MAX_TIME
 from ..model.experiment import Experiment
 from ..model.findings import unknown_ref
+from ..model.raw import Raw, Yaml
 from ..planning import modes
 from ..sources import circuits, observables, pysource
 from ..sources.circuits import CircuitFacts
@@ -24,8 +24,13 @@ from .build import experiment as typed
 from .jobchecks import estimate_findings, job_findings, shot_findings
 from .schema import Finding, schema_findings
 
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
 # What the meaning checks build on the way (a Checked's fields after the spec and its experiment).
-_Parts = tuple[backends.BackendInfo, dict[str, Any], dict[str, Terms], dict[str, CircuitFacts], dict[str, list[str]]]
+_Parts = tuple[
+    backends.BackendInfo, dict[str, "QuantumCircuit"], dict[str, Terms], dict[str, CircuitFacts], dict[str, list[str]]
+]
 
 
 @dataclass
@@ -35,7 +40,7 @@ class Checked:
     spec: Spec
     experiment: Experiment  # the spec as typed data: what planning and running read
     backend: backends.BackendInfo
-    circuits: dict[str, Any] = field(default_factory=dict)  # built QuantumCircuits (empty on the quick path)
+    circuits: dict[str, QuantumCircuit] = field(default_factory=dict)  # built QuantumCircuits (empty on the quick path)
     observables: dict[str, Terms] = field(default_factory=dict)
     facts: dict[str, CircuitFacts] = field(default_factory=dict)
     # an observable whose Python returned a list: its name -> its members' names (each in `observables`)
@@ -106,18 +111,18 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
     ]
 
 
-def _meaning(spec: Spec, data: dict[str, Any], build: bool) -> Checked:
+def _meaning(spec: Spec, data: dict[str, Yaml], build: bool) -> Checked:
     found, parts = _meaning_findings(spec, data, build)
     if found:
         raise _located(spec, found)
     return Checked(spec, typed(data), *parts)
 
 
-def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[list[Finding], _Parts]:
+def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[list[Finding], _Parts]:
     """Every meaning problem of a schema-valid spec (references, widths, limits, the session), and what checking
     it built."""
     found: list[Finding] = []
-    built: dict[str, Any] = {}
+    built: dict[str, QuantumCircuit] = {}
     facts: dict[str, CircuitFacts] = {}
     gate_limit = (data.get("limits") or {}).get("gates", circuits.DEFAULT_GATE_LIMIT)
     allowed = bool(data.get("allow_python"))
@@ -191,7 +196,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Any], build: bool) -> tuple[li
     return found, (info, built, terms, facts, expansions)
 
 
-def _expansion_findings(data: dict[str, Any], expansions: dict[str, list[str]]) -> list[Finding]:
+def _expansion_findings(data: dict[str, Yaml], expansions: dict[str, list[str]]) -> list[Finding]:
     """A list-valued observable's members must not clash with declared names, and a minimize job takes one."""
     found: list[Finding] = []
     declared = data.get("observables") or {}
@@ -219,7 +224,7 @@ def _expansion_findings(data: dict[str, Any], expansions: dict[str, list[str]]) 
     return found
 
 
-def _source_of(job: Mapping[str, Any]) -> object:
+def _source_of(job: Raw) -> object:
     """The job a job's parameter values come `from:`, or None."""
     values = job.get("parameter_values")
     return values.get("from") if isinstance(values, dict) else None
@@ -233,7 +238,7 @@ def _reads_only(text: object, jobs: set[str]) -> bool:
         return True
 
 
-def _python_allowed(source: dict[str, Any], spec: Spec, allowed: bool) -> None:
+def _python_allowed(source: dict[str, Yaml], spec: Spec, allowed: bool) -> None:
     """A Python source's reference names a file inside the spec's repository or an installed module (found without
     running it), and the spec allows Python; SourceError otherwise."""
 
@@ -253,7 +258,7 @@ def _located(spec: Spec, found: list[Finding]) -> SpecError:
 
 
 def semantic_findings(
-    data: dict[str, Any],
+    data: dict[str, Yaml],
     facts: dict[str, CircuitFacts],
     observable_widths: dict[str, int],
     backend_qubits: int | None,
@@ -277,7 +282,7 @@ def semantic_findings(
     return out
 
 
-def _open_plan_findings(data: dict[str, Any]) -> list[Finding]:
+def _open_plan_findings(data: dict[str, Yaml]) -> list[Finding]:
     """An Open Plan instance opens no session: say so now, not when the service refuses it."""
     try:
         jobs = typed(data).jobs
@@ -290,7 +295,7 @@ def _open_plan_findings(data: dict[str, Any]) -> list[Finding]:
     return [(where, open_plan_refusal(modes.needs_session(jobs)), False)]
 
 
-def _derived_findings(data: dict[str, Any]) -> list[Finding]:
+def _derived_findings(data: dict[str, Yaml]) -> list[Finding]:
     """Each `derived:` expression reads, and every result it names is a job (and observable) of the spec."""
 
     jobs = {j["name"]: j for j in data["jobs"]}
@@ -312,7 +317,7 @@ def _derived_findings(data: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def _session_findings(data: dict[str, Any]) -> list[Finding]:
+def _session_findings(data: dict[str, Yaml]) -> list[Finding]:
     """Rules of the session itself: its length limit, per-job time limits, and what batch mode cannot do."""
     out: list[Finding] = []
     if "max_time" not in data:
@@ -345,7 +350,7 @@ def _session_findings(data: dict[str, Any]) -> list[Finding]:
                 False,
             )
         )
-    places: list[tuple[JsonPath, Any]] = [(("options",), data.get("options") or {})]
+    places: list[tuple[JsonPath, Yaml]] = [(("options",), data.get("options") or {})]
     places += [(("jobs", i, "options"), job.get("options") or {}) for i, job in enumerate(data["jobs"])]
     for where, options in places:
         met = options.get("max_execution_time")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import ResultsError, RunFolderError, SpecError
 from ..model.jobfile import JobFile
@@ -19,6 +19,8 @@ from .journal import read_metadata
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
 
+    from ..model.raw import Yaml
+
 
 def read_job_body(run_dir: Path, entry: JobEntry) -> JobFile | None:
     """A job's file (None while it has none), type-checked; RunFolderError when it is damaged."""
@@ -26,7 +28,7 @@ def read_job_body(run_dir: Path, entry: JobEntry) -> JobFile | None:
     return None if body is None else runfolder.check_job_body(run_dir / entry["file"], body)
 
 
-def read_spec(run_dir: Path) -> Any:
+def read_spec(run_dir: Path) -> Yaml:
     """The resolved spec saved in a run folder (spec.yaml), parsed with qrun's YAML limits."""
     data = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)
     assert data is not None

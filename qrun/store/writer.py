@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from ..app import supervise
 from ..backends.registry import traits
@@ -63,7 +63,7 @@ class RunWriter:
 
     def __post_init__(self) -> None:
         self.metadata: RunMetadata = {"name": self.plan.name, "status": "pending", "jobs": [], "attempts": []}
-        self._trace: tuple[Any, list] | None = None
+        self._trace: tuple[JobPlan, list[Evaluation]] | None = None
         self._traced_at = 0.0
         self._journal: Journal | None = None
         self._points: dict[str, list[dict[str, object]]] = {}  # a short sweep's points, until its job is done

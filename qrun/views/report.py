@@ -6,7 +6,7 @@ import io
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TextIO, TypedDict
 
 from .. import backends
 from ..errors import RunFolderError
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..model.plan import Block, Plan
+    from ..model.raw import Yaml
 
 
 def summary(run: Run) -> str:
@@ -125,7 +126,7 @@ def _print_sessions(console: Console, meta: RunMetadata) -> None:
         )
 
 
-def _spec_or_none(run_dir: Path) -> Any:
+def _spec_or_none(run_dir: Path) -> Yaml:
     """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run), or
     where it has no derived: key at the top (a 10,000-job spec is seconds of parsing for nothing)."""
 
