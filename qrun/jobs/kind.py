@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     from ..model.readings import Reading
 
 NO_MEASURE = "no_measure"  # the variant of an estimator-like job's circuit: final measurements removed
-Pub = tuple[
-    object, ...
-]  # a primitive's unit of work: (circuit, observables, parameter values, precision), or a sampler's
+# a primitive's unit of work: (circuit, observables, parameter values, precision), or a sampler's
+Pub = tuple[object, ...]
 T = TypeVar("T")
 Pair = tuple[str, tuple[Number, Number], tuple[Number, Number]]  # a value of run A and of run B: (name, (x, σ), (y, σ))
 

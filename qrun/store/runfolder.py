@@ -17,6 +17,7 @@ from ..model.records import RunMetadata
 from .folder_schema import JOB_SCHEMA, METADATA_SCHEMA, POINTS_SCHEMA
 
 if TYPE_CHECKING:
+    import jsonschema.protocols
     import jsonschema_rs
     from jsonschema.exceptions import ValidationError
 
@@ -178,10 +179,7 @@ def _first_error(data: object, schema: str) -> ValidationError | None:
     # jsonschema-rs says "valid" at C speed (a 10,000-job metadata.json); python-jsonschema words the rare refusal
     if _fast(schema).is_valid(data):
         return None
-    import jsonschema  # only a damaged folder needs its words
-
-    schemas = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA, "points": POINTS_SCHEMA}  # folder_schema.py
-    return next(jsonschema.Draft202012Validator(schemas[schema]).iter_errors(data), None)
+    return next(_wording(schema).iter_errors(data), None)
 
 
 def _where(path: Iterable[object]) -> str:
@@ -198,8 +196,18 @@ def _short(message: str) -> str:
     return message if len(message) <= 120 else message[:117] + "..."
 
 
+_SCHEMAS = {"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA, "points": POINTS_SCHEMA}  # folder_schema.py
+
+
 @cache
 def _fast(name: str) -> jsonschema_rs.Validator:
     import jsonschema_rs
 
-    return jsonschema_rs.validator_for({"metadata": METADATA_SCHEMA, "job": JOB_SCHEMA, "points": POINTS_SCHEMA}[name])
+    return jsonschema_rs.validator_for(_SCHEMAS[name])
+
+
+@cache
+def _wording(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # only a damaged folder needs its words
+
+    return jsonschema.Draft202012Validator(_SCHEMAS[name])

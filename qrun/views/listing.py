@@ -82,9 +82,11 @@ def headline(body: JobFile | None) -> dict[str, Headline]:
     name = body.get("job", "?")
     if "points" in body:
         best: dict[str, Headline] = {}
+        lowest: dict[str, float] = {}
         for p in body["points"]:
             value, observable = p.get("value"), str(p.get("observable", ""))
-            if isinstance(value, int | float) and (observable not in best or value < (best[observable]["value"] or 0)):
+            if isinstance(value, int | float) and (observable not in lowest or value < lowest[observable]):
+                lowest[observable] = value
                 at = ", ".join(
                     f"{k}={p.get(k)}" for k in (body.get("sweep") or {}).get("variables", []) if k != "observable"
                 )
