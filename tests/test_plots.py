@@ -107,3 +107,16 @@ def test_missing_or_zero_standard_errors_draw_no_bar_instead_of_failing():
     points = [{"θ": x, "observable": "z", "value": 1 - x, "stderr": s} for x, s in [(0.0, None), (0.5, 0.01)]]
     sweep = {"status": "done", "job": "scan", "primitive": "estimator", "points": points, "sweep": {"variables": ["θ"]}}
     assert figure_for(plt, sweep, None).axes[0].get_xlabel() == "θ"
+
+
+@pytest.mark.parametrize(
+    "optimizer, title", [({}, "vqe: ?, 2 evaluations"), ({"method": "SLSQP"}, "vqe: SLSQP, 2 evaluations")]
+)
+def test_a_minimize_figure_titles_its_optimizer_or_a_question_mark(optimizer, title):
+    """JOB_SCHEMA lets a stored optimizer omit its method (an edited file): the figure says '?' instead of failing."""
+    from qrun.views.plots import figure_for, pyplot
+
+    trace = [{"evaluation": k + 1, "value": -1.0 - 0.1 * k, "stderr": 0.01} for k in range(2)]
+    body = {"status": "done", "job": "vqe", "primitive": "minimize", "optimizer": optimizer, "nfev": 2}
+    body |= {"observable": "h2", "trace": trace, "optimum": {"value": -1.1, "stderr": 0.01}}
+    assert figure_for(pyplot(), body, None).axes[0].get_title() == title

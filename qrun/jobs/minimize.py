@@ -224,7 +224,7 @@ class Minimize:
         if exact is not None:
             ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
         ax.set_title(
-            f"{body['job']}: {body['optimizer']['method'] if 'optimizer' in body else '?'}, {body.get('nfev')} evaluations"
+            f"{body['job']}: {(body.get('optimizer') or {}).get('method', '?')}, {body.get('nfev')} evaluations"
         )
         if exact is None:
             ax.set_xlabel("evaluation")

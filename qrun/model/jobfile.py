@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
-from .experiment import OptimizerSettings
-
 Number = float | None
 # A sweep point: its swept values under the spec's own variable names, beside its result (observable, value, stderr,
 # exact; or counts). Its keys are the user's, so no TypedDict describes it: readers narrow each value they take.
@@ -91,7 +89,7 @@ class JobFile(TypedDict, total=False):
     # minimize
     observable: str
     unit: str
-    optimizer: OptimizerSettings
+    optimizer: Mapping[str, object]  # OptimizerSettings as written; read back, only `method` is checked (a str)
     initial_point: list[float]
     max_evaluations: int | None
     exact: Number
