@@ -44,8 +44,9 @@ def _event(name: str) -> Any:
     return handler
 
 
-for _name in EVENTS:  # every event the runner reports
-    setattr(FailPoint, _name, _event(_name))
+for _name in EVENTS:  # every event the runner reports; a batch's events reach it as each job's (NullSink's own)
+    if _name not in ("jobs_started", "jobs_done"):
+        setattr(FailPoint, _name, _event(_name))
 
 
 def main() -> int:

@@ -1,4 +1,4 @@
-"""The commands that share stored runs: `qrun report --html` and `qrun export mlflow` (registered by cli)."""
+"""The commands that share stored runs: `qrun report --html`, `qrun export mlflow` and `qrun export runtime-json`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..store.export import runtime_json
 from ..views.htmlreport import write
 from ..views.mlflow_export import export
 from .clitools import debug_option
@@ -66,3 +67,21 @@ def export_mlflow_cmd(targets: tuple[Path, ...], tracking_uri: str | None, exper
 
     for path, run_id in export(list(targets), tracking_uri, experiment):
         click.echo(f"{path}: mlflow run {run_id}")
+
+
+@export_group.command("runtime-json")
+@click.argument("run_dir", metavar="RUN", type=_RUNS)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to write to (default: RUN/runtime-json).",
+)
+@debug_option
+def export_runtime_json_cmd(run_dir: Path, out: Path | None) -> None:
+    """Write each finished job's PrimitiveResult of RUN in qiskit-ibm-runtime's own JSON encoding, one NN-name.json
+    per job, which RuntimeDecoder reads back: what a local run of many jobs keeps in its batch files, for a tool that
+    reads the runtime's format. A service run's job files already hold it."""
+
+    folder, written = runtime_json(run_dir, out)
+    click.echo(f"{len(written)} job file{'s' * (len(written) != 1)} in {folder}")

@@ -78,7 +78,8 @@ class JobEntry(TypedDict):
     index: int
     name: str
     status: str  # pending, running, done, failed, interrupted, not run, ...
-    file: str  # jobs/NN-name.json, inside the run folder
+    file: str  # jobs/NN-name.json, or the batch file jobs/NN-name.batch.npz that holds it, inside the run folder
+    row: NotRequired[int]  # the job's row in its batch file
     primitive: NotRequired[str]
     engine: NotRequired[str]
     content_hash: NotRequired[str | None]

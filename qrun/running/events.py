@@ -20,9 +20,11 @@ class Sink(Protocol):
     def session_opened(self, session: SessionRecord) -> None: ...
     def session_started(self, session: SessionRecord) -> None: ...
     def job_started(self, job: JobPlan) -> None: ...
+    def jobs_started(self, jobs: list[JobPlan]) -> None: ...  # a PUB-batched runtime job's jobs, about to go out
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None: ...
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None: ...
     def job_done(self, job: JobPlan, result: JobResult) -> None: ...
+    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None: ...  # a batch, in order
     def sweep_chunk(
         self,
         job: JobPlan,
@@ -55,6 +57,11 @@ class NullSink:
     def job_started(self, job: JobPlan) -> None:
         """A job is about to be submitted."""
 
+    def jobs_started(self, jobs: list[JobPlan]) -> None:
+        """Several jobs are about to go out as one runtime job: by default, each job's own event."""
+        for job in jobs:
+            self.job_started(job)
+
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         """A runtime job went out for `jobs`."""
 
@@ -63,6 +70,11 @@ class NullSink:
 
     def job_done(self, job: JobPlan, result: JobResult) -> None:
         """A job finished."""
+
+    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None:
+        """The jobs of one runtime job finished, each with its own result: by default, each job's own event."""
+        for job, result in zip(jobs, results, strict=True):
+            self.job_done(job, result)
 
     def sweep_chunk(
         self,
@@ -132,6 +144,17 @@ class Fanout(NullSink):
     def job_started(self, job: JobPlan) -> None:
         for sink, _ in self.for_jobs([job]):
             sink.job_started(job)
+
+    def jobs_started(self, jobs: list[JobPlan]) -> None:
+        for sink, mine in self.for_jobs(jobs):
+            if mine:
+                sink.jobs_started(mine)
+
+    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None:
+        chosen = {id(job): result for job, result in zip(jobs, results, strict=True)}
+        for sink, mine in self.for_jobs(jobs):
+            if mine:
+                sink.jobs_done(mine, [chosen[id(job)] for job in mine])
 
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         for sink, _ in self.for_jobs([job]):

@@ -26,15 +26,22 @@ def job_file(
     job_ids: list[str],
 ) -> tuple[JobFile, dict[str, str]]:
     """A finished job's JSON body, and its runtime encoding as JSON text (the file's last key)."""
-    if isinstance(result, SweepOutcome):
-        body = records.sweep_payload(job, result, points)
-    else:
-        body = kind_of(job.primitive).payload(job, result)
-    payload: JobFile = {**header(job, backend, job_ids), **body, "seconds": round(actual, 3)}
+    payload = job_body(job, result, actual, points, backend, job_ids)
     if isinstance(result, SweepOutcome) and not result.results:  # a long sweep: its points file holds it
         return payload, {}
     whole = result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
     return payload, {"primitive_result": records.runtime_json_text(whole)}
+
+
+def job_body(
+    job: JobPlan, result: JobResult, actual: float, points: list[Point] | None, backend: str, job_ids: list[str]
+) -> JobFile:
+    """A finished job's JSON body: its header, its kind's payload, and its seconds."""
+    if isinstance(result, SweepOutcome):
+        body = records.sweep_payload(job, result, points)
+    else:
+        body = kind_of(job.primitive).payload(job, result)
+    return {**header(job, backend, job_ids), **body, "seconds": round(actual, 3)}
 
 
 def header(job: JobPlan, backend: str, job_ids: list[str]) -> JobFile:

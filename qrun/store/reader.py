@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from ..model.jobfile import JobFile
 from ..model.readings import number
 from ..model.records import JobEntry, LearnedRate, RunMetadata
 from ..spec import MAX_SPEC_BYTES, safe_yaml
-from . import records, runfolder
+from . import batchfile, records, runfolder
 from .catalog import runs_of
 from .journal import read_metadata
 
@@ -23,9 +24,29 @@ if TYPE_CHECKING:
 
 
 def read_job_body(run_dir: Path, entry: JobEntry) -> JobFile | None:
-    """A job's file (None while it has none), type-checked; RunFolderError when it is damaged."""
+    """A job's file, or its row of a batch file (None while it has none), type-checked; RunFolderError when it is
+    damaged."""
+    if entry["file"].endswith(".npz"):
+        batch = _batch_of(run_dir, entry)
+        if batch is None:
+            return None
+        row = entry.get("row")
+        assert isinstance(row, int)  # _batch_of checked it
+        return runfolder.check_job_body(run_dir / f"{entry['file']}[{row}]", batch.body(row))
     body = runfolder.read_json(run_dir, entry["file"], runfolder.MAX_JOB_FILE_BYTES, missing_ok=True)
     return None if body is None else runfolder.check_job_body(run_dir / entry["file"], body)
+
+
+def _batch_of(run_dir: Path, entry: JobEntry) -> batchfile.Batch | None:
+    """The batch file holding a job (None while there is none), its row checked."""
+    if not isinstance(entry.get("row"), int):
+        raise RunFolderError(
+            f"{run_dir / 'metadata.json'}: job '{entry['name']}' is stored in {entry['file']} but names no row of it; "
+            "the run folder is damaged"
+        )
+    if not runfolder.member(run_dir, entry["file"]).exists():
+        return None
+    return batchfile.read(run_dir, entry["file"])
 
 
 def read_spec(run_dir: Path) -> Yaml:
@@ -102,12 +123,22 @@ class Run:
     def result(self, job: str) -> PrimitiveResult:
         """The job's qiskit PrimitiveResult, decoded from the runtime's own encoding in its file."""
         body = self._body(job)
+        entry = self._entries.get(job)
+        if "primitive_result" not in body and entry is not None and entry["file"].endswith(".npz"):
+            batch = _batch_of(self.path, entry)
+            if batch is None:
+                raise ResultsError(f"{self.path / entry['file']}: is missing; the run folder is damaged")
+            return batch.result(entry.get("row", 0))
         if "primitive_result" not in body:
             raise ResultsError(
                 f"job '{job}' streamed its {body.get('point_count', 0):,} sweep points to "
                 f"jobs/{body.get('points_file')}: it keeps no single PrimitiveResult; run.points('{job}') reads them"
             )
         return records.from_runtime_json(body["primitive_result"], f"{self.path}: job '{job}'")
+
+    @cached_property
+    def _entries(self) -> dict[str, JobEntry]:
+        return {e["name"]: e for e in self.metadata["jobs"]}
 
     def points(self, job: str) -> list[dict[str, object]]:
         """A swept job's points, each with its variables and value/stderr (or counts), inline or streamed."""

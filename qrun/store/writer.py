@@ -13,17 +13,15 @@ from typing import TYPE_CHECKING, cast
 
 from ..app import supervise
 from ..backends.registry import traits
-from ..errors import RunFolderError
 from ..jobs import minimize
 from ..model import durations
-from ..model.outcomes import FINISHED, MinimizeOutcome
+from ..model.outcomes import MinimizeOutcome
 from ..planning import sweeps
 from ..sources import pysource
-from . import provenance, records, runfolder
+from . import batchfile, provenance, records, reopening
 from .fsio import Appender, atomic_write, inside, json_lines, write_json
-from .jobfile import header, job_file, stored_optimum
-from .journal import Journal, close_jobs, drop_partial_line, keep_session, read_metadata
-from .reader import read_job_body
+from .jobfile import header, job_body, job_file
+from .journal import Journal, close_jobs, keep_session, read_metadata
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -32,7 +30,7 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from ..model.plan import JobPlan, Plan
-    from ..model.records import Attempt, Carried, Evaluation, Finished, JobEntry, RunMetadata, SessionRecord, Usage
+    from ..model.records import Attempt, Carried, Evaluation, JobEntry, RunMetadata, SessionRecord, Usage
     from ..spec import Spec
 
 
@@ -159,30 +157,7 @@ class RunWriter:
         self.run_dir = run_dir
         self.metadata = read_metadata(run_dir)
         supervise.announce(run_dir)
-        fresh = [self._fresh_entry(j) for j in self.plan.jobs]
-        if [(e["name"], e["file"]) for e in self.metadata["jobs"]] != [(e["name"], e["file"]) for e in fresh]:
-            raise RunFolderError(
-                f"{run_dir / 'metadata.json'}: its jobs are not the spec's jobs; the run folder is damaged"
-            )
-        # Every path written or removed below is the plan's own, checked to stay inside with no symlink on the way.
-        runfolder.member(run_dir, "jobs/x")
-        drop_partial_line(run_dir)  # so this attempt's lines start on a line of their own
-        for folder in (run_dir, run_dir / "jobs"):  # temp files of writes a kill cut short; never renamed, never read
-            for stale in folder.glob(".*.tmp"):
-                stale.unlink(missing_ok=True)
-        finished: Finished = {}
-        submissions = 0
-        for j, entry in zip(self.plan.jobs, self.metadata["jobs"]):
-            body = read_job_body(run_dir, entry)
-            if entry["status"] in FINISHED and body is not None and body.get("status") in FINISHED:
-                finished[j.name] = stored_optimum(run_dir / entry["file"], j, body)
-                submissions += len(entry.get("job_ids") or [])
-            else:
-                for name in (entry["file"], f"jobs/{j.file_stem}.csv", f"jobs/{j.file_stem}.points.jsonl"):
-                    runfolder.member(run_dir, name).unlink(missing_ok=True)
-                new = self._fresh_entry(j)
-                new["estimate"], new["estimate_source"] = entry.get("estimate"), entry.get("estimate_source")
-                entry.update(new)  # as new, but for the estimate the run began with
+        finished, submissions = reopening.keep_finished(run_dir, self.plan, self.metadata, self._fresh_entry)
         for attempt in self.metadata["attempts"]:
             if attempt["status"] == "running":  # its process was killed before it could say how it ended
                 attempt["status"] = "died"
@@ -236,7 +211,14 @@ class RunWriter:
         self._log({"session": session})
 
     def job_started(self, job: JobPlan) -> None:
-        self._set(job, status="running", started=durations.timestamp(), attempt=self._attempt["attempt"])
+        self.jobs_started([job])
+
+    def jobs_started(self, jobs: list[JobPlan]) -> None:
+        """One journal line for a batch's jobs: a line each was a tenth of a 10,000-job run's record-keeping."""
+        fields = {"status": "running", "started": durations.timestamp(), "attempt": self._attempt["attempt"]}
+        for job in jobs:
+            self._job(job).update(cast("JobEntry", fields))
+        self._log({"set": {str(job.index): fields for job in jobs}})
         self._started = datetime.now(UTC)
 
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
@@ -323,6 +305,28 @@ class RunWriter:
             actual=round(actual, 3),
             units=result.nfev if isinstance(result, MinimizeOutcome) else job.units,
         )
+
+    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None:
+        """A local run of BATCH_FROM jobs or more keeps each batch in one columnar file (store/batchfile.py), written
+        atomically before the one journal line that marks its jobs done; otherwise each job gets its own file."""
+        assert self.run_dir is not None
+        actual = (datetime.now(UTC) - self._started).total_seconds()
+        stored = None
+        if not self._durable and len(self.plan.jobs) >= batchfile.BATCH_FROM:
+            backend = self.plan.backend_name
+            bodies = [job_body(j, r, actual, None, backend, self._job(j)["job_ids"]) for j, r in zip(jobs, results)]
+            stored = batchfile.store(self.run_dir, f"jobs/{jobs[0].file_stem}.batch.npz", bodies, results)
+        if stored is None:
+            for job, result in zip(jobs, results, strict=True):
+                self.job_done(job, result)
+            return
+        at, seconds = durations.timestamp(), round(actual, 3)
+        changes = {}
+        for row, (job, body) in enumerate(zip(jobs, bodies)):
+            fields = {"status": body["status"], "finished": at, "actual": seconds, "units": job.units}
+            changes[str(job.index)] = {**fields, "file": stored, "row": row}
+            self._job(job).update(cast("JobEntry", changes[str(job.index)]))
+        self._log({"set": changes})
 
     def job_usage(self, job: JobPlan, record: Usage) -> None:
         self._set(job, usage=[*(self._job(job).get("usage") or []), record])

@@ -1,0 +1,255 @@
+"""A batch's jobs in one columnar file: each result field stacked over the batch's jobs, their JSON bodies beside.
+
+A local run of many small jobs wrote one JSON file per job, each with its result in the runtime's JSON encoding
+(zlib and base64 of every small array). At 10,000 jobs that record-keeping cost more than the simulation
+(benchmarks/RESULTS.md). A batch file is an uncompressed `.npz` (numpy's zip of `.npy` arrays, no pickles):
+
+- `index`: UTF-8 JSON, `{"format", "bodies", "pub_metadata", "metadata", "pub_type", "shape", "fields"}`: each
+  job's JSON body (what its own file would hold, but for `primitive_result`), each PUB result's metadata, the
+  PrimitiveResult's metadata, and how to rebuild each data field (an array, or a BitArray of `num_bits`);
+- `f.NAME`: data field NAME of every job's result, stacked: row k is job k's.
+
+It is read as untrusted input, like every file of a run folder: stored (uncompressed) members only, each array's
+header checked against its bytes before numpy sees them, no object arrays. numpy's own np.load would allocate what
+a header claims before reading, and follows pickles when asked; qrun needs neither.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import RunFolderError
+from . import runfolder
+from .fsio import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+    from qiskit.primitives import PrimitiveResult
+
+    from ..model.jobfile import JobFile
+
+FORMAT = 1
+INDEX = "index"
+FIELD = "f."
+# A local run of this many jobs or more keeps each PUB-batched runtime job's jobs in one file. A smaller run keeps a
+# JSON file per job, which a person reads with any editor; at this size a file each costs little either way.
+BATCH_FROM = 100
+
+
+def store(run_dir: Path, relative: str, bodies: list[JobFile], results: list[PrimitiveResult]) -> str | None:
+    """Write `results` and their jobs' `bodies` as the batch file `relative` (atomic, not fsynced: a local run is
+    recomputed cheaply); None, writing nothing, when they do not stack into columns."""
+    layout = columns(results)
+    data = None if layout is None else encode(layout, bodies, results)
+    if data is None:
+        return None
+    atomic_write_bytes(runfolder.member(run_dir, relative), data, durable=False)
+    return relative
+
+
+def columns(results: list[PrimitiveResult]) -> dict[str, object] | None:
+    """How `results` stack into columns: each field's kind and the shared shape, or None when they do not (another
+    PUB count, field, shape or dtype; metadata JSON cannot write). Their jobs then get a file each."""
+    import numpy as np
+    from qiskit.primitives import BitArray, PubResult, SamplerPubResult
+
+    first = results[0]
+    if len(first) != 1 or type(first[0]) not in (PubResult, SamplerPubResult):
+        return None
+    head = first[0].data
+    fields: dict[str, dict[str, object]] = {}
+    for name, value in head.items():
+        if type(value) is BitArray:
+            fields[name] = {"type": "BitArray", "num_bits": value.num_bits}
+        elif type(value) is np.ndarray and not value.dtype.hasobject:
+            fields[name] = {"type": "ndarray"}
+        else:
+            return None
+    signature = _signature(first)
+    if any(len(r) != 1 or type(r[0]) is not type(first[0]) or _signature(r) != signature for r in results[1:]):
+        return None
+    return {"pub_type": type(first[0]).__name__, "shape": list(head.shape), "fields": fields}
+
+
+def _signature(result: PrimitiveResult) -> list[tuple[str, str, tuple[int, ...], int]]:
+    from qiskit.primitives import BitArray
+
+    out = []
+    for name, value in result[0].data.items():
+        array = value.array if isinstance(value, BitArray) else value
+        bits = value.num_bits if isinstance(value, BitArray) else -1
+        out.append((name, array.dtype.str, array.shape, bits))
+    return [*out, ("", "", tuple(result[0].data.shape), -2)]
+
+
+def encode(layout: dict[str, object], bodies: list[JobFile], results: list[PrimitiveResult]) -> bytes | None:
+    """The batch file's bytes, or None when a metadata value is not plain JSON (the jobs get a file each)."""
+    import numpy as np
+    from qiskit.primitives import BitArray
+
+    try:
+        index = json.dumps(
+            {
+                "format": FORMAT,
+                **layout,
+                "bodies": bodies,
+                "pub_metadata": [r[0].metadata for r in results],
+                "metadata": results[0].metadata,
+            },
+            allow_nan=True,
+        )
+    except (TypeError, ValueError):
+        return None
+    arrays: dict[str, np.ndarray] = {INDEX: np.frombuffer(index.encode("utf-8"), dtype=np.uint8)}
+    for name in results[0][0].data:
+        values = [r[0].data[name] for r in results]
+        arrays[FIELD + name] = np.stack([v.array if isinstance(v, BitArray) else v for v in values])
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # what np.savez writes, with no pickle allowed
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch file read back: its index and its stacked fields."""
+
+    path: Path
+    index: dict[str, object]
+    fields: dict[str, np.ndarray]
+
+    @property
+    def bodies(self) -> list[object]:
+        bodies = self.index.get("bodies")
+        return bodies if isinstance(bodies, list) else []
+
+    def body(self, row: int) -> object:
+        if not 0 <= row < len(self.bodies):
+            raise RunFolderError(
+                f"{self.path}: has no job {row} (it holds {len(self.bodies)}); the run folder is damaged"
+            )
+        return self.bodies[row]
+
+    def result(self, row: int) -> PrimitiveResult:
+        """Job `row`'s PrimitiveResult, as the primitive returned it."""
+        from qiskit.primitives import BitArray, DataBin, PrimitiveResult, PubResult, SamplerPubResult
+
+        self.body(row)
+        layout = self.index.get("fields")
+        pub_metadata = self.index.get("pub_metadata")
+        shape = self.index.get("shape")
+        if not (isinstance(layout, dict) and isinstance(pub_metadata, list) and isinstance(shape, list)):
+            raise self._damaged("its index does not say how to rebuild a result")
+        data: dict[str, object] = {}
+        for name, how in layout.items():
+            column = self.fields.get(FIELD + name)
+            if column is None or len(column) <= row or not isinstance(how, dict):
+                raise self._damaged(f"field {name!r} is missing or short")
+            if how.get("type") == "BitArray" and isinstance(how.get("num_bits"), int):
+                try:
+                    data[name] = BitArray(column[row], how["num_bits"])
+                except (TypeError, ValueError) as e:
+                    raise self._damaged(f"field {name!r}: {e}") from None
+            else:
+                data[name] = column[row]
+        kind = SamplerPubResult if self.index.get("pub_type") == "SamplerPubResult" else PubResult
+        try:
+            bin_ = DataBin(**data, shape=tuple(int(n) for n in shape))
+        except (TypeError, ValueError) as e:
+            raise self._damaged(f"its fields do not make a result: {e}") from None
+        meta = pub_metadata[row] if row < len(pub_metadata) and isinstance(pub_metadata[row], dict) else {}
+        top = self.index.get("metadata")
+        return PrimitiveResult([kind(bin_, metadata=meta)], metadata=top if isinstance(top, dict) else {})
+
+    def _damaged(self, what: str) -> RunFolderError:
+        return RunFolderError(f"{self.path}: {what}; the run folder is damaged")
+
+
+_LAST: list[tuple[tuple[str, int, int, int], Batch]] = []  # the batch file read last: its jobs are read in a row
+
+
+def read(run_dir: Path, relative: str, limit: int = runfolder.MAX_JOB_FILE_BYTES) -> Batch:
+    """The batch file `relative` inside `run_dir`, checked; the one read last is kept while it is unchanged, since a
+    reader takes its jobs one after another."""
+    path = runfolder.member(run_dir, relative)
+    try:
+        st = os.stat(path, follow_symlinks=False)
+        key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    except OSError:
+        key = (str(path), -1, -1, -1)
+    if _LAST and _LAST[0][0] == key:
+        return _LAST[0][1]
+    data = runfolder.read_bytes(run_dir, relative, limit)
+    assert data is not None
+    batch = parse(path, data)
+    _LAST[:] = [(key, batch)]
+    return batch
+
+
+def parse(path: Path, data: bytes) -> Batch:
+    """A batch file's bytes, checked member by member; RunFolderError naming the file and what is wrong."""
+    import numpy as np
+
+    def damaged(what: str) -> RunFolderError:
+        return RunFolderError(f"{path}: {what}; the run folder is damaged")
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise damaged("is not a batch file (numpy .npz)") from None
+    arrays: dict[str, np.ndarray] = {}
+    for info in members:
+        name = info.filename.removesuffix(".npy")
+        if info.compress_type != zipfile.ZIP_STORED or info.file_size > len(data):
+            raise damaged(f"member {info.filename!r} is compressed or larger than the file")
+        if name != INDEX and not name.startswith(FIELD):
+            raise damaged(f"member {info.filename!r} is not one qrun writes")
+        try:
+            arrays[name] = _array(archive.read(info))
+        except (zipfile.BadZipFile, ValueError, OSError) as e:
+            raise damaged(f"member {info.filename!r}: {e}") from None
+    raw = arrays.pop(INDEX, None)
+    if raw is None or raw.dtype != np.uint8:
+        raise damaged("has no index")
+    try:
+        index = json.loads(raw.tobytes().decode("utf-8"))
+    except (ValueError, RecursionError):
+        raise damaged("its index is not valid JSON") from None
+    if not isinstance(index, dict) or index.get("format") != FORMAT or not isinstance(index.get("bodies"), list):
+        raise damaged(f"its index is not a format-{FORMAT} batch index")
+    return Batch(path, index, arrays)
+
+
+def _array(blob: bytes) -> np.ndarray:
+    """One `.npy` member as a read-only array over its bytes: its header must describe exactly the bytes that follow
+    and a plain (no object) dtype; ValueError otherwise."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    stream = io.BytesIO(blob)
+    version = npy.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = npy.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran, dtype = npy.read_array_header_2_0(stream)
+    else:
+        raise ValueError(f"npy version {version} is not one numpy's savez writes")
+    if dtype.hasobject or fortran:
+        raise ValueError("holds objects or Fortran-ordered data, which qrun never writes")
+    count = 1
+    for n in shape:
+        count *= int(n)
+    start = stream.tell()
+    if len(blob) - start != count * dtype.itemsize:
+        raise ValueError(f"its header says {count} values of {dtype.itemsize} bytes, its data is {len(blob) - start}")
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=start).reshape(shape)
