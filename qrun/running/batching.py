@@ -114,9 +114,7 @@ class Batching(RunnerBase):
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
         # every job's share first, in one tight loop: drawn between the file writes, each job's noise took longer
-        shares = (
-            [with_shot_noise(result, parts[k], j.precision, seeds[k]) for k, j in enumerate(bound)] if seeds else result
-        )
+        shares = shot_noise_shares(result, parts, [j.precision for j in bound], seeds) if seeds else list(result)
         messages = distinct(caught)  # the batch's warnings, recorded with each of its jobs
         if messages:
             for job in bound:
@@ -148,18 +146,28 @@ def merged_estimator_pubs(jobs: list[JobPlan]) -> tuple[list[tuple], list[tuple[
     return pubs, parts
 
 
-def with_shot_noise(
-    result: PrimitiveResult, part: tuple[int, slice | None], precision: float | None, seed: int | None
-) -> PrimitiveResult:
-    """A job's share of an exact estimator result (its PUB; its own parameter rows of a merged one), with Aer's
-    emulated shot noise, N(value, precision), drawn from the job's `seed`: what the job alone would have got."""
-    index, columns = part
-    pub = result[index]
-    evs = np.asarray(pub.data.evs, dtype=float)
-    if columns is not None:
-        evs = evs[:, columns]
-    precision = float(precision or 0.0)
-    if precision > 0:  # default_rng(seed)'s own stream, without its argument checks (a third of a draw's cost)
-        evs = np.random.Generator(np.random.PCG64(seed)).normal(evs, precision, evs.shape)
-    data = DataBin(evs=evs, stds=np.full(evs.shape, precision), shape=evs.shape)
-    return PubResult(data, metadata={**dict(pub.metadata), "target_precision": precision})
+def shot_noise_shares(
+    result: PrimitiveResult,
+    parts: list[tuple[int, slice | None]],
+    precisions: list[float | None],
+    seeds: list[int | None],
+) -> list[PubResult]:
+    """Each job's share of an exact estimator result (its PUB; its own parameter rows of a merged one), with Aer's
+    emulated shot noise, N(value, precision), drawn from the job's own seed: what the job alone would have got.
+
+    Each job keeps its own stream (so a job's values do not depend on which jobs shared its batch, and a resumed
+    run repeats an uninterrupted one); what does not depend on the job (each PUB's values and metadata) is read
+    once per PUB, not once per job."""
+    evs_of = [np.asarray(pub.data.evs, dtype=float) for pub in result]
+    metadata: dict[tuple[int, float], dict[str, object]] = {}
+    shares = []
+    for (index, columns), precision, seed in zip(parts, precisions, seeds, strict=True):
+        evs = evs_of[index] if columns is None else evs_of[index][:, columns]
+        sigma = float(precision or 0.0)
+        if sigma > 0:  # default_rng(seed)'s own stream, without its argument checks (a third of a draw's cost)
+            evs = np.random.Generator(np.random.PCG64(seed)).normal(evs, sigma, evs.shape)
+        meta = metadata.get((index, sigma))
+        if meta is None:
+            meta = metadata[(index, sigma)] = {**dict(result[index].metadata), "target_precision": sigma}
+        shares.append(PubResult(DataBin(evs=evs, stds=np.full(evs.shape, sigma), shape=evs.shape), metadata=meta))
+    return shares

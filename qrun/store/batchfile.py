@@ -78,15 +78,18 @@ def columns(results: list[PrimitiveResult]) -> dict[str, object] | None:
     return {"pub_type": type(first[0]).__name__, "shape": list(head.shape), "fields": fields}
 
 
-def _signature(result: PrimitiveResult) -> list[tuple[str, str, tuple[int, ...], int]]:
+def _signature(result: PrimitiveResult) -> list[tuple[str, object, tuple[int, ...], int]]:
     from qiskit.primitives import BitArray
 
+    pub = result[0]
     out = []
-    for name, value in result[0].data.items():
-        array = value.array if isinstance(value, BitArray) else value
-        bits = value.num_bits if isinstance(value, BitArray) else -1
-        out.append((name, array.dtype.str, array.shape, bits))
-    return [*out, ("", "", tuple(result[0].data.shape), -2)]
+    for name, value in pub.data.items():
+        if type(value) is BitArray:
+            out.append((name, value.array.dtype, value.array.shape, value.num_bits))
+        else:
+            out.append((name, value.dtype, value.shape, -1))
+    out.append(("", None, pub.data.shape, -2))
+    return out
 
 
 def encode(layout: dict[str, object], bodies: list[JobFile], results: list[PrimitiveResult]) -> bytes | None:
