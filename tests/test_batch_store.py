@@ -117,6 +117,20 @@ def test_a_small_run_keeps_a_file_per_job(write_spec, qrun, tmp_path):
     assert len(list((run / "jobs").glob("*.json"))) == 7 and not list((run / "jobs").glob("*.npz"))
 
 
+def test_a_batch_too_large_for_one_file_keeps_a_file_per_job(write_spec, qrun, tmp_path, monkeypatch):
+    monkeypatch.setattr(batchfile, "BATCH_FROM", 3)
+    monkeypatch.setattr(batchfile, "MAX_BATCH_BYTES", 3300)  # the 3 sampler jobs fit (2.8 kB); the 4 estimators do not
+    result = qrun(write_spec(spec(n=4)), "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    run = Path(result.out.strip())
+    assert sorted(p.name for p in (run / "jobs").iterdir()) == [
+        *(f"0{k}-e{k}.json" for k in range(4)),
+        "04-s0.batch.npz",
+    ]
+    run_ = qrun_api.load(run)
+    assert [run_.result(f"e{k}")[0].data.evs.shape for k in range(4)] == [(2, 1)] * 4
+
+
 def _reset_last_batch(run: Path) -> None:
     """Make the run look killed after the last batch file was written but before the journal marked its jobs."""
     meta = json.loads((run / "metadata.json").read_text())

@@ -41,6 +41,9 @@ FIELD = "f."
 # A local run of this many jobs or more keeps each PUB-batched runtime job's jobs in one file. A smaller run keeps a
 # JSON file per job, which a person reads with any editor; at this size a file each costs little either way.
 BATCH_FROM = 100
+# A batch whose file would be larger (a batch of samplers of many shots) keeps a file per job instead: every reader
+# reads at most runfolder.MAX_JOB_FILE_BYTES of one file, and holds the batch file it read last in memory.
+MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 
 def store(run_dir: Path, relative: str, bodies: list[JobFile], results: list[PrimitiveResult]) -> str | None:
@@ -48,7 +51,7 @@ def store(run_dir: Path, relative: str, bodies: list[JobFile], results: list[Pri
     recomputed cheaply); None, writing nothing, when they do not stack into columns."""
     layout = columns(results)
     data = None if layout is None else encode(layout, bodies, results)
-    if data is None:
+    if data is None or len(data) > MAX_BATCH_BYTES:
         return None
     atomic_write_bytes(runfolder.member(run_dir, relative), data, durable=False)
     return relative

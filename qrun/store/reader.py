@@ -121,7 +121,8 @@ class Run:
     jobs: dict[str, JobFile]
 
     def result(self, job: str) -> PrimitiveResult:
-        """The job's qiskit PrimitiveResult, decoded from the runtime's own encoding in its file."""
+        """The job's qiskit PrimitiveResult: decoded from the runtime's own encoding in its file, or rebuilt from its
+        row of a batch file."""
         body = self._body(job)
         entry = self._entries.get(job)
         if "primitive_result" not in body and entry is not None and entry["file"].endswith(".npz"):

@@ -214,7 +214,7 @@ class RunWriter:
         self.jobs_started([job])
 
     def jobs_started(self, jobs: list[JobPlan]) -> None:
-        """One journal line for a batch's jobs: a line each was a tenth of a 10,000-job run's record-keeping."""
+        """Several jobs go out as one runtime job: one journal line for them all, not one each."""
         fields = {"status": "running", "started": durations.timestamp(), "attempt": self._attempt["attempt"]}
         for job in jobs:
             self._job(job).update(cast("JobEntry", fields))
