@@ -30,7 +30,8 @@ def timed(cmd: list[str], cwd: Path | None = None) -> dict:
         stdout, stderr = out_f.read(), err_f.read()
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed ({child.returncode}):\n{stderr[-2000:]}")
-    out = {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, "stdout": stdout}
+    # rusage of a reaped child includes its own reaped children (Linux): qrun's supervised run and Aer's threads
+    out = {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, "cpu": usage.ru_utime + usage.ru_stime, "stdout": stdout}
     last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
     if last.startswith("{"):
         out.update(json.loads(last))
@@ -90,8 +91,13 @@ def interleaved(pairs: int, a: list[str], b: list[str], cwd: Path | None = None)
 
 
 def pair_rows(label: str, pairs: int, a: dict, b: dict, load: str, target: str = "<= 1.10") -> list[dict]:
-    """The wall-time row (the median of the pairs' ratios, with their range) and the peak-RSS row of one comparison."""
+    """The wall-time row (the median of the pairs' ratios, with their range), the CPU-time row (user and system,
+    every thread and child process) and the peak-RSS row of one comparison."""
     spread = f"pair ratios {a['ratio_min']:.2f}-{a['ratio_max']:.2f}" if pairs > 1 else "one pair"
     wall = row(f"{label} (whole process, s; {pairs} pairs, {spread}; {load})", a["wall"], b["wall"], target)
     wall["ratio"] = a["ratio"]  # the median of the pairs' ratios, not the ratio of the medians
-    return [wall, row(f"{label} (peak RSS, MiB)", a["rss_mib"], b["rss_mib"], "<= 1.10")]
+    return [
+        wall,
+        row(f"{label} (CPU time, user+sys, s)", a["cpu"], b["cpu"], target),
+        row(f"{label} (peak RSS, MiB)", a["rss_mib"], b["rss_mib"], "<= 1.10"),
+    ]
