@@ -119,16 +119,13 @@ def test_a_small_run_keeps_a_file_per_job(write_spec, qrun, tmp_path):
 
 def test_a_batch_too_large_for_one_file_keeps_a_file_per_job(write_spec, qrun, tmp_path, monkeypatch):
     monkeypatch.setattr(batchfile, "BATCH_FROM", 3)
-    monkeypatch.setattr(batchfile, "MAX_BATCH_BYTES", 3300)  # the 3 sampler jobs fit (2.8 kB); the 4 estimators do not
-    result = qrun(write_spec(spec(n=4)), "--out", tmp_path / "r", "-q")
+    monkeypatch.setattr(batchfile, "MAX_BATCH_BYTES", 8000)  # the 3 sampler jobs fit (3 kB); the 40 estimators do not
+    result = qrun(write_spec(spec(n=40)), "--out", tmp_path / "r", "-q")
     assert result.code == 0, result.err
     run = Path(result.out.strip())
-    assert sorted(p.name for p in (run / "jobs").iterdir()) == [
-        *(f"0{k}-e{k}.json" for k in range(4)),
-        "04-s0.batch.npz",
-    ]
-    run_ = qrun_api.load(run)
-    assert [run_.result(f"e{k}")[0].data.evs.shape for k in range(4)] == [(2, 1)] * 4
+    files = sorted(p.name for p in (run / "jobs").iterdir())
+    assert files == sorted([*(f"{k:02d}-e{k}.json" for k in range(40)), "40-s0.batch.npz"])
+    assert [qrun_api.load(run).result(f"e{k}")[0].data.evs.shape for k in (0, 39)] == [(2, 1)] * 2
 
 
 def _reset_last_batch(run: Path) -> None:

@@ -4,9 +4,10 @@ A local run of many small jobs wrote one JSON file per job, each with its result
 (zlib and base64 of every small array). At 10,000 jobs that record-keeping cost more than the simulation
 (benchmarks/RESULTS.md). A batch file is an uncompressed `.npz` (numpy's zip of `.npy` arrays, no pickles):
 
-- `index`: UTF-8 JSON, `{"format", "bodies", "pub_metadata", "metadata", "pub_type", "shape", "fields"}`: each
-  job's JSON body (what its own file would hold, but for `primitive_result`), each PUB result's metadata, the
-  PrimitiveResult's metadata, and how to rebuild each data field (an array, or a BitArray of `num_bits`);
+- `index`: UTF-8 JSON, `{"format", "bodies", "pub_metadata", "pub_metadata_of", "metadata", "pub_type", "shape",
+  "fields"}`: each job's JSON body (what its own file would hold, but for `primitive_result`), the distinct PUB
+  result metadata and which one is each job's, the PrimitiveResult's metadata, and how to rebuild each data field
+  (an array, or a BitArray of `num_bits`);
 - `f.NAME`: data field NAME of every job's result, stacked: row k is job k's.
 
 It is read as untrusted input, like every file of a run folder: stored (uncompressed) members only, each array's
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import RunFolderError
 from . import runfolder
-from .fsio import atomic_write_bytes
+from .fsio import atomic_write_bytes, plain
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -98,22 +99,32 @@ def _signature(result: PrimitiveResult) -> list[tuple[str, object, tuple[int, ..
 def encode(layout: dict[str, object], bodies: list[JobFile], results: list[PrimitiveResult]) -> bytes | None:
     """The batch file's bytes, or None when a metadata value is not plain JSON (the jobs get a file each)."""
     import numpy as np
+    import orjson  # deferred, as in fsio: only runs write results
     from qiskit.primitives import BitArray
 
-    try:
-        index = json.dumps(
+    distinct: dict[int, int] = {}  # the jobs of one PUB share its metadata: written once, named by position
+    metadata: list[dict[str, object]] = []
+    for r in results:
+        if id(r[0].metadata) not in distinct:
+            distinct[id(r[0].metadata)] = len(metadata)
+            metadata.append(r[0].metadata)
+    index_of = [distinct[id(r[0].metadata)] for r in results]
+    try:  # orjson, as every file of a run: strict JSON (a NaN is null)
+        index = orjson.dumps(
             {
                 "format": FORMAT,
                 **layout,
                 "bodies": bodies,
-                "pub_metadata": [r[0].metadata for r in results],
+                "pub_metadata": metadata,
+                "pub_metadata_of": index_of,
                 "metadata": results[0].metadata,
             },
-            allow_nan=True,
+            default=plain,
+            option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
         )
-    except (TypeError, ValueError):
+    except TypeError:  # orjson.JSONEncodeError: a value only the runtime's encoder writes
         return None
-    arrays: dict[str, np.ndarray] = {INDEX: np.frombuffer(index.encode("utf-8"), dtype=np.uint8)}
+    arrays: dict[str, np.ndarray] = {INDEX: np.frombuffer(index, dtype=np.uint8)}
     for name in results[0][0].data:
         values = [r[0].data[name] for r in results]
         arrays[FIELD + name] = np.stack([v.array if isinstance(v, BitArray) else v for v in values])
@@ -172,7 +183,9 @@ class Batch:
             bin_ = DataBin(**data, shape=tuple(int(n) for n in shape))
         except (TypeError, ValueError) as e:
             raise self._damaged(f"its fields do not make a result: {e}") from None
-        meta = pub_metadata[row] if row < len(pub_metadata) and isinstance(pub_metadata[row], dict) else {}
+        which = self.index.get("pub_metadata_of")
+        k = which[row] if isinstance(which, list) and row < len(which) and isinstance(which[row], int) else -1
+        meta = pub_metadata[k] if 0 <= k < len(pub_metadata) and isinstance(pub_metadata[k], dict) else {}
         top = self.index.get("metadata")
         return PrimitiveResult([kind(bin_, metadata=meta)], metadata=top if isinstance(top, dict) else {})
 

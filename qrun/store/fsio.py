@@ -54,7 +54,7 @@ def json_lines(items: Sequence[object]) -> str:
     import orjson  # deferred, as in write_json
 
     options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    return b"".join(orjson.dumps(item, default=_plain, option=options) + b"\n" for item in items).decode()
+    return b"".join(orjson.dumps(item, default=plain, option=options) + b"\n" for item in items).decode()
 
 
 def write_json(
@@ -71,17 +71,17 @@ def write_json(
     # numpy arrays and scalars natively; int dict keys (jobs by index) as strings, as json writes them
     options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
     if raw:
-        text = orjson.dumps(data, default=_plain, option=options | orjson.OPT_INDENT_2)
+        text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2)
         extra = ",\n".join(f"  {json.dumps(k)}: {v}" for k, v in raw.items()).encode()
         text = (text[:-2] + b",\n" + extra if data else b"{\n" + extra) + b"\n}\n"
     else:  # orjson's own newline: `text += b"\n"` copied the whole text (8 MB of metadata at 10,000 jobs)
-        text = orjson.dumps(data, default=_plain, option=options | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     try:
         atomic_write_bytes(path, text, durable)
     except OSError as e:
         if not compact_fallback or e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
-        overwrite_in_place(path, orjson.dumps(data, default=_plain, option=options).decode() + "\n")
+        overwrite_in_place(path, orjson.dumps(data, default=plain, option=options).decode() + "\n")
 
 
 def overwrite_in_place(path: Path, text: str) -> None:
@@ -96,7 +96,8 @@ def overwrite_in_place(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
-def _plain(value: object) -> object:
+def plain(value: object) -> object:
+    """What orjson cannot write itself, as JSON: numpy values as Python ones, paths as text; TypeError otherwise."""
     import numpy as np
 
     if isinstance(value, np.ndarray):
