@@ -183,3 +183,35 @@ def test_checkpoints_are_spaced_by_their_own_cost_so_a_large_run_does_not_spend_
     assert 1 <= written.count("metadata.json") <= 2
     log.flush()  # as before qrun waits for a result
     assert read_metadata(run_dir)["k"] == 99
+
+
+def test_a_checkpoint_waits_until_the_journal_has_grown_by_as_much_as_metadata_json(tmp_path, monkeypatch):
+    from qrun.store import journal
+    from qrun.store.journal import Journal, read_metadata
+
+    real = journal.write_json
+    written = []
+
+    def counted(path, data, **kwargs):
+        real(path, data, **kwargs)
+        written.append(path.name)
+
+    monkeypatch.setattr(journal, "write_json", counted)
+    monkeypatch.setattr(Journal, "THROTTLE", 0.0)  # neither time rule holds a checkpoint back: only the bytes rule
+    monkeypatch.setattr(Journal, "CHECKPOINT_SPACING", 0.0)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    metadata = {"format": 1, "name": "n" * 20_000, "status": "running", "error": None, "jobs": [], "attempts": []}
+    log = Journal(run_dir, {**metadata, "journal": 0}, durable=False)
+    log.checkpoint()  # a metadata.json of about 20 kB
+    for k in range(100):  # 100 events of about 20 bytes: 2 kB of journal (a writer changes its metadata, then logs)
+        log.metadata["k"] = k  # type: ignore[typeddict-unknown-key]
+        log.log({"top": {"k": k}})
+    assert written == ["metadata.json"]
+    log.flush()  # as before qrun waits for a result
+    assert read_metadata(run_dir)["k"] == 99  # replayed from the journal
+    log.metadata["k"] = 100  # type: ignore[typeddict-unknown-key]
+    log.log({"top": {"k": 100, "note": "x" * 20_000}})  # the journal has now grown past metadata.json's size
+    assert written == ["metadata.json"] * 2
+    log.flush()
+    assert read_metadata(run_dir)["k"] == 100

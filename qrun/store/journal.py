@@ -43,7 +43,10 @@ class Journal:
     # at most those unflushed lines, which a resume recomputes (RESULTS.md has what a flush per event cost).
     LOCAL_FLUSH = 0.2
     # A checkpoint rewrites all of metadata.json, which grows with the job count. The next one comes no sooner than
-    # this many times what the last one took, so checkpoints stay within a twentieth of a run however large it is.
+    # this many times what the last one took, so checkpoints stay within a twentieth of a run however large it is;
+    # and not before the journal has grown by as many bytes as that metadata.json, so a reader replays at most about
+    # that much, and a run writes about as many bytes of checkpoints as of journal. Timing alone let a 10,000-job
+    # run write its 8 MB metadata.json five times over, and the disk's writeback then slowed every later write.
     CHECKPOINT_SPACING = 20
     RESERVE = 256 * 1024  # bytes held back while a run writes
 
@@ -53,19 +56,25 @@ class Journal:
         self._flushed_at = 0.0
         self._saved_at = 0.0
         self._cost = 0.0
+        self._saved_bytes = 0  # the size of metadata.json at the last checkpoint
+        self._since = 0  # journal bytes written since then
 
     def log(self, event: dict[str, object]) -> None:
         """Append one event, then checkpoint metadata.json if the last checkpoint is old enough."""
         if self._file is None:
             self._file = runfolder.open_append(runfolder.member(self.run_dir, JOURNAL))
-        self._file.write(event_line(event))
+        line = event_line(event)
+        self._file.write(line)
+        self._since += len(line)
         if self.durable:
             self.flush()
             os.fsync(self._file.fileno())
         elif time.monotonic() - self._flushed_at >= self.LOCAL_FLUSH:
             self.flush()
         self.metadata["journal"] += 1
-        if time.monotonic() - self._saved_at >= max(self.THROTTLE, self.CHECKPOINT_SPACING * self._cost):
+        if self._since >= self._saved_bytes and time.monotonic() - self._saved_at >= max(
+            self.THROTTLE, self.CHECKPOINT_SPACING * self._cost
+        ):
             self.checkpoint()
 
     def flush(self) -> None:
@@ -79,6 +88,7 @@ class Journal:
         write_json(self.run_dir / "metadata.json", self.metadata, compact_fallback=last)
         self._saved_at = time.monotonic()
         self._cost = self._saved_at - began
+        self._saved_bytes, self._since = os.stat(self.run_dir / "metadata.json").st_size, 0
 
     def close(self) -> None:
         if self._file is not None:
