@@ -18,7 +18,6 @@ a header claims before reading, and follows pickles when asked; qrun needs neith
 from __future__ import annotations
 
 import io
-import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -196,9 +195,9 @@ class Batch:
 _LAST: list[tuple[tuple[str, int, int, int], Batch]] = []  # the batch file read last: its jobs are read in a row
 
 
-def read(run_dir: Path, relative: str, limit: int = runfolder.MAX_JOB_FILE_BYTES) -> Batch:
-    """The batch file `relative` inside `run_dir`, checked; the one read last is kept while it is unchanged, since a
-    reader takes its jobs one after another."""
+def read(run_dir: Path, relative: str, limit: int = runfolder.MAX_JOB_FILE_BYTES) -> Batch | None:
+    """The batch file `relative` inside `run_dir`, checked (None while there is none); the one read last is kept
+    while it is unchanged, since a reader takes its jobs one after another."""
     path = runfolder.member(run_dir, relative)
     try:
         st = os.stat(path, follow_symlinks=False)
@@ -207,8 +206,9 @@ def read(run_dir: Path, relative: str, limit: int = runfolder.MAX_JOB_FILE_BYTES
         key = (str(path), -1, -1, -1)
     if _LAST and _LAST[0][0] == key:
         return _LAST[0][1]
-    data = runfolder.read_bytes(run_dir, relative, limit)
-    assert data is not None
+    data = runfolder.read_bytes(run_dir, relative, limit, missing_ok=True)
+    if data is None:
+        return None
     batch = parse(path, data)
     _LAST[:] = [(key, batch)]
     return batch
@@ -240,9 +240,9 @@ def parse(path: Path, data: bytes) -> Batch:
     raw = arrays.pop(INDEX, None)
     if raw is None or raw.dtype != np.uint8:
         raise damaged("has no index")
-    try:
-        index = json.loads(raw.tobytes().decode("utf-8"))
-    except (ValueError, RecursionError):
+    try:  # the run folder's own JSON reader (orjson, and json for what orjson refuses), with this file's wording
+        index = runfolder.parse_json(path, raw.tobytes())
+    except RunFolderError:
         raise damaged("its index is not valid JSON") from None
     if not isinstance(index, dict) or index.get("format") != FORMAT or not isinstance(index.get("bodies"), list):
         raise damaged(f"its index is not a format-{FORMAT} batch index")

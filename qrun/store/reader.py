@@ -44,8 +44,6 @@ def _batch_of(run_dir: Path, entry: JobEntry) -> batchfile.Batch | None:
             f"{run_dir / 'metadata.json'}: job '{entry['name']}' is stored in {entry['file']} but names no row of it; "
             "the run folder is damaged"
         )
-    if not runfolder.member(run_dir, entry["file"]).exists():
-        return None
     return batchfile.read(run_dir, entry["file"])
 
 
