@@ -26,7 +26,8 @@ from .clock import SYSTEM, Clock
 from .cluster import ENGINES as DASK_ENGINES
 from .engines import Engines
 from .events import Sink
-from .submission import OnePub, cancel, metrics, stream_of, submission_seed, submission_tags
+from .streams import submission_seed, submission_seeds
+from .submission import OnePub, cancel, metrics, stream_of, submission_tags
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -281,3 +282,10 @@ class RunnerBase:
         # a multirun's points are runs of their own: each draws its own streams (point 0 as a single run would)
         stream = stream_of(job)
         return submission_seed(self.plan.seed, stream, self.job_submissions.get(stream, 0))
+
+    def next_seeds(self, jobs: list[JobPlan]) -> list[int | None]:
+        """next_seed of each of `jobs`, hashed as one array (a batch of 250 jobs: 250 SeedSequences saved)."""
+        if self.plan.seed is None:
+            return [None] * len(jobs)
+        streams = [stream_of(job) for job in jobs]
+        return [*submission_seeds(self.plan.seed, streams, [self.job_submissions.get(s, 0) for s in streams])]

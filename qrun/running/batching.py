@@ -16,6 +16,7 @@ from ..errors import RunError
 from ..model.plan import JobPlan
 from .base import RunnerBase
 from .engines import estimator_pub, observables_array, sampler_pub
+from .streams import Noise
 from .submission import distinct, padded, stream_of, submission_tags
 
 # Jobs per PUB-batched runtime job. Locally, 250: while a batch runs, Aer and qrun hold every job's bound rows,
@@ -75,7 +76,7 @@ class Batching(RunnerBase):
                 # give identical jobs identical noise: qrun asks it for exact values and adds each job's noise
                 # from that job's own seed, exactly as an unbatched run of the job would.
                 exact = head.runs == "estimator" and head.engine == "aer-primitives"
-                seeds = [self.next_seed(j) for j in bound] if exact else []
+                seeds = self.next_seeds(bound) if exact else []
                 parts: list[tuple[int, slice | None]] = []
                 if head.runs == "estimator":
                     if exact:
@@ -161,11 +162,12 @@ def shot_noise_shares(
     evs_of = [np.asarray(pub.data.evs, dtype=float) for pub in result]
     metadata: dict[tuple[int, float], dict[str, object]] = {}
     shares = []
-    for (index, columns), precision, seed in zip(parts, precisions, seeds, strict=True):
+    noise = Noise(seeds)  # each job's stream is Generator(PCG64(seed))'s: streams.py makes them for the batch at once
+    for i, ((index, columns), precision) in enumerate(zip(parts, precisions, strict=True)):
         evs = evs_of[index] if columns is None else evs_of[index][:, columns]
         sigma = float(precision or 0.0)
-        if sigma > 0:  # default_rng(seed)'s own stream, without its argument checks (a third of a draw's cost)
-            evs = np.random.Generator(np.random.PCG64(seed)).normal(evs, sigma, evs.shape)
+        if sigma > 0:
+            evs = noise.normal(i, evs, sigma)
         meta = metadata.get((index, sigma))
         if meta is None:
             meta = metadata[(index, sigma)] = {**dict(result[index].metadata), "target_precision": sigma}

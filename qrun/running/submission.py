@@ -1,8 +1,7 @@
-"""One submission's pieces: its tags and seed, PUB padding, a local session, a batched job's share, quiet calls."""
+"""One submission's pieces: its tags, PUB padding, a local session, a batched job's share, quiet calls."""
 
 from __future__ import annotations
 
-import hashlib
 import warnings
 from typing import TYPE_CHECKING
 
@@ -15,7 +14,6 @@ if TYPE_CHECKING:
     from ..backends.kind import OpenSession
     from ..jobs.kind import RuntimeJob
 
-import numpy as np
 
 from ..backends.registry import traits
 from ..model.plan import JobPlan, Plan
@@ -35,14 +33,6 @@ def submission_tags(stream: str, k: int, pubs: int = 1) -> list[str]:
     runtime job, how many consecutive jobs it carries). A resume finds a job the service accepted before its id
     reached the journal by these, and reads it back instead of paying for it again."""
     return [f"{JOB_TAG}{stream}#{k}"] + ([f"{PUBS_TAG}{pubs}"] if pubs > 1 else [])
-
-
-def submission_seed(run_seed: int, job_name: str, k: int) -> int:
-    """numpy's SeedSequence over (run seed, a hash of the job name, k): independent streams for every run, job and
-    submission. (seed + k would give run s's job k the noise of run s+1's job k-1.)"""
-    name = int.from_bytes(hashlib.sha256(job_name.encode("utf-8")).digest()[:8], "little")
-    sequence = np.random.SeedSequence(entropy=run_seed, spawn_key=(name, k))
-    return int(sequence.generate_state(1, dtype=np.uint32)[0])
 
 
 def padded(pub: tuple, length: int = 3) -> tuple:

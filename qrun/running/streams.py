@@ -1,0 +1,161 @@
+"""Many jobs' seeds and noise streams at once: numpy's SeedSequence and PCG64 seeding, computed for a whole batch.
+
+A batched run of 10,000 small estimator jobs built two SeedSequences and a PCG64 for each job (its seed, then its
+noise stream), about 40 microseconds a job. Here the SeedSequence hash runs once over an array of every job's entropy,
+each PCG64 state is two 128-bit multiply-adds, and one Generator is re-stated for each job. The values are numpy's
+own: tests hold them equal to `SeedSequence(...).generate_state` and `Generator(PCG64(seed)).normal(...)` for
+thousands of inputs, and `agrees()` checks one known stream on first use, so a numpy that ever seeded differently
+would make qrun fall back to numpy's own classes rather than draw other values.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+
+# SeedSequence's constants (numpy/random/bit_generator.pyx, after Melissa O'Neill's seed_seq_fe)
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)
+_SHIFT, _POOL, _MASK32 = 16, 4, 0xFFFFFFFF
+# PCG64's 128-bit LCG multiplier (numpy/random/src/pcg64/pcg64.h, PCG_DEFAULT_MULTIPLIER_128)
+_PCG_MULT, _MASK128 = (2549297995355413924 << 64) + 4865540595714422341, (1 << 128) - 1
+_FRESH = {"has_uint32": 0, "uinteger": 0}  # a new PCG64 holds no spare 32-bit half
+_SMALL = 8  # up to this many values a job's draws are scalar calls: numpy's broadcasting costs ~15 us a call
+
+
+def words(n: int) -> list[int]:
+    """An integer as SeedSequence reads it: little-endian 32-bit words, [0] for zero."""
+    if n < 0:
+        raise ValueError(f"a seed must be non-negative, got {n}")
+    out = [n & _MASK32]
+    n >>= 32
+    while n:
+        out.append(n & _MASK32)
+        n >>= 32
+    return out
+
+
+def _hashmix(values: np.ndarray, const: int) -> tuple[np.ndarray, int]:
+    const_now = np.uint32(const)
+    const = (const * _MULT_A) & _MASK32
+    mixed = (values ^ const_now) * np.uint32(const)
+    return mixed ^ (mixed >> _SHIFT), const
+
+
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    result = _MIX_L * x - _MIX_R * y
+    return result ^ (result >> _SHIFT)
+
+
+def pools(entropy: np.ndarray) -> np.ndarray:
+    """The pools of SeedSequences whose assembled entropy is each row of `entropy` (n, m uint32): (n, 4) uint32."""
+    n, m = entropy.shape
+    const = _INIT_A
+    pool = np.empty((n, _POOL), dtype=np.uint32)
+    for i in range(_POOL):
+        pool[:, i], const = _hashmix(entropy[:, i] if i < m else np.zeros(n, dtype=np.uint32), const)
+    for source in range(_POOL):
+        for target in range(_POOL):
+            if source != target:
+                mixed, const = _hashmix(pool[:, source], const)
+                pool[:, target] = _mix(pool[:, target], mixed)
+    for source in range(_POOL, m):
+        for target in range(_POOL):
+            mixed, const = _hashmix(entropy[:, source], const)
+            pool[:, target] = _mix(pool[:, target], mixed)
+    return pool
+
+
+def generate(pool: np.ndarray, n_words: int) -> np.ndarray:
+    """`generate_state(n_words, np.uint32)` of each pool's SeedSequence: (n, n_words) uint32."""
+    const = _INIT_B
+    out = np.empty((len(pool), n_words), dtype=np.uint32)
+    for i in range(n_words):
+        value = pool[:, i % _POOL] ^ np.uint32(const)
+        const = (const * _MULT_B) & _MASK32
+        value = value * np.uint32(const)
+        out[:, i] = value ^ (value >> _SHIFT)
+    return out
+
+
+def _states(entropies: Sequence[list[int]], n_words: int) -> list[list[int]]:
+    """generate_state(n_words, uint32) for each assembled entropy, as Python ints (rows grouped by length)."""
+    out: list[list[int]] = [[] for _ in entropies]
+    by_length: dict[int, list[int]] = {}
+    for i, row in enumerate(entropies):
+        by_length.setdefault(len(row), []).append(i)
+    for rows in by_length.values():
+        made = generate(pools(np.array([entropies[i] for i in rows], dtype=np.uint32)), n_words).tolist()
+        for i, state in zip(rows, made, strict=True):
+            out[i] = state
+    return out
+
+
+def name_hash(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+
+
+def submission_seed(run_seed: int, name: str, k: int) -> int:
+    """numpy's SeedSequence over (run seed, a hash of the stream's name, k): independent streams for every run, job
+    and submission. (seed + k would give run s's job k the noise of run s+1's job k-1.)"""
+    sequence = np.random.SeedSequence(entropy=run_seed, spawn_key=(name_hash(name), k))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def submission_seeds(run_seed: int, names: Sequence[str], ks: Sequence[int]) -> list[int]:
+    """[submission_seed(run_seed, name, k) for each name and k], hashed as one array."""
+    if not agrees():
+        return [submission_seed(run_seed, name, k) for name, k in zip(names, ks, strict=True)]
+    run = words(run_seed)
+    run += [0] * (_POOL - len(run))  # SeedSequence pads the run's entropy to the pool when a spawn key follows
+    entropies = [run + words(name_hash(name)) + words(k) for name, k in zip(names, ks, strict=True)]
+    return [state[0] for state in _states(entropies, 1)]
+
+
+def pcg64_state(seed_words: Sequence[int]) -> tuple[int, int]:
+    """PCG64's (state, inc) from SeedSequence.generate_state(4, np.uint64) as 8 uint32 words (pcg64_set_seed)."""
+    value = [seed_words[2 * i] | seed_words[2 * i + 1] << 32 for i in range(4)]
+    initial, sequence = value[0] << 64 | value[1], value[2] << 64 | value[3]
+    inc = (sequence << 1 | 1) & _MASK128
+    state = (inc + initial) & _MASK128  # one step from zero is inc; then the initial state is added
+    return (state * _PCG_MULT + inc) & _MASK128, inc
+
+
+class Noise:
+    """Gaussian draws on each seed's own stream, `Generator(PCG64(seed)).normal(mean, sigma, mean.shape)`, with one
+    Generator re-stated per seed instead of a SeedSequence, a PCG64 and a Generator each (None: fresh entropy)."""
+
+    def __init__(self, seeds: Sequence[int | None]) -> None:
+        self.seeds = list(seeds)
+        known = [s for s in self.seeds if s is not None] if agrees() else []
+        states = _states([words(s) for s in known], 8)
+        self.states: dict[int, tuple[int, int]] = {
+            s: pcg64_state(state) for s, state in zip(known, states, strict=True)
+        }
+        self.bits = np.random.PCG64(0)
+        self.generator = np.random.Generator(self.bits)
+
+    def normal(self, i: int, mean: np.ndarray, sigma: float) -> np.ndarray:
+        seed = self.seeds[i]
+        if seed is None or seed not in self.states:
+            return np.random.Generator(np.random.PCG64(seed)).normal(mean, sigma, mean.shape)
+        state, inc = self.states[seed]
+        self.bits.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc}, **_FRESH}
+        if mean.size > _SMALL:
+            return self.generator.normal(mean, sigma, mean.shape)
+        # numpy's scalar and array paths call the same C function per value, in the array's C order
+        draw = self.generator.normal
+        return np.array([draw(m, sigma) for m in mean.ravel().tolist()], dtype=float).reshape(mean.shape)
+
+
+@functools.cache
+def agrees() -> bool:
+    """Whether this numpy seeds as computed here: one known seed, its submission seed and its stream's first draw."""
+    entropy = words(7) + [0, 0, 0] + words(name_hash("check")) + words(3)
+    if _states([entropy], 1)[0][0] != submission_seed(7, "check", 3):
+        return False
+    state, inc = pcg64_state(_states([words(12345)], 8)[0])
+    return np.random.PCG64(12345).state["state"] == {"state": state, "inc": inc}
