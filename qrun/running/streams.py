@@ -22,7 +22,6 @@ _MIX_L, _MIX_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)
 _SHIFT, _POOL, _MASK32 = 16, 4, 0xFFFFFFFF
 # PCG64's 128-bit LCG multiplier (numpy/random/src/pcg64/pcg64.h, PCG_DEFAULT_MULTIPLIER_128)
 _PCG_MULT, _MASK128 = (2549297995355413924 << 64) + 4865540595714422341, (1 << 128) - 1
-_FRESH = {"has_uint32": 0, "uinteger": 0}  # a new PCG64 holds no spare 32-bit half
 _SMALL = 8  # up to this many values a job's draws are scalar calls: numpy's broadcasting costs ~15 us a call
 
 
@@ -46,7 +45,7 @@ def _hashmix(values: np.ndarray, const: int) -> tuple[np.ndarray, int]:
 
 
 def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    result = _MIX_L * x - _MIX_R * y
+    result: np.ndarray = np.subtract(_MIX_L * x, _MIX_R * y, dtype=np.uint32)
     return result ^ (result >> _SHIFT)
 
 
@@ -143,7 +142,12 @@ class Noise:
         if seed is None or seed not in self.states:
             return np.random.Generator(np.random.PCG64(seed)).normal(mean, sigma, mean.shape)
         state, inc = self.states[seed]
-        self.bits.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc}, **_FRESH}
+        self.bits.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": state, "inc": inc},
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
         if mean.size > _SMALL:
             return self.generator.normal(mean, sigma, mean.shape)
         # numpy's scalar and array paths call the same C function per value, in the array's C order
