@@ -1,6 +1,7 @@
 """The fastest engine must give the runtime's answer: qrun switches only where this holds (see plan.engine_for)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -80,3 +81,54 @@ def test_observables_go_into_a_pub_sparse_even_at_the_width_of_a_real_device(mon
     column = observables_array(ops, column=True)
     flat = observables_array(ops)
     assert column.shape == (3, 1) and flat.shape == (3,) and flat.num_qubits == 127
+
+
+@pytest.mark.parametrize(
+    "device", ["fake_sherbrooke", pytest.param("fake_fez", marks=pytest.mark.slow)]
+)  # fez in the slow suite: make test keeps within its 3 minutes
+def test_a_fake_devices_small_jobs_go_out_as_one_pub_of_their_rows_each_row_sampled_alone(
+    device, qrun, write_spec, tmp_path
+):
+    """At resilience 0 a fake device's noisy Aer samples every row on its own: jobs on one circuit and observable
+    share one PUB of their rows, and each keeps independent shot noise, as jobs sent one by one get."""
+    from qiskit.circuit.library import real_amplitudes
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    n, rows = 24, [0.3, -0.2, 0.5, 0.1]
+    jobs = "".join(
+        f"  - {{name: e{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: [{rows}]}}\n"
+        for k in range(n)
+    ) + "".join(f"  - {{name: b{k}, primitive: estimator, circuit: h, observables: [z]}}\n" for k in range(3))
+    head = (
+        f"version: 1\nname: merged\nbackend: {device}\nmax_time: 1h\n"
+        "options: {seed: 8, resilience_level: 0, default_precision: 0.04BATCH}\n"
+        "circuits:\n  c: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}\n"
+        "  h: {qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; qubit[2] q; x q[1];'}\n"
+        "observables:\n  z: ZI\njobs:\n" + jobs
+    )
+    values, stderrs = {}, {}
+    for label, batch in (("merged", ""), ("alone", ", batch: false")):
+        result = qrun(write_spec(head.replace("BATCH", batch), f"{label}.yaml"), "--out", tmp_path / label, "-q")
+        assert result.code == 0, result.err
+        run = Path(result.out.strip())
+        meta = json.loads((run / "metadata.json").read_text())
+        entries = {j["name"]: j for j in meta["jobs"]}
+        bodies = {p.stem[3:]: json.loads(p.read_text()) for p in (run / "jobs").glob("*.json")}
+        values[label] = np.array([bodies[f"e{k}"]["observables"]["z"]["values"][0] for k in range(n)])
+        stderrs[label] = np.array([bodies[f"e{k}"]["observables"]["z"]["stderrs"][0] for k in range(n)])
+        if label == "merged":  # the 24 jobs' rows: one PUB; the three jobs without parameters: a PUB each
+            assert len({tuple(e["job_ids"]) for e in entries.values()}) == 2
+            assert [entries[f"e{k}"]["batched"]["pub"] for k in range(n)] == [0] * n
+            assert [entries[f"b{k}"]["batched"]["pub"] for k in range(3)] == [0, 1, 2]
+            assert entries["e0"]["engine"] == "backend-primitives"
+        bare = [bodies[f"b{k}"]["observables"]["z"]["values"][0] for k in range(3)]
+        # <ZI> reads qubit 1, which x flips: -1, less readout error; each job's shots are its own
+        assert all(abs(v + 1.0) < 0.2 for v in bare) and len(set(bare)) > 1
+    exact = Statevector(real_amplitudes(2, reps=1).assign_parameters(rows)).expectation_value(SparsePauliOp("ZI")).real
+    for label in values:
+        # 625 shots a row (precision 0.04): rows scatter by their own standard errors, readout error aside
+        assert len(set(values[label])) > 4  # each row sampled alone: one shared evaluation would be one value
+        assert abs(values[label].mean() - exact) < 0.15
+        assert 0.5 < values[label].std() / stderrs[label].mean() < 1.6
+    spread = np.sqrt(stderrs["merged"].mean() ** 2 + stderrs["alone"].mean() ** 2) / np.sqrt(n)
+    assert abs(values["merged"].mean() - values["alone"].mean()) < 5 * spread  # the same noisy simulator

@@ -52,3 +52,23 @@ def test_a_restricted_observable_stays_sparse_at_127_qubits():
     small = rehearsal.restrict_observable(op, [5, 64, 120])
     assert small == SparsePauliOp.from_sparse_list([("ZZ", [0, 2], 1.0), ("X", [1], 0.5)], num_qubits=3)
     assert np.all(small.coeffs == op.coeffs)
+
+
+@pytest.mark.parametrize("device_name", ["fake_sherbrooke", "fake_fez"])
+def test_qubits_no_gate_couples_get_an_idle_neighbour_so_the_subset_device_has_a_coupling_map(device_name):
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+    from qiskit_aer import AerSimulator
+
+    device = backends.fake_backend(device_name)
+    qc = QuantumCircuit(2)
+    qc.x(1)  # qubit 0 idles and only the observable reads it: the layout may put the two far apart
+    isa = _isa(device, qc)
+    op = SparsePauliOp("ZI").apply_layout(isa.layout)
+    read = {q for _, where, _ in op.to_sparse_list() for q in where} | set(backends.active_qubits(isa))
+    small, ops, cut, qubits = rehearsal.rehearse(isa, [("z", op)], device)
+    assert read <= set(qubits) and len(qubits) <= len(read) + 1
+    edges = device.coupling_map.get_edges()
+    assert any(a in qubits and b in qubits for a, b in edges)
+    assert cut.coupling_map is not None and AerSimulator.from_backend(cut).num_qubits == len(qubits)
+    assert Statevector(small).expectation_value(ops[0][1]).real == pytest.approx(-1.0)  # Z on the flipped qubit

@@ -75,11 +75,14 @@ def qubits_for(isa: QuantumCircuit, observables: list[tuple[str, SparsePauliOp]]
     for _, op in observables:
         used |= {q for _, where, _ in op.to_sparse_list() for q in where}
     qubits = sorted(used)
-    if len(qubits) == 1 and device.coupling_map is not None:
-        # A one-qubit device has no coupling map, which Aer's noise model needs; an idle neighbour costs nothing.
-        (q,) = qubits
-        edges = [(a, b) for a, b in device.coupling_map.get_edges() if q in (a, b)]
-        if edges:
-            a, b = edges[0]
-            qubits = sorted({a, b})
+    coupling = device.coupling_map
+    if qubits and coupling is not None:
+        # A subset device with no coupled pair (one qubit, or qubits far apart: `x q[1]` read with ZI) has no
+        # two-qubit gate and so no coupling map, which Aer's from_backend needs; an idle neighbour costs nothing.
+        edges = coupling.get_edges()
+        if not any(a in used and b in used for a, b in edges):
+            q = qubits[0]
+            neighbour = next((b if a == q else a for a, b in edges if q in (a, b)), None)
+            if neighbour is not None:
+                qubits = sorted({*qubits, neighbour})
     return qubits if len(qubits) < device.num_qubits else list(range(device.num_qubits))

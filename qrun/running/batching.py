@@ -79,10 +79,10 @@ class Batching(RunnerBase):
                 seeds = self.next_seeds(bound) if exact else []
                 parts: list[tuple[int, slice | None]] = []
                 if head.runs == "estimator":
-                    if exact:
-                        # exact values depend on nothing but circuit, observables and parameters: jobs that share
-                        # them go out as ONE PUB of all their rows, as a hand-batched script would send them
-                        pubs, parts = merged_estimator_pubs(bound)
+                    if exact or head.engine == "backend-primitives":
+                        # jobs that share circuit and observables go out as ONE PUB of all their rows, as a
+                        # hand-batched script sends them: exact values, or a fake device's rows each sampled alone
+                        pubs, parts = merged_estimator_pubs(bound, sampled=not exact)
                     else:
                         pubs = [(*padded(estimator_pub(j)), j.precision) for j in bound]
                     primitive = self.engines.estimator(head, session, self.next_seed(head))
@@ -115,7 +115,10 @@ class Batching(RunnerBase):
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
         # every job's share first, in one tight loop: drawn between the file writes, each job's noise took longer
-        shares = shot_noise_shares(result, parts, [j.precision for j in bound], seeds) if seeds else list(result)
+        if seeds:
+            shares = shot_noise_shares(result, parts, [j.precision for j in bound], seeds)
+        else:
+            shares = pub_shares(result, parts) if parts else list(result)
         messages = distinct(caught)  # the batch's warnings, recorded with each of its jobs
         if messages:
             for job in bound:
@@ -123,28 +126,55 @@ class Batching(RunnerBase):
         self.sink.jobs_done(bound, [PrimitiveResult([pub_result], metadata=result.metadata) for pub_result in shares])
 
 
-def merged_estimator_pubs(jobs: list[JobPlan]) -> tuple[list[tuple], list[tuple[int, slice | None]]]:
-    """Exact-value PUBs for `jobs` (precision 0): one per run of consecutive jobs with the same observables, their
-    parameter rows stacked; and for each job, its PUB and its columns in that PUB's values (None: all of them)."""
+def merged_estimator_pubs(
+    jobs: list[JobPlan], sampled: bool = False
+) -> tuple[list[tuple], list[tuple[int, slice | None]]]:
+    """PUBs for `jobs`: one per run of consecutive jobs with the same observables (and precision), their parameter
+    rows stacked; and for each job, its PUB and its columns in that PUB's values (None: all of them).
+
+    Exact values (precision 0) by default. `sampled`: at each job's own precision, for a simulator that samples every
+    row on its own (a fake device's noisy Aer), so a row's shots are what its job alone would get; there a job
+    without parameters keeps a PUB of its own, as one evaluation would give every such job the same noise."""
     pubs: list[tuple] = []
     parts: list[tuple[int, slice | None]] = []
     for _, run in itertools.groupby(
-        jobs, key=lambda j: (tuple(id(op) for _, op in j.observables), j.parameter_values is None)
+        jobs,
+        key=lambda j: (
+            tuple(id(op) for _, op in j.observables),
+            j.parameter_values is None,
+            j.precision if sampled else 0.0,
+        ),
     ):
         group = list(run)
         head = group[0]
-        if head.parameter_values is None:  # no parameters: one evaluation serves every job of the run
-            pubs.append((*padded(estimator_pub(head)), 0.0))
-            parts.extend((len(pubs) - 1, None) for _ in group)
+        precision = head.precision if sampled else 0.0
+        if head.parameter_values is None:  # no parameters: exact, one evaluation serves every job of the run
+            for job in group if sampled else group[:1]:
+                pubs.append((*padded(estimator_pub(job)), precision))
+                parts.extend((len(pubs) - 1, None) for _ in ([job] if sampled else group))
             continue
         rows = [np.atleast_2d(np.asarray(j.parameter_values)) for j in group]
         ops = [op for _, op in head.observables]
-        pubs.append((head.circuit, observables_array(ops, column=True), np.vstack(rows), 0.0))
+        pubs.append((head.circuit, observables_array(ops, column=True), np.vstack(rows), precision))
         start = 0
         for r in rows:
             parts.append((len(pubs) - 1, slice(start, start + len(r))))
             start += len(r)
     return pubs, parts
+
+
+def pub_shares(result: PrimitiveResult, parts: list[tuple[int, slice | None]]) -> list[PubResult]:
+    """Each job's share of a result of merged PUBs: its own rows' values and standard errors, and its PUB's metadata."""
+    shares = []
+    for index, columns in parts:
+        pub = result[index]
+        if columns is None:
+            shares.append(pub)
+            continue
+        evs = np.asarray(pub.data.evs, dtype=float)[:, columns]
+        stds = np.asarray(pub.data.stds, dtype=float)[:, columns]
+        shares.append(PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=pub.metadata))
+    return shares
 
 
 def shot_noise_shares(
