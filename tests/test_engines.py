@@ -83,9 +83,8 @@ def test_observables_go_into_a_pub_sparse_even_at_the_width_of_a_real_device(mon
     assert column.shape == (3, 1) and flat.shape == (3,) and flat.num_qubits == 127
 
 
-@pytest.mark.parametrize(
-    "device", ["fake_sherbrooke", pytest.param("fake_fez", marks=pytest.mark.slow)]
-)  # fez in the slow suite: make test keeps within its 3 minutes
+@pytest.mark.slow  # four runs on real-size fake devices: make test keeps within its 3 minutes; CI runs it
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
 def test_a_fake_devices_small_jobs_go_out_as_one_pub_of_their_rows_each_row_sampled_alone(
     device, qrun, write_spec, tmp_path
 ):

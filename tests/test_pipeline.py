@@ -178,10 +178,23 @@ def _start(tmp_path, name, text):
     )
 
 
+def _live(out: Path):
+    """A running run's state as its readers see it: metadata.json's checkpoint and the journal lines after it."""
+    from qrun.errors import RunFolderError
+    from qrun.store.journal import read_metadata
+
+    try:
+        (path,) = out.glob("*/*/metadata.json")
+        return read_metadata(path.parent)
+    except (ValueError, OSError, RunFolderError):
+        return None
+
+
 def _signal_long_vqe(tmp_path, signals, after_evaluations):
     """Start a long minimize run, wait for some evaluations, send the signals; returns (exit code, stderr)."""
     child = _start(tmp_path, "five.yaml", LONG_VQE)
-    _wait_for(lambda: (m := _metadata(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= after_evaluations, child)
+    # the journal, not metadata.json alone: a checkpoint waits until the journal has grown by the file's size
+    _wait_for(lambda: (m := _live(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= after_evaluations, child)
     for sig in signals:
         child.send_signal(sig)
     _, err = child.communicate(timeout=60)

@@ -54,7 +54,7 @@ def test_a_restricted_observable_stays_sparse_at_127_qubits():
     assert np.all(small.coeffs == op.coeffs)
 
 
-@pytest.mark.parametrize("device_name", ["fake_sherbrooke", "fake_fez"])
+@pytest.mark.parametrize("device_name", ["fake_sherbrooke", pytest.param("fake_fez", marks=pytest.mark.slow)])
 def test_qubits_no_gate_couples_get_an_idle_neighbour_so_the_subset_device_has_a_coupling_map(device_name):
     from qiskit import QuantumCircuit
     from qiskit.quantum_info import SparsePauliOp, Statevector
