@@ -208,34 +208,26 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
 
     The hash is of json.dumps(content, sort_keys=True) where content is {backend, circuit, job, observables,
     options}, all as the spec writes them; the text is put together from its parts, and `memo` keeps the parts jobs
-    share (the circuit, the spec's options), so 10,000 jobs on one circuit encode it once."""
+    share (the text before the job's own part, for each circuit; the text after it, for each set of observables; the
+    spec's options), so 10,000 jobs on one circuit encode only their own part."""
     memo = {} if memo is None else memo
-    swept = (job.sweep.values if job.sweep else {}).get("observable", [])
-    observables = set(job.observables) | {str(o) for o in swept}
-
-    def shared(key: object, make: Callable[[], object]) -> str:
-        if key not in memo:
-            memo[key] = _SORTED.encode(make())
-        return memo[key]
-
-    declared = experiment.observables
-    parts = [
-        ("backend", shared("backend", lambda: experiment.backend)),
-        ("circuit", shared(("circuit", job.circuit), lambda: experiment.circuits.get(job.circuit))),
-        ("job", _SORTED.encode({k: v for k, v in job.raw.items() if k not in ("name", "estimate")})),
-        (
-            "observables",
-            shared(("observables", *sorted(observables)), lambda: {n: declared.get(n) for n in sorted(observables)}),
-        ),
-        (
-            "options",
-            _SORTED.encode(_untagged(job.options))
-            if job.own_options
-            else shared("options", lambda: _untagged(experiment.options)),
-        ),
-    ]
-    text = "{" + ", ".join(f'"{k}": {v}' for k, v in parts) + "}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    swept = job.sweep.values.get("observable", []) if job.sweep is not None else []
+    names = tuple(sorted(set(job.observables).union(str(o) for o in swept)))
+    head = memo.get(("head", job.circuit))
+    if head is None:
+        backend, circuit = _SORTED.encode(experiment.backend), _SORTED.encode(experiment.circuits.get(job.circuit))
+        head = memo[("head", job.circuit)] = f'{{"backend": {backend}, "circuit": {circuit}, "job": '
+    tail = memo.get(("tail", names))
+    if tail is None:
+        declared = experiment.observables
+        observables = _SORTED.encode({n: declared.get(n) for n in names})
+        tail = memo[("tail", names)] = f', "observables": {observables}, "options": '
+    if job.own_options:
+        options = _SORTED.encode(_untagged(job.options))
+    else:
+        options = memo.get("options") or memo.setdefault("options", _SORTED.encode(_untagged(experiment.options)))
+    own = _SORTED.encode({k: v for k, v in job.raw.items() if k not in ("name", "estimate")})
+    return hashlib.sha256(f"{head}{own}{tail}{options}}}".encode()).hexdigest()[:16]
 
 
 def lower_bound(job: Job, num_parameters: int = 0, on_aer: bool = False) -> float:
