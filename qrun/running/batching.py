@@ -171,10 +171,14 @@ def pub_shares(result: PrimitiveResult, parts: list[tuple[int, slice | None]]) -
         if columns is None:
             shares.append(pub)
             continue
-        evs = np.asarray(pub.data.evs, dtype=float)[:, columns]
-        stds = np.asarray(pub.data.stds, dtype=float)[:, columns]
+        evs, stds = (job_rows(np.asarray(values, dtype=float), columns) for values in (pub.data.evs, pub.data.stds))
         shares.append(PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=pub.metadata))
     return shares
+
+
+def job_rows(values: np.ndarray, columns: slice | None) -> np.ndarray:
+    """A job's own parameter rows of a merged PUB's values (observables x rows); all of them for a PUB of its own."""
+    return values if columns is None else values[:, columns]
 
 
 def shot_noise_shares(
@@ -194,7 +198,7 @@ def shot_noise_shares(
     shares = []
     noise = Noise(seeds)  # each job's stream is Generator(PCG64(seed))'s: streams.py makes them for the batch at once
     for i, ((index, columns), precision) in enumerate(zip(parts, precisions, strict=True)):
-        evs = evs_of[index] if columns is None else evs_of[index][:, columns]
+        evs = job_rows(evs_of[index], columns)
         sigma = float(precision or 0.0)
         if sigma > 0:
             evs = noise.normal(i, evs, sigma)
