@@ -169,3 +169,82 @@ jobs:
     assert dict(custom.count_ops()) == {"ry": 1, "cx": 1}
     params = [x for inst in custom.data for x in inst.operation.params]
     assert [type(x).__name__ for x in params] == ["Parameter"]  # ry(theta) itself, not an expression of it
+
+
+_IDENTITY = {"index", "name", "job"}
+
+
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+def test_identical_jobs_are_planned_once_yet_each_plan_is_its_own_and_equal_to_planning_it_alone(
+    write_spec, transpiles, device
+):
+    """Jobs that differ only in name share one planning of their work; each still gets what planning it alone gives,
+    in containers of its own, and its kind's planned fields made for it (every kind: estimator, sampler,
+    minimize)."""
+    head = f"""
+version: 1
+name: twins
+backend: {device}
+max_time: 1h
+options: {{seed: 3}}
+circuits:
+  ra: {{library: real_amplitudes, args: {{num_qubits: 2, reps: 1}}}}
+  bell: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}}
+observables:
+  zz: ZZ
+jobs:
+"""
+    kinds = {
+        "e": "primitive: estimator, circuit: ra, observables: [zz], parameter_values: [[0.1, 0.2, 0.3, 0.4]]",
+        "s": "primitive: sampler, circuit: bell, shots: 100",
+        "m": "primitive: minimize, circuit: ra, observables: [zz], initial_point: random, optimizer: {maxiter: 3}",
+    }
+    twins = "".join(f"  - {{name: {k}{i}, {job}}}\n" for k, job in kinds.items() for i in range(3))
+    planned = plan.build(check(write_spec(head + twins)))
+    assert len(transpiles) == 2  # one circuit each
+    for k, job in kinds.items():
+        alone = plan.build(check(write_spec(head + f"  - {{name: {k}2, {job}}}\n", "alone.yaml"))).jobs[0]
+        first, *others = [j for j in planned.jobs if j.name.startswith(k)]
+        for other in others:
+            for field in type(other).__slots__:
+                mine, single = getattr(other, field), getattr(alone, field)
+                if field == "index":
+                    assert mine == planned.jobs.index(other)
+                elif field == "circuit":
+                    assert mine is first.circuit and mine == single
+                elif field not in _IDENTITY:
+                    assert repr(mine) == repr(single), (k, field)
+            for field in ("observables", "options", "stats", "parameter_values", "initial_point", "optimizer"):
+                if getattr(first, field) is not None:
+                    assert getattr(other, field) is not getattr(first, field), (k, field)
+            assert other.job.name == other.name
+    four_hundred = twins.replace(
+        "{name: s2, primitive: sampler, circuit: bell, shots: 100}",
+        "{name: s2, " + kinds["s"].replace("100", "400") + "}",
+    )
+    changed = plan.build(check(write_spec(head + four_hundred, "changed.yaml")))
+    s0, s2 = changed.jobs[3], changed.jobs[5]
+    assert (s0.shots, s2.shots) == (100, 400) and s2.estimate > s0.estimate
+
+
+def test_an_identical_job_with_an_earlier_run_of_its_own_keeps_its_learned_estimate(write_spec):
+    """A twin's estimate is not copied when history knows that job by name: learned beats computed, job by job."""
+    spec = write_spec("""
+version: 1
+name: learned
+backend: aer
+circuits:
+  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}
+jobs:
+  - {name: a, primitive: sampler, circuit: bell, shots: 100}
+  - {name: b, primitive: sampler, circuit: bell, shots: 100}
+  - {name: c, primitive: sampler, circuit: bell, shots: 100}
+""")
+
+    class History:
+        def get(self, key):
+            return {"per_unit": 7.0, "run": "earlier"} if key[0] == "b" else None
+
+    a, b, c = plan.build(check(spec), history=History()).jobs
+    assert (a.estimate_source, b.estimate_source, c.estimate_source) == ("computed", "learned (earlier)", "computed")
+    assert b.estimate == 7.0 * b.units and a.estimate == c.estimate != b.estimate

@@ -13,7 +13,7 @@ from ..backends.registry import traits
 from ..jobs.registry import kind_of, units
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.experiment import Job
-from ..model.plan import JobPlan, Plan
+from ..model.plan import JobPlan, Plan, Planned
 from ..sources import circuits, pysource
 from ..sources import observables as pauli
 from ..spec.validate import Checked
@@ -96,6 +96,8 @@ class _Planner:
         self.memo: dict[tuple, Any] = {}  # work shared by jobs with the same circuit (and observables)
         self.hashed: dict[Any, str] = {}  # the encoded parts of content hashes that jobs share
         self.parent = {m: n for n, members in checked.expansions.items() for m in members}
+        # a planned job by content hash, for the next job that differs from it only in name and place
+        self.planned: dict[str, _Twins] = {}
 
     def engine(self, runs: str, options: dict[str, object]) -> str:
         """The engine for runtime jobs of the primitive `runs` with these options here (jobs' Planning protocol)."""
@@ -128,6 +130,29 @@ class _Planner:
         return key, self.transpiled[key]
 
     def job(self, job: Job) -> JobPlan:
+        """The job's plan; a copy of an earlier job's where the two differ only in name and place, so thousands of
+        identical jobs are planned once (benchmarks/RESULTS.md, "Identical jobs planned once")."""
+        digest = content_hash(self.experiment, job, self.hashed)
+        earlier = self.planned.get(digest)
+        if earlier is not None and _same_work(earlier.job, job) and not self._learned(job, digest):
+            return earlier.plan(job, kind_of(job.primitive).planned(job, earlier.num_parameters, self))
+        problems = len(self.problems)
+        plan_job = self.fresh(job, digest)
+        if (
+            plan_job.points is None
+            and not plan_job.rungs
+            and plan_job.parameter_source is None
+            and plan_job.estimate_source in ("declared", "computed")
+            and len(self.problems) == problems
+            and digest not in self.planned
+        ):
+            self.planned[digest] = _Twins(plan_job)
+        return plan_job
+
+    def _learned(self, job: Job, digest: str) -> bool:
+        return self.history is not None and self.history.get((job.name, digest)) is not None
+
+    def fresh(self, job: Job, digest: str) -> JobPlan:
         options = job.options.payload()
         variant = variant_of(job)
         key, isa = self.isa(job, job.options.optimization_level, variant)
@@ -171,7 +196,7 @@ class _Planner:
             parameter_source=job.source,
             points=points,
             sweep_variables=job.sweep.variables if job.sweep is not None else [],
-            content_hash=content_hash(self.experiment, job, self.hashed),
+            content_hash=digest,
             units=units(job, n),
             max_evaluations=kind_of(job.primitive).evaluations(job, n),
             **kind_of(job.primitive).planned(job, n, self),
@@ -238,6 +263,38 @@ class _Planner:
         ):
             where = ("jobs", plan_job.index, "estimate") if job.estimate is not None else ("jobs", plan_job.index)
             self.problems.append((where, estimates.floor_message(plan_job, floor)))
+
+
+# What makes one job differ from another that does the same work. raw is the job as written: equal work written
+# differently (1 and 1.0) is compared through the fields built from it.
+_FIELDS = JobPlan.__slots__
+_INDEX, _NAME, _JOB = (_FIELDS.index(f) for f in ("index", "name", "job"))
+
+
+def _same_work(a: Job, b: Job) -> bool:
+    """Whether two jobs are the same job but for name and place: every other declared field equal."""
+    return a.__dict__ == {**b.__dict__, "index": a.index, "name": a.name, "raw": a.raw}
+
+
+class _Twins:
+    """A planned job, kept as its fields' values, to plan the later jobs that do the same work as copies of it."""
+
+    def __init__(self, plan_job: JobPlan):
+        self.job, self.num_parameters = plan_job.job, plan_job.circuit.num_parameters
+        self.values = [getattr(plan_job, name) for name in _FIELDS]
+        self.containers = [i for i, v in enumerate(self.values) if isinstance(v, (list, dict, np.ndarray))]
+
+    def plan(self, job: Job, planned: Planned) -> JobPlan:
+        """The plan for `job`: the shared circuit, observables and estimate; the fields its kind plans, made for this
+        job; and containers of its own (nothing later written into one job's plan reaches another's)."""
+        values = self.values.copy()
+        for i in self.containers:
+            values[i] = values[i].copy()
+        values[_INDEX], values[_NAME], values[_JOB] = job.index, job.name, job
+        plan_job = JobPlan(*values)
+        for name, value in planned.items():
+            setattr(plan_job, name, value)
+        return plan_job
 
 
 def engine_for(kind: str, runs: str, options: dict[str, object]) -> str:
