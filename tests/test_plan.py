@@ -198,12 +198,14 @@ jobs:
         "e": "primitive: estimator, circuit: ra, observables: [zz], parameter_values: [[0.1, 0.2, 0.3, 0.4]]",
         "s": "primitive: sampler, circuit: bell, shots: 100",
         "m": "primitive: minimize, circuit: ra, observables: [zz], initial_point: random, optimizer: {maxiter: 3}",
+        "f": "primitive: estimator, circuit: ra, observables: [zz], parameter_values: {from: m0}",
     }
     twins = "".join(f"  - {{name: {k}{i}, {job}}}\n" for k, job in kinds.items() for i in range(3))
     planned = plan.build(check(write_spec(head + twins)))
     assert len(transpiles) == 2  # one circuit each
     for k, job in kinds.items():
-        alone = plan.build(check(write_spec(head + f"  - {{name: {k}2, {job}}}\n", "alone.yaml"))).jobs[0]
+        source = f"  - {{name: m0, {kinds['m']}}}\n" if k == "f" else ""  # what a from: job binds
+        alone = plan.build(check(write_spec(head + source + f"  - {{name: {k}2, {job}}}\n", "alone.yaml"))).jobs[-1]
         first, *others = [j for j in planned.jobs if j.name.startswith(k)]
         for other in others:
             for field in type(other).__slots__:

@@ -141,7 +141,6 @@ class _Planner:
         if (
             plan_job.points is None
             and not plan_job.rungs
-            and plan_job.parameter_source is None
             and plan_job.estimate_source in ("declared", "computed")
             and len(self.problems) == problems
             and digest not in self.planned

@@ -104,9 +104,11 @@ def job_findings(
     observable_widths: Mapping[str, int],
     backend_qubits: int | None,
     backend: BackendKind,
+    positions: Mapping[str, int],
 ) -> list[Finding]:
     """The rules every job obeys (the circuit and observables it names, its sweep, its parameter values, its width
-    against the backend), then its kind's own (jobs/). `backend` is the kind of data's backend, looked up once a spec."""
+    against the backend), then its kind's own (jobs/). `backend` is the kind of data's backend, and `positions` where
+    each job name is first declared, both made once a spec (a `from:` looks its job up there)."""
     kind = kind_of(job["primitive"])
     cname = job["circuit"]
     fact = facts.get(cname)  # None where the circuit is unknown, or failed to build (reported where it is defined)
@@ -121,7 +123,7 @@ def job_findings(
     if "sweep" in job:
         out += _sweep_findings(here, job, cname, fact, data, observable_widths)
     if not kind.optimizes:  # a loop chooses its parameter values itself
-        out += _parameter_findings(here, job, cname, fact, data, facts)
+        out += _parameter_findings(here, job, cname, fact, data, facts, positions)
     if job.get("exact") == "statevector" and fact.num_qubits > exact.MAX_QUBITS:
         out.append(
             (
@@ -246,7 +248,13 @@ def _sweep_findings(
 
 
 def _parameter_findings(
-    here: JsonPath, job: Raw, cname: str, fact: CircuitFacts, data: Raw, facts: Mapping[str, CircuitFacts]
+    here: JsonPath,
+    job: Raw,
+    cname: str,
+    fact: CircuitFacts,
+    data: Raw,
+    facts: Mapping[str, CircuitFacts],
+    positions: Mapping[str, int],
 ) -> list[Finding]:
     values = job.get("parameter_values")
     n = fact.num_parameters
@@ -277,7 +285,9 @@ def _parameter_findings(
     if isinstance(values, dict):
         index = here[1]  # here is ("jobs", i)
         assert isinstance(index, int)
-        return _from_findings(here + ("parameter_values", "from"), values["from"], index, cname, fact, data, facts)
+        return _from_findings(
+            here + ("parameter_values", "from"), values["from"], index, cname, fact, data, facts, positions
+        )
     if n == 0:
         return [(here + ("parameter_values",), f"circuit '{cname}' has no parameters; remove parameter_values", False)]
     return [
@@ -295,12 +305,13 @@ def _from_findings(
     fact: CircuitFacts,
     data: Raw,
     facts: Mapping[str, CircuitFacts],
+    positions: Mapping[str, int],
 ) -> list[Finding]:
     """A `from:` must name an earlier minimize job that optimizes as many parameters as this circuit has."""
-    names = [j["name"] for j in data["jobs"]]
-    if source not in names:
-        return [(where, unknown_ref("job", source, dict.fromkeys(names[:index])), False)]
-    at = names.index(source)
+    at = positions.get(source)
+    if at is None:
+        earlier = dict.fromkeys(j["name"] for j in data["jobs"][:index])
+        return [(where, unknown_ref("job", source, earlier), False)]
     if at >= index:
         return [(where, f"job '{source}' runs after this one; from: must name an earlier minimize job", False)]
     other = data["jobs"][at]

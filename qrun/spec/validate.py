@@ -265,16 +265,16 @@ def semantic_findings(
 ) -> list[Finding]:
     """Cross-field checks on a structurally valid spec; plain data in, findings out."""
     out: list[Finding] = []
-    seen: dict[str, int] = {}
     backend = backends.kind_for(data["backend"])
+    positions: dict[str, int] = {}  # where each name is first declared
+    for i, job in enumerate(data["jobs"]):
+        positions.setdefault(job["name"], i)
     for i, job in enumerate(data["jobs"]):
         here = ("jobs", i)
-        if job["name"] in seen:
-            out.append(
-                (here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{seen[job['name']]}])", False)
-            )
-        seen.setdefault(job["name"], i)
-        out += job_findings(here, job, data, facts, observable_widths, backend_qubits, backend)
+        first = positions[job["name"]]
+        if first != i:
+            out.append((here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{first}])", False))
+        out += job_findings(here, job, data, facts, observable_widths, backend_qubits, backend, positions)
     out += _session_findings(data)
     out += estimate_findings(data)
     out += shot_findings(data)
