@@ -101,3 +101,41 @@ def test_whole_floats_among_numbers_are_judged_without_python_jsonschema():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "[] False", done.stderr
+
+
+def _many(count: int) -> dict:
+    return {
+        "version": 1,
+        "name": "x",
+        "backend": "aer",
+        "circuits": {"c": {"qasm": "x"}},
+        "jobs": [{"name": f"j{k}", "primitive": "sampler", "circuit": "c", "shots": 10} for k in range(count)],
+    }
+
+
+def test_the_jobs_that_need_explaining_are_found_among_many_at_their_own_places():
+    """Only the jobs jsonschema-rs finds wrong (or holding a whole-number float where an integer may go) are
+    explained by python-jsonschema; their findings keep the jobs' places in the spec, and a problem outside the
+    jobs is said with no job's."""
+    spec = _many(300)
+    spec["jobs"][7]["shots"] = -5
+    spec["jobs"][250]["shots"] = 2.0
+    spec["jobs"][299]["colour"] = "red"
+    assert schema_findings(spec) == [
+        (("jobs", 250, "shots"), "2.0 is not an integer; write 2", False),
+        (("jobs", 299, "colour"), spec_key_message("colour"), True),
+        (("jobs", 7, "shots"), "-5 is less than the minimum of 1", False),
+    ]
+    clean = _many(300)
+    clean["limits"] = {"shots": 0}
+    assert schema_findings(clean) == [(("limits", "shots"), "0 is less than the minimum of 1", False)]
+    clean["jobs"] = []
+    assert schema_findings(clean)[0] == (("jobs",), "needs at least 1 item", False)
+
+
+def spec_key_message(key: str) -> str:
+    """What python-jsonschema's translation says of an unknown job key, taken from a one-job spec."""
+    one = _many(1)
+    one["jobs"][0][key] = 1
+    ((_, message, _),) = schema_findings(one)
+    return message
