@@ -15,8 +15,9 @@ PYTHON = sys.executable
 QRUN = [PYTHON, "-m", "qrun"]
 
 
-def timed(cmd: list[str], cwd: Path | None = None) -> dict:
-    """Wall time and peak RSS (MiB) of one child process, plus the JSON it printed last, if any."""
+def timed(cmd: list[str], cwd: Path | None = None, expect: int = 0) -> dict:
+    """Wall time and peak RSS (MiB) of one child process, plus the JSON it printed last, if any; the child must exit
+    with `expect` (2: a spec refused, as a benchmark of the error path wants)."""
     t0 = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
         child = subprocess.Popen(
@@ -28,7 +29,7 @@ def timed(cmd: list[str], cwd: Path | None = None) -> dict:
         out_f.seek(0)
         err_f.seek(0)
         stdout, stderr = out_f.read(), err_f.read()
-    if child.returncode != 0:
+    if child.returncode != expect:
         raise SystemExit(f"{' '.join(map(str, cmd))} failed ({child.returncode}):\n{stderr[-2000:]}")
     # rusage of a reaped child includes its own reaped children (Linux): qrun's supervised run and Aer's threads
     out = {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, "cpu": usage.ru_utime + usage.ru_stime, "stdout": stdout}

@@ -257,3 +257,20 @@ def test_a_mistake_repeated_over_many_jobs_shows_the_first_50_problems_and_count
     assert len(lines) == 51 and checked.err.splitlines()[:51] == lines
     assert lines[0] == f"{spec}:10:5: jobs[0]: missing required key 'primitive'"
     assert lines[-1] == "... and 190 more problems (240 in all; the first 50 are shown)"
+
+
+def test_a_job_equal_to_a_clean_one_but_for_its_name_is_clean_and_any_other_is_checked_in_full(qrun, write_spec):
+    """Thousands of jobs that differ only in name are checked once; a job that differs in anything else, and every
+    job after one with a problem, is checked on its own."""
+    job = "primitive: estimator, circuit: c, observables: [{o}], parameter_values: [[0.1, 0.2]]"
+    spec = write_spec(
+        "version: 1\nname: m\nbackend: aer\ncircuits:\n"
+        "  c: {library: real_amplitudes, args: {num_qubits: 1, reps: 1}}\n"
+        "observables:\n  z: Z\n  zz: ZZ\njobs:\n"
+        + "".join(f"  - {{name: j{k}, {job.format(o=o)}}}\n" for k, o in enumerate(["z", "z", "zz", "zz", "z", "zz"]))
+    )
+    result = qrun("validate", spec)
+    assert result.code == 2
+    lines = result.err.splitlines()
+    wide = "observable 'zz' acts on 2 qubits but circuit 'c' has 1"
+    assert [line.split(": ", 1)[1] for line in lines[:-1]] == [f"jobs[{k}].observables[0]: {wide}" for k in (2, 3, 5)]

@@ -144,11 +144,12 @@ def quick_check(
     past = History(Path(out), experiment.name) if estimates == "learned" else None
     rows: list[Row] = []
     hashed: dict[object, str] = {}
+    local = not traits(checked.backend.kind).device
     for job in experiment.jobs:
         fact = checked.facts.get(job.circuit)  # none for a Python source: validate runs no user code
         n = fact.num_parameters if fact is not None else 0
         learned = past.get((job.name, model.content_hash(experiment, job, hashed))) if past else None
-        bound = partial(model.lower_bound, job, n, not traits(checked.backend.kind).device)
+        bound = partial(model.lower_bound, job, n, local)
         seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
         rows.append((job, n, seconds, source))
     verdict = model.budget_for(experiment, checked.backend.kind, [(r[0].name, r[2]) for r in rows])

@@ -269,12 +269,17 @@ def semantic_findings(
     positions: dict[str, int] = {}  # where each name is first declared
     for i, job in enumerate(data["jobs"]):
         positions.setdefault(job["name"], i)
+    clean: Raw | None = None  # the job before, where it had no findings: one equal to it but for its name has none
     for i, job in enumerate(data["jobs"]):
         here = ("jobs", i)
         first = positions[job["name"]]
         if first != i:
             out.append((here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{first}])", False))
-        out += job_findings(here, job, data, facts, observable_widths, backend_qubits, backend, positions)
+        if clean is not None and {**job, "name": clean["name"]} == clean:
+            continue  # (a from: job is never `clean`: whether its job comes before it depends on its place)
+        found = job_findings(here, job, data, facts, observable_widths, backend_qubits, backend, positions)
+        out += found
+        clean = job if not found and not isinstance(job.get("parameter_values"), dict) else None
     out += _session_findings(data)
     out += estimate_findings(data)
     out += shot_findings(data)
