@@ -27,6 +27,7 @@ def diff_text(a: Run, b: Run) -> str:
         lines.append(recalibrated)
     pairs = []
     notes = []
+    warnings = {side: _warnings(run) for side, run in (("A", a), ("B", b))}
     for entry in a.metadata["jobs"]:
         name = entry["name"]
         paired = _paired(name, a.jobs.get(name), b.jobs.get(name))
@@ -39,7 +40,7 @@ def diff_text(a: Run, b: Run) -> str:
                     f"{big:,} have |z| > 2"
                 )
                 paired = sorted(paired, key=lambda r: -abs(_z(*r[1], *r[2])))[:SWEEP_ROWS]
-        warned = {side: _warnings(run, name) for side, run in (("A", a), ("B", b))}
+        warned = {side: found.get(name, []) for side, found in warnings.items()}
         mark_a, mark_b = (" ⚠" if warned[side] else "" for side in ("A", "B"))
         notes += [f"⚠ {side} {name}: {w}" for side, found in warned.items() for w in found]
         for key, (va, sa), (vb, sb) in paired:
@@ -107,10 +108,13 @@ def _calibrations(run: Run) -> list[str]:
 SWEEP_ROWS = 20  # a longer sweep's diff shows the points that moved most, and counts the rest
 
 
-def _warnings(run: Run, job: str) -> list[str]:
-    """The warnings recorded with a job (a fit that fell back, a library's complaint): they weaken its values."""
-    entry = next((e for e in run.metadata["jobs"] if e["name"] == job), None)
-    return list(entry.get("warnings") or []) if entry else []
+def _warnings(run: Run) -> dict[str, list[str]]:
+    """The warnings recorded with each job that has any (a fit that fell back, a library's complaint): they weaken
+    its values. The first entry of a name counts, as a lookup by name finds it."""
+    found: dict[str, list[str]] = {}
+    for entry in reversed(run.metadata["jobs"]):
+        found[entry["name"]] = list(entry.get("warnings") or [])
+    return {name: w for name, w in found.items() if w}
 
 
 def _z(va: float | None, sa: float | None, vb: float | None, sb: float | None) -> float:
