@@ -133,3 +133,27 @@ def test_a_stored_spec_whose_derived_block_is_no_mapping_exports_without_it(fiel
     assert done.code == 0, done.err
     (run,) = MlflowClient(uri).search_runs([MlflowClient(uri).get_experiment_by_name("field").experiment_id])
     assert "e.energy.value" in run.data.metrics and not any(k.startswith("derived.") for k in run.data.metrics)
+
+
+def test_a_run_of_more_jobs_than_params_can_hold_logs_their_count_and_every_value(qrun, tmp_path, monkeypatch):
+    """Past 100 jobs, their settings stay in the spec.yaml artifact and params hold their count (a store writes a
+    row per param: 10,000 jobs' took minutes); every job's values are still metrics."""
+    from conftest import many_jobs_spec
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.chdir(tmp_path)
+    spec = many_jobs_spec(tmp_path, 101, "primitive: estimator, circuit: b, observables: [z], precision: 0.1")
+    done = qrun(spec, "--out", tmp_path / "results", "-q")
+    assert done.code == 0, done.err
+    (run_dir,) = (tmp_path / "results" / "many").iterdir()
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert qrun("export", "mlflow", run_dir, "--tracking-uri", uri).code == 0
+    client = MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("many").experiment_id])
+    params, tags, metrics = run.data.params, run.data.tags, run.data.metrics
+    assert params["jobs.count"] == "101" and not any(k.startswith("jobs.0") for k in params)
+    assert params["backend"] == "aer"
+    assert tags["qrun.job_params"] == "101 jobs: their settings are in the run/spec.yaml artifact, not params"
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    assert {f"{e['name']}.z.value" for e in meta["jobs"]} <= set(metrics)
+    assert "run/spec.yaml" in {a.path for a in client.list_artifacts(run.info.run_id, "run")}

@@ -25,6 +25,9 @@ MAX_PARAM_CHARS = 6000  # MLflow's limit on a param's value; a longer one (an in
 MAX_TAG_CHARS = 8000
 BATCH_PARAMS = 100  # MLflow's log_batch limits per call
 BATCH_METRICS = 1000
+# Past this many jobs, their settings stay in the spec.yaml artifact rather than params: a store writes each param as
+# a row and checks it against the run's others, so 10,000 jobs' 50,000 params took minutes (RESULTS.md).
+MAX_JOBS_AS_PARAMS = 100
 _KEY = re.compile(r"[^\w./\- ]")
 STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "running": "RUNNING"}
 
@@ -95,7 +98,7 @@ def _export_one(client: MlflowClient, run: Run, swept: dict[str, object], experi
     from mlflow.entities import Metric, Param, RunTag
 
     spec = read_spec(run.path)
-    params = dict(_flatten(spec))
+    params = dict(_flatten(_as_params(spec)))
     overrides = (meta.get("spec") or {}).get("overrides") or {}
     params |= {f"override.{k}": v for k, v in overrides.items()} | {f"swept.{k}": v for k, v in swept.items()}
     param_list = [Param(_clean(k), _text(v, MAX_PARAM_CHARS)) for k, v in params.items()]
@@ -105,7 +108,7 @@ def _export_one(client: MlflowClient, run: Run, swept: dict[str, object], experi
     metrics = [Metric(_clean(k), v, stamp, step) for k, v, step in _metrics(run, spec)]
     for i in range(0, len(metrics), BATCH_METRICS):
         client.log_batch(run_id, metrics=metrics[i : i + BATCH_METRICS])
-    tags = [RunTag(k, _text(v, MAX_TAG_CHARS)) for k, v in _tags(run, key).items() if v is not None]
+    tags = [RunTag(k, _text(v, MAX_TAG_CHARS)) for k, v in _tags(run, key, spec).items() if v is not None]
     client.log_batch(run_id, tags=tags)
     client.log_artifacts(run_id, str(run.path), artifact_path="run")
     status = STATUS.get(str(meta.get("status")), "FINISHED")
@@ -149,7 +152,19 @@ def _metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
             yield f"derived.{name}.stderr", sigma, 0
 
 
-def _tags(run: Run, key: str) -> dict[str, object]:
+def _as_params(spec: object) -> object:
+    """The spec as params are made of it: every job's settings, or past MAX_JOBS_AS_PARAMS jobs only their count."""
+    count = _too_many_jobs(spec)
+    return spec if count is None or not isinstance(spec, dict) else {**spec, "jobs": {"count": count}}
+
+
+def _too_many_jobs(spec: object) -> int | None:
+    """How many jobs the spec has, where they are too many to log as params; None otherwise."""
+    jobs = spec.get("jobs") if isinstance(spec, dict) else None
+    return len(jobs) if isinstance(jobs, list) and len(jobs) > MAX_JOBS_AS_PARAMS else None
+
+
+def _tags(run: Run, key: str, spec: object) -> dict[str, object]:
     meta = run.metadata
     session = meta.get("session") or {}
     git = (meta.get("spec") or {}).get("git") or {}
@@ -167,6 +182,9 @@ def _tags(run: Run, key: str) -> dict[str, object]:
         "qrun.spec_sha256": (meta.get("spec") or {}).get("sha256"),
         **{f"version.{k}": v for k, v in versions.items()},
         "mlflow.source.git.commit": git.get("commit"),
+        "qrun.job_params": None
+        if (count := _too_many_jobs(spec)) is None
+        else f"{count:,} jobs: their settings are in the run/spec.yaml artifact, not params",
     }
 
 
