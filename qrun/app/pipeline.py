@@ -17,6 +17,7 @@ from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
 from ..sources import pysource
 from ..spec import Spec, differences, load
+from ..spec.marks import read_yaml
 from ..store import derived
 from ..store.provenance import sha256
 from ..store.reader import latest_run, read_spec
@@ -293,10 +294,8 @@ def batched_pubs(metadata: RunMetadata, finished: Finished) -> dict[str, tuple[s
 
 def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: RunMetadata | None = None) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
-    import yaml
-
     before = read_spec(run_dir)
-    now = yaml.safe_load(spec.resolved_text())  # through YAML too, so both sides have the same types
+    now = read_yaml("the resolved spec", spec.resolved_text())  # through YAML too: both sides have the same types
     changes = differences(before, now)
     meta = metadata if metadata is not None else load_run(run_dir).metadata
     recorded = (meta.get("spec") or {}).get("python") or {}

@@ -10,7 +10,7 @@ from .. import collector
 from ..errors import Problem, SpecError
 from ..model.raw import Yaml
 from .overrides import JsonPath, format_path
-from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, yaml_problem
+from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, safe_yaml, yaml_problem
 
 Marks = dict[JsonPath, tuple[int, int]]  # (line, column) of each value, or of each key, by where it sits
 # A loader is PyYAML's SafeLoader or libyaml's CSafeLoader: two classes with no common type in PyYAML's stubs, so
@@ -51,6 +51,13 @@ def plain_yaml(text: str) -> Yaml:
         return None
     finally:
         loader.dispose()
+
+
+def read_yaml(file: str, text: str) -> Yaml:
+    """yaml.safe_load's values of `text` with qrun's limits: by the one-pass plain path where the text is plain (every
+    file qrun writes), else by the guarded full parse (safe_yaml); SpecError where the text is refused."""
+    plain = plain_yaml(text)
+    return plain if plain is not None else safe_yaml(file, text)
 
 
 def _plain_values(loader: Any) -> Yaml:

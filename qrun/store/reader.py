@@ -12,8 +12,8 @@ from ..errors import ResultsError, RunFolderError, SpecError
 from ..model.jobfile import JobFile
 from ..model.readings import number
 from ..model.records import JobEntry, LearnedRate, RunMetadata
-from ..spec import MAX_SPEC_BYTES, safe_yaml
-from ..spec.marks import plain_yaml
+from ..spec import MAX_SPEC_BYTES
+from ..spec.marks import read_yaml
 from . import batchfile, records, runfolder
 from .catalog import runs_of
 from .journal import read_metadata
@@ -57,10 +57,7 @@ def read_spec(run_dir: Path) -> Yaml:
     except UnicodeDecodeError:
         raise RunFolderError(f"{run_dir / 'spec.yaml'}: is not UTF-8 text; the run folder is damaged") from None
     try:
-        # every spec.yaml qrun writes is plain YAML, read in one pass; anything else gets the full, guarded parse
-        spec = plain_yaml(text)
-        if spec is None:
-            spec = safe_yaml(str(run_dir / "spec.yaml"), text)
+        spec = read_yaml(str(run_dir / "spec.yaml"), text)
     except SpecError as e:
         raise RunFolderError(f"{e}; the run folder is damaged") from None
     if not isinstance(spec, dict):
