@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.jobfile import Headline, JobFile
-from ..model.outcomes import primitive_result
+from ..model.outcomes import primitive_result, sorted_counts
 from ..model.readings import Reading
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
@@ -81,9 +81,7 @@ class Sampler:
         counts: dict[str, list[dict[str, int]]] = {}
         for register, bits in data.items():
             sets = int(np.prod(bits.shape)) if bits.shape else 1
-            counts[register] = [
-                dict(sorted(bits.get_counts(loc=i if bits.shape else None).items())) for i in range(sets)
-            ]
+            counts[register] = [sorted_counts(bits, i if bits.shape else None) for i in range(sets)]
         # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
         delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
         out: JobFile = {"status": "done", "shots": delivered, "counts": counts}

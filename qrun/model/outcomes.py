@@ -9,7 +9,7 @@ from ..planning import sweeps
 from .records import Evaluation, Optimum
 
 if TYPE_CHECKING:
-    from qiskit.primitives import PrimitiveResult
+    from qiskit.primitives import BitArray, PrimitiveResult
 
 SESSION_EXPIRED = "not run: session expired"
 STOPPED_DEADLINE = "stopped: deadline"
@@ -75,3 +75,19 @@ def primitive_result(result: JobResult) -> PrimitiveResult:
     if isinstance(result, MinimizeOutcome | SweepOutcome):
         raise TypeError(f"a {type(result).__name__} where a PrimitiveResult belongs")
     return result
+
+
+def sorted_counts(bits: BitArray, loc: int | None) -> dict[str, int]:
+    """bits.get_counts(loc=loc), sorted by bitstring: each distinct shot is found by numpy and formatted once, where
+    get_counts formats every shot in Python (two of a 10,000-job sampler run's 12 seconds)."""
+    import numpy as np
+
+    arr = bits.array.reshape(-1, bits.array.shape[-1]) if loc is None else bits.array[loc]
+    if bits.num_bits == 0 or arr.ndim != 2:
+        return dict(sorted(bits.get_counts(loc=loc).items()))  # no bits, or a shape get_counts judges itself
+    excess = 8 * arr.shape[-1] - bits.num_bits
+    if excess:  # the first byte's bits above num_bits are not the register's, as get_counts masks them
+        arr = arr & np.array([0xFF >> excess] + [0xFF] * (arr.shape[-1] - 1), dtype=np.uint8)
+    rows, counts = np.unique(arr, axis=0, return_counts=True)  # big-endian rows: sorted as their bitstrings sort
+    width = f"0{bits.num_bits}b"
+    return {format(int.from_bytes(row.tobytes(), "big"), width): int(n) for row, n in zip(rows, counts, strict=True)}

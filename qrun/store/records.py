@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RunFolderError
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile, Point
+from ..model.outcomes import sorted_counts
 from ..sources import exact
 from . import runfolder
 
@@ -197,8 +198,7 @@ def fill_points(
                     )
             else:
                 points[i]["counts"] = {
-                    reg: dict(sorted(bits.get_counts(loc=r if bits.shape else None).items()))
-                    for reg, bits in data.items()
+                    reg: sorted_counts(bits, r if bits.shape else None) for reg, bits in data.items()
                 }
 
 
