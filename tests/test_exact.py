@@ -110,3 +110,24 @@ jobs:
         f"{spec}:10:74: jobs[0].exact: exact: statevector simulates at most 20 qubits; circuit 'w' has 21; "
         "give the exact value as a number"
     ) in result.err
+
+
+def test_an_expectation_value_asked_again_is_the_same_and_each_row_gets_its_own(monkeypatch):
+    """<Z> of ry(t)|0> is cos t: asked twice for one row (jobs that differ only in name) and once each for others,
+    past the memo's size, every value is the statevector's."""
+    import math
+
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qrun.sources import exact
+
+    monkeypatch.setattr(exact, "MEMO_SIZE", 2)
+    t = Parameter("t")
+    qc = QuantumCircuit(1)
+    qc.ry(t, 0)
+    z, x = SparsePauliOp("Z"), SparsePauliOp("X")
+    for row in ([0.3], [0.3], [1.1], [2.0], [0.3]):
+        assert exact.expectation(qc, z, ["t"], row) == pytest.approx(math.cos(row[0]), abs=1e-12)
+        assert exact.expectation(qc, x, ["t"], row) == pytest.approx(math.sin(row[0]), abs=1e-12)

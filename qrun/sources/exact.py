@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from qiskit.quantum_info import SparsePauliOp
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
+# Expectation values already computed, by the ids of the circuit and observable (each entry holds both, so neither id
+# can be reused while it is kept) and the row: jobs that differ only in name share their reference objects, and
+# 10,000 of them each simulated the same statevector (RESULTS.md). The oldest entries go first past MEMO_SIZE.
+MEMO_SIZE = 4096
+_MEMO: dict[tuple[int, int, tuple[str, ...], tuple[float, ...]], tuple[QuantumCircuit, SparsePauliOp, float]] = {}
 
 
 def bind(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> QuantumCircuit:
@@ -24,9 +29,18 @@ def bind(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> Qua
 
 
 def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: list[str], row: Sequence[float]) -> float:
+    """<op> of the circuit with `row` bound, by Statevector; computed once per circuit, observable and row."""
+    key = (id(circuit), id(op), tuple(names), tuple(float(v) for v in row))
+    kept = _MEMO.get(key)
+    if kept is not None:
+        return kept[2]
     from qiskit.quantum_info import Statevector
 
-    return float(Statevector(bind(circuit, names, row)).expectation_value(op).real)
+    value = float(Statevector(bind(circuit, names, row)).expectation_value(op).real)
+    if len(_MEMO) >= MEMO_SIZE:
+        del _MEMO[next(iter(_MEMO))]
+    _MEMO[key] = (circuit, op, value)
+    return value
 
 
 def ground_energy(op: SparsePauliOp) -> float:
