@@ -264,14 +264,14 @@ class _Planner:
             self.problems.append((where, estimates.floor_message(plan_job, floor)))
 
 
-# What makes one job differ from another that does the same work. raw is the job as written: equal work written
-# differently (1 and 1.0) is compared through the fields built from it.
+# A slots dataclass's __slots__ are its fields in order: _Twins keeps a plan as those values and makes one from them.
 _FIELDS = JobPlan.__slots__
 _INDEX, _NAME, _JOB = (_FIELDS.index(f) for f in ("index", "name", "job"))
 
 
 def _same_work(a: Job, b: Job) -> bool:
-    """Whether two jobs are the same job but for name and place: every other declared field equal."""
+    """Whether two jobs are the same job but for name and place: every other declared field equal (raw is left out:
+    the content hash the two were matched by already covers the text as written)."""
     return a.__dict__ == {**b.__dict__, "index": a.index, "name": a.name, "raw": a.raw}
 
 
