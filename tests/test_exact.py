@@ -114,7 +114,7 @@ jobs:
 
 def test_an_expectation_value_asked_again_is_the_same_and_each_row_gets_its_own(monkeypatch):
     """<Z> of ry(t)|0> is cos t: asked twice for one row (jobs that differ only in name) and once each for others,
-    past the memo's size, every value is the statevector's."""
+    past the memo's size and with another circuit asked in between, every value is the statevector's."""
     import math
 
     from qiskit import QuantumCircuit
@@ -128,6 +128,10 @@ def test_an_expectation_value_asked_again_is_the_same_and_each_row_gets_its_own(
     qc = QuantumCircuit(1)
     qc.ry(t, 0)
     z, x = SparsePauliOp("Z"), SparsePauliOp("X")
+    flipped = QuantumCircuit(1)  # another circuit, asked in between: <Z> of ry(t) then x is -cos t
+    flipped.ry(t, 0)
+    flipped.x(0)
     for row in ([0.3], [0.3], [1.1], [2.0], [0.3]):
         assert exact.expectation(qc, z, ["t"], row) == pytest.approx(math.cos(row[0]), abs=1e-12)
         assert exact.expectation(qc, x, ["t"], row) == pytest.approx(math.sin(row[0]), abs=1e-12)
+        assert exact.expectation(flipped, z, ["t"], row) == pytest.approx(-math.cos(row[0]), abs=1e-12)

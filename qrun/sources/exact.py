@@ -13,11 +13,13 @@ if TYPE_CHECKING:
     from qiskit.quantum_info import SparsePauliOp
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
-# Expectation values already computed, by the ids of the circuit and observable (each entry holds both, so neither id
-# can be reused while it is kept) and the row: jobs that differ only in name share their reference objects, and
-# 10,000 of them each simulated the same statevector (RESULTS.md). The oldest entries go first past MEMO_SIZE.
+# Expectation values already computed for one circuit, by the id of the observable (each entry holds it, so its id
+# cannot be reused while kept) and the row: jobs that differ only in name share their reference objects, and 10,000
+# of them each simulated the same statevector (RESULTS.md). A different circuit starts the memo afresh, so it never
+# keeps more than one circuit alive; past MEMO_SIZE rows the oldest go first.
 MEMO_SIZE = 4096
-_MEMO: dict[tuple[int, int, tuple[str, ...], tuple[float, ...]], tuple[QuantumCircuit, SparsePauliOp, float]] = {}
+_MEMO: dict[tuple[int, tuple[str, ...], tuple[float, ...]], tuple[SparsePauliOp, float]] = {}
+_MEMO_CIRCUIT: list[QuantumCircuit] = []  # the circuit _MEMO is for
 
 
 def bind(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> QuantumCircuit:
@@ -30,16 +32,19 @@ def bind(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> Qua
 
 def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: list[str], row: Sequence[float]) -> float:
     """<op> of the circuit with `row` bound, by Statevector; computed once per circuit, observable and row."""
-    key = (id(circuit), id(op), tuple(names), tuple(float(v) for v in row))
+    if not _MEMO_CIRCUIT or _MEMO_CIRCUIT[0] is not circuit:
+        _MEMO.clear()
+        _MEMO_CIRCUIT[:] = [circuit]
+    key = (id(op), tuple(names), tuple(float(v) for v in row))
     kept = _MEMO.get(key)
     if kept is not None:
-        return kept[2]
+        return kept[1]
     from qiskit.quantum_info import Statevector
 
     value = float(Statevector(bind(circuit, names, row)).expectation_value(op).real)
     if len(_MEMO) >= MEMO_SIZE:
         del _MEMO[next(iter(_MEMO))]
-    _MEMO[key] = (circuit, op, value)
+    _MEMO[key] = (op, value)
     return value
 
 
