@@ -79,7 +79,6 @@ def plot_cmd(run_dir: str) -> None:
 def status_cmd(run_dir: str) -> None:
     """Show a run's session and each job's status; for a service run, as the service reports them now, and with
     the usage the service had not reported yet written into the run."""
-    from .status import complete_usage, live_status  # the service's client, only for this command
+    from .status import status_text  # the service's client, only for this command
 
-    complete_usage(Path(run_dir))
-    click.echo(live_status(Path(run_dir)))
+    click.echo(status_text(Path(run_dir)))
