@@ -48,6 +48,11 @@ def render(file: str, source: str, variables: dict[str, object], given: set[str]
                 "template: it has no {{ ... }})"
             )
         return source, set()
+    # Imported here, before the fork: each child would otherwise import Jinja2 itself, most of a render's time (a
+    # multirun renders the template once a point). Importing reads no untrusted input.
+    import jinja2.meta
+    import jinja2.sandbox  # noqa: F401
+
     try:
         # In a child killed at the deadline: loop counters cannot bound a slow loop body, a long filter (wordwrap,
         # lipsum) or iteration over a long string; a hard wall-clock and memory limit can.
