@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from .kind import BackendInfo, OpenSession
@@ -57,11 +58,18 @@ def aer_backend(seed: int | None = None) -> AerSimulator:
 def aer_basis(backend: BackendV2) -> list[str]:
     """The gates Aer runs as they are that a basis may name: its operations that are qiskit's standard gates or
     control flow (the preset pass manager takes no other name as a basis gate)."""
+    return list(_aer_basis(backend))
+
+
+@lru_cache(maxsize=8)
+def _aer_basis(backend: BackendV2) -> tuple[str, ...]:
+    # Once a backend: AerSimulator builds its whole target again each time it is asked for its operations (2 ms,
+    # and a plan asks for each of its circuits).
     from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
     from qiskit.circuit.library import get_standard_gate_name_mapping
 
     allowed = set(get_standard_gate_name_mapping()) | set(CONTROL_FLOW_OP_NAMES)
-    return sorted(name for name in backend.operation_names if name in allowed)
+    return tuple(sorted(name for name in backend.operation_names if name in allowed))
 
 
 def aer_width() -> int:

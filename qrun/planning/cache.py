@@ -7,7 +7,8 @@ import io
 import json
 import os
 import uuid
-from importlib.metadata import version
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 
 CACHE_ENV = "QRUN_CACHE_DIR"
 FORMAT = 1
+
+
+@cache
+def version(package: str) -> str:
+    """An installed package's version, read once a process (a plan of 1,000 circuits asked it 1,000 times)."""
+    return metadata.version(package)
 
 
 def cache_dir() -> Path:

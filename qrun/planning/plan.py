@@ -220,7 +220,12 @@ class _Planner:
         if plan_job.rungs:  # one runtime job per rung
             plan_job.stats["runtime_jobs"] *= len(plan_job.rungs)
         if key not in self.timings:  # the depth job_stats found, not a second pass over a large circuit
-            self.timings[key] = backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
+            # A local simulator's estimate needs no durations, and asking Aer for its target builds it anew
+            self.timings[key] = (
+                backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
+                if self.traits.device
+                else estimates.Timing(None, plan_job.stats["depth"], getattr(self.backend, "default_rep_delay", None))
+            )
         timing, n = self.timings[key], plan_job.circuit.num_parameters
         estimator = plan_job.runs == "estimator"
         if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
