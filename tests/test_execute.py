@@ -367,3 +367,44 @@ jobs:
         json.loads((batched / "jobs" / f"0{i}-e{i}.json").read_text())["observables"]["z"]["values"] for i in range(3)
     ]
     assert [len(v) for v in values] == [1, 2, 1] and len({v[0] for v in values}) == 3
+
+
+def test_on_aer_small_jobs_on_different_circuits_share_a_runtime_job_and_keep_their_own_values(
+    qrun, tmp_path, write_spec
+):
+    """On aer, consecutive small jobs of one kind go out together whatever their circuits: estimators as one PUB per
+    run of a circuit (rows merged only within one), samplers one PUB each. Each job's values are those it gets
+    alone: the estimators' equal an unbatched run's, and each sampler counts its own circuit's one outcome."""
+    head = """version: 1
+name: mixed
+backend: aer
+options: {seed: 4, default_precision: 0.05, default_shots: 50BATCH}
+circuits:
+  c: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}
+  d: {library: real_amplitudes, args: {num_qubits: 2, reps: 2}}
+  x0: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; x q[0]; c = measure q;"}
+  x1: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; x q[1]; c = measure q;"}
+observables:
+  z: ZI
+jobs:
+  - {name: e0, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.1, 0.2, 0.3, 0.4]]}
+  - {name: e1, primitive: estimator, circuit: d, observables: [z], parameter_values: [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]]}
+  - {name: e2, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.5, 0.2, 0.3, 0.4]]}
+  - {name: s0, primitive: sampler, circuit: x0}
+  - {name: s1, primitive: sampler, circuit: x1}
+"""
+    runs = {}
+    for batch in ("", ", batch: false"):
+        result = qrun(write_spec(head.replace("BATCH", batch), f"mixed{len(batch)}.yaml"), "--out", tmp_path, "-q")
+        assert result.code == 0, result.err
+        runs[batch] = tmp_path / result.out.strip()
+    batched, separate = runs[""], runs[", batch: false"]
+    entries = json.loads((batched / "metadata.json").read_text())["jobs"]
+    assert len({e["job_ids"][0] for e in entries[:3]}) == 1 and len({e["job_ids"][0] for e in entries[3:]}) == 1
+    assert [e["batched"]["pub"] for e in entries] == [0, 1, 2, 0, 1]
+    assert len({e["job_ids"][0] for e in json.loads((separate / "metadata.json").read_text())["jobs"]}) == 5
+    for name in ("00-e0.json", "01-e1.json", "02-e2.json"):
+        a, b = (json.loads((d / "jobs" / name).read_text())["observables"] for d in (batched, separate))
+        assert a == b
+    for name, outcome in (("03-s0.json", "01"), ("04-s1.json", "10")):
+        assert json.loads((batched / "jobs" / name).read_text())["counts"] == {"c": [{outcome: 50}]}

@@ -36,6 +36,11 @@ class Batching(RunnerBase):
         job back alone (a job an earlier attempt submitted is read back, never batched again).
         `options.batch: false` turns it off."""
         jobs = self.plan.jobs
+        # On a simulator that is no device (aer), jobs on different circuits share a runtime job too, one PUB each
+        # (merged estimator rows are grouped by circuit): a run of many distinct circuits is one primitive call a
+        # batch, as a hand script sends them. A device's batch keeps one circuit: its request carries each PUB's ISA
+        # circuit, and a fake device simulates the qubits that circuit uses.
+        any_circuit = not traits(self.plan.backend_kind).device
 
         def fits(j: JobPlan, first: JobPlan) -> bool:
             return (
@@ -46,7 +51,7 @@ class Batching(RunnerBase):
                 and j.parameter_source is None
                 and j.name not in self.finished
                 # the same ISA circuit, not only the same name: a multirun's points may build different ones
-                and j.circuit is first.circuit
+                and (any_circuit or j.circuit is first.circuit)
                 and (j.primitive, j.engine, j.simulated_qubits)
                 == (first.primitive, first.engine, first.simulated_qubits)
                 and {k: v for k, v in j.options.items() if k != "batch"}
@@ -129,8 +134,8 @@ class Batching(RunnerBase):
 def merged_estimator_pubs(
     jobs: list[JobPlan], sampled: bool = False
 ) -> tuple[list[tuple], list[tuple[int, slice | None]]]:
-    """PUBs for `jobs`: one per run of consecutive jobs with the same observables (and precision), their parameter
-    rows stacked; and for each job, its PUB and its columns in that PUB's values (None: all of them).
+    """PUBs for `jobs`: one per run of consecutive jobs with the same circuit and observables (and precision), their
+    parameter rows stacked; and for each job, its PUB and its columns in that PUB's values (None: all of them).
 
     Exact values (precision 0) by default. `sampled`: at each job's own precision, for a simulator that samples every
     row on its own (a fake device's noisy Aer), so a row's shots are what its job alone would get; there a job
@@ -140,6 +145,7 @@ def merged_estimator_pubs(
     for _, run in itertools.groupby(
         jobs,
         key=lambda j: (
+            id(j.circuit),
             tuple(id(op) for _, op in j.observables),
             j.parameter_values is None,
             j.precision if sampled else 0.0,
