@@ -9,7 +9,7 @@ from .. import backends
 from ..backends import service as ibm
 from ..errors import UsageError
 from ..model.raw import Yaml
-from ..model.records import Usage
+from ..model.records import RunMetadata, Usage
 from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
 from ..store.reader import read_spec
@@ -18,18 +18,17 @@ from .lock import RunLock
 
 def status_text(run_dir: Path) -> str:
     """`qrun status`: the usage the service had not reported written into the run, then the run as it stands."""
-    read_metadata(run_dir)  # first: a folder that is no run is named as one
+    meta = read_metadata(run_dir)  # first: a folder that is no run is named as one
     data = read_spec(run_dir)  # once for both halves: a 10,000-job spec takes half a second to read
-    complete_usage(run_dir, data)
-    return live_status(run_dir, data)
+    complete_usage(run_dir, meta, data)
+    return live_status(run_dir, data)  # (reads metadata.json again: complete_usage may have written usage)
 
 
-def complete_usage(run_dir: Path, data: Yaml) -> int:
+def complete_usage(run_dir: Path, meta: RunMetadata, data: Yaml) -> int:
     """`qrun status`: ask the service for the usage of every runtime job of a service run that has none recorded,
     or only a pending one (the run was killed, or the service was still computing it), and write what it says into
     the run. Returns how many records changed; 0 for a local run, or one that another qrun is still running."""
 
-    meta = read_metadata(run_dir)
     if not isinstance(data, dict):
         return 0
     if meta["status"] == "running" or not backends.kind_for(str(data.get("backend"))).remote:

@@ -7,8 +7,6 @@ import io
 import json
 import os
 import uuid
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +14,7 @@ from ..backends.registry import traits
 from ..errors import RunFolderError
 from ..store import runfolder
 from ..store.fsio import atomic_write, atomic_write_bytes
+from ..store.provenance import package_version as version
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -24,12 +23,6 @@ if TYPE_CHECKING:
 
 CACHE_ENV = "QRUN_CACHE_DIR"
 FORMAT = 1
-
-
-@cache
-def version(package: str) -> str:
-    """An installed package's version, read once a process (a plan of 1,000 circuits asked it 1,000 times)."""
-    return metadata.version(package)
 
 
 def cache_dir() -> Path:

@@ -16,20 +16,21 @@ PACKAGES = ("qiskit", "qiskit-ibm-runtime", "qiskit-aer")
 
 
 def versions() -> dict[str, str | None]:
-    """The versions a run records; the installed packages' are read once a process (a multirun's points share
-    them: reading them took 15 ms a run)."""
-    return dict(_versions())
-
-
-@cache
-def _versions() -> tuple[tuple[str, str | None], ...]:
+    """The versions a run records: qrun's, Python's and the installed packages'."""
     out: dict[str, str | None] = {"qrun": __version__, "python": platform.python_version()}
     for name in PACKAGES:
         try:
-            out[name] = metadata.version(name)
+            out[name] = package_version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
-    return tuple(out.items())
+    return out
+
+
+@cache
+def package_version(name: str) -> str:
+    """An installed package's version, read once a process (a multirun's points and a plan's circuits ask again
+    and again: reading them took 15 ms a run)."""
+    return metadata.version(name)
 
 
 def sha256(text: str) -> str:
