@@ -835,3 +835,43 @@ def test_job_tags_of_your_own_go_on_every_service_job_beside_qruns(cloud, tmp_pa
         tags = cloud.jobs[job_id].tags
         assert {"paper-3", "fig:2b"} <= set(tags) and any(t.startswith("qrun-run:") for t in tags)
     assert len(cloud.order) == 2  # the estimator and the sampler job
+
+
+FROM_OPTIMUM = """version: 1
+name: fromopt
+backend: ibm_sherbrooke
+max_time: 30m
+options: {seed: 3, resilience_level: 1, default_precision: 0.1}
+circuits:
+  ry: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}
+observables: {zz: ZZ, zi: ZI}
+jobs:
+  - {name: vqe, primitive: minimize, circuit: ry, observables: [zz], optimizer: {method: COBYLA, maxiter: 3},
+     estimate: 10s}
+  - {name: at-zz, primitive: estimator, circuit: ry, observables: [zz], parameter_values: {from: vqe}, estimate: 10s}
+  - {name: at-zi, primitive: estimator, circuit: ry, observables: [zi], parameter_values: {from: vqe}, estimate: 10s}
+"""
+
+
+@pytest.mark.slow  # a minimize loop on the service: the fast suite keeps test_batching_from.py's local runs
+def test_jobs_taking_an_optimum_go_out_as_one_runtime_job_in_the_minimize_loops_session(cloud, tmp_path):
+    """The two jobs bound to the VQE's optimum share one PUB-batched runtime job, in the VQE's session, after it;
+    each reads the exact value at that optimum (the stand-in adds the precision's noise only)."""
+    from qiskit.circuit.library import real_amplitudes
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    spec = tmp_path / "fromopt.yaml"
+    spec.write_text(FROM_OPTIMUM, encoding="utf-8")
+    run_dir = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
+    meta = _meta(run_dir)
+    (session,) = cloud.sessions.values()
+    vqe, at_zz, at_zi = meta["jobs"]
+    (batch_id,) = set(at_zz["job_ids"]) | set(at_zi["job_ids"])
+    assert cloud.order[-1] == batch_id and batch_id not in vqe["job_ids"]
+    assert [at_zz["batched"], at_zi["batched"]] == [{"id": batch_id, "pub": 0}, {"id": batch_id, "pub": 1}]
+    assert {cloud.jobs[i].session_id for e in meta["jobs"] for i in e["job_ids"]} == {session.id}
+    bodies = [json.loads((run_dir / "jobs" / f"0{k}-{e['name']}.json").read_text()) for k, e in enumerate(meta["jobs"])]
+    state = Statevector(real_amplitudes(2, reps=1).assign_parameters(bodies[0]["optimum"]["parameters"]))
+    for body, name, pauli in ((bodies[1], "zz", "ZZ"), (bodies[2], "zi", "ZI")):
+        exact = state.expectation_value(SparsePauliOp(pauli)).real
+        assert abs(body["observables"][name]["values"][0] - exact) < 0.4  # 4 sigma of precision 0.1

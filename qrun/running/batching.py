@@ -31,8 +31,9 @@ class Batching(RunnerBase):
 
     def batch_from(self, position: int, stop: int | None = None) -> list[JobPlan]:
         """The consecutive jobs from `position` that can go out as ONE PUB-batched runtime job, the runtime's own
-        advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options, none
-        using another's result. Each job's PUB index is recorded with the runtime job's id, so a resume reads each
+        advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options. A job
+        that takes an earlier minimize job's optimum (`from:`) may join once that optimum is in hand, which it is by
+        the time the batch's first job is reached: a minimize job never joins a batch. Each job's PUB index is recorded with the runtime job's id, so a resume reads each
         job back alone (a job an earlier attempt submitted is read back, never batched again).
         `options.batch: false` turns it off."""
         jobs = self.plan.jobs
@@ -48,7 +49,7 @@ class Batching(RunnerBase):
                 and not self.pending.get(j.name)
                 and j.primitive in ("estimator", "sampler")
                 and j.points is None
-                and j.parameter_source is None
+                and (j.parameter_source is None or (j.run_key, j.parameter_source) in self.optima)
                 and j.name not in self.finished
                 # the same ISA circuit, not only the same name: a multirun's points may build different ones
                 and (any_circuit or j.circuit is first.circuit)
