@@ -6,6 +6,8 @@ process). The hand scripts do exactly the jobs qrun does: one Aer EstimatorV2 jo
 
 from __future__ import annotations
 
+import os
+import shutil
 import statistics
 import tempfile
 from pathlib import Path
@@ -82,6 +84,8 @@ def views(folder: Path, pairs: int = 5) -> list[dict]:
     job's optimum (each `from:` looked up its job in a list of every name: 4.7 s); and validate of 10,000 jobs one of
     which is wrong (python-jsonschema explained the whole spec: 8.2 s), against validate of the valid spec."""
     rows = []
+    cache = folder / "cache"  # the transpile and parse caches of these runs alone, not the user's
+    os.environ["QRUN_CACHE_DIR"] = str(cache)
     (folder / "big.yaml").write_text(spec(10_000))
     bound = SPEC_HEAD.replace("MAXTIME", "20d") + "  - {name: opt, primitive: minimize, circuit: c, observables: [z]}\n"
     bound += "".join(
@@ -102,6 +106,18 @@ def views(folder: Path, pairs: int = 5) -> list[dict]:
         spec_ = "" if "10,000" in what else ", 10,000-job spec"
         name = f"qrun {what}{spec_} (whole process, s; median of {pairs}, {walls[0]:.2f}-{walls[-1]:.2f})"
         rows.append(row(f"{name} vs the {target:g} s target", median, target, "< 1"))
+    # A spec of 64 KiB or more is parsed by YAML once, then read from the parse cache (spec/parsecache.py): the rows
+    # above read it warm (the first of their runs filled it); this one empties it before each run.
+    walls = []
+    for _ in range(pairs):
+        shutil.rmtree(cache / "specs", ignore_errors=True)
+        walls.append(timed([*QRUN, "validate", "big.yaml"], folder)["wall"])
+    walls.sort()
+    name = (
+        f"qrun validate, 10,000-job spec, its YAML not yet in the parse cache (whole process, s; median of {pairs}, "
+        f"{walls[0]:.2f}-{walls[-1]:.2f}) vs validate from the cache"
+    )
+    rows.append(row(name, statistics.median(walls), medians["validate"], "-"))
     walls = sorted(timed([*QRUN, "validate", "typo.yaml"], folder, expect=2)["wall"] for _ in range(pairs))
     name = (
         f"qrun validate, one wrong job among 10,000 (whole process, s; median of {pairs}, {walls[0]:.2f}-"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import yaml
@@ -9,6 +10,7 @@ import yaml
 from .. import collector
 from ..errors import Problem, SpecError
 from ..model.raw import Yaml
+from . import parsecache
 from .overrides import JsonPath, format_path
 from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, safe_yaml, yaml_problem
 
@@ -20,6 +22,8 @@ _PLAIN_LOADER = getattr(yaml, "CSafeLoader", None)
 _RESOLVE = yaml.resolver.Resolver().resolve
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _NO_VALUE = object()
+_JSON_SCALARS = (str, int, float, bool, type(None))
+CACHE_FROM = 64 * 1024  # bytes of YAML from which a plain parse's values are cached: below, parsing is as quick
 
 
 class _OpenMap:
@@ -40,17 +44,29 @@ def plain_yaml(text: str) -> Yaml:
     Plain: one document of mappings, sequences and scalars, with scalar keys, no key twice, no anchor, alias or
     explicit tag, nested at most MAX_DEPTH deep. That is every spec qrun ships and nearly every one users write.
     Each scalar gets PyYAML's own tag resolution and constructor; a test holds the values equal to the full parse.
+    A text of CACHE_FROM bytes or more is parsed once: its values are kept by the text's hash (spec/parsecache.py).
     """
-    if _PLAIN_LOADER is None or not text or len(text.encode("utf-8")) > MAX_SPEC_BYTES:
-        return None  # (too long: the full parse says so)
+    if _PLAIN_LOADER is None or not text:
+        return None
+    data = text.encode("utf-8")
+    if len(data) > MAX_SPEC_BYTES:
+        return None  # the full parse says it is too long
+    big = len(data) >= CACHE_FROM  # read once by YAML, then from the parse cache
+    if big:
+        hit = parsecache.lookup(data)
+        if hit is not parsecache.MISS:
+            return hit
     loader = _PLAIN_LOADER(text)
     try:
         with collector.paused():  # one object per value and none freed
-            return _plain_values(loader)
+            values, as_json = _plain_values(loader)
     except (yaml.YAMLError, ValueError):  # ValueError: an integer past Python's digit limit; the full parse says so
         return None
     finally:
         loader.dispose()
+    if big and as_json:
+        parsecache.keep(data, values)
+    return values
 
 
 def read_yaml(file: str, text: str) -> Yaml:
@@ -60,8 +76,9 @@ def read_yaml(file: str, text: str) -> Yaml:
     return plain if plain is not None else safe_yaml(file, text)
 
 
-def _plain_values(loader: Any) -> Yaml:
-    """plain_yaml's one pass over the events (None at the first thing that is not plain)."""
+def _plain_values(loader: Any) -> tuple[Yaml, bool]:
+    """plain_yaml's one pass over the events (None at the first thing that is not plain), and whether JSON keeps the
+    values exactly: no key that is not a string, no date, NaN or infinity (then the parse cache keeps them)."""
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     constructors = _CONSTRUCTOR.yaml_constructors
@@ -71,35 +88,40 @@ def _plain_values(loader: Any) -> Yaml:
     stack: list[Yaml] = []  # the open collections: a list, or an _OpenMap
     result: Yaml = _NO_VALUE
     documents = 0
+    as_json = True
     while True:
         event = loader.get_event()
         kind = type(event)
         if kind is scalar_event:
             if event.anchor is not None or event.tag not in (None, "!"):
-                return None
+                return None, False
             value = event.value
             if event.implicit[0]:  # a plain scalar: resolved as PyYAML resolves it (anything else is a str)
                 made = plain.get(value, _NO_VALUE)
                 if made is _NO_VALUE:
                     tag = _RESOLVE(yaml.ScalarNode, value, event.implicit)
                     if tag == _MERGE or (tag != _STR and tag not in constructors):
-                        return None
+                        return None, False
                     made = plain[value] = (
                         value if tag == _STR else constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
                     )
+                    if type(made) not in _JSON_SCALARS or (type(made) is float and not math.isfinite(made)):
+                        as_json = False  # a date, or NaN or infinity, which JSON has no value for
                 value = made
             top = stack[-1] if stack else None
             if type(top) is _OpenMap and top.key is _NO_VALUE:  # a key
                 if event.value in top.raw:
-                    return None  # a key given twice: the full parse says where
+                    return None, False  # a key given twice: the full parse says where
                 top.raw.add(event.value)
+                if type(value) is not str:
+                    as_json = False
                 top.key = value
                 continue
         elif kind is mapping_start or kind is sequence_start:
             if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
-                return None
+                return None, False
             if stack and type(stack[-1]) is _OpenMap and stack[-1].key is _NO_VALUE:
-                return None  # a collection as a key
+                return None, False  # a collection as a key
             stack.append(_OpenMap() if kind is mapping_start else [])
             continue
         elif kind in ends:
@@ -108,12 +130,12 @@ def _plain_values(loader: Any) -> Yaml:
         elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
-                return None
+                return None, False
             continue
         elif kind is yaml.StreamEndEvent:
             break
         elif kind is yaml.AliasEvent:
-            return None
+            return None, False
         else:  # the stream's start and the document's end
             continue
         if not stack:
@@ -123,11 +145,11 @@ def _plain_values(loader: Any) -> Yaml:
             try:
                 top.value[top.key] = value
             except TypeError:  # an unhashable key
-                return None
+                return None, False
             top.key = _NO_VALUE
         else:
             stack[-1].append(value)
-    return None if result is _NO_VALUE else result
+    return (None, False) if result is _NO_VALUE else (result, as_json)
 
 
 def parse_yaml(file: str, text: str) -> tuple[Yaml, Marks, Marks]:

@@ -1,0 +1,77 @@
+"""Large specs' parsed values by the hash of their text, so a 10,000-job spec goes through YAML once, not per command.
+
+YAML is the slow part of reading a big spec: libyaml hands PyYAML an event object per key and value, where json
+reads the same values several times faster (benchmarks/RESULTS.md has the figures). `qrun validate`, `qrun plan`, the run
+and every view of it read the same text again, so the values of a plain parse (marks.plain_yaml) are kept as JSON
+in the transpile cache's folder, keyed by the text's SHA-256 and the PyYAML version that resolved its scalars.
+
+Only values JSON gives back exactly are stored (string keys; no date, NaN or infinity), written and read by orjson.
+An entry that cannot be read is a miss, and the text is parsed again. The folder is the user's own, as the transpile cache is: what is in it is
+trusted as theirs, and the values still go through the schema and every check after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import TYPE_CHECKING
+
+import orjson
+import yaml
+
+from .. import collector
+from ..errors import RunFolderError
+from ..planning.cache import cache_dir
+from ..store import runfolder
+from ..store.fsio import atomic_write_bytes
+from .source import MAX_SPEC_BYTES
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..model.raw import Yaml
+
+FORMAT = 1
+KEEP = 32  # entries kept; the least recently used go first (a big template's multirun points are a text each)
+MISS = object()
+
+
+def folder() -> Path:
+    return cache_dir() / "specs"
+
+
+def _path(text: bytes) -> Path:
+    digest = hashlib.sha256(f"{FORMAT}\0{yaml.__version__}\0".encode())
+    digest.update(text)
+    return folder() / f"{digest.hexdigest()}.json"
+
+
+def lookup(text: bytes) -> Yaml | object:
+    """The values stored for `text`, or MISS: none stored, or unreadable."""
+    path = _path(text)
+    try:
+        data = runfolder.read_bytes(path.parent, path.name, 2 * MAX_SPEC_BYTES, missing_ok=True)
+        if data is None:
+            return MISS
+        with collector.paused():  # one object per value and none freed
+            values: Yaml = orjson.loads(data)
+    except (RunFolderError, OSError, ValueError, RecursionError):  # orjson's JSONDecodeError is a ValueError
+        return MISS
+    try:
+        os.utime(path)  # used: the last to be evicted
+    except OSError:
+        pass
+    return values
+
+
+def keep(text: bytes, values: Yaml) -> None:
+    """Store `values`, which marks.plain_yaml made from `text` and found JSON keeps exactly (string keys; no date,
+    NaN or infinity); a cache that cannot be written is only slower, never an error."""
+    try:
+        data = orjson.dumps(values)  # refuses what JSON cannot hold (an integer past 64 bits) with a TypeError
+        atomic_write_bytes(_path(text), data, durable=False)
+        entries = sorted(folder().glob("*.json"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-KEEP]:
+            old.unlink(missing_ok=True)
+    except (TypeError, OSError):
+        pass
