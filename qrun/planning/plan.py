@@ -98,6 +98,8 @@ class _Planner:
         self.parent = {m: n for n, members in checked.expansions.items() for m in members}
         # a planned job by content hash, for the next job that differs from it only in name and place
         self.planned: dict[str, _Twins] = {}
+        # the estimate and its source a job just planned would have had without learned history, by content hash
+        self.unlearned: dict[str, tuple[float, str]] = {}
 
     def engine(self, runs: str, options: dict[str, object]) -> str:
         """The engine for runtime jobs of the primitive `runs` with these options here (jobs' Planning protocol)."""
@@ -134,22 +136,26 @@ class _Planner:
         identical jobs are planned once (benchmarks/RESULTS.md, "Identical jobs planned once")."""
         digest = content_hash(self.experiment, job, self.hashed)
         earlier = self.planned.get(digest)
-        if earlier is not None and _same_work(earlier.job, job) and not self._learned(job, digest):
-            return earlier.plan(job, kind_of(job.primitive).planned(job, earlier.num_parameters, self))
+        if earlier is not None and _same_work(earlier.job, job):
+            twin = earlier.plan(job, kind_of(job.primitive).planned(job, earlier.num_parameters, self))
+            learned = self.history.get((job.name, digest)) if self.history is not None else None
+            if learned is not None:  # what this very job took before, where the source says to use it
+                twin.estimate, twin.estimate_source = estimates.choose(
+                    job, earlier.num_parameters, self.source, learned, lambda: twin.estimate, twin.estimate_source
+                )
+            return twin
         problems = len(self.problems)
         plan_job = self.fresh(job, digest)
+        unlearned = self.unlearned.pop(digest, None)
         if (
             plan_job.points is None
             and not plan_job.rungs
-            and plan_job.estimate_source in ("declared", "computed")
+            and unlearned is not None
             and len(self.problems) == problems
             and digest not in self.planned
         ):
-            self.planned[digest] = _Twins(plan_job)
+            self.planned[digest] = _Twins(plan_job, unlearned)
         return plan_job
-
-    def _learned(self, job: Job, digest: str) -> bool:
-        return self.history is not None and self.history.get((job.name, digest)) is not None
 
     def fresh(self, job: Job, digest: str) -> JobPlan:
         options = job.options.payload()
@@ -249,7 +255,11 @@ class _Planner:
         else:
             own = partial(estimates.computed, timing, work, options, estimator)
         learned = self.history.get((job.name, plan_job.content_hash)) if self.history is not None else None
-        plan_job.estimate, plan_job.estimate_source = estimates.choose(job, n, self.source, learned, own)
+        unlearned = estimates.choose(job, n, self.source, None, own)
+        self.unlearned[plan_job.content_hash] = unlearned  # what a twin of this job starts from (_Twins)
+        plan_job.estimate, plan_job.estimate_source = estimates.choose(
+            job, n, self.source, learned, lambda: unlearned[0], unlearned[1]
+        )
         if not self.traits.device:
             return
         # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.
@@ -271,7 +281,9 @@ class _Planner:
 
 # A slots dataclass's __slots__ are its fields in order: _Twins keeps a plan as those values and makes one from them.
 _FIELDS = JobPlan.__slots__
-_INDEX, _NAME, _JOB = (_FIELDS.index(f) for f in ("index", "name", "job"))
+_INDEX, _NAME, _JOB, _ESTIMATE, _SOURCE = (
+    _FIELDS.index(f) for f in ("index", "name", "job", "estimate", "estimate_source")
+)
 
 
 def _same_work(a: Job, b: Job) -> bool:
@@ -283,9 +295,11 @@ def _same_work(a: Job, b: Job) -> bool:
 class _Twins:
     """A planned job, kept as its fields' values, to plan the later jobs that do the same work as copies of it."""
 
-    def __init__(self, plan_job: JobPlan):
+    def __init__(self, plan_job: JobPlan, unlearned: tuple[float, str]):
         self.job, self.num_parameters = plan_job.job, plan_job.circuit.num_parameters
         self.values = [getattr(plan_job, name) for name in _FIELDS]
+        # a twin's estimate is the declared or computed one; its own learned history, if any, replaces it (job())
+        self.values[_ESTIMATE], self.values[_SOURCE] = unlearned
         self.containers = [i for i, v in enumerate(self.values) if isinstance(v, (list, dict, np.ndarray))]
 
     def plan(self, job: Job, planned: Planned) -> JobPlan:
