@@ -17,11 +17,14 @@ def big_spec(extra: str = "") -> str:
     """A spec of about 100 KiB, past CACHE_FROM: every kind of plain scalar, and as many jobs as that takes."""
     head = (
         "version: 1\nname: big\nbackend: aer\nmax_time: 2h 30m\n"
-        "options: {seed: 7, default_precision: 0.1, flag: true, nothing: null, tiny: 1.0e-9, neg: -0.0, big: 1e400}\n"
+        "options: {seed: 7, default_precision: 0.1, flag: true, nothing: null, tiny: 1.0e-9, neg: -0.0, a_string: 1e400}\n"
         "circuits:\n  c: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}\n"
         "observables:\n  z: ZI\n" + extra + "jobs:\n"
     )
-    line = "  - {{name: j{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.1, 2, -3, 4e-2]]}}\n"
+    line = (
+        "  - {{name: j{k}, primitive: estimator, circuit: c, observables: [z], "
+        "parameter_values: [[0.1, 2, -3, 4.0e-2]]}}\n"
+    )
     text = head + "".join(line.format(k=k) for k in range(1100))
     assert len(text.encode()) >= CACHE_FROM
     return text

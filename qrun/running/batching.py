@@ -33,8 +33,9 @@ class Batching(RunnerBase):
         """The consecutive jobs from `position` that can go out as ONE PUB-batched runtime job, the runtime's own
         advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options. A job
         that takes an earlier minimize job's optimum (`from:`) may join once that optimum is in hand, which it is by
-        the time the batch's first job is reached: a minimize job never joins a batch. Each job's PUB index is recorded with the runtime job's id, so a resume reads each
-        job back alone (a job an earlier attempt submitted is read back, never batched again).
+        the time the batch's first job is reached: a minimize job never joins a batch. Each job's PUB index is
+        recorded with the runtime job's id, so a resume reads each job back alone (a job an earlier attempt
+        submitted is read back, never batched again).
         `options.batch: false` turns it off."""
         jobs = self.plan.jobs
         # On a simulator that is no device (aer), jobs on different circuits share a runtime job too, one PUB each

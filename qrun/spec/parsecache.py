@@ -1,13 +1,14 @@
 """Large specs' parsed values by the hash of their text, so a 10,000-job spec goes through YAML once, not per command.
 
-YAML is the slow part of reading a big spec: libyaml hands PyYAML an event object per key and value, where json
-reads the same values several times faster (benchmarks/RESULTS.md has the figures). `qrun validate`, `qrun plan`, the run
-and every view of it read the same text again, so the values of a plain parse (marks.plain_yaml) are kept as JSON
-in the transpile cache's folder, keyed by the text's SHA-256 and the PyYAML version that resolved its scalars.
+YAML is the slow part of reading a big spec: libyaml hands PyYAML an event object per key and value, where a JSON
+parser reads the same values several times faster (benchmarks/RESULTS.md has the figures). `qrun validate`, `qrun
+plan`, the run and every view of it read the same text again, so the values of a plain parse (marks.plain_yaml) are
+kept as JSON in the transpile cache's folder, keyed by the text's SHA-256 and the PyYAML version that resolved its
+scalars.
 
 Only values JSON gives back exactly are stored (string keys; no date, NaN or infinity), written and read by orjson.
-An entry that cannot be read is a miss, and the text is parsed again. The folder is the user's own, as the transpile cache is: what is in it is
-trusted as theirs, and the values still go through the schema and every check after.
+An entry that cannot be read is a miss, and the text is parsed again. The folder is the user's own, as the transpile
+cache is: what is in it is trusted as theirs, and the values still go through the schema and every check after.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from ..model.raw import Yaml
 
-FORMAT = 1
+FORMAT = 1  # bump when what marks.plain_yaml makes of a text changes: older entries are then never read
 KEEP = 32  # entries kept; the least recently used go first (a big template's multirun points are a text each)
 MISS = object()
 
