@@ -81,3 +81,42 @@ def test_from_jobs_on_127_and_156_qubit_fake_devices_share_runtime_jobs(device, 
         # 4 sigma of shot noise, and the device's readout and gate errors on two of its qubits (at most 0.15 here)
         _check_against_exact(bodies, tolerance=4 * 0.05 + 0.15)
     assert np.isfinite(bodies["opt"]["optimum"]["value"])
+
+
+@pytest.mark.slow  # three subprocess runs of 300 jobs: make test keeps within its 3 minutes
+def test_sigkill_while_a_batch_of_from_jobs_is_out_then_resume_gives_the_uninterrupted_values(tmp_path):
+    """Killed with the second batch of jobs bound to the optimum submitted (the first batch's file written): the
+    resumed run binds the stored optimum, and every job's values equal an uninterrupted run's."""
+    import signal
+    import subprocess
+    import sys
+
+    import qrun as qrun_api
+
+    jobs = "".join(
+        f"  - {{name: e{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: {{from: opt}}}}\n"
+        for k in range(300)
+    )
+    text = SPEC.replace("BACKEND", "aer").replace("BATCH", "").split("  - {name: e0")[0] + jobs
+    (tmp_path / "bound.yaml").write_text(text)
+    failpoint = Path(__file__).parent / "failpoint.py"
+
+    def run(*args: str, kill: str | None = None) -> subprocess.CompletedProcess[str]:
+        head = [sys.executable, str(failpoint), kill] if kill else [sys.executable, "-m", "qrun"]
+        return subprocess.run([*head, *args], capture_output=True, text=True, cwd=tmp_path)
+
+    reference = run("bound.yaml", "--out", "ref", "-q")
+    assert reference.returncode == 0, reference.stderr
+    assert run("bound.yaml", "--out", "r", "-q", kill="jobs_submitted:260").returncode == -signal.SIGKILL
+    resumed = run("bound.yaml", "--out", "r", "--resume", "-q")
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = qrun_api.load(tmp_path / resumed.stdout.strip()), qrun_api.load(tmp_path / reference.stdout.strip())
+    assert [x["status"] for x in a.metadata["attempts"]] == ["died", "completed"]
+    assert a.jobs["opt"]["optimum"] == b.jobs["opt"]["optimum"]
+    for k in range(300):
+        assert a.jobs[f"e{k}"]["observables"] == b.jobs[f"e{k}"]["observables"], k
+    assert sorted(p.name for p in (tmp_path / resumed.stdout.strip() / "jobs").iterdir()) == [
+        "00-opt.json",
+        "01-e0.batch.npz",
+        "251-e250.batch.npz",
+    ]
