@@ -98,8 +98,6 @@ class _Planner:
         self.parent = {m: n for n, members in checked.expansions.items() for m in members}
         # a planned job by content hash, for the next job that differs from it only in name and place
         self.planned: dict[str, _Twins] = {}
-        # the estimate and its source a job just planned would have had without learned history, by content hash
-        self.unlearned: dict[str, tuple[float, str]] = {}
 
     def engine(self, runs: str, options: dict[str, object]) -> str:
         """The engine for runtime jobs of the primitive `runs` with these options here (jobs' Planning protocol)."""
@@ -145,19 +143,18 @@ class _Planner:
                 )
             return twin
         problems = len(self.problems)
-        plan_job = self.fresh(job, digest)
-        unlearned = self.unlearned.pop(digest, None)
+        plan_job, unlearned = self.fresh(job, digest)
         if (
             plan_job.points is None
             and not plan_job.rungs
-            and unlearned is not None
             and len(self.problems) == problems
             and digest not in self.planned
         ):
             self.planned[digest] = _Twins(plan_job, unlearned)
         return plan_job
 
-    def fresh(self, job: Job, digest: str) -> JobPlan:
+    def fresh(self, job: Job, digest: str) -> tuple[JobPlan, tuple[float, str]]:
+        """The job planned in full, and the estimate it would have without learned history (what a twin starts from)."""
         options = job.options.payload()
         variant = variant_of(job)
         key, isa = self.isa(job, job.options.optimization_level, variant)
@@ -216,11 +213,11 @@ class _Planner:
             plan_job.chunk = max(per_row, chunk // per_row * per_row)
             if len(points) <= plan_job.chunk:
                 plan_job.groups = chunk_groups(plan_job, points[:])
-        self.estimate(plan_job, job, key, options)
-        return plan_job
+        return plan_job, self.estimate(plan_job, job, key, options)
 
-    def estimate(self, plan_job: JobPlan, job: Job, key: tuple, options: dict[str, object]) -> None:
-        """The job's stats, its estimate and where it came from, and on a device the QPU seconds it will be charged."""
+    def estimate(self, plan_job: JobPlan, job: Job, key: tuple, options: dict[str, object]) -> tuple[float, str]:
+        """The job's stats, its estimate and where it came from, and on a device the QPU seconds it will be charged;
+        returns the estimate and source it would have without learned history."""
         work = job_work(plan_job, self.memo)
         plan_job.stats = job_stats(plan_job, work, self.memo)
         if plan_job.rungs:  # one runtime job per rung
@@ -256,12 +253,11 @@ class _Planner:
             own = partial(estimates.computed, timing, work, options, estimator)
         learned = self.history.get((job.name, plan_job.content_hash)) if self.history is not None else None
         unlearned = estimates.choose(job, n, self.source, None, own)
-        self.unlearned[plan_job.content_hash] = unlearned  # what a twin of this job starts from (_Twins)
         plan_job.estimate, plan_job.estimate_source = estimates.choose(
             job, n, self.source, learned, lambda: unlearned[0], unlearned[1]
         )
         if not self.traits.device:
-            return
+            return unlearned
         # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.
         floor = own()
         plan_job.qpu_seconds = (
@@ -277,6 +273,7 @@ class _Planner:
         ):
             where = ("jobs", plan_job.index, "estimate") if job.estimate is not None else ("jobs", plan_job.index)
             self.problems.append((where, estimates.floor_message(plan_job, floor)))
+        return unlearned
 
 
 # A slots dataclass's __slots__ are its fields in order: _Twins keeps a plan as those values and makes one from them.
