@@ -72,3 +72,34 @@ def test_qubits_no_gate_couples_get_an_idle_neighbour_so_the_subset_device_has_a
     assert any(a in qubits and b in qubits for a, b in edges)
     assert cut.coupling_map is not None and AerSimulator.from_backend(cut).num_qubits == len(qubits)
     assert Statevector(small).expectation_value(ops[0][1]).real == pytest.approx(-1.0)  # Z on the flipped qubit
+
+
+@pytest.mark.parametrize("device_name", ["fake_sherbrooke", pytest.param("fake_fez", marks=pytest.mark.slow)])
+def test_circuits_on_the_same_qubits_share_one_subset_device_and_each_keeps_its_answer(device_name):
+    """Making a subset device reads and rewrites the device's calibration: jobs on other circuits that use the same
+    physical qubits get the one already made, and each circuit still gives its own exact answer on it."""
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    device = backends.fake_backend(device_name)
+    circuits = []
+    for angle in (0.3, 1.2):
+        qc = QuantumCircuit(2)
+        qc.ry(angle, 0)
+        qc.cx(0, 1)
+        circuits.append((angle, qc))
+    isas = [_isa(device, qc, seed=5) for _, qc in circuits]
+    subsets: dict = {}
+    made = []
+    for (angle, _), isa in zip(circuits, isas, strict=True):
+        ops = [(name, SparsePauliOp(name).apply_layout(isa.layout)) for name in ("ZZ", "ZI")]
+        small, restricted, cut, qubits = rehearsal.rehearse(isa, ops, device, subsets=subsets)
+        made.append((cut, tuple(qubits)))
+        state = Statevector(small)
+        # ry(angle) then cx: <ZZ> = 1 and <ZI> = cos(angle), each circuit its own
+        assert state.expectation_value(restricted[0][1]).real == pytest.approx(1.0, abs=1e-9)
+        assert state.expectation_value(restricted[1][1]).real == pytest.approx(np.cos(angle), abs=1e-9)
+    assert made[0][1] == made[1][1]  # one layout for both (the same seed and shape)
+    assert made[0][0] is made[1][0] and list(subsets) == [made[0][1]]
+    other = rehearsal.rehearse(isas[0], [("zz", SparsePauliOp("ZZ").apply_layout(isas[0].layout))], device)[2]
+    assert other is not made[0][0]  # without the shared dict, a device of its own

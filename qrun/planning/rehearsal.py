@@ -54,15 +54,20 @@ def rehearse(
     observables: list[tuple[str, SparsePauliOp]],
     device: BackendV2,
     qubits: list[int] | None = None,
+    subsets: dict[tuple[int, ...], BackendV2] | None = None,
 ) -> tuple[QuantumCircuit, list[tuple[str, SparsePauliOp]], BackendV2, list[int]]:
     """(circuit, observables, device, physical qubits) to simulate: the subset device when it is smaller.
 
-    `qubits` as qubits_for() found them, else found here.
+    `qubits` as qubits_for() found them, else found here. `subsets` keeps one subset device per set of qubits, for
+    the jobs on other circuits that use the same qubits (making one reads and rewrites the device's calibration).
     """
     qubits = qubits if qubits is not None else qubits_for(isa, observables, device)
     if len(qubits) >= device.num_qubits:
         return isa, observables, device, list(range(device.num_qubits))
-    small = backends.subset_device(device, qubits)
+    subsets = {} if subsets is None else subsets
+    small = subsets.get(tuple(qubits))
+    if small is None:
+        small = subsets[tuple(qubits)] = backends.subset_device(device, qubits)
     ops = [(name, restrict_observable(op, qubits)) for name, op in observables]
     return restrict_circuit(isa, qubits), ops, small, qubits
 

@@ -79,7 +79,7 @@ class RunnerBase:
         self._evaluators: dict[str, Primitive] = {}  # a minimize job's estimator, kept across its evaluations
         # fake devices: restricted circuit, observables and device
         self._rehearsals: dict[tuple, tuple[QuantumCircuit, list[tuple[str, SparsePauliOp]], BackendV2]] = {}
-        self._devices: dict[tuple, BackendV2] = {}  # one subset device per set of simulated qubits
+        self._devices: dict[tuple[int, ...], BackendV2] = {}  # one subset device per set of simulated qubits
         self.submissions = submissions
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds
         self.finished = finished or {}
@@ -158,9 +158,9 @@ class RunnerBase:
         names = tuple(name for name, _ in job.observables)
         key = (id(job.circuit), tuple(qubits), names)
         if key not in self._rehearsals:
-            circuit, ops, device, _ = rehearsal.rehearse(job.circuit, job.observables, self.plan.backend, qubits)
-            device = self._devices.setdefault(tuple(qubits), device)
-            self._rehearsals[key] = (circuit, ops, device)
+            self._rehearsals[key] = rehearsal.rehearse(
+                job.circuit, job.observables, self.plan.backend, qubits, self._devices
+            )[:3]
         circuit, ops, device = self._rehearsals[key]
         return dataclasses.replace(job, sim_circuit=circuit, sim_observables=ops, device=device)
 
