@@ -103,3 +103,21 @@ def test_circuits_on_the_same_qubits_share_one_subset_device_and_each_keeps_its_
     assert made[0][0] is made[1][0] and list(subsets) == [made[0][1]]
     other = rehearsal.rehearse(isas[0], [("zz", SparsePauliOp("ZZ").apply_layout(isas[0].layout))], device)[2]
     assert other is not made[0][0]  # without the shared dict, a device of its own
+
+
+def test_a_barrier_across_the_whole_device_is_kept_across_the_rehearsed_qubits(sherbrooke):
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    isa = _isa(sherbrooke, qc)
+    isa.barrier()  # all 127 qubits
+    isa.rz(0.5, isa.layout.final_index_layout()[0])
+    qubits = sorted(backends.active_qubits(isa))
+    small = rehearsal.restrict_circuit(isa, qubits)
+    barrier = next(inst for inst in small.data if inst.operation.name == "barrier")
+    assert barrier.operation.num_qubits == len(barrier.qubits) == len(qubits) == small.num_qubits
+    zz = rehearsal.restrict_observable(SparsePauliOp("ZZ").apply_layout(isa.layout), qubits)
+    assert Statevector(small).expectation_value(zz).real == pytest.approx(1.0, abs=1e-9)  # a Bell pair

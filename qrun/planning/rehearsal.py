@@ -14,9 +14,10 @@ if TYPE_CHECKING:
 
 def restrict_circuit(isa: QuantumCircuit, qubits: list[int]) -> QuantumCircuit:
     """The ISA circuit on `qubits` alone, renumbered 0..k-1 in the order given; classical bits unchanged."""
-    from qiskit.circuit import QuantumCircuit
+    from qiskit.circuit import Barrier, CircuitInstruction, QuantumCircuit
 
     index = {q: i for i, q in enumerate(qubits)}
+    position = {bit: i for i, bit in enumerate(isa.qubits)}
     out = QuantumCircuit(len(qubits), name=isa.name, global_phase=isa.global_phase, metadata=isa.metadata)
     for creg in isa.cregs:
         out.add_register(creg)
@@ -24,15 +25,18 @@ def restrict_circuit(isa: QuantumCircuit, qubits: list[int]) -> QuantumCircuit:
     if loose:
         out.add_bits(loose)
     for inst in isa.data:
-        wires = [index.get(isa.find_bit(q).index) for q in inst.qubits]
+        operation = inst.operation
+        wires = [index.get(position[q]) for q in inst.qubits]
         if any(w is None for w in wires):
-            if inst.operation.name == "barrier":
-                wires = [w for w in wires if w is not None]
-                if not wires:
-                    continue
-            else:  # active_qubits() includes every touched qubit, so only a bug gets here
-                raise AssertionError(f"{inst.operation.name} touches a qubit outside the rehearsed set")
-        out.append(inst.operation, [out.qubits[w] for w in wires], inst.clbits)
+            if operation.name != "barrier":  # active_qubits() includes every touched qubit, so only a bug gets here
+                raise AssertionError(f"{operation.name} touches a qubit outside the rehearsed set")
+            wires = [w for w in wires if w is not None]
+            if not wires:
+                continue
+            operation = Barrier(len(wires), label=operation.label)  # a barrier across the kept qubits only
+        # qiskit's documented fast path: the wires are out's own and each operation fits them; append() would
+        # validate and broadcast each of a deep circuit's instructions again
+        out._append(CircuitInstruction(operation, tuple(out.qubits[w] for w in wires), inst.clbits))
     return out
 
 
