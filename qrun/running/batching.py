@@ -38,11 +38,13 @@ class Batching(RunnerBase):
         submitted is read back, never batched again).
         `options.batch: false` turns it off."""
         jobs = self.plan.jobs
-        # On a simulator that is no device (aer), jobs on different circuits share a runtime job too, one PUB each
+        # On a simulator (aer, or a fake device), jobs on different circuits share a runtime job too, one PUB each
         # (merged estimator rows are grouped by circuit): a run of many distinct circuits is one primitive call a
-        # batch, as a hand script sends them. A device's batch keeps one circuit: its request carries each PUB's ISA
-        # circuit, and a fake device simulates the qubits that circuit uses.
-        any_circuit = not traits(self.plan.backend_kind).device
+        # batch, as a hand script sends them. A fake device simulates a device cut to the qubits a job uses, so its
+        # batch keeps one set of qubits (simulated_qubits, below). A real device's batch keeps one circuit: its
+        # request carries each PUB's ISA circuit.
+        backend = traits(self.plan.backend_kind)
+        any_circuit = not backend.device or backend.rehearsed
 
         def fits(j: JobPlan, first: JobPlan) -> bool:
             return (
