@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from . import collector
 from .app import groups, supervise
 from .app.check_cli import plan_cmd, render_cmd, say_python_changed, schema_cmd, validate_cmd
 from .app.clitools import (
@@ -283,7 +284,10 @@ def entry() -> None:
     run lock and any Dask cluster released). What Python would still do is free every object and module one by one:
     for nothing anyone can see (benchmarks/RESULTS.md, "Measurements behind the code"). Only the standard
     streams need flushing first. Library callers and the tests call main(), which returns."""
-    if supervise.available() and _runs_jobs(sys.argv[1:]):
+    runs_jobs = _runs_jobs(sys.argv[1:])
+    if not runs_jobs:
+        collector.release()  # a run releases it once prepared (pipeline._drive); other commands after the imports
+    if supervise.available() and runs_jobs:
         code = supervise.supervise(main, _record_stop)
     else:
         code = main()

@@ -1,11 +1,13 @@
 """The garbage collector paused while qrun builds many long-lived objects and frees none (a spec's values, its model,
-its plan): the collector's passes over them would find nothing to collect."""
+its plan, the modules a command imports): the collector's passes over them would find nothing to collect."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_held = False  # whether hold() turned collection off, so that release() turns it back on and nothing else does
 
 
 @contextmanager
@@ -18,3 +20,24 @@ def paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def hold() -> None:
+    """The `qrun` command, from its first line: collection off while it imports its modules and qiskit's and
+    prepares a run, which allocate hundreds of thousands of objects that live to the end and no garbage cycles of
+    note; a full pass over them all costs a run of 1,000 small jobs about a tenth of its time (benchmarks/RESULTS.md).
+    Library callers never get here: `import qrun` leaves their collector alone."""
+    global _held
+    if gc.isenabled():
+        gc.disable()
+        _held = True
+
+
+def release() -> None:
+    """Back on, once what hold() covered is built: what exists now is frozen (never walked again), so collections
+    from here on walk only the garbage of the work that follows. Nothing if hold() did not turn collection off."""
+    global _held
+    if _held:
+        gc.freeze()
+        gc.enable()
+        _held = False

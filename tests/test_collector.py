@@ -19,3 +19,67 @@ def test_paused_inside_and_as_it_was_after_even_on_an_error(before):
         assert gc.isenabled() is before
     finally:
         gc.enable()
+
+
+@pytest.fixture
+def collection_on():
+    """Each test starts with collection on, nothing held and nothing frozen, and leaves it so."""
+    gc.enable()
+    gc.unfreeze()
+    yield
+    collector.release()
+    gc.unfreeze()
+    gc.enable()
+
+
+def test_hold_turns_collection_off_until_release_which_freezes_what_exists(collection_on):
+    collector.hold()
+    assert not gc.isenabled()
+    with collector.paused():
+        pass
+    assert not gc.isenabled()  # a pause inside the hold does not end it
+    collector.release()
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    gc.disable()
+    collector.release()  # released already: a second release changes nothing
+    assert not gc.isenabled()
+
+
+def test_hold_leaves_a_collector_the_caller_turned_off_to_the_caller(collection_on):
+    gc.disable()
+    collector.hold()
+    collector.release()
+    assert not gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_the_qrun_command_runs_its_jobs_with_collection_on_and_its_imports_with_it_off(
+    collection_on, tmp_path, monkeypatch
+):
+    """`qrun` (its __main__) holds collection from its first line; the run releases it before the first job. A
+    process pool's worker that imports __main__ as its own main module (Dask's) keeps collection on."""
+    import subprocess
+    import sys
+
+    from conftest import EXPERIMENTS
+
+    from qrun.cli import main
+    from qrun.running.events import NullSink
+
+    for how, expected in (
+        ("import qrun.__main__", "False"),
+        ("import runpy; runpy.run_module('qrun.__main__', run_name='__mp_main__')", "True"),
+    ):
+        code = f"import gc; {how}; print(gc.isenabled())"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        assert out.strip() == expected, how
+
+    seen: list[bool] = []
+
+    class Probe(NullSink):
+        def job_started(self, job):
+            seen.append(gc.isenabled())
+
+    monkeypatch.chdir(tmp_path)
+    collector.hold()  # as qrun/__main__.py does, in this process
+    assert main([str(EXPERIMENTS / "bell.yaml"), "--quiet", "--out", "r"], sinks=[Probe()]) == 0
+    assert seen == [True] and gc.isenabled()

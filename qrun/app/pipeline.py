@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import collector
 from ..backends import service as ibm
 from ..errors import Interrupted, ResultsError, RunError, UsageError
 from ..model.outcomes import FINISHED
@@ -170,6 +171,7 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
     # The spec, plan and modules loaded so far live until the run ends: frozen, the collector stops re-walking them
     # on every collection of a run's millions of small objects (a tenth of a 10,000-job run). Unfrozen after, so a
     # caller running many runs in one process still has their garbage collected.
+    collector.release()  # `qrun` paused collection from its start until here (it freezes what exists, too)
     gc.freeze()
     try:
         runner.run()
