@@ -2,11 +2,17 @@
 
 from . import collector
 
-if __name__ != "__mp_main__":  # a process pool's worker (Dask's) runs tasks: its collector stays as Python set it
-    collector.hold()  # before the imports below: see collector.hold
-from .cli import entry  # noqa: E402
 
-__all__ = ["entry"]
+def entry() -> None:
+    """The `qrun` command: garbage collection held from its first line (collector.hold), then the CLI (cli.entry).
+
+    Importing this module does neither: a process pool's worker that imports it (Dask's, as `__mp_main__`, or the
+    `qrun` script's own import of it) runs tasks, and its collector stays as Python set it."""
+    collector.hold()
+    from .cli import entry as command  # after the hold: importing qrun, qiskit and Aer allocates what it covers
+
+    command()
+
 
 if __name__ == "__main__":  # not when a process pool (e.g. Dask's workers) imports this module as __mp_main__
     entry()

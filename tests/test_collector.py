@@ -55,8 +55,8 @@ def test_hold_leaves_a_collector_the_caller_turned_off_to_the_caller(collection_
 def test_the_qrun_command_runs_its_jobs_with_collection_on_and_its_imports_with_it_off(
     collection_on, tmp_path, monkeypatch
 ):
-    """`qrun` (its __main__) holds collection from its first line; the run releases it before the first job. A
-    process pool's worker that imports __main__ as its own main module (Dask's) keeps collection on."""
+    """`qrun` (qrun.__main__.entry) holds collection from its first line; the run releases it before the first job.
+    A process pool's worker that imports the module (Dask's) keeps collection on."""
     import subprocess
     import sys
 
@@ -65,11 +65,14 @@ def test_the_qrun_command_runs_its_jobs_with_collection_on_and_its_imports_with_
     from qrun.cli import main
     from qrun.running.events import NullSink
 
+    # the command holds from its first line; importing its module (as a process pool's worker does, by name or as
+    # __mp_main__) does not. cli.entry is replaced in the child so that the command stops where the CLI would start.
+    stand_in = "import gc, qrun.cli; qrun.cli.entry = lambda: print(gc.isenabled()); "
     for how, expected in (
-        ("import qrun.__main__", "False"),
-        ("import runpy; runpy.run_module('qrun.__main__', run_name='__mp_main__')", "True"),
+        ("from qrun.__main__ import entry; print(gc.isenabled()); entry()", "True\nFalse"),
+        ("import runpy; runpy.run_module('qrun.__main__', run_name='__mp_main__'); print(gc.isenabled())", "True"),
     ):
-        code = f"import gc; {how}; print(gc.isenabled())"
+        code = stand_in + how
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
         assert out.strip() == expected, how
 
@@ -80,6 +83,6 @@ def test_the_qrun_command_runs_its_jobs_with_collection_on_and_its_imports_with_
             seen.append(gc.isenabled())
 
     monkeypatch.chdir(tmp_path)
-    collector.hold()  # as qrun/__main__.py does, in this process
+    collector.hold()  # as qrun.__main__.entry does, in this process
     assert main([str(EXPERIMENTS / "bell.yaml"), "--quiet", "--out", "r"], sinks=[Probe()]) == 0
     assert seen == [True] and gc.isenabled()
