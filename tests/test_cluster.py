@@ -88,3 +88,22 @@ def test_an_unreachable_scheduler_is_an_environment_failure(qrun, tmp_path):
     assert away.code == 1  # the spec is fine; the cluster is not there
     assert away.err.startswith("qrun: --dask tcp://127.0.0.1:1: cannot reach the Dask scheduler (")
     assert not (tmp_path / "r").exists()  # nothing started, nothing written
+
+
+@pytest.mark.slow  # a LocalCluster of one worker process: a few seconds
+def test_a_worker_spawned_from_the_qrun_script_keeps_its_garbage_collector_on(tmp_path):
+    """A spawned Dask worker runs the parent's main script again as __mp_main__; the `qrun` script imports
+    qrun.__main__ at its top. That import must not turn the worker's collector off (the command's own hold is in
+    entry(), which the worker never calls): a worker with collection off would keep every garbage cycle of its tasks."""
+    script = tmp_path / "qrun_script.py"
+    script.write_text(
+        "from qrun.__main__ import entry  # as the installed `qrun` script begins\n"
+        "if __name__ == '__main__':\n"
+        "    import gc\n"
+        "    from distributed import Client, LocalCluster\n"
+        "    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True) as c, Client(c) as client:\n"
+        "        print(list(client.run(gc.isenabled).values()))\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[True]"
