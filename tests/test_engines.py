@@ -131,3 +131,48 @@ def test_a_fake_devices_small_jobs_go_out_as_one_pub_of_their_rows_each_row_samp
         assert 0.5 < values[label].std() / stderrs[label].mean() < 1.6
     spread = np.sqrt(stderrs["merged"].mean() ** 2 + stderrs["alone"].mean() ** 2) / np.sqrt(n)
     assert abs(values["merged"].mean() - values["alone"].mean()) < 5 * spread  # the same noisy simulator
+
+
+PARALLEL = """version: 1
+name: parallel
+backend: aer
+max_time: 30m
+options: {seed: 3}
+circuits:
+  c: {library: real_amplitudes, args: {num_qubits: 3, reps: 1}}
+observables:
+  z: ZZI
+jobs:
+  - {name: e, primitive: estimator, circuit: c, observables: [z], precision: 1.0e-6, parameter_values: ROWS}
+  - {name: s, primitive: sampler, circuit: c, measure_all: true, shots: 300, parameter_values: ROWS}
+"""
+
+
+def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_a_time(write_spec):
+    """Aer runs a PUB's rows one at a time unless asked; qrun asks (max_parallel_experiments=0) except where a Dask
+    cluster shares the cores. Seed for seed, the values and every shot are those of one at a time."""
+    from qiskit.quantum_info import Statevector
+
+    from qrun.app.prepare import check
+    from qrun.planning import plan
+    from qrun.running.engines import Engines, estimator_pub, sampler_pub
+
+    rows = np.random.default_rng(11).uniform(-np.pi, np.pi, (64, 6)).round(6).tolist()
+    p = plan.build(check(write_spec(PARALLEL.replace("ROWS", str(rows)))))
+    est_job, sampler_job = p.jobs
+    parallel, alone = Engines(p.backend), Engines(p.backend, parallel=False)
+    assert parallel.estimator(est_job, None, 7).options.backend_options == {"max_parallel_experiments": 0}
+    assert alone.estimator(est_job, None, 7).options.backend_options == {}
+    assert parallel.sampler(sampler_job, None, 7).options.backend_options == {"max_parallel_experiments": 0}
+
+    evs = [e.estimator(est_job, None, 7).run([estimator_pub(est_job)]).result()[0].data.evs for e in (parallel, alone)]
+    np.testing.assert_array_equal(evs[0], evs[1])
+    op = est_job.observables[0][1]
+    exact = [Statevector(est_job.circuit.assign_parameters(r)).expectation_value(op).real for r in rows]
+    np.testing.assert_allclose(evs[0][0], exact, atol=1e-5)  # emulated shot noise of 1e-6 (5 standard errors: 5e-6)
+
+    shots = [
+        e.sampler(sampler_job, None, 7).run([sampler_pub(sampler_job)]).result()[0].data for e in (parallel, alone)
+    ]
+    np.testing.assert_array_equal(shots[0].meas.array, shots[1].meas.array)
+    assert shots[0].meas.num_shots == 300 and shots[0].meas.shape == (64,)

@@ -74,7 +74,7 @@ class RunnerBase:
         self._batch_results: dict[str, PrimitiveResult] = {}
         self.plan = plan
         self.sink = sink
-        self.engines = Engines(plan.backend, tags)
+        self.engines = Engines(plan.backend, tags, parallel=cluster is None)
         self.cluster = cluster
         self._evaluators: dict[str, Primitive] = {}  # a minimize job's estimator, kept across its evaluations
         # fake devices: restricted circuit, observables and device

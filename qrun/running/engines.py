@@ -22,12 +22,19 @@ if TYPE_CHECKING:
 
 
 class Engines:
-    """Builds each submission's primitive for a job's engine; noisy simulators are built once per device."""
+    """Builds each submission's primitive for a job's engine; noisy simulators are built once per device.
 
-    def __init__(self, backend: BackendV2, tags: list[str] | None = None):
+    On aer, a PUB's parameter rows run as parallel experiments across this machine's cores (`parallel`): Aer runs
+    them one at a time by default, and in parallel gives the same values, seed for seed, in about two thirds of the
+    time on two cores (benchmarks/RESULTS.md). Off where a Dask cluster runs the work: its workers share the
+    cores already."""
+
+    def __init__(self, backend: BackendV2, tags: list[str] | None = None, parallel: bool = True):
         self.backend = backend
         self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
         self._noisy: dict[int, AerSimulator] = {}
+        # Aer's 0: as many experiments at once as it has threads, bounded by its own memory check
+        self.aer_options: dict[str, object] = {"max_parallel_experiments": 0} if parallel else {}
 
     def noisy_simulator(self, job: JobPlan) -> AerSimulator:
         """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
@@ -51,6 +58,7 @@ class Engines:
             return EstimatorV2(
                 options={
                     "default_precision": job.precision,
+                    "backend_options": dict(self.aer_options),
                     "run_options": seeded({}, seed),
                 }
             )
@@ -90,7 +98,7 @@ class Engines:
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
-            return SamplerV2(default_shots=job.shots, seed=seed)
+            return SamplerV2(default_shots=job.shots, seed=seed, options={"backend_options": dict(self.aer_options)})
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         mode = job.device if job.device is not None else session
