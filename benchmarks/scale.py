@@ -30,7 +30,9 @@ jobs:
 
 # The fastest correct hand script we could write for these jobs: Aer's EstimatorV2 on the circuit as written (Aer
 # runs ry and cx as they are: a transpile would cost 0.5-1 s and gain nothing), one estimator object for every job,
-# the values written to disk as qrun writes its own, and Python's teardown skipped as qrun skips it.
+# the values written to disk as qrun writes its own, and Python's teardown skipped as qrun skips it. "parallel": one
+# PUB whose rows Aer runs as parallel experiments (max_parallel_experiments=0), as qrun asks it to on aer; Aer runs
+# them one at a time otherwise.
 HAND = """
 import os
 import sys
@@ -38,11 +40,13 @@ import numpy as np
 from qiskit.circuit.library import real_amplitudes
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer.primitives import EstimatorV2
-n, batched = int(sys.argv[1]), sys.argv[2] == "pub"
+n, batched, parallel = int(sys.argv[1]), sys.argv[2] in ("pub", "parallel"), sys.argv[2] == "parallel"
 qc = real_amplitudes(2, reps=1)
 op = SparsePauliOp("ZI")
 rows = np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
-est = EstimatorV2(options={"default_precision": 0.1})  # unseeded: each job's noise its own, as qrun's seeds make it
+backend_options = {"max_parallel_experiments": 0} if parallel else {}
+# unseeded: each job's noise its own, as qrun's seeds make it
+est = EstimatorV2(options={"default_precision": 0.1, "backend_options": backend_options})
 if batched:
     data = est.run([(qc, op, rows)]).result()[0].data
     evs, stds = data.evs, data.stds
@@ -72,7 +76,11 @@ def main(counts: tuple[int, ...] = (1_000, 10_000), pairs: int = 5) -> list[dict
         for n in counts:
             (folder / f"k{n}.yaml").write_text(spec(n))
             qrun = [*QRUN, f"k{n}.yaml", "--quiet", "--out", "r"]
-            for how, label in (("each", "one job each"), ("pub", "one PUB")):
+            for how, label in (
+                ("each", "one job each"),
+                ("pub", "one PUB"),
+                ("parallel", "one PUB, parallel experiments"),
+            ):
                 a, b, load = interleaved(pairs, qrun, [PYTHON, "hand.py", str(n), how], folder)
                 rows += pair_rows(f"{n:,} jobs: qrun vs hand script, {label}", pairs, a, b, load)
         rows += views(folder, pairs)

@@ -44,10 +44,13 @@ import numpy as np
 from qiskit.circuit.library import real_amplitudes
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer.primitives import EstimatorV2
-n, chunk = int(sys.argv[1]), int(sys.argv[2])
+n, chunk, parallel = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:] == ["parallel"]
 qc = real_amplitudes(2, reps=1)
 op = SparsePauliOp("ZI")
-est = EstimatorV2(options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}})
+backend_options = {"max_parallel_experiments": 0} if parallel else {}  # Aer runs a PUB's rows at once, as qrun asks
+est = EstimatorV2(
+    options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}, "backend_options": backend_options}
+)
 theta = np.linspace(0, 3.14, n)
 with open("hand.csv", "w") as out:
     for s in range(0, n, chunk):
@@ -134,6 +137,9 @@ def main(
             k = pairs if n <= 100_000 else 1
             a, b, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), "2000"], folder)
             rows += pair_rows(f"{n:,}-point sweep: qrun vs hand script in 2,000-point PUBs", k, a, b, load)
+            a, b, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), "2000", "parallel"], folder)
+            label = f"{n:,}-point sweep: qrun vs hand script in 2,000-point PUBs, parallel experiments"
+            rows += pair_rows(label, k, a, b, load)
             if n <= 10_000:
                 a, c, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), str(n)], folder)
                 rows += pair_rows(f"{n:,}-point sweep: qrun vs hand script, one PUB", k, a, c, load)
