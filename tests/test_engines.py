@@ -164,6 +164,18 @@ def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_
     assert parallel.estimator(est_job, None, 7).options.backend_options == {"max_parallel_experiments": 0}
     assert alone.estimator(est_job, None, 7).options.backend_options == {}
     assert parallel.sampler(sampler_job, None, 7).options.backend_options == {"max_parallel_experiments": 0}
+    wide = plan.build(
+        check(
+            write_spec(
+                PARALLEL.replace("num_qubits: 3", "num_qubits: 14")
+                .replace("ZZI", "Z" * 14)
+                .replace("ROWS", "[[" + ", ".join(["0.1"] * 28) + "]]"),
+                "wide.yaml",
+            )
+        )
+    )
+    # from 14 qubits Aer spreads each experiment's state over the cores itself: one state vector at a time
+    assert parallel.estimator(wide.jobs[0], None, 7).options.backend_options == {}
 
     evs = [e.estimator(est_job, None, 7).run([estimator_pub(est_job)]).result()[0].data.evs for e in (parallel, alone)]
     np.testing.assert_array_equal(evs[0], evs[1])

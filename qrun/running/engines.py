@@ -21,20 +21,24 @@ if TYPE_CHECKING:
     from ..jobs.kind import Primitive, Pub
 
 
+# Aer's statevector_parallel_threshold: from this width on it runs each experiment's state on every core itself
+PARALLEL_BELOW = 14
+
+
 class Engines:
     """Builds each submission's primitive for a job's engine; noisy simulators are built once per device.
 
     On aer, a PUB's parameter rows run as parallel experiments across this machine's cores (`parallel`): Aer runs
     them one at a time by default, and in parallel gives the same values, seed for seed, in about two thirds of the
-    time on two cores (benchmarks/RESULTS.md). Off where a Dask cluster runs the work: its workers share the
-    cores already."""
+    time on two cores (benchmarks/RESULTS.md). Only below PARALLEL_BELOW qubits: from there Aer spreads each
+    experiment's state over the cores itself, and parallel experiments would hold a state vector per core. Off in a
+    run with a Dask cluster: its workers share the cores already."""
 
     def __init__(self, backend: BackendV2, tags: list[str] | None = None, parallel: bool = True):
         self.backend = backend
         self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
         self._noisy: dict[int, AerSimulator] = {}
-        # Aer's 0: as many experiments at once as it has threads, bounded by its own memory check
-        self.aer_options: dict[str, object] = {"max_parallel_experiments": 0} if parallel else {}
+        self.parallel = parallel
 
     def noisy_simulator(self, job: JobPlan) -> AerSimulator:
         """The job's device noise model in an AerSimulator (what the runtime's local mode runs on), built once each."""
@@ -58,7 +62,7 @@ class Engines:
             return EstimatorV2(
                 options={
                     "default_precision": job.precision,
-                    "backend_options": dict(self.aer_options),
+                    "backend_options": self.aer_options(job),
                     "run_options": seeded({}, seed),
                 }
             )
@@ -68,6 +72,13 @@ class Engines:
         mode = job.device if job.device is not None else session
         tags = self.tags if job.device is None else []
         return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True, tags=tags))
+
+    def aer_options(self, job: JobPlan) -> dict[str, object]:
+        """Aer's backend options for the job: its rows as parallel experiments (Aer's 0: as many at once as it has
+        threads, within its own memory check) where that is what runs them fastest."""
+        if self.parallel and job.circuit.num_qubits < PARALLEL_BELOW:
+            return {"max_parallel_experiments": 0}
+        return {}
 
     def tag(self, primitive: Primitive, job: JobPlan, extra: list[str]) -> None:
         """Set a service submission's tags: the run's and spec's, and `extra`, which names this submission. Local
@@ -98,7 +109,7 @@ class Engines:
         if job.engine == "aer-primitives":
             from qiskit_aer.primitives import SamplerV2
 
-            return SamplerV2(default_shots=job.shots, seed=seed, options={"backend_options": dict(self.aer_options)})
+            return SamplerV2(default_shots=job.shots, seed=seed, options={"backend_options": self.aer_options(job)})
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
         mode = job.device if job.device is not None else session
