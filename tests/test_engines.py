@@ -149,8 +149,8 @@ jobs:
 
 
 def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_a_time(write_spec):
-    """Aer runs a PUB's rows one at a time unless asked; qrun asks (max_parallel_experiments=0) except where a Dask
-    cluster shares the cores. Seed for seed, the values and every shot are those of one at a time."""
+    """Aer runs a PUB's rows one at a time unless asked; qrun asks (max_parallel_experiments=0) below 14 qubits, except
+    in a run with a Dask cluster. Seed for seed, the values and every shot are those of one at a time."""
     from qiskit.quantum_info import Statevector
 
     from qrun.app.prepare import check

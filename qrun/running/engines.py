@@ -29,10 +29,10 @@ class Engines:
     """Builds each submission's primitive for a job's engine; noisy simulators are built once per device.
 
     On aer, a PUB's parameter rows run as parallel experiments across this machine's cores (`parallel`): Aer runs
-    them one at a time by default, and in parallel gives the same values, seed for seed, in about two thirds of the
-    time on two cores (benchmarks/RESULTS.md). Only below PARALLEL_BELOW qubits: from there Aer spreads each
-    experiment's state over the cores itself, and parallel experiments would hold a state vector per core. Off in a
-    run with a Dask cluster: its workers share the cores already."""
+    them one at a time by default, and in parallel gives the same values, seed for seed, sooner (benchmarks/RESULTS.md,
+    "Aer runs a PUB's rows in parallel"). Only below PARALLEL_BELOW qubits: from there Aer spreads each experiment's
+    state over the cores itself, and parallel experiments would hold a state vector per core. Off in a run with a
+    Dask cluster: its workers share the cores already."""
 
     def __init__(self, backend: BackendV2, tags: list[str] | None = None, parallel: bool = True):
         self.backend = backend
