@@ -1,17 +1,44 @@
 """python -m qrun, and the `qrun` command."""
 
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
 from . import collector
+from .app import supervise  # the standard library only: nothing of qrun's, qiskit's or click's
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def entry() -> None:
     """The `qrun` command: garbage collection held from its first line (collector.hold), then the CLI (cli.entry).
 
+    A run (where fork is available) forks its supervisor here, before the CLI's imports: the child imports and runs
+    everything, and the parent stays a bare interpreter, so the child's first writes to what it imported are not
+    copies of the parent's pages (benchmarks/RESULTS.md, "The supervisor forks first").
+
     Importing this module does neither: a process pool's worker that imports it (Dask's, as `__mp_main__`, or the
     `qrun` script's own import of it) runs tasks, and its collector stays as Python set it."""
     collector.hold()
+    if supervise.available() and supervise.runs_jobs(sys.argv[1:]):
+        supervise.leave(supervise.supervise(_run, _record_killed))
     from .cli import entry as command  # after the hold: importing qrun, qiskit and Aer allocates what it covers
 
     command()
+
+
+def _run() -> int:
+    from .cli import main
+
+    return main()
+
+
+def _record_killed(run_dir: Path) -> None:
+    from .cli import record_killed
+
+    record_killed(run_dir)
 
 
 if __name__ == "__main__":  # not when a process pool (e.g. Dask's workers) imports this module as __mp_main__

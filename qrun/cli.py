@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -278,35 +277,20 @@ cli.add_command(export_group)
 
 
 def entry() -> None:
-    """The `qrun` command and `python -m qrun`: main(), then leave without Python's teardown.
+    """`python -m qrun` and the `qrun` command, but for a run where fork is available (qrun.__main__ supervises that
+    one itself): main(), then leave without Python's teardown.
 
     By the time main returns, every file qrun wrote is complete and closed (atomic renames, the journal closed, the
     run lock and any Dask cluster released). What Python would still do is free every object and module one by one:
     for nothing anyone can see (benchmarks/RESULTS.md, "Measurements behind the code"). Only the standard
     streams need flushing first. Library callers and the tests call main(), which returns."""
-    runs_jobs = _runs_jobs(sys.argv[1:])
-    if not runs_jobs:
+    if not supervise.runs_jobs(sys.argv[1:]):
         collector.release()  # a run releases it once prepared (pipeline._drive); other commands after the imports
-    if supervise.available() and runs_jobs:
-        code = supervise.supervise(main, _record_stop)
-    else:
-        code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`qrun list | head`): nothing more can reach it
-            pass
-    os._exit(code)
+    supervise.leave(main())
 
 
-def _runs_jobs(args: list[str]) -> bool:
-    """Whether the command line runs jobs (qrun SPEC, run, rerun): those run under supervise."""
-    first = next((a for a in args if not a.startswith("-")), None)
-    return first is not None and (first in ("run", "rerun") or first not in cli.commands)
-
-
-def _record_stop(run_dir: Path) -> None:
-
+def record_killed(run_dir: Path) -> None:
+    """Mark `run_dir` as ended by the supervisor's kill (a job that would not return in time)."""
     try:
         record_stop(run_dir, "stopped by the user: a job did not return in time")
     except (QrunError, OSError) as e:

@@ -156,6 +156,47 @@ def test_the_command_leaves_with_its_exit_code_and_every_line_written(tmp_path):
     assert done.stderr == "qrun: missing.yaml: no such file\nqrun: 1 of 2 specs invalid\n"
 
 
+def test_the_supervisor_knows_which_command_lines_run_jobs():
+    from qrun import cli
+    from qrun.app import supervise
+
+    assert set(supervise.COMMANDS) == set(cli.cli.commands)
+    for args, runs in (
+        (["x.yaml"], True),
+        (["--debug", "x.yaml", "-q"], True),
+        (["run", "x.yaml"], True),
+        (["rerun", "results/x/1"], True),
+        (["valdate", "x.yaml"], True),  # a typo: the child says so, as a run would
+        (["validate", "x.yaml"], False),
+        (["--debug", "list"], False),
+        (["-h"], False),
+        ([], False),
+    ):
+        assert supervise.runs_jobs(args) is runs, args
+
+
+def test_a_run_forks_its_supervisor_before_importing_the_cli(tmp_path):
+    # The supervisor stays a bare interpreter: the child it forks imports the CLI, qiskit and Aer itself, so their
+    # pages are its own and not copies of the parent's. supervise() is replaced so that it reports what is imported
+    # when it is called, then the run goes on as usual in this process.
+    code = (
+        "import sys\n"
+        "from qrun.app import supervise\n"
+        "def stand_in(main, record):\n"
+        "    print(sorted(m for m in ('qrun.cli', 'click', 'qiskit', 'yaml') if m in sys.modules))\n"
+        "    return main()\n"
+        "supervise.supervise = stand_in\n"
+        f"sys.argv = ['qrun', {str(EXPERIMENTS / 'bell.yaml')!r}, '--quiet', '--out', 'r']\n"
+        "from qrun.__main__ import entry\n"
+        "entry()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")
+    imported, folder = done.stdout.splitlines()
+    assert imported == "[]"
+    assert (tmp_path / folder / "metadata.json").is_file()
+
+
 def test_validate_checks_every_spec_when_one_is_missing(qrun):
     done = qrun("validate", EXPERIMENTS / "bell.yaml", "missing.yaml", EXPERIMENTS / "mixed.yaml")
     assert (done.code, done.out) == (2, f"{EXPERIMENTS / 'bell.yaml'}: ok\n{EXPERIMENTS / 'mixed.yaml'}: ok\n")

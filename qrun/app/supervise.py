@@ -9,14 +9,51 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 GRACE = 4.0  # s a SIGTERM leaves the run to stop cleanly before it is killed (the issue's bound is 5 s)
 RUN_DIR_FD = "QRUN_SUPERVISOR_FD"  # the child writes each run folder it opens here, one line each
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+# The CLI group's command names (cli.py; a test holds the two equal). `qrun` decides from them, before importing the
+# CLI, whether a command line runs jobs and so runs under supervise().
+COMMANDS = frozenset(
+    (
+        "diff",
+        "export",
+        "list",
+        "plan",
+        "plot",
+        "render",
+        "report",
+        "rerun",
+        "run",
+        "schema",
+        "show",
+        "status",
+        "validate",
+    )
+)
+
+
+def runs_jobs(args: list[str]) -> bool:
+    """Whether the command line runs jobs (qrun SPEC, run, rerun): those run under supervise."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    return first is not None and (first in ("run", "rerun") or first not in COMMANDS)
 
 
 def available() -> bool:
     return hasattr(os, "fork") and hasattr(signal, "sigtimedwait")
+
+
+def leave(code: int) -> NoReturn:
+    """Exit with `code` without Python's teardown: every file qrun wrote is complete and closed by then, and freeing
+    every object and module one by one is for nothing anyone can see; only the standard streams need flushing."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`qrun list | head`): nothing more can reach it
+            pass
+    os._exit(code)
 
 
 def announce(run_dir: Path) -> None:
