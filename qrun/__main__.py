@@ -30,13 +30,13 @@ def entry() -> None:
 
 
 def _run() -> int:
-    from .cli import main
+    from .cli import main  # in the forked child: the parent never imports the CLI
 
     return main()
 
 
 def _record_killed(run_dir: Path) -> None:
-    from .cli import record_killed
+    from .cli import record_killed  # only after a kill, which is rare: the parent stays bare until then
 
     record_killed(run_dir)
 

@@ -49,19 +49,14 @@ def _path(text: bytes) -> Path:
 
 def lookup(text: bytes) -> Yaml | object:
     """The values stored for `text`, or MISS: none stored, or unreadable."""
-    path = _path(text)
-    try:
-        data = runfolder.read_bytes(path.parent, path.name, 2 * MAX_SPEC_BYTES, missing_ok=True)
-        if data is None:
-            return MISS
-        with collector.paused():  # one object per value and none freed
-            values: Yaml = orjson.loads(data)
-    except (RunFolderError, OSError, ValueError, RecursionError):  # orjson's JSONDecodeError is a ValueError
+    data = read_entry(_path(text))
+    if data is None:
         return MISS
     try:
-        os.utime(path)  # used: the last to be evicted
-    except OSError:
-        pass
+        with collector.paused():  # one object per value and none freed
+            values: Yaml = orjson.loads(data)
+    except (ValueError, RecursionError):  # orjson's JSONDecodeError is a ValueError
+        return MISS
     return values
 
 
@@ -70,9 +65,31 @@ def keep(text: bytes, values: Yaml) -> None:
     NaN or infinity); a cache that cannot be written is only slower, never an error."""
     try:
         data = orjson.dumps(values)  # refuses what JSON cannot hold (an integer past 64 bits) with a TypeError
-        atomic_write_bytes(_path(text), data, durable=False)
-        entries = sorted(folder().glob("*.json"), key=lambda p: p.stat().st_mtime)
+    except TypeError:
+        return
+    write_entry(_path(text), data)
+
+
+def read_entry(path: Path) -> bytes | None:
+    """An entry's bytes (at most 2 * MAX_SPEC_BYTES), marked as used; None when missing or unreadable."""
+    try:
+        data = runfolder.read_bytes(path.parent, path.name, 2 * MAX_SPEC_BYTES, missing_ok=True)
+    except (RunFolderError, OSError):
+        return None
+    if data is not None:
+        try:
+            os.utime(path)  # used: the last to be evicted
+        except OSError:
+            pass
+    return data
+
+
+def write_entry(path: Path, data: bytes) -> None:
+    """Write an entry atomically and keep the KEEP most recently used of its folder; failing to is only slower."""
+    try:
+        atomic_write_bytes(path, data, durable=False)
+        entries = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime)
         for old in entries[:-KEEP]:
             old.unlink(missing_ok=True)
-    except (TypeError, OSError):
+    except OSError:
         pass

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ..errors import Problem, SpecError, UsageError
-from . import bounded
+from . import bounded, rendercache
 from .source import MAX_SPEC_BYTES, safe_yaml
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from jinja2.runtime import Context
     from jinja2.sandbox import SandboxedEnvironment
@@ -48,6 +48,13 @@ def render(file: str, source: str, variables: dict[str, object], given: set[str]
                 "template: it has no {{ ... }})"
             )
         return source, set()
+    # A template rendered before with the same variables by the same code gives the same text: read back, it costs
+    # neither Jinja2's import nor the child's fork (rendercache.py says what is not kept).
+    name = rendercache.key(source, variables, __file__)
+    stored = rendercache.lookup(name) if name is not None else None
+    if stored is not None:
+        _check_given(file, given, stored[1])
+        return stored
     # Imported here, before the fork: each child would otherwise import Jinja2 itself, most of a render's time (a
     # multirun renders the template once a point). Importing reads no untrusted input.
     import jinja2.meta
@@ -56,30 +63,39 @@ def render(file: str, source: str, variables: dict[str, object], given: set[str]
     try:
         # In a child killed at the deadline: loop counters cannot bound a slow loop body, a long filter (wordwrap,
         # lipsum) or iteration over a long string; a hard wall-clock and memory limit can.
-        return bounded.call(lambda: _render(file, source, variables, given), MAX_RENDER_SECONDS)
+        text, used, drew = bounded.call(lambda: _render(file, source, variables, given), MAX_RENDER_SECONDS)
     except bounded.Exceeded as e:
         why = {
             "time": f"takes more than {MAX_RENDER_SECONDS:g} s to render",
             "memory": f"needs more than {bounded.EXTRA_MEMORY >> 30} GiB of memory to render",
         }.get(e.reason, f"rendering stopped unexpectedly ({e.detail})")
         raise SpecError([Problem(file, 0, 0, "template", why)]) from None
+    if name is not None and not drew:
+        rendercache.keep(name, text, used)
+    return text, used
 
 
-def _render(file: str, source: str, variables: dict[str, object], given: set[str]) -> tuple[str, set[str]]:
-    from jinja2 import TemplateError, TemplateSyntaxError, meta
-
-    env = _bounded_sandbox()
-    try:
-        ast = env.parse(source)
-    except TemplateSyntaxError as e:
-        raise SpecError([Problem(file, e.lineno or 1, 0, "template", e.message or str(e))]) from None
-    used = meta.find_undeclared_variables(ast)
+def _check_given(file: str, given: set[str], used: set[str]) -> None:
+    """A variable set from outside that the template does not use is a mistake: say which, and what it uses."""
     unused = sorted(given - used)
     if unused:
         raise UsageError(
             f"{file}: the template does not use variable(s) {', '.join(unused)}"
             f" (it uses: {', '.join(sorted(used)) or 'none'})"
         )
+
+
+def _render(file: str, source: str, variables: dict[str, object], given: set[str]) -> tuple[str, set[str], bool]:
+    """The rendered text, the variables it used, and whether it drew random values (then it is not kept)."""
+    from jinja2 import TemplateError, TemplateSyntaxError, meta
+
+    env, drew = _bounded_sandbox()
+    try:
+        ast = env.parse(source)
+    except TemplateSyntaxError as e:
+        raise SpecError([Problem(file, e.lineno or 1, 0, "template", e.message or str(e))]) from None
+    used = meta.find_undeclared_variables(ast)
+    _check_given(file, given, used)
     limit = sys.getrecursionlimit()
     # A macro that calls itself would recurse until memory runs out; cap the stack a template may use.
     sys.setrecursionlimit(_stack_depth() + 600)
@@ -90,7 +106,7 @@ def _render(file: str, source: str, variables: dict[str, object], given: set[str
             if size > MAX_SPEC_BYTES:
                 raise _TemplateLimit(f"renders to more than {MAX_SPEC_BYTES:,} characters")
             pieces.append(piece)
-        return "".join(pieces), set(used)
+        return "".join(pieces), set(used), drew[0]
     except _TemplateLimit as e:
         raise SpecError([Problem(file, _template_line(e), 0, "template", str(e))]) from None
     except RecursionError as e:
@@ -141,8 +157,9 @@ class _TemplateLimit(Exception):
     """A template went past one of render()'s bounds (internal to spec.py; reported as a located SpecError)."""
 
 
-def _bounded_sandbox() -> SandboxedEnvironment:
-    """A SandboxedEnvironment whose loops, arithmetic and time are bounded."""
+def _bounded_sandbox() -> tuple[SandboxedEnvironment, list[bool]]:
+    """A SandboxedEnvironment whose loops, arithmetic and time are bounded, and a flag set once the template draws a
+    random value (Jinja2's `random` filter, `lipsum`): such a render is not kept (rendercache.py)."""
 
     from jinja2 import StrictUndefined
     from jinja2.sandbox import MAX_RANGE, SandboxedEnvironment
@@ -176,9 +193,23 @@ def _bounded_sandbox() -> SandboxedEnvironment:
                     raise _TemplateLimit("the product is too large a number")
             return super().call_binop(context, operator, left, right)
 
+    drew = [False]
+
+    def noting(draw: Callable[..., object]) -> Callable[..., object]:
+        def noted(*args: object, **kwargs: object) -> object:
+            drew[0] = True
+            return draw(*args, **kwargs)
+
+        noted.__dict__.update(draw.__dict__)  # Jinja2's mark that the filter takes the context
+        return noted
+
     env = Bounded(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False, finalize=yaml_value)
     env.globals["range"] = bounded_range
-    return env
+    lipsum = env.globals["lipsum"]
+    if callable(lipsum):
+        env.globals["lipsum"] = noting(lipsum)
+    env.filters["random"] = noting(env.filters["random"])
+    return env, drew
 
 
 def yaml_value(value: object) -> object:
