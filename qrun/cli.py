@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 import logging
 import sys
 import traceback
@@ -14,7 +15,6 @@ import click
 
 from . import collector
 from .app import groups, supervise
-from .app.check_cli import plan_cmd, render_cmd, say_python_changed, schema_cmd, validate_cmd
 from .app.clitools import (
     SpecCommand,
     cache_option,
@@ -27,8 +27,6 @@ from .app.clitools import (
     template_options,
 )
 from .app.pipeline import run, run_multirun
-from .app.share_cli import export_group, report_cmd
-from .app.view_cli import diff_cmd, list_cmd, plot_cmd, show_cmd, status_cmd
 from .errors import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -46,18 +44,36 @@ from .spec import load as load_spec
 from .store.journal import record_stop
 from .store.reader import load
 from .version import __version__
-from .views.mlflow_export import export
-from .views.report import summary
+
+# The commands other than run and rerun, each imported when it is named (or when --help lists them all): a run does
+# not import the checks' and views' commands, the report or the exporters (benchmarks/RESULTS.md, "The supervisor
+# forks first; templates rendered once").
+LAZY_COMMANDS = {
+    **{name: ("qrun.app.check_cli", f"{name}_cmd") for name in ("validate", "plan", "render", "schema")},
+    **{name: ("qrun.app.view_cli", f"{name}_cmd") for name in ("show", "list", "diff", "plot", "status")},
+    "report": ("qrun.app.share_cli", "report_cmd"),
+    "export": ("qrun.app.share_cli", "export_group"),
+}
 
 
 class QrunGroup(click.Group):
-    """A group where `qrun SPEC ...` means `qrun run SPEC ...`."""
+    """A group where `qrun SPEC ...` means `qrun run SPEC ...`, and whose commands are imported when named."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            module, name = LAZY_COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
-            close = difflib.get_close_matches(args[0], list(self.commands), n=1, cutoff=0.75)
+        names = self.list_commands(ctx)
+        if args and args[0] not in names and not args[0].startswith("-"):
+            close = difflib.get_close_matches(args[0], names, n=1, cutoff=0.75)
             if close and not Path(args[0]).exists():  # `qrun valdate x.yaml` is a typo, not a spec named valdate
                 raise UsageError(f"no command '{args[0]}'; did you mean 'qrun {close[0]}'?")
             return "run", self.commands["run"], args
@@ -198,6 +214,8 @@ def run_cmd(
     if quiet:
         click.echo(shown)
     else:
+        from .views.report import summary  # the views' modules: only once the run is done, and not with -q
+
         click.echo(summary(load(run_dir)))
         click.echo(f"results: {shown}")
     _export_mlflow(to_mlflow, run_dir, quiet)
@@ -206,6 +224,7 @@ def run_cmd(
 def _export_mlflow(wanted: bool, folder: Path, quiet: bool) -> None:
     if not wanted:
         return
+    from .views.mlflow_export import export  # only a run that exports (mlflow itself is imported later still)
 
     for path, run_id in export([folder]):
         if not quiet:
@@ -256,6 +275,8 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
     folder = Path(run_dir)
     meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong
     name = meta["name"]
+    from .app.check_cli import say_python_changed  # a command module: imported when named (LAZY_COMMANDS)
+
     say_python_changed(folder, meta)
     if out is None and folder.resolve().parent.name != name:
         # A run lives in ROOT/<spec name>/<run>: anywhere else (a copied folder), its grandparent is no results root.
@@ -266,14 +287,10 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
         click.echo(relative(new))
         return
 
+    from .views.report import summary  # the views' modules: only once the run is done, and not with -q
+
     click.echo(summary(load(new)))
     click.echo(f"results: {relative(new)}")
-
-
-for command in (validate_cmd, plan_cmd, render_cmd, schema_cmd, show_cmd, list_cmd, diff_cmd, plot_cmd, status_cmd):
-    cli.add_command(command)
-cli.add_command(report_cmd)
-cli.add_command(export_group)
 
 
 def entry() -> None:

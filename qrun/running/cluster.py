@@ -4,7 +4,6 @@ to which a sweep's chunks go as tasks (each runs one PUB on the worker's own Aer
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from typing import TYPE_CHECKING
 
@@ -91,6 +90,8 @@ class Cluster:
     def done(self, seconds: float, pid: int) -> None:
         """Count a finished task: the record gains tasks, the median and total task seconds, and how many distinct
         worker processes ran them (the per-chunk cost a speedup projection needs)."""
+        import statistics
+
         self._seconds.append(seconds)
         self._pids.add(pid)
         self.record.update(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -151,6 +150,7 @@ class Run:
 
     def _repr_html_(self) -> str:
         """The run as an HTML table, for Jupyter: each job's kind, status and result."""
+        import html
 
         rows = "".join(
             f"<tr><td>{html.escape(str(e['name']))}</td><td>{html.escape(str(e['primitive']))}</td>"
