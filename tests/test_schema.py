@@ -1,5 +1,7 @@
 """The JSON Schema and the plain-words translation of its violations."""
 
+import datetime
+
 import pytest
 
 from qrun.spec.schema import article, schema, schema_findings
@@ -53,6 +55,18 @@ def test_article():
         ),
         ({"a": [float("inf")]}, [(("a", 0), "inf is not a finite number", False)]),
         ({"a": float("nan")}, [(("a",), "nan is not a finite number", False)]),
+        # the round trip writes a date as a string and refuses an integer past 64 bits: neither passes for plain
+        (
+            {"a": [datetime.date(2026, 12, 4)]},
+            [
+                (
+                    ("a", 0),
+                    "a date (from a YAML tag or an unquoted date) is not a spec value; quote it if a string is meant",
+                    False,
+                )
+            ],
+        ),
+        ({"a": [2**70, "\ud800"]}, []),
     ],
 )
 def test_value_findings_on_the_fast_path_and_off_it(data, findings):
