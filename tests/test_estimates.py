@@ -189,12 +189,17 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
         ({"name": "a", "primitive": "estimator", "circuit": "c", "observables": ["z", "x"], "estimate": "1s"}, "xz"),
         ({"name": "b", "primitive": "sampler", "circuit": "c", "options": {"twirling": {"num_randomizations": 4}}}, ""),
         ({"name": "c", "primitive": "estimator", "circuit": "c", "sweep": {"values": {"observable": ["x"]}}}, "x"),
+        # the same work as a under other names and estimates, read back from the memo; then values that differ only
+        # in type (1, 1.0, True), each hashed as its own JSON
+        ({"name": "a2", "primitive": "estimator", "circuit": "c", "observables": ["z", "x"], "estimate": "9s"}, "xz"),
+        ({"name": "a3", "primitive": "estimator", "circuit": "c", "observables": ["z", "x"]}, "xz"),
+        *(
+            ({"name": f"p{i}", "primitive": "estimator", "circuit": "c", "parameter_values": [[v] * 4]}, "")
+            for i, v in enumerate((1, 1.0, True))
+        ),
     ]
-    merged = [
-        {"seed": 1, "twirling": {"enable_gates": True}},
-        {"seed": 1, "twirling": {"enable_gates": True, "num_randomizations": 4}},
-        {"seed": 1, "twirling": {"enable_gates": True}},
-    ]
+    plain = {"seed": 1, "twirling": {"enable_gates": True}}
+    merged = [plain, {"seed": 1, "twirling": {"enable_gates": True, "num_randomizations": 4}}, *[plain] * 6]
     typed = experiment({**data, "name": "h", "jobs": [job for job, _ in jobs]})
     memo: dict = {}
     for (job, measured), options, model in zip(jobs, merged, typed.jobs):
@@ -207,6 +212,8 @@ def test_the_content_hash_is_the_sha256_of_the_sorted_json_of_what_the_job_does(
         }
         expected = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
         assert content_hash(typed, model, memo) == content_hash(typed, model) == expected
+    hashes = [content_hash(typed, model, memo) for model in typed.jobs]
+    assert hashes[0] == hashes[3] == hashes[4] and len(set(hashes[5:])) == 3
 
 
 def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(tmp_path):

@@ -209,8 +209,14 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
     The hash is of json.dumps(content, sort_keys=True) where content is {backend, circuit, job, observables,
     options}, all as the spec writes them; the text is put together from its parts, and `memo` keeps the parts jobs
     share (the text before the job's own part, for each circuit; the text after it, for each set of observables; the
-    spec's options), so 10,000 jobs on one circuit encode only their own part."""
+    spec's options), so 10,000 jobs on one circuit encode only their own part, and identical ones not even that."""
     memo = {} if memo is None else memo
+    fields = {k: v for k, v in job.raw.items() if k not in ("name", "estimate")}
+    # Jobs that differ only in name hash alike: the digest is kept by the repr of the job's own fields (plain YAML
+    # values, whose repr tells them apart as their JSON does), so identical jobs are encoded and hashed once.
+    known = memo.get(("job", repr(fields)))
+    if known is not None:
+        return known
     swept = job.sweep.values.get("observable", []) if job.sweep is not None else []
     names = tuple(sorted(set(job.observables).union(str(o) for o in swept)))
     head = memo.get(("head", job.circuit))
@@ -226,8 +232,9 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
         options = _SORTED.encode(_untagged(job.options))
     else:
         options = memo.get("options") or memo.setdefault("options", _SORTED.encode(_untagged(experiment.options)))
-    own = _SORTED.encode({k: v for k, v in job.raw.items() if k not in ("name", "estimate")})
-    return hashlib.sha256(f"{head}{own}{tail}{options}}}".encode()).hexdigest()[:16]
+    own = _SORTED.encode(fields)
+    digest = memo[("job", repr(fields))] = hashlib.sha256(f"{head}{own}{tail}{options}}}".encode()).hexdigest()[:16]
+    return digest
 
 
 def lower_bound(job: Job, num_parameters: int = 0, on_aer: bool = False) -> float:
