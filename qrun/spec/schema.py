@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import re
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -52,9 +51,10 @@ def _plain_json(data: object) -> str | None:
         return None
 
 
-# A whole-number float as orjson writes one (as json.dumps does): `2.0,`, `[1.0]`, or past 1e16 `1e+20`. A string
-# that merely holds such text only sends the spec to the slower, exact check.
-_WHOLE_FLOAT = re.compile(r"\.0[,\]}]|\de\+")
+# How a whole-number float starts or ends as orjson writes one (as json.dumps does): `2.0,`, `[1.0]`, `{"a":1.0}`, or
+# past 1e16 `1e+20`. Substrings, not a regular expression: str's search is several times faster over a 10,000-job
+# spec's megabyte. A string that merely holds such text only sends the spec to the slower, exact check.
+_WHOLE_FLOAT = (".0,", ".0]", ".0}", "e+")
 
 
 def value_findings(data: object, path: JsonPath = ()) -> list[Finding]:
@@ -99,7 +99,7 @@ def schema_findings(data: object) -> list[Finding]:
     if odd:
         return odd  # a NaN slips past every bound, so nothing else said about that value could be trusted
     fast = _fast_validator()
-    whole = (_WHOLE_FLOAT.search(text) is not None if text is not None else True) and _whole_float_at_integer(data)
+    whole = (any(mark in text for mark in _WHOLE_FLOAT) if text is not None else True) and _whole_float_at_integer(data)
     if fast is not None and fast.is_valid(data) and not whole:
         return []  # the common case, and the fast one; python-jsonschema below explains only what is wrong
     validator = _strict_validator()
