@@ -238,6 +238,62 @@ def test_learned_estimates_read_older_runs_only_when_the_newer_ones_lack_a_job(t
     assert History(tmp_path, "absent").get(("a", "h")) is None
 
 
+def test_an_ended_runs_rates_are_read_back_from_the_cache_until_its_metadata_changes(tmp_path):
+    """store/learned.py: the rates of a run that has ended come from a small cache entry the second time; a rewritten
+    metadata.json (a resume) is read again, a run still running is never kept, and a damaged entry is a miss."""
+    import orjson
+
+    from qrun.store import learned
+    from qrun.store.reader import History
+
+    run = tmp_path / "spec" / "20261204T000000Z-aaaaaa"
+    run.mkdir(parents=True)
+
+    def write(status: str, actual: float) -> None:
+        jobs = [
+            {"name": "a", "content_hash": "h", "status": "done", "units": 2, "actual": actual},
+            {"name": "b", "content_hash": "g", "status": "failed", "units": 1, "actual": 1.0},
+        ]
+        (run / "metadata.tmp").write_text(json.dumps({"status": status, "jobs": jobs}))
+        (run / "metadata.tmp").replace(run / "metadata.json")  # as the writer does: atomic, a new file
+
+    write("running", 3.0)
+    assert learned.rates_of(run) == {("a", "h"): 1.5}
+    assert not learned.folder().exists()  # still running: its metadata will change
+    write("done", 3.0)
+    assert learned.rates_of(run) == {("a", "h"): 1.5}
+    (entry,) = learned.folder().glob("*.json")
+    entry.write_bytes(orjson.dumps([["a", "h", 9.0]]))  # what the second read returns is the entry's
+    assert learned.rates_of(run) == {("a", "h"): 9.0}
+    assert History(tmp_path, "spec").get(("a", "h")) == {"per_unit": 9.0, "run": run.name}
+    write("done", 4.0)  # resumed and ended again: another entry
+    assert learned.rates_of(run) == {("a", "h"): 2.0}
+    assert len(list(learned.folder().glob("*.json"))) == 2
+    for damaged in ("{not json", '[["a", "h", "fast"]]', '[["a", 1, 2.0]]', '{"a": 1}'):
+        for kept in learned.folder().glob("*.json"):
+            kept.write_text(damaged)
+        assert learned.rates_of(run) == {("a", "h"): 2.0}, damaged
+
+
+def test_a_completed_run_leaves_its_rates_for_its_rerun_to_read(tmp_path):
+    """The run that has just ended keeps its rates (pipeline -> learned.remember), so its re-run reads those and not
+    its whole metadata.json: the entry read back is the one the run wrote."""
+    import orjson
+    from conftest import EXPERIMENTS
+
+    from qrun.app import pipeline
+    from qrun.store import learned
+
+    run = pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path, progress="none")
+    meta = json.loads((run / "metadata.json").read_text())
+    expected = {(j["name"], j["content_hash"]): j["actual"] / j["units"] for j in meta["jobs"]}
+    assert expected and all(rate > 0 for rate in expected.values())
+    (entry,) = learned.folder().glob("*.json")
+    assert {(n, h): r for n, h, r in orjson.loads(entry.read_bytes())} == expected
+    entry.write_bytes(orjson.dumps([[n, h, 123.0] for n, h in expected]))
+    assert learned.rates_of(run) == dict.fromkeys(expected, 123.0)
+
+
 def test_a_long_plan_shows_its_first_and_last_jobs_and_all_on_request(qrun, tmp_path):
     from conftest import many_jobs_spec
 

@@ -19,7 +19,7 @@ from ..running.events import Fanout, Sink
 from ..sources import pysource
 from ..spec import Spec, differences, load
 from ..spec.marks import read_yaml
-from ..store import derived
+from ..store import derived, learned
 from ..store.provenance import sha256
 from ..store.reader import latest_run, read_spec
 from ..store.reader import load as load_run
@@ -199,6 +199,7 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
             w.finish("completed")
             if w.run_dir is not None:
                 derived.record(w.run_dir, block)
+                learned.remember(w.run_dir, w.metadata)
     finally:
         gc.unfreeze()
         restore()

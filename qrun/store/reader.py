@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import ResultsError, RunFolderError, SpecError
 from ..model.jobfile import JobFile
-from ..model.readings import number
 from ..model.records import JobEntry, LearnedRate, RunMetadata
 from ..spec import MAX_SPEC_BYTES
 from ..spec.marks import read_yaml
-from . import batchfile, records, runfolder
+from . import batchfile, learned, records, runfolder
 from .catalog import runs_of
 from .journal import read_metadata
 
@@ -95,19 +94,9 @@ class History:
         return self._learned.get(key)
 
     def _learn(self, run_dir: Path) -> None:
-        try:
-            meta = runfolder.read_json(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES)
-        except RunFolderError:
-            return  # a run folder being written, or damaged: learn nothing from it
-        jobs = meta.get("jobs", []) if isinstance(meta, dict) else []
-        # unchecked (checking every earlier run's metadata would cost more than it teaches): take only numbers
-        for entry in jobs if isinstance(jobs, list) else []:
-            if not isinstance(entry, dict):
-                continue
-            key = (str(entry.get("name")), str(entry.get("content_hash")))
-            actual, units = number(entry.get("actual")), number(entry.get("units"))
-            if entry.get("status") == "done" and units and actual and key not in self._learned:
-                self._learned[key] = {"per_unit": actual / units, "run": run_dir.name}
+        for key, per_unit in learned.rates_of(run_dir).items():  # from the cache once the run has ended
+            if key not in self._learned:
+                self._learned[key] = {"per_unit": per_unit, "run": run_dir.name}
 
 
 @dataclass
