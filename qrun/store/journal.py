@@ -85,7 +85,8 @@ class Journal:
     def checkpoint(self, last: bool = False) -> None:
         self.flush()  # every line the checkpoint counts is in the file before it says so
         began = time.monotonic()
-        write_json(self.run_dir / "metadata.json", self.metadata, compact_fallback=last)
+        # as durable as the journal: a service run's survives the machine going down, a local run's is atomic only
+        write_json(self.run_dir / "metadata.json", self.metadata, compact_fallback=last, durable=self.durable)
         self._saved_at = time.monotonic()
         self._cost = self._saved_at - began
         self._saved_bytes, self._since = os.stat(self.run_dir / "metadata.json").st_size, 0

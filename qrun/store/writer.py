@@ -75,7 +75,7 @@ class RunWriter:
             (run_dir / "jobs").mkdir(parents=True, exist_ok=False)
             self.run_dir = run_dir
         supervise.announce(self.run_dir)
-        atomic_write(self.run_dir / "spec.yaml", self.spec.resolved_text())
+        atomic_write(self.run_dir / "spec.yaml", self.spec.resolved_text(), self._durable)
         self.metadata = {
             "format": METADATA_FORMAT,
             "name": self.plan.name,
@@ -183,7 +183,7 @@ class RunWriter:
 
     @property
     def _durable(self) -> bool:
-        """Service results cost QPU time: they are fsynced. Local ones are atomic and can be recomputed."""
+        """Service results cost QPU time: they are fsynced. A local run's files (metadata.json too) are atomic only."""
         return traits(self.plan.backend_kind).remote
 
     def _log_jobs(self, *entries: JobEntry) -> None:
