@@ -1,12 +1,15 @@
-"""A big spec's parsed values are kept by its text's hash (spec/parsecache.py): read back exactly, or parsed again."""
+"""A spec's parsed values are kept by its text's hash (spec/parsecache.py): read back exactly, or parsed again."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from qrun.spec import parsecache
-from qrun.spec.marks import CACHE_FROM, plain_yaml
+from qrun.spec.marks import plain_yaml
 
 
 def full(text: str) -> object:
@@ -14,7 +17,7 @@ def full(text: str) -> object:
 
 
 def big_spec(extra: str = "") -> str:
-    """A spec of about 100 KiB, past CACHE_FROM: every kind of plain scalar, and as many jobs as that takes."""
+    """A spec of about 100 KiB: every kind of plain scalar, and as many jobs as that takes."""
     head = (
         "version: 1\nname: big\nbackend: aer\nmax_time: 2h 30m\n"
         "options: {seed: 7, default_precision: 0.1, flag: true, nothing: null, tiny: 1.0e-9, neg: -0.0, a_string: 1e400}\n"
@@ -26,7 +29,6 @@ def big_spec(extra: str = "") -> str:
         "parameter_values: [[0.1, 2, -3, 4.0e-2]]}}\n"
     )
     text = head + "".join(line.format(k=k) for k in range(1100))
-    assert len(text.encode()) >= CACHE_FROM
     return text
 
 
@@ -61,9 +63,22 @@ def test_values_json_cannot_give_back_are_not_stored_and_still_parse_right():
         assert list(parsecache.folder().glob("*.json")) == []
 
 
-def test_a_small_spec_is_not_cached():
+def test_a_small_spec_is_kept_too_and_read_back_without_pyyaml(tmp_path):
+    """PyYAML's import costs more than a small spec's parse: a spec read before is read back without executing it
+    (qrun imports it on first use, spec/source.py)."""
+    from conftest import EXPERIMENTS
+
+    code = (
+        "import sys\n"
+        "from qrun.spec import load\n"
+        f"spec = load({str(EXPERIMENTS / 'bell.yaml')!r})\n"
+        "print(spec.data['name'], 'yaml.reader' in sys.modules)\n"
+    )
+    env = {**os.environ, "QRUN_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for _ in range(2)]
+    assert [(r.returncode, r.stdout, r.stderr) for r in runs] == [(0, "bell True\n", ""), (0, "bell False\n", "")]
     assert plain_yaml("version: 1\nname: small\n") == {"version": 1, "name": "small"}
-    assert not parsecache.folder().exists()
+    assert len(list(parsecache.folder().glob("*.json"))) == 1
 
 
 @pytest.mark.parametrize("damage", ["not json", "directory", "fifo"])

@@ -8,8 +8,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..errors import Problem, SpecError, UsageError
 from ..model.raw import Yaml
 from ..sources import circuits, pysource
@@ -18,7 +16,7 @@ from .marks import parse_yaml, plain_yaml
 from .overrides import JsonPath, format_path, owner, top_level_keys
 from .overrides import apply as apply_overrides
 from .overrides import split as split_override
-from .source import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, guard_yaml, read_text_limited, safe_yaml
+from .source import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, guard_yaml, read_text_limited, safe_yaml, yaml
 from .template import MAX_RENDER_SECONDS, Scalar, is_template, render
 
 __all__ = [
@@ -48,17 +46,22 @@ MAX_SET_CHARS = 64 * 1024  # one --set value; longer values belong in a --vars f
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class _ReadableDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+@functools.cache
+def _readable_dumper() -> type[yaml.SafeDumper]:
     """safe_dump, with multi-line strings (inlined OpenQASM) written as literal blocks; through libyaml's emitter
-    where PyYAML has it (the Python emitter is the slower one: benchmarks/RESULTS.md)."""
+    where PyYAML has it (the Python emitter is the slower one: benchmarks/RESULTS.md). Made on first use, as PyYAML
+    is imported then."""
+
+    class ReadableDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+        pass
+
+    ReadableDumper.add_representer(str, _str_representer)
+    return ReadableDumper
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value and not any(c in value for c in "\r\t") and value == value.rstrip(" ") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_ReadableDumper.add_representer(str, _str_representer)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class Spec:
             # 10,000-job spec is not dumped again through PyYAML's Python representer, about a second)
             return header + self.text
         return header + yaml.dump(
-            self.resolved(), Dumper=_ReadableDumper, sort_keys=False, allow_unicode=True, width=120
+            self.resolved(), Dumper=_readable_dumper(), sort_keys=False, allow_unicode=True, width=120
         )
 
     @property

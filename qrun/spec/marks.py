@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
-
-import yaml
 
 from .. import collector
 from ..errors import Problem, SpecError
 from ..model.raw import Yaml
 from . import parsecache
 from .overrides import JsonPath, format_path
-from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, safe_yaml, yaml_problem
+from .source import MAX_DEPTH, MAX_SPEC_BYTES, guard_yaml, safe_yaml, yaml, yaml_problem
 
 Marks = dict[JsonPath, tuple[int, int]]  # (line, column) of each value, or of each key, by where it sits
 # A loader is PyYAML's SafeLoader or libyaml's CSafeLoader: two classes with no common type in PyYAML's stubs, so
 # `loader` stays Any; the values it builds are Yaml (model/raw.py) until the schema has checked them.
 
-_PLAIN_LOADER = getattr(yaml, "CSafeLoader", None)
-_RESOLVE = yaml.resolver.Resolver().resolve
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _NO_VALUE = object()
 _JSON_SCALARS = (str, int, float, bool, type(None))
-CACHE_FROM = 64 * 1024  # bytes of YAML from which a plain parse's values are cached: below, parsing is as quick
 
 
 class _OpenMap:
@@ -44,29 +39,40 @@ def plain_yaml(text: str) -> Yaml:
     Plain: one document of mappings, sequences and scalars, with scalar keys, no key twice, no anchor, alias or
     explicit tag, nested at most MAX_DEPTH deep. That is every spec qrun ships and nearly every one users write.
     Each scalar gets PyYAML's own tag resolution and constructor; a test holds the values equal to the full parse.
-    A text of CACHE_FROM bytes or more is parsed once: its values are kept by the text's hash (spec/parsecache.py).
+    A text is parsed once: its values are kept by the text's hash (spec/parsecache.py), and read back without PyYAML.
     """
-    if _PLAIN_LOADER is None or not text:
+    if not text:
         return None
     data = text.encode("utf-8")
     if len(data) > MAX_SPEC_BYTES:
         return None  # the full parse says it is too long
-    big = len(data) >= CACHE_FROM  # read once by YAML, then from the parse cache
-    if big:
-        hit = parsecache.lookup(data)
-        if hit is not parsecache.MISS:
-            return hit
-    loader = _PLAIN_LOADER(text)
+    hit = parsecache.lookup(data)  # before PyYAML is needed: a hit never imports it
+    if hit is not parsecache.MISS:
+        return hit
+    tools = _plain_tools()
+    if tools is None:
+        return None
+    loader_class, resolve, constructor = tools
+    loader = loader_class(text)
     try:
         with collector.paused():  # one object per value and none freed
-            values, as_json = _plain_values(loader)
+            values, as_json = _plain_values(loader, resolve, constructor)
     except (yaml.YAMLError, ValueError):  # ValueError: an integer past Python's digit limit; the full parse says so
         return None
     finally:
         loader.dispose()
-    if big and as_json:
+    if as_json:
         parsecache.keep(data, values)
     return values
+
+
+@functools.cache
+def _plain_tools() -> tuple[Any, Any, Any] | None:
+    """libyaml's loader, PyYAML's tag resolver and its safe constructor; None without libyaml (the full parse then)."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return None
+    return loader, yaml.resolver.Resolver().resolve, yaml.constructor.SafeConstructor()
 
 
 def read_yaml(file: str, text: str) -> Yaml:
@@ -76,12 +82,12 @@ def read_yaml(file: str, text: str) -> Yaml:
     return plain if plain is not None else safe_yaml(file, text)
 
 
-def _plain_values(loader: Any) -> tuple[Yaml, bool]:
+def _plain_values(loader: Any, resolve: Any, constructor: Any) -> tuple[Yaml, bool]:
     """plain_yaml's one pass over the events (None at the first thing that is not plain), and whether JSON keeps the
     values exactly: no key that is not a string, no date, NaN or infinity (then the parse cache keeps them)."""
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    constructors = _CONSTRUCTOR.yaml_constructors
+    constructors = constructor.yaml_constructors
     # A plain scalar's value depends on its text alone, and is immutable (str, int, float, bool, None, a date):
     # each distinct text is resolved and built once (a 10,000-job spec repeats its keys and most values).
     plain: dict[str, object] = {}
@@ -99,11 +105,11 @@ def _plain_values(loader: Any) -> tuple[Yaml, bool]:
             if event.implicit[0]:  # a plain scalar: resolved as PyYAML resolves it (anything else is a str)
                 made = plain.get(value, _NO_VALUE)
                 if made is _NO_VALUE:
-                    tag = _RESOLVE(yaml.ScalarNode, value, event.implicit)
+                    tag = resolve(yaml.ScalarNode, value, event.implicit)
                     if tag == _MERGE or (tag != _STR and tag not in constructors):
                         return None, False
                     made = plain[value] = (
-                        value if tag == _STR else constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+                        value if tag == _STR else constructors[tag](constructor, yaml.ScalarNode(tag, value))
                     )
                     if type(made) not in _JSON_SCALARS or (type(made) is float and not math.isfinite(made)):
                         as_json = False  # a date, or NaN or infinity, which JSON has no value for

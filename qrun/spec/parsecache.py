@@ -1,10 +1,11 @@
-"""Large specs' parsed values by the hash of their text, so a 10,000-job spec goes through YAML once, not per command.
+"""Specs' parsed values by the hash of their text, so a spec goes through YAML once, not per command.
 
 YAML is the slow part of reading a big spec: libyaml hands PyYAML an event object per key and value, where a JSON
-parser reads the same values several times faster (benchmarks/RESULTS.md has the figures). `qrun validate`, `qrun
-plan`, the run and every view of it read the same text again, so the values of a plain parse (marks.plain_yaml) are
-kept as JSON in the transpile cache's folder, keyed by the text's SHA-256 and the PyYAML version that resolved its
-scalars.
+parser reads the same values several times faster (benchmarks/RESULTS.md has the figures); and a small spec read
+back from here needs no PyYAML at all, whose import costs more than its parse. `qrun validate`, `qrun plan`, the
+run and every view of it read the same text again, so the values of a plain parse (marks.plain_yaml) are kept as
+JSON in the transpile cache's folder, keyed by the text's SHA-256 and the installed PyYAML (source.yaml_identity),
+which resolved its scalars.
 
 Only values JSON gives back exactly are stored (string keys; no date, NaN or infinity), written and read by orjson.
 An entry that cannot be read is a miss, and the text is parsed again. The folder is the user's own, as the transpile
@@ -18,21 +19,20 @@ import os
 from typing import TYPE_CHECKING
 
 import orjson
-import yaml
 
 from .. import collector
 from ..errors import RunFolderError
 from ..planning.cache import cache_dir
 from ..store import runfolder
 from ..store.fsio import atomic_write_bytes
-from .source import MAX_SPEC_BYTES
+from .source import MAX_SPEC_BYTES, yaml_identity
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from ..model.raw import Yaml
 
-FORMAT = 1  # bump when what marks.plain_yaml makes of a text changes: older entries are then never read
+FORMAT = 2  # bump when what marks.plain_yaml makes of a text changes: older entries are then never read
 KEEP = 32  # entries kept; the least recently used go first (a big template's multirun points are a text each)
 MISS = object()
 
@@ -42,7 +42,7 @@ def folder() -> Path:
 
 
 def _path(text: bytes) -> Path:
-    digest = hashlib.sha256(f"{FORMAT}\0{yaml.__version__}\0".encode())
+    digest = hashlib.sha256(f"{FORMAT}\0{yaml_identity()}\0".encode())
     digest.update(text)
     return folder() / f"{digest.hexdigest()}.json"
 
@@ -88,8 +88,9 @@ def write_entry(path: Path, data: bytes) -> None:
     """Write an entry atomically and keep the KEEP most recently used of its folder; failing to is only slower."""
     try:
         atomic_write_bytes(path, data, durable=False)
-        entries = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-KEEP]:
-            old.unlink(missing_ok=True)
+        entries = list(path.parent.glob("*.json"))
+        if len(entries) > KEEP:  # only then is each entry's time read
+            for old in sorted(entries, key=lambda p: p.stat().st_mtime)[:-KEEP]:
+                old.unlink(missing_ok=True)
     except OSError:
         pass

@@ -23,10 +23,10 @@ import os
 from typing import TYPE_CHECKING
 
 import orjson
-import yaml
 
 from ..planning.cache import cache_dir
 from . import parsecache
+from .source import yaml_identity
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -47,7 +47,7 @@ def key(source: str, variables: dict[str, object], renderer: str) -> str | None:
     try:
         tagged = _tagged(variables)
         code = [(stat.st_size, stat.st_mtime_ns) for stat in map(os.stat, (renderer, jinja.origin))]
-        head = orjson.dumps([FORMAT, code, yaml.__version__, yaml.__with_libyaml__, tagged])
+        head = orjson.dumps([FORMAT, code, yaml_identity(), tagged])
     except (_NotPlain, OSError, TypeError):  # TypeError: an integer past 64 bits, which orjson refuses
         return None
     digest = hashlib.sha256(head)

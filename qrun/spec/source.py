@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.machinery
+import importlib.util
+import os
 import stat
+import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem, SpecError, UsageError
 from ..model.raw import Yaml
+
+
+def _on_first_use(name: str) -> ModuleType:
+    """Module `name`, executed when one of its attributes is first read (importlib's LazyLoader): a spec whose
+    values come from the parse cache never needs PyYAML, whose import is about 9 ms of every command."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = _on_first_use("yaml")
+
+
+@functools.cache
+def yaml_identity() -> tuple[int, int]:
+    """The installed PyYAML's package file, by size and modification time, found without importing it (an upgrade
+    rewrites it): what the parse and render caches key on, as PyYAML decides how each scalar reads and prints."""
+    found = importlib.machinery.PathFinder.find_spec("yaml")
+    if found is None or found.origin is None:
+        return (0, 0)
+    try:
+        info = os.stat(found.origin)
+    except OSError:
+        return (0, 0)
+    return (info.st_size, info.st_mtime_ns)
+
 
 # Hostile-input limits, checked before anything is built. A 10,000-job spec is about 0.9 MB and 15 levels deep.
 MAX_SPEC_BYTES = 4 * 1024 * 1024  # the spec file, and the text a template renders to

@@ -8,11 +8,9 @@ import time
 import types
 from typing import TYPE_CHECKING
 
-import yaml
-
 from ..errors import Problem, SpecError, UsageError
 from . import bounded, rendercache
-from .source import MAX_SPEC_BYTES, safe_yaml
+from .source import MAX_SPEC_BYTES, safe_yaml, yaml
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
