@@ -52,20 +52,37 @@ def git_state(path: Path) -> dict[str, object] | None:
     folder = resolved.parent
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 
-    def git(*args: str) -> str | None:
+    def start(*args: str) -> subprocess.Popen[str] | None:
         try:
-            done = subprocess.run(
-                ["git", *_NO_REPO_COMMANDS, *args], cwd=folder, capture_output=True, text=True, timeout=10, env=env
+            return subprocess.Popen(
+                ["git", *_NO_REPO_COMMANDS, *args],
+                cwd=folder,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=env,
             )
-        except (OSError, subprocess.SubprocessError):
+        except OSError:
             return None
-        return done.stdout.strip() if done.returncode == 0 else None
 
-    head = git("rev-parse", "HEAD", "--show-toplevel")  # one call for both: each git process is a fork and an exec
+    def output(process: subprocess.Popen[str] | None) -> str | None:
+        if process is None:
+            return None
+        try:
+            out, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            return None
+        return out.strip() if process.returncode == 0 else None
+
+    # both at once (each is a fork and an exec): the commit and top folder, and the file's entry in HEAD
+    head_process = start("rev-parse", "HEAD", "--show-toplevel")
+    listed_process = start("ls-tree", "--full-name", "HEAD", "--", resolved.name)
+    head, listed = output(head_process), output(listed_process) or ""
     if head is None:
         return None
     commit, top = head.splitlines()
-    listed = git("ls-tree", "--full-name", "HEAD", "--", resolved.name) or ""
     parts = listed.split(maxsplit=3)  # "<mode> blob <id>\t<path>"
     try:
         content = resolved.read_bytes()
