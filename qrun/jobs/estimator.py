@@ -87,8 +87,8 @@ class Estimator:
         import numpy as np
 
         data = primitive_result(result)[0].data
-        evs = np.atleast_2d(np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1))
-        stds = np.atleast_2d(np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1))
+        evs = np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1)  # (observables, parameter sets)
+        stds = np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1)
         observables: dict[str, ObservableValues] = {
             name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
             for i, (name, _) in enumerate(job.observables)

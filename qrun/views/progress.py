@@ -55,7 +55,8 @@ class Reporter(NullSink):
 
     def job_started(self, job: JobPlan) -> None:
         self._job_t0 = time.perf_counter()
-        self.say(f"{self._tag(job)} {job.primitive} {job.name} ...")
+        if not self.quiet:  # not even formatted: a batch of 10,000 jobs made 20,000 lines only to drop them
+            self.say(f"{self._tag(job)} {job.primitive} {job.name} ...")
 
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         pass
@@ -84,6 +85,8 @@ class Reporter(NullSink):
             self.say(f"{self._tag(job)} {job.name}: {done:,}/{total:,} points")
 
     def job_done(self, job: JobPlan, result: JobResult) -> None:
+        if self.quiet:
+            return
         took = f"{time.perf_counter() - self._job_t0:.1f} s"
         if isinstance(result, MinimizeOutcome) and result.stopped:
             self.say(f"{self._tag(job)} {job.name} {result.stopped} after {took}: {result.message}")
