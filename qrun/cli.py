@@ -47,7 +47,7 @@ from .version import __version__
 
 # The commands other than run and rerun, each imported when it is named (or when --help lists them all): a run does
 # not import the checks' and views' commands, the report or the exporters (benchmarks/RESULTS.md, "The supervisor
-# forks first; templates rendered once").
+# forks first; templates and specs read once").
 LAZY_COMMANDS = {
     **{name: ("qrun.app.check_cli", f"{name}_cmd") for name in ("validate", "plan", "render", "schema")},
     **{name: ("qrun.app.view_cli", f"{name}_cmd") for name in ("show", "list", "diff", "plot", "status")},
