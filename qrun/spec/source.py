@@ -18,7 +18,8 @@ from ..model.raw import Yaml
 
 def _on_first_use(name: str) -> ModuleType:
     """Module `name`, executed when one of its attributes is first read (importlib's LazyLoader): a spec whose
-    values come from the parse cache never needs PyYAML, whose import is about 9 ms of every command."""
+    values come from the parse cache never needs PyYAML, whose import costs more than a small spec's parse
+    (benchmarks/RESULTS.md, "The supervisor forks first; templates and specs read once")."""
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.find_spec(name)

@@ -1,7 +1,7 @@
 """What a finished run teaches later estimates, kept in the cache folder by the identity of its metadata.json.
 
 A re-run of a spec learns each job's seconds per unit of work from the newest earlier run (reader.History). That
-meant reading the earlier run's whole metadata.json: 8.5 MB at 10,000 jobs, most of planning's reading. Once a run
+meant reading the earlier run's whole metadata.json, which grows with its jobs (benchmarks/RESULTS.md). Once a run
 has ended, its metadata no longer changes, so the rates learned from it are kept as a small JSON file, named by the
 SHA-256 of the run folder's path and its metadata.json's inode, size and modification time: a resumed or rewritten
 run gets another name. A run still running (or killed before it could say) is read in full every time.
