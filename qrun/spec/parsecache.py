@@ -49,15 +49,19 @@ def _path(text: bytes) -> Path:
 
 def lookup(text: bytes) -> Yaml | object:
     """The values stored for `text`, or MISS: none stored, or unreadable."""
-    data = read_entry(_path(text))
+    return load_entry(_path(text))
+
+
+def load_entry(path: Path) -> object:
+    """An entry's JSON values (this cache's, or another's that shares its store), or MISS: none, or unreadable."""
+    data = read_entry(path)
     if data is None:
         return MISS
     try:
         with collector.paused():  # one object per value and none freed
-            values: Yaml = orjson.loads(data)
+            return orjson.loads(data)
     except (ValueError, RecursionError):  # orjson's JSONDecodeError is a ValueError
         return MISS
-    return values
 
 
 def keep(text: bytes, values: Yaml) -> None:

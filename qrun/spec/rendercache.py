@@ -58,14 +58,10 @@ def key(source: str, variables: dict[str, object], renderer: str) -> str | None:
 
 def lookup(name: str) -> tuple[str, set[str]] | None:
     """The rendered text and the variables it used, or None: nothing stored, or an entry that does not read."""
-    data = parsecache.read_entry(folder() / f"{name}.json")
-    if data is None:
+    entry = parsecache.load_entry(folder() / f"{name}.json")
+    if not isinstance(entry, dict):  # MISS, or not what this cache writes
         return None
-    try:
-        entry = orjson.loads(data)
-    except ValueError:  # orjson's JSONDecodeError
-        return None
-    text, used = entry.get("text") if isinstance(entry, dict) else None, entry.get("used") if entry else None
+    text, used = entry.get("text"), entry.get("used")
     if not isinstance(text, str) or not isinstance(used, list) or not all(isinstance(u, str) for u in used):
         return None
     return text, set(used)

@@ -95,14 +95,8 @@ def _keep(entry: Path, rates: Rates) -> None:
 
 
 def _read(entry: Path) -> Rates | None:
-    data = parsecache.read_entry(entry)
-    if data is None:
-        return None
-    try:
-        rows = orjson.loads(data)
-    except ValueError:  # orjson's JSONDecodeError
-        return None
-    if not isinstance(rows, list):
+    rows = parsecache.load_entry(entry)
+    if not isinstance(rows, list):  # MISS, or not what this cache writes
         return None
     out: Rates = {}
     for row in rows:
