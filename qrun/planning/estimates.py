@@ -214,7 +214,8 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
     fields = {k: v for k, v in job.raw.items() if k not in ("name", "estimate")}
     # Jobs that differ only in name hash alike: the digest is kept by the repr of the job's own fields (plain YAML
     # values, whose repr tells them apart as their JSON does), so identical jobs are encoded and hashed once.
-    known = memo.get(("job", repr(fields)))
+    mine = ("job", repr(fields))
+    known = memo.get(mine)
     if known is not None:
         return known
     swept = job.sweep.values.get("observable", []) if job.sweep is not None else []
@@ -233,8 +234,8 @@ def content_hash(experiment: Experiment, job: Job, memo: dict[Any, str] | None =
     else:
         options = memo.get("options") or memo.setdefault("options", _SORTED.encode(_untagged(experiment.options)))
     own = _SORTED.encode(fields)
-    digest = memo[("job", repr(fields))] = hashlib.sha256(f"{head}{own}{tail}{options}}}".encode()).hexdigest()[:16]
-    return digest
+    memo[mine] = hashlib.sha256(f"{head}{own}{tail}{options}}}".encode()).hexdigest()[:16]
+    return memo[mine]
 
 
 def lower_bound(job: Job, num_parameters: int = 0, on_aer: bool = False) -> float:

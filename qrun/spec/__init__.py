@@ -47,7 +47,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @functools.cache
-def _readable_dumper() -> type[yaml.SafeDumper]:
+def _readable_dumper() -> type:  # libyaml's CSafeDumper is no SafeDumper subclass
     """safe_dump, with multi-line strings (inlined OpenQASM) written as literal blocks; through libyaml's emitter
     where PyYAML has it (the Python emitter is the slower one: benchmarks/RESULTS.md). Made on first use, as PyYAML
     is imported then."""
