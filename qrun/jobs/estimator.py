@@ -26,6 +26,7 @@ from .kind import (
 if TYPE_CHECKING:
     from types import ModuleType
 
+    import numpy as np
     from matplotlib.figure import Figure
 
     from ..backends.kind import OpenSession
@@ -84,11 +85,16 @@ class Estimator:
 
     def payload(self, job: JobPlan, result: JobResult) -> JobFile:
         """Values and standard errors per observable (rows) and parameter set (columns)."""
+        data = primitive_result(result)[0].data
+        return self.values_payload(job, data.evs, data.stds)
+
+    def values_payload(self, job: JobPlan, values: np.ndarray, stderrs: np.ndarray) -> JobFile:
+        """payload(), from the job's values and standard errors as they are: its PUB's, or its row of a stacked batch
+        (model.outcomes.StackedResults), which makes no PrimitiveResult for the job."""
         import numpy as np
 
-        data = primitive_result(result)[0].data
-        evs = np.asarray(data.evs, dtype=float).reshape(len(job.observables), -1)  # (observables, parameter sets)
-        stds = np.asarray(data.stds, dtype=float).reshape(len(job.observables), -1)
+        evs = np.asarray(values, dtype=float).reshape(len(job.observables), -1)  # (observables, parameter sets)
+        stds = np.asarray(stderrs, dtype=float).reshape(len(job.observables), -1)
         observables: dict[str, ObservableValues] = {
             name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
             for i, (name, _) in enumerate(job.observables)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, overload
 
 from ..planning import sweeps
 from .records import Evaluation, Optimum
 
 if TYPE_CHECKING:
+    import numpy as np
     from qiskit.primitives import BitArray, PrimitiveResult
 
 SESSION_EXPIRED = "not run: session expired"
@@ -65,6 +67,45 @@ class SweepOutcome:
         if not self.results:
             return None
         return PrimitiveResult([r[0] for _, r in self.results], metadata={"groups": [s for s, _ in self.results]})
+
+
+class StackedResults(Sequence["PrimitiveResult"]):
+    """A batch's results whose values stack: each field an array whose row k is job k's, as Aer's merged PUBs gave
+    them (with each job's own noise). A job's PrimitiveResult is made when it is asked for; the run folder's batch
+    file and each job's payload read the rows as they are, with no PrimitiveResult made per job. The arrays are
+    read-only: each job's result is a view of its row."""
+
+    def __init__(
+        self,
+        fields: dict[str, np.ndarray],
+        pub_metadata: list[dict[str, object]],
+        metadata_of: list[int],
+        metadata: dict[str, object],
+    ):
+        for values in fields.values():
+            values.flags.writeable = False
+        self.fields, self.pub_metadata, self.metadata_of, self.metadata = fields, pub_metadata, metadata_of, metadata
+
+    def __len__(self) -> int:
+        return len(self.metadata_of)
+
+    def __iter__(self) -> Iterator[PrimitiveResult]:
+        return (self[k] for k in range(len(self)))
+
+    @overload
+    def __getitem__(self, k: int) -> PrimitiveResult: ...
+    @overload
+    def __getitem__(self, k: slice) -> list[PrimitiveResult]: ...
+    def __getitem__(self, k: int | slice) -> PrimitiveResult | list[PrimitiveResult]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(len(self))[k]]
+        from qiskit.primitives import PrimitiveResult, PubResult  # deferred: results reads outcomes without qiskit
+        from qiskit.primitives.containers import DataBin
+
+        row = {name: values[k] for name, values in self.fields.items()}
+        shape = next(iter(row.values())).shape
+        pub = PubResult(DataBin(**row, shape=shape), metadata=self.pub_metadata[self.metadata_of[k]])
+        return PrimitiveResult([pub], metadata=self.metadata)
 
 
 JobResult: TypeAlias = "PrimitiveResult | MinimizeOutcome | SweepOutcome"  # what running a job gives its payload

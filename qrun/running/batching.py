@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 from qiskit.primitives import PrimitiveResult, PubResult
@@ -13,6 +14,7 @@ from ..backends.kind import OpenSession
 from ..backends.registry import traits
 from ..backends.service import redact
 from ..errors import RunError
+from ..model.outcomes import StackedResults
 from ..model.plan import JobPlan
 from .base import RunnerBase
 from .engines import estimator_pub, observables_array, sampler_pub
@@ -124,15 +126,17 @@ class Batching(RunnerBase):
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e
         # every job's share first, in one tight loop: drawn between the file writes, each job's noise took longer
+        results: Sequence[PrimitiveResult]
         if seeds:
-            shares = shot_noise_shares(result, parts, [j.precision for j in bound], seeds)
+            results = shot_noise_results(result, parts, [j.precision for j in bound], seeds)
         else:
             shares = pub_shares(result, parts) if parts else list(result)
+            results = [PrimitiveResult([pub_result], metadata=result.metadata) for pub_result in shares]
         messages = distinct(caught)  # the batch's warnings, recorded with each of its jobs
         if messages:
             for job in bound:
                 self.sink.job_warnings(job, messages)
-        self.sink.jobs_done(bound, [PrimitiveResult([pub_result], metadata=result.metadata) for pub_result in shares])
+        self.sink.jobs_done(bound, results)
 
 
 def merged_estimator_pubs(
@@ -191,29 +195,43 @@ def job_rows(values: np.ndarray, columns: slice | None) -> np.ndarray:
     return values if columns is None else values[:, columns]
 
 
-def shot_noise_shares(
+def shot_noise_results(
     result: PrimitiveResult,
     parts: list[tuple[int, slice | None]],
     precisions: list[float | None],
     seeds: list[int | None],
-) -> list[PubResult]:
+) -> Sequence[PrimitiveResult]:
     """Each job's share of an exact estimator result (its PUB; its own parameter rows of a merged one), with Aer's
     emulated shot noise, N(value, precision), drawn from the job's own seed: what the job alone would have got.
 
     Each job keeps its own stream (so a job's values do not depend on which jobs shared its batch, and a resumed
     run repeats an uninterrupted one); what does not depend on the job (each PUB's values and metadata) is read
-    once per PUB, not once per job."""
+    once per PUB, not once per job. Where every job's values have one shape (the usual batch), they are written
+    into stacked arrays (StackedResults) and no PubResult is made per job."""
     evs_of = [np.asarray(pub.data.evs, dtype=float) for pub in result]
-    metadata: dict[tuple[int, float], dict[str, object]] = {}
-    shares = []
+    rows = [job_rows(evs_of[index], columns) for index, columns in parts]
     noise = Noise(seeds)  # each job's stream is Generator(PCG64(seed))'s: streams.py makes them for the batch at once
-    for i, ((index, columns), precision) in enumerate(zip(parts, precisions, strict=True)):
-        evs = job_rows(evs_of[index], columns)
+    shape = rows[0].shape
+    stacked = all(r.shape == shape for r in rows)
+    evs = np.empty((len(rows), *shape)) if stacked else None
+    stds = np.empty((len(rows), *shape)) if stacked else None
+    position: dict[tuple[int, float], int] = {}
+    pub_metadata: list[dict[str, object]] = []
+    metadata_of: list[int] = []
+    shares = []
+    for i, ((index, _), precision) in enumerate(zip(parts, precisions, strict=True)):
         sigma = float(precision or 0.0)
-        if sigma > 0:
-            evs = noise.normal(i, evs, sigma)
-        meta = metadata.get((index, sigma))
-        if meta is None:
-            meta = metadata[(index, sigma)] = {**dict(result[index].metadata), "target_precision": sigma}
-        shares.append(PubResult(DataBin(evs=evs, stds=np.full(evs.shape, sigma), shape=evs.shape), metadata=meta))
+        values = noise.normal(i, rows[i], sigma) if sigma > 0 else rows[i]
+        at = position.get((index, sigma))
+        if at is None:
+            at = position[(index, sigma)] = len(pub_metadata)
+            pub_metadata.append({**dict(result[index].metadata), "target_precision": sigma})
+        metadata_of.append(at)
+        if evs is not None and stds is not None:
+            evs[i], stds[i] = values, sigma
+        else:
+            data = DataBin(evs=values, stds=np.full(values.shape, sigma), shape=values.shape)
+            shares.append(PrimitiveResult([PubResult(data, metadata=pub_metadata[at])], metadata=result.metadata))
+    if evs is not None and stds is not None:
+        return StackedResults({"evs": evs, "stds": stds}, pub_metadata, metadata_of, result.metadata)
     return shares

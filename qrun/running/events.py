@@ -24,7 +24,7 @@ class Sink(Protocol):
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None: ...
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None: ...
     def job_done(self, job: JobPlan, result: JobResult) -> None: ...
-    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None: ...  # a batch, in order
+    def jobs_done(self, jobs: list[JobPlan], results: Sequence[PrimitiveResult]) -> None: ...  # a batch, in order
     def sweep_chunk(
         self,
         job: JobPlan,
@@ -71,7 +71,7 @@ class NullSink:
     def job_done(self, job: JobPlan, result: JobResult) -> None:
         """A job finished."""
 
-    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None:
+    def jobs_done(self, jobs: list[JobPlan], results: Sequence[PrimitiveResult]) -> None:
         """The jobs of one runtime job finished, each with its own result: by default, each job's own event."""
         for job, result in zip(jobs, results, strict=True):
             self.job_done(job, result)
@@ -150,11 +150,13 @@ class Fanout(NullSink):
             if mine:
                 sink.jobs_started(mine)
 
-    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None:
-        chosen = {id(job): result for job, result in zip(jobs, results, strict=True)}
+    def jobs_done(self, jobs: list[JobPlan], results: Sequence[PrimitiveResult]) -> None:
+        row = {id(job): k for k, job in enumerate(jobs)}
         for sink, mine in self.for_jobs(jobs):
-            if mine:
-                sink.jobs_done(mine, [chosen[id(job)] for job in mine])
+            if len(mine) == len(jobs) and all(a is b for a, b in zip(mine, jobs)):
+                sink.jobs_done(mine, results)  # all of them: as they are (stacked results stay stacked)
+            elif mine:
+                sink.jobs_done(mine, [results[row[id(job)]] for job in mine])
 
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         for sink, _ in self.for_jobs([job]):

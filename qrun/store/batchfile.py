@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import RunFolderError
+from ..model.outcomes import StackedResults
 from . import runfolder
 from .fsio import atomic_write_bytes, plain
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
     import numpy as np
@@ -46,7 +48,7 @@ BATCH_FROM = 100
 MAX_BATCH_BYTES = 64 * 1024 * 1024
 
 
-def store(run_dir: Path, relative: str, bodies: list[JobFile], results: list[PrimitiveResult]) -> str | None:
+def store(run_dir: Path, relative: str, bodies: list[JobFile], results: Sequence[PrimitiveResult]) -> str | None:
     """Write `results` and their jobs' `bodies` as the batch file `relative` (atomic, not fsynced: a local run is
     recomputed cheaply); None, writing nothing, when they do not stack into columns."""
     layout = columns(results)
@@ -57,12 +59,19 @@ def store(run_dir: Path, relative: str, bodies: list[JobFile], results: list[Pri
     return relative
 
 
-def columns(results: list[PrimitiveResult]) -> dict[str, object] | None:
+def columns(results: Sequence[PrimitiveResult]) -> dict[str, object] | None:
     """How `results` stack into columns: each field's kind and the shared shape, or None when they do not (another
     PUB count, field, shape or dtype; metadata JSON cannot write). Their jobs then get a file each."""
     import numpy as np
     from qiskit.primitives import BitArray, PubResult, SamplerPubResult
 
+    if isinstance(results, StackedResults):  # stacked already: its arrays are the columns
+        shape = list(next(iter(results.fields.values())).shape[1:])
+        return {
+            "pub_type": "PubResult",
+            "shape": shape,
+            "fields": {name: {"type": "ndarray"} for name in results.fields},
+        }
     first = results[0]
     if len(first) != 1 or type(first[0]) not in (PubResult, SamplerPubResult):
         return None
@@ -95,19 +104,23 @@ def _signature(result: PrimitiveResult) -> list[tuple[str, object, tuple[int, ..
     return out
 
 
-def encode(layout: dict[str, object], bodies: list[JobFile], results: list[PrimitiveResult]) -> bytes | None:
+def encode(layout: dict[str, object], bodies: list[JobFile], results: Sequence[PrimitiveResult]) -> bytes | None:
     """The batch file's bytes, or None when a metadata value is not plain JSON (the jobs get a file each)."""
     import numpy as np
     import orjson  # deferred, as in fsio: only runs write results
     from qiskit.primitives import BitArray
 
-    distinct: dict[int, int] = {}  # the jobs of one PUB share its metadata: written once, named by position
-    metadata: list[dict[str, object]] = []
-    for r in results:
-        if id(r[0].metadata) not in distinct:
-            distinct[id(r[0].metadata)] = len(metadata)
-            metadata.append(r[0].metadata)
-    index_of = [distinct[id(r[0].metadata)] for r in results]
+    if isinstance(results, StackedResults):
+        metadata, index_of, top = results.pub_metadata, results.metadata_of, results.metadata
+    else:
+        distinct: dict[int, int] = {}  # the jobs of one PUB share its metadata: written once, named by position
+        metadata = []
+        for r in results:
+            if id(r[0].metadata) not in distinct:
+                distinct[id(r[0].metadata)] = len(metadata)
+                metadata.append(r[0].metadata)
+        index_of = [distinct[id(r[0].metadata)] for r in results]
+        top = results[0].metadata
     try:  # orjson, as every file of a run: strict JSON (a NaN is null)
         index = orjson.dumps(
             {
@@ -116,7 +129,7 @@ def encode(layout: dict[str, object], bodies: list[JobFile], results: list[Primi
                 "bodies": bodies,
                 "pub_metadata": metadata,
                 "pub_metadata_of": index_of,
-                "metadata": results[0].metadata,
+                "metadata": top,
             },
             default=plain,
             option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
@@ -124,9 +137,12 @@ def encode(layout: dict[str, object], bodies: list[JobFile], results: list[Primi
     except TypeError:  # orjson.JSONEncodeError: a value only the runtime's encoder writes
         return None
     arrays: dict[str, np.ndarray] = {INDEX: np.frombuffer(index, dtype=np.uint8)}
-    for name in results[0][0].data:
-        values = [r[0].data[name] for r in results]
-        arrays[FIELD + name] = np.stack([v.array if isinstance(v, BitArray) else v for v in values])
+    if isinstance(results, StackedResults):
+        arrays.update((FIELD + name, values) for name, values in results.fields.items())
+    else:
+        for name in results[0][0].data:
+            values = [r[0].data[name] for r in results]
+            arrays[FIELD + name] = np.stack([v.array if isinstance(v, BitArray) else v for v in values])
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:  # what np.savez writes, with no pickle allowed
         for name, array in arrays.items():

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import RunFolderError
+from ..jobs.estimator import Estimator
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile, Point
-from ..model.outcomes import MinimizeOutcome, SweepOutcome
+from ..model.outcomes import MinimizeOutcome, StackedResults, SweepOutcome
 from . import records
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
+
+    from qiskit.primitives import PrimitiveResult
 
     from ..model.outcomes import JobResult
     from ..model.plan import JobPlan
@@ -31,6 +35,21 @@ def job_file(
         return payload, {}
     whole = result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
     return payload, {"primitive_result": records.runtime_json_text(whole)}
+
+
+def batch_bodies(
+    jobs: list[JobPlan], results: Sequence[PrimitiveResult], actual: float, backend: str, job_ids: list[list[str]]
+) -> list[JobFile]:
+    """Each of a batch's jobs' JSON bodies. A stacked batch of estimator jobs (model.outcomes.StackedResults) gives
+    each its values from its rows, with no PrimitiveResult made per job."""
+    kind = kind_of(jobs[0].primitive)
+    if isinstance(results, StackedResults) and isinstance(kind, Estimator):
+        evs, stds, seconds = results.fields["evs"], results.fields["stds"], round(actual, 3)
+        return [
+            {**header(job, backend, ids), **kind.values_payload(job, evs[k], stds[k]), "seconds": seconds}
+            for k, (job, ids) in enumerate(zip(jobs, job_ids, strict=True))
+        ]
+    return [job_body(j, r, actual, None, backend, ids) for j, r, ids in zip(jobs, results, job_ids, strict=True)]
 
 
 def job_body(

@@ -20,15 +20,15 @@ from ..planning import sweeps
 from ..sources import pysource
 from . import batchfile, provenance, records, reopening
 from .fsio import Appender, atomic_write, inside, json_lines, write_json
-from .jobfile import header, job_body, job_file
+from .jobfile import batch_bodies, header, job_file
 from .journal import Journal, close_jobs, keep_session, read_metadata
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
+    from collections.abc import Sequence
+
     from qiskit.primitives import PrimitiveResult
 
     from ..model.outcomes import JobResult
-
-if TYPE_CHECKING:  # kept off the import path: `qrun validate` reads history without numpy or qiskit
     from ..model.plan import JobPlan, Plan
     from ..model.records import Attempt, Carried, Evaluation, JobEntry, RunMetadata, SessionRecord, Usage
     from ..spec import Spec
@@ -306,7 +306,7 @@ class RunWriter:
             units=result.nfev if isinstance(result, MinimizeOutcome) else job.units,
         )
 
-    def jobs_done(self, jobs: list[JobPlan], results: list[PrimitiveResult]) -> None:
+    def jobs_done(self, jobs: list[JobPlan], results: Sequence[PrimitiveResult]) -> None:
         """A local run of BATCH_FROM jobs or more keeps each batch in one columnar file (store/batchfile.py), written
         atomically before the one journal line that marks its jobs done; otherwise each job gets its own file."""
         assert self.run_dir is not None
@@ -314,7 +314,7 @@ class RunWriter:
         stored = None
         if not self._durable and len(self.plan.jobs) >= batchfile.BATCH_FROM:
             backend = self.plan.backend_name
-            bodies = [job_body(j, r, actual, None, backend, self._job(j)["job_ids"]) for j, r in zip(jobs, results)]
+            bodies = batch_bodies(jobs, results, actual, backend, [self._job(j)["job_ids"] for j in jobs])
             stored = batchfile.store(self.run_dir, f"jobs/{jobs[0].file_stem}.batch.npz", bodies, results)
         if stored is None:
             for job, result in zip(jobs, results, strict=True):

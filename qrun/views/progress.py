@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from ..model import durations
@@ -83,6 +84,10 @@ class Reporter(NullSink):
         done = start + len(points)
         if total > job.chunk and done < total and done * 10 // total > start * 10 // total:
             self.say(f"{self._tag(job)} {job.name}: {done:,}/{total:,} points")
+
+    def jobs_done(self, jobs: list[JobPlan], results: Sequence[PrimitiveResult]) -> None:
+        if not self.quiet:  # quiet: nothing to say, and no job's result needs making (stacked results stay so)
+            super().jobs_done(jobs, results)
 
     def job_done(self, job: JobPlan, result: JobResult) -> None:
         if self.quiet:
