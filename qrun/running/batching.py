@@ -211,27 +211,28 @@ def shot_noise_results(
     evs_of = [np.asarray(pub.data.evs, dtype=float) for pub in result]
     rows = [job_rows(evs_of[index], columns) for index, columns in parts]
     noise = Noise(seeds)  # each job's stream is Generator(PCG64(seed))'s: streams.py makes them for the batch at once
-    shape = rows[0].shape
-    stacked = all(r.shape == shape for r in rows)
-    evs = np.empty((len(rows), *shape)) if stacked else None
-    stds = np.empty((len(rows), *shape)) if stacked else None
     position: dict[tuple[int, float], int] = {}
     pub_metadata: list[dict[str, object]] = []
     metadata_of: list[int] = []
-    shares = []
+    drawn: list[tuple[np.ndarray, float]] = []
     for i, ((index, _), precision) in enumerate(zip(parts, precisions, strict=True)):
         sigma = float(precision or 0.0)
-        values = noise.normal(i, rows[i], sigma) if sigma > 0 else rows[i]
+        drawn.append((noise.normal(i, rows[i], sigma) if sigma > 0 else rows[i], sigma))
         at = position.get((index, sigma))
         if at is None:
             at = position[(index, sigma)] = len(pub_metadata)
             pub_metadata.append({**dict(result[index].metadata), "target_precision": sigma})
         metadata_of.append(at)
-        if evs is not None and stds is not None:
+    shape = rows[0].shape
+    if all(r.shape == shape for r in rows):
+        evs, stds = np.empty((len(rows), *shape)), np.empty((len(rows), *shape))
+        for i, (values, sigma) in enumerate(drawn):
             evs[i], stds[i] = values, sigma
-        else:
-            data = DataBin(evs=values, stds=np.full(values.shape, sigma), shape=values.shape)
-            shares.append(PrimitiveResult([PubResult(data, metadata=pub_metadata[at])], metadata=result.metadata))
-    if evs is not None and stds is not None:
         return StackedResults({"evs": evs, "stds": stds}, pub_metadata, metadata_of, result.metadata)
-    return shares
+    return [
+        PrimitiveResult(
+            [PubResult(DataBin(evs=v, stds=np.full(v.shape, sigma), shape=v.shape), metadata=pub_metadata[at])],
+            metadata=result.metadata,
+        )
+        for (v, sigma), at in zip(drawn, metadata_of, strict=True)
+    ]
