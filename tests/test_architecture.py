@@ -135,6 +135,8 @@ DEFERRED = {
     "orjson": "optional: json reads what it refuses",
     "rich": "only when a table or progress is printed",
     "yaml": "only when a spec is read",
+    "importlib": "importlib.metadata, and the email parser it reads each METADATA with: only a package that is not a"
+    " .dist-info folder on sys.path (an egg, a zip) is looked up through it",
     "statistics": "2 ms to import; only a Dask cluster's summary",
     "html": "only a notebook's view of a run (Run._repr_html_); the HTML report imports it at its top",
     "fcntl": "POSIX only",

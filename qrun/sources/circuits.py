@@ -8,7 +8,6 @@ import math
 import re
 import stat
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from ..errors import SourceError
 from ..model.raw import Raw, Yaml
 from ..planning import cache
 from ..store.fsio import confinement_root
+from ..store.provenance import package_version
 from . import pysource, qasm_scan
 
 if TYPE_CHECKING:
@@ -239,7 +239,7 @@ def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:
     kind, value = _source(source)
     body = qasm_text(source, base_dir) if kind in ("qasm", "file") else source
     key = hashlib.sha256(
-        json.dumps([FACTS_FORMAT, version("qiskit"), kind, body], sort_keys=True, default=str).encode()
+        json.dumps([FACTS_FORMAT, package_version("qiskit"), kind, body], sort_keys=True, default=str).encode()
     ).hexdigest()
     cached = _facts_entry(cache.read_json(cache.facts_dir() / f"{key}.json"))
     if isinstance(cached, SourceError):
