@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import math
 from functools import lru_cache
@@ -16,8 +17,13 @@ from ..jobs.registry import KINDS
 from ..model import durations
 from ..model.findings import Finding, JsonPath, article
 from ..model.raw import Yaml
+from ..planning.cache import cache_dir
+from ..store.provenance import package_version
+from . import parsecache
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import jsonschema.protocols
     import jsonschema_rs
     from jsonschema.exceptions import ValidationError
@@ -26,7 +32,12 @@ if TYPE_CHECKING:
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Yaml]:
     """The JSON Schema shipped inside the package (schemas/experiment.schema.json in the repo)."""
-    return json.loads(resources.files("qrun").joinpath("experiment.schema.json").read_text(encoding="utf-8"))
+    return json.loads(_schema_text())
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("qrun").joinpath("experiment.schema.json").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
@@ -98,9 +109,14 @@ def schema_findings(data: object) -> list[Finding]:
     odd = value_findings(data) if text is None else []
     if odd:
         return odd  # a NaN slips past every bound, so nothing else said about that value could be trusted
+    verdict = _verdict_path(text)
+    if verdict is not None and parsecache.read_entry(verdict) == VALID:
+        return []
     fast = _fast_validator()
     whole = (any(mark in text for mark in _WHOLE_FLOAT) if text is not None else True) and _whole_float_at_integer(data)
     if fast is not None and fast.is_valid(data) and not whole:
+        if verdict is not None:
+            parsecache.write_entry(verdict, VALID)
         return []  # the common case, and the fast one; python-jsonschema below explains only what is wrong
     validator = _strict_validator()
     out: list[Finding] = []
@@ -113,6 +129,26 @@ def schema_findings(data: object) -> list[Finding]:
             for p, m, k in out
         ]
     return sorted(set(out), key=lambda f: (tuple(str(p) for p in f[0]), f[1]))
+
+
+# A spec the schema passed is kept as passed, by the SHA-256 of its strict JSON, the schema's text and jsonschema-rs's
+# version: `qrun validate` and the run, or a re-run, judge the same values once, and a hit imports no validator and
+# compiles no schema (RESULTS.md, "Fewer imports, a kept schema verdict"). Only a pass is kept: a failing spec's
+# findings are worked out each time, as they are explained. Entries share the parse cache's store and its eviction.
+VERDICT_FORMAT = 1
+VALID = b"true"  # JSON, as every entry of the store is
+
+
+def _verdict_path(text: str | None) -> Path | None:
+    """Where a pass of `text` is kept; None when nothing is kept (no strict JSON, or no jsonschema-rs)."""
+    if text is None:
+        return None
+    validator = package_version("jsonschema-rs")
+    if validator is None:
+        return None
+    digest = hashlib.sha256(f"{VERDICT_FORMAT}\0{validator}\0{_schema_text()}\0".encode())
+    digest.update(text.encode())
+    return cache_dir() / "verdicts" / f"{digest.hexdigest()}.json"
 
 
 def _suspect_jobs(data: dict[str, Yaml]) -> tuple[dict[str, Yaml], list[int] | None]:
