@@ -48,6 +48,12 @@ class Batching(RunnerBase):
         backend = traits(self.plan.backend_kind)
         any_circuit = not backend.device or backend.rehearsed
 
+        def unbatched(options: dict[str, object]) -> dict[str, object]:
+            return {k: v for k, v in options.items() if k != "batch"}
+
+        first = jobs[position]
+        first_options = unbatched(first.options)
+
         def fits(j: JobPlan, first: JobPlan) -> bool:
             return (
                 j.options.get("batch", True) is not False
@@ -60,11 +66,10 @@ class Batching(RunnerBase):
                 and (any_circuit or j.circuit is first.circuit)
                 and (j.primitive, j.engine, j.simulated_qubits)
                 == (first.primitive, first.engine, first.simulated_qubits)
-                and {k: v for k, v in j.options.items() if k != "batch"}
-                == {k: v for k, v in first.options.items() if k != "batch"}
+                # the first job's options are filtered once, not once per job
+                and (j.options is first.options or unbatched(j.options) == first_options)
             )
 
-        first = jobs[position]
         if not fits(first, first):
             return [first]
         batch = [first]
