@@ -135,7 +135,7 @@ def schema_findings(data: object) -> list[Finding]:
 # version: `qrun validate` and the run, or a re-run, judge the same values once, and a hit imports no validator and
 # compiles no schema (RESULTS.md, "Fewer imports, a kept schema verdict"). Only a pass is kept: a failing spec's
 # findings are worked out each time, as they are explained. Entries share the parse cache's store and its eviction.
-VERDICT_FORMAT = 1
+VERDICT_FORMAT = 1  # bump when what passes changes outside the schema file (the checks in schema_findings)
 VALID = b"true"  # JSON, as every entry of the store is
 
 
