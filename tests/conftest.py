@@ -12,6 +12,15 @@ from qrun.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = ROOT / "experiments"
+# the smallest spec the schema passes (a test that changes it copies it first)
+SMALL_SPEC = {
+    "version": 1,
+    "name": "x",
+    "backend": "aer",
+    "max_time": "1m",
+    "circuits": {"c": {"qasm": "x"}},
+    "jobs": [{"name": "j", "primitive": "sampler", "circuit": "c"}],
+}
 
 
 @dataclass

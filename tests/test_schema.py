@@ -1,8 +1,10 @@
 """The JSON Schema and the plain-words translation of its violations."""
 
+import copy
 import datetime
 
 import pytest
+from conftest import SMALL_SPEC
 
 from qrun.spec.schema import article, schema, schema_findings
 
@@ -21,14 +23,7 @@ def test_the_schema_is_the_packaged_file_and_names_every_top_level_key():
 
 
 def test_a_valid_spec_has_no_findings_and_a_wrong_type_is_said_plainly():
-    spec = {
-        "version": 1,
-        "name": "x",
-        "backend": "aer",
-        "max_time": "1m",
-        "circuits": {"c": {"qasm": "x"}},
-        "jobs": [{"name": "j", "primitive": "sampler", "circuit": "c"}],
-    }
+    spec = copy.deepcopy(SMALL_SPEC)
     assert schema_findings(spec) == []
     spec["jobs"][0]["shots"] = -5
     assert schema_findings(spec) == [(("jobs", 0, "shots"), "-5 is less than the minimum of 1", False)]

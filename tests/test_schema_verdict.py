@@ -3,17 +3,12 @@
 import subprocess
 import sys
 
+from conftest import SMALL_SPEC
+
 from qrun.planning.cache import cache_dir
 from qrun.spec.schema import schema_findings
 
-SPEC = {
-    "version": 1,
-    "name": "x",
-    "backend": "aer",
-    "max_time": "1m",
-    "circuits": {"c": {"qasm": "x"}},
-    "jobs": [{"name": "j", "primitive": "sampler", "circuit": "c", "shots": 10}],
-}
+SPEC = {**SMALL_SPEC, "jobs": [{**SMALL_SPEC["jobs"][0], "shots": 10}]}
 
 
 def verdicts():
