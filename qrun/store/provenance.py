@@ -41,7 +41,7 @@ def package_version(name: str) -> str | None:
                         break  # the headers end at the first blank line
                     if line.startswith("Version:"):
                         return line[len("Version:") :].strip()
-        except OSError:
+        except (OSError, ValueError):  # unreadable, or not UTF-8: importlib.metadata says what it makes of it
             pass
     from importlib import metadata  # deferred: see the docstring
 
