@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -16,13 +17,17 @@ from test_pipeline import FAILPOINT, FIVE, _qrun
 def _can_mount() -> bool:
     if os.geteuid() != 0 or sys.platform != "linux":
         return False
-    probe = Path("/tmp/qrun-mount-probe")
-    probe.mkdir(exist_ok=True)
-    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True)
-    if ok.returncode != 0:
-        return False
-    subprocess.run(["umount", str(probe)], check=True)
-    return True
+    # a probe folder of this process's own: pytest-xdist's workers collect this module at the same time, and two
+    # of them mounting and unmounting one shared path made one's umount fail ("target is busy")
+    probe = Path(tempfile.mkdtemp(prefix="qrun-mount-probe-"))
+    try:
+        ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)], capture_output=True)
+        if ok.returncode != 0:
+            return False
+        subprocess.run(["umount", str(probe)], check=True)
+        return True
+    finally:
+        probe.rmdir()
 
 
 needs_mount = pytest.mark.skipif(not _can_mount(), reason="needs root and tmpfs mounts (a small disk to fill)")
