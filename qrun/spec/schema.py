@@ -19,6 +19,7 @@ from ..model.findings import Finding, JsonPath, article
 from ..model.raw import Yaml
 from ..planning.cache import cache_dir
 from ..store.provenance import package_version
+from ..version import __version__
 from . import parsecache
 
 if TYPE_CHECKING:
@@ -131,10 +132,11 @@ def schema_findings(data: object) -> list[Finding]:
     return sorted(set(out), key=lambda f: (tuple(str(p) for p in f[0]), f[1]))
 
 
-# A spec the schema passed is kept as passed, by the SHA-256 of its strict JSON, the schema's text and jsonschema-rs's
-# version: `qrun validate` and the run, or a re-run, judge the same values once, and a hit imports no validator and
-# compiles no schema (RESULTS.md, "Fewer imports, a kept schema verdict"). Only a pass is kept: a failing spec's
-# findings are worked out each time, as they are explained. Entries share the parse cache's store and its eviction.
+# A spec the schema passed is kept as passed, by the SHA-256 of its strict JSON, the schema's text, and qrun's and
+# jsonschema-rs's versions: `qrun validate` and the run, or a re-run, judge the same values once, and a hit imports
+# no validator and compiles no schema (RESULTS.md, "Fewer imports, a kept schema verdict"). Only a pass is kept: a
+# failing spec's findings are worked out each time, as they are explained. Entries share the parse cache's store
+# and its eviction.
 VERDICT_FORMAT = 1  # bump when what passes changes outside the schema file (the checks in schema_findings)
 VALID = b"true"  # JSON, as every entry of the store is
 
@@ -146,7 +148,7 @@ def _verdict_path(text: str | None) -> Path | None:
     validator = package_version("jsonschema-rs")
     if validator is None:
         return None
-    digest = hashlib.sha256(f"{VERDICT_FORMAT}\0{validator}\0{_schema_text()}\0".encode())
+    digest = hashlib.sha256(f"{VERDICT_FORMAT}\0{__version__}\0{validator}\0{_schema_text()}\0".encode())
     digest.update(text.encode())
     return cache_dir() / "verdicts" / f"{digest.hexdigest()}.json"
 
