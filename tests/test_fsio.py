@@ -50,3 +50,16 @@ def test_json_files_are_strict_json_with_numpy_values_and_int_keys(tmp_path):
     text = (tmp_path / "a.json").read_text()
     assert json.loads(text) == {"v": [0.5, None], "3": 2, "i": None}
     assert text.startswith('{\n  "v": [\n    0.5,\n    null\n  ],\n')
+
+
+def test_json_is_indented_while_small_enough_to_read_and_one_line_past_that(tmp_path):
+    small = {"a": [1, 2], "b": "x"}
+    fsio.write_json(tmp_path / "small.json", small)
+    assert (tmp_path / "small.json").read_text() == '{\n  "a": [\n    1,\n    2\n  ],\n  "b": "x"\n}\n'
+    # a 10,000-job run's metadata.json: 8.5 MB indented, 6 MB on one line
+    large = {"jobs": [{"index": i, "name": f"j{i}", "status": "done"} for i in range(8_000)]}
+    assert len(json.dumps(large, separators=(",", ":"))) > fsio.READABLE_BYTES
+    fsio.write_json(tmp_path / "large.json", large)
+    text = (tmp_path / "large.json").read_text()
+    assert text.count("\n") == 1 and text.endswith("}\n")
+    assert json.loads(text) == large

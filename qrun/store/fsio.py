@@ -57,12 +57,19 @@ def json_lines(items: Sequence[object]) -> str:
     return b"".join(orjson.dumps(item, default=plain, option=options) + b"\n" for item in items).decode()
 
 
+# Past this size (as compact JSON: a run of about 400 jobs), a file is for `qrun show`, jq or a script rather than an
+# editor, and is written on one line: indentation added 40% to a 10,000-job run's metadata.json, written at its start
+# and its end, and to the run's peak memory (benchmarks/RESULTS.md, "Fewer imports, a kept schema verdict").
+READABLE_BYTES = 256 * 1024
+
+
 def write_json(
     path: Path, data: object, compact_fallback: bool = False, durable: bool = True, raw: dict[str, str] | None = None
 ) -> None:
-    """JSON indented by two spaces, atomically. With compact_fallback, a write the disk has no room for (the temp
-    file doubles the space needed) is retried as compact JSON over the old file's own blocks: used only to record
-    how a run ended. `raw` adds keys whose values are already JSON text (written as they are, after data's keys).
+    """JSON indented by two spaces while it is small enough to read by eye (READABLE_BYTES as compact JSON), on one
+    line past that, atomically. With compact_fallback, a write the disk has no room for (the temp file doubles the
+    space needed) is retried as compact JSON over the old file's own blocks: used only to record how a run ended.
+    `raw` adds keys whose values are already JSON text (written as they are, after data's keys).
 
     orjson writes it: json's indented dump runs in Python, and was a third of a 1,000-job run's bookkeeping. As
     strict JSON, a NaN or an infinity is written as null (json would write NaN, which no other reader accepts)."""
@@ -75,7 +82,9 @@ def write_json(
         extra = ",\n".join(f"  {json.dumps(k)}: {v}" for k, v in raw.items()).encode()
         text = (text[:-2] + b",\n" + extra if data else b"{\n" + extra) + b"\n}\n"
     else:  # orjson's own newline: `text += b"\n"` copied the whole text (8 MB of metadata at 10,000 jobs)
-        text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        text = orjson.dumps(data, default=plain, option=options | orjson.OPT_APPEND_NEWLINE)
+        if len(text) <= READABLE_BYTES:
+            text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     try:
         atomic_write_bytes(path, text, durable)
     except OSError as e:
