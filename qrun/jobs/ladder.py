@@ -104,7 +104,7 @@ class Ladder:
         for name in job.rungs or ORDER:
             opts = rung_options(name, job.options.payload())
             rungs.append(Rung(name, opts, planning.engine("estimator", opts), 0.0, 0.0))
-        return {"precision": job.target_precision(), "rungs": rungs}
+        return {"precision": job.target_precision(), "rungs": tuple(rungs)}
 
     def variant(self, job: Job) -> str:
         return NO_MEASURE

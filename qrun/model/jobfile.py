@@ -57,7 +57,7 @@ class StoredRung(TypedDict, total=False):
 
 class SweepAxes(TypedDict, total=False):
     mode: str
-    variables: list[str]
+    variables: Sequence[str]
 
 
 class JobFile(TypedDict, total=False):
@@ -70,7 +70,7 @@ class JobFile(TypedDict, total=False):
     circuit: str
     backend: str
     job_ids: list[str]
-    parameters: list[str]
+    parameters: Sequence[str]
     parameter_values: list[list[float]]
     parameter_values_from: str
     status: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
@@ -24,7 +25,7 @@ class JobStats(TypedDict, total=False):
     qubits: int
     depth: int
     shots: int
-    simulated_qubits: list[int]
+    simulated_qubits: Sequence[int]
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Planned(TypedDict, total=False):
     shots: int | None
     initial_point: np.ndarray | None
     optimizer: OptimizerSettings
-    rungs: list[Rung]
+    rungs: Sequence[Rung]
 
 
 @dataclass(slots=True)
@@ -68,13 +69,13 @@ class JobPlan:
     runs: str  # the runtime primitive its kind's runtime jobs use: how its sweep points and batches are shaped
     circuit_name: str
     circuit: QuantumCircuit
-    parameter_names: list[str]
+    parameter_names: Sequence[str]
     parameter_values: np.ndarray | None
     job: Job  # as the spec declares it
-    observables: list[tuple[str, SparsePauliOp]] = field(default_factory=list)
+    observables: Sequence[tuple[str, SparsePauliOp]] = ()
     shots: int | None = None
     precision: float | None = None
-    options: dict[str, object] = field(default_factory=dict)
+    options: Mapping[str, object] = field(default_factory=dict)
     estimate: float = 0.0
     # how many times the job submits its work, one after another (its kind's evaluations: a minimize loop's most)
     max_evaluations: int = 1
@@ -86,11 +87,11 @@ class JobPlan:
     # a swept job: its points in order (made on demand), each with the observable it measures (estimator); the
     # swept names; and how many points go out per runtime job (chunk)
     points: sweeps.Points | None = None
-    sweep_variables: list[str] = field(default_factory=list)
+    sweep_variables: Sequence[str] = ()
     chunk: int = 0  # (set by the planner for a swept job)
     # a one-chunk sweep's broadcast groups, computed here once (a longer sweep's are made chunk by chunk); the
     # unswept parameters' columns hold 0.0 until the runner fills in their values (known only then for {from: ...})
-    groups: list[sweeps.Group] = field(default_factory=list)
+    groups: Sequence[sweeps.Group] = ()
     # how the estimate was made, and what `qrun plan` shows
     estimate_source: str = "declared"
     content_hash: str = ""
@@ -100,17 +101,17 @@ class JobPlan:
     # a fake device: the device simulated (only the qubits the job uses), and which physical qubits those are
     # (the ISA circuit and observables on just those qubits; the runner submits these instead)
     device: BackendV2 | None = None
-    simulated_qubits: list[int] | None = None
+    simulated_qubits: Sequence[int] | None = None
     sim_circuit: QuantumCircuit | None = None
     qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
     # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
     reference_circuit: QuantumCircuit | None = None
-    reference_observables: dict[str, SparsePauliOp] = field(default_factory=dict)
-    observable_units: dict[str, str] = field(default_factory=dict)  # observable -> unit, where declared
+    reference_observables: Mapping[str, SparsePauliOp] = field(default_factory=dict)
+    observable_units: Mapping[str, str] = field(default_factory=dict)  # observable -> unit, where declared
     run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
-    sim_observables: list[tuple[str, SparsePauliOp]] | None = None
+    sim_observables: Sequence[tuple[str, SparsePauliOp]] | None = None
     # a ladder: each rung's name, its options, its engine and its estimated QPU seconds (planning/plan.py)
-    rungs: list[Rung] = field(default_factory=list)
+    rungs: Sequence[Rung] = ()
 
     @property
     def file_stem(self) -> str:

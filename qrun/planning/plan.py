@@ -165,7 +165,7 @@ class _Planner:
             else []
         )
         terms = self.checked.observables
-        observables = [(o, once(self.memo, ("op", key, o), partial(_mapped, terms[o], isa))) for o in used]
+        observables = tuple((o, once(self.memo, ("op", key, o), partial(_mapped, terms[o], isa))) for o in used)
         values = job.parameter_values
         n = isa.num_parameters
         reference = prepared(self.checked.circuits[job.circuit], variant) if job.exact == "statevector" else None
@@ -175,7 +175,7 @@ class _Planner:
             simulated = once(
                 self.memo,
                 ("rehearsal", key, tuple(used)),
-                partial(rehearsal.qubits_for, isa, observables, self.backend),
+                lambda: tuple(rehearsal.qubits_for(isa, observables, self.backend)),
             )
         plan_job = JobPlan(
             index=job.index,
@@ -190,14 +190,14 @@ class _Planner:
             if reference is not None
             else {},
             observable_units={o: u for o in used if (u := pauli.observable_unit(declared.get(self.parent.get(o, o))))},
-            parameter_names=list(once(self.memo, ("names", key), lambda: [p.name for p in isa.parameters])),
+            parameter_names=once(self.memo, ("names", key), lambda: tuple(p.name for p in isa.parameters)),
             parameter_values=np.asarray(values, dtype=float) if isinstance(values, tuple) else None,
             job=job,
             observables=observables,
             options=options,
             parameter_source=job.source,
             points=points,
-            sweep_variables=job.sweep.variables if job.sweep is not None else [],
+            sweep_variables=tuple(job.sweep.variables) if job.sweep is not None else (),
             content_hash=digest,
             units=units(job, n),
             max_evaluations=kind_of(job.primitive).evaluations(job, n),
@@ -212,7 +212,7 @@ class _Planner:
             per_row = len(points.observables)
             plan_job.chunk = max(per_row, chunk // per_row * per_row)
             if len(points) <= plan_job.chunk:
-                plan_job.groups = chunk_groups(plan_job, points[:])
+                plan_job.groups = tuple(chunk_groups(plan_job, points[:]))
         return plan_job, self.estimate(plan_job, job, key, options)
 
     def estimate(self, plan_job: JobPlan, job: Job, key: tuple, options: dict[str, object]) -> tuple[float, str]:
@@ -281,6 +281,7 @@ _FIELDS = JobPlan.__slots__
 _INDEX, _NAME, _JOB, _ESTIMATE, _SOURCE = (
     _FIELDS.index(f) for f in ("index", "name", "job", "estimate", "estimate_source")
 )
+_OWN = tuple(_FIELDS.index(f) for f in ("stats", "optimizer"))  # TypedDicts: writable by type, so never shared
 
 
 def _same_work(a: Job, b: Job) -> bool:
@@ -290,20 +291,30 @@ def _same_work(a: Job, b: Job) -> bool:
 
 
 class _Twins:
-    """A planned job, kept as its fields' values, to plan the later jobs that do the same work as copies of it."""
+    """A planned job, kept as its fields' values, to plan the later jobs that do the same work as copies of it.
+
+    The copies share its containers, which nothing may write into: JobPlan types them read-only (Sequence,
+    Mapping), so mypy refuses a write through a plan, and here a list becomes a tuple and an array read-only. Its
+    stats and optimizer settings are TypedDicts, writable by type: each copy gets its own. A container of each copy's
+    own cost a 10,000-job run 13 MiB (benchmarks/RESULTS.md)."""
 
     def __init__(self, plan_job: JobPlan, unlearned: tuple[float, str]):
         self.job, self.num_parameters = plan_job.job, plan_job.circuit.num_parameters
         self.values = [getattr(plan_job, name) for name in _FIELDS]
         # a twin's estimate is the declared or computed one; its own learned history, if any, replaces it (job())
         self.values[_ESTIMATE], self.values[_SOURCE] = unlearned
-        self.containers = [i for i, v in enumerate(self.values) if isinstance(v, (list, dict, np.ndarray))]
+        for i, value in enumerate(self.values):
+            if isinstance(value, list):
+                self.values[i] = tuple(value)
+            elif isinstance(value, np.ndarray):
+                self.values[i] = shared = value.copy()  # the planned job's own stays writable
+                shared.flags.writeable = False
 
     def plan(self, job: Job, planned: Planned) -> JobPlan:
-        """The plan for `job`: the shared circuit, observables and estimate; the fields its kind plans, made for this
-        job; and containers of its own (nothing later written into one job's plan reaches another's)."""
+        """The plan for `job`: the shared circuit, observables, containers and estimate, its own stats and optimizer
+        settings, and the fields its kind plans, made for this job."""
         values = self.values.copy()
-        for i in self.containers:
+        for i in _OWN:
             values[i] = values[i].copy()
         values[_INDEX], values[_NAME], values[_JOB] = job.index, job.name, job
         plan_job = JobPlan(*values)

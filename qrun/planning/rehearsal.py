@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import backends
@@ -55,11 +56,11 @@ def restrict_observable(op: SparsePauliOp, qubits: list[int]) -> SparsePauliOp:
 
 def rehearse(
     isa: QuantumCircuit,
-    observables: list[tuple[str, SparsePauliOp]],
+    observables: Sequence[tuple[str, SparsePauliOp]],
     device: BackendV2,
     qubits: list[int] | None = None,
     subsets: dict[tuple[int, ...], BackendV2] | None = None,
-) -> tuple[QuantumCircuit, list[tuple[str, SparsePauliOp]], BackendV2, list[int]]:
+) -> tuple[QuantumCircuit, Sequence[tuple[str, SparsePauliOp]], BackendV2, list[int]]:
     """(circuit, observables, device, physical qubits) to simulate: the subset device when it is smaller.
 
     `qubits` as qubits_for() found them, else found here. `subsets` keeps one subset device per set of qubits, for
@@ -76,7 +77,7 @@ def rehearse(
     return restrict_circuit(isa, qubits), ops, small, qubits
 
 
-def qubits_for(isa: QuantumCircuit, observables: list[tuple[str, SparsePauliOp]], device: BackendV2) -> list[int]:
+def qubits_for(isa: QuantumCircuit, observables: Sequence[tuple[str, SparsePauliOp]], device: BackendV2) -> list[int]:
     """The physical qubits a job's rehearsal simulates: those its circuit uses, and those its observables read (a
     qubit the circuit leaves idle but an observable reads stays in). Cheap: the plan records them; the restricted
     circuit and device are made only when the job runs."""

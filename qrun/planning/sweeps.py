@@ -201,7 +201,7 @@ class Group:
 
 def group(
     points: list[dict[str, Any]],
-    parameters: list[str],
+    parameters: Sequence[str],
     fixed: dict[str, float],
     setting_keys: tuple[str, ...],
     defaults: Setting,
@@ -239,7 +239,7 @@ def group(
 
 
 def _rows_by_column(
-    points: list[dict[str, Any]], indices: list[int], parameters: list[str], fixed: dict[str, float]
+    points: list[dict[str, Any]], indices: list[int], parameters: Sequence[str], fixed: dict[str, float]
 ) -> tuple[list[tuple[float, ...]], list[int]]:
     """The distinct parameter rows of points that all have the same keys, in first-seen order, and each point's
     row: the table is filled column by column (a million points, row by row in Python, was most of a long sweep's

@@ -84,7 +84,7 @@ def sweep_chunks(job: JobPlan) -> Iterator[tuple[int, list[dict[str, object]], l
     """(offset, points, groups) for each chunk of a swept job, in order: one runtime job per group of each."""
     assert job.points is not None
     if len(job.points) <= job.chunk:
-        yield 0, job.points[:], job.groups
+        yield 0, job.points[:], list(job.groups)
         return
     for start, points in job.points.chunks(job.chunk):
         yield start, points, chunk_groups(job, points)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -78,7 +78,7 @@ class RunnerBase:
         self.cluster = cluster
         self._evaluators: dict[str, Primitive] = {}  # a minimize job's estimator, kept across its evaluations
         # fake devices: restricted circuit, observables and device
-        self._rehearsals: dict[tuple, tuple[QuantumCircuit, list[tuple[str, SparsePauliOp]], BackendV2]] = {}
+        self._rehearsals: dict[tuple, tuple[QuantumCircuit, Sequence[tuple[str, SparsePauliOp]], BackendV2]] = {}
         self._devices: dict[tuple[int, ...], BackendV2] = {}  # one subset device per set of simulated qubits
         self.submissions = submissions
         self.job_submissions: dict[str, int] = {}  # per job, for its seeds

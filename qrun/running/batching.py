@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from qiskit.primitives import PrimitiveResult, PubResult
@@ -48,7 +48,7 @@ class Batching(RunnerBase):
         backend = traits(self.plan.backend_kind)
         any_circuit = not backend.device or backend.rehearsed
 
-        def unbatched(options: dict[str, object]) -> dict[str, object]:
+        def unbatched(options: Mapping[str, object]) -> dict[str, object]:
             return {k: v for k, v in options.items() if k != "batch"}
 
         first = jobs[position]

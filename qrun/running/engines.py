@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -122,7 +123,7 @@ def seeded(options: dict[str, object], seed: int | None) -> dict[str, object]:
 
 
 def runtime_options(
-    options: dict[str, object], seed: int | None, estimator: bool, tags: list[str] | None = None
+    options: Mapping[str, object], seed: int | None, estimator: bool, tags: list[str] | None = None
 ) -> dict[str, object]:
     """qrun options -> the client-side primitives' option model (optimization_level is not one: plan uses it)."""
     # a local run carries no tags (no service keeps them); the user's go beside qrun's on the service

@@ -22,7 +22,7 @@ _MEMO: dict[tuple[int, tuple[str, ...], tuple[float, ...]], tuple[SparsePauliOp,
 _MEMO_CIRCUIT: list[QuantumCircuit] = []  # the circuit _MEMO is for
 
 
-def bind(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> QuantumCircuit:
+def bind(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) -> QuantumCircuit:
     """The circuit with its parameters bound by name (the plan's parameter order is the ISA circuit's)."""
     if not names:
         return circuit
@@ -30,7 +30,7 @@ def bind(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> Qua
     return circuit.assign_parameters({by_name[n]: float(v) for n, v in zip(names, row)})
 
 
-def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: list[str], row: Sequence[float]) -> float:
+def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: Sequence[str], row: Sequence[float]) -> float:
     """<op> of the circuit with `row` bound, by Statevector; computed once per circuit, observable and row."""
     if not _MEMO_CIRCUIT or _MEMO_CIRCUIT[0] is not circuit:
         _MEMO.clear()
@@ -59,7 +59,7 @@ def ground_energy(op: SparsePauliOp) -> float:
     return float(eigsh(op.to_matrix(sparse=True), k=1, which="SA", return_eigenvectors=False)[0])
 
 
-def ideal_counts(circuit: QuantumCircuit, names: list[str], row: Sequence[float]) -> dict[str, dict[str, float]]:
+def ideal_counts(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) -> dict[str, dict[str, float]]:
     """Per classical register, the ideal probability of each outcome, keyed as the sampler's counts are."""
     from qiskit.quantum_info import Statevector
 
