@@ -295,8 +295,9 @@ class _Twins:
 
     The copies share its containers, which nothing may write into: JobPlan types them read-only (Sequence,
     Mapping), so mypy refuses a write through a plan, and here a list becomes a tuple and an array read-only. Its
-    stats and optimizer settings are TypedDicts, writable by type: each copy gets its own. A container of each copy's
-    own cost a 10,000-job run 13 MiB (benchmarks/RESULTS.md)."""
+    stats and optimizer settings are TypedDicts, writable by type: each copy gets its own. Containers of each copy's
+    own were a large share of a large run's planning memory (benchmarks/RESULTS.md, "Fewer imports, a kept schema
+    verdict")."""
 
     def __init__(self, plan_job: JobPlan, unlearned: tuple[float, str]):
         self.job, self.num_parameters = plan_job.job, plan_job.circuit.num_parameters

@@ -58,8 +58,8 @@ def json_lines(items: Sequence[object]) -> str:
 
 
 # Past this size (as compact JSON: a run of about 400 jobs), a file is for `qrun show`, jq or a script rather than an
-# editor, and is written on one line: indentation added 40% to a 10,000-job run's metadata.json, written at its start
-# and its end, and to the run's peak memory (benchmarks/RESULTS.md, "Fewer imports, a kept schema verdict").
+# editor, and is written on one line: indentation made a large run's metadata.json, written at its start and its end,
+# much larger, and its dump the run's peak memory (benchmarks/RESULTS.md, "Fewer imports, a kept schema verdict").
 READABLE_BYTES = 256 * 1024
 
 
