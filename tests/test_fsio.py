@@ -63,3 +63,9 @@ def test_json_is_indented_while_small_enough_to_read_and_one_line_past_that(tmp_
     text = (tmp_path / "large.json").read_text()
     assert text.count("\n") == 1 and text.endswith("}\n")
     assert json.loads(text) == large
+    # values given as text count toward the size, and follow data's keys on the one line
+    fsio.write_json(tmp_path / "raw.json", {"job": "e"}, raw={"primitive_result": json.dumps(large)})
+    text = (tmp_path / "raw.json").read_text()
+    assert text.count("\n") == 1 and json.loads(text) == {"job": "e", "primitive_result": large}
+    fsio.write_json(tmp_path / "only.json", {}, raw={"r": json.dumps(large)})
+    assert json.loads((tmp_path / "only.json").read_text()) == {"r": large}

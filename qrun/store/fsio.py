@@ -77,20 +77,26 @@ def write_json(
 
     # numpy arrays and scalars natively; int dict keys (jobs by index) as strings, as json writes them
     options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    if raw:
+    # orjson's own newline: `text += b"\n"` copied the whole text (8 MB of metadata at 10,000 jobs)
+    compact = orjson.dumps(data, default=plain, option=options | orjson.OPT_APPEND_NEWLINE)
+    extra = raw or {}
+    if len(compact) + sum(len(v) for v in extra.values()) > READABLE_BYTES:
+        text = compact
+        if extra:  # data's keys, then raw's, on the one line
+            pairs = ",".join(f"{json.dumps(k)}:{v}" for k, v in extra.items()).encode()
+            text = compact[:-2] + (b"," if data else b"") + pairs + b"}\n"
+    elif extra:
         text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2)
-        extra = ",\n".join(f"  {json.dumps(k)}: {v}" for k, v in raw.items()).encode()
-        text = (text[:-2] + b",\n" + extra if data else b"{\n" + extra) + b"\n}\n"
-    else:  # orjson's own newline: `text += b"\n"` copied the whole text (8 MB of metadata at 10,000 jobs)
-        text = orjson.dumps(data, default=plain, option=options | orjson.OPT_APPEND_NEWLINE)
-        if len(text) <= READABLE_BYTES:
-            text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+        pairs = ",\n".join(f"  {json.dumps(k)}: {v}" for k, v in extra.items()).encode()
+        text = (text[:-2] + b",\n" + pairs if data else b"{\n" + pairs) + b"\n}\n"
+    else:
+        text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     try:
         atomic_write_bytes(path, text, durable)
     except OSError as e:
         if not compact_fallback or e.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise
-        overwrite_in_place(path, orjson.dumps(data, default=plain, option=options).decode() + "\n")
+        overwrite_in_place(path, compact.decode())
 
 
 def overwrite_in_place(path: Path, text: str) -> None:
