@@ -143,14 +143,22 @@ VALID = b"true"  # JSON, as every entry of the store is
 
 def _verdict_path(text: str | None) -> Path | None:
     """Where a pass of `text` is kept; None when nothing is kept (no strict JSON, or no jsonschema-rs)."""
-    if text is None:
+    head = _verdict_head()
+    if text is None or head is None:
         return None
+    digest = head.copy()
+    digest.update(text.encode())
+    return cache_dir() / "verdicts" / f"{digest.hexdigest()}.json"
+
+
+@lru_cache(maxsize=1)
+def _verdict_head() -> hashlib._Hash | None:
+    """The verdicts' key hashed up to the spec's text, once a process (a multirun checks each point); None without
+    jsonschema-rs."""
     validator = package_version("jsonschema-rs")
     if validator is None:
         return None
-    digest = hashlib.sha256(f"{VERDICT_FORMAT}\0{__version__}\0{validator}\0{_schema_text()}\0".encode())
-    digest.update(text.encode())
-    return cache_dir() / "verdicts" / f"{digest.hexdigest()}.json"
+    return hashlib.sha256(f"{VERDICT_FORMAT}\0{__version__}\0{validator}\0{_schema_text()}\0".encode())
 
 
 def _suspect_jobs(data: dict[str, Yaml]) -> tuple[dict[str, Yaml], list[int] | None]:
