@@ -185,6 +185,44 @@ def test_checkpoints_are_spaced_by_their_own_cost_so_a_large_run_does_not_spend_
     assert read_metadata(run_dir)["k"] == 99
 
 
+def test_a_run_ends_with_one_rewrite_of_metadata_json_even_where_a_checkpoint_is_due(tmp_path, monkeypatch):
+    # a large run's last event was due a checkpoint by the usual rules, and finish() checkpointed after it: its
+    # metadata.json was written twice in a row at its end
+    from conftest import EXPERIMENTS
+
+    from qrun.app import pipeline
+    from qrun.store import journal
+    from qrun.store.journal import Journal, read_metadata
+
+    real = journal.write_json
+    written = []
+
+    def counted(path, data, **kwargs):
+        real(path, data, **kwargs)
+        written.append(data["status"])
+
+    monkeypatch.setattr(journal, "write_json", counted)
+    monkeypatch.setattr(Journal, "THROTTLE", 0.0)  # neither time rule holds a checkpoint back: only the bytes rule
+    monkeypatch.setattr(Journal, "CHECKPOINT_SPACING", 0.0)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    metadata = {"format": 1, "name": "n", "status": "running", "error": None, "jobs": [], "attempts": []}
+    log = Journal(run_dir, {**metadata, "journal": 0}, durable=False)
+    log.checkpoint()
+    log.log({"top": {"status": "running", "note": "x" * 1000}}, then_checkpoint=False)  # due, and held back
+    assert written == ["running"]
+    log.metadata["status"] = "completed"
+    log.log({"top": {"status": "completed", "error": None}}, then_checkpoint=False)
+    log.checkpoint(last=True)
+    assert written == ["running", "completed"]
+    log.close()
+    assert read_metadata(run_dir)["status"] == "completed"
+
+    written.clear()  # and a whole run, whose every event is due a checkpoint, ends with one
+    pipeline.run(EXPERIMENTS / "bell.yaml", out=tmp_path / "out", progress="none")
+    assert written[-1] == "completed" and written.count("completed") == 1
+
+
 def test_a_checkpoint_waits_until_the_journal_has_grown_by_as_much_as_metadata_json(tmp_path, monkeypatch):
     from qrun.store import journal
     from qrun.store.journal import Journal, read_metadata

@@ -59,8 +59,9 @@ class Journal:
         self._saved_bytes = 0  # the size of metadata.json at the last checkpoint
         self._since = 0  # journal bytes written since then
 
-    def log(self, event: dict[str, object]) -> None:
-        """Append one event, then checkpoint metadata.json if the last checkpoint is old enough."""
+    def log(self, event: dict[str, object], then_checkpoint: bool = True) -> None:
+        """Append one event, then checkpoint metadata.json if the last checkpoint is old enough (not when the caller
+        checkpoints next itself: a run's last event was followed by two full rewrites of metadata.json)."""
         if self._file is None:
             self._file = runfolder.open_append(runfolder.member(self.run_dir, JOURNAL))
         line = event_line(event)
@@ -72,8 +73,10 @@ class Journal:
         elif time.monotonic() - self._flushed_at >= self.LOCAL_FLUSH:
             self.flush()
         self.metadata["journal"] += 1
-        if self._since >= self._saved_bytes and time.monotonic() - self._saved_at >= max(
-            self.THROTTLE, self.CHECKPOINT_SPACING * self._cost
+        if (
+            then_checkpoint
+            and self._since >= self._saved_bytes
+            and time.monotonic() - self._saved_at >= max(self.THROTTLE, self.CHECKPOINT_SPACING * self._cost)
         ):
             self.checkpoint()
 

@@ -385,14 +385,14 @@ class RunWriter:
         journal = self._journal
         assert journal is not None
         try:
-            journal.log(event)
+            journal.log(event, then_checkpoint=False)
             journal.checkpoint(last=True)
         except OSError as e:
             if e.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             # The disk is full: give back the space held for this moment, then say how the run ended.
             journal.release_reserve()
-            journal.log(event)
+            journal.log(event, then_checkpoint=False)
             journal.checkpoint(last=True)
         finally:
             journal.close()
