@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..model.jobfile import Headline, JobFile, ObservableValues
@@ -95,9 +95,24 @@ class Estimator:
 
         evs = np.asarray(values, dtype=float).reshape(len(job.observables), -1)  # (observables, parameter sets)
         stds = np.asarray(stderrs, dtype=float).reshape(len(job.observables), -1)
+        return self._lists_payload(job, evs.tolist(), stds.tolist())
+
+    def values_payloads(self, jobs: Sequence[JobPlan], values: np.ndarray, stderrs: np.ndarray) -> list[JobFile]:
+        """values_payload() of each of a stacked batch's jobs, whose row k of `values` and `stderrs` is job k's: the
+        batch's arrays become lists in one call each, not two calls per job."""
+        import numpy as np
+
+        counts = {len(job.observables) for job in jobs}
+        if len(counts) != 1:  # jobs of other observable counts: each its own
+            return [self.values_payload(job, values[k], stderrs[k]) for k, job in enumerate(jobs)]
+        shape = (len(jobs), counts.pop(), -1)  # (jobs, observables, parameter sets)
+        evs = np.asarray(values, dtype=float).reshape(shape).tolist()
+        stds = np.asarray(stderrs, dtype=float).reshape(shape).tolist()
+        return [self._lists_payload(job, evs[k], stds[k]) for k, job in enumerate(jobs)]
+
+    def _lists_payload(self, job: JobPlan, evs: list[list[float]], stds: list[list[float]]) -> JobFile:
         observables: dict[str, ObservableValues] = {
-            name: {"values": evs[i].tolist(), "stderrs": stds[i].tolist()}
-            for i, (name, _) in enumerate(job.observables)
+            name: {"values": evs[i], "stderrs": stds[i]} for i, (name, _) in enumerate(job.observables)
         }
         if job.reference_circuit is not None:
             rows: np.ndarray | list[list[float]] = job.parameter_values if job.parameter_values is not None else [[]]

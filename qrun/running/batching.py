@@ -172,7 +172,11 @@ def merged_estimator_pubs(
                 pubs.append((*padded(estimator_pub(job)), precision))
                 parts.extend((len(pubs) - 1, None) for _ in ([job] if sampled else group))
             continue
-        rows = [np.atleast_2d(np.asarray(j.parameter_values)) for j in group]
+        # a plan's values are rows already (n, parameters); a job bound to an optimum's may be one flat row
+        rows = [
+            v if isinstance(v, np.ndarray) and v.ndim == 2 else np.atleast_2d(np.asarray(v))
+            for v in (j.parameter_values for j in group)
+        ]
         ops = [op for _, op in head.observables]
         pubs.append((head.circuit, observables_array(ops, column=True), np.vstack(rows), precision))
         start = 0

@@ -44,10 +44,11 @@ def batch_bodies(
     each its values from its rows, with no PrimitiveResult made per job."""
     kind = kind_of(jobs[0].primitive)
     if isinstance(results, StackedResults) and isinstance(kind, Estimator):
-        evs, stds, seconds = results.fields["evs"], results.fields["stds"], round(actual, 3)
+        seconds = round(actual, 3)
+        payloads = kind.values_payloads(jobs, results.fields["evs"], results.fields["stds"])
         return [
-            {**header(job, backend, ids), **kind.values_payload(job, evs[k], stds[k]), "seconds": seconds}
-            for k, (job, ids) in enumerate(zip(jobs, job_ids, strict=True))
+            {**header(job, backend, ids), **payload, "seconds": seconds}
+            for job, ids, payload in zip(jobs, job_ids, payloads, strict=True)
         ]
     return [job_body(j, r, actual, None, backend, ids) for j, r, ids in zip(jobs, results, job_ids, strict=True)]
 
