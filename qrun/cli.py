@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import logging
 import sys
@@ -37,6 +36,7 @@ from .errors import (
     SpecError,
     UsageError,
 )
+from .model.findings import close_matches
 from .running.clock import SYSTEM, Clock
 from .running.cluster import from_options
 from .running.events import Sink
@@ -73,7 +73,7 @@ class QrunGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         names = self.list_commands(ctx)
         if args and args[0] not in names and not args[0].startswith("-"):
-            close = difflib.get_close_matches(args[0], names, n=1, cutoff=0.75)
+            close = close_matches(args[0], names, cutoff=0.75)
             if close and not Path(args[0]).exists():  # `qrun valdate x.yaml` is a typo, not a spec named valdate
                 raise UsageError(f"no command '{args[0]}'; did you mean 'qrun {close[0]}'?")
             return "run", self.commands["run"], args

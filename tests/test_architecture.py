@@ -142,6 +142,7 @@ DEFERRED = {
     "fcntl": "POSIX only",
     "resource": "POSIX only",
     "ctypes": "Linux only use (prctl)",
+    "difflib": "only a refusal's did-you-mean (model.findings.close_matches)",
 }
 
 

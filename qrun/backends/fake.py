@@ -3,7 +3,6 @@ the qubits a job uses (rehearsal)."""
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import json
 import re
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BackendError
+from ..model.findings import close_matches
 from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def fake_backend(name: str) -> BackendV2:
             if getattr(backend, "name", name) == name:
                 return backend
     known = fake_names()
-    close = difflib.get_close_matches(name, known, n=3)
+    close = close_matches(name, known, n=3)
     hint = (
         f"did you mean {' or '.join(close)}?"
         if close

@@ -3,10 +3,10 @@ qiskit-ibm-runtime (backends/service.py holds every call to it)."""
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING
 
 from ..errors import BackendError
+from ..model.findings import close_matches
 from .aer import AER_NAMES
 from .kind import BackendInfo, OpenSession
 
@@ -28,7 +28,7 @@ class Service:
     def info(self, name: str) -> BackendInfo:
         # any other name is a device of the service, checked when it connects; one that reads like a typo of a
         # local name (aer_simulatr, least_bussy) is refused now, before it goes looking for a device of that name
-        close = difflib.get_close_matches(name.lower(), [*sorted(AER_NAMES), "least_busy"], n=1, cutoff=0.8)
+        close = close_matches(name.lower(), [*sorted(AER_NAMES), "least_busy"], cutoff=0.8)
         if close and close[0] != name and not name.startswith("ibm_"):
             raise BackendError(f"unknown backend {name!r}; did you mean {close[0]}?")
         return BackendInfo(name, self.name, None)

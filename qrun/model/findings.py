@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 JsonPath = tuple[str | int, ...]
 Finding = tuple[JsonPath, str, bool]  # (path, message, at_key): at_key points at the key rather than its value
@@ -13,10 +12,17 @@ def article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
+def close_matches(word: str, options: Sequence[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """difflib's closest `n` of `options` to `word`: the "did you mean" of a refusal."""
+    import difflib  # only a refusal needs it (DEFERRED in tests/test_architecture.py)
+
+    return difflib.get_close_matches(word, options, n=n, cutoff=cutoff)
+
+
 def unknown_ref(what: str, name: str, defined: Iterable[str]) -> str:
     """ "unknown circuit 'bel'; did you mean 'bell'?", or the names defined."""
     names = list(defined)
-    hint = difflib.get_close_matches(name, names, n=1)
+    hint = close_matches(name, names)
     if hint:
         return f"unknown {what} '{name}'; did you mean '{hint[0]}'?"
     return f"unknown {what} '{name}'; defined: {', '.join(names) or 'none'}"

@@ -5,7 +5,6 @@ names the override as the user typed it, with the closest names, and where the s
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ from functools import cache
 from importlib import resources
 
 from ..errors import Problem, SpecError
-from ..model.findings import JsonPath
+from ..model.findings import JsonPath, close_matches
 from ..model.raw import Yaml
 
 REMOVE = None  # the value of a ~KEY override
@@ -116,7 +115,7 @@ def _apply_one(
 
     def fail(why: str, choices: list[str] | None = None) -> SpecError:
         wanted = parts[len(where)] if len(parts) > len(where) else dotted
-        close = difflib.get_close_matches(str(wanted), [str(c) for c in choices or []], n=1)
+        close = close_matches(str(wanted), [str(c) for c in choices or []])
         hint = f"; did you mean {close[0]!r}?" if close else ""
         places = marks()
         line, col = places.get(where, places.get((), (1, 1)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -15,7 +14,7 @@ import orjson
 from ..errors import DurationError
 from ..jobs.registry import KINDS
 from ..model import durations
-from ..model.findings import Finding, JsonPath, article
+from ..model.findings import Finding, JsonPath, article, close_matches
 from ..model.raw import Yaml
 from ..planning.cache import cache_dir
 from ..store.provenance import package_version
@@ -338,7 +337,7 @@ def _translate_value(
         close = (
             [lowered[str(error.instance).lower()]]
             if str(error.instance).lower() in lowered
-            else difflib.get_close_matches(str(error.instance), options, n=1)
+            else close_matches(str(error.instance), options)
         )
         tail = f"; did you mean '{close[0]}'?" if close else ""
         return [(path, f"{error.instance!r} is not one of {', '.join(options)}{tail}", False)]
@@ -362,7 +361,7 @@ def _shorten(message: str, instance: object) -> str:
 
 
 def _unknown_key(key: str, allowed: list[str]) -> str:
-    hint = difflib.get_close_matches(key, allowed, n=1)
+    hint = close_matches(key, allowed)
     if hint:
         return f"unknown key '{key}'; did you mean '{hint[0]}'?"
     return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
