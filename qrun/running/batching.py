@@ -220,13 +220,11 @@ def shot_noise_results(
     evs_of = [np.asarray(pub.data.evs, dtype=float) for pub in result]
     rows = [job_rows(evs_of[index], columns) for index, columns in parts]
     noise = Noise(seeds)  # each job's stream is Generator(PCG64(seed))'s: streams.py makes them for the batch at once
+    sigmas = [float(precision or 0.0) for precision in precisions]
     position: dict[tuple[int, float], int] = {}
     pub_metadata: list[dict[str, object]] = []
     metadata_of: list[int] = []
-    drawn: list[tuple[np.ndarray, float]] = []
-    for i, ((index, _), precision) in enumerate(zip(parts, precisions, strict=True)):
-        sigma = float(precision or 0.0)
-        drawn.append((noise.normal(i, rows[i], sigma) if sigma > 0 else rows[i], sigma))
+    for (index, _), sigma in zip(parts, sigmas, strict=True):
         at = position.get((index, sigma))
         if at is None:
             at = position[(index, sigma)] = len(pub_metadata)
@@ -234,10 +232,13 @@ def shot_noise_results(
         metadata_of.append(at)
     shape = rows[0].shape
     if all(r.shape == shape for r in rows):
-        evs, stds = np.empty((len(rows), *shape)), np.empty((len(rows), *shape))
-        for i, (values, sigma) in enumerate(drawn):
-            evs[i], stds[i] = values, sigma
+        evs = np.empty((len(rows), *shape))
+        flat = evs.reshape(len(rows), -1)  # a view (evs is new, in C order): job i's values go straight into row i
+        for i, (values, sigma) in enumerate(zip(rows, sigmas, strict=True)):
+            flat[i] = noise.draws(i, values, sigma) if sigma > 0 else values.ravel()
+        stds = np.repeat(np.asarray(sigmas, dtype=float), flat.shape[1]).reshape(evs.shape)
         return StackedResults({"evs": evs, "stds": stds}, pub_metadata, metadata_of, result.metadata)
+    drawn = [(noise.normal(i, r, sigma) if sigma > 0 else r, sigma) for i, (r, sigma) in enumerate(zip(rows, sigmas))]
     return [
         PrimitiveResult(
             [PubResult(DataBin(evs=v, stds=np.full(v.shape, sigma), shape=v.shape), metadata=pub_metadata[at])],

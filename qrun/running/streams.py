@@ -138,9 +138,14 @@ class Noise:
         self.generator = np.random.Generator(self.bits)
 
     def normal(self, i: int, mean: np.ndarray, sigma: float) -> np.ndarray:
+        return np.asarray(self.draws(i, mean, sigma), dtype=float).reshape(mean.shape)
+
+    def draws(self, i: int, mean: np.ndarray, sigma: float) -> list[float] | np.ndarray:
+        """normal(i, mean, sigma)'s values flat, in C order: a list where they are few (no array is made for them;
+        a stacked batch writes them straight into its row)."""
         seed = self.seeds[i]
         if seed is None or seed not in self.states:
-            return np.random.Generator(np.random.PCG64(seed)).normal(mean, sigma, mean.shape)
+            return np.random.Generator(np.random.PCG64(seed)).normal(mean, sigma, mean.shape).ravel()
         state, inc = self.states[seed]
         self.bits.state = {
             "bit_generator": "PCG64",
@@ -149,10 +154,10 @@ class Noise:
             "uinteger": 0,
         }
         if mean.size > _SMALL:
-            return self.generator.normal(mean, sigma, mean.shape)
+            return self.generator.normal(mean, sigma, mean.shape).ravel()
         # numpy's scalar and array paths call the same C function per value, in the array's C order
         draw = self.generator.normal
-        return np.array([draw(m, sigma) for m in mean.ravel().tolist()], dtype=float).reshape(mean.shape)
+        return [draw(m, sigma) for m in mean.ravel().tolist()]
 
 
 @functools.cache
