@@ -59,3 +59,21 @@ def test_jobs_on_different_circuits_on_the_same_qubits_share_a_runtime_job_each_
             (counts,) = found[name]["counts"]["c"]
             # a Bell-like pair: 00 with probability cos^2(a/2), 11 otherwise, 400 shots (0.1 is 4 sigma) and readout
             assert abs(counts.get("00", 0) / 400 - np.cos(angle / 2) ** 2) < 0.2, name
+
+
+def test_a_fake_devices_batch_is_capped_by_its_own_size_not_aers(qrun, write_spec, tmp_path, monkeypatch):
+    # a fake device's plain jobs are each sampled by the noisy simulator: their batches are SAMPLED_BATCH jobs, aer's
+    # LOCAL_BATCH
+    from qrun.running import batching
+
+    text = SPEC.replace("DEVICE", "fake_sherbrooke").replace("BATCH", "")
+    ids = {}
+    for name, cap in (("LOCAL_BATCH", 1), ("SAMPLED_BATCH", 1)):
+        with monkeypatch.context() as patch:
+            patch.setattr(batching, name, cap)
+            result = qrun(write_spec(text, f"{name}.yaml"), "--out", tmp_path / name, "-q")
+        assert result.code == 0, result.err
+        meta = json.loads((Path(result.out.strip()) / "metadata.json").read_text())
+        ids[name] = {e["name"]: e["job_ids"][0] for e in meta["jobs"]}
+    assert ids["LOCAL_BATCH"]["ea"] == ids["LOCAL_BATCH"]["eb"] and ids["LOCAL_BATCH"]["sa"] == ids["LOCAL_BATCH"]["sb"]
+    assert len(set(ids["SAMPLED_BATCH"].values())) == 5  # a runtime job each

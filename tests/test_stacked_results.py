@@ -12,7 +12,7 @@ from qiskit.primitives import PrimitiveResult, PubResult
 from qiskit.primitives.containers import DataBin
 
 from qrun.model.outcomes import StackedResults
-from qrun.running.batching import shot_noise_results
+from qrun.running.batching import pub_shares, shot_noise_results, stacked_shares
 from qrun.running.events import Fanout, NullSink
 from qrun.views.progress import Reporter
 
@@ -51,6 +51,33 @@ def test_jobs_of_other_shapes_get_a_result_each_with_the_same_values():
     assert np.array_equal(results[0][0].data.evs, expected(21, VALUES[:, :1], 0.2))
     assert np.array_equal(results[1][0].data.evs, expected(22, VALUES[:, 1:4], 0.2))
     assert results[1][0].metadata == {"simulator": "aer", "target_precision": 0.2}
+
+
+def test_a_fake_devices_merged_pubs_are_stacked_into_the_very_shares_each_job_gets_alone():
+    # a fake device samples each row: two PUBs of two observables, their rows shared among three jobs of one shape
+    evs = [np.array([[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]), np.array([[-0.1, -0.2], [-0.3, -0.4]])]
+    sampled = PrimitiveResult(
+        [
+            PubResult(DataBin(evs=v, stds=v / 10, shape=v.shape), metadata={"target_precision": 0.05, "pub": k})
+            for k, v in enumerate(evs)
+        ],
+        metadata={"version": 2},
+    )
+    parts = [(0, slice(0, 2)), (0, slice(2, 4)), (1, slice(0, 2))]
+    stacked = stacked_shares(sampled, parts)
+    assert isinstance(stacked, StackedResults) and stacked.metadata_of == [0, 0, 1]
+    for k, share in enumerate(pub_shares(sampled, parts)):
+        mine = stacked[k]
+        assert mine.metadata == {"version": 2} and mine[0].metadata == share.metadata
+        assert mine[0].data.shape == share.data.shape == (2, 2)
+        for field in ("evs", "stds"):
+            np.testing.assert_array_equal(mine[0].data[field], share.data[field])
+    assert np.array_equal(stacked[2][0].data.evs, evs[1]) and np.array_equal(
+        stacked[1][0].data.stds, evs[0][:, 2:] / 10
+    )
+    # a job with a PUB of its own, or shares of other shapes: a PubResult each, as before
+    assert stacked_shares(sampled, [(0, None), (1, slice(0, 2))]) is None
+    assert stacked_shares(sampled, [(0, slice(0, 1)), (0, slice(1, 4))]) is None
 
 
 class Recorder(NullSink):

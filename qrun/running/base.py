@@ -150,9 +150,9 @@ class RunnerBase:
             return granted
         return asked
 
-    def rehearsal(self, job: JobPlan) -> JobPlan:
-        """A fake-device job with its circuit, observables and device cut down to the qubits it uses; one subset
-        device per set of qubits, one restricted circuit per circuit, made once for all the jobs that share them."""
+    def rehearsal(self, job: JobPlan) -> tuple[QuantumCircuit, Sequence[tuple[str, SparsePauliOp]], BackendV2]:
+        """A fake-device job's circuit, observables and device cut down to the qubits it uses; one subset device per
+        set of qubits, one restricted circuit per circuit, made once for all the jobs that share them."""
 
         qubits = list(job.simulated_qubits or [])
         names = tuple(name for name, _ in job.observables)
@@ -161,20 +161,30 @@ class RunnerBase:
             self._rehearsals[key] = rehearsal.rehearse(
                 job.circuit, job.observables, self.plan.backend, qubits, self._devices
             )[:3]
-        circuit, ops, device = self._rehearsals[key]
-        return dataclasses.replace(job, sim_circuit=circuit, sim_observables=ops, device=device)
+        return self._rehearsals[key]
 
     def bind(self, job: JobPlan) -> JobPlan:
         """The job as it is submitted: on a fake device its circuit and observables on the simulated qubits only,
-        and parameter_values from an earlier minimize job's optimum where it says so."""
+        and parameter_values from an earlier minimize job's optimum where it says so. One copy of the plan at most:
+        each copy sets every one of a plan's fields."""
+        values = job.parameter_values
+        if job.parameter_source is not None:
+            values = np.atleast_2d(self.optima[(job.run_key, job.parameter_source)])
         if job.simulated_qubits is not None and job.device is None:
-            job = self.rehearsal(job)
+            circuit, ops, device = self.rehearsal(job)
+            return dataclasses.replace(
+                job,
+                sim_circuit=circuit,
+                sim_observables=ops,
+                device=device,
+                circuit=circuit,
+                observables=ops,
+                parameter_values=values,
+            )
         if job.sim_circuit is not None:
-            job = dataclasses.replace(job, circuit=job.sim_circuit, observables=job.sim_observables or [])
-        if job.parameter_source is None:
-            return job
-        optimum = self.optima[(job.run_key, job.parameter_source)]
-        return dataclasses.replace(job, parameter_values=np.atleast_2d(optimum))
+            observables = job.sim_observables or []
+            return dataclasses.replace(job, circuit=job.sim_circuit, observables=observables, parameter_values=values)
+        return job if job.parameter_source is None else dataclasses.replace(job, parameter_values=values)
 
     def read_back(self, job: JobPlan) -> RuntimeJob | None:
         """On resume: the next runtime job an earlier attempt submitted for this job, if the service finished it or

@@ -26,6 +26,10 @@ from .submission import distinct, padded, stream_of, submission_tags
 # circuit in the request, so a batch there is kept to a size whose request stays small.
 LOCAL_BATCH = 250
 SERVICE_BATCH = 100
+# A fake device's plain jobs (planning.plan.engine_for: "backend-primitives") simulate each row with the device's
+# noise, and each call of the simulator costs the same again however few rows it has: there a batch is 2,000 jobs,
+# which still holds less than a hand script's one PUB of every row (RESULTS.md, "A fake device's batches").
+SAMPLED_BATCH = 2_000
 
 
 class Batching(RunnerBase):
@@ -73,7 +77,9 @@ class Batching(RunnerBase):
         if not fits(first, first):
             return [first]
         batch = [first]
-        limit = SERVICE_BATCH if traits(self.plan.backend_kind).remote else LOCAL_BATCH
+        limit = (
+            SERVICE_BATCH if backend.remote else SAMPLED_BATCH if first.engine == "backend-primitives" else LOCAL_BATCH
+        )
         for j in jobs[position + 1 : stop]:  # never past the block: the next one goes out in another session
             if len(batch) == limit or not fits(j, first):
                 break
@@ -135,8 +141,12 @@ class Batching(RunnerBase):
         if seeds:
             results = shot_noise_results(result, parts, [j.precision for j in bound], seeds)
         else:
-            shares = pub_shares(result, parts) if parts else list(result)
-            results = [PrimitiveResult([pub_result], metadata=result.metadata) for pub_result in shares]
+            stacked = stacked_shares(result, parts) if parts else None
+            if stacked is not None:
+                results = stacked
+            else:
+                shares = pub_shares(result, parts) if parts else list(result)
+                results = [PrimitiveResult([pub_result], metadata=result.metadata) for pub_result in shares]
         messages = distinct(caught)  # the batch's warnings, recorded with each of its jobs
         if messages:
             for job in bound:
@@ -197,6 +207,26 @@ def pub_shares(result: PrimitiveResult, parts: list[tuple[int, slice | None]]) -
         evs, stds = (job_rows(np.asarray(values, dtype=float), columns) for values in (pub.data.evs, pub.data.stds))
         shares.append(PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=pub.metadata))
     return shares
+
+
+def stacked_shares(result: PrimitiveResult, parts: list[tuple[int, slice | None]]) -> StackedResults | None:
+    """pub_shares(), stacked (model.outcomes.StackedResults) where every job has its own columns of a merged PUB and
+    they have one shape: no PubResult is made per job, and its payload and batch file read the rows as they are.
+    None otherwise (a job with a PUB of its own, or shares of other shapes)."""
+    if any(columns is None for _, columns in parts):
+        return None
+    arrays = {
+        index: (np.asarray(result[index].data.evs, dtype=float), np.asarray(result[index].data.stds, dtype=float))
+        for index in dict.fromkeys(index for index, _ in parts)
+    }
+    evs = [job_rows(arrays[index][0], columns) for index, columns in parts]
+    if any(rows.shape != evs[0].shape for rows in evs):
+        return None
+    stds = [job_rows(arrays[index][1], columns) for index, columns in parts]
+    order = {index: k for k, index in enumerate(arrays)}  # the PUBs' metadata, each written once
+    pub_metadata: list[dict[str, object]] = [dict(result[index].metadata) for index in arrays]
+    metadata_of = [order[index] for index, _ in parts]
+    return StackedResults({"evs": np.stack(evs), "stds": np.stack(stds)}, pub_metadata, metadata_of, result.metadata)
 
 
 def job_rows(values: np.ndarray, columns: slice | None) -> np.ndarray:
