@@ -135,10 +135,10 @@ def main(
             (folder / f"s{n}.yaml").write_text(SWEEP.replace("POINTS", str(n)))
             qrun = [*QRUN, f"s{n}.yaml", "--quiet", "--out", "r"]
             k = pairs if n <= 100_000 else 1
-            a, b, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), "2000"], folder)
-            rows += pair_rows(f"{n:,}-point sweep: qrun vs hand script in 2,000-point PUBs", k, a, b, load)
-            a, b, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), "2000", "parallel"], folder)
-            label = f"{n:,}-point sweep: qrun vs hand script in 2,000-point PUBs, parallel experiments"
+            a, b, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), "500"], folder)
+            rows += pair_rows(f"{n:,}-point sweep: qrun vs hand script in 500-point PUBs", k, a, b, load)
+            a, b, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), "500", "parallel"], folder)
+            label = f"{n:,}-point sweep: qrun vs hand script in 500-point PUBs, parallel experiments"
             rows += pair_rows(label, k, a, b, load)
             if n <= 10_000:
                 a, c, load = interleaved(k, qrun, [PYTHON, "hand_sweep.py", str(n), str(n)], folder)

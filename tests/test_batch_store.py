@@ -18,7 +18,7 @@ import qrun as qrun_api
 from qrun.errors import RunFolderError
 from qrun.store import batchfile
 
-N = batchfile.BATCH_FROM + 20  # estimator jobs: one batch of them (LOCAL_BATCH is 250), then one of 3 sampler jobs
+N = batchfile.BATCH_FROM + 20  # estimator jobs: one batch of them (LOCAL_BATCH is 500), then one of 3 sampler jobs
 ROWS = [0.1, 0.2, 0.3, 0.4]
 
 

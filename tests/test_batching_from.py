@@ -83,7 +83,7 @@ def test_from_jobs_on_127_and_156_qubit_fake_devices_share_runtime_jobs(device, 
     assert np.isfinite(bodies["opt"]["optimum"]["value"])
 
 
-@pytest.mark.slow  # three subprocess runs of 300 jobs: make test keeps within its 3 minutes
+@pytest.mark.slow  # three subprocess runs of a batch and a bit: make test keeps within its 3 minutes
 def test_sigkill_while_a_batch_of_from_jobs_is_out_then_resume_gives_the_uninterrupted_values(tmp_path):
     """Killed with the second batch of jobs bound to the optimum submitted (the first batch's file written): the
     resumed run binds the stored optimum, and every job's values equal an uninterrupted run's."""
@@ -92,10 +92,12 @@ def test_sigkill_while_a_batch_of_from_jobs_is_out_then_resume_gives_the_uninter
     import sys
 
     import qrun as qrun_api
+    from qrun.running.batching import LOCAL_BATCH
 
+    n = LOCAL_BATCH + 50  # two batches, the second killed while it is out
     jobs = "".join(
         f"  - {{name: e{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: {{from: opt}}}}\n"
-        for k in range(300)
+        for k in range(n)
     )
     text = SPEC.replace("BACKEND", "aer").replace("BATCH", "").split("  - {name: e0")[0] + jobs
     (tmp_path / "bound.yaml").write_text(text)
@@ -107,16 +109,18 @@ def test_sigkill_while_a_batch_of_from_jobs_is_out_then_resume_gives_the_uninter
 
     reference = run("bound.yaml", "--out", "ref", "-q")
     assert reference.returncode == 0, reference.stderr
-    assert run("bound.yaml", "--out", "r", "-q", kill="jobs_submitted:260").returncode == -signal.SIGKILL
+    assert (
+        run("bound.yaml", "--out", "r", "-q", kill=f"jobs_submitted:{LOCAL_BATCH + 10}").returncode == -signal.SIGKILL
+    )
     resumed = run("bound.yaml", "--out", "r", "--resume", "-q")
     assert resumed.returncode == 0, resumed.stderr
     a, b = qrun_api.load(tmp_path / resumed.stdout.strip()), qrun_api.load(tmp_path / reference.stdout.strip())
     assert [x["status"] for x in a.metadata["attempts"]] == ["died", "completed"]
     assert a.jobs["opt"]["optimum"] == b.jobs["opt"]["optimum"]
-    for k in range(300):
+    for k in range(n):
         assert a.jobs[f"e{k}"]["observables"] == b.jobs[f"e{k}"]["observables"], k
     assert sorted(p.name for p in (tmp_path / resumed.stdout.strip() / "jobs").iterdir()) == [
         "00-opt.json",
         "01-e0.batch.npz",
-        "251-e250.batch.npz",
+        f"{LOCAL_BATCH + 1}-e{LOCAL_BATCH}.batch.npz",
     ]

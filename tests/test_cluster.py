@@ -4,10 +4,13 @@ cluster and its tasks in the metadata."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
 import pytest
+
+from qrun.planning import sweeps
 
 pytest.importorskip("distributed")
 
@@ -55,8 +58,9 @@ def test_a_local_dask_cluster_gives_identical_values_and_is_recorded(tmp_path):
         a, b = (json.loads((d / "jobs" / name).read_text()) for d in (plain, dask))
         assert a.get("points") == b.get("points") and a.get("counts") == b.get("counts")
     record = json.loads((dask / "metadata.json").read_text())["session"]["dask"]
-    # 4,200 points in 2,000-point chunks, each chunk one group per precision: 3 chunks, 6 tasks, on both workers
-    assert (record["workers"], record["local"], record["tasks"], record["worker_processes"]) == (2, True, 6, 2)
+    # 4,200 points in chunks of LOCAL_CHUNK (whole rows of both precisions), each chunk one group per precision
+    tasks = 2 * math.ceil(4200 / sweeps.LOCAL_CHUNK)
+    assert (record["workers"], record["local"], record["tasks"], record["worker_processes"]) == (2, True, tasks, 2)
     assert 0 < record["task_seconds_median"] <= record["task_seconds_total"]
     assert "dask" not in json.loads((plain / "metadata.json").read_text())["session"]
 

@@ -300,8 +300,10 @@ jobs:
 
 @pytest.mark.slow
 def test_a_streamed_sweep_killed_after_its_second_chunk_resumes_to_the_uninterrupted_points(tmp_path):
-    """12,000 points stream in 6 chunks; a SIGKILL after the second leaves only hidden temp files, no points file,
-    and the resumed run's points file equals an uninterrupted run's, line for line."""
+    """12,000 points stream in chunks of LOCAL_CHUNK; a SIGKILL after the second leaves only hidden temp files, no
+    points file, and the resumed run's points file equals an uninterrupted run's, line for line."""
+    from qrun.planning.sweeps import LOCAL_CHUNK
+
     spec = tmp_path / "long.yaml"
     spec.write_text(LONG_SWEEP)
     whole = _qrun(spec, "--out", tmp_path / "whole", "--quiet")
@@ -314,7 +316,7 @@ def test_a_streamed_sweep_killed_after_its_second_chunk_resumes_to_the_uninterru
         ".00-s.csv.stream.tmp",
         ".00-s.points.jsonl.stream.tmp",
     ]
-    assert len((run_dir / "jobs" / ".00-s.points.jsonl.stream.tmp").read_text().splitlines()) == 4000
+    assert len((run_dir / "jobs" / ".00-s.points.jsonl.stream.tmp").read_text().splitlines()) == 2 * LOCAL_CHUNK
     resumed = _qrun(spec, "--out", tmp_path / "r", "--resume", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     for name in ("00-s.points.jsonl", "00-s.csv"):
