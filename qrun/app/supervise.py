@@ -103,14 +103,16 @@ def supervise(main: Callable[[], int], record: Callable[[Path], None]) -> int:
         _drain(read_end, announced)
         if info is not None and info.si_signo in _STOPS:
             stops += 1
+            if stops == 1 and info.si_signo == signal.SIGINT:
+                # said before the signal is passed on, so that the run's own last line ("interrupted; ...") comes
+                # after it: forwarded first, a busy machine could run the whole clean stop before this print
+                print("qrun: stopping after the current job; Ctrl-C again stops at once", file=sys.stderr, flush=True)
             if info.si_pid != 0:  # sent to this pid (kill, a test, systemd), not by the terminal to the group
                 os.kill(pid, info.si_signo)
             if stops > 1:
                 kill_at = 0.0
             elif info.si_signo == signal.SIGTERM:
                 kill_at = time.monotonic() + GRACE
-            else:
-                print("qrun: stopping after the current job; Ctrl-C again stops at once", file=sys.stderr, flush=True)
         if time.monotonic() >= kill_at and not killed:
             os.kill(pid, signal.SIGKILL)
             killed = True
