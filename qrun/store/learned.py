@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import Counter
 from typing import TYPE_CHECKING
 
 import orjson
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from ..model.records import RunMetadata
 
-FORMAT = 1  # bump when what an entry holds changes: older entries are then never read
+FORMAT = 2  # bump when what an entry holds changes: older entries are then never read (2: batched jobs' shares)
 
 Rates = dict[tuple[str, str], float]  # (job name, content hash) -> seconds per unit of work
 
@@ -78,16 +79,28 @@ def _entry(run_dir: Path) -> Path | None:
 
 def _rates(jobs: object) -> Rates:
     """Each finished job's seconds per unit, first entry of a name and hash winning; unchecked (checking every
-    earlier run's metadata would cost more than it teaches): only numbers are taken."""
+    earlier run's metadata would cost more than it teaches): only numbers are taken.
+
+    A PUB-batched runtime job's jobs each record its whole time as their `actual`: each is taught its share, the
+    time over the jobs that runtime job carried (a job alone would have taught the batch's time to every job, and a
+    re-run of 1,000 batched jobs was estimated at their batch size times their time)."""
+    listed = [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []
+    carried = Counter(_batch_of(job) for job in listed)
     out: Rates = {}
-    for job in jobs if isinstance(jobs, list) else []:
-        if not isinstance(job, dict):
-            continue
+    for job in listed:
         key = (str(job.get("name")), str(job.get("content_hash")))
         actual, units = number(job.get("actual")), number(job.get("units"))
         if job.get("status") == "done" and units and actual and key not in out:
-            out[key] = actual / units
+            batch = _batch_of(job)
+            out[key] = actual / units / (carried[batch] if batch is not None else 1)
     return out
+
+
+def _batch_of(job: dict[str, object]) -> str | None:
+    """The id of the PUB-batched runtime job a job went out in, as its metadata entry records it; None if alone."""
+    batched = job.get("batched")
+    batch = batched.get("id") if isinstance(batched, dict) else None
+    return batch if isinstance(batch, str) else None
 
 
 def _keep(entry: Path, rates: Rates) -> None:
