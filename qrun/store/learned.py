@@ -82,16 +82,16 @@ def _rates(jobs: object) -> Rates:
     earlier run's metadata would cost more than it teaches): only numbers are taken.
 
     A PUB-batched runtime job's jobs each record its whole time as their `actual`: each is taught its share, the
-    time over the jobs that runtime job carried (a job alone would have taught the batch's time to every job, and a
-    re-run of 1,000 batched jobs was estimated at their batch size times their time)."""
+    time over the jobs that runtime job carried (taught the whole, a re-run of 1,000 batched jobs was estimated at
+    the batch size times what they took)."""
     listed = [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []
-    carried = Counter(_batch_of(job) for job in listed)
+    batches = [_batch_of(job) for job in listed]
+    carried = Counter(batches)
     out: Rates = {}
-    for job in listed:
+    for job, batch in zip(listed, batches, strict=True):
         key = (str(job.get("name")), str(job.get("content_hash")))
         actual, units = number(job.get("actual")), number(job.get("units"))
         if job.get("status") == "done" and units and actual and key not in out:
-            batch = _batch_of(job)
             out[key] = actual / units / (carried[batch] if batch is not None else 1)
     return out
 
