@@ -3,8 +3,11 @@ service job's usage. The run folder stores them as JSON; readers take them back 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NotRequired, TypedDict
+
+from .readings import number
 
 if TYPE_CHECKING:
     from qiskit_ibm_runtime import RuntimeJobV2
@@ -164,3 +167,28 @@ class Carried(TypedDict, total=False):
     pending: dict[str, list[str]]
     batched: dict[str, tuple[str, int]]
     fetch: Callable[[str], RuntimeJobV2]
+
+
+def seconds_each(jobs: Sequence[object]) -> list[float | None]:
+    """Each job's own seconds: its `actual`, or for a job of a PUB-batched runtime job (each of whose jobs records
+    that runtime job's whole time) its share, that time over the jobs the runtime job carried. None where a job has
+    no time. Entries are read as untrusted dicts: a stored run's metadata, or an earlier qrun's."""
+    batches = [_batch_of(job) for job in jobs]
+    carried = Counter(batches)
+    out: list[float | None] = []
+    for job, batch in zip(jobs, batches, strict=True):
+        actual = number(job.get("actual")) if isinstance(job, dict) else None
+        out.append(None if actual is None else actual / (carried[batch] if batch is not None else 1))
+    return out
+
+
+def shared(jobs: Sequence[object]) -> int:
+    """How many jobs went out with others in a PUB-batched runtime job (their seconds_each is a share)."""
+    return sum(_batch_of(job) is not None for job in jobs)
+
+
+def _batch_of(job: object) -> str | None:
+    """The id of the PUB-batched runtime job a job went out in, as its metadata entry records it; None if alone."""
+    batched = job.get("batched") if isinstance(job, dict) else None
+    batch = batched.get("id") if isinstance(batched, dict) else None
+    return batch if isinstance(batch, str) else None

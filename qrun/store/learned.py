@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import Counter
 from typing import TYPE_CHECKING
 
 import orjson
 
 from ..errors import RunFolderError
 from ..model.readings import number
+from ..model.records import seconds_each
 from ..planning.cache import cache_dir
 from ..spec import parsecache
 from . import runfolder
@@ -81,26 +81,17 @@ def _rates(jobs: object) -> Rates:
     """Each finished job's seconds per unit, first entry of a name and hash winning; unchecked (checking every
     earlier run's metadata would cost more than it teaches): only numbers are taken.
 
-    A PUB-batched runtime job's jobs each record its whole time as their `actual`: each is taught its share, the
-    time over the jobs that runtime job carried (taught the whole, a re-run of 1,000 batched jobs was estimated at
-    the batch size times what they took)."""
+    A PUB-batched runtime job's jobs each record its whole time as their `actual`: each is taught its share
+    (records.seconds_each; taught the whole, a re-run of 1,000 batched jobs was estimated at the batch size times
+    what they took)."""
     listed = [job for job in jobs if isinstance(job, dict)] if isinstance(jobs, list) else []
-    batches = [_batch_of(job) for job in listed]
-    carried = Counter(batches)
     out: Rates = {}
-    for job, batch in zip(listed, batches, strict=True):
+    for job, seconds in zip(listed, seconds_each(listed), strict=True):
         key = (str(job.get("name")), str(job.get("content_hash")))
-        actual, units = number(job.get("actual")), number(job.get("units"))
-        if job.get("status") == "done" and units and actual and key not in out:
-            out[key] = actual / units / (carried[batch] if batch is not None else 1)
+        units = number(job.get("units"))
+        if job.get("status") == "done" and units and seconds and key not in out:
+            out[key] = seconds / units
     return out
-
-
-def _batch_of(job: dict[str, object]) -> str | None:
-    """The id of the PUB-batched runtime job a job went out in, as its metadata entry records it; None if alone."""
-    batched = job.get("batched")
-    batch = batched.get("id") if isinstance(batched, dict) else None
-    return batch if isinstance(batch, str) else None
 
 
 def _keep(entry: Path, rates: Rates) -> None:

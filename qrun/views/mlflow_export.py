@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
+from ..model.records import seconds_each
 from ..store.catalog import discover
 from ..store.derived import evaluate
 from ..store.reader import Run, load, read_spec
@@ -121,7 +122,8 @@ def _metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     """(key, value, step): each value, σ, exact value and deviation; a sweep's points and a set's index as steps;
     a minimize job's every evaluation as steps of <job>.evaluation; QPU usage."""
     exact = stated_exact(spec)
-    for entry in run.metadata["jobs"]:
+    entries = run.metadata["jobs"]
+    for entry, seconds in zip(entries, seconds_each(entries), strict=True):
         body = run.jobs.get(entry["name"])
         for r in job_readings(run.path, body, exact.get(entry["name"])):
             base = f"{r.job}.{r.key.replace('min <', 'min.').strip('<>')}"
@@ -136,8 +138,8 @@ def _metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
             for t in body.get("trace") or []:
                 if isinstance(value := t.get("value"), int | float):
                     yield f"{entry['name']}.evaluation", float(value), int(t.get("evaluation", 0))
-        if isinstance(actual := entry.get("actual"), (int, float)):
-            yield f"{entry['name']}.seconds", float(actual), 0
+        if seconds is not None:  # a job's own: its share where it went out with others in one runtime job
+            yield f"{entry['name']}.seconds", seconds, 0
     used = quantum_seconds(run.metadata["jobs"])
     if used is not None:
         yield "usage.quantum_seconds", used, 0

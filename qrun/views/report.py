@@ -12,7 +12,7 @@ from .. import backends
 from ..errors import RunFolderError
 from ..model import durations
 from ..model.plan import JobStats
-from ..model.records import RunMetadata, Usage
+from ..model.records import RunMetadata, Usage, seconds_each, shared
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, read_spec
@@ -61,6 +61,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     for header in headers:
         table.add_column(header, justify="left" if header in ("job", "kind", "status", "result") else "right")
     entries = meta["jobs"]
+    seconds = dict(zip((e["name"] for e in entries), seconds_each(entries), strict=True))
     left_out = 0 if all_rows or len(entries) <= PLAN_HEAD + PLAN_TAIL + 1 else len(entries) - PLAN_HEAD - PLAN_TAIL
     shown = entries[:PLAN_HEAD] + entries[-PLAN_TAIL:] if left_out else entries
     for k, entry in enumerate(shown):
@@ -69,7 +70,8 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         body = run.jobs.get(entry["name"])
         result = result_text(body) if body and body.get("status") != "running" else "-"
         result += "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # beside the value they weaken
-        actual = f"{entry['actual']:.2f}s" if entry.get("actual") is not None else "-"
+        own = seconds[entry["name"]]
+        actual = _seconds_text(own) + ("*" if own is not None and entry.get("batched") else "")
         table.add_row(
             str(entry["index"]),
             entry["name"],
@@ -89,6 +91,12 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             states[entry["status"]] = states.get(entry["status"], 0) + 1
         tally = ", ".join(f"{n:,} {state}" for state, n in states.items())
         console.print(f"jobs: {len(entries):,} ({tally})", highlight=False)
+    if together := shared(entries):
+        console.print(
+            f"* {together:,} jobs went out several to a runtime job: each one's actual is its share of that runtime "
+            "job's time, as its estimate is",
+            highlight=False,
+        )
     _print_sessions(console, meta)
     for name, text in of_run(_spec_or_none(run.path), run.jobs, run.path):
         console.print(
@@ -143,10 +151,15 @@ def _spec_or_none(run_dir: Path) -> Yaml:
 
 
 def _estimate_text(seconds: float | None) -> str:
-    """A job's estimate in the table: a duration, hundredths of a second below half a second, "-" where none."""
+    """A job's estimate in the table: a duration, else as _seconds_text; "-" where none."""
+    return durations.format(seconds) if seconds is not None and seconds >= 0.5 else _seconds_text(seconds)
+
+
+def _seconds_text(seconds: float | None) -> str:
+    """Seconds to the hundredth, and to two figures below a hundredth (a batched job's share); "-" where none."""
     if seconds is None:
         return "-"
-    return durations.format(seconds) if seconds >= 0.5 else f"{seconds:.2f}s"
+    return f"{seconds:.2f}s" if seconds >= 0.01 or seconds == 0 else f"{seconds:.2g}s"
 
 
 def _usage_cell(records: list[Usage]) -> str:
