@@ -73,8 +73,10 @@ class QrunGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         names = self.list_commands(ctx)
         if args and args[0] not in names and not args[0].startswith("-"):
-            close = close_matches(args[0], names, cutoff=0.75)
-            if close and not Path(args[0]).exists():  # `qrun valdate x.yaml` is a typo, not a spec named valdate
+            # `qrun valdate x.yaml` is a typo, not a spec named valdate; a spec that exists is never matched
+            # against the commands (that would import difflib on every run)
+            close = [] if Path(args[0]).exists() else close_matches(args[0], names, cutoff=0.75)
+            if close:
                 raise UsageError(f"no command '{args[0]}'; did you mean 'qrun {close[0]}'?")
             return "run", self.commands["run"], args
         return super().resolve_command(ctx, args)

@@ -240,6 +240,21 @@ def test_a_mistyped_command_gets_a_did_you_mean(qrun):
     assert qrun("validate", EXPERIMENTS / "bell.yaml").code == 0
 
 
+def test_a_spec_that_exists_is_run_without_matching_it_against_the_commands(tmp_path):
+    # only a first word that is neither a command nor a file is a possible typo: the did-you-mean (difflib) is not
+    # imported on the way to every run, and a spec file named like a command is a spec
+    (tmp_path / "valdate").write_text((EXPERIMENTS / "bell.yaml").read_text())
+    code = (
+        "import sys\nfrom qrun.cli import main\n"
+        "code = main(['valdate', '--help'])\n"
+        "print(code, 'difflib' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr == ""
+    assert done.stdout.splitlines()[0].startswith("Usage: qrun run [OPTIONS] SPEC")
+    assert done.stdout.splitlines()[-1] == "0 False"
+
+
 def test_an_error_from_the_runtime_is_one_line_whatever_breaks_its_text_holds(qrun, tmp_path):
     from qrun.errors import RunError
     from qrun.running.events import NullSink
