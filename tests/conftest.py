@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,27 @@ def write_spec(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def four_batched(qrun, tmp_path, write_spec):
+    """A finished run of four small estimator jobs that went out as one PUB-batched runtime job, each of which
+    records that runtime job's whole time as its actual: (spec, results root, run folder, its metadata)."""
+    jobs = "".join(
+        f"  - {{name: e{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.{k}]]}}\n"
+        for k in range(4)
+    )
+    spec = write_spec(
+        "version: 1\nname: four\nbackend: aer\nmax_time: 10m\noptions: {seed: 2, default_precision: 0.01}\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}\n'
+        "observables:\n  z: Z\njobs:\n" + jobs
+    )
+    out = tmp_path / "results"
+    assert qrun(spec, "--out", out, "--quiet").code == 0
+    (run_dir,) = (out / "four").iterdir()
+    meta = json.loads((run_dir / "metadata.json").read_text())
+    assert len({m["batched"]["id"] for m in meta["jobs"]}) == 1  # one runtime job for the four
+    return spec, out, run_dir, meta
 
 
 def many_jobs_spec(folder: Path, count: int, job: str, head: str = "") -> Path:

@@ -139,23 +139,10 @@ def test_a_learned_estimate_replaces_the_computed_one_after_one_run(qrun, tmp_pa
     assert sources == [f"learned ({run_dir.name})"] * 2 + ["declared"]
 
 
-def test_jobs_of_one_batched_runtime_job_each_learn_their_share_of_its_time(qrun, tmp_path, write_spec):
-    # four small jobs went out as one PUB-batched runtime job, and each records that job's whole time as its own:
-    # a re-run taught that time for each would be estimated at four times what it took
-    jobs = "".join(
-        f"  - {{name: e{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.{k}]]}}\n"
-        for k in range(4)
-    )
-    spec = write_spec(
-        "version: 1\nname: four\nbackend: aer\nmax_time: 10m\noptions: {seed: 2, default_precision: 0.01}\n"
-        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}\n'
-        "observables:\n  z: Z\njobs:\n" + jobs
-    )
-    out = tmp_path / "results"
-    assert qrun(spec, "--out", out, "--quiet").code == 0
-    (run_dir,) = (out / "four").iterdir()
-    meta = json.loads((run_dir / "metadata.json").read_text())
-    assert len({m["batched"]["id"] for m in meta["jobs"]}) == 1  # one runtime job for the four
+def test_jobs_of_one_batched_runtime_job_each_learn_their_share_of_its_time(qrun, four_batched):
+    # each of the four records the runtime job's whole time as its own: a re-run taught that time for each would be
+    # estimated at four times what it took
+    spec, out, run_dir, meta = four_batched
     after = _plan(qrun, spec, "--out", out)[1]
     assert [j["source"] for j in after["jobs"]] == [f"learned ({run_dir.name})"] * 4
     assert [j["estimate"] for j in after["jobs"]] == [pytest.approx(m["actual"] / 4, abs=1e-3) for m in meta["jobs"]]

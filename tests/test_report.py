@@ -333,23 +333,10 @@ def test_diff_compares_derived_values_as_any_value(field_runs, qrun):
     assert row.split()[2:] == [f"{va:.6g}", f"{vb:.6g}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{(vb - va) / sigma:+.2f}"]
 
 
-def test_a_batched_job_shows_its_share_of_its_runtime_jobs_time_beside_its_estimate(qrun, tmp_path, write_spec):
-    # four small jobs go out as one PUB-batched runtime job, and each records that job's whole time as its actual;
-    # its estimate is a share, so the table shows the actual's share too, marked, and says so once
-    jobs = "".join(
-        f"  - {{name: e{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.{k}]]}}\n"
-        for k in range(4)
-    )
-    spec = write_spec(
-        "version: 1\nname: four\nbackend: aer\nmax_time: 10m\noptions: {seed: 2, default_precision: 0.01}\n"
-        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}\n'
-        "observables:\n  z: Z\njobs:\n" + jobs
-    )
-    out = tmp_path / "results"
-    assert qrun(spec, "--out", out, "--quiet").code == 0
-    (run_dir,) = (out / "four").iterdir()
-    meta = json.loads((run_dir / "metadata.json").read_text())
-    assert len({m["batched"]["id"] for m in meta["jobs"]}) == 1  # one runtime job for the four
+def test_a_batched_job_shows_its_share_of_its_runtime_jobs_time_beside_its_estimate(four_batched):
+    # each of the four records its runtime job's whole time as its actual; its estimate is a share, so the table
+    # shows the actual's share too, marked, and says so once
+    _, _, run_dir, meta = four_batched
     text = show(load(run_dir))
     rows = {line.split("│")[2].strip(): line for line in text.splitlines() if line.startswith("│ ")}
     for m in meta["jobs"]:  # each records its runtime job's whole time
