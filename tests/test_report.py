@@ -343,6 +343,6 @@ def test_a_batched_job_shows_its_share_of_its_runtime_jobs_time_beside_its_estim
         share = m["actual"] / 4
         assert (f"{share:.2f}s*" if share >= 0.01 else f"{share:.2g}s*") in rows[m["name"]], rows[m["name"]]
     assert (
-        "* 4 jobs went out several to a runtime job: each one's actual is its share of that runtime job's time, as "
-        "its estimate is" in text
+        "* 4 jobs shared runtime jobs: each one's actual is its share of its runtime job's time, as its estimate is"
+        in text
     )

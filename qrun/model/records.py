@@ -173,7 +173,7 @@ def seconds_each(jobs: Sequence[object]) -> list[float | None]:
     """Each job's own seconds: its `actual`, or for a job of a PUB-batched runtime job (each of whose jobs records
     that runtime job's whole time) its share, that time over the jobs the runtime job carried. None where a job has
     no time. Entries are read as untrusted dicts: a stored run's metadata, or an earlier qrun's."""
-    batches = [_batch_of(job) for job in jobs]
+    batches = [batch_of(job) for job in jobs]
     carried = Counter(batches)
     out: list[float | None] = []
     for job, batch in zip(jobs, batches, strict=True):
@@ -182,12 +182,7 @@ def seconds_each(jobs: Sequence[object]) -> list[float | None]:
     return out
 
 
-def shared(jobs: Sequence[object]) -> int:
-    """How many jobs went out with others in a PUB-batched runtime job (their seconds_each is a share)."""
-    return sum(_batch_of(job) is not None for job in jobs)
-
-
-def _batch_of(job: object) -> str | None:
+def batch_of(job: object) -> str | None:
     """The id of the PUB-batched runtime job a job went out in, as its metadata entry records it; None if alone."""
     batched = job.get("batched") if isinstance(job, dict) else None
     batch = batched.get("id") if isinstance(batched, dict) else None

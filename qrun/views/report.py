@@ -12,7 +12,7 @@ from .. import backends
 from ..errors import RunFolderError
 from ..model import durations
 from ..model.plan import JobStats
-from ..model.records import RunMetadata, Usage, seconds_each, shared
+from ..model.records import RunMetadata, Usage, batch_of, seconds_each
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, read_spec
@@ -61,17 +61,16 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     for header in headers:
         table.add_column(header, justify="left" if header in ("job", "kind", "status", "result") else "right")
     entries = meta["jobs"]
-    seconds = dict(zip((e["name"] for e in entries), seconds_each(entries), strict=True))
+    rows = list(zip(entries, seconds_each(entries), strict=True))
     left_out = 0 if all_rows or len(entries) <= PLAN_HEAD + PLAN_TAIL + 1 else len(entries) - PLAN_HEAD - PLAN_TAIL
-    shown = entries[:PLAN_HEAD] + entries[-PLAN_TAIL:] if left_out else entries
-    for k, entry in enumerate(shown):
+    shown = rows[:PLAN_HEAD] + rows[-PLAN_TAIL:] if left_out else rows
+    for k, (entry, own) in enumerate(shown):
         if left_out and k == PLAN_HEAD:
             table.add_row("…", f"{left_out:,} more (--all)", *[""] * (len(headers) - 2))
         body = run.jobs.get(entry["name"])
         result = result_text(body) if body and body.get("status") != "running" else "-"
         result += "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # beside the value they weaken
-        own = seconds[entry["name"]]
-        actual = _seconds_text(own) + ("*" if own is not None and entry.get("batched") else "")
+        actual = _seconds_text(own) + ("*" if own is not None and batch_of(entry) is not None else "")
         table.add_row(
             str(entry["index"]),
             entry["name"],
@@ -91,10 +90,10 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             states[entry["status"]] = states.get(entry["status"], 0) + 1
         tally = ", ".join(f"{n:,} {state}" for state, n in states.items())
         console.print(f"jobs: {len(entries):,} ({tally})", highlight=False)
-    if together := shared(entries):
+    if together := sum(batch_of(entry) is not None for entry in entries):
         console.print(
-            f"* {together:,} jobs went out several to a runtime job: each one's actual is its share of that runtime "
-            "job's time, as its estimate is",
+            f"* {together:,} jobs shared runtime jobs: each one's actual is its share of its runtime job's time, as "
+            "its estimate is",
             highlight=False,
         )
     _print_sessions(console, meta)
