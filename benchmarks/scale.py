@@ -35,7 +35,7 @@ jobs:
 # PUB whose rows Aer runs as parallel experiments (max_parallel_experiments=0), as qrun asks it to on aer; Aer runs
 # them one at a time otherwise. "chunked": the same in PUBs of 500 rows, as the sweep hands send their points:
 # Aer runs 10,000 rows faster that way than as one PUB, as fast as in PUBs of 2,000 and in less memory (RESULTS.md,
-# "Chunked hands" and "Batches and chunks of 500").
+# "The supervisor forks first; templates and specs read once", its "Chunked hands", and "Batches and chunks of 500, a fake device's batches of 2,000").
 HAND = """
 import os
 import sys

@@ -170,16 +170,22 @@ class Carried(TypedDict, total=False):
 
 
 def seconds_each(jobs: Sequence[object]) -> list[float | None]:
-    """Each job's own seconds: its `actual`, or for a job of a PUB-batched runtime job (each of whose jobs records
-    that runtime job's whole time) its share, that time over the jobs the runtime job carried. None where a job has
-    no time. Entries are read as untrusted dicts: a stored run's metadata, or an earlier qrun's."""
+    """Each job's own seconds (shares() without the batches)."""
+    return shares(jobs)[0]
+
+
+def shares(jobs: Sequence[object]) -> tuple[list[float | None], list[str | None]]:
+    """Each job's own seconds, and the PUB-batched runtime job it went out in (batch_of). A job's own seconds are
+    its `actual`, or for a job of a PUB-batched runtime job (each of whose jobs records that runtime job's whole time)
+    its share, that time over the jobs the runtime job carried; None where a job has no time. Entries are read as
+    untrusted dicts: a stored run's metadata, or an earlier qrun's."""
     batches = [batch_of(job) for job in jobs]
     carried = Counter(batches)
-    out: list[float | None] = []
+    seconds: list[float | None] = []
     for job, batch in zip(jobs, batches, strict=True):
         actual = number(job.get("actual")) if isinstance(job, dict) else None
-        out.append(None if actual is None else actual / (carried[batch] if batch is not None else 1))
-    return out
+        seconds.append(None if actual is None else actual / (carried[batch] if batch is not None else 1))
+    return seconds, batches
 
 
 def batch_of(job: object) -> str | None:

@@ -12,7 +12,7 @@ from .. import backends
 from ..errors import RunFolderError
 from ..model import durations
 from ..model.plan import JobStats
-from ..model.records import RunMetadata, Usage, batch_of, seconds_each
+from ..model.records import RunMetadata, Usage, shares
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, read_spec
@@ -61,16 +61,17 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     for header in headers:
         table.add_column(header, justify="left" if header in ("job", "kind", "status", "result") else "right")
     entries = meta["jobs"]
-    rows = list(zip(entries, seconds_each(entries), strict=True))
+    seconds, batches = shares(entries)
+    rows = list(zip(entries, seconds, batches, strict=True))
     left_out = 0 if all_rows or len(entries) <= PLAN_HEAD + PLAN_TAIL + 1 else len(entries) - PLAN_HEAD - PLAN_TAIL
     shown = rows[:PLAN_HEAD] + rows[-PLAN_TAIL:] if left_out else rows
-    for k, (entry, own) in enumerate(shown):
+    for k, (entry, own, batch) in enumerate(shown):
         if left_out and k == PLAN_HEAD:
             table.add_row("…", f"{left_out:,} more (--all)", *[""] * (len(headers) - 2))
         body = run.jobs.get(entry["name"])
         result = result_text(body) if body and body.get("status") != "running" else "-"
         result += "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # beside the value they weaken
-        actual = _seconds_text(own) + ("*" if own is not None and batch_of(entry) is not None else "")
+        actual = _seconds_text(own) + ("*" if own is not None and batch is not None else "")
         table.add_row(
             str(entry["index"]),
             entry["name"],
@@ -90,7 +91,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             states[entry["status"]] = states.get(entry["status"], 0) + 1
         tally = ", ".join(f"{n:,} {state}" for state, n in states.items())
         console.print(f"jobs: {len(entries):,} ({tally})", highlight=False)
-    if together := sum(batch_of(entry) is not None for entry in entries):
+    if together := sum(batch is not None for batch in batches):
         console.print(
             f"* {together:,} jobs shared runtime jobs: each one's actual is its share of its runtime job's time, as "
             "its estimate is",
