@@ -8,7 +8,7 @@ from conftest import EXPERIMENTS
 from qrun.jobs.registry import declared, kind_of, units
 from qrun.model.experiment import FromJob, Job, Optimizer
 from qrun.spec import load
-from qrun.spec.build import experiment
+from qrun.spec.build import experiment, job
 
 
 def test_every_job_of_every_example_has_every_field_and_is_frozen():
@@ -21,6 +21,28 @@ def test_every_job_of_every_example_has_every_field_and_is_frozen():
             assert set(vars(job)) == names, (path.name, job.name)
             with pytest.raises(dataclasses.FrozenInstanceError):
                 job.name = "other"  # type: ignore[misc]
+
+
+def test_a_job_written_as_the_one_before_it_but_for_its_name_is_made_as_it_would_be_alone():
+    """experiment() copies a job written as the one before it but for its name: each copy equals job() of its own
+    text field by field, with its own index, name and text, and frozen; a job that differs anywhere else is made
+    anew (its own shots here, and a declared estimate)."""
+    written = {"primitive": "estimator", "circuit": "c", "observables": ["z"], "parameter_values": [[0.1, 0.2]]}
+    raws = [
+        {"name": "a", **written},
+        {"name": "b", **written},
+        {"name": "c", **written, "estimate": "3s"},
+        {"name": "d", **written, "estimate": "3s", "options": {"resilience_level": 1}},
+        {"name": "e", **written, "estimate": "3s", "options": {"resilience_level": 1}},
+    ]
+    typed = experiment({"name": "x", "backend": "aer", "circuits": {"c": {}}, "options": {"seed": 3}, "jobs": raws})
+    for i, (made, raw) in enumerate(zip(typed.jobs, raws, strict=True)):
+        alone = job(i, raw, typed.options)
+        assert vars(made) == vars(alone) and made.raw is raw and made.index == i
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.name = "other"  # type: ignore[misc]
+    estimates = [(j.name, j.estimate, j.options.payload().get("resilience_level")) for j in typed.jobs]
+    assert estimates == [("a", None, None), ("b", None, None), ("c", 3, None), ("d", 3, 1), ("e", 3, 1)]
 
 
 def test_the_vqe_example_as_typed_data():

@@ -266,3 +266,32 @@ jobs:
             )
     ignored = plan.build(check(spec), history=History(), source="declared").jobs
     assert [(j.estimate, j.estimate_source) for j in ignored] == [(computed.estimate, "computed")] * 3
+
+
+def test_a_job_written_as_the_one_before_it_but_for_its_estimate_keeps_its_own_estimate(write_spec):
+    """Jobs written alike but for their names are matched to the job before them without hashing each; a declared
+    estimate is part of what must match (the content hash leaves it out), and a twin further back is still found."""
+    spec = write_spec("""
+version: 1
+name: written-alike
+backend: aer
+circuits:
+  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}
+jobs:
+  - {name: a, primitive: sampler, circuit: bell, shots: 100, estimate: 2s}
+  - {name: b, primitive: sampler, circuit: bell, shots: 100, estimate: 2s}
+  - {name: c, primitive: sampler, circuit: bell, shots: 100, estimate: 5s}
+  - {name: d, primitive: sampler, circuit: bell, shots: 300, estimate: 2s}
+  - {name: e, primitive: sampler, circuit: bell, shots: 100, estimate: 2s}
+""")
+    jobs = plan.build(check(spec), source="declared").jobs
+    assert [(j.name, j.estimate, j.estimate_source, j.shots) for j in jobs] == [
+        ("a", 2.0, "declared", 100),
+        ("b", 2.0, "declared", 100),
+        ("c", 5.0, "declared", 100),
+        ("d", 2.0, "declared", 300),
+        ("e", 2.0, "declared", 100),
+    ]
+    a, b, c, d, e = jobs
+    assert a.content_hash == b.content_hash == c.content_hash == e.content_hash != d.content_hash
+    assert b.circuit is a.circuit and e.stats == a.stats and e.stats is not a.stats

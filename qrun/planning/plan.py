@@ -12,7 +12,7 @@ from .. import backends, collector
 from ..backends.registry import traits
 from ..jobs.registry import kind_of, units
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
-from ..model.experiment import Job
+from ..model.experiment import Given, Job
 from ..model.plan import JobPlan, Plan, Planned
 from ..sources import circuits, pysource
 from ..sources import observables as pauli
@@ -98,6 +98,9 @@ class _Planner:
         self.parent = {m: n for n, members in checked.expansions.items() for m in members}
         # a planned job by content hash, for the next job that differs from it only in name and place
         self.planned: dict[str, _Twins] = {}
+        # the job planned last, as written, with its content hash and twin (if it has one): a run of jobs written
+        # alike but for their names is matched by comparing each with the one before it, not hashed job by job
+        self.last: tuple[Given, str, _Twins | None] | None = None
 
     def engine(self, runs: str, options: dict[str, object]) -> str:
         """The engine for runtime jobs of the primitive `runs` with these options here (jobs' Planning protocol)."""
@@ -132,9 +135,19 @@ class _Planner:
     def job(self, job: Job) -> JobPlan:
         """The job's plan; a copy of an earlier job's where the two differ only in name and place, so thousands of
         identical jobs are planned once (benchmarks/RESULTS.md, "Identical jobs planned once")."""
-        digest = content_hash(self.experiment, job, self.hashed)
-        earlier = self.planned.get(digest)
-        if earlier is not None and _same_work(earlier.job, job):
+        last, earlier = self.last, None
+        if last is not None and last[2] is not None and {**last[0], "name": job.name} == job.raw:
+            # written as the job before it but for the name: spec.build made every field of it alike from the same
+            # text, so it does the same work (what _same_work would find) and takes that job's content hash (which
+            # hashing its own text gives too, but where a number is written otherwise: 1.0 for 1)
+            digest, earlier = last[1], last[2]
+        else:
+            digest = content_hash(self.experiment, job, self.hashed)
+            earlier = self.planned.get(digest)
+            if earlier is not None and not _same_work(earlier.job, job):
+                earlier = None
+        self.last = (job.raw, digest, earlier)
+        if earlier is not None:
             twin = earlier.plan(job, kind_of(job.primitive).planned(job, earlier.num_parameters, self))
             learned = self.history.get((job.name, digest)) if self.history is not None else None
             if learned is not None:  # what this very job took before, where the source says to use it
@@ -151,6 +164,7 @@ class _Planner:
             and digest not in self.planned
         ):
             self.planned[digest] = _Twins(plan_job, unlearned)
+            self.last = (job.raw, digest, self.planned[digest])
         return plan_job
 
     def fresh(self, job: Job, digest: str) -> tuple[JobPlan, tuple[float, str]]:

@@ -30,7 +30,7 @@ def experiment(data: Raw) -> Experiment:
         name=data["name"],
         backend=data["backend"],
         options=options,
-        jobs=tuple(job(i, raw, options) for i, raw in enumerate(data["jobs"])),
+        jobs=jobs(data["jobs"], options),
         circuits=data["circuits"],
         observables=data.get("observables") or EMPTY,
         max_time=durations.parse(data["max_time"]) if "max_time" in data else None,
@@ -43,6 +43,21 @@ def experiment(data: Raw) -> Experiment:
         derived=data.get("derived") or EMPTY,
         raw=data,
     )
+
+
+def jobs(raws: list[Raw], spec_options: Options) -> tuple[Job, ...]:
+    """Every job of a schema-valid spec. A job written as the one before it but for its name is that job's copy
+    with its own name, place and text: job() makes each field from the text and the spec's options alone, so the
+    copy holds what job() would make (numbers compare by value: a 1.0 where the job before has 1 is kept as 1, the
+    same number), and a spec of thousands of such jobs is read field by field once."""
+    out: list[Job] = []
+    for index, raw in enumerate(raws):
+        last = out[-1] if out else None
+        if last is not None and {**last.raw, "name": raw["name"]} == raw:
+            out.append(Job.made({**last.__dict__, "index": index, "name": raw["name"], "raw": raw}))
+        else:
+            out.append(job(index, raw, spec_options))
+    return tuple(out)
 
 
 def job(index: int, raw: Raw, spec_options: Options) -> Job:
