@@ -8,7 +8,8 @@ from conftest import EXPERIMENTS
 from qrun.jobs.registry import declared, kind_of, units
 from qrun.model.experiment import FromJob, Job, Optimizer
 from qrun.spec import load
-from qrun.spec.build import experiment, job
+from qrun.spec.build import experiment
+from qrun.spec.build import job as build_job
 
 
 def test_every_job_of_every_example_has_every_field_and_is_frozen():
@@ -37,7 +38,7 @@ def test_a_job_written_as_the_one_before_it_but_for_its_name_is_made_as_it_would
     ]
     typed = experiment({"name": "x", "backend": "aer", "circuits": {"c": {}}, "options": {"seed": 3}, "jobs": raws})
     for i, (made, raw) in enumerate(zip(typed.jobs, raws, strict=True)):
-        alone = job(i, raw, typed.options)
+        alone = build_job(i, raw, typed.options)
         assert vars(made) == vars(alone) and made.raw is raw and made.index == i
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.name = "other"  # type: ignore[misc]
