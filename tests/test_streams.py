@@ -41,7 +41,7 @@ def test_the_pools_equal_seed_sequences_with_entropy_longer_than_the_pool():
 
 
 def test_each_pcg64_state_is_numpys_for_that_seed():
-    seeds = [0, 1, 2**32 - 1, *random.Random(2).sample(range(2**32), 2000)]
+    seeds = [0, 1, 2**32 - 1, 2**32, 2**64 + 5, *random.Random(2).sample(range(2**32), 2000), 2**40 + 3]
     noise = streams.Noise(seeds)
     for seed in seeds:
         state, inc = noise.states[seed]

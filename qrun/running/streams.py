@@ -80,15 +80,23 @@ def generate(pool: np.ndarray, n_words: int) -> np.ndarray:
     return out
 
 
-def _states(entropies: Sequence[list[int]], n_words: int) -> list[list[int]]:
-    """generate_state(n_words, uint32) for each assembled entropy, as Python ints (rows grouped by length)."""
-    out: list[list[int]] = [[] for _ in entropies]
+def _generated(entropies: Sequence[list[int]], n_words: int) -> list[tuple[list[int], np.ndarray]]:
+    """generate_state(n_words, uint32) for each assembled entropy, as (rows, their (len(rows), n_words) array): rows of
+    one length are hashed as one array."""
     by_length: dict[int, list[int]] = {}
     for i, row in enumerate(entropies):
         by_length.setdefault(len(row), []).append(i)
-    for rows in by_length.values():
-        made = generate(pools(np.array([entropies[i] for i in rows], dtype=np.uint32)), n_words).tolist()
-        for i, state in zip(rows, made, strict=True):
+    return [
+        (rows, generate(pools(np.array([entropies[i] for i in rows], dtype=np.uint32)), n_words))
+        for rows in by_length.values()
+    ]
+
+
+def _states(entropies: Sequence[list[int]], n_words: int) -> list[list[int]]:
+    """generate_state(n_words, uint32) for each assembled entropy, as Python ints."""
+    out: list[list[int]] = [[] for _ in entropies]
+    for rows, made in _generated(entropies, n_words):
+        for i, state in zip(rows, made.tolist(), strict=True):
             out[i] = state
     return out
 
@@ -123,6 +131,18 @@ def pcg64_state(seed_words: Sequence[int]) -> tuple[int, int]:
     return (state * _PCG_MULT + inc) & _MASK128, inc
 
 
+def pcg64_states(seeds: Sequence[int]) -> list[tuple[int, int]]:
+    """[pcg64_state(generate_state(8, uint32) of SeedSequence(seed)) for each seed], with each state's four 64-bit
+    words put together from its 32-bit ones in one array operation rather than per seed."""
+    out: list[tuple[int, int]] = [(0, 0)] * len(seeds)
+    for rows, made in _generated([words(s) for s in seeds], 8):
+        wide = made.astype(np.uint64)
+        for i, (a, b, c, d) in zip(rows, (wide[:, 0::2] | wide[:, 1::2] << np.uint64(32)).tolist(), strict=True):
+            inc = ((c << 64 | d) << 1 | 1) & _MASK128  # as pcg64_state: one step from zero, plus the initial state
+            out[i] = (((inc + (a << 64 | b)) * _PCG_MULT + inc) & _MASK128, inc)
+    return out
+
+
 class Noise:
     """Gaussian draws on each seed's own stream, `Generator(PCG64(seed)).normal(mean, sigma, mean.shape)`, with one
     Generator re-stated per seed instead of a SeedSequence, a PCG64 and a Generator each (None: fresh entropy)."""
@@ -130,10 +150,7 @@ class Noise:
     def __init__(self, seeds: Sequence[int | None]) -> None:
         self.seeds = list(seeds)
         known = [s for s in self.seeds if s is not None] if agrees() else []
-        states = _states([words(s) for s in known], 8)
-        self.states: dict[int, tuple[int, int]] = {
-            s: pcg64_state(state) for s, state in zip(known, states, strict=True)
-        }
+        self.states: dict[int, tuple[int, int]] = dict(zip(known, pcg64_states(known), strict=True))
         self.bits = np.random.PCG64(0)
         self.generator = np.random.Generator(self.bits)
 
