@@ -41,3 +41,21 @@ def release() -> None:
         gc.freeze()
         gc.enable()
         _held = False
+
+
+# While a run records its jobs, a young collection comes every RUN_YOUNG net allocations of containers rather than
+# Python's 700: a run makes a few small dicts and lists a job and frees them or keeps them to its end, so each pass
+# of 700 found nothing to free (benchmarks/RESULTS.md, "Planned and built like the job before; fewer young
+# collections" has the time). What cycles a run does leave are freed after at most this many allocations.
+RUN_YOUNG = 20_000
+
+
+@contextmanager
+def sparse() -> Iterator[None]:
+    """Young collections every RUN_YOUNG allocations inside the block, Python's thresholds as they were after it."""
+    before = gc.get_threshold()
+    gc.set_threshold(RUN_YOUNG, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)

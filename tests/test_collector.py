@@ -80,9 +80,11 @@ def test_the_qrun_command_runs_its_jobs_with_collection_on_and_its_imports_with_
 
     class Probe(NullSink):
         def job_started(self, job):
-            seen.append(gc.isenabled())
+            seen.append((gc.isenabled(), gc.get_threshold()[0]))
 
     monkeypatch.chdir(tmp_path)
+    before = gc.get_threshold()
     collector.hold()  # as qrun.__main__.entry does, in this process
     assert main([str(EXPERIMENTS / "bell.yaml"), "--quiet", "--out", "r"], sinks=[Probe()]) == 0
-    assert seen == [True] and gc.isenabled()
+    # on while jobs run, with young collections every RUN_YOUNG allocations; Python's thresholds again after
+    assert seen == [(True, collector.RUN_YOUNG)] and gc.isenabled() and gc.get_threshold() == before

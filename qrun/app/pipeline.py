@@ -174,7 +174,8 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
     collector.release()  # `qrun` paused collection from its start until here (it freezes what exists, too)
     gc.freeze()
     try:
-        runner.run()
+        with collector.sparse():
+            runner.run()
     except RunError as e:
         for w in writers:
             _finish(w, "failed", str(e))
