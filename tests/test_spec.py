@@ -253,3 +253,13 @@ def test_a_template_that_no_loop_counter_bounds_is_stopped_by_the_wall_clock():
         spec.render("s.yaml", f"name: '{body}'\n", {})
     assert str(e.value) == "s.yaml: template: takes more than 3 s to render"
     assert time.monotonic() - started < spec.MAX_RENDER_SECONDS + 2
+
+
+@pytest.mark.parametrize(
+    "text", ["a: {{ x }}", "{% if a %}", "b: 1 {# note #}", "jobs: [{name: a}, {name: b}]", "{ {", "x: {", "", "{{"]
+)
+def test_a_spec_is_a_template_when_it_opens_jinja2_markup_and_not_for_yaml_flow_mappings(text):
+    from qrun.spec.template import is_template
+
+    assert is_template(text) is ("{{" in text or "{%" in text or "{#" in text)
+    assert is_template(text) is (text in ("a: {{ x }}", "{% if a %}", "b: 1 {# note #}", "{{"))
