@@ -118,8 +118,26 @@ def submission_seeds(run_seed: int, names: Sequence[str], ks: Sequence[int]) -> 
         return [submission_seed(run_seed, name, k) for name, k in zip(names, ks, strict=True)]
     run = words(run_seed)
     run += [0] * (_POOL - len(run))  # SeedSequence pads the run's entropy to the pool when a spawn key follows
-    entropies = [run + words(name_hash(name)) + words(k) for name, k in zip(names, ks, strict=True)]
-    return [state[0] for state in _states(entropies, 1)]
+    hashes = np.frombuffer(  # name_hash of each name: the first 8 bytes of its SHA-256, little-endian
+        b"".join(hashlib.sha256(name.encode("utf-8")).digest()[:8] for name in names), dtype="<u8"
+    )
+    counts = np.array(ks, dtype=np.uint64)
+    # the usual row, a hash of two words and a count of one, is assembled as columns of one array; the rare rest
+    # (a hash under 2**32, a count past it) as words() makes them
+    usual = (hashes >> np.uint64(32) != 0) & (counts >> np.uint64(32) == 0)
+    out = np.empty(len(hashes), dtype=np.uint32)
+    if usual.any():
+        entropy = np.empty((int(usual.sum()), len(run) + 3), dtype=np.uint32)
+        entropy[:, : len(run)] = run
+        entropy[:, len(run)] = hashes[usual] & np.uint64(_MASK32)
+        entropy[:, len(run) + 1] = hashes[usual] >> np.uint64(32)
+        entropy[:, len(run) + 2] = counts[usual]
+        out[usual] = generate(pools(entropy), 1)[:, 0]
+    rest = np.flatnonzero(~usual).tolist()
+    if rest:
+        entropies = [run + words(int(hashes[i])) + words(int(counts[i])) for i in rest]
+        out[rest] = [state[0] for state in _states(entropies, 1)]
+    return out.tolist()
 
 
 def pcg64_state(seed_words: Sequence[int]) -> tuple[int, int]:
