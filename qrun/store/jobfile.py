@@ -46,10 +46,11 @@ def batch_bodies(
     if isinstance(results, StackedResults) and isinstance(kind, Estimator):
         seconds = round(actual, 3)
         payloads = kind.values_payloads(jobs, results.fields["evs"], results.fields["stds"])
-        return [
-            {**header(job, backend, ids), **payload, "seconds": seconds}
-            for job, ids, payload in zip(jobs, job_ids, payloads, strict=True)
-        ]
+        bodies = [header(job, backend, ids) for job, ids in zip(jobs, job_ids, strict=True)]
+        for body, payload in zip(bodies, payloads, strict=True):  # job_body's keys, in its order
+            body.update(payload)
+            body["seconds"] = seconds
+        return bodies
     return [job_body(j, r, actual, None, backend, ids) for j, r, ids in zip(jobs, results, job_ids, strict=True)]
 
 
@@ -66,7 +67,7 @@ def job_body(
 
 def header(job: JobPlan, backend: str, job_ids: list[str]) -> JobFile:
     """What every job file starts with: which job, circuit, backend and runtime jobs, and its parameter values."""
-    return {
+    out: JobFile = {
         "job": job.name,
         "index": job.index,
         "primitive": job.primitive,
@@ -74,13 +75,12 @@ def header(job: JobPlan, backend: str, job_ids: list[str]) -> JobFile:
         "backend": backend,
         "job_ids": job_ids,
         "parameters": job.parameter_names,
-        **(
-            {"parameter_values": job.parameter_values.tolist() if job.parameter_values is not None else [[]]}
-            if job.initial_point is None  # a minimize job's values are its optimizer's: its trace holds them
-            else {}
-        ),
-        **({"parameter_values_from": job.parameter_source} if job.parameter_source else {}),
     }
+    if job.initial_point is None:  # a minimize job's values are its optimizer's: its trace holds them
+        out["parameter_values"] = job.parameter_values.tolist() if job.parameter_values is not None else [[]]
+    if job.parameter_source:
+        out["parameter_values_from"] = job.parameter_source
+    return out
 
 
 def stored_optimum(path: Path, job: JobPlan, body: JobFile) -> list[float] | None:

@@ -320,12 +320,12 @@ class RunWriter:
             for job, result in zip(jobs, results, strict=True):
                 self.job_done(job, result)
             return
-        at, seconds = durations.timestamp(), round(actual, 3)
-        changes = {}
-        for row, (job, body) in enumerate(zip(jobs, bodies)):
-            fields = {"status": body["status"], "finished": at, "actual": seconds, "units": job.units}
-            changes[str(job.index)] = {**fields, "file": stored, "row": row}
-            self._job(job).update(cast("JobEntry", changes[str(job.index)]))
+        at, seconds, entries, changes = durations.timestamp(), round(actual, 3), self.metadata["jobs"], {}
+        for row, (job, body) in enumerate(zip(jobs, bodies, strict=True)):
+            change = {"status": body["status"], "finished": at, "actual": seconds, "units": job.units, "file": stored}
+            change["row"] = row
+            changes[str(job.index)] = change
+            entries[job.index].update(cast("JobEntry", change))
         self._log({"set": changes})
 
     def job_usage(self, job: JobPlan, record: Usage) -> None:
