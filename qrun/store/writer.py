@@ -224,16 +224,17 @@ class RunWriter:
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         """Runtime job `job_id` went out for `jobs`, job k as PUB pubs[k] (None: the runtime job is that job's own).
         One journal line for them all: a batch of 250 jobs is one submission."""
-        at = durations.timestamp()
-        events = []
+        at, entries, submissions = durations.timestamp(), self.metadata["jobs"], self._attempt["submissions"]
+        events: list[dict[str, object]] = []
         for job, pub in zip(jobs, pubs, strict=True):
-            entry = self._job(job)
+            entry = entries[job.index]
             entry["job_ids"].append(job_id)
             entry["submitted"] = entry["submitted"] or at
             entry["batched"] = None if pub is None else {"id": job_id, "pub": pub}
-            self._attempt["submissions"].append({"job": job.name, "id": job_id})
-            event = {"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name}
-            events.append(event if pub is None else {**event, "pub": pub})
+            submissions.append({"job": job.name, "id": job_id})
+            events.append({"index": job.index, "id": job_id, "at": entry["submitted"], "job": job.name})
+            if pub is not None:
+                events[-1]["pub"] = pub
         self._log({"submitted": events[0] if len(events) == 1 else events})
 
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
