@@ -211,7 +211,7 @@ def _expansion_findings(data: dict[str, Yaml], expansions: dict[str, list[str]])
                     False,
                 )
             )
-    for i, job in enumerate(data["jobs"]):
+    for i, job in enumerate(data["jobs"] if expansions else ()):  # no list-valued observable: nothing to find
         for k, oname in enumerate(job.get("observables") or []):
             if kind_of(job["primitive"]).optimizes and oname in expansions:  # a loop minimizes one value
                 found.append(
@@ -302,7 +302,8 @@ def _open_plan_findings(data: dict[str, Yaml]) -> list[Finding]:
 
 def _derived_findings(data: dict[str, Yaml]) -> list[Finding]:
     """Each `derived:` expression reads, and every result it names is a job (and observable) of the spec."""
-
+    if not data.get("derived"):
+        return []
     jobs = {j["name"]: j for j in data["jobs"]}
     out: list[Finding] = []
     for name, text in (data.get("derived") or {}).items():
