@@ -43,18 +43,22 @@ def release() -> None:
         _held = False
 
 
-# While a run records its jobs, a young collection comes every RUN_YOUNG net allocations of containers rather than
-# Python's 700: a run makes a few small dicts and lists a job and frees them or keeps them to its end, so each pass
-# of 700 found nothing to free (benchmarks/RESULTS.md, "Planned and built like the job before; fewer young
-# collections" has the time). What cycles a run does leave are freed after at most this many allocations.
+# While Aer's own primitives run a batch of jobs or a sweep's chunks, a young collection comes every RUN_YOUNG net
+# allocations of containers rather than Python's 700: qrun makes a few small dicts and lists a job or point and
+# frees them or keeps them to the run's end, and Aer returns plain arrays, so a pass every 700 found next to nothing
+# to free. Other engines (qiskit's BackendEstimatorV2 on a fake device, the runtime's primitives, a minimize loop's
+# evaluations) leave cyclic garbage each call, which Python's threshold frees sooner, in less memory
+# (benchmarks/RESULTS.md, "Planned like the job before; sparser collections on Aer's batches" has both).
 RUN_YOUNG = 20_000
 
 
 @contextmanager
-def sparse() -> Iterator[None]:
-    """Young collections every RUN_YOUNG allocations inside the block, Python's thresholds as they were after it."""
+def sparse(when: bool = True) -> Iterator[None]:
+    """Young collections every RUN_YOUNG allocations inside the block (if `when`), Python's thresholds as they were
+    after it."""
     before = gc.get_threshold()
-    gc.set_threshold(RUN_YOUNG, *before[1:])
+    if when:
+        gc.set_threshold(RUN_YOUNG, *before[1:])
     try:
         yield
     finally:

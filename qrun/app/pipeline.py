@@ -174,8 +174,7 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
     collector.release()  # `qrun` paused collection from its start until here (it freezes what exists, too)
     gc.freeze()
     try:
-        with collector.sparse():
-            runner.run()
+        runner.run()
     except RunError as e:
         for w in writers:
             _finish(w, "failed", str(e))

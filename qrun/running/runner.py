@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import collector
 from ..backends.calibration import at, of_device
 from ..backends.kind import OpenSession
 from ..backends.registry import traits
@@ -124,7 +125,8 @@ class Runner(Batching, Sweeping, Minimizing):
                 continue
             batch = self.batch_from(position, stop)
             if len(batch) > 1 and self.clock.monotonic() + sum(j.estimate for j in batch) <= self.deadline:
-                self.run_batch(batch, session)
+                with collector.sparse(batch[0].engine == "aer-primitives"):
+                    self.run_batch(batch, session)
                 skip = len(batch) - 1
                 continue
             first = job.estimate / max(job.max_evaluations, 1)  # a loop's first evaluation
@@ -168,5 +170,6 @@ class Runner(Batching, Sweeping, Minimizing):
     def run_job(self, job: JobPlan, session: OpenSession) -> JobResult:
         """One job: a sweep chunk by chunk, else as its kind runs it (jobs/), through this runner's submissions."""
         if job.points is not None:
-            return self.sweep(job, session)
+            with collector.sparse(job.engine == "aer-primitives"):
+                return self.sweep(job, session)
         return kind_of(job.primitive).run(self, job, session)
