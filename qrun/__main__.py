@@ -17,7 +17,8 @@ def entry() -> None:
 
     A run (where fork is available) forks its supervisor here, before the CLI's imports: the child imports and runs
     everything, and the parent stays a bare interpreter, so the child's first writes to what it imported are not
-    copies of the parent's pages (benchmarks/RESULTS.md, "The supervisor forks first").
+    copies of the parent's pages (benchmarks/RESULTS.md, "The supervisor forks first; templates and specs read
+    once").
 
     Importing this module does neither: a process pool's worker that imports it (Dask's, as `__mp_main__`, or the
     `qrun` script's own import of it) runs tasks, and its collector stays as Python set it."""

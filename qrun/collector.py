@@ -25,7 +25,8 @@ def paused() -> Iterator[None]:
 def hold() -> None:
     """The `qrun` command, from its first line: collection off while it imports its modules and qiskit's and
     prepares a run, which allocate hundreds of thousands of objects that live to the end and make no garbage cycles
-    of note: every pass over them finds nothing (benchmarks/RESULTS.md, "Collection held while qrun starts").
+    of note: every pass over them finds nothing (benchmarks/RESULTS.md, "Collection held while qrun starts; every
+    row re-measured").
     Library callers never get here: `import qrun` leaves their collector alone."""
     global _held
     if gc.isenabled():
