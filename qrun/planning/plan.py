@@ -16,6 +16,7 @@ from ..model.experiment import Given, Job
 from ..model.plan import JobPlan, Plan, Planned
 from ..sources import circuits, pysource
 from ..sources import observables as pauli
+from ..spec.build import written_alike
 from ..spec.validate import Checked
 from . import estimates, modes, rehearsal, sweeps
 from .estimates import Learned, content_hash
@@ -136,7 +137,7 @@ class _Planner:
         """The job's plan; a copy of an earlier job's where the two differ only in name and place, so thousands of
         identical jobs are planned once (benchmarks/RESULTS.md, "Identical jobs planned once")."""
         last, earlier = self.last, None
-        if last is not None and last[2] is not None and {**last[0], "name": job.name} == job.raw:
+        if last is not None and last[2] is not None and written_alike(job.raw, last[0]):
             # written as the job before it but for the name: spec.build made every field of it alike from the same
             # text, so it does the same work (what _same_work would find) and takes that job's content hash (which
             # hashing its own text gives too, but where a number is written otherwise: 1.0 for 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -125,7 +126,7 @@ class Runner(Batching, Sweeping, Minimizing):
                 continue
             batch = self.batch_from(position, stop)
             if len(batch) > 1 and self.clock.monotonic() + sum(j.estimate for j in batch) <= self.deadline:
-                with collector.sparse(batch[0].engine == "aer-primitives"):
+                with _collections_for(batch[0]):
                     self.run_batch(batch, session)
                 skip = len(batch) - 1
                 continue
@@ -170,6 +171,12 @@ class Runner(Batching, Sweeping, Minimizing):
     def run_job(self, job: JobPlan, session: OpenSession) -> JobResult:
         """One job: a sweep chunk by chunk, else as its kind runs it (jobs/), through this runner's submissions."""
         if job.points is not None:
-            with collector.sparse(job.engine == "aer-primitives"):
+            with _collections_for(job):
                 return self.sweep(job, session)
         return kind_of(job.primitive).run(self, job, session)
+
+
+def _collections_for(job: JobPlan) -> AbstractContextManager[None]:
+    """Sparse young collections while Aer's own primitives run the job's batch or sweep (collector.sparse says why),
+    Python's thresholds for every other engine."""
+    return collector.sparse(job.engine == "aer-primitives")

@@ -53,11 +53,17 @@ def jobs(raws: list[Raw], spec_options: Options) -> tuple[Job, ...]:
     out: list[Job] = []
     for index, raw in enumerate(raws):
         last = out[-1] if out else None
-        if last is not None and {**last.raw, "name": raw["name"]} == raw:
+        if last is not None and written_alike(raw, last.raw):
             out.append(Job.made({**last.__dict__, "index": index, "name": raw["name"], "raw": raw}))
         else:
             out.append(job(index, raw, spec_options))
     return tuple(out)
+
+
+def written_alike(raw: Raw, before: Raw) -> bool:
+    """Whether a job's text is `before`'s but for its name: then jobs() made it as a copy of that job, and planning
+    takes that job's plan for it."""
+    return {**before, "name": raw["name"]} == raw
 
 
 def job(index: int, raw: Raw, spec_options: Options) -> Job:
