@@ -113,3 +113,25 @@ def test_a_quiet_reporter_makes_no_result():
     results = Untouchable({"evs": np.zeros((2, 1)), "stds": np.zeros((2, 1))}, [{}], [0, 0], {})
     plan = SimpleNamespace(jobs=[], name="s")
     Reporter(plan, quiet=True).jobs_done([SimpleNamespace(), SimpleNamespace()], results)  # type: ignore[arg-type]
+
+
+def test_twins_sharing_one_array_of_rows_are_merged_as_their_rows_stacked_in_order():
+    """merged_estimator_pubs: jobs that share one read-only array of two rows each (twins) get a PUB of those rows
+    repeated job after job, as stacking each job's rows gives, and each its own two columns."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qrun.running.batching import merged_estimator_pubs
+
+    shared = np.array([[0.1, 0.2], [0.3, 0.4]])
+    shared.flags.writeable = False
+    observables, circuit = (("z", SparsePauliOp("ZI")),), object()
+    own = np.array([[0.5, 0.6]])
+    for values in ([shared, shared, shared], [shared, shared, own]):
+        jobs = [
+            SimpleNamespace(circuit=circuit, observables=observables, parameter_values=v, precision=0.1) for v in values
+        ]
+        pubs, parts = merged_estimator_pubs(jobs)  # type: ignore[arg-type]
+        (pub,) = pubs
+        assert np.array_equal(pub[2], np.vstack(values)) and pub[3] == 0.0
+        starts = np.cumsum([0, *(len(v) for v in values)]).tolist()
+        assert parts == [(0, slice(a, b)) for a, b in zip(starts, starts[1:], strict=False)]

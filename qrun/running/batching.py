@@ -166,15 +166,15 @@ def merged_estimator_pubs(
     without parameters keeps a PUB of its own, as one evaluation would give every such job the same noise."""
     pubs: list[tuple] = []
     parts: list[tuple[int, slice | None]] = []
-    for _, run in itertools.groupby(
-        jobs,
-        key=lambda j: (
-            id(j.circuit),
-            tuple(id(op) for _, op in j.observables),
-            j.parameter_values is None,
-            j.precision if sampled else 0.0,
-        ),
-    ):
+    ops_of: dict[int, tuple[int, ...]] = {}  # twins share their observables' container: its operators' ids, once
+
+    def same_pub(j: JobPlan) -> tuple:
+        ops = ops_of.get(id(j.observables))
+        if ops is None:
+            ops = ops_of[id(j.observables)] = tuple(id(op) for _, op in j.observables)
+        return (id(j.circuit), ops, j.parameter_values is None, j.precision if sampled else 0.0)
+
+    for _, run in itertools.groupby(jobs, key=same_pub):
         group = list(run)
         head = group[0]
         precision = head.precision if sampled else 0.0
@@ -189,7 +189,10 @@ def merged_estimator_pubs(
             for v in (j.parameter_values for j in group)
         ]
         ops = [op for _, op in head.observables]
-        pubs.append((head.circuit, observables_array(ops, column=True), np.vstack(rows), precision))
+        first = rows[0]
+        # twins share one read-only array of values: repeated, not stacked from as many references to it
+        stacked = np.tile(first, (len(rows), 1)) if all(r is first for r in rows) else np.vstack(rows)
+        pubs.append((head.circuit, observables_array(ops, column=True), stacked, precision))
         start = 0
         for r in rows:
             parts.append((len(pubs) - 1, slice(start, start + len(r))))
