@@ -119,8 +119,10 @@ class Batching(RunnerBase):
                 self.note_idle_gap()
                 handle = primitive.run(pubs)
                 self.submissions += 1
+                counts = self.job_submissions
                 for job in batch:
-                    self.job_submissions[stream_of(job)] = self.job_submissions.get(stream_of(job), 0) + 1
+                    stream = stream_of(job)
+                    counts[stream] = counts.get(stream, 0) + 1
                 self.sink.jobs_submitted(
                     batch, handle.job_id(), [p[0] for p in parts] if parts else [*range(len(batch))]
                 )
