@@ -136,9 +136,12 @@ class Fanout(NullSink):
             sink.waiting()
 
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
-        chosen = {id(job): pub for job, pub in zip(jobs, pubs, strict=True)}
+        chosen: dict[int, int | None] = {}  # each job's PUB, looked up only for a sink given some of the jobs
         for sink, mine in self.for_jobs(jobs):
-            if mine:
+            if _all_of(mine, jobs):
+                sink.jobs_submitted(mine, job_id, pubs)
+            elif mine:
+                chosen = chosen or {id(job): pub for job, pub in zip(jobs, pubs, strict=True)}
                 sink.jobs_submitted(mine, job_id, [chosen[id(job)] for job in mine])
 
     def job_started(self, job: JobPlan) -> None:
@@ -151,11 +154,12 @@ class Fanout(NullSink):
                 sink.jobs_started(mine)
 
     def jobs_done(self, jobs: list[JobPlan], results: Sequence[PrimitiveResult]) -> None:
-        row = {id(job): k for k, job in enumerate(jobs)}
+        row: dict[int, int] = {}  # each job's place, looked up only for a sink given some of the jobs
         for sink, mine in self.for_jobs(jobs):
-            if len(mine) == len(jobs) and all(a is b for a, b in zip(mine, jobs)):
+            if _all_of(mine, jobs):
                 sink.jobs_done(mine, results)  # all of them: as they are (stacked results stay stacked)
             elif mine:
+                row = row or {id(job): k for k, job in enumerate(jobs)}
                 sink.jobs_done(mine, [results[row[id(job)]] for job in mine])
 
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
@@ -196,3 +200,8 @@ class Fanout(NullSink):
     def job_usage(self, job: JobPlan, record: Usage) -> None:
         for sink, _ in self.for_jobs([job]):
             sink.job_usage(job, record)
+
+
+def _all_of(mine: Sequence[JobPlan], jobs: Sequence[JobPlan]) -> bool:
+    """Whether a sink's share of an event's jobs is all of them, in order: it then gets the event's own lists."""
+    return len(mine) == len(jobs) and all(a is b for a, b in zip(mine, jobs, strict=True))

@@ -59,6 +59,12 @@ class Reporter(NullSink):
         if not self.quiet:  # not even formatted: a batch of 10,000 jobs made 20,000 lines only to drop them
             self.say(f"{self._tag(job)} {job.primitive} {job.name} ...")
 
+    def jobs_started(self, jobs: list[JobPlan]) -> None:
+        if self.quiet:  # nothing to say: a batch starts now, once, not a clock read per job
+            self._job_t0 = time.perf_counter()
+        else:
+            super().jobs_started(jobs)
+
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         pass
 
