@@ -54,8 +54,8 @@ RUN_YOUNG = 20_000
 
 
 @contextmanager
-def sparse(when: bool = True) -> Iterator[None]:
-    """Young collections every RUN_YOUNG allocations inside the block (if `when`), Python's thresholds as they were
+def sparse(when: bool) -> Iterator[None]:
+    """Young collections every RUN_YOUNG allocations inside the block where `when`, Python's thresholds as they were
     after it."""
     before = gc.get_threshold()
     if when:

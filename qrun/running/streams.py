@@ -102,7 +102,12 @@ def _states(entropies: Sequence[list[int]], n_words: int) -> list[list[int]]:
 
 
 def name_hash(name: str) -> int:
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
+    return int.from_bytes(_name_digest(name), "little")
+
+
+def _name_digest(name: str) -> bytes:
+    """The 8 bytes of a stream's name that name_hash reads as a little-endian integer."""
+    return hashlib.sha256(name.encode("utf-8")).digest()[:8]
 
 
 def submission_seed(run_seed: int, name: str, k: int) -> int:
@@ -118,9 +123,7 @@ def submission_seeds(run_seed: int, names: Sequence[str], ks: Sequence[int]) -> 
         return [submission_seed(run_seed, name, k) for name, k in zip(names, ks, strict=True)]
     run = words(run_seed)
     run += [0] * (_POOL - len(run))  # SeedSequence pads the run's entropy to the pool when a spawn key follows
-    hashes = np.frombuffer(  # name_hash of each name: the first 8 bytes of its SHA-256, little-endian
-        b"".join(hashlib.sha256(name.encode("utf-8")).digest()[:8] for name in names), dtype="<u8"
-    )
+    hashes = np.frombuffer(b"".join(_name_digest(name) for name in names), dtype="<u8")  # name_hash of each name
     counts = np.array(ks, dtype=np.uint64)
     # the usual row, a hash of two words and a count of one, is assembled as columns of one array; the rare rest
     # (a hash under 2**32, a count past it) as words() makes them
