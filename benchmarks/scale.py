@@ -36,6 +36,8 @@ jobs:
 # them one at a time otherwise. "chunked": the same in PUBs of 500 rows, as the sweep hands send their points:
 # Aer runs 10,000 rows faster that way than as one PUB, as fast as in PUBs of 2,000 and in less memory (RESULTS.md,
 # "The supervisor forks first; templates and specs read once", its "Chunked hands", and "Batches and chunks of 500, a fake device's batches of 2,000").
+# Every hand names Aer's method, statevector, which Aer would otherwise choose again for each row (RESULTS.md, "Aer
+# told the method it would pick").
 HAND = """
 import os
 import sys
@@ -48,7 +50,8 @@ batched, parallel = how in ("pub", "parallel", "chunked"), how in ("parallel", "
 qc = real_amplitudes(2, reps=1)
 op = SparsePauliOp("ZI")
 rows = np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
-backend_options = {"max_parallel_experiments": 0} if parallel else {}
+# statevector: the method Aer would pick for each row, named once (as qrun names it)
+backend_options = {"method": "statevector", **({"max_parallel_experiments": 0} if parallel else {})}
 # unseeded: each job's noise its own, as qrun's seeds make it
 est = EstimatorV2(options={"default_precision": 0.1, "backend_options": backend_options})
 if how == "chunked":

@@ -47,7 +47,8 @@ from qiskit_aer.primitives import EstimatorV2
 n, chunk, parallel = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:] == ["parallel"]
 qc = real_amplitudes(2, reps=1)
 op = SparsePauliOp("ZI")
-backend_options = {"max_parallel_experiments": 0} if parallel else {}  # Aer runs a PUB's rows at once, as qrun asks
+# statevector: the method Aer would pick for each row, named once; parallel: Aer runs a PUB's rows at once; as qrun asks
+backend_options = {"method": "statevector", **({"max_parallel_experiments": 0} if parallel else {})}
 est = EstimatorV2(
     options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}, "backend_options": backend_options}
 )
@@ -87,7 +88,9 @@ n = int(sys.argv[1])
 qc = efficient_su2(n, reps=1)
 op = SparsePauliOp("Z" + "I" * (n - 1))
 values = [0.1 * (k % 7) for k in range(qc.num_parameters)]
-est = EstimatorV2(options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}})
+est = EstimatorV2(
+    options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}, "backend_options": {"method": "statevector"}}
+)
 data = est.run([(qc, op, values)]).result()[0].data
 with open("hand.json", "w") as out:
     json.dump({"evs": float(data.evs), "stds": float(data.stds)}, out)

@@ -51,10 +51,11 @@ from qiskit_aer.primitives import EstimatorV2, SamplerV2
 h2 = SparsePauliOp.from_list([("II", -1.052373245772859), ("IZ", 0.39793742484318045), ("ZI", -0.39793742484318045),
                               ("ZZ", -0.01128010425623538), ("XX", 0.18093119978423156)])
 ansatz = real_amplitudes(2, reps=1)
+named = {"backend_options": {"method": "statevector"}}  # the method Aer would pick, named (as qrun names it)
 count = [0]
 trace = []
 def energy(x):
-    est = EstimatorV2(options={"default_precision": 1e-4, "run_options": {"seed_simulator": 42 + count[0]}})
+    est = EstimatorV2(options={"default_precision": 1e-4, "run_options": {"seed_simulator": 42 + count[0]}, **named})
     count[0] += 1
     data = est.run([(ansatz, h2, x)]).result()[0].data
     trace.append({"x": list(map(float, x)), "value": float(data.evs), "stderr": float(data.stds)})
@@ -62,7 +63,8 @@ def energy(x):
 res = minimize(energy, np.zeros(ansatz.num_parameters), method="COBYLA", tol=1e-6, options={"maxiter": 150})
 final = energy(res.x)
 measured = ansatz.measure_all(inplace=False)
-counts = SamplerV2(default_shots=2000, seed=42 + count[0]).run([(measured, res.x)]).result()[0].data.meas.get_counts()
+sampler = SamplerV2(default_shots=2000, seed=42 + count[0], options=named)
+counts = sampler.run([(measured, res.x)]).result()[0].data.meas.get_counts()
 with open("hand.json", "w") as out:
     json.dump({"trace": trace, "optimum": final, "counts": counts}, out)
 sys.stdout.flush()

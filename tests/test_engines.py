@@ -150,7 +150,8 @@ jobs:
 
 def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_a_time(write_spec):
     """Aer runs a PUB's rows one at a time unless asked; qrun asks (max_parallel_experiments=0) below 14 qubits, except
-    in a run with a Dask cluster. Seed for seed, the values and every shot are those of one at a time."""
+    in a run with a Dask cluster. Seed for seed, the values and every shot are those of one at a time. From 14 qubits
+    qrun leaves Aer's options alone, its method too."""
     from qiskit.quantum_info import Statevector
 
     from qrun.app.prepare import check
@@ -161,9 +162,10 @@ def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_
     p = plan.build(check(write_spec(PARALLEL.replace("ROWS", str(rows)))))
     est_job, sampler_job = p.jobs
     parallel, alone = Engines(p.backend), Engines(p.backend, parallel=False)
-    assert parallel.estimator(est_job, None, 7).options.backend_options == {"max_parallel_experiments": 0}
-    assert alone.estimator(est_job, None, 7).options.backend_options == {}
-    assert parallel.sampler(sampler_job, None, 7).options.backend_options == {"max_parallel_experiments": 0}
+    both = {"max_parallel_experiments": 0, "method": "statevector"}  # ry and cx: statevector, as Aer would pick
+    assert parallel.estimator(est_job, None, 7).options.backend_options == both
+    assert alone.estimator(est_job, None, 7).options.backend_options == {"method": "statevector"}
+    assert parallel.sampler(sampler_job, None, 7).options.backend_options == both
     wide = plan.build(
         check(
             write_spec(
@@ -188,3 +190,59 @@ def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_
     ]
     np.testing.assert_array_equal(shots[0].meas.array, shots[1].meas.array)
     assert shots[0].meas.num_shots == 300 and shots[0].meas.shape == (64,)
+
+
+def _circuit(qasm_body: str, qubits: int = 2):
+    from qiskit import qasm3
+
+    return qasm3.loads(f'OPENQASM 3.0; include "stdgates.inc"; qubit[{qubits}] q; bit[{qubits}] c; {qasm_body}')
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ("ry(0.3) q[0]; cx q[0], q[1];", True),  # ry: never Clifford, so never Aer's stabilizer method
+        ("h q[0]; t q[1]; cx q[0], q[1]; c = measure q;", True),
+        ("h q[0]; cx q[0], q[1]; c = measure q;", False),  # all Clifford: Aer picks stabilizer
+        ("rz(0.3) q[0]; sx q[0]; cx q[0], q[1];", False),  # rz is Clifford at multiples of pi/2: Aer decides per row
+        ("h q[0]; ry(0.3) q[1]; c[0] = measure q[0]; if (c[0]) { x q[1]; }", False),  # control flow: left to Aer
+    ],
+)
+def test_aer_is_told_statevector_only_where_its_own_choice_for_every_row_is_statevector(body, named):
+    from qrun.backends.aer import picks_statevector
+
+    assert picks_statevector(_circuit(body)) is named
+
+
+def test_an_instruction_aers_statevector_method_lacks_leaves_the_choice_to_aer():
+    from qiskit_aer.library import SaveSuperOp
+
+    from qrun.backends.aer import picks_statevector
+
+    circuit = _circuit("ry(0.3) q[0]; cx q[0], q[1];")
+    circuit.append(SaveSuperOp(2), [0, 1])  # the superop method's alone
+    assert picks_statevector(circuit) is False
+
+
+def test_rows_run_under_the_named_method_give_aers_own_values_and_shots_bit_for_bit():
+    """Naming the method changes no value: Aer's automatic choice, made per row, is the same statevector."""
+    from qiskit.circuit.library import efficient_su2
+    from qiskit.quantum_info import SparsePauliOp
+    from qiskit_aer.primitives import EstimatorV2, SamplerV2
+
+    from qrun.backends.aer import picks_statevector
+
+    circuit = efficient_su2(4, reps=2).decompose()
+    assert picks_statevector(circuit)
+    rows = np.random.default_rng(2).uniform(-np.pi, np.pi, (40, circuit.num_parameters))
+    op = SparsePauliOp(["ZZII", "IXXI"], [0.7, -0.2])
+    evs, shots = [], []
+    for options in ({}, {"method": "statevector"}):
+        backend = {"backend_options": {"max_parallel_experiments": 0, **options}}
+        estimator = EstimatorV2(options={"default_precision": 0.01, "run_options": {"seed_simulator": 4}, **backend})
+        evs.append(estimator.run([(circuit, op, rows)]).result()[0].data.evs)
+        sampler = SamplerV2(default_shots=100, seed=4, options=backend)
+        shots.append(sampler.run([(circuit.measure_all(inplace=False), rows)]).result()[0].data.meas.array)
+    np.testing.assert_array_equal(evs[0], evs[1])
+    np.testing.assert_array_equal(shots[0], shots[1])
+    assert evs[0].shape == (40,) and shots[0].shape == (40, 100, 1)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
     from qiskit.providers import BackendV2
     from qiskit_aer import AerSimulator
 
@@ -70,6 +71,39 @@ def _aer_basis(backend: BackendV2) -> tuple[str, ...]:
 
     allowed = set(get_standard_gate_name_mapping()) | set(CONTROL_FLOW_OP_NAMES)
     return tuple(sorted(name for name in backend.operation_names if name in allowed))
+
+
+def picks_statevector(circuit: QuantumCircuit) -> bool:
+    """Whether Aer's automatic method, noiseless, picks statevector for every row of `circuit`: a gate the stabilizer
+    method lacks rules out Clifford simulation whatever the parameters, and statevector runs every instruction.
+
+    Aer makes that choice once per experiment, and each row of a PUB is an experiment: named once by qrun, the same
+    method runs every row, but Aer no longer tries the stabilizer and statevector methods on each row first
+    (benchmarks/RESULTS.md, "Aer told the method it would pick"). A circuit whose instructions are all Clifford (an
+    rz may be, row by row), or with control flow, is left to Aer. Meant for narrow circuits, whose state vector Aer's
+    memory check always admits, where this should be asked: a wide one may go to another method, and spends its
+    time simulating rather than choosing."""
+    statevector, stabilizer = _method_gates()
+    names = {instruction.operation.name for instruction in circuit.data} - {"measure", "barrier"}
+    return names <= statevector and not names <= stabilizer and not names & _control_flow()
+
+
+@lru_cache(maxsize=1)
+def _method_gates() -> tuple[frozenset[str], frozenset[str]]:
+    """The instructions Aer's statevector and stabilizer methods run, as Aer lists them."""
+    from qiskit_aer import AerSimulator
+
+    def gates(method: str) -> frozenset[str]:
+        return frozenset(AerSimulator(method=method).configuration().basis_gates)
+
+    return gates("statevector"), gates("stabilizer")
+
+
+@lru_cache(maxsize=1)
+def _control_flow() -> frozenset[str]:
+    from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
+
+    return frozenset(CONTROL_FLOW_OP_NAMES)
 
 
 def aer_width() -> int:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..backends.aer import picks_statevector
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.plan import JobPlan
 from ..planning import sweeps
@@ -39,6 +40,7 @@ class Engines:
         self.backend = backend
         self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
         self._noisy: dict[int, AerSimulator] = {}
+        self._methods: dict[int, tuple[QuantumCircuit, bool]] = {}  # each circuit's answer, the circuit kept
         self.parallel = parallel
 
     def noisy_simulator(self, job: JobPlan) -> AerSimulator:
@@ -75,11 +77,19 @@ class Engines:
         return Estimator(mode=mode, options=runtime_options(job.options, seed, estimator=True, tags=tags))
 
     def aer_options(self, job: JobPlan) -> dict[str, object]:
-        """Aer's backend options for the job: its rows as parallel experiments (Aer's 0: as many at once as it has
-        threads, within its own memory check) where that is what runs them fastest."""
-        if self.parallel and job.circuit.num_qubits < PARALLEL_BELOW:
-            return {"max_parallel_experiments": 0}
-        return {}
+        """Aer's backend options for the job, on a circuit under PARALLEL_BELOW qubits: its rows as parallel
+        experiments (Aer's 0: as many at once as it has threads, within its own memory check) where that is what runs
+        them fastest, and the method Aer would pick for each row, named once (backends.aer.picks_statevector)."""
+        if job.circuit.num_qubits >= PARALLEL_BELOW:
+            return {}
+        options: dict[str, object] = {"max_parallel_experiments": 0} if self.parallel else {}
+        circuit = job.circuit
+        known = self._methods.get(id(circuit))
+        if known is None or known[0] is not circuit:
+            known = self._methods[id(circuit)] = (circuit, picks_statevector(circuit))
+        if known[1]:
+            options["method"] = "statevector"
+        return options
 
     def tag(self, primitive: Primitive, job: JobPlan, extra: list[str]) -> None:
         """Set a service submission's tags: the run's and spec's, and `extra`, which names this submission. Local
