@@ -346,3 +346,11 @@ def test_a_batched_job_shows_its_share_of_its_runtime_jobs_time_beside_its_estim
         "* 4 jobs shared runtime jobs: each one's actual is its share of its runtime job's time, as its estimate is"
         in text
     )
+
+
+def test_a_sweeps_lowest_point_is_listed_at_six_figures():
+    """`qrun list` shows a linspace point's coordinates to six figures; runs() keeps them whole (the test above)."""
+    from qrun.views.listing import headline_text
+
+    lowest = {"value": -4.34443, "stderr": 0.01, "at": "theta=2.436337159926778, J=1.0, n=4, label=v1.23456789012"}
+    assert headline_text(lowest) == "-4.34443 ± 0.01 at theta=2.43634, J=1.0, n=4, label=v1.23456789012"

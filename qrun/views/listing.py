@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict
@@ -101,6 +102,9 @@ def headline(body: JobFile | None) -> dict[str, Headline]:
     return kind_of(kind).headline(name, body) if isinstance(kind, str) else {}
 
 
+_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{7,}(?:e[-+]?\d+)?(?![\w.])")
+
+
 def headline_text(value: Mapping[str, object] | str) -> str:
     """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3"."""
     if not isinstance(value, dict):
@@ -109,7 +113,8 @@ def headline_text(value: Mapping[str, object] | str) -> str:
         return f"{value['outcome']} (p {shown(value['probability'], '.3g')})" + (" ⚠" if value.get("warnings") else "")
     sigma = value.get("stderr")
     text = f"{shown(value['value'])} ± {sigma:.2g}" if isinstance(sigma, int | float) else shown(value["value"])
-    text = f"{text} at {value['at']}" if value.get("at") else text
+    if value.get("at"):  # a linspace point's full digits are kept in the data; a table shows six figures
+        text = f"{text} at {_LONG_NUMBER.sub(lambda m: format(float(m[0]), '.6g'), str(value['at']))}"
     return f"{text} ⚠" if value.get("warnings") else text  # `qrun show RUN` prints the warnings themselves
 
 
