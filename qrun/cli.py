@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import collector
-from .app import groups, supervise
+from .app import groups, multirun, supervise
 from .app.clitools import (
     SpecCommand,
     cache_option,
@@ -242,8 +242,9 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
         if not grid:
             return None
 
-        name = load_spec(spec, {k: values[0] for k, values in grid.items()}).data["name"]  # any point names the spec
-        found = groups.latest_group(Path(out), name)
+        names = [load_spec(spec, point).data["name"] for point in multirun.points(grid)]
+        found = groups.latest_group(Path(out), multirun.group_name(names, Path(spec).stem))
+        found = found or groups.latest_group(Path(out), names[0])  # a group made under its first point's name
         if found is None:
             raise UsageError(f"--resume latest: no earlier multirun of {spec} under {out}")
         return found

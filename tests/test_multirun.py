@@ -189,6 +189,41 @@ def test_a_killed_multirun_resumes_as_a_group_or_point_by_point(tmp_path, qrun):
     assert again.out.splitlines()[-2] == "resumed: none: every point had finished"
 
 
+@pytest.mark.parametrize(
+    ("names", "stem", "expected"),
+    [
+        (["bell", "bell"], "x", "bell"),
+        (["ising-sweep-h0.5", "ising-sweep-h1.0"], "x", "ising-sweep"),
+        (["ising-h0.25", "ising-h0.5"], "x", "ising"),  # not ising-h0: a cut at a dot would split a number
+        (["run_n4_h1", "run_n6_h1"], "x", "run"),
+        (["a0.5", "a1"], "field scan", "field_scan"),  # nothing shared: the spec file's stem, as a safe name
+    ],
+)
+def test_a_group_folder_is_named_by_what_its_points_names_share(names, stem, expected):
+    assert multirun.group_name(names, stem) == expected
+
+
+def test_a_group_whose_points_are_named_by_a_swept_variable_goes_under_their_shared_name(tmp_path, qrun):
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(SPEC.replace("BACKEND", "aer").replace("name: mr", "name: mr-h{{ h }}"))
+    first = qrun(spec, "--out", tmp_path / "r", "-m", "h=0.5,1", "-q")
+    assert first.code == 0, first.err
+    group = tmp_path / first.out.strip()
+    assert group.parent == tmp_path / "r" / "mr"
+    names = {point: json.loads((group / point / "metadata.json").read_text())["name"] for point in ("h=0.5", "h=1")}
+    assert names == {"h=0.5": "mr-h0.5", "h=1": "mr-h1"}
+    again = qrun(spec, "--out", tmp_path / "r", "-m", "h=0.5,1", "--resume", "latest")
+    assert again.out.splitlines()[-2:] == [
+        "resumed: none: every point had finished",
+        f"results: {group} (multirun.csv)",
+    ]
+    # a group an earlier qrun filed under its first point's name is found too
+    (tmp_path / "r" / "mr-h0.5").mkdir()
+    old = group.rename(tmp_path / "r" / "mr-h0.5" / group.name)
+    moved = qrun(spec, "--out", tmp_path / "r", "-m", "h=0.5,1", "--resume", "latest")
+    assert moved.out.splitlines()[-1] == f"results: {old} (multirun.csv)"
+
+
 def test_point_folders_are_always_safe_names():
     long, slash, underscore = {"tag": "x" * 300}, {"tag": "a/b"}, {"tag": "a_b"}
     names = multirun.labels([long, slash, underscore])

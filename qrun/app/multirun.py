@@ -10,6 +10,8 @@ import io
 import itertools
 import json
 import math
+import os
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -135,6 +137,18 @@ def write_manifest(folder: Path, rows: list[tuple[dict[str, object], str]]) -> N
     variables = list(rows[0][0]) if rows else []
     manifest = {"variables": variables, "points": [{"variables": p, "run": name} for p, name in rows]}
     atomic_write(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def group_name(names: Sequence[str], stem: str) -> str:
+    """The spec name a multirun's group folder goes under: its points' one name, or, where a swept variable is part
+    of the name (`name: ising-h{{ h }}`: ising-h0.5, ising-h1.0), what every name shares up to its last - or _
+    before they differ (ising); the spec file's stem where they share nothing. Before, the group went under its first
+    point's name, which named one value for them all."""
+    if len(set(names)) == 1:
+        return names[0]
+    common = os.path.commonprefix(list(names))
+    cut = max(common.rfind("-"), common.rfind("_"))
+    return common[:cut] if cut > 0 else re.sub(r"[^A-Za-z0-9._-]", "_", stem)
 
 
 def group_dir(root: Path, name: str) -> Path:

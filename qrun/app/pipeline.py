@@ -255,7 +255,7 @@ def run_multirun(
             combined.mode,
             needs_session(prepared[0].checked.experiment.jobs),
         )
-    folder = multirun.group_dir(Path(out), combined.name)
+    folder = multirun.group_dir(Path(out), multirun.group_name([p.planned.name for p in prepared], Path(path).stem))
     writers = [RunWriter(Path(out), p.spec, p.planned) for p in prepared]
     multirun.write_manifest(folder, list(zip(chosen, labels)))
     for writer, name in zip(writers, labels):
