@@ -36,10 +36,10 @@ def _run() -> int:
     return main()
 
 
-def _record_killed(run_dir: Path) -> None:
+def _record_killed(run_dir: Path, reason: str) -> None:
     from .cli import record_killed  # only after a kill, which is rare: the parent stays bare until then
 
-    record_killed(run_dir)
+    record_killed(run_dir, reason)
 
 
 if __name__ == "__main__":  # not when a process pool (e.g. Dask's workers) imports this module as __mp_main__

@@ -309,10 +309,10 @@ def entry() -> None:
     supervise.leave(main())
 
 
-def record_killed(run_dir: Path) -> None:
-    """Mark `run_dir` as ended by the supervisor's kill (a job that would not return in time)."""
+def record_killed(run_dir: Path, reason: str) -> None:
+    """Mark `run_dir` as ended by a kill: the supervisor's (a job that would not return in time), or another's."""
     try:
-        record_stop(run_dir, "stopped by the user: a job did not return in time")
+        record_stop(run_dir, reason)
     except (QrunError, OSError) as e:
         click.echo(f"qrun: {run_dir}: could not record how the run ended ({e})", err=True)
 

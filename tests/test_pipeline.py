@@ -380,3 +380,24 @@ def test_sigterm_or_a_second_ctrl_c_stops_a_job_that_holds_the_interpreter_withi
         "interrupted",
     )
     assert not (run / ".reserve").exists()
+
+
+def test_a_run_killed_from_outside_is_recorded_as_interrupted_with_the_signal_named(tmp_path):
+    """The kernel's out-of-memory killer sends the process running the jobs SIGKILL. Its supervisor records the run
+    as interrupted, resumable, says so, and exits 1; before, the folder said "running" for ever and nothing was said."""
+    child = _start(tmp_path, "long.yaml", LONG_VQE)
+    try:
+        _wait_for(lambda: (_live(tmp_path / "r") or {}).get("jobs", [{}])[0].get("job_ids"), child)
+        (worker,) = Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()
+        os.kill(int(worker), signal.SIGKILL)
+        _, err = child.communicate(timeout=30)
+    finally:
+        child.kill()
+    assert child.returncode == 1
+    (run,) = (tmp_path / "r" / "five").iterdir()
+    killed = "the run's process was killed by SIGKILL (the kernel's out-of-memory killer sends it, as kill -9 does)"
+    assert err.splitlines()[-1] == (
+        f"qrun: {killed}; finished jobs are kept in {run.resolve()} (qrun SPEC --resume {run.resolve()} runs the rest)"
+    )
+    meta = _metadata(tmp_path / "r")
+    assert (meta["status"], meta["error"], meta["jobs"][0]["status"]) == ("interrupted", killed, "interrupted")

@@ -66,12 +66,13 @@ def announce(run_dir: Path) -> None:
             pass  # no supervisor listening any more: nothing to tell
 
 
-def supervise(main: Callable[[], int], record: Callable[[Path], None]) -> int:
+def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> int:
     """main() in a forked child; returns its exit code. Signals reach this parent at once:
     - a Ctrl-C from the terminal reaches the child too (same process group); one sent to this pid is forwarded;
     - SIGTERM: the child is asked to stop, and killed after GRACE seconds if it has not;
     - a second SIGINT or SIGTERM: the child is killed at once.
-    After a kill, `record(run_dir)` marks each run folder the child announced as interrupted; exit 130."""
+    After that kill, `record(run_dir, reason)` marks each run folder the child announced as interrupted; exit 130.
+    A child killed from outside, or crashed by a signal, is recorded so too, with the signal named; exit 1."""
     read_end, write_end = os.pipe()
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS | {signal.SIGCHLD})
     pid = os.fork()
@@ -118,16 +119,30 @@ def supervise(main: Callable[[], int], record: Callable[[Path], None]) -> int:
             killed = True
     _drain(read_end, announced)
     os.close(read_end)
-    if killed and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
-        folders = list(dict.fromkeys(line for line in announced.decode(errors="replace").splitlines() if line))
-        for run_dir in folders:
-            record(Path(run_dir))
-        announced_last = folders[-1] if folders else None
-        where = f"; finished jobs are kept in {announced_last}" if announced_last else ""
-        resume = f" (qrun SPEC --resume {announced_last} runs the rest)" if announced_last else ""
-        print(f"qrun: stopped; the job did not return in time{where}{resume}", file=sys.stderr, flush=True)
-        return 130
-    return os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 128 + os.WTERMSIG(status)
+    if not os.WIFSIGNALED(status):
+        return os.waitstatus_to_exitcode(status)
+    ended = os.WTERMSIG(status)
+    if killed and ended == signal.SIGKILL:
+        reason, said, code = (
+            "stopped by the user: a job did not return in time",
+            "stopped; the job did not return in time",
+            130,
+        )
+    else:
+        # killed from outside (the kernel's out-of-memory killer sends SIGKILL, as kill -9 does) or crashed: the
+        # run's folder would say "running" for ever, and the shell, given this parent's exit, would say nothing
+        name = signal.Signals(ended).name if ended in signal.valid_signals() else f"signal {ended}"
+        why = " (the kernel's out-of-memory killer sends it, as kill -9 does)" if ended == signal.SIGKILL else ""
+        reason = said = f"the run's process was killed by {name}{why}"
+        code = 1
+    folders = list(dict.fromkeys(line for line in announced.decode(errors="replace").splitlines() if line))
+    for run_dir in folders:
+        record(Path(run_dir), reason)
+    announced_last = folders[-1] if folders else None
+    where = f"; finished jobs are kept in {announced_last}" if announced_last else ""
+    resume = f" (qrun SPEC --resume {announced_last} runs the rest)" if announced_last else ""
+    print(f"qrun: {said}{where}{resume}", file=sys.stderr, flush=True)
+    return code
 
 
 def _die_with_parent() -> None:
