@@ -84,7 +84,7 @@ def picks_statevector(circuit: QuantumCircuit) -> bool:
     memory check always admits, where this should be asked: a wide one may go to another method, and spends its
     time simulating rather than choosing."""
     statevector, stabilizer = _method_gates()
-    names = {instruction.operation.name for instruction in circuit.data} - {"measure", "barrier"}
+    names = set(circuit.count_ops()) - {"measure", "barrier"}  # counted in Rust: no Python object per instruction
     return names <= statevector and not names <= stabilizer and not names & _control_flow()
 
 

@@ -40,7 +40,6 @@ class Engines:
         self.backend = backend
         self.tags = list(tags or [])  # on every service job: the run and spec it belongs to, for resume to find
         self._noisy: dict[int, AerSimulator] = {}
-        self._methods: dict[int, tuple[QuantumCircuit, bool]] = {}  # each circuit's answer, the circuit kept
         self.parallel = parallel
 
     def noisy_simulator(self, job: JobPlan) -> AerSimulator:
@@ -83,11 +82,7 @@ class Engines:
         if job.circuit.num_qubits >= PARALLEL_BELOW:
             return {}
         options: dict[str, object] = {"max_parallel_experiments": 0} if self.parallel else {}
-        circuit = job.circuit
-        known = self._methods.get(id(circuit))
-        if known is None or known[0] is not circuit:
-            known = self._methods[id(circuit)] = (circuit, picks_statevector(circuit))
-        if known[1]:
+        if picks_statevector(job.circuit):  # cheap beside the call of Aer it prepares: asked each time, not kept
             options["method"] = "statevector"
         return options
 
