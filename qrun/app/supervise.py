@@ -130,8 +130,8 @@ def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> i
         )
     else:
         # killed from outside (the kernel's out-of-memory killer sends SIGKILL, as kill -9 does) or crashed: the
-        # run's folder would say "running" for ever, and the shell, given this parent's exit, would say nothing
-        # a real-time signal (SIGRTMIN+n) has no name in signal.Signals: its number names it
+        # run's folder would say "running" for ever, and the shell, given this parent's exit, would say nothing.
+        # A real-time signal (SIGRTMIN+n) has no name in signal.Signals: its number names it.
         name = next((known.name for known in signal.Signals if known == ended), f"signal {ended}")
         why = " (the kernel's out-of-memory killer sends it, as kill -9 does)" if ended == signal.SIGKILL else ""
         reason = said = f"the run's process was killed by {name}{why}"
