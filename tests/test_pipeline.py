@@ -382,7 +382,7 @@ def test_sigterm_or_a_second_ctrl_c_stops_a_job_that_holds_the_interpreter_withi
     assert not (run / ".reserve").exists()
 
 
-def test_a_run_killed_from_outside_is_recorded_as_interrupted_with_the_signal_named(tmp_path):
+def test_a_run_killed_from_outside_is_recorded_as_interrupted_with_the_signal_named(tmp_path, qrun):
     """The kernel's out-of-memory killer sends the process running the jobs SIGKILL. Its supervisor records the run
     as interrupted, resumable, says so, and exits 1; before, the folder said "running" for ever and nothing was said."""
     child = _start(tmp_path, "long.yaml", LONG_VQE)
@@ -401,3 +401,5 @@ def test_a_run_killed_from_outside_is_recorded_as_interrupted_with_the_signal_na
     )
     meta = _metadata(tmp_path / "r")
     assert (meta["status"], meta["error"], meta["jobs"][0]["status"]) == ("interrupted", killed, "interrupted")
+    (session,) = [line for line in qrun("show", run).out.splitlines() if line.startswith("session: ")]
+    assert session.endswith(", closed -")  # never closed: shown as qrun status shows it, not as None

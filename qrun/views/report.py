@@ -148,7 +148,7 @@ def _print_sessions(console: Console, meta: RunMetadata) -> None:
             f"session: {record.get('mode', '?')}{which} on {record.get('backend', '?')} ({record.get('engine', '?')}), "
             + (f"id {record['session_id']}, " if record.get("session_id") else "")
             + f"max_time {durations.format(record.get('max_time') or 0)}, "
-            f"started {record.get('started')}, closed {record.get('closed')}",
+            f"started {record.get('started') or '-'}, closed {record.get('closed') or '-'}",  # as qrun status: - for none
             highlight=False,
         )
 
