@@ -201,7 +201,8 @@ class Router(Fanout):
         by_point: dict[int, list[JobPlan]] = {}
         for job in jobs:
             by_point.setdefault(job.run_key, []).append(job)
-        return [(self.writers[k], mine) for k, mine in by_point.items()] + [(s, list(jobs)) for s in self.others]
+        every = jobs if isinstance(jobs, list) else list(jobs)
+        return [(self.writers[k], mine) for k, mine in by_point.items()] + [(s, every) for s in self.others]
 
 
 def table(folder: Path, rows: list[tuple[dict[str, object], Path]]) -> None:

@@ -116,8 +116,10 @@ class Fanout(NullSink):
         self.sinks = list(sinks)
 
     def for_jobs(self, jobs: Sequence[JobPlan]) -> list[tuple[Sink, list[JobPlan]]]:
-        """Which sinks receive an event about `jobs`, each with the jobs that concern it: here, all of them."""
-        return [(sink, list(jobs)) for sink in self.sinks]
+        """Which sinks receive an event about `jobs`, each with the jobs that concern it: here, all of them, as the
+        event's own list (sinks read it, none changes it)."""
+        every = jobs if isinstance(jobs, list) else list(jobs)
+        return [(sink, every) for sink in self.sinks]
 
     def session_opened(self, session: SessionRecord) -> None:
         for sink in self.sinks:
@@ -204,4 +206,4 @@ class Fanout(NullSink):
 
 def _all_of(mine: Sequence[JobPlan], jobs: Sequence[JobPlan]) -> bool:
     """Whether a sink's share of an event's jobs is all of them, in order: it then gets the event's own lists."""
-    return len(mine) == len(jobs) and all(a is b for a, b in zip(mine, jobs, strict=True))
+    return mine is jobs or (len(mine) == len(jobs) and all(a is b for a, b in zip(mine, jobs, strict=True)))
