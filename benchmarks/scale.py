@@ -29,15 +29,15 @@ observables:
 jobs:
 """
 
-# The fastest correct hand script we could write for these jobs: Aer's EstimatorV2 on the circuit as written (Aer
-# runs ry and cx as they are: a transpile would cost 0.5-1 s and gain nothing), one estimator object for every job,
-# the values written to disk as qrun writes its own, and Python's teardown skipped as qrun skips it. "parallel": one
-# PUB whose rows Aer runs as parallel experiments (max_parallel_experiments=0), as qrun asks it to on aer; Aer runs
-# them one at a time otherwise. "chunked": the same in PUBs of 500 rows, as the sweep hands send their points:
-# Aer runs 10,000 rows faster that way than as one PUB, as fast as in PUBs of 2,000 and in less memory (RESULTS.md,
-# "The supervisor forks first; templates and specs read once", its "Chunked hands", and "Batches and chunks of 500, a fake device's batches of 2,000").
-# Every hand names Aer's method, statevector, which Aer would otherwise choose again for each row (RESULTS.md, "Aer
-# told the method it would pick").
+# The fastest correct hand script we could write for these jobs: Aer's EstimatorV2 on the circuit as written (Aer runs
+# ry and cx as they are: a transpile would cost 0.5-1 s and gain nothing), one estimator object for every job, the
+# values written to disk as qrun writes its own, and Python's teardown skipped as qrun skips it. "parallel": one PUB
+# whose rows Aer runs as parallel experiments (max_parallel_experiments=0), as qrun asks it to on aer; Aer runs them one
+# at a time otherwise. "chunked": the same in PUBs of 500 rows, as the sweep hands send their points: Aer runs 10,000
+# rows faster that way than as one PUB, as fast as in PUBs of 2,000 and in less memory (RESULTS.md, "The supervisor
+# forks first; templates and specs read once", its "Chunked hands", and "Batches and chunks of 500, a fake device's
+# batches of 2,000"). Every hand names Aer's method, statevector, which Aer would otherwise choose again for each row
+# (RESULTS.md, "Aer told the method it would pick").
 HAND = """
 import os
 import sys

@@ -88,9 +88,8 @@ n = int(sys.argv[1])
 qc = efficient_su2(n, reps=1)
 op = SparsePauliOp("Z" + "I" * (n - 1))
 values = [0.1 * (k % 7) for k in range(qc.num_parameters)]
-est = EstimatorV2(
-    options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}, "backend_options": {"method": "statevector"}}
-)
+named = {"backend_options": {"method": "statevector"}}  # the method Aer would pick, named (as qrun names it)
+est = EstimatorV2(options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}, **named})
 data = est.run([(qc, op, values)]).result()[0].data
 with open("hand.json", "w") as out:
     json.dump({"evs": float(data.evs), "stds": float(data.stds)}, out)

@@ -11,9 +11,9 @@ from typing import Any, overload
 from ..errors import SweepError
 from ..model.experiment import Sweep, SweepValues, count
 
-# Points per runtime job on a local simulator. Aer's cost per point grows with a PUB's size; its rows, run as
-# parallel experiments, are as fast in chunks of 500 as of 2,000, with a quarter less memory at the peak, and
-# smaller chunks cost more CPU time (benchmarks/RESULTS.md, "Batches and chunks of 500, a fake device's batches of 2,000").
+# Points per runtime job on a local simulator. Aer's cost per point grows with a PUB's size; its rows, run as parallel
+# experiments, are as fast in chunks of 500 as of 2,000, with a quarter less memory at the peak, and smaller chunks cost
+# more CPU time (benchmarks/RESULTS.md, "Batches and chunks of 500, a fake device's batches of 2,000").
 LOCAL_CHUNK = 500
 # On the service each runtime job costs seconds of overhead; a chunk there is bounded only by the result's size.
 SERVICE_CHUNK = 100_000

@@ -21,15 +21,16 @@ from .engines import estimator_pub, observables_array, sampler_pub
 from .streams import Noise
 from .submission import distinct, padded, stream_of, submission_tags
 
-# Jobs per PUB-batched runtime job. Locally, 500: while a batch runs, Aer and qrun hold every job's bound rows,
-# results and records, and Aer runs 500 rows as fast as more (RESULTS.md, "Batches and chunks of 500, a fake device's batches of 2,000", has the time and peak memory by
-# batch size). On the service each PUB carries its own ISA circuit in the request, so a batch there is kept to a
-# size whose request stays small.
+# Jobs per PUB-batched runtime job. Locally, 500: while a batch runs, Aer and qrun hold every job's bound rows, results
+# and records, and Aer runs 500 rows as fast as more (RESULTS.md, "Batches and chunks of 500, a fake device's batches of
+# 2,000", has the time and peak memory by batch size). On the service each PUB carries its own ISA circuit in the
+# request, so a batch there is kept to a size whose request stays small.
 LOCAL_BATCH = 500
 SERVICE_BATCH = 100
-# A fake device's plain jobs (planning.plan.engine_for: "backend-primitives") simulate each row with the device's
-# noise, and each call of the simulator costs the same again however few rows it has: there a batch is 2,000 jobs,
-# which still holds less than a hand script's one PUB of every row (RESULTS.md, "Batches and chunks of 500, a fake device's batches of 2,000").
+# A fake device's plain jobs (planning.plan.engine_for: "backend-primitives") simulate each row with the device's noise,
+# and each call of the simulator costs the same again however few rows it has: there a batch is 2,000 jobs, which still
+# holds less than a hand script's one PUB of every row (RESULTS.md, "Batches and chunks of 500, a fake device's batches
+# of 2,000").
 SAMPLED_BATCH = 2_000
 
 

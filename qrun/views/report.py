@@ -12,7 +12,7 @@ from .. import backends
 from ..errors import RunFolderError
 from ..model import durations
 from ..model.plan import JobStats
-from ..model.records import JobEntry, RunMetadata, Usage, shares
+from ..model.records import RunMetadata, Usage, shares
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, read_spec
@@ -32,21 +32,16 @@ def summary(run: Run) -> str:
     and lowest points."""
     lines = []
     for entry in run.metadata["jobs"]:
-        body = run.jobs.get(entry["name"])
-        if body and body.get("status") != "running":
-            lines.append(f"{entry['name']}: {'; '.join([result_text(body), *lowest_points(body)])}")
-        else:
-            lines.append(f"{entry['name']}: {entry['status']}")
+        parts = _result_parts(run.jobs.get(entry["name"]))
+        lines.append(f"{entry['name']}: {'; '.join(parts) if parts else entry['status']}")
     return "\n".join(lines)
 
 
-def _result_cell(entry: JobEntry, body: JobFile | None) -> str:
-    """A job's result in `qrun show`: a sweep's lowest points under its size, and the warnings under the value they
-    weaken."""
-    warned = "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])
-    if body is None or body.get("status") == "running":
-        return "-" + warned
-    return "\n".join([result_text(body), *lowest_points(body)]) + warned
+def _result_parts(body: JobFile | None) -> list[str]:
+    """A finished job's result, then a sweep's lowest points; none for a job not finished."""
+    if not body or body.get("status") == "running":
+        return []
+    return [result_text(body), *lowest_points(body)]
 
 
 def lowest_points(body: JobFile) -> list[str]:
@@ -89,7 +84,8 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     for k, (entry, own, batch) in enumerate(shown):
         if left_out and k == PLAN_HEAD:
             table.add_row("…", f"{left_out:,} more (--all)", *[""] * (len(headers) - 2))
-        result = _result_cell(entry, run.jobs.get(entry["name"]))
+        parts = _result_parts(run.jobs.get(entry["name"])) or ["-"]
+        result = "\n".join(parts) + "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # under what they weaken
         actual = _seconds_text(own) + ("*" if own is not None and batch is not None else "")
         table.add_row(
             str(entry["index"]),
@@ -148,7 +144,7 @@ def _print_sessions(console: Console, meta: RunMetadata) -> None:
             f"session: {record.get('mode', '?')}{which} on {record.get('backend', '?')} ({record.get('engine', '?')}), "
             + (f"id {record['session_id']}, " if record.get("session_id") else "")
             + f"max_time {durations.format(record.get('max_time') or 0)}, "
-            f"started {record.get('started') or '-'}, closed {record.get('closed') or '-'}",  # as qrun status: - for none
+            f"started {record.get('started') or '-'}, closed {record.get('closed') or '-'}",  # "-": none, as in status
             highlight=False,
         )
 
