@@ -79,6 +79,27 @@ def spec(n: int) -> str:
     )
 
 
+def rows_spec(n: int) -> str:
+    """ONE estimator job of n parameter rows, the rows the n small jobs of spec(n) have: the same work for the hand."""
+    values = ", ".join(["[0.1, 0.2, 0.3, 0.4]"] * n)
+    job = f"  - {{name: scan, primitive: estimator, circuit: c, observables: [z], parameter_values: [{values}]}}\n"
+    return SPEC_HEAD.replace("MAXTIME", "8h") + job
+
+
+def one_job(folder: Path, n: int = 10_000, pairs: int = 5) -> list[dict]:
+    """One job of n rows against the one-PUB and chunked hands (`hand.py` in `folder`)."""
+    (folder / f"rows{n}.yaml").write_text(rows_spec(n))
+    qrun = [*QRUN, f"rows{n}.yaml", "--quiet", "--out", "r"]
+    rows = []
+    for how, label in (
+        ("parallel", "one PUB, parallel experiments"),
+        ("chunked", "PUBs of 500 rows, parallel experiments"),
+    ):
+        a, b, load = interleaved(pairs, qrun, [PYTHON, "hand.py", str(n), how], folder)
+        rows += pair_rows(f"one job of {n:,} rows: qrun vs hand script, {label}", pairs, a, b, load)
+    return rows
+
+
 def main(counts: tuple[int, ...] = (1_000, 10_000), pairs: int = 5) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,6 +116,7 @@ def main(counts: tuple[int, ...] = (1_000, 10_000), pairs: int = 5) -> list[dict
             ):
                 a, b, load = interleaved(pairs, qrun, [PYTHON, "hand.py", str(n), how], folder)
                 rows += pair_rows(f"{n:,} jobs: qrun vs hand script, {label}", pairs, a, b, load)
+        rows += one_job(folder, max(counts), pairs)
         rows += views(folder, pairs)
     return rows
 
@@ -155,6 +177,11 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["views"]:  # the views' rows alone
         with tempfile.TemporaryDirectory() as tmp:
             found = views(Path(tmp))
+    elif sys.argv[1:2] == ["one-job"]:  # one job of many rows alone: scale.py one-job [ROWS [PAIRS]]
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "hand.py").write_text(HAND)
+            os.environ["QRUN_CACHE_DIR"] = str(Path(tmp) / "cache")
+            found = one_job(Path(tmp), *(int(a) for a in sys.argv[2:4]))
     else:
         found = main(tuple(int(a) for a in sys.argv[1:]) or (1_000, 10_000))
     for r in found:

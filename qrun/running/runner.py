@@ -125,7 +125,8 @@ class Runner(Batching, Sweeping, Minimizing):
                 skip -= 1
                 continue
             batch = self.batch_from(position, stop)
-            if len(batch) > 1 and self.clock.monotonic() + sum(j.estimate for j in batch) <= self.deadline:
+            alone = len(batch) == 1 and self.rows_in_chunks(job)
+            if (len(batch) > 1 or alone) and self.clock.monotonic() + sum(j.estimate for j in batch) <= self.deadline:
                 with _collections_for(batch[0]):
                     self.run_batch(batch, session)
                 skip = len(batch) - 1
