@@ -46,3 +46,24 @@ def test_sorted_counts_are_qiskits_get_counts_sorted(num_bits, shape):
         mine = sorted_counts(bits, loc)
         assert list(mine.items()) == sorted(bits.get_counts(loc=loc).items())
         assert sum(mine.values()) == 200 * (3 if shape and loc is None else 1)
+
+
+@pytest.mark.parametrize("num_bits", [1, 2, 7, 8, 9, 16, 47, 48, 49, 127, 156])
+@pytest.mark.parametrize("sets", [None, 1, 3, 1_000])
+def test_set_counts_are_each_sets_get_counts_sorted(num_bits, sets):
+    """Every parameter set's counts, counted in one pass up to 48 bits (per set past that): each set's bitstrings and
+    counts as BitArray.get_counts gives them, in sorted order, the first byte's spare bits masked."""
+    import numpy as np
+    from qiskit.primitives import BitArray
+
+    from qrun.model.outcomes import set_counts
+
+    rng = np.random.default_rng(num_bits)
+    nbytes = (num_bits + 7) // 8
+    pool = rng.integers(0, 256, size=(6, nbytes), dtype=np.uint8)
+    shape = () if sets is None else (sets,)
+    bits = BitArray(pool[rng.integers(0, 6, size=(*shape, 50))], num_bits)
+    mine = set_counts(bits)
+    expected = [bits.get_counts()] if sets is None else [bits.get_counts(loc=i) for i in range(sets)]
+    assert [list(c.items()) for c in mine] == [sorted(c.items()) for c in expected]
+    assert all(sum(c.values()) == 50 for c in mine)

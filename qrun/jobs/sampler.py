@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.jobfile import Headline, JobFile
-from ..model.outcomes import primitive_result, sorted_counts
+from ..model.outcomes import primitive_result, set_counts
 from ..model.readings import Reading
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
@@ -78,10 +78,7 @@ class Sampler:
         import numpy as np
 
         data = primitive_result(result)[0].data
-        counts: dict[str, list[dict[str, int]]] = {}
-        for register, bits in data.items():
-            sets = int(np.prod(bits.shape)) if bits.shape else 1
-            counts[register] = [sorted_counts(bits, i if bits.shape else None) for i in range(sets)]
+        counts: dict[str, list[dict[str, int]]] = {register: set_counts(bits) for register, bits in data.items()}
         # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
         delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
         out: JobFile = {"status": "done", "shots": delivered, "counts": counts}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RunFolderError
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile, Point
-from ..model.outcomes import sorted_counts
+from ..model.outcomes import set_counts
 from ..sources import exact
 from . import runfolder
 
@@ -184,6 +184,8 @@ def fill_points(
 
     for g, result in zip(groups, results):
         data = result[0].data
+        # a sampler's counts, every set of a register at once (a point reads its row's; one without sets, the whole)
+        counted = {reg: set_counts(bits) for reg, bits in data.items()} if job.runs != "estimator" else {}
         for k, i in enumerate(g.points):
             o, r = g.where[k]
             if job.runs == "estimator":
@@ -197,9 +199,7 @@ def fill_points(
                         job.reference_circuit, job.reference_observables[name], job.parameter_names, row
                     )
             else:
-                points[i]["counts"] = {
-                    reg: sorted_counts(bits, r if bits.shape else None) for reg, bits in data.items()
-                }
+                points[i]["counts"] = {reg: counted[reg][r if bits.shape else 0] for reg, bits in data.items()}
 
 
 def sweep_payload(job: JobPlan, outcome: SweepOutcome, points: list[Point] | None) -> JobFile:
