@@ -79,6 +79,47 @@ def spec(n: int) -> str:
     )
 
 
+# The fastest correct hand for n small sampler jobs: Aer's SamplerV2, one PUB of every row (as fast as PUBs of 500
+# for a sampler, which Aer runs in one call either way), parallel experiments and the method named, the shots written
+# to disk as they came.
+SAMPLER_HAND = """
+import os
+import sys
+import numpy as np
+from qiskit.circuit.library import real_amplitudes
+from qiskit_aer.primitives import SamplerV2
+n = int(sys.argv[1])
+qc = real_amplitudes(2, reps=1).measure_all(inplace=False)
+rows = np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
+options = {"backend_options": {"method": "statevector", "max_parallel_experiments": 0}}
+bits = SamplerV2(default_shots=100, options=options).run([(qc, rows)]).result()[0].data.meas
+np.save("hand.npy", bits.array)
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+def sampler_spec(n: int) -> str:
+    """n small sampler jobs of 100 shots, on the rows of spec(n)'s estimator jobs."""
+    return SPEC_HEAD.replace("MAXTIME", "8h" if n <= 1000 else "20d") + "".join(
+        f"  - {{name: s{i}, primitive: sampler, circuit: c, measure_all: true, shots: 100, "
+        "parameter_values: [[0.1, 0.2, 0.3, 0.4]]}\n"
+        for i in range(n)
+    )
+
+
+def samplers(folder: Path, counts: tuple[int, ...] = (1_000, 10_000), pairs: int = 5) -> list[dict]:
+    """n small sampler jobs against SAMPLER_HAND."""
+    (folder / "sampler_hand.py").write_text(SAMPLER_HAND)
+    rows = []
+    for n in counts:
+        (folder / f"s{n}.yaml").write_text(sampler_spec(n))
+        qrun = [*QRUN, f"s{n}.yaml", "--quiet", "--out", "r"]
+        a, b, load = interleaved(pairs, qrun, [PYTHON, "sampler_hand.py", str(n)], folder)
+        rows += pair_rows(f"{n:,} sampler jobs: qrun vs hand script, one PUB, parallel experiments", pairs, a, b, load)
+    return rows
+
+
 def rows_spec(n: int) -> str:
     """ONE estimator job of n parameter rows, the rows the n small jobs of spec(n) have: the same work for the hand."""
     values = ", ".join(["[0.1, 0.2, 0.3, 0.4]"] * n)
@@ -117,6 +158,7 @@ def main(counts: tuple[int, ...] = (1_000, 10_000), pairs: int = 5) -> list[dict
                 a, b, load = interleaved(pairs, qrun, [PYTHON, "hand.py", str(n), how], folder)
                 rows += pair_rows(f"{n:,} jobs: qrun vs hand script, {label}", pairs, a, b, load)
         rows += one_job(folder, max(counts), pairs)
+        rows += samplers(folder, counts, pairs)
         rows += views(folder, pairs)
     return rows
 
@@ -177,6 +219,10 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["views"]:  # the views' rows alone
         with tempfile.TemporaryDirectory() as tmp:
             found = views(Path(tmp))
+    elif sys.argv[1:2] == ["samplers"]:  # small sampler jobs alone: scale.py samplers [PAIRS]
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["QRUN_CACHE_DIR"] = str(Path(tmp) / "cache")
+            found = samplers(Path(tmp), pairs=int(sys.argv[2]) if sys.argv[2:] else 5)
     elif sys.argv[1:2] == ["one-job"]:  # one job of many rows alone: scale.py one-job [ROWS [PAIRS]]
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "hand.py").write_text(HAND)

@@ -58,10 +58,11 @@ def _check_against_exact(bodies: dict, tolerance: float) -> None:
 def test_from_jobs_on_aer_share_runtime_jobs_and_keep_the_values_they_get_alone(qrun, write_spec, tmp_path):
     batched, alone = (_run(qrun, write_spec, tmp_path, "aer", b) for b in ("", ", batch: false"))
     entries, bodies = batched
-    # e0 and e1 share their observable (one merged PUB), e2 has its own; the samplers are a second runtime job
+    # e0 and e1 share their observable (one merged PUB), e2 has its own; the samplers are a second runtime job, one
+    # PUB of their rows (one circuit, the same shots)
     assert len({entries[n]["job_ids"][0] for n in ("e0", "e1", "e2")}) == 1
     assert len({entries[n]["job_ids"][0] for n in ("s0", "s1")}) == 1
-    assert [entries[n]["batched"]["pub"] for n in ("e0", "e1", "e2", "s0", "s1")] == [0, 0, 1, 0, 1]
+    assert [entries[n]["batched"]["pub"] for n in ("e0", "e1", "e2", "s0", "s1")] == [0, 0, 1, 0, 0]
     assert entries["opt"]["batched"] is None
     assert len({alone[0][n]["job_ids"][0] for n in ("e0", "e1", "e2", "s0", "s1")}) == 5
     for name in ("e0", "e1", "e2"):  # each job's noise is its own seed's, batched or not

@@ -11,7 +11,7 @@ from qiskit.circuit.library import real_amplitudes
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
 from qrun import load
-from qrun.running.batching import ROWS_PER_PUB
+from qrun.running.merging import ROWS_PER_PUB
 
 if TYPE_CHECKING:
     from qrun.store.reader import Run

@@ -16,9 +16,9 @@ from ..backends.service import redact
 from ..errors import RunError
 from ..model.outcomes import StackedResults
 from ..model.plan import JobPlan
-from ..planning.sweeps import LOCAL_CHUNK
 from .base import RunnerBase
 from .engines import estimator_pub, observables_array, sampler_pub
+from .merging import ROWS_PER_PUB, merged_sampler_pubs, rejoined, row_chunks, sampler_shares, stacked_rows
 from .streams import Noise
 from .submission import distinct, padded, stream_of, submission_tags
 
@@ -33,10 +33,6 @@ SERVICE_BATCH = 100
 # holds less than a hand script's one PUB of every row (RESULTS.md, "Batches and chunks of 500, a fake device's batches
 # of 2,000").
 SAMPLED_BATCH = 2_000
-# Parameter rows per PUB sent to Aer for exact values: a job's many rows, or a batch's merged rows, go out as PUBs of
-# this many, the size of a sweep's chunk. Aer runs many rows faster in PUBs of 500 than in one PUB, in less memory
-# (RESULTS.md, "A job's many rows in PUBs of 500").
-ROWS_PER_PUB = LOCAL_CHUNK
 
 
 class Batching(RunnerBase):
@@ -130,6 +126,9 @@ class Batching(RunnerBase):
                     else:
                         pubs = [(*padded(estimator_pub(j)), j.precision) for j in bound]
                     primitive = self.engines.estimator(head, session, self.next_seed(head))
+                elif head.engine == "aer-primitives":  # one PUB of the rows of jobs on one circuit, same shots
+                    pubs, parts = merged_sampler_pubs(bound)
+                    primitive = self.engines.sampler(head, session, self.next_seed(head))
                 else:
                     pubs = [(*padded(sampler_pub(j), 2), j.shots) for j in bound]
                     primitive = self.engines.sampler(head, session, self.next_seed(head))
@@ -165,6 +164,8 @@ class Batching(RunnerBase):
         results: Sequence[PrimitiveResult]
         if seeds:
             results = shot_noise_results(result, parts, [j.precision for j in bound], seeds)
+        elif head.runs == "sampler" and parts:
+            results = [PrimitiveResult([share], metadata=result.metadata) for share in sampler_shares(result, parts)]
         else:
             stacked = stacked_shares(result, parts) if parts else None
             if stacked is not None:
@@ -208,59 +209,11 @@ def merged_estimator_pubs(
                 parts.extend((len(pubs) - 1, None) for _ in ([job] if sampled else group))
             continue
         # a plan's values are rows already (n, parameters); a job bound to an optimum's may be one flat row
-        rows = [
-            v if isinstance(v, np.ndarray) and v.ndim == 2 else np.atleast_2d(np.asarray(v))
-            for v in (j.parameter_values for j in group)
-        ]
         ops = [op for _, op in head.observables]
-        first = rows[0]
-        # twins share one read-only array of values: repeated, not stacked from as many references to it
-        stacked = np.tile(first, (len(rows), 1)) if all(r is first for r in rows) else np.vstack(rows)
+        stacked, slices = stacked_rows(group)
         pubs.append((head.circuit, observables_array(ops, column=True), stacked, precision))
-        start = 0
-        for r in rows:
-            parts.append((len(pubs) - 1, slice(start, start + len(r))))
-            start += len(r)
+        parts.extend((len(pubs) - 1, rows) for rows in slices)
     return pubs, parts
-
-
-def row_chunks(pubs: list[tuple], limit: int = ROWS_PER_PUB) -> tuple[list[tuple], list[int]]:
-    """`pubs` as sent: each estimator PUB of more than `limit` parameter rows (its values (rows, parameters), its
-    observables a column) as consecutive PUBs of `limit` rows; and how many PUBs each became, for rejoined()."""
-    sent: list[tuple] = []
-    counts: list[int] = []
-    for pub in pubs:
-        values = pub[2] if len(pub) > 2 else None
-        if not isinstance(values, np.ndarray) or values.ndim != 2 or len(values) <= limit:
-            sent.append(pub)
-            counts.append(1)
-            continue
-        starts = range(0, len(values), limit)
-        sent.extend((pub[0], pub[1], values[start : start + limit], *pub[3:]) for start in starts)
-        counts.append(len(starts))
-    return sent, counts
-
-
-def rejoined(result: PrimitiveResult, counts: list[int]) -> PrimitiveResult:
-    """The result of row_chunks' PUBs as one PUB result each of `pubs` would have given: values and standard errors
-    put back together along the rows (the last axis), the first chunk's metadata with the number of chunks."""
-    if all(count == 1 for count in counts):
-        return result
-    out: list[PubResult] = []
-    at = 0
-    for count in counts:
-        chunk = [result[i] for i in range(at, at + count)]
-        at += count
-        if count == 1:
-            out.append(chunk[0])
-            continue
-        evs, stds = (
-            np.concatenate([np.asarray(getattr(p.data, f), dtype=float) for p in chunk], axis=-1)
-            for f in ("evs", "stds")
-        )
-        metadata = {**dict(chunk[0].metadata), "chunks": count}
-        out.append(PubResult(DataBin(evs=evs, stds=stds, shape=evs.shape), metadata=metadata))
-    return PrimitiveResult(out, metadata=result.metadata)
 
 
 def pub_shares(result: PrimitiveResult, parts: list[tuple[int, slice | None]]) -> list[PubResult]:
