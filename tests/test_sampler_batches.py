@@ -66,3 +66,34 @@ def test_small_sampler_jobs_go_as_one_pub_of_their_rows_with_the_shots_of_a_pub_
             for outcome, p in Statevector(circuit.assign_parameters(row)).probabilities_dict().items():
                 assert abs(counts.get(outcome, 0) / shots - p) <= 5 * np.sqrt(p * (1 - p) / shots) + 1e-9
     assert sorted(run.jobs["bare"]["counts"]["m"][0]) == ["00", "11"]
+
+
+def test_a_batchs_counts_counted_in_one_pass_are_each_jobs_own(write_spec):
+    """Sampler.payloads (a batch's job files) gives each job the body payload() gives it alone, for jobs of one,
+    several and no parameter sets; jobs whose registers do not stack are left to payload()."""
+    from qiskit.primitives import BitArray, PrimitiveResult, SamplerPubResult
+    from qiskit.primitives.containers import DataBin
+
+    from qrun.app.prepare import check
+    from qrun.jobs.sampler import Sampler
+    from qrun.planning import plan
+
+    jobs = plan.build(check(write_spec(SPEC))).jobs
+    rng = np.random.default_rng(3)
+
+    def result(sets: int, shots: int = 100, **registers: int) -> PrimitiveResult:
+        data = {
+            name: BitArray(rng.integers(0, 4, size=(sets, shots, 1), dtype=np.uint8), bits)
+            for name, bits in registers.items()
+        }
+        return PrimitiveResult([SamplerPubResult(DataBin(**data, shape=(sets,)))])
+
+    kind = Sampler()
+    results = [result(4, meas=2), result(1, meas=2), result(3, meas=2)]
+    batch = [jobs[0], jobs[1], jobs[4]]
+    payloads = kind.payloads(batch, results)
+    assert payloads == [kind.payload(job, r) for job, r in zip(batch, results, strict=True)]
+    assert [len(p["counts"]["meas"]) for p in payloads] == [4, 1, 3]
+    assert kind.payloads(batch[:2], [results[0], result(1, meas=1)]) is None  # another width
+    assert kind.payloads(batch[:2], [results[0], result(1, shots=200, meas=2)]) is None  # other shots
+    assert kind.payloads(batch[:2], [results[0], result(1, m=2)]) is None  # another register

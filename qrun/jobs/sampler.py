@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..model.defaults import DEFAULT_SHOTS
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     from matplotlib.figure import Figure
+    from qiskit.primitives import PrimitiveResult
+    from qiskit.primitives.containers import DataBin
 
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
@@ -75,10 +77,38 @@ class Sampler:
 
     def payload(self, job: JobPlan, result: JobResult) -> JobFile:
         """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
+        data = primitive_result(result)[0].data
+        return self._counts_payload(job, data, {register: set_counts(bits) for register, bits in data.items()})
+
+    def payloads(self, jobs: Sequence[JobPlan], results: Sequence[PrimitiveResult]) -> list[JobFile] | None:
+        """payload() of each of a batch's jobs, their counts counted in one pass over every job's sets (each job's
+        one or few sets were a np.unique call each); None where their registers do not stack (one set of
+        parameters each, the same registers, widths and shots)."""
+        import numpy as np
+        from qiskit.primitives import BitArray
+
+        datas = [primitive_result(r)[0].data for r in results]
+        head = datas[0]
+        signature = [(name, bits.num_bits, bits.array.shape[1:]) for name, bits in head.items()]
+        stack = all(isinstance(bits, BitArray) and len(bits.shape) == 1 for bits in head.values()) and all(
+            [(n, b.num_bits, b.array.shape[1:]) for n, b in d.items()] == signature for d in datas
+        )
+        if not stack:
+            return None
+        sizes = [d.shape[0] for d in datas]
+        stops = np.cumsum(sizes).tolist()
+        counted = {
+            name: set_counts(BitArray(np.concatenate([d[name].array for d in datas]), num_bits))
+            for name, num_bits, _ in signature
+        }
+        return [
+            self._counts_payload(job, data, {name: sets[stop - size : stop] for name, sets in counted.items()})
+            for job, data, size, stop in zip(jobs, datas, sizes, stops, strict=True)
+        ]
+
+    def _counts_payload(self, job: JobPlan, data: DataBin, counts: dict[str, list[dict[str, int]]]) -> JobFile:
         import numpy as np
 
-        data = primitive_result(result)[0].data
-        counts: dict[str, list[dict[str, int]]] = {register: set_counts(bits) for register, bits in data.items()}
         # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
         delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
         out: JobFile = {"status": "done", "shots": delivered, "counts": counts}

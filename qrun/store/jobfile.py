@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from ..errors import RunFolderError
 from ..jobs.estimator import Estimator
 from ..jobs.registry import kind_of
+from ..jobs.sampler import Sampler
 from ..model.jobfile import JobFile, Point
 from ..model.outcomes import MinimizeOutcome, StackedResults, SweepOutcome
 from . import records
@@ -41,7 +42,8 @@ def batch_bodies(
     jobs: list[JobPlan], results: Sequence[PrimitiveResult], actual: float, backend: str, job_ids: list[list[str]]
 ) -> list[JobFile]:
     """Each of a batch's jobs' JSON bodies. A stacked batch of estimator jobs (model.outcomes.StackedResults) gives
-    each its values from its rows, with no PrimitiveResult made per job."""
+    each its values from its rows, with no PrimitiveResult made per job; a batch of samplers, its counts counted
+    for every job at once (jobs.sampler.Sampler.payloads)."""
     kind = kind_of(jobs[0].primitive)
     if isinstance(results, StackedResults) and isinstance(kind, Estimator):
         seconds = round(actual, 3)
@@ -51,6 +53,13 @@ def batch_bodies(
             body.update(payload)
             body["seconds"] = seconds
         return bodies
+    counted = kind.payloads(jobs, results) if isinstance(kind, Sampler) and len(jobs) > 1 else None
+    if counted is not None:  # a batch's counts, counted in one pass
+        seconds = round(actual, 3)
+        return [
+            {**header(job, backend, ids), **payload, "seconds": seconds}
+            for job, payload, ids in zip(jobs, counted, job_ids, strict=True)
+        ]
     return [job_body(j, r, actual, None, backend, ids) for j, r, ids in zip(jobs, results, job_ids, strict=True)]
 
 
