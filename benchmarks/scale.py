@@ -70,13 +70,19 @@ os._exit(0)
 """
 
 
-def spec(n: int) -> str:
+ESTIMATOR_JOB = (
+    "  - {{name: j{i}, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.1, 0.2, 0.3, 0.4]]}}\n"
+)
+SAMPLER_JOB = (
+    "  - {{name: s{i}, primitive: sampler, circuit: c, measure_all: true, shots: 100, "
+    "parameter_values: [[0.1, 0.2, 0.3, 0.4]]}}\n"
+)
+
+
+def spec(n: int, job: str = ESTIMATOR_JOB) -> str:
+    """n small jobs written as `job` (ESTIMATOR_JOB, or SAMPLER_JOB: 100 shots each), on one row each."""
     # 5 s of per-job overhead each: 10,000 jobs need days of (hypothetical) session
-    return SPEC_HEAD.replace("MAXTIME", "8h" if n <= 1000 else "20d") + "".join(
-        f"  - {{name: j{i}, primitive: estimator, circuit: c, observables: [z], "
-        "parameter_values: [[0.1, 0.2, 0.3, 0.4]]}\n"
-        for i in range(n)
-    )
+    return SPEC_HEAD.replace("MAXTIME", "8h" if n <= 1000 else "20d") + "".join(job.format(i=i) for i in range(n))
 
 
 # The fastest correct hand for n small sampler jobs: Aer's SamplerV2, one PUB of every row (as fast as PUBs of 500
@@ -99,21 +105,12 @@ os._exit(0)
 """
 
 
-def sampler_spec(n: int) -> str:
-    """n small sampler jobs of 100 shots, on the rows of spec(n)'s estimator jobs."""
-    return SPEC_HEAD.replace("MAXTIME", "8h" if n <= 1000 else "20d") + "".join(
-        f"  - {{name: s{i}, primitive: sampler, circuit: c, measure_all: true, shots: 100, "
-        "parameter_values: [[0.1, 0.2, 0.3, 0.4]]}\n"
-        for i in range(n)
-    )
-
-
 def samplers(folder: Path, counts: tuple[int, ...] = (1_000, 10_000), pairs: int = 5) -> list[dict]:
     """n small sampler jobs against SAMPLER_HAND."""
     (folder / "sampler_hand.py").write_text(SAMPLER_HAND)
     rows = []
     for n in counts:
-        (folder / f"s{n}.yaml").write_text(sampler_spec(n))
+        (folder / f"s{n}.yaml").write_text(spec(n, SAMPLER_JOB))
         qrun = [*QRUN, f"s{n}.yaml", "--quiet", "--out", "r"]
         a, b, load = interleaved(pairs, qrun, [PYTHON, "sampler_hand.py", str(n)], folder)
         rows += pair_rows(f"{n:,} sampler jobs: qrun vs hand script, one PUB, parallel experiments", pairs, a, b, load)
