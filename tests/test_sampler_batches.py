@@ -12,6 +12,7 @@ from qiskit.quantum_info import Statevector
 from qrun import load
 
 ROWS = np.random.default_rng(8).uniform(-np.pi, np.pi, (4, 3, 4)).round(6)
+ONE = ROWS[1][:1].tolist()  # s1's one row
 SPEC = f"""version: 1
 name: samplers
 backend: aer
@@ -21,7 +22,7 @@ circuits:
   ghz: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] m; h q[0]; cx q[0], q[1]; m = measure q;"}}
 jobs:
   - {{name: s0, primitive: sampler, circuit: c, measure_all: true, shots: 100, parameter_values: {ROWS[0].tolist()}}}
-  - {{name: s1, primitive: sampler, circuit: c, measure_all: true, shots: 100, parameter_values: {ROWS[1][:1].tolist()}}}
+  - {{name: s1, primitive: sampler, circuit: c, measure_all: true, shots: 100, parameter_values: {ONE}}}
   - {{name: bare, primitive: sampler, circuit: ghz, shots: 100}}
   - {{name: s2, primitive: sampler, circuit: c, measure_all: true, shots: 200, parameter_values: {ROWS[2].tolist()}}}
   - {{name: s3, primitive: sampler, circuit: c, measure_all: true, shots: 100, parameter_values: {ROWS[3].tolist()}}}
