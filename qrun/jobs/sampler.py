@@ -82,18 +82,20 @@ class Sampler:
 
     def payloads(self, jobs: Sequence[JobPlan], results: Sequence[PrimitiveResult]) -> list[JobFile] | None:
         """payload() of each of a batch's jobs, their counts counted in one pass over every job's sets (each job's
-        one or few sets were a np.unique call each); None where their registers do not stack (one set of
-        parameters each, the same registers, widths and shots)."""
+        one or few sets were a np.unique call each); None where their registers do not stack (each job's registers
+        must be BitArrays over one dimension of sets, with the same names, widths and shots)."""
         import numpy as np
         from qiskit.primitives import BitArray
 
+        def registers(data: DataBin) -> list[tuple[str, int, tuple[int, ...]]] | None:
+            values = list(data.items())
+            if not all(isinstance(bits, BitArray) and len(bits.shape) == 1 for _, bits in values):
+                return None
+            return [(name, bits.num_bits, bits.array.shape[1:]) for name, bits in values]
+
         datas = [primitive_result(r)[0].data for r in results]
-        head = datas[0]
-        signature = [(name, bits.num_bits, bits.array.shape[1:]) for name, bits in head.items()]
-        stack = all(isinstance(bits, BitArray) and len(bits.shape) == 1 for bits in head.values()) and all(
-            [(n, b.num_bits, b.array.shape[1:]) for n, b in d.items()] == signature for d in datas
-        )
-        if not stack:
+        signature = registers(datas[0])
+        if signature is None or any(registers(data) != signature for data in datas[1:]):
             return None
         sizes = [d.shape[0] for d in datas]
         stops = np.cumsum(sizes).tolist()

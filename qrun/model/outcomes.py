@@ -148,7 +148,7 @@ def set_counts(bits: BitArray) -> list[dict[str, int]]:
     arr = bits.array
     nbytes, width = arr.shape[-1], bits.num_bits
     if len(bits.shape) != 1 or width == 0 or width > 48 or sets.bit_length() + width > 63:
-        return [sorted_counts(bits, i) for i in range(sets)]
+        return [sorted_counts(bits, i) for i in range(bits.shape[0])]  # set by set, along the first axis
     excess = 8 * nbytes - width
     if excess:  # as sorted_counts: the first byte's bits above num_bits are not the register's
         arr = arr & np.array([0xFF >> excess] + [0xFF] * (nbytes - 1), dtype=np.uint8)

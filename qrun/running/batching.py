@@ -208,7 +208,6 @@ def merged_estimator_pubs(
                 pubs.append((*padded(estimator_pub(job)), precision))
                 parts.extend((len(pubs) - 1, None) for _ in ([job] if sampled else group))
             continue
-        # a plan's values are rows already (n, parameters); a job bound to an optimum's may be one flat row
         ops = [op for _, op in head.observables]
         stacked, slices = stacked_rows(group)
         pubs.append((head.circuit, observables_array(ops, column=True), stacked, precision))
