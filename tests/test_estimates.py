@@ -336,6 +336,19 @@ def test_on_aer_max_time_is_optional_and_estimates_are_local_seconds(qrun, write
     assert planned["verdict"].startswith("local: about ")
 
 
+def test_on_aer_each_parameter_set_costs_an_experiment_of_aers(qrun, write_spec):
+    """A job of 10,000 rows on aer is estimated at what Aer takes for 10,000 experiments, not at 10 ms."""
+    rows = ", ".join(["[0.1, 0.2, 0.3, 0.4]"] * 10_000)
+    spec = write_spec(
+        "version: 1\nname: rows\nbackend: aer\noptions: {default_precision: 0.1}\n"
+        "circuits:\n  c: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}\nobservables:\n  z: ZI\n"
+        f"jobs:\n  - {{name: j, primitive: estimator, circuit: c, observables: [z], parameter_values: [{rows}]}}\n"
+    )
+    (job,) = json.loads(qrun("plan", spec, "--estimates", "fresh", "--json").out)["jobs"]
+    depth = job["depth"]  # 10 ms a call; per row 80 us and 4 amplitudes x depth layers x 2 ns
+    assert job["estimate"] == pytest.approx(0.01 + 10_000 * (8e-5 + 4 * depth * 2e-9), abs=0.005)  # shown to 10 ms
+
+
 def test_advice_past_the_longest_session_is_to_lower_the_work():
     over = estimates.budget(8 * 3600, [("scan", 10 * 3600.0)], "0")
     assert over.explain() == (

@@ -30,6 +30,10 @@ ZNE_NOISE_FACTORS = (1, 3, 5)  # the runtime's default gate-folding factors at r
 LOCAL_JOB_OVERHEAD = 0.01  # s per primitive call: building, submitting and reading back a PUB in process
 LOCAL_AMPLITUDE_LAYER = 2e-9  # s per statevector amplitude per layer of the circuit
 LOCAL_SHOT = 2e-7  # s per sampled shot
+# s per parameter set: Aer runs each as an experiment of its own, set up and read back one by one, which costs far more
+# than a small statevector (10,000 rows of a 2-qubit circuit: about 0.86 s on 2 cores, RESULTS.md "Aer told the method
+# it would pick")
+LOCAL_CONFIGURATION = 8e-5
 
 
 class Learned(Protocol):
@@ -113,11 +117,13 @@ def statevector_seconds(points: int, qubits: int, depth: int) -> float:
 
 
 def local(work: list[Work], qubits: int, depth: int, estimator: bool) -> float:
-    """Seconds of local wall time for `work` on aer: an estimator's precision is emulated, so costs nothing; a
-    sampler's shots are drawn; the statevector costs 2^qubits amplitudes per layer."""
+    """Seconds of local wall time for `work` on aer: each parameter set is one of Aer's experiments; an estimator's
+    precision is emulated, so costs nothing; a sampler's shots are drawn; the statevector costs 2^qubits amplitudes
+    per layer."""
     state = 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER
     per_shot = 0.0 if estimator else LOCAL_SHOT
-    return sum(LOCAL_JOB_OVERHEAD + w.configurations * (state + w.shots * per_shot) for w in work)
+    each = LOCAL_CONFIGURATION + state
+    return sum(LOCAL_JOB_OVERHEAD + w.configurations * (each + w.shots * per_shot) for w in work)
 
 
 FLOOR_FACTOR = 3  # a declared or learned estimate this many times below qrun's own figure is refused
