@@ -45,22 +45,18 @@ def batch_bodies(
     each its values from its rows, with no PrimitiveResult made per job; a batch of samplers, its counts counted
     for every job at once (jobs.sampler.Sampler.payloads)."""
     kind = kind_of(jobs[0].primitive)
+    payloads: list[JobFile] | None = None
     if isinstance(results, StackedResults) and isinstance(kind, Estimator):
-        seconds = round(actual, 3)
         payloads = kind.values_payloads(jobs, results.fields["evs"], results.fields["stds"])
-        bodies = [header(job, backend, ids) for job, ids in zip(jobs, job_ids, strict=True)]
-        for body, payload in zip(bodies, payloads, strict=True):  # job_body's keys, in its order
-            body.update(payload)
-            body["seconds"] = seconds
-        return bodies
-    counted = kind.payloads(jobs, results) if isinstance(kind, Sampler) and len(jobs) > 1 else None
-    if counted is not None:  # a batch's counts, counted in one pass
-        seconds = round(actual, 3)
-        return [
-            {**header(job, backend, ids), **payload, "seconds": seconds}
-            for job, payload, ids in zip(jobs, counted, job_ids, strict=True)
-        ]
-    return [job_body(j, r, actual, None, backend, ids) for j, r, ids in zip(jobs, results, job_ids, strict=True)]
+    elif isinstance(kind, Sampler) and len(jobs) > 1:  # None where the jobs' registers do not stack
+        payloads = kind.payloads(jobs, results)
+    if payloads is None:
+        return [job_body(j, r, actual, None, backend, ids) for j, r, ids in zip(jobs, results, job_ids, strict=True)]
+    seconds = round(actual, 3)
+    return [  # job_body's keys, in its order
+        {**header(job, backend, ids), **payload, "seconds": seconds}
+        for job, payload, ids in zip(jobs, payloads, job_ids, strict=True)
+    ]
 
 
 def job_body(
