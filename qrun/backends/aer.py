@@ -11,6 +11,7 @@ from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
+    from qiskit.circuit import Operation
     from qiskit.providers import BackendV2
     from qiskit_aer import AerSimulator
 
@@ -86,6 +87,52 @@ def picks_statevector(circuit: QuantumCircuit) -> bool:
     statevector, stabilizer = _method_gates()
     names = set(circuit.count_ops()) - {"measure", "barrier"}  # counted in Rust: no Python object per instruction
     return names <= statevector and not names <= stabilizer and not names & _control_flow()
+
+
+def bindable(circuit: QuantumCircuit) -> QuantumCircuit:
+    """`circuit` with each controlled gate whose parameters are unbound replaced by its definition, for Aer's own
+    primitives, which bind a PUB's parameter values into such a gate wrongly or fail (qiskit-aer issues 2323, 2391
+    and 2403, open in 0.18): the value of a row with a cp(theta) was wrong, and nothing said so. The gates of a definition
+    take their values as Aer binds them (tests/test_aer_binding.py holds each against the exact statevector). The
+    same circuit where there is nothing to replace, found by its gate names alone for a circuit of standard gates."""
+    if not circuit.num_parameters or set(circuit.count_ops()) <= _uncontrolled_names():
+        return circuit
+    if not any(_changed(instruction.operation) for instruction in circuit.data):
+        return circuit
+    out = circuit.copy_empty_like()
+    for instruction in circuit.data:
+        operation = instruction.operation
+        blocks = getattr(operation, "blocks", ())
+        if blocks:  # control flow: its blocks, replaced alike
+            replaced = operation.replace_blocks([bindable(block) for block in blocks])
+            out.append(instruction.replace(operation=replaced))
+        elif _unbound_control(operation):
+            out.compose(bindable(operation.definition), instruction.qubits, instruction.clbits, inplace=True)
+        else:
+            out.append(instruction)
+    return out
+
+
+def _changed(operation: Operation) -> bool:
+    blocks = getattr(operation, "blocks", ())
+    return any(bindable(block) is not block for block in blocks) if blocks else _unbound_control(operation)
+
+
+def _unbound_control(operation: Operation) -> bool:
+    from qiskit.circuit import ControlledGate, ParameterExpression  # deferred: as every qiskit import of this module
+
+    return isinstance(operation, ControlledGate) and any(isinstance(p, ParameterExpression) for p in operation.params)
+
+
+@lru_cache(maxsize=1)
+def _uncontrolled_names() -> frozenset[str]:
+    """Standard gates that are not controlled gates with parameters, and the other instructions Aer runs as written."""
+    from qiskit.circuit import ControlledGate
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    mapping = get_standard_gate_name_mapping()
+    plain = {name for name, gate in mapping.items() if not (isinstance(gate, ControlledGate) and gate.params)}
+    return frozenset(plain | {"barrier", "measure", "reset", "delay"})
 
 
 @lru_cache(maxsize=1)

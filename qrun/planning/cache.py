@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 CACHE_ENV = "QRUN_CACHE_DIR"
-FORMAT = 1
+# 2: an aer circuit's controlled gates with parameters are replaced by their definitions (backends.aer.bindable)
+FORMAT = 2
 
 
 def cache_dir() -> Path:

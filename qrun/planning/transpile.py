@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..backends.aer import aer_basis
+from ..backends.aer import aer_basis, bindable
 from ..backends.registry import traits
 from ..jobs.registry import kind_of
 from ..model.experiment import Job
@@ -45,9 +45,10 @@ def cached_transpile(
 
     On aer, a circuit of gates Aer runs as they are is its own ISA form, as a hand script would send it: a
     transpile would change nothing Aer needs, and the preset pass manager's first use is slow, because its plugins
-    import qiskit-ibm-runtime (benchmarks/RESULTS.md). On a noiseless simulator the state is the same either way."""
+    import qiskit-ibm-runtime (benchmarks/RESULTS.md). On a noiseless simulator the state is the same either way.
+    Either way a controlled gate with parameters goes to Aer as its definition (backends.aer.bindable)."""
     if not traits(kind).device and runs_as_written(qc, backend):
-        return qc
+        return bindable(qc)
     if not use_cache or seed is None:
         return transpile(qc, backend, kind, level, seed)
 
@@ -80,13 +81,14 @@ def transpile(qc: QuantumCircuit, backend: BackendV2, kind: str, level: int, see
     (plan.engine_for), which run them as written. An IBM-style basis (rz, sx, cx) there made each rotation angle a
     parameter expression (theta + pi), which Aer binds point by point in Python: most of a long sweep's time beyond
     the hand script's. Aer's gates are given as a basis, not as its target, over which the preset pass manager is
-    many times slower (benchmarks/RESULTS.md)."""
+    many times slower (benchmarks/RESULTS.md). There, a controlled gate with parameters is replaced by its definition,
+    whose gates Aer's primitives bind correctly (backends.aer.bindable)."""
     from qiskit.transpiler import generate_preset_pass_manager
 
     if not traits(kind).device:
         pm = generate_preset_pass_manager(
             optimization_level=level, basis_gates=aer_basis(backend), seed_transpiler=seed
         )
-    else:
-        pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
+        return bindable(pm.run(qc))
+    pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
     return pm.run(qc)
