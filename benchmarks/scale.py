@@ -37,7 +37,8 @@ jobs:
 # rows faster that way than as one PUB, as fast as in PUBs of 2,000 and in less memory (RESULTS.md, "The supervisor
 # forks first; templates and specs read once", its "Chunked hands", and "Batches and chunks of 500, a fake device's
 # batches of 2,000"). Every hand names Aer's method, statevector, which Aer would otherwise choose again for each row
-# (RESULTS.md, "Aer told the method it would pick").
+# (RESULTS.md, "Aer told the method it would pick"), and has Aer bind the rows as it runs, one experiment a PUB
+# rather than one a row (RESULTS.md, "Aer binds the rows as it runs").
 HAND = """
 import os
 import sys
@@ -50,8 +51,9 @@ batched, parallel = how in ("pub", "parallel", "chunked"), how in ("parallel", "
 qc = real_amplitudes(2, reps=1)
 op = SparsePauliOp("ZI")
 rows = np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
-# statevector: the method Aer would pick for each row, named once (as qrun names it)
-backend_options = {"method": "statevector", **({"max_parallel_experiments": 0} if parallel else {})}
+# statevector: the method Aer would pick for each row, named once; the rows bound as Aer runs (as qrun asks)
+named = {"method": "statevector", "runtime_parameter_bind_enable": True}
+backend_options = {**named, **({"max_parallel_experiments": 0} if parallel else {})}
 # unseeded: each job's noise its own, as qrun's seeds make it
 est = EstimatorV2(options={"default_precision": 0.1, "backend_options": backend_options})
 if how == "chunked":
@@ -86,8 +88,8 @@ def spec(n: int, job: str = ESTIMATOR_JOB) -> str:
 
 
 # The fastest correct hand for n small sampler jobs: Aer's SamplerV2, one PUB of every row (as fast as PUBs of 500
-# for a sampler, which Aer runs in one call either way), parallel experiments and the method named, the shots written
-# to disk as they came.
+# for a sampler, which Aer runs in one call either way), parallel experiments, the method named and the rows bound as
+# Aer runs, the shots written to disk as they came.
 SAMPLER_HAND = """
 import os
 import sys
@@ -97,7 +99,8 @@ from qiskit_aer.primitives import SamplerV2
 n = int(sys.argv[1])
 qc = real_amplitudes(2, reps=1).measure_all(inplace=False)
 rows = np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
-options = {"backend_options": {"method": "statevector", "max_parallel_experiments": 0}}
+named = {"method": "statevector", "runtime_parameter_bind_enable": True}  # as qrun asks
+options = {"backend_options": {**named, "max_parallel_experiments": 0}}
 bits = SamplerV2(default_shots=100, options=options).run([(qc, rows)]).result()[0].data.meas
 np.save("hand.npy", bits.array)
 sys.stdout.flush()

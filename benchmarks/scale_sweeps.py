@@ -47,8 +47,10 @@ from qiskit_aer.primitives import EstimatorV2
 n, chunk, parallel = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:] == ["parallel"]
 qc = real_amplitudes(2, reps=1)
 op = SparsePauliOp("ZI")
-# statevector: the method Aer would pick for each row, named once; parallel: Aer runs a PUB's rows at once; as qrun asks
-backend_options = {"method": "statevector", **({"max_parallel_experiments": 0} if parallel else {})}
+# statevector: the method Aer would pick for each row, named once; the rows bound as Aer runs; parallel: Aer runs a
+# PUB's rows at once; as qrun asks
+named = {"method": "statevector", "runtime_parameter_bind_enable": True}
+backend_options = {**named, **({"max_parallel_experiments": 0} if parallel else {})}
 est = EstimatorV2(
     options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}, "backend_options": backend_options}
 )

@@ -1,5 +1,6 @@
 """Aer's own primitives bind each PUB's parameter rows: qrun sends them circuits whose rows Aer binds correctly
-(backends.aer.bindable)."""
+(backends.aer.bindable), and has Aer bind the rows as it runs where that gives its values bit for bit
+(backends.aer.binds_at_runtime)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit, qasm3
-from qiskit.circuit import Parameter
+from qiskit.circuit import Parameter, ParameterVector
 from qiskit.circuit.library import CRYGate, MCPhaseGate, RYGate, get_standard_gate_name_mapping
 from qiskit.quantum_info import SparsePauliOp, Statevector
-from qiskit_aer.primitives import EstimatorV2
+from qiskit_aer import AerSimulator
+from qiskit_aer.primitives import EstimatorV2, SamplerV2
 
 from qrun import load
-from qrun.backends.aer import bindable
+from qrun.backends.aer import bindable, binds_at_runtime, picks_statevector
 
 QASM = (
     'OPENQASM 3.0; include "stdgates.inc"; input float a; input float b; qubit[3] q; h q; ry(0.4) q[1]; '
@@ -103,3 +105,87 @@ def test_a_circuit_aer_binds_correctly_goes_as_it_is_and_control_flow_blocks_are
         flow.crx(a, 0, 1)
     (block,) = bindable(flow).data[-1].operation.blocks
     assert "crx" not in block.count_ops() and set(block.count_ops()) <= {"s", "sdg", "cx", "ry", "u", "p", "rz"}
+
+
+def _standard_gates_aer_runs() -> list[str]:
+    statevector = set(AerSimulator(method="statevector").configuration().basis_gates)
+    return sorted(set(get_standard_gate_name_mapping()) & statevector)
+
+
+def test_every_gate_aer_binds_as_it_runs_gives_aers_values_and_shots_of_a_circuit_a_row():
+    """backends.aer.binds_at_runtime admits circuits of qiskit's standard gates that Aer's statevector method runs.
+    For each of them, parameterized by expressions where it takes parameters and sent as qrun sends it (bindable),
+    the rows bound as Aer runs give the values and the shots of Aer's experiment a row, bit for bit, and the values
+    are the exact statevector's."""
+
+    names = _standard_gates_aer_runs()
+    assert {"rx", "ry", "rz", "u", "cp", "rzz", "cx", "ecr", "reset", "delay"} <= set(names)
+    op = SparsePauliOp(["XYZI", "IIXZ", "ZZIY"], [0.3, 1.0, 0.5])
+    rows = np.random.default_rng(3).uniform(-3, 3, (6, 8))
+    checked = []
+    for name in names:
+        gate = get_standard_gate_name_mapping()[name]
+        if name in ("reset", "delay"):
+            continue  # no unitary to bind: the sampler below measures, resets and waits
+        p = ParameterVector("p", len(gate.params))
+        circuit = QuantumCircuit(4, global_phase=0.4)
+        circuit.h(range(4))
+        circuit.ry(0.3, range(4))
+        circuit.rz(Parameter("z"), 0)
+        circuit.append(type(gate)(*[2 * x + 0.1 for x in p]) if gate.params else gate, range(gate.num_qubits))
+        circuit = bindable(circuit)  # as qrun sends it: a controlled gate with parameters as its definition
+        assert picks_statevector(circuit) and binds_at_runtime(circuit), name
+        values = rows[:, : circuit.num_parameters]
+        evs = []
+        for bound in ({}, {"runtime_parameter_bind_enable": True}):
+            options = {"backend_options": {"method": "statevector", "max_parallel_experiments": 0, **bound}}
+            evs.append(EstimatorV2(options={"default_precision": 0.0, **options}).run([(circuit, op, values)]))
+        evs = [job.result()[0].data.evs for job in evs]
+        np.testing.assert_array_equal(evs[1], evs[0], err_msg=name)
+        exact = [Statevector(circuit.assign_parameters(r)).expectation_value(op).real for r in values]
+        np.testing.assert_allclose(evs[1], exact, atol=1e-12, err_msg=name)
+        checked.append(name)
+    assert len(checked) >= 35
+
+    a, b = Parameter("a"), Parameter("b")
+    circuit = QuantumCircuit(3, 3)
+    circuit.rx(2 * a - b, 0)
+    circuit.measure(0, 0)
+    circuit.reset(0)
+    circuit.delay(100, 1)
+    circuit.ry(a * b, 0)
+    circuit.cx(0, 2)
+    circuit.barrier()
+    circuit.measure([0, 1, 2], [0, 1, 2])
+    assert picks_statevector(circuit) and binds_at_runtime(circuit)
+    shots = []
+    for bound in ({}, {"runtime_parameter_bind_enable": True}):
+        options = {"backend_options": {"method": "statevector", "max_parallel_experiments": 0, **bound}}
+        result = SamplerV2(default_shots=200, seed=11, options=options).run([(circuit, rows[:, :2])]).result()
+        shots.append(result[0].data.c.array)
+    np.testing.assert_array_equal(shots[1], shots[0])
+    assert shots[0].shape == (6, 200, 1)
+
+
+@pytest.mark.parametrize(
+    ("build", "bound"),
+    [
+        ("ry", True),
+        ("constant", False),  # no parameters: nothing to bind
+        ("phase", False),  # Aer refuses a parameterized global phase with its rows bound as it runs
+        ("unitary", False),  # not one of qiskit's standard gates
+        ("if", False),  # control flow stops Aer's process with its rows bound as it runs
+    ],
+)
+def test_aer_binds_rows_as_it_runs_only_for_standard_gates_and_a_fixed_global_phase(build, bound):
+
+    a = Parameter("a")
+    circuit = QuantumCircuit(2, 1, global_phase=a if build == "phase" else 0.0)
+    circuit.ry(0.3 if build == "constant" else a, 0)
+    if build == "unitary":
+        circuit.unitary(np.eye(2), [1])
+    if build == "if":
+        circuit.measure(0, 0)
+        with circuit.if_test((circuit.clbits[0], 1)):
+            circuit.x(1)
+    assert binds_at_runtime(circuit) is bound

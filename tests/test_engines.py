@@ -162,9 +162,12 @@ def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_
     p = plan.build(check(write_spec(PARALLEL.replace("ROWS", str(rows)))))
     est_job, sampler_job = p.jobs
     parallel, alone = Engines(p.backend), Engines(p.backend, parallel=False)
-    both = {"max_parallel_experiments": 0, "method": "statevector"}  # ry and cx: statevector, as Aer would pick
+    # ry and cx: statevector, as Aer would pick, and standard gates, whose rows Aer binds as it runs
+    named = {"method": "statevector", "runtime_parameter_bind_enable": True}
+    both = {"max_parallel_experiments": 0, **named}
     assert parallel.estimator(est_job, None, 7).options.backend_options == both
-    assert alone.estimator(est_job, None, 7).options.backend_options == {"method": "statevector"}
+    # bound at run time the rows are shots, which Aer would spread over the cores a Dask run's workers share
+    assert alone.estimator(est_job, None, 7).options.backend_options == {**named, "max_parallel_shots": 1}
     assert parallel.sampler(sampler_job, None, 7).options.backend_options == both
     wide = plan.build(
         check(

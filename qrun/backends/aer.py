@@ -135,6 +135,29 @@ def _uncontrolled_names() -> frozenset[str]:
     return frozenset(plain | {"barrier", "measure", "reset", "delay"})
 
 
+def binds_at_runtime(circuit: QuantumCircuit) -> bool:
+    """Whether Aer may bind a PUB's parameter rows as it simulates (`runtime_parameter_bind_enable`), for a circuit
+    with parameters that picks_statevector names statevector for: then a PUB is one experiment whose shots take the
+    rows in turn, where Aer would otherwise build and run an experiment for every row. The values and shots are the
+    same, bit for bit, in less time and CPU (benchmarks/RESULTS.md, "Aer binds the rows as it runs").
+
+    Only where every instruction is one of qiskit's standard gates, a measure or a barrier (tests/test_aer_binding.py
+    holds each of them to Aer's values without it) and the global phase is a number: Aer refuses a parameterized
+    global phase there, and control flow, which picks_statevector already leaves to Aer, stops the process."""
+    from qiskit.circuit import ParameterExpression  # deferred: as every qiskit import of this module
+
+    if not circuit.num_parameters or isinstance(circuit.global_phase, ParameterExpression):
+        return False
+    return set(circuit.count_ops()) <= _standard_names()
+
+
+@lru_cache(maxsize=1)
+def _standard_names() -> frozenset[str]:
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    return frozenset(get_standard_gate_name_mapping()) | {"barrier"}
+
+
 @lru_cache(maxsize=1)
 def _method_gates() -> tuple[frozenset[str], frozenset[str]]:
     """The instructions Aer's statevector and stabilizer methods run, as Aer lists them."""

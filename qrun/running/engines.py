@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..backends.aer import picks_statevector
+from ..backends.aer import binds_at_runtime, picks_statevector
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.plan import JobPlan
 from ..planning import sweeps
@@ -78,12 +78,18 @@ class Engines:
     def aer_options(self, job: JobPlan) -> dict[str, object]:
         """Aer's backend options for the job, on a circuit under PARALLEL_BELOW qubits: its rows as parallel
         experiments (Aer's 0: as many at once as it has threads, within its own memory check) where that is what runs
-        them fastest, and the method Aer would pick for each row, named once (backends.aer.picks_statevector)."""
+        them fastest, the method Aer would pick for each row, named once (backends.aer.picks_statevector), and, where
+        Aer can, the rows bound as it runs (backends.aer.binds_at_runtime): one thread a PUB in a run whose Dask
+        workers share the cores."""
         if job.circuit.num_qubits >= PARALLEL_BELOW:
             return {}
         options: dict[str, object] = {"max_parallel_experiments": 0} if self.parallel else {}
         if picks_statevector(job.circuit):  # cheap beside the call of Aer it prepares: asked each time, not kept
             options["method"] = "statevector"
+            if binds_at_runtime(job.circuit):
+                options["runtime_parameter_bind_enable"] = True
+                if not self.parallel:  # bound at run time, the rows are shots, which Aer runs on every core
+                    options["max_parallel_shots"] = 1
         return options
 
     def tag(self, primitive: Primitive, job: JobPlan, extra: list[str]) -> None:
