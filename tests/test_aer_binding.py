@@ -33,7 +33,8 @@ observables:
   zii: IIZ
   mixed: [[XZI, 0.5], [IYY, -0.7]]
 jobs:
-  - {{name: e, primitive: estimator, circuit: c, observables: [zii, mixed], precision: 1.0e-6, parameter_values: {ROWS.tolist()}}}
+  - {{name: e, primitive: estimator, circuit: c, observables: [zii, mixed], precision: 1.0e-6,
+     parameter_values: {ROWS.tolist()}}}
   - {{name: s, primitive: sampler, circuit: c, measure_all: true, shots: 4000, parameter_values: {ROWS.tolist()}}}
 """
 

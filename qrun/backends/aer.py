@@ -11,7 +11,7 @@ from .kind import BackendInfo, OpenSession
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
-    from qiskit.circuit import Operation
+    from qiskit.circuit import Instruction, Operation
     from qiskit.providers import BackendV2
     from qiskit_aer import AerSimulator
 
@@ -68,9 +68,8 @@ def _aer_basis(backend: BackendV2) -> tuple[str, ...]:
     # Once a backend: AerSimulator builds its whole target again each time it is asked for its operations (2 ms,
     # and a plan asks for each of its circuits).
     from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
-    from qiskit.circuit.library import get_standard_gate_name_mapping
 
-    allowed = set(get_standard_gate_name_mapping()) | set(CONTROL_FLOW_OP_NAMES)
+    allowed = set(_standard_gates()) | set(CONTROL_FLOW_OP_NAMES)
     return tuple(sorted(name for name in backend.operation_names if name in allowed))
 
 
@@ -92,30 +91,27 @@ def picks_statevector(circuit: QuantumCircuit) -> bool:
 def bindable(circuit: QuantumCircuit) -> QuantumCircuit:
     """`circuit` with each controlled gate whose parameters are unbound replaced by its definition, for Aer's own
     primitives, which bind a PUB's parameter values into such a gate wrongly or fail (qiskit-aer issues 2323, 2391
-    and 2403, open in 0.18): the value of a row with a cp(theta) was wrong, and nothing said so. The gates of a definition
-    take their values as Aer binds them (tests/test_aer_binding.py holds each against the exact statevector). The
-    same circuit where there is nothing to replace, found by its gate names alone for a circuit of standard gates."""
+    and 2403, open in 0.18): the value of a row with a cp(theta) was wrong, and nothing said so. The gates of a
+    definition take their values as Aer binds them (tests/test_aer_binding.py holds each against the exact
+    statevector). The same circuit where there is nothing to replace, found by its gate names alone for a circuit of
+    standard gates."""
     if not circuit.num_parameters or set(circuit.count_ops()) <= _uncontrolled_names():
         return circuit
-    if not any(_changed(instruction.operation) for instruction in circuit.data):
-        return circuit
-    out = circuit.copy_empty_like()
+    out, changed = circuit.copy_empty_like(), False
     for instruction in circuit.data:
         operation = instruction.operation
         blocks = getattr(operation, "blocks", ())
         if blocks:  # control flow: its blocks, replaced alike
-            replaced = operation.replace_blocks([bindable(block) for block in blocks])
-            out.append(instruction.replace(operation=replaced))
+            replaced = [bindable(block) for block in blocks]
+            if any(new is not old for new, old in zip(replaced, blocks, strict=True)):
+                changed = True
+                instruction = instruction.replace(operation=operation.replace_blocks(replaced))
         elif _unbound_control(operation):
+            changed = True
             out.compose(bindable(operation.definition), instruction.qubits, instruction.clbits, inplace=True)
-        else:
-            out.append(instruction)
-    return out
-
-
-def _changed(operation: Operation) -> bool:
-    blocks = getattr(operation, "blocks", ())
-    return any(bindable(block) is not block for block in blocks) if blocks else _unbound_control(operation)
+            continue
+        out.append(instruction, copy=False)  # out is new; the operations it shares are not changed
+    return out if changed else circuit
 
 
 def _unbound_control(operation: Operation) -> bool:
@@ -127,11 +123,10 @@ def _unbound_control(operation: Operation) -> bool:
 @lru_cache(maxsize=1)
 def _uncontrolled_names() -> frozenset[str]:
     """Standard gates that are not controlled gates with parameters, and the other instructions Aer runs as written."""
-    from qiskit.circuit import ControlledGate
-    from qiskit.circuit.library import get_standard_gate_name_mapping
+    from qiskit.circuit import ControlledGate  # deferred: as every qiskit import of this module
 
-    mapping = get_standard_gate_name_mapping()
-    plain = {name for name, gate in mapping.items() if not (isinstance(gate, ControlledGate) and gate.params)}
+    gates = _standard_gates().items()
+    plain = {name for name, gate in gates if not (isinstance(gate, ControlledGate) and gate.params)}
     return frozenset(plain | {"barrier", "measure", "reset", "delay"})
 
 
@@ -153,9 +148,15 @@ def binds_at_runtime(circuit: QuantumCircuit) -> bool:
 
 @lru_cache(maxsize=1)
 def _standard_names() -> frozenset[str]:
+    return frozenset(_standard_gates()) | {"barrier"}
+
+
+@lru_cache(maxsize=1)
+def _standard_gates() -> dict[str, Instruction]:
+    """qiskit's standard gates by name, made once (only read: every caller takes names or types from it)."""
     from qiskit.circuit.library import get_standard_gate_name_mapping
 
-    return frozenset(get_standard_gate_name_mapping()) | {"barrier"}
+    return get_standard_gate_name_mapping()
 
 
 @lru_cache(maxsize=1)
