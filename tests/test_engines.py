@@ -149,9 +149,9 @@ jobs:
 
 
 def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_a_time(write_spec):
-    """Aer runs a PUB's rows one at a time unless asked; qrun asks (max_parallel_experiments=0) below 14 qubits, except
-    in a run with a Dask cluster. Seed for seed, the values and every shot are those of one at a time. From 14 qubits
-    qrun leaves Aer's options alone, its method too."""
+    """Aer runs a PUB's rows one at a time unless asked; qrun asks (max_parallel_experiments=0) below 18 qubits, except
+    in a run with a Dask cluster. Seed for seed, the values and every shot are those of one at a time. Aer binds the
+    rows as it runs below 14 qubits only. From 18 qubits qrun leaves Aer's options alone, its method too."""
     from qiskit.quantum_info import Statevector
 
     from qrun.app.prepare import check
@@ -169,18 +169,21 @@ def test_aer_runs_a_pubs_rows_as_parallel_experiments_with_the_values_of_one_at_
     # bound at run time the rows are shots, which Aer would spread over the cores a Dask run's workers share
     assert alone.estimator(est_job, None, 7).options.backend_options == {**named, "max_parallel_shots": 1}
     assert parallel.sampler(sampler_job, None, 7).options.backend_options == both
-    wide = plan.build(
-        check(
-            write_spec(
-                PARALLEL.replace("num_qubits: 3", "num_qubits: 14")
-                .replace("ZZI", "Z" * 14)
-                .replace("ROWS", "[[" + ", ".join(["0.1"] * 28) + "]]"),
-                "wide.yaml",
-            )
+
+    def widened(qubits: int):
+        spec = (
+            PARALLEL.replace("num_qubits: 3", f"num_qubits: {qubits}")
+            .replace("ZZI", "Z" * qubits)
+            .replace("ROWS", "[[" + ", ".join(["0.1"] * (2 * qubits)) + "]]")
         )
-    )
-    # from 14 qubits Aer spreads each experiment's state over the cores itself: one state vector at a time
-    assert parallel.estimator(wide.jobs[0], None, 7).options.backend_options == {}
+        return plan.build(check(write_spec(spec, f"wide{qubits}.yaml"))).jobs[0]
+
+    # from 14 to 17 qubits parallel experiments still run sooner than Aer's own threads; the rows built one by one
+    for qubits in (14, 17):
+        wide = parallel.estimator(widened(qubits), None, 7).options.backend_options
+        assert wide == {"max_parallel_experiments": 0, "method": "statevector"}
+    # from 18 qubits Aer spreads each experiment's state over the cores itself as fast: one state vector at a time
+    assert parallel.estimator(widened(18), None, 7).options.backend_options == {}
 
     evs = [e.estimator(est_job, None, 7).run([estimator_pub(est_job)]).result()[0].data.evs for e in (parallel, alone)]
     np.testing.assert_array_equal(evs[0], evs[1])

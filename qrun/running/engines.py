@@ -23,8 +23,13 @@ if TYPE_CHECKING:
     from ..jobs.kind import Primitive, Pub
 
 
-# Aer's statevector_parallel_threshold: from this width on it runs each experiment's state on every core itself
-PARALLEL_BELOW = 14
+# Aer runs one experiment's state on every core itself only past its statevector_parallel_threshold, 14 qubits; up to
+# 17 qubits parallel experiments still ran a PUB's rows sooner, and at 18 the two were even (RESULTS.md, "Parallel
+# experiments up to 17 qubits")
+PARALLEL_BELOW = 18
+# Rows bound as Aer runs (backends.aer.binds_at_runtime) ran a PUB sooner below 14 qubits, as fast at 14, and slower
+# from 15, where simulating outweighs building an experiment per row (the same section)
+BOUND_BELOW = 14
 
 
 class Engines:
@@ -32,9 +37,9 @@ class Engines:
 
     On aer, a PUB's parameter rows run as parallel experiments across this machine's cores (`parallel`): Aer runs
     them one at a time by default, and in parallel gives the same values, seed for seed, sooner (benchmarks/RESULTS.md,
-    "Aer runs a PUB's rows in parallel"). Only below PARALLEL_BELOW qubits: from there Aer spreads each experiment's
-    state over the cores itself, and parallel experiments would hold a state vector per core. Off in a run with a
-    Dask cluster: its workers share the cores already."""
+    "Aer runs a PUB's rows in parallel"). Only below PARALLEL_BELOW qubits: wider, Aer spreads each experiment's
+    state over the cores itself about as fast, and parallel experiments would hold a state vector per core. Off in a
+    run with a Dask cluster: its workers share the cores already."""
 
     def __init__(self, backend: BackendV2, tags: list[str] | None = None, parallel: bool = True):
         self.backend = backend
@@ -86,7 +91,7 @@ class Engines:
         options: dict[str, object] = {"max_parallel_experiments": 0} if self.parallel else {}
         if picks_statevector(job.circuit):  # cheap beside the call of Aer it prepares: asked each time, not kept
             options["method"] = "statevector"
-            if binds_at_runtime(job.circuit):
+            if job.circuit.num_qubits < BOUND_BELOW and binds_at_runtime(job.circuit):
                 options["runtime_parameter_bind_enable"] = True
                 if not self.parallel:  # bound at run time, the rows are shots, which Aer runs on every core
                     options["max_parallel_shots"] = 1
