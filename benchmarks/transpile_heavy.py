@@ -29,7 +29,7 @@ jobs:
 """.replace("PARAMS", ", ".join(["0.1"] * 160))
 
 # qrun's plan stage timed inside the process: the part the cache speeds up. Collection held from the first line, as the
-# `qrun` command holds it (without it, a full collection of qiskit's objects landed in some warm runs' cache reads).
+# `qrun` command holds it, so the stage is timed as a run has it.
 PLAN_TIMER = """
 from qrun import collector
 collector.hold()
