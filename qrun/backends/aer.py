@@ -122,7 +122,7 @@ def _unbound_control(operation: Operation) -> bool:
 
 def _controlled(operation: Operation) -> bool:
     # A controlled gate by its control count, not isinstance(ControlledGate): qiskit's operations are ABCs, whose first
-    # isinstance check of each gate class walks its subclasses (about 1.4 ms over the standard gates, once a run).
+    # isinstance check of each gate class walks its subclasses, on every run's first call.
     return getattr(operation, "num_ctrl_qubits", 0) > 0
 
 
