@@ -65,8 +65,8 @@ def aer_basis(backend: BackendV2) -> list[str]:
 
 @lru_cache(maxsize=8)
 def _aer_basis(backend: BackendV2) -> tuple[str, ...]:
-    # Once a backend: AerSimulator builds its whole target again each time it is asked for its operations (2 ms,
-    # and a plan asks for each of its circuits).
+    # Once a backend: AerSimulator builds its whole target again each time it is asked for its operations, and a plan
+    # asks for each of its circuits.
     from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 
     allowed = set(_standard_gates()) | set(CONTROL_FLOW_OP_NAMES)
