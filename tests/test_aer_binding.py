@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from qiskit import QuantumCircuit, qasm3
-from qiskit.circuit import Parameter, ParameterVector
+from qiskit.circuit import ControlledGate, Gate, Parameter, ParameterVector
 from qiskit.circuit.library import CRYGate, MCPhaseGate, RYGate, get_standard_gate_name_mapping
 from qiskit.quantum_info import SparsePauliOp, Statevector
 from qiskit_aer import AerSimulator
@@ -99,6 +99,9 @@ def test_a_circuit_aer_binds_correctly_goes_as_it_is_and_control_flow_blocks_are
     plain.ry(a, 0)
     plain.cx(0, 1)
     assert bindable(plain) is plain
+    opaque = QuantumCircuit(2)  # a controlled gate with no definition has nothing to be replaced by: as written
+    opaque.append(ControlledGate("cop", 2, [a], num_ctrl_qubits=1, base_gate=Gate("op", 1, [a])), [0, 1])
+    assert bindable(opaque) is opaque
     flow = QuantumCircuit(2, 1)
     flow.ry(a, 0)
     flow.measure(0, 0)

@@ -106,7 +106,7 @@ def bindable(circuit: QuantumCircuit) -> QuantumCircuit:
             if any(new is not old for new, old in zip(replaced, blocks, strict=True)):
                 changed = True
                 instruction = instruction.replace(operation=operation.replace_blocks(replaced))
-        elif _unbound_control(operation):
+        elif _unbound_control(operation) and operation.definition is not None:  # an opaque gate goes as written
             changed = True
             out.compose(bindable(operation.definition), instruction.qubits, instruction.clbits, inplace=True)
             continue
