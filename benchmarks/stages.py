@@ -1,0 +1,126 @@
+"""Where a run of n small estimator jobs on aer spends its time and memory, stage by stage, beside Aer's own floor.
+
+    .venv/bin/python benchmarks/stages.py [N [RUNS]]
+
+Each run is a fresh process running `qrun SPEC --quiet` in process (no supervisor), with the functions named in
+STAGES wrapped to add up their wall time; a function that runs while Aer works in its thread (a batch's submission
+records) shares the interpreter lock with Aer, so its time and Aer's overlap. Memory is the process's RSS at each
+stage's edges. Medians over RUNS processes, after one run that fills the parse, schema and transpile caches (a
+re-run's path, as the interleaved benchmarks time it). The floor is `scale.HAND`'s own work, timed in its process:
+its imports, and Aer's estimator on the rows in PUBs of 500.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import PYTHON
+from scale import spec
+
+# (module, attribute path, label, whether RSS is read at its edges), in the order a run reaches them
+STAGES = [
+    ("qrun.app.prepare", "check", "read and check the spec", False),
+    ("qrun.planning.plan", "build", "plan", False),
+    ("qrun.app.pipeline", "prepare", "prepare: check, plan, learned history", True),
+    ("qrun.store.writer", "RunWriter.open", "open the run folder", True),
+    ("qrun.running.base", "RunnerBase.next_seeds", "each job's seed", False),
+    ("qrun.running.batching", "merged_estimator_pubs", "merge a batch's PUBs", False),
+    ("qiskit_aer.primitives", "EstimatorV2.run", "Aer: submit", False),
+    ("qrun.store.writer", "RunWriter.jobs_submitted", "record submissions (overlaps Aer)", False),
+    ("qrun.running.base", "RunnerBase.collect", "wait for Aer", False),
+    ("qrun.running.batching", "shot_noise_results", "each job's shot noise", False),
+    ("qrun.store.writer", "RunWriter.jobs_done", "batch files and records", False),
+    ("qrun.running.runner", "Runner.run", "run the jobs (the eight rows above, and the rest)", True),
+    ("qrun.store.writer", "RunWriter.finish", "finish the run folder", True),
+    ("qrun.store.learned", "remember", "keep what the run teaches", False),
+]
+
+CHILD = r"""
+import importlib, json, os, resource, sys, time
+began = time.perf_counter()
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+spent, memory = {}, {"start": rss()}
+from qrun import collector
+collector.hold()
+from qrun.cli import main
+for module, path, label, edges in json.loads(sys.argv[2]):
+    owner = importlib.import_module(module)
+    *outer, name = path.split(".")
+    for part in outer:
+        owner = getattr(owner, part)
+    def wrapped(*a, _f=getattr(owner, name), _label=label, _edges=edges, **k):
+        t = time.perf_counter()
+        try:
+            return _f(*a, **k)
+        finally:
+            spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - t
+            if _edges:
+                memory["after: " + _label] = rss()
+    setattr(owner, name, wrapped)
+memory["after the imports"] = rss()
+imported = time.perf_counter()
+sys.argv = ["qrun", sys.argv[1], "--quiet", "--out", "r"]
+try:
+    main()
+except SystemExit:
+    pass
+spent["imports: qrun, qiskit, Aer"] = imported - began
+spent["the run's main(), whole"] = time.perf_counter() - imported
+memory["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"spent": spent, "memory": memory}), file=sys.stderr)
+"""
+
+FLOOR = r"""
+import json, sys, time
+began = time.perf_counter()
+import numpy as np
+from qiskit.circuit.library import real_amplitudes
+from qiskit.quantum_info import SparsePauliOp
+from qiskit_aer.primitives import EstimatorV2
+imported = time.perf_counter()
+n = int(sys.argv[1])
+qc, op, rows = real_amplitudes(2, reps=1), SparsePauliOp("ZI"), np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
+options = {"method": "statevector", "runtime_parameter_bind_enable": True, "max_parallel_experiments": 0}
+est = EstimatorV2(options={"default_precision": 0.1, "backend_options": options})
+est.run([(qc, op, rows[i : i + 500]) for i in range(0, n, 500)]).result()
+done = time.perf_counter()
+print(json.dumps({"imports: qiskit, Aer": imported - began, "Aer's estimator": done - imported}), file=sys.stderr)
+"""
+
+
+def child(code: str, args: list[str], cwd: Path) -> dict:
+    p = subprocess.run([PYTHON, "-c", code, *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return json.loads(p.stderr.strip().splitlines()[-1])
+
+
+def main(n: int = 1_000, runs: int = 7) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ["QRUN_CACHE_DIR"] = str(folder / "cache")
+        (folder / "k.yaml").write_text(spec(n))
+        stages = json.dumps(STAGES)
+        child(CHILD, ["k.yaml", stages], folder)  # fills the caches, as a re-run finds them
+        found = [child(CHILD, ["k.yaml", stages], folder) for _ in range(runs)]
+        floors = [child(FLOOR, [str(n)], folder) for _ in range(runs)]
+    lines = [f"{n:,} small estimator jobs on aer, medians of {runs} processes (load {os.getloadavg()[0]:.1f})", ""]
+    lines += ["| stage | wall, ms |", "|---|---:|"]
+    for label in found[0]["spent"]:
+        lines.append(f"| {label} | {statistics.median(r['spent'].get(label, 0.0) for r in found) * 1e3:.1f} |")
+    for label in floors[0]:
+        lines.append(f"| the hand: {label} | {statistics.median(r[label] for r in floors) * 1e3:.1f} |")
+    lines += ["", "| RSS at | MiB |", "|---|---:|"]
+    for label in found[0]["memory"]:
+        lines.append(f"| {label} | {statistics.median(r['memory'].get(label, 0.0) for r in found):.1f} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(main(*(int(a) for a in sys.argv[1:3])))
