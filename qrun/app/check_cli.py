@@ -142,7 +142,14 @@ def plan_cmd(
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
 
     prepared = prepare(
-        spec, overrides_of(assignments), list(vars_files), estimates, out, enforce_budget=False, use_cache=not no_cache
+        spec,
+        overrides_of(assignments),
+        list(vars_files),
+        estimates,
+        out,
+        enforce_budget=False,
+        use_cache=not no_cache,
+        defer_device=True,  # a plan only shown: a fake device's object is built only if the plan needs it
     )
     for warning in prepared.warnings:
         click.echo(str(warning), err=True)

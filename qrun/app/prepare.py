@@ -23,7 +23,10 @@ from ..spec.validate import Checked, validate
 from ..store.reader import History
 
 if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
     from qiskit_ibm_runtime import QiskitRuntimeService
+
+    from ..model.device import Deferred
 
 # A job as the budget sees it: the job, its number of parameters, the seconds planned, and where they came from.
 Row = tuple[Job, int, float, str]
@@ -69,16 +72,22 @@ def prepare(
     enforce_budget: bool = True,
     online: bool = True,
     use_cache: bool = True,
+    defer_device: bool = False,
 ) -> Prepared:
     """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
 
     A service backend is looked up, and pre-flight checked, only when `online`; offline the plan is None.
+    `defer_device`: a plan that is only shown (`qrun plan`) holds a slow-to-build local device as its kind defers it
+    (model.device.Deferred), built only if the plan needs more than the transpile cache keeps.
     """
 
     checked = check(path, overrides, vars_files)
     require_run_extra()
     experiment = checked.experiment
-    service = backend = None
+    service = None
+    backend: BackendV2 | Deferred | None = None
+    if defer_device and not traits(checked.backend.kind).remote:
+        backend = traits(checked.backend.kind).deferred(experiment.backend)
     if traits(checked.backend.kind).remote:
         if not online:
             return Prepared(checked, None)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from qiskit.providers import BackendV2
     from qiskit_aer import AerSimulator
 
+    from ..model.device import Deferred
+
 # What people call Aer's simulator: qiskit's class name, its backend's own name, and qrun's.
 AER_NAMES = frozenset({"aer", "aer_simulator", "aersimulator", "qasm_simulator"})
 
@@ -49,6 +51,9 @@ class Aer:
 
     def open_session(self, backend: BackendV2, mode: str, max_time: int) -> OpenSession:
         return LocalSession()
+
+    def deferred(self, name: str) -> Deferred | None:
+        return None  # AerSimulator is quick to make
 
 
 def aer_backend(seed: int | None = None) -> AerSimulator:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError
+from ..model.device import Deferred
 from ..model.findings import close_matches
 from .kind import BackendInfo, OpenSession
 
@@ -43,6 +45,20 @@ class Fake:
         from qiskit_ibm_runtime import Batch, Session  # local testing mode: the runtime's own, run in-process
 
         return (Batch if mode == "batch" else Session)(backend=backend, max_time=max_time)
+
+    def deferred(self, name: str) -> Deferred | None:
+        """The device as its configuration file describes it, the runtime's object built when needed; None (the
+        object now) where the file is not found as expected."""
+        conf = _conf(name)
+        if conf is None:
+            return None
+        try:
+            # BackendConfiguration's reading of the file, which the device object's attributes are: microseconds
+            rep_delay = conf.get("default_rep_delay")
+            delay = None if rep_delay is None else float(rep_delay) * 1e-6
+            return Deferred(name, int(conf["n_qubits"]), delay, partial(fake_backend, name))
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 def _camel(snake: str) -> str:
@@ -97,12 +113,22 @@ def runtime_installed() -> bool:
 
 def fake_width(name: str) -> int | None:
     """A fake device's qubit count, read from the runtime package's own configuration file without importing it."""
+    conf = _conf(name)
+    try:
+        return None if conf is None else int(conf["n_qubits"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _conf(name: str) -> dict[str, Any] | None:
+    """A fake device's configuration file as the runtime package ships it, read without importing the package."""
     spec = importlib.util.find_spec("qiskit_ibm_runtime")  # locates the package; does not run it
     if spec is None or not spec.submodule_search_locations:
         return None
     stem = name[len("fake_") :]
-    conf = Path(spec.submodule_search_locations[0]) / "fake_provider" / "backends" / stem / f"conf_{stem}.json"
+    path = Path(spec.submodule_search_locations[0]) / "fake_provider" / "backends" / stem / f"conf_{stem}.json"
     try:
-        return int(json.loads(conf.read_text(encoding="utf-8"))["n_qubits"])
-    except (OSError, ValueError, KeyError):
+        conf = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return conf if isinstance(conf, dict) else None

@@ -13,6 +13,8 @@ from .kind import BackendInfo, OpenSession
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
 
+    from ..model.device import Deferred
+
 
 class Service:
     """backend: ibm_<device>, or least_busy."""
@@ -40,3 +42,6 @@ class Service:
         from qiskit_ibm_runtime import Batch, Session
 
         return (Batch if mode == "batch" else Session)(backend=backend, max_time=max_time)
+
+    def deferred(self, name: str) -> Deferred | None:
+        return None  # a device of the service is looked up by connecting, before the plan

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
 
+    from ..model.device import Deferred
+
 
 @dataclass(frozen=True)
 class BackendInfo:
@@ -57,4 +59,9 @@ class BackendKind(Protocol):
 
     def open_session(self, backend: BackendV2, mode: str, max_time: int) -> OpenSession:
         """A session (or batch) for a block of jobs, with session_id and close()."""
+        ...
+
+    def deferred(self, name: str) -> Deferred | None:
+        """What `qrun plan` may hold in place of the backend object until something needs the object itself
+        (model.device.Deferred), where building it is slow; None: the object, as a run needs it."""
         ...

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
 from .budget import Budget
+from .device import Deferred, built
 from .experiment import Job, Optimizer, OptimizerSettings
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ class Plan:
     name: str
     backend_name: str
     backend_kind: str
-    backend: BackendV2
+    backend: BackendV2 | Deferred  # Deferred: `qrun plan` of a fake device, which never builds its object
     mode: str  # session or batch, resolved from mode: auto by the spec's structure (modes.resolve)
     max_time: int
     seed: int | None
@@ -164,6 +165,11 @@ class Plan:
     service_estimates: ServiceEstimates | None = None
     # the jobs cut into sessions and batches (modes.blocks): mode: auto opens a session only where one is needed
     blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def device(self) -> BackendV2:
+        """The backend object itself, which running needs (built now if the plan deferred it)."""
+        return built(self.backend)
 
     @property
     def qpu_seconds(self) -> float:

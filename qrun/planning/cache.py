@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.providers import BackendV2
 
+    from ..model.device import Deferred
+
 
 CACHE_ENV = "QRUN_CACHE_DIR"
 # 2: an aer circuit's controlled gates with parameters are replaced by their definitions (backends.aer.bindable)
@@ -61,7 +63,7 @@ def write_json(path: Path, data: object) -> None:
         pass
 
 
-def target_fingerprint(backend: BackendV2, kind: str) -> str:
+def target_fingerprint(backend: BackendV2 | Deferred, kind: str) -> str:
     """What decides the transpiler's view of the backend.
 
     A fake device is fixed by its name and the runtime package that ships its files (building its target just to
@@ -83,7 +85,7 @@ def target_fingerprint(backend: BackendV2, kind: str) -> str:
 
 
 def key(
-    circuit: QuantumCircuit, backend: BackendV2, kind: str, level: int, seed: int | None
+    circuit: QuantumCircuit, backend: BackendV2 | Deferred, kind: str, level: int, seed: int | None
 ) -> tuple[str, dict[str, object]]:
     """(hex key, the parts it was made from): circuit QPY bytes, backend and target, level, seed, qiskit version."""
     import qiskit

@@ -39,7 +39,7 @@ def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> Service
                 skipped += 1
                 continue
             try:
-                by_shape[key] = _dry_run(plan.backend, job, kind, pub, kwargs, sleep)
+                by_shape[key] = _dry_run(plan.device, job, kind, pub, kwargs, sleep)
             except Exception as e:  # the runtime raises several types: no mock device, 403, a bad request
                 return ServiceEstimates("model", sentence(e))
         each = by_shape[key]

@@ -12,13 +12,14 @@ from .. import backends, collector
 from ..backends.registry import traits
 from ..jobs.registry import kind_of, units
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
+from ..model.device import Deferred, DeviceFacts
 from ..model.experiment import Given, Job
 from ..model.plan import JobPlan, Plan, Planned
 from ..sources import circuits, pysource
 from ..sources import observables as pauli
 from ..spec.build import written_alike
 from ..spec.validate import Checked
-from . import estimates, modes, rehearsal, sweeps
+from . import devicefacts, estimates, modes, rehearsal, sweeps
 from .estimates import Learned, content_hash
 from .transpile import cached_transpile, prepared, variant_of
 from .work import chunk_groups, job_stats, job_work, once, sweep_points
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 def build(
     checked: Checked,
-    backend: BackendV2 | None = None,
+    backend: BackendV2 | Deferred | None = None,
     source: str = "learned",
     history: Learned | None = None,
     use_cache: bool = True,
@@ -80,7 +81,7 @@ class _Planner:
     def __init__(
         self,
         checked: Checked,
-        backend: BackendV2,
+        backend: BackendV2 | Deferred,
         seed: int | None,
         source: str,
         history: Learned | None,
@@ -109,11 +110,13 @@ class _Planner:
 
     def rebuild_for_device(self) -> None:
         """A Python circuit that asks for the device's coupling map is built again, now that the device is known."""
-        coupling = getattr(self.backend, "coupling_map", None)
         base = self.checked.spec.base_dir
         for cname, entry in self.experiment.circuits.items():
-            if "python" in entry and coupling is not None and pysource.takes_coupling_map(entry, base):
-                self.checked.circuits[cname] = circuits.build(entry, base, coupling)
+            # the coupling map only for such a circuit: a deferred device would be built for it
+            if "python" in entry and pysource.takes_coupling_map(entry, base):
+                coupling = getattr(self.backend, "coupling_map", None)
+                if coupling is not None:
+                    self.checked.circuits[cname] = circuits.build(entry, base, coupling)
 
     def isa(self, job: Job, level: int, variant: str) -> tuple[tuple, QuantumCircuit]:
         """The job's ISA circuit, transpiled once per (circuit, optimization level, variant), and its key."""
@@ -187,10 +190,11 @@ class _Planner:
         declared = self.experiment.observables
         simulated = None
         if self.traits.rehearsed:  # which qubits only; the runner cuts the circuit and the device down when it runs
+            kept = self.memo.get(("device", id(isa)))  # the transpile cache's facts, where it has them
             simulated = once(
                 self.memo,
                 ("rehearsal", key, tuple(used)),
-                lambda: tuple(rehearsal.qubits_for(isa, observables, self.backend)),
+                lambda: tuple(rehearsal.qubits_for(isa, observables, self.backend, kept)),
             )
         plan_job = JobPlan(
             index=job.index,
@@ -240,7 +244,12 @@ class _Planner:
         if key not in self.timings:  # the depth job_stats found, not a second pass over a large circuit
             # A local simulator's estimate needs no durations, and asking Aer for its target builds it anew
             self.timings[key] = (
-                backend_timing(plan_job.circuit, self.backend, plan_job.stats["depth"])
+                backend_timing(
+                    plan_job.circuit,
+                    self.backend,
+                    plan_job.stats["depth"],
+                    self.memo.get(("device", id(plan_job.circuit))),
+                )
                 if self.traits.device
                 else estimates.Timing(None, plan_job.stats["depth"], getattr(self.backend, "default_rep_delay", None))
             )
@@ -363,12 +372,12 @@ def engine_for(kind: str, runs: str, options: dict[str, object]) -> str:
     return "backend-primitives" if plain else "runtime-client-primitives"
 
 
-def backend_timing(isa: QuantumCircuit, backend: BackendV2, depth: int | None = None) -> estimates.Timing:
-    """The ISA circuit's scheduled duration on the backend's target, or None where it has no durations (aer)."""
-    try:
-        seconds = float(isa.estimate_duration(backend.target, unit="s"))
-    except Exception:  # no durations in the target: the model's documented fallback applies
-        seconds = None
+def backend_timing(
+    isa: QuantumCircuit, backend: BackendV2 | Deferred, depth: int | None = None, facts: DeviceFacts | None = None
+) -> estimates.Timing:
+    """The ISA circuit's scheduled duration on the backend's target (as the transpile cache kept it, where `facts`
+    are given), or None where it has no durations (aer)."""
+    seconds = facts["seconds"] if facts is not None else devicefacts.seconds_on(isa, backend)
     return estimates.Timing(
         seconds, isa.depth() if depth is None else depth, getattr(backend, "default_rep_delay", None)
     )

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from qiskit.providers import BackendV2
     from qiskit.quantum_info import SparsePauliOp
 
+    from ..model.device import Deferred, DeviceFacts
+
 
 def restrict_circuit(isa: QuantumCircuit, qubits: list[int]) -> QuantumCircuit:
     """The ISA circuit on `qubits` alone, renumbered 0..k-1 in the order given; classical bits unchanged."""
@@ -77,15 +79,22 @@ def rehearse(
     return restrict_circuit(isa, qubits), ops, small, qubits
 
 
-def qubits_for(isa: QuantumCircuit, observables: Sequence[tuple[str, SparsePauliOp]], device: BackendV2) -> list[int]:
+def qubits_for(
+    isa: QuantumCircuit,
+    observables: Sequence[tuple[str, SparsePauliOp]],
+    device: BackendV2 | Deferred,
+    facts: DeviceFacts | None = None,
+) -> list[int]:
     """The physical qubits a job's rehearsal simulates: those its circuit uses, and those its observables read (a
     qubit the circuit leaves idle but an observable reads stays in). Cheap: the plan records them; the restricted
-    circuit and device are made only when the job runs."""
-    used = set(backends.active_qubits(isa))
+    circuit and device are made only when the job runs. `facts` (the transpile cache's, devicefacts.py) give the
+    circuit's qubits, and whether two of them are coupled, without the device's coupling map."""
+    used = set(backends.active_qubits(isa) if facts is None else facts["active"])
     for _, op in observables:
         used |= {q for _, where, _ in op.to_sparse_list() for q in where}
     qubits = sorted(used)
-    coupling = device.coupling_map
+    # two coupled qubits among the circuit's own stay coupled whatever the observables add: no map needed
+    coupling = None if facts is not None and facts["coupled"] else device.coupling_map
     if qubits and coupling is not None:
         # A subset device with no coupled pair (one qubit, or qubits far apart: `x q[1]` read with ZI) has no
         # two-qubit gate and so no coupling map, which Aer's from_backend needs; an idle neighbour costs nothing.

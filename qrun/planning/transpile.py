@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 from ..backends.aer import aer_basis, bindable
 from ..backends.registry import traits
 from ..jobs.registry import kind_of
+from ..model.device import Deferred, built
 from ..model.experiment import Job
-from . import cache
+from . import cache, devicefacts
 from .work import circuit_shape
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def prepared(qc: QuantumCircuit, variant: str) -> QuantumCircuit:
 
 def cached_transpile(
     qc: QuantumCircuit,
-    backend: BackendV2,
+    backend: BackendV2 | Deferred,
     kind: str,
     level: int,
     seed: int | None,
@@ -41,22 +42,24 @@ def cached_transpile(
 ) -> QuantumCircuit:
     """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
     it is not a function of its inputs. A cache entry also keeps the circuit's shape (circuit_shape), which goes
-    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it.
+    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it; on a fake device, also what the plan
+    reads of the device about the circuit (devicefacts), under ("device", id(isa)), so a warm plan of a deferred
+    device (model.device.Deferred) never builds it.
 
     On aer, a circuit of gates Aer runs as they are is its own ISA form, as a hand script would send it: a
     transpile would change nothing Aer needs, and the preset pass manager's first use is slow, because its plugins
     import qiskit-ibm-runtime (benchmarks/RESULTS.md). On a noiseless simulator the state is the same either way.
     Either way a controlled gate with parameters goes to Aer as its definition (backends.aer.bindable)."""
-    if not traits(kind).device and runs_as_written(qc, backend):
+    if not traits(kind).device and runs_as_written(qc, built(backend)):
         return bindable(qc)
     if not use_cache or seed is None:
-        return transpile(qc, backend, kind, level, seed)
+        return transpile(qc, built(backend), kind, level, seed)
 
     folder = cache.cache_dir()
     hex_key, parts = cache.key(qc, backend, kind, level, seed)
     isa = cache.load(folder, hex_key, parts, qc)
     if isa is None:
-        isa = transpile(qc, backend, kind, level, seed)
+        isa = transpile(qc, built(backend), kind, level, seed)
         cache.store(folder, hex_key, parts, isa)
     shape = cache.load_facts(folder, hex_key)
     if shape is None:
@@ -64,6 +67,8 @@ def cached_transpile(
         cache.store_facts(folder, hex_key, list(shape))
     if memo is not None:
         memo[("shape", id(isa))] = tuple(shape)
+        if traits(kind).rehearsed:
+            memo[("device", id(isa))] = devicefacts.kept(folder, hex_key, isa, backend)
     return isa
 
 

@@ -74,7 +74,7 @@ class RunnerBase:
         self._batch_results: dict[str, PrimitiveResult] = {}
         self.plan = plan
         self.sink = sink
-        self.engines = Engines(plan.backend, tags, parallel=cluster is None)
+        self.engines = Engines(plan.device, tags, parallel=cluster is None)
         self.cluster = cluster
         self._evaluators: dict[str, Primitive] = {}  # a minimize job's estimator, kept across its evaluations
         # fake devices: restricted circuit, observables and device
@@ -159,7 +159,7 @@ class RunnerBase:
         key = (id(job.circuit), tuple(qubits), names)
         if key not in self._rehearsals:
             self._rehearsals[key] = rehearsal.rehearse(
-                job.circuit, job.observables, self.plan.backend, qubits, self._devices
+                job.circuit, job.observables, self.plan.device, qubits, self._devices
             )[:3]
         return self._rehearsals[key]
 

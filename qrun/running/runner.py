@@ -67,7 +67,7 @@ class Runner(Batching, Sweeping, Minimizing):
             "closed": None,
         }
         if traits(plan.backend_kind).rehearsed:  # a fake device's properties are fixed: its calibration, once per run
-            self.session_record["calibration"] = of_device(plan.backend)
+            self.session_record["calibration"] = of_device(plan.device)
         session = None
         try:
             try:
@@ -112,9 +112,9 @@ class Runner(Batching, Sweeping, Minimizing):
         def running(r: Usage) -> str | None:
             return (r.get("timestamps") or {}).get("running")
 
-        ends = {at(self.plan.backend, running(records[0])), at(self.plan.backend, running(records[-1]))}
+        ends = {at(self.plan.device, running(records[0])), at(self.plan.device, running(records[-1]))}
         for r in records:
-            r["calibration"] = next(iter(ends)) if len(ends) == 1 else at(self.plan.backend, running(r))
+            r["calibration"] = next(iter(ends)) if len(ends) == 1 else at(self.plan.device, running(r))
 
     def _run_jobs(self, session: OpenSession, start: int, stop: int) -> None:
         skip = 0

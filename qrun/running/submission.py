@@ -76,7 +76,7 @@ def distinct(caught: list[warnings.WarningMessage]) -> list[str]:
 
 def open_session(plan: Plan, mode: str) -> OpenSession:
     """A session (or batch) for a block of jobs, as the plan's backend kind opens one."""
-    return traits(plan.backend_kind).open_session(plan.backend, mode, plan.max_time)
+    return traits(plan.backend_kind).open_session(plan.device, mode, plan.max_time)
 
 
 class OnePub:
