@@ -163,9 +163,11 @@ def test_on_a_real_size_device_a_python_source_gets_the_devices_coupling_map(qru
     assert counts.get("000", 0) + counts.get("111", 0) > 0.8 * 400
     from qrun.app.prepare import prepare
 
-    # the function was given the device's coupling map
+    # the function was given the device's coupling map, and so it is where `qrun plan` defers building the device
     plan = prepare(spec, out=repo / "results").plan
     assert plan.jobs[0].circuit.metadata == {"device_qubits": qubits}
+    shown = prepare(spec, out=repo / "results", defer_device=True).plan
+    assert shown is not None and shown.jobs[0].circuit.metadata == {"device_qubits": qubits}
 
 
 def test_validate_never_runs_the_code_unless_deep_and_says_so(qrun, repo):

@@ -110,6 +110,8 @@ class _Planner:
 
     def rebuild_for_device(self) -> None:
         """A Python circuit that asks for the device's coupling map is built again, now that the device is known."""
+        if not self.traits.device:
+            return  # a simulator has no coupling map to build a circuit for
         base = self.checked.spec.base_dir
         for cname, entry in self.experiment.circuits.items():
             # the coupling map only for such a circuit: a deferred device would be built for it
