@@ -30,9 +30,6 @@ jobs:
   - {name: idle, primitive: estimator, circuit: lone, observables: [z], precision: 0.05}
 """
 
-# every circuit's qubits include a coupled pair: a warm plan reads nothing more of the device (a lone qubit's rehearsal
-# asks the device for a neighbour, so a plan with one builds it)
-PAIRED = SPEC.replace("  - {name: idle, primitive: estimator, circuit: lone, observables: [z], precision: 0.05}\n", "")
 DEVICES = ["fake_sherbrooke", pytest.param("fake_fez", marks=pytest.mark.slow)]
 DEFERRED = Fake.deferred  # the kind's own, kept: a test below stands another in its place
 
@@ -86,7 +83,7 @@ def test_a_warm_plan_of_a_deferred_device_equals_the_plan_made_on_the_device_its
 
 
 def test_the_warm_plan_itself_never_builds_the_device(write_spec, monkeypatch):
-    spec = write_spec(PAIRED.replace("DEVICE", "fake_sherbrooke"))
+    spec = write_spec(SPEC.replace("DEVICE", "fake_sherbrooke"))
     cold = prepare(spec, out="/nonexistent", defer_device=True).planned
     monkeypatch.setattr(Fake, "deferred", lambda self, name: _never_built(name))
     warm = prepare(spec, out="/nonexistent", defer_device=True).planned
@@ -97,7 +94,7 @@ def test_the_warm_plan_itself_never_builds_the_device(write_spec, monkeypatch):
 
 
 def test_qrun_plan_from_a_warm_cache_imports_no_runtime_and_prints_the_cold_plan(write_spec, tmp_path):
-    spec = write_spec(PAIRED.replace("DEVICE", "fake_sherbrooke"))
+    spec = write_spec(SPEC.replace("DEVICE", "fake_sherbrooke"))
     probe = (
         "import sys; from qrun.cli import main\n"
         "code = main(['plan', '--json', sys.argv[1]])\n"
@@ -118,7 +115,7 @@ def test_qrun_plan_from_a_warm_cache_imports_no_runtime_and_prints_the_cold_plan
     assert warm == cold
 
 
-def test_a_rehearsal_reads_the_kept_facts_and_asks_the_device_only_for_a_lone_qubit():
+def test_a_rehearsal_reads_the_kept_facts_and_never_the_device():
     from qiskit import QuantumCircuit
     from qiskit.quantum_info import SparsePauliOp
     from qiskit.transpiler import generate_preset_pass_manager
@@ -129,21 +126,18 @@ def test_a_rehearsal_reads_the_kept_facts_and_asks_the_device_only_for_a_lone_qu
     pair = QuantumCircuit(3)
     pair.h(0)
     pair.cx(0, 1)
-    isa = pm.run(pair)
-    ops = [("zz", SparsePauliOp("ZZI").apply_layout(isa.layout))]
-    facts = devicefacts.of(isa, device)
-    assert facts["coupled"] and facts["active"] == backends.active_qubits(isa)
-    assert rehearsal.qubits_for(isa, ops, never, facts) == rehearsal.qubits_for(isa, ops, device)
     lone = QuantumCircuit(1)
     lone.x(0)
-    isa = pm.run(lone)
-    facts = devicefacts.of(isa, device)
-    assert not facts["coupled"]
-    with pytest.raises(AssertionError, match="was built"):  # no coupled pair: the map picks the neighbour
-        rehearsal.qubits_for(isa, [], never, facts)
-    assert rehearsal.qubits_for(isa, [], Fake().deferred("fake_sherbrooke"), facts) == rehearsal.qubits_for(
-        isa, [], device
-    )
+    for qc, terms in ((pair, "ZZI"), (lone, "Z")):
+        isa = pm.run(qc)
+        ops = [("o", SparsePauliOp(terms).apply_layout(isa.layout))]
+        facts = devicefacts.of(isa, device)
+        assert facts["active"] == backends.active_qubits(isa)
+        assert facts["edges"] == [tuple(e) for e in device.coupling_map.get_edges()]
+        assert rehearsal.qubits_for(isa, ops, never, facts) == rehearsal.qubits_for(isa, ops, device)
+    # the lone qubit's rehearsal took an idle neighbour from the kept edges
+    simulated = rehearsal.qubits_for(isa, ops, never, facts)
+    assert len(simulated) == 2 and {*simulated} in [{*e} for e in device.coupling_map.get_edges()]
 
 
 @pytest.mark.parametrize(
@@ -151,11 +145,14 @@ def test_a_rehearsal_reads_the_kept_facts_and_asks_the_device_only_for_a_lone_qu
     [
         "{}",
         "not json",
-        '{"seconds": -1.0, "active": [1], "coupled": true}',
-        '{"seconds": 1.0, "active": ["x"], "coupled": true}',
-        '{"seconds": 1.0, "active": [1], "coupled": 1}',
-        '{"seconds": "1", "active": [1], "coupled": true}',
-        '{"seconds": 1.0, "active": [1], "coupled": true, "more": 0}',
+        '{"seconds": -1.0, "active": [1], "edges": [[0, 1]]}',
+        '{"seconds": 1.0, "active": ["x"], "edges": [[0, 1]]}',
+        '{"seconds": "1", "active": [1], "edges": [[0, 1]]}',
+        '{"seconds": 1.0, "active": [1], "edges": [[0]]}',
+        '{"seconds": 1.0, "active": [1], "edges": [[0, -1]]}',
+        '{"seconds": 1.0, "active": [1], "edges": 3}',
+        '{"seconds": 1.0, "active": [1], "edges": [[0, 1]], "more": 0}',
+        '{"seconds": 1.0, "active": [1], "coupled": true}',
     ],
 )
 def test_damaged_device_facts_are_worked_out_again(write_spec, damage):

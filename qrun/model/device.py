@@ -42,9 +42,10 @@ def built(backend: BackendV2 | Deferred) -> BackendV2:
 
 class DeviceFacts(TypedDict):
     """What a plan reads of a device about one ISA circuit (planning/devicefacts.py): its scheduled duration in
-    seconds (None where the target has no durations), the physical qubits it uses, and whether two of them are
-    coupled (a rehearsal then needs no neighbour: planning/rehearsal.qubits_for)."""
+    seconds (None where the target has no durations), the physical qubits it uses, and the device's coupling map as
+    its edges, in the map's own order (None: no map), from which a rehearsal picks a lone qubit's idle neighbour
+    (planning/rehearsal.qubits_for)."""
 
     seconds: float | None
     active: list[int]
-    coupled: bool
+    edges: list[tuple[int, int]] | None

@@ -26,24 +26,36 @@ def seconds_on(isa: QuantumCircuit, backend: BackendV2 | Deferred) -> float | No
 def of(isa: QuantumCircuit, backend: BackendV2 | Deferred) -> DeviceFacts:
     """The facts, read off the device itself (built now if it was deferred)."""
     device = built(backend)
-    active = backends.active_qubits(isa)
-    coupling = device.coupling_map
-    used = set(active)
-    coupled = coupling is not None and any(a in used and b in used for a, b in coupling.get_edges())
-    return {"seconds": seconds_on(isa, device), "active": active, "coupled": coupled}
+    return {"seconds": seconds_on(isa, device), "active": backends.active_qubits(isa), "edges": edges_of(device)}
+
+
+def edges_of(backend: BackendV2 | Deferred) -> list[tuple[int, int]] | None:
+    """The device's coupling map as its edges, in the map's own order; None where it has no map."""
+    coupling = backend.coupling_map
+    return None if coupling is None else [(int(a), int(b)) for a, b in coupling.get_edges()]
 
 
 def load(folder: Path, hex_key: str) -> DeviceFacts | None:
     """An entry's facts, or None when absent or not what this module writes (then they are worked out again)."""
     data = cache.read_json(folder / f"{hex_key}.device.json")
-    if not isinstance(data, dict) or set(data) != {"seconds", "active", "coupled"}:
+    if not isinstance(data, dict) or set(data) != {"seconds", "active", "edges"}:
         return None
-    seconds, active, coupled = data["seconds"], data["active"], data["coupled"]
+    seconds, active, edges = data["seconds"], data["active"], data["edges"]
     if seconds is not None and (type(seconds) not in (int, float) or seconds < 0):
         return None
-    if not isinstance(active, list) or not all(type(q) is int and q >= 0 for q in active) or type(coupled) is not bool:
+    if not isinstance(active, list) or not all(type(q) is int and q >= 0 for q in active):
         return None
-    return {"seconds": None if seconds is None else float(seconds), "active": active, "coupled": coupled}
+    if edges is not None and not (isinstance(edges, list) and all(_pair(e) for e in edges)):
+        return None
+    return {
+        "seconds": None if seconds is None else float(seconds),
+        "active": active,
+        "edges": None if edges is None else [(a, b) for a, b in edges],
+    }
+
+
+def _pair(edge: object) -> bool:
+    return isinstance(edge, list) and len(edge) == 2 and all(type(q) is int and q >= 0 for q in edge)
 
 
 def kept(folder: Path, hex_key: str, isa: QuantumCircuit, backend: BackendV2 | Deferred) -> DeviceFacts:

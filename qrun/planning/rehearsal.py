@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import backends
+from . import devicefacts
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -88,20 +89,17 @@ def qubits_for(
     """The physical qubits a job's rehearsal simulates: those its circuit uses, and those its observables read (a
     qubit the circuit leaves idle but an observable reads stays in). Cheap: the plan records them; the restricted
     circuit and device are made only when the job runs. `facts` (the transpile cache's, devicefacts.py) give the
-    circuit's qubits, and whether two of them are coupled, without the device's coupling map."""
+    circuit's qubits and the device's coupling edges without the device."""
     used = set(backends.active_qubits(isa) if facts is None else facts["active"])
     for _, op in observables:
         used |= {q for _, where, _ in op.to_sparse_list() for q in where}
     qubits = sorted(used)
-    # two coupled qubits among the circuit's own stay coupled whatever the observables add: no map needed
-    coupling = None if facts is not None and facts["coupled"] else device.coupling_map
-    if qubits and coupling is not None:
-        # A subset device with no coupled pair (one qubit, or qubits far apart: `x q[1]` read with ZI) has no
-        # two-qubit gate and so no coupling map, which Aer's from_backend needs; an idle neighbour costs nothing.
-        edges = coupling.get_edges()
-        if not any(a in used and b in used for a, b in edges):
-            q = qubits[0]
-            neighbour = next((b if a == q else a for a, b in edges if q in (a, b)), None)
-            if neighbour is not None:
-                qubits = sorted({*qubits, neighbour})
+    edges = devicefacts.edges_of(device) if facts is None else facts["edges"]
+    # A subset device with no coupled pair (one qubit, or qubits far apart: `x q[1]` read with ZI) has no two-qubit
+    # gate and so no coupling map, which Aer's from_backend needs; an idle neighbour costs nothing.
+    if qubits and edges is not None and not any(a in used and b in used for a, b in edges):
+        q = qubits[0]
+        neighbour = next((b if a == q else a for a, b in edges if q in (a, b)), None)
+        if neighbour is not None:
+            qubits = sorted({*qubits, neighbour})
     return qubits if len(qubits) < device.num_qubits else list(range(device.num_qubits))
