@@ -40,8 +40,11 @@ def test_the_pools_equal_seed_sequences_with_entropy_longer_than_the_pool():
         assert state.tolist() == sequence.generate_state(6, dtype=np.uint32).tolist()
 
 
-def test_each_pcg64_state_is_numpys_for_that_seed():
-    seeds = [0, 1, 2**32 - 1, 2**32, 2**64 + 5, *random.Random(2).sample(range(2**32), 2000), 2**40 + 3]
+ONE_WORD = [0, 1, 2**32 - 1, *random.Random(2).sample(range(2**32), 2000)]
+
+
+@pytest.mark.parametrize("seeds", [ONE_WORD, [*ONE_WORD, 2**32, 2**64 + 5, 2**40 + 3]], ids=["one word", "wider"])
+def test_each_pcg64_state_is_numpys_for_that_seed(seeds):
     noise = streams.Noise(seeds)
     for seed in seeds:
         state, inc = noise.states[seed]
@@ -61,6 +64,34 @@ def test_each_jobs_draws_are_its_own_generators_bit_for_bit(shape):
         assert drawn.shape == expected.shape
         np.testing.assert_array_equal(drawn, expected)
     assert not np.array_equal(noise.normal(0, mean, 0.25), noise.normal(1, mean, 0.25))
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 9, 40])
+def test_a_batchs_rows_are_each_jobs_own_draws_bit_for_bit(size):
+    """Noise.rows, the stacked batch's loop, draws what draws() does for each row: a zero sigma keeps its row, a
+    seed twice starts its stream afresh, and past eight values a row takes draws()'s array path."""
+    seeds = [11, 12, 2**31 + 9, 11, 2**40 + 3, 5]
+    sigmas = [0.25, 0.0, 0.1, 0.25, 0.5, 1e-3]
+    means = np.linspace(-1, 1, len(seeds) * size).reshape(len(seeds), size)
+    means[0, 0] = np.nan
+    means[3] = means[0]
+    noise = streams.Noise(seeds)
+    drawn = noise.rows(means, sigmas)
+    expected = [
+        np.random.Generator(np.random.PCG64(seed)).normal(row, sigma, row.shape) if sigma > 0 else row
+        for seed, row, sigma in zip(seeds, means, sigmas, strict=True)
+    ]
+    np.testing.assert_array_equal(drawn, np.array(expected))
+    assert drawn.shape == means.shape
+    np.testing.assert_array_equal(drawn[1], means[1])  # sigma 0: the value as it is
+    np.testing.assert_array_equal(drawn[0], drawn[3])  # the same seed, values and sigma: the same draws
+
+
+def test_a_batchs_rows_without_a_seed_draw_fresh_noise():
+    means = np.zeros((3, 2))
+    drawn = streams.Noise([None, 4, None]).rows(means, [1.0, 1.0, 1.0])
+    assert not np.array_equal(drawn[0], drawn[2])
+    np.testing.assert_array_equal(drawn[1], np.random.Generator(np.random.PCG64(4)).normal(means[1], 1.0, (2,)))
 
 
 def test_no_seed_draws_fresh_noise_and_a_disagreeing_numpy_falls_back_to_numpys_classes(monkeypatch):

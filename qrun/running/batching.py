@@ -281,10 +281,8 @@ def shot_noise_results(
         metadata_of.append(at)
     shape = rows[0].shape
     if all(r.shape == shape for r in rows):
-        evs = np.empty((len(rows), *shape))
-        flat = evs.reshape(len(rows), -1)  # a view (evs is new, in C order): job i's values go straight into row i
-        for i, (values, sigma) in enumerate(zip(rows, sigmas, strict=True)):
-            flat[i] = noise.draws(i, values, sigma) if sigma > 0 else values.ravel()
+        flat = noise.rows(np.stack(rows).reshape(len(rows), -1), sigmas)  # row i: job i's values, drawn or as they are
+        evs = flat.reshape(len(rows), *shape)
         stds = np.repeat(np.asarray(sigmas, dtype=float), flat.shape[1]).reshape(evs.shape)
         return StackedResults({"evs": evs, "stds": stds}, pub_metadata, metadata_of, result.metadata)
     drawn = [(noise.normal(i, r, sigma) if sigma > 0 else r, sigma) for i, (r, sigma) in enumerate(zip(rows, sigmas))]

@@ -153,15 +153,53 @@ def pcg64_state(seed_words: Sequence[int]) -> tuple[int, int]:
 
 
 def pcg64_states(seeds: Sequence[int]) -> list[tuple[int, int]]:
-    """[pcg64_state(generate_state(8, uint32) of SeedSequence(seed)) for each seed], with each state's four 64-bit
-    words put together from its 32-bit ones in one array operation rather than per seed."""
+    """[pcg64_state(generate_state(8, uint32) of SeedSequence(seed)) for each seed]: the seeds of one word (every
+    submission seed is one) hashed as one column, each 128-bit state worked out in (high, low) 64-bit arrays, and
+    only the results made Python integers."""
     out: list[tuple[int, int]] = [(0, 0)] * len(seeds)
-    for rows, made in _generated([words(s) for s in seeds], 8):
+    if seeds and min(seeds) >= 0 and max(seeds) <= _MASK32:
+        groups = [(list(range(len(seeds))), generate(pools(np.array(seeds, dtype=np.uint32).reshape(-1, 1)), 8))]
+    else:
+        groups = _generated([words(s) for s in seeds], 8)
+    for rows, made in groups:
         wide = made.astype(np.uint64)
-        for i, (a, b, c, d) in zip(rows, (wide[:, 0::2] | wide[:, 1::2] << np.uint64(32)).tolist(), strict=True):
-            inc = ((c << 64 | d) << 1 | 1) & _MASK128  # as pcg64_state: one step from zero, plus the initial state
-            out[i] = (((inc + (a << 64 | b)) * _PCG_MULT + inc) & _MASK128, inc)
+        a, b, c, d = (wide[:, 2 * k] | wide[:, 2 * k + 1] << np.uint64(32) for k in range(4))
+        state, inc = _pcg64_seeded(a, b, c, d)
+        for i, s_hi, s_lo, i_hi, i_lo in zip(rows, *(half.tolist() for half in (*state, *inc)), strict=True):
+            out[i] = (s_hi << 64 | s_lo, i_hi << 64 | i_lo)
     return out
+
+
+_LOW32 = np.uint64(_MASK32)
+_MULT_HI, _MULT_LO = np.uint64(_PCG_MULT >> 64), np.uint64(_PCG_MULT & ((1 << 64) - 1))
+
+
+def _pcg64_seeded(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """pcg64_state over arrays: the initial state a:b and sequence c:d (high:low 64-bit words) give ((state high,
+    low), (inc high, low)). uint64 arithmetic wraps modulo 2**64, so each 128-bit sum carries by hand and the
+    product's low 128 bits come from 32-bit halves."""
+    one = np.uint64(1)
+    inc = (c << one | d >> np.uint64(63), d << one | one)
+    start = _add128(inc, (a, b))
+    high, low = _mul64(start[1], _MULT_LO)
+    product = (high + start[0] * _MULT_LO + start[1] * _MULT_HI, low)
+    return _add128(product, inc), inc
+
+
+def _add128(x: tuple[np.ndarray, np.ndarray], y: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    low = x[1] + y[1]
+    return x[0] + y[0] + (low < y[1]).astype(np.uint64), low
+
+
+def _mul64(x: np.ndarray, y: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """The full 128-bit product of 64-bit words, as (high, low)."""
+    shift = np.uint64(32)
+    x_hi, x_lo, y_hi, y_lo = x >> shift, x & _LOW32, y >> shift, y & _LOW32
+    ll, lh, hl = x_lo * y_lo, x_lo * y_hi, x_hi * y_lo
+    middle = (ll >> shift) + (lh & _LOW32) + (hl & _LOW32)
+    return x_hi * y_hi + (lh >> shift) + (hl >> shift) + (middle >> shift), (ll & _LOW32) | (middle << shift)
 
 
 class Noise:
@@ -196,6 +234,27 @@ class Noise:
         # numpy's scalar and array paths call the same C function per value, in the array's C order
         draw = self.generator.normal
         return [draw(m, sigma) for m in mean.ravel().tolist()]
+
+    def rows(self, means: np.ndarray, sigmas: Sequence[float]) -> np.ndarray:
+        """[draws(i, means[i], sigmas[i]) for each row i of `means` (n, size)] as one (n, size) array; a row whose
+        sigma is 0 is kept as it is. A batch's jobs of one shape take this loop: one state dict re-filled for every
+        job, and no array or call per job beside numpy's own draws."""
+        values = means.tolist()
+        bits, draw, states = self.bits, self.generator.normal, self.states
+        state = bits.state  # a new dict, in the setter's own form: re-filled for each job below
+        inner, state["has_uint32"], state["uinteger"] = state["state"], 0, 0
+        small = means.shape[1] <= _SMALL
+        for i, (seed, row, sigma) in enumerate(zip(self.seeds, values, sigmas, strict=True)):
+            if not sigma > 0:
+                continue
+            known = states.get(seed) if small and seed is not None else None
+            if known is None:  # fresh entropy, a numpy that seeds otherwise, or many values: draws() as it is
+                values[i] = list(self.draws(i, means[i], sigma))
+                continue
+            inner["state"], inner["inc"] = known
+            bits.state = state
+            values[i] = [draw(row[0], sigma)] if len(row) == 1 else [draw(m, sigma) for m in row]
+        return np.array(values, dtype=float).reshape(means.shape)
 
 
 @functools.cache
