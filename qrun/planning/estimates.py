@@ -155,13 +155,16 @@ def choose(
     learned: LearnedRate | None,
     fallback: Callable[[], float],
     fallback_name: str = "computed",
+    units: int | None = None,
 ) -> tuple[float, str]:
     """(seconds, where they came from): learned beats declared beats the fallback, unless `source` says otherwise.
 
-    source "learned" (the default), "declared" (ignore what was learned) or "fresh" (the fallback only).
+    source "learned" (the default), "declared" (ignore what was learned) or "fresh" (the fallback only). `units`,
+    where the caller has them (a planned job's own), are the job's registry.units().
     """
     if source == "learned" and learned is not None:
-        return learned["per_unit"] * kinds.units(job, num_parameters), f"learned ({learned['run']})"
+        each = kinds.units(job, num_parameters) if units is None else units
+        return learned["per_unit"] * each, f"learned ({learned['run']})"
     declared = kinds.declared(job, num_parameters)
     if source != "fresh" and declared is not None:
         return declared, "declared"

@@ -158,7 +158,13 @@ class _Planner:
             learned = self.history.get((job.name, digest)) if self.history is not None else None
             if learned is not None:  # what this very job took before, where the source says to use it
                 twin.estimate, twin.estimate_source = estimates.choose(
-                    job, earlier.num_parameters, self.source, learned, lambda: twin.estimate, twin.estimate_source
+                    job,
+                    earlier.num_parameters,
+                    self.source,
+                    learned,
+                    lambda: twin.estimate,
+                    twin.estimate_source,
+                    twin.units,  # the same work as the job it copies: its units, not worked out again
                 )
             return twin
         problems = len(self.problems)
