@@ -21,7 +21,7 @@ _INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38
 _MIX_L, _MIX_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)
 _SHIFT, _POOL, _MASK32 = 16, 4, 0xFFFFFFFF
 # PCG64's 128-bit LCG multiplier (numpy/random/src/pcg64/pcg64.h, PCG_DEFAULT_MULTIPLIER_128)
-_PCG_MULT, _MASK128 = (2549297995355413924 << 64) + 4865540595714422341, (1 << 128) - 1
+_PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
 _SMALL = 8  # up to this many values a job's draws are scalar calls: numpy's broadcasting costs ~15 us a call
 
 
@@ -143,19 +143,10 @@ def submission_seeds(run_seed: int, names: Sequence[str], ks: Sequence[int]) -> 
     return out.tolist()
 
 
-def pcg64_state(seed_words: Sequence[int]) -> tuple[int, int]:
-    """PCG64's (state, inc) from SeedSequence.generate_state(4, np.uint64) as 8 uint32 words (pcg64_set_seed)."""
-    value = [seed_words[2 * i] | seed_words[2 * i + 1] << 32 for i in range(4)]
-    initial, sequence = value[0] << 64 | value[1], value[2] << 64 | value[3]
-    inc = (sequence << 1 | 1) & _MASK128
-    state = (inc + initial) & _MASK128  # one step from zero is inc; then the initial state is added
-    return (state * _PCG_MULT + inc) & _MASK128, inc
-
-
 def pcg64_states(seeds: Sequence[int]) -> list[tuple[int, int]]:
-    """[pcg64_state(generate_state(8, uint32) of SeedSequence(seed)) for each seed]: the seeds of one word (every
-    submission seed is one) hashed as one column, each 128-bit state worked out in (high, low) 64-bit arrays, and
-    only the results made Python integers."""
+    """PCG64's (state, inc) seeded by each seed, as numpy's pcg64_set_seed makes them from the seed's
+    SeedSequence.generate_state(8, uint32): the seeds of one word (every submission seed is one) hashed as one column,
+    each 128-bit state worked out in (high, low) 64-bit arrays, and only the results made Python integers."""
     out: list[tuple[int, int]] = [(0, 0)] * len(seeds)
     if seeds and min(seeds) >= 0 and max(seeds) <= _MASK32:
         groups = [(list(range(len(seeds))), generate(pools(np.array(seeds, dtype=np.uint32).reshape(-1, 1)), 8))]
@@ -177,9 +168,10 @@ _MULT_HI, _MULT_LO = np.uint64(_PCG_MULT >> 64), np.uint64(_PCG_MULT & ((1 << 64
 def _pcg64_seeded(
     a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """pcg64_state over arrays: the initial state a:b and sequence c:d (high:low 64-bit words) give ((state high,
-    low), (inc high, low)). uint64 arithmetic wraps modulo 2**64, so each 128-bit sum carries by hand and the
-    product's low 128 bits come from 32-bit halves."""
+    """pcg64_set_seed over arrays: the initial state a:b and sequence c:d (high:low 64-bit words) give ((state high,
+    low), (inc high, low)), where inc = sequence << 1 | 1 and the state is one LCG step from zero (inc) plus the initial
+    state, stepped once more: (inc + initial) * multiplier + inc, modulo 2**128. uint64 arithmetic wraps modulo 2**64,
+    so each 128-bit sum carries by hand and the product's low 128 bits come from 32-bit halves."""
     one = np.uint64(1)
     inc = (c << one | d >> np.uint64(63), d << one | one)
     start = _add128(inc, (a, b))
@@ -263,5 +255,5 @@ def agrees() -> bool:
     entropy = words(7) + [0, 0, 0] + words(name_hash("check")) + words(3)
     if _states([entropy], 1)[0][0] != submission_seed(7, "check", 3):
         return False
-    state, inc = pcg64_state(_states([words(12345)], 8)[0])
+    ((state, inc),) = pcg64_states([12345])
     return np.random.PCG64(12345).state["state"] == {"state": state, "inc": inc}
