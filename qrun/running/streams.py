@@ -22,7 +22,7 @@ _MIX_L, _MIX_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)
 _SHIFT, _POOL, _MASK32 = 16, 4, 0xFFFFFFFF
 # PCG64's 128-bit LCG multiplier (numpy/random/src/pcg64/pcg64.h, PCG_DEFAULT_MULTIPLIER_128)
 _PCG_MULT = (2549297995355413924 << 64) + 4865540595714422341
-_SMALL = 8  # up to this many values a job's draws are scalar calls: numpy's broadcasting costs ~15 us a call
+_SMALL = 8  # up to this many values a job's draws are scalar calls: numpy's array call costs more than a few of them
 
 
 def words(n: int) -> list[int]:

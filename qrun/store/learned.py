@@ -90,7 +90,7 @@ def _rates(jobs: object) -> Rates:
         if seconds and job.get("status") == "done":
             key = (str(job.get("name")), str(job.get("content_hash")))
             units = job.get("units")
-            # number(units) inlined (a call a job was a third of the work): a finite int or float, not True
+            # number(units), inlined on this per-job path: a finite int or float, not True
             if isinstance(units, _NUMBERS) and units is not True and math.isfinite(units) and units and key not in out:
                 out[key] = seconds / units
     return out
@@ -109,7 +109,7 @@ def _read(entry: Path) -> Rates | None:
         return None
     out: Rates = {}
     for row in rows:
-        # [name, hash, finite rate] exactly, checked inline (a call a row was most of reading 10,000)
+        # [name, hash, finite rate] exactly, checked inline rather than by a call a row
         if type(row) is not list or len(row) != 3:
             return None
         name, digest, rate = row
