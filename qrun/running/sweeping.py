@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..backends.kind import OpenSession
-from ..backends.registry import traits
 from ..backends.service import job_id
 from ..model.outcomes import SweepOutcome
 from ..model.plan import JobPlan
@@ -46,12 +45,11 @@ class Sweeping(RunnerBase):
         in_flight: deque[tuple[int, list[dict[str, object]], list[sweeps.Group], list[tuple[RuntimeJob, float]]]] = (
             deque()
         )
-        # Chunks sent before the oldest is collected: a Dask cluster's share; locally one, so the simulator (in its
-        # own thread) runs the next chunk while this thread stores the last; on the service none (one at a time).
-        if self.cluster is not None and self._on_cluster(job):
-            ahead = self.cluster.in_flight
-        else:
-            ahead = 0 if traits(self.plan.backend_kind).remote else 1
+        # Chunks sent before the oldest is collected: a Dask cluster's share, whose workers are other processes.
+        # In this process none: Aer already keeps every core busy with a chunk, and storing the last one beside it
+        # slowed both (benchmarks/RESULTS.md, "A sweep's chunks one at a time"); on the service none either, so
+        # that a failed chunk leaves nothing queued to pay for.
+        ahead = self.cluster.in_flight if self.cluster is not None and self._on_cluster(job) else 0
 
         def finish() -> None:
             start, points, groups, sent = in_flight.popleft()
