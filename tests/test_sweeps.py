@@ -305,3 +305,28 @@ def test_a_column_computed_on_demand_has_exactly_the_listed_values(spec):
     col = sweeps.Column(spec)
     assert list(col) == values_of(spec) and col[-1] == values_of(spec)[-1]
     assert [type(v) for v in col] == [type(v) for v in values_of(spec)]
+    # a chunk's values taken at once are the same values, bit for bit and of the same types, in any order
+    at = [*reversed(range(len(col))), 0, len(col) - 1]
+    taken = col.take(at)
+    assert taken == [col[i] for i in at] and [type(v) for v in taken] == [type(col[i]) for i in at]
+
+
+@pytest.mark.parametrize(
+    "sweep, observables",
+    [
+        ({"values": {"a": [1, 2, 3], "b": {"linspace": [0, 1, 4]}, "c": ["x", "y"]}}, ["z", "x"]),
+        ({"values": {"a": {"range": [0, 7]}, "b": {"range": [-1.5, 2.2, 0.37]}}}, None),
+        ({"mode": "zip", "values": {"a": [1, 2, 3], "b": {"range": [0, 3]}, "c": {"linspace": [2, 3, 3]}}}, ["z"]),
+        ({"values": {"t": {"linspace": [0, math.pi, 23]}}}, ["z", "x", "y"]),
+    ],
+)
+def test_every_run_of_points_is_the_points_made_one_by_one(sweep, observables):
+    """A chunk's points are made together (Points._points); each run of them is what indexing one point at a time
+    gives, wherever it starts and ends (mid-way through a point's observables, or a grid's inner variable)."""
+    points = sweeps.Points(sweep_of(sweep), observables)
+    one_by_one = [points[i] for i in range(len(points))]
+    for start in range(len(points) + 1):
+        for stop in (start, start + 1, start + 2, start + 7, len(points)):
+            assert points[start:stop] == one_by_one[start:stop], (start, stop)
+    assert points[::3] == one_by_one[::3] and points[len(points) : 0 : -2] == one_by_one[len(points) : 0 : -2]
+    assert [p for _, chunk in points.chunks(4) for p in chunk] == one_by_one

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
@@ -45,6 +45,18 @@ class Column(Sequence[Any]):
 
     def __len__(self) -> int:
         return self.n
+
+    def take(self, indices: Iterable[int]) -> list[Any]:
+        """The values at `indices` (each in range), as __getitem__ gives them one by one: a chunk's values in one
+        comprehension rather than a call a value."""
+        start, step = self.start, self.step
+        if self.kind == "linspace":
+            last = self.n - 1 if self.n > 1 else -1
+            stop = float(self.stop)
+            return [stop if i == last else float(start + i * step) for i in indices]
+        if self.ints:
+            return [start + i * step for i in indices]
+        return [float(start + i * step) for i in indices]
 
     @overload
     def __getitem__(self, i: int) -> Any: ...
@@ -168,13 +180,38 @@ class Points(Sequence[dict[str, Any]]):
             point["observable"] = self.observables[o]
         return point
 
+    def _points(self, start: int, stop: int) -> list[dict[str, Any]]:
+        """Points start..stop-1, as _point makes each: every variable's values for the chunk's bases taken at once,
+        then one dict a point (a call a point and a value was most of a long sweep's bookkeeping)."""
+        if start >= stop:
+            return []
+        per = len(self.observables)
+        bases = range(start // per, (stop - 1) // per + 1)
+        values = []
+        for c, s in zip(self.columns, self.strides):
+            at = bases if self.zip else [(b // s) % len(c) for b in bases]
+            values.append(c.take(at) if isinstance(c, Column) else [c[k] for k in at])
+        rows = list(zip(*values)) if values else [()] * len(bases)
+        names, first = self.names, bases[0]
+        points = []
+        for i in range(start, stop):
+            b, o = divmod(i, per)
+            point = dict(zip(names, rows[b - first]))
+            if (observable := self.observables[o]) is not None:
+                point["observable"] = observable
+            points.append(point)
+        return points
+
     @overload
     def __getitem__(self, i: int) -> dict[str, Any]: ...
     @overload
     def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
     def __getitem__(self, i: int | slice) -> dict[str, object] | list[dict[str, Any]]:
         if isinstance(i, slice):
-            return [self._point(k) for k in range(*i.indices(len(self)))]
+            start, stop, step = i.indices(len(self))
+            if step == 1:
+                return self._points(start, stop)
+            return [self._point(k) for k in range(start, stop, step)]
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         return self._point(i % len(self))
