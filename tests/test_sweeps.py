@@ -1,4 +1,5 @@
 import csv
+import io
 import json
 import math
 
@@ -6,9 +7,11 @@ import numpy as np
 import pytest
 from conftest import EXPERIMENTS
 
+from qrun.app.prepare import prepare
 from qrun.errors import SweepError
 from qrun.planning import sweeps
 from qrun.spec.build import sweep_of
+from qrun.store import records
 
 
 def values_of(spec):
@@ -330,3 +333,40 @@ def test_every_run_of_points_is_the_points_made_one_by_one(sweep, observables):
             assert points[start:stop] == one_by_one[start:stop], (start, stop)
     assert points[::3] == one_by_one[::3] and points[len(points) : 0 : -2] == one_by_one[len(points) : 0 : -2]
     assert [p for _, chunk in points.chunks(4) for p in chunk] == one_by_one
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [0.0, -0.0, 1e-300, 3.1400314003140036e-05, 1.7976931348623157e308, float("nan"), float("inf")],
+        [1, -2, 10**20, 0, 7, 8, 9],
+        ["z", "zz_1", "θ", " lead", "x", "y", "z"],
+        ["a,b", "z", "z", "z", "z", "z", "z"],
+        ['say "hi"', "z", "z", "z", "z", "z", "z"],
+        ["two\nlines", "z", "z", "z", "z", "z", "z"],
+        ["", "z", "z", "z", "z", "z", "z"],
+        [None, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        [True, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        [np.float64(0.5), 1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        [1, 2.5, 3, 4.5, 5, 6.5, 7],
+    ],
+)
+def test_a_sweeps_csv_rows_are_what_the_csv_module_writes(tmp_path, column):
+    """The table's plain columns (floats, ints, strings with nothing to quote) are joined without the csv writer;
+    every other value goes through it. Either way the text is the csv module's own, byte for byte."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text(_stream_spec(3), encoding="utf-8")
+    (job,) = prepare(spec, out=tmp_path / "out").planned.jobs
+    names = [*job.sweep_variables, "observable", "value", "stderr"]
+    values = [column, [0.25 * k for k in range(7)], ["z"] * 7, [0.1] * 7]
+    rows = list(zip(*values))
+    points = [dict(zip(names, row)) for row in rows]
+
+    def written(*lines):
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows(lines)
+        return out.getvalue()
+
+    assert records.sweep_table(job, points) == written(names, *rows)
+    assert records.sweep_table(job, points[3:], header=False) == written(*rows[3:])
+    assert records.sweep_table(job, [], header=False) == ""

@@ -234,13 +234,19 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     """The tidy CSV of a swept job (or the next rows of it): one row per point, swept variables first, then the
     results beside them."""
     names = list(job.sweep_variables)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     if job.runs == "estimator":
         names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
         try:
-            rows: Any = map(operator.itemgetter(*names), points)  # C speed; every point has every name
-            rows = list(rows)
+            columns = [list(map(operator.itemgetter(n), points)) for n in names]  # C speed; every point has every name
         except KeyError:
-            rows = [[p.get(n) for n in names] for p in points]
+            columns = [[p.get(n) for p in points] for n in names]
+        if (plain := _plain_rows(columns)) is not None:
+            if header:
+                writer.writerow(names)
+            return out.getvalue() + plain
+        rows: Any = zip(*columns)
     else:
         registers = list(points[0]["counts"]) if points else []
         names += [f"counts_{reg}" for reg in registers]
@@ -248,12 +254,33 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
             [p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
             for p in points
         ]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
     if header:
         writer.writerow(names)
     writer.writerows(rows)
     return out.getvalue()
+
+
+_QUOTED = frozenset(',"\r\n')  # what makes the csv module quote a field (QUOTE_MINIMAL, its default dialect)
+
+
+def _plain_rows(columns: list[list[Any]]) -> str | None:
+    """CSV rows of columns whose every value the csv module writes as it stands (a float as its repr, an int, a
+    non-empty string with nothing to quote), joined column by column: the csv writer's work for each field was most
+    of a long sweep's table. None where any value is anything else (None, a bool, a numpy scalar, a string to quote):
+    the writer's own rules apply to those."""
+    texts: list[Any] = []
+    for column in columns:
+        kinds = set(map(type, column))
+        if kinds <= {float}:
+            texts.append(map(repr, column))
+        elif kinds <= {int}:
+            texts.append(map(str, column))
+        elif kinds == {str} and all(value and _QUOTED.isdisjoint(value) for value in set(column)):
+            texts.append(column)
+        else:
+            return None
+    lines = "\n".join(map(",".join, zip(*texts)))
+    return f"{lines}\n" if lines else ""
 
 
 def stored_points(run_dir: Path, body: JobFile, every: int = 1) -> list[Point]:
