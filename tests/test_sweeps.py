@@ -341,6 +341,7 @@ def test_every_run_of_points_is_the_points_made_one_by_one(sweep, observables):
         [0.0, -0.0, 1e-300, 3.1400314003140036e-05, 1.7976931348623157e308, float("nan"), float("inf")],
         [1, -2, 10**20, 0, 7, 8, 9],
         ["z", "zz_1", "θ", " lead", "x", "y", "z"],
+        ["a\x00b", "a\tb", "\u2028", "é", "trail ", "z", "z"],
         ["a,b", "z", "z", "z", "z", "z", "z"],
         ['say "hi"', "z", "z", "z", "z", "z", "z"],
         ["two\nlines", "z", "z", "z", "z", "z", "z"],
