@@ -1,13 +1,17 @@
-"""Where a run of n small estimator jobs on aer spends its time and memory, stage by stage, beside Aer's own floor.
+"""Where a run of n small estimator jobs on aer, or a sweep of n points, spends its time and memory, stage by stage,
+beside Aer's own floor.
 
     .venv/bin/python benchmarks/stages.py [N [RUNS]]
+    .venv/bin/python benchmarks/stages.py sweep [POINTS [RUNS]]
 
 Each run is a fresh process running `qrun SPEC --quiet` in process (no supervisor), with the functions named in
 STAGES wrapped to add up their wall time; a function that runs while Aer works in its thread (a batch's submission
 records) shares the interpreter lock with Aer, so its time and Aer's overlap. Memory is the process's RSS at each
 stage's edges. Medians over RUNS processes, after one run that fills the parse, schema and transpile caches (a
-re-run's path, as the interleaved benchmarks time it). The floor is `scale.HAND`'s own work, timed in its process:
-its imports, and Aer's estimator on the rows in PUBs of 500.
+re-run's path, as the interleaved benchmarks time it). The floor is the hand's own work, timed in its process: its
+imports, and Aer's estimator on the rows in PUBs of 500 (`scale.HAND`), or on the sweep's chunks with each chunk's
+values written to disk (`scale_sweeps.HAND_SWEEP`). A sweep is `scale_sweeps.SWEEP`, a 2-qubit estimator at precision
+0.01; its stages are per chunk (500 points), summed over the sweep.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from common import PYTHON
 from scale import spec
+from scale_sweeps import SWEEP
 
 # (module, attribute path, label, whether RSS is read at its edges), in the order a run reaches them
 STAGES = [
@@ -41,8 +46,25 @@ STAGES = [
     ("qrun.store.learned", "remember", "keep what the run teaches", False),
 ]
 
+# A sweep's stages, in the same form; a generator's time is its own work between the values it yields.
+SWEEP_STAGES = [
+    ("qrun.app.pipeline", "prepare", "prepare: check, plan, learned history", True),
+    ("qrun.store.writer", "RunWriter.open", "open the run folder", True),
+    ("qrun.planning.sweeps", "Points.chunks", "make each chunk's points", False),
+    ("qrun.planning.work", "chunk_groups", "group each chunk's points", False),
+    ("qrun.running.sweeping", "sweep_estimator_pub", "each chunk's PUB", False),
+    ("qiskit_aer.primitives", "EstimatorV2.run", "Aer: submit", False),
+    ("qrun.running.base", "RunnerBase.receive", "wait for Aer", False),
+    ("qrun.store.records", "fill_points", "fill in each point's result", False),
+    ("qrun.store.writer", "json_lines", "the points as JSON lines", False),
+    ("qrun.store.records", "sweep_table", "the points as CSV rows", False),
+    ("qrun.store.writer", "RunWriter.sweep_chunk", "store each chunk (the three rows above, and the appends)", False),
+    ("qrun.running.runner", "Runner.run", "run the sweep (the rows above, and the rest)", True),
+    ("qrun.store.writer", "RunWriter.finish", "finish the run folder", True),
+]
+
 CHILD = r"""
-import importlib, json, os, resource, sys, time
+import importlib, inspect, json, os, resource, sys, time
 began = time.perf_counter()
 def rss():
     with open("/proc/self/statm") as f:
@@ -64,7 +86,18 @@ for module, path, label, edges in json.loads(sys.argv[2]):
             spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - t
             if _edges:
                 memory["after: " + _label] = rss()
-    setattr(owner, name, wrapped)
+    def generated(*a, _f=getattr(owner, name), _label=label, **k):
+        values = _f(*a, **k)
+        while True:
+            t = time.perf_counter()
+            try:
+                value = next(values)
+            except StopIteration:
+                return
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - t
+            yield value
+    setattr(owner, name, generated if inspect.isgeneratorfunction(getattr(owner, name)) else wrapped)
 memory["after the imports"] = rss()
 imported = time.perf_counter()
 sys.argv = ["qrun", sys.argv[1], "--quiet", "--out", "r"]
@@ -95,22 +128,49 @@ done = time.perf_counter()
 print(json.dumps({"imports: qiskit, Aer": imported - began, "Aer's estimator": done - imported}), file=sys.stderr)
 """
 
+SWEEP_FLOOR = r"""
+import json, sys, time
+began = time.perf_counter()
+import numpy as np
+from qiskit.circuit.library import real_amplitudes
+from qiskit.quantum_info import SparsePauliOp
+from qiskit_aer.primitives import EstimatorV2
+imported = time.perf_counter()
+n = int(sys.argv[1])
+qc, op, theta = real_amplitudes(2, reps=1), SparsePauliOp("ZI"), np.linspace(0, 3.14, n)
+named = {"method": "statevector", "runtime_parameter_bind_enable": True, "max_parallel_experiments": 0}
+est = EstimatorV2(options={"default_precision": 0.01, "run_options": {"seed_simulator": 1}, "backend_options": named})
+spent = {"Aer's estimator": 0.0, "the values to disk": 0.0}
+with open("hand.csv", "w") as out:
+    for s in range(0, n, 500):
+        rows = np.tile([0.1, 0.2, 0.3, 0.4], (min(500, n - s), 1))
+        rows[:, 0] = theta[s : s + 500]
+        t = time.perf_counter()
+        data = est.run([(qc, op, rows)]).result()[0].data
+        t1 = time.perf_counter()
+        out.writelines(f"{x},{v},{e}\n" for x, v, e in zip(rows[:, 0], data.evs, data.stds))
+        spent["Aer's estimator"] += t1 - t
+        spent["the values to disk"] += time.perf_counter() - t1
+print(json.dumps({"imports: qiskit, Aer": imported - began, **spent}), file=sys.stderr)
+"""
+
 
 def child(code: str, args: list[str], cwd: Path) -> dict:
     p = subprocess.run([PYTHON, "-c", code, *args], cwd=cwd, capture_output=True, text=True, check=True)
     return json.loads(p.stderr.strip().splitlines()[-1])
 
 
-def main(n: int = 1_000, runs: int = 7) -> str:
+def main(n: int = 1_000, runs: int = 7, sweep: bool = False) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["QRUN_CACHE_DIR"] = str(folder / "cache")
-        (folder / "k.yaml").write_text(spec(n))
-        stages = json.dumps(STAGES)
+        (folder / "k.yaml").write_text(SWEEP.replace("POINTS", str(n)) if sweep else spec(n))
+        stages = json.dumps(SWEEP_STAGES if sweep else STAGES)
         child(CHILD, ["k.yaml", stages], folder)  # fills the caches, as a re-run finds them
         found = [child(CHILD, ["k.yaml", stages], folder) for _ in range(runs)]
-        floors = [child(FLOOR, [str(n)], folder) for _ in range(runs)]
-    lines = [f"{n:,} small estimator jobs on aer, medians of {runs} processes (load {os.getloadavg()[0]:.1f})", ""]
+        floors = [child(SWEEP_FLOOR if sweep else FLOOR, [str(n)], folder) for _ in range(runs)]
+    what = f"a sweep of {n:,} points" if sweep else f"{n:,} small estimator jobs"
+    lines = [f"{what} on aer, medians of {runs} processes (load {os.getloadavg()[0]:.1f})", ""]
     lines += ["| stage | wall, ms |", "|---|---:|"]
     for label in found[0]["spent"]:
         lines.append(f"| {label} | {statistics.median(r['spent'].get(label, 0.0) for r in found) * 1e3:.1f} |")
@@ -123,4 +183,6 @@ def main(n: int = 1_000, runs: int = 7) -> str:
 
 
 if __name__ == "__main__":
-    print(main(*(int(a) for a in sys.argv[1:3])))
+    swept = sys.argv[1:2] == ["sweep"]
+    numbers = [int(a) for a in sys.argv[1 + swept : 3 + swept]] or ([100_000] if swept else [])
+    print(main(*numbers, sweep=True) if swept else main(*numbers))
