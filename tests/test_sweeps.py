@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from conftest import EXPERIMENTS
 
+from qrun.app import pipeline
 from qrun.app.prepare import prepare
 from qrun.errors import SweepError
 from qrun.planning import sweeps
+from qrun.running.events import NullSink
 from qrun.spec.build import sweep_of
 from qrun.store import records
 
@@ -226,6 +228,25 @@ jobs:
     sweep: {{values: {{a: {{linspace: [0, 3.141592653589793, {points}]}}}}}}
     estimate: 1s
 """
+
+
+def test_a_local_sweep_stores_each_chunk_before_it_sends_the_next(tmp_path, monkeypatch):
+    """Aer keeps every core busy with one chunk, and storing the last beside it slowed both (benchmarks/RESULTS.md,
+    "A sweep's chunks one at a time"): in this process a chunk goes out only once the one before it is stored."""
+    monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 9)  # whole rows of 2 observables: chunks of 8 points
+    order: list[str] = []
+
+    class Order(NullSink):
+        def jobs_submitted(self, jobs, job_id, pubs):
+            order.append("sent")
+
+        def sweep_chunk(self, job, start, points, groups, results):
+            order.append(f"stored {start}-{start + len(points)}")
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(_stream_spec(25), encoding="utf-8")  # 25 values x 2 observables: 50 points
+    pipeline.run(spec, out=tmp_path / "r", progress="none", sinks=[Order()])
+    assert order == [e for start in range(0, 50, 8) for e in ("sent", f"stored {start}-{min(start + 8, 50)}")]
 
 
 def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_one_keeps(
