@@ -47,8 +47,8 @@ class Column(Sequence[Any]):
         return self.n
 
     def take(self, indices: Iterable[int]) -> list[Any]:
-        """The values at `indices` (each in range), as __getitem__ gives them one by one: a chunk's values in one
-        comprehension rather than a call a value."""
+        """The values at `indices` (each in range): a chunk's values in one comprehension rather than a call a value.
+        The one place the arithmetic is written; indexing and slicing read it here too."""
         start, step = self.start, self.step
         if self.kind == "linspace":
             last = self.n - 1 if self.n > 1 else -1
@@ -64,13 +64,10 @@ class Column(Sequence[Any]):
     def __getitem__(self, i: slice) -> list[Any]: ...
     def __getitem__(self, i: int | slice) -> Any:
         if isinstance(i, slice):
-            return [self[k] for k in range(*i.indices(self.n))]
+            return self.take(range(*i.indices(self.n)))
         if not -self.n <= i < self.n:
             raise IndexError(i)
-        i %= self.n
-        if self.kind == "linspace":
-            return float(self.stop) if i == self.n - 1 and self.n > 1 else float(self.start + i * self.step)
-        return self.start + i * self.step if self.ints else float(self.start + i * self.step)
+        return self.take((i % self.n,))[0]
 
 
 def column(spec: SweepValues, name: str = "") -> Sequence[Any]:
