@@ -10,6 +10,7 @@ from qiskit.circuit.library import real_amplitudes
 from qiskit.quantum_info import Statevector
 
 from qrun import load
+from qrun.running.events import NullSink
 
 ROWS = np.random.default_rng(8).uniform(-np.pi, np.pi, (4, 3, 4)).round(6)
 ONE = ROWS[1][:1].tolist()  # s1's one row
@@ -98,3 +99,92 @@ def test_a_batchs_counts_counted_in_one_pass_are_each_jobs_own(write_spec):
     assert kind.payloads(batch[:2], [results[0], result(1, meas=1)]) is None  # another width
     assert kind.payloads(batch[:2], [results[0], result(1, shots=200, meas=2)]) is None  # other shots
     assert kind.payloads(batch[:2], [results[0], result(1, m=2)]) is None  # another register
+
+
+def test_a_stacked_sampler_batch_is_each_jobs_own_share_and_counts(write_spec):
+    """stacked_sampler_shares: job k's result is its share of the merged PUBs (the same shots, widths, shape and
+    metadata), and Sampler.stacked_payloads its payload() alone; shares that do not stack are left to sampler_shares."""
+    from qiskit.primitives import BitArray, PrimitiveResult, SamplerPubResult
+    from qiskit.primitives.containers import DataBin
+
+    from qrun.app.prepare import check
+    from qrun.jobs.sampler import Sampler
+    from qrun.planning import plan
+    from qrun.running.merging import sampler_shares, stacked_sampler_shares
+
+    jobs = plan.build(check(write_spec(SPEC))).jobs
+    rng = np.random.default_rng(5)
+
+    def pub(rows: int, shots: int = 100, **registers: int) -> SamplerPubResult:
+        data = {
+            name: BitArray(rng.integers(0, 256, size=(rows, shots, (bits + 7) // 8), dtype=np.uint8), bits)
+            for name, bits in registers.items()
+        }
+        return SamplerPubResult(DataBin(**data, shape=(rows,)), metadata={"shots": shots, "rows": rows})
+
+    merged = PrimitiveResult([pub(8, meas=2, flags=9), pub(4, meas=2, flags=9)], metadata={"version": 2})
+    parts = [(0, slice(0, 4)), (0, slice(4, 8)), (1, slice(0, 4))]  # three jobs of four sets each
+    stacked = stacked_sampler_shares(merged, parts)
+    assert stacked is not None and len(stacked) == 3 and stacked.bits == {"meas": 2, "flags": 9}
+    for k, share in enumerate(sampler_shares(merged, parts)):
+        mine = stacked[k]
+        assert mine.metadata == {"version": 2} and mine[0].metadata == share.metadata
+        assert type(mine[0]) is SamplerPubResult and mine[0].data.shape == share.data.shape == (4,)
+        for name, bits in share.data.items():
+            assert mine[0].data[name].num_bits == bits.num_bits
+            np.testing.assert_array_equal(mine[0].data[name].array, bits.array)
+    batch = [jobs[0], jobs[4], jobs[0]]  # s0 and s3: 100 shots, four sets each
+    alone = [
+        Sampler().payload(job, PrimitiveResult([share])) for job, share in zip(batch, sampler_shares(merged, parts))
+    ]
+    assert Sampler().stacked_payloads(batch, stacked) == alone
+    assert [sum(p["counts"]["flags"][3].values()) for p in alone] == [100, 100, 100]
+
+    assert stacked_sampler_shares(merged, [(0, slice(0, 4)), (1, slice(0, 3))]) is None  # another number of sets
+    assert stacked_sampler_shares(merged, [(0, slice(0, 4)), (1, None)]) is None  # a job with a PUB of its own
+    other = PrimitiveResult([pub(4, meas=2, flags=9), pub(4, meas=3, flags=9)])
+    assert stacked_sampler_shares(other, [(0, slice(0, 4)), (1, slice(0, 4))]) is None  # another width
+    other = PrimitiveResult([pub(4, meas=2), pub(4, shots=50, meas=2)])
+    assert stacked_sampler_shares(other, [(0, slice(0, 4)), (1, slice(0, 4))]) is None  # other shots
+
+
+def test_a_batch_file_of_many_sampler_jobs_holds_each_jobs_shots_bit_for_bit(write_spec):
+    """Enough sampler jobs for a batch file (store.batchfile.BATCH_FROM), stacked (no result made per job): each
+    job's shots, read back, are those of a PUB of its own in the same call, and its counts are counted from them."""
+    from qrun.app import pipeline
+    from qrun.app.prepare import check
+    from qrun.model.outcomes import StackedResults
+    from qrun.planning import plan
+    from qrun.running.engines import Engines, sampler_pub
+    from qrun.running.streams import submission_seed
+    from qrun.store.batchfile import BATCH_FROM
+
+    rows = np.random.default_rng(9).uniform(-np.pi, np.pi, (BATCH_FROM + 5, 2, 4)).round(6)
+    head, _ = SPEC.split("jobs:\n")
+    spec = write_spec(
+        head
+        + "jobs:\n"
+        + "".join(
+            f"  - {{name: m{k}, primitive: sampler, circuit: c, measure_all: true, shots: 50, "
+            f"parameter_values: {r.tolist()}}}\n"
+            for k, r in enumerate(rows)
+        )
+    )
+    batches: list[tuple[int, bool]] = []
+
+    class Batches(NullSink):
+        def jobs_done(self, jobs, results):
+            batches.append((len(jobs), isinstance(results, StackedResults)))
+
+    run = load(pipeline.run(spec, out=spec.parent / "results", progress="none", sinks=[Batches()]))
+    assert batches == [(BATCH_FROM + 5, True)]
+    assert {entry["file"] for entry in run.metadata["jobs"]} == {"jobs/00-m0.batch.npz"}
+
+    jobs = plan.build(check(spec)).jobs
+    sampler = Engines(plan.build(check(spec)).backend).sampler(jobs[0], None, submission_seed(12, "m0", 0))
+    alone = sampler.run([(*(sampler_pub(job) + (None,))[:2], job.shots) for job in jobs]).result()
+    for job, own in zip(jobs, alone, strict=True):
+        mine = run.result(job.name)[0]
+        assert mine.data.shape == own.data.shape == (2,)
+        np.testing.assert_array_equal(mine.data.meas.array, own.data.meas.array)
+        assert run.jobs[job.name]["counts"]["meas"] == [own.data.meas.get_counts(loc=k) for k in range(2)]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from ..backends.kind import OpenSession
     from ..model.experiment import Job
-    from ..model.outcomes import JobResult
+    from ..model.outcomes import JobResult, StackedResults
     from ..model.plan import JobPlan, Planned
 
 
@@ -78,7 +78,8 @@ class Sampler:
     def payload(self, job: JobPlan, result: JobResult) -> JobFile:
         """Counts per classical register, one dict per parameter set (a single set when there are no parameters)."""
         data = primitive_result(result)[0].data
-        return self._counts_payload(job, data, {register: set_counts(bits) for register, bits in data.items()})
+        counts = {register: set_counts(bits) for register, bits in data.items()}
+        return self._counts_payload(job, _delivered(data, job.shots), counts)
 
     def payloads(self, jobs: Sequence[JobPlan], results: Sequence[PrimitiveResult]) -> list[JobFile] | None:
         """payload() of each of a batch's jobs, their counts counted in one pass over every job's sets (each job's
@@ -104,15 +105,31 @@ class Sampler:
             for name, num_bits, _ in signature
         }
         return [
-            self._counts_payload(job, data, {name: sets[stop - size : stop] for name, sets in counted.items()})
+            self._counts_payload(
+                job, _delivered(data, job.shots), {name: sets[stop - size : stop] for name, sets in counted.items()}
+            )
             for job, data, size, stop in zip(jobs, datas, sizes, stops, strict=True)
         ]
 
-    def _counts_payload(self, job: JobPlan, data: DataBin, counts: dict[str, list[dict[str, int]]]) -> JobFile:
+    def stacked_payloads(self, jobs: Sequence[JobPlan], results: StackedResults) -> list[JobFile]:
+        """payload() of each of a stacked batch's jobs (model.outcomes.StackedResults of registers, each row a job's
+        (sets, shots, bytes)): every job's sets counted in one pass, with no result made per job."""
+        from qiskit.primitives import BitArray
+
+        widths = results.bits or {}
+        counted = {
+            name: set_counts(BitArray(rows.reshape(-1, *rows.shape[2:]), widths[name]))
+            for name, rows in results.fields.items()
+        }
+        sets, shots = next(iter(results.fields.values())).shape[1:3]
+        return [
+            self._counts_payload(job, shots, {name: each[k * sets : (k + 1) * sets] for name, each in counted.items()})
+            for k, job in enumerate(jobs)
+        ]
+
+    def _counts_payload(self, job: JobPlan, delivered: int | None, counts: dict[str, list[dict[str, int]]]) -> JobFile:
         import numpy as np
 
-        # the shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to
-        delivered = next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), job.shots)
         out: JobFile = {"status": "done", "shots": delivered, "counts": counts}
         if delivered != job.shots:
             out["shots_requested"] = job.shots
@@ -180,3 +197,8 @@ class Sampler:
             ax.tick_params(axis="x", rotation=90 if len(outcomes) > 8 else 0)
         fig.tight_layout()
         return fig
+
+
+def _delivered(data: DataBin, asked: int | None) -> int | None:
+    """The shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to."""
+    return next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), asked)

@@ -73,7 +73,11 @@ class StackedResults(Sequence["PrimitiveResult"]):
     """A batch's results whose values stack: each field an array whose row k is job k's, as Aer's merged PUBs gave
     them (with each job's own noise). A job's PrimitiveResult is made when it is asked for; the run folder's batch
     file and each job's payload read the rows as they are, with no PrimitiveResult made per job. The arrays are
-    read-only: each job's result is a view of its row."""
+    read-only: each job's result is a view of its row.
+
+    An estimator batch's fields are its values and standard errors. A sampler batch's are its registers (`bits`:
+    each register's width), each row job k's shots as BitArray holds them, (sets, shots, bytes): job k's result is a
+    SamplerPubResult of BitArrays."""
 
     def __init__(
         self,
@@ -81,10 +85,12 @@ class StackedResults(Sequence["PrimitiveResult"]):
         pub_metadata: list[dict[str, object]],
         metadata_of: list[int],
         metadata: dict[str, object],
+        bits: dict[str, int] | None = None,
     ):
         for values in fields.values():
             values.flags.writeable = False
         self.fields, self.pub_metadata, self.metadata_of, self.metadata = fields, pub_metadata, metadata_of, metadata
+        self.bits = bits
 
     def __len__(self) -> int:
         return len(self.metadata_of)
@@ -99,13 +105,20 @@ class StackedResults(Sequence["PrimitiveResult"]):
     def __getitem__(self, k: int | slice) -> PrimitiveResult | list[PrimitiveResult]:
         if isinstance(k, slice):
             return [self[i] for i in range(len(self))[k]]
-        from qiskit.primitives import PrimitiveResult, PubResult  # deferred: results reads outcomes without qiskit
+        # deferred: results reads outcomes without qiskit
+        from qiskit.primitives import BitArray, PrimitiveResult, PubResult, SamplerPubResult
         from qiskit.primitives.containers import DataBin
 
+        metadata = self.pub_metadata[self.metadata_of[k]]
+        if self.bits is not None:
+            registers = {name: BitArray(values[k], self.bits[name]) for name, values in self.fields.items()}
+            shape = next(iter(registers.values())).shape
+            return PrimitiveResult(
+                [SamplerPubResult(DataBin(**registers, shape=shape), metadata=metadata)], metadata=self.metadata
+            )
         row = {name: values[k] for name, values in self.fields.items()}
         shape = next(iter(row.values())).shape
-        pub = PubResult(DataBin(**row, shape=shape), metadata=self.pub_metadata[self.metadata_of[k]])
-        return PrimitiveResult([pub], metadata=self.metadata)
+        return PrimitiveResult([PubResult(DataBin(**row, shape=shape), metadata=metadata)], metadata=self.metadata)
 
 
 JobResult: TypeAlias = "PrimitiveResult | MinimizeOutcome | SweepOutcome"  # what running a job gives its payload

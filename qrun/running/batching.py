@@ -18,7 +18,15 @@ from ..model.outcomes import StackedResults
 from ..model.plan import JobPlan
 from .base import RunnerBase
 from .engines import estimator_pub, observables_array, sampler_pub
-from .merging import ROWS_PER_PUB, merged_sampler_pubs, rejoined, row_chunks, sampler_shares, stacked_rows
+from .merging import (
+    ROWS_PER_PUB,
+    merged_sampler_pubs,
+    rejoined,
+    row_chunks,
+    sampler_shares,
+    stacked_rows,
+    stacked_sampler_shares,
+)
 from .streams import Noise
 from .submission import distinct, padded, stream_of, submission_tags
 
@@ -165,7 +173,12 @@ class Batching(RunnerBase):
         if seeds:
             results = shot_noise_results(result, parts, [j.precision for j in bound], seeds)
         elif head.runs == "sampler" and parts:
-            results = [PrimitiveResult([share], metadata=result.metadata) for share in sampler_shares(result, parts)]
+            stacked_bits = stacked_sampler_shares(result, parts)
+            results = (
+                stacked_bits
+                if stacked_bits is not None
+                else [PrimitiveResult([share], metadata=result.metadata) for share in sampler_shares(result, parts)]
+            )
         else:
             stacked = stacked_shares(result, parts) if parts else None
             if stacked is not None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from qiskit.primitives import PrimitiveResult, PubResult, SamplerPubResult
+from qiskit.primitives import BitArray, PrimitiveResult, PubResult, SamplerPubResult
 from qiskit.primitives.containers import DataBin
 
+from ..model.outcomes import StackedResults
 from ..model.plan import JobPlan
 from ..planning.sweeps import LOCAL_CHUNK
 from .engines import sampler_pub
@@ -72,6 +73,37 @@ def sampler_shares(result: PrimitiveResult, parts: list[tuple[int, slice | None]
         data = {name: bits[rows] for name, bits in pub.data.items()}
         shares.append(SamplerPubResult(DataBin(**data, shape=(rows.stop - rows.start,)), metadata=pub.metadata))
     return shares
+
+
+def stacked_sampler_shares(result: PrimitiveResult, parts: list[tuple[int, slice | None]]) -> StackedResults | None:
+    """sampler_shares(), stacked (model.outcomes.StackedResults): each register one array whose row k is job k's
+    shots, where every job has rows of its own in a merged PUB, as many as each other job, and every PUB has the same
+    registers (names, widths and shots). No SamplerPubResult is made per job; its payload and the batch file read
+    the rows as they are. None otherwise: each job then gets its share."""
+    sizes = {None if rows is None else rows.stop - rows.start for _, rows in parts}
+    if None in sizes or len(sizes) != 1:
+        return None
+    pubs = list(dict.fromkeys(index for index, _ in parts))
+
+    def registers(index: int) -> list[tuple[str, int, tuple[int, ...]]] | None:
+        data = result[index].data
+        if not all(type(bits) is BitArray and len(bits.shape) == 1 for bits in data.values()):
+            return None
+        return [(name, bits.num_bits, bits.array.shape[1:]) for name, bits in data.items()]
+
+    signature = registers(pubs[0])
+    if not signature or any(registers(index) != signature for index in pubs[1:]):
+        return None
+    arrays = {index: {name: bits.array for name, bits in result[index].data.items()} for index in pubs}
+    fields = {name: np.stack([arrays[index][name][rows] for index, rows in parts]) for name, _, _ in signature}
+    order = {index: k for k, index in enumerate(pubs)}  # each PUB's metadata, written once
+    return StackedResults(
+        fields,
+        [result[index].metadata for index in pubs],
+        [order[index] for index, _ in parts],
+        result.metadata,
+        bits={name: width for name, width, _ in signature},
+    )
 
 
 def row_chunks(pubs: list[tuple], limit: int = ROWS_PER_PUB) -> tuple[list[tuple], list[int]]:

@@ -66,10 +66,16 @@ def columns(results: Sequence[PrimitiveResult]) -> dict[str, object] | None:
     from qiskit.primitives import BitArray, PubResult, SamplerPubResult
 
     if isinstance(results, StackedResults):  # stacked already: its arrays are the columns
-        shape = list(next(iter(results.fields.values())).shape[1:])
+        first = next(iter(results.fields.values()))
+        if results.bits is not None:  # registers: each row a job's (sets, shots, bytes), as BitArray holds them
+            return {
+                "pub_type": "SamplerPubResult",
+                "shape": list(first.shape[1:-2]),
+                "fields": {name: {"type": "BitArray", "num_bits": results.bits[name]} for name in results.fields},
+            }
         return {
             "pub_type": "PubResult",
-            "shape": shape,
+            "shape": list(first.shape[1:]),
             "fields": {name: {"type": "ndarray"} for name in results.fields},
         }
     first = results[0]

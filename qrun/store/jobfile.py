@@ -41,13 +41,15 @@ def job_file(
 def batch_bodies(
     jobs: list[JobPlan], results: Sequence[PrimitiveResult], actual: float, backend: str, job_ids: list[list[str]]
 ) -> list[JobFile]:
-    """Each of a batch's jobs' JSON bodies. A stacked batch of estimator jobs (model.outcomes.StackedResults) gives
-    each its values from its rows, with no PrimitiveResult made per job; a batch of samplers, its counts counted
+    """Each of a batch's jobs' JSON bodies. A stacked batch (model.outcomes.StackedResults) gives each job its values
+    or counts from its rows, with no PrimitiveResult made per job; another batch of samplers, its counts counted
     for every job at once (jobs.sampler.Sampler.payloads)."""
     kind = kind_of(jobs[0].primitive)
     payloads: list[JobFile] | None = None
     if isinstance(results, StackedResults) and isinstance(kind, Estimator):
         payloads = kind.values_payloads(jobs, results.fields["evs"], results.fields["stds"])
+    elif isinstance(results, StackedResults) and isinstance(kind, Sampler):
+        payloads = kind.stacked_payloads(jobs, results)
     elif isinstance(kind, Sampler) and len(jobs) > 1:  # None where the jobs' registers do not stack
         payloads = kind.payloads(jobs, results)
     if payloads is None:
