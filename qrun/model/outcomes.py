@@ -151,8 +151,9 @@ def set_counts(bits: BitArray) -> list[dict[str, int]]:
     """[sorted_counts(bits, i) for each parameter set i] (one dict, of every shot, for a BitArray without sets).
 
     A register of up to 48 bits, over sets in one dimension, is counted in one pass: each shot becomes the integer
-    (set, bitstring), and one np.unique counts them all, where a call per set cost tens of microseconds each (a
-    sampler job of 10,000 parameter rows spent most of its own time there)."""
+    (set, bitstring), and one np.unique counts them all (np.bincount where there are few possible integers), where a
+    call per set cost tens of microseconds each (a sampler job of 10,000 parameter rows spent most of its own time
+    there)."""
     import numpy as np
 
     if not bits.shape:
@@ -169,12 +170,27 @@ def set_counts(bits: BitArray) -> list[dict[str, int]]:
     for byte in range(nbytes):  # big-endian: the first byte is the most significant
         keys = (keys << np.uint64(8)) | arr[..., byte].astype(np.uint64)
     keys |= np.arange(sets, dtype=np.uint64)[:, None] << np.uint64(width)
-    found, counts = np.unique(keys, return_counts=True)  # sorted by set, then by bitstring
+    possible = sets << width
+    if possible <= max(4 * keys.size, 1 << 16):
+        # few possible keys (narrow registers: a batch of small sampler jobs): tallied in one pass, where sorting
+        # every shot cost many times as much; the keys found come out sorted, as np.unique gives them
+        tallies = np.bincount(keys.ravel().astype(np.intp), minlength=possible)
+        found = np.flatnonzero(tallies)
+        counts = tallies[found]
+        found = found.astype(np.uint64)
+    else:
+        found, counts = np.unique(keys, return_counts=True)  # sorted by set, then by bitstring
     of_set = (found >> np.uint64(width)).astype(np.int64)
     bounds = np.searchsorted(of_set, np.arange(sets + 1)).tolist()
     values = (found & np.uint64((1 << width) - 1)).tolist()
     totals = counts.tolist()
     spec = f"0{width}b"
+    if 1 << width <= len(values):  # each bitstring recurs across the sets: formatted once each
+        labels = [format(value, spec) for value in range(1 << width)]
+        return [
+            {labels[value]: total for value, total in zip(values[a:b], totals[a:b], strict=True)}
+            for a, b in zip(bounds, bounds[1:])
+        ]
     return [
         {format(value, spec): total for value, total in zip(values[a:b], totals[a:b], strict=True)}
         for a, b in zip(bounds, bounds[1:])
