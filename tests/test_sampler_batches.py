@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from qiskit.circuit.library import real_amplitudes
 from qiskit.quantum_info import Statevector
 
@@ -148,15 +149,18 @@ def test_a_stacked_sampler_batch_is_each_jobs_own_share_and_counts(write_spec):
     assert stacked_sampler_shares(other, [(0, slice(0, 4)), (1, slice(0, 4))]) is None  # other shots
 
 
-def test_a_batch_file_of_many_sampler_jobs_holds_each_jobs_shots_bit_for_bit(write_spec):
+@pytest.mark.parametrize("stored", ["batch file", "a file each"])
+def test_a_batch_file_of_many_sampler_jobs_holds_each_jobs_shots_bit_for_bit(stored, write_spec, monkeypatch):
     """Enough sampler jobs for a batch file (store.batchfile.BATCH_FROM), stacked (no result made per job): each
-    job's shots, read back, are those of a PUB of its own in the same call, and its counts are counted from them."""
+    job's shots, read back, are those of a PUB of its own in the same call, and its counts are counted from them; so
+    too where the batch is too large for one file and each job gets a file of its own, made from its stacked row."""
     from qrun.app import pipeline
     from qrun.app.prepare import check
     from qrun.model.outcomes import StackedResults
     from qrun.planning import plan
     from qrun.running.engines import Engines, sampler_pub
     from qrun.running.streams import submission_seed
+    from qrun.store import batchfile
     from qrun.store.batchfile import BATCH_FROM
 
     rows = np.random.default_rng(9).uniform(-np.pi, np.pi, (BATCH_FROM + 5, 2, 4)).round(6)
@@ -176,9 +180,15 @@ def test_a_batch_file_of_many_sampler_jobs_holds_each_jobs_shots_bit_for_bit(wri
         def jobs_done(self, jobs, results):
             batches.append((len(jobs), isinstance(results, StackedResults)))
 
+    if stored == "a file each":
+        monkeypatch.setattr(batchfile, "MAX_BATCH_BYTES", 1000)
     run = load(pipeline.run(spec, out=spec.parent / "results", progress="none", sinks=[Batches()]))
     assert batches == [(BATCH_FROM + 5, True)]
-    assert {entry["file"] for entry in run.metadata["jobs"]} == {"jobs/00-m0.batch.npz"}
+    files = [entry["file"] for entry in run.metadata["jobs"]]
+    if stored == "batch file":
+        assert set(files) == {"jobs/00-m0.batch.npz"}
+    else:
+        assert files[:2] == ["jobs/00-m0.json", "jobs/01-m1.json"] and len(set(files)) == BATCH_FROM + 5
 
     jobs = plan.build(check(spec)).jobs
     sampler = Engines(plan.build(check(spec)).backend).sampler(jobs[0], None, submission_seed(12, "m0", 0))
