@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.jobfile import Headline, JobFile
-from ..model.outcomes import primitive_result, set_counts
+from ..model.outcomes import primitive_result, registers_of, set_counts
 from ..model.readings import Reading
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
@@ -88,15 +88,9 @@ class Sampler:
         import numpy as np
         from qiskit.primitives import BitArray
 
-        def registers(data: DataBin) -> list[tuple[str, int, tuple[int, ...]]] | None:
-            values = list(data.items())
-            if not all(isinstance(bits, BitArray) and len(bits.shape) == 1 for _, bits in values):
-                return None
-            return [(name, bits.num_bits, bits.array.shape[1:]) for name, bits in values]
-
         datas = [primitive_result(r)[0].data for r in results]
-        signature = registers(datas[0])
-        if signature is None or any(registers(data) != signature for data in datas[1:]):
+        signature = registers_of(datas[0])
+        if signature is None or any(registers_of(data) != signature for data in datas[1:]):
             return None
         sizes = [d.shape[0] for d in datas]
         stops = np.cumsum(sizes).tolist()

@@ -12,6 +12,7 @@ from .records import Evaluation, Optimum
 if TYPE_CHECKING:
     import numpy as np
     from qiskit.primitives import BitArray, PrimitiveResult
+    from qiskit.primitives.containers import DataBin
 
 SESSION_EXPIRED = "not run: session expired"
 STOPPED_DEADLINE = "stopped: deadline"
@@ -145,6 +146,17 @@ def sorted_counts(bits: BitArray, loc: int | None) -> dict[str, int]:
     rows, counts = np.unique(arr, axis=0, return_counts=True)  # big-endian rows: sorted as their bitstrings sort
     width = f"0{bits.num_bits}b"
     return {format(int.from_bytes(row.tobytes(), "big"), width): int(n) for row, n in zip(rows, counts, strict=True)}
+
+
+def registers_of(data: DataBin) -> list[tuple[str, int, tuple[int, ...]]] | None:
+    """A sampler result's registers as (name, width, (shots, bytes)), where each is a BitArray over one dimension of
+    parameter sets (the form whose counts, and rows, stack across jobs); None otherwise."""
+    from qiskit.primitives import BitArray  # deferred: results reads outcomes without qiskit
+
+    values = list(data.items())
+    if not all(isinstance(bits, BitArray) and len(bits.shape) == 1 for _, bits in values):
+        return None
+    return [(name, bits.num_bits, bits.array.shape[1:]) for name, bits in values]
 
 
 def set_counts(bits: BitArray) -> list[dict[str, int]]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from qiskit.primitives import BitArray, PrimitiveResult, PubResult, SamplerPubResult
+from qiskit.primitives import PrimitiveResult, PubResult, SamplerPubResult
 from qiskit.primitives.containers import DataBin
 
-from ..model.outcomes import StackedResults
+from ..model.outcomes import StackedResults, registers_of
 from ..model.plan import JobPlan
 from ..planning.sweeps import LOCAL_CHUNK
 from .engines import sampler_pub
@@ -84,15 +84,8 @@ def stacked_sampler_shares(result: PrimitiveResult, parts: list[tuple[int, slice
     if None in sizes or len(sizes) != 1:
         return None
     pubs = list(dict.fromkeys(index for index, _ in parts))
-
-    def registers(index: int) -> list[tuple[str, int, tuple[int, ...]]] | None:
-        data = result[index].data
-        if not all(type(bits) is BitArray and len(bits.shape) == 1 for bits in data.values()):
-            return None
-        return [(name, bits.num_bits, bits.array.shape[1:]) for name, bits in data.items()]
-
-    signature = registers(pubs[0])
-    if not signature or any(registers(index) != signature for index in pubs[1:]):
+    signature = registers_of(result[pubs[0]].data)
+    if not signature or any(registers_of(result[index].data) != signature for index in pubs[1:]):
         return None
     arrays = {index: {name: bits.array for name, bits in result[index].data.items()} for index in pubs}
     fields = {name: np.stack([arrays[index][name][rows] for index, rows in parts]) for name, _, _ in signature}
