@@ -2,6 +2,7 @@
 beside Aer's own floor.
 
     .venv/bin/python benchmarks/stages.py [N [RUNS]]
+    .venv/bin/python benchmarks/stages.py sampler [N [RUNS]]
     .venv/bin/python benchmarks/stages.py sweep [POINTS [RUNS]]
 
 Each run is a fresh process running `qrun SPEC --quiet` in process (no supervisor), with the functions named in
@@ -9,8 +10,9 @@ STAGES wrapped to add up their wall time; a function that runs while Aer works i
 records) shares the interpreter lock with Aer, so its time and Aer's overlap. Memory is the process's RSS at each
 stage's edges. Medians over RUNS processes, after one run that fills the parse, schema and transpile caches (a
 re-run's path, as the interleaved benchmarks time it). The floor is the hand's own work, timed in its process: its
-imports, and Aer's estimator on the rows in PUBs of 500 (`scale.HAND`), or on the sweep's chunks with each chunk's
-values written to disk (`scale_sweeps.HAND_SWEEP`). A sweep is `scale_sweeps.SWEEP`, a 2-qubit estimator at precision
+imports, and Aer's estimator on the rows in PUBs of 500 (`scale.HAND`), Aer's sampler on one PUB of every row
+(`scale.SAMPLER_HAND`, for n small sampler jobs of 100 shots), or on the sweep's chunks with each chunk's values written
+to disk (`scale_sweeps.HAND_SWEEP`). A sweep is `scale_sweeps.SWEEP`, a 2-qubit estimator at precision
 0.01; its stages are per chunk (500 points), summed over the sweep.
 """
 
@@ -25,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from common import PYTHON
-from scale import spec
+from scale import SAMPLER_JOB, spec
 from scale_sweeps import SWEEP
 
 # (module, attribute path, label, whether RSS is read at its edges), in the order a run reaches them
@@ -42,6 +44,21 @@ STAGES = [
     ("qrun.running.batching", "shot_noise_results", "each job's shot noise", False),
     ("qrun.store.writer", "RunWriter.jobs_done", "batch files and records", False),
     ("qrun.running.runner", "Runner.run", "run the jobs (the eight rows above, and the rest)", True),
+    ("qrun.store.writer", "RunWriter.finish", "finish the run folder", True),
+    ("qrun.store.learned", "remember", "keep what the run teaches", False),
+]
+
+# n small sampler jobs' stages, in the same form: their rows go to Aer as one PUB a batch, and come back stacked
+SAMPLER_STAGES = [
+    ("qrun.app.pipeline", "prepare", "prepare: check, plan, learned history", True),
+    ("qrun.store.writer", "RunWriter.open", "open the run folder", True),
+    ("qrun.running.batching", "merged_sampler_pubs", "merge a batch's PUBs", False),
+    ("qiskit_aer.primitives", "SamplerV2.run", "Aer: submit", False),
+    ("qrun.store.writer", "RunWriter.jobs_submitted", "record submissions (overlaps Aer)", False),
+    ("qrun.running.base", "RunnerBase.collect", "wait for Aer", False),
+    ("qrun.running.batching", "stacked_sampler_shares", "the batch's registers stacked", False),
+    ("qrun.store.writer", "RunWriter.jobs_done", "counts, batch files and records", False),
+    ("qrun.running.runner", "Runner.run", "run the jobs (the rows above, and the rest)", True),
     ("qrun.store.writer", "RunWriter.finish", "finish the run folder", True),
     ("qrun.store.learned", "remember", "keep what the run teaches", False),
 ]
@@ -128,6 +145,23 @@ done = time.perf_counter()
 print(json.dumps({"imports: qiskit, Aer": imported - began, "Aer's estimator": done - imported}), file=sys.stderr)
 """
 
+SAMPLER_FLOOR = r"""
+import json, sys, time
+began = time.perf_counter()
+import numpy as np
+from qiskit.circuit.library import real_amplitudes
+from qiskit_aer.primitives import SamplerV2
+imported = time.perf_counter()
+n = int(sys.argv[1])
+qc, rows = real_amplitudes(2, reps=1).measure_all(inplace=False), np.tile([0.1, 0.2, 0.3, 0.4], (n, 1))
+named = {"method": "statevector", "runtime_parameter_bind_enable": True, "max_parallel_experiments": 0}
+bits = SamplerV2(default_shots=100, options={"backend_options": named}).run([(qc, rows)]).result()[0].data.meas
+ran = time.perf_counter()
+np.save("hand.npy", bits.array)
+done = time.perf_counter()
+print(json.dumps({"imports: qiskit, Aer": imported - began, "Aer's sampler": ran - imported, "the shots to disk": done - ran}), file=sys.stderr)
+"""
+
 SWEEP_FLOOR = r"""
 import json, sys, time
 began = time.perf_counter()
@@ -160,16 +194,25 @@ def child(code: str, args: list[str], cwd: Path) -> dict:
     return json.loads(p.stderr.strip().splitlines()[-1])
 
 
-def main(n: int = 1_000, runs: int = 7, sweep: bool = False) -> str:
+# what each command line measures: its spec, its stages, the hand's floor, and what it is called
+KINDS = {
+    "estimator": (spec, STAGES, FLOOR, "{n:,} small estimator jobs"),
+    "sampler": (lambda n: spec(n, SAMPLER_JOB), SAMPLER_STAGES, SAMPLER_FLOOR, "{n:,} small sampler jobs"),
+    "sweep": (lambda n: SWEEP.replace("POINTS", str(n)), SWEEP_STAGES, SWEEP_FLOOR, "a sweep of {n:,} points"),
+}
+
+
+def main(n: int = 1_000, runs: int = 7, kind: str = "estimator") -> str:
+    make_spec, stage_list, floor, title = KINDS[kind]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         os.environ["QRUN_CACHE_DIR"] = str(folder / "cache")
-        (folder / "k.yaml").write_text(SWEEP.replace("POINTS", str(n)) if sweep else spec(n))
-        stages = json.dumps(SWEEP_STAGES if sweep else STAGES)
+        (folder / "k.yaml").write_text(make_spec(n))
+        stages = json.dumps(stage_list)
         child(CHILD, ["k.yaml", stages], folder)  # fills the caches, as a re-run finds them
         found = [child(CHILD, ["k.yaml", stages], folder) for _ in range(runs)]
-        floors = [child(SWEEP_FLOOR if sweep else FLOOR, [str(n)], folder) for _ in range(runs)]
-    what = f"a sweep of {n:,} points" if sweep else f"{n:,} small estimator jobs"
+        floors = [child(floor, [str(n)], folder) for _ in range(runs)]
+    what = title.format(n=n)
     lines = [f"{what} on aer, medians of {runs} processes (load {os.getloadavg()[0]:.1f})", ""]
     lines += ["| stage | wall, ms |", "|---|---:|"]
     for label in found[0]["spent"]:
@@ -183,6 +226,6 @@ def main(n: int = 1_000, runs: int = 7, sweep: bool = False) -> str:
 
 
 if __name__ == "__main__":
-    swept = sys.argv[1:2] == ["sweep"]
-    numbers = [int(a) for a in sys.argv[1 + swept : 3 + swept]] or ([100_000] if swept else [])
-    print(main(*numbers, sweep=True) if swept else main(*numbers))
+    named = sys.argv[1] if sys.argv[1:2] in (["sampler"], ["sweep"]) else "estimator"
+    numbers = [int(a) for a in sys.argv[1 + (named != "estimator") :][:2]] or ([100_000] if named == "sweep" else [])
+    print(main(*numbers, kind=named))
