@@ -299,3 +299,37 @@ def test_an_observable_function_may_return_a_list_each_member_measured_by_its_ow
         refused.code == 2
         and "jobs[0].observables[0]: observable 'zzz' is a list of 3; a minimize job takes one" in refused.err
     )
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    "spec", [p for p in sorted(EXAMPLES.glob("*/*.yaml")) if "python:" in p.read_text()], ids=lambda p: p.parent.name
+)
+def test_the_examples_python_sources_call_nothing_their_libraries_deprecated(spec):
+    """The examples are what users copy: each circuit and observable an example builds in Python, called as its spec
+    calls it, raises no DeprecationWarning (QAOAAnsatz, deprecated in Qiskit 2.1 and gone in 3.0, did)."""
+    import importlib.util
+    import warnings
+
+    from qrun import spec as specs
+
+    entries = [
+        entry
+        for section in ("circuits", "observables")
+        for entry in (specs.load(spec).data.get(section) or {}).values()
+        if isinstance(entry, dict) and "python" in entry
+    ]
+    assert entries, f"{spec.name} names python: but builds nothing in Python"
+    for entry in entries:
+        file, function = entry["python"].rsplit(":", 1)
+        assert file.endswith(".py"), entry["python"]  # an example keeps its sources beside its spec
+        path = spec.parent / file
+        module_spec = importlib.util.spec_from_file_location(f"example_{spec.parent.name}_{path.stem}", path)
+        module = importlib.util.module_from_spec(module_spec)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            module_spec.loader.exec_module(module)
+            built = getattr(module, function)(**(entry.get("args") or {}))
+        assert built is not None, entry["python"]

@@ -1,8 +1,8 @@
-"""Max-Cut by QAOA, as IBM's tutorial sets it up: the graph's cost Hamiltonian (one ZZ per edge) and qiskit's
-QAOAAnsatz over it."""
+"""Max-Cut by QAOA, as IBM's tutorial sets it up: the graph's cost Hamiltonian (one ZZ per edge) and qiskit's QAOA
+ansatz over it (`qaoa_ansatz`, the function that replaces the QAOAAnsatz class Qiskit 2.1 deprecated)."""
 
 from qiskit import QuantumCircuit
-from qiskit.circuit.library import QAOAAnsatz
+from qiskit.circuit.library import qaoa_ansatz
 from qiskit.quantum_info import SparsePauliOp
 
 
@@ -12,4 +12,4 @@ def cost(nodes: int, edges: list[list[int]]) -> SparsePauliOp:
 
 
 def ansatz(nodes: int, edges: list[list[int]], reps: int = 2) -> QuantumCircuit:
-    return QAOAAnsatz(cost(nodes, edges), reps=reps).decompose(reps=2)
+    return qaoa_ansatz(cost(nodes, edges), reps=reps)
