@@ -234,18 +234,14 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     """The tidy CSV of a swept job (or the next rows of it): one row per point, swept variables first, then the
     results beside them."""
     names = list(job.sweep_variables)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    plain = None
     if job.runs == "estimator":
         names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
         try:
             columns = [list(map(operator.itemgetter(n), points)) for n in names]  # C speed; every point has every name
         except KeyError:
             columns = [[p.get(n) for p in points] for n in names]
-        if (plain := _plain_rows(columns)) is not None:
-            if header:
-                writer.writerow(names)
-            return out.getvalue() + plain
+        plain = _plain_rows(columns)
         rows: Any = zip(*columns)
     else:
         registers = list(points[0]["counts"]) if points else []
@@ -254,8 +250,12 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
             [p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
             for p in points
         ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     if header:
         writer.writerow(names)
+    if plain is not None:
+        return out.getvalue() + plain
     writer.writerows(rows)
     return out.getvalue()
 
