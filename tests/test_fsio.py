@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import orjson
 import pytest
 
 from qrun.errors import ResultsError
@@ -34,14 +35,38 @@ def test_paths_stay_inside_the_results_root(tmp_path, parts):
 
 
 def test_json_values_given_as_text_are_written_as_they_are_after_the_others(tmp_path):
+    from orjson import Fragment
+
     from qrun.store.fsio import write_json
 
-    write_json(tmp_path / "a.json", {"job": "e", "values": [1, 2]}, raw={"primitive_result": '{"x":[1.5,null]}'})
+    write_json(
+        tmp_path / "a.json", {"job": "e", "values": [1, 2]}, raw={"primitive_result": Fragment('{"x":[1.5,null]}')}
+    )
     text = (tmp_path / "a.json").read_text()
     assert json.loads(text) == {"job": "e", "values": [1, 2], "primitive_result": {"x": [1.5, None]}}
     assert text.endswith('  "primitive_result": {"x":[1.5,null]}\n}\n')
-    write_json(tmp_path / "b.json", {}, raw={"r": "[]"})
-    assert json.loads((tmp_path / "b.json").read_text()) == {"r": []}
+    write_json(tmp_path / "b.json", {}, raw={"r": Fragment("[]")})
+    assert (tmp_path / "b.json").read_text() == '{\n  "r": []\n}\n'
+
+
+def test_a_list_encoded_part_by_part_is_written_in_its_keys_place_as_the_whole_list_would_be(tmp_path):
+    # a short sweep's points, encoded a chunk at a time (json_items) and written as the one list they make
+    points = [{"θ": 0.1 * i, "value": np.float64(i) / 3, "stderr": float("nan") if i == 7 else 0.01} for i in range(12)]
+    parts = [fsio.json_items(points[:5]), fsio.json_items([]), fsio.json_items(points[5:])]
+    data = {"job": "s", "points": [], "seconds": 1.5}
+    fsio.write_json(tmp_path / "parts.json", data, raw={"points": [orjson.Fragment(p) for p in parts if p]})
+    fsio.write_json(tmp_path / "whole.json", {**data, "points": points})
+    assert (tmp_path / "parts.json").read_bytes().replace(b" ", b"").replace(b"\n", b"") == orjson.dumps(
+        {**data, "points": points}, option=orjson.OPT_SERIALIZE_NUMPY
+    )
+    assert list(json.loads((tmp_path / "parts.json").read_text())) == ["job", "points", "seconds"]
+    # past READABLE_BYTES, on one line: the very bytes of the list written whole
+    many = points * 2_000
+    parts = [fsio.json_items(many[i : i + 500]) for i in range(0, len(many), 500)]
+    fsio.write_json(tmp_path / "parts.json", data, raw={"points": [orjson.Fragment(p) for p in parts]})
+    fsio.write_json(tmp_path / "whole.json", {**data, "points": many})
+    assert (tmp_path / "parts.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+    assert (tmp_path / "parts.json").read_bytes().count(b"\n") == 1
 
 
 def test_json_files_are_strict_json_with_numpy_values_and_int_keys(tmp_path):
@@ -64,8 +89,8 @@ def test_json_is_indented_while_small_enough_to_read_and_one_line_past_that(tmp_
     assert text.count("\n") == 1 and text.endswith("}\n")
     assert json.loads(text) == large
     # values given as text count toward the size, and follow data's keys on the one line
-    fsio.write_json(tmp_path / "raw.json", {"job": "e"}, raw={"primitive_result": json.dumps(large)})
+    fsio.write_json(tmp_path / "raw.json", {"job": "e"}, raw={"primitive_result": orjson.Fragment(json.dumps(large))})
     text = (tmp_path / "raw.json").read_text()
     assert text.count("\n") == 1 and json.loads(text) == {"job": "e", "primitive_result": large}
-    fsio.write_json(tmp_path / "only.json", {}, raw={"r": json.dumps(large)})
+    fsio.write_json(tmp_path / "only.json", {}, raw={"r": orjson.Fragment(json.dumps(large))})
     assert json.loads((tmp_path / "only.json").read_text()) == {"r": large}

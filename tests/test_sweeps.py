@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import orjson
 import pytest
 from conftest import EXPERIMENTS
 
@@ -13,7 +14,7 @@ from qrun.errors import SweepError
 from qrun.planning import sweeps
 from qrun.running.events import NullSink
 from qrun.spec.build import sweep_of
-from qrun.store import records
+from qrun.store import fsio, records
 
 
 def values_of(spec):
@@ -247,6 +248,40 @@ def test_a_local_sweep_stores_each_chunk_before_it_sends_the_next(tmp_path, monk
     spec.write_text(_stream_spec(25), encoding="utf-8")  # 25 values x 2 observables: 50 points
     pipeline.run(spec, out=tmp_path / "r", progress="none", sinks=[Order()])
     assert order == [e for start in range(0, 50, 8) for e in ("sent", f"stored {start}-{min(start + 8, 50)}")]
+
+
+def test_a_short_sweeps_points_kept_as_text_a_chunk_each_are_its_files_list_of_points(
+    qrun, tmp_path, write_spec, monkeypatch
+):
+    """A short sweep keeps each chunk's points as JSON text, not as values, until its job file is written: that
+    file holds them inline, in order, as the one list orjson writes of the values, in its place among the keys,
+    whether the file is indented or (past READABLE_BYTES) one line; the CSV is appended chunk by chunk."""
+    monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 9)  # whole rows of 2 observables: chunks of 8 points
+    spec = write_spec(_stream_spec(25))
+    assert qrun(spec, "--out", tmp_path / "indented", "-q").code == 0
+    monkeypatch.setattr(fsio, "READABLE_BYTES", 2_000)  # the 50 points' text is about 9 kB
+    assert qrun(spec, "--out", tmp_path / "line", "-q").code == 0
+    (indented,) = (tmp_path / "indented" / "long").iterdir()
+    (line,) = (tmp_path / "line" / "long").iterdir()
+    text = (line / "jobs" / "00-s.json").read_bytes()
+    small, large = json.loads((indented / "jobs" / "00-s.json").read_text()), json.loads(text)
+    assert (
+        text.count(b"\n") == 1 and (indented / "jobs" / "00-s.json").read_text().count("\n") > 50 * 6
+    )  # a point a few lines
+    assert list(large) == list(small) and list(large).index("points") < list(large).index("seconds")
+    assert large["points"] == small["points"] and len(small["points"]) == 50
+    assert b'"points":' + orjson.dumps(small["points"]) + b',"seconds":' in text
+    assert [(p["a"], p["observable"]) for p in small["points"][:4]] == [(0.0, "zz"), (0.0, "zi")] + [
+        (math.pi / 24, "zz"),
+        (math.pi / 24, "zi"),
+    ]
+    for p in small["points"]:
+        exact = math.cos(p["a"]) if p["observable"] == "zi" else 1.0  # ry(t) then CNOT: <ZZ> = 1, <IZ> = cos t
+        assert abs(p["value"] - exact) < 4 * 0.02
+    table = (line / "jobs" / "00-s.csv").read_text().splitlines()
+    assert table == (indented / "jobs" / "00-s.csv").read_text().splitlines()
+    assert table[0] == "a,observable,value,stderr" and len(table) == 51
+    assert [row.split(",")[1:3] for row in table[1:]] == [[p["observable"], repr(p["value"])] for p in large["points"]]
 
 
 def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_one_keeps(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +10,11 @@ from typing import TYPE_CHECKING
 from ..errors import ResultsError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+
+    import orjson
+
+    Raw = Mapping[str, orjson.Fragment | list[orjson.Fragment]]  # write_json's values already JSON, by key
 
 
 def atomic_write(path: Path, text: str, durable: bool = True) -> None:
@@ -48,6 +51,14 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
 
 
+def json_items(items: Sequence[object]) -> bytes:
+    """Items as the inside of a compact JSON list, as write_json writes them on one line: a list encoded a part at
+    a time, as its items come (a list of orjson.Fragment of such parts is written as the one list)."""
+    import orjson  # deferred, as in write_json
+
+    return orjson.dumps(items, default=plain, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)[1:-1]
+
+
 def json_lines(items: Sequence[object]) -> str:
     """Each item as one line of compact JSON, written by orjson as write_json's files are (a NaN as null): json's
     encoder, called once per point, was a tenth of a 100,000-point sweep's time."""
@@ -64,12 +75,14 @@ READABLE_BYTES = 256 * 1024
 
 
 def write_json(
-    path: Path, data: object, compact_fallback: bool = False, durable: bool = True, raw: dict[str, str] | None = None
+    path: Path, data: object, compact_fallback: bool = False, durable: bool = True, raw: Raw | None = None
 ) -> None:
     """JSON indented by two spaces while it is small enough to read by eye (READABLE_BYTES as compact JSON), on one
     line past that, atomically. With compact_fallback, a write the disk has no room for (the temp file doubles the
     space needed) is retried as compact JSON over the old file's own blocks: used only to record how a run ended.
-    `raw` adds keys whose values are already JSON text (written as they are, after data's keys).
+    `raw` (data a dict) holds values already JSON (orjson.Fragment, or a list of them), written as they are: in data's
+    place for a key data has too, after data's keys for the rest. One dump writes them all, so a large value is not
+    copied again to splice it in.
 
     orjson writes it: json's indented dump runs in Python, and was a third of a 1,000-job run's bookkeeping. As
     strict JSON, a NaN or an infinity is written as null (json would write NaN, which no other reader accepts)."""
@@ -77,18 +90,12 @@ def write_json(
 
     # numpy arrays and scalars natively; int dict keys (jobs by index) as strings, as json writes them
     options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    if raw and isinstance(data, dict):
+        data = {**data, **raw}  # a key data has keeps its place
     # orjson's own newline: `text += b"\n"` copied the whole text (8 MB of metadata at 10,000 jobs)
     compact = orjson.dumps(data, default=plain, option=options | orjson.OPT_APPEND_NEWLINE)
-    extra = raw or {}
-    if len(compact) + sum(len(v) for v in extra.values()) > READABLE_BYTES:
+    if len(compact) > READABLE_BYTES:
         text = compact
-        if extra:  # data's keys, then raw's, on the one line
-            pairs = ",".join(f"{json.dumps(k)}:{v}" for k, v in extra.items()).encode()
-            text = compact[:-2] + (b"," if data else b"") + pairs + b"}\n"
-    elif extra:
-        text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2)
-        pairs = ",\n".join(f"  {json.dumps(k)}: {v}" for k, v in extra.items()).encode()
-        text = (text[:-2] + b",\n" + pairs if data else b"{\n" + pairs) + b"\n}\n"
     else:
         text = orjson.dumps(data, default=plain, option=options | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     try:

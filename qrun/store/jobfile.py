@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import orjson
+
 from ..errors import RunFolderError
 from ..jobs.estimator import Estimator
 from ..jobs.registry import kind_of
 from ..jobs.sampler import Sampler
 from ..model.jobfile import JobFile, Point
 from ..model.outcomes import MinimizeOutcome, StackedResults, SweepOutcome
-from . import records
+from . import fsio, records
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,22 +22,31 @@ if TYPE_CHECKING:
 
     from ..model.outcomes import JobResult
     from ..model.plan import JobPlan
+    from .fsio import Raw
 
 
 def job_file(
     job: JobPlan,
     result: JobResult,
     actual: float,
-    points: list[Point] | None,
+    points: Sequence[bytes] | None,
     backend: str,
     job_ids: list[str],
-) -> tuple[JobFile, dict[str, str]]:
-    """A finished job's JSON body, and its runtime encoding as JSON text (the file's last key)."""
-    payload = job_body(job, result, actual, points, backend, job_ids)
+) -> tuple[JobFile, Raw]:
+    """A finished job's JSON body, and the parts of it already JSON (write_json's `raw`): a short sweep's points,
+    its chunks' fsio.json_items, where they alone put the file past READABLE_BYTES (written on one line, as orjson
+    writes them: each chunk's text is a Fragment of the list; a smaller file is indented, so they are values there),
+    and the runtime encoding of the result (the file's last key)."""
+    inline = points is not None and sum(len(part) + 1 for part in points) + 1 > fsio.READABLE_BYTES
+    values: list[Point] | None = None
+    if points is not None:
+        values = [] if inline else orjson.loads(b"[" + b",".join(part for part in points if part) + b"]")
+    payload = job_body(job, result, actual, values, backend, job_ids)
+    encoded = {"points": [orjson.Fragment(part) for part in points if part]} if inline and points is not None else {}
     if isinstance(result, SweepOutcome) and not result.results:  # a long sweep: its points file holds it
-        return payload, {}
+        return payload, encoded
     whole = result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result
-    return payload, {"primitive_result": records.runtime_json_text(whole)}
+    return payload, {**encoded, "primitive_result": orjson.Fragment(records.runtime_json_text(whole))}
 
 
 def batch_bodies(

@@ -19,7 +19,7 @@ from ..model.outcomes import MinimizeOutcome
 from ..planning import sweeps
 from ..sources import pysource
 from . import batchfile, provenance, records, reopening
-from .fsio import Appender, atomic_write, inside, json_lines, write_json
+from .fsio import Appender, atomic_write, inside, json_items, json_lines, write_json
 from .jobfile import batch_bodies, header, job_file
 from .journal import Journal, close_jobs, keep_session, read_metadata
 
@@ -64,8 +64,10 @@ class RunWriter:
         self._trace: tuple[JobPlan, list[Evaluation]] | None = None
         self._traced_at = 0.0
         self._journal: Journal | None = None
-        self._points: dict[str, list[dict[str, object]]] = {}  # a short sweep's points, until its job is done
-        self._streams: dict[str, tuple[Appender, Appender]] = {}  # a long sweep's points file and CSV, being written
+        self._points: dict[str, list[bytes]] = {}  # a short sweep's points as JSON, a chunk each, until it is done
+        self._streams: dict[
+            str, tuple[Appender, ...]
+        ] = {}  # a sweep's CSV (and a long one's points file), being written
 
     def open(self, run_dir: Path | None = None) -> Path:
         """Create the run folder (a new one under root, or `run_dir`, e.g. a multirun point) and its metadata."""
@@ -266,29 +268,29 @@ class RunWriter:
         groups: list[sweeps.Group],
         results: list[PrimitiveResult],
     ) -> None:
-        """A chunk of a sweep has its results: a short sweep keeps them for its JSON file; a long one appends them
-        to its points file (JSON lines) and CSV, so memory holds one chunk whatever the sweep's length."""
+        """A sweep's chunk has its results: appended to its CSV, and to a long sweep's points file (JSON lines); a short
+        sweep keeps them as JSON text for its job file. Memory holds one chunk as values, whatever the sweep's length."""
         assert self.run_dir is not None and job.points is not None
         records.fill_points(job, points, groups, results)
-        if len(job.points) <= sweeps.INLINE_POINTS:
-            self._points.setdefault(job.name, []).extend(points)
-            return
+        short = len(job.points) <= sweeps.INLINE_POINTS
         if start == 0 or job.name not in self._streams:
-            for stream in self._streams.pop(job.name, ()):
-                stream.discard()
+            self._drop_points(job)
             jobs_dir = self.run_dir / "jobs"
-            self._streams[job.name] = (
-                Appender(jobs_dir / f"{job.file_stem}.points.jsonl", self._durable),
-                Appender(jobs_dir / f"{job.file_stem}.csv", self._durable),
-            )
-        lines, table = self._streams[job.name]
-        lines.write(json_lines(points))
-        table.write(records.sweep_table(job, points, header=start == 0))
+            self._streams[job.name] = (Appender(jobs_dir / f"{job.file_stem}.csv", self._durable),)
+            if short:
+                self._points[job.name] = []
+            else:
+                self._streams[job.name] += (Appender(jobs_dir / f"{job.file_stem}.points.jsonl", self._durable),)
+        streams = self._streams[job.name]
+        streams[0].write(records.sweep_table(job, points, header=start == 0))
+        if short:
+            self._points[job.name].append(json_items(points))
+        else:
+            streams[1].write(json_lines(points))
 
     def job_done(self, job: JobPlan, result: JobResult) -> None:
         self._trace = None  # the finished file replaces any partial one
         assert self.run_dir is not None
-        entry_dir = self.run_dir / "jobs"
         entry = self._job(job)
         actual = (datetime.now(UTC) - self._started).total_seconds()
         points = self._points.pop(job.name, None)
@@ -297,8 +299,6 @@ class RunWriter:
         payload, encoded = job_file(job, result, actual, points, self.plan.backend_name, self._job(job)["job_ids"])
         # A local job's file is atomic but not fsynced: a run is recomputed cheaply, 1,000 fsyncs are not cheap.
         write_json(self.run_dir / entry["file"], payload, durable=self._durable, raw=encoded)
-        if points is not None:
-            atomic_write(entry_dir / f"{job.file_stem}.csv", records.sweep_table(job, points), self._durable)
         self._set(
             job,
             status=payload["status"],
