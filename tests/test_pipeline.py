@@ -299,29 +299,36 @@ jobs:
 
 
 @pytest.mark.slow
-def test_a_streamed_sweep_killed_after_its_second_chunk_resumes_to_the_uninterrupted_points(tmp_path):
-    """12,000 points stream in chunks of LOCAL_CHUNK; a SIGKILL after the second leaves only hidden temp files, no
-    points file, and the resumed run's points file equals an uninterrupted run's, line for line."""
+@pytest.mark.parametrize(
+    ("points", "streamed"),
+    [(12000, ("00-s.points.jsonl", "00-s.csv")), (4000, ("00-s.csv",))],
+    ids=["long: a points file", "short: points inline"],
+)
+def test_a_streamed_sweep_killed_after_its_second_chunk_resumes_to_the_uninterrupted_points(tmp_path, points, streamed):
+    """A sweep's chunks stream (LOCAL_CHUNK points each): a long one's points and CSV, a short one's CSV, its points
+    kept for the job file. A SIGKILL after the second leaves only hidden temp files, and the resumed run's files
+    equal an uninterrupted run's, line for line (the job file but for its ids and timings)."""
     from qrun.planning.sweeps import LOCAL_CHUNK
 
     spec = tmp_path / "long.yaml"
-    spec.write_text(LONG_SWEEP)
+    spec.write_text(LONG_SWEEP.replace("12000", str(points)))
     whole = _qrun(spec, "--out", tmp_path / "whole", "--quiet")
     assert whole.returncode == 0, whole.stderr
     reference = Path(whole.stdout.strip())
     killed = _qrun(spec, "--out", tmp_path / "r", "--quiet", env={"QRUN_FAILPOINT": "sweep_chunk:0:after=2"})
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     (run_dir,) = (tmp_path / "r" / "long").iterdir()
-    assert sorted(p.name for p in (run_dir / "jobs").iterdir()) == [
-        ".00-s.csv.stream.tmp",
-        ".00-s.points.jsonl.stream.tmp",
-    ]
-    assert len((run_dir / "jobs" / ".00-s.points.jsonl.stream.tmp").read_text().splitlines()) == 2 * LOCAL_CHUNK
+    assert sorted(p.name for p in (run_dir / "jobs").iterdir()) == sorted(f".{name}.stream.tmp" for name in streamed)
+    assert len((run_dir / "jobs" / f".{streamed[0]}.stream.tmp").read_text().splitlines()) == 2 * LOCAL_CHUNK + (
+        len(streamed) == 1  # a CSV's header
+    )
     resumed = _qrun(spec, "--out", tmp_path / "r", "--resume", "--quiet")
     assert resumed.returncode == 0, resumed.stderr
-    for name in ("00-s.points.jsonl", "00-s.csv"):
+    for name in streamed:
         assert (run_dir / "jobs" / name).read_text() == (reference / "jobs" / name).read_text()
-    assert len((run_dir / "jobs" / "00-s.points.jsonl").read_text().splitlines()) == 12000
+    assert len((run_dir / "jobs" / "00-s.csv").read_text().splitlines()) == points + 1
+    assert _results(run_dir) == _results(reference)
+    assert len(json.loads((run_dir / "jobs" / "00-s.json").read_text()).get("points", [None] * points)) == points
     assert not list(run_dir.rglob("*.tmp"))
 
 
