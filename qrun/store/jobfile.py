@@ -37,12 +37,15 @@ def job_file(
     its chunks' fsio.json_items, where they alone put the file past READABLE_BYTES (written on one line, as orjson
     writes them: each chunk's text is a Fragment of the list; a smaller file is indented, so they are values there),
     and the runtime encoding of the result (the file's last key)."""
-    inline = points is not None and sum(len(part) + 1 for part in points) + 1 > fsio.READABLE_BYTES
     values: list[Point] | None = None
+    encoded: dict[str, orjson.Fragment | list[orjson.Fragment]] = {}
     if points is not None:
-        values = [] if inline else orjson.loads(b"[" + b",".join(part for part in points if part) + b"]")
+        parts = [part for part in points if part]  # a chunk of no points has no text
+        if sum(map(len, parts)) + len(parts) + 1 > fsio.READABLE_BYTES:  # the list's text, commas and brackets
+            values, encoded["points"] = [], [orjson.Fragment(part) for part in parts]
+        else:
+            values = orjson.loads(b"[" + b",".join(parts) + b"]")
     payload = job_body(job, result, actual, values, backend, job_ids)
-    encoded = {"points": [orjson.Fragment(part) for part in points if part]} if inline and points is not None else {}
     if isinstance(result, SweepOutcome) and not result.results:  # a long sweep: its points file holds it
         return payload, encoded
     whole = result.result if isinstance(result, (MinimizeOutcome, SweepOutcome)) else result

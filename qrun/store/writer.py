@@ -65,9 +65,7 @@ class RunWriter:
         self._traced_at = 0.0
         self._journal: Journal | None = None
         self._points: dict[str, list[bytes]] = {}  # a short sweep's points as JSON, a chunk each, until it is done
-        self._streams: dict[
-            str, tuple[Appender, ...]
-        ] = {}  # a sweep's CSV (and a long one's points file), being written
+        self._streams: dict[str, tuple[Appender, ...]] = {}  # a sweep's CSV (a long one's points file too), unfinished
 
     def open(self, run_dir: Path | None = None) -> Path:
         """Create the run folder (a new one under root, or `run_dir`, e.g. a multirun point) and its metadata."""
