@@ -73,9 +73,11 @@ SWEEP_STAGES = [
     ("qiskit_aer.primitives", "EstimatorV2.run", "Aer: submit", False),
     ("qrun.running.base", "RunnerBase.receive", "wait for Aer", False),
     ("qrun.store.records", "fill_points", "fill in each point's result", False),
-    ("qrun.store.writer", "json_lines", "the points as JSON lines", False),
+    ("qrun.store.writer", "json_lines", "the points as JSON lines (a long sweep)", False),
+    ("qrun.store.writer", "json_items", "the points as JSON text kept for the job file (a short sweep)", False),
     ("qrun.store.records", "sweep_table", "the points as CSV rows", False),
-    ("qrun.store.writer", "RunWriter.sweep_chunk", "store each chunk (the three rows above, and the appends)", False),
+    ("qrun.store.writer", "RunWriter.sweep_chunk", "store each chunk (the four rows above, and the appends)", False),
+    ("qrun.store.writer", "RunWriter.job_done", "the job's file (a short sweep's points in it)", False),
     ("qrun.running.runner", "Runner.run", "run the sweep (the rows above, and the rest)", True),
     ("qrun.store.writer", "RunWriter.finish", "finish the run folder", True),
 ]
