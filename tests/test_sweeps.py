@@ -265,15 +265,17 @@ def test_a_short_sweeps_points_kept_as_text_a_chunk_each_are_its_files_list_of_p
     (line,) = (tmp_path / "line" / "long").iterdir()
     text = (line / "jobs" / "00-s.json").read_bytes()
     small, large = json.loads((indented / "jobs" / "00-s.json").read_text()), json.loads(text)
-    assert (
-        text.count(b"\n") == 1 and (indented / "jobs" / "00-s.json").read_text().count("\n") > 50 * 6
-    )  # a point a few lines
+    assert text.count(b"\n") == 1
+    assert (indented / "jobs" / "00-s.json").read_text().count("\n") > 50 * 6  # each point on lines of its own
     assert list(large) == list(small) and list(large).index("points") < list(large).index("seconds")
     assert large["points"] == small["points"] and len(small["points"]) == 50
     assert b'"points":' + orjson.dumps(small["points"]) + b',"seconds":' in text
-    assert [(p["a"], p["observable"]) for p in small["points"][:4]] == [(0.0, "zz"), (0.0, "zi")] + [
-        (math.pi / 24, "zz"),
-        (math.pi / 24, "zi"),
+    step = math.pi / 24  # linspace(0, pi, 25)
+    assert [(p["a"], p["observable"]) for p in small["points"][:4]] == [
+        (0, "zz"),
+        (0, "zi"),
+        (step, "zz"),
+        (step, "zi"),
     ]
     for p in small["points"]:
         exact = math.cos(p["a"]) if p["observable"] == "zi" else 1.0  # ry(t) then CNOT: <ZZ> = 1, <IZ> = cos t
