@@ -23,10 +23,12 @@ import zipfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import orjson
+
 from ..errors import RunFolderError
 from ..model.outcomes import StackedResults
 from . import runfolder
-from .fsio import atomic_write_bytes, plain
+from .fsio import JSON_OPTIONS, atomic_write_bytes, plain
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -113,7 +115,6 @@ def _signature(result: PrimitiveResult) -> list[tuple[str, object, tuple[int, ..
 def encode(layout: dict[str, object], bodies: list[JobFile], results: Sequence[PrimitiveResult]) -> bytes | None:
     """The batch file's bytes, or None when a metadata value is not plain JSON (the jobs get a file each)."""
     import numpy as np
-    import orjson  # deferred, as in fsio: only runs write results
     from qiskit.primitives import BitArray
 
     if isinstance(results, StackedResults):
@@ -138,7 +139,7 @@ def encode(layout: dict[str, object], bodies: list[JobFile], results: Sequence[P
                 "metadata": top,
             },
             default=plain,
-            option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS,
+            option=JSON_OPTIONS,
         )
     except TypeError:  # orjson.JSONEncodeError: a value only the runtime's encoder writes
         return None

@@ -7,14 +7,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
+
 from ..errors import ResultsError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    import orjson
-
     Raw = Mapping[str, orjson.Fragment | list[orjson.Fragment]]  # write_json's values already JSON, by key
+
+# How qrun writes JSON: numpy arrays and scalars natively; int dict keys (jobs by index) as strings, as json writes them
+JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
 def atomic_write(path: Path, text: str, durable: bool = True) -> None:
@@ -54,18 +57,13 @@ def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
 def json_items(items: Sequence[object]) -> bytes:
     """Items as the inside of a compact JSON list, as write_json writes them on one line: a list encoded a part at
     a time, as its items come (a list of orjson.Fragment of such parts is written as the one list)."""
-    import orjson  # deferred, as in write_json
-
-    return orjson.dumps(items, default=plain, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)[1:-1]
+    return orjson.dumps(items, default=plain, option=JSON_OPTIONS)[1:-1]
 
 
 def json_lines(items: Sequence[object]) -> str:
     """Each item as one line of compact JSON, written by orjson as write_json's files are (a NaN as null): json's
     encoder, called once per point, was a tenth of a 100,000-point sweep's time."""
-    import orjson  # deferred, as in write_json
-
-    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-    return b"".join(orjson.dumps(item, default=plain, option=options) + b"\n" for item in items).decode()
+    return b"".join(orjson.dumps(item, default=plain, option=JSON_OPTIONS) + b"\n" for item in items).decode()
 
 
 # Past this size (as compact JSON: a run of about 400 jobs), a file is for `qrun show`, jq or a script rather than an
@@ -86,10 +84,7 @@ def write_json(
 
     orjson writes it: json's indented dump runs in Python, and was a third of a 1,000-job run's bookkeeping. As
     strict JSON, a NaN or an infinity is written as null (json would write NaN, which no other reader accepts)."""
-    import orjson  # deferred: only runs write results (qrun[run]); validate never gets here
-
-    # numpy arrays and scalars natively; int dict keys (jobs by index) as strings, as json writes them
-    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    options = JSON_OPTIONS
     if raw and isinstance(data, dict):
         data = {**data, **raw}  # a key data has keeps its place
     # orjson's own newline: `text += b"\n"` copied the whole text (8 MB of metadata at 10,000 jobs)

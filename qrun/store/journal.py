@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import orjson
+
 from ..errors import RunFolderError
 from ..model import durations
 from ..model.records import Attempt, JobEntry, RunMetadata, SessionRecord, Usage
@@ -26,8 +28,6 @@ JOURNAL = "events.jsonl"
 
 def event_line(event: dict[str, object]) -> bytes:
     """A journal line: compact JSON by orjson (strict: a NaN is null), anything else as its str()."""
-    import orjson  # deferred, as in fsio: only runs (qrun[run]) journal; validate never gets here
-
     return orjson.dumps(event, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE)
 
 
