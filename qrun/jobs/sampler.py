@@ -85,7 +85,7 @@ class Sampler:
         """payload() of each of a batch's jobs, their counts counted in one pass over every job's sets (each job's
         one or few sets were a np.unique call each); None where their registers do not stack (each job's registers
         must be BitArrays over one dimension of sets, with the same names, widths and shots)."""
-        import numpy as np
+        import numpy as np  # numpy and qiskit: only a run needs them
         from qiskit.primitives import BitArray
 
         datas = [primitive_result(r)[0].data for r in results]
@@ -108,7 +108,7 @@ class Sampler:
     def stacked_payloads(self, jobs: Sequence[JobPlan], results: StackedResults) -> list[JobFile]:
         """payload() of each of a stacked batch's jobs (model.outcomes.StackedResults of registers, each row a job's
         (sets, shots, bytes)): every job's sets counted in one pass, with no result made per job."""
-        from qiskit.primitives import BitArray
+        from qiskit.primitives import BitArray  # numpy and qiskit: only a run needs them
 
         widths = results.bits or {}
         counted = {
@@ -122,7 +122,7 @@ class Sampler:
         ]
 
     def _counts_payload(self, job: JobPlan, delivered: int | None, counts: dict[str, list[dict[str, int]]]) -> JobFile:
-        import numpy as np
+        import numpy as np  # numpy and qiskit: only a run needs them
 
         out: JobFile = {"status": "done", "shots": delivered, "counts": counts}
         if delivered != job.shots:
