@@ -273,7 +273,7 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
         n = error.validator_value
         return [(path, f"needs at least {n} item{'s' * (n != 1)}", False)]
     if kind == "oneOf" and "random" in sub.get("properties", {}):
-        return [(path, "a circuit needs exactly one source: random, qasm, file or library", False)]
+        return [(path, "a circuit needs exactly one source: random, qasm, file, library or python", False)]
     if sub.get("title") == "duration":
         try:
             durations.parse(error.instance)
