@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def entry() -> None:
-    """The `qrun` command: garbage collection held from its first line (collector.hold), then the CLI (cli.entry).
+    """The `qrun` command: garbage collection held from its first line (collector.hold), a run's objects left to its
+    exit (collector.leave_to_exit: it ends in os._exit either way), then the CLI (cli.entry).
 
     A run (where fork is available) forks its supervisor here, before the CLI's imports: the child imports and runs
     everything, and the parent stays a bare interpreter, so the child's first writes to what it imported are not
@@ -23,6 +24,7 @@ def entry() -> None:
     Importing this module does neither: a process pool's worker that imports it (Dask's, as `__mp_main__`, or the
     `qrun` script's own import of it) runs tasks, and its collector stays as Python set it."""
     collector.hold()
+    collector.leave_to_exit()
     if supervise.available() and supervise.runs_jobs(sys.argv[1:]):
         supervise.leave(supervise.supervise(_run, _record_killed))
     from .cli import entry as command  # after the hold: importing qrun, qiskit and Aer allocates what it covers

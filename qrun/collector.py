@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _held = False  # whether hold() turned collection off, so that release() turns it back on and nothing else does
+_left: list[object] | None = None  # what the qrun command leaves to its exit (keep()); None in any other process
 
 
 @contextmanager
@@ -42,6 +43,23 @@ def release() -> None:
         gc.freeze()
         gc.enable()
         _held = False
+
+
+def leave_to_exit() -> None:
+    """The `qrun` command, which ends without Python's teardown (supervise.leave): from now on keep() holds what it is
+    given until the process exits, which frees it all at once."""
+    global _left
+    _left = []
+
+
+def keep(*objects: object) -> None:
+    """Leave `objects` to the process's exit in the `qrun` command (leave_to_exit): a run's spec, plan and records
+    were otherwise freed one by one as its last reference went, just before the exit, for nothing anyone can see
+    (benchmarks/RESULTS.md, "A run's objects left to the exit"). Only the latest call's are held: a command that runs
+    several (a multirun group's resumed points) frees each earlier run's as it would have, and holds one run's memory
+    at most. Elsewhere (a library caller, the tests) nothing: they are freed as usual."""
+    if _left is not None:
+        _left[:] = objects
 
 
 # While Aer's own primitives run a batch of jobs or a sweep's chunks, a young collection comes every RUN_YOUNG net

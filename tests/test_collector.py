@@ -132,3 +132,54 @@ def test_young_collections_are_sparse_only_while_aers_own_primitives_run_a_batch
     young = collector.RUN_YOUNG if sparse else before[0]
     assert seen == {"a+b": young, "s": before[0], "s chunk": young}
     assert gc.get_threshold() == before
+
+
+LEFT = """
+import gc, sys, weakref
+from qrun.app import pipeline
+from qrun.running.events import NullSink
+
+seen = []
+
+
+class Probe(NullSink):
+    def job_started(self, job):
+        seen.append(weakref.ref(job.job))  # the spec's job: each run builds its own
+
+
+def runs(spec=sys.argv[2]):
+    for out in ("r1", "r2"):
+        pipeline.run(spec, out=out, progress="none", sinks=[Probe()])
+        gc.collect()
+        print([ref() is not None for ref in seen])
+
+
+if sys.argv[1] == "command":  # the `qrun` command, its CLI replaced by the two runs
+    import qrun.cli
+    from qrun.__main__ import entry
+
+    qrun.cli.entry = runs
+    sys.argv = ["qrun", "list"]  # a command line that runs no job: the command goes on in this process, unforked
+    entry()
+else:
+    runs()
+"""
+
+
+@pytest.mark.parametrize(
+    ("process", "alive"), [("command", "[True]\n[False, True]"), ("library", "[False]\n[False, False]")]
+)
+def test_the_command_leaves_its_last_runs_objects_to_its_exit_and_a_library_caller_frees_them(tmp_path, process, alive):
+    """The `qrun` command ends in os._exit: the objects of its last run (its plan among them) are left to the exit,
+    not freed one by one as the run returns; a run before it in the same command is freed as usual, so the command
+    holds one run's memory at most. A library caller's runs are freed as they return."""
+    import subprocess
+    import sys
+
+    from conftest import EXPERIMENTS
+
+    spec = str(EXPERIMENTS / "bell.yaml")
+    done = subprocess.run([sys.executable, "-c", LEFT, process, spec], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    # after each run: whether the first run's job, then the second's, is still in memory
+    assert done.stdout.strip() == alive

@@ -110,6 +110,7 @@ def run(
         _drive(runner, [(writer, prepared.checked.experiment.derived)], run_dir)
     finally:
         lock.release()
+    collector.keep(prepared, writer, runner, fanout)  # the command exits next: its exit frees them
     return run_dir
 
 
