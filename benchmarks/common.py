@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,16 +67,28 @@ def whole_process_rows(label: str, qrun: dict, hand: dict) -> list[dict]:
     ]
 
 
-def interleaved(pairs: int, a: list[str], b: list[str], cwd: Path | None = None) -> tuple[dict, dict, str]:
+def interleaved(
+    pairs: int,
+    a: list[str],
+    b: list[str],
+    cwd: Path | None = None,
+    read_a: Callable[[dict], dict] | None = None,
+    paired: tuple[str, ...] = (),
+) -> tuple[dict, dict, str]:
     """Medians of `pairs` interleaved A/B runs (A, B, A, B, ...), and the load average while they ran: a peer
     can see that neither contender had the quieter machine. A's dict also holds the A/B ratio of each pair's wall
-    times as median, min and max ("ratio", "ratio_min", "ratio_max")."""
+    times as median, min and max ("ratio", "ratio_min", "ratio_max"), and so for each `paired` number both sides
+    report ("KEY_ratio", "KEY_ratio_min", "KEY_ratio_max"). `read_a(run)`: numbers of A's that its output does not
+    print, read from what it wrote (qrun's metadata), added to each A run."""
     import statistics
 
     runs_a, runs_b = [], []
     load_before = os.getloadavg()[0]
     for _ in range(pairs):
-        runs_a.append(timed(a, cwd))
+        run_a = timed(a, cwd)
+        if read_a is not None:
+            run_a.update(read_a(run_a))
+        runs_a.append(run_a)
         runs_b.append(timed(b, cwd))
     load = f"load {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
 
@@ -88,6 +101,11 @@ def interleaved(pairs: int, a: list[str], b: list[str], cwd: Path | None = None)
     ratios = [x["wall"] / y["wall"] for x, y in zip(runs_a, runs_b)]
     first = median(runs_a)
     first.update(ratio=statistics.median(ratios), ratio_min=min(ratios), ratio_max=max(ratios))
+    for key in paired:
+        each = [x[key] / y[key] for x, y in zip(runs_a, runs_b)]
+        first.update(
+            {f"{key}_ratio": statistics.median(each), f"{key}_ratio_min": min(each), f"{key}_ratio_max": max(each)}
+        )
     return first, median(runs_b), load
 
 
