@@ -216,9 +216,9 @@ def run_cmd(
     if quiet:
         click.echo(shown)
     else:
-        from .views.report import summary  # the views' modules: only once the run is done, and not with -q
+        from .views.report import closing_summary  # the views' modules: only once the run is done, not with -q
 
-        click.echo(summary(load(run_dir)))
+        click.echo(closing_summary(shown))
         click.echo(f"results: {shown}")
     _export_mlflow(to_mlflow, run_dir, quiet)
 
@@ -290,9 +290,9 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
         click.echo(relative(new))
         return
 
-    from .views.report import summary  # the views' modules: only once the run is done, and not with -q
+    from .views.report import closing_summary  # the views' modules: only once the run is done, not with -q
 
-    click.echo(summary(load(new)))
+    click.echo(closing_summary(relative(new)))
     click.echo(f"results: {relative(new)}")
 
 

@@ -38,3 +38,69 @@ def test_the_live_display_shows_job_n_of_m_the_vqe_iteration_best_value_and_time
     live.session_closed({})
     assert "1/2 minimize vqe: evaluation 3/151, value -1.7, best -1.8" in screen
     assert "of max_time 30m" in screen
+
+
+class Flushes(io.StringIO):
+    """A stream that counts its flushes: each is a write the terminal or log sees."""
+
+    flushes = 0
+
+    def flush(self):
+        self.flushes += 1
+        super().flush()
+
+
+def test_a_batchs_lines_are_each_jobs_own_written_once_for_the_batch(tmp_path):
+    """A batch's jobs start and end together: each job still has its line, and the batch's lines go out in one write
+    (a write and a flush per job made 20,000 of them for a 10,000-job run). No job's result is made for its line."""
+    import numpy as np
+    from conftest import many_jobs_spec
+
+    from qrun.model.outcomes import StackedResults
+
+    class Untouchable(StackedResults):
+        def __getitem__(self, k):
+            raise AssertionError("the reporter made a job's result")
+
+    spec = many_jobs_spec(tmp_path, 30, "primitive: estimator, circuit: b, observables: [z]")
+    p = prepare(spec, out=tmp_path / "r").plan
+    stream = Flushes()
+    reporter = Reporter(p, stream=stream)
+    reporter.jobs_started(p.jobs)
+    reporter.jobs_done(p.jobs, Untouchable({"evs": np.ones((30, 1)), "stds": np.zeros((30, 1))}, [{}], [0] * 30, {}))
+    assert stream.getvalue().splitlines() == [f"[{k + 1}/30] estimator j{k} ..." for k in range(30)] + [
+        f"[{k + 1}/30] j{k} done in 0.0 s" for k in range(30)
+    ]
+    assert stream.flushes == 2
+
+
+def test_the_live_display_takes_a_batch_at_once(tmp_path):
+    """On a terminal a batch names its first and last jobs, advances the jobs bar by the batch, and its jobs' lines
+    are printed in one go: printed one by one, each redrew the display, and a 10,000-job run took 9 s to watch
+    against 1.7 s in a log."""
+    from conftest import many_jobs_spec
+    from rich.console import Console
+
+    class Counting(Console):
+        prints = 0  # of text: the live display's own refreshes print control codes
+
+        def print(self, *objects, **kwargs):
+            self.prints += isinstance(objects[0], str)
+            super().print(*objects, **kwargs)
+
+    spec = many_jobs_spec(tmp_path, 30, "primitive: estimator, circuit: b, observables: [z]")
+    p = prepare(spec, out=tmp_path / "r").plan
+    stream = io.StringIO()
+    console = Counting(file=stream, force_terminal=True, width=160)
+    live = LiveReporter(p, console=console)
+    live.session_opened({"engine": "aer-primitives"})
+    before = console.prints
+    live.jobs_started(p.jobs)
+    live.progress.refresh()
+    assert "1-30/30 estimator j0 … j29" in stream.getvalue()
+    live.jobs_done(p.jobs, [None] * 30)  # type: ignore[list-item]
+    assert console.prints - before == 1
+    assert live.progress.tasks[live.jobs].completed == 30
+    live.session_closed({})
+    lines = stream.getvalue()
+    assert all(f"[{k + 1}/30] j{k} done in 0.0 s" in lines for k in range(30))

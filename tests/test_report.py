@@ -1,13 +1,15 @@
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
 from conftest import EXPERIMENTS
 
 from qrun import load
+from qrun.errors import RunFolderError
 from qrun.views.listing import list_text, runs
-from qrun.views.report import show, summary
+from qrun.views.report import closing_summary, show, summary
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +233,20 @@ def test_a_run_of_many_jobs_adds_one_column_to_list_not_one_per_job(tmp_path):
     assert [line.split("│")[2].strip() for line in every.splitlines() if line.startswith("│")] == [
         f"j{k}" for k in range(30)
     ]
+    # the lines a run ends with: the same first 15 and last 10 jobs, each its value and standard error, and how many
+    # it left out (every job's line was 10,000 lines at 10,000 jobs)
+    lines = summary(load(folder)).splitlines()
+    left_out = f"… 5 more jobs (qrun show {folder} --all lists every one)"
+    assert [line.split(": ")[0] for line in lines] == [f"j{k}" for k in range(15)] + [left_out] + [
+        f"j{k}" for k in range(20, 30)
+    ]
+    assert all(re.fullmatch(r"j\d+: <z> = [-\d.e]+ ± 0\.1", line) for line in lines if line != left_out)
+    # as a run ends, only the files of the jobs it shows are read: a damaged one of a job it leaves out goes unread
+    assert closing_summary(folder) == "\n".join(lines)
+    (folder / "jobs" / "17-j17.json").write_text("not json")
+    with pytest.raises(RunFolderError, match="17-j17.json"):
+        load(folder)
+    assert closing_summary(folder) == "\n".join(lines)
 
 
 def test_headlines_are_numbers_for_every_job_kind(field_runs):

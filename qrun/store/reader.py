@@ -17,6 +17,8 @@ from .catalog import runs_of
 from .journal import read_metadata
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from qiskit.primitives import PrimitiveResult
 
     from ..model.raw import Yaml
@@ -155,13 +157,14 @@ class Run:
         )
 
 
-def load(run_dir: str | Path) -> Run:
+def load(run_dir: str | Path, pick: Callable[[list[JobEntry]], Iterable[JobEntry]] | None = None) -> Run:
     """Read a run folder back; RunFolderError (exit 2) names the file and the problem if it is damaged. A job
-    without a file is left out (that job did not finish)."""
+    without a file is left out (that job did not finish). `pick`: the entries whose files are read, of the
+    metadata's (a view that shows a few of many jobs; the rest are left out of `jobs` too)."""
     path = Path(run_dir)
     meta = read_metadata(path)
     jobs = {}
-    for entry in meta["jobs"]:
+    for entry in meta["jobs"] if pick is None else pick(meta["jobs"]):
         body = read_job_body(path, entry)
         if body is not None:
             jobs[entry["name"]] = body

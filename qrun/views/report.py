@@ -15,9 +15,10 @@ from ..model.plan import JobStats
 from ..model.records import RunMetadata, Usage, shares
 from ..store import runfolder
 from ..store.derived import of_run
-from ..store.reader import MAX_SPEC_BYTES, Run, read_spec
+from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
 from ..store.records import result_text
 from .listing import git_text, headline, headline_text, quantum_seconds
+from .rows import HEAD, elided
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,12 +30,21 @@ if TYPE_CHECKING:
 
 def summary(run: Run) -> str:
     """A few lines per job: values with standard errors, the optimum, the most frequent outcomes, or a sweep's size
-    and lowest points."""
+    and lowest points. A run of many jobs gives its first and last jobs', as `qrun show` does, and says how many it
+    left out (printed when a run ends, every job's line was 10,000 lines for 10,000 jobs)."""
     lines = []
-    for entry in run.metadata["jobs"]:
+    entries, left_out = elided(run.metadata["jobs"])
+    for k, entry in enumerate(entries):
+        if left_out and k == HEAD:
+            lines.append(f"… {left_out:,} more jobs (qrun show {run.path} --all lists every one)")
         parts = _result_parts(run.jobs.get(entry["name"]))
         lines.append(f"{entry['name']}: {'; '.join(parts) if parts else entry['status']}")
     return "\n".join(lines)
+
+
+def closing_summary(run_dir: Path) -> str:
+    """summary() of a run as it ends, with only the files of the jobs it shows read (all 10,000 took 0.4 s)."""
+    return summary(load(run_dir, pick=lambda entries: elided(entries)[0]))
 
 
 def _result_parts(body: JobFile | None) -> list[str]:
@@ -78,11 +88,9 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         table.add_column(header, justify="left" if header in ("job", "kind", "status", "result") else "right")
     entries = meta["jobs"]
     seconds, batches = shares(entries)
-    rows = list(zip(entries, seconds, batches, strict=True))
-    left_out = 0 if all_rows or len(entries) <= PLAN_HEAD + PLAN_TAIL + 1 else len(entries) - PLAN_HEAD - PLAN_TAIL
-    shown = rows[:PLAN_HEAD] + rows[-PLAN_TAIL:] if left_out else rows
+    shown, left_out = elided(list(zip(entries, seconds, batches, strict=True)), all_rows)
     for k, (entry, own, batch) in enumerate(shown):
-        if left_out and k == PLAN_HEAD:
+        if left_out and k == HEAD:
             table.add_row("…", f"{left_out:,} more (--all)", *[""] * (len(headers) - 2))
         parts = _result_parts(run.jobs.get(entry["name"])) or ["-"]
         result = "\n".join(parts) + "".join(f"\n⚠ {w}" for w in entry.get("warnings") or [])  # under what they weaken
@@ -338,9 +346,6 @@ def charge_line(summary: PlanSummary) -> str:
     return line
 
 
-PLAN_HEAD, PLAN_TAIL = 15, 10  # rows of a long plan's table shown by default: its start, and where the total ends
-
-
 def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = None, all_rows: bool = False) -> None:
     """The plan as a table, one row per job, with the running total against max_time, then the verdict. A long plan
     shows its first and last jobs and says how many it left out (all_rows: every job): rich lays out every row it
@@ -365,10 +370,9 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
         "of max_time",
     ):
         table.add_column(header, justify="right" if header not in ("job", "kind", "source") else "left")
-    jobs = summary["jobs"]
-    left_out = 0 if all_rows or len(jobs) <= PLAN_HEAD + PLAN_TAIL + 1 else len(jobs) - PLAN_HEAD - PLAN_TAIL
-    for k, j in enumerate(jobs[:PLAN_HEAD] + jobs[-PLAN_TAIL:] if left_out else jobs):
-        if left_out and k == PLAN_HEAD:
+    jobs, left_out = elided(summary["jobs"], all_rows)
+    for k, j in enumerate(jobs):
+        if left_out and k == HEAD:
             table.add_row("…", f"{left_out:,} more (--all)", *[""] * 9)
         table.add_row(
             str(j["index"]),
