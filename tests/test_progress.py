@@ -1,4 +1,5 @@
 import io
+import time
 
 from conftest import EXPERIMENTS
 
@@ -99,8 +100,35 @@ def test_the_live_display_takes_a_batch_at_once(tmp_path):
     live.progress.refresh()
     assert "1-30/30 estimator j0 … j29" in stream.getvalue()
     live.jobs_done(p.jobs, [None] * 30)  # type: ignore[list-item]
-    assert console.prints - before == 1
     assert live.progress.tasks[live.jobs].completed == 30
     live.session_closed({})
-    lines = stream.getvalue()
-    assert all(f"[{k + 1}/30] j{k} done in 0.0 s" in lines for k in range(30))
+    assert console.prints - before == 2  # the batch's lines, then "session closed" below the display
+    text = stream.getvalue()
+    done = [text.index(f"[{k + 1}/30] j{k} done in 0.0 s\n") for k in range(30)]
+    assert done == sorted(done) and text.index("qrun: session closed after ") > done[-1]
+
+
+def test_the_live_displays_lines_go_out_together_in_order_and_without_waiting_for_an_event(tmp_path):
+    """Each print above the live display redraws it, which cost a small job more than the job: lines said while it
+    runs go out together, at most FLUSH seconds later, by a timer (a line is never held while a long job runs), in
+    the order they were said, warnings among them; the display's end prints what is left."""
+    from conftest import many_jobs_spec
+    from rich.console import Console
+
+    spec = many_jobs_spec(tmp_path, 3, "primitive: estimator, circuit: b, observables: [z]")
+    p = prepare(spec, out=tmp_path / "r").plan
+    stream = io.StringIO()
+    live = LiveReporter(p, console=Console(file=stream, force_terminal=True, width=160))
+    live.session_opened({"engine": "aer-primitives"})
+    live.job_started(p.jobs[0])
+    live.job_done(p.jobs[0], None)  # type: ignore[arg-type]
+    live.warn("a warning about j0")
+    deadline = time.monotonic() + 5
+    while "a warning about j0" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)  # no further event: the timer prints them
+    text = stream.getvalue()
+    assert text.index("[1/3] j0 done in ") < text.index("a warning about j0")
+    live.job_done(p.jobs[1], None)  # type: ignore[arg-type]
+    live.session_closed({})
+    text = stream.getvalue()
+    assert text.index("a warning about j0") < text.index("[2/3] j1 done in ") < text.index("qrun: session closed")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
@@ -144,9 +145,41 @@ class LiveReporter(Reporter):
         self.clock = self.progress.add_task(
             "time", total=plan.max_time, detail=f"of max_time {durations.format(plan.max_time)}"
         )
+        # While the display runs, lines wait up to FLUSH seconds and go out together: each print redraws the display,
+        # which took longer than a small job (RESULTS.md, "A run of many jobs, watched"). A timer prints them, so a
+        # line never waits on the next event, and the display's end prints what is left.
+        self._live = False
+        self._pending: list[str] = []
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    FLUSH = 0.125  # s: the display's own refresh interval (refresh_per_second=8)
 
     def say(self, text: str) -> None:
-        self.progress.console.print(text, highlight=False)
+        with self._lock:
+            if not self._live:
+                self.progress.console.print(text, highlight=False)
+                return
+            self._pending.append(text)
+            if self._timer is None:
+                self._timer = threading.Timer(self.FLUSH, self._flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def warn(self, text: str) -> None:
+        self.say(text)  # in order with the lines before it, above the display
+
+    def _flush(self) -> None:
+        with self._lock:  # held while printing, so that lines go out in the order they were said
+            if self._timer is not None:
+                self._timer.cancel()  # this very timer, or one the display's end makes unneeded
+                self._timer = None
+            lines, self._pending = self._pending, []
+            if lines:
+                try:
+                    self.progress.console.print("\n".join(lines), highlight=False)
+                except (OSError, ValueError):  # the terminal went away (in the timer's thread: no traceback)
+                    pass
 
     def _tick(self, detail: str | None = None, advance: int = 0) -> None:
         used = time.perf_counter() - self._t0
@@ -164,6 +197,7 @@ class LiveReporter(Reporter):
     def session_opened(self, session: SessionRecord) -> None:
         super().session_opened(session)
         self.progress.start()
+        self._live = True
         self._tick()
 
     def job_started(self, job: JobPlan) -> None:
@@ -214,6 +248,8 @@ class LiveReporter(Reporter):
 
     def session_closed(self, session: SessionRecord) -> None:
         self._tick()
+        self._flush()
+        self._live = False
         self.progress.stop()
         super().session_closed(session)
 
