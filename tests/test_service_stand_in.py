@@ -875,3 +875,35 @@ def test_jobs_taking_an_optimum_go_out_as_one_runtime_job_in_the_minimize_loops_
     for body, name, pauli in ((bodies[1], "zz", "ZZ"), (bodies[2], "zi", "ZI")):
         exact = state.expectation_value(SparsePauliOp(pauli)).real
         assert abs(body["observables"][name]["values"][0] - exact) < 0.4  # 4 sigma of precision 0.1
+
+
+def test_qrun_status_of_many_batched_jobs_asks_the_service_once_a_runtime_job(cloud, tmp_path, qrun):
+    """30 estimator jobs on one circuit go to the service as one PUB-batched runtime job: `qrun status` asks the
+    service about it once, for its state and once for its usage (each job's line used to ask again, 30 times each),
+    lists the first 15 and last 10 jobs, and counts the rest by state; --all lists every job."""
+    job = "  - {{{{name: j{k}, primitive: estimator, circuit: bell, observables: [zz], estimate: 5s}}}}\n"
+    jobs = "".join(job.format(k=k) for k in range(30))
+    text = ALL_KINDS.split("jobs:\n")[0] + "jobs:\n" + jobs
+    cloud.usage_pending_polls = 100
+    run_dir = run_spec(
+        _spec(tmp_path, "ibm_sherbrooke", "batch", text=text), tmp_path / "results", progress="none", clock=cloud.clock
+    )
+    (job_id,) = {i for entry in _meta(run_dir)["jobs"] for i in entry["job_ids"]}
+    cloud.usage_pending_polls = 0
+    cloud.calls.clear()
+    done = qrun("status", run_dir)
+    assert done.code == 0, done.err
+    # the runtime job read twice for its usage (its record, then its metrics) and twice for its state
+    assert (cloud.calls.count("job_get"), cloud.calls.count("job_metadata")) == (4, 1)
+    lines = done.out.splitlines()  # the run, its session as recorded, and as the service reports it, then the jobs
+    assert lines[2].startswith("service session: {'id': ")
+    assert lines[3:] == [
+        *(f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(15)),
+        "  … 5 more (--all)",
+        *(f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(20, 30)),
+        "jobs: 30 (30 done)",
+        "runtime jobs on the service: 1 (1 DONE)",
+    ]
+    assert [u["status"] for entry in _meta(run_dir)["jobs"] for u in entry["usage"]] == ["final"] * 30
+    every = qrun("status", run_dir, "--all")
+    assert every.out.splitlines()[3:] == [f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(30)]

@@ -13,15 +13,16 @@ from ..model.records import RunMetadata, Usage
 from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
 from ..store.reader import read_spec
+from ..views.rows import HEAD, elided, tally
 from .lock import RunLock
 
 
-def status_text(run_dir: Path) -> str:
+def status_text(run_dir: Path, all_rows: bool = False) -> str:
     """`qrun status`: the usage the service had not reported written into the run, then the run as it stands."""
     meta = read_metadata(run_dir)  # first: a folder that is no run is named as one
     data = read_spec(run_dir)  # once for both halves: a 10,000-job spec takes half a second to read
     complete_usage(run_dir, meta, data)
-    return live_status(run_dir, data)  # (reads metadata.json again: complete_usage may have written usage)
+    return live_status(run_dir, data, all_rows)  # (reads metadata.json again: complete_usage may have written usage)
 
 
 def complete_usage(run_dir: Path, meta: RunMetadata, data: Yaml) -> int:
@@ -41,13 +42,16 @@ def complete_usage(run_dir: Path, meta: RunMetadata, data: Yaml) -> int:
         service = ibm.connect(service_of(data.get("service") or {}))
         updates: dict[int, list[Usage]] = {}
         changed = 0
+        asked: dict[str, Usage] = {}  # each runtime job's usage, asked once: a batch's jobs all record its one
         for entry in meta["jobs"]:
             known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
             records: list[Usage] = []  # as stored (read back untrusted), or read again now
             for job_id in entry["job_ids"]:
                 record: Usage | None = known.get(job_id)
                 if record is None or record.get("status") != "final":
-                    record = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
+                    if job_id not in asked:
+                        asked[job_id] = ibm.usage_record(service.job(job_id), sleep=lambda _: None)
+                    record = asked[job_id]
                     changed += 1
                 records.append(record)
             if records != (entry.get("usage") or []):
@@ -59,8 +63,11 @@ def complete_usage(run_dir: Path, meta: RunMetadata, data: Yaml) -> int:
         lock.release()
 
 
-def live_status(run_dir: Path, data: Yaml) -> str:
-    """The run's session and jobs: as the service reports them now (Session.from_id, service.job), or as recorded."""
+def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
+    """The run's session and jobs: as the service reports them now (Session.from_id, service.job), or as recorded.
+    Each runtime job is asked about once, however many jobs it holds. A run of many jobs lists its first and last,
+    as `qrun show` does, then how many jobs are in each state and, on the service, how many runtime jobs (all_rows:
+    every job)."""
 
     meta = read_metadata(run_dir)  # the jobs' states: their files are not read (`qrun show` reads them)
     session = meta.get("session") or {}
@@ -76,10 +83,21 @@ def live_status(run_dir: Path, data: Yaml) -> str:
     if service is not None and (session_id := session.get("session_id")):
         details = ibm.session_details(service, session_id, session.get("mode") == "batch")
         lines.append(f"service session: {details}")
-    for entry in meta["jobs"]:
+    states: dict[str, str] = {}  # each runtime job's state, asked once: a PUB-batched runtime job holds many jobs
+
+    def state(job_id: str) -> str:
+        assert service is not None
+        if job_id not in states:
+            states[job_id] = ibm.job_status(service, job_id)
+        return states[job_id]
+
+    shown, left_out = elided(meta["jobs"], all_rows)
+    for k, entry in enumerate(shown):
+        if left_out and k == HEAD:
+            lines.append(f"  … {left_out:,} more (--all)")
         ids = entry["job_ids"]
         if service is not None and ids:
-            now = ", ".join(f"{i}: {ibm.job_status(service, i)}" for i in ids[-3:])
+            now = ", ".join(f"{i}: {state(i)}" for i in ids[-3:])
             more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
             lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
         else:
@@ -87,4 +105,9 @@ def live_status(run_dir: Path, data: Yaml) -> str:
                 f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
                 f"{', local: as recorded' if not online else ''})"
             )
+    if left_out:
+        lines.append(f"jobs: {len(meta['jobs']):,} ({tally(entry['status'] for entry in meta['jobs'])})")
+        if service is not None:  # the jobs not listed have runtime jobs too: the service's word on every one
+            every = dict.fromkeys(i for entry in meta["jobs"] for i in entry["job_ids"][-3:])
+            lines.append(f"runtime jobs on the service: {len(every):,} ({tally(state(i) for i in every)})")
     return "\n".join(lines)

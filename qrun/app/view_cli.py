@@ -75,10 +75,11 @@ def plot_cmd(run_dir: str) -> None:
 
 @click.command("status")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--all", "all_rows", is_flag=True, help="Every job (a run of many lists its first 15 and last 10).")
 @debug_option
-def status_cmd(run_dir: str) -> None:
+def status_cmd(run_dir: str, all_rows: bool) -> None:
     """Show a run's session and each job's status; for a service run, as the service reports them now, and with
     the usage the service had not reported yet written into the run."""
     from .status import status_text  # the service's client, only for this command
 
-    click.echo(status_text(Path(run_dir)))
+    click.echo(status_text(Path(run_dir), all_rows))

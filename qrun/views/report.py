@@ -18,7 +18,7 @@ from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
 from ..store.records import result_text
 from .listing import git_text, headline, headline_text, quantum_seconds
-from .rows import HEAD, elided
+from .rows import HEAD, elided, tally
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -109,11 +109,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     console = Console(width=width or 160, record=True, file=io.StringIO())
     console.print(table)
     if left_out:
-        states: dict[str, int] = {}
-        for entry in entries:
-            states[entry["status"]] = states.get(entry["status"], 0) + 1
-        tally = ", ".join(f"{n:,} {state}" for state, n in states.items())
-        console.print(f"jobs: {len(entries):,} ({tally})", highlight=False)
+        console.print(f"jobs: {len(entries):,} ({tally(entry['status'] for entry in entries)})", highlight=False)
     if together := sum(batch is not None for batch in batches):
         console.print(
             f"* {together:,} jobs shared runtime jobs: each one's actual is its share of its runtime job's time, as "

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 Row = TypeVar("Row")
@@ -18,3 +19,8 @@ def elided(rows: Sequence[Row], all_rows: bool = False) -> tuple[list[Row], int]
     if all_rows or len(rows) <= HEAD + TAIL + 1:
         return list(rows), 0
     return [*rows[:HEAD], *rows[-TAIL:]], len(rows) - HEAD - TAIL
+
+
+def tally(states: Iterable[str]) -> str:
+    """How many of each state, in the order they first come: "9,990 done, 10 failed"."""
+    return ", ".join(f"{n:,} {state}" for state, n in Counter(states).items())
