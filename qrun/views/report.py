@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def summary(run: Run) -> str:
     """A few lines per job: values with standard errors, the optimum, the most frequent outcomes, or a sweep's size
     and lowest points. A run of many jobs gives its first and last jobs', as `qrun show` does, and says how many it
-    left out (printed when a run ends, every job's line was 10,000 lines for 10,000 jobs)."""
+    left out: printed as a run ends, a line for every job buried everything above it."""
     lines = []
     entries, left_out = elided(run.metadata["jobs"])
     for k, entry in enumerate(entries):
@@ -43,7 +43,8 @@ def summary(run: Run) -> str:
 
 
 def closing_summary(run_dir: Path) -> str:
-    """summary() of a run as it ends, with only the files of the jobs it shows read (all 10,000 took 0.4 s)."""
+    """summary() of a run as it ends, reading only the files of the jobs it shows (reading every one was most of a
+    large run's summary: benchmarks/RESULTS.md, "A run of many jobs, watched")."""
     return summary(load(run_dir, pick=lambda entries: elided(entries)[0]))
 
 
