@@ -132,3 +132,21 @@ def test_the_live_displays_lines_go_out_together_in_order_and_without_waiting_fo
     live.session_closed({})
     text = stream.getvalue()
     assert text.index("a warning about j0") < text.index("[2/3] j1 done in ") < text.index("qrun: session closed")
+
+
+def test_the_live_display_prints_brackets_as_they_are(tmp_path):
+    """A warning is the library's text: "[shots=4096]" is not a style to drop, and "[/]" not a tag to refuse."""
+    from conftest import many_jobs_spec
+
+    spec = many_jobs_spec(tmp_path, 1, "primitive: estimator, circuit: b, observables: [z]")
+    p = prepare(spec, out=tmp_path / "r").plan
+    stream = io.StringIO()
+    from rich.console import Console
+
+    live = LiveReporter(p, console=Console(file=stream, force_terminal=True, width=160))
+    live.warn("before: a [/] b")  # before the display starts
+    live.session_opened({"engine": "aer-primitives"})
+    live.warn("UserWarning: precision [shots=4096] is coarse; see [/tmp/x]")
+    live.session_closed({})
+    text = stream.getvalue()
+    assert "before: a [/] b" in text and "UserWarning: precision [shots=4096] is coarse; see [/tmp/x]" in text

@@ -370,3 +370,20 @@ def test_a_sweeps_lowest_point_is_listed_at_six_figures():
 
     lowest = {"value": -4.34443, "stderr": 0.01, "at": "theta=2.436337159926778, J=1.0, n=4, label=v1.23456789012"}
     assert headline_text(lowest) == "-4.34443 ± 0.01 at theta=2.43634, J=1.0, n=4, label=v1.23456789012"
+
+
+def test_show_prints_warnings_and_errors_with_brackets_as_they_are(finished, tmp_path):
+    """A warning or an error is the library's text, and may hold brackets: rich read "[shots=4096]" as a style and
+    dropped it, and "[/tmp/x]" as a closing tag, which made `qrun show` an internal error."""
+    import shutil
+
+    _, run_dir = finished
+    copy = tmp_path / "mixed" / run_dir.name
+    shutil.copytree(run_dir, copy)
+    meta = json.loads((copy / "metadata.json").read_text())
+    meta["jobs"][0]["warnings"] = ["UserWarning: precision [shots=4096] is coarse", "odd path [/tmp/x]"]
+    meta["error"] = "job 'energies' failed: ValueError: bad [/] thing"
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    text = show(load(copy))
+    assert "⚠ UserWarning: precision [shots=4096] is coarse" in text and "⚠ odd path [/tmp/x]" in text
+    assert "error: job 'energies' failed: ValueError: bad [/] thing" in text

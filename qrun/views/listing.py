@@ -280,7 +280,7 @@ def group_text(group: Path, width: int | None = None) -> str:
             f"{r['done']}/{r['jobs']}",
             *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
         )
-    console = Console(width=width or 160, record=True, file=io.StringIO())
+    console = Console(width=width or 160, record=True, file=io.StringIO(), markup=False)
     console.print(f"multirun {group.name}: {len(rows)} points over {', '.join(swept) or '-'}", highlight=False)
     console.print(table)
     console.print(f"table: {group / 'multirun.csv'}; each point: qrun show {group}/POINT", highlight=False)

@@ -131,7 +131,7 @@ class LiveReporter(Reporter):
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.console = console or Console(file=self.stream)
+        self.console = console or Console(file=self.stream, markup=False)
         self.progress = Progress(
             TextColumn("{task.description:<6}"),
             BarColumn(bar_width=30),
@@ -158,7 +158,7 @@ class LiveReporter(Reporter):
     def say(self, text: str) -> None:
         with self._lock:
             if not self._live:
-                self.progress.console.print(text, highlight=False)
+                self.progress.console.print(text, highlight=False, markup=False)
                 return
             self._pending.append(text)
             if self._timer is None:
@@ -177,7 +177,7 @@ class LiveReporter(Reporter):
             lines, self._pending = self._pending, []
             if lines:
                 try:
-                    self.progress.console.print("\n".join(lines), highlight=False)
+                    self.progress.console.print("\n".join(lines), highlight=False, markup=False)
                 except (OSError, ValueError):  # the terminal went away (in the timer's thread: no traceback)
                     pass
 

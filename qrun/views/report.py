@@ -107,7 +107,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             str(len(entry["job_ids"])),
             *([_usage_cell(entry.get("usage") or [])] if billed else []),
         )
-    console = Console(width=width or 160, record=True, file=io.StringIO())
+    console = Console(width=width or 160, record=True, file=io.StringIO(), markup=False)
     console.print(table)
     if left_out:
         console.print(f"jobs: {len(entries):,} ({tally(entry['status'] for entry in entries)})", highlight=False)
@@ -351,7 +351,7 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
     from rich.table import Table
 
     summary = plan_summary(plan, rate)
-    console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140)
+    console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140, markup=False)
     table = Table(title=f"{plan.name} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
     for header in (
         "#",
