@@ -387,3 +387,33 @@ def test_show_prints_warnings_and_errors_with_brackets_as_they_are(finished, tmp
     text = show(load(copy))
     assert "⚠ UserWarning: precision [shots=4096] is coarse" in text and "⚠ odd path [/tmp/x]" in text
     assert "error: job 'energies' failed: ValueError: bad [/] thing" in text
+
+
+def test_a_diff_of_many_values_shows_those_that_moved_most_and_counts_the_rest(tmp_path, qrun):
+    """Two runs of 30 jobs (other seeds, so each value moves within its noise): the 25 values with the largest |z|,
+    largest first, then how many values were paired and how many moved by more than 2 sigma; --all, every one. A
+    diff of two 10,000-job runs was 10,004 lines."""
+    from conftest import many_jobs_spec
+
+    folders = []
+    for seed in (1, 2):
+        head = f"options: {{seed: {seed}, default_precision: 0.1}}\n"
+        spec = many_jobs_spec(tmp_path, 30, "primitive: estimator, circuit: b, observables: [z]", head)
+        done = qrun(spec, "--out", tmp_path / f"r{seed}", "-q")
+        assert done.code == 0, done.err
+        folders.append(tmp_path / done.out.strip())
+
+    def rows(lines: list[str]) -> list[str]:
+        start = lines.index(next(x for x in lines if x.startswith("value"))) + 1
+        return [x for x in lines[start:] if x.startswith("j")]
+
+    every = qrun("diff", *folders, "--all").out.splitlines()
+    assert len(rows(every)) == 30 and not any("values paired" in x for x in every)
+    z = {r.split()[0]: float(r.split()[-1]) for r in rows(every)}
+    short = qrun("diff", *folders).out.splitlines()
+    big = sum(abs(v) > 2 for v in z.values())
+    assert (
+        short[-1] == f"30 values paired; the 25 with the largest |z| are shown, {big} have |z| > 2 (--all: every one)"
+    )
+    shown = rows(short)
+    assert [r.split()[0] for r in shown] == sorted(z, key=lambda k: -abs(z[k]))[:25]

@@ -54,12 +54,15 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 @click.command("diff")
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--all", "all_rows", is_flag=True, help="Every value (of many, the 25 with the largest |z|; of a sweep, 20)."
+)
 @debug_option
-def diff_cmd(run_a: str, run_b: str) -> None:
+def diff_cmd(run_a: str, run_b: str, all_rows: bool) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
     combined standard error σ and the z-score (B - A) / σ."""
 
-    click.echo(diff_text(load(run_a), load(run_b)))
+    click.echo(diff_text(load(run_a), load(run_b), all_rows))
 
 
 @click.command("plot")

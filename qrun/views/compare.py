@@ -15,9 +15,10 @@ from ..store.derived import evaluate
 from ..store.reader import Run, read_spec
 
 
-def diff_text(a: Run, b: Run) -> str:
+def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
     """`qrun diff A B`: how the resolved specs differ, then every headline value side by side with the difference,
-    the combined standard error and the z-score."""
+    the combined standard error and the z-score. Of a long sweep, and of more than DIFF_ROWS values in all, those
+    with the largest |z| and a count of the rest (all_rows: every one)."""
     spec_a, spec_b = read_spec(a.path), read_spec(b.path)
     changes = differences(spec_a, spec_b)
     lines = [f"spec: {a.path.name} -> {b.path.name}"]
@@ -26,6 +27,7 @@ def diff_text(a: Run, b: Run) -> str:
     if recalibrated:
         lines.append(recalibrated)
     pairs = []
+    moved: list[float] = []  # each pair's z, for choosing the pairs a long diff shows
     notes = []
     warnings = {side: _warnings(run) for side, run in (("A", a), ("B", b))}
     for entry in a.metadata["jobs"]:
@@ -33,19 +35,17 @@ def diff_text(a: Run, b: Run) -> str:
         paired = _paired(name, a.jobs.get(name), b.jobs.get(name))
         if not paired and _is_sweep(a.jobs.get(name)) and _is_sweep(b.jobs.get(name)):
             paired = _paired_points(name, a.points(name), b.points(name))
-            if len(paired) > SWEEP_ROWS:
-                big = sum(1 for _, (va, sa), (vb, sb) in paired if abs(_z(va, sa, vb, sb)) > 2)
-                notes.append(
-                    f"{name}: {len(paired):,} sweep points paired; the {SWEEP_ROWS} with the largest |z| are shown, "
-                    f"{big:,} have |z| > 2"
-                )
-                paired = sorted(paired, key=lambda r: -abs(_z(*r[1], *r[2])))[:SWEEP_ROWS]
+            if len(paired) > SWEEP_ROWS and not all_rows:
+                zs = [_z(*r[1], *r[2]) for r in paired]
+                notes.append(f"{name}: {len(paired):,} sweep points paired; {_most_moved(zs, SWEEP_ROWS)}")
+                paired = [paired[k] for k in _largest(zs, SWEEP_ROWS)]
         warned = {side: found.get(name, []) for side, found in warnings.items()}
         mark_a, mark_b = (" ⚠" if warned[side] else "" for side in ("A", "B"))
         notes += [f"⚠ {side} {name}: {w}" for side, found in warned.items() for w in found]
         for key, (va, sa), (vb, sb) in paired:
             sigma = math.hypot(sa, sb) if sa is not None and sb is not None else None
             z = _z(va, sa, vb, sb)
+            moved.append(z)
             pairs.append(
                 (
                     key,
@@ -57,6 +57,9 @@ def diff_text(a: Run, b: Run) -> str:
                     f"{z:+.2f}",
                 )
             )
+    if len(pairs) > DIFF_ROWS and not all_rows:
+        notes.insert(0, f"{len(pairs):,} values paired; {_most_moved(moved, DIFF_ROWS)} (--all: every one)")
+        pairs = [pairs[k] for k in _largest(moved, DIFF_ROWS)]
     pairs += _derived_pairs(a, b, spec_a, spec_b)
     if not pairs:
         return "\n".join([*lines, "values: none to compare"])
@@ -106,6 +109,17 @@ def _calibrations(run: Run) -> list[str]:
 
 
 SWEEP_ROWS = 20  # a longer sweep's diff shows the points that moved most, and counts the rest
+DIFF_ROWS = 25  # so does a diff of more values than that in all (a run of many jobs): nobody reads 10,000 rows
+
+
+def _largest(zs: list[float], n: int) -> list[int]:
+    """The places of the n largest |z|, largest first; a z that is NaN (a value stored as null) last."""
+    return sorted(range(len(zs)), key=lambda k: (math.isnan(zs[k]), -abs(zs[k]) if not math.isnan(zs[k]) else 0))[:n]
+
+
+def _most_moved(zs: list[float], n: int) -> str:
+    """What a long diff says of the values it leaves out: "the 20 with the largest |z| are shown, 3 have |z| > 2"."""
+    return f"the {n} with the largest |z| are shown, {sum(abs(z) > 2 for z in zs):,} have |z| > 2"
 
 
 def _warnings(run: Run) -> dict[str, list[str]]:
