@@ -417,3 +417,21 @@ def test_a_diff_of_many_values_shows_those_that_moved_most_and_counts_the_rest(t
     )
     shown = rows(short)
     assert [r.split()[0] for r in shown] == sorted(z, key=lambda k: -abs(z[k]))[:25]
+
+
+def test_show_of_a_group_of_many_points_lists_the_first_and_last(tmp_path, qrun, write_spec):
+    """`qrun show GROUP` of 30 points: the first 15 and last 10 rows of --all's, and how many it left out."""
+    from conftest import many_jobs_spec
+
+    spec = many_jobs_spec(tmp_path, 1, "primitive: estimator, circuit: b, observables: [z]", "options: {seed: 0}\n")
+    done = qrun(spec, "-m", "options.seed=range(1,31)", "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    group = tmp_path / done.out.strip()
+
+    def points(text: str) -> list[str]:
+        return [line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│")]
+
+    every = points(qrun("show", group, "--all").out)
+    assert len(every) == 30
+    assert points(qrun("show", group).out) == every[:15] + ["…"] + every[-10:]
+    assert "│ …" in qrun("show", group).out and "5 more (--all)" in qrun("show", group).out

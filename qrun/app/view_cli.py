@@ -22,14 +22,16 @@ from .clitools import (
 
 @click.command("show")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--all", "all_rows", is_flag=True, help="A row for every job, however many (else the first and last).")
+@click.option(
+    "--all", "all_rows", is_flag=True, help="A row for every job or point, however many (else the first and last)."
+)
 @debug_option
 def show_cmd(run_dir: str, all_rows: bool) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
     multirun group: then one row per point, with its swept values and headline results."""
 
     if (Path(run_dir) / MANIFEST).is_file():
-        click.echo(group_text(Path(run_dir)), nl=False)
+        click.echo(group_text(Path(run_dir), all_rows=all_rows), nl=False)
         return
     click.echo(show(load(run_dir), all_rows=all_rows), nl=False)
 

@@ -19,6 +19,7 @@ from ..model.records import JobEntry, RunMetadata
 from ..store.catalog import discover
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
+from .rows import HEAD, elided
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -261,8 +262,9 @@ def plain_table(columns: list[str], rows: list[list[str]], width: int | None = N
     return "\n".join([line(columns), "─" * (sum(widths) + gap * (len(widths) - 1)), *(line(r) for r in rows)])
 
 
-def group_text(group: Path, width: int | None = None) -> str:
-    """`qrun show GROUP`: the multirun's points, one row each, with their swept values, state and headlines."""
+def group_text(group: Path, width: int | None = None, all_rows: bool = False) -> str:
+    """`qrun show GROUP`: the multirun's points, one row each, with their swept values, state and headlines; of many
+    points the first and last, as `qrun show` gives a run's jobs (all_rows: every point)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -270,9 +272,13 @@ def group_text(group: Path, width: int | None = None) -> str:
     swept = list(dict.fromkeys(k for r in rows for k in r["swept"]))
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
     table = Table()
-    for column in ("point", *swept, "status", "jobs", *results):
+    columns = ("point", *swept, "status", "jobs", *results)
+    for column in columns:
         table.add_column(column)
-    for r in rows:
+    listed, left_out = elided(rows, all_rows)
+    for k, r in enumerate(listed):
+        if left_out and k == HEAD:
+            table.add_row("…", f"{left_out:,} more (--all)", *[""] * (len(columns) - 2))
         table.add_row(
             Path(r["run"]).name,
             *[v if isinstance(v := r["swept"].get(k), str) else json.dumps(v) for k in swept],
