@@ -120,3 +120,30 @@ def test_a_minimize_figure_titles_its_optimizer_or_a_question_mark(optimizer, ti
     body = {"status": "done", "job": "vqe", "primitive": "minimize", "optimizer": optimizer, "nfev": 2}
     body |= {"observable": "h2", "trace": trace, "optimum": {"value": -1.1, "stderr": 0.01}}
     assert figure_for(pyplot(), body, None).axes[0].get_title() == title
+
+
+UNITS = """version: 1
+name: units
+backend: aer
+options: {seed: 1}
+circuits:
+  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}
+observables:
+  z: {terms: Z, unit: "UNIT"}
+jobs:
+  - {name: s, primitive: estimator, circuit: c, observables: [z], precision: 0.01, sweep: {values: {a: [0, 0.5, 1]}}}
+"""
+
+
+@pytest.mark.parametrize("unit", ["$\\\\frac$", "$x$ per s"])
+def test_a_figures_text_is_drawn_as_written(qrun, tmp_path, write_spec, unit):
+    """A unit is the user's text: matplotlib read "$...$" as a formula, and a malformed one ("$\\frac$") made
+    `qrun plot` and `qrun report` an internal error when the figure was drawn; a well-formed one was typeset."""
+    done = qrun(write_spec(UNITS.replace("UNIT", unit)), "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    run_dir = tmp_path / done.out.strip()
+    plotted = qrun("plot", run_dir)
+    assert plotted.code == 0, plotted.err
+    assert qrun("report", tmp_path / "r", "--html", tmp_path / "report.html").code == 0
+    written = unit.replace("\\\\", "\\")
+    assert f"&lt;z&gt; [{written}]</text>" in (tmp_path / "report.html").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,9 +92,17 @@ def figure_for(plt: ModuleType, body: JobFile | None, exact: object) -> Figure |
     number = (
         float(exact) if isinstance(exact, int | float) and not isinstance(exact, bool) else None
     )  # "statevector": in the body
-    if "points" in body:
-        return sweep_figure(plt, body, number) if kind_of(body["primitive"]).runs == "estimator" else None
-    return kind_of(body["primitive"]).figure(plt, body, number)
+    with literal_text(plt):
+        if "points" in body:
+            return sweep_figure(plt, body, number) if kind_of(body["primitive"]).runs == "estimator" else None
+        return kind_of(body["primitive"]).figure(plt, body, number)
+
+
+def literal_text(plt: ModuleType) -> AbstractContextManager[object]:
+    """Figures made inside draw their text as it is: a unit, a job's parameter or a swept name may hold a `$`, which
+    matplotlib would read as mathematics (and a malformed formula fails only when the figure is drawn)."""
+    context: AbstractContextManager[object] = plt.rc_context({"text.parse_math": False})
+    return context
 
 
 def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
@@ -158,6 +167,11 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
 def group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[Reading]]]) -> list[tuple[str, Figure]]:
     """For a multirun group: each headline value (a value of the first parameter set, an optimum) against each
     numeric swept key, one line per combination of the other keys, with error bars and the exact value."""
+    with literal_text(plt):
+        return _group_figures(plt, points)
+
+
+def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[Reading]]]) -> list[tuple[str, Figure]]:
     keys = list(points[0][0]) if points else []
     # a sweep's points are its own figure's business: one value per point run, not one per sweep point
     headlines = list(
