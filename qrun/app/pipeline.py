@@ -86,17 +86,19 @@ def run(
         lock = RunLock(run_dir)  # before reading its state: another qrun may be finishing it right now
         try:
             try:
-                previous = load_run(run_dir)
+                # every file checked before anything changes; only the metadata is kept (not every job's body,
+                # for the rest of the run)
+                previous = load_run(run_dir).metadata
             except ResultsError as e:
                 raise UsageError(f"--resume: {e}") from None
-            refuse_changed_spec(previous.path, prepared.spec, previous.metadata)
-            if previous.metadata["status"] == "completed":
+            refuse_changed_spec(run_dir, prepared.spec, previous)
+            if previous["status"] == "completed":
                 lock.release()
                 reporter.say(f"qrun: {run_dir} already completed; nothing to resume")
                 return run_dir
             carried = writer.reopen(run_dir)
             if prepared.service is not None:
-                _carry_from_service(prepared, previous.metadata, run_dir, carried, reporter)
+                _carry_from_service(prepared, previous, run_dir, carried, reporter)
         except BaseException:  # a folder refused, a changed spec, the service down: the next attempt may take it
             lock.release()
             raise
