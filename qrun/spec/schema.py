@@ -20,6 +20,7 @@ from ..planning.cache import cache_dir
 from ..store.provenance import package_version
 from ..version import __version__
 from . import parsecache
+from .source import as_yaml_number
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -292,11 +293,13 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
             )
         ]
     if kind in ("anyOf", "oneOf") and path[-1:] == ("parameter_values",):
+        texts = [v for row in error.instance for v in row] if _rows(error.instance) else []
+        hint = next((f"; {_as_text(v)}" for v in texts if as_yaml_number(v)), "")
         return [
             (
                 path,
                 "expected rows of numbers, one per parameter set ([[0.1, 0.2], [0.3, 0.4]]), "
-                "or {from: <an earlier minimize job>}",
+                f"or {{from: <an earlier minimize job>}}{hint}",
                 False,
             )
         ]
@@ -346,11 +349,25 @@ def _translate_value(
         from jsonschema.exceptions import best_match
 
         return _translate(best_match(error.context), data)
+    if kind == "type" and error.validator_value in ("number", "integer") and as_yaml_number(error.instance):
+        return [(path, _as_text(error.instance, error.validator_value == "integer"), False)]
     if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, float):
         whole = error.instance.is_integer()
         hint = f"; write {int(error.instance)}" if whole and math.isfinite(error.instance) else ""
         return [(path, f"{error.instance!r} is not an integer{hint}", False)]
     return [(path, _shorten(error.message, error.instance), False)]
+
+
+def _as_text(value: object, integer: bool = False) -> str:
+    """The message for a number YAML 1.1 reads as text (PyYAML's, which qrun reads specs with)."""
+    return (
+        f"{value!r} is read as text, not a number (YAML 1.1 wants a decimal point and a signed exponent): write "
+        + str(as_yaml_number(value, integer))
+    )
+
+
+def _rows(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(row, list) for row in value)
 
 
 def _shorten(message: str, instance: object) -> str:

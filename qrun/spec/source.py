@@ -6,6 +6,7 @@ import functools
 import importlib.machinery
 import importlib.util
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -185,3 +186,21 @@ def yaml_problem(file: str, error: yaml.YAMLError) -> Problem:
     if mark is None:
         return Problem(file, 1, 1, "", message)
     return Problem(file, mark.line + 1, mark.column + 1, "", message)
+
+
+# A number as YAML 1.2 and Python write it, which YAML 1.1 (PyYAML's) reads as text where it has an exponent with no
+# decimal point or no sign: 1e-3, 1.5e3, 2E+8.
+_TEXT_NUMBER = re.compile(r"([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))[eE]([-+]?)([0-9]+)")
+
+
+def as_yaml_number(value: object, integer: bool = False) -> str | None:
+    """How to write `value`, a string the spec meant as a number, so that YAML reads it as one (1e-3 -> 1.0e-3, and
+    1e5 -> 100000 where an integer is wanted); None for any other value."""
+    found = _TEXT_NUMBER.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return None
+    number = float(found[0])
+    if integer and number.is_integer() and abs(number) < 1e18:
+        return str(int(number))
+    mantissa = found[1] if "." in found[1] else f"{found[1]}.0"
+    return f"{mantissa}e{found[2] or '+'}{found[3]}"
