@@ -147,3 +147,20 @@ def test_a_figures_text_is_drawn_as_written(qrun, tmp_path, write_spec, unit):
     assert qrun("report", tmp_path / "r", "--html", tmp_path / "report.html").code == 0
     written = unit.replace("\\\\", "\\")
     assert f"&lt;z&gt; [{written}]</text>" in (tmp_path / "report.html").read_text()
+
+
+def test_a_histogram_of_thousands_of_outcomes_draws_the_likeliest():
+    """A 16-bit register with 3,000 outcomes seen: 64 bars, the outcomes most likely measured or ideally, in bitstring
+    order, and the title says so. A bar and a label for each took `qrun plot` 19 s and showed nothing."""
+    from qrun.views.plots import figure_for, pyplot
+
+    counts = {format(i * 21, "016b"): 1 + (i * 7919) % 97 for i in range(3000)}
+    ideal = {format(65535, "016b"): 0.5}  # never measured, but the likeliest ideally
+    body = {"status": "done", "job": "wide", "primitive": "sampler", "shots": sum(counts.values())}
+    body |= {"counts": {"meas": [counts]}, "ideal": {"meas": [ideal]}}
+    ax = figure_for(pyplot(), body, None).axes[0]
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    likeliest = sorted(counts, key=lambda o: -counts[o])[:63]
+    assert len(shown) == 64 and shown == sorted(shown)
+    assert set(shown) == {*likeliest, format(65535, "016b")}
+    assert ax.get_title() == f"wide: register meas, {body['shots']} shots, the 64 likeliest of 3,001 outcomes"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..model.defaults import DEFAULT_SHOTS
 from ..model.jobfile import Headline, JobFile
 from ..model.outcomes import primitive_result, registers_of, set_counts
-from ..model.readings import Reading
+from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from ..model.experiment import Job
     from ..model.outcomes import JobResult, StackedResults
     from ..model.plan import JobPlan, Planned
+
+
+BARS = 64  # a histogram's bars at most: its register's outcomes when they are few, else the likeliest
 
 
 class Sampler:
@@ -171,21 +174,28 @@ class Sampler:
         )
         for ax, (reg, sets) in zip(axes[0], registers.items()):
             w = widths[reg]
-            # every outcome when there are few; past 64, the ones seen or expected (a full axis would be unreadable)
-            seen = set(sets[0]) | set((ideal.get(reg) or [{}])[0])
+            # every outcome when there are few; past 64, the ones seen or expected (a full axis would be unreadable),
+            # and of those the BARS most likely, measured or ideal: a bar and a label each for thousands of outcomes
+            # took the figure many seconds and showed nothing
+            expected = (ideal.get(reg) or [{}])[0]
+            seen = set(sets[0]) | set(expected)
             outcomes = [format(i, f"0{w}b") for i in range(2**w)] if w <= 6 else sorted(seen)
             shots = body.get("shots") or sum(sets[0].values()) or 1
+            title = f"{body['job']}: register {reg}, {shots} shots"
+            if len(outcomes) > BARS:
+                likely = sorted(outcomes, key=lambda o: -max(sets[0].get(o, 0) / shots, number(expected.get(o)) or 0))
+                title += f", the {BARS} likeliest of {len(outcomes):,} outcomes"
+                outcomes = sorted(likely[:BARS])
             measured = [sets[0].get(o, 0) / shots for o in outcomes]
             xs = range(len(outcomes))
             if reg in ideal:
                 ax.bar([i - 0.2 for i in xs], measured, width=0.4, label="measured")
-                expected = (ideal[reg] or [{}])[0]
                 ax.bar([i + 0.2 for i in xs], floats(expected.get(o, 0.0) for o in outcomes), width=0.4, label="ideal")
                 ax.legend(fontsize="small")
             else:
                 ax.bar(list(xs), measured, label="measured")
             ax.set_xticks(list(xs), outcomes)
-            ax.set_title(f"{body['job']}: register {reg}, {shots} shots")
+            ax.set_title(title)
             ax.set_xlabel(f"outcome ({reg})")
             ax.set_ylabel("probability")
             ax.tick_params(axis="x", rotation=90 if len(outcomes) > 8 else 0)
