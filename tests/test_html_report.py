@@ -160,3 +160,21 @@ def test_qrun_list_shows_multirun_points_with_their_group_and_swept_values(field
         f"field/{group.name}/theta=1.5",
         f"field/{single.name}",
     ]
+
+
+def test_a_run_of_many_jobs_shows_its_first_and_last_on_its_page(tmp_path):
+    """A run's page lists its first 15 and last 10 jobs' values, as `qrun show` does, and how many it left out: every
+    job's row made one 10,000-job run's page 3 MB."""
+    from conftest import many_jobs_spec
+
+    from qrun.app.pipeline import run
+
+    spec = many_jobs_spec(tmp_path, 30, "primitive: estimator, circuit: b, observables: [z]", "options: {seed: 1}\n")
+    folder = run(spec, tmp_path / "r", progress="none")
+    out = tmp_path / "report.html"
+    assert main(["report", str(tmp_path / "r"), "--html", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    rows = _rows(_section(page, _anchor(page, folder)).split('<table class="values">')[1])
+    names = [row[0] for row in rows[1:]]
+    more = f"… 5 more jobs: qrun show {folder} --all"
+    assert names == [f"j{k}" for k in range(15)] + [more] + [f"j{k}" for k in range(20, 30)]

@@ -20,6 +20,7 @@ from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
 from .compare import diff_text
 from .listing import RunRow, headline_text, runs
+from .rows import HEAD, elided
 from .svgfigures import group_svgs, job_svgs
 
 PAGE_ROWS = 50  # values one job shows on its run's page; `qrun show` and the run folder have every one
@@ -165,13 +166,20 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
     ]
     exact = stated_exact(spec)
     jobs = [(entry, run.jobs.get(entry["name"])) for entry in meta["jobs"]]
+    # a run of many jobs shows its first and last, as `qrun show` does (every job's row made one run's page 3 MB);
+    # every job's readings still go to its group's page
+    shown, left_out = elided(range(len(jobs)))
+    listed = set(shown)
     all_readings: list[Reading] = []
     value_rows = []
-    for entry, body in jobs:
+    for k, (entry, body) in enumerate(jobs):
         readings = job_readings(path, body, exact.get(entry["name"]), PAGE_ROWS + 1)
         all_readings += readings
-        value_rows.append(_job_rows(entry, body, readings))
-    figures = job_svgs(path, jobs, exact)
+        if k in listed:
+            value_rows.append(_job_rows(entry, body, readings))
+        if left_out and k == HEAD - 1:
+            value_rows.append(f'<tr><td colspan="10">… {left_out:,} more jobs: qrun show {_e(path)} --all</td></tr>')
+    figures = job_svgs(path, [jobs[k] for k in shown], exact)
     group = row["group"]
     spec_text = (runfolder.read_bytes(path, "spec.yaml", MAX_SPEC_BYTES) or b"").decode("utf-8", "replace")
     page = (
