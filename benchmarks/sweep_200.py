@@ -5,8 +5,8 @@ Contenders (each its own process):
   docs      the runtime docs' way: client-side runtime Estimator in local mode, one job per point;
   fastest   Aer's EstimatorV2 with one broadcast PUB, Aer's options named as qrun names them.
 Execution time is from opening the session (or creating the primitive) to the last result in hand; whole process is
-wall time from exec to exit; against the fastest script each is the median of interleaved pairs' ratios. Targets (issue 5): qrun >= 20x faster than docs,
-<= 1.10x fastest, on execution time.
+wall time from exec to exit; against the fastest script each is the median of interleaved pairs' ratios. Targets
+(issue 5): qrun >= 20x faster than docs, <= 1.10x fastest, on execution time.
 """
 
 from __future__ import annotations

@@ -286,14 +286,15 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
         raise UsageError(f"{run_dir}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
     root = Path(out) if out else folder.resolve().parent.parent
     new = run(folder / "spec.yaml", root, progress="quiet" if quiet else "auto", use_cache=not no_cache, clock=_clock())
+    shown = relative(new)
     if quiet:
-        click.echo(relative(new))
+        click.echo(shown)
         return
 
     from .views.report import closing_summary  # the views' modules: only once the run is done, not with -q
 
-    click.echo(closing_summary(relative(new)))
-    click.echo(f"results: {relative(new)}")
+    click.echo(closing_summary(shown))
+    click.echo(f"results: {shown}")
 
 
 def entry() -> None:
