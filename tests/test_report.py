@@ -162,6 +162,23 @@ def test_a_loaded_run_is_an_html_table_in_jupyter(finished):
     assert "<tr><td>energies</td><td>estimator</td><td>done</td><td>&lt;zz&gt; = " in html
 
 
+def test_a_loaded_run_of_many_jobs_is_one_line_in_a_console_and_its_first_and_last_jobs_in_jupyter(tmp_path):
+    """repr() printed all of metadata.json and every job's body (10 MB at 10,000 jobs, which Jupyter keeps in the
+    notebook beside the HTML), and the HTML table had a row per job."""
+    from conftest import many_jobs_spec
+
+    from qrun.app.pipeline import run
+
+    spec = many_jobs_spec(tmp_path, 30, "primitive: estimator, circuit: b, observables: [z]", "options: {seed: 1}\n")
+    folder = run(spec, tmp_path / "r", progress="none")
+    loaded = load(folder)
+    assert repr(loaded) == f"<qrun.Run 'many' completed: 30 done; {folder}>"
+    names = re.findall(r"<tr><td(?: colspan=\"4\")?>([^<]*)</td>", loaded._repr_html_())
+    more = '… 5 more jobs: every one is in run.metadata["jobs"]'
+    assert names == [f"j{k}" for k in range(15)] + [more] + [f"j{k}" for k in range(20, 30)]
+    assert len(loaded.jobs) == len(loaded.metadata["jobs"]) == 30  # only the views are short
+
+
 def test_diff_pairs_sweep_points_by_their_variables_and_shows_the_largest_moves_of_a_long_sweep(tmp_path, qrun):
     from conftest import EXPERIMENTS
 

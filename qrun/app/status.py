@@ -10,10 +10,10 @@ from ..backends import service as ibm
 from ..errors import UsageError
 from ..model.raw import Yaml
 from ..model.records import RunMetadata, Usage
+from ..model.rows import HEAD, elided, tally
 from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
 from ..store.reader import read_spec
-from ..views.rows import HEAD, elided, tally
 from .lock import RunLock
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..errors import ResultsError, RunFolderError, SpecError
 from ..model.jobfile import JobFile
 from ..model.records import JobEntry, LearnedRate, RunMetadata
+from ..model.rows import HEAD, elided, tally
 from ..spec import MAX_SPEC_BYTES
 from ..spec.marks import read_yaml
 from . import batchfile, learned, records, runfolder
@@ -101,7 +102,7 @@ class History:
                 self._learned[key] = {"per_unit": per_unit, "run": run_dir.name}
 
 
-@dataclass
+@dataclass(repr=False)  # the generated repr printed all of metadata.json and every job's body: 10 MB at 10,000 jobs
 class Run:
     """A finished run read back: its metadata and, per job, the plain JSON and the qiskit PrimitiveResult."""
 
@@ -139,21 +140,33 @@ class Run:
             raise ResultsError(f"{self.path}: no finished job '{job}' (finished: {', '.join(self.jobs) or 'none'})")
         return self.jobs[job]
 
+    def __repr__(self) -> str:
+        """One line, for a console: the run's name and status, how many jobs are in each state, and its folder."""
+        jobs = self.metadata.get("jobs", [])
+        states = tally(str(e["status"]) for e in jobs) or "no jobs"
+        return f"<qrun.Run {self.metadata.get('name')!r} {self.metadata.get('status')}: {states}; {self.path}>"
+
     def _repr_html_(self) -> str:
-        """The run as an HTML table, for Jupyter: each job's kind, status and result."""
+        """The run as an HTML table, for Jupyter: each job's kind, status and result; a run of many jobs its first
+        and last, as `qrun show` lists them (every job is in `jobs` and `metadata`)."""
         import html
 
-        rows = "".join(
+        shown, left_out = elided(self.metadata.get("jobs", []))
+        rows = [
             f"<tr><td>{html.escape(str(e['name']))}</td><td>{html.escape(str(e['primitive']))}</td>"
             f"<td>{html.escape(str(e['status']))}</td><td>"
             + html.escape(records.result_text(self.jobs[e["name"]]) if e["name"] in self.jobs else "-")
             + "</td></tr>"
-            for e in self.metadata.get("jobs", [])
-        )
+            for e in shown
+        ]
+        if left_out:
+            rows.insert(
+                HEAD, f'<tr><td colspan="4">… {left_out:,} more jobs: every one is in run.metadata["jobs"]</td></tr>'
+            )
         title = html.escape(f"{self.metadata.get('name')}: {self.metadata.get('status')} ({self.path.name})")
         return (
             f"<table><caption>{title}</caption><tr><th>job</th><th>kind</th><th>status</th><th>result</th></tr>"
-            f"{rows}</table>"
+            f"{''.join(rows)}</table>"
         )
 
 

@@ -12,6 +12,7 @@ from ..errors import RunFolderError, UsageError
 from ..model import durations
 from ..model.jobfile import JobFile
 from ..model.records import JobEntry
+from ..model.rows import HEAD, elided
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.fsio import atomic_write
@@ -20,7 +21,6 @@ from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
 from .compare import diff_text
 from .listing import RunRow, headline_text, runs
-from .rows import HEAD, elided
 from .svgfigures import group_svgs, job_svgs
 
 PAGE_ROWS = 50  # values one job shows on its run's page; `qrun show` and the run folder have every one

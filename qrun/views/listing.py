@@ -16,10 +16,10 @@ from ..jobs.registry import kind_of
 from ..model.jobfile import Headline, JobFile
 from ..model.readings import number
 from ..model.records import JobEntry, RunMetadata
+from ..model.rows import HEAD, elided
 from ..store.catalog import discover
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
-from .rows import HEAD, elided
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -13,12 +13,12 @@ from ..errors import RunFolderError
 from ..model import durations
 from ..model.plan import JobStats
 from ..model.records import RunMetadata, Usage, shares
+from ..model.rows import HEAD, elided, tally
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
 from ..store.records import result_text
 from .listing import git_text, headline, headline_text, quantum_seconds
-from .rows import HEAD, elided, tally
 
 if TYPE_CHECKING:
     from rich.console import Console
