@@ -228,7 +228,7 @@ def _export_mlflow(wanted: bool, folder: Path, quiet: bool) -> None:
         return
     from .views.mlflow_export import export  # only a run that exports (mlflow itself is imported later still)
 
-    for path, run_id in export([folder]):
+    for path, run_id, _ in export([folder]):
         if not quiet:
             click.echo(f"mlflow: {relative(path)} -> run {run_id}")
 

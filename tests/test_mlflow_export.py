@@ -163,3 +163,38 @@ def test_a_run_of_more_jobs_than_params_can_hold_logs_their_count_and_every_valu
     meta = json.loads((run_dir / "metadata.json").read_text())
     assert {f"{e['name']}.z.value" for e in meta["jobs"]} <= set(metrics)
     assert "run/spec.yaml" in {a.path for a in client.list_artifacts(run.info.run_id, "run")}
+
+
+def test_an_unchanged_run_is_not_sent_again_and_a_changed_one_is(field_runs, qrun, tmp_path, monkeypatch):
+    """A second export of an unchanged run sends nothing (a store checked every metric again: 26 s for a 10,000-job
+    run); usage recorded since (`qrun status`) makes the next export a full one."""
+    import shutil
+
+    from mlflow.tracking import MlflowClient
+
+    from qrun.store.journal import record_usage
+
+    monkeypatch.chdir(tmp_path)
+    _, _, single = field_runs
+    folder = tmp_path / "field" / single.name
+    shutil.copytree(single, folder)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    first = qrun("export", "mlflow", folder, "--tracking-uri", uri)
+    assert first.code == 0, first.err
+    (line,) = first.out.splitlines()
+    run_id = line.rsplit(" ", 1)[1]
+    assert line == f"{folder}: mlflow run {run_id}"
+    client = MlflowClient(uri)
+    tagged = client.get_run(run_id).data.tags["qrun.exported"]
+
+    again = qrun("export", "mlflow", folder, "--tracking-uri", uri)
+    assert again.out.splitlines() == [f"{folder}: mlflow run {run_id} (unchanged since its last export)"]
+    assert "usage.quantum_seconds" not in client.get_run(run_id).data.metrics
+
+    record_usage(folder, {0: [{"job_id": "d1", "status": "final", "quantum_seconds": 2.5}]})
+    changed = qrun("export", "mlflow", folder, "--tracking-uri", uri)
+    assert changed.out.splitlines() == [f"{folder}: mlflow run {run_id}"]
+    after = client.get_run(run_id).data
+    assert after.metrics["usage.quantum_seconds"] == 2.5
+    assert after.tags["qrun.exported"] != tagged
+    assert len(client.search_runs([client.get_experiment_by_name("field").experiment_id])) == 1

@@ -63,10 +63,10 @@ def export_mlflow_cmd(targets: tuple[Path, ...], tracking_uri: str | None, exper
     """Log runs to MLflow (needs qrun[mlflow]): the resolved spec, overrides and swept values as params; each value,
     σ, exact value, deviation and usage as metrics; backend, session, job ids, git and versions as tags; the run
     folder as artifacts. TARGETS are run folders, multirun groups or results roots. Exporting a run again updates
-    its MLflow run; it makes no second one."""
+    its MLflow run; it makes no second one, and a run unchanged since it was last exported is not sent again."""
 
-    for path, run_id in export(list(targets), tracking_uri, experiment):
-        click.echo(f"{path}: mlflow run {run_id}")
+    for path, run_id, sent in export(list(targets), tracking_uri, experiment):
+        click.echo(f"{path}: mlflow run {run_id}" + ("" if sent else " (unchanged since its last export)"))
 
 
 @export_group.command("runtime-json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -15,7 +16,7 @@ from ..spec import MAX_SPEC_BYTES
 from ..spec.marks import read_yaml
 from . import batchfile, learned, records, runfolder
 from .catalog import runs_of
-from .journal import read_metadata
+from .journal import JOURNAL, read_metadata
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -47,6 +48,17 @@ def _batch_of(run_dir: Path, entry: JobEntry) -> batchfile.Batch | None:
             "the run folder is damaged"
         )
     return batchfile.read(run_dir, entry["file"])
+
+
+def state_digest(run_dir: Path) -> str:
+    """A digest of everything a run folder has recorded: its metadata, journal and saved spec. A job's own file is
+    written once, when the journal records it done, so any change to the run changes this."""
+    digest = hashlib.sha256()
+    for name in ("metadata.json", JOURNAL, "spec.yaml"):
+        data = runfolder.read_bytes(run_dir, name, runfolder.MAX_METADATA_BYTES, missing_ok=True) or b""
+        digest.update(b"%d:" % len(data))
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def read_spec(run_dir: Path) -> Yaml:
