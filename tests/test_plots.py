@@ -164,3 +164,26 @@ def test_a_histogram_of_thousands_of_outcomes_draws_the_likeliest():
     assert len(shown) == 64 and shown == sorted(shown)
     assert set(shown) == {*likeliest, format(65535, "016b")}
     assert ax.get_title() == f"wide: register meas, {body['shots']} shots, the 64 likeliest of 3,001 outcomes"
+
+
+def test_a_run_of_many_plottable_jobs_draws_its_first_and_last_and_all_of_them_on_request(qrun, tmp_path):
+    """Each figure takes about a tenth of a second, and a run of 10,000 sampler jobs was 10,000 PNGs: of a run of
+    many, `qrun plot` draws the first 15 and last 10, says on stderr which it left out, and --all draws every one."""
+    from conftest import many_jobs_spec
+
+    spec = many_jobs_spec(tmp_path, 28, "primitive: sampler, circuit: b, shots: 10", "options: {seed: 1}\n")
+    done = qrun(spec, "--out", tmp_path / "r", "--quiet")
+    assert done.code == 0, done.err
+    folder = tmp_path / done.out.strip()  # the run folder, as qrun names it
+    plotted = qrun("plot", folder)
+    assert plotted.code == 0, plotted.err
+    drawn = [f"{k:02d}-j{k}.png" for k in [*range(15), *range(18, 28)]]
+    assert plotted.out.splitlines() == [str(folder / "plots" / name) for name in drawn]
+    assert plotted.err.splitlines() == [
+        f"… 3 more jobs (j15 to j17) not drawn: qrun plot {folder} --all draws every one"
+    ]
+    assert sorted(p.name for p in (folder / "plots").iterdir()) == sorted(drawn)
+
+    every = qrun("plot", folder, "--all")
+    assert every.code == 0 and every.err == ""
+    assert every.out.splitlines() == [str(folder / "plots" / f"{k:02d}-j{k}.png") for k in range(28)]

@@ -69,13 +69,20 @@ def diff_cmd(run_a: str, run_b: str, all_rows: bool) -> None:
 
 @click.command("plot")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--all", "all_jobs", is_flag=True, help="Every job's figure (of many, the first 15 and last 10 are drawn)."
+)
 @debug_option
-def plot_cmd(run_dir: str) -> None:
+def plot_cmd(run_dir: str, all_jobs: bool) -> None:
     """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
-    multirun group, each headline value against each numeric swept key."""
+    multirun group, each headline value against each numeric swept key. Prints each PNG's path; what it left out
+    goes to stderr."""
 
-    for path in plot_run(Path(run_dir)):
+    written, left_out = plot_run(Path(run_dir), all_jobs)
+    for path in written:
         click.echo(path)
+    if left_out:
+        click.echo(left_out, err=True)
 
 
 @click.command("status")

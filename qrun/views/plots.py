@@ -12,6 +12,8 @@ from ..jobs.kind import floats, sigmas, unit_suffix
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile
 from ..model.readings import number
+from ..model.records import JobEntry
+from ..model.rows import HEAD, TAIL
 from ..store.catalog import MANIFEST, discover
 from ..store.derived import readings_of as derived_readings
 from ..store.fsio import atomic_write_bytes, inside
@@ -32,46 +34,67 @@ def _stride(total: int) -> int:
     return max(1, -(-total // PLOT_POINTS))
 
 
-def plot_run(run_dir: Path) -> list[Path]:
-    """Write one PNG per plottable job into RUN_DIR/plots; returns their paths. PlotError when there is none.
-    A multirun group folder gets its headlines against its swept keys instead (plot_group)."""
+def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | None]:
+    """Write one PNG per plottable job into RUN_DIR/plots; returns their paths, and what was left out (None:
+    nothing). PlotError when there is none. A multirun group folder gets its headlines against its swept keys
+    instead (plot_group).
+
+    Of a run of many plottable jobs, only the first HEAD and last TAIL are drawn unless `all_jobs`, as `qrun show`
+    lists them: each figure takes about a tenth of a second, and 10,000 sampler jobs were 10,000 PNGs."""
     if (run_dir / MANIFEST).is_file():
-        return plot_group(run_dir)
+        return plot_group(run_dir), None
     plt = pyplot()
     run = load(run_dir)
     jobs = read_spec(run_dir).get("jobs")
     exact = (
         {job.get("name"): job.get("exact") for job in jobs if isinstance(job, dict)} if isinstance(jobs, list) else {}
     )
-    written = []
-    for entry in run.metadata["jobs"]:
+
+    def draw(entry: JobEntry) -> Path | None:
         body = run.jobs.get(entry["name"])
         if body is not None and "points_file" in body:  # a long sweep: its points were streamed to their own file
             # only the points the figure shows are read (sweep_figure thins an inline sweep the same way)
             body = {**body, "points": stored_points(run_dir, body, _stride(body.get("point_count", 0)))}
         fig = figure_for(plt, body, exact.get(entry["name"]))
         if fig is None:
-            continue
+            return None
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
         plt.close(fig)
         path = inside(run_dir, "plots", f"{entry['index']:02d}-{entry['name']}.png")
         atomic_write_bytes(path, buffer.getvalue())
-        written.append(path)
-    if not written:
+        return path
+
+    entries = run.metadata["jobs"]
+    all_jobs = all_jobs or len(entries) <= HEAD + TAIL + 1
+    head: list[Path] = []
+    tail: list[Path] = []
+    start, stop = 0, len(entries)
+    while start < stop and (all_jobs or len(head) < HEAD):  # the first HEAD figures, however many jobs have none
+        drawn = draw(entries[start])
+        start += 1
+        head += [drawn] if drawn else []
+    while start < stop and len(tail) < TAIL:  # then the last TAIL, from the end
+        stop -= 1
+        drawn = draw(entries[stop])
+        tail[:0] = [drawn] if drawn else []
+    if not head and not tail:
         kinds = ", ".join(
-            sorted(
-                {
-                    str(e["primitive"]) + (" (not finished)" if e["name"] not in run.jobs else "")
-                    for e in run.metadata["jobs"]
-                }
-            )
+            sorted({str(e["primitive"]) + (" (not finished)" if e["name"] not in run.jobs else "") for e in entries})
         )
         raise PlotError(
             f"nothing to plot in {run_dir}: its jobs are {kinds}; qrun plot draws minimize "
             "convergence, swept estimator curves, sampler histograms and ladders of finished jobs"
         )
-    return written
+    left_out = None
+    if start < stop:
+        first, last = entries[start]["name"], entries[stop - 1]["name"]
+        which = first if stop - start == 1 else f"{first} to {last}"
+        left_out = (
+            f"… {stop - start:,} more job{'s' if stop - start > 1 else ''} ({which}) not drawn: "
+            f"qrun plot {run_dir} --all draws every one"
+        )
+    return head + tail, left_out
 
 
 def pyplot() -> ModuleType:
