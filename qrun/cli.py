@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from . import collector
 from .app import groups, multirun, supervise
@@ -22,6 +23,7 @@ from .app.clitools import (
     multirun_grid,
     out_option,
     overrides_of,
+    paths_starting,
     relative,
     template_options,
 )
@@ -83,6 +85,16 @@ class QrunGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage("qrun", "SPEC [RUN OPTIONS]  |  qrun COMMAND [ARGS]...")
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """The first word completes to a command or, as `qrun SPEC` takes, a path: the shell's own file completion
+        where no command matches, else the paths beside the commands."""
+        items = super().shell_complete(ctx, incomplete)
+        if incomplete.startswith("-"):
+            return items
+        if not items:
+            return [CompletionItem(incomplete, type="file")]
+        return items + [CompletionItem(path) for path in paths_starting(incomplete)]
 
 
 @click.group(cls=QrunGroup, context_settings={"help_option_names": ["-h", "--help"]})

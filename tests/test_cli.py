@@ -267,3 +267,30 @@ def test_an_error_from_the_runtime_is_one_line_whatever_breaks_its_text_holds(qr
     result = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path / "x")
     assert result.code == 1
     assert result.err.endswith("\nqrun: runtime job d1 on ibm_fez: Job has failed: Kaboom! (code 1305)\n")
+
+
+def test_the_first_word_completes_to_a_command_or_a_specs_path(tmp_path, monkeypatch):
+    """`qrun SPEC` is the main form, so a Tab after `qrun` offers paths beside the commands, and the shell's own file
+    completion where no command matches; after a command, that command's own arguments."""
+    from click.shell_completion import BashComplete
+
+    from qrun.cli import cli
+
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "vqe.yaml").write_text("")
+    (tmp_path / "exports.txt").write_text("")
+    (tmp_path / ".experiments-old").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def offered(args: list[str], incomplete: str) -> list[tuple[str, str]]:
+        found = BashComplete(cli, {}, "qrun", "_QRUN_COMPLETE").get_completions(args, incomplete)
+        return [(item.type, item.value) for item in found]
+
+    assert offered([], "ex") == [("plain", "export"), ("plain", "experiments/"), ("plain", "exports.txt")]
+    assert offered([], ".ex") == [("file", ".ex")]  # no command: the shell completes it, hidden names included
+    assert offered([], "experiments/v") == [("file", "experiments/v")]
+    assert offered([], "sho") == [("plain", "show")]
+    everything = offered([], "")
+    assert ("plain", "run") in everything and everything[-2:] == [("plain", "experiments/"), ("plain", "exports.txt")]
+    assert ("plain", "--version") in offered([], "--v")
+    assert offered(["show"], "--a") == [("plain", "--all")]

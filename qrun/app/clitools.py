@@ -129,3 +129,16 @@ def relative(path: Path) -> Path:
         return Path(path).resolve().relative_to(Path.cwd().resolve())
     except ValueError:
         return Path(path)
+
+
+def paths_starting(prefix: str) -> list[str]:
+    """The files and folders (a folder with its trailing /) whose path starts with `prefix`, as a shell completes
+    them; hidden ones only where the prefix names a dot."""
+    folder, _, start = prefix.rpartition("/")
+    where = Path(folder + "/" if folder or prefix.startswith("/") else ".")
+    try:
+        names = sorted(p.name + ("/" if p.is_dir() else "") for p in where.iterdir() if p.name.startswith(start))
+    except OSError:  # no such folder, or not one we may read: nothing to offer
+        return []
+    shown = [n for n in names if start.startswith(".") or not n.startswith(".")]
+    return [f"{folder}/{n}" if folder or prefix.startswith("/") else n for n in shown]
