@@ -12,6 +12,7 @@ import pytest
 from conftest import Ticking
 
 from qrun.model.outcomes import is_final
+from qrun.store.journal import read_metadata
 
 FIVE = """version: 1
 name: five
@@ -109,6 +110,42 @@ def test_sigkill_then_resume_gives_the_uninterrupted_results_and_runs_no_job_twi
     assert not finished_before & set(again)
     assert {j["name"]: len(j["job_ids"]) for j in meta["jobs"]} == reference["submissions"]
     assert not list(run_dir.rglob("*.tmp"))
+
+
+def test_a_resume_removes_what_unfinished_jobs_left_and_keeps_what_finished_ones_wrote(reference, tmp_path):
+    """What a kill can leave of unfinished jobs (a partial job file, a CSV committed before its job file, a points
+    file) is removed before they run again; the finished jobs' files are kept as they were, and anything else too."""
+    spec = tmp_path / "five.yaml"
+    spec.write_text(FIVE)
+    killed = _qrun(spec, "--out", tmp_path / "results", "--quiet", env={"QRUN_FAILPOINT": "job_started:2"})
+    assert killed.returncode == -signal.SIGKILL
+    (run_dir,) = (tmp_path / "results" / "five").iterdir()
+    jobs = run_dir / "jobs"
+    assert sorted(p.name for p in jobs.iterdir()) == ["00-e1.json", "01-vqe.json"]
+    # e1's end is in the journal (flushed before vqe waited for its first result); vqe's may not be, and then vqe runs
+    # again, as a job the journal never saw finish does
+    done = [e["file"] for e in read_metadata(run_dir)["jobs"] if e["status"] == "done"]
+    assert "jobs/00-e1.json" in done
+    finished = {name: (run_dir / name).read_bytes() for name in done}
+    partial = {**json.loads(finished["jobs/00-e1.json"]), "status": "running"}  # as a minimize job's trace is kept
+    left = {"02-s1.json": json.dumps(partial), "02-s1.csv": "x\n", "04-e2.csv": "x\n", "04-e2.points.jsonl": "{}\n"}
+    for name, text in {**left, "notes.txt": "mine\n"}.items():
+        (jobs / name).write_text(text)
+
+    resumed = _qrun(spec, "--out", tmp_path / "results", "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    assert sorted(p.name for p in jobs.iterdir()) == [
+        "00-e1.json",
+        "01-vqe.json",
+        "02-s1.json",
+        "03-opt.json",
+        "04-e2.csv",
+        "04-e2.json",
+        "notes.txt",
+    ]
+    assert {name: (run_dir / name).read_bytes() for name in finished} == finished
+    assert (jobs / "notes.txt").read_text() == "mine\n"
+    assert _results(run_dir) == reference["results"]  # 04-e2.csv among them: written afresh, not appended to
 
 
 @pytest.mark.slow  # make test stays under 3 minutes; CI runs the slow suite too

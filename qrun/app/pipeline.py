@@ -20,8 +20,9 @@ from ..sources import pysource
 from ..spec import Spec, differences, load
 from ..spec.marks import read_yaml
 from ..store import derived, learned
+from ..store.journal import read_metadata
 from ..store.provenance import sha256
-from ..store.reader import latest_run, read_spec
+from ..store.reader import latest_run, read_spec, read_spec_text
 from ..store.reader import load as load_run
 from ..store.writer import RunWriter
 from ..views.progress import reporter_for
@@ -219,7 +220,8 @@ def saved_settings(path: str | Path, out: str | Path, resume: str | Path) -> dic
     else:
         folder = Path(resume)
     try:
-        spec = load_run(folder).metadata.get("spec") or {} if folder is not None else {}
+        # the metadata alone: every job's file is checked once, by run(), before anything changes
+        spec = read_metadata(folder).get("spec") or {} if folder is not None else {}
     except ResultsError:
         return {}
     return {**(spec.get("variables") or {}), **(spec.get("overrides") or {})}
@@ -300,10 +302,13 @@ def batched_pubs(metadata: RunMetadata, finished: Finished) -> dict[str, tuple[s
 
 def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: RunMetadata | None = None) -> None:
     """Resuming with a different spec would mix two experiments in one folder: name what changed and stop."""
-    before = read_spec(run_dir)
-    now = read_yaml("the resolved spec", spec.resolved_text())  # through YAML too: both sides have the same types
-    changes = differences(before, now)
-    meta = metadata if metadata is not None else load_run(run_dir).metadata
+    saved, resolved = read_spec_text(run_dir), spec.resolved_text()
+    changes = []
+    if saved != resolved:  # the same text is the same spec: a 10,000-job spec is not parsed twice to say so
+        before = read_spec(run_dir, saved)
+        now = read_yaml("the resolved spec", resolved)  # through YAML too: both sides have the same types
+        changes = differences(before, now)
+    meta = metadata if metadata is not None else read_metadata(run_dir)
     recorded = (meta.get("spec") or {}).get("python") or {}
     if recorded:
         changes += pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))

@@ -26,11 +26,11 @@ if TYPE_CHECKING:
     from ..model.raw import Yaml
 
 
-def read_job_body(run_dir: Path, entry: JobEntry) -> JobFile | None:
+def read_job_body(run_dir: Path, entry: JobEntry, batches: Batches | None = None) -> JobFile | None:
     """A job's file, or its row of a batch file (None while it has none), type-checked; RunFolderError when it is
-    damaged."""
+    damaged. `batches`: the batch file a pass over many jobs read last, by name, read again only for another file."""
     if entry["file"].endswith(".npz"):
-        batch = _batch_of(run_dir, entry)
+        batch = _batch_of(run_dir, entry, batches)
         if batch is None:
             return None
         row = entry.get("row")
@@ -40,14 +40,24 @@ def read_job_body(run_dir: Path, entry: JobEntry) -> JobFile | None:
     return None if body is None else runfolder.check_job_body(run_dir / entry["file"], body)
 
 
-def _batch_of(run_dir: Path, entry: JobEntry) -> batchfile.Batch | None:
+# A pass over a run's jobs reads each batch file once, for its jobs in a row: finding it again for each of them (its
+# path checked inside the folder, then stat) took longer than parsing it (benchmarks/RESULTS.md).
+Batches = dict[str, "batchfile.Batch | None"]
+
+
+def _batch_of(run_dir: Path, entry: JobEntry, batches: Batches | None = None) -> batchfile.Batch | None:
     """The batch file holding a job (None while there is none), its row checked."""
     if not isinstance(entry.get("row"), int):
         raise RunFolderError(
             f"{run_dir / 'metadata.json'}: job '{entry['name']}' is stored in {entry['file']} but names no row of it; "
             "the run folder is damaged"
         )
-    return batchfile.read(run_dir, entry["file"])
+    if batches is None:
+        return batchfile.read(run_dir, entry["file"])
+    if entry["file"] not in batches:
+        batches.clear()  # a batch's jobs come one after another: one batch file held at a time, not all of them
+        batches[entry["file"]] = batchfile.read(run_dir, entry["file"])
+    return batches[entry["file"]]
 
 
 def state_digest(run_dir: Path) -> str:
@@ -61,14 +71,20 @@ def state_digest(run_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def read_spec(run_dir: Path) -> Yaml:
-    """The resolved spec saved in a run folder (spec.yaml), parsed with qrun's YAML limits."""
+def read_spec_text(run_dir: Path) -> str:
+    """The resolved spec saved in a run folder (spec.yaml), as text."""
     data = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)
     assert data is not None
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise RunFolderError(f"{run_dir / 'spec.yaml'}: is not UTF-8 text; the run folder is damaged") from None
+
+
+def read_spec(run_dir: Path, text: str | None = None) -> Yaml:
+    """The resolved spec saved in a run folder (spec.yaml), parsed with qrun's YAML limits (`text`: its text, read
+    already)."""
+    text = read_spec_text(run_dir) if text is None else text
     try:
         spec = read_yaml(str(run_dir / "spec.yaml"), text)
     except SpecError as e:
@@ -189,8 +205,9 @@ def load(run_dir: str | Path, pick: Callable[[list[JobEntry]], Iterable[JobEntry
     path = Path(run_dir)
     meta = read_metadata(path)
     jobs = {}
+    batches: Batches = {}
     for entry in meta["jobs"] if pick is None else pick(meta["jobs"]):
-        body = read_job_body(path, entry)
+        body = read_job_body(path, entry, batches)
         if body is not None:
             jobs[entry["name"]] = body
     return Run(path, meta, jobs)
