@@ -194,17 +194,27 @@ def test_validate_never_runs_the_code_unless_deep_and_says_so(qrun, repo):
         ('{python: "lib/build.py:not_a_circuit"}', "lib/build.py:not_a_circuit returned an int, not a QuantumCircuit"),
         (
             '{python: "lib/build.py:broken", args: {n: 3}}',
-            "lib/build.py:broken(...) raised ValueError: n must be even",
+            "lib/build.py:broken(...) raised ValueError at {repo}/lib/build.py:45 in broken: n must be even",
         ),
         ('{python: "lib/build.py:nothing"}', "'lib/build.py:nothing': build.py has no function 'nothing'"),
         ('{python: "lib/missing.py:f"}', "'lib/missing.py:f': no such file '{repo}/lib/missing.py'"),
         ('{python: "nosuchpkg.mod:f"}', "'nosuchpkg.mod:f': no module 'nosuchpkg.mod' in the spec's repository"),
         ('{python: "../outside.py:f"}', "'../outside.py:f' is outside the spec's folder and repository ({repo})"),
         ('{python: "lib/build.py"}', "'lib/build.py' is not a Python source: write package.module:function"),
+        (
+            '{python: "lib/syntax.py:f"}',
+            "importing 'lib/syntax.py:f' raised SyntaxError at {repo}/lib/syntax.py:2: invalid syntax",
+        ),
+        (
+            '{python: "lib/divides.py:f"}',
+            "importing 'lib/divides.py:f' raised ZeroDivisionError at {repo}/lib/divides.py:2 in <module>: division",
+        ),
     ],
 )
 def test_a_bad_python_source_is_a_located_error_saying_what_came_back(qrun, repo, entry, message):
     (repo.parent / "outside.py").write_text("def f():\n    pass\n", encoding="utf-8")
+    (repo / "lib" / "syntax.py").write_text("x = 1\ndef f(:\n    pass\n", encoding="utf-8")
+    (repo / "lib" / "divides.py").write_text("x = 1\ny = x / 0\n", encoding="utf-8")
     text = SPEC.format(backend="aer", allow="allow_python: true", ghz="lib/build.py:ghz")
     text = text.replace('ghz: {python: "lib/build.py:ghz", args: {n: 3}}', f"ghz: {entry}")
     spec = repo / "spec.yaml"
@@ -333,3 +343,21 @@ def test_the_examples_python_sources_call_nothing_their_libraries_deprecated(spe
             module_spec.loader.exec_module(module)
             built = getattr(module, function)(**(entry.get("args") or {}))
         assert built is not None, entry["python"]
+
+
+def test_a_module_that_fails_to_import_fails_the_same_way_the_next_time_in_one_process(qrun, repo):
+    """A notebook runs a spec again: the module that raised half way through its import is not kept half made (the
+    second run said its function did not exist)."""
+    (repo / "lib" / "divides.py").write_text("x = 1\ny = x / 0\n\n\ndef f():\n    pass\n", encoding="utf-8")
+    text = SPEC.format(backend="aer", allow="allow_python: true", ghz="lib/build.py:ghz")
+    spec = repo / "spec.yaml"
+    spec.write_text(
+        text.replace('ghz: {python: "lib/build.py:ghz", args: {n: 3}}', 'ghz: {python: "lib/divides.py:f"}')
+    )
+    message = (
+        f"{spec}:7:17: circuits.ghz.python: importing 'lib/divides.py:f' raised ZeroDivisionError at "
+        f"{repo}/lib/divides.py:2 in <module>: division by zero"
+    )
+    for _ in range(2):
+        result = qrun(spec, "--out", repo / "results")
+        assert (result.code, result.err.splitlines()[0]) == (2, message)

@@ -10,6 +10,7 @@ import importlib.util
 import inspect
 import re
 import sys
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,11 @@ def load(target: Target, base_dir: Path) -> Callable[..., object]:
                 assert spec is not None and spec.loader is not None
                 module = importlib.util.module_from_spec(spec)
                 sys.modules[name] = module
-                spec.loader.exec_module(module)
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[name]  # half run: the next import runs it again and fails as this one did
+                    raise
         else:
             assert target.module is not None
             root = str(confinement_root(base_dir))
@@ -128,7 +133,10 @@ def load(target: Target, base_dir: Path) -> Callable[..., object]:
     except SourceError:
         raise
     except Exception as e:  # the user's module failed to import: its own error, located at the spec's reference
-        raise SourceError(f"importing {target.ref!r} raised {type(e).__name__}: {_one_line(e)}", WHERE) from None
+        # and at the user's line; --debug shows the user's traceback as this error's cause
+        raise SourceError(
+            f"importing {target.ref!r} raised {type(e).__name__}{user_line(e)}: {_one_line(e)}", WHERE
+        ) from e
     func = getattr(module, target.func, None)
     if not callable(func):
         raise SourceError(f"{target.ref!r}: {path.name} has no function {target.func!r}", WHERE)
@@ -157,7 +165,7 @@ def call(source: Raw, base_dir: Path, coupling_map: CouplingMap | None = None) -
     try:
         return func(**kwargs)
     except Exception as e:  # the user's function failed: its own error, located at the spec's reference
-        raise SourceError(f"{target.ref}(...) raised {type(e).__name__}: {_one_line(e)}", WHERE) from None
+        raise SourceError(f"{target.ref}(...) raised {type(e).__name__}{user_line(e)}: {_one_line(e)}", WHERE) from e
 
 
 def circuit(source: Raw, base_dir: Path, coupling_map: CouplingMap | None = None) -> QuantumCircuit:
@@ -252,3 +260,32 @@ def _what(value: object) -> str:
 
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split())[:300]
+
+
+def user_line(error: BaseException) -> str:
+    """ " at circ.py:6 in bell": the last line of the user's own code the error came through (not Python's, an
+    installed package's or qrun's), or the line a SyntaxError names; "" where there is none."""
+    if isinstance(error, SyntaxError) and error.filename and error.lineno:
+        return f" at {_shown(error.filename)}:{error.lineno}"
+    theirs = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith("<") and not any(_inside(frame.filename, p) for p in _not_the_users())
+    ]
+    return f" at {_shown(theirs[-1].filename)}:{theirs[-1].lineno} in {theirs[-1].name}" if theirs else ""
+
+
+def _not_the_users() -> set[Path]:
+    return {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)} | {
+        Path(__file__).resolve().parent.parent
+    }
+
+
+def _inside(filename: str, folder: Path) -> bool:
+    return Path(filename).resolve().is_relative_to(folder)
+
+
+def _shown(filename: str) -> str:
+    """A path as the user would type it: relative to the current folder where it is inside it."""
+    path = Path(filename).resolve()
+    return str(path.relative_to(Path.cwd().resolve())) if path.is_relative_to(Path.cwd().resolve()) else str(path)
