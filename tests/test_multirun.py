@@ -189,6 +189,42 @@ def test_a_killed_multirun_resumes_as_a_group_or_point_by_point(tmp_path, qrun):
     assert again.out.splitlines()[-2] == "resumed: none: every point had finished"
 
 
+def test_a_groups_lock_holds_its_points_against_a_resume_and_for_the_views(tmp_path, qrun):
+    """A multirun holds its group folder, not each point's: a resume of a point waits for it, and the views show a
+    point recorded as running as running while the group is held, and as died once nothing holds it."""
+    import os
+
+    from qrun.app.lock import RunLock
+
+    spec = tmp_path / "mr.yaml"
+    spec.write_text("multirun: {h: [0.5, 1.5]}\n" + SPEC.replace("BACKEND", "aer"))
+    first = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert first.code == 0, first.err
+    group = tmp_path / first.out.strip()
+    _kill_point(group / "h=0.5")
+    meta = json.loads((group / "h=0.5" / "metadata.json").read_text())
+    meta["attempts"][-1]["status"] = "running"  # as a kill leaves it
+    (group / "h=0.5" / "metadata.json").write_text(json.dumps(meta))
+
+    def statuses() -> list[str]:
+        return [r["status"] for r in json.loads(qrun("list", group, "--json").out)]
+
+    assert statuses() == ["died", "completed"]
+    lock = RunLock(group)  # as the multirun, or a resume of it, holds it while it runs
+    try:
+        assert statuses() == ["running", "completed"]
+        refused = qrun(spec, "--out", tmp_path / "r", "--resume", group / "h=0.5", "-q")
+        assert (refused.code, refused.err.strip()) == (
+            2,
+            f"qrun: {group} is in use by another qrun (pid {os.getpid()}); wait for it to end, or stop it first",
+        )
+    finally:
+        lock.release()
+    resumed = qrun(spec, "--out", tmp_path / "r", "--resume", group / "h=0.5", "-q")
+    assert resumed.code == 0, resumed.err
+    assert statuses() == ["completed", "completed"]
+
+
 @pytest.mark.parametrize(
     ("names", "stem", "expected"),
     [
@@ -326,3 +362,52 @@ def test_learned_estimates_see_the_points_of_a_multirun(qrun, tmp_path):
     (job,) = json.loads(planned.out)["jobs"]
     assert job["source"] == "learned (options.seed=2)"
     assert job["estimate"] == round(meta["jobs"][0]["actual"], 3)
+
+
+SLOW_POINTS = """\
+multirun: {s: [1, 2]}
+vars: {s: 1}
+version: 1
+name: slowmr
+backend: aer
+max_time: 30m
+options: {seed: 4, default_precision: 0.1}
+circuits:
+  r: {random: {num_qubits: 22, depth: 40, seed: {{ s }}}}
+observables:
+  z: "ZIIIIIIIIIIIIIIIIIIIII"
+jobs:
+  - {name: e, primitive: estimator, circuit: r, observables: [z], estimate: 10m}
+"""
+
+
+@pytest.mark.slow  # 8 s: a multirun of two points of a few seconds each, while another qrun tries a point
+def test_a_running_multirun_holds_its_points(tmp_path):
+    """While a multirun runs, its points show as running, never died, and a resume of one of them is refused: two
+    writers in one point's folder would mix their records."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(SLOW_POINTS)
+    out = tmp_path / "r"
+    qrun = [sys.executable, "-m", "qrun"]
+    first = subprocess.Popen([*qrun, str(spec), "--out", str(out), "-q"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    points: list[Path] = []
+    while time.monotonic() < deadline and len(points) < 2:
+        points = sorted(p.parent for p in out.glob("slowmr/multirun-*/*/metadata.json"))
+        time.sleep(0.05)
+    refused = subprocess.run(
+        [*qrun, str(spec), "--out", str(out), "--resume", str(points[1]), "-q"], capture_output=True, text=True
+    )
+    listed = subprocess.run([*qrun, "list", str(out), "--json"], capture_output=True, text=True)
+    assert first.poll() is None, "the multirun ended before the checks: make its points slower"
+    assert refused.returncode == 2
+    assert refused.stderr.strip().startswith(f"qrun: {points[1].parent} is in use by another qrun (pid ")
+    assert "died" not in [r["status"] for r in json.loads(listed.stdout)]
+    assert first.wait(timeout=120) == 0, first.stderr.read()
+    listed = subprocess.run([*qrun, "list", str(out), "--json"], capture_output=True, text=True)
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["completed", "completed"]

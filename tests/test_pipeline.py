@@ -112,9 +112,14 @@ def test_sigkill_then_resume_gives_the_uninterrupted_results_and_runs_no_job_twi
     assert not list(run_dir.rglob("*.tmp"))
 
 
-def test_a_resume_removes_what_unfinished_jobs_left_and_keeps_what_finished_ones_wrote(reference, tmp_path):
-    """What a kill can leave of unfinished jobs (a partial job file, a CSV committed before its job file, a points
-    file) is removed before they run again; the finished jobs' files are kept as they were, and anything else too."""
+def test_a_killed_run_shows_as_died_and_its_resume_removes_what_unfinished_jobs_left(reference, tmp_path):
+    """A run killed with its supervisor stays recorded as running: the views say it died (no qrun holds it) and how
+    to continue it, and say running while a qrun holds it. What a kill can leave of unfinished jobs (a partial job
+    file, a CSV committed before its job file, a points file) is removed before they run again; the finished jobs'
+    files are kept as they were, and anything else too."""
+    from qrun.app.lock import RunLock
+    from qrun.cli import main
+
     spec = tmp_path / "five.yaml"
     spec.write_text(FIVE)
     killed = _qrun(spec, "--out", tmp_path / "results", "--quiet", env={"QRUN_FAILPOINT": "job_started:2"})
@@ -122,6 +127,20 @@ def test_a_resume_removes_what_unfinished_jobs_left_and_keeps_what_finished_ones
     (run_dir,) = (tmp_path / "results" / "five").iterdir()
     jobs = run_dir / "jobs"
     assert sorted(p.name for p in jobs.iterdir()) == ["00-e1.json", "01-vqe.json"]
+    listed = _qrun("list", tmp_path / "results", "--json")
+    assert [r["status"] for r in json.loads(listed.stdout)] == ["died"]
+    shown = _qrun("show", run_dir).stdout.splitlines()
+    assert shown[0].strip() == f"five: died ({run_dir.name})"
+    assert (
+        "died: recorded as running, but no qrun holds it: killed before it could record its end, or its machine went "
+        f"down. qrun {spec} --resume {run_dir} continues it"
+    ) in shown
+    lock = RunLock(run_dir)  # as the qrun running it holds it
+    try:
+        assert [r["status"] for r in json.loads(_qrun("list", tmp_path / "results", "--json").stdout)] == ["running"]
+        assert main(["list", str(tmp_path / "results"), "--status", "died"]) == 0  # (none: the message says so)
+    finally:
+        lock.release()
     # e1's end is in the journal (flushed before vqe waited for its first result); vqe's may not be, and then vqe runs
     # again, as a job the journal never saw finish does
     done = [e["file"] for e in read_metadata(run_dir)["jobs"] if e["status"] == "done"]

@@ -9,6 +9,7 @@ from ..running.clock import SYSTEM, Clock
 from ..store.catalog import MANIFEST, read_manifest
 from ..store.journal import read_metadata
 from . import multirun
+from .lock import RunLock
 from .pipeline import run
 
 
@@ -44,6 +45,24 @@ def resume(
     group = group_of(target)
     if group is None:
         raise UsageError(f"--resume {target}: not a multirun group or one of its points (no multirun.json)")
+    lock = RunLock(group)  # as the multirun held it: not while it, or another resume of it, runs
+    try:
+        return _resume(spec, target, group, out, grid, progress, estimates, use_cache, clock)
+    finally:
+        lock.release()
+
+
+def _resume(
+    spec: str | Path,
+    target: Path,
+    group: Path,
+    out: str | Path,
+    grid: dict[str, list[object]] | None,
+    progress: str,
+    estimates: str,
+    use_cache: bool,
+    clock: Clock,
+) -> tuple[Path, list[Path]]:
     rows = read_manifest(group)
     if grid:
         wanted = sorted(multirun.label(p) for p in multirun.points(grid))

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ResultsError, UsageError
-from ..store.reader import load as load_run
+from ..store.catalog import MANIFEST
+from ..store.journal import read_metadata
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,10 +43,17 @@ class RunLock:
 
 
 def _holder(run_dir: Path) -> str:
-    try:
-        return str(load_run(run_dir).metadata["attempts"][-1].get("pid") or "unknown")
-    except (ResultsError, LookupError, AttributeError):
-        return "unknown"
+    """The pid of the qrun holding the folder: its last attempt's; a multirun group's, its running points' (the
+    metadata alone is read: every job's file of a 10,000-job run took a third of a second)."""
+    points = sorted(p.parent for p in run_dir.glob("*/metadata.json")) if (run_dir / MANIFEST).is_file() else []
+    for folder in points or [run_dir]:
+        try:
+            attempt = read_metadata(folder)["attempts"][-1]
+        except (ResultsError, LookupError, AttributeError):
+            continue
+        if attempt.get("pid") and (not points or attempt.get("status") == "running"):
+            return str(attempt["pid"])
+    return "unknown"
 
 
 def stop_on_signals() -> Callable[[], None]:

@@ -263,17 +263,23 @@ def run_multirun(
     folder = multirun.group_dir(Path(out), multirun.group_name([p.planned.name for p in prepared], Path(path).stem))
     writers = [RunWriter(Path(out), p.spec, p.planned) for p in prepared]
     multirun.write_manifest(folder, list(zip(chosen, labels)))
-    for writer, name in zip(writers, labels):
-        writer.open(folder / name)
-    reporter = reporter_for(combined, progress)
-    reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
-    runner = Runner(
-        combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec), clock=clock
-    )
+    # the group's lock holds its points: no resume of the group or a point runs while this does (one lock, not one
+    # per point: a multirun of thousands of points would need as many descriptors)
+    lock = RunLock(folder)
     try:
-        _drive(runner, [(w, p.checked.experiment.derived) for w, p in zip(writers, prepared)], folder)
+        for writer, name in zip(writers, labels):
+            writer.open(folder / name)
+        reporter = reporter_for(combined, progress)
+        reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
+        runner = Runner(
+            combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec), clock=clock
+        )
+        try:
+            _drive(runner, [(w, p.checked.experiment.derived) for w, p in zip(writers, prepared)], folder)
+        finally:
+            multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
     finally:
-        multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
+        lock.release()
     return folder
 
 

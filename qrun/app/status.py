@@ -14,6 +14,7 @@ from ..model.rows import HEAD, elided, tally
 from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
 from ..store.reader import read_spec
+from ..store.runfolder import died_note, status_now
 from .lock import RunLock
 
 
@@ -73,8 +74,10 @@ def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
     session = meta.get("session") or {}
     data = data if isinstance(data, dict) else {}
     online = backends.kind_for(str(data.get("backend"))).remote
+    status = status_now(run_dir, meta)
     lines = [
-        f"run {run_dir}: {meta['status']}",
+        f"run {run_dir}: {status}",
+        *([died_note(run_dir, meta)] if status == "died" else []),
         f"session: {session.get('mode', '?')} on {session.get('backend', '?')}, id {session.get('session_id') or '-'}, "
         f"started {session.get('started') or '-'}, deadline {session.get('deadline') or '-'}, "
         f"closed {session.get('closed') or '-'}",

@@ -39,7 +39,12 @@ def show_cmd(run_dir: str, all_rows: bool) -> None:
 @click.command("list")
 @click.argument("root", default="results", required=False, type=click.Path(file_okay=False))
 @click.option("--name", default=None, help="Only runs of the spec with this name.")
-@click.option("--status", default=None, help="Only runs with this status (completed, failed, interrupted, running).")
+@click.option(
+    "--status",
+    default=None,
+    help="Only runs with this status (completed, failed, interrupted, running; died: recorded as running, but no qrun "
+    "holds it).",
+)
 @click.option("--json", "as_json", is_flag=True, help="The same rows as JSON.")
 @debug_option
 def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> None:

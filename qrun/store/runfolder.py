@@ -144,6 +144,46 @@ def fill(path: Path, size: int) -> None:
         f.write(b"\0" * size)
 
 
+def held(run_dir: Path) -> bool:
+    """Whether a qrun holds the run folder now: app.lock.RunLock's exclusive flock on the folder, which the OS drops
+    when its process ends however it ends. Probed with a shared lock, let go at once; True where it cannot tell."""
+    try:
+        import fcntl  # POSIX only: elsewhere a run is as recorded
+    except ImportError:
+        return True
+    try:
+        fd = os.open(run_dir, os.O_RDONLY)
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:  # held (BlockingIOError), or a file system without locks: as recorded
+        return True
+    finally:
+        os.close(fd)  # and with it the shared lock, if it was taken
+    return False
+
+
+def status_now(run_dir: Path, meta: RunMetadata) -> str:
+    """The run's status as the views show it: as recorded, but "died" for a run recorded as running that no qrun
+    holds (killed with its supervisor, or its machine went down, before it could record its end), as a resume
+    names that attempt. A multirun's point is held by the qrun that holds its group."""
+    status = str(meta.get("status"))
+    if status != "running" or held(run_dir):
+        return status
+    grouped = (run_dir.parent / "multirun.json").is_file()  # store.catalog.MANIFEST, which imports this module
+    return "running" if grouped and held(run_dir.parent) else "died"
+
+
+def died_note(run_dir: Path, meta: RunMetadata) -> str:
+    """What the views say of a run that died: what that means, and the command that continues it."""
+    spec = (meta.get("spec") or {}).get("file") or "SPEC"
+    return (
+        "died: recorded as running, but no qrun holds it: killed before it could record its end, or its machine went "
+        f"down. qrun {spec} --resume {run_dir} continues it"
+    )
+
+
 def check_metadata(run_dir: Path, meta: object) -> RunMetadata:
     """metadata.json (replayed) as the readers expect it, or RunFolderError naming the first wrong value."""
     _check(run_dir / "metadata.json", meta, "metadata")

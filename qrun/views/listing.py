@@ -20,6 +20,7 @@ from ..model.rows import HEAD, elided
 from ..store.catalog import discover
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
+from ..store.runfolder import status_now
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,7 +130,8 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
             meta = read_metadata(found.path)  # with the journal: a running or killed run shows as it is
         except RunFolderError:
             continue  # damaged, or not qrun's: `qrun show` of that folder says what is wrong with it
-        if (name and meta.get("name") != name) or (status and meta.get("status") != status):
+        now = status_now(found.path, meta)  # "died": recorded as running, but no qrun holds it
+        if (name and meta.get("name") != name) or (status and now != status):
             continue
         jobs = meta.get("jobs", [])
         spec = meta.get("spec") or {}
@@ -138,7 +140,7 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
                 "name": meta.get("name"),
                 "run": str(found.path),
                 "group": str(found.group) if found.group is not None else None,
-                "status": meta.get("status"),
+                "status": now,
                 "started": (meta.get("session") or {}).get("started") or "-",
                 "backend": (meta.get("session") or {}).get("backend") or "-",
                 "done": sum(j["status"] in ("done", "stopped: deadline") for j in jobs),

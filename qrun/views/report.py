@@ -18,6 +18,7 @@ from ..store import runfolder
 from ..store.derived import of_run
 from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
 from ..store.records import result_text
+from ..store.runfolder import died_note, status_now
 from .listing import git_text, headline, headline_text, quantum_seconds
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     from rich.table import Table
 
     meta = run.metadata
-    table = Table(title=f"{meta['name']}: {meta['status']} ({run.path.name})")
+    status = status_now(run.path, meta)
+    table = Table(title=f"{meta['name']}: {status} ({run.path.name})")
     billed = any(entry.get("usage") for entry in meta["jobs"])  # a service run: the QPU seconds the service reported
     headers = (
         "#",
@@ -129,6 +131,8 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         console.print(f"usage: {total:g} QPU seconds in all{more}", highlight=False)
     if meta.get("error"):
         console.print(f"error: {meta['error']}", highlight=False)
+    if status == "died":
+        console.print(died_note(run.path, meta), highlight=False, soft_wrap=True)  # a command: one line
     spec = meta.get("spec") or {}
     console.print(
         f"attempts: {len(meta.get('attempts', []))}; spec {spec.get('file') or '-'} "
