@@ -527,6 +527,26 @@ def test_qrun_status_completes_the_usage_the_service_had_not_reported_and_show_p
     assert "usage: 1 QPU seconds in all\n" in shown
 
 
+def test_qrun_status_of_a_service_run_that_died_says_so_and_completes_its_usage(cloud, tmp_path, qrun):
+    """A run killed with its supervisor stays recorded as running; no qrun holds it, so `qrun status` says it died,
+    how to resume it, and asks the service for the usage it never recorded (a running run records its own)."""
+    cloud.usage_pending_polls = 100
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=ALL_KINDS.split("  - {{name: zz")[0])
+    run_dir = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
+    meta = _meta(run_dir)
+    meta["status"], meta["attempts"][-1]["status"] = "running", "running"  # as a SIGKILL of both processes leaves it
+    (run_dir / "metadata.json").write_text(json.dumps(meta))
+    cloud.usage_pending_polls = 0
+    done = qrun("status", run_dir)
+    assert done.code == 0, done.err
+    assert done.out.splitlines()[:2] == [
+        f"run {run_dir}: died",
+        "died: recorded as running, but no qrun holds it: killed before it could record its end, or its machine went "
+        f"down. qrun {meta['spec']['file']} --resume {run_dir} continues it",
+    ]
+    assert [u["status"] for u in _meta(run_dir)["jobs"][0]["usage"]] == ["final"]
+
+
 def test_least_busy_goes_through_the_runtimes_own_choice(cloud, tmp_path):
     """least_busy is the runtime's QiskitRuntimeService.least_busy over the service's backend records: the device
     with the fewest pending jobs among the operational ones wide enough, and the run records which one it was."""

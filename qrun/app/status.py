@@ -33,7 +33,7 @@ def complete_usage(run_dir: Path, meta: RunMetadata, data: Yaml) -> int:
 
     if not isinstance(data, dict):
         return 0
-    if meta["status"] == "running" or not backends.kind_for(str(data.get("backend"))).remote:
+    if status_now(run_dir, meta) == "running" or not backends.kind_for(str(data.get("backend"))).remote:
         return 0  # a running run records its own usage when its session closes
     try:
         lock = RunLock(run_dir)
