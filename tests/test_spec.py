@@ -106,6 +106,15 @@ def test_rendered_numbers_read_back_as_numbers(qrun, write_spec):
             "vars:\n  a: {{ b }}\nname: x\n",
             "spec.yaml:1:1: vars: the vars: block holds defaults and cannot use template syntax",
         ),
+        (  # what the template made of the line is quoted: the file shows only {{ ... }}
+            "vars: {xs: '[1, 2]'}\nversion: 1\nname: x\nvalues: [[{{ xs | join(',') }}]]\n",
+            "spec.yaml:4:12: invalid YAML: expected the node content, but found ',' (while parsing a flow node); "
+            "line 4 as rendered: values: [[[,1,,, ,2,]]]",
+        ),
+        (  # a line the template left as written is not quoted again
+            "version: 1\nname: {{ 'x' }}\nbad: [1, 2\n",
+            "spec.yaml:4:1: invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence)",
+        ),
     ],
 )
 def test_template_errors_are_located_never_a_traceback(qrun, write_spec, text, message, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import Problem, SpecError, UsageError
@@ -244,7 +244,10 @@ def load(path: str | Path, overrides: dict[str, Yaml] | None = None, vars_files:
     data = plain_yaml(text)
     places = None
     if data is None:  # not plain (or not valid): the full parse, which also makes the marks and locates errors
-        data, marks, key_marks = parse_yaml(display, text)
+        try:
+            data, marks, key_marks = parse_yaml(display, text)
+        except SpecError as e:
+            raise as_rendered(e, source, text) if templated else e from None
         places = (marks, key_marks)
     applied, override_places = apply_overrides(
         display, data, lambda: places[0] if places else parse_yaml(display, text)[1], paths
@@ -255,6 +258,22 @@ def load(path: str | Path, overrides: dict[str, Yaml] | None = None, vars_files:
         # a resolved spec (a run folder's spec.yaml, which `qrun rerun` runs) keeps the values it was made with
         used_vars = dict(data["vars"])
     return Spec(display, p, source, text, data, used_vars, applied, override_places, places)
+
+
+def as_rendered(error: SpecError, source: str, text: str) -> SpecError:
+    """A template's YAML error is located in the text it rendered: where that line differs from the template's, the
+    error quotes it as rendered (near the column), since the file shows only the template."""
+    problems = []
+    for p in error.problems:
+        rendered = text.splitlines()[p.line - 1] if 0 < p.line <= len(text.splitlines()) else None
+        written = source.splitlines()[p.line - 1] if 0 < p.line <= len(source.splitlines()) else None
+        if p.path or rendered is None or rendered == written:
+            problems.append(p)
+            continue
+        start = max(0, p.col - 1 - 50)
+        near = ("…" if start else "") + rendered[start : p.col - 1 + 30] + ("…" if len(rendered) > p.col + 29 else "")
+        problems.append(replace(p, message=f"{p.message}; line {p.line} as rendered: {near.strip()}"))
+    return SpecError(problems)
 
 
 def declared_vars(file: str, source: str) -> dict[str, Yaml]:
