@@ -135,6 +135,9 @@ def test_a_killed_run_shows_as_died_and_its_resume_removes_what_unfinished_jobs_
         "died: recorded as running, but no qrun holds it: killed before it could record its end, or its machine went "
         f"down. qrun {spec} --resume {run_dir} continues it"
     ) in shown
+    assert main(["report", str(tmp_path / "results"), "--html", str(tmp_path / "report.html")]) == 0
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f"<h2>five: died <small>{run_dir.name}</small></h2>" in page and "<dt>status</dt><dd>died</dd>" in page
     lock = RunLock(run_dir)  # as the qrun running it holds it
     try:
         assert [r["status"] for r in json.loads(_qrun("list", tmp_path / "results", "--json").stdout)] == ["running"]

@@ -152,7 +152,7 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
     git = (meta.get("spec") or {}).get("git") or {}
     facts = [
         ("folder", str(path)),
-        ("status", meta.get("status")),
+        ("status", row["status"]),  # as `qrun list` shows it: a run no qrun holds has died
         ("backend", f"{session.get('backend')} ({session.get('engine', '?')}), {session.get('mode')}"),
         ("session id", session.get("session_id")),
         ("started", session.get("started")),
@@ -185,7 +185,7 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
     page = (
         f'<section class="page run" id="{anchor}"><p><a href="#runs">&larr; all runs</a>'
         + (f' &middot; <a href="#{groups[group]}">group {_e(Path(group).name)}</a>' if group else "")
-        + f"</p><h2>{_e(meta.get('name'))}: {_e(meta.get('status'))} <small>{_e(path.name)}</small></h2>"
+        + f"</p><h2>{_e(meta.get('name'))}: {_e(row['status'])} <small>{_e(path.name)}</small></h2>"
         + "<dl>"
         + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts if v not in (None, ""))
         + '</dl><h3>Values</h3><table class="values"><thead><tr><th>job</th><th>kind</th><th>status</th>'
