@@ -198,3 +198,24 @@ def test_an_unchanged_run_is_not_sent_again_and_a_changed_one_is(field_runs, qru
     assert after.metrics["usage.quantum_seconds"] == 2.5
     assert after.tags["qrun.exported"] != tagged
     assert len(client.search_runs([client.get_experiment_by_name("field").experiment_id])) == 1
+
+
+def test_a_run_that_died_is_exported_as_killed_not_running(field_runs, qrun, tmp_path, monkeypatch):
+    """A run recorded as running that no qrun holds was killed before it could say so: MLflow is told KILLED, and
+    its qrun.status tag says died, as `qrun list` does."""
+    import shutil
+
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.chdir(tmp_path)
+    _, _, single = field_runs
+    folder = tmp_path / "field" / single.name
+    shutil.copytree(single, folder)
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["status"] = "running"  # as a SIGKILL of qrun and its supervisor leaves it
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    done = qrun("export", "mlflow", folder, "--tracking-uri", uri)
+    assert done.code == 0, done.err
+    run = MlflowClient(uri).get_run(done.out.split()[-1])
+    assert (run.info.status, run.data.tags["qrun.status"]) == ("KILLED", "died")

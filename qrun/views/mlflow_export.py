@@ -18,6 +18,7 @@ from ..store.catalog import discover
 from ..store.derived import evaluate
 from ..store.reader import Run, load, read_spec, state_digest
 from ..store.readings import job_readings, stated_exact
+from ..store.runfolder import status_now
 from .listing import first_started, quantum_seconds
 
 if TYPE_CHECKING:
@@ -31,10 +32,11 @@ BATCH_METRICS = 1000
 # a row and checks it against the run's others, so 10,000 jobs' 50,000 params took minutes (RESULTS.md).
 MAX_JOBS_AS_PARAMS = 100
 _KEY = re.compile(r"[^\w./\- ]")
-STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "running": "RUNNING"}
+STATUS = {"completed": "FINISHED", "failed": "FAILED", "interrupted": "KILLED", "died": "KILLED", "running": "RUNNING"}
 # A run's MLflow run carries this tag, set last, with what was exported: the run folder's state_digest, where the run
 # went and what qrun logs of it. An export that finds it unchanged sends nothing: a store checks every metric logged
-# again against the run's others (a second export of a 10,000-job run took 26 s), and the artifacts were copied again.
+# again against the run's others (benchmarks/RESULTS.md), and the artifacts were copied again. A run's status as the
+# views show it is part of it: one that died since it was exported is sent again.
 EXPORTED = "qrun.exported"
 FORMAT = 1  # what _export_one logs of a run; a change to that makes every run's next export a full one
 
@@ -100,7 +102,8 @@ def _export_one(
     start = _millis(session.get("started")) or _millis(first_started(meta))
     existing = client.search_runs([experiment_id], filter_string=f"tags.`qrun.run` = '{key}'", max_results=1)
     swept_text = json.dumps(swept, sort_keys=True, default=str).encode()
-    exported = f"{FORMAT}:{state_digest(run.path)}:{hashlib.sha256(swept_text).hexdigest()[:16]}"
+    now = status_now(run.path, meta)  # a run no qrun holds has died: it is no longer running, whatever it recorded
+    exported = f"{FORMAT}:{state_digest(run.path)}:{now}:{hashlib.sha256(swept_text).hexdigest()[:16]}"
     if existing and existing[0].data.tags.get(EXPORTED) == exported:
         return str(existing[0].info.run_id), False
     if existing:
@@ -125,7 +128,7 @@ def _export_one(
     tags = [RunTag(k, _text(v, MAX_TAG_CHARS)) for k, v in _tags(run, key, spec).items() if v is not None]
     client.log_batch(run_id, tags=tags)
     client.log_artifacts(run_id, str(run.path), artifact_path="run")
-    status = STATUS.get(str(meta.get("status")), "FINISHED")
+    status = STATUS.get(now, "FINISHED")
     if status != "RUNNING":
         client.set_terminated(run_id, status, end_time=_millis(session.get("closed")) or None)
     client.set_tag(run_id, EXPORTED, exported)  # last: an export cut short is sent again
@@ -188,7 +191,7 @@ def _tags(run: Run, key: str, spec: object) -> dict[str, object]:
     versions = meta.get("versions") or {}
     return {
         "qrun.run": key,
-        "qrun.status": meta.get("status"),
+        "qrun.status": status_now(run.path, meta),
         "qrun.backend": session.get("backend"),
         "qrun.mode": session.get("mode"),
         "qrun.session_id": session.get("session_id"),
