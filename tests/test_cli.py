@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import EXPERIMENTS, ROOT
@@ -294,3 +295,32 @@ def test_the_first_word_completes_to_a_command_or_a_specs_path(tmp_path, monkeyp
     assert ("plain", "run") in everything and everything[-2:] == [("plain", "experiments/"), ("plain", "exports.txt")]
     assert ("plain", "--version") in offered([], "--v")
     assert offered(["show"], "--a") == [("plain", "--all")]
+
+
+def test_show_status_and_plot_without_a_run_take_the_newest_under_results(qrun, tmp_path, monkeypatch):
+    """After `qrun SPEC`, `qrun show` is enough: the newest run under results/ (a multirun's point: its group for
+    show and plot), named on stderr; with no runs there, a usage error says so."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    assert (qrun("show").code, qrun("show").err) == (
+        2,
+        "qrun: no RUN_DIR given, and no runs under results/ to take the newest of\n",
+    )
+    bell = (EXPERIMENTS / "bell.yaml").read_text()
+    (tmp_path / "a.yaml").write_text(bell.replace("name: bell", "name: a"))
+    (tmp_path / "b.yaml").write_text(bell.replace("name: bell", "name: b"))
+    assert qrun("a.yaml", "-q").code == 0
+    newest = Path(qrun("b.yaml", "-q").out.strip())
+    said = f"qrun: the newest run under results/: {newest}\n"
+    shown = qrun("show")
+    assert (shown.code, shown.err) == (0, said)
+    assert shown.out.splitlines()[0].strip() == f"b: completed ({newest.name})"
+    status = qrun("status")
+    assert (status.err, status.out.splitlines()[0]) == (said, f"run {newest}: completed")
+    plotted = qrun("plot")
+    assert (plotted.err, plotted.out) == (said, f"{(newest / 'plots' / '00-counts.png').resolve()}\n")
+    group = Path(qrun("a.yaml", "-q", "-m", "options.seed=1,2").out.strip())
+    shown = qrun("show")
+    assert shown.err == f"qrun: the newest run under results/: {group}\n"
+    assert shown.out.splitlines()[0] == f"multirun {group.name}: 2 points over options.seed"
+    assert qrun("status").err == f"qrun: the newest run under results/: {group}/options.seed=2\n"  # a run: its point

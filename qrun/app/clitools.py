@@ -81,8 +81,11 @@ def template_options(f: F) -> F:
     return f
 
 
+RESULTS = "results"  # the results root a run writes to, and the views read, unless told otherwise
+
+
 def out_option(help_text: str) -> Callable[[F], F]:
-    return click.option("--out", default="results", show_default=True, type=click.Path(file_okay=False), help=help_text)
+    return click.option("--out", default=RESULTS, show_default=True, type=click.Path(file_okay=False), help=help_text)
 
 
 def estimates_option(f: F) -> F:

@@ -9,31 +9,32 @@ from pathlib import Path
 
 import click
 
-from ..store.catalog import MANIFEST
+from ..errors import UsageError
+from ..store.catalog import MANIFEST, discover
 from ..store.reader import load
 from ..views.compare import diff_text
 from ..views.listing import group_text, list_text, runs
 from ..views.plots import plot_run
 from ..views.report import show
-from .clitools import (
-    debug_option,
-)
+from .clitools import RESULTS, debug_option
 
 
 @click.command("show")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--all", "all_rows", is_flag=True, help="A row for every job or point, however many (else the first and last)."
 )
 @debug_option
-def show_cmd(run_dir: str, all_rows: bool) -> None:
+def show_cmd(run_dir: str | None, all_rows: bool) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
-    multirun group: then one row per point, with its swept values and headline results."""
+    multirun group: then one row per point, with its swept values and headline results. Without RUN_DIR: the newest
+    run (or group) under results/."""
 
-    if (Path(run_dir) / MANIFEST).is_file():
-        click.echo(group_text(Path(run_dir), all_rows=all_rows), nl=False)
+    folder = given_or_newest(run_dir)
+    if (folder / MANIFEST).is_file():
+        click.echo(group_text(folder, all_rows=all_rows), nl=False)
         return
-    click.echo(show(load(run_dir), all_rows=all_rows), nl=False)
+    click.echo(show(load(folder), all_rows=all_rows), nl=False)
 
 
 @click.command("list")
@@ -73,17 +74,17 @@ def diff_cmd(run_a: str, run_b: str, all_rows: bool) -> None:
 
 
 @click.command("plot")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--all", "all_jobs", is_flag=True, help="Every job's figure (of many, the first 15 and last 10 are drawn)."
 )
 @debug_option
-def plot_cmd(run_dir: str, all_jobs: bool) -> None:
+def plot_cmd(run_dir: str | None, all_jobs: bool) -> None:
     """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
     multirun group, each headline value against each numeric swept key. Prints each PNG's path; what it left out
-    goes to stderr."""
+    goes to stderr. Without RUN_DIR: the newest run (or group) under results/."""
 
-    written, left_out = plot_run(Path(run_dir), all_jobs)
+    written, left_out = plot_run(given_or_newest(run_dir), all_jobs)
     for path in written:
         click.echo(path)
     if left_out:
@@ -91,12 +92,27 @@ def plot_cmd(run_dir: str, all_jobs: bool) -> None:
 
 
 @click.command("status")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--all", "all_rows", is_flag=True, help="Every job (a run of many lists its first 15 and last 10).")
 @debug_option
-def status_cmd(run_dir: str, all_rows: bool) -> None:
+def status_cmd(run_dir: str | None, all_rows: bool) -> None:
     """Show a run's session and each job's status; for a service run, as the service reports them now, and with
-    the usage the service had not reported yet written into the run."""
+    the usage the service had not reported yet written into the run. Without RUN_DIR: the newest run under
+    results/."""
     from .status import status_text  # the service's client, only for this command
 
-    click.echo(status_text(Path(run_dir), all_rows))
+    folder = given_or_newest(run_dir, groups=False)
+    click.echo(status_text(folder, all_rows))
+
+
+def given_or_newest(run_dir: str | None, groups: bool = True) -> Path:
+    """RUN_DIR as given; else the newest run under results/ (a multirun's point: its group, where `groups`), said on
+    stderr, as `git show` shows the newest commit."""
+    if run_dir is not None:
+        return Path(run_dir)
+    found = discover(Path(RESULTS))
+    if not found:
+        raise UsageError(f"no RUN_DIR given, and no runs under {RESULTS}/ to take the newest of")
+    newest = found[-1].group if groups and found[-1].group is not None else found[-1].path
+    click.echo(f"qrun: the newest run under {RESULTS}/: {newest}", err=True)
+    return newest
