@@ -150,3 +150,29 @@ def test_the_live_display_prints_brackets_as_they_are(tmp_path):
     live.session_closed({})
     text = stream.getvalue()
     assert "before: a [/] b" in text and "UserWarning: precision [shots=4096] is coarse; see [/tmp/x]" in text
+
+
+def test_before_a_long_wait_the_live_display_shows_the_lines_so_far_and_the_job_that_runs(tmp_path):
+    """Aer holds the interpreter lock while it simulates, so neither the timer nor the display's refresh runs: before
+    a wait the job's estimate says will be long, the lines so far and the display go out at once (the screen named a
+    job finished 14 jobs earlier while a 30-qubit job ran)."""
+    import dataclasses
+
+    from conftest import many_jobs_spec
+    from rich.console import Console
+
+    spec = many_jobs_spec(tmp_path, 3, "primitive: estimator, circuit: b, observables: [z]")
+    p = prepare(spec, out=tmp_path / "r").plan
+    stream = io.StringIO()
+    live = LiveReporter(p, console=Console(file=stream, force_terminal=True, width=160))
+    live.FLUSH = 600.0  # the timer never prints within this test: only waiting() can
+    live.session_opened({"engine": "aer-primitives"})
+    live.job_started(p.jobs[0])
+    live.waiting()  # a short job: its lines wait for the timer
+    live.job_done(p.jobs[0], None)  # type: ignore[arg-type]
+    assert "[1/3] j0 done in " not in stream.getvalue()
+    live.job_started(dataclasses.replace(p.jobs[1], estimate=3600.0))
+    live.waiting()
+    screen = stream.getvalue()
+    live.session_closed({})
+    assert "[1/3] j0 done in " in screen and "2/3 estimator j1" in screen

@@ -152,6 +152,8 @@ class LiveReporter(Reporter):
         self._pending: list[str] = []
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self._expected = 0.0  # s the current job or batch is estimated to take
+        self._shown_at = 0.0  # when waiting() last brought the display up to date
 
     FLUSH = 0.125  # s: the display's own refresh interval (refresh_per_second=8)
 
@@ -202,6 +204,7 @@ class LiveReporter(Reporter):
 
     def job_started(self, job: JobPlan) -> None:
         self._job_t0 = time.perf_counter()
+        self._expected = job.estimate
         self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}")
 
     def jobs_started(self, jobs: list[JobPlan]) -> None:
@@ -210,7 +213,19 @@ class LiveReporter(Reporter):
         self._job_t0 = time.perf_counter()
         where = f"{first.index + 1}" if first is last else f"{first.index + 1}-{last.index + 1}"
         names = first.name if first is last else f"{first.name} … {last.name}"
+        self._expected = sum(job.estimate for job in jobs)
         self._tick(f"{where}/{len(self.plan.jobs)} {first.primitive} {names}")
+
+    def waiting(self) -> None:
+        """Before a wait the current job is expected to make long, the lines said so far and the display go out now:
+        Aer simulates holding the interpreter lock, so neither the timer nor the display's own refresh can run until
+        it returns, and the screen would name a job finished long before (about 8 times a second at most)."""
+        now = time.perf_counter()
+        if self._live and self._expected >= self.FLUSH and (self._pending or now - self._shown_at >= self.FLUSH):
+            self._flush()
+            self._tick()
+            self.progress.refresh()
+            self._shown_at = now
 
     def sweep_chunk(
         self,
