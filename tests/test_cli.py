@@ -324,3 +324,21 @@ def test_show_status_and_plot_without_a_run_take_the_newest_under_results(qrun, 
     assert shown.err == f"qrun: the newest run under results/: {group}\n"
     assert shown.out.splitlines()[0] == f"multirun {group.name}: 2 points over options.seed"
     assert qrun("status").err == f"qrun: the newest run under results/: {group}/options.seed=2\n"  # a run: its point
+
+
+def test_the_newest_of_runs_begun_in_one_second_is_the_one_that_began_last(qrun, tmp_path, monkeypatch):
+    """Folder names give a run's start to the second, then a random id: two runs of one spec begun in one second
+    are told apart by when their metadata says each began, for --resume latest and for show without a RUN_DIR."""
+    from qrun.store.reader import latest_run
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bell.yaml").write_text((EXPERIMENTS / "bell.yaml").read_text())
+    first, second = (Path(qrun("bell.yaml", "-q").out.strip()) for _ in range(2))
+    stamp = first.name[:16]
+    earlier, later = (
+        first.rename(first.with_name(f"{stamp}-ffffff")),
+        second.rename(second.with_name(f"{stamp}-000000")),
+    )
+    assert latest_run(Path("results"), "bell") == later
+    assert qrun("show").err == f"qrun: the newest run under results/: {later}\n"
+    assert earlier.is_dir()

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from ..store.catalog import MANIFEST, discover
-from ..store.reader import load
+from ..store.catalog import MANIFEST
+from ..store.reader import load, newest_run
 from ..views.compare import diff_text
 from ..views.listing import group_text, list_text, runs
 from ..views.plots import plot_run
@@ -110,9 +110,9 @@ def given_or_newest(run_dir: str | None, groups: bool = True) -> Path:
     stderr, as `git show` shows the newest commit."""
     if run_dir is not None:
         return Path(run_dir)
-    found = discover(Path(RESULTS))
-    if not found:
+    found = newest_run(Path(RESULTS))
+    if found is None:
         raise UsageError(f"no RUN_DIR given, and no runs under {RESULTS}/ to take the newest of")
-    newest = found[-1].group if groups and found[-1].group is not None else found[-1].path
+    newest = found.group if groups and found.group is not None else found.path
     click.echo(f"qrun: the newest run under {RESULTS}/: {newest}", err=True)
     return newest

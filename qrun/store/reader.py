@@ -15,7 +15,7 @@ from ..model.rows import HEAD, elided, tally
 from ..spec import MAX_SPEC_BYTES
 from ..spec.marks import read_yaml
 from . import batchfile, learned, records, runfolder
-from .catalog import runs_of
+from .catalog import Found, discover, runs_of
 from .journal import JOURNAL, read_metadata
 
 if TYPE_CHECKING:
@@ -95,10 +95,39 @@ def read_spec(run_dir: Path, text: str | None = None) -> Yaml:
 
 
 def latest_run(root: Path, name: str) -> Path | None:
-    """The newest run folder of spec `name` under `root` (folder names start with their UTC start time)."""
+    """The newest run folder of spec `name` under `root` (folder names start with their UTC start time, to the
+    second; among runs begun in the same second, their metadata gives the millisecond)."""
     folder = root / name
     runs = sorted(p for p in folder.iterdir() if (p / "metadata.json").exists()) if folder.is_dir() else []
-    return runs[-1] if runs else None
+    if not runs:
+        return None
+    tied = [(k, p) for k, p in enumerate(runs) if p.name[:16] == runs[-1].name[:16]]
+    return runs[-1] if len(tied) == 1 else max(tied, key=lambda kp: (_began(kp[1]), kp[0]))[1]
+
+
+def newest_run(root: Path) -> Found | None:
+    """The run under `root` that began last (a multirun's last point, for its group's time); None where there is
+    none. Folder names give the second a run began; among runs begun in the same second, their metadata gives the
+    millisecond."""
+    found = discover(root)
+
+    def second(f: Found) -> str:
+        return (f.group or f.path).name.removeprefix("multirun-")[:16]
+
+    last = max((second(f) for f in found), default=None)
+    tied = [(k, f) for k, f in enumerate(found) if second(f) == last]
+    if len(tied) <= 1:
+        return tied[0][1] if tied else None
+    return max(tied, key=lambda kf: (_began(kf[1].path), kf[0]))[1]
+
+
+def _began(run_dir: Path) -> str:
+    """When the run asked for its session, to the millisecond ("" where its metadata does not say)."""
+    try:
+        meta = read_metadata(run_dir)
+    except RunFolderError:
+        return ""
+    return str((meta.get("session") or {}).get("requested") or "")
 
 
 class History:
