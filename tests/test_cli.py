@@ -342,3 +342,24 @@ def test_the_newest_of_runs_begun_in_one_second_is_the_one_that_began_last(qrun,
     assert latest_run(Path("results"), "bell") == later
     assert qrun("show").err == f"qrun: the newest run under results/: {later}\n"
     assert earlier.is_dir()
+
+
+def test_diff_of_one_run_or_none_compares_it_with_the_run_of_its_spec_before_it(qrun, tmp_path, monkeypatch):
+    """`qrun diff` after a change and a run: the newest run against the one before it; `qrun diff RUN`: RUN against
+    the run of its spec before it; the first run has none, and a usage error says so."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bell.yaml").write_text((EXPERIMENTS / "bell.yaml").read_text())
+    runs = [Path(qrun("bell.yaml", "-q", "--set", f"options.seed={seed}").out.strip()) for seed in (1, 2, 3)]
+    newest = qrun("diff")
+    assert newest.code == 0 and newest.out == qrun("diff", runs[1], runs[2]).out
+    assert newest.out.splitlines()[:2] == [f"spec: {runs[1].name} -> {runs[2].name}", "  options.seed: 2 -> 3"]
+    assert newest.err == (
+        f"qrun: the newest run under results/: {runs[2]}\nqrun: comparing the run before it, {runs[1]}, with {runs[2]}\n"
+    )
+    one = qrun("diff", runs[1])
+    assert (one.code, one.out) == (0, qrun("diff", runs[0], runs[1]).out)
+    first = qrun("diff", runs[0])
+    assert (first.code, first.err) == (
+        2,
+        f"qrun: {runs[0]}: no earlier run of its spec to compare it with (qrun diff RUN_A RUN_B compares any two)\n",
+    )

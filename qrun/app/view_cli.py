@@ -11,7 +11,7 @@ import click
 
 from ..errors import UsageError
 from ..store.catalog import MANIFEST
-from ..store.reader import load, newest_run
+from ..store.reader import load, newest_run, previous_run
 from ..views.compare import diff_text
 from ..views.listing import group_text, list_text, runs
 from ..views.plots import plot_run
@@ -60,17 +60,30 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 
 
 @click.command("diff")
-@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
-@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_a", required=False, type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--all", "all_rows", is_flag=True, help="Every value (of many, the 25 with the largest |z|; of a sweep, 20)."
 )
 @debug_option
-def diff_cmd(run_a: str, run_b: str, all_rows: bool) -> None:
+def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
-    combined standard error σ and the z-score (B - A) / σ."""
+    combined standard error σ and the z-score (B - A) / σ. With one run: that run against the run of its spec before
+    it; with none: the newest run under results/ against the one before it."""
 
-    click.echo(diff_text(load(run_a), load(run_b), all_rows))
+    if run_a is not None and run_b is not None:
+        click.echo(diff_text(load(run_a), load(run_b), all_rows))
+        return
+    later = Path(run_a) if run_a is not None else given_or_newest(None, groups=False)
+    if (later.parent / MANIFEST).is_file():
+        raise UsageError(f"{later} is a point of a multirun: name the run to compare it with (qrun diff RUN_A RUN_B)")
+    earlier = previous_run(later)
+    if earlier is None:
+        raise UsageError(
+            f"{later}: no earlier run of its spec to compare it with (qrun diff RUN_A RUN_B compares any two)"
+        )
+    click.echo(f"qrun: comparing the run before it, {earlier}, with {later}", err=True)
+    click.echo(diff_text(load(earlier), load(later), all_rows))
 
 
 @click.command("plot")

@@ -121,6 +121,28 @@ def newest_run(root: Path) -> Found | None:
     return max(tied, key=lambda kf: (_began(kf[1].path), kf[0]))[1]
 
 
+def previous_run(run_dir: Path) -> Path | None:
+    """The run of the same spec that began last before `run_dir` (a plain run folder: its siblings in the spec's
+    folder); None where it is the first."""
+    mine = run_dir.name[:16]
+    siblings = [
+        p
+        for p in run_dir.parent.iterdir()
+        if p != run_dir and not p.name.startswith("multirun-") and (p / "metadata.json").is_file()
+    ]
+    same = [p for p in siblings if p.name[:16] == mine]  # begun in the same second: the metadata says which first
+    began = _began(run_dir) if same else ""
+    earlier = [p for p in same if _began(p) < began]
+    if earlier:
+        return max(earlier, key=_began)
+    before = [p for p in siblings if p.name[:16] < mine]
+    if not before:
+        return None
+    last = max(p.name[:16] for p in before)
+    tied = [p for p in before if p.name[:16] == last]
+    return tied[0] if len(tied) == 1 else max(tied, key=_began)
+
+
 def _began(run_dir: Path) -> str:
     """When the run asked for its session, to the millisecond ("" where its metadata does not say)."""
     try:
