@@ -147,6 +147,12 @@ class Batching(RunnerBase):
                 )
                 self.note_idle_gap()
                 handle = primitive.run(sent)
+                submitted = self.clock.monotonic()
+                # A local primitive simulates in a thread of this process, and recording a batch's submission beside
+                # it made the two contend for the interpreter lock: its result is awaited first. A service job's
+                # submission is recorded before the wait: its id is what a resume reads it back by.
+                local = not traits(self.plan.backend_kind).remote
+                early = self.collect(head, handle) if local else None
                 self.submissions += 1
                 counts = self.job_submissions
                 for job in batch:
@@ -156,8 +162,8 @@ class Batching(RunnerBase):
                 indices = [p[0] for p in parts] if parts else [*range(len(batch))]
                 self.sink.jobs_submitted(batch, handle.job_id(), indices if len(batch) > 1 else [None])
                 self._note_session()
-                submitted = self.clock.monotonic()
-                result = rejoined(self.collect(head, handle), chunks)
+                submitted = submitted if local else self.clock.monotonic()
+                result = rejoined(early if early is not None else self.collect(head, handle), chunks)
                 self.start_clock(handle, submitted)
                 self.idle_since = self.clock.monotonic()
             except KeyboardInterrupt:
