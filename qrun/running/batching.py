@@ -153,15 +153,7 @@ class Batching(RunnerBase):
                 # submission is recorded before the wait: its id is what a resume reads it back by.
                 local = not traits(self.plan.backend_kind).remote
                 early = self.collect(head, handle) if local else None
-                self.submissions += 1
-                counts = self.job_submissions
-                for job in batch:
-                    stream = stream_of(job)
-                    counts[stream] = counts.get(stream, 0) + 1
-                # each job's PUB as qrun merged them (a PUB sent in chunks is one); a job alone is no PUB of a batch
-                indices = [p[0] for p in parts] if parts else [*range(len(batch))]
-                self.sink.jobs_submitted(batch, handle.job_id(), indices if len(batch) > 1 else [None])
-                self._note_session()
+                self._submitted(batch, handle.job_id(), parts)
                 submitted = submitted if local else self.clock.monotonic()
                 result = rejoined(early if early is not None else self.collect(head, handle), chunks)
                 self.start_clock(handle, submitted)
@@ -197,6 +189,18 @@ class Batching(RunnerBase):
             for job in bound:
                 self.sink.job_warnings(job, messages)
         self.sink.jobs_done(bound, results)
+
+    def _submitted(self, batch: list[JobPlan], job_id: str, parts: list[tuple[int, slice | None]]) -> None:
+        """Count the batch's submission for each job's stream, and record it: each job's PUB as qrun merged them (a
+        PUB sent in chunks is one); a job alone is no PUB of a batch."""
+        self.submissions += 1
+        counts = self.job_submissions
+        for job in batch:
+            stream = stream_of(job)
+            counts[stream] = counts.get(stream, 0) + 1
+        indices = [p[0] for p in parts] if parts else [*range(len(batch))]
+        self.sink.jobs_submitted(batch, job_id, indices if len(batch) > 1 else [None])
+        self._note_session()
 
 
 def merged_estimator_pubs(
