@@ -117,6 +117,7 @@ def test_a_killed_run_shows_as_died_and_its_resume_removes_what_unfinished_jobs_
     to continue it, and say running while a qrun holds it. What a kill can leave of unfinished jobs (a partial job
     file, a CSV committed before its job file, a points file) is removed before they run again; the finished jobs'
     files are kept as they were, and anything else too."""
+    from qrun import load as qrun_load
     from qrun.app.lock import RunLock
     from qrun.cli import main
 
@@ -135,6 +136,7 @@ def test_a_killed_run_shows_as_died_and_its_resume_removes_what_unfinished_jobs_
         "died: recorded as running, but no qrun holds it: killed before it could record its end, or its machine went "
         f"down. qrun {spec} --resume {run_dir} continues it"
     ) in shown
+    assert repr(qrun_load(run_dir)).startswith("<qrun.Run 'five' died: ")  # a notebook's view says it too
     assert main(["report", str(tmp_path / "results"), "--html", str(tmp_path / "report.html")]) == 0
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert f"<h2>five: died <small>{run_dir.name}</small></h2>" in page and "<dt>status</dt><dd>died</dd>" in page

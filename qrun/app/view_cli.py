@@ -38,7 +38,7 @@ def show_cmd(run_dir: str | None, all_rows: bool) -> None:
 
 
 @click.command("list")
-@click.argument("root", default="results", required=False, type=click.Path(file_okay=False))
+@click.argument("root", default=RESULTS, required=False, type=click.Path(file_okay=False))
 @click.option("--name", default=None, help="Only runs of the spec with this name.")
 @click.option(
     "--status",

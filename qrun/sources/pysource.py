@@ -267,10 +267,11 @@ def user_line(error: BaseException) -> str:
     installed package's or qrun's), or the line a SyntaxError names; "" where there is none."""
     if isinstance(error, SyntaxError) and error.filename and error.lineno:
         return f" at {_shown(error.filename)}:{error.lineno}"
+    others = _not_the_users()
     theirs = [
         frame
         for frame in traceback.extract_tb(error.__traceback__)
-        if not frame.filename.startswith("<") and not any(_inside(frame.filename, p) for p in _not_the_users())
+        if not frame.filename.startswith("<") and not any(_inside(frame.filename, p) for p in others)
     ]
     return f" at {_shown(theirs[-1].filename)}:{theirs[-1].lineno} in {theirs[-1].name}" if theirs else ""
 

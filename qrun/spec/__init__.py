@@ -264,9 +264,10 @@ def as_rendered(error: SpecError, source: str, text: str) -> SpecError:
     """A template's YAML error is located in the text it rendered: where that line differs from the template's, the
     error quotes it as rendered (near the column), since the file shows only the template."""
     problems = []
+    rendered_lines, written_lines = text.splitlines(), source.splitlines()
     for p in error.problems:
-        rendered = text.splitlines()[p.line - 1] if 0 < p.line <= len(text.splitlines()) else None
-        written = source.splitlines()[p.line - 1] if 0 < p.line <= len(source.splitlines()) else None
+        rendered = rendered_lines[p.line - 1] if 0 < p.line <= len(rendered_lines) else None
+        written = written_lines[p.line - 1] if 0 < p.line <= len(written_lines) else None
         if p.path or rendered is None or rendered == written:
             problems.append(p)
             continue

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import ResultsError, RunFolderError, SpecError
 from ..model.jobfile import JobFile
@@ -19,7 +20,7 @@ from .catalog import Found, discover, runs_of
 from .journal import JOURNAL, read_metadata
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     from qiskit.primitives import PrimitiveResult
 
@@ -95,52 +96,51 @@ def read_spec(run_dir: Path, text: str | None = None) -> Yaml:
 
 
 def latest_run(root: Path, name: str) -> Path | None:
-    """The newest run folder of spec `name` under `root` (folder names start with their UTC start time, to the
-    second; among runs begun in the same second, their metadata gives the millisecond)."""
+    """The newest run folder of spec `name` under `root`."""
     folder = root / name
-    runs = sorted(p for p in folder.iterdir() if (p / "metadata.json").exists()) if folder.is_dir() else []
-    if not runs:
-        return None
-    tied = [(k, p) for k, p in enumerate(runs) if p.name[:16] == runs[-1].name[:16]]
-    return runs[-1] if len(tied) == 1 else max(tied, key=lambda kp: (_began(kp[1]), kp[0]))[1]
+    runs = [p for p in folder.iterdir() if (p / "metadata.json").exists()] if folder.is_dir() else []
+    return _last_begun(runs, lambda p: p)
 
 
 def newest_run(root: Path) -> Found | None:
-    """The run under `root` that began last (a multirun's last point, for its group's time); None where there is
-    none. Folder names give the second a run began; among runs begun in the same second, their metadata gives the
-    millisecond."""
-    found = discover(root)
-
-    def second(f: Found) -> str:
-        return (f.group or f.path).name.removeprefix("multirun-")[:16]
-
-    last = max((second(f) for f in found), default=None)
-    tied = [(k, f) for k, f in enumerate(found) if second(f) == last]
-    if len(tied) <= 1:
-        return tied[0][1] if tied else None
-    return max(tied, key=lambda kf: (_began(kf[1].path), kf[0]))[1]
+    """The run under `root` that began last (of a multirun, its last point); None where there is none."""
+    return _last_begun(discover(root), lambda f: f.path, lambda f: (f.group or f.path).name)
 
 
 def previous_run(run_dir: Path) -> Path | None:
     """The run of the same spec that began last before `run_dir` (a plain run folder: its siblings in the spec's
     folder); None where it is the first."""
-    mine = run_dir.name[:16]
-    siblings = [
-        p
-        for p in run_dir.parent.iterdir()
-        if p != run_dir and not p.name.startswith("multirun-") and (p / "metadata.json").is_file()
-    ]
-    same = [p for p in siblings if p.name[:16] == mine]  # begun in the same second: the metadata says which first
-    began = _began(run_dir) if same else ""
-    earlier = [p for p in same if _began(p) < began]
-    if earlier:
-        return max(earlier, key=_began)
-    before = [p for p in siblings if p.name[:16] < mine]
-    if not before:
-        return None
-    last = max(p.name[:16] for p in before)
-    tied = [p for p in before if p.name[:16] == last]
-    return tied[0] if len(tied) == 1 else max(tied, key=_began)
+    mine, began = run_dir.name[:16], None
+    before = []
+    for p in run_dir.parent.iterdir():
+        if p == run_dir or p.name.startswith("multirun-") or not (p / "metadata.json").is_file():
+            continue
+        if p.name[:16] == mine:  # begun in the same second: the metadata says which began first
+            began = _began(run_dir) if began is None else began
+            if _began(p) >= began:
+                continue
+        elif p.name[:16] > mine:
+            continue
+        before.append(p)
+    return _last_begun(before, lambda p: p)
+
+
+T = TypeVar("T")
+
+
+def _last_begun(items: list[T], path: Callable[[T], Path], name: Callable[[T], str] | None = None) -> T | None:
+    """The item whose run began last. A run folder's name gives the second it began (a multirun point's: its
+    group's); among runs begun in that same second, which their random ids order by chance, their metadata gives the
+    millisecond (read only for those); the later in `items` wins a tie."""
+
+    def second(item: T) -> str:
+        return (name(item) if name is not None else path(item).name).removeprefix("multirun-")[:16]
+
+    last = max((second(item) for item in items), default=None)
+    tied = [(k, item) for k, item in enumerate(items) if second(item) == last]
+    if len(tied) <= 1:
+        return tied[0][1] if tied else None
+    return max(tied, key=lambda kv: (_began(path(kv[1])), kv[0]))[1]
 
 
 def _began(run_dir: Path) -> str:
@@ -223,7 +223,7 @@ class Run:
         """One line, for a console: the run's name and status, how many jobs are in each state, and its folder."""
         jobs = self.metadata.get("jobs", [])
         states = tally(str(e["status"]) for e in jobs) or "no jobs"
-        return f"<qrun.Run {self.metadata.get('name')!r} {self.metadata.get('status')}: {states}; {self.path}>"
+        return f"<qrun.Run {self.metadata.get('name')!r} {runfolder.status_now(self.path, self.metadata)}: {states}; {self.path}>"
 
     def _repr_html_(self) -> str:
         """The run as an HTML table, for Jupyter: each job's kind, status and result; a run of many jobs its first
@@ -242,7 +242,8 @@ class Run:
             rows.insert(
                 HEAD, f'<tr><td colspan="4">… {left_out:,} more jobs: every one is in run.metadata["jobs"]</td></tr>'
             )
-        title = html.escape(f"{self.metadata.get('name')}: {self.metadata.get('status')} ({self.path.name})")
+        status = runfolder.status_now(self.path, self.metadata)  # as the views show it: "died" where no qrun holds it
+        title = html.escape(f"{self.metadata.get('name')}: {status} ({self.path.name})")
         return (
             f"<table><caption>{title}</caption><tr><th>job</th><th>kind</th><th>status</th><th>result</th></tr>"
             f"{''.join(rows)}</table>"
