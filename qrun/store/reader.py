@@ -181,7 +181,7 @@ class History:
                 self._learned[key] = {"per_unit": per_unit, "run": run_dir.name}
 
 
-@dataclass(repr=False)  # the generated repr printed all of metadata.json and every job's body: 10 MB at 10,000 jobs
+@dataclass(repr=False)  # the generated repr printed all of metadata.json and every job's body (benchmarks/RESULTS.md)
 class Run:
     """A finished run read back: its metadata and, per job, the plain JSON and the qiskit PrimitiveResult."""
 

@@ -40,7 +40,7 @@ def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | N
     instead (plot_group).
 
     Of a run of many plottable jobs, only the first HEAD and last TAIL are drawn unless `all_jobs`, as `qrun show`
-    lists them: each figure takes about a tenth of a second, and 10,000 sampler jobs were 10,000 PNGs."""
+    lists them: a run of 10,000 sampler jobs was 10,000 PNGs, a quarter of an hour (benchmarks/RESULTS.md)."""
     if (run_dir / MANIFEST).is_file():
         return plot_group(run_dir), None
     plt = pyplot()
