@@ -363,3 +363,10 @@ def test_diff_of_one_run_or_none_compares_it_with_the_run_of_its_spec_before_it(
         2,
         f"qrun: {runs[0]}: no earlier run of its spec to compare it with (qrun diff RUN_A RUN_B compares any two)\n",
     )
+    group = Path(qrun("bell.yaml", "-q", "-m", "options.seed=4,5").out.strip())
+    for folder, what in ((group, "a multirun group"), (group / "options.seed=4", "a point of a multirun")):
+        refused = qrun("diff", folder)
+        assert (refused.code, refused.err) == (
+            2,
+            f"qrun: {folder} is {what}: name the two runs to compare (qrun diff RUN_A RUN_B)\n",
+        )

@@ -75,8 +75,9 @@ def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool) -> None:
         click.echo(diff_text(load(run_a), load(run_b), all_rows))
         return
     later = Path(run_a) if run_a is not None else given_or_newest(None, groups=False)
-    if (later.parent / MANIFEST).is_file():
-        raise UsageError(f"{later} is a point of a multirun: name the run to compare it with (qrun diff RUN_A RUN_B)")
+    if (later / MANIFEST).is_file() or (later.parent / MANIFEST).is_file():
+        what = "a multirun group" if (later / MANIFEST).is_file() else "a point of a multirun"
+        raise UsageError(f"{later} is {what}: name the two runs to compare (qrun diff RUN_A RUN_B)")
     earlier = previous_run(later)
     if earlier is None:
         raise UsageError(
