@@ -452,3 +452,21 @@ def test_show_of_a_group_of_many_points_lists_the_first_and_last(tmp_path, qrun,
     assert len(every) == 30
     assert points(qrun("show", group).out) == every[:15] + ["…"] + every[-10:]
     assert "│ …" in qrun("show", group).out and "5 more (--all)" in qrun("show", group).out
+
+
+def test_a_fake_devices_runtime_client_jobs_record_no_usage_and_show_prints_none(qrun, tmp_path, write_spec):
+    """Local testing mode's runtime jobs (a ladder's TREX rung) report 0 QPU seconds: recorded, they made `qrun show`
+    print "usage: 0 QPU seconds in all" and a QPU column for a simulator, which bills nothing."""
+    spec = write_spec(
+        "version: 1\nname: lad\nbackend: fake_manila\nmax_time: 1h\noptions: {seed: 3, default_precision: 0.02}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  zz: ZZ\n"
+        "jobs:\n  - {name: climb, primitive: ladder, circuit: bell, observables: [zz], rungs: [raw, trex]}\n"
+    )
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    run_dir = tmp_path / done.out.strip()
+    (entry,) = json.loads((run_dir / "metadata.json").read_text())["jobs"]
+    assert entry["engine"] == "backend-primitives+runtime-client-primitives" and entry.get("usage") is None
+    shown = qrun("show", run_dir).out
+    assert "usage:" not in shown and "QPU s" not in shown.splitlines()[2]
