@@ -279,10 +279,15 @@ class RunnerBase:
         except Exception as e:
             raise ServiceJobError(self.plan.backend_name, job_id(handle), e) from e
         finally:
-            if hasattr(handle, "metrics"):
-                self.handles.append((job, handle))
+            self.keep_for_usage(job, handle)
         self.last_result = time.perf_counter()
         return result
+
+    def keep_for_usage(self, job: JobPlan, handle: RuntimeJob) -> None:
+        """A service job's handle, kept to read its usage once the session is closed. A local job's is not: local
+        testing mode's jobs bill nothing, and a kept handle kept its result for the rest of the run."""
+        if hasattr(handle, "metrics") and traits(self.plan.backend_kind).remote:
+            self.handles.append((job, handle))
 
     def next_seed(self, job: JobPlan) -> int | None:
         """The seed of this job's next submission: drawn from (run seed, job name, submission index), so no two

@@ -97,9 +97,6 @@ class Runner(Batching, Sweeping, Minimizing):
         The runtime reports 0 while a job's usage is still being computed; qrun waits a little for the final
         figure and otherwise records it as pending (`qrun status` shows it later).
         """
-        if not traits(self.plan.backend_kind).remote:  # local testing mode's jobs bill nothing: "0 QPU seconds" misled
-            self.handles = []
-            return
         records = [(job, usage_record(handle, sleep=self.clock.sleep)) for job, handle in self.handles]
         self._calibrations([r for _, r in records])
         for job, record in records:

@@ -92,8 +92,7 @@ class Sweeping(RunnerBase):
         ids = []
         for handle in handles:
             cancel(handle)
-            if hasattr(handle, "metrics"):
-                self.handles.append((job, handle))
+            self.keep_for_usage(job, handle)
             ids.append(job_id(handle))
         if ids:  # a warning of the job's, recorded with it as library warnings are (run's catch_warnings)
             warnings.warn(
