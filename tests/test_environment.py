@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -140,3 +141,26 @@ def test_two_resumes_of_one_run_one_runs_the_other_refuses_and_no_job_runs_twice
     once = [j["name"] for j in meta["jobs"] if j["primitive"] in ("estimator", "sampler") and "sweep" not in j]
     for name in once:
         assert submitted.count(name) == 1, (name, submitted)
+
+
+def test_a_views_probe_of_a_run_folder_never_turns_a_qrun_away(tmp_path):
+    """`qrun list` and `show` ask whether a run is held by taking a shared lock on its folder for an instant; a qrun
+    that wants the folder in that instant waits the probe out instead of reporting the folder in use. A folder
+    really in use is still refused."""
+    import fcntl
+    import os
+    import threading
+
+    from qrun.app.lock import RunLock
+    from qrun.errors import UsageError
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    probe = os.open(folder, os.O_RDONLY)
+    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a probe caught holding it (held() lets go at once)
+    threading.Timer(0.05, os.close, [probe]).start()
+    lock = RunLock(folder)
+    assert lock.fd is not None
+    with pytest.raises(UsageError, match=f"^{re.escape(str(folder))} is in use by another qrun"):
+        RunLock(folder)
+    lock.release()

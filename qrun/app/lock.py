@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,18 +24,28 @@ class RunLock:
     among the results; a flock on the directory needs none.) The holder's pid is in its attempt's metadata.
     """
 
+    # A view asks whether a run is held (store.runfolder.held) by taking a shared lock for an instant: a lock refused
+    # is tried again for this long before the folder counts as in use, so such a probe never turns a qrun away.
+    PATIENCE = 0.2
+
     def __init__(self, run_dir: Path):
         import fcntl  # POSIX only: imported where the lock is taken
 
         self.fd: int | None = os.open(run_dir, os.O_RDONLY)
-        try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self.fd)
-            self.fd = None
-            raise UsageError(
-                f"{run_dir} is in use by another qrun (pid {_holder(run_dir)}); wait for it to end, or stop it first"
-            ) from None
+        give_up = time.monotonic() + self.PATIENCE
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    break
+                time.sleep(0.01)
+        os.close(self.fd)
+        self.fd = None
+        raise UsageError(
+            f"{run_dir} is in use by another qrun (pid {_holder(run_dir)}); wait for it to end, or stop it first"
+        )
 
     def release(self) -> None:
         if self.fd is not None:

@@ -146,7 +146,8 @@ def fill(path: Path, size: int) -> None:
 
 def held(run_dir: Path) -> bool:
     """Whether a qrun holds the run folder now: app.lock.RunLock's exclusive flock on the folder, which the OS drops
-    when its process ends however it ends. Probed with a shared lock, let go at once; True where it cannot tell."""
+    when its process ends however it ends. Probed with a shared lock, let go at once (RunLock waits such a probe
+    out); True where it cannot tell."""
     try:
         import fcntl  # POSIX only: elsewhere a run is as recorded
     except ImportError:
