@@ -110,25 +110,33 @@ def newest_run(root: Path) -> Found | None:
 def previous_run(run_dir: Path) -> Path | None:
     """The run of the same spec that began last before `run_dir` (a plain run folder: its siblings in the spec's
     folder); None where it is the first."""
-    mine, began = run_dir.name[:16], None
+    mine = run_dir.name[:16]
+    began: dict[Path, str] = {}  # each metadata read once, for runs begun in run_dir's second only
+
+    def when(p: Path) -> str:
+        if p not in began:
+            began[p] = _began(p)
+        return began[p]
+
     before = []
     for p in run_dir.parent.iterdir():
         if p == run_dir or p.name.startswith("multirun-") or not (p / "metadata.json").is_file():
             continue
-        if p.name[:16] == mine:  # begun in the same second: the metadata says which began first
-            began = _began(run_dir) if began is None else began
-            if _began(p) >= began:
-                continue
-        elif p.name[:16] > mine:
-            continue
+        if p.name[:16] > mine or (p.name[:16] == mine and when(p) >= when(run_dir)):
+            continue  # begun after it (in the same second, as its metadata says)
         before.append(p)
-    return _last_begun(before, lambda p: p)
+    return _last_begun(before, lambda p: p, began=when)
 
 
 T = TypeVar("T")
 
 
-def _last_begun(items: list[T], path: Callable[[T], Path], name: Callable[[T], str] | None = None) -> T | None:
+def _last_begun(
+    items: list[T],
+    path: Callable[[T], Path],
+    name: Callable[[T], str] | None = None,
+    began: Callable[[Path], str] | None = None,
+) -> T | None:
     """The item whose run began last. A run folder's name gives the second it began (a multirun point's: its
     group's); among runs begun in that same second, which their random ids order by chance, their metadata gives the
     millisecond (read only for those); the later in `items` wins a tie."""
@@ -140,7 +148,8 @@ def _last_begun(items: list[T], path: Callable[[T], Path], name: Callable[[T], s
     tied = [(k, item) for k, item in enumerate(items) if second(item) == last]
     if len(tied) <= 1:
         return tied[0][1] if tied else None
-    return max(tied, key=lambda kv: (_began(path(kv[1])), kv[0]))[1]
+    when = began or _began
+    return max(tied, key=lambda kv: (when(path(kv[1])), kv[0]))[1]
 
 
 def _began(run_dir: Path) -> str:

@@ -125,7 +125,7 @@ def _export_one(
     metrics = [Metric(_clean(k), v, stamp, step) for k, v, step in _metrics(run, spec)]
     for i in range(0, len(metrics), BATCH_METRICS):
         client.log_batch(run_id, metrics=metrics[i : i + BATCH_METRICS])
-    tags = [RunTag(k, _text(v, MAX_TAG_CHARS)) for k, v in _tags(run, key, spec).items() if v is not None]
+    tags = [RunTag(k, _text(v, MAX_TAG_CHARS)) for k, v in _tags(run, key, spec, now).items() if v is not None]
     client.log_batch(run_id, tags=tags)
     client.log_artifacts(run_id, str(run.path), artifact_path="run")
     status = STATUS.get(now, "FINISHED")
@@ -183,7 +183,7 @@ def _too_many_jobs(spec: object) -> int | None:
     return len(jobs) if isinstance(jobs, list) and len(jobs) > MAX_JOBS_AS_PARAMS else None
 
 
-def _tags(run: Run, key: str, spec: object) -> dict[str, object]:
+def _tags(run: Run, key: str, spec: object, status: str) -> dict[str, object]:
     meta = run.metadata
     session = meta.get("session") or {}
     git = (meta.get("spec") or {}).get("git") or {}
@@ -191,7 +191,7 @@ def _tags(run: Run, key: str, spec: object) -> dict[str, object]:
     versions = meta.get("versions") or {}
     return {
         "qrun.run": key,
-        "qrun.status": status_now(run.path, meta),
+        "qrun.status": status,
         "qrun.backend": session.get("backend"),
         "qrun.mode": session.get("mode"),
         "qrun.session_id": session.get("session_id"),
