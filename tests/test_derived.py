@@ -108,6 +108,27 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
     )
 
 
+def test_validate_refuses_a_ladders_value_read_without_its_rung_or_at_a_rung_it_does_not_run(qrun, write_spec):
+    """A ladder has a value per rung: `climb.zz` passed validate, then its run said the value could not be computed."""
+    spec = write_spec(
+        "version: 1\nname: lad\nbackend: fake_manila\nmax_time: 1h\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  zz: ZZ\n"
+        "jobs:\n  - {name: climb, primitive: ladder, circuit: bell, observables: [zz], rungs: [raw, trex]}\n"
+        'derived:\n  gain: climb.zz["trex"] - climb.zz["raw"]\n'
+    )
+    assert qrun("validate", spec).code == 0
+    for expression, error in [
+        ("climb.zz", """job 'climb' is a ladder: name its rung, as in climb.zz["trex"]"""),
+        ("climb.zz[1]", """job 'climb' is a ladder: name its rung, as in climb.zz["trex"]"""),
+        ('climb.zz["zne"]', "job 'climb' runs no rung 'zne' (its rungs: raw, trex)"),
+        ('climb.xx["raw"]', "job 'climb' measures no observable 'xx'"),
+    ]:
+        refused = qrun("validate", spec, f"+derived.bad={expression}")
+        assert refused.code == 2
+        assert refused.err.splitlines()[0] == f"{spec}: derived.bad: --set +derived.bad={expression}: {error}"
+
+
 GROUP = """\
 vars:
   theta: 0.5

@@ -252,7 +252,7 @@ def test_a_stored_ladder_with_null_values_is_shown_and_drawn(run, qrun):
     (run / "jobs" / "00-energy.json").write_text(json.dumps(body))
     shown = qrun("show", run)
     assert shown.code == 0, shown.err
-    assert "raw: <zz> nan ± nan (exact 1); no exact value, ~0.1 QPU s" in shown.out
+    assert "raw: <zz> nan ± nan (exact 1); ~0.1 QPU s" in shown.out
     assert "trex: <zz> 0.98 ± 0.01 (exact 1, -2.0σ); error 0.02, ~0.2 QPU s" in shown.out
     assert "no rung within nan" in shown.out
     plotted = qrun("plot", run)

@@ -470,3 +470,37 @@ def test_a_fake_devices_runtime_client_jobs_record_no_usage_and_show_prints_none
     assert entry["engine"] == "backend-primitives+runtime-client-primitives" and entry.get("usage") is None
     shown = qrun("show", run_dir).out
     assert "usage:" not in shown and "QPU s" not in shown.splitlines()[2]
+
+
+def test_a_run_ends_by_printing_its_derived_values_and_a_ladders_rungs_under_its_name(qrun, tmp_path, write_spec):
+    """The run's closing lines: each job, a ladder's rungs indented under it (they read as jobs named raw and trex
+    otherwise), then the derived values `qrun show` prints (they were in show only); the session names each engine
+    once (a ladder's "a+b" beside a job on "a" made "a+a+b")."""
+    spec = write_spec(
+        "version: 1\nname: lad\nbackend: fake_manila\nmax_time: 1h\noptions: {seed: 3, default_precision: 0.02}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  zz: ZZ\n"
+        "jobs:\n  - {name: counts, primitive: sampler, circuit: bell, measure_all: true, shots: 1000}\n"
+        "  - {name: climb, primitive: ladder, circuit: bell, observables: [zz], rungs: [raw, trex]}\n"
+        'derived:\n  same: counts.meas["00"] + counts.meas["11"]\n  gain: climb.zz["trex"] - climb.zz["raw"]\n'
+    )
+    done = qrun(spec, "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    run_dir = tmp_path / done.out.splitlines()[-1].removeprefix("results: ")
+    counts = json.loads((run_dir / "jobs" / "00-counts.json").read_text())["counts"]["meas"][0]
+    same = (counts.get("00", 0) + counts.get("11", 0)) / 1000
+    recorded = json.loads((run_dir / "derived.json").read_text())
+    assert recorded["same"]["value"] == pytest.approx(same, abs=1e-12)
+    lines = done.out.splitlines()
+    closing = lines[lines.index(next(line for line in lines if line.startswith("counts: "))) :]
+    assert [line.split(":")[0] for line in closing] == ["counts", "climb", "  trex", "derived", "derived", "results"]
+    assert closing[1].startswith("climb: raw: <zz> ") and re.search(r"; ~[0-9.]+ QPU s$", closing[1])
+    assert closing[3] == f"derived: same = {same:.6g} ± {recorded['same']['stderr']:.2g}"
+    rungs = json.loads((run_dir / "jobs" / "01-climb.json").read_text())["rungs"]
+    (raw, raw_s), (trex, trex_s) = (
+        (r["observables"]["zz"]["values"][0], r["observables"]["zz"]["stderrs"][0]) for r in rungs
+    )
+    assert closing[4] == f"derived: gain = {trex - raw:.6g} ± {math.hypot(raw_s, trex_s):.2g}"
+    session = json.loads((run_dir / "metadata.json").read_text())["session"]
+    assert session["engine"] == "backend-primitives+runtime-client-primitives"
+    assert "(backend-primitives+runtime-client-primitives)" in done.err.splitlines()[0]

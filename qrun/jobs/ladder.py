@@ -90,6 +90,14 @@ class Ladder:
         return out
 
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
+        """A ladder has a value per rung: `climb.zz["zne"]` reads one."""
+        given = job.get("rungs")
+        rungs = [str(r) for r in given] if isinstance(given, list) and given else list(ORDER)
+        if len(ref) != 3 or ref[2].startswith("#"):
+            obs = ref[1] if len(ref) > 1 else "OBSERVABLE"
+            return f"job '{ref[0]}' is a ladder: name its rung, as in {ref[0]}.{obs}[\"{rungs[-1]}\"]"
+        if ref[2] not in rungs:
+            return f"job '{ref[0]}' runs no rung '{ref[2]}' (its rungs: {', '.join(rungs)})"
         return observable_ref_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
@@ -154,13 +162,14 @@ class Ladder:
     def text(self, body: JobFile) -> str:
         parts = []
         for r in body["rungs"]:
-            err = f"error {shown(r['error'], '.3g')}" if r.get("error") is not None else "no exact value"
+            # its error against the exact value, where both are known (each value already names the exact one)
+            err = f"error {shown(r['error'], '.3g')}, " if r.get("error") is not None else ""
             values = ", ".join(
                 f"<{obs}> {shown(x, '.4g')} ± {shown(s, '.2g')}{against(x, s, nth(v.get('exact'), 0))}"
                 for obs, v in r["observables"].items()
                 for x, s in [(nth(v["values"], 0), nth(v["stderrs"], 0))]
             )
-            parts.append(f"{r['rung']}: {values}; {err}, ~{shown(r.get('estimated_qpu_seconds'), '.3g')} QPU s")
+            parts.append(f"{r['rung']}: {values}; {err}~{shown(r.get('estimated_qpu_seconds'), '.3g')} QPU s")
         if "target_error" in body:
             best, target = body.get("cheapest"), shown(body["target_error"], "g")
             parts.append(f"cheapest within {target}: {best}" if best else f"no rung within {target}")

@@ -56,7 +56,8 @@ class Runner(Batching, Sweeping, Minimizing):
             "mode": mode,
             "mode_reason": reason,
             **({"block": block, "jobs": [start, stop]} if block is not None else {}),
-            "engine": "+".join(sorted({j.engine for j in plan.jobs[start:stop]})),
+            # a ladder's engine names each of its rungs' ("a+b"): each engine once in all
+            "engine": "+".join(sorted({e for j in plan.jobs[start:stop] for e in j.engine.split("+")})),
             "max_time": plan.max_time,
             # The runtime keeps no such record in local mode (session_id, details() are None), so qrun does.
             "session_id": None,

@@ -11,13 +11,14 @@ import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ..errors import DerivedError
+from ..errors import DerivedError, RunFolderError
 from ..jobs.kind import against, nth
 from ..model.jobfile import JobFile
 from ..model.readings import Reading, number
 from .fsio import write_json
 from .reader import load
 from .readings import job_readings
+from .runfolder import read_json
 
 MAX_CHARS = 500
 FUNCTIONS: dict[str, Callable[[float], float]] = {
@@ -66,7 +67,7 @@ def _walk(node: ast.expr) -> list[tuple[str, ...]]:
 
 
 def _reference(node: ast.expr) -> tuple[str, ...] | None:
-    """job, job.observable, job.observable[i], job.register["0101"]."""
+    """job, job.observable, job.observable[i], job.register["0101"], ladder.observable["zne"]."""
     if isinstance(node, ast.Name):
         return (node.id,)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -163,6 +164,8 @@ def _value(
     readings = job_readings(run_dir, body)
     if len(ref) == 1:
         chosen = [r for r in readings if r.key.startswith("min <")]
+    elif "rungs" in body and len(ref) == 3:  # a ladder's rung: climb.zz["zne"]
+        chosen = [r for r in readings if r.key == f"{ref[2]} <{ref[1]}>" and r.index == 0]
     else:
         index = int(ref[2][1:]) if len(ref) == 3 and ref[2].startswith("#") else 0
         chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.index == index and not r.at]
@@ -181,11 +184,20 @@ def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = N
         except DerivedError as e:
             out.append((name, f"cannot be computed: {e}"))
             continue
-        if sigma is None:
-            out.append((name, f"{value:.6g} (σ unknown)"))
-        else:
-            out.append((name, f"{value:.6g} ± {sigma:.2g}{against(value, sigma, exact)}"))
+        out.append((name, value_text(value, sigma, exact)))
     return out
+
+
+def derived_line(name: str, text: str) -> str:
+    """ "derived: S = 2.81 ± 0.03", or "derived: S cannot be computed: ...", as the text views print a value."""
+    return f"derived: {name} {text}" if text.startswith("cannot") else f"derived: {name} = {text}"
+
+
+def value_text(value: float, sigma: float | None, exact: object) -> str:
+    """ "2.81 ± 0.03 (exact 2.83, -0.7σ)", or "(σ unknown)" where no standard error propagates."""
+    if sigma is None:
+        return f"{value:.6g} (σ unknown)"
+    return f"{value:.6g} ± {sigma:.2g}{against(value, sigma, exact)}"
 
 
 def readings_of(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[Reading]:
@@ -204,6 +216,7 @@ def readings_of(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | Non
 
 
 DERIVED_FILE = "derived.json"
+MAX_DERIVED_BYTES = 1 << 20  # a derived: block is at most a few hundred short expressions
 
 
 def record(run_dir: Path, block: Mapping[str, str]) -> None:
@@ -221,3 +234,20 @@ def record(run_dir: Path, block: Mapping[str, str]) -> None:
             continue
         out[str(name)] = {"expression": str(text), "value": value, "stderr": sigma, "exact": exact}
     write_json(run_dir / DERIVED_FILE, out)
+
+
+def recorded(run_dir: Path) -> list[tuple[str, str]]:
+    """Each derived value derived.json holds, as of_run words it: what a run prints as it ends, without reading
+    its jobs again. None where the run recorded none (no derived: block, or the run did not complete)."""
+    try:
+        stored = read_json(run_dir, DERIVED_FILE, MAX_DERIVED_BYTES, missing_ok=True)
+    except RunFolderError:
+        return []
+    out = []
+    for name, entry in stored.items() if isinstance(stored, dict) else []:
+        value, sigma = (entry.get(key) for key in ("value", "stderr")) if isinstance(entry, dict) else (None, None)
+        if isinstance(value, int | float) and (sigma is None or isinstance(sigma, int | float)):
+            out.append((str(name), value_text(float(value), sigma, entry.get("exact"))))
+        elif isinstance(entry, dict) and isinstance(entry.get("error"), str):
+            out.append((str(name), f"cannot be computed: {entry['error']}"))
+    return out

@@ -15,7 +15,7 @@ from ..model.plan import JobStats
 from ..model.records import RunMetadata, Usage, shares
 from ..model.rows import HEAD, elided, tally
 from ..store import runfolder
-from ..store.derived import of_run
+from ..store.derived import derived_line, of_run, recorded
 from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
 from ..store.records import result_text
 from ..store.runfolder import died_note, status_now
@@ -39,14 +39,16 @@ def summary(run: Run) -> str:
         if left_out and k == HEAD:
             lines.append(f"… {left_out:,} more jobs (qrun show {run.path} --all lists every one)")
         parts = _result_parts(run.jobs.get(entry["name"]))
-        lines.append(f"{entry['name']}: {'; '.join(parts) if parts else entry['status']}")
+        text = "; ".join(parts) if parts else entry["status"]
+        lines.append(f"{entry['name']}: {text}".replace("\n", "\n  "))  # a ladder's rungs: a line each, under its name
     return "\n".join(lines)
 
 
 def closing_summary(run_dir: Path) -> str:
     """summary() of a run as it ends, reading only the files of the jobs it shows (reading every one was most of a
     large run's summary: benchmarks/RESULTS.md, "A run of many jobs, watched")."""
-    return summary(load(run_dir, pick=lambda entries: elided(entries)[0]))
+    lines = [derived_line(name, text) for name, text in recorded(run_dir)]  # as `qrun show` ends
+    return "\n".join([summary(load(run_dir, pick=lambda entries: elided(entries)[0])), *lines])
 
 
 def _result_parts(body: JobFile | None) -> list[str]:
@@ -121,9 +123,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         )
     _print_sessions(console, meta)
     for name, text in of_run(_spec_or_none(run.path), run.jobs, run.path):
-        console.print(
-            f"derived: {name} = {text}" if not text.startswith("cannot") else f"derived: {name} {text}", highlight=False
-        )
+        console.print(derived_line(name, text), highlight=False)
     if billed:
         total = quantum_seconds(meta["jobs"]) or 0.0
         pending = sum(u.get("status") == "pending" for e in meta["jobs"] for u in e.get("usage") or [])
