@@ -6,6 +6,7 @@ import json
 import math
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from conftest import field_energy
@@ -142,6 +143,32 @@ def test_a_folder_without_runs_is_a_usage_error(qrun, tmp_path):
     done = qrun("report", tmp_path, "--html", tmp_path / "r.html")
     assert (done.code, done.err) == (2, f"qrun: no runs to report: {tmp_path} holds no qrun run folders\n")
     assert not (tmp_path / "r.html").exists()
+
+
+def test_without_html_the_page_goes_beside_the_runs_it_shows(field_runs, qrun, tmp_path, monkeypatch):
+    """`qrun report` needed --html FILE even for the one results root it reads by default: it writes
+    results/report.html, and ROOT/report.html for one root named; a run folder or two roots need a file named."""
+    root, group, _ = field_runs
+    monkeypatch.chdir(tmp_path)
+    assert (
+        qrun("report").err == "qrun: no runs to report: there is no results/ here; name a results root or run folder\n"
+    )
+    shutil.copytree(root, tmp_path / "results")
+    done = qrun("report")
+    assert (done.code, done.out, done.err) == (0, "results/report.html\n", "")
+    written = (tmp_path / "results" / "report.html").read_text(encoding="utf-8")
+    names = [row[0] for row in _rows(_section(written, "runs"))[1:]]
+    assert sorted(names) == sorted(Path(r["run"]).name for r in runs(tmp_path / "results")) and len(names) == 4
+    again = qrun("report", tmp_path / "results")
+    assert (again.code, again.out) == (0, f"{tmp_path / 'results' / 'report.html'}\n")
+    assert qrun("list").code == 0 and "report.html" not in qrun("list").out  # the page is not taken for a run
+    point = tmp_path / "results" / group.relative_to(root) / "theta=0"
+    refused = qrun("report", point)
+    assert (refused.code, refused.err) == (
+        2,
+        "qrun: name the page to write: --html FILE (the default is for one results root)\n",
+    )
+    assert not (point / "report.html").exists()
 
 
 def test_qrun_list_shows_multirun_points_with_their_group_and_swept_values(field_runs, qrun):

@@ -81,7 +81,7 @@ jobs:
     assert result.code == 2
     assert result.err == (
         f"qrun: nothing to plot in {run_dir}: its jobs are estimator; qrun plot draws minimize "
-        "convergence, swept estimator curves, sampler histograms and ladders of finished jobs\n"
+        "convergence, sweep curves, sampler histograms and ladders of finished jobs\n"
     )
 
 
@@ -187,3 +187,38 @@ def test_a_run_of_many_plottable_jobs_draws_its_first_and_last_and_all_of_them_o
     every = qrun("plot", folder, "--all")
     assert every.code == 0 and every.err == ""
     assert every.out.splitlines() == [str(folder / "plots" / f"{k:02d}-j{k}.png") for k in range(28)]
+
+
+def test_a_sampler_sweep_draws_each_outcomes_probability_against_the_swept_value(qrun, tmp_path, write_spec):
+    """RX(θ) then a measurement: P(1) = sin²(θ/2). The figure drew nothing for a sampler's sweep before; now a line
+    per outcome, each point its stored count over the shots with a binomial σ, within 5σ of the exact curve."""
+    import math
+
+    spec = write_spec("""version: 1
+name: rabi
+backend: aer
+options: {seed: 4}
+circuits:
+  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float theta; qubit[1] q; bit[1] c; rx(theta) q[0]; c = measure q;"}
+jobs:
+  - {name: curve, primitive: sampler, circuit: rot, shots: 2000, sweep: {values: {theta: {linspace: [0, 3.14159, 7]}}}}
+""")
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    run_dir = tmp_path / done.out.strip()
+    drawn = qrun("plot", run_dir)
+    assert drawn.code == 0 and drawn.out.strip().endswith("plots/00-curve.png"), drawn.err
+    from qrun import load
+    from qrun.views.plots import figure_for, pyplot
+
+    body = load(run_dir).jobs["curve"]
+    (ax,) = figure_for(pyplot(), body, None).axes
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("curve: 7 points", "theta", "probability (c)")
+    lines = {bars.get_label(): bars.lines[0] for bars in ax.containers}  # each errorbar's data line
+    assert sorted(lines) == ["0", "1"]
+    thetas = [p["theta"] for p in body["points"]]
+    ones = [p["counts"]["c"].get("1", 0) / 2000 for p in body["points"]]
+    assert list(lines["1"].get_xdata()) == thetas and list(lines["1"].get_ydata()) == ones
+    for theta, p in zip(thetas, ones):
+        exact = math.sin(theta / 2) ** 2
+        assert abs(p - exact) <= 5 * max(math.sqrt(exact * (1 - exact) / 2000), 1 / 2000), (theta, p)

@@ -1,4 +1,4 @@
-"""The commands that share stored runs: `qrun report --html`, `qrun export mlflow` and `qrun export runtime-json`."""
+"""The commands that share stored runs: `qrun report`, `qrun export mlflow` and `qrun export runtime-json`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
+from ..errors import UsageError
+from ..store.catalog import MANIFEST
 from ..store.export import runtime_json
 from ..views.htmlreport import write
 from ..views.mlflow_export import export
-from .clitools import debug_option
+from .clitools import RESULTS, debug_option
 
 _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -19,9 +21,10 @@ _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.option(
     "--html",
     "html_file",
-    required=True,
+    default=None,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file: one self-contained page that opens offline.",
+    help="Write the report to this file: one self-contained page that opens offline (default: report.html in the "
+    "results root the report is of).",
 )
 @click.option(
     "--compare",
@@ -32,13 +35,21 @@ _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
     help="Add a comparison of two runs, as `qrun diff` shows it (repeatable).",
 )
 @debug_option
-def report_cmd(targets: tuple[Path, ...], html_file: Path, compare: tuple[tuple[Path, Path], ...]) -> None:
+def report_cmd(targets: tuple[Path, ...], html_file: Path | None, compare: tuple[tuple[Path, Path], ...]) -> None:
     """Write an HTML report of the runs under TARGETS (results roots, multirun groups or run folders; default:
     results): a sortable, filterable runs table with multirun points and their swept keys, a page per run with its
     values, exact values, deviations, warnings, figures and resolved spec, a page per multirun group, and
     comparisons. Needs qrun[plot] for the figures."""
 
-    chosen = list(targets) or [Path("results")]
+    chosen = list(targets) or [Path(RESULTS)]
+    if html_file is None:
+        # beside the runs it shows, where a results root is the one target; a run folder or group is one owner's
+        roots = [t for t in chosen if not (t / "metadata.json").exists() and not (t / MANIFEST).exists()]
+        if not targets and not roots[0].is_dir():
+            raise UsageError(f"no runs to report: there is no {RESULTS}/ here; name a results root or run folder")
+        if len(chosen) != 1 or not roots:
+            raise UsageError("name the page to write: --html FILE (the default is for one results root)")
+        html_file = roots[0] / "report.html"
     click.echo(write(chosen, html_file, list(compare)))
 
 

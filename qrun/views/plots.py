@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,7 +85,7 @@ def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | N
         )
         raise PlotError(
             f"nothing to plot in {run_dir}: its jobs are {kinds}; qrun plot draws minimize "
-            "convergence, swept estimator curves, sampler histograms and ladders of finished jobs"
+            "convergence, sweep curves, sampler histograms and ladders of finished jobs"
         )
     left_out = None
     if start < stop:
@@ -117,7 +118,8 @@ def figure_for(plt: ModuleType, body: JobFile | None, exact: object) -> Figure |
     )  # "statevector": in the body
     with literal_text(plt):
         if "points" in body:
-            return sweep_figure(plt, body, number) if kind_of(body["primitive"]).runs == "estimator" else None
+            estimator = kind_of(body["primitive"]).runs == "estimator"
+            return sweep_figure(plt, body, number) if estimator else outcomes_figure(plt, body)
         return kind_of(body["primitive"]).figure(plt, body, number)
 
 
@@ -185,6 +187,66 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig
+
+
+OUTCOMES = 6  # lines of a sampler sweep's figure, per register: its most likely outcomes over all the points
+
+
+def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
+    """A sampler sweep: each register's most likely outcomes, their probability against the first numeric swept
+    variable (a binomial σ each), one panel per register and a line per outcome and other swept setting."""
+    points = body["points"]
+    total = body.get("point_count", len(points))
+    stride = _stride(total)
+    if "point_count" not in body:  # a streamed sweep's points were read thinned already
+        points = points[::stride]
+    swept = body["sweep"]["variables"]
+    numeric = [v for v in swept if all(isinstance(p.get(v), (int, float)) for p in points)]
+    registers = list(dict.fromkeys(reg for p in points for reg in _counts(p)))
+    if not numeric or not registers:
+        return None
+    x = next((v for v in numeric if v != "shots"), numeric[0])
+    rest = [v for v in swept if v != x]
+    series: dict[tuple, list[dict[str, object]]] = {}
+    for p in sorted(points, key=lambda p: number(p[x]) or 0.0):
+        series.setdefault(tuple(p.get(v) for v in rest), []).append(p)
+    shown = f"{len(points):,} points" if stride == 1 else f"every {stride}th of {total:,} points"
+    fig, axes = plt.subplots(1, len(registers), figsize=(7 * len(registers), 4.2), squeeze=False)
+    for ax, reg in zip(axes[0], registers):
+        weight: dict[str, float] = {}
+        for p in points:
+            counts = _counts(p, reg)
+            for o, n in counts.items():
+                weight[o] = weight.get(o, 0.0) + n / sum(counts.values())
+        likely = sorted(weight, key=lambda o: -weight[o])[:OUTCOMES]
+        for i, (o, (key, pts)) in enumerate((o, item) for o in likely for item in series.items()):
+            xs, ps, errs = [], [], []
+            for p in pts:
+                counts = _counts(p, reg)
+                if shots := sum(counts.values()):
+                    q = counts.get(o, 0) / shots
+                    xs.append(p[x])
+                    ps.append(q)
+                    errs.append((q * (1 - q) / shots) ** 0.5)
+            label = ", ".join([o, *(f"{k}={v}" for k, v in zip(rest, key))])
+            ax.errorbar(xs, ps, yerr=errs, fmt="o-", ms=3, lw=1, capsize=2, color=f"C{i % 10}", label=label)
+        left = len(weight) - len(likely)
+        ax.set_title(f"{body['job']}: {shown}" + (f"; {left:,} less likely outcome(s) not drawn" if left else ""))
+        ax.set_xlabel(x)
+        ax.set_ylabel(f"probability ({reg})")
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(fontsize="small", title="outcome")
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def _counts(point: Mapping[str, object], register: str | None = None) -> dict[str, int]:
+    """A sampler sweep point's counts by register, or one register's counts; {} where the file holds none."""
+    counts = point.get("counts")
+    if register is None or not isinstance(counts, dict):
+        return counts if isinstance(counts, dict) else {}
+    one = counts.get(register)
+    return one if isinstance(one, dict) else {}
 
 
 def group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[Reading]]]) -> list[tuple[str, Figure]]:
