@@ -20,6 +20,7 @@ from .app.clitools import (
     cache_option,
     debug_option,
     estimates_option,
+    given_or_newest,
     multirun_grid,
     out_option,
     overrides_of,
@@ -269,7 +270,7 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
 
 
 @cli.command("rerun")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_dir", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option(
     "--out",
     default=None,
@@ -284,10 +285,11 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
 )
 @cache_option
 @debug_option
-def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> None:
-    """Run a finished or failed run again, from the resolved spec saved in RUN_DIR, into a new run folder."""
+def rerun_cmd(run_dir: str | None, out: str | None, quiet: bool, no_cache: bool) -> None:
+    """Run a finished or failed run again, from the resolved spec saved in RUN_DIR (default: the newest run under
+    results/), into a new run folder."""
 
-    folder = Path(run_dir)
+    folder = given_or_newest(run_dir, groups=False)
     meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong
     name = meta["name"]
     from .app.check_cli import say_python_changed  # a command module: imported when named (LAZY_COMMANDS)
@@ -295,7 +297,7 @@ def rerun_cmd(run_dir: str, out: str | None, quiet: bool, no_cache: bool) -> Non
     say_python_changed(folder, meta)
     if out is None and folder.resolve().parent.name != name:
         # A run lives in ROOT/<spec name>/<run>: anywhere else (a copied folder), its grandparent is no results root.
-        raise UsageError(f"{run_dir}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
+        raise UsageError(f"{folder}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
     root = Path(out) if out else folder.resolve().parent.parent
     new = run(folder / "spec.yaml", root, progress="quiet" if quiet else "auto", use_cache=not no_cache, clock=_clock())
     shown = relative(new)

@@ -297,15 +297,16 @@ def test_the_first_word_completes_to_a_command_or_a_specs_path(tmp_path, monkeyp
     assert offered(["show"], "--a") == [("plain", "--all")]
 
 
-def test_show_status_and_plot_without_a_run_take_the_newest_under_results(qrun, tmp_path, monkeypatch):
+def test_show_status_plot_and_rerun_without_a_run_take_the_newest_under_results(qrun, tmp_path, monkeypatch):
     """After `qrun SPEC`, `qrun show` is enough: the newest run under results/ (a multirun's point: its group for
     show and plot), named on stderr; with no runs there, a usage error says so."""
     pytest.importorskip("matplotlib")
     monkeypatch.chdir(tmp_path)
-    assert (qrun("show").code, qrun("show").err) == (
-        2,
-        "qrun: no RUN_DIR given, and no runs under results/ to take the newest of\n",
-    )
+    for command in ("show", "rerun"):
+        assert (qrun(command).code, qrun(command).err) == (
+            2,
+            "qrun: no RUN_DIR given, and no runs under results/ to take the newest of\n",
+        )
     bell = (EXPERIMENTS / "bell.yaml").read_text()
     (tmp_path / "a.yaml").write_text(bell.replace("name: bell", "name: a"))
     (tmp_path / "b.yaml").write_text(bell.replace("name: bell", "name: b"))
@@ -319,6 +320,13 @@ def test_show_status_and_plot_without_a_run_take_the_newest_under_results(qrun, 
     assert (status.err, status.out.splitlines()[0]) == (said, f"run {newest}: completed")
     plotted = qrun("plot")
     assert (plotted.err, plotted.out) == (said, f"{(newest / 'plots' / '00-counts.png').resolve()}\n")
+    again = qrun("rerun", "-q")  # `qrun rerun` too: the newest run, again, into a new folder
+    assert (again.code, again.err) == (0, said)
+    rerun = Path(again.out.strip())
+    assert rerun.parent == newest.parent and rerun != newest
+    ran, before = ((folder / "spec.yaml").read_text().splitlines(keepends=True) for folder in (rerun, newest))
+    assert ran[0] == f"# {newest / 'spec.yaml'} as qrun ran it: rendered, overrides applied, file circuits inlined.\n"
+    assert ran[1:] == before[1:]  # one line says where it came from, not one more per rerun
     group = Path(qrun("a.yaml", "-q", "-m", "options.seed=1,2").out.strip())
     shown = qrun("show")
     assert shown.err == f"qrun: the newest run under results/: {group}\n"

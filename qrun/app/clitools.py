@@ -10,7 +10,9 @@ from typing import TypeVar
 
 import click
 
+from ..errors import UsageError
 from ..spec import MAX_SPEC_BYTES, declared_multirun, parse_assignment, read_text_limited
+from ..store.reader import newest_run
 from . import multirun
 
 F = TypeVar("F", bound=Callable[..., object])  # a command's function, as click's decorators take and give it
@@ -145,3 +147,16 @@ def paths_starting(prefix: str) -> list[str]:
         return []
     shown = [n for n in names if start.startswith(".") or not n.startswith(".")]
     return [f"{folder}/{n}" if folder or prefix.startswith("/") else n for n in shown]
+
+
+def given_or_newest(run_dir: str | None, groups: bool = True) -> Path:
+    """RUN_DIR as given; else the newest run under results/ (a multirun's point: its group, where `groups`), said on
+    stderr, as `git show` shows the newest commit."""
+    if run_dir is not None:
+        return Path(run_dir)
+    found = newest_run(Path(RESULTS))
+    if found is None:
+        raise UsageError(f"no RUN_DIR given, and no runs under {RESULTS}/ to take the newest of")
+    newest = found.group if groups and found.group is not None else found.path
+    click.echo(f"qrun: the newest run under {RESULTS}/: {newest}", err=True)
+    return newest

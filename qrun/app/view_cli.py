@@ -11,12 +11,12 @@ import click
 
 from ..errors import UsageError
 from ..store.catalog import MANIFEST
-from ..store.reader import load, newest_run, previous_run
+from ..store.reader import load, previous_run
 from ..views.compare import diff_text
 from ..views.listing import group_text, list_text, runs
 from ..views.plots import plot_run
 from ..views.report import show
-from .clitools import RESULTS, debug_option
+from .clitools import RESULTS, debug_option, given_or_newest
 
 
 @click.command("show")
@@ -117,16 +117,3 @@ def status_cmd(run_dir: str | None, all_rows: bool) -> None:
 
     folder = given_or_newest(run_dir, groups=False)
     click.echo(status_text(folder, all_rows))
-
-
-def given_or_newest(run_dir: str | None, groups: bool = True) -> Path:
-    """RUN_DIR as given; else the newest run under results/ (a multirun's point: its group, where `groups`), said on
-    stderr, as `git show` shows the newest commit."""
-    if run_dir is not None:
-        return Path(run_dir)
-    found = newest_run(Path(RESULTS))
-    if found is None:
-        raise UsageError(f"no RUN_DIR given, and no runs under {RESULTS}/ to take the newest of")
-    newest = found.group if groups and found.group is not None else found.path
-    click.echo(f"qrun: the newest run under {RESULTS}/: {newest}", err=True)
-    return newest

@@ -43,6 +43,9 @@ __all__ = [
 ]
 
 MAX_SET_CHARS = 64 * 1024  # one --set value; longer values belong in a --vars file
+RESOLVED_HEADER = (
+    " as qrun ran it: rendered, overrides applied, file circuits inlined.\n"  # a run folder's spec.yaml, first line
+)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -117,11 +120,15 @@ class Spec:
         return data
 
     def resolved_text(self) -> str:
-        header = f"# {self.file} as qrun ran it: rendered, overrides applied, file circuits inlined.\n"
+        header = f"# {self.file}{RESOLVED_HEADER}"
         if self._as_written:
             # nothing to apply or inline: the text itself is the resolved spec, comments and layout kept (and a
-            # 10,000-job spec is not dumped again through PyYAML's Python representer, about a second)
-            return header + self.text
+            # 10,000-job spec is not dumped again through PyYAML's Python representer, about a second); a run
+            # folder's own spec (qrun rerun) says once where it came from, not once per rerun
+            text = self.text
+            while text.startswith("# ") and RESOLVED_HEADER in text[: text.find("\n") + 1]:
+                text = text[text.find("\n") + 1 :]
+            return header + text
         return header + yaml.dump(
             self.resolved(), Dumper=_readable_dumper(), sort_keys=False, allow_unicode=True, width=120
         )
