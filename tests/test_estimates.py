@@ -121,13 +121,13 @@ def test_fits_when_declared_but_not_when_computed_and_the_reverse(qrun, write_sp
 
 
 def test_a_learned_estimate_replaces_the_computed_one_after_one_run(qrun, tmp_path):
-    out = tmp_path / "results"
-    before = _plan(qrun, EXPERIMENTS / "mixed.yaml", "--out", out, "--estimates", "learned")[1]
+    out, aer = tmp_path / "results", ("--set", "backend=aer")  # a local simulator: its own time is what it learns
+    before = _plan(qrun, EXPERIMENTS / "mixed.yaml", *aer, "--out", out, "--estimates", "learned")[1]
     assert [j["source"] for j in before["jobs"]] == ["declared"] * 3
-    assert qrun(EXPERIMENTS / "mixed.yaml", "--out", out, "--quiet").code == 0
+    assert qrun(EXPERIMENTS / "mixed.yaml", *aer, "--out", out, "--quiet").code == 0
     (run_dir,) = (out / "mixed").iterdir()
     meta = json.loads((run_dir / "metadata.json").read_text())
-    after = _plan(qrun, EXPERIMENTS / "mixed.yaml", "--out", out)[1]
+    after = _plan(qrun, EXPERIMENTS / "mixed.yaml", *aer, "--out", out)[1]
     assert [j["source"] for j in after["jobs"]] == [f"learned ({run_dir.name})"] * 3
     assert [j["estimate"] for j in after["jobs"]] == [pytest.approx(m["actual"], abs=1e-3) for m in meta["jobs"]]
     # a changed job no longer matches what was learned
@@ -135,8 +135,21 @@ def test_a_learned_estimate_replaces_the_computed_one_after_one_run(qrun, tmp_pa
     changed.write_text((EXPERIMENTS / "mixed.yaml").read_text().replace("shots: 500", "shots: 600"))
     (changed.parent / "circuits").mkdir()
     (changed.parent / "circuits" / "ghz.qasm").write_text((EXPERIMENTS / "circuits" / "ghz.qasm").read_text())
-    sources = [j["source"] for j in _plan(qrun, changed, "--out", out)[1]["jobs"]]
+    sources = [j["source"] for j in _plan(qrun, changed, *aer, "--out", out)[1]["jobs"]]
     assert sources == [f"learned ({run_dir.name})"] * 2 + ["declared"]
+
+
+def test_a_fake_devices_run_teaches_no_estimate_its_rehearsal_is_of_the_real_devices_time(qrun, tmp_path):
+    """A run on fake_manila took the simulator's seconds on this machine; learned, they replaced the real device's
+    time that a rehearsal's budget check is about ("rehearsing fake_manila, the time the real device would take")."""
+    out = tmp_path / "results"
+    fresh = _plan(qrun, EXPERIMENTS / "mixed.yaml", "--out", out, "--estimates", "fresh")[1]
+    before = _plan(qrun, EXPERIMENTS / "mixed.yaml", "--out", out)[1]
+    assert qrun(EXPERIMENTS / "mixed.yaml", "--out", out, "--quiet").code == 0
+    after = _plan(qrun, EXPERIMENTS / "mixed.yaml", "--out", out)[1]
+    assert after == before and [j["source"] for j in after["jobs"]] == ["declared"] * 3
+    computed = _plan(qrun, EXPERIMENTS / "mixed.yaml", "--out", out, "--estimates", "fresh")[1]
+    assert computed == fresh and {j["source"] for j in computed["jobs"]} == {"computed"}
 
 
 def test_jobs_of_one_batched_runtime_job_each_learn_their_share_of_its_time(qrun, four_batched):

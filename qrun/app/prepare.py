@@ -95,7 +95,7 @@ def prepare(
         widest = max(qc.num_qubits for qc in checked.circuits.values())
         backend = ibm.choose_backend(service, experiment.backend, widest)
         ibm.check_backend(backend, widest)
-    past = History(Path(out), experiment.name) if estimates == "learned" else None
+    past = _history(out, checked, estimates)
     from ..planning import plan as planning  # numpy and qiskit: `qrun validate` (quick_check) never plans
 
     the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
@@ -150,7 +150,7 @@ def quick_check(
 
     checked = validate(load(path, overrides, vars_files), build=False)
     experiment = checked.experiment
-    past = History(Path(out), experiment.name) if estimates == "learned" else None
+    past = _history(out, checked, estimates)
     rows: list[Row] = []
     hashed: dict[object, str] = {}
     local = not traits(checked.backend.kind).device
@@ -189,3 +189,12 @@ def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:
                 )
             )
     return out
+
+
+def _history(out: str | Path, checked: Checked, estimates: str) -> History | None:
+    """The earlier runs estimates learn from; none but where asked for, and none on a fake device: its runs took the
+    simulator's time on this machine, while its estimates rehearse the real device's (a rehearsal's second plan
+    checked the budget against the simulator's seconds)."""
+    if estimates != "learned" or traits(checked.backend.kind).rehearsed:
+        return None
+    return History(Path(out), checked.experiment.name)
