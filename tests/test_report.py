@@ -216,17 +216,27 @@ def test_diff_pairs_sweep_points_by_their_variables_and_shows_the_largest_moves_
     assert zs == sorted(zs, reverse=True)
 
 
-def test_list_fits_the_terminal_it_is_given_and_is_whole_without_one(tmp_path):
+def test_list_gives_each_spec_its_table_and_fits_the_terminal_it_is_given(tmp_path):
     from qrun.app.pipeline import run
 
     for spec in ("mixed.yaml", "bell.yaml"):
         run(EXPERIMENTS / spec, tmp_path, progress="none")
     whole = list_text(tmp_path)
-    assert max(len(line) for line in whole.splitlines()) > 100  # the case worth testing: it does not fit
-    fitted = list_text(tmp_path, width=100)
-    assert max(len(line) for line in fitted.splitlines()) <= 100
-    assert len(fitted.splitlines()) == len(whole.splitlines())  # cut, never wrapped
-    assert "…" in fitted
+    assert max(len(line) for line in whole.splitlines()) > 110  # the case worth testing: it does not fit
+    # a table per spec, each with its own results' columns (one table had both specs' columns, "-" in half of them)
+    mixed, bell = (table.splitlines() for table in whole.split("\n\n"))
+    head = ["run", "status", "jobs", "backend", "started"]
+    assert mixed[0].split() == [*head, "energies.zz", "energies.field", "ghz-counts.c", "bell-counts.c"]
+    assert bell[0].split() == [*head, "counts.c"]
+    assert [line.split()[0].split("/")[0] for line in mixed[2:] + bell[2:]] == ["mixed", "bell"]
+    fitted = list_text(tmp_path, width=110)
+    assert max(len(line) for line in fitted.splitlines()) <= 110
+    mixed_fitted, bell_fitted = (table.splitlines() for table in fitted.split("\n\n"))
+    # what names a run is kept whole; the results that do not fit are left out, whole, and a line says so
+    assert mixed_fitted[0].split() == [*head, "energies.zz"]
+    assert mixed_fitted[2].split()[:7] == mixed[2].split()[:7]  # the run's name and state, and its first value
+    assert mixed_fitted[3:] == ["… 3 more column(s) at a wider terminal; qrun list --json has every one"]
+    assert bell_fitted == bell  # it fits
 
 
 def test_a_run_of_many_jobs_adds_one_column_to_list_not_one_per_job(tmp_path):

@@ -204,10 +204,23 @@ def _setting(value: object) -> str:
 
 
 def list_text(root: Path, name: str | None = None, status: str | None = None, width: int | None = None) -> str:
-    """`qrun list`: one row per run, with the settings that differ between the listed runs and headline results."""
+    """`qrun list`: one row per run, with the settings that differ between the listed runs and headline results; a
+    table per spec, where runs of several specs are listed (one table's columns were every spec's results, most of
+    them "-" on any one row, and past a terminal's width each column was cut to a letter)."""
     rows = runs(root, name, status)
     if not rows:
         return f"no runs under {root}" + (" that match" if name or status else "")
+    by_spec: dict[str, list[RunRow]] = {}
+    for r in rows:
+        by_spec.setdefault(r["name"], []).append(r)
+    return "\n\n".join(_spec_table(root, listed, width) for listed in by_spec.values())
+
+
+FIXED = 5  # run, status, jobs, backend, started: what identifies a run, kept whole while a table is fitted
+CUT = 24  # a fitted table's other columns keep this much: a value and its σ, a sweep's lowest point cut short
+
+
+def _spec_table(root: Path, rows: list[RunRow], width: int | None) -> str:
     keys = sorted({k for r in rows for k in r["settings"]})
     differing = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
@@ -227,41 +240,52 @@ def list_text(root: Path, name: str | None = None, status: str | None = None, wi
                 *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
             ]
         )
-    return plain_table(columns, cells, width)
+    return plain_table(columns, cells, width, FIXED)
 
 
-def plain_table(columns: list[str], rows: list[list[str]], width: int | None = None) -> str:
+def plain_table(columns: list[str], rows: list[list[str]], width: int | None = None, fixed: int = 0) -> str:
     """Columns three spaces apart under a rule, as rich's SIMPLE box draws them. Written here because rich lays out
-    every cell as a renderable, seconds for 10,000 runs (benchmarks/RESULTS.md). With `width` (the
-    terminal's), the widest columns give up characters until the table fits; a cut cell ends in an ellipsis, and
-    a row never wraps."""
+    every cell as a renderable, seconds for 10,000 runs (benchmarks/RESULTS.md). With `width` (the terminal's), the
+    columns after the first `fixed` give up characters down to CUT (or their header), then the last of them are
+    left out (a line says how many), and only then do the first ones give up characters; a cut cell ends in an
+    ellipsis, and a row never wraps."""
     from rich.cells import cell_len as wide_len
     from rich.cells import set_cell_size
 
     def cell_len(text: str) -> int:  # rich measures every character; ASCII and "±" take one cell each
         return len(text) if text.replace("±", "").isascii() else wide_len(text)
 
-    widths = [max(cell_len(c) for c in column) for column in zip(columns, *rows)]
     gap = 3
-    excess = sum(widths) + gap * (len(widths) - 1) - (width or 10**9)
-    # first down to each header's first 12 characters, then, if that is not enough, further down to 2
-    for floor in ([min(cell_len(c), 12) for c in columns], [2] * len(columns)):
+    widths = [max(cell_len(c) for c in column) for column in zip(columns, *rows)]
+    kept = len(columns)
+
+    def squeeze(floor: list[int]) -> None:
+        excess = sum(widths[:kept]) + gap * (kept - 1) - (width or 10**9)
         while excess > 0:
-            k = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+            k = max(range(kept), key=lambda i: widths[i] - floor[i])
             if widths[k] <= floor[k]:
                 break
             cut = min(excess, max(1, (widths[k] - floor[k]) // 2))
             widths[k] -= cut
             excess -= cut
 
+    squeeze([w if i < fixed else min(w, max(cell_len(c), CUT)) for i, (w, c) in enumerate(zip(widths, columns))])
+    while kept > max(fixed, 1) and sum(widths[:kept]) + gap * (kept - 1) > (width or 10**9):
+        kept -= 1
+    squeeze([2] * len(columns))
+
     def line(cells: list[str]) -> str:
         out = []
-        for cell, w in zip(cells, widths):
+        for cell, w in zip(cells[:kept], widths):
             size = cell_len(cell)
             out.append(cell + " " * (w - size) if size <= w else set_cell_size(cell, w - 1) + "…")
         return (" " * gap).join(out).rstrip()
 
-    return "\n".join([line(columns), "─" * (sum(widths) + gap * (len(widths) - 1)), *(line(r) for r in rows)])
+    lines = [line(columns), "─" * (sum(widths[:kept]) + gap * (kept - 1)), *(line(r) for r in rows)]
+    if kept < len(columns):
+        note = f"… {len(columns) - kept} more column(s) at a wider terminal; qrun list --json has every one"
+        lines.append(note if width is None or len(note) <= width else note[: width - 1] + "…")
+    return "\n".join(lines)
 
 
 def group_text(group: Path, width: int | None = None, all_rows: bool = False) -> str:
