@@ -203,6 +203,10 @@ def run_cmd(
             use_cache=not no_cache,
             clock=_clock(),
         )
+        if not quiet:
+            from .views.listing import group_text  # the views' modules: only once the run is done, not with -q
+
+            click.echo(group_text(relative(folder)), nl=False)  # as a run ends by its values: the points' table
         click.echo(relative(folder) if quiet else f"results: {relative(folder)} (multirun.csv, one folder per point)")
         _export_mlflow(to_mlflow, folder, quiet)
         return

@@ -109,7 +109,7 @@ def test_quiet_still_shows_the_warnings_that_weaken_a_result():
 
     job = SimpleNamespace(run_key=0, index=0, name="e", primitive="estimator")
     for mode, shown in (("quiet", "[1/1] e: warning: UserWarning: a fit fell back (x2)\n"), ("none", "")):
-        reporter = reporter_for(SimpleNamespace(jobs=[job], name="s"), mode)  # type: ignore[arg-type]
+        reporter = reporter_for(SimpleNamespace(jobs=[job], name="s", points=()), mode)  # type: ignore[arg-type]
         reporter.stream = io.StringIO()
         reporter.job_started(job)
         reporter.job_warnings(job, ["UserWarning: a fit fell back (x2)"])

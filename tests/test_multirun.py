@@ -343,13 +343,23 @@ def test_show_and_plot_of_a_group_folder_summarize_its_points(field_runs, qrun):
     assert all(abs(y - field_energy(t)) < 1e-9 for t, y in zip((0, 1, 1.5), exact.get_ydata()))
 
 
-def test_progress_counts_jobs_across_the_whole_group(qrun, tmp_path):
+def test_progress_counts_jobs_across_the_whole_group_and_names_each_ones_point(qrun, tmp_path):
+    """Each point runs the same job names: the lines said "[1/3] sampler counts ..." three times over, and the first
+    line named the first point's spec as if it were the run. The run ends with the points' table, as a run ends
+    with its values."""
     from conftest import EXPERIMENTS
 
     done = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "-m", "options.seed=1,2,3")
     assert done.code == 0, done.err
-    started = [line.split()[0] for line in done.err.splitlines() if line.endswith("counts ...")]
-    assert started == ["[1/3]", "[2/3]", "[3/3]"]
+    lines = done.err.splitlines()
+    assert lines[1].startswith("qrun: 3 jobs of 3 points on aer (aer-primitives), max_time ")
+    started = [line for line in lines if line.endswith("counts ...")]
+    assert started == [f"[{k}/3] sampler options.seed={k}/counts ..." for k in (1, 2, 3)]
+    assert [line.split(" done in ")[0] for line in lines if " done in " in line] == [
+        f"[{k}/3] options.seed={k}/counts" for k in (1, 2, 3)
+    ]
+    group = done.out.splitlines()[-1].removeprefix("results: ").removesuffix(" (multirun.csv, one folder per point)")
+    assert done.out.splitlines()[:-1] == qrun("show", tmp_path / group).out.splitlines()
 
 
 def test_learned_estimates_see_the_points_of_a_multirun(qrun, tmp_path):

@@ -184,7 +184,7 @@ def combine(prepared: list[Prepared], labels: list[str]) -> Plan:
     cut = modes.blocks(experiment.mode, jobs)
     mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs])
     return dataclasses.replace(
-        first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why
+        first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why, points=tuple(labels)
     )
 
 

@@ -35,8 +35,15 @@ class Reporter(NullSink):
         # a job's place in the whole session: a multirun's points each number their jobs from 0
         self._place = {(j.run_key, j.index): k + 1 for k, j in enumerate(plan.jobs)}
 
+    def _number(self, job: JobPlan) -> int:
+        return self._place.get((job.run_key, job.index), job.index + 1)
+
     def _tag(self, job: JobPlan) -> str:
-        return f"[{self._place.get((job.run_key, job.index), job.index + 1)}/{len(self.plan.jobs)}]"
+        return f"[{self._number(job)}/{len(self.plan.jobs)}]"
+
+    def _name(self, job: JobPlan) -> str:
+        """The job's name; in a multirun, after its point's ("n=2/energy"): each point runs the same job names."""
+        return f"{self.plan.points[job.run_key]}/{job.name}" if self.plan.points else job.name
 
     def say(self, text: str) -> None:
         if not self.quiet:
@@ -49,8 +56,10 @@ class Reporter(NullSink):
 
     def session_opened(self, session: SessionRecord) -> None:
         n = len(self.plan.jobs)
+        what = f"{self.plan.name}: " if not self.plan.points else ""  # a multirun's first line named its group
+        of = f" of {len(self.plan.points)} points" if self.plan.points else ""
         self.say(
-            f"qrun: {self.plan.name}: {n} job{'s' * (n != 1)} on {self.plan.backend_name} "
+            f"qrun: {what}{n} job{'s' * (n != 1)}{of} on {self.plan.backend_name} "
             f"({session['engine']}), max_time {durations.format(self.plan.max_time)}, "
             f"estimated {durations.format(self.plan.total_estimate)}"
         )
@@ -58,14 +67,14 @@ class Reporter(NullSink):
     def job_started(self, job: JobPlan) -> None:
         self._job_t0 = time.perf_counter()
         if not self.quiet:  # not even formatted: a batch of 10,000 jobs made 20,000 lines only to drop them
-            self.say(f"{self._tag(job)} {job.primitive} {job.name} ...")
+            self.say(f"{self._tag(job)} {job.primitive} {self._name(job)} ...")
 
     def jobs_started(self, jobs: list[JobPlan]) -> None:
         """A batch starts now, once: each job's line, written at once (a line and a flush per job, and on a terminal
         a redraw of the live display per job, made a 10,000-job run several times slower to watch than to run)."""
         self._job_t0 = time.perf_counter()
         if not self.quiet:  # quiet: not even formatted
-            self.say("\n".join(f"{self._tag(job)} {job.primitive} {job.name} ..." for job in jobs))
+            self.say("\n".join(f"{self._tag(job)} {job.primitive} {self._name(job)} ..." for job in jobs))
 
     def jobs_submitted(self, jobs: list[JobPlan], job_id: str, pubs: list[int | None]) -> None:
         pass
@@ -75,7 +84,7 @@ class Reporter(NullSink):
         if n == 1 or n % 10 == 0:
             best = min(t["value"] for t in trace)
             self.say(
-                f"{self._tag(job)} {job.name}: evaluation {n}/{job.max_evaluations}, "
+                f"{self._tag(job)} {self._name(job)}: evaluation {n}/{job.max_evaluations}, "
                 f"value {trace[-1]['value']:.6g}, best {best:.6g}"
             )
 
@@ -91,33 +100,33 @@ class Reporter(NullSink):
         total = len(job.points or ())
         done = start + len(points)
         if total > job.chunk and done < total and done * 10 // total > start * 10 // total:
-            self.say(f"{self._tag(job)} {job.name}: {done:,}/{total:,} points")
+            self.say(f"{self._tag(job)} {self._name(job)}: {done:,}/{total:,} points")
 
     def jobs_done(self, jobs: list[JobPlan], results: Sequence[PrimitiveResult]) -> None:
         """A batch's jobs finished: their lines, written at once. A batch holds estimator and sampler jobs, whose line
         is their time, so no job's result is made (stacked results stay so)."""
         if not self.quiet:
             took = f"{time.perf_counter() - self._job_t0:.1f} s"
-            self.say("\n".join(f"{self._tag(job)} {job.name} done in {took}" for job in jobs))
+            self.say("\n".join(f"{self._tag(job)} {self._name(job)} done in {took}" for job in jobs))
 
     def job_done(self, job: JobPlan, result: JobResult) -> None:
         if self.quiet:
             return
         took = f"{time.perf_counter() - self._job_t0:.1f} s"
         if isinstance(result, MinimizeOutcome) and result.stopped:
-            self.say(f"{self._tag(job)} {job.name} {result.stopped} after {took}: {result.message}")
+            self.say(f"{self._tag(job)} {self._name(job)} {result.stopped} after {took}: {result.message}")
         else:
-            self.say(f"{self._tag(job)} {job.name} done in {took}")
+            self.say(f"{self._tag(job)} {self._name(job)} done in {took}")
 
     def job_warnings(self, job: JobPlan, messages: list[str]) -> None:
         for text in messages:
-            self.warn(f"{self._tag(job)} {job.name}: warning: {text}")
+            self.warn(f"{self._tag(job)} {self._name(job)}: warning: {text}")
 
     def job_skipped(self, job: JobPlan, status: str) -> None:
-        self.say(f"{self._tag(job)} {job.name}: {status}")
+        self.say(f"{self._tag(job)} {self._name(job)}: {status}")
 
     def job_failed(self, job: JobPlan, error: str) -> None:
-        self.say(f"{self._tag(job)} {job.name} FAILED: {error}")
+        self.say(f"{self._tag(job)} {self._name(job)} FAILED: {error}")
 
     def session_closed(self, session: SessionRecord) -> None:
         self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")
@@ -205,14 +214,14 @@ class LiveReporter(Reporter):
     def job_started(self, job: JobPlan) -> None:
         self._job_t0 = time.perf_counter()
         self._expected = job.estimate
-        self._tick(f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}")
+        self._tick(f"{self._number(job)}/{len(self.plan.jobs)} {job.primitive} {self._name(job)}")
 
     def jobs_started(self, jobs: list[JobPlan]) -> None:
         """A batch: the display names its first and last jobs, once."""
         first, last = jobs[0], jobs[-1]
         self._job_t0 = time.perf_counter()
-        where = f"{first.index + 1}" if first is last else f"{first.index + 1}-{last.index + 1}"
-        names = first.name if first is last else f"{first.name} … {last.name}"
+        where = f"{self._number(first)}" if first is last else f"{self._number(first)}-{self._number(last)}"
+        names = self._name(first) if first is last else f"{self._name(first)} … {self._name(last)}"
         self._expected = sum(job.estimate for job in jobs)
         self._tick(f"{where}/{len(self.plan.jobs)} {first.primitive} {names}")
 
@@ -238,14 +247,14 @@ class LiveReporter(Reporter):
         total = len(job.points or ())
         if total > job.chunk:
             self._tick(
-                f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: "
+                f"{self._number(job)}/{len(self.plan.jobs)} {job.primitive} {self._name(job)}: "
                 f"{start + len(points):,}/{total:,} points"
             )
 
     def job_progress(self, job: JobPlan, trace: list[Evaluation]) -> None:
         best = min(t["value"] for t in trace)
         self._tick(
-            f"{job.index + 1}/{len(self.plan.jobs)} {job.primitive} {job.name}: evaluation "
+            f"{self._number(job)}/{len(self.plan.jobs)} {job.primitive} {self._name(job)}: evaluation "
             f"{len(trace)}/{job.max_evaluations}, value {trace[-1]['value']:.6g}, best {best:.6g}"
         )
 
