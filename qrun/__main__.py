@@ -39,9 +39,14 @@ def _run() -> int:
 
 
 def _record_killed(run_dir: Path, reason: str) -> None:
-    from .cli import record_killed  # only after a kill, which is rare: the parent stays bare until then
+    """Mark `run_dir` as ended by a kill: the supervisor's (a job that would not return in time), or another's."""
+    from .errors import QrunError  # only after a kill, which is rare: the parent stays bare until then
+    from .store.journal import record_stop  # (the same)
 
-    record_killed(run_dir, reason)
+    try:
+        record_stop(run_dir, reason)
+    except (QrunError, OSError) as e:
+        print(f"qrun: {run_dir}: could not record how the run ended ({e})", file=sys.stderr)
 
 
 if __name__ == "__main__":  # not when a process pool (e.g. Dask's workers) imports this module as __mp_main__

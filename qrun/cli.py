@@ -44,7 +44,6 @@ from .running.clock import SYSTEM, Clock
 from .running.cluster import from_options
 from .running.events import Sink
 from .spec import load as load_spec
-from .store.journal import record_stop
 from .store.reader import load
 from .version import __version__
 
@@ -189,6 +188,7 @@ def run_cmd(
             spec, group, out, grid, "quiet" if quiet else "auto", estimates, use_cache=not no_cache, clock=_clock()
         )
         done = ", ".join(p.name for p in resumed) or "none: every point had finished"
+        _group_table(folder, quiet)
         click.echo(relative(folder) if quiet else f"resumed: {done}\nresults: {relative(folder)} (multirun.csv)")
         return
     if grid:
@@ -203,10 +203,7 @@ def run_cmd(
             use_cache=not no_cache,
             clock=_clock(),
         )
-        if not quiet:
-            from .views.listing import group_text  # the views' modules: only once the run is done, not with -q
-
-            click.echo(group_text(relative(folder)), nl=False)  # as a run ends by its values: the points' table
+        _group_table(folder, quiet)
         click.echo(relative(folder) if quiet else f"results: {relative(folder)} (multirun.csv, one folder per point)")
         _export_mlflow(to_mlflow, folder, quiet)
         return
@@ -238,6 +235,14 @@ def run_cmd(
         click.echo(closing_summary(shown))
         click.echo(f"results: {shown}")
     _export_mlflow(to_mlflow, run_dir, quiet)
+
+
+def _group_table(folder: Path, quiet: bool) -> None:
+    """A multirun ends with its points' table, as a run ends with its values."""
+    if not quiet:
+        from .views.listing import group_text  # the views' modules: only once the run is done, not with -q
+
+        click.echo(group_text(relative(folder)), nl=False)
 
 
 def _export_mlflow(wanted: bool, folder: Path, quiet: bool) -> None:
@@ -326,14 +331,6 @@ def entry() -> None:
     if not supervise.runs_jobs(sys.argv[1:]):
         collector.release()  # a run releases it once prepared (pipeline._drive); other commands after the imports
     supervise.leave(main())
-
-
-def record_killed(run_dir: Path, reason: str) -> None:
-    """Mark `run_dir` as ended by a kill: the supervisor's (a job that would not return in time), or another's."""
-    try:
-        record_stop(run_dir, reason)
-    except (QrunError, OSError) as e:
-        click.echo(f"qrun: {run_dir}: could not record how the run ended ({e})", err=True)
 
 
 @dataclass(frozen=True)
