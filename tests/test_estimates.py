@@ -379,3 +379,34 @@ def test_a_spec_never_run_here_has_no_history_to_look_up(tmp_path):
     assert not History(tmp_path, "spec")
     (tmp_path / "spec" / "20261101T000000Z-aaaaaa").mkdir(parents=True)
     assert History(tmp_path, "spec")
+
+
+def test_a_fake_devices_long_noisy_simulation_is_warned_about_before_it_runs(qrun, write_spec):
+    """A 20-qubit GHZ state on fake_fez: the device takes seconds, but Aer simulates each of the 2,500 shots as a
+    noisy 20-qubit statevector (about 8 minutes here, benchmarks/RESULTS.md). The plan said 11 s and nothing else;
+    it now gives the local model's figure, and says where that passes max_time (a run prints the same warnings)."""
+    from qrun.model import durations
+
+    chain = "".join(f" cx q[{i}], q[{i + 1}];" for i in range(19))
+    spec = write_spec(
+        "version: 1\nname: ghz20\nbackend: fake_fez\nmax_time: 5m\noptions: {seed: 2, resilience_level: 0}\n"
+        f'circuits:\n  ghz: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[20] q; h q[0];{chain}"}}\n'
+        '  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  zz: ZZ\n  zz20: ZZIIIIIIIIIIIIIIIIII\n"
+        "jobs:\n  - {name: e, primitive: estimator, circuit: ghz, observables: [zz20], precision: 0.02}\n"
+        "  - {name: small, primitive: estimator, circuit: bell, observables: [zz], precision: 0.02}\n"
+    )
+    done = qrun("plan", spec, "--json")
+    assert done.code == 0, done.err
+    job = json.loads(done.out)["jobs"][0]
+    seconds = 2500 * 2.0**20 * job["depth"] * estimates.LOCAL_AMPLITUDE_LAYER * estimates.NOISY_LAYER
+    assert 180 < seconds < 1800  # the model's figure for this job, a few minutes: the case worth warning about
+    assert done.err == (
+        f"warning: jobs[0] (e): fake_fez is simulated here with its noise, a 20-qubit statevector for every shot: "
+        f"about {durations.format(seconds)} on this machine (the device: {durations.format(job['estimate'])}); by then the run is "
+        "past max_time (5m), where it stops; fewer shots or qubits, or backend: aer (noiseless), take far less\n"
+    )
+    assert qrun("plan", spec, "--json", "max_time=1h").err == done.err.replace(
+        "; by then the run is past max_time (5m), where it stops", ""
+    )
+    assert qrun("plan", spec, "--json", "backend=aer").err == ""  # aer's own estimates are local time already

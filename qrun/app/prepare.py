@@ -16,7 +16,7 @@ from ..model import durations
 from ..model.experiment import Job
 from ..model.plan import Plan
 from ..planning import estimates as model
-from ..planning import gaps
+from ..planning import gaps, simtime
 from ..planning.modes import needs_session
 from ..spec import Spec, load
 from ..spec.validate import Checked, validate
@@ -109,7 +109,7 @@ def prepare(
         needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
         ibm.preflight(service, needed, the_plan.mode, needs_session(experiment.jobs))
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
-    warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan)]
+    warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
     return Prepared(checked, the_plan, warnings, service)
 
 

@@ -110,6 +110,7 @@ class JobPlan:
     reference_observables: Mapping[str, SparsePauliOp] = field(default_factory=dict)
     observable_units: Mapping[str, str] = field(default_factory=dict)  # observable -> unit, where declared
     run_key: int = 0  # which point of a multirun the job belongs to (0 for a single run)
+    simulation_seconds: float = 0.0  # a fake device: this machine's time to simulate it with the device's noise
     sim_observables: Sequence[tuple[str, SparsePauliOp]] | None = None
     # a ladder: each rung's name, its options, its engine and its estimated QPU seconds (planning/plan.py)
     rungs: Sequence[Rung] = ()

@@ -34,6 +34,9 @@ LOCAL_SHOT = 2e-7  # s per sampled shot
 # than a small statevector (10,000 rows of a 2-qubit circuit: about 0.86 s on 2 cores, RESULTS.md "Aer told the method
 # it would pick")
 LOCAL_CONFIGURATION = 8e-5
+# A fake device's noisy simulation: each layer's gates and as many noise channels after them (RESULTS.md, "A fake
+# device's simulation time")
+NOISY_LAYER = 2.0
 
 
 class Learned(Protocol):
@@ -95,20 +98,40 @@ def computed(timing: Timing, work: list[Work], options: dict[str, object], estim
     T = Σ_jobs [ overhead + Σ_λ configurations x shots' x (λ x circuit + rep_delay) ] (+ TREX calibration)
     where λ runs over the ZNE noise factors (just 1 without ZNE) and shots' is shots rounded up by twirling.
     """
+    circuit, rep = timing.circuit, timing.rep
+    total = 0.0
+    for executions, factors in _executions(work, options, estimator):
+        total += JOB_OVERHEAD + sum(executions * (lam * circuit + rep) for lam in factors)
+    return total
+
+
+def _executions(work: list[Work], options: dict[str, object], estimator: bool) -> list[tuple[int, tuple[int, ...]]]:
+    """Per runtime job, how many times the circuit runs (configurations x shots, twirling's rounding and TREX's
+    calibration configuration included) and under which ZNE noise factors: what device time and a noisy
+    simulation's time both scale with."""
     given = options.get("resilience_level", 1)
     level = given if estimator and isinstance(given, int) else 0
     twirling = options.get("twirling")
     twirling = twirling if isinstance(twirling, dict) else {}
     gates = twirling.get("enable_gates", level >= 2)
     measure = twirling.get("enable_measure", level >= 1) if estimator else twirling.get("enable_measure", False)
-    factors = ZNE_NOISE_FACTORS if level >= 2 else (1,)
-    circuit, rep = timing.circuit, timing.rep
-    total = 0.0
+    factors: tuple[int, ...] = ZNE_NOISE_FACTORS if level >= 2 else (1,)
+    out: list[tuple[int, tuple[int, ...]]] = []
     for w in work:
         shots = twirled_shots(w.shots, twirling, gates or measure)
         configurations = w.configurations + (1 if level >= 1 else 0)  # TREX: one calibration configuration
-        total += JOB_OVERHEAD + sum(configurations * shots * (lam * circuit + rep) for lam in factors)
-    return total
+        out.append((configurations * shots, factors))
+    return out
+
+
+def simulated(work: list[Work], options: dict[str, object], estimator: bool, qubits: int, depth: int) -> float:
+    """This machine's seconds to simulate `work` on a fake device with its noise: Aer runs one trajectory per shot,
+    a statevector of 2^qubits amplitudes through each layer and its noise (NOISY_LAYER), λ times as deep under
+    ZNE's folding. Rough, as the local model is: it tells a minute from an hour."""
+    state = 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER * NOISY_LAYER
+    return sum(
+        executions * lam * state for executions, factors in _executions(work, options, estimator) for lam in factors
+    )
 
 
 def statevector_seconds(points: int, qubits: int, depth: int) -> float:

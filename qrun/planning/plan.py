@@ -19,7 +19,7 @@ from ..sources import circuits, pysource
 from ..sources import observables as pauli
 from ..spec.build import written_alike
 from ..spec.validate import Checked
-from . import devicefacts, estimates, modes, rehearsal, sweeps
+from . import devicefacts, estimates, modes, rehearsal, simtime, sweeps
 from .estimates import Learned, content_hash
 from .transpile import cached_transpile, prepared, variant_of
 from .work import chunk_groups, job_stats, job_work, once, sweep_points
@@ -290,6 +290,8 @@ class _Planner:
         )
         if not self.traits.device:
             return unlearned
+        if self.traits.rehearsed:
+            plan_job.simulation_seconds = simtime.seconds(plan_job, work, options)
         # What a device will charge, and the floor no declared or learned figure may undercut unnoticed.
         floor = own()
         plan_job.qpu_seconds = (
