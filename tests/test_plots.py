@@ -222,3 +222,17 @@ jobs:
     for theta, p in zip(thetas, ones):
         exact = math.sin(theta / 2) ** 2
         assert abs(p - exact) <= 5 * max(math.sqrt(exact * (1 - exact) / 2000), 1 / 2000), (theta, p)
+
+
+@pytest.mark.parametrize(
+    "total, title", [(20_000, "every 2nd of 20,000 points"), (25_000, "every 3rd of 25,000 points")]
+)
+def test_a_long_sweeps_figure_says_which_points_it_draws_in_words(total, title):
+    """Past 10,000 points a figure draws every k-th: its title said "every 2th"."""
+    from qrun.views.plots import figure_for, pyplot
+
+    points = [{"t": i / total, "value": i / total, "stderr": 0.01} for i in range(total)]
+    body = {"status": "done", "job": "scan", "primitive": "estimator", "points": points, "sweep": {"variables": ["t"]}}
+    ax = figure_for(pyplot(), body, None).axes[0]
+    assert ax.get_title() == f"scan: {title}"
+    assert len(ax.containers[0].lines[0].get_xdata()) == -(-total // int(title.split()[1][:-2]))

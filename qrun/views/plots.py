@@ -35,6 +35,14 @@ def _stride(total: int) -> int:
     return max(1, -(-total // PLOT_POINTS))
 
 
+def _shown(drawn: int, stride: int, total: int) -> str:
+    """A sweep figure's title: "120 points", or "every 2nd of 12,000 points"."""
+    if stride == 1:
+        return f"{drawn:,} points"
+    suffix = "th" if stride % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(stride % 10, "th")
+    return f"every {stride:,}{suffix} of {total:,} points"
+
+
 def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | None]:
     """Write one PNG per plottable job into RUN_DIR/plots; returns their paths, and what was left out (None:
     nothing). PlotError when there is none. A multirun group folder gets its headlines against its swept keys
@@ -180,7 +188,7 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
     observables = {str(p.get("observable")) if "observable" in p else None for p in points}
     only = observables.pop() if len(observables) == 1 else None
-    shown = f"{len(points):,} points" if stride == 1 else f"every {stride}th of {total:,} points"
+    shown = _shown(len(points), stride, total)
     ax.set_title(f"{body['job']}: {shown}")
     ax.set_xlabel(x)
     ax.set_ylabel((f"<{only}>" if only else "expectation value") + unit_suffix(body, only))
@@ -210,7 +218,7 @@ def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
     series: dict[tuple, list[dict[str, object]]] = {}
     for p in sorted(points, key=lambda p: number(p[x]) or 0.0):
         series.setdefault(tuple(p.get(v) for v in rest), []).append(p)
-    shown = f"{len(points):,} points" if stride == 1 else f"every {stride}th of {total:,} points"
+    shown = _shown(len(points), stride, total)
     fig, axes = plt.subplots(1, len(registers), figsize=(7 * len(registers), 4.2), squeeze=False)
     for ax, reg in zip(axes[0], registers):
         weight: dict[str, float] = {}
