@@ -45,7 +45,7 @@ def report_cmd(targets: tuple[Path, ...], html_file: Path | None, compare: tuple
     if html_file is None:
         # beside the runs it shows, where a results root is the one target; a run folder or group is one owner's
         roots = [t for t in chosen if not (t / "metadata.json").exists() and not (t / MANIFEST).exists()]
-        if not targets and not roots[0].is_dir():
+        if not targets and not chosen[0].is_dir():
             raise UsageError(f"no runs to report: there is no {RESULTS}/ here; name a results root or run folder")
         if len(chosen) != 1 or not roots:
             raise UsageError("name the page to write: --html FILE (the default is for one results root)")

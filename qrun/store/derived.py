@@ -238,7 +238,7 @@ def record(run_dir: Path, block: Mapping[str, str]) -> None:
 
 def recorded(run_dir: Path) -> list[tuple[str, str]]:
     """Each derived value derived.json holds, as of_run words it: what a run prints as it ends, without reading
-    its jobs again. None where the run recorded none (no derived: block, or the run did not complete)."""
+    its jobs again; nothing where the run recorded none (no derived: block, or the run did not complete)."""
     try:
         stored = read_json(run_dir, DERIVED_FILE, MAX_DERIVED_BYTES, missing_ok=True)
     except RunFolderError:

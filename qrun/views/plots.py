@@ -35,6 +35,16 @@ def _stride(total: int) -> int:
     return max(1, -(-total // PLOT_POINTS))
 
 
+def _drawn(body: JobFile) -> tuple[list[dict[str, object]], int, int]:
+    """The sweep points a figure draws (every k-th past PLOT_POINTS), k, and how many points the sweep has."""
+    points = body["points"]
+    total = body.get("point_count", len(points))
+    stride = _stride(total)
+    if "point_count" not in body:  # a streamed sweep's points were read thinned already
+        points = points[::stride]
+    return points, stride, total
+
+
 def _shown(drawn: int, stride: int, total: int) -> str:
     """A sweep figure's title: "120 points", or "every 2nd of 12,000 points"."""
     if stride == 1:
@@ -141,11 +151,7 @@ def literal_text(plt: ModuleType) -> AbstractContextManager[object]:
 def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting),
     with the exact curve where the job has `exact: statevector`."""
-    points = body["points"]
-    total = body.get("point_count", len(points))
-    stride = _stride(total)
-    if "point_count" not in body:  # a streamed sweep's points were read thinned already
-        points = points[::stride]
+    points, stride, total = _drawn(body)
     numeric = [
         v
         for v in body["sweep"]["variables"]
@@ -203,11 +209,7 @@ OUTCOMES = 6  # lines of a sampler sweep's figure, per register: its most likely
 def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
     """A sampler sweep: each register's most likely outcomes, their probability against the first numeric swept
     variable (a binomial σ each), one panel per register and a line per outcome and other swept setting."""
-    points = body["points"]
-    total = body.get("point_count", len(points))
-    stride = _stride(total)
-    if "point_count" not in body:  # a streamed sweep's points were read thinned already
-        points = points[::stride]
+    points, stride, total = _drawn(body)
     swept = body["sweep"]["variables"]
     numeric = [v for v in swept if all(isinstance(p.get(v), (int, float)) for p in points)]
     registers = list(dict.fromkeys(reg for p in points for reg in _counts(p)))
@@ -221,17 +223,17 @@ def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
     shown = _shown(len(points), stride, total)
     fig, axes = plt.subplots(1, len(registers), figsize=(7 * len(registers), 4.2), squeeze=False)
     for ax, reg in zip(axes[0], registers):
+        tallies = {id(p): (counts, sum(counts.values())) for p in points for counts in [_counts(p, reg)]}
         weight: dict[str, float] = {}
-        for p in points:
-            counts = _counts(p, reg)
+        for counts, shots in tallies.values():
             for o, n in counts.items():
-                weight[o] = weight.get(o, 0.0) + n / sum(counts.values())
+                weight[o] = weight.get(o, 0.0) + n / shots
         likely = sorted(weight, key=lambda o: -weight[o])[:OUTCOMES]
         for i, (o, (key, pts)) in enumerate((o, item) for o in likely for item in series.items()):
             xs, ps, errs = [], [], []
             for p in pts:
-                counts = _counts(p, reg)
-                if shots := sum(counts.values()):
+                counts, shots = tallies[id(p)]
+                if shots:
                     q = counts.get(o, 0) / shots
                     xs.append(p[x])
                     ps.append(q)
