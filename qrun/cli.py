@@ -22,6 +22,7 @@ from .app.clitools import (
     estimates_option,
     given_or_newest,
     multirun_grid,
+    multirun_option,
     out_option,
     overrides_of,
     paths_starting,
@@ -132,14 +133,9 @@ def cli() -> None:
     help="Continue an interrupted run (default: the latest run of this spec): finished jobs are kept, "
     "the rest run in order.",
 )
-@click.option(
-    "-m",
-    "--multirun",
-    "multirun_args",
-    multiple=True,
-    metavar="NAME=V1,V2,...",
-    help="Run once per combination of these template variables' values, all in ONE session, into one group "
-    "folder with a combined CSV (repeatable; as a spec's multirun: block does).",
+@multirun_option(
+    "Run once per combination of these template variables' values, all in ONE session, into one group "
+    "folder with a combined CSV (repeatable; as a spec's multirun: block does)."
 )
 @click.option(
     "--dask",

@@ -421,3 +421,39 @@ def test_a_running_multirun_holds_its_points(tmp_path):
     assert first.wait(timeout=120) == 0, first.stderr.read()
     listed = subprocess.run([*qrun, "list", str(out), "--json"], capture_output=True, text=True)
     assert [r["status"] for r in json.loads(listed.stdout)] == ["completed", "completed"]
+
+
+def test_validate_plan_and_run_give_one_verdict_on_a_multiruns_budget_over_all_its_points(qrun, tmp_path):
+    """Each point fits max_time alone; the three together, in the one session a multirun runs in, do not. The run
+    refused, while `qrun validate` said ok and `qrun plan` said it fits: they checked one point at a time."""
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(
+        "multirun:\n  seed: [1, 2, 3]\nvars:\n  seed: 0\nversion: 1\nname: mr\nbackend: fake_manila\nmax_time: 12s\n"
+        "options: {seed: {{ seed }}}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "jobs:\n  - {name: s, primitive: sampler, circuit: bell, measure_all: true, shots: 1000, estimate: 5s}\n"
+    )
+    refusal = (
+        f"{spec}:8:11: max_time: over all multirun points: 12s (12 s) is less than the sum of the job estimates "
+        "(rehearsing fake_manila: the time the real device would take) plus the 2s margin, 17s (17 s); short by 5s. "
+        "Largest: seed=1/s 5s, seed=2/s 5s, seed=3/s 5s. Raise max_time to at least 17s or lower the estimates"
+    )
+    ran = qrun(spec, "--out", tmp_path / "r")
+    assert (ran.code, ran.err.splitlines()[0]) == (2, refusal)
+    for command in (("validate",), ("validate", "--deep"), ("plan",)):
+        checked = qrun(*command, spec, "--out", tmp_path / "r")
+        assert (checked.code, checked.err.splitlines()[0]) == (2, refusal), command
+    planned = qrun("plan", spec, "--out", tmp_path / "r").out
+    assert [line.split("│")[2].strip() for line in planned.splitlines() if line.startswith("│")] == [
+        "seed=1/s",
+        "seed=2/s",
+        "seed=3/s",
+    ]
+    # one point alone fits, and -m on the command line is the same grid as the block
+    alone = tmp_path / "one.yaml"
+    alone.write_text(spec.read_text().replace("multirun:\n  seed: [1, 2, 3]\n", ""))
+    assert qrun("validate", alone).code == 0 and qrun("plan", alone).code == 0
+    assert qrun("validate", alone, "-m", "seed=1,2,3").err.splitlines()[0] == refusal.replace(
+        str(spec), str(alone)
+    ).replace(":8:11:", ":6:11:")
+    assert not (tmp_path / "r").exists()  # nothing ran

@@ -20,6 +20,7 @@ from .clitools import (
     debug_option,
     estimates_option,
     multirun_grid,
+    multirun_option,
     out_option,
     overrides_of,
     template_options,
@@ -30,6 +31,10 @@ from .prepare import plan_errors, prepare, quick_check
 @click.command("validate", cls=SpecCommand)
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @template_options
+@multirun_option(
+    "Check every point of this grid of template variables' values, and all of them in one session's "
+    "budget, as `qrun SPEC -m` runs them (repeatable; else the spec's multirun: block)."
+)
 @estimates_option
 @out_option("Results root, where learned estimates are looked up.")
 @click.option(
@@ -43,6 +48,7 @@ def validate_cmd(
     specs: tuple[str, ...],
     assignments: tuple[str, ...],
     vars_files: tuple[str, ...],
+    multirun_args: tuple[str, ...],
     estimates: str,
     out: str,
     deep: bool,
@@ -56,14 +62,19 @@ def validate_cmd(
     overrides = overrides_of(assignments)  # a malformed --set is the command line's problem, not a spec's
     for path in specs:
         try:
-            # a multirun spec is as valid as its every point
-            for point in multirun.points(multirun_grid(path, ())) or [{}]:
+            # a multirun spec is as valid as its every point, and all of them in one session, as it runs
+            chosen = multirun.points(multirun_grid(path, multirun_args)) or [{}]
+            every = []
+            for point in chosen:
                 given = {**overrides, **point}
                 if deep:
                     _say_python_runs(path, given, list(vars_files))
                     prepared = prepare(path, given, list(vars_files), estimates, out, online=False)
                 else:
                     prepared = quick_check(path, given, list(vars_files), estimates, out)
+                every.append(prepared)
+            if len(chosen) > 1:
+                multirun.joint_budget(every, multirun.labels(chosen), [p.estimated for p in every])
         except SpecError as e:
             bad += 1
             click.echo(e.report(), err=True)
@@ -114,6 +125,10 @@ def _say_python_runs(path: str, overrides: dict[str, object], vars_files: list[s
 @click.command("plan", cls=SpecCommand)
 @click.argument("spec", type=click.Path(dir_okay=False))
 @template_options
+@multirun_option(
+    "Plan every point of this grid of template variables' values in one session, as `qrun SPEC -m` "
+    "runs them (repeatable; else the spec's multirun: block)."
+)
 @estimates_option
 @out_option("Results root, where learned estimates are looked up.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -132,6 +147,7 @@ def plan_cmd(
     spec: str,
     assignments: tuple[str, ...],
     vars_files: tuple[str, ...],
+    multirun_args: tuple[str, ...],
     estimates: str,
     out: str,
     as_json: bool,
@@ -141,27 +157,36 @@ def plan_cmd(
 ) -> None:
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
 
-    prepared = prepare(
-        spec,
-        overrides_of(assignments),
-        list(vars_files),
-        estimates,
-        out,
-        enforce_budget=False,
-        use_cache=not no_cache,
-        defer_device=True,  # a plan only shown: a fake device's object is built only if the plan needs it
-    )
-    for warning in prepared.warnings:
-        click.echo(str(warning), err=True)
+    chosen = multirun.points(multirun_grid(spec, multirun_args)) or [{}]
+    every = [
+        prepare(
+            spec,
+            {**overrides_of(assignments), **point},
+            list(vars_files),
+            estimates,
+            out,
+            enforce_budget=False,
+            use_cache=not no_cache,
+            defer_device=True,  # a plan only shown: a fake device's object is built only if the plan needs it
+        )
+        for point in chosen
+    ]
+    # a multirun: its points' jobs in one plan, as they run in one session (named by point, and budgeted together)
+    the_plan = multirun.combine(every, multirun.labels(chosen), enforce=False) if len(every) > 1 else every[0].planned
+    for warning in dict.fromkeys(str(w) for p in every for w in p.warnings):
+        click.echo(warning, err=True)
     if as_json:
-        summary = plan_summary(prepared.planned, rate)
+        summary = plan_summary(the_plan, rate)
         # One job per line: readable, and json's C encoder writes each (an indented dump goes through the slow one).
         jobs = ",\n".join(f"    {json.dumps(job)}" for job in summary["jobs"])
         head = json.dumps({k: v for k, v in summary.items() if k != "jobs"}, indent=2)
         click.echo(f'{head[:-2]},\n  "jobs": [\n{jobs}\n  ]\n}}' if summary["jobs"] else json.dumps(summary, indent=2))
     else:
-        plan_table(prepared.planned, rate, all_rows=all_rows)
-    plan_errors(prepared.spec, prepared.planned)
+        plan_table(the_plan, rate, all_rows=all_rows)
+    for point in every:
+        plan_errors(point.spec, point.planned, budget=len(every) == 1)
+    if len(every) > 1:
+        multirun.joint_budget(every, multirun.labels(chosen), [p.estimated for p in every])
 
 
 @click.command("render", cls=SpecCommand)

@@ -120,6 +120,11 @@ def overrides_of(assignments: tuple[str, ...]) -> dict[str, object]:
     return given
 
 
+def multirun_option(help_text: str) -> Callable[[F], F]:
+    """-m NAME=V1,V2,...: a multirun's grid on the command line, as a spec's multirun: block gives it."""
+    return click.option("-m", "--multirun", "multirun_args", multiple=True, metavar="NAME=V1,V2,...", help=help_text)
+
+
 def multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[object]]:
     """-m values, else the spec's own multirun: block."""
 

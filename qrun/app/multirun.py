@@ -31,6 +31,7 @@ from ..store.reader import read_job_body
 from ..store.records import stored_points
 
 if TYPE_CHECKING:
+    from ..model.budget import Budget
     from ..model.plan import JobPlan, Plan
     from ..running.events import Sink
     from .prepare import Prepared
@@ -158,7 +159,7 @@ def group_dir(root: Path, name: str) -> Path:
     return folder
 
 
-def combine(prepared: list[Prepared], labels: list[str]) -> Plan:
+def combine(prepared: list[Prepared], labels: list[str], enforce: bool = True) -> Plan:
     """One plan holding every point's jobs, tagged with their point (run_key), and one budget over all of them."""
 
     plans = [p.planned for p in prepared]
@@ -172,20 +173,32 @@ def combine(prepared: list[Prepared], labels: list[str]) -> Plan:
     jobs = [dataclasses.replace(j, run_key=k) for k, plan in enumerate(plans) for j in plan.jobs]
     max_time = max(p.max_time for p in plans)
     experiment = prepared[0].checked.experiment
-    budget = dataclasses.replace(
-        estimates.budget_for(
-            experiment, first.backend_kind, [(f"{labels[j.run_key]}/{j.name}", j.estimate) for j in jobs]
-        ),
-        max_time=max_time,
-    )
-    if not budget.fits and not budget.local:
-        raise SpecError([prepared[0].spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
-
+    budget = joint_budget(prepared, labels, [[(j.name, j.estimate) for j in p.jobs] for p in plans], enforce)
     cut = modes.blocks(experiment.mode, jobs)
     mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs])
     return dataclasses.replace(
         first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why, points=tuple(labels)
     )
+
+
+def joint_budget(
+    prepared: list[Prepared], labels: list[str], estimated: list[list[tuple[str, float]]], enforce: bool = True
+) -> Budget:
+    """The budget of every point's jobs in one session (each point's (job, seconds) in `estimated`); where `enforce`,
+    SpecError at the first point's max_time where they do not fit: a run, `qrun plan` and `qrun validate` give the
+    same verdict."""
+    checked = prepared[0].checked
+    budget = dataclasses.replace(
+        estimates.budget_for(
+            checked.experiment,
+            checked.backend.kind,
+            [(f"{label}/{name}", seconds) for label, jobs in zip(labels, estimated) for name, seconds in jobs],
+        ),
+        max_time=max(p.checked.experiment.session_seconds for p in prepared),
+    )
+    if enforce and not budget.fits and not budget.local:
+        raise SpecError([checked.spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
+    return budget
 
 
 class Router(Fanout):

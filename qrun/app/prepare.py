@@ -43,6 +43,7 @@ class Prepared:
     plan: Plan | None  # None: a service spec checked offline
     warnings: list = field(default_factory=list)
     service: QiskitRuntimeService | None = None
+    estimated: list[tuple[str, float]] = field(default_factory=list)  # each job's seconds, as the budget counts them
 
     @property
     def spec(self) -> Spec:
@@ -110,7 +111,7 @@ def prepare(
         ibm.preflight(service, needed, the_plan.mode, needs_session(experiment.jobs))
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
-    return Prepared(checked, the_plan, warnings, service)
+    return Prepared(checked, the_plan, warnings, service, [(j.name, j.estimate) for j in the_plan.jobs])
 
 
 def require_run_extra() -> None:
@@ -126,10 +127,11 @@ def require_run_extra() -> None:
         )
 
 
-def plan_errors(spec: Spec, the_plan: Plan) -> None:
-    """SpecError for what only a plan can see: estimates below qrun's own figure, and a budget that does not fit."""
+def plan_errors(spec: Spec, the_plan: Plan, budget: bool = True) -> None:
+    """SpecError for what only a plan can see: estimates below qrun's own figure, and (`budget`) a budget that does
+    not fit (a multirun's point is budgeted with the others: multirun.joint_budget)."""
     problems = [spec.problem(path, message) for path, message in the_plan.problems]
-    if not the_plan.budget.fits and not the_plan.budget.local:  # aer bills nothing: its budget only informs
+    if budget and not the_plan.budget.fits and not the_plan.budget.local:  # aer bills nothing: its budget informs
         problems.append(spec.problem(("max_time",), the_plan.budget.explain()))
     if problems:
         raise SpecError(problems)
@@ -161,7 +163,8 @@ def quick_check(
         bound = partial(model.lower_bound, job, n, local)
         seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
         rows.append((job, n, seconds, source))
-    verdict = model.budget_for(experiment, checked.backend.kind, [(r[0].name, r[2]) for r in rows])
+    estimated = [(r[0].name, r[2]) for r in rows]
+    verdict = model.budget_for(experiment, checked.backend.kind, estimated)
     if not verdict.fits and not verdict.local:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
     unrun = [f"{kind}.{name} ({reference})" for kind, name, reference in experiment.python_sources]
@@ -170,7 +173,7 @@ def quick_check(
         if unrun
         else []
     )
-    return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes])
+    return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes], estimated=estimated)
 
 
 def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:

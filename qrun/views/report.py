@@ -250,7 +250,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> PlanSummary:
         running += job.estimate
         row: JobRow = {
             "index": job.index,
-            "name": job.name,
+            "name": f"{plan.points[job.run_key]}/{job.name}" if plan.points else job.name,  # a multirun's: by point
             "primitive": job.primitive,
             "circuit": job.circuit_name,
             **job.stats,
