@@ -514,3 +514,34 @@ def test_a_run_ends_by_printing_its_derived_values_and_a_ladders_rungs_under_its
     session = json.loads((run_dir / "metadata.json").read_text())["session"]
     assert session["engine"] == "backend-primitives+runtime-client-primitives"
     assert "(backend-primitives+runtime-client-primitives)" in done.err.splitlines()[0]
+
+
+def test_diff_compares_a_samplers_likeliest_outcomes_and_a_sampler_sweeps_points(tmp_path, qrun, write_spec):
+    """Two runs of a sampler said "values: none to compare". Each outcome is now a probability with its binomial
+    σ, named as a derived: block reads it; a sampler sweep's points too, by their swept value."""
+    spec = write_spec(
+        "version: 1\nname: rx\nbackend: aer\noptions: {seed: 1}\n"
+        'circuits:\n  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float theta; qubit[1] q; '
+        'bit[1] c; rx(theta) q[0]; c = measure q;"}\n'
+        "jobs:\n  - {name: one, primitive: sampler, circuit: rot, shots: 1000, parameter_values: [[1.0]]}\n"
+        "  - {name: scan, primitive: sampler, circuit: rot, shots: 400, sweep: {values: {theta: [0.5, 2.5]}}}\n"
+    )
+    a, b = (tmp_path / qrun(spec, "--out", tmp_path, "-q", f"options.seed={s}").out.strip() for s in (1, 2))
+    lines = qrun("diff", a, b).out.splitlines()
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in lines[lines.index(next(x for x in lines if x.startswith("value"))) + 1 :]
+    }
+    pa, pb = (load(run).jobs["one"]["counts"]["c"][0].get("1", 0) / 1000 for run in (a, b))
+    sigma = math.hypot(*(math.sqrt(p * (1 - p) / 1000) for p in (pa, pb)))
+    assert rows['one.c["1"]'] == [
+        f"{pa:.6g}",
+        f"{pb:.6g}",
+        f"{pb - pa:+.3g}",
+        f"{sigma:.2g}",
+        f"{(pb - pa) / sigma:+.2f}",
+    ]
+    assert abs(pa - math.sin(0.5) ** 2) < 5 * math.sqrt(pa * (1 - pa) / 1000)  # P(1) = sin²(θ/2) at θ = 1
+    points = {p["theta"]: p["counts"]["c"] for p in load(b).points("scan")}
+    assert set(rows) >= {'one.c["0"]', 'scan[theta=0.5].c["0"]', 'scan[theta=2.5].c["1"]'}
+    assert rows['scan[theta=2.5].c["1"]'][1] == f"{points[2.5].get('1', 0) / 400:.6g}"

@@ -12,6 +12,8 @@ from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
 
+PAIRED_OUTCOMES = 8  # per register, the likeliest outcomes `qrun diff` compares (a wide register has thousands)
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -155,7 +157,13 @@ class Sampler:
         return out
 
     def paired(self, name: str, a: JobFile, b: JobFile) -> list[Pair]:
-        return []
+        """Each register's likeliest outcomes of the first parameter set (outcome_pairs)."""
+        counts_a, counts_b = a.get("counts") or {}, b.get("counts") or {}
+        return outcome_pairs(
+            name,
+            {r: sets[0] for r, sets in counts_a.items() if sets},
+            {r: sets[0] for r, sets in counts_b.items() if sets},
+        )
 
     def rows(self, body: JobFile) -> list[list[object]]:
         return []
@@ -206,3 +214,20 @@ class Sampler:
 def _delivered(data: DataBin, asked: int | None) -> int | None:
     """The shots the primitive delivered, which twirling may round up (1024 for 1000 asked): those the counts sum to."""
     return next((int(bits.num_shots) for bits in data.values() if hasattr(bits, "num_shots")), asked)
+
+
+def outcome_pairs(name: str, a: Mapping[str, Mapping[str, int]], b: Mapping[str, Mapping[str, int]]) -> list[Pair]:
+    """Two runs' counts (register -> outcome -> count) as the likeliest outcomes' probabilities, each with a binomial
+    σ and labelled as a derived: block reads it (counts.meas["01"]): what `qrun diff` compares of a sampler."""
+    out: list[Pair] = []
+    for register in (r for r in a if r in b):
+        first_a, first_b = a[register], b[register]
+        shots_a, shots_b = sum(first_a.values()), sum(first_b.values())
+        if not shots_a or not shots_b:
+            continue
+        weight = {o: first_a.get(o, 0) / shots_a + first_b.get(o, 0) / shots_b for o in {*first_a, *first_b}}
+        for outcome in sorted(weight, key=lambda o: (-weight[o], o))[:PAIRED_OUTCOMES]:
+            pa, pb = first_a.get(outcome, 0) / shots_a, first_b.get(outcome, 0) / shots_b
+            sa, sb = ((p * (1 - p) / n) ** 0.5 for p, n in ((pa, shots_a), (pb, shots_b)))
+            out.append((f'{name}.{register}["{outcome}"]', (pa, sa), (pb, sb)))
+    return out

@@ -8,6 +8,7 @@ from ..backends import calibration
 from ..errors import DerivedError
 from ..jobs.kind import Pair, shown
 from ..jobs.registry import kind_of
+from ..jobs.sampler import outcome_pairs
 from ..model.jobfile import JobFile, Point
 from ..model.readings import number
 from ..spec import differences
@@ -151,19 +152,24 @@ def _point_label(name: str, value: object) -> str:
 
 
 def _paired_points(job: str, a: list[Point], b: list[Point]) -> list[Pair]:
-    """Estimator sweep points of two runs paired by their variables (and observable), labelled job[t=0.5, zz]."""
+    """Sweep points of two runs paired by their variables (and observable), labelled job[t=0.5, zz]; a sampler's
+    by its likeliest outcomes, job[t=0.5].meas["01"]."""
     results = ("value", "stderr", "exact", "counts")
 
     def key(p: Point) -> tuple:
         return tuple((k, v) for k, v in p.items() if k not in results)
 
-    others = {key(p): p for p in b if "value" in p}
+    others = {key(p): p for p in b if "value" in p or "counts" in p}
     out: list[Pair] = []
     for p in a:
         q = others.get(key(p))
-        if "value" in p and q is not None:
-            label = ", ".join(_point_label(k, v) for k, v in key(p))
-            out.append((f"{job}[{label}]", _measured(p), _measured(q)))
+        if q is None:
+            continue
+        label = f"{job}[{', '.join(_point_label(k, v) for k, v in key(p))}]"
+        if "value" in p and "value" in q:
+            out.append((label, _measured(p), _measured(q)))
+        elif isinstance(ca := p.get("counts"), dict) and isinstance(cb := q.get("counts"), dict):  # a sampler's
+            out += outcome_pairs(label, ca, cb)
     return out
 
 
