@@ -115,14 +115,15 @@ def test_validate_refuses_a_ladders_value_read_without_its_rung_or_at_a_rung_it_
         'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
         "observables:\n  zz: ZZ\n"
         "jobs:\n  - {name: climb, primitive: ladder, circuit: bell, observables: [zz], rungs: [raw, trex]}\n"
-        'derived:\n  gain: climb.zz["trex"] - climb.zz["raw"]\n'
+        "derived:\n  gain: climb.trex.zz - climb.raw.zz\n"
     )
     assert qrun("validate", spec).code == 0
     for expression, error in [
-        ("climb.zz", """job 'climb' is a ladder: name its rung, as in climb.zz["trex"]"""),
-        ("climb.zz[1]", """job 'climb' is a ladder: name its rung, as in climb.zz["trex"]"""),
-        ('climb.zz["zne"]', "job 'climb' runs no rung 'zne' (its rungs: raw, trex)"),
-        ('climb.xx["raw"]', "job 'climb' measures no observable 'xx'"),
+        ("climb.zz", "job 'climb' is a ladder: name its rung, as in climb.trex.zz"),
+        ("climb.zz[1]", "job 'climb' is a ladder: name its rung, as in climb.trex.zz"),
+        ('climb.zz["zne"]', "job 'climb' is a ladder: name its rung, as in climb.trex.zz"),
+        ("climb.zne.zz", "job 'climb' runs no rung 'zne' (its rungs: raw, trex)"),
+        ("climb.raw.xx", "job 'climb' measures no observable 'xx'"),
     ]:
         refused = qrun("validate", spec, f"+derived.bad={expression}")
         assert refused.code == 2

@@ -492,7 +492,7 @@ def test_a_run_ends_by_printing_its_derived_values_and_a_ladders_rungs_under_its
         "observables:\n  zz: ZZ\n"
         "jobs:\n  - {name: counts, primitive: sampler, circuit: bell, measure_all: true, shots: 1000}\n"
         "  - {name: climb, primitive: ladder, circuit: bell, observables: [zz], rungs: [raw, trex]}\n"
-        'derived:\n  same: counts.meas["00"] + counts.meas["11"]\n  gain: climb.zz["trex"] - climb.zz["raw"]\n'
+        'derived:\n  same: counts.meas["00"] + counts.meas["11"]\n  gain: climb.trex.zz - climb.raw.zz\n'
     )
     done = qrun(spec, "--out", tmp_path / "r")
     assert done.code == 0, done.err

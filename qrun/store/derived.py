@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import DerivedError, RunFolderError
 from ..jobs.kind import against, nth
+from ..jobs.ladder import ORDER as RUNGS
 from ..model.jobfile import JobFile
 from ..model.readings import Reading, number
 from .fsio import write_json
@@ -67,11 +68,20 @@ def _walk(node: ast.expr) -> list[tuple[str, ...]]:
 
 
 def _reference(node: ast.expr) -> tuple[str, ...] | None:
-    """job, job.observable, job.observable[i], job.register["0101"], ladder.observable["zne"]."""
+    """job, job.observable, job.observable[i], job.register["0101"], ladder.rung.observable (as (ladder,
+    "rung.observable"), the name `qrun list` and `qrun diff` give that value)."""
     if isinstance(node, ast.Name):
         return (node.id,)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
         return (node.value.id, node.attr)
+    # a rung's name in the middle, and nothing else: `e.zz.__class__` is no result
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(inner := node.value, ast.Attribute)
+        and isinstance(inner.value, ast.Name)
+        and inner.attr in RUNGS
+    ):
+        return (inner.value.id, f"{inner.attr}.{node.attr}")
     if (
         isinstance(node, ast.Subscript)
         and isinstance(node.value, ast.Attribute)
@@ -164,8 +174,9 @@ def _value(
     readings = job_readings(run_dir, body)
     if len(ref) == 1:
         chosen = [r for r in readings if r.key.startswith("min <")]
-    elif "rungs" in body and len(ref) == 3:  # a ladder's rung: climb.zz["zne"]
-        chosen = [r for r in readings if r.key == f"{ref[2]} <{ref[1]}>" and r.index == 0]
+    elif "rungs" in body and len(ref) == 2 and "." in ref[1]:  # a ladder's rung: climb.zne.zz
+        rung, _, observable = ref[1].partition(".")
+        chosen = [r for r in readings if r.key == f"{rung} <{observable}>" and r.index == 0]
     else:
         index = int(ref[2][1:]) if len(ref) == 3 and ref[2].startswith("#") else 0
         chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.index == index and not r.at]
