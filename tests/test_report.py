@@ -545,3 +545,22 @@ def test_diff_compares_a_samplers_likeliest_outcomes_and_a_sampler_sweeps_points
     points = {p["theta"]: p["counts"]["c"] for p in load(b).points("scan")}
     assert set(rows) >= {'one.c["0"]', 'scan[theta=0.5].c["0"]', 'scan[theta=2.5].c["1"]'}
     assert rows['scan[theta=2.5].c["1"]'][1] == f"{points[2.5].get('1', 0) / 400:.6g}"
+
+
+def test_show_says_why_a_rehearsals_actual_outgrew_its_estimate(qrun, tmp_path, write_spec):
+    """A fake device's estimate is the device's time and its actual this machine's simulation: 6 s against 467 s for
+    a 20-qubit job read as qrun's estimate being wrong by 80x. Where a job's actual passes twice its estimate on a fake
+    device, `qrun show` says what the two columns are; on aer, where both are this machine's time, it does not."""
+    spec = write_spec(
+        "version: 1\nname: r\nbackend: fake_manila\nmax_time: 1h\noptions: {seed: 1}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "jobs:\n  - {name: s, primitive: sampler, circuit: bell, measure_all: true, shots: 100}\n"
+    )
+    note = "fake_manila rehearses a device: an estimate is the device's time, an actual this machine's noisy simulation"
+    for backend, expected in (("fake_manila", [note]), ("aer", [])):
+        run_dir = tmp_path / qrun(spec, "--out", tmp_path / backend, "-q", f"backend={backend}").out.strip()
+        assert note not in qrun("show", run_dir).out  # the device's seconds, far above a 2-qubit simulation's
+        meta = json.loads((run_dir / "metadata.json").read_text())
+        meta["jobs"][0]["estimate"] = meta["jobs"][0]["actual"] / 3  # as a 20-qubit job's simulation outgrows it
+        (run_dir / "metadata.json").write_text(json.dumps(meta))
+        assert [line for line in qrun("show", run_dir).out.splitlines() if "rehearses" in line] == expected

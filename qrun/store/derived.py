@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -15,9 +16,11 @@ from ..errors import DerivedError, RunFolderError
 from ..jobs.kind import against, nth
 from ..jobs.ladder import ORDER as RUNGS
 from ..model.jobfile import JobFile
+from ..model.raw import Yaml
 from ..model.readings import Reading, number
+from . import runfolder
 from .fsio import write_json
-from .reader import load
+from .reader import MAX_SPEC_BYTES, load, read_spec
 from .readings import job_readings
 from .runfolder import read_json
 
@@ -262,3 +265,18 @@ def recorded(run_dir: Path) -> list[tuple[str, str]]:
         elif isinstance(entry, dict) and isinstance(entry.get("error"), str):
             out.append((str(name), f"cannot be computed: {entry['error']}"))
     return out
+
+
+def stored_spec(run_dir: Path) -> Yaml:
+    """The run's stored spec, for its derived: block; None where it cannot be read (a view still shows the run), or
+    where it has no derived: key at the top (a 10,000-job spec is seconds of parsing for nothing)."""
+    try:
+        head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader
+    except RunFolderError:
+        return None
+    if head is None or not re.search(rb"(?m)^derived\s*:", head):
+        return None
+    try:
+        return read_spec(run_dir)
+    except RunFolderError:
+        return None

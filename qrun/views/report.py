@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import io
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TextIO, TypedDict
 
 from .. import backends
-from ..errors import RunFolderError
 from ..model import durations
 from ..model.plan import JobStats
-from ..model.records import RunMetadata, Usage, shares
+from ..model.records import JobEntry, RunMetadata, Usage, shares
 from ..model.rows import HEAD, elided, tally
-from ..store import runfolder
-from ..store.derived import derived_line, of_run, recorded
-from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
+from ..store.derived import derived_line, of_run, recorded, stored_spec
+from ..store.reader import Run, load
 from ..store.records import result_text
 from ..store.runfolder import died_note, status_now
 from .listing import git_text, headline, headline_text, quantum_seconds
@@ -26,7 +23,6 @@ if TYPE_CHECKING:
 
     from ..model.jobfile import JobFile
     from ..model.plan import Block, Plan
-    from ..model.raw import Yaml
 
 
 def summary(run: Run) -> str:
@@ -121,8 +117,10 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             "its estimate is",
             highlight=False,
         )
+    if rehearsal := _slow_rehearsal(meta, entries, seconds):
+        console.print(rehearsal, highlight=False)
     _print_sessions(console, meta)
-    for name, text in of_run(_spec_or_none(run.path), run.jobs, run.path):
+    for name, text in of_run(stored_spec(run.path), run.jobs, run.path):
         console.print(derived_line(name, text), highlight=False)
     if billed:
         total = quantum_seconds(meta["jobs"]) or 0.0
@@ -142,6 +140,17 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     return console.export_text()
 
 
+def _slow_rehearsal(meta: RunMetadata, entries: list[JobEntry], seconds: list[float | None]) -> str | None:
+    """On a fake device whose simulation took a job more than twice its estimate: why the two columns differ."""
+    backend = (meta.get("session") or {}).get("backend")
+    if not isinstance(backend, str) or not backends.kind_for(backend).rehearsed:
+        return None
+    estimates = [e.get("estimate") for e in entries]
+    if not any(s is not None and isinstance(e, int | float) and s > 2 * e for e, s in zip(estimates, seconds)):
+        return None
+    return f"{backend} rehearses a device: an estimate is the device's time, an actual this machine's noisy simulation"
+
+
 def _print_sessions(console: Console, meta: RunMetadata) -> None:
     """One line per session (each block's, for a run cut into sessions and batches), else the run's one."""
     session = meta.get("session") or {}
@@ -156,22 +165,6 @@ def _print_sessions(console: Console, meta: RunMetadata) -> None:
             f"started {record.get('started') or '-'}, closed {record.get('closed') or '-'}",  # "-": none, as in status
             highlight=False,
         )
-
-
-def _spec_or_none(run_dir: Path) -> Yaml:
-    """The run's stored spec, for its derived: block; None where it cannot be read (show still shows the run), or
-    where it has no derived: key at the top (a 10,000-job spec is seconds of parsing for nothing)."""
-
-    try:
-        head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader
-    except RunFolderError:
-        return None
-    if head is None or not re.search(rb"(?m)^derived\s*:", head):
-        return None
-    try:
-        return read_spec(run_dir)
-    except RunFolderError:
-        return None
 
 
 def _estimate_text(seconds: float | None) -> str:
