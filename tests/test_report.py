@@ -564,3 +564,21 @@ def test_show_says_why_a_rehearsals_actual_outgrew_its_estimate(qrun, tmp_path, 
         meta["jobs"][0]["estimate"] = meta["jobs"][0]["actual"] / 3  # as a 20-qubit job's simulation outgrows it
         (run_dir / "metadata.json").write_text(json.dumps(meta))
         assert [line for line in qrun("show", run_dir).out.splitlines() if "rehearses" in line] == expected
+
+
+def test_mlflow_names_a_ladders_values_as_qrun_list_does(qrun, tmp_path, write_spec):
+    """A ladder's metrics were named "climb.zne _zz.value" (its reading's key, "zne <zz>", half stripped)."""
+    from qrun.views.mlflow_export import run_metrics
+
+    spec = write_spec(
+        "version: 1\nname: lad\nbackend: fake_manila\nmax_time: 1h\noptions: {seed: 3, default_precision: 0.05}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  zz: ZZ\n"
+        "jobs:\n  - {name: climb, primitive: ladder, circuit: bell, observables: [zz], rungs: [raw, trex]}\n"
+    )
+    run = load(tmp_path / qrun(spec, "--out", tmp_path, "-q").out.strip())
+    names = {name for name, _, _ in run_metrics(run, {})}
+    listed = set(runs(tmp_path)[0]["results"])
+    assert listed == {"climb.raw.zz", "climb.trex.zz"}
+    assert {f"{key}.value" for key in listed} | {f"{key}.stderr" for key in listed} <= names
+    assert not any(" " in name or "<" in name for name in names)

@@ -122,7 +122,7 @@ def _export_one(
     for i in range(0, len(param_list), BATCH_PARAMS):
         client.log_batch(run_id, params=param_list[i : i + BATCH_PARAMS])
     stamp = start or 0
-    metrics = [Metric(_clean(k), v, stamp, step) for k, v, step in _metrics(run, spec)]
+    metrics = [Metric(_clean(k), v, stamp, step) for k, v, step in run_metrics(run, spec)]
     for i in range(0, len(metrics), BATCH_METRICS):
         client.log_batch(run_id, metrics=metrics[i : i + BATCH_METRICS])
     tags = [RunTag(k, _text(v, MAX_TAG_CHARS)) for k, v in _tags(run, key, spec, now).items() if v is not None]
@@ -135,7 +135,7 @@ def _export_one(
     return str(run_id), True
 
 
-def _metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
+def run_metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     """(key, value, step): each value, σ, exact value and deviation; a sweep's points and a set's index as steps;
     a minimize job's every evaluation as steps of <job>.evaluation; QPU usage."""
     exact = stated_exact(spec)
@@ -143,7 +143,8 @@ def _metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     for entry, seconds in zip(entries, seconds_each(entries), strict=True):
         body = run.jobs.get(entry["name"])
         for r in job_readings(run.path, body, exact.get(entry["name"])):
-            base = f"{r.job}.{r.key.replace('min <', 'min.').strip('<>')}"
+            # "<zz>" -> e.zz, "min <h2>" -> vqe.min.h2, a ladder's "zne <zz>" -> climb.zne.zz, as `qrun list` names them
+            base = f"{r.job}.{r.key.replace(' <', '.').strip('<>')}"
             yield f"{base}.value", r.value, r.index
             if r.stderr is not None:
                 yield f"{base}.stderr", r.stderr, r.index
