@@ -23,9 +23,16 @@ def load(run_dir: str | Path) -> Run:
 
 
 def run(spec_path: str | Path, out: str | Path = "results", **variables: object) -> Path:
-    """Run a spec from Python (template variables as keywords); returns the run folder."""
-    from .app.pipeline import run as _run  # `import qrun` (and so every `qrun` command) stays light
+    """Run a spec from Python (template variables as keywords); returns the run folder, or the group folder of a
+    spec with a multirun: block, whose points run as `qrun SPEC` runs them (a variable given here is held at its
+    value; every swept one given, a run of its own)."""
+    from .app import multirun  # `import qrun` (and so every `qrun` command) stays light
+    from .app.pipeline import run as _run  # (the same: a run's modules when a run starts)
+    from .app.pipeline import run_multirun  # (the same)
 
+    grid = multirun.declared(spec_path, variables)
+    if grid:
+        return run_multirun(spec_path, grid, out, overrides=variables, progress="none")
     return _run(spec_path, out, overrides=variables, progress="none")
 
 

@@ -177,7 +177,7 @@ def run_cmd(
 ) -> None:
     """Run SPEC: validate it, open one session, run its jobs in order, write results."""
 
-    grid = multirun_grid(spec, multirun_args)
+    grid = multirun_grid(spec, multirun_args, overrides_of(assignments))
     group = _resume_group(spec, out, resume, grid)
     if group is not None:
         folder, resumed = groups.resume(

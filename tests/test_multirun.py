@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from fake_runtime import Cloud, install
@@ -398,7 +399,6 @@ def test_a_running_multirun_holds_its_points(tmp_path):
     import subprocess
     import sys
     import time
-    from pathlib import Path
 
     spec = tmp_path / "mr.yaml"
     spec.write_text(SLOW_POINTS)
@@ -457,3 +457,33 @@ def test_validate_plan_and_run_give_one_verdict_on_a_multiruns_budget_over_all_i
         str(spec), str(alone)
     ).replace(":8:11:", ":6:11:")
     assert not (tmp_path / "r").exists()  # nothing ran
+
+
+def test_a_variable_set_on_a_multirun_spec_holds_its_sweep_at_that_value_from_the_cli_and_from_python(qrun, tmp_path):
+    """`qrun SPEC n=5` of a spec whose multirun: block sweeps n ran the block's points and dropped n=5; `qrun.run`
+    ran the spec's default point only, where `qrun SPEC` runs the multirun."""
+    import qrun as api
+
+    spec = tmp_path / "grid.yaml"
+    spec.write_text(
+        "multirun:\n  theta: [0.1, 0.2]\n  seed: [1, 2]\nvars:\n  theta: 0.0\n  seed: 0\nversion: 1\n"
+        "name: grid\nbackend: aer\noptions: {seed: {{ seed }}}\n"
+        'circuits:\n  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; ry({{ theta }}) q[0];"}\n'
+        "observables:\n  z: Z\njobs:\n  - {name: e, primitive: estimator, circuit: rot, observables: [z], precision: 0.01}\n"
+    )
+
+    def points(group: Path) -> list[str]:
+        return sorted(p["run"] for p in json.loads((group / "multirun.json").read_text())["points"])
+
+    every = Path(qrun(spec, "--out", tmp_path / "r", "-q").out.strip())
+    held = Path(qrun(spec, "--out", tmp_path / "r", "-q", "theta=0.5").out.strip())
+    assert len(points(every)) == 4 and points(held) == ["theta=0.5,seed=1", "theta=0.5,seed=2"]
+    one = Path(qrun(spec, "--out", tmp_path / "r", "-q", "theta=0.5", "seed=7").out.strip())
+    assert (one / "metadata.json").is_file() and not (one / "multirun.json").exists()  # every variable set: a run
+    assert json.loads((one / "metadata.json").read_text())["spec"]["variables"] == {"theta": 0.5, "seed": 7}
+    refused = qrun(spec, "--out", tmp_path / "r", "-m", "seed=1,2", "seed=3")
+    assert (refused.code, refused.err) == (2, "qrun: seed: both swept (-m) and set (seed=...); drop one\n")
+    assert qrun("plan", spec, "theta=0.5", "--json").code == 0
+    # from Python: the multirun, as from the command line, narrowed the same way
+    assert points(api.run(spec, tmp_path / "py")) == points(every)
+    assert points(api.run(spec, tmp_path / "py", theta=0.5)) == points(held)

@@ -63,7 +63,7 @@ def validate_cmd(
     for path in specs:
         try:
             # a multirun spec is as valid as its every point, and all of them in one session, as it runs
-            chosen = multirun.points(multirun_grid(path, multirun_args)) or [{}]
+            chosen = multirun.points(multirun_grid(path, multirun_args, overrides)) or [{}]
             every = []
             for point in chosen:
                 given = {**overrides, **point}
@@ -157,7 +157,7 @@ def plan_cmd(
 ) -> None:
     """Show each job's estimate and the budget verdict; run nothing. Exit 0 if the plan fits max_time, else 2."""
 
-    chosen = multirun.points(multirun_grid(spec, multirun_args)) or [{}]
+    chosen = multirun.points(multirun_grid(spec, multirun_args, overrides_of(assignments))) or [{}]
     every = [
         prepare(
             spec,

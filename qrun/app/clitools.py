@@ -11,7 +11,7 @@ from typing import TypeVar
 import click
 
 from ..errors import UsageError
-from ..spec import MAX_SPEC_BYTES, declared_multirun, parse_assignment, read_text_limited
+from ..spec import parse_assignment
 from ..store.reader import newest_run
 from . import multirun
 
@@ -125,12 +125,15 @@ def multirun_option(help_text: str) -> Callable[[F], F]:
     return click.option("-m", "--multirun", "multirun_args", multiple=True, metavar="NAME=V1,V2,...", help=help_text)
 
 
-def multirun_grid(spec: str, multirun_args: tuple[str, ...]) -> dict[str, list[object]]:
-    """-m values, else the spec's own multirun: block."""
+def multirun_grid(
+    spec: str, multirun_args: tuple[str, ...], overrides: dict[str, object] | None = None
+) -> dict[str, list[object]]:
+    """-m values, else the spec's own multirun: block; a variable `overrides` sets is held at its value
+    (multirun.narrowed)."""
 
     if multirun_args:
-        return multirun.parse(list(multirun_args))
-    return declared_multirun(spec, read_text_limited(Path(spec), spec, MAX_SPEC_BYTES, "specs"))
+        return multirun.narrowed(multirun.parse(list(multirun_args)), overrides or {}, given=True)
+    return multirun.declared(spec, overrides or {})
 
 
 def relative(path: Path) -> Path:

@@ -23,7 +23,7 @@ from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile
 from ..planning import estimates, modes
 from ..running.events import Fanout
-from ..spec import DOTTED_KEY, safe_yaml
+from ..spec import DOTTED_KEY, MAX_SPEC_BYTES, declared_multirun, read_text_limited, safe_yaml
 from ..store.catalog import MANIFEST
 from ..store.fsio import atomic_write, inside
 from ..store.journal import read_metadata
@@ -37,6 +37,27 @@ if TYPE_CHECKING:
     from .prepare import Prepared
 
 MAX_POINTS = 1000
+
+
+def narrowed(grid: dict[str, list[object]], overrides: dict[str, object], given: bool) -> dict[str, list[object]]:
+    """The grid with each variable an override sets held at that value: `qrun SPEC n=5` of a spec whose multirun:
+    block sweeps n runs n=5 (the block's other variables still swept; none left, a run of its own), where it ran the
+    block's points and dropped n=5. Against a grid `given` on the command line (-m n=1,2 n=5) the two say different
+    things: UsageError."""
+    both = [k for k in grid if k in overrides]
+    if given and both:
+        raise UsageError(
+            f"{', '.join(both)}: both swept (-m) and set ({', '.join(f'{k}=...' for k in both)}); drop one"
+        )
+    if grid and len(both) == len(grid):  # every swept variable set: one run, as the spec without its block runs
+        return {}
+    return {k: [overrides[k]] if k in overrides else values for k, values in grid.items()}
+
+
+def declared(spec: str | Path, overrides: dict[str, object]) -> dict[str, list[object]]:
+    """The spec's own multirun: block, narrowed by the overrides a run is given."""
+    text = read_text_limited(Path(spec), str(spec), MAX_SPEC_BYTES, "specs")
+    return narrowed(declared_multirun(str(spec), text), overrides, given=False)
 
 
 def parse(assignments: list[str]) -> dict[str, list[object]]:
