@@ -401,6 +401,7 @@ def test_a_fake_devices_long_noisy_simulation_is_warned_about_before_it_runs(qru
     job = json.loads(done.out)["jobs"][0]
     seconds = 2500 * 2.0**20 * job["depth"] * estimates.LOCAL_AMPLITUDE_LAYER * estimates.NOISY_LAYER
     assert 180 < seconds < 1800  # the model's figure for this job, a few minutes: the case worth warning about
+    assert job["simulation_seconds"] == pytest.approx(seconds, abs=1e-3)  # `qrun plan --json` carries it too
     assert done.err == (
         f"warning: jobs[0] (e): fake_fez is simulated here with its noise, a 20-qubit statevector for every shot: "
         f"about {durations.format(seconds)} on this machine (the device: {durations.format(job['estimate'])}); by then the run is "

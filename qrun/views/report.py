@@ -198,6 +198,7 @@ class JobRow(JobStats, total=False):
     source: str
     qpu_seconds: float
     service_qpu_seconds: float | None
+    simulation_seconds: float  # a fake device: this machine's time to simulate the job with its noise
     running_total: float
     share_of_max_time: float
 
@@ -253,6 +254,8 @@ def plan_summary(plan: Plan, rate: float | None = None) -> PlanSummary:
         }
         if plan.service_estimates is not None:
             row["service_qpu_seconds"] = plan.service_estimates.seconds.get(job.index)
+        if job.simulation_seconds:
+            row["simulation_seconds"] = round(job.simulation_seconds, 3)
         row["running_total"] = round(running, 3)
         row["share_of_max_time"] = round(running / plan.max_time, 4)
         jobs.append(row)
