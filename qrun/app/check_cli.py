@@ -172,7 +172,8 @@ def plan_cmd(
         for point in chosen
     ]
     # a multirun: its points' jobs in one plan, as they run in one session (named by point, and budgeted together)
-    the_plan = multirun.combine(every, multirun.labels(chosen), enforce=False) if len(every) > 1 else every[0].planned
+    labels = multirun.labels(chosen)
+    the_plan = multirun.combine(every, labels, enforce=False) if len(every) > 1 else every[0].planned
     for warning in dict.fromkeys(str(w) for p in every for w in p.warnings):
         click.echo(warning, err=True)
     if as_json:
@@ -186,7 +187,7 @@ def plan_cmd(
     for point in every:
         plan_errors(point.spec, point.planned, budget=len(every) == 1)
     if len(every) > 1:
-        multirun.joint_budget(every, multirun.labels(chosen), [p.estimated for p in every])
+        multirun.joint_budget(every, labels, [p.estimated for p in every])
 
 
 @click.command("render", cls=SpecCommand)
