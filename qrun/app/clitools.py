@@ -96,8 +96,9 @@ def estimates_option(f: F) -> F:
         type=click.Choice(["learned", "declared", "fresh"]),
         default="learned",
         show_default=True,
-        help="Where estimates come from: learned (a matching earlier run, else declared, else computed), "
-        "declared (the spec's, else computed) or fresh (computed from the backend's timing).",
+        help="Where estimates come from: learned (a matching earlier run, else declared, else computed; a fake "
+        "device's runs teach nothing, being the simulator's time), declared (the spec's, else computed) or fresh "
+        "(computed from the backend's timing).",
     )(f)
 
 
