@@ -17,10 +17,14 @@ SLOW = 60.0  # s of simulation for one job worth a word before it starts
 def seconds(job: JobPlan, work: list[Work], options: Mapping[str, object]) -> float:
     """This machine's time to simulate the job with the device's noise, on the qubits it uses (each rung's, for a
     ladder)."""
-    qubits = len(job.simulated_qubits or ()) or job.stats["qubits"]
     every = [r.options for r in job.rungs] if job.rungs else [options]
     estimator = job.runs == "estimator"
-    return sum(estimates.simulated(work, dict(o), estimator, qubits, job.stats["depth"]) for o in every)
+    return sum(estimates.simulated(work, dict(o), estimator, _qubits(job), job.stats["depth"]) for o in every)
+
+
+def _qubits(job: JobPlan) -> int:
+    """The qubits the job's simulation holds: those the rehearsal cut keeps, else its circuit's."""
+    return len(job.simulated_qubits or ()) or job.stats["qubits"]
 
 
 def warnings(plan: Plan) -> list[str]:
@@ -34,7 +38,6 @@ def warnings(plan: Plan) -> list[str]:
         elapsed += job.simulation_seconds
         if job.simulation_seconds < SLOW:
             continue
-        qubits = len(job.simulated_qubits or ()) or job.stats["qubits"]
         # the session's deadline is kept by this machine's clock, as a device's session would keep it
         late = (
             f"; by then the run is past max_time ({durations.format(plan.max_time)}), where it stops"
@@ -43,7 +46,7 @@ def warnings(plan: Plan) -> list[str]:
         )
         out.append(
             f"warning: jobs[{job.index}] ({job.name}): {plan.backend_name} is simulated here with its noise, a "
-            f"{qubits}-qubit statevector for every shot: about {durations.format(job.simulation_seconds)} on this "
+            f"{_qubits(job)}-qubit statevector for every shot: about {durations.format(job.simulation_seconds)} on this "
             f"machine (the device: {durations.format(job.estimate)}){late}; fewer shots or qubits, or backend: aer "
             "(noiseless), take far less"
         )

@@ -18,9 +18,8 @@ from ..jobs.ladder import ORDER as RUNGS
 from ..model.jobfile import JobFile
 from ..model.raw import Yaml
 from ..model.readings import Reading, number
-from . import runfolder
 from .fsio import write_json
-from .reader import MAX_SPEC_BYTES, load, read_spec
+from .reader import load, read_spec, read_spec_text
 from .readings import job_readings
 from .runfolder import read_json
 
@@ -271,12 +270,7 @@ def stored_spec(run_dir: Path) -> Yaml:
     """The run's stored spec, for its derived: block; None where it cannot be read (a view still shows the run), or
     where it has no derived: key at the top (a 10,000-job spec is seconds of parsing for nothing)."""
     try:
-        head = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)  # the run folder's own safe reader
-    except RunFolderError:
-        return None
-    if head is None or not re.search(rb"(?m)^derived\s*:", head):
-        return None
-    try:
-        return read_spec(run_dir)
+        text = read_spec_text(run_dir)  # read once: searched, then parsed only where it has the block
+        return read_spec(run_dir, text) if re.search(r"(?m)^derived\s*:", text) else None
     except RunFolderError:
         return None

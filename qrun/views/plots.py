@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,6 +43,11 @@ def _drawn(body: JobFile) -> tuple[list[dict[str, object]], int, int]:
     if "point_count" not in body:  # a streamed sweep's points were read thinned already
         points = points[::stride]
     return points, stride, total
+
+
+def _numeric(variables: Sequence[str], points: Sequence[Mapping[str, object]]) -> list[str]:
+    """The swept variables a figure can take as its x axis: a number at every point."""
+    return [v for v in variables if v != "observable" and all(isinstance(p.get(v), (int, float)) for p in points)]
 
 
 def _shown(drawn: int, stride: int, total: int) -> str:
@@ -152,11 +157,7 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
     """Value with error bars against the first numeric swept variable, one line per observable (and other setting),
     with the exact curve where the job has `exact: statevector`."""
     points, stride, total = _drawn(body)
-    numeric = [
-        v
-        for v in body["sweep"]["variables"]
-        if v != "observable" and all(isinstance(p.get(v), (int, float)) for p in points)
-    ]
+    numeric = _numeric(body["sweep"]["variables"], points)
     if not numeric:
         return None
     x = numeric[0]
@@ -211,7 +212,7 @@ def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
     variable (a binomial σ each), one panel per register and a line per outcome and other swept setting."""
     points, stride, total = _drawn(body)
     swept = body["sweep"]["variables"]
-    numeric = [v for v in swept if all(isinstance(p.get(v), (int, float)) for p in points)]
+    numeric = _numeric(swept, points)
     registers = list(dict.fromkeys(reg for p in points for reg in _counts(p)))
     if not numeric or not registers:
         return None
