@@ -323,6 +323,20 @@ def test_the_local_deadline_stops_a_run_whose_jobs_outlast_max_time(qrun, tmp_pa
     assert "the session reached max_time (10m) before job 's1'; 3 job(s) not run" in result.err
 
 
+def test_a_rehearsals_deadline_counts_the_devices_time_not_this_machines(qrun, tmp_path, write_spec):
+    """The same clock on fake_manila: a rehearsal's estimates are the real device's (47 s of its 10m here), so its
+    session's deadline counts them, as the device's would, and a slow simulation on this machine stops nothing."""
+    qrun.clock = Ticking(150.0, start=0.0)
+    spec = write_spec(FIVE.replace("maxiter: 12", "maxiter: 2").replace("backend: aer", "backend: fake_manila"))
+    result = qrun(spec, "--out", tmp_path / "r")
+    assert result.code == 0, result.err
+    meta = _metadata(tmp_path / "r")
+    assert [j["status"] for j in meta["jobs"]] == ["done"] * 5
+    (run,) = (tmp_path / "r" / "five").iterdir()
+    vqe = json.loads((run / meta["jobs"][1]["file"]).read_text())
+    assert vqe["optimum"]["final_evaluation"] is True  # nor did the loop stop short of its fresh estimate at the end
+
+
 @pytest.mark.parametrize(
     "status, final",
     [

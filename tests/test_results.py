@@ -33,7 +33,8 @@ def test_run_folder_layout_metadata_and_round_trip(qrun, tmp_path):
     assert meta["status"] == "completed"
     assert set(meta["versions"]) == {"qrun", "python", "qiskit", "qiskit-ibm-runtime", "qiskit-aer"}
     assert meta["session"]["max_time"] == 600 and meta["session"]["backend"] == "fake_manila"
-    assert meta["session"]["started"] < meta["session"]["deadline"]
+    assert meta["session"]["started"] is not None
+    assert meta["session"]["deadline"] is None  # a rehearsal's deadline counts the device's time, no moment of ours
     assert all(j["status"] == "done" and len(j["job_ids"]) == 1 and j["actual"] > 0 for j in meta["jobs"])
     import hashlib
 

@@ -22,7 +22,7 @@ from ..model.plan import JobPlan, Plan
 from ..model.records import Finished, SessionRecord
 from ..planning import rehearsal
 from ..planning.modes import INTERACTIVE_TTL
-from .clock import SYSTEM, Clock
+from .clock import SYSTEM, Clock, DeviceTime
 from .cluster import ENGINES as DASK_ENGINES
 from .engines import Engines
 from .events import Sink
@@ -93,6 +93,9 @@ class RunnerBase:
         # The service starts a session's max_time clock when its first job starts running, not when qrun asks for
         # the session; until then there is no deadline (queue time is not session time).
         self.deadline = float("inf")
+        # where the deadline is measured: this machine's clock, or a rehearsal's device time (DeviceTime says why)
+        self.device_time = DeviceTime() if traits(plan.backend_kind).rehearsed else None
+        self.session_clock: Clock | DeviceTime = self.device_time or clock
         self.session_started: float | None = None
         self.opened = 0.0
         self.last_result = 0.0
@@ -122,12 +125,19 @@ class RunnerBase:
             started = max(submitted, self.clock.monotonic() - max((finished - running).total_seconds(), 0.0))
         self.session_started = started
         allowed = self._granted_max_time()
-        self.deadline = started + allowed
+        self.deadline = (started if self.device_time is None else self.device_time.monotonic()) + allowed
         wall = datetime.now(UTC) - timedelta(seconds=self.clock.monotonic() - started)
         self.session_record["started"] = durations.timestamp(wall)
-        self.session_record["deadline"] = durations.timestamp(wall + timedelta(seconds=allowed))
+        # a rehearsal's deadline is in the device's time, at no moment of this machine's
+        deadline = wall + timedelta(seconds=allowed)
+        self.session_record["deadline"] = durations.timestamp(deadline) if self.device_time is None else None
         self.session_record["session_id"] = getattr(self.session, "session_id", None)
         self.sink.session_started(self.session_record.copy())
+
+    def spent(self, jobs: Sequence[JobPlan]) -> None:
+        """Jobs finished: a rehearsal's session time moves on by their estimates (the device's seconds)."""
+        if self.device_time is not None:
+            self.device_time.spend(sum(job.estimate for job in jobs))
 
     def _granted_max_time(self) -> int:
         """The max_time the service granted the session, read once from its details after the first job started:

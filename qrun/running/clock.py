@@ -24,3 +24,19 @@ class SystemClock:
 
 
 SYSTEM = SystemClock()
+
+
+class DeviceTime:
+    """A rehearsal's session time: the device's seconds for the work done so far (each finished job's estimate, which
+    on a fake device is the real device's time), not this machine's. A fake device's noisy simulation can take this
+    machine minutes where the device takes seconds; a deadline kept on this machine's clock stopped the rehearsal at
+    max_time where the real run would go on."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def spend(self, seconds: float) -> None:
+        self.seconds += max(seconds, 0.0)

@@ -52,8 +52,8 @@ class Minimizing(RunnerBase):
             # Keep one evaluation in hand for the final, unbiased estimate at the optimum.
             if len(trace) >= job.max_evaluations - 1:
                 raise _Stop("evaluations", f"stopped at {len(trace)} evaluations, the most the budget allows")
-            typical = float(np.mean([t["seconds"] for t in trace])) if trace else 0.0
-            if self.clock.monotonic() + typical > self.deadline:
+            typical = self._typical(job, trace)
+            if self.session_clock.monotonic() + typical > self.deadline:
                 raise _Stop(
                     "deadline", f"stopped before evaluation {len(trace) + 1}: it would pass the session deadline"
                 )
@@ -67,6 +67,7 @@ class Minimizing(RunnerBase):
                 "seconds": round(self.clock.monotonic() - t0, 4),
             }
             trace.append(entry)
+            self._spent_evaluation(job)
             if not best or value < best[0][0]["value"]:
                 best[:] = [(entry, result)]
             self.sink.job_progress(job, trace)
@@ -90,9 +91,10 @@ class Minimizing(RunnerBase):
                 raise RunError(f"{stop}; no evaluation finished") from None
             x, message, success = np.asarray(best[0][0]["parameters"]), str(stop), False
             stopped = STOPPED_DEADLINE if stop.reason == "deadline" else None
-        if stopped is None and self.clock.monotonic() + (trace[-1]["seconds"] if trace else 0.0) <= self.deadline:
+        if stopped is None and self.session_clock.monotonic() + self._typical(job, trace[-1:]) <= self.deadline:
             # scipy's res.fun is the lowest of noisy values, biased low; estimate again at the optimum instead.
             value, stderr, result = self.evaluate(job, session, x)
+            self._spent_evaluation(job)
             final = True
         else:
             (lowest, result) = best[0]
@@ -105,3 +107,17 @@ class Minimizing(RunnerBase):
             "final_evaluation": final,
         }
         return MinimizeOutcome(trace, optimum, len(trace) + final, message, success, stopped, result)
+
+    def _typical(self, job: JobPlan, trace: list[Evaluation]) -> float:
+        """What the next evaluation will take of the session: the mean of `trace`'s, or on a rehearsal the device's."""
+        if self.device_time is not None:
+            return self._evaluation_seconds(job)
+        return float(np.mean([t["seconds"] for t in trace])) if trace else 0.0
+
+    @staticmethod
+    def _evaluation_seconds(job: JobPlan) -> float:
+        return job.estimate / max(job.max_evaluations, 1)
+
+    def _spent_evaluation(self, job: JobPlan) -> None:
+        if self.device_time is not None:
+            self.device_time.spend(self._evaluation_seconds(job))

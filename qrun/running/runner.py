@@ -127,24 +127,26 @@ class Runner(Batching, Sweeping, Minimizing):
                 continue
             batch = self.batch_from(position, stop)
             alone = len(batch) == 1 and self.rows_in_chunks(job)
-            if (len(batch) > 1 or alone) and self.clock.monotonic() + sum(j.estimate for j in batch) <= self.deadline:
+            now = self.session_clock.monotonic
+            if (len(batch) > 1 or alone) and now() + sum(j.estimate for j in batch) <= self.deadline:
                 with _collections_for(batch[0]):
                     self.run_batch(batch, session)
+                self.spent(batch)
                 skip = len(batch) - 1
                 continue
             first = job.estimate / max(job.max_evaluations, 1)  # a loop's first evaluation
-            if self.clock.monotonic() + first > self.deadline:
+            if now() + first > self.deadline:
                 # Never submit what cannot finish before the service ends the session at max_time.
                 left = [later for later in self.plan.jobs[position:] if later.name not in self.finished]
                 for later in left:
                     self.sink.job_skipped(later, SESSION_EXPIRED)
-                if self.clock.monotonic() >= self.deadline:
+                if now() >= self.deadline:
                     raise RunError(
                         f"the session reached max_time ({durations.format(self.plan.max_time)}) before "
                         f"job '{job.name}'; {len(left)} job(s) not run"
                     )
                 raise RunError(
-                    f"the session has {durations.format(max(self.deadline - self.clock.monotonic(), 0))} of its max_time "
+                    f"the session has {durations.format(max(self.deadline - now(), 0))} of its max_time "
                     f"({durations.format(self.plan.max_time)}) left, less than job '{job.name}' needs "
                     f"({durations.format(first)}); {len(left)} job(s) not run. Resume with --resume to run them "
                     "in a new session"
@@ -166,8 +168,10 @@ class Runner(Batching, Sweeping, Minimizing):
                     self.sink.job_failed(job, message)
                     raise RunError(f"job '{job.name}' failed: {message}") from e
             self.sink.job_warnings(job, distinct(caught))
-            if isinstance(result, MinimizeOutcome):
+            if isinstance(result, MinimizeOutcome):  # its evaluations were spent one by one
                 self.optima[(job.run_key, job.name)] = np.asarray(result.optimum["parameters"], dtype=float)
+            else:
+                self.spent([job])
             self.sink.job_done(job, result)
 
     def run_job(self, job: JobPlan, session: OpenSession) -> JobResult:
