@@ -75,6 +75,10 @@ def test_override_errors_name_the_override_with_a_did_you_mean(qrun, tmp_path):
         "+options.seed=4": f"{spec}:9:3: options: --set +options.seed=4: 'seed' is set already; write --set "
         "options.seed=VALUE to change it",
         "~options.sede": f"{spec}:9:3: options: --set ~options.sede: there is no 'sede' to remove; did you mean 'seed'?",
+        "options.dynamical_decouplin.enable=true": f"{spec}:9:3: options: --set options.dynamical_decouplin.enable=true: "
+        "no key 'dynamical_decouplin' here; did you mean 'dynamical_decoupling'?",
+        "~options.twirling.enable_gates": f"{spec}:9:3: options: --set ~options.twirling.enable_gates: no key "
+        "'twirling' here",
     }
     for assignment, message in cases.items():
         result = qrun("validate", spec, "--set", assignment)
@@ -104,6 +108,24 @@ def test_top_level_keys_adds_and_removals_work_on_a_plain_spec_and_render_shows_
     meta = _meta(tmp_path / ran.out.strip())
     assert meta["session"]["backend"] == "aer" and meta["session"]["max_time"] == 900
     assert meta["spec"]["overrides"] == {"backend": "aer", "max_time": "15m"}
+
+
+def test_a_key_inside_a_mapping_the_spec_leaves_to_its_defaults_is_set_as_hydra_sets_it(qrun, tmp_path):
+    """`+options.dynamical_decoupling.enable=true` where the spec has no dynamical_decoupling: Hydra's `+a.b.c=V` makes
+    a.b, and so does qrun, for a mapping the schema knows there (`options.twirling.enable_gates=true` too)."""
+    spec = _mixed(tmp_path)
+    rendered = qrun("render", spec, "+options.dynamical_decoupling.enable=true", "options.twirling.enable_gates=true")
+    assert rendered.code == 0, rendered.err
+    options = yaml.safe_load(rendered.out)["options"]
+    assert options["dynamical_decoupling"] == {"enable": True}
+    assert options["twirling"] == {"enable_gates": True}
+    assert qrun("validate", spec, "+options.dynamical_decoupling.enable=true").code == 0
+    wrong = qrun("validate", spec, "+options.dynamical_decoupling.enabl=true")
+    assert wrong.code == 2
+    assert wrong.err.splitlines()[0] == (
+        f"{spec}: options.dynamical_decoupling.enabl: --set +options.dynamical_decoupling.enabl=true: unknown key "
+        "'enabl'; did you mean 'enable'?"
+    )
 
 
 def test_rerun_of_a_run_with_a_file_circuit_and_template_variables_reproduces_its_values(qrun, tmp_path):

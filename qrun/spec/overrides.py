@@ -149,7 +149,12 @@ def _apply_one(
         elif isinstance(node, dict):
             if not last:
                 if part not in node:
-                    raise fail(f"no key {part!r} here", list(node))
+                    allowed = allowed_keys(where)
+                    # as Hydra's +a.b.c=V makes a.b: a mapping the schema knows here (or, for +, any name where the
+                    # schema allows any) is made empty and filled, where the spec leaves it to its defaults
+                    if op == "~" or not (part in (allowed or ()) or (op == "+" and allowed is None)):
+                        raise fail(f"no key {part!r} here", list(node) if op == "~" or not allowed else sorted(allowed))
+                    node[part] = {}
                 node, where = node[part], (*where, part)
                 continue
             allowed = allowed_keys(where)
