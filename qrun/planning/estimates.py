@@ -37,6 +37,10 @@ LOCAL_CONFIGURATION = 8e-5
 # A fake device's noisy simulation: each layer's gates and as many noise channels after them (RESULTS.md, "A fake
 # device's simulation time")
 NOISY_LAYER = 2.0
+# ... and what mitigation adds to the layers it simulates (the same section: a 12-qubit ladder's rungs on
+# fake_sherbrooke): dynamical decoupling's pulses in every idle stretch, and each twirled gate's dressing
+DD_LAYERS = 2.0
+TWIRLED_LAYERS = 2.5
 
 
 class Learned(Protocol):
@@ -109,12 +113,8 @@ def _executions(work: list[Work], options: dict[str, object], estimator: bool) -
     """Per runtime job, how many times the circuit runs (configurations x shots, twirling's rounding and TREX's
     calibration configuration included) and under which ZNE noise factors: what device time and a noisy
     simulation's time both scale with."""
-    given = options.get("resilience_level", 1)
-    level = given if estimator and isinstance(given, int) else 0
-    twirling = options.get("twirling")
-    twirling = twirling if isinstance(twirling, dict) else {}
-    gates = twirling.get("enable_gates", level >= 2)
-    measure = twirling.get("enable_measure", level >= 1) if estimator else twirling.get("enable_measure", False)
+    level, twirling, gates = _mitigation(options, estimator)
+    measure = bool(twirling.get("enable_measure", level >= 1 if estimator else False))
     factors: tuple[int, ...] = ZNE_NOISE_FACTORS if level >= 2 else (1,)
     out: list[tuple[int, tuple[int, ...]]] = []
     for w in work:
@@ -124,11 +124,24 @@ def _executions(work: list[Work], options: dict[str, object], estimator: bool) -
     return out
 
 
+def _mitigation(options: dict[str, object], estimator: bool) -> tuple[int, dict[str, object], bool]:
+    """The resilience level that applies (an estimator's), the twirling options, and whether gates are twirled."""
+    given = options.get("resilience_level", 1)
+    level = given if estimator and isinstance(given, int) else 0
+    twirling = options.get("twirling")
+    twirling = twirling if isinstance(twirling, dict) else {}
+    return level, twirling, bool(twirling.get("enable_gates", level >= 2))
+
+
 def simulated(work: list[Work], options: dict[str, object], estimator: bool, qubits: int, depth: int) -> float:
     """This machine's seconds to simulate `work` on a fake device with its noise: Aer runs one trajectory per shot,
     a statevector of 2^qubits amplitudes through each layer and its noise (NOISY_LAYER), λ times as deep under
-    ZNE's folding. Rough, as the local model is: it tells a minute from an hour."""
-    state = 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER * NOISY_LAYER
+    ZNE's folding, deeper still with dynamical decoupling and twirled gates. Rough, as the local model is: it tells
+    a minute from an hour."""
+    decoupling = options.get("dynamical_decoupling")
+    layers = DD_LAYERS if isinstance(decoupling, dict) and decoupling.get("enable") is True else 1.0
+    layers *= TWIRLED_LAYERS if _mitigation(options, estimator)[2] else 1.0
+    state = 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER * NOISY_LAYER * layers
     return sum(
         executions * lam * state for executions, factors in _executions(work, options, estimator) for lam in factors
     )

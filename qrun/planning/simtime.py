@@ -38,10 +38,12 @@ def warnings(plan: Plan) -> list[str]:
         if job.simulation_seconds < SLOW:
             continue
         # a rehearsal's deadline counts the device's seconds (running/clock.DeviceTime): a slow simulation runs on
+        # a ladder compares mitigation, which aer has none of: its advice is fewer rungs (zne's folding costs most)
+        other = "fewer rungs" if job.rungs else "backend: aer (noiseless)"
         out.append(
             f"warning: jobs[{job.index}] ({job.name}): {plan.backend_name} is simulated here with its noise, a "
             f"{_qubits(job)}-qubit statevector for every shot: about {durations.format(job.simulation_seconds)} on this "
             f"machine (the device: {durations.format(job.estimate)}, what max_time counts); fewer shots or qubits, or "
-            "backend: aer (noiseless), take far less"
+            f"{other}, take far less"
         )
     return out
