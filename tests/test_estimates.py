@@ -373,6 +373,16 @@ def test_advice_past_the_longest_session_is_to_lower_the_work():
     assert within.explain().endswith("Raise max_time to at least 2h or lower the estimates")
 
 
+def test_a_refusal_gives_the_sum_the_plan_gives_and_rounds_only_its_advice_up():
+    """22.2 s of estimates and a 10% margin need 24.42 s: the plan said "= 24s" and the refusal below it "25s (25 s)"."""
+    short = estimates.budget(14, [("a", 13.0), ("b", 9.2)], "10%")
+    assert short.verdict() == "does NOT fit: 22s estimated + 2s margin = 24s of max_time 14s (174%)"
+    assert short.explain() == (
+        "14s (14 s) is less than the sum of the job estimates plus the 2s margin, 24s (24.4 s); short by 11s. "
+        "Largest: a 13s, b 9s. Raise max_time to at least 25s or lower the estimates"
+    )
+
+
 def test_a_spec_never_run_here_has_no_history_to_look_up(tmp_path):
     from qrun.store.reader import History
 

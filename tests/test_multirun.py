@@ -435,7 +435,7 @@ def test_validate_plan_and_run_give_one_verdict_on_a_multiruns_budget_over_all_i
     )
     refusal = (
         f"{spec}:8:11: max_time: over all multirun points: 12s (12 s) is less than the sum of the job estimates "
-        "(rehearsing fake_manila: the time the real device would take) plus the 2s margin, 17s (17 s); short by 5s. "
+        "(rehearsing fake_manila: the time the real device would take) plus the 2s margin, 16s (16.5 s); short by 5s. "
         "Largest: seed=1/s 5s, seed=2/s 5s, seed=3/s 5s. Raise max_time to at least 17s or lower the estimates"
     )
     ran = qrun(spec, "--out", tmp_path / "r")

@@ -47,7 +47,7 @@ class Budget:
             )
         return (
             f"{durations.format(self.max_time)} ({self.max_time} s) is less than the sum of the job estimates"
-            f"{rehearsing}{with_margin}, {durations.format(needed)} ({needed} s); short by "
+            f"{rehearsing}{with_margin}, {durations.format(self.needed)} ({round(self.needed, 1):g} s); short by "
             f"{durations.format(needed - self.max_time)}. Largest: {names}. {advice}"
         )
 
