@@ -37,8 +37,8 @@ def warnings(plan: Plan) -> list[str]:
     for job in plan.jobs:
         if job.simulation_seconds < SLOW:
             continue
-        # a rehearsal's deadline counts the device's seconds (running/clock.DeviceTime): a slow simulation runs on
-        # a ladder compares mitigation, which aer has none of: its advice is fewer rungs (zne's folding costs most)
+        # no word of max_time: a rehearsal's deadline counts the device's seconds (running/clock.DeviceTime). A ladder
+        # compares mitigation, which aer has none of: its advice is fewer rungs (zne's folding costs the most)
         other = "fewer rungs" if job.rungs else "backend: aer (noiseless)"
         out.append(
             f"warning: jobs[{job.index}] ({job.name}): {plan.backend_name} is simulated here with its noise, a "
