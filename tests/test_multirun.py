@@ -449,6 +449,8 @@ def test_validate_plan_and_run_give_one_verdict_on_a_multiruns_budget_over_all_i
         "seed=2/s",
         "seed=3/s",
     ]
+    rows = json.loads(qrun("plan", spec, "--out", tmp_path / "r", "--json").out)["jobs"]
+    assert [(r["name"], r["point"], r["index"]) for r in rows] == [(f"seed={k}/s", f"seed={k}", 0) for k in (1, 2, 3)]
     # one point alone fits, and -m on the command line is the same grid as the block
     alone = tmp_path / "one.yaml"
     alone.write_text(spec.read_text().replace("multirun:\n  seed: [1, 2, 3]\n", ""))

@@ -192,6 +192,7 @@ class JobRow(JobStats, total=False):
 
     index: int
     name: str
+    point: str  # a multirun's: the point's settings, as the name's "POINT/" gives them (shots=4000)
     primitive: str
     circuit: str
     estimate: float
@@ -245,6 +246,7 @@ def plan_summary(plan: Plan, rate: float | None = None) -> PlanSummary:
         row: JobRow = {
             "index": job.index,
             "name": f"{plan.points[job.run_key]}/{job.name}" if plan.points else job.name,  # a multirun's: by point
+            **({"point": plan.points[job.run_key]} if plan.points else {}),
             "primitive": job.primitive,
             "circuit": job.circuit_name,
             **job.stats,
