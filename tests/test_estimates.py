@@ -391,24 +391,33 @@ def test_a_spec_never_run_here_has_no_history_to_look_up(tmp_path):
     assert History(tmp_path, "spec")
 
 
+def _planned_ghz(qrun, write_spec, head: str, qubits: int, rest: str):
+    """`qrun plan --json` of a spec: `head`, then circuits with `ghz`, a GHZ state of `qubits` (a chain of cx), then
+    `rest`. Returns the spec, the outcome and its first job's row."""
+    chain = "".join(f" cx q[{i}], q[{i + 1}];" for i in range(qubits - 1))
+    ghz = f'  ghz: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[{qubits}] q; h q[0];{chain}"}}\n'
+    spec = write_spec(f"{head}circuits:\n{ghz}{rest}")
+    done = qrun("plan", spec, "--json")
+    assert done.code == 0, done.err
+    return spec, done, json.loads(done.out)["jobs"][0]
+
+
 def test_a_fake_devices_long_noisy_simulation_is_warned_about_before_it_runs(qrun, write_spec):
     """A 20-qubit GHZ state on fake_fez: the device takes seconds, but Aer simulates each of the 2,500 shots as a
     noisy 20-qubit statevector (about 8 minutes here, benchmarks/RESULTS.md). The plan said 11 s and nothing else;
     it now gives the local model's figure, and that max_time counts the device's time (a run prints the same warnings)."""
     from qrun.model import durations
 
-    chain = "".join(f" cx q[{i}], q[{i + 1}];" for i in range(19))
-    spec = write_spec(
-        "version: 1\nname: ghz20\nbackend: fake_fez\nmax_time: 5m\noptions: {seed: 2, resilience_level: 0}\n"
-        f'circuits:\n  ghz: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[20] q; h q[0];{chain}"}}\n'
+    spec, done, job = _planned_ghz(
+        qrun,
+        write_spec,
+        "version: 1\nname: ghz20\nbackend: fake_fez\nmax_time: 5m\noptions: {seed: 2, resilience_level: 0}\n",
+        20,
         '  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
         "observables:\n  zz: ZZ\n  zz20: ZZIIIIIIIIIIIIIIIIII\n"
         "jobs:\n  - {name: e, primitive: estimator, circuit: ghz, observables: [zz20], precision: 0.02}\n"
-        "  - {name: small, primitive: estimator, circuit: bell, observables: [zz], precision: 0.02}\n"
+        "  - {name: small, primitive: estimator, circuit: bell, observables: [zz], precision: 0.02}\n",
     )
-    done = qrun("plan", spec, "--json")
-    assert done.code == 0, done.err
-    job = json.loads(done.out)["jobs"][0]
     seconds = 2500 * 2.0**20 * job["depth"] * estimates.LOCAL_AMPLITUDE_LAYER * estimates.NOISY_LAYER
     assert 180 < seconds < 1800  # the model's figure for this job, a few minutes: the case worth warning about
     assert job["simulation_seconds"] == pytest.approx(seconds, abs=1e-3)  # `qrun plan --json` carries it too
@@ -428,16 +437,14 @@ def test_a_ladders_mitigated_rungs_count_their_deeper_simulation(qrun, write_spe
     not aer, where a ladder cannot run."""
     from qrun.model import durations
 
-    chain = "".join(f" cx q[{i}], q[{i + 1}];" for i in range(11))
-    spec = write_spec(
-        "version: 1\nname: lad12\nbackend: fake_sherbrooke\nmax_time: 30m\noptions: {seed: 5}\n"
-        f'circuits:\n  ghz: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[12] q; h q[0];{chain}"}}\n'
+    _, done, job = _planned_ghz(
+        qrun,
+        write_spec,
+        "version: 1\nname: lad12\nbackend: fake_sherbrooke\nmax_time: 30m\noptions: {seed: 5}\n",
+        12,
         "observables:\n  zz: ZZIIIIIIIIII\n"
-        "jobs:\n  - {name: climb, primitive: ladder, circuit: ghz, observables: [zz], exact: statevector, precision: 0.02}\n"
+        "jobs:\n  - {name: climb, primitive: ladder, circuit: ghz, observables: [zz], exact: statevector, precision: 0.02}\n",
     )
-    done = qrun("plan", spec, "--json")
-    assert done.code == 0, done.err
-    job = json.loads(done.out)["jobs"][0]
     assert 214 / 1.5 < job["simulation_seconds"] < 214 * 1.5
     assert done.err == (
         f"warning: jobs[0] (climb): fake_sherbrooke is simulated here with its noise, a 12-qubit statevector for every "
