@@ -326,12 +326,23 @@ def test_the_local_deadline_stops_a_run_whose_jobs_outlast_max_time(qrun, tmp_pa
 def test_a_rehearsals_deadline_counts_the_devices_time_not_this_machines(qrun, tmp_path, write_spec):
     """The same clock on fake_manila: a rehearsal's estimates are the real device's (47 s of its 10m here), so its
     session's deadline counts them, as the device's would, and a slow simulation on this machine stops nothing."""
+    from qrun.running.events import NullSink
+
+    class Times(NullSink):
+        seen: list[float] = []
+
+        def session_time(self, seconds: float) -> None:
+            self.seen.append(seconds)
+
     qrun.clock = Ticking(150.0, start=0.0)
+    qrun.sinks.append(Times())
     spec = write_spec(FIVE.replace("maxiter: 12", "maxiter: 2").replace("backend: aer", "backend: fake_manila"))
     result = qrun(spec, "--out", tmp_path / "r")
     assert result.code == 0, result.err
     meta = _metadata(tmp_path / "r")
     assert [j["status"] for j in meta["jobs"]] == ["done"] * 5
+    # the session's time, as the live display shows it: each job's estimate, each of the loop's evaluations' share
+    assert Times.seen[-1] == pytest.approx(sum(j["estimate"] for j in meta["jobs"]))
     (run,) = (tmp_path / "r" / "five").iterdir()
     vqe = json.loads((run / meta["jobs"][1]["file"]).read_text())
     assert vqe["optimum"]["final_evaluation"] is True  # nor did the loop stop short of its fresh estimate at the end

@@ -41,6 +41,27 @@ def test_the_live_display_shows_job_n_of_m_the_vqe_iteration_best_value_and_time
     assert "of max_time 30m" in screen
 
 
+def test_a_rehearsals_display_shows_the_devices_time_against_max_time():
+    """A fake device's deadline counts the device's seconds (session_time): the display's time row shows them, with
+    this machine's beside them; aer's shows this machine's alone."""
+    from rich.console import Console
+
+    def screen(backend: str, device_seconds: float | None) -> str:
+        p = prepare(EXPERIMENTS / "vqe.yaml", {"backend": backend, "precision": 0.02}, out="/nonexistent").plan
+        stream = io.StringIO()
+        live = LiveReporter(p, console=Console(file=stream, force_terminal=True, width=160))
+        live.session_opened({"engine": "aer-primitives"})
+        if device_seconds is not None:
+            live.session_time(device_seconds)
+        live.progress.refresh()
+        live.session_closed({})
+        return stream.getvalue()
+
+    rehearsal = screen("fake_manila", 754.0)
+    assert "12m 34s of max_time 30m (the device's; here 0." in rehearsal
+    assert "of max_time 30m (the device's" not in screen("aer", None)
+
+
 class Flushes(io.StringIO):
     """A stream that counts its flushes: each is a write the terminal or log sees."""
 

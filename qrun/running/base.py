@@ -136,8 +136,12 @@ class RunnerBase:
 
     def spent(self, jobs: Sequence[JobPlan]) -> None:
         """Jobs finished: a rehearsal's session time moves on by their estimates (the device's seconds)."""
+        self.spend(sum(job.estimate for job in jobs))
+
+    def spend(self, seconds: float) -> None:
         if self.device_time is not None:
-            self.device_time.spend(sum(job.estimate for job in jobs))
+            self.device_time.spend(seconds)
+            self.sink.session_time(self.device_time.monotonic())
 
     def _granted_max_time(self) -> int:
         """The max_time the service granted the session, read once from its details after the first job started:

@@ -39,6 +39,7 @@ class Sink(Protocol):
     def job_interrupted(self, job: JobPlan) -> None: ...
     def job_usage(self, job: JobPlan, record: Usage) -> None: ...
     def waiting(self) -> None: ...  # the runner is about to wait for a result: what was recorded must be visible now
+    def session_time(self, seconds: float) -> None: ...  # a rehearsal's session time (the device's seconds) moved on
     def session_closed(self, session: SessionRecord) -> None: ...
 
 
@@ -104,6 +105,9 @@ class NullSink:
     def waiting(self) -> None:
         """The runner waits for a result next."""
 
+    def session_time(self, seconds: float) -> None:
+        """On a fake device, the session's time, which its deadline counts: the device's seconds for what has run."""
+
     def session_closed(self, session: SessionRecord) -> None:
         """A session or batch was closed."""
 
@@ -132,6 +136,10 @@ class Fanout(NullSink):
     def session_closed(self, session: SessionRecord) -> None:
         for sink in self.sinks:
             sink.session_closed(session)
+
+    def session_time(self, seconds: float) -> None:
+        for sink in self.sinks:
+            sink.session_time(seconds)
 
     def waiting(self) -> None:
         for sink in self.sinks:

@@ -119,5 +119,4 @@ class Minimizing(RunnerBase):
         return job.estimate / max(job.max_evaluations, 1)
 
     def _spent_evaluation(self, job: JobPlan) -> None:
-        if self.device_time is not None:
-            self.device_time.spend(self._evaluation_seconds(job))
+        self.spend(self._evaluation_seconds(job))

@@ -206,9 +206,10 @@ class RunWriter:
         """The service named the session, or its first job started: the record gains its id, start and deadline."""
         self.session_opened(session)
 
-    def session_closed(self, session: SessionRecord) -> None:
-        keep_session(self.metadata, self._attempt, session)
-        self._log({"session": session})
+    session_closed = session_opened  # the record keeps each state of the session alike
+
+    def session_time(self, seconds: float) -> None:
+        """A rehearsal's device time moved on: the record keeps when the session started and closed, no more."""
 
     def job_started(self, job: JobPlan) -> None:
         self.jobs_started([job])

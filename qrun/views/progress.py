@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from ..backends.registry import traits
 from ..model import durations
 from ..model.outcomes import MinimizeOutcome
 from ..model.plan import JobPlan, Plan
@@ -162,6 +163,8 @@ class LiveReporter(Reporter):
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
         self._expected = 0.0  # s the current job or batch is estimated to take
+        # a rehearsal's session time is the device's (session_time), which its deadline counts: the bar shows that
+        self._device: float | None = 0.0 if traits(plan.backend_kind).rehearsed else None
         self._shown_at = 0.0  # when waiting() last brought the display up to date
 
     FLUSH = 0.125  # s: the display's own refresh interval (refresh_per_second=8)
@@ -193,17 +196,22 @@ class LiveReporter(Reporter):
                     pass
 
     def _tick(self, detail: str | None = None, advance: int = 0) -> None:
-        used = time.perf_counter() - self._t0
+        here = time.perf_counter() - self._t0
+        used = here if self._device is None else self._device
+        device = "" if self._device is None else f" (the device's; here {_seconds(here)})"
         self.progress.update(
             self.clock,
             completed=min(used, self.plan.max_time),
-            detail=f"{durations.format(used) if used >= 1 else f'{used:.1f}s'} of max_time "
-            f"{durations.format(self.plan.max_time)}",
+            detail=f"{_seconds(used)} of max_time {durations.format(self.plan.max_time)}{device}",
         )
         if detail is not None:
             self.progress.update(self.jobs, detail=detail)
         if advance:
             self.progress.advance(self.jobs, advance)
+
+    def session_time(self, seconds: float) -> None:
+        self._device = seconds
+        self._tick()
 
     def session_opened(self, session: SessionRecord) -> None:
         super().session_opened(session)
@@ -288,3 +296,7 @@ def reporter_for(plan: Plan, mode: str = "auto") -> Reporter:
     if mode == "auto" and sys.stderr.isatty():
         return LiveReporter(plan)
     return Reporter(plan)
+
+
+def _seconds(seconds: float) -> str:
+    return durations.format(seconds) if seconds >= 1 else f"{seconds:.1f}s"
