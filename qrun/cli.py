@@ -23,6 +23,7 @@ from .app.clitools import (
     given_or_newest,
     multirun_grid,
     multirun_option,
+    on_disk,
     out_option,
     overrides_of,
     paths_starting,
@@ -78,7 +79,7 @@ class QrunGroup(click.Group):
         if args and args[0] not in names and not args[0].startswith("-"):
             # `qrun valdate x.yaml` is a typo, not a spec named valdate; a spec that exists is never matched
             # against the commands (that would import difflib on every run)
-            close = [] if Path(args[0]).exists() else close_matches(args[0], names, cutoff=0.75)
+            close = [] if on_disk(args[0]) else close_matches(args[0], names, cutoff=0.75)
             if close:
                 raise UsageError(f"no command '{args[0]}'; did you mean 'qrun {close[0]}'?")
             return "run", self.commands["run"], args

@@ -128,6 +128,20 @@ def test_a_key_inside_a_mapping_the_spec_leaves_to_its_defaults_is_set_as_hydra_
     )
 
 
+def test_a_bare_override_longer_than_a_file_name_is_an_override(qrun, tmp_path):
+    """`qrun SPEC 'jobs.NAME.parameter_values=[...]'` of a few hundred characters: asking whether it named a file
+    raised ENAMETOOLONG ("File name too long", exit 1), where `--set` took it."""
+    spec = _mixed(tmp_path)
+    rows = [[0.125, 0.25, 0.375, 0.5]] * 12
+    bare = f"jobs.energies.parameter_values={rows}"
+    assert len(bare) > 255  # longer than a file's name may be (NAME_MAX)
+    checked = qrun("validate", spec, bare)
+    assert (checked.code, checked.err) == (0, "")
+    rendered = qrun("render", spec, bare)
+    assert rendered.code == 0, rendered.err
+    assert next(j for j in yaml.safe_load(rendered.out)["jobs"] if j["name"] == "energies")["parameter_values"] == rows
+
+
 def test_rerun_of_a_run_with_a_file_circuit_and_template_variables_reproduces_its_values(qrun, tmp_path):
     spec = tmp_path / "t.yaml"
     (tmp_path / "circuits").mkdir()

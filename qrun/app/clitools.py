@@ -48,11 +48,20 @@ class SpecCommand(click.Command):
             elif arg == "--":
                 out.append(arg)
                 value_next = False
-            elif BARE_OVERRIDE.fullmatch(arg) and not Path(arg).exists():
+            elif BARE_OVERRIDE.fullmatch(arg) and not on_disk(arg):
                 out += ["--set", arg]
             else:
                 out.append(arg)
         return super().parse_args(ctx, out)
+
+
+def on_disk(arg: str) -> bool:
+    """Whether a word of the command line names something on disk. One longer than a file's name may be (an override
+    of a few hundred characters: a list of parameter values) names nothing; asking raised ENAMETOOLONG."""
+    try:
+        return Path(arg).exists()
+    except OSError:
+        return False
 
 
 def template_options(f: F) -> F:
