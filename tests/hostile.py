@@ -306,6 +306,13 @@ def cases() -> list[dict]:
     add(
         "set-deep", BASE, args=["validate", "spec.yaml", "--set", "options.seed=" + "[" * 5000 + "]" * 5000], both=False
     )
+    # a dotted path makes the mappings it names where the schema allows any name (vars): as deep as its keys go
+    deep_path = "+vars." + ".".join(["a"] * 3000) + "=1"
+    add("set-deep-path", BASE, args=["validate", "spec.yaml", "--set", deep_path], both=False)
+    add("set-deep-path-and-value", BASE, args=["validate", "spec.yaml", "+vars.a.b=" + "[" * 62 + "]" * 62], both=False)
+    add(
+        "set-bare-past-a-file-name", BASE, args=["validate", "spec.yaml", "options.seed=" + "0" * 300 + "7"], both=False
+    )
     add(
         "set-not-utf8",
         BASE,

@@ -14,6 +14,7 @@ from importlib import resources
 from ..errors import Problem, SpecError
 from ..model.findings import JsonPath, close_matches
 from ..model.raw import Yaml
+from .source import MAX_DEPTH
 
 REMOVE = None  # the value of a ~KEY override
 
@@ -121,6 +122,12 @@ def _apply_one(
         line, col = places.get(where, places.get((), (1, 1)))
         return SpecError([Problem(file, line, col, format_path(where), f"{typed}: {why}{hint}")])
 
+    # what the spec would hold there, its keys and the value's own nesting, must read back (a rerun reads it): the
+    # mappings this makes for a path (below) are nesting the spec's YAML never had to pass
+    if len(parts) + _depth(value) > MAX_DEPTH:
+        raise fail(
+            f"nested more than {MAX_DEPTH} levels deep, its keys and its value's; a spec nests {MAX_DEPTH} at most"
+        )
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list) and where == ("jobs",):
@@ -177,6 +184,16 @@ def _apply_one(
         else:
             raise fail("this value has no keys")
     return where
+
+
+def _depth(value: object) -> int:
+    """How deep `value` nests mappings and sequences (a scalar: 0). An override's value is read under the YAML
+    limits, so this recursion is bounded by MAX_DEPTH."""
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
 
 
 def _elsewhere(where: JsonPath, key: str) -> str:
