@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import sys
@@ -382,7 +383,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None, sinks: Seque
             traceback.print_exc()
         where = f"{e.filename}: " if getattr(e, "filename", None) else ""
         click.echo(f"qrun: {where}{e.strerror or e}", err=True)
-        return EXIT_FAILED
+        return EXIT_USAGE if e.errno == errno.ENAMETOOLONG else EXIT_FAILED  # a name no file can have: bad input
     except Exception:  # a bug in qrun or a library: say so plainly; the traceback is one flag away
         if debug:
             traceback.print_exc()

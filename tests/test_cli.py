@@ -56,6 +56,8 @@ def test_an_internal_error_says_so_and_points_at_debug(qrun, monkeypatch):
         (["missing.yaml"], 2, "qrun: missing.yaml: no such file\n"),
         (["validate"], 2, "Error: Missing argument 'SPECS...'."),
         (["run", "x.yaml", "--bogus"], 2, "Error: No such option '--bogus'. Did you mean '--out'?"),
+        # a name longer than any file's (NAME_MAX) is bad input, not a failed environment (it was exit 1)
+        (["list", "x" * 300], 2, f"qrun: {'x' * 300}/metadata.json: File name too long\n"),
     ],
 )
 def test_usage_errors_exit_2(qrun, args, code, message):
