@@ -129,8 +129,9 @@ class RunnerBase:
         wall = datetime.now(UTC) - timedelta(seconds=self.clock.monotonic() - started)
         self.session_record["started"] = durations.timestamp(wall)
         # a rehearsal's deadline is in the device's time, at no moment of this machine's
-        deadline = wall + timedelta(seconds=allowed)
-        self.session_record["deadline"] = durations.timestamp(deadline) if self.device_time is None else None
+        self.session_record["deadline"] = (
+            durations.timestamp(wall + timedelta(seconds=allowed)) if self.device_time is None else None
+        )
         self.session_record["session_id"] = getattr(self.session, "session_id", None)
         self.sink.session_started(self.session_record.copy())
 

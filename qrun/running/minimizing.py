@@ -111,12 +111,13 @@ class Minimizing(RunnerBase):
     def _typical(self, job: JobPlan, trace: list[Evaluation]) -> float:
         """What the next evaluation will take of the session: the mean of `trace`'s, or on a rehearsal the device's."""
         if self.device_time is not None:
-            return self._evaluation_seconds(job)
+            return self.evaluation_seconds(job)
         return float(np.mean([t["seconds"] for t in trace])) if trace else 0.0
 
     @staticmethod
-    def _evaluation_seconds(job: JobPlan) -> float:
+    def evaluation_seconds(job: JobPlan) -> float:
+        """One evaluation's share of the job's estimate (a job that is no loop: the whole of it)."""
         return job.estimate / max(job.max_evaluations, 1)
 
     def _spent_evaluation(self, job: JobPlan) -> None:
-        self.spend(self._evaluation_seconds(job))
+        self.spend(self.evaluation_seconds(job))

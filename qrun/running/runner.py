@@ -134,7 +134,7 @@ class Runner(Batching, Sweeping, Minimizing):
                 self.spent(batch)
                 skip = len(batch) - 1
                 continue
-            first = job.estimate / max(job.max_evaluations, 1)  # a loop's first evaluation
+            first = self.evaluation_seconds(job)  # a loop's first evaluation
             if now() + first > self.deadline:
                 # Never submit what cannot finish before the service ends the session at max_time.
                 left = [later for later in self.plan.jobs[position:] if later.name not in self.finished]
