@@ -97,7 +97,7 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
             qc = qiskit.qasm3.loads(text)
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
         message = " ".join(str(e).split()) or f"{type(e).__name__} (the parser gave no detail; check the syntax)"
-        raise SourceError(f"invalid OpenQASM: {message}", subpath) from None
+        raise SourceError(f"invalid OpenQASM: {message}{qasm_scan.taken_hint(message)}", subpath) from None
     for inst in qc.data:  # an angle of 1e999 parses as inf; transpiling or simulating it fails far from the spec
         for value in inst.operation.params:
             if isinstance(value, (int, float)) and not math.isfinite(value):

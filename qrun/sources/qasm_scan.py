@@ -252,3 +252,16 @@ def bounds(text: str) -> tuple[int, int]:
     cannot be bounded (a while loop, a for loop over a computed range, more than MAX_QUBITS)."""
     counter = _Counter()
     return counter.block(_structure(tokens(text))), counter.qubits
+
+
+# The gates stdgates.inc declares: a parameter or register given one of these names (`input float t;`, the time of
+# a Hamiltonian simulation) clashes with the gate, and qiskit's parser says only that the symbol is already inserted.
+STDGATES = "p x y z h s sdg t tdg sx rx ry rz cx cy cz cp crx cry crz ch swap ccx cswap cu CX phase cphase id u1 u2 u3"
+
+
+def taken_hint(message: str) -> str:
+    """ " ('t' is a gate stdgates.inc declares: ...)" where a parser's error is a name clash with a standard gate."""
+    taken = re.search(r"Symbol '(\w+)' already inserted", message)
+    if taken and taken.group(1) in STDGATES.split():
+        return f" ('{taken.group(1)}' is a gate stdgates.inc declares: give yours another name)"
+    return ""
