@@ -50,6 +50,40 @@ def test_values_and_their_propagated_standard_errors():
     ]
 
 
+def test_a_derived_value_names_another_and_its_error_counts_the_results_they_share():
+    block = {"a": "e.zz", "b": "a + a - e.zz", "d": "b * e.xx", "vqe": "3"}
+    # b is e.zz itself: taken as independent of e.zz, a's σ would give √(2² + 1²) x 0.03, not 0.03
+    assert evaluate(block["b"], BODIES, block=block, name="b") == pytest.approx((0.9, 0.03))
+    value, sigma = evaluate(block["d"], BODIES, block=block, name="d")
+    assert value == pytest.approx(0.72)
+    assert sigma == pytest.approx(math.hypot(0.8 * 0.03, 0.9 * 0.04), rel=1e-6)
+    assert evaluate("vqe + 1", BODIES, block=block) == pytest.approx((-0.8, 0.01))  # a job's name means the job
+    assert of_run({"derived": block}, BODIES)[1:3] == [("b", "0.9 ± 0.03"), ("d", "0.72 ± 0.043")]
+    assert references("d", block, BODIES) == [("e", "zz"), ("e", "zz"), ("e", "zz"), ("e", "xx")]
+    assert references("c.meas['00'] + d", block, BODIES)[0] == ("c", "meas", "00")  # the sampler job c
+
+
+@pytest.mark.parametrize(
+    "block, message",
+    [
+        ({"x": "y + 1", "y": "2 * x"}, "'x' is defined by itself: x -> y -> x"),
+        ({"x": "abs(x)"}, "'x' is defined by itself: x -> x"),
+        (
+            {"x": "d12 * 2"} | {f"d{i}": f"d{i - 1} + d{i - 1}" for i in range(1, 13)} | {"d0": "e.zz + e.zz"},
+            "with the derived values it names written out, it has more than 10,000 terms",
+        ),
+        (
+            {"x": "n30"} | {f"n{i}": "-" * 25 + f"n{i - 1}" for i in range(1, 31)} | {"n0": "e.zz"},
+            "with the derived values it names written out, it nests deeper than 600",
+        ),
+    ],
+)
+def test_a_derived_value_that_names_itself_or_grows_past_the_limits_is_refused(block, message):
+    with pytest.raises(DerivedError) as caught:
+        references(block["x"], block, BODIES, "x")
+    assert str(caught.value) == message
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
@@ -83,16 +117,24 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
         "observables:\n  zz: ZZ\n  xx: XX\n"
         "jobs:\n  - {name: e, primitive: estimator, circuit: bell, observables: [zz, xx], precision: 0.01, "
         "exact: statevector}\n"
-        'derived:\n  both: "e.zz + e.xx"\n'
+        'derived:\n  both: "e.zz + e.xx"\n  half: both / 2\n'
     )
     done = qrun(spec, "--out", tmp_path, "-q")
     assert done.code == 0, done.err
-    (line,) = [x for x in qrun("show", done.out.strip()).out.splitlines() if x.startswith("derived: ")]
+    line, half = [x for x in qrun("show", done.out.strip()).out.splitlines() if x.startswith("derived: ")]
     shown, reference = line.removeprefix("derived: both = ").split(" (exact ")
     value, sigma = (float(t) for t in shown.split(" ± "))
     assert abs(value - 2.0) < 5 * sigma and sigma == pytest.approx(0.01 * math.sqrt(2), rel=0.05)  # a Bell pair: 1 + 1
     assert reference.startswith("2, ")  # the expression over the statevector's values: 1 + 1
     recorded = json.loads((tmp_path / done.out.strip() / "derived.json").read_text())
+    both = recorded["both"]
+    assert recorded.pop("half") == {  # a derived value named in another: both's value, σ and exact value, halved
+        "expression": "both / 2",
+        "value": pytest.approx(both["value"] / 2, rel=1e-12),
+        "stderr": pytest.approx(both["stderr"] / 2, rel=1e-6),
+        "exact": pytest.approx(1.0),
+    }
+    assert half.startswith(f"derived: half = {both['value'] / 2:.6g} ± {both['stderr'] / 2:.2g} (exact 1, ")
     assert recorded == {
         "both": {
             "expression": "e.zz + e.xx",
@@ -101,11 +143,15 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
             "exact": pytest.approx(2.0),
         }
     }
-    refused = qrun("validate", spec, "+derived.typo=e.yy")
-    assert (
-        refused.err.splitlines()[0]
-        == f"{spec}: derived.typo: --set +derived.typo=e.yy: job 'e' measures no observable 'yy'"
-    )
+    for override, error in [
+        ("+derived.typo=e.yy", "job 'e' measures no observable 'yy'"),
+        ("+derived.typo=bth*2", "unknown job or derived value 'bth'; did you mean 'both'?"),
+        ("+derived.typo=typo+1", "'typo' is defined by itself: typo -> typo"),
+        ("derived.both=half*2", "'both' is defined by itself: both -> half -> both"),
+    ]:
+        refused = qrun("validate", spec, override)
+        name = override.lstrip("+").split("=")[0]
+        assert refused.err.splitlines()[0] == f"{spec}: {name}: --set {override}: {error}"
 
 
 def test_validate_refuses_a_ladders_value_read_without_its_rung_or_at_a_rung_it_does_not_run(qrun, write_spec):
@@ -178,3 +224,46 @@ def test_a_register_with_no_shots_or_a_null_ideal_probability_is_said_plainly():
     assert str(caught.value) == "job 'c' counted no shots in register 'meas'"
     nulled = {"c": {**BODIES["c"], "ideal": {"meas": [{"00": None}]}}}
     assert of_run({"derived": {"p": "c.meas['00']"}}, nulled) == [("p", "0.75 ± 0.022")]
+
+
+SWEPT = """\
+version: 1
+name: swept
+backend: aer
+options: {seed: 5}
+circuits:
+  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; bit[1] c; ry(a) q[0]; c = measure q;"}
+observables:
+  z: Z
+jobs:
+  - {name: scan, primitive: estimator, circuit: rot, observables: [z], precision: 0.01, exact: statevector,
+     sweep: {values: {a: [0, 1.0471975511965976, 3.141592653589793]}}}
+  - {name: rows, primitive: sampler, circuit: rot, shots: 400, parameter_values: [[0], [3.141592653589793]]}
+  - {name: points, primitive: sampler, circuit: rot, shots: 400, sweep: {values: {a: [0, 1.5707963267948966]}}}
+derived:
+  half: scan.z[1]
+  flipped: rows.c["1"][1]
+  even: points.c["0"][1]
+"""
+
+
+def test_a_derived_value_reads_a_sweeps_points_and_a_samplers_parameter_sets_by_index(qrun, tmp_path):
+    """`scan.z` of a sweep named no value (the run said so, validate did not); a sampler's second parameter set
+    could not be read at all."""
+    spec = tmp_path / "swept.yaml"
+    spec.write_text(SWEPT, encoding="utf-8")
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    got = json.loads((tmp_path / done.out.strip() / "derived.json").read_text())
+    half, flipped, even = (got[n] for n in ("half", "flipped", "even"))
+    assert half["exact"] == pytest.approx(0.5) and abs(half["value"] - 0.5) < 5 * half["stderr"]  # cos(π/3)
+    assert (flipped["value"], flipped["stderr"]) == (1.0, 0.0)  # ry(π)|0> is |1>, every shot
+    assert abs(even["value"] - 0.5) < 5 * even["stderr"] and even["stderr"] == pytest.approx(0.025, rel=0.05)
+    for override, error in [
+        ("derived.half=scan.z[3]", "job 'scan' has 3 sweep points, [0] to [2]: the last is scan.z[2]"),
+        ("derived.flipped=rows.c['1'][2]", "job 'rows' has 2 parameter sets, [0] to [1]: the last is rows.c[\"1\"][1]"),
+        ("derived.even=points.c[1]", "a sampler's result is an outcome's probability: points.REGISTER[\"0101\"]"),
+    ]:
+        refused = qrun("validate", spec, override)
+        assert refused.code == 2
+        assert refused.err.splitlines()[0] == f"{spec}: {override.split('=')[0]}: --set {override}: {error}"

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ..errors import SweepError
+from ..model.experiment import count
 from ..model.findings import Finding, JsonPath
 from ..model.jobfile import Headline, JobFile, Number
 
@@ -199,11 +201,45 @@ def shots_or_precision(job: Mapping[str, object], at: JobContext) -> list[Findin
 
 
 def observable_ref_error(ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
-    """An estimator-like job's value is read by observable: it must be one the job measures."""
+    """An estimator-like job's value is read by observable: it must be one the job measures, and an index one of
+    its parameter sets or sweep points."""
     listed = job.get("observables")
     if len(ref) > 1 and ref[1] not in (listed if isinstance(listed, list) else []):
         return f"job '{ref[0]}' measures no observable '{ref[1]}'"
-    return None
+    return index_error(ref, job, ref[1] if len(ref) > 1 else None)
+
+
+def index_error(ref: tuple[str, ...], job: Mapping[str, object], observable: str | None = None) -> str | None:
+    """Why a reference's index [i] (its last part, "#i") names none of the job's values, or None."""
+    if len(ref) < 3 or not ref[-1].startswith("#"):
+        return None
+    index, (n, what) = int(ref[-1][1:]), values_of(job, observable)
+    if n is None or index < n:
+        return None
+    last = ".".join(ref[:2]) + "".join(f'["{p}"]' for p in ref[2:-1]) + f"[{n - 1}]"
+    return f"job '{ref[0]}' has {n} {what}{'s' if n != 1 else ''}, [0] to [{n - 1}]: the last is {last}"
+
+
+def values_of(job: Mapping[str, object], observable: str | None = None) -> tuple[int | None, str]:
+    """How many values a job gives of one observable (or outcome), and of what: its parameter sets, or its sweep's
+    points (those of that observable, where the sweep names observables). None where the spec alone cannot say."""
+    sweep = job.get("sweep")
+    if not isinstance(sweep, Mapping):
+        rows = job.get("parameter_values")
+        return (len(rows) if isinstance(rows, list) else 1), "parameter set"
+    values = sweep.get("values")
+    try:
+        sizes = {str(k): count(v) for k, v in values.items()} if isinstance(values, Mapping) else {}
+    except (SweepError, TypeError, ValueError, IndexError):
+        return None, "sweep point"
+    if not sizes:
+        return None, "sweep point"
+    total = min(sizes.values()) if sweep.get("mode") == "zip" else math.prod(sizes.values())
+    observables = values.get("observable") if isinstance(values, Mapping) else None
+    if isinstance(observables, list) and observables and observable is not None:
+        share = observables.count(observable)
+        total = share if sweep.get("mode") == "zip" else total // len(observables) * share
+    return total, "sweep point"
 
 
 def shown(x: object, spec: str = ".6g") -> str:

@@ -10,7 +10,7 @@ from ..model.jobfile import Headline, JobFile
 from ..model.outcomes import primitive_result, registers_of, set_counts
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Finding, JobContext, Pair, Planning, Submitter, floats
+from .kind import Finding, JobContext, Pair, Planning, Submitter, floats, index_error
 
 PAIRED_OUTCOMES = 8  # per register, the likeliest outcomes `qrun diff` compares (a wide register has thousands)
 
@@ -53,9 +53,9 @@ class Sampler:
         return [(at.here + ("circuit",), message, False)]
 
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
-        if len(ref) != 3:
+        if len(ref) not in (3, 4) or ref[2].startswith("#"):
             return f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]"
-        return None
+        return index_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
         return None

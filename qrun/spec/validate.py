@@ -93,7 +93,7 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
         **data,
         "jobs": [job for _, job in kept],
         **{key: {k: v for k, v in (data.get(key) or {}).items() if k not in gone} for key, gone in dropped.items()},
-        "derived": {k: v for k, v in (data.get("derived") or {}).items() if _reads_only(v, names)},
+        "derived": {k: v for k, v in (data.get("derived") or {}).items() if _reads_only(k, data, names)},
     }
     try:
         more, _ = _meaning_findings(spec, pruned, build=False)
@@ -230,10 +230,12 @@ def _source_of(job: Raw) -> object:
     return values.get("from") if isinstance(values, dict) else None
 
 
-def _reads_only(text: object, jobs: set[str]) -> bool:
-    """Whether a derived expression names only these jobs (one that does not parse is kept: that is its finding)."""
+def _reads_only(name: str, data: dict[str, Yaml], jobs: set[str]) -> bool:
+    """Whether a derived value reads only these jobs, directly or through the derived values it names (one that does
+    not parse is kept: that is its finding)."""
+    block = data["derived"]
     try:
-        return all(ref[0] in jobs for ref in derived.references(str(text)))
+        return all(ref[0] in jobs for ref in derived.references(str(block[name]), block, jobs, name))
     except DerivedError:
         return True
 
@@ -301,22 +303,26 @@ def _open_plan_findings(data: dict[str, Yaml]) -> list[Finding]:
 
 
 def _derived_findings(data: dict[str, Yaml]) -> list[Finding]:
-    """Each `derived:` expression reads, and every result it names is a job (and observable) of the spec."""
+    """Each `derived:` expression reads, and every result it names, itself or through the derived values it names, is
+    a job (and observable) of the spec."""
     if not data.get("derived"):
         return []
     jobs = {j["name"]: j for j in data["jobs"]}
+    block = data.get("derived") or {}
     out: list[Finding] = []
-    for name, text in (data.get("derived") or {}).items():
+    for name, text in block.items():
         where = ("derived", name)
         try:
-            refs = derived.references(text)
+            refs = derived.references(text, block, jobs, name)
         except DerivedError as e:
             out.append((where, str(e), False))
             continue
         for ref in refs:
             job = jobs.get(ref[0])
-            if job is None:
-                out.append((where, unknown_ref("job", ref[0], jobs), False))
+            if job is None:  # a bare name is a minimize job's optimum or another derived value
+                bare = len(ref) == 1 and len(block) > 1
+                others = [*jobs, *(n for n in block if n != name)] if bare else jobs
+                out.append((where, unknown_ref("job or derived value" if bare else "job", ref[0], others), False))
             else:
                 error = kind_of(job["primitive"]).reference_error(tuple(ref), job)
                 out += [(where, error, False)] if error else []

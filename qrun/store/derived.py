@@ -2,14 +2,14 @@
 
 `S: "chsh.zz - chsh.zx + chsh.xz + chsh.xx"` is read with Python's own parser and evaluated by walking the tree
 over an allow-list of nodes: numbers, + - * / **, unary minus, a few functions, and references to results. No
-eval, no attribute of any Python object, no name outside the run's jobs."""
+eval, no attribute of any Python object, no name outside the run's jobs and its other derived values."""
 
 from __future__ import annotations
 
 import ast
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from ..errors import DerivedError, RunFolderError
@@ -24,6 +24,10 @@ from .readings import job_readings
 from .runfolder import read_json
 
 MAX_CHARS = 500
+# A derived value named in another is written out in its place; these bound what that can grow to (`b: a + a`,
+# `c: b + b`, ... doubles at each step) and how deep the tree gets (the walks below recurse once a level).
+MAX_NODES = 10_000
+MAX_NESTING = 600
 FUNCTIONS: dict[str, Callable[[float], float]] = {
     "abs": abs,
     "sqrt": math.sqrt,
@@ -35,9 +39,41 @@ FUNCTIONS: dict[str, Callable[[float], float]] = {
 _BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
 
 
-def references(text: str) -> list[tuple[str, ...]]:
-    """The results an expression uses, each as (job,), (job, observable[, index]) or (job, register, outcome)."""
-    return [ref for ref in _walk(_parse(text)) if ref]
+def references(
+    text: str, block: Mapping[str, object] | None = None, jobs: Collection[str] = (), name: str | None = None
+) -> list[tuple[str, ...]]:
+    """The results an expression uses, each as (job,), (job, observable[, index]) or (job, register, outcome); the
+    derived values of `block` it names (a bare name that is no job's) are written out first, so their results are
+    listed instead."""
+    return [ref for ref in _walk(expanded(text, block or {}, jobs, name)) if ref]
+
+
+def expanded(text: str, block: Mapping[str, object], jobs: Collection[str], name: str | None = None) -> ast.expr:
+    """The expression (the derived value `name`'s, if it has one) with each derived value it names written out in its
+    place, so an error propagates from the job results themselves: `a + b` of two values that read the same
+    result are not independent. A job's name means the job (its optimum), as it did before derived values could
+    be named."""
+    nodes = [0]
+
+    def inline(node: ast.expr, chain: tuple[str, ...], depth: int) -> ast.expr:
+        nodes[0] += 1
+        if nodes[0] > MAX_NODES:
+            raise DerivedError(f"with the derived values it names written out, it has more than {MAX_NODES:,} terms")
+        if depth > MAX_NESTING:
+            raise DerivedError(f"with the derived values it names written out, it nests deeper than {MAX_NESTING}")
+        if isinstance(node, ast.Name) and node.id not in jobs and node.id in block:
+            if node.id in chain:
+                raise DerivedError(f"'{node.id}' is defined by itself: {' -> '.join((*chain, node.id))}")
+            return inline(_parse(str(block[node.id])), (*chain, node.id), depth + 1)
+        if isinstance(node, ast.BinOp):
+            return ast.BinOp(inline(node.left, chain, depth + 1), node.op, inline(node.right, chain, depth + 1))
+        if isinstance(node, ast.UnaryOp):
+            return ast.UnaryOp(node.op, inline(node.operand, chain, depth + 1))
+        if isinstance(node, ast.Call):
+            return ast.Call(node.func, [inline(a, chain, depth + 1) for a in node.args], node.keywords)
+        return node
+
+    return inline(_parse(text), (name,) if name else (), 0)
 
 
 def _parse(text: str) -> ast.expr:
@@ -69,9 +105,18 @@ def _walk(node: ast.expr) -> list[tuple[str, ...]]:
     return [ref]
 
 
+def written(ref: tuple[str, ...]) -> str:
+    """A reference as an expression writes it: est.zz[2], samp.meas["01"][1], climb.zne.zz."""
+    text = ".".join(ref[:2])
+    for part in ref[2:]:
+        text += f"[{part[1:]}]" if part.startswith("#") else f'["{part}"]'
+    return text
+
+
 def _reference(node: ast.expr) -> tuple[str, ...] | None:
-    """job, job.observable, job.observable[i], job.register["0101"], ladder.rung.observable (as (ladder,
-    "rung.observable"), the name `qrun list` and `qrun diff` give that value)."""
+    """job, job.observable, job.observable[i], job.register["0101"], job.register["0101"][i], ladder.rung.observable
+    (as (ladder, "rung.observable"), the name `qrun list` and `qrun diff` give that value). An index [i] is the
+    i-th parameter set, or the i-th point of a sweep, kept as "#i"."""
     if isinstance(node, ast.Name):
         return (node.id,)
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
@@ -93,22 +138,42 @@ def _reference(node: ast.expr) -> tuple[str, ...] | None:
         key = node.slice.value
         if base is not None and isinstance(key, (int, str)) and not isinstance(key, bool):
             return (*base, str(key) if isinstance(key, str) else f"#{key}")
+    if (  # an outcome's probability in a sampler's i-th parameter set or sweep point
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and type(node.slice.value) is int
+    ):
+        base = _reference(node.value)
+        if base is not None and len(base) == 3 and not base[2].startswith("#"):
+            return (*base, f"#{node.slice.value}")
     return None
 
 
-def evaluate(text: str, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> tuple[float, float | None]:
-    """(value, standard error) of an expression over the run's job bodies. The error is propagated to first order
-    from each result's own standard error, taking the results as independent (separate runtime jobs are)."""
-    value, sigma, _ = evaluate_all(text, bodies, run_dir)
+def evaluate(
+    text: str,
+    bodies: Mapping[str, JobFile],
+    run_dir: Path | None = None,
+    block: Mapping[str, object] | None = None,
+    name: str | None = None,
+) -> tuple[float, float | None]:
+    """(value, standard error) of an expression over the run's job bodies (and the derived values of `block` it
+    names). The error is propagated to first order from each result's own standard error, taking the results as
+    independent (separate runtime jobs are)."""
+    value, sigma, _ = evaluate_all(text, bodies, run_dir, block, name)
     return value, sigma
 
 
 def evaluate_all(
-    text: str, bodies: Mapping[str, JobFile], run_dir: Path | None = None
+    text: str,
+    bodies: Mapping[str, JobFile],
+    run_dir: Path | None = None,
+    block: Mapping[str, object] | None = None,
+    name: str | None = None,
 ) -> tuple[float, float | None, float | None]:
     """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
     every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
-    tree = _parse(text)
+    tree = expanded(text, block or {}, bodies, name)
     inputs: dict[tuple[str, ...], tuple[float, float | None, float | None]] = {}
     for ref in (r for r in _walk(tree) if r):  # the tree parsed once, checked and read in the same walk
         inputs[ref] = _value(ref, bodies, run_dir)
@@ -161,30 +226,50 @@ def _value(
     body = bodies.get(job)
     if body is None:
         raise DerivedError(f"job '{job}' has no result in this run")
-    if "counts" in body and len(ref) == 3 and not ref[2].startswith("#"):
-        sets = body["counts"].get(ref[1])
-        if not sets:
-            raise DerivedError(f"job '{job}' has no register '{ref[1]}'")
-        counts = sets[0]
-        shots = sum(counts.values())
-        if not shots:
-            raise DerivedError(f"job '{job}' counted no shots in register '{ref[1]}'")
-        p = counts.get(ref[2], 0) / shots
-        ideal = nth((body.get("ideal") or {}).get(ref[1]), 0)
-        exact = number(ideal.get(ref[2], 0.0)) if isinstance(ideal, Mapping) else None
-        return p, math.sqrt(p * (1 - p) / shots), exact  # a binomial proportion's standard error
+    if len(ref) in (3, 4) and not ref[2].startswith("#") and ("counts" in body or "points" in body):
+        return _probability(ref, body)
     readings = job_readings(run_dir, body)
     if len(ref) == 1:
         chosen = [r for r in readings if r.key.startswith("min <")]
-    elif "rungs" in body and len(ref) == 2 and "." in ref[1]:  # a ladder's rung: climb.zne.zz
+    elif "rungs" in body and "." in ref[1]:  # a ladder's rung: climb.zne.zz, climb.zne.zz[1]
         rung, _, observable = ref[1].partition(".")
-        chosen = [r for r in readings if r.key == f"{rung} <{observable}>" and r.index == 0]
+        index = int(ref[2][1:]) if len(ref) == 3 and ref[2].startswith("#") else 0
+        chosen = [r for r in readings if r.key == f"{rung} <{observable}>" and r.index == index]
     else:
         index = int(ref[2][1:]) if len(ref) == 3 and ref[2].startswith("#") else 0
         chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.index == index and not r.at]
+        if not chosen:  # a sweep's: its points in order, as its CSV lists them (scan.m[2], the third point's <m>)
+            chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.at][index : index + 1]
     if not chosen:
-        raise DerivedError(f"'{'.'.join(ref)}' names no value of job '{job}'")
+        raise DerivedError(f"'{written(ref)}' names no value of job '{job}'")
     return chosen[0].value, chosen[0].stderr, chosen[0].exact
+
+
+def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, float | None]:
+    """An outcome's probability in a sampler's parameter set (or sweep point) and its binomial standard error."""
+    job, register, outcome = ref[:3]
+    index = int(ref[3][1:]) if len(ref) == 4 else 0
+    ideal = None
+    if "counts" in body:
+        sets = body["counts"].get(register)
+        if not sets:
+            raise DerivedError(f"job '{job}' has no register '{register}'")
+        counts = nth(sets, index)
+        ideal = nth((body.get("ideal") or {}).get(register), index)
+    else:  # a sweep: each point holds its counts
+        point: object = nth(body["points"], index)
+        held = point.get("counts") if isinstance(point, Mapping) else None
+        counts = held.get(register) if isinstance(held, Mapping) else None
+        if isinstance(point, Mapping) and counts is None:
+            raise DerivedError(f"job '{job}' has no register '{register}'")
+    if not isinstance(counts, Mapping):
+        raise DerivedError(f"'{written(ref)}' names no value of job '{job}': it has no parameter set or point {index}")
+    shots = sum(counts.values())
+    if not shots:
+        raise DerivedError(f"job '{job}' counted no shots in register '{register}'")
+    p = counts.get(outcome, 0) / shots
+    exact = number(ideal.get(outcome, 0.0)) if isinstance(ideal, Mapping) else None
+    return p, math.sqrt(p * (1 - p) / shots), exact  # a binomial proportion's standard error
 
 
 def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
@@ -193,7 +278,7 @@ def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = N
     out = []
     for name, text in (block or {}).items() if isinstance(block, dict) else []:
         try:
-            value, sigma, exact = evaluate_all(str(text), bodies, run_dir)
+            value, sigma, exact = evaluate_all(str(text), bodies, run_dir, block, str(name))
         except DerivedError as e:
             out.append((name, f"cannot be computed: {e}"))
             continue
@@ -220,7 +305,7 @@ def readings_of(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | Non
     out = []
     for name, text in (block or {}).items() if isinstance(block, dict) else []:
         try:
-            value, sigma, exact = evaluate_all(str(text), bodies, run_dir)
+            value, sigma, exact = evaluate_all(str(text), bodies, run_dir, block, str(name))
         except DerivedError:
             continue
         if math.isfinite(value):
@@ -241,7 +326,7 @@ def record(run_dir: Path, block: Mapping[str, str]) -> None:
     out: dict[str, object] = {}
     for name, text in block.items():
         try:
-            value, sigma, exact = evaluate_all(str(text), run.jobs, run_dir)
+            value, sigma, exact = evaluate_all(str(text), run.jobs, run_dir, block, str(name))
         except DerivedError as e:
             out[str(name)] = {"expression": str(text), "error": str(e)}
             continue

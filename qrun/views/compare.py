@@ -85,8 +85,8 @@ def _derived_pairs(a: Run, b: Run, spec_a: object, spec_b: object) -> list[tuple
     rows: list[tuple[str, str, str, str, str, str]] = []
     for name in [n for n in block_a if n in block_b]:
         try:
-            va, sa = evaluate(str(block_a[name]), a.jobs, a.path)
-            vb, sb = evaluate(str(block_b[name]), b.jobs, b.path)
+            va, sa = evaluate(str(block_a[name]), a.jobs, a.path, block_a, name)
+            vb, sb = evaluate(str(block_b[name]), b.jobs, b.path, block_b, name)
         except DerivedError:
             continue  # qrun show says why; there is nothing to compare
         sa, sb = sa or 0.0, sb or 0.0

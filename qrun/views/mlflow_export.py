@@ -164,7 +164,7 @@ def run_metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     block = spec.get("derived") if isinstance(spec, dict) else None  # the stored spec is untrusted, as of_run reads it
     for name, text in block.items() if isinstance(block, dict) else []:
         try:
-            value, sigma = evaluate(str(text), run.jobs, run.path)
+            value, sigma = evaluate(str(text), run.jobs, run.path, block, str(name))
         except DerivedError:
             continue  # `qrun show` says why; a metric is a number or nothing
         yield f"derived.{name}.value", value, 0
