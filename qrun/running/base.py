@@ -110,12 +110,14 @@ class RunnerBase:
 
         A service job's metrics give when it started and finished running; the difference, counted back from now,
         places that start on qrun's own clock without comparing two machines' wall clocks. A local job starts
-        when it is submitted.
+        when it is submitted: the runtime's local jobs give metrics of the service's shape, but stamp all three
+        moments when the job is made, so counting back from them put the start after the job had run.
         """
         if self.session_started is not None:
             return
         started = submitted
-        timestamps = metrics(handle).get("timestamps")  # the service's JSON
+        remote = traits(self.plan.backend_kind).remote
+        timestamps = metrics(handle).get("timestamps") if remote else None  # the service's JSON
         timestamps = timestamps if isinstance(timestamps, dict) else {}
         running, finished = (
             durations.parse_timestamp(timestamps.get("running")),
