@@ -57,13 +57,23 @@ def test_an_internal_error_says_so_and_points_at_debug(qrun, monkeypatch):
         (["validate"], 2, "Error: Missing argument 'SPECS...'."),
         (["run", "x.yaml", "--bogus"], 2, "Error: No such option '--bogus'. Did you mean '--out'?"),
         # a name longer than any file's (NAME_MAX) is bad input, not a failed environment (it was exit 1)
-        (["list", "x" * 300], 2, f"qrun: {'x' * 300}/metadata.json: File name too long\n"),
+        ([str(EXPERIMENTS / "bell.yaml"), "--out", "x" * 300], 2, f"qrun: {'x' * 300}/bell: File name too long\n"),
+        # where a missing folder has its own words, such a name has the same (it had "File name too long")
+        ([str(EXPERIMENTS / "bell.yaml"), "--resume", "x" * 300], 2, f"--resume {'x' * 300}: not a qrun run folder"),
+        (
+            [str(EXPERIMENTS / "bell.yaml"), "-m", "seed=1,2", "--resume", "x" * 300],
+            2,
+            "not a multirun group or one of its",
+        ),
+        (["list", "x" * 300], 0, ""),
     ],
 )
 def test_usage_errors_exit_2(qrun, args, code, message):
     result = qrun(*args)
     assert result.code == code
     assert message in result.err
+    if args[0] == "list":
+        assert result.out == f"no runs under {'x' * 300}\n"  # as of a folder that is not there
 
 
 def test_keyboard_interrupt_exits_130(qrun, monkeypatch):

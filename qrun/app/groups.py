@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import UsageError
@@ -14,10 +15,11 @@ from .pipeline import run
 
 
 def group_of(folder: Path) -> Path | None:
-    """The group folder `folder` is (it holds multirun.json) or is a point of; None for a plain run folder."""
-    if (folder / MANIFEST).is_file():
+    """The group folder `folder` is (it holds multirun.json) or is a point of; None for a plain run folder.
+    os.path.isfile, not Path.is_file: a name longer than a file's is no group, where Python 3.11's raised."""
+    if os.path.isfile(folder / MANIFEST):
         return folder
-    if (folder.parent / MANIFEST).is_file():
+    if os.path.isfile(folder.parent / MANIFEST):
         return folder.parent
     return None
 

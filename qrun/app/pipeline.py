@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,7 +83,7 @@ def run(
         if found is None:
             raise UsageError(f"--resume: no earlier run of '{prepared.planned.name}' under {out}")
         run_dir = found
-        if not (run_dir / "metadata.json").is_file():
+        if not os.path.isfile(run_dir / "metadata.json"):  # (Path.is_file raised on a name too long for one)
             raise UsageError(f"--resume {run_dir}: not a qrun run folder (no metadata.json)")
         lock = RunLock(run_dir)  # before reading its state: another qrun may be finishing it right now
         try:

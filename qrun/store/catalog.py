@@ -24,11 +24,12 @@ class Found:
 
 def discover(target: Path) -> list[Found]:
     """The runs at `target`, oldest first (folder names start with their UTC start time); a group's points in the
-    order of its multirun.json. A damaged multirun.json leaves that group out: `qrun show` of a point says why."""
-    if (target / METADATA).is_file():
-        group = target.parent if (target.parent / MANIFEST).is_file() else None
+    order of its multirun.json. A damaged multirun.json leaves that group out: `qrun show` of a point says why.
+    os.path.isfile, not Path.is_file: a target longer than a file's name holds no runs, where Python 3.11's raised."""
+    if os.path.isfile(target / METADATA):
+        group = target.parent if os.path.isfile(target.parent / MANIFEST) else None
         return [_point(target, group)] if group is not None else [Found(target)]
-    if (target / MANIFEST).is_file():
+    if os.path.isfile(target / MANIFEST):
         return _group(target)
     found: list[Found] = []
     # os.scandir and strings, not Path.glob: a root of 10,000 runs is walked in a tenth of the time

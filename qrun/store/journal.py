@@ -115,7 +115,7 @@ def read_metadata(run_dir: Path) -> RunMetadata:
 
     The folder is untrusted input: RunFolderError (exit 2) names the file and the problem when it is not a qrun run
     folder, or is damaged."""
-    if not run_dir.is_dir():
+    if not os.path.isdir(run_dir):  # (Path.is_dir raised on a name too long for a file's)
         raise RunFolderError(f"{run_dir}: not a qrun run folder (not a folder)")
     raw = runfolder.read_bytes(run_dir, "metadata.json", runfolder.MAX_METADATA_BYTES, missing_ok=True)
     if raw is None:
