@@ -188,6 +188,31 @@ def test_validate_never_runs_the_code_unless_deep_and_says_so(qrun, repo):
     assert (repo / "lib" / "imported").exists()
 
 
+def test_python_no_job_uses_is_never_run(qrun, repo):
+    """A spare circuit or observable's Python ran under validate --deep and the run (and its error stopped both)."""
+    spec = _spec(repo)
+    text = (
+        spec.read_text()
+        .replace("  z: Z\n", '  z: Z\n  spare_obs: {python: "lib/build.py:complex_observable"}\n')
+        .replace("circuits:\n", 'circuits:\n  spare: {python: "lib/build.py:broken", args: {n: 3}}\n')
+    )
+    spec.write_text(text)
+    quick = qrun("validate", spec)
+    assert quick.err == (
+        "note: circuits.ghz (lib/build.py:ghz), circuits.tilted (lib/build.py:tilted), observables.zzz "
+        "(lib/build.py:parity): Python, not imported here; qrun validate --deep, plan and run import and run it\n"
+    )
+    deep = qrun("validate", "--deep", spec)
+    assert (deep.code, deep.err.splitlines()[0]) == (
+        0,
+        "qrun: importing and running your Python, as allow_python allows: circuits.ghz: lib/build.py:ghz; "
+        "circuits.tilted: lib/build.py:tilted; observables.zzz: lib/build.py:parity",
+    )
+    ran = qrun(spec, "--out", repo / "results", "-q")
+    assert ran.code == 0, ran.err
+    assert _job(_run_dir(repo / "results"), "00-e")["observables"]["zzz"]["exact"] == [pytest.approx(0.0)]
+
+
 @pytest.mark.parametrize(
     "entry, message",
     [

@@ -112,11 +112,12 @@ def _say_python_runs(path: str, overrides: dict[str, object], vars_files: list[s
     data = load(path, overrides, vars_files).data
     if not isinstance(data, dict) or not data.get("allow_python"):
         return
+    used = pysource.in_use(data)
     refs = [
         f"{kind}.{name}: {value['python']}"
         for kind in ("circuits", "observables")
         for name, value in (data.get(kind) or {}).items()
-        if isinstance(value, dict) and isinstance(value.get("python"), str)
+        if isinstance(value, dict) and isinstance(value.get("python"), str) and name in used[kind]
     ]
     if refs:
         click.echo(f"qrun: importing and running your Python, as allow_python allows: {'; '.join(refs)}", err=True)

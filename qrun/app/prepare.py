@@ -18,6 +18,7 @@ from ..model.plan import Plan
 from ..planning import estimates as model
 from ..planning import gaps, simtime
 from ..planning.modes import needs_session
+from ..sources import pysource
 from ..spec import Spec, load
 from ..spec.validate import Checked, validate
 from ..store.reader import History
@@ -167,7 +168,8 @@ def quick_check(
     verdict = model.budget_for(experiment, checked.backend.kind, estimated)
     if not verdict.fits and not verdict.local:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
-    unrun = [f"{kind}.{name} ({reference})" for kind, name, reference in experiment.python_sources]
+    used = pysource.in_use(checked.spec.data)  # only these are ever imported
+    unrun = [f"{k}.{name} ({ref})" for k, name, ref in experiment.python_sources if name in used[k]]
     notes = (
         [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
         if unrun

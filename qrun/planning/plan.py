@@ -113,9 +113,10 @@ class _Planner:
         if not self.traits.device:
             return  # a simulator has no coupling map to build a circuit for
         base = self.checked.spec.base_dir
+        used = {job.circuit for job in self.experiment.jobs}  # a circuit no job uses is not built, as validate does
         for cname, entry in self.experiment.circuits.items():
             # the coupling map only for such a circuit: a deferred device would be built for it
-            if "python" in entry and pysource.takes_coupling_map(entry, base):
+            if cname in used and "python" in entry and pysource.takes_coupling_map(entry, base):
                 coupling = getattr(self.backend, "coupling_map", None)
                 if coupling is not None:
                     self.checked.circuits[cname] = circuits.build(entry, base, coupling)

@@ -200,6 +200,23 @@ def observable(source: Raw, base_dir: Path) -> list[tuple[str, float]] | list[li
     return _real_terms(source, made)
 
 
+def in_use(data: Raw) -> dict[str, set[str]]:
+    """The circuits and observables a spec's jobs name (an observable also by a list member's NAME_k): only their
+    Python is run, where the user allows it; a source no job uses is never imported."""
+    jobs = [j for j in data.get("jobs") or [] if isinstance(j, Mapping)]
+    named: set[str] = set()
+    for job in jobs:
+        listed = job.get("observables")
+        swept = (job.get("sweep") or {}).get("values") if isinstance(job.get("sweep"), Mapping) else None
+        for group in (listed, swept.get("observable") if isinstance(swept, Mapping) else None):
+            if isinstance(group, list):
+                named.update(o for o in group if isinstance(o, str))
+    return {
+        "circuits": {str(j.get("circuit")) for j in jobs},
+        "observables": named | {re.sub(r"_\d+$", "", n) for n in named},
+    }
+
+
 def expanded_names(name: str, count: int) -> list[str]:
     """The names a list-valued observable's members go by in jobs and results: NAME_0, NAME_1, ..."""
     return [f"{name}_{k}" for k in range(count)]

@@ -125,12 +125,12 @@ def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[l
     built: dict[str, QuantumCircuit] = {}
     facts: dict[str, CircuitFacts] = {}
     gate_limit = (data.get("limits") or {}).get("gates", circuits.DEFAULT_GATE_LIMIT)
-    allowed = bool(data.get("allow_python"))
+    allowed, used = bool(data.get("allow_python")), pysource.in_use(data)
     for name, source in data["circuits"].items():
         if "python" in source:
             try:
                 _python_allowed(source, spec, allowed)
-                if build:  # only here is the user's code run: validate's quick path (and pre-commit) never runs it
+                if build and name in used["circuits"]:  # only here is the user's code run, and only what jobs use
                     built[name] = circuits.build(source, spec.base_dir)
                     facts[name] = circuits.facts(built[name])
             except SourceError as e:
@@ -172,7 +172,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[l
         try:
             if isinstance(value, dict) and "python" in value:
                 _python_allowed(value, spec, allowed)
-                if build:
+                if build and name in used["observables"]:
                     made = pysource.observable(value, spec.base_dir)
                     if made and isinstance(made[0], list):  # a list of observables: one name per member
                         expansions[name] = pysource.expanded_names(name, len(made))
