@@ -444,6 +444,15 @@ def test_a_diff_of_many_values_shows_those_that_moved_most_and_counts_the_rest(t
     )
     shown = rows(short)
     assert [r.split()[0] for r in shown] == sorted(z, key=lambda k: -abs(z[k]))[:25]
+    # the same spec and seed again: a reproduced run says so, where it listed 25 rows of +0 "with the largest |z|"
+    again = qrun("rerun", folders[0], "--out", tmp_path / "r3", "-q")
+    assert again.code == 0, again.err
+    same = qrun("diff", folders[0], tmp_path / again.out.strip()).out.splitlines()
+    assert same[1:] == ["  (the same spec)", "30 values paired, each the same in both runs (--all: every one)"]
+    long_again = qrun(EXPERIMENTS / "ising_sweep.yaml", "--set", "points=30", "--out", tmp_path / "s", "-q")
+    other = qrun(EXPERIMENTS / "ising_sweep.yaml", "--set", "points=30", "--out", tmp_path / "t", "-q")
+    swept = qrun("diff", *(tmp_path / r.out.strip() for r in (long_again, other))).out.splitlines()
+    assert swept[1:] == ["  (the same spec)", "energy: 30 sweep points paired, each the same in both runs"]
 
 
 def test_show_of_a_group_of_many_points_lists_the_first_and_last(tmp_path, qrun, write_spec):

@@ -29,6 +29,7 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
         lines.append(recalibrated)
     pairs = []
     moved: list[float] = []  # each pair's z, for choosing the pairs a long diff shows
+    same = 0  # how many pairs are equal in value and σ: a reproduced run's all are
     notes = []
     warnings = {side: _warnings(run) for side, run in (("A", a), ("B", b))}
     for entry in a.metadata["jobs"]:
@@ -36,7 +37,10 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
         paired = _paired(name, a.jobs.get(name), b.jobs.get(name))
         if not paired and _is_sweep(a.jobs.get(name)) and _is_sweep(b.jobs.get(name)):
             paired = _paired_points(name, a.points(name), b.points(name))
-            if len(paired) > SWEEP_ROWS and not all_rows:
+            if len(paired) > SWEEP_ROWS and not all_rows and all(r[1] == r[2] for r in paired):
+                notes.append(f"{name}: {len(paired):,} sweep points paired, each the same in both runs")
+                paired = []  # a rerun that reproduced its sweep: no point moved to show
+            elif len(paired) > SWEEP_ROWS and not all_rows:
                 zs = [_z(*r[1], *r[2]) for r in paired]
                 notes.append(f"{name}: {len(paired):,} sweep points paired; {_most_moved(zs, SWEEP_ROWS)}")
                 paired = [paired[k] for k in _largest(zs, SWEEP_ROWS)]
@@ -47,6 +51,7 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
             sigma = math.hypot(sa, sb) if sa is not None and sb is not None else None
             z = _z(va, sa, vb, sb)
             moved.append(z)
+            same += (va, sa) == (vb, sb)
             pairs.append(
                 (
                     key,
@@ -58,12 +63,15 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
                     f"{z:+.2f}",
                 )
             )
-    if len(pairs) > DIFF_ROWS and not all_rows:
+    if len(pairs) > DIFF_ROWS and not all_rows and same == len(pairs):
+        notes.insert(0, f"{len(pairs):,} values paired, each the same in both runs (--all: every one)")
+        pairs = []
+    elif len(pairs) > DIFF_ROWS and not all_rows:
         notes.insert(0, f"{len(pairs):,} values paired; {_most_moved(moved, DIFF_ROWS)} (--all: every one)")
         pairs = [pairs[k] for k in _largest(moved, DIFF_ROWS)]
     pairs += _derived_pairs(a, b, spec_a, spec_b)
     if not pairs:
-        return "\n".join([*lines, "values: none to compare"])
+        return "\n".join([*lines, *(notes or ["values: none to compare"])])
     header = ("value", a.path.name, b.path.name, "B - A", "σ", "z")
     widths = [max(len(str(row[i])) for row in [header, *pairs]) for i in range(len(header))]
     lines.append("")
