@@ -142,6 +142,46 @@ def test_a_bare_override_longer_than_a_file_name_is_an_override(qrun, tmp_path):
     assert next(j for j in yaml.safe_load(rendered.out)["jobs"] if j["name"] == "energies")["parameter_values"] == rows
 
 
+LOOPED = """\
+vars:
+  angles: [0.1, 0.2]
+  label: x
+version: 1
+name: looped
+backend: aer
+description: {{ label }}
+circuits:
+  r: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}
+observables: {z: Z}
+jobs:
+{% for a in angles %}
+  - {name: j{{ loop.index0 }}, primitive: estimator, circuit: r, observables: [z], parameter_values: [[{{ a }}]]}
+{% endfor %}
+"""
+
+
+def test_a_list_variable_is_set_as_a_list_by_its_name_or_under_vars(qrun, tmp_path):
+    """`angles=[0.5,0.7]` reached the template as the string "[0.5,0.7]", whose loop went over its characters (an
+    invalid-YAML error far from the cause); `vars.angles=[0.5,0.7]` was dropped unread, the defaults rendered."""
+    spec = tmp_path / "looped.yaml"
+    spec.write_text(LOOPED, encoding="utf-8")
+    for override in ("angles=[0.5,0.7]", "vars.angles=[0.5, 0.7]"):
+        rendered = qrun("render", spec, override, "label=[1, 2]")
+        assert rendered.code == 0, rendered.err
+        data = yaml.safe_load(rendered.out)
+        # a variable declared a scalar still takes the text as one: "[1, 2]" stays a string
+        assert data["description"] == "[1, 2]"
+        assert [j["parameter_values"] for j in data["jobs"]] == [[[0.5]], [[0.7]]]
+    refused = qrun("render", spec, "~vars.angles")
+    assert (refused.code, refused.err) == (
+        2,
+        "qrun: --set ~vars.angles: a template variable is set, not removed: angles=VALUE\n",
+    )
+    bad = qrun("render", spec, "angles=[0.5")
+    assert bad.code == 2
+    assert bad.err.startswith("qrun: --set angles: '[0.5' is not a YAML value qrun accepts: did not find expected")
+
+
 def test_rerun_of_a_run_with_a_file_circuit_and_template_variables_reproduces_its_values(qrun, tmp_path):
     spec = tmp_path / "t.yaml"
     (tmp_path / "circuits").mkdir()

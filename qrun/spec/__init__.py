@@ -241,9 +241,17 @@ def load(path: str | Path, overrides: dict[str, Yaml] | None = None, vars_files:
     templated = is_template(source)
     for key, value in (overrides or {}).items():
         op, name = split_override(key)
+        if name.startswith("vars.") and name.count(".") == 1:  # the vars: block is the variables' defaults
+            if op == "~":
+                raise UsageError(f"--set {key}: a template variable is set, not removed: {name[5:]}=VALUE")
+            op, name = "", name[5:]  # vars.NAME=V sets the variable, as NAME=V does (it was dropped unread)
+            key = name
         # a name is a template variable where the spec declares or (a template) may use it; else a key of the spec
         variable = not op and "." not in name and (name in variables or (templated and name not in top_level_keys()))
-        (named if variable else paths)[key] = value
+        if variable:
+            named[key] = _as_declared(key, value, variables.get(name))
+        else:
+            paths[key] = value
     given.update(named)
     # A value given from outside goes in as ONE scalar: it can never add keys to the spec.
     variables.update({k: Scalar(v) if isinstance(v, str) else v for k, v in given.items()})
@@ -265,6 +273,19 @@ def load(path: str | Path, overrides: dict[str, Yaml] | None = None, vars_files:
         # a resolved spec (a run folder's spec.yaml, which `qrun rerun` runs) keeps the values it was made with
         used_vars = dict(data["vars"])
     return Spec(display, p, source, text, data, used_vars, applied, override_places, places)
+
+
+def _as_declared(name: str, value: Yaml, declared: object) -> Yaml:
+    """A variable's value from the command line, read as a list or mapping where `vars:` declares one (as Hydra reads
+    `angles=[0.5,0.7]`): read as a string, a template's loop went over its characters."""
+    if not isinstance(value, str) or not isinstance(declared, (list, dict)):
+        return value
+    try:
+        parsed = safe_yaml(f"--set {name}", value)
+    except SpecError as e:
+        reason = e.problems[0].message.removeprefix("invalid YAML: ")
+        raise UsageError(f"--set {name}: {short(value)} is not a YAML value qrun accepts: {reason}") from None
+    return parsed if isinstance(parsed, (list, dict)) else value
 
 
 def as_rendered(error: SpecError, source: str, text: str) -> SpecError:
