@@ -135,6 +135,9 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
         "exact": pytest.approx(1.0),
     }
     assert half.startswith(f"derived: half = {both['value'] / 2:.6g} ± {both['stderr'] / 2:.2g} (exact 1, ")
+    (listed,) = json.loads(qrun("list", tmp_path, "--json").out)  # derived values are `qrun list` columns too
+    assert listed["results"]["derived.both"] == {k: both[k] for k in ("value", "stderr", "exact")}
+    assert list(listed["results"]) == ["e.zz", "e.xx", "derived.both", "derived.half"]
     assert recorded == {
         "both": {
             "expression": "e.zz + e.xx",

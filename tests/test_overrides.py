@@ -172,6 +172,7 @@ def test_a_list_variable_is_set_as_a_list_by_its_name_or_under_vars(qrun, tmp_pa
         # a variable declared a scalar still takes the text as one: "[1, 2]" stays a string
         assert data["description"] == "[1, 2]"
         assert [j["parameter_values"] for j in data["jobs"]] == [[[0.5]], [[0.7]]]
+        assert data["vars"] == {"angles": [0.5, 0.7], "label": "[1, 2]"}  # the values used, not the defaults
     refused = qrun("render", spec, "~vars.angles")
     assert (refused.code, refused.err) == (
         2,
@@ -245,3 +246,20 @@ jobs:
     b = json.loads((run_dir / "jobs" / "01-b.json").read_text())
     assert sum(b["counts"]["c"][0].values()) == 32
     assert _meta(run_dir)["status"] == "completed"
+
+
+def test_a_number_in_scientific_notation_on_the_command_line_is_a_number(qrun):
+    """PyYAML (YAML 1.1) reads 1e-3 as text, and a spec file says so; typed on the command line, as Hydra reads it,
+    it is a number (`precision=2e-05` was refused: "read as text, not a number")."""
+    spec = EXPERIMENTS / "vqe.yaml"
+    given = ("precision=2e-05", "jobs.vqe.optimizer.tol=1e-7")
+    assert qrun("validate", spec, *given).code == 0
+    (job, _) = yaml.safe_load(qrun("render", spec, *given).out)["jobs"]
+    assert (job["precision"], job["optimizer"]["tol"]) == (2e-05, 1e-07)
+    planned = json.loads(qrun("plan", spec, "-m", "precision=1e-3,1e-4", "--json").out)
+    assert sorted({j["point"] for j in planned["jobs"]}) == ["precision=0.0001", "precision=0.001"]
+    quoted = qrun("validate", spec, 'jobs.vqe.precision="2e-05"')  # quoted, it is the text asked for
+    assert quoted.err.splitlines()[0] == (
+        f"{spec}: jobs[0].precision: --set jobs.vqe.precision=2e-05: '2e-05' is read as text, not a number "
+        "(YAML 1.1 wants a decimal point and a signed exponent): write 2.0e-05"
+    )

@@ -73,7 +73,9 @@ def test_set_values_are_typed_as_yaml_scalars():
     from qrun.spec import parse_assignment
 
     assert parse_assignment("a=0.5") == ("a", 0.5)
-    assert parse_assignment("a=1e-05") == ("a", "1e-05")  # YAML 1.1 needs a dot; rendered as written
+    # YAML 1.1 needs a dot for a number; the command line reads 1e-05 as Hydra does (quoted, it stays text)
+    assert parse_assignment("a=1e-05") == ("a", 1e-05)
+    assert parse_assignment('a="1e-05"') == ("a", "1e-05")
     assert parse_assignment("a=true") == ("a", True)
     assert parse_assignment("a=fake_manila") == ("a", "fake_manila")
     assert parse_assignment("a=[1, 2]") == ("a", "[1, 2]")
@@ -82,7 +84,10 @@ def test_set_values_are_typed_as_yaml_scalars():
 def test_rendered_numbers_read_back_as_numbers(qrun, write_spec):
     spec = write_spec("vars: {p: 1.0e-05}\nx: {{ p }}\ny: {{ none_value }}\n")
     out = _render(qrun, spec, "--set", "none_value=null").out
-    assert out == "vars: {p: 1.0e-05}\nx: 1.0e-05\ny: null\n"
+    # shown as it would run: vars: holds the values used, the one given here too
+    assert out.endswith("\nvars:\n  p: 1.0e-05\n  none_value: null\nx: 1.0e-05\ny: null\n")
+    again = _render(qrun, spec, "--set", "p=2e-05", "--set", "none_value=null").out
+    assert again.endswith("\nvars:\n  p: 2.0e-05\n  none_value: null\nx: 2.0e-05\ny: null\n")
 
 
 @pytest.mark.parametrize(

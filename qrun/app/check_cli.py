@@ -198,8 +198,10 @@ def plan_cmd(
 def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:
     """Print SPEC as it would run: its template rendered and its overrides applied; run nothing."""
 
-    loaded = load(spec, overrides_of(assignments), list(vars_files))
-    click.echo(loaded.resolved_text() if loaded.overrides else loaded.text, nl=False)
+    given = overrides_of(assignments)
+    loaded = load(spec, given, list(vars_files))
+    # a variable given here shows in vars: as the value used; the text as rendered kept the defaults beside it
+    click.echo(loaded.resolved_text() if loaded.overrides or given or vars_files else loaded.text, nl=False)
 
 
 @click.command("schema")

@@ -23,7 +23,7 @@ from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile
 from ..planning import estimates, modes
 from ..running.events import Fanout
-from ..spec import DOTTED_KEY, MAX_SPEC_BYTES, declared_multirun, read_text_limited, safe_yaml
+from ..spec import DOTTED_KEY, MAX_SPEC_BYTES, cli_number, declared_multirun, read_text_limited, safe_yaml
 from ..store.catalog import MANIFEST
 from ..store.fsio import atomic_write, inside
 from ..store.journal import read_metadata
@@ -109,7 +109,7 @@ def _scalar(text: str) -> object:
         value = safe_yaml("-m", text) if text else ""
     except SpecError:
         return text
-    return value if isinstance(value, (int, float, str, bool)) else text
+    return cli_number(text, value) if isinstance(value, (int, float, str, bool)) else text
 
 
 def points(grid: dict[str, list[object]]) -> list[dict[str, object]]:

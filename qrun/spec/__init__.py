@@ -16,7 +16,16 @@ from .marks import parse_yaml, plain_yaml
 from .overrides import JsonPath, format_path, owner, top_level_keys
 from .overrides import apply as apply_overrides
 from .overrides import split as split_override
-from .source import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, guard_yaml, read_text_limited, safe_yaml, yaml
+from .source import (
+    MAX_DEPTH,
+    MAX_NODES,
+    MAX_SPEC_BYTES,
+    cli_number,
+    guard_yaml,
+    read_text_limited,
+    safe_yaml,
+    yaml,
+)
 from .template import MAX_RENDER_SECONDS, Scalar, is_template, render
 
 __all__ = [
@@ -33,6 +42,7 @@ __all__ = [
     "format_path",
     "guard_yaml",
     "load",
+    "cli_number",
     "parse_assignment",
     "parse_yaml",
     "plain_yaml",
@@ -212,7 +222,7 @@ def parse_assignment(text: str) -> tuple[str, Yaml]:
         typed = value
     if not flow and isinstance(typed, (dict, list)):
         typed = value  # a scalar was promised; "[1, 2]" stays a string rather than surprising anyone
-    return op + key, typed
+    return op + key, cli_number(value, typed)
 
 
 def read_vars_file(path: str | Path) -> dict[str, Yaml]:

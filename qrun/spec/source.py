@@ -193,6 +193,14 @@ def yaml_problem(file: str, error: yaml.YAMLError) -> Problem:
 _TEXT_NUMBER = re.compile(r"([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))[eE]([-+]?)([0-9]+)")
 
 
+def cli_number(text: str, value: Yaml) -> Yaml:
+    """A command-line value YAML 1.1 reads as text that anyone typing it means as a number (`precision=1e-3`, as
+    Hydra reads it): that number. A quoted one (`'name="1e-3"'`) stays text."""
+    if isinstance(value, str) and value == text.strip() and _TEXT_NUMBER.fullmatch(value):
+        return float(value)
+    return value
+
+
 def as_yaml_number(value: object, integer: bool = False) -> str | None:
     """How to write `value`, a string the spec meant as a number, so that YAML reads it as one (1e-3 -> 1.0e-3, and
     1e5 -> 100000 where an integer is wanted); None for any other value."""

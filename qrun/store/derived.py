@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import DerivedError, RunFolderError
 from ..jobs.kind import against, nth
 from ..jobs.ladder import ORDER as RUNGS
-from ..model.jobfile import JobFile
+from ..model.jobfile import Headline, JobFile
 from ..model.raw import Yaml
 from ..model.readings import Reading, number
 from .fsio import write_json
@@ -337,18 +337,38 @@ def record(run_dir: Path, block: Mapping[str, str]) -> None:
 def recorded(run_dir: Path) -> list[tuple[str, str]]:
     """Each derived value derived.json holds, as of_run words it: what a run prints as it ends, without reading
     its jobs again; nothing where the run recorded none (no derived: block, or the run did not complete)."""
+    out = []
+    for name, entry in _stored(run_dir).items():
+        value, sigma = (entry.get(key) for key in ("value", "stderr"))
+        if isinstance(value, int | float) and (sigma is None or isinstance(sigma, int | float)):
+            out.append((name, value_text(float(value), sigma, entry.get("exact"))))
+        elif isinstance(entry.get("error"), str):
+            out.append((name, f"cannot be computed: {entry['error']}"))
+    return out
+
+
+def headlines(run_dir: Path) -> dict[str, Headline]:
+    """The derived values derived.json holds as `qrun list` columns (derived.S), in the numbers a headline has."""
+    out: dict[str, Headline] = {}
+    for name, entry in _stored(run_dir).items():
+        value = number(entry.get("value"))
+        if value is not None:  # as a job's headline: a σ or exact value it has not is None
+            out[f"derived.{name}"] = {
+                "value": value,
+                "stderr": number(entry.get("stderr")),
+                "exact": number(entry.get("exact")),
+            }
+    return out
+
+
+def _stored(run_dir: Path) -> dict[str, dict[str, object]]:
+    """derived.json's entries that are objects; none where it is missing or damaged (a view still shows the run)."""
     try:
         stored = read_json(run_dir, DERIVED_FILE, MAX_DERIVED_BYTES, missing_ok=True)
     except RunFolderError:
-        return []
-    out = []
-    for name, entry in stored.items() if isinstance(stored, dict) else []:
-        value, sigma = (entry.get(key) for key in ("value", "stderr")) if isinstance(entry, dict) else (None, None)
-        if isinstance(value, int | float) and (sigma is None or isinstance(sigma, int | float)):
-            out.append((str(name), value_text(float(value), sigma, entry.get("exact"))))
-        elif isinstance(entry, dict) and isinstance(entry.get("error"), str):
-            out.append((str(name), f"cannot be computed: {entry['error']}"))
-    return out
+        return {}
+    items = stored.items() if isinstance(stored, dict) else []
+    return {str(name): entry for name, entry in items if isinstance(entry, dict)}
 
 
 def stored_spec(run_dir: Path) -> Yaml:

@@ -18,6 +18,7 @@ from ..model.readings import number
 from ..model.records import JobEntry, RunMetadata
 from ..model.rows import HEAD, elided
 from ..store.catalog import discover
+from ..store.derived import headlines as derived_headlines
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
 from ..store.runfolder import status_now
@@ -149,7 +150,11 @@ def runs(root: str | Path, name: str | None = None, status: str | None = None) -
                 "swept": found.swept,
                 "quantum_seconds": quantum_seconds(jobs),
                 "git": git_text(spec.get("git")),
-                "results": _headlines(found.path, jobs),
+                # the spec's derived values too: what its author chose to look at first (its first MAX_HEADLINES)
+                "results": {
+                    **_headlines(found.path, jobs),
+                    **dict(list(derived_headlines(found.path).items())[:MAX_HEADLINES]),
+                },
                 "_began": (meta.get("session") or {}).get("requested") or first_started(meta),
             }
         )
