@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import math
+import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -363,6 +364,8 @@ def headlines(run_dir: Path) -> dict[str, Headline]:
 
 def _stored(run_dir: Path) -> dict[str, dict[str, object]]:
     """derived.json's entries that are objects; none where it is missing or damaged (a view still shows the run)."""
+    if not os.path.lexists(os.path.join(run_dir, DERIVED_FILE)):  # most runs have none: `qrun list` asks each
+        return {}
     try:
         stored = read_json(run_dir, DERIVED_FILE, MAX_DERIVED_BYTES, missing_ok=True)
     except RunFolderError:
