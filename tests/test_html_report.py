@@ -187,6 +187,15 @@ def test_qrun_list_shows_multirun_points_with_their_group_and_swept_values(field
         f"field/{group.name}/theta=1.5",
         f"field/{single.name}",
     ]
+    # a spec's own folder lists its runs (it said "no runs under"), as `qrun report` and `export` take them
+    assert [(r["run"], r["group"]) for r in runs(root / "field")] == [(r["run"], r["group"]) for r in rows]
+    spec_folder = qrun("list", root / "field")
+    assert [line.split()[0] for line in spec_folder.out.splitlines()[2:]] == [
+        f"{group.name}/theta=0",
+        f"{group.name}/theta=1",
+        f"{group.name}/theta=1.5",
+        single.name,
+    ]
 
 
 def test_a_run_of_many_jobs_shows_its_first_and_last_on_its_page(tmp_path):

@@ -49,8 +49,9 @@ def show_cmd(run_dir: str | None, all_rows: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="The same rows as JSON.")
 @debug_option
 def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> None:
-    """List the runs under ROOT (default: results), oldest first: status, backend, the variables and overrides that
-    differ between them, and headline results (each estimator value ± its standard error, each minimize optimum)."""
+    """List the runs under ROOT (default: results; or one spec's folder in it), oldest first: status, backend, the
+    variables and overrides that differ between them, and headline results (each estimator value ± its standard
+    error, each minimize optimum, each derived value)."""
 
     if as_json:
         click.echo(json.dumps(runs(Path(root), name, status), indent=2))

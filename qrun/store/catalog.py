@@ -23,8 +23,8 @@ class Found:
 
 
 def discover(target: Path) -> list[Found]:
-    """The runs at `target`, oldest first (folder names start with their UTC start time); a group's points in the
-    order of its multirun.json. A damaged multirun.json leaves that group out: `qrun show` of a point says why.
+    """The runs at `target` (a results root, a spec's folder in it, a group or a run), oldest first (folder names
+    start with their UTC start time); a group's points in the order of its multirun.json. A damaged multirun.json leaves that group out: `qrun show` of a point says why.
     os.path.isfile, not Path.is_file: a target longer than a file's name holds no runs, where Python 3.11's raised."""
     if os.path.isfile(target / METADATA):
         group = target.parent if os.path.isfile(target.parent / MANIFEST) else None
@@ -33,17 +33,21 @@ def discover(target: Path) -> list[Found]:
         return _group(target)
     found: list[Found] = []
     # os.scandir and strings, not Path.glob: a root of 10,000 runs is walked in a tenth of the time
-    folders = [
-        (entry.name, spec.name, entry.path)
-        for spec in _subfolders(os.fspath(target))
-        for entry in _subfolders(spec.path)
-    ]
+    children = _subfolders(os.fspath(target))
+    if any(_holds_a_run(child.path) for child in children):  # a spec's own folder (results/vqe-h2): its runs
+        folders = [(entry.name, "", entry.path) for entry in children]
+    else:  # a results root: each spec's folder, then its runs
+        folders = [(entry.name, spec.name, entry.path) for spec in children for entry in _subfolders(spec.path)]
     for _, _, path in sorted(folders, key=lambda f: (f[0].removeprefix("multirun-"), f[1])):
         if os.path.isfile(os.path.join(path, MANIFEST)):
             found.extend(_group(Path(path)))
         elif os.path.isfile(os.path.join(path, METADATA)):
             found.append(Found(Path(path)))
     return found
+
+
+def _holds_a_run(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, MANIFEST)) or os.path.isfile(os.path.join(path, METADATA))
 
 
 def _subfolders(path: str) -> list[os.DirEntry[str]]:

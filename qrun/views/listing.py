@@ -124,7 +124,7 @@ def headline_text(value: Mapping[str, object] | str) -> str:
 def runs(root: str | Path, name: str | None = None, status: str | None = None) -> Runs:
     """Every run under a results root (multirun points included), oldest first: its name, folder, multirun group,
     status, start, backend, jobs done, the variables and overrides it was made with (`settings`), QPU seconds used,
-    git commit and its headline results; filtered by name and status. ROOT may also be one run or one group."""
+    git commit and its headline results; filtered by name and status. ROOT may also be a spec's folder in one, one run or one group."""
     out = Runs()
     for found in discover(Path(root)):
         try:
