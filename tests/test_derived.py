@@ -50,6 +50,29 @@ def test_values_and_their_propagated_standard_errors():
     ]
 
 
+def test_a_value_that_is_no_real_number_cannot_be_computed_and_the_run_still_ends(qrun, write_spec):
+    """Python's (-1.1) ** 0.5 is complex: its σ failed with a TypeError, and a finished run exited 3 (internal)."""
+    assert of_run(
+        {"derived": {"root": "(e.zz - 2) ** 0.5", "huge": "10 ** 400", "steep": "exp(e.zz * 1000)"}}, BODIES
+    ) == [
+        (
+            "root",
+            "cannot be computed: '(e.zz - 2) ** 0.5': a negative number to a fractional power is not a real number",
+        ),
+        ("huge", "cannot be computed: '10 ** 400': too large a number"),
+        ("steep", "cannot be computed: 'exp(e.zz * 1000)': too large a number"),
+    ]
+    spec = write_spec(
+        "version: 1\nname: neg\nbackend: aer\noptions: {seed: 2}\n"
+        'circuits:\n  one: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; x q[0];"}\n'
+        "observables:\n  z: Z\njobs:\n  - {name: e, primitive: estimator, circuit: one, observables: [z]}\n"
+        "derived:\n  root: e.z ** 0.5\n"
+    )
+    done = qrun(spec, "--out", spec.parent / "r")
+    assert done.code == 0, done.err
+    assert "derived: root cannot be computed: 'e.z ** 0.5': a negative number to a fractional power" in done.out
+
+
 def test_a_derived_value_names_another_and_its_error_counts_the_results_they_share():
     block = {"a": "e.zz", "b": "a + a - e.zz", "d": "b * e.xx", "vqe": "3"}
     # b is e.zz itself: taken as independent of e.zz, a's σ would give √(2² + 1²) x 0.03, not 0.03

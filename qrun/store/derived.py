@@ -204,17 +204,24 @@ def _compute(node: ast.expr, values: dict[tuple[str, ...], float]) -> float:
     if isinstance(node, ast.BinOp):
         left, right = _compute(node.left, values), _compute(node.right, values)
         try:
-            return left**right if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)](left, right)
-        except (ZeroDivisionError, OverflowError) as e:
+            result = left**right if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)](left, right)
+        except ZeroDivisionError as e:
             raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
+        except OverflowError:  # float ** says "(34, 'Numerical result out of range')"
+            raise DerivedError(f"'{ast.unparse(node)}': too large a number") from None
+        if isinstance(result, complex):  # Python's (-8.0) ** (1 / 3): a complex number, which no value is
+            raise DerivedError(f"'{ast.unparse(node)}': a negative number to a fractional power is not a real number")
+        return result
     if isinstance(node, ast.UnaryOp):
         operand = _compute(node.operand, values)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call):
         try:
             return float(FUNCTIONS[node.func.id](_compute(node.args[0], values)))  # type: ignore[attr-defined]
-        except (ValueError, OverflowError) as e:
+        except ValueError as e:
             raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
+        except OverflowError:
+            raise DerivedError(f"'{ast.unparse(node)}': too large a number") from None
     ref = _reference(node)
     assert ref is not None  # _walk allowed nothing else
     return values[ref]
