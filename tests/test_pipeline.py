@@ -277,6 +277,43 @@ def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp
     assert lines.count("qrun: stopping after the current job; Ctrl-C again stops at once") == 1
 
 
+BATCH_THEN_ONE = """\
+version: 1
+name: bint
+backend: fake_sherbrooke
+max_time: 30m
+options: {seed: 3, resilience_level: 0}
+circuits:
+  g: {library: efficient_su2, args: {num_qubits: 11, reps: 1}}
+  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}
+observables:
+  z: {terms: [["ZZZZZZZZZZZ", 1.0]]}
+  zz: ZZ
+jobs:
+  - {name: a, primitive: estimator, circuit: g, observables: [z], parameter_values: [{{ [0.1] * 44 }}], shots: 2000}
+  - {name: b, primitive: estimator, circuit: g, observables: [z], parameter_values: [{{ [0.2] * 44 }}], shots: 2000}
+  - {name: c, primitive: estimator, circuit: bell, observables: [zz], shots: 2000, options: {resilience_level: 1}}
+"""
+
+
+def test_ctrl_c_while_a_local_batch_computes_keeps_it_and_runs_nothing_more(tmp_path):
+    """A local simulation goes on in its thread after a Ctrl-C, and the process waited for it before it exited: its
+    jobs were then recorded as interrupted, their seconds of simulation thrown away. They are kept now."""
+    child = _start(tmp_path, "bint.yaml", BATCH_THEN_ONE)
+    _wait_for(lambda: (m := _live(tmp_path / "r")) and m["jobs"][1]["status"] == "running", child)
+    time.sleep(1.5)  # inside the batch's seconds of noisy simulation of a and b
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    meta = _metadata(tmp_path / "r")
+    assert (meta["status"], [j["status"] for j in meta["jobs"]]) == ("interrupted", ["done", "done", "not run"])
+    (run,) = (tmp_path / "r" / "bint").iterdir()
+    assert (
+        err.splitlines()[-1]
+        == f"qrun: interrupted; 2 finished job(s) kept in {run}; qrun SPEC --resume {run} runs the rest"
+    )
+
+
 @pytest.mark.slow  # the fast suite keeps Ctrl-C; SIGTERM takes the same path
 def test_sigterm_is_handled_like_ctrl_c(tmp_path):
     assert _signal_long_vqe(tmp_path, [signal.SIGTERM], after_evaluations=1)[0] == 130

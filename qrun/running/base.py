@@ -104,6 +104,8 @@ class RunnerBase:
         # default otherwise): a longer gap between a result and the next submission loses the session's turn
         self.interactive_ttl = INTERACTIVE_TTL
         self.idle_since: float | None = None
+        # a Ctrl-C came while a local job computed: the job is kept and nothing more is sent (collect says why)
+        self.interrupt_pending = False
 
     def start_clock(self, handle: RuntimeJob, submitted: float) -> None:
         """Start the deadline where the service starts the session: when its first job started running.
@@ -236,6 +238,7 @@ class RunnerBase:
     ) -> tuple[RuntimeJob, float]:
         """Submit one PUB as one runtime job (or find the earlier attempt's) without waiting for it; a sweep's chunk
         goes to a Dask worker when a cluster runs this job's local simulation."""
+        self.stop_if_asked()  # a loop's next evaluation, a sweep's next chunk
         handle = self.read_back(job)
         submitted = self.clock.monotonic()
         stream = stream_of(job)
@@ -286,13 +289,25 @@ class RunnerBase:
                 stacklevel=2,
             )
 
+    def stop_if_asked(self) -> None:
+        """Stop here, before anything more is sent, where a Ctrl-C came while a local job computed."""
+        if self.interrupt_pending:
+            raise KeyboardInterrupt
+
     def collect(self, job: JobPlan, handle: RuntimeJob) -> PrimitiveResult:
         self.sink.waiting()
         try:
-            result = handle.result()
-        except KeyboardInterrupt:
-            cancel(handle)  # stop what is queued; the session closes on the way out
-            raise
+            try:
+                result = handle.result()
+            except KeyboardInterrupt:
+                if traits(self.plan.backend_kind).remote:
+                    cancel(handle)  # stop what is queued; the session closes on the way out
+                    raise
+                # A local simulation goes on in its thread whatever qrun does, and the process waits for it before
+                # it exits: its result was thrown away after that wait. It is kept now, and nothing more is sent,
+                # as the first Ctrl-C promises ("stopping after the current job"); a second one kills the run.
+                self.interrupt_pending = True
+                result = handle.result()
         except Exception as e:
             raise ServiceJobError(self.plan.backend_name, job_id(handle), e) from e
         finally:

@@ -125,6 +125,7 @@ class Runner(Batching, Sweeping, Minimizing):
             if skip:
                 skip -= 1
                 continue
+            self.stop_if_asked()  # the jobs from here on are "not run"
             batch = self.batch_from(position, stop)
             alone = len(batch) == 1 and self.rows_in_chunks(job)
             now = self.session_clock.monotonic
