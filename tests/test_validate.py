@@ -165,6 +165,26 @@ def test_quick_and_deep_validate_and_run_give_one_verdict_on_bad_qasm(qrun, tmp_
     assert expected in quick.err
 
 
+def test_a_quick_budget_verdict_on_lower_bounds_says_so(qrun, write_spec):
+    """Quick validate checks the budget on each job's lower bound where none is declared or learned; the run checks
+    the computed estimate. Between the two, validate said "ok" and the run refused, without a word of why."""
+    spec = write_spec(
+        "version: 1\nname: tight\nbackend: fake_fez\nmax_time: 30s\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  zz: ZZ\njobs:\n"
+        + "".join(f"  - {{name: e{k}, primitive: estimator, circuit: bell, observables: [zz]}}\n" for k in range(4))
+    )
+    quick, deep = qrun("validate", spec), qrun("validate", "--deep", spec)
+    assert (quick.code, quick.err) == (
+        0,
+        "note: e0, e1, e2 and 1 more: no declared or learned estimate, so the budget was checked on a lower bound; "
+        "qrun validate --deep, plan and run check the computed estimate\n",
+    )
+    assert deep.code == 2 and "max_time: 30s (30 s) is less than the sum of the job estimates" in deep.err
+    declared = qrun("validate", spec, *(f"+jobs.e{k}.estimate=5s" for k in range(4)))
+    assert (declared.code, declared.err) == (0, "")  # estimates declared: nothing bounded, nothing to say
+
+
 def test_schema_and_meaning_problems_come_in_one_pass_with_the_original_indices(qrun):
     from conftest import ROOT
 

@@ -175,6 +175,13 @@ def quick_check(
         if unrun
         else []
     )
+    bounded = [job.name for job, _, _, source in rows if source == "lower bound"]
+    if bounded and not verdict.local:  # the verdict could differ from the run's: say on what it stands
+        named = ", ".join(bounded[:3]) + (f" and {len(bounded) - 3:,} more" if len(bounded) > 3 else "")
+        notes.append(
+            f"note: {named}: no declared or learned estimate, so the budget was checked on a lower bound; "
+            "qrun validate --deep, plan and run check the computed estimate"
+        )
     return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes], estimated=estimated)
 
 
