@@ -444,6 +444,8 @@ def test_validate_plan_and_run_give_one_verdict_on_a_multiruns_budget_over_all_i
         checked = qrun(*command, spec, "--out", tmp_path / "r")
         assert (checked.code, checked.err.splitlines()[0]) == (2, refusal), command
     planned = qrun("plan", spec, "--out", tmp_path / "r").out
+    # the title says the rows are a multirun's, where it named the first point's spec alone
+    assert planned.splitlines()[0].strip() == "mr (multirun of 3 points) on fake_manila, max_time 12s"
     assert [line.split("│")[2].strip() for line in planned.splitlines() if line.startswith("│")] == [
         "seed=1/s",
         "seed=2/s",

@@ -354,7 +354,8 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
 
     summary = plan_summary(plan, rate)
     console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140, markup=False)
-    table = Table(title=f"{plan.name} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
+    points = f" (multirun of {len(plan.points)} points)" if plan.points else ""  # the name is its first point's
+    table = Table(title=f"{plan.name}{points} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
     for header in (
         "#",
         "job",
