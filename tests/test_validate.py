@@ -46,6 +46,18 @@ def test_validate_reports_each_file_and_exits_2_if_any_is_bad(qrun):
     )
 
 
+def test_validate_of_a_folder_checks_the_specs_in_it(qrun):
+    """`qrun validate experiments/` said "File 'experiments/' is a directory"."""
+    result = qrun("validate", EXPERIMENTS)
+    specs = sorted(p for p in EXPERIMENTS.iterdir() if p.suffix == ".yaml")
+    assert len(specs) >= 5 and (result.code, result.out) == (0, "".join(f"{p}: ok\n" for p in specs))
+    empty = qrun("validate", EXPERIMENTS / "circuits")  # its circuit files, no spec
+    assert (empty.code, empty.err) == (
+        2,
+        f"qrun: {EXPERIMENTS / 'circuits'}: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)\n",
+    )
+
+
 def _data(**job):
     return {
         "backend": "fake_manila",

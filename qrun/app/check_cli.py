@@ -27,9 +27,27 @@ from .clitools import (
 )
 from .prepare import plan_errors, prepare, quick_check
 
+SPEC_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
+
+
+def _specs_in(paths: tuple[str, ...]) -> list[str]:
+    """Each SPEC as given; a folder, as the specs in it (its *.yaml, *.yml and their .j2 templates, not its
+    subfolders, where circuit files and --vars files live): `qrun validate experiments/`, as `ruff check DIR` reads."""
+    out: list[str] = []
+    for given in paths:
+        folder = Path(given)
+        if not folder.is_dir():
+            out.append(given)
+            continue
+        found = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.name.endswith(SPEC_SUFFIXES))
+        if not found:
+            raise UsageError(f"{given}: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)")
+        out += found
+    return out
+
 
 @click.command("validate", cls=SpecCommand)
-@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
 @template_options
 @multirun_option(
     "Check every point of this grid of template variables' values, and all of them in one session's "
@@ -53,14 +71,15 @@ def validate_cmd(
     out: str,
     deep: bool,
 ) -> None:
-    """Check each SPEC against the schema, its meaning and its time budget; run nothing. Exit 0 if all are valid, else 2.
+    """Check each SPEC (or each spec in a folder) against the schema, its meaning and its time budget; run nothing.
+    Exit 0 if all are valid, else 2.
 
     Without --deep this never imports qiskit, so it is fast enough for editors and pre-commit.
     """
 
     bad = 0
     overrides = overrides_of(assignments)  # a malformed --set is the command line's problem, not a spec's
-    for path in specs:
+    for path in _specs_in(specs):
         try:
             # a multirun spec is as valid as its every point, and all of them in one session, as it runs
             chosen = multirun.points(multirun_grid(path, multirun_args, overrides)) or [{}]
