@@ -36,6 +36,29 @@ def test_values_are_canonical_so_1_and_1_0_are_one_point():
     grid = multirun.parse(["h=0.25,1,1.0", "n=2,3"])
     assert grid == {"h": [0.25, 1, 1.0], "n": [2, 3]}
     assert [multirun.label(p) for p in multirun.points(grid)] == ["h=0.25,n=2", "h=0.25,n=3", "h=1,n=2", "h=1,n=3"]
+    # a list's commas do not split it (a variable vars: declares a list reads each as one; 1e-3 is a number)
+    assert multirun.parse(["angles=[0.1],[0.2, 0.3]", "p=1e-3,{a: 1}"]) == {
+        "angles": ["[0.1]", "[0.2, 0.3]"],
+        "p": [0.001, "{a: 1}"],
+    }
+
+
+def test_a_multirun_over_a_list_variable_runs_each_list(qrun, tmp_path):
+    """-m angles=[0.1],[0.2,0.3] split at every comma: points "[0.1]", "[0.2" and "0.3]", each a string."""
+    spec = tmp_path / "loop.yaml"
+    spec.write_text(
+        "vars:\n  angles: [0.5]\nversion: 1\nname: loop\nbackend: aer\n"
+        'circuits:\n  r: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}\n'
+        "observables: {z: Z}\njobs:\n{% for a in angles %}\n"
+        "  - {name: j{{ loop.index0 }}, primitive: estimator, circuit: r, observables: [z], parameter_values: [[{{ a }}]]}\n"
+        "{% endfor %}\n"
+    )
+    planned = json.loads(qrun("plan", spec, "-m", "angles=[0.1],[0.2,0.3]", "--json").out)
+    assert [(j["point"], j["name"]) for j in planned["jobs"]] == [  # labels as folder names, brackets replaced
+        ("angles=_0.1_", "angles=_0.1_/j0"),
+        ("angles=_0.2,0.3_", "angles=_0.2,0.3_/j0"),
+        ("angles=_0.2,0.3_", "angles=_0.2,0.3_/j1"),
+    ]
 
 
 @pytest.mark.slow  # four points through the service stand-in; CI's slow suite runs it

@@ -81,7 +81,15 @@ def parse(assignments: list[str]) -> dict[str, list[object]]:
 
 
 def _listed(text: str) -> list[object]:
-    return [_scalar(v.strip()) for v in text.split(",")]
+    """The values, split at the commas outside brackets: -m angles=[0.1,0.2],[0.3] is two lists (each then read as
+    one where the spec's vars: declares a list)."""
+    values, depth, start = [], 0, 0
+    for at, c in enumerate(text):
+        depth += (c in "[{") - (c in "]}")
+        if c == "," and depth <= 0:
+            values.append(text[start:at])
+            start = at + 1
+    return [_scalar(v.strip()) for v in [*values, text[start:]]]
 
 
 def _range(key: str, text: str) -> list[object]:
