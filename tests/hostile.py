@@ -320,6 +320,15 @@ def cases() -> list[dict]:
         both=False,
     )
 
+    # --- derived values that name each other: a chain as long as a spec may make, a doubling, a circle -----------
+    chain = "".join(f"  d{i}: d{i - 1} + 1\n" for i in range(1, 10_000))
+    add("derived-chain-10000", BASE + "derived:\n  d0: energy.zz\n" + chain)
+    add(
+        "derived-doubling",
+        BASE + "derived:\n  d0: energy.zz\n" + "".join(f"  d{i}: d{i - 1} * d{i - 1}\n" for i in range(1, 64)),
+    )
+    add("derived-circle", BASE + "derived:\n  a: b + energy.zz\n  b: c * 2\n  c: a\n")
+
     # --- run folders, as untrusted as specs: read by show, status, plot, diff and list ----------------------------
     def run_folder(meta_change=None, **extra: str) -> dict:
         meta = {

@@ -93,7 +93,7 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
         **data,
         "jobs": [job for _, job in kept],
         **{key: {k: v for k, v in (data.get(key) or {}).items() if k not in gone} for key, gone in dropped.items()},
-        "derived": {k: v for k, v in (data.get("derived") or {}).items() if _reads_only(k, data, names)},
+        "derived": _reading_only(data, names),
     }
     try:
         more, _ = _meaning_findings(spec, pruned, build=False)
@@ -230,14 +230,14 @@ def _source_of(job: Raw) -> object:
     return values.get("from") if isinstance(values, dict) else None
 
 
-def _reads_only(name: str, data: dict[str, Yaml], jobs: set[str]) -> bool:
-    """Whether a derived value reads only these jobs, directly or through the derived values it names (one that does
-    not parse is kept: that is its finding)."""
-    block = data["derived"]
-    try:
-        return all(ref[0] in jobs for ref in derived.references(str(block[name]), block, jobs, name))
-    except DerivedError:
-        return True
+def _reading_only(data: dict[str, Yaml], jobs: set[str]) -> dict[str, Yaml]:
+    """The derived values that read only these jobs, directly or through the derived values they name (one that
+    cannot be read is kept: that is its finding)."""
+    block = data.get("derived") or {}
+    found = derived.block_references(block, {str(j.get("name")) for j in data["jobs"] if isinstance(j, dict)})
+    return {
+        k: v for k, v in block.items() if isinstance(refs := found[k], DerivedError) or all(r[0] in jobs for r in refs)
+    }
 
 
 def _python_allowed(source: dict[str, Yaml], spec: Spec, allowed: bool) -> None:
@@ -310,12 +310,10 @@ def _derived_findings(data: dict[str, Yaml]) -> list[Finding]:
     jobs = {j["name"]: j for j in data["jobs"]}
     block = data.get("derived") or {}
     out: list[Finding] = []
-    for name, text in block.items():
+    for name, refs in derived.block_references(block, jobs).items():
         where = ("derived", name)
-        try:
-            refs = derived.references(text, block, jobs, name)
-        except DerivedError as e:
-            out.append((where, str(e), False))
+        if isinstance(refs, DerivedError):
+            out.append((where, str(refs), False))
             continue
         for ref in refs:
             job = jobs.get(ref[0])

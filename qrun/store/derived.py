@@ -6,149 +6,51 @@ eval, no attribute of any Python object, no name outside the run's jobs and its 
 
 from __future__ import annotations
 
-import ast
 import math
 import os
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from ..errors import DerivedError, RunFolderError
 from ..jobs.kind import against, nth
-from ..jobs.ladder import ORDER as RUNGS
 from ..model.jobfile import Headline, JobFile
 from ..model.raw import Yaml
 from ..model.readings import Reading, number
+from .expressions import Block, Written, compute, gradient, written
 from .fsio import write_json
 from .reader import load, read_spec, read_spec_text
 from .readings import job_readings
 from .runfolder import read_json
 
-MAX_CHARS = 500
-# A derived value named in another is written out in its place; these bound what that can grow to (`b: a + a`,
-# `c: b + b`, ... doubles at each step) and how deep the tree gets (the walks below recurse once a level).
-MAX_NODES = 10_000
-MAX_NESTING = 600
-FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "abs": abs,
-    "sqrt": math.sqrt,
-    "exp": math.exp,
-    "log": math.log,
-    "cos": math.cos,
-    "sin": math.sin,
-}
-_BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
-
 
 def references(
     text: str, block: Mapping[str, object] | None = None, jobs: Collection[str] = (), name: str | None = None
 ) -> list[tuple[str, ...]]:
-    """The results an expression uses, each as (job,), (job, observable[, index]) or (job, register, outcome); the
-    derived values of `block` it names (a bare name that is no job's) are written out first, so their results are
-    listed instead."""
-    return [ref for ref in _walk(expanded(text, block or {}, jobs, name)) if ref]
+    """The results an expression reads, each once, as (job,), (job, observable[, index]) or (job, register,
+    outcome[, index]); the derived values of `block` it names (a bare name that is no job's) are written out first,
+    so their results are listed instead."""
+    return _written(text, Block(block or {}, jobs), name).references()
 
 
-def expanded(text: str, block: Mapping[str, object], jobs: Collection[str], name: str | None = None) -> ast.expr:
-    """The expression (the derived value `name`'s, if it has one) with each derived value it names written out in its
-    place, so an error propagates from the job results themselves: `a + b` of two values that read the same
-    result are not independent. A job's name means the job (its optimum), as it did before derived values could
-    be named."""
-    nodes = [0]
-
-    def inline(node: ast.expr, chain: tuple[str, ...], depth: int) -> ast.expr:
-        nodes[0] += 1
-        if nodes[0] > MAX_NODES:
-            raise DerivedError(f"with the derived values it names written out, it has more than {MAX_NODES:,} terms")
-        if depth > MAX_NESTING:
-            raise DerivedError(f"with the derived values it names written out, it nests deeper than {MAX_NESTING}")
-        if isinstance(node, ast.Name) and node.id not in jobs and node.id in block:
-            if node.id in chain:
-                raise DerivedError(f"'{node.id}' is defined by itself: {' -> '.join((*chain, node.id))}")
-            return inline(_parse(str(block[node.id])), (*chain, node.id), depth + 1)
-        if isinstance(node, ast.BinOp):
-            return ast.BinOp(inline(node.left, chain, depth + 1), node.op, inline(node.right, chain, depth + 1))
-        if isinstance(node, ast.UnaryOp):
-            return ast.UnaryOp(node.op, inline(node.operand, chain, depth + 1))
-        if isinstance(node, ast.Call):
-            return ast.Call(node.func, [inline(a, chain, depth + 1) for a in node.args], node.keywords)
-        return node
-
-    return inline(_parse(text), (name,) if name else (), 0)
+def block_references(
+    block: Mapping[str, object], jobs: Collection[str]
+) -> dict[str, list[tuple[str, ...]] | DerivedError]:
+    """Each value of a derived: block's results (as references gives them), or why it cannot be written out; the
+    block read once for all of them."""
+    values = Block(block, jobs)
+    out: dict[str, list[tuple[str, ...]] | DerivedError] = {}
+    for name in values.texts:
+        try:
+            out[name] = values.value(name).references()
+        except DerivedError as e:
+            out[name] = e
+    return out
 
 
-def _parse(text: str) -> ast.expr:
-    if len(text) > MAX_CHARS:
-        raise DerivedError(f"longer than {MAX_CHARS} characters")
-    try:
-        return ast.parse(text, mode="eval").body
-    except SyntaxError as e:
-        raise DerivedError(f"not an expression qrun reads ({e.msg})") from None
-
-
-def _walk(node: ast.expr) -> list[tuple[str, ...]]:
-    """Every reference in the tree, checking each node against the allow-list on the way."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return [()]
-    if isinstance(node, ast.BinOp) and (type(node.op) in _BINARY or isinstance(node.op, ast.Pow)):
-        return _walk(node.left) + _walk(node.right)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return _walk(node.operand)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
-        if len(node.args) != 1 or node.keywords:
-            raise DerivedError(f"{node.func.id}() takes one argument")
-        return _walk(node.args[0])
-    ref = _reference(node)
-    if ref is None:
-        raise DerivedError(
-            f"'{ast.unparse(node)}' is not a number, an operation, a function ({', '.join(FUNCTIONS)}) or a result"
-        )
-    return [ref]
-
-
-def written(ref: tuple[str, ...]) -> str:
-    """A reference as an expression writes it: est.zz[2], samp.meas["01"][1], climb.zne.zz."""
-    text = ".".join(ref[:2])
-    for part in ref[2:]:
-        text += f"[{part[1:]}]" if part.startswith("#") else f'["{part}"]'
-    return text
-
-
-def _reference(node: ast.expr) -> tuple[str, ...] | None:
-    """job, job.observable, job.observable[i], job.register["0101"], job.register["0101"][i], ladder.rung.observable
-    (as (ladder, "rung.observable"), the name `qrun list` and `qrun diff` give that value). An index [i] is the
-    i-th parameter set, or the i-th point of a sweep, kept as "#i"."""
-    if isinstance(node, ast.Name):
-        return (node.id,)
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-        return (node.value.id, node.attr)
-    # a rung's name in the middle, and nothing else: `e.zz.__class__` is no result
-    if (
-        isinstance(node, ast.Attribute)
-        and isinstance(inner := node.value, ast.Attribute)
-        and isinstance(inner.value, ast.Name)
-        and inner.attr in RUNGS
-    ):
-        return (inner.value.id, f"{inner.attr}.{node.attr}")
-    if (
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Attribute)
-        and isinstance(node.slice, ast.Constant)
-    ):
-        base = _reference(node.value)
-        key = node.slice.value
-        if base is not None and isinstance(key, (int, str)) and not isinstance(key, bool):
-            return (*base, str(key) if isinstance(key, str) else f"#{key}")
-    if (  # an outcome's probability in a sampler's i-th parameter set or sweep point
-        isinstance(node, ast.Subscript)
-        and isinstance(node.value, ast.Subscript)
-        and isinstance(node.slice, ast.Constant)
-        and type(node.slice.value) is int
-    ):
-        base = _reference(node.value)
-        if base is not None and len(base) == 3 and not base[2].startswith("#"):
-            return (*base, f"#{node.slice.value}")
-    return None
+def _written(text: str, values: Block, name: str | None) -> Written:
+    """The block's value `name` where the text is its, else the text with the block's values written out."""
+    return values.value(name) if name is not None and values.texts.get(name) == text else values.expression(text)
 
 
 def evaluate(
@@ -174,57 +76,38 @@ def evaluate_all(
 ) -> tuple[float, float | None, float | None]:
     """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
     every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
-    tree = expanded(text, block or {}, bodies, name)
-    inputs: dict[tuple[str, ...], tuple[float, float | None, float | None]] = {}
-    for ref in (r for r in _walk(tree) if r):  # the tree parsed once, checked and read in the same walk
-        inputs[ref] = _value(ref, bodies, run_dir)
+    return _computed(_written(text, Block(block or {}, bodies), name), bodies, run_dir)
 
-    def compute(values: dict[tuple[str, ...], float]) -> float:
-        return _compute(tree, values)
 
+def evaluate_block(
+    block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None = None
+) -> dict[str, tuple[float, float | None, float | None] | DerivedError]:
+    """Each value of a derived: block, or why it cannot be computed; the block written out once for all of them."""
+    values = Block(block, bodies)
+    out: dict[str, tuple[float, float | None, float | None] | DerivedError] = {}
+    for name in values.texts:
+        try:
+            out[name] = _computed(values.value(name), bodies, run_dir)
+        except DerivedError as e:
+            out[name] = e
+    return out
+
+
+def _computed(
+    written: Written, bodies: Mapping[str, JobFile], run_dir: Path | None
+) -> tuple[float, float | None, float | None]:
+    inputs = {ref: _value(ref, bodies, run_dir) for ref in written.references()}
     centre = {ref: v for ref, (v, _, _) in inputs.items()}
-    value = compute(centre)
+    value = compute(written.tree, centre)
     exacts = {ref: e for ref, (_, _, e) in inputs.items()}
-    exact = compute({ref: e for ref, e in exacts.items() if e is not None}) if None not in exacts.values() else None
-    variance = 0.0
-    for ref, (v, sigma, _) in inputs.items():
-        if sigma is None:
-            return value, None, exact
-        if sigma == 0:
-            continue
-        step = sigma * 1e-3
-        slope = (compute({**centre, ref: v + step}) - compute({**centre, ref: v - step})) / (2 * step)
-        variance += (slope * sigma) ** 2
+    exact = None if None in exacts.values() else compute(written.tree, exacts)  # type: ignore[arg-type]
+    if any(sigma is None for _, sigma, _ in inputs.values()):
+        return value, None, exact
+    slopes = gradient(written.tree, centre)
+    if slopes is None:
+        return value, None, exact
+    variance = sum((slopes.get(ref, 0.0) * (sigma or 0.0)) ** 2 for ref, (_, sigma, _) in inputs.items())
     return value, math.sqrt(variance), exact
-
-
-def _compute(node: ast.expr, values: dict[tuple[str, ...], float]) -> float:
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return float(node.value)
-    if isinstance(node, ast.BinOp):
-        left, right = _compute(node.left, values), _compute(node.right, values)
-        try:
-            result = left**right if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)](left, right)
-        except ZeroDivisionError as e:
-            raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
-        except OverflowError:  # float ** says "(34, 'Numerical result out of range')"
-            raise DerivedError(f"'{ast.unparse(node)}': too large a number") from None
-        if isinstance(result, complex):  # Python's (-8.0) ** (1 / 3): a complex number, which no value is
-            raise DerivedError(f"'{ast.unparse(node)}': a negative number to a fractional power is not a real number")
-        return result
-    if isinstance(node, ast.UnaryOp):
-        operand = _compute(node.operand, values)
-        return -operand if isinstance(node.op, ast.USub) else operand
-    if isinstance(node, ast.Call):
-        try:
-            return float(FUNCTIONS[node.func.id](_compute(node.args[0], values)))  # type: ignore[attr-defined]
-        except ValueError as e:
-            raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
-        except OverflowError:
-            raise DerivedError(f"'{ast.unparse(node)}': too large a number") from None
-    ref = _reference(node)
-    assert ref is not None  # _walk allowed nothing else
-    return values[ref]
 
 
 def _value(
@@ -283,15 +166,11 @@ def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, flo
 def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
     """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
     block = spec.get("derived") if isinstance(spec, dict) else None
-    out = []
-    for name, text in (block or {}).items() if isinstance(block, dict) else []:
-        try:
-            value, sigma, exact = evaluate_all(str(text), bodies, run_dir, block, str(name))
-        except DerivedError as e:
-            out.append((name, f"cannot be computed: {e}"))
-            continue
-        out.append((name, value_text(value, sigma, exact)))
-    return out
+    computed = evaluate_block(block, bodies, run_dir) if isinstance(block, dict) else {}
+    return [
+        (name, f"cannot be computed: {found}" if isinstance(found, DerivedError) else value_text(*found))
+        for name, found in computed.items()
+    ]
 
 
 def derived_line(name: str, text: str) -> str:
@@ -310,15 +189,12 @@ def readings_of(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | Non
     """The run's derived values as readings (job "derived"), so views draw them as any value: a multirun group's
     figures plot each against the swept keys. A value that cannot be computed is left out."""
     block = spec.get("derived") if isinstance(spec, dict) else None
-    out = []
-    for name, text in (block or {}).items() if isinstance(block, dict) else []:
-        try:
-            value, sigma, exact = evaluate_all(str(text), bodies, run_dir, block, str(name))
-        except DerivedError:
-            continue
-        if math.isfinite(value):
-            out.append(Reading("derived", str(name), 0, value, sigma, exact))
-    return out
+    computed = evaluate_block(block, bodies, run_dir) if isinstance(block, dict) else {}
+    return [
+        Reading("derived", name, 0, *found)
+        for name, found in computed.items()
+        if not isinstance(found, DerivedError) and math.isfinite(found[0])
+    ]
 
 
 DERIVED_FILE = "derived.json"
@@ -330,15 +206,12 @@ def record(run_dir: Path, block: Mapping[str, str]) -> None:
     why it cannot be computed), so a script reads them as it reads the job files."""
     if not block:
         return
-    run = load(run_dir)
     out: dict[str, object] = {}
-    for name, text in block.items():
-        try:
-            value, sigma, exact = evaluate_all(str(text), run.jobs, run_dir, block, str(name))
-        except DerivedError as e:
-            out[str(name)] = {"expression": str(text), "error": str(e)}
-            continue
-        out[str(name)] = {"expression": str(text), "value": value, "stderr": sigma, "exact": exact}
+    for name, found in evaluate_block(block, load(run_dir).jobs, run_dir).items():
+        if isinstance(found, DerivedError):
+            out[name] = {"expression": str(block[name]), "error": str(found)}
+        else:
+            out[name] = {"expression": str(block[name]), "value": found[0], "stderr": found[1], "exact": found[2]}
     write_json(run_dir / DERIVED_FILE, out)
 
 

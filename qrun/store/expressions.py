@@ -1,0 +1,342 @@
+"""A derived value's expression: read with Python's parser over an allow-list, the derived values it names written out
+in its place, and computed with its gradient, without eval."""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+
+from ..errors import DerivedError
+from ..jobs.ladder import ORDER as RUNGS
+
+Ref = tuple[str, ...]
+
+MAX_CHARS = 500
+# A derived value named in another is written out in its place. These bound what that may grow to (`b: a + a`,
+# `c: b + b`, ... doubles at each step), how deep a tree gets (the walks below recurse once a level), and what a
+# whole block's values may make together, which checking and computing them walk.
+MAX_NODES = 2_000
+MAX_NESTING = 600
+MAX_BLOCK_NODES = 20_000
+FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "abs": abs,
+    "sqrt": math.sqrt,
+    "exp": math.exp,
+    "log": math.log,
+    "cos": math.cos,
+    "sin": math.sin,
+}
+SLOPES: dict[str, Callable[[float], float]] = {  # each function's derivative, for the standard error
+    "abs": lambda x: float((x > 0) - (x < 0)),
+    "sqrt": lambda x: 0.5 / math.sqrt(x),
+    "exp": math.exp,
+    "log": lambda x: 1 / x,
+    "cos": lambda x: -math.sin(x),
+    "sin": math.cos,
+}
+_BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
+
+
+def parse(text: str) -> ast.expr:
+    """The expression's tree, every node checked against the allow-list."""
+    if len(text) > MAX_CHARS:
+        raise DerivedError(f"longer than {MAX_CHARS} characters")
+    try:
+        tree = ast.parse(text, mode="eval").body
+    except SyntaxError as e:
+        raise DerivedError(f"not an expression qrun reads ({e.msg})") from None
+    walk(tree)
+    return tree
+
+
+def walk(node: ast.expr) -> list[Ref]:
+    """Every reference in the tree (a number's is ()), checking each node against the allow-list on the way."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return [()]
+    if isinstance(node, ast.BinOp) and (type(node.op) in _BINARY or isinstance(node.op, ast.Pow)):
+        return walk(node.left) + walk(node.right)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return walk(node.operand)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
+        if len(node.args) != 1 or node.keywords:
+            raise DerivedError(f"{node.func.id}() takes one argument")
+        return walk(node.args[0])
+    ref = reference(node)
+    if ref is None:
+        raise DerivedError(
+            f"'{ast.unparse(node)}' is not a number, an operation, a function ({', '.join(FUNCTIONS)}) or a result"
+        )
+    return [ref]
+
+
+def written(ref: Ref) -> str:
+    """A reference as an expression writes it: est.zz[2], samp.meas["01"][1], climb.zne.zz."""
+    text = ".".join(ref[:2])
+    for part in ref[2:]:
+        text += f"[{part[1:]}]" if part.startswith("#") else f'["{part}"]'
+    return text
+
+
+def reference(node: ast.expr) -> Ref | None:
+    """job, job.observable, job.observable[i], job.register["0101"], job.register["0101"][i], ladder.rung.observable
+    (as (ladder, "rung.observable"), the name `qrun list` and `qrun diff` give that value). An index [i] is the
+    i-th parameter set, or the i-th point of a sweep, kept as "#i"."""
+    if isinstance(node, ast.Name):
+        return (node.id,)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return (node.value.id, node.attr)
+    # a rung's name in the middle, and nothing else: `e.zz.__class__` is no result
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(inner := node.value, ast.Attribute)
+        and isinstance(inner.value, ast.Name)
+        and inner.attr in RUNGS
+    ):
+        return (inner.value.id, f"{inner.attr}.{node.attr}")
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and isinstance(node.slice, ast.Constant)
+    ):
+        base = reference(node.value)
+        key = node.slice.value
+        if base is not None and isinstance(key, (int, str)) and not isinstance(key, bool):
+            return (*base, str(key) if isinstance(key, str) else f"#{key}")
+    if (  # an outcome's probability in a sampler's i-th parameter set or sweep point
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and type(node.slice.value) is int
+    ):
+        base = reference(node.value)
+        if base is not None and len(base) == 3 and not base[2].startswith("#"):
+            return (*base, f"#{node.slice.value}")
+    return None
+
+
+@dataclass(frozen=True)
+class Written:
+    """An expression with the derived values it names written out: its tree (whose parts other values share, and
+    which nothing changes), how many nodes it has and how deep it nests."""
+
+    tree: ast.expr
+    size: int
+    depth: int
+
+    def references(self) -> list[Ref]:
+        """The results it reads, each once, in the order it first reads them."""
+        return list(dict.fromkeys(ref for ref in walk(self.tree) if ref))
+
+
+class Block:
+    """A derived: block's values, each written out once, in an order where every value a value names comes first
+    (so no value is written out twice, and nothing recurses from one value into the next). A name that is a job's
+    means the job (its optimum), as it did before derived values could be named."""
+
+    def __init__(self, block: Mapping[str, object], jobs: Collection[str]):
+        self.texts = {str(k): str(v) for k, v in block.items()}
+        self.jobs = jobs
+        self.done: dict[str, Written | DerivedError] = {}
+        trees: dict[str, ast.expr] = {}
+        names: dict[str, list[str]] = {}
+        for name, text in self.texts.items():
+            try:
+                trees[name] = parse(text)
+            except DerivedError as e:
+                self.done[name] = e
+                continue
+            names[name] = list(dict.fromkeys(n for n in _bare_names(trees[name]) if self._derived(n)))
+        why: dict[str, str] = {n: str(e) for n, e in self.done.items() if isinstance(e, DerivedError)}
+        for name in _ordered(names):
+            failed = next((n for n in names[name] if n in why), None)
+            if failed is not None:  # the first reason, not one nested in another per value of a chain
+                why[name] = why[failed]
+                self.done[name] = DerivedError(f"it names '{failed}', which cannot be computed: {why[failed]}")
+                continue
+            try:
+                self.done[name] = self._written(trees[name])
+            except DerivedError as e:
+                self.done[name], why[name] = e, str(e)
+        unordered = {name for name in names if name not in self.done}  # each names itself, or a value that does
+        for name in unordered:
+            self.done[name] = DerivedError(_circle(name, names, unordered))
+        spent = 0
+        for name in self.texts:  # the block in its own order: past the budget, a value is not computed
+            found = self.done[name]
+            if isinstance(found, Written):
+                spent += found.size
+                if spent > MAX_BLOCK_NODES:
+                    self.done[name] = DerivedError(
+                        f"the derived: block, its values written out, has more than {MAX_BLOCK_NODES:,} terms by here"
+                    )
+
+    def value(self, name: str) -> Written:
+        found = self.done[name]
+        if isinstance(found, DerivedError):
+            raise found
+        return found
+
+    def expression(self, text: str) -> Written:
+        """An expression that is no value of the block, with the block's values it names written out."""
+        return self._written(parse(text))
+
+    def _derived(self, name: str) -> bool:
+        return name not in self.jobs and name in self.texts
+
+    def _written(self, node: ast.expr) -> Written:
+        if isinstance(node, ast.Name) and self._derived(node.id):
+            return self.value(node.id)
+        parts: list[ast.expr] = []
+        if isinstance(node, ast.BinOp):
+            parts = [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp):
+            parts = [node.operand]
+        elif isinstance(node, ast.Call):
+            parts = list(node.args)
+        done = [self._written(part) for part in parts]
+        size, depth = 1 + sum(d.size for d in done), 1 + max((d.depth for d in done), default=0)
+        if size > MAX_NODES:
+            raise DerivedError(f"with the derived values it names written out, it has more than {MAX_NODES:,} terms")
+        if depth > MAX_NESTING:
+            raise DerivedError(f"with the derived values it names written out, it nests deeper than {MAX_NESTING}")
+        if isinstance(node, ast.BinOp):
+            node = ast.BinOp(done[0].tree, node.op, done[1].tree)
+        elif isinstance(node, ast.UnaryOp):
+            node = ast.UnaryOp(node.op, done[0].tree)
+        elif isinstance(node, ast.Call):
+            node = ast.Call(node.func, [d.tree for d in done], [])
+        return Written(node, size, depth)
+
+
+def _bare_names(node: ast.expr) -> list[str]:
+    """The bare names an (allowed) expression reads: a job's optimum, or another derived value."""
+    if isinstance(node, ast.Name):
+        return [node.id]
+    if isinstance(node, ast.BinOp):
+        return _bare_names(node.left) + _bare_names(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _bare_names(node.operand)
+    if isinstance(node, ast.Call):
+        return [n for a in node.args for n in _bare_names(a)]
+    return []
+
+
+def _ordered(names: dict[str, list[str]]) -> list[str]:
+    """The values in an order where each comes after every value it names (Kahn's); one in a circle never comes."""
+    waiting = {name: len([n for n in named if n in names]) for name, named in names.items()}
+    readers: dict[str, list[str]] = {}
+    for name, named in names.items():
+        for n in named:
+            readers.setdefault(n, []).append(name)
+    ready = [name for name, count in waiting.items() if count == 0]
+    out = []
+    while ready:
+        name = ready.pop()
+        out.append(name)
+        for reader in readers.get(name, []):
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                ready.append(reader)
+    return out
+
+
+def _circle(name: str, names: dict[str, list[str]], unordered: set[str]) -> str:
+    """Why a value could not be ordered: the circle it is on, or the one a value it names leads to."""
+    path = [name]
+    while True:
+        nxt = next(n for n in names[path[-1]] if n in unordered)  # an unordered value names another unordered one
+        if nxt in path:
+            circle = [*path[path.index(nxt) :], nxt]
+            if nxt == name:
+                return f"'{name}' is defined by itself: {' -> '.join(circle)}"
+            return f"it names a derived value defined by itself: {' -> '.join(circle)}"
+        path.append(nxt)
+
+
+def compute(node: ast.expr, values: Mapping[Ref, float]) -> float:
+    """The expression's value at these results' values."""
+    return _forward(node, values, {})
+
+
+def _forward(node: ast.expr, values: Mapping[Ref, float], seen: dict[int, float]) -> float:
+    """Each node's value, kept by the node (a subtree two values share is computed once)."""
+    known = seen.get(id(node))
+    if known is not None:
+        return known
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):  # parse() allowed no other
+        result = float(node.value)
+    elif isinstance(node, ast.BinOp):
+        left, right = _forward(node.left, values, seen), _forward(node.right, values, seen)
+        try:
+            result = left**right if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)](left, right)
+        except ZeroDivisionError as e:
+            raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
+        except OverflowError:  # float ** says "(34, 'Numerical result out of range')"
+            raise DerivedError(f"'{ast.unparse(node)}': too large a number") from None
+        if isinstance(result, complex):  # Python's (-8.0) ** (1 / 3): a complex number, which no value is
+            raise DerivedError(f"'{ast.unparse(node)}': a negative number to a fractional power is not a real number")
+    elif isinstance(node, ast.UnaryOp):
+        operand = _forward(node.operand, values, seen)
+        result = -operand if isinstance(node.op, ast.USub) else operand
+    elif isinstance(node, ast.Call):
+        try:
+            result = float(FUNCTIONS[node.func.id](_forward(node.args[0], values, seen)))  # type: ignore[attr-defined]
+        except ValueError as e:
+            raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
+        except OverflowError:
+            raise DerivedError(f"'{ast.unparse(node)}': too large a number") from None
+    else:
+        ref = reference(node)
+        assert ref is not None  # parse() allowed nothing else
+        result = values[ref]
+    seen[id(node)] = result
+    return result
+
+
+def gradient(node: ast.expr, values: Mapping[Ref, float]) -> dict[Ref, float] | None:
+    """d(value)/d(result) for each result the expression reads, in one pass back over the tree (reverse mode: a
+    numeric derivative per result computed the whole tree again for each); None where a slope is not finite (a
+    sqrt or log at 0)."""
+    seen: dict[int, float] = {}
+    _forward(node, values, seen)
+    slopes: dict[Ref, float] = {}
+    try:
+        _backward(node, 1.0, seen, slopes)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None
+    return slopes if all(math.isfinite(s) for s in slopes.values()) else None
+
+
+def _backward(node: ast.expr, adjoint: float, seen: dict[int, float], slopes: dict[Ref, float]) -> None:
+    if isinstance(node, ast.Constant) or adjoint == 0.0:
+        return
+    if isinstance(node, ast.BinOp):
+        a, b = seen[id(node.left)], seen[id(node.right)]
+        if isinstance(node.op, ast.Add):
+            da, db = 1.0, 1.0
+        elif isinstance(node.op, ast.Sub):
+            da, db = 1.0, -1.0
+        elif isinstance(node.op, ast.Mult):
+            da, db = b, a
+        elif isinstance(node.op, ast.Div):
+            da, db = 1 / b, -a / b**2
+        else:  # a ** b: b's slope only where b reads a result (a negative a to a constant power has one)
+            da = b * a ** (b - 1) if b != 0 else 0.0
+            db = seen[id(node)] * math.log(a) if _reads(node.right) else 0.0
+        _backward(node.left, adjoint * da, seen, slopes)
+        _backward(node.right, adjoint * db, seen, slopes)
+    elif isinstance(node, ast.UnaryOp):
+        _backward(node.operand, -adjoint if isinstance(node.op, ast.USub) else adjoint, seen, slopes)
+    elif isinstance(node, ast.Call):
+        slope = SLOPES[node.func.id](seen[id(node.args[0])])  # type: ignore[attr-defined]
+        _backward(node.args[0], adjoint * slope, seen, slopes)
+    else:
+        ref = reference(node)
+        assert ref is not None
+        slopes[ref] = slopes.get(ref, 0.0) + adjoint
+
+
+def _reads(node: ast.expr) -> bool:
+    return any(ref for ref in walk(node))
