@@ -219,6 +219,8 @@ def test_validate_refuses_a_ladders_value_read_without_its_rung_or_at_a_rung_it_
     )
     assert qrun("validate", spec).code == 0
     for expression, error in [
+        ("climb", "job 'climb' is a ladder: name its rung, as in climb.trex.OBSERVABLE"),
+        ("climb.trex.zz[1]", "job 'climb' has 1 parameter set, [0] to [0]: the last is climb.trex.zz[0]"),
         ("climb.zz", "job 'climb' is a ladder: name its rung, as in climb.trex.zz"),
         ("climb.zz[1]", "job 'climb' is a ladder: name its rung, as in climb.trex.zz"),
         ('climb.zz["zne"]', "job 'climb' is a ladder: name its rung, as in climb.trex.zz"),

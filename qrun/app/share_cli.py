@@ -36,8 +36,8 @@ _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
 )
 @debug_option
 def report_cmd(targets: tuple[Path, ...], html_file: Path | None, compare: tuple[tuple[Path, Path], ...]) -> None:
-    """Write an HTML report of the runs under TARGETS (results roots, a spec's folder in one, multirun groups or run folders; default:
-    results): a sortable, filterable runs table with multirun points and their swept keys, a page per run with its
+    """Write an HTML report of the runs under TARGETS (results roots, a spec's folder in one, multirun groups or run
+    folders; default: results): a sortable, filterable runs table with multirun points and their swept keys, a page per run with its
     values, exact values, deviations, warnings, figures and resolved spec, a page per multirun group, and
     comparisons. Needs qrun[plot] for the figures."""
 
@@ -73,8 +73,9 @@ def export_group() -> None:
 def export_mlflow_cmd(targets: tuple[Path, ...], tracking_uri: str | None, experiment: str | None) -> None:
     """Log runs to MLflow (needs qrun[mlflow]): the resolved spec, overrides and swept values as params; each value,
     σ, exact value, deviation and usage as metrics; backend, session, job ids, git and versions as tags; the run
-    folder as artifacts. TARGETS are run folders, multirun groups, results roots or a spec's folder in one. Exporting a run again updates
-    its MLflow run; it makes no second one, and a run unchanged since it was last exported is not sent again."""
+    folder as artifacts. TARGETS are run folders, multirun groups, results roots or a spec's folder in one.
+    Exporting a run again updates its MLflow run; it makes no second one, and a run unchanged since it was last
+    exported is not sent again."""
 
     for path, run_id, sent in export(list(targets), tracking_uri, experiment):
         click.echo(f"{path}: mlflow run {run_id}" + ("" if sent else " (unchanged since its last export)"))

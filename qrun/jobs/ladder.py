@@ -22,6 +22,7 @@ from .kind import (
     Submitter,
     against,
     floats,
+    index_error,
     nth,
     observable_ref_error,
     shots_or_precision,
@@ -93,13 +94,14 @@ class Ladder:
         """A ladder has a value per rung: `climb.zne.zz` reads one, as `qrun list` and `qrun diff` name it."""
         given = job.get("rungs")
         rungs = [str(r) for r in given] if isinstance(given, list) and given else list(ORDER)
-        rung, dot, observable = ref[1].partition(".") if len(ref) == 2 or ref[2].startswith("#") else ("", "", "")
+        indexed = len(ref) == 3 and ref[2].startswith("#")  # climb.zne.zz[1]: its second parameter set
+        rung, dot, observable = ref[1].partition(".") if len(ref) == 2 or indexed else ("", "", "")
         if not dot:
             measured = ref[1] if len(ref) > 1 else "OBSERVABLE"
             return f"job '{ref[0]}' is a ladder: name its rung, as in {ref[0]}.{rungs[-1]}.{measured}"
         if rung not in rungs:
             return f"job '{ref[0]}' runs no rung '{rung}' (its rungs: {', '.join(rungs)})"
-        return observable_ref_error((ref[0], observable, *ref[2:]), job)
+        return observable_ref_error((ref[0], observable), job) or index_error(ref, job, observable)
 
     def session_reason(self, job: Job) -> str | None:
         return None

@@ -202,7 +202,7 @@ def observable(source: Raw, base_dir: Path) -> list[tuple[str, float]] | list[li
 
 def in_use(data: Raw) -> dict[str, set[str]]:
     """The circuits and observables a spec's jobs name (an observable also by a list member's NAME_k): only their
-    Python is run, where the user allows it; a source no job uses is never imported."""
+    Python is run, where the user allows it; a source no job uses is never called."""
     jobs = [j for j in data.get("jobs") or [] if isinstance(j, Mapping)]
     named: set[str] = set()
     for job in jobs:

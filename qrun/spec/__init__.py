@@ -213,12 +213,11 @@ def parse_assignment(text: str) -> tuple[str, Yaml]:
     if any(c in value for c in "\n\r\x00"):
         raise UsageError(f"--set {key}: a value is one line; it may not contain a line break or a NUL")
     flow = bool(op) or "." in key  # a path into the spec may take a flow collection; a variable takes a scalar
-    try:  # with the spec's own nesting and alias limits
-        typed = safe_yaml(f"--set {key}", value) if value.strip() else ""
-    except SpecError as e:
+    try:
+        typed = _yaml_value(key, value) if value.strip() else ""
+    except UsageError:
         if flow:
-            reason = e.problems[0].message.removeprefix("invalid YAML: ")
-            raise UsageError(f"--set {key}: {short(value)} is not a YAML value qrun accepts: {reason}") from None
+            raise
         typed = value
     if not flow and isinstance(typed, (dict, list)):
         typed = value  # a scalar was promised; "[1, 2]" stays a string rather than surprising anyone
@@ -290,12 +289,18 @@ def _as_declared(name: str, value: Yaml, declared: object) -> Yaml:
     `angles=[0.5,0.7]`): read as a string, a template's loop went over its characters."""
     if not isinstance(value, str) or not isinstance(declared, (list, dict)):
         return value
+    parsed = _yaml_value(name, value)
+    return parsed if isinstance(parsed, (list, dict)) else value
+
+
+def _yaml_value(key: str, value: str) -> Yaml:
+    """A command-line value read as YAML, with the spec's own nesting and alias limits; UsageError where it is not
+    YAML qrun reads."""
     try:
-        parsed = safe_yaml(f"--set {name}", value)
+        return safe_yaml(f"--set {key}", value)
     except SpecError as e:
         reason = e.problems[0].message.removeprefix("invalid YAML: ")
-        raise UsageError(f"--set {name}: {short(value)} is not a YAML value qrun accepts: {reason}") from None
-    return parsed if isinstance(parsed, (list, dict)) else value
+        raise UsageError(f"--set {key}: {short(value)} is not a YAML value qrun accepts: {reason}") from None
 
 
 def as_rendered(error: SpecError, source: str, text: str) -> SpecError:

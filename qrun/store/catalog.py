@@ -24,7 +24,8 @@ class Found:
 
 def discover(target: Path) -> list[Found]:
     """The runs at `target` (a results root, a spec's folder in it, a group or a run), oldest first (folder names
-    start with their UTC start time); a group's points in the order of its multirun.json. A damaged multirun.json leaves that group out: `qrun show` of a point says why.
+    start with their UTC start time); a group's points in the order of its multirun.json. A damaged multirun.json
+    leaves that group out: `qrun show` of a point says why.
     os.path.isfile, not Path.is_file: a target longer than a file's name holds no runs, where Python 3.11's raised."""
     if os.path.isfile(target / METADATA):
         group = target.parent if os.path.isfile(target.parent / MANIFEST) else None

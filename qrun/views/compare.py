@@ -12,7 +12,7 @@ from ..jobs.sampler import outcome_pairs
 from ..model.jobfile import JobFile, Point
 from ..model.readings import number
 from ..spec import differences
-from ..store.derived import evaluate
+from ..store.derived import evaluate_block
 from ..store.reader import Run, read_spec
 
 
@@ -91,12 +91,12 @@ def _derived_pairs(a: Run, b: Run, spec_a: object, spec_b: object) -> list[tuple
     if not isinstance(block_a, dict) or not isinstance(block_b, dict):
         return []
     rows: list[tuple[str, str, str, str, str, str]] = []
-    for name in [n for n in block_a if n in block_b]:
-        try:
-            va, sa = evaluate(str(block_a[name]), a.jobs, a.path, block_a, name)
-            vb, sb = evaluate(str(block_b[name]), b.jobs, b.path, block_b, name)
-        except DerivedError:
+    in_a, in_b = evaluate_block(block_a, a.jobs, a.path), evaluate_block(block_b, b.jobs, b.path)
+    for name in [n for n in in_a if n in in_b]:
+        found_a, found_b = in_a[name], in_b[name]
+        if isinstance(found_a, DerivedError) or isinstance(found_b, DerivedError):
             continue  # qrun show says why; there is nothing to compare
+        (va, sa, _), (vb, sb, _) = found_a, found_b
         sa, sb = sa or 0.0, sb or 0.0
         sigma = math.hypot(sa, sb)
         rows.append(

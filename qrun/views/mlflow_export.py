@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..model.records import seconds_each
 from ..store.catalog import discover
-from ..store.derived import evaluate
+from ..store.derived import evaluate_block
 from ..store.reader import Run, load, read_spec, state_digest
 from ..store.readings import job_readings, stated_exact
 from ..store.runfolder import status_now
@@ -162,11 +162,10 @@ def run_metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     if used is not None:
         yield "usage.quantum_seconds", used, 0
     block = spec.get("derived") if isinstance(spec, dict) else None  # the stored spec is untrusted, as of_run reads it
-    for name, text in block.items() if isinstance(block, dict) else []:
-        try:
-            value, sigma = evaluate(str(text), run.jobs, run.path, block, str(name))
-        except DerivedError:
+    for name, found in (evaluate_block(block, run.jobs, run.path) if isinstance(block, dict) else {}).items():
+        if isinstance(found, DerivedError):
             continue  # `qrun show` says why; a metric is a number or nothing
+        value, sigma, _ = found
         yield f"derived.{name}.value", value, 0
         if sigma is not None:
             yield f"derived.{name}.stderr", sigma, 0
