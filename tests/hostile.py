@@ -328,6 +328,8 @@ def cases() -> list[dict]:
         BASE + "derived:\n  d0: energy.zz\n" + "".join(f"  d{i}: d{i - 1} * d{i - 1}\n" for i in range(1, 64)),
     )
     add("derived-circle", BASE + "derived:\n  a: b + energy.zz\n  b: c * 2\n  c: a\n")
+    circle = "".join(f"  c{i}: c{(i + 1) % 10_000} + 1\n" for i in range(10_000))
+    add("derived-circle-10000", BASE + "derived:\n" + circle)
 
     # --- run folders, as untrusted as specs: read by show, status, plot, diff and list ----------------------------
     def run_folder(meta_change=None, **extra: str) -> dict:

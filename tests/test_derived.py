@@ -104,6 +104,18 @@ def test_a_derived_value_names_another_and_its_error_counts_the_results_they_sha
     assert references("c.meas['00'] + d", block, BODIES)[0] == ("c", "meas", "00")  # the sampler job c
 
 
+def test_a_long_circle_is_shown_by_its_first_names_and_its_size():
+    block = {"x": "c0 + 1"} | {f"c{i}": f"c{(i + 1) % 8}" for i in range(8)}
+    with pytest.raises(DerivedError) as caught:
+        references("c3", block, BODIES, "c3")
+    assert str(caught.value) == "'c3' is defined by itself: c3 -> c4 -> c5 -> c6 -> ... (8 values) -> c2 -> c3"
+    with pytest.raises(DerivedError) as caught:
+        references("c0 + 1", block, BODIES, "x")
+    assert str(caught.value) == (
+        "it names a derived value defined by itself: c0 -> c1 -> c2 -> c3 -> ... (8 values) -> c7 -> c0"
+    )
+
+
 @pytest.mark.parametrize(
     "block, message",
     [

@@ -159,9 +159,9 @@ class Block:
                 self.done[name] = self._written(trees[name])
             except DerivedError as e:
                 self.done[name], why[name] = e, str(e)
-        unordered = {name for name in names if name not in self.done}  # each names itself, or a value that does
-        for name in unordered:
-            self.done[name] = DerivedError(_circle(name, names, unordered))
+        unordered = [name for name in names if name not in self.done]  # each names itself, or a value that does
+        for name, reason in _circles(unordered, names).items():
+            self.done[name] = DerivedError(reason)
         spent = 0
         for name in self.texts:  # the block in its own order: past the budget, a value is not computed
             found = self.done[name]
@@ -242,17 +242,42 @@ def _ordered(names: dict[str, list[str]]) -> list[str]:
     return out
 
 
-def _circle(name: str, names: dict[str, list[str]], unordered: set[str]) -> str:
-    """Why a value could not be ordered: the circle it is on, or the one a value it names leads to."""
-    path = [name]
-    while True:
-        nxt = next(n for n in names[path[-1]] if n in unordered)  # an unordered value names another unordered one
-        if nxt in path:
-            circle = [*path[path.index(nxt) :], nxt]
-            if nxt == name:
-                return f"'{name}' is defined by itself: {' -> '.join(circle)}"
-            return f"it names a derived value defined by itself: {' -> '.join(circle)}"
-        path.append(nxt)
+def _circles(unordered: list[str], names: dict[str, list[str]]) -> dict[str, str]:
+    """Why each value could not be ordered: the circle it is on, or the one the values it names lead to. Each value
+    is walked once, and a circle is shown by its first names and its size (a 10,000-value circle is not spelt out
+    10,000 times)."""
+    left = set(unordered)
+    why: dict[str, str] = {}
+    leads_to: dict[str, str] = {}  # each value's circle, as shown from where the walk met it
+    for start in unordered:
+        path: list[str] = []
+        at: dict[str, int] = {}
+        node = start
+        while node not in leads_to and node not in at:
+            at[node] = len(path)
+            path.append(node)
+            node = next(n for n in names[node] if n in left)  # an unordered value names another unordered one
+        if node in at:  # a circle not met before
+            circle = path[at[node] :]
+            for i, member in enumerate(circle):
+                why[member] = f"'{member}' is defined by itself: {_shown(circle, i)}"
+                leads_to[member] = _shown(circle, 0)
+            path = path[: at[node]]
+            node = circle[0]
+        for member in path:
+            why[member] = f"it names a derived value defined by itself: {leads_to[node]}"
+            leads_to[member] = leads_to[node]
+    return why
+
+
+def _shown(circle: list[str], i: int) -> str:
+    """The circle from its i-th value round to it again: "a -> b -> c -> a", or its first four, its size and its
+    last where it is longer than six."""
+    n = len(circle)
+    names = [circle[(i + k) % n] for k in range(n)] if n <= 6 else [circle[(i + k) % n] for k in range(4)]
+    if n > 6:
+        names += [f"... ({n:,} values)", circle[(i + n - 1) % n]]
+    return " -> ".join([*names, circle[i]])
 
 
 def compute(node: ast.expr, values: Mapping[Ref, float]) -> float:
