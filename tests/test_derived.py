@@ -218,6 +218,12 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
         refused = qrun("validate", spec, override)
         name = override.lstrip("+").split("=")[0]
         assert refused.err.splitlines()[0] == f"{spec}: {name}: --set {override}: {error}"
+    # a bad reference is blamed where it is written, not again on `half`, which names `both`
+    one = qrun("validate", spec, "derived.both=e.zz[1]")
+    assert one.err == (
+        f"{spec}: derived.both: --set derived.both=e.zz[1]: job 'e' has 1 parameter set, [0] to [0]: the last is "
+        "e.zz[0]\nqrun: 1 of 1 spec invalid\n"
+    )
 
 
 def test_validate_refuses_a_ladders_value_read_without_its_rung_or_at_a_rung_it_does_not_run(qrun, write_spec):

@@ -310,7 +310,7 @@ def _derived_findings(data: dict[str, Yaml]) -> list[Finding]:
     jobs = {j["name"]: j for j in data["jobs"]}
     block = data.get("derived") or {}
     out: list[Finding] = []
-    for name, refs in derived.block_references(block, jobs).items():
+    for name, refs in derived.block_references(block, jobs, own=True).items():
         where = ("derived", name)
         if isinstance(refs, DerivedError):
             out.append((where, str(refs), False))

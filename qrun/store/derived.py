@@ -17,7 +17,7 @@ from ..jobs.kind import against, nth
 from ..model.jobfile import Headline, JobFile
 from ..model.raw import Yaml
 from ..model.readings import Reading, number
-from .expressions import Block, Written, compute, gradient, written
+from .expressions import Block, Written, compute, gradient, own_references, written
 from .fsio import write_json
 from .reader import load, read_spec, read_spec_text
 from .readings import job_readings
@@ -34,17 +34,20 @@ def references(
 
 
 def block_references(
-    block: Mapping[str, object], jobs: Collection[str]
+    block: Mapping[str, object], jobs: Collection[str], own: bool = False
 ) -> dict[str, list[tuple[str, ...]] | DerivedError]:
     """Each value of a derived: block's results (as references gives them), or why it cannot be written out; the
-    block read once for all of them."""
+    block read once for all of them. `own`: only the results its own text reads, not those of the values it names
+    (validate checks each of those at its own entry, and a bad one was blamed on every value naming it)."""
     values = Block(block, jobs)
     out: dict[str, list[tuple[str, ...]] | DerivedError] = {}
-    for name in values.texts:
+    for name, text in values.texts.items():
         try:
-            out[name] = values.value(name).references()
+            found = values.value(name)
         except DerivedError as e:
             out[name] = e
+            continue
+        out[name] = own_references(text, values) if own else found.references()
     return out
 
 

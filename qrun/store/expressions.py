@@ -147,7 +147,7 @@ class Block:
             except DerivedError as e:
                 self.done[name] = e
                 continue
-            names[name] = list(dict.fromkeys(n for n in _bare_names(trees[name]) if self._derived(n)))
+            names[name] = list(dict.fromkeys(n for n in _bare_names(trees[name]) if self.is_derived(n)))
         why: dict[str, str] = {n: str(e) for n, e in self.done.items() if isinstance(e, DerivedError)}
         for name in _ordered(names):
             failed = next((n for n in names[name] if n in why), None)
@@ -182,11 +182,11 @@ class Block:
         """An expression that is no value of the block, with the block's values it names written out."""
         return self._written(parse(text))
 
-    def _derived(self, name: str) -> bool:
+    def is_derived(self, name: str) -> bool:
         return name not in self.jobs and name in self.texts
 
     def _written(self, node: ast.expr) -> Written:
-        if isinstance(node, ast.Name) and self._derived(node.id):
+        if isinstance(node, ast.Name) and self.is_derived(node.id):
             return self.value(node.id)
         parts: list[ast.expr] = []
         if isinstance(node, ast.BinOp):
@@ -208,6 +208,11 @@ class Block:
         elif isinstance(node, ast.Call):
             node = ast.Call(node.func, [d.tree for d in done], [])
         return Written(node, size, depth)
+
+
+def own_references(text: str, values: Block) -> list[Ref]:
+    """The results a value's own text reads, each once: not a derived value it names, nor what that one reads."""
+    return [r for r in dict.fromkeys(walk(parse(text))) if r and not (len(r) == 1 and values.is_derived(r[0]))]
 
 
 def _bare_names(node: ast.expr) -> list[str]:
