@@ -41,13 +41,13 @@ def block_references(
     (validate checks each of those at its own entry, and a bad one was blamed on every value naming it)."""
     values = Block(block, jobs)
     out: dict[str, list[tuple[str, ...]] | DerivedError] = {}
-    for name, text in values.texts.items():
+    for name in values.texts:
         try:
             found = values.value(name)
         except DerivedError as e:
             out[name] = e
             continue
-        out[name] = own_references(text, values) if own else found.references()
+        out[name] = own_references(name, values) if own else found.references()
     return out
 
 
@@ -66,20 +66,8 @@ def evaluate(
     """(value, standard error) of an expression over the run's job bodies (and the derived values of `block` it
     names). The error is propagated to first order from each result's own standard error, taking the results as
     independent (separate runtime jobs are)."""
-    value, sigma, _ = evaluate_all(text, bodies, run_dir, block, name)
+    value, sigma, _ = _computed(_written(text, Block(block or {}, bodies), name), bodies, run_dir)
     return value, sigma
-
-
-def evaluate_all(
-    text: str,
-    bodies: Mapping[str, JobFile],
-    run_dir: Path | None = None,
-    block: Mapping[str, object] | None = None,
-    name: str | None = None,
-) -> tuple[float, float | None, float | None]:
-    """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
-    every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
-    return _computed(_written(text, Block(block or {}, bodies), name), bodies, run_dir)
 
 
 def evaluate_block(
@@ -99,6 +87,8 @@ def evaluate_block(
 def _computed(
     written: Written, bodies: Mapping[str, JobFile], run_dir: Path | None
 ) -> tuple[float, float | None, float | None]:
+    """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
+    every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
     inputs = {ref: _value(ref, bodies, run_dir) for ref in written.references()}
     centre = {ref: v for ref, (v, _, _) in inputs.items()}
     value = compute(written.tree, centre)

@@ -139,7 +139,8 @@ class Block:
         self.texts = {str(k): str(v) for k, v in block.items()}
         self.jobs = jobs
         self.done: dict[str, Written | DerivedError] = {}
-        trees: dict[str, ast.expr] = {}
+        self.trees: dict[str, ast.expr] = {}  # each value's own text, parsed
+        trees = self.trees
         names: dict[str, list[str]] = {}
         for name, text in self.texts.items():
             try:
@@ -210,9 +211,10 @@ class Block:
         return Written(node, size, depth)
 
 
-def own_references(text: str, values: Block) -> list[Ref]:
+def own_references(name: str, values: Block) -> list[Ref]:
     """The results a value's own text reads, each once: not a derived value it names, nor what that one reads."""
-    return [r for r in dict.fromkeys(walk(parse(text))) if r and not (len(r) == 1 and values.is_derived(r[0]))]
+    own = walk(values.trees[name])  # parsed once, when the block was read
+    return [r for r in dict.fromkeys(own) if r and not (len(r) == 1 and values.is_derived(r[0]))]
 
 
 def _bare_names(node: ast.expr) -> list[str]:
