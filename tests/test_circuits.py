@@ -5,6 +5,7 @@ import pytest
 
 from qrun.errors import SourceError
 from qrun.sources import circuits, observables
+from qrun.sources.facts import CircuitFacts, of_circuit
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,7 @@ def test_qasm2_file_and_qasm3_string_give_the_same_state(tmp_path):
 
 def test_library_circuit_and_its_facts():
     qc = circuits.build({"library": {"name": "efficient_su2", "args": {"num_qubits": 2, "reps": 1}}}, Path("."))
-    assert circuits.facts(qc) == circuits.CircuitFacts(
+    assert of_circuit(qc) == CircuitFacts(
         num_qubits=2,
         num_parameters=8,
         num_clbits=0,

@@ -16,7 +16,7 @@ from qrun.jobs.kind import JobContext
 from qrun.model.experiment import Job
 from qrun.model.findings import Finding
 from qrun.planning import plan
-from qrun.sources.circuits import CircuitFacts
+from qrun.sources.facts import CircuitFacts
 from qrun.spec import load
 from qrun.spec.validate import semantic_findings, validate
 

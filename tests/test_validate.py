@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from conftest import EXPERIMENTS
 
-from qrun.sources.circuits import CircuitFacts
+from qrun.sources.facts import CircuitFacts
 from qrun.spec.validate import semantic_findings
 
 BAD = Path(__file__).parent / "bad_specs"

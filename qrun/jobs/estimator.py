@@ -17,6 +17,7 @@ from .kind import (
     Planning,
     Submitter,
     against,
+    control_flow_findings,
     nth,
     observable_ref_error,
     shots_or_precision,
@@ -54,7 +55,7 @@ class Estimator:
         if job.get("observables") and "observable" in swept:
             where = at.here + ("sweep", "values", "observable")
             out.append((where, "sweeps observable and also lists observables; keep one", True))
-        return out
+        return out + control_flow_findings(at, self.runs, at.options)
 
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         if len(ref) == 1:

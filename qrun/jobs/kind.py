@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ class Planning(Protocol):
 
 
 class Facts(Protocol):
-    """What the checks know of a job's circuit without building it (sources/circuits.CircuitFacts)."""
+    """What the checks know of a job's circuit without building it (sources/facts.CircuitFacts)."""
 
     @property
     def num_qubits(self) -> int: ...
@@ -94,6 +95,8 @@ class Facts(Protocol):
     def has_measurements(self) -> bool: ...
     @property
     def parameter_names(self) -> tuple[str, ...]: ...
+    @property
+    def control_flow(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -101,9 +104,11 @@ class JobContext:
     """What the spec's meaning checks tell a kind about one of its jobs: where it sits, its circuit, the backend."""
 
     here: JsonPath  # the job's place in the spec: ("jobs", i)
+    circuit_name: str
     circuit: Facts | None  # None where the circuit it names is unknown or failed to build (reported elsewhere)
     backend: str
     noisy: bool  # the backend has noise to mitigate: a device of the service or a fake one
+    options: Mapping[str, object] = dataclasses.field(default_factory=dict)  # the spec's options, the job's over them
 
 
 class JobKind(Protocol):
@@ -198,6 +203,33 @@ def shots_or_precision(job: Mapping[str, object], at: JobContext) -> list[Findin
             True,
         )
     ]
+
+
+def control_flow_findings(at: JobContext, runs: str, options: Mapping[str, object], rung: str = "") -> list[Finding]:
+    """On a noisy backend, the runtime's client-side twirling (measurement mitigation's too) and its dynamical
+    decoupling refuse a circuit with control flow, once the run has reached the job: name the option that asks."""
+    if at.circuit is None or not at.circuit.control_flow or not at.noisy:
+        return []
+    asks = []
+    level = options.get("resilience_level", 1)
+    if runs == "estimator" and isinstance(level, int) and level >= 1:
+        asks.append(f"resilience_level {level}, whose measurement mitigation twirls")
+    for key in ("twirling.enable_gates", "twirling.enable_measure", "dynamical_decoupling.enable"):
+        group, _, name = key.partition(".")
+        given = options.get(group)
+        if isinstance(given, Mapping) and given.get(name) is True:
+            asks.append(f"{key}: true")
+    if not asks:
+        return []
+    whose = f"its rung '{rung}' asks" if rung else "the job asks"
+    fix = "run its raw rung alone (rungs: [raw])" if rung else "give the job options that leave them out"
+    if not rung and runs == "estimator":
+        fix += " (resilience_level: 0)"
+    message = (
+        f"circuit '{at.circuit_name}' has classical control flow, which the runtime's twirling and dynamical "
+        f"decoupling cannot run, and {whose} for them ({'; '.join(asks)}): {fix}"
+    )
+    return [(at.here + ("circuit",), message, False)]
 
 
 def observable_ref_error(ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:

@@ -21,6 +21,7 @@ from .kind import (
     Planning,
     Submitter,
     against,
+    control_flow_findings,
     floats,
     index_error,
     nth,
@@ -71,7 +72,7 @@ class Ladder:
     runs = "estimator"
     swept: tuple[str, ...] = ()
     optimizes = False
-    hints: dict[str, str] = {}
+    hints = {"parameter_values": "; a ladder runs its circuit as written, with numbers for its angles"}
 
     def findings(self, job: Mapping[str, object], at: JobContext) -> list[Finding]:
         """A ladder compares mitigation, which only a noisy backend has; and an error needs an exact value."""
@@ -88,6 +89,12 @@ class Ladder:
                 "(or the value)"
             )
             out.append((at.here + ("target_error",), message, True))
+        given = job.get("rungs")
+        for rung in [str(r) for r in given] if isinstance(given, list) and given else ORDER:
+            if rung in ADDS:  # the first rung the runtime cannot run on a circuit with control flow
+                found = control_flow_findings(at, self.runs, rung_options(rung, dict(at.options)), rung)
+                if found:
+                    return out + found
         return out
 
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:

@@ -19,6 +19,7 @@ from .kind import (
     Planning,
     Submitter,
     against,
+    control_flow_findings,
     floats,
     observable_ref_error,
     shown,
@@ -86,7 +87,7 @@ class Minimize:
                 "or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell"
             )
             out.append((at.here + ("optimizer", "method"), message, False))
-        return out
+        return out + control_flow_findings(at, self.runs, at.options)
 
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         return observable_ref_error(ref, job)

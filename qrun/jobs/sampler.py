@@ -10,7 +10,7 @@ from ..model.jobfile import Headline, JobFile
 from ..model.outcomes import primitive_result, registers_of, set_counts
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Finding, JobContext, Pair, Planning, Submitter, floats, index_error
+from .kind import Finding, JobContext, Pair, Planning, Submitter, control_flow_findings, floats, index_error
 
 PAIRED_OUTCOMES = 8  # per register, the likeliest outcomes `qrun diff` compares (a wide register has thousands)
 
@@ -45,12 +45,13 @@ class Sampler:
     def findings(self, job: Mapping[str, object], at: JobContext) -> list[Finding]:
         """A sampler reads measurements: its circuit has them, or the job adds them."""
         fact = at.circuit
+        out = control_flow_findings(at, self.runs, at.options)
         if fact is None or fact.num_qubits == 0 or fact.has_measurements or job.get("measure_all"):
-            return []
+            return out
         message = (
             f"circuit '{job['circuit']}' has no measurements for the sampler to read; add measure_all: true to the job"
         )
-        return [(at.here + ("circuit",), message, False)]
+        return [*out, (at.here + ("circuit",), message, False)]
 
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         if len(ref) not in (3, 4) or ref[2].startswith("#"):

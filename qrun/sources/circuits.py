@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +14,8 @@ from ..model.raw import Raw, Yaml
 from ..planning import cache
 from ..store.fsio import confinement_root
 from ..store.provenance import package_version
-from . import pysource, qasm_scan
+from . import facts, pysource, qasm_scan
+from .facts import CircuitFacts
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -33,17 +32,6 @@ LIBRARY = (
     "pauli_feature_map",
     "quantum_volume",
 )
-
-
-@dataclass(frozen=True)
-class CircuitFacts:
-    """What validation needs to know of a circuit, without the circuit."""
-
-    num_qubits: int
-    num_parameters: int
-    num_clbits: int
-    has_measurements: bool
-    parameter_names: tuple[str, ...] = ()
 
 
 def library_call(source: Raw) -> tuple[str, dict[str, object], tuple]:
@@ -121,13 +109,6 @@ def _from_library(name: str, args: dict[str, object], where: tuple) -> QuantumCi
 
 def _fmt_args(args: dict[str, object]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in args.items())
-
-
-_Q3_QUBITS = re.compile(r"\bqubit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*;")
-_Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
-_Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
-_Q2_REG = re.compile(r"\b(qreg|creg)\s+[A-Za-z_]\w*\s*\[\s*(\d+)\s*\]\s*;")
-_MEASURE = re.compile(r"\bmeasure\b")
 
 
 MAX_SOURCE_BYTES = 1024 * 1024  # a circuit file, or the OpenQASM text after its includes are inlined
@@ -226,7 +207,7 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
     return gates, (kind,)
 
 
-FACTS_FORMAT = 2  # 2: non-finite angles refused when a circuit is built
+FACTS_FORMAT = 3  # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:
@@ -241,54 +222,20 @@ def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:
     key = hashlib.sha256(
         json.dumps([FACTS_FORMAT, package_version("qiskit"), kind, body], sort_keys=True, default=str).encode()
     ).hexdigest()
-    cached = _facts_entry(cache.read_json(cache.facts_dir() / f"{key}.json"))
+    cached = facts.from_entry(cache.read_json(cache.facts_dir() / f"{key}.json"))
     if isinstance(cached, SourceError):
         raise cached
     if cached is not None:
         return cached
     try:
-        found = facts(build(source, base_dir))
+        found = facts.of_circuit(build(source, base_dir))
     except SourceError as e:
         if kind == "file" or "cannot read" in str(e):
             raise  # about the file system, not the source: never cached
         cache.write_json(cache.facts_dir() / f"{key}.json", {"error": str(e), "subpath": list(e.subpath)})
         raise
-    cache.write_json(
-        cache.facts_dir() / f"{key}.json",
-        {
-            "facts": {
-                "num_qubits": found.num_qubits,
-                "num_parameters": found.num_parameters,
-                "num_clbits": found.num_clbits,
-                "has_measurements": found.has_measurements,
-                "parameter_names": list(found.parameter_names),
-            }
-        },
-    )
+    cache.write_json(cache.facts_dir() / f"{key}.json", found.entry())
     return found
-
-
-def _facts_entry(entry: object) -> CircuitFacts | SourceError | None:
-    """A facts-cache entry as written by cached_facts, or None for anything else (a damaged entry is a miss)."""
-    if not isinstance(entry, dict):
-        return None
-    if isinstance(entry.get("error"), str):
-        subpath = entry.get("subpath")
-        if isinstance(subpath, list) and all(isinstance(p, (str, int)) for p in subpath):
-            return SourceError(entry["error"], tuple(subpath))
-        return None
-    f = entry.get("facts")
-    if not isinstance(f, dict):
-        return None
-    counts = [
-        n for n in (f.get(k) for k in ("num_qubits", "num_parameters", "num_clbits")) if type(n) is int and n >= 0
-    ]
-    names = f.get("parameter_names")
-    if len(counts) != 3 or type(f.get("has_measurements")) is not bool:
-        return None
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != counts[1]:
-        return None
-    return CircuitFacts(counts[0], counts[1], counts[2], f["has_measurements"], tuple(names))
 
 
 def cheap_facts(source: Raw, base_dir: Path) -> CircuitFacts | None:
@@ -306,80 +253,8 @@ def cheap_facts(source: Raw, base_dir: Path) -> CircuitFacts | None:
             value = qasm_text(source, base_dir)
         except SourceError:
             return None  # build() reports it, located
-        return _qasm_facts(value)
+        return facts.from_qasm(value)
     if kind == "library":
         name, args, _ = library_call(source)
-        return _library_facts(name, args)
+        return facts.from_library(name, args)
     return None
-
-
-def _qasm_facts(text: str) -> CircuitFacts | None:
-    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
-    includes = re.findall(r'^\s*include\s+"([^"]+)"', code, flags=re.M)
-    if any(i not in ("stdgates.inc", "qelib1.inc") for i in includes):
-        return None  # a custom include may declare anything
-    if code.lstrip().startswith("OPENQASM 2"):
-        regs = _Q2_REG.findall(code)
-        qubits = sum(int(n) for kind, n in regs if kind == "qreg")
-        clbits = sum(int(n) for kind, n in regs if kind == "creg")
-        params: list[str] = []
-    elif code.lstrip().startswith("OPENQASM 3"):
-        qubits = sum(int(n or 1) for n in _Q3_QUBITS.findall(code))
-        clbits = sum(int(n or 1) for n in _Q3_BITS.findall(code))
-        params = sorted(_Q3_INPUT.findall(code))
-    else:
-        return None
-    if qubits == 0:
-        return None
-    return CircuitFacts(qubits, len(params), clbits, bool(_MEASURE.search(code)), tuple(params))
-
-
-# The parameter counts of the allow-listed library functions, for the arguments qrun can read without qiskit.
-# tests/test_circuits.py checks each against qiskit itself.
-def _library_facts(name: str, args: dict[str, object]) -> CircuitFacts | None:
-    n = args.get("num_qubits", args.get("feature_dimension"))
-    if not isinstance(n, int) or n < 1:
-        return None
-    reps = args.get("reps", 3)
-    final = 0 if args.get("skip_final_rotation_layer", False) else 1
-    known = {
-        "num_qubits",
-        "reps",
-        "entanglement",
-        "skip_final_rotation_layer",
-        "insert_barriers",
-        "parameter_prefix",
-        "name",
-        "feature_dimension",
-        "seed",
-        "depth",
-        "su2_gates",
-    }
-    if set(args) - known or not isinstance(reps, int):
-        return None
-    prefix = str(args.get("parameter_prefix", "θ"))
-    if name == "efficient_su2":
-        gates = args.get("su2_gates", ["ry", "rz"])
-        if not isinstance(gates, list) or not all(g in ("rx", "ry", "rz") for g in gates):
-            return None
-        count = n * len(gates) * (reps + final)
-    elif name == "real_amplitudes" and "su2_gates" not in args:
-        count = n * (reps + final)
-    elif name in ("z_feature_map", "zz_feature_map", "pauli_feature_map") and "feature_dimension" in args:
-        count, prefix = n, str(args.get("parameter_prefix", "x"))
-    elif name == "quantum_volume" and "num_qubits" in args:
-        count = 0
-    else:
-        return None
-    names = tuple(sorted((f"{prefix}[{i}]" for i in range(count)), key=lambda s: int(s[len(prefix) + 1 : -1])))
-    return CircuitFacts(n, count, 0, False, names)
-
-
-def facts(qc: QuantumCircuit) -> CircuitFacts:
-    return CircuitFacts(
-        num_qubits=qc.num_qubits,
-        num_parameters=qc.num_parameters,
-        num_clbits=qc.num_clbits,
-        has_measurements=any(inst.operation.name == "measure" for inst in qc.data),
-        parameter_names=tuple(p.name for p in qc.parameters),
-    )

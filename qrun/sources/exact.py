@@ -19,7 +19,7 @@ MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun ref
 # keeps more than one circuit alive; past MEMO_SIZE rows the oldest go first.
 MEMO_SIZE = 4096
 _MEMO: dict[tuple[int, tuple[str, ...], tuple[float, ...]], tuple[SparsePauliOp, float]] = {}
-_MEMO_CIRCUIT: list[QuantumCircuit] = []  # the circuit _MEMO is for
+_MEMO_CIRCUIT: list[tuple[QuantumCircuit, bool]] = []  # the circuit _MEMO is for, and whether it is dynamic
 
 
 def bind(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) -> QuantumCircuit:
@@ -32,16 +32,22 @@ def bind(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) ->
 
 def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: Sequence[str], row: Sequence[float]) -> float:
     """<op> of the circuit with `row` bound, by Statevector; computed once per circuit, observable and row."""
-    if not _MEMO_CIRCUIT or _MEMO_CIRCUIT[0] is not circuit:
+    from . import branching  # numpy: only a run's exact values need it
+
+    if not _MEMO_CIRCUIT or _MEMO_CIRCUIT[0][0] is not circuit:
         _MEMO.clear()
-        _MEMO_CIRCUIT[:] = [circuit]
+        _MEMO_CIRCUIT[:] = [(circuit, branching.dynamic(circuit))]
     key = (id(op), tuple(names), tuple(float(v) for v in row))
     kept = _MEMO.get(key)
     if kept is not None:
         return kept[1]
     from qiskit.quantum_info import Statevector
 
-    value = float(Statevector(bind(circuit, names, row)).expectation_value(op).real)
+    bound = bind(circuit, names, row)
+    if _MEMO_CIRCUIT[0][1]:  # mid-circuit measurements, resets or control flow: each outcome followed
+        value = branching.expectation(bound, op)
+    else:
+        value = float(Statevector(bound).expectation_value(op).real)
     if len(_MEMO) >= MEMO_SIZE:
         del _MEMO[next(iter(_MEMO))]
     _MEMO[key] = (op, value)
@@ -63,7 +69,11 @@ def ideal_counts(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[fl
     """Per classical register, the ideal probability of each outcome, keyed as the sampler's counts are."""
     from qiskit.quantum_info import Statevector
 
+    from . import branching  # numpy: only a run's exact values need it
+
     qc = bind(circuit, names, row)
+    if branching.dynamic(qc):  # mid-circuit measurements, resets or control flow: each outcome followed
+        return {reg: {k: p for k, p in seen.items() if p > 1e-12} for reg, seen in branching.distribution(qc).items()}
     wired: dict[Clbit, Qubit] = {}  # clbit -> the qubit measured into it (the last measurement wins, as on a device)
     for inst in qc.data:
         if inst.operation.name == "measure":

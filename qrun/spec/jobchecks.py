@@ -17,7 +17,7 @@ from ..model.findings import Finding, JsonPath, article, unknown_ref
 from ..model.raw import Raw, Yaml
 from ..planning import sweeps
 from ..sources import exact
-from ..sources.circuits import CircuitFacts
+from ..sources.facts import CircuitFacts
 from .build import sweep_of
 
 DEFAULT_SHOT_LIMIT = 1_000_000
@@ -112,7 +112,8 @@ def job_findings(
     kind = kind_of(job["primitive"])
     cname = job["circuit"]
     fact = facts.get(cname)  # None where the circuit is unknown, or failed to build (reported where it is defined)
-    out = kind.findings(job, JobContext(here, fact, data["backend"], backend.device))
+    options = {**(data.get("options") or {}), **(job.get("options") or {})}
+    out = kind.findings(job, JobContext(here, cname, fact, data["backend"], backend.device, options))
     if cname not in data["circuits"]:
         out.append((here + ("circuit",), unknown_ref("circuit", cname, data["circuits"]), False))
         return out
@@ -122,7 +123,10 @@ def job_findings(
         out += _observable_findings(here + ("observables", k), oname, cname, fact, data, observable_widths)
     if "sweep" in job:
         out += _sweep_findings(here, job, cname, fact, data, observable_widths)
-    if not kind.optimizes:  # a loop chooses its parameter values itself
+    if not kind.optimizes and "parameter_values" in kind.hints and fact.num_parameters:  # a kind that takes none
+        message = f"circuit '{cname}' has {fact.num_parameters} parameters{kind.hints['parameter_values']}"
+        out.append((here + ("circuit",), message, False))
+    elif not kind.optimizes:  # a loop chooses its parameter values itself
         out += _parameter_findings(here, job, cname, fact, data, facts, positions)
     if job.get("exact") == "statevector" and fact.num_qubits > exact.MAX_QUBITS:
         out.append(
@@ -133,6 +137,9 @@ def job_findings(
                 False,
             )
         )
+    elif job.get("exact") == "statevector" and fact.unfollowable:
+        message = f"exact: statevector cannot follow circuit '{cname}': {fact.unfollowable}; give the exact value"
+        out.append((here + ("exact",), message + " as a number", False))
     if fact.num_qubits == 0:
         out.append((here + ("circuit",), f"circuit '{cname}' has no qubits; there is nothing to run", False))
         return out

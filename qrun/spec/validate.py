@@ -16,7 +16,7 @@ from ..model.findings import unknown_ref
 from ..model.raw import Raw, Yaml
 from ..planning import modes
 from ..sources import circuits, observables, pysource
-from ..sources.circuits import CircuitFacts
+from ..sources.facts import CircuitFacts, of_circuit
 from ..sources.observables import Terms
 from ..store import derived
 from . import JsonPath, Spec
@@ -132,7 +132,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[l
                 _python_allowed(source, spec, allowed)
                 if build and name in used["circuits"]:  # only here is the user's code run, and only what jobs use
                     built[name] = circuits.build(source, spec.base_dir)
-                    facts[name] = circuits.facts(built[name])
+                    facts[name] = of_circuit(built[name])
             except SourceError as e:
                 found.append((("circuits", name) + e.subpath, str(e), False))
             continue
@@ -161,7 +161,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[l
         try:
             if build:
                 built[name] = circuits.build(source, spec.base_dir)
-                facts[name] = circuits.facts(built[name])
+                facts[name] = of_circuit(built[name])
             else:
                 facts[name] = circuits.cached_facts(source, spec.base_dir)
         except SourceError as e:

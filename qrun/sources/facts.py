@@ -1,0 +1,171 @@
+"""What validation knows of a circuit without building it: its facts, read from a built circuit, from a cache
+entry, or from an OpenQASM or library source's text alone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import SourceError
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+
+@dataclass(frozen=True)
+class CircuitFacts:
+    """What validation needs to know of a circuit, without the circuit."""
+
+    num_qubits: int
+    num_parameters: int
+    num_clbits: int
+    has_measurements: bool
+    parameter_names: tuple[str, ...] = ()
+    control_flow: bool = False  # if/else, switch, loops or boxes: the runtime's twirling cannot run them
+    unfollowable: str = ""  # why exact: statevector cannot follow the circuit's outcomes, if it cannot
+
+    def entry(self) -> dict[str, object]:
+        """The facts as a cache entry, which from_entry reads back."""
+        return {
+            "facts": {
+                "num_qubits": self.num_qubits,
+                "num_parameters": self.num_parameters,
+                "num_clbits": self.num_clbits,
+                "has_measurements": self.has_measurements,
+                "parameter_names": list(self.parameter_names),
+                "control_flow": self.control_flow,
+                "unfollowable": self.unfollowable,
+            }
+        }
+
+
+_Q3_QUBITS = re.compile(r"\bqubit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*;")
+_Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
+_Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
+_Q2_REG = re.compile(r"\b(qreg|creg)\s+[A-Za-z_]\w*\s*\[\s*(\d+)\s*\]\s*;")
+_MEASURE = re.compile(r"\bmeasure\b")
+# What makes a source dynamic without a measurement's place: its text alone cannot say how it branches.
+_DYNAMIC = re.compile(r"\b(?:if|else|while|for|switch|box|reset|break|continue)\b")
+# Statements that may follow a final measurement: more measurements, barriers, declarations.
+_AFTER_MEASURE = re.compile(
+    r"(?:measure\b|barrier\b|(?:c?reg|bit|creg|output)\b|[A-Za-z_]\w*(?:\[\d+\])?\s*=\s*measure\b)"
+)
+
+
+def from_entry(entry: object) -> CircuitFacts | SourceError | None:
+    """A facts-cache entry (CircuitFacts.entry, or a build's error), or None for anything else (a damaged entry is a
+    miss)."""
+    if not isinstance(entry, dict):
+        return None
+    if isinstance(entry.get("error"), str):
+        subpath = entry.get("subpath")
+        if isinstance(subpath, list) and all(isinstance(p, (str, int)) for p in subpath):
+            return SourceError(entry["error"], tuple(subpath))
+        return None
+    f = entry.get("facts")
+    if not isinstance(f, dict):
+        return None
+    counts = [
+        n for n in (f.get(k) for k in ("num_qubits", "num_parameters", "num_clbits")) if type(n) is int and n >= 0
+    ]
+    names = f.get("parameter_names")
+    flags = [f.get(k) for k in ("has_measurements", "control_flow")]
+    if len(counts) != 3 or any(type(b) is not bool for b in flags) or not isinstance(f.get("unfollowable"), str):
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != counts[1]:
+        return None
+    return CircuitFacts(
+        counts[0], counts[1], counts[2], flags[0] is True, tuple(names), flags[1] is True, f["unfollowable"]
+    )
+
+
+def from_qasm(text: str) -> CircuitFacts | None:
+    """An OpenQASM source's facts from its text, or None where the text alone would be a guess: a custom include, or
+    a dynamic circuit (control flow, a reset, a measurement something follows), whose facts a build gives."""
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    includes = re.findall(r'^\s*include\s+"([^"]+)"', code, flags=re.M)
+    if any(i not in ("stdgates.inc", "qelib1.inc") for i in includes):
+        return None  # a custom include may declare anything
+    if _DYNAMIC.search(code) or any(s.strip() and not _AFTER_MEASURE.match(s.strip()) for s in _after_measure(code)):
+        return None
+    if code.lstrip().startswith("OPENQASM 2"):
+        regs = _Q2_REG.findall(code)
+        qubits = sum(int(n) for kind, n in regs if kind == "qreg")
+        clbits = sum(int(n) for kind, n in regs if kind == "creg")
+        params: list[str] = []
+    elif code.lstrip().startswith("OPENQASM 3"):
+        qubits = sum(int(n or 1) for n in _Q3_QUBITS.findall(code))
+        clbits = sum(int(n or 1) for n in _Q3_BITS.findall(code))
+        params = sorted(_Q3_INPUT.findall(code))
+    else:
+        return None
+    if qubits == 0:
+        return None
+    return CircuitFacts(qubits, len(params), clbits, bool(_MEASURE.search(code)), tuple(params))
+
+
+# The parameter counts of the allow-listed library functions, for the arguments qrun can read without qiskit.
+# tests/test_circuits.py checks each against qiskit itself.
+def from_library(name: str, args: dict[str, object]) -> CircuitFacts | None:
+    n = args.get("num_qubits", args.get("feature_dimension"))
+    if not isinstance(n, int) or n < 1:
+        return None
+    reps = args.get("reps", 3)
+    final = 0 if args.get("skip_final_rotation_layer", False) else 1
+    known = {
+        "num_qubits",
+        "reps",
+        "entanglement",
+        "skip_final_rotation_layer",
+        "insert_barriers",
+        "parameter_prefix",
+        "name",
+        "feature_dimension",
+        "seed",
+        "depth",
+        "su2_gates",
+    }
+    if set(args) - known or not isinstance(reps, int):
+        return None
+    prefix = str(args.get("parameter_prefix", "θ"))
+    if name == "efficient_su2":
+        gates = args.get("su2_gates", ["ry", "rz"])
+        if not isinstance(gates, list) or not all(g in ("rx", "ry", "rz") for g in gates):
+            return None
+        count = n * len(gates) * (reps + final)
+    elif name == "real_amplitudes" and "su2_gates" not in args:
+        count = n * (reps + final)
+    elif name in ("z_feature_map", "zz_feature_map", "pauli_feature_map") and "feature_dimension" in args:
+        count, prefix = n, str(args.get("parameter_prefix", "x"))
+    elif name == "quantum_volume" and "num_qubits" in args:
+        count = 0
+    else:
+        return None
+    names = tuple(sorted((f"{prefix}[{i}]" for i in range(count)), key=lambda s: int(s[len(prefix) + 1 : -1])))
+    return CircuitFacts(n, count, 0, False, names)
+
+
+def of_circuit(qc: QuantumCircuit) -> CircuitFacts:
+    """A built circuit's facts."""
+    from qiskit.circuit import ControlFlowOp
+
+    from . import branching  # numpy: only a built circuit's facts need it
+
+    return CircuitFacts(
+        num_qubits=qc.num_qubits,
+        num_parameters=qc.num_parameters,
+        num_clbits=qc.num_clbits,
+        has_measurements=any(inst.operation.name == "measure" for inst in qc.data),
+        parameter_names=tuple(p.name for p in qc.parameters),
+        control_flow=any(isinstance(inst.operation, ControlFlowOp) for inst in qc.data),
+        unfollowable=branching.unfollowable(qc) if branching.dynamic(qc) else "",
+    )
+
+
+def _after_measure(code: str) -> list[str]:
+    """The statements after a source's first measurement."""
+    found = _MEASURE.search(code)
+    if found is None:
+        return []
+    return code[code.find(";", found.start()) + 1 :].split(";")
