@@ -61,6 +61,9 @@ LAZY_COMMANDS = {
 }
 
 
+GROUP_OPTIONS = ("--debug", "-V", "--version", "-h", "--help", "--")
+
+
 class QrunGroup(click.Group):
     """A group where `qrun SPEC ...` means `qrun run SPEC ...`, and whose commands are imported when named."""
 
@@ -72,6 +75,14 @@ class QrunGroup(click.Group):
             module, name = LAZY_COMMANDS[cmd_name]
             self.add_command(getattr(importlib.import_module(module), name), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `qrun --quiet SPEC` is `qrun SPEC --quiet`: an option the group does not take, before any command or spec,
+        # is the run's (the group's own, --debug, -V and -h, keep their place)
+        lead = next((k for k, a in enumerate(args) if a != "--debug"), None)
+        if lead is not None and args[lead].startswith("-") and args[lead] not in GROUP_OPTIONS:
+            args = [*args[:lead], "run", *args[lead:]]
+        return super().parse_args(ctx, args)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

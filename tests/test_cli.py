@@ -113,6 +113,19 @@ def test_quiet_prints_the_run_folder_and_nothing_else(qrun, tmp_path):
     assert (result.out, result.err) == (f"{run_dir}\n", "")
 
 
+def test_run_options_may_come_before_the_spec(qrun, tmp_path):
+    result = qrun("--debug", "--quiet", "--out", tmp_path, EXPERIMENTS / "bell.yaml", "options.seed=4")
+    assert result.code == 0
+    (run_dir,) = (tmp_path / "bell").iterdir()
+    assert (result.out, result.err) == (f"{run_dir}\n", "")
+    assert "seed: 4" in (run_dir / "spec.yaml").read_text()
+    wrong = qrun("--quiet-please", EXPERIMENTS / "bell.yaml")
+    assert (wrong.code, wrong.err.splitlines()[-1]) == (
+        2,
+        "Error: No such option '--quiet-please'. Did you mean '--quiet'?",
+    )
+
+
 def test_quiet_still_shows_the_warnings_that_weaken_a_result():
     import io
     from types import SimpleNamespace
