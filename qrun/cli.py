@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import importlib
 import logging
 import sys
 import traceback
@@ -12,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from click.shell_completion import CompletionItem
 
 from . import collector
 from .app import groups, multirun, supervise
+from .app.cligroup import QrunGroup
 from .app.clitools import (
     SpecCommand,
     cache_option,
@@ -24,10 +23,8 @@ from .app.clitools import (
     given_or_newest,
     multirun_grid,
     multirun_option,
-    on_disk,
     out_option,
     overrides_of,
-    paths_starting,
     relative,
     template_options,
 )
@@ -42,73 +39,12 @@ from .errors import (
     SpecError,
     UsageError,
 )
-from .model.findings import close_matches
 from .running.clock import SYSTEM, Clock
 from .running.cluster import from_options
 from .running.events import Sink
 from .spec import load as load_spec
 from .store.reader import load
 from .version import __version__
-
-# The commands other than run and rerun, each imported when it is named (or when --help lists them all): a run does
-# not import the checks' and views' commands, the report or the exporters (benchmarks/RESULTS.md, "The supervisor
-# forks first; templates and specs read once").
-LAZY_COMMANDS = {
-    **{name: ("qrun.app.check_cli", f"{name}_cmd") for name in ("validate", "plan", "render", "schema")},
-    **{name: ("qrun.app.view_cli", f"{name}_cmd") for name in ("show", "list", "diff", "plot", "status")},
-    "report": ("qrun.app.share_cli", "report_cmd"),
-    "export": ("qrun.app.share_cli", "export_group"),
-}
-
-
-GROUP_OPTIONS = ("--debug", "-V", "--version", "-h", "--help", "--")
-
-
-class QrunGroup(click.Group):
-    """A group where `qrun SPEC ...` means `qrun run SPEC ...`, and whose commands are imported when named."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*self.commands, *LAZY_COMMANDS})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
-            module, name = LAZY_COMMANDS[cmd_name]
-            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
-        return super().get_command(ctx, cmd_name)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        # `qrun --quiet SPEC` is `qrun SPEC --quiet`: an option the group does not take, before any command or spec,
-        # is the run's (the group's own, --debug, -V and -h, keep their place)
-        lead = next((k for k, a in enumerate(args) if a != "--debug"), None)
-        if lead is not None and args[lead].startswith("-") and args[lead] not in GROUP_OPTIONS:
-            args = [*args[:lead], "run", *args[lead:]]
-        return super().parse_args(ctx, args)
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        names = self.list_commands(ctx)
-        if args and args[0] not in names and not args[0].startswith("-"):
-            # `qrun valdate x.yaml` is a typo, not a spec named valdate; a spec that exists is never matched
-            # against the commands (that would import difflib on every run)
-            close = [] if on_disk(args[0]) else close_matches(args[0], names, cutoff=0.75)
-            if close:
-                raise UsageError(f"no command '{args[0]}'; did you mean 'qrun {close[0]}'?")
-            return "run", self.commands["run"], args
-        return super().resolve_command(ctx, args)
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write_usage("qrun", "SPEC [RUN OPTIONS]  |  qrun COMMAND [ARGS]...")
-
-    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
-        """The first word completes to a command or, as `qrun SPEC` takes, a path: the shell's own file completion
-        where no command matches, else the paths beside the commands."""
-        items = super().shell_complete(ctx, incomplete)
-        if incomplete.startswith("-"):
-            return items
-        if not items:
-            return [CompletionItem(incomplete, type="file")]
-        return items + [CompletionItem(path) for path in paths_starting(incomplete)]
 
 
 @click.group(cls=QrunGroup, context_settings={"help_option_names": ["-h", "--help"]})

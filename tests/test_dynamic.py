@@ -126,6 +126,8 @@ circuits:
   fed: {{qasm: '{fed}'}}
 observables:
   zz: ZZ
+  z2: ZII
+  x2: XII
 jobs:
 """
 
@@ -141,6 +143,8 @@ def test_a_dynamic_run_on_a_device_records_its_exact_references(backend, qrun, w
         "  - {name: fed, primitive: estimator, circuit: fed, observables: [zz], exact: statevector,\n"
         "     options: {resilience_level: 0}}\n"
         "  - {name: climb, primitive: ladder, circuit: fed, observables: [zz], rungs: [raw], exact: statevector}\n"
+        "  - {name: bob, primitive: estimator, circuit: tele, observables: [z2, x2], exact: statevector,\n"
+        "     options: {resilience_level: 0}}\n"
     )
     result = qrun(write_spec(_spec(backend, jobs)), "--out", tmp_path / "r", "--quiet")
     assert result.code == 0, result.err
@@ -154,6 +158,13 @@ def test_a_dynamic_run_on_a_device_records_its_exact_references(backend, qrun, w
     assert fed["exact"] == [pytest.approx(math.cos(0.4), abs=1e-12)]
     assert fed["values"][0] == pytest.approx(math.cos(0.4), abs=0.1)
     climb = json.loads((run_dir / "jobs" / "02-climb.json").read_text())
+    # the Bell measurement's bits choose the corrections: an estimator keeps them (only bob's own is final)
+    bob = json.loads((run_dir / "jobs" / "03-bob.json").read_text())["observables"]
+    assert (bob["z2"]["exact"], bob["x2"]["exact"]) == ([pytest.approx(math.cos(0.7))], [pytest.approx(math.sin(0.7))])
+    assert (bob["z2"]["values"][0], bob["x2"]["values"][0]) == (
+        pytest.approx(math.cos(0.7), abs=0.1),
+        pytest.approx(math.sin(0.7), abs=0.1),
+    )
     (raw,) = climb["rungs"]
     assert raw["observables"]["zz"]["exact"] == [pytest.approx(math.cos(0.4), abs=1e-12)]
     assert raw["error"] == pytest.approx(abs(raw["observables"]["zz"]["values"][0] - math.cos(0.4)), abs=1e-12)
@@ -172,13 +183,13 @@ def test_validate_refuses_what_the_runtime_cannot_run_on_control_flow(qrun, writ
     flow = "has classical control flow, which the runtime's twirling and dynamical decoupling cannot run, and"
     assert result.code == 2
     assert result.err.splitlines()[:4] == [
-        f"{spec}:12:48: jobs[0].circuit: circuit 'fed' {flow} the job asks for them (resilience_level 1, whose "
+        f"{spec}:14:48: jobs[0].circuit: circuit 'fed' {flow} the job asks for them (resilience_level 1, whose "
         "measurement mitigation twirls): give the job options that leave them out (resilience_level: 0)",
-        f"{spec}:13:50: jobs[1].circuit: circuit 'tele' {flow} the job asks for them (twirling.enable_gates: true): "
+        f"{spec}:15:50: jobs[1].circuit: circuit 'tele' {flow} the job asks for them (twirling.enable_gates: true): "
         "give the job options that leave them out",
-        f"{spec}:14:52: jobs[2].circuit: circuit 'tele' {flow} the job asks for them "
+        f"{spec}:16:52: jobs[2].circuit: circuit 'tele' {flow} the job asks for them "
         "(dynamical_decoupling.enable: true): give the job options that leave them out",
-        f"{spec}:15:47: jobs[3].circuit: circuit 'fed' {flow} its rung 'trex' asks for them (resilience_level 1, "
+        f"{spec}:17:47: jobs[3].circuit: circuit 'fed' {flow} its rung 'trex' asks for them (resilience_level 1, "
         "whose measurement mitigation twirls; dynamical_decoupling.enable: true): run its raw rung alone (rungs: [raw])",
     ]
     # the run gives the same verdict, and a noiseless simulator runs them all

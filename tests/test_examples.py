@@ -95,3 +95,20 @@ def test_grover_finds_the_marked_states_with_the_probability_theory_gives(qrun, 
     assert 0.8 < success <= theory  # a noisy device loses some, never gains
     shown = qrun("show", run)
     assert f"derived: success = {success:.4g} ± " in shown.out
+
+
+def test_teleportation_delivers_the_state_sent_with_high_fidelity(qrun, tmp_path):
+    run = _run(qrun, EXAMPLES / "teleportation" / "teleport.yaml", tmp_path)
+    bloch = json.loads((run / "jobs" / "00-bloch.json").read_text())["observables"]
+    # qubit 2 ends in RY(0.7)|0>, whichever of the four Bell outcomes chose its corrections
+    assert bloch["z"]["exact"] == [pytest.approx(math.cos(0.7), abs=1e-12)]
+    assert bloch["x"]["exact"] == [pytest.approx(math.sin(0.7), abs=1e-12)]
+    derived = json.loads((run / "derived.json").read_text())
+    assert derived["fidelity"]["exact"] == pytest.approx(1.0, abs=1e-12)
+    assert 0.9 < derived["fidelity"]["value"] < 1.0 + 3 * derived["fidelity"]["stderr"]  # far above 2/3
+    counts = json.loads((run / "jobs" / "01-counts.json").read_text())
+    assert counts["ideal"]["bob"] == [
+        {"0": pytest.approx(math.cos(0.35) ** 2), "1": pytest.approx(math.sin(0.35) ** 2)}
+    ]
+    assert counts["ideal"]["bell"] == [{k: pytest.approx(0.25) for k in ("00", "01", "10", "11")}]
+    assert derived["p1"]["value"] == pytest.approx(math.sin(0.35) ** 2, abs=0.05)

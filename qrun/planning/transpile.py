@@ -27,7 +27,20 @@ def prepared(qc: QuantumCircuit, variant: str) -> QuantumCircuit:
         return qc.measure_all(inplace=False)
     if variant == "no_measure":
         # An estimator reads expectation values itself; final measurements would only be in its way.
-        return qc.remove_final_measurements(inplace=False)
+        from qiskit.circuit import ControlFlowOp
+
+        if not any(isinstance(inst.operation, ControlFlowOp) for inst in qc.data):
+            return qc.remove_final_measurements(inplace=False)
+        from ..sources import branching  # numpy: only a circuit with control flow needs it
+
+        # qiskit's removal takes a measurement whose qubit nothing acts on after as final, even where a later
+        # if/else reads its bit (teleportation's Bell measurement): only what nothing reads goes
+        final = branching.final_measurements(qc)
+        out = qc.copy_empty_like()
+        for k, inst in enumerate(qc.data):
+            if k not in final:
+                out.append(inst)
+        return out
     return qc
 
 

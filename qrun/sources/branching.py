@@ -44,7 +44,7 @@ def dynamic(qc: QuantumCircuit) -> bool:
         return False
     if any(i.operation.name == "reset" or isinstance(i.operation, ControlFlowOp) for i in qc.data):
         return True
-    return len(_final(qc)) < sum(1 for i in qc.data if i.operation.name == "measure")
+    return len(final_measurements(qc)) < sum(1 for i in qc.data if i.operation.name == "measure")
 
 
 def unfollowable(qc: QuantumCircuit) -> str:
@@ -53,7 +53,7 @@ def unfollowable(qc: QuantumCircuit) -> str:
     if qc.num_vars or qc.num_input_vars:
         return "it has classical variables"
     try:
-        splits = _splits(qc.data, top=_final(qc))
+        splits = _splits(qc.data, top=final_measurements(qc))
     except SourceError as e:
         return str(e)
     if splits > 24 or (1 << splits) << qc.num_qubits > MAX_AMPLITUDES:
@@ -79,7 +79,7 @@ def distribution(qc: QuantumCircuit) -> dict[str, dict[str, float]]:
     from qiskit.quantum_info import Statevector
 
     index = {c: k for k, c in enumerate(qc.clbits)}
-    final = _final(qc)
+    final = final_measurements(qc)
     wired = [(qc.find_bit(qc.data[k].qubits[0]).index, index[qc.data[k].clbits[0]]) for k in sorted(final)]
     regs = [[index[c] for c in reg] for reg in qc.cregs]
     out: list[dict[str, float]] = [{} for _ in regs]
@@ -103,10 +103,10 @@ def follow(qc: QuantumCircuit) -> list[Branch]:
     qmap = {q: k for k, q in enumerate(qc.qubits)}
     cmap = {c: k for k, c in enumerate(qc.clbits)}
     start = [Branch(1.0, state, [0] * qc.num_clbits)]
-    return _Follower(qc.num_qubits).run(qc.data, start, qmap, cmap, skip=_final(qc))
+    return _Follower(qc.num_qubits).run(qc.data, start, qmap, cmap, skip=final_measurements(qc))
 
 
-def _final(qc: QuantumCircuit) -> set[int]:
+def final_measurements(qc: QuantumCircuit) -> set[int]:
     """The indices of the top-level measurements nothing after acts on (their qubit) or reads (their clbit)."""
     touched_q: set[Qubit] = set()
     touched_c: set[Clbit] = set()
