@@ -78,6 +78,19 @@ def test_switch_expressions_and_for_loops_are_followed():
     assert branching.distribution(qc)["out"] == {"0": pytest.approx(0.25, abs=1e-12), "1": pytest.approx(0.75)}
 
 
+def test_a_loop_that_measures_and_resets_each_turn_is_followed_turn_by_turn():
+    rounds = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[1] m; bit[1] out; '
+    rounds += "for int i in [0:2] { ry(0.6) q[0]; m[0] = measure q[0]; if (m[0]) { x q[1]; } reset q[0]; } "
+    rounds += "out[0] = measure q[1];"
+    # q[1] ends flipped after an odd number of the three turns' ones, each of probability p = sin^2(0.3)
+    p = math.sin(0.3) ** 2
+    odd = (1 - (1 - 2 * p) ** 3) / 2
+    assert branching.distribution(_qc(rounds))["out"] == {
+        "0": pytest.approx(1 - odd, abs=1e-12),
+        "1": pytest.approx(odd),
+    }
+
+
 def test_a_static_circuit_is_not_dynamic_and_a_measurement_followed_is():
     assert not branching.dynamic(
         _qc('OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; h q[0]; c = measure q;')

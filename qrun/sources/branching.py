@@ -145,6 +145,18 @@ def _splits(data: Iterable[CircuitInstruction], top: set[int] | None = None) -> 
     return n
 
 
+def _unitary(block: QuantumCircuit) -> bool:
+    """Whether a block holds gates alone (loops and boxes of gates too): nothing measured, reset or branched on."""
+    from qiskit.circuit import Gate
+
+    return all(
+        isinstance(i.operation, Gate)
+        or i.operation.name in SKIPPED
+        or (i.operation.name in ("for_loop", "box") and all(_unitary(b) for b in i.operation.blocks))
+        for i in block.data
+    )
+
+
 class _Zeros(dict[object, int]):
     """Any clbit's index is 0: how _splits evaluates a condition only to see that it can be evaluated."""
 
@@ -175,6 +187,9 @@ class _Follower:
             if not isinstance(op, ControlFlowOp) and op.name not in ("measure", "reset"):
                 segment.append(op, [segment.qubits[qmap[q]] for q in inst.qubits])
                 continue
+            if op.name in ("for_loop", "box") and all(_unitary(block) for block in op.blocks):
+                self.inline(inst, segment, qmap, cmap)  # gates alone: one evolution for the loop, not one a turn
+                continue
             branches = self.evolve(branches, segment)
             segment = QuantumCircuit(self.n)
             if op.name in ("measure", "reset"):
@@ -183,6 +198,24 @@ class _Follower:
             else:
                 branches = self.control(inst, branches, qmap, cmap)
         return self.evolve(branches, segment)
+
+    def inline(
+        self, inst: CircuitInstruction, segment: QuantumCircuit, qmap: Mapping[Qubit, int], cmap: Mapping[Clbit, int]
+    ) -> None:
+        """Append a loop's or box's gates, turn by turn, to `segment` (its blocks are _unitary)."""
+        op = inst.operation
+        if op.name == "box":
+            blocks: Iterable[QuantumCircuit] = op.blocks[:1]
+        else:
+            indices, parameter, body = op.params
+            blocks = (body.assign_parameters({parameter: v}) if parameter is not None else body for v in indices)
+        for block in blocks:
+            inner, clbits = self.maps(block, inst, qmap, cmap)
+            for sub in block.data:
+                if sub.operation.name in ("for_loop", "box"):
+                    self.inline(sub, segment, inner, clbits)
+                elif sub.operation.name not in SKIPPED:
+                    segment.append(sub.operation, [segment.qubits[inner[q]] for q in sub.qubits])
 
     def evolve(self, branches: list[Branch], segment: QuantumCircuit) -> list[Branch]:
         from qiskit.quantum_info import Statevector
