@@ -122,6 +122,9 @@ class Cloud:
         self.max_time_cap = 28800  # the longest session the instance grants, whatever is asked
         self.pending: dict[str, int] = {}  # per device: other users' jobs in its queue (least_busy reads them)
         self.down: set[str] = set()  # devices in maintenance
+        # per device: the instructions its configuration leaves out (a device without dynamic circuits lists no
+        # if_else, for_loop or switch_case, and the runtime builds its target without them)
+        self.unsupported: dict[str, set[str]] = {}
         self.inactive_queue_seconds = 20.0  # the extra queue of a job sent to a session the service deactivated
         self._ids = itertools.count(1)
         self.tokens = {"stand-in-token"}  # the API keys IAM accepts
@@ -425,6 +428,8 @@ class FakeRuntimeClient:
         dev = self.cloud.device(backend_name)
         conf = dev._load_json(dev.conf_filename)  # the raw JSON, as the service sends it
         conf.update(backend_name=backend_name, simulator=False, local=False)
+        left_out = self.cloud.unsupported.get(backend_name, set())
+        conf["supported_instructions"] = [i for i in conf.get("supported_instructions", []) if i not in left_out]
         return conf
 
     def backend_properties(self, backend_name: str, datetime: Any = None, calibration_id: str | None = None):

@@ -563,6 +563,43 @@ def test_least_busy_goes_through_the_runtimes_own_choice(cloud, tmp_path):
     assert _meta(run_dir)["session"]["backend"] == "ibm_sherbrooke"
 
 
+DYNAMIC = """version: 1
+name: dyn
+backend: {backend}
+max_time: 10m
+options: {{seed: 3, resilience_level: 0}}
+circuits:
+  fed: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[1] m; bit[2] c; h q[0]; m[0] = measure q[0];
+    if (m[0]) {{ x q[1]; }} c = measure q;"}}
+jobs:
+  - {{name: counts, primitive: sampler, circuit: fed, shots: 100, estimate: 10s}}
+"""
+NO_DYNAMIC = {"if_else", "for_loop", "switch_case"}
+
+
+def test_a_device_that_runs_no_dynamic_circuits_is_refused_before_anything_is_sent(cloud, qrun, tmp_path):
+    cloud.unsupported = {"ibm_fez": NO_DYNAMIC}
+    result = qrun(_spec(tmp_path, "ibm_fez", text=DYNAMIC), "--out", tmp_path / "results")
+    assert (result.code, result.err) == (
+        1,
+        "qrun: circuit 'fed' uses if_else, which ibm_fez does not run (its configuration lists the dynamic-circuit "
+        "instructions it runs); choose a device that runs them\n",
+    )
+    assert (cloud.sessions, cloud.jobs, cloud.dry_runs) == ({}, {}, [])
+
+
+def test_least_busy_chooses_among_the_devices_that_run_the_circuits_control_flow(cloud, tmp_path):
+    cloud.pending = {"ibm_sherbrooke": 40, "ibm_fez": 3}
+    cloud.unsupported = {"ibm_fez": NO_DYNAMIC}  # the quieter device runs no dynamic circuits
+    run_dir = run_spec(
+        _spec(tmp_path, "least_busy", text=DYNAMIC), tmp_path / "results", progress="none", clock=cloud.clock
+    )
+    assert _meta(run_dir)["session"]["backend"] == "ibm_sherbrooke"
+    counts = json.loads((run_dir / "jobs" / "00-counts.json").read_text())["counts"]["c"][0]
+    # q[1] is flipped exactly where q[0] read 1: only 00 and 11, but for the device's noise
+    assert counts.get("00", 0) + counts.get("11", 0) >= 80
+
+
 def _killed_before_recording(run_dir: Path, keep: int) -> list[str]:
     """Make a finished run look killed after the service accepted all its jobs but before the journal recorded
     any id past the first `keep`, and before any result was written. Returns the ids the journal lost."""

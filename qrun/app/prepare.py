@@ -19,6 +19,7 @@ from ..planning import estimates as model
 from ..planning import gaps, simtime
 from ..planning.modes import needs_session
 from ..sources import pysource
+from ..sources.facts import constructs
 from ..spec import Spec, load
 from ..spec.validate import Checked, validate
 from ..store.reader import History
@@ -95,8 +96,10 @@ def prepare(
             return Prepared(checked, None)
         service = ibm.connect(experiment.service)
         widest = max(qc.num_qubits for qc in checked.circuits.values())
-        backend = ibm.choose_backend(service, experiment.backend, widest)
-        ibm.check_backend(backend, widest)
+        used = {j.circuit for j in experiment.jobs}
+        flow = {name: found for name, qc in checked.circuits.items() if name in used and (found := constructs(qc))}
+        backend = ibm.choose_backend(service, experiment.backend, widest, set().union(*flow.values()))
+        ibm.check_backend(backend, widest, flow)
     past = _history(out, checked, estimates)
     from ..planning import plan as planning  # numpy and qiskit: `qrun validate` (quick_check) never plans
 

@@ -14,7 +14,7 @@ from ..model.readings import number
 from ..model.records import Usage
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from qiskit.providers import BackendV2
     from qiskit_ibm_runtime import QiskitRuntimeService
@@ -85,11 +85,20 @@ def _learn_saved_tokens() -> None:
     _SECRETS.update(a.token for a in accounts.values() if isinstance(getattr(a, "token", None), str) and a.token)
 
 
-def choose_backend(service: QiskitRuntimeService, name: str, min_qubits: int) -> BackendV2:
-    """service.backend(name), or for least_busy an operational device with at least `min_qubits` qubits."""
+def choose_backend(
+    service: QiskitRuntimeService, name: str, min_qubits: int, constructs: set[str] | None = None
+) -> BackendV2:
+    """service.backend(name), or for least_busy an operational device with at least `min_qubits` qubits that runs
+    the control-flow `constructs` the circuits use (if_else, ...), as its configuration lists them."""
     try:
         if name == "least_busy":
-            return service.least_busy(min_num_qubits=min_qubits, operational=True, simulator=False)
+            wanted = set(constructs or ())
+            return service.least_busy(
+                min_num_qubits=min_qubits,
+                operational=True,
+                simulator=False,
+                filters=lambda b: wanted <= set(getattr(b.configuration(), "supported_instructions", None) or ()),
+            )
         return service.backend(name)
     except Exception as e:
         raise PreflightError(f"backend {name!r}: {redact(e)}") from None
@@ -117,8 +126,9 @@ def plan_of(service: QiskitRuntimeService) -> str | None:
     return None
 
 
-def check_backend(backend: BackendV2, widest: int) -> None:
-    """Before planning: the device is up and wide enough (transpiling for it would fail otherwise)."""
+def check_backend(backend: BackendV2, widest: int, constructs: Mapping[str, set[str]] | None = None) -> None:
+    """Before planning: the device is up, wide enough, and runs the control flow each circuit uses (`constructs`, by
+    circuit name); transpiling for it would fail otherwise."""
     name = getattr(backend, "name", str(backend))
     status = backend.status()
     if not getattr(status, "operational", True):
@@ -128,6 +138,13 @@ def check_backend(backend: BackendV2, widest: int) -> None:
         )
     if widest > backend.num_qubits:
         raise PreflightError(f"the widest circuit needs {widest} qubits but {name} has {backend.num_qubits}")
+    runs = set(backend.target.operation_names) if constructs else set()
+    for circuit, used in (constructs or {}).items():
+        if used - runs:
+            raise PreflightError(
+                f"circuit '{circuit}' uses {', '.join(sorted(used - runs))}, which {name} does not run (its "
+                "configuration lists the dynamic-circuit instructions it runs); choose a device that runs them"
+            )
 
 
 def preflight(service: QiskitRuntimeService, needed_seconds: float, mode: str, needed: str | None) -> None:

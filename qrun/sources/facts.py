@@ -163,6 +163,20 @@ def of_circuit(qc: QuantumCircuit) -> CircuitFacts:
     )
 
 
+def constructs(qc: QuantumCircuit) -> set[str]:
+    """The control-flow instructions a built circuit uses (if_else, for_loop, ...), nested ones too: a device runs
+    only those its target lists."""
+    from qiskit.circuit import ControlFlowOp
+
+    out: set[str] = set()
+    for inst in qc.data:
+        if isinstance(inst.operation, ControlFlowOp):
+            out.add(inst.operation.name)
+            for block in inst.operation.blocks:
+                out |= constructs(block)
+    return out
+
+
 def _after_measure(code: str) -> list[str]:
     """The statements after a source's first measurement."""
     found = _MEASURE.search(code)
