@@ -21,7 +21,7 @@ from ..spec.build import written_alike
 from ..spec.validate import Checked
 from . import devicefacts, estimates, modes, rehearsal, simtime, sweeps
 from .estimates import Learned, content_hash
-from .transpile import cached_transpile, prepared, variant_of
+from .transpile import cached_transpile, prepared, refused, variant_of
 from .work import chunk_groups, job_stats, job_work, once, sweep_points
 
 if TYPE_CHECKING:
@@ -128,15 +128,16 @@ class _Planner:
         if job.circuit not in built:  # the quick validation path read its facts without building it
             built[job.circuit] = circuits.build(self.experiment.circuits[job.circuit], self.checked.spec.base_dir)
         if key not in self.transpiled:
-            self.transpiled[key] = cached_transpile(
-                prepared(built[job.circuit], variant),
-                self.backend,
-                self.kind,
-                level,
-                self.seed,
-                self.use_cache,
-                self.memo,
-            )
+            with refused(self.checked.spec, job.circuit, self.experiment.backend, self.backend):
+                self.transpiled[key] = cached_transpile(
+                    prepared(built[job.circuit], variant),
+                    self.backend,
+                    self.kind,
+                    level,
+                    self.seed,
+                    self.use_cache,
+                    self.memo,
+                )
         return key, self.transpiled[key]
 
     def job(self, job: Job) -> JobPlan:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ..backends.aer import aer_basis, bindable
 from ..backends.registry import traits
+from ..errors import SpecError
 from ..jobs.registry import kind_of
 from ..model.device import Deferred, built
 from ..model.experiment import Job
@@ -15,6 +18,22 @@ from .work import circuit_shape
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.providers import BackendV2
+
+    from ..spec import Spec
+
+
+@contextmanager
+def refused(spec: Spec, circuit: str, named: str, backend: object) -> Iterator[None]:
+    """A circuit the transpiler cannot make an ISA circuit of (an opaque gate, an instruction the device lacks) is
+    the spec's error, located at the circuit, not qrun's. `named`: the spec's backend (least_busy: the one chosen)."""
+    from qiskit.transpiler.exceptions import TranspilerError
+
+    try:
+        yield
+    except TranspilerError as e:
+        name = getattr(backend, "name", named) if named == "least_busy" else named
+        message = f"cannot be transpiled for {name}: {' '.join(str(e.message).split())}"
+        raise SpecError([spec.problem(("circuits", circuit), message)]) from None
 
 
 def variant_of(job: Job) -> str:
