@@ -168,6 +168,10 @@ def test_a_list_variable_is_set_as_a_list_by_its_name_or_under_vars(qrun, tmp_pa
     for override in ("angles=[0.5,0.7]", "vars.angles=[0.5, 0.7]"):
         rendered = qrun("render", spec, override, "label=[1, 2]")
         assert rendered.code == 0, rendered.err
+        # nothing ran: the header says how it would run
+        assert rendered.out.splitlines()[0] == (
+            f"# {spec} as qrun would run it: rendered, overrides applied, file circuits inlined."
+        )
         data = yaml.safe_load(rendered.out)
         # a variable declared a scalar still takes the text as one: "[1, 2]" stays a string
         assert data["description"] == "[1, 2]"

@@ -220,7 +220,7 @@ def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, .
     given = overrides_of(assignments)
     loaded = load(spec, given, list(vars_files))
     # a variable given here shows in vars: as the value used; the text as rendered kept the defaults beside it
-    click.echo(loaded.resolved_text() if loaded.overrides or given or vars_files else loaded.text, nl=False)
+    click.echo(loaded.resolved_text(ran=False) if loaded.overrides or given or vars_files else loaded.text, nl=False)
 
 
 @click.command("schema")

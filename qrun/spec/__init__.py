@@ -129,8 +129,10 @@ class Spec:
                     source["python"] = pysource.repo_relative(source["python"], self.base_dir)
         return data
 
-    def resolved_text(self) -> str:
-        header = f"# {self.file}{RESOLVED_HEADER}"
+    def resolved_text(self, ran: bool = True) -> str:
+        """The resolved spec's text, headed by where it came from: as a run folder keeps it, or (`ran` False, `qrun
+        render`) as qrun would run it."""
+        header = f"# {self.file}{RESOLVED_HEADER if ran else RESOLVED_HEADER.replace(' ran ', ' would run ', 1)}"
         if self._as_written:
             # nothing to apply or inline: the text itself is the resolved spec, comments and layout kept (and a
             # 10,000-job spec is not dumped again through PyYAML's Python representer, about a second); a run
