@@ -238,3 +238,31 @@ def test_a_ladder_on_a_circuit_with_parameters_says_what_to_do(qrun, write_spec)
         "jobs[0].circuit: circuit 'p' has 4 parameters; a ladder runs its circuit as written, with numbers for its "
         "angles"
     )
+
+
+def test_a_twirling_failure_says_what_to_change():
+    from qrun.running.failures import failure
+
+    samplex = type("SamplexBuildError", (Exception,), {})("Cannot propagate 'cz' on\n  Partition(1)")
+    assert failure(samplex) == (
+        "SamplexBuildError: Cannot propagate 'cz' on Partition(1) (the runtime's twirling could not be built around "
+        "this circuit, as for a two-qubit gate after a mid-circuit measurement on its qubit: run the job at "
+        "resilience_level: 0 (measurement mitigation twirls), without twirling)"
+    )
+    assert failure(ValueError("a\nb")) == "ValueError: a b"
+
+
+def test_a_mid_circuit_measurement_on_a_device_without_twirling(qrun, write_spec, tmp_path):
+    # H, measure, then CX from the measured qubit: half |00>, half |11>, so <ZZ> = 1 and <IX> = 0
+    mid = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[1] m; h q[0]; m[0] = measure q[0]; cx q[0], q[1];'
+    jobs = "  - {name: mid, primitive: estimator, circuit: mid, observables: [zz, x0], exact: statevector}\n"
+    text = _spec("fake_fez", jobs, options=", resilience_level: 0").replace(
+        "circuits:\n", f"circuits:\n  mid: {{qasm: '{mid}'}}\n"
+    )
+    result = qrun(write_spec(text.replace("  zz: ZZ\n", "  zz: ZZ\n  x0: IX\n")), "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    body = json.loads((next((tmp_path / "r" / "dyn").iterdir()) / "jobs" / "00-mid.json").read_text())
+    values = body["observables"]
+    assert (values["zz"]["exact"], values["x0"]["exact"]) == ([pytest.approx(1.0)], [pytest.approx(0.0, abs=1e-12)])
+    assert values["zz"]["values"][0] == pytest.approx(1.0, abs=0.1)
+    assert values["x0"]["values"][0] == pytest.approx(0.0, abs=0.1)

@@ -12,12 +12,12 @@ from qiskit.primitives.containers import DataBin
 
 from ..backends.kind import OpenSession
 from ..backends.registry import traits
-from ..backends.service import redact
 from ..errors import RunError
 from ..model.outcomes import StackedResults
 from ..model.plan import JobPlan
 from .base import RunnerBase
 from .engines import estimator_pub, observables_array, sampler_pub
+from .failures import failure
 from .merging import (
     ROWS_PER_PUB,
     merged_sampler_pubs,
@@ -162,7 +162,7 @@ class Batching(RunnerBase):
                 self.sink.job_interrupted(head)
                 raise
             except Exception as e:  # the batch failed as one: its first job carries the reason, the rest did not run
-                message = redact(f"{type(e).__name__}: {' '.join(str(e).split())}")
+                message = failure(e)
                 self.sink.job_warnings(head, distinct(caught))
                 self.sink.job_failed(head, message)
                 raise RunError(f"job '{head.name}' failed (batched with {len(batch) - 1} more): {message}") from e

@@ -13,14 +13,15 @@ from .. import collector
 from ..backends.calibration import at, of_device
 from ..backends.kind import OpenSession
 from ..backends.registry import traits
-from ..backends.service import redact, sentence, usage_record
-from ..errors import RunError, ServiceError, ServiceJobError
+from ..backends.service import sentence, usage_record
+from ..errors import RunError, ServiceError
 from ..jobs.registry import kind_of
 from ..model import durations
 from ..model.outcomes import SESSION_EXPIRED, MinimizeOutcome
 from ..model.plan import JobPlan
 from ..model.records import Usage
 from .batching import Batching
+from .failures import failure
 from .minimizing import Minimizing
 from .submission import distinct, open_session, quietly
 from .sweeping import Sweeping
@@ -163,8 +164,7 @@ class Runner(Batching, Sweeping, Minimizing):
                     self.sink.job_interrupted(job)
                     raise
                 except Exception as e:  # any failure of a job stops the run; its reason goes to the record
-                    text = " ".join(str(e).split())
-                    message = redact(text if isinstance(e, ServiceJobError) else f"{type(e).__name__}: {text}")
+                    message = failure(e)
                     self.sink.job_warnings(job, distinct(caught))
                     self.sink.job_failed(job, message)
                     raise RunError(f"job '{job.name}' failed: {message}") from e
