@@ -195,6 +195,8 @@ class _Follower:
             if op.name in ("measure", "reset"):
                 c = cmap[inst.clbits[0]] if op.name == "measure" else None
                 branches = [part for b in branches for part in self.collapse(b, qmap[inst.qubits[0]], c)]
+                if len(branches) << self.n > MAX_AMPLITUDES:  # unfollowable() refuses such circuits first
+                    raise SourceError("too many outcomes to follow exactly")
             else:
                 branches = self.control(inst, branches, qmap, cmap)
         return self.evolve(branches, segment)
@@ -240,8 +242,6 @@ class _Follower:
             if clbit is not None:
                 bits[clbit] = outcome
             out.append(Branch(b.p * p, state.reshape(-1), bits))
-        if len(out) * (1 << self.n) > MAX_AMPLITUDES:  # unfollowable() refuses such circuits first
-            raise SourceError("too many outcomes to follow exactly")
         return out
 
     def control(
