@@ -236,3 +236,19 @@ def test_a_long_sweeps_figure_says_which_points_it_draws_in_words(total, title):
     ax = figure_for(pyplot(), body, None).axes[0]
     assert ax.get_title() == f"scan: {title}"
     assert len(ax.containers[0].lines[0].get_xdata()) == -(-total // int(title.split()[1][:-2]))
+
+
+def test_a_histograms_legend_sits_above_its_bars():
+    """Four outcomes of 0.25 each filled the axes to the top, and the legend covered the last pair of bars."""
+    from qrun.views.plots import figure_for, pyplot
+
+    counts = {"00": 2513, "01": 2523, "10": 2507, "11": 2457}
+    body = {"status": "done", "job": "bell", "primitive": "sampler", "shots": 10000}
+    body |= {"counts": {"c": [counts]}, "ideal": {"c": [dict.fromkeys(counts, 0.25)]}}
+    fig = figure_for(pyplot(), body, None)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    tallest = max(bar.get_window_extent().y1 for bar in ax.patches)
+    assert ax.get_ylim() == (0.0, pytest.approx(1.3 * 0.2523))
+    assert legend.y0 > tallest  # in display units: the legend's bottom is above every bar's top

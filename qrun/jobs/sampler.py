@@ -198,9 +198,11 @@ class Sampler:
             measured = [sets[0].get(o, 0) / shots for o in outcomes]
             xs = range(len(outcomes))
             if reg in ideal:
+                shown = floats(expected.get(o, 0.0) for o in outcomes)
                 ax.bar([i - 0.2 for i in xs], measured, width=0.4, label="measured")
-                ax.bar([i + 0.2 for i in xs], floats(expected.get(o, 0.0) for o in outcomes), width=0.4, label="ideal")
-                ax.legend(fontsize="small")
+                ax.bar([i + 0.2 for i in xs], shown, width=0.4, label="ideal")
+                ax.set_ylim(0, 1.3 * max([*measured, *shown, 1e-9]))  # room above the bars for the legend
+                ax.legend(fontsize="small", loc="upper right")
             else:
                 ax.bar(list(xs), measured, label="measured")
             ax.set_xticks(list(xs), outcomes)
