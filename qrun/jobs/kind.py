@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import SweepError
+from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.experiment import count
 from ..model.findings import Finding, JsonPath
 from ..model.jobfile import Headline, JobFile, Number
@@ -211,7 +212,7 @@ def control_flow_findings(at: JobContext, runs: str, options: Mapping[str, objec
     if at.circuit is None or not at.circuit.control_flow or not at.noisy:
         return []
     asks = []
-    level = options.get("resilience_level", 1)
+    level = options.get("resilience_level", DEFAULT_RESILIENCE_LEVEL)
     if runs == "estimator" and isinstance(level, int) and level >= 1:
         asks.append(f"resilience_level {level}, whose measurement mitigation twirls")
     for key in ("twirling.enable_gates", "twirling.enable_measure", "dynamical_decoupling.enable"):
