@@ -191,6 +191,10 @@ def cases() -> list[dict]:
     )
     add("qasm-gate-bomb", _sub(BELL, bomb))
     add("qasm-empty", _sub(BELL, "OPENQASM 3.0;"))
+    # a dynamic circuit whose outcomes the exact reference would have to follow in 2^4000 statevectors
+    branching = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; '
+    branching += "for int i in [0:3999] { h q[0]; c[0] = measure q[0]; if (c[0]) { x q[1]; } } c = measure q;"
+    add("qasm-exact-branches", _sub("circuit: bell}", "circuit: bell, exact: statevector}", _sub(BELL, branching)))
     add("library-not-allowed", _sub("library: real_amplitudes", "library: QFT"))
     add("library-bad-arg", _sub("reps: 1}", "reps: 1, evil: 1}"))
 
