@@ -50,6 +50,14 @@ def test_values_and_their_propagated_standard_errors():
     ]
 
 
+def test_an_angle_from_a_probability_has_the_error_amplitude_estimation_expects():
+    # 2 asin(sqrt(p)) of p = 0.75 in 400 shots: the angle 2 pi / 3, and sigma 1/sqrt(400) whatever p is
+    assert evaluate("2 * asin(sqrt(c.meas['00']))", BODIES) == pytest.approx((2 * math.pi / 3, 0.05))
+    assert of_run({"derived": {"out": "asin(e.zz + 1)"}}, BODIES) == [
+        ("out", "cannot be computed: 'asin(e.zz + 1)': math domain error")
+    ]
+
+
 def test_a_value_that_is_no_real_number_cannot_be_computed_and_the_run_still_ends(qrun, write_spec):
     """Python's (-1.1) ** 0.5 is complex: its σ failed with a TypeError, and a finished run exited 3 (internal)."""
     assert of_run(
@@ -82,6 +90,10 @@ def test_a_value_that_is_no_real_number_cannot_be_computed_and_the_run_still_end
             lambda a, b: math.log(abs(a - b)) - math.cos(a) * math.sin(b),
         ),
         ("e.zz ** e.xx", lambda a, b: a**b),
+        (
+            "asin(e.zz) + atan(e.xx) * tan(e.zz) - acos(e.xx)",
+            lambda a, b: math.asin(a) + math.atan(b) * math.tan(a) - math.acos(b),
+        ),
     ],
 )
 def test_the_standard_error_is_the_first_order_one_a_numeric_derivative_gives(text, f):
@@ -153,15 +165,15 @@ def test_a_derived_value_that_names_itself_or_grows_past_the_limits_is_refused(b
         (
             '__import__("os").system("x")',
             "'__import__('os').system('x')' is not a number, an operation, a function "
-            "(abs, sqrt, exp, log, cos, sin) or a result",
+            "(abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan) or a result",
         ),
         (
             "e.zz.__class__",
-            "'e.zz.__class__' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin) or a result",
+            "'e.zz.__class__' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan) or a result",
         ),
         (
             "(lambda: 1)()",
-            "'(lambda: 1)()' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin) or a result",
+            "'(lambda: 1)()' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan) or a result",
         ),
         ("e.zz +", "not an expression qrun reads (invalid syntax)"),
         ("1" * 501, "longer than 500 characters"),

@@ -27,6 +27,10 @@ FUNCTIONS: dict[str, Callable[[float], float]] = {
     "log": math.log,
     "cos": math.cos,
     "sin": math.sin,
+    "tan": math.tan,
+    "asin": math.asin,  # an angle from a probability: amplitude estimation's 2 asin(sqrt(p))
+    "acos": math.acos,
+    "atan": math.atan,
 }
 SLOPES: dict[str, Callable[[float], float]] = {  # each function's derivative, for the standard error
     "abs": lambda x: float((x > 0) - (x < 0)),
@@ -35,6 +39,10 @@ SLOPES: dict[str, Callable[[float], float]] = {  # each function's derivative, f
     "log": lambda x: 1 / x,
     "cos": lambda x: -math.sin(x),
     "sin": math.cos,
+    "tan": lambda x: 1 / math.cos(x) ** 2,
+    "asin": lambda x: 1 / math.sqrt(1 - x * x),
+    "acos": lambda x: -1 / math.sqrt(1 - x * x),
+    "atan": lambda x: 1 / (1 + x * x),
 }
 _BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
 
