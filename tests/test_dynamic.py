@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qrun.sources import branching, circuits
+from qrun.sources import branching, circuits, exact
 from qrun.sources.facts import from_entry, from_qasm, of_circuit
 
 TELEPORT = (
@@ -40,12 +40,12 @@ def test_expectations_follow_feed_forward_and_resets():
     from qiskit.quantum_info import SparsePauliOp
 
     fed = _qc(FEED_FORWARD)
-    assert branching.expectation(fed, SparsePauliOp("ZZ")) == pytest.approx(math.cos(0.4), abs=1e-12)
-    assert branching.expectation(fed, SparsePauliOp("IZ")) == pytest.approx(1.0, abs=1e-12)
+    assert exact.expectation(fed, SparsePauliOp("ZZ"), (), ()) == pytest.approx(math.cos(0.4), abs=1e-12)
+    assert exact.expectation(fed, SparsePauliOp("IZ"), (), ()) == pytest.approx(1.0, abs=1e-12)
     reset = _qc(RESET)
-    assert branching.expectation(reset, SparsePauliOp("IX")) == pytest.approx(1.0, abs=1e-12)
-    assert branching.expectation(reset, SparsePauliOp("ZI")) == pytest.approx(0.0, abs=1e-12)
-    assert branching.expectation(reset, SparsePauliOp("ZZ")) == pytest.approx(0.0, abs=1e-12)
+    assert exact.expectation(reset, SparsePauliOp("IX"), (), ()) == pytest.approx(1.0, abs=1e-12)
+    assert exact.expectation(reset, SparsePauliOp("ZI"), (), ()) == pytest.approx(0.0, abs=1e-12)
+    assert exact.expectation(reset, SparsePauliOp("ZZ"), (), ()) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_switch_expressions_and_for_loops_are_followed():
@@ -100,8 +100,8 @@ def test_a_static_circuit_is_not_dynamic_and_a_measurement_followed_is():
     # a measurement something acts on after collapses the state: <X> of H, measure, H is 0, not the static 1
     from qiskit.quantum_info import SparsePauliOp
 
-    assert branching.expectation(followed, SparsePauliOp("X")) == pytest.approx(0.0, abs=1e-12)
-    assert branching.expectation(followed, SparsePauliOp("Z")) == pytest.approx(0.0, abs=1e-12)
+    assert exact.expectation(followed, SparsePauliOp("X"), (), ()) == pytest.approx(0.0, abs=1e-12)
+    assert exact.expectation(followed, SparsePauliOp("Z"), (), ()) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_what_cannot_be_followed_says_why():

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.circuit import CircuitInstruction, Clbit, Qubit, SwitchCaseOp
     from qiskit.circuit.classical import expr
-    from qiskit.quantum_info import SparsePauliOp
 
 # Every branch's statevector together: 2^24 amplitudes are 256 MiB. A circuit whose measurements could split it into
 # more is refused by validate (unfollowable), before anything runs.
@@ -62,16 +61,6 @@ def unfollowable(qc: QuantumCircuit) -> str:
             f"{qc.num_qubits} qubits, more than the {MAX_AMPLITUDES:,} amplitudes qrun follows"
         )
     return ""
-
-
-def expectation(qc: QuantumCircuit, op: SparsePauliOp) -> float:
-    """<op> over the circuit's outcomes (its final measurements dropped, as an estimator drops them)."""
-    from qiskit.quantum_info import Statevector
-
-    total = 0.0
-    for b in follow(qc):
-        total += b.p * float(Statevector(b.state).expectation_value(op).real)
-    return total
 
 
 def distribution(qc: QuantumCircuit) -> dict[str, dict[str, float]]:

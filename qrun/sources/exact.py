@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from qiskit import QuantumCircuit
     from qiskit.circuit import Clbit, Qubit
-    from qiskit.quantum_info import SparsePauliOp
+    from qiskit.quantum_info import SparsePauliOp, Statevector
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
 # Expectation values already computed for one circuit, by the id of the observable (each entry holds it, so its id
@@ -20,6 +20,11 @@ MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun ref
 MEMO_SIZE = 4096
 _MEMO: dict[tuple[int, tuple[str, ...], tuple[float, ...]], tuple[SparsePauliOp, float]] = {}
 _MEMO_CIRCUIT: list[tuple[QuantumCircuit, bool]] = []  # the circuit _MEMO is for, and whether it is dynamic
+# The circuit's states by row (a dynamic circuit's branches, each with its probability), so that a job's observables
+# share one simulation of each row; the oldest go first past MAX_KEPT_AMPLITUDES (64 MiB) in all.
+MAX_KEPT_AMPLITUDES = 1 << 22
+_STATES: dict[tuple[tuple[str, ...], tuple[float, ...]], list[tuple[float, Statevector]]] = {}
+_KEPT = [0]  # the amplitudes _STATES holds
 
 
 def bind(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) -> QuantumCircuit:
@@ -36,22 +41,40 @@ def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: Sequence[str]
 
     if not _MEMO_CIRCUIT or _MEMO_CIRCUIT[0][0] is not circuit:
         _MEMO.clear()
+        _STATES.clear()
+        _KEPT[0] = 0
         _MEMO_CIRCUIT[:] = [(circuit, branching.dynamic(circuit))]
     key = (id(op), tuple(names), tuple(float(v) for v in row))
     kept = _MEMO.get(key)
     if kept is not None:
         return kept[1]
-    from qiskit.quantum_info import Statevector
-
-    bound = bind(circuit, names, row)
-    if _MEMO_CIRCUIT[0][1]:  # mid-circuit measurements, resets or control flow: each outcome followed
-        value = branching.expectation(bound, op)
-    else:
-        value = float(Statevector(bound).expectation_value(op).real)
+    value = sum(p * float(state.expectation_value(op).real) for p, state in _states(circuit, key[1], key[2]))
     if len(_MEMO) >= MEMO_SIZE:
         del _MEMO[next(iter(_MEMO))]
     _MEMO[key] = (op, value)
     return value
+
+
+def _states(circuit: QuantumCircuit, names: tuple[str, ...], row: tuple[float, ...]) -> list[tuple[float, Statevector]]:
+    """The circuit's state with `row` bound, as (probability, state) pairs: one, or a dynamic circuit's branches (its
+    final measurements dropped, as an estimator drops them)."""
+    from qiskit.quantum_info import Statevector
+
+    from . import branching  # numpy: only a run's exact values need it
+
+    kept = _STATES.get((names, row))
+    if kept is None:
+        bound = bind(circuit, names, row)
+        if _MEMO_CIRCUIT[0][1]:  # mid-circuit measurements, resets or control flow: each outcome followed
+            kept = [(b.p, Statevector(b.state)) for b in branching.follow(bound)]
+        else:
+            kept = [(1.0, Statevector(bound))]
+        size = sum(len(state.data) for _, state in kept)
+        while _STATES and (_KEPT[0] + size > MAX_KEPT_AMPLITUDES or len(_STATES) >= MEMO_SIZE):
+            _KEPT[0] -= sum(len(state.data) for _, state in _STATES.pop(next(iter(_STATES))))
+        _STATES[(names, row)] = kept
+        _KEPT[0] += size
+    return kept
 
 
 def ground_energy(op: SparsePauliOp) -> float:
