@@ -68,6 +68,10 @@ def test_estimator_references_are_the_textbook_values(run_dir):
 def test_every_sweep_point_carries_its_reference(run_dir):
     points = _job(run_dir, "sweep")["points"]
     assert [p["exact"] for p in points] == [pytest.approx(math.cos(t), abs=1e-12) for t in (0.0, 1.0, 2.0)]
+    # the tidy table has it beside each value, as the points do
+    header, *rows = (run_dir / "jobs" / "02-sweep.csv").read_text().splitlines()
+    assert header == "θ[0],observable,value,stderr,exact"
+    assert [float(row.split(",")[-1]) for row in rows] == [p["exact"] for p in points]
 
 
 def test_minimize_gets_the_ground_energy_and_units_are_kept(run_dir):

@@ -282,8 +282,9 @@ def test_a_short_sweeps_points_kept_as_text_a_chunk_each_are_its_files_list_of_p
         assert abs(p["value"] - exact) < 4 * 0.02
     table = (line / "jobs" / "00-s.csv").read_text().splitlines()
     assert table == (indented / "jobs" / "00-s.csv").read_text().splitlines()
-    assert table[0] == "a,observable,value,stderr" and len(table) == 51
+    assert table[0] == "a,observable,value,stderr,exact" and len(table) == 51
     assert [row.split(",")[1:3] for row in table[1:]] == [[p["observable"], repr(p["value"])] for p in large["points"]]
+    assert [row.split(",")[4] for row in table[1:]] == [repr(p["exact"]) for p in large["points"]]
 
 
 def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_one_keeps(
@@ -416,8 +417,8 @@ def test_a_sweeps_csv_rows_are_what_the_csv_module_writes(tmp_path, column):
     spec = tmp_path / "s.yaml"
     spec.write_text(_stream_spec(3), encoding="utf-8")
     (job,) = prepare(spec, out=tmp_path / "out").planned.jobs
-    names = [*job.sweep_variables, "observable", "value", "stderr"]
-    values = [column, [0.25 * k for k in range(7)], ["z"] * 7, [0.1] * 7]
+    names = [*job.sweep_variables, "observable", "value", "stderr", "exact"]  # the job has exact: statevector
+    values = [column, [0.25 * k for k in range(7)], ["z"] * 7, [0.1] * 7, [0.5] * 7]
     rows = list(zip(*values))
     points = [dict(zip(names, row)) for row in rows]
 

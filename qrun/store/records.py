@@ -237,6 +237,7 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
     plain = None
     if job.runs == "estimator":
         names += [n for n in ("observable",) if n not in names] + ["value", "stderr"]
+        names += ["exact"] if job.reference_circuit is not None else []  # exact: statevector, beside each value
         try:
             columns = [list(map(operator.itemgetter(n), points)) for n in names]  # C speed; every point has every name
         except KeyError:
