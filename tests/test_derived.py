@@ -58,6 +58,23 @@ def test_an_angle_from_a_probability_has_the_error_amplitude_estimation_expects(
     ]
 
 
+def test_a_phase_from_two_expectation_values_on_a_run(qrun, write_spec):
+    """atan2(<Y>, <X>) of RZ(1.2) H|0>: the phase 1.2, its sigma from both values' (precision 0.01 each: 0.01)."""
+    spec = write_spec(
+        "version: 1\nname: phase\nbackend: aer\noptions: {seed: 4}\n"
+        'circuits:\n  r: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; h q[0]; rz(1.2) q[0];"}\n'
+        "observables:\n  x: X\n  y: Y\njobs:\n"
+        "  - {name: r, primitive: estimator, circuit: r, observables: [x, y], precision: 0.01, exact: statevector}\n"
+        "derived:\n  phase: atan2(r.y, r.x)\n"
+    )
+    done = qrun(spec, "--out", spec.parent / "r", "-q")
+    assert done.code == 0, done.err
+    phase = json.loads((next((spec.parent / "r" / "phase").iterdir()) / "derived.json").read_text())["phase"]
+    assert phase["exact"] == pytest.approx(1.2, abs=1e-12)
+    assert phase["stderr"] == pytest.approx(0.01, rel=0.05)  # sigma of both, at unit radius
+    assert phase["value"] == pytest.approx(1.2, abs=4 * 0.01)
+
+
 def test_a_value_that_is_no_real_number_cannot_be_computed_and_the_run_still_ends(qrun, write_spec):
     """Python's (-1.1) ** 0.5 is complex: its σ failed with a TypeError, and a finished run exited 3 (internal)."""
     assert of_run(
@@ -94,6 +111,7 @@ def test_a_value_that_is_no_real_number_cannot_be_computed_and_the_run_still_end
             "asin(e.zz) + atan(e.xx) * tan(e.zz) - acos(e.xx)",
             lambda a, b: math.asin(a) + math.atan(b) * math.tan(a) - math.acos(b),
         ),
+        ("atan2(e.zz, e.xx) * atan2(e.xx - 1, e.zz)", lambda a, b: math.atan2(a, b) * math.atan2(b - 1, a)),
     ],
 )
 def test_the_standard_error_is_the_first_order_one_a_numeric_derivative_gives(text, f):
@@ -165,18 +183,21 @@ def test_a_derived_value_that_names_itself_or_grows_past_the_limits_is_refused(b
         (
             '__import__("os").system("x")',
             "'__import__('os').system('x')' is not a number, an operation, a function "
-            "(abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan) or a result",
+            "(abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan, atan2) or a result",
         ),
         (
             "e.zz.__class__",
-            "'e.zz.__class__' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan) or a result",
+            "'e.zz.__class__' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan, atan2) or a result",
         ),
         (
             "(lambda: 1)()",
-            "'(lambda: 1)()' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan) or a result",
+            "'(lambda: 1)()' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan, atan2) or a result",
         ),
         ("e.zz +", "not an expression qrun reads (invalid syntax)"),
         ("1" * 501, "longer than 500 characters"),
+        ("atan2(e.zz)", "atan2() takes 2 arguments"),
+        ("cos(e.zz, 1)", "cos() takes one argument"),
+        ("atan2(*e.zz)", "atan2() takes 2 arguments"),
     ],
 )
 def test_anything_but_arithmetic_over_results_is_refused(text, message):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from ..errors import DerivedError
 from ..jobs.ladder import ORDER as RUNGS
+from .functions import FUNCTIONS
 
 Ref = tuple[str, ...]
 
@@ -20,30 +21,6 @@ MAX_CHARS = 500
 MAX_NODES = 2_000
 MAX_NESTING = 600
 MAX_BLOCK_NODES = 20_000
-FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "abs": abs,
-    "sqrt": math.sqrt,
-    "exp": math.exp,
-    "log": math.log,
-    "cos": math.cos,
-    "sin": math.sin,
-    "tan": math.tan,
-    "asin": math.asin,  # an angle from a probability: amplitude estimation's 2 asin(sqrt(p))
-    "acos": math.acos,
-    "atan": math.atan,
-}
-SLOPES: dict[str, Callable[[float], float]] = {  # each function's derivative, for the standard error
-    "abs": lambda x: float((x > 0) - (x < 0)),
-    "sqrt": lambda x: 0.5 / math.sqrt(x),
-    "exp": math.exp,
-    "log": lambda x: 1 / x,
-    "cos": lambda x: -math.sin(x),
-    "sin": math.cos,
-    "tan": lambda x: 1 / math.cos(x) ** 2,
-    "asin": lambda x: 1 / math.sqrt(1 - x * x),
-    "acos": lambda x: -1 / math.sqrt(1 - x * x),
-    "atan": lambda x: 1 / (1 + x * x),
-}
 _BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
 
 
@@ -68,9 +45,10 @@ def walk(node: ast.expr) -> list[Ref]:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return walk(node.operand)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
-        if len(node.args) != 1 or node.keywords:
-            raise DerivedError(f"{node.func.id}() takes one argument")
-        return walk(node.args[0])
+        arity = FUNCTIONS[node.func.id].arity
+        if len(node.args) != arity or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise DerivedError(f"{node.func.id}() takes {'one argument' if arity == 1 else f'{arity} arguments'}")
+        return [ref for a in node.args for ref in walk(a)]
     ref = reference(node)
     if ref is None:
         raise DerivedError(
@@ -322,7 +300,8 @@ def _forward(node: ast.expr, values: Mapping[Ref, float], seen: dict[int, float]
         result = -operand if isinstance(node.op, ast.USub) else operand
     elif isinstance(node, ast.Call):
         try:
-            result = float(FUNCTIONS[node.func.id](_forward(node.args[0], values, seen)))  # type: ignore[attr-defined]
+            args = [_forward(a, values, seen) for a in node.args]
+            result = float(FUNCTIONS[node.func.id].value(*args))  # type: ignore[attr-defined]
         except ValueError as e:
             raise DerivedError(f"'{ast.unparse(node)}': {e}") from None
         except OverflowError:
@@ -370,8 +349,9 @@ def _backward(node: ast.expr, adjoint: float, seen: dict[int, float], slopes: di
     elif isinstance(node, ast.UnaryOp):
         _backward(node.operand, -adjoint if isinstance(node.op, ast.USub) else adjoint, seen, slopes)
     elif isinstance(node, ast.Call):
-        slope = SLOPES[node.func.id](seen[id(node.args[0])])  # type: ignore[attr-defined]
-        _backward(node.args[0], adjoint * slope, seen, slopes)
+        partials = FUNCTIONS[node.func.id].slopes(*(seen[id(a)] for a in node.args))  # type: ignore[attr-defined]
+        for arg, slope in zip(node.args, partials):
+            _backward(arg, adjoint * slope, seen, slopes)
     else:
         ref = reference(node)
         assert ref is not None
