@@ -56,6 +56,14 @@ def complex_observable():
 
 def broken(n):
     raise ValueError("n must be even")
+
+
+def black_box(n):
+    from qiskit.circuit import Gate
+
+    qc = QuantumCircuit(n)
+    qc.append(Gate("blackbox", 1, []), [0])  # a gate with no definition: nothing can transpile it
+    return qc
 """
 
 SPEC = """\
@@ -386,3 +394,16 @@ def test_a_module_that_fails_to_import_fails_the_same_way_the_next_time_in_one_p
     for _ in range(2):
         result = qrun(spec, "--out", repo / "results")
         assert (result.code, result.err.splitlines()[0]) == (2, message)
+
+
+@pytest.mark.parametrize("backend", ["aer", "fake_fez"])
+def test_a_python_circuit_no_transpile_can_make_isa_is_a_located_spec_error(qrun, repo, backend):
+    """A TranspilerError from the plan was exit 3, 'internal error'."""
+    spec = _spec(repo, backend=backend, ghz="lib/build.py:black_box")
+    result = qrun(spec, "--out", repo / "r")
+    assert (result.code, result.err) == (
+        2,
+        f"{spec}:7:8: circuits.ghz: cannot be transpiled for {backend}: HighLevelSynthesis is unable to synthesize "
+        '"blackbox"\n',
+    )
+    assert not (repo / "r").exists()

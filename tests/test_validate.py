@@ -165,9 +165,10 @@ def test_validate_does_not_import_qiskit_numpy_or_scipy_once_its_circuit_sources
     assert again.stdout.splitlines()[-1] == "0 []", again.stdout + again.stderr
 
 
-def test_quick_and_deep_validate_and_run_give_one_verdict_on_bad_qasm(qrun, tmp_path):
-    bad = BAD / "bad_qasm.yaml"
-    expected = (BAD / "bad_qasm.expected").read_text().strip().split(": ", 1)[1]
+@pytest.mark.parametrize("name", ["bad_qasm", "opaque_gate"])  # opaque: quick validate passed what a run refused
+def test_quick_and_deep_validate_and_run_give_one_verdict_on_bad_qasm(qrun, tmp_path, name):
+    bad = BAD / f"{name}.yaml"
+    expected = (BAD / f"{name}.expected").read_text().strip().split(": ", 1)[1]
     quick = qrun("validate", bad)
     again = qrun("validate", bad)  # from the facts cache this time
     deep = qrun("validate", "--deep", bad)

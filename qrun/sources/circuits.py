@@ -90,6 +90,14 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
         for value in inst.operation.params:
             if isinstance(value, (int, float)) and not math.isfinite(value):
                 raise SourceError(f"gate {inst.operation.name} has the angle {value}, which is not finite", subpath)
+    if "opaque" in text:  # declared without a body: the transpiler has nothing to make of it, on any backend
+        from qiskit.circuit import Gate
+
+        for inst in qc.data:
+            if isinstance(inst.operation, Gate) and inst.operation.definition is None:
+                name = inst.operation.name
+                message = f"gate '{name}' is opaque, declared without a body: no simulator or device runs it"
+                raise SourceError(f"{message}; give it one (gate {name} q {{ ... }})", subpath)
     return qc
 
 

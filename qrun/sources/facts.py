@@ -45,8 +45,8 @@ _Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
 _Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
 _Q2_REG = re.compile(r"\b(qreg|creg)\s+[A-Za-z_]\w*\s*\[\s*(\d+)\s*\]\s*;")
 _MEASURE = re.compile(r"\bmeasure\b")
-# What makes a source dynamic without a measurement's place: its text alone cannot say how it branches.
-_DYNAMIC = re.compile(r"\b(?:if|else|while|for|switch|box|reset|break|continue)\b")
+# What the text alone cannot settle: how a dynamic source branches, or an opaque gate (which a build refuses).
+_DYNAMIC = re.compile(r"\b(?:if|else|while|for|switch|box|reset|break|continue|opaque)\b")
 # Statements that may follow a final measurement: more measurements, barriers, declarations.
 _AFTER_MEASURE = re.compile(
     r"(?:measure\b|barrier\b|(?:c?reg|bit|creg|output)\b|[A-Za-z_]\w*(?:\[\d+\])?\s*=\s*measure\b)"
