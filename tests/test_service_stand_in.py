@@ -964,3 +964,33 @@ def test_qrun_status_of_many_batched_jobs_asks_the_service_once_a_runtime_job(cl
     assert [u["status"] for entry in _meta(run_dir)["jobs"] for u in entry["usage"]] == ["final"] * 30
     every = qrun("status", run_dir, "--all")
     assert every.out.splitlines()[3:] == [f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(30)]
+
+
+@pytest.mark.slow  # plans a 20-qubit sweep for a 127-qubit device
+def test_the_gap_warning_counts_a_dynamic_circuits_branches(cloud, tmp_path, qrun):
+    """Four measurements whose bits an if reads split a 20-qubit state into 16 branches, each simulated for each point:
+    the exact values' time after each runtime job is 16 times a plain circuit's, past the interactive timeout."""
+    feed = " ".join(f"h q[{k}]; m[{k}] = measure q[{k}]; if (m[{k}]) {{ x q[{k + 4}]; }}" for k in range(4))
+    text = f"""version: 1
+name: gaps
+backend: ibm_sherbrooke
+max_time: 2h
+mode: session
+options: {{seed: 3, resilience_level: 0}}
+circuits:
+  fed: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[20] q; bit[4] m; ry(phi) q; {feed}"}}
+observables:
+  z9: {{terms: [[IIIIIIIIIIZIIIIIIIII, 1.0]]}}
+jobs:
+  - {{name: curve, primitive: estimator, circuit: fed, observables: [z9], precision: 0.05, exact: statevector,
+     sweep: {{values: {{phi: {{linspace: [0, 3.0, 1000]}}}}}}}}
+"""
+    spec = tmp_path / "gaps.yaml"
+    spec.write_text(text, encoding="utf-8")
+    result = qrun("plan", spec)
+    assert result.code == 0, result.err
+    assert "warning: jobs[0] (curve): its exact values take qrun about 2m 14s after each runtime job" in result.err
+    spec.write_text(text.replace(feed, "h q[0]; h q[1]; h q[2]; h q[3];"), encoding="utf-8")
+    plain = qrun("plan", spec)
+    assert plain.code == 0, plain.err
+    assert "interactive timeout" not in plain.err  # the same points without the branches: well inside it

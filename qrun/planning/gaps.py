@@ -23,6 +23,9 @@ def warnings(plan: Plan) -> list[str]:
             points = min(job.chunk, len(job.points))
         else:
             points = 1 if job.parameter_values is None else len(job.parameter_values)
+        from ..sources import branching  # numpy: `qrun validate` imports this module, and never plans
+
+        points *= branching.branch_bound(job.reference_circuit)  # a dynamic circuit: a statevector per branch
         gap = model.statevector_seconds(points, job.reference_circuit.num_qubits, job.reference_circuit.depth())
         if gap > INTERACTIVE_TTL:
             out.append(

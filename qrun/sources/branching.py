@@ -63,6 +63,18 @@ def unfollowable(qc: QuantumCircuit) -> str:
     return ""
 
 
+def branch_bound(qc: QuantumCircuit) -> int:
+    """At most how many statevectors following `qc` holds at once (1 where it is not dynamic): what an exact
+    reference of it costs beside a plain circuit's one."""
+    if not dynamic(qc):
+        return 1
+    try:
+        splits = _splits(qc.data, top=final_measurements(qc))
+    except SourceError:
+        return 1  # unfollowable: validate refused exact: statevector on it
+    return max(min(1 << min(splits, 62), MAX_AMPLITUDES >> qc.num_qubits), 1)
+
+
 def distribution(qc: QuantumCircuit) -> dict[str, dict[str, float]]:
     """Per classical register, the probability of each outcome, keyed as the sampler's counts are."""
     from qiskit.quantum_info import Statevector
