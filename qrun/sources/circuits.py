@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import math
+import re
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,13 +81,15 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
     import qiskit.qasm3
 
     head = text.lstrip()
+    console = io.StringIO()  # the OpenQASM 3 parser's ANTLR prints some syntax errors to stderr itself
     try:
-        if head.startswith("OPENQASM 2"):
-            qc = qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
-        else:
-            qc = qiskit.qasm3.loads(text)
+        with contextlib.redirect_stderr(console):
+            if head.startswith("OPENQASM 2"):
+                qc = qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
+            else:
+                qc = qiskit.qasm3.loads(text)
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
-        message = " ".join(str(e).split()) or f"{type(e).__name__} (the parser gave no detail; check the syntax)"
+        message = " ".join(str(e).split()) or _syntax_detail(e, console.getvalue())
         raise SourceError(f"invalid OpenQASM: {message}{qasm_scan.taken_hint(message)}", subpath) from None
     for inst in qc.data:  # an angle of 1e999 parses as inf; transpiling or simulating it fails far from the spec
         for value in inst.operation.params:
@@ -99,6 +104,20 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
                 message = f"gate '{name}' is opaque, declared without a body: no simulator or device runs it"
                 raise SourceError(f"{message}; give it one (gate {name} q {{ ... }})", subpath)
     return qc
+
+
+def _syntax_detail(error: BaseException, console: str) -> str:
+    """Where an OpenQASM 3 syntax error is, as "LINE,COLUMN: ...": the parser raises a bare QASM3ParsingError, whose
+    cause holds ANTLR's offending token (or ANTLR printed its own words, caught in `console`)."""
+    printed = re.search(r"line (\d+):(\d+) (.+)", console)
+    if printed:
+        return f"{printed[1]},{printed[2]}: {printed[3].strip()}"
+    cause = error.__cause__
+    token = getattr(cause.args[0], "offendingToken", None) if cause is not None and cause.args else None
+    if token is None:
+        return f"{type(error).__name__} (the parser gave no detail; check the syntax)"
+    found = "the end of the text" if token.text == "<EOF>" else f"'{token.text}'"
+    return f"{token.line},{token.column}: a syntax error at {found}"
 
 
 def _from_library(name: str, args: dict[str, object], where: tuple) -> QuantumCircuit:
@@ -215,7 +234,9 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
     return gates, (kind,)
 
 
-FACTS_FORMAT = 3  # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach
+FACTS_FORMAT = (
+    4  # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located
+)
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:

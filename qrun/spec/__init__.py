@@ -12,7 +12,7 @@ from ..errors import Problem, SpecError, UsageError
 from ..model.raw import Yaml
 from ..sources import circuits, pysource
 from .diff import differences, short
-from .marks import parse_yaml, plain_yaml
+from .marks import parse_yaml, plain_yaml, qasm_place
 from .overrides import JsonPath, format_path, owner, top_level_keys
 from .overrides import apply as apply_overrides
 from .overrides import split as split_override
@@ -181,6 +181,8 @@ class Spec:
         if typed is not None:  # the value came from the command line, not from a line of the file
             return Problem(self.file, 0, 0, format_path(path), f"{typed}: {message}")
         line, col = self.locate(path, at_key)
+        if path[-1:] == ("qasm",):  # an OpenQASM error's own line and column, where the spec writes it inline
+            line, col = qasm_place(self.text, line, col, message) or (line, col)
         return Problem(self.file, line, col, format_path(path), message)
 
 

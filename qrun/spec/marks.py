@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Any
 
 from .. import collector
@@ -310,3 +311,24 @@ def _walk(
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(file, item, path + (i,), marks, key_marks, problems, loader)
+
+
+_QASM_PLACE = re.compile(r'invalid OpenQASM: "?(?:<input>:)?(\d+),(\d+): ')
+_INCLUDE = re.compile(r'include\s+"([^"]+)"')
+
+
+def qasm_place(text: str, line: int, col: int, message: str) -> tuple[int, int] | None:
+    """Where in the spec an OpenQASM error's "LINE,COLUMN" falls, for a source written inline as a literal block
+    (`qasm: |`, found at `line`, `col`): its lines start on the next line, each indented alike. None for any other
+    source, and for one with a custom include (qrun inlines it, which moves the lines)."""
+    found = _QASM_PLACE.match(message)
+    lines = text.splitlines()
+    if found is None or not 0 < line < len(lines) or lines[line - 1][col - 1 :].rstrip() not in ("|", "|-", "|+"):
+        return None
+    body = lines[line:]
+    indent = next((len(x) - len(x.lstrip(" ")) for x in body if x.strip()), 0)
+    size = next((k for k, x in enumerate(body) if x.strip() and len(x) - len(x.lstrip(" ")) < indent), len(body))
+    if any(i not in ("stdgates.inc", "qelib1.inc") for x in body[:size] for i in _INCLUDE.findall(x)):
+        return None
+    at, column = int(found[1]), int(found[2])
+    return (line + at, indent + column + 1) if 0 < at <= size else None
