@@ -234,9 +234,8 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
     return gates, (kind,)
 
 
-FACTS_FORMAT = (
-    4  # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located
-)
+# 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located
+FACTS_FORMAT = 4
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:
