@@ -83,3 +83,39 @@ def test_library_allow_list_is_enforced_even_past_the_schema():
     with pytest.raises(SourceError) as e:
         circuits.build({"library": {"name": "__class__"}}, Path("."))
     assert e.value.subpath == ("library", "name")
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nh q[0];\ncx q[0] q[1];\n',
+            "invalid OpenQASM at circ/bell.qasm:5:9: a syntax error at 'q'",
+        ),
+        (
+            'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\nfoo q[1];\n',
+            "invalid OpenQASM at circ/bell.qasm:5:1: 'foo' is not defined in this scope",
+        ),
+        (
+            'OPENQASM 3.0;\ninclude "stdgates.inc";\ninput float t;\nqubit[1] q;\nrz(t) q[0];\n',
+            "invalid OpenQASM at circ/bell.qasm:3:1: Symbol 't' already inserted in symbol table in this scope: "
+            "Scope.GLOBAL ('t' is a gate stdgates.inc declares: give yours another name)",
+        ),
+    ],
+)
+def test_an_error_in_a_qasm_file_names_its_place_as_an_editor_reads_it(tmp_path, text, message):
+    """The parsers count a column from 0 and name no file: `5,8: ...` sent a user to the wrong column of no file."""
+    (tmp_path / "circ").mkdir()
+    (tmp_path / "circ" / "bell.qasm").write_text(text, encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        circuits.build({"file": "circ/bell.qasm"}, tmp_path)
+    assert (str(caught.value), caught.value.subpath) == (message, ("file",))
+
+
+def test_a_qasm_file_with_a_custom_include_keeps_the_parsers_place(tmp_path):
+    """qrun inlines a custom include before parsing, so the parser's line is not the file's: it is not mapped."""
+    (tmp_path / "defs.inc").write_text("gate flip a { x a; }\n", encoding="utf-8")
+    (tmp_path / "c.qasm").write_text('OPENQASM 3.0;\ninclude "defs.inc";\nqubit[1] q;\nflip q[0]\n', encoding="utf-8")
+    with pytest.raises(SourceError) as caught:
+        circuits.build({"file": "c.qasm"}, tmp_path)
+    assert str(caught.value).startswith("invalid OpenQASM: ") and "c.qasm" not in str(caught.value)

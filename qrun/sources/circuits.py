@@ -70,7 +70,13 @@ def build(source: Raw, base_dir: Path, coupling_map: CouplingMap | None = None) 
         # The runtime docs' example decomposes once so the circuit holds standard gates only.
         return qc.decompose(reps=1)
     if kind in ("qasm", "file"):
-        return _from_qasm(qasm_text(source, base_dir), (kind,))
+        text = qasm_text(source, base_dir)
+        try:
+            return _from_qasm(text, (kind,))
+        except SourceError as e:
+            if kind != "file" or read_source_file(value, base_dir, confinement_root(base_dir), ("file",)) != text:
+                raise  # inline, or a file whose custom include qrun inlined: the lines are not the file's
+            raise _in_file(e, str(value)) from None
     if kind == "library":
         return _from_library(*library_call(source))
     raise SourceError(f"unknown circuit source {kind!r}")
@@ -104,6 +110,19 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
                 message = f"gate '{name}' is opaque, declared without a body: no simulator or device runs it"
                 raise SourceError(f"{message}; give it one (gate {name} q {{ ... }})", subpath)
     return qc
+
+
+def _in_file(error: SourceError, name: str) -> SourceError:
+    """A file's OpenQASM error at its own place, as an editor reads one ("circ/bell.qasm:5:9: ...", the column from
+    1): the parsers' "LINE,COLUMN" counts columns from 0."""
+    found = re.match(r'invalid OpenQASM: ("?)(?:<input>:)?(\d+),(\d+): (.*)', str(error), flags=re.S)
+    if found is None:
+        return error
+    quote, line, column, rest = found.groups()
+    if quote:  # the parser's own message was quoted; a hint may follow its closing quote
+        end = rest.rfind(quote)
+        rest = rest[:end] + rest[end + 1 :]
+    return SourceError(f"invalid OpenQASM at {name}:{line}:{int(column) + 1}: {rest}", error.subpath)
 
 
 def _syntax_detail(error: BaseException, console: str) -> str:
