@@ -40,11 +40,10 @@ class QrunGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # `qrun --quiet SPEC` is `qrun SPEC --quiet`: an option before any command that is not the group's is the run's
-        lead = next((k for k, a in enumerate(args) if a != "--debug"), len(args))
-        flag = args[lead] if lead < len(args) else ""
-        return super().parse_args(
-            ctx, [*args[:lead], "run", *args[lead:]] if flag[:1] == "-" and flag not in GROUP_OPTIONS else args
-        )
+        lead = next((k for k, a in enumerate(args) if a != "--debug"), None)
+        if lead is not None and args[lead].startswith("-") and args[lead] not in GROUP_OPTIONS:
+            args = [*args[:lead], "run", *args[lead:]]
+        return super().parse_args(ctx, args)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

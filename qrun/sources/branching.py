@@ -84,7 +84,7 @@ def distribution(qc: QuantumCircuit) -> dict[str, dict[str, float]]:
     wired = [(qc.find_bit(qc.data[k].qubits[0]).index, index[qc.data[k].clbits[0]]) for k in sorted(final)]
     regs = [[index[c] for c in reg] for reg in qc.cregs]
     out: list[dict[str, float]] = [{} for _ in regs]
-    for b in follow(qc):
+    for b in follow(qc, final):
         probabilities = Statevector(b.state).probabilities([q for q, _ in wired]) if wired else np.ones(1)
         for outcome in np.flatnonzero(probabilities > TINY).tolist():
             bits = list(b.bits)
@@ -97,14 +97,16 @@ def distribution(qc: QuantumCircuit) -> dict[str, dict[str, float]]:
     return {reg.name: dict(sorted(seen.items())) for reg, seen in zip(qc.cregs, out)}
 
 
-def follow(qc: QuantumCircuit) -> list[Branch]:
-    """Every branch of `qc` with its probability, its final measurements left to the caller (not applied)."""
+def follow(qc: QuantumCircuit, final: set[int] | None = None) -> list[Branch]:
+    """Every branch of `qc` with its probability, its final measurements (`final`, where the caller has them) left
+    to the caller, not applied."""
     state = np.zeros(1 << qc.num_qubits, dtype=complex)
     state[0] = 1.0
     qmap = {q: k for k, q in enumerate(qc.qubits)}
     cmap = {c: k for k, c in enumerate(qc.clbits)}
     start = [Branch(1.0, state, [0] * qc.num_clbits)]
-    return _Follower(qc.num_qubits).run(qc.data, start, qmap, cmap, skip=final_measurements(qc))
+    skip = final if final is not None else final_measurements(qc)
+    return _Follower(qc.num_qubits).run(qc.data, start, qmap, cmap, skip=skip)
 
 
 def final_measurements(qc: QuantumCircuit) -> set[int]:
