@@ -374,3 +374,55 @@ def test_a_derived_value_reads_a_sweeps_points_and_a_samplers_parameter_sets_by_
         refused = qrun("validate", spec, override)
         assert refused.code == 2
         assert refused.err.splitlines()[0] == f"{spec}: {override.split('=')[0]}: --set {override}: {error}"
+
+
+HYPHENATED = {
+    "final-counts": {**BODIES["c"], "job": "final-counts"},
+    "e": {**BODIES["e"], "observables": {"x-field": BODIES["e"]["observables"]["zz"]}},
+    "e-2": {**BODIES["e"], "job": "e-2"},
+    "vqe": BODIES["vqe"],
+    "opt": BODIES["vqe"],
+    "vqe-opt": {**BODIES["vqe"], "job": "vqe-opt", "optimum": {"value": -1.5, "stderr": 0.02}},
+}
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("final-counts.meas['00']", 0.75),  # the house style of a job's name, as qrun's own examples write it
+        ('1-final-counts.meas["11"]', 0.75),
+        ("e.x-field", 0.9),  # an observable's name runs on after the '.'
+        ("e.x-field[1]-e-2.xx", 0.5 - 0.8),
+        ("e.x-field-1", -0.1),  # a digit after '-' is a number
+        ("e.x-field-vqe", 0.9 + 1.8),  # and a job's name a job: what could be subtracted is
+        ("vqe-opt", -1.5),  # a job's whole name before its parts'
+        ("vqe - opt", 0.0),  # spaces: a difference
+        ("vqe-opt-vqe", 0.3),  # the longest name that fits, then the rest
+        ("2.5e-1 + e-2.zz", 1.15),  # a number's exponent is no name
+    ],
+)
+def test_names_with_a_hyphen_are_read_whole_where_they_name_a_result(text, value):
+    """Python reads `final-counts` as final minus counts: the README's own job names could not be named at all."""
+    assert evaluate(text, HYPHENATED)[0] == pytest.approx(value)
+
+
+def test_a_run_of_hyphenated_names_computes_and_validate_names_them_in_its_messages(qrun, write_spec, tmp_path):
+    spec = write_spec(
+        "version: 1\nname: hy\nbackend: aer\noptions: {seed: 2}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "observables:\n  z-z: ZZ\njobs:\n"
+        "  - {name: bell-e, primitive: estimator, circuit: bell, observables: [z-z], precision: 0.01, "
+        "exact: statevector}\n"
+        "  - {name: bell-counts, primitive: sampler, circuit: bell, measure_all: true, shots: 1000, "
+        "exact: statevector}\n"
+        "derived:\n  one-half: bell-counts.meas['11']\n  sum: bell-e.z-z + one-half\n"
+    )
+    done = qrun(spec, "--out", tmp_path, "-q")
+    assert done.code == 0, done.err
+    recorded = json.loads((tmp_path / done.out.strip() / "derived.json").read_text())
+    assert recorded["sum"]["exact"] == pytest.approx(1.5, abs=1e-12)
+    assert recorded["sum"]["value"] == pytest.approx(1.5, abs=5 * recorded["sum"]["stderr"])
+    refused = qrun("validate", spec, "derived.sum=bell-e.z-y")
+    assert refused.err.splitlines()[0] == (
+        f"{spec}: derived.sum: --set derived.sum=bell-e.z-y: job 'bell-e' measures no observable 'z-y'"
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..errors import DerivedError
 from ..jobs.ladder import ORDER as RUNGS
+from .exprnames import read_whole, restore
 from .functions import FUNCTIONS
 
 Ref = tuple[str, ...]
@@ -24,14 +25,19 @@ MAX_BLOCK_NODES = 20_000
 _BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
 
 
-def parse(text: str) -> ast.expr:
-    """The expression's tree, every node checked against the allow-list."""
+def parse(text: str, known: Collection[str] = ()) -> ast.expr:
+    """The expression's tree, every node checked against the allow-list; a name of `known` (the run's jobs and
+    derived values) with '-' in it, or an observable's, is read whole (exprnames)."""
     if len(text) > MAX_CHARS:
         raise DerivedError(f"longer than {MAX_CHARS} characters")
+    names: dict[str, str] = {}
+    if "-" in text:
+        text, names = read_whole(text, known, {*known, *FUNCTIONS})
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as e:
         raise DerivedError(f"not an expression qrun reads ({e.msg})") from None
+    restore(tree, names)
     walk(tree)
     return tree
 
@@ -127,10 +133,11 @@ class Block:
         self.done: dict[str, Written | DerivedError] = {}
         self.trees: dict[str, ast.expr] = {}  # each value's own text, parsed
         trees = self.trees
+        self.known = {*jobs, *self.texts}
         names: dict[str, list[str]] = {}
         for name, text in self.texts.items():
             try:
-                trees[name] = parse(text)
+                trees[name] = parse(text, self.known)
             except DerivedError as e:
                 self.done[name] = e
                 continue
@@ -167,7 +174,7 @@ class Block:
 
     def expression(self, text: str) -> Written:
         """An expression that is no value of the block, with the block's values it names written out."""
-        return self._written(parse(text))
+        return self._written(parse(text, self.known))
 
     def is_derived(self, name: str) -> bool:
         return name not in self.jobs and name in self.texts
