@@ -252,3 +252,34 @@ def test_a_histograms_legend_sits_above_its_bars():
     tallest = max(bar.get_window_extent().y1 for bar in ax.patches)
     assert ax.get_ylim() == (0.0, pytest.approx(1.3 * 0.2523))
     assert legend.y0 > tallest  # in display units: the legend's bottom is above every bar's top
+
+
+def test_a_ladders_figure_draws_each_rungs_signed_deviation_with_its_sigma_and_the_target_as_a_band():
+    """|value - exact| with a σ bar about it reached below zero, where no error is: the deviation is drawn signed."""
+    from qrun.views.plots import figure_for, pyplot
+
+    def rung(name, value, sigma, seconds):
+        zz = {"values": [value], "stderrs": [sigma], "exact": [0.5]}
+        return {"rung": name, "estimated_qpu_seconds": seconds, "error": abs(value - 0.5), "observables": {"zz": zz}}
+
+    body = {
+        "job": "climb",
+        "primitive": "ladder",
+        "status": "done",
+        "rungs": [rung("raw", 0.42, 0.03, 0.3), rung("trex", 0.53, 0.01, 0.6), rung("zne", 0.505, 0.02, 1.7)],
+        "target_error": 0.04,
+        "cheapest": "trex",
+    }
+    (ax,) = figure_for(pyplot(), body, "statevector").axes
+    assert ax.get_ylabel() == "value - exact"
+    assert list(ax.get_lines()[0].get_ydata()) == [0, 0]  # zero, drawn first
+    (drawn,) = ax.containers
+    assert list(drawn.lines[0].get_ydata()) == pytest.approx([-0.08, 0.03, 0.005])
+    (bars,) = drawn.lines[2]
+    ends = [y for segment in bars.get_segments() for _, y in segment]  # each σ bar's low and high end
+    assert ends == pytest.approx([-0.11, -0.05, 0.02, 0.04, -0.015, 0.025])
+    (band,) = ax.patches
+    assert band.get_label() == "target ±0.04"
+    ys = band.get_transform().transform(band.get_path().vertices)[:, 1]  # display units, whatever patch type
+    assert ax.transData.inverted().transform([(0, min(ys)), (0, max(ys))])[:, 1] == pytest.approx([-0.04, 0.04])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["raw\n0.3 s", "trex\n0.6 s", "zne\n1.7 s"]
