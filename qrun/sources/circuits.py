@@ -17,7 +17,7 @@ from ..model.raw import Raw, Yaml
 from ..planning import cache
 from ..store.fsio import confinement_root
 from ..store.provenance import package_version
-from . import facts, pysource, qasm_scan
+from . import facts, pysource, qasm_scan, qasm_unroll
 from .facts import CircuitFacts
 
 if TYPE_CHECKING:
@@ -87,16 +87,18 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
     import qiskit.qasm3
 
     head = text.lstrip()
+    written = text
     console = io.StringIO()  # the OpenQASM 3 parser's ANTLR prints some syntax errors to stderr itself
     try:
         with contextlib.redirect_stderr(console):
             if head.startswith("OPENQASM 2"):
                 qc = qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
             else:
-                qc = qiskit.qasm3.loads(text)
+                qc = qiskit.qasm3.loads(written := qasm_unroll.unrolled(text))
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
         message = " ".join(str(e).split()) or _syntax_detail(e, console.getvalue())
-        raise SourceError(f"invalid OpenQASM: {message}{qasm_scan.taken_hint(message)}", subpath) from None
+        hint = qasm_unroll.hint(message, written != text) or qasm_scan.taken_hint(message)
+        raise SourceError(f"invalid OpenQASM: {message}{hint}", subpath) from None
     for inst in qc.data:  # an angle of 1e999 parses as inf; transpiling or simulating it fails far from the spec
         for value in inst.operation.params:
             if isinstance(value, (int, float)) and not math.isfinite(value):
@@ -115,7 +117,7 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
 def _in_file(error: SourceError, name: str) -> SourceError:
     """A file's OpenQASM error at its own place, as an editor reads one ("circ/bell.qasm:5:9: ...", the column from
     1): the parsers' "LINE,COLUMN" counts columns from 0."""
-    found = re.match(r'invalid OpenQASM: ("?)(?:<input>:)?(\d+),(\d+): (.*)', str(error), flags=re.S)
+    found = re.match(r'invalid OpenQASM: (["\']?)(?:<input>:)?(\d+),(\d+): (.*)', str(error), flags=re.S)
     if found is None:
         return error
     quote, line, column, rest = found.groups()
@@ -253,8 +255,9 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
     return gates, (kind,)
 
 
-# 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located
-FACTS_FORMAT = 4
+# 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located;
+# 5: loops that index a register written out
+FACTS_FORMAT = 5
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:

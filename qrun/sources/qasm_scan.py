@@ -32,6 +32,11 @@ def tokens(text: str) -> list[str]:
     return [t for t in _TOKEN.findall(text) if t]
 
 
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """The significant tokens with where each starts and ends in the text."""
+    return [(m.group(1), m.start(1), m.end(1)) for m in _TOKEN.finditer(text) if m.group(1)]
+
+
 def includes(text: str) -> Iterator[tuple[str, int, int]]:
     """Each `include "name";` statement: the name and the statement's span in `text`."""
     found = [(m.group(1), m.start(), m.end()) for m in _INCLUDE_SCAN.finditer(text) if m.group(1)]

@@ -313,7 +313,7 @@ def _walk(
             _walk(file, item, path + (i,), marks, key_marks, problems, loader)
 
 
-_QASM_PLACE = re.compile(r'invalid OpenQASM: "?(?:<input>:)?(\d+),(\d+): ')
+_QASM_PLACE = re.compile(r"invalid OpenQASM: [\"']?(?:<input>:)?(\d+),(\d+): ")
 _INCLUDE = re.compile(r'include\s+"([^"]+)"')
 
 

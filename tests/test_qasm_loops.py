@@ -1,0 +1,143 @@
+"""OpenQASM 3 for loops whose variable indexes a register: written out before qiskit's importer, which cannot build
+them ("index must be int, slice or list"), though that is how a chain or a ladder of gates is written."""
+
+import json
+import time
+
+import pytest
+from qiskit import QuantumCircuit
+
+from qrun.errors import SourceError
+from qrun.sources import circuits
+from qrun.sources.qasm_unroll import unrolled
+
+HEAD = 'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[6] q;\n'
+
+
+def _chain() -> QuantumCircuit:
+    qc = QuantumCircuit(6)
+    qc.h(0)
+    for i in range(5):
+        qc.cx(i, i + 1)
+    return qc
+
+
+def _reference(build) -> QuantumCircuit:
+    qc = QuantumCircuit(6)
+    build(qc)
+    return qc
+
+
+@pytest.mark.parametrize(
+    "loop, expected",
+    [
+        ("h q[0];\nfor int i in [0:4] {\n  cx q[i], q[i + 1];  // a chain\n}\n", _chain()),
+        (
+            "for uint j in {5, 3, 1} { rz(j * 0.1) q[j]; }\n",
+            _reference(lambda qc: [qc.rz(j * 0.1, j) for j in (5, 3, 1)]),
+        ),
+        ("for int i in [4:-2:0] { x q[i]; }\n", _reference(lambda qc: [qc.x(i) for i in (4, 2, 0)])),
+        ("for int i in [-1:-1] { x q[i + 3]; }\n", _reference(lambda qc: qc.x(2))),
+        (
+            "for int a in [0:1] {\n  for int b in [2:3] { cz q[a], q[b]; }\n}\n",
+            _reference(lambda qc: [qc.cz(a, b) for a in (0, 1) for b in (2, 3)]),
+        ),
+        (  # the outer loop's variable turns an angle only: it stays a loop, its inner loop written out
+            "for int k in [0:1] {\n  for int b in [0:1] { rz(k * 0.5) q[b]; }\n}\n",
+            None,
+        ),
+    ],
+)
+def test_a_loop_that_indexes_a_register_is_written_out_as_the_gates_it_means(tmp_path, loop, expected):
+    built = circuits.build({"qasm": HEAD + loop}, tmp_path)
+    if expected is not None:
+        assert built == expected
+        return
+    (outer,) = built.data
+    assert outer.operation.name == "for_loop"
+    (body,) = outer.operation.blocks
+    assert [(i.operation.name, body.find_bit(i.qubits[0]).index) for i in body.data] == [("rz", 0), ("rz", 1)]
+
+
+def test_a_loop_whose_variable_turns_an_angle_stays_a_loop_as_qiskit_builds_it(tmp_path):
+    built = circuits.build({"qasm": HEAD + "for int k in [0:2] { rx(k * 0.5) q[0]; }\n"}, tmp_path)
+    assert [i.operation.name for i in built.data] == ["for_loop"]
+
+
+def test_a_written_out_loop_keeps_every_later_line_where_it_was():
+    text = HEAD + "for int i in [0:4] {\n  // step i\n  cx q[i], q[i + 1];\n}\nh q[0];\n"
+    written = unrolled(text)
+    assert written.splitlines()[:3] == text.splitlines()[:3]
+    assert written.splitlines()[7] == text.splitlines()[7] == "h q[0];"
+    assert len(written.splitlines()) == len(text.splitlines())
+
+
+@pytest.mark.parametrize(
+    "tail, located",
+    [
+        ("h q[0]\ncx q[0], q[1];", "14:7: circuits.c.qasm: invalid OpenQASM: 8,0: a syntax error at 'cx'"),
+        (  # the importer quotes this one's message with ' (it was left at the source's key)
+            "for int j in [0:1] {\n  int k = 2;\n}",
+            "14:9: circuits.c.qasm: invalid OpenQASM: '8,2: only global declarations are supported'",
+        ),
+    ],
+)
+def test_an_error_after_a_loop_is_located_at_its_own_line_of_the_spec(qrun, write_spec, tail, located):
+    source = HEAD + "for int i in [0:4] {\n  x q[i];\n}\n" + tail
+    spec = write_spec(
+        "version: 1\nname: l\nbackend: aer\ncircuits:\n  c:\n    qasm: |\n"
+        + "".join(f"      {line}\n" for line in source.splitlines())
+        + "observables: {z: ZIIIII}\njobs:\n  - {name: e, primitive: estimator, circuit: c, observables: [z]}\n"
+    )
+    assert qrun("validate", spec).err.splitlines()[0] == f"{spec}:{located}"
+
+
+@pytest.mark.parametrize(
+    "loop, message",
+    [
+        (  # copies cannot break out of a loop: left to the importer, which says why it cannot, and qrun what it does
+            "for int i in [0:2] { x q[i]; break; }",
+            "invalid OpenQASM: index must be int, slice or list (qiskit's importer cannot index a register with a "
+            "loop variable; qrun writes such a loop out, one body per value, when its range is numbers and its body "
+            "declares nothing and has no break or continue)",
+        ),
+        (
+            "for int i in [0:6] { x q[i]; }",
+            "invalid OpenQASM: index out of range (in a for loop qrun wrote out? OpenQASM's range [a:b] includes b)",
+        ),
+    ],
+)
+def test_a_loop_qrun_cannot_write_out_or_that_overruns_its_register_says_why(tmp_path, loop, message):
+    with pytest.raises(SourceError) as caught:
+        circuits.build({"qasm": HEAD + loop}, tmp_path)
+    assert str(caught.value) == message
+
+
+def test_a_loop_of_a_billion_turns_is_left_whole_at_once():
+    """The copies' size is checked before any is made: the range is never listed."""
+    text = HEAD + "for int i in [0:1000000000] { x q[i % 6]; }\n"
+    start = time.perf_counter()
+    assert unrolled(text) == text
+    assert time.perf_counter() - start < 1.0  # a list of its values alone would take minutes and gigabytes
+
+
+@pytest.mark.parametrize("device", ["fake_fez", pytest.param("fake_sherbrooke", marks=pytest.mark.slow)])
+def test_a_ghz_state_written_as_a_loop_runs_on_a_real_size_device_against_its_exact_values(qrun, write_spec, device):
+    spec = write_spec(
+        f"version: 1\nname: loop\nbackend: {device}\nmax_time: 10m\noptions: {{seed: 1}}\ncircuits:\n  ghz:\n"
+        '    qasm: |\n      OPENQASM 3.0;\n      include "stdgates.inc";\n      qubit[6] q;\n      h q[0];\n'
+        "      for int i in [0:4] {\n        cx q[i], q[i + 1];\n      }\n"
+        "observables: {ends: ZIIIIZ}\njobs:\n"
+        "  - {name: e, primitive: estimator, circuit: ghz, observables: [ends], exact: statevector, precision: 0.03}\n"
+        "  - {name: s, primitive: sampler, circuit: ghz, measure_all: true, shots: 1000, exact: statevector}\n"
+    )
+    done = qrun(spec, "--out", spec.parent / "r", "-q")
+    assert done.code == 0, done.err
+    jobs = next((spec.parent / "r" / "loop").iterdir()) / "jobs"
+    e = json.loads((jobs / "00-e.json").read_text())["observables"]["ends"]
+    assert e["exact"] == [pytest.approx(1.0, abs=1e-12)]
+    assert e["values"][0] == pytest.approx(1.0, abs=0.1)  # the device's noise over 5 CNOTs, measured
+    s = json.loads((jobs / "01-s.json").read_text())
+    assert s["ideal"]["meas"] == [{"0" * 6: pytest.approx(0.5), "1" * 6: pytest.approx(0.5)}]
+    counts = s["counts"]["meas"][0]
+    assert counts["0" * 6] + counts["1" * 6] > 800
