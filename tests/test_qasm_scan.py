@@ -91,6 +91,16 @@ def test_includes_anywhere_on_a_line_are_confined_and_never_quoted(tmp_path, inc
         ("qubit[2147483648] q;", "declares more than 10,000 qubits"),
         (
             "qubit[2] q; int n = 5; for int i in [0:n] { x q[0]; }",
+            "a for loop's range must be written as numbers ([start:end] or [start:step:end]); for 'n', use a template "
+            "variable ({{ n }}, with vars: {n: ...}): qiskit's importer reads no const",
+        ),
+        (  # qiskit's importer reads no const declaration at all: the number is the template's to give
+            "const int n = 4; qubit[n] q;",
+            "a qubit register's size must be a number; for 'n', use a template variable ({{ n }}, with vars: "
+            "{n: ...}): qiskit's importer reads no const",
+        ),
+        (
+            "qubit[2] q; for int i in {0, 1} { x q[0]; } for int i in [0:1:] { x q[0]; }",
             "a for loop's range must be written as numbers ([start:end] or [start:step:end])",
         ),
         ("qubit[1] q; " + "inv @ " * 17 + "x q[0];", "a gate has more than 16 modifiers (inv @, ctrl @, pow(k) @)"),

@@ -163,7 +163,9 @@ class _Counter:
                     return max(0, (end - start) // step + 1)
         if rest and rest[0] == "{":
             return sum(1 for t in rest if t == ",") + 1
-        raise SourceError("a for loop's range must be written as numbers ([start:end] or [start:step:end])")
+        raise SourceError(
+            "a for loop's range must be written as numbers ([start:end] or [start:step:end])" + _template_hint(rest)
+        )
 
     def declare(self, head: list[str]) -> None:
         size = 1
@@ -172,7 +174,7 @@ class _Counter:
             at = texts.index("[")
             value = _int(head[at + 1]) if at + 1 < len(head) else None
             if value is None:
-                raise SourceError("a qubit register's size must be a number")
+                raise SourceError("a qubit register's size must be a number" + _template_hint(head[at + 1 :]))
             size = value
         name = head[-1] if head[0] == "qubit" else head[1] if len(head) > 1 else ""
         self.registers[name] = size
@@ -219,6 +221,15 @@ class _Counter:
         if len(arg) > 1 and arg[0] in self.registers and any(t == ":" for t in arg):
             return self.registers[arg[0]]  # a slice: at most the register
         return 1
+
+
+def _template_hint(tokens: list[str]) -> str:
+    """Where a size or a bound is a name (`const int n = 4;`, which qiskit's importer does not read at all), the
+    way a spec names a number: a template variable."""
+    name = next((t for t in tokens if t[:1].isalpha() or t[:1] == "_"), None)
+    if name is None:
+        return ""
+    return f"; for '{name}', use a template variable ({{{{ {name} }}}}, with vars: {{{name}: ...}}): qiskit's importer reads no const"
 
 
 def _closing(head: list[str], open_at: int) -> int:
