@@ -26,13 +26,19 @@ def test_observables_parse_to_terms(value, terms):
     [
         (
             "XX ZZ",
-            "cannot read the observable 'XX ZZ' at character 4 ('ZZ'): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z",
+            "cannot read the observable 'XX ZZ' at character 4 ('ZZ'): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z, "
+            "or by qubit, Z0 Z1 - 0.5*X3",
         ),
         (
             "__import__('os').system('x')",
-            "cannot read the observable \"__import__('os').system('x')\" at character 1 (\"__import__('\"): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z",
+            "cannot read the observable \"__import__('os').system('x')\" at character 1 (\"__import__('\"): expected terms like 0.5*XI + IX - 1.0*ZZ with Pauli labels of I, X, Y, Z, "
+            "or by qubit, Z0 Z1 - 0.5*X3",
         ),
         ("X + YY", "all Pauli labels must have the same length; got lengths [1, 2]"),
+        ("Z0 Z3 + XX", "'XX': write every term by qubit (Z0 Z3) or every term as a label (ZIIZ), not both"),
+        ("Z0 X2 Y0", "'Z0 X2 Y0' names a qubit twice"),
+        ("Z1 Z10000", "'Z1 Z10000' names a qubit past 9,999"),
+        ("Z" + "9" * 5000, f"'Z{'9' * 5000}' names a qubit past 9,999"),  # no int of 5,000 digits is made
     ],
 )
 def test_observable_strings_are_parsed_never_evaluated(value, message):
@@ -41,10 +47,28 @@ def test_observable_strings_are_parsed_never_evaluated(value, message):
     assert str(e.value) == message
 
 
+@pytest.mark.parametrize(
+    "value, terms",
+    [
+        ("Z0 Z3", [("ZIIZ", 1.0)]),
+        ("Z0Z1 - 0.5*X3 + 2 * I", [("IIZZ", 1.0), ("XIII", -0.5), ("IIII", 2.0)]),
+        ([["Z0 Z5", 1.0], ["Y2", 0.5]], [("ZIIIIZ", 1.0), ("IIIYII", 0.5)]),
+    ],
+)
+def test_observables_written_by_qubit_are_dense_up_to_their_highest_and_widened_to_a_circuit(value, terms):
+    """On a 127-qubit device a dense label of a wide circuit is a line of I's: Z0 Z3 names what acts."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    parsed = observables.parse_observable(value)
+    assert parsed == terms and observables.observable_width(parsed) == (len(terms[0][0]), True)
+    widened = SparsePauliOp.from_list([("I" * 2 + label, c) for label, c in terms])
+    assert observables.to_sparse_pauli_op(parsed, len(terms[0][0]) + 2) == widened
+
+
 def test_sum_string_equals_the_sparse_pauli_op_it_names():
     from qiskit.quantum_info import SparsePauliOp
 
-    op = observables.to_sparse_pauli_op(observables.parse_observable("0.5*XI + 0.5*IX - 1.0*ZZ"))
+    op = observables.to_sparse_pauli_op(observables.parse_observable("0.5*XI + 0.5*IX - 1.0*ZZ"), 2)
     assert op == SparsePauliOp.from_list([("XI", 0.5), ("IX", 0.5), ("ZZ", -1.0)])
 
 

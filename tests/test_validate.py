@@ -75,12 +75,12 @@ FACTS = {"a": CircuitFacts(num_qubits=2, num_parameters=3, num_clbits=0, has_mea
 
 
 def test_semantic_checks_are_plain_data_in_and_out():
-    found = semantic_findings(_data(parameter_values=[[1, 2, 3], [1, 2]]), FACTS, {"z": 2}, 5)
+    found = semantic_findings(_data(parameter_values=[[1, 2, 3], [1, 2]]), FACTS, {"z": (2, False)}, 5)
     assert found == [(("jobs", 0, "parameter_values", 1), "row has 2 values but circuit 'a' has 3 parameters", False)]
 
 
 def test_semantic_checks_width_against_the_backend():
-    found = semantic_findings(_data(parameter_values=[[1, 2, 3]]), FACTS, {"z": 2}, 1)
+    found = semantic_findings(_data(parameter_values=[[1, 2, 3]]), FACTS, {"z": (2, False)}, 1)
     assert found == [(("jobs", 0, "circuit"), "circuit 'a' needs 2 qubits but backend fake_manila has 1", False)]
 
 
@@ -90,7 +90,7 @@ def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_
     data["jobs"].append(
         {**data["jobs"][0], "primitive": "estimator", "name": "k", "parameter_values": {"from": "j"}, "options": {}}
     )
-    found = semantic_findings(data, FACTS, {"z": 2}, 5)
+    found = semantic_findings(data, FACTS, {"z": (2, False)}, 5)
     assert (
         ("max_time",),
         "9h is longer than the service allows for one session (8h); lower max_time, or set "
@@ -103,7 +103,7 @@ def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_
         False,
     ) in found
     data.update(max_time="10m", max_time_limit="12h", mode="session")
-    found = semantic_findings(data, FACTS, {"z": 2}, 5)
+    found = semantic_findings(data, FACTS, {"z": (2, False)}, 5)
     assert found == [
         (
             ("jobs", 0, "options", "max_execution_time"),
@@ -112,7 +112,7 @@ def test_session_rules_limit_max_time_and_max_execution_time_and_forbid_from_in_
         )
     ]
     data["jobs"][0]["options"]["max_execution_time"] = 600  # equal is refused too, as the runtime refuses it
-    assert semantic_findings(data, FACTS, {"z": 2}, 5) == [
+    assert semantic_findings(data, FACTS, {"z": (2, False)}, 5) == [
         (
             ("jobs", 0, "options", "max_execution_time"),
             "600 s is as long as max_time (10m); a job must end before its session does, so max_time must be longer",

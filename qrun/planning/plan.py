@@ -27,9 +27,6 @@ from .work import chunk_groups, job_stats, job_work, once, sweep_points
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.providers import BackendV2
-    from qiskit.quantum_info import SparsePauliOp
-
-    from ..sources.observables import Terms
 
 
 def build(
@@ -193,7 +190,7 @@ class _Planner:
             else []
         )
         terms = self.checked.observables
-        observables = tuple((o, once(self.memo, ("op", key, o), partial(_mapped, terms[o], isa))) for o in used)
+        observables = tuple((o, once(self.memo, ("op", key, o), partial(pauli.laid_out, terms[o], isa))) for o in used)
         values = job.parameter_values
         n = isa.num_parameters
         reference = prepared(self.checked.circuits[job.circuit], variant) if job.exact == "statevector" else None
@@ -215,7 +212,7 @@ class _Planner:
             circuit=isa,
             simulated_qubits=simulated,
             reference_circuit=reference,
-            reference_observables={o: pauli.to_sparse_pauli_op(terms[o]) for o in used}
+            reference_observables={o: pauli.to_sparse_pauli_op(terms[o], reference.num_qubits) for o in used}
             if reference is not None
             else {},
             observable_units={o: u for o in used if (u := pauli.observable_unit(declared.get(self.parent.get(o, o))))},
@@ -393,8 +390,3 @@ def backend_timing(
     return estimates.Timing(
         seconds, isa.depth() if depth is None else depth, getattr(backend, "default_rep_delay", None)
     )
-
-
-def _mapped(terms: Terms, isa: QuantumCircuit) -> SparsePauliOp:
-    """An observable as a SparsePauliOp laid out on the ISA circuit's physical qubits."""
-    return pauli.to_sparse_pauli_op(terms).apply_layout(isa.layout)

@@ -101,7 +101,7 @@ def job_findings(
     job: Raw,
     data: Raw,
     facts: Mapping[str, CircuitFacts],
-    observable_widths: Mapping[str, int],
+    observable_widths: Mapping[str, tuple[int, bool]],
     backend_qubits: int | None,
     backend: BackendKind,
     positions: Mapping[str, int],
@@ -166,24 +166,32 @@ def job_findings(
 
 
 def _observable_findings(
-    where: JsonPath, oname: str, cname: str, fact: CircuitFacts, data: Raw, observable_widths: Mapping[str, int]
+    where: JsonPath,
+    oname: str,
+    cname: str,
+    fact: CircuitFacts,
+    data: Raw,
+    observable_widths: Mapping[str, tuple[int, bool]],
 ) -> list[Finding]:
     if oname not in (data.get("observables") or {}):
         return [(where, unknown_ref("observable", oname, data.get("observables") or {}), False)]
-    if oname in observable_widths and observable_widths[oname] != fact.num_qubits:
-        return [
-            (
-                where,
-                f"observable '{oname}' acts on {observable_widths[oname]} qubits but circuit "
-                f"'{cname}' has {fact.num_qubits}",
-                False,
-            )
-        ]
+    width, at_least = observable_widths.get(oname, (fact.num_qubits, False))
+    if width > fact.num_qubits and at_least:
+        message = f"observable '{oname}' acts on qubit {width - 1} but circuit '{cname}' has {fact.num_qubits} qubits"
+        return [(where, message, False)]
+    if width != fact.num_qubits and not at_least:
+        message = f"observable '{oname}' acts on {width} qubits but circuit '{cname}' has {fact.num_qubits}"
+        return [(where, message, False)]
     return []
 
 
 def _sweep_findings(
-    here: JsonPath, job: Raw, cname: str, fact: CircuitFacts, data: Raw, observable_widths: Mapping[str, int]
+    here: JsonPath,
+    job: Raw,
+    cname: str,
+    fact: CircuitFacts,
+    data: Raw,
+    observable_widths: Mapping[str, tuple[int, bool]],
 ) -> list[Finding]:
     """Each swept name is a circuit parameter or a setting of this job kind; every parameter is swept or fixed."""
     at = here + ("sweep",)

@@ -262,7 +262,7 @@ def _located(spec: Spec, found: list[Finding]) -> SpecError:
 def semantic_findings(
     data: dict[str, Yaml],
     facts: dict[str, CircuitFacts],
-    observable_widths: dict[str, int],
+    observable_widths: dict[str, tuple[int, bool]],
     backend_qubits: int | None,
 ) -> list[Finding]:
     """Cross-field checks on a structurally valid spec; plain data in, findings out."""
