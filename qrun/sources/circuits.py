@@ -165,32 +165,37 @@ DEFAULT_GATE_LIMIT = 1_000_000
 _STANDARD = ("stdgates.inc", "qelib1.inc")
 
 
-def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple) -> str:
+def read_source_file(name: str, base_dir: Path, root: Path, subpath: tuple, what: str = "circuit file") -> str:
     """A circuit file named in a spec: a regular file under `root`, at most MAX_SOURCE_BYTES, UTF-8."""
+    try:
+        return read_confined(name, base_dir, root, subpath, what).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(f"{name!r} is not a UTF-8 text file", subpath) from None
 
+
+def read_confined(
+    name: str, base_dir: Path, root: Path, subpath: tuple, what: str, limit: int = MAX_SOURCE_BYTES
+) -> bytes:
+    """A file a spec names (a circuit's, its parameter values'): a regular file under `root`, at most `limit` bytes."""
     path = (base_dir / name).resolve()  # symlinks resolved, so a link cannot lead outside
     if path != root and root not in path.parents:
         raise SourceError(
-            f"{name!r} is outside the spec's folder and repository ({root}); qrun reads circuit files only from there",
+            f"{name!r} is outside the spec's folder and repository ({root}); qrun reads {what}s only from there",
             subpath,
         )
     try:
         info = path.stat()
     except OSError as e:
-        raise SourceError(f"cannot read circuit file {str(base_dir / name)!r}: {e.strerror}", subpath) from None
+        raise SourceError(f"cannot read {what} {str(base_dir / name)!r}: {e.strerror}", subpath) from None
     if not stat.S_ISREG(info.st_mode):
         raise SourceError(f"{name!r} is not a regular file", subpath)
-    if info.st_size > MAX_SOURCE_BYTES:
-        raise SourceError(
-            f"{name!r} is {info.st_size:,} bytes, more than the {MAX_SOURCE_BYTES:,} a circuit file may have", subpath
-        )
+    if info.st_size > limit:
+        raise SourceError(f"{name!r} is {info.st_size:,} bytes, more than the {limit:,} a {what} may have", subpath)
     try:
         with open(path, "rb") as f:
-            return f.read(MAX_SOURCE_BYTES + 1).decode("utf-8")
-    except UnicodeDecodeError:
-        raise SourceError(f"{name!r} is not a UTF-8 text file", subpath) from None
+            return f.read(limit + 1)
     except OSError as e:
-        raise SourceError(f"cannot read circuit file {str(base_dir / name)!r}: {e.strerror}", subpath) from None
+        raise SourceError(f"cannot read {what} {str(base_dir / name)!r}: {e.strerror}", subpath) from None
 
 
 def qasm_text(source: Raw, base_dir: Path) -> str:

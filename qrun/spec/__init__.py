@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import Problem, SpecError, UsageError
 from ..model.raw import Yaml
-from ..sources import circuits, pysource
+from ..sources import circuits, pysource, valuefiles
 from .diff import differences, short
 from .marks import parse_yaml, plain_yaml, qasm_place
 from .overrides import JsonPath, format_path, owner, top_level_keys
@@ -69,12 +69,19 @@ def _readable_dumper() -> type:  # libyaml's CSafeDumper is no SafeDumper subcla
         pass
 
     ReadableDumper.add_representer(str, _str_representer)
+    ReadableDumper.add_representer(list, _list_representer)
     return ReadableDumper
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style = "|" if "\n" in value and not any(c in value for c in "\r\t") and value == value.rstrip(" ") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _list_representer(dumper: yaml.SafeDumper, value: list) -> yaml.SequenceNode:
+    """A row of numbers on one line, as a spec writes it ([0.1, 0.2]): rows read from a file stay a line each."""
+    flow = bool(value) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow or None)
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,9 @@ class Spec:
         return self._places[1]
 
     def resolved(self) -> dict[str, Yaml]:
-        """The spec as it ran, self-contained: overrides applied, `vars:` holding the values used, and every file:
-        circuit inlined as qasm: (its includes too), so the run folder's copy runs anywhere."""
+        """The spec as it ran, self-contained: overrides applied, `vars:` holding the values used, every file:
+        circuit inlined as qasm: (its includes too) and every file of parameter values as its rows, so the run
+        folder's copy runs anywhere."""
 
         data = copy.deepcopy(self.data)
         if not isinstance(data, dict):
@@ -127,7 +135,7 @@ class Spec:
             for source in (data.get(kind) or {}).values():
                 if isinstance(source, dict) and isinstance(source.get("python"), str):
                     source["python"] = pysource.repo_relative(source["python"], self.base_dir)
-        return data
+        return valuefiles.inlined(data, self.base_dir)[0]  # a job's parameter values from a file: the rows it ran
 
     def resolved_text(self, ran: bool = True) -> str:
         """The resolved spec's text, headed by where it came from: as a run folder keeps it, or (`ran` False, `qrun
@@ -159,6 +167,7 @@ class Spec:
             and "multirun" not in data
             and not any(isinstance(c, dict) and "file" in c for c in (data.get("circuits") or {}).values())
             and not _python_files(data)
+            and not valuefiles.reads_files(data)
         )
 
     @property

@@ -298,6 +298,8 @@ def _parameter_findings(
             ]
         return []
     if isinstance(values, dict):
+        if "from" not in values:  # a file qrun could not read: validate said why where it read it
+            return []
         index = here[1]  # here is ("jobs", i)
         assert isinstance(index, int)
         return _from_findings(

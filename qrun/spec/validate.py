@@ -15,7 +15,7 @@ from ..model.experiment import Experiment
 from ..model.findings import unknown_ref
 from ..model.raw import Raw, Yaml
 from ..planning import modes
-from ..sources import circuits, observables, pysource
+from ..sources import circuits, observables, pysource, valuefiles
 from ..sources.facts import CircuitFacts, of_circuit
 from ..sources.observables import Terms
 from ..store import derived
@@ -70,7 +70,7 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
     The parts with schema problems are left out, and so are the jobs that use a circuit or observable left out;
     the rest is checked as a valid spec would be, and its findings keep the original jobs' indices. Where the
     problems are at the top level (a missing or unknown key, a bad backend or max_time), nothing more is said."""
-    data = spec.data
+    data, files = valuefiles.inlined(spec.data, spec.base_dir)
     bad_jobs = {p[1] for p, _, _ in found if len(p) > 1 and p[0] == "jobs" and isinstance(p[1], int)}
     dropped: dict[str, set[str]] = {"circuits": set(), "observables": set()}
     for path, _, _ in found:
@@ -100,19 +100,23 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
     except Exception:  # a part the schema did not refuse can still be odd enough to trip a check: say no more
         return []
     index = [i for i, _ in kept]
-    return [
-        (
-            (path[0], index[int(path[1])], *path[2:]) if path[:1] == ("jobs",) and len(path) > 1 else path,
-            message,
-            at_key,
-        )
-        for path, message, at_key in more
-        if not (path[2:] == ("parameter_values", "from") and _source_of(kept[int(path[1])][1]) in gone_jobs)
-    ]
+    return files.findings(
+        [
+            (
+                (path[0], index[int(path[1])], *path[2:]) if path[:1] == ("jobs",) and len(path) > 1 else path,
+                message,
+                at_key,
+            )
+            for path, message, at_key in more
+            if not (path[2:] == ("parameter_values", "from") and _source_of(kept[int(path[1])][1]) in gone_jobs)
+        ]
+    )
 
 
 def _meaning(spec: Spec, data: dict[str, Yaml], build: bool) -> Checked:
+    data, files = valuefiles.inlined(data, spec.base_dir)  # parameter values a job reads from a file
     found, parts = _meaning_findings(spec, data, build)
+    found = files.findings(found)
     if found:
         raise _located(spec, found)
     return Checked(spec, typed(data), *parts)
@@ -214,13 +218,8 @@ def _expansion_findings(data: dict[str, Yaml], expansions: dict[str, list[str]])
     for i, job in enumerate(data["jobs"] if expansions else ()):  # no list-valued observable: nothing to find
         for k, oname in enumerate(job.get("observables") or []):
             if kind_of(job["primitive"]).optimizes and oname in expansions:  # a loop minimizes one value
-                found.append(
-                    (
-                        ("jobs", i, "observables", k),
-                        f"observable '{oname}' is a list of {len(expansions[oname])}; a minimize job takes one",
-                        False,
-                    )
-                )
+                message = f"observable '{oname}' is a list of {len(expansions[oname])}; a minimize job takes one"
+                found.append((("jobs", i, "observables", k), message, False))
     return found
 
 

@@ -1,0 +1,167 @@
+"""Parameter values a job reads from a file (`parameter_values: {file: angles.csv}`): rows of numbers from CSV or
+NumPy's .npy, read under the rules of a circuit file (inside the spec's folder or repository, a regular file, a
+size limit), so that a data set or another tool's optimum need not be pasted into the spec.
+
+CSV is read here, not by the csv module or numpy.loadtxt: the file holds numbers only, and its errors should name
+the line and the value."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+
+from ..errors import SourceError
+from ..model.findings import Finding
+from ..model.raw import Yaml
+from ..store.fsio import confinement_root
+from .circuits import read_confined
+
+MAX_VALUES = 1_000_000  # numbers in one file: each becomes a float of the typed spec and of the job's file
+MAX_NPY_BYTES = 16 * MAX_VALUES + 65536  # twice float64's, and a header: past the count, the count is the refusal
+MAX_TEXT_BYTES = 24 * MAX_VALUES  # a value written with its full precision and a separator
+Rows = list[list[float]]
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def read(name: str, base_dir: Path) -> Rows:
+    """The rows of a .csv (or .txt: commas or spaces between values, # comments) or a two-dimensional .npy file."""
+    where = ("file",)
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".txt", ".npy"):
+        raise SourceError(f"{name!r}: parameter values are read from .csv, .txt or .npy files", where)
+    root = confinement_root(base_dir)
+    if suffix == ".npy":
+        rows = _npy(read_confined(name, base_dir, root, where, "parameter values file", MAX_NPY_BYTES), name)
+    else:
+        data = read_confined(name, base_dir, root, where, "parameter values file", MAX_TEXT_BYTES)
+        try:
+            rows = _text(data.decode("utf-8"), name)
+        except UnicodeDecodeError:
+            raise SourceError(f"{name!r} is not a UTF-8 text file", where) from None
+    if not rows:
+        raise SourceError(f"{name!r} holds no rows of values", where)
+    return rows
+
+
+def _text(text: str, name: str) -> Rows:
+    rows: Rows = []
+    count = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = [f for f in _SPLIT.split(line.split("#", 1)[0].strip()) if f]
+        if not fields:
+            continue
+        try:
+            row = [float(f) for f in fields]
+        except ValueError:
+            bad = next(f for f in fields if not _is_float(f))
+            raise SourceError(f"{name}:{number}: {bad[:20]!r} is not a number", ("file",)) from None
+        if rows and len(row) != len(rows[0]):
+            raise SourceError(
+                f"{name}:{number}: a row of {len(row)}, where the first row has {len(rows[0])} values", ("file",)
+            )
+        if not all(map(math.isfinite, row)):
+            bad_value = next(v for v in row if not math.isfinite(v))
+            raise SourceError(f"{name}:{number}: {bad_value} is not a finite number", ("file",))
+        count += len(row)
+        if count > MAX_VALUES:
+            raise SourceError(f"{name!r} holds more than {MAX_VALUES:,} values", ("file",))
+        rows.append(row)
+    return rows
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _npy(data: bytes, name: str) -> Rows:
+    import numpy as np
+
+    if not data.startswith(b"\x93NUMPY"):  # else numpy takes it for a pickle, and suggests loading it unsafely
+        raise SourceError(f"{name!r} is no .npy file: it does not begin as numpy.save writes one", ("file",))
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise SourceError(f"{name!r} is no .npy file numpy reads without pickle ({e})", ("file",)) from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
+        raise SourceError(f"{name!r} holds {getattr(array, 'dtype', type(array).__name__)}, not numbers", ("file",))
+    if array.ndim != 2:
+        raise SourceError(
+            f"{name!r} has the shape {array.shape}; save one row per parameter set, shape (sets, parameters): "
+            "a.reshape(1, -1) for one set, a.reshape(-1, 1) for sets of one parameter",
+            ("file",),
+        )
+    if array.size > MAX_VALUES:
+        raise SourceError(f"{name!r} holds more than {MAX_VALUES:,} values", ("file",))
+    values = array.astype(float)
+    if not np.isfinite(values).all():
+        raise SourceError(f"{name!r} holds a value that is not finite", ("file",))
+    rows: Rows = values.tolist()
+    return rows
+
+
+class Read:
+    """What reading the spec's files of parameter values found: which job read which file, and the files that could
+    not be read."""
+
+    def __init__(self) -> None:
+        self.files: dict[int, str] = {}
+        self.unread: list[Finding] = []
+
+    def findings(self, found: list[Finding]) -> list[Finding]:
+        """The files' own findings, then the checks' findings, those of a job's values from a file said of the file
+        and its row (the spec has no row there to point at)."""
+        out = list(self.unread)
+        for path, message, at_key in found:
+            i = path[1] if len(path) > 2 and path[0] == "jobs" and path[2] == "parameter_values" else None
+            if isinstance(i, int) and i in self.files:
+                row = path[3] if len(path) > 3 and isinstance(path[3], int) else None
+                message = f"{self.files[i]}{'' if row is None else f', row {row + 1}'}: {message}"
+                path = ("jobs", i, "parameter_values", "file")
+            out.append((path, message, at_key))
+        return out
+
+
+def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Read]:
+    """The spec's data with each job's `parameter_values: {file: ...}` replaced by the file's rows (in a copy,
+    where there is one), and what reading found; a job whose file cannot be read keeps its mapping, which the checks
+    of parameter values pass over."""
+    named, read_files = _naming(data), Read()
+    if not named:
+        return data, read_files
+    jobs = list(data["jobs"])  # _naming found a list
+    for i in named:
+        name = jobs[i]["parameter_values"]["file"]
+        try:
+            rows = read(name, base_dir)
+        except SourceError as e:
+            read_files.unread.append((("jobs", i, "parameter_values") + e.subpath, str(e), False))
+            continue
+        jobs[i] = {**jobs[i], "parameter_values": rows}
+        read_files.files[i] = name
+    return {**data, "jobs": jobs}, read_files
+
+
+def reads_files(data: Yaml) -> bool:
+    """Whether a job's parameter values are a file's."""
+    return bool(_naming(data))
+
+
+def _naming(data: Yaml) -> list[int]:
+    """The indices of the jobs whose parameter values name a file (none where the spec is no mapping)."""
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    if not isinstance(jobs, list):
+        return []
+    # type() over isinstance: this runs over every job of a spec of thousands, on each run's way in
+    return [
+        i
+        for i, job in enumerate(jobs)
+        if type(job) is dict
+        and type(values := job.get("parameter_values")) is dict
+        and isinstance(values.get("file"), str)
+    ]

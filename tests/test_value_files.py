@@ -1,0 +1,117 @@
+"""Parameter values read from a file (`parameter_values: {file: ...}`): a data set or another tool's optimum, as CSV or
+.npy, checked like rows written inline, and kept inline in the run folder's spec so that the run can be repeated."""
+
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+
+ROWS = [[0.1, 0.2], [0.5, 1.0], [1.2, 0.3]]
+SPEC = (
+    "version: 1\nname: pv\nbackend: {backend}\nmax_time: 10m\noptions: {{seed: 4, resilience_level: 0}}\n"
+    'circuits:\n  c: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; input float b; qubit[2] q; '
+    'ry(a) q[0]; ry(b) q[1]; cx q[0], q[1];"}}\n'
+    "observables:\n  zz: ZZ\njobs:\n"
+    "  - {{name: e, primitive: estimator, circuit: c, observables: [zz], parameter_values: {{file: {file}}}, "
+    "exact: statevector, precision: 0.02}}\n"
+)
+
+
+def _spec(folder, file, backend="aer"):
+    spec = folder / "pv.yaml"
+    spec.write_text(SPEC.format(backend=backend, file=file))
+    return spec
+
+
+def _write(folder, name, content):
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, np.ndarray):
+        np.save(path, content, allow_pickle=True)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("data/angles.csv", "# a, b\n0.1, 0.2\n0.5 1.0\n\n1.2,0.3  # the last\n"),  # commas, spaces, comments
+        ("data/angles.npy", np.array(ROWS)),
+    ],
+)
+@pytest.mark.parametrize("backend", ["fake_fez", pytest.param("fake_sherbrooke", marks=pytest.mark.slow)])
+def test_a_files_rows_run_as_the_jobs_parameter_sets_and_the_run_keeps_them(qrun, tmp_path, name, content, backend):
+    _write(tmp_path, name, content)
+    spec = _spec(tmp_path, name, backend)
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "pv").iterdir()
+    body = json.loads((run / "jobs" / "00-e.json").read_text())
+    assert body["parameter_values"] == ROWS
+    # <ZZ> of RY(a) RY(b) then CX is cos b: the CX turns ZZ into the target qubit's Z
+    assert body["observables"]["zz"]["exact"] == pytest.approx([math.cos(b) for _, b in ROWS], abs=1e-12)
+    assert body["observables"]["zz"]["values"] == pytest.approx([math.cos(b) for _, b in ROWS], abs=0.1)
+    kept = (run / "spec.yaml").read_text()
+    assert "  parameter_values:\n  - [0.1, 0.2]\n  - [0.5, 1.0]\n  - [1.2, 0.3]\n" in kept
+    shutil.rmtree(tmp_path / "data")  # the run folder's spec needs no file to run again
+    again = qrun("rerun", run, "--out", tmp_path / "r", "-q")
+    assert again.code == 0, again.err
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("v.json", "[[0.1, 0.2]]", "'v.json': parameter values are read from .csv, .txt or .npy files"),
+        ("v.csv", None, "cannot read parameter values file '{folder}/v.csv': No such file or directory"),
+        ("v.csv", "0.1, 0.2\n0.3, x\n", "v.csv:2: 'x' is not a number"),
+        ("v.csv", "0.1, 0.2\n\n0.3\n", "v.csv:3: a row of 1, where the first row has 2 values"),
+        ("v.csv", "0.1, nan\n", "v.csv:1: nan is not a finite number"),
+        ("v.csv", "# nothing yet\n", "'v.csv' holds no rows of values"),
+        ("v.csv", "0.1, 0.2, 0.3\n", "v.csv, row 1: row has 3 values but circuit 'c' has 2 parameters"),
+        (
+            "v.npy",
+            np.array([0.1, 0.2]),
+            "'v.npy' has the shape (2,); save one row per parameter set, shape (sets, parameters): a.reshape(1, -1) "
+            "for one set, a.reshape(-1, 1) for sets of one parameter",
+        ),
+        ("v.npy", np.array([[0.1, math.inf]]), "'v.npy' holds a value that is not finite"),
+        ("v.npy", np.array([["a", "b"]]), "'v.npy' holds <U1, not numbers"),
+        (  # a pickle is code: numpy is asked not to run it
+            "v.npy",
+            np.array([[{"x": 1}]], dtype=object),
+            "'v.npy' is no .npy file numpy reads without pickle (Object arrays cannot be loaded when "
+            "allow_pickle=False)",
+        ),
+        ("v.npy", np.zeros((1001, 1000)), "'v.npy' holds more than 1,000,000 values"),
+        (
+            "v.npy",
+            "not numpy",
+            "'v.npy' is no .npy file: it does not begin as numpy.save writes one",
+        ),
+    ],
+)
+def test_a_file_that_gives_no_rows_of_numbers_is_refused_where_the_spec_names_it(
+    qrun, tmp_path, name, content, message
+):
+    if content is not None:
+        _write(tmp_path, name, content)
+    spec = _spec(tmp_path, name)
+    checked, ran = qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")
+    assert checked.code == ran.code == 2
+    line = f"{spec}:11:93: jobs[0].parameter_values.file: {message.format(folder=tmp_path)}"
+    assert checked.err.splitlines()[0] == ran.err.splitlines()[0] == line
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_file_outside_the_specs_folder_is_not_read(qrun, tmp_path):
+    (tmp_path / "spec").mkdir()
+    _write(tmp_path, "secret.csv", "0.1, 0.2\n")
+    spec = _spec(tmp_path / "spec", "../secret.csv")
+    refused = qrun("validate", spec)
+    assert refused.err.splitlines()[0] == (
+        f"{spec}:11:93: jobs[0].parameter_values.file: '../secret.csv' is outside the spec's folder and repository "
+        f"({tmp_path / 'spec'}); qrun reads parameter values files only from there"
+    )
