@@ -62,19 +62,19 @@ def unrolled(text: str, depth: int = 0) -> str:
 def _loop(spans: list[tuple[str, int, int]], k: int) -> tuple[str, range | list[int], int, int] | None:
     """(variable, its values, the body's '{' and '}' token indexes) of `for [TYPE] NAME in [a:b] {`, `[a:s:b]` or
     `{x, y}` with numbers; None for anything else, which the importer reads as it is."""
-    words = [t for t, _, _ in spans[k : k + 4096]]  # the header: a set of values may be long
-    if "in" not in words or words.index("in") < 2:
+    head = [t for t, _, _ in spans[k : k + 8]]  # for uint[32] i in [ ...: the name and `in` come early
+    if "in" not in head or head.index("in") < 2 or head.index("in") + 1 >= len(head):
         return None
-    at = words.index("in")
-    variable = words[at - 1]
-    closing_word = {"[": "]", "{": "}"}.get(words[at + 1] if at + 1 < len(words) else "")
-    if closing_word is None or closing_word not in words[at + 2 :]:
+    at = k + head.index("in")
+    variable, bracket = spans[at - 1][0], spans[at + 1][0]
+    closing_word = {"[": "]", "{": "}"}.get(bracket)
+    shut = next((j for j in range(at + 2, len(spans)) if spans[j][0] in (closing_word, ";")), None)
+    if closing_word is None or shut is None or spans[shut][0] != closing_word:
         return None
-    shut = words.index(closing_word, at + 2)
-    values = _values(words[at + 1], words[at + 2 : shut])
-    if values is None or shut + 1 >= len(words) or words[shut + 1] != "{":
+    values = _values(bracket, [t for t, _, _ in spans[at + 2 : shut]])
+    if values is None or shut + 1 >= len(spans) or spans[shut + 1][0] != "{":
         return None
-    opening = k + shut + 1
+    opening = shut + 1
     depth = 0
     for j in range(opening, len(spans)):
         depth += {"{": 1, "}": -1}.get(spans[j][0], 0)
