@@ -82,8 +82,7 @@ def test_a_files_rows_run_as_the_jobs_parameter_sets_and_the_run_keeps_them(qrun
         (  # a pickle is code: numpy is asked not to run it
             "v.npy",
             np.array([[{"x": 1}]], dtype=object),
-            "'v.npy' is no .npy file numpy reads without pickle (Object arrays cannot be loaded when "
-            "allow_pickle=False)",
+            "'v.npy' is no .npy file qrun reads: holds objects (a pickle), which qrun does not load",
         ),
         ("v.npy", np.zeros((1001, 1000)), "'v.npy' holds more than 1,000,000 values"),
         (
@@ -114,4 +113,24 @@ def test_a_file_outside_the_specs_folder_is_not_read(qrun, tmp_path):
     assert refused.err.splitlines()[0] == (
         f"{spec}:11:93: jobs[0].parameter_values.file: '../secret.csv' is outside the spec's folder and repository "
         f"({tmp_path / 'spec'}); qrun reads parameter values files only from there"
+    )
+
+
+def test_a_column_major_npy_reads_as_its_rows_and_a_header_that_claims_more_than_its_bytes_is_refused(tmp_path):
+    """np.save writes a transposed array column-major; np.load would allocate whatever a header claims before
+    reading a byte of it (a terabyte here), so the header is held to the file's bytes first."""
+    from numpy.lib import format as npy
+
+    from qrun.errors import SourceError
+    from qrun.sources.valuefiles import read
+
+    np.save(tmp_path / "t.npy", np.asfortranarray(np.array(ROWS)))
+    assert read("t.npy", tmp_path) == ROWS
+    with open(tmp_path / "huge.npy", "wb") as f:
+        npy.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (10**11, 2)})
+        f.write(np.zeros(4).tobytes())
+    with pytest.raises(SourceError) as caught:
+        read("huge.npy", tmp_path)
+    assert str(caught.value) == (
+        "'huge.npy' is no .npy file qrun reads: its header says 200000000000 values of 8 bytes, its data is 32"
     )

@@ -7,7 +7,6 @@ the line and the value."""
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from pathlib import Path
@@ -84,12 +83,14 @@ def _npy(data: bytes, name: str) -> Rows:
 
     if not data.startswith(b"\x93NUMPY"):  # else numpy takes it for a pickle, and suggests loading it unsafely
         raise SourceError(f"{name!r} is no .npy file: it does not begin as numpy.save writes one", ("file",))
+    from ..store.batchfile import npy_array  # deferred: zipfile and the batch codec, for .npy files only
+
     try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise SourceError(f"{name!r} is no .npy file numpy reads without pickle ({e})", ("file",)) from None
-    if not isinstance(array, np.ndarray) or array.dtype.kind not in "iuf":
-        raise SourceError(f"{name!r} holds {getattr(array, 'dtype', type(array).__name__)}, not numbers", ("file",))
+        array = npy_array(data, fortran_order=True)
+    except ValueError as e:
+        raise SourceError(f"{name!r} is no .npy file qrun reads: {e}", ("file",)) from None
+    if array.dtype.kind not in "iuf":
+        raise SourceError(f"{name!r} holds {array.dtype}, not numbers", ("file",))
     if array.ndim != 2:
         raise SourceError(
             f"{name!r} has the shape {array.shape}; save one row per parameter set, shape (sets, parameters): "

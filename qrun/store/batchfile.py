@@ -257,7 +257,7 @@ def parse(path: Path, data: bytes) -> Batch:
         if name != INDEX and not name.startswith(FIELD):
             raise damaged(f"member {info.filename!r} is not one qrun writes")
         try:
-            arrays[name] = _array(archive.read(info))
+            arrays[name] = npy_array(archive.read(info))
         except (zipfile.BadZipFile, ValueError, OSError) as e:
             raise damaged(f"member {info.filename!r}: {e}") from None
     raw = arrays.pop(INDEX, None)
@@ -272,9 +272,10 @@ def parse(path: Path, data: bytes) -> Batch:
     return Batch(path, index, arrays)
 
 
-def _array(blob: bytes) -> np.ndarray:
-    """One `.npy` member as a read-only array over its bytes: its header must describe exactly the bytes that follow
-    and a plain (no object) dtype; ValueError otherwise."""
+def npy_array(blob: bytes, fortran_order: bool = False) -> np.ndarray:
+    """One `.npy` file or member as a read-only array over its bytes: its header must describe exactly the bytes that
+    follow and a plain (no object) dtype; ValueError otherwise. np.load would allocate what a header claims first.
+    `fortran_order`: a column-major array is taken too (np.save writes a transposed array so)."""
     import numpy as np
     from numpy.lib import format as npy
 
@@ -286,12 +287,14 @@ def _array(blob: bytes) -> np.ndarray:
         shape, fortran, dtype = npy.read_array_header_2_0(stream)
     else:
         raise ValueError(f"npy version {version} is not one numpy's savez writes")
-    if dtype.hasobject or fortran:
-        raise ValueError("holds objects or Fortran-ordered data, which qrun never writes")
+    if dtype.hasobject:
+        raise ValueError("holds objects (a pickle), which qrun does not load")
+    if fortran and not fortran_order:
+        raise ValueError("holds Fortran-ordered data, which qrun never writes")
     count = 1
     for n in shape:
         count *= int(n)
     start = stream.tell()
     if len(blob) - start != count * dtype.itemsize:
         raise ValueError(f"its header says {count} values of {dtype.itemsize} bytes, its data is {len(blob) - start}")
-    return np.frombuffer(blob, dtype=dtype, count=count, offset=start).reshape(shape)
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=start).reshape(shape, order="F" if fortran else "C")
