@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -140,10 +141,15 @@ class Sampler:
         return out
 
     def text(self, body: JobFile) -> str:
+        """Each register's likeliest outcomes of the first parameter set, and where the job has the ideal
+        distribution, how close the measured one is to it (Hellinger fidelity, as qiskit's hellinger_fidelity)."""
         parts = []
+        ideal = body.get("ideal") or {}
         for reg, sets in body["counts"].items():
             top = sorted((sets[0] if sets else {}).items(), key=lambda kv: -kv[1])[:4]
-            parts.append(f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots")
+            part = f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots"
+            fidelity = hellinger_fidelity(sets[0], ideal[reg][0]) if sets and ideal.get(reg) else None
+            parts.append(part if fidelity is None else f"{part}, Hellinger fidelity {fidelity:.3f} to the ideal")
         return "; ".join(parts)
 
     def readings(self, job: str, body: JobFile, stated: float | None, limit: int | None) -> list[Reading]:
@@ -234,3 +240,13 @@ def outcome_pairs(name: str, a: Mapping[str, Mapping[str, int]], b: Mapping[str,
             sa, sb = ((p * (1 - p) / n) ** 0.5 for p, n in ((pa, shots_a), (pb, shots_b)))
             out.append((f'{name}.{register}["{outcome}"]', (pa, sa), (pb, sb)))
     return out
+
+
+def hellinger_fidelity(counts: Mapping[str, int], ideal: Mapping[str, float | None]) -> float | None:
+    """(sum over outcomes of sqrt(p q))^2 of the measured and the ideal distribution; None where an ideal
+    probability is unknown (null) or nothing was measured. qiskit's own takes two count dicts and needs qiskit."""
+    shots = sum(counts.values())
+    if not shots or any(q is None for q in ideal.values()):
+        return None
+    overlap = sum(math.sqrt(n / shots * (ideal.get(k) or 0.0)) for k, n in counts.items())
+    return overlap * overlap
