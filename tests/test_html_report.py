@@ -13,6 +13,7 @@ from conftest import field_energy
 
 from qrun import load
 from qrun.cli import main
+from qrun.jobs.sampler import hellinger_fidelity
 from qrun.views.compare import diff_text
 from qrun.views.htmlreport import build
 from qrun.views.listing import runs
@@ -93,7 +94,11 @@ def test_a_run_page_shows_each_value_with_its_exact_value_and_deviation(field_ru
         assert abs(p["exact"] - field_energy(p["phi"])) < 1e-9
         assert row[4:8] == [f"phi={p['phi']}", f"{p['value']:.6g} Ha", f"{p['stderr']:.2g}", f"{p['exact']:.6g}"]
     (counts,) = [r for r in rows if r[0] == "counts"]
-    assert counts[3].startswith("meas {") and counts[3].endswith("of 500 shots")
+    body = _job(point, "counts")  # its ideal distribution beside it: how close the counts came
+    fidelity = hellinger_fidelity(body["counts"]["meas"][0], body["ideal"]["meas"][0])
+    assert counts[3].startswith("meas {") and counts[3].endswith(
+        f"of 500 shots, Hellinger fidelity {fidelity:.3f} to the ideal"
+    )
     optimum = _job(point, "ground")["optimum"]
     gap, sigma = value - optimum["value"], math.hypot(energy["stderrs"][0], optimum["stderr"])
     assert f"<dt>gap</dt><dd>{gap:.6g} ± {sigma:.2g}</dd>" in _section(page, _anchor(page, point))
