@@ -283,3 +283,24 @@ def test_a_ladders_figure_draws_each_rungs_signed_deviation_with_its_sigma_and_t
     ys = band.get_transform().transform(band.get_path().vertices)[:, 1]  # display units, whatever patch type
     assert ax.transData.inverted().transform([(0, min(ys)), (0, max(ys))])[:, 1] == pytest.approx([-0.04, 0.04])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["raw\n0.3 s", "trex\n0.6 s", "zne\n1.7 s"]
+
+
+def test_a_group_figure_over_two_keys_names_each_exact_line_by_its_point():
+    """Each combination of the other keys draws its own exact line: the legend read "exact" once per line."""
+    import math
+
+    from qrun.model.readings import Reading
+    from qrun.views.plots import group_figures, pyplot
+
+    points = [
+        ({"n": n, "theta": t}, [Reading("e", "<z>", 0, math.cos(t) ** n + 0.01, 0.01, math.cos(t) ** n)])
+        for n in (3, 5)
+        for t in (0.3, 0.9)
+    ]
+    figures = dict(group_figures(pyplot(), points))
+    (ax,) = figures["e-z-vs-theta"].axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact, n=3", "exact, n=5", "n=3", "n=5"]
+    exact_lines = [line for line in ax.lines if line.get_label().startswith("exact")]
+    assert [list(line.get_ydata()) for line in exact_lines] == [
+        pytest.approx([math.cos(0.3) ** n, math.cos(0.9) ** n]) for n in (3, 5)
+    ]

@@ -302,9 +302,9 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
                     label=label,
                 )
                 if all(p[1].exact is not None for p in pts):
-                    ax.plot(
-                        [p[0] for p in pts], [p[1].exact for p in pts], "--", lw=1, color=f"C{i % 10}", label="exact"
-                    )
+                    xs, ys = [p[0] for p in pts], [p[1].exact for p in pts]
+                    exact_label = f"exact, {label}" if others else "exact"  # which line is whose, in the legend
+                    ax.plot(xs, ys, "--", lw=1, color=f"C{i % 10}", label=exact_label)
             unit = next((r.unit for _, rs in points for r in rs if (r.job, r.key) == (job, key) and r.unit), None)
             ax.set_xlabel(x)
             ax.set_ylabel(f"{job}: {key}" + (f" [{unit}]" if unit else ""))
