@@ -171,9 +171,12 @@ def test_without_html_the_page_goes_beside_the_runs_it_shows(field_runs, qrun, t
     refused = qrun("report", point)
     assert (refused.code, refused.err) == (
         2,
-        "qrun: name the page to write: --html FILE (the default is for one results root)\n",
+        "qrun: name the page to write: -o/--html FILE (the default is for one results root)\n",
     )
     assert not (point / "report.html").exists()
+    named = qrun("report", point, "-o", tmp_path / "point.html")  # -o, as other tools name their output
+    assert (named.code, named.out) == (0, f"{tmp_path / 'point.html'}\n")
+    assert "theta=0" in (tmp_path / "point.html").read_text(encoding="utf-8")
 
 
 def test_qrun_list_shows_multirun_points_with_their_group_and_swept_values(field_runs, qrun):

@@ -20,6 +20,7 @@ _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.argument("targets", nargs=-1, type=_RUNS)
 @click.option(
     "--html",
+    "-o",
     "html_file",
     default=None,
     type=click.Path(dir_okay=False, path_type=Path),
@@ -48,7 +49,7 @@ def report_cmd(targets: tuple[Path, ...], html_file: Path | None, compare: tuple
         if not targets and not chosen[0].is_dir():
             raise UsageError(f"no runs to report: there is no {RESULTS}/ here; name a results root or run folder")
         if len(chosen) != 1 or not roots:
-            raise UsageError("name the page to write: --html FILE (the default is for one results root)")
+            raise UsageError("name the page to write: -o/--html FILE (the default is for one results root)")
         html_file = roots[0] / "report.html"
     click.echo(write(chosen, html_file, list(compare)))
 
