@@ -195,6 +195,11 @@ def cases() -> list[dict]:
     branching = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; '
     branching += "for int i in [0:3999] { h q[0]; c[0] = measure q[0]; if (c[0]) { x q[1]; } } c = measure q;"
     add("qasm-exact-branches", _sub("circuit: bell}", "circuit: bell, exact: statevector}", _sub(BELL, branching)))
+    # a loop qrun writes out (its variable indexes a register), under the gate limit but past a circuit's text
+    unrolled = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; for int i in [0:199999] { x q[i % 2]; }'
+    add("qasm-loop-written-out", _sub(BELL, unrolled))
+    add("observable-qubit-past-any", _sub("zz: ZZ", "zz: Z0 Z" + "9" * 5000))
+    add("values-file-outside", _sub("parameter_values: [[0, 0, 0, 0]]", "parameter_values: {file: /etc/passwd.csv}"))
     add("library-not-allowed", _sub("library: real_amplitudes", "library: QFT"))
     add("library-bad-arg", _sub("reps: 1}", "reps: 1, evil: 1}"))
 

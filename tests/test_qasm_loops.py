@@ -66,7 +66,7 @@ def test_a_loop_whose_variable_turns_an_angle_stays_a_loop_as_qiskit_builds_it(t
 
 def test_a_written_out_loop_keeps_every_later_line_where_it_was():
     text = HEAD + "for int i in [0:4] {\n  // step i\n  cx q[i], q[i + 1];\n}\nh q[0];\n"
-    written = unrolled(text)
+    written = unrolled(text, 10_000)
     assert written.splitlines()[:3] == text.splitlines()[:3]
     assert written.splitlines()[7] == text.splitlines()[7] == "h q[0];"
     assert len(written.splitlines()) == len(text.splitlines())
@@ -113,12 +113,29 @@ def test_a_loop_qrun_cannot_write_out_or_that_overruns_its_register_says_why(tmp
     assert str(caught.value) == message
 
 
-def test_a_loop_of_a_billion_turns_is_left_whole_at_once():
-    """The copies' size is checked before any is made: the range is never listed."""
-    text = HEAD + "for int i in [0:1000000000] { x q[i % 6]; }\n"
+def test_a_loop_whose_copies_pass_a_circuits_text_limit_is_refused_before_one_is_made(qrun, write_spec):
+    """qiskit's importer takes about a second per 4,000 statements: a loop may not write out more text than a
+    circuit may have (1 MiB), and a billion turns are refused without listing them."""
     start = time.perf_counter()
-    assert unrolled(text) == text
+    with pytest.raises(SourceError) as caught:
+        unrolled(HEAD + "for int i in [0:1000000000] { x q[i % 6]; }\n", 1024 * 1024)
     assert time.perf_counter() - start < 1.0  # a list of its values alone would take minutes and gigabytes
+    assert str(caught.value) == (
+        "a for loop of 1,000,000,001 turns would be written out as more than 1,048,576 characters of OpenQASM, the "
+        "most a circuit's text may have (qiskit's importer cannot build a loop whose variable indexes a register); "
+        "build the circuit in Python (allow_python) instead"
+    )
+    spec = write_spec(
+        "version: 1\nname: l\nbackend: aer\ncircuits:\n"
+        '  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; for int i in [0:99999] { x q[i % 2]; }"}\n'
+        "observables: {z: ZI}\njobs:\n  - {name: e, primitive: estimator, circuit: c, observables: [z]}\n"
+    )
+    refused = qrun("validate", spec)
+    assert refused.err.splitlines()[0] == (
+        f"{spec}:5:13: circuits.c.qasm: a for loop of 100,000 turns would be written out as more than 1,048,576 "
+        "characters of OpenQASM, the most a circuit's text may have (qiskit's importer cannot build a loop whose "
+        "variable indexes a register); build the circuit in Python (allow_python) instead"
+    )
 
 
 @pytest.mark.parametrize("device", ["fake_fez", pytest.param("fake_sherbrooke", marks=pytest.mark.slow)])

@@ -87,14 +87,17 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
     import qiskit.qasm3
 
     head = text.lstrip()
-    written = text
+    try:
+        written = text if head.startswith("OPENQASM 2") else qasm_unroll.unrolled(text, MAX_SOURCE_BYTES)
+    except SourceError as e:
+        raise SourceError(str(e), subpath) from None
     console = io.StringIO()  # the OpenQASM 3 parser's ANTLR prints some syntax errors to stderr itself
     try:
         with contextlib.redirect_stderr(console):
             if head.startswith("OPENQASM 2"):
                 qc = qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
             else:
-                qc = qiskit.qasm3.loads(written := qasm_unroll.unrolled(text))
+                qc = qiskit.qasm3.loads(written)
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
         message = " ".join(str(e).split()) or _syntax_detail(e, console.getvalue())
         hint = qasm_unroll.hint(message, written != text) or qasm_scan.taken_hint(message)

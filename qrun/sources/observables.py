@@ -63,16 +63,23 @@ def _dense(terms: Terms) -> ByQubit:
             factors.append({})
             continue
         if not re.fullmatch(_BY_QUBIT, label):
-            raise SourceError(f"'{label}': write every term by qubit (Z0 Z3) or every term as a label (ZIIZ), not both")
+            raise SourceError(
+                f"'{_cut(label)}': write every term by qubit (Z0 Z3) or every term as a label (ZIIZ), not both"
+            )
         found = [(p, int(q) if len(q) < 6 else MAX_QUBIT + 1) for p, q in _FACTOR.findall(label)]
         at = {q: p for p, q in found}
         if len(at) < len(found):
-            raise SourceError(f"'{label}' names a qubit twice")
+            raise SourceError(f"'{_cut(label)}' names a qubit twice")
         if max(at) > MAX_QUBIT:
-            raise SourceError(f"'{label}' names a qubit past {MAX_QUBIT:,}")
+            raise SourceError(f"'{_cut(label)}' names a qubit past {MAX_QUBIT:,}")
         factors.append(at)
     width = 1 + max((q for at in factors for q in at), default=0)
     return ByQubit(("".join(at.get(q, "I") for q in reversed(range(width))), c) for at, (_, c) in zip(factors, terms))
+
+
+def _cut(label: str) -> str:
+    """A label as a message shows it: a long one cut, so that an error is a line."""
+    return label if len(label) <= 40 else label[:37] + "..."
 
 
 def observable_unit(value: object) -> str | None:

@@ -9,13 +9,13 @@ copies would change."""
 
 from __future__ import annotations
 
+from ..errors import SourceError
 from .qasm_scan import MAX_NESTING, token_spans
 
 # Statements a body may not hold to be copied: a declaration would be made again in the next copy, and break or
 # continue mean nothing outside a loop.
 _KEEP_LOOP = {"bit", "int", "uint", "float", "angle", "bool", "complex", "duration", "stretch", "qubit", "const"}
 _KEEP_LOOP |= {"let", "creg", "qreg", "array", "input", "output", "def", "gate", "break", "continue"}
-MAX_TEXT = 50_000_000  # characters of copies; past it the loop is left to the importer, and its error stands
 
 
 def hint(message: str, wrote_out: bool) -> str:
@@ -30,10 +30,11 @@ def hint(message: str, wrote_out: bool) -> str:
     return ""
 
 
-def unrolled(text: str, depth: int = 0) -> str:
+def unrolled(text: str, limit: int, depth: int = 0) -> str:
     """The text with each loop over numbers whose variable indexes a register written out, inner loops first.
     Each written-out loop stays on its first line, followed by the line breaks it had: later lines keep their
-    numbers, so the importer's errors still point at them."""
+    numbers, so the importer's errors still point at them. SourceError where the copies would pass `limit`
+    characters, the most a circuit's text may have: qiskit's importer takes about a second per 4,000 statements."""
     if "for" not in text or depth > MAX_NESTING:
         return text
     spans = token_spans(text)
@@ -46,9 +47,15 @@ def unrolled(text: str, depth: int = 0) -> str:
             continue
         variable, values, opening, closing = loop
         start, body_start, body_end, stop = spans[k][1], spans[opening][2], spans[closing][1], spans[closing][2]
-        body = unrolled(text[body_start:body_end], depth + 1)
+        body = unrolled(text[body_start:body_end], limit, depth + 1)
         words = [t for t, _, _ in token_spans(body)]
-        if _indexes(words, variable) and not _KEEP_LOOP.intersection(words) and len(values) * len(body) < MAX_TEXT:
+        if _indexes(words, variable) and not _KEEP_LOOP.intersection(words):
+            if len(values) * len(body) > limit:
+                raise SourceError(
+                    f"a for loop of {len(values):,} turns would be written out as more than {limit:,} characters of "
+                    "OpenQASM, the most a circuit's text may have (qiskit's importer cannot build a loop whose "
+                    "variable indexes a register); build the circuit in Python (allow_python) instead"
+                )
             copies = " ".join(" ".join(f"({v})" if w == variable else w for w in words) for v in values)
             out += [text[end:start], copies, "\n" * text.count("\n", start, stop)]
             end = stop
