@@ -134,3 +134,78 @@ def test_a_column_major_npy_reads_as_its_rows_and_a_header_that_claims_more_than
     assert str(caught.value) == (
         "'huge.npy' is no .npy file qrun reads: its header says 200000000000 values of 8 bytes, its data is 32"
     )
+
+
+H2 = (
+    "# H2 at 0.735 Angstrom, parity-reduced to 2 qubits (Ha)\n"
+    "II, -1.052373245772859\nIZ, 0.39793742484318045\nZI, -0.39793742484318045\n"
+    "ZZ, -0.01128010425623538\nXX, 0.18093119978423156\n"
+)
+
+
+def _observable_spec(folder, source, backend="aer"):
+    spec = folder / "h.yaml"
+    spec.write_text(
+        f"version: 1\nname: h\nbackend: {backend}\nmax_time: 10m\noptions: {{seed: 4, resilience_level: 0}}\n"
+        "circuits:\n  ans: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}\n"
+        f"observables:\n  h: {source}\njobs:\n"
+        "  - {name: e, primitive: estimator, circuit: ans, observables: [h], parameter_values: [[0.1, 0.2, 0.3, 0.4]], "
+        "exact: statevector, precision: 0.01}\n"
+    )
+    return spec
+
+
+@pytest.mark.parametrize("backend", ["fake_fez", pytest.param("fake_sherbrooke", marks=pytest.mark.slow)])
+def test_an_observables_terms_from_a_file_are_its_hamiltonian_and_the_run_keeps_them(qrun, tmp_path, backend):
+    """A chemistry Hamiltonian of hundreds of terms belongs in a file, not pasted into the spec."""
+    from qiskit.circuit.library import real_amplitudes
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    _write(tmp_path, "ham/h2.csv", H2)
+    spec = _observable_spec(tmp_path, "{file: ham/h2.csv, unit: Ha}", backend)
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "h").iterdir()
+    h = json.loads((run / "jobs" / "00-e.json").read_text())["observables"]["h"]
+    terms = [(line.split(",")[0], float(line.split(",")[1])) for line in H2.splitlines()[1:]]
+    state = Statevector(real_amplitudes(2, reps=1).assign_parameters([0.1, 0.2, 0.3, 0.4]))
+    assert h["exact"] == [pytest.approx(state.expectation_value(SparsePauliOp.from_list(terms)).real, abs=1e-12)]
+    assert h["unit"] == "Ha" and h["values"][0] == pytest.approx(h["exact"][0], abs=0.15)
+    assert (
+        "    terms:\n    - [II, -1.052373245772859]\n    - [IZ, 0.39793742484318045]\n"
+        in (run / "spec.yaml").read_text()
+    )
+    shutil.rmtree(tmp_path / "ham")
+    assert qrun("rerun", run, "--out", tmp_path / "r", "-q").code == 0
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        (
+            "h.npy",
+            np.array([[1.0]]),
+            "9:13: observables.h.file: 'h.npy': an observable's terms are read from .csv or .txt files",
+        ),
+        (
+            "h.csv",
+            "ZZ, -0.5\nZQ, 1\n",
+            "9:13: observables.h.file: h.csv:2: expected a Pauli label and a coefficient (ZZII, -0.5), got 'ZQ, 1'",
+        ),
+        ("h.csv", "ZZ, -0.5\nXX, inf\n", "9:13: observables.h.file: h.csv:2: inf is not a finite number"),
+        (
+            "h.csv",
+            "ZZ -0.5\nZZZ 1\n",
+            "9:13: observables.h.file: h.csv: all Pauli labels must have the same length; got lengths [2, 3]",
+        ),
+        ("h.csv", "ZZZ, 1\n", "11:65: jobs[0].observables[0]: observable 'h' acts on 3 qubits but circuit 'ans' has 2"),
+    ],
+)
+def test_an_observable_file_that_gives_no_terms_is_refused_where_the_spec_names_it(
+    qrun, tmp_path, name, content, message
+):
+    _write(tmp_path, name, content)
+    spec = _observable_spec(tmp_path, f"{{file: {name}}}")
+    checked, ran = qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")
+    assert checked.code == ran.code == 2
+    assert checked.err.splitlines()[0] == ran.err.splitlines()[0] == f"{spec}:{message}"

@@ -1,6 +1,7 @@
-"""Parameter values a job reads from a file (`parameter_values: {file: angles.csv}`): rows of numbers from CSV or
-NumPy's .npy, read under the rules of a circuit file (inside the spec's folder or repository, a regular file, a
-size limit), so that a data set or another tool's optimum need not be pasted into the spec.
+"""Numbers a spec reads from files: a job's parameter values (`parameter_values: {file: angles.csv}`, rows from CSV
+or NumPy's .npy) and an observable's terms (`{file: lih.csv}`, a Pauli label and a coefficient a line), read under
+the rules of a circuit file (inside the spec's folder or repository, a regular file, a size limit), so that a data
+set, another tool's optimum or a chemistry Hamiltonian of hundreds of terms need not be pasted into the spec.
 
 CSV is read here, not by the csv module or numpy.loadtxt: the file holds numbers only, and its errors should name
 the line and the value."""
@@ -22,6 +23,8 @@ MAX_NPY_BYTES = 16 * MAX_VALUES + 65536  # twice float64's, and a header: past t
 MAX_TEXT_BYTES = 24 * MAX_VALUES  # a value written with its full precision and a separator
 Rows = list[list[float]]
 _SPLIT = re.compile(r"[,\s]+")
+MAX_TERMS = 100_000
+_LABEL = re.compile(r"[IXYZ]+|[XYZ][0-9]+(?: *[XYZ][0-9]+)*")  # as the schema's pauli_label
 
 
 def read(name: str, base_dir: Path) -> Rows:
@@ -106,12 +109,46 @@ def _npy(data: bytes, name: str) -> Rows:
     return rows
 
 
+def read_terms(name: str, base_dir: Path) -> list[list[object]]:
+    """An observable's [label, coefficient] pairs from a .csv or .txt file: a line each, `ZZII, -0.5` or
+    `Z0 Z1, 0.5` (or the two separated by spaces), # comments."""
+    where = ("file",)
+    if Path(name).suffix.lower() not in (".csv", ".txt"):
+        raise SourceError(f"{name!r}: an observable's terms are read from .csv or .txt files", where)
+    data = read_confined(name, base_dir, confinement_root(base_dir), where, "observable file", MAX_TEXT_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(f"{name!r} is not a UTF-8 text file", where) from None
+    terms: list[list[object]] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.rsplit(",", 1) if "," in line else line.rsplit(None, 1)
+        label = parts[0].strip()
+        if len(parts) != 2 or not _LABEL.fullmatch(label) or not _is_float(parts[1].strip()):
+            raise SourceError(
+                f"{name}:{number}: expected a Pauli label and a coefficient (ZZII, -0.5), got {line[:40]!r}", where
+            )
+        coefficient = float(parts[1])
+        if not math.isfinite(coefficient):
+            raise SourceError(f"{name}:{number}: {coefficient} is not a finite number", where)
+        if len(terms) == MAX_TERMS:
+            raise SourceError(f"{name!r} holds more than {MAX_TERMS:,} terms", where)
+        terms.append([label, coefficient])
+    if not terms:
+        raise SourceError(f"{name!r} holds no terms", where)
+    return terms
+
+
 class Read:
     """What reading the spec's files of parameter values found: which job read which file, and the files that could
     not be read."""
 
     def __init__(self) -> None:
         self.files: dict[int, str] = {}
+        self.observables: dict[str, str] = {}
         self.unread: list[Finding] = []
 
     def findings(self, found: list[Finding]) -> list[Finding]:
@@ -124,6 +161,8 @@ class Read:
                 row = path[3] if len(path) > 3 and isinstance(path[3], int) else None
                 message = f"{self.files[i]}{'' if row is None else f', row {row + 1}'}: {message}"
                 path = ("jobs", i, "parameter_values", "file")
+            elif path[:1] == ("observables",) and len(path) > 1 and str(path[1]) in self.observables:
+                message, path = f"{self.observables[str(path[1])]}: {message}", (*path[:2], "file")
             out.append((path, message, at_key))
         return out
 
@@ -133,9 +172,10 @@ def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Rea
     where there is one), and what reading found; a job whose file cannot be read keeps its mapping, which the checks
     of parameter values pass over."""
     named, read_files = _naming(data), Read()
-    if not named:
+    observables = _observables_naming(data)
+    if not named and not observables:
         return data, read_files
-    jobs = list(data["jobs"])  # _naming found a list
+    jobs = list(data["jobs"]) if named else data["jobs"]  # _naming found a list
     for i in named:
         name = jobs[i]["parameter_values"]["file"]
         try:
@@ -145,12 +185,30 @@ def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Rea
             continue
         jobs[i] = {**jobs[i], "parameter_values": rows}
         read_files.files[i] = name
-    return {**data, "jobs": jobs}, read_files
+    declared = dict(data["observables"]) if observables else {}  # _observables_naming found a mapping
+    for key in observables:
+        source = declared[key]
+        try:
+            terms = read_terms(source["file"], base_dir)
+        except SourceError as e:
+            read_files.unread.append((("observables", key) + e.subpath, str(e), False))
+            continue
+        declared[key] = {"terms": terms, **({"unit": source["unit"]} if "unit" in source else {})}
+        read_files.observables[key] = source["file"]
+    return {**data, "jobs": jobs, **({"observables": declared} if observables else {})}, read_files
 
 
 def reads_files(data: Yaml) -> bool:
-    """Whether a job's parameter values are a file's."""
-    return bool(_naming(data))
+    """Whether a job's parameter values or an observable's terms are a file's."""
+    return bool(_naming(data) or _observables_naming(data))
+
+
+def _observables_naming(data: Yaml) -> list[str]:
+    """The observables whose terms are a file's."""
+    declared = data.get("observables") if isinstance(data, dict) else None
+    if not isinstance(declared, dict):
+        return []
+    return [k for k, v in declared.items() if isinstance(v, dict) and isinstance(v.get("file"), str)]
 
 
 def _naming(data: Yaml) -> list[int]:

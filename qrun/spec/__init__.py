@@ -79,8 +79,13 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 def _list_representer(dumper: yaml.SafeDumper, value: list) -> yaml.SequenceNode:
-    """A row of numbers on one line, as a spec writes it ([0.1, 0.2]): rows read from a file stay a line each."""
-    flow = bool(value) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    """A list of numbers and short names on one line, as a spec writes one ([0.1, 0.2], [ZZII, -0.5], [zz, xx]):
+    rows and terms read from a file stay a line each."""
+    flow = bool(value) and all(
+        (isinstance(v, int | float) and not isinstance(v, bool))
+        or (isinstance(v, str) and len(v) < 40 and "\n" not in v)
+        for v in value
+    )
     return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow or None)
 
 
