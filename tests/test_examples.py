@@ -112,3 +112,18 @@ def test_teleportation_delivers_the_state_sent_with_high_fidelity(qrun, tmp_path
     ]
     assert counts["ideal"]["bell"] == [{k: pytest.approx(0.25) for k in ("00", "01", "10", "11")}]
     assert derived["p1"]["value"] == pytest.approx(math.sin(0.35) ** 2, abs=0.05)
+
+
+def test_a_ghz_state_written_as_a_loop_certifies_genuine_multipartite_entanglement(qrun, tmp_path):
+    """Toth and Guehne's two-setting bound F >= (<X..X> - 1)/2 + P(0..0) + P(1..1): 1 in theory, above the 1/2 that
+    certifies 12-partite entanglement on a noisy fake Heron."""
+    run = _run(qrun, EXAMPLES / "ghz" / "ghz.yaml", tmp_path)
+    x = json.loads((run / "jobs" / "00-x-basis.json").read_text())["observables"]
+    assert x["x-all"]["exact"] == x["z-ends"]["exact"] == [pytest.approx(1.0, abs=1e-12)]
+    ideal = json.loads((run / "jobs" / "01-z-basis.json").read_text())["ideal"]["meas"]
+    assert ideal == [{"0" * 12: pytest.approx(0.5), "1" * 12: pytest.approx(0.5)}]
+    derived = json.loads((run / "derived.json").read_text())
+    bound = derived["fidelity-bound"]
+    assert bound["exact"] == pytest.approx(1.0, abs=1e-12)
+    assert 0.5 + 5 * bound["stderr"] < bound["value"] < 1.0 + 3 * bound["stderr"]
+    assert bound["expression"] == "(x-basis.x-all - 1) / 2 + all-equal"
