@@ -143,8 +143,8 @@ def read_terms(name: str, base_dir: Path) -> list[list[object]]:
 
 
 class Read:
-    """What reading the spec's files of parameter values found: which job read which file, and the files that could
-    not be read."""
+    """What reading the spec's files found: which job's parameter values and which observable's terms came from
+    which file, and the files that could not be read."""
 
     def __init__(self) -> None:
         self.files: dict[int, str] = {}
@@ -152,8 +152,8 @@ class Read:
         self.unread: list[Finding] = []
 
     def findings(self, found: list[Finding]) -> list[Finding]:
-        """The files' own findings, then the checks' findings, those of a job's values from a file said of the file
-        and its row (the spec has no row there to point at)."""
+        """The files' own findings, then the checks' findings, those of values or terms from a file said of the file
+        (and a row's of its row: the spec has no row there to point at)."""
         out = list(self.unread)
         for path, message, at_key in found:
             i = path[1] if len(path) > 2 and path[0] == "jobs" and path[2] == "parameter_values" else None
@@ -168,9 +168,9 @@ class Read:
 
 
 def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Read]:
-    """The spec's data with each job's `parameter_values: {file: ...}` replaced by the file's rows (in a copy,
-    where there is one), and what reading found; a job whose file cannot be read keeps its mapping, which the checks
-    of parameter values pass over."""
+    """The spec's data with each job's `parameter_values: {file: ...}` replaced by the file's rows and each
+    observable's `{file: ...}` by its terms (in a copy, where there is one), and what reading found; a job or an
+    observable whose file cannot be read keeps its mapping, which the checks pass over."""
     named, read_files = _naming(data), Read()
     observables = _observables_naming(data)
     if not named and not observables:

@@ -122,8 +122,8 @@ class Spec:
 
     def resolved(self) -> dict[str, Yaml]:
         """The spec as it ran, self-contained: overrides applied, `vars:` holding the values used, every file:
-        circuit inlined as qasm: (its includes too) and every file of parameter values as its rows, so the run
-        folder's copy runs anywhere."""
+        circuit inlined as qasm: (its includes too), every file of parameter values as its rows and every file of an
+        observable's terms as its terms, so the run folder's copy runs anywhere."""
 
         data = copy.deepcopy(self.data)
         if not isinstance(data, dict):
@@ -140,7 +140,7 @@ class Spec:
             for source in (data.get(kind) or {}).values():
                 if isinstance(source, dict) and isinstance(source.get("python"), str):
                     source["python"] = pysource.repo_relative(source["python"], self.base_dir)
-        return valuefiles.inlined(data, self.base_dir)[0]  # a job's parameter values from a file: the rows it ran
+        return valuefiles.inlined(data, self.base_dir)[0]  # values and terms from files: those it ran
 
     def resolved_text(self, ran: bool = True) -> str:
         """The resolved spec's text, headed by where it came from: as a run folder keeps it, or (`ran` False, `qrun

@@ -114,7 +114,7 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
 
 
 def _meaning(spec: Spec, data: dict[str, Yaml], build: bool) -> Checked:
-    data, files = valuefiles.inlined(data, spec.base_dir)  # parameter values a job reads from a file
+    data, files = valuefiles.inlined(data, spec.base_dir)  # parameter values and observables' terms from files
     found, parts = _meaning_findings(spec, data, build)
     found = files.findings(found)
     if found:
