@@ -106,7 +106,7 @@ def _parse_sum(text: str) -> Terms:
 
 
 def observable_width(terms: Terms) -> tuple[int, bool]:
-    """How many qubits it acts on, and whether that is a least number (written by qubit) rather than exact."""
+    """How many qubits it acts on, and whether that is a minimum (written by qubit) rather than exact."""
     return len(terms[0][0]), isinstance(terms, ByQubit)
 
 
