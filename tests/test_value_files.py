@@ -209,3 +209,56 @@ def test_an_observable_file_that_gives_no_terms_is_refused_where_the_spec_names_
     checked, ran = qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")
     assert checked.code == ran.code == 2
     assert checked.err.splitlines()[0] == ran.err.splitlines()[0] == f"{spec}:{message}"
+
+
+SWEEP = (
+    "version: 1\nname: sw\nbackend: {backend}\nmax_time: 10m\noptions: {{seed: 4, resilience_level: 0}}\n"
+    'circuits:\n  c: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}}\n'
+    "observables:\n  z: Z\njobs:\n"
+    "  - {{name: scan, primitive: estimator, circuit: c, observables: [z], precision: 0.02, exact: statevector, "
+    "sweep: {{values: {{a: {{file: {file}}}}}}}}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["# a\n0\n0.5\n1.0\n1.5\n", "0, 0.5, 1.0, 1.5\n", np.array([[0, 0.5, 1.0, 1.5]]).T],
+    ids=["a column", "a row", "an npy column"],
+)
+def test_a_swept_variables_values_from_a_file_are_its_points(qrun, tmp_path, content):
+    name = "angles.npy" if isinstance(content, np.ndarray) else "angles.csv"
+    _write(tmp_path, name, content)
+    spec = tmp_path / "sw.yaml"
+    spec.write_text(SWEEP.format(backend="fake_fez", file=name))
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "sw").iterdir()
+    points = json.loads((run / "jobs" / "00-scan.json").read_text())["points"]
+    assert [p["a"] for p in points] == [0, 0.5, 1.0, 1.5]
+    assert [p["exact"] for p in points] == pytest.approx([math.cos(a) for a in (0, 0.5, 1.0, 1.5)], abs=1e-12)
+    kept = "[0.0, 0.5, 1.0, 1.5]" if name.endswith(".npy") else "[0, 0.5, 1.0, 1.5]"  # a CSV's 0 stays whole
+    assert f"    values:\n      a: {kept}\n" in (run / "spec.yaml").read_text()
+
+
+def test_a_sweep_file_of_many_columns_or_shots_that_are_no_whole_numbers_is_refused_at_its_file(qrun, tmp_path):
+    _write(tmp_path, "two.csv", "0.1, 0.2\n0.3, 0.4\n")
+    spec = tmp_path / "sw.yaml"
+    spec.write_text(SWEEP.format(backend="aer", file="two.csv"))
+    refused = qrun("validate", spec)
+    assert refused.err.splitlines()[0] == (
+        f"{spec}:11:134: jobs[0].sweep.values.a.file: 'two.csv' has 2 rows of 2 values; a swept variable takes one "
+        "column or one row"
+    )
+    _write(tmp_path, "shots.csv", "100\n250.5\n")  # whole numbers stay whole; 250.5 is none
+    spec.write_text(
+        SWEEP.format(backend="aer", file="x.csv")
+        .replace("estimator", "sampler")
+        .replace(
+            "observables: [z], precision: 0.02, exact: statevector", "measure_all: true, parameter_values: [[0.3]]"
+        )
+        .replace("a: {file: x.csv}", "shots: {file: shots.csv}")
+    )
+    refused = qrun("validate", spec)
+    assert refused.err.splitlines()[0].endswith(
+        "jobs[0].sweep.values.shots.file: shots.csv: shots must be whole numbers of at least 1, not 250.5"
+    )

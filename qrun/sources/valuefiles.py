@@ -21,7 +21,7 @@ from .circuits import read_confined
 MAX_VALUES = 1_000_000  # numbers in one file: each becomes a float of the typed spec and of the job's file
 MAX_NPY_BYTES = 16 * MAX_VALUES + 65536  # twice float64's, and a header: past the count, the count is the refusal
 MAX_TEXT_BYTES = 24 * MAX_VALUES  # a value written with its full precision and a separator
-Rows = list[list[float]]
+Rows = list[list[float]]  # an integer stays an int (a swept shots value must be one)
 _SPLIT = re.compile(r"[,\s]+")
 MAX_TERMS = 100_000
 _LABEL = re.compile(r"[IXYZ]+|[XYZ][0-9]+(?: *[XYZ][0-9]+)*")  # as the schema's pauli_label
@@ -55,7 +55,7 @@ def _text(text: str, name: str) -> Rows:
         if not fields:
             continue
         try:
-            row = [float(f) for f in fields]
+            row = [int(f) if f.lstrip("+-").isdigit() and len(f) < 19 else float(f) for f in fields]
         except ValueError:
             bad = next(f for f in fields if not _is_float(f))
             raise SourceError(f"{name}:{number}: {bad[:20]!r} is not a number", ("file",)) from None
@@ -102,11 +102,23 @@ def _npy(data: bytes, name: str) -> Rows:
         )
     if array.size > MAX_VALUES:
         raise SourceError(f"{name!r} holds more than {MAX_VALUES:,} values", ("file",))
-    values = array.astype(float)
-    if not np.isfinite(values).all():
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise SourceError(f"{name!r} holds a value that is not finite", ("file",))
-    rows: Rows = values.tolist()
+    rows: Rows = array.tolist()  # Python floats, and ints of an integer array
     return rows
+
+
+def _column(name: str, base_dir: Path) -> list[float]:
+    """A swept variable's values: a file of one column (a value a line) or of one row."""
+    rows = read(name, base_dir)
+    if all(len(row) == 1 for row in rows):
+        return [row[0] for row in rows]
+    if len(rows) == 1:
+        return rows[0]
+    raise SourceError(
+        f"{name!r} has {len(rows)} rows of {len(rows[0])} values; a swept variable takes one column or one row",
+        ("file",),
+    )
 
 
 def read_terms(name: str, base_dir: Path) -> list[list[object]]:
@@ -149,6 +161,7 @@ class Read:
     def __init__(self) -> None:
         self.files: dict[int, str] = {}
         self.observables: dict[str, str] = {}
+        self.swept: dict[tuple[int, str], str] = {}  # (job, variable) -> file
         self.unread: list[Finding] = []
 
     def findings(self, found: list[Finding]) -> list[Finding]:
@@ -161,6 +174,9 @@ class Read:
                 row = path[3] if len(path) > 3 and isinstance(path[3], int) else None
                 message = f"{self.files[i]}{'' if row is None else f', row {row + 1}'}: {message}"
                 path = ("jobs", i, "parameter_values", "file")
+            elif len(path) > 4 and path[2:4] == ("sweep", "values") and (path[1], path[4]) in self.swept:
+                key = (int(path[1]), str(path[4]))
+                message, path = f"{self.swept[key]}: {message}", (*path[:5], "file")
             elif path[:1] == ("observables",) and len(path) > 1 and str(path[1]) in self.observables:
                 message, path = f"{self.observables[str(path[1])]}: {message}", (*path[:2], "file")
             out.append((path, message, at_key))
@@ -177,14 +193,25 @@ def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Rea
         return data, read_files
     jobs = list(data["jobs"]) if named else data["jobs"]  # _naming found a list
     for i in named:
-        name = jobs[i]["parameter_values"]["file"]
-        try:
-            rows = read(name, base_dir)
-        except SourceError as e:
-            read_files.unread.append((("jobs", i, "parameter_values") + e.subpath, str(e), False))
-            continue
-        jobs[i] = {**jobs[i], "parameter_values": rows}
-        read_files.files[i] = name
+        job = jobs[i] = dict(jobs[i])
+        values = job.get("parameter_values")
+        if isinstance(values, dict) and isinstance(values.get("file"), str):
+            try:
+                job["parameter_values"] = read(values["file"], base_dir)
+                read_files.files[i] = values["file"]
+            except SourceError as e:
+                read_files.unread.append((("jobs", i, "parameter_values") + e.subpath, str(e), False))
+        sweep = job.get("sweep")
+        if isinstance(sweep, dict) and (variables := _swept_files(sweep)):
+            swept = dict(sweep["values"])
+            for variable in variables:
+                try:
+                    swept[variable] = _column(swept[variable]["file"], base_dir)
+                    read_files.swept[(i, variable)] = sweep["values"][variable]["file"]
+                except SourceError as e:
+                    where = ("jobs", i, "sweep", "values", variable)
+                    read_files.unread.append((where + e.subpath, str(e), False))
+            job["sweep"] = {**sweep, "values": swept}
     declared = dict(data["observables"]) if observables else {}  # _observables_naming found a mapping
     for key in observables:
         source = declared[key]
@@ -212,7 +239,8 @@ def _observables_naming(data: Yaml) -> list[str]:
 
 
 def _naming(data: Yaml) -> list[int]:
-    """The indices of the jobs whose parameter values name a file (none where the spec is no mapping)."""
+    """The indices of the jobs whose parameter values or swept values name a file (none where the spec is no
+    mapping)."""
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, list):
         return []
@@ -221,6 +249,16 @@ def _naming(data: Yaml) -> list[int]:
         i
         for i, job in enumerate(jobs)
         if type(job) is dict
-        and type(values := job.get("parameter_values")) is dict
-        and isinstance(values.get("file"), str)
+        and (
+            (type(values := job.get("parameter_values")) is dict and isinstance(values.get("file"), str))
+            or (type(sweep := job.get("sweep")) is dict and bool(_swept_files(sweep)))
+        )
     ]
+
+
+def _swept_files(sweep: dict[str, Yaml]) -> list[str]:
+    """The variables of a `sweep:` block whose values are a file's."""
+    values = sweep.get("values")
+    if type(values) is not dict:
+        return []
+    return [k for k, v in values.items() if type(v) is dict and isinstance(v.get("file"), str)]

@@ -202,7 +202,10 @@ def _sweep_findings(
         return [(at, f"{article(kind.name)} {kind.name} job takes no sweep", False)]
     values = job["sweep"]["values"]
     limit = (data.get("limits") or {}).get("sweep_points")
+    unread = [name for name, spec in values.items() if isinstance(spec, dict) and "file" in spec]
     for name, spec in values.items():
+        if name in unread:  # a file qrun could not read: validate said why where it read it
+            continue
         if name not in special and name not in fact.parameter_names:
             params = ", ".join(fact.parameter_names) or "none"
             out.append(
@@ -233,7 +236,7 @@ def _sweep_findings(
                 out.append((where, f"precision values must be numbers from {MIN_PRECISION:g} to 10, not {v!r}", False))
             elif name not in ("observable", "shots", "precision") and isinstance(v, str):
                 out.append((where, f"{name} values must be numbers, not {v!r}", False))
-    if not out:
+    if not out and not unread:
         try:
             observables = len(job.get("observables") or []) if "observable" not in values else 1
             shots = job.get("shots", (data.get("options") or {}).get("default_shots", 0))
