@@ -246,8 +246,8 @@ def test_a_sweep_file_of_many_columns_or_shots_that_are_no_whole_numbers_is_refu
     spec.write_text(SWEEP.format(backend="aer", file="two.csv"))
     refused = qrun("validate", spec)
     assert refused.err.splitlines()[0] == (
-        f"{spec}:11:134: jobs[0].sweep.values.a.file: 'two.csv' has 2 rows of 2 values; a swept variable takes one "
-        "column or one row"
+        f"{spec}:11:134: jobs[0].sweep.values.a.file: 'two.csv' has 2 rows of 2 values; one column or one row is "
+        "read here"
     )
     _write(tmp_path, "shots.csv", "100\n250.5\n")  # whole numbers stay whole; 250.5 is none
     spec.write_text(
@@ -261,4 +261,26 @@ def test_a_sweep_file_of_many_columns_or_shots_that_are_no_whole_numbers_is_refu
     refused = qrun("validate", spec)
     assert refused.err.splitlines()[0].endswith(
         "jobs[0].sweep.values.shots.file: shots.csv: shots must be whole numbers of at least 1, not 250.5"
+    )
+
+
+def test_a_minimize_job_starts_where_a_file_says(qrun, tmp_path):
+    """A warm start from another tool's optimum: its numbers, one per parameter, as a column or a row."""
+    _write(tmp_path, "start.csv", "0.1\n0.2\n0.3\n0.4\n")
+    spec = tmp_path / "m.yaml"
+    spec.write_text(
+        "version: 1\nname: m\nbackend: aer\noptions: {seed: 4}\n"
+        "circuits:\n  ans: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}\nobservables:\n  zz: ZZ\njobs:\n"
+        "  - {name: vqe, primitive: minimize, circuit: ans, observables: [zz], initial_point: {file: start.csv}, "
+        "optimizer: {method: COBYLA, maxiter: 3}, precision: 0.05}\n"
+    )
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "m").iterdir()
+    body = json.loads((run / "jobs" / "00-vqe.json").read_text())
+    assert body["initial_point"] == body["trace"][0]["parameters"] == [0.1, 0.2, 0.3, 0.4]
+    _write(tmp_path, "start.csv", "0.1, 0.2, 0.3\n")
+    refused = qrun("validate", spec)
+    assert refused.err.splitlines()[0] == (
+        f"{spec}:10:93: jobs[0].initial_point.file: start.csv: has 3 values but circuit 'ans' has 4 parameters"
     )

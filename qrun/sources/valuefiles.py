@@ -109,14 +109,15 @@ def _npy(data: bytes, name: str) -> Rows:
 
 
 def _column(name: str, base_dir: Path) -> list[float]:
-    """A swept variable's values: a file of one column (a value a line) or of one row."""
+    """A swept variable's values or a minimize job's initial point: a file of one column (a value a line) or of one
+    row."""
     rows = read(name, base_dir)
     if all(len(row) == 1 for row in rows):
         return [row[0] for row in rows]
     if len(rows) == 1:
         return rows[0]
     raise SourceError(
-        f"{name!r} has {len(rows)} rows of {len(rows[0])} values; a swept variable takes one column or one row",
+        f"{name!r} has {len(rows)} rows of {len(rows[0])} values; one column or one row is read here",
         ("file",),
     )
 
@@ -162,6 +163,7 @@ class Read:
         self.files: dict[int, str] = {}
         self.observables: dict[str, str] = {}
         self.swept: dict[tuple[int, str], str] = {}  # (job, variable) -> file
+        self.starts: dict[int, str] = {}  # a minimize job's initial point
         self.unread: list[Finding] = []
 
     def findings(self, found: list[Finding]) -> list[Finding]:
@@ -177,6 +179,8 @@ class Read:
             elif len(path) > 4 and path[2:4] == ("sweep", "values") and (path[1], path[4]) in self.swept:
                 key = (int(path[1]), str(path[4]))
                 message, path = f"{self.swept[key]}: {message}", (*path[:5], "file")
+            elif path[:1] == ("jobs",) and path[2:3] == ("initial_point",) and path[1] in self.starts:
+                message, path = f"{self.starts[int(path[1])]}: {message}", (*path[:3], "file")
             elif path[:1] == ("observables",) and len(path) > 1 and str(path[1]) in self.observables:
                 message, path = f"{self.observables[str(path[1])]}: {message}", (*path[:2], "file")
             out.append((path, message, at_key))
@@ -201,6 +205,13 @@ def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Rea
                 read_files.files[i] = values["file"]
             except SourceError as e:
                 read_files.unread.append((("jobs", i, "parameter_values") + e.subpath, str(e), False))
+        start = job.get("initial_point")
+        if isinstance(start, dict) and isinstance(start.get("file"), str):
+            try:
+                job["initial_point"] = _column(start["file"], base_dir)
+                read_files.starts[i] = start["file"]
+            except SourceError as e:
+                read_files.unread.append((("jobs", i, "initial_point") + e.subpath, str(e), False))
         sweep = job.get("sweep")
         if isinstance(sweep, dict) and (variables := _swept_files(sweep)):
             swept = dict(sweep["values"])
@@ -239,8 +250,8 @@ def _observables_naming(data: Yaml) -> list[str]:
 
 
 def _naming(data: Yaml) -> list[int]:
-    """The indices of the jobs whose parameter values or swept values name a file (none where the spec is no
-    mapping)."""
+    """The indices of the jobs whose parameter values, swept values or initial point name a file (none where the
+    spec is no mapping)."""
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, list):
         return []
@@ -252,6 +263,7 @@ def _naming(data: Yaml) -> list[int]:
         and (
             (type(values := job.get("parameter_values")) is dict and isinstance(values.get("file"), str))
             or (type(sweep := job.get("sweep")) is dict and bool(_swept_files(sweep)))
+            or (type(start := job.get("initial_point")) is dict and isinstance(start.get("file"), str))
         )
     ]
 
