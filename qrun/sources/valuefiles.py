@@ -156,8 +156,8 @@ def read_terms(name: str, base_dir: Path) -> list[list[object]]:
 
 
 class Read:
-    """What reading the spec's files found: which job's parameter values and which observable's terms came from
-    which file, and the files that could not be read."""
+    """What reading the spec's files found: which job's parameter values, initial point or swept values and which
+    observable's terms came from which file, and the files that could not be read."""
 
     def __init__(self) -> None:
         self.files: dict[int, str] = {}
@@ -188,41 +188,16 @@ class Read:
 
 
 def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Read]:
-    """The spec's data with each job's `parameter_values: {file: ...}` replaced by the file's rows and each
-    observable's `{file: ...}` by its terms (in a copy, where there is one), and what reading found; a job or an
-    observable whose file cannot be read keeps its mapping, which the checks pass over."""
+    """The spec's data with each `{file: ...}` of a job's parameter values, initial point or swept values replaced by
+    the file's numbers, and each observable's by its terms (in a copy, where there is one), and what reading found;
+    a file that cannot be read leaves its mapping, which the checks pass over."""
     named, read_files = _naming(data), Read()
     observables = _observables_naming(data)
     if not named and not observables:
         return data, read_files
     jobs = list(data["jobs"]) if named else data["jobs"]  # _naming found a list
     for i in named:
-        job = jobs[i] = dict(jobs[i])
-        values = job.get("parameter_values")
-        if isinstance(values, dict) and isinstance(values.get("file"), str):
-            try:
-                job["parameter_values"] = read(values["file"], base_dir)
-                read_files.files[i] = values["file"]
-            except SourceError as e:
-                read_files.unread.append((("jobs", i, "parameter_values") + e.subpath, str(e), False))
-        start = job.get("initial_point")
-        if isinstance(start, dict) and isinstance(start.get("file"), str):
-            try:
-                job["initial_point"] = _column(start["file"], base_dir)
-                read_files.starts[i] = start["file"]
-            except SourceError as e:
-                read_files.unread.append((("jobs", i, "initial_point") + e.subpath, str(e), False))
-        sweep = job.get("sweep")
-        if isinstance(sweep, dict) and (variables := _swept_files(sweep)):
-            swept = dict(sweep["values"])
-            for variable in variables:
-                try:
-                    swept[variable] = _column(swept[variable]["file"], base_dir)
-                    read_files.swept[(i, variable)] = sweep["values"][variable]["file"]
-                except SourceError as e:
-                    where = ("jobs", i, "sweep", "values", variable)
-                    read_files.unread.append((where + e.subpath, str(e), False))
-            job["sweep"] = {**sweep, "values": swept}
+        jobs[i] = _job_inlined(jobs[i], i, base_dir, read_files)
     declared = dict(data["observables"]) if observables else {}  # _observables_naming found a mapping
     for key in observables:
         source = declared[key]
@@ -236,8 +211,35 @@ def inlined(data: dict[str, Yaml], base_dir: Path) -> tuple[dict[str, Yaml], Rea
     return {**data, "jobs": jobs, **({"observables": declared} if observables else {})}, read_files
 
 
+def _job_inlined(given: dict[str, Yaml], i: int, base_dir: Path, read_files: Read) -> dict[str, Yaml]:
+    """One job with its files' numbers in their places."""
+    job = dict(given)
+    for key, reader, kept in (
+        ("parameter_values", read, read_files.files),
+        ("initial_point", _column, read_files.starts),
+    ):
+        source = job.get(key)
+        if isinstance(source, dict) and isinstance(source.get("file"), str):
+            try:
+                job[key] = reader(source["file"], base_dir)
+                kept[i] = source["file"]
+            except SourceError as e:
+                read_files.unread.append((("jobs", i, key) + e.subpath, str(e), False))
+    sweep = job.get("sweep")
+    if isinstance(sweep, dict) and (variables := _swept_files(sweep)):
+        swept = dict(sweep["values"])
+        for variable in variables:
+            try:
+                swept[variable] = _column(swept[variable]["file"], base_dir)
+                read_files.swept[(i, variable)] = sweep["values"][variable]["file"]
+            except SourceError as e:
+                read_files.unread.append((("jobs", i, "sweep", "values", variable) + e.subpath, str(e), False))
+        job["sweep"] = {**sweep, "values": swept}
+    return job
+
+
 def reads_files(data: Yaml) -> bool:
-    """Whether a job's parameter values or an observable's terms are a file's."""
+    """Whether any of a job's numbers or an observable's terms are a file's."""
     return bool(_naming(data) or _observables_naming(data))
 
 
