@@ -307,3 +307,34 @@ def test_a_job_equal_to_a_clean_one_but_for_its_name_is_clean_and_any_other_is_c
     lines = result.err.splitlines()
     wide = "observable 'zz' acts on 2 qubits but circuit 'c' has 1"
     assert [line.split(": ", 1)[1] for line in lines[:-1]] == [f"jobs[{k}].observables[0]: {wide}" for k in (2, 3, 5)]
+
+
+@pytest.mark.parametrize(
+    "source, located",
+    [
+        (  # single-quoted on the spec's line: the error's own column, 'cx' at 71
+            "{qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; qubit[2] q; h q[0] cx q[0], q[1];'}",
+            "5:71: circuits.c.qasm: invalid OpenQASM: 1,57: a syntax error at 'cx'",
+        ),
+        (  # double-quoted with \n escapes: line 5 of the source is past four escapes on the same spec line
+            '{qasm: "OPENQASM 3.0;\\ninclude \\"stdgates.inc\\";\\nqubit[2] q;\\nh q[0];\\ncx q[0] q[1];"}',
+            "5:86: circuits.c.qasm: invalid OpenQASM: 5,8: a syntax error at 'q'",
+        ),
+        (  # plain, on its key's line
+            '\n    qasm: OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; hh q[0];',
+            "6:61: circuits.c.qasm: invalid OpenQASM: \"1,50: gate 'hh' is not defined.\"",
+        ),
+        (  # a loop qrun writes out moves the columns after it: the source's start, and the parser's own place
+            "{qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; qubit[2] q; for int i in [0:1] { x q[i]; } h q[0]'}",
+            "5:13: circuits.c.qasm: invalid OpenQASM: 1,84: a syntax error at the end of the text",
+        ),
+    ],
+)
+def test_an_openqasm_error_in_a_one_line_source_is_located_at_its_column_in_the_spec(qrun, write_spec, source, located):
+    """A one-line `qasm:` (every example in the README writes one) was located at its key, with the parser's own
+    LINE,COLUMN counted from 0 in the message: on a line of 90 characters, no place to look."""
+    spec = write_spec(
+        f"version: 1\nname: one\nbackend: aer\ncircuits:\n  c: {source}\nobservables: {{zz: ZZ}}\n"
+        "jobs:\n  - {name: e, primitive: estimator, circuit: c, observables: [zz]}\n"
+    )
+    assert qrun("validate", spec).err.splitlines()[0] == f"{spec}:{located}"

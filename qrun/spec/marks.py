@@ -318,17 +318,49 @@ _INCLUDE = re.compile(r'include\s+"([^"]+)"')
 
 
 def qasm_place(text: str, line: int, col: int, message: str) -> tuple[int, int] | None:
-    """Where in the spec an OpenQASM error's "LINE,COLUMN" falls, for a source written inline as a literal block
-    (`qasm: |`, found at `line`, `col`): its lines start on the next line, each indented alike. None for any other
-    source, and for one with a custom include (qrun inlines it, which moves the lines)."""
+    """Where in the spec an OpenQASM error's "LINE,COLUMN" falls, for a source written inline (found at `line`,
+    `col`): a literal block (`qasm: |`), whose lines start on the next line, each indented alike, or a scalar on one
+    line of the spec, quoted or not (its `\\n` escapes start new lines of the source). None for any other source, and
+    for one with a custom include (qrun inlines it, which moves the lines)."""
     found = _QASM_PLACE.match(message)
     lines = text.splitlines()
-    if found is None or not 0 < line < len(lines) or lines[line - 1][col - 1 :].rstrip() not in ("|", "|-", "|+"):
+    if found is None or not 0 < line <= len(lines):
         return None
+    at, column = int(found[1]), int(found[2])
+    if lines[line - 1][col - 1 :].rstrip() not in ("|", "|-", "|+"):
+        return _in_scalar(lines[line - 1], line, col, at, column)
     body = lines[line:]
     indent = next((len(x) - len(x.lstrip(" ")) for x in body if x.strip()), 0)
     size = next((k for k, x in enumerate(body) if x.strip() and len(x) - len(x.lstrip(" ")) < indent), len(body))
     if any(i not in ("stdgates.inc", "qelib1.inc") for x in body[:size] for i in _INCLUDE.findall(x)):
         return None
-    at, column = int(found[1]), int(found[2])
     return (line + at, indent + column + 1) if 0 < at <= size else None
+
+
+# the characters a double-quoted YAML escape takes in the spec's text, by the letter after its backslash
+_ESCAPE_WIDTH = {"x": 4, "u": 6, "U": 10}
+_ESCAPED_INCLUDE = re.compile(r'include\s+\\?"([^"\\]+)\\?"')  # include "x.inc", or include \"x.inc\" in a "..."
+_FOR = re.compile(r"\bfor\b")
+
+
+def _in_scalar(spec_line: str, line: int, col: int, at: int, column: int) -> tuple[int, int] | None:
+    """The spec's place of the source's line `at`, column `column` (from 0) in a scalar that starts at `col` of
+    `spec_line` and ends on it; None where it goes on past the line or holds a custom include."""
+    raw = spec_line[col - 1 :]
+    quote = raw[0] if raw[:1] in ("'", '"') else ""
+    if any(i not in ("stdgates.inc", "qelib1.inc") for i in _ESCAPED_INCLUDE.findall(raw)) or _FOR.search(raw):
+        return None  # an inlined include moves what follows it, a loop written out the columns after it
+    i, source_line, source_column = (1 if quote else 0), 1, 0
+    while i < len(raw):
+        if (source_line, source_column) == (at, column):
+            return line, col + i
+        if quote and raw[i] == quote and not (quote == "'" and raw[i : i + 2] == "''"):
+            return None  # the scalar closed first
+        step = 2 if quote == "'" and raw[i : i + 2] == "''" else 1
+        if quote == '"' and raw[i] == "\\":
+            step = _ESCAPE_WIDTH.get(raw[i + 1 : i + 2], 2)
+            if raw[i + 1 : i + 2] == "n":
+                i, source_line, source_column = i + 2, source_line + 1, 0
+                continue
+        i, source_column = i + step, source_column + 1
+    return None
