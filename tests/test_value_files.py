@@ -284,3 +284,16 @@ def test_a_minimize_job_starts_where_a_file_says(qrun, tmp_path):
     assert refused.err.splitlines()[0] == (
         f"{spec}:10:93: jobs[0].initial_point.file: start.csv: has 3 values but circuit 'ans' has 4 parameters"
     )
+
+
+def test_the_run_folders_spec_holds_what_validate_read_not_the_file_read_again(tmp_path):
+    """The file was read again to write the run folder's spec: once more I/O, and an edit between the two reads
+    would have recorded values the run never used."""
+    from qrun.spec import load
+    from qrun.spec.validate import validate
+
+    _write(tmp_path, "v.csv", "0.1, 0.2\n")
+    checked = validate(load(_spec(tmp_path, "v.csv")))
+    _write(tmp_path, "v.csv", "0.9, 0.9\n")
+    kept = checked.spec.resolved_text()
+    assert "  parameter_values:\n  - [0.1, 0.2]\n" in kept and "0.9" not in kept

@@ -104,6 +104,7 @@ class Spec:
     # Where each value and key sits. None until first needed: a valid spec never needs them, and making them is
     # most of what parsing a 10,000-job spec costs, so they are made by parsing `text` again when a problem is found.
     given_marks: tuple[dict[JsonPath, tuple[int, int]], dict[JsonPath, tuple[int, int]]] | None = None
+    read: Yaml = field(default=None, compare=False)  # `data` with what its files gave validate: none is read twice
 
     @functools.cached_property
     def _places(self) -> tuple[dict[JsonPath, tuple[int, int]], dict[JsonPath, tuple[int, int]]]:
@@ -125,7 +126,7 @@ class Spec:
         circuit inlined as qasm: (its includes too), every file of parameter values as its rows and every file of an
         observable's terms as its terms, so the run folder's copy runs anywhere."""
 
-        data = copy.deepcopy(self.data)
+        data = copy.deepcopy(self.data if self.read is None else self.read)
         if not isinstance(data, dict):
             return data
         if self.variables:
@@ -140,7 +141,7 @@ class Spec:
             for source in (data.get(kind) or {}).values():
                 if isinstance(source, dict) and isinstance(source.get("python"), str):
                     source["python"] = pysource.repo_relative(source["python"], self.base_dir)
-        return valuefiles.inlined(data, self.base_dir)[0]  # values and terms from files: those it ran
+        return valuefiles.inlined(data, self.base_dir)[0]  # files validate did not read (none, after a validate)
 
     def resolved_text(self, ran: bool = True) -> str:
         """The resolved spec's text, headed by where it came from: as a run folder keeps it, or (`ran` False, `qrun

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .. import backends, collector
@@ -119,7 +119,7 @@ def _meaning(spec: Spec, data: dict[str, Yaml], build: bool) -> Checked:
     found = files.findings(found)
     if found:
         raise _located(spec, found)
-    return Checked(spec, typed(data), *parts)
+    return Checked(spec if data is spec.data else replace(spec, read=data), typed(data), *parts)
 
 
 def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[list[Finding], _Parts]:
