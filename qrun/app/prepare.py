@@ -86,6 +86,7 @@ def prepare(
 
     checked = check(path, overrides, vars_files)
     require_run_extra()
+    _stabilizer_rows(checked)
     experiment = checked.experiment
     service = None
     backend: BackendV2 | Deferred | None = None
@@ -155,6 +156,7 @@ def quick_check(
     """
 
     checked = validate(load(path, overrides, vars_files), build=False)
+    _stabilizer_rows(checked)
     experiment = checked.experiment
     past = _history(out, checked, estimates)
     rows: list[Row] = []
@@ -204,6 +206,16 @@ def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:
                 )
             )
     return out
+
+
+def _stabilizer_rows(checked: Checked) -> None:
+    """SpecError for a job whose rows a stabilizer tableau cannot take (`exact: stabilizer`), as validate's own."""
+    if any(job.exact == "stabilizer" for job in checked.experiment.jobs):
+        from ..planning import references  # qiskit: only a spec that asks for a tableau needs it here
+
+        problems = references.stabilizer_problems(checked)
+        if problems:
+            raise SpecError([checked.spec.problem(path, message) for path, message in problems])
 
 
 def _history(out: str | Path, checked: Checked, estimates: str) -> History | None:

@@ -119,7 +119,10 @@ class Estimator:
             rows: np.ndarray | list[list[float]] = job.parameter_values if job.parameter_values is not None else [[]]
             for name, entry in observables.items():
                 op = job.reference_observables[name]
-                entry["exact"] = [exact.expectation(job.reference_circuit, op, job.parameter_names, r) for r in rows]
+                how = str(job.job.exact)  # statevector or stabilizer
+                entry["exact"] = [
+                    exact.expectation(job.reference_circuit, op, job.parameter_names, r, how) for r in rows
+                ]
         stated = job.job.exact
         if isinstance(stated, (int, float)) and len(observables) == 1:  # a stated value belongs to the one observable
             (entry,) = observables.values()

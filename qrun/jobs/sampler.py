@@ -136,7 +136,8 @@ class Sampler:
             out["shots_requested"] = job.shots
         if job.reference_circuit is not None:
             rows: np.ndarray | list[list[float]] = job.parameter_values if job.parameter_values is not None else [[]]
-            per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r) for r in rows]
+            how = str(job.job.exact)  # statevector or stabilizer
+            per_set = [exact.ideal_counts(job.reference_circuit, job.parameter_names, r, how) for r in rows]
             out["ideal"] = {reg: [s.get(reg, {}) for s in per_set] for reg in counts}
         return out
 

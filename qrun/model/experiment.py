@@ -171,7 +171,7 @@ class Job:
     shots: int | None = None
     precision: float | None = None
     estimate: int | None = None  # declared seconds: per evaluation (minimize), per point (a sweep)
-    exact: float | Literal["statevector"] | None = None
+    exact: float | Literal["statevector", "stabilizer"] | None = None
     dependent: bool = False
     trust_estimate: bool = False
     own_options: bool = False  # whether the job gave options of its own

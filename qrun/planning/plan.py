@@ -193,7 +193,8 @@ class _Planner:
         observables = tuple((o, once(self.memo, ("op", key, o), partial(pauli.laid_out, terms[o], isa))) for o in used)
         values = job.parameter_values
         n = isa.num_parameters
-        reference = prepared(self.checked.circuits[job.circuit], variant) if job.exact == "statevector" else None
+        by_state = job.exact in ("statevector", "stabilizer")  # a reference qrun computes, on the circuit as written
+        reference = prepared(self.checked.circuits[job.circuit], variant) if by_state else None
         declared = self.experiment.observables
         simulated = None
         if self.traits.rehearsed:  # which qubits only; the runner cuts the circuit and the device down when it runs

@@ -264,8 +264,8 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
 
 
 # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located;
-# 5: loops that index a register written out
-FACTS_FORMAT = 5
+# 5: loops that index a register written out; 6: why exact: stabilizer cannot take the circuit (non_clifford)
+FACTS_FORMAT = 6
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:

@@ -1,5 +1,6 @@
-"""Exact, noiseless references for `exact: statevector`: <O>(θ) by Statevector, a ground energy by sparse
-diagonalization, a sampler's ideal distribution; all on the circuit as written, before transpilation."""
+"""Exact, noiseless references for `exact: statevector` and `exact: stabilizer`: <O>(θ) by Statevector or a
+stabilizer tableau, a ground energy by sparse diagonalization, a sampler's ideal distribution; all on the circuit as
+written, before transpilation."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ if TYPE_CHECKING:
 
     from qiskit import QuantumCircuit
     from qiskit.circuit import Clbit, Qubit
-    from qiskit.quantum_info import SparsePauliOp, Statevector
+    from qiskit.quantum_info import SparsePauliOp, StabilizerState, Statevector
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
 # Expectation values already computed for one circuit, by the id of the observable (each entry holds it, so its id
@@ -19,11 +20,11 @@ MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun ref
 # keeps more than one circuit alive; past MEMO_SIZE rows the oldest go first.
 MEMO_SIZE = 4096
 _MEMO: dict[tuple[int, tuple[str, ...], tuple[float, ...]], tuple[SparsePauliOp, float]] = {}
-_MEMO_CIRCUIT: list[tuple[QuantumCircuit, bool]] = []  # the circuit _MEMO is for, and whether it is dynamic
+_MEMO_CIRCUIT: list[tuple[QuantumCircuit, bool, str]] = []  # the circuit _MEMO is for, whether dynamic, and how
 # The circuit's states by row (a dynamic circuit's branches, each with its probability), so that a job's observables
 # share one simulation of each row; the oldest go first past MAX_KEPT_AMPLITUDES (64 MiB) in all.
 MAX_KEPT_AMPLITUDES = 1 << 22
-_STATES: dict[tuple[tuple[str, ...], tuple[float, ...]], list[tuple[float, Statevector]]] = {}
+_STATES: dict[tuple[tuple[str, ...], tuple[float, ...]], list[tuple[float, Statevector | StabilizerState]]] = {}
 _KEPT = [0]  # the amplitudes _STATES holds
 
 
@@ -35,15 +36,18 @@ def bind(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) ->
     return circuit.assign_parameters({by_name[n]: float(v) for n, v in zip(names, row)})
 
 
-def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: Sequence[str], row: Sequence[float]) -> float:
-    """<op> of the circuit with `row` bound, by Statevector; computed once per circuit, observable and row."""
+def expectation(
+    circuit: QuantumCircuit, op: SparsePauliOp, names: Sequence[str], row: Sequence[float], method: str = "statevector"
+) -> float:
+    """<op> of the circuit with `row` bound, by Statevector or (`method` "stabilizer", a Clifford circuit of any
+    width) a stabilizer tableau; computed once per circuit, observable and row."""
     from . import branching  # numpy: only a run's exact values need it
 
-    if not _MEMO_CIRCUIT or _MEMO_CIRCUIT[0][0] is not circuit:
+    if not _MEMO_CIRCUIT or _MEMO_CIRCUIT[0][0] is not circuit or _MEMO_CIRCUIT[0][2] != method:
         _MEMO.clear()
         _STATES.clear()
         _KEPT[0] = 0
-        _MEMO_CIRCUIT[:] = [(circuit, branching.dynamic(circuit))]
+        _MEMO_CIRCUIT[:] = [(circuit, branching.dynamic(circuit), method)]
     key = (id(op), tuple(names), tuple(float(v) for v in row))
     kept = _MEMO.get(key)
     if kept is not None:
@@ -55,26 +59,35 @@ def expectation(circuit: QuantumCircuit, op: SparsePauliOp, names: Sequence[str]
     return value
 
 
-def _states(circuit: QuantumCircuit, names: tuple[str, ...], row: tuple[float, ...]) -> list[tuple[float, Statevector]]:
+def _states(
+    circuit: QuantumCircuit, names: tuple[str, ...], row: tuple[float, ...]
+) -> list[tuple[float, Statevector | StabilizerState]]:
     """The circuit's state with `row` bound, as (probability, state) pairs: one, or a dynamic circuit's branches (its
     final measurements dropped, as an estimator drops them)."""
-    from qiskit.quantum_info import Statevector
+    from qiskit.quantum_info import StabilizerState, Statevector
 
     from . import branching  # numpy: only a run's exact values need it
 
     kept = _STATES.get((names, row))
     if kept is None:
         bound = bind(circuit, names, row)
-        if _MEMO_CIRCUIT[0][1]:  # mid-circuit measurements, resets or control flow: each outcome followed
+        if _MEMO_CIRCUIT[0][2] == "stabilizer":  # validate and the plan refused what a tableau cannot take
+            kept = [(1.0, StabilizerState(bound))]
+        elif _MEMO_CIRCUIT[0][1]:  # mid-circuit measurements, resets or control flow: each outcome followed
             kept = [(b.p, Statevector(b.state)) for b in branching.follow(bound)]
         else:
             kept = [(1.0, Statevector(bound))]
-        size = sum(len(state.data) for _, state in kept)
+        size = sum(_size(state) for _, state in kept)
         while _STATES and (_KEPT[0] + size > MAX_KEPT_AMPLITUDES or len(_STATES) >= MEMO_SIZE):
-            _KEPT[0] -= sum(len(state.data) for _, state in _STATES.pop(next(iter(_STATES))))
+            _KEPT[0] -= sum(_size(state) for _, state in _STATES.pop(next(iter(_STATES))))
         _STATES[(names, row)] = kept
         _KEPT[0] += size
     return kept
+
+
+def _size(state: Statevector | StabilizerState) -> int:
+    """What a kept state weighs, in amplitudes: a tableau's 2n x 2n bits count as n^2."""
+    return len(state.data) if hasattr(state, "data") else state.num_qubits**2
 
 
 def ground_energy(op: SparsePauliOp) -> float:
@@ -88,13 +101,17 @@ def ground_energy(op: SparsePauliOp) -> float:
     return float(eigsh(op.to_matrix(sparse=True), k=1, which="SA", return_eigenvectors=False)[0])
 
 
-def ideal_counts(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) -> dict[str, dict[str, float]]:
+def ideal_counts(
+    circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float], method: str = "statevector"
+) -> dict[str, dict[str, float]]:
     """Per classical register, the ideal probability of each outcome, keyed as the sampler's counts are."""
     from qiskit.quantum_info import Statevector
 
-    from . import branching  # numpy: only a run's exact values need it
+    from . import branching, stabilizer  # numpy: only a run's exact values need it
 
     qc = bind(circuit, names, row)
+    if method == "stabilizer":
+        return stabilizer.ideal_counts(qc)
     if branching.dynamic(qc):  # mid-circuit measurements, resets or control flow: each outcome followed
         return {reg: {k: p for k, p in seen.items() if p > 1e-12} for reg, seen in branching.distribution(qc).items()}
     wired: dict[Clbit, Qubit] = {}  # clbit -> the qubit measured into it (the last measurement wins, as on a device)

@@ -24,6 +24,7 @@ class CircuitFacts:
     parameter_names: tuple[str, ...] = ()
     control_flow: bool = False  # if/else, switch, loops or boxes: the runtime's twirling cannot run them
     unfollowable: str = ""  # why exact: statevector cannot follow the circuit's outcomes, if it cannot
+    non_clifford: str = ""  # why exact: stabilizer cannot take the circuit at any parameter values, if it cannot
 
     def entry(self) -> dict[str, object]:
         """The facts as a cache entry, which from_entry reads back."""
@@ -36,6 +37,7 @@ class CircuitFacts:
                 "parameter_names": list(self.parameter_names),
                 "control_flow": self.control_flow,
                 "unfollowable": self.unfollowable,
+                "non_clifford": self.non_clifford,
             }
         }
 
@@ -71,12 +73,20 @@ def from_entry(entry: object) -> CircuitFacts | SourceError | None:
     ]
     names = f.get("parameter_names")
     flags = [f.get(k) for k in ("has_measurements", "control_flow")]
-    if len(counts) != 3 or any(type(b) is not bool for b in flags) or not isinstance(f.get("unfollowable"), str):
+    why = [f.get(k) for k in ("unfollowable", "non_clifford")]
+    if len(counts) != 3 or any(type(b) is not bool for b in flags) or not all(isinstance(w, str) for w in why):
         return None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or len(names) != counts[1]:
         return None
     return CircuitFacts(
-        counts[0], counts[1], counts[2], flags[0] is True, tuple(names), flags[1] is True, f["unfollowable"]
+        counts[0],
+        counts[1],
+        counts[2],
+        flags[0] is True,
+        tuple(names),
+        flags[1] is True,
+        f["unfollowable"],
+        f["non_clifford"],
     )
 
 
@@ -150,7 +160,7 @@ def of_circuit(qc: QuantumCircuit) -> CircuitFacts:
     """A built circuit's facts."""
     from qiskit.circuit import ControlFlowOp
 
-    from . import branching  # numpy: only a built circuit's facts need it
+    from . import branching, stabilizer  # numpy: only a built circuit's facts need them
 
     return CircuitFacts(
         num_qubits=qc.num_qubits,
@@ -160,6 +170,7 @@ def of_circuit(qc: QuantumCircuit) -> CircuitFacts:
         parameter_names=tuple(p.name for p in qc.parameters),
         control_flow=any(isinstance(inst.operation, ControlFlowOp) for inst in qc.data),
         unfollowable=branching.unfollowable(qc) if branching.dynamic(qc) else "",
+        non_clifford=stabilizer.non_clifford(qc),
     )
 
 

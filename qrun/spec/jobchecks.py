@@ -140,6 +140,17 @@ def job_findings(
     elif job.get("exact") == "statevector" and fact.unfollowable:
         message = f"exact: statevector cannot follow circuit '{cname}': {fact.unfollowable}; give the exact value"
         out.append((here + ("exact",), message + " as a number", False))
+    elif job.get("exact") == "stabilizer" and kind.optimizes:
+        message = "exact: stabilizer gives <O> of a Clifford circuit, not a ground energy: use exact: statevector"
+        out.append(
+            (here + ("exact",), message + f" (up to {exact.MAX_QUBITS} qubits) or give the ground energy", False)
+        )
+    elif job.get("exact") == "stabilizer" and fact.num_parameters and "from" in (job.get("parameter_values") or ()):
+        message = "exact: stabilizer checks each parameter set before the run, and a minimize job's optimum comes"
+        out.append((here + ("exact",), message + " only during it: use exact: statevector or give the value", False))
+    elif job.get("exact") == "stabilizer" and fact.non_clifford:
+        message = f"exact: stabilizer needs a Clifford circuit; in circuit '{cname}', {fact.non_clifford}"
+        out.append((here + ("exact",), message + f"; use exact: statevector (up to {exact.MAX_QUBITS} qubits)", False))
     if fact.num_qubits == 0:
         out.append((here + ("circuit",), f"circuit '{cname}' has no qubits; there is nothing to run", False))
         return out

@@ -202,7 +202,11 @@ def fill_points(
             if job.reference_circuit is not None:
                 name = point.get("observable") or job.observables[0][0]
                 point["exact"] = exact.expectation(
-                    job.reference_circuit, job.reference_observables[name], job.parameter_names, _point_row(job, point)
+                    job.reference_circuit,
+                    job.reference_observables[name],
+                    job.parameter_names,
+                    _point_row(job, point),
+                    str(job.job.exact),
                 )
 
 

@@ -1,0 +1,68 @@
+"""Whether `exact: stabilizer` can give each job's reference at every parameter set it runs: the values meet the
+circuit only here, so `qrun validate` and every run check it before anything is sent."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..jobs.registry import kind_of
+from ..sources import circuits, stabilizer
+from .transpile import prepared, variant_of
+from .work import sweep_points
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from qiskit import QuantumCircuit
+
+    from ..model.experiment import Job
+    from ..spec.validate import Checked
+    from .sweeps import Points
+
+
+def stabilizer_problems(checked: Checked) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each job with `exact: stabilizer` that a tableau cannot take at one of its rows, with why. A circuit's fixed
+    gates validate has checked (CircuitFacts.non_clifford); here are the angles the rows give and, for a sampler, how
+    many outcomes its registers have. Circuits validate did not build (its quick path) are built here, only for these
+    jobs."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    built: dict[str, QuantumCircuit] = dict(checked.circuits)
+    seen: dict[tuple, str] = {}
+    for job in checked.experiment.jobs:
+        fact = checked.facts.get(job.circuit)
+        counts = kind_of(job.primitive).runs == "sampler"
+        if job.exact != "stabilizer" or fact is None or fact.non_clifford or not (fact.num_parameters or counts):
+            continue
+        qc = _circuit(job.circuit, checked, built)
+        if qc is None:
+            continue  # a Python source the quick path does not run: checked where it is built
+        variant = variant_of(job)
+        key = (job.circuit, variant, job.parameter_values, id(job.sweep) if job.sweep is not None else None)
+        if key not in seen:
+            reference = prepared(qc, variant)
+            names = [p.name for p in reference.parameters]  # the plan's order: qiskit sorts them by name
+            points = sweep_points(job)
+            rows = _rows(job, points, names)
+            label = "parameter set" if points is None else "sweep point"
+            seen[key] = stabilizer.row_refusal(reference, names, rows, counts, label)
+        if seen[key]:
+            out.append((("jobs", job.index, "exact"), seen[key]))
+    return out
+
+
+def _circuit(name: str, checked: Checked, built: dict[str, QuantumCircuit]) -> QuantumCircuit | None:
+    source = checked.spec.data["circuits"][name]
+    if name not in built and isinstance(source, dict) and "python" not in source:
+        built[name] = circuits.build(source, checked.spec.base_dir)
+    return built.get(name)
+
+
+def _rows(job: Job, points: Points | None, names: list[str]) -> Iterator[list[float]]:
+    """The parameter sets the job binds: its rows, or each sweep point's swept values over its fixed ones."""
+    values = job.parameter_values if isinstance(job.parameter_values, tuple) else ()
+    if points is None:
+        yield from ([float(v) for v in row] for row in values or [()])
+        return
+    fixed: Mapping[str, float] = dict(zip(names, values[0])) if values else {}
+    for point in points:
+        yield [float(point.get(n, fixed.get(n, 0.0))) for n in names]

@@ -1,0 +1,309 @@
+"""exact: stabilizer: references of Clifford circuits at any width, against qiskit's Statevector where one fits, and
+against the values a GHZ state has by theory where none does; refusals verbatim, the same from validate and a run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from fake_runtime import Cloud, install
+
+from qrun.sources import exact, stabilizer
+
+
+def _random_clifford_circuit(rng: np.random.Generator):
+    """A random Clifford circuit of 1-6 qubits whose qubits are measured into one or two registers (some, in any
+    order, some twice)."""
+    from qiskit import ClassicalRegister, QuantumCircuit
+    from qiskit.quantum_info import random_clifford
+
+    n = int(rng.integers(1, 7))
+    qc = QuantumCircuit(n)
+    qc.compose(random_clifford(n, seed=int(rng.integers(2**31))).to_circuit(), inplace=True)
+    for name in ("a", "b")[: int(rng.integers(1, 3))]:
+        k = int(rng.integers(1, n + 1))
+        register = ClassicalRegister(k, name)
+        qc.add_register(register)
+        qc.measure([int(q) for q in rng.choice(n, k, replace=False)], register)
+    return qc
+
+
+def test_the_ideal_distribution_from_the_tableau_is_the_statevectors_on_random_clifford_circuits():
+    rng = np.random.default_rng(2026)
+    for _ in range(200):
+        qc = _random_clifford_circuit(rng)
+        by_tableau = stabilizer.ideal_counts(qc)
+        by_state = exact.ideal_counts(qc, [], [])
+        assert by_tableau.keys() == by_state.keys()
+        for register, probabilities in by_state.items():
+            assert by_tableau[register] == pytest.approx(probabilities, abs=1e-12), qc
+
+
+def test_expectation_values_by_tableau_are_the_statevectors_on_random_clifford_circuits():
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector, random_clifford, random_pauli_list
+
+    rng = np.random.default_rng(7)
+    for k in range(60):
+        n = int(rng.integers(1, 7))
+        qc = QuantumCircuit(n)
+        qc.compose(random_clifford(n, seed=k).to_circuit(), inplace=True)
+        paulis = random_pauli_list(n, 4, seed=k, phase=False)
+        op = SparsePauliOp(paulis, rng.normal(size=4))
+        expected = float(Statevector(qc).expectation_value(op).real)
+        assert exact.expectation(qc, op, [], [], "stabilizer") == pytest.approx(expected, abs=1e-12)
+
+
+def _ghz(n: int, phase_on: int | None = None):
+    """An n-qubit GHZ chain, with rz(a) on one qubit where asked."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+
+    qc = QuantumCircuit(n)
+    qc.h(0)
+    for i in range(n - 1):
+        qc.cx(i, i + 1)
+    if phase_on is not None:
+        qc.rz(Parameter("a"), phase_on)
+    return qc
+
+
+@pytest.mark.parametrize("n", [127, 156])
+def test_a_device_wide_ghz_state_has_its_textbook_values_with_no_amplitude_formed(n):
+    from qiskit.quantum_info import SparsePauliOp
+
+    qc = _ghz(n, phase_on=7)
+    xs = SparsePauliOp("X" * n)
+    ends = SparsePauliOp.from_sparse_list([("ZZ", [0, n - 1], 1.0)], n)
+    # (|0..0> + e^{ia}|1..1>)/sqrt 2: <X..X> = cos a, <Z0 Z(n-1)> = 1
+    for a in (0.0, math.pi / 2, math.pi, 3 * math.pi / 2):
+        assert exact.expectation(qc, xs, ["a"], [a], "stabilizer") == pytest.approx(math.cos(a), abs=1e-12)
+        assert exact.expectation(qc, ends, ["a"], [a], "stabilizer") == 1.0
+    measured = _ghz(n)
+    measured.x(5)
+    measured.measure_all()
+    flipped = "".join("1" if q == 5 else "0" for q in reversed(range(n)))
+    assert exact.ideal_counts(measured, [], [], "stabilizer") == {
+        "meas": {flipped: 0.5, "".join("1" if q != 5 else "0" for q in reversed(range(n))): 0.5}
+    }
+
+
+def test_a_gate_qiskit_reads_as_clifford_within_its_tolerance_is_refused():
+    """qiskit's Clifford takes rx(0.001) for the identity (it reads the gate's matrix within a tolerance): an exact
+    reference must not."""
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import Clifford
+
+    qc = QuantumCircuit(1)
+    qc.rx(0.001, 0)
+    Clifford(qc)  # qiskit accepts it
+    assert stabilizer.non_clifford(qc) == "rx(0.001) on qubit 0 is not a Clifford gate"
+    wide = _ghz(127, phase_on=3)
+    assert stabilizer.row_refusal(wide, ["a"], [[0.0], [math.pi], [math.pi + 1e-6]], False) == (
+        "parameter set 2 makes rz(3.14159) on qubit 3 non-Clifford (angles must be multiples of π/2)"
+    )
+
+
+def test_a_thousand_rows_of_a_layered_device_wide_circuit_are_checked_by_kind_of_gate():
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Parameter
+
+    h = Parameter("h")
+    qc = QuantumCircuit(127)
+    for _ in range(5):  # a kicked Ising step: rx(h) on every qubit, then rzz(-π/2) on the pairs
+        qc.rx(h, range(127))
+        for i in range(0, 126, 2):
+            qc.rzz(-math.pi / 2, i, i + 1)
+    rows = [[k * math.pi / 2] for k in range(1000)]
+    assert stabilizer.row_refusal(qc, ["h"], rows, False) == ""
+    rows[500] = [0.3]
+    assert stabilizer.row_refusal(qc, ["h"], rows, False) == (
+        "parameter set 500 makes rx(0.3) on qubit 0 non-Clifford (angles must be multiples of π/2)"
+    )
+
+
+CLIFFORD = """version: 1
+name: clifford
+backend: BACKEND
+max_time: 30m
+options: {seed: 5, default_precision: 0.03, optimization_level: 1}
+circuits:
+  ghz:
+    qasm: |
+      OPENQASM 3.0;
+      include "stdgates.inc";
+      input float a;
+      qubit[8] q;
+      h q[0];
+      for int i in [0:6] { cx q[i], q[i + 1]; }
+      rz(a) q[3];
+  mirror:
+    qasm: |
+      OPENQASM 3.0; include "stdgates.inc"; qubit[3] q;
+      h q[0]; cx q[0], q[1]; s q[1]; cx q[1], q[2]; sdg q[1]; cx q[0], q[1]; h q[0];
+observables:
+  x-all: XXXXXXXX
+  z-ends: Z0 Z7
+  zzz: Z0 Z1 Z2
+jobs:
+  - {name: rows, primitive: estimator, circuit: ghz, observables: [x-all, z-ends],
+     parameter_values: [[0], [1.5707963267948966], [3.141592653589793]], exact: METHOD}
+  - {name: swept, primitive: estimator, circuit: ghz, observables: [x-all],
+     sweep: {values: {a: [0, 3.141592653589793]}}, exact: METHOD}
+  - {name: counts, primitive: sampler, circuit: ghz, measure_all: true, shots: 2000, parameter_values: [[0]],
+     exact: METHOD}
+  - {name: climb, primitive: ladder, circuit: mirror, observables: [zzz], rungs: [raw, trex], exact: METHOD}
+"""
+
+
+def _jobs(run_dir) -> dict[str, dict]:
+    return {json.loads(p.read_text())["job"]: json.loads(p.read_text()) for p in (run_dir / "jobs").glob("*.json")}
+
+
+@pytest.mark.parametrize("backend", ["fake_fez", pytest.param("fake_sherbrooke", marks=pytest.mark.slow)])
+def test_every_kind_gets_its_references_from_the_tableau_on_a_noisy_device(tmp_path, backend):
+    from qiskit import QuantumCircuit
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    from qrun.app.pipeline import run
+
+    spec = tmp_path / "clifford.yaml"
+    spec.write_text(CLIFFORD.replace("BACKEND", backend).replace("METHOD", "stabilizer"))
+    jobs = _jobs(run(spec, tmp_path / "results", progress="none"))
+    rows = jobs["rows"]["observables"]
+    assert rows["x-all"]["exact"] == [1.0, 0.0, -1.0]  # (|0..0> + e^{ia}|1..1>)/sqrt 2: <X..X> = cos a
+    assert rows["z-ends"]["exact"] == [1.0, 1.0, 1.0]
+    assert [p["exact"] for p in jobs["swept"]["points"]] == [1.0, -1.0]
+    assert jobs["counts"]["ideal"] == {"meas": [{"00000000": 0.5, "11111111": 0.5}]}
+    mirror = QuantumCircuit(3)
+    mirror.h(0), mirror.cx(0, 1), mirror.s(1), mirror.cx(1, 2), mirror.sdg(1), mirror.cx(0, 1), mirror.h(0)
+    zzz = float(Statevector(mirror).expectation_value(SparsePauliOp("ZZZ")).real)
+    assert [r["observables"]["zzz"]["exact"] for r in jobs["climb"]["rungs"]] == [[pytest.approx(zzz, abs=1e-12)]] * 2
+    # the noisy device's values sit near them (readout and gate errors; σ from the precision asked)
+    assert rows["x-all"]["values"][0] == pytest.approx(1.0, abs=0.25)
+
+
+WIDE = """version: 1
+name: wide
+backend: ibm_sherbrooke
+max_time: 30m
+options: {seed: 5, default_precision: 0.03, resilience_level: 0}
+circuits:
+  ghz:
+    qasm: |
+      OPENQASM 3.0;
+      include "stdgates.inc";
+      input float a;
+      qubit[100] q;
+      h q[0];
+      for int i in [0:98] { cx q[i], q[i + 1]; }
+      rz(a) q[3];
+observables:
+  x-all: XALL
+  z-ends: Z0 Z99
+jobs:
+  - {name: rows, primitive: estimator, circuit: ghz, observables: [x-all, z-ends],
+     parameter_values: [[0], [1.5707963267948966], [3.141592653589793]], exact: stabilizer, estimate: 10s}
+  - {name: counts, primitive: sampler, circuit: ghz, measure_all: true, shots: 2000, parameter_values: [[0]],
+     exact: stabilizer, estimate: 10s}
+""".replace("XALL", "X" * 100)
+
+
+def test_a_circuit_wider_than_any_statevector_on_a_127_qubit_service_device(monkeypatch, qrun, tmp_path):
+    """The IBM path through the runtime's real classes (only the REST transport replaced): a 100-qubit GHZ state,
+    past exact: statevector's 20 qubits, gets its references from the tableau."""
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    from qrun.app.pipeline import run
+
+    cloud = Cloud({"ibm_sherbrooke": FakeSherbrooke()}, queue_seconds=2.0, job_seconds=1.0)
+    install(monkeypatch, cloud)
+    qrun.clock = cloud.clock
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(WIDE)
+    jobs = _jobs(run(spec, tmp_path / "results", progress="none", clock=cloud.clock))
+    rows = jobs["rows"]["observables"]
+    assert rows["x-all"]["exact"] == [1.0, 0.0, -1.0]
+    assert rows["z-ends"]["exact"] == [1.0, 1.0, 1.0]
+    # the stand-in is noiseless: each value within 4σ of its reference (σ 0 where the state gives one outcome)
+    for v, s, e in zip(rows["x-all"]["values"], rows["x-all"]["stderrs"], rows["x-all"]["exact"]):
+        assert abs(v - e) <= 4 * s + 1e-9
+    assert jobs["counts"]["ideal"] == {"meas": [{"0" * 100: 0.5, "1" * 100: 0.5}]}
+    assert set(jobs["counts"]["counts"]["meas"][0]) == {"0" * 100, "1" * 100}
+
+
+REFUSED = """version: 1
+name: refused
+backend: fake_fez
+max_time: 30m
+circuits:
+  tee: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; t q[1]; cx q[0], q[1];"}
+  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[2] q; h q[0]; rz(2 * a) q[1];"}
+  mid: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[1] c; h q[0]; c[0] = measure q[0]; x q[0];"}
+  plus: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[20] q; h q;"}
+observables:
+  zz: ZZ
+jobs:
+  - {name: t, primitive: estimator, circuit: tee, observables: [zz], exact: stabilizer}
+  - {name: mid, primitive: estimator, circuit: mid, observables: [zz], exact: stabilizer}
+  - {name: vqe, primitive: minimize, circuit: rot, observables: [zz], exact: stabilizer}
+  - {name: after, primitive: estimator, circuit: rot, observables: [zz], parameter_values: {from: vqe},
+     exact: stabilizer}
+"""
+ROWS = """version: 1
+name: rows
+backend: fake_fez
+max_time: 30m
+circuits:
+  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[2] q; h q[0]; rz(2 * a) q[1];"}
+  plus: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[20] q; h q;"}
+observables:
+  zz: ZZ
+jobs:
+  - {name: r, primitive: estimator, circuit: rot, observables: [zz], parameter_values: [[0.7853981633974483], [0.2]],
+     exact: stabilizer}
+  - {name: s, primitive: estimator, circuit: rot, observables: [zz], sweep: {values: {a: [0, 0.5]}}, exact: stabilizer}
+  - {name: p, primitive: sampler, circuit: plus, measure_all: true, exact: stabilizer}
+"""
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            REFUSED,
+            "refused.yaml:13:77: jobs[0].exact: exact: stabilizer needs a Clifford circuit; in circuit 'tee', t on "
+            "qubit 1 is not a Clifford gate; use exact: statevector (up to 20 qubits)\n"
+            "refused.yaml:14:79: jobs[1].exact: exact: stabilizer needs a Clifford circuit; in circuit 'mid', a "
+            "stabilizer tableau does not follow its mid-circuit measurements, resets or control flow; use exact: "
+            "statevector (up to 20 qubits)\n"
+            "refused.yaml:15:78: jobs[2].exact: exact: stabilizer gives <O> of a Clifford circuit, not a ground "
+            "energy: use exact: statevector (up to 20 qubits) or give the ground energy\n"
+            "refused.yaml:17:13: jobs[3].exact: exact: stabilizer checks each parameter set before the run, and a "
+            "minimize job's optimum comes only during it: use exact: statevector or give the value\n",
+        ),
+        (
+            ROWS,
+            "rows.yaml:12:13: jobs[0].exact: parameter set 1 makes rz(0.4) on qubit 1 non-Clifford (angles must be "
+            "multiples of π/2)\n"
+            "rows.yaml:13:109: jobs[1].exact: sweep point 1 makes rz(1) on qubit 1 non-Clifford (angles must be "
+            "multiples of π/2)\n"
+            "rows.yaml:14:76: jobs[2].exact: at parameter set 0, register 'meas' has 2^20 equally likely outcomes; "
+            "exact: stabilizer lists at most 2^16: measure fewer qubits, or leave exact out\n",
+        ),
+    ],
+    ids=["circuits", "rows"],
+)
+def test_what_a_tableau_cannot_take_is_refused_alike_by_validate_and_a_run_before_anything_runs(
+    qrun, tmp_path, monkeypatch, text, expected
+):
+    name = "refused.yaml" if text is REFUSED else "rows.yaml"
+    (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+    checked = qrun("validate", name)
+    ran = qrun(name, "--out", tmp_path / "results")
+    assert (checked.code, checked.err) == (2, expected + "qrun: 1 of 1 spec invalid\n")
+    assert (ran.code, ran.err) == (2, expected)
+    assert not (tmp_path / "results").exists()
