@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qrun.errors import SourceError
-from qrun.sources import circuits, observables
+from qrun.sources import circuits, observables, qasm_scan
 from qrun.sources.facts import CircuitFacts, of_circuit
 
 
@@ -125,6 +125,11 @@ def test_library_allow_list_is_enforced_even_past_the_schema():
             "invalid OpenQASM at circ/bell.qasm:3:1: Symbol 't' already inserted in symbol table in this scope: "
             "Scope.GLOBAL ('t' is a gate stdgates.inc declares: give yours another name)",
         ),
+        (
+            'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[2] q;\nrzz(0.5) q[0], q[1];\n',
+            "invalid OpenQASM at circ/bell.qasm:4:1: gate 'rzz' is not defined. (stdgates.inc has no 'rzz': define it "
+            "first, gate rzz(θ) a, b { cx a, b; rz(θ) b; cx a, b; })",
+        ),
     ],
 )
 def test_an_error_in_a_qasm_file_names_its_place_as_an_editor_reads_it(tmp_path, text, message):
@@ -143,3 +148,19 @@ def test_a_qasm_file_with_a_custom_include_keeps_the_parsers_place(tmp_path):
     with pytest.raises(SourceError) as caught:
         circuits.build({"file": "c.qasm"}, tmp_path)
     assert str(caught.value).startswith("invalid OpenQASM: ") and "c.qasm" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", sorted(qasm_scan.UNDECLARED))
+def test_each_definition_the_missing_gate_hint_gives_is_qiskits_gate(name):
+    """A user pastes the hint's definition: it must be the gate qiskit means by that name, up to a global phase."""
+    from qiskit import QuantumCircuit, qasm3
+    from qiskit.circuit.library import DCXGate, RXXGate, RYYGate, RZXGate, RZZGate, iSwapGate
+    from qiskit.quantum_info import Operator
+
+    gate = {"rzz": RZZGate(0.37), "rxx": RXXGate(0.37), "ryy": RYYGate(0.37), "rzx": RZXGate(0.37)}.get(name)
+    gate = gate or {"dcx": DCXGate(), "iswap": iSwapGate()}[name]
+    angle = "(0.37)" if gate.params else ""
+    text = f'OPENQASM 3.0; include "stdgates.inc"; {qasm_scan.UNDECLARED[name]} qubit[2] q; {name}{angle} q[0], q[1];'
+    expected = QuantumCircuit(2)
+    expected.append(gate, [0, 1])
+    assert Operator(qasm3.loads(text)).equiv(Operator(expected))

@@ -307,3 +307,32 @@ def test_what_a_tableau_cannot_take_is_refused_alike_by_validate_and_a_run_befor
     assert (checked.code, checked.err) == (2, expected + "qrun: 1 of 1 spec invalid\n")
     assert (ran.code, ran.err) == (2, expected)
     assert not (tmp_path / "results").exists()
+
+
+def test_a_plan_warns_where_a_sessions_tableaux_would_outlast_its_interactive_timeout(monkeypatch, qrun, tmp_path):
+    """2,000 points of a 127-qubit kicked Ising circuit (380 gates) take qrun about 38 ms each after the runtime job
+    returns: in a session the service would deactivate it meanwhile."""
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    cloud = Cloud({"ibm_sherbrooke": FakeSherbrooke()}, queue_seconds=2.0, job_seconds=1.0)
+    install(monkeypatch, cloud)
+    qrun.clock = cloud.clock
+    step = "rx(kick) q; " + " ".join(f"rzz(-pi/2) q[{i}], q[{i + 1}];" for i in range(0, 126, 2))
+    rzz = "gate rzz(θ) a, b { cx a, b; rz(θ) b; cx a, b; }"  # as the hint for a missing rzz gives it
+    qasm = f'OPENQASM 3.0; include \\"stdgates.inc\\"; {rzz} input float kick; qubit[127] q; {step * 2}'
+    spec = tmp_path / "ising.yaml"
+    spec.write_text(
+        "version: 1\nname: ising\nbackend: ibm_sherbrooke\nmax_time: 2h\nmode: session\n"
+        "options: {seed: 3, resilience_level: 0, optimization_level: 1}\n"
+        f'circuits:\n  step: {{qasm: "{qasm}"}}\n'
+        f"observables:\n  z0: Z0\n"
+        "jobs:\n  - {name: curve, primitive: estimator, circuit: step, observables: [z0], precision: 0.05,\n"
+        "     exact: stabilizer, sweep: {values: {kick: {linspace: [0, %r, 2000]}}}}\n" % (1999 * math.pi / 2)
+    )
+    result = qrun("plan", spec)
+    assert result.code == 0, result.err
+    assert (
+        "warning: jobs[0] (curve): its exact values take qrun about 1m 16s after each runtime job, longer than a "
+        "session's interactive timeout (1m): the service would deactivate the session each time and the next job "
+        "would wait in the queue; use mode: batch, or fewer points per job"
+    ) in result.err

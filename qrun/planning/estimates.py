@@ -147,6 +147,16 @@ def simulated(work: list[Work], options: dict[str, object], estimator: bool, qub
     )
 
 
+# s per gate per parameter set: qiskit builds a Clifford tableau gate by gate, a rotation through its definition
+# (about 90 ms a set of a 955-gate, 127-qubit circuit: RESULTS.md, "Exact references of wide Clifford circuits")
+TABLEAU_GATE = 1e-4
+
+
+def tableau_seconds(points: int, gates: int) -> float:
+    """qrun's own time to compute exact values at `points` parameter sets by stabilizer tableau."""
+    return points * max(gates, 1) * TABLEAU_GATE
+
+
 def statevector_seconds(points: int, qubits: int, depth: int) -> float:
     """qrun's own time to compute exact values at `points` parameter sets by statevector (the local model's rate)."""
     return points * 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER

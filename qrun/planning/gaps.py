@@ -11,13 +11,13 @@ from .modes import INTERACTIVE_TTL
 
 
 def warnings(plan: Plan) -> list[str]:
-    """Where qrun's own work between two runtime jobs of a service session (exact values by statevector, computed
-    as each result arrives) would outlast the session's interactive timeout: the service would deactivate it."""
+    """Where qrun's own work between two runtime jobs of a service session (exact values by statevector or tableau,
+    computed as each result arrives) would outlast the session's interactive timeout: the service would deactivate it."""
     if not traits(plan.backend_kind).remote or plan.mode != "session":
         return []
     out = []
     for job in plan.jobs:
-        if job.reference_circuit is None or job.job.exact != "statevector":
+        if job.reference_circuit is None:
             continue
         if job.points is not None:
             points = min(job.chunk, len(job.points))
@@ -25,8 +25,11 @@ def warnings(plan: Plan) -> list[str]:
             points = 1 if job.parameter_values is None else len(job.parameter_values)
         from ..sources import branching  # numpy: `qrun validate` imports this module, and never plans
 
-        points *= branching.branch_bound(job.reference_circuit)  # a dynamic circuit: a statevector per branch
-        gap = model.statevector_seconds(points, job.reference_circuit.num_qubits, job.reference_circuit.depth())
+        if job.job.exact == "stabilizer":  # a tableau a set, built gate by gate
+            gap = model.tableau_seconds(points, job.reference_circuit.size())
+        else:
+            points *= branching.branch_bound(job.reference_circuit)  # a dynamic circuit: a statevector per branch
+            gap = model.statevector_seconds(points, job.reference_circuit.num_qubits, job.reference_circuit.depth())
         if gap > INTERACTIVE_TTL:
             out.append(
                 f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(gap)} "

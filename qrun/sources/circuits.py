@@ -100,7 +100,11 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
                 qc = qiskit.qasm3.loads(written)
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
         message = " ".join(str(e).split()) or _syntax_detail(e, console.getvalue())
-        hint = qasm_unroll.hint(message, written != text) or qasm_scan.taken_hint(message)
+        hint = (
+            qasm_unroll.hint(message, written != text)
+            or qasm_scan.taken_hint(message)
+            or qasm_scan.undeclared_hint(message)
+        )
         raise SourceError(f"invalid OpenQASM: {message}{hint}", subpath) from None
     for inst in qc.data:  # an angle of 1e999 parses as inf; transpiling or simulating it fails far from the spec
         for value in inst.operation.params:
