@@ -128,7 +128,7 @@ CLIFFORD = """version: 1
 name: clifford
 backend: BACKEND
 max_time: 30m
-options: {seed: 5, default_precision: 0.03, optimization_level: 1}
+options: {seed: 5, default_precision: 0.03}
 circuits:
   ghz:
     qasm: |
@@ -336,3 +336,26 @@ def test_a_plan_warns_where_a_sessions_tableaux_would_outlast_its_interactive_ti
         "session's interactive timeout (1m): the service would deactivate the session each time and the next job "
         "would wait in the queue; use mode: batch, or fewer points per job"
     ) in result.err
+
+
+@pytest.mark.slow  # the example's own test runs slow too; the fast suite keeps the 100-qubit run above
+def test_the_ghz_example_at_100_qubits_on_a_service_device_has_its_exact_bound(monkeypatch, qrun, tmp_path):
+    """examples/ghz at device width, as its comment offers (`n=100 backend=ibm_fez`): past any statevector, its
+    references come from the tableau, and the stand-in's noiseless values meet them."""
+    from pathlib import Path
+
+    from qiskit_ibm_runtime.fake_provider import FakeFez
+
+    from qrun.app.pipeline import run
+
+    cloud = Cloud({"ibm_fez": FakeFez()}, queue_seconds=2.0, job_seconds=1.0)
+    install(monkeypatch, cloud)
+    qrun.clock = cloud.clock
+    example = Path(__file__).parent.parent / "examples" / "ghz" / "ghz.yaml"
+    overrides = {"n": 100, "backend": "ibm_fez", "options.resilience_level": 0}
+    run_dir = run(example, tmp_path / "results", overrides=overrides, progress="none", clock=cloud.clock)
+    bound = json.loads((run_dir / "derived.json").read_text())["fidelity-bound"]
+    assert bound["exact"] == 1.0
+    assert bound["value"] == pytest.approx(1.0, abs=4 * bound["stderr"] + 1e-9)
+    ideal = _jobs(run_dir)["z-basis"]["ideal"]["meas"]
+    assert ideal == [{"0" * 100: 0.5, "1" * 100: 0.5}]

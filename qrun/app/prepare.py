@@ -16,7 +16,7 @@ from ..model import durations
 from ..model.experiment import Job
 from ..model.plan import Plan
 from ..planning import estimates as model
-from ..planning import gaps, simtime
+from ..planning import faulty, gaps, simtime
 from ..planning.modes import needs_session
 from ..sources import pysource
 from ..sources.facts import constructs
@@ -116,6 +116,7 @@ def prepare(
         ibm.preflight(service, needed, the_plan.mode, needs_session(experiment.jobs))
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
+    warnings += faulty.warnings(the_plan)
     return Prepared(checked, the_plan, warnings, service, [(j.name, j.estimate) for j in the_plan.jobs])
 
 

@@ -44,8 +44,11 @@ class DeviceFacts(TypedDict):
     """What a plan reads of a device about one ISA circuit (planning/devicefacts.py): its scheduled duration in
     seconds (None where the target has no durations), the physical qubits it uses, and the device's coupling map as
     its edges, in the map's own order (None: no map), from which a rehearsal picks a lone qubit's idle neighbour
-    (planning/rehearsal.qubits_for)."""
+    (planning/rehearsal.qubits_for), and the instructions it runs where the device's calibration has failed."""
 
     seconds: float | None
     active: list[int]
     edges: list[tuple[int, int]] | None
+    broken: list[
+        tuple[str, list[int], float]
+    ]  # the circuit's gates and readouts the device reports an error >= 0.5 for

@@ -27,6 +27,7 @@ class JobStats(TypedDict, total=False):
     depth: int
     shots: int
     simulated_qubits: Sequence[int]
+    broken: Sequence[tuple[str, Sequence[int], float]]  # gates and readouts with a reported error >= 0.5 (faulty.py)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .. import backends
 from ..model.device import Deferred, DeviceFacts, built
-from . import cache
+from . import cache, faulty
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,7 +26,12 @@ def seconds_on(isa: QuantumCircuit, backend: BackendV2 | Deferred) -> float | No
 def of(isa: QuantumCircuit, backend: BackendV2 | Deferred) -> DeviceFacts:
     """The facts, read off the device itself (built now if it was deferred)."""
     device = built(backend)
-    return {"seconds": seconds_on(isa, device), "active": backends.active_qubits(isa), "edges": edges_of(device)}
+    return {
+        "seconds": seconds_on(isa, device),
+        "active": backends.active_qubits(isa),
+        "edges": edges_of(device),
+        "broken": faulty.broken(isa, device.target),
+    }
 
 
 def edges_of(backend: BackendV2 | Deferred) -> list[tuple[int, int]] | None:
@@ -38,19 +43,22 @@ def edges_of(backend: BackendV2 | Deferred) -> list[tuple[int, int]] | None:
 def load(folder: Path, hex_key: str) -> DeviceFacts | None:
     """An entry's facts, or None when absent or not what this module writes (then they are worked out again)."""
     data = cache.read_json(folder / f"{hex_key}.device.json")
-    if not isinstance(data, dict) or set(data) != {"seconds", "active", "edges"}:
+    if not isinstance(data, dict) or set(data) != {"seconds", "active", "edges", "broken"}:
         return None
-    seconds, active, edges = data["seconds"], data["active"], data["edges"]
+    seconds, active, edges, broken = data["seconds"], data["active"], data["edges"], data["broken"]
     if seconds is not None and (type(seconds) not in (int, float) or seconds < 0):
         return None
     if not isinstance(active, list) or not all(type(q) is int and q >= 0 for q in active):
         return None
     if edges is not None and not (isinstance(edges, list) and all(_pair(e) for e in edges)):
         return None
+    if not isinstance(broken, list) or not all(faulty.entry(b) for b in broken):
+        return None
     return {
         "seconds": None if seconds is None else float(seconds),
         "active": active,
         "edges": None if edges is None else [(a, b) for a, b in edges],
+        "broken": [(name, qubits, float(error)) for name, qubits, error in broken],
     }
 
 

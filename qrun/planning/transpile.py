@@ -74,9 +74,9 @@ def cached_transpile(
 ) -> QuantumCircuit:
     """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
     it is not a function of its inputs. A cache entry also keeps the circuit's shape (circuit_shape), which goes
-    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it; on a fake device, also what the plan
+    into `memo` under ("shape", id(isa)), so a warm plan does not recompute it; on a device, also what the plan
     reads of the device about the circuit (devicefacts), under ("device", id(isa)), so a warm plan of a deferred
-    device (model.device.Deferred) never builds it.
+    fake device (model.device.Deferred) never builds it.
 
     On aer, a circuit of gates Aer runs as they are is its own ISA form, as a hand script would send it: a
     transpile would change nothing Aer needs, and the preset pass manager's first use is slow, because its plugins
@@ -85,7 +85,10 @@ def cached_transpile(
     if not traits(kind).device and runs_as_written(qc, built(backend)):
         return bindable(qc)
     if not use_cache or seed is None:
-        return transpile(qc, built(backend), kind, level, seed)
+        isa = transpile(qc, built(backend), kind, level, seed)
+        if memo is not None and traits(kind).device:
+            memo[("device", id(isa))] = devicefacts.of(isa, backend)
+        return isa
 
     folder = cache.cache_dir()
     hex_key, parts = cache.key(qc, backend, kind, level, seed)
@@ -99,7 +102,7 @@ def cached_transpile(
         cache.store_facts(folder, hex_key, list(shape))
     if memo is not None:
         memo[("shape", id(isa))] = tuple(shape)
-        if traits(kind).rehearsed:
+        if traits(kind).device:
             memo[("device", id(isa))] = devicefacts.kept(folder, hex_key, isa, backend)
     return isa
 

@@ -1,0 +1,71 @@
+"""Where an ISA circuit runs a gate or a readout whose calibration the device reports as failed (an error of 1, as
+IBM reports one; 0.5 or more here): warned about at plan time, since its values would be noise, paid for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..backends.registry import traits
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import Target
+
+    from ..model.plan import Plan
+
+BROKEN = 0.5  # an error past a coin's: the instruction carries no signal
+
+
+def broken(isa: QuantumCircuit, target: Target) -> list[tuple[str, list[int], float]]:
+    """Each distinct (instruction, physical qubits) of the ISA circuit whose reported error is BROKEN or more."""
+    found: dict[tuple[str, tuple[int, ...]], float] = {}
+    for inst in isa.data:
+        name = inst.operation.name
+        if name not in target.operation_names:
+            continue
+        qubits = tuple(isa.find_bit(q).index for q in inst.qubits)
+        if (name, qubits) in found:
+            continue
+        props = target[name].get(qubits)
+        error = getattr(props, "error", None)
+        if error is not None and error >= BROKEN:
+            found[(name, qubits)] = float(error)
+    return [(name, list(qubits), error) for (name, qubits), error in found.items()]
+
+
+def entry(value: object) -> bool:
+    """Whether a cached entry of `broken` is what it writes: [name, [qubits], error]."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and isinstance(value[0], str)
+        and isinstance(value[1], list)
+        and all(type(q) is int and q >= 0 for q in value[1])
+        and type(value[2]) in (int, float)
+    )
+
+
+def warnings(plan: Plan) -> list[str]:
+    """One warning per ISA circuit that runs something broken, naming the jobs that run it."""
+    if not traits(plan.backend_kind).device:
+        return []
+    by_circuit: dict[tuple, list[str]] = {}
+    for job in plan.jobs:
+        found = job.stats.get("broken")
+        if found:
+            key = tuple((name, tuple(qubits), error) for name, qubits, error in found)
+            by_circuit.setdefault(key, []).append(f"jobs[{job.index}] ({job.name})")
+    out = []
+    for found, jobs in by_circuit.items():
+        named = ", ".join(jobs[:3]) + (f" and {len(jobs) - 3:,} more" if len(jobs) > 3 else "")
+        parts = [
+            f"{name} on qubit{'s' * (len(q) > 1)} {', '.join(map(str, q))} (error {error:g})"
+            for name, q, error in found
+        ]
+        shown = "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
+        out.append(
+            f"warning: {named}: the ISA circuit runs what {plan.backend_name} reports as broken (error 0.5 or more): "
+            f"{shown}; its values would be noise. optimization_level 2 or 3 lays a circuit out by the device's "
+            "errors; level 0 or 1 keeps a layout that fits"
+        )
+    return out
