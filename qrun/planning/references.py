@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..jobs.registry import kind_of
 from ..sources import circuits, stabilizer
+from .sweeps import Column
 from .transpile import prepared, variant_of
 from .work import sweep_points
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
-
     from qiskit import QuantumCircuit
 
     from ..model.experiment import Job
@@ -43,8 +44,8 @@ def stabilizer_problems(checked: Checked) -> list[tuple[tuple[str | int, ...], s
             names = [p.name for p in reference.parameters]  # the plan's order: qiskit sorts them by name
             points = sweep_points(job)
             rows = _rows(job, points, names)
-            label = "parameter set" if points is None else "sweep point"
-            seen[key] = stabilizer.row_refusal(reference, names, rows, counts, label)
+            label, step = ("parameter set", 1) if points is None else ("sweep point", len(points.observables))
+            seen[key] = stabilizer.row_refusal(reference, names, rows, counts, label, step)
         if seen[key]:
             out.append((("jobs", job.index, "exact"), seen[key]))
     return out
@@ -57,12 +58,21 @@ def _circuit(name: str, checked: Checked, built: dict[str, QuantumCircuit]) -> Q
     return built.get(name)
 
 
-def _rows(job: Job, points: Points | None, names: list[str]) -> Iterator[list[float]]:
-    """The parameter sets the job binds: its rows, or each sweep point's swept values over its fixed ones."""
+def _rows(job: Job, points: Points | None, names: list[str]) -> np.ndarray:
+    """The parameter sets the job binds, a row each: its rows, or each sweep point's swept values over its fixed
+    ones (a point of each base, before the observables it is measured with), made as columns."""
     values = job.parameter_values if isinstance(job.parameter_values, tuple) else ()
     if points is None:
-        yield from ([float(v) for v in row] for row in values or [()])
-        return
-    fixed: Mapping[str, float] = dict(zip(names, values[0])) if values else {}
-    for point in points:
-        yield [float(point.get(n, fixed.get(n, 0.0))) for n in names]
+        return np.asarray(values, dtype=float).reshape(len(values), len(names)) if values else np.zeros((0, len(names)))
+    fixed = dict(zip(names, values[0])) if values else {}
+    out = np.empty((points.base, len(names)))
+    bases = np.arange(points.base)
+    for j, name in enumerate(names):
+        if name not in points.names:
+            out[:, j] = float(fixed.get(name, 0.0))
+            continue
+        k = points.names.index(name)
+        column = points.columns[k]
+        own = np.asarray(column.take(range(len(column))) if isinstance(column, Column) else column, dtype=float)
+        out[:, j] = own[bases if points.zip else bases // points.strides[k] % len(own)]
+    return out

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Sequence
 
     from qiskit import QuantumCircuit
     from qiskit.circuit import CircuitInstruction, Clbit, Instruction, Qubit
@@ -39,48 +39,116 @@ def non_clifford(qc: QuantumCircuit) -> str:
 def row_refusal(
     qc: QuantumCircuit,
     names: Sequence[str],
-    rows: Iterable[Sequence[float]],
+    rows: np.ndarray,
     counts: bool,
     label: str = "parameter set",
+    step: int = 1,
 ) -> str:
-    """Why exact: stabilizer cannot give `qc`'s reference at one of `rows` (empty where it can at all): a rotation
-    its values leave off a multiple of π/2, or (`counts`, a sampler) a register with more than 2^MAX_RANDOM_BITS
-    outcomes."""
-    from qiskit.circuit import Parameter, ParameterExpression
+    """Why exact: stabilizer cannot give `qc`'s reference at one of `rows` (one a parameter set, a column a name of
+    `names`; empty where it can at all): a rotation its values leave off a multiple of π/2, or (`counts`, a sampler)
+    a register with more than 2^MAX_RANDOM_BITS outcomes. A row is named as `label` and its index times `step`.
+
+    A million rows are checked as arrays: a gate is Clifford or not by its angles' multiples of π/2 modulo 4 (2π, up
+    to a global phase), so qiskit is asked once for each distinct tuple of those, not once a row."""
+    from qiskit.circuit import ParameterExpression
 
     angled = [inst for inst in qc.data if inst.operation.is_parameterized()]
-    # Each distinct expression is evaluated once a row, and gates alike (a layer of rx(θ) on 127 qubits) are checked
-    # once: a row costs its expressions and its kinds of gate, not its gates.
     exprs = list(dict.fromkeys(p for i in angled for p in i.operation.params if isinstance(p, ParameterExpression)))
+    rows = np.asarray(rows, dtype=float).reshape(-1, len(names)) if len(rows) else np.zeros((1, len(names)))
+    at = _expression_values(qc, exprs, names, rows)  # (rows, expressions)
+    quarters = at / _HALF_PI
+    whole = np.round(quarters)
+    off = ~(np.abs(quarters - whole) < 1e-9)  # NaN is off too
+    kinds = _kinds(angled, exprs)
+    found: list[tuple[int, str]] = []  # (row, why): the earliest is said
+    if off.any():
+        r = int(np.flatnonzero(off.any(axis=1))[0])
+        for inst, place in kinds:
+            if any(isinstance(p, tuple) and off[r, p[0]] for p in place):
+                angles = tuple(float(at[r, p[0]]) if isinstance(p, tuple) else p for p in place)
+                shown = _shown(qc, inst, angles)
+                found.append((r, f"{label} {r * step} makes {shown} non-Clifford (angles must be multiples of π/2)"))
+                break
+    fine = np.flatnonzero(~off.any(axis=1))
+    if len(fine):
+        classes = np.nan_to_num(whole[fine]).astype(np.int64) % 4
+        distinct, first = np.unique(classes, axis=0, return_index=True)
+        for r, tup in sorted(zip(fine[first].tolist(), distinct.tolist())):
+            why = _class_refusal(qc, kinds, tup, at[r], dict(zip(names, rows[r].tolist())), counts)
+            if why:
+                found.append(
+                    (r, f"{label} {r * step} {why}" if why.startswith("makes") else f"at {label} {r * step}, {why}")
+                )
+                break
+    return min(found)[1] if found else ""
+
+
+def _expression_values(qc: QuantumCircuit, exprs: list, names: Sequence[str], rows: np.ndarray) -> np.ndarray:
+    """Each expression's value at every row: a parameter's column as it is, a linear expression as a product of
+    the columns with its slopes, any other bound once for each distinct combination of its parameters' values."""
+    from qiskit.circuit import Parameter, ParameterExpression
+
+    index = {n: k for k, n in enumerate(names)}
+    by_name = {p.name: p for p in qc.parameters}
+    out = np.empty((len(rows), len(exprs)))
+    for j, e in enumerate(exprs):
+        if isinstance(e, Parameter):
+            out[:, j] = rows[:, index[e.name]]
+            continue
+        params = sorted(e.parameters, key=lambda p: p.name)
+        used = [index[p.name] for p in params]
+        slopes = [e.gradient(p) for p in params]
+        if not any(isinstance(g, ParameterExpression) for g in slopes):  # linear (2*a + b - π): as one product
+            offset = float(e.bind(dict.fromkeys(params, 0.0)).numeric())
+            out[:, j] = offset + rows[:, used] @ np.asarray([float(g) for g in slopes])
+            continue
+        distinct, inverse = np.unique(rows[:, used], axis=0, return_inverse=True)
+        bound = [float(e.bind({by_name[names[u]]: float(v) for u, v in zip(used, d)}).numeric()) for d in distinct]
+        out[:, j] = np.asarray(bound)[inverse.reshape(-1)]
+    return out
+
+
+def _kinds(angled: list[CircuitInstruction], exprs: list) -> list[tuple[CircuitInstruction, list[object]]]:
+    """The parameterized gates, one of each kind: a name and the same expressions and constants in the same places
+    (a layer of rx(θ) on 127 qubits is one kind). An expression's place is (its index,): a gate's constants may be
+    integers."""
+    from qiskit.circuit import ParameterExpression
+
     kinds: dict[object, tuple[CircuitInstruction, list[object]]] = {}
     for inst in angled:
-        # an expression's place as (its index,): a gate's own constants may be integers
         place = [(exprs.index(p),) if isinstance(p, ParameterExpression) else p for p in inst.operation.params]
         try:
             kinds.setdefault((inst.operation.name, tuple(place)), (inst, place))
         except TypeError:  # an unhashable constant beside the angle: a kind of its own
             kinds[id(inst)] = (inst, place)
-    by_name = {p.name: p for p in qc.parameters}
-    seen: set[tuple[float, ...]] = set()
-    for r, row in enumerate(rows):
-        key = tuple(float(v) for v in row)
-        if key in seen:
-            continue
-        seen.add(key)
-        values = {by_name[n]: v for n, v in zip(names, key) if n in by_name}
-        at = [values[e] if isinstance(e, Parameter) else float(e.bind(values).numeric()) for e in exprs]
-        for inst, place in kinds.values():
-            angles = tuple(at[p[0]] if isinstance(p, tuple) else p for p in place)
-            if not _clifford(inst.operation, angles):
-                return f"{label} {r} makes {_shown(qc, inst, angles)} non-Clifford (angles must be multiples of π/2)"
-        if counts:
-            bound = qc.assign_parameters(values) if values else qc
-            for register, k in _random_bits(bound).items():
-                if k > MAX_RANDOM_BITS:
-                    return (
-                        f"at {label} {r}, register '{register}' has 2^{k} equally likely outcomes; exact: stabilizer "
-                        f"lists at most 2^{MAX_RANDOM_BITS}: measure fewer qubits, or leave exact out"
-                    )
+    return list(kinds.values())
+
+
+def _class_refusal(
+    qc: QuantumCircuit,
+    kinds: list[tuple[CircuitInstruction, list[object]]],
+    classes: list[int],
+    at: np.ndarray,
+    values: dict[str, float],
+    counts: bool,
+) -> str:
+    """Why one tuple of angle classes (multiples of π/2, modulo 4) is refused, said of a row with those classes
+    whose expressions are `at` and whose parameters are `values`: a gate it leaves non-Clifford, or a register with
+    too many outcomes."""
+    for inst, place in kinds:
+        canonical = tuple(classes[p[0]] * _HALF_PI if isinstance(p, tuple) else p for p in place)
+        if not _clifford(inst.operation, canonical):
+            angles = tuple(float(at[p[0]]) if isinstance(p, tuple) else p for p in place)
+            return f"makes {_shown(qc, inst, angles)} non-Clifford (angles must be multiples of π/2)"
+    if counts:
+        by_name = {p.name: p for p in qc.parameters}
+        bound = qc.assign_parameters({by_name[n]: v for n, v in values.items() if n in by_name}) if values else qc
+        for register, k in _random_bits(bound).items():
+            if k > MAX_RANDOM_BITS:
+                return (
+                    f"register '{register}' has 2^{k} equally likely outcomes; exact: stabilizer lists at most "
+                    f"2^{MAX_RANDOM_BITS}: measure fewer qubits, or leave exact out"
+                )
     return ""
 
 
