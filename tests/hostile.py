@@ -9,6 +9,7 @@ a 1 GB address-space limit and a timeout, in a fresh folder; the runner reports 
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import shutil
@@ -199,6 +200,19 @@ def cases() -> list[dict]:
     unrolled = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; for int i in [0:199999] { x q[i % 2]; }'
     add("qasm-loop-written-out", _sub(BELL, unrolled))
     add("observable-qubit-past-any", _sub("zz: ZZ", "zz: Z0 Z" + "9" * 5000))
+    sweep = (
+        "{'θ[0]': [0, 1.5707963267948966, 0.1], 'θ[1]': {linspace: [0, %r, 1000]}, 'θ[2]': {linspace: [0, %r, 333]}}"
+    )
+    add(  # a million parameter sets, each checked before anything runs; the first off a multiple of π/2 is the 666,000th
+        "stabilizer-million-sets",
+        "limits: {sweep_points: 2000000}\n"
+        + _sub(
+            "parameter_values: [[0, 0, 0, 0]]",
+            "parameter_values: [[0, 0, 0, 0]], exact: stabilizer, sweep: {values: "
+            + sweep % (999 * math.pi / 2, 332 * math.pi / 2)
+            + "}",
+        ),
+    )
     add("values-file-outside", _sub("parameter_values: [[0, 0, 0, 0]]", "parameter_values: {file: /etc/passwd.csv}"))
     add("library-not-allowed", _sub("library: real_amplitudes", "library: QFT"))
     add("library-bad-arg", _sub("reps: 1}", "reps: 1, evil: 1}"))

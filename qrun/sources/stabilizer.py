@@ -67,7 +67,7 @@ def row_refusal(
             if any(isinstance(p, tuple) and off[r, p[0]] for p in place):
                 angles = tuple(float(at[r, p[0]]) if isinstance(p, tuple) else p for p in place)
                 shown = _shown(qc, inst, angles)
-                found.append((r, f"{label} {r * step} makes {shown} non-Clifford (angles must be multiples of π/2)"))
+                found.append((r, f"{label} {r * step:,} makes {shown} non-Clifford (angles must be multiples of π/2)"))
                 break
     fine = np.flatnonzero(~off.any(axis=1))
     if len(fine):
@@ -77,7 +77,7 @@ def row_refusal(
             why = _class_refusal(qc, kinds, tup, at[r], dict(zip(names, rows[r].tolist())), counts)
             if why:
                 found.append(
-                    (r, f"{label} {r * step} {why}" if why.startswith("makes") else f"at {label} {r * step}, {why}")
+                    (r, f"{label} {r * step:,} {why}" if why.startswith("makes") else f"at {label} {r * step:,}, {why}")
                 )
                 break
     return min(found)[1] if found else ""
