@@ -414,3 +414,28 @@ def test_angles_written_as_expressions_are_read_as_qiskit_binds_them():
     assert stabilizer.row_refusal(qc, ["a", "b"], [[0.1, 0.0]], False) == (
         "parameter set 0 makes rz(-2.94159) on qubit 0 non-Clifford (angles must be multiples of π/2)"
     )
+
+
+def test_the_gates_qrun_answers_for_itself_are_cliffords_as_qiskit_says():
+    """qrun names these Clifford (or, for a rotation, Clifford at multiples of π/2) without asking qiskit: each must
+    be so by qiskit's own Clifford, and a rotation off a multiple must not be."""
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+    from qiskit.quantum_info import Clifford
+
+    gates = get_standard_gate_name_mapping()
+    for name in sorted(stabilizer.CLIFFORD_GATES):
+        qc = QuantumCircuit(gates[name].num_qubits)
+        qc.append(gates[name], range(qc.num_qubits))
+        Clifford(qc)  # qiskit agrees
+        assert stabilizer.non_clifford(qc) == ""
+    for name in sorted(stabilizer.ROTATIONS):
+        gate = gates[name].base_class
+        for k in range(-4, 9):
+            qc = QuantumCircuit(2 if name.startswith("r") and len(name) == 3 else 1)
+            qc.append(gate(k * math.pi / 2), range(qc.num_qubits))
+            Clifford(qc)
+            assert stabilizer.non_clifford(qc) == ""
+        off = QuantumCircuit(qc.num_qubits)
+        off.append(gate(0.3), range(off.num_qubits))
+        assert stabilizer.non_clifford(off).endswith("is not a Clifford gate")
