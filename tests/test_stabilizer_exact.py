@@ -439,3 +439,24 @@ def test_the_gates_qrun_answers_for_itself_are_cliffords_as_qiskit_says():
         off = QuantumCircuit(qc.num_qubits)
         off.append(gate(0.3), range(off.num_qubits))
         assert stabilizer.non_clifford(off).endswith("is not a Clifford gate")
+
+
+def test_a_gate_a_source_defines_is_read_by_its_body_not_its_name():
+    """OpenQASM defines rzz itself (stdgates.inc lacks it): a body that is Clifford passes, and one under the same
+    name that is not (here a t gate inside) is refused, however often the standard name was answered before."""
+    from qiskit import QuantumCircuit, qasm3
+    from qiskit.circuit import Parameter
+
+    head = 'OPENQASM 3.0; include "stdgates.inc"; '
+    tail = " qubit[2] q; rzz(-pi/2) q[0], q[1];"
+    standard = QuantumCircuit(2)
+    standard.rzz(-math.pi / 2, 0, 1)
+    assert stabilizer.non_clifford(standard) == ""
+    assert stabilizer.non_clifford(qasm3.loads(head + "gate rzz(θ) a, b { cx a, b; rz(θ) b; cx a, b; }" + tail)) == ""
+    odd = qasm3.loads(head + "gate rzz(θ) a, b { t a; rz(θ) b; }" + tail)
+    assert stabilizer.non_clifford(odd) == "rzz(-1.5708) on qubits 0, 1 is not a Clifford gate"
+    # a parameterized delay's duration is no angle
+    wait = QuantumCircuit(1)
+    wait.delay(Parameter("d"), 0)
+    wait.h(0)
+    assert stabilizer.row_refusal(wait, ["d"], [[100.0]], False) == ""

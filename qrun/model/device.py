@@ -49,6 +49,5 @@ class DeviceFacts(TypedDict):
     seconds: float | None
     active: list[int]
     edges: list[tuple[int, int]] | None
-    broken: list[
-        tuple[str, list[int], float]
-    ]  # the circuit's gates and readouts the device reports an error >= 0.5 for
+    # the circuit's gates and readouts the device reports an error of 0.5 or more for (planning/faulty.py)
+    broken: list[tuple[str, list[int], float]]

@@ -148,7 +148,7 @@ def simulated(work: list[Work], options: dict[str, object], estimator: bool, qub
 
 
 # s per gate per parameter set: qiskit builds a Clifford tableau gate by gate, a rotation through its definition
-# (about 90 ms a set of a 955-gate, 127-qubit circuit: RESULTS.md, "Exact references of wide Clifford circuits")
+# (measured at 127 qubits: RESULTS.md, "Exact references of wide Clifford circuits")
 TABLEAU_GATE = 1e-4
 
 

@@ -52,8 +52,8 @@ def stabilizer_problems(checked: Checked) -> list[tuple[tuple[str | int, ...], s
 
 
 def _circuit(name: str, checked: Checked, built: dict[str, QuantumCircuit]) -> QuantumCircuit | None:
-    source = checked.spec.data["circuits"][name]
-    if name not in built and isinstance(source, dict) and "python" not in source:
+    source = checked.experiment.circuits[name]
+    if name not in built and "python" not in source:
         built[name] = circuits.build(source, checked.spec.base_dir)
     return built.get(name)
 

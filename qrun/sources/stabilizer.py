@@ -3,6 +3,7 @@ parameter set, and a sampler's ideal distribution read from the stabilizer table
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
@@ -35,9 +36,10 @@ def non_clifford(qc: QuantumCircuit) -> str:
 
     if branching.dynamic(qc):
         return "a stabilizer tableau does not follow its mid-circuit measurements, resets or control flow"
+    local: dict = {}
     for inst in qc.data:
         fixed = inst.operation.name not in _PASSED and not inst.operation.is_parameterized()
-        if fixed and not _clifford(inst.operation):
+        if fixed and not _clifford(inst.operation, local=local):
             return f"{_shown(qc, inst)} is not a Clifford gate"
     return ""
 
@@ -58,7 +60,8 @@ def row_refusal(
     to a global phase), so qiskit is asked once for each distinct tuple of those, not once a row."""
     from qiskit.circuit import ParameterExpression
 
-    angled = [inst for inst in qc.data if inst.operation.is_parameterized()]
+    # a delay's duration is no angle: only gates are held to multiples of π/2
+    angled = [inst for inst in qc.data if inst.operation.is_parameterized() and inst.operation.name not in _PASSED]
     exprs = list(dict.fromkeys(p for i in angled for p in i.operation.params if isinstance(p, ParameterExpression)))
     rows = np.asarray(rows, dtype=float).reshape(-1, len(names)) if len(rows) else np.zeros((1, len(names)))
     at = _expression_values(qc, exprs, names, rows)  # (rows, expressions)
@@ -141,9 +144,10 @@ def _class_refusal(
     """Why one tuple of angle classes (multiples of π/2, modulo 4) is refused, said of a row with those classes
     whose expressions are `at` and whose parameters are `values`: a gate it leaves non-Clifford, or a register with
     too many outcomes."""
+    local: dict = {}
     for inst, place in kinds:
         canonical = tuple(classes[p[0]] * _HALF_PI if isinstance(p, tuple) else p for p in place)
-        if not _clifford(inst.operation, canonical):
+        if not _clifford(inst.operation, canonical, local):
             angles = tuple(float(at[p[0]]) if isinstance(p, tuple) else p for p in place)
             return f"makes {_shown(qc, inst, angles)} non-Clifford (angles must be multiples of π/2)"
     if counts:
@@ -180,37 +184,48 @@ def ideal_counts(qc: QuantumCircuit) -> dict[str, dict[str, float]]:
     return out
 
 
-def _clifford(op: Instruction, angles: tuple | None = None) -> bool:
+def _clifford(op: Instruction, angles: tuple | None = None, local: dict | None = None) -> bool:
     """Whether a gate is Clifford with these numeric parameters (its own where None), as qiskit's Clifford reads it
-    (rotations by multiples of π/2 are)."""
+    (rotations by multiples of π/2 are). A gate of qiskit's standard library is remembered across circuits by its
+    name; one a source defines (OpenQASM's `gate rzz(θ) ...`) only within one circuit, in `local`, since another
+    circuit may define the same name otherwise."""
     from qiskit.exceptions import QiskitError
     from qiskit.quantum_info import Clifford
 
+    standard = _standard_gates().get(op.name)
+    standard_class = standard is not None and op.base_class is standard.base_class
+    seen = _SEEN if standard_class else local
     params = tuple(op.params) if angles is None else angles
     try:
         key: tuple[str, tuple[float, ...]] | None = (op.name, tuple(float(p) for p in params))
     except (TypeError, ValueError):  # a matrix parameter (a unitary gate): asked each time
         key = None
-    if key is not None and key in _SEEN:
-        return _SEEN[key]
-    if angles is not None:
-        op = op.copy()
-        op.params = list(angles)
+    if key is not None and seen is not None and key in seen:
+        return seen[key]
     # qiskit's Clifford reads some gates through their matrices, within a tolerance: rx(0.001) passes as the
     # identity. A reference must be exact, so every angle is held to a multiple of π/2 first.
     ok = key is None or all(abs(a / _HALF_PI - round(a / _HALF_PI)) < 1e-9 for a in key[1])
-    if key is not None and (op.name in CLIFFORD_GATES and not params or op.name in ROTATIONS):
-        return ok  # as qiskit's Clifford answers them
-    try:
-        if ok:
+    if ok and not (standard_class and (op.name in CLIFFORD_GATES or op.name in ROTATIONS)):
+        if angles is not None:
+            op = op.copy()
+            op.params = list(angles)
+        try:
             Clifford(op)
-    except QiskitError:
-        ok = False
-    if key is not None:
-        if len(_SEEN) >= 1 << 16:  # a sweep of a million angles: forget rather than grow
-            _SEEN.clear()
-        _SEEN[key] = ok
+        except QiskitError:
+            ok = False
+    if key is not None and seen is not None:
+        if len(seen) >= 1 << 16:  # a sweep of a million angles: forget rather than grow
+            seen.clear()
+        seen[key] = ok
     return ok
+
+
+@functools.cache
+def _standard_gates() -> dict[str, Instruction]:
+    """qiskit's standard gates by name, once (qiskit builds the mapping anew on each call)."""
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    return get_standard_gate_name_mapping()
 
 
 def _shown(qc: QuantumCircuit, inst: CircuitInstruction, params: Sequence[object] | None = None) -> str:
