@@ -269,6 +269,19 @@ jobs:
 """
 
 
+RANDOM = """version: 1
+name: random
+backend: aer
+max_time: 10m
+circuits:
+  r: {random: {num_qubits: 3, depth: 3, seed: 4}}
+observables:
+  z: ZII
+jobs:
+  - {name: e, primitive: estimator, circuit: r, observables: [z], exact: stabilizer}
+"""
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -293,13 +306,18 @@ jobs:
             "rows.yaml:14:76: jobs[2].exact: at parameter set 0, register 'meas' has 2^20 equally likely outcomes; "
             "exact: stabilizer lists at most 2^16: measure fewer qubits, or leave exact out\n",
         ),
+        (  # validate reads a random circuit's facts from its arguments; its gates are read here all the same
+            RANDOM,
+            "random.yaml:10:74: jobs[0].exact: exact: stabilizer needs a Clifford circuit; in circuit 'r', p(0.785398) "
+            "on qubit 0 is not a Clifford gate; use exact: statevector (up to 20 qubits)\n",
+        ),
     ],
-    ids=["circuits", "rows"],
+    ids=["circuits", "rows", "random"],
 )
 def test_what_a_tableau_cannot_take_is_refused_alike_by_validate_and_a_run_before_anything_runs(
     qrun, tmp_path, monkeypatch, text, expected
 ):
-    name = "refused.yaml" if text is REFUSED else "rows.yaml"
+    name = {id(REFUSED): "refused.yaml", id(ROWS): "rows.yaml", id(RANDOM): "random.yaml"}[id(text)]
     (tmp_path / name).write_text(text)
     monkeypatch.chdir(tmp_path)
     checked = qrun("validate", name)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..jobs.registry import kind_of
 from ..sources import circuits, stabilizer
+from ..spec.jobchecks import non_clifford_message
 from .sweeps import Column
 from .transpile import prepared, variant_of
 from .work import sweep_points
@@ -32,11 +33,18 @@ def stabilizer_problems(checked: Checked) -> list[tuple[tuple[str | int, ...], s
     for job in checked.experiment.jobs:
         fact = checked.facts.get(job.circuit)
         counts = kind_of(job.primitive).runs == "sampler"
-        if job.exact != "stabilizer" or fact is None or fact.non_clifford or not (fact.num_parameters or counts):
+        # a random circuit's facts the quick path read from its arguments, which say nothing of its gates
+        unread = job.circuit not in checked.circuits and "random" in checked.experiment.circuits[job.circuit]
+        if job.exact != "stabilizer" or fact is None or fact.non_clifford:
+            continue
+        if not (fact.num_parameters or counts or unread):
             continue
         qc = _circuit(job.circuit, checked, built)
         if qc is None:
             continue  # a Python source the quick path does not run: checked where it is built
+        if unread and (why := stabilizer.non_clifford(qc)):
+            out.append((("jobs", job.index, "exact"), non_clifford_message(job.circuit, why)))
+            continue
         variant = variant_of(job)
         key = (job.circuit, variant, job.parameter_values, id(job.sweep) if job.sweep is not None else None)
         if key not in seen:

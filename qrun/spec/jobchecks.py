@@ -149,8 +149,7 @@ def job_findings(
         message = "exact: stabilizer checks each parameter set before the run, and a minimize job's optimum comes"
         out.append((here + ("exact",), message + " only during it: use exact: statevector or give the value", False))
     elif job.get("exact") == "stabilizer" and fact.non_clifford:
-        message = f"exact: stabilizer needs a Clifford circuit; in circuit '{cname}', {fact.non_clifford}"
-        out.append((here + ("exact",), message + f"; use exact: statevector (up to {exact.MAX_QUBITS} qubits)", False))
+        out.append((here + ("exact",), non_clifford_message(cname, fact.non_clifford), False))
     if fact.num_qubits == 0:
         out.append((here + ("circuit",), f"circuit '{cname}' has no qubits; there is nothing to run", False))
         return out
@@ -174,6 +173,15 @@ def job_findings(
             )
         )
     return out
+
+
+def non_clifford_message(cname: str, why: str) -> str:
+    """What `exact: stabilizer` on a circuit that is never Clifford says (validate's, and the quick path's for a
+    random circuit, whose facts it reads from its arguments)."""
+    return (
+        f"exact: stabilizer needs a Clifford circuit; in circuit '{cname}', {why}; use exact: statevector (up to "
+        f"{exact.MAX_QUBITS} qubits)"
+    )
 
 
 def _observable_findings(
