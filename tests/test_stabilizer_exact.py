@@ -124,37 +124,43 @@ def test_a_thousand_rows_of_a_layered_device_wide_circuit_are_checked_by_kind_of
     )
 
 
-CLIFFORD = """version: 1
+def _clifford(backend: str, n: int = 8, options: str = "", estimate: str = "") -> str:
+    """A spec of an n-qubit GHZ chain with rz(a) on qubit 3: an estimator over rows, a sampler, then (on a fake
+    device) a sweep and a ladder of a 3-qubit Clifford circuit."""
+    return f"""version: 1
 name: clifford
-backend: BACKEND
+backend: {backend}
 max_time: 30m
-options: {seed: 5, default_precision: 0.03}
+options: {{seed: 5, default_precision: 0.03{options}}}
 circuits:
   ghz:
     qasm: |
       OPENQASM 3.0;
       include "stdgates.inc";
       input float a;
-      qubit[8] q;
+      qubit[{n}] q;
       h q[0];
-      for int i in [0:6] { cx q[i], q[i + 1]; }
+      for int i in [0:{n - 2}] {{ cx q[i], q[i + 1]; }}
       rz(a) q[3];
   mirror:
     qasm: |
       OPENQASM 3.0; include "stdgates.inc"; qubit[3] q;
       h q[0]; cx q[0], q[1]; s q[1]; cx q[1], q[2]; sdg q[1]; cx q[0], q[1]; h q[0];
 observables:
-  x-all: XXXXXXXX
-  z-ends: Z0 Z7
+  x-all: {"X" * n}
+  z-ends: Z0 Z{n - 1}
   zzz: Z0 Z1 Z2
 jobs:
-  - {name: rows, primitive: estimator, circuit: ghz, observables: [x-all, z-ends],
-     parameter_values: [[0], [1.5707963267948966], [3.141592653589793]], exact: METHOD}
-  - {name: swept, primitive: estimator, circuit: ghz, observables: [x-all],
-     sweep: {values: {a: [0, 3.141592653589793]}}, exact: METHOD}
-  - {name: counts, primitive: sampler, circuit: ghz, measure_all: true, shots: 2000, parameter_values: [[0]],
-     exact: METHOD}
-  - {name: climb, primitive: ladder, circuit: mirror, observables: [zzz], rungs: [raw, trex], exact: METHOD}
+  - {{name: rows, primitive: estimator, circuit: ghz, observables: [x-all, z-ends],
+     parameter_values: [[0], [1.5707963267948966], [3.141592653589793]], exact: stabilizer{estimate}}}
+  - {{name: counts, primitive: sampler, circuit: ghz, measure_all: true, shots: 2000, parameter_values: [[0]],
+     exact: stabilizer{estimate}}}
+"""
+
+
+FAKE_ONLY = """  - {name: swept, primitive: estimator, circuit: ghz, observables: [x-all],
+     sweep: {values: {a: [0, 3.141592653589793]}}, exact: stabilizer}
+  - {name: climb, primitive: ladder, circuit: mirror, observables: [zzz], rungs: [raw, trex], exact: stabilizer}
 """
 
 
@@ -170,7 +176,7 @@ def test_every_kind_gets_its_references_from_the_tableau_on_a_noisy_device(tmp_p
     from qrun.app.pipeline import run
 
     spec = tmp_path / "clifford.yaml"
-    spec.write_text(CLIFFORD.replace("BACKEND", backend).replace("METHOD", "stabilizer"))
+    spec.write_text(_clifford(backend) + FAKE_ONLY)
     jobs = _jobs(run(spec, tmp_path / "results", progress="none"))
     rows = jobs["rows"]["observables"]
     assert rows["x-all"]["exact"] == [1.0, 0.0, -1.0]  # (|0..0> + e^{ia}|1..1>)/sqrt 2: <X..X> = cos a
@@ -185,32 +191,6 @@ def test_every_kind_gets_its_references_from_the_tableau_on_a_noisy_device(tmp_p
     assert rows["x-all"]["values"][0] == pytest.approx(1.0, abs=0.25)
 
 
-WIDE = """version: 1
-name: wide
-backend: ibm_sherbrooke
-max_time: 30m
-options: {seed: 5, default_precision: 0.03, resilience_level: 0}
-circuits:
-  ghz:
-    qasm: |
-      OPENQASM 3.0;
-      include "stdgates.inc";
-      input float a;
-      qubit[100] q;
-      h q[0];
-      for int i in [0:98] { cx q[i], q[i + 1]; }
-      rz(a) q[3];
-observables:
-  x-all: XALL
-  z-ends: Z0 Z99
-jobs:
-  - {name: rows, primitive: estimator, circuit: ghz, observables: [x-all, z-ends],
-     parameter_values: [[0], [1.5707963267948966], [3.141592653589793]], exact: stabilizer, estimate: 10s}
-  - {name: counts, primitive: sampler, circuit: ghz, measure_all: true, shots: 2000, parameter_values: [[0]],
-     exact: stabilizer, estimate: 10s}
-""".replace("XALL", "X" * 100)
-
-
 def test_a_circuit_wider_than_any_statevector_on_a_127_qubit_service_device(monkeypatch, qrun, tmp_path):
     """The IBM path through the runtime's real classes (only the REST transport replaced): a 100-qubit GHZ state,
     past exact: statevector's 20 qubits, gets its references from the tableau."""
@@ -222,7 +202,7 @@ def test_a_circuit_wider_than_any_statevector_on_a_127_qubit_service_device(monk
     install(monkeypatch, cloud)
     qrun.clock = cloud.clock
     spec = tmp_path / "wide.yaml"
-    spec.write_text(WIDE)
+    spec.write_text(_clifford("ibm_sherbrooke", 100, ", resilience_level: 0", ", estimate: 10s"))
     jobs = _jobs(run(spec, tmp_path / "results", progress="none", clock=cloud.clock))
     rows = jobs["rows"]["observables"]
     assert rows["x-all"]["exact"] == [1.0, 0.0, -1.0]
