@@ -1,6 +1,9 @@
 """A sampler job with `exact: statevector` says how close its counts are to the ideal distribution, as qiskit's
 hellinger_fidelity computes it, where it showed only its likeliest outcomes."""
 
+import csv
+import json
+
 import numpy as np
 import pytest
 from qiskit.quantum_info import hellinger_fidelity as qiskits
@@ -36,3 +39,43 @@ def test_a_samplers_line_gives_the_fidelity_to_the_ideal_where_it_has_one():
         "meas {11: 500, 00: 460, 01: 40} of 1000 shots, Hellinger fidelity 0.960 to the ideal; "
         "flag {0: 1000} of 1000 shots"
     )
+
+
+ROT = 'OPENQASM 3.0; include "stdgates.inc"; input float a; qubit[2] q; bit[2] c; h q[0]; rx(a) q[1]; c = measure q;'
+SWEPT = f"""version: 1
+name: swept
+backend: fake_fez
+max_time: 10m
+options: {{seed: 1}}
+circuits:
+  rot: {{qasm: '{ROT}'}}
+jobs:
+  - {{name: s, primitive: sampler, circuit: rot, shots: 400, exact: statevector,
+     sweep: {{values: {{a: [0, 1.5707963267948966, 3.141592653589793]}}}}}}
+"""
+
+
+def test_a_sampler_sweep_keeps_each_points_ideal_distribution_and_says_its_lowest_fidelity(qrun, tmp_path):
+    """`exact:` on a sampler sweep was accepted and recorded nothing: each point now has its ideal distribution
+    beside its counts (job file and CSV), and the run's line names the point furthest from it."""
+    from qiskit import qasm3
+
+    from qrun.sources import exact
+
+    spec = tmp_path / "swept.yaml"
+    spec.write_text(SWEPT)
+    result = qrun(spec, "--out", tmp_path / "results")
+    assert result.code == 0, result.err
+    run_dir = next((tmp_path / "results" / "swept").iterdir())
+    points = json.loads((run_dir / "jobs" / "00-s.json").read_text())["points"]
+    circuit = qasm3.loads(ROT)
+    for point in points:
+        assert point["ideal"] == {"c": pytest.approx(exact.ideal_counts(circuit, ["a"], [point["a"]])["c"])}
+    assert [len(p["ideal"]["c"]) for p in points] == [2, 4, 2]  # |0>, then an even split, then |1> on qubit 1
+    fidelities = [hellinger_fidelity(p["counts"]["c"], p["ideal"]["c"]) for p in points]
+    lowest = min(range(3), key=fidelities.__getitem__)
+    line = f"s: 3 sweep points in 1 job(s); Hellinger fidelity to the ideal {fidelities[lowest]:.3f} at its lowest"
+    assert f"{line} (a={points[lowest]['a']:.6g})" in result.out + result.err
+    header, first, *_ = (run_dir / "jobs" / "00-s.csv").read_text().splitlines()
+    assert header == "a,counts_c,ideal_c"
+    assert json.loads(next(csv.reader([first]))[2]) == points[0]["ideal"]["c"]

@@ -161,6 +161,8 @@ jobs:
 FAKE_ONLY = """  - {name: swept, primitive: estimator, circuit: ghz, observables: [x-all],
      sweep: {values: {a: [0, 3.141592653589793]}}, exact: stabilizer}
   - {name: climb, primitive: ladder, circuit: mirror, observables: [zzz], rungs: [raw, trex], exact: stabilizer}
+  - {name: swept-counts, primitive: sampler, circuit: ghz, measure_all: true, shots: 500, exact: stabilizer,
+     sweep: {values: {a: [0, 3.141592653589793]}}}
 """
 
 
@@ -183,6 +185,7 @@ def test_every_kind_gets_its_references_from_the_tableau_on_a_noisy_device(tmp_p
     assert rows["z-ends"]["exact"] == [1.0, 1.0, 1.0]
     assert [p["exact"] for p in jobs["swept"]["points"]] == [1.0, -1.0]
     assert jobs["counts"]["ideal"] == {"meas": [{"00000000": 0.5, "11111111": 0.5}]}
+    assert [p["ideal"] for p in jobs["swept-counts"]["points"]] == [{"meas": {"00000000": 0.5, "11111111": 0.5}}] * 2
     mirror = QuantumCircuit(3)
     mirror.h(0), mirror.cx(0, 1), mirror.s(1), mirror.cx(1, 2), mirror.sdg(1), mirror.cx(0, 1), mirror.h(0)
     zzz = float(Statevector(mirror).expectation_value(SparsePauliOp("ZZZ")).real)

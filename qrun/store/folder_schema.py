@@ -119,6 +119,7 @@ _POINT = {
         "stderr": _NUM,
         "exact": _NUM,
         "counts": {"type": "object", "additionalProperties": _COUNTS},
+        "ideal": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": _NUM}},
     },
     "additionalProperties": {"type": ["number", "string", "null"]},
 }

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RunFolderError
 from ..jobs.registry import kind_of
+from ..jobs.sampler import hellinger_fidelity
 from ..model.jobfile import JobFile, Point
 from ..model.outcomes import set_counts
 from ..sources import exact
@@ -189,6 +190,10 @@ def fill_points(
             counted = {reg: set_counts(bits) for reg, bits in data.items()}
             for i, (_, r) in zip(g.points, g.where):
                 points[i]["counts"] = {reg: counted[reg][r if bits.shape else 0] for reg, bits in data.items()}
+                if job.reference_circuit is not None:  # exact: the ideal distribution beside each point's counts
+                    row = _point_row(job, points[i])
+                    ideal = exact.ideal_counts(job.reference_circuit, job.parameter_names, row, str(job.job.exact))
+                    points[i]["ideal"] = {reg: ideal.get(reg, {}) for reg in data}
             continue
         evs, stds = np.asarray(data.evs), np.asarray(data.stds)
         # Each point's cell of the flattened arrays, read as Python floats from lists: a grid's (observable, row)
@@ -250,9 +255,12 @@ def sweep_table(job: JobPlan, points: list[dict[str, Any]], header: bool = True)
         rows: Any = zip(*columns)
     else:
         registers = list(points[0]["counts"]) if points else []
-        names += [f"counts_{reg}" for reg in registers]
+        ideal = registers if job.reference_circuit is not None else []  # exact: the ideal distribution beside them
+        names += [f"counts_{reg}" for reg in registers] + [f"ideal_{reg}" for reg in ideal]
         rows = [
-            [p.get(n) for n in job.sweep_variables] + [json.dumps(p["counts"][reg]) for reg in registers]
+            [p.get(n) for n in job.sweep_variables]
+            + [json.dumps(p["counts"][reg]) for reg in registers]
+            + [json.dumps(p["ideal"][reg]) for reg in ideal]
             for p in points
         ]
     out = io.StringIO()
@@ -320,5 +328,26 @@ def result_text(body: JobFile) -> str:
     """One job's result in a line: a sweep's size, else what its kind says."""
     if "points" in body or "points_file" in body:
         count = len(body["points"]) if "points" in body else body["point_count"]
-        return f"{count:,} sweep points in {body.get('runtime_jobs', len(body['groups']))} job(s)"
+        text = f"{count:,} sweep points in {body.get('runtime_jobs', len(body['groups']))} job(s)"
+        return text + _lowest_fidelity(body.get("points") or [])
     return kind_of(body["primitive"]).text(body)
+
+
+def _lowest_fidelity(points: list[Point]) -> str:
+    """ "; Hellinger fidelity to the ideal 0.962 at its lowest (a=3.14159)": a sampler sweep's point furthest from its
+    ideal distribution (`exact:`), over its first register; empty without one."""
+    found = []
+    for point in points:
+        counts, ideal = point.get("counts"), point.get("ideal")
+        if isinstance(counts, dict) and counts and isinstance(ideal, dict):
+            reg = next(iter(counts))
+            fidelity = hellinger_fidelity(counts[reg], ideal.get(reg, {}))
+            if fidelity is not None:
+                found.append((fidelity, point))
+    if not found:
+        return ""
+    fidelity, point = min(found, key=operator.itemgetter(0))
+    at = ", ".join(
+        f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in point.items() if k not in ("counts", "ideal")
+    )
+    return f"; Hellinger fidelity to the ideal {fidelity:.3f} at its lowest ({at})"
