@@ -201,7 +201,8 @@ options: {seed: 4}
 circuits:
   rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float theta; qubit[1] q; bit[1] c; rx(theta) q[0]; c = measure q;"}
 jobs:
-  - {name: curve, primitive: sampler, circuit: rot, shots: 2000, sweep: {values: {theta: {linspace: [0, 3.14159, 7]}}}}
+  - {name: curve, primitive: sampler, circuit: rot, shots: 2000, sweep: {values: {theta: {linspace: [0, 3.14159, 7]}}},
+     exact: statevector}
 """)
     done = qrun(spec, "--out", tmp_path / "r", "-q")
     assert done.code == 0, done.err
@@ -222,6 +223,12 @@ jobs:
     for theta, p in zip(thetas, ones):
         exact = math.sin(theta / 2) ** 2
         assert abs(p - exact) <= 5 * max(math.sqrt(exact * (1 - exact) / 2000), 1 / 2000), (theta, p)
+    # exact: each outcome's ideal probability dashed beside its line, sin²(θ/2) for outcome 1
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
+    assert [line.get_label() for line in dashed][:1] == ["ideal"] and len(dashed) == 2
+    ideal_one = next(line for line in dashed if line.get_color() == lines["1"].get_color())
+    assert list(ideal_one.get_xdata()) == thetas
+    assert list(ideal_one.get_ydata()) == pytest.approx([math.sin(t / 2) ** 2 for t in thetas], abs=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -209,7 +209,8 @@ OUTCOMES = 6  # lines of a sampler sweep's figure, per register: its most likely
 
 def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
     """A sampler sweep: each register's most likely outcomes, their probability against the first numeric swept
-    variable (a binomial σ each), one panel per register and a line per outcome and other swept setting."""
+    variable (a binomial σ each), one panel per register and a line per outcome and other swept setting, and with
+    `exact:` each outcome's ideal probability dashed beside it."""
     points, stride, total = _drawn(body)
     swept = body["sweep"]["variables"]
     numeric = _numeric(swept, points)
@@ -241,6 +242,9 @@ def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
                     errs.append((q * (1 - q) / shots) ** 0.5)
             label = ", ".join([o, *(f"{k}={v}" for k, v in zip(rest, key))])
             ax.errorbar(xs, ps, yerr=errs, fmt="o-", ms=3, lw=1, capsize=2, color=f"C{i % 10}", label=label)
+            ideal = [(p[x], _ideal(p, reg).get(o, 0.0)) for p in pts if _ideal(p, reg)]  # exact: dashed, same colour
+            if ideal:
+                ax.plot(*zip(*ideal), "--", lw=1, color=f"C{i % 10}", label="ideal" if i == 0 else None)
         left = len(weight) - len(likely)
         ax.set_title(f"{body['job']}: {shown}" + (f"; {left:,} less likely outcome(s) not drawn" if left else ""))
         ax.set_xlabel(x)
@@ -249,6 +253,13 @@ def outcomes_figure(plt: ModuleType, body: JobFile) -> Figure | None:
         ax.legend(fontsize="small", title="outcome")
         ax.grid(alpha=0.3)
     return fig
+
+
+def _ideal(point: Mapping[str, object], register: str) -> dict[str, float]:
+    """A sampler sweep point's ideal distribution of one register (`exact:`); {} where it has none."""
+    ideal = point.get("ideal")
+    one = ideal.get(register) if isinstance(ideal, dict) else None
+    return one if isinstance(one, dict) else {}
 
 
 def _counts(point: Mapping[str, object], register: str | None = None) -> dict[str, int]:
