@@ -200,16 +200,14 @@ def cases() -> list[dict]:
     unrolled = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; for int i in [0:199999] { x q[i % 2]; }'
     add("qasm-loop-written-out", _sub(BELL, unrolled))
     add("observable-qubit-past-any", _sub("zz: ZZ", "zz: Z0 Z" + "9" * 5000))
-    sweep = (
-        "{'θ[0]': [0, 1.5707963267948966, 0.1], 'θ[1]': {linspace: [0, %r, 1000]}, 'θ[2]': {linspace: [0, %r, 333]}}"
-    )
-    add(  # a million parameter sets, each checked before anything runs; the first off a multiple of π/2 is the 666,000th
-        "stabilizer-million-sets",
+    sweep = "{'θ[0]': [0, 1.5707963267948966, 0.1], 'θ[1]': {linspace: [0, %r, 1000]}, 'θ[2]': {linspace: [0, %r, 67]}}"
+    add(  # 201,000 parameter sets, each checked before anything runs; the first off a multiple of π/2 is the 134,000th
+        "stabilizer-many-sets",
         "limits: {sweep_points: 2000000}\n"
         + _sub(
             "parameter_values: [[0, 0, 0, 0]]",
             "parameter_values: [[0, 0, 0, 0]], exact: stabilizer, sweep: {values: "
-            + sweep % (999 * math.pi / 2, 332 * math.pi / 2)
+            + sweep % (999 * math.pi / 2, 66 * math.pi / 2)
             + "}",
         ),
     )
