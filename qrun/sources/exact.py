@@ -10,7 +10,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from qiskit import QuantumCircuit
-    from qiskit.circuit import Clbit, Qubit
     from qiskit.quantum_info import SparsePauliOp, StabilizerState, Statevector
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
@@ -114,16 +113,9 @@ def ideal_counts(
         return stabilizer.ideal_counts(qc)
     if branching.dynamic(qc):  # mid-circuit measurements, resets or control flow: each outcome followed
         return {reg: {k: p for k, p in seen.items() if p > 1e-12} for reg, seen in branching.distribution(qc).items()}
-    wired: dict[Clbit, Qubit] = {}  # clbit -> the qubit measured into it (the last measurement wins, as on a device)
-    for inst in qc.data:
-        if inst.operation.name == "measure":
-            wired[inst.clbits[0]] = inst.qubits[0]
     state = Statevector(qc.remove_final_measurements(inplace=False))
     out = {}
-    for register in qc.cregs:
-        qargs = [qc.find_bit(wired[c]).index for c in register if c in wired]
-        if len(qargs) != register.size:
-            continue  # a register only partly measured: no ideal distribution to compare with
+    for register, qargs in stabilizer.measured_registers(qc).items():  # a partly measured register has none
         probabilities = state.probabilities_dict(qargs=qargs)
-        out[register.name] = {k: float(v) for k, v in sorted(probabilities.items()) if v > 1e-12}
+        out[register] = {k: float(v) for k, v in sorted(probabilities.items()) if v > 1e-12}
     return out

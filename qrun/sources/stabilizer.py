@@ -75,8 +75,7 @@ def row_refusal(
         for inst, place in kinds:
             if any(isinstance(p, tuple) and off[r, p[0]] for p in place):
                 angles = tuple(float(at[r, p[0]]) if isinstance(p, tuple) else p for p in place)
-                shown = _shown(qc, inst, angles)
-                found.append((r, f"{label} {r * step:,} makes {shown} non-Clifford (angles must be multiples of π/2)"))
+                found.append((r, f"{label} {r * step:,} {_makes(qc, inst, angles)}"))
                 break
     fine = np.flatnonzero(~off.any(axis=1))
     if len(fine):
@@ -149,7 +148,7 @@ def _class_refusal(
         canonical = tuple(classes[p[0]] * _HALF_PI if isinstance(p, tuple) else p for p in place)
         if not _clifford(inst.operation, canonical, local):
             angles = tuple(float(at[p[0]]) if isinstance(p, tuple) else p for p in place)
-            return f"makes {_shown(qc, inst, angles)} non-Clifford (angles must be multiples of π/2)"
+            return _makes(qc, inst, angles)
     if counts:
         by_name = {p.name: p for p in qc.parameters}
         bound = qc.assign_parameters({by_name[n]: v for n, v in values.items() if n in by_name}) if values else qc
@@ -172,7 +171,7 @@ def ideal_counts(qc: QuantumCircuit) -> dict[str, dict[str, float]]:
     xs = tableau.stab_x.astype(np.uint8)
     one = _an_outcome(xs, tableau.stab_z.astype(np.uint8), tableau.stab_phase.astype(np.uint8))
     out = {}
-    for register, qubits in _measured(qc).items():
+    for register, qubits in measured_registers(qc).items():
         basis = _row_basis(xs[:, qubits])
         start = sum(int(one[q]) << i for i, q in enumerate(qubits))
         outcomes = [start]
@@ -228,6 +227,11 @@ def _standard_gates() -> dict[str, Instruction]:
     return get_standard_gate_name_mapping()
 
 
+def _makes(qc: QuantumCircuit, inst: CircuitInstruction, angles: tuple) -> str:
+    """ "makes rz(0.3) on qubit 1 non-Clifford (...)": what a row's angles do to a gate, as a refusal says it."""
+    return f"makes {_shown(qc, inst, angles)} non-Clifford (angles must be multiples of π/2)"
+
+
 def _shown(qc: QuantumCircuit, inst: CircuitInstruction, params: Sequence[object] | None = None) -> str:
     """'rz(0.3) on qubit 5': a gate as a message names it, with these parameters (its own where None)."""
     op = inst.operation
@@ -237,8 +241,9 @@ def _shown(qc: QuantumCircuit, inst: CircuitInstruction, params: Sequence[object
     return f"{op.name}{angles} on qubit{'s' if len(where) > 1 else ''} {', '.join(where)}"
 
 
-def _measured(qc: QuantumCircuit) -> dict[str, list[int]]:
-    """Each fully measured register's qubits, by its clbits' order (the last measurement into a clbit wins)."""
+def measured_registers(qc: QuantumCircuit) -> dict[str, list[int]]:
+    """Each fully measured register's qubits, by its clbits' order (the last measurement into a clbit wins, as on a
+    device): what an ideal distribution is read over, by statevector or by tableau."""
     wired: dict[Clbit, Qubit] = {}
     for inst in qc.data:
         if inst.operation.name == "measure":
@@ -256,7 +261,7 @@ def _random_bits(qc: QuantumCircuit) -> dict[str, int]:
     from qiskit.quantum_info import Clifford
 
     xs = Clifford(qc.remove_final_measurements(inplace=False)).stab_x.astype(np.uint8)
-    return {register: len(_row_basis(xs[:, qubits])) for register, qubits in _measured(qc).items()}
+    return {register: len(_row_basis(xs[:, qubits])) for register, qubits in measured_registers(qc).items()}
 
 
 def _row_basis(m: np.ndarray) -> list[np.ndarray]:
