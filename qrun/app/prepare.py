@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..backends import service as ibm
+from ..backends.kind import BackendInfo
 from ..backends.registry import traits
 from ..errors import MissingExtraError, Problem, SpecError
 from ..jobs import registry as kinds
@@ -20,7 +21,7 @@ from ..planning import faulty, gaps, simtime
 from ..planning.modes import needs_session
 from ..sources import pysource
 from ..sources.facts import constructs
-from ..spec import Spec, load
+from ..spec import Spec, layouts, load
 from ..spec.validate import Checked, validate
 from ..store.reader import History
 
@@ -101,6 +102,9 @@ def prepare(
         flow = {name: found for name, qc in checked.circuits.items() if name in used and (found := constructs(qc))}
         backend = ibm.choose_backend(service, experiment.backend, widest, set().union(*flow.values()))
         ibm.check_backend(backend, widest, flow)
+        chosen = BackendInfo(backend.name, checked.backend.kind, backend.num_qubits)  # least_busy's, once known
+        if misplaced := layouts.findings(experiment.circuits, checked.facts, chosen):
+            raise SpecError([checked.spec.problem(path, message, at_key) for path, message, at_key in misplaced])
     past = _history(out, checked, estimates)
     from ..planning import plan as planning  # numpy and qiskit: `qrun validate` (quick_check) never plans
 
@@ -116,7 +120,8 @@ def prepare(
         ibm.preflight(service, needed, the_plan.mode, needs_session(experiment.jobs))
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
-    warnings += faulty.warnings(the_plan)
+    placed = frozenset(name for name, source in experiment.circuits.items() if "layout" in source)
+    warnings += faulty.warnings(the_plan, placed) + _unused_layouts(checked)
     return Prepared(checked, the_plan, warnings, service, [(j.name, j.estimate) for j in the_plan.jobs])
 
 
@@ -188,7 +193,14 @@ def quick_check(
             f"note: {named}: no declared or learned estimate, so the budget was checked on a lower bound; "
             "qrun validate --deep, plan and run check the computed estimate"
         )
-    return Prepared(checked, None, [*estimate_warnings(checked.spec, rows), *notes], estimated=estimated)
+    warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *notes]
+    return Prepared(checked, None, warnings, estimated=estimated)
+
+
+def _unused_layouts(checked: Checked) -> list[str]:
+    experiment = checked.experiment
+    used = {job.circuit for job in experiment.jobs}
+    return layouts.unused(experiment.circuits, used, checked.backend.kind, experiment.backend)
 
 
 def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:

@@ -85,9 +85,15 @@ def target_fingerprint(backend: BackendV2 | Deferred, kind: str) -> str:
 
 
 def key(
-    circuit: QuantumCircuit, backend: BackendV2 | Deferred, kind: str, level: int, seed: int | None
+    circuit: QuantumCircuit,
+    backend: BackendV2 | Deferred,
+    kind: str,
+    level: int,
+    seed: int | None,
+    layout: tuple[int, ...] | None = None,
 ) -> tuple[str, dict[str, object]]:
-    """(hex key, the parts it was made from): circuit QPY bytes, backend and target, level, seed, qiskit version."""
+    """(hex key, the parts it was made from): circuit QPY bytes, backend and target, level, seed, qiskit version, and
+    the initial layout where the spec gives one (a circuit without keeps the key it had before layouts)."""
     import qiskit
     from qiskit import qpy
 
@@ -101,6 +107,8 @@ def key(
         "seed": seed,
         "qiskit": qiskit.__version__,
     }
+    if layout:
+        parts["layout"] = list(layout)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest(), parts
 
 

@@ -45,8 +45,9 @@ def entry(value: object) -> bool:
     )
 
 
-def warnings(plan: Plan) -> list[str]:
-    """One warning per ISA circuit that runs something broken, naming the jobs that run it."""
+def warnings(plan: Plan, placed: frozenset[str] = frozenset()) -> list[str]:
+    """One warning per ISA circuit that runs something broken, naming the jobs that run it. `placed`: the circuits
+    whose spec gives a `layout:`, which the transpiler keeps at any level: the advice is then to name other qubits."""
     if not traits(plan.backend_kind).device:
         return []
     by_circuit: dict[tuple, list[str]] = {}
@@ -54,9 +55,10 @@ def warnings(plan: Plan) -> list[str]:
         found = job.stats.get("broken")
         if found:
             key = tuple((name, tuple(qubits), error) for name, qubits, error in found)
-            by_circuit.setdefault(key, []).append(f"jobs[{job.index}] ({job.name})")
+            where = job.circuit_name if job.circuit_name in placed else None
+            by_circuit.setdefault((key, where), []).append(f"jobs[{job.index}] ({job.name})")
     out = []
-    for found, jobs in by_circuit.items():
+    for (found, where), jobs in by_circuit.items():
         named = ", ".join(jobs[:3]) + (f" and {len(jobs) - 3:,} more" if len(jobs) > 3 else "")
         parts = [
             f"{name} on qubit{'s' * (len(q) > 1)} {', '.join(map(str, q))} (error {error:g})"
@@ -65,7 +67,12 @@ def warnings(plan: Plan) -> list[str]:
         shown = "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
         out.append(
             f"warning: {named}: the ISA circuit runs what {plan.backend_name} reports as broken (error 0.5 or more): "
-            f"{shown}; its values would be noise. optimization_level 2 or 3 lays a circuit out by the device's "
-            "errors; level 0 or 1 keeps a layout that fits"
+            f"{shown}; its values would be noise. "
+            + (
+                f"circuits.{where}.layout puts the circuit on them: name other qubits"
+                if where is not None
+                else "optimization_level 2 or 3 lays a circuit out by the device's errors; level 0 or 1 keeps a "
+                "layout that fits"
+            )
         )
     return out

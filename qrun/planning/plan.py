@@ -17,6 +17,7 @@ from ..model.experiment import Given, Job
 from ..model.plan import JobPlan, Plan, Planned
 from ..sources import circuits, pysource
 from ..sources import observables as pauli
+from ..spec import layouts
 from ..spec.build import written_alike
 from ..spec.validate import Checked
 from . import devicefacts, estimates, modes, rehearsal, simtime, sweeps
@@ -134,6 +135,7 @@ class _Planner:
                     self.seed,
                     self.use_cache,
                     self.memo,
+                    layouts.initial_layout(self.experiment.circuits[job.circuit]),
                 )
         return key, self.transpiled[key]
 

@@ -71,6 +71,7 @@ def cached_transpile(
     seed: int | None,
     use_cache: bool = True,
     memo: dict[tuple, Any] | None = None,
+    layout: tuple[int, ...] | None = None,
 ) -> QuantumCircuit:
     """transpile(), through the on-disk cache unless use_cache is False. Unseeded transpilation is not cached:
     it is not a function of its inputs. A cache entry also keeps the circuit's shape (circuit_shape), which goes
@@ -81,20 +82,24 @@ def cached_transpile(
     On aer, a circuit of gates Aer runs as they are is its own ISA form, as a hand script would send it: a
     transpile would change nothing Aer needs, and the preset pass manager's first use is slow, because its plugins
     import qiskit-ibm-runtime (benchmarks/RESULTS.md). On a noiseless simulator the state is the same either way.
-    Either way a controlled gate with parameters goes to Aer as its definition (backends.aer.bindable)."""
-    if not traits(kind).device and runs_as_written(qc, built(backend)):
-        return bindable(qc)
+    Either way a controlled gate with parameters goes to Aer as its definition (backends.aer.bindable).
+
+    `layout`: the device's qubits the circuit starts on (its spec's `layout:`); a simulator has none to choose."""
+    if not traits(kind).device:
+        layout = None
+        if runs_as_written(qc, built(backend)):
+            return bindable(qc)
     if not use_cache or seed is None:
-        isa = transpile(qc, built(backend), kind, level, seed)
+        isa = transpile(qc, built(backend), kind, level, seed, layout)
         if memo is not None and traits(kind).device:
             memo[("device", id(isa))] = devicefacts.of(isa, backend)
         return isa
 
     folder = cache.cache_dir()
-    hex_key, parts = cache.key(qc, backend, kind, level, seed)
+    hex_key, parts = cache.key(qc, backend, kind, level, seed, layout)
     isa = cache.load(folder, hex_key, parts, qc)
     if isa is None:
-        isa = transpile(qc, built(backend), kind, level, seed)
+        isa = transpile(qc, built(backend), kind, level, seed, layout)
         cache.store(folder, hex_key, parts, isa)
     shape = cache.load_facts(folder, hex_key)
     if shape is None:
@@ -116,7 +121,14 @@ def runs_as_written(qc: QuantumCircuit, backend: BackendV2) -> bool:
     return all(name in native for name in qc.count_ops())
 
 
-def transpile(qc: QuantumCircuit, backend: BackendV2, kind: str, level: int, seed: int | None) -> QuantumCircuit:
+def transpile(
+    qc: QuantumCircuit,
+    backend: BackendV2,
+    kind: str,
+    level: int,
+    seed: int | None,
+    layout: tuple[int, ...] | None = None,
+) -> QuantumCircuit:
     """ISA form for `backend`. On aer, Aer's own gates (aer_basis): every job there runs on Aer's own primitives
     (plan.engine_for), which run them as written. An IBM-style basis (rz, sx, cx) there made each rotation angle a
     parameter expression (theta + pi), which Aer binds point by point in Python: most of a long sweep's time beyond
@@ -130,5 +142,6 @@ def transpile(qc: QuantumCircuit, backend: BackendV2, kind: str, level: int, see
             optimization_level=level, basis_gates=aer_basis(backend), seed_transpiler=seed
         )
         return bindable(pm.run(qc))
-    pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed)
+    placed = {"initial_layout": list(layout)} if layout else {}
+    pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed, **placed)
     return pm.run(qc)

@@ -53,9 +53,8 @@ __all__ = [
 ]
 
 MAX_SET_CHARS = 64 * 1024  # one --set value; longer values belong in a --vars file
-RESOLVED_HEADER = (
-    " as qrun ran it: rendered, overrides applied, file circuits inlined.\n"  # a run folder's spec.yaml, first line
-)
+# a run folder's spec.yaml, first line
+RESOLVED_HEADER = " as qrun ran it: rendered, overrides applied, file circuits inlined.\n"
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -135,8 +134,9 @@ class Spec:
             data["vars"] = {}
         data.pop("multirun", None)  # a point of a multirun is one run; running its folder again runs that point
         for name, source in (data.get("circuits") or {}).items():
-            if isinstance(source, dict) and "file" in source:
-                data["circuits"][name] = {"qasm": circuits.qasm_text(source, self.base_dir)}
+            if isinstance(source, dict) and "file" in source:  # the source inlined, its layout: kept
+                rest = {k: v for k, v in source.items() if k != "file"}
+                data["circuits"][name] = {"qasm": circuits.qasm_text(source, self.base_dir), **rest}
         for kind in ("circuits", "observables"):
             for source in (data.get(kind) or {}).values():
                 if isinstance(source, dict) and isinstance(source.get("python"), str):

@@ -19,7 +19,7 @@ from ..sources import circuits, observables, pysource, valuefiles
 from ..sources.facts import CircuitFacts, of_circuit
 from ..sources.observables import Terms
 from ..store import derived
-from . import JsonPath, Spec
+from . import JsonPath, Spec, layouts
 from .build import experiment as typed
 from .jobchecks import estimate_findings, job_findings, shot_findings
 from .schema import Finding, schema_findings
@@ -198,7 +198,7 @@ def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[l
     found += semantic_findings(
         data, facts, {n: observables.observable_width(t) for n, t in terms.items()}, info.num_qubits
     )
-    found += _expansion_findings(data, expansions)
+    found += _expansion_findings(data, expansions) + layouts.findings(data["circuits"], facts, info)
     return found, (info, built, terms, facts, expansions)
 
 
@@ -252,9 +252,6 @@ def _python_allowed(source: dict[str, Yaml], spec: Spec, allowed: bool) -> None:
 
 def _located(spec: Spec, found: list[Finding]) -> SpecError:
     return SpecError([spec.problem(path, message, at_key) for path, message, at_key in found])
-
-
-# ---------------------------------------------------------------- schema
 
 
 # ---------------------------------------------------------------- meaning

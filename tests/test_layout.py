@@ -1,0 +1,176 @@
+"""A circuit's `layout:` puts it on the device's qubits it names (qiskit's initial_layout), on fake devices and on the
+service, and is checked against the circuit and the device before anything runs; on aer it is said to be unused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fake_runtime import Cloud, install
+
+GHZ = """version: 1
+name: placed
+backend: BACKEND
+max_time: 30m
+options: {seed: 11, default_precision: 0.02, optimization_level: 1, resilience_level: 0}
+circuits:
+  ghz:
+    qasm: |
+      OPENQASM 3.0;
+      include "stdgates.inc";
+      qubit[3] q;
+      h q[0];
+      cx q[0], q[1];
+      cx q[1], q[2];
+    layout: LAYOUT
+observables:
+  ends: Z0 Z2
+jobs:
+  - {name: e, primitive: estimator, circuit: ghz, observables: [ends], estimate: 10s}
+  - {name: s, primitive: sampler, circuit: ghz, shots: 4000, measure_all: true, estimate: 10s}
+"""
+
+# a chain of three coupled qubits on each device, away from the qubits its default layout takes
+CHAINS = {"fake_sherbrooke": [20, 21, 22], "fake_fez": [3, 4, 5]}
+
+
+def _spec(tmp_path, backend: str, layout: object, name: str = "ghz.yaml"):
+    path = tmp_path / name
+    path.write_text(GHZ.replace("BACKEND", backend).replace("LAYOUT", json.dumps(layout)))
+    return path
+
+
+def _qubits(run_dir) -> list[list[int]]:
+    return [entry["simulated_qubits"] for entry in json.loads((run_dir / "metadata.json").read_text())["jobs"]]
+
+
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+def test_each_job_kind_runs_on_the_qubits_its_circuits_layout_names(qrun, tmp_path, device):
+    from qrun.app.pipeline import run
+
+    chain = CHAINS[device]
+    spec = _spec(tmp_path, device, chain)
+    unplaced = tmp_path / "unplaced.yaml"
+    unplaced.write_text("\n".join(line for line in spec.read_text().splitlines() if "layout:" not in line))
+    default = json.loads(qrun("plan", unplaced, "--json").out)["jobs"][0]["simulated_qubits"]
+    assert default != chain  # so the qubits below are the layout's doing
+
+    run_dir = run(spec, tmp_path / "r", progress="none")
+    assert _qubits(run_dir) == [chain, chain]
+    ends = json.loads((run_dir / "jobs" / "00-e.json").read_text())["observables"]["ends"]
+    assert ends["values"][0] > 0.85  # <Z0 Z2> of a GHZ state is 1; the device's noise takes a little
+    counts = json.loads((run_dir / "jobs" / "01-s.json").read_text())["counts"]["meas"][0]
+    assert (counts.get("000", 0) + counts.get("111", 0)) / 4000 > 0.85
+
+
+def test_the_transpile_cache_keeps_each_layouts_circuit_apart(qrun, tmp_path):
+    first = json.loads(qrun("plan", _spec(tmp_path, "fake_sherbrooke", [20, 21, 22]), "--json").out)
+    second = json.loads(qrun("plan", _spec(tmp_path, "fake_sherbrooke", [30, 31, 32]), "--json").out)
+    assert [j["simulated_qubits"] for j in first["jobs"]] == [[20, 21, 22]] * 2
+    assert [j["simulated_qubits"] for j in second["jobs"]] == [[30, 31, 32]] * 2
+
+
+@pytest.mark.parametrize(
+    ("device", "layout", "at", "message"),
+    [
+        ("fake_sherbrooke", [20, 21], "15:13", "circuits.ghz.layout: places 2 qubits, but circuit 'ghz' has 3"),
+        (
+            "fake_sherbrooke",
+            [20, 21, 127],
+            "15:22",
+            "circuits.ghz.layout[2]: qubit 127 is not on fake_sherbrooke (qubits 0 to 126)",
+        ),
+        ("fake_fez", [156, 1, 2], "15:14", "circuits.ghz.layout[0]: qubit 156 is not on fake_fez (qubits 0 to 155)"),
+    ],
+)
+def test_a_layout_that_does_not_fit_is_refused_alike_by_validate_and_a_run(qrun, tmp_path, device, layout, at, message):
+    spec = _spec(tmp_path, device, layout)
+    expected = f"{spec}:{at}: {message}"
+    checked, ran = qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")
+    assert (checked.code, ran.code) == (2, 2)
+    assert checked.err.splitlines()[0] == expected
+    assert ran.err.splitlines()[0] == expected
+    assert not (tmp_path / "r").exists()  # nothing ran
+    # the last qubit of each device is on it
+    edge = {"fake_sherbrooke": [124, 125, 126], "fake_fez": [153, 154, 155]}[device]
+    assert qrun("validate", _spec(tmp_path, device, edge, "edge.yaml")).code == 0
+
+
+def test_on_aer_a_layout_is_said_to_be_unused_and_changes_nothing(qrun, tmp_path):
+    spec = _spec(tmp_path, "aer", [20, 21, 22])
+    warning = "warning: circuits.ghz.layout: aer simulates each circuit as written; a layout is used on a device"
+    assert qrun("validate", spec).err.splitlines()[0] == warning
+    assert warning in qrun("plan", spec).err.splitlines()
+    placed = qrun(spec, "--out", tmp_path / "a", "-q")
+    assert placed.code == 0 and placed.err.splitlines() == [warning]
+    unplaced = tmp_path / "unplaced.yaml"
+    unplaced.write_text("\n".join(line for line in spec.read_text().splitlines() if "layout:" not in line))
+    assert qrun(unplaced, "--out", tmp_path / "b", "-q").code == 0
+    (a,), (b,) = (tmp_path / "a" / "placed").iterdir(), (tmp_path / "b" / "placed").iterdir()
+    for name in ("00-e.json", "01-s.json"):
+        one, other = (json.loads((d / "jobs" / name).read_text()) for d in (a, b))
+        assert (one.get("observables"), one.get("counts")) == (other.get("observables"), other.get("counts"))
+
+
+def test_a_file_circuits_layout_stays_in_the_run_folders_spec_and_its_rerun(qrun, tmp_path):
+    (tmp_path / "ghz.qasm").write_text(
+        'OPENQASM 3.0;\ninclude "stdgates.inc";\nqubit[3] q;\nh q[0];\ncx q[0], q[1];\ncx q[1], q[2];\n'
+    )
+    text = GHZ.replace("BACKEND", "fake_sherbrooke").replace("LAYOUT", "[20, 21, 22]")
+    head, tail = text.split("    qasm: |\n")
+    spec = tmp_path / "file.yaml"
+    spec.write_text(head + "    file: ghz.qasm\n" + tail[tail.index("    layout:") :])
+    assert qrun(spec, "--out", tmp_path / "r", "-q").code == 0
+    (run_dir,) = (tmp_path / "r" / "placed").iterdir()
+    kept = (run_dir / "spec.yaml").read_text()
+    assert "    layout: [20, 21, 22]\n" in kept and "file:" not in kept
+    assert qrun("rerun", run_dir, "--out", tmp_path / "again", "-q").code == 0
+    (again,) = (tmp_path / "again" / "placed").iterdir()
+    assert _qubits(again) == [[20, 21, 22]] * 2
+
+
+def test_a_layout_on_broken_gates_is_named_with_the_advice_to_move_it(qrun, tmp_path):
+    # fake_sherbrooke reports ecr on 6-5 and 7-6 as failed; a layout keeps the circuit there at any level
+    for level in (1, 3):
+        spec = _spec(tmp_path, "fake_sherbrooke", [5, 6, 7], f"broken-{level}.yaml")
+        spec.write_text(spec.read_text().replace("optimization_level: 1", f"optimization_level: {level}"))
+        assert qrun("plan", spec).err == (
+            "warning: jobs[0] (e), jobs[1] (s): the ISA circuit runs what fake_sherbrooke reports as broken (error "
+            "0.5 or more): ecr on qubits 6, 5 (error 1); ecr on qubits 7, 6 (error 1); its values would be noise. "
+            "circuits.ghz.layout puts the circuit on them: name other qubits\n"
+        )
+
+
+def _two_qubit_gates(cloud) -> set[tuple[str, tuple[int, ...]]]:
+    """The two-qubit gates of the circuit the service was sent, on the device's qubits."""
+    from qiskit_ibm_runtime.quantum_program.params_converters import QUANTUM_PROGRAM_PARAMS_CONVERTERS
+
+    params = cloud.jobs[cloud.order[0]].params
+    converter = QUANTUM_PROGRAM_PARAMS_CONVERTERS[params["schema_version"]]
+    program, _ = converter.decoder(converter.model.model_validate(params))
+    return {
+        (inst.operation.name, tuple(item.circuit.find_bit(q).index for q in inst.qubits))
+        for item in program.items
+        for inst in item.circuit.data
+        if inst.operation.num_qubits == 2
+    }
+
+
+def test_on_the_service_the_layout_is_what_is_sent_and_one_off_the_device_sends_nothing(monkeypatch, qrun, tmp_path):
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    cloud = Cloud({"ibm_sherbrooke": FakeSherbrooke()}, queue_seconds=2.0, job_seconds=1.0)
+    install(monkeypatch, cloud)
+    qrun.clock = cloud.clock
+    off = _spec(tmp_path, "ibm_sherbrooke", [20, 21, 130], "off.yaml")
+    refused = qrun(off, "--out", tmp_path / "r", "-q")
+    assert refused.code == 2
+    assert refused.err.splitlines()[0] == (
+        f"{off}:15:22: circuits.ghz.layout[2]: qubit 130 is not on ibm_sherbrooke (qubits 0 to 126)"
+    )
+    assert cloud.order == []  # nothing was sent
+    spec = _spec(tmp_path, "ibm_sherbrooke", [20, 21, 22])
+    spec.write_text(spec.read_text().replace("  - {name: s,", "  # - {name: s,"))
+    result = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    assert _two_qubit_gates(cloud) == {("ecr", (21, 20)), ("ecr", (21, 22))}
