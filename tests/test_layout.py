@@ -57,7 +57,9 @@ def test_each_job_kind_runs_on_the_qubits_its_circuits_layout_names(qrun, tmp_pa
 
     run_dir = run(spec, tmp_path / "r", progress="none")
     assert _qubits(run_dir) == [chain, chain]
-    ends = json.loads((run_dir / "jobs" / "00-e.json").read_text())["observables"]["ends"]
+    files = [json.loads((run_dir / "jobs" / name).read_text()) for name in ("00-e.json", "01-s.json")]
+    assert [f["qubits"] for f in files] == [chain, chain]  # circuit qubit k read from the device's qubit chain[k]
+    ends = files[0]["observables"]["ends"]
     assert ends["values"][0] > 0.85  # <Z0 Z2> of a GHZ state is 1; the device's noise takes a little
     counts = json.loads((run_dir / "jobs" / "01-s.json").read_text())["counts"]["meas"][0]
     assert (counts.get("000", 0) + counts.get("111", 0)) / 4000 > 0.85
@@ -110,6 +112,7 @@ def test_on_aer_a_layout_is_said_to_be_unused_and_changes_nothing(qrun, tmp_path
     for name in ("00-e.json", "01-s.json"):
         one, other = (json.loads((d / "jobs" / name).read_text()) for d in (a, b))
         assert (one.get("observables"), one.get("counts")) == (other.get("observables"), other.get("counts"))
+        assert "qubits" not in one  # a simulator has no device qubits to name
 
 
 def test_a_file_circuits_layout_stays_in_the_run_folders_spec_and_its_rerun(qrun, tmp_path):
@@ -174,3 +177,5 @@ def test_on_the_service_the_layout_is_what_is_sent_and_one_off_the_device_sends_
     result = qrun(spec, "--out", tmp_path / "r", "-q")
     assert result.code == 0, result.err
     assert _two_qubit_gates(cloud) == {("ecr", (21, 20)), ("ecr", (21, 22))}
+    (run_dir,) = (tmp_path / "r" / "placed").iterdir()
+    assert json.loads((run_dir / "jobs" / "00-e.json").read_text())["qubits"] == [20, 21, 22]

@@ -105,6 +105,9 @@ class JobPlan:
     device: BackendV2 | None = None
     simulated_qubits: Sequence[int] | None = None
     sim_circuit: QuantumCircuit | None = None
+    # on a device: the physical qubit each of the circuit's qubits ends on (the ISA circuit's final layout), which its
+    # results read: what its `layout:` asked for, after routing, or what the transpiler chose
+    qubits: Sequence[int] | None = None
     qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
     # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
     reference_circuit: QuantumCircuit | None = None

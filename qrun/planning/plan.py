@@ -214,6 +214,7 @@ class _Planner:
             circuit_name=job.circuit,
             circuit=isa,
             simulated_qubits=simulated,
+            qubits=once(self.memo, ("qubits", key), lambda: _read_from(isa)) if self.traits.device else None,
             reference_circuit=reference,
             reference_observables={o: pauli.to_sparse_pauli_op(terms[o], reference.num_qubits) for o in used}
             if reference is not None
@@ -358,6 +359,10 @@ class _Twins:
         for name, value in planned.items():
             setattr(plan_job, name, value)
         return plan_job
+
+
+def _read_from(isa: QuantumCircuit) -> tuple[int, ...] | None:
+    return tuple(isa.layout.final_index_layout(filter_ancillas=True)) if isa.layout is not None else None
 
 
 def engine_for(kind: str, runs: str, options: dict[str, object]) -> str:
