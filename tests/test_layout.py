@@ -3,6 +3,7 @@ service, and is checked against the circuit and the device before anything runs;
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pytest
@@ -179,3 +180,15 @@ def test_on_the_service_the_layout_is_what_is_sent_and_one_off_the_device_sends_
     assert _two_qubit_gates(cloud) == {("ecr", (21, 20)), ("ecr", (21, 22))}
     (run_dir,) = (tmp_path / "r" / "placed").iterdir()
     assert json.loads((run_dir / "jobs" / "00-e.json").read_text())["qubits"] == [20, 21, 22]
+
+
+def test_a_multirun_compares_qubit_sets_one_point_each(qrun, tmp_path):
+    spec = _spec(tmp_path, "fake_sherbrooke", [20, 21, 22])
+    result = qrun(spec, "-m", "circuits.ghz.layout=[20,21,22],[30,31,32]", "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    (group,) = (tmp_path / "r" / "placed").iterdir()
+    rows = list(csv.DictReader((group / "multirun.csv").read_text().splitlines()))
+    assert [(r["circuits.ghz.layout"], r["job"]) for r in rows] == [("[20, 21, 22]", "e"), ("[30, 31, 32]", "e")]
+    for layout in ([20, 21, 22], [30, 31, 32]):
+        (point,) = group.glob(f"circuits.ghz.layout=_{layout[0]},_{layout[1]},_{layout[2]}_")
+        assert _qubits(point) == [layout, layout]

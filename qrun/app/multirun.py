@@ -76,20 +76,21 @@ def parse(assignments: list[str]) -> dict[str, list[object]]:
             )
         if any(c in values for c in "\n\r\x00"):
             raise UsageError(f"-m {key}: values are one line")
-        grid[key] = _range(key, values) if values.strip().startswith("range(") else _listed(values)
+        grid[key] = _range(key, values) if values.strip().startswith("range(") else _listed(values, "." in key)
     return grid
 
 
-def _listed(text: str) -> list[object]:
+def _listed(text: str, flow: bool = False) -> list[object]:
     """The values, split at the commas outside brackets: -m angles=[0.1,0.2],[0.3] is two lists (each then read as
-    one where the spec's vars: declares a list)."""
+    one where the spec's vars: declares a list). `flow`: a dotted path into the spec takes a flow collection as --set
+    does (-m circuits.ghz.layout=[0,1],[2,3])."""
     values, depth, start = [], 0, 0
     for at, c in enumerate(text):
         depth += (c in "[{") - (c in "]}")
         if c == "," and depth <= 0:
             values.append(text[start:at])
             start = at + 1
-    return [_scalar(v.strip()) for v in [*values, text[start:]]]
+    return [_scalar(v.strip(), flow) for v in [*values, text[start:]]]
 
 
 def _range(key: str, text: str) -> list[object]:
@@ -112,11 +113,13 @@ def _is_int(text: str) -> bool:
     return text.lstrip("-").isdigit() and text.isascii()
 
 
-def _scalar(text: str) -> object:
+def _scalar(text: str, flow: bool = False) -> object:
     try:  # with the spec's nesting and alias limits, as --set values are read
         value = safe_yaml("-m", text) if text else ""
     except SpecError:
         return text
+    if flow and isinstance(value, (list, dict)):
+        return value
     return cli_number(text, value) if isinstance(value, (int, float, str, bool)) else text
 
 
