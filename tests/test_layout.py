@@ -66,6 +66,45 @@ def test_each_job_kind_runs_on_the_qubits_its_circuits_layout_names(qrun, tmp_pa
     assert (counts.get("000", 0) + counts.get("111", 0)) / 4000 > 0.85
 
 
+KINDS = """version: 1
+name: kinds
+backend: BACKEND
+max_time: 30m
+options: {seed: 11, default_precision: 0.05, optimization_level: 1, resilience_level: 0}
+circuits:
+  ghz:
+    qasm: 'OPENQASM 3.0; include "stdgates.inc"; qubit[3] q; h q[0]; cx q[0], q[1]; cx q[1], q[2];'
+    layout: LAYOUT
+  ansatz: {library: real_amplitudes, args: {num_qubits: 3, reps: 1}, layout: LAYOUT}
+observables:
+  ends: Z0 Z2
+jobs:
+  - {name: climb, primitive: ladder, circuit: ghz, observables: [ends], rungs: [raw, trex], estimate: 60s}
+  - {name: vqe, primitive: minimize, circuit: ansatz, observables: [ends], optimizer: {method: COBYLA, maxiter: 3},
+     estimate: 60s}
+  - {name: scan, primitive: estimator, circuit: ansatz, observables: [ends], parameter_values: [[0, 0, 0, 0, 0, 0]],
+     sweep: {values: {"θ[0]": [0, 3.141592653589793]}}, estimate: 60s}
+"""
+KIND_NAMES = ("climb", "vqe", "scan")
+
+
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+def test_a_ladder_a_minimize_loop_and_a_sweep_run_on_the_layouts_qubits_too(tmp_path, device):
+    from qrun.app.pipeline import run
+
+    chain = CHAINS[device]
+    spec = tmp_path / "kinds.yaml"
+    spec.write_text(KINDS.replace("BACKEND", device).replace("LAYOUT", json.dumps(chain)))
+    run_dir = run(spec, tmp_path / "r", progress="none")
+    files = {n: json.loads((run_dir / "jobs" / f"{k:02d}-{n}.json").read_text()) for k, n in enumerate(KIND_NAMES)}
+    assert {n: f["qubits"] for n, f in files.items()} == dict.fromkeys(KIND_NAMES, chain)
+    assert _qubits(run_dir) == [chain] * 3
+    # <Z0 Z2>: 1 for the GHZ state (TREX takes the readout error off); cos θ[0] on the ansatz's first qubit alone
+    assert files["climb"]["rungs"][1]["observables"]["ends"]["values"][0] > 0.9
+    assert [p["value"] for p in files["scan"]["points"]] == [pytest.approx(1, abs=0.25), pytest.approx(-1, abs=0.25)]
+    assert files["vqe"]["nfev"] >= 3
+
+
 def test_the_transpile_cache_keeps_each_layouts_circuit_apart(qrun, tmp_path):
     first = json.loads(qrun("plan", _spec(tmp_path, "fake_sherbrooke", [20, 21, 22]), "--json").out)
     second = json.loads(qrun("plan", _spec(tmp_path, "fake_sherbrooke", [30, 31, 32]), "--json").out)
