@@ -55,11 +55,16 @@ def test_each_job_kind_runs_on_the_qubits_its_circuits_layout_names(qrun, tmp_pa
     unplaced.write_text("\n".join(line for line in spec.read_text().splitlines() if "layout:" not in line))
     default = json.loads(qrun("plan", unplaced, "--json").out)["jobs"][0]["simulated_qubits"]
     assert default != chain  # so the qubits below are the layout's doing
+    planned = json.loads(qrun("plan", spec, "--json").out)["jobs"]
+    assert [j["physical_qubits"] for j in planned] == [chain, chain]  # said before anything runs
 
     run_dir = run(spec, tmp_path / "r", progress="none")
     assert _qubits(run_dir) == [chain, chain]
     files = [json.loads((run_dir / "jobs" / name).read_text()) for name in ("00-e.json", "01-s.json")]
-    assert [f["qubits"] for f in files] == [chain, chain]  # circuit qubit k read from the device's qubit chain[k]
+    assert [f["physical_qubits"] for f in files] == [
+        chain,
+        chain,
+    ]  # circuit qubit k read from the device's qubit chain[k]
     ends = files[0]["observables"]["ends"]
     assert ends["values"][0] > 0.85  # <Z0 Z2> of a GHZ state is 1; the device's noise takes a little
     counts = json.loads((run_dir / "jobs" / "01-s.json").read_text())["counts"]["meas"][0]
@@ -97,7 +102,7 @@ def test_a_ladder_a_minimize_loop_and_a_sweep_run_on_the_layouts_qubits_too(tmp_
     spec.write_text(KINDS.replace("BACKEND", device).replace("LAYOUT", json.dumps(chain)))
     run_dir = run(spec, tmp_path / "r", progress="none")
     files = {n: json.loads((run_dir / "jobs" / f"{k:02d}-{n}.json").read_text()) for k, n in enumerate(KIND_NAMES)}
-    assert {n: f["qubits"] for n, f in files.items()} == dict.fromkeys(KIND_NAMES, chain)
+    assert {n: f["physical_qubits"] for n, f in files.items()} == dict.fromkeys(KIND_NAMES, chain)
     assert _qubits(run_dir) == [chain] * 3
     # <Z0 Z2>: 1 for the GHZ state (TREX takes the readout error off); cos θ[0] on the ansatz's first qubit alone
     assert files["climb"]["rungs"][1]["observables"]["ends"]["values"][0] > 0.9
@@ -152,7 +157,7 @@ def test_on_aer_a_layout_is_said_to_be_unused_and_changes_nothing(qrun, tmp_path
     for name in ("00-e.json", "01-s.json"):
         one, other = (json.loads((d / "jobs" / name).read_text()) for d in (a, b))
         assert (one.get("observables"), one.get("counts")) == (other.get("observables"), other.get("counts"))
-        assert "qubits" not in one  # a simulator has no device qubits to name
+        assert "physical_qubits" not in one  # a simulator has no device qubits to name
 
 
 def test_a_file_circuits_layout_stays_in_the_run_folders_spec_and_its_rerun(qrun, tmp_path):
@@ -218,7 +223,7 @@ def test_on_the_service_the_layout_is_what_is_sent_and_one_off_the_device_sends_
     assert result.code == 0, result.err
     assert _two_qubit_gates(cloud) == {("ecr", (21, 20)), ("ecr", (21, 22))}
     (run_dir,) = (tmp_path / "r" / "placed").iterdir()
-    assert json.loads((run_dir / "jobs" / "00-e.json").read_text())["qubits"] == [20, 21, 22]
+    assert json.loads((run_dir / "jobs" / "00-e.json").read_text())["physical_qubits"] == [20, 21, 22]
 
 
 def test_a_multirun_compares_qubit_sets_one_point_each(qrun, tmp_path):

@@ -70,7 +70,7 @@ class JobFile(TypedDict, total=False):
     circuit: str
     backend: str
     job_ids: list[str]
-    qubits: list[int]  # on a device: the physical qubit each of the circuit's qubits was read from
+    physical_qubits: list[int]  # on a device: the physical qubit each of the circuit's qubits was read from
     parameters: Sequence[str]
     parameter_values: list[list[float]]
     parameter_values_from: str

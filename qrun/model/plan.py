@@ -27,6 +27,7 @@ class JobStats(TypedDict, total=False):
     depth: int
     shots: int
     simulated_qubits: Sequence[int]
+    physical_qubits: Sequence[int]  # on a device: the qubit each of the circuit's qubits is read from
     broken: Sequence[tuple[str, Sequence[int], float]]  # gates and readouts with a reported error >= 0.5 (faulty.py)
 
 
@@ -107,7 +108,7 @@ class JobPlan:
     sim_circuit: QuantumCircuit | None = None
     # on a device: the physical qubit each of the circuit's qubits ends on (the ISA circuit's final layout), which its
     # results read: what its `layout:` asked for, after routing, or what the transpiler chose
-    qubits: Sequence[int] | None = None
+    physical_qubits: Sequence[int] | None = None
     qpu_seconds: float = 0.0  # what a device would charge for the quantum work (0 on aer)
     # exact: statevector: the circuit as written and its observables, before transpilation (records computes)
     reference_circuit: QuantumCircuit | None = None

@@ -214,7 +214,7 @@ class _Planner:
             circuit_name=job.circuit,
             circuit=isa,
             simulated_qubits=simulated,
-            qubits=once(self.memo, ("qubits", key), lambda: _read_from(isa)) if self.traits.device else None,
+            physical_qubits=once(self.memo, ("physical", key), lambda: _read_from(isa)) if self.traits.device else None,
             reference_circuit=reference,
             reference_observables={o: pauli.to_sparse_pauli_op(terms[o], reference.num_qubits) for o in used}
             if reference is not None

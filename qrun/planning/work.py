@@ -108,6 +108,8 @@ def job_stats(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any] |
     }
     if job.simulated_qubits is not None:
         stats["simulated_qubits"] = job.simulated_qubits
+    if job.physical_qubits is not None:
+        stats["physical_qubits"] = job.physical_qubits
     device = None if memo is None else memo.get(("device", id(job.circuit)))  # devicefacts, on a device
     if device is not None and device["broken"]:
         stats["broken"] = device["broken"]

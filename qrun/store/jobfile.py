@@ -97,8 +97,8 @@ def header(job: JobPlan, backend: str, job_ids: list[str]) -> JobFile:
         "job_ids": job_ids,
         "parameters": job.parameter_names,
     }
-    if job.qubits is not None:
-        out["qubits"] = list(job.qubits)
+    if job.physical_qubits is not None:
+        out["physical_qubits"] = list(job.physical_qubits)
     if job.initial_point is None:  # a minimize job's values are its optimizer's: its trace holds them
         out["parameter_values"] = job.parameter_values.tolist() if job.parameter_values is not None else [[]]
     if job.parameter_source:
