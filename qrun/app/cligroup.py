@@ -20,6 +20,7 @@ LAZY_COMMANDS = {
     **{name: ("qrun.app.view_cli", f"{name}_cmd") for name in ("show", "list", "diff", "plot", "status")},
     "report": ("qrun.app.share_cli", "report_cmd"),
     "export": ("qrun.app.share_cli", "export_group"),
+    "qubits": ("qrun.app.device_cli", "qubits_cmd"),
 }
 
 

@@ -1,0 +1,117 @@
+"""`qrun qubits`: the device's best chains of coupled qubits, to name in a circuit's `layout:` (registered by cli)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .. import backends
+from ..backends import service as ibm
+from ..backends.registry import traits
+from ..errors import PreflightError, UsageError
+from ..model.experiment import Service
+from ..planning.chains import MAX_STEPS, Ranking, best_chains
+from .clitools import debug_option
+
+if TYPE_CHECKING:
+    from qiskit.providers import BackendV2
+
+
+@click.command("qubits")
+@click.argument("device")
+@click.option(
+    "--chain",
+    "length",
+    type=click.IntRange(1, 1000),
+    default=None,
+    help="How many qubits in a chain (default, where DEVICE is a spec: its widest circuit's).",
+)
+@click.option("--top", type=click.IntRange(1, 100), default=5, show_default=True, help="How many chains to list.")
+@click.option("--json", "as_json", is_flag=True, help="The chains as JSON.")
+@debug_option
+def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None:
+    """The chains of coupled qubits with the least error on DEVICE (a fake device, an IBM Quantum device, or a spec:
+    its backend and service settings), best first, from the errors its calibration reports: each qubit's readout and
+    the best two-qubit gate of each link. A qubit or gate reported broken (error 0.5 or more) is left out. Name one in
+    a circuit's `layout:` to run there."""
+
+    backend, length = _device(device, length)
+    ranking = best_chains(backend.target, length, top)
+    if not ranking.chains:
+        raise PreflightError(
+            f"no chain of {length} coupled qubits on {backend.name}"
+            + (
+                f" in {MAX_STEPS:,} steps of the search ({ranking.usable} usable qubits)"
+                if not ranking.exhaustive
+                else f" ({ranking.usable} usable qubits)"
+            )
+        )
+    click.echo(
+        json.dumps(_as_data(backend.name, length, ranking), indent=2)
+        if as_json
+        else _text(backend.name, length, ranking)
+    )
+
+
+def _device(given: str, length: int | None) -> tuple[BackendV2, int]:
+    """The device object and the chain length: from a spec (its backend, service settings and widest circuit), or a
+    device's name."""
+    path = Path(given)
+    if path.is_file():
+        from .prepare import check  # the spec's checks: a device name needs none of it
+
+        checked = check(path)
+        experiment = checked.experiment
+        used = {job.circuit for job in experiment.jobs}
+        widest = max(fact.num_qubits for name, fact in checked.facts.items() if name in used)
+        return _named(experiment.backend, experiment.service, length or widest), length or widest
+    if length is None:
+        raise UsageError(
+            f"qrun qubits {given}: say how many qubits with --chain N (or give a spec, whose circuits say)"
+        )
+    return _named(given, Service(), length), length
+
+
+def _named(name: str, settings: Service, length: int) -> BackendV2:
+    kind = backends.info(name).kind
+    if not traits(kind).device:
+        raise UsageError(f"{name} simulates circuits as written: it has no qubits to choose (a layout is for a device)")
+    if traits(kind).remote:
+        return ibm.choose_backend(ibm.connect(settings), name, length)
+    return backends.local_backend(name)
+
+
+def _as_data(device: str, length: int, ranking: Ranking) -> dict[str, object]:
+    return {
+        "device": device,
+        "length": length,
+        "exhaustive": ranking.exhaustive,
+        "chains": [
+            {
+                "layout": list(c.qubits),
+                "fidelity": round(c.fidelity, 6),
+                "worst": {"what": c.worst[0], "qubits": list(c.worst[1]), "error": c.worst[2]},
+            }
+            for c in ranking.chains
+        ],
+    }
+
+
+def _text(device: str, length: int, ranking: Ranking) -> str:
+    how_many = "best chain" if len(ranking.chains) == 1 else f"{len(ranking.chains)} chains"
+    lines = [
+        f"{device}: the {how_many} of {length} coupled qubit{'s' * (length != 1)} with the least error (readouts and "
+        "two-qubit gates, as its calibration reports them)"
+    ]
+    for k, c in enumerate(ranking.chains, 1):
+        what, qubits, error = c.worst
+        worst = f"{what} of {qubits[0]}" if what == "readout" else f"{what} on {qubits[0]}-{qubits[1]}"
+        lines.append(
+            f"{k:>3}  layout: {list(c.qubits)}  fidelity {c.fidelity:.4f}  largest error: {worst}, {error:.4g}"
+        )
+    if not ranking.exhaustive:
+        lines.append(f"(the search stopped after {MAX_STEPS:,} steps: these are the best it found, not every chain)")
+    return "\n".join(lines)
