@@ -23,6 +23,7 @@ COMMANDS = frozenset(
         "list",
         "plan",
         "plot",
+        "qubits",
         "render",
         "report",
         "rerun",
