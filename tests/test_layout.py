@@ -236,3 +236,19 @@ def test_a_multirun_compares_qubit_sets_one_point_each(qrun, tmp_path):
     for layout in ([20, 21, 22], [30, 31, 32]):
         (point,) = group.glob(f"circuits.ghz.layout=_{layout[0]},_{layout[1]},_{layout[2]}_")
         assert _qubits(point) == [layout, layout]
+
+
+def test_a_layout_not_coupled_as_the_circuit_needs_is_said_to_be_routed(qrun, tmp_path):
+    # on fake_sherbrooke 20-21-22 is a line: cx q[0], q[1] on 20 and 22 needs a swap
+    spec = _spec(tmp_path, "fake_sherbrooke", [20, 22, 21])
+    warning = (
+        "warning: circuits.ghz.layout: [20, 22, 21] is not coupled as circuit 'ghz' needs, so the transpiler added "
+        "swaps and its qubits ended on [20, 21, 22] (jobs[0] (e), jobs[1] (s)); `qrun qubits fake_sherbrooke --chain "
+        "3` lists coupled chains"
+    )
+    assert qrun("plan", spec).err.splitlines() == [warning]
+    ran = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert ran.code == 0 and ran.err.splitlines() == [warning]
+    (run_dir,) = (tmp_path / "r" / "placed").iterdir()
+    assert json.loads((run_dir / "jobs" / "00-e.json").read_text())["physical_qubits"] == [20, 21, 22]
+    assert qrun("plan", _spec(tmp_path, "fake_sherbrooke", [20, 21, 22], "coupled.yaml")).err == ""

@@ -121,7 +121,9 @@ def prepare(
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
     placed = frozenset(name for name, source in experiment.circuits.items() if "layout" in source)
-    warnings += faulty.warnings(the_plan, placed) + _unused_layouts(checked)
+    warnings += (
+        faulty.warnings(the_plan, placed) + layouts.routed(the_plan, experiment.circuits) + _unused_layouts(checked)
+    )
     return Prepared(checked, the_plan, warnings, service, [(j.name, j.estimate) for j in the_plan.jobs])
 
 

@@ -10,6 +10,7 @@ from ..backends.registry import traits
 if TYPE_CHECKING:
     from ..backends.kind import BackendInfo
     from ..model.findings import Finding
+    from ..model.plan import Plan
     from ..model.raw import Yaml
     from ..sources.facts import CircuitFacts
 
@@ -56,3 +57,25 @@ def initial_layout(source: Mapping[str, Yaml]) -> tuple[int, ...] | None:
     """The circuit entry's layout as the transpiler takes it, or None."""
     layout = source.get("layout")
     return tuple(q for q in layout if isinstance(q, int)) if isinstance(layout, list) else None
+
+
+def routed(plan: Plan, circuits: Mapping[str, Yaml]) -> list[str]:
+    """A warning per circuit whose layout's qubits are not coupled as the circuit needs: the transpiler added swaps,
+    and the circuit's qubits ended elsewhere than the layout put them (its jobs' physical_qubits)."""
+    found: dict[str, tuple[list[int], list[str]]] = {}
+    for job in plan.jobs:
+        source = circuits.get(job.circuit_name)
+        layout = source.get("layout") if isinstance(source, Mapping) else None
+        if isinstance(layout, list) and job.physical_qubits is not None and list(job.physical_qubits) != layout:
+            found.setdefault(job.circuit_name, (list(job.physical_qubits), []))[1].append(
+                f"jobs[{job.index}] ({job.name})"
+            )
+    out = []
+    for name, (ended, jobs) in found.items():
+        named = ", ".join(jobs[:3]) + (f" and {len(jobs) - 3:,} more" if len(jobs) > 3 else "")
+        out.append(
+            f"warning: circuits.{name}.layout: {circuits[name]['layout']} is not coupled as circuit '{name}' needs, so "
+            f"the transpiler added swaps and its qubits ended on {ended} ({named}); `qrun qubits {plan.backend_name} "
+            f"--chain {len(ended)}` lists coupled chains"
+        )
+    return out
