@@ -79,10 +79,19 @@ def test_a_devices_chains_are_coupled_their_fidelity_is_its_calibrations_and_a_l
     )
     planned = json.loads(qrun("plan", spec, "--json").out)["jobs"][0]
     assert planned["physical_qubits"] == best
-    # the spec itself says how long a chain: its widest circuit's
-    assert qrun("qubits", spec, "--top", "1").out.splitlines()[0] == (
+    # the spec itself says how long a chain (its widest circuit's), and its own layout is scored beside the best
+    head, first, own = qrun("qubits", spec, "--top", "1").out.splitlines()
+    assert head == (
         f"{device}: the best chain of 4 coupled qubits with the least error (readouts and two-qubit gates, as its "
         "calibration reports them)"
+    )
+    assert first.startswith(f"  1  layout: {best}  fidelity ")
+    assert own == f"circuits.line.layout {best}: " + first.split(f"{best}  ", 1)[1]
+    assert json.loads(qrun("qubits", spec, "--top", "1", "--json").out)["layouts"] == {"line": found["chains"][0]}
+    shuffled = [best[0], best[2], best[1], best[3]]  # 0-2 are not neighbours in a chain
+    spec.write_text(spec.read_text().replace(f"layout: {best}", f"layout: {shuffled}"))
+    assert qrun("qubits", spec, "--top", "1").out.splitlines()[2] == (
+        f"circuits.line.layout {shuffled}: not a chain of coupled qubits"
     )
 
 

@@ -13,7 +13,8 @@ from ..backends import service as ibm
 from ..backends.registry import traits
 from ..errors import PreflightError, UsageError
 from ..model.experiment import Service
-from ..planning.chains import MAX_STEPS, Ranking, best_chains
+from ..planning.chains import MAX_STEPS, Chain, Ranking, best_chains, chain_of
+from ..spec import layouts
 from .clitools import debug_option
 
 if TYPE_CHECKING:
@@ -38,8 +39,9 @@ def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None
     the best two-qubit gate of each link. A qubit or gate reported broken (error 0.5 or more) is left out. Name one in
     a circuit's `layout:` to run there."""
 
-    backend, length = _device(device, length)
+    backend, length, placed = _device(device, length)
     ranking = best_chains(backend.target, length, top)
+    own = {name: chain_of(backend.target, layout) for name, layout in placed.items()}
     if not ranking.chains:
         raise PreflightError(
             f"no chain of {length} coupled qubits on {backend.name}"
@@ -49,16 +51,21 @@ def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None
                 else f" ({ranking.usable} usable qubits)"
             )
         )
-    click.echo(
-        json.dumps(_as_data(backend.name, length, ranking), indent=2)
-        if as_json
-        else _text(backend.name, length, ranking)
-    )
+    if as_json:
+        data = _as_data(backend.name, length, ranking)
+        data["layouts"] = {name: _chain_data(c) if c else None for name, c in own.items()}
+        click.echo(json.dumps(data, indent=2))
+        return
+    lines = [_text(backend.name, length, ranking)]
+    for name, c in own.items():  # the spec's own layouts, beside the best
+        placed_at = f"circuits.{name}.layout {placed[name]}"
+        lines.append(f"{placed_at}: {_scored(c)}" if c else f"{placed_at}: not a chain of coupled qubits")
+    click.echo("\n".join(lines))
 
 
-def _device(given: str, length: int | None) -> tuple[BackendV2, int]:
-    """The device object and the chain length: from a spec (its backend, service settings and widest circuit), or a
-    device's name."""
+def _device(given: str, length: int | None) -> tuple[BackendV2, int, dict[str, list[int]]]:
+    """The device object, the chain length and the layouts a spec gives its circuits: from a spec (its backend,
+    service settings and widest circuit), or a device's name (no layouts)."""
     path = Path(given)
     if path.is_file():
         from .prepare import check  # the spec's checks: a device name needs none of it
@@ -67,12 +74,13 @@ def _device(given: str, length: int | None) -> tuple[BackendV2, int]:
         experiment = checked.experiment
         used = {job.circuit for job in experiment.jobs}
         widest = max(fact.num_qubits for name, fact in checked.facts.items() if name in used)
-        return _named(experiment.backend, experiment.service, length or widest), length or widest
+        placed = {n: list(layout) for n in sorted(used) if (layout := layouts.initial_layout(experiment.circuits[n]))}
+        return _named(experiment.backend, experiment.service, length or widest), length or widest, placed
     if length is None:
         raise UsageError(
             f"qrun qubits {given}: say how many qubits with --chain N (or give a spec, whose circuits say)"
         )
-    return _named(given, Service(), length), length
+    return _named(given, Service(), length), length, {}
 
 
 def _named(name: str, settings: Service, length: int) -> BackendV2:
@@ -85,19 +93,22 @@ def _named(name: str, settings: Service, length: int) -> BackendV2:
 
 
 def _as_data(device: str, length: int, ranking: Ranking) -> dict[str, object]:
+    chains = [_chain_data(c) for c in ranking.chains]
+    return {"device": device, "length": length, "exhaustive": ranking.exhaustive, "chains": chains}
+
+
+def _chain_data(c: Chain) -> dict[str, object]:
     return {
-        "device": device,
-        "length": length,
-        "exhaustive": ranking.exhaustive,
-        "chains": [
-            {
-                "layout": list(c.qubits),
-                "fidelity": round(c.fidelity, 6),
-                "worst": {"what": c.worst[0], "qubits": list(c.worst[1]), "error": c.worst[2]},
-            }
-            for c in ranking.chains
-        ],
+        "layout": list(c.qubits),
+        "fidelity": round(c.fidelity, 6),
+        "worst": {"what": c.worst[0], "qubits": list(c.worst[1]), "error": c.worst[2]},
     }
+
+
+def _scored(c: Chain) -> str:
+    what, qubits, error = c.worst
+    worst = f"{what} of {qubits[0]}" if what == "readout" else f"{what} on {qubits[0]}-{qubits[1]}"
+    return f"fidelity {c.fidelity:.4f}  largest error: {worst}, {error:.4g}"
 
 
 def _text(device: str, length: int, ranking: Ranking) -> str:
@@ -106,12 +117,7 @@ def _text(device: str, length: int, ranking: Ranking) -> str:
         f"{device}: the {how_many} of {length} coupled qubit{'s' * (length != 1)} with the least error (readouts and "
         "two-qubit gates, as its calibration reports them)"
     ]
-    for k, c in enumerate(ranking.chains, 1):
-        what, qubits, error = c.worst
-        worst = f"{what} of {qubits[0]}" if what == "readout" else f"{what} on {qubits[0]}-{qubits[1]}"
-        lines.append(
-            f"{k:>3}  layout: {list(c.qubits)}  fidelity {c.fidelity:.4f}  largest error: {worst}, {error:.4g}"
-        )
+    lines += [f"{k:>3}  layout: {list(c.qubits)}  {_scored(c)}" for k, c in enumerate(ranking.chains, 1)]
     if not ranking.exhaustive:
         lines.append(f"(the search stopped after {MAX_STEPS:,} steps: these are the best it found, not every chain)")
     return "\n".join(lines)

@@ -115,3 +115,14 @@ def _chain(
         name, error = links[(min(a, b), max(a, b))]
         parts.append((name, (a, b), error))
     return Chain(qubits, math.exp(-spent), max(parts, key=lambda p: p[2]))
+
+
+def chain_of(target: Target, qubits: list[int]) -> Chain | None:
+    """`qubits` scored as a chain, or None where two neighbours in it are not coupled (or a part of it is broken or
+    unreported): how a spec's own layout compares with the best ones."""
+    readout, links = errors(target)
+    pairs = [(min(a, b), max(a, b)) for a, b in zip(qubits, qubits[1:], strict=False)]
+    if not qubits or any(q not in readout for q in qubits) or any(p not in links for p in pairs):
+        return None
+    spent = sum(-math.log1p(-readout[q]) for q in qubits) + sum(-math.log1p(-links[p][1]) for p in pairs)
+    return _chain(tuple(qubits), spent, readout, links)
