@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 @click.option("--json", "as_json", is_flag=True, help="The chains as JSON.")
 @debug_option
 def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None:
-    """The chains of coupled qubits with the least error on DEVICE (a fake device, an IBM Quantum device, or a spec:
-    its backend and service settings), best first, from the errors its calibration reports: each qubit's readout and
-    the best two-qubit gate of each link. A qubit or gate reported broken (error 0.5 or more) is left out. Name one in
-    a circuit's `layout:` to run there."""
+    """List the chains of coupled qubits with the least error on DEVICE, to name in a circuit's `layout:`. DEVICE is a
+    fake device, an IBM Quantum device, or a spec (its backend, service settings and widest circuit; its own layouts
+    are scored beside the best). Best first, from the errors the device's calibration reports: each qubit's readout
+    and the best two-qubit gate of each link; a qubit or gate reported broken (error 0.5 or more) is left out."""
 
     backend, length, placed = _device(device, length)
     ranking = best_chains(backend.target, length, top)
