@@ -111,6 +111,11 @@ def test_fake_sherbrookes_broken_links_are_in_no_chain(qrun):
             "aer simulates circuits as written: it has no qubits to choose (a layout is for a device)",
         ),
         (["fake_fez"], "qrun qubits fake_fez: say how many qubits with --chain N (or give a spec, whose circuits say)"),
+        (["nosuch.yaml"], "nosuch.yaml: no such file"),
+        (
+            ["fake_sherbrook", "--chain", "3"],
+            "unknown fake backend 'fake_sherbrook'; did you mean fake_sherbrooke or fake_brooklyn or fake_boston?",
+        ),
     ],
 )
 def test_what_has_no_qubits_to_choose_is_said(qrun, args, message):

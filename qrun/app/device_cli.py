@@ -67,6 +67,8 @@ def _device(given: str, length: int | None) -> tuple[BackendV2, int, dict[str, l
     """The device object, the chain length and the layouts a spec gives its circuits: from a spec (its backend,
     service settings and widest circuit), or a device's name (no layouts)."""
     path = Path(given)
+    if not path.is_file() and (path.suffix in (".yaml", ".yml", ".j2") or "/" in given):
+        raise UsageError(f"{given}: no such file")  # a spec's name, not a device's
     if path.is_file():
         from .prepare import check  # the spec's checks: a device name needs none of it
 
