@@ -30,6 +30,8 @@ class Chain:
 
 @dataclass(frozen=True)
 class Ranking:
+    """The best chains found, best first, and how far the search went."""
+
     chains: list[Chain]
     exhaustive: bool  # False: the search stopped at MAX_STEPS, and these are the best it had found
     usable: int  # qubits with a readout error reported and under BROKEN
