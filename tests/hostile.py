@@ -214,6 +214,15 @@ def cases() -> list[dict]:
     add("values-file-outside", _sub("parameter_values: [[0, 0, 0, 0]]", "parameter_values: {file: /etc/passwd.csv}"))
     add("library-not-allowed", _sub("library: real_amplitudes", "library: QFT"))
     add("library-bad-arg", _sub("reps: 1}", "reps: 1, evil: 1}"))
+    on_device = _sub("backend: aer", "backend: fake_sherbrooke")
+    add("layout-qubit-past-device", _sub("reps: 1}}", "reps: 1}, layout: [0, 99999]}", on_device))
+    add("layout-thousand-qubits", _sub("reps: 1}}", "reps: 1}, layout: %s}" % list(range(1000)), on_device))
+    add("layout-past-max-items", _sub("reps: 1}}", "reps: 1}, layout: %s}" % list(range(1001)), on_device))
+    add("layout-not-a-list", _sub("reps: 1}}", "reps: 1}, layout: '0,1'}", on_device))
+    add("layout-booleans", _sub("reps: 1}}", "reps: 1}, layout: [true, false]}", on_device))
+    add("layout-negative", _sub("reps: 1}}", "reps: 1}, layout: [-1, 0]}", on_device))
+    add("qubits-chain-zero", None, args=["qubits", "fake_fez", "--chain", "0"])
+    add("qubits-chain-past-max", None, args=["qubits", "fake_fez", "--chain", "100000"])
 
     # --- templates and --set ----------------------------------------------------------------------------------
     tmpl = "vars:\n  tag: a\n" + _sub("name: hostile", "name: hostile-{{ tag }}")
