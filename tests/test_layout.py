@@ -71,25 +71,23 @@ def test_each_job_kind_runs_on_the_qubits_its_circuits_layout_names(qrun, tmp_pa
     assert (counts.get("000", 0) + counts.get("111", 0)) / 4000 > 0.85
 
 
-KINDS = """version: 1
-name: kinds
-backend: BACKEND
-max_time: 30m
-options: {seed: 11, default_precision: 0.05, optimization_level: 1, resilience_level: 0}
-circuits:
-  ghz:
-    qasm: 'OPENQASM 3.0; include "stdgates.inc"; qubit[3] q; h q[0]; cx q[0], q[1]; cx q[1], q[2];'
-    layout: LAYOUT
-  ansatz: {library: real_amplitudes, args: {num_qubits: 3, reps: 1}, layout: LAYOUT}
-observables:
-  ends: Z0 Z2
-jobs:
+# GHZ's head, circuit and observable, with an ansatz on the same qubits and the other job kinds
+KINDS = (
+    GHZ.replace("name: placed", "name: kinds")
+    .replace("default_precision: 0.02", "default_precision: 0.05")
+    .split("jobs:\n")[0]
+    .replace(
+        "observables:",
+        "  ansatz: {library: real_amplitudes, args: {num_qubits: 3, reps: 1}, layout: LAYOUT}\nobservables:",
+    )
+    + """jobs:
   - {name: climb, primitive: ladder, circuit: ghz, observables: [ends], rungs: [raw, trex], estimate: 60s}
   - {name: vqe, primitive: minimize, circuit: ansatz, observables: [ends], optimizer: {method: COBYLA, maxiter: 3},
      estimate: 60s}
   - {name: scan, primitive: estimator, circuit: ansatz, observables: [ends], parameter_values: [[0, 0, 0, 0, 0, 0]],
      sweep: {values: {"θ[0]": [0, 3.141592653589793]}}, estimate: 60s}
 """
+)
 KIND_NAMES = ("climb", "vqe", "scan")
 
 
