@@ -296,6 +296,7 @@ jobs:
 """
 
 
+@pytest.mark.slow  # seconds of noisy simulation to interrupt; the fast suite keeps a Ctrl-C between jobs (above)
 def test_ctrl_c_while_a_local_batch_computes_keeps_it_and_runs_nothing_more(tmp_path):
     """A local simulation goes on in its thread after a Ctrl-C, and the process waited for it before it exited: its
     jobs were then recorded as interrupted, their seconds of simulation thrown away. They are kept now."""

@@ -166,6 +166,7 @@ def test_a_histogram_of_thousands_of_outcomes_draws_the_likeliest():
     assert ax.get_title() == f"wide: register meas, {body['shots']} shots, the 64 likeliest of 3,001 outcomes"
 
 
+@pytest.mark.slow  # a few hundred figures; make test stays under 3 minutes, and CI runs the slow suite too
 def test_a_run_of_many_plottable_jobs_draws_its_first_and_last_and_all_of_them_on_request(qrun, tmp_path):
     """Each figure takes about a tenth of a second, and a run of 10,000 sampler jobs was 10,000 PNGs: of a run of
     many, `qrun plot` draws the first 15 and last 10, says on stderr which it left out, and --all draws every one."""
