@@ -69,6 +69,9 @@ def test_each_job_kind_runs_on_the_qubits_its_circuits_layout_names(qrun, tmp_pa
     assert ends["values"][0] > 0.85  # <Z0 Z2> of a GHZ state is 1; the device's noise takes a little
     counts = json.loads((run_dir / "jobs" / "01-s.json").read_text())["counts"]["meas"][0]
     assert (counts.get("000", 0) + counts.get("111", 0)) / 4000 > 0.85
+    # the shared report says where the values were read from
+    assert qrun("report", tmp_path / "r", "-o", tmp_path / "report.html").code == 0
+    assert f"<dt>physical qubits</dt><dd>{chain}: e, s</dd>" in (tmp_path / "report.html").read_text()
 
 
 # GHZ's head, circuit and observable, with an ansatz on the same qubits and the other job kinds
@@ -156,6 +159,8 @@ def test_on_aer_a_layout_is_said_to_be_unused_and_changes_nothing(qrun, tmp_path
         one, other = (json.loads((d / "jobs" / name).read_text()) for d in (a, b))
         assert (one.get("observables"), one.get("counts")) == (other.get("observables"), other.get("counts"))
         assert "physical_qubits" not in one  # a simulator has no device qubits to name
+    assert qrun("report", tmp_path / "a", "-o", tmp_path / "report.html").code == 0
+    assert "physical qubits" not in (tmp_path / "report.html").read_text()
 
 
 def test_a_file_circuits_layout_stays_in_the_run_folders_spec_and_its_rerun(qrun, tmp_path):

@@ -166,6 +166,7 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
     ]
     exact = stated_exact(spec)
     jobs = [(entry, run.jobs.get(entry["name"])) for entry in meta["jobs"]]
+    facts.insert(3, ("physical qubits", _qubits(jobs)))  # a device's: where the values were read from
     # a run of many jobs shows its first and last, as `qrun show` does (every job's row made one run's page 3 MB);
     # every job's readings still go to its group's page
     shown, left_out = elided(range(len(jobs)))
@@ -201,6 +202,21 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
         + f"<details><summary>Resolved spec (spec.yaml)</summary><pre>{_e(spec_text)}</pre></details></section>"
     )
     return page, all_readings
+
+
+def _qubits(jobs: list[tuple[JobEntry, JobFile | None]]) -> str | None:
+    """The device's qubits each job's results were read from (its file's physical_qubits), one entry per distinct
+    set; None for a simulator's run, whose files name none."""
+    by_set: dict[str, list[str]] = {}
+    for entry, body in jobs:
+        qubits = (body or {}).get("physical_qubits")
+        if isinstance(qubits, list):
+            by_set.setdefault(json.dumps(qubits), []).append(entry["name"])
+    parts = [
+        f"{qubits}: {', '.join(names[:3])}" + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
+        for qubits, names in by_set.items()
+    ]
+    return "; ".join(parts[:5]) + (f"; and {len(parts) - 5:,} more sets" if len(parts) > 5 else "") if parts else None
 
 
 def _derived(spec: object, run: Run) -> str:
