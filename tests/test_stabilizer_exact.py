@@ -217,39 +217,40 @@ def test_a_circuit_wider_than_any_statevector_on_a_127_qubit_service_device(monk
     assert set(jobs["counts"]["counts"]["meas"][0]) == {"0" * 100, "1" * 100}
 
 
-REFUSED = """version: 1
-name: refused
-backend: fake_fez
-max_time: 30m
-circuits:
-  tee: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; t q[1]; cx q[0], q[1];"}
-  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[2] q; h q[0]; rz(2 * a) q[1];"}
-  mid: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[1] c; h q[0]; c[0] = measure q[0]; x q[0];"}
-  plus: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[20] q; h q;"}
-observables:
-  zz: ZZ
-jobs:
+# The head and circuits the refused spec and the rows' spec share
+_ROT = '  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[2] q; h q[0]; rz(2 * a) q[1];"}\n'
+_PLUS = '  plus: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[20] q; h q;"}\n'
+
+
+def _on_fez(name: str, circuits: str) -> str:
+    return f"version: 1\nname: {name}\nbackend: fake_fez\nmax_time: 30m\ncircuits:\n{circuits}observables:\n  zz: ZZ\n"
+
+
+REFUSED = (
+    _on_fez(
+        "refused",
+        '  tee: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; t q[1]; cx q[0], q[1];"}\n'
+        + _ROT
+        + '  mid: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[1] c; h q[0]; c[0] = measure q[0]; x q[0];"}\n'
+        + _PLUS,
+    )
+    + """jobs:
   - {name: t, primitive: estimator, circuit: tee, observables: [zz], exact: stabilizer}
   - {name: mid, primitive: estimator, circuit: mid, observables: [zz], exact: stabilizer}
   - {name: vqe, primitive: minimize, circuit: rot, observables: [zz], exact: stabilizer}
   - {name: after, primitive: estimator, circuit: rot, observables: [zz], parameter_values: {from: vqe},
      exact: stabilizer}
 """
-ROWS = """version: 1
-name: rows
-backend: fake_fez
-max_time: 30m
-circuits:
-  rot: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[2] q; h q[0]; rz(2 * a) q[1];"}
-  plus: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[20] q; h q;"}
-observables:
-  zz: ZZ
-jobs:
+)
+ROWS = (
+    _on_fez("rows", _ROT + _PLUS)
+    + """jobs:
   - {name: r, primitive: estimator, circuit: rot, observables: [zz], parameter_values: [[0.7853981633974483], [0.2]],
      exact: stabilizer}
   - {name: s, primitive: estimator, circuit: rot, observables: [zz], sweep: {values: {a: [0, 0.5]}}, exact: stabilizer}
   - {name: p, primitive: sampler, circuit: plus, measure_all: true, exact: stabilizer}
 """
+)
 
 
 RANDOM = """version: 1
