@@ -181,8 +181,9 @@ def quick_check(
     verdict = model.budget_for(experiment, checked.backend.kind, estimated)
     if not verdict.fits and not verdict.local:
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
-    used = pysource.in_use(checked.spec.data)  # only these are ever imported
-    unrun = [f"{k}.{name} ({ref})" for k, name, ref in experiment.python_sources if name in used[k]]
+    sources = experiment.python_sources
+    used = pysource.in_use(checked.spec.data) if sources else {}  # only these are ever imported
+    unrun = [f"{k}.{name} ({ref})" for k, name, ref in sources if name in used[k]]
     notes = (
         [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
         if unrun

@@ -200,6 +200,15 @@ def observable(source: Raw, base_dir: Path) -> list[tuple[str, float]] | list[li
     return _real_terms(source, made)
 
 
+def any_python(data: Raw) -> bool:
+    """Whether a spec has a Python circuit or observable."""
+    return any(
+        isinstance(value, Mapping) and "python" in value
+        for kind in ("circuits", "observables")
+        for value in (data.get(kind) or {}).values()
+    )
+
+
 def in_use(data: Raw) -> dict[str, set[str]]:
     """The circuits and observables a spec's jobs name (an observable also by a list member's NAME_k): only their
     Python is run, where the user allows it; a source no job uses is never called."""

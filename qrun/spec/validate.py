@@ -129,7 +129,9 @@ def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[l
     built: dict[str, QuantumCircuit] = {}
     facts: dict[str, CircuitFacts] = {}
     gate_limit = (data.get("limits") or {}).get("gates", circuits.DEFAULT_GATE_LIMIT)
-    allowed, used = bool(data.get("allow_python")), pysource.in_use(data)
+    allowed = bool(data.get("allow_python"))
+    # which sources the jobs name is a pass over every job: only a deep check of a spec with Python asks
+    used = pysource.in_use(data) if build and pysource.any_python(data) else {"circuits": set(), "observables": set()}
     for name, source in data["circuits"].items():
         if "python" in source:
             try:
