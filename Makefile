@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 
 # An editable install ships no bytecode, and where PYTHONDONTWRITEBYTECODE is set (this team's machines) Python never
 # writes any: every qrun command would compile qrun's modules again. compileall writes it regardless, forced (-f):
-# unforced it judges a .pyc fresh by its source's mtime in whole seconds, and a file changed in the
-# second its .pyc was written (an edit or `ruff format` just after) kept a .pyc that the import system, which also
-# compares the size, rejected and compiled again on every command.
+# unforced, it judges a .pyc fresh by its source's mtime in whole seconds, so a file changed in the second its .pyc
+# was written (an edit, or `ruff format`, just after) kept a .pyc that the import system, which also compares the
+# size, rejected and compiled again on every command.
 bytecode: $(STAMP)
 	@$(BIN)/python -m compileall -q -f qrun
 
