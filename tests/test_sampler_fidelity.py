@@ -41,6 +41,15 @@ def test_a_samplers_line_gives_the_fidelity_to_the_ideal_where_it_has_one():
     )
 
 
+def test_a_samplers_line_says_how_many_outcomes_it_leaves_out():
+    """The line shows the four likeliest outcomes; their shots need not add up to the total, and it says why."""
+    noisy = {"000": 214, "111": 231, "001": 16, "101": 13, "010": 9, "011": 8, "110": 8, "100": 1}
+    body = {"job": "s", "primitive": "sampler", "shots": 500, "counts": {"meas": [noisy], "flag": [{"0": 500}]}}
+    assert kind_of("sampler").text(body) == (
+        "meas {111: 231, 000: 214, 001: 16, 101: 13, +4 more} of 500 shots; flag {0: 500} of 500 shots"
+    )
+
+
 ROT = 'OPENQASM 3.0; include "stdgates.inc"; input float a; qubit[2] q; bit[2] c; h q[0]; rx(a) q[1]; c = measure q;'
 SWEPT = f"""version: 1
 name: swept

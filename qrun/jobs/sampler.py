@@ -142,13 +142,17 @@ class Sampler:
         return out
 
     def text(self, body: JobFile) -> str:
-        """Each register's likeliest outcomes of the first parameter set, and where the job has the ideal
-        distribution, how close the measured one is to it (Hellinger fidelity, as qiskit's hellinger_fidelity)."""
+        """Each register's four likeliest outcomes of the first parameter set and how many others it had, and where
+        the job has the ideal distribution, how close the measured one is to it (Hellinger fidelity, as qiskit's
+        hellinger_fidelity)."""
         parts = []
         ideal = body.get("ideal") or {}
         for reg, sets in body["counts"].items():
-            top = sorted((sets[0] if sets else {}).items(), key=lambda kv: -kv[1])[:4]
-            part = f"{reg} {{{', '.join(f'{k}: {n}' for k, n in top)}}} of {body['shots']} shots"
+            first = sets[0] if sets else {}
+            shown = [f"{k}: {n}" for k, n in sorted(first.items(), key=lambda kv: -kv[1])[:4]]
+            if len(first) > len(shown):  # the shots don't add up to the total: say where the rest went
+                shown.append(f"+{len(first) - len(shown)} more")
+            part = f"{reg} {{{', '.join(shown)}}} of {body['shots']} shots"
             fidelity = hellinger_fidelity(sets[0], ideal[reg][0]) if sets and ideal.get(reg) else None
             parts.append(part if fidelity is None else f"{part}, Hellinger fidelity {fidelity:.3f} to the ideal")
         return "; ".join(parts)
