@@ -7,6 +7,9 @@ from noise is measured.
     .venv/bin/python benchmarks/instructions.py [N ...]                 qrun against the hands (default N: 10 1000)
     .venv/bin/python benchmarks/instructions.py --against DIR [N ...]   this checkout's qrun against DIR's (a worktree)
 
+`make bench` (run_all.py) adds 1,000 jobs against the one-PUB and chunked hands to its table (main()), where
+valgrind is installed.
+
 An instruction is not a second: a count leaves out waiting (disk, the kernel, a core taken by another process) and
 instructions differ in cost, so the issue's targets stay in wall time (`run_all.py`); these counts say where the
 work is and whether a change took some away. Under callgrind a process runs about fifty times slower. Needs valgrind
@@ -23,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import PYTHON, ROOT
+from common import PYTHON, ROOT, row
 from scale import HAND, spec
 
 COLLECTED = re.compile(r"Collected : (\d+)")
@@ -58,7 +61,27 @@ def qrun_count(folder: Path, n: int, tree: Path) -> int:
     return count([*args, "r"], folder, env)
 
 
-def main(argv: list[str]) -> int:
+def main() -> list[dict]:
+    """run_all.py's rows: 1,000 small jobs against the one-PUB and chunked hands, in instructions (none, said on
+    stderr, where valgrind is absent)."""
+    if shutil.which("valgrind") is None:
+        print("instructions.py: no valgrind, so no instruction counts", file=sys.stderr)
+        return []
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="qrun-instructions-") as tmp:
+        folder = Path(tmp)
+        (folder / "hand.py").write_text(HAND)
+        (folder / "n1000.yaml").write_text(spec(1000))
+        mine = qrun_count(folder, 1000, ROOT)
+        env = {**os.environ, **STEADY}
+        for how, label in (HANDS[0], HANDS[2]):
+            other = count([PYTHON, "hand.py", "1000", how], folder, env)
+            name = f"1,000 jobs: qrun vs hand script, {label} (instructions, millions; callgrind, threads at one)"
+            rows.append(row(name, mine / 1e6, other / 1e6, "-"))
+    return rows
+
+
+def cli(argv: list[str]) -> int:
     if shutil.which("valgrind") is None:
         print("instructions.py: needs valgrind (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
@@ -88,4 +111,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli(sys.argv[1:]))
