@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .. import collector
 from ..backends import service as ibm
 from ..errors import Interrupted, ResultsError, RunError, UsageError
+from ..model.findings import first_of
 from ..model.outcomes import FINISHED
 from ..model.records import Carried, Finished, RunMetadata
 from ..planning.modes import needs_session
@@ -321,5 +322,5 @@ def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: RunMetadata | None 
         changes += pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
     if not changes:
         return
-    listed = "; ".join(changes[:5]) + (f"; and {len(changes) - 5} more" if len(changes) > 5 else "")
+    listed = first_of(changes, 5, "; ")
     raise UsageError(f"cannot resume {run_dir}: the spec changed since that run: {listed or 'comments or layout'}")

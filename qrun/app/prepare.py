@@ -15,6 +15,7 @@ from ..errors import MissingExtraError, Problem, SpecError
 from ..jobs import registry as kinds
 from ..model import durations
 from ..model.experiment import Job
+from ..model.findings import first_of
 from ..model.plan import Plan
 from ..planning import estimates as model
 from ..planning import faulty, gaps, simtime
@@ -191,7 +192,7 @@ def quick_check(
     )
     bounded = [job.name for job, _, _, source in rows if source == "lower bound"]
     if bounded and not verdict.local:  # the verdict could differ from the run's: say on what it stands
-        named = ", ".join(bounded[:3]) + (f" and {len(bounded) - 3:,} more" if len(bounded) > 3 else "")
+        named = first_of(bounded)
         notes.append(
             f"note: {named}: no declared or learned estimate, so the budget was checked on a lower bound; "
             "qrun validate --deep, plan and run check the computed estimate"

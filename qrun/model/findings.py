@@ -19,6 +19,15 @@ def close_matches(word: str, options: Sequence[str], n: int = 1, cutoff: float =
     return difflib.get_close_matches(word, options, n=n, cutoff=cutoff)
 
 
+def first_of(items: Sequence[str], keep: int = 3, sep: str = ", ", what: str = "") -> str:
+    """The first `keep` of `items` and how many others there are: "a, b, c and 4 more", or with sep "; ", "a; b; c;
+    and 4 more" (`what` names them: "and 4 more sets")."""
+    shown = sep.join(items[:keep])
+    if len(items) <= keep:
+        return shown
+    return f"{shown}{';' if sep == '; ' else ''} and {len(items) - keep:,} more" + (f" {what}" if what else "")
+
+
 def unknown_ref(what: str, name: str, defined: Iterable[str]) -> str:
     """ "unknown circuit 'bel'; did you mean 'bell'?", or the names defined."""
     names = list(defined)

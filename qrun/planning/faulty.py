@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..backends.registry import traits
+from ..model.findings import first_of
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -59,12 +60,12 @@ def warnings(plan: Plan, placed: frozenset[str] = frozenset()) -> list[str]:
             by_circuit.setdefault((key, where), []).append(f"jobs[{job.index}] ({job.name})")
     out = []
     for (found, where), jobs in by_circuit.items():
-        named = ", ".join(jobs[:3]) + (f" and {len(jobs) - 3:,} more" if len(jobs) > 3 else "")
+        named = first_of(jobs)
         parts = [
             f"{name} on qubit{'s' * (len(q) > 1)} {', '.join(map(str, q))} (error {error:g})"
             for name, q, error in found
         ]
-        shown = "; ".join(parts[:5]) + (f"; and {len(parts) - 5} more" if len(parts) > 5 else "")
+        shown = first_of(parts, 5, "; ")
         out.append(
             f"warning: {named}: the ISA circuit runs what {plan.backend_name} reports as broken (error 0.5 or more): "
             f"{shown}; its values would be noise. "

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..backends.registry import traits
+from ..model.findings import first_of
 
 if TYPE_CHECKING:
     from ..backends.kind import BackendInfo
@@ -72,7 +73,7 @@ def routed(plan: Plan, circuits: Mapping[str, Yaml]) -> list[str]:
             )
     out = []
     for name, (ended, jobs) in found.items():
-        named = ", ".join(jobs[:3]) + (f" and {len(jobs) - 3:,} more" if len(jobs) > 3 else "")
+        named = first_of(jobs)
         out.append(
             f"warning: circuits.{name}.layout: {circuits[name]['layout']} is not coupled as circuit '{name}' needs, so "
             f"the transpiler added swaps and its qubits ended on {ended} ({named}); `qrun qubits {plan.backend_name} "

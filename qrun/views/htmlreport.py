@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import RunFolderError, UsageError
 from ..model import durations
+from ..model.findings import first_of
 from ..model.jobfile import JobFile
 from ..model.records import JobEntry
 from ..model.rows import HEAD, elided
@@ -212,11 +213,8 @@ def _qubits(jobs: list[tuple[JobEntry, JobFile | None]]) -> str | None:
         qubits = (body or {}).get("physical_qubits")
         if isinstance(qubits, list):
             by_set.setdefault(json.dumps(qubits), []).append(entry["name"])
-    parts = [
-        f"{qubits}: {', '.join(names[:3])}" + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
-        for qubits, names in by_set.items()
-    ]
-    return "; ".join(parts[:5]) + (f"; and {len(parts) - 5:,} more sets" if len(parts) > 5 else "") if parts else None
+    parts = [f"{qubits}: {first_of(names)}" for qubits, names in by_set.items()]
+    return first_of(parts, 5, "; ", "sets") if parts else None
 
 
 def _derived(spec: object, run: Run) -> str:
