@@ -74,7 +74,7 @@ def _device(given: str, length: int | None) -> tuple[BackendV2, int, dict[str, l
 
         checked = check(path)
         experiment = checked.experiment
-        used = {job.circuit for job in experiment.jobs}
+        used = experiment.used_circuits
         widest = max(fact.num_qubits for name, fact in checked.facts.items() if name in used)
         placed = {n: list(layout) for n in sorted(used) if (layout := layouts.initial_layout(experiment.circuits[n]))}
         return _named(experiment.backend, experiment.service, length or widest), length or widest, placed

@@ -99,7 +99,7 @@ def prepare(
             return Prepared(checked, None)
         service = ibm.connect(experiment.service)
         widest = max(qc.num_qubits for qc in checked.circuits.values())
-        used = {j.circuit for j in experiment.jobs}
+        used = experiment.used_circuits
         flow = {name: found for name, qc in checked.circuits.items() if name in used and (found := constructs(qc))}
         backend = ibm.choose_backend(service, experiment.backend, widest, set().union(*flow.values()))
         ibm.check_backend(backend, widest, flow)
@@ -203,8 +203,7 @@ def quick_check(
 
 def _unused_layouts(checked: Checked) -> list[str]:
     experiment = checked.experiment
-    used = {job.circuit for job in experiment.jobs}
-    return layouts.unused(experiment.circuits, used, checked.backend.kind, experiment.backend)
+    return layouts.unused(experiment.circuits, experiment.used_circuits, checked.backend.kind, experiment.backend)
 
 
 def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:

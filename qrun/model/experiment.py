@@ -259,6 +259,11 @@ class Experiment:
         return LOCAL_MAX_TIME if self.max_time is None else self.max_time
 
     @property
+    def used_circuits(self) -> frozenset[str]:
+        """The circuits its jobs name: one no job names is never built, placed or run."""
+        return frozenset(job.circuit for job in self.jobs)
+
+    @property
     def python_sources(self) -> list[tuple[str, str, str]]:
         """(circuits or observables, name, reference) of every Python source."""
         return [

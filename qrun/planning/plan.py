@@ -111,7 +111,7 @@ class _Planner:
         if not self.traits.device:
             return  # a simulator has no coupling map to build a circuit for
         base = self.checked.spec.base_dir
-        used = {job.circuit for job in self.experiment.jobs}  # a circuit no job uses is not built, as validate does
+        used = self.experiment.used_circuits  # a circuit no job uses is not built, as validate does
         for cname, entry in self.experiment.circuits.items():
             # the coupling map only for such a circuit: a deferred device would be built for it
             if cname in used and "python" in entry and pysource.takes_coupling_map(entry, base):

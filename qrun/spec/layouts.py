@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import TYPE_CHECKING
 
 from ..backends.registry import traits
@@ -42,7 +42,7 @@ def findings(circuits: Mapping[str, Yaml], facts: Mapping[str, CircuitFacts], ba
     return out
 
 
-def unused(circuits: Mapping[str, Yaml], used: set[str], backend_kind: str, backend: str) -> list[str]:
+def unused(circuits: Mapping[str, Yaml], used: Set[str], backend_kind: str, backend: str) -> list[str]:
     """The warning where a job's circuit has a layout on a simulator, which runs the circuit as written."""
     if traits(backend_kind).device:
         return []
