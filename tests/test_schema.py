@@ -6,6 +6,7 @@ import datetime
 import pytest
 from conftest import SMALL_SPEC
 
+from qrun.spec import formhints
 from qrun.spec.schema import article, schema, schema_findings
 
 
@@ -148,3 +149,69 @@ def spec_key_message(key: str) -> str:
     one["jobs"][0][key] = 1
     ((_, message, _),) = schema_findings(one)
     return message
+
+
+FORMS = "{terms: ..., unit: ...}, {file: ..., unit: ...} or {python: ..., args: ...}"
+EVERY_FORM = (
+    'expected a Pauli label ("IY", or by qubit "Z0 Z3"), a list of [label, coefficient] pairs, a sum like '
+    '"0.5*XI - ZZ", or {terms: one of those, unit: Ha}'
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "message"),
+    [
+        (5, (), EVERY_FORM),
+        ("", (), EVERY_FORM),
+        ({"label": "ZZ"}, ("label",), f"unknown key 'label' in an observable: {FORMS}"),
+        ({"term": "ZZ"}, ("term",), "unknown key 'term'; did you mean 'terms'?"),
+        ({}, (), f"an observable's mapping needs terms, file or python: {FORMS}"),
+        ({"unit": "Ha"}, (), f"an observable's mapping needs terms, file or python: {FORMS}"),
+        (
+            {"terms": "ZZ", "file": "h.csv"},
+            ("file",),
+            "an observable takes one of terms, file and python, not both terms and file",
+        ),
+        ({"terms": "ZZ", "args": {}}, ("args",), "'args' goes with python, not with terms"),
+        ({"terms": "ZZ", "unit": 5}, ("unit",), "5 is not a unit: use a name of at most 20 characters, like Ha"),
+        ({"python": 5}, ("python",), "expected package.module:function"),
+        ({"python": "m:f", "args": [1]}, ("args",), "expected a mapping of the function's keyword arguments"),
+        ({"file": ""}, ("file",), "expected the name of a .csv or .txt file of terms"),
+        (
+            {"terms": []},
+            ("terms",),
+            'expected a Pauli label, a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"',
+        ),
+        ({"terms": [["ZQ", 1]]}, ("terms", 0, 0), "'ZQ' is not a Pauli label: use the letters I, X, Y and Z"),
+        ([["ZZ", 1], ["XX"]], (1,), "expected a [label, coefficient] pair, like [ZZ, 0.5]"),
+        (
+            ["ZZ", "XX"],
+            (0,),
+            'expected a [label, coefficient] pair, like [ZZ, 0.5]; a sum of labels is one string: "ZZ + XX"',
+        ),
+        ([["Z0 Z9", 1], ["X1", "one"]], (1, 1), "the coefficient: 'one' is not a number"),
+        (
+            [["ZZ", "1e-3"]],
+            (0, 1),
+            "the coefficient: '1e-3' is read as text, not a number (YAML 1.1 wants a decimal point and a signed "
+            "exponent): write 1.0e-3",
+        ),
+    ],
+)
+def test_an_observable_of_no_form_is_told_what_is_wrong_inside_it(value, where, message):
+    """The schema only knows that an observable fits none of its forms; the message names the key, the term or the
+    coefficient that does not fit, at its own place."""
+    spec = {**copy.deepcopy(SMALL_SPEC), "observables": {"h": value}}
+    [(path, said, _)] = schema_findings(spec)
+    assert (path, said) == (("observables", "h", *where), message)
+
+
+def test_a_list_written_as_one_value_is_shown_as_a_list():
+    spec = copy.deepcopy(SMALL_SPEC)
+    spec["jobs"][0].update(primitive="estimator", observables="h")
+    spec["observables"] = {"h": "ZZ"}
+    assert schema_findings(spec) == [(("jobs", 0, "observables"), "'h' is not of type 'array'; a list: [h]", False)]
+
+
+def test_the_pauli_label_the_messages_check_is_the_schemas():
+    assert formhints.PAULI_LABEL.pattern == schema()["$defs"]["pauli_label"]["pattern"][1:-1]

@@ -238,8 +238,8 @@ def test_what_names_a_job_left_out_for_a_schema_problem_is_not_blamed_either(qru
         "derived:\n  twice: 2 * vqe\n"
     )
     assert qrun("validate", spec).err.splitlines() == [
-        f'{spec}:7:6: observables.z: expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a '
-        'sum like "0.5*XI - ZZ"',
+        f"{spec}:7:7: observables.z.pauli: unknown key 'pauli' in an observable: {{terms: ..., unit: ...}}, "
+        "{file: ..., unit: ...} or {python: ..., args: ...}",
         f"{spec}:10:65: jobs[1].observables[0]: unknown observable 'nope'; defined: none",
         "qrun: 1 of 1 spec invalid",
     ]

@@ -19,7 +19,7 @@ from ..model.raw import Yaml
 from ..planning.cache import cache_dir
 from ..store.provenance import package_version
 from ..version import __version__
-from . import parsecache
+from . import formhints, parsecache
 from .source import as_yaml_number
 
 if TYPE_CHECKING:
@@ -260,7 +260,7 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
     if kind in ("additionalProperties", "unevaluatedProperties"):
         allowed = sorted(sub.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
-        return [(path + (k,), _unknown_key(k, allowed), True) for k in extra]
+        return [(path + (k,), formhints.unknown_key(k, allowed), True) for k in extra]
     if kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
         if not isinstance(error.instance, dict):
             return []  # `required` holds of anything that is no mapping: its type is the error, said on its own
@@ -280,21 +280,11 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
             durations.parse(error.instance)
         except DurationError as e:
             return [(path, str(e), False)]
-    if (
-        kind in ("anyOf", "oneOf")
-        and "observable" in str(error.schema_path)
-        or sub.get("description", "").startswith("A Pauli label")
-    ):
-        return [
-            (
-                path,
-                'expected a Pauli label ("IY"), a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"',
-                False,
-            )
-        ]
+    if kind in ("anyOf", "oneOf") and len(path) == 2 and path[0] == "observables":
+        return formhints.observable(error.instance, path)
     if kind in ("anyOf", "oneOf") and path[-1:] == ("parameter_values",):
         texts = [v for row in error.instance for v in row] if _rows(error.instance) else []
-        hint = next((f"; {_as_text(v)}" for v in texts if as_yaml_number(v)), "")
+        hint = next((f"; {formhints.as_text(v)}" for v in texts if as_yaml_number(v)), "")
         return [
             (
                 path,
@@ -323,7 +313,7 @@ def _translate_value(
             return [(path + (error.instance,), message, True)]
         return [(path, message, False)]
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["pauli_label"]["pattern"]:
-        return [(path, f"{error.instance!r} is not a Pauli label: use the letters I, X, Y and Z", False)]
+        return [(path, formhints.not_a_label(error.instance), False)]
     if kind == "const" and path == ("version",):
         return [(path, f"{error.instance!r} is not a supported version; this qrun reads version: 1", False)]
     if kind == "anyOf" and path[-1:] == ("library",):
@@ -350,20 +340,14 @@ def _translate_value(
 
         return _translate(best_match(error.context), data)
     if kind == "type" and error.validator_value in ("number", "integer") and as_yaml_number(error.instance):
-        return [(path, _as_text(error.instance, error.validator_value == "integer"), False)]
+        return [(path, formhints.as_text(error.instance, error.validator_value == "integer"), False)]
+    if kind == "type" and error.validator_value == "array" and isinstance(error.instance, str | int | float):
+        return [(path, f"{error.message}; a list: [{error.instance}]", False)]
     if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, float):
         whole = error.instance.is_integer()
         hint = f"; write {int(error.instance)}" if whole and math.isfinite(error.instance) else ""
         return [(path, f"{error.instance!r} is not an integer{hint}", False)]
     return [(path, _shorten(error.message, error.instance), False)]
-
-
-def _as_text(value: object, integer: bool = False) -> str:
-    """The message for a number YAML 1.1 reads as text (PyYAML's, which qrun reads specs with)."""
-    return (
-        f"{value!r} is read as text, not a number (YAML 1.1 wants a decimal point and a signed exponent): write "
-        + str(as_yaml_number(value, integer))
-    )
 
 
 def _rows(value: object) -> bool:
@@ -376,13 +360,6 @@ def _shorten(message: str, instance: object) -> str:
     if len(text) <= 80 or text not in message:
         return message
     return message.replace(text, text[:60] + " ... " + text[-10:])
-
-
-def _unknown_key(key: str, allowed: list[str]) -> str:
-    hint = close_matches(key, allowed)
-    if hint:
-        return f"unknown key '{key}'; did you mean '{hint[0]}'?"
-    return f"unknown key '{key}'; allowed here: {', '.join(allowed)}"
 
 
 def _get(data: object, path: JsonPath) -> object:

@@ -1,0 +1,103 @@
+"""What is wrong inside a value that fits none of its schema's forms (an observable, a job's parameter values), where
+the schema alone can only say that no form fits."""
+
+from __future__ import annotations
+
+import re
+
+from ..model.findings import Finding, JsonPath, close_matches
+from .source import as_yaml_number
+
+OBSERVABLE = (
+    'expected a Pauli label ("IY", or by qubit "Z0 Z3"), a list of [label, coefficient] pairs, a sum like '
+    '"0.5*XI - ZZ", or {terms: one of those, unit: Ha}'
+)
+# An observable's mapping: one source key, and the keys that may go with it
+_WITH = {"terms": ("unit",), "file": ("unit",), "python": ("args", "unit")}
+_FORMS = "{terms: ..., unit: ...}, {file: ..., unit: ...} or {python: ..., args: ...}"
+_SOURCE = {
+    "terms": 'expected a Pauli label, a list of [label, coefficient] pairs, or a sum like "0.5*XI - ZZ"',
+    "file": "expected the name of a .csv or .txt file of terms",
+    "python": "expected package.module:function",
+}
+# The schema's $defs.pauli_label (tests/test_schema_hints.py holds them equal)
+PAULI_LABEL = re.compile(r"(?:[IXYZ]+|[XYZ][0-9]+(?: *[XYZ][0-9]+)*)")
+
+
+def not_a_label(label: object) -> str:
+    return f"{label!r} is not a Pauli label: use the letters I, X, Y and Z"
+
+
+def as_text(value: object, integer: bool = False) -> str:
+    """The message for a number YAML 1.1 reads as text (PyYAML's, which qrun reads specs with)."""
+    return (
+        f"{value!r} is read as text, not a number (YAML 1.1 wants a decimal point and a signed exponent): write "
+        + str(as_yaml_number(value, integer))
+    )
+
+
+def observable(value: object, path: JsonPath) -> list[Finding]:
+    """The first thing wrong in an observable the schema refused: an unknown or misplaced key of its mapping, or the
+    first term that is not a [label, coefficient] pair of a Pauli label and a number; else what the forms are."""
+    if isinstance(value, dict):
+        return _mapping(value, path)
+    if isinstance(value, list) and value:
+        return _terms(value, path) or [(path, OBSERVABLE, False)]
+    return [(path, OBSERVABLE, False)]
+
+
+def _mapping(value: dict[str, object], path: JsonPath) -> list[Finding]:
+    allowed = sorted({"unit", "args", *_WITH})
+    unknown = [k for k in value if k not in allowed]
+    if unknown:
+        return [(path + (k,), unknown_key(str(k), allowed, f" in an observable: {_FORMS}"), True) for k in unknown]
+    sources = [k for k in _WITH if k in value]
+    if not sources:
+        return [(path, f"an observable's mapping needs terms, file or python: {_FORMS}", False)]
+    if len(sources) > 1:
+        return [
+            (
+                path + (sources[1],),
+                f"an observable takes one of terms, file and python, not both {sources[0]} and {sources[1]}",
+                True,
+            )
+        ]
+    source = sources[0]
+    stray = [k for k in value if k != source and k not in _WITH[source]]
+    if stray:
+        return [(path + (stray[0],), f"'{stray[0]}' goes with python, not with {source}", True)]
+    inner = value[source]
+    if source == "terms" and isinstance(inner, list) and inner:
+        found = _terms(inner, path + ("terms",))
+        if found:
+            return found
+    elif not (isinstance(inner, str) and inner):
+        return [(path + (source,), _SOURCE[source], False)]
+    unit = value.get("unit")
+    if "unit" in value and not (isinstance(unit, str) and len(unit) <= 20):
+        return [(path + ("unit",), f"{unit!r} is not a unit: use a name of at most 20 characters, like Ha", False)]
+    if "args" in value and not isinstance(value["args"], dict):
+        return [(path + ("args",), "expected a mapping of the function's keyword arguments", False)]
+    return [(path, OBSERVABLE, False)]
+
+
+def _terms(terms: list[object], path: JsonPath) -> list[Finding]:
+    for i, term in enumerate(terms):
+        if not (isinstance(term, list) and len(term) == 2):
+            hint = '; a sum of labels is one string: "ZZ + XX"' if isinstance(term, str) else ""
+            return [(path + (i,), f"expected a [label, coefficient] pair, like [ZZ, 0.5]{hint}", False)]
+        label, coefficient = term
+        if not (isinstance(label, str) and PAULI_LABEL.fullmatch(label)):
+            return [(path + (i, 0), not_a_label(label), False)]
+        if isinstance(coefficient, bool) or not isinstance(coefficient, int | float):
+            said = as_text(coefficient) if as_yaml_number(coefficient) else f"{coefficient!r} is not a number"
+            return [(path + (i, 1), f"the coefficient: {said}", False)]
+    return []
+
+
+def unknown_key(key: str, allowed: list[str], forms: str = "") -> str:
+    """An unknown key's message: the allowed key it is close to, else what is allowed (`forms`, or the keys)."""
+    hint = close_matches(key, allowed)
+    if hint:
+        return f"unknown key '{key}'; did you mean '{hint[0]}'?"
+    return f"unknown key '{key}'{forms or '; allowed here: ' + ', '.join(allowed)}"
