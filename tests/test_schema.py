@@ -215,3 +215,29 @@ def test_a_list_written_as_one_value_is_shown_as_a_list():
 
 def test_the_pauli_label_the_messages_check_is_the_schemas():
     assert formhints.PAULI_LABEL.pattern == schema()["$defs"]["pauli_label"]["pattern"][1:-1]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        (
+            ("circuits", "c", "layout"),
+            [0, 1, 0],
+            "qubit 0 is named twice: each of the circuit's qubits needs one of its own",
+        ),
+        (("options", "job_tags"), ["a", "b", "b"], "'b' is named twice"),
+    ],
+)
+def test_a_list_that_repeats_an_item_names_the_item(where, value, message):
+    spec = copy.deepcopy(SMALL_SPEC)
+    holder = spec
+    for key in where[:-1]:
+        holder = holder.setdefault(key, {})
+    holder[where[-1]] = value
+    assert schema_findings(spec) == [(where, message, False)]
+
+
+def test_a_repeat_is_found_in_a_long_list_and_among_mappings():
+    assert formhints.repeated([*range(200_000), 7]) == 7
+    assert formhints.repeated([{"a": 1}, {"a": 2}, {"a": 1}]) == {"a": 1}
+    assert formhints.repeated([1, 2, 3]) is None

@@ -3,6 +3,7 @@ the schema alone can only say that no form fits."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from ..model.findings import Finding, JsonPath, close_matches
@@ -93,6 +94,20 @@ def _terms(terms: list[object], path: JsonPath) -> list[Finding]:
             said = as_text(coefficient) if as_yaml_number(coefficient) else f"{coefficient!r} is not a number"
             return [(path + (i, 1), f"the coefficient: {said}", False)]
     return []
+
+
+def repeated(items: object) -> object | None:
+    """The first item of a list that an earlier one repeats (by its JSON text: hashable or not, and in linear time,
+    for a list as long as a hostile spec makes it), or None."""
+    if not isinstance(items, list):
+        return None
+    seen: set[str] = set()
+    for item in items:
+        key = json.dumps(item, sort_keys=True, default=repr)
+        if key in seen:
+            return item
+        seen.add(key)
+    return None
 
 
 def unknown_key(key: str, allowed: list[str], forms: str = "") -> str:

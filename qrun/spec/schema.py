@@ -341,6 +341,10 @@ def _translate_value(
         return _translate(best_match(error.context), data)
     if kind == "type" and error.validator_value in ("number", "integer") and as_yaml_number(error.instance):
         return [(path, formhints.as_text(error.instance, error.validator_value == "integer"), False)]
+    if kind == "uniqueItems" and (twice := formhints.repeated(error.instance)) is not None:
+        if path[-1:] == ("layout",):
+            return [(path, f"qubit {twice!r} is named twice: each of the circuit's qubits needs one of its own", False)]
+        return [(path, f"{twice!r} is named twice", False)]
     if kind == "type" and error.validator_value == "array" and isinstance(error.instance, str | int | float):
         return [(path, f"{error.message}; a list: [{error.instance}]", False)]
     if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, float):
