@@ -241,3 +241,29 @@ def test_a_repeat_is_found_in_a_long_list_and_among_mappings():
     assert formhints.repeated([*range(200_000), 7]) == 7
     assert formhints.repeated([{"a": 1}, {"a": 2}, {"a": 1}]) == {"a": 1}
     assert formhints.repeated([1, 2, 3]) is None
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        (
+            ("jobs", 0, "exact"),
+            "Statevector",
+            "'Statevector' is not one of statevector, stabilizer or a number; did you mean 'statevector'?",
+        ),
+        (("jobs", 0, "exact"), "ideal", "'ideal' is not one of statevector, stabilizer or a number"),
+        (
+            ("options", "twirling", "num_randomizations"),
+            "aut",
+            "'aut' is not auto or an integer; did you mean 'auto'?",
+        ),
+    ],
+)
+def test_a_word_where_a_few_words_or_a_number_go_is_told_both(where, value, message):
+    """jsonschema's best match for `exact: statevectr` was "is not of type 'number'": the words were not named."""
+    spec = copy.deepcopy(SMALL_SPEC)
+    holder = spec
+    for key in where[:-1]:
+        holder = holder[key] if isinstance(key, int) else holder.setdefault(key, {})
+    holder[where[-1]] = value
+    assert schema_findings(spec) == [(where, message, False)]

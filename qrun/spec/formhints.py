@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 from ..model.findings import Finding, JsonPath, close_matches
 from .source import as_yaml_number
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 OBSERVABLE = (
     'expected a Pauli label ("IY", or by qubit "Z0 Z3"), a list of [label, coefficient] pairs, a sum like '
@@ -21,6 +25,7 @@ _SOURCE = {
     "file": "expected the name of a .csv or .txt file of terms",
     "python": "expected package.module:function",
 }
+_NUMBERS = {"number": "a number", "integer": "an integer"}
 # The schema's $defs.pauli_label (tests/test_schema_hints.py holds them equal)
 PAULI_LABEL = re.compile(r"(?:[IXYZ]+|[XYZ][0-9]+(?: *[XYZ][0-9]+)*)")
 
@@ -94,6 +99,34 @@ def _terms(terms: list[object], path: JsonPath) -> list[Finding]:
             said = as_text(coefficient) if as_yaml_number(coefficient) else f"{coefficient!r} is not a number"
             return [(path + (i, 1), f"the coefficient: {said}", False)]
     return []
+
+
+def choice(error: ValidationError) -> str:
+    """For a word where the schema takes one of a few words or a number ("auto" or an integer; statevector,
+    stabilizer or a number), the words and the number together, with the word it is close to; else ""."""
+    words: list[str] = []
+    numbers: list[str] = []
+    for form in error.validator_value:
+        if not isinstance(form, dict):
+            return ""
+        if "const" in form or "enum" in form:
+            words += [str(w) for w in form.get("enum", [form.get("const")])]
+        elif form.get("type") in _NUMBERS:
+            numbers.append(_NUMBERS[form["type"]])
+        else:
+            return ""
+    if not words:
+        return ""
+    named = f"one of {', '.join(words)}" if len(words) > 1 else words[0]
+    also = f" or {numbers[0]}" if numbers else ""
+    return f"{error.instance!r} is not {named}{also}{did_you_mean(str(error.instance), words)}"
+
+
+def did_you_mean(word: str, options: list[str]) -> str:
+    """ "; did you mean 'X'?" for the option `word` is close to, or the same but for case; else ""."""
+    lowered = {o.lower(): o for o in options}
+    close = [lowered[word.lower()]] if word.lower() in lowered else close_matches(word, options)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def repeated(items: object) -> object | None:

@@ -14,7 +14,7 @@ import orjson
 from ..errors import DurationError
 from ..jobs.registry import KINDS
 from ..model import durations
-from ..model.findings import Finding, JsonPath, article, close_matches
+from ..model.findings import Finding, JsonPath, article
 from ..model.raw import Yaml
 from ..planning.cache import cache_dir
 from ..store.provenance import package_version
@@ -327,14 +327,10 @@ def _translate_value(
             return _translate(best_match(inner), data)
     if kind == "enum":
         options = [str(v) for v in error.validator_value]
-        lowered = {o.lower(): o for o in options}
-        close = (
-            [lowered[str(error.instance).lower()]]
-            if str(error.instance).lower() in lowered
-            else close_matches(str(error.instance), options)
-        )
-        tail = f"; did you mean '{close[0]}'?" if close else ""
+        tail = formhints.did_you_mean(str(error.instance), options)
         return [(path, f"{error.instance!r} is not one of {', '.join(options)}{tail}", False)]
+    if kind in ("anyOf", "oneOf") and isinstance(error.instance, str) and (said := formhints.choice(error)):
+        return [(path, said, False)]
     if kind in ("anyOf", "oneOf") and error.context:
         from jsonschema.exceptions import best_match
 
