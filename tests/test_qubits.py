@@ -9,7 +9,7 @@ import math
 import pytest
 from fake_runtime import Cloud, install
 
-from qrun.planning.chains import best_chains
+from qrun.planning.chains import Ranking, best_chains
 
 
 def _target():
@@ -36,6 +36,7 @@ def test_chains_are_ranked_by_the_product_of_their_fidelities_and_broken_links_a
     assert ranking.exhaustive and ranking.usable == 5
     assert [c.qubits for c in best_chains(_target(), 1, top=2).chains] == [(4,), (0,)]
     assert best_chains(_target(), 5).chains == []  # the line has only four qubits once 1-4 is left out
+    assert best_chains(_target(), 6, max_steps=0) == Ranking([], True, 5)  # longer than the qubits: no search at all
     assert not best_chains(_target(), 3, max_steps=2).exhaustive
 
 
@@ -110,7 +111,10 @@ def test_fake_sherbrookes_broken_links_are_in_no_chain(qrun):
             ["aer", "--chain", "2"],
             "aer simulates circuits as written: it has no qubits to choose (a layout is for a device)",
         ),
+        (["aer"], "aer simulates circuits as written: it has no qubits to choose (a layout is for a device)"),
         (["fake_fez"], "qrun qubits fake_fez: say how many qubits with --chain N (or give a spec, whose circuits say)"),
+        (["fake_mumba"], "unknown fake backend 'fake_mumba'; did you mean fake_mumbai or fake_lima or fake_miami?"),
+        (["fake_fez", "--chain", "157"], "--chain 157: fake_fez has 156 qubits"),
         (["nosuch.yaml"], "nosuch.yaml: no such file"),
         (
             ["fake_sherbrook", "--chain", "3"],

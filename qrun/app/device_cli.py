@@ -40,6 +40,8 @@ def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None
     and the best two-qubit gate of each link; a qubit or gate reported broken (error 0.5 or more) is left out."""
 
     backend, length, placed = _device(device, length)
+    if length > backend.num_qubits:
+        raise UsageError(f"--chain {length}: {backend.name} has {backend.num_qubits} qubits")
     ranking = best_chains(backend.target, length, top)
     own = {name: chain_of(backend.target, layout) for name, layout in placed.items()}
     if not ranking.chains:
@@ -78,6 +80,7 @@ def _device(given: str, length: int | None) -> tuple[BackendV2, int, dict[str, l
         widest = max(fact.num_qubits for name, fact in checked.facts.items() if name in used)
         placed = {n: list(layout) for n in sorted(used) if (layout := layouts.initial_layout(experiment.circuits[n]))}
         return _named(experiment.backend, experiment.service, length or widest), length or widest, placed
+    _device_kind(given)  # a simulator or an unknown name first: no --chain would help
     if length is None:
         raise UsageError(
             f"qrun qubits {given}: say how many qubits with --chain N (or give a spec, whose circuits say)"
@@ -85,11 +88,16 @@ def _device(given: str, length: int | None) -> tuple[BackendV2, int, dict[str, l
     return _named(given, Service(), length), length, {}
 
 
-def _named(name: str, settings: Service, length: int) -> BackendV2:
+def _device_kind(name: str) -> str:
+    """The backend kind of `name`, a device's; a simulator's, or a name no kind knows, is refused."""
     kind = backends.info(name).kind
     if not traits(kind).device:
         raise UsageError(f"{name} simulates circuits as written: it has no qubits to choose (a layout is for a device)")
-    if traits(kind).remote:
+    return kind
+
+
+def _named(name: str, settings: Service, length: int) -> BackendV2:
+    if traits(_device_kind(name)).remote:
         return ibm.choose_backend(ibm.connect(settings), name, length)
     return backends.local_backend(name)
 

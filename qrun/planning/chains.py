@@ -64,6 +64,8 @@ def best_chains(target: Target, length: int, top: int = 5, max_steps: int = MAX_
     given from its lower end). Branch and bound: a partial chain already below the top-th best whole one is dropped,
     since each qubit added only lowers it; links are tried best first, so good chains bound the search early."""
     readout, links = errors(target)
+    if length > len(readout):  # no chain can be that long: searching would only spend its steps
+        return Ranking([], True, len(readout))
     cost = {q: -math.log1p(-e) for q, e in readout.items()}  # -log(1 - error): costs add as fidelities multiply
     near: dict[int, list[tuple[float, int]]] = {q: [] for q in readout}
     for (a, b), (_, e) in links.items():
