@@ -135,8 +135,40 @@ def test_a_set_variable_the_template_does_not_use_is_a_usage_error(qrun, write_s
     result = _render(qrun, "spec.yaml", "--set", "shot=5")
     assert (result.code, result.err) == (
         2,
-        "qrun: spec.yaml: the template does not use variable(s) shot (it uses: label, shots)\n",
+        "qrun: spec.yaml: the template does not use variable(s) shot (it uses: label, shots); shot: did you mean "
+        "shots?\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (  # Python's range() asks Jinja2's StrictUndefined for an integer, which it has no way to refuse by name
+            (),
+            "spec.yaml:3: template: 'count', 'n' are undefined: set each as NAME=VALUE after the spec, or give them in "
+            "vars:",
+        ),
+        (
+            ("n=2",),
+            "spec.yaml:3: template: 'count' is undefined: set count=VALUE after the spec, or give it in vars:",
+        ),
+        (
+            ("count=abc",),
+            "spec.yaml:3: template: TypeError: 'str' object cannot be interpreted as an integer (count='abc' is text, "
+            "given from outside)",
+        ),
+        (
+            ("count=2", "n=abc"),
+            "spec.yaml:4: template: TypeError: can't multiply sequence by non-int of type 'str' (n='abc' is text, "
+            "given from outside)",
+        ),
+    ],
+)
+def test_a_variable_a_template_cannot_use_is_named(qrun, write_spec, monkeypatch, given, message):
+    spec = write_spec("version: 1\nnames:\n{% for i in range(count) %}\n  - {{ 'Z' * n }}\n{% endfor %}\n")
+    monkeypatch.chdir(spec.parent)
+    result = _render(qrun, "spec.yaml", *given)
+    assert (result.code, result.err) == (2, message + "\n")
 
 
 def test_a_spec_without_template_syntax_is_used_verbatim(qrun):

@@ -10,6 +10,7 @@ import types
 from typing import TYPE_CHECKING
 
 from ..errors import Problem, SpecError, UsageError
+from ..model.findings import close_matches
 from . import bounded, rendercache
 from .source import MAX_SPEC_BYTES, safe_yaml, yaml
 
@@ -82,9 +83,10 @@ def _check_given(file: str, given: set[str], used: set[str]) -> None:
     """A variable set from outside that the template does not use is a mistake: say which, and what it uses."""
     unused = sorted(given - used)
     if unused:
+        close = [f"{name}: did you mean {near[0]}?" for name in unused if (near := close_matches(name, sorted(used)))]
         raise UsageError(
             f"{file}: the template does not use variable(s) {', '.join(unused)}"
-            f" (it uses: {', '.join(sorted(used)) or 'none'})"
+            f" (it uses: {', '.join(sorted(used)) or 'none'}){'; ' + '; '.join(close) if close else ''}"
         )
 
 
@@ -141,11 +143,34 @@ def _render(file: str, source: str, variables: dict[str, object], given: set[str
                     )
                 ]
             ) from None
-        raise SpecError([Problem(file, _template_line(e), 0, "template", f"TypeError: {e}")]) from None
+        raise SpecError([Problem(file, _template_line(e), 0, "template", _type_error(e, variables, used))]) from None
     except Exception as e:  # anything a template expression raises (1/0, the sandbox's range cap) is the spec's fault
         raise SpecError([Problem(file, _template_line(e), 0, "template", f"{type(e).__name__}: {e}")]) from None
     finally:
         sys.setrecursionlimit(limit)
+
+
+QUOTED_SCALAR, QUOTED_STR = "'Scalar'", "'str'"
+
+
+def _type_error(error: TypeError, variables: dict[str, object], used: set[str]) -> str:
+    """A TypeError in the user's words: an undefined variable where Python wanted a number (range(count)) is named,
+    and a value given from outside as text is called text, not by qrun's class for it."""
+    said = str(error)
+    if "Undefined'" in said:
+        missing = sorted(used - set(variables))
+        if missing:
+            names = ", ".join(f"'{n}'" for n in missing)
+            if len(missing) == 1:
+                return f"{names} is undefined: set {missing[0]}=VALUE after the spec, or give it in vars:"
+            return f"{names} are undefined: set each as NAME=VALUE after the spec, or give them in vars:"
+    if "'Scalar'" in said:
+        text = [f"{k}={str(v)!r}" for k, v in variables.items() if k in used and isinstance(v, Scalar)]
+        verb = "is" if len(text) == 1 else "are"
+        return (
+            f"TypeError: {said.replace(QUOTED_SCALAR, QUOTED_STR)} ({', '.join(text)} {verb} text, given from outside)"
+        )
+    return f"TypeError: {said}"
 
 
 def _stack_depth() -> int:
