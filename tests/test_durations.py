@@ -46,7 +46,7 @@ def test_parse_refuses_with_a_message_that_says_what_is_accepted(text, message):
 
 
 @pytest.mark.parametrize(
-    "seconds, text", [(9040, "2h 30m 40s"), (60, "1m"), (0, "0s"), (86461, "1d 1m 1s"), (59.6, "1m")]
+    "seconds, text", [(9040, "2h 30m 40s"), (60, "1m"), (0, "0s"), (0.3, "<1s"), (86461, "1d 1m 1s"), (59.6, "1m")]
 )
 def test_format_round_trips(seconds, text):
     assert durations.format(seconds) == text

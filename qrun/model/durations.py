@@ -47,10 +47,11 @@ def parse(value: object) -> int:
 
 
 def format(seconds: float) -> str:
-    """Format seconds as the canonical duration string, e.g. 9040 -> "2h 30m 40s"."""
+    """Format seconds as the canonical duration string, e.g. 9040 -> "2h 30m 40s"; a time under half a second that is
+    not nothing (an aer job's estimate) is "<1s", not "0s"."""
     rest = int(round(seconds))
     if rest <= 0:
-        return "0s"
+        return "<1s" if seconds > 0 else "0s"
     parts = []
     for unit, size in UNITS:
         n, rest = divmod(rest, size)
