@@ -187,7 +187,17 @@ def test_a_derived_value_that_names_itself_or_grows_past_the_limits_is_refused(b
         ),
         (
             "e.zz.__class__",
-            "'e.zz.__class__' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan, atan2) or a result",
+            "'e.zz.__class__': a name of three parts is a ladder's value, LADDER.RUNG.OBSERVABLE, and 'zz' is no rung "
+            "(raw, dd, trex, twirling, zne)",
+        ),
+        (
+            "climb.pec.zz",
+            "'climb.pec.zz': a name of three parts is a ladder's value, LADDER.RUNG.OBSERVABLE, and 'pec' is no rung "
+            "(raw, dd, trex, twirling, zne)",
+        ),
+        (
+            "e.zz.real.imag",
+            "'e.zz.real.imag' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan, atan2) or a result",
         ),
         (
             "(lambda: 1)()",
@@ -321,6 +331,27 @@ def test_a_multiruns_derived_values_are_plotted_against_its_swept_keys(qrun, tmp
     plotted = qrun("plot", group)
     assert plotted.code == 0, plotted.err
     assert str(group / "plots" / "derived-norm-vs-theta.png") in plotted.out.split()
+
+
+def test_an_outcome_of_another_width_than_its_register_cannot_be_computed():
+    """Its probability is not zero: the register has no such outcome at all (it read 0 ± 0)."""
+    with pytest.raises(DerivedError) as caught:
+        evaluate("c.meas['000']", BODIES)
+    assert str(caught.value) == "'000' has 3 bits; register 'meas' of job 'c' has 2"
+
+
+def test_validate_refuses_an_outcome_that_is_not_bits(qrun, write_spec):
+    spec = write_spec(
+        "version: 1\nname: s\nbackend: aer\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
+        "jobs:\n  - {name: c, primitive: sampler, circuit: bell, measure_all: true}\n"
+        "derived:\n  p: c.meas['1x']\n"
+    )
+    refused = qrun("validate", spec)
+    assert (refused.code, refused.err.splitlines()[0]) == (
+        2,
+        f"{spec}:9:6: derived.p: '1x' is not an outcome: a register's bits as 0s and 1s, as in c.meas[\"0101\"]",
+    )
 
 
 def test_a_register_with_no_shots_or_a_null_ideal_probability_is_said_plainly():

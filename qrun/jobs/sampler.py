@@ -57,6 +57,8 @@ class Sampler:
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
         if len(ref) not in (3, 4) or ref[2].startswith("#"):
             return f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]"
+        if not ref[2] or set(ref[2]) - {"0", "1"}:
+            return f"'{ref[2]}' is not an outcome: a register's bits as 0s and 1s, as in {ref[0]}.{ref[1]}[\"0101\"]"
         return index_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:

@@ -148,6 +148,9 @@ def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, flo
             raise DerivedError(f"job '{job}' has no register '{register}'")
     if not isinstance(counts, Mapping):
         raise DerivedError(f"'{written(ref)}' names no value of job '{job}': it has no parameter set or point {index}")
+    width = len(next(iter(counts), outcome))  # every key of one register's counts is as wide as the register
+    if len(outcome) != width:
+        raise DerivedError(f"'{outcome}' has {len(outcome)} bits; register '{register}' of job '{job}' has {width}")
     shots = sum(counts.values())
     if not shots:
         raise DerivedError(f"job '{job}' counted no shots in register '{register}'")

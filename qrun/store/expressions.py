@@ -56,11 +56,25 @@ def walk(node: ast.expr) -> list[Ref]:
             raise DerivedError(f"{node.func.id}() takes {'one argument' if arity == 1 else f'{arity} arguments'}")
         return [ref for a in node.args for ref in walk(a)]
     ref = reference(node)
+    if ref is None and _dotted(node) == 3 and isinstance(node, ast.Attribute):
+        rung = ast.unparse(node.value).partition(".")[2]
+        raise DerivedError(
+            f"'{ast.unparse(node)}': a name of three parts is a ladder's value, LADDER.RUNG.OBSERVABLE, and '{rung}' "
+            f"is no rung ({', '.join(RUNGS)})"
+        )
     if ref is None:
         raise DerivedError(
             f"'{ast.unparse(node)}' is not a number, an operation, a function ({', '.join(FUNCTIONS)}) or a result"
         )
     return [ref]
+
+
+def _dotted(node: ast.expr) -> int:
+    """How many names `node` is, joined by dots (a.b.c: 3), or 0 where it is anything else."""
+    if isinstance(node, ast.Name):
+        return 1
+    inner = _dotted(node.value) if isinstance(node, ast.Attribute) else 0
+    return inner + 1 if inner else 0
 
 
 def written(ref: Ref) -> str:
