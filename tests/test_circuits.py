@@ -100,6 +100,7 @@ def test_library_circuit_and_its_facts():
         num_clbits=0,
         has_measurements=False,
         parameter_names=tuple(f"θ[{i}]" for i in range(8)),
+        registers=(),
     )
 
 

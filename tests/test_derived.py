@@ -457,3 +457,42 @@ def test_a_run_of_hyphenated_names_computes_and_validate_names_them_in_its_messa
     assert refused.err.splitlines()[0] == (
         f"{spec}: derived.sum: --set derived.sum=bell-e.z-y: job 'bell-e' measures no observable 'z-y'"
     )
+
+
+REGISTERS = """\
+version: 1
+name: q2
+backend: aer
+options: {seed: 2}
+circuits:
+  bell: {qasm: "OPENQASM 2.0; include \\"qelib1.inc\\"; qreg q[2]; creg c[2]; creg m[1]; h q[0]; cx q[0], q[1]; measure q -> c; measure q[0] -> m[0];"}
+  b3: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; bit d; h q[0]; cx q[0], q[1]; c = measure q; d = measure q[0];"}
+  ra: {library: real_amplitudes, args: {num_qubits: 3, reps: 1}}
+jobs:
+  - {name: s, primitive: sampler, circuit: bell, shots: 100}
+  - {name: t, primitive: sampler, circuit: b3, shots: 100, measure_all: true}
+  - {name: u, primitive: sampler, circuit: ra, shots: 100, measure_all: true, parameter_values: [[0, 0, 0, 0, 0, 0]]}
+derived:
+  fine: s.c["11"] + s.m["1"] + t.c["00"] + t.meas["01"] + u.meas["000"]
+"""
+
+
+@pytest.mark.parametrize("deep", [False, True])
+def test_validate_knows_each_samplers_registers_and_their_widths(qrun, tmp_path, deep):
+    """A register the job does not have, or an outcome of another width, read 0 ± 0 or failed at the run's end: the
+    circuit's own registers (OpenQASM 2 and 3, a loose `bit d;` in none) and measure_all's `meas` are known before."""
+    spec = tmp_path / "q2.yaml"
+    spec.write_text(REGISTERS, encoding="utf-8")
+    deeply = ["--deep"] if deep else []
+    assert qrun("validate", spec, *deeply).code == 0
+    bad = ['+derived.b1=s.meas["11"]', '+derived.b2=t.d["1"]', '+derived.b3=t.meas["011"]', '+derived.b4=u.c["000"]']
+    refused = qrun("validate", spec, *deeply, *bad)
+    assert refused.code == 2
+    assert [line.split(": ", 3)[-1] for line in refused.err.splitlines()[:-1]] == [
+        "job 's' has no register 'meas' (its registers: c, m)",
+        "job 't' has no register 'd' (its registers: c, meas)",
+        "'011' has 3 bits; register 'meas' of job 't' has 2",
+        "job 'u' has no register 'c' (its registers: meas)",
+    ]
+    ran = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert ran.code == 0 and "cannot" not in ran.err, ran.err

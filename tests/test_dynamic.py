@@ -266,3 +266,20 @@ def test_a_mid_circuit_measurement_on_a_device_without_twirling(qrun, write_spec
     assert (values["zz"]["exact"], values["x0"]["exact"]) == ([pytest.approx(1.0)], [pytest.approx(0.0, abs=1e-12)])
     assert values["zz"]["values"][0] == pytest.approx(1.0, abs=0.1)
     assert values["x0"]["values"][0] == pytest.approx(0.0, abs=0.1)
+
+
+def test_a_circuits_registers_are_its_facts_from_the_text_or_a_build():
+    """What a sampler's result has a field for: `bit[2] c` and `creg c[2]` are registers, a loose `bit d` is in none
+    (qiskit's importer keeps it so); OpenQASM 2's declarations in a 3 source are left to a build."""
+    three = (
+        'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; bit d; h q[0]; c = measure q; d = measure q[0];'
+    )
+    two = 'OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; creg m[1]; h q[0]; measure q -> c;'
+    for text, registers in [(three, (("c", 2),)), (two, (("c", 2), ("m", 1)))]:
+        scanned = from_qasm(text)
+        assert scanned is not None and scanned.registers == registers == of_circuit(_qc(text)).registers
+        assert from_entry(json.loads(json.dumps(scanned.entry()))) == scanned
+    assert from_qasm('OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; creg c[2]; c = measure q;') is None
+    unknown = json.loads(json.dumps(from_qasm(three).entry()))
+    unknown["facts"]["registers"] = [["c", "2"]]  # damaged: not known, rather than wrong
+    assert from_entry(unknown).registers is None

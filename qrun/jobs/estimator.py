@@ -11,6 +11,7 @@ from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
     NO_MEASURE,
+    Facts,
     Finding,
     JobContext,
     Pair,
@@ -57,7 +58,7 @@ class Estimator:
             out.append((where, "sweeps observable and also lists observables; keep one", True))
         return out + control_flow_findings(at, self.runs, at.options)
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object], circuit: Facts | None) -> str | None:
         if len(ref) == 1:
             return f"job '{ref[0]}' is an estimator: name its observable ({ref[0]}.OBSERVABLE)"
         return observable_ref_error(ref, job)

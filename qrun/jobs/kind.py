@@ -98,6 +98,8 @@ class Facts(Protocol):
     def parameter_names(self) -> tuple[str, ...]: ...
     @property
     def control_flow(self) -> bool: ...
+    @property
+    def registers(self) -> tuple[tuple[str, int], ...] | None: ...
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,9 @@ class JobKind(Protocol):
         the circuit and observables it names, its sweep, and its parameter values (spec/jobchecks.py)."""
         ...
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object], circuit: Facts | None) -> str | None:
         """Why a `derived:` expression cannot read `ref` (job, then observable or register and outcome) from a
-        job of this kind, or None where it can."""
+        job of this kind, whose circuit is `circuit` (None where not known), or None where it can."""
         ...
 
     def session_reason(self, job: Job) -> str | None:

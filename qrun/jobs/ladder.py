@@ -15,6 +15,7 @@ from ..model.readings import Reading, number
 from .estimator import Estimator, observable_headline, observable_pairs, observable_readings, observable_rows
 from .kind import (
     NO_MEASURE,
+    Facts,
     Finding,
     JobContext,
     Pair,
@@ -97,7 +98,7 @@ class Ladder:
                     return out + found
         return out
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object], circuit: Facts | None) -> str | None:
         """A ladder has a value per rung: `climb.zne.zz` reads one, as `qrun list` and `qrun diff` name it."""
         given = job.get("rungs")
         rungs = [str(r) for r in given] if isinstance(given, list) and given else list(ORDER)

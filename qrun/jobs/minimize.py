@@ -13,6 +13,7 @@ from ..model.readings import Reading, number
 from ..sources import exact
 from .kind import (
     NO_MEASURE,
+    Facts,
     Finding,
     JobContext,
     Pair,
@@ -89,7 +90,7 @@ class Minimize:
             out.append((at.here + ("optimizer", "method"), message, False))
         return out + control_flow_findings(at, self.runs, at.options)
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object], circuit: Facts | None) -> str | None:
         return observable_ref_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:

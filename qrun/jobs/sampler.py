@@ -11,7 +11,7 @@ from ..model.jobfile import Headline, JobFile
 from ..model.outcomes import primitive_result, registers_of, set_counts
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Finding, JobContext, Pair, Planning, Submitter, control_flow_findings, floats, index_error
+from .kind import Facts, Finding, JobContext, Pair, Planning, Submitter, control_flow_findings, floats, index_error
 
 PAIRED_OUTCOMES = 8  # per register, the likeliest outcomes `qrun diff` compares (a wide register has thousands)
 
@@ -54,11 +54,17 @@ class Sampler:
         )
         return [*out, (at.here + ("circuit",), message, False)]
 
-    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object]) -> str | None:
+    def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object], circuit: Facts | None) -> str | None:
         if len(ref) not in (3, 4) or ref[2].startswith("#"):
             return f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]"
         if not ref[2] or set(ref[2]) - {"0", "1"}:
             return f"'{ref[2]}' is not an outcome: a register's bits as 0s and 1s, as in {ref[0]}.{ref[1]}[\"0101\"]"
+        registers = _registers(job, circuit)
+        if registers is not None and ref[1] not in registers:
+            named = ", ".join(registers) or "none"
+            return f"job '{ref[0]}' has no register '{ref[1]}' (its registers: {named})"
+        if registers is not None and len(ref[2]) != registers[ref[1]]:
+            return f"'{ref[2]}' has {len(ref[2])} bits; register '{ref[1]}' of job '{ref[0]}' has {registers[ref[1]]}"
         return index_error(ref, job)
 
     def session_reason(self, job: Job) -> str | None:
@@ -225,6 +231,17 @@ class Sampler:
             ax.tick_params(axis="x", rotation=90 if len(outcomes) > 8 else 0)
         fig.tight_layout()
         return fig
+
+
+def _registers(job: Mapping[str, object], circuit: Facts | None) -> dict[str, int] | None:
+    """The registers a sampler job's result has, by name and width: its circuit's, and the `meas` that measure_all
+    adds; None where not known (or measure_all would add it under another name, beside a `meas` of the circuit's)."""
+    if circuit is None or circuit.registers is None:
+        return None
+    own = dict(circuit.registers)
+    if not job.get("measure_all"):
+        return own
+    return None if "meas" in own else {**own, "meas": circuit.num_qubits}
 
 
 def _delivered(data: DataBin, asked: int | None) -> int | None:

@@ -268,8 +268,9 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
 
 
 # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located;
-# 5: loops that index a register written out; 6: why exact: stabilizer cannot take the circuit (non_clifford)
-FACTS_FORMAT = 6
+# 5: loops that index a register written out; 6: why exact: stabilizer cannot take the circuit (non_clifford);
+# 7: the classical registers (a derived value reads a sampler's by name)
+FACTS_FORMAT = 7
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:
@@ -309,7 +310,7 @@ def cheap_facts(source: Raw, base_dir: Path) -> CircuitFacts | None:
     if kind == "random":
         measure = bool(value.get("measure", False))
         n = value["num_qubits"]
-        return CircuitFacts(n, 0, n if measure else 0, measure)
+        return CircuitFacts(n, 0, n if measure else 0, measure, registers=(("c", n),) if measure else ())
     if kind in ("qasm", "file"):
         try:
             value = qasm_text(source, base_dir)

@@ -25,6 +25,8 @@ class CircuitFacts:
     control_flow: bool = False  # if/else, switch, loops or boxes: the runtime's twirling cannot run them
     unfollowable: str = ""  # why exact: statevector cannot follow the circuit's outcomes, if it cannot
     non_clifford: str = ""  # why exact: stabilizer cannot take the circuit at any parameter values, if it cannot
+    # (name, width) of each classical register, which a sampler's result has a field for; None: not known
+    registers: tuple[tuple[str, int], ...] | None = None
 
     def entry(self) -> dict[str, object]:
         """The facts as a cache entry, which from_entry reads back."""
@@ -38,6 +40,7 @@ class CircuitFacts:
                 "control_flow": self.control_flow,
                 "unfollowable": self.unfollowable,
                 "non_clifford": self.non_clifford,
+                "registers": None if self.registers is None else [list(r) for r in self.registers],
             }
         }
 
@@ -45,7 +48,9 @@ class CircuitFacts:
 _Q3_QUBITS = re.compile(r"\bqubit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*;")
 _Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
 _Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
-_Q2_REG = re.compile(r"\b(qreg|creg)\s+[A-Za-z_]\w*\s*\[\s*(\d+)\s*\]\s*;")
+_Q2_REG = re.compile(r"\b(qreg|creg)\s+([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*;")
+_Q3_LEGACY = re.compile(r"\b(?:qreg|creg)\b")  # OpenQASM 2's declarations in a 3 source: a build counts them
+_Q3_BIT_ARRAY = re.compile(r"\bbit\s*\[\s*(\d+)\s*\]\s+([A-Za-z_]\w*)\s*(?:=|;)")
 _MEASURE = re.compile(r"\bmeasure\b")
 # What the text alone cannot settle: how a dynamic source branches, or an opaque gate (which a build refuses).
 _DYNAMIC = re.compile(r"\b(?:if|else|while|for|switch|box|reset|break|continue|opaque)\b")
@@ -87,7 +92,18 @@ def from_entry(entry: object) -> CircuitFacts | SourceError | None:
         flags[1] is True,
         f["unfollowable"],
         f["non_clifford"],
+        _registers(f.get("registers")),
     )
+
+
+def _registers(value: object) -> tuple[tuple[str, int], ...] | None:
+    """A cache entry's registers, or None (not known) for anything but a list of [name, width] pairs."""
+    if not isinstance(value, list):
+        return None
+    pairs = [tuple(p) for p in value if isinstance(p, list) and len(p) == 2]
+    if len(pairs) != len(value) or not all(isinstance(n, str) and type(w) is int and w > 0 for n, w in pairs):
+        return None
+    return tuple((str(n), int(w)) for n, w in pairs)
 
 
 def from_qasm(text: str) -> CircuitFacts | None:
@@ -101,18 +117,21 @@ def from_qasm(text: str) -> CircuitFacts | None:
         return None
     if code.lstrip().startswith("OPENQASM 2"):
         regs = _Q2_REG.findall(code)
-        qubits = sum(int(n) for kind, n in regs if kind == "qreg")
-        clbits = sum(int(n) for kind, n in regs if kind == "creg")
+        qubits = sum(int(n) for kind, _, n in regs if kind == "qreg")
+        clbits = sum(int(n) for kind, _, n in regs if kind == "creg")
+        registers = tuple((name, int(n)) for kind, name, n in regs if kind == "creg")
         params: list[str] = []
-    elif code.lstrip().startswith("OPENQASM 3"):
+    elif code.lstrip().startswith("OPENQASM 3") and not _Q3_LEGACY.search(code):
         qubits = sum(int(n or 1) for n in _Q3_QUBITS.findall(code))
         clbits = sum(int(n or 1) for n in _Q3_BITS.findall(code))
+        # `bit[2] c;` is a register; `bit d;` a loose bit, which qiskit's importer keeps in none
+        registers = tuple((name, int(n)) for n, name in _Q3_BIT_ARRAY.findall(code))
         params = sorted(_Q3_INPUT.findall(code))
     else:
         return None
     if qubits == 0:
         return None
-    return CircuitFacts(qubits, len(params), clbits, bool(_MEASURE.search(code)), tuple(params))
+    return CircuitFacts(qubits, len(params), clbits, bool(_MEASURE.search(code)), tuple(params), registers=registers)
 
 
 # The parameter counts of the allow-listed library functions, for the arguments qrun can read without qiskit.
@@ -153,7 +172,7 @@ def from_library(name: str, args: dict[str, object]) -> CircuitFacts | None:
     else:
         return None
     names = tuple(sorted((f"{prefix}[{i}]" for i in range(count)), key=lambda s: int(s[len(prefix) + 1 : -1])))
-    return CircuitFacts(n, count, 0, False, names)
+    return CircuitFacts(n, count, 0, False, names, registers=())
 
 
 def of_circuit(qc: QuantumCircuit) -> CircuitFacts:
@@ -171,6 +190,7 @@ def of_circuit(qc: QuantumCircuit) -> CircuitFacts:
         control_flow=any(isinstance(inst.operation, ControlFlowOp) for inst in qc.data),
         unfollowable=branching.unfollowable(qc) if branching.dynamic(qc) else "",
         non_clifford=stabilizer.non_clifford(qc),
+        registers=tuple((r.name, r.size) for r in qc.cregs),
     )
 
 

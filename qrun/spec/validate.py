@@ -285,7 +285,7 @@ def semantic_findings(
     out += _session_findings(data)
     out += estimate_findings(data)
     out += shot_findings(data)
-    out += _derived_findings(data)
+    out += _derived_findings(data, facts)
     return out
 
 
@@ -302,7 +302,7 @@ def _open_plan_findings(data: dict[str, Yaml]) -> list[Finding]:
     return [(where, open_plan_refusal(modes.needs_session(jobs)), False)]
 
 
-def _derived_findings(data: dict[str, Yaml]) -> list[Finding]:
+def _derived_findings(data: dict[str, Yaml], facts: dict[str, CircuitFacts]) -> list[Finding]:
     """Each `derived:` expression reads, and every result it names, itself or through the derived values it names, is
     a job (and observable) of the spec."""
     if not data.get("derived"):
@@ -322,7 +322,8 @@ def _derived_findings(data: dict[str, Yaml]) -> list[Finding]:
                 others = [*jobs, *(n for n in block if n != name)] if bare else jobs
                 out.append((where, unknown_ref("job or derived value" if bare else "job", ref[0], others), False))
             else:
-                error = kind_of(job["primitive"]).reference_error(tuple(ref), job)
+                circuit = facts.get(job["circuit"]) if isinstance(job.get("circuit"), str) else None
+                error = kind_of(job["primitive"]).reference_error(tuple(ref), job, circuit)
                 out += [(where, error, False)] if error else []
     return out
 
