@@ -69,7 +69,7 @@ def parse(assignments: list[str]) -> dict[str, list[object]]:
     for text in assignments:
         key, sep, values = text.partition("=")
         key = key.strip()
-        if not sep or not (key.isidentifier() or DOTTED_KEY.fullmatch(key)) or not values.strip():
+        if not sep or not (key.isidentifier() or re.fullmatch(DOTTED_KEY, key)) or not values.strip():
             raise UsageError(
                 f"-m {text!r}: expected NAME=V1,V2,... or NAME=range(START,STOP[,STEP]) "
                 "(e.g. -m h=0.25,0.5,1, -m options.seed=range(1,4))"

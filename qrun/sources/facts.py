@@ -45,19 +45,19 @@ class CircuitFacts:
         }
 
 
-_Q3_QUBITS = re.compile(r"\bqubit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*;")
-_Q3_BITS = re.compile(r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)")
-_Q3_INPUT = re.compile(r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;")
-_Q2_REG = re.compile(r"\b(qreg|creg)\s+([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*;")
-_Q3_LEGACY = re.compile(r"\b(?:qreg|creg)\b")  # OpenQASM 2's declarations in a 3 source: a build counts them
-_Q3_BIT_ARRAY = re.compile(r"\bbit\s*\[\s*(\d+)\s*\]\s+([A-Za-z_]\w*)\s*(?:=|;)")
-_MEASURE = re.compile(r"\bmeasure\b")
+# The patterns of an OpenQASM text's scan, compiled by `re` where first used (its own cache keeps them): a run whose
+# circuits' facts are cached, or from the library, never scans text and never pays for compiling them.
+_Q3_QUBITS = r"\bqubit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*;"
+_Q3_BITS = r"\bbit\s*(?:\[\s*(\d+)\s*\])?\s+[A-Za-z_]\w*\s*(?:=|;)"
+_Q3_BIT_ARRAY = r"\bbit\s*\[\s*(\d+)\s*\]\s+([A-Za-z_]\w*)\s*(?:=|;)"  # a register; `bit d;` is a loose bit
+_Q3_INPUT = r"\binput\s+(?:float|angle)\s*(?:\[\s*\d+\s*\])?\s+([A-Za-z_]\w*)\s*;"
+_Q3_LEGACY = r"\b(?:qreg|creg)\b"  # OpenQASM 2's declarations in a 3 source, which a build counts
+_Q2_REG = r"\b(qreg|creg)\s+([A-Za-z_]\w*)\s*\[\s*(\d+)\s*\]\s*;"
+_MEASURE = r"\bmeasure\b"
 # What the text alone cannot settle: how a dynamic source branches, or an opaque gate (which a build refuses).
-_DYNAMIC = re.compile(r"\b(?:if|else|while|for|switch|box|reset|break|continue|opaque)\b")
+_DYNAMIC = r"\b(?:if|else|while|for|switch|box|reset|break|continue|opaque)\b"
 # Statements that may follow a final measurement: more measurements, barriers, declarations.
-_AFTER_MEASURE = re.compile(
-    r"(?:measure\b|barrier\b|(?:c?reg|bit|creg|output)\b|[A-Za-z_]\w*(?:\[\d+\])?\s*=\s*measure\b)"
-)
+_AFTER_MEASURE = r"(?:measure\b|barrier\b|(?:c?reg|bit|creg|output)\b|[A-Za-z_]\w*(?:\[\d+\])?\s*=\s*measure\b)"
 
 
 def from_entry(entry: object) -> CircuitFacts | SourceError | None:
@@ -113,25 +113,29 @@ def from_qasm(text: str) -> CircuitFacts | None:
     includes = re.findall(r'^\s*include\s+"([^"]+)"', code, flags=re.M)
     if any(i not in ("stdgates.inc", "qelib1.inc") for i in includes):
         return None  # a custom include may declare anything
-    if _DYNAMIC.search(code) or any(s.strip() and not _AFTER_MEASURE.match(s.strip()) for s in _after_measure(code)):
+    if re.search(_DYNAMIC, code) or any(
+        s.strip() and not re.match(_AFTER_MEASURE, s.strip()) for s in _after_measure(code)
+    ):
         return None
     if code.lstrip().startswith("OPENQASM 2"):
-        regs = _Q2_REG.findall(code)
+        regs = re.findall(_Q2_REG, code)
         qubits = sum(int(n) for kind, _, n in regs if kind == "qreg")
         clbits = sum(int(n) for kind, _, n in regs if kind == "creg")
         registers = tuple((name, int(n)) for kind, name, n in regs if kind == "creg")
         params: list[str] = []
-    elif code.lstrip().startswith("OPENQASM 3") and not _Q3_LEGACY.search(code):
-        qubits = sum(int(n or 1) for n in _Q3_QUBITS.findall(code))
-        clbits = sum(int(n or 1) for n in _Q3_BITS.findall(code))
+    elif code.lstrip().startswith("OPENQASM 3") and not re.search(_Q3_LEGACY, code):
+        qubits = sum(int(n or 1) for n in re.findall(_Q3_QUBITS, code))
+        clbits = sum(int(n or 1) for n in re.findall(_Q3_BITS, code))
         # `bit[2] c;` is a register; `bit d;` a loose bit, which qiskit's importer keeps in none
-        registers = tuple((name, int(n)) for n, name in _Q3_BIT_ARRAY.findall(code))
-        params = sorted(_Q3_INPUT.findall(code))
+        registers = tuple((name, int(n)) for n, name in re.findall(_Q3_BIT_ARRAY, code))
+        params = sorted(re.findall(_Q3_INPUT, code))
     else:
         return None
     if qubits == 0:
         return None
-    return CircuitFacts(qubits, len(params), clbits, bool(_MEASURE.search(code)), tuple(params), registers=registers)
+    return CircuitFacts(
+        qubits, len(params), clbits, bool(re.search(_MEASURE, code)), tuple(params), registers=registers
+    )
 
 
 # The parameter counts of the allow-listed library functions, for the arguments qrun can read without qiskit.
@@ -210,7 +214,7 @@ def constructs(qc: QuantumCircuit) -> set[str]:
 
 def _after_measure(code: str) -> list[str]:
     """The statements after a source's first measurement."""
-    found = _MEASURE.search(code)
+    found = re.search(_MEASURE, code)
     if found is None:
         return []
     return code[code.find(";", found.start()) + 1 :].split(";")

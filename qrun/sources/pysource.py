@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from qiskit.quantum_info import SparsePauliOp
     from qiskit.transpiler import CouplingMap
 
-_REF = re.compile(r"(?P<target>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*|[\w./-]+\.py):(?P<func>[A-Za-z_]\w*)\Z")
+_REF = r"(?P<target>[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*|[\w./-]+\.py):(?P<func>[A-Za-z_]\w*)\Z"  # compiled where used
 WHERE = ("python",)
 OFF = (
     "Python sources are off: qrun imports and runs the spec's Python only where it is allowed; set allow_python: true "
@@ -46,7 +46,7 @@ class Target:
 
 def parse(ref: str, base_dir: Path) -> Target:
     """The reference as written, checked for shape; a file is resolved against the spec's folder."""
-    match = _REF.match(ref)
+    match = re.match(_REF, ref)
     if not match:
         raise SourceError(
             f"{ref!r} is not a Python source: write package.module:function or path/to/file.py:function", WHERE

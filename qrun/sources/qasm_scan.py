@@ -11,16 +11,15 @@ from ..errors import SourceError
 
 # Both dialects share these lexical rules. Spaces and comments match outside the group, so findall gives them as ''.
 # A string is one token, so `include` inside a comment or a string is never taken for one.
-_TOKEN = re.compile(
-    r"""\s+|//[^\n]*|/\*.*?\*/|/\*.*
+# Compiled where first used (re caches them): a run whose circuits are cached never scans OpenQASM text.
+_TOKEN = r"""\s+|//[^\n]*|/\*.*?\*/|/\*.*
       | ("[^"\n]*"|'[^'\n]*'
          |(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d+)?
          |[A-Za-z_$][\w$]*
-         |->|==|!=|<=|>=|&&|\|\||\*\*|[^\s])""",
-    re.S | re.X,
-)
+         |->|==|!=|<=|>=|&&|\|\||\*\*|[^\s])"""
+_TOKEN_FLAGS = re.S | re.X
 # Only what finding includes needs: comments and strings (to skip them), statement ends, and the keyword.
-_INCLUDE_SCAN = re.compile(r"""//[^\n]*|/\*.*?\*/|/\*.*|("[^"\n]*"|'[^'\n]*'|[;{}]|\binclude\b)""", re.S)
+_INCLUDE_SCAN = r"""//[^\n]*|/\*.*?\*/|/\*.*|("[^"\n]*"|'[^'\n]*'|[;{}]|\binclude\b)"""
 MAX_QUBITS = 10_000  # declared, all registers together: more than any device, far below what breaks a parser
 MAX_NESTING = 64
 MAX_MODIFIERS = 16  # each one makes the parser build a new definition from the last
@@ -29,17 +28,17 @@ CAP = 10**15  # counts saturate here: the gate limit is far below, and Python's 
 
 def tokens(text: str) -> list[str]:
     """The significant tokens (no spaces or comments), as text: one findall, at C speed."""
-    return [t for t in _TOKEN.findall(text) if t]
+    return [t for t in re.findall(_TOKEN, text, _TOKEN_FLAGS) if t]
 
 
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """The significant tokens with where each starts and ends in the text."""
-    return [(m.group(1), m.start(1), m.end(1)) for m in _TOKEN.finditer(text) if m.group(1)]
+    return [(m.group(1), m.start(1), m.end(1)) for m in re.finditer(_TOKEN, text, _TOKEN_FLAGS) if m.group(1)]
 
 
 def includes(text: str) -> Iterator[tuple[str, int, int]]:
     """Each `include "name";` statement: the name and the statement's span in `text`."""
-    found = [(m.group(1), m.start(), m.end()) for m in _INCLUDE_SCAN.finditer(text) if m.group(1)]
+    found = [(m.group(1), m.start(), m.end()) for m in re.finditer(_INCLUDE_SCAN, text, re.S) if m.group(1)]
     for i, (tok, start, _) in enumerate(found):
         if tok != "include" or (i > 0 and found[i - 1][0] not in (";", "{", "}")):
             continue

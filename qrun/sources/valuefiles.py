@@ -22,9 +22,9 @@ MAX_VALUES = 1_000_000  # numbers in one file: each becomes a float of the typed
 MAX_NPY_BYTES = 16 * MAX_VALUES + 65536  # twice float64's, and a header: past the count, the count is the refusal
 MAX_TEXT_BYTES = 24 * MAX_VALUES  # a value written with its full precision and a separator
 Rows = list[list[float]]  # an integer stays an int (a swept shots value must be one)
-_SPLIT = re.compile(r"[,\s]+")
+_SPLIT = r"[,\s]+"  # these two compiled where a file is read (re caches them), bound before its lines
 MAX_TERMS = 100_000
-_LABEL = re.compile(r"[IXYZ]+|[XYZ][0-9]+(?: *[XYZ][0-9]+)*")  # as the schema's pauli_label
+_LABEL = r"[IXYZ]+|[XYZ][0-9]+(?: *[XYZ][0-9]+)*"  # as the schema's pauli_label
 
 
 def read(name: str, base_dir: Path) -> Rows:
@@ -50,8 +50,9 @@ def read(name: str, base_dir: Path) -> Rows:
 def _text(text: str, name: str) -> Rows:
     rows: Rows = []
     count = 0
+    split = re.compile(_SPLIT).split
     for number, line in enumerate(text.splitlines(), 1):
-        fields = [f for f in _SPLIT.split(line.split("#", 1)[0].strip()) if f]
+        fields = [f for f in split(line.split("#", 1)[0].strip()) if f]
         if not fields:
             continue
         try:
@@ -134,13 +135,14 @@ def read_terms(name: str, base_dir: Path) -> list[list[object]]:
     except UnicodeDecodeError:
         raise SourceError(f"{name!r} is not a UTF-8 text file", where) from None
     terms: list[list[object]] = []
+    label_of = re.compile(_LABEL).fullmatch
     for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         parts = line.rsplit(",", 1) if "," in line else line.rsplit(None, 1)
         label = parts[0].strip()
-        if len(parts) != 2 or not _LABEL.fullmatch(label) or not _is_float(parts[1].strip()):
+        if len(parts) != 2 or not label_of(label) or not _is_float(parts[1].strip()):
             raise SourceError(
                 f"{name}:{number}: expected a Pauli label and a coefficient (ZZII, -0.5), got {line[:40]!r}", where
             )

@@ -55,7 +55,7 @@ __all__ = [
 MAX_SET_CHARS = 64 * 1024  # one --set value; longer values belong in a --vars file
 # a run folder's spec.yaml, first line
 RESOLVED_HEADER = " as qrun ran it: rendered, overrides applied, file circuits inlined.\n"
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"  # patterns here are compiled where first used (re caches them)
 
 
 @functools.cache
@@ -202,7 +202,7 @@ class Spec:
 
 
 # A dotted path into the spec, as --set and -m take one: options.seed, jobs.vqe.precision
-DOTTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-\[\]θ]+)+")
+DOTTED_KEY = r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_.\-\[\]θ]+)+"
 
 
 def parse_assignment(text: str) -> tuple[str, Yaml]:
@@ -216,7 +216,7 @@ def parse_assignment(text: str) -> tuple[str, Yaml]:
         text.encode("utf-8")
     except UnicodeEncodeError:  # bytes the terminal could not decode arrive as lone surrogates
         raise UsageError(f"--set {key.encode('utf-8', 'replace').decode()}: the value is not UTF-8 text") from None
-    valid = bool(_IDENT.fullmatch(key) or DOTTED_KEY.fullmatch(key))
+    valid = bool(re.fullmatch(_IDENT, key) or re.fullmatch(DOTTED_KEY, key))
     if op == "~":
         if sep or not valid:
             raise UsageError(f"--set {text!r}: expected ~KEY, a key to remove (e.g. --set ~options.seed)")
@@ -250,7 +250,7 @@ def read_vars_file(path: str | Path) -> dict[str, Yaml]:
     data = safe_yaml(str(path), text)
     if data is None:
         return {}
-    if not isinstance(data, dict) or not all(isinstance(k, str) and _IDENT.fullmatch(k) for k in data):
+    if not isinstance(data, dict) or not all(isinstance(k, str) and re.fullmatch(_IDENT, k) for k in data):
         raise UsageError(f"--vars {path}: expected a mapping of variable names to values")
     return data
 

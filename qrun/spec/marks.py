@@ -313,8 +313,9 @@ def _walk(
             _walk(file, item, path + (i,), marks, key_marks, problems, loader)
 
 
-_QASM_PLACE = re.compile(r"invalid OpenQASM: [\"']?(?:<input>:)?(\d+),(\d+): ")
-_INCLUDE = re.compile(r'include\s+"([^"]+)"')
+# Compiled where first used (re caches them): only a spec with a problem needs them.
+_QASM_PLACE = r"invalid OpenQASM: [\"']?(?:<input>:)?(\d+),(\d+): "
+_INCLUDE = r'include\s+"([^"]+)"'
 
 
 def qasm_place(text: str, line: int, col: int, message: str) -> tuple[int, int] | None:
@@ -322,7 +323,7 @@ def qasm_place(text: str, line: int, col: int, message: str) -> tuple[int, int] 
     `col`): a literal block (`qasm: |`), whose lines start on the next line, each indented alike, or a scalar on one
     line of the spec, quoted or not (its `\\n` escapes start new lines of the source). None for any other source, and
     for one with a custom include (qrun inlines it, which moves the lines)."""
-    found = _QASM_PLACE.match(message)
+    found = re.match(_QASM_PLACE, message)
     lines = text.splitlines()
     if found is None or not 0 < line <= len(lines):
         return None
@@ -332,15 +333,15 @@ def qasm_place(text: str, line: int, col: int, message: str) -> tuple[int, int] 
     body = lines[line:]
     indent = next((len(x) - len(x.lstrip(" ")) for x in body if x.strip()), 0)
     size = next((k for k, x in enumerate(body) if x.strip() and len(x) - len(x.lstrip(" ")) < indent), len(body))
-    if any(i not in ("stdgates.inc", "qelib1.inc") for x in body[:size] for i in _INCLUDE.findall(x)):
+    if any(i not in ("stdgates.inc", "qelib1.inc") for x in body[:size] for i in re.findall(_INCLUDE, x)):
         return None
     return (line + at, indent + column + 1) if 0 < at <= size else None
 
 
 # the characters a double-quoted YAML escape takes in the spec's text, by the letter after its backslash
 _ESCAPE_WIDTH = {"x": 4, "u": 6, "U": 10}
-_ESCAPED_INCLUDE = re.compile(r'include\s+\\?"([^"\\]+)\\?"')  # include "x.inc", or include \"x.inc\" in a "..."
-_FOR = re.compile(r"\bfor\b")
+_ESCAPED_INCLUDE = r'include\s+\\?"([^"\\]+)\\?"'  # include "x.inc", or include \"x.inc\" in a "..."
+_FOR = r"\bfor\b"
 
 
 def _in_scalar(spec_line: str, line: int, col: int, at: int, column: int) -> tuple[int, int] | None:
@@ -348,7 +349,7 @@ def _in_scalar(spec_line: str, line: int, col: int, at: int, column: int) -> tup
     `spec_line` and ends on it; None where it goes on past the line or holds a custom include."""
     raw = spec_line[col - 1 :]
     quote = raw[0] if raw[:1] in ("'", '"') else ""
-    if any(i not in ("stdgates.inc", "qelib1.inc") for i in _ESCAPED_INCLUDE.findall(raw)) or _FOR.search(raw):
+    if any(i not in ("stdgates.inc", "qelib1.inc") for i in re.findall(_ESCAPED_INCLUDE, raw)) or re.search(_FOR, raw):
         return None  # an inlined include moves what follows it, a loop written out the columns after it
     i, source_line, source_column = (1 if quote else 0), 1, 0
     while i < len(raw):

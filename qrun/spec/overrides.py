@@ -218,7 +218,7 @@ def _split_path(dotted: str, data: object) -> list[str]:
     return parts
 
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*"  # compiled where first used
 
 
 def format_path(path: JsonPath) -> str:
@@ -227,7 +227,7 @@ def format_path(path: JsonPath) -> str:
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif _IDENT.fullmatch(part) or re.fullmatch(r"[A-Za-z0-9_.-]+", part) and "." not in part:
+        elif re.fullmatch(_IDENT, part) or re.fullmatch(r"[A-Za-z0-9_.-]+", part) and "." not in part:
             out += f".{part}" if out else part
         else:
             out += f"[{part!r}]"

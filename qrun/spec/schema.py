@@ -19,7 +19,7 @@ from ..model.raw import Yaml
 from ..planning.cache import cache_dir
 from ..store.provenance import package_version
 from ..version import __version__
-from . import formhints, parsecache
+from . import parsecache
 from .source import as_yaml_number
 
 if TYPE_CHECKING:
@@ -248,6 +248,8 @@ def _integer_keys() -> frozenset[str]:
 
 
 def _translate(error: ValidationError, data: object) -> list[Finding]:
+    from . import formhints  # the messages of a spec with problems: a valid one, a run's usual, never needs them
+
     path = tuple(error.absolute_path)
     kind = error.validator
     sub = error.schema if isinstance(error.schema, dict) else {}
@@ -306,6 +308,8 @@ def _translate_value(
     error: ValidationError, data: object, path: tuple, kind: str, sub: dict[str, Yaml]
 ) -> list[Finding]:
     """A value of the wrong form: a bad name or label, an unknown choice, a float for an integer."""
+    from . import formhints  # as in _translate, which calls this
+
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
         message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
         holder = _get(data, path)

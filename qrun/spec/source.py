@@ -190,13 +190,13 @@ def yaml_problem(file: str, error: yaml.YAMLError) -> Problem:
 
 # A number as YAML 1.2 and Python write it, which YAML 1.1 (PyYAML's) reads as text where it has an exponent with no
 # decimal point or no sign: 1e-3, 1.5e3, 2E+8.
-_TEXT_NUMBER = re.compile(r"([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))[eE]([-+]?)([0-9]+)")
+_TEXT_NUMBER = r"([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))[eE]([-+]?)([0-9]+)"  # compiled where first used
 
 
 def cli_number(text: str, value: Yaml) -> Yaml:
     """A command-line value YAML 1.1 reads as text that anyone typing it means as a number (`precision=1e-3`, as
     Hydra reads it): that number. A quoted one (`'name="1e-3"'`) stays text."""
-    if isinstance(value, str) and value == text.strip() and _TEXT_NUMBER.fullmatch(value):
+    if isinstance(value, str) and value == text.strip() and re.fullmatch(_TEXT_NUMBER, value):
         return float(value)
     return value
 
@@ -204,7 +204,7 @@ def cli_number(text: str, value: Yaml) -> Yaml:
 def as_yaml_number(value: object, integer: bool = False) -> str | None:
     """How to write `value`, a string the spec meant as a number, so that YAML reads it as one (1e-3 -> 1.0e-3, and
     1e5 -> 100000 where an integer is wanted); None for any other value."""
-    found = _TEXT_NUMBER.fullmatch(value) if isinstance(value, str) else None
+    found = re.fullmatch(_TEXT_NUMBER, value) if isinstance(value, str) else None
     if found is None:
         return None
     number = float(found[0])

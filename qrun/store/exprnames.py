@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 # A run of name characters joined by '-', not inside a longer name or a number; a quoted outcome is skipped whole
 # ('0-1' is no name). Names with '.' are not read: '.' is the expression's own separator.
-_TOKEN = re.compile(r"""'[^']*'|"[^"]*"|(?<![A-Za-z0-9_])[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)+""")
+_TOKEN = r"""'[^']*'|"[^"]*"|(?<![A-Za-z0-9_])[A-Za-z0-9_]+(?:-[A-Za-z0-9_]+)+"""  # compiled where first used
 _PLACEHOLDER = "__qrun_name_{}"
 
 
@@ -26,7 +26,8 @@ def read_whole(text: str, known: Collection[str], operands: Collection[str]) -> 
     names: dict[str, str] = {}
     out: list[str] = []
     end = 0
-    match = _TOKEN.search(text)
+    search = re.compile(_TOKEN).search
+    match = search(text)
     while match is not None:
         token, at = match.group(), match.start()
         parts = token.split("-")
@@ -46,7 +47,7 @@ def read_whole(text: str, known: Collection[str], operands: Collection[str]) -> 
             end = at + len(name)
         # what follows the name (or the first part) is read again: `a-b-c` may be the job `a-b` less the job `b-c`
         following = at + (len(token) if taken == 0 else len("-".join(parts[: max(taken, 1)])))
-        match = _TOKEN.search(text, following)
+        match = search(text, following)
     return "".join(out) + text[end:], names
 
 
