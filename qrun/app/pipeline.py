@@ -21,7 +21,7 @@ from ..running.events import Fanout, Sink
 from ..sources import pysource
 from ..spec import Spec, differences, load
 from ..spec.marks import read_yaml
-from ..store import derived, learned
+from ..store import learned
 from ..store.journal import read_metadata
 from ..store.provenance import sha256
 from ..store.reader import latest_run, read_spec, read_spec_text
@@ -204,7 +204,10 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
         for w, block in runs:
             w.finish("completed")
             if w.run_dir is not None:
-                derived.record(w.run_dir, block)
+                if block:
+                    from ..store import derived  # expressions and their functions: only a spec with derived values
+
+                    derived.record(w.run_dir, block)
                 learned.remember(w.run_dir, w.metadata)
     finally:
         gc.unfreeze()

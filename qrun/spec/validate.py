@@ -7,19 +7,17 @@ from typing import TYPE_CHECKING
 
 from .. import backends, collector
 from ..backends.service import open_plan_refusal
-from ..errors import BackendError, DerivedError, DurationError, SourceError, SpecError
+from ..errors import BackendError, DurationError, SourceError, SpecError
 from ..jobs.registry import kind_of
 from ..model import durations
 from ..model.defaults import DEFAULT_MAX_TIME_LIMIT, LOCAL_MAX_TIME
 from ..model.experiment import Experiment
-from ..model.findings import unknown_ref
 from ..model.raw import Raw, Yaml
 from ..planning import modes
 from ..sources import circuits, observables, pysource, valuefiles
 from ..sources.facts import CircuitFacts, of_circuit
 from ..sources.observables import Terms
-from ..store import derived
-from . import JsonPath, Spec, layouts
+from . import JsonPath, Spec, derivedrefs, layouts
 from .build import experiment as typed
 from .jobchecks import estimate_findings, job_findings, shot_findings
 from .schema import Finding, schema_findings
@@ -93,7 +91,7 @@ def _despite_schema(spec: Spec, found: list[Finding]) -> list[Finding]:
         **data,
         "jobs": [job for _, job in kept],
         **{key: {k: v for k, v in (data.get(key) or {}).items() if k not in gone} for key, gone in dropped.items()},
-        "derived": _reading_only(data, names),
+        "derived": derivedrefs.reading_only(data, names),
     }
     try:
         more, _ = _meaning_findings(spec, pruned, build=False)
@@ -233,16 +231,6 @@ def _source_of(job: Raw) -> object:
     return values.get("from") if isinstance(values, dict) else None
 
 
-def _reading_only(data: dict[str, Yaml], jobs: set[str]) -> dict[str, Yaml]:
-    """The derived values that read only these jobs, directly or through the derived values they name (one that
-    cannot be read is kept: that is its finding)."""
-    block = data.get("derived") or {}
-    found = derived.block_references(block, {str(j.get("name")) for j in data["jobs"] if isinstance(j, dict)})
-    return {
-        k: v for k, v in block.items() if isinstance(refs := found[k], DerivedError) or all(r[0] in jobs for r in refs)
-    }
-
-
 def _python_allowed(source: dict[str, Yaml], spec: Spec, allowed: bool) -> None:
     """A Python source's reference names a file inside the spec's repository or an installed module (found without
     running it), and the spec allows Python; SourceError otherwise."""
@@ -285,7 +273,7 @@ def semantic_findings(
     out += _session_findings(data)
     out += estimate_findings(data)
     out += shot_findings(data)
-    out += _derived_findings(data, facts)
+    out += derivedrefs.findings(data, facts)
     return out
 
 
@@ -300,32 +288,6 @@ def _open_plan_findings(data: dict[str, Yaml]) -> list[Finding]:
         return []
     where = ("mode",) if "mode" in data else ("service", "plan")
     return [(where, open_plan_refusal(modes.needs_session(jobs)), False)]
-
-
-def _derived_findings(data: dict[str, Yaml], facts: dict[str, CircuitFacts]) -> list[Finding]:
-    """Each `derived:` expression reads, and every result it names, itself or through the derived values it names, is
-    a job (and observable) of the spec."""
-    if not data.get("derived"):
-        return []
-    jobs = {j["name"]: j for j in data["jobs"]}
-    block = data.get("derived") or {}
-    out: list[Finding] = []
-    for name, refs in derived.block_references(block, jobs, own=True).items():
-        where = ("derived", name)
-        if isinstance(refs, DerivedError):
-            out.append((where, str(refs), False))
-            continue
-        for ref in refs:
-            job = jobs.get(ref[0])
-            if job is None:  # a bare name is a minimize job's optimum or another derived value
-                bare = len(ref) == 1 and len(block) > 1
-                others = [*jobs, *(n for n in block if n != name)] if bare else jobs
-                out.append((where, unknown_ref("job or derived value" if bare else "job", ref[0], others), False))
-            else:
-                circuit = facts.get(job["circuit"]) if isinstance(job.get("circuit"), str) else None
-                error = kind_of(job["primitive"]).reference_error(tuple(ref), job, circuit)
-                out += [(where, error, False)] if error else []
-    return out
 
 
 def _session_findings(data: dict[str, Yaml]) -> list[Finding]:
