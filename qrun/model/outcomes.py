@@ -6,13 +6,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeAlias, overload
 
-from ..planning import sweeps
 from .records import Evaluation, Optimum
 
 if TYPE_CHECKING:
     import numpy as np
     from qiskit.primitives import BitArray, PrimitiveResult
     from qiskit.primitives.containers import DataBin
+
+    from ..planning import sweeps  # names in annotations only: the model imports nothing above it
 
 SESSION_EXPIRED = "not run: session expired"
 STOPPED_DEADLINE = "stopped: deadline"
