@@ -164,3 +164,28 @@ def test_function_level_imports_are_heavy_or_platform_modules_each_with_a_reason
                 if ours and not reason or not ours and module.split(".")[0] not in DEFERRED:
                     strays.append(f"{name}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     assert strays == []
+
+
+def test_the_model_imports_nothing_above_it_at_run_time() -> None:
+    """The model is the bottom layer: it may name the layers above in annotations (under TYPE_CHECKING), never import
+    them as it runs (model/outcomes imported planning.sweeps for two annotations)."""
+    below = {"qrun.errors", "qrun.version"}
+    found = []
+    for name, path in modules().items():
+        if not name.startswith("qrun.model"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        typing_only = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for n in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level > 0 and id(node) not in typing_only:
+                package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+                if not (target.startswith("qrun.model") or target in below):
+                    found.append(f"{name} imports {target}")
+    assert found == []
