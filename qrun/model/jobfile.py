@@ -4,8 +4,8 @@ Every key is optional here: a kind's payload makes part of a body (jobs/), the s
 requires only `job`, `primitive` and `status` of a file read back. Numbers read back may be null: qrun writes a NaN
 as null (strict JSON)."""
 
-from __future__ import annotations
-
+# Without `from __future__ import annotations`: a TypedDict turns each string annotation into a typing.ForwardRef,
+# compiling it as the module is imported, on every command (benchmarks/RESULTS.md, "Patterns compiled where used").
 from collections.abc import Mapping, Sequence
 from typing import TypedDict
 

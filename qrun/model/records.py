@@ -1,8 +1,8 @@
 """What a run records as it goes, typed where it is made: a session, a minimize loop's evaluations and optimum, and a
 service job's usage. The run folder stores them as JSON; readers take them back as untrusted data (store/runfolder)."""
 
-from __future__ import annotations
-
+# Without `from __future__ import annotations`: a TypedDict turns each string annotation into a typing.ForwardRef,
+# compiling it as the module is imported, on every command (benchmarks/RESULTS.md, "Patterns compiled where used").
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NotRequired, TypedDict
@@ -166,7 +166,7 @@ class Carried(TypedDict, total=False):
     submissions: int
     pending: dict[str, list[str]]
     batched: dict[str, tuple[str, int]]
-    fetch: Callable[[str], RuntimeJobV2]
+    fetch: Callable[[str], "RuntimeJobV2"]
 
 
 def seconds_each(jobs: Sequence[object]) -> list[float | None]:
