@@ -1,5 +1,6 @@
-"""What is wrong inside a value that fits none of its schema's forms (an observable, a job's parameter values), where
-the schema alone can only say that no form fits."""
+"""What is wrong in a value the schema refused, said in the spec's terms where jsonschema's own words would not help:
+inside an observable that fits none of its forms, a word among a few words or a number, an item a list repeats, an
+unknown key. Imported only for a spec with problems."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ _SOURCE = {
     "python": "expected package.module:function",
 }
 _NUMBERS = {"number": "a number", "integer": "an integer"}
-# The schema's $defs.pauli_label (tests/test_schema_hints.py holds them equal)
+# The schema's $defs.pauli_label (tests/test_schema.py holds them equal)
 PAULI_LABEL = re.compile(r"(?:[IXYZ]+|[XYZ][0-9]+(?: *[XYZ][0-9]+)*)")
 
 

@@ -150,7 +150,7 @@ def _render(file: str, source: str, variables: dict[str, object], given: set[str
         sys.setrecursionlimit(limit)
 
 
-QUOTED_SCALAR, QUOTED_STR = "'Scalar'", "'str'"
+_QUOTED_SCALAR, _QUOTED_STR = "'Scalar'", "'str'"  # how a TypeError names a value's class
 
 
 def _type_error(error: TypeError, variables: dict[str, object], used: set[str]) -> str:
@@ -164,12 +164,10 @@ def _type_error(error: TypeError, variables: dict[str, object], used: set[str]) 
             if len(missing) == 1:
                 return f"{names} is undefined: set {missing[0]}=VALUE after the spec, or give it in vars:"
             return f"{names} are undefined: set each as NAME=VALUE after the spec, or give them in vars:"
-    if "'Scalar'" in said:
+    if _QUOTED_SCALAR in said:
         text = [f"{k}={str(v)!r}" for k, v in variables.items() if k in used and isinstance(v, Scalar)]
         verb = "is" if len(text) == 1 else "are"
-        return (
-            f"TypeError: {said.replace(QUOTED_SCALAR, QUOTED_STR)} ({', '.join(text)} {verb} text, given from outside)"
-        )
+        return f"TypeError: {said.replace(_QUOTED_SCALAR, _QUOTED_STR)} ({', '.join(text)} {verb} text, given from outside)"
     return f"TypeError: {said}"
 
 
