@@ -591,3 +591,12 @@ def test_mlflow_names_a_ladders_values_as_qrun_list_does(qrun, tmp_path, write_s
     assert listed == {"climb.raw.zz", "climb.trex.zz"}
     assert {f"{key}.value" for key in listed} | {f"{key}.stderr" for key in listed} <= names
     assert not any(" " in name or "<" in name for name in names)
+
+
+def test_the_charge_line_says_a_time_under_a_second_once():
+    from qrun.views.report import charge_line
+
+    assert charge_line({"qpu_seconds": 0.478, "cost": None}) == "QPU time charged: about 0.48s"
+    assert charge_line({"qpu_seconds": 100.0, "cost": 160.0, "rate_per_second": 1.6}) == (
+        "QPU time charged: about 1m 40s (100 s), cost at 1.6/s: 160.00"
+    )

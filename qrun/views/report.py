@@ -332,14 +332,19 @@ def block_lines(summary: PlanSummary) -> list[str]:
 
 
 def _seconds(x: float) -> str:
-    """A duration for a sentence; under a second with its figure ("0.31s"), where durations.format says "0s"."""
+    """A duration for a sentence; under a second with its figure ("0.31s"), where durations.format says "<1s"."""
     return durations.format(x) if x >= 1 or x == 0 else f"{x:.2g}s"
 
 
 def charge_line(summary: PlanSummary) -> str:
     """ "QPU time charged: about 1m 40s (100 s)", with ", cost at 1.6/s: 160.00" when a rate is set."""
     seconds = summary["qpu_seconds"]
-    line = f"QPU time charged: about {durations.format(seconds)} ({seconds:g} s)"
+    # under a second, the figure alone: "about <1s (0.478 s)" says it twice
+    line = (
+        f"QPU time charged: about {durations.format(seconds)} ({seconds:g} s)"
+        if seconds >= 1
+        else f"QPU time charged: about {_seconds(seconds)}"
+    )
     if summary["cost"] is not None:
         line += f", cost at {summary['rate_per_second']:g}/s: {summary['cost']:,.2f}"
     return line
