@@ -953,7 +953,7 @@ def test_qrun_status_of_many_batched_jobs_asks_the_service_once_a_runtime_job(cl
     # the runtime job read twice for its usage (its record, then its metrics) and twice for its state
     assert (cloud.calls.count("job_get"), cloud.calls.count("job_metadata")) == (4, 1)
     lines = done.out.splitlines()  # the run, its session as recorded, and as the service reports it, then the jobs
-    assert lines[2].startswith("service session: {'id': ")
+    assert lines[2].startswith("service session: closed, batch on ibm_sherbrooke, accepting jobs no, started ")
     assert lines[3:] == [
         *(f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(15)),
         "  … 5 more (--all)",
@@ -994,3 +994,27 @@ jobs:
     plain = qrun("plan", spec)
     assert plain.code == 0, plain.err
     assert "interactive timeout" not in plain.err  # the same points without the branches: well inside it
+
+
+def test_the_services_session_record_reads_as_a_line():
+    """`qrun status` printed Session.details() as a Python dict, and an unreadable one as {'error': ...}."""
+    from qrun.app.status import session_words
+
+    details = {
+        "id": "s-1",
+        "backend_name": "ibm_fez",
+        "interactive_timeout": 60.0,
+        "max_time": 600,
+        "state": "closed",
+        "accepting_jobs": False,
+        "started_at": "2026-01-01T00:00:02Z",
+        "closed_at": None,
+        "mode": "dedicated",
+        "usage_time": 4.1,
+    }
+    assert session_words(details) == (
+        "closed, dedicated on ibm_fez, accepting jobs no, started 2026-01-01T00:00:02Z, closed -, usage 4.1 s, "
+        "max_time 10m, interactive timeout 1m"
+    )
+    assert session_words({"error": "Session not found"}) == "unknown (Session not found)"
+    assert session_words(None) == "none on record"

@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import backends
 from ..backends import service as ibm
 from ..errors import UsageError
+from ..model import durations
 from ..model.raw import Yaml
 from ..model.records import RunMetadata, Usage
 from ..model.rows import HEAD, elided, tally
@@ -85,7 +86,7 @@ def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
     service = ibm.connect(service_of(data.get("service") or {})) if online else None
     if service is not None and (session_id := session.get("session_id")):
         details = ibm.session_details(service, session_id, session.get("mode") == "batch")
-        lines.append(f"service session: {details}")
+        lines.append(f"service session: {session_words(details)}")
     states: dict[str, str] = {}  # each runtime job's state, asked once: a PUB-batched runtime job holds many jobs
 
     def state(job_id: str) -> str:
@@ -114,3 +115,26 @@ def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
             every = dict.fromkeys(i for entry in meta["jobs"] for i in entry["job_ids"][-3:])
             lines.append(f"runtime jobs on the service: {len(every):,} ({tally(state(i) for i in every)})")
     return "\n".join(lines)
+
+
+def session_words(details: dict[str, object] | None) -> str:
+    """The service's record of a session (Session.details()) as a line: its state, mode and device, whether it takes
+    jobs, when it started and closed, the QPU time it used and its limits; or why it could not be read."""
+    if not details:
+        return "none on record"
+    if set(details) == {"error"}:
+        return f"unknown ({details['error']})"
+
+    def limit(key: str) -> str:
+        value = details.get(key)
+        return durations.format(value) if isinstance(value, int | float) and not isinstance(value, bool) else "-"
+
+    accepting = details.get("accepting_jobs")
+    taking = "yes" if accepting is True else "no" if accepting is False else "-"
+    used = details.get("usage_time")
+    return (
+        f"{details.get('state') or '?'}, {details.get('mode') or '?'} on {details.get('backend_name') or '?'}, "
+        f"accepting jobs {taking}, started {details.get('started_at') or '-'}, closed {details.get('closed_at') or '-'}"
+        f", usage {f'{used:g} s' if isinstance(used, int | float) else '-'}, max_time {limit('max_time')}, "
+        f"interactive timeout {limit('interactive_timeout')}"
+    )
