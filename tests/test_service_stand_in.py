@@ -1018,3 +1018,14 @@ def test_the_services_session_record_reads_as_a_line():
     )
     assert session_words({"error": "Session not found"}) == "unknown (Session not found)"
     assert session_words(None) == "none on record"
+
+
+@pytest.mark.parametrize(
+    ("backend", "hint"),
+    [("ibm_fe", "; did you mean ibm_fez?"), ("ibm_nope", "")],  # the shared ibm_ prefix alone makes nothing close
+)
+def test_a_device_the_instance_lacks_is_refused_with_the_devices_it_has(cloud, tmp_path, qrun, backend, hint):
+    result = qrun(_spec(tmp_path, backend, "batch"), "--out", tmp_path / "r", "-q")
+    assert result.code == 1
+    assert result.err.rstrip().endswith(f"; this instance's devices: ibm_fez, ibm_sherbrooke{hint}")
+    assert not cloud.jobs  # nothing was submitted

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..errors import OpenPlanError, PreflightError, ServiceError
 from ..model import durations
 from ..model.experiment import Service
+from ..model.findings import close_matches
 from ..model.readings import number
 from ..model.records import Usage
 
@@ -101,7 +102,23 @@ def choose_backend(
             )
         return service.backend(name)
     except Exception as e:
-        raise PreflightError(f"backend {name!r}: {redact(e)}") from None
+        raise PreflightError(
+            f"backend {name!r}: {redact(e)}{'' if name == 'least_busy' else _devices(service, name)}"
+        ) from None
+
+
+def _devices(service: QiskitRuntimeService, name: str) -> str:
+    """The devices the instance has, to pick from in place of one it does not: the service is the list's source."""
+    try:
+        names = sorted(b.name for b in service.backends(simulator=False))
+    except Exception:  # the listing failed too: the service's own message stands alone
+        return ""
+    if not names:
+        return "; this instance has no devices"
+    # matched without the prefix every IBM device shares, which would make any ibm_ name look close to every one
+    bare = {n.removeprefix("ibm_"): n for n in names}
+    close = close_matches(name.removeprefix("ibm_"), list(bare))
+    return f"; this instance's devices: {', '.join(names)}" + (f"; did you mean {bare[close[0]]}?" if close else "")
 
 
 def is_open_plan(plan: object) -> bool:
