@@ -338,6 +338,9 @@ def test_an_outcome_of_another_width_than_its_register_cannot_be_computed():
     with pytest.raises(DerivedError) as caught:
         evaluate("c.meas['000']", BODIES)
     assert str(caught.value) == "'000' has 3 bits; register 'meas' of job 'c' has 2"
+    with pytest.raises(DerivedError) as caught:
+        evaluate("c.meas['1x']", BODIES)  # a run of a spec from before validate refused it
+    assert str(caught.value) == "'1x' is not an outcome: a register's bits as 0s and 1s"
 
 
 def test_validate_refuses_an_outcome_that_is_not_bits(qrun, write_spec):

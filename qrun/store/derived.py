@@ -148,6 +148,8 @@ def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, flo
             raise DerivedError(f"job '{job}' has no register '{register}'")
     if not isinstance(counts, Mapping):
         raise DerivedError(f"'{written(ref)}' names no value of job '{job}': it has no parameter set or point {index}")
+    if not outcome or set(outcome) - {"0", "1"}:  # validate refuses it; a stored spec is read as it was written
+        raise DerivedError(f"'{outcome}' is not an outcome: a register's bits as 0s and 1s")
     width = len(next(iter(counts), outcome))  # every key of one register's counts is as wide as the register
     if len(outcome) != width:
         raise DerivedError(f"'{outcome}' has {len(outcome)} bits; register '{register}' of job '{job}' has {width}")
