@@ -101,7 +101,7 @@ def _registers(value: object) -> tuple[tuple[str, int], ...] | None:
     if not isinstance(value, list):
         return None
     pairs = [tuple(p) for p in value if isinstance(p, list) and len(p) == 2]
-    if len(pairs) != len(value) or not all(isinstance(n, str) and type(w) is int and w > 0 for n, w in pairs):
+    if len(pairs) != len(value) or not all(isinstance(n, str) and type(w) is int and w >= 0 for n, w in pairs):
         return None
     return tuple((str(n), int(w)) for n, w in pairs)
 
