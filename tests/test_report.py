@@ -153,6 +153,25 @@ def test_list_and_diff_on_fixture_runs_verbatim(tmp_path, qrun):
         "vqe    -1.85  -1.8  +0.05  0.022  +2.24",
     ]
     assert qrun("list", tmp_path, "--status", "failed").out.strip() == f"no runs under {tmp_path} that match"
+    # the same comparison as numbers, for a script
+    data = json.loads(qrun("diff", a, b, "--json").out)
+    assert (data["a"], data["b"], data["spec"], data["recalibrated"]) == (
+        str(a),
+        str(b),
+        ["vars.h: 0.25 -> 0.5", "options.seed: 1 -> 3"],
+        None,
+    )
+    (zz, vqe) = data["values"]
+    assert (zz["value"], zz["a"], zz["a_stderr"], zz["b"], zz["b_stderr"], zz["warned"]) == (
+        "e.zz",
+        0.5,
+        0.03,
+        0.62,
+        0.04,
+        False,
+    )
+    assert (zz["difference"], zz["sigma"], zz["z"]) == (pytest.approx(0.12), pytest.approx(0.05), pytest.approx(2.4))
+    assert (vqe["value"], vqe["z"]) == ("vqe", pytest.approx(0.05 / math.hypot(0.01, 0.02)))
 
 
 def test_a_loaded_run_is_an_html_table_in_jupyter(finished):
@@ -210,6 +229,10 @@ def test_diff_pairs_sweep_points_by_their_variables_and_shows_the_largest_moves_
     ]
     big = sum(abs(z) > 2 for z in za)
     assert long[-1] == f"energy: 30 sweep points paired; the 20 with the largest |z| are shown, {big} have |z| > 2"
+    every = json.loads(qrun("diff", folders[2], folders[3], "--json").out)[
+        "values"
+    ]  # --json: every point, for a script
+    assert [v["z"] for v in every] == pytest.approx(za)
     shown = long[long.index(next(x for x in long if x.startswith("value"))) + 1 : -1]
     assert len(shown) == 20
     zs = [abs(float(r.split()[-1])) for r in shown]
@@ -374,6 +397,13 @@ def test_diff_compares_derived_values_as_any_value(field_runs, qrun):
     (row,) = [line for line in diffed.out.splitlines() if line.startswith("derived gap")]
     sigma = (sa**2 + sb**2) ** 0.5
     assert row.split()[2:] == [f"{va:.6g}", f"{vb:.6g}", f"{vb - va:+.3g}", f"{sigma:.2g}", f"{(vb - va) / sigma:+.2f}"]
+    (gap,) = [v for v in json.loads(qrun("diff", point, single, "--json").out)["values"] if v["value"] == "derived gap"]
+    assert (gap["a"], gap["b"], gap["sigma"], gap["z"]) == (
+        va,
+        vb,
+        pytest.approx(sigma),
+        pytest.approx((vb - va) / sigma),
+    )
 
 
 def test_a_batched_job_shows_its_share_of_its_runtime_jobs_time_beside_its_estimate(four_batched):

@@ -12,7 +12,7 @@ import click
 from ..errors import UsageError
 from ..store.catalog import MANIFEST
 from ..store.reader import load, previous_run
-from ..views.compare import diff_text
+from ..views.compare import diff_data, diff_text
 from ..views.listing import group_text, list_text, runs
 from ..views.plots import plot_run
 from ..views.report import show
@@ -66,14 +66,18 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 @click.option(
     "--all", "all_rows", is_flag=True, help="Every value (of many, the 25 with the largest |z|; of a sweep, 20)."
 )
+@click.option("--json", "as_json", is_flag=True, help="The comparison as JSON, every value, for a script.")
 @debug_option
-def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool) -> None:
+def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool, as_json: bool) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
     combined standard error σ and the z-score (B - A) / σ. With one run: that run against the run of its spec before
     it; with none: the newest run under results/ against the one before it."""
 
+    def compare(a: Path | str, b: Path | str) -> str:
+        return json.dumps(diff_data(load(a), load(b)), indent=2) if as_json else diff_text(load(a), load(b), all_rows)
+
     if run_a is not None and run_b is not None:
-        click.echo(diff_text(load(run_a), load(run_b), all_rows))
+        click.echo(compare(run_a, run_b))
         return
     later = Path(run_a) if run_a is not None else given_or_newest(None, groups=False)
     if (later / MANIFEST).is_file() or (later.parent / MANIFEST).is_file():
@@ -85,7 +89,7 @@ def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool) -> None:
             f"{later}: no earlier run of its spec to compare it with (qrun diff RUN_A RUN_B compares any two)"
         )
     click.echo(f"qrun: comparing the run before it, {earlier}, with {later}", err=True)
-    click.echo(diff_text(load(earlier), load(later), all_rows))
+    click.echo(compare(earlier, later))
 
 
 @click.command("plot")

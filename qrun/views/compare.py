@@ -34,9 +34,8 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
     warnings = {side: _warnings(run) for side, run in (("A", a), ("B", b))}
     for entry in a.metadata["jobs"]:
         name = entry["name"]
-        paired = _paired(name, a.jobs.get(name), b.jobs.get(name))
-        if not paired and _is_sweep(a.jobs.get(name)) and _is_sweep(b.jobs.get(name)):
-            paired = _paired_points(name, a.points(name), b.points(name))
+        paired, swept = _job_pairs(a, b, name)
+        if swept:
             if len(paired) > SWEEP_ROWS and not all_rows and all(r[1] == r[2] for r in paired):
                 notes.append(f"{name}: {len(paired):,} sweep points paired, each the same in both runs")
                 paired = []  # a rerun that reproduced its sweep: no point moved to show
@@ -86,30 +85,86 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
 
 def _derived_pairs(a: Run, b: Run, spec_a: object, spec_b: object) -> list[tuple[str, str, str, str, str, str]]:
     """Each derived value both runs' specs define and can compute, compared as any value is."""
+    rows: list[tuple[str, str, str, str, str, str]] = []
+    for key, (va, sa), (vb, sb) in _derived_values(a, b, spec_a, spec_b):
+        assert va is not None and vb is not None and sa is not None and sb is not None  # computed values, never null
+        rows.append(
+            (
+                key,
+                f"{va:.6g}",
+                f"{vb:.6g}",
+                f"{vb - va:+.3g}",
+                f"{math.hypot(sa, sb):.2g}",
+                f"{_z(va, sa, vb, sb):+.2f}",
+            )
+        )
+    return rows
 
+
+def _derived_values(a: Run, b: Run, spec_a: object, spec_b: object) -> list[Pair]:
+    """Each derived value both runs' specs define and can compute, as a pair ("derived NAME", (value, σ) in A, in B);
+    a value with no propagated error has σ 0."""
     block_a, block_b = ((s.get("derived") if isinstance(s, dict) else None) or {} for s in (spec_a, spec_b))
     if not isinstance(block_a, dict) or not isinstance(block_b, dict):
         return []
-    rows: list[tuple[str, str, str, str, str, str]] = []
+    out: list[Pair] = []
     in_a, in_b = evaluate_block(block_a, a.jobs, a.path), evaluate_block(block_b, b.jobs, b.path)
     for name in [n for n in in_a if n in in_b]:
         found_a, found_b = in_a[name], in_b[name]
         if isinstance(found_a, DerivedError) or isinstance(found_b, DerivedError):
             continue  # qrun show says why; there is nothing to compare
         (va, sa, _), (vb, sb, _) = found_a, found_b
-        sa, sb = sa or 0.0, sb or 0.0
-        sigma = math.hypot(sa, sb)
-        rows.append(
-            (
-                f"derived {name}",
-                f"{va:.6g}",
-                f"{vb:.6g}",
-                f"{vb - va:+.3g}",
-                f"{sigma:.2g}",
-                f"{_z(va, sa, vb, sb):+.2f}",
-            )
-        )
-    return rows
+        out.append((f"derived {name}", (va, sa or 0.0), (vb, sb or 0.0)))
+    return out
+
+
+def diff_data(a: Run, b: Run) -> dict[str, object]:
+    """`qrun diff --json`: the comparison as numbers, every value (a script chooses): the two runs, how their specs
+    differ, the recalibration between them if any, and each value paired, A's and B's value and standard error, B - A,
+    the combined σ and z (null where one is unknown), and whether a warning recorded with its job weakens it."""
+    spec_a, spec_b = read_spec(a.path), read_spec(b.path)
+    warned = {side: _warnings(run) for side, run in (("a", a), ("b", b))}
+    values: list[dict[str, object]] = []
+    for entry in a.metadata["jobs"]:
+        name = entry["name"]
+        weak = any(name in found for found in warned.values())
+        values += [_compared(key, va, sa, vb, sb, weak) for key, (va, sa), (vb, sb) in _job_pairs(a, b, name)[0]]
+    for key, (va, sa), (vb, sb) in _derived_values(a, b, spec_a, spec_b):
+        values.append(_compared(key, va, sa, vb, sb, False))
+    return {
+        "a": str(a.path),
+        "b": str(b.path),
+        "spec": differences(spec_a, spec_b),
+        "recalibrated": calibration.straddle_note(_calibrations(a), _calibrations(b)) or None,
+        "values": values,
+    }
+
+
+def _compared(
+    key: str, va: float | None, sa: float | None, vb: float | None, sb: float | None, warned: bool
+) -> dict[str, object]:
+    sigma = math.hypot(sa, sb) if sa is not None and sb is not None else None
+    z = _z(va, sa, vb, sb)
+    return {
+        "value": key,
+        "a": va,
+        "a_stderr": sa,
+        "b": vb,
+        "b_stderr": sb,
+        "difference": vb - va if va is not None and vb is not None else None,
+        "sigma": sigma,
+        "z": None if math.isnan(z) else z,
+        "warned": warned,
+    }
+
+
+def _job_pairs(a: Run, b: Run, name: str) -> tuple[list[Pair], bool]:
+    """A job's values paired between two runs (its kind's pairing; a sweep's points by their variables), and whether
+    they are a sweep's points."""
+    paired = _paired(name, a.jobs.get(name), b.jobs.get(name))
+    if not paired and _is_sweep(a.jobs.get(name)) and _is_sweep(b.jobs.get(name)):
+        return _paired_points(name, a.points(name), b.points(name)), True
+    return paired, False
 
 
 def _calibrations(run: Run) -> list[str]:
