@@ -624,7 +624,7 @@ def test_mlflow_names_a_ladders_values_as_qrun_list_does(qrun, tmp_path, write_s
 
 
 def test_the_charge_line_says_a_time_under_a_second_once():
-    from qrun.views.report import charge_line
+    from qrun.views.plans import charge_line
 
     assert charge_line({"qpu_seconds": 0.478, "cost": None}) == "QPU time charged: about 0.48s"
     assert charge_line({"qpu_seconds": 100.0, "cost": 160.0, "rate_per_second": 1.6}) == (

@@ -12,7 +12,7 @@ from ..model.records import RunMetadata
 from ..sources import pysource
 from ..spec import load
 from ..spec.schema import schema
-from ..views.report import plan_summary, plan_table
+from ..views.plans import plan_summary, plan_table
 from . import multirun
 from .clitools import (
     SpecCommand,
