@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,13 +45,20 @@ class Problem:
 SHOWN_PROBLEMS = 50  # a spec error's report stops here (SpecError.report)
 
 
+def _position(p: Problem) -> tuple[object, ...]:
+    """Where a problem sits, for sorting: its place, then its path with each index as a number (jobs[2] before
+    jobs[10], which a template's loop puts on one line of the file)."""
+    path = [int(part) if part.isdecimal() else part for part in re.split(r"(\d+)", p.path)]
+    return (p.file, p.line, p.col, path, p.message)
+
+
 class SpecError(QrunError, ValueError):
     """A spec is invalid; carries every problem found, sorted by position."""
 
     exit_code = EXIT_USAGE
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = sorted(problems, key=_position)
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def __reduce__(self) -> tuple[type[SpecError], tuple[list[Problem]]]:

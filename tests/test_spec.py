@@ -309,3 +309,28 @@ def test_a_spec_is_a_template_when_it_opens_jinja2_markup_and_not_for_yaml_flow_
 
     assert is_template(text) is ("{{" in text or "{%" in text or "{#" in text)
     assert is_template(text) is (text in ("a: {{ x }}", "{% if a %}", "b: 1 {# note #}", "{{"))
+
+
+def test_a_problem_in_a_templates_rendered_text_is_placed_on_the_templates_line(qrun, write_spec, monkeypatch):
+    """Placed in the rendered text, the first two were at lines 8 and 10 and the last at 14 of a 10-line file: a loop
+    made the lines. A line the template wrote is its own; one a loop wrote is the loop's, with its rendered line."""
+    spec = write_spec(
+        "version: 1\nname: t\nbackend: aer\n"
+        "circuits:\n  c: {random: {num_qubits: 2, depth: 2, seed: 1, measure: true}}\n"
+        "jobs:\n{% for i in range(3) %}\n  - {name: j{{ i }}, primitive: sampler, circuit: c, shots: {{ i - 1 }}}\n"
+        "{% endfor %}\n  - {name: last, primitive: sampler, circuit: c, shot: 5}\n"
+    )
+    monkeypatch.chdir(spec.parent)
+    assert qrun("validate", "spec.yaml").err.splitlines() == [
+        "spec.yaml:7: jobs[0].shots: -1 is less than the minimum of 1 (line 8 of the rendered text)",
+        "spec.yaml:7: jobs[1].shots: 0 is less than the minimum of 1 (line 10 of the rendered text)",
+        "spec.yaml:10:50: jobs[3].shot: unknown key 'shot'; did you mean 'shots'?",
+        "qrun: 1 of 1 spec invalid",
+    ]
+
+
+def test_problems_on_one_line_are_in_the_order_of_their_indices():
+    from qrun.errors import Problem, SpecError
+
+    found = SpecError([Problem("f", 3, 0, f"jobs[{k}].shots", "bad") for k in (10, 2, 1)])
+    assert [p.path for p in found.problems] == ["jobs[1].shots", "jobs[2].shots", "jobs[10].shots"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Problem, SpecError, UsageError
@@ -16,6 +16,7 @@ from .marks import parse_yaml, plain_yaml, qasm_place
 from .overrides import JsonPath, format_path, owner, top_level_keys
 from .overrides import apply as apply_overrides
 from .overrides import split as split_override
+from .rendered import Lines, as_rendered, located
 from .source import (
     MAX_DEPTH,
     MAX_NODES,
@@ -198,7 +199,13 @@ class Spec:
         line, col = self.locate(path, at_key)
         if path[-1:] == ("qasm",):  # an OpenQASM error's own line and column, where the spec writes it inline
             line, col = qasm_place(self.text, line, col, message) or (line, col)
+        if self.source is not self.text and self.source != self.text:  # a template: its own lines are the file's
+            line, col, message = located(self._lines, line, col, message)
         return Problem(self.file, line, col, format_path(path), message)
+
+    @functools.cached_property
+    def _lines(self) -> Lines:
+        return Lines(self.source, self.text)
 
 
 # A dotted path into the spec, as --set and -m take one: options.seed, jobs.vqe.precision
@@ -320,23 +327,6 @@ def _yaml_value(key: str, value: str) -> Yaml:
     except SpecError as e:
         reason = e.problems[0].message.removeprefix("invalid YAML: ")
         raise UsageError(f"--set {key}: {short(value)} is not a YAML value qrun accepts: {reason}") from None
-
-
-def as_rendered(error: SpecError, source: str, text: str) -> SpecError:
-    """A template's YAML error is located in the text it rendered: where that line differs from the template's, the
-    error quotes it as rendered (near the column), since the file shows only the template."""
-    problems = []
-    rendered_lines, written_lines = text.splitlines(), source.splitlines()
-    for p in error.problems:
-        rendered = rendered_lines[p.line - 1] if 0 < p.line <= len(rendered_lines) else None
-        written = written_lines[p.line - 1] if 0 < p.line <= len(written_lines) else None
-        if p.path or rendered is None or rendered == written:
-            problems.append(p)
-            continue
-        start = max(0, p.col - 1 - 50)
-        near = ("…" if start else "") + rendered[start : p.col - 1 + 30] + ("…" if len(rendered) > p.col + 29 else "")
-        problems.append(replace(p, message=f"{p.message}; line {p.line} as rendered: {near.strip()}"))
-    return SpecError(problems)
 
 
 def declared_vars(file: str, source: str) -> dict[str, Yaml]:
