@@ -87,7 +87,6 @@ def _derived_pairs(a: Run, b: Run, spec_a: object, spec_b: object) -> list[tuple
     """Each derived value both runs' specs define and can compute, compared as any value is."""
     rows: list[tuple[str, str, str, str, str, str]] = []
     for key, (va, sa), (vb, sb) in _derived_values(a, b, spec_a, spec_b):
-        assert va is not None and vb is not None and sa is not None and sb is not None  # computed values, never null
         rows.append(
             (
                 key,
@@ -101,13 +100,15 @@ def _derived_pairs(a: Run, b: Run, spec_a: object, spec_b: object) -> list[tuple
     return rows
 
 
-def _derived_values(a: Run, b: Run, spec_a: object, spec_b: object) -> list[Pair]:
+def _derived_values(
+    a: Run, b: Run, spec_a: object, spec_b: object
+) -> list[tuple[str, tuple[float, float], tuple[float, float]]]:
     """Each derived value both runs' specs define and can compute, as a pair ("derived NAME", (value, σ) in A, in B);
     a value with no propagated error has σ 0."""
     block_a, block_b = ((s.get("derived") if isinstance(s, dict) else None) or {} for s in (spec_a, spec_b))
     if not isinstance(block_a, dict) or not isinstance(block_b, dict):
         return []
-    out: list[Pair] = []
+    out: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
     in_a, in_b = evaluate_block(block_a, a.jobs, a.path), evaluate_block(block_b, b.jobs, b.path)
     for name in [n for n in in_a if n in in_b]:
         found_a, found_b = in_a[name], in_b[name]
