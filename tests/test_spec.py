@@ -120,6 +120,14 @@ def test_rendered_numbers_read_back_as_numbers(qrun, write_spec):
             "version: 1\nname: {{ 'x' }}\nbad: [1, 2\n",
             "spec.yaml:4:1: invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence)",
         ),
+        (  # after a loop that made more lines than it has: the template's own line, and the template's end
+            "version: 1\njobs:\n{% for i in range(3) %}\n  - {name: j{{ i }}}\n{% endfor %}\nbad: [1, 2\nmore: 1\n",
+            "spec.yaml:7:5: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence)",
+        ),
+        (
+            "version: 1\njobs:\n{% for i in range(3) %}\n  - {name: j{{ i }}}\n{% endfor %}\nbad: [1, 2\n",
+            "spec.yaml:7:1: invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence)",
+        ),
     ],
 )
 def test_template_errors_are_located_never_a_traceback(qrun, write_spec, text, message, monkeypatch):

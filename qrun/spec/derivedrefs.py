@@ -31,12 +31,12 @@ def reading_only(data: dict[str, Yaml], jobs: set[str]) -> dict[str, Yaml]:
 def findings(data: dict[str, Yaml], facts: dict[str, CircuitFacts]) -> list[Finding]:
     """Each `derived:` expression reads, and every result it names, itself or through the derived values it names, is
     a job (and observable) of the spec."""
-    if not data.get("derived"):
+    block = data.get("derived") or {}
+    if not block:
         return []
     from ..store import derived  # as in reading_only
 
     jobs = {j["name"]: j for j in data["jobs"]}
-    block = data.get("derived") or {}
     out: list[Finding] = []
     for name, refs in derived.block_references(block, jobs, own=True).items():
         where = ("derived", name)

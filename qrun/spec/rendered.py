@@ -39,20 +39,25 @@ def located(lines: Lines, line: int, col: int, message: str) -> tuple[int, int, 
 
 
 def as_rendered(error: SpecError, source: str, text: str) -> SpecError:
-    """A template's YAML error, located in the template: where the rendered line differs from the template's, the
-    error quotes it as rendered (near the column), since the file shows only the template."""
+    """A template's YAML error, located in the template: where the rendered line is not the template's line as written,
+    the error quotes it as rendered (near the column), since the file shows only the template."""
     problems = []
     lines = Lines(source, text)
     rendered_lines, written_lines = text.splitlines(), source.splitlines()
     for p in error.problems:
         rendered = rendered_lines[p.line - 1] if 0 < p.line <= len(rendered_lines) else None
-        written = written_lines[p.line - 1] if 0 < p.line <= len(written_lines) else None
-        if p.path or rendered is None or rendered == written:
+        if p.line > len(rendered_lines):  # the text's end (an unclosed bracket): the template's end
+            problems.append(replace(p, line=len(written_lines) + p.line - len(rendered_lines)))
+            continue
+        if p.path or rendered is None:
             problems.append(p)
+            continue
+        line, col, own = lines.place(p.line, p.col)
+        if own and 0 < line <= len(written_lines) and written_lines[line - 1] == rendered:
+            problems.append(replace(p, line=line, col=col))  # the template's line as written: nothing to quote
             continue
         start = max(0, p.col - 1 - 50)
         near = ("…" if start else "") + rendered[start : p.col - 1 + 30] + ("…" if len(rendered) > p.col + 29 else "")
-        line, col, _ = lines.place(p.line, p.col)
         problems.append(
             replace(p, line=line, col=col, message=f"{p.message}; line {p.line} as rendered: {near.strip()}")
         )
