@@ -376,7 +376,7 @@ def test_progress_counts_jobs_across_the_whole_group_and_names_each_ones_point(q
     done = qrun(EXPERIMENTS / "bell.yaml", "--out", tmp_path, "-m", "options.seed=1,2,3")
     assert done.code == 0, done.err
     lines = done.err.splitlines()
-    assert lines[1].startswith("qrun: 3 jobs of 3 points on aer (aer-primitives), max_time ")
+    assert lines[1].startswith("qrun: 3 jobs of 3 points on aer in a batch (aer-primitives), max_time ")
     started = [line for line in lines if line.endswith("counts ...")]
     assert started == [f"[{k}/3] sampler options.seed={k}/counts ..." for k in (1, 2, 3)]
     assert [line.split(" done in ")[0] for line in lines if " done in " in line] == [

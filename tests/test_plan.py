@@ -103,17 +103,37 @@ def test_mode_auto_opens_a_session_only_for_jobs_that_need_an_earlier_result():
 
 
 def test_the_open_plan_refusal_comes_at_validate_when_the_spec_says_its_plan(qrun):
+    """An Open Plan instance opens no session (IBM: its workloads run in job or batch mode): under mode: auto a VQE
+    runs there as a batch, and validate says what that costs; a spec that asks for a session in so many words is
+    refused where it asks."""
     from conftest import EXPERIMENTS
 
     vqe = EXPERIMENTS / "vqe.yaml"
-    done = qrun("validate", vqe, "backend=ibm_fez", "precision=0.01", "+service={plan: open}")
-    assert done.err.splitlines()[0] == (
-        f'{vqe}: service.plan: --set +service={{"plan": "open"}}: an Open Plan instance cannot open sessions; '
-        "this spec needs one (job 'final-counts' uses the result of job 'vqe', so they run in order): use an "
-        "instance on a paid plan"
+    on_open = ("validate", vqe, "backend=ibm_fez", "precision=0.01", "+service={plan: open}")
+    done = qrun(*on_open)
+    assert (done.code, done.out, done.err.splitlines()[-1]) == (
+        0,
+        f"{vqe}: ok\n",
+        "note: mode: batch: an Open Plan instance has no sessions, so a batch, though job 'vqe' is a minimize loop: "
+        "each evaluation waits for the one before; in a batch each may wait in the queue (a session, on a paid plan, "
+        "would hold the device between them)",
+    )
+    done = qrun(*on_open, "mode=session")
+    assert (done.code, done.err.splitlines()[0]) == (
+        2,
+        f"{vqe}: mode: --set mode=session: an Open Plan instance cannot open sessions; set mode: batch (or leave "
+        "mode to auto), which the Open Plan allows",
+    )
+    done = qrun(*on_open, "+jobs.final-counts.dependent=true")
+    assert (done.code, done.err.splitlines()[0]) == (
+        2,
+        f"{vqe}: jobs[1].dependent: --set +jobs.final-counts.dependent=true: an Open Plan instance cannot open "
+        "sessions, and job 'final-counts' is marked dependent (it runs in a session with the job before it); remove "
+        "its dependent: true, or use an instance on a paid plan",
     )
     mixed = EXPERIMENTS / "mixed.yaml"
-    assert qrun("validate", mixed, "backend=ibm_fez", "+service={plan: open}").code == 0  # auto: a batch
+    done = qrun("validate", mixed, "backend=ibm_fez", "+service={plan: open}")
+    assert (done.code, "Open Plan" in done.err) == (0, False)  # a batch, as on any plan: nothing to say
 
 
 def test_an_estimator_may_give_shots_as_the_tutorials_do(qrun, write_spec, tmp_path):

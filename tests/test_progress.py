@@ -11,13 +11,13 @@ def test_plain_lines_for_logs_and_quiet(capsys):
     p = prepare(EXPERIMENTS / "vqe.yaml", out="/nonexistent").plan
     stream = io.StringIO()
     reporter = Reporter(p, stream=stream)
-    reporter.session_opened({"engine": "aer-primitives"})
+    reporter.session_opened({"mode": "session", "engine": "aer-primitives"})
     job = p.jobs[0]
     reporter.job_started(job)
     trace = [{"value": -1.0 - i / 100} for i in range(10)]
     reporter.job_progress(job, trace)
     assert stream.getvalue().splitlines() == [
-        "qrun: vqe-h2: 2 jobs on aer (aer-primitives), max_time 30m, estimated 25m 40s",
+        "qrun: vqe-h2: 2 jobs on aer in a session (aer-primitives), max_time 30m, estimated 25m 40s",
         "[1/2] minimize vqe ...",
         "[1/2] vqe: evaluation 10/151, value -1.09, best -1.09",
     ]

@@ -239,7 +239,7 @@ def test_an_open_plan_instance_is_refused_before_any_job_with_advice(cloud, tmp_
     assert result.code == 2
     assert result.err.strip().splitlines()[-1] == (
         "qrun: an Open Plan instance cannot open sessions; set mode: batch (or leave mode to auto), which the Open "
-        "Plan allows and which suits these jobs, since none uses another's result"
+        "Plan allows"
     )
     assert cloud.sessions == {} and cloud.order == []
 

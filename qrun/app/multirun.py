@@ -206,8 +206,8 @@ def combine(prepared: list[Prepared], labels: list[str], enforce: bool = True) -
     max_time = max(p.max_time for p in plans)
     experiment = prepared[0].checked.experiment
     budget = joint_budget(prepared, labels, [[(j.name, j.estimate) for j in p.jobs] for p in plans], enforce)
-    cut = modes.blocks(experiment.mode, jobs)
-    mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs])
+    cut = modes.blocks(experiment.mode, jobs, first.sessions)
+    mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs], first.sessions)
     return dataclasses.replace(
         first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why, points=tuple(labels)
     )

@@ -15,7 +15,6 @@ from ..errors import Interrupted, ResultsError, RunError, UsageError
 from ..model.findings import first_of
 from ..model.outcomes import FINISHED
 from ..model.records import Carried, Finished, RunMetadata
-from ..planning.modes import needs_session
 from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
 from ..sources import pysource
@@ -259,12 +258,7 @@ def run_multirun(
             plan_errors(p.spec, p.planned)
     combined = multirun.combine(prepared, labels)
     if prepared[0].service is not None:
-        ibm.preflight(
-            prepared[0].service,
-            combined.budget.total,
-            combined.mode,
-            needs_session(prepared[0].checked.experiment.jobs),
-        )
+        ibm.preflight(prepared[0].service, combined.budget.total)  # each point's prepare made the Open Plan check
     folder = multirun.group_dir(Path(out), multirun.group_name([p.planned.name for p in prepared], Path(path).stem))
     writers = [RunWriter(Path(out), p.spec, p.planned) for p in prepared]
     multirun.write_manifest(folder, list(zip(chosen, labels)))
@@ -275,7 +269,8 @@ def run_multirun(
         for writer, name in zip(writers, labels):
             writer.open(folder / name)
         reporter = reporter_for(combined, progress)
-        reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) in one session: {folder}")
+        together = f"in one {combined.mode}" if len(combined.blocks) <= 1 else "together"  # blocks: the next line
+        reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) {together}: {folder}")
         runner = Runner(
             combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec), clock=clock
         )

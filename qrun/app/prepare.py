@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..backends import service as ibm
 from ..backends.kind import BackendInfo
 from ..backends.registry import traits
-from ..errors import MissingExtraError, Problem, SpecError
+from ..errors import MissingExtraError, OpenPlanError, Problem, SpecError
 from ..jobs import registry as kinds
 from ..model import durations
 from ..model.experiment import Job
@@ -19,7 +19,7 @@ from ..model.findings import first_of
 from ..model.plan import Plan
 from ..planning import estimates as model
 from ..planning import faulty, gaps, simtime
-from ..planning.modes import needs_session
+from ..planning.modes import AUTO, RUN_BATCH_WHY, session_asked, without_sessions
 from ..sources import pysource
 from ..sources.facts import constructs
 from ..spec import Spec, layouts, load
@@ -91,6 +91,7 @@ def prepare(
     _stabilizer_rows(checked)
     experiment = checked.experiment
     service = None
+    sessions = True  # False on an Open Plan instance, which opens none
     backend: BackendV2 | Deferred | None = None
     if defer_device and not traits(checked.backend.kind).remote:
         backend = traits(checked.backend.kind).deferred(experiment.backend)
@@ -106,10 +107,17 @@ def prepare(
         chosen = BackendInfo(backend.name, checked.backend.kind, backend.num_qubits)  # least_busy's, once known
         if misplaced := layouts.findings(experiment.circuits, checked.facts, chosen):
             raise SpecError([checked.spec.problem(path, message, at_key) for path, message, at_key in misplaced])
+        if ibm.on_open_plan(service, experiment.service):
+            asked, marked = session_asked(experiment.mode, experiment.jobs)
+            if asked:  # before planning: nothing to transpile for a session the instance cannot open
+                raise OpenPlanError(ibm.open_plan_refusal(marked))
+            sessions = False
     past = _history(out, checked, estimates)
     from ..planning import plan as planning  # numpy and qiskit: `qrun validate` (quick_check) never plans
 
-    the_plan = planning.build(checked, backend=backend, source=estimates, history=past, use_cache=use_cache)
+    the_plan = planning.build(
+        checked, backend=backend, source=estimates, history=past, use_cache=use_cache, sessions=sessions
+    )
     if enforce_budget:
         plan_errors(checked.spec, the_plan)
     if service is not None:
@@ -118,7 +126,7 @@ def prepare(
 
             the_plan.service_estimates = dryrun.estimate(the_plan)
         needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
-        ibm.preflight(service, needed, the_plan.mode, needs_session(experiment.jobs))
+        ibm.preflight(service, needed)
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
     placed = frozenset(name for name, source in experiment.circuits.items() if "layout" in source)
@@ -197,8 +205,18 @@ def quick_check(
             f"note: {named}: no declared or learned estimate, so the budget was checked on a lower bound; "
             "qrun validate --deep, plan and run check the computed estimate"
         )
-    warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *notes]
+    warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *notes, *_open_plan_note(checked)]
     return Prepared(checked, None, warnings, estimated=estimated)
+
+
+def _open_plan_note(checked: Checked) -> list[str]:
+    """A spec on the Open Plan, whose mode: auto runs as a batch even where a minimize loop would have had a session:
+    say what that costs before the run does."""
+    experiment = checked.experiment
+    if experiment.service.plan != "open" or experiment.mode != AUTO or not traits(checked.backend.kind).remote:
+        return []
+    why = without_sessions(experiment.jobs)
+    return [f"note: mode: batch: {why}"] if why != RUN_BATCH_WHY else []
 
 
 def _unused_layouts(checked: Checked) -> list[str]:

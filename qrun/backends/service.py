@@ -7,7 +7,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from ..errors import OpenPlanError, PreflightError, ServiceError
+from ..errors import PreflightError, ServiceError
 from ..model import durations
 from ..model.experiment import Service
 from ..model.findings import close_matches
@@ -164,11 +164,14 @@ def check_backend(backend: BackendV2, widest: int, constructs: Mapping[str, set[
             )
 
 
-def preflight(service: QiskitRuntimeService, needed_seconds: float, mode: str, needed: str | None) -> None:
-    """After planning, before the session opens: the account may open it and has the time the plan needs.
-    `needed`: why the jobs need a session (modes.needs_session), or None."""
-    if mode == "session" and is_open_plan(plan_of(service)):
-        raise OpenPlanError(open_plan_refusal(needed))
+def on_open_plan(service: QiskitRuntimeService, declared: Service) -> bool:
+    """Whether the run's instance is on the Open Plan, which opens no session: as the spec declares it, or as the
+    service lists the active instance's plan."""
+    return declared.plan == "open" or is_open_plan(plan_of(service))
+
+
+def preflight(service: QiskitRuntimeService, needed_seconds: float) -> None:
+    """After planning, before the session opens: the instance has the time the plan needs."""
     try:
         usage = service.usage() or {}
     except Exception:
@@ -181,17 +184,18 @@ def preflight(service: QiskitRuntimeService, needed_seconds: float, mode: str, n
         )
 
 
-def open_plan_refusal(needed: str | None) -> str:
-    """What to do when a spec would open a session on an Open Plan instance, which cannot; `needed` says why its
-    jobs need one (modes.needs_session), or is None when they do not."""
-    if needed is None:
-        hint = (
-            "set mode: batch (or leave mode to auto), which the Open Plan allows and which suits these jobs, since "
-            "none uses another's result"
+def open_plan_refusal(marked: str | None) -> str:
+    """What to do when a spec asks an Open Plan instance, which cannot open one, for a session: with mode: session
+    (`marked` None), or with a job marked dependent (`marked`, its name), which asks for one in so many words."""
+    if marked is None:
+        return (
+            "an Open Plan instance cannot open sessions; set mode: batch (or leave mode to auto), which the Open Plan "
+            "allows"
         )
-    else:
-        hint = f"this spec needs one ({needed}): use an instance on a paid plan"
-    return f"an Open Plan instance cannot open sessions; {hint}"
+    return (
+        f"an Open Plan instance cannot open sessions, and job '{marked}' is marked dependent (it runs in a session "
+        "with the job before it); remove its dependent: true, or use an instance on a paid plan"
+    )
 
 
 USAGE_WAIT = (0.5, 1.0, 2.0, 4.0)  # s between reads while the service still computes a job's usage

@@ -172,6 +172,7 @@ class Plan:
     # the jobs cut into sessions and batches (modes.blocks): mode: auto opens a session only where one is needed
     blocks: list[Block] = field(default_factory=list)
     points: tuple[str, ...] = ()  # a multirun's points, by its jobs' run_key: how the views name a job's point
+    sessions: bool = True  # False on an Open Plan instance, which opens none (modes.blocks)
 
     @property
     def device(self) -> BackendV2:

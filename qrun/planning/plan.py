@@ -36,8 +36,10 @@ def build(
     source: str = "learned",
     history: Learned | None = None,
     use_cache: bool = True,
+    sessions: bool = True,
 ) -> Plan:
-    """Make the plan; `backend` overrides the local lookup (the run stage passes a service backend).
+    """Make the plan; `backend` overrides the local lookup (the run stage passes a service backend); `sessions`: False
+    for an instance that opens none (the Open Plan: modes.blocks).
 
     source: "declared" uses the spec's estimates (computed where absent); "fresh" computes every one from the
     backend's timing; "learned" (the default) uses a matching earlier run's actual time where `history` has one.
@@ -50,14 +52,12 @@ def build(
     planner.rebuild_for_device()
     with collector.paused():  # a JobPlan and its parts per job, all kept: the collector's passes would find nothing
         jobs = [planner.job(job) for job in experiment.jobs]
-    cut = modes.blocks(experiment.mode, jobs)
-    mode, why = modes.overall(experiment.mode, cut, experiment.jobs)
+    cut, remote = modes.blocks(experiment.mode, jobs, sessions), traits(checked.backend.kind).remote
+    mode, why = modes.overall(experiment.mode, cut, experiment.jobs, sessions)
     return Plan(
         name=experiment.name,
         # least_busy names the device it picked; the record shows that one
-        backend_name=getattr(backend, "name", experiment.backend)
-        if traits(checked.backend.kind).remote
-        else experiment.backend,
+        backend_name=getattr(backend, "name", experiment.backend) if remote else experiment.backend,
         backend_kind=checked.backend.kind,
         backend=backend,
         mode=mode,
@@ -68,6 +68,7 @@ def build(
         budget=estimates.budget_for(experiment, checked.backend.kind, [(j.name, j.estimate) for j in jobs]),
         problems=planner.problems,
         blocks=cut,
+        sessions=sessions,
     )
 
 
@@ -395,6 +396,5 @@ def backend_timing(
     """The ISA circuit's scheduled duration on the backend's target (as the transpile cache kept it, where `facts`
     are given), or None where it has no durations (aer)."""
     seconds = facts["seconds"] if facts is not None else devicefacts.seconds_on(isa, backend)
-    return estimates.Timing(
-        seconds, isa.depth() if depth is None else depth, getattr(backend, "default_rep_delay", None)
-    )
+    layers = isa.depth() if depth is None else depth
+    return estimates.Timing(seconds, layers, getattr(backend, "default_rep_delay", None))

@@ -278,16 +278,17 @@ def semantic_findings(
 
 
 def _open_plan_findings(data: dict[str, Yaml]) -> list[Finding]:
-    """An Open Plan instance opens no session: say so now, not when the service refuses it."""
+    """An Open Plan instance opens no session: a spec that asks for one in so many words is refused now, not when
+    the service refuses it (mode: auto runs as a batch there: modes.blocks)."""
     try:
         jobs = typed(data).jobs
     except DurationError:  # a duration too long for the model: reported at its place
         return []
-    mode, _ = modes.resolve(data.get("mode", modes.AUTO), jobs)
-    if mode != "session":
+    asked, marked = modes.session_asked(data.get("mode", modes.AUTO), jobs)
+    if not asked:
         return []
-    where = ("mode",) if "mode" in data else ("service", "plan")
-    return [(where, open_plan_refusal(modes.needs_session(jobs)), False)]
+    where = ("mode",) if marked is None else ("jobs", [job.name for job in jobs].index(marked), "dependent")
+    return [(where, open_plan_refusal(marked), False)]
 
 
 def _session_findings(data: dict[str, Yaml]) -> list[Finding]:
@@ -340,16 +341,6 @@ def _session_findings(data: dict[str, Yaml]) -> list[Finding]:
             )
     if (data.get("service") or {}).get("plan") == "open" and backends.kind_for(data["backend"]).remote:
         out += _open_plan_findings(data)
-    if data.get("mode") == "batch":
-        for i, job in enumerate(data["jobs"]):
-            if isinstance(job.get("parameter_values"), dict):
-                out.append(
-                    (
-                        ("jobs", i, "parameter_values", "from"),
-                        "mode: batch does not keep job order, so a job cannot use another's result; use mode: session",
-                        False,
-                    )
-                )
     for i, job in enumerate(data["jobs"]):
         if job.get("dependent") is True and (i == 0 or data.get("mode") == "batch"):
             why = (

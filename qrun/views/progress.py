@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..backends.registry import traits
 from ..model import durations
+from ..model.findings import first_of
 from ..model.outcomes import MinimizeOutcome
 from ..model.plan import JobPlan, Plan
 from ..model.records import Evaluation, SessionRecord
@@ -33,6 +34,8 @@ class Reporter(NullSink):
         self.stream = stream or sys.stderr
         self._t0 = time.perf_counter()
         self._job_t0 = self._t0
+        self._opened = self._t0  # when the session or batch in flight opened
+        self._announced = False  # the run's first line is said once, however many blocks open
         # a job's place in the whole session: a multirun's points each number their jobs from 0
         self._place = {(j.run_key, j.index): k + 1 for k, j in enumerate(plan.jobs)}
 
@@ -56,14 +59,23 @@ class Reporter(NullSink):
             print(text, file=self.stream, flush=True)
 
     def session_opened(self, session: SessionRecord) -> None:
-        n = len(self.plan.jobs)
-        what = f"{self.plan.name}: " if not self.plan.points else ""  # a multirun's first line named its group
-        of = f" of {len(self.plan.points)} points" if self.plan.points else ""
-        self.say(
-            f"qrun: {what}{n} job{'s' * (n != 1)}{of} on {self.plan.backend_name} "
-            f"({session['engine']}), max_time {durations.format(self.plan.max_time)}, "
-            f"estimated {durations.format(self.plan.total_estimate)}"
-        )
+        """The run's first line, once; on the service under mode: auto, a line for each block as it opens."""
+        self._opened = time.perf_counter()
+        mode, block = session.get("mode", "session"), session.get("block")
+        if not self._announced:
+            self._announced = True
+            plan, n = self.plan, len(self.plan.jobs)
+            what = f"{plan.name}: " if not plan.points else ""  # a multirun's first line named its group
+            of = f" of {len(plan.points)} points" if plan.points else ""
+            into = f"in a {mode} ({session.get('engine')})" if block is None else _blocks_words(plan)
+            self.say(
+                f"qrun: {what}{n} job{'s' * (n != 1)}{of} on {plan.backend_name} {into}, max_time "
+                f"{durations.format(plan.max_time)}, estimated {durations.format(plan.total_estimate)}"
+            )
+        if block is not None:
+            start, stop = session.get("jobs") or (0, len(self.plan.jobs))
+            names = first_of([self._name(job) for job in self.plan.jobs[start:stop]])
+            self.say(f"qrun: {mode} {block + 1} of {len(self.plan.blocks)} opened: {names}")
 
     def job_started(self, job: JobPlan) -> None:
         self._job_t0 = time.perf_counter()
@@ -130,7 +142,8 @@ class Reporter(NullSink):
         self.say(f"{self._tag(job)} {self._name(job)} FAILED: {error}")
 
     def session_closed(self, session: SessionRecord) -> None:
-        self.say(f"qrun: session closed after {time.perf_counter() - self._t0:.1f} s")
+        mode = session.get("mode", "session")
+        self.say(f"qrun: {mode} closed after {time.perf_counter() - self._opened:.1f} s")
 
 
 class LiveReporter(Reporter):
@@ -284,6 +297,18 @@ class LiveReporter(Reporter):
         self._live = False
         self.progress.stop()
         super().session_closed(session)
+
+
+def _blocks_words(plan: Plan) -> str:
+    """ "in 2 batches and a session (engines)": a plan of several blocks (modes.blocks), each opened in turn."""
+    counts = [sum(b.mode == mode for b in plan.blocks) for mode in ("batch", "session")]
+    parts = [
+        f"{'a' if k == 1 else k} {word}{'es' * (k != 1 and word == 'batch')}{'s' * (k != 1 and word == 'session')}"
+        for k, word in zip(counts, ("batch", "session"), strict=True)
+        if k
+    ]
+    engines = "+".join(sorted({e for job in plan.jobs for e in job.engine.split("+")}))
+    return f"in {' and '.join(parts)} ({engines})"
 
 
 def reporter_for(plan: Plan, mode: str = "auto") -> Reporter:
