@@ -325,6 +325,10 @@ def main(argv: list[str] | None = None, clock: Clock | None = None, sinks: Seque
     except KeyboardInterrupt:
         click.echo("qrun: interrupted", err=True)
         return EXIT_INTERRUPTED
+    except SystemExit as e:
+        # click's answer to a closed pipe (`qrun SPEC 2>&1 | head`), even outside standalone mode: its streams made
+        # quiet, exit 1. Escaping here, it left the supervised child no code of its own to exit with.
+        return e.code if isinstance(e.code, int) else EXIT_FAILED
     except OSError as e:  # the environment failed (disk full, read-only, no such file): name the path and the reason
         if debug:
             traceback.print_exc()

@@ -403,3 +403,25 @@ def test_diff_of_one_run_or_none_compares_it_with_the_run_of_its_spec_before_it(
             2,
             f"qrun: {folder} is {what}: name the two runs to compare (qrun diff RUN_A RUN_B)\n",
         )
+
+
+def test_a_run_whose_reader_goes_away_still_runs_every_job_and_exits_1(tmp_path):
+    """`qrun SPEC 2>&1 | head -1`: the reader closes the pipe after the first line. The run goes on unwatched and
+    keeps every job (a progress line failed it, "Broken pipe", and the supervised child exited 70, a code qrun does
+    not have); qrun exits 1, as its output failed."""
+    import os
+
+    from conftest import many_jobs_spec
+
+    spec = many_jobs_spec(tmp_path, 3, "primitive: sampler, circuit: b, shots: 10")
+    read, write = os.pipe()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "qrun", str(spec), "--out", "r"], cwd=tmp_path, stdout=write, stderr=write
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        assert pipe.readline().startswith("qrun: many: 3 jobs on aer in a batch")
+    assert child.wait(timeout=120) == 1
+    (meta,) = (tmp_path / "r" / "many").glob("*/metadata.json")
+    recorded = json.loads(meta.read_text())
+    assert (recorded["status"], [job["status"] for job in recorded["jobs"]]) == ("completed", ["done"] * 3)

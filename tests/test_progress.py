@@ -197,3 +197,19 @@ def test_before_a_long_wait_the_live_display_shows_the_lines_so_far_and_the_job_
     screen = stream.getvalue()
     live.session_closed({})
     assert "[1/3] j0 done in " in screen and "2/3 estimator j1" in screen
+
+
+def test_a_closed_stream_quiets_the_reporter_and_fails_nothing():
+    """A progress line to a pipe its reader closed: the reporter says nothing more, and raises nothing (it failed
+    the run)."""
+
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    p = prepare(EXPERIMENTS / "vqe.yaml", out="/nonexistent").plan
+    reporter = Reporter(p, stream=Closed())
+    reporter.session_opened({"mode": "session", "engine": "aer-primitives"})
+    reporter.job_started(p.jobs[0])
+    reporter.warn("a warning")
+    assert (reporter.quiet, reporter.warnings) == (True, False)

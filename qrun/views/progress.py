@@ -51,12 +51,20 @@ class Reporter(NullSink):
 
     def say(self, text: str) -> None:
         if not self.quiet:
-            print(text, file=self.stream, flush=True)
+            self._write(text)
 
     def warn(self, text: str) -> None:
         """A warning about a value or the run: shown even under -q."""
         if not self.quiet or self.warnings:
+            self._write(text)
+
+    def _write(self, text: str) -> None:
+        try:
             print(text, file=self.stream, flush=True)
+        except OSError:
+            # a closed pipe (`qrun SPEC 2>&1 | head`): the run goes on unwatched, as its folder keeps everything;
+            # failing it there would throw away jobs already paid for
+            self.quiet, self.warnings = True, False
 
     def session_opened(self, session: SessionRecord) -> None:
         """The run's first line, once; on the service under mode: auto, a line for each block as it opens."""
