@@ -129,13 +129,11 @@ def job_findings(
     elif not kind.optimizes:  # a loop chooses its parameter values itself
         out += _parameter_findings(here, job, cname, fact, data, facts, positions)
     if job.get("exact") == "statevector" and fact.num_qubits > exact.MAX_QUBITS:
+        # a circuit not known to be non-Clifford (a build says; a text's scan cannot) may take the tableau's value
+        clifford = "" if fact.non_clifford or kind.optimizes else " (or exact: stabilizer, for a Clifford circuit)"
+        message = f"exact: statevector simulates at most {exact.MAX_QUBITS} qubits; circuit '{cname}' has "
         out.append(
-            (
-                here + ("exact",),
-                f"exact: statevector simulates at most {exact.MAX_QUBITS} qubits; circuit "
-                f"'{cname}' has {fact.num_qubits}; give the exact value as a number",
-                False,
-            )
+            (here + ("exact",), f"{message}{fact.num_qubits}; give the exact value as a number{clifford}", False)
         )
     elif job.get("exact") == "statevector" and fact.unfollowable:
         message = f"exact: statevector cannot follow circuit '{cname}': {fact.unfollowable}; give the exact value"
