@@ -425,3 +425,20 @@ def test_a_run_whose_reader_goes_away_still_runs_every_job_and_exits_1(tmp_path)
     (meta,) = (tmp_path / "r" / "many").glob("*/metadata.json")
     recorded = json.loads(meta.read_text())
     assert (recorded["status"], [job["status"] for job in recorded["jobs"]]) == ("completed", ["done"] * 3)
+
+
+def test_export_without_a_tool_says_which_there_are(qrun, tmp_path):
+    """`qrun export RUN` said click's "No such command 'RUN'"; it names the tools, with the run in place."""
+    run = tmp_path / "run"
+    run.mkdir()
+    said = [qrun("export", *args) for args in ([str(run), "--mlflow"], ["mlfow", str(run)], ["html"], ["parquet"])]
+    assert [(s.code, s.err) for s in said] == [
+        (
+            2,
+            f"qrun: '{run}' is what to export; name the tool first: qrun export mlflow {run} or qrun export "
+            f"runtime-json {run}\n",
+        ),
+        (2, "qrun: no export 'mlfow'; did you mean 'qrun export mlflow'?\n"),
+        (2, "qrun: no export 'html'; there are mlflow and runtime-json; an HTML page of runs is `qrun report`\n"),
+        (2, "qrun: no export 'parquet'; there are mlflow and runtime-json\n"),
+    ]

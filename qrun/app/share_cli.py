@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
+from ..model.findings import close_matches
 from ..store.catalog import MANIFEST
 from ..store.export import runtime_json
 from ..views.htmlreport import write
 from ..views.mlflow_export import export
-from .clitools import RESULTS, debug_option
+from .clitools import RESULTS, debug_option, on_disk
 
 _RUNS = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -54,7 +55,26 @@ def report_cmd(targets: tuple[Path, ...], html_file: Path | None, compare: tuple
     click.echo(write(chosen, html_file, list(compare)))
 
 
-@click.group("export")
+class _ExportGroup(click.Group):
+    """`qrun export RUN` names no tool: say which there are, where click said "No such command 'results/...'"."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            word, tools = args[0], sorted(self.commands)
+            if on_disk(word):
+                usage = " or ".join(f"qrun export {tool} {word}" for tool in tools)
+                raise UsageError(f"'{word}' is what to export; name the tool first: {usage}")
+            close = close_matches(word, tools)
+            if close:
+                raise UsageError(f"no export '{word}'; did you mean 'qrun export {close[0]}'?")
+            page = "; an HTML page of runs is `qrun report`" if word.lower() in ("html", "report") else ""
+            raise UsageError(f"no export '{word}'; there are {' and '.join(tools)}{page}")
+        return super().resolve_command(ctx, args)
+
+
+@click.group("export", cls=_ExportGroup)
 def export_group() -> None:
     """Send stored runs to another tool."""
 
