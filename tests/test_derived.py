@@ -252,6 +252,20 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
             "exact": pytest.approx(2.0),
         }
     }
+    # from Python, as derived.json holds them; a run that wrote none (it has not completed) computes them alike
+    import qrun as api
+
+    run_dir = tmp_path / done.out.strip()
+    assert api.load(run_dir).derived == json.loads((run_dir / "derived.json").read_text())
+    (run_dir / "derived.json").unlink()
+    computed = api.load(run_dir).derived
+    assert computed["both"] == {
+        "expression": "e.zz + e.xx",
+        **{k: pytest.approx(both[k]) for k in ("value", "stderr")},
+        "exact": pytest.approx(2.0),
+    }
+    (run_dir / "jobs" / "00-e.json").unlink()  # a job it reads that left no result
+    assert api.load(run_dir).derived["both"] == {"expression": "e.zz + e.xx", "error": "job 'e' has no result in this run"}
     for override, error in [
         ("+derived.typo=e.yy", "job 'e' measures no observable 'yy'"),
         ("+derived.typo=bth*2", "unknown job or derived value 'bth'; did you mean 'both'?"),

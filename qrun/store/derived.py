@@ -202,15 +202,29 @@ MAX_DERIVED_BYTES = 1 << 20  # a derived: block is at most a few hundred short e
 def record(run_dir: Path, block: Mapping[str, str]) -> None:
     """derived.json: each derived value of a completed run, with its expression, standard error and exact value (or
     why it cannot be computed), so a script reads them as it reads the job files."""
-    if not block:
-        return
-    out: dict[str, object] = {}
-    for name, found in evaluate_block(block, load(run_dir).jobs, run_dir).items():
+    if block:
+        write_json(run_dir / DERIVED_FILE, entries(block, load(run_dir).jobs, run_dir))
+
+
+def entries(block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path) -> dict[str, dict[str, object]]:
+    """Each value of the block as derived.json holds it: {expression, value, stderr, exact}, or {expression, error}."""
+    out: dict[str, dict[str, object]] = {}
+    for name, found in evaluate_block(block, bodies, run_dir).items():
         if isinstance(found, DerivedError):
             out[name] = {"expression": str(block[name]), "error": str(found)}
         else:
             out[name] = {"expression": str(block[name]), "value": found[0], "stderr": found[1], "exact": found[2]}
-    write_json(run_dir / DERIVED_FILE, out)
+    return out
+
+
+def values_of(run_dir: Path, bodies: Mapping[str, JobFile]) -> dict[str, dict[str, object]]:
+    """The run's derived values as derived.json holds them; where the run wrote none (it has not completed), computed
+    from the jobs it finished (`bodies`), a value that reads an unfinished one giving its error."""
+    if stored := _stored(run_dir):
+        return stored
+    spec = stored_spec(run_dir)
+    block = spec.get("derived") if isinstance(spec, dict) else None
+    return entries(block, bodies, run_dir) if isinstance(block, dict) and block else {}
 
 
 def recorded(run_dir: Path) -> list[tuple[str, str]]:

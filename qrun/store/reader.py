@@ -216,6 +216,15 @@ class Run:
         return records.from_runtime_json(body["primitive_result"], f"{self.path}: job '{job}'")
 
     @cached_property
+    def derived(self) -> dict[str, dict[str, object]]:
+        """The spec's derived values: {name: {expression, value, stderr, exact}}, or {expression, error} where one
+        cannot be computed; as the run's derived.json holds them, or, before the run has completed, computed from
+        the jobs it finished."""
+        from .derived import values_of  # it reads runs through this module: imported here, not at the top
+
+        return values_of(self.path, self.jobs)
+
+    @cached_property
     def _entries(self) -> dict[str, JobEntry]:
         return {e["name"]: e for e in self.metadata["jobs"]}
 
