@@ -265,7 +265,10 @@ def test_a_run_shows_its_derived_values(qrun, write_spec, tmp_path):
         "exact": pytest.approx(2.0),
     }
     (run_dir / "jobs" / "00-e.json").unlink()  # a job it reads that left no result
-    assert api.load(run_dir).derived["both"] == {"expression": "e.zz + e.xx", "error": "job 'e' has no result in this run"}
+    assert api.load(run_dir).derived["both"] == {
+        "expression": "e.zz + e.xx",
+        "error": "job 'e' has no result in this run",
+    }
     for override, error in [
         ("+derived.typo=e.yy", "job 'e' measures no observable 'yy'"),
         ("+derived.typo=bth*2", "unknown job or derived value 'bth'; did you mean 'both'?"),
@@ -331,7 +334,8 @@ def test_a_multiruns_derived_values_are_plotted_against_its_swept_keys(qrun, tmp
     """<Z>² + <X>² = cos² + sin² = 1 at every angle: drawn against theta as any value is."""
     from qrun.store.catalog import discover
     from qrun.store.derived import readings_of
-    from qrun.store.reader import load, read_spec
+    from qrun.store.reader import load
+    from qrun.store.specfile import read_spec
 
     spec = tmp_path / "rot.yaml"
     spec.write_text(GROUP, encoding="utf-8")

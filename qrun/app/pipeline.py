@@ -23,8 +23,9 @@ from ..spec.marks import read_yaml
 from ..store import learned
 from ..store.journal import read_metadata
 from ..store.provenance import sha256
-from ..store.reader import latest_run, read_spec, read_spec_text
+from ..store.reader import latest_run
 from ..store.reader import load as load_run
+from ..store.specfile import read_spec, read_spec_text
 from ..store.writer import RunWriter
 from ..views.progress import reporter_for
 from . import multirun
@@ -206,7 +207,7 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
                 if block:
                     from ..store import derived  # expressions and their functions: only a spec with derived values
 
-                    derived.record(w.run_dir, block)
+                    derived.record(w.run_dir, block, load_run(w.run_dir).jobs)
                 learned.remember(w.run_dir, w.metadata)
     finally:
         gc.unfreeze()

@@ -14,8 +14,8 @@ from ..model.records import RunMetadata, Usage
 from ..model.rows import HEAD, elided, tally
 from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
-from ..store.reader import read_spec
 from ..store.runfolder import died_note, status_now
+from ..store.specfile import read_spec
 from .lock import RunLock
 
 

@@ -19,9 +19,9 @@ from ..model.raw import Yaml
 from ..model.readings import Reading, number
 from .expressions import Block, Written, compute, gradient, own_references, written
 from .fsio import write_json
-from .reader import load, read_spec, read_spec_text
 from .readings import job_readings
 from .runfolder import read_json
+from .specfile import read_spec, read_spec_text
 
 
 def references(
@@ -199,11 +199,11 @@ DERIVED_FILE = "derived.json"
 MAX_DERIVED_BYTES = 1 << 20  # a derived: block is at most a few hundred short expressions
 
 
-def record(run_dir: Path, block: Mapping[str, str]) -> None:
+def record(run_dir: Path, block: Mapping[str, str], bodies: Mapping[str, JobFile]) -> None:
     """derived.json: each derived value of a completed run, with its expression, standard error and exact value (or
     why it cannot be computed), so a script reads them as it reads the job files."""
     if block:
-        write_json(run_dir / DERIVED_FILE, entries(block, load(run_dir).jobs, run_dir))
+        write_json(run_dir / DERIVED_FILE, entries(block, bodies, run_dir))
 
 
 def entries(block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path) -> dict[str, dict[str, object]]:

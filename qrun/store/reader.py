@@ -9,12 +9,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from ..errors import ResultsError, RunFolderError, SpecError
+from ..errors import ResultsError, RunFolderError
 from ..model.jobfile import JobFile
 from ..model.records import JobEntry, LearnedRate, RunMetadata
 from ..model.rows import HEAD, elided, tally
-from ..spec import MAX_SPEC_BYTES
-from ..spec.marks import read_yaml
 from . import batchfile, learned, records, runfolder
 from .catalog import Found, discover, runs_of
 from .journal import JOURNAL, read_metadata
@@ -23,8 +21,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from qiskit.primitives import PrimitiveResult
-
-    from ..model.raw import Yaml
 
 
 def read_job_body(run_dir: Path, entry: JobEntry, batches: Batches | None = None) -> JobFile | None:
@@ -70,29 +66,6 @@ def state_digest(run_dir: Path) -> str:
         digest.update(b"%d:" % len(data))
         digest.update(data)
     return digest.hexdigest()
-
-
-def read_spec_text(run_dir: Path) -> str:
-    """The resolved spec saved in a run folder (spec.yaml), as text."""
-    data = runfolder.read_bytes(run_dir, "spec.yaml", MAX_SPEC_BYTES)
-    assert data is not None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RunFolderError(f"{run_dir / 'spec.yaml'}: is not UTF-8 text; the run folder is damaged") from None
-
-
-def read_spec(run_dir: Path, text: str | None = None) -> Yaml:
-    """The resolved spec saved in a run folder (spec.yaml), parsed with qrun's YAML limits (`text`: its text, read
-    already)."""
-    text = read_spec_text(run_dir) if text is None else text
-    try:
-        spec = read_yaml(str(run_dir / "spec.yaml"), text)
-    except SpecError as e:
-        raise RunFolderError(f"{e}; the run folder is damaged") from None
-    if not isinstance(spec, dict):
-        raise RunFolderError(f"{run_dir / 'spec.yaml'}: is not a spec; the run folder is damaged")
-    return spec
 
 
 def latest_run(root: Path, name: str) -> Path | None:
@@ -220,7 +193,7 @@ class Run:
         """The spec's derived values: {name: {expression, value, stderr, exact}}, or {expression, error} where one
         cannot be computed; as the run's derived.json holds them, or, before the run has completed, computed from
         the jobs it finished."""
-        from .derived import values_of  # it reads runs through this module: imported here, not at the top
+        from .derived import values_of  # expressions and their functions: only where a script asks
 
         return values_of(self.path, self.jobs)
 

@@ -13,7 +13,8 @@ from ..model.jobfile import JobFile, Point
 from ..model.readings import number
 from ..spec import differences
 from ..store.derived import evaluate_block
-from ..store.reader import Run, read_spec
+from ..store.reader import Run
+from ..store.specfile import read_spec
 
 
 def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:

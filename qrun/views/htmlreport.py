@@ -14,12 +14,14 @@ from ..model.findings import first_of
 from ..model.jobfile import JobFile
 from ..model.records import JobEntry
 from ..model.rows import HEAD, elided
+from ..spec import MAX_SPEC_BYTES
 from ..store import runfolder
 from ..store.derived import of_run
 from ..store.fsio import atomic_write
-from ..store.reader import MAX_SPEC_BYTES, Run, load, read_spec
+from ..store.reader import Run, load
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
+from ..store.specfile import read_spec
 from .compare import diff_text
 from .listing import RunRow, headline_text, runs
 from .svgfigures import group_svgs, job_svgs

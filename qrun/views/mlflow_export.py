@@ -16,9 +16,10 @@ from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..model.records import seconds_each
 from ..store.catalog import discover
 from ..store.derived import evaluate_block
-from ..store.reader import Run, load, read_spec, state_digest
+from ..store.reader import Run, load, state_digest
 from ..store.readings import job_readings, stated_exact
 from ..store.runfolder import status_now
+from ..store.specfile import read_spec
 from .listing import first_started, quantum_seconds
 
 if TYPE_CHECKING:

@@ -18,9 +18,10 @@ from ..model.rows import HEAD, TAIL
 from ..store.catalog import MANIFEST, discover
 from ..store.derived import readings_of as derived_readings
 from ..store.fsio import atomic_write_bytes, inside
-from ..store.reader import load, read_spec
+from ..store.reader import load
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import stored_points
+from ..store.specfile import read_spec
 
 if TYPE_CHECKING:
     from types import ModuleType
