@@ -153,6 +153,16 @@ def test_list_and_diff_on_fixture_runs_verbatim(tmp_path, qrun):
         "vqe    -1.85  -1.8  +0.05  0.022  +2.24",
     ]
     assert qrun("list", tmp_path, "--status", "failed").out.strip() == f"no runs under {tmp_path} that match"
+    # a name no run has: the names they have (a typo listed nothing, and said no more)
+    assert qrun("list", tmp_path, "--name", "h22").out.strip() == (
+        f"no runs under {tmp_path} that match; did you mean --name h2? (its specs: h2, other)"
+    )
+    refused = qrun("list", tmp_path, "--status", "done")  # a status no run has is the command line's mistake
+    assert (refused.code, refused.err.splitlines()[-1]) == (
+        2,
+        "Error: Invalid value for '--status': 'done' is not one of 'completed', 'failed', 'interrupted', 'running', "
+        "'died'.",
+    )
     # the same comparison as numbers, for a script
     data = json.loads(qrun("diff", a, b, "--json").out)
     assert (data["a"], data["b"], data["spec"], data["recalibrated"]) == (

@@ -43,8 +43,8 @@ def show_cmd(run_dir: str | None, all_rows: bool) -> None:
 @click.option(
     "--status",
     default=None,
-    help="Only runs with this status (completed, failed, interrupted, running; died: recorded as running, but no qrun "
-    "holds it).",
+    type=click.Choice(["completed", "failed", "interrupted", "running", "died"]),
+    help="Only runs with this status (died: recorded as running, but no qrun holds it).",
 )
 @click.option("--json", "as_json", is_flag=True, help="The same rows as JSON.")
 @debug_option

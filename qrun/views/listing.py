@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NotRequired, TypedDict
 
 from ..errors import RunFolderError
 from ..jobs.kind import shown
 from ..jobs.registry import kind_of
+from ..model.findings import close_matches, first_of
 from ..model.jobfile import Headline, JobFile
 from ..model.readings import number
 from ..model.records import JobEntry, RunMetadata
@@ -208,13 +209,32 @@ def _setting(value: object) -> str:
     return value if isinstance(value, str) and " " not in value else json.dumps(value)
 
 
+def _names_hint(root: Path, name: str | None) -> str:
+    """Where no run has the spec name asked for: the names the root's runs have, the closest first."""
+    if not name:
+        return ""
+    names = sorted({str(meta.get("name")) for meta in _metadata(root)})
+    if not names or name in names:
+        return ""
+    close = close_matches(name, names)
+    return (f"; did you mean --name {close[0]}?" if close else "") + f" (its specs: {first_of(names, keep=8)})"
+
+
+def _metadata(root: Path) -> Iterator[RunMetadata]:
+    for found in discover(Path(root)):
+        try:
+            yield read_metadata(found.path)
+        except RunFolderError:
+            continue
+
+
 def list_text(root: Path, name: str | None = None, status: str | None = None, width: int | None = None) -> str:
     """`qrun list`: one row per run, with the settings that differ between the listed runs and headline results; a
     table per spec, where runs of several specs are listed (one table's columns were every spec's results, most of
     them "-" on any one row, and past a terminal's width each column was cut to a letter)."""
     rows = runs(root, name, status)
     if not rows:
-        return f"no runs under {root}" + (" that match" if name or status else "")
+        return f"no runs under {root}" + (" that match" if name or status else "") + _names_hint(root, name)
     by_spec: dict[str, list[RunRow]] = {}
     for r in rows:
         by_spec.setdefault(r["name"], []).append(r)
