@@ -56,9 +56,9 @@ def page(field_runs, tmp_path_factory):
 def test_the_runs_table_has_every_run_and_multirun_point_with_its_swept_key(field_runs, page):
     root, group, single = field_runs
     header, *rows = _rows(_section(page, "runs"))
-    assert header[:9] == ["run", "name", "group", "status", "jobs", "backend", "started", "quantum s", "git"]
-    assert {"theta", "e.energy", "ground"} <= set(header)
-    by_theta = {row[header.index("theta")]: row for row in rows}
+    assert header[:8] == ["run", "group", "status", "jobs", "backend", "started", "quantum s", "git"]
+    assert {"theta=", "e.energy", "ground"} <= set(header)  # a setting as KEY=, apart from the run's own columns
+    by_theta = {row[header.index("theta=")]: row for row in rows}
     assert sorted(by_theta) == ["0", "0.5", "1", "1.5"]
     for theta, row in by_theta.items():
         assert row[header.index("status")] == "completed" and row[header.index("jobs")] == "4/4"

@@ -119,7 +119,14 @@ def _fixture_run(root, name, stamp, variables, overrides, zz, vqe):
     )
     (run / "jobs" / "01-vqe.json").write_text(
         json.dumps(
-            {"job": "vqe", "primitive": "minimize", "status": "done", "optimum": {"value": vqe[0], "stderr": vqe[1]}}
+            {
+                "job": "vqe",
+                "primitive": "minimize",
+                "status": "done",
+                "observable": "h",
+                "optimum": {"value": vqe[0], "stderr": vqe[1]},
+                "trace": [{"evaluation": 1, "parameters": [0.1], "value": vqe[0], "stderr": vqe[1], "seconds": 0.1}],
+            }
         )
     )
     return run
@@ -640,3 +647,30 @@ def test_the_charge_line_says_a_time_under_a_second_once():
     assert charge_line({"qpu_seconds": 100.0, "cost": 160.0, "rate_per_second": 1.6}) == (
         "QPU time charged: about 1m 40s (100 s), cost at 1.6/s: 160.00"
     )
+
+
+def test_the_html_reports_runs_are_a_table_per_spec_with_its_settings_as_keys(tmp_path):
+    """As `qrun list`: each spec's runs in a table of their own, with their own result columns and the settings that
+    differ between them as KEY= columns (one table had every spec's results, and an override of the backend made a
+    second column named backend)."""
+    import html
+    import re
+
+    from qrun.views.htmlreport import build
+
+    _fixture_run(tmp_path, "h2", "r1", {"h": 0.25}, {}, (0.5, 0.03), (-1.85, 0.01))
+    _fixture_run(tmp_path, "h2", "r2", {"h": 0.5}, {"backend": "fake_fez"}, (0.62, 0.04), (-1.8, 0.02))
+    other = _fixture_run(tmp_path, "other", "r3", {}, {}, (0.1, 0.1), (0.0, 0.1))
+    body = json.loads((other / "jobs" / "00-e.json").read_text())
+    body["observables"] = {"xx": body["observables"]["zz"]}
+    (other / "jobs" / "00-e.json").write_text(json.dumps(body))
+    page = build([tmp_path])
+    index = page[page.index('id="runs"') : page.index("</section>")]
+    specs = re.findall(r'<div class="spec"><h2>(.*?)</h2>.*?<thead><tr>(.*?)</tr>', index)
+    assert [(html.unescape(re.sub(r"<[^>]+>", "", h)), re.findall(r">([^<]*)</th>", head)) for h, head in specs] == [
+        ("h2 2 runs", [*FIXED_HEAD, "backend=", "h=", "e.zz", "vqe"]),
+        ("other 1 run", [*FIXED_HEAD, "e.xx", "vqe"]),
+    ]
+
+
+FIXED_HEAD = ["run", "group", "status", "jobs", "backend", "started", "quantum s", "git"]

@@ -49,11 +49,11 @@ def browser():
 def _column(driver, name: str) -> list[str]:
     from selenium.webdriver.common.by import By
 
-    headers = [th.text.strip() for th in driver.find_elements(By.CSS_SELECTOR, "#runs-table thead th")]
+    headers = [th.text.strip() for th in driver.find_elements(By.CSS_SELECTOR, ".runs-table thead th")]
     i = next(k for k, h in enumerate(headers) if h.rstrip(" ▲▼") == name)
     return [
         row.find_elements(By.TAG_NAME, "td")[i].text
-        for row in driver.find_elements(By.CSS_SELECTOR, "#runs-table tbody tr")
+        for row in driver.find_elements(By.CSS_SELECTOR, ".runs-table tbody tr")
         if row.is_displayed()
     ]
 
@@ -62,7 +62,7 @@ def _header(driver, name: str):
     from selenium.webdriver.common.by import By
 
     return next(
-        th for th in driver.find_elements(By.CSS_SELECTOR, "#runs-table thead th") if th.text.rstrip(" ▲▼") == name
+        th for th in driver.find_elements(By.CSS_SELECTOR, ".runs-table thead th") if th.text.rstrip(" ▲▼") == name
     )
 
 
@@ -73,12 +73,12 @@ def test_the_report_sorts_filters_and_draws_in_chromium(browser, field_runs, tmp
     report = write([root], tmp_path / "report.html")
     browser.get(report.as_uri())
     assert browser.find_element(By.ID, "runs").is_displayed()
-    assert _column(browser, "theta") == ["0", "1", "1.5", "0.5"]  # oldest first: the group ran first
+    assert _column(browser, "theta=") == ["0", "1", "1.5", "0.5"]  # oldest first: the group ran first
 
-    _header(browser, "theta").click()
-    assert _column(browser, "theta") == ["0", "0.5", "1", "1.5"]  # as numbers
-    _header(browser, "theta").click()
-    assert _column(browser, "theta") == ["1.5", "1", "0.5", "0"]
+    _header(browser, "theta=").click()
+    assert _column(browser, "theta=") == ["0", "0.5", "1", "1.5"]  # as numbers
+    _header(browser, "theta=").click()
+    assert _column(browser, "theta=") == ["1.5", "1", "0.5", "0"]
     energies = [
         float(cell.split(" ± ")[0]) for cell in (_header(browser, "e.energy").click() or _column(browser, "e.energy"))
     ]
@@ -86,13 +86,13 @@ def test_the_report_sorts_filters_and_draws_in_chromium(browser, field_runs, tmp
 
     box = browser.find_element(By.ID, "filter")
     box.send_keys("theta=1")
-    assert sorted(_column(browser, "theta")) == ["1", "1.5"]  # the point folders theta=1 and theta=1.5
+    assert sorted(_column(browser, "theta=")) == ["1", "1.5"]  # the point folders theta=1 and theta=1.5
     assert browser.find_element(By.ID, "shown").text == "2 of 4 runs"
     box.send_keys(".5")
-    assert _column(browser, "theta") == ["1.5"]
+    assert _column(browser, "theta=") == ["1.5"]
     box.clear()
     box.send_keys(" ")  # an input event with nothing to match: every row again
-    assert len(_column(browser, "theta")) == 4
+    assert len(_column(browser, "theta=")) == 4
 
     browser.find_element(By.LINK_TEXT, single.name).click()
     page = browser.find_element(By.CSS_SELECTOR, "section.run:target")

@@ -27,7 +27,7 @@ for (const table of document.querySelectorAll("table.sortable")) {
 }
 const filter = document.getElementById("filter");
 if (filter) {
-  const rows = [...document.querySelectorAll("#runs-table tbody tr")];
+  const rows = [...document.querySelectorAll(".runs-table tbody tr")];
   filter.addEventListener("input", () => {
     const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
     let shown = 0;
@@ -35,6 +35,10 @@ if (filter) {
       const text = row.textContent.toLowerCase();
       row.hidden = !words.every((w) => text.includes(w));
       shown += row.hidden ? 0 : 1;
+    }
+    // a spec none of whose runs match is hidden whole, its heading too
+    for (const spec of document.querySelectorAll("#runs .spec")) {
+      spec.hidden = [...spec.querySelectorAll("tbody tr")].every((row) => row.hidden);
     }
     document.getElementById("shown").textContent = `${shown} of ${rows.length} runs`;
   });

@@ -84,14 +84,36 @@ def write(targets: list[Path], out: Path, compare: Iterable[tuple[Path, Path]] =
 
 
 def _index(rows: list[RunRow], anchors: dict[str, str], groups: dict[str, str], pairs: list) -> str:
-    settings = sorted({k for r in rows for k in r["settings"]})
+    """The runs, a table per spec as `qrun list` has them (one table's columns were every spec's results, most of them
+    "-" on any one row), each with the settings that differ between its runs, as KEY= columns (a `backend=aer`
+    override made a second column named backend)."""
+    by_spec: dict[str, list[RunRow]] = {}
+    for r in rows:
+        by_spec.setdefault(str(r["name"]), []).append(r)
+    tables = "".join(_spec_table(name, listed, anchors, groups) for name, listed in by_spec.items())
+    compare = "".join(
+        f'<li><a href="#compare-{k + 1}">{_e(Path(a).name)} &rarr; {_e(Path(b).name)}</a></li>'
+        for k, (a, b) in enumerate(pairs)
+    )
+    return (
+        '<section class="page" id="runs"><h1>qrun runs</h1>'
+        '<p><input id="filter" type="search" placeholder="filter runs (any text in a row)" aria-label="filter runs"> '
+        f'<span id="shown">{len(rows)} of {len(rows)} runs</span></p>'
+        + tables
+        + (f"<h2>Comparisons</h2><ul>{compare}</ul>" if compare else "")
+        + "</section>"
+    )
+
+
+def _spec_table(name: str, rows: list[RunRow], anchors: dict[str, str], groups: dict[str, str]) -> str:
+    keys = sorted({k for r in rows for k in r["settings"]})
+    settings = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
     results = list(dict.fromkeys(k for r in rows for k in r["results"]))
-    head = ["run", "name", "group", "status", "jobs", "backend", "started", "quantum s", "git", *settings, *results]
+    head = ["run", "group", "status", "jobs", "backend", "started", "quantum s", "git", *[f"{k}=" for k in settings]]
     body = []
     for r in rows:
         cells = [
             f'<td><a href="#{anchors[r["run"]]}">{_e(Path(r["run"]).name)}</a></td>',
-            f"<td>{_e(r['name'])}</td>",
             f'<td><a href="#{groups[r["group"]]}">{_e(Path(r["group"]).name)}</a></td>' if r["group"] else "<td>-</td>",
             f"<td>{_e(r['status'])}</td>",
             f'<td data-n="{r["done"]}">{r["done"]}/{r["jobs"]}</td>',
@@ -103,21 +125,14 @@ def _index(rows: list[RunRow], anchors: dict[str, str], groups: dict[str, str], 
             *[_result_cell(r["results"].get(k)) for k in results],
         ]
         body.append("<tr>" + "".join(cells) + "</tr>")
-    compare = "".join(
-        f'<li><a href="#compare-{k + 1}">{_e(Path(a).name)} &rarr; {_e(Path(b).name)}</a></li>'
-        for k, (a, b) in enumerate(pairs)
-    )
+    runs_of = f"{len(rows)} run{'s' * (len(rows) != 1)}"
     return (
-        '<section class="page" id="runs"><h1>qrun runs</h1>'
-        '<p><input id="filter" type="search" placeholder="filter runs (any text in a row)" aria-label="filter runs"> '
-        f'<span id="shown">{len(rows)} of {len(rows)} runs</span></p>'
-        '<div class="scroll"><table id="runs-table" class="sortable"><thead><tr>'
-        + "".join(f'<th scope="col" title="sort by {_e(h)}">{_e(h)}</th>' for h in head)
+        f'<div class="spec"><h2>{_e(name)} <small>{runs_of}</small></h2>'
+        '<div class="scroll"><table class="sortable runs-table"><thead><tr>'
+        + "".join(f'<th scope="col" title="sort by {_e(h)}">{_e(h)}</th>' for h in [*head, *results])
         + "</tr></thead><tbody>"
         + "".join(body)
-        + "</tbody></table></div>"
-        + (f"<h2>Comparisons</h2><ul>{compare}</ul>" if compare else "")
-        + "</section>"
+        + "</tbody></table></div></div>"
     )
 
 
