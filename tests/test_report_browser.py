@@ -90,6 +90,9 @@ def test_the_report_sorts_filters_and_draws_in_chromium(browser, field_runs, tmp
     assert browser.find_element(By.ID, "shown").text == "2 of 4 runs"
     box.send_keys(".5")
     assert _column(browser, "theta=") == ["1.5"]
+    (spec,) = browser.find_elements(By.CSS_SELECTOR, "#runs .spec")
+    box.send_keys("no such run")  # a spec none of whose runs match is hidden whole, its heading too
+    assert (spec.is_displayed(), browser.find_element(By.ID, "shown").text) == (False, "0 of 4 runs")
     box.clear()
     box.send_keys(" ")  # an input event with nothing to match: every row again
     assert len(_column(browser, "theta=")) == 4
