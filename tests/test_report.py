@@ -674,3 +674,18 @@ def test_the_html_reports_runs_are_a_table_per_spec_with_its_settings_as_keys(tm
 
 
 FIXED_HEAD = ["run", "group", "status", "jobs", "backend", "started", "quantum s", "git"]
+
+
+def test_the_html_reports_run_page_shows_each_derived_value_with_its_expression(tmp_path):
+    import re
+
+    from qrun.views.htmlreport import build
+
+    run = _fixture_run(tmp_path, "h2", "r1", {"h": 0.25}, {}, (0.5, 0.03), (-1.85, 0.01))
+    spec = json.loads((run / "spec.yaml").read_text())
+    (run / "spec.yaml").write_text(json.dumps({**spec, "derived": {"gap": "e.zz - vqe"}}))
+    page = build([tmp_path])
+    (derived,) = re.findall(r'<dl class="derived">(.*?)</dl>', page)
+    assert derived == (
+        '<dt>gap</dt><dd>2.35 ± 0.032<br><span class="expr">e.zz - vqe</span></dd>'  # 0.5 + 1.85; √(0.03² + 0.01²)
+    )

@@ -239,7 +239,14 @@ def _derived(spec: object, run: Run) -> str:
     lines = of_run(spec, run.jobs, run.path)
     if not lines:
         return ""
-    items = "".join(f"<dt>{_e(name)}</dt><dd>{_e(text)}</dd>" for name, text in lines)
+    block = spec.get("derived") if isinstance(spec, dict) else None
+    written = block if isinstance(block, dict) else {}
+    items = "".join(
+        f"<dt>{_e(name)}</dt><dd>{_e(text)}"
+        + (f'<br><span class="expr">{_e(written[name])}</span>' if name in written else "")
+        + "</dd>"
+        for name, text in lines
+    )
     return f'<h3>Derived</h3><dl class="derived">{items}</dl>'
 
 
