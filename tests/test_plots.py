@@ -293,6 +293,27 @@ def test_a_ladders_figure_draws_each_rungs_signed_deviation_with_its_sigma_and_t
     assert [t.get_text() for t in ax.get_xticklabels()] == ["raw\n0.3 s", "trex\n0.6 s", "zne\n1.7 s"]
 
 
+def test_a_ladder_without_exact_values_draws_each_rungs_value_against_its_cost():
+    """A ladder with no exact value drew nothing, and `qrun plot` said there was nothing to plot."""
+    from qrun.views.plots import figure_for, pyplot
+
+    def rung(name, value, sigma, seconds):
+        return {
+            "rung": name,
+            "estimated_qpu_seconds": seconds,
+            "observables": {"x": {"values": [value], "stderrs": [sigma]}},
+        }
+
+    rungs = [rung("raw", 0.89, 0.007, 1.03), rung("trex", 0.956, 0.0065, 2.05), rung("zne", 0.978, 0.011, 6.17)]
+    body = {"job": "ladder", "primitive": "ladder", "status": "done", "rungs": rungs}
+    (ax,) = figure_for(pyplot(), body, None).axes
+    assert (ax.get_ylabel(), ax.get_title(), len(ax.patches)) == ("value", "ladder: value against cost, per rung", 0)
+    (drawn,) = ax.containers  # no zero line and no target band: no error is known
+    assert [list(line.get_ydata()) for line in ax.get_lines()].count([0, 0]) == 0
+    assert list(drawn.lines[0].get_ydata()) == pytest.approx([0.89, 0.956, 0.978])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["raw\n1.03 s", "trex\n2.05 s", "zne\n6.17 s"]
+
+
 def test_a_group_figure_over_two_keys_names_each_exact_line_by_its_point():
     """Each combination of the other keys draws its own exact line: the legend read "exact" once per line."""
     import math

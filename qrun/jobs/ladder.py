@@ -220,28 +220,29 @@ class Ladder:
 
     def figure(self, plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
         """A mitigation ladder: each observable's value - exact (± σ) at each rung, with its estimated QPU seconds,
-        zero as a line and the target error as a band; None without exact values. Signed, not |value - exact|: a
-        σ bar about an absolute error reaches below zero, where no error is."""
+        zero as a line and the target error as a band. Signed, not |value - exact|: a σ bar about an absolute error
+        reaches below zero, where no error is. Without exact values, each rung's value ± σ against its cost (it drew
+        nothing, and `qrun plot` said there was nothing to plot)."""
         rungs = body["rungs"]
-        if not any(r.get("error") is not None for r in rungs):
-            return None
+        signed = any(r.get("error") is not None for r in rungs)
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         xs = list(range(len(rungs)))  # rungs in order: two may cost the same (dd adds no shots)
-        ax.axhline(0, color="black", linewidth=0.8)
-        if isinstance(target := body.get("target_error"), int | float):
+        if signed:
+            ax.axhline(0, color="black", linewidth=0.8)
+        if signed and isinstance(target := body.get("target_error"), int | float):
             ax.axhspan(-target, target, color="grey", alpha=0.2, label=f"target ±{target:g}")
         for obs in rungs[0]["observables"]:
             found = [r["observables"].get(obs) or {} for r in rungs]
             values = floats(nth(v.get("values"), 0) for v in found)
             exact_values = floats(nth(v.get("exact"), 0) for v in found)
-            deviations = [x - e for x, e in zip(values, exact_values)]  # NaN where either is unknown
+            ys = [x - e for x, e in zip(values, exact_values)] if signed else values  # NaN where either is unknown
             bars = sigmas(nth(v.get("stderrs"), 0) for v in found)
-            ax.errorbar(xs, deviations, yerr=bars, marker="o", capsize=3, label=f"<{obs}>")
+            ax.errorbar(xs, ys, yerr=bars, marker="o", capsize=3, label=f"<{obs}>")
         ax.set_xticks(xs, [f"{r['rung']}\n{shown(r.get('estimated_qpu_seconds'), '.3g')} s" for r in rungs])
         ax.set_xlabel("rung, and its estimated QPU seconds")
-        ax.set_ylabel("value - exact")
+        ax.set_ylabel("value - exact" if signed else "value")
         ax.set_title(
-            f"{body['job']}: error against cost, per rung"
+            f"{body['job']}: {'error' if signed else 'value'} against cost, per rung"
             + (f" (cheapest: {body['cheapest']})" if body.get("cheapest") else "")
         )
         ax.legend(fontsize="small")
