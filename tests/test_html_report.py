@@ -101,7 +101,8 @@ def test_a_run_page_shows_each_value_with_its_exact_value_and_deviation(field_ru
     )
     optimum = _job(point, "ground")["optimum"]
     gap, sigma = value - optimum["value"], math.hypot(energy["stderrs"][0], optimum["stderr"])
-    assert f"<dt>gap</dt><dd>{gap:.6g} ± {sigma:.2g}</dd>" in _section(page, _anchor(page, point))
+    expression = '<br><span class="expr">e.energy - ground</span>'
+    assert f"<dt>gap</dt><dd>{gap:.6g} ± {sigma:.2g}{expression}</dd>" in _section(page, _anchor(page, point))
 
 
 def test_figures_are_inline_svg_whose_axes_name_quantity_and_unit(field_runs, page):
