@@ -112,6 +112,7 @@ class Cloud:
         self.interactive_ttl = interactive_ttl
         self.usage_pending_polls = usage_pending_polls
         self.usage_remaining = usage_remaining
+        self.usage_consumed = 0.0  # seconds the instance has used this period
         self.clock = Clock()
         self.sessions: dict[str, SessionState] = {}
         self.jobs: dict[str, Job] = {}
@@ -456,11 +457,12 @@ class FakeRuntimeClient:
 
     def cloud_usage(self) -> dict:
         self._log("cloud_usage")
+        # as the service's /usage answers: what is used and the limit; the runtime's usage() adds what is left
+        consumed = self.cloud.usage_consumed
         return {
-            "usage_consumed_seconds": 0,
-            "usage_limit_seconds": None,
-            "usage_limit_reached": False,
-            "usage_remaining_seconds": self.cloud.usage_remaining,
+            "usage_consumed_seconds": consumed,
+            "usage_limit_seconds": consumed + self.cloud.usage_remaining,
+            "usage_limit_reached": self.cloud.usage_remaining <= 0,
         }
 
     def create_session(

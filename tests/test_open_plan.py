@@ -130,3 +130,17 @@ def test_blocks_each_say_their_mode_as_they_open_and_close(cloud, qrun, write_sp
         "qrun: batch closed after T",
     ]
     assert [s.mode for s in cloud.sessions.values()] == ["batch", "dedicated", "batch"]
+
+
+def test_the_plan_shows_what_the_instance_has_left_of_its_allocation(cloud, qrun, write_spec, tmp_path):
+    """The Open Plan's ten minutes a month: the service says what is used and the limit (the runtime works out what is
+    left), and `qrun plan` shows it beside what the plan needs, as the pre-flight compares them."""
+    cloud.plan, cloud.usage_consumed, cloud.usage_remaining = "open", 150.0, 450.0
+    spec = write_spec(VQE)
+    planned = qrun("plan", spec, "--out", tmp_path / "results")
+    assert planned.code == 0, planned.err
+    needed = json.loads(qrun("plan", spec, "--json", "--out", tmp_path / "results").out)["instance_usage"]
+    assert needed == {"consumed": 150.0, "limit": 600.0, "remaining": 450.0, "needed": pytest.approx(60.0)}
+    assert planned.out.splitlines()[-1] == (
+        "instance usage: 7m 30s of 10m left this period; the plan needs about 1m of it"
+    )

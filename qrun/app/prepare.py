@@ -126,7 +126,7 @@ def prepare(
 
             the_plan.service_estimates = dryrun.estimate(the_plan)
         needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
-        ibm.preflight(service, needed)
+        the_plan.instance_usage = ibm.preflight(service, needed)
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
     placed = frozenset(name for name, source in experiment.circuits.items() if "layout" in source)

@@ -11,6 +11,7 @@ from ..errors import PreflightError, ServiceError
 from ..model import durations
 from ..model.experiment import Service
 from ..model.findings import close_matches
+from ..model.plan import InstanceUsage
 from ..model.readings import number
 from ..model.records import Usage
 
@@ -170,18 +171,27 @@ def on_open_plan(service: QiskitRuntimeService, declared: Service) -> bool:
     return declared.plan == "open" or is_open_plan(plan_of(service))
 
 
-def preflight(service: QiskitRuntimeService, needed_seconds: float) -> None:
-    """After planning, before the session opens: the instance has the time the plan needs."""
+def preflight(service: QiskitRuntimeService, needed_seconds: float) -> InstanceUsage:
+    """After planning, before the session opens: the instance has the time the plan needs. Returns its allocation as
+    the service reported it, for the plan to show."""
     try:
         usage = service.usage() or {}
-    except Exception:
+    except Exception:  # not every channel or account may read it: the service refuses at submission if need be
         usage = {}
-    remaining = usage.get("usage_remaining_seconds")
+    limit = usage.get("usage_limit_seconds", usage.get("usage_allocation_seconds"))
+    known: InstanceUsage = {
+        "consumed": number(usage.get("usage_consumed_seconds")),
+        "limit": number(limit),
+        "remaining": number(usage.get("usage_remaining_seconds")),
+        "needed": needed_seconds,
+    }
+    remaining = known["remaining"]
     if remaining is not None and remaining < needed_seconds:
         raise PreflightError(
             f"the instance has {durations.format(remaining)} of usage left but the plan needs about "
             f"{durations.format(needed_seconds)}; lower the work or use another instance"
         )
+    return known
 
 
 def open_plan_refusal(marked: str | None) -> str:

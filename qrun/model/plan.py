@@ -151,6 +151,16 @@ class ServiceEstimates:
         return {"source": self.source, "reason": self.reason, "seconds": {str(k): v for k, v in self.seconds.items()}}
 
 
+class InstanceUsage(TypedDict):
+    """The service instance's allocation as it reported it before the run (service.usage()), in seconds, None where
+    it gave none, and what the plan needs of it (what the pre-flight compared)."""
+
+    consumed: float | None
+    limit: float | None
+    remaining: float | None
+    needed: float
+
+
 @dataclass
 class Plan:
     """Everything the runner needs, and nothing it would have to look up in the spec."""
@@ -173,6 +183,7 @@ class Plan:
     blocks: list[Block] = field(default_factory=list)
     points: tuple[str, ...] = ()  # a multirun's points, by its jobs' run_key: how the views name a job's point
     sessions: bool = True  # False on an Open Plan instance, which opens none (modes.blocks)
+    instance_usage: InstanceUsage | None = None  # on the service: its allocation, read at the pre-flight
 
     @property
     def device(self) -> BackendV2:

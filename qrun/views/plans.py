@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NotRequired, TextIO, TypedDict
 
 from .. import backends
 from ..model import durations
-from ..model.plan import JobStats
+from ..model.plan import InstanceUsage, JobStats
 from ..model.rows import HEAD, elided
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ class PlanSummary(TypedDict):
     mode_reason: str
     blocks: list[BlockSummary]
     usage_estimates: NotRequired[dict[str, object]]
+    instance_usage: NotRequired[InstanceUsage]
     max_time: int
     jobs: list[JobRow]
     total: float
@@ -112,6 +113,8 @@ def plan_summary(plan: Plan, rate: float | None = None) -> PlanSummary:
     }
     if plan.service_estimates is not None:
         summary["usage_estimates"] = plan.service_estimates.record()
+    if plan.instance_usage is not None:
+        summary["instance_usage"] = plan.instance_usage
     return summary
 
 
@@ -174,6 +177,20 @@ def charge_line(summary: PlanSummary) -> str:
     return line
 
 
+def usage_line(usage: InstanceUsage) -> str | None:
+    """ "instance usage: 9m 48s of 10m left this period; the plan needs about 14s of it", from what the service
+    reported before the run (its pre-flight); None where it reported nothing."""
+    remaining, limit, consumed = usage["remaining"], usage["limit"], usage["consumed"]
+    needs = f"; the plan needs about {durations.format(usage['needed'])} of it"
+    if remaining is not None and limit is not None:
+        return f"instance usage: {durations.format(remaining)} of {durations.format(limit)} left this period{needs}"
+    if remaining is not None:
+        return f"instance usage: {durations.format(remaining)} left{needs}"
+    if consumed is not None:
+        return f"instance usage: {durations.format(consumed)} used this period, and no limit reported"
+    return None
+
+
 def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = None, all_rows: bool = False) -> None:
     """The plan as a table, one row per job, with the running total against max_time, then the verdict. A long plan
     shows its first and last jobs and says how many it left out (all_rows: every job): rich lays out every row it
@@ -226,3 +243,5 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
     console.print(summary["verdict"], highlight=False)
     if backends.traits(plan.backend_kind).device:
         console.print(charge_line(summary), highlight=False)
+    if plan.instance_usage is not None and (usage := usage_line(plan.instance_usage)) is not None:
+        console.print(usage, highlight=False)
