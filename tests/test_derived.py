@@ -50,6 +50,17 @@ def test_values_and_their_propagated_standard_errors():
     ]
 
 
+def test_outcomes_of_one_register_count_their_covariance():
+    """Outcomes of one register in one parameter set come from the same 400 shots: multinomial, each pair's covariance
+    -p_a p_b / N. Taken as independent, the sum of two outcomes that make up every shot had σ 0.031, not 0."""
+    assert evaluate("c.meas['00'] + c.meas['11']", BODIES) == pytest.approx((1.0, 0.0))
+    # var(p0 - p1) = (p0 + p1 - (p0 - p1)²) / N = (1 - 0.25) / 400
+    assert evaluate("c.meas['00'] - c.meas['11']", BODIES) == pytest.approx((0.5, math.sqrt(0.75 / 400)))
+    assert evaluate("c.meas['00'][0] + c.meas['11']", BODIES) == pytest.approx((1.0, 0.0))  # [0] is the first set
+    # an outcome and an estimator value are separate runtime jobs: independent
+    assert evaluate("c.meas['00'] + e.zz", BODIES)[1] == pytest.approx(math.hypot(math.sqrt(0.75 * 0.25 / 400), 0.03))
+
+
 def test_an_angle_from_a_probability_has_the_error_amplitude_estimation_expects():
     # 2 asin(sqrt(p)) of p = 0.75 in 400 shots: the angle 2 pi / 3, and sigma 1/sqrt(400) whatever p is
     assert evaluate("2 * asin(sqrt(c.meas['00']))", BODIES) == pytest.approx((2 * math.pi / 3, 0.05))
