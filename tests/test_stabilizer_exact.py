@@ -462,3 +462,59 @@ def test_a_gate_a_source_defines_is_read_by_its_body_not_its_name():
     wait.delay(Parameter("d"), 0)
     wait.h(0)
     assert stabilizer.row_refusal(wait, ["d"], [[100.0]], False) == ""
+
+
+WIDE_ON_AER = """version: 1
+name: wide
+backend: aer
+options: {{seed: 3}}
+circuits:
+  ghz:
+    qasm: |
+      OPENQASM 3.0;
+      include "stdgates.inc";
+      qubit[{n}] q;
+      bit[{n}] c;
+      h q[0];
+      {extra}
+      for uint i in [0:{last}] {{ cx q[i], q[i + 1]; }}
+      c = measure q;
+jobs:
+  - {{name: counts, primitive: sampler, circuit: ghz, shots: 1000, exact: stabilizer}}
+derived:
+  both: counts.c["{zeros}"] + counts.c["{ones}"]
+"""
+
+
+def _wide(n: int, extra: str = "") -> str:
+    return WIDE_ON_AER.format(n=n, extra=extra, last=n - 2, zeros="0" * n, ones="1" * n)
+
+
+def test_a_clifford_circuit_wider_than_a_state_vector_runs_on_aer(qrun, write_spec, tmp_path):
+    """aer's width is its state vector's (30 qubits here); Aer runs a Clifford circuit on its stabilizer method at
+    any width, which qrun refused: a 100-qubit GHZ state's counts, and the sum of its two outcomes, 1 ± 0."""
+    spec = write_spec(_wide(100))
+    assert [qrun("validate", spec).code, qrun("validate", "--deep", spec).code] == [0, 0]
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    run = tmp_path / done.out.strip()
+    (counts,) = json.loads((run / "jobs" / "00-counts.json").read_text())["counts"]["c"]
+    assert set(counts) == {"0" * 100, "1" * 100} and sum(counts.values()) == 1000
+    assert abs(counts["0" * 100] - 500) < 5 * math.sqrt(250)
+    both = json.loads((run / "derived.json").read_text())["both"]
+    assert (both["value"], both["stderr"], both["exact"]) == (pytest.approx(1.0), pytest.approx(0.0, abs=1e-6), 1.0)
+
+
+@pytest.mark.parametrize(
+    "extra, why", [("t q[1];", "a T gate"), ("u2(0, pi) q[1];", "a gate Aer's stabilizer method lacks")]
+)
+def test_a_wide_circuit_aer_cannot_hold_is_refused_alike_by_validate_and_a_run(qrun, write_spec, tmp_path, extra, why):
+    from qrun.backends import aer_width
+
+    spec = write_spec(_wide(40, extra))
+    message = (
+        f"{spec}:17:49: jobs[0].circuit: circuit 'ghz' needs 40 qubits but backend aer has {aer_width()} for a state "
+        "vector (a Clifford circuit, run by its stabilizer method, may have any)"
+    )
+    for said in (qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")):
+        assert (said.code, said.err.splitlines()[0]) == (2, message), why

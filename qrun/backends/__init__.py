@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .aer import AER_NAMES, aer_backend, aer_width
+from .aer import AER_NAMES, aer_backend, aer_width, stabilizer_runs
 from .fake import fake_backend, fake_names, fake_width, runtime_installed
 from .kind import BackendInfo
 from .registry import kind_for, traits
@@ -28,6 +28,7 @@ __all__ = [
     "kind_of",
     "local_backend",
     "runtime_installed",
+    "stabilizer_runs",
     "subset_device",
     "traits",
 ]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from qiskit_aer import AerSimulator
 
     from ..model.device import Deferred
+    from ..sources.facts import CircuitFacts
 
 # What people call Aer's simulator: qiskit's class name, its backend's own name, and qrun's.
 AER_NAMES = frozenset({"aer", "aer_simulator", "aersimulator", "qasm_simulator"})
@@ -183,6 +184,15 @@ def _control_flow() -> frozenset[str]:
     from qiskit.circuit.controlflow import CONTROL_FLOW_OP_NAMES
 
     return frozenset(CONTROL_FLOW_OP_NAMES)
+
+
+def stabilizer_runs(facts: CircuitFacts) -> bool:
+    """Whether Aer's automatic method runs a circuit on its stabilizer method, which holds any number of qubits (its
+    statevector method, aer_width()): a Clifford circuit (no parameters, no gate off a Clifford one, nothing
+    dynamic) of instructions that method has. Asked only of a circuit too wide for a state vector: it imports Aer."""
+    if facts.instructions is None or facts.num_parameters or facts.non_clifford:
+        return False
+    return set(facts.instructions) - {"measure", "barrier"} <= _method_gates()[1]
 
 
 def aer_width() -> int:

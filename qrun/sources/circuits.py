@@ -269,8 +269,9 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
 
 # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located;
 # 5: loops that index a register written out; 6: why exact: stabilizer cannot take the circuit (non_clifford);
-# 7: the classical registers (a derived value reads a sampler's by name)
-FACTS_FORMAT = 7
+# 7: the classical registers (a derived value reads a sampler's by name); 8: the instructions' names (a Clifford
+# circuit wider than a state vector runs on aer)
+FACTS_FORMAT = 8
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:

@@ -27,6 +27,7 @@ class CircuitFacts:
     non_clifford: str = ""  # why exact: stabilizer cannot take the circuit at any parameter values, if it cannot
     # (name, width) of each classical register, which a sampler's result has a field for; None: not known
     registers: tuple[tuple[str, int], ...] | None = None
+    instructions: tuple[str, ...] | None = None  # a built circuit's instructions' names, sorted; None: not known
 
     def entry(self) -> dict[str, object]:
         """The facts as a cache entry, which from_entry reads back."""
@@ -41,6 +42,7 @@ class CircuitFacts:
                 "unfollowable": self.unfollowable,
                 "non_clifford": self.non_clifford,
                 "registers": None if self.registers is None else [list(r) for r in self.registers],
+                "instructions": None if self.instructions is None else list(self.instructions),
             }
         }
 
@@ -93,7 +95,15 @@ def from_entry(entry: object) -> CircuitFacts | SourceError | None:
         f["unfollowable"],
         f["non_clifford"],
         _registers(f.get("registers")),
+        _names(f.get("instructions")),
     )
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    """A cache entry's instruction names, or None (not known) for anything but a list of text."""
+    if not isinstance(value, list) or not all(isinstance(n, str) for n in value):
+        return None
+    return tuple(value)
 
 
 def _registers(value: object) -> tuple[tuple[str, int], ...] | None:
@@ -195,6 +205,7 @@ def of_circuit(qc: QuantumCircuit) -> CircuitFacts:
         unfollowable=branching.unfollowable(qc) if branching.dynamic(qc) else "",
         non_clifford=stabilizer.non_clifford(qc),
         registers=tuple((r.name, r.size) for r in qc.cregs),
+        instructions=tuple(sorted(qc.count_ops())),  # counted in Rust: no Python object per instruction
     )
 
 
