@@ -101,6 +101,7 @@ def test_library_circuit_and_its_facts():
         has_measurements=False,
         parameter_names=tuple(f"θ[{i}]" for i in range(8)),
         registers=(),
+        instructions=("cx", "ry", "rz"),
     )
 
 

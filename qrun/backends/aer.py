@@ -45,7 +45,7 @@ class Aer:
         return name.lower().replace("-", "_") in AER_NAMES
 
     def info(self, name: str) -> BackendInfo:
-        return BackendInfo(name, self.name, aer_width())
+        return BackendInfo(name, self.name, aer_width(), clifford_wider=True)
 
     def local(self, name: str, seed: int | None) -> BackendV2:
         return aer_backend(seed)

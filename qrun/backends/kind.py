@@ -18,6 +18,8 @@ class BackendInfo:
     name: str
     kind: str  # a BackendKind's name: "aer" | "fake" | "service"
     num_qubits: int | None
+    # num_qubits is a state vector's (aer's): a Clifford circuit that Aer's stabilizer method runs may be wider
+    clifford_wider: bool = False
 
 
 class OpenSession(Protocol):

@@ -105,6 +105,7 @@ def job_findings(
     backend_qubits: int | None,
     backend: BackendKind,
     positions: Mapping[str, int],
+    clifford_wider: bool = False,
 ) -> list[Finding]:
     """The rules every job obeys (the circuit and observables it names, its sweep, its parameter values, its width
     against the backend), then its kind's own (jobs/). `backend` is the kind of data's backend, and `positions` where
@@ -153,14 +154,10 @@ def job_findings(
         return out
     if backend_qubits is not None and fact.num_qubits > backend_qubits:
         # aer's width is its state vector's: a Clifford circuit goes to its stabilizer method, which takes any
-        if backend.device or not backends.stabilizer_runs(fact):
+        if not (clifford_wider and backends.stabilizer_runs(fact)):
             message = f"circuit '{cname}' needs {fact.num_qubits} qubits but backend {data['backend']} has "
-            wide = (
-                ""
-                if backend.device
-                else " for a state vector (a Clifford circuit, run by its stabilizer method, may have any)"
-            )
-            out.append((here + ("circuit",), f"{message}{backend_qubits}{wide}", False))
+            wide = " for a state vector (a Clifford circuit, run by its stabilizer method, may have any)"
+            out.append((here + ("circuit",), f"{message}{backend_qubits}{wide * clifford_wider}", False))
     elif backend.rehearsed and fact.num_qubits > backends.aer_width():
         # A fake device is rehearsed by Aer on this machine: the device's size is not the limit, memory is.
         out.append(

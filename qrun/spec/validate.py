@@ -195,9 +195,8 @@ def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[l
     except BackendError as e:
         found.append((("backend",), str(e), False))
         info = backends.BackendInfo(data["backend"], "service", None)
-    found += semantic_findings(
-        data, facts, {n: observables.observable_width(t) for n, t in terms.items()}, info.num_qubits
-    )
+    widths = {n: observables.observable_width(t) for n, t in terms.items()}
+    found += semantic_findings(data, facts, widths, info.num_qubits, info.clifford_wider)
     found += _expansion_findings(data, expansions) + layouts.findings(data["circuits"], facts, info)
     return found, (info, built, terms, facts, expansions)
 
@@ -252,8 +251,10 @@ def semantic_findings(
     facts: dict[str, CircuitFacts],
     observable_widths: dict[str, tuple[int, bool]],
     backend_qubits: int | None,
+    clifford_wider: bool = False,
 ) -> list[Finding]:
-    """Cross-field checks on a structurally valid spec; plain data in, findings out."""
+    """Cross-field checks on a structurally valid spec; plain data in, findings out (`clifford_wider`: the backend's
+    width is a state vector's, BackendInfo.clifford_wider)."""
     out: list[Finding] = []
     backend = backends.kind_for(data["backend"])
     positions: dict[str, int] = {}  # where each name is first declared
@@ -267,7 +268,9 @@ def semantic_findings(
             out.append((here + ("name",), f"duplicate job name '{job['name']}' (also jobs[{first}])", False))
         if clean is not None and {**job, "name": clean["name"]} == clean:
             continue  # (a from: job is never `clean`: whether its job comes before it depends on its place)
-        found = job_findings(here, job, data, facts, observable_widths, backend_qubits, backend, positions)
+        found = job_findings(
+            here, job, data, facts, observable_widths, backend_qubits, backend, positions, clifford_wider
+        )
         out += found
         clean = job if not found and not isinstance(job.get("parameter_values"), dict) else None
     out += _session_findings(data)
