@@ -309,12 +309,9 @@ class LiveReporter(Reporter):
 
 def _blocks_words(plan: Plan) -> str:
     """ "in 2 batches and a session (engines)": a plan of several blocks (modes.blocks), each opened in turn."""
-    counts = [sum(b.mode == mode for b in plan.blocks) for mode in ("batch", "session")]
-    parts = [
-        f"{'a' if k == 1 else k} {word}{'es' * (k != 1 and word == 'batch')}{'s' * (k != 1 and word == 'session')}"
-        for k, word in zip(counts, ("batch", "session"), strict=True)
-        if k
-    ]
+    words = (("batch", "batches"), ("session", "sessions"))
+    counts = [(sum(b.mode == one for b in plan.blocks), one, many) for one, many in words]
+    parts = [f"a {one}" if k == 1 else f"{k} {many}" for k, one, many in counts if k]
     engines = "+".join(sorted({e for job in plan.jobs for e in job.engine.split("+")}))
     return f"in {' and '.join(parts)} ({engines})"
 
