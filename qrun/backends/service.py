@@ -11,9 +11,8 @@ from ..errors import PreflightError, ServiceError
 from ..model import durations
 from ..model.experiment import Service
 from ..model.findings import close_matches
-from ..model.plan import InstanceUsage
 from ..model.readings import number
-from ..model.records import Usage
+from ..model.records import InstanceUsage, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

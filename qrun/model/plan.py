@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from qiskit.quantum_info import SparsePauliOp
 
     from ..planning import sweeps
+    from .records import InstanceUsage
 
 
 class JobStats(TypedDict, total=False):
@@ -149,16 +150,6 @@ class ServiceEstimates:
 
     def record(self) -> dict[str, object]:
         return {"source": self.source, "reason": self.reason, "seconds": {str(k): v for k, v in self.seconds.items()}}
-
-
-class InstanceUsage(TypedDict):
-    """The service instance's allocation as it reported it before the run (service.usage()), in seconds, None where
-    it gave none, and what the plan needs of it (what the pre-flight compared)."""
-
-    consumed: float | None
-    limit: float | None
-    remaining: float | None
-    needed: float
 
 
 @dataclass

@@ -13,6 +13,16 @@ if TYPE_CHECKING:
     from qiskit_ibm_runtime import RuntimeJobV2
 
 
+class InstanceUsage(TypedDict):
+    """The service instance's allocation as it reported it before the run (service.usage()), in seconds, None where
+    it gave none, and what the plan needs of it (what the pre-flight compared)."""
+
+    consumed: float | None
+    limit: float | None
+    remaining: float | None
+    needed: float
+
+
 class SessionRecord(TypedDict, total=False):
     """One session or batch as qrun opened it: what was asked, what the service granted, and when it ran."""
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, NotRequired, TextIO, TypedDict
 
 from .. import backends
 from ..model import durations
-from ..model.plan import InstanceUsage, JobStats
+from ..model.plan import JobStats
+from ..model.records import InstanceUsage
 from ..model.rows import HEAD, elided
 
 if TYPE_CHECKING:
