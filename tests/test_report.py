@@ -162,7 +162,7 @@ def test_list_and_diff_on_fixture_runs_verbatim(tmp_path, qrun):
     assert qrun("list", tmp_path, "--status", "failed").out.strip() == f"no runs under {tmp_path} that match"
     # a name no run has: the names they have (a typo listed nothing, and said no more)
     assert qrun("list", tmp_path, "--name", "h22").out.strip() == (
-        f"no runs under {tmp_path} that match; did you mean --name h2? (its specs: h2, other)"
+        f"no runs under {tmp_path} that match; did you mean --name h2? (the specs there: h2, other)"
     )
     refused = qrun("list", tmp_path, "--status", "done")  # a status no run has is the command line's mistake
     assert (refused.code, refused.err.splitlines()[-1]) == (

@@ -210,14 +210,14 @@ def _setting(value: object) -> str:
 
 
 def _names_hint(root: Path, name: str | None) -> str:
-    """Where no run has the spec name asked for: the names the root's runs have, the closest first."""
+    """Where no run has the spec name asked for: the closest name the root's runs have, and every one of them."""
     if not name:
         return ""
     names = sorted({str(meta.get("name")) for meta in _metadata(root)})
     if not names or name in names:
         return ""
     close = close_matches(name, names)
-    return (f"; did you mean --name {close[0]}?" if close else "") + f" (its specs: {first_of(names, keep=8)})"
+    return (f"; did you mean --name {close[0]}?" if close else "") + f" (the specs there: {first_of(names, keep=8)})"
 
 
 def _metadata(root: Path) -> Iterator[RunMetadata]:
