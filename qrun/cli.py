@@ -124,7 +124,8 @@ def run_cmd(
     no_cache: bool,
     to_mlflow: bool,
 ) -> None:
-    """Run SPEC: validate it, open one session, run its jobs in order, write results."""
+    """Run SPEC: validate it, plan it, run its jobs in order in one batch or session (on the service under mode: auto,
+    a session only around the jobs that need one), write results."""
 
     grid = multirun_grid(spec, multirun_args, overrides_of(assignments))
     group = _resume_group(spec, out, resume, grid)
