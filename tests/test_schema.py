@@ -213,6 +213,19 @@ def test_a_list_written_as_one_value_is_shown_as_a_list():
     assert schema_findings(spec) == [(("jobs", 0, "observables"), "'h' is not of type 'array'; a list: [h]", False)]
 
 
+def test_a_value_under_a_key_of_another_name_points_to_the_key_that_takes_it():
+    """`kind: ladder` (or `type: sampler`): the word is one the job's `primitive` takes, which is what it meant."""
+    spec = copy.deepcopy(SMALL_SPEC)
+    spec["jobs"][0] = {"name": "j", "kind": "ladder", "circuit": "c"}
+    assert schema_findings(spec) == [
+        (("jobs", 0), "missing required key 'primitive'", False),
+        (("jobs", 0, "kind"), "unknown key 'kind'; did you mean 'primitive: ladder'?", True),
+    ]
+    spec["jobs"][0] = {"name": "j", "primitive": "sampler", "circuit": "c", "flavor": "x"}  # no key takes it
+    [(where, said, _)] = schema_findings(spec)
+    assert (where, said.split(";")[0]) == (("jobs", 0, "flavor"), "unknown key 'flavor'")
+
+
 def test_the_pauli_label_the_messages_check_is_the_schemas():
     assert formhints.PAULI_LABEL.pattern == schema()["$defs"]["pauli_label"]["pattern"][1:-1]
 

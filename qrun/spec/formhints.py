@@ -144,9 +144,15 @@ def repeated(items: object) -> object | None:
     return None
 
 
-def unknown_key(key: str, allowed: list[str], forms: str = "") -> str:
-    """An unknown key's message: the allowed key it is close to, else what is allowed (`forms`, or the keys)."""
+def unknown_key(key: str, allowed: list[str], forms: str = "", value: object = None, sub: object = None) -> str:
+    """An unknown key's message: the allowed key it is close to, or the one whose words its `value` is (`kind: ladder`
+    is `primitive: ladder`, by the mapping's schema `sub`), else what is allowed (`forms`, or the keys)."""
     hint = close_matches(key, allowed)
     if hint:
         return f"unknown key '{key}'; did you mean '{hint[0]}'?"
+    properties = sub.get("properties") if isinstance(sub, dict) else None
+    if isinstance(value, str) and isinstance(properties, dict):
+        meant = [name for name, rule in properties.items() if value in ((rule or {}).get("enum") or ())]
+        if len(meant) == 1:
+            return f"unknown key '{key}'; did you mean '{meant[0]}: {value}'?"
     return f"unknown key '{key}'{forms or '; allowed here: ' + ', '.join(allowed)}"
