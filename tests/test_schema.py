@@ -185,8 +185,13 @@ EVERY_FORM = (
         ({"terms": [["ZQ", 1]]}, ("terms", 0, 0), "'ZQ' is not a Pauli label: use the letters I, X, Y and Z"),
         ([["ZZ", 1], ["XX"]], (1,), "expected a [label, coefficient] pair, like [ZZ, 0.5]"),
         (
-            ["ZZ", "XX"],
+            ["Z0 Z1", "Z1 Z2"],  # a list of labels meant as their sum: shown as one, in its own labels
             (0,),
+            'expected a [label, coefficient] pair, like [ZZ, 0.5]; a sum of labels is one string: "Z0 Z1 + Z1 Z2"',
+        ),
+        (
+            [["ZI", 1], "IZ"],
+            (1,),
             'expected a [label, coefficient] pair, like [ZZ, 0.5]; a sum of labels is one string: "ZZ + XX"',
         ),
         ([["Z0 Z9", 1], ["X1", "one"]], (1, 1), "the coefficient: 'one' is not a number"),

@@ -91,7 +91,9 @@ def _mapping(value: dict[str, object], path: JsonPath) -> list[Finding]:
 def _terms(terms: list[object], path: JsonPath) -> list[Finding]:
     for i, term in enumerate(terms):
         if not (isinstance(term, list) and len(term) == 2):
-            hint = '; a sum of labels is one string: "ZZ + XX"' if isinstance(term, str) else ""
+            # a list of labels meant as their sum: written as one, in the user's own labels where every item is one
+            words = terms if all(isinstance(t, str) for t in terms) and len(terms) <= 8 else ["ZZ", "XX"]
+            hint = f'; a sum of labels is one string: "{" + ".join(map(str, words))}"' if isinstance(term, str) else ""
             return [(path + (i,), f"expected a [label, coefficient] pair, like [ZZ, 0.5]{hint}", False)]
         label, coefficient = term
         if not (isinstance(label, str) and PAULI_LABEL.fullmatch(label)):
