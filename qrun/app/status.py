@@ -48,7 +48,7 @@ def complete_usage(run_dir: Path, meta: RunMetadata, data: Yaml) -> int:
         for entry in meta["jobs"]:
             known = {u.get("job_id"): u for u in entry.get("usage") or [] if isinstance(u, dict)}
             records: list[Usage] = []  # as stored (read back untrusted), or read again now
-            for job_id in entry["job_ids"]:
+            for job_id in entry.get("job_ids") or []:
                 record: Usage | None = known.get(job_id)
                 if record is None or record.get("status") != "final":
                     if job_id not in asked:
@@ -99,7 +99,7 @@ def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
     for k, entry in enumerate(shown):
         if left_out and k == HEAD:
             lines.append(f"  … {left_out:,} more (--all)")
-        ids = entry["job_ids"]
+        ids = entry.get("job_ids") or []
         if service is not None and ids:
             now = ", ".join(f"{i}: {state(i)}" for i in ids[-3:])
             more = f" (+{len(ids) - 3} earlier)" if len(ids) > 3 else ""
@@ -112,7 +112,7 @@ def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
     if left_out:
         lines.append(f"jobs: {len(meta['jobs']):,} ({tally(entry['status'] for entry in meta['jobs'])})")
         if service is not None:  # the jobs not listed have runtime jobs too: the service's word on every one
-            every = dict.fromkeys(i for entry in meta["jobs"] for i in entry["job_ids"][-3:])
+            every = dict.fromkeys(i for entry in meta["jobs"] for i in (entry.get("job_ids") or [])[-3:])
             lines.append(f"runtime jobs on the service: {len(every):,} ({tally(state(i) for i in every)})")
     return "\n".join(lines)
 

@@ -101,7 +101,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
             result,
             _estimate_text(entry.get("estimate")),
             actual,
-            str(len(entry["job_ids"])),
+            str(len(entry.get("job_ids") or [])),
             *([_usage_cell(entry.get("usage") or [])] if billed else []),
         )
     console = Console(width=width or 160, record=True, file=io.StringIO(), markup=False)
@@ -126,6 +126,12 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         console.print(f"usage: {total:g} QPU seconds in all{more}", highlight=False)
     if meta.get("error"):
         console.print(f"error: {meta['error']}", highlight=False)
+    left = sum(entry["status"] not in ("done", "stopped: deadline") for entry in meta["jobs"])
+    if status in ("failed", "interrupted") and left:  # what a resume would run, and the command that does
+        spec_file = (meta.get("spec") or {}).get("file") or "SPEC"
+        console.print(
+            f"qrun {spec_file} --resume {run.path} runs the {left:,} job{'s' * (left != 1)} left", highlight=False
+        )
     if status == "died":
         console.print(died_note(run.path, meta), highlight=False, soft_wrap=True)  # a command: one line
     spec = meta.get("spec") or {}
