@@ -704,6 +704,11 @@ def test_show_of_a_failed_run_gives_the_command_that_runs_what_is_left(tmp_path,
     lines = shown.out.splitlines()
     resume = f"qrun experiments/h2.yaml --resume {run} runs the 1 job left"
     assert lines[lines.index("error: Broken pipe") + 1] == resume
+    status = qrun("status", run)
+    assert (status.code, status.out.splitlines()[-1]) == (
+        0,
+        "  [1] vqe: not run (0 runtime job(s), local: as recorded)",
+    )
     meta["status"] = "completed"  # nothing left to run: no such line
     (run / "metadata.json").write_text(json.dumps(meta))
     assert "--resume" not in qrun("show", run).out
