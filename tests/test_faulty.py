@@ -32,7 +32,8 @@ jobs:
 WARNING = (
     "warning: jobs[0] (ends), jobs[1] (again): the ISA circuit runs what BACKEND reports as broken (error 0.5 or "
     "more): ecr on qubits 6, 5 (error 1); ecr on qubits 7, 6 (error 1); its values would be noise. "
-    "optimization_level 2 or 3 lays a circuit out by the device's errors; level 0 or 1 keeps a layout that fits\n"
+    "optimization_level 2 or 3 lays a circuit out by the device's errors (level 0 or 1 keeps a layout that fits), "
+    "or a circuit's layout: names its qubits (qrun qubits SPEC lists the best chains)\n"
 )
 
 

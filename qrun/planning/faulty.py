@@ -72,8 +72,8 @@ def warnings(plan: Plan, placed: frozenset[str] = frozenset()) -> list[str]:
             + (
                 f"circuits.{where}.layout puts the circuit on them: name other qubits"
                 if where is not None
-                else "optimization_level 2 or 3 lays a circuit out by the device's errors; level 0 or 1 keeps a "
-                "layout that fits"
+                else "optimization_level 2 or 3 lays a circuit out by the device's errors (level 0 or 1 keeps a "
+                "layout that fits), or a circuit's layout: names its qubits (qrun qubits SPEC lists the best chains)"
             )
         )
     return out

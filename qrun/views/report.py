@@ -124,16 +124,8 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         pending = sum(u.get("status") == "pending" for e in meta["jobs"] for u in e.get("usage") or [])
         more = f"; {pending} runtime job(s) still pending (qrun status RUN_DIR asks again)" if pending else ""
         console.print(f"usage: {total:g} QPU seconds in all{more}", highlight=False)
-    if meta.get("error"):
-        console.print(f"error: {meta['error']}", highlight=False)
-    left = sum(entry["status"] not in ("done", "stopped: deadline") for entry in meta["jobs"])
-    if status in ("failed", "interrupted") and left:  # what a resume would run, and the command that does
-        spec_file = (meta.get("spec") or {}).get("file") or "SPEC"
-        console.print(
-            f"qrun {spec_file} --resume {run.path} runs the {left:,} job{'s' * (left != 1)} left", highlight=False
-        )
-    if status == "died":
-        console.print(died_note(run.path, meta), highlight=False, soft_wrap=True)  # a command: one line
+    for line in _how_it_ended(run.path, meta, status):
+        console.print(line, highlight=False, soft_wrap=True)  # a command: one line
     spec = meta.get("spec") or {}
     console.print(
         f"attempts: {len(meta.get('attempts', []))}; spec {spec.get('file') or '-'} "
@@ -141,6 +133,18 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         highlight=False,
     )
     return console.export_text()
+
+
+def _how_it_ended(run_dir: Path, meta: RunMetadata, status: str) -> list[str]:
+    """The run's error, and for one that stopped short the command that runs the jobs it left."""
+    lines = [f"error: {meta['error']}"] if meta.get("error") else []
+    left = sum(entry["status"] not in ("done", "stopped: deadline") for entry in meta["jobs"])
+    if status in ("failed", "interrupted") and left:
+        spec_file = (meta.get("spec") or {}).get("file") or "SPEC"
+        lines.append(f"qrun {spec_file} --resume {run_dir} runs the {left:,} job{'s' * (left != 1)} left")
+    if status == "died":
+        lines.append(died_note(run_dir, meta))
+    return lines
 
 
 def _slow_rehearsal(meta: RunMetadata, entries: list[JobEntry], seconds: list[float | None]) -> str | None:
