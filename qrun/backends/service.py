@@ -177,10 +177,11 @@ def preflight(service: QiskitRuntimeService, needed_seconds: float) -> InstanceU
         usage = service.usage() or {}
     except Exception:  # not every channel or account may read it: the service refuses at submission if need be
         usage = {}
-    limit = usage.get("usage_limit_seconds", usage.get("usage_allocation_seconds"))
+    # an instance has a limit or an allocation, as the runtime's usage() reads them; either may be null
+    limits = [number(usage.get(key)) for key in ("usage_limit_seconds", "usage_allocation_seconds")]
     known: InstanceUsage = {
         "consumed": number(usage.get("usage_consumed_seconds")),
-        "limit": number(limit),
+        "limit": next((seconds for seconds in limits if seconds is not None), None),
         "remaining": number(usage.get("usage_remaining_seconds")),
         "needed": needed_seconds,
     }
