@@ -954,6 +954,9 @@ def test_qrun_status_of_many_batched_jobs_asks_the_service_once_a_runtime_job(cl
     assert (cloud.calls.count("job_get"), cloud.calls.count("job_metadata")) == (4, 1)
     lines = done.out.splitlines()  # the run, its session as recorded, and as the service reports it, then the jobs
     assert lines[2].startswith("service session: closed, batch on ibm_sherbrooke, accepting jobs no, started ")
+    # what the instance has left now, as the service's /usage says (the stand-in's default allocation)
+    assert lines[3] == "instance usage: 1d 3h 46m 40s of 1d 3h 46m 40s left this period"
+    lines = lines[:3] + lines[4:]
     assert lines[3:] == [
         *(f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(15)),
         "  … 5 more (--all)",
@@ -963,7 +966,7 @@ def test_qrun_status_of_many_batched_jobs_asks_the_service_once_a_runtime_job(cl
     ]
     assert [u["status"] for entry in _meta(run_dir)["jobs"] for u in entry["usage"]] == ["final"] * 30
     every = qrun("status", run_dir, "--all")
-    assert every.out.splitlines()[3:] == [f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(30)]
+    assert every.out.splitlines()[4:] == [f"  [{k}] j{k}: done; service: {job_id}: DONE" for k in range(30)]
 
 
 @pytest.mark.slow  # plans a 20-qubit sweep for a 127-qubit device

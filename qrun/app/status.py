@@ -16,6 +16,7 @@ from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
 from ..store.runfolder import died_note, status_now
 from ..store.specfile import read_spec
+from ..views.plans import usage_line
 from .lock import RunLock
 
 
@@ -87,6 +88,8 @@ def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
     if service is not None and (session_id := session.get("session_id")):
         details = ibm.session_details(service, session_id, session.get("mode") == "batch")
         lines.append(f"service session: {session_words(details)}")
+    if service is not None and (usage := usage_line(ibm.instance_usage(service))) is not None:
+        lines.append(usage)  # what the instance has left now, after this run and any other
     states: dict[str, str] = {}  # each runtime job's state, asked once: a PUB-batched runtime job holds many jobs
 
     def state(job_id: str) -> str:

@@ -170,21 +170,27 @@ def on_open_plan(service: QiskitRuntimeService, declared: Service) -> bool:
     return declared.plan == "open" or is_open_plan(plan_of(service))
 
 
-def preflight(service: QiskitRuntimeService, needed_seconds: float) -> InstanceUsage:
-    """After planning, before the session opens: the instance has the time the plan needs. Returns its allocation as
-    the service reported it, for the plan to show."""
+def instance_usage(service: QiskitRuntimeService, needed: float | None = None) -> InstanceUsage:
+    """The instance's allocation as the service reports it now (what is used, its limit, what is left), with what a
+    plan `needed` of it."""
     try:
         usage = service.usage() or {}
     except Exception:  # not every channel or account may read it: the service refuses at submission if need be
         usage = {}
     # an instance has a limit or an allocation, as the runtime's usage() reads them; either may be null
     limits = [number(usage.get(key)) for key in ("usage_limit_seconds", "usage_allocation_seconds")]
-    known: InstanceUsage = {
+    return {
         "consumed": number(usage.get("usage_consumed_seconds")),
         "limit": next((seconds for seconds in limits if seconds is not None), None),
         "remaining": number(usage.get("usage_remaining_seconds")),
-        "needed": needed_seconds,
+        "needed": needed,
     }
+
+
+def preflight(service: QiskitRuntimeService, needed_seconds: float) -> InstanceUsage:
+    """After planning, before the session opens: the instance has the time the plan needs. Returns its allocation as
+    the service reported it, for the plan to show."""
+    known = instance_usage(service, needed_seconds)
     remaining = known["remaining"]
     if remaining is not None and remaining < needed_seconds:
         raise PreflightError(

@@ -14,13 +14,13 @@ if TYPE_CHECKING:
 
 
 class InstanceUsage(TypedDict):
-    """The service instance's allocation as it reported it before the run (service.usage()), in seconds, None where
-    it gave none, and what the plan needs of it (what the pre-flight compared)."""
+    """The service instance's allocation as it reported it (service.usage()), in seconds, None where it gave none,
+    and what a plan needs of it (what the pre-flight compared; None where no plan is asking: `qrun status`)."""
 
     consumed: float | None
     limit: float | None
     remaining: float | None
-    needed: float
+    needed: float | None
 
 
 class SessionRecord(TypedDict, total=False):

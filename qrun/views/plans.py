@@ -180,9 +180,10 @@ def charge_line(summary: PlanSummary) -> str:
 
 def usage_line(usage: InstanceUsage) -> str | None:
     """ "instance usage: 9m 48s of 10m left this period; the plan needs about 14s of it", from what the service
-    reported before the run (its pre-flight); None where it reported nothing."""
-    remaining, limit, consumed = usage["remaining"], usage["limit"], usage["consumed"]
-    needs = f"; the plan needs about {durations.format(usage['needed'])} of it"
+    reported (before a run, its pre-flight: what the plan needs; `qrun status`, now); None where it reported
+    nothing."""
+    remaining, limit, consumed, needed = usage["remaining"], usage["limit"], usage["consumed"], usage["needed"]
+    needs = f"; the plan needs about {durations.format(needed)} of it" if needed is not None else ""
     if remaining is not None and limit is not None:
         return f"instance usage: {durations.format(remaining)} of {durations.format(limit)} left this period{needs}"
     if remaining is not None:
