@@ -712,3 +712,20 @@ def test_show_of_a_failed_run_gives_the_command_that_runs_what_is_left(tmp_path,
     meta["status"] = "completed"  # nothing left to run: no such line
     (run / "metadata.json").write_text(json.dumps(meta))
     assert "--resume" not in qrun("show", run).out
+
+
+def test_every_view_reads_job_entries_that_hold_only_what_the_folder_schema_requires(tmp_path, qrun):
+    """A job entry needs its name, status, file and index (store/folder_schema.py): the views read the rest as
+    absent, where show indexed an entry's primitive and job_ids and exited 3, and a resume its job_ids."""
+    run = _fixture_run(tmp_path, "h2", "r1", {"h": 0.25}, {}, (0.5, 0.03), (-1.85, 0.01))
+    other = _fixture_run(tmp_path, "h2", "r2", {"h": 0.5}, {}, (0.6, 0.03), (-1.8, 0.01))
+    for folder in (run, other):
+        meta = json.loads((folder / "metadata.json").read_text())
+        meta["jobs"] = [{k: e[k] for k in ("name", "status", "file", "index")} for e in meta["jobs"]]
+        (folder / "metadata.json").write_text(json.dumps(meta))
+    for args in (["show", run], ["status", run], ["list", tmp_path], ["diff", run, other]):
+        said = qrun(*args)
+        assert said.code == 0, (args, said.err)
+    assert qrun("report", tmp_path, "-o", tmp_path / "r.html").code == 0
+    (shown,) = [line for line in qrun("show", run).out.splitlines() if "│ vqe " in line]
+    assert shown.split("│")[3].strip() == "?"  # the job's kind, unknown

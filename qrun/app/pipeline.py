@@ -295,7 +295,7 @@ def _finish(writer: RunWriter, status: str, error: str) -> None:
 def pending_ids(metadata: RunMetadata, finished: Finished) -> dict[str, list[str]]:
     """The runtime job ids the last attempt submitted for each unfinished job, in order: one for an estimator or
     sampler job, one per group of a swept job, one per evaluation of a minimize job."""
-    return {j["name"]: list(j["job_ids"]) for j in metadata["jobs"] if j["name"] not in finished and j["job_ids"]}
+    return {j["name"]: list(ids) for j in metadata["jobs"] if j["name"] not in finished and (ids := j.get("job_ids"))}
 
 
 def batched_pubs(metadata: RunMetadata, finished: Finished) -> dict[str, tuple[str, int]]:

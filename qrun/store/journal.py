@@ -234,7 +234,7 @@ def replay(meta: RunMetadata, event: dict[str, Any]) -> None:
     submitted = event.get("submitted") or []
     for sub in [submitted] if isinstance(submitted, dict) else submitted:  # one job's, or a batch's list
         entry = meta["jobs"][sub["index"]]
-        entry["job_ids"].append(sub["id"])
+        entry.setdefault("job_ids", []).append(sub["id"])
         entry["submitted"] = entry.get("submitted") or sub["at"]
         entry["batched"] = None if sub.get("pub") is None else {"id": sub["id"], "pub": sub["pub"]}
         if meta["attempts"]:

@@ -105,7 +105,9 @@ def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | N
         tail[:0] = [drawn] if drawn else []
     if not head and not tail:
         kinds = ", ".join(
-            sorted({str(e["primitive"]) + (" (not finished)" if e["name"] not in run.jobs else "") for e in entries})
+            sorted(
+                {str(e.get("primitive")) + (" (not finished)" if e["name"] not in run.jobs else "") for e in entries}
+            )
         )
         raise PlotError(
             f"nothing to plot in {run_dir}: its jobs are {kinds}; qrun plot draws minimize "

@@ -96,7 +96,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
         table.add_row(
             str(entry["index"]),
             entry["name"],
-            entry["primitive"],
+            str(entry.get("primitive", "?")),
             entry["status"],
             result,
             _estimate_text(entry.get("estimate")),
