@@ -73,7 +73,8 @@ def test_a_vqe_on_the_open_plan_runs_as_one_batch_and_the_job_taking_its_optimum
     optimum = json.loads((run_dir / "jobs" / "01-vqe.json").read_text())["optimum"]["parameters"]
     assert json.loads((run_dir / "jobs" / "02-at.json").read_text())["parameter_values"] == [optimum]
     assert _lines(done.err)[0] == (
-        "qrun: open-vqe: 3 jobs on ibm_sherbrooke in a batch (runtime-client-primitives), max_time 30m, estimated 1m"
+        "qrun: open-vqe: 3 jobs on ibm_sherbrooke in a batch (runtime-client-primitives), max_time 30m, estimated 1m "
+        "(as declared)"
     )
     assert "qrun: batch closed after T" in _lines(done.err)
 
@@ -121,7 +122,7 @@ def test_blocks_each_say_their_mode_as_they_open_and_close(cloud, qrun, write_sp
     said = [line for line in _lines(done.err) if line.startswith("qrun: ")]
     assert said == [
         "qrun: open-vqe: 4 jobs on ibm_sherbrooke in 2 batches and a session (runtime-client-primitives), "
-        "max_time 30m, estimated 1m 10s",
+        "max_time 30m, estimated 1m 10s (as declared)",
         "qrun: batch 1 of 3 opened: counts",
         "qrun: batch closed after T",
         "qrun: session 2 of 3 opened: vqe, at",

@@ -17,7 +17,7 @@ def test_plain_lines_for_logs_and_quiet(capsys):
     trace = [{"value": -1.0 - i / 100} for i in range(10)]
     reporter.job_progress(job, trace)
     assert stream.getvalue().splitlines() == [
-        "qrun: vqe-h2: 2 jobs on aer in a session (aer-primitives), max_time 30m, estimated 25m 40s",
+        "qrun: vqe-h2: 2 jobs on aer in a session (aer-primitives), max_time 30m, estimated 25m 40s (as declared)",
         "[1/2] minimize vqe ...",
         "[1/2] vqe: evaluation 10/151, value -1.09, best -1.09",
     ]

@@ -76,9 +76,11 @@ class Reporter(NullSink):
             what = f"{plan.name}: " if not plan.points else ""  # a multirun's first line named its group
             of = f" of {len(plan.points)} points" if plan.points else ""
             into = f"in a {mode} ({session.get('engine')})" if block is None else _blocks_words(plan)
+            # a spec's own estimate is often a device's, which the demo's aer run beats by minutes: say whose it is
+            declared = " (as declared)" if any(job.estimate_source == "declared" for job in plan.jobs) else ""
             self.say(
                 f"qrun: {what}{n} job{'s' * (n != 1)}{of} on {plan.backend_name} {into}, max_time "
-                f"{durations.format(plan.max_time)}, estimated {durations.format(plan.total_estimate)}"
+                f"{durations.format(plan.max_time)}, estimated {durations.format(plan.total_estimate)}{declared}"
             )
         if block is not None:
             start, stop = session.get("jobs") or (0, len(self.plan.jobs))
