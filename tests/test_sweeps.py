@@ -318,11 +318,19 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
         assert p["exact"] == pytest.approx(exact, abs=1e-9)
         assert abs(p["value"] - exact) < 4 * 0.02
     assert "50 sweep points in 7 job(s)" in qrun("show", run).out
-    assert " min " not in qrun("show", run).out  # a streamed sweep's points stay in their file
     shown = qrun("show", kept).out  # an inline one's lowest point of each observable is under its size
     for observable in ("zz", "zi"):
         low = min((p for p in inline["points"] if p["observable"] == observable), key=lambda p: p["value"])
         assert f"{observable} min {low['value']:.6g} ± {low['stderr']:.2g} at a=" in shown
+        assert body["lowest"][observable] == low  # a streamed one's, kept by its writer as the chunks went by
+    # shown alike (it had none: its points stay in their file), and listed alike
+    lows = [line for line in shown.splitlines() if " min " in line]
+    assert lows and [line for line in qrun("show", run).out.splitlines() if " min " in line] == lows
+    listed = [
+        json.loads(qrun("list", root, "--json").out)[0]["results"]
+        for root in (tmp_path / "inline", tmp_path / "streamed")
+    ]
+    assert listed[0] == listed[1] and set(listed[1]) == {"s.zz min", "s.zi min"}
     from qrun.store.reader import load
     from qrun.views.report import summary
 
@@ -430,3 +438,17 @@ def test_a_sweeps_csv_rows_are_what_the_csv_module_writes(tmp_path, column):
     assert records.sweep_table(job, points) == written(names, *rows)
     assert records.sweep_table(job, points[3:], header=False) == written(*rows[3:])
     assert records.sweep_table(job, [], header=False) == ""
+
+
+def test_a_long_sweeps_lowest_point_is_kept_across_its_chunks():
+    from qrun.store.records import keep_lowest
+
+    lowest: dict = {}
+    keep_lowest(lowest, [{"a": 0.1, "value": 0.5}, {"a": 0.2, "value": -0.25}])  # one observable, named by the job
+    keep_lowest(lowest, [{"a": 0.3, "value": -0.1}, {"a": 0.4, "value": -0.75}])
+    keep_lowest(lowest, [{"a": 0.5, "counts": {"c": {"0": 1}}}])  # a sampler's: nothing to keep
+    assert lowest == {"": {"a": 0.4, "value": -0.75}}
+    named: dict = {}
+    keep_lowest(named, [{"observable": "x", "value": 1.0}, {"observable": "y", "value": 2.0}])
+    keep_lowest(named, [{"observable": "y", "value": -2.0}, {"observable": "x", "value": 3.0}])
+    assert named == {"x": {"observable": "x", "value": 1.0}, "y": {"observable": "y", "value": -2.0}}

@@ -108,6 +108,7 @@ class JobFile(TypedDict, total=False):
     points: list[Point]
     point_count: int
     points_file: str
+    lowest: dict[str, Point]  # a long sweep's lowest point per observable, kept as its points streamed to their file
     # the runtime's own encoding of the result (qiskit_ibm_runtime.utils.RuntimeEncoder), parsed back on request
     primitive_result: dict[str, object]
 

@@ -184,6 +184,7 @@ JOB_SCHEMA: dict[str, object] = {
         "point_count": _COUNT,
         "units": {"type": "object", "additionalProperties": _STR},
         "points_file": {"type": "string", "pattern": r"^[^/\\]+\.points\.jsonl$"},
+        "lowest": {"type": "object", "additionalProperties": _POINT},
         "primitive_result": {"type": "object"},
     },
 }

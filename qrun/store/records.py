@@ -20,10 +20,13 @@ from ..jobs.registry import kind_of
 from ..jobs.sampler import hellinger_fidelity
 from ..model.jobfile import JobFile, Point
 from ..model.outcomes import set_counts
+from ..model.readings import number
 from ..sources import exact
 from . import runfolder
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     from qiskit.primitives import PrimitiveResult
 
@@ -213,6 +216,25 @@ def fill_points(
                     _point_row(job, point),
                     str(job.job.exact),
                 )
+
+
+def keep_lowest(lowest: dict[str, Point], points: Sequence[Point]) -> None:
+    """Keep in `lowest` each observable's lowest point so far: a long sweep's, whose points stay in their file, so that
+    its job file heads it as a short sweep's points do (views.listing.headline)."""
+    if not points or "value" not in points[0]:  # a sampler's sweep: counts, no values
+        return
+    # in C where it can be (itemgetter, min): a sweep of a million points calls this for every chunk
+    if "observable" not in points[0]:  # one observable, named by the job
+        chunk = {"": min(points, key=operator.itemgetter("value"))}
+    else:
+        chunk = {}
+        for k, (observable, value) in enumerate(map(operator.itemgetter("observable", "value"), points)):
+            if observable not in chunk or value < chunk[observable]["value"]:
+                chunk[observable] = points[k]
+    for observable, point in chunk.items():
+        value, held = number(point["value"]), lowest.get(str(observable))
+        if value is not None and (held is None or value < (number(held["value"]) or 0.0)):
+            lowest[str(observable)] = point
 
 
 def sweep_payload(job: JobPlan, outcome: SweepOutcome, points: list[Point] | None) -> JobFile:

@@ -66,6 +66,7 @@ class RunWriter:
         self._journal: Journal | None = None
         self._points: dict[str, list[bytes]] = {}  # a short sweep's points as JSON, a chunk each, until it is done
         self._streams: dict[str, tuple[Appender, ...]] = {}  # a sweep's CSV (a long one's points file too), unfinished
+        self._lowest: dict[str, dict[str, records.Point]] = {}  # a long sweep's lowest points, as they stream
 
     def open(self, run_dir: Path | None = None) -> Path:
         """Create the run folder (a new one under root, or `run_dir`, e.g. a multirun point) and its metadata."""
@@ -286,6 +287,7 @@ class RunWriter:
             self._points[job.name].append(json_items(points))
         else:
             streams[1].write(json_lines(points))
+            records.keep_lowest(self._lowest.setdefault(job.name, {}), points)
 
     def job_done(self, job: JobPlan, result: JobResult) -> None:
         self._trace = None  # the finished file replaces any partial one
@@ -296,6 +298,8 @@ class RunWriter:
         for stream in self._streams.pop(job.name, ()):
             stream.commit()  # the streamed rows are whole before the JSON file that points to them exists
         payload, encoded = job_file(job, result, actual, points, self.plan.backend_name, self._job(job)["job_ids"])
+        if lowest := self._lowest.pop(job.name, None):  # a long sweep's, headed as a short one's inline points are
+            payload["lowest"] = lowest
         # A local job's file is atomic but not fsynced: a run is recomputed cheaply, 1,000 fsyncs are not cheap.
         write_json(self.run_dir / entry["file"], payload, durable=self._durable, raw=encoded)
         self._set(
@@ -340,7 +344,7 @@ class RunWriter:
 
     def _drop_points(self, job: JobPlan) -> None:
         """An unfinished sweep leaves no points behind: its streamed files were never renamed into place."""
-        self._points.pop(job.name, None)
+        self._points.pop(job.name, None), self._lowest.pop(job.name, None)
         for stream in self._streams.pop(job.name, ()):
             stream.discard()
 
@@ -353,12 +357,8 @@ class RunWriter:
         self.metadata["error"] = f"job '{job.name}' failed: {error}"
         for later in self.metadata["jobs"][job.index + 1 :]:
             later["status"] = "not run"
-        self._log(
-            {
-                "jobs": {str(e["index"]): e for e in self.metadata["jobs"][job.index :]},
-                "top": {"status": "failed", "error": self.metadata["error"]},
-            }
-        )
+        failed = {str(e["index"]): e for e in self.metadata["jobs"][job.index :]}
+        self._log({"jobs": failed, "top": {"status": "failed", "error": self.metadata["error"]}})
 
     def job_interrupted(self, job: JobPlan) -> None:
         self._flush_trace()

@@ -81,14 +81,15 @@ class Runs(list[RunRow]):
 
 def headline(body: JobFile | None) -> dict[str, Headline]:
     """A finished job's headline values, as numbers: each estimator observable's first value, a minimize job's
-    optimum, a sweep's lowest point (where its points are inline), a sampler register's most frequent outcome."""
-    if not body or body.get("status") not in ("done", "stopped: deadline") or "points_file" in body:
+    optimum, a sweep's lowest point (of its inline points, or as a long sweep's writer kept it), a sampler register's
+    most frequent outcome."""
+    if not body or body.get("status") not in ("done", "stopped: deadline"):
         return {}
     name = body.get("job", "?")
-    if "points" in body:
+    if "points" in body or "points_file" in body:  # a long sweep's: the lowest points its writer kept as they streamed
         best: dict[str, Headline] = {}
         lowest: dict[str, float] = {}
-        for p in body["points"]:
+        for p in body.get("points") or list((body.get("lowest") or {}).values()):
             value, observable = p.get("value"), str(p.get("observable", ""))
             if isinstance(value, int | float) and (observable not in lowest or value < lowest[observable]):
                 lowest[observable] = value

@@ -53,8 +53,8 @@ def _result_parts(body: JobFile | None) -> list[str]:
 
 def lowest_points(body: JobFile) -> list[str]:
     """A sweep's lowest point for each observable, as `qrun list` heads it ("S1 min -2.5 ± 0.03 at theta=3.77");
-    none for any other job, or for a long sweep, whose points stay in their file."""
-    if "points" not in body:
+    none for any other job (a long sweep's, whose points stay in their file, as its writer kept them)."""
+    if "points" not in body and "lowest" not in body:
         return []
     prefix = f"{body.get('job')}."
     return [f"{key.removeprefix(prefix)} {headline_text(value)}" for key, value in headline(body).items()]
