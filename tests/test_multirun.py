@@ -102,6 +102,19 @@ def test_a_2x2_multirun_runs_in_one_service_session_with_a_group_folder_and_csv(
         assert abs(float(r["value"]) - float(r["exact"])) < 0.5
 
 
+def test_a_points_bad_value_is_named_as_its_m_gave_it(tmp_path, qrun):
+    """A value from -m that the spec refuses is named `-m KEY=VALUE`, as typed (it read `--set KEY=VALUE`), by
+    validate and a run alike; one from --set still reads --set."""
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(SPEC.replace("BACKEND", "aer"))
+    said = f"{spec}: options.seed: -m options.seed=-3: -3 is less than the minimum of 0"
+    for args in (["validate", spec], [spec, "--out", tmp_path / "r"]):
+        done = qrun(*args, "-m", "options.seed=1,-3")
+        assert (done.code, done.err.splitlines()[0]) == (2, said)
+    done = qrun("validate", spec, "options.seed=-3")
+    assert done.err.splitlines()[0] == said.replace("-m options", "--set options")
+
+
 def test_the_budget_is_checked_over_all_points(tmp_path, qrun):
     spec = tmp_path / "mr.yaml"
     spec.write_text(SPEC.replace("BACKEND", "fake_manila").replace("max_time: 30m", "max_time: 3m"))

@@ -88,9 +88,9 @@ def validate_cmd(
                 given = {**overrides, **point}
                 if deep:
                     _say_python_runs(path, given, list(vars_files))
-                    prepared = prepare(path, given, list(vars_files), estimates, out, online=False)
+                    prepared = prepare(path, given, list(vars_files), estimates, out, online=False, swept=point)
                 else:
-                    prepared = quick_check(path, given, list(vars_files), estimates, out)
+                    prepared = quick_check(path, given, list(vars_files), estimates, out, swept=point)
                 every.append(prepared)
             if len(chosen) > 1:
                 multirun.joint_budget(every, multirun.labels(chosen), [p.estimated for p in every])
@@ -188,6 +188,7 @@ def plan_cmd(
             enforce_budget=False,
             use_cache=not no_cache,
             defer_device=True,  # a plan only shown: a fake device's object is built only if the plan needs it
+            swept=point,
         )
         for point in chosen
     ]

@@ -251,7 +251,16 @@ def run_multirun(
     chosen = multirun.points(grid)
     labels = multirun.labels(chosen)
     prepared = [
-        prepare(path, {**(overrides or {}), **p}, vars_files, estimates, out, enforce_budget=False, use_cache=use_cache)
+        prepare(
+            path,
+            {**(overrides or {}), **p},
+            vars_files,
+            estimates,
+            out,
+            enforce_budget=False,
+            use_cache=use_cache,
+            swept=p,
+        )
         for p in chosen
     ]
     for p in prepared:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -62,10 +63,15 @@ class Prepared:
         return self.plan
 
 
-def check(path: str | Path, overrides: dict[str, object] | None = None, vars_files: list[str] | None = None) -> Checked:
-    """Load and validate a spec; SpecError lists every problem."""
+def check(
+    path: str | Path,
+    overrides: dict[str, object] | None = None,
+    vars_files: list[str] | None = None,
+    swept: Collection[str] = (),
+) -> Checked:
+    """Load and validate a spec; SpecError lists every problem (`swept`: which overrides are a multirun point's)."""
 
-    return validate(load(path, overrides, vars_files))
+    return validate(load(path, overrides, vars_files, swept))
 
 
 def prepare(
@@ -78,6 +84,7 @@ def prepare(
     online: bool = True,
     use_cache: bool = True,
     defer_device: bool = False,
+    swept: Collection[str] = (),
 ) -> Prepared:
     """Check and plan a spec; with enforce_budget, a plan whose estimates do not fit max_time is a SpecError.
 
@@ -86,7 +93,7 @@ def prepare(
     (model.device.Deferred), built only if the plan needs more than the transpile cache keeps.
     """
 
-    checked = check(path, overrides, vars_files)
+    checked = check(path, overrides, vars_files, swept)
     require_run_extra()
     _stabilizer_rows(checked)
     experiment = checked.experiment
@@ -165,6 +172,7 @@ def quick_check(
     vars_files: list[str] | None = None,
     estimates: str = "learned",
     out: str | Path = "results",
+    swept: Collection[str] = (),
 ) -> Prepared:
     """`qrun validate`: every check that needs no qiskit, and the budget on declared or learned estimates.
 
@@ -172,7 +180,7 @@ def quick_check(
     computed estimates too.
     """
 
-    checked = validate(load(path, overrides, vars_files), build=False)
+    checked = validate(load(path, overrides, vars_files, swept), build=False)
     _stabilizer_rows(checked)
     experiment = checked.experiment
     past = _history(out, checked, estimates)

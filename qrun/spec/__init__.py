@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,8 +263,14 @@ def read_vars_file(path: str | Path) -> dict[str, Yaml]:
     return data
 
 
-def load(path: str | Path, overrides: dict[str, Yaml] | None = None, vars_files: list[str] | None = None) -> Spec:
-    """Read, render and parse the spec at `path`. Variables: the spec's `vars:` < each vars file < overrides."""
+def load(
+    path: str | Path,
+    overrides: dict[str, Yaml] | None = None,
+    vars_files: list[str] | None = None,
+    swept: Collection[str] = (),
+) -> Spec:
+    """Read, render and parse the spec at `path`. Variables: the spec's `vars:` < each vars file < overrides, of
+    which `swept` are a multirun point's (an error in one names it as `-m KEY=VALUE`)."""
     p = Path(path)
     display = str(path)
     source = read_text_limited(p, display, MAX_SPEC_BYTES, "specs")
@@ -300,7 +307,7 @@ def load(path: str | Path, overrides: dict[str, Yaml] | None = None, vars_files:
             raise as_rendered(e, source, text) if templated else e from None
         places = (marks, key_marks)
     applied, override_places = apply_overrides(
-        display, data, lambda: places[0] if places else parse_yaml(display, text)[1], paths
+        display, data, lambda: places[0] if places else parse_yaml(display, text)[1], paths, swept
     )
     # Provenance records only what the rendered spec really used, and exactly the overrides applied.
     used_vars = {k: str(v) if isinstance(v, Scalar) else v for k, v in variables.items() if k in used}

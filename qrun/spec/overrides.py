@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from functools import cache
 from importlib import resources
 
@@ -24,10 +24,12 @@ def split(key: str) -> tuple[str, str]:
     return (key[0], key[1:]) if key[:1] in ("+", "~") else ("", key)
 
 
-def shown(key: str, value: object) -> str:
-    """The override as typed: --set +jobs.a.shots=100, --set ~options.seed."""
+def shown(key: str, value: object, swept: Collection[str] = ()) -> str:
+    """The override as typed: --set +jobs.a.shots=100, --set ~options.seed; a multirun point's (`swept`) as
+    -m options.seed=3, one of the values its -m gave."""
     op, _ = split(key)
-    return f"--set {key}" if op == "~" else f"--set {key}={_text(value)}"
+    flag = "-m" if key in swept else "--set"
+    return f"{flag} {key}" if op == "~" else f"{flag} {key}={_text(value)}"
 
 
 def _text(value: object) -> str:
@@ -93,7 +95,11 @@ def allowed_keys(path: JsonPath) -> set[str] | None:
 
 
 def apply(
-    file: str, data: object, marks: Callable[[], dict[JsonPath, tuple[int, int]]], paths: dict[str, Yaml]
+    file: str,
+    data: object,
+    marks: Callable[[], dict[JsonPath, tuple[int, int]]],
+    paths: dict[str, Yaml],
+    swept: Collection[str] = (),
 ) -> tuple[dict[str, Yaml], dict[JsonPath, str]]:
     """Apply each override to the parsed spec in place. Returns the overrides applied, and the place each one set
     (its JSON path -> the override as typed), so a later error there names the override. `marks()` locates an
@@ -102,7 +108,8 @@ def apply(
     places: dict[JsonPath, str] = {}
     for key, value in paths.items():
         op, dotted = split(key)
-        places[_apply_one(file, data, marks, op, dotted, value, shown(key, value))] = shown(key, value)
+        typed = shown(key, value, swept)
+        places[_apply_one(file, data, marks, op, dotted, value, typed)] = typed
         applied[key] = value
     return applied, places
 
