@@ -115,6 +115,12 @@ def test_figures_are_inline_svg_whose_axes_name_quantity_and_unit(field_runs, pa
     group_page = _section(page, "group-1")
     assert group_page.count("<svg") == 2  # e and ground, each against theta
     assert "e: &lt;energy&gt; [Ha]" in group_page and "ground: min &lt;energy&gt; [Ha]" in group_page
+    # each point's headline values beside its swept value, as `qrun show GROUP` has them (the page had none)
+    header, *points = _rows(group_page.split('<table class="sortable">')[1].split("</table>")[0])
+    assert header[:3] == ["point", "status", "theta"] and "e.energy" in header and "ground" in header
+    for row in points:
+        energy = _job(group / row[0], "e")["observables"]["energy"]
+        assert row[header.index("e.energy")] == f"{energy['values'][0]:.6g} ± {energy['stderrs'][0]:.2g}"
 
 
 def test_the_page_fetches_nothing(page):

@@ -283,9 +283,11 @@ def _group_page(
     swept = list(dict.fromkeys(k for m in members for k in _swept(m)))
     points = [({k: _swept(m).get(k) for k in swept}, readings.get(m["run"], [])) for m in members]
     figures = group_svgs(points)
+    results = list(dict.fromkeys(k for m in members for k in m["results"]))  # each point's headlines, as show GROUP
     rows = "".join(
         f'<tr><td><a href="#{anchors[m["run"]]}">{_e(Path(m["run"]).name)}</a></td><td>{_e(m["status"])}</td>'
         + "".join(_cell(_swept(m).get(k)) for k in swept)
+        + "".join(_result_cell(m["results"].get(k)) for k in results)
         + "</tr>"
         for m in members
     )
@@ -293,7 +295,7 @@ def _group_page(
         f'<section class="page group" id="{anchor}"><p><a href="#runs">&larr; all runs</a></p>'
         f"<h2>multirun {_e(group.name)}</h2><p>{_e(group)}: {len(members)} points over {_e(', '.join(swept))}</p>"
         '<table class="sortable"><thead><tr><th>point</th><th>status</th>'
-        + "".join(f"<th>{_e(k)}</th>" for k in swept)
+        + "".join(f"<th>{_e(k)}</th>" for k in [*swept, *results])
         + f"</tr></thead><tbody>{rows}</tbody></table>"
         + "".join(f'<figure class="group-figure">{svg}</figure>' for svg in figures)
         + "</section>"
