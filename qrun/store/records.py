@@ -233,7 +233,8 @@ def keep_lowest(lowest: dict[str, Point], points: Sequence[Point]) -> None:
                 chunk[observable] = points[k]
     for observable, point in chunk.items():
         value, held = number(point["value"]), lowest.get(str(observable))
-        if value is not None and (held is None or value < (number(held["value"]) or 0.0)):
+        below = number(held["value"]) if held is not None else None
+        if value is not None and (below is None or value < below):
             lowest[str(observable)] = point
 
 

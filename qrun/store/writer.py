@@ -344,7 +344,8 @@ class RunWriter:
 
     def _drop_points(self, job: JobPlan) -> None:
         """An unfinished sweep leaves no points behind: its streamed files were never renamed into place."""
-        self._points.pop(job.name, None), self._lowest.pop(job.name, None)
+        self._points.pop(job.name, None)
+        self._lowest.pop(job.name, None)
         for stream in self._streams.pop(job.name, ()):
             stream.discard()
 
