@@ -55,7 +55,7 @@ class Minimizing(RunnerBase):
             typical = self._typical(job, trace)
             if self.session_clock.monotonic() + typical > self.deadline:
                 raise _Stop(
-                    "deadline", f"stopped before evaluation {len(trace) + 1}: it would pass the session deadline"
+                    "deadline", f"stopped before evaluation {len(trace) + 1}: it would pass the deadline (max_time)"
                 )
             t0 = self.clock.monotonic()
             value, stderr, result = self.evaluate(job, session, x)
