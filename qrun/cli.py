@@ -83,7 +83,7 @@ def cli() -> None:
     "the rest run in order.",
 )
 @multirun_option(
-    "Run once per combination of these template variables' values, all in ONE session, into one group "
+    "Run once per combination of these template variables' values, all together (one batch or session), into one group "
     "folder with a combined CSV (repeatable; as a spec's multirun: block does)."
 )
 @click.option(

@@ -50,8 +50,8 @@ def _specs_in(paths: tuple[str, ...]) -> list[str]:
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @template_options
 @multirun_option(
-    "Check every point of this grid of template variables' values, and all of them in one session's "
-    "budget, as `qrun SPEC -m` runs them (repeatable; else the spec's multirun: block)."
+    "Check every point of this grid of template variables' values, and all of them in one budget, as "
+    "`qrun SPEC -m` runs them (repeatable; else the spec's multirun: block)."
 )
 @estimates_option
 @out_option("Results root, where learned estimates are looked up.")
@@ -81,7 +81,7 @@ def validate_cmd(
     overrides = overrides_of(assignments)  # a malformed --set is the command line's problem, not a spec's
     for path in _specs_in(specs):
         try:
-            # a multirun spec is as valid as its every point, and all of them in one session, as it runs
+            # a multirun spec is as valid as its every point, and all of them together, as it runs
             chosen = multirun.points(multirun_grid(path, multirun_args, overrides)) or [{}]
             every = []
             for point in chosen:
@@ -146,7 +146,7 @@ def _say_python_runs(path: str, overrides: dict[str, object], vars_files: list[s
 @click.argument("spec", type=click.Path(dir_okay=False))
 @template_options
 @multirun_option(
-    "Plan every point of this grid of template variables' values in one session, as `qrun SPEC -m` "
+    "Plan every point of this grid of template variables' values together, as `qrun SPEC -m` "
     "runs them (repeatable; else the spec's multirun: block)."
 )
 @estimates_option
@@ -192,7 +192,7 @@ def plan_cmd(
         )
         for point in chosen
     ]
-    # a multirun: its points' jobs in one plan, as they run in one session (named by point, and budgeted together)
+    # a multirun: its points' jobs in one plan, as they run together (named by point, and budgeted together)
     labels = multirun.labels(chosen)
     the_plan = multirun.combine(every, labels, enforce=False) if len(every) > 1 else every[0].planned
     for warning in dict.fromkeys(str(w) for p in every for w in p.warnings):
