@@ -23,7 +23,7 @@ from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
 from ..store.specfile import read_spec
 from .compare import diff_text
-from .listing import RunRow, headline_text, runs
+from .listing import RunRow, headline_text, runs, spec_columns
 from .svgfigures import group_svgs, job_svgs
 
 PAGE_ROWS = 50  # values one job shows on its run's page; `qrun show` and the run folder have every one
@@ -106,9 +106,7 @@ def _index(rows: list[RunRow], anchors: dict[str, str], groups: dict[str, str], 
 
 
 def _spec_table(name: str, rows: list[RunRow], anchors: dict[str, str], groups: dict[str, str]) -> str:
-    keys = sorted({k for r in rows for k in r["settings"]})
-    settings = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
-    results = list(dict.fromkeys(k for r in rows for k in r["results"]))
+    settings, results = spec_columns(rows)
     head = ["run", "group", "status", "jobs", "backend", "started", "quantum s", "git", *[f"{k}=" for k in settings]]
     body = []
     for r in rows:

@@ -246,10 +246,16 @@ FIXED = 5  # run, status, jobs, backend, started: what identifies a run, kept wh
 CUT = 24  # a fitted table's other columns keep this much: a value and its σ, a sweep's lowest point cut short
 
 
-def _spec_table(root: Path, rows: list[RunRow], width: int | None) -> str:
+def spec_columns(rows: list[RunRow]) -> tuple[list[str], list[str]]:
+    """One spec's runs' columns, as `qrun list` and the HTML report show them: the settings that differ between the
+    runs (a setting they share says nothing), and every headline result any of them has, in first-seen order."""
     keys = sorted({k for r in rows for k in r["settings"]})
     differing = [k for k in keys if len({json.dumps(r["settings"].get(k), sort_keys=True) for r in rows}) > 1]
-    results = list(dict.fromkeys(k for r in rows for k in r["results"]))
+    return differing, list(dict.fromkeys(k for r in rows for k in r["results"]))
+
+
+def _spec_table(root: Path, rows: list[RunRow], width: int | None) -> str:
+    differing, results = spec_columns(rows)
     columns = ["run", "status", "jobs", "backend", "started", *(["settings"] if differing else []), *results]
     cells = []
     for r in rows:
