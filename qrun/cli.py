@@ -242,7 +242,7 @@ def _resume_group(spec: str, out: str, resume: str | None, grid: dict[str, list[
 @debug_option
 def rerun_cmd(run_dir: str | None, out: str | None, quiet: bool, no_cache: bool) -> None:
     """Run a finished or failed run again, from the resolved spec saved in RUN_DIR (default: the newest run under
-    results/), into a new run folder."""
+    results/; a spec's folder: its newest run), into a new run folder."""
 
     folder = given_or_newest(run_dir, groups=False)
     meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong

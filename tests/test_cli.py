@@ -405,6 +405,36 @@ def test_diff_of_one_run_or_none_compares_it_with_the_run_of_its_spec_before_it(
         )
 
 
+def test_a_specs_folder_stands_for_its_newest_run(qrun, tmp_path, monkeypatch):
+    """`ls results/` shows each spec's folder: `qrun show results/bell` is its newest run, said on stderr (it said
+    "not a qrun run folder"), for status, diff (the newest against the one before) and rerun alike; qrun.load
+    names the run to load instead of guessing; a folder with no run under it keeps the reader's error."""
+    import qrun as api
+    from qrun.errors import RunFolderError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bell.yaml").write_text((EXPERIMENTS / "bell.yaml").read_text())
+    runs = [Path(qrun("bell.yaml", "-q", "--set", f"options.seed={seed}").out.strip()) for seed in (1, 2)]
+    said = f"qrun: the newest run under results/bell/: {runs[1]}\n"
+    for folder in ("results/bell", "results/bell/"):
+        shown = qrun("show", folder)
+        assert (shown.code, shown.err) == (0, said)
+        assert shown.out == qrun("show", runs[1]).out
+    status = qrun("status", "results/bell")
+    assert (status.err, status.out.splitlines()[0]) == (said, f"run {runs[1]}: completed")
+    compared = qrun("diff", "results/bell")
+    assert compared.err == said + f"qrun: comparing the run before it, {runs[0]}, with {runs[1]}\n"
+    assert compared.out.splitlines()[:2] == [f"spec: {runs[0].name} -> {runs[1].name}", "  options.seed: 1 -> 2"]
+    again = qrun("rerun", "results/bell", "-q")
+    assert (again.code, again.err) == (0, said)
+    assert qrun("show", "results").err == f"qrun: the newest run under results/: {Path(again.out.strip())}\n"
+    with pytest.raises(RunFolderError) as raised:
+        api.load("results/bell")
+    assert str(raised.value) == f"results/bell: a folder of runs, not a run; the newest of them is {Path(again.out.strip())}"
+    (tmp_path / "empty").mkdir()
+    assert qrun("show", "empty").err == "qrun: empty: not a qrun run folder (no metadata.json)\n"
+
+
 def test_a_run_whose_reader_goes_away_still_runs_every_job_and_exits_1(tmp_path):
     """`qrun SPEC 2>&1 | head -1`: the reader closes the pipe after the first line. The run goes on unwatched and
     keeps every job (a progress line failed it, "Broken pipe", and the supervised child exited 70, a code qrun does

@@ -12,6 +12,7 @@ import click
 
 from ..errors import UsageError
 from ..spec import parse_assignment
+from ..store.catalog import MANIFEST, METADATA
 from ..store.reader import newest_run
 from . import multirun
 
@@ -169,12 +170,19 @@ def paths_starting(prefix: str) -> list[str]:
 
 def given_or_newest(run_dir: str | None, groups: bool = True) -> Path:
     """RUN_DIR as given; else the newest run under results/ (a multirun's point: its group, where `groups`), said on
-    stderr, as `git show` shows the newest commit."""
+    stderr, as `git show` shows the newest commit. A RUN_DIR that holds runs without being one (a spec's folder,
+    `results/vqe-h2`, or a results root) stands for its newest run, said alike: it is what `ls results/` shows."""
     if run_dir is not None:
-        return Path(run_dir)
-    found = newest_run(Path(RESULTS))
-    if found is None:
-        raise UsageError(f"no RUN_DIR given, and no runs under {RESULTS}/ to take the newest of")
+        given = Path(run_dir)
+        if (given / METADATA).is_file() or (given / MANIFEST).is_file():
+            return given
+        root, found = given, newest_run(given)
+        if found is None:
+            return given  # no run under it: the reader's error says what is missing
+    else:
+        root, found = Path(RESULTS), newest_run(Path(RESULTS))
+        if found is None:
+            raise UsageError(f"no RUN_DIR given, and no runs under {RESULTS}/ to take the newest of")
     newest = found.group if groups and found.group is not None else found.path
-    click.echo(f"qrun: the newest run under {RESULTS}/: {newest}", err=True)
+    click.echo(f"qrun: the newest run under {str(root).rstrip('/')}/: {newest}", err=True)
     return newest

@@ -27,8 +27,8 @@ from .clitools import RESULTS, debug_option, given_or_newest
 @debug_option
 def show_cmd(run_dir: str | None, all_rows: bool) -> None:
     """Summarize a run: each job's state, result, estimate against actual time, and the session. RUN_DIR may be a
-    multirun group: then one row per point, with its swept values and headline results. Without RUN_DIR: the newest
-    run (or group) under results/."""
+    multirun group: then one row per point, with its swept values and headline results; or a spec's folder
+    (results/vqe-h2): its newest run. Without RUN_DIR: the newest run (or group) under results/."""
 
     folder = given_or_newest(run_dir)
     if (folder / MANIFEST).is_file():
@@ -71,15 +71,16 @@ def list_cmd(root: str, name: str | None, status: str | None, as_json: bool) -> 
 def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool, as_json: bool) -> None:
     """Compare two runs: how their resolved specs differ, then each value side by side with the difference, the
     combined standard error σ and the z-score (B - A) / σ. With one run: that run against the run of its spec before
-    it; with none: the newest run under results/ against the one before it."""
+    it; with none: the newest run under results/ against the one before it. A spec's folder (results/vqe-h2) stands
+    for its newest run."""
 
     def compare(a: Path | str, b: Path | str) -> str:
         return json.dumps(diff_data(load(a), load(b)), indent=2) if as_json else diff_text(load(a), load(b), all_rows)
 
     if run_a is not None and run_b is not None:
-        click.echo(compare(run_a, run_b))
+        click.echo(compare(given_or_newest(run_a, groups=False), given_or_newest(run_b, groups=False)))
         return
-    later = Path(run_a) if run_a is not None else given_or_newest(None, groups=False)
+    later = given_or_newest(run_a, groups=False)
     if (later / MANIFEST).is_file() or (later.parent / MANIFEST).is_file():
         what = "a multirun group" if (later / MANIFEST).is_file() else "a point of a multirun"
         raise UsageError(f"{later} is {what}: name the two runs to compare (qrun diff RUN_A RUN_B)")
@@ -101,7 +102,7 @@ def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool, as_json: bool
 def plot_cmd(run_dir: str | None, all_jobs: bool) -> None:
     """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
     multirun group, each headline value against each numeric swept key. Prints each PNG's path; what it left out
-    goes to stderr. Without RUN_DIR: the newest run (or group) under results/."""
+    goes to stderr. Without RUN_DIR: the newest run (or group) under results/; a spec's folder: its newest."""
 
     written, left_out = plot_run(given_or_newest(run_dir), all_jobs)
     for path in written:
@@ -117,7 +118,7 @@ def plot_cmd(run_dir: str | None, all_jobs: bool) -> None:
 def status_cmd(run_dir: str | None, all_rows: bool) -> None:
     """Show a run's session and each job's status; for a service run, as the service reports them now, and with
     the usage the service had not reported yet written into the run. Without RUN_DIR: the newest run under
-    results/."""
+    results/; a spec's folder: its newest run."""
     from .status import status_text  # the service's client, only for this command
 
     folder = given_or_newest(run_dir, groups=False)

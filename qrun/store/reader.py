@@ -246,7 +246,13 @@ def load(run_dir: str | Path, pick: Callable[[list[JobEntry]], Iterable[JobEntry
     without a file is left out (that job did not finish). `pick`: the entries whose files are read, of the
     metadata's (a view that shows a few of many jobs; the rest are left out of `jobs` too)."""
     path = Path(run_dir)
-    meta = read_metadata(path)
+    try:
+        meta = read_metadata(path)
+    except RunFolderError:
+        found = newest_run(path)  # a spec's folder (results/vqe-h2) or a results root: say which run to name
+        if found is None:
+            raise
+        raise RunFolderError(f"{path}: a folder of runs, not a run; the newest of them is {found.path}") from None
     jobs = {}
     batches: Batches = {}
     for entry in meta["jobs"] if pick is None else pick(meta["jobs"]):
