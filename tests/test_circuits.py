@@ -152,6 +152,27 @@ def test_a_qasm_file_with_a_custom_include_keeps_the_parsers_place(tmp_path):
     assert str(caught.value).startswith("invalid OpenQASM: ") and "c.qasm" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    "line, error",
+    [
+        ("parameter theta;", "\"3,0: gate 'parameter' is not defined.\""),
+        ("input theta;", "3,6: no viable alternative at input 'theta'"),
+        ("float[64] theta;", "\"3,0: declarations of type 'float' are not supported\""),
+        ("parameter float[64] theta;", "3,10: no viable alternative at input 'parameterfloat'"),
+    ],
+)
+def test_a_parameter_declared_another_way_is_shown_openqasm_3s_and_it_parses(line, error):
+    """`parameter theta;` drew "gate 'parameter' is not defined", which says nothing of how to declare one. The hint's
+    declaration, pasted in place of the line, parses to a circuit with that parameter."""
+    text = 'OPENQASM 3.0;\ninclude "stdgates.inc";\n{}\nqubit[1] q;\nrx(theta) q[0];\n'
+    with pytest.raises(SourceError) as caught:
+        circuits.build({"qasm": text.format(line)}, Path("."))
+    hint = "OpenQASM 3 declares a circuit parameter as `input float[64] theta;`"
+    assert str(caught.value) == f"invalid OpenQASM: {error} ({hint})"
+    fixed = circuits.build({"qasm": text.format(hint.split("`")[1])}, Path("."))
+    assert [p.name for p in fixed.parameters] == ["theta"]
+
+
 @pytest.mark.parametrize("name", sorted(qasm_scan.UNDECLARED))
 def test_each_definition_the_missing_gate_hint_gives_is_qiskits_gate(name):
     """A user pastes the hint's definition: it must be the gate qiskit means by that name, up to a global phase."""

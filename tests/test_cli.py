@@ -430,7 +430,10 @@ def test_a_specs_folder_stands_for_its_newest_run(qrun, tmp_path, monkeypatch):
     assert qrun("show", "results").err == f"qrun: the newest run under results/: {Path(again.out.strip())}\n"
     with pytest.raises(RunFolderError) as raised:
         api.load("results/bell")
-    assert str(raised.value) == f"results/bell: a folder of runs, not a run; the newest of them is {Path(again.out.strip())}"
+    assert (
+        str(raised.value)
+        == f"results/bell: a folder of runs, not a run; the newest of them is {Path(again.out.strip())}"
+    )
     (tmp_path / "empty").mkdir()
     assert qrun("show", "empty").err == "qrun: empty: not a qrun run folder (no metadata.json)\n"
 

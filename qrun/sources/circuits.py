@@ -104,6 +104,7 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
             qasm_unroll.hint(message, written != text)
             or qasm_scan.taken_hint(message)
             or qasm_scan.undeclared_hint(message)
+            or qasm_scan.declaration_hint(message, written)
         )
         raise SourceError(f"invalid OpenQASM: {message}{hint}", subpath) from None
     for inst in qc.data:  # an angle of 1e999 parses as inf; transpiling or simulating it fails far from the spec

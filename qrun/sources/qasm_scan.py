@@ -301,3 +301,20 @@ def undeclared_hint(message: str) -> str:
     if missing and missing.group(1) in UNDECLARED:
         return f" (stdgates.inc has no '{missing.group(1)}': define it first, {UNDECLARED[missing.group(1)]})"
     return ""
+
+
+# A line that means to declare a circuit parameter in another language's words (`parameter theta;`) or without
+# OpenQASM 3's `input` (`float[64] theta;`): qiskit names a gate or a type, not what to write.
+_DECLARATION = r"\s*(?:parameter|param|input|float|angle)\b[^;]*?(\w+)\s*;"
+_AT_LINE = r"[\"']?(?:<input>:)?(\d+),\d+: "
+
+
+def declaration_hint(message: str, text: str) -> str:
+    """ " (OpenQASM 3 declares a circuit parameter as `input float[64] theta;`)" where the parser's error is on a line
+    that tries to declare one some other way."""
+    at = re.match(_AT_LINE, message)
+    lines = text.splitlines()
+    if at is None or not 0 < int(at[1]) <= len(lines):
+        return ""
+    found = re.match(_DECLARATION, lines[int(at[1]) - 1])
+    return f" (OpenQASM 3 declares a circuit parameter as `input float[64] {found[1]};`)" if found else ""
