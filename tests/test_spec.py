@@ -93,7 +93,10 @@ def test_rendered_numbers_read_back_as_numbers(qrun, write_spec):
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("version: 1\n\nname: {{ nmae }}\n", "spec.yaml:3: template: 'nmae' is undefined"),
+        (
+            "version: 1\n\nname: {{ nmae }}\n",
+            "spec.yaml:3: template: 'nmae' is undefined: set nmae=VALUE after the spec, or give it in vars:",
+        ),
         ("version: 1\nname: {{ 1 +\n", "spec.yaml:2: template: unexpected 'end of template'"),
         (
             "version: 1\nname: {% for x in y %}\n",

@@ -129,7 +129,11 @@ def _render(file: str, source: str, variables: dict[str, object], given: set[str
     except TemplateError as e:
         if type(e).__name__ == "SecurityError":
             raise SpecError([Problem(file, _template_line(e), 0, "template", f"refused by the sandbox: {e}")]) from None
-        raise SpecError([Problem(file, _template_line(e), 0, "template", e.message or str(e))]) from None
+        said = e.message or str(e)
+        unset = re.fullmatch(r"'(\w+)' is undefined", said)
+        if unset is not None and unset[1] in used and unset[1] not in variables:
+            said += f": set {unset[1]}=VALUE after the spec, or give it in vars:"
+        raise SpecError([Problem(file, _template_line(e), 0, "template", said)]) from None
     except TypeError as e:
         if "no loader" in str(e):  # {% include %}, {% import %}, {% extends %}: a spec is one self-contained file
             raise SpecError(

@@ -249,7 +249,8 @@ def load(run_dir: str | Path, pick: Callable[[list[JobEntry]], Iterable[JobEntry
     try:
         meta = read_metadata(path)
     except RunFolderError:
-        found = newest_run(path)  # a spec's folder (results/vqe-h2) or a results root: say which run to name
+        # a spec's folder (results/vqe-h2) or a results root: say which run to name; a damaged run: the reader's error
+        found = None if (path / "metadata.json").exists() else newest_run(path)
         if found is None:
             raise
         raise RunFolderError(f"{path}: a folder of runs, not a run; the newest of them is {found.path}") from None
