@@ -229,7 +229,12 @@ def test_python_no_job_uses_is_never_run(qrun, repo):
             '{python: "lib/build.py:broken", args: {n: 3}}',
             "lib/build.py:broken(...) raised ValueError at {repo}/lib/build.py:45 in broken: n must be even",
         ),
-        ('{python: "lib/build.py:nothing"}', "'lib/build.py:nothing': build.py has no function 'nothing'"),
+        (
+            '{python: "lib/build.py:nothing"}',
+            "'lib/build.py:nothing': build.py has no function 'nothing' (it defines: black_box, broken, "
+            "complex_observable, field, ghz, ising_terms, not_a_circuit, parity and 1 more)",
+        ),
+        ('{python: "lib/build.py:gzh"}', "'lib/build.py:gzh': build.py has no function 'gzh'; did you mean 'ghz'?"),
         ('{python: "lib/missing.py:f"}', "'lib/missing.py:f': no such file '{repo}/lib/missing.py'"),
         ('{python: "nosuchpkg.mod:f"}', "'nosuchpkg.mod:f': no module 'nosuchpkg.mod' in the spec's repository"),
         ('{python: "../outside.py:f"}', "'../outside.py:f' is outside the spec's folder and repository ({repo})"),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+from ..model.findings import close_matches, first_of
 from ..model.raw import Raw
 from ..store import provenance as prov
 from ..store.fsio import confinement_root
@@ -139,7 +140,11 @@ def load(target: Target, base_dir: Path) -> Callable[..., object]:
         ) from e
     func = getattr(module, target.func, None)
     if not callable(func):
-        raise SourceError(f"{target.ref!r}: {path.name} has no function {target.func!r}", WHERE)
+        mine = vars(module).items()  # the functions it defines, not those it imports
+        functions = sorted(n for n, v in mine if inspect.isfunction(v) and v.__module__ == module.__name__)
+        near = close_matches(target.func, functions)
+        hint = f"; did you mean {near[0]!r}?" if near else f" (it defines: {first_of(functions, 8) or 'none'})"
+        raise SourceError(f"{target.ref!r}: {path.name} has no function {target.func!r}{hint}", WHERE)
     return func
 
 
