@@ -350,6 +350,36 @@ def test_headlines_are_numbers_for_every_job_kind(field_runs):
     assert pd.api.types.is_datetime64_any_dtype(frame["started"])
 
 
+def test_a_headline_of_several_parameter_sets_says_it_is_the_first(tmp_path):
+    """An estimator job of three parameter sets was headed by its first value alone, as if it were the job's one
+    value: `qrun list` says "(first of 3)", and the rows hold `sets`; a job of one set says nothing more."""
+    from qrun.app.pipeline import run
+
+    spec = tmp_path / "sets.yaml"
+    spec.write_text(
+        "version: 1\nname: sets\nbackend: aer\noptions: {seed: 1, default_precision: 0.01}\n"
+        'circuits:\n  r:\n    qasm: |\n      OPENQASM 3.0;\n      include "stdgates.inc";\n'
+        "      input float[64] a;\n      qubit[1] q;\n      ry(a) q[0];\n"
+        "observables: {z: Z}\n"
+        "jobs:\n  - {name: three, primitive: estimator, circuit: r, observables: [z], parameter_values: [[0], [1], [2]],"
+        " exact: statevector}\n"
+        "  - {name: one, primitive: estimator, circuit: r, observables: [z], parameter_values: [[1]]}\n"
+    )
+    folder = run(spec, tmp_path / "r", progress="none")
+    (row,) = runs(tmp_path / "r")
+    three = load(folder).jobs["three"]["observables"]["z"]
+    assert row["results"]["three.z"] == {
+        "value": three["values"][0],
+        "stderr": three["stderrs"][0],
+        "exact": pytest.approx(1.0),  # <Z> of ry(0)|0>
+        "sets": 3,
+    }
+    assert "sets" not in row["results"]["one.z"]
+    line = list_text(tmp_path / "r", width=200).splitlines()[2]
+    assert f"{three['values'][0]:.6g} ± {three['stderrs'][0]:.2g} (first of 3)" in line
+    assert line.rstrip().endswith(f"± {row['results']['one.z']['stderr']:.2g}")
+
+
 def test_warnings_stand_beside_the_values_in_show_list_and_diff(field_runs, tmp_path, qrun):
     import shutil
 

@@ -185,11 +185,18 @@ def observable_readings(job: str, observables: Observables, stated: float | None
 
 
 def observable_headline(name: str, observables: Observables) -> dict[str, Headline]:
-    return {
-        f"{name}.{obs}": {"value": v["values"][0], "stderr": nth(v["stderrs"], 0), "exact": nth(v.get("exact"), 0)}
-        for obs, v in observables.items()
-        if v["values"]
-    }
+    """Each observable's value at the first parameter set; `sets` says how many there are, where more than one."""
+    out: dict[str, Headline] = {}
+    for obs, v in observables.items():
+        if v["values"]:
+            out[f"{name}.{obs}"] = {
+                "value": v["values"][0],
+                "stderr": nth(v["stderrs"], 0),
+                "exact": nth(v.get("exact"), 0),
+            }
+            if len(v["values"]) > 1:
+                out[f"{name}.{obs}"]["sets"] = len(v["values"])
+    return out
 
 
 def observable_pairs(name: str, a: Observables, b: Observables) -> list[Pair]:

@@ -80,9 +80,9 @@ class Runs(list[RunRow]):
 
 
 def headline(body: JobFile | None) -> dict[str, Headline]:
-    """A finished job's headline values, as numbers: each estimator observable's first value, a minimize job's
-    optimum, a sweep's lowest point (of its inline points, or as a long sweep's writer kept it), a sampler register's
-    most frequent outcome."""
+    """A finished job's headline values, as numbers: each estimator observable's first value (and how many parameter
+    sets it is the first of), a minimize job's optimum, a sweep's lowest point (of its inline points, or as a long
+    sweep's writer kept it), a sampler register's most frequent outcome."""
     if not body or body.get("status") not in ("done", "stopped: deadline"):
         return {}
     name = body.get("job", "?")
@@ -111,7 +111,8 @@ _LONG_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{7,}(?:e[-+]?\d+)?(?![\w.])")
 
 
 def headline_text(value: Mapping[str, object] | str) -> str:
-    """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3"."""
+    """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3", "0.12 ± 0.02
+    (first of 3)"."""
     if not isinstance(value, dict):
         return str(value)
     if "outcome" in value:
@@ -120,6 +121,8 @@ def headline_text(value: Mapping[str, object] | str) -> str:
     text = f"{shown(value['value'])} ± {sigma:.2g}" if isinstance(sigma, int | float) else shown(value["value"])
     if value.get("at"):  # a linspace point's full digits are kept in the data; a table shows six figures
         text = f"{text} at {_LONG_NUMBER.sub(lambda m: format(float(m[0]), '.6g'), str(value['at']))}"
+    if value.get("sets"):  # the first of several parameter sets: `qrun show RUN` gives every one
+        text = f"{text} (first of {value['sets']})"
     return f"{text} ⚠" if value.get("warnings") else text  # `qrun show RUN` prints the warnings themselves
 
 
