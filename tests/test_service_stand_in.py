@@ -740,6 +740,35 @@ def test_the_remaining_allocation_is_checked_against_the_services_estimate_when_
     assert cloud.order == []
 
 
+def test_the_budget_counts_the_services_dry_run_where_it_is_above_qruns_estimate(cloud, tmp_path, qrun):
+    """The two declared 10s estimates fit max_time 30m, but the service's dry run says each job uses 1,000 QPU
+    seconds: a job takes at least that, so the run is refused at max_time before anything is submitted (the plan
+    said "usage estimates: ... 2000 QPU seconds" and "fits" on one screen); `qrun plan` shows each job's figure and
+    where it came from, and the charge. Where the service says less, qrun's own estimate stands."""
+    cloud.estimated_seconds = 1000.0
+    spec = _spec(tmp_path, "ibm_sherbrooke", mode="batch", text=ALL_KINDS.split("  - name: vqe")[0])
+    refused = qrun(spec, "--out", tmp_path / "r")
+    assert (refused.code, refused.err.strip().splitlines()[-1]) == (
+        2,
+        f"{spec}:4:11: max_time: 30m (1800 s) is less than the sum of the job estimates plus the 3m 20s margin, "
+        "36m 40s (2200 s); short by 6m 40s. Largest: counts 16m 40s, zz 16m 40s. Raise max_time to at least 36m 40s "
+        "or lower the estimates",
+    )
+    assert cloud.order == [] and cloud.sessions == {} and not (tmp_path / "r").exists()
+    plan = json.loads(qrun("plan", spec, "max_time=1h", "--json").out)
+    assert [(j["estimate"], j["source"]) for j in plan["jobs"]] == [
+        (1000.0, "the service's dry run (qrun's: 10s)"),
+        (1000.0, "the service's dry run (qrun's: 10s)"),
+    ]
+    assert "QPU time charged: about 33m 20s (2000 s)" in qrun("plan", spec, "max_time=1h").out
+    cloud.estimated_seconds = 1.0
+    plan = json.loads(qrun("plan", spec, "--json").out)
+    assert [(j["estimate"], j["source"], j["service_qpu_seconds"]) for j in plan["jobs"]] == [
+        (10.0, "declared", 1.0),
+        (10.0, "declared", 1.0),
+    ]
+
+
 @pytest.mark.slow  # several service runs; the fast suite keeps a lighter test of the same path
 def test_plan_warns_when_qruns_work_between_session_jobs_would_outlast_the_interactive_timeout(cloud, tmp_path, qrun):
     """Exact values of 4,000 points of a 20-qubit, depth-10 circuit take qrun over a minute after the runtime job returns:

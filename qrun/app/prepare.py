@@ -132,6 +132,8 @@ def prepare(
             from ..planning import dryrun  # numpy, through the PUBs it builds
 
             the_plan.service_estimates = dryrun.estimate(the_plan)
+            if dryrun.floor(the_plan, experiment) and enforce_budget:
+                plan_errors(checked.spec, the_plan)  # the service's figures, higher than qrun's, may not fit
         needed = max(the_plan.budget.total, getattr(the_plan.service_estimates, "total", 0.0))
         the_plan.instance_usage = ibm.preflight(service, needed)
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]

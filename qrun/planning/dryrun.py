@@ -11,12 +11,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..backends.service import sentence
+from ..model import durations
 from ..model.plan import JobPlan, Plan, ServiceEstimates
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
+from . import estimates
 from .work import sweep_chunks
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
+
+    from ..model.experiment import Experiment
 
 SHAPES = 20  # distinct job shapes dry-run at most: each is a round trip to the service before the run starts
 WAIT = (0.5, 1.0, 2.0)  # s between reads while the service has not estimated a dry run yet
@@ -93,3 +97,22 @@ def _dry_run(
         sleep(pause)
         handle = backend.service.job(handle.job_id())  # a fresh record: a handle keeps its first answer
     return None
+
+
+def floor(plan: Plan, experiment: Experiment) -> list[str]:
+    """Raise each job's estimate and QPU seconds to the service's dry-run figure where that is higher (a job takes
+    at least the QPU time the service says it will use), and the budget with them; the jobs raised."""
+    if plan.service_estimates is None:
+        return []
+    raised = []
+    for i, job in enumerate(plan.jobs):
+        qpu = plan.service_estimates.seconds.get(job.index)
+        if qpu is not None and qpu > job.estimate:
+            source = f"the service's dry run (qrun's: {durations.format(job.estimate)})"
+            plan.jobs[i] = dataclasses.replace(
+                job, estimate=qpu, estimate_source=source, qpu_seconds=max(job.qpu_seconds, qpu)
+            )
+            raised.append(job.name)
+    if raised:
+        plan.budget = estimates.budget_for(experiment, plan.backend_kind, [(j.name, j.estimate) for j in plan.jobs])
+    return raised
