@@ -63,7 +63,7 @@ def cli() -> None:
 
 
 @cli.command("run", cls=SpecCommand)
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path())
 @out_option("Results root; each run gets results/<name>/<UTC time>-<id>/.")
 @template_options
 @click.option(

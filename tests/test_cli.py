@@ -40,6 +40,41 @@ def test_a_spec_error_shows_no_traceback_unless_debug(qrun):
     assert debug.err.endswith(f"{bad}:14:12: jobs[0].shots: -5 is less than the minimum of 1\n")
 
 
+def test_a_spec_path_that_names_no_file_offers_the_specs_beside_it(qrun, tmp_path, monkeypatch):
+    """`qrun experiments/tfim` (Tab stopped at the name) said "no such file", and `qrun experiments/` click's "File
+    'experiments/' is a directory": the specs it meant are named, for run, plan and render alike, and validate."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "experiments").mkdir()
+    for name in ("tfim.yaml", "tfim.yaml.j2", "vqe.yaml", "notes.txt"):
+        (tmp_path / "experiments" / name).write_text("")
+    (tmp_path / "experiments" / "circuits").mkdir()
+    both = "did you mean experiments/tfim.yaml or experiments/tfim.yaml.j2?"
+    for args, said in [
+        (["experiments/tfim"], f"qrun: experiments/tfim: no such file; {both}\n"),
+        (["plan", "experiments/tifm.yaml"], f"qrun: experiments/tifm.yaml: no such file; {both}\n"),
+        (
+            ["render", "experiments/vqe.yml"],
+            "qrun: experiments/vqe.yml: no such file; did you mean experiments/vqe.yaml?\n",
+        ),
+        (["experiments/ghz.yaml"], "qrun: experiments/ghz.yaml: no such file\n"),
+        (
+            ["validate", "experiments/vq.yaml"],
+            "qrun: experiments/vq.yaml: no such file; did you mean experiments/vqe.yaml?\nqrun: 1 of 1 spec invalid\n",
+        ),
+        (
+            ["experiments/"],
+            "qrun: experiments/ is a folder: name one of its specs (experiments/tfim.yaml, experiments/tfim.yaml.j2, "
+            "experiments/vqe.yaml); qrun validate experiments/ checks them all\n",
+        ),
+        (
+            ["plan", "experiments/circuits"],
+            "qrun: experiments/circuits: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)\n",
+        ),
+    ]:
+        result = qrun(*args)
+        assert (result.code, result.err) == (2, said), args
+
+
 def test_an_internal_error_says_so_and_points_at_debug(qrun, monkeypatch):
     def boom(*a, **k):
         raise KeyError("surprise")

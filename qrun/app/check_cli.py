@@ -12,6 +12,7 @@ from ..model.records import RunMetadata
 from ..sources import pysource
 from ..spec import load
 from ..spec.schema import schema
+from ..spec.source import SPEC_SUFFIXES
 from ..views.plans import plan_summary, plan_table
 from . import multirun
 from .clitools import (
@@ -26,8 +27,6 @@ from .clitools import (
     template_options,
 )
 from .prepare import plan_errors, prepare, quick_check
-
-SPEC_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 
 
 def _specs_in(paths: tuple[str, ...]) -> list[str]:
@@ -143,7 +142,7 @@ def _say_python_runs(path: str, overrides: dict[str, object], vars_files: list[s
 
 
 @click.command("plan", cls=SpecCommand)
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path())
 @template_options
 @multirun_option(
     "Plan every point of this grid of template variables' values together, as `qrun SPEC -m` "
@@ -212,7 +211,7 @@ def plan_cmd(
 
 
 @click.command("render", cls=SpecCommand)
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path())
 @template_options
 @debug_option
 def render_cmd(spec: str, assignments: tuple[str, ...], vars_files: tuple[str, ...]) -> None:

@@ -59,6 +59,44 @@ MAX_DEPTH = 64  # nesting of mappings and sequences
 MAX_NODES = 2_000_000  # YAML nodes after alias expansion (a "billion laughs" spec has 10^9)
 
 
+SPEC_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")  # what `qrun validate DIR` reads, and a hint offers
+
+
+def _specs_beside(folder: Path) -> list[str]:
+    try:
+        return sorted(e.name for e in os.scandir(folder) if e.is_file() and e.name.endswith(SPEC_SUFFIXES))
+    except OSError:  # no such folder, or unreadable: nothing to offer
+        return []
+
+
+def _missing(p: Path, display: str, what: str) -> str:
+    """ "experiments/tfim: no such file; did you mean experiments/tfim.yaml?": for a spec, the specs in its folder
+    that it names without their suffix, else those its name is near."""
+    names = _specs_beside(p.parent) if what == "specs" else []
+    from ..model.findings import close_matches  # difflib: only a refusal needs it
+
+    def stem(name: str) -> str:  # compared without the suffixes all of them share
+        return name.removesuffix(".j2").rsplit(".", 1)[0]
+
+    near = [n for n in names if n in {p.name + s for s in SPEC_SUFFIXES}]
+    if not near:
+        closest = close_matches(stem(p.name), sorted({stem(n) for n in names}), n=2)
+        near = [n for n in names if stem(n) in closest]
+    shown = " or ".join(str(p.parent / n) for n in near)
+    return f"{display}: no such file" + (f"; did you mean {shown}?" if near else "")
+
+
+def _folder(p: Path, display: str, what: str) -> str:
+    if what != "specs":
+        return f"{display}: is a directory; qrun reads {what} from files"
+    from ..model.findings import first_of  # (the same)
+
+    names = [str(p / n) for n in _specs_beside(p)]
+    if not names:
+        return f"{display}: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)"
+    return f"{display} is a folder: name one of its specs ({first_of(names)}); qrun validate {display} checks them all"
+
+
 def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
     """A regular UTF-8 file's text, refusing FIFOs, devices, directories and anything over `limit` bytes.
 
@@ -68,11 +106,11 @@ def read_text_limited(p: Path, display: str, limit: int, what: str) -> str:
     try:
         info = p.stat()
     except FileNotFoundError:
-        raise UsageError(f"{display}: no such file") from None
+        raise UsageError(_missing(p, display, what)) from None
     except OSError as e:
         raise UsageError(f"{display}: cannot read: {e.strerror}") from None
     if stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"{display}: is a directory; qrun reads {what} from files")
+        raise UsageError(_folder(p, display, what))
     if not stat.S_ISREG(info.st_mode):
         raise UsageError(f"{display}: is not a regular file (a pipe or a device?); qrun reads {what} from files")
     if info.st_size > limit:
