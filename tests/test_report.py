@@ -262,15 +262,15 @@ def test_list_gives_each_spec_its_table_and_fits_the_terminal_it_is_given(tmp_pa
     for spec in ("mixed.yaml", "bell.yaml"):
         run(EXPERIMENTS / spec, tmp_path, progress="none")
     whole = list_text(tmp_path)
-    assert max(len(line) for line in whole.splitlines()) > 110  # the case worth testing: it does not fit
+    assert max(len(line) for line in whole.splitlines()) > 120  # the case worth testing: it does not fit
     # a table per spec, each with its own results' columns (one table had both specs' columns, "-" in half of them)
     mixed, bell = (table.splitlines() for table in whole.split("\n\n"))
     head = ["run", "status", "jobs", "backend", "started"]
     assert mixed[0].split() == [*head, "energies.zz", "energies.field", "ghz-counts.c", "bell-counts.c"]
     assert bell[0].split() == [*head, "counts.c"]
     assert [line.split()[0].split("/")[0] for line in mixed[2:] + bell[2:]] == ["mixed", "bell"]
-    fitted = list_text(tmp_path, width=110)
-    assert max(len(line) for line in fitted.splitlines()) <= 110
+    fitted = list_text(tmp_path, width=120)  # the first value: "1.00023 ± 0.012 (first of 2)"
+    assert max(len(line) for line in fitted.splitlines()) <= 120
     mixed_fitted, bell_fitted = (table.splitlines() for table in fitted.split("\n\n"))
     # what names a run is kept whole; the results that do not fit are left out, whole, and a line says so
     assert mixed_fitted[0].split() == [*head, "energies.zz"]
@@ -474,6 +474,30 @@ def test_a_sweeps_lowest_point_is_listed_at_six_figures():
 
     lowest = {"value": -4.34443, "stderr": 0.01, "at": "theta=2.436337159926778, J=1.0, n=4, label=v1.23456789012"}
     assert headline_text(lowest) == "-4.34443 ± 0.01 at theta=2.43634, J=1.0, n=4, label=v1.23456789012"
+
+
+def test_a_sweeps_lowest_point_stands_beside_its_exact_value_in_show_not_in_list(tmp_path):
+    """An unswept estimator's line gave "(exact X, zσ)", a sweep's lowest point only its value: under `exact:
+    statevector` it says how far the lowest point is from <Z> = cos(a) there; `qrun list`'s cell stays short."""
+    from qrun.app.pipeline import run
+
+    spec = tmp_path / "curve.yaml"
+    spec.write_text(
+        "version: 1\nname: curve\nbackend: aer\noptions: {seed: 1, default_precision: 0.02}\n"
+        'circuits:\n  r:\n    qasm: |\n      OPENQASM 3.0;\n      include "stdgates.inc";\n'
+        "      input float[64] a;\n      qubit[1] q;\n      ry(a) q[0];\n"
+        "observables: {z: Z}\n"
+        "jobs:\n  - {name: scan, primitive: estimator, circuit: r, observables: [z], exact: statevector,"
+        " sweep: {values: {a: [0, 1, 3]}}}\n"
+    )
+    folder = run(spec, tmp_path / "r", progress="none")
+    low = min(load(folder).jobs["scan"]["points"], key=lambda p: p["value"])
+    assert low["a"] == 3 and low["exact"] == pytest.approx(math.cos(3))
+    z = (low["value"] - low["exact"]) / low["stderr"]
+    line = f"z min {low['value']:.6g} ± {low['stderr']:.2g} at a=3 (exact {math.cos(3):.6g}, {z:+.1f}σ)"
+    assert summary(load(folder)) == f"scan: 3 sweep points in 1 job(s); {line}"
+    assert line in show(load(folder), width=200)
+    assert list_text(tmp_path / "r", width=200).splitlines()[2].rstrip().endswith(" at a=3")
 
 
 def test_show_prints_warnings_and_errors_with_brackets_as_they_are(finished, tmp_path):

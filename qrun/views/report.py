@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import backends
+from ..jobs.kind import against
 from ..model import durations
 from ..model.records import JobEntry, RunMetadata, Usage, shares
 from ..model.rows import HEAD, elided, tally
@@ -57,7 +58,10 @@ def lowest_points(body: JobFile) -> list[str]:
     if "points" not in body and "lowest" not in body:
         return []
     prefix = f"{body.get('job')}."
-    return [f"{key.removeprefix(prefix)} {headline_text(value)}" for key, value in headline(body).items()]
+    return [  # beside the exact value where the spec asked for one, as an unswept estimator's line has it
+        f"{key.removeprefix(prefix)} {headline_text(value)}{against(value.get('value'), value.get('stderr'), value.get('exact'))}"
+        for key, value in headline(body).items()
+    ]
 
 
 def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
