@@ -26,15 +26,22 @@ HELP = "use whole seconds (e.g. 90) or parts like 45s, 25m, 2h 30m 40s (units d 
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("1.5h", f"'1.5h' is not a duration: {HELP}"),
-        ("1h30", f"'1h30' is not a duration: {HELP}"),
-        ("90min", f"'90min' is not a duration: {HELP}"),
+        # written as people write them: the same duration in qrun's form
+        ("1.5h", "'1.5h' is not a duration: write '1h 30m'"),
+        ("1h30", "'1h30' is not a duration: write '1h 30m'"),  # a bare number after a unit: the next smaller one
+        ("1h30m", "'1h30m' is not a duration: write '1h 30m'"),
+        ("2 hours", "'2 hours' is not a duration: write '2h'"),
+        ("90min", "'90min' is not a duration: write '1h 30m'"),
+        ("10 minutes 5", "'10 minutes 5' is not a duration: write '10m 5s'"),
+        ("1m30s5", f"'1m30s5' is not a duration: {HELP}"),  # nothing after seconds
+        ("0.5s", f"'0.5s' is not a duration: {HELP}"),  # not whole seconds
+        ("2 fortnights", f"'2 fortnights' is not a duration: {HELP}"),
         ("-5m", f"'-5m' is not a duration: {HELP}"),
         ("0s", "'0s' is not a duration: it must be at least 1 second"),
         (0, "0 is not a duration: it must be at least 1 second"),
         ("30m 1h", "'30m 1h' is not a duration: units must appear once each, in the order d h m s"),
         ("5m 5m", "'5m 5m' is not a duration: units must appear once each, in the order d h m s"),
-        ("1h  2m", f"'1h  2m' is not a duration: {HELP}"),
+        ("1h  2m", "'1h  2m' is not a duration: write '1h 2m'"),
         (True, f"True is not a duration: {HELP}"),
         (1.5, f"1.5 is not a duration: {HELP}"),
     ],

@@ -33,7 +33,8 @@ def parse(value: object) -> int:
     for part in parts:
         m = _PART.fullmatch(part)
         if not m:
-            raise DurationError(f"{value!r} is not a duration: {HELP}")
+            meant = _meant(value)
+            raise DurationError(f"{value!r} is not a duration: " + (f"write {meant!r}" if meant else HELP))
         unit = m.group(2)
         if seen and order.index(unit) <= order.index(seen[-1]):
             raise DurationError(f"{value!r} is not a duration: units must appear once each, in the order d h m s")
@@ -44,6 +45,30 @@ def parse(value: object) -> int:
     if total > MAX_SECONDS:
         raise DurationError(f"{value!r} is longer than {MAX_SECONDS // 86400} days, more than any session or job takes")
     return total
+
+
+# how people write durations: "2h30" or "2h30m" (parts run together), "2 hours", "1.5h", "90 sec"
+_WORDS = r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)?(?![a-z])"
+
+
+def _meant(value: str) -> str | None:
+    """The duration `value` means in qrun's form ("2h 30m" for "2h30"), where it reads as one; else None. A bare
+    number after a unit counts in the next smaller one, as a clock's "2h30" does."""
+    text, total, unit, at = value.strip().lower(), 0.0, None, 0
+    for m in re.finditer(_WORDS, text):
+        if text[at : m.start()].strip():
+            return None  # something between the parts that is neither
+        letter = m[2][0] if m[2] else None
+        if letter is None:  # a bare number: the unit after the last one given
+            order = [u for u, _ in UNITS]
+            if unit is None or unit == "s":
+                return None
+            letter = order[order.index(unit) + 1]
+        total += float(m[1]) * dict(UNITS)[letter]
+        unit, at = letter, m.end()
+    if at != len(text) or total < 1 or total != int(total) or total > MAX_SECONDS:
+        return None
+    return format(total)
 
 
 def format(seconds: float) -> str:
