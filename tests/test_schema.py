@@ -231,6 +231,21 @@ def test_a_value_under_a_key_of_another_name_points_to_the_key_that_takes_it():
     assert (where, said.split(";")[0]) == (("jobs", 0, "flavor"), "unknown key 'flavor'")
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("resilience_level", "high", "'high' is not one of 0, 1, 2"),
+        ("optimization_level", "max", "'max' is not one of 0, 1, 2, 3"),
+        ("seed", "abc", "'abc' is not of type 'integer'"),  # no small range: jsonschema's words stand
+    ],
+)
+def test_a_word_where_a_level_goes_is_shown_the_levels(key, value, message):
+    """`resilience_level: high` drew "'high' is not of type 'integer'": a level is one of a few numbers, named."""
+    spec = copy.deepcopy(SMALL_SPEC)
+    spec.setdefault("options", {})[key] = value
+    assert schema_findings(spec) == [(("options", key), message, False)]
+
+
 def test_the_pauli_label_the_messages_check_is_the_schemas():
     assert formhints.PAULI_LABEL.pattern == schema()["$defs"]["pauli_label"]["pattern"][1:-1]
 
