@@ -348,9 +348,9 @@ def _translate_value(
     if kind == "type" and error.validator_value == "array" and isinstance(error.instance, str | int | float):
         return [(path, f"{error.message}; a list: [{error.instance}]", False)]
     low, high = error.schema.get("minimum"), error.schema.get("maximum")  # a level: a word where 0, 1 or 2 goes
-    if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, str) and low is not None:
-        if high is not None and high - low <= 5:
-            return [(path, f"{error.instance!r} is not one of {', '.join(map(str, range(low, high + 1)))}", False)]
+    level = low is not None and high is not None and high - low <= 5
+    if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, str) and level:
+        return [(path, f"{error.instance!r} is not one of {', '.join(map(str, range(low, high + 1)))}", False)]
     if kind == "type" and error.validator_value == "integer" and isinstance(error.instance, float):
         whole = error.instance.is_integer()
         hint = f"; write {int(error.instance)}" if whole and math.isfinite(error.instance) else ""
