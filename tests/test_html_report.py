@@ -229,3 +229,22 @@ def test_a_run_of_many_jobs_shows_its_first_and_last_on_its_page(tmp_path):
     names = [row[0] for row in rows[1:]]
     more = f"… 5 more jobs: qrun show {folder} --all"
     assert names == [f"j{k}" for k in range(15)] + [more] + [f"j{k}" for k in range(20, 30)]
+
+
+def test_a_sweep_points_variables_are_shown_at_six_figures_as_qrun_list_shows_them(tmp_path):
+    """linspace's 0.8999999999999999 stood in a run page's `at` column as stored: six figures, as `qrun list` and
+    `qrun show` give them; the job file keeps every digit."""
+    from qrun.app.pipeline import run
+
+    spec = tmp_path / "curve.yaml"
+    spec.write_text(
+        "version: 1\nname: curve\nbackend: aer\noptions: {seed: 1, default_precision: 0.05}\n"
+        "circuits:\n  r: {qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; input float[64] a; qubit[1] q; ry(a) q[0];'}\n"
+        "observables: {z: Z}\n"
+        "jobs:\n  - {name: scan, primitive: estimator, circuit: r, observables: [z], sweep: {values: {a: {linspace: [0, 1.5, 6]}}}}\n"
+    )
+    folder = run(spec, tmp_path / "r", progress="none")
+    assert [p["a"] for p in _job(folder, "scan")["points"]][3] == 0.8999999999999999
+    page = build([tmp_path / "r"])
+    cells = [row[4] for row in _rows(_section(page, _anchor(page, folder))) if row[:1] == ["scan"]]
+    assert cells == ["a=0.0", "a=0.3", "a=0.6", "a=0.9", "a=1.2", "a=1.5"]

@@ -150,7 +150,7 @@ def test_a_figures_text_is_drawn_as_written(qrun, tmp_path, write_spec, unit):
 
 
 def test_a_histogram_of_thousands_of_outcomes_draws_the_likeliest():
-    """A 16-bit register with 3,000 outcomes seen: 64 bars, the outcomes most likely measured or ideally, in bitstring
+    """A 16-bit register with 3,000 outcomes seen: 32 bars, the outcomes most likely measured or ideally, in bitstring
     order, and the title says so. A bar and a label for each took `qrun plot` 19 s and showed nothing."""
     from qrun.views.plots import figure_for, pyplot
 
@@ -160,10 +160,24 @@ def test_a_histogram_of_thousands_of_outcomes_draws_the_likeliest():
     body |= {"counts": {"meas": [counts]}, "ideal": {"meas": [ideal]}}
     ax = figure_for(pyplot(), body, None).axes[0]
     shown = [t.get_text() for t in ax.get_xticklabels()]
-    likeliest = sorted(counts, key=lambda o: -counts[o])[:63]
-    assert len(shown) == 64 and shown == sorted(shown)
+    likeliest = sorted(counts, key=lambda o: -counts[o])[:31]
+    assert len(shown) == 32 and shown == sorted(shown)
     assert set(shown) == {*likeliest, format(65535, "016b")}
-    assert ax.get_title() == f"wide: register meas, {body['shots']} shots, the 64 likeliest of 3,001 outcomes"
+    assert ax.get_title() == f"wide: register meas, {body['shots']} shots, the 32 likeliest of 3,001 outcomes"
+
+
+def test_a_histogram_of_a_register_past_four_bits_draws_the_outcomes_seen_or_expected():
+    """A 6-bit register drew all 64 outcomes, most of them empty, in a figure 30 inches wide that a report page
+    shrank past reading: past 4 bits, the outcomes seen or expected only, and a figure as wide as they need."""
+    from qrun.views.plots import figure_for, pyplot
+
+    body = {"status": "done", "job": "six", "primitive": "sampler", "shots": 100}
+    body |= {"counts": {"meas": [{"000000": 80, "100000": 15, "000011": 5}]}, "ideal": {"meas": [{"111111": 0.0}]}}
+    fig = figure_for(pyplot(), body, None)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["000000", "000011", "100000", "111111"]
+    assert fig.get_size_inches()[0] == 5  # the narrowest figure: four bars need no more
+    body |= {"counts": {"meas": [{"0000": 100}]}, "ideal": {}}  # four bits: every outcome, those never seen too
+    assert len(figure_for(pyplot(), body, None).axes[0].get_xticklabels()) == 16
 
 
 @pytest.mark.slow  # a few hundred figures; make test stays under 3 minutes, and CI runs the slow suite too

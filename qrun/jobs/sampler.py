@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from ..model.plan import JobPlan, Planned
 
 
-BARS = 64  # a histogram's bars at most: its register's outcomes when they are few, else the likeliest
+BARS = 32  # a histogram's bars at most: its register's outcomes when they are few, else the likeliest
+EVERY = 4  # a register this wide or narrower shows every outcome, those that never occurred too
 
 
 class Sampler:
@@ -189,35 +190,24 @@ class Sampler:
         return []
 
     def figure(self, plt: ModuleType, body: JobFile, exact: float | None) -> Figure | None:
-        """Counts of the first parameter set per classical register, over EVERY outcome of the register (those that
-        never occurred too), with the ideal distribution beside them when the job has `exact: statevector`."""
+        """Counts of the first parameter set per classical register, over every outcome of a narrow register (those
+        that never occurred too), with the ideal distribution beside them when the job has `exact: statevector`."""
         registers = {reg: sets for reg, sets in body["counts"].items() if sets}  # a register with no sets: no bars
         if not registers:
             return None
         ideal = body.get("ideal") or {}
-        widths = {reg: len(next(iter(sets[0]), "0")) for reg, sets in registers.items()}
-        size = max(2**w for w in widths.values())
+        bars = {reg: _bars(body, reg, sets[0], (ideal.get(reg) or [{}])[0]) for reg, sets in registers.items()}
+        most = max(len(outcomes) for outcomes, _ in bars.values())
         fig, axes = plt.subplots(
-            1, len(registers), figsize=(max(5, 1.0 + 0.45 * min(size, 64)) * len(registers), 4.2), squeeze=False
+            1, len(registers), figsize=(max(5, 1.0 + 0.45 * most) * len(registers), 4.2), squeeze=False
         )
         for ax, (reg, sets) in zip(axes[0], registers.items()):
-            w = widths[reg]
-            # every outcome when there are few; past 64, the ones seen or expected (a full axis would be unreadable),
-            # and of those the BARS most likely, measured or ideal: a bar and a label each for thousands of outcomes
-            # took the figure many seconds and showed nothing
-            expected = (ideal.get(reg) or [{}])[0]
-            seen = set(sets[0]) | set(expected)
-            outcomes = [format(i, f"0{w}b") for i in range(2**w)] if w <= 6 else sorted(seen)
+            outcomes, title = bars[reg]
             shots = body.get("shots") or sum(sets[0].values()) or 1
-            title = f"{body['job']}: register {reg}, {shots} shots"
-            if len(outcomes) > BARS:
-                likely = sorted(outcomes, key=lambda o: -max(sets[0].get(o, 0) / shots, number(expected.get(o)) or 0))
-                title += f", the {BARS} likeliest of {len(outcomes):,} outcomes"
-                outcomes = sorted(likely[:BARS])
             measured = [sets[0].get(o, 0) / shots for o in outcomes]
             xs = range(len(outcomes))
             if reg in ideal:
-                shown = floats(expected.get(o, 0.0) for o in outcomes)
+                shown = floats((ideal[reg] or [{}])[0].get(o, 0.0) for o in outcomes)
                 ax.bar([i - 0.2 for i in xs], measured, width=0.4, label="measured")
                 ax.bar([i + 0.2 for i in xs], shown, width=0.4, label="ideal")
                 ax.set_ylim(0, 1.3 * max([*measured, *shown, 1e-9]))  # room above the bars for the legend
@@ -231,6 +221,22 @@ class Sampler:
             ax.tick_params(axis="x", rotation=90 if len(outcomes) > 8 else 0)
         fig.tight_layout()
         return fig
+
+
+def _bars(body: JobFile, reg: str, counts: Mapping[str, int], expected: Mapping[str, object]) -> tuple[list[str], str]:
+    """A register's outcomes to draw, and the histogram's title. Every outcome of a register of at most EVERY bits;
+    of a wider one, those seen or expected (64 bars drew a figure 30 inches wide, unreadable at a page's width), and
+    of those the BARS likeliest, measured or ideal (a bar and a label each for thousands of outcomes took the figure
+    many seconds and showed nothing)."""
+    w = len(next(iter(counts), "0"))
+    outcomes = [format(i, f"0{w}b") for i in range(2**w)] if w <= EVERY else sorted(set(counts) | set(expected))
+    shots = body.get("shots") or sum(counts.values()) or 1
+    title = f"{body['job']}: register {reg}, {shots} shots"
+    if len(outcomes) > BARS:
+        likely = sorted(outcomes, key=lambda o: -max(counts.get(o, 0) / shots, number(expected.get(o)) or 0))
+        title += f", the {BARS} likeliest of {len(outcomes):,} outcomes"
+        outcomes = sorted(likely[:BARS])
+    return outcomes, title
 
 
 def _registers(job: Mapping[str, object], circuit: Facts | None) -> dict[str, int] | None:

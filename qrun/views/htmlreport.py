@@ -23,7 +23,7 @@ from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import result_text
 from ..store.specfile import read_spec
 from .compare import diff_text
-from .listing import RunRow, headline_text, runs, spec_columns
+from .listing import RunRow, headline_text, runs, six_figures, spec_columns
 from .svgfigures import group_svgs, job_svgs
 
 PAGE_ROWS = 50  # values one job shows on its run's page; `qrun show` and the run folder have every one
@@ -260,7 +260,7 @@ def _job_rows(entry: JobEntry, body: JobFile | None, readings: list[Reading]) ->
         unit = f" {r.unit}" if r.unit else ""
         deviation = r.deviation
         out.append(
-            f"<tr>{head}<td>{_e(r.key)}</td><td>{_e(r.at or (f'set {r.index}' if r.index else ''))}</td>"
+            f"<tr>{head}<td>{_e(r.key)}</td><td>{_e(six_figures(r.at) or (f'set {r.index}' if r.index else ''))}</td>"
             f'<td class="num">{_num(r.value)}{_e(unit)}</td><td class="num">{_num(r.stderr, ".2g")}</td>'
             f'<td class="num">{_num(r.exact)}</td>'
             f'<td class="num{" far" if deviation is not None and abs(deviation) > 3 else ""}">'

@@ -110,6 +110,11 @@ def headline(body: JobFile | None) -> dict[str, Headline]:
 _LONG_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d{7,}(?:e[-+]?\d+)?(?![\w.])")
 
 
+def six_figures(at: str) -> str:
+    """A point's variables as a table shows them: "theta=0.9", where the data keeps linspace's 0.8999999999999999."""
+    return _LONG_NUMBER.sub(lambda m: format(float(m[0]), ".6g"), at)
+
+
 def headline_text(value: Mapping[str, object] | str) -> str:
     """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3", "0.12 ± 0.02
     (first of 3)"."""
@@ -119,8 +124,8 @@ def headline_text(value: Mapping[str, object] | str) -> str:
         return f"{value['outcome']} (p {shown(value['probability'], '.3g')})" + (" ⚠" if value.get("warnings") else "")
     sigma = value.get("stderr")
     text = f"{shown(value['value'])} ± {sigma:.2g}" if isinstance(sigma, int | float) else shown(value["value"])
-    if value.get("at"):  # a linspace point's full digits are kept in the data; a table shows six figures
-        text = f"{text} at {_LONG_NUMBER.sub(lambda m: format(float(m[0]), '.6g'), str(value['at']))}"
+    if value.get("at"):
+        text = f"{text} at {six_figures(str(value['at']))}"
     if value.get("sets"):  # the first of several parameter sets: `qrun show RUN` gives every one
         text = f"{text} (first of {value['sets']})"
     return f"{text} ⚠" if value.get("warnings") else text  # `qrun show RUN` prints the warnings themselves
