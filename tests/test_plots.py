@@ -329,7 +329,8 @@ def test_a_ladder_without_exact_values_draws_each_rungs_value_against_its_cost()
 
 
 def test_a_group_figure_over_two_keys_names_each_exact_line_by_its_point():
-    """Each combination of the other keys draws its own exact line: the legend read "exact" once per line."""
+    """Each combination of the other keys draws its own exact line, in its points' colour: the legend read "exact"
+    once per line, then "exact, n=3" per line (12 entries covered the curves of six points): one entry says it."""
     import math
 
     from qrun.model.readings import Reading
@@ -342,8 +343,32 @@ def test_a_group_figure_over_two_keys_names_each_exact_line_by_its_point():
     ]
     figures = dict(group_figures(pyplot(), points))
     (ax,) = figures["e-z-vs-theta"].axes
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact, n=3", "exact, n=5", "n=3", "n=5"]
-    exact_lines = [line for line in ax.lines if line.get_label().startswith("exact")]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact: the line of each colour", "n=3", "n=5"]
+    exact_lines = [line for line in ax.lines if line.get_label() == "_exact"]
     assert [list(line.get_ydata()) for line in exact_lines] == [
         pytest.approx([math.cos(0.3) ** n, math.cos(0.9) ** n]) for n in (3, 5)
     ]
+    points_of = {c.get_label(): c.lines[0].get_color() for c in ax.containers}
+    assert [line.get_color() for line in exact_lines] == [points_of["n=3"], points_of["n=5"]]
+
+
+def test_a_sweep_figure_of_many_series_keeps_its_legend_off_the_curves():
+    """Two swept variables and two observables made six series and twelve legend entries over the curves: one entry
+    for the exact lines, and a legend of more than six entries beside the axes."""
+    from qrun.views.plots import figure_for, pyplot
+
+    points = [
+        {"a": a, "b": b, "observable": o, "value": 0.5, "stderr": 0.01, "exact": 0.5}
+        for b in (0, 1, 2)
+        for o in ("zz", "zi")
+        for a in (0.0, 1.0)
+    ]
+    sweep = {"status": "done", "job": "scan", "primitive": "estimator", "points": points}
+    sweep["sweep"] = {"variables": ["a", "b"]}
+    (ax,) = figure_for(pyplot(), sweep, "statevector").axes
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[0] == "exact: the line of each colour" and len(texts) == 7
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.get_window_extent().x1  # right of the axes
+    points[0:] = [p for p in points if p["b"] == 0 and p["observable"] == "zz"]  # one series: as before
+    (ax,) = figure_for(pyplot(), sweep, "statevector").axes
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact, b=0, observable=zz", "b=0, observable=zz"]

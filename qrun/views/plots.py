@@ -26,6 +26,7 @@ from ..store.specfile import read_spec
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 PLOT_POINTS = 10_000
@@ -171,6 +172,7 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
     for p in points:
         series.setdefault(tuple(p.get(v) for v in rest), []).append(p)
     fig, ax = plt.subplots(figsize=(7, 4.2))
+    exact_drawn = False
     for i, (key, pts) in enumerate(series.items()):
         label = ", ".join(f"{k}={v}" for k, v in zip(rest, key))
         pts = sorted(pts, key=lambda p: number(p[x]) or 0.0)
@@ -186,14 +188,11 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
             label=label,
         )
         if all("exact" in p for p in pts):
-            ax.plot(
-                [p[x] for p in pts],
-                floats(p["exact"] for p in pts),
-                "-",
-                lw=1,
-                color=f"C{i % 10}",
-                label=f"exact, {label}" if label else "exact",
-            )
+            exact_drawn = True
+            named = (f"exact, {label}" if label else "exact") if len(series) == 1 else "_exact"
+            ax.plot([p[x] for p in pts], floats(p["exact"] for p in pts), "-", lw=1, color=f"C{i % 10}", label=named)
+    if exact_drawn and len(series) > 1:  # one entry for the exact lines, not one per series
+        ax.plot([], [], "-", lw=1, color="0.4", label=EXACT_LINES)
     if exact is not None:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
     observables = {str(p.get("observable")) if "observable" in p else None for p in points}
@@ -202,9 +201,21 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
     ax.set_title(f"{body['job']}: {shown}")
     ax.set_xlabel(x)
     ax.set_ylabel((f"<{only}>" if only else "expectation value") + unit_suffix(body, only))
-    ax.legend(fontsize="small")
+    legend(ax)
     ax.grid(alpha=0.3)
     return fig
+
+
+EXACT_LINES = "exact: the line of each colour"
+LEGEND_INSIDE = 6  # entries a legend may hold over the axes; more covered the curves, so they go beside them
+
+
+def legend(ax: Axes) -> None:
+    """The axes' legend: over them while it is short, beside them (right, outside) past LEGEND_INSIDE entries."""
+    if len(ax.get_legend_handles_labels()[1]) > LEGEND_INSIDE:
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(fontsize="small")
 
 
 OUTCOMES = 6  # lines of a sampler sweep's figure, per register: its most likely outcomes over all the points
@@ -317,13 +328,14 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
                 )
                 if all(p[1].exact is not None for p in pts):
                     xs, ys = [p[0] for p in pts], [p[1].exact for p in pts]
-                    exact_label = f"exact, {label}" if others else "exact"  # which line is whose, in the legend
-                    ax.plot(xs, ys, "--", lw=1, color=f"C{i % 10}", label=exact_label)
+                    ax.plot(xs, ys, "--", lw=1, color=f"C{i % 10}", label="_exact" if len(series) > 1 else "exact")
+            if any(line.get_label() == "_exact" for line in ax.get_lines()):  # "_": no entry of its own
+                ax.plot([], [], "--", lw=1, color="0.4", label=EXACT_LINES)  # one entry for them all
             unit = next((r.unit for _, rs in points for r in rs if (r.job, r.key) == (job, key) and r.unit), None)
             ax.set_xlabel(x)
             ax.set_ylabel(f"{job}: {key}" + (f" [{unit}]" if unit else ""))
             ax.set_title(f"{job}: {key} against {x}")
-            ax.legend(fontsize="small")
+            legend(ax)
             ax.grid(alpha=0.3)
             fig.tight_layout()
             figures.append((f"{job}-{key.strip('<>').replace(' <', '-')}-vs-{x}", fig))
