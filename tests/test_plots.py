@@ -48,6 +48,9 @@ def test_figures_label_their_axes_with_units_and_draw_exact_references(tmp_path)
     vqe = figure_for(plt, body["vqe"], "statevector")
     top, bottom = vqe.axes
     assert top.get_ylabel() == "<h2> [Ha]" and bottom.get_xlabel() == "evaluation"
+    vqe.canvas.draw()  # the log axis's labels as drawn: its default formatter's "$10^{-2}$" stood there as source
+    ticks = [t.get_text() for t in bottom.get_yticklabels(which="both") if t.get_text()]
+    assert ticks and not any("$" in t for t in ticks), ticks
     labels = [t.get_text() for t in top.get_legend().get_texts()]
     assert any(label.startswith("exact -1.85728") for label in labels)
     assert any(label.startswith("optimum ") and label.endswith("(re-estimated)") for label in labels)

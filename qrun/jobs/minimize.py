@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..model.defaults import DEFAULT_OPTIMIZER, GRADIENT_METHODS
+from ..model.defaults import DEFAULT_OPTIMIZER, GRADIENT_METHODS, SPSA_OPTIONS
 from ..model.experiment import Optimizer
+from ..model.findings import JsonPath, close_matches
 from ..model.jobfile import Headline, JobFile, StoredOptimum, TraceEntry
 from ..model.outcomes import MinimizeOutcome
 from ..model.readings import Reading, number
@@ -88,6 +90,8 @@ class Minimize:
                 "or use a gradient-free method: COBYLA, COBYQA, Nelder-Mead, Powell"
             )
             out.append((at.here + ("optimizer", "method"), message, False))
+        if method == "SPSA":
+            out += _spsa_findings(optimizer, at.here + ("optimizer",))
         return out + control_flow_findings(at, self.runs, at.options)
 
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object], circuit: Facts | None) -> str | None:
@@ -196,6 +200,12 @@ class Minimize:
             err.semilogy(
                 n, [max(abs(v - exact), 1e-9) for v in values], ".", ms=4, color="C0", label="|evaluation - exact|"
             )
+            from matplotlib.ticker import LogFormatter  # (plots import matplotlib only to draw)
+
+            # plain "0.01", not the default's "$10^{-2}$": figures draw their text as written (plots.literal_text),
+            # so the default's mathematics stood on the axis as its source
+            err.yaxis.set_major_formatter(LogFormatter())
+            err.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
             err.set_xlabel("evaluation")
             err.set_ylabel(f"|<{body['observable']}> - exact|{unit}")
             err.legend(fontsize="small")
@@ -246,3 +256,26 @@ def initial_point(spec: str | tuple[float, ...], n: int, seed: int | None) -> np
     if spec == "random":
         return np.random.default_rng(seed).uniform(-np.pi, np.pi, n)
     return np.asarray(spec, dtype=float)
+
+
+def _spsa_findings(optimizer: Mapping[str, object], here: JsonPath) -> list[Finding]:
+    """SPSA takes no jac (it estimates its own gradient) and only its own options, each a number in range."""
+    out: list[Finding] = []
+    if optimizer.get("jac"):
+        message = "SPSA estimates its own gradient from two evaluations a step; remove jac"
+        out.append((here + ("jac",), message, False))
+    options = optimizer.get("options")
+    for key, value in (options if isinstance(options, dict) else {}).items():
+        if key not in SPSA_OPTIONS:
+            near = close_matches(str(key), list(SPSA_OPTIONS))
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            message = f"unknown SPSA option {key!r}; {hint}(SPSA takes {', '.join(SPSA_OPTIONS)})"
+            out.append((here + ("options", key), message, True))
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            out.append((here + ("options", key), f"{value!r} is not a number", False))
+        elif key == "calibration" and (not float(value).is_integer() or not 0 <= value <= 1000):
+            out.append((here + ("options", key), f"{value!r} is not a whole number of samples from 0 to 1000", False))
+        elif key in ("a", "c", "alpha", "gamma") and value <= 0 or key == "stability" and value < 0:
+            least = "at least 0" if key == "stability" else "more than 0"
+            out.append((here + ("options", key), f"{value!r}: SPSA's {key} must be {least}", False))
+    return out

@@ -17,6 +17,7 @@ from .defaults import (
     DEFAULT_OPTIMIZER,
     DEFAULT_PRECISION,
     LOCAL_MAX_TIME,
+    SPSA_DEFAULTS,
 )
 
 # The spec's own text for its parts that qrun passes on whole, read by their own readers: a circuit's or an
@@ -107,7 +108,11 @@ class Optimizer:
     def evaluations(self, num_parameters: int) -> int:
         """The most estimator evaluations the loop may make, which qrun also enforces: maxiter steps plus one final
         evaluation at the optimum; a finite-difference gradient costs num_parameters (2-point) or twice that
-        (3-point) more per step."""
+        (3-point) more per step. SPSA takes two a step, and two a calibration sample where `a` is not given."""
+        if self.method == "SPSA":
+            calibration = self.options.get("calibration", SPSA_DEFAULTS["calibration"])
+            samples = 0 if "a" in self.options or not isinstance(calibration, int | float) else int(calibration)
+            return 2 * (self.maxiter + samples) + 1
         per_step = 1 + {"2-point": 1, "3-point": 2}.get(str(self.jac), 0) * num_parameters
         return self.maxiter * per_step + 1
 

@@ -12,6 +12,9 @@ from ..model.outcomes import STOPPED_DEADLINE, MinimizeOutcome
 from ..model.plan import JobPlan
 from ..model.records import Evaluation, Optimum
 from .base import RunnerBase
+from .spsa import spsa
+from .streams import submission_seed
+from .submission import stream_of
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -75,12 +78,17 @@ class Minimizing(RunnerBase):
 
         opt = job.optimizer
         options: dict[str, object] = {"maxiter": opt["maxiter"], **opt.get("options", {})}
+        method: object = opt["method"]
+        if method == "SPSA":  # scipy calls it as a custom method; its perturbations follow the run's seed
+            method = spsa
+            seed = self.plan.seed
+            options["seed"] = None if seed is None else submission_seed(seed, f"{stream_of(job)}#spsa", 0)
         stopped = None
         try:
             res = minimize(
                 objective,
                 job.initial_point,
-                method=opt["method"],
+                method=method,
                 jac=opt.get("jac"),
                 tol=opt.get("tol"),
                 options=options,
