@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ class Outcome:
 def fresh_transpile_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own empty transpile cache (subprocesses inherit it), and none writes to ~/.cache."""
     monkeypatch.setenv("QRUN_CACHE_DIR", str(tmp_path_factory.mktemp("transpile-cache")))
+
+
+@pytest.fixture(autouse=True)
+def closed_figures():
+    """A figure a test draws (views.plots.figure_for) stays open in pyplot until closed, as qrun's own writers close
+    theirs: past 20 in one worker, matplotlib warned in whichever test opened the next."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
 
 
 class Qrun:
