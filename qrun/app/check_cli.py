@@ -12,7 +12,7 @@ from ..model.records import RunMetadata
 from ..sources import pysource
 from ..spec import load
 from ..spec.schema import schema
-from ..spec.source import SPEC_SUFFIXES
+from ..spec.source import NO_SPECS, specs_in
 from ..views.plans import plan_summary, plan_table
 from . import multirun
 from .clitools import (
@@ -38,10 +38,10 @@ def _specs_in(paths: tuple[str, ...]) -> list[str]:
         if not folder.is_dir():
             out.append(given)
             continue
-        found = sorted(str(p) for p in folder.iterdir() if p.is_file() and p.name.endswith(SPEC_SUFFIXES))
+        found = specs_in(folder)
         if not found:
-            raise UsageError(f"{given}: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)")
-        out += found
+            raise UsageError(f"{given}: {NO_SPECS}")
+        out += [str(folder / name) for name in found]
     return out
 
 

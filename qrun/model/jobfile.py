@@ -115,7 +115,8 @@ class JobFile(TypedDict, total=False):
 
 class Headline(TypedDict, total=False):
     """One headline result of a job, as `qrun list` and the dataframe show it: a value with its standard error (and
-    where a sweep found its lowest point, or how many parameter sets it is the first of), or a sampler register's most frequent outcome; `warnings` are its job's."""
+    where a sweep found its lowest point, or how many parameter sets it is the first of), or a sampler register's
+    most frequent outcome; `warnings` are its job's."""
 
     value: Number
     stderr: Number

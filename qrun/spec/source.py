@@ -60,9 +60,12 @@ MAX_NODES = 2_000_000  # YAML nodes after alias expansion (a "billion laughs" sp
 
 
 SPEC_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")  # what `qrun validate DIR` reads, and a hint offers
+NO_SPECS = "a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)"
 
 
-def _specs_beside(folder: Path) -> list[str]:
+def specs_in(folder: Path) -> list[str]:
+    """The names of the specs in `folder` (its *.yaml, *.yml and their .j2 templates, not its subfolders', where
+    circuit files and --vars files live), sorted; none where it cannot be read."""
     try:
         return sorted(e.name for e in os.scandir(folder) if e.is_file() and e.name.endswith(SPEC_SUFFIXES))
     except OSError:  # no such folder, or unreadable: nothing to offer
@@ -72,7 +75,7 @@ def _specs_beside(folder: Path) -> list[str]:
 def _missing(p: Path, display: str, what: str) -> str:
     """ "experiments/tfim: no such file; did you mean experiments/tfim.yaml?": for a spec, the specs in its folder
     that it names without their suffix, else those its name is near."""
-    names = _specs_beside(p.parent) if what == "specs" else []
+    names = specs_in(p.parent) if what == "specs" else []
     from ..model.findings import close_matches  # difflib: only a refusal needs it
 
     def stem(name: str) -> str:  # compared without the suffixes all of them share
@@ -91,9 +94,9 @@ def _folder(p: Path, display: str, what: str) -> str:
         return f"{display}: is a directory; qrun reads {what} from files"
     from ..model.findings import first_of  # (the same)
 
-    names = [str(p / n) for n in _specs_beside(p)]
+    names = [str(p / n) for n in specs_in(p)]
     if not names:
-        return f"{display}: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)"
+        return f"{display}: {NO_SPECS}"
     return f"{display} is a folder: name one of its specs ({first_of(names)}); qrun validate {display} checks them all"
 
 
