@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import SweepError
+from ..model import named
 from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
 from ..model.experiment import count
 from ..model.findings import Finding, JsonPath
@@ -261,7 +262,8 @@ def values_of(job: Mapping[str, object], observable: str | None = None) -> tuple
     sweep = job.get("sweep")
     if not isinstance(sweep, Mapping):
         rows = job.get("parameter_values")
-        return (len(rows) if isinstance(rows, list) else 1), "parameter set"
+        sets = len(rows) if isinstance(rows, list) else named.sets(rows) if named.is_named(rows) else 1
+        return sets, "parameter set"
     values = sweep.get("values")
     try:
         sizes = {str(k): count(v) for k, v in values.items()} if isinstance(values, Mapping) else {}

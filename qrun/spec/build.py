@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ..jobs.registry import kind_of
-from ..model import durations
+from ..model import durations, named
 from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAX_TIME_LIMIT
 from ..model.experiment import (
     EMPTY,
@@ -21,16 +21,18 @@ from ..model.experiment import (
 from ..model.raw import Raw
 
 
-def experiment(data: Raw) -> Experiment:
+def experiment(data: Raw, order: Mapping[str, Sequence[str]] = EMPTY) -> Experiment:
     """The experiment of a spec the schema accepted (its durations parse; they are re-checked by the meaning
-    checks, which say where)."""
+    checks, which say where). `order`: each circuit's parameter names in qiskit's order, which values given by name
+    are put in (where a circuit's are not known, as a quick validate of a Python source: by name, as qiskit sorts
+    plain names)."""
     options = Options(data.get("options") or EMPTY)
     limits = data.get("limits") or {}
     return Experiment(
         name=data["name"],
         backend=data["backend"],
         options=options,
-        jobs=jobs(data["jobs"], options),
+        jobs=jobs(data["jobs"], options, order),
         circuits=data["circuits"],
         observables=data.get("observables") or EMPTY,
         max_time=durations.parse(data["max_time"]) if "max_time" in data else None,
@@ -45,7 +47,7 @@ def experiment(data: Raw) -> Experiment:
     )
 
 
-def jobs(raws: list[Raw], spec_options: Options) -> tuple[Job, ...]:
+def jobs(raws: list[Raw], spec_options: Options, order: Mapping[str, Sequence[str]] = EMPTY) -> tuple[Job, ...]:
     """Every job of a schema-valid spec. A job written as the one before it but for its name is that job's copy
     with its own name, place and text: job() makes each field from the text and the spec's options alone, so the
     copy holds what job() would make (numbers compare by value: a 1.0 where the job before has 1 is kept as 1, the
@@ -56,7 +58,7 @@ def jobs(raws: list[Raw], spec_options: Options) -> tuple[Job, ...]:
         if last is not None and written_alike(raw, last.raw):
             out.append(Job.made({**last.__dict__, "index": index, "name": raw["name"], "raw": raw}))
         else:
-            out.append(job(index, raw, spec_options))
+            out.append(job(index, raw, spec_options, order))
     return tuple(out)
 
 
@@ -66,8 +68,8 @@ def written_alike(raw: Raw, before: Raw) -> bool:
     return {**before, "name": raw["name"]} == raw
 
 
-def job(index: int, raw: Raw, spec_options: Options) -> Job:
-    """One job of a schema-valid spec."""
+def job(index: int, raw: Raw, spec_options: Options, order: Mapping[str, Sequence[str]] = EMPTY) -> Job:
+    """One job of a schema-valid spec (`order`: as experiment() takes it)."""
     get = raw.get
     values = get("parameter_values")
     sweep = get("sweep")
@@ -86,6 +88,8 @@ def job(index: int, raw: Raw, spec_options: Options) -> Job:
             "parameter_values": (
                 None
                 if values is None
+                else _by_name(values, order.get(raw["circuit"]), sweep)
+                if named.is_named(values)
                 else FromJob(values["from"])
                 if isinstance(values, Mapping)
                 else tuple(map(tuple, values))
@@ -125,3 +129,10 @@ def _optimizer(given: Raw) -> Optimizer:
         **{k: given[k] for k in ("method", "maxiter", "tol", "jac") if k in given},
         options=given.get("options") or EMPTY,
     )
+
+
+def _by_name(values: Mapping[str, object], order: Sequence[str] | None, sweep: Raw | None) -> tuple[tuple, ...]:
+    """Values given by name as rows in the circuit's parameter order (model/named.py)."""
+    swept = list((sweep or {}).get("values") or ())
+    names = order if order is not None else sorted({*values, *swept})
+    return tuple(map(tuple, named.rows(values, names, swept)))

@@ -11,7 +11,7 @@ from ..backends.kind import BackendKind
 from ..errors import DurationError, SweepError
 from ..jobs.kind import JobContext
 from ..jobs.registry import kind_of
-from ..model import durations
+from ..model import durations, named
 from ..model.experiment import count
 from ..model.findings import Finding, JsonPath, article, unknown_ref
 from ..model.raw import Raw, Yaml
@@ -266,10 +266,13 @@ def _sweep_findings(
             (
                 here,
                 f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with "
-                f"parameter_values: one row of {fact.num_parameters} numbers",
+                f"parameter_values: {{{', '.join(f'{p}: 0' for p in unswept[:3])}}} by name, or one row of "
+                f"{fact.num_parameters} numbers",
                 False,
             )
         )
+    elif named.is_named(fixed):
+        out += named.problems(fixed, fact.parameter_names, cname, list(values), here + ("parameter_values",))
     elif isinstance(fixed, list) and len(fixed) != 1:
         out.append(
             (
@@ -292,6 +295,9 @@ def _parameter_findings(
 ) -> list[Finding]:
     values = job.get("parameter_values")
     n = fact.num_parameters
+    if named.is_named(values) and n:
+        at = here + ("parameter_values",)
+        return [] if "sweep" in job else named.problems(values, fact.parameter_names, cname, None, at)
     if "sweep" in job and not isinstance(values, dict):
         return (
             []
@@ -316,7 +322,7 @@ def _parameter_findings(
                 )
             ]
         return []
-    if isinstance(values, dict):
+    if isinstance(values, dict) and not named.is_named(values):
         if "from" not in values:  # a file qrun could not read: validate said why where it read it
             return []
         index = here[1]  # here is ("jobs", i)

@@ -290,8 +290,8 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
         return [
             (
                 path,
-                "expected rows of numbers, one per parameter set ([[0.1, 0.2], [0.3, 0.4]]), "
-                f"or {{from: <an earlier minimize job>}}{hint}",
+                "expected rows of numbers, one per parameter set ([[0.1, 0.2], [0.3, 0.4]]), values by name "
+                f"({{theta: [0.1, 0.3], phi: 0.2}}), {{file: values.csv}} or {{from: <an earlier minimize job>}}{hint}",
                 False,
             )
         ]

@@ -117,7 +117,8 @@ def _meaning(spec: Spec, data: dict[str, Yaml], build: bool) -> Checked:
     found = files.findings(found)
     if found:
         raise _located(spec, found)
-    return Checked(spec if data is spec.data else replace(spec, read=data), typed(data), *parts)
+    order = {name: fact.parameter_names for name, fact in parts[3].items()}  # values by name go in this order
+    return Checked(spec if data is spec.data else replace(spec, read=data), typed(data, order), *parts)
 
 
 def _meaning_findings(spec: Spec, data: dict[str, Yaml], build: bool) -> tuple[list[Finding], _Parts]:
