@@ -259,29 +259,25 @@ def _sweep_findings(
             sweeps.check_size(sweep_of(job["sweep"]), kind.runs, observables, shots, limit)
         except SweepError as e:
             out.append((at + e.subpath, str(e), False))
-    unswept = [p for p in fact.parameter_names if p not in values]
-    fixed = job.get("parameter_values")
+    return out + _fixed_findings(here, job.get("parameter_values"), cname, fact, list(values))
+
+
+def _fixed_findings(here: JsonPath, fixed: Yaml, cname: str, fact: CircuitFacts, swept: list[str]) -> list[Finding]:
+    """A sweep's fixed values for the parameters it does not sweep: by name, or one row of every parameter."""
+    unswept = [p for p in fact.parameter_names if p not in swept]
     if unswept and fixed is None:
-        out.append(
-            (
-                here,
-                f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with "
-                f"parameter_values: {{{', '.join(f'{p}: 0' for p in unswept[:3])}}} by name, or one row of "
-                f"{fact.num_parameters} numbers",
-                False,
-            )
+        by_name = ", ".join(f"{p}: 0" for p in unswept[:3])
+        message = (
+            f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with parameter_values: "
+            f"{{{by_name}}} by name, or one row of {fact.num_parameters} numbers"
         )
-    elif named.is_named(fixed):
-        out += named.problems(fixed, fact.parameter_names, cname, list(values), here + ("parameter_values",))
-    elif isinstance(fixed, list) and len(fixed) != 1:
-        out.append(
-            (
-                here + ("parameter_values",),
-                "with a sweep, parameter_values is one row of fixed values (swept parameters override their columns)",
-                False,
-            )
-        )
-    return out
+        return [(here, message, False)]
+    if named.is_named(fixed):
+        return named.problems(fixed, fact.parameter_names, cname, swept, here + ("parameter_values",))
+    if isinstance(fixed, list) and len(fixed) != 1:
+        message = "with a sweep, parameter_values is one row of fixed values (swept parameters override their columns)"
+        return [(here + ("parameter_values",), message, False)]
+    return []
 
 
 def _parameter_findings(
