@@ -133,3 +133,20 @@ def test_a_sampler_takes_values_by_name_on_a_real_size_device(qrun, tmp_path):
     counts = run.jobs["s"]["counts"]["meas"][0]
     assert counts.get("1", 0) > 0.85 * 400  # |1>, less the device's readout error
     assert json.loads((run.path / "metadata.json").read_text())["status"] == "completed"
+
+
+def test_a_library_circuits_vector_parameters_are_named_as_qiskit_names_them(qrun, tmp_path):
+    """real_amplitudes' parameters are θ[0], θ[1]: quoted, as YAML needs them, and in any order the same rows."""
+    spec = tmp_path / "lib.yaml"
+    spec.write_text(
+        "version: 1\nname: lib\nbackend: aer\noptions: {seed: 1, default_precision: 0.02}\n"
+        "circuits:\n  ra: {library: real_amplitudes, args: {num_qubits: 1, reps: 1}}\nobservables: {z: Z}\njobs:\n"
+        "  - {name: named, primitive: estimator, circuit: ra, observables: [z], exact: statevector,"
+        ' parameter_values: {"θ[1]": 0.5, "θ[0]": 0}}\n'
+        "  - {name: rows, primitive: estimator, circuit: ra, observables: [z], exact: statevector,"
+        " parameter_values: [[0, 0.5]]}\n",
+        encoding="utf-8",
+    )
+    run = load(_run(qrun, spec))
+    assert run.jobs["named"]["parameter_values"] == run.jobs["rows"]["parameter_values"] == [[0, 0.5]]
+    assert run.jobs["named"]["observables"]["z"]["exact"] == pytest.approx([math.cos(0.5)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import TypeGuard
 
@@ -266,7 +267,9 @@ def _fixed_findings(here: JsonPath, fixed: Yaml, cname: str, fact: CircuitFacts,
     """A sweep's fixed values for the parameters it does not sweep: by name, or one row of every parameter."""
     unswept = [p for p in fact.parameter_names if p not in swept]
     if unswept and fixed is None:
-        by_name = ", ".join(f"{p}: 0" for p in unswept[:3])
+        # a name YAML's flow mapping would misread ("θ[1]") is quoted, as the sweep's own keys must be
+        shown = [f'"{p}"' if re.search(r"[\[\]{},:#'\"]", p) else p for p in unswept]
+        by_name = ", ".join(f"{p}: 0" for p in shown) if len(shown) <= 4 else f"{shown[0]}: 0, ..."
         message = (
             f"circuit '{cname}' parameters {', '.join(unswept)} are not swept; fix them with parameter_values: "
             f"{{{by_name}}} by name, or one row of {fact.num_parameters} numbers"
