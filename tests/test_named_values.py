@@ -150,3 +150,11 @@ def test_a_library_circuits_vector_parameters_are_named_as_qiskit_names_them(qru
     run = load(_run(qrun, spec))
     assert run.jobs["named"]["parameter_values"] == run.jobs["rows"]["parameter_values"] == [[0, 0.5]]
     assert run.jobs["named"]["observables"]["z"]["exact"] == pytest.approx([math.cos(0.5)])
+
+
+def test_each_named_value_is_a_key_an_override_reaches(qrun, tmp_path):
+    jobs = "  - {name: e, primitive: estimator, circuit: r, observables: [x], parameter_values: {theta: 0, phi: 0}}\n"
+    spec = _spec(tmp_path, jobs)
+    done = qrun(spec, "jobs.e.parameter_values.theta=1.5707963", "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    assert load(tmp_path / done.out.strip()).jobs["e"]["parameter_values"] == [[0, 1.5707963]]  # phi, theta
