@@ -158,3 +158,25 @@ def test_each_named_value_is_a_key_an_override_reaches(qrun, tmp_path):
     done = qrun(spec, "jobs.e.parameter_values.theta=1.5707963", "--out", tmp_path / "r", "-q")
     assert done.code == 0, done.err
     assert load(tmp_path / done.out.strip()).jobs["e"]["parameter_values"] == [[0, 1.5707963]]  # phi, theta
+
+
+def test_rows_of_a_circuit_declaring_its_parameters_out_of_qiskits_order_are_warned_of(qrun, tmp_path):
+    """The row [pi/2, 0.25] of the first test bound theta to 0.25 without a word: validate and a run say which order
+    a row is in; values by name, or a circuit that declares them in qiskit's order, draw nothing."""
+    jobs = "  - {name: e, primitive: estimator, circuit: r, observables: [x], parameter_values: [[1.5707963, 0.25]]}\n"
+    warning = (
+        "warning: e (parameter_values): a row of circuit 'r' is in qiskit's order of its parameters, phi, theta, not "
+        "the order it declares them, theta, phi; values by name need no order: {theta: ..., phi: ...}\n"
+    )
+    spec = _spec(tmp_path, jobs)
+    assert qrun("validate", spec).err == warning
+    ran = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert (ran.code, ran.err) == (0, warning)
+    named = _spec(tmp_path, jobs.replace("[[1.5707963, 0.25]]", "{theta: 1.5707963, phi: 0.25}"))
+    assert qrun("validate", named).err == ""
+    in_order = named.read_text().replace("{theta: 1.5707963, phi: 0.25}", "[[0.25, 1.5707963]]")
+    in_order = in_order.replace(
+        "input float[64] theta;\n      input float[64] phi;", "input float[64] phi;\n      input float[64] theta;"
+    )
+    named.write_text(in_order)
+    assert qrun("validate", named).err == ""

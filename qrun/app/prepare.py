@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..backends import service as ibm
 from ..backends.kind import BackendInfo
 from ..backends.registry import traits
-from ..errors import MissingExtraError, OpenPlanError, Problem, SpecError
+from ..errors import MissingExtraError, OpenPlanError, Problem, SourceError, SpecError
 from ..jobs import registry as kinds
 from ..model import durations
 from ..model.experiment import Job
@@ -21,8 +21,8 @@ from ..model.plan import Plan
 from ..planning import estimates as model
 from ..planning import faulty, gaps, simtime
 from ..planning.modes import AUTO, RUN_BATCH_WHY, session_asked, without_sessions
-from ..sources import pysource
-from ..sources.facts import constructs
+from ..sources import circuits, pysource
+from ..sources.facts import constructs, declared_parameters
 from ..spec import Spec, layouts, load
 from ..spec.validate import Checked, validate
 from ..store.reader import History
@@ -140,7 +140,10 @@ def prepare(
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
     placed = frozenset(name for name, source in experiment.circuits.items() if "layout" in source)
     warnings += (
-        faulty.warnings(the_plan, placed) + layouts.routed(the_plan, experiment.circuits) + _unused_layouts(checked)
+        faulty.warnings(the_plan, placed)
+        + layouts.routed(the_plan, experiment.circuits)
+        + _unused_layouts(checked)
+        + row_order(checked)
     )
     return Prepared(checked, the_plan, warnings, service, [(j.name, j.estimate) for j in the_plan.jobs])
 
@@ -215,7 +218,8 @@ def quick_check(
             f"note: {named}: no declared or learned estimate, so the budget was checked on a lower bound; "
             "qrun validate --deep, plan and run check the computed estimate"
         )
-    warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *notes, *_open_plan_note(checked)]
+    warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *row_order(checked), *notes]
+    warnings += _open_plan_note(checked)
     return Prepared(checked, None, warnings, estimated=estimated)
 
 
@@ -227,6 +231,32 @@ def _open_plan_note(checked: Checked) -> list[str]:
         return []
     why = without_sessions(experiment.jobs)
     return [f"note: mode: batch: {why}"] if why != RUN_BATCH_WHY else []
+
+
+def row_order(checked: Checked) -> list[str]:
+    """A warning where jobs give an OpenQASM circuit's parameters as rows and qiskit's order of them (by name) is not
+    the order the circuit declares them: `theta` then `phi` is `[phi, theta]` in a row, which binds silently."""
+    experiment, out = checked.experiment, []
+    for name, fact in checked.facts.items():
+        source = experiment.circuits.get(name)
+        if fact.num_parameters < 2 or not isinstance(source, Mapping) or not {"qasm", "file"} & set(source):
+            continue
+        try:
+            declared = declared_parameters(circuits.qasm_text(source, checked.spec.base_dir))
+        except SourceError:
+            continue
+        order = list(fact.parameter_names)
+        rows = [
+            j.name for j in experiment.jobs if j.circuit == name and isinstance(j.raw.get("parameter_values"), list)
+        ]
+        if rows and sorted(declared) == sorted(order) and declared != order:
+            by_name = ", ".join(f"{p}: ..." for p in declared)
+            out.append(
+                f"warning: {first_of(rows)} (parameter_values): a row of circuit '{name}' is in qiskit's order of its "
+                f"parameters, {', '.join(order)}, not the order it declares them, {', '.join(declared)}; values by "
+                f"name need no order: {{{by_name}}}"
+            )
+    return out
 
 
 def _unused_layouts(checked: Checked) -> list[str]:

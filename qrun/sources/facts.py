@@ -116,6 +116,11 @@ def _registers(value: object) -> tuple[tuple[str, int], ...] | None:
     return tuple((str(n), int(w)) for n, w in pairs)
 
 
+def declared_parameters(text: str) -> list[str]:
+    """An OpenQASM 3 source's circuit parameters (`input float[64] theta;`) in the order it declares them."""
+    return re.findall(_Q3_INPUT, re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S))
+
+
 def from_qasm(text: str) -> CircuitFacts | None:
     """An OpenQASM source's facts from its text, or None where the text alone would be a guess: a custom include, or
     a dynamic circuit (control flow, a reset, a measurement something follows), whose facts a build gives."""
