@@ -241,15 +241,17 @@ def row_order(checked: Checked) -> list[str]:
         source = experiment.circuits.get(name)
         if fact.num_parameters < 2 or not isinstance(source, Mapping) or not {"qasm", "file"} & set(source):
             continue
+        rows = [
+            j.name for j in experiment.jobs if j.circuit == name and isinstance(j.raw.get("parameter_values"), list)
+        ]
+        if not rows:
+            continue  # values by name, or none: the source is not read again
         try:
             declared = declared_parameters(circuits.qasm_text(source, checked.spec.base_dir))
         except SourceError:
             continue
         order = list(fact.parameter_names)
-        rows = [
-            j.name for j in experiment.jobs if j.circuit == name and isinstance(j.raw.get("parameter_values"), list)
-        ]
-        if rows and sorted(declared) == sorted(order) and declared != order:
+        if sorted(declared) == sorted(order) and declared != order:
             by_name = ", ".join(f"{p}: ..." for p in declared)
             out.append(
                 f"warning: {first_of(rows)} (parameter_values): a row of circuit '{name}' is in qiskit's order of its "

@@ -196,7 +196,8 @@ class Sampler:
         if not registers:
             return None
         ideal = body.get("ideal") or {}
-        bars = {reg: _bars(body, reg, sets[0], (ideal.get(reg) or [{}])[0]) for reg, sets in registers.items()}
+        expected = {reg: (ideal.get(reg) or [{}])[0] for reg in registers}  # the first set's ideal distribution
+        bars = {reg: _bars(body, reg, sets[0], expected[reg]) for reg, sets in registers.items()}
         most = max(len(outcomes) for outcomes, _ in bars.values())
         fig, axes = plt.subplots(
             1, len(registers), figsize=(max(5, 1.0 + 0.45 * most) * len(registers), 4.2), squeeze=False
@@ -207,7 +208,7 @@ class Sampler:
             measured = [sets[0].get(o, 0) / shots for o in outcomes]
             xs = range(len(outcomes))
             if reg in ideal:
-                shown = floats((ideal[reg] or [{}])[0].get(o, 0.0) for o in outcomes)
+                shown = floats(expected[reg].get(o, 0.0) for o in outcomes)
                 ax.bar([i - 0.2 for i in xs], measured, width=0.4, label="measured")
                 ax.bar([i + 0.2 for i in xs], shown, width=0.4, label="ideal")
                 ax.set_ylim(0, 1.3 * max([*measured, *shown, 1e-9]))  # room above the bars for the legend

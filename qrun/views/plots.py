@@ -172,7 +172,6 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
     for p in points:
         series.setdefault(tuple(p.get(v) for v in rest), []).append(p)
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    exact_drawn = False
     for i, (key, pts) in enumerate(series.items()):
         label = ", ".join(f"{k}={v}" for k, v in zip(rest, key))
         pts = sorted(pts, key=lambda p: number(p[x]) or 0.0)
@@ -188,11 +187,8 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
             label=label,
         )
         if all("exact" in p for p in pts):
-            exact_drawn = True
-            named = (f"exact, {label}" if label else "exact") if len(series) == 1 else "_exact"
+            named = (f"exact, {label}" if label else "exact") if len(series) == 1 else EXACT
             ax.plot([p[x] for p in pts], floats(p["exact"] for p in pts), "-", lw=1, color=f"C{i % 10}", label=named)
-    if exact_drawn and len(series) > 1:  # one entry for the exact lines, not one per series
-        ax.plot([], [], "-", lw=1, color="0.4", label=EXACT_LINES)
     if exact is not None:
         ax.axhline(exact, color="k", ls="--", lw=1, label=f"exact {exact:.6g}")
     observables = {str(p.get("observable")) if "observable" in p else None for p in points}
@@ -206,12 +202,17 @@ def sweep_figure(plt: ModuleType, body: JobFile, exact: float | None) -> Figure 
     return fig
 
 
+EXACT = "_exact"  # an exact line among several series' ("_": no legend entry of its own; legend() adds one for all)
 EXACT_LINES = "exact: the line of each colour"
 LEGEND_INSIDE = 6  # entries a legend may hold over the axes; more covered the curves, so they go beside them
 
 
 def legend(ax: Axes) -> None:
-    """The axes' legend: over them while it is short, beside them (right, outside) past LEGEND_INSIDE entries."""
+    """The axes' legend: one entry for the exact lines of several series, and over the axes while it is short,
+    beside them (right, outside) past LEGEND_INSIDE entries."""
+    exact = next((line for line in ax.get_lines() if line.get_label() == EXACT), None)
+    if exact is not None:
+        ax.plot([], [], ls=exact.get_linestyle(), lw=1, color="0.4", label=EXACT_LINES)
     if len(ax.get_legend_handles_labels()[1]) > LEGEND_INSIDE:
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     else:
@@ -328,9 +329,7 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
                 )
                 if all(p[1].exact is not None for p in pts):
                     xs, ys = [p[0] for p in pts], [p[1].exact for p in pts]
-                    ax.plot(xs, ys, "--", lw=1, color=f"C{i % 10}", label="_exact" if len(series) > 1 else "exact")
-            if any(line.get_label() == "_exact" for line in ax.get_lines()):  # "_": no entry of its own
-                ax.plot([], [], "--", lw=1, color="0.4", label=EXACT_LINES)  # one entry for them all
+                    ax.plot(xs, ys, "--", lw=1, color=f"C{i % 10}", label=EXACT if len(series) > 1 else "exact")
             unit = next((r.unit for _, rs in points for r in rs if (r.job, r.key) == (job, key) and r.unit), None)
             ax.set_xlabel(x)
             ax.set_ylabel(f"{job}: {key}" + (f" [{unit}]" if unit else ""))
