@@ -18,6 +18,9 @@ MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun ref
 # of them each simulated the same statevector (RESULTS.md). A different circuit starts the memo afresh, so it never
 # keeps more than one circuit alive; past MEMO_SIZE rows the oldest go first.
 MEMO_SIZE = 4096
+# Below this fraction of an observable's norm bound (the sum of its |coefficients|), a statevector's expectation
+# value is floating-point rounding, far above the error of summing 2^20 amplitudes: it is stored as an exact 0.
+ROUNDING = 1e-12
 _MEMO: dict[tuple[int, tuple[str, ...], tuple[float, ...]], tuple[SparsePauliOp, float]] = {}
 _MEMO_CIRCUIT: list[tuple[QuantumCircuit, bool, str]] = []  # the circuit _MEMO is for, whether dynamic, and how
 # The circuit's states by row (a dynamic circuit's branches, each with its probability), so that a job's observables
@@ -52,6 +55,8 @@ def expectation(
     if kept is not None:
         return kept[1]
     value = sum(p * float(state.expectation_value(op).real) for p, state in _states(circuit, key[1], key[2]))
+    if abs(value) <= ROUNDING * float(abs(op.coeffs).sum()):
+        value = 0.0  # a zero's rounding noise (1.4e-17) read as a value in every headline and CSV
     if len(_MEMO) >= MEMO_SIZE:
         del _MEMO[next(iter(_MEMO))]
     _MEMO[key] = (op, value)
