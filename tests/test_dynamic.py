@@ -110,7 +110,7 @@ def test_what_cannot_be_followed_says_why():
         "it has a while loop, whose branches need not end"
     )
     many = 'OPENQASM 3.0; include "stdgates.inc"; qubit[20] q; bit[1] m; h q; '
-    many += "for int i in [0:4] { h q[0]; m[0] = measure q[0]; }"
+    many += "for int i in [0:5] { h q[0]; m[0] = measure q[0]; }"  # the last measurement ends the circuit
     assert branching.unfollowable(_qc(many)) == (
         "its mid-circuit measurements and resets could split it into 2^5 statevectors of 20 qubits, more than "
         "the 16,777,216 amplitudes qrun follows"
@@ -215,7 +215,7 @@ def test_validate_refuses_what_the_runtime_cannot_run_on_control_flow(qrun, writ
 
 def test_exact_is_refused_where_it_cannot_follow_the_circuit(qrun, write_spec):
     many = 'OPENQASM 3.0; include "stdgates.inc"; qubit[20] q; bit[1] m; h q; '
-    many += "for int i in [0:4] { h q[0]; m[0] = measure q[0]; }"
+    many += "for int i in [0:5] { h q[0]; m[0] = measure q[0]; }"  # the last measurement ends the circuit
     text = _spec("aer", "  - {name: wide, primitive: estimator, circuit: wide, observables: [z], exact: statevector}\n")
     text = text.replace("circuits:\n", f"circuits:\n  wide: {{qasm: '{many}'}}\n").replace(
         "  zz: ZZ", "  z: " + "I" * 19 + "Z"

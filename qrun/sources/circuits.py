@@ -97,7 +97,7 @@ def _from_qasm(text: str, subpath: tuple) -> QuantumCircuit:
             if head.startswith("OPENQASM 2"):
                 qc = qiskit.qasm2.loads(text, custom_instructions=qiskit.qasm2.LEGACY_CUSTOM_INSTRUCTIONS)
             else:
-                qc = qiskit.qasm3.loads(written)
+                qc = qasm_unroll.flattened(qiskit.qasm3.loads(written))
     except Exception as e:  # the parsers raise several unrelated types; all mean "bad source"
         message = " ".join(str(e).split()) or _syntax_detail(e, console.getvalue())
         hint = (
@@ -271,8 +271,8 @@ def gate_estimate(source: Raw, base_dir: Path) -> tuple[int, tuple]:
 # 2: non-finite angles refused when a circuit is built; 3: control flow, exact's reach; 4: syntax errors located;
 # 5: loops that index a register written out; 6: why exact: stabilizer cannot take the circuit (non_clifford);
 # 7: the classical registers (a derived value reads a sampler's by name); 8: the instructions' names (a Clifford
-# circuit wider than a state vector runs on aer)
-FACTS_FORMAT = 8
+# circuit wider than a state vector runs on aer); 9: loops the importer builds written out (no control flow left)
+FACTS_FORMAT = 9
 
 
 def cached_facts(source: Raw, base_dir: Path) -> CircuitFacts:

@@ -9,8 +9,18 @@ copies would change."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import SourceError
 from .qasm_scan import MAX_NESTING, token_spans
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import ForLoopOp
+
+# The most instructions loops are written out into after the import (qiskit's UnrollForLoops takes about a second
+# per 100,000); a longer loop stays qiskit's for_loop, which aer runs as it is.
+MAX_WRITTEN_OUT = 100_000
 
 # Statements a body may not hold to be copied: a declaration would be made again in the next copy, and break or
 # continue mean nothing outside a loop.
@@ -119,3 +129,38 @@ def _indexes(words: list[str], variable: str) -> bool:
         if depth > 0 and word == variable:
             return True
     return False
+
+
+def flattened(qc: QuantumCircuit) -> QuantumCircuit:
+    """The circuit with the loops the importer built written out by qiskit's UnrollForLoops: a repeated step
+    (`for int s in [1:4] { ... }`) or a loop whose variable turns an angle means plain gates, but as a `for_loop` it
+    made the circuit one with control flow, which twirling, ZNE and dynamical decoupling refuse. Left as it is where a
+    loop's body holds other control flow (an `if` inside keeps the circuit dynamic anyway, and the pass fails on an
+    `if` without `else` in qiskit 2.6) or `break`/`continue`, or where the copies would pass MAX_WRITTEN_OUT."""
+    loops = [inst.operation for inst in qc.data if inst.operation.name == "for_loop"]
+    if not loops or not all(_plain(op) for op in loops):
+        return qc
+    if sum(_written_size(op) for op in loops) > MAX_WRITTEN_OUT:
+        return qc
+    from qiskit.transpiler.passes import UnrollForLoops
+
+    return UnrollForLoops()(qc)
+
+
+def _plain(loop: ForLoopOp) -> bool:
+    """Whether a for_loop's body holds only gates, measurements and other such loops."""
+    (body,) = loop.blocks
+    for inst in body.data:
+        name = inst.operation.name
+        if name == "for_loop" and not _plain(inst.operation):
+            return False
+        if name != "for_loop" and (name in ("break_loop", "continue_loop") or hasattr(inst.operation, "blocks")):
+            return False
+    return True
+
+
+def _written_size(loop: ForLoopOp) -> int:
+    """How many instructions a plain for_loop makes written out, inner loops included."""
+    indexset, _, body = loop.params
+    inner = sum(_written_size(i.operation) - 1 for i in body.data if i.operation.name == "for_loop")
+    return len(indexset) * (len(body.data) + inner)
