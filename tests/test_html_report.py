@@ -248,3 +248,31 @@ def test_a_sweep_points_variables_are_shown_at_six_figures_as_qrun_list_shows_th
     page = build([tmp_path / "r"])
     cells = [row[4] for row in _rows(_section(page, _anchor(page, folder))) if row[:1] == ["scan"]]
     assert cells == ["a=0.0", "a=0.3", "a=0.6", "a=0.9", "a=1.2", "a=1.5"]
+
+
+def test_each_parameter_set_of_a_value_is_named_the_first_too(tmp_path):
+    """A job of two parameter sets showed its values as `` and `set 1` on a run's page, the first unnamed as if it
+    were the job's one value; a job of one set names none."""
+    from qrun.app.pipeline import run
+
+    spec = tmp_path / "sets.yaml"
+    spec.write_text(
+        "version: 1\nname: sets\nbackend: aer\noptions: {seed: 1, default_precision: 0.05}\n"
+        "circuits:\n  r: {qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; input float[64] a; qubit[1] q; ry(a) q[0];'}\n"
+        "observables: {z: Z}\n"
+        "jobs:\n  - {name: two, primitive: estimator, circuit: r, observables: [z], parameter_values: [[0], [3.14159]]}\n"
+        "  - {name: one, primitive: estimator, circuit: r, observables: [z], parameter_values: [[0]]}\n"
+    )
+    folder = run(spec, tmp_path / "r", progress="none")
+    page = build([tmp_path / "r"])
+    rows = [row for row in _rows(_section(page, _anchor(page, folder))) if row[:1] in (["two"], ["one"])]
+    assert [(row[0], row[3], row[4]) for row in rows] == [
+        ("two", "<z>", "set 0"),
+        ("two", "<z>", "set 1"),
+        ("one", "<z>", ""),
+    ]
+    assert [float(row[5]) for row in rows] == [
+        pytest.approx(1, abs=0.25),
+        pytest.approx(-1, abs=0.25),
+        pytest.approx(1, abs=0.25),
+    ]

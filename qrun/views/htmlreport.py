@@ -256,11 +256,12 @@ def _job_rows(entry: JobEntry, body: JobFile | None, readings: list[Reading]) ->
         text = result_text(body) if body and body.get("status") not in ("running", None) else "-"
         return f'<tr>{head}<td colspan="6">{_e(text)}</td><td></td>{warn}</tr>'
     out = []
+    several = {r.key for r in readings if r.index and not r.at}  # a value with parameter sets names each, 0 too
     for r in readings[:PAGE_ROWS]:
         unit = f" {r.unit}" if r.unit else ""
         deviation = r.deviation
         out.append(
-            f"<tr>{head}<td>{_e(r.key)}</td><td>{_e(six_figures(r.at) or (f'set {r.index}' if r.index else ''))}</td>"
+            f"<tr>{head}<td>{_e(r.key)}</td><td>{_e(six_figures(r.at) or (f'set {r.index}' if r.key in several else ''))}</td>"
             f'<td class="num">{_num(r.value)}{_e(unit)}</td><td class="num">{_num(r.stderr, ".2g")}</td>'
             f'<td class="num">{_num(r.exact)}</td>'
             f'<td class="num{" far" if deviation is not None and abs(deviation) > 3 else ""}">'
