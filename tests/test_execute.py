@@ -231,7 +231,7 @@ def test_jobs_after_the_deadline_are_not_run_and_the_run_exits_1(qrun, tmp_path,
     result, run, meta = _vqe(qrun, tmp_path, "maxiter=30", spec=_short_vqe(write_spec, final_job=True))
     assert result.code == 1
     assert [j["status"] for j in meta["jobs"]] == ["stopped: deadline", "not run: session expired"]
-    assert "qrun: the session reached max_time (40s) before job 'final-counts'; 1 job(s) not run" in result.err
+    assert "qrun: the session reached max_time (40s) before job 'final-counts'; 1 job not run" in result.err
     assert meta["session"]["closed"] is not None
 
 

@@ -272,7 +272,7 @@ def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp
     assert (tmp_path / "r" / "five").glob("*/jobs/00-e1.json").__next__().exists()
     (run,) = (tmp_path / "r" / "five").iterdir()
     lines = err.splitlines()
-    assert lines[-1] == f"qrun: interrupted; 1 finished job(s) kept in {run}; qrun SPEC --resume {run} runs the rest"
+    assert lines[-1] == f"qrun: interrupted; 1 finished job kept in {run}; qrun SPEC --resume {run} runs the rest"
     # the supervisor's notice comes first: it is printed before the signal is passed on to the run
     assert lines.count("qrun: stopping after the current job; Ctrl-C again stops at once") == 1
 
@@ -311,7 +311,7 @@ def test_ctrl_c_while_a_local_batch_computes_keeps_it_and_runs_nothing_more(tmp_
     (run,) = (tmp_path / "r" / "bint").iterdir()
     assert (
         err.splitlines()[-1]
-        == f"qrun: interrupted; 2 finished job(s) kept in {run}; qrun SPEC --resume {run} runs the rest"
+        == f"qrun: interrupted; 2 finished jobs kept in {run}; qrun SPEC --resume {run} runs the rest"
     )
 
 
@@ -358,7 +358,7 @@ def test_the_local_deadline_stops_a_run_whose_jobs_outlast_max_time(qrun, tmp_pa
     assert result.code == 1
     meta = _metadata(tmp_path / "r")
     assert [j["status"] for j in meta["jobs"]] == ["done", "stopped: deadline"] + ["not run: session expired"] * 3
-    assert "the session reached max_time (10m) before job 's1'; 3 job(s) not run" in result.err
+    assert "the session reached max_time (10m) before job 's1'; 3 jobs not run" in result.err
 
 
 def test_a_rehearsals_deadline_counts_the_devices_time_not_this_machines(qrun, tmp_path, write_spec):

@@ -495,7 +495,7 @@ def test_a_sweeps_lowest_point_stands_beside_its_exact_value_in_show_not_in_list
     assert low["a"] == 3 and low["exact"] == pytest.approx(math.cos(3))
     z = (low["value"] - low["exact"]) / low["stderr"]
     line = f"z min {low['value']:.6g} ± {low['stderr']:.2g} at a=3 (exact {math.cos(3):.6g}, {z:+.1f}σ)"
-    assert summary(load(folder)) == f"scan: 3 sweep points in 1 job(s); {line}"
+    assert summary(load(folder)) == f"scan: 3 sweep points in 1 runtime job; {line}"
     assert line in show(load(folder), width=200)
     assert list_text(tmp_path / "r", width=200).splitlines()[2].rstrip().endswith(" at a=3")
 
@@ -761,7 +761,7 @@ def test_show_of_a_failed_run_gives_the_command_that_runs_what_is_left(tmp_path,
     status = qrun("status", run)
     assert (status.code, status.out.splitlines()[-1]) == (
         0,
-        "  [1] vqe: not run (0 runtime job(s), local: as recorded)",
+        "  [1] vqe: not run (0 runtime jobs, local: as recorded)",
     )
     meta["status"] = "completed"  # nothing left to run: no such line
     (run / "metadata.json").write_text(json.dumps(meta))

@@ -83,7 +83,7 @@ def test_a_sampler_sweep_keeps_each_points_ideal_distribution_and_says_its_lowes
     assert [len(p["ideal"]["c"]) for p in points] == [2, 4, 2]  # |0>, then an even split, then |1> on qubit 1
     fidelities = [hellinger_fidelity(p["counts"]["c"], p["ideal"]["c"]) for p in points]
     lowest = min(range(3), key=fidelities.__getitem__)
-    line = f"s: 3 sweep points in 1 job(s); Hellinger fidelity to the ideal {fidelities[lowest]:.3f} at its lowest"
+    line = f"s: 3 sweep points in 1 runtime job; Hellinger fidelity to the ideal {fidelities[lowest]:.3f} at its lowest"
     assert f"{line} (a={points[lowest]['a']:.6g})" in result.out + result.err
     header, first, *_ = (run_dir / "jobs" / "00-s.csv").read_text().splitlines()
     assert header == "a,counts_c,ideal_c"

@@ -170,7 +170,7 @@ def test_session_expiry_mid_run_then_resume_finishes_in_a_new_session(cloud, tmp
     spec = _spec(tmp_path, "ibm_sherbrooke", text=text)
     first = qrun(spec, "--out", tmp_path / "results", "-q")
     assert first.code == 1, first.err
-    assert "job(s) not run" in first.err
+    assert "; 1 job not run. Resume with --resume to run it in a new session" in first.err
     run_dir = next((tmp_path / "results" / "kinds").iterdir())
     meta = _meta(run_dir)
     assert [j["status"] for j in meta["jobs"]] == ["done", "done", "not run: session expired"]
@@ -316,7 +316,7 @@ def test_usage_still_pending_after_the_wait_is_recorded_as_pending_not_zero(clou
     shown = show(load(run_dir))
     (row,) = [line for line in shown.splitlines() if line.startswith("│ 0 ")]
     assert row.rstrip(" │").endswith("1 (pending)")  # the QPU seconds column
-    assert "usage: 1 QPU seconds in all; 1 runtime job(s) still pending (qrun status RUN_DIR asks again)" in shown
+    assert "usage: 1 QPU seconds in all; 1 runtime job still pending (qrun status RUN_DIR asks again)" in shown
 
 
 @pytest.mark.slow
@@ -503,7 +503,7 @@ def test_a_failed_sweep_group_cancels_its_queued_sibling_and_says_so(cloud, tmp_
     assert cloud.jobs[first].status == "Failed" and cloud.jobs[second].status == "Cancelled"
     (run_dir,) = (tmp_path / "results" / "kinds").iterdir()
     (entry,) = _meta(run_dir)["jobs"]
-    notice = f"UserWarning: cancelled 1 queued runtime job(s) of this sweep after it failed: {second}"
+    notice = f"UserWarning: cancelled 1 queued runtime job of this sweep after it failed: {second}"
     assert entry["warnings"] == [notice]
     assert f"[1/1] swept: warning: {notice}" in result.err  # shown even under -q
     assert [u["job_id"] for u in entry["usage"]] == [first, second]  # the usage of both is recorded
@@ -630,12 +630,12 @@ def test_resume_adopts_the_jobs_the_service_accepted_but_the_journal_never_recor
     run_dir = run_spec(spec, out, progress="none", clock=cloud.clock)
     before = list(cloud.order)
     lost = _killed_before_recording(run_dir, keep=3)  # counts, zz and vqe's first evaluation stay recorded
-    assert len(lost) == len(before) - 3
+    assert len(lost) == len(before) - 3 > 1
     result = qrun(spec, "--out", out, "--resume", run_dir)
     assert result.code == 0, result.err
     assert cloud.order == before  # nothing submitted again
     assert (
-        f"qrun: the service had {len(lost)} runtime job(s) of this run that it never recorded (it was stopped between "
+        f"qrun: the service had {len(lost)} runtime jobs of this run that it never recorded (it was stopped between "
         f"submitting and recording them); reading them back, not submitting again: {', '.join(lost)}"
     ) in result.err
     after = _meta(run_dir)
@@ -696,7 +696,7 @@ def test_plan_asks_the_service_for_a_dry_run_estimate_of_each_job_and_shows_it(c
     assert {cloud.jobs[j].backend for j in cloud.dry_runs} == {"mock_sherbrooke"}
     table = qrun("plan", spec)
     total = sum(j["service_qpu_seconds"] for j in summary["jobs"])
-    assert f"usage estimates: the service's dry run says about {total:g} QPU seconds for 5 job(s)" in table.out
+    assert f"usage estimates: the service's dry run says about {total:g} QPU seconds for 5 jobs" in table.out
     run_dir = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
     meta = _meta(run_dir)
     assert meta["usage_estimates"]["source"] == "dry_run"

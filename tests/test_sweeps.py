@@ -317,7 +317,7 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
         exact = math.cos(p["a"]) if p["observable"] == "zi" else 1.0  # ry(t) then CNOT: <ZZ> = 1, <IZ> = cos t
         assert p["exact"] == pytest.approx(exact, abs=1e-9)
         assert abs(p["value"] - exact) < 4 * 0.02
-    assert "50 sweep points in 7 job(s)" in qrun("show", run).out
+    assert "50 sweep points in 7 runtime jobs" in qrun("show", run).out
     shown = qrun("show", kept).out  # an inline one's lowest point of each observable is under its size
     for observable in ("zz", "zi"):
         low = min((p for p in inline["points"] if p["observable"] == observable), key=lambda p: p["value"])
@@ -334,7 +334,7 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
     from qrun.store.reader import load
     from qrun.views.report import summary
 
-    assert summary(load(kept)).startswith("s: 50 sweep points in 7 job(s); zz min ")  # the run's closing lines
+    assert summary(load(kept)).startswith("s: 50 sweep points in 7 runtime jobs; zz min ")  # the run's closing lines
     # read back in Python: the points either way, and no single PrimitiveResult for a streamed sweep
     import qrun as api
     from qrun.errors import ResultsError

@@ -15,6 +15,7 @@ from ..errors import Interrupted, ResultsError, RunError, UsageError
 from ..model.findings import first_of
 from ..model.outcomes import FINISHED
 from ..model.records import Carried, Finished, RunMetadata
+from ..model.words import counted
 from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
 from ..sources import pysource
@@ -105,7 +106,7 @@ def run(
         except BaseException:  # a folder refused, a changed spec, the service down: the next attempt may take it
             lock.release()
             raise
-        reporter.say(f"qrun: resuming {run_dir}: {len(carried['finished'])} finished job(s) kept")
+        reporter.say(f"qrun: resuming {run_dir}: {counted(len(carried['finished']), 'finished job')} kept")
     # the writer first: every other sink sees an event only once it is in the run folder
     fanout = Fanout([writer, *sinks, reporter])
     runner = Runner(
@@ -152,7 +153,7 @@ def _carry_from_service(
     )
     if adopted:
         reporter.warn(
-            f"qrun: the service had {len(adopted)} runtime job(s) of this run that it never recorded (it was "
+            f"qrun: the service had {counted(len(adopted), 'runtime job')} of this run that it never recorded (it was "
             f"stopped between submitting and recording them); reading them back, not submitting again: "
             f"{', '.join(adopted)}"
         )
@@ -190,7 +191,11 @@ def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], wher
         for w in writers:
             _finish(w, "interrupted", "interrupted by the user")
         done = sum(e["status"] in FINISHED for w in writers if w.metadata for e in w.metadata["jobs"])
-        kept = f"{done} finished job(s) kept in {where}" if done else f"no job had finished; the run is in {where}"
+        kept = (
+            f"{counted(done, 'finished job')} kept in {where}"
+            if done
+            else f"no job had finished; the run is in {where}"
+        )
         raise Interrupted(f"interrupted; {kept}; qrun SPEC --resume {where} runs the rest") from None
     except OSError as e:  # the disk filled up or went read-only: record it where that is still possible
         for w in writers:

@@ -12,6 +12,7 @@ from ..model import durations
 from ..model.raw import Yaml
 from ..model.records import RunMetadata, Usage
 from ..model.rows import HEAD, elided, tally
+from ..model.words import counted
 from ..spec.build import service_of
 from ..store.journal import read_metadata, record_usage
 from ..store.runfolder import died_note, status_now
@@ -109,7 +110,7 @@ def live_status(run_dir: Path, data: Yaml, all_rows: bool = False) -> str:
             lines.append(f"  [{entry['index']}] {entry['name']}: {entry['status']}; service: {now}{more}")
         else:
             lines.append(
-                f"  [{entry['index']}] {entry['name']}: {entry['status']} ({len(ids)} runtime job(s)"
+                f"  [{entry['index']}] {entry['name']}: {entry['status']} ({counted(len(ids), 'runtime job')}"
                 f"{', local: as recorded' if not online else ''})"
             )
     if left_out:

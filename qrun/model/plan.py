@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypedDict
 from .budget import Budget
 from .device import Deferred, built
 from .experiment import Job, Optimizer, OptimizerSettings
+from .words import counted
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,7 +146,7 @@ class ServiceEstimates:
             return f"usage estimates: qrun's model; the service gave none ({self.reason})"
         return (
             f"usage estimates: the service's dry run says about {self.total:g} QPU seconds for "
-            f"{len(self.seconds)} job(s){self.reason and f'; {self.reason}'}"
+            f"{counted(len(self.seconds), 'job')}{self.reason and f'; {self.reason}'}"
         )
 
     def record(self) -> dict[str, object]:

@@ -13,6 +13,7 @@ import numpy as np
 from ..backends.service import sentence
 from ..model import durations
 from ..model.plan import JobPlan, Plan, ServiceEstimates
+from ..model.words import counted
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
 from . import estimates
 from .work import sweep_chunks
@@ -49,7 +50,7 @@ def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> Service
         each = by_shape[key]
         if each is not None:
             seconds[job.index] = round(each * max(job.stats.get("runtime_jobs", 1), 1), 3)
-    reason = f"{skipped} job(s) of other shapes use qrun's model" if skipped else ""
+    reason = f"{counted(skipped, 'job')} of other shapes use qrun's model" if skipped else ""
     if not seconds:
         return ServiceEstimates("model", "the service estimated none of the dry runs")
     return ServiceEstimates("dry_run", reason, seconds)

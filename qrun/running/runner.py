@@ -20,6 +20,7 @@ from ..model import durations
 from ..model.outcomes import SESSION_EXPIRED, MinimizeOutcome
 from ..model.plan import JobPlan
 from ..model.records import Usage
+from ..model.words import counted
 from .batching import Batching
 from .failures import failure
 from .minimizing import Minimizing
@@ -145,13 +146,13 @@ class Runner(Batching, Sweeping, Minimizing):
                 if now() >= self.deadline:
                     raise RunError(
                         f"the session reached max_time ({durations.format(self.plan.max_time)}) before "
-                        f"job '{job.name}'; {len(left)} job(s) not run"
+                        f"job '{job.name}'; {counted(len(left), 'job')} not run"
                     )
                 raise RunError(
                     f"the session has {durations.format(max(self.deadline - now(), 0))} of its max_time "
                     f"({durations.format(self.plan.max_time)}) left, less than job '{job.name}' needs "
-                    f"({durations.format(first)}); {len(left)} job(s) not run. Resume with --resume to run them "
-                    "in a new session"
+                    f"({durations.format(first)}); {counted(len(left), 'job')} not run. Resume with --resume to run "
+                    f"{'it' if len(left) == 1 else 'them'} in a new session"
                 )
             self.sink.job_started(job)
             # Library warnings (e.g. from ZNE fits) belong to the job's record, not scattered over the terminal.

@@ -13,6 +13,7 @@ from ..backends.kind import OpenSession
 from ..backends.service import job_id
 from ..model.outcomes import SweepOutcome
 from ..model.plan import JobPlan
+from ..model.words import counted
 from ..planning import sweeps
 from ..planning.work import sweep_chunks
 from .base import RunnerBase
@@ -96,7 +97,7 @@ class Sweeping(RunnerBase):
             ids.append(job_id(handle))
         if ids:  # a warning of the job's, recorded with it as library warnings are (run's catch_warnings)
             warnings.warn(
-                f"cancelled {len(ids)} queued runtime job(s) of this sweep after it failed: {', '.join(ids)}",
+                f"cancelled {counted(len(ids), 'queued runtime job')} of this sweep after it failed: {', '.join(ids)}",
                 UserWarning,
                 stacklevel=2,
             )

@@ -21,6 +21,7 @@ from ..jobs.sampler import hellinger_fidelity
 from ..model.jobfile import JobFile, Point
 from ..model.outcomes import set_counts
 from ..model.readings import number
+from ..model.words import counted
 from ..sources import exact
 from . import runfolder
 
@@ -351,7 +352,7 @@ def result_text(body: JobFile) -> str:
     """One job's result in a line: a sweep's size, else what its kind says."""
     if "points" in body or "points_file" in body:
         count = len(body["points"]) if "points" in body else body["point_count"]
-        text = f"{count:,} sweep points in {body.get('runtime_jobs', len(body['groups']))} job(s)"
+        text = f"{counted(count, 'sweep point')} in {counted(body.get('runtime_jobs', len(body['groups'])), 'runtime job')}"
         return text + _lowest_fidelity(body.get("points") or [])
     return kind_of(body["primitive"]).text(body)
 

@@ -11,6 +11,7 @@ from ..jobs.kind import against
 from ..model import durations
 from ..model.records import JobEntry, RunMetadata, Usage, shares
 from ..model.rows import HEAD, elided, tally
+from ..model.words import counted
 from ..store.derived import derived_line, of_run, recorded, stored_spec
 from ..store.reader import Run, load
 from ..store.records import result_text
@@ -126,7 +127,7 @@ def show(run: Run, width: int | None = None, all_rows: bool = False) -> str:
     if billed:
         total = quantum_seconds(meta["jobs"]) or 0.0
         pending = sum(u.get("status") == "pending" for e in meta["jobs"] for u in e.get("usage") or [])
-        more = f"; {pending} runtime job(s) still pending (qrun status RUN_DIR asks again)" if pending else ""
+        more = f"; {counted(pending, 'runtime job')} still pending (qrun status RUN_DIR asks again)" if pending else ""
         console.print(f"usage: {total:g} QPU seconds in all{more}", highlight=False)
     for line in _how_it_ended(run.path, meta, status):
         console.print(line, highlight=False, soft_wrap=True)  # a command: one line
