@@ -15,7 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import ROOT
 
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
@@ -52,32 +51,37 @@ def matches(expected: list[str], actual: list[str]) -> bool:
     return re.fullmatch(pattern, "\n".join(actual), re.S) is not None
 
 
-@pytest.fixture(scope="module")
-def scratch(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("readme")
-    shutil.copytree(ROOT / "experiments", folder / "experiments")
-    shutil.copytree(ROOT / "docs", folder / "docs")
-    return folder
+def _scratch(tmp_path: Path) -> Path:
+    shutil.copytree(ROOT / "experiments", tmp_path / "experiments")
+    shutil.copytree(ROOT / "docs", tmp_path / "docs")
+    return tmp_path
 
 
 def test_the_readme_has_checked_examples():
     assert len(examples()) >= 5
 
 
-@pytest.mark.parametrize("command, expected", examples(), ids=[c for c, _ in examples()])
-def test_readme_example(scratch, command, expected):
+def test_every_example_prints_what_it_shows_run_in_order(tmp_path):
+    """One test, not one per example: a later example reads what an earlier one wrote, and pytest-xdist gave the
+    examples of one module to both workers (`qrun list` found no runs in its worker's folder); each failing example
+    is reported with its command."""
+    scratch = _scratch(tmp_path)
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "COLUMNS": "200",
     }
-    done = subprocess.run(command, shell=True, cwd=scratch, capture_output=True, text=True, env=env, timeout=300)
-    actual = (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n").splitlines()
-    assert matches(expected, [line.rstrip() for line in actual]), (
-        f"$ {command}\n--- expected\n"
-        + "\n".join(expected)
-        + f"\n--- actual (exit {done.returncode})\n"
-        + "\n".join(actual)
-        + "\n--- stderr\n"
-        + done.stderr[-2000:]
-    )
+    failures = []
+    for command, expected in examples():
+        done = subprocess.run(command, shell=True, cwd=scratch, capture_output=True, text=True, env=env, timeout=300)
+        actual = (done.stdout if done.returncode == 0 else done.stderr).rstrip("\n").splitlines()
+        if not matches(expected, [line.rstrip() for line in actual]):
+            failures.append(
+                f"$ {command}\n--- expected\n"
+                + "\n".join(expected)
+                + f"\n--- actual (exit {done.returncode})\n"
+                + "\n".join(actual)
+                + "\n--- stderr\n"
+                + done.stderr[-2000:]
+            )
+    assert not failures, "\n\n".join(failures)
