@@ -13,7 +13,7 @@ from ..sources import pysource
 from ..spec import load
 from ..spec.schema import schema
 from ..spec.source import NO_SPECS, specs_in
-from ..views.plans import plan_summary, plan_table
+from ..views.plans import PlanSummary, plan_summary, plan_table
 from . import multirun
 from .clitools import (
     SpecCommand,
@@ -92,7 +92,7 @@ def validate_cmd(
                     prepared = quick_check(path, given, list(vars_files), estimates, out, swept=point)
                 every.append(prepared)
             if len(chosen) > 1:
-                multirun.joint_budget(every, multirun.labels(chosen), [p.estimated for p in every])
+                multirun.joint_budgets(every, multirun.labels(chosen))
         except SpecError as e:
             bad += 1
             click.echo(e.report(), err=True)
@@ -191,23 +191,33 @@ def plan_cmd(
         )
         for point in chosen
     ]
-    # a multirun: its points' jobs in one plan, as they run together (named by point, and budgeted together)
+    # a multirun: each backend's points' jobs in one plan, as they run together (named by point, budgeted together)
     labels = multirun.labels(chosen)
-    the_plan = multirun.combine(every, labels, enforce=False) if len(every) > 1 else every[0].planned
+    plans = (
+        [multirun.combine(every, labels, members, enforce=False) for members in multirun.by_backend(every)]
+        if len(every) > 1
+        else [every[0].planned]
+    )
     for warning in dict.fromkeys(str(w) for p in every for w in p.warnings):
         click.echo(warning, err=True)
     if as_json:
-        summary = plan_summary(the_plan, rate)
-        # One job per line: readable, and json's C encoder writes each (an indented dump goes through the slow one).
-        jobs = ",\n".join(f"    {json.dumps(job)}" for job in summary["jobs"])
-        head = json.dumps({k: v for k, v in summary.items() if k != "jobs"}, indent=2)
-        click.echo(f'{head[:-2]},\n  "jobs": [\n{jobs}\n  ]\n}}' if summary["jobs"] else json.dumps(summary, indent=2))
+        summaries = [_plan_json(plan_summary(the_plan, rate)) for the_plan in plans]
+        # points on several backends: a plan each, as they run
+        click.echo(summaries[0] if len(plans) == 1 else '{\n"plans": [\n' + ",\n".join(summaries) + "\n]\n}")
     else:
-        plan_table(the_plan, rate, all_rows=all_rows)
+        for the_plan in plans:
+            plan_table(the_plan, rate, all_rows=all_rows)
     for point in every:
         plan_errors(point.spec, point.planned, budget=len(every) == 1)
     if len(every) > 1:
-        multirun.joint_budget(every, labels, [p.estimated for p in every])
+        multirun.joint_budgets(every, labels)
+
+
+def _plan_json(summary: PlanSummary) -> str:
+    """One job per line: readable, and json's C encoder writes each (an indented dump goes through the slow one)."""
+    jobs = ",\n".join(f"    {json.dumps(job)}" for job in summary["jobs"])
+    head = json.dumps({k: v for k, v in summary.items() if k != "jobs"}, indent=2)
+    return f'{head[:-2]},\n  "jobs": [\n{jobs}\n  ]\n}}' if summary["jobs"] else json.dumps(summary, indent=2)
 
 
 @click.command("render", cls=SpecCommand)

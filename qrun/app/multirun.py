@@ -1,5 +1,6 @@
 """Multirun, as Hydra does it: a grid of template-variable values, every point its own run folder, all points on one
-backend in ONE session with the budget checked over all of them, and a combined tidy CSV."""
+backend in ONE session with the budget checked over all of them (several backends: one after another), and a combined
+tidy CSV."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -191,21 +192,30 @@ def group_dir(root: Path, name: str) -> Path:
     return folder
 
 
-def combine(prepared: list[Prepared], labels: list[str], enforce: bool = True) -> Plan:
-    """One plan holding every point's jobs, tagged with their point (run_key), and one budget over all of them."""
+def by_backend(prepared: Sequence[Prepared]) -> list[list[int]]:
+    """The points' indexes on each backend, backends in the order the points first name them: a session or batch is
+    on one backend, so each backend's points run together, one backend after another (`-m backend=a,b`)."""
+    found: dict[str, list[int]] = {}
+    for k, p in enumerate(prepared):
+        name = p.plan.backend_name if p.plan is not None else p.checked.experiment.backend  # validate plans none
+        found.setdefault(name, []).append(k)
+    return list(found.values())
 
-    plans = [p.planned for p in prepared]
-    backends = {p.backend_name for p in plans}
-    if len(backends) > 1:
-        raise UsageError(
-            f"the multirun's points use the backends {', '.join(sorted(backends))}; one session needs "
-            "one backend, so sweep the backend in separate runs"
-        )
+
+def combine(prepared: list[Prepared], labels: list[str], members: Sequence[int], enforce: bool = True) -> Plan:
+    """One plan holding the jobs of the points `members` (indexes into `prepared`, all on one backend), each tagged
+    with its point's index in the whole multirun (run_key: its seeds and folder), and one budget over them."""
+    plans = [prepared[k].planned for k in members]
     first = plans[0]
-    jobs = [dataclasses.replace(j, run_key=k) for k, plan in enumerate(plans) for j in plan.jobs]
+    jobs = [dataclasses.replace(j, run_key=k) for k, plan in zip(members, plans) for j in plan.jobs]
     max_time = max(p.max_time for p in plans)
-    experiment = prepared[0].checked.experiment
-    budget = joint_budget(prepared, labels, [[(j.name, j.estimate) for j in p.jobs] for p in plans], enforce)
+    experiment = prepared[members[0]].checked.experiment
+    budget = joint_budget(
+        [prepared[k] for k in members],
+        [labels[k] for k in members],
+        [[(j.name, j.estimate) for j in p.jobs] for p in plans],
+        enforce,
+    )
     cut = modes.blocks(experiment.mode, jobs, first.sessions)
     mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs], first.sessions)
     return dataclasses.replace(
@@ -216,9 +226,9 @@ def combine(prepared: list[Prepared], labels: list[str], enforce: bool = True) -
 def joint_budget(
     prepared: list[Prepared], labels: list[str], estimated: list[list[tuple[str, float]]], enforce: bool = True
 ) -> Budget:
-    """The budget of every point's jobs in one session (each point's (job, seconds) in `estimated`); where `enforce`,
-    SpecError at the first point's max_time where they do not fit: a run, `qrun plan` and `qrun validate` give the
-    same verdict."""
+    """The budget of every point's jobs in one session (each point's (job, seconds) in `estimated`; the points on one
+    backend: by_backend); where `enforce`, SpecError at the first point's max_time where they do not fit: a run,
+    `qrun plan` and `qrun validate` give the same verdict."""
     checked = prepared[0].checked
     budget = dataclasses.replace(
         estimates.budget_for(
@@ -233,14 +243,22 @@ def joint_budget(
     return budget
 
 
+def joint_budgets(prepared: list[Prepared], labels: list[str]) -> None:
+    """joint_budget's verdict on each backend's points (validate's and plan's check, as a run makes it)."""
+    for members in by_backend(prepared):
+        joint_budget(
+            [prepared[k] for k in members], [labels[k] for k in members], [prepared[k].estimated for k in members]
+        )
+
+
 class Router(Fanout):
     """A fan-out that sends each job's events to its own point's writer only (and to the reporters); session
     events go to every writer. A PUB-batched runtime job that carries jobs of several points is recorded by each
     point's writer with that point's jobs only."""
 
-    def __init__(self, writers: Sequence[Sink], others: Sequence[Sink]):
-        super().__init__([*writers, *others])
-        self.writers, self.others = list(writers), list(others)
+    def __init__(self, writers: Mapping[int, Sink], others: Sequence[Sink]):
+        super().__init__([*writers.values(), *others])  # by point index: a backend's points, where there are several
+        self.writers, self.others = dict(writers), list(others)
 
     def for_jobs(self, jobs: Sequence[JobPlan]) -> list[tuple[Sink, list[JobPlan]]]:
         by_point: dict[int, list[JobPlan]] = {}

@@ -34,6 +34,7 @@ from .lock import RunLock, stop_on_signals
 from .prepare import Prepared, plan_errors, prepare
 
 if TYPE_CHECKING:
+    from ..model.plan import Plan
     from ..running.cluster import Cluster
     from ..running.runner import Runner
     from ..views.progress import Reporter
@@ -271,9 +272,11 @@ def run_multirun(
     for p in prepared:
         if p.planned.problems:
             plan_errors(p.spec, p.planned)
-    combined = multirun.combine(prepared, labels)
-    if prepared[0].service is not None:
-        ibm.preflight(prepared[0].service, combined.budget.total)  # each point's prepare made the Open Plan check
+    members = multirun.by_backend(prepared)
+    plans = [multirun.combine(prepared, labels, points) for points in members]
+    for points, combined in zip(members, plans):
+        if prepared[points[0]].service is not None:  # each point's prepare made the Open Plan check
+            ibm.preflight(prepared[points[0]].service, combined.budget.total)
     folder = multirun.group_dir(Path(out), multirun.group_name([p.planned.name for p in prepared], Path(path).stem))
     writers = [RunWriter(Path(out), p.spec, p.planned) for p in prepared]
     multirun.write_manifest(folder, list(zip(chosen, labels)))
@@ -283,19 +286,36 @@ def run_multirun(
     try:
         for writer, name in zip(writers, labels):
             writer.open(folder / name)
-        reporter = reporter_for(combined, progress)
-        together = f"in one {combined.mode}" if len(combined.blocks) <= 1 else "together"  # blocks: the next line
-        reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) {together}: {folder}")
-        runner = Runner(
-            combined, multirun.Router(writers, [reporter]), tags=run_tags(folder, prepared[0].spec), clock=clock
-        )
-        try:
-            _drive(runner, [(w, p.checked.experiment.derived) for w, p in zip(writers, prepared)], folder)
-        finally:
-            multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
+        for k, (points, combined) in enumerate(zip(members, plans)):
+            reporter = reporter_for(combined, progress)
+            if k == 0:
+                reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) {_together(plans)}: {folder}")
+            runner = Runner(
+                combined,
+                multirun.Router({i: writers[i] for i in points}, [reporter]),
+                tags=run_tags(folder, prepared[0].spec),
+                clock=clock,
+            )
+            try:
+                _drive(runner, [(writers[i], prepared[i].checked.experiment.derived) for i in points], folder)
+            except BaseException as e:  # the next backends' points never start: say so in each of their folders
+                status = "interrupted" if isinstance(e, Interrupted) else "failed"
+                for later in (i for rest in members[k + 1 :] for i in rest):
+                    _finish(writers[later], status, f"not run: the points on {combined.backend_name} ended first")
+                raise
     finally:
-        lock.release()
+        try:
+            multirun.table(folder, [(p, w.run_dir) for p, w in zip(chosen, writers) if w.run_dir is not None])
+        finally:
+            lock.release()
     return folder
+
+
+def _together(plans: list[Plan]) -> str:
+    """How a multirun's points go out: "in one batch", "together" (several blocks), or each backend's in turn."""
+    if len(plans) > 1:
+        return "one backend after another: " + ", then ".join(f"{p.points_here} on {p.backend_name}" for p in plans)
+    return f"in one {plans[0].mode}" if len(plans[0].blocks) <= 1 else "together"  # blocks: the next line says
 
 
 def _finish(writer: RunWriter, status: str, error: str) -> None:

@@ -187,5 +187,10 @@ class Plan:
         return sum(j.qpu_seconds for j in self.jobs)
 
     @property
+    def points_here(self) -> int:
+        """How many of a multirun's points this plan runs: all of them, or one backend's (multirun.by_backend)."""
+        return len({j.run_key for j in self.jobs})
+
+    @property
     def total_estimate(self) -> float:
         return sum(j.estimate for j in self.jobs)

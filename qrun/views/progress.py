@@ -14,6 +14,7 @@ from ..model.findings import first_of
 from ..model.outcomes import MinimizeOutcome
 from ..model.plan import JobPlan, Plan
 from ..model.records import Evaluation, SessionRecord
+from ..model.words import counted
 from ..running.events import NullSink
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class Reporter(NullSink):
             self._announced = True
             plan, n = self.plan, len(self.plan.jobs)
             what = f"{plan.name}: " if not plan.points else ""  # a multirun's first line named its group
-            of = f" of {len(plan.points)} points" if plan.points else ""
+            of = f" of {counted(plan.points_here, 'point')}" if plan.points else ""
             into = f"in a {mode} ({session.get('engine')})" if block is None else _blocks_words(plan)
             # a spec's own estimate is often a device's, which the demo's aer run beats by minutes: say whose it is
             declared = " (as declared)" if any(job.estimate_source == "declared" for job in plan.jobs) else ""

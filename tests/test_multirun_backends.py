@@ -1,0 +1,133 @@
+"""A multirun over backends (`-m backend=fake_fez,aer`): a session or batch is on one backend, so each backend's points
+run together, one backend after another, in one group folder; validate, plan and a run say the same of it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import Ticking
+
+SPEC = """version: 1
+name: mb
+vars: {h: 1.0}
+backend: aer
+max_time: 30m
+options: {seed: 4, default_precision: 0.05, resilience_level: 0}
+circuits:
+  c: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}
+observables:
+  z: ZI
+jobs:
+  - {name: e, primitive: estimator, circuit: c, observables: [z], parameter_values: [[{{ h }}, 0.3, {{ h }}, 0.2]],
+     exact: statevector, estimate: 1m}
+  - {name: f, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.1, 0.2, 0.3, 0.4]],
+     exact: statevector, estimate: 1m}
+"""
+POINTS = ["backend=fake_fez,h=0.5", "backend=fake_fez,h=1.5", "backend=aer,h=0.5", "backend=aer,h=1.5"]
+
+
+def _values(point) -> dict[str, dict]:
+    return {
+        p.stem[3:]: json.loads(p.read_text())["observables"]["z"] | {"backend": json.loads(p.read_text())["backend"]}
+        for p in sorted((point / "jobs").glob("*.json"))
+    }
+
+
+def test_each_backends_points_run_together_one_backend_after_another(qrun, tmp_path):
+    """`-m backend=fake_fez,aer` was refused by a run and a plan ("one session needs one backend") while validate
+    said ok. Now fake_fez's two points go out in one batch, then aer's two, each point's values on its own backend
+    and within their errors of the statevector's; a killed point on aer resumes to the same values (each point keeps
+    its place in the group, which picks its seeds)."""
+    spec = tmp_path / "mb.yaml"
+    spec.write_text(SPEC)
+    grid = ("-m", "backend=fake_fez,aer", "-m", "h=0.5,1.5")
+    assert qrun("validate", spec, *grid).out.strip() == f"{spec}: ok"
+    planned = qrun("plan", spec, *grid)
+    assert planned.code == 0, planned.err
+    titles = [line.strip() for line in planned.out.splitlines() if "(multirun" in line]
+    assert titles == [
+        "mb (multirun: 2 of its 4 points) on fake_fez, max_time 30m",
+        "mb (multirun: 2 of its 4 points) on aer, max_time 30m",
+    ]
+    plans = json.loads(qrun("plan", spec, *grid, "--json").out)["plans"]
+    assert [(p["backend"], [j["name"] for j in p["jobs"]]) for p in plans] == [
+        ("fake_fez", [f"{p}/{j}" for p in POINTS[:2] for j in "ef"]),
+        ("aer", [f"{p}/{j}" for p in POINTS[2:] for j in "ef"]),
+    ]
+    ran = qrun(spec, *grid, "--out", tmp_path / "r")
+    assert ran.code == 0, ran.err
+    group = next((tmp_path / "r" / "mb").iterdir())
+    said = [line for line in ran.err.splitlines() if line.startswith("qrun: ")]
+    assert said[0] == (
+        f"qrun: multirun of 4 points (backend, h) one backend after another: 2 on fake_fez, then 2 on aer: {group}"
+    )
+    assert said[1].startswith("qrun: 4 jobs of 2 points on fake_fez in a batch (")
+    assert said[3].startswith("qrun: 4 jobs of 2 points on aer in a batch (")
+    values = {name: _values(group / name) for name in POINTS}
+    for name, jobs in values.items():
+        assert json.loads((group / name / "metadata.json").read_text())["status"] == "completed"
+        for job, v in jobs.items():
+            assert v["backend"] == name.split(",")[0].removeprefix("backend="), (name, job)
+            # resilience_level 0: a device's readout error biases the value by a few hundredths
+            assert abs(v["values"][0] - v["exact"][0]) < 5 * v["stderrs"][0] + 0.08, (name, job)
+    assert values["backend=aer,h=0.5"]["e"]["exact"] != values["backend=aer,h=1.5"]["e"]["exact"]
+    # each point is resumed on its own backend, with the seeds its place in the group gave it
+    for name in ("backend=fake_fez,h=1.5", "backend=aer,h=1.5"):
+        meta = json.loads((group / name / "metadata.json").read_text())
+        meta["status"] = "running"
+        meta["jobs"][1].update(status="running")
+        (group / name / "metadata.json").write_text(json.dumps(meta))
+        (group / name / "events.jsonl").unlink()
+        (group / name / "jobs" / "01-f.json").unlink()
+    resumed = qrun(spec, *grid, "--out", tmp_path / "r", "--resume", group)
+    assert resumed.code == 0, resumed.err
+    after = {name: _values(group / name) for name in POINTS}
+    assert {n: v for n, v in after.items() if n != "backend=fake_fez,h=1.5"} == {
+        n: v for n, v in values.items() if n != "backend=fake_fez,h=1.5"
+    }
+    # a fake device draws a batch's noise together: f, sent again alone, draws its own, as valid
+    again, before = after["backend=fake_fez,h=1.5"], values["backend=fake_fez,h=1.5"]
+    assert again["e"] == before["e"] and again["f"]["exact"] == before["f"]["exact"]
+    assert abs(again["f"]["values"][0] - again["f"]["exact"][0]) < 5 * again["f"]["stderrs"][0] + 0.08
+
+
+def test_where_one_backends_points_fail_the_next_backends_are_marked_not_run_and_resume(qrun, tmp_path):
+    """aer's session runs out of its max_time (each look at the clock 400 s later) before fake_fez's points start:
+    those are recorded as not run, with why, and the group's resume runs them."""
+    spec = tmp_path / "mb.yaml"
+    spec.write_text(SPEC.replace("max_time: 30m", "max_time: 10m"))
+    grid = ("-m", "backend=aer,fake_fez")
+    qrun.clock = Ticking(400.0, start=0.0)
+    failed = qrun(spec, *grid, "options.batch=false", "--out", tmp_path / "r")
+    assert failed.code == 1, failed.err
+    group = next((tmp_path / "r" / "mb").iterdir())
+    meta = {
+        name: json.loads((group / name / "metadata.json").read_text()) for name in ("backend=aer", "backend=fake_fez")
+    }
+    assert meta["backend=aer"]["status"] == "failed"
+    assert "the session reached max_time (10m)" in meta["backend=aer"]["error"]
+    assert (meta["backend=fake_fez"]["status"], meta["backend=fake_fez"]["error"]) == (
+        "failed",
+        "not run: the points on aer ended first",
+    )
+    assert not list((group / "backend=fake_fez" / "jobs").glob("*.json"))
+    qrun.clock = None
+    resumed = qrun(spec, *grid, "options.batch=false", "--out", tmp_path / "r", "--resume", group)
+    assert resumed.code == 0, resumed.err
+    for name in ("backend=aer", "backend=fake_fez"):
+        assert json.loads((group / name / "metadata.json").read_text())["status"] == "completed"
+        assert set(_values(group / name)) == {"e", "f"}
+
+
+@pytest.mark.parametrize("command", [("validate",), ("validate", "--deep"), ("plan",)])
+def test_the_budget_is_checked_over_each_backends_points_as_they_run(qrun, tmp_path, command):
+    """Two points on fake_fez do not fit 3m together (4 jobs of 1m each and the margin), though each alone does; the
+    refusal names fake_fez's points only, as a run would meet them in fake_fez's batch."""
+    spec = tmp_path / "mb.yaml"
+    spec.write_text(SPEC.replace("max_time: 30m", "max_time: 3m"))
+    checked = qrun(*command, spec, "-m", "backend=aer,fake_fez", "-m", "h=0.5,1.5", "--out", tmp_path / "r")
+    assert checked.code == 2
+    first = checked.err.splitlines()[0]
+    assert first.startswith(f"{spec}:5:11: max_time: over all multirun points: 3m (180 s) is less than ")
+    assert "Largest: backend=fake_fez,h=0.5/e 1m" in first and "aer" not in first.split("Largest:")[1]
