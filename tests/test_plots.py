@@ -375,3 +375,43 @@ def test_a_sweep_figure_of_many_series_keeps_its_legend_off_the_curves():
     points[0:] = [p for p in points if p["b"] == 0 and p["observable"] == "zz"]  # one series: as before
     (ax,) = figure_for(pyplot(), sweep, "statevector").axes
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact, b=0, observable=zz", "b=0, observable=zz"]
+
+
+def test_a_group_over_backends_draws_each_backends_value_side_by_side_for_every_observable(qrun, tmp_path):
+    """`qrun plot GROUP` of `-m backend=fake_fez,fake_sherbrooke,aer` said "nothing to plot" (no numeric key), and a
+    job of two observables drew its first only: now each observable's figure has a point per backend, at its name,
+    with the stored value, its σ bar and the exact value beside it."""
+    import json
+    import math
+
+    from qrun.store.catalog import discover
+    from qrun.store.reader import load
+    from qrun.store.readings import job_readings
+    from qrun.views.plots import group_figures, plot_group, pyplot
+
+    spec = tmp_path / "b.yaml"
+    spec.write_text(
+        "version: 1\nname: b\nbackend: aer\nmax_time: 10m\noptions: {seed: 2, resilience_level: 0}\n"
+        "circuits:\n  r: {qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; qubit[2] q; ry(0.5) q[0]; cx q[0], q[1];'}\n"
+        "observables: {zz: ZZ, xx: XX}\n"
+        "jobs:\n  - {name: e, primitive: estimator, circuit: r, observables: [zz, xx], precision: 0.05, exact: statevector}\n"
+    )
+    backends = ["fake_fez", "fake_sherbrooke", "aer"]
+    assert qrun(spec, "-m", f"backend={','.join(backends)}", "--out", tmp_path / "r", "-q").code == 0
+    group = next((tmp_path / "r" / "b").iterdir())
+    written = sorted(p.name for p in plot_group(group))
+    assert written == ["e-xx-vs-backend.png", "e-zz-vs-backend.png"]
+    points = [(f.swept, job_readings(f.path, load(f.path).jobs["e"])) for f in discover(group)]
+    figures = dict(group_figures(pyplot(), points))
+    (ax,) = figures["e-xx-vs-backend"].axes
+    assert [t.get_text() for t in ax.get_xticklabels()] == backends
+    stored = [
+        json.loads((group / f"backend={b}" / "jobs" / "00-e.json").read_text())["observables"]["xx"] for b in backends
+    ]
+    (bars,) = ax.containers
+    assert list(bars.lines[0].get_xdata()) == [0, 1, 2]
+    assert list(bars.lines[0].get_ydata()) == [s["values"][0] for s in stored]
+    (exact,) = [line for line in ax.lines if line.get_label() == "exact"]
+    # cos(0.25)|00> + sin(0.25)|11>: <XX> = 2 cos(0.25) sin(0.25) = sin(0.5)
+    assert list(exact.get_ydata()) == pytest.approx([math.sin(0.5)] * 3, abs=1e-12)
+    assert all(abs(s["values"][0] - math.sin(0.5)) < 5 * s["stderrs"][0] + 0.08 for s in stored)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 PLOT_POINTS = 10_000
+MAX_CATEGORIES = 20  # a swept key of names drawn side by side; more would not be read
 
 
 def _stride(total: int) -> int:
@@ -288,7 +289,8 @@ def _counts(point: Mapping[str, object], register: str | None = None) -> dict[st
 
 def group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[Reading]]]) -> list[tuple[str, Figure]]:
     """For a multirun group: each headline value (a value of the first parameter set, an optimum) against each
-    numeric swept key, one line per combination of the other keys, with error bars and the exact value."""
+    swept key (a key of names, as the backend: its values side by side), one series per combination of the other
+    keys, with error bars and the exact value."""
     with literal_text(plt):
         return _group_figures(plt, points)
 
@@ -301,9 +303,11 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
     )
     figures: list[tuple[str, Figure]] = []
     for x in keys:
-        if not all(
-            isinstance(swept.get(x), (int, float)) and not isinstance(swept.get(x), bool) for swept, _ in points
-        ):
+        numeric = all(isinstance(s.get(x), (int, float)) and not isinstance(s.get(x), bool) for s, _ in points)
+        # a key of names (backend=fake_fez,fake_sherbrooke): its values side by side, in the order the points give them
+        given = dict.fromkeys(str(s.get(x)) for s, _ in points)
+        names = {} if numeric else {name: k for k, name in enumerate(given)}
+        if not numeric and not 1 < len(names) <= MAX_CATEGORIES:
             continue
         others = [k for k in keys if k != x]
         for job, key in headlines:
@@ -311,7 +315,8 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
             series: dict[tuple, list[tuple[float, Reading]]] = {}
             for swept, readings in points:
                 found = next((r for r in readings if (r.job, r.key) == (job, key) and r.index == 0 and not r.at), None)
-                if found is not None and (at := number(swept.get(x))) is not None:
+                at = number(swept.get(x)) if numeric else names[str(swept.get(x))]
+                if found is not None and at is not None:
                     series.setdefault(tuple(swept.get(k) for k in others), []).append((at, found))
             for i, (rest, pts) in enumerate(series.items()):
                 pts.sort(key=lambda p: p[0])
@@ -320,7 +325,7 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
                     [p[0] for p in pts],
                     [p[1].value for p in pts],
                     yerr=sigmas(p[1].stderr for p in pts),
-                    fmt="o-",
+                    fmt="o-" if numeric else "o",  # no line between names: nothing lies between them
                     ms=4,
                     lw=1,
                     capsize=3,
@@ -329,9 +334,13 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
                 )
                 if all(p[1].exact is not None for p in pts):
                     xs, ys = [p[0] for p in pts], [p[1].exact for p in pts]
-                    ax.plot(xs, ys, "--", lw=1, color=f"C{i % 10}", label=EXACT if len(series) > 1 else "exact")
+                    style = {"ls": "--", "lw": 1} if numeric else {"ls": "", "marker": "_", "ms": 24}
+                    ax.plot(xs, ys, **style, color=f"C{i % 10}", label=EXACT if len(series) > 1 else "exact")
             unit = next((r.unit for _, rs in points for r in rs if (r.job, r.key) == (job, key) and r.unit), None)
             ax.set_xlabel(x)
+            if not numeric:
+                ax.set_xticks(list(names.values()), list(names), rotation=30 if len(names) > 3 else 0)
+                ax.set_xlim(-0.5, len(names) - 0.5)
             ax.set_ylabel(f"{job}: {key}" + (f" [{unit}]" if unit else ""))
             ax.set_title(f"{job}: {key} against {x}")
             legend(ax)
@@ -341,9 +350,15 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
     return figures
 
 
+def _first(body: JobFile | None) -> int | None:
+    """How many of a job's values a group figure reads: a sweep's first (its points are not drawn here, and its
+    file may hold millions), else all (a limit of 1 drew a job's first observable only)."""
+    return 1 if body is not None and ("points" in body or "points_file" in body) else None
+
+
 def plot_group(group: Path) -> list[Path]:
-    """Write GROUP/plots/<job>-<value>-vs-<key>.png: each headline value of the points against each numeric swept
-    key, with error bars and the exact value (group_figures). PlotError when no value varies with a number."""
+    """Write GROUP/plots/<job>-<value>-vs-<key>.png: each headline value of the points against each swept key, with
+    error bars and the exact value (group_figures). PlotError when there is no such value or key."""
 
     plt = pyplot()
     points = []
@@ -351,11 +366,8 @@ def plot_group(group: Path) -> list[Path]:
         run = load(found.path)
         spec = read_spec(found.path)  # read once: the stated exact values and the derived block
         exact = stated_exact(spec)
-        readings = [
-            r
-            for e in run.metadata["jobs"]
-            for r in job_readings(found.path, run.jobs.get(e["name"]), exact.get(e["name"]), 1)
-        ]
+        bodies = [(e["name"], run.jobs.get(e["name"])) for e in run.metadata["jobs"]]
+        readings = [r for name, b in bodies for r in job_readings(found.path, b, exact.get(name), _first(b))]
         readings += derived_readings(spec, run.jobs, found.path)  # plotted like any value
         points.append((found.swept, readings))
     written = []
@@ -369,6 +381,6 @@ def plot_group(group: Path) -> list[Path]:
     if not written:
         raise PlotError(
             f"nothing to plot in {group}: qrun plot draws a group's estimator values and minimize optima against "
-            "its numeric swept keys, and this group has none of both"
+            f"its swept keys (numbers, or up to {MAX_CATEGORIES} names), and this group has none of both"
         )
     return written
