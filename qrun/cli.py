@@ -250,10 +250,17 @@ def rerun_cmd(run_dir: str | None, out: str | None, quiet: bool, no_cache: bool)
     from .app.check_cli import say_python_changed  # a command module: imported when named (LAZY_COMMANDS)
 
     say_python_changed(folder, meta)
-    if out is None and folder.resolve().parent.name != name:
+    home = folder.resolve().parent
+    group = groups.group_of(folder)
+    if group is not None and group.resolve() == home:  # a multirun's point, ROOT/<name>/<group>/<point>: run alone
+        home = home.parent
+    if out is None and home.name != name:
         # A run lives in ROOT/<spec name>/<run>: anywhere else (a copied folder), its grandparent is no results root.
-        raise UsageError(f"{folder}: not inside a results root (ROOT/{name}/RUN); say where to write with --out DIR")
-    root = Path(out) if out else folder.resolve().parent.parent
+        raise UsageError(
+            f"{folder}: not inside a results root (ROOT/{name}/RUN, or a multirun's ROOT/{name}/GROUP/POINT); say "
+            "where to write with --out DIR"
+        )
+    root = Path(out) if out else home.parent
     new = run(folder / "spec.yaml", root, progress="quiet" if quiet else "auto", use_cache=not no_cache, clock=_clock())
     shown = relative(new)
     if quiet:

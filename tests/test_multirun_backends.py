@@ -4,6 +4,7 @@ run together, one backend after another, in one group folder; validate, plan and
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import Ticking
@@ -131,3 +132,17 @@ def test_the_budget_is_checked_over_each_backends_points_as_they_run(qrun, tmp_p
     first = checked.err.splitlines()[0]
     assert first.startswith(f"{spec}:5:11: max_time: over all multirun points: 3m (180 s) is less than ")
     assert "Largest: backend=fake_fez,h=0.5/e 1m" in first and "aer" not in first.split("Largest:")[1]
+
+
+def test_a_multirun_point_is_run_again_alone_beside_the_group(qrun, tmp_path):
+    """`qrun rerun GROUP/POINT` said the point was "not inside a results root" (its grandparent is the spec's
+    folder, not the root): it runs the point's resolved spec again as a run of its own, under ROOT/<name>/."""
+    spec = tmp_path / "mb.yaml"
+    spec.write_text(SPEC)
+    assert qrun(spec, "-m", "h=0.5,1.5", "--out", tmp_path / "r", "-q").code == 0
+    group = next((tmp_path / "r" / "mb").iterdir())
+    again = qrun("rerun", group / "h=1.5", "-q")
+    assert again.code == 0, again.err
+    new = tmp_path / again.out.strip() if not again.out.strip().startswith("/") else Path(again.out.strip())
+    assert new.parent == tmp_path / "r" / "mb" and new != group
+    assert _values(new)["e"]["exact"] == _values(group / "h=1.5")["e"]["exact"]

@@ -267,7 +267,8 @@ def test_resume_and_rerun_accept_only_run_folders(qrun, done, tmp_path):
     result = qrun("rerun", copied, "-q")
     assert (result.code, result.err) == (
         2,
-        f"qrun: {copied}: not inside a results root (ROOT/tamper/RUN); say where to write with --out DIR\n",
+        f"qrun: {copied}: not inside a results root (ROOT/tamper/RUN, or a multirun's ROOT/tamper/GROUP/POINT); say "
+        "where to write with --out DIR\n",
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["copies", "outside.txt", "plain", "results", "spec.yaml"]
