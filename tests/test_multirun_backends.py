@@ -146,3 +146,36 @@ def test_a_multirun_point_is_run_again_alone_beside_the_group(qrun, tmp_path):
     new = tmp_path / again.out.strip() if not again.out.strip().startswith("/") else Path(again.out.strip())
     assert new.parent == tmp_path / "r" / "mb" and new != group
     assert _values(new)["e"]["exact"] == _values(group / "h=1.5")["e"]["exact"]
+
+
+def test_a_multirun_over_two_service_devices_opens_a_batch_on_each_in_turn(tmp_path, monkeypatch, qrun):
+    """On the service (the runtime's real client over a stand-in REST layer), `-m backend=ibm_sherbrooke,ibm_fez`
+    opens one batch on each device, sherbrooke's points first; each point's runtime job went to its own device."""
+    from fake_runtime import Cloud, install
+    from qiskit_ibm_runtime.fake_provider import FakeFez, FakeSherbrooke
+
+    cloud = Cloud({"ibm_sherbrooke": FakeSherbrooke(), "ibm_fez": FakeFez()})
+    install(monkeypatch, cloud)
+    qrun.clock = cloud.clock
+    spec = tmp_path / "mb.yaml"
+    spec.write_text(SPEC)
+    grid = ("-m", "backend=ibm_sherbrooke,ibm_fez", "-m", "h=0.5,1.5")
+    result = qrun(spec, *grid, "--out", tmp_path / "r", "-q")
+    assert result.code == 0, result.err
+    group = tmp_path / result.out.strip()
+    opened = list(cloud.sessions.values())
+    assert [(s.backend, s.mode, len(s.jobs)) for s in opened] == [
+        ("ibm_sherbrooke", "batch", 2),
+        ("ibm_fez", "batch", 2),
+    ]
+    for point in (
+        "backend=ibm_sherbrooke,h=0.5",
+        "backend=ibm_sherbrooke,h=1.5",
+        "backend=ibm_fez,h=0.5",
+        "backend=ibm_fez,h=1.5",
+    ):
+        meta = json.loads((group / point / "metadata.json").read_text())
+        device = point.split(",")[0].removeprefix("backend=")
+        session = next(s for s in opened if s.backend == device)
+        assert meta["status"] == "completed" and meta["session"]["session_id"] == session.id, point
+        assert {i for e in meta["jobs"] for i in e["job_ids"]} <= set(session.jobs)
