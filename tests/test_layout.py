@@ -255,3 +255,47 @@ def test_a_layout_not_coupled_as_the_circuit_needs_is_said_to_be_routed(qrun, tm
     (run_dir,) = (tmp_path / "r" / "placed").iterdir()
     assert json.loads((run_dir / "jobs" / "00-e.json").read_text())["physical_qubits"] == [20, 21, 22]
     assert qrun("plan", _spec(tmp_path, "fake_sherbrooke", [20, 21, 22], "coupled.yaml")).err == ""
+
+
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+def test_a_circuit_no_chain_holds_is_told_so_not_sent_to_look_for_a_chain(qrun, tmp_path, device):
+    """A ring of four (cz 0-1, 1-2, 2-3, 3-0) on any chain needs swaps: the warning sent the user to `qrun qubits
+    --chain 4`, whose every chain routes the same. It names the pair a chain cannot hold, and `qrun qubits SPEC`
+    says it under its chains."""
+    ring = 'OPENQASM 3.0; include "stdgates.inc"; qubit[4] q; h q; cz q[0], q[1]; cz q[1], q[2]; cz q[2], q[3]; cz q[3], q[0];'
+    layout = CHAINS[device] + [CHAINS[device][-1] + 1] if len(CHAINS[device]) == 3 else CHAINS[device][:4]
+    spec = tmp_path / "ring.yaml"
+    spec.write_text(
+        f"version: 1\nname: ring\nbackend: {device}\nmax_time: 10m\noptions: {{seed: 1, resilience_level: 0}}\n"
+        f"circuits:\n  ring: {{qasm: '{ring}', layout: {json.dumps(layout)}}}\n"
+        "observables: {zz: ZZII}\njobs:\n  - {name: e, primitive: estimator, circuit: ring, observables: [zz]}\n"
+    )
+    note = (
+        "circuit 'ring' couples qubits 0 and 3, which a layout on a chain (qubit k on its k-th qubit) does not put "
+        "side by side, so on any chain the transpiler adds swaps; without `layout:`, qiskit's VF2Layout looks for "
+        "qubits coupled as the circuit needs"
+    )
+    (warning,) = qrun("plan", spec).err.splitlines()
+    assert warning.startswith(f"warning: circuits.ring.layout: {layout} is not coupled as circuit 'ring' needs, ")
+    assert warning.endswith(f"; {note}")
+    listed = qrun("qubits", spec)
+    assert listed.code == 0 and listed.out.splitlines()[-1] == f"note: {note}"
+    assert json.loads(qrun("qubits", spec, "--json").out)["off_chain"] == {"ring": [[0, 3]]}
+    # a chain's couplings (the GHZ state's cx ladder) draw no note
+    assert "note:" not in qrun("qubits", _spec(tmp_path, device, CHAINS[device])).out
+
+
+def test_couplings_are_read_inside_control_flow_and_barriers_couple_nothing():
+    from qiskit import QuantumCircuit
+
+    from qrun.spec.layouts import couplings, off_chain
+
+    qc = QuantumCircuit(4, 1)
+    qc.barrier()
+    qc.cx(0, 1)
+    qc.measure(0, 0)
+    with qc.if_test((qc.clbits[0], 1)):
+        qc.cz(3, 1)
+    qc.ccx(0, 1, 2)
+    assert couplings(qc) == {(0, 1), (1, 3), (0, 2), (1, 2)}
+    assert off_chain(qc) == [(0, 2), (1, 3)]

@@ -39,7 +39,7 @@ def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None
     are scored beside the best). Best first, from the errors the device's calibration reports: each qubit's readout
     and the best two-qubit gate of each link; a qubit or gate reported broken (error 0.5 or more) is left out."""
 
-    backend, length, placed = _device(device, length)
+    backend, length, placed, apart = _device(device, length)
     if length > backend.num_qubits:
         raise UsageError(f"--chain {length}: {backend.name} has {backend.num_qubits} qubits")
     ranking = best_chains(backend.target, length, top)
@@ -56,18 +56,23 @@ def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None
     if as_json:
         data = _as_data(backend.name, length, ranking)
         data["layouts"] = {name: _chain_data(c) if c else None for name, c in own.items()}
+        data["off_chain"] = {name: [list(p) for p in pairs] for name, pairs in apart.items()}
         click.echo(json.dumps(data, indent=2))
         return
     lines = [_text(backend.name, length, ranking)]
     for name, c in own.items():  # the spec's own layouts, beside the best
         placed_at = f"circuits.{name}.layout {placed[name]}"
         lines.append(f"{placed_at}: {_scored(c)}" if c else f"{placed_at}: not a chain of coupled qubits")
+    lines += [f"note: {layouts.off_chain_note(name, pairs)}" for name, pairs in apart.items()]
     click.echo("\n".join(lines))
 
 
-def _device(given: str, length: int | None) -> tuple[BackendV2, int, dict[str, list[int]]]:
-    """The device object, the chain length and the layouts a spec gives its circuits: from a spec (its backend,
-    service settings and widest circuit), or a device's name (no layouts)."""
+def _device(
+    given: str, length: int | None
+) -> tuple[BackendV2, int, dict[str, list[int]], dict[str, list[tuple[int, int]]]]:
+    """The device object, the chain length, the layouts a spec gives its circuits and, of its circuits as wide as
+    the chains, the couplings no chain's layout holds (layouts.off_chain): from a spec (its backend, service
+    settings and widest circuit), or a device's name (no layouts, no circuits)."""
     path = Path(given)
     if not path.is_file() and (path.suffix in (".yaml", ".yml", ".j2") or "/" in given):
         raise UsageError(f"{given}: no such file")  # a spec's name, not a device's
@@ -79,13 +84,20 @@ def _device(given: str, length: int | None) -> tuple[BackendV2, int, dict[str, l
         used = experiment.used_circuits
         widest = max(fact.num_qubits for name, fact in checked.facts.items() if name in used)
         placed = {n: list(layout) for n in sorted(used) if (layout := layouts.initial_layout(experiment.circuits[n]))}
-        return _named(experiment.backend, experiment.service, length or widest), length or widest, placed
+        wide = length or widest
+        apart = {
+            n: pairs
+            for n in sorted(used)
+            if n in checked.circuits and checked.facts[n].num_qubits == wide
+            if (pairs := layouts.off_chain(checked.circuits[n]))
+        }
+        return _named(experiment.backend, experiment.service, wide), wide, placed, apart
     _device_kind(given)  # a simulator or an unknown name first: no --chain would help
     if length is None:
         raise UsageError(
             f"qrun qubits {given}: say how many qubits with --chain N (or give a spec, whose circuits say)"
         )
-    return _named(given, Service(), length), length, {}
+    return _named(given, Service(), length), length, {}, {}
 
 
 def _device_kind(name: str) -> str:

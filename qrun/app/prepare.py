@@ -141,7 +141,7 @@ def prepare(
     placed = frozenset(name for name, source in experiment.circuits.items() if "layout" in source)
     warnings += (
         faulty.warnings(the_plan, placed)
-        + layouts.routed(the_plan, experiment.circuits)
+        + layouts.routed(the_plan, experiment.circuits, checked.circuits)
         + _unused_layouts(checked)
         + row_order(checked)
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+import itertools
+from collections.abc import Mapping, Sequence, Set
 from typing import TYPE_CHECKING
 
 from ..backends.registry import traits
 from ..model.findings import first_of
 
 if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
     from ..backends.kind import BackendInfo
     from ..model.findings import Finding
     from ..model.plan import Plan
@@ -60,9 +63,43 @@ def initial_layout(source: Mapping[str, Yaml]) -> tuple[int, ...] | None:
     return tuple(q for q in layout if isinstance(q, int)) if isinstance(layout, list) else None
 
 
-def routed(plan: Plan, circuits: Mapping[str, Yaml]) -> list[str]:
+def couplings(qc: QuantumCircuit, order: Sequence[int] | None = None) -> set[tuple[int, int]]:
+    """The pairs of the circuit's qubits its gates act on together (a gate on three: each pair of them), inside its
+    control flow too (`order`: the outer circuit's index of each of a block's qubits); barriers couple nothing."""
+    found: set[tuple[int, int]] = set()
+    for inst in qc.data:
+        at = [qc.find_bit(q).index for q in inst.qubits]
+        outer = [order[i] for i in at] if order is not None else at
+        blocks = getattr(inst.operation, "blocks", None)
+        if blocks:
+            for block in blocks:
+                found |= couplings(block, outer)
+        elif inst.operation.name != "barrier":
+            found.update(itertools.combinations(sorted(outer), 2))
+    return found
+
+
+def off_chain(qc: QuantumCircuit) -> list[tuple[int, int]]:
+    """The coupled pairs that a layout on a chain (the circuit's qubit k on the chain's k-th) cannot hold: qubits not
+    next to each other in the circuit's order, as a feature map's or a ring's are."""
+    return sorted(p for p in couplings(qc) if p[1] - p[0] != 1)
+
+
+def off_chain_note(name: str, pairs: Sequence[tuple[int, int]]) -> str:
+    """Why no chain's layout avoids swaps for the circuit, and what qiskit does without a layout."""
+    (a, b), more = pairs[0], len(pairs) - 1
+    others = f" (and {more} pair{'s' * (more != 1)} more)" if more else ""
+    return (
+        f"circuit '{name}' couples qubits {a} and {b}{others}, which a layout on a chain (qubit k on its k-th qubit) "
+        "does not put side by side, so on any chain the transpiler adds swaps; without `layout:`, qiskit's VF2Layout "
+        "looks for qubits coupled as the circuit needs"
+    )
+
+
+def routed(plan: Plan, circuits: Mapping[str, Yaml], built: Mapping[str, QuantumCircuit]) -> list[str]:
     """A warning per circuit whose layout's qubits are not coupled as the circuit needs: the transpiler added swaps,
-    and the circuit's qubits ended elsewhere than the layout put them (its jobs' physical_qubits)."""
+    and the circuit's qubits ended elsewhere than the layout put them (its jobs' physical_qubits). Where no chain can
+    hold the circuit's couplings, it says so (`built`: the circuits as qiskit has them), not to look for one."""
     found: dict[str, tuple[list[int], list[str]]] = {}
     for job in plan.jobs:
         source = circuits.get(job.circuit_name)
@@ -74,9 +111,14 @@ def routed(plan: Plan, circuits: Mapping[str, Yaml]) -> list[str]:
     out = []
     for name, (ended, jobs) in found.items():
         named = first_of(jobs)
+        apart = off_chain(built[name]) if name in built else []
+        hint = (
+            off_chain_note(name, apart)
+            if apart
+            else f"`qrun qubits {plan.backend_name} --chain {len(ended)}` lists coupled chains"
+        )
         out.append(
             f"warning: circuits.{name}.layout: {circuits[name]['layout']} is not coupled as circuit '{name}' needs, so "
-            f"the transpiler added swaps and its qubits ended on {ended} ({named}); `qrun qubits {plan.backend_name} "
-            f"--chain {len(ended)}` lists coupled chains"
+            f"the transpiler added swaps and its qubits ended on {ended} ({named}); {hint}"
         )
     return out
