@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from qiskit.circuit import ForLoopOp
 
 # The most instructions loops are written out into after the import (qiskit's UnrollForLoops takes about a second
-# per 100,000); a longer loop stays qiskit's for_loop, which aer runs as it is.
+# for that many: RESULTS.md, "Loops written out after the import"); a longer loop stays qiskit's for_loop, which aer
+# runs as it is.
 MAX_WRITTEN_OUT = 100_000
 
 # Statements a body may not hold to be copied: a declaration would be made again in the next copy, and break or
@@ -137,7 +138,7 @@ def flattened(qc: QuantumCircuit) -> QuantumCircuit:
     made the circuit one with control flow, which twirling, ZNE and dynamical decoupling refuse. Left as it is where a
     loop's body holds other control flow (an `if` inside keeps the circuit dynamic anyway, and the pass fails on an
     `if` without `else` in qiskit 2.6) or `break`/`continue`, or where the copies would pass MAX_WRITTEN_OUT."""
-    if "for_loop" not in qc.count_ops():  # counted in qiskit's Rust: a scan of 10,000 gates in Python takes ms
+    if "for_loop" not in qc.count_ops():  # counted in qiskit's Rust, not by a Python scan of every instruction
         return qc
     loops = [inst.operation for inst in qc.data if inst.operation.name == "for_loop"]
     if not all(_plain(op) for op in loops):
