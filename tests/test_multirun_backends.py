@@ -25,6 +25,7 @@ jobs:
   - {name: f, primitive: estimator, circuit: c, observables: [z], parameter_values: [[0.1, 0.2, 0.3, 0.4]],
      exact: statevector, estimate: 1m}
 """
+POINTS_ON_SERVICE = [f"backend={b},h={h}" for b in ("ibm_sherbrooke", "ibm_fez") for h in (0.5, 1.5)]
 POINTS = ["backend=fake_fez,h=0.5", "backend=fake_fez,h=1.5", "backend=aer,h=0.5", "backend=aer,h=1.5"]
 
 
@@ -179,3 +180,9 @@ def test_a_multirun_over_two_service_devices_opens_a_batch_on_each_in_turn(tmp_p
         session = next(s for s in opened if s.backend == device)
         assert meta["status"] == "completed" and meta["session"]["session_id"] == session.id, point
         assert {i for e in meta["jobs"] for i in e["job_ids"]} <= set(session.jobs)
+    # `qrun status GROUP` said "not a qrun run folder": it asks after each point in turn
+    shown = qrun("status", group)
+    assert shown.code == 0, shown.err
+    heads = [line for line in shown.out.splitlines() if line.startswith(("run ", "session: "))]
+    assert [h.split(":")[0] for h in heads[::2]] == [f"run {group / p}" for p in POINTS_ON_SERVICE]
+    assert [h.split(", id ")[1].split(",")[0] for h in heads[1::2]] == [opened[0].id] * 2 + [opened[1].id] * 2

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from ..store.catalog import MANIFEST
+from ..store.catalog import MANIFEST, read_manifest
 from ..store.reader import load, previous_run
 from ..views.compare import diff_data, diff_text
 from ..views.listing import group_text, list_text, runs
@@ -118,8 +118,11 @@ def plot_cmd(run_dir: str | None, all_jobs: bool) -> None:
 def status_cmd(run_dir: str | None, all_rows: bool) -> None:
     """Show a run's session and each job's status; for a service run, as the service reports them now, and with
     the usage the service had not reported yet written into the run. Without RUN_DIR: the newest run under
-    results/; a spec's folder: its newest run."""
+    results/; a spec's folder: its newest run; a multirun group: each of its points in turn."""
     from .status import status_text  # the service's client, only for this command
 
     folder = given_or_newest(run_dir, groups=False)
+    if (folder / MANIFEST).is_file():  # a group: its points, as qrun show GROUP tabulates them
+        click.echo("\n\n".join(status_text(point, all_rows) for _, point in read_manifest(folder)))
+        return
     click.echo(status_text(folder, all_rows))
