@@ -186,3 +186,21 @@ def test_a_multirun_over_two_service_devices_opens_a_batch_on_each_in_turn(tmp_p
     heads = [line for line in shown.out.splitlines() if line.startswith(("run ", "session: "))]
     assert [h.split(":")[0] for h in heads[::2]] == [f"run {group / p}" for p in POINTS_ON_SERVICE]
     assert [h.split(", id ")[1].split(",")[0] for h in heads[1::2]] == [opened[0].id] * 2 + [opened[1].id] * 2
+
+
+def test_diff_of_two_devices_points_says_they_are_two_devices_not_one_recalibrated(qrun, tmp_path):
+    """`qrun diff` of a point on fake_fez and one on fake_sherbrooke said "the device was recalibrated between these
+    runs": their calibrations differ because they are two devices."""
+    spec = tmp_path / "mb.yaml"
+    spec.write_text(SPEC)
+    assert qrun(spec, "-m", "backend=fake_fez,fake_sherbrooke", "--out", tmp_path / "r", "-q").code == 0
+    group = next((tmp_path / "r" / "mb").iterdir())
+    a, b = group / "backend=fake_fez", group / "backend=fake_sherbrooke"
+    lines = qrun("diff", a, b).out.splitlines()
+    assert lines[:3] == [
+        "spec: backend=fake_fez -> backend=fake_sherbrooke",
+        "  backend: 'fake_fez' -> 'fake_sherbrooke'",
+        "devices: A ran on fake_fez, B on fake_sherbrooke, each under its own calibration: a difference below may be "
+        "the devices', not the physics'",
+    ]
+    assert json.loads(qrun("diff", a, b, "--json").out)["recalibrated"] == lines[2]

@@ -40,10 +40,16 @@ def label(records: list[Usage], session: SessionRecord | None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def straddle_note(a: list[str], b: list[str]) -> str | None:
-    """What `qrun diff` says first when two runs ran under different calibrations of the device."""
+def straddle_note(a: list[str], b: list[str], devices: tuple[object, object] = (None, None)) -> str | None:
+    """What `qrun diff` says first when two runs ran under different calibrations of the device (`devices`: each
+    run's backend; two devices are not one recalibrated)."""
     if not a or not b or set(a) == set(b):
         return None
+    if devices[0] != devices[1]:
+        return (
+            f"devices: A ran on {devices[0]}, B on {devices[1]}, each under its own calibration: a difference below "
+            "may be the devices', not the physics'"
+        )
     return (
         f"calibration: the device was recalibrated between these runs (A under {', '.join(a)}; B under "
         f"{', '.join(b)}): a difference below may be the device's, not the physics'"

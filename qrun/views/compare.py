@@ -25,7 +25,7 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
     changes = differences(spec_a, spec_b)
     lines = [f"spec: {a.path.name} -> {b.path.name}"]
     lines += [f"  {c}" for c in changes] or ["  (the same spec)"]
-    recalibrated = calibration.straddle_note(_calibrations(a), _calibrations(b))
+    recalibrated = calibration.straddle_note(_calibrations(a), _calibrations(b), (_device(a), _device(b)))
     if recalibrated:
         lines.append(recalibrated)
     pairs = []
@@ -137,7 +137,7 @@ def diff_data(a: Run, b: Run) -> dict[str, object]:
         "a": str(a.path),
         "b": str(b.path),
         "spec": differences(spec_a, spec_b),
-        "recalibrated": calibration.straddle_note(_calibrations(a), _calibrations(b)) or None,
+        "recalibrated": calibration.straddle_note(_calibrations(a), _calibrations(b), (_device(a), _device(b))) or None,
         "values": values,
     }
 
@@ -167,6 +167,11 @@ def _job_pairs(a: Run, b: Run, name: str) -> tuple[list[Pair], bool]:
     if not paired and _is_sweep(a.jobs.get(name)) and _is_sweep(b.jobs.get(name)):
         return _paired_points(name, a.points(name), b.points(name)), True
     return paired, False
+
+
+def _device(run: Run) -> object:
+    """The backend the run's session was on, as its metadata records it."""
+    return (run.metadata.get("session") or {}).get("backend")
 
 
 def _calibrations(run: Run) -> list[str]:
