@@ -128,3 +128,20 @@ def test_a_ghz_state_written_as_a_loop_certifies_genuine_multipartite_entangleme
     assert bound["exact"] == pytest.approx(1.0, abs=1e-12)
     assert 0.5 + 5 * bound["stderr"] < bound["value"] < 1.0 + 3 * bound["stderr"]
     assert bound["expression"] == "(x-basis.x-all - 1) / 2 + all-equal"
+
+
+def test_the_ghz_bound_on_two_devices_one_after_the_other_is_drawn_at_each_devices_name(qrun, tmp_path):
+    """The example's device comparison, `n=8 -m backend=fake_fez,fake_sherbrooke`: each device certifies 8-partite
+    entanglement (the bound above 1/2 by 5σ and below 1), and the group's figure of the bound has a point at each."""
+    from qrun.views.plots import plot_group
+
+    result = qrun(
+        EXAMPLES / "ghz" / "ghz.yaml", "n=8", "-m", "backend=fake_fez,fake_sherbrooke", "--out", tmp_path, "-q"
+    )
+    assert result.code == 0, result.err
+    group = tmp_path / result.out.strip()
+    for device in ("fake_fez", "fake_sherbrooke"):
+        bound = json.loads((group / f"backend={device}" / "derived.json").read_text())["fidelity-bound"]
+        assert 0.5 + 5 * bound["stderr"] < bound["value"] < 1.0 + 3 * bound["stderr"], device
+    written = {p.name for p in plot_group(group)}
+    assert "derived-fidelity-bound-vs-backend.png" in written
