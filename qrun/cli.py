@@ -83,8 +83,9 @@ def cli() -> None:
     "the rest run in order.",
 )
 @multirun_option(
-    "Run once per combination of these template variables' values, all together (one batch or session), into one group "
-    "folder with a combined CSV (repeatable; as a spec's multirun: block does)."
+    "Run once per combination of these template variables' values (or dotted keys), all together (one batch or "
+    "session; each backend's in turn, for -m backend=A,B), into one group folder with a combined CSV (repeatable; as a "
+    "spec's multirun: block does)."
 )
 @click.option(
     "--dask",
