@@ -271,16 +271,16 @@ def test_a_circuit_no_chain_holds_is_told_so_not_sent_to_look_for_a_chain(qrun, 
         "observables: {zz: ZZII}\njobs:\n  - {name: e, primitive: estimator, circuit: ring, observables: [zz]}\n"
     )
     note = (
-        "circuit 'ring' couples qubits 0 and 3, which a layout on a chain (qubit k on its k-th qubit) does not put "
-        "side by side, so on any chain the transpiler adds swaps; without `layout:`, qiskit's VF2Layout looks for "
-        "qubits coupled as the circuit needs"
+        "circuit 'ring' couples qubits 0 and 3 in a way no chain holds (a cycle, or a qubit coupled to three), so on "
+        "any chain the transpiler adds swaps; without `layout:`, qiskit's VF2Layout looks for qubits coupled as the "
+        "circuit needs"
     )
     (warning,) = qrun("plan", spec).err.splitlines()
     assert warning.startswith(f"warning: circuits.ring.layout: {layout} is not coupled as circuit 'ring' needs, ")
     assert warning.endswith(f"; {note}")
     listed = qrun("qubits", spec)
     assert listed.code == 0 and listed.out.splitlines()[-1] == f"note: {note}"
-    assert json.loads(qrun("qubits", spec, "--json").out)["off_chain"] == {"ring": [[0, 3]]}
+    assert json.loads(qrun("qubits", spec, "--json").out)["off_chain"] == {"ring": {"pairs": [[0, 3]], "order": None}}
     # a chain's couplings (the GHZ state's cx ladder) draw no note
     assert "note:" not in qrun("qubits", _spec(tmp_path, device, CHAINS[device])).out
 
@@ -299,3 +299,42 @@ def test_couplings_are_read_inside_control_flow_and_barriers_couple_nothing():
     qc.ccx(0, 1, 2)
     assert couplings(qc) == {(0, 1), (1, 3), (0, 2), (1, 2)}
     assert off_chain(qc) == [(0, 2), (1, 3)]
+
+
+def test_a_chain_coupled_in_another_order_than_its_qubits_is_told_the_layout_that_holds_it(qrun, tmp_path):
+    """cx 0-2 then 2-1 is a chain 0-2-1: the layout [20, 21, 22] (qubit k on 20 + k) routes it, and [20, 22, 21]
+    holds it as it is; the warning says how to write such a layout, and a run on it adds no swap."""
+    path = 'OPENQASM 3.0; include "stdgates.inc"; qubit[3] q; h q[0]; cx q[0], q[2]; cx q[2], q[1];'
+    text = (
+        "version: 1\nname: bent\nbackend: fake_sherbrooke\nmax_time: 10m\noptions: {seed: 1}\n"
+        f"circuits:\n  bent: {{qasm: '{path}', layout: LAYOUT}}\n"
+        "observables: {zz: ZZI}\njobs:\n  - {name: e, primitive: estimator, circuit: bent, observables: [zz]}\n"
+    )
+    spec = tmp_path / "bent.yaml"
+    spec.write_text(text.replace("LAYOUT", "[20, 21, 22]"))
+    (warning,) = qrun("plan", spec).err.splitlines()
+    assert warning.endswith(
+        "; circuit 'bent' couples its qubits along 0-2-1, not in their own order: a chain holds it with qubit 2 on the "
+        "chain's second qubit, and so on (for the chain [c0, c1, ...], `layout: [c0, c2, c1]`); `qrun qubits "
+        "fake_sherbrooke --chain 3` lists coupled chains"
+    )
+    spec.write_text(text.replace("LAYOUT", "[20, 22, 21]"))
+    placed = qrun("plan", spec, "--json")
+    assert placed.err == "" and json.loads(placed.out)["jobs"][0]["physical_qubits"] == [20, 22, 21]
+
+
+@pytest.mark.parametrize(
+    "n, pairs, order",
+    [
+        (3, {(0, 2), (1, 2)}, [0, 2, 1]),
+        (4, {(0, 2), (1, 3)}, [0, 2, 1, 3]),  # two paths, one after the other
+        (4, {(0, 1)}, [0, 1, 2, 3]),
+        (3, {(0, 1), (1, 2), (0, 2)}, None),  # a triangle
+        (4, {(0, 1), (0, 2), (0, 3)}, None),  # a qubit coupled to three
+        (5, {(0, 1), (2, 3), (3, 4), (2, 4)}, None),  # a path beside a cycle
+    ],
+)
+def test_an_order_a_chain_holds_is_found_where_there_is_one(n, pairs, order):
+    from qrun.spec.layouts import chain_order
+
+    assert chain_order(n, pairs) == order

@@ -56,23 +56,26 @@ def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None
     if as_json:
         data = _as_data(backend.name, length, ranking)
         data["layouts"] = {name: _chain_data(c) if c else None for name, c in own.items()}
-        data["off_chain"] = {name: [list(p) for p in pairs] for name, pairs in apart.items()}
+        data["off_chain"] = {
+            name: {"pairs": [list(p) for p in pairs], "order": order} for name, (pairs, order) in apart.items()
+        }
         click.echo(json.dumps(data, indent=2))
         return
     lines = [_text(backend.name, length, ranking)]
     for name, c in own.items():  # the spec's own layouts, beside the best
         placed_at = f"circuits.{name}.layout {placed[name]}"
         lines.append(f"{placed_at}: {_scored(c)}" if c else f"{placed_at}: not a chain of coupled qubits")
-    lines += [f"note: {layouts.off_chain_note(name, pairs)}" for name, pairs in apart.items()]
+    lines += [f"note: {layouts.off_chain_note(name, pairs, order)}" for name, (pairs, order) in apart.items()]
     click.echo("\n".join(lines))
 
 
 def _device(
     given: str, length: int | None
-) -> tuple[BackendV2, int, dict[str, list[int]], dict[str, list[tuple[int, int]]]]:
+) -> tuple[BackendV2, int, dict[str, list[int]], dict[str, tuple[list[tuple[int, int]], list[int] | None]]]:
     """The device object, the chain length, the layouts a spec gives its circuits and, of its circuits as wide as
-    the chains, the couplings no chain's layout holds (layouts.off_chain): from a spec (its backend, service
-    settings and widest circuit), or a device's name (no layouts, no circuits)."""
+    the chains, the couplings a chain's layout in their order does not hold (layouts.off_chain) and an order that a
+    chain holds, if any (layouts.chain_order): from a spec (its backend, service settings and widest circuit), or a
+    device's name (no layouts, no circuits)."""
     path = Path(given)
     if not path.is_file() and (path.suffix in (".yaml", ".yml", ".j2") or "/" in given):
         raise UsageError(f"{given}: no such file")  # a spec's name, not a device's
@@ -86,7 +89,7 @@ def _device(
         placed = {n: list(layout) for n in sorted(used) if (layout := layouts.initial_layout(experiment.circuits[n]))}
         wide = length or widest
         apart = {
-            n: pairs
+            n: (pairs, layouts.chain_order(wide, layouts.couplings(checked.circuits[n])))
             for n in sorted(used)
             if n in checked.circuits and checked.facts[n].num_qubits == wide
             if (pairs := layouts.off_chain(checked.circuits[n]))

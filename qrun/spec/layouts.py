@@ -85,14 +85,47 @@ def off_chain(qc: QuantumCircuit) -> list[tuple[int, int]]:
     return sorted(p for p in couplings(qc) if p[1] - p[0] != 1)
 
 
-def off_chain_note(name: str, pairs: Sequence[tuple[int, int]]) -> str:
-    """Why no chain's layout avoids swaps for the circuit, and what qiskit does without a layout."""
+def chain_order(n: int, pairs: Set[tuple[int, int]]) -> list[int] | None:
+    """An order of the n qubits along which a chain holds every coupled pair (each pair next to each other), or None
+    where none does: a qubit coupled to three others, or a cycle (a ring's, a triangle's). Paths one after another,
+    each from its lower end; uncoupled qubits in between."""
+    near: dict[int, list[int]] = {q: [] for q in range(n)}
+    for a, b in pairs:
+        near[a].append(b)
+        near[b].append(a)
+    if any(len(v) > 2 for v in near.values()):
+        return None
+    order: list[int] = []
+    for start in (q for q in range(n) if len(near[q]) < 2):
+        if start in order:
+            continue
+        at, before = start, -1
+        while True:
+            order.append(at)
+            step = [q for q in near[at] if q != before]
+            if not step:
+                break
+            before, at = at, step[0]
+    return order if len(order) == n else None  # a qubit not reached lies on a cycle
+
+
+def off_chain_note(name: str, pairs: Sequence[tuple[int, int]], order: Sequence[int] | None) -> str:
+    """What a layout on a chain does for a circuit that couples qubits not next to each other in its own order: where
+    another order of them fits a chain (`order`, chain_order's), how to write it; else, that no chain avoids swaps."""
+    if order is not None:
+        at = {q: k for k, q in enumerate(order)}
+        example = f" (for the chain [c0, c1, ...], `layout: [{', '.join(f'c{at[q]}' for q in range(len(order)))}]`)"
+        return (
+            f"circuit '{name}' couples its qubits along {'-'.join(map(str, order))}, not in their own order: a chain "
+            f"holds it with qubit {order[1]} on the chain's second qubit, and so on"
+            + (example if len(order) <= 8 else "")
+        )
     (a, b), more = pairs[0], len(pairs) - 1
     others = f" (and {more} pair{'s' * (more != 1)} more)" if more else ""
     return (
-        f"circuit '{name}' couples qubits {a} and {b}{others}, which a layout on a chain (qubit k on its k-th qubit) "
-        "does not put side by side, so on any chain the transpiler adds swaps; without `layout:`, qiskit's VF2Layout "
-        "looks for qubits coupled as the circuit needs"
+        f"circuit '{name}' couples qubits {a} and {b}{others} in a way no chain holds (a cycle, or a qubit coupled to "
+        "three), so on any chain the transpiler adds swaps; without `layout:`, qiskit's VF2Layout looks for qubits "
+        "coupled as the circuit needs"
     )
 
 
@@ -112,13 +145,12 @@ def routed(plan: Plan, circuits: Mapping[str, Yaml], built: Mapping[str, Quantum
     for name, (ended, jobs) in found.items():
         named = first_of(jobs)
         apart = off_chain(built[name]) if name in built else []
-        hint = (
-            off_chain_note(name, apart)
-            if apart
-            else f"`qrun qubits {plan.backend_name} --chain {len(ended)}` lists coupled chains"
-        )
+        chains = f"`qrun qubits {plan.backend_name} --chain {len(ended)}` lists coupled chains"
+        if apart:
+            order = chain_order(len(ended), couplings(built[name]))
+            chains = off_chain_note(name, apart, order) + ("; " + chains if order is not None else "")
         out.append(
             f"warning: circuits.{name}.layout: {circuits[name]['layout']} is not coupled as circuit '{name}' needs, so "
-            f"the transpiler added swaps and its qubits ended on {ended} ({named}); {hint}"
+            f"the transpiler added swaps and its qubits ended on {ended} ({named}); {chains}"
         )
     return out
