@@ -246,6 +246,13 @@ def rerun_cmd(run_dir: str | None, out: str | None, quiet: bool, no_cache: bool)
     results/; a spec's folder: its newest run), into a new run folder."""
 
     folder = given_or_newest(run_dir, groups=False)
+    if groups.group_of(folder) == folder:  # its points each have their own resolved spec; it has none
+        names = groups.point_names(folder)
+        points = ", ".join(names[:3]) + (f" and {len(names) - 3:,} more" if len(names) > 3 else "")
+        raise UsageError(
+            f"{folder}: a multirun group, whose points each have their own resolved spec: rerun one "
+            f"(qrun rerun {folder}/POINT; its points: {points}), or run the multirun again (qrun SPEC -m ...)"
+        )
     meta = load(folder).metadata  # a real run folder, or RunFolderError naming what is wrong
     name = meta["name"]
     from .app.check_cli import say_python_changed  # a command module: imported when named (LAZY_COMMANDS)

@@ -147,6 +147,13 @@ def test_a_multirun_point_is_run_again_alone_beside_the_group(qrun, tmp_path):
     new = tmp_path / again.out.strip() if not again.out.strip().startswith("/") else Path(again.out.strip())
     assert new.parent == tmp_path / "r" / "mb" and new != group
     assert _values(new)["e"]["exact"] == _values(group / "h=1.5")["e"]["exact"]
+    # the group itself has no resolved spec of its own: said, with what to do instead
+    whole = qrun("rerun", group)
+    assert (whole.code, whole.err) == (
+        2,
+        f"qrun: {group}: a multirun group, whose points each have their own resolved spec: rerun one (qrun rerun "
+        f"{group}/POINT; its points: h=0.5, h=1.5), or run the multirun again (qrun SPEC -m ...)\n",
+    )
 
 
 def test_a_multirun_over_two_service_devices_opens_a_batch_on_each_in_turn(tmp_path, monkeypatch, qrun):

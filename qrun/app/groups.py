@@ -24,6 +24,11 @@ def group_of(folder: Path) -> Path | None:
     return None
 
 
+def point_names(group: Path) -> list[str]:
+    """The folder names of a group's points, in its manifest's order."""
+    return [folder.name for _, folder in read_manifest(group)]
+
+
 def latest_group(out: Path, name: str) -> Path | None:
     """The newest multirun group of spec `name` under `out` (group folders start with multirun-<UTC time>)."""
     folder = out / name
