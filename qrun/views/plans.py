@@ -202,9 +202,10 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
 
     summary = plan_summary(plan, rate)
     console = Console(file=stream or sys.stdout, width=None if (stream or sys.stdout).isatty() else 140, markup=False)
-    here, every = plan.points_here, len(plan.points)  # here < every: one backend's points of a multirun's
-    points = f" (multirun: {here} of its {every} points)" if here < every else f" (multirun of {every} points)"
-    points = points if plan.points else ""  # the plan's name is its first point's
+    points = ""  # a multirun's plan is named by its first point's spec: the title says whose rows these are
+    if plan.points:
+        here, every = plan.points_here, len(plan.points)  # here < every: one backend's points of a multirun's
+        points = f" (multirun: {here} of its {every} points)" if here < every else f" (multirun of {every} points)"
     table = Table(title=f"{plan.name}{points} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
     for header in (
         "#",
