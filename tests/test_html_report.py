@@ -260,7 +260,8 @@ def test_each_parameter_set_of_a_value_is_named_the_first_too(tmp_path):
         "version: 1\nname: sets\nbackend: aer\noptions: {seed: 1, default_precision: 0.05}\n"
         "circuits:\n  r: {qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; input float[64] a; qubit[1] q; ry(a) q[0];'}\n"
         "observables: {z: Z}\n"
-        "jobs:\n  - {name: two, primitive: estimator, circuit: r, observables: [z], parameter_values: [[0], [3.14159]]}\n"
+        "jobs:\n"
+        "  - {name: two, primitive: estimator, circuit: r, observables: [z], parameter_values: [[0], [3.14159]]}\n"
         "  - {name: one, primitive: estimator, circuit: r, observables: [z], parameter_values: [[0]]}\n"
     )
     folder = run(spec, tmp_path / "r", progress="none")

@@ -262,7 +262,8 @@ def test_a_circuit_no_chain_holds_is_told_so_not_sent_to_look_for_a_chain(qrun, 
     """A ring of four (cz 0-1, 1-2, 2-3, 3-0) on any chain needs swaps: the warning sent the user to `qrun qubits
     --chain 4`, whose every chain routes the same. It names the pair a chain cannot hold, and `qrun qubits SPEC`
     says it under its chains."""
-    ring = 'OPENQASM 3.0; include "stdgates.inc"; qubit[4] q; h q; cz q[0], q[1]; cz q[1], q[2]; cz q[2], q[3]; cz q[3], q[0];'
+    ring = 'OPENQASM 3.0; include "stdgates.inc"; qubit[4] q; h q; '
+    ring += "cz q[0], q[1]; cz q[1], q[2]; cz q[2], q[3]; cz q[3], q[0];"
     layout = CHAINS[device] + [CHAINS[device][-1] + 1] if len(CHAINS[device]) == 3 else CHAINS[device][:4]
     spec = tmp_path / "ring.yaml"
     spec.write_text(

@@ -394,7 +394,8 @@ def test_a_group_over_backends_draws_each_backends_value_side_by_side_for_every_
         "version: 1\nname: b\nbackend: aer\nmax_time: 10m\noptions: {seed: 2, resilience_level: 0}\n"
         "circuits:\n  r: {qasm: 'OPENQASM 3.0; include \"stdgates.inc\"; qubit[2] q; ry(0.5) q[0]; cx q[0], q[1];'}\n"
         "observables: {zz: ZZ, xx: XX}\n"
-        "jobs:\n  - {name: e, primitive: estimator, circuit: r, observables: [zz, xx], precision: 0.05, exact: statevector}\n"
+        "jobs:\n"
+        "  - {name: e, primitive: estimator, circuit: r, observables: [zz, xx], precision: 0.05, exact: statevector}\n"
     )
     backends = ["fake_fez", "fake_sherbrooke", "aer"]
     assert qrun(spec, "-m", f"backend={','.join(backends)}", "--out", tmp_path / "r", "-q").code == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-def counted(n: int, noun: str, plural: str = "") -> str:
-    """`n` and the noun, singular for one ("1 job(s)" read as a form, not a sentence); `plural` where it is not
-    the noun with an s."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+def counted(n: int, noun: str) -> str:
+    """`n` and the noun, singular for one ("1 job(s)" read as a form, not a sentence)."""
+    return f"{n:,} {noun if n == 1 else noun + 's'}"

@@ -352,7 +352,8 @@ def result_text(body: JobFile) -> str:
     """One job's result in a line: a sweep's size, else what its kind says."""
     if "points" in body or "points_file" in body:
         count = len(body["points"]) if "points" in body else body["point_count"]
-        text = f"{counted(count, 'sweep point')} in {counted(body.get('runtime_jobs', len(body['groups'])), 'runtime job')}"
+        runtime_jobs = body.get("runtime_jobs", len(body["groups"]))
+        text = f"{counted(count, 'sweep point')} in {counted(runtime_jobs, 'runtime job')}"
         return text + _lowest_fidelity(body.get("points") or [])
     return kind_of(body["primitive"]).text(body)
 

@@ -260,8 +260,9 @@ def _job_rows(entry: JobEntry, body: JobFile | None, readings: list[Reading]) ->
     for r in readings[:PAGE_ROWS]:
         unit = f" {r.unit}" if r.unit else ""
         deviation = r.deviation
+        at = six_figures(r.at) or (f"set {r.index}" if r.key in several else "")
         out.append(
-            f"<tr>{head}<td>{_e(r.key)}</td><td>{_e(six_figures(r.at) or (f'set {r.index}' if r.key in several else ''))}</td>"
+            f"<tr>{head}<td>{_e(r.key)}</td><td>{_e(at)}</td>"
             f'<td class="num">{_num(r.value)}{_e(unit)}</td><td class="num">{_num(r.stderr, ".2g")}</td>'
             f'<td class="num">{_num(r.exact)}</td>'
             f'<td class="num{" far" if deviation is not None and abs(deviation) > 3 else ""}">'
