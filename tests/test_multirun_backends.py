@@ -30,10 +30,9 @@ POINTS = ["backend=fake_fez,h=0.5", "backend=fake_fez,h=1.5", "backend=aer,h=0.5
 
 
 def _values(point) -> dict[str, dict]:
-    return {
-        p.stem[3:]: json.loads(p.read_text())["observables"]["z"] | {"backend": json.loads(p.read_text())["backend"]}
-        for p in sorted((point / "jobs").glob("*.json"))
-    }
+    """Each job's <z> as its file holds it, and the backend it ran on, by job name."""
+    bodies = {p.stem[3:]: json.loads(p.read_text()) for p in sorted((point / "jobs").glob("*.json"))}
+    return {name: body["observables"]["z"] | {"backend": body["backend"]} for name, body in bodies.items()}
 
 
 def test_each_backends_points_run_together_one_backend_after_another(qrun, tmp_path):
