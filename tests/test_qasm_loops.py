@@ -203,3 +203,23 @@ def test_a_ghz_state_written_as_a_loop_runs_on_a_real_size_device_against_its_ex
     assert s["ideal"]["meas"] == [{"0" * 6: pytest.approx(0.5), "1" * 6: pytest.approx(0.5)}]
     counts = s["counts"]["meas"][0]
     assert counts["0" * 6] + counts["1" * 6] > 800
+
+
+def test_a_loop_kept_as_one_says_why_where_mitigation_refuses_it(qrun, write_spec):
+    """The docs say loops are written out; one holding an `if` is not, and the control-flow refusal says why, so a
+    user does not look for a bug in qrun's loop handling."""
+    body = "for int k in [0:2] { h q[0]; m[0] = measure q[0]; if (m[0]) { x q[1]; } }"
+    spec = write_spec(
+        "version: 1\nname: kept\nbackend: fake_fez\nmax_time: 10m\ncircuits:\n"
+        f'  c: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[1] m; {body}"}}\n'
+        "observables: {z: ZI}\njobs:\n  - {name: e, primitive: estimator, circuit: c, observables: [z]}\n"
+    )
+    refused = qrun("validate", "--deep", spec)
+    assert refused.code == 2
+    assert refused.err.splitlines()[0] == (
+        f"{spec}:9:46: jobs[0].circuit: circuit 'c' has classical control flow, which the runtime's twirling and "
+        "dynamical decoupling cannot run, and the job asks for them (resilience_level 1, whose measurement mitigation "
+        "twirls): give the job options that leave them out (resilience_level: 0) (its for loop stays one: qrun writes "
+        "out an OpenQASM loop of plain gates up to 100,000 instructions, not one holding an `if`, a longer one, or a "
+        "Python circuit's)"
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..errors import SweepError
 from ..model import named
-from ..model.defaults import DEFAULT_RESILIENCE_LEVEL
+from ..model.defaults import DEFAULT_RESILIENCE_LEVEL, MAX_LOOP_WRITTEN_OUT
 from ..model.experiment import count
 from ..model.findings import Finding, JsonPath
 from ..model.jobfile import Headline, JobFile, Number
@@ -101,6 +101,8 @@ class Facts(Protocol):
     def control_flow(self) -> bool: ...
     @property
     def registers(self) -> tuple[tuple[str, int], ...] | None: ...
+    @property
+    def instructions(self) -> tuple[str, ...] | None: ...
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,11 @@ def control_flow_findings(at: JobContext, runs: str, options: Mapping[str, objec
         f"circuit '{at.circuit_name}' has classical control flow, which the runtime's twirling and dynamical "
         f"decoupling cannot run, and {whose} for them ({'; '.join(asks)}): {fix}"
     )
+    if "for_loop" in (at.circuit.instructions or ()):  # the docs say loops are written out: say why not this one
+        message += (
+            f" (its for loop stays one: qrun writes out an OpenQASM loop of plain gates up to "
+            f"{MAX_LOOP_WRITTEN_OUT:,} instructions, not one holding an `if`, a longer one, or a Python circuit's)"
+        )
     return [(at.here + ("circuit",), message, False)]
 
 

@@ -17,3 +17,7 @@ SPSA_OPTIONS = ("a", *SPSA_DEFAULTS)
 DEFAULT_MARGIN = "10%"  # of the summed estimates, for classical time between jobs
 DEFAULT_MAX_TIME_LIMIT = 8 * 3600  # the service's longest session unless the spec says otherwise
 LOCAL_MAX_TIME = 86400  # max_time on aer when the spec gives none: aer bills nothing, so this only stops a runaway
+# The most instructions an OpenQASM loop the importer built is written out into (sources/qasm_unroll.flattened:
+# qiskit's UnrollForLoops takes about a second for that many, RESULTS.md "Loops written out after the import"); a
+# longer loop stays qiskit's for_loop, which aer runs as it is
+MAX_LOOP_WRITTEN_OUT = 100_000

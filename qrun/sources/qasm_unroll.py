@@ -12,16 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import SourceError
+from ..model.defaults import MAX_LOOP_WRITTEN_OUT
 from .qasm_scan import MAX_NESTING, token_spans
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
     from qiskit.circuit import ForLoopOp
-
-# The most instructions loops are written out into after the import (qiskit's UnrollForLoops takes about a second
-# for that many: RESULTS.md, "Loops written out after the import"); a longer loop stays qiskit's for_loop, which aer
-# runs as it is.
-MAX_WRITTEN_OUT = 100_000
 
 # Statements a body may not hold to be copied: a declaration would be made again in the next copy, and break or
 # continue mean nothing outside a loop.
@@ -137,13 +133,13 @@ def flattened(qc: QuantumCircuit) -> QuantumCircuit:
     (`for int s in [1:4] { ... }`) or a loop whose variable turns an angle means plain gates, but as a `for_loop` it
     made the circuit one with control flow, which twirling, ZNE and dynamical decoupling refuse. Left as it is where a
     loop's body holds other control flow (an `if` inside keeps the circuit dynamic anyway, and the pass fails on an
-    `if` without `else` in qiskit 2.6) or `break`/`continue`, or where the copies would pass MAX_WRITTEN_OUT."""
+    `if` without `else` in qiskit 2.6) or `break`/`continue`, or where the copies would pass MAX_LOOP_WRITTEN_OUT."""
     if "for_loop" not in qc.count_ops():  # counted in qiskit's Rust, not by a Python scan of every instruction
         return qc
     loops = [inst.operation for inst in qc.data if inst.operation.name == "for_loop"]
     if not all(_plain(op) for op in loops):
         return qc
-    if sum(_written_size(op) for op in loops) > MAX_WRITTEN_OUT:
+    if sum(_written_size(op) for op in loops) > MAX_LOOP_WRITTEN_OUT:
         return qc
     from qiskit.transpiler.passes import UnrollForLoops
 
