@@ -339,3 +339,26 @@ def test_an_order_a_chain_holds_is_found_where_there_is_one(n, pairs, order):
     from qrun.spec.layouts import chain_order
 
     assert chain_order(n, pairs) == order
+
+
+def test_qrun_qubits_of_a_spec_coupled_along_another_order_lists_the_layouts_it_takes(qrun, tmp_path):
+    """`qrun qubits SPEC` listed chains in chain order, which route a circuit coupled along 0-2-1, and called its own
+    good layout [20, 22, 21] "not a chain of coupled qubits": it lists each chain as the layout the circuit takes and
+    scores the spec's layout along the circuit's order."""
+    bent = 'OPENQASM 3.0; include "stdgates.inc"; qubit[3] q; h q[0]; cx q[0], q[2]; cx q[2], q[1];'
+    spec = tmp_path / "bent.yaml"
+    spec.write_text(
+        "version: 1\nname: bent\nbackend: fake_sherbrooke\nmax_time: 10m\n"
+        f"circuits:\n  bent: {{qasm: '{bent}', layout: [20, 22, 21]}}\n"
+        "observables: {zz: ZZI}\njobs:\n  - {name: e, primitive: estimator, circuit: bent, observables: [zz]}\n"
+    )
+    data = json.loads(qrun("qubits", spec, "--json").out)
+    assert data["chains"] and all(c["layout"] == [c["chain"][0], c["chain"][2], c["chain"][1]] for c in data["chains"])
+    assert (data["layouts"]["bent"]["layout"], data["layouts"]["bent"]["chain"]) == ([20, 22, 21], [20, 21, 22])
+    assert data["off_chain"] == {"bent": {"pairs": [[0, 2]], "order": [0, 2, 1]}}
+    text = qrun("qubits", spec).out.splitlines()
+    assert text[1] == "(each layout puts the spec's circuits, coupled along 0-2-1, on the chain)"
+    assert text[-1].startswith("circuits.bent.layout [20, 22, 21]: fidelity ")
+    first = data["chains"][0]["layout"]
+    spec.write_text(spec.read_text().replace("[20, 22, 21]", json.dumps(first)))
+    assert qrun("plan", spec).err == ""  # the layout listed first routes nothing
