@@ -73,6 +73,12 @@ def test_each_backends_points_run_together_one_backend_after_another(qrun, tmp_p
             # resilience_level 0: a device's readout error biases the value by a few hundredths
             assert abs(v["values"][0] - v["exact"][0]) < 5 * v["stderrs"][0] + 0.08, (name, job)
     assert values["backend=aer,h=0.5"]["e"]["exact"] != values["backend=aer,h=1.5"]["e"]["exact"]
+    # `qrun show GROUP` puts each point's deviation from its exact value beside its value: a device's bias shows
+    table = qrun("show", group).out.splitlines()
+    for name, jobs in values.items():
+        (row,) = [line for line in table if line.startswith(f"│ {name} ")]
+        for v in jobs.values():
+            assert f", {(v['values'][0] - v['exact'][0]) / v['stderrs'][0]:+.1f}σ" in row, (name, row)
     # each point is resumed on its own backend, with the seeds its place in the group gave it
     for name in ("backend=fake_fez,h=1.5", "backend=aer,h=1.5"):
         meta = json.loads((group / name / "metadata.json").read_text())

@@ -115,20 +115,31 @@ def six_figures(at: str) -> str:
     return _LONG_NUMBER.sub(lambda m: format(float(m[0]), ".6g"), at)
 
 
-def headline_text(value: Mapping[str, object] | str) -> str:
+def headline_text(value: Mapping[str, object] | str, deviation: bool = False) -> str:
     """A headline as a table shows it: "-1.857 ± 0.0001", "01 (p 0.99)", "0.5 ± 0.01 at theta=0.3", "0.12 ± 0.02
-    (first of 3)"."""
+    (first of 3)"; with `deviation`, how many σ the value lies from its exact one ("0.12 ± 0.02, +0.4σ"), as a
+    group's table compares its points (a device's bias shows there)."""
     if not isinstance(value, dict):
         return str(value)
     if "outcome" in value:
         return f"{value['outcome']} (p {shown(value['probability'], '.3g')})" + (" ⚠" if value.get("warnings") else "")
     sigma = value.get("stderr")
     text = f"{shown(value['value'])} ± {sigma:.2g}" if isinstance(sigma, int | float) else shown(value["value"])
+    if deviation:
+        text += _sigmas_off(value)
     if value.get("at"):
         text = f"{text} at {six_figures(str(value['at']))}"
     if value.get("sets"):  # the first of several parameter sets: `qrun show RUN` gives every one
         text = f"{text} (first of {value['sets']})"
     return f"{text} ⚠" if value.get("warnings") else text  # `qrun show RUN` prints the warnings themselves
+
+
+def _sigmas_off(value: Mapping[str, object]) -> str:
+    """ ", +0.4σ": how many standard errors a headline's value lies from its exact one; "" where one is unknown."""
+    x, exact, sigma = value.get("value"), value.get("exact"), value.get("stderr")
+    if isinstance(x, int | float) and isinstance(exact, int | float) and isinstance(sigma, int | float) and sigma > 0:
+        return f", {(x - exact) / sigma:+.1f}σ"
+    return ""
 
 
 def runs(root: str | Path, name: str | None = None, status: str | None = None) -> Runs:
@@ -350,7 +361,7 @@ def group_text(group: Path, width: int | None = None, all_rows: bool = False) ->
             *[v if isinstance(v := r["swept"].get(k), str) else json.dumps(v) for k in swept],
             r["status"],
             f"{r['done']}/{r['jobs']}",
-            *[headline_text(r["results"][k]) if k in r["results"] else "-" for k in results],
+            *[headline_text(r["results"][k], deviation=True) if k in r["results"] else "-" for k in results],
         )
     console = Console(width=width or 160, record=True, file=io.StringIO(), markup=False)
     console.print(f"multirun {group.name}: {len(rows)} points over {', '.join(swept) or '-'}", highlight=False)
