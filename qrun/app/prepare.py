@@ -18,8 +18,8 @@ from ..model import durations
 from ..model.experiment import Job
 from ..model.findings import first_of
 from ..model.plan import Plan
+from ..planning import delays, faulty, gaps, simtime
 from ..planning import estimates as model
-from ..planning import faulty, gaps, simtime
 from ..planning.modes import AUTO, RUN_BATCH_WHY, session_asked, without_sessions
 from ..sources import circuits, pysource
 from ..sources.facts import constructs, declared_parameters
@@ -144,6 +144,7 @@ def prepare(
         + layouts.routed(the_plan, experiment.circuits, checked.circuits)
         + _unused_layouts(checked)
         + row_order(checked)
+        + delays.notes(the_plan, checked.circuits)
     )
     return Prepared(checked, the_plan, warnings, service, [(j.name, j.estimate) for j in the_plan.jobs])
 

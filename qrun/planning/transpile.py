@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..jobs.registry import kind_of
 from ..model.device import Deferred, built
 from ..model.experiment import Job
-from . import cache, devicefacts
+from . import cache, delays, devicefacts
 from .work import circuit_shape
 
 if TYPE_CHECKING:
@@ -144,4 +144,4 @@ def transpile(
         return bindable(pm.run(qc))
     placed = {"initial_layout": list(layout)} if layout else {}
     pm = generate_preset_pass_manager(optimization_level=level, backend=backend, seed_transpiler=seed, **placed)
-    return pm.run(qc)
+    return pm.run(delays.aligned(qc, backend.target))

@@ -1,0 +1,111 @@
+"""Delays on a device whose pulses start on multiples of 16 dt (an Eagle): a T1 series written in microseconds runs,
+each delay lengthened to the next multiple and said so, and its decay is the device's T1; a Heron needs none."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+T1_SERIES = """version: 1
+name: t1
+backend: BACKEND
+max_time: 10m
+options: {seed: 3, resilience_level: 0}
+circuits:
+CIRCUITS
+observables:
+  z: Z
+jobs:
+JOBS
+  - {name: e50, primitive: estimator, circuit: d50, observables: [z], precision: 0.01}
+derived:
+DERIVED
+"""
+DELAYS = [0, 50, 200]  # microseconds: 50 us is 225,000 dt on an Eagle, off its 16 dt; 200 us is on it
+
+
+def _series(write_spec, backend: str):
+    circuits = "".join(
+        f'  d{d}: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; x q[0]; '
+        f'delay[{d}us] q[0]; c[0] = measure q[0];", layout: [0]}}\n'
+        for d in DELAYS
+    )
+    jobs = "".join(f"  - {{name: t{d}, primitive: sampler, circuit: d{d}, shots: 4000}}\n" for d in DELAYS)
+    derived = "".join(f'  p{d}: t{d}.c["1"]\n' for d in DELAYS)
+    text = T1_SERIES.replace("BACKEND", backend).replace("CIRCUITS\n", circuits).replace("JOBS\n", jobs)
+    return write_spec(text.replace("DERIVED\n", derived))
+
+
+def test_a_t1_series_in_microseconds_runs_on_an_eagle_and_decays_as_its_t1(qrun, write_spec, tmp_path):
+    """qiskit refused any delay off the alignment ("The input circuit ... is not scheduled. Call one of scheduling
+    passes before running the ConstrainedReschedule pass.", qiskit#8985): 50 us, 1 us, anything but a multiple of
+    3.56 ns. The delay runs 8 dt (1.8 ns) longer; the excited state decays as the device's T1 says."""
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    spec = _series(write_spec, "fake_sherbrooke")
+    note = (
+        "note: fake_sherbrooke starts each pulse on a multiple of 16 dt (3.556 ns), so a delay is lengthened to the "
+        "next one: circuits.d50: delay[50us] on qubit 0 runs as 225008dt (50.0018us); write a delay in dt, a multiple "
+        "of 16, to run it as written"
+    )
+    assert qrun("validate", spec, "--deep").err.strip() == note
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    assert note in done.err
+    run = next((tmp_path / "r" / "t1").iterdir())
+    derived = json.loads((run / "derived.json").read_text())
+    props = FakeSherbrooke().properties()
+    t1 = props.t1(0)
+    flip_up = props.qubit_property(0, "prob_meas1_prep0")[0]  # read 1 from 0
+    flip_down = props.qubit_property(0, "prob_meas0_prep1")[0]  # read 0 from 1
+    for d in DELAYS:
+        excited = math.exp(-d * 1e-6 / t1)  # amplitude damping over the delay
+        expected = flip_up + (1 - flip_up - flip_down) * excited
+        # 5 sigma of 4,000 shots, and 0.02 for the decay during the X gate and the readout, which this leaves out
+        assert derived[f"p{d}"]["value"] == pytest.approx(expected, abs=5 * derived[f"p{d}"]["stderr"] + 0.02)
+    assert derived["p200"]["value"] < derived["p0"]["value"] - 0.25  # a decay, not readout noise
+    job = json.loads(next((run / "jobs").glob("*-e50.json")).read_text())
+    z = job["observables"]["z"]["values"][
+        0
+    ]  # <Z> of |1> after 50 us: 1 - 2 P(1), readout error included (resilience 0)
+    p1 = flip_up + (1 - flip_up - flip_down) * math.exp(-50e-6 / t1)
+    assert z == pytest.approx(1 - 2 * p1, abs=5 * 0.01 + 0.04)
+
+
+def test_a_delay_on_the_alignment_or_on_a_heron_is_kept_as_written(write_spec):
+    """200 us is a multiple of 16 dt on an Eagle, and a Heron sets no alignment: no note, the circuit unchanged."""
+    from qiskit import QuantumCircuit
+    from qiskit_ibm_runtime.fake_provider import FakeFez, FakeSherbrooke
+
+    from qrun.planning.delays import aligned, lengthened
+
+    eagle = FakeSherbrooke().target
+    qc = QuantumCircuit(2)
+    qc.delay(200, 0, unit="us")
+    qc.delay(160, 1, unit="dt")
+    assert aligned(qc, eagle) is qc and lengthened(qc, eagle) == []
+    qc.delay(1, [0, 1], unit="us")  # a delay on each: 4,500 dt, 4,512 once aligned
+    qc.delay(100, 1, unit="dt")
+    out = aligned(qc, eagle)
+    assert [(i.operation.duration, i.operation.unit) for i in out.data] == [
+        (200, "us"),
+        (160, "dt"),
+        (4512, "dt"),
+        (4512, "dt"),
+        (112, "dt"),
+    ]
+    assert lengthened(qc, eagle) == [
+        ("delay[1us]", "qubit 0", 4512),
+        ("delay[1us]", "qubit 1", 4512),
+        ("delay[100dt]", "qubit 1", 112),
+    ]
+    assert aligned(qc, FakeFez().target) is qc
+
+
+def test_a_t1_series_on_a_heron_plans_without_a_note(qrun, write_spec):
+    spec = _series(write_spec, "fake_fez")
+    planned = qrun("plan", spec, "--json")
+    assert planned.code == 0, planned.err
+    assert planned.err == ""
