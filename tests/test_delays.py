@@ -109,3 +109,22 @@ def test_a_t1_series_on_a_heron_plans_without_a_note(qrun, write_spec):
     planned = qrun("plan", spec, "--json")
     assert planned.code == 0, planned.err
     assert planned.err == ""
+
+
+def test_a_multirun_over_the_delay_says_which_delays_it_lengthens(qrun, write_spec, tmp_path):
+    """A multirun's run printed none of its points' warnings or notes (its plan did); each is said once."""
+    spec = write_spec(
+        "vars: {d: 0}\nversion: 1\nname: t1m\nbackend: fake_sherbrooke\nmax_time: 10m\noptions: {seed: 3}\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; x q[0]; '
+        'delay[{{ d }}us] q[0]; c[0] = measure q[0];", layout: [0]}\n'
+        "jobs:\n  - {name: t, primitive: sampler, circuit: c, shots: 100}\n",
+        "t1m.yaml.j2",
+    )
+    done = qrun(spec, "-m", "d=0,50,200", "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    notes = [line for line in done.err.splitlines() if line.startswith("note:")]
+    assert notes == [
+        "note: fake_sherbrooke starts each pulse on a multiple of 16 dt (3.556 ns), so a delay is lengthened to the "
+        "next one: circuits.c: delay[50us] on qubit 0 runs as 225008dt (50.0018us); write a delay in dt, a multiple "
+        "of 16, to run it as written"
+    ]

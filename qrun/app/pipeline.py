@@ -290,6 +290,8 @@ def run_multirun(
             reporter = reporter_for(combined, progress)
             if k == 0:
                 reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) {_together(plans)}: {folder}")
+                for warning in dict.fromkeys(str(w) for p in prepared for w in p.warnings):  # as `qrun plan` says them
+                    reporter.warn(warning)
             runner = Runner(
                 combined,
                 multirun.Router({i: writers[i] for i in points}, [reporter]),
