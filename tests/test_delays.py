@@ -96,11 +96,7 @@ def test_a_delay_on_the_alignment_or_on_a_heron_is_kept_as_written(write_spec):
         (4512, "dt"),
         (112, "dt"),
     ]
-    assert lengthened(qc, eagle) == [
-        ("delay[1us]", "qubit 0", 4512),
-        ("delay[1us]", "qubit 1", 4512),
-        ("delay[100dt]", "qubit 1", 112),
-    ]
+    assert lengthened(qc, eagle) == [("delay[1us]", "qubits 0, 1", 4512), ("delay[100dt]", "qubit 1", 112)]
     assert aligned(qc, FakeFez().target) is qc
 
 

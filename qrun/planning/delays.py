@@ -70,14 +70,17 @@ def _longer(qc: QuantumCircuit, target: Target) -> dict[int, int]:
 
 
 def lengthened(qc: QuantumCircuit, target: Target) -> list[tuple[str, str, int]]:
-    """Each delay of `qc` that `aligned` lengthens: (as written, on which qubits, its length in dt then)."""
-    found = []
+    """Each delay of `qc` that `aligned` lengthens, alike ones together: (as written, on which qubits, its length in
+    dt then). `delay[10us] q;` is a delay on each qubit to qiskit, and one to its author."""
+    found: dict[tuple[str, int], list[int]] = {}
     for k, used in _longer(qc, target).items():
         inst = qc.data[k]
-        qubits = [qc.find_bit(q).index for q in inst.qubits]
-        on = f"qubit{'s' * (len(qubits) > 1)} {', '.join(map(str, qubits))}"
-        found.append((f"delay[{inst.operation.duration:g}{inst.operation.unit}]", on, used))
-    return found
+        written = f"delay[{inst.operation.duration:g}{inst.operation.unit}]"
+        found.setdefault((written, used), []).extend(qc.find_bit(q).index for q in inst.qubits)
+    return [
+        (written, f"qubit{'s' * (len(qubits) > 1)} {', '.join(map(str, qubits))}", used)
+        for (written, used), qubits in found.items()
+    ]
 
 
 def notes(plan: Plan, built_circuits: Mapping[str, QuantumCircuit]) -> list[str]:
