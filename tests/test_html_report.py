@@ -277,3 +277,23 @@ def test_each_parameter_set_of_a_value_is_named_the_first_too(tmp_path):
         pytest.approx(-1, abs=0.25),
         pytest.approx(1, abs=0.25),
     ]
+
+
+def test_a_groups_page_draws_its_derived_values_as_qrun_plot_does(qrun, tmp_path):
+    """A multirun whose only values are counts and a derived probability (a T1 series): `qrun plot GROUP` drew the
+    derived value against the swept key, and the report's group page drew nothing."""
+    spec = tmp_path / "t.yaml.j2"
+    spec.write_text(
+        "vars: {a: 0}\nversion: 1\nname: t\nbackend: aer\nmax_time: 10m\noptions: {seed: 3}\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; rx({{ a }}) q[0]; '
+        'c[0] = measure q[0];"}\n'
+        'jobs:\n  - {name: s, primitive: sampler, circuit: c, shots: 1000}\nderived:\n  p1: s.c["1"]\n'
+    )
+    assert qrun(spec, "-m", "a=0,1.5", "--out", tmp_path / "r", "-q").code == 0
+    (group,) = (tmp_path / "r" / "t").iterdir()
+    assert qrun("plot", group).code == 0
+    assert [p.name for p in (group / "plots").iterdir()] == ["derived-p1-vs-a.png"]
+    page = build([group])
+    group_page = _section(page, "group-1")
+    assert group_page.count("<svg") == 1
+    assert "derived: p1 against a" in group_page  # the figure's title, as the PNG's

@@ -16,7 +16,7 @@ from ..model.records import JobEntry
 from ..model.rows import HEAD, elided
 from ..spec import MAX_SPEC_BYTES
 from ..store import runfolder
-from ..store.derived import of_run
+from ..store.derived import of_run, readings_of
 from ..store.fsio import atomic_write
 from ..store.reader import Run, load
 from ..store.readings import Reading, job_readings, stated_exact
@@ -197,6 +197,8 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
         if left_out and k == HEAD - 1:
             value_rows.append(f'<tr><td colspan="10">… {left_out:,} more jobs: qrun show {_e(path)} --all</td></tr>')
     figures = job_svgs(path, [jobs[k] for k in shown], exact)
+    if row["group"]:  # its group's figures draw derived values too, as `qrun plot GROUP` does
+        all_readings += readings_of(spec, run.jobs, path)
     group = row["group"]
     spec_text = (runfolder.read_bytes(path, "spec.yaml", MAX_SPEC_BYTES) or b"").decode("utf-8", "replace")
     page = (
