@@ -113,8 +113,9 @@ def test_figures_are_inline_svg_whose_axes_name_quantity_and_unit(field_runs, pa
     assert run_page.count("&lt;energy&gt; [Ha]") >= 2  # the sweep's and the convergence's value axes, as text
     assert "outcome (meas)" in run_page and ">ideal<" in run_page  # the histogram beside the ideal distribution
     group_page = _section(page, "group-1")
-    assert group_page.count("<svg") == 2  # e and ground, each against theta
+    assert group_page.count("<svg") == 3  # e, ground and the derived gap, each against theta (as qrun plot GROUP)
     assert "e: &lt;energy&gt; [Ha]" in group_page and "ground: min &lt;energy&gt; [Ha]" in group_page
+    assert "derived: gap against theta" in group_page
     # each point's headline values beside its swept value, as `qrun show GROUP` has them (the page had none)
     header, *points = _rows(group_page.split('<table class="sortable">')[1].split("</table>")[0])
     assert header[:3] == ["point", "status", "theta"] and "e.energy" in header and "ground" in header
