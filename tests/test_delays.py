@@ -96,7 +96,10 @@ def test_a_delay_on_the_alignment_or_on_a_heron_is_kept_as_written(write_spec):
         (4512, "dt"),
         (112, "dt"),
     ]
-    assert lengthened(qc, eagle) == [("delay[1us]", "qubits 0, 1", 4512), ("delay[100dt]", "qubit 1", 112)]
+    assert lengthened(qc, eagle) == [
+        ("delay[1us]", "qubits 0, 1", "4512dt (1.00267us)"),
+        ("delay[100dt]", "qubit 1", "112dt"),
+    ]
     assert aligned(qc, FakeFez().target) is qc
 
 

@@ -69,18 +69,20 @@ def _longer(qc: QuantumCircuit, target: Target) -> dict[int, int]:
     return found
 
 
-def lengthened(qc: QuantumCircuit, target: Target) -> list[tuple[str, str, int]]:
-    """Each delay of `qc` that `aligned` lengthens, alike ones together: (as written, on which qubits, its length in
-    dt then). `delay[10us] q;` is a delay on each qubit to qiskit, and one to its author."""
-    found: dict[tuple[str, int], list[int]] = {}
+def lengthened(qc: QuantumCircuit, target: Target) -> list[tuple[str, str, str]]:
+    """Each delay of `qc` that `aligned` lengthens, alike ones together: (as written, on which qubits, how long it
+    runs, in dt and in the unit it was written in). `delay[10us] q;` is a delay on each qubit to qiskit, one to its
+    author."""
+    found: dict[tuple[str, str, int], list[int]] = {}
     for k, used in _longer(qc, target).items():
-        inst = qc.data[k]
-        written = f"delay[{inst.operation.duration:g}{inst.operation.unit}]"
-        found.setdefault((written, used), []).extend(qc.find_bit(q).index for q in inst.qubits)
-    return [
-        (written, f"qubit{'s' * (len(qubits) > 1)} {', '.join(map(str, qubits))}", used)
-        for (written, used), qubits in found.items()
-    ]
+        op = qc.data[k].operation
+        written = f"delay[{op.duration:g}{op.unit}]"
+        found.setdefault((written, op.unit, used), []).extend(qc.find_bit(q).index for q in qc.data[k].qubits)
+    out = []
+    for (written, unit, used), qubits in found.items():
+        runs = f"{used}dt" + (f" ({used * target.dt / SECONDS[unit]:.6g}{unit})" if unit in SECONDS else "")
+        out.append((written, f"qubit{'s' * (len(qubits) > 1)} {', '.join(map(str, qubits))}", runs))
+    return out
 
 
 def notes(plan: Plan, built_circuits: Mapping[str, QuantumCircuit]) -> list[str]:
@@ -94,9 +96,9 @@ def notes(plan: Plan, built_circuits: Mapping[str, QuantumCircuit]) -> list[str]
     target = built(plan.backend).target  # built only for a circuit with a delay: a warm plan of others never builds it
     step = alignment(target)
     parts = [
-        f"circuits.{name}: {written} on {on} runs as {used_dt}dt ({used_dt * target.dt * 1e6:.6g}us)"
+        f"circuits.{name}: {written} on {on} runs as {runs}"
         for name in with_delays
-        for written, on, used_dt in lengthened(built_circuits[name], target)
+        for written, on, runs in lengthened(built_circuits[name], target)
     ]
     if not parts:
         return []
