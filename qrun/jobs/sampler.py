@@ -48,6 +48,18 @@ class Sampler:
         """A sampler reads measurements: its circuit has them, or the job adds them."""
         fact = at.circuit
         out = control_flow_findings(at, self.runs, at.options)
+        own = job.get("options")
+        level = own.get("resilience_level") if isinstance(own, Mapping) else None
+        if isinstance(level, int) and level > 0:  # the runtime's Sampler has no such option: it ran unmitigated
+            out.append(
+                (
+                    at.here + ("options", "resilience_level"),
+                    f"{level} asks for error mitigation, which the runtime's Sampler has none of: its counts would be "
+                    "raw. An estimator job at resilience_level 1 or 2 mitigates readout (TREX) and more, of the "
+                    "parities a sampler counts (Z0 Z1, ZZ); dynamical_decoupling and twirling apply to a sampler",
+                    False,
+                )
+            )
         if fact is None or fact.num_qubits == 0 or fact.has_measurements or job.get("measure_all"):
             return out
         message = (
