@@ -127,3 +127,21 @@ def test_a_multirun_over_the_delay_says_which_delays_it_lengthens(qrun, write_sp
         "next one: circuits.c: delay[50us] on qubit 0 runs as 225008dt (50.0018us); write a delay in dt, a multiple "
         "of 16, to run it as written"
     ]
+
+
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+def test_a_delay_longer_than_any_session_is_the_specs_error(qrun, write_spec, tmp_path, device):
+    """delay[1e300us] overflowed qiskit's conversion to dt: "internal error" and exit 3."""
+    spec = write_spec(
+        f"version: 1\nname: long\nbackend: {device}\nmax_time: 10m\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; x q[0]; '
+        'delay[1e300us] q[0]; c[0] = measure q[0];"}\n'
+        "jobs:\n  - {name: t, primitive: sampler, circuit: c, shots: 100}\n"
+    )
+    done = qrun(spec, "--out", tmp_path / "r")
+    assert (done.code, done.err) == (
+        2,
+        f"{spec}:6:6: circuits.c: cannot be transpiled for {device}: delay[1e+300us] is longer than 30 days, more "
+        "than any session or job takes\n",
+    )
+    assert not (tmp_path / "r").exists()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..backends.registry import traits
 from ..model.device import built
+from ..model.durations import MAX_SECONDS
 from ..model.findings import first_of
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ def _in_dt(inst: CircuitInstruction, dt: float) -> int | None:
 
 def aligned(qc: QuantumCircuit, target: Target) -> QuantumCircuit:
     """`qc` with each delay off the device's alignment lengthened to the next multiple of it (in dt), as qiskit's
-    ConstrainedReschedule would push the instruction after it; `qc` itself where no delay needs it."""
+    ConstrainedReschedule would push the instruction after it; `qc` itself where no delay needs it. TranspilerError
+    for a delay longer than any session, whose length in dt overflowed qiskit's conversion (an internal error)."""
+    _within_limits(qc, target)
     longer = _longer(qc, target)
     if not longer:
         return qc
@@ -53,6 +56,22 @@ def aligned(qc: QuantumCircuit, target: Target) -> QuantumCircuit:
     for k, inst in enumerate(qc.data):
         out.append(inst.replace(operation=Delay(longer[k], unit="dt")) if k in longer else inst)
     return out
+
+
+def _within_limits(qc: QuantumCircuit, target: Target) -> None:
+    if "delay" not in qc.count_ops():
+        return
+    for inst in qc.data:
+        op = inst.operation
+        if op.name == "delay" and isinstance(op.duration, int | float):
+            seconds = op.duration * SECONDS.get(op.unit, target.dt or 0.0)  # dt: the device's
+            if not seconds <= MAX_SECONDS:
+                from qiskit.transpiler.exceptions import TranspilerError
+
+                raise TranspilerError(
+                    f"delay[{op.duration:g}{op.unit}] is longer than {MAX_SECONDS // 86400} days, more than any "
+                    "session or job takes"
+                )
 
 
 def _longer(qc: QuantumCircuit, target: Target) -> dict[int, int]:
