@@ -145,3 +145,48 @@ def test_a_delay_longer_than_any_session_is_the_specs_error(qrun, write_spec, tm
         "than any session or job takes\n",
     )
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+def test_a_delay_whose_length_is_a_parameter_is_refused_on_a_device_before_anything_runs(
+    qrun, write_spec, tmp_path, device
+):
+    """qiskit's transpiler refused it on an Eagle ("The provided Delay duration is not an integer."), and on a Heron
+    the run failed at its runtime job ("Integer duration is expected for 'dt' unit.", exit 1). A circuit per
+    length, made by a Python circuit's argument, runs."""
+    (tmp_path / "t1.py").write_text(
+        "from qiskit import QuantumCircuit\nfrom qiskit.circuit import Parameter\n\n\n"
+        "def swept():\n    qc = QuantumCircuit(1, 1)\n    qc.x(0)\n    qc.delay(Parameter('t'), 0, unit='us')\n"
+        "    qc.measure(0, 0)\n    return qc\n\n\n"
+        "def at(t):\n    qc = QuantumCircuit(1, 1)\n    qc.x(0)\n    qc.delay(t, 0, unit='us')\n"
+        "    qc.measure(0, 0)\n    return qc\n"
+    )
+    spec = write_spec(
+        f"version: 1\nname: t1\nbackend: {device}\nmax_time: 10m\nallow_python: true\noptions: {{seed: 2}}\n"
+        'circuits:\n  swept: {python: "t1.py:swept"}\n  at: {python: "t1.py:at", args: {t: 0}, layout: [0]}\n'
+        "jobs:\n  - {name: s, primitive: sampler, circuit: swept, shots: 100, sweep: {values: {t: [0, 50]}}}\n"
+    )
+    done = qrun(spec, "--out", tmp_path / "r")
+    assert (done.code, done.err) == (
+        2,
+        f"{spec}:8:10: circuits.swept: cannot be transpiled for {device}: a delay on qubit 0 takes its length from the "
+        "parameter t, and a device's transpiler and primitives need a number; make a circuit for each length: a "
+        "Python circuit's argument (-m circuits.NAME.args.ARG=0,50,100) or a template's loop\n",
+    )
+    assert not (tmp_path / "r").exists()
+    spec.write_text(
+        spec.read_text().replace(
+            "circuit: swept, shots: 100, sweep: {values: {t: [0, 50]}}", "circuit: at, shots: 2000"
+        )
+    )
+    done = qrun(spec, "-m", "circuits.at.args.t=0,200", "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    (group,) = (tmp_path / "r" / "t1").iterdir()
+    p1 = [
+        json.loads(next((group / f"circuits.at.args.t={t}" / "jobs").glob("*.json")).read_text())["counts"]["c"][0].get(
+            "1", 0
+        )
+        / 2000
+        for t in (0, 200)
+    ]
+    assert p1[1] < p1[0] - 0.1  # decayed over 200 us (T1 of a few hundred us on either device)

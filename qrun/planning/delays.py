@@ -45,7 +45,8 @@ def _in_dt(inst: CircuitInstruction, dt: float) -> int | None:
 def aligned(qc: QuantumCircuit, target: Target) -> QuantumCircuit:
     """`qc` with each delay off the device's alignment lengthened to the next multiple of it (in dt), as qiskit's
     ConstrainedReschedule would push the instruction after it; `qc` itself where no delay needs it. TranspilerError
-    for a delay longer than any session, whose length in dt overflowed qiskit's conversion (an internal error)."""
+    for a delay longer than any session, whose length in dt overflowed qiskit's conversion (an internal error), and
+    for one whose length is a parameter, which a device runs on neither its fake nor its real path."""
     _within_limits(qc, target)
     longer = _longer(qc, target)
     if not longer:
@@ -61,13 +62,23 @@ def aligned(qc: QuantumCircuit, target: Target) -> QuantumCircuit:
 def _within_limits(qc: QuantumCircuit, target: Target) -> None:
     if "delay" not in qc.count_ops():
         return
+    from qiskit.circuit import ParameterExpression
+    from qiskit.transpiler.exceptions import TranspilerError
+
     for inst in qc.data:
         op = inst.operation
-        if op.name == "delay" and isinstance(op.duration, int | float):
+        if op.name != "delay":
+            continue
+        if isinstance(op.duration, ParameterExpression):  # qiskit's transpiler, and the runtime's binding, refuse it
+            names = ", ".join(sorted(p.name for p in op.duration.parameters))
+            raise TranspilerError(
+                f"a delay on qubit {qc.find_bit(inst.qubits[0]).index} takes its length from the parameter {names}, "
+                "and a device's transpiler and primitives need a number; make a circuit for each length: a Python "
+                "circuit's argument (-m circuits.NAME.args.ARG=0,50,100) or a template's loop"
+            )
+        if isinstance(op.duration, int | float):
             seconds = op.duration * SECONDS.get(op.unit, target.dt or 0.0)  # dt: the device's
             if not seconds <= MAX_SECONDS:
-                from qiskit.transpiler.exceptions import TranspilerError
-
                 raise TranspilerError(
                     f"delay[{op.duration:g}{op.unit}] is longer than {MAX_SECONDS // 86400} days, more than any "
                     "session or job takes"
