@@ -1,6 +1,6 @@
 """Exact, noiseless references for `exact: statevector` and `exact: stabilizer`: <O>(θ) by Statevector or a
 stabilizer tableau, a ground energy by sparse diagonalization, a sampler's ideal distribution; all on the circuit as
-written, before transpilation."""
+written, before transpilation (a PauliEvolutionGate as its synthesis: as_run)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,23 @@ MEMO_SIZE = 4096
 # value is floating-point rounding, far above the error of summing 2^20 amplitudes: it is stored as an exact 0.
 ROUNDING = 1e-12
 _MEMO: dict[tuple[int, tuple[str, ...], tuple[float, ...]], tuple[SparsePauliOp, float]] = {}
-_MEMO_CIRCUIT: list[tuple[QuantumCircuit, bool, str]] = []  # the circuit _MEMO is for, whether dynamic, and how
+# the circuit _MEMO is for, whether dynamic, how, and the circuit as it runs (as_run)
+_MEMO_CIRCUIT: list[tuple[QuantumCircuit, bool, str, QuantumCircuit]] = []
 # The circuit's states by row (a dynamic circuit's branches, each with its probability), so that a job's observables
 # share one simulation of each row; the oldest go first past MAX_KEPT_AMPLITUDES (64 MiB) in all.
 MAX_KEPT_AMPLITUDES = 1 << 22
 _STATES: dict[tuple[tuple[str, ...], tuple[float, ...]], list[tuple[float, Statevector | StabilizerState]]] = {}
 _KEPT = [0]  # the amplitudes _STATES holds
+
+
+def as_run(circuit: QuantumCircuit) -> QuantumCircuit:
+    """The circuit with each PauliEvolutionGate as its synthesis (a Lie-Trotter product unless its author chose
+    another), which is what the transpiler builds and a backend runs. qiskit's Statevector takes such a gate's exact
+    exponential instead: a noiseless aer run read 0.53 against an "exact" 0.29, the Trotter error shown as the
+    backend's."""
+    if "PauliEvolution" not in circuit.count_ops():
+        return circuit
+    return circuit.decompose(gates_to_decompose=["PauliEvolution"])
 
 
 def bind(circuit: QuantumCircuit, names: Sequence[str], row: Sequence[float]) -> QuantumCircuit:
@@ -49,7 +60,7 @@ def expectation(
         _MEMO.clear()
         _STATES.clear()
         _KEPT[0] = 0
-        _MEMO_CIRCUIT[:] = [(circuit, branching.dynamic(circuit), method)]
+        _MEMO_CIRCUIT[:] = [(circuit, branching.dynamic(circuit), method, as_run(circuit))]
     key = (id(op), tuple(names), tuple(float(v) for v in row))
     kept = _MEMO.get(key)
     if kept is not None:
@@ -74,7 +85,7 @@ def _states(
 
     kept = _STATES.get((names, row))
     if kept is None:
-        bound = bind(circuit, names, row)
+        bound = bind(_MEMO_CIRCUIT[0][3], names, row)
         if _MEMO_CIRCUIT[0][2] == "stabilizer":  # validate and the plan refused what a tableau cannot take
             kept = [(1.0, StabilizerState(bound))]
         elif _MEMO_CIRCUIT[0][1]:  # mid-circuit measurements, resets or control flow: each outcome followed
@@ -113,7 +124,7 @@ def ideal_counts(
 
     from . import branching, stabilizer  # numpy: only a run's exact values need it
 
-    qc = bind(circuit, names, row)
+    qc = bind(as_run(circuit), names, row)
     if method == "stabilizer":
         return stabilizer.ideal_counts(qc)
     if branching.dynamic(qc):  # mid-circuit measurements, resets or control flow: each outcome followed
