@@ -345,3 +345,30 @@ def test_problems_on_one_line_are_in_the_order_of_their_indices():
 
     found = SpecError([Problem("f", 3, 0, f"jobs[{k}].shots", "bad") for k in (10, 2, 1)])
     assert [p.path for p in found.problems] == ["jobs[1].shots", "jobs[2].shots", "jobs[10].shots"]
+
+
+def test_a_templates_range_is_looped_over_again_measured_and_indexed_as_jinja2s_own():
+    """qrun's bounded range() was a generator: a second loop over `{% set ds = range(...) %}` rendered nothing (a
+    T1 template's jobs: none, after its circuits), and `|length` failed."""
+    from qrun import spec
+
+    text = (
+        "{% set ds = range(0, 30, 10) %}"
+        "a: [{% for d in ds %}{{ d }}, {% endfor %}]\n"
+        "b: [{% for d in ds %}{{ d }}, {% endfor %}]\n"
+        "c: {{ ds | length }} {{ ds[1] }} {{ ds | reverse | list }} {{ 20 in ds }} {{ ds[::2] | list }}\n"
+    )
+    assert (
+        spec.render("s.yaml", text, {})[0] == "a: [0, 10, 20, ]\nb: [0, 10, 20, ]\nc: 3 10 [20, 10, 0] true [0, 20]\n"
+    )
+
+
+def test_every_loop_over_a_kept_range_counts_toward_the_templates_steps(monkeypatch):
+    from qrun import spec
+    from qrun.spec import template
+
+    monkeypatch.setattr(template, "MAX_TEMPLATE_STEPS", 50)
+    text = "{% set ds = range(30) %}a: {% for d in ds %}{{ d }}{% endfor %}\nb: {% for d in ds %}{{ d }}{% endfor %}\n"
+    with pytest.raises(SpecError) as e:
+        spec.render("s.yaml", text, {})
+    assert str(e.value) == "s.yaml:2: template: loops take more than 50 steps"  # in the second loop

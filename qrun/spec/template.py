@@ -187,6 +187,30 @@ class _TemplateLimit(Exception):
     """A template went past one of render()'s bounds (internal to spec.py; reported as a located SpecError)."""
 
 
+class _Steps:
+    """A template's range(): each value any loop takes counts as a step of render()'s bound, and, as Jinja2's own
+    range, it can be looped over again, measured and indexed (a generator was spent by its first loop, so a second
+    loop over `{% set delays = range(0, 300, 3) %}` rendered nothing, and `|length` failed)."""
+
+    def __init__(self, values: range, step: Callable[[], None]):
+        self._values, self._step = values, step
+
+    def __iter__(self) -> Iterator[int]:
+        for value in self._values:
+            self._step()
+            yield value
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getitem__(self, at: int | slice) -> int | _Steps:
+        got = self._values[at]
+        return _Steps(got, self._step) if isinstance(got, range) else got
+
+    def __reversed__(self) -> Iterator[int]:
+        return iter(self[::-1])  # type: ignore[arg-type]
+
+
 def _bounded_sandbox() -> tuple[SandboxedEnvironment, list[bool]]:
     """A SandboxedEnvironment whose loops, arithmetic and time are bounded, and a flag set once the template draws a
     random value (Jinja2's `random` filter, `lipsum`): such a render is not kept (rendercache.py)."""
@@ -197,16 +221,17 @@ def _bounded_sandbox() -> tuple[SandboxedEnvironment, list[bool]]:
     deadline = time.monotonic() + MAX_RENDER_SECONDS
     steps = [0]
 
-    def bounded_range(*args: int) -> Iterator[int]:
+    def step() -> None:
+        steps[0] += 1
+        if steps[0] > MAX_TEMPLATE_STEPS:
+            raise _TemplateLimit(f"loops take more than {MAX_TEMPLATE_STEPS:,} steps")
+        if steps[0] % 4096 == 0 and time.monotonic() > deadline:
+            raise _TemplateLimit(f"takes more than {MAX_RENDER_SECONDS:g} s to render")
+
+    def bounded_range(*args: int) -> _Steps:
         if len(range(*args)) > MAX_RANGE:
             raise OverflowError(f"Range too big. The sandbox blocks ranges larger than MAX_RANGE ({MAX_RANGE}).")
-        for i in range(*args):
-            steps[0] += 1
-            if steps[0] > MAX_TEMPLATE_STEPS:
-                raise _TemplateLimit(f"loops take more than {MAX_TEMPLATE_STEPS:,} steps")
-            if steps[0] % 4096 == 0 and time.monotonic() > deadline:
-                raise _TemplateLimit(f"takes more than {MAX_RENDER_SECONDS:g} s to render")
-            yield i
+        return _Steps(range(*args), step)
 
     class Bounded(SandboxedEnvironment):
         intercepted_binops = frozenset(["*", "**"])
