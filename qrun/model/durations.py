@@ -25,6 +25,8 @@ def parse(value: object) -> int:
                 f"{value} s is longer than {MAX_SECONDS // 86400} days, more than any session or job takes"
             )
         return value
+    if value is None:  # `max_time:` and nothing after it
+        raise DurationError(f"has no value (YAML reads a key with nothing after it as null); {HELP}")
     if not isinstance(value, str):
         raise DurationError(f"{value!r} is not a duration: {HELP}")
     parts = value.split(" ")

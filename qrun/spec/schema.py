@@ -345,6 +345,11 @@ def _translate_value(
         if path[-1:] == ("layout",):
             return [(path, f"qubit {twice!r} is named twice: each of the circuit's qubits needs one of its own", False)]
         return [(path, f"{twice!r} is named twice", False)]
+    if kind == "type" and error.instance is None:  # `jobs:` and nothing, or a template's loop that rendered none
+        words = {"object": "a mapping", "array": "a list", "string": "text", "number": "a number"}
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        takes = " or ".join(words.get(str(t), f"{article(str(t))} {t}") for t in wanted if t != "null")
+        return [(path, f"has no value (YAML reads a key with nothing after it as null); it takes {takes}", False)]
     if kind == "type" and error.validator_value == "array" and isinstance(error.instance, str | int | float):
         return [(path, f"{error.message}; a list: [{error.instance}]", False)]
     low, high = error.schema.get("minimum"), error.schema.get("maximum")  # a level: a word where 0, 1 or 2 goes
