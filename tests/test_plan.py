@@ -207,7 +207,7 @@ version: 1
 name: twins
 backend: {device}
 max_time: 1h
-options: {{seed: 3}}
+options: {{seed: 3, batch: false}}  # each job's estimate its own, as planned alone: planning.batches shares none
 circuits:
   ra: {{library: real_amplitudes, args: {{num_qubits: 2, reps: 1}}}}
   bell: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; c = measure q;"}}

@@ -179,7 +179,8 @@ def test_a_quick_budget_verdict_on_lower_bounds_says_so(qrun, write_spec):
     """Quick validate checks the budget on each job's lower bound where none is declared or learned; the run checks
     the computed estimate. Between the two, validate said "ok" and the run refused, without a word of why."""
     spec = write_spec(
-        "version: 1\nname: tight\nbackend: fake_fez\nmax_time: 30s\n"
+        # batch: false: each job its own runtime job, and its overhead its own (planning.batches)
+        "version: 1\nname: tight\nbackend: fake_fez\nmax_time: 30s\noptions: {batch: false}\n"
         'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; cx q[0], q[1];"}\n'
         "observables:\n  zz: ZZ\njobs:\n"
         + "".join(f"  - {{name: e{k}, primitive: estimator, circuit: bell, observables: [zz]}}\n" for k in range(4))

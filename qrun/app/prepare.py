@@ -18,7 +18,7 @@ from ..model import durations
 from ..model.experiment import Job
 from ..model.findings import first_of
 from ..model.plan import Plan
-from ..planning import delays, faulty, gaps, simtime
+from ..planning import batches, delays, faulty, gaps, simtime
 from ..planning import estimates as model
 from ..planning.modes import AUTO, RUN_BATCH_WHY, session_asked, without_sessions
 from ..sources import circuits, pysource
@@ -193,12 +193,15 @@ def quick_check(
     rows: list[Row] = []
     hashed: dict[object, str] = {}
     local = not traits(checked.backend.kind).device
+    joined = set() if local else batches.joined_in_spec(experiment.jobs)
     for job in experiment.jobs:
         fact = checked.facts.get(job.circuit)  # none for a Python source: validate runs no user code
         n = fact.num_parameters if fact is not None else 0
         learned = past.get((job.name, model.content_hash(experiment, job, hashed))) if past else None
         bound = partial(model.lower_bound, job, n, local)
         seconds, source = model.choose(job, n, estimates, learned, bound, "lower bound")
+        if source == "lower bound" and job.index in joined:  # its runtime job's overhead is the first job's
+            seconds = 0.0
         rows.append((job, n, seconds, source))
     estimated = [(r[0].name, r[2]) for r in rows]
     verdict = model.budget_for(experiment, checked.backend.kind, estimated)

@@ -20,7 +20,7 @@ from ..sources import observables as pauli
 from ..spec import layouts
 from ..spec.build import written_alike
 from ..spec.validate import Checked
-from . import devicefacts, estimates, modes, rehearsal, simtime, sweeps
+from . import batches, devicefacts, estimates, modes, rehearsal, simtime, sweeps
 from .estimates import Learned, content_hash
 from .transpile import cached_transpile, prepared, refused, variant_of
 from .work import chunk_groups, job_stats, job_work, once, sweep_points
@@ -39,11 +39,9 @@ def build(
     sessions: bool = True,
 ) -> Plan:
     """Make the plan; `backend` overrides the local lookup (the run stage passes a service backend); `sessions`: False
-    for an instance that opens none (the Open Plan: modes.blocks).
-
-    source: "declared" uses the spec's estimates (computed where absent); "fresh" computes every one from the
-    backend's timing; "learned" (the default) uses a matching earlier run's actual time where `history` has one.
-    """
+    for an instance that opens none (the Open Plan: modes.blocks). source: "declared" uses the spec's estimates
+    (computed where absent); "fresh" computes every one from the backend's timing; "learned" (the default) uses a
+    matching earlier run's actual time where `history` has one."""
     experiment = checked.experiment
     seed = experiment.options.seed
     if backend is None:
@@ -53,6 +51,7 @@ def build(
     with collector.paused():  # a JobPlan and its parts per job, all kept: the collector's passes would find nothing
         jobs = [planner.job(job) for job in experiment.jobs]
     cut, remote = modes.blocks(experiment.mode, jobs, sessions), traits(checked.backend.kind).remote
+    batches.share_overhead(jobs, cut, checked.backend.kind)  # a runtime job's overhead once, not once per job in it
     mode, why = modes.overall(experiment.mode, cut, experiment.jobs, sessions)
     return Plan(
         name=experiment.name,

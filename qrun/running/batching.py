@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from qiskit.primitives import PrimitiveResult, PubResult
@@ -15,6 +15,7 @@ from ..backends.registry import traits
 from ..errors import RunError
 from ..model.outcomes import StackedResults
 from ..model.plan import JobPlan
+from ..planning.batches import SERVICE_BATCH, joins, unbatched
 from .base import RunnerBase
 from .engines import estimator_pub, observables_array, sampler_pub
 from .failures import failure
@@ -32,10 +33,8 @@ from .submission import distinct, padded, stream_of, submission_tags
 
 # Jobs per PUB-batched runtime job. Locally, 500: while a batch runs, Aer and qrun hold every job's bound rows, results
 # and records, and Aer runs 500 rows as fast as more (RESULTS.md, "Batches and chunks of 500, a fake device's batches of
-# 2,000", has the time and peak memory by batch size). On the service each PUB carries its own ISA circuit in the
-# request, so a batch there is kept to a size whose request stays small.
+# 2,000", has the time and peak memory by batch size). On the service: planning.batches.SERVICE_BATCH.
 LOCAL_BATCH = 500
-SERVICE_BATCH = 100
 # A fake device's plain jobs (planning.plan.engine_for: "backend-primitives") simulate each row with the device's noise,
 # and each call of the simulator costs the same again however few rows it has: there a batch is 2,000 jobs, which still
 # holds less than a hand script's one PUB of every row (RESULTS.md, "Batches and chunks of 500, a fake device's batches
@@ -63,26 +62,15 @@ class Batching(RunnerBase):
         backend = traits(self.plan.backend_kind)
         any_circuit = not backend.device or backend.rehearsed
 
-        def unbatched(options: Mapping[str, object]) -> dict[str, object]:
-            return {k: v for k, v in options.items() if k != "batch"}
-
         first = jobs[position]
         first_options = unbatched(first.options)
 
         def fits(j: JobPlan, first: JobPlan) -> bool:
             return (
-                j.options.get("batch", True) is not False
+                joins(j, first, first_options, any_circuit)  # as the plan foresaw (its overhead charged once)
                 and not self.pending.get(j.name)
-                and j.primitive in ("estimator", "sampler")
-                and j.points is None
                 and (j.parameter_source is None or (j.run_key, j.parameter_source) in self.optima)
                 and j.name not in self.finished
-                # the same ISA circuit, not only the same name: a multirun's points may build different ones
-                and (any_circuit or j.circuit is first.circuit)
-                and (j.primitive, j.engine, j.simulated_qubits)
-                == (first.primitive, first.engine, first.simulated_qubits)
-                # the first job's options are filtered once, not once per job
-                and (j.options is first.options or unbatched(j.options) == first_options)
             )
 
         if not fits(first, first):

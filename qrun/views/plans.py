@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING, NotRequired, TextIO, TypedDict
 
 from .. import backends
 from ..model import durations
+from ..model.findings import first_of
 from ..model.plan import JobStats
 from ..model.records import InstanceUsage
 from ..model.rows import HEAD, elided
+from ..model.words import counted
+from ..planning.batches import on_the_device
+from ..planning.estimates import JOB_OVERHEAD
 
 if TYPE_CHECKING:
     from ..model.plan import Block, Plan
@@ -52,6 +56,7 @@ class PlanSummary(TypedDict):
     mode: str
     mode_reason: str
     blocks: list[BlockSummary]
+    batches: NotRequired[list[list[int]]]  # on a device: [first, last] of each run of jobs in one runtime job
     usage_estimates: NotRequired[dict[str, object]]
     instance_usage: NotRequired[InstanceUsage]
     max_time: int
@@ -112,6 +117,9 @@ def plan_summary(plan: Plan, rate: float | None = None) -> PlanSummary:
         "rate_per_second": rate,
         "cost": None if rate is None else round(plan.qpu_seconds * rate, 2),
     }
+    together = on_the_device(plan.jobs, plan.blocks) if backends.traits(plan.backend_kind).device else []
+    if together:
+        summary["batches"] = [[r.start, r.stop - 1] for r in together]
     if plan.service_estimates is not None:
         summary["usage_estimates"] = plan.service_estimates.record()
     if plan.instance_usage is not None:
@@ -128,10 +136,26 @@ def block_summary(plan: Plan, block: Block) -> BlockSummary:
         "reason": block.reason,
         "jobs": [j.name for j in jobs],
         "first": block.start,
-        "runtime_jobs": sum(j.stats.get("runtime_jobs", 1) for j in jobs),
+        # a PUB-batched runtime job counted once, not once per job it holds
+        "runtime_jobs": sum(j.stats.get("runtime_jobs", 1) for j in jobs)
+        - sum(len(r) - 1 for r in on_the_device(plan.jobs, [block])),
         "qpu_seconds": round(sum(j.qpu_seconds for j in jobs), 3),
         "wall_seconds": round(sum(j.estimate for j in jobs), 3),
     }
+
+
+def batches_line(summary: PlanSummary) -> str | None:
+    """How many runtime jobs the jobs that go out together make, and where each one's overhead is counted."""
+    together = summary.get("batches") or []
+    if not together:
+        return None
+    jobs = sum(last - first + 1 for first, last in together)
+    spans = first_of([f"{first}-{last}" for first, last in together], 3)
+    return (
+        f"PUB-batched: {counted(jobs, 'job')} go out in {counted(len(together), 'runtime job')} (jobs {spans}), "
+        f"as the runtime advises for small jobs: each runtime job's {JOB_OVERHEAD:g} s of overhead is in its first "
+        "job's estimate"
+    )
 
 
 def block_lines(summary: PlanSummary) -> list[str]:
@@ -241,6 +265,8 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
     console.print(table)
     mode = "auto" if summary["blocks"] else summary["mode"]  # several blocks: sessions and batches, listed below
     console.print(f"mode: {mode}: {summary['mode_reason']}", highlight=False, soft_wrap=True)
+    if line := batches_line(summary):
+        console.print(line, highlight=False, soft_wrap=True)
     for line in block_lines(summary):
         console.print(line, highlight=False, soft_wrap=True)
     if plan.service_estimates is not None:

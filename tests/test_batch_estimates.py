@@ -1,0 +1,81 @@
+"""Small jobs that go out as one PUB-batched runtime job on a device carry that runtime job's overhead once in the
+budget, as they are billed and take time: in validate's lower bounds, the plan's computed estimates and the run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fake_runtime import Cloud, install
+
+from qrun.planning.estimates import JOB_OVERHEAD
+
+N = 150  # two of the service's batches: 100 and 50
+
+
+def _spec(write_spec, backend: str, max_time: str = "2m"):
+    jobs = "".join(
+        f"  - {{name: e{k}, primitive: estimator, circuit: c, observables: [z], parameter_values: [[{k / N:.4f}]], "
+        "precision: 0.05}\n"
+        for k in range(N)
+    )
+    return write_spec(
+        f"version: 1\nname: many\nbackend: {backend}\nmax_time: {max_time}\n"
+        "options: {seed: 1, resilience_level: 0}\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[1] q; ry(a) q[0];"}\n'
+        "observables:\n  z: Z\njobs:\n" + jobs
+    )
+
+
+@pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
+def test_150_small_jobs_on_one_circuit_are_budgeted_as_the_two_runtime_jobs_they_make(qrun, write_spec, device):
+    """Each job held 5 s of a runtime job's overhead, so 150 of them were budgeted at 12.5 minutes and refused
+    under max_time 2m, by validate, plan and the run alike, for about 10 s of overhead and 15 s of QPU time."""
+    spec = _spec(write_spec, device)
+    assert qrun("validate", spec).code == 0
+    assert qrun("validate", "--deep", spec).code == 0
+    planned = qrun("plan", spec, "--json")
+    assert planned.code == 0, planned.err
+    summary = json.loads(planned.out)
+    assert summary["batches"] == [[0, 99], [100, 149]]
+    jobs = summary["jobs"]
+    for job in jobs:
+        overhead = JOB_OVERHEAD if job["index"] in (0, 100) else 0.0  # each runtime job's first job carries it
+        assert job["estimate"] == pytest.approx(job["qpu_seconds"] + overhead, abs=2e-3)
+    assert summary["total"] == pytest.approx(2 * JOB_OVERHEAD + sum(j["qpu_seconds"] for j in jobs), abs=0.2)
+    table = qrun("plan", spec)
+    assert (
+        "PUB-batched: 150 jobs go out in 2 runtime jobs (jobs 0-99, 100-149), as the runtime advises for small "
+        "jobs: each runtime job's 5 s of overhead is in its first job's estimate"
+    ) in table.out
+
+
+def test_jobs_that_cannot_share_a_runtime_job_each_keep_their_overhead(qrun, write_spec):
+    """batch: false, or a job between them on another circuit: each its own runtime job, and its own overhead."""
+    spec = _spec(write_spec, "fake_fez", "1h")
+    off = json.loads(qrun("plan", spec, "--json", "options.batch=false").out)
+    assert "batches" not in off
+    assert all(j["estimate"] == pytest.approx(j["qpu_seconds"] + JOB_OVERHEAD, abs=2e-3) for j in off["jobs"])
+    e1 = next(line for line in spec.read_text().splitlines() if "name: e1," in line)
+    sampler = "  - {name: e1, primitive: sampler, circuit: c, parameter_values: [[0.5]], measure_all: true, shots: 10}"
+    spec.write_text(spec.read_text().replace(e1, sampler))
+    split = json.loads(qrun("plan", spec, "--json").out)
+    assert split["batches"] == [[2, 101], [102, 149]]  # e0 alone, e1 a sampler alone, then 100 and 48
+
+
+@pytest.mark.slow  # 14 s: the stand-in simulates each of the 150 PUBs on a 156-qubit device's noise
+def test_the_service_takes_them_as_the_two_runtime_jobs_the_plan_counted(qrun, write_spec, monkeypatch, tmp_path):
+    from qiskit_ibm_runtime.fake_provider import FakeFez
+
+    cloud = Cloud({"ibm_fez": FakeFez()}, queue_seconds=2.0, job_seconds=1.0)
+    install(monkeypatch, cloud)
+    qrun.clock = cloud.clock
+    spec = _spec(write_spec, "ibm_fez", "10m")
+    planned = json.loads(qrun("plan", spec, "--json").out)
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "many").iterdir()
+    meta = json.loads((run / "metadata.json").read_text())
+    runtime_jobs = list(dict.fromkeys(j["batched"]["id"] for j in meta["jobs"]))
+    assert len(runtime_jobs) == len(planned["batches"]) == 2
+    assert [sum(1 for j in meta["jobs"] if j["batched"]["id"] == r) for r in runtime_jobs] == [100, 50]
