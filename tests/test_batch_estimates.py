@@ -4,6 +4,7 @@ budget, as they are billed and take time: in validate's lower bounds, the plan's
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fake_runtime import Cloud, install
@@ -79,3 +80,75 @@ def test_the_service_takes_them_as_the_two_runtime_jobs_the_plan_counted(qrun, w
     runtime_jobs = list(dict.fromkeys(j["batched"]["id"] for j in meta["jobs"]))
     assert len(runtime_jobs) == len(planned["batches"]) == 2
     assert [sum(1 for j in meta["jobs"] if j["batched"]["id"] == r) for r in runtime_jobs] == [100, 50]
+
+
+def _deep(write_spec, backend: str, jobs: int, kind: str, options: str, name: str = "deep.yaml"):
+    """`jobs` jobs on a 2-qubit circuit of 300 two-qubit gates (kept at optimization_level 0)."""
+    job = {
+        "estimator": "primitive: estimator, circuit: c, observables: [z], precision: 0.1",
+        "sampler": "primitive: sampler, circuit: c, measure_all: true, shots: 1000000",
+    }[kind]
+    return write_spec(
+        f"version: 1\nname: deep\nbackend: {backend}\nmax_time: 8h\noptions: {{seed: 1, optimization_level: 0{options}}}\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; '
+        'for int i in [1:300] { cx q[0], q[1]; rz(0.1) q[1]; }"}\n'
+        "observables:\n  z: ZZ\njobs:\n" + "".join(f"  - {{name: j{k}, {job}}}\n" for k in range(jobs)),
+        name,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "batches"),
+    [
+        ("estimator", ", resilience_level: 1", [[0, 32], [33, 39]]),  # 33 x 300 two-qubit gates: 9,900
+        ("estimator", ", resilience_level: 2", [[0, 2], [3, 5], [6, 8], [9, 11]]),  # ZNE's 1 + 3 + 5 folds: 2,700 each
+        ("sampler", "", [[0, 4], [5, 9], [10, 11]]),  # 5 x 10^6 shots: 5 million executions
+    ],
+)
+def test_a_batch_on_the_device_stays_within_the_services_limits_per_runtime_job(
+    qrun, write_spec, kind, options, batches
+):
+    """IBM's job validation counts per runtime job, not per PUB: under 10,000 two-qubit gates, and at most 5 million
+    executions for a sampler. 100 jobs of 300 two-qubit gates each went out as one runtime job, 30,000 gates."""
+    spec = _deep(write_spec, "fake_fez", 40 if options.endswith("1") else 12, kind, options)
+    planned = qrun("plan", spec, "--json")
+    assert planned.code == 0, planned.err
+    assert json.loads(planned.out)["batches"] == batches
+
+
+@pytest.mark.slow  # the stand-in simulates each PUB on a 156-qubit device's noise
+def test_the_service_takes_distinct_circuits_together_and_splits_where_its_limits_say(
+    qrun, write_spec, monkeypatch, tmp_path
+):
+    """A T1 series (a circuit per delay) went out as a runtime job per circuit on the service, each queued and paid
+    for its overhead alone, where a hand script sends one job of its PUBs; and joining jobs now stops at the
+    service's per-job limit of two-qubit gates, where the plan says."""
+    from qiskit_ibm_runtime.fake_provider import FakeFez
+
+    cloud = Cloud({"ibm_fez": FakeFez()}, queue_seconds=2.0, job_seconds=1.0)
+    install(monkeypatch, cloud)
+    qrun.clock = cloud.clock
+    circuits = "".join(
+        f'  d{d}: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; x q[0]; delay[{d}us] q[0]; '
+        'c[0] = measure q[0];"}\n'
+        for d in (0, 20, 50)
+    )
+    series = write_spec(
+        "version: 1\nname: t1\nbackend: ibm_fez\nmax_time: 10m\noptions: {seed: 2}\ncircuits:\n"
+        + circuits
+        + "jobs:\n"
+        + "".join(f"  - {{name: t{d}, primitive: sampler, circuit: d{d}, shots: 100}}\n" for d in (0, 20, 50)),
+        "t1.yaml",
+    )
+    deep = _deep(write_spec, "ibm_fez", 36, "estimator", ", resilience_level: 1")
+    for spec in (series, deep):
+        planned = json.loads(qrun("plan", spec, "--json").out)
+        done = qrun(spec, "--out", tmp_path / "r", "-q")
+        assert done.code == 0, done.err
+        run = Path(done.out.strip())
+        meta = json.loads((run / "metadata.json").read_text())
+        runtime_jobs = list(dict.fromkeys(j["batched"]["id"] for j in meta["jobs"]))
+        sizes = [sum(1 for j in meta["jobs"] if j["batched"]["id"] == r) for r in runtime_jobs]
+        assert sizes == [last - first + 1 for first, last in planned["batches"]]
+        assert [j["batched"]["pub"] for j in meta["jobs"]] == [k for n in sizes for k in range(n)]
+    assert sizes == [33, 3]

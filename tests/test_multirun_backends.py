@@ -163,7 +163,8 @@ def test_a_multirun_point_is_run_again_alone_beside_the_group(qrun, tmp_path):
 
 def test_a_multirun_over_two_service_devices_opens_a_batch_on_each_in_turn(tmp_path, monkeypatch, qrun):
     """On the service (the runtime's real client over a stand-in REST layer), `-m backend=ibm_sherbrooke,ibm_fez`
-    opens one batch on each device, sherbrooke's points first; each point's runtime job went to its own device."""
+    opens one batch on each device, sherbrooke's points first; each point's job went to its own device, the two
+    points' jobs (their circuits differ by h) as the PUBs of one runtime job there."""
     from fake_runtime import Cloud, install
     from qiskit_ibm_runtime.fake_provider import FakeFez, FakeSherbrooke
 
@@ -178,8 +179,8 @@ def test_a_multirun_over_two_service_devices_opens_a_batch_on_each_in_turn(tmp_p
     group = tmp_path / result.out.strip()
     opened = list(cloud.sessions.values())
     assert [(s.backend, s.mode, len(s.jobs)) for s in opened] == [
-        ("ibm_sherbrooke", "batch", 2),
-        ("ibm_fez", "batch", 2),
+        ("ibm_sherbrooke", "batch", 1),
+        ("ibm_fez", "batch", 1),
     ]
     for point in (
         "backend=ibm_sherbrooke,h=0.5",

@@ -15,7 +15,7 @@ from ..backends.registry import traits
 from ..errors import RunError
 from ..model.outcomes import StackedResults
 from ..model.plan import JobPlan
-from ..planning.batches import SERVICE_BATCH, joins, unbatched
+from ..planning.batches import SERVICE_BATCH, gathered, joins, unbatched
 from .base import RunnerBase
 from .engines import estimator_pub, observables_array, sampler_pub
 from .failures import failure
@@ -47,43 +47,33 @@ class Batching(RunnerBase):
 
     def batch_from(self, position: int, stop: int | None = None) -> list[JobPlan]:
         """The consecutive jobs from `position` that can go out as ONE PUB-batched runtime job, the runtime's own
-        advice for many small jobs: plain estimator or sampler jobs on the same circuit with the same options. A job
+        advice for many small jobs: plain estimator or sampler jobs with the same options, each a PUB of its own circuit
+        (on the service, within its per-job limits: planning.batches.gathered). A job
         that takes an earlier minimize job's optimum (`from:`) may join once that optimum is in hand, which it is by
         the time the batch's first job is reached: a minimize job never joins a batch. Each job's PUB index is
         recorded with the runtime job's id, so a resume reads each job back alone (a job an earlier attempt
         submitted is read back, never batched again).
         `options.batch: false` turns it off."""
         jobs = self.plan.jobs
-        # On a simulator (aer, or a fake device), jobs on different circuits share a runtime job too, one PUB each
-        # (merged estimator rows are grouped by circuit): a run of many distinct circuits is one primitive call a
-        # batch, as a hand script sends them. A fake device simulates a device cut to the qubits a job uses, so its
-        # batch keeps one set of qubits (simulated_qubits, below). A real device's batch keeps one circuit: its
-        # request carries each PUB's ISA circuit.
         backend = traits(self.plan.backend_kind)
-        any_circuit = not backend.device or backend.rehearsed
-
         first = jobs[position]
         first_options = unbatched(first.options)
 
-        def fits(j: JobPlan, first: JobPlan) -> bool:
+        def fits(j: JobPlan) -> bool:
             return (
-                joins(j, first, first_options, any_circuit)  # as the plan foresaw (its overhead charged once)
+                joins(j, first, first_options)  # as the plan foresaw (its overhead charged once)
                 and not self.pending.get(j.name)
                 and (j.parameter_source is None or (j.run_key, j.parameter_source) in self.optima)
                 and j.name not in self.finished
             )
 
-        if not fits(first, first):
+        if not fits(first):
             return [first]
-        batch = [first]
         limit = (
             SERVICE_BATCH if backend.remote else SAMPLED_BATCH if first.engine == "backend-primitives" else LOCAL_BATCH
         )
-        for j in jobs[position + 1 : stop]:  # never past the block: the next one goes out in another session
-            if len(batch) == limit or not fits(j, first):
-                break
-            batch.append(j)
-        return batch
+        # never past the block (`stop`): the next one goes out in another session
+        return gathered(jobs, position, len(jobs) if stop is None else stop, fits, limit, backend.remote)
 
     def rows_in_chunks(self, job: JobPlan) -> bool:
         """Whether a job that goes out alone still goes through run_batch, for its rows' sake: an estimator on Aer's
