@@ -152,3 +152,23 @@ def test_the_service_takes_distinct_circuits_together_and_splits_where_its_limit
         assert sizes == [last - first + 1 for first, last in planned["batches"]]
         assert [j["batched"]["pub"] for j in meta["jobs"]] == [k for n in sizes for k in range(n)]
     assert sizes == [33, 3]
+
+
+def test_the_plan_counts_the_devices_runtime_jobs_not_its_simulators(qrun, write_spec, tmp_path):
+    """A fake device simulates circuits on different qubits in runtime jobs of their own, where the device it
+    rehearses takes them together: the budget is the device's (one overhead), the run the simulator's (two)."""
+    spec = write_spec(
+        "version: 1\nname: widths\nbackend: fake_fez\nmax_time: 10m\noptions: {seed: 1}\n"
+        'circuits:\n  one: {qasm: "OPENQASM 3.0; qubit[1] q; bit[1] c; c[0] = measure q[0];"}\n'
+        '  two: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; cx q[0], q[1]; '
+        'c = measure q;"}\n'
+        "jobs:\n  - {name: a, primitive: sampler, circuit: one, shots: 100}\n"
+        "  - {name: b, primitive: sampler, circuit: two, shots: 100}\n"
+    )
+    planned = json.loads(qrun("plan", spec, "--json").out)
+    assert planned["batches"] == [[0, 1]]
+    assert planned["jobs"][1]["estimate"] == pytest.approx(planned["jobs"][1]["qpu_seconds"], abs=2e-3)
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    meta = json.loads((Path(done.out.strip()) / "metadata.json").read_text())
+    assert [j["batched"] for j in meta["jobs"]] == [None, None]  # on the simulator: a runtime job each

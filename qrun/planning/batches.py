@@ -31,16 +31,17 @@ def unbatched(options: Mapping[str, object]) -> dict[str, object]:
     return {k: v for k, v in options.items() if k != "batch"}
 
 
-def joins(job: JobPlan, first: JobPlan, first_options: Mapping[str, object]) -> bool:
+def joins(job: JobPlan, first: JobPlan, first_options: Mapping[str, object], simulated: bool = True) -> bool:
     """Whether `job` may go out in the runtime job `first` opens, as far as the plan can tell: a plain estimator or
-    sampler job (no sweep, batching not turned off) of the same kind, engine and qubits (a fake device simulates
-    a device cut to a job's qubits), with the same options; each job a PUB with its own circuit, as a hand script
-    sends a series of circuits (a T1 curve's delays) in one runtime job."""
+    sampler job (no sweep, batching not turned off) of the same kind and engine, with the same options, and where
+    it is `simulated` on a fake device, on the same qubits (the simulator is the device cut to a job's qubits);
+    each job a PUB with its own circuit, as a hand script sends a series of circuits (a T1 curve's delays)."""
     return (
         job.options.get("batch", True) is not False
         and job.primitive in ("estimator", "sampler")
         and job.points is None
-        and (job.primitive, job.engine, job.simulated_qubits) == (first.primitive, first.engine, first.simulated_qubits)
+        and (job.primitive, job.engine) == (first.primitive, first.engine)
+        and (not simulated or job.simulated_qubits == first.simulated_qubits)
         # the first job's options are filtered once, not once per job
         and (job.options is first.options or unbatched(job.options) == first_options)
     )
@@ -98,7 +99,7 @@ def on_the_device(jobs: Sequence[JobPlan], blocks: Sequence[Block]) -> list[rang
         while start < block.stop:
             first = jobs[start]
             options = unbatched(first.options)
-            fits = partial(joins, first=first, first_options=options)
+            fits = partial(joins, first=first, first_options=options, simulated=False)  # as the device takes them
             size = len(gathered(jobs, start, block.stop, fits, SERVICE_BATCH, True)) if fits(first) else 1
             if size > 1:
                 out.append(range(start, start + size))
