@@ -158,7 +158,13 @@ def test_a_multirun_block_in_the_spec_does_the_same(tmp_path, qrun):
             "qrun: -m 'h': expected NAME=V1,V2,... or NAME=range(START,STOP[,STEP]) "
             "(e.g. -m h=0.25,0.5,1, -m options.seed=range(1,4))",
         ),
-        (["-m", "nope=1,2"], "qrun: {spec}: the template does not use variable(s) nope (it uses: h, n)"),
+        (["-m", "nope=1,2"], "qrun: {spec}: the template does not use variable nope (it uses: h, n)"),
+        (
+            ["-m", "nope=1,2", "-m", "yet=3"],
+            "qrun: {spec}: the template does not use variables nope, yet (it uses: h, n)",
+        ),
+        # the later -m replaced the earlier without a word: a multirun of the one point h=2
+        (["-m", "h=0.5,1", "-m", "h=2"], "qrun: -m h=2: h is swept twice; give its values once (-m h=V1,V2,...)"),
     ],
 )
 def test_multirun_usage_errors(tmp_path, qrun, args, message):

@@ -66,7 +66,7 @@ def test_a_variable_given_but_not_used_is_the_same_error_from_a_stored_render():
     for _ in range(2):  # rendered, then read back
         with pytest.raises(UsageError) as e:
             render("s.yaml", SOURCE, {"n": 1, "label": "x", "extra": Scalar("1")}, {"extra"})
-        assert str(e.value) == "s.yaml: the template does not use variable(s) extra (it uses: label, n)"
+        assert str(e.value) == "s.yaml: the template does not use variable extra (it uses: label, n)"
 
 
 def test_another_renderer_or_a_damaged_entry_renders_again(tmp_path):

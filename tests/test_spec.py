@@ -146,8 +146,7 @@ def test_a_set_variable_the_template_does_not_use_is_a_usage_error(qrun, write_s
     result = _render(qrun, "spec.yaml", "--set", "shot=5")
     assert (result.code, result.err) == (
         2,
-        "qrun: spec.yaml: the template does not use variable(s) shot (it uses: label, shots); shot: did you mean "
-        "shots?\n",
+        "qrun: spec.yaml: the template does not use variable shot (it uses: label, shots); shot: did you mean shots?\n",
     )
 
 

@@ -77,6 +77,8 @@ def parse(assignments: list[str]) -> dict[str, list[object]]:
             )
         if any(c in values for c in "\n\r\x00"):
             raise UsageError(f"-m {key}: values are one line")
+        if key in grid:  # the later would have replaced the earlier without a word
+            raise UsageError(f"-m {text}: {key} is swept twice; give its values once (-m {key}=V1,V2,...)")
         grid[key] = _range(key, values) if values.strip().startswith("range(") else _listed(values, "." in key)
     return grid
 

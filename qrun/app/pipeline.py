@@ -289,7 +289,9 @@ def run_multirun(
         for k, (points, combined) in enumerate(zip(members, plans)):
             reporter = reporter_for(combined, progress)
             if k == 0:
-                reporter.say(f"qrun: multirun of {len(chosen)} points ({', '.join(grid)}) {_together(plans)}: {folder}")
+                reporter.say(
+                    f"qrun: multirun of {counted(len(chosen), 'point')} ({', '.join(grid)}) {_together(plans)}: {folder}"
+                )
                 for warning in dict.fromkeys(str(w) for p in prepared for w in p.warnings):  # as `qrun plan` says them
                     reporter.warn(warning)
             runner = Runner(

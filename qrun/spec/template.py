@@ -48,8 +48,8 @@ def render(file: str, source: str, variables: dict[str, object], given: set[str]
     if not is_template(source):
         if given:
             raise UsageError(
-                f"{file}: the spec does not use variable(s) {', '.join(sorted(given))} (it is not a "
-                "template: it has no {{ ... }})"
+                f"{file}: the spec does not use {_variables(sorted(given))} (it is not a template: it has no "
+                "{{ ... }})"
             )
         return source, set()
     # A template rendered before with the same variables by the same code gives the same text: read back, it costs
@@ -85,9 +85,13 @@ def _check_given(file: str, given: set[str], used: set[str]) -> None:
     if unused:
         close = [f"{name}: did you mean {near[0]}?" for name in unused if (near := close_matches(name, sorted(used)))]
         raise UsageError(
-            f"{file}: the template does not use variable(s) {', '.join(unused)}"
+            f"{file}: the template does not use {_variables(unused)}"
             f" (it uses: {', '.join(sorted(used)) or 'none'}){'; ' + '; '.join(close) if close else ''}"
         )
+
+
+def _variables(names: list[str]) -> str:
+    return f"variable{'s' * (len(names) > 1)} {', '.join(names)}"
 
 
 def _render(file: str, source: str, variables: dict[str, object], given: set[str]) -> tuple[str, set[str], bool]:

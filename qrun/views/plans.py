@@ -229,7 +229,11 @@ def plan_table(plan: Plan, rate: float | None = None, stream: TextIO | None = No
     points = ""  # a multirun's plan is named by its first point's spec: the title says whose rows these are
     if plan.points:
         here, every = plan.points_here, len(plan.points)  # here < every: one backend's points of a multirun's
-        points = f" (multirun: {here} of its {every} points)" if here < every else f" (multirun of {every} points)"
+        points = (
+            f" (multirun: {here} of its {every} points)"
+            if here < every
+            else f" (multirun of {counted(every, 'point')})"
+        )
     table = Table(title=f"{plan.name}{points} on {plan.backend_name}, max_time {durations.format(plan.max_time)}")
     for header in (
         "#",
