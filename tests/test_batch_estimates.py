@@ -172,3 +172,25 @@ def test_the_plan_counts_the_devices_runtime_jobs_not_its_simulators(qrun, write
     assert done.code == 0, done.err
     meta = json.loads((Path(done.out.strip()) / "metadata.json").read_text())
     assert [j["batched"] for j in meta["jobs"]] == [None, None]  # on the simulator: a runtime job each
+
+
+def test_a_multiruns_points_share_the_runtime_jobs_they_go_out_in(qrun, write_spec):
+    """A T1 curve as a multirun over the delay (a circuit per point): its points go out as one runtime job, and were
+    budgeted as one each, each point's job holding an overhead of its own (with 100 points, 8 minutes for 12 s)."""
+    spec = write_spec(
+        "vars: {d: 0}\nversion: 1\nname: t1m\nbackend: fake_fez\nmax_time: 20s\noptions: {seed: 3}\n"
+        'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; x q[0]; '
+        'delay[{{ d }}us] q[0]; c[0] = measure q[0];"}\n'
+        "jobs:\n  - {name: t, primitive: sampler, circuit: c, shots: 100}\n",
+        "t1m.yaml.j2",
+    )
+    grid = ("-m", "d=range(0,60,10)")  # 6 points: 30 s budgeted apart
+    assert qrun("validate", spec, *grid).code == 0
+    assert qrun("validate", "--deep", spec, *grid).code == 0
+    planned = qrun("plan", spec, *grid, "--json")
+    assert planned.code == 0, planned.err
+    summary = json.loads(planned.out)
+    assert summary["batches"] == [[0, 5]]
+    assert summary["total"] == pytest.approx(JOB_OVERHEAD + sum(j["qpu_seconds"] for j in summary["jobs"]), abs=0.1)
+    tight = qrun("validate", "--deep", spec, *grid, "--set", "max_time=5s")  # still refused where it does not fit
+    assert tight.code == 2 and "max_time: --set max_time=5s: 5s (5 s) is less than the sum" in tight.err

@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..backends.registry import traits
 from ..errors import SpecError, UsageError
 from ..jobs.registry import kind_of
 from ..model.jobfile import JobFile
-from ..planning import estimates, modes
+from ..planning import batches, estimates, modes
 from ..running.events import Fanout
 from ..spec import DOTTED_KEY, MAX_SPEC_BYTES, cli_number, declared_multirun, read_text_limited, safe_yaml
 from ..store.catalog import MANIFEST
@@ -212,13 +213,18 @@ def combine(prepared: list[Prepared], labels: list[str], members: Sequence[int],
     jobs = [dataclasses.replace(j, run_key=k) for k, plan in zip(members, plans) for j in plan.jobs]
     max_time = max(p.max_time for p in plans)
     experiment = prepared[members[0]].checked.experiment
+    cut = modes.blocks(experiment.mode, jobs, first.sessions)
+    joined = {k for batch in batches.on_the_device(jobs, cut) for k in batch[1:]}
+    carrying = [c for k in members for c in prepared[k].carrying]
+    for k in joined:
+        if carrying[k]:  # its point's first job, in another point's runtime job: that one holds the overhead
+            jobs[k].estimate = max(jobs[k].estimate - estimates.JOB_OVERHEAD, 0.0)
     budget = joint_budget(
         [prepared[k] for k in members],
         [labels[k] for k in members],
-        [[(j.name, j.estimate) for j in p.jobs] for p in plans],
+        [[(j.name, j.estimate) for j in jobs if j.run_key == k] for k in members],
         enforce,
     )
-    cut = modes.blocks(experiment.mode, jobs, first.sessions)
     mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs], first.sessions)
     return dataclasses.replace(
         first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why, points=tuple(labels)
@@ -246,11 +252,23 @@ def joint_budget(
 
 
 def joint_budgets(prepared: list[Prepared], labels: list[str]) -> None:
-    """joint_budget's verdict on each backend's points (validate's and plan's check, as a run makes it)."""
+    """joint_budget's verdict on each backend's points (validate's and plan's check, as a run makes it: planned
+    points as combine() budgets them; points only checked, on their lower bounds, any point's first job counted as
+    joining the runtime job before it where the spec allows, as batches.joined_in_spec counts)."""
     for members in by_backend(prepared):
-        joint_budget(
-            [prepared[k] for k in members], [labels[k] for k in members], [prepared[k].estimated for k in members]
-        )
+        points = [prepared[k] for k in members]
+        if all(p.plan is not None for p in points):
+            combine(prepared, labels, members)
+            continue
+        estimated = [p.estimated for p in points]
+        if traits(points[0].checked.backend.kind).device:
+            joined = batches.joined_in_spec([j for p in points for j in p.checked.experiment.jobs])
+            carrying = [c for p in points for c in p.carrying]
+            flat = [s for e in estimated for s in e]
+            shared = [(n, 0.0 if k in joined and carrying[k] else s) for k, (n, s) in enumerate(flat)]
+            starts = list(itertools.accumulate((len(e) for e in estimated), initial=0))
+            estimated = [shared[a:b] for a, b in itertools.pairwise(starts)]
+        joint_budget(points, [labels[k] for k in members], estimated)
 
 
 class Router(Fanout):

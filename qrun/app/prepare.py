@@ -49,6 +49,9 @@ class Prepared:
     warnings: list = field(default_factory=list)
     service: QiskitRuntimeService | None = None
     estimated: list[tuple[str, float]] = field(default_factory=list)  # each job's seconds, as the budget counts them
+    # per job, whether those seconds hold a device's runtime job overhead of its own (planning.batches.carrying): a
+    # multirun's points go out together, and a point's first job may join another point's runtime job
+    carrying: list[bool] = field(default_factory=list)
 
     @property
     def spec(self) -> Spec:
@@ -146,7 +149,9 @@ def prepare(
         + row_order(checked)
         + delays.notes(the_plan, checked.circuits)
     )
-    return Prepared(checked, the_plan, warnings, service, [(j.name, j.estimate) for j in the_plan.jobs])
+    estimated = [(j.name, j.estimate) for j in the_plan.jobs]
+    carrying = batches.carrying(the_plan.jobs, the_plan.blocks, checked.backend.kind)
+    return Prepared(checked, the_plan, warnings, service, estimated, carrying)
 
 
 def require_run_extra() -> None:
@@ -224,7 +229,8 @@ def quick_check(
         )
     warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *row_order(checked), *notes]
     warnings += _open_plan_note(checked)
-    return Prepared(checked, None, warnings, estimated=estimated)
+    carrying = [not local and source == "lower bound" and job.index not in joined for job, _, _, source in rows]
+    return Prepared(checked, None, warnings, estimated=estimated, carrying=carrying)
 
 
 def _open_plan_note(checked: Checked) -> list[str]:

@@ -119,6 +119,15 @@ def share_overhead(jobs: Sequence[JobPlan], blocks: Sequence[Block], kind: str) 
                 jobs[k].estimate = max(jobs[k].estimate - JOB_OVERHEAD, 0.0)
 
 
+def carrying(jobs: Sequence[JobPlan], blocks: Sequence[Block], kind: str) -> list[bool]:
+    """Per job, whether its estimate holds the overhead of a runtime job of its own on a device: computed, and the
+    first of its runtime job or alone (what a multirun's points, batched together, may share again)."""
+    if not traits(kind).device:
+        return [False] * len(jobs)
+    joined = {k for batch in on_the_device(jobs, blocks) for k in batch[1:]}
+    return [job.estimate_source == "computed" and k not in joined for k, job in enumerate(jobs)]
+
+
 def joined_in_spec(jobs: Sequence[Job]) -> set[int]:
     """The positions of jobs that go out in an earlier job's runtime job on a device, as far as the spec tells
     without building anything (`qrun validate`'s lower bounds): the same kind and options, no sweep. It finds every
