@@ -131,7 +131,8 @@ def test_a_multirun_over_the_delay_says_which_delays_it_lengthens(qrun, write_sp
 
 @pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
 def test_a_delay_longer_than_any_session_is_the_specs_error(qrun, write_spec, tmp_path, device):
-    """delay[1e300us] overflowed qiskit's conversion to dt: "internal error" and exit 3."""
+    """delay[1e300us] overflowed qiskit's conversion to dt: "internal error" and exit 3 (and so did a Python
+    circuit's delay of inf or nan microseconds, which qiskit takes)."""
     spec = write_spec(
         f"version: 1\nname: long\nbackend: {device}\nmax_time: 10m\n"
         'circuits:\n  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; x q[0]; '
@@ -190,3 +191,23 @@ def test_a_delay_whose_length_is_a_parameter_is_refused_on_a_device_before_anyth
         for t in (0, 200)
     ]
     assert p1[1] < p1[0] - 0.1  # decayed over 200 us (T1 of a few hundred us on either device)
+
+
+@pytest.mark.parametrize(
+    ("length", "said"),
+    [
+        ("float('inf')", "delay[infus] is longer than 30 days, more than any session or job takes"),
+        ("float('nan')", "delay[nanus] is not a length of time"),
+    ],
+)
+def test_a_python_circuits_delay_of_no_finite_length_is_the_specs_error(qrun, write_spec, tmp_path, length, said):
+    (tmp_path / "odd.py").write_text(
+        "from qiskit import QuantumCircuit\n\n\ndef odd():\n    qc = QuantumCircuit(1, 1)\n"
+        f"    qc.delay({length}, 0, unit='us')\n    qc.measure(0, 0)\n    return qc\n"
+    )
+    spec = write_spec(
+        "version: 1\nname: odd\nbackend: fake_fez\nmax_time: 10m\nallow_python: true\n"
+        'circuits:\n  c: {python: "odd.py:odd"}\njobs:\n  - {name: t, primitive: sampler, circuit: c, shots: 10}\n'
+    )
+    done = qrun(spec, "--out", tmp_path / "r")
+    assert (done.code, done.err) == (2, f"{spec}:7:6: circuits.c: cannot be transpiled for fake_fez: {said}\n")

@@ -78,6 +78,8 @@ def _within_limits(qc: QuantumCircuit, target: Target) -> None:
             )
         if isinstance(op.duration, int | float):
             seconds = op.duration * SECONDS.get(op.unit, target.dt or 0.0)  # dt: the device's
+            if math.isnan(seconds):  # a Python circuit's: qiskit takes it
+                raise TranspilerError(f"delay[{op.duration:g}{op.unit}] is not a length of time")
             if not seconds <= MAX_SECONDS:
                 raise TranspilerError(
                     f"delay[{op.duration:g}{op.unit}] is longer than {MAX_SECONDS // 86400} days, more than any "
