@@ -145,3 +145,26 @@ def test_the_ghz_bound_on_two_devices_one_after_the_other_is_drawn_at_each_devic
         assert 0.5 + 5 * bound["stderr"] < bound["value"] < 1.0 + 3 * bound["stderr"], device
     written = {p.name for p in plot_group(group)}
     assert "derived-fidelity-bound-vs-backend.png" in written
+
+
+def test_t1_on_an_eagle_is_the_devices_own_for_each_qubit(qrun, tmp_path):
+    """T1 from <Z> after X and a delay, readout mitigated, on three qubits of a noisy Eagle: each derived estimate
+    is the T1 the fake device's calibration gives that qubit (its simulator applies it over a delay). Delays in
+    microseconds off the Eagle's 16 dt run a few ns longer, and the run says so."""
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    done = qrun(EXAMPLES / "t1" / "t1.yaml.j2", "-m", "qubit=0,1,2", "--out", tmp_path)
+    assert done.code == 0, done.err
+    assert "circuits.d150: delay[150us] on qubit 0 runs as 675008dt (150.002us)" in done.err
+    props = FakeSherbrooke().properties()
+    group = _only(tmp_path)
+    for qubit in (0, 1, 2):
+        derived = json.loads((group / f"qubit={qubit}" / "derived.json").read_text())
+        calibrated = props.t1(qubit) * 1e6
+        for delay in (50, 150, 300):
+            found = derived[f"t1-{delay}us"]
+            # within 5 sigma of the shot noise, and 3% for TREX's own calibration error
+            assert found["value"] == pytest.approx(calibrated, abs=5 * found["stderr"] + 0.03 * calibrated), (
+                qubit,
+                delay,
+            )
