@@ -68,6 +68,9 @@ def test_a_devices_chains_are_coupled_their_fidelity_is_its_calibrations_and_a_l
         readout = [target["measure"][(q,)].error for q in layout]
         assert chain["fidelity"] == pytest.approx(math.prod(1 - e for e in two + readout), abs=1e-6)
         assert chain["worst"]["error"] == max(two + readout)
+        # the chain's shortest T1 and T2, as the calibration gives each qubit: what bounds a circuit that idles on it
+        assert chain["t1_us"] == pytest.approx(min(target.qubit_properties[q].t1 for q in layout) * 1e6, abs=1e-3)
+        assert chain["t2_us"] == pytest.approx(min(target.qubit_properties[q].t2 for q in layout) * 1e6, abs=1e-3)
         fidelities.append(chain["fidelity"])
     assert fidelities == sorted(fidelities, reverse=True)
     best = found["chains"][0]["layout"]
@@ -87,6 +90,8 @@ def test_a_devices_chains_are_coupled_their_fidelity_is_its_calibrations_and_a_l
         "calibration reports them)"
     )
     assert first.startswith(f"  1  layout: {best}  fidelity ")
+    t1, t2 = found["chains"][0]["t1_us"], found["chains"][0]["t2_us"]
+    assert first.endswith(f"  shortest T1 {t1:.0f} µs, T2 {t2:.0f} µs")
     assert own == f"circuits.line.layout {best}: " + first.split(f"{best}  ", 1)[1]
     assert json.loads(qrun("qubits", spec, "--top", "1", "--json").out)["layouts"] == {"line": found["chains"][0]}
     shuffled = [best[0], best[2], best[1], best[3]]  # 0-2 are not neighbours in a chain

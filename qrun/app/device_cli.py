@@ -14,12 +14,13 @@ from ..backends import service as ibm
 from ..backends.registry import traits
 from ..errors import PreflightError, UsageError
 from ..model.experiment import Service
-from ..planning.chains import MAX_STEPS, Chain, Ranking, best_chains, chain_of
+from ..planning.chains import MAX_STEPS, Chain, Ranking, best_chains, chain_of, coherence
 from ..spec import layouts
 from .clitools import debug_option
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
+    from qiskit.transpiler import Target
 
 
 @click.command("qubits")
@@ -59,17 +60,21 @@ def qubits_cmd(device: str, length: int | None, top: int, as_json: bool) -> None
         )
     order = asked.common_order()
     if as_json:
-        data = _as_data(backend.name, length, ranking, order)
-        data["layouts"] = {name: _chain_data(c, asked.order_of(name)) if c else None for name, c in own.items()}
+        data = _as_data(backend.name, length, ranking, order, backend.target)
+        data["layouts"] = {
+            name: _chain_data(c, backend.target, asked.order_of(name)) if c else None for name, c in own.items()
+        }
         data["off_chain"] = {
             name: {"pairs": [list(p) for p in pairs], "order": o} for name, (pairs, o) in asked.apart.items()
         }
         click.echo(json.dumps(data, indent=2))
         return
-    lines = [_text(backend.name, length, ranking, order)]
+    lines = [_text(backend.name, length, ranking, order, backend.target)]
     for name, c in own.items():  # the spec's own layouts, beside the best
         placed_at = f"circuits.{name}.layout {asked.placed[name]}"
-        lines.append(f"{placed_at}: {_scored(c)}" if c else f"{placed_at}: not a chain of coupled qubits")
+        lines.append(
+            f"{placed_at}: {_scored(c, backend.target)}" if c else f"{placed_at}: not a chain of coupled qubits"
+        )
     # a circuit whose order the listing already follows needs no note
     notes = [(name, pairs, o) for name, (pairs, o) in asked.apart.items() if o is None or o != order]
     lines += [f"note: {layouts.off_chain_note(name, pairs, o)}" for name, pairs, o in notes]
@@ -164,27 +169,35 @@ def _named(name: str, settings: Service, length: int) -> BackendV2:
     return backends.local_backend(name)
 
 
-def _as_data(device: str, length: int, ranking: Ranking, order: list[int] | None) -> dict[str, object]:
-    chains = [_chain_data(c, order) for c in ranking.chains]
+def _as_data(device: str, length: int, ranking: Ranking, order: list[int] | None, target: Target) -> dict[str, object]:
+    chains = [_chain_data(c, target, order) for c in ranking.chains]
     return {"device": device, "length": length, "exhaustive": ranking.exhaustive, "chains": chains}
 
 
-def _chain_data(c: Chain, order: list[int] | None = None) -> dict[str, object]:
+def _chain_data(c: Chain, target: Target, order: list[int] | None = None) -> dict[str, object]:
+    t1, t2 = coherence(target, c.qubits)
     return {
         "layout": _placed(c.qubits, order),
         "chain": list(c.qubits),
         "fidelity": round(c.fidelity, 6),
         "worst": {"what": c.worst[0], "qubits": list(c.worst[1]), "error": c.worst[2]},
+        "t1_us": None if t1 is None else round(t1 * 1e6, 3),  # the chain's shortest
+        "t2_us": None if t2 is None else round(t2 * 1e6, 3),
     }
 
 
-def _scored(c: Chain) -> str:
+def _scored(c: Chain, target: Target) -> str:
     what, qubits, error = c.worst
     worst = f"{what} of {qubits[0]}" if what == "readout" else f"{what} on {qubits[0]}-{qubits[1]}"
-    return f"fidelity {c.fidelity:.4f}  largest error: {worst}, {error:.4g}"
+    text = f"fidelity {c.fidelity:.4f}  largest error: {worst}, {error:.4g}"
+    t1, t2 = coherence(target, c.qubits)
+    times = ", ".join(f"{name} {t * 1e6:.0f} µs" for name, t in (("T1", t1), ("T2", t2)) if t is not None)
+    if times:  # a chain's shortest: what bounds a circuit that idles on it
+        text += f"  {'shortest ' if len(c.qubits) > 1 else ''}{times}"
+    return text
 
 
-def _text(device: str, length: int, ranking: Ranking, order: list[int] | None) -> str:
+def _text(device: str, length: int, ranking: Ranking, order: list[int] | None, target: Target) -> str:
     how_many = "best chain" if len(ranking.chains) == 1 else f"{len(ranking.chains)} chains"
     lines = [
         f"{device}: the {how_many} of {length} coupled qubit{'s' * (length != 1)} with the least error (readouts and "
@@ -192,7 +205,9 @@ def _text(device: str, length: int, ranking: Ranking, order: list[int] | None) -
     ]
     if order is not None:
         lines.append(f"(each layout puts the spec's circuits, coupled along {'-'.join(map(str, order))}, on the chain)")
-    lines += [f"{k:>3}  layout: {_placed(c.qubits, order)}  {_scored(c)}" for k, c in enumerate(ranking.chains, 1)]
+    lines += [
+        f"{k:>3}  layout: {_placed(c.qubits, order)}  {_scored(c, target)}" for k, c in enumerate(ranking.chains, 1)
+    ]
     if not ranking.exhaustive:
         lines.append(f"(the search stopped after {MAX_STEPS:,} steps: these are the best it found, not every chain)")
     return "\n".join(lines)

@@ -130,3 +130,13 @@ def chain_of(target: Target, qubits: list[int]) -> Chain | None:
         return None
     spent = sum(-math.log1p(-readout[q]) for q in qubits) + sum(-math.log1p(-links[p][1]) for p in pairs)
     return _chain(tuple(qubits), spent, readout, links)
+
+
+def coherence(target: Target, qubits: tuple[int, ...]) -> tuple[float | None, float | None]:
+    """The shortest T1 and T2 (seconds) among `qubits`, as the calibration reports them (None where it reports none):
+    what bounds a circuit that idles, a T1 curve's delays, or a deep circuit on the chain."""
+    props = target.qubit_properties or []
+    found = [props[q] for q in qubits if q < len(props) and props[q] is not None]
+    t1 = [float(p.t1) for p in found if getattr(p, "t1", None)]
+    t2 = [float(p.t2) for p in found if getattr(p, "t2", None)]
+    return (min(t1) if t1 else None, min(t2) if t2 else None)
