@@ -336,3 +336,17 @@ def test_an_openqasm_error_in_a_one_line_source_is_located_at_its_column_in_the_
         "jobs:\n  - {name: e, primitive: estimator, circuit: c, observables: [zz]}\n"
     )
     assert qrun("validate", spec).err.splitlines()[0] == f"{spec}:{located}"
+
+
+def test_a_folder_whose_subfolders_hold_the_specs_says_which_and_how_to_check_them(qrun):
+    """`qrun validate examples/` said only "a folder with no specs in it": each example has a folder of its own."""
+    from conftest import ROOT
+
+    examples = ROOT / "examples"
+    held = sorted(p.name + "/" for p in examples.iterdir() if p.is_dir())
+    result = qrun("validate", examples)
+    assert (result.code, result.err) == (
+        2,
+        f"qrun: {examples}: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2); {', '.join(held[:3])} and "
+        f"{len(held) - 3} more in it hold some: qrun validate {examples}/*/\n",
+    )

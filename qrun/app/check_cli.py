@@ -12,7 +12,7 @@ from ..model.records import RunMetadata
 from ..sources import pysource
 from ..spec import load
 from ..spec.schema import schema
-from ..spec.source import NO_SPECS, specs_in
+from ..spec.source import no_specs, specs_in
 from ..views.plans import PlanSummary, plan_summary, plan_table
 from . import multirun
 from .clitools import (
@@ -40,7 +40,7 @@ def _specs_in(paths: tuple[str, ...]) -> list[str]:
             continue
         found = specs_in(folder)
         if not found:
-            raise UsageError(f"{given}: {NO_SPECS}")
+            raise UsageError(no_specs(folder, given))
         out += [str(folder / name) for name in found]
     return out
 

@@ -63,6 +63,21 @@ SPEC_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")  # what `qrun validate 
 NO_SPECS = "a folder with no specs in it (*.yaml, *.yml, *.yaml.j2)"
 
 
+def no_specs(folder: Path, display: str) -> str:
+    """A folder with no specs, and which of its subfolders hold some (a spec's folder is not searched below: circuit
+    files and --vars files live there)."""
+    from ..model.findings import first_of  # only a refusal needs it
+
+    try:
+        below = sorted(e.name + "/" for e in os.scandir(folder) if e.is_dir() and specs_in(Path(e.path)))
+    except OSError:
+        below = []
+    if not below:
+        return f"{display}: {NO_SPECS}"
+    held = f"{first_of(below)} in it hold{'s' * (len(below) == 1)} some"
+    return f"{display}: {NO_SPECS}; {held}: qrun validate {display.rstrip('/')}/*/"
+
+
 def specs_in(folder: Path) -> list[str]:
     """The names of the specs in `folder` (its *.yaml, *.yml and their .j2 templates, not its subfolders', where
     circuit files and --vars files live), sorted; none where it cannot be read."""
@@ -96,7 +111,7 @@ def _folder(p: Path, display: str, what: str) -> str:
 
     names = [str(p / n) for n in specs_in(p)]
     if not names:
-        return f"{display}: {NO_SPECS}"
+        return no_specs(p, display)
     return f"{display} is a folder: name one of its specs ({first_of(names)}); qrun validate {display} checks them all"
 
 
