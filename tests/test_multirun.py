@@ -73,7 +73,8 @@ def test_a_2x2_multirun_runs_in_one_service_session_with_a_group_folder_and_csv(
     result = qrun(spec, "-m", "h=0.25,1", "-m", "n=2,3", "--out", tmp_path / "r", "-q")
     assert result.code == 0, result.err
     group = tmp_path / result.out.strip()
-    assert len(cloud.sessions) == 1 and len(cloud.order) == 4  # ONE session for all four points
+    # ONE session for all four points, and one runtime job of their four PUBs (each point's circuit its own)
+    assert len(cloud.sessions) == 1 and len(cloud.order) == 1
     (sid,) = cloud.sessions
     assert sorted(p.name for p in group.iterdir()) == [
         "h=0.25,n=2",
@@ -83,14 +84,12 @@ def test_a_2x2_multirun_runs_in_one_service_session_with_a_group_folder_and_csv(
         "multirun.csv",
         "multirun.json",
     ]
-    ids = {}
-    for point in ("h=0.25,n=2", "h=0.25,n=3", "h=1,n=2", "h=1,n=3"):
+    for pub, point in enumerate(("h=0.25,n=2", "h=0.25,n=3", "h=1,n=2", "h=1,n=3")):
         meta = json.loads((group / point / "metadata.json").read_text())
         assert meta["status"] == "completed" and meta["session"]["session_id"] == sid
         (entry,) = meta["jobs"]
-        ids[point] = entry["job_ids"]
-    # each point records its own runtime job only (a resume of one point reads back that point's job, no other's)
-    assert all(len(found) == 1 for found in ids.values()) and sorted(i for (i,) in ids.values()) == sorted(cloud.order)
+        # each point records the runtime job and its own PUB in it (a resume of one point reads back that PUB)
+        assert entry["job_ids"] == cloud.order and entry["batched"] == {"id": cloud.order[0], "pub": pub}
     rows = list(csv.DictReader((group / "multirun.csv").open()))
     assert [(r["h"], r["n"], r["job"], r["observable"]) for r in rows] == [
         ("0.25", "2", "e", "z"),
