@@ -350,3 +350,30 @@ def test_a_folder_whose_subfolders_hold_the_specs_says_which_and_how_to_check_th
         f"qrun: {examples}: a folder with no specs in it (*.yaml, *.yml, *.yaml.j2); {', '.join(held[:3])} and "
         f"{len(held) - 3} more in it hold some: qrun validate {examples}/*/\n",
     )
+
+
+def test_a_specs_resilience_level_with_no_estimator_job_to_mitigate_is_warned_of(qrun, write_spec):
+    """options.resilience_level: 2 over sampler jobs alone ran them unmitigated without a word (a sampler job's own is
+    refused: tests/bad_specs/sampler_resilience.yaml)."""
+    spec = write_spec(
+        "version: 1\nname: counts\nbackend: fake_fez\nmax_time: 10m\noptions: {resilience_level: 2}\n"
+        'circuits:\n  bell: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; bit[2] c; h q[0]; '
+        'cx q[0], q[1]; c = measure q;"}\n'
+        "jobs:\n  - {name: s, primitive: sampler, circuit: bell, shots: 100, estimate: 10s}\n"
+    )
+    warning = (
+        "warning: options.resilience_level: 2 mitigates estimator jobs, and this spec has none: the runtime's Sampler "
+        "mitigates nothing, and its counts are raw (an estimator job of the parities a sampler counts, Z0 Z1, is "
+        "mitigated)\n"
+    )
+    assert qrun("validate", spec).err == warning
+    assert qrun("validate", "--deep", spec).err == warning
+    with_estimator = (
+        spec.read_text() + "  - {name: e, primitive: estimator, circuit: bell, observables: [ZZ], estimate: 10s}\n"
+    )
+    spec.write_text(
+        with_estimator.replace("observables: [ZZ]", "observables: [zz]").replace(
+            "jobs:", "observables:\n  zz: ZZ\njobs:"
+        )
+    )
+    assert qrun("validate", spec).err == ""

@@ -273,7 +273,26 @@ def row_order(checked: Checked) -> list[str]:
 
 def _unused_layouts(checked: Checked) -> list[str]:
     experiment = checked.experiment
-    return layouts.unused(experiment.circuits, experiment.used_circuits, checked.backend.kind, experiment.backend)
+    unused = layouts.unused(experiment.circuits, experiment.used_circuits, checked.backend.kind, experiment.backend)
+    return unused + _unmitigated(checked)
+
+
+def _unmitigated(checked: Checked) -> list[str]:
+    """The spec's resilience_level where no job is mitigated by it: the runtime's Sampler has no such option (a
+    sampler job's own is refused; the spec's, which estimator jobs take, would be silently moot)."""
+    experiment = checked.experiment
+    level = experiment.options.given.get("resilience_level")
+    if (
+        not isinstance(level, int)
+        or level < 1
+        or any(kinds.kind_of(j.primitive).runs == "estimator" for j in experiment.jobs)
+    ):
+        return []
+    return [
+        f"warning: options.resilience_level: {level} mitigates estimator jobs, and this spec has none: the runtime's "
+        "Sampler mitigates nothing, and its counts are raw (an estimator job of the parities a sampler counts, Z0 Z1, "
+        "is mitigated)"
+    ]
 
 
 def estimate_warnings(spec: Spec, rows: list[Row]) -> list[Problem]:
