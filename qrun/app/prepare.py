@@ -146,6 +146,7 @@ def prepare(
         faulty.warnings(the_plan, placed)
         + layouts.routed(the_plan, experiment.circuits, checked.circuits)
         + _unused_layouts(checked)
+        + _unmitigated(checked)
         + row_order(checked)
         + delays.notes(the_plan, checked.circuits)
     )
@@ -227,7 +228,8 @@ def quick_check(
             f"note: {named}: no declared or learned estimate, so the budget was checked on a lower bound; "
             "qrun validate --deep, plan and run check the computed estimate"
         )
-    warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *row_order(checked), *notes]
+    warnings = [*estimate_warnings(checked.spec, rows), *_unused_layouts(checked), *_unmitigated(checked)]
+    warnings += [*row_order(checked), *notes]
     warnings += _open_plan_note(checked)
     carrying = [not local and source == "lower bound" and job.index not in joined for job, _, _, source in rows]
     return Prepared(checked, None, warnings, estimated=estimated, carrying=carrying)
@@ -273,8 +275,7 @@ def row_order(checked: Checked) -> list[str]:
 
 def _unused_layouts(checked: Checked) -> list[str]:
     experiment = checked.experiment
-    unused = layouts.unused(experiment.circuits, experiment.used_circuits, checked.backend.kind, experiment.backend)
-    return unused + _unmitigated(checked)
+    return layouts.unused(experiment.circuits, experiment.used_circuits, checked.backend.kind, experiment.backend)
 
 
 def _unmitigated(checked: Checked) -> list[str]:
