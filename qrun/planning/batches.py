@@ -16,8 +16,8 @@ from .estimates import JOB_OVERHEAD, ZNE_NOISE_FACTORS
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-# Jobs per PUB-batched runtime job on the service: each PUB carries its own ISA circuit in the request (about 7 bytes
-# an instruction, compressed), so a batch there is kept to a size whose request stays small.
+# Jobs per PUB-batched runtime job on the service: each PUB carries its own ISA circuit in the request (its size per
+# instruction: benchmarks/RESULTS.md), so a batch there is kept to a size whose request stays small.
 SERVICE_BATCH = 100
 # IBM's job validation counts its limits per runtime job, not per PUB ("Job limits" in IBM's guides): a job of fewer
 # than 10,000 two-qubit gates passes (gate-folding ZNE multiplies them by its noise factors), and a sampler job may
@@ -109,8 +109,8 @@ def on_the_device(jobs: Sequence[JobPlan], blocks: Sequence[Block]) -> list[rang
 
 def share_overhead(jobs: Sequence[JobPlan], blocks: Sequence[Block], kind: str) -> None:
     """On a device, a computed estimate holds one runtime job's overhead (JOB_OVERHEAD): a job that goes out in the
-    runtime job of the one before it holds none of its own. 200 small jobs on one circuit, which the service takes as
-    two runtime jobs, were budgeted as 200 (17 minutes for about 30 seconds' work), and refused."""
+    runtime job of the one before it holds none of its own: 200 small jobs on one circuit, which the service takes as
+    two runtime jobs, were budgeted as 200, and refused."""
     if not traits(kind).device:
         return  # aer's budget only informs
     for batch in on_the_device(jobs, blocks):
