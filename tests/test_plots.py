@@ -416,3 +416,19 @@ def test_a_group_over_backends_draws_each_backends_value_side_by_side_for_every_
     # cos(0.25)|00> + sin(0.25)|11>: <XX> = 2 cos(0.25) sin(0.25) = sin(0.5)
     assert list(exact.get_ydata()) == pytest.approx([math.sin(0.5)] * 3, abs=1e-12)
     assert all(abs(s["values"][0] - math.sin(0.5)) < 5 * s["stderrs"][0] + 0.08 for s in stored)
+
+
+def test_a_group_over_a_whole_number_key_ticks_whole_numbers_only():
+    """A T1 curve per qubit (-m qubit=0,1,2) drew ticks at qubit 0.25, 0.5, 0.75: a whole-number key (a qubit, a count
+    of steps) ticks at whole numbers; a key of any other number keeps matplotlib's ticks."""
+    from qrun.model.readings import Reading
+    from qrun.views.plots import group_figures, pyplot
+
+    def ticks(key: str, values: list[object]) -> list[float]:
+        points = [({key: v}, [Reading("derived", "t1", 0, 300.0 + k, 5.0, None)]) for k, v in enumerate(values)]
+        (ax,) = dict(group_figures(pyplot(), points))[f"derived-t1-vs-{key}"].axes
+        low, high = ax.get_xlim()
+        return [t for t in ax.get_xticks() if low <= t <= high]
+
+    assert ticks("qubit", [0, 1, 2]) == [0.0, 1.0, 2.0]
+    assert any(t != int(t) for t in ticks("delay", [0.0, 1.0, 2.0]))  # 0.25, 0.5, ...: a number like any other

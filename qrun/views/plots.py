@@ -341,6 +341,8 @@ def _group_figures(plt: ModuleType, points: list[tuple[dict[str, object], list[R
             if not numeric:
                 ax.set_xticks(list(names.values()), list(names), rotation=30 if len(names) > 3 else 0)
                 ax.set_xlim(-0.5, len(names) - 0.5)
+            elif all(type(s.get(x)) is int for s, _ in points):  # a qubit, a count of steps: no tick at 0.25
+                ax.xaxis.get_major_locator().set_params(integer=True)
             ax.set_ylabel(f"{job}: {key}" + (f" [{unit}]" if unit else ""))
             ax.set_title(f"{job}: {key} against {x}")
             legend(ax)
