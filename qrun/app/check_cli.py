@@ -193,9 +193,10 @@ def plan_cmd(
     ]
     # a multirun: each backend's points' jobs in one plan, as they run together (named by point, budgeted together)
     labels = multirun.labels(chosen)
+    by_backend = multirun.by_backend(every) if len(every) > 1 else []
     plans = (
-        [multirun.combine(every, labels, members, enforce=False) for members in multirun.by_backend(every)]
-        if len(every) > 1
+        [multirun.combine(every, labels, members, enforce=False) for members in by_backend]
+        if by_backend
         else [every[0].planned]
     )
     for warning in dict.fromkeys(str(w) for p in every for w in p.warnings):
@@ -209,8 +210,8 @@ def plan_cmd(
             plan_table(the_plan, rate, all_rows=all_rows)
     for point in every:
         plan_errors(point.spec, point.planned, budget=len(every) == 1)
-    if len(every) > 1:
-        multirun.joint_budgets(every, labels)
+    for members, the_plan in zip(by_backend, plans):  # the plans just shown, each over its backend's points
+        multirun.refuse_over([every[k] for k in members], the_plan.budget)
 
 
 def _plan_json(summary: PlanSummary) -> str:

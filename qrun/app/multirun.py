@@ -214,7 +214,8 @@ def combine(prepared: list[Prepared], labels: list[str], members: Sequence[int],
     max_time = max(p.max_time for p in plans)
     experiment = prepared[members[0]].checked.experiment
     cut = modes.blocks(experiment.mode, jobs, first.sessions)
-    joined = {k for batch in batches.on_the_device(jobs, cut) for k in batch[1:]}
+    together = batches.of_plan(jobs, cut, first.backend_kind)
+    joined = {k for batch in together for k in batch[1:]}
     carrying = [c for k in members for c in prepared[k].carrying]
     for k in joined:
         if carrying[k]:  # its point's first job, in another point's runtime job: that one holds the overhead
@@ -227,7 +228,15 @@ def combine(prepared: list[Prepared], labels: list[str], members: Sequence[int],
     )
     mode, why = modes.overall(experiment.mode, cut, [j.job for j in jobs], first.sessions)
     return dataclasses.replace(
-        first, jobs=jobs, max_time=max_time, budget=budget, blocks=cut, mode=mode, mode_reason=why, points=tuple(labels)
+        first,
+        jobs=jobs,
+        max_time=max_time,
+        budget=budget,
+        blocks=cut,
+        mode=mode,
+        mode_reason=why,
+        points=tuple(labels),
+        batches=together,
     )
 
 
@@ -246,9 +255,16 @@ def joint_budget(
         ),
         max_time=max(p.checked.experiment.session_seconds for p in prepared),
     )
-    if enforce and not budget.fits and not budget.local:
-        raise SpecError([checked.spec.problem(("max_time",), "over all multirun points: " + budget.explain())])
+    if enforce:
+        refuse_over(prepared, budget)
     return budget
+
+
+def refuse_over(prepared: list[Prepared], budget: Budget) -> None:
+    """SpecError at the first point's max_time where the budget of its backend's points does not fit."""
+    if not budget.fits and not budget.local:
+        problem = prepared[0].checked.spec.problem(("max_time",), "over all multirun points: " + budget.explain())
+        raise SpecError([problem])
 
 
 def joint_budgets(prepared: list[Prepared], labels: list[str]) -> None:

@@ -151,7 +151,7 @@ def prepare(
         + delays.notes(the_plan, checked.circuits)
     )
     estimated = [(j.name, j.estimate) for j in the_plan.jobs]
-    carrying = batches.carrying(the_plan.jobs, the_plan.blocks, checked.backend.kind)
+    carrying = batches.carrying(the_plan.jobs, the_plan.batches, checked.backend.kind)
     return Prepared(checked, the_plan, warnings, service, estimated, carrying)
 
 

@@ -176,6 +176,9 @@ class Plan:
     points: tuple[str, ...] = ()  # a multirun's points, by its jobs' run_key: how the views name a job's point
     sessions: bool = True  # False on an Open Plan instance, which opens none (modes.blocks)
     instance_usage: InstanceUsage | None = None  # on the service: its allocation, read at the pre-flight
+    # on a device: each run of jobs it takes as one runtime job (planning.batches.on_the_device), worked out once for
+    # the budget, `qrun plan`'s views and a multirun's points
+    batches: tuple[range, ...] = ()
 
     @property
     def device(self) -> BackendV2:

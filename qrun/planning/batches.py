@@ -107,24 +107,27 @@ def on_the_device(jobs: Sequence[JobPlan], blocks: Sequence[Block]) -> list[rang
     return out
 
 
-def share_overhead(jobs: Sequence[JobPlan], blocks: Sequence[Block], kind: str) -> None:
-    """On a device, a computed estimate holds one runtime job's overhead (JOB_OVERHEAD): a job that goes out in the
-    runtime job of the one before it holds none of its own: 200 small jobs on one circuit, which the service takes as
-    two runtime jobs, were budgeted as 200, and refused."""
-    if not traits(kind).device:
-        return  # aer's budget only informs
-    for batch in on_the_device(jobs, blocks):
+def of_plan(jobs: Sequence[JobPlan], blocks: Sequence[Block], kind: str) -> tuple[range, ...]:
+    """The device's batches of a plan's jobs (`on_the_device`); none on a simulator, whose budget only informs."""
+    return tuple(on_the_device(jobs, blocks)) if traits(kind).device else ()
+
+
+def share_overhead(jobs: Sequence[JobPlan], together: Sequence[range]) -> None:
+    """A computed estimate holds one runtime job's overhead (JOB_OVERHEAD): a job that goes out in the runtime job of
+    the one before it (`together`: the device's batches) holds none of its own: 200 small jobs on one circuit, which
+    the service takes as two runtime jobs, were budgeted as 200, and refused."""
+    for batch in together:
         for k in batch[1:]:
             if jobs[k].estimate_source == "computed":
                 jobs[k].estimate = max(jobs[k].estimate - JOB_OVERHEAD, 0.0)
 
 
-def carrying(jobs: Sequence[JobPlan], blocks: Sequence[Block], kind: str) -> list[bool]:
+def carrying(jobs: Sequence[JobPlan], together: Sequence[range], kind: str) -> list[bool]:
     """Per job, whether its estimate holds the overhead of a runtime job of its own on a device: computed, and the
     first of its runtime job or alone (what a multirun's points, batched together, may share again)."""
     if not traits(kind).device:
         return [False] * len(jobs)
-    joined = {k for batch in on_the_device(jobs, blocks) for k in batch[1:]}
+    joined = {k for batch in together for k in batch[1:]}
     return [job.estimate_source == "computed" and k not in joined for k, job in enumerate(jobs)]
 
 

@@ -51,7 +51,7 @@ def build(
     with collector.paused():  # a JobPlan and its parts per job, all kept: the collector's passes would find nothing
         jobs = [planner.job(job) for job in experiment.jobs]
     cut, remote = modes.blocks(experiment.mode, jobs, sessions), traits(checked.backend.kind).remote
-    batches.share_overhead(jobs, cut, checked.backend.kind)  # a runtime job's overhead once, not once per job in it
+    batches.share_overhead(jobs, together := batches.of_plan(jobs, cut, checked.backend.kind))  # once per runtime job
     mode, why = modes.overall(experiment.mode, cut, experiment.jobs, sessions)
     return Plan(
         name=experiment.name,
@@ -68,6 +68,7 @@ def build(
         problems=planner.problems,
         blocks=cut,
         sessions=sessions,
+        batches=together,
     )
 
 

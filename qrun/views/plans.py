@@ -12,7 +12,6 @@ from ..model.plan import JobStats
 from ..model.records import InstanceUsage
 from ..model.rows import HEAD, elided
 from ..model.words import counted
-from ..planning.batches import on_the_device
 from ..planning.estimates import JOB_OVERHEAD
 
 if TYPE_CHECKING:
@@ -117,9 +116,8 @@ def plan_summary(plan: Plan, rate: float | None = None) -> PlanSummary:
         "rate_per_second": rate,
         "cost": None if rate is None else round(plan.qpu_seconds * rate, 2),
     }
-    together = on_the_device(plan.jobs, plan.blocks) if backends.traits(plan.backend_kind).device else []
-    if together:
-        summary["batches"] = [[r.start, r.stop - 1] for r in together]
+    if plan.batches:
+        summary["batches"] = [[r.start, r.stop - 1] for r in plan.batches]
     if plan.service_estimates is not None:
         summary["usage_estimates"] = plan.service_estimates.record()
     if plan.instance_usage is not None:
@@ -138,7 +136,7 @@ def block_summary(plan: Plan, block: Block) -> BlockSummary:
         "first": block.start,
         # a PUB-batched runtime job counted once, not once per job it holds
         "runtime_jobs": sum(j.stats.get("runtime_jobs", 1) for j in jobs)
-        - sum(len(r) - 1 for r in on_the_device(plan.jobs, [block])),
+        - sum(len(r) - 1 for r in plan.batches if block.start <= r.start < block.stop),
         "qpu_seconds": round(sum(j.qpu_seconds for j in jobs), 3),
         "wall_seconds": round(sum(j.estimate for j in jobs), 3),
     }
