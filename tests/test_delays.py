@@ -101,6 +101,12 @@ def test_a_delay_on_the_alignment_or_on_a_heron_is_kept_as_written(write_spec):
         ("delay[100dt]", "qubit 1", "112dt"),
     ]
     assert aligned(qc, FakeFez().target) is qc
+    echo = QuantumCircuit(1)  # a Hahn echo: two halves of one wait on one qubit
+    echo.h(0)
+    echo.delay(50, 0, unit="us")
+    echo.x(0)
+    echo.delay(50, 0, unit="us")
+    assert lengthened(echo, eagle) == [("delay[50us]", "qubit 0 (2 delays)", "225008dt (50.0018us)")]
 
 
 def test_a_t1_series_on_a_heron_plans_without_a_note(qrun, write_spec):

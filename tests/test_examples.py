@@ -168,3 +168,26 @@ def test_t1_on_an_eagle_is_the_devices_own_for_each_qubit(qrun, tmp_path):
                 qubit,
                 delay,
             )
+
+
+def test_t2_by_a_hahn_echo_is_the_devices_own_for_each_qubit(qrun, tmp_path):
+    """T2 from a Hahn echo (H, half the wait, X, the other half, H), readout mitigated, on three qubits of a noisy
+    Eagle: the echo keeps the coherence, whose decay is the T2 the fake device's calibration gives each qubit (qubit 1's
+    is above its T1). A wait's two halves off the Eagle's 16 dt are one note, not a qubit twice."""
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    done = qrun(EXAMPLES / "t2" / "t2echo.yaml.j2", "-m", "qubit=0,1,2", "--out", tmp_path)
+    assert done.code == 0, done.err
+    assert "circuits.w100: delay[50us] on qubit 0 (2 delays) runs as 225008dt (50.0018us)" in done.err
+    props = FakeSherbrooke().properties()
+    group = _only(tmp_path)
+    for qubit in (0, 1, 2):
+        derived = json.loads((group / f"qubit={qubit}" / "derived.json").read_text())
+        calibrated = props.t2(qubit) * 1e6
+        for wait in (40, 100, 200):
+            found = derived[f"t2-{wait}us"]
+            # within 5 sigma of the shot noise, and 3% for TREX's own calibration error
+            assert found["value"] == pytest.approx(calibrated, abs=5 * found["stderr"] + 0.03 * calibrated), (
+                qubit,
+                wait,
+            )

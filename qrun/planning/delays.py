@@ -113,7 +113,11 @@ def lengthened(qc: QuantumCircuit, target: Target) -> list[tuple[str, str, str]]
     out = []
     for (written, unit, used), qubits in found.items():
         runs = f"{used}dt" + (f" ({used * target.dt / SECONDS[unit]:.6g}{unit})" if unit in SECONDS else "")
-        out.append((written, f"qubit{'s' * (len(qubits) > 1)} {', '.join(map(str, qubits))}", runs))
+        each = dict.fromkeys(qubits)  # an echo's two halves are two delays on one qubit, not two qubits
+        on = f"qubit{'s' * (len(each) > 1)} {', '.join(map(str, each))}"
+        if len(qubits) > len(each):
+            on += f" ({len(qubits)} delays)"
+        out.append((written, on, runs))
     return out
 
 
