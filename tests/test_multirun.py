@@ -532,3 +532,35 @@ def test_a_variable_set_on_a_multirun_spec_holds_its_sweep_at_that_value_from_th
     # from Python: the multirun, as from the command line, narrowed the same way
     assert points(api.run(spec, tmp_path / "py")) == points(every)
     assert points(api.run(spec, tmp_path / "py", theta=0.5)) == points(held)
+
+
+def test_a_derived_value_some_points_cannot_compute_is_said_with_why_under_the_table(qrun, write_spec, tmp_path):
+    """A point's derived value that cannot be computed had no column and no word in the group's table, where a single
+    run prints why: log(<Z>) of RX(theta)|0> is about log(1) at theta 0 and the log of about -1 at pi."""
+    spec = write_spec(
+        """
+version: 1
+name: logz
+backend: aer
+max_time: 5m
+vars: {theta: 0}
+circuits:
+  c: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit q; rx({{ theta }}) q;"}
+observables: {z: Z}
+jobs:
+  - {name: e, primitive: estimator, circuit: c, observables: [z], precision: 0.01}
+derived:
+  logz: log(e.z)
+  never: sqrt(-2 - e.z)
+"""
+    )
+    done = qrun(spec, "-m", "theta=0,pi", "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    said = [line for line in done.out.splitlines() if line.startswith("derived:")]
+    assert said == [
+        "derived: logz cannot be computed at theta=pi: 'log(e.z)': math domain error",
+        "derived: never cannot be computed at any point: 'sqrt(-2 - e.z)': math domain error",
+    ]
+    (group,) = (tmp_path / "r" / "logz").iterdir()
+    shown = qrun("show", group)
+    assert [line for line in shown.out.splitlines() if line.startswith("derived:")] == said

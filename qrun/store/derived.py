@@ -254,6 +254,14 @@ def recorded(run_dir: Path) -> list[tuple[str, str]]:
     return out
 
 
+def failures(run_dir: Path) -> dict[str, str | None]:
+    """Each derived value derived.json holds, in the spec's order, and why it could not be computed (None: it was)."""
+    return {
+        name: error if isinstance(error := entry.get("error"), str) else None
+        for name, entry in _stored(run_dir).items()
+    }
+
+
 def headlines(run_dir: Path) -> dict[str, Headline]:
     """The derived values derived.json holds as `qrun list` columns (derived.S), in the numbers a headline has."""
     out: dict[str, Headline] = {}

@@ -19,6 +19,7 @@ from ..model.readings import number
 from ..model.records import JobEntry, RunMetadata
 from ..model.rows import HEAD, elided
 from ..store.catalog import discover
+from ..store.derived import failures
 from ..store.derived import headlines as derived_headlines
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
@@ -366,5 +367,26 @@ def group_text(group: Path, width: int | None = None, all_rows: bool = False) ->
     console = Console(width=width or 160, record=True, file=io.StringIO(), markup=False)
     console.print(f"multirun {group.name}: {len(rows)} points over {', '.join(swept) or '-'}", highlight=False)
     console.print(table)
+    for line in _uncomputed(rows):
+        console.print(line, highlight=False)
     console.print(f"table: {group / 'multirun.csv'}; each point: qrun show {group}/POINT", highlight=False)
     return console.export_text()
+
+
+def _uncomputed(rows: list[RunRow]) -> list[str]:
+    """A derived value some points could not compute, with why, once for the points that share a reason: the table
+    has no column for it, or a "-" there, and would otherwise not say why."""
+    order: dict[str, None] = {}  # the spec's order of its derived values, which a point that computed one also has
+    found: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        for name, why in failures(Path(r["run"])).items():
+            order[name] = None
+            if why is not None:
+                found.setdefault((name, why), []).append(Path(r["run"]).name)
+    place = {name: k for k, name in enumerate(order)}
+    return [
+        f"derived: {name} cannot be computed "
+        + ("at any point" if len(points) == len(rows) > 1 else f"at {first_of(points)}")
+        + f": {why}"
+        for (name, why), points in sorted(found.items(), key=lambda item: place[item[0][0]])
+    ]
