@@ -171,7 +171,7 @@ def run_tags(run_dir: Path, spec: Spec) -> list[str]:
     return [f"qrun-run:{run_dir.name}", f"qrun-spec:{sha256(spec.text)[:16]}"]
 
 
-def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, str]]], where: Path) -> None:
+def _drive(runner: Runner, runs: list[tuple[RunWriter, Mapping[str, object]]], where: Path) -> None:
     """Run, and record how it ended in every run folder: completed (with its derived values), failed (why), or
     interrupted. `runs`: each run folder's writer and its spec's `derived:` block."""
     writers = [w for w, _ in runs]

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict
 
 from ..errors import SweepError
 from .defaults import (
@@ -19,6 +19,9 @@ from .defaults import (
     LOCAL_MAX_TIME,
     SPSA_DEFAULTS,
 )
+
+if TYPE_CHECKING:
+    from .fit import Fit
 
 # The spec's own text for its parts that qrun passes on whole, read by their own readers: a circuit's or an
 # observable's source (sources/ reads each source kind's keys), a runtime option group, scipy's optimizer options.
@@ -255,7 +258,7 @@ class Experiment:
     allow_python: bool = False
     service: Service = Service()
     limits: Limits = Limits()
-    derived: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    derived: Mapping[str, str | Fit] = field(default_factory=lambda: EMPTY)
     raw: Given = field(default_factory=lambda: EMPTY, repr=False, compare=False)
 
     @property

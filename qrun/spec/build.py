@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from ..jobs.registry import kind_of
 from ..model import durations, named
@@ -19,6 +21,9 @@ from ..model.experiment import (
     Sweep,
 )
 from ..model.raw import Raw
+
+if TYPE_CHECKING:
+    from ..model.fit import Fit
 
 
 def experiment(data: Raw, order: Mapping[str, Sequence[str]] = EMPTY) -> Experiment:
@@ -42,9 +47,25 @@ def experiment(data: Raw, order: Mapping[str, Sequence[str]] = EMPTY) -> Experim
         allow_python=bool(data.get("allow_python")),
         service=service_of(data.get("service") or EMPTY),
         limits=Limits(limits.get("shots"), limits.get("gates"), limits.get("sweep_points")),
-        derived=data.get("derived") or EMPTY,
+        derived=derived(data.get("derived") or EMPTY),
         raw=data,
     )
+
+
+def derived(block: Mapping[str, Any]) -> Mapping[str, str | Fit]:
+    """The derived: block, each fit (a mapping) as the model's Fit; an expression stays its text."""
+    if all(isinstance(v, str) for v in block.values()):
+        return block  # most blocks: no fit, and its module is not imported
+    from ..errors import DerivedError
+    from ..model.fit import Fit
+
+    out: dict[str, str | Fit] = {}
+    for name, entry in block.items():
+        try:
+            out[name] = entry if isinstance(entry, str) else Fit.of(entry)
+        except DerivedError:  # validate refuses it at derived.NAME; a check that types the spec first goes without
+            continue
+    return MappingProxyType(out)
 
 
 def jobs(raws: list[Raw], spec_options: Options, order: Mapping[str, Sequence[str]] = EMPTY) -> tuple[Job, ...]:

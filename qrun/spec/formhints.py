@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..model.findings import Finding, JsonPath, close_matches
@@ -158,3 +159,32 @@ def unknown_key(key: str, allowed: list[str], forms: str = "", value: object = N
         if len(meant) == 1:
             return f"unknown key '{key}'; did you mean '{meant[0]}: {value}'?"
     return f"unknown key '{key}'{forms or '; allowed here: ' + ', '.join(allowed)}"
+
+
+def derived(error: ValidationError, path: JsonPath, inner: Callable[[ValidationError], list[Finding]]) -> list[Finding]:
+    """A derived: entry that is neither an expression nor a fit: what is wrong inside a fit (a mapping), else the two
+    forms it may take."""
+    if isinstance(error.instance, dict):
+        from jsonschema.exceptions import best_match
+
+        within = [e for e in error.context if e.schema_path and e.schema_path[0] == 1]  # the fit's branch
+        if within:
+            best = best_match(within)
+            if best.validator == "pattern":  # a parameter's name, or value's: the model reads it as a name
+                where = tuple(best.absolute_path)
+                return [
+                    (
+                        where,
+                        f"{best.instance!r} is not a parameter's name: letters, digits and _, no digit first",
+                        False,
+                    )
+                ]
+            return inner(best)
+    return [
+        (
+            path,
+            f"{error.instance!r} is neither an expression (as text: t50.z / t0.z) nor a fit "
+            "({fit: a * exp(-x / T) + b, x: [...], y: [...], start: {T: 100, a: 1, b: 0}})",
+            False,
+        )
+    ]

@@ -282,6 +282,8 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
             durations.parse(error.instance)
         except DurationError as e:
             return [(path, str(e), False)]
+    if kind == "anyOf" and len(path) == 2 and path[0] == "derived":
+        return formhints.derived(error, path, lambda inner: _translate(inner, data))
     if kind in ("anyOf", "oneOf") and len(path) == 2 and path[0] == "observables":
         return formhints.observable(error.instance, path)
     if kind in ("anyOf", "oneOf") and path[-1:] == ("parameter_values",):

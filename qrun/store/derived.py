@@ -13,13 +13,15 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from ..errors import DerivedError, RunFolderError
-from ..jobs.kind import against, nth
+from ..jobs.kind import against
+from ..model.fit import Fit
 from ..model.jobfile import Headline, JobFile
 from ..model.raw import Yaml
 from ..model.readings import Reading, number
-from .expressions import Block, Written, compute, gradient, own_references, written
+from . import fits
+from .expressions import Block, Written, own_references
 from .fsio import write_json
-from .readings import job_readings
+from .propagate import computed
 from .runfolder import read_json
 from .specfile import read_spec, read_spec_text
 
@@ -41,14 +43,23 @@ def block_references(
     (validate checks each of those at its own entry, and a bad one was blamed on every value naming it)."""
     values = Block(block, jobs)
     out: dict[str, list[tuple[str, ...]] | DerivedError] = {}
-    for name in values.texts:
+    for name in block:
         try:
+            if name in values.fits:
+                out[name] = fits.references(_fit(block[name]), values, own)
+                continue
             found = values.value(name)
         except DerivedError as e:
             out[name] = e
             continue
         out[name] = own_references(name, values) if own else found.references()
     return out
+
+
+def _fit(entry: object) -> Fit:
+    fit = fits.as_fit(entry)
+    assert fit is not None  # Block took the entry as a fit: a mapping, or the model's Fit
+    return fit
 
 
 def _written(text: str, values: Block, name: str | None) -> Written:
@@ -66,7 +77,7 @@ def evaluate(
     """(value, standard error) of an expression over the run's job bodies (and the derived values of `block` it
     names). The error is propagated to first order from each result's own standard error, taking the results as
     independent (separate runtime jobs are)."""
-    value, sigma, _ = _computed(_written(text, Block(block or {}, bodies), name), bodies, run_dir)
+    value, sigma, _ = computed(_written(text, Block(block or {}, bodies), name), bodies, run_dir)
     return value, sigma
 
 
@@ -74,115 +85,65 @@ def evaluate_block(
     block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None = None
 ) -> dict[str, tuple[float, float | None, float | None] | DerivedError]:
     """Each value of a derived: block, or why it cannot be computed; the block written out once for all of them."""
+    return {
+        name: found if isinstance(found, DerivedError) else found[:3]
+        for name, found in _evaluated(block, bodies, run_dir).items()
+    }
+
+
+def _evaluated(
+    block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None
+) -> dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError]:
+    """evaluate_block's values, a fit's with what derived.json adds (its parameters, its weights, its chi^2)."""
     values = Block(block, bodies)
-    out: dict[str, tuple[float, float | None, float | None] | DerivedError] = {}
-    for name in values.texts:
+    out: dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError] = {}
+    for name in block:
         try:
-            out[name] = _computed(values.value(name), bodies, run_dir)
+            if name in values.fits:
+                out[name] = fits.fitted(_fit(block[name]), values, bodies, run_dir)
+            else:
+                out[name] = computed(values.value(name), bodies, run_dir)
         except DerivedError as e:
             out[name] = e
     return out
 
 
-def _computed(
-    written: Written, bodies: Mapping[str, JobFile], run_dir: Path | None
-) -> tuple[float, float | None, float | None]:
-    """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
-    every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
-    inputs = {ref: _value(ref, bodies, run_dir) for ref in written.references()}
-    centre = {ref: v for ref, (v, _, _, _) in inputs.items()}
-    value = compute(written.tree, centre)
-    exacts = {ref: e for ref, (_, _, e, _) in inputs.items()}
-    exact = None if None in exacts.values() else compute(written.tree, exacts)  # type: ignore[arg-type]
-    if any(sigma is None for _, sigma, _, _ in inputs.values()):
-        return value, None, exact
-    slopes = gradient(written.tree, centre)
-    if slopes is None:
-        return value, None, exact
-    variance = sum((slopes.get(ref, 0.0) * (sigma or 0.0)) ** 2 for ref, (_, sigma, _, _) in inputs.items())
-    # Outcomes of one register in one parameter set are counted from the same shots: multinomial, each pair's
-    # covariance -p_a p_b / N. Taken as independent, P(0…0) + P(1…1) of a GHZ state had σ 0.022 in 1,000 shots
-    # where it has none (the two sum to 1), and a difference of two outcomes too small a σ.
-    shared: dict[tuple[str, ...], list[tuple[tuple[str, ...], float, int]]] = {}
-    for ref, (p, _, _, shots) in inputs.items():
-        if shots:
-            shared.setdefault((ref[0], ref[1], ref[3] if len(ref) == 4 else "#0"), []).append((ref, p, shots))
-    for outcomes in shared.values():
-        for k, (a, pa, shots) in enumerate(outcomes):
-            for b, pb, _ in outcomes[k + 1 :]:
-                variance -= 2 * slopes.get(a, 0.0) * slopes.get(b, 0.0) * pa * pb / shots
-    return value, math.sqrt(max(variance, 0.0)), exact  # max: rounding, where the terms cancel to zero
+def shown(entry: object) -> str:
+    """A derived: entry as views write it: an expression's text, or what a fit fits."""
+    try:
+        fit = fits.as_fit(entry)
+    except DerivedError as e:
+        return f"a fit that cannot be read: {e}"
+    return fit.text() if fit is not None else str(entry)
 
 
-def _value(
-    ref: tuple[str, ...], bodies: Mapping[str, JobFile], run_dir: Path | None
-) -> tuple[float, float | None, float | None, int]:
-    """(value, standard error, exact value, shots): shots for an outcome's probability, whose covariance with the
-    register's other outcomes _computed counts; 0 for any other value."""
-    job = ref[0]
-    body = bodies.get(job)
-    if body is None:
-        raise DerivedError(f"job '{job}' has no result in this run")
-    if len(ref) in (3, 4) and not ref[2].startswith("#") and ("counts" in body or "points" in body):
-        return _probability(ref, body)
-    readings = job_readings(run_dir, body)
-    if len(ref) == 1:
-        chosen = [r for r in readings if r.key.startswith("min <")]
-    elif "rungs" in body and "." in ref[1]:  # a ladder's rung: climb.zne.zz, climb.zne.zz[1]
-        rung, _, observable = ref[1].partition(".")
-        index = int(ref[2][1:]) if len(ref) == 3 and ref[2].startswith("#") else 0
-        chosen = [r for r in readings if r.key == f"{rung} <{observable}>" and r.index == index]
-    else:
-        index = int(ref[2][1:]) if len(ref) == 3 and ref[2].startswith("#") else 0
-        chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.index == index and not r.at]
-        if not chosen:  # a sweep's: its points in order, as its CSV lists them (scan.m[2], the third point's <m>)
-            chosen = [r for r in readings if r.key == f"<{ref[1]}>" and r.at][index : index + 1]
-    if not chosen:
-        raise DerivedError(f"'{written(ref)}' names no value of job '{job}'")
-    return chosen[0].value, chosen[0].stderr, chosen[0].exact, 0
-
-
-def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, float | None, int]:
-    """An outcome's probability in a sampler's parameter set (or sweep point), its binomial standard error, its ideal
-    probability and the shots it was counted in."""
-    job, register, outcome = ref[:3]
-    index = int(ref[3][1:]) if len(ref) == 4 else 0
-    ideal = None
-    if "counts" in body:
-        sets = body["counts"].get(register)
-        if not sets:
-            raise DerivedError(f"job '{job}' has no register '{register}'")
-        counts = nth(sets, index)
-        ideal = nth((body.get("ideal") or {}).get(register), index)
-    else:  # a sweep: each point holds its counts
-        point: object = nth(body["points"], index)
-        held = point.get("counts") if isinstance(point, Mapping) else None
-        counts = held.get(register) if isinstance(held, Mapping) else None
-        if isinstance(point, Mapping) and counts is None:
-            raise DerivedError(f"job '{job}' has no register '{register}'")
-    if not isinstance(counts, Mapping):
-        raise DerivedError(f"'{written(ref)}' names no value of job '{job}': it has no parameter set or point {index}")
-    if not outcome or set(outcome) - {"0", "1"}:  # validate refuses it; a stored spec is read as it was written
-        raise DerivedError(f"'{outcome}' is not an outcome: a register's bits as 0s and 1s")
-    width = len(next(iter(counts), outcome))  # every key of one register's counts is as wide as the register
-    if len(outcome) != width:
-        raise DerivedError(f"'{outcome}' has {len(outcome)} bits; register '{register}' of job '{job}' has {width}")
-    shots = sum(counts.values())
-    if not shots:
-        raise DerivedError(f"job '{job}' counted no shots in register '{register}'")
-    p = counts.get(outcome, 0) / shots
-    exact = number(ideal.get(outcome, 0.0)) if isinstance(ideal, Mapping) else None
-    return p, math.sqrt(p * (1 - p) / shots), exact, shots  # a binomial proportion's standard error
+def fit_text(extras: Mapping[str, object]) -> str:
+    """ " (fit: a = 0.98 ± 0.004, b = 0.011 ± 0.003; χ²/dof 0.82)": the fit's other parameters, and how well it fits
+    (unweighted where the y values' covariance could not weigh it)."""
+    parameters = extras.get("parameters")
+    shown_ = []
+    for name, found in parameters.items() if isinstance(parameters, Mapping) else []:
+        if name == extras.get("parameter"):
+            continue  # the value itself, which the line gives first
+        value, sigma = (number(found.get(k)) if isinstance(found, Mapping) else None for k in ("value", "stderr"))
+        if value is not None:
+            shown_.append(f"{name} = {value:.6g}" + (f" ± {sigma:.2g}" if sigma is not None else " (σ unknown)"))
+    chi2 = number(extras.get("chi2_reduced"))
+    how = "fit" if extras.get("weighted") else "fit, unweighted"
+    return f" ({how}: {', '.join(shown_)}" + (f"; χ²/dof {chi2:.3g}" if chi2 is not None else "") + ")"
 
 
 def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
     """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
     block = spec.get("derived") if isinstance(spec, dict) else None
-    computed = evaluate_block(block, bodies, run_dir) if isinstance(block, dict) else {}
-    return [
-        (name, f"cannot be computed: {found}" if isinstance(found, DerivedError) else value_text(*found))
-        for name, found in computed.items()
-    ]
+    found = _evaluated(block, bodies, run_dir) if isinstance(block, dict) else {}
+    return [(name, _text(each)) for name, each in found.items()]
+
+
+def _text(found: tuple[float, float | None, float | None] | fits.Fitted | DerivedError) -> str:
+    if isinstance(found, DerivedError):
+        return f"cannot be computed: {found}"
+    return value_text(*found[:3]) + (fit_text(found[3]) if len(found) > 3 else "")
 
 
 def derived_line(name: str, text: str) -> str:
@@ -213,7 +174,7 @@ DERIVED_FILE = "derived.json"
 MAX_DERIVED_BYTES = 1 << 20  # a derived: block is at most a few hundred short expressions
 
 
-def record(run_dir: Path, block: Mapping[str, str], bodies: Mapping[str, JobFile]) -> None:
+def record(run_dir: Path, block: Mapping[str, object], bodies: Mapping[str, JobFile]) -> None:
     """derived.json: each derived value of a completed run, with its expression, standard error and exact value (or
     why it cannot be computed), so a script reads them as it reads the job files."""
     if block:
@@ -223,11 +184,12 @@ def record(run_dir: Path, block: Mapping[str, str], bodies: Mapping[str, JobFile
 def entries(block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path) -> dict[str, dict[str, object]]:
     """Each value of the block as derived.json holds it: {expression, value, stderr, exact}, or {expression, error}."""
     out: dict[str, dict[str, object]] = {}
-    for name, found in evaluate_block(block, bodies, run_dir).items():
+    for name, found in _evaluated(block, bodies, run_dir).items():
         if isinstance(found, DerivedError):
-            out[name] = {"expression": str(block[name]), "error": str(found)}
+            out[name] = {"expression": shown(block[name]), "error": str(found)}
         else:
-            out[name] = {"expression": str(block[name]), "value": found[0], "stderr": found[1], "exact": found[2]}
+            out[name] = {"expression": shown(block[name]), "value": found[0], "stderr": found[1], "exact": found[2]}
+            out[name].update(found[3] if len(found) > 3 else {})
     return out
 
 
@@ -248,7 +210,8 @@ def recorded(run_dir: Path) -> list[tuple[str, str]]:
     for name, entry in _stored(run_dir).items():
         value, sigma = (entry.get(key) for key in ("value", "stderr"))
         if isinstance(value, int | float) and (sigma is None or isinstance(sigma, int | float)):
-            out.append((name, value_text(float(value), sigma, entry.get("exact"))))
+            text = value_text(float(value), sigma, entry.get("exact"))
+            out.append((name, text + fit_text(entry) if "parameters" in entry else text))
         elif isinstance(entry.get("error"), str):
             out.append((name, f"cannot be computed: {entry['error']}"))
     return out

@@ -142,12 +142,14 @@ class Block:
     means the job (its optimum), as it did before derived values could be named."""
 
     def __init__(self, block: Mapping[str, object], jobs: Collection[str]):
-        self.texts = {str(k): str(v) for k, v in block.items()}
+        # a fit (a mapping, or the model's Fit) is no expression: store/fits computes it, over this block's values
+        self.fits = {str(k) for k, v in block.items() if not isinstance(v, str | int | float)}
+        self.texts = {str(k): str(v) for k, v in block.items() if str(k) not in self.fits}
         self.jobs = jobs
         self.done: dict[str, Written | DerivedError] = {}
         self.trees: dict[str, ast.expr] = {}  # each value's own text, parsed
         trees = self.trees
-        self.known = {*jobs, *self.texts}
+        self.known = {*jobs, *self.texts, *self.fits}
         names: dict[str, list[str]] = {}
         for name, text in self.texts.items():
             try:
@@ -196,6 +198,10 @@ class Block:
     def _written(self, node: ast.expr) -> Written:
         if isinstance(node, ast.Name) and self.is_derived(node.id):
             return self.value(node.id)
+        if isinstance(node, ast.Name) and node.id in self.fits and node.id not in self.jobs:
+            raise DerivedError(
+                f"'{node.id}' is a fit, and an expression cannot read one (a fit's y values may read expressions)"
+            )
         parts: list[ast.expr] = []
         if isinstance(node, ast.BinOp):
             parts = [node.left, node.right]

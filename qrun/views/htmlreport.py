@@ -16,7 +16,7 @@ from ..model.records import JobEntry
 from ..model.rows import HEAD, elided
 from ..spec import MAX_SPEC_BYTES
 from ..store import runfolder
-from ..store.derived import of_run, readings_of
+from ..store.derived import of_run, readings_of, shown
 from ..store.fsio import atomic_write
 from ..store.reader import Run, load
 from ..store.readings import Reading, job_readings, stated_exact
@@ -243,7 +243,7 @@ def _derived(spec: object, run: Run) -> str:
     written = block if isinstance(block, dict) else {}
     items = "".join(
         f"<dt>{_e(name)}</dt><dd>{_e(text)}"
-        + (f'<br><span class="expr">{_e(written[name])}</span>' if name in written else "")
+        + (f'<br><span class="expr">{_e(shown(written[name]))}</span>' if name in written else "")
         + "</dd>"
         for name, text in lines
     )

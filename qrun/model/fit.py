@@ -1,0 +1,58 @@
+"""A derived value fitted to a curve: a model in x and its parameters, fitted to results at each x (store/fits.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ..errors import DerivedError
+
+MAX_POINTS = 10_000  # a curve is tens of points; this bounds what a stored spec may ask a view to fit
+
+
+@dataclass(frozen=True)
+class Fit:
+    """`t1: {fit: a * exp(-x / T1) + b, x: [0, 50], y: [t0.z, t50.z], start: {T1: 100, a: 1, b: 0}}`: the derived
+    value is the parameter `value` (the first of `start` unless named), fitted by least squares to the y values at
+    each x, weighted by their covariance."""
+
+    model: str
+    x: tuple[float, ...]
+    y: tuple[str, ...]
+    start: Mapping[str, float]
+    value: str
+
+    @classmethod
+    def of(cls, raw: Mapping[str, object]) -> Fit:
+        """The fit a spec's entry writes. A run's own spec passed the schema; a stored one read by a view is checked
+        here, and a shape the schema refuses is a DerivedError, as any value that cannot be computed."""
+        model, xs, ys, start = (raw.get(k) for k in ("fit", "x", "y", "start"))
+        if not isinstance(model, str) or not model:
+            raise DerivedError("a fit needs its model as text: fit: a * exp(-x / T) + b")
+        if not isinstance(xs, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in xs):
+            raise DerivedError("a fit's x is a list of numbers")
+        if not isinstance(ys, list) or not all(isinstance(v, str) for v in ys):
+            raise DerivedError("a fit's y is a list of expressions, one for each x")
+        if len(xs) != len(ys):
+            raise DerivedError(f"a fit's x has {len(xs)} values and its y {len(ys)}; they pair one to one")
+        if len(xs) > MAX_POINTS:
+            raise DerivedError(f"a fit takes at most {MAX_POINTS:,} points")
+        if not isinstance(start, Mapping) or not start:
+            raise DerivedError("a fit needs a start value for each parameter: start: {T: 100, a: 1, b: 0}")
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in start.values()):
+            raise DerivedError("a fit's start values are numbers")
+        value = raw.get("value", next(iter(start)))
+        if value not in start:
+            raise DerivedError(f"value: '{value}' is not a parameter of start ({', '.join(map(str, start))})")
+        return cls(
+            model,
+            tuple(float(v) for v in xs),
+            tuple(ys),
+            MappingProxyType({str(k): float(v) for k, v in start.items()}),
+            str(value),
+        )
+
+    def text(self) -> str:
+        """How views write it: "T1 of a * exp(-x / T1) + b, fitted at 4 points (x 0 to 300)"."""
+        return f"{self.value} of {self.model}, fitted at {len(self.x)} points (x {min(self.x):g} to {max(self.x):g})"

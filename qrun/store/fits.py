@@ -1,0 +1,187 @@
+"""A fitted derived value: scipy's least squares over the spec's model, weighted by the covariance its y values
+propagate from the results they read (two y values that read one result are not independent)."""
+
+from __future__ import annotations
+
+import ast
+import math
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import DerivedError
+from ..model.fit import Fit
+from .expressions import Block, Ref, Written, compute, gradient, parse, walk, written
+from .propagate import Input, covariance, linearized
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..model.jobfile import JobFile
+
+VARIABLE = "x"
+# (value, standard error, exact value), as any derived value's, then what derived.json adds: every parameter's value
+# and standard error, whether the y values' covariance weighed the fit, and its chi^2 per degree of freedom
+Fitted = tuple[float, float | None, float | None, dict[str, object]]
+
+
+def as_fit(entry: object) -> Fit | None:
+    """The fit a derived: entry writes (a mapping, or the model's Fit); None for an expression."""
+    if isinstance(entry, Fit):
+        return entry
+    return Fit.of(entry) if isinstance(entry, Mapping) else None
+
+
+def model_of(fit: Fit) -> ast.expr:
+    """The model's tree, reading only x and the parameters `start` names."""
+    if VARIABLE in fit.start:
+        raise DerivedError(f"'{VARIABLE}' is the model's variable; start names its parameters")
+    tree = parse(fit.model)
+    for ref in walk(tree):
+        if ref and (len(ref) != 1 or ref[0] not in (VARIABLE, *fit.start)):
+            raise DerivedError(
+                f"the model reads '{written(ref)}', which is neither {VARIABLE} nor a parameter of start "
+                f"({', '.join(fit.start)})"
+            )
+    return tree
+
+
+def ys_of(fit: Fit, values: Block) -> list[Written]:
+    """Each y with the block's derived values it names written out."""
+    out = []
+    for k, text in enumerate(fit.y):
+        try:
+            out.append(values.expression(text))
+        except DerivedError as e:
+            raise DerivedError(f"y[{k}]: {e}") from None
+    return out
+
+
+def references(fit: Fit, values: Block, own: bool = False) -> list[Ref]:
+    """The results the fit's y values read, each once (own: only those their own text reads, as validate checks)."""
+    model_of(fit)
+    ys = ys_of(fit, values)
+    if not own:
+        return list(dict.fromkeys(ref for y in ys for ref in y.references()))
+    out: list[Ref] = []
+    for text in fit.y:
+        tree = parse(text, values.known)
+        out += [r for r in walk(tree) if r and not (len(r) == 1 and values.is_derived(r[0]))]
+    return list(dict.fromkeys(out))
+
+
+def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path | None) -> Fitted:
+    """The fit's parameter `value`, its standard error from the fit's covariance, and the same fit to the y values'
+    exact ones where every y has one and they determine the parameters (a noisy device's T1 curve has none: its
+    exact <Z> never decays)."""
+    import numpy as np
+
+    tree = model_of(fit)
+    linear = [linearized(y, bodies, run_dir) for y in ys_of(fit, values)]
+    y = np.array([v for v, _, _, _ in linear])
+    inputs: dict[Ref, Input] = {ref: found for _, _, _, each in linear for ref, found in each.items()}
+    slopes = [s for _, s, _, _ in linear]
+    weights = None
+    if all(s is not None for s in slopes):
+        cov = np.array([[covariance(a, b, inputs) for b in slopes] for a in slopes])  # type: ignore[arg-type]
+        if _positive_definite(cov):
+            weights = cov
+    names = list(fit.start)
+    params, pcov = _least_squares(tree, fit, y, weights, [fit.start[n] for n in names])
+    sigmas = [math.sqrt(v) if math.isfinite(v) and v >= 0 else None for v in np.diag(pcov)]
+    found = {n: (float(p), s) for n, p, s in zip(names, params, sigmas)}
+    reduced = None
+    if weights is not None and len(y) > len(names):
+        r = y - _curve(tree, fit.x, names, params)
+        reduced = float(r @ np.linalg.solve(weights, r)) / (len(y) - len(names))
+    exact = None
+    exacts = [e for _, _, e, _ in linear]
+    if all(e is not None for e in exacts):
+        try:
+            at, exact_cov = _least_squares(tree, fit, np.array(exacts, dtype=float), None, list(params))
+        except DerivedError:
+            pass
+        else:
+            if np.isfinite(exact_cov).all():  # an indeterminate parameter has an infinite variance
+                exact = float(at[names.index(fit.value)])
+    value, sigma = found[fit.value]
+    extras = {
+        "parameter": fit.value,
+        "parameters": {n: {"value": v, "stderr": s} for n, (v, s) in found.items()},
+        "weighted": weights is not None,
+        "chi2_reduced": reduced,
+    }
+    return value, sigma, exact, extras
+
+
+def _least_squares(
+    tree: ast.expr, fit: Fit, y: np.ndarray, weights: np.ndarray | None, start: list[float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """scipy's curve_fit (Levenberg-Marquardt) from `start`: the parameters and their covariance, infinite where
+    the points do not determine them. Weighted, the covariance is the y values' own (absolute); unweighted, scaled
+    by the residuals."""
+    import numpy as np
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    names = list(fit.start)
+    x = np.array(fit.x)
+    try:
+        first = _curve(tree, fit.x, names, start)
+    except DerivedError as e:
+        raise DerivedError(f"the model cannot be computed at the start values: {e}") from None
+    if not np.isfinite(first).all():
+        raise DerivedError("the model cannot be computed at the start values")
+
+    def model(_: np.ndarray, *p: float) -> np.ndarray:
+        try:
+            return _curve(tree, fit.x, names, p)
+        except DerivedError:  # a step the solver tries past where the model is defined: not this way
+            return np.full(len(fit.x), np.nan)
+
+    def slopes(_: np.ndarray, *p: float) -> np.ndarray:
+        return np.array([_slopes(tree, xi, names, p) for xi in fit.x])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OptimizeWarning)  # an infinite covariance is said as "σ unknown"
+        try:
+            params, pcov = curve_fit(
+                model, x, y, p0=start, sigma=weights, absolute_sigma=weights is not None, jac=slopes
+            )
+        except (RuntimeError, ValueError) as e:  # MINPACK's "Optimal parameters not found: ..."
+            raise DerivedError(f"the fit did not converge from start {_start_text(names, start)}: {e}") from None
+    if not np.isfinite(params).all() or not np.isfinite(_curve(tree, fit.x, names, params)).all():
+        raise DerivedError(f"the fit did not converge from start {_start_text(names, start)}")
+    return params, pcov
+
+
+def _curve(tree: ast.expr, xs: tuple[float, ...], names: list[str], params: object) -> np.ndarray:
+    import numpy as np
+
+    at: dict[Ref, float] = {(n,): float(p) for n, p in zip(names, params)}  # type: ignore[call-overload]
+    return np.array([compute(tree, {**at, (VARIABLE,): xi}) for xi in xs])
+
+
+def _slopes(tree: ast.expr, xi: float, names: list[str], params: tuple[float, ...]) -> list[float]:
+    at: dict[Ref, float] = {(n,): float(p) for n, p in zip(names, params)}
+    try:
+        found = gradient(tree, {**at, (VARIABLE,): xi})
+    except DerivedError:
+        found = None
+    return [found.get((n,), 0.0) if found is not None else math.nan for n in names]
+
+
+def _positive_definite(matrix: np.ndarray) -> bool:
+    """Whether the y values' covariance can weigh a fit: not where one has no spread (a sampler's outcome counted
+    in every shot) or two are the same value."""
+    import numpy as np
+
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.isfinite(matrix).all())
+
+
+def _start_text(names: list[str], start: list[float]) -> str:
+    return "{" + ", ".join(f"{n}: {float(v):g}" for n, v in zip(names, start)) + "}"
