@@ -60,6 +60,18 @@ class Sampler:
                     False,
                 )
             )
+        if fact is not None and fact.has_measurements and fact.registers == () and not job.get("measure_all"):
+            # qiskit's sampler returns registers' counts only: the job would finish with none (a lone bit beside a
+            # register is another matter: a dynamic circuit's bit that only chooses a correction)
+            out.append(
+                (
+                    at.here + ("circuit",),
+                    f"circuit '{job['circuit']}' measures only into bits of no register (OpenQASM 3's `bit c;` is a "
+                    "lone bit to qiskit), and a sampler returns registers' counts: it would return none; declare a "
+                    "register (`bit[1] c;`) and measure into its bits (`c[0] = measure q;`)",
+                    False,
+                )
+            )
         if fact is None or fact.num_qubits == 0 or fact.has_measurements or job.get("measure_all"):
             return out
         message = (

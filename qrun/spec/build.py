@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from ..errors import DerivedError
 from ..jobs.registry import kind_of
 from ..model import durations, named
 from ..model.defaults import DEFAULT_MARGIN, DEFAULT_MAX_TIME_LIMIT
@@ -56,8 +57,7 @@ def derived(block: Mapping[str, Any]) -> Mapping[str, str | Fit]:
     """The derived: block, each fit (a mapping) as the model's Fit; an expression stays its text."""
     if all(isinstance(v, str) for v in block.values()):
         return block  # most blocks: no fit, and its module is not imported
-    from ..errors import DerivedError
-    from ..model.fit import Fit
+    from ..model.fit import Fit  # a spec with no fit does not import it: a run's fixed cost is its imports
 
     out: dict[str, str | Fit] = {}
     for name, entry in block.items():

@@ -130,7 +130,12 @@ def fit_text(extras: Mapping[str, object]) -> str:
             shown_.append(f"{name} = {value:.6g}" + (f" ± {sigma:.2g}" if sigma is not None else " (σ unknown)"))
     chi2 = number(extras.get("chi2_reduced"))
     how = "fit" if extras.get("weighted") else "fit, unweighted"
-    return f" ({how}: {', '.join(shown_)}" + (f"; χ²/dof {chi2:.3g}" if chi2 is not None else "") + ")"
+    return (
+        f" ({how}"
+        + (f": {', '.join(shown_)}" if shown_ else "")
+        + (f"; χ²/dof {chi2:.3g}" if chi2 is not None else "")
+        + ")"
+    )
 
 
 def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:

@@ -1,0 +1,182 @@
+"""Fitted derived values: a model fitted by least squares to results, weighted by their covariance, against the
+closed form of generalized least squares and the exact statevector; and what validate says of a fit it cannot read."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+THETAS = [0, 0.5, 1, 1.5, 2, 2.5, 3]
+
+
+def _rabi(backend: str, derived: str, primitive: str = "estimator") -> str:
+    sets = ", ".join(f"[{t}]" for t in THETAS)
+    measured = "bit[1] c; c[0] = measure q;" if primitive == "sampler" else ""
+    what = "shots: 4000" if primitive == "sampler" else "observables: [z], precision: 0.01, exact: statevector"
+    return f"""
+version: 1
+name: rabi
+backend: {backend}
+max_time: 10m
+options: {{seed: 5}}
+circuits:
+  r: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float th; qubit q; rx(th) q; {measured}"}}
+observables: {{z: Z}}
+jobs:
+  - {{name: e, primitive: {primitive}, circuit: r, parameter_values: [{sets}], {what}}}
+derived:
+{derived}"""
+
+
+COSINE = """  w:
+    fit: a * cos(w * x)
+    x: [0, 0.5, 1, 1.5, 2, 2.5, 3]
+    y: ["e.z[0]", "e.z[1]", "e.z[2]", "e.z[3]", "e.z[4]", "e.z[5]", "e.z[6]"]
+    start: {w: 0.9, a: 1}
+"""
+
+
+def _run(qrun, write_spec, tmp_path, text):
+    done = qrun(write_spec(text), "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "rabi").iterdir()
+    body = json.loads(next((run / "jobs").glob("*-e.json")).read_text())
+    return done, run, json.loads((run / "derived.json").read_text()), body.get("observables", {}).get("z")
+
+
+def _gls(design: np.ndarray, y: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Generalized least squares in closed form: the parameters and their covariance."""
+    inverse = np.linalg.inv(cov)
+    fisher = design.T @ inverse @ design
+    return np.linalg.solve(fisher, design.T @ inverse @ y), np.linalg.inv(fisher)
+
+
+@pytest.mark.parametrize("backend", ["aer", "fake_fez"])
+def test_a_rabi_frequency_fitted_to_a_cosine_is_one_within_its_error_and_the_exact_fit_is_one(
+    qrun, write_spec, tmp_path, backend
+):
+    """<Z> of RX(theta)|0> is cos(theta): w is 1. Its standard error is the weighted fit's, (J^T C^-1 J)^-1 at the
+    optimum with C the job's own variances; the exact values fit w = 1 with no residual."""
+    done, run, derived, z = _run(qrun, write_spec, tmp_path, _rabi(backend, COSINE))
+    fit = derived["w"]
+    assert fit["expression"] == "w of a * cos(w * x), fitted at 7 points (x 0 to 3)"
+    assert (fit["parameter"], fit["weighted"]) == ("w", True)
+    w, a = fit["value"], fit["parameters"]["a"]["value"]
+    assert fit["parameters"]["w"] == {"value": w, "stderr": fit["stderr"]}
+    assert w == pytest.approx(1, abs=5 * fit["stderr"])
+    assert fit["exact"] == pytest.approx(1, abs=1e-9)
+    x, y, sigma = np.array(THETAS, dtype=float), np.array(z["values"]), np.array(z["stderrs"])
+    jac = np.column_stack([-a * x * np.sin(w * x), np.cos(w * x)])
+    _, cov = _gls(jac, y, np.diag(sigma**2))
+    assert fit["stderr"] == pytest.approx(math.sqrt(cov[0, 0]), rel=1e-5)
+    assert fit["parameters"]["a"]["stderr"] == pytest.approx(math.sqrt(cov[1, 1]), rel=1e-5)
+    residual = y - a * np.cos(w * x)
+    assert fit["chi2_reduced"] == pytest.approx(float(np.sum((residual / sigma) ** 2)) / 5, rel=1e-6)
+    deviation = (w - 1) / fit["stderr"]
+    line = (
+        f"derived: w = {w:.6g} ± {fit['stderr']:.2g} (exact 1, {deviation:+.1f}σ) (fit: a = {a:.6g} ± "
+        f"{fit['parameters']['a']['stderr']:.2g}; χ²/dof {fit['chi2_reduced']:.3g})"
+    )
+    assert line in done.out.splitlines()
+    assert line in qrun("show", run).out.splitlines()  # read back from derived.json, as the run printed it
+
+
+def test_y_values_that_share_a_result_are_weighted_by_their_covariance(qrun, write_spec, tmp_path):
+    """y_i = <Z>_i - <Z>_0 all read <Z>_0: their covariance is diag(sigma_i^2) + sigma_0^2. The slope of m * x
+    through them is generalized least squares with that matrix; taken as independent, its error is another."""
+    ys = ", ".join(f'"e.z[{i}] - e.z[0]"' for i in range(1, 7))
+    xs = [math.cos(t) - 1 for t in THETAS[1:]]
+    fit_text = f"  m:\n    fit: m * x\n    x: {xs}\n    y: [{ys}]\n    start: {{m: 0.5}}\n"
+    _, _, derived, z = _run(qrun, write_spec, tmp_path, _rabi("aer", fit_text))
+    values, sigma = np.array(z["values"]), np.array(z["stderrs"])
+    y = values[1:] - values[0]
+    cov = np.diag(sigma[1:] ** 2) + sigma[0] ** 2
+    design = np.array(xs)[:, None]
+    slope, slope_cov = _gls(design, y, cov)
+    assert derived["m"]["value"] == pytest.approx(slope[0], rel=1e-6)
+    assert derived["m"]["stderr"] == pytest.approx(math.sqrt(slope_cov[0, 0]), rel=1e-5)
+    _, apart = _gls(design, y, np.diag(np.diag(cov)))
+    assert abs(math.sqrt(apart[0, 0]) / derived["m"]["stderr"] - 1) > 0.1  # the covariance matters here
+    assert derived["m"]["value"] == pytest.approx(1, abs=5 * derived["m"]["stderr"])
+
+
+def test_a_y_counted_in_every_shot_has_no_spread_and_the_fit_goes_unweighted(qrun, write_spec, tmp_path):
+    """P(0) of RX(0)|0> is 1 in every shot, its binomial error 0: no covariance can weigh the points, so the fit is
+    unweighted and its error scaled by the residuals, and the line says so."""
+    ys = ", ".join(f"\"e.c['0'][{i}]\"" for i in range(len(THETAS)))
+    fit_text = f"  w:\n    fit: cos(w * x / 2) ** 2\n    x: {THETAS}\n    y: [{ys}]\n    start: {{w: 0.8}}\n"
+    done, _, derived, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", fit_text, "sampler"))
+    fit = derived["w"]
+    assert fit["weighted"] is False and fit["chi2_reduced"] is None
+    assert fit["value"] == pytest.approx(1, abs=0.02)
+    assert 0 < fit["stderr"] < 0.02
+    assert f"derived: w = {fit['value']:.6g} ± {fit['stderr']:.2g} (fit, unweighted)" in done.out.splitlines()
+
+
+BAD = {
+    "model_reads_a_result": (
+        '    fit: a * cos(w * x) + e.z\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {w: 1, a: 1}\n',
+        "derived.t: the model reads 'e.z', which is neither x nor a parameter of start (w, a)",
+    ),
+    "unpaired": (
+        '    fit: a * x\n    x: [0, 1, 2]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {a: 1}\n',
+        "derived.t: a fit's x has 3 values and its y 2; they pair one to one",
+    ),
+    "value_not_a_parameter": (
+        '    fit: a * x\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {a: 1}\n    value: b\n',
+        "derived.t: value: 'b' is not a parameter of start (a)",
+    ),
+    "x_as_a_parameter": (
+        '    fit: a * x\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {a: 1, x: 2}\n',
+        "derived.t: 'x' is the model's variable; start names its parameters",
+    ),
+    "unknown_job": (
+        '    fit: a * x\n    x: [0, 1]\n    y: ["e.z[0]", f.z]\n    start: {a: 1}\n',
+        "derived.t: unknown job 'f'; defined: e",
+    ),
+    "no_start": (
+        '    fit: a * x\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n',
+        "derived.t: missing required key 'start'",
+    ),
+    "one_point": (
+        '    fit: a * x\n    x: [0]\n    y: ["e.z[0]"]\n    start: {a: 1}\n',
+        "derived.t.y: needs at least 2 items",
+    ),
+    "bad_name": (
+        '    fit: a * x\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {a: 1}\n    value: 2a\n',
+        "derived.t.value: '2a' is not a parameter's name: letters, digits and _, no digit first",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_fit_validate_cannot_read_is_refused_where_it_is_with_what_is_wrong(qrun, write_spec, tmp_path, case):
+    body, message = BAD[case]
+    spec = write_spec(_rabi("aer", "  t:\n" + body))
+    result = qrun("validate", spec)
+    assert result.code == 2
+    assert result.err.splitlines()[0].split(": ", 1)[1] == message
+
+
+def test_an_expression_cannot_read_a_fit_and_a_number_is_neither_form(qrun, write_spec):
+    spec = write_spec(_rabi("aer", COSINE + "  twice: 2 * w\n  three: 3\n"))
+    result = qrun("validate", spec)
+    assert result.code == 2
+    assert [line.split(": ", 1)[1] for line in result.err.splitlines()[:-1]] == [
+        "derived.three: 3 is neither an expression (as text: t50.z / t0.z) nor a fit ({fit: a * exp(-x / T) + b, "
+        "x: [...], y: [...], start: {T: 100, a: 1, b: 0}})",
+    ]
+    spec = write_spec(_rabi("aer", COSINE + "  twice: 2 * w\n"))
+    result = qrun("validate", spec)
+    assert [line.split(": ", 1)[1] for line in result.err.splitlines()[:-1]] == [
+        "derived.twice: 'w' is a fit, and an expression cannot read one (a fit's y values may read expressions)",
+    ]
+
+
+def test_a_model_that_cannot_be_computed_at_its_start_says_so_and_the_run_completes(qrun, write_spec, tmp_path):
+    fit_text = '  t:\n    fit: log(a * x)\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {a: 1}\n'
+    done, _, derived, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", fit_text))
+    why = "the model cannot be computed at the start values: 'log(a * x)': math domain error"
+    assert derived["t"] == {"expression": "a of log(a * x), fitted at 2 points (x 0 to 1)", "error": why}
+    assert f"derived: t cannot be computed: {why}" in done.out.splitlines()
