@@ -180,3 +180,26 @@ def test_a_model_that_cannot_be_computed_at_its_start_says_so_and_the_run_comple
     why = "the model cannot be computed at the start values: 'log(a * x)': math domain error"
     assert derived["t"] == {"expression": "a of log(a * x), fitted at 2 points (x 0 to 1)", "error": why}
     assert f"derived: t cannot be computed: {why}" in done.out.splitlines()
+
+
+def test_qrun_plot_draws_a_fits_points_and_the_curve_through_them_from_the_stored_run(qrun, write_spec, tmp_path):
+    """plots/fit-w.png: the points ± their σ as fitted, the exact values, and the model at the fitted parameters,
+    all read from derived.json (the figure is a view of the stored run)."""
+    from qrun.views.fitplots import fit_figures
+    from qrun.views.plots import pyplot
+
+    _, run, derived, z = _run(qrun, write_spec, tmp_path, _rabi("aer", COSINE))
+    plotted = qrun("plot", run)
+    assert plotted.code == 0, plotted.err
+    assert plotted.out.splitlines() == [str(run / "plots" / "fit-w.png")]
+    assert (run / "plots" / "fit-w.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plt = pyplot()
+    ((name, fig),) = fit_figures(plt, run)
+    ax = fig.axes[0]
+    measured, exact, curve = ax.lines[0], ax.lines[-2], ax.lines[-1]
+    assert name == "w" and list(measured.get_ydata()) == z["values"]
+    assert list(exact.get_ydata()) == pytest.approx([math.cos(t) for t in THETAS], abs=1e-12)
+    w, a = derived["w"]["value"], derived["w"]["parameters"]["a"]["value"]
+    assert list(curve.get_ydata()) == pytest.approx([a * math.cos(w * x) for x in curve.get_xdata()], rel=1e-12)
+    assert (curve.get_xdata()[0], curve.get_xdata()[-1]) == (0, 3)
+    plt.close(fig)

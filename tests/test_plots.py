@@ -84,7 +84,7 @@ jobs:
     assert result.code == 2
     assert result.err == (
         f"qrun: nothing to plot in {run_dir}: its jobs are estimator; qrun plot draws minimize "
-        "convergence, sweep curves, sampler histograms and ladders of finished jobs\n"
+        "convergence, sweep curves, sampler histograms and ladders of finished jobs, and fitted derived values\n"
     )
 
 

@@ -100,10 +100,10 @@ def diff_cmd(run_a: str | None, run_b: str | None, all_rows: bool, as_json: bool
 )
 @debug_option
 def plot_cmd(run_dir: str | None, all_jobs: bool) -> None:
-    """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms (needs qrun[plot]). For a
-    multirun group, each headline value against each swept key (names, as backends, side by side). Prints each PNG's
-    path; what it left out goes to stderr. Without RUN_DIR: the newest run (or group) under results/; a spec's
-    folder: its newest."""
+    """Write PNGs of a run into RUN_DIR/plots: convergence, sweep curves, count histograms, fitted derived values
+    (needs qrun[plot]). For a multirun group, each headline value against each swept key (names, as backends, side by
+    side). Prints each PNG's path; what it left out goes to stderr. Without RUN_DIR: the newest run (or group) under
+    results/; a spec's folder: its newest."""
 
     written, left_out = plot_run(given_or_newest(run_dir), all_jobs)
     for path in written:

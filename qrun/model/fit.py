@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from ..errors import DerivedError
 
-MAX_POINTS = 10_000  # a curve is tens of points; this bounds what a stored spec may ask a view to fit
+MAX_POINTS = 1_000  # a curve is tens of points; derived.json keeps each fit's, and a view fits a stored spec's
 
 
 @dataclass(frozen=True)

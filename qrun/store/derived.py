@@ -230,6 +230,11 @@ def failures(run_dir: Path) -> dict[str, str | None]:
     }
 
 
+def fitted_curves(run_dir: Path) -> dict[str, dict[str, object]]:
+    """The fits derived.json holds with the points they were fitted to (what a figure of each draws)."""
+    return {name: entry for name, entry in _stored(run_dir).items() if isinstance(entry.get("points"), dict)}
+
+
 def headlines(run_dir: Path) -> dict[str, Headline]:
     """The derived values derived.json holds as `qrun list` columns (derived.S), in the numbers a headline has."""
     out: dict[str, Headline] = {}

@@ -82,7 +82,7 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
     y = np.array([v for v, _, _, _ in linear])
     inputs: dict[Ref, Input] = {ref: found for _, _, _, each in linear for ref, found in each.items()}
     slopes = [s for _, s, _, _ in linear]
-    weights = None
+    weights = cov = None
     if all(s is not None for s in slopes):
         cov = np.array([[covariance(a, b, inputs) for b in slopes] for a in slopes])  # type: ignore[arg-type]
         if _positive_definite(cov):
@@ -106,7 +106,16 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
             if np.isfinite(exact_cov).all():  # an indeterminate parameter has an infinite variance
                 exact = float(at[names.index(fit.value)])
     value, sigma = found[fit.value]
+    spread = [math.sqrt(max(float(v), 0.0)) for v in np.diag(cov)] if cov is not None else None
     extras = {
+        "model": fit.model,
+        # what a figure of the fit draws (views/fitplots), so it reads the stored run alone
+        "points": {
+            "x": list(fit.x),
+            "y": [float(v) for v in y],
+            "stderr": spread,
+            "exact": exacts if all(e is not None for e in exacts) else None,
+        },
         "parameter": fit.value,
         "parameters": {n: {"value": v, "stderr": s} for n, (v, s) in found.items()},
         "weighted": weights is not None,

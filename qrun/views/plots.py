@@ -22,6 +22,7 @@ from ..store.reader import load
 from ..store.readings import Reading, job_readings, stated_exact
 from ..store.records import stored_points
 from ..store.specfile import read_spec
+from .fitplots import write_fit_figures
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -105,7 +106,8 @@ def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | N
         stop -= 1
         drawn = draw(entries[stop])
         tail[:0] = [drawn] if drawn else []
-    if not head and not tail:
+    fits = write_fit_figures(plt, run_dir)
+    if not head and not tail and not fits:
         kinds = ", ".join(
             sorted(
                 {str(e.get("primitive")) + (" (not finished)" if e["name"] not in run.jobs else "") for e in entries}
@@ -113,7 +115,7 @@ def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | N
         )
         raise PlotError(
             f"nothing to plot in {run_dir}: its jobs are {kinds}; qrun plot draws minimize "
-            "convergence, sweep curves, sampler histograms and ladders of finished jobs"
+            "convergence, sweep curves, sampler histograms and ladders of finished jobs, and fitted derived values"
         )
     left_out = None
     if start < stop:
@@ -123,7 +125,7 @@ def plot_run(run_dir: Path, all_jobs: bool = False) -> tuple[list[Path], str | N
             f"… {stop - start:,} more job{'s' if stop - start > 1 else ''} ({which}) not drawn: "
             f"qrun plot {run_dir} --all draws every one"
         )
-    return head + tail, left_out
+    return head + tail + fits, left_out
 
 
 def pyplot() -> ModuleType:
