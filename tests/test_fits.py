@@ -203,3 +203,23 @@ def test_qrun_plot_draws_a_fits_points_and_the_curve_through_them_from_the_store
     assert list(curve.get_ydata()) == pytest.approx([a * math.cos(w * x) for x in curve.get_xdata()], rel=1e-12)
     assert (curve.get_xdata()[0], curve.get_xdata()[-1]) == (0, 3)
     plt.close(fig)
+
+
+def test_the_covariance_of_many_values_at_once_is_each_pairs_with_a_registers_outcomes_counted_together():
+    """covariance_matrix (a fit's y values) against covariance (one pair at a time), with three outcomes of one
+    register counted from the same 1,000 shots, an outcome of another parameter set, and an estimator's value."""
+    from qrun.store.propagate import covariance, covariance_matrix
+
+    inputs = {
+        ("s", "c", "00"): (0.5, math.sqrt(0.25 / 1000), None, 1000),
+        ("s", "c", "01"): (0.3, math.sqrt(0.21 / 1000), None, 1000),
+        ("s", "c", "11"): (0.2, math.sqrt(0.16 / 1000), None, 1000),
+        ("s", "c", "00", "#1"): (0.6, math.sqrt(0.24 / 1000), None, 1000),
+        ("e", "z"): (0.7, 0.01, None, 0),
+    }
+    rng = np.random.default_rng(3)
+    slopes = [{ref: float(rng.normal()) for ref in inputs if rng.random() < 0.8} for _ in range(6)]
+    expected = [[covariance(a, b, inputs) for b in slopes] for a in slopes]
+    assert covariance_matrix(slopes, inputs) == pytest.approx(np.array(expected), rel=1e-12, abs=1e-15)
+    both = {("s", "c", "00"): 1.0, ("s", "c", "11"): 1.0}  # P(00) + P(11): p(1-p)/N, less their covariance twice
+    assert covariance_matrix([both], inputs)[0, 0] == pytest.approx(0.7 * 0.3 / 1000, rel=1e-12)

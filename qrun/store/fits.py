@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..errors import DerivedError
 from ..model.fit import Fit
 from .expressions import Block, Ref, Written, compute, gradient, parse, walk, written
-from .propagate import Input, covariance, linearized
+from .propagate import Input, covariance_matrix, linearized
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from ..model.jobfile import JobFile
 
 VARIABLE = "x"
+# The model's terms times its points times the solver's calls: the work a fit may take (a few seconds), so a stored
+# spec's fit of 1,000 points through a 500-character model stops at the bound rather than running for minutes
+MAX_WORK = 4_000_000
 # (value, standard error, exact value), as any derived value's, then what derived.json adds: every parameter's value
 # and standard error, whether the y values' covariance weighed the fit, and its chi^2 per degree of freedom
 Fitted = tuple[float, float | None, float | None, dict[str, object]]
@@ -84,7 +87,7 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
     slopes = [s for _, s, _, _ in linear]
     weights = cov = None
     if all(s is not None for s in slopes):
-        cov = np.array([[covariance(a, b, inputs) for b in slopes] for a in slopes])  # type: ignore[arg-type]
+        cov = covariance_matrix(slopes, inputs)  # type: ignore[arg-type]
         if _positive_definite(cov):
             weights = cov
     names = list(fit.start)
@@ -154,8 +157,16 @@ def _least_squares(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OptimizeWarning)  # an infinite covariance is said as "σ unknown"
         try:
+            size = sum(1 for _ in ast.walk(tree)) * len(fit.x)
             params, pcov = curve_fit(
-                model, x, y, p0=start, sigma=weights, absolute_sigma=weights is not None, jac=slopes
+                model,
+                x,
+                y,
+                p0=start,
+                sigma=weights,
+                absolute_sigma=weights is not None,
+                jac=slopes,
+                maxfev=max(20, MAX_WORK // size),
             )
         except (RuntimeError, ValueError) as e:  # MINPACK's "Optimal parameters not found: ..."
             raise DerivedError(f"the fit did not converge from start {_start_text(names, start)}: {e}") from None

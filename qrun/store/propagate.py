@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DerivedError
 from ..jobs.kind import nth
@@ -14,6 +15,9 @@ from ..model.jobfile import JobFile
 from ..model.readings import number
 from .expressions import Ref, Written, compute, gradient, written
 from .readings import job_readings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # (value, standard error, exact value, shots): shots for an outcome's probability, 0 for any other value
 Input = tuple[float, float | None, float | None, int]
@@ -121,3 +125,31 @@ def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, flo
     p = counts.get(outcome, 0) / shots
     exact = number(ideal.get(outcome, 0.0)) if isinstance(ideal, Mapping) else None
     return p, math.sqrt(p * (1 - p) / shots), exact, shots  # a binomial proportion's standard error
+
+
+def covariance_matrix(slopes: list[Mapping[Ref, float]], inputs: Mapping[Ref, Input]) -> np.ndarray:
+    """covariance() of every pair of these values at once: G diag(σ²) Gᵀ, less each register's multinomial terms
+    (a fit's thousand y values over a thousand results are a product of matrices, not a million sums)."""
+    import numpy as np
+
+    refs = list(inputs)
+    column = {ref: k for k, ref in enumerate(refs)}
+    grad = np.zeros((len(slopes), len(refs)))
+    for i, each in enumerate(slopes):
+        for ref, slope in each.items():
+            if ref in column:
+                grad[i, column[ref]] = slope
+    sigma = np.array([inputs[ref][1] or 0.0 for ref in refs])
+    out = (grad * sigma**2) @ grad.T
+    shared: dict[tuple[str, ...], list[int]] = {}
+    for ref, (_, _, _, shots) in inputs.items():
+        if shots:
+            shared.setdefault((ref[0], ref[1], ref[3] if len(ref) == 4 else "#0"), []).append(column[ref])
+    for members in shared.values():
+        if len(members) > 1:
+            p = np.array([inputs[refs[k]][0] for k in members])
+            pairs = np.outer(p, p) / inputs[refs[members[0]]][3]
+            np.fill_diagonal(pairs, 0.0)  # each outcome's own variance is p(1 - p)/N, its σ² above
+            g = grad[:, members]
+            out -= g @ pairs @ g.T
+    return out
