@@ -191,3 +191,24 @@ def test_t2_by_a_hahn_echo_is_the_devices_own_for_each_qubit(qrun, tmp_path):
                 qubit,
                 key,
             )
+
+
+def test_randomized_benchmarking_fits_the_error_per_clifford_the_devices_gates_give_apart_from_readout(qrun, tmp_path):
+    """The fitted error per Clifford is what the Eagle's calibrated sx and x errors add up to over the gates a
+    Clifford transpiles to, while its readout error, 45 times larger, goes into A and B (RB's robustness to SPAM)."""
+    from qiskit import transpile
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    run = _run(qrun, EXAMPLES / "rb" / "rb.yaml.j2", tmp_path)
+    fit = json.loads((run / "derived.json").read_text())["epc"]
+    device = FakeSherbrooke()
+    props, sequence = device.properties(), _module(EXAMPLES / "rb" / "rb.py").sequence
+    gates = {"sx": 0, "x": 0}
+    for seed in range(5):  # the spec's sequences of 1,000 Cliffords, transpiled as qrun does (optimization level 2)
+        ops = transpile(sequence(1000, seed), device, initial_layout=[0], optimization_level=2, seed_transpiler=1)
+        for gate in gates:
+            gates[gate] += ops.count_ops().get(gate, 0)
+    expected = sum(n / 5000 * props.gate_error(g, 0) for g, n in gates.items())
+    assert fit["value"] == pytest.approx(expected, abs=5 * fit["stderr"] + 0.1 * expected)
+    assert props.readout_error(0) > 40 * fit["value"]
+    assert fit["weighted"] and fit["parameters"]["B"]["value"] == pytest.approx(0.5, abs=0.05)
