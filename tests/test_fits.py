@@ -223,3 +223,34 @@ def test_the_covariance_of_many_values_at_once_is_each_pairs_with_a_registers_ou
     assert covariance_matrix(slopes, inputs) == pytest.approx(np.array(expected), rel=1e-12, abs=1e-15)
     both = {("s", "c", "00"): 1.0, ("s", "c", "11"): 1.0}  # P(00) + P(11): p(1-p)/N, less their covariance twice
     assert covariance_matrix([both], inputs)[0, 0] == pytest.approx(0.7 * 0.3 / 1000, rel=1e-12)
+
+
+def test_exact_values_that_do_not_decay_give_no_exact_decay_time(qrun, write_spec, tmp_path):
+    """On a noiseless simulator X|0> stays |1>: the exact P1 is 1 at every delay, which a * exp(-x / T) fits as well
+    with T = 10^19 as with any T. The fit there is no exact T, and none is given (one was: T = 9.5e18)."""
+    fit_text = (
+        '  t:\n    fit: a * exp(-x / T)\n    x: [0, 50, 150, 300]\n    y: ["(1 - e.z[0]) / 2", "(1 - e.z[1]) / 2", '
+        '"(1 - e.z[2]) / 2", "(1 - e.z[3]) / 2"]\n    start: {T: 200, a: 1}\n'
+    )
+    spec = (
+        _rabi("aer", fit_text)
+        .replace("rx(th) q;", "rx(th) q; x q;")
+        .replace(", ".join(f"[{t}]" for t in THETAS), "[0], [0], [0], [0]")
+    )
+    _, _, derived, _ = _run(qrun, write_spec, tmp_path, spec)
+    assert derived["t"]["points"]["exact"] == [1.0, 1.0, 1.0, 1.0]
+    assert derived["t"]["exact"] is None
+
+
+def test_the_html_report_draws_each_fit_as_qrun_plot_does(qrun, write_spec, tmp_path):
+    """A run's page has the fit's figure beside its jobs': the model in its legend and the fitted value in its
+    title, as text a browser and a search read."""
+    _, run, derived, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", COSINE))
+    page = tmp_path / "report.html"
+    done = qrun("report", tmp_path / "r", "--html", page)
+    assert done.code == 0, done.err
+    html = page.read_text()
+    figure = html[html.index('<figure data-fit="w">') :]
+    figure = figure[: figure.index("</figure>")]
+    assert "<figcaption>fit w</figcaption>" in figure and "a * cos(w * x)" in figure
+    assert f"w: w = {derived['w']['value']:.6g}" in figure

@@ -106,7 +106,7 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
         except DerivedError:
             pass
         else:
-            if np.isfinite(exact_cov).all():  # an indeterminate parameter has an infinite variance
+            if np.isfinite(exact_cov).all() and _determined(tree, fit, names, at):
                 exact = float(at[names.index(fit.value)])
     value, sigma = found[fit.value]
     spread = [math.sqrt(max(float(v), 0.0)) for v in np.diag(cov)] if cov is not None else None
@@ -189,6 +189,19 @@ def _slopes(tree: ast.expr, xi: float, names: list[str], params: tuple[float, ..
     except DerivedError:
         found = None
     return [found.get((n,), 0.0) if found is not None else math.nan for n in names]
+
+
+def _determined(tree: ast.expr, fit: Fit, names: list[str], params: np.ndarray) -> bool:
+    """Whether the points pin every parameter down at `params`: exact values that never decay fit a * exp(-x / T)
+    as well with T = 10^19 as with any T, and a fit there is no exact T. Each parameter's slope is scaled by its
+    size, so a T that only drifts is one the points say nothing about."""
+    import numpy as np
+
+    jac = np.array([_slopes(tree, xi, names, tuple(params)) for xi in fit.x]) * np.where(params == 0, 1.0, abs(params))
+    if not np.isfinite(jac).all():
+        return False
+    spread = np.linalg.svd(jac, compute_uv=False)
+    return bool(spread[0] > 0 and spread[-1] > 1e-8 * spread[0])
 
 
 def _positive_definite(matrix: np.ndarray) -> bool:

@@ -24,7 +24,7 @@ from ..store.records import result_text
 from ..store.specfile import read_spec
 from .compare import diff_text
 from .listing import RunRow, headline_text, runs, six_figures, spec_columns
-from .svgfigures import group_svgs, job_svgs
+from .svgfigures import fit_svgs, group_svgs, job_svgs
 
 PAGE_ROWS = 50  # values one job shows on its run's page; `qrun show` and the run folder have every one
 ASSETS = Path(__file__).parent.parent / "report_assets"
@@ -216,6 +216,10 @@ def _run_page(row: RunRow, anchor: str, groups: dict[str, str]) -> tuple[str, li
         + "".join(
             f'<figure data-job="{_e(name)}">{svg}<figcaption>{_e(name)}</figcaption></figure>'
             for name, svg in figures.items()
+        )
+        + "".join(
+            f'<figure data-fit="{_e(name)}">{svg}<figcaption>fit {_e(name)}</figcaption></figure>'
+            for name, svg in fit_svgs(path).items()
         )
         + f"<details><summary>Resolved spec (spec.yaml)</summary><pre>{_e(spec_text)}</pre></details></section>"
     )

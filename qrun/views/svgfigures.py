@@ -13,6 +13,7 @@ from ..model.jobfile import JobFile
 from ..model.records import JobEntry
 from ..store.readings import Reading
 from ..store.records import stored_points
+from .fitplots import fit_figures
 from .plots import figure_for, group_figures, pyplot
 
 if TYPE_CHECKING:
@@ -83,3 +84,9 @@ def group_svgs(points: list[tuple[dict[str, object], list[Reading]]]) -> list[st
     """A multirun group's figures (plots.group_figures) as SVG."""
     plt = pyplot()
     return [to_svg(plt, fig) for _, fig in group_figures(plt, points)]
+
+
+def fit_svgs(run_dir: Path) -> dict[str, str]:
+    """Each fitted derived value's figure as SVG, by its name (as `qrun plot` draws plots/fit-NAME.png)."""
+    plt = pyplot()
+    return {name: to_svg(plt, fig) for name, fig in fit_figures(plt, run_dir)}
