@@ -219,3 +219,31 @@ def test_a_run_that_died_is_exported_as_killed_not_running(field_runs, qrun, tmp
     assert done.code == 0, done.err
     run = MlflowClient(uri).get_run(done.out.split()[-1])
     assert (run.info.status, run.data.tags["qrun.status"]) == ("KILLED", "died")
+
+
+def test_a_fits_parameters_are_each_a_metric(qrun, write_spec, tmp_path, monkeypatch):
+    """A fitted derived value logs its value and σ as any derived value does, and each of its parameters too."""
+    from mlflow.tracking import MlflowClient
+    from test_fits import COSINE, _rabi
+
+    monkeypatch.chdir(tmp_path)
+    done = qrun(write_spec(_rabi("aer", COSINE)), "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    (run_dir,) = (tmp_path / "r" / "rabi").iterdir()
+    fit = json.loads((run_dir / "derived.json").read_text())["w"]
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert qrun("export", "mlflow", run_dir, "--tracking-uri", uri).code == 0
+    client = MlflowClient(uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("rabi").experiment_id])
+    metrics = {k: v for k, v in run.data.metrics.items() if k.startswith("derived.")}
+    assert metrics == pytest.approx(
+        {
+            "derived.w.value": fit["value"],
+            "derived.w.stderr": fit["stderr"],
+            "derived.w.w.value": fit["value"],
+            "derived.w.w.stderr": fit["stderr"],
+            "derived.w.a.value": fit["parameters"]["a"]["value"],
+            "derived.w.a.stderr": fit["parameters"]["a"]["stderr"],
+        },
+        rel=1e-12,
+    )

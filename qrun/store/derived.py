@@ -87,14 +87,15 @@ def evaluate_block(
     """Each value of a derived: block, or why it cannot be computed; the block written out once for all of them."""
     return {
         name: found if isinstance(found, DerivedError) else found[:3]
-        for name, found in _evaluated(block, bodies, run_dir).items()
+        for name, found in evaluated(block, bodies, run_dir).items()
     }
 
 
-def _evaluated(
+def evaluated(
     block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None
 ) -> dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError]:
-    """evaluate_block's values, a fit's with what derived.json adds (its parameters, its weights, its chi^2)."""
+    """evaluate_block's values, a fit's with what derived.json adds (its model, points, parameters, weights and
+    chi^2)."""
     values = Block(block, bodies)
     out: dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError] = {}
     for name in block:
@@ -141,7 +142,7 @@ def fit_text(extras: Mapping[str, object]) -> str:
 def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
     """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
     block = spec.get("derived") if isinstance(spec, dict) else None
-    found = _evaluated(block, bodies, run_dir) if isinstance(block, dict) else {}
+    found = evaluated(block, bodies, run_dir) if isinstance(block, dict) else {}
     return [(name, _text(each)) for name, each in found.items()]
 
 
@@ -189,7 +190,7 @@ def record(run_dir: Path, block: Mapping[str, object], bodies: Mapping[str, JobF
 def entries(block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path) -> dict[str, dict[str, object]]:
     """Each value of the block as derived.json holds it: {expression, value, stderr, exact}, or {expression, error}."""
     out: dict[str, dict[str, object]] = {}
-    for name, found in _evaluated(block, bodies, run_dir).items():
+    for name, found in evaluated(block, bodies, run_dir).items():
         if isinstance(found, DerivedError):
             out[name] = {"expression": shown(block[name]), "error": str(found)}
         else:

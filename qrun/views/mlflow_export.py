@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..model.records import seconds_each
 from ..store.catalog import discover
-from ..store.derived import evaluate_block
+from ..store.derived import evaluated
 from ..store.reader import Run, load, state_digest
 from ..store.readings import job_readings, stated_exact
 from ..store.runfolder import status_now
@@ -163,13 +163,18 @@ def run_metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     if used is not None:
         yield "usage.quantum_seconds", used, 0
     block = spec.get("derived") if isinstance(spec, dict) else None  # the stored spec is untrusted, as of_run reads it
-    for name, found in (evaluate_block(block, run.jobs, run.path) if isinstance(block, dict) else {}).items():
+    for name, found in (evaluated(block, run.jobs, run.path) if isinstance(block, dict) else {}).items():
         if isinstance(found, DerivedError):
             continue  # `qrun show` says why; a metric is a number or nothing
-        value, sigma, _ = found
+        value, sigma = found[0], found[1]
         yield f"derived.{name}.value", value, 0
         if sigma is not None:
             yield f"derived.{name}.stderr", sigma, 0
+        parameters = found[3].get("parameters") if len(found) > 3 else None  # a fit's, each its own metric
+        for parameter, each in parameters.items() if isinstance(parameters, dict) else []:
+            yield f"derived.{name}.{parameter}.value", each["value"], 0
+            if each["stderr"] is not None:
+                yield f"derived.{name}.{parameter}.stderr", each["stderr"], 0
 
 
 def _as_params(spec: object) -> object:
