@@ -360,6 +360,17 @@ def cases() -> list[dict]:
     add("derived-circle", BASE + "derived:\n  a: b + energy.zz\n  b: c * 2\n  c: a\n")
     circle = "".join(f"  c{i}: c{(i + 1) % 10_000} + 1\n" for i in range(10_000))
     add("derived-circle-10000", BASE + "derived:\n" + circle)
+    # a fit: a long model at many points is refused; one that cannot converge stops at the solver's bound
+    terms = " + ".join(f"p{k % 19}*exp(-x/p{(k + 1) % 19})*cos(p{(k + 2) % 19}*x)" for k in range(15))
+    start = "{" + ", ".join(f"p{k}: 1.5" for k in range(19)) + "}"
+
+    def fit(points: int) -> str:
+        xs = [k / 100 for k in range(points)]
+        ys = ", ".join(["energy.zz"] * points)
+        return BASE + f"derived:\n  big:\n    fit: {terms}\n    x: {xs}\n    y: [{ys}]\n    start: {start}\n"
+
+    add("derived-fit-too-many-terms", fit(1_000))
+    add("derived-fit-unconverged", fit(210))
 
     # --- run folders, as untrusted as specs: read by show, status, plot, diff and list ----------------------------
     def run_folder(meta_change=None, **extra: str) -> dict:

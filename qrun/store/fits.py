@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from ..model.jobfile import JobFile
 
 VARIABLE = "x"
-# The model's terms times its points times the solver's calls: the work a fit may take (a few seconds), so a stored
-# spec's fit of 1,000 points through a 500-character model stops at the bound rather than running for minutes
+# The model's terms times its points: what one pass over the curve costs. A fit of 1,000 points through a model of 100
+# terms is far past any curve a lab fits, and far below what would keep a view waiting.
+MAX_TERMS = 100_000
+# ...times the solver's calls (a Jacobian is about three passes): the work a fit may take, a second or two, so a fit
+# that does not converge stops at the bound rather than running for minutes
 MAX_WORK = 4_000_000
 # (value, standard error, exact value), as any derived value's, then what derived.json adds: every parameter's value
 # and standard error, whether the y values' covariance weighed the fit, and its chi^2 per degree of freedom
@@ -41,6 +44,12 @@ def model_of(fit: Fit) -> ast.expr:
     if VARIABLE in fit.start:
         raise DerivedError(f"'{VARIABLE}' is the model's variable; start names its parameters")
     tree = parse(fit.model)
+    terms = sum(1 for _ in ast.walk(tree))
+    if terms * len(fit.x) > MAX_TERMS:
+        raise DerivedError(
+            f"a model of {terms} terms at {len(fit.x):,} points is more than qrun fits ({MAX_TERMS:,} terms over all "
+            "points): fewer points, or a shorter model"
+        )
     for ref in walk(tree):
         if ref and (len(ref) != 1 or ref[0] not in (VARIABLE, *fit.start)):
             raise DerivedError(
@@ -166,7 +175,7 @@ def _least_squares(
                 sigma=weights,
                 absolute_sigma=weights is not None,
                 jac=slopes,
-                maxfev=max(20, MAX_WORK // size),
+                maxfev=max(10, MAX_WORK // (4 * size)),
             )
         except (RuntimeError, ValueError) as e:  # MINPACK's "Optimal parameters not found: ..."
             raise DerivedError(f"the fit did not converge from start {_start_text(names, start)}: {e}") from None
