@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -93,10 +93,10 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
     linear = [linearized(y, bodies, run_dir) for y in ys_of(fit, values)]
     y = np.array([v for v, _, _, _ in linear])
     inputs: dict[Ref, Input] = {ref: found for _, _, _, each in linear for ref, found in each.items()}
-    slopes = [s for _, s, _, _ in linear]
+    slopes = [s for _, s, _, _ in linear if s is not None]
     weights = cov = None
-    if all(s is not None for s in slopes):
-        cov = covariance_matrix(slopes, inputs)  # type: ignore[arg-type]
+    if len(slopes) == len(linear):  # every y has a standard error
+        cov = covariance_matrix(slopes, inputs)
         if _positive_definite(cov):
             weights = cov
     names = list(fit.start)
@@ -184,10 +184,10 @@ def _least_squares(
     return params, pcov
 
 
-def _curve(tree: ast.expr, xs: tuple[float, ...], names: list[str], params: object) -> np.ndarray:
+def _curve(tree: ast.expr, xs: tuple[float, ...], names: list[str], params: Sequence[float] | np.ndarray) -> np.ndarray:
     import numpy as np
 
-    at: dict[Ref, float] = {(n,): float(p) for n, p in zip(names, params)}  # type: ignore[call-overload]
+    at: dict[Ref, float] = {(n,): float(p) for n, p in zip(names, params)}
     return np.array([compute(tree, {**at, (VARIABLE,): xi}) for xi in xs])
 
 

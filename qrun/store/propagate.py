@@ -5,7 +5,7 @@ with the register's other outcomes)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,7 +127,7 @@ def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, flo
     return p, math.sqrt(p * (1 - p) / shots), exact, shots  # a binomial proportion's standard error
 
 
-def covariance_matrix(slopes: list[Mapping[Ref, float]], inputs: Mapping[Ref, Input]) -> np.ndarray:
+def covariance_matrix(slopes: Sequence[Mapping[Ref, float]], inputs: Mapping[Ref, Input]) -> np.ndarray:
     """covariance() of every pair of these values at once: G diag(σ²) Gᵀ, less each register's multinomial terms
     (a fit's thousand y values over a thousand results are a product of matrices, not a million sums)."""
     import numpy as np
