@@ -254,3 +254,22 @@ def test_the_html_report_draws_each_fit_as_qrun_plot_does(qrun, write_spec, tmp_
     figure = figure[: figure.index("</figure>")]
     assert "<figcaption>fit w</figcaption>" in figure and "a * cos(w * x)" in figure
     assert f"w: w = {derived['w']['value']:.6g}" in figure
+
+
+def test_points_that_never_decay_determine_no_decay_time_and_the_fit_says_so(qrun, write_spec, tmp_path):
+    """X|0> counted on a noiseless simulator is 1 in every shot at every delay (as the service's stand-in returns a
+    T1 series): a * exp(-x / T) fits that as well with any T, and the fit gave T = 6.3e18 ± 0."""
+    ys = ", ".join(f"\"e.c['1'][{i}]\"" for i in range(4))
+    fit_text = f"  t:\n    fit: a * exp(-x / T)\n    x: [0, 50, 150, 300]\n    y: [{ys}]\n    start: {{T: 200, a: 1}}\n"
+    spec = (
+        _rabi("aer", fit_text, "sampler")
+        .replace("rx(th) q;", "rx(th) q; x q;")
+        .replace(", ".join(f"[{t}]" for t in THETAS), "[0], [0], [0], [0]")
+    )
+    done, _, derived, _ = _run(qrun, write_spec, tmp_path, spec)
+    error = derived["t"]["error"]
+    assert error.startswith(
+        "the points do not determine T: the model fits them as well over a range of its values (it drifted to "
+    )
+    assert error.endswith("; a curve that never decays fits any decay time)")
+    assert f"derived: t cannot be computed: {error}" in done.out.splitlines()

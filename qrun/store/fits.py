@@ -101,6 +101,12 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
             weights = cov
     names = list(fit.start)
     params, pcov = _least_squares(tree, fit, y, weights, [fit.start[n] for n in names])
+    loose = _undetermined(tree, fit, names, params)
+    if loose is not None:
+        raise DerivedError(
+            f"the points do not determine {loose}: the model fits them as well over a range of its values (it "
+            f"drifted to {params[names.index(loose)]:.3g}; a curve that never decays fits any decay time)"
+        )
     sigmas = [math.sqrt(v) if math.isfinite(v) and v >= 0 else None for v in np.diag(pcov)]
     found = {n: (float(p), s) for n, p, s in zip(names, params, sigmas)}
     reduced = None
@@ -115,7 +121,7 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
         except DerivedError:
             pass
         else:
-            if np.isfinite(exact_cov).all() and _determined(tree, fit, names, at):
+            if np.isfinite(exact_cov).all() and _undetermined(tree, fit, names, at) is None:
                 exact = float(at[names.index(fit.value)])
     value, sigma = found[fit.value]
     spread = [math.sqrt(max(float(v), 0.0)) for v in np.diag(cov)] if cov is not None else None
@@ -200,17 +206,19 @@ def _slopes(tree: ast.expr, xi: float, names: list[str], params: tuple[float, ..
     return [found.get((n,), 0.0) if found is not None else math.nan for n in names]
 
 
-def _determined(tree: ast.expr, fit: Fit, names: list[str], params: np.ndarray) -> bool:
-    """Whether the points pin every parameter down at `params`: exact values that never decay fit a * exp(-x / T)
-    as well with T = 10^19 as with any T, and a fit there is no exact T. Each parameter's slope is scaled by its
-    size, so a T that only drifts is one the points say nothing about."""
+def _undetermined(tree: ast.expr, fit: Fit, names: list[str], params: np.ndarray) -> str | None:
+    """The parameter the points do not pin down at `params`, or None where they pin every one: values that never
+    decay fit a * exp(-x / T) as well with T = 10^19 as with any T. Each parameter's slope is scaled by its size, so
+    a T that only drifted off is one the points say nothing about."""
     import numpy as np
 
     jac = np.array([_slopes(tree, xi, names, tuple(params)) for xi in fit.x]) * np.where(params == 0, 1.0, abs(params))
     if not np.isfinite(jac).all():
-        return False
-    spread = np.linalg.svd(jac, compute_uv=False)
-    return bool(spread[0] > 0 and spread[-1] > 1e-8 * spread[0])
+        return names[0]
+    _, spread, directions = np.linalg.svd(jac, full_matrices=False)
+    if spread[0] > 0 and spread[-1] > 1e-8 * spread[0]:
+        return None
+    return names[int(np.argmax(abs(directions[-1])))]  # the parameter the flat direction moves most
 
 
 def _positive_definite(matrix: np.ndarray) -> bool:
