@@ -238,6 +238,7 @@ def test_random_circuits_of_aers_standard_gates_give_each_rows_exact_values_as_q
     assert compared > 150 and 50 < bound < compared  # both ways of binding are exercised
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_random_measured_circuits_give_the_same_shots_with_their_rows_bound_as_aer_runs():
     """100 seeded random circuits of 2-4 qubits over every standard gate Aer's statevector method runs, with
     measurements and resets midway: where binds_at_runtime admits them, the rows bound as Aer runs give Aer's shots of

@@ -242,6 +242,7 @@ def test_exact_values_that_do_not_decay_give_no_exact_decay_time(qrun, write_spe
     assert derived["t"]["exact"] is None
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_the_html_report_draws_each_fit_as_qrun_plot_does(qrun, write_spec, tmp_path):
     """A run's page has the fit's figure beside its jobs': the model in its legend and the fitted value in its
     title, as text a browser and a search read."""

@@ -161,6 +161,7 @@ def test_a_multirun_point_is_run_again_alone_beside_the_group(qrun, tmp_path):
     )
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_a_multirun_over_two_service_devices_opens_a_batch_on_each_in_turn(tmp_path, monkeypatch, qrun):
     """On the service (the runtime's real client over a stand-in REST layer), `-m backend=ibm_sherbrooke,ibm_fez`
     opens one batch on each device, sherbrooke's points first; each point's job went to its own device, the two

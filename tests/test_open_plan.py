@@ -47,6 +47,7 @@ def _lines(err: str) -> list[str]:
     return [re.sub(r"\d+\.\d s", "T", line) for line in err.splitlines()]
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_a_vqe_on_the_open_plan_runs_as_one_batch_and_the_job_taking_its_optimum_after_it(
     cloud, qrun, write_spec, tmp_path
 ):
