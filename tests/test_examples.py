@@ -147,27 +147,30 @@ def test_the_ghz_bound_on_two_devices_one_after_the_other_is_drawn_at_each_devic
     assert "derived-fidelity-bound-vs-backend.png" in written
 
 
+def _coherence_times(qrun, out: Path, spec: Path, note: str, keys: tuple[str, ...], calibrated) -> None:
+    """Each qubit's derived times (single delays, and the fit to the whole curve) against the time the fake Eagle's
+    calibration gives that qubit, within 5 sigma of the shot noise and 3% for TREX's own calibration error."""
+    done = qrun(spec, "-m", "qubit=0,1,2", "--out", out)
+    assert done.code == 0, done.err
+    assert note in done.err
+    group = _only(out)
+    for qubit in (0, 1, 2):
+        derived = json.loads((group / f"qubit={qubit}" / "derived.json").read_text())
+        expected = calibrated(qubit) * 1e6
+        for key in keys:
+            found = derived[key]
+            assert found["value"] == pytest.approx(expected, abs=5 * found["stderr"] + 0.03 * expected), (qubit, key)
+
+
 def test_t1_on_an_eagle_is_the_devices_own_for_each_qubit(qrun, tmp_path):
     """T1 from <Z> after X and a delay, readout mitigated, on three qubits of a noisy Eagle: each derived estimate
     is the T1 the fake device's calibration gives that qubit (its simulator applies it over a delay). Delays in
     microseconds off the Eagle's 16 dt run a few ns longer, and the run says so."""
     from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
 
-    done = qrun(EXAMPLES / "t1" / "t1.yaml.j2", "-m", "qubit=0,1,2", "--out", tmp_path)
-    assert done.code == 0, done.err
-    assert "circuits.d150: delay[150us] on qubit 0 runs as 675008dt (150.002us)" in done.err
-    props = FakeSherbrooke().properties()
-    group = _only(tmp_path)
-    for qubit in (0, 1, 2):
-        derived = json.loads((group / f"qubit={qubit}" / "derived.json").read_text())
-        calibrated = props.t1(qubit) * 1e6
-        for key in ("t1-50us", "t1-150us", "t1-300us", "t1"):  # each delay's, and the fit to the whole curve
-            found = derived[key]
-            # within 5 sigma of the shot noise, and 3% for TREX's own calibration error
-            assert found["value"] == pytest.approx(calibrated, abs=5 * found["stderr"] + 0.03 * calibrated), (
-                qubit,
-                key,
-            )
+    note = "circuits.d150: delay[150us] on qubit 0 runs as 675008dt (150.002us)"
+    keys = ("t1-50us", "t1-150us", "t1-300us", "t1")
+    _coherence_times(qrun, tmp_path, EXAMPLES / "t1" / "t1.yaml.j2", note, keys, FakeSherbrooke().properties().t1)
 
 
 def test_t2_by_a_hahn_echo_is_the_devices_own_for_each_qubit(qrun, tmp_path):
@@ -176,21 +179,9 @@ def test_t2_by_a_hahn_echo_is_the_devices_own_for_each_qubit(qrun, tmp_path):
     is above its T1). A wait's two halves off the Eagle's 16 dt are one note, not a qubit twice."""
     from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
 
-    done = qrun(EXAMPLES / "t2" / "t2echo.yaml.j2", "-m", "qubit=0,1,2", "--out", tmp_path)
-    assert done.code == 0, done.err
-    assert "circuits.w100: delay[50us] on qubit 0 (2 delays) runs as 225008dt (50.0018us)" in done.err
-    props = FakeSherbrooke().properties()
-    group = _only(tmp_path)
-    for qubit in (0, 1, 2):
-        derived = json.loads((group / f"qubit={qubit}" / "derived.json").read_text())
-        calibrated = props.t2(qubit) * 1e6
-        for key in ("t2-40us", "t2-100us", "t2-200us", "t2"):  # each wait's, and the fit to the whole curve
-            found = derived[key]
-            # within 5 sigma of the shot noise, and 3% for TREX's own calibration error
-            assert found["value"] == pytest.approx(calibrated, abs=5 * found["stderr"] + 0.03 * calibrated), (
-                qubit,
-                key,
-            )
+    note = "circuits.w100: delay[50us] on qubit 0 (2 delays) runs as 225008dt (50.0018us)"
+    keys = ("t2-40us", "t2-100us", "t2-200us", "t2")
+    _coherence_times(qrun, tmp_path, EXAMPLES / "t2" / "t2echo.yaml.j2", note, keys, FakeSherbrooke().properties().t2)
 
 
 def test_randomized_benchmarking_fits_the_error_per_clifford_the_devices_gates_give_apart_from_readout(qrun, tmp_path):
