@@ -41,6 +41,7 @@ def block_references(
     """Each value of a derived: block's results (as references gives them), or why it cannot be written out; the
     block read once for all of them. `own`: only the results its own text reads, not those of the values it names
     (validate checks each of those at its own entry, and a bad one was blamed on every value naming it)."""
+    block = {str(k): v for k, v in block.items()}  # a stored spec's keys are whatever its file holds
     values = Block(block, jobs)
     out: dict[str, list[tuple[str, ...]] | DerivedError] = {}
     for name in block:
@@ -96,6 +97,7 @@ def evaluated(
 ) -> dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError]:
     """evaluate_block's values, a fit's with what derived.json adds (its model, points, parameters, weights and
     chi^2)."""
+    block = {str(k): v for k, v in block.items()}  # a stored spec's keys are whatever its file holds
     values = Block(block, bodies)
     out: dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError] = {}
     for name in block:
