@@ -278,7 +278,7 @@ def test_points_that_never_decay_determine_no_decay_time_and_the_fit_says_so(qru
 
 def test_a_stored_spec_whose_derived_keys_are_numbers_is_shown_not_an_internal_error(qrun, write_spec, tmp_path):
     """The run folder's spec.yaml is untrusted: `7:` is a number to YAML, where validate asked for a name."""
-    _, run, _, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", COSINE + '  8: "2 * e.z[1]"\n'.replace("8", "e8")))
+    _, run, _, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", COSINE + '  e8: "2 * e.z[1]"\n'))
     text = (run / "spec.yaml").read_text()
     (run / "spec.yaml").write_text(text.replace("\n  w:\n", "\n  7:\n").replace("\n  e8:", "\n  8:"))
     (run / "derived.json").unlink()
