@@ -203,3 +203,19 @@ def test_randomized_benchmarking_fits_the_error_per_clifford_the_devices_gates_g
     assert fit["value"] == pytest.approx(expected, abs=5 * fit["stderr"] + 0.1 * expected)
     assert props.readout_error(0) > 40 * fit["value"]
     assert fit["weighted"] and fit["parameters"]["B"]["value"] == pytest.approx(0.5, abs=0.05)
+
+
+def test_a_ramsey_fringe_fits_the_detuning_and_the_devices_t2_for_each_qubit(qrun, tmp_path):
+    """SX, a wait, a virtual Z of 2 pi f t, SX: the fitted fringe oscillates at the detuning written into the
+    circuits (10 kHz) and decays with each qubit's calibrated T2 (a simulator has no slow noise: T2* is T2)."""
+    from qiskit_ibm_runtime.fake_provider import FakeSherbrooke
+
+    done = qrun(EXAMPLES / "ramsey" / "ramsey.yaml.j2", "-m", "qubit=0,1,2", "--out", tmp_path)
+    assert done.code == 0, done.err
+    props, group = FakeSherbrooke().properties(), _only(tmp_path)
+    for qubit in (0, 1, 2):
+        fit = json.loads((group / f"qubit={qubit}" / "derived.json").read_text())["t2star"]
+        t2, w = props.t2(qubit) * 1e6, fit["parameters"]["w"]
+        assert fit["value"] == pytest.approx(t2, abs=5 * fit["stderr"] + 0.03 * t2), qubit
+        assert w["value"] == pytest.approx(2 * math.pi * 0.01, abs=5 * w["stderr"]), qubit
+        assert fit["weighted"] and 0.2 < fit["chi2_reduced"] < 3
