@@ -159,19 +159,53 @@ def test_a_fit_validate_cannot_read_is_refused_where_it_is_with_what_is_wrong(qr
     assert result.err.splitlines()[0].split(": ", 1)[1] == message
 
 
-def test_an_expression_cannot_read_a_fit_and_a_number_is_neither_form(qrun, write_spec):
-    spec = write_spec(_rabi("aer", COSINE + "  twice: 2 * w\n  three: 3\n"))
+def test_a_number_is_neither_an_expression_nor_a_fit(qrun, write_spec):
+    spec = write_spec(_rabi("aer", COSINE + "  three: 3\n"))
     result = qrun("validate", spec)
     assert result.code == 2
     assert [line.split(": ", 1)[1] for line in result.err.splitlines()[:-1]] == [
         "derived.three: 3 is neither an expression (as text: t50.z / t0.z) nor a fit ({fit: a * exp(-x / T) + b, "
         "x: [...], y: [...], start: {T: 100, a: 1, b: 0}})",
     ]
-    spec = write_spec(_rabi("aer", COSINE + "  twice: 2 * w\n"))
-    result = qrun("validate", spec)
+
+
+def test_an_expression_reads_a_fit_with_the_fits_slope_in_each_result_it_read(qrun, write_spec, tmp_path):
+    """half: w / 2 has half w's σ; mix: w + <Z>(0.5) reads a result the fit read too, so its variance has their
+    covariance, 2 (dw/dz1) σ1², with dw/dz = (J^T W J)^-1 J^T W the fit's slope in each y."""
+    extra = '  half: w / 2\n  mix: "w + e.z[1]"\n'
+    _, _, derived, z = _run(qrun, write_spec, tmp_path, _rabi("aer", COSINE + extra))
+    fit = derived["w"]
+    assert derived["half"]["value"] == pytest.approx(fit["value"] / 2, rel=1e-12)
+    assert derived["half"]["stderr"] == pytest.approx(fit["stderr"] / 2, rel=1e-6)
+    x, sigma = np.array(THETAS, dtype=float), np.array(z["stderrs"])
+    w, a = fit["value"], fit["parameters"]["a"]["value"]
+    jac = np.column_stack([-a * x * np.sin(w * x), np.cos(w * x)])
+    weight = np.diag(1 / sigma**2)
+    slope = (np.linalg.inv(jac.T @ weight @ jac) @ jac.T @ weight)[0]
+    variance = fit["stderr"] ** 2 + sigma[1] ** 2 + 2 * slope[1] * sigma[1] ** 2
+    assert derived["mix"]["value"] == pytest.approx(w + z["values"][1], rel=1e-12)
+    assert derived["mix"]["stderr"] == pytest.approx(math.sqrt(variance), rel=1e-6)
+    assert abs(slope[1]) * sigma[1] ** 2 > 0.01 * variance  # the covariance term matters here
+
+
+def test_a_fit_and_an_expression_that_read_each_other_are_a_circle(qrun, write_spec):
+    circle = COSINE.replace('"e.z[6]"]', '"e.z[6] + 0 * twice"]') + "  twice: 2 * w\n"
+    result = qrun("validate", write_spec(_rabi("aer", circle)))
+    assert result.code == 2
     assert [line.split(": ", 1)[1] for line in result.err.splitlines()[:-1]] == [
-        "derived.twice: 'w' is a fit, and an expression cannot read one (a fit's y values may read expressions)",
+        "derived.w: 'w' is defined by itself: w -> twice -> w",
+        "derived.twice: 'twice' is defined by itself: twice -> w -> twice",
     ]
+
+
+def test_an_unweighted_fit_passes_no_error_on_to_what_reads_it(qrun, write_spec, tmp_path):
+    ys = ", ".join(f"\"e.c['0'][{i}]\"" for i in range(len(THETAS)))
+    fit_text = (
+        f"  w:\n    fit: cos(w * x / 2) ** 2\n    x: {THETAS}\n    y: [{ys}]\n    start: {{w: 0.8}}\n  half: w / 2\n"
+    )
+    done, _, derived, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", fit_text, "sampler"))
+    assert derived["half"]["stderr"] is None and derived["half"]["value"] == derived["w"]["value"] / 2
+    assert f"derived: half = {derived['half']['value']:.6g} (σ unknown)" in done.out.splitlines()
 
 
 def test_a_model_that_cannot_be_computed_at_its_start_says_so_and_the_run_completes(qrun, write_spec, tmp_path):

@@ -19,9 +19,9 @@ from ..model.jobfile import Headline, JobFile
 from ..model.raw import Yaml
 from ..model.readings import Reading, number
 from . import fits
-from .expressions import Block, Written, own_references
+from .expressions import Block, Ref, Written, own_references
 from .fsio import write_json
-from .propagate import computed
+from .propagate import Expansion, computed
 from .runfolder import read_json
 from .specfile import read_spec, read_spec_text
 
@@ -40,21 +40,38 @@ def block_references(
 ) -> dict[str, list[tuple[str, ...]] | DerivedError]:
     """Each value of a derived: block's results (as references gives them), or why it cannot be written out; the
     block read once for all of them. `own`: only the results its own text reads, not those of the values it names
-    (validate checks each of those at its own entry, and a bad one was blamed on every value naming it)."""
+    (validate checks each of those at its own entry, and a bad one was blamed on every value naming it); else a fit a
+    value reads stands for the results the fit reads."""
     block = {str(k): v for k, v in block.items()}  # a stored spec's keys are whatever its file holds
     values = Block(block, jobs)
     out: dict[str, list[tuple[str, ...]] | DerivedError] = {}
-    for name in block:
+    ordered = set(values.order)
+    for name in [*values.order, *(n for n in block if n not in ordered)]:  # a fit before what reads it
         try:
+            if isinstance(failed := values.done.get(name), DerivedError):  # it names itself, say
+                raise failed
             if name in values.fits:
-                out[name] = fits.references(_fit(block[name]), values, own)
-                continue
-            found = values.value(name)
+                found = fits.references(_fit(block[name]), values, own)
+            else:
+                found = own_references(name, values) if own else values.value(name).references()
+            out[name] = found if own else _through_fits(found, values, out)
         except DerivedError as e:
             out[name] = e
-            continue
-        out[name] = own_references(name, values) if own else found.references()
-    return out
+    return {name: out[name] for name in block}
+
+
+def _through_fits(refs: list[Ref], values: Block, done: Mapping[str, list[Ref] | DerivedError]) -> list[Ref]:
+    """The results, a fit among them replaced by the results it reads."""
+    out: list[Ref] = []
+    for ref in refs:
+        if len(ref) == 1 and ref[0] in values.fits and values.is_derived(ref[0]):
+            found = done.get(ref[0])
+            if not isinstance(found, list):
+                raise DerivedError(f"it names '{ref[0]}', which cannot be computed: {found}")
+            out += found
+        else:
+            out.append(ref)
+    return list(dict.fromkeys(out))
 
 
 def _fit(entry: object) -> Fit:
@@ -78,7 +95,9 @@ def evaluate(
     """(value, standard error) of an expression over the run's job bodies (and the derived values of `block` it
     names). The error is propagated to first order from each result's own standard error, taking the results as
     independent (separate runtime jobs are)."""
-    value, sigma, _ = computed(_written(text, Block(block or {}, bodies), name), bodies, run_dir)
+    values = Block(block or {}, bodies)
+    through = _evaluated(block or {}, bodies, run_dir)[1] if values.fits else {}
+    value, sigma, _ = computed(_written(text, values, name), bodies, run_dir, through)
     return value, sigma
 
 
@@ -92,23 +111,41 @@ def evaluate_block(
     }
 
 
-def evaluated(
-    block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None
-) -> dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError]:
+Computed = tuple[float, float | None, float | None] | fits.Fitted | DerivedError
+
+
+def evaluated(block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None) -> dict[str, Computed]:
     """evaluate_block's values, a fit's with what derived.json adds (its model, points, parameters, weights and
     chi^2)."""
+    return _evaluated(block, bodies, run_dir)[0]
+
+
+def _evaluated(
+    block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None
+) -> tuple[dict[str, Computed], dict[str, Expansion | DerivedError]]:
+    """Each value in the block's order, computed in an order where each comes after the values (and fits) it reads;
+    and each fit as the input an expression reading it takes."""
     block = {str(k): v for k, v in block.items()}  # a stored spec's keys are whatever its file holds
     values = Block(block, bodies)
-    out: dict[str, tuple[float, float | None, float | None] | fits.Fitted | DerivedError] = {}
-    for name in block:
+    done: dict[str, Computed] = {}
+    through: dict[str, Expansion | DerivedError] = {}
+    for name in values.order:
         try:
+            if isinstance(failed := values.done.get(name), DerivedError):
+                raise failed
             if name in values.fits:
-                out[name] = fits.fitted(_fit(block[name]), values, bodies, run_dir)
+                done[name], through[name] = fits.fitted(_fit(block[name]), values, bodies, run_dir, through)
             else:
-                out[name] = computed(values.value(name), bodies, run_dir)
+                done[name] = computed(values.value(name), bodies, run_dir, through)
         except DerivedError as e:
-            out[name] = e
-    return out
+            done[name] = e
+            if name in values.fits:
+                through[name] = e
+    for name in block:
+        if name not in done:  # a value that could not be ordered: its text did not parse, or it names itself
+            failed = values.done.get(name)
+            done[name] = failed if isinstance(failed, DerivedError) else DerivedError(f"'{name}' cannot be ordered")
+    return {name: done[name] for name in block}, through
 
 
 def shown(entry: object) -> str:

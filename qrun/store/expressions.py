@@ -12,6 +12,7 @@ from ..errors import DerivedError
 from ..jobs.ladder import ORDER as RUNGS
 from .exprnames import read_whole, restore
 from .functions import FUNCTIONS
+from .ordering import circles, ordered
 
 Ref = tuple[str, ...]
 
@@ -158,19 +159,26 @@ class Block:
                 self.done[name] = e
                 continue
             names[name] = list(dict.fromkeys(n for n in _bare_names(trees[name]) if self.is_derived(n)))
+        for name in self.fits:
+            names[name] = self._fit_names(block[name])
         why: dict[str, str] = {n: str(e) for n, e in self.done.items() if isinstance(e, DerivedError)}
-        for name in _ordered(names):
+        self.order: list[str] = []  # every value that can be ordered, each after the values it names (fits too)
+        for name in ordered(names):
+            self.order.append(name)
             failed = next((n for n in names[name] if n in why), None)
             if failed is not None:  # the first reason, not one nested in another per value of a chain
                 why[name] = why[failed]
                 self.done[name] = DerivedError(f"it names '{failed}', which cannot be computed: {why[failed]}")
+                continue
+            if name in self.fits:  # a leaf to the expressions that read it: store/fits computes it, in this order
+                self.done[name] = Written(ast.Name(id=name, ctx=ast.Load()), 1, 1)
                 continue
             try:
                 self.done[name] = self._written(trees[name])
             except DerivedError as e:
                 self.done[name], why[name] = e, str(e)
         unordered = [name for name in names if name not in self.done]  # each names itself, or a value that does
-        for name, reason in _circles(unordered, names).items():
+        for name, reason in circles(unordered, names).items():
             self.done[name] = DerivedError(reason)
         spent = 0
         for name in self.texts:  # the block in its own order: past the budget, a value is not computed
@@ -193,15 +201,22 @@ class Block:
         return self._written(parse(text, self.known))
 
     def is_derived(self, name: str) -> bool:
-        return name not in self.jobs and name in self.texts
+        return name not in self.jobs and (name in self.texts or name in self.fits)
+
+    def _fit_names(self, entry: object) -> list[str]:
+        """The derived values (and fits) a fit's y values name; none where it cannot be read (its own error)."""
+        from ..model.fit import Fit  # only a block with a fit
+
+        try:
+            ys = entry.y if isinstance(entry, Fit) else Fit.of(entry).y if isinstance(entry, Mapping) else ()
+            trees = [parse(text, self.known) for text in ys]
+        except DerivedError:
+            return []
+        return list(dict.fromkeys(n for tree in trees for n in _bare_names(tree) if self.is_derived(n)))
 
     def _written(self, node: ast.expr) -> Written:
         if isinstance(node, ast.Name) and self.is_derived(node.id):
             return self.value(node.id)
-        if isinstance(node, ast.Name) and node.id in self.fits and node.id not in self.jobs:
-            raise DerivedError(
-                f"'{node.id}' is a fit, and an expression cannot read one (a fit's y values may read expressions)"
-            )
         parts: list[ast.expr] = []
         if isinstance(node, ast.BinOp):
             parts = [node.left, node.right]
@@ -241,63 +256,6 @@ def _bare_names(node: ast.expr) -> list[str]:
     if isinstance(node, ast.Call):
         return [n for a in node.args for n in _bare_names(a)]
     return []
-
-
-def _ordered(names: dict[str, list[str]]) -> list[str]:
-    """The values in an order where each comes after every value it names (Kahn's); one in a circle never comes."""
-    waiting = {name: len([n for n in named if n in names]) for name, named in names.items()}
-    readers: dict[str, list[str]] = {}
-    for name, named in names.items():
-        for n in named:
-            readers.setdefault(n, []).append(name)
-    ready = [name for name, count in waiting.items() if count == 0]
-    out = []
-    while ready:
-        name = ready.pop()
-        out.append(name)
-        for reader in readers.get(name, []):
-            waiting[reader] -= 1
-            if waiting[reader] == 0:
-                ready.append(reader)
-    return out
-
-
-def _circles(unordered: list[str], names: dict[str, list[str]]) -> dict[str, str]:
-    """Why each value could not be ordered: the circle it is on, or the one the values it names lead to. Each value
-    is walked once, and a circle is shown by its first names and its size (a 10,000-value circle is not spelt out
-    10,000 times)."""
-    left = set(unordered)
-    why: dict[str, str] = {}
-    leads_to: dict[str, str] = {}  # each value's circle, as shown from where the walk met it
-    for start in unordered:
-        path: list[str] = []
-        at: dict[str, int] = {}
-        node = start
-        while node not in leads_to and node not in at:
-            at[node] = len(path)
-            path.append(node)
-            node = next(n for n in names[node] if n in left)  # an unordered value names another unordered one
-        if node in at:  # a circle not met before
-            circle = path[at[node] :]
-            for i, member in enumerate(circle):
-                why[member] = f"'{member}' is defined by itself: {_shown(circle, i)}"
-                leads_to[member] = _shown(circle, 0)
-            path = path[: at[node]]
-            node = circle[0]
-        for member in path:
-            why[member] = f"it names a derived value defined by itself: {leads_to[node]}"
-            leads_to[member] = leads_to[node]
-    return why
-
-
-def _shown(circle: list[str], i: int) -> str:
-    """The circle from its i-th value round to it again: "a -> b -> c -> a", or its first four, its size and its
-    last where it is longer than six."""
-    n = len(circle)
-    names = [circle[(i + k) % n] for k in range(n)] if n <= 6 else [circle[(i + k) % n] for k in range(4)]
-    if n > 6:
-        names += [f"... ({n:,} values)", circle[(i + n - 1) % n]]
-    return " -> ".join([*names, circle[i]])
 
 
 def compute(node: ast.expr, values: Mapping[Ref, float]) -> float:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..errors import DerivedError
 from ..model.fit import Fit
 from .expressions import Block, Ref, Written, compute, gradient, parse, walk, written
-from .propagate import Input, covariance_matrix, linearized
+from .propagate import Expansion, FitInputs, Input, covariance_matrix, linearized
 
 if TYPE_CHECKING:
     import numpy as np
@@ -83,14 +83,17 @@ def references(fit: Fit, values: Block, own: bool = False) -> list[Ref]:
     return list(dict.fromkeys(out))
 
 
-def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path | None) -> Fitted:
+def fitted(
+    fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path | None, others: FitInputs | None = None
+) -> tuple[Fitted, Expansion]:
     """The fit's parameter `value`, its standard error from the fit's covariance, and the same fit to the y values'
     exact ones where every y has one and they determine the parameters (a noisy device's T1 curve has none: its
-    exact <Z> never decays)."""
+    exact <Z> never decays); and the fit as an input to what reads it (`others`: the block's fits its y values
+    read, computed before it)."""
     import numpy as np
 
     tree = model_of(fit)
-    linear = [linearized(y, bodies, run_dir) for y in ys_of(fit, values)]
+    linear = [linearized(y, bodies, run_dir, others) for y in ys_of(fit, values)]
     y = np.array([v for v, _, _, _ in linear])
     inputs: dict[Ref, Input] = {ref: found for _, _, _, each in linear for ref, found in each.items()}
     slopes = [s for _, s, _, _ in linear if s is not None]
@@ -124,6 +127,14 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
             if np.isfinite(exact_cov).all() and _undetermined(tree, fit, names, at) is None:
                 exact = float(at[names.index(fit.value)])
     value, sigma = found[fit.value]
+    chain: dict[Ref, float] | None = None
+    if weights is not None:  # the value's slope in each result, through the y values: (J'WJ)^-1 J'W dy/dr
+        jac = np.array([_slopes(tree, xi, names, tuple(params)) for xi in fit.x])
+        row = (pcov @ np.linalg.solve(weights, jac).T)[names.index(fit.value)]
+        chain = {}
+        for k, each in enumerate(slopes):
+            for ref, slope in each.items():
+                chain[ref] = chain.get(ref, 0.0) + float(row[k]) * slope
     spread = [math.sqrt(max(float(v), 0.0)) for v in np.diag(cov)] if cov is not None else None
     extras = {
         "model": fit.model,
@@ -139,7 +150,7 @@ def fitted(fit: Fit, values: Block, bodies: Mapping[str, JobFile], run_dir: Path
         "weighted": weights is not None,
         "chi2_reduced": reduced,
     }
-    return value, sigma, exact, extras
+    return (value, sigma, exact, extras), (value, exact, chain, inputs)
 
 
 def _least_squares(

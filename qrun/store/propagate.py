@@ -23,30 +23,56 @@ if TYPE_CHECKING:
 Input = tuple[float, float | None, float | None, int]
 
 
+# A fit as an input to an expression that reads it: (its value, its exact value, its slope in each result its y
+# values read, or None where no standard error propagates through it, and those results)
+Expansion = tuple[float, float | None, dict[Ref, float] | None, dict[Ref, Input]]
+FitInputs = Mapping[str, "Expansion | DerivedError"]  # each fit of the block by name, computed before what reads it
+
+
 def computed(
-    written: Written, bodies: Mapping[str, JobFile], run_dir: Path | None
+    written: Written, bodies: Mapping[str, JobFile], run_dir: Path | None, fitted: FitInputs | None = None
 ) -> tuple[float, float | None, float | None]:
     """(value, standard error, exact value): the exact one is the expression over its inputs' exact values, where
     every input has one (a statevector's, a stated number's, a sampler's ideal distribution)."""
-    value, slopes, exact, inputs = linearized(written, bodies, run_dir)
+    value, slopes, exact, inputs = linearized(written, bodies, run_dir, fitted)
     if slopes is None:
         return value, None, exact
     return value, math.sqrt(max(covariance(slopes, slopes, inputs), 0.0)), exact  # max: rounding, where terms cancel
 
 
 def linearized(
-    written: Written, bodies: Mapping[str, JobFile], run_dir: Path | None
+    written: Written, bodies: Mapping[str, JobFile], run_dir: Path | None, fitted: FitInputs | None = None
 ) -> tuple[float, dict[Ref, float] | None, float | None, dict[Ref, Input]]:
     """(value, its slope in each result it reads, exact value, those results): no slopes where a result has no
-    standard error or a slope is not finite."""
-    inputs = {ref: value_of(ref, bodies, run_dir) for ref in written.references()}
-    centre = {ref: v for ref, (v, _, _, _) in inputs.items()}
+    standard error or a slope is not finite. A fit it reads stands for the results the fit read: its slope in each is
+    the expression's in the fit times the fit's in the result, so a value that reads a fit and one of the fit's own
+    results counts their covariance."""
+    fits = fitted or {}
+    inputs: dict[Ref, Input] = {}
+    through: dict[Ref, Expansion] = {}
+    for ref in written.references():
+        found = fits.get(ref[0]) if len(ref) == 1 else None
+        if isinstance(found, DerivedError):
+            raise DerivedError(f"it names '{ref[0]}', which cannot be computed: {found}")
+        if found is not None:
+            through[ref] = found
+        else:
+            inputs[ref] = value_of(ref, bodies, run_dir)
+    centre = {ref: v for ref, (v, _, _, _) in inputs.items()} | {ref: f[0] for ref, f in through.items()}
     value = compute(written.tree, centre)
-    exacts = {ref: e for ref, (_, _, e, _) in inputs.items()}
+    exacts = {ref: e for ref, (_, _, e, _) in inputs.items()} | {ref: f[1] for ref, f in through.items()}
     exact = None if None in exacts.values() else compute(written.tree, exacts)  # type: ignore[arg-type]
-    if any(sigma is None for _, sigma, _, _ in inputs.values()):
-        return value, None, exact, inputs
-    return value, gradient(written.tree, centre), exact, inputs
+    base = {**inputs, **{r: each for f in through.values() for r, each in f[3].items()}}
+    if any(sigma is None for _, sigma, _, _ in inputs.values()) or any(f[2] is None for f in through.values()):
+        return value, None, exact, base
+    slopes = gradient(written.tree, centre)
+    if slopes is None or not through:
+        return value, slopes, exact, base
+    out = {ref: s for ref, s in slopes.items() if ref not in through}
+    for ref, (_, _, chain, _) in through.items():
+        for r, s in (chain or {}).items():
+            out[r] = out.get(r, 0.0) + slopes.get(ref, 0.0) * s
+    return value, out, exact, base
 
 
 def covariance(a: Mapping[Ref, float], b: Mapping[Ref, float], inputs: Mapping[Ref, Input]) -> float:
