@@ -320,3 +320,31 @@ def test_a_stored_spec_whose_derived_keys_are_numbers_is_shown_not_an_internal_e
     assert shown.code == 0, shown.err
     lines = [line for line in shown.out.splitlines() if line.startswith("derived:")]
     assert [line.split(" = ")[0] for line in lines] == ["derived: 7", "derived: 8"]
+
+
+def test_one_y_read_at_each_xs_parameter_set_is_the_list_written_out(qrun, write_spec, tmp_path):
+    """y: e.z means e.z[0], e.z[1], ...: the same fit, to the last digit, as the list; (1 + e.z) / 2 reads each
+    result at the index, and a sampler's outcome too; an x longer than the job's sets is refused where it is."""
+    each = (
+        COSINE.replace("  w:\n", "  each:\n").split("    y:")[0]
+        + "    y: e.z\n    start: {w: 0.9, a: 1}\n"
+        + COSINE.replace("  w:\n", "  half:\n").replace("a * cos(w * x)", "a * cos(w * x / 2) ** 2").split("    y:")[0]
+        + '    y: "(1 + e.z) / 2"\n    start: {w: 0.9, a: 1}\n'
+    )
+    _, _, derived, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", COSINE + each))
+    assert {k: derived["each"][k] for k in ("value", "stderr", "exact")} == {
+        k: derived["w"][k] for k in ("value", "stderr", "exact")
+    }
+    assert derived["each"]["points"] == derived["w"]["points"]
+    assert derived["half"]["value"] == pytest.approx(1, abs=5 * derived["half"]["stderr"])
+    assert derived["half"]["points"]["y"] == pytest.approx([(1 + v) / 2 for v in derived["w"]["points"]["y"]])
+    longer = _rabi("aer", each.replace("x: [0, 0.5, 1, 1.5, 2, 2.5, 3]", "x: [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5]"))
+    refused = qrun("validate", write_spec(longer, "longer.yaml"))
+    assert [line.split(": ", 1)[1] for line in refused.err.splitlines()[:-1]] == [
+        "derived.each: job 'e' has 7 parameter sets, [0] to [6]: the last is e.z[6]",
+        "derived.half: job 'e' has 7 parameter sets, [0] to [6]: the last is e.z[6]",
+    ]
+    ys = "    y: \"e.c['0']\"\n"
+    fit_text = f"  w:\n    fit: cos(w * x / 2) ** 2\n    x: {THETAS}\n{ys}    start: {{w: 0.8}}\n"
+    _, _, counted, _ = _run(qrun, write_spec, tmp_path / "s", _rabi("aer", fit_text, "sampler"))
+    assert counted["w"]["value"] == pytest.approx(1, abs=0.02)

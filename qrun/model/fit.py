@@ -19,9 +19,10 @@ class Fit:
 
     model: str
     x: tuple[float, ...]
-    y: tuple[str, ...]
+    y: tuple[str, ...]  # an expression for each x; or, `each`, one read at each x's parameter set or sweep point
     start: Mapping[str, float]
     value: str
+    each: bool = False
 
     @classmethod
     def of(cls, raw: Mapping[str, object]) -> Fit:
@@ -32,9 +33,12 @@ class Fit:
             raise DerivedError("a fit needs its model as text: fit: a * exp(-x / T) + b")
         if not isinstance(xs, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in xs):
             raise DerivedError("a fit's x is a list of numbers")
+        each = isinstance(ys, str)  # y: e.z, read at [0], [1], ... as x has values
+        if each:
+            ys = [ys]
         if not isinstance(ys, list) or not all(isinstance(v, str) for v in ys):
-            raise DerivedError("a fit's y is a list of expressions, one for each x")
-        if len(xs) != len(ys):
+            raise DerivedError("a fit's y is a list of expressions, one for each x, or one read at each x's index")
+        if not each and len(xs) != len(ys):
             raise DerivedError(f"a fit's x has {len(xs)} values and its y {len(ys)}; they pair one to one")
         if len(xs) > MAX_POINTS:
             raise DerivedError(f"a fit takes at most {MAX_POINTS:,} points")
@@ -51,6 +55,7 @@ class Fit:
             tuple(ys),
             MappingProxyType({str(k): float(v) for k, v in start.items()}),
             str(value),
+            each,
         )
 
     def text(self) -> str:

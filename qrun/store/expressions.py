@@ -70,6 +70,21 @@ def walk(node: ast.expr) -> list[Ref]:
     return [ref]
 
 
+def indexed(node: ast.expr, i: int) -> ast.expr:
+    """The expression read at the i-th parameter set or sweep point: each result it reads with no index of its own
+    gets [i] (e.z, c.meas["01"], climb.zne.zz); a bare name (a derived value, a job's optimum) and a number stay."""
+    if isinstance(node, ast.BinOp):
+        return ast.BinOp(indexed(node.left, i), node.op, indexed(node.right, i))
+    if isinstance(node, ast.UnaryOp):
+        return ast.UnaryOp(node.op, indexed(node.operand, i))
+    if isinstance(node, ast.Call):
+        return ast.Call(node.func, [indexed(a, i) for a in node.args], [])
+    ref = reference(node)
+    if ref is None or len(ref) == 1 or ref[-1].startswith("#"):
+        return node
+    return ast.Subscript(node, ast.Constant(i), ast.Load())
+
+
 def _dotted(node: ast.expr) -> int:
     """How many names `node` is, joined by dots (a.b.c: 3), or 0 where it is anything else."""
     if isinstance(node, ast.Name):
@@ -196,9 +211,10 @@ class Block:
             raise found
         return found
 
-    def expression(self, text: str) -> Written:
-        """An expression that is no value of the block, with the block's values it names written out."""
-        return self._written(parse(text, self.known))
+    def expression(self, text: str | ast.expr) -> Written:
+        """An expression that is no value of the block (its text, or its tree), with the block's values it names
+        written out."""
+        return self._written(parse(text, self.known) if isinstance(text, str) else text)
 
     def is_derived(self, name: str) -> bool:
         return name not in self.jobs and (name in self.texts or name in self.fits)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import DerivedError
 from ..model.fit import Fit
-from .expressions import Block, Ref, Written, compute, gradient, parse, walk, written
+from .expressions import Block, Ref, Written, compute, gradient, indexed, parse, walk, written
 from .propagate import Expansion, FitInputs, Input, covariance_matrix, linearized
 
 if TYPE_CHECKING:
@@ -62,12 +62,29 @@ def model_of(fit: Fit) -> ast.expr:
 def ys_of(fit: Fit, values: Block) -> list[Written]:
     """Each y with the block's derived values it names written out."""
     out = []
-    for k, text in enumerate(fit.y):
+    for k, tree in enumerate(_y_trees(fit, values)):
         try:
-            out.append(values.expression(text))
+            out.append(values.expression(tree))
         except DerivedError as e:
             raise DerivedError(f"y[{k}]: {e}") from None
     return out
+
+
+def _y_trees(fit: Fit, values: Block) -> list[ast.expr]:
+    """Each y's tree: its own text's, or (`each`) the one text's read at each x's index."""
+    if not fit.each:
+        out = []
+        for k, text in enumerate(fit.y):
+            try:
+                out.append(parse(text, values.known))
+            except DerivedError as e:
+                raise DerivedError(f"y[{k}]: {e}") from None
+        return out
+    try:
+        tree = parse(fit.y[0], values.known)
+    except DerivedError as e:
+        raise DerivedError(f"y: {e}") from None
+    return [indexed(tree, i) for i in range(len(fit.x))]
 
 
 def references(fit: Fit, values: Block, own: bool = False) -> list[Ref]:
@@ -76,10 +93,9 @@ def references(fit: Fit, values: Block, own: bool = False) -> list[Ref]:
     ys = ys_of(fit, values)
     if not own:
         return list(dict.fromkeys(ref for y in ys for ref in y.references()))
-    out: list[Ref] = []
-    for text in fit.y:
-        tree = parse(text, values.known)
-        out += [r for r in walk(tree) if r and not (len(r) == 1 and values.is_derived(r[0]))]
+    out = [
+        r for tree in _y_trees(fit, values) for r in walk(tree) if r and not (len(r) == 1 and values.is_derived(r[0]))
+    ]
     return list(dict.fromkeys(out))
 
 
