@@ -348,3 +348,23 @@ def test_one_y_read_at_each_xs_parameter_set_is_the_list_written_out(qrun, write
     fit_text = f"  w:\n    fit: cos(w * x / 2) ** 2\n    x: {THETAS}\n{ys}    start: {{w: 0.8}}\n"
     _, _, counted, _ = _run(qrun, write_spec, tmp_path / "s", _rabi("aer", fit_text, "sampler"))
     assert counted["w"]["value"] == pytest.approx(1, abs=0.02)
+
+
+def test_qrun_diff_compares_a_fits_value_and_each_of_its_other_parameters(qrun, write_spec, tmp_path):
+    """Two runs of one Rabi fit at two seeds: `qrun diff --json` pairs w and a, each with B - A and its σ."""
+    spec = write_spec(_rabi("aer", COSINE))
+    for seed in (5, 9):
+        assert qrun(spec, f"options.seed={seed}", "--out", tmp_path / "r", "-q").code == 0
+    a, b = sorted((tmp_path / "r" / "rabi").iterdir())
+    fits = [json.loads((run / "derived.json").read_text())["w"] for run in (a, b)]
+    done = qrun("diff", a, b, "--json")
+    assert done.code == 0, done.err
+    compared = {v["value"]: v for v in json.loads(done.out)["values"] if v["value"].startswith("derived")}
+    assert sorted(compared) == ["derived w", "derived w.a"]
+    for key, (fa, fb) in {
+        "derived w": (fits[0], fits[1]),
+        "derived w.a": tuple(f["parameters"]["a"] for f in fits),
+    }.items():
+        row = compared[key]
+        assert (row["a"], row["b"]) == pytest.approx((fa["value"], fb["value"]), rel=1e-12)
+        assert row["sigma"] == pytest.approx(math.hypot(fa["stderr"], fb["stderr"]), rel=1e-9)

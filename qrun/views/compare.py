@@ -12,7 +12,7 @@ from ..jobs.sampler import outcome_pairs
 from ..model.jobfile import JobFile, Point
 from ..model.readings import number
 from ..spec import differences
-from ..store.derived import evaluate_block
+from ..store.derived import evaluated
 from ..store.reader import Run
 from ..store.specfile import read_spec
 
@@ -110,13 +110,21 @@ def _derived_values(
     if not isinstance(block_a, dict) or not isinstance(block_b, dict):
         return []
     out: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
-    in_a, in_b = evaluate_block(block_a, a.jobs, a.path), evaluate_block(block_b, b.jobs, b.path)
+    in_a, in_b = evaluated(block_a, a.jobs, a.path), evaluated(block_b, b.jobs, b.path)
     for name in [n for n in in_a if n in in_b]:
         found_a, found_b = in_a[name], in_b[name]
         if isinstance(found_a, DerivedError) or isinstance(found_b, DerivedError):
             continue  # qrun show says why; there is nothing to compare
-        (va, sa, _), (vb, sb, _) = found_a, found_b
-        out.append((f"derived {name}", (va, sa or 0.0), (vb, sb or 0.0)))
+        out.append((f"derived {name}", (found_a[0], found_a[1] or 0.0), (found_b[0], found_b[1] or 0.0)))
+        # a fit's other parameters, each compared too: a T1 fit's amplitude says whether readout moved
+        extras_a, extras_b = (found[3] if len(found) > 3 else {} for found in (found_a, found_b))
+        params_a, params_b = extras_a.get("parameters"), extras_b.get("parameters")
+        if isinstance(params_a, dict) and isinstance(params_b, dict):
+            for key in [k for k in params_a if k in params_b and k != extras_a.get("parameter")]:
+                pa, pb = params_a[key], params_b[key]
+                out.append(
+                    (f"derived {name}.{key}", (pa["value"], pa["stderr"] or 0.0), (pb["value"], pb["stderr"] or 0.0))
+                )
     return out
 
 
