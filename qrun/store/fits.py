@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 
 VARIABLE = "x"
 # The model's terms times its points: what one pass over the curve costs. A fit of 1,000 points through a model of 100
-# terms is far past any curve a lab fits, and far below what would keep a view waiting.
+# terms is past any curve a lab fits.
 MAX_TERMS = 100_000
-# ...times the solver's calls (a Jacobian is about three passes): the work a fit may take, a second or two, so a fit
-# that does not converge stops at the bound rather than running for minutes
+# ...times the solver's calls (a Jacobian counted as three passes): the work a fit may take, so one that does not
+# converge stops at the bound rather than running on (RESULTS.md, "Fitted derived values")
 MAX_WORK = 4_000_000
 # (value, standard error, exact value), as any derived value's, then what derived.json adds: every parameter's value
 # and standard error, whether the y values' covariance weighed the fit, and its chi^2 per degree of freedom
@@ -123,8 +123,8 @@ def fitted(
     loose = _undetermined(tree, fit, names, params)
     if loose is not None:
         raise DerivedError(
-            f"the points do not determine {loose}: the model fits them as well over a range of its values (it "
-            f"drifted to {params[names.index(loose)]:.3g}; a curve that never decays fits any decay time)"
+            f"the points do not determine {loose}: the model fits them as well over a range of its values (the fit "
+            f"drifted to {loose} = {params[names.index(loose)]:.3g})"
         )
     sigmas = [math.sqrt(v) if math.isfinite(v) and v >= 0 else None for v in np.diag(pcov)]
     found = {n: (float(p), s) for n, p, s in zip(names, params, sigmas)}
@@ -132,25 +132,14 @@ def fitted(
     if weights is not None and len(y) > len(names):
         r = y - _curve(tree, fit.x, names, params)
         reduced = float(r @ np.linalg.solve(weights, r)) / (len(y) - len(names))
-    exact = None
     exacts = [e for _, _, e, _ in linear]
-    if all(e is not None for e in exacts):
-        try:
-            at, exact_cov = _least_squares(tree, fit, np.array(exacts, dtype=float), None, list(params))
-        except DerivedError:
-            pass
-        else:
-            if np.isfinite(exact_cov).all() and _undetermined(tree, fit, names, at) is None:
-                exact = float(at[names.index(fit.value)])
+    exact = _exact(tree, fit, exacts, params) if all(e is not None for e in exacts) else None
     value, sigma = found[fit.value]
-    chain: dict[Ref, float] | None = None
+    chain = None
     if weights is not None:  # the value's slope in each result, through the y values: (J'WJ)^-1 J'W dy/dr
         jac = np.array([_slopes(tree, xi, names, tuple(params)) for xi in fit.x])
         row = (pcov @ np.linalg.solve(weights, jac).T)[names.index(fit.value)]
-        chain = {}
-        for k, each in enumerate(slopes):
-            for ref, slope in each.items():
-                chain[ref] = chain.get(ref, 0.0) + float(row[k]) * slope
+        chain = _through(row, slopes)
     spread = [math.sqrt(max(float(v), 0.0)) for v in np.diag(cov)] if cov is not None else None
     extras = {
         "model": fit.model,
@@ -167,6 +156,29 @@ def fitted(
         "chi2_reduced": reduced,
     }
     return (value, sigma, exact, extras), (value, exact, chain, inputs)
+
+
+def _exact(tree: ast.expr, fit: Fit, exacts: list[float | None], start: np.ndarray) -> float | None:
+    """The same fit to the exact values, where they pin every parameter down."""
+    import numpy as np
+
+    names = list(fit.start)
+    try:
+        at, cov = _least_squares(tree, fit, np.array(exacts, dtype=float), None, list(start))
+    except DerivedError:
+        return None
+    if not np.isfinite(cov).all() or _undetermined(tree, fit, names, at) is not None:
+        return None
+    return float(at[names.index(fit.value)])
+
+
+def _through(row: np.ndarray, slopes: list[dict[Ref, float]]) -> dict[Ref, float]:
+    """The value's slope in each result: its slope in each y (`row`) times the y's in the result."""
+    chain: dict[Ref, float] = {}
+    for k, each in enumerate(slopes):
+        for ref, slope in each.items():
+            chain[ref] = chain.get(ref, 0.0) + float(row[k]) * slope
+    return chain
 
 
 def _least_squares(
