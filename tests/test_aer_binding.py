@@ -195,6 +195,7 @@ def test_aer_binds_rows_as_it_runs_only_for_standard_gates_and_a_fixed_global_ph
     assert binds_at_runtime(circuit) is bound
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_random_circuits_of_aers_standard_gates_give_each_rows_exact_values_as_qrun_sends_them():
     """200 seeded random circuits of 2-5 qubits over every standard gate Aer's statevector method runs, with
     parameters, expressions of them and fixed angles, and a global phase fixed or parameterized. Sent as qrun sends

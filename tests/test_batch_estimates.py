@@ -174,6 +174,7 @@ def test_the_plan_counts_the_devices_runtime_jobs_not_its_simulators(qrun, write
     assert [j["batched"] for j in meta["jobs"]] == [None, None]  # on the simulator: a runtime job each
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_a_multiruns_points_share_the_runtime_jobs_they_go_out_in(qrun, write_spec):
     """A T1 curve as a multirun over the delay (a circuit per point): its points go out as one runtime job, and were
     budgeted as one each, each point's job holding an overhead of its own (with 100 points, 8 minutes for 12 s)."""

@@ -158,6 +158,7 @@ def test_a_folder_without_runs_is_a_usage_error(qrun, tmp_path):
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_without_html_the_page_goes_beside_the_runs_it_shows(field_runs, qrun, tmp_path, monkeypatch):
     """`qrun report` needed --html FILE even for the one results root it reads by default: it writes
     results/report.html, and ROOT/report.html for one root named; a run folder or two roots need a file named."""

@@ -113,6 +113,7 @@ def test_a_spec_that_asks_for_a_session_in_so_many_words_is_refused_on_the_open_
     assert checked.code == 2 and checked.err.splitlines()[0].endswith(f"{where or 'mode'}: {message}")
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_blocks_each_say_their_mode_as_they_open_and_close(cloud, qrun, write_spec, tmp_path):
     """On a paid plan, mode: auto cuts the same spec into a batch, a session around the loop and the job taking its
     optimum, and the run says so once, then each block as it opens and closes (it said "session" for each, and the

@@ -963,6 +963,7 @@ def test_jobs_taking_an_optimum_go_out_as_one_runtime_job_in_the_minimize_loops_
         assert abs(body["observables"][name]["values"][0] - exact) < 0.4  # 4 sigma of precision 0.1
 
 
+@pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes
 def test_qrun_status_of_many_batched_jobs_asks_the_service_once_a_runtime_job(cloud, tmp_path, qrun):
     """30 estimator jobs on one circuit go to the service as one PUB-batched runtime job: `qrun status` asks the
     service about it once, for its state and once for its usage (each job's line used to ask again, 30 times each),

@@ -170,7 +170,8 @@ def _jobs(run_dir) -> dict[str, dict]:
     return {json.loads(p.read_text())["job"]: json.loads(p.read_text()) for p in (run_dir / "jobs").glob("*.json")}
 
 
-@pytest.mark.parametrize("backend", ["fake_fez", pytest.param("fake_sherbrooke", marks=pytest.mark.slow)])
+@pytest.mark.slow  # a whole experiment per device: `make test` stays well under its 3 minutes
+@pytest.mark.parametrize("backend", ["fake_fez", "fake_sherbrooke"])
 def test_every_kind_gets_its_references_from_the_tableau_on_a_noisy_device(tmp_path, backend):
     from qiskit import QuantumCircuit
     from qiskit.quantum_info import SparsePauliOp, Statevector
