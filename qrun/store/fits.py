@@ -59,10 +59,10 @@ def model_of(fit: Fit) -> ast.expr:
     return tree
 
 
-def ys_of(fit: Fit, values: Block) -> list[Written]:
-    """Each y with the block's derived values it names written out."""
+def ys_of(fit: Fit, values: Block, trees: list[ast.expr] | None = None) -> list[Written]:
+    """Each y with the block's derived values it names written out (`trees`: its trees, where parsed already)."""
     out = []
-    for k, tree in enumerate(_y_trees(fit, values)):
+    for k, tree in enumerate(trees if trees is not None else _y_trees(fit, values)):
         try:
             out.append(values.expression(tree))
         except DerivedError as e:
@@ -90,12 +90,11 @@ def _y_trees(fit: Fit, values: Block) -> list[ast.expr]:
 def references(fit: Fit, values: Block, own: bool = False) -> list[Ref]:
     """The results the fit's y values read, each once (own: only those their own text reads, as validate checks)."""
     model_of(fit)
-    ys = ys_of(fit, values)
+    trees = _y_trees(fit, values)  # parsed once: written out below, and walked as written for validate
+    ys = ys_of(fit, values, trees)
     if not own:
         return list(dict.fromkeys(ref for y in ys for ref in y.references()))
-    out = [
-        r for tree in _y_trees(fit, values) for r in walk(tree) if r and not (len(r) == 1 and values.is_derived(r[0]))
-    ]
+    out = [r for tree in trees for r in walk(tree) if r and not (len(r) == 1 and values.is_derived(r[0]))]
     return list(dict.fromkeys(out))
 
 
@@ -120,7 +119,8 @@ def fitted(
             weights = cov
     names = list(fit.start)
     params, pcov = _least_squares(tree, fit, y, weights, [fit.start[n] for n in names])
-    loose = _undetermined(tree, fit, names, params)
+    jac = _jacobian(tree, fit, names, params)  # at the optimum: whether it pins each parameter, and the chain below
+    loose = _undetermined(jac, names, params)
     if loose is not None:
         raise DerivedError(
             f"the points do not determine {loose}: the model fits them as well over a range of its values (the fit "
@@ -137,7 +137,6 @@ def fitted(
     value, sigma = found[fit.value]
     chain = None
     if weights is not None:  # the value's slope in each result, through the y values: (J'WJ)^-1 J'W dy/dr
-        jac = np.array([_slopes(tree, xi, names, tuple(params)) for xi in fit.x])
         row = (pcov @ np.linalg.solve(weights, jac).T)[names.index(fit.value)]
         chain = _through(row, slopes)
     spread = [math.sqrt(max(float(v), 0.0)) for v in np.diag(cov)] if cov is not None else None
@@ -167,7 +166,7 @@ def _exact(tree: ast.expr, fit: Fit, exacts: list[float | None], start: np.ndarr
         at, cov = _least_squares(tree, fit, np.array(exacts, dtype=float), None, list(start))
     except DerivedError:
         return None
-    if not np.isfinite(cov).all() or _undetermined(tree, fit, names, at) is not None:
+    if not np.isfinite(cov).all() or _undetermined(_jacobian(tree, fit, names, at), names, at) is not None:
         return None
     return float(at[names.index(fit.value)])
 
@@ -245,16 +244,23 @@ def _slopes(tree: ast.expr, xi: float, names: list[str], params: tuple[float, ..
     return [found.get((n,), 0.0) if found is not None else math.nan for n in names]
 
 
-def _undetermined(tree: ast.expr, fit: Fit, names: list[str], params: np.ndarray) -> str | None:
+def _jacobian(tree: ast.expr, fit: Fit, names: list[str], params: np.ndarray) -> np.ndarray:
+    """The model's slope in each parameter at each x, at `params`."""
+    import numpy as np
+
+    return np.array([_slopes(tree, xi, names, tuple(params)) for xi in fit.x])
+
+
+def _undetermined(jac: np.ndarray, names: list[str], params: np.ndarray) -> str | None:
     """The parameter the points do not pin down at `params`, or None where they pin every one: values that never
     decay fit a * exp(-x / T) as well with T = 10^19 as with any T. Each parameter's slope is scaled by its size, so
     a T that only drifted off is one the points say nothing about."""
     import numpy as np
 
-    jac = np.array([_slopes(tree, xi, names, tuple(params)) for xi in fit.x]) * np.where(params == 0, 1.0, abs(params))
-    if not np.isfinite(jac).all():
+    scaled = jac * np.where(params == 0, 1.0, abs(params))
+    if not np.isfinite(scaled).all():
         return names[0]
-    _, spread, directions = np.linalg.svd(jac, full_matrices=False)
+    _, spread, directions = np.linalg.svd(scaled, full_matrices=False)
     if spread[0] > 0 and spread[-1] > 1e-8 * spread[0]:
         return None
     return names[int(np.argmax(abs(directions[-1])))]  # the parameter the flat direction moves most
