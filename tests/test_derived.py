@@ -439,6 +439,35 @@ def test_a_derived_value_reads_a_sweeps_points_and_a_samplers_parameter_sets_by_
         assert refused.err.splitlines()[0] == f"{spec}: {override.split('=')[0]}: --set {override}: {error}"
 
 
+def test_a_sweep_over_observables_measures_each_and_a_derived_value_reads_it(qrun, write_spec, tmp_path):
+    """`observable` swept (so listed nowhere else) was "measures no observable" to validate: in a zip over th and
+    [z, y, z, y], e.y[1] is <Y> at th = 3, -sin(3)."""
+    spec = write_spec(
+        """
+version: 1
+name: zipped
+backend: aer
+max_time: 10m
+options: {seed: 5, default_precision: 0.01}
+circuits:
+  r: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float th; qubit q; rx(th) q;"}
+observables: {z: Z, y: Y}
+jobs:
+  - {name: e, primitive: estimator, circuit: r, exact: statevector,
+     sweep: {mode: zip, values: {th: [0, 1, 2, 3], observable: [z, y, z, y]}}}
+derived:
+  y1: e.y[1]
+"""
+    )
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    y1 = json.loads((tmp_path / done.out.strip() / "derived.json").read_text())["y1"]
+    assert y1["exact"] == pytest.approx(-math.sin(3), abs=1e-12)
+    assert abs(y1["value"] - y1["exact"]) < 5 * y1["stderr"]
+    refused = qrun("validate", spec, "derived.y1=e.y[2]")
+    assert refused.err.splitlines()[0].endswith("job 'e' has 2 sweep points, [0] to [1]: the last is e.y[1]")
+
+
 HYPHENATED = {
     "final-counts": {**BODIES["c"], "job": "final-counts"},
     "e": {**BODIES["e"], "observables": {"x-field": BODIES["e"]["observables"]["zz"]}},

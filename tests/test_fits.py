@@ -147,6 +147,22 @@ BAD = {
         '    fit: a * x\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {a: 1}\n    value: 2a\n',
         "derived.t.value: '2a' is not a parameter's name: letters, digits and _, no digit first",
     ),
+    "x_unknown_parameter": (
+        "    fit: a * cos(w * x)\n    x: e.theta\n    y: e.z\n    start: {w: 1, a: 1}\n",
+        "derived.t.x: job 'e' has no parameter 'theta' (its parameters: th)",
+    ),
+    "x_unknown_job": (
+        "    fit: a * cos(w * x)\n    x: f.th\n    y: e.z\n    start: {w: 1, a: 1}\n",
+        "derived.t.x: unknown job 'f'; defined: e",
+    ),
+    "x_unpaired": (
+        '    fit: a * cos(w * x)\n    x: e.th\n    y: ["e.z[0]", "e.z[1]"]\n    start: {w: 1, a: 1}\n',
+        "derived.t.x: job 'e' has 7 parameter sets and y 2 values; they pair one to one",
+    ),
+    "x_no_parameter": (
+        "    fit: a * cos(w * x)\n    x: th\n    y: e.z\n    start: {w: 1, a: 1}\n",
+        "derived.t.x: 'th' is neither a list of numbers nor a job's parameter (job.parameter, as rabi.theta)",
+    ),
 }
 
 
@@ -367,3 +383,87 @@ def test_qrun_diff_compares_a_fits_value_and_each_of_its_other_parameters(qrun, 
         row = compared[key]
         assert (row["a"], row["b"]) == pytest.approx((fa["value"], fb["value"]), rel=1e-12)
         assert row["sigma"] == pytest.approx(math.hypot(fa["stderr"], fb["stderr"]), rel=1e-9)
+
+
+def test_x_read_from_a_jobs_parameter_is_the_list_written_out_and_the_figure_says_so(qrun, write_spec, tmp_path):
+    """x: e.th is th's value in each of e's parameter sets (rows, or values by name): the same fit, to the last
+    digit, as x written out; derived.json says where x came from, and the figure's axis too."""
+    from qrun.views.fitplots import fit_figures
+    from qrun.views.plots import pyplot
+
+    read = "  read:\n    fit: a * cos(w * x)\n    x: e.th\n    y: e.z\n    start: {w: 0.9, a: 1}\n"
+    _, run, derived, _ = _run(qrun, write_spec, tmp_path, _rabi("aer", COSINE + read))
+    assert {k: derived["read"][k] for k in ("value", "stderr", "exact", "points", "parameters")} == {
+        k: derived["w"][k] for k in ("value", "stderr", "exact", "points", "parameters")
+    }
+    assert derived["read"]["x"] == "e.th" and "x" not in derived["w"]
+    assert derived["read"]["expression"] == "w of a * cos(w * x), fitted over e.th"
+    assert derived["read"]["value"] == pytest.approx(1, abs=5 * derived["read"]["stderr"])
+    plt = pyplot()
+    figures = dict(fit_figures(plt, run))
+    assert (figures["read"].axes[0].get_xlabel(), figures["w"].axes[0].get_xlabel()) == ("x: e.th", "x")
+    plt.close("all")
+    named = _rabi("aer", read).replace(
+        "parameter_values: [" + ", ".join(f"[{t}]" for t in THETAS) + "]", f"parameter_values: {{th: {THETAS}}}"
+    )
+    assert "{th: [" in named
+    _, _, by_name, _ = _run(qrun, write_spec, tmp_path / "named", named)
+    assert by_name["read"]["points"] == derived["read"]["points"]
+    assert by_name["read"]["value"] == derived["read"]["value"]
+
+
+SWEPT = """
+version: 1
+name: rabi
+backend: aer
+max_time: 10m
+options: {{seed: 5, default_precision: 0.01}}
+circuits:
+  r: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float th; qubit q; rx(th) q;"}}
+observables: {{z: Z, y: Y}}
+jobs:
+  - name: e
+    primitive: estimator
+    circuit: r
+    observables: [z, y]
+    exact: statevector
+    sweep: {{{sweep}}}
+derived:
+  read:
+    fit: a * cos(w * x)
+    x: e.th
+    y: e.z
+    start: {{w: 0.9, a: 1}}
+  written:
+    fit: a * cos(w * x)
+    x: {thetas}
+    y: {ys}
+    start: {{w: 0.9, a: 1}}
+"""
+
+
+def test_x_read_from_a_sweeps_variable_takes_its_points_of_one_observable(qrun, write_spec, tmp_path):
+    """A grid over th and two observables: x: e.th is th at each point of e.z, as e.z[i] reads them; a zip whose
+    observables take other values of th is refused at the fit, and the run still completes."""
+    ys = "[" + ", ".join(f'"e.z[{i}]"' for i in range(len(THETAS))) + "]"
+    grid = SWEPT.format(sweep=f"values: {{th: {THETAS}}}", thetas=THETAS, ys=ys)
+    done = qrun(write_spec(grid), "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "rabi").iterdir()
+    derived = json.loads((run / "derived.json").read_text())
+    assert derived["read"]["points"] == derived["written"]["points"]
+    assert derived["read"]["points"]["x"] == THETAS
+    assert derived["read"]["points"]["exact"] == pytest.approx([math.cos(t) for t in THETAS], abs=1e-12)
+    assert derived["read"]["value"] == derived["written"]["value"]
+    assert derived["read"]["exact"] == pytest.approx(1, abs=1e-9)
+    zipped = SWEPT.format(
+        sweep="mode: zip, values: {th: [0, 1, 2, 3], observable: [z, y, z, y]}",
+        thetas=[0, 2],
+        ys='["e.z[0]", "e.z[1]"]',
+    ).replace("    observables: [z, y]\n", "")
+    done = qrun(write_spec(zipped, "zip.yaml"), "--out", tmp_path / "z")
+    assert done.code == 0, done.err
+    assert (
+        "derived: read cannot be computed: x: job 'e' sweeps 'th' over other values for each observable: write x out"
+        in done.out
+    )

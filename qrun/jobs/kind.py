@@ -247,7 +247,11 @@ def observable_ref_error(ref: tuple[str, ...], job: Mapping[str, object]) -> str
     """An estimator-like job's value is read by observable: it must be one the job measures, and an index one of
     its parameter sets or sweep points."""
     listed = job.get("observables")
-    if len(ref) > 1 and ref[1] not in (listed if isinstance(listed, list) else []):
+    sweep = job.get("sweep")
+    values = sweep.get("values") if isinstance(sweep, Mapping) else None
+    swept = values.get("observable") if isinstance(values, Mapping) else None  # a sweep over observables measures them
+    measured = [*(listed if isinstance(listed, list) else []), *(swept if isinstance(swept, list) else [])]
+    if len(ref) > 1 and ref[1] not in measured:
         return f"job '{ref[0]}' measures no observable '{ref[1]}'"
     return index_error(ref, job, ref[1] if len(ref) > 1 else None)
 

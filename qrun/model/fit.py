@@ -18,11 +18,12 @@ class Fit:
     each x, weighted by their covariance."""
 
     model: str
-    x: tuple[float, ...]
+    x: tuple[float, ...]  # empty until read from the run where `x_from` names a job's parameter (store/fits.resolved)
     y: tuple[str, ...]  # an expression for each x; or, `each`, one read at each x's parameter set or sweep point
     start: Mapping[str, float]
     value: str
     each: bool = False
+    x_from: str = ""  # `x: rabi.theta`: the job's parameter (or swept variable) at each parameter set (or point)
 
     @classmethod
     def of(cls, raw: Mapping[str, object]) -> Fit:
@@ -31,14 +32,20 @@ class Fit:
         model, xs, ys, start = (raw.get(k) for k in ("fit", "x", "y", "start"))
         if not isinstance(model, str) or not model:
             raise DerivedError("a fit needs its model as text: fit: a * exp(-x / T) + b")
+        x_from = xs if isinstance(xs, str) else ""
+        if x_from:  # the job's name may hold dots, a parameter's name none
+            job, dot, name = x_from.rpartition(".")
+            if not (dot and job and name):
+                raise DerivedError(f"x: '{x_from}' names no job's parameter: write it job.parameter, as rabi.theta")
+            xs = []
         if not isinstance(xs, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in xs):
-            raise DerivedError("a fit's x is a list of numbers")
+            raise DerivedError("a fit's x is a list of numbers, or a job's parameter: x: rabi.theta")
         each = isinstance(ys, str)  # y: e.z, read at [0], [1], ... as x has values
         if each:
             ys = [ys]
         if not isinstance(ys, list) or not all(isinstance(v, str) for v in ys):
             raise DerivedError("a fit's y is a list of expressions, one for each x, or one read at each x's index")
-        if not each and len(xs) != len(ys):
+        if not each and not x_from and len(xs) != len(ys):
             raise DerivedError(f"a fit's x has {len(xs)} values and its y {len(ys)}; they pair one to one")
         if len(xs) > MAX_POINTS:
             raise DerivedError(f"a fit takes at most {MAX_POINTS:,} points")
@@ -56,8 +63,21 @@ class Fit:
             MappingProxyType({str(k): float(v) for k, v in start.items()}),
             str(value),
             each,
+            x_from,
         )
 
     def text(self) -> str:
-        """How views write it: "T1 of a * exp(-x / T1) + b, fitted at 4 points (x 0 to 300)"."""
-        return f"{self.value} of {self.model}, fitted at {len(self.x)} points (x {min(self.x):g} to {max(self.x):g})"
+        """How views write it: "T1 of a * exp(-x / T1) + b, fitted at 4 points (x 0 to 300)"; "w of a * cos(w * x),
+        fitted over rabi.theta" where x is read from the run."""
+        if not self.x:
+            return f"{self.value} of {self.model}, fitted over {self.x_from}"
+        said = self.x_from or "x"
+        return (
+            f"{self.value} of {self.model}, fitted at {len(self.x)} points ({said} {min(self.x):g} to {max(self.x):g})"
+        )
+
+    @property
+    def x_job(self) -> tuple[str, str]:
+        """(job, parameter) that `x_from` names."""
+        job, _, name = self.x_from.rpartition(".")
+        return job, name

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import DerivedError
+from ..jobs.kind import values_of
 from ..jobs.registry import kind_of
 from ..model.findings import Finding, unknown_ref
 
 if TYPE_CHECKING:
+    from ..model.fit import Fit
     from ..model.raw import Yaml
     from ..sources.facts import CircuitFacts
 
@@ -53,4 +55,60 @@ def findings(data: dict[str, Yaml], facts: dict[str, CircuitFacts]) -> list[Find
                 circuit = facts.get(job["circuit"]) if isinstance(job.get("circuit"), str) else None
                 error = kind_of(job["primitive"]).reference_error(tuple(ref), job, circuit)
                 out += [(where, error, False)] if error else []
-    return list(dict.fromkeys(out))  # a fit's thousand y values reading one missing result: said once
+    out += _x_findings(block, jobs, facts)
+    return list(dict.fromkeys(out))
+
+
+def _x_findings(
+    block: dict[str, Yaml], jobs: dict[str, dict[str, Yaml]], facts: dict[str, CircuitFacts]
+) -> list[Finding]:
+    """A fit's `x: job.parameter`: the job is the spec's, and sets or sweeps that parameter."""
+    from ..store.fits import as_fit  # as in reading_only
+
+    out: list[Finding] = []
+    for name, entry in block.items():
+        try:
+            fit = as_fit(entry)
+        except DerivedError:
+            continue  # said at its entry
+        if fit is None or not fit.x_from:
+            continue
+        job_name, parameter = fit.x_job
+        job = jobs.get(job_name)
+        if job is None:
+            out.append((("derived", name, "x"), unknown_ref("job", job_name, jobs), False))
+            continue
+        sweep = job.get("sweep")
+        swept = [str(v) for v in sweep.get("values") or {} if v != "observable"] if isinstance(sweep, dict) else None
+        circuit = facts.get(job["circuit"]) if isinstance(job.get("circuit"), str) else None
+        names = list(circuit.parameter_names) if circuit is not None else None
+        error: str | None = None
+        if job.get("primitive") not in ("estimator", "sampler"):
+            error = f"job '{job_name}' is a {job.get('primitive')} job: x reads an estimator's or a sampler's parameter"
+        elif swept is not None and parameter not in swept:
+            error = f"job '{job_name}' sweeps no '{parameter}' (it sweeps {', '.join(swept) or 'no number'})"
+        elif swept is None and names is not None and parameter not in names:
+            error = f"job '{job_name}' has no parameter '{parameter}' (its parameters: {', '.join(names) or 'none'})"
+        error = error or _count_error(fit, job)
+        out += [(("derived", name, "x"), error, False)] if error else []
+    return out
+
+
+def _count_error(fit: Fit, job: dict[str, Yaml]) -> str | None:
+    """Whether the job has as many sets (or points, of its first observable) as a fit takes, and as its y has."""
+    from ..model.fit import MAX_POINTS  # only a spec with a fit imports its module
+
+    sweep = job.get("sweep")
+    values = sweep.get("values") if isinstance(sweep, dict) else None
+    observables = values.get("observable") if isinstance(values, dict) else None
+    n, what = values_of(job, str(observables[0]) if isinstance(observables, list) and observables else None)
+    said = f"job '{fit.x_job[0]}' has {n} {what}{'s' if n != 1 else ''}"
+    if n is None:
+        return None  # rows from a file: the run reads them
+    if n < 2:
+        return f"{said}; a fit needs at least 2 points"
+    if n > MAX_POINTS:
+        return f"{said}; a fit takes at most {MAX_POINTS:,} points"
+    if not fit.each and n != len(fit.y):
+        return f"{said} and y {len(fit.y)} values; they pair one to one"
+    return None  # a fit's thousand y values reading one missing result: said once

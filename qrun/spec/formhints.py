@@ -170,8 +170,17 @@ def derived(error: ValidationError, path: JsonPath, inner: Callable[[ValidationE
         within = [e for e in error.context if e.schema_path and e.schema_path[0] == 1]  # the fit's branch
         if within:
             best = best_match(within)
+            where = tuple(best.absolute_path)
+            if where[len(path) : len(path) + 1] == ("x",) and best.validator not in ("minItems", "maxItems"):
+                return [
+                    (
+                        (*path, "x"),
+                        f"{_x_said(error.instance.get('x'))} is neither a list of numbers nor a job's parameter "
+                        "(job.parameter, as rabi.theta)",
+                        False,
+                    )
+                ]
             if best.validator == "pattern":  # a parameter's name, or value's: the model reads it as a name
-                where = tuple(best.absolute_path)
                 return [
                     (
                         where,
@@ -188,3 +197,8 @@ def derived(error: ValidationError, path: JsonPath, inner: Callable[[ValidationE
             False,
         )
     ]
+
+
+def _x_said(x: object) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."

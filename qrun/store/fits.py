@@ -4,6 +4,7 @@ propagate from the results they read (two y values that read one result are not 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -11,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import DerivedError
-from ..model.fit import Fit
+from ..model.fit import MAX_POINTS, Fit
+from ..model.readings import number
 from .expressions import Block, Ref, Written, compute, gradient, indexed, parse, walk, written
 from .propagate import Expansion, FitInputs, Input, covariance_matrix, linearized
 
@@ -84,16 +86,18 @@ def _y_trees(fit: Fit, values: Block) -> list[ast.expr]:
         tree = parse(fit.y[0], values.known)
     except DerivedError as e:
         raise DerivedError(f"y: {e}") from None
-    return [indexed(tree, i) for i in range(len(fit.x))]
+    return [indexed(tree, i) for i in range(len(fit.x) or 1)]  # x read from the run: validate reads the first
 
 
 def references(fit: Fit, values: Block, own: bool = False) -> list[Ref]:
-    """The results the fit's y values read, each once (own: only those their own text reads, as validate checks)."""
+    """The results the fit's y values read, each once (own: only those their own text reads, as validate checks; else
+    the job its x is read from too)."""
     model_of(fit)
     trees = _y_trees(fit, values)  # parsed once: written out below, and walked as written for validate
     ys = ys_of(fit, values, trees)
     if not own:
-        return list(dict.fromkeys(ref for y in ys for ref in y.references()))
+        job: list[Ref] = [(fit.x_job[0],)] if fit.x_from else []
+        return list(dict.fromkeys([ref for y in ys for ref in y.references()] + job))
     out = [r for tree in trees for r in walk(tree) if r and not (len(r) == 1 and values.is_derived(r[0]))]
     return list(dict.fromkeys(out))
 
@@ -107,6 +111,7 @@ def fitted(
     read, computed before it)."""
     import numpy as np
 
+    fit = resolved(fit, bodies)
     tree = model_of(fit)
     linear = [linearized(y, bodies, run_dir, others) for y in ys_of(fit, values)]
     y = np.array([v for v, _, _, _ in linear])
@@ -140,7 +145,7 @@ def fitted(
         row = (pcov @ np.linalg.solve(weights, jac).T)[names.index(fit.value)]
         chain = _through(row, slopes)
     spread = [math.sqrt(max(float(v), 0.0)) for v in np.diag(cov)] if cov is not None else None
-    extras = {
+    extras: dict[str, object] = {
         "model": fit.model,
         # what a figure of the fit draws (views/fitplots), so it reads the stored run alone
         "points": {
@@ -150,11 +155,71 @@ def fitted(
             "exact": exacts if all(e is not None for e in exacts) else None,
         },
         "parameter": fit.value,
+        **({"x": fit.x_from} if fit.x_from else {}),  # what x was read from: a figure's axis
         "parameters": {n: {"value": v, "stderr": s} for n, (v, s) in found.items()},
         "weighted": weights is not None,
         "chi2_reduced": reduced,
     }
     return (value, sigma, exact, extras), (value, exact, chain, inputs)
+
+
+def resolved(fit: Fit, bodies: Mapping[str, JobFile]) -> Fit:
+    """The fit with its x read from the run where `x: job.parameter` names them: the parameter's value in each of
+    the job's parameter sets, or the swept variable's at each of its sweep's points (those of its first observable,
+    in the order `job.observable[i]` reads them)."""
+    if not fit.x_from or fit.x:
+        return fit
+    job, name = fit.x_job
+    body = bodies.get(job)
+    if body is None:
+        raise DerivedError(f"x: job '{job}' has no result in this run")
+    if "points_file" in body:  # a sweep past 10,000 points streams them: past what a fit takes
+        raise DerivedError(f"x: job '{job}' streamed its sweep's points, more than a fit takes ({MAX_POINTS:,})")
+    xs = _swept(body, name) if "points" in body else _column(body, name)
+    if len(xs) < 2:
+        raise DerivedError(f"x: {fit.x_from} has {len(xs)} value; a fit needs at least 2 points")
+    if len(xs) > MAX_POINTS:
+        raise DerivedError(f"x: {fit.x_from} has {len(xs):,} values; a fit takes at most {MAX_POINTS:,} points")
+    if not fit.each and len(xs) != len(fit.y):
+        raise DerivedError(f"x: {fit.x_from} has {len(xs)} values and y {len(fit.y)}; they pair one to one")
+    return dataclasses.replace(fit, x=tuple(xs))
+
+
+def _column(body: JobFile, name: str) -> list[float]:
+    """A parameter's value in each of a job's parameter sets."""
+    names = [str(n) for n in body.get("parameters") or []]
+    if name not in names:
+        said = f"its parameters: {', '.join(names)}" if names else "its circuit has none"
+        raise DerivedError(f"x: job '{body.get('job')}' has no parameter '{name}' ({said})")
+    k = names.index(name)
+    out = [row[k] if isinstance(row, list) and k < len(row) else None for row in body.get("parameter_values") or []]
+    return _numbers(out, body, name)
+
+
+def _swept(body: JobFile, name: str) -> list[float]:
+    """A swept variable's value at each of a sweep's points, those of its first observable where it has several
+    (each observable's points run over the same values in a grid; in a zip they may not, and that is refused)."""
+    variables = [str(v) for v in (body.get("sweep") or {}).get("variables", [])]
+    if name not in variables or name == "observable":
+        said = ", ".join(v for v in variables if v != "observable")
+        raise DerivedError(f"x: job '{body.get('job')}' sweeps no '{name}' (it sweeps {said or 'no number'})")
+    each: dict[str, list[object]] = {}
+    for point in body.get("points") or []:
+        if isinstance(point, Mapping):
+            each.setdefault(str(point.get("observable", "")), []).append(point.get(name))
+    runs = list(each.values())
+    if any(other != runs[0] for other in runs[1:]):
+        raise DerivedError(
+            f"x: job '{body.get('job')}' sweeps '{name}' over other values for each observable: write x out"
+        )
+    return _numbers(runs[0] if runs else [], body, name)
+
+
+def _numbers(values: Sequence[object], body: JobFile, name: str) -> list[float]:
+    out = [number(v) for v in values]
+    if any(v is None for v in out):
+        raise DerivedError(f"x: job '{body.get('job')}' has a value of '{name}' that is not a number")
+    return [v for v in out if v is not None]
 
 
 def _exact(tree: ast.expr, fit: Fit, exacts: list[float | None], start: np.ndarray) -> float | None:

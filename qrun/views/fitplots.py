@@ -88,7 +88,8 @@ def _figure(plt: ModuleType, name: str, entry: dict[str, object]) -> Figure | No
     value, sigma = number(entry.get("value")), number(entry.get("stderr"))
     said = value_text(value, sigma, entry.get("exact")) if value is not None else ""
     ax.set_title(f"{name}: {entry.get('parameter')} = {said}{fit_text(entry)}", fontsize="medium")
-    ax.set_xlabel("x")
+    read_from = entry.get("x")  # x read from a job's parameter (x: rabi.theta), or written out
+    ax.set_xlabel(f"x: {read_from}" if isinstance(read_from, str) else "x")
     ax.set_ylabel("y")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
