@@ -19,6 +19,8 @@ from .readings import job_readings
 if TYPE_CHECKING:
     import numpy as np
 
+HEAVY = "heavy"  # qv.meas["heavy"]: not an outcome, the heavy outputs' probability
+MAX_HEAVY_BITS = 24  # 2^24 outcomes' median: past the 20 qubits an exact distribution is computed for
 # (value, standard error, exact value, shots): shots for an outcome's probability, 0 for any other value
 Input = tuple[float, float | None, float | None, int]
 
@@ -51,7 +53,7 @@ def linearized(
     inputs: dict[Ref, Input] = {}
     through: dict[Ref, Expansion] = {}
     for ref in written.references():
-        found = fits.get(ref[0]) if len(ref) == 1 else None
+        found = fits.get(ref[0]) if len(ref) == 1 else heavy(ref, bodies) if is_heavy(ref) else None
         if isinstance(found, DerivedError):
             raise DerivedError(f"it names '{ref[0]}', which cannot be computed: {found}")
         if found is not None:
@@ -120,26 +122,75 @@ def value_of(
     return chosen[0].value, chosen[0].stderr, chosen[0].exact, 0
 
 
-def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, float | None, int]:
-    """An outcome's probability in a sampler's parameter set (or sweep point), its binomial standard error, its ideal
-    probability and the shots it was counted in."""
-    job, register, outcome = ref[:3]
-    index = int(ref[3][1:]) if len(ref) == 4 else 0
-    ideal = None
+def is_heavy(ref: tuple[str, ...]) -> bool:
+    """`qv.meas["heavy"]`: the probability of a register's heavy outputs."""
+    return len(ref) in (3, 4) and ref[2] == HEAVY
+
+
+def heavy(ref: tuple[str, ...], bodies: Mapping[str, JobFile]) -> Expansion:
+    """The probability of the heavy outputs (quantum volume's, Cross et al. 2019): the outcomes whose ideal
+    probability is above the median of all 2^n outcomes' (those the ideal distribution leaves out are 0). It is the
+    sum of those outcomes' probabilities, and stands for them as a fit stands for its results: so its standard error
+    is the binomial one, and its covariance with the register's other outcomes counts."""
+    body = bodies.get(ref[0])
+    if body is None:
+        raise DerivedError(f"job '{ref[0]}' has no result in this run")
+    counts, ideal = _distributions(ref, body)
+    if not sum(counts.values()):
+        raise DerivedError(f"job '{ref[0]}' counted no shots in register '{ref[1]}'")
+    if not isinstance(ideal, Mapping) or not ideal:
+        raise DerivedError(f"'{written(ref)}' needs the job's ideal distribution: give it exact: statevector")
+    weights = {str(k): number(p) or 0.0 for k, p in ideal.items()}
+    width = len(next(iter(weights)))
+    if width > MAX_HEAVY_BITS:
+        raise DerivedError(
+            f"'{written(ref)}': a register of {width} bits; heavy outputs are read up to {MAX_HEAVY_BITS}"
+        )
+    median = _median(sorted(weights.values()), 2**width)
+    outcomes = [k for k, p in weights.items() if p > median]
+    # an outcome never seen adds nothing: its probability, and its covariance with any other, are 0
+    chain: dict[Ref, float] = {(*ref[:2], k, *ref[3:]): 1.0 for k in outcomes if counts.get(k)}
+    inputs: dict[Ref, Input] = {r: _probability(r, body) for r in chain}
+    value = float(sum(v for v, _, _, _ in inputs.values()))
+    return value, float(sum(weights[k] for k in outcomes)), chain, inputs
+
+
+def _median(ascending: list[float], total: int) -> float:
+    """The median of `total` values, of which `ascending` are the largest and the rest 0."""
+    zeros = total - len(ascending)
+    at = [ascending[i - zeros] if i >= zeros else 0.0 for i in (total // 2 - 1, total // 2)]
+    return at[0] if total % 2 else (at[0] + at[1]) / 2
+
+
+def _distributions(ref: tuple[str, ...], body: JobFile) -> tuple[Mapping[str, int], object]:
+    """A register's counts in a parameter set (or sweep point), and its ideal distribution there, where the job has
+    one."""
+    job, register = ref[:2]
+    index = int(ref[-1][1:]) if ref[-1].startswith("#") else 0
     if "counts" in body:
         sets = body["counts"].get(register)
         if not sets:
             raise DerivedError(f"job '{job}' has no register '{register}'")
         counts = nth(sets, index)
         ideal = nth((body.get("ideal") or {}).get(register), index)
-    else:  # a sweep: each point holds its counts
-        point: object = nth(body["points"], index)
+    else:  # a sweep: each point holds its counts, and its ideal distribution
+        point: object = nth(body.get("points"), index)
         held = point.get("counts") if isinstance(point, Mapping) else None
         counts = held.get(register) if isinstance(held, Mapping) else None
         if isinstance(point, Mapping) and counts is None:
             raise DerivedError(f"job '{job}' has no register '{register}'")
+        kept = point.get("ideal") if isinstance(point, Mapping) else None
+        ideal = kept.get(register) if isinstance(kept, Mapping) else None
     if not isinstance(counts, Mapping):
         raise DerivedError(f"'{written(ref)}' names no value of job '{job}': it has no parameter set or point {index}")
+    return counts, ideal
+
+
+def _probability(ref: tuple[str, ...], body: JobFile) -> tuple[float, float, float | None, int]:
+    """An outcome's probability in a sampler's parameter set (or sweep point), its binomial standard error, its ideal
+    probability and the shots it was counted in."""
+    job, register, outcome = ref[:3]
+    counts, ideal = _distributions(ref, body)
     if not outcome or set(outcome) - {"0", "1"}:  # validate refuses it; a stored spec is read as it was written
         raise DerivedError(f"'{outcome}' is not an outcome: a register's bits as 0s and 1s")
     width = len(next(iter(counts), outcome))  # every key of one register's counts is as wide as the register

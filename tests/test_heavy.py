@@ -1,0 +1,136 @@
+"""Quantum volume's heavy output probability (Cross et al. 2019) as a derived value, `qv.meas["heavy"]`: against the
+outcomes whose ideal probability, computed here from qiskit's own statevector, is above the median of all 2^n."""
+
+import json
+
+import numpy as np
+import pytest
+
+WIDTH, CIRCUITS, SHOTS = 3, 4, 2000
+
+
+def _spec(backend: str, derived: str = "") -> str:
+    circuits = "\n".join(
+        f"  qv{k}: {{library: quantum_volume, args: {{num_qubits: {WIDTH}, seed: {k}}}}}" for k in range(CIRCUITS)
+    )
+    jobs = "\n".join(
+        f"  - {{name: qv{k}, primitive: sampler, circuit: qv{k}, measure_all: true, shots: {SHOTS}, exact: statevector}}"
+        for k in range(CIRCUITS)
+    )
+    mean = " + ".join(f"qv{k}.meas['heavy']" for k in range(CIRCUITS))
+    return f"""
+version: 1
+name: qv
+backend: {backend}
+max_time: 30m
+options: {{seed: 11, optimization_level: 3}}
+circuits:
+{circuits}
+jobs:
+{jobs}
+derived:
+  hop: "({mean}) / {CIRCUITS}"
+{derived}"""
+
+
+def _heavy(k: int) -> set[str]:
+    """The heavy outputs of circuit k, as qiskit-experiments finds them: p > the median of all 2^n probabilities."""
+    from qiskit.circuit.library import quantum_volume
+    from qiskit.quantum_info import Statevector
+
+    probabilities = Statevector(quantum_volume(WIDTH, seed=k)).probabilities()
+    median = np.median(probabilities)
+    return {format(i, f"0{WIDTH}b") for i, p in enumerate(probabilities) if p > median}
+
+
+def _run(qrun, write_spec, tmp_path, text):
+    done = qrun(write_spec(text), "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "qv").iterdir()
+    counts = [
+        json.loads((run / "jobs" / f"{k:02d}-qv{k}.json").read_text())["counts"]["meas"][0] for k in range(CIRCUITS)
+    ]
+    return done, json.loads((run / "derived.json").read_text()), counts
+
+
+@pytest.mark.parametrize("backend", ["aer", "fake_sherbrooke", "fake_fez"])
+def test_the_heavy_output_probability_is_the_heavy_outcomes_share_of_the_shots_with_its_binomial_error(
+    qrun, write_spec, tmp_path, backend
+):
+    """hop is the mean over circuits of the shots that fell on a heavy outcome, its σ the binomial one of each
+    circuit's share, its exact value the mean ideal heavy probability (about 0.85 for a large width; higher at 3
+    qubits). On aer it lands within 5σ of that; a noisy device's lies below it and, at 3 qubits, above 2/3."""
+    from qiskit.circuit.library import quantum_volume
+    from qiskit.quantum_info import Statevector
+
+    done, derived, counts = _run(qrun, write_spec, tmp_path, _spec(backend))
+    heavy = [_heavy(k) for k in range(CIRCUITS)]
+    shares = [sum(n for outcome, n in c.items() if outcome in h) / SHOTS for c, h in zip(counts, heavy)]
+    ideal = [
+        sum(
+            p
+            for i, p in enumerate(Statevector(quantum_volume(WIDTH, seed=k)).probabilities())
+            if format(i, f"0{WIDTH}b") in h
+        )
+        for k, h in enumerate(heavy)
+    ]
+    hop = derived["hop"]
+    assert hop["value"] == pytest.approx(np.mean(shares), abs=1e-12)
+    assert hop["stderr"] == pytest.approx(np.sqrt(sum(s * (1 - s) / SHOTS for s in shares)) / CIRCUITS, rel=1e-9)
+    assert hop["exact"] == pytest.approx(np.mean(ideal), abs=1e-9)
+    if backend == "aer":
+        assert abs(hop["value"] - hop["exact"]) < 5 * hop["stderr"]
+    else:
+        assert 2 / 3 < hop["value"] < hop["exact"]
+    assert f"derived: hop = {hop['value']:.6g} ± {hop['stderr']:.2g}" in done.out
+
+
+def test_the_heavy_outputs_and_the_light_ones_share_their_shots_so_their_sum_is_one_with_no_error(
+    qrun, write_spec, tmp_path
+):
+    """heavy stands for its outcomes: added to every light outcome of its register it is 1, σ 0 (their multinomial
+    covariance counted), where taken as independent it would have a σ of about 0.01."""
+    light = sorted({format(i, f"0{WIDTH}b") for i in range(2**WIDTH)} - _heavy(0))
+    whole = " + ".join(["qv0.meas['heavy']", *(f"qv0.meas['{o}']" for o in light)])
+    _, derived, _ = _run(qrun, write_spec, tmp_path, _spec("aer", f'  whole: "{whole}"\n'))
+    assert (derived["whole"]["value"], derived["whole"]["exact"]) == (
+        pytest.approx(1, abs=1e-12),
+        pytest.approx(1, abs=1e-9),
+    )
+    assert derived["whole"]["stderr"] == pytest.approx(0, abs=1e-9)
+
+
+def test_heavy_outputs_need_the_jobs_ideal_distribution(qrun, write_spec):
+    refused = qrun("validate", write_spec(_spec("aer").replace(", exact: statevector}", "}")))
+    assert refused.code == 2
+    assert refused.err.splitlines()[0].split(": ", 1)[1] == (
+        'derived.hop: qv0.meas["heavy"] needs the job\'s ideal distribution: give it exact: statevector'
+    )
+
+
+def test_a_sampler_sweeps_outcomes_and_heavy_outputs_have_each_points_ideal_value(qrun, write_spec, tmp_path):
+    """A sweep keeps each point's ideal distribution: s.c['1'][1] is sin^2(1/2) exactly, and s.c['heavy'][2] the
+    likelier of RX(2)|0>'s two outcomes (a sweep's outcomes had no exact value before)."""
+    spec = write_spec(
+        """
+version: 1
+name: ss
+backend: aer
+max_time: 10m
+options: {seed: 3}
+circuits:
+  r: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float th; qubit q; bit[1] c; rx(th) q; c[0] = measure q;"}
+jobs:
+  - {name: s, primitive: sampler, circuit: r, shots: 4000, exact: statevector, sweep: {values: {th: [0, 1, 2]}}}
+derived:
+  p1: s.c['1'][1]
+  h: s.c['heavy'][2]
+"""
+    )
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    derived = json.loads((tmp_path / done.out.strip() / "derived.json").read_text())
+    assert derived["p1"]["exact"] == pytest.approx(np.sin(0.5) ** 2, abs=1e-12)
+    assert derived["h"]["exact"] == pytest.approx(np.sin(1) ** 2, abs=1e-12)
+    for name in ("p1", "h"):
+        assert abs(derived[name]["value"] - derived[name]["exact"]) < 5 * derived[name]["stderr"]
