@@ -215,7 +215,7 @@ def test_a_derived_value_that_names_itself_or_grows_past_the_limits_is_refused(b
             "'(lambda: 1)()' is not a number, an operation, a function (abs, sqrt, exp, log, cos, sin, tan, asin, acos, atan, atan2) or a result",
         ),
         ("e.zz +", "not an expression qrun reads (invalid syntax)"),
-        ("1" * 501, "longer than 500 characters"),
+        ("1" * 4001, "longer than 4000 characters"),
         ("atan2(e.zz)", "atan2() takes 2 arguments"),
         ("cos(e.zz, 1)", "cos() takes one argument"),
         ("atan2(*e.zz)", "atan2() takes 2 arguments"),

@@ -219,3 +219,19 @@ def test_a_ramsey_fringe_fits_the_detuning_and_the_devices_t2_for_each_qubit(qru
         assert fit["value"] == pytest.approx(t2, abs=5 * fit["stderr"] + 0.03 * t2), qubit
         assert w["value"] == pytest.approx(2 * math.pi * 0.01, abs=5 * w["stderr"]), qubit
         assert fit["weighted"] and 0.2 < fit["chi2_reduced"] < 3
+
+
+def test_quantum_volume_passes_at_width_4_and_fails_at_6_on_a_noisy_eagle(qrun, tmp_path):
+    """100 random square circuits a width: the noiseless heavy output probability nears (1 + ln 2) / 2 (Porter-Thomas
+    statistics; Cross et al. 2019), the noisy device's lies below it, and the paper's two-σ test passes at 4 qubits
+    and fails at 6 (hop 0.71, its lower bound 0.62 < 2/3)."""
+    done = qrun(EXAMPLES / "qv" / "qv.yaml.j2", "-m", "width=4,6", "--out", tmp_path, "-q")
+    assert done.code == 0, done.err
+    group = _only(tmp_path)
+    found = {w: json.loads((group / f"width={w}" / "derived.json").read_text()) for w in (4, 6)}
+    for width, derived in found.items():
+        hop, lower = derived["hop"], derived["lower"]
+        assert hop["exact"] == pytest.approx((1 + math.log(2)) / 2, abs=0.03), width
+        assert hop["value"] < hop["exact"] - 10 * hop["stderr"], width
+        assert lower["value"] == pytest.approx(hop["value"] - 2 * math.sqrt(hop["value"] * (1 - hop["value"]) / 100))
+    assert found[4]["lower"]["value"] > 2 / 3 > found[6]["lower"]["value"]

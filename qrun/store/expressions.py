@@ -16,7 +16,8 @@ from .ordering import circles, ordered
 
 Ref = tuple[str, ...]
 
-MAX_CHARS = 500
+# An expression's text: a mean over 100 jobs' results (quantum volume's heavy outputs, examples/qv) is about 2,000
+MAX_CHARS = 4_000
 # A derived value named in another is written out in its place. These bound what that may grow to (`b: a + a`,
 # `c: b + b`, ... doubles at each step), how deep a tree gets (the walks below recurse once a level), and what a
 # whole block's values may make together, which checking and computing them walk.
