@@ -134,6 +134,7 @@ class Cloud:
         self.mocks = True  # each device has a dry-run mock counterpart
         self.dry_run_access = True  # the instance may use dry runs
         self.estimated_seconds = job_seconds  # the usage the service estimates for a job, dry run or not
+        self.item_seconds = 0.0  # ...and for each PUB (a program's item) of a job past its first, where set
         self.dry_runs: list[str] = []
         # (virtual second, ISO time) of each recalibration of every device; none: the fake devices' own dates
         self.recalibrations: list[tuple[float, str]] = []
@@ -342,8 +343,18 @@ class Cloud:
             "created": self.clock.iso(job.submitted),
             "tags": list(job.tags),
             "private": False,
-            "estimated_running_time_seconds": self.estimated_seconds,
+            "estimated_running_time_seconds": self.estimated(job),
         }
+
+    def estimated(self, job: Job) -> float:
+        """The usage the service estimates for a job: a runtime job's own, and each PUB's past the first."""
+        if not self.item_seconds:
+            return self.estimated_seconds
+        from qiskit_ibm_runtime.quantum_program.params_converters import QUANTUM_PROGRAM_PARAMS_CONVERTERS
+
+        converter = QUANTUM_PROGRAM_PARAMS_CONVERTERS[job.params["schema_version"]]
+        program, _ = converter.decoder(converter.model.model_validate(job.params))
+        return self.estimated_seconds + self.item_seconds * (len(program.items) - 1)
 
     def job_usage(self, job_id: str) -> dict:
         self.tick()

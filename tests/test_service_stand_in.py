@@ -1062,3 +1062,44 @@ def test_a_device_the_instance_lacks_is_refused_with_the_devices_it_has(cloud, t
     assert result.code == 1
     assert result.err.rstrip().endswith(f"; this instance's devices: ibm_fez, ibm_sherbrooke{hint}")
     assert not cloud.jobs  # nothing was submitted
+
+
+BATCHED = """version: 1
+name: batched
+backend: ibm_sherbrooke
+max_time: 30m
+mode: batch
+options: {seed: 3, default_precision: 0.05, resilience_level: 0}
+circuits:
+  ry: {library: real_amplitudes, args: {num_qubits: 2, reps: 1}}
+observables:
+  zz: ZZ
+jobs:
+  - {name: e0, primitive: estimator, circuit: ry, observables: [zz], parameter_values: [[0.1, 0.2, 0.3, 0.4]]}
+  - {name: e1, primitive: estimator, circuit: ry, observables: [zz], parameter_values: [[0.5, 0.2, 0.3, 0.4]]}
+  - {name: e2, primitive: estimator, circuit: ry, observables: [zz], parameter_values: [[0.9, 0.2, 0.3, 0.4]]}
+  - {name: e3, primitive: estimator, circuit: ry, observables: [zz], parameter_values: [[1.3, 0.2, 0.3, 0.4]]}
+  - {name: counts, primitive: sampler, circuit: ry, measure_all: true, parameter_values: [[0.1, 0.2, 0.3, 0.4]]}
+"""
+
+
+def test_a_batch_the_device_takes_as_one_runtime_job_is_dry_run_as_one_and_its_estimate_shared(cloud, tmp_path, qrun):
+    """Four estimator jobs go out as one runtime job of four PUBs: the service is asked once for that job (2 s, and
+    0.5 s a PUB past the first: 3.5 s), not four times for one PUB each (8 s, its overhead counted four times), and
+    the figure is shared among them as qrun's own estimates share it (the first holds the runtime job's overhead);
+    the sampler job after them is its own runtime job (2 s). The run's runtime job says the same estimate."""
+    cloud.estimated_seconds, cloud.item_seconds = 2.0, 0.5
+    spec = tmp_path / "batched.yaml"
+    spec.write_text(BATCHED, encoding="utf-8")
+    plan = json.loads(qrun("plan", spec, "--json").out)
+    assert plan["usage_estimates"]["source"] == "dry_run"
+    assert len(cloud.dry_runs) == 2
+    jobs = plan["jobs"]
+    ours = [j["estimate"] for j in jobs[:4]]
+    assert [j["source"] for j in jobs] == ["computed"] * 5 and ours[0] > ours[1] == ours[2] == ours[3]
+    assert [j["service_qpu_seconds"] for j in jobs] == pytest.approx(
+        [3.5 * e / sum(ours) for e in ours] + [2.0], abs=1e-3
+    )
+    run_dir = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
+    usage = [u["estimated_quantum_seconds"] for j in _meta(run_dir)["jobs"] for u in j.get("usage", [])]
+    assert usage == [3.5, 2.0]

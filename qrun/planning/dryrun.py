@@ -15,6 +15,7 @@ from ..model import durations
 from ..model.plan import JobPlan, Plan, ServiceEstimates
 from ..model.words import counted
 from ..running.engines import estimator_pub, runtime_options, sampler_pub, sweep_estimator_pub
+from ..running.submission import padded
 from . import estimates
 from .work import sweep_chunks
 
@@ -28,32 +29,68 @@ WAIT = (0.5, 1.0, 2.0)  # s between reads while the service has not estimated a 
 
 
 def estimate(plan: Plan, sleep: Callable[[float], None] = time.sleep) -> ServiceEstimates:
-    """Dry-run one submission of each distinct job shape (circuit, kind, shots or precision, options, rows) and
-    scale by each job's runtime jobs. The first refusal (no mock device, no access) ends it: qrun's model then."""
+    """Dry-run one submission of each distinct runtime job: a job's first (scaled by its runtime jobs), or a batch of
+    jobs the device takes as one runtime job (plan.batches), PUB for PUB as the run will send it, whose estimate is
+    shared among its jobs as qrun's own estimates share it. A batch priced job by job counted its runtime job's
+    overhead once per job. The first refusal (no mock device, no access) ends it: qrun's model then."""
     by_shape: dict[tuple, float | None] = {}
     seconds: dict[int, float] = {}
     skipped = 0
-    for job in plan.jobs:
-        if job.device is not None or job.engine != "runtime-client-primitives":
+    for unit in runtime_jobs(plan):
+        jobs = [plan.jobs[k] for k in unit]
+        if any(job.device is not None or job.engine != "runtime-client-primitives" for job in jobs):
             continue
-        kind, pub, kwargs = first_submission(job)
-        shapes = tuple(getattr(part, "shape", None) for part in pub[1:])
-        key = (id(job.circuit), kind, repr(kwargs), repr(sorted(job.options.items())), shapes)
+        submissions = [first_submission(job) for job in jobs]
+        key = tuple(_shape(job, submission) for job, submission in zip(jobs, submissions))
         if key not in by_shape:
             if len(by_shape) >= SHAPES:
-                skipped += 1
+                skipped += len(jobs)
                 continue
+            kind, pub, kwargs = submissions[0] if len(jobs) == 1 else _batched(jobs, submissions)
             try:
-                by_shape[key] = _dry_run(plan.device, job, kind, pub, kwargs, sleep)
+                by_shape[key] = _dry_run(plan.device, jobs[0], kind, pub, kwargs, sleep)
             except Exception as e:  # the runtime raises several types: no mock device, 403, a bad request
                 return ServiceEstimates("model", sentence(e))
         each = by_shape[key]
-        if each is not None:
-            seconds[job.index] = round(each * max(job.stats.get("runtime_jobs", 1), 1), 3)
+        if each is None:
+            continue
+        if len(jobs) == 1:
+            seconds[jobs[0].index] = round(each * max(jobs[0].stats.get("runtime_jobs", 1), 1), 3)
+            continue
+        ours = sum(job.estimate for job in jobs)
+        for job in jobs:  # as qrun's own estimates share the runtime job (its overhead in the first's)
+            seconds[job.index] = round(each * (job.estimate / ours if ours > 0 else 1 / len(jobs)), 3)
     reason = f"{counted(skipped, 'job')} of other shapes use qrun's model" if skipped else ""
     if not seconds:
         return ServiceEstimates("model", "the service estimated none of the dry runs")
     return ServiceEstimates("dry_run", reason, seconds)
+
+
+def runtime_jobs(plan: Plan) -> list[range]:
+    """The plan's jobs as the device takes them: each batch (plan.batches) as one, every other job alone."""
+    batched = {batch.start: batch for batch in plan.batches}
+    out: list[range] = []
+    k = 0
+    while k < len(plan.jobs):
+        unit = batched.get(k, range(k, k + 1))
+        out.append(unit)
+        k = unit.stop
+    return out
+
+
+def _shape(job: JobPlan, submission: tuple[str, tuple, dict[str, object]]) -> tuple:
+    """What a dry run's estimate depends on: the circuit, the kind, shots or precision, the options, the rows."""
+    kind, pub, kwargs = submission
+    shapes = tuple(getattr(part, "shape", None) for part in pub[1:])
+    return (id(job.circuit), kind, repr(kwargs), repr(sorted(job.options.items())), shapes)
+
+
+def _batched(jobs: list[JobPlan], submissions: list[tuple[str, tuple, dict[str, object]]]) -> tuple[str, list, dict]:
+    """A batch's one runtime job as the run sends it: a PUB per job, each with its own precision or shots."""
+    kind = submissions[0][0]
+    if kind == "estimator":
+        return kind, [(*padded(pub), job.precision) for job, (_, pub, _) in zip(jobs, submissions)], {}
+    return kind, [(*padded(pub, 2), job.shots) for job, (_, pub, _) in zip(jobs, submissions)], {}
 
 
 def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, object]]:
@@ -79,18 +116,25 @@ def first_submission(job: JobPlan) -> tuple[str, tuple, dict[str, object]]:
 
 
 def _dry_run(
-    backend: BackendV2, job: JobPlan, kind: str, pub: tuple, kwargs: dict[str, object], sleep: Callable[[float], object]
+    backend: BackendV2,
+    job: JobPlan,
+    kind: str,
+    pub: tuple | list,
+    kwargs: dict[str, object],
+    sleep: Callable[[float], object],
 ) -> float | None:
-    """The service's quantum-seconds estimate of one runtime job, from a dry run in job mode (no session)."""
+    """The service's quantum-seconds estimate of one runtime job, from a dry run in job mode (no session): of one PUB,
+    or (a list) of a batch's PUBs."""
     options = runtime_options(job.options, None, estimator=kind == "estimator")
+    pubs = pub if isinstance(pub, list) else [pub]
     if kind == "estimator":
         from qiskit_ibm_runtime.executor_estimator import Estimator
 
-        handle = Estimator(mode=backend, options=options).run([pub], dry_run=True, **kwargs)
+        handle = Estimator(mode=backend, options=options).run(pubs, dry_run=True, **kwargs)
     else:
         from qiskit_ibm_runtime.executor_sampler import Sampler
 
-        handle = Sampler(mode=backend, options=options).run([pub], dry_run=True, **kwargs)
+        handle = Sampler(mode=backend, options=options).run(pubs, dry_run=True, **kwargs)
     for pause in (*WAIT, None):
         seconds = (handle.usage_estimation or {}).get("quantum_seconds")
         if seconds is not None or pause is None:
