@@ -257,6 +257,38 @@ def test_a_layout_not_coupled_as_the_circuit_needs_is_said_to_be_routed(qrun, tm
     assert qrun("plan", _spec(tmp_path, "fake_sherbrooke", [20, 21, 22], "coupled.yaml")).err == ""
 
 
+@pytest.mark.parametrize("device, pair", [("fake_sherbrooke", [1, 0]), ("fake_fez", [0, 1])])
+def test_a_circuits_own_swap_on_coupled_qubits_is_no_routing_and_is_not_said_to_be(qrun, tmp_path, device, pair):
+    """`swap q[0], q[1]` in the circuit: qiskit relabels the qubits rather than run the swap, so they end on the
+    layout's pair reversed, with no swap added; the layout's qubits are coupled as the circuit needs, and nothing is
+    said (an interleaved RB sequence's Cliffords, synthesized with swaps, were each warned of). X, SWAP, then CX from
+    qubit 1 to 0 leaves both qubits in |1>: <ZI> and <IZ> are -1, as the exact reference says."""
+    text = f"""version: 1
+name: swapped
+backend: {device}
+max_time: 10m
+options: {{seed: 3, resilience_level: 0}}
+circuits:
+  c: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; x q[0]; swap q[0], q[1]; cx q[1], q[0];",
+      layout: {pair}}}
+observables: {{zi: ZI, iz: IZ}}
+jobs:
+  - {{name: e, primitive: estimator, circuit: c, observables: [zi, iz], exact: statevector, precision: 0.02}}
+"""
+    spec = tmp_path / "swapped.yaml"
+    spec.write_text(text, encoding="utf-8")
+    assert qrun("plan", spec).err == ""
+    ran = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert (ran.code, ran.err) == (0, "")
+    (run_dir,) = (tmp_path / "r" / "swapped").iterdir()
+    body = json.loads((run_dir / "jobs" / "00-e.json").read_text())
+    assert body["physical_qubits"] == pair[::-1]
+    for name, exact in (("zi", -1.0), ("iz", -1.0)):
+        values = body["observables"][name]
+        assert values["exact"] == [pytest.approx(exact, abs=1e-12)]
+        assert abs(values["values"][0] - exact) < 0.1, name  # readout error, unmitigated at resilience 0
+
+
 @pytest.mark.parametrize("device", ["fake_sherbrooke", "fake_fez"])
 def test_a_circuit_no_chain_holds_is_told_so_not_sent_to_look_for_a_chain(qrun, tmp_path, device):
     """A ring of four (cz 0-1, 1-2, 2-3, 3-0) on any chain needs swaps: the warning sent the user to `qrun qubits
