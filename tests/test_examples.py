@@ -235,3 +235,23 @@ def test_quantum_volume_passes_at_width_4_and_fails_at_6_on_a_noisy_eagle(qrun, 
         assert hop["value"] < hop["exact"] - 10 * hop["stderr"], width
         assert lower["value"] == pytest.approx(hop["value"] - 2 * math.sqrt(hop["value"] * (1 - hop["value"]) / 100))
     assert found[4]["lower"]["value"] > 2 / 3 > found[6]["lower"]["value"]
+
+
+@pytest.mark.parametrize(
+    "device, gate, pair", [("fake_sherbrooke", "ecr", [1, 0]), ("fake_fez", "cz", [0, 1])], ids=["eagle", "heron"]
+)
+def test_interleaved_rb_measures_the_devices_calibrated_two_qubit_gate_error(qrun, tmp_path, device, gate, pair):
+    """3/4 (1 - alpha_c / alpha), from two fits read by one expression, is the error the device's calibration gives
+    its native two-qubit gate on that pair (an Eagle's ECR, a Heron's CZ), within 5σ and 10%."""
+    from qiskit_ibm_runtime import fake_provider
+
+    settings = [] if device == "fake_sherbrooke" else [f"backend={device}", f"gate={gate}", f"pair={pair}"]
+    done = qrun(EXAMPLES / "irb" / "irb.yaml.j2", *settings, "--out", tmp_path, "-q")
+    assert done.code == 0, done.err
+    derived = json.loads((_only(tmp_path) / "derived.json").read_text())
+    backend = {"fake_sherbrooke": fake_provider.FakeSherbrooke, "fake_fez": fake_provider.FakeFez}[device]()
+    calibrated = backend.properties().gate_error(gate, pair)
+    found = derived["gate_error"]
+    assert found["value"] == pytest.approx(calibrated, abs=5 * found["stderr"] + 0.1 * calibrated)
+    assert derived["alpha"]["value"] > derived["alpha_c"]["value"]
+    assert all(derived[k]["weighted"] and derived[k]["chi2_reduced"] < 3 for k in ("alpha", "alpha_c"))
