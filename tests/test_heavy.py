@@ -134,3 +134,35 @@ derived:
     assert derived["h"]["exact"] == pytest.approx(np.sin(1) ** 2, abs=1e-12)
     for name in ("p1", "h"):
         assert abs(derived[name]["value"] - derived[name]["exact"]) < 5 * derived[name]["stderr"]
+
+
+def test_heavy_outputs_of_a_stored_ideal_distribution_that_is_not_outcomes_are_said_plainly():
+    """A job file is untrusted: an ideal distribution keyed by what are not a register's outcomes, or wider than
+    qrun reads, is a reason, not an internal error; a register that counted nothing is said as an outcome's is."""
+    from qrun.errors import DerivedError
+    from qrun.store.derived import evaluate
+
+    body = {
+        "job": "c",
+        "status": "done",
+        "primitive": "sampler",
+        "shots": 400,
+        "counts": {"meas": [{"00": 300, "11": 100}]},
+    }
+    for ideal, message in [
+        ({"00": 0.5, "1": 0.5}, "job 'c' has an ideal distribution of register 'meas' that is not outcomes"),
+        ({"0x": 1.0}, "job 'c' has an ideal distribution of register 'meas' that is not outcomes"),
+        ({"0" * 30: 1.0}, """'c.meas["heavy"]': a register of 30 bits; heavy outputs are read up to 24"""),
+        ({}, """'c.meas["heavy"]' needs the job's ideal distribution: give it exact: statevector"""),
+    ]:
+        with pytest.raises(DerivedError) as caught:
+            evaluate("c.meas['heavy']", {"c": {**body, "ideal": {"meas": [ideal]}}})
+        assert str(caught.value) == message
+    assert evaluate(
+        "c.meas['heavy']", {"c": {**body, "ideal": {"meas": [{"00": 0.4, "01": 0.3, "10": 0.2, "11": 0.1}]}}}
+    ) == (
+        pytest.approx(0.75),
+        pytest.approx((0.75 * 0.25 / 400) ** 0.5),
+    )
+    with pytest.raises(DerivedError, match="^job 'c' counted no shots in register 'meas'$"):
+        evaluate("c.meas['heavy']", {"c": {**body, "counts": {"meas": [{}]}, "ideal": {"meas": [{"00": 1.0}]}}})

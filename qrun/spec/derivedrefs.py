@@ -56,7 +56,7 @@ def findings(data: dict[str, Yaml], facts: dict[str, CircuitFacts]) -> list[Find
                 error = kind_of(job["primitive"]).reference_error(tuple(ref), job, circuit)
                 out += [(where, error, False)] if error else []
     out += _x_findings(block, jobs, facts)
-    return list(dict.fromkeys(out))
+    return list(dict.fromkeys(out))  # a fit's thousand y values reading one missing result: said once
 
 
 def _x_findings(
@@ -111,4 +111,4 @@ def _count_error(fit: Fit, job: dict[str, Yaml]) -> str | None:
         return f"{said}; a fit takes at most {MAX_POINTS:,} points"
     if not fit.each and n != len(fit.y):
         return f"{said} and y {len(fit.y)} values; they pair one to one"
-    return None  # a fit's thousand y values reading one missing result: said once
+    return None

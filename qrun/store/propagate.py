@@ -146,6 +146,8 @@ def heavy(ref: tuple[str, ...], bodies: Mapping[str, JobFile]) -> Expansion:
         raise DerivedError(
             f"'{written(ref)}': a register of {width} bits; heavy outputs are read up to {MAX_HEAVY_BITS}"
         )
+    if not width or any(len(k) != width or set(k) - {"0", "1"} for k in weights):  # a stored file is untrusted
+        raise DerivedError(f"job '{ref[0]}' has an ideal distribution of register '{ref[1]}' that is not outcomes")
     median = _median(sorted(weights.values()), 2**width)
     outcomes = [k for k, p in weights.items() if p > median]
     # an outcome never seen adds nothing: its probability, and its covariance with any other, are 0
