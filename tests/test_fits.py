@@ -402,6 +402,8 @@ def test_x_read_from_a_jobs_parameter_is_the_list_written_out_and_the_figure_say
     plt = pyplot()
     figures = dict(fit_figures(plt, run))
     assert (figures["read"].axes[0].get_xlabel(), figures["w"].axes[0].get_xlabel()) == ("x: e.th", "x")
+    assert (figures["read"].axes[0].get_ylabel(), figures["w"].axes[0].get_ylabel()) == ("y: e.z", "y")
+    assert derived["read"]["y"] == "e.z" and "y" not in derived["w"]
     plt.close("all")
     named = _rabi("aer", read).replace(
         "parameter_values: [" + ", ".join(f"[{t}]" for t in THETAS) + "]", f"parameter_values: {{th: {THETAS}}}"

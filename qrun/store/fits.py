@@ -156,6 +156,7 @@ def fitted(
         },
         "parameter": fit.value,
         **({"x": fit.x_from} if fit.x_from else {}),  # what x was read from: a figure's axis
+        **({"y": fit.y[0]} if fit.each else {}),  # and the one expression y was read at each x's index
         "parameters": {n: {"value": v, "stderr": s} for n, (v, s) in found.items()},
         "weighted": weights is not None,
         "chi2_reduced": reduced,

@@ -90,7 +90,8 @@ def _figure(plt: ModuleType, name: str, entry: dict[str, object]) -> Figure | No
     ax.set_title(f"{name}: {entry.get('parameter')} = {said}{fit_text(entry)}", fontsize="medium")
     read_from = entry.get("x")  # x read from a job's parameter (x: rabi.theta), or written out
     ax.set_xlabel(f"x: {read_from}" if isinstance(read_from, str) else "x")
-    ax.set_ylabel("y")
+    read_at = entry.get("y")  # y: rabi.z, read at each x's parameter set or sweep point
+    ax.set_ylabel(f"y: {read_at}" if isinstance(read_at, str) else "y")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return fig
