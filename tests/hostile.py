@@ -360,6 +360,10 @@ def cases() -> list[dict]:
     add("derived-circle", BASE + "derived:\n  a: b + energy.zz\n  b: c * 2\n  c: a\n")
     circle = "".join(f"  c{i}: c{(i + 1) % 10_000} + 1\n" for i in range(10_000))
     add("derived-circle-10000", BASE + "derived:\n" + circle)
+    # one text as long as a spec may write (4,000 characters), nested as deep as it can go
+    add("derived-deep-unary", BASE + "derived:\n  d: " + "-" * 3_980 + "energy.zz\n")
+    add("derived-long-sum", BASE + "derived:\n  d: " + " + ".join(["energy.zz"] * 330) + "\n")
+    add("derived-deep-index", BASE + "derived:\n  d: energy.zz" + "[0]" * 1_300 + "\n")
     # a fit: a long model at many points is refused; one that cannot converge stops at the solver's bound
     terms = " + ".join(f"p{k % 19}*exp(-x/p{(k + 1) % 19})*cos(p{(k + 2) % 19}*x)" for k in range(15))
     start = "{" + ", ".join(f"p{k}: 1.5" for k in range(19)) + "}"

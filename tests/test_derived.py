@@ -7,6 +7,7 @@ import pytest
 
 from qrun.errors import DerivedError
 from qrun.store.derived import evaluate, of_run, references
+from qrun.store.expressions import NESTED
 
 BODIES = {
     "e": {
@@ -132,6 +133,16 @@ def test_the_standard_error_is_the_first_order_one_a_numeric_derivative_gives(te
     assert evaluate(text, BODIES) == pytest.approx((f(x, y), math.hypot(slope_x * sx, slope_y * sy)), rel=1e-6)
 
 
+def test_a_sum_of_a_hundred_and_ninety_results_is_one_text_and_longer_ones_are_named_in_parts():
+    """A mean over many jobs (quantum volume's 100 circuits) is one expression; a sum past 200 levels is refused
+    with how to write it, and written as named parts it computes the same."""
+    bodies = {"e": BODIES["e"]}
+    long = " + ".join(["e.zz"] * 190)
+    assert evaluate(long, bodies) == (pytest.approx(190 * 0.9), pytest.approx(190 * 0.03))
+    parts = {"a": " + ".join(["e.zz"] * 150), "b": " + ".join(["e.zz"] * 150), "total": "a + b"}
+    assert evaluate("total", bodies, block=parts, name="total") == (pytest.approx(300 * 0.9), pytest.approx(9.0))
+
+
 def test_a_derived_value_names_another_and_its_error_counts_the_results_they_share():
     block = {"a": "e.zz", "b": "a + a - e.zz", "d": "b * e.xx", "vqe": "3"}
     # b is e.zz itself: taken as independent of e.zz, a's σ would give √(2² + 1²) x 0.03, not 0.03
@@ -216,6 +227,9 @@ def test_a_derived_value_that_names_itself_or_grows_past_the_limits_is_refused(b
         ),
         ("e.zz +", "not an expression qrun reads (invalid syntax)"),
         ("1" * 4001, "longer than 4000 characters"),
+        ("-" * 3990 + "e.zz", NESTED),  # Python's own parser ran out of stack: an internal error
+        (" + ".join(["e.zz"] * 500), NESTED),  # as did qrun's walks of the tree
+        ("e.zz" + "[0]" * 1300, NESTED),
         ("atan2(e.zz)", "atan2() takes 2 arguments"),
         ("cos(e.zz, 1)", "cos() takes one argument"),
         ("atan2(*e.zz)", "atan2() takes 2 arguments"),

@@ -23,7 +23,14 @@ MAX_CHARS = 4_000
 # whole block's values may make together, which checking and computing them walk.
 MAX_NODES = 2_000
 MAX_NESTING = 600
+# One text's own depth, before anything walks it: the walks below take up to two calls a level, and Python's stack
+# a thousand (a sum of n terms is n levels: a longer one is split into named parts, which nest side by side)
+MAX_TEXT_NESTING = 200
 MAX_BLOCK_NODES = 20_000
+NESTED = (
+    f"nests deeper than {MAX_TEXT_NESTING} levels (a sum of more terms is as deep: name parts of it, "
+    "a: ..., b: ..., and add those)"
+)
 _BINARY = {ast.Add: float.__add__, ast.Sub: float.__sub__, ast.Mult: float.__mul__, ast.Div: float.__truediv__}
 
 
@@ -39,9 +46,23 @@ def parse(text: str, known: Collection[str] = ()) -> ast.expr:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as e:
         raise DerivedError(f"not an expression qrun reads ({e.msg})") from None
+    except RecursionError:  # Python's own parser, on thousands of nested operators
+        raise DerivedError(NESTED) from None
+    if _depth(tree) > MAX_TEXT_NESTING:
+        raise DerivedError(NESTED)
     restore(tree, names)
     walk(tree)
     return tree
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deep a parsed tree nests, counted without recursing: a sum of n terms is n levels deep."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+    return deepest
 
 
 def walk(node: ast.expr) -> list[Ref]:
