@@ -161,6 +161,17 @@ def test_on_aer_a_layout_is_said_to_be_unused_and_changes_nothing(qrun, tmp_path
         assert "physical_qubits" not in one  # a simulator has no device qubits to name
     assert qrun("report", tmp_path / "a", "-o", tmp_path / "report.html").code == 0
     assert "physical qubits" not in (tmp_path / "report.html").read_text()
+    many = tmp_path / "many.yaml"  # a spec of 48 such circuits had each named, on one line of 1,300 characters
+    text = spec.read_text()
+    copies = "".join(text.split("circuits:\n")[1].split("observables:")[0].replace("ghz:", f"g{k}:") for k in range(5))
+    jobs = "".join(f"  - {{name: e{k}, primitive: estimator, circuit: g{k}, observables: [ends]}}\n" for k in range(5))
+    many.write_text(
+        text.split("circuits:\n")[0] + "circuits:\n" + copies + "observables:\n  ends: Z0 Z2\njobs:\n" + jobs
+    )
+    assert qrun("validate", many).err.splitlines()[0] == (
+        "warning: circuits.g0.layout, circuits.g1.layout, circuits.g2.layout and 2 more: aer simulates each circuit "
+        "as written; a layout is used on a device"
+    )
 
 
 def test_a_file_circuits_layout_stays_in_the_run_folders_spec_and_its_rerun(qrun, tmp_path):

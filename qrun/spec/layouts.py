@@ -54,7 +54,7 @@ def unused(circuits: Mapping[str, Yaml], used: Set[str], backend_kind: str, back
     ]
     if not named:
         return []
-    return [f"warning: {', '.join(named)}: {backend} simulates each circuit as written; a layout is used on a device"]
+    return [f"warning: {first_of(named)}: {backend} simulates each circuit as written; a layout is used on a device"]
 
 
 def initial_layout(source: Mapping[str, Yaml]) -> tuple[int, ...] | None:
