@@ -397,7 +397,7 @@ def test_validate_refuses_an_outcome_that_is_not_bits(qrun, write_spec):
     assert (refused.code, refused.err.splitlines()[0]) == (
         2,
         f"{spec}:9:6: derived.p: '1x' is not an outcome: a register's bits as 0s and 1s, as in c.meas[\"0101\"] "
-        '(or "heavy", its heavy outputs)',
+        '(or "heavy", its heavy outputs; "xeb", its cross-entropy fidelity)',
     )
 
 

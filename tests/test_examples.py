@@ -255,3 +255,24 @@ def test_interleaved_rb_measures_the_devices_calibrated_two_qubit_gate_error(qru
     assert found["value"] == pytest.approx(calibrated, abs=5 * found["stderr"] + 0.1 * calibrated)
     assert derived["alpha"]["value"] > derived["alpha_c"]["value"]
     assert all(derived[k]["weighted"] and derived[k]["chi2_reduced"] < 3 for k in ("alpha", "alpha_c"))
+
+
+def test_cross_entropy_benchmarking_is_unbiased_noiseless_and_decays_by_one_factor_a_cycle_on_an_eagle(qrun, tmp_path):
+    """Noiseless (aer), every depth's linear XEB fidelity is 1 within 5σ: the estimator is unbiased on these random
+    circuits. On the noisy Eagle it decays with depth as A f^depth (χ²/dof below 3, each depth within 0.02 of the
+    curve), f below 1 by many σ."""
+    spec = EXAMPLES / "xeb" / "xeb.yaml.j2"
+    done = qrun(spec, "backend=aer", "--out", tmp_path / "aer", "-q")
+    assert done.code == 0, done.err
+    ideal = json.loads((_only(tmp_path / "aer") / "derived.json").read_text())
+    depths = [2, 4, 8, 12, 16, 24]
+    for d in depths:
+        assert abs(ideal[f"f{d}"]["value"] - 1) < 5 * ideal[f"f{d}"]["stderr"], d
+    noisy = json.loads((_run(qrun, spec, tmp_path / "eagle") / "derived.json").read_text())
+    values = [noisy[f"f{d}"]["value"] for d in depths]
+    assert values == sorted(values, reverse=True)
+    cycle = noisy["cycle"]
+    assert cycle["weighted"] and cycle["chi2_reduced"] < 3
+    assert cycle["value"] < 1 - 10 * cycle["stderr"]
+    fitted = cycle["parameters"]["A"]["value"] * cycle["value"] ** np.array(depths)
+    assert values == pytest.approx(list(fitted), abs=0.02)

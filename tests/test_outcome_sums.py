@@ -1,5 +1,7 @@
-"""Quantum volume's heavy output probability (Cross et al. 2019) as a derived value, `qv.meas["heavy"]`: against the
-outcomes whose ideal probability, computed here from qiskit's own statevector, is above the median of all 2^n."""
+"""A register's outcomes summed by its ideal distribution, as derived values: quantum volume's heavy output probability
+(Cross et al. 2019), `qv.meas["heavy"]`, against the outcomes whose ideal probability, computed here from qiskit's own
+statevector, is above the median of all 2^n; and the linear cross-entropy fidelity (Arute et al. 2019),
+`rc.meas["xeb"]`, against the same sum worked out here."""
 
 import json
 
@@ -152,7 +154,7 @@ def test_heavy_outputs_of_a_stored_ideal_distribution_that_is_not_outcomes_are_s
     for ideal, message in [
         ({"00": 0.5, "1": 0.5}, "job 'c' has an ideal distribution of register 'meas' that is not outcomes"),
         ({"0x": 1.0}, "job 'c' has an ideal distribution of register 'meas' that is not outcomes"),
-        ({"0" * 30: 1.0}, """'c.meas["heavy"]': a register of 30 bits; heavy outputs are read up to 24"""),
+        ({"0" * 30: 1.0}, """'c.meas["heavy"]': a register of 30 bits; it is read up to 24"""),
         ({}, """'c.meas["heavy"]' needs the job's ideal distribution: give it exact: statevector"""),
     ]:
         with pytest.raises(DerivedError) as caught:
@@ -166,3 +168,92 @@ def test_heavy_outputs_of_a_stored_ideal_distribution_that_is_not_outcomes_are_s
     )
     with pytest.raises(DerivedError, match="^job 'c' counted no shots in register 'meas'$"):
         evaluate("c.meas['heavy']", {"c": {**body, "counts": {"meas": [{}]}, "ideal": {"meas": [{"00": 1.0}]}}})
+
+
+XEB_CIRCUITS = [
+    "rx(0.7) q[0]; ry(1.1) q[1]; rx(2.3) q[2]; cz q[0], q[1]; ry(0.4) q[0]; rx(1.9) q[1]; cz q[1], q[2]; "
+    "rx(0.3) q[2]; ry(2.6) q[1];",
+    "ry(1.3) q[0]; rx(0.2) q[1]; ry(0.9) q[2]; cz q[1], q[2]; rx(2.2) q[1]; cz q[0], q[1]; ry(1.7) q[0]; rx(0.5) q[2];",
+]
+
+
+def _xeb_spec(backend: str) -> str:
+    circuits = "\n".join(
+        f'  r{k}: {{qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[3] q; {body}", layout: [20, 21, 22]}}'
+        for k, body in enumerate(XEB_CIRCUITS)
+    )
+    jobs = "\n".join(
+        f"  - {{name: r{k}, primitive: sampler, circuit: r{k}, measure_all: true, shots: {SHOTS}, exact: statevector}}"
+        for k in range(len(XEB_CIRCUITS))
+    )
+    return f"""
+version: 1
+name: xeb
+backend: {backend}
+max_time: 30m
+options: {{seed: 7}}
+circuits:
+{circuits}
+jobs:
+{jobs}
+derived:
+  f: "(r0.meas['xeb'] + r1.meas['xeb']) / 2"
+"""
+
+
+@pytest.mark.parametrize("backend", ["aer", "fake_sherbrooke", "fake_fez"])
+def test_the_cross_entropy_fidelity_is_the_ideal_weighted_share_of_the_shots_with_its_multinomial_error(
+    qrun, write_spec, tmp_path, backend
+):
+    """(2^n sum p(x) q(x) - 1) / (2^n sum p^2 - 1) of each circuit's measured q, p from qiskit's statevector here,
+    averaged: to 1e-12, its σ the multinomial one of a weighted sum, exact 1. Noiseless it is 1 within 5σ; a noisy
+    device's is below 1 (its gates' and readout's errors)."""
+    from qiskit import qasm3
+    from qiskit.quantum_info import Statevector
+
+    done = qrun(write_spec(_xeb_spec(backend)), "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    (run,) = (tmp_path / "r" / "xeb").iterdir()
+    values, variances = [], []
+    for k, body in enumerate(XEB_CIRCUITS):
+        ideal = Statevector(qasm3.loads(f'OPENQASM 3.0; include "stdgates.inc"; qubit[3] q; {body}')).probabilities()
+        counts = json.loads((run / "jobs" / f"{k:02d}-r{k}.json").read_text())["counts"]["meas"][0]
+        q = np.zeros(8)
+        for outcome, n in counts.items():
+            q[int(outcome, 2)] = n / SHOTS
+        spread = 8 * np.sum(ideal**2) - 1
+        c = 8 * ideal / spread
+        values.append(float(c @ q) - 1 / spread)
+        variances.append((float(c**2 @ q) - float(c @ q) ** 2) / SHOTS)
+    f = json.loads((run / "derived.json").read_text())["f"]
+    assert f["value"] == pytest.approx(np.mean(values), abs=1e-12)
+    assert f["stderr"] == pytest.approx(np.sqrt(sum(variances)) / 2, rel=1e-9)
+    assert f["exact"] == pytest.approx(1, abs=1e-12)
+    if backend == "aer":
+        assert abs(f["value"] - 1) < 5 * f["stderr"]
+    else:
+        assert f["value"] < 1
+
+
+def test_a_uniform_ideal_distribution_has_no_cross_entropy_fidelity(qrun, write_spec, tmp_path):
+    """H on every qubit: the ideal distribution is uniform, and uniform noise gives the same counts."""
+    spec = write_spec(
+        """
+version: 1
+name: flat
+backend: aer
+max_time: 10m
+circuits:
+  h: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[2] q; h q[0]; h q[1];"}
+jobs:
+  - {name: h, primitive: sampler, circuit: h, measure_all: true, shots: 1000, exact: statevector}
+derived:
+  f: h.meas['xeb']
+"""
+    )
+    done = qrun(spec, "--out", tmp_path / "r")
+    assert done.code == 0, done.err
+    assert (
+        """derived: f cannot be computed: 'h.meas["xeb"]': the ideal distribution is uniform, so cross-entropy cannot """
+        "tell the device from noise"
+    ) in done.out

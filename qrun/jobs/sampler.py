@@ -82,19 +82,19 @@ class Sampler:
     def reference_error(self, ref: tuple[str, ...], job: Mapping[str, object], circuit: Facts | None) -> str | None:
         if len(ref) not in (3, 4) or ref[2].startswith("#"):
             return f"a sampler's result is an outcome's probability: {ref[0]}.REGISTER[\"0101\"]"
-        heavy = ref[2] == "heavy"  # the heavy outputs' probability (store/propagate.heavy)
-        if heavy and job.get("exact") not in ("statevector", "stabilizer"):
-            return f'{ref[0]}.{ref[1]}["heavy"] needs the job\'s ideal distribution: give it exact: statevector'
-        if not heavy and (not ref[2] or set(ref[2]) - {"0", "1"}):
+        summed = ref[2] in ("heavy", "xeb")  # outcomes summed by their ideal probabilities (store/propagate.summed)
+        if summed and job.get("exact") not in ("statevector", "stabilizer"):
+            return f'{ref[0]}.{ref[1]}["{ref[2]}"] needs the job\'s ideal distribution: give it exact: statevector'
+        if not summed and (not ref[2] or set(ref[2]) - {"0", "1"}):
             return (
                 f"'{ref[2]}' is not an outcome: a register's bits as 0s and 1s, as in {ref[0]}.{ref[1]}[\"0101\"] "
-                '(or "heavy", its heavy outputs)'
+                '(or "heavy", its heavy outputs; "xeb", its cross-entropy fidelity)'
             )
         registers = _registers(job, circuit)
         if registers is not None and ref[1] not in registers:
             named = ", ".join(registers) or "none"
             return f"job '{ref[0]}' has no register '{ref[1]}' (its registers: {named})"
-        if not heavy and registers is not None and len(ref[2]) != registers[ref[1]]:
+        if not summed and registers is not None and len(ref[2]) != registers[ref[1]]:
             return f"'{ref[2]}' has {len(ref[2])} bits; register '{ref[1]}' of job '{ref[0]}' has {registers[ref[1]]}"
         return index_error(ref, job)
 

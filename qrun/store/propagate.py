@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 HEAVY = "heavy"  # qv.meas["heavy"]: not an outcome, the heavy outputs' probability
-MAX_HEAVY_BITS = 24  # 2^24 outcomes' median: past the 20 qubits an exact distribution is computed for
+XEB = "xeb"  # rc.meas["xeb"]: the linear cross-entropy fidelity
+SUMMED = (HEAVY, XEB)
+MAX_SUMMED_BITS = 24  # 2^24 outcomes' median: past the 20 qubits an exact distribution is computed for
 # (value, standard error, exact value, shots): shots for an outcome's probability, 0 for any other value
 Input = tuple[float, float | None, float | None, int]
 
@@ -53,7 +55,7 @@ def linearized(
     inputs: dict[Ref, Input] = {}
     through: dict[Ref, Expansion] = {}
     for ref in written.references():
-        found = fits.get(ref[0]) if len(ref) == 1 else heavy(ref, bodies) if is_heavy(ref) else None
+        found = fits.get(ref[0]) if len(ref) == 1 else summed(ref, bodies) if is_summed(ref) else None
         if isinstance(found, DerivedError):
             raise DerivedError(f"it names '{ref[0]}', which cannot be computed: {found}")
         if found is not None:
@@ -122,16 +124,17 @@ def value_of(
     return chosen[0].value, chosen[0].stderr, chosen[0].exact, 0
 
 
-def is_heavy(ref: tuple[str, ...]) -> bool:
-    """`qv.meas["heavy"]`: the probability of a register's heavy outputs."""
-    return len(ref) in (3, 4) and ref[2] == HEAVY
+def is_summed(ref: tuple[str, ...]) -> bool:
+    """`qv.meas["heavy"]`, `rc.meas["xeb"]`: a register's outcomes summed with weights its ideal distribution gives."""
+    return len(ref) in (3, 4) and ref[2] in SUMMED
 
 
-def heavy(ref: tuple[str, ...], bodies: Mapping[str, JobFile]) -> Expansion:
-    """The probability of the heavy outputs (quantum volume's, Cross et al. 2019): the outcomes whose ideal
-    probability is above the median of all 2^n outcomes' (those the ideal distribution leaves out are 0). It is the
-    sum of those outcomes' probabilities, and stands for them as a fit stands for its results: so its standard error
-    is the binomial one, and its covariance with the register's other outcomes counts."""
+def summed(ref: tuple[str, ...], bodies: Mapping[str, JobFile]) -> Expansion:
+    """A sum over a register's outcomes, weighted by its ideal distribution p: the heavy output probability (quantum
+    volume's, Cross et al. 2019: the outcomes whose p is above the median of all 2^n, those it leaves out 0), or the
+    linear cross-entropy fidelity (Arute et al. 2019: (2^n sum p(x) q(x) - 1) / (2^n sum p(x)^2 - 1) of the measured
+    q, 1 for a perfect device, 0 for uniform noise). It stands for the outcomes it sums, as a fit stands for its
+    results: so its σ is the multinomial one, and its covariance with the register's other outcomes counts."""
     body = bodies.get(ref[0])
     if body is None:
         raise DerivedError(f"job '{ref[0]}' has no result in this run")
@@ -142,19 +145,27 @@ def heavy(ref: tuple[str, ...], bodies: Mapping[str, JobFile]) -> Expansion:
         raise DerivedError(f"'{written(ref)}' needs the job's ideal distribution: give it exact: statevector")
     weights = {str(k): number(p) or 0.0 for k, p in ideal.items()}
     width = len(next(iter(weights)))
-    if width > MAX_HEAVY_BITS:
-        raise DerivedError(
-            f"'{written(ref)}': a register of {width} bits; heavy outputs are read up to {MAX_HEAVY_BITS}"
-        )
+    if width > MAX_SUMMED_BITS:
+        raise DerivedError(f"'{written(ref)}': a register of {width} bits; it is read up to {MAX_SUMMED_BITS}")
     if not width or any(len(k) != width or set(k) - {"0", "1"} for k in weights):  # a stored file is untrusted
         raise DerivedError(f"job '{ref[0]}' has an ideal distribution of register '{ref[1]}' that is not outcomes")
-    median = _median(sorted(weights.values()), 2**width)
-    outcomes = [k for k, p in weights.items() if p > median]
+    if ref[2] == HEAVY:
+        median = _median(sorted(weights.values()), 2**width)
+        slopes, offset = {k: 1.0 for k, p in weights.items() if p > median}, 0.0
+        exact = sum(weights[k] for k in slopes)
+    else:
+        spread = 2**width * sum(p * p for p in weights.values()) - 1
+        if not spread > 1e-9:
+            raise DerivedError(
+                f"'{written(ref)}': the ideal distribution is uniform, so cross-entropy cannot tell the device from noise"
+            )
+        slopes, offset = {k: 2**width * p / spread for k, p in weights.items()}, -1 / spread
+        exact = 1.0
     # an outcome never seen adds nothing: its probability, and its covariance with any other, are 0
-    chain: dict[Ref, float] = {(*ref[:2], k, *ref[3:]): 1.0 for k in outcomes if counts.get(k)}
+    chain: dict[Ref, float] = {(*ref[:2], k, *ref[3:]): c for k, c in slopes.items() if counts.get(k)}
     inputs: dict[Ref, Input] = {r: _probability(r, body) for r in chain}
-    value = float(sum(v for v, _, _, _ in inputs.values()))
-    return value, float(sum(weights[k] for k in outcomes)), chain, inputs
+    value = float(sum(chain[r] * v for r, (v, _, _, _) in inputs.items()) + offset)
+    return value, float(exact), chain, inputs
 
 
 def _median(ascending: list[float], total: int) -> float:
