@@ -159,6 +159,10 @@ BAD = {
         '    fit: a * cos(w * x)\n    x: e.th\n    y: ["e.z[0]", "e.z[1]"]\n    start: {w: 1, a: 1}\n',
         "derived.t.x: job 'e' has 7 parameter sets and y 2 values; they pair one to one",
     ),
+    "x_too_many_points": (
+        "    fit: a * cos(w * x)\n    x: e.th\n    y: e.z\n    start: {w: 1, a: 1}\n",
+        "derived.t.x: job 'e' has 1,200 parameter sets; a fit takes at most 1,000 points",
+    ),
     "x_no_parameter": (
         "    fit: a * cos(w * x)\n    x: th\n    y: e.z\n    start: {w: 1, a: 1}\n",
         "derived.t.x: 'th' is neither a list of numbers nor a job's parameter (job.parameter, as rabi.theta)",
@@ -169,7 +173,13 @@ BAD = {
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_a_fit_validate_cannot_read_is_refused_where_it_is_with_what_is_wrong(qrun, write_spec, tmp_path, case):
     body, message = BAD[case]
-    spec = write_spec(_rabi("aer", "  t:\n" + body))
+    text = _rabi("aer", "  t:\n" + body)
+    if case == "x_too_many_points":  # by name, a value for each of 1,200 sets
+        text = text.replace(
+            "parameter_values: [" + ", ".join(f"[{t}]" for t in THETAS) + "]",
+            "parameter_values: {th: " + str([k / 400 for k in range(1200)]) + "}",
+        )
+    spec = write_spec(text)
     result = qrun("validate", spec)
     assert result.code == 2
     assert result.err.splitlines()[0].split(": ", 1)[1] == message

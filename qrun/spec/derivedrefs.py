@@ -102,9 +102,9 @@ def _count_error(fit: Fit, job: dict[str, Yaml]) -> str | None:
     values = sweep.get("values") if isinstance(sweep, dict) else None
     observables = values.get("observable") if isinstance(values, dict) else None
     n, what = values_of(job, str(observables[0]) if isinstance(observables, list) and observables else None)
-    said = f"job '{fit.x_job[0]}' has {n} {what}{'s' if n != 1 else ''}"
     if n is None:
         return None  # rows from a file: the run reads them
+    said = f"job '{fit.x_job[0]}' has {n:,} {what}{'s' if n != 1 else ''}"
     if n < 2:
         return f"{said}; a fit needs at least 2 points"
     if n > MAX_POINTS:
