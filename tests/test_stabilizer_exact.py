@@ -520,3 +520,31 @@ def test_a_wide_circuit_aer_cannot_hold_is_refused_alike_by_validate_and_a_run(q
     )
     for said in (qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")):
         assert (said.code, said.err.splitlines()[0]) == (2, message), why
+
+
+def test_a_wide_clifford_circuit_on_aer_is_estimated_by_its_tableau_and_runs_within_max_time(
+    qrun, write_spec, tmp_path
+):
+    """On aer a Clifford circuit runs by Aer's stabilizer method, but its local estimate was a state vector's (2^40
+    amplitudes for 100 qubits: days), so the run refused its second job as longer than max_time. Its estimate is now
+    the tableau's (a pass through 200 gates; a shot's 100 measurements), and both jobs run."""
+    n = 100
+    text = _wide(n).replace("backend: aer\n", "backend: aer\nmax_time: 10m\n")
+    text = text.replace("jobs:\n", f"observables:\n  xs: {'X' * n}\njobs:\n")
+    text = text.replace(
+        "\nderived:",
+        "\n  - {name: x, primitive: estimator, circuit: ghz, observables: [xs], precision: 0.05}\nderived:",
+    )
+    spec = write_spec(text)
+    planned = json.loads(qrun("plan", spec, "--estimates", "fresh", "--json").out)
+    gates = 1 + (n - 1) + n  # h, the CX chain and the measurements, as Aer runs them
+    shot = 2e-7 + 3.5e-9 * n**1.75 * n**0.75
+    assert [(j["name"], j["estimate"]) for j in planned["jobs"]] == [
+        ("counts", pytest.approx(0.01 + 8e-5 + gates * 3.5e-5 + 1000 * shot, abs=0.005)),
+        ("x", pytest.approx(0.01 + 8e-5 + (gates - n) * 3.5e-5, abs=0.005)),
+    ]
+    done = qrun(spec, "--out", tmp_path / "r", "-q")
+    assert done.code == 0, done.err
+    run = tmp_path / done.out.strip()
+    (x,) = json.loads((run / "jobs" / "01-x.json").read_text())["observables"]["xs"]["values"]
+    assert x == pytest.approx(1.0, abs=5 * 0.05)  # <X...X> of a GHZ state is 1, within 5 of the precision asked

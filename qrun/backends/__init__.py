@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .aer import AER_NAMES, aer_backend, aer_width, stabilizer_runs
+from .aer import AER_NAMES, aer_backend, aer_width, stabilizer_runs, tableau_shape
 from .fake import fake_backend, fake_names, fake_width, runtime_installed
 from .kind import BackendInfo
 from .registry import kind_for, traits
@@ -29,6 +29,7 @@ __all__ = [
     "local_backend",
     "runtime_installed",
     "stabilizer_runs",
+    "tableau_shape",
     "subset_device",
     "traits",
 ]

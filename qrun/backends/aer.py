@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -192,7 +193,24 @@ def stabilizer_runs(facts: CircuitFacts) -> bool:
     dynamic) of instructions that method has. Asked only of a circuit too wide for a state vector: it imports Aer."""
     if facts.instructions is None or facts.num_parameters or facts.non_clifford:
         return False
-    return set(facts.instructions) - {"measure", "barrier"} <= _method_gates()[1]
+    return _stabilizer_method(facts.instructions)
+
+
+def tableau_shape(circuit: QuantumCircuit) -> tuple[int, int] | None:
+    """(gates, measured qubits) of a circuit that Aer's automatic method runs on its stabilizer method, whose cost
+    is a tableau's, not a state vector's; None for any other. It imports Aer."""
+    if circuit.num_parameters:  # Aer picks its method before it binds a parameter
+        return None
+    ops = circuit.count_ops()
+    if not _stabilizer_method(ops):
+        return None
+    return sum(ops.values()), min(ops.get("measure", 0), circuit.num_qubits)
+
+
+def _stabilizer_method(names: Iterable[str]) -> bool:
+    """Whether every instruction named is one Aer's stabilizer method runs, so its automatic method picks that one on
+    a noiseless simulator."""
+    return set(names) - {"measure", "barrier"} <= _method_gates()[1]
 
 
 def aer_width() -> int:

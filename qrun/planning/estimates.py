@@ -141,11 +141,17 @@ def simulated(work: list[Work], options: dict[str, object], estimator: bool, qub
     decoupling = options.get("dynamical_decoupling")
     layers = DD_LAYERS if isinstance(decoupling, dict) and decoupling.get("enable") is True else 1.0
     layers *= TWIRLED_LAYERS if _mitigation(options, estimator)[2] else 1.0
-    state = 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER * NOISY_LAYER * layers
+    state = state_seconds(qubits, depth) * NOISY_LAYER * layers
     return sum(
         executions * lam * state for executions, factors in _executions(work, options, estimator) for lam in factors
     )
 
+
+# Aer's stabilizer method, fitted to its times from 20 to 400 qubits (RESULTS.md, "Clifford circuits on aer"): s per
+# gate of a pass through the tableau, and s per shot times measured^1.75 x qubits^0.75, each shot's measurements
+# drawn from the tableau anew
+TABLEAU_AER_GATE = 3.5e-5
+TABLEAU_AER_SHOT = 3.5e-9
 
 # s per gate per parameter set: qiskit builds a Clifford tableau gate by gate, a rotation through its definition
 # (measured at 127 qubits: RESULTS.md, "Exact references of wide Clifford circuits")
@@ -159,17 +165,27 @@ def tableau_seconds(points: int, gates: int) -> float:
 
 def statevector_seconds(points: int, qubits: int, depth: int) -> float:
     """qrun's own time to compute exact values at `points` parameter sets by statevector (the local model's rate)."""
-    return points * 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER
+    return points * state_seconds(qubits, depth)
 
 
-def local(work: list[Work], qubits: int, depth: int, estimator: bool) -> float:
+def local(work: list[Work], qubits: int, depth: int, estimator: bool, tableau: tuple[int, int] | None = None) -> float:
     """Seconds of local wall time for `work` on aer: each parameter set is one of Aer's experiments; an estimator's
-    precision is emulated, so costs nothing; a sampler's shots are drawn; the statevector costs 2^qubits amplitudes
-    per layer."""
-    state = 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER
-    per_shot = 0.0 if estimator else LOCAL_SHOT
-    each = LOCAL_CONFIGURATION + state
+    precision is emulated, so costs nothing; a sampler's shots are drawn. The statevector costs 2^qubits amplitudes
+    per layer; a Clifford circuit on Aer's stabilizer method (`tableau`: its gates and measured qubits) a pass
+    through its tableau, and each shot a measurement of it."""
+    if tableau is None:
+        each = LOCAL_CONFIGURATION + state_seconds(qubits, depth)
+        per_shot = 0.0 if estimator else LOCAL_SHOT
+    else:
+        gates, measured = tableau
+        each = LOCAL_CONFIGURATION + gates * TABLEAU_AER_GATE
+        per_shot = 0.0 if estimator else LOCAL_SHOT + TABLEAU_AER_SHOT * measured**1.75 * qubits**0.75
     return sum(LOCAL_JOB_OVERHEAD + w.configurations * (each + w.shots * per_shot) for w in work)
+
+
+def state_seconds(qubits: int, depth: int) -> float:
+    """The local model's seconds to carry a noiseless statevector through a circuit once."""
+    return 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER
 
 
 FLOOR_FACTOR = 3  # a declared or learned estimate this many times below qrun's own figure is refused

@@ -23,7 +23,7 @@ from ..spec.validate import Checked
 from . import batches, devicefacts, estimates, modes, rehearsal, simtime, sweeps
 from .estimates import Learned, content_hash
 from .transpile import cached_transpile, prepared, refused, variant_of
-from .work import chunk_groups, job_stats, job_work, once, sweep_points
+from .work import chunk_groups, job_stats, job_work, local_seconds, once, sweep_points
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -269,10 +269,11 @@ class _Planner:
         estimator = plan_job.runs == "estimator"
         if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
             own = partial(
-                estimates.local,
+                local_seconds,
+                plan_job,
                 work * max(len(plan_job.rungs), 1),
-                plan_job.stats["qubits"],
-                plan_job.stats["depth"],
+                self.memo,
+                self.checked.backend.clifford_wider,
                 estimator,
             )
         elif plan_job.rungs:  # a ladder: every rung is the same work under more mitigation
