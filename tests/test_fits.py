@@ -159,10 +159,6 @@ BAD = {
         '    fit: a * cos(w * x)\n    x: e.th\n    y: ["e.z[0]", "e.z[1]"]\n    start: {w: 1, a: 1}\n',
         "derived.t.x: job 'e' has 7 parameter sets and y 2 values; they pair one to one",
     ),
-    "x_too_many_points": (
-        "    fit: a * cos(w * x)\n    x: e.th\n    y: e.z\n    start: {w: 1, a: 1}\n",
-        "derived.t.x: job 'e' has 1,200 parameter sets; a fit takes at most 1,000 points",
-    ),
     "x_no_parameter": (
         "    fit: a * cos(w * x)\n    x: th\n    y: e.z\n    start: {w: 1, a: 1}\n",
         "derived.t.x: 'th' is neither a list of numbers nor a job's parameter (job.parameter, as rabi.theta)",
@@ -173,16 +169,22 @@ BAD = {
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_a_fit_validate_cannot_read_is_refused_where_it_is_with_what_is_wrong(qrun, write_spec, tmp_path, case):
     body, message = BAD[case]
-    text = _rabi("aer", "  t:\n" + body)
-    if case == "x_too_many_points":  # by name, a value for each of 1,200 sets
-        text = text.replace(
-            "parameter_values: [" + ", ".join(f"[{t}]" for t in THETAS) + "]",
-            "parameter_values: {th: " + str([k / 400 for k in range(1200)]) + "}",
-        )
-    spec = write_spec(text)
+    spec = write_spec(_rabi("aer", "  t:\n" + body))
     result = qrun("validate", spec)
     assert result.code == 2
     assert result.err.splitlines()[0].split(": ", 1)[1] == message
+
+
+def test_a_fit_of_a_jobs_x_past_the_limit_of_points_is_refused_with_its_count(qrun, write_spec):
+    """x read from a job of 1,200 parameter sets (by name) is more points than a fit takes."""
+    by_name = "parameter_values: {th: " + str([k / 400 for k in range(1200)]) + "}"
+    text = _rabi("aer", "  t:\n    fit: a * cos(w * x)\n    x: e.th\n    y: e.z\n    start: {w: 1, a: 1}\n")
+    spec = write_spec(text.replace("parameter_values: [" + ", ".join(f"[{t}]" for t in THETAS) + "]", by_name))
+    result = qrun("validate", spec)
+    assert (result.code, result.err.splitlines()[0].split(": ", 1)[1]) == (
+        2,
+        "derived.t.x: job 'e' has 1,200 parameter sets; a fit takes at most 1,000 points",
+    )
 
 
 def test_a_number_is_neither_an_expression_nor_a_fit(qrun, write_spec):
