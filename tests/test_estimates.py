@@ -422,7 +422,7 @@ def test_a_fake_devices_long_noisy_simulation_is_warned_about_before_it_runs(qru
     assert 180 < seconds < 1800  # the model's figure for this job, a few minutes: the case worth warning about
     assert job["simulation_seconds"] == pytest.approx(seconds, abs=1e-3)  # `qrun plan --json` carries it too
     assert done.err == (
-        f"warning: jobs[0] (e): fake_fez is simulated here with its noise, a 20-qubit statevector for every shot: "
+        f"warning: jobs[0] (e): fake_fez is simulated here with its noise, a statevector of 20 qubits for every shot: "
         f"about {durations.format(seconds)} on this machine (the device: {durations.format(job['estimate'])}, what max_time "
         "counts); fewer shots or qubits, or backend: aer (noiseless), take far less\n"
     )
@@ -447,7 +447,7 @@ def test_a_ladders_mitigated_rungs_count_their_deeper_simulation(qrun, write_spe
     )
     assert 214 / 1.5 < job["simulation_seconds"] < 214 * 1.5
     assert done.err == (
-        f"warning: jobs[0] (climb): fake_sherbrooke is simulated here with its noise, a 12-qubit statevector for every "
+        f"warning: jobs[0] (climb): fake_sherbrooke is simulated here with its noise, a statevector of 12 qubits for every "
         f"shot: about {durations.format(job['simulation_seconds'])} on this machine (the device: "
         f"{durations.format(job['estimate'])}, what max_time counts); fewer shots or qubits, or fewer rungs, take far "
         "less\n"

@@ -42,7 +42,7 @@ def warnings(plan: Plan) -> list[str]:
         other = "fewer rungs" if job.rungs else "backend: aer (noiseless)"
         out.append(
             f"warning: jobs[{job.index}] ({job.name}): {plan.backend_name} is simulated here with its noise, a "
-            f"{_qubits(job)}-qubit statevector for every shot: about {durations.format(job.simulation_seconds)} on this "
+            f"statevector of {_qubits(job)} qubits for every shot: about {durations.format(job.simulation_seconds)} on this "
             f"machine (the device: {durations.format(job.estimate)}, what max_time counts); fewer shots or qubits, or "
             f"{other}, take far less"
         )
