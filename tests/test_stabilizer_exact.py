@@ -548,3 +548,21 @@ def test_a_wide_clifford_circuit_on_aer_is_estimated_by_its_tableau_and_runs_wit
     run = tmp_path / done.out.strip()
     (x,) = json.loads((run / "jobs" / "01-x.json").read_text())["observables"]["xs"]["values"]
     assert x == pytest.approx(1.0, abs=5 * 0.05)  # <X...X> of a GHZ state is 1, within 5 of the precision asked
+
+
+@pytest.mark.parametrize("extra, aer", [("", ", or on aer without noise (backend: aer)"), ("t q[1];", "")])
+def test_a_clifford_circuit_too_wide_for_a_fake_devices_simulation_is_pointed_to_aer(
+    qrun, write_spec, tmp_path, extra, aer
+):
+    """A fake device is simulated with its noise as a state vector; a 40-qubit Clifford circuit can run noiseless
+    on aer, by its stabilizer method, and the refusal says so; a circuit with a T gate cannot, and it does not."""
+    from qrun.backends import aer_width
+
+    spec = write_spec(_wide(40, extra).replace("backend: aer\n", "backend: fake_fez\nmax_time: 10m\n"))
+    message = (
+        f"{spec}:18:49: jobs[0].circuit: circuit 'ghz' has 40 qubits; fake_fez is simulated on this machine, which "
+        f"holds at most {aer_width()} (a statevector of n qubits takes 16 x 2^n bytes); use fewer qubits, or run on "
+        f"the IBM service{aer}"
+    )
+    for said in (qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")):
+        assert (said.code, said.err.splitlines()[0]) == (2, message)

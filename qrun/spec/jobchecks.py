@@ -160,13 +160,15 @@ def job_findings(
             wide = " for a state vector (a Clifford circuit, run by its stabilizer method, may have any)"
             out.append((here + ("circuit",), f"{message}{backend_qubits}{wide * clifford_wider}", False))
     elif backend.rehearsed and fact.num_qubits > backends.aer_width():
-        # A fake device is rehearsed by Aer on this machine: the device's size is not the limit, memory is.
+        # A fake device is rehearsed by Aer on this machine: the device's size is not the limit, memory is. A
+        # Clifford circuit runs noiseless at any width on aer, by its stabilizer method.
+        clifford = ", or on aer without noise (backend: aer)" if backends.stabilizer_runs(fact) else ""
         out.append(
             (
                 here + ("circuit",),
                 f"circuit '{cname}' has {fact.num_qubits} qubits; {data['backend']} is simulated on this machine, "
                 f"which holds at most {backends.aer_width()} (a statevector of n qubits takes 16 x 2^n bytes); "
-                "use fewer qubits, or run on the IBM service",
+                f"use fewer qubits, or run on the IBM service{clifford}",
                 False,
             )
         )
