@@ -268,14 +268,7 @@ class _Planner:
         timing, n = self.timings[key], plan_job.circuit.num_parameters
         estimator = plan_job.runs == "estimator"
         if not self.traits.device:  # local wall time: nothing is billed, and precision costs no shots
-            own = partial(
-                local_seconds,
-                plan_job,
-                work * max(len(plan_job.rungs), 1),
-                self.memo,
-                self.checked.backend.clifford_wider,
-                estimator,
-            )
+            own = partial(local_seconds, plan_job, work, self.memo, self.checked.backend.clifford_wider)
         elif plan_job.rungs:  # a ladder: every rung is the same work under more mitigation
             plan_job.rungs = [
                 dataclasses.replace(

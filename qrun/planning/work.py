@@ -125,14 +125,13 @@ def sweep_points(job: Job) -> sweeps.Points | None:
     return sweeps.Points(job.sweep, list(job.observables) if listed else None)
 
 
-def local_seconds(
-    job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any], clifford_wider: bool, estimator: bool
-) -> float:
-    """The local model's wall time for `work` on aer, by Aer's stabilizer method where the circuit is Clifford and
-    the backend runs it so; asked only where a state vector's pass would cost more than a primitive call, since the
-    question imports Aer's method tables."""
+def local_seconds(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, Any], clifford_wider: bool) -> float:
+    """The local model's wall time for the job's `work` on aer (each rung's, for a ladder), by Aer's stabilizer method
+    where the circuit is Clifford and the backend runs it so; asked only where a state vector's pass would cost more
+    than a primitive call, since the question imports Aer's method tables."""
     qubits, depth = job.stats["qubits"], job.stats["depth"]
     tableau = None
     if clifford_wider and estimates.state_seconds(qubits, depth) > estimates.LOCAL_JOB_OVERHEAD:
         tableau = once(memo, ("tableau", id(job.circuit)), partial(backends.tableau_shape, job.circuit))
-    return estimates.local(work, qubits, depth, estimator, tableau)
+    every = work * max(len(job.rungs), 1)
+    return estimates.local(every, qubits, depth, job.runs == "estimator", tableau)
