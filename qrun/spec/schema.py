@@ -313,7 +313,7 @@ def _translate_value(
     from . import formhints  # as in _translate, which calls this
 
     if kind == "pattern" and sub.get("pattern") == schema()["$defs"]["name"]["pattern"]:
-        message = f"{error.instance!r} is not a valid name: use letters, digits, '.', '_' and '-'"
+        message = f"{error.instance!r} is not a valid name: use ASCII letters, digits, '.', '_' and '-'"
         holder = _get(data, path)
         if isinstance(holder, dict) and error.instance in holder:  # a bad key, reported via propertyNames
             return [(path + (error.instance,), message, True)]
