@@ -452,3 +452,27 @@ def test_a_ladders_mitigated_rungs_count_their_deeper_simulation(qrun, write_spe
         f"{durations.format(job['estimate'])}, what max_time counts); fewer shots or qubits, or fewer rungs, take far "
         "less\n"
     )
+
+
+def test_exact_values_that_take_minutes_are_warned_about_on_any_backend(qrun, write_spec):
+    """qiskit's Statevector evolves a 20-qubit state gate by gate, about 22 ns an amplitude a gate here
+    (benchmarks/RESULTS.md): 100 sweep points of 61 gates take qrun minutes after Aer's second. The plan said
+    nothing; it now says how long and what takes less. Ten points, 14 s, are not worth a word."""
+    spec = write_spec(
+        "version: 1\nname: wide-exact\nbackend: aer\noptions: {seed: 3}\ncircuits:\n"
+        '  wide: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[20] q; ry(phi) q; '
+        'rz(0.1) q; rz(0.2) q; cz q[0], q[1];"}\n'
+        "observables:\n  z0: {terms: [[ZIIIIIIIIIIIIIIIIIII, 1.0]]}\n"
+        "jobs:\n  - {name: curve, primitive: estimator, circuit: wide, observables: [z0], precision: 0.05, "
+        "exact: statevector, sweep: {values: {phi: {linspace: [0, 3.0, 100]}}}}\n"
+    )
+    seconds = 100 * 2**20 * 61 * 2.2e-8  # 20 ry, 20 + 20 rz and a cz, at each point
+    assert round(seconds) == 141
+    planned = qrun("plan", spec)
+    assert (planned.code, planned.err) == (
+        0,
+        "warning: jobs[0] (curve): its exact values take qrun about 2m 21s on this machine (statevector for each of "
+        "100 sweep points, 61 gates on 20 qubits); fewer sweep points, exact: stabilizer for a Clifford circuit, or the "
+        "value as a number, take less\n",
+    )
+    assert qrun("plan", spec, "jobs.curve.sweep.values.phi.linspace=[0, 3.0, 10]").err == ""

@@ -163,9 +163,14 @@ def tableau_seconds(points: int, gates: int) -> float:
     return points * max(gates, 1) * TABLEAU_GATE
 
 
-def statevector_seconds(points: int, qubits: int, depth: int) -> float:
-    """qrun's own time to compute exact values at `points` parameter sets by statevector (the local model's rate)."""
-    return points * state_seconds(qubits, depth)
+# s per amplitude per gate of qiskit's Statevector, which evolves the state gate by gate (RESULTS.md, "Exact values
+# by statevector: what qiskit's Statevector costs")
+REFERENCE_AMPLITUDE_GATE = 2.2e-8
+
+
+def statevector_seconds(points: int, qubits: int, gates: int) -> float:
+    """qrun's own time to compute exact values at `points` parameter sets by qiskit's Statevector."""
+    return points * 2.0 ** min(qubits, 40) * max(gates, 1) * REFERENCE_AMPLITUDE_GATE
 
 
 def local(work: list[Work], qubits: int, depth: int, estimator: bool, tableau: tuple[int, int] | None = None) -> float:

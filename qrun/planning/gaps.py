@@ -1,40 +1,57 @@
-"""Where qrun's own work between two runtime jobs of a service session would outlast the session's interactive
-timeout, which would make the service deactivate it: warned about at plan time."""
+"""Where qrun's own work on exact values will take long: in all, on any backend, and between two runtime jobs of a
+service session, where outlasting the session's interactive timeout makes the service deactivate it; warned about at
+plan time."""
 
 from __future__ import annotations
 
 from ..backends.registry import traits
 from ..model import durations
-from ..model.plan import Plan
+from ..model.plan import JobPlan, Plan
 from . import estimates as model
 from .modes import INTERACTIVE_TTL
+from .simtime import SLOW
 
 
 def warnings(plan: Plan) -> list[str]:
-    """Where qrun's own work between two runtime jobs of a service session (exact values by statevector or tableau,
-    computed as each result arrives) would outlast the session's interactive timeout: the service would deactivate it."""
-    if not traits(plan.backend_kind).remote or plan.mode != "session":
-        return []
+    """Each job whose exact values (by statevector or tableau, computed as each result arrives) take qrun SLOW or
+    more in all; in a service session, past the interactive timeout between two runtime jobs instead, where the
+    service would deactivate the session."""
+    session = traits(plan.backend_kind).remote and plan.mode == "session"
     out = []
     for job in plan.jobs:
         if job.reference_circuit is None:
             continue
         if job.points is not None:
-            points = min(job.chunk, len(job.points))
+            every, each = len(job.points), min(job.chunk, len(job.points))
         else:
-            points = 1 if job.parameter_values is None else len(job.parameter_values)
-        from ..sources import branching  # numpy: `qrun validate` imports this module, and never plans
-
-        if job.job.exact == "stabilizer":  # a tableau a set, built gate by gate
-            gap = model.tableau_seconds(points, job.reference_circuit.size())
-        else:
-            points *= branching.branch_bound(job.reference_circuit)  # a dynamic circuit: a statevector per branch
-            gap = model.statevector_seconds(points, job.reference_circuit.num_qubits, job.reference_circuit.depth())
-        if gap > INTERACTIVE_TTL:
+            every = each = 1 if job.parameter_values is None else len(job.parameter_values)
+        gap = _seconds(job, each)
+        if session and gap > INTERACTIVE_TTL:
             out.append(
                 f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(gap)} "
                 f"after each runtime job, longer than a session's interactive timeout ({durations.format(INTERACTIVE_TTL)}): "
                 "the service would deactivate the session each time and the next job would wait in the queue; use "
                 "mode: batch, or fewer points per job"
             )
+        elif (total := _seconds(job, every)) >= SLOW:
+            sets = "sweep points" if job.points is not None else "parameter sets"
+            other = "" if job.job.exact == "stabilizer" else ", exact: stabilizer for a Clifford circuit"
+            out.append(
+                f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(total)} "
+                f"on this machine ({job.job.exact} for each of {every:,} {sets}, {job.reference_circuit.size():,} "
+                f"gates on {job.reference_circuit.num_qubits} qubits); fewer {sets}{other}, or the value as a number, "
+                "take less"
+            )
     return out
+
+
+def _seconds(job: JobPlan, points: int) -> float:
+    """qrun's time for the job's exact values at `points` parameter sets or sweep points."""
+    from ..sources import branching  # numpy: `qrun validate` imports this module, and never plans
+
+    circuit = job.reference_circuit
+    assert circuit is not None  # warnings asks only of a job that has one
+    if job.job.exact == "stabilizer":  # a tableau a set, built gate by gate
+        return model.tableau_seconds(points, circuit.size())
+    points *= branching.branch_bound(circuit)  # a dynamic circuit: a statevector per branch
+    return model.statevector_seconds(points, circuit.num_qubits, circuit.size())
