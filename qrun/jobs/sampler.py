@@ -11,7 +11,18 @@ from ..model.jobfile import Headline, JobFile
 from ..model.outcomes import primitive_result, registers_of, set_counts
 from ..model.readings import Reading, number
 from ..sources import exact
-from .kind import Facts, Finding, JobContext, Pair, Planning, Submitter, control_flow_findings, floats, index_error
+from .kind import (
+    Facts,
+    Finding,
+    JobContext,
+    Pair,
+    Planning,
+    Submitter,
+    control_flow_findings,
+    floats,
+    index_error,
+    values_of,
+)
 
 PAIRED_OUTCOMES = 8  # per register, the likeliest outcomes `qrun diff` compares (a wide register has thousands)
 
@@ -72,6 +83,8 @@ class Sampler:
                     False,
                 )
             )
+        if job.get("exact") == "statevector" and (listed := _listed(job, fact)):
+            out.append((at.here + ("exact",), listed, False))
         if fact is None or fact.num_qubits == 0 or fact.has_measurements or job.get("measure_all"):
             return out
         message = (
@@ -268,6 +281,26 @@ def _bars(body: JobFile, reg: str, counts: Mapping[str, int], expected: Mapping[
         title += f", the {BARS} likeliest of {len(outcomes):,} outcomes"
         outcomes = sorted(likely[:BARS])
     return outcomes, title
+
+
+def _listed(job: Mapping[str, object], circuit: Facts | None) -> str:
+    """Why the job's ideal distributions could list more outcomes than a job file keeps (exact.MAX_LISTED_OUTCOMES):
+    a statevector's distribution may give every outcome of each register a probability, in each set or point, and
+    the job file they went into was more than qrun reads back; "" where they cannot."""
+    registers = _registers(job, circuit)
+    sets, what = values_of(job)
+    if circuit is None or registers is None or sets is None:
+        return ""
+    each = sum(2 ** min(width, circuit.num_qubits) for width in registers.values())
+    if sets * each <= exact.MAX_LISTED_OUTCOMES:
+        return ""
+    widest = max(registers, key=lambda name: registers[name])
+    return (
+        f"exact: statevector lists each {what}'s ideal distribution, up to {each:,} outcomes (register '{widest}' has "
+        f"{registers[widest]} bits) in each of {sets:,}: {sets * each:,} in all, more than the "
+        f"{exact.MAX_LISTED_OUTCOMES:,} a job's file keeps; give fewer {what}s or measure fewer qubits, use exact: "
+        "stabilizer for a Clifford circuit (it lists only the outcomes the state allows), or leave exact out"
+    )
 
 
 def _registers(job: Mapping[str, object], circuit: Facts | None) -> dict[str, int] | None:

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from qiskit.quantum_info import SparsePauliOp, StabilizerState, Statevector
 
 MAX_QUBITS = 20  # a statevector of 2^20 amplitudes is 16 MB; past that qrun refuses rather than exhaust memory
+# The outcomes a sampler job's ideal distributions may list in all, its sets or points together: each is about 40
+# bytes of its job file, which qrun reads back whole (at most runfolder.MAX_JOB_FILE_BYTES, 256 MiB)
+MAX_LISTED_OUTCOMES = 1 << 22
 # Expectation values already computed for one circuit, by the id of the observable (each entry holds it, so its id
 # cannot be reused while kept) and the row: jobs that differ only in name share their reference objects, and 10,000
 # of them each simulated the same statevector (RESULTS.md). A different circuit starts the memo afresh, so it never
