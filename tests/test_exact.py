@@ -252,7 +252,8 @@ def test_a_samplers_ideal_distribution_is_qiskits_probabilities_dict_by_register
 def test_ideal_distributions_a_job_file_cannot_keep_are_refused_before_the_run(qrun, write_spec, tmp_path):
     """12 parameter sets of a 20-qubit sampler with exact: statevector listed 12.6 million outcomes, a 410 MB job file
     that qrun then refused to read as damaged (exit 2 after the run). Refused alike by validate and a run now, with
-    what to do; four sets, 4.2 million outcomes at most, are within the bound."""
+    what to do; three sets, 3.1 million outcomes at most, are within the bound. Counts alone list as many: 100 sets of
+    100,000 shots on 20 qubits did the same, and are refused at their shots."""
     text = (
         "version: 1\nname: wide\nbackend: aer\noptions: {seed: 1}\ncircuits:\n"
         '  r: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float a; qubit[20] q; h q; rz(a) q; ry(a) q;"}\n'
@@ -261,12 +262,25 @@ def test_ideal_distributions_a_job_file_cannot_keep_are_refused_before_the_run(q
     )
     spec = write_spec(text.replace("ANGLES", str([k / 10 for k in range(12)])))
     message = (
-        f"{spec}:8:85: jobs[0].exact: exact: statevector lists each parameter set's ideal distribution, up to 1,048,576 "
-        "outcomes (register 'meas' has 20 bits) in each of 12: 12,582,912 in all, more than the 4,194,304 a job's file "
-        "keeps; give fewer parameter sets or measure fewer qubits, use exact: stabilizer for a Clifford circuit (it "
-        "lists only the outcomes the state allows), or leave exact out"
+        f"{spec}:8:85: jobs[0].exact: exact: statevector lists each parameter set's ideal distribution beside its "
+        "counts, up to 1,048,676 outcomes (register 'meas' has 20 bits) in each of 12: 12,584,112 in all, more than the "
+        "4,194,304 a job's file keeps; give fewer parameter sets or measure fewer qubits, use exact: stabilizer for a "
+        "Clifford circuit (it lists only the outcomes the state allows), or leave exact out"
     )
     for said in (qrun("validate", spec), qrun(spec, "--out", tmp_path / "r")):
         assert (said.code, said.err.splitlines()[0]) == (2, message)
     assert not (tmp_path / "r").exists()
-    assert qrun("validate", write_spec(text.replace("ANGLES", "[0.1, 0.2, 0.3, 0.4]"))).code == 0
+    assert qrun("validate", write_spec(text.replace("ANGLES", "[0.1, 0.2, 0.3]"))).code == 0
+    counted = write_spec(
+        text.replace(", exact: statevector", "")
+        .replace("shots: 100,", "shots: 100000,")
+        .replace("ANGLES", str([k / 100 for k in range(100)]))
+    )
+    message = (
+        f"{counted}:8:73: jobs[0].shots: each parameter set's counts may list up to 100,000 outcomes (register 'meas' "
+        "has 20 bits; 100,000 shots) in each of 100: 10,000,000 in all, more than the 4,194,304 a job's file keeps; "
+        "give fewer parameter sets or shots, measure fewer qubits, or split the parameter sets over several jobs"
+    )
+    for said in (qrun("validate", counted), qrun(counted, "--out", tmp_path / "r")):
+        assert (said.code, said.err.splitlines()[0]) == (2, message)
+    assert not (tmp_path / "r").exists()

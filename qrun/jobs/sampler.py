@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..model.defaults import DEFAULT_SHOTS
+from ..model.defaults import DEFAULT_SHOTS, INLINE_POINTS
+from ..model.findings import JsonPath
 from ..model.jobfile import Headline, JobFile
 from ..model.outcomes import primitive_result, registers_of, set_counts
 from ..model.readings import Reading, number
@@ -83,8 +84,8 @@ class Sampler:
                     False,
                 )
             )
-        if job.get("exact") == "statevector" and (listed := _listed(job, fact)):
-            out.append((at.here + ("exact",), listed, False))
+        if listed := _listed(job, fact, at.options):
+            out.append((at.here + listed[0], listed[1], False))
         if fact is None or fact.num_qubits == 0 or fact.has_measurements or job.get("measure_all"):
             return out
         message = (
@@ -283,23 +284,38 @@ def _bars(body: JobFile, reg: str, counts: Mapping[str, int], expected: Mapping[
     return outcomes, title
 
 
-def _listed(job: Mapping[str, object], circuit: Facts | None) -> str:
-    """Why the job's ideal distributions could list more outcomes than a job file keeps (exact.MAX_LISTED_OUTCOMES):
-    a statevector's distribution may give every outcome of each register a probability, in each set or point, and
-    the job file they went into was more than qrun reads back; "" where they cannot."""
+def _listed(
+    job: Mapping[str, object], circuit: Facts | None, options: Mapping[str, object]
+) -> tuple[JsonPath, str] | None:
+    """Where and why the job's file could list more outcomes than qrun reads back (exact.MAX_LISTED_OUTCOMES): each
+    set's (or short sweep's point's) counts, up to its shots or 2^bits outcomes of each register, and with exact:
+    statevector its ideal distribution, up to 2^bits more. None where it cannot, or a long sweep streams its points."""
     registers = _registers(job, circuit)
     sets, what = values_of(job)
-    if circuit is None or registers is None or sets is None:
-        return ""
-    each = sum(2 ** min(width, circuit.num_qubits) for width in registers.values())
+    if circuit is None or not registers or sets is None or (what == "sweep point" and sets > INLINE_POINTS):
+        return None
+    shots = job.get("shots", options.get("default_shots", DEFAULT_SHOTS))
+    ideal = job.get("exact") == "statevector"
+    widths = [min(width, circuit.num_qubits) for width in registers.values()]
+    counted = sum(2**w if not isinstance(shots, int) else min(shots, 2**w) for w in widths)
+    each = counted + (sum(2**w for w in widths) if ideal else 0)
     if sets * each <= exact.MAX_LISTED_OUTCOMES:
-        return ""
+        return None
     widest = max(registers, key=lambda name: registers[name])
-    return (
-        f"exact: statevector lists each {what}'s ideal distribution, up to {each:,} outcomes (register '{widest}' has "
-        f"{registers[widest]} bits) in each of {sets:,}: {sets * each:,} in all, more than the "
-        f"{exact.MAX_LISTED_OUTCOMES:,} a job's file keeps; give fewer {what}s or measure fewer qubits, use exact: "
-        "stabilizer for a Clifford circuit (it lists only the outcomes the state allows), or leave exact out"
+    kept = f"{sets * each:,} in all, more than the {exact.MAX_LISTED_OUTCOMES:,} a job's file keeps"
+    if ideal and sum(2**w for w in widths) * sets > exact.MAX_LISTED_OUTCOMES:
+        return ("exact",), (
+            f"exact: statevector lists each {what}'s ideal distribution beside its counts, up to {each:,} outcomes "
+            f"(register '{widest}' has {registers[widest]} bits) in each of {sets:,}: {kept}; give fewer {what}s or "
+            "measure fewer qubits, use exact: stabilizer for a Clifford circuit (it lists only the outcomes the state "
+            "allows), or leave exact out"
+        )
+    return ("shots",) if "shots" in job else (), (
+        f"each {what}'s counts may list up to {each:,} outcomes (register '{widest}' has {registers[widest]} bits; "
+        f"{shots:,} shots{', and the ideal distribution' if ideal else ''}) in each of {sets:,}: {kept}; give "
+        f"fewer {what}s or shots, measure fewer qubits, or split the {what}s over several jobs"
+        if isinstance(shots, int)
+        else f"each {what}'s counts may list up to {each:,} outcomes in each of {sets:,}: {kept}; give fewer {what}s"
     )
 
 

@@ -21,3 +21,5 @@ LOCAL_MAX_TIME = 86400  # max_time on aer when the spec gives none: aer bills no
 # qiskit's UnrollForLoops takes about a second for that many, RESULTS.md "Loops written out after the import"); a
 # longer loop stays qiskit's for_loop, which aer runs as it is
 MAX_LOOP_WRITTEN_OUT = 100_000
+# A sweep of more points than this streams its rows to disk chunk by chunk instead of holding them for one JSON file.
+INLINE_POINTS = 10_000

@@ -17,8 +17,6 @@ from ..model.experiment import Sweep, SweepValues, count
 LOCAL_CHUNK = 500
 # On the service each runtime job costs seconds of overhead; a chunk there is bounded only by the result's size.
 SERVICE_CHUNK = 100_000
-# A sweep of more points than this streams its rows to disk chunk by chunk instead of holding them for one JSON file.
-INLINE_POINTS = 10_000
 
 
 class Column(Sequence[Any]):
