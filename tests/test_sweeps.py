@@ -11,6 +11,7 @@ from conftest import EXPERIMENTS
 from qrun.app import pipeline
 from qrun.app.prepare import prepare
 from qrun.errors import SweepError
+from qrun.model import defaults
 from qrun.planning import sweeps
 from qrun.running.events import NullSink
 from qrun.spec.build import sweep_of
@@ -295,7 +296,7 @@ def test_a_long_sweep_streams_its_points_chunk_by_chunk_with_the_values_a_short_
     monkeypatch.setattr(sweeps, "LOCAL_CHUNK", 9)  # whole rows of 2 observables: chunks of 8 points
     spec = write_spec(_stream_spec(25))
     assert qrun(spec, "--out", tmp_path / "inline", "-q").code == 0
-    monkeypatch.setattr(sweeps, "INLINE_POINTS", 10)
+    monkeypatch.setattr(defaults, "INLINE_POINTS", 10)
     result = qrun(spec, "--out", tmp_path / "streamed")
     assert result.code == 0, result.err
     # progress at each tenth of the points a chunk passes

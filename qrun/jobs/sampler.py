@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from ..model.defaults import DEFAULT_SHOTS, INLINE_POINTS
+from ..model import defaults
+from ..model.defaults import DEFAULT_SHOTS
 from ..model.findings import JsonPath
 from ..model.jobfile import Headline, JobFile
 from ..model.outcomes import primitive_result, registers_of, set_counts
@@ -292,7 +293,7 @@ def _listed(
     statevector its ideal distribution, up to 2^bits more. None where it cannot, or a long sweep streams its points."""
     registers = _registers(job, circuit)
     sets, what = values_of(job)
-    if circuit is None or not registers or sets is None or (what == "sweep point" and sets > INLINE_POINTS):
+    if circuit is None or not registers or sets is None or (what == "sweep point" and sets > defaults.INLINE_POINTS):
         return None
     shots = job.get("shots", options.get("default_shots", DEFAULT_SHOTS))
     ideal = job.get("exact") == "statevector"

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..backends.kind import OpenSession
 from ..backends.service import job_id
-from ..model.defaults import INLINE_POINTS
+from ..model import defaults
 from ..model.outcomes import SweepOutcome
 from ..model.plan import JobPlan
 from ..model.words import counted
@@ -42,7 +42,7 @@ class Sweeping(RunnerBase):
         ]
         estimator = job.runs == "estimator"
         ops = dict(job.observables)
-        keep = len(job.points) <= INLINE_POINTS  # a short sweep's results also go into its JSON file
+        keep = len(job.points) <= defaults.INLINE_POINTS  # a short sweep's results also go into its JSON file
         outcome = SweepOutcome([], 0, [])
         in_flight: deque[tuple[int, list[dict[str, object]], list[sweeps.Group], list[tuple[RuntimeJob, float]]]] = (
             deque()

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, cast
 from ..app import supervise
 from ..backends.registry import traits
 from ..jobs import minimize
-from ..model import durations
-from ..model.defaults import INLINE_POINTS
+from ..model import defaults, durations
 from ..model.outcomes import MinimizeOutcome
 from ..planning import sweeps
 from ..sources import pysource
@@ -273,7 +272,7 @@ class RunWriter:
         sweep keeps them as JSON text for its job file. Memory holds one chunk as values, whatever the sweep's length."""
         assert self.run_dir is not None and job.points is not None
         records.fill_points(job, points, groups, results)
-        short = len(job.points) <= INLINE_POINTS
+        short = len(job.points) <= defaults.INLINE_POINTS
         if start == 0 or job.name not in self._streams:
             self._drop_points(job)
             jobs_dir = self.run_dir / "jobs"
