@@ -476,3 +476,27 @@ def test_exact_values_that_take_minutes_are_warned_about_on_any_backend(qrun, wr
         "value as a number, take less\n",
     )
     assert qrun("plan", spec, "jobs.curve.sweep.values.phi.linspace=[0, 3.0, 10]").err == ""
+
+
+def test_on_aer_a_later_job_estimated_past_max_time_is_warned_of_before_the_run_stops_at_it(qrun, write_spec, tmp_path):
+    """aer bills nothing and its plan is never refused, but a run's clock starts with its first job and a later job
+    estimated past what is left of max_time is not sent: a 100-qubit GHZ sampler, estimated at days by a state
+    vector's model, stopped so with no word before. The plan and the run now say which job, before it starts."""
+    spec = write_spec(
+        "version: 1\nname: over\nbackend: aer\nmax_time: 10m\ncircuits:\n"
+        '  b: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; qubit[1] q; bit[1] c; h q[0]; c = measure q;"}\n'
+        "observables:\n  z: Z\njobs:\n"
+        "  - {name: e, primitive: estimator, circuit: b, observables: [z], precision: 0.1, estimate: 8m}\n"
+        "  - {name: s, primitive: sampler, circuit: b, shots: 10, estimate: 11m}\n"
+    )
+    warning = (
+        "warning: jobs[1] (s): estimated at 11m of wall time on this machine, more than max_time (10m): aer bills "
+        "nothing, but a run starts no job whose estimate is longer than what is left of max_time; raise max_time to "
+        "run it"
+    )
+    assert qrun("plan", spec).err == warning + "\n"
+    done = qrun(spec, "--out", tmp_path / "r")
+    assert done.code == 1
+    assert done.err.splitlines()[0] == warning
+    assert "[2/2] s: not run: session expired" in done.err
+    assert qrun("plan", spec, "max_time=11m").err == ""

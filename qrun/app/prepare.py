@@ -141,6 +141,7 @@ def prepare(
         the_plan.instance_usage = ibm.preflight(service, needed)
     rows = [(j.job, len(j.parameter_names), j.estimate, j.estimate_source) for j in the_plan.jobs]
     warnings = [*estimate_warnings(checked.spec, rows), *gaps.warnings(the_plan), *simtime.warnings(the_plan)]
+    warnings += the_plan.budget.overruns()
     placed = frozenset(name for name, source in experiment.circuits.items() if "layout" in source)
     warnings += (
         faulty.warnings(the_plan, placed)

@@ -51,6 +51,20 @@ class Budget:
             f"{durations.format(needed - self.max_time)}. Largest: {names}. {advice}"
         )
 
+    def overruns(self) -> list[str]:
+        """On aer, where nothing is billed and no plan is refused, each job a run will still not start: max_time's
+        clock starts with the first job, and a later job whose own estimate is longer than what is left of it is not
+        sent (the runner's check on every backend)."""
+        if not self.local:
+            return []
+        return [
+            f"warning: jobs[{k}] ({name}): estimated at {_short(seconds)} of wall time on this machine, more than "
+            f"max_time ({durations.format(self.max_time)}): aer bills nothing, but a run starts no job whose estimate "
+            "is longer than what is left of max_time; raise max_time to run it"
+            for k, (name, seconds) in enumerate(self.per_job)
+            if k and seconds > self.max_time
+        ]
+
     def verdict(self) -> str:
         share = self.needed / self.max_time * 100 if self.max_time else float("inf")
         if self.local:
