@@ -456,26 +456,39 @@ def test_a_ladders_mitigated_rungs_count_their_deeper_simulation(qrun, write_spe
 
 def test_exact_values_that_take_minutes_are_warned_about_on_any_backend(qrun, write_spec):
     """qiskit's Statevector evolves a 20-qubit state gate by gate, about 22 ns an amplitude a gate here
-    (benchmarks/RESULTS.md): 100 sweep points of 61 gates take qrun minutes after Aer's second. The plan said
-    nothing; it now says how long and what takes less. Ten points, 14 s, are not worth a word."""
+    (benchmarks/RESULTS.md), each run of gates on one or two qubits merged first: three brickwork layers of cz and rz
+    are 57 such blocks, and 100 sweep points of them take qrun minutes after Aer's seconds. The plan said nothing; it
+    now says how long and what takes less. Ten points, 13 s, are not worth a word."""
     spec = write_spec(
         "version: 1\nname: wide-exact\nbackend: aer\noptions: {seed: 3}\ncircuits:\n"
-        '  wide: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[20] q; ry(phi) q; '
-        'rz(0.1) q; rz(0.2) q; cz q[0], q[1];"}\n'
+        f'  wide: {{qasm: "{BRICKWORK}"}}\n'
         "observables:\n  z0: {terms: [[ZIIIIIIIIIIIIIIIIIII, 1.0]]}\n"
         "jobs:\n  - {name: curve, primitive: estimator, circuit: wide, observables: [z0], precision: 0.05, "
         "exact: statevector, sweep: {values: {phi: {linspace: [0, 3.0, 100]}}}}\n"
     )
-    seconds = 100 * 2**20 * 61 * 2.2e-8  # 20 ry, 20 + 20 rz and a cz, at each point
-    assert round(seconds) == 141
+    seconds = 100 * 2**20 * 57 * 2.2e-8
+    assert round(seconds) == 131
     planned = qrun("plan", spec)
     assert (planned.code, planned.err) == (
         0,
-        "warning: jobs[0] (curve): its exact values take qrun about 2m 21s on this machine (statevector for each of "
-        "100 sweep points, 61 gates on 20 qubits); fewer sweep points, exact: stabilizer for a Clifford circuit, or the "
+        "warning: jobs[0] (curve): its exact values take qrun about 2m 11s on this machine (statevector for each of "
+        "100 sweep points, 57 gates on 20 qubits); fewer sweep points, exact: stabilizer for a Clifford circuit, or the "
         "value as a number, take less\n",
     )
     assert qrun("plan", spec, "jobs.curve.sweep.values.phi.linspace=[0, 3.0, 10]").err == ""
+
+
+# ry(phi) on 20 qubits, then three layers of cz on even pairs, cz on odd pairs and rz on every qubit: 137 gates, which
+# qiskit's ConsolidateBlocks merges into 57 blocks of one or two qubits
+_LAYER = (
+    " ".join(f"cz q[{i}], q[{i + 1}];" for i in range(0, 19, 2))
+    + " "
+    + " ".join(f"cz q[{i}], q[{i + 1}];" for i in range(1, 19, 2))
+    + " rz(0.1) q;"
+)
+BRICKWORK = 'OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[20] q; ry(phi) q; ' + " ".join(
+    [_LAYER] * 3
+)
 
 
 def test_on_aer_a_later_job_estimated_past_max_time_is_warned_of_before_the_run_stops_at_it(qrun, write_spec, tmp_path):

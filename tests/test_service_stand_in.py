@@ -771,9 +771,12 @@ def test_the_budget_counts_the_services_dry_run_where_it_is_above_qruns_estimate
 
 @pytest.mark.slow  # several service runs; the fast suite keeps a lighter test of the same path
 def test_plan_warns_when_qruns_work_between_session_jobs_would_outlast_the_interactive_timeout(cloud, tmp_path, qrun):
-    """Exact values of 40 points of a 20-qubit circuit of 181 gates take qrun minutes after the runtime job returns
-    (qiskit's Statevector, gate by gate): in a session the service would deactivate it meanwhile. The plan says so,
-    and what to do; in a batch, how long they take in all."""
+    """Exact values of 60 points of a 20-qubit brickwork circuit (57 merged blocks) take qrun over a minute after the
+    runtime job returns (qiskit's Statevector, block by block): in a session the service would deactivate it
+    meanwhile. The plan says so, and what to do; in a batch, how long they take in all."""
+    even = " ".join(f"cz q[{i}], q[{i + 1}];" for i in range(0, 19, 2))
+    odd = " ".join(f"cz q[{i}], q[{i + 1}];" for i in range(1, 19, 2))
+    layers = " ".join([f"{even} {odd} rz(0.1) q;"] * 3)
     text = """version: 1
 name: gaps
 backend: ibm_sherbrooke
@@ -781,7 +784,7 @@ max_time: 2h
 mode: session
 options: {seed: 3, resilience_level: 0}
 circuits:
-  wide: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[20] q; ry(phi) q; rz(0.1) q; rz(0.2) q; rz(0.3) q; rz(0.4) q; rz(0.5) q; rz(0.6) q; rz(0.7) q; rz(0.8) q; cz q[0], q[1];"}
+  wide: {qasm: "OPENQASM 3.0; include \\"stdgates.inc\\"; input float phi; qubit[20] q; ry(phi) q; LAYERS"}
 observables:
   z0: {terms: [[ZIIIIIIIIIIIIIIIIIII, 1.0]]}
 jobs:
@@ -791,22 +794,22 @@ jobs:
     observables: [z0]
     precision: 0.05
     exact: statevector
-    sweep: {values: {phi: {linspace: [0, 3.0, 40]}}}
-"""
+    sweep: {values: {phi: {linspace: [0, 3.0, 60]}}}
+""".replace("LAYERS", layers)
     spec = tmp_path / "gaps.yaml"
     spec.write_text(text, encoding="utf-8")
     result = qrun("plan", spec)
     assert result.code == 0, result.err
     assert (
-        "warning: jobs[0] (curve): its exact values take qrun about 2m 47s after each runtime job, longer than a "
+        "warning: jobs[0] (curve): its exact values take qrun about 1m 19s after each runtime job, longer than a "
         "session's interactive timeout (1m): the service would deactivate the session each time and the next job "
         "would wait in the queue; use mode: batch, or fewer points per job"
-    ) in result.err  # 40 x 2^20 amplitudes x 181 gates x 22 ns
+    ) in result.err  # 60 x 2^20 amplitudes x 57 blocks x 22 ns
     batch = qrun("plan", spec, "mode=batch")
     assert batch.code == 0
     assert batch.err.splitlines()[0] == (
-        "warning: jobs[0] (curve): its exact values take qrun about 2m 47s on this machine (statevector for each of 40 "
-        "sweep points, 181 gates on 20 qubits); fewer sweep points, exact: stabilizer for a Clifford circuit, or the "
+        "warning: jobs[0] (curve): its exact values take qrun about 1m 19s on this machine (statevector for each of 60 "
+        "sweep points, 57 gates on 20 qubits); fewer sweep points, exact: stabilizer for a Clifford circuit, or the "
         "value as a number, take less"
     )
 

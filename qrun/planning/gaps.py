@@ -38,20 +38,31 @@ def warnings(plan: Plan) -> list[str]:
             other = "" if job.job.exact == "stabilizer" else ", exact: stabilizer for a Clifford circuit"
             out.append(
                 f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(total)} "
-                f"on this machine ({job.job.exact} for each of {every:,} {sets}, {job.reference_circuit.size():,} "
-                f"gates on {job.reference_circuit.num_qubits} qubits); fewer {sets}{other}, or the value as a number, "
-                "take less"
+                f"on this machine ({job.job.exact} for each of {every:,} {sets}, {_gates(job):,} gates on "
+                f"{job.reference_circuit.num_qubits} qubits); fewer {sets}{other}, or the value as a number, take less"
             )
     return out
 
 
 def _seconds(job: JobPlan, points: int) -> float:
     """qrun's time for the job's exact values at `points` parameter sets or sweep points."""
-    from ..sources import branching  # numpy: `qrun validate` imports this module, and never plans
+    from ..sources import branching, exact  # numpy: `qrun validate` imports this module, and never plans
 
     circuit = job.reference_circuit
     assert circuit is not None  # warnings asks only of a job that has one
     if job.job.exact == "stabilizer":  # a tableau a set, built gate by gate
         return model.tableau_seconds(points, circuit.size())
-    points *= branching.branch_bound(circuit)  # a dynamic circuit: a statevector per branch
-    return model.statevector_seconds(points, circuit.num_qubits, circuit.size())
+    if branching.dynamic(circuit):  # a statevector per branch, each followed gate by gate, unmerged
+        return model.statevector_seconds(points * branching.branch_bound(circuit), circuit.num_qubits, circuit.size())
+    return model.statevector_seconds(points, circuit.num_qubits, exact.evolved_gates(circuit))
+
+
+def _gates(job: JobPlan) -> int:
+    """The gates qrun's exact values take the job's circuit through: a tableau each gate, a statevector each merged
+    block (sources/exact.fused)."""
+    from ..sources import branching, exact  # as in _seconds
+
+    circuit = job.reference_circuit
+    assert circuit is not None  # as in _seconds
+    unmerged = job.job.exact == "stabilizer" or branching.dynamic(circuit)
+    return circuit.size() if unmerged else exact.evolved_gates(circuit)

@@ -94,13 +94,44 @@ def _states(
         elif _MEMO_CIRCUIT[0][1]:  # mid-circuit measurements, resets or control flow: each outcome followed
             kept = [(b.p, Statevector(b.state)) for b in branching.follow(bound)]
         else:
-            kept = [(1.0, Statevector(bound))]
+            kept = [(1.0, Statevector(fused(bound)))]
         size = sum(_size(state) for _, state in kept)
         while _STATES and (_KEPT[0] + size > MAX_KEPT_AMPLITUDES or len(_STATES) >= MEMO_SIZE):
             _KEPT[0] -= sum(_size(state) for _, state in _STATES.pop(next(iter(_STATES))))
         _STATES[(names, row)] = kept
         _KEPT[0] += size
     return kept
+
+
+# From this many qubits a circuit's gates are merged before its state is evolved: qiskit's Statevector takes a pass
+# over every amplitude for each gate, and merging runs of gates on one or two qubits into one unitary each (a few
+# ms) cuts a layered circuit's passes about tenfold (RESULTS.md, "Exact values by statevector")
+FUSE_QUBITS = 14
+
+
+def fused(circuit: QuantumCircuit) -> QuantumCircuit:
+    """The circuit with each run of gates on one or two qubits merged into one unitary, the same state to rounding
+    (1e-14), where it is wide enough for that to pay; as it is where it is not, or the merge cannot take it."""
+    if circuit.num_qubits < FUSE_QUBITS:
+        return circuit
+    from qiskit.exceptions import QiskitError
+    from qiskit.transpiler import PassManager
+    from qiskit.transpiler.passes import Collect1qRuns, Collect2qBlocks, ConsolidateBlocks
+
+    merge = PassManager([Collect2qBlocks(), Collect1qRuns(), ConsolidateBlocks(force_consolidate=True)])
+    try:
+        return merge.run(circuit)
+    except QiskitError:  # a gate with no matrix to merge: Statevector takes it through its definition, unmerged
+        return circuit
+
+
+def evolved_gates(circuit: QuantumCircuit) -> int:
+    """How many gates Statevector evolves the circuit through, once merged as `fused` merges it (its parameters bound
+    to 0 where it has any: the merge counts blocks, whatever their angles)."""
+    if circuit.num_qubits < FUSE_QUBITS:
+        return circuit.size()
+    bound = circuit.assign_parameters([0.0] * circuit.num_parameters) if circuit.num_parameters else circuit
+    return fused(bound).size()
 
 
 def _size(state: Statevector | StabilizerState) -> int:
@@ -133,7 +164,7 @@ def ideal_counts(
         return stabilizer.ideal_counts(qc)
     if branching.dynamic(qc):  # mid-circuit measurements, resets or control flow: each outcome followed
         return {reg: {k: p for k, p in seen.items() if p > 1e-12} for reg, seen in branching.distribution(qc).items()}
-    state = Statevector(qc.remove_final_measurements(inplace=False))
+    state = Statevector(fused(qc.remove_final_measurements(inplace=False)))
     out = {}
     for register, qargs in stabilizer.measured_registers(qc).items():  # a partly measured register has none
         # keyed as probabilities_dict keys them (qargs[0] the last bit), without its array of every outcome's digits,
