@@ -18,14 +18,19 @@ def warnings(plan: Plan) -> list[str]:
     service would deactivate the session."""
     session = traits(plan.backend_kind).remote and plan.mode == "session"
     out = []
+    evolved: dict[tuple[int, str | float | None], int] = {}  # by circuit and method: jobs that share one merge it once
     for job in plan.jobs:
         if job.reference_circuit is None:
             continue
+        key = (id(job.reference_circuit), job.job.exact)
+        if key not in evolved:
+            evolved[key] = _gates(job)
+        gates = evolved[key]
         if job.points is not None:
             every, each = len(job.points), min(job.chunk, len(job.points))
         else:
             every = each = 1 if job.parameter_values is None else len(job.parameter_values)
-        gap = _seconds(job, each)
+        gap = _seconds(job, each, gates)
         if session and gap > INTERACTIVE_TTL:
             out.append(
                 f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(gap)} "
@@ -33,33 +38,32 @@ def warnings(plan: Plan) -> list[str]:
                 "the service would deactivate the session each time and the next job would wait in the queue; use "
                 "mode: batch, or fewer points per job"
             )
-        elif (total := _seconds(job, every)) >= SLOW:
+        elif (total := _seconds(job, every, gates)) >= SLOW:
             sets = "sweep points" if job.points is not None else "parameter sets"
             other = "" if job.job.exact == "stabilizer" else ", exact: stabilizer for a Clifford circuit"
             out.append(
                 f"warning: jobs[{job.index}] ({job.name}): its exact values take qrun about {durations.format(total)} "
-                f"on this machine ({job.job.exact} for each of {every:,} {sets}, {_gates(job):,} gates on "
+                f"on this machine ({job.job.exact} for each of {every:,} {sets}, {gates:,} gates on "
                 f"{job.reference_circuit.num_qubits} qubits); fewer {sets}{other}, or the value as a number, take less"
             )
     return out
 
 
-def _seconds(job: JobPlan, points: int) -> float:
-    """qrun's time for the job's exact values at `points` parameter sets or sweep points."""
-    from ..sources import branching, exact  # numpy: `qrun validate` imports this module, and never plans
+def _seconds(job: JobPlan, points: int, gates: int) -> float:
+    """qrun's time for the job's exact values at `points` parameter sets or sweep points, through `gates` (_gates)."""
+    from ..sources import branching  # numpy: `qrun validate` imports this module, and never plans
 
     circuit = job.reference_circuit
     assert circuit is not None  # warnings asks only of a job that has one
     if job.job.exact == "stabilizer":  # a tableau a set, built gate by gate
-        return model.tableau_seconds(points, circuit.size())
-    if branching.dynamic(circuit):  # a statevector per branch, each followed gate by gate, unmerged
-        return model.statevector_seconds(points * branching.branch_bound(circuit), circuit.num_qubits, circuit.size())
-    return model.statevector_seconds(points, circuit.num_qubits, exact.evolved_gates(circuit))
+        return model.tableau_seconds(points, gates)
+    points *= branching.branch_bound(circuit)  # a dynamic circuit: a statevector per branch
+    return model.statevector_seconds(points, circuit.num_qubits, gates)
 
 
 def _gates(job: JobPlan) -> int:
-    """The gates qrun's exact values take the job's circuit through: a tableau each gate, a statevector each merged
-    block (sources/exact.fused)."""
+    """The gates qrun's exact values take the job's circuit through: a tableau each gate, a dynamic circuit's
+    branches each gate (branching follows them unmerged), any other statevector each merged block (exact.fused)."""
     from ..sources import branching, exact  # as in _seconds
 
     circuit = job.reference_circuit
