@@ -298,13 +298,14 @@ def _listed(
     shots = job.get("shots", options.get("default_shots", DEFAULT_SHOTS))
     ideal = job.get("exact") == "statevector"
     widths = [min(width, circuit.num_qubits) for width in registers.values()]
-    counted = sum(2**w if not isinstance(shots, int) else min(shots, 2**w) for w in widths)
-    each = counted + (sum(2**w for w in widths) if ideal else 0)
+    outcomes = sum(2**w for w in widths)  # every outcome of each register: an ideal distribution's most
+    counted = outcomes if not isinstance(shots, int) else sum(min(shots, 2**w) for w in widths)
+    each = counted + (outcomes if ideal else 0)
     if sets * each <= exact.MAX_LISTED_OUTCOMES:
         return None
     widest = max(registers, key=lambda name: registers[name])
     kept = f"{sets * each:,} in all, more than the {exact.MAX_LISTED_OUTCOMES:,} a job's file keeps"
-    if ideal and sum(2**w for w in widths) * sets > exact.MAX_LISTED_OUTCOMES:
+    if ideal and outcomes * sets > exact.MAX_LISTED_OUTCOMES:
         return ("exact",), (
             f"exact: statevector lists each {what}'s ideal distribution beside its counts, up to {each:,} outcomes "
             f"(register '{widest}' has {registers[widest]} bits) in each of {sets:,}: {kept}; give fewer {what}s or "
