@@ -419,16 +419,19 @@ class FakeRuntimeClient:
         self._log("list_backends")
         # the records of GET /backends ("devices"), as 0.51's least_busy and backend() read them: status a
         # mapping with its name, the width as "qubits", the queue as "queue_length"
+        # (the width from the device's configuration, as the service's own record has it: `num_qubits` would build
+        # the device's whole target from its calibration, for every device of every test's service)
+        widths = {name: dev.configuration().n_qubits for name, dev in self.cloud.devices.items()}
         records = [
             {
                 "name": name,
                 "status": {"name": "paused" if name in self.cloud.down else "online", "reason": "available"},
                 "is_simulator": False,
-                "qubits": dev.num_qubits,
+                "qubits": widths[name],
                 "queue_length": self.cloud.pending.get(name, 0),
-                "processor_type": {"family": "Heron" if dev.num_qubits > 133 else "Eagle"},
+                "processor_type": {"family": "Heron" if widths[name] > 133 else "Eagle"},
             }
-            for name, dev in self.cloud.devices.items()
+            for name in self.cloud.devices
         ]
         if include_mocks and self.cloud.mocks:
             # each device's dry-run counterpart, "mock_<name without its prefix>", as the runtime looks it up
