@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,8 +86,12 @@ def fake_names() -> list[str]:
     return sorted(names)
 
 
+@cache
 def fake_backend(name: str) -> BackendV2:
-    """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2()."""
+    """The fake backend object called `name`, e.g. fake_manila -> FakeManilaV2(), made once a process: its
+    calibration is the package's own files, which do not change, and reading them into a device's target is most of
+    a plan's own time on a 127- or 156-qubit device. Nothing in qrun or the runtime's local mode changes the object
+    (a run simulates a subset device, or an AerSimulator built from it), so a process's specs and points share it."""
     import qiskit_ibm_runtime.fake_provider as fp
 
     stem = _camel(name[len("fake_") :])
