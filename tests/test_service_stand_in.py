@@ -1112,3 +1112,28 @@ def test_a_batch_the_device_takes_as_one_runtime_job_is_dry_run_as_one_and_its_e
     run_dir = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
     usage = [u["estimated_quantum_seconds"] for j in _meta(run_dir)["jobs"] for u in j.get("usage", [])]
     assert usage == [3.5, 2.0]
+
+
+TWO_JOBS = ALL_KINDS.split("  - name: vqe")[0]
+
+
+def _calibrations(run_dir: Path) -> list[str]:
+    return [u["calibration"] for j in _meta(run_dir)["jobs"] for u in j["usage"]]
+
+
+def test_a_run_under_one_calibration_asks_for_it_once_and_one_recalibrated_mid_run_names_each_jobs(cloud, tmp_path):
+    """The last job's calibration, made before the first job ran, was every job's: one call for the properties as of
+    a moment (each fetches and decodes the device's whole calibration), beside the one the run's transpile reads."""
+    spec = _spec(tmp_path, "ibm_sherbrooke", text=TWO_JOBS)
+    cloud.recalibrations = [(0.0, "2026-01-01T00:00:00+00:00")]
+    steady = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
+    assert _calibrations(steady) == ["2026-01-01T00:00:00+00:00"] * 2
+    assert cloud.calls.count("backend_properties") == 2
+    # recalibrated between the first job's start and the second's: each job names the calibration it ran under
+    first, second = (cloud.jobs[j].started for j in cloud.order)  # the first run's started at the clock's 0
+    assert first is not None and second is not None and second > first
+    cloud.recalibrations.append((cloud.clock.now + (first + second) / 2, "2026-01-01T01:00:00+00:00"))
+    cloud.calls.clear()
+    moved = run_spec(spec, tmp_path / "results", progress="none", clock=cloud.clock)
+    assert _calibrations(moved) == ["2026-01-01T00:00:00+00:00", "2026-01-01T01:00:00+00:00"]
+    assert cloud.calls.count("backend_properties") == 1 + 2 + 2  # the transpile's; the last and first; each job's

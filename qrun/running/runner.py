@@ -107,17 +107,21 @@ class Runner(Batching, Sweeping, Minimizing):
         self.handles = []
 
     def _calibrations(self, records: list[Usage]) -> None:
-        """Each service job's calibration, as of when it ran: the first and last job's are asked for, and only if
-        they differ (the device was recalibrated during the run) every job's."""
+        """Each service job's calibration, as of when it ran. The last job's is asked for first: made before the first
+        job ran, it was every job's (one call, each of which fetches and decodes the device's whole properties).
+        Otherwise the first job's too, and only if they differ (the device was recalibrated during the run) every
+        job's."""
         if not traits(self.plan.backend_kind).remote or not records:
             return
 
         def running(r: Usage) -> str | None:
             return (r.get("timestamps") or {}).get("running")
 
-        ends = {at(self.plan.device, running(records[0])), at(self.plan.device, running(records[-1]))}
+        last = at(self.plan.device, running(records[-1]))
+        made, began = durations.parse_timestamp(last), durations.parse_timestamp(running(records[0]))
+        ends = {last} if made and began and made <= began else {last, at(self.plan.device, running(records[0]))}
         for r in records:
-            r["calibration"] = next(iter(ends)) if len(ends) == 1 else at(self.plan.device, running(r))
+            r["calibration"] = last if len(ends) == 1 else at(self.plan.device, running(r))
 
     def _run_jobs(self, session: OpenSession, start: int, stop: int) -> None:
         skip = 0
