@@ -42,7 +42,8 @@ def test_raising_the_shot_limit_still_meets_the_estimate_floor(qrun, tmp_path):
     assert line == (
         f"{spec}:36:15: jobs[0].estimate: the declared estimate 10s per evaluation (25m 10s in all) is less than a "
         f"third of what qrun computes for this job, {figure} (100,000,000 shots per configuration on this backend's "
-        "timing); raise the estimate, lower the work, or set trust_estimate: true on the job to accept the risk"
+        "timing); raise the estimate or remove it (qrun then uses its own), lower the work, or set trust_estimate: "
+        "true on the job to accept the risk"
     )
     assert not (tmp_path / "results").exists()
 

@@ -202,7 +202,8 @@ def quantum_seconds(timing: Timing, work: list[Work], options: dict[str, object]
 
 
 def floor_message(job: JobPlan, floor: float) -> str:
-    """The error for an estimate that undercuts qrun's computed figure by more than FLOOR_FACTOR."""
+    """The error for a declared estimate that undercuts qrun's computed figure by more than FLOOR_FACTOR (one kept
+    from running on aer is what a switch to a device meets first: removing it is the usual fix)."""
     unit = " per evaluation" if job.max_evaluations > 1 else ""
     per_unit = job.estimate / max(job.units, 1)
     told = f"{job.estimate_source} estimate {durations.format(per_unit)}{unit if job.units > 1 else ''}"
@@ -210,8 +211,8 @@ def floor_message(job: JobPlan, floor: float) -> str:
         told += f" ({durations.format(job.estimate)} in all)"
     return (
         f"the {told} is less than a third of what qrun computes for this job, {durations.format(floor)} "
-        f"({job.stats.get('shots', 0):,} shots per configuration on this backend's timing); raise the estimate, "
-        "lower the work, or set trust_estimate: true on the job to accept the risk"
+        f"({job.stats.get('shots', 0):,} shots per configuration on this backend's timing); raise the estimate or "
+        "remove it (qrun then uses its own), lower the work, or set trust_estimate: true on the job to accept the risk"
     )
 
 
