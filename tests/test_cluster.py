@@ -3,6 +3,7 @@ cluster and its tasks in the metadata."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import subprocess
@@ -12,7 +13,10 @@ import pytest
 
 from qrun.planning import sweeps
 
-pytest.importorskip("distributed")
+# Looked for, not imported: every pytest-xdist worker collects this module, and importing Dask's distributed takes
+# most of a second; the runs below import it where they use it.
+if importlib.util.find_spec("distributed") is None:
+    pytest.skip("Dask's distributed is not installed: pip install 'qrun[dask]'", allow_module_level=True)
 
 SPEC = """version: 1
 name: dk

@@ -1,6 +1,7 @@
 """qrun export mlflow against a real MLflow tracking store (SQLite in a temporary folder), read back through
 MLflow's own search API and compared with qrun's files."""
 
+import importlib.util
 import json
 import math
 from collections import Counter
@@ -8,7 +9,10 @@ from collections import Counter
 import pytest
 
 pytestmark = pytest.mark.slow
-mlflow = pytest.importorskip("mlflow", reason="MLflow is not installed: pip install 'qrun[mlflow]'")
+# Looked for, not imported: every pytest-xdist worker collects this module, the fast suite's too, and importing
+# MLflow takes seconds; each test imports what it uses.
+if importlib.util.find_spec("mlflow") is None:
+    pytest.skip("MLflow is not installed: pip install 'qrun[mlflow]'", allow_module_level=True)
 
 
 def _job(run_dir, name: str) -> dict:
