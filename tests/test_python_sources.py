@@ -196,6 +196,28 @@ def test_validate_never_runs_the_code_unless_deep_and_says_so(qrun, repo):
     assert (repo / "lib" / "imported").exists()
 
 
+def test_many_circuits_from_one_function_are_named_as_one_entry_by_validate_and_deep(qrun, repo):
+    """XEB's 48 circuits come from one function: the notes named each, on one line of 3,000 characters."""
+    spec = _spec(repo)
+    tilts = "".join(f'  t{k}: {{python: "lib/build.py:tilted", args: {{theta: 0.{k}}}}}\n' for k in range(6))
+    jobs = "".join(f"  - {{name: t{k}, primitive: estimator, circuit: t{k}, observables: [z]}}\n" for k in range(6))
+    spec.write_text(spec.read_text().replace("observables:\n", tilts + "observables:\n", 1) + jobs)
+    quick = qrun("validate", spec)
+    assert (quick.code, quick.err) == (
+        0,
+        "note: circuits.ghz (lib/build.py:ghz), circuits.tilted, circuits.t0, circuits.t1 and 4 more "
+        "(lib/build.py:tilted), observables.zzz (lib/build.py:parity): Python, not imported here; qrun validate "
+        "--deep, plan and run import and run it\n",
+    )
+    deep = qrun("validate", "--deep", spec)
+    assert (deep.code, deep.err.splitlines()[0]) == (
+        0,
+        "qrun: importing and running your Python, as allow_python allows: circuits.ghz: lib/build.py:ghz; "
+        "circuits.tilted, circuits.t0, circuits.t1 and 4 more: lib/build.py:tilted; observables.zzz: "
+        "lib/build.py:parity",
+    )
+
+
 def test_python_no_job_uses_is_never_run(qrun, repo):
     """A spare circuit or observable's Python ran under validate --deep and the run (and its error stopped both)."""
     spec = _spec(repo)

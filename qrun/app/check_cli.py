@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import SpecError, SpecsInvalid, UsageError
+from ..model.findings import by_key
 from ..model.records import RunMetadata
 from ..sources import pysource
 from ..spec import load
@@ -132,10 +133,13 @@ def _say_python_runs(path: str, overrides: dict[str, object], vars_files: list[s
         return
     used = pysource.in_use(data)
     refs = [
-        f"{kind}.{name}: {value['python']}"
-        for kind in ("circuits", "observables")
-        for name, value in (data.get(kind) or {}).items()
-        if isinstance(value, dict) and isinstance(value.get("python"), str) and name in used[kind]
+        f"{names}: {ref}"
+        for names, ref in by_key(
+            (f"{kind}.{name}", value["python"])
+            for kind in ("circuits", "observables")
+            for name, value in (data.get(kind) or {}).items()
+            if isinstance(value, dict) and isinstance(value.get("python"), str) and name in used[kind]
+        )
     ]
     if refs:
         click.echo(f"qrun: importing and running your Python, as allow_python allows: {'; '.join(refs)}", err=True)

@@ -16,7 +16,7 @@ from ..errors import MissingExtraError, OpenPlanError, Problem, SourceError, Spe
 from ..jobs import registry as kinds
 from ..model import durations
 from ..model.experiment import Job
-from ..model.findings import first_of
+from ..model.findings import by_key, first_of
 from ..model.plan import Plan
 from ..planning import batches, delays, faulty, gaps, simtime
 from ..planning import estimates as model
@@ -216,7 +216,7 @@ def quick_check(
         raise SpecError([checked.spec.problem(("max_time",), verdict.explain())])
     sources = experiment.python_sources
     used = pysource.in_use(checked.spec.data) if sources else {}  # only these are ever imported
-    unrun = [f"{k}.{name} ({ref})" for k, name, ref in sources if name in used[k]]
+    unrun = [f"{names} ({ref})" for names, ref in by_key((f"{k}.{n}", ref) for k, n, ref in sources if n in used[k])]
     notes = (
         [f"note: {', '.join(unrun)}: Python, not imported here; qrun validate --deep, plan and run import and run it"]
         if unrun

@@ -28,6 +28,15 @@ def first_of(items: Sequence[str], keep: int = 3, sep: str = ", ", what: str = "
     return f"{shown}{';' if sep == '; ' else ''} and {len(items) - keep:,} more" + (f" {what}" if what else "")
 
 
+def by_key(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(names, key) for each key of (name, key) pairs, in the order keys first appear, the names as first_of says
+    them: 48 circuits from one Python function are one entry, not 48."""
+    groups: dict[str, list[str]] = {}
+    for name, key in pairs:
+        groups.setdefault(key, []).append(name)
+    return [(first_of(names), key) for key, names in groups.items()]
+
+
 def unknown_ref(what: str, name: str, defined: Iterable[str]) -> str:
     """ "unknown circuit 'bel'; did you mean 'bell'?", or the names defined."""
     names = list(defined)
