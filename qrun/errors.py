@@ -35,14 +35,38 @@ class Problem:
     path: str
     message: str
 
+    @property
+    def where(self) -> str:
+        if not self.line:
+            return self.file
+        return f"{self.file}:{self.line}:{self.col}" if self.col else f"{self.file}:{self.line}"
+
     def __str__(self) -> str:
-        where = self.file
-        if self.line:
-            where += f":{self.line}:{self.col}" if self.col else f":{self.line}"
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+        return f"{self.where}: {self.path}: {self.message}" if self.path else f"{self.where}: {self.message}"
 
 
 SHOWN_PROBLEMS = 50  # a spec error's report stops here (SpecError.report)
+ALIKE = 3  # this many problems alike from one place in the file (a template's loop) are reported as one
+_RENDERED_LINE = re.compile(r" \(line \d+ of the rendered text\)$")
+
+
+def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
+    """Each problem's report line, or for problems alike (the same message from one place of a template, which a
+    loop repeats for each of its items), the first one's and a line naming the others' paths; with how many
+    problems each entry stands for."""
+    groups: dict[tuple[object, ...], list[Problem]] = {}
+    for p in problems:
+        key = (p.where, _RENDERED_LINE.sub("", p.message)) if p.line and p.path else (id(p),)
+        groups.setdefault(key, []).append(p)
+    entries: list[tuple[str, int]] = []
+    for alike in groups.values():
+        if len(alike) < ALIKE:
+            entries += [(str(p), 1) for p in alike]
+            continue
+        others = [p.path for p in alike[1:]]
+        named = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
+        entries.append((f"{alike[0]}\n{alike[0].where}: the same for {named}", len(alike)))
+    return entries
 
 
 def _position(p: Problem) -> tuple[object, ...]:
@@ -65,13 +89,16 @@ class SpecError(QrunError, ValueError):
         return (type(self), (self.problems,))  # pickled back from a bounded child (bounded.call)
 
     def report(self, limit: int = SHOWN_PROBLEMS) -> str:
-        """What a terminal shows: the first `limit` problems, then how many more. One mistake repeated by a template
-        over 10,000 jobs would otherwise print 10,000 lines, and the first ones are what a user fixes first."""
-        if len(self.problems) <= limit:
-            return str(self)
-        more = len(self.problems) - limit
-        shown = "\n".join(str(p) for p in self.problems[:limit])
-        return f"{shown}\n... and {more:,} more problems ({len(self.problems):,} in all; the first {limit} are shown)"
+        """What a terminal shows: problems alike from one place of a template said once (_said_once), the first
+        `limit` of those entries, then how many problems more. One mistake repeated by a template over 10,000 jobs
+        would otherwise print 10,000 lines, and the first ones are what a user fixes first."""
+        entries = _said_once(self.problems)
+        if len(entries) <= limit:
+            return "\n".join(text for text, _ in entries)
+        told = sum(n for _, n in entries[:limit])
+        more = len(self.problems) - told
+        shown = "\n".join(text for text, _ in entries[:limit])
+        return f"{shown}\n... and {more:,} more problems ({len(self.problems):,} in all; the first {told:,} are shown)"
 
 
 class SpecsInvalid(QrunError):

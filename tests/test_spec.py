@@ -339,6 +339,45 @@ def test_a_problem_in_a_templates_rendered_text_is_placed_on_the_templates_line(
     ]
 
 
+def test_a_mistake_a_templates_loop_repeats_is_said_once_with_the_paths_it_is_at(qrun, write_spec, monkeypatch):
+    """Six jobs from one loop line, each with shots -1 and an unknown key: twelve lines before, as many as the loop
+    has items; now each mistake once, then the other paths it is at."""
+    spec = write_spec(
+        "version: 1\nname: t\nbackend: aer\n"
+        "circuits:\n  c: {random: {num_qubits: 2, depth: 2, seed: 1, measure: true}}\n"
+        "jobs:\n{% for i in range(6) %}\n  - {name: j{{ i }}, primitive: sampler, circuit: c, shots: -1, shot: 5}\n"
+        "{% endfor %}\n  - {name: last, primitive: sampler, circuit: c, shots: 0}\n"
+    )
+    monkeypatch.chdir(spec.parent)
+    expected = [
+        "spec.yaml:7: jobs[0].shot: unknown key 'shot'; did you mean 'shots'? (line 8 of the rendered text)",
+        "spec.yaml:7: the same for jobs[1].shot, jobs[2].shot, jobs[3].shot and 2 more",
+        "spec.yaml:7: jobs[0].shots: -1 is less than the minimum of 1 (line 8 of the rendered text)",
+        "spec.yaml:7: the same for jobs[1].shots, jobs[2].shots, jobs[3].shots and 2 more",
+        "spec.yaml:10:57: jobs[6].shots: 0 is less than the minimum of 1",
+    ]
+    checked, ran = qrun("validate", "spec.yaml"), qrun("spec.yaml", "--out", "r")
+    assert (checked.code, ran.code) == (2, 2)
+    assert checked.err.splitlines() == [*expected, "qrun: 1 of 1 spec invalid"]
+    assert ran.err.splitlines() == expected
+
+
+def test_a_reports_limit_counts_a_repeated_mistake_as_one_entry_and_says_how_many_it_showed():
+    from qrun.errors import Problem, SpecError
+
+    loop = [Problem("f", 3, 0, f"jobs[{k}].shots", "bad") for k in range(10)]
+    pair = [Problem("f", 5, 0, f"jobs[{k}].name", "taken") for k in (10, 11)]  # two alike stay two lines
+    lines = [Problem("f", 10 + k, 5, f"jobs[{12 + k}].name", "worse") for k in range(3)]
+    assert SpecError(loop + pair + lines).report(limit=4).splitlines() == [
+        "f:3: jobs[0].shots: bad",
+        "f:3: the same for jobs[1].shots, jobs[2].shots, jobs[3].shots and 6 more",
+        "f:5: jobs[10].name: taken",
+        "f:5: jobs[11].name: taken",
+        "f:10:5: jobs[12].name: worse",
+        "... and 2 more problems (15 in all; the first 13 are shown)",
+    ]
+
+
 def test_problems_on_one_line_are_in_the_order_of_their_indices():
     from qrun.errors import Problem, SpecError
 
