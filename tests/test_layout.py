@@ -405,3 +405,40 @@ def test_qrun_qubits_of_a_spec_coupled_along_another_order_lists_the_layouts_it_
     first = data["chains"][0]["layout"]
     spec.write_text(spec.read_text().replace("[20, 22, 21]", json.dumps(first)))
     assert qrun("plan", spec).err == ""  # the layout listed first routes nothing
+
+
+LOOPED = """version: 1
+name: looped
+backend: fake_sherbrooke
+max_time: 30m
+options: {seed: 11, optimization_level: 1}
+circuits:
+{% for k in range(5) %}
+  c{{ k }}:
+    qasm: 'OPENQASM 3.0; include "stdgates.inc"; qubit[3] q; h q[0]; cx q[0], q[1]; cx q[1], q[2]; rz(0.{{ k }}) q[2];'
+    layout: LAYOUT
+{% endfor %}
+jobs:
+{% for k in range(5) %}
+  - {name: s{{ k }}, primitive: sampler, circuit: c{{ k }}, shots: 100, measure_all: true}
+{% endfor %}
+"""
+
+
+def test_a_loop_of_circuits_on_one_layout_is_warned_of_once_not_once_a_circuit(qrun, tmp_path):
+    """xeb's 48 circuits on a layout over broken gates gave 48 warnings of each kind, the same words but the name."""
+    spec = tmp_path / "looped.yaml.j2"
+    spec.write_text(LOOPED.replace("LAYOUT", "[5, 6, 7]"))  # ecr 6-5 and 7-6 are broken on fake_sherbrooke
+    circuits = "circuits.c0.layout, circuits.c1.layout, circuits.c2.layout and 2 more"
+    jobs = "jobs[0] (s0), jobs[1] (s1), jobs[2] (s2) and 2 more"
+    assert qrun("plan", spec).err == (
+        f"warning: {jobs}: their ISA circuits run what fake_sherbrooke reports as broken (error 0.5 or more): ecr on "
+        "qubits 6, 5 (error 1); ecr on qubits 7, 6 (error 1); their values would be noise. "
+        f"{circuits} put the circuits on them: name other qubits\n"
+    )
+    spec.write_text(LOOPED.replace("LAYOUT", "[20, 22, 21]"))  # 20-21-22 is a line: cx on 20 and 22 needs a swap
+    assert qrun("plan", spec).err == (
+        f"warning: {circuits}: [20, 22, 21] is not coupled as these 5 circuits need, so the transpiler added swaps and "
+        f"their qubits ended elsewhere ({jobs}; the first on [20, 21, 22]); `qrun qubits fake_sherbrooke --chain 3` "
+        "lists coupled chains\n"
+    )

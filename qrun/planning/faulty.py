@@ -47,31 +47,35 @@ def entry(value: object) -> bool:
 
 
 def warnings(plan: Plan, placed: frozenset[str] = frozenset()) -> list[str]:
-    """One warning per ISA circuit that runs something broken, naming the jobs that run it. `placed`: the circuits
-    whose spec gives a `layout:`, which the transpiler keeps at any level: the advice is then to name other qubits."""
+    """One warning per set of broken instructions, naming the jobs that run them (in whatever order their circuits
+    do). `placed`: the circuits whose spec gives a `layout:`, which the transpiler keeps at any level: the advice is
+    then to name other qubits, in each such circuit (a template's loop of circuits on one layout: one warning)."""
     if not traits(plan.backend_kind).device:
         return []
-    by_circuit: dict[tuple, list[str]] = {}
+    by_gates: dict[tuple, tuple[list[str], list[str]]] = {}
     for job in plan.jobs:
         found = job.stats.get("broken")
         if found:
-            key = tuple((name, tuple(qubits), error) for name, qubits, error in found)
-            where = job.circuit_name if job.circuit_name in placed else None
-            by_circuit.setdefault((key, where), []).append(f"jobs[{job.index}] ({job.name})")
+            key = tuple(sorted((name, tuple(qubits), error) for name, qubits, error in found))
+            jobs, circuits = by_gates.setdefault((key, job.circuit_name in placed), ([], []))
+            jobs.append(f"jobs[{job.index}] ({job.name})")
+            if job.circuit_name not in circuits:
+                circuits.append(job.circuit_name)
     out = []
-    for (found, where), jobs in by_circuit.items():
-        named = first_of(jobs)
+    for (found, laid_out), (jobs, circuits) in by_gates.items():
         parts = [
             f"{name} on qubit{'s' * (len(q) > 1)} {', '.join(map(str, q))} (error {error:g})"
             for name, q, error in found
         ]
-        shown = first_of(parts, 5, "; ")
+        one = len(circuits) == 1
         out.append(
-            f"warning: {named}: the ISA circuit runs what {plan.backend_name} reports as broken (error 0.5 or more): "
-            f"{shown}; its values would be noise. "
+            f"warning: {first_of(jobs)}: {'the ISA circuit runs' if one else 'their ISA circuits run'} what "
+            f"{plan.backend_name} reports as broken (error 0.5 or more): {first_of(parts, 5, '; ')}; "
+            f"{'its' if one else 'their'} values would be noise. "
             + (
-                f"circuits.{where}.layout puts the circuit on them: name other qubits"
-                if where is not None
+                f"{first_of([f'circuits.{c}.layout' for c in circuits])} put{'s' * one} the "
+                f"circuit{'s' * (not one)} on them: name other qubits"
+                if laid_out
                 else "optimization_level 2 or 3 lays a circuit out by the device's errors (level 0 or 1 keeps a "
                 "layout that fits), or a circuit's layout: names its qubits (qrun qubits SPEC lists the best chains)"
             )

@@ -141,19 +141,31 @@ def routed(plan: Plan, circuits: Mapping[str, Yaml], built: Mapping[str, Quantum
             found.setdefault(job.circuit_name, (list(job.physical_qubits), []))[1].append(
                 f"jobs[{job.index}] ({job.name})"
             )
-    out = []
-    for name, (ended, jobs) in found.items():
+    # circuits on one layout with nothing of their own to say (a template's loop of them) share one warning
+    alike: dict[tuple[tuple[int, ...], str, str], list[str]] = {}
+    for name in found:
         if name in built and _holds(plan, circuits[name]["layout"], couplings(built[name])):
             continue  # coupled as it needs: a swap of its own, which qiskit makes a relabeling, moved its qubits
-        named = first_of(jobs)
+        width = len(found[name][0])
         apart = off_chain(built[name]) if name in built else []
-        chains = f"`qrun qubits {plan.backend_name} --chain {len(ended)}` lists coupled chains"
+        chains = f"`qrun qubits {plan.backend_name} --chain {width}` lists coupled chains"
         if apart:
-            order = chain_order(len(ended), couplings(built[name]))
+            order = chain_order(width, couplings(built[name]))
             chains = off_chain_note(name, apart, order) + ("; " + chains if order is not None else "")
+        alike.setdefault((tuple(circuits[name]["layout"]), chains, name if apart else ""), []).append(name)
+    out = []
+    for (layout, chains, _), names in alike.items():
+        ended, jobs = found[names[0]]
+        if len(names) == 1:
+            out.append(
+                f"warning: circuits.{names[0]}.layout: {list(layout)} is not coupled as circuit '{names[0]}' needs, "
+                f"so the transpiler added swaps and its qubits ended on {ended} ({first_of(jobs)}); {chains}"
+            )
+            continue
         out.append(
-            f"warning: circuits.{name}.layout: {circuits[name]['layout']} is not coupled as circuit '{name}' needs, so "
-            f"the transpiler added swaps and its qubits ended on {ended} ({named}); {chains}"
+            f"warning: {first_of([f'circuits.{n}.layout' for n in names])}: {list(layout)} is not coupled as these "
+            f"{len(names)} circuits need, so the transpiler added swaps and their qubits ended elsewhere "
+            f"({first_of([j for n in names for j in found[n][1]])}; the first on {ended}); {chains}"
         )
     return out
 
