@@ -81,24 +81,26 @@ class SpecError(QrunError, ValueError):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], within: str = ""):
         self.problems = sorted(problems, key=_position)
+        self.within = within  # what the problems are of, where the spec alone does not say (a multirun's point)
         super().__init__("\n".join(str(p) for p in self.problems))
 
-    def __reduce__(self) -> tuple[type[SpecError], tuple[list[Problem]]]:
-        return (type(self), (self.problems,))  # pickled back from a bounded child (bounded.call)
+    def __reduce__(self) -> tuple[type[SpecError], tuple[list[Problem], str]]:
+        return (type(self), (self.problems, self.within))  # pickled back from a bounded child (bounded.call)
 
     def report(self, limit: int = SHOWN_PROBLEMS) -> str:
         """What a terminal shows: problems alike from one place of a template said once (_said_once), the first
         `limit` of those entries, then how many problems more. One mistake repeated by a template over 10,000 jobs
         would otherwise print 10,000 lines, and the first ones are what a user fixes first."""
         entries = _said_once(self.problems)
+        head = f"{self.within}:\n" if self.within else ""
         if len(entries) <= limit:
-            return "\n".join(text for text, _ in entries)
+            return head + "\n".join(text for text, _ in entries)
         told = sum(n for _, n in entries[:limit])
         more = len(self.problems) - told
         shown = "\n".join(text for text, _ in entries[:limit])
-        return f"{shown}\n... and {more:,} more problems ({len(self.problems):,} in all; the first {told:,} are shown)"
+        return f"{head}{shown}\n... and {more:,} more problems ({len(self.problems):,} in all; the first {told:,} are shown)"
 
 
 class SpecsInvalid(QrunError):

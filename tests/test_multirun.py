@@ -564,3 +564,19 @@ derived:
     (group,) = (tmp_path / "r" / "logz").iterdir()
     shown = qrun("show", group)
     assert [line for line in shown.out.splitlines() if line.startswith("derived:")] == said
+
+
+def test_a_problem_only_one_point_has_is_said_with_the_point_by_validate_plan_and_run(tmp_path, qrun):
+    """A value a point's variable writes into the spec's lines was reported at those lines alone: every point shares
+    them, and nothing said which point's value was wrong."""
+    spec = tmp_path / "mr.yaml"
+    spec.write_text(SPEC.replace("BACKEND", "aer").replace("reps: 1", "reps: {{ 1 if n == 3 else -1 }}"))
+    said = [
+        "multirun point n=2:",
+        f"{spec}:8:39: circuits.c.args: real_amplitudes(num_qubits=2, reps=-1) failed: reps must be non-negative, "
+        "but is -1",
+    ]
+    for args in (["validate"], ["plan"], []):
+        done = qrun(*args, spec, "-m", "n=3,2", "--out", tmp_path / "r")
+        assert (done.code, done.err.splitlines()[:2]) == (2, said)
+    assert not (tmp_path / "r").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import click
@@ -88,9 +89,14 @@ def validate_cmd(
                 given = {**overrides, **point}
                 if deep:
                     _say_python_runs(path, given, list(vars_files))
-                    prepared = prepare(path, given, list(vars_files), estimates, out, online=False, swept=point)
+                    prepared = multirun.at_point(
+                        point,
+                        partial(prepare, path, given, list(vars_files), estimates, out, online=False, swept=point),
+                    )
                 else:
-                    prepared = quick_check(path, given, list(vars_files), estimates, out, swept=point)
+                    prepared = multirun.at_point(
+                        point, partial(quick_check, path, given, list(vars_files), estimates, out, swept=point)
+                    )
                 every.append(prepared)
             if len(chosen) > 1:
                 multirun.joint_budgets(every, multirun.labels(chosen))
@@ -182,16 +188,20 @@ def plan_cmd(
 
     chosen = multirun.points(multirun_grid(spec, multirun_args, overrides_of(assignments))) or [{}]
     every = [
-        prepare(
-            spec,
-            {**overrides_of(assignments), **point},
-            list(vars_files),
-            estimates,
-            out,
-            enforce_budget=False,
-            use_cache=not no_cache,
-            defer_device=True,  # a plan only shown: a fake device's object is built only if the plan needs it
-            swept=point,
+        multirun.at_point(
+            point,
+            partial(
+                prepare,
+                spec,
+                {**overrides_of(assignments), **point},
+                list(vars_files),
+                estimates,
+                out,
+                enforce_budget=False,
+                use_cache=not no_cache,
+                defer_device=True,  # a plan only shown: a fake device's object is built only if the plan needs it
+                swept=point,
+            ),
         )
         for point in chosen
     ]

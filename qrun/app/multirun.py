@@ -14,10 +14,10 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..backends.registry import traits
 from ..errors import SpecError, UsageError
@@ -31,6 +31,8 @@ from ..store.fsio import atomic_write, inside
 from ..store.journal import read_metadata
 from ..store.reader import read_job_body
 from ..store.records import stored_points
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from ..model.budget import Budget
@@ -135,6 +137,18 @@ def points(grid: dict[str, list[object]]) -> list[dict[str, object]]:
     if total > MAX_POINTS:
         raise UsageError(f"the multirun has {total:,} points, more than {MAX_POINTS:,}")
     return [dict(zip(names, combo)) for combo in itertools.product(*columns)]
+
+
+def at_point(point: dict[str, object], make: Callable[[], T]) -> T:
+    """make(), a point's check or plan; its SpecError says which point it is of (the spec's lines are every
+    point's, and a value that only one point sets is wrong there alone)."""
+    try:
+        return make()
+    except SpecError as e:
+        if not point or all(p.message.startswith("-m ") for p in e.problems):  # each names its `-m KEY=VALUE`
+            raise
+        named = ", ".join(f"{k}={canonical(v)}" for k, v in point.items())
+        raise SpecError(e.problems, f"multirun point {named}") from None
 
 
 def canonical(value: object) -> str:

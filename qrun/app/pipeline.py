@@ -6,6 +6,7 @@ import dataclasses
 import gc
 import os
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -257,15 +258,19 @@ def run_multirun(
     chosen = multirun.points(grid)
     labels = multirun.labels(chosen)
     prepared = [
-        prepare(
-            path,
-            {**(overrides or {}), **p},
-            vars_files,
-            estimates,
-            out,
-            enforce_budget=False,
-            use_cache=use_cache,
-            swept=p,
+        multirun.at_point(
+            p,
+            partial(
+                prepare,
+                path,
+                {**(overrides or {}), **p},
+                vars_files,
+                estimates,
+                out,
+                enforce_budget=False,
+                use_cache=use_cache,
+                swept=p,
+            ),
         )
         for p in chosen
     ]
