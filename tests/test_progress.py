@@ -91,7 +91,7 @@ def test_a_batchs_lines_are_each_jobs_own_written_once_for_the_batch(tmp_path):
     reporter.jobs_started(p.jobs)
     reporter.jobs_done(p.jobs, Untouchable({"evs": np.ones((30, 1)), "stds": np.zeros((30, 1))}, [{}], [0] * 30, {}))
     assert stream.getvalue().splitlines() == [f"[{k + 1}/30] estimator j{k} ..." for k in range(30)] + [
-        f"[{k + 1}/30] j{k} done in 0.0 s" for k in range(30)
+        f"[{k + 1}/30] j{k} done in 0.0 s (in a batch of 30)" for k in range(30)
     ]
     assert stream.flushes == 2
 
@@ -125,7 +125,7 @@ def test_the_live_display_takes_a_batch_at_once(tmp_path):
     live.session_closed({})
     assert console.prints - before == 2  # the batch's lines, then "session closed" below the display
     text = stream.getvalue()
-    done = [text.index(f"[{k + 1}/30] j{k} done in 0.0 s\n") for k in range(30)]
+    done = [text.index(f"[{k + 1}/30] j{k} done in 0.0 s (in a batch of 30)\n") for k in range(30)]
     assert done == sorted(done) and text.index("qrun: session closed after ") > done[-1]
 
 
