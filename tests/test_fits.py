@@ -143,6 +143,15 @@ BAD = {
         '    fit: a * x\n    x: [0]\n    y: ["e.z[0]"]\n    start: {a: 1}\n',
         "derived.t.y: needs at least 2 items",
     ),
+    "fewer_points_than_parameters": (  # scipy's TypeError at the run's end: an internal error after every job ran
+        '    fit: a * cos(w * x) + b\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {w: 1, a: 1, b: 0}\n',
+        "derived.t: x has 2 values; a fit of 3 parameters (w, a, b) needs at least 3 points",
+    ),
+    "x_fewer_sets_than_parameters": (
+        "    fit: a + b * x + c * x**2 + d * x**3 + f * x**4 + g * x**5 + h * x**6 + k * x**7\n    x: e.th\n"
+        "    y: e.z\n    start: {a: 0, b: 0, c: 0, d: 0, f: 0, g: 0, h: 0, k: 0}\n",
+        "derived.t.x: job 'e' has 7 parameter sets; a fit of 8 parameters (a, b, c, d, f, g, h, k) needs at least 8",
+    ),
     "bad_name": (
         '    fit: a * x\n    x: [0, 1]\n    y: ["e.z[0]", "e.z[1]"]\n    start: {a: 1}\n    value: 2a\n',
         "derived.t.value: '2a' is not a parameter's name: letters, digits and _, no digit first",
@@ -242,6 +251,37 @@ def test_a_model_that_cannot_be_computed_at_its_start_says_so_and_the_run_comple
     why = "the model cannot be computed at the start values: 'log(a * x)': math domain error"
     assert derived["t"] == {"expression": "a of log(a * x), fitted at 2 points (x 0 to 1)", "error": why}
     assert f"derived: t cannot be computed: {why}" in done.out.splitlines()
+
+
+def test_x_from_fewer_rows_than_parameters_is_refused_and_a_stored_run_with_such_a_fit_is_shown(
+    qrun, write_spec, tmp_path
+):
+    """scipy's curve_fit raises TypeError for fewer points than parameters: the run's end said "internal error" (exit
+    3) after every job had run, and so did `qrun show` and `qrun report` of its folder."""
+    import yaml
+
+    fit_text = "  t:\n    fit: a * cos(w * x) + b\n    x: e.th\n    y: e.z\n    start: {w: 1, a: 1, b: 0}\n"
+    (tmp_path / "rows.csv").write_text("0\n1.5\n")
+    spec = write_spec(
+        _rabi("aer", fit_text).replace(
+            "parameter_values: [" + ", ".join(f"[{t}]" for t in THETAS) + "]", "parameter_values: {file: rows.csv}"
+        )
+    )
+    refused = qrun(spec, "--out", tmp_path / "r")
+    assert (refused.code, refused.err.strip()) == (
+        2,
+        f"{spec}:15:8: derived.t.x: job 'e' has 2 parameter sets; a fit of 3 parameters (w, a, b) needs at least 3",
+    )
+    # a run folder whose fit a view computes (no derived.json: a run that did not complete) with a parameter more
+    (tmp_path / "rows.csv").write_text("0\n1.5\n3\n")
+    _, run, _, _ = _run(qrun, write_spec, tmp_path, spec.read_text())
+    stored = yaml.safe_load((run / "spec.yaml").read_text())
+    stored["derived"]["t"] |= {"fit": "a * cos(w * x) + b + c", "start": {"w": 1, "a": 1, "b": 0, "c": 0}}
+    (run / "spec.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+    (run / "derived.json").unlink()
+    shown = qrun("show", run)
+    why = "x has 3 values; a fit of 4 parameters (w, a, b, c) needs at least 4 points"
+    assert (shown.code, f"derived: t cannot be computed: {why}" in shown.out.splitlines()) == (0, True), shown.out
 
 
 def test_qrun_plot_draws_a_fits_points_and_the_curve_through_them_from_the_stored_run(qrun, write_spec, tmp_path):

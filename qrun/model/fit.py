@@ -53,6 +53,8 @@ class Fit:
             raise DerivedError("a fit needs a start value for each parameter: start: {T: 100, a: 1, b: 0}")
         if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in start.values()):
             raise DerivedError("a fit's start values are numbers")
+        if xs and len(xs) < len(start):
+            raise DerivedError(too_few(len(xs), list(map(str, start)), "x has"))
         value = raw.get("value", next(iter(start)))
         if value not in start:
             raise DerivedError(f"value: '{value}' is not a parameter of start ({', '.join(map(str, start))})")
@@ -81,3 +83,12 @@ class Fit:
         """(job, parameter) that `x_from` names."""
         job, _, name = self.x_from.rpartition(".")
         return job, name
+
+
+def too_few(points: int, parameters: list[str], said: str) -> str:
+    """Why `points` cannot fit a model of these parameters: as many points at least (scipy's curve_fit refuses
+    fewer, and one each leaves the fit no error)."""
+    return (
+        f"{said} {points:,} value{'s' * (points != 1)}; a fit of {len(parameters)} parameters "
+        f"({', '.join(parameters)}) needs at least {len(parameters)} points"
+    )

@@ -107,6 +107,8 @@ def _count_error(fit: Fit, job: dict[str, Yaml]) -> str | None:
     said = f"job '{fit.x_job[0]}' has {n:,} {what}{'s' if n != 1 else ''}"
     if n < 2:
         return f"{said}; a fit needs at least 2 points"
+    if n < len(fit.start):
+        return f"{said}; a fit of {len(fit.start)} parameters ({', '.join(fit.start)}) needs at least {len(fit.start)}"
     if n > MAX_POINTS:
         return f"{said}; a fit takes at most {MAX_POINTS:,} points"
     if not fit.each and n != len(fit.y):

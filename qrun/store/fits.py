@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import DerivedError
-from ..model.fit import MAX_POINTS, Fit
+from ..model.fit import MAX_POINTS, Fit, too_few
 from ..model.readings import number
 from .expressions import Block, Ref, Written, compute, gradient, indexed, parse, walk, written
 from .propagate import Expansion, FitInputs, Input, covariance_matrix, linearized
@@ -123,6 +123,8 @@ def fitted(
         if _positive_definite(cov):
             weights = cov
     names = list(fit.start)
+    if len(y) < len(names):  # x read from a job's rows, which a file may hold: known only now
+        raise DerivedError(too_few(len(y), names, "x has"))
     params, pcov = _least_squares(tree, fit, y, weights, [fit.start[n] for n in names])
     jac = _jacobian(tree, fit, names, params)  # at the optimum: whether it pins each parameter, and the chain below
     loose = _undetermined(jac, names, params)
