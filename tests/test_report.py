@@ -783,3 +783,27 @@ def test_every_view_reads_job_entries_that_hold_only_what_the_folder_schema_requ
     assert qrun("report", tmp_path, "-o", tmp_path / "r.html").code == 0
     (shown,) = [line for line in qrun("show", run).out.splitlines() if "│ vqe " in line]
     assert shown.split("│")[3].strip() == "?"  # the job's kind, unknown
+
+
+def test_diff_says_a_change_a_templates_loop_repeats_once_and_where_long_texts_differ(qrun, write_spec, tmp_path):
+    """A loop's 30 circuits moved to another qubit were 30 lines of `0 -> 1`, and two descriptions cut at 37
+    characters read the same ('single-qubit randomized benchmarking...' on both sides)."""
+    spec = write_spec(
+        "vars: {shots: 100, q: 0}\nversion: 1\nname: looped\nbackend: aer\n"
+        "description: single-qubit randomized benchmarking of qubit {{ q }} of a noisy device\n"
+        "circuits:\n  c: {random: {num_qubits: 1, depth: 2, seed: 1, measure: true}}\njobs:\n"
+        "{% for k in range(4) %}\n  - {name: j{{ k }}, primitive: sampler, circuit: c, shots: {{ shots }}}\n"
+        "{% endfor %}\n  - {name: last, primitive: sampler, circuit: c, shots: 7}\n",
+        "looped.yaml.j2",
+    )
+    runs = []
+    for shots, last, q in ((100, 7, 0), (200, 8, 1)):
+        done = qrun(spec, f"shots={shots}", f"q={q}", f"jobs.last.shots={last}", "--out", tmp_path / "r", "-q")
+        assert done.code == 0, done.err
+        runs.append(tmp_path / done.out.strip())
+    assert qrun("diff", *runs).out.splitlines()[1:5] == [
+        "  vars.shots, jobs[0].shots, jobs[1].shots and 2 more: 100 -> 200",
+        "  vars.q: 0 -> 1",
+        "  description: '…ng of qubit 0 of a noisy device' -> '…ng of qubit 1 of a noisy device'",
+        "  jobs[4].shots: 7 -> 8",
+    ]

@@ -21,6 +21,7 @@ from ..running.clock import SYSTEM, Clock
 from ..running.events import Fanout, Sink
 from ..sources import pysource
 from ..spec import Spec, differences, load
+from ..spec.diff import said_once
 from ..spec.marks import read_yaml
 from ..store import learned
 from ..store.journal import read_metadata
@@ -364,5 +365,5 @@ def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: RunMetadata | None 
         changes += pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
     if not changes:
         return
-    listed = first_of(changes, 5, "; ")
+    listed = first_of(said_once(changes), 5, "; ")
     raise UsageError(f"cannot resume {run_dir}: the spec changed since that run: {listed or 'comments or layout'}")

@@ -11,7 +11,7 @@ from ..jobs.registry import kind_of
 from ..jobs.sampler import outcome_pairs
 from ..model.jobfile import JobFile, Point
 from ..model.readings import number
-from ..spec import differences
+from ..spec.diff import differences, said_once
 from ..store.derived import evaluated
 from ..store.reader import Run
 from ..store.specfile import read_spec
@@ -24,7 +24,7 @@ def diff_text(a: Run, b: Run, all_rows: bool = False) -> str:
     spec_a, spec_b = read_spec(a.path), read_spec(b.path)
     changes = differences(spec_a, spec_b)
     lines = [f"spec: {a.path.name} -> {b.path.name}"]
-    lines += [f"  {c}" for c in changes] or ["  (the same spec)"]
+    lines += [f"  {c}" for c in said_once(changes)] or ["  (the same spec)"]
     recalibrated = calibration.straddle_note(_calibrations(a), _calibrations(b), (_device(a), _device(b)))
     if recalibrated:
         lines.append(recalibrated)
