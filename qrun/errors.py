@@ -54,18 +54,19 @@ def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
     """Each problem's report line, or for problems alike (the same message from one place of a template, which a
     loop repeats for each of its items), the first one's and a line naming the others' paths; with how many
     problems each entry stands for."""
+    keys = [(p.where, _RENDERED_LINE.sub("", p.message)) if p.line and p.path else (id(p),) for p in problems]
     groups: dict[tuple[object, ...], list[Problem]] = {}
-    for p in problems:
-        key = (p.where, _RENDERED_LINE.sub("", p.message)) if p.line and p.path else (id(p),)
+    for key, p in zip(keys, problems):
         groups.setdefault(key, []).append(p)
     entries: list[tuple[str, int]] = []
-    for alike in groups.values():
+    for key, p in zip(keys, problems):  # in the problems' order; a group at its first
+        alike = groups[key]
         if len(alike) < ALIKE:
-            entries += [(str(p), 1) for p in alike]
-            continue
-        others = [p.path for p in alike[1:]]
-        named = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
-        entries.append((f"{alike[0]}\n{alike[0].where}: the same for {named}", len(alike)))
+            entries.append((str(p), 1))
+        elif p is alike[0]:
+            others = [q.path for q in alike[1:]]
+            named = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
+            entries.append((f"{p}\n{p.where}: the same for {named}", len(alike)))
     return entries
 
 

@@ -333,13 +333,13 @@ def test_a_changed_source_stops_a_resume_and_a_rerun_says_so(qrun, repo):
     resumed = qrun(spec, "--out", repo / "results", "--resume", run)
     assert resumed.code == 2
     assert resumed.err.strip().endswith(
-        "the spec changed since that run: circuits.ghz: build.py changed; circuits.tilted: build.py changed; "
-        "observables.zzz: build.py changed"
+        "the spec changed since that run: circuits.ghz, circuits.tilted, observables.zzz: build.py changed"
     ), resumed.err
     rerun = qrun("rerun", run, "-q")
     assert rerun.code == 0, rerun.err
     assert rerun.err.startswith(
-        "qrun: warning: the Python this run used has changed since (circuits.ghz: build.py changed; "
+        "qrun: warning: the Python this run used has changed since (circuits.ghz, circuits.tilted, observables.zzz: "
+        "build.py changed); "
     )
 
 

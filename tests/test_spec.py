@@ -376,6 +376,13 @@ def test_a_reports_limit_counts_a_repeated_mistake_as_one_entry_and_says_how_man
         "f:10:5: jobs[12].name: worse",
         "... and 2 more problems (15 in all; the first 13 are shown)",
     ]
+    # fewer alike than that keep their places: by position, then path
+    apart = [
+        Problem("f", 3, 0, "jobs[0].a", "x"),
+        Problem("f", 3, 0, "jobs[0].b", "y"),
+        Problem("f", 3, 0, "jobs[1].a", "x"),
+    ]
+    assert SpecError(apart).report().splitlines() == ["f:3: jobs[0].a: x", "f:3: jobs[0].b: y", "f:3: jobs[1].a: x"]
 
 
 def test_problems_on_one_line_are_in_the_order_of_their_indices():

@@ -13,6 +13,7 @@ from ..model.findings import by_key
 from ..model.records import RunMetadata
 from ..sources import pysource
 from ..spec import load
+from ..spec.diff import said_once
 from ..spec.schema import schema
 from ..spec.source import no_specs, specs_in
 from ..views.plans import PlanSummary, plan_summary, plan_table
@@ -125,7 +126,7 @@ def say_python_changed(folder: Path, meta: RunMetadata) -> None:
     changes = pysource.changed(recorded, pysource.of_spec(spec.data, spec.base_dir))
     if changes:
         click.echo(
-            f"qrun: warning: the Python this run used has changed since ({'; '.join(changes)}); the rerun runs it as "
+            f"qrun: warning: the Python this run used has changed since ({'; '.join(said_once(changes))}); the rerun runs it as "
             "it is now",
             err=True,
         )
