@@ -65,6 +65,7 @@ def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
             entries.append((str(p), 1))
         elif p is alike[0]:
             others = [q.path for q in alike[1:]]
+            # model.findings.first_of's words: errors sits below the model and imports none of it
             named = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
             entries.append((f"{p}\n{p.where}: the same for {named}", len(alike)))
     return entries
