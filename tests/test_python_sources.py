@@ -412,6 +412,25 @@ def test_the_examples_python_sources_call_nothing_their_libraries_deprecated(spe
         assert built is not None, entry["python"]
 
 
+def test_interleaved_rb_of_a_gate_the_example_does_not_know_is_refused_in_its_words_once(qrun, tmp_path):
+    """`gate=cx` raised KeyError: 'cx' from irb.py, once for each of its 30 interleaved circuits."""
+    spec, source = EXAMPLES / "irb" / "irb.yaml.j2", EXAMPLES / "irb" / "irb.py"
+    here = Path.cwd().resolve()
+    shown = source.relative_to(here) if source.is_relative_to(here) else source  # as a traceback's place is said
+    done = qrun(spec, "gate=cx", "--out", tmp_path / "r")
+    assert (done.code, done.err.splitlines()) == (
+        2,
+        [
+            f"{spec}:26: circuits.int-m1-s0.python: irb.py:sequence(...) raised ValueError at {shown}:16 "
+            "in sequence: gate=cx: this example interleaves ecr or cz, a device's native gate (line 175 of the rendered "
+            "text)",
+            f"{spec}:26: the same for circuits.int-m1-s1.python, circuits.int-m1-s2.python, circuits.int-m1-s3.python "
+            "and 26 more",
+        ],
+    )
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_module_that_fails_to_import_fails_the_same_way_the_next_time_in_one_process(qrun, repo):
     """A notebook runs a spec again: the module that raised half way through its import is not kept half made (the
     second run said its function did not exist)."""

@@ -12,6 +12,8 @@ def sequence(length: int, seed: int, interleaved: str = "") -> QuantumCircuit:
     """`length` random two-qubit Cliffords (seeded: the same sequence each run, and the same Cliffords with or
     without the interleaved gate), each behind a barrier so the transpiler cannot merge them, then their inverse and
     a measurement: ideally always 00."""
+    if interleaved and interleaved not in GATES:
+        raise ValueError(f"gate={interleaved}: this example interleaves {' or '.join(GATES)}, a device's native gate")
     qc = QuantumCircuit(2)
     total = Clifford(QuantumCircuit(2))
     gate = GATES[interleaved]() if interleaved else None
