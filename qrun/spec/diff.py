@@ -24,8 +24,8 @@ def differences(old: object, new: object, path: str = "") -> list[str]:
         return [d for i, (a, b) in enumerate(zip(old, new)) for d in differences(a, b, f"{path}[{i}]")]
     if old == new:
         return []
-    if isinstance(old, str) and isinstance(new, str) and old[:37] == new[:37]:
-        old, new = _around_difference(old, new)  # cut at 37 characters, both read alike
+    if isinstance(old, str) and isinstance(new, str) and short(old) == short(new):
+        old, new = _around_difference(old, new)  # cut short, both would read alike
     return [f"{path}: {short(old)} -> {short(new)}"]
 
 
