@@ -71,6 +71,17 @@ def test_override_errors_name_the_override_with_a_did_you_mean(qrun, tmp_path):
         "'precison' here, and the schema knows none by that name; did you mean 'precision'?",
         "shots=5": f"{spec}:3:1: --set shots=5: no key 'shots' here, and the schema knows none by that name (it is a "
         "key of jobs: --set jobs.NAME.shots=VALUE)",
+        "jobs.bell-counts.seed=4": f"{spec}:32:5: jobs[2]: --set jobs.bell-counts.seed=4: no key 'seed' here, and "
+        "the schema knows none by that name (it is a key of options: --set jobs.bell-counts.options.seed=VALUE)",
+        "options.shots=5": f"{spec}:9:3: options: --set options.shots=5: no key 'shots' here, and the schema knows "
+        "none by that name (every job's default is default_shots: --set options.default_shots=VALUE)",
+        # a job's options: the spec leaves out: the job's own place
+        "jobs.ghz-counts.options.shots=5": f"{spec}:28:5: jobs[1].options: --set jobs.ghz-counts.options.shots=5: "
+        "no key 'shots' here, and the schema knows none by that name (it is a key of jobs: --set "
+        "jobs.ghz-counts.shots=VALUE)",
+        "jobs.bell-counts.options.shots=5": f"{spec}:37:14: jobs[2].options: --set jobs.bell-counts.options.shots=5: "
+        "no key 'shots' here, and the schema knows none by that name (it is a key of jobs: --set "
+        "jobs.bell-counts.shots=VALUE)",
         "~jobs.bell-counts.circuit": f"{spec}: jobs[2]: --set ~jobs.bell-counts.circuit: missing required key 'circuit'",
         "+options.seed=4": f"{spec}:9:3: options: --set +options.seed=4: 'seed' is set already; write --set "
         "options.seed=VALUE to change it",

@@ -232,6 +232,62 @@ def test_a_value_under_a_key_of_another_name_points_to_the_key_that_takes_it():
 
 
 @pytest.mark.parametrize(
+    ("where", "key", "value", "message"),
+    [
+        (
+            ("jobs", 0),
+            "seed",
+            3,
+            "unknown key 'seed': it is an option; write it under the job's options ({seed: 3}), or the spec's options "
+            "for every job",  # not "did you mean 'sweep'?"
+        ),
+        (
+            ("jobs", 0),
+            "twirling",
+            {"enable_gates": True},
+            "unknown key 'twirling': it is an option; write it under the job's options, or the spec's options for "
+            "every job",
+        ),
+        ((), "seed", 3, "unknown key 'seed': it is an option; write it under options:"),
+        (
+            (),
+            "shots",
+            100,
+            "unknown key 'shots': it is a job's key; write it in a job, or default_shots under options for every job",
+        ),
+        ((), "estimate", "1m", "unknown key 'estimate': it is a job's key; write it in a job"),
+        (
+            ("options",),
+            "shots",
+            100,
+            "unknown key 'shots'; did you mean 'default_shots'? (a job's own shots is written in the job)",
+        ),
+        (
+            ("options",),
+            "exact",
+            "statevector",
+            "unknown key 'exact': it is a job's key, not an option; write it in a job (exact: statevector)",
+        ),
+        (
+            ("jobs", 0, "options"),
+            "shots",
+            10,
+            "unknown key 'shots': it is a job's key, not an option; write it in the job itself (shots: 10)",
+        ),
+    ],
+)
+def test_a_key_written_a_level_off_is_told_where_it_belongs(where, key, value, message):
+    """An option written in a job (or at the top), a job's key written among options (or at the top): the key is
+    right and its place is not, which a close spelling (`seed` and `sweep`) or the list of allowed keys would not say."""
+    spec = copy.deepcopy(SMALL_SPEC)
+    node = spec
+    for part in where:
+        node = node.setdefault(part, {}) if isinstance(part, str) else node[part]
+    node[key] = value
+    assert schema_findings(spec) == [((*where, key), message, True)]
+
+
+@pytest.mark.parametrize(
     ("key", "value", "message"),
     [
         ("resilience_level", "high", "'high' is not one of 0, 1, 2"),

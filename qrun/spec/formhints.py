@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from ..model.findings import Finding, JsonPath, close_matches
+from ..model.raw import Yaml
 from .source import as_yaml_number
 
 if TYPE_CHECKING:
@@ -147,9 +148,65 @@ def repeated(items: object) -> object | None:
     return None
 
 
-def unknown_key(key: str, allowed: list[str], forms: str = "", value: object = None, sub: object = None) -> str:
-    """An unknown key's message: the allowed key it is close to, or the one whose words its `value` is (`kind: ladder`
-    is `primitive: ladder`, by the mapping's schema `sub`), else what is allowed (`forms`, or the keys)."""
+def misplaced(key: str, path: JsonPath, definitions: Yaml) -> tuple[str, JsonPath] | None:
+    """What a key unknown at `path` is, where it is written a level off: "option" (`seed` in a job or at the top),
+    "default" (`shots` among the spec's options, which take `default_shots`), "job" (`estimate` at the top or among
+    options) or "job, default" (`shots` at the top); None for any other key or place. Checked before a close
+    spelling: `seed` in a job is not `sweep`. `definitions` is the schema's `$defs`; the kind comes with `path`."""
+    options, job = _keys(definitions, "options"), _keys(definitions, "job")
+    kind = _misplaced(key, path, options, job)
+    return None if kind is None else (kind, path)
+
+
+def _keys(definitions: Yaml, name: str) -> Collection[str]:
+    node = definitions.get(name) if isinstance(definitions, dict) else None
+    keys = node.get("properties") if isinstance(node, dict) else None
+    return keys if isinstance(keys, dict) else ()
+
+
+def _misplaced(key: str, path: JsonPath, options: Collection[str], job: Collection[str]) -> str | None:
+    in_job = len(path) == 2 and path[0] == "jobs"
+    among_options = path == ("options",) or len(path) == 3 and path[0] == "jobs" and path[2] == "options"
+    if key in options and (in_job or not path):
+        return "option"
+    if path == ("options",) and f"default_{key}" in options:
+        return "default"
+    if key in job and not path:
+        return "job, default" if f"default_{key}" in options else "job"
+    if key in job and among_options:
+        return "job"
+    return None
+
+
+def _placed(key: str, kind: str, path: JsonPath, value: object) -> str:
+    """The message for a key `misplaced` placed: what it is and where to write it, with its value where short."""
+    shown = f"{key}: {value}" if isinstance(value, int | float | str) and len(str(value)) <= 20 else ""
+    if kind == "default":
+        return f"; did you mean 'default_{key}'? (a job's own {key} is written in the job)"
+    if kind == "option" and path:
+        example = f" ({{{shown}}})" if shown else ""
+        return f": it is an option; write it under the job's options{example}, or the spec's options for every job"
+    if kind == "option":
+        return ": it is an option; write it under options:"
+    if not path:
+        every = f", or default_{key} under options for every job" if kind == "job, default" else ""
+        return f": it is a job's key; write it in a job{every}"
+    where = "the job itself" if path[0] == "jobs" else "a job"
+    return f": it is a job's key, not an option; write it in {where}" + (f" ({shown})" if shown else "")
+
+
+def unknown_key(
+    key: str,
+    allowed: list[str],
+    forms: str = "",
+    value: object = None,
+    sub: object = None,
+    placed: tuple[str, JsonPath] | None = None,
+) -> str:
+    """An unknown key's message: where a key written a level off belongs (`placed`: `misplaced`'s answer), the allowed key it is close to, or the one whose words its `value` is (`kind: ladder` is
+    `primitive: ladder`, by the mapping's schema `sub`), else what is allowed (`forms`, or the keys)."""
+    if placed is not None:
+        return f"unknown key '{key}'{_placed(key, *placed, value)}"
     hint = close_matches(key, allowed)
     if hint:
         return f"unknown key '{key}'; did you mean '{hint[0]}'?"

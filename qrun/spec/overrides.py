@@ -126,7 +126,8 @@ def _apply_one(
         close = close_matches(str(wanted), [str(c) for c in choices or []])
         hint = f"; did you mean {close[0]!r}?" if close else ""
         places = marks()
-        line, col = places.get(where, places.get((), (1, 1)))
+        # a mapping the override made (a job's `options:` the spec leaves out) is at the nearest place the spec has
+        line, col = next((places[where[:k]] for k in range(len(where), -1, -1) if where[:k] in places), (1, 1))
         return SpecError([Problem(file, line, col, format_path(where), f"{typed}: {why}{hint}")])
 
     # what the spec would hold there, its keys and the value's own nesting, must read back (a rerun reads it): the
@@ -183,9 +184,10 @@ def _apply_one(
             elif part in node or allowed is None or part in allowed:
                 node[part] = value  # a key the schema knows may be set where the spec leaves it to its default
             else:
-                raise fail(
-                    f"no key {part!r} here, and the schema knows none by that name{_elsewhere(where, part)}",
-                    sorted(allowed),
+                elsewhere = _elsewhere(where, part, dotted)
+                raise fail(  # a key placed a level off is not also said to be close to another (`seed`, `sweep`)
+                    f"no key {part!r} here, and the schema knows none by that name{elsewhere}",
+                    None if elsewhere else sorted(allowed),
                 )
             return (*where, part)
         else:
@@ -203,14 +205,22 @@ def _depth(value: object) -> int:
     return 0
 
 
-def _elsewhere(where: JsonPath, key: str) -> str:
-    """At the top level, where a key of that name does belong: `shots` is a job's key, `seed` an option."""
-    if where:
+def _elsewhere(where: JsonPath, key: str, dotted: str) -> str:
+    """Where a key of that name does belong, when it is written a level off (formhints.misplaced): at the top, `shots`
+    is a job's key and `seed` an option; in a job, `seed` is in the job's options; among the spec's options, `shots`
+    is `default_shots`."""
+    from .formhints import misplaced  # only a refused override: formhints is imported for a spec with problems
+
+    placed = misplaced(key, where, _schema()["$defs"])
+    if placed is None:
         return ""
-    for place, written in ((("jobs", 0), "jobs.NAME"), (("options",), "options")):
-        if key in (allowed_keys(place) or set()):
-            return f" (it is a key of {written.split('.')[0]}: --set {written}.{key}=VALUE)"
-    return ""
+    kind, within = placed[0], dotted[: len(dotted) - len(key)]  # `within`: `jobs.NAME.` or `jobs.NAME.options.`
+    if kind == "default":
+        return f" (every job's default is default_{key}: --set options.default_{key}=VALUE)"
+    if kind == "option":
+        return f" (it is a key of options: --set {within}options.{key}=VALUE)"
+    job = within.removesuffix("options.") if where[:1] == ("jobs",) else "jobs.NAME."
+    return f" (it is a key of jobs: --set {job}{key}=VALUE)"
 
 
 def _split_path(dotted: str, data: object) -> list[str]:

@@ -262,7 +262,11 @@ def _translate(error: ValidationError, data: object) -> list[Finding]:
     if kind in ("additionalProperties", "unevaluatedProperties"):
         allowed = sorted(sub.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
-        return [(path + (k,), formhints.unknown_key(k, allowed, value=error.instance[k], sub=sub), True) for k in extra]
+        placed = {k: formhints.misplaced(k, path, schema()["$defs"]) for k in extra}
+        return [
+            (path + (k,), formhints.unknown_key(k, allowed, value=error.instance[k], sub=sub, placed=placed[k]), True)
+            for k in extra
+        ]
     if kind == "not" and isinstance(error.validator_value, dict) and "required" in error.validator_value:
         if not isinstance(error.instance, dict):
             return []  # `required` holds of anything that is no mapping: its type is the error, said on its own
