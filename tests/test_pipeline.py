@@ -277,6 +277,37 @@ def test_ctrl_c_cancels_closes_the_session_keeps_finished_jobs_and_exits_130(tmp
     assert lines.count("qrun: stopping after the current job; Ctrl-C again stops at once") == 1
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
+def test_one_signal_to_the_whole_process_group_is_one_clean_stop(tmp_path, sig):
+    """Slurm's scancel and systemd's stop signal every process of the job, and `kill -INT -- -PGID` the group: the
+    run's process had the signal twice, its own and its supervisor's, and took the second for "stop at once" (exit
+    130 with the session left open and the run still "running"; a SIGINT before the jobs ended in a traceback and exit
+    1). Once is once: the same clean stop as one Ctrl-C."""
+    (tmp_path / "five.yaml").write_text(LONG_VQE)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "qrun", "five.yaml", "--out", "r"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a batch system's job step has
+    )
+    _wait_for(lambda: (m := _live(tmp_path / "r")) and len(m["jobs"][1]["job_ids"]) >= 2, child)
+    os.killpg(child.pid, sig)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    meta = _metadata(tmp_path / "r")
+    assert (meta["status"], [j["status"] for j in meta["jobs"]]) == (
+        "interrupted",
+        ["done", "interrupted", "not run", "not run", "not run"],
+    )
+    assert meta["session"]["closed"] is not None
+    (run,) = (tmp_path / "r" / "five").iterdir()
+    assert err.splitlines()[-1] == (
+        f"qrun: interrupted; 1 finished job kept in {run}; qrun SPEC --resume {run} runs the rest"
+    ), err
+
+
 BATCH_THEN_ONE = """\
 version: 1
 name: bint

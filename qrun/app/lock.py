@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ..errors import ResultsError, UsageError
 from ..store.catalog import MANIFEST
 from ..store.journal import read_metadata
+from .supervise import FORWARDED, STOPS, on_stop
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -68,20 +69,14 @@ def _holder(run_dir: Path) -> str:
 
 
 def stop_on_signals() -> Callable[[], None]:
-    """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once.
+    """First SIGINT/SIGTERM: stop cleanly (cancel, close the session, record the state). Second: leave at once. A
+    stop the supervisor passes on counts once with the same stop had directly (supervise.on_stop).
 
     Leaving at once is safe for the files: every write is a rename of a complete temp file.
     """
-    received = []
-
-    def handler(signum: object, frame: object) -> None:
-        received.append(signum)
-        if len(received) > 1:
-            os._exit(130)
-        raise KeyboardInterrupt
-
+    STOPS.reset()  # a run's own count: an in-process caller runs many
     try:
-        old = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        old = {sig: signal.signal(sig, on_stop) for sig in (signal.SIGINT, signal.SIGTERM, FORWARDED)}
     except ValueError:  # not the main thread (e.g. a notebook worker): leave the default handling alone
         return lambda: None
 

@@ -14,6 +14,9 @@ from typing import NoReturn
 GRACE = 4.0  # s a SIGTERM leaves the run to stop cleanly before it is killed (the issue's bound is 5 s)
 RUN_DIR_FD = "QRUN_SUPERVISOR_FD"  # the child writes each run folder it opens here, one line each
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+# How this parent passes a stop on to the run: a signal of its own, so that the run tells a stop it had twice (sent
+# to the whole process group, as Slurm's scancel, systemd and `kill -- -PGID` do) from two stops
+FORWARDED = signal.SIGUSR1
 # The CLI group's command names (cli.py; a test holds the two equal). `qrun` decides from them, before importing the
 # CLI, whether a command line runs jobs and so runs under supervise().
 COMMANDS = frozenset(
@@ -67,9 +70,49 @@ def announce(run_dir: Path) -> None:
             pass  # no supervisor listening any more: nothing to tell
 
 
+class Stops:
+    """The stops the run's process was asked for: those it had itself (SIGINT, SIGTERM) and those its supervisor
+    passed on (FORWARDED) are counted apart, and the stops asked for are the larger count. One signal to the process
+    group reaches the run both ways; counted as two, it was "stop at once", leaving the session open."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.own = self.passed = 0
+
+    def note(self, signum: int) -> bool:
+        """Count `signum`; whether it asks for one more stop than before."""
+        before = self.count
+        if signum == FORWARDED:
+            self.passed += 1
+        else:
+            self.own += 1
+        return self.count > before
+
+    @property
+    def count(self) -> int:
+        return max(self.own, self.passed)
+
+
+STOPS = Stops()  # the run's process's own; a run's signal handling (app/lock.py) starts it afresh
+
+
+def on_stop(signum: int, frame: object) -> None:
+    """The run's handler of SIGINT, SIGTERM and FORWARDED: the first stop is a KeyboardInterrupt (a clean stop: cancel,
+    close the session, record the state), a second leaves at once (every write is a rename of a complete file); the
+    same stop reaching the process a second way is nothing more."""
+    if not STOPS.note(signum):
+        return
+    if STOPS.count > 1:
+        os._exit(130)
+    raise KeyboardInterrupt
+
+
 def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> int:
     """main() in a forked child; returns its exit code. Signals reach this parent at once:
-    - a Ctrl-C from the terminal reaches the child too (same process group); one sent to this pid is forwarded;
+    - a Ctrl-C from the terminal reaches the child too (same process group); one a process sends is passed on as
+      FORWARDED (the child counts a stop it also had itself once: Stops);
     - SIGTERM: the child is asked to stop, and killed after GRACE seconds if it has not;
     - a second SIGINT or SIGTERM: the child is killed at once.
     After that kill, `record(run_dir, reason)` marks each run folder the child announced as interrupted; exit 130.
@@ -80,12 +123,17 @@ def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> i
     if pid == 0:
         os.close(read_end)
         _die_with_parent()
+        for stop in (*_STOPS, FORWARDED):  # from the start: a SIGTERM while the spec is read is a stop, not a death
+            signal.signal(stop, on_stop)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS | {signal.SIGCHLD})
         os.environ[RUN_DIR_FD] = str(write_end)
         code = 70
         try:
             code = main()
         finally:
+            # main() has answered: a stop arriving now (the supervisor's copy of one the run had) must not raise
+            # into the exit, which printed a traceback and ended the run's process by SIGINT
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS | {FORWARDED})
             for stream in (sys.stdout, sys.stderr):
                 try:
                     stream.flush()
@@ -109,8 +157,8 @@ def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> i
                 # said before the signal is passed on, so that the run's own last line ("interrupted; ...") comes
                 # after it: forwarded first, a busy machine could run the whole clean stop before this print
                 print("qrun: stopping after the current job; Ctrl-C again stops at once", file=sys.stderr, flush=True)
-            if info.si_pid != 0:  # sent to this pid (kill, a test, systemd), not by the terminal to the group
-                os.kill(pid, info.si_signo)
+            if info.si_pid != 0:  # sent by a process (kill, a test, a batch system), not by the terminal to the group
+                os.kill(pid, FORWARDED)
             if stops > 1:
                 kill_at = 0.0
             elif info.si_signo == signal.SIGTERM:
