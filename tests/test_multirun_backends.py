@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import Ticking
 
+from qrun import load
+from qrun.errors import RunFolderError
+
 SPEC = """version: 1
 name: mb
 vars: {h: 1.0}
@@ -159,6 +162,13 @@ def test_a_multirun_point_is_run_again_alone_beside_the_group(qrun, tmp_path):
         f"qrun: {group}: a multirun group, whose points each have their own resolved spec: rerun one (qrun rerun "
         f"{group}/POINT; its points: h=0.5, h=1.5), or run the multirun again (qrun SPEC -m ...)\n",
     )
+    # nor do the readers of one run take a group: they named its last point run as "the newest of them"
+    said = f"{group}: a multirun group, not a run: name one of its points ({group}/POINT; its points: h=0.5, h=1.5)"
+    for command in (("diff", group, group / "h=0.5"), ("export", "runtime-json", group, "--out", tmp_path / "x")):
+        assert (qrun(*command).code, qrun(*command).err) == (2, f"qrun: {said}\n"), command
+    with pytest.raises(RunFolderError) as refused:
+        load(group)
+    assert str(refused.value) == said
 
 
 @pytest.mark.slow  # a whole experiment: `make test` stays well under its 3 minutes

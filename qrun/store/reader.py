@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import ResultsError, RunFolderError
+from ..model.findings import first_of
 from ..model.jobfile import JobFile
 from ..model.records import JobEntry, LearnedRate, RunMetadata
 from ..model.rows import HEAD, elided, tally
@@ -253,6 +254,13 @@ def load(run_dir: str | Path, pick: Callable[[list[JobEntry]], Iterable[JobEntry
         found = None if (path / "metadata.json").exists() else newest_run(path)
         if found is None:
             raise
+        if found.group is not None and found.group.resolve() == path.resolve():
+            # a group's points are side by side, not a run's history: its "newest" is only the last one run
+            names = [f.path.name for f in discover(path)]
+            raise RunFolderError(
+                f"{path}: a multirun group, not a run: name one of its points ({path}/POINT; its points: "
+                f"{first_of(names)})"
+            ) from None
         raise RunFolderError(f"{path}: a folder of runs, not a run; the newest of them is {found.path}") from None
     jobs = {}
     batches: Batches = {}
