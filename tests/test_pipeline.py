@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,12 @@ def test_resume_refuses_a_changed_spec_naming_the_change(tmp_path):
         f"qrun: cannot resume {run_dir}: the spec changed since that run: "
         "options.default_shots: 300 -> 400; jobs[1].optimizer.maxiter: 12 -> 13\n"
     )
+    # max_time is not the experiment but each attempt's session's budget: a resume may raise it
+    spec.write_text(FIVE.replace("max_time: 10m", "max_time: 20m"))
+    resumed = _qrun(spec, "--out", tmp_path / "r", "--resume", "--quiet")
+    assert resumed.returncode == 0, resumed.stderr
+    meta = read_metadata(run_dir)
+    assert (meta["status"], [a["session"]["max_time"] for a in meta["attempts"]]) == ("completed", [600, 1200])
 
 
 @pytest.mark.slow  # make test stays under 3 minutes; CI runs the slow suite too
@@ -542,6 +549,33 @@ def test_sigterm_or_a_second_ctrl_c_stops_a_job_that_holds_the_interpreter_withi
         "interrupted",
     )
     assert not (run / ".reserve").exists()
+
+
+@pytest.mark.slow  # a 26-qubit simulation, stopped by its max_time
+def test_a_local_job_computing_past_max_time_is_stopped_and_recorded(tmp_path):
+    """On aer max_time "only stops a runaway run", and did not: a job that computes past it held the interpreter, so
+    the run's own deadline could only keep later jobs from starting (a 30-qubit sweep with max_time 10m ran on for half
+    an hour). The supervisor stops it DEADLINE_GRACE after max_time and records why; exit 1, as a run the deadline
+    ends."""
+    from qrun.app.supervise import DEADLINE_GRACE
+
+    child = _start(tmp_path, "long.yaml", LONG_AER.replace("max_time: 2h", "max_time: 2s"))
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1, err
+    (run,) = (tmp_path / "r" / "long").iterdir()
+    assert err.splitlines()[-1] == (
+        "qrun: stopped: max_time (2s) passed while a job computed; it could not be stopped otherwise; finished jobs "
+        f"are kept in {run.resolve()} (raise max_time; qrun SPEC --resume {run.resolve()} runs the rest)"
+    )
+    meta = _metadata(tmp_path / "r")
+    assert (meta["status"], meta["error"], [j["status"] for j in meta["jobs"]]) == (
+        "interrupted",
+        "stopped: max_time (2s) passed while a job computed",
+        ["interrupted"],
+    )
+    started = datetime.fromisoformat(meta["jobs"][0]["started"].replace("Z", "+00:00"))
+    ended = datetime.fromisoformat(meta["attempts"][-1]["ended"].replace("Z", "+00:00"))
+    assert 2 + DEADLINE_GRACE <= (ended - started).total_seconds() < 2 + DEADLINE_GRACE + 3
 
 
 def test_a_run_killed_from_outside_is_recorded_as_interrupted_with_the_signal_named(tmp_path, qrun):

@@ -34,6 +34,7 @@ from ..views.progress import reporter_for
 from . import multirun
 from .lock import RunLock, stop_on_signals
 from .prepare import Prepared, plan_errors, prepare
+from .watchdog import Deadline
 
 if TYPE_CHECKING:
     from ..model.plan import Plan
@@ -111,7 +112,7 @@ def run(
             raise
         reporter.say(f"qrun: resuming {run_dir}: {counted(len(carried['finished']), 'finished job')} kept")
     # the writer first: every other sink sees an event only once it is in the run folder
-    fanout = Fanout([writer, *sinks, reporter])
+    fanout = Fanout([writer, *sinks, reporter, Deadline(prepared.planned)])
     runner = Runner(
         prepared.planned, fanout, cluster=cluster, tags=run_tags(run_dir, prepared.spec), clock=clock, **carried
     )
@@ -302,7 +303,7 @@ def run_multirun(
                     reporter.warn(warning)
             runner = Runner(
                 combined,
-                multirun.Router({i: writers[i] for i in points}, [reporter]),
+                multirun.Router({i: writers[i] for i in points}, [reporter, Deadline(combined)]),
                 tags=run_tags(folder, prepared[0].spec),
                 clock=clock,
             )
@@ -358,7 +359,8 @@ def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: RunMetadata | None 
     if saved != resolved:  # the same text is the same spec: a 10,000-job spec is not parsed twice to say so
         before = read_spec(run_dir, saved)
         now = read_yaml("the resolved spec", resolved)  # through YAML too: both sides have the same types
-        changes = differences(before, now)
+        # max_time is each attempt's own session's budget, not the experiment: a run its deadline ended resumes with more
+        changes = [c for c in differences(before, now) if c.split(":")[0].split(" ")[0] != "max_time"]
     meta = metadata if metadata is not None else read_metadata(run_dir)
     recorded = (meta.get("spec") or {}).get("python") or {}
     if recorded:

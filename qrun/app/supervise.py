@@ -17,6 +17,8 @@ _STOPS = {signal.SIGINT, signal.SIGTERM}
 # How this parent passes a stop on to the run: a signal of its own, so that the run tells a stop it had twice (sent
 # to the whole process group, as Slurm's scancel, systemd and `kill -- -PGID` do) from two stops
 FORWARDED = signal.SIGUSR1
+_DEADLINE = "@deadline"  # a line the run writes to say when its max_time passes; run folders' lines are absolute paths
+DEADLINE_GRACE = 5.0  # s past a local run's max_time before a job that holds the interpreter is stopped
 # The CLI group's command names (cli.py; a test holds the two equal). `qrun` decides from them, before importing the
 # CLI, whether a command line runs jobs and so runs under supervise().
 COMMANDS = frozenset(
@@ -62,10 +64,21 @@ def leave(code: int) -> NoReturn:
 
 def announce(run_dir: Path) -> None:
     """Tell the supervisor (if any) which run folder this process writes, so it can record a kill there."""
+    _tell(f"{Path(run_dir).resolve()}\n")
+
+
+def announce_deadline(at: float | None, max_time: str = "") -> None:
+    """Tell the supervisor (if any) when a local run's max_time passes (seconds since the epoch), or None when the
+    session has closed (`max_time` as the spec would write it, for the message): a job still computing DEADLINE_GRACE after it is stopped there, since no handler in this
+    process can stop a simulation that holds the interpreter (the service stops its own sessions)."""
+    _tell(f"{_DEADLINE} {'-' if at is None else repr(at)} {max_time}\n")
+
+
+def _tell(line: str) -> None:
     fd = os.environ.get(RUN_DIR_FD)
     if fd and fd.isdigit():
         try:
-            os.write(int(fd), f"{Path(run_dir).resolve()}\n".encode())
+            os.write(int(fd), line.encode())
         except OSError:
             pass  # no supervisor listening any more: nothing to tell
 
@@ -116,41 +129,25 @@ def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> i
     - SIGTERM: the child is asked to stop, and killed after GRACE seconds if it has not;
     - a second SIGINT or SIGTERM: the child is killed at once.
     After that kill, `record(run_dir, reason)` marks each run folder the child announced as interrupted; exit 130.
+    A local run still computing DEADLINE_GRACE past the max_time it announced is killed and recorded so; exit 1.
     A child killed from outside, or crashed by a signal, is recorded so too, with the signal named; exit 1."""
     read_end, write_end = os.pipe()
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS | {signal.SIGCHLD})
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        _die_with_parent()
-        for stop in (*_STOPS, FORWARDED):  # from the start: a SIGTERM while the spec is read is a stop, not a death
-            signal.signal(stop, on_stop)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS | {signal.SIGCHLD})
-        os.environ[RUN_DIR_FD] = str(write_end)
-        code = 70
-        try:
-            code = main()
-        finally:
-            # main() has answered: a stop arriving now (the supervisor's copy of one the run had) must not raise
-            # into the exit, which printed a traceback and ended the run's process by SIGINT
-            signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS | {FORWARDED})
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass
-            os._exit(code)
+        _child(main, write_end)
     os.close(write_end)
     os.set_blocking(read_end, False)
-    announced = bytearray()
-    stops, kill_at, killed = 0, float("inf"), False
+    told = Told()
+    stops, kill_at, killed, overran = 0, float("inf"), False, False
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
         wait = min(1.0, max(0.0, kill_at - time.monotonic()))
         info = signal.sigtimedwait(_STOPS | {signal.SIGCHLD}, wait)
-        _drain(read_end, announced)
+        told.drain(read_end)
         if info is not None and info.si_signo in _STOPS:
             stops += 1
             if stops == 1 and info.si_signo == signal.SIGINT:
@@ -163,15 +160,76 @@ def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> i
                 kill_at = 0.0
             elif info.si_signo == signal.SIGTERM:
                 kill_at = time.monotonic() + GRACE
+        if told.deadline is not None and time.time() >= told.deadline + DEADLINE_GRACE and not killed:
+            kill_at, overran = 0.0, True
         if time.monotonic() >= kill_at and not killed:
             os.kill(pid, signal.SIGKILL)
             killed = True
-    _drain(read_end, announced)
+    told.drain(read_end)
     os.close(read_end)
     if not os.WIFSIGNALED(status):
         return os.waitstatus_to_exitcode(status)
-    ended = os.WTERMSIG(status)
-    if killed and ended == signal.SIGKILL:
+    return _ended(os.WTERMSIG(status), killed, overran and stops == 0, told, record)
+
+
+class Told:
+    """What the run told its supervisor through the pipe: the run folders it opened, and its latest deadline."""
+
+    def __init__(self) -> None:
+        self.text = bytearray()
+        self.deadline: float | None = None
+        self.max_time = ""
+
+    def drain(self, fd: int) -> None:
+        before = len(self.text)
+        try:
+            while chunk := os.read(fd, 65536):
+                self.text += chunk
+        except BlockingIOError:
+            pass
+        if _DEADLINE.encode() in self.text[before:]:
+            last = self.text.decode(errors="replace").rpartition(_DEADLINE)[2].split("\n", 1)[0].split(None, 1)
+            if last:
+                self.deadline = None if last[0] == "-" else float(last[0])
+                self.max_time = last[1] if len(last) > 1 else ""
+
+    @property
+    def folders(self) -> list[str]:
+        lines = self.text.decode(errors="replace").splitlines()
+        return list(dict.fromkeys(line for line in lines if line and not line.startswith(_DEADLINE)))
+
+
+def _child(main: Callable[[], int], write_end: int) -> NoReturn:
+    _die_with_parent()
+    for stop in (*_STOPS, FORWARDED):  # from the start: a SIGTERM while the spec is read is a stop, not a death
+        signal.signal(stop, on_stop)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS | {signal.SIGCHLD})
+    os.environ[RUN_DIR_FD] = str(write_end)
+    code = 70
+    try:
+        code = main()
+    finally:
+        # main() has answered: a stop arriving now (the supervisor's copy of one the run had) must not raise
+        # into the exit, which printed a traceback and ended the run's process by SIGINT
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS | {FORWARDED})
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+
+def _ended(ended: int, killed: bool, overran: bool, told: Told, record: Callable[[Path, str], None]) -> int:
+    """Record and say how a run whose process died by signal `ended` ended; its exit code."""
+    folders = told.folders
+    last = folders[-1] if folders else None
+    resume = f" (qrun SPEC --resume {last} runs the rest)" if last else ""
+    if killed and ended == signal.SIGKILL and overran:
+        reason = f"stopped: max_time ({told.max_time}) passed while a job computed"
+        said, code = f"{reason}; it could not be stopped otherwise", 1
+        resume = f" (raise max_time; qrun SPEC --resume {last} runs the rest)" if last else ""
+    elif killed and ended == signal.SIGKILL:
         reason, said, code = (
             "stopped by the user: a job did not return in time",
             "stopped; the job did not return in time",
@@ -185,12 +243,9 @@ def supervise(main: Callable[[], int], record: Callable[[Path, str], None]) -> i
         why = " (the kernel's out-of-memory killer sends it, as kill -9 does)" if ended == signal.SIGKILL else ""
         reason = said = f"the run's process was killed by {name}{why}"
         code = 1
-    folders = list(dict.fromkeys(line for line in announced.decode(errors="replace").splitlines() if line))
     for run_dir in folders:
         record(Path(run_dir), reason)
-    announced_last = folders[-1] if folders else None
-    where = f"; finished jobs are kept in {announced_last}" if announced_last else ""
-    resume = f" (qrun SPEC --resume {announced_last} runs the rest)" if announced_last else ""
+    where = f"; finished jobs are kept in {last}" if last else ""
     print(f"qrun: {said}{where}{resume}", file=sys.stderr, flush=True)
     return code
 
@@ -206,11 +261,3 @@ def _die_with_parent() -> None:
         pass  # not Linux: the child outlives a killed supervisor, as a plain process would
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(130)
-
-
-def _drain(fd: int, into: bytearray) -> None:
-    try:
-        while chunk := os.read(fd, 65536):
-            into += chunk
-    except BlockingIOError:
-        pass
