@@ -34,6 +34,10 @@ LOCAL_SHOT = 2e-7  # s per sampled shot
 # than a small statevector (10,000 rows of a 2-qubit circuit: about 0.86 s on 2 cores, RESULTS.md "Aer told the method
 # it would pick")
 LOCAL_CONFIGURATION = 8e-5
+# An estimator's Pauli term costs Aer a pass over the state per parameter set, about two layers' worth (RESULTS.md,
+# "An estimator's terms on aer"): a 30-qubit product state's 7-term energy at 50 points was estimated at minutes (its
+# depth is 1) and takes over an hour
+TERM_LAYERS = 2.0
 # A fake device's noisy simulation: each layer's gates and as many noise channels after them (RESULTS.md, "A fake
 # device's simulation time")
 NOISY_LAYER = 2.0
@@ -173,13 +177,17 @@ def statevector_seconds(points: int, qubits: int, gates: int) -> float:
     return points * 2.0 ** min(qubits, 40) * max(gates, 1) * REFERENCE_AMPLITUDE_GATE
 
 
-def local(work: list[Work], qubits: int, depth: int, estimator: bool, tableau: tuple[int, int] | None = None) -> float:
+def local(
+    work: list[Work], qubits: int, depth: int, estimator: bool, tableau: tuple[int, int] | None = None, terms: float = 0
+) -> float:
     """Seconds of local wall time for `work` on aer: each parameter set is one of Aer's experiments; an estimator's
     precision is emulated, so costs nothing; a sampler's shots are drawn. The statevector costs 2^qubits amplitudes
-    per layer; a Clifford circuit on Aer's stabilizer method (`tableau`: its gates and measured qubits) a pass
-    through its tableau, and each shot a measurement of it."""
+    per layer, and an estimator's `terms` (its observables' Pauli terms, per configuration) TERM_LAYERS each; a Clifford circuit on
+    Aer's stabilizer method (`tableau`: its gates and measured qubits) a pass through its tableau, and each shot a
+    measurement of it."""
     if tableau is None:
-        each = LOCAL_CONFIGURATION + state_seconds(qubits, depth)
+        layers = depth + (TERM_LAYERS * terms if estimator else 0)
+        each = LOCAL_CONFIGURATION + state_seconds(qubits, layers)
         per_shot = 0.0 if estimator else LOCAL_SHOT
     else:
         gates, measured = tableau
@@ -188,7 +196,7 @@ def local(work: list[Work], qubits: int, depth: int, estimator: bool, tableau: t
     return sum(LOCAL_JOB_OVERHEAD + w.configurations * (each + w.shots * per_shot) for w in work)
 
 
-def state_seconds(qubits: int, depth: int) -> float:
+def state_seconds(qubits: int, depth: float) -> float:
     """The local model's seconds to carry a noiseless statevector through a circuit once."""
     return 2.0 ** min(qubits, 40) * max(depth, 1) * LOCAL_AMPLITUDE_LAYER
 

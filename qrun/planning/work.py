@@ -134,4 +134,9 @@ def local_seconds(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, An
     if clifford_wider and estimates.state_seconds(qubits, depth) > estimates.LOCAL_JOB_OVERHEAD:
         tableau = once(memo, ("tableau", id(job.circuit)), partial(backends.tableau_shape, job.circuit))
     every = work * max(len(job.rungs), 1)
-    return estimates.local(every, qubits, depth, job.runs == "estimator", tableau)
+    # a configuration is a row in one measurement basis (a device's count); Aer passes over the state once a term
+    names = tuple(name for name, _ in job.observables)
+    key = ("bases", job.circuit_name, id(job.circuit), names)  # job_work's: counted once for both
+    bases = once(memo, key, lambda: measurement_bases([op for _, op in job.observables])) if names else 1
+    terms = sum(len(observable) for _, observable in job.observables) / max(int(bases), 1)
+    return estimates.local(every, qubits, depth, job.runs == "estimator", tableau, terms)
