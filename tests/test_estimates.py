@@ -526,3 +526,8 @@ def test_on_aer_a_later_job_estimated_past_max_time_is_warned_of_before_the_run_
     assert done.err.splitlines()[0] == warning
     assert "[2/2] s: not run: session expired" in done.err
     assert qrun("plan", spec, "max_time=11m").err == ""
+    # the first job too: a job computing past max_time is stopped (the supervisor's watchdog), so it is said before
+    assert qrun("plan", spec, "jobs.e.estimate=12m", "max_time=11m").err == (
+        "warning: jobs[0] (e): estimated at 12m of wall time on this machine, more than max_time (11m): aer bills "
+        "nothing, but a job still computing when max_time has passed is stopped; raise max_time to run it\n"
+    )

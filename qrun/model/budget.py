@@ -52,17 +52,22 @@ class Budget:
         )
 
     def overruns(self) -> list[str]:
-        """On aer, where nothing is billed and no plan is refused, each job a run will still not start: max_time's
-        clock starts with the first job, and a later job whose own estimate is longer than what is left of it is not
-        sent (the runner's check on every backend)."""
+        """On aer, where nothing is billed and no plan is refused, each job a run will still not finish: max_time's
+        clock starts with the first job, a later job whose own estimate is longer than what is left of it is not
+        sent (the runner's check on every backend), and a job still computing past it is stopped (app/watchdog.py)."""
         if not self.local or self.total <= self.max_time:  # no job can pass it alone: most runs, in one comparison
             return []
         return [
             f"warning: jobs[{k}] ({name}): estimated at {_short(seconds)} of wall time on this machine, more than "
-            f"max_time ({durations.format(self.max_time)}): aer bills nothing, but a run starts no job whose estimate "
-            "is longer than what is left of max_time; raise max_time to run it"
+            f"max_time ({durations.format(self.max_time)}): aer bills nothing, but "
+            + (
+                "a run starts no job whose estimate is longer than what is left of max_time"
+                if k
+                else "a job still computing when max_time has passed is stopped"  # the `qrun` command's supervisor
+            )
+            + "; raise max_time to run it"
             for k, (name, seconds) in enumerate(self.per_job)
-            if k and seconds > self.max_time
+            if seconds > self.max_time
         ]
 
     def verdict(self) -> str:
