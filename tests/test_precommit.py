@@ -27,6 +27,10 @@ def user_repo(tmp_path_factory):
     (repo / "experiments" / "good.yaml").write_text((EXPERIMENTS / "bell.yaml").read_text())
     (repo / "experiments" / "bad.yaml").write_text((ROOT / "tests" / "bad_specs" / "negative_shots.yaml").read_text())
     (repo / "ci.yaml").write_text("not: [a, qrun, spec]\n")  # YAML outside experiments/ is left alone
+    # a template named as the examples are: Jinja to pre-commit's file types, and passed over unchecked before
+    bad_template = (EXPERIMENTS / "bell.yaml").read_text().replace("shots: 2000", "shots: {{ -5 }}")
+    assert bad_template != (EXPERIMENTS / "bell.yaml").read_text()
+    (repo / "experiments" / "bad.yaml.j2").write_text(bad_template)
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     return repo
@@ -53,6 +57,9 @@ def test_the_hook_passes_a_good_spec_and_blocks_a_bad_one(user_repo, tmp_path_fa
     assert bad.returncode == 1
     assert "experiments/bad.yaml:14:12: jobs[0].shots: -5 is less than the minimum of 1" in bad.stdout
     assert "Failed" in bad.stdout
+    template = _try_repo(user_repo, "experiments/good.yaml", "experiments/bad.yaml.j2", home=home)
+    assert template.returncode == 1, template.stdout
+    assert "experiments/bad.yaml.j2:" in template.stdout and "-5 is less than the minimum of 1" in template.stdout
 
 
 def test_pip_install_qrun_brings_what_a_run_needs():
