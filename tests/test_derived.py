@@ -51,6 +51,24 @@ def test_values_and_their_propagated_standard_errors():
     ]
 
 
+def test_a_hyphenated_job_without_a_result_is_named_whole():
+    """A running or interrupted run: `z-basis.meas[...]` was read as `z - basis.meas[...]` once z-basis had no result,
+    since only jobs with a body were known as names, and `qrun show` said "job 'z' has no result in this run". The
+    stored spec's jobs are names whether they have results or not."""
+    spec = {
+        "jobs": [{"name": "e"}, {"name": "z-basis"}],
+        "derived": {"all-equal": "z-basis.meas['00'] + z-basis.meas['11']", "sum": "e.zz + all-equal"},
+    }
+    assert of_run(spec, BODIES) == [
+        ("all-equal", "cannot be computed: job 'z-basis' has no result in this run"),
+        (
+            "sum",
+            "cannot be computed: it names 'all-equal', which cannot be computed: job 'z-basis' has no result in "
+            "this run",
+        ),
+    ]
+
+
 def test_outcomes_of_one_register_count_their_covariance():
     """Outcomes of one register in one parameter set come from the same 400 shots: multinomial, each pair's covariance
     -p_a p_b / N. Taken as independent, the sum of two outcomes that make up every shot had σ 0.031, not 0."""

@@ -102,31 +102,43 @@ def evaluate(
 
 
 def evaluate_block(
-    block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None = None
+    block: Mapping[str, object],
+    bodies: Mapping[str, JobFile],
+    run_dir: Path | None = None,
+    jobs: Collection[str] | None = None,
 ) -> dict[str, tuple[float, float | None, float | None] | DerivedError]:
     """Each value of a derived: block, or why it cannot be computed; the block written out once for all of them."""
     return {
         name: found if isinstance(found, DerivedError) else found[:3]
-        for name, found in evaluated(block, bodies, run_dir).items()
+        for name, found in evaluated(block, bodies, run_dir, jobs).items()
     }
 
 
 Computed = tuple[float, float | None, float | None] | fits.Fitted | DerivedError
 
 
-def evaluated(block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None) -> dict[str, Computed]:
+def evaluated(
+    block: Mapping[str, object],
+    bodies: Mapping[str, JobFile],
+    run_dir: Path | None,
+    jobs: Collection[str] | None = None,
+) -> dict[str, Computed]:
     """evaluate_block's values, a fit's with what derived.json adds (its model, points, parameters, weights and
     chi^2)."""
-    return _evaluated(block, bodies, run_dir)[0]
+    return _evaluated(block, bodies, run_dir, jobs)[0]
 
 
 def _evaluated(
-    block: Mapping[str, object], bodies: Mapping[str, JobFile], run_dir: Path | None
+    block: Mapping[str, object],
+    bodies: Mapping[str, JobFile],
+    run_dir: Path | None,
+    jobs: Collection[str] | None = None,
 ) -> tuple[dict[str, Computed], dict[str, Expansion | DerivedError]]:
     """Each value in the block's order, computed in an order where each comes after the values (and fits) it reads;
-    and each fit as the input an expression reading it takes."""
+    and each fit as the input an expression reading it takes. `jobs`: every job of the run, where some have no
+    result (a running or interrupted run): `z-basis.meas` names the job, not `z - basis.meas`, with or without one."""
     block = {str(k): v for k, v in block.items()}  # a stored spec's keys are whatever its file holds
-    values = Block(block, bodies)
+    values = Block(block, bodies if jobs is None else {*jobs, *bodies})
     done: dict[str, Computed] = {}
     through: dict[str, Expansion | DerivedError] = {}
     for name in values.order:
@@ -181,8 +193,14 @@ def fit_text(extras: Mapping[str, object]) -> str:
 def of_run(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | None = None) -> list[tuple[str, str]]:
     """Each derived value of a stored run as a line's text: "S = 2.81 ± 0.03", or why it cannot be computed."""
     block = spec.get("derived") if isinstance(spec, dict) else None
-    found = evaluated(block, bodies, run_dir) if isinstance(block, dict) else {}
+    found = evaluated(block, bodies, run_dir, spec_jobs(spec)) if isinstance(block, dict) else {}
     return [(name, _text(each)) for name, each in found.items()]
+
+
+def spec_jobs(spec: object) -> list[str]:
+    """The job names a stored spec lists (untrusted: what is not a job's name is passed over)."""
+    listed = spec.get("jobs") if isinstance(spec, dict) else None
+    return [str(j["name"]) for j in listed if isinstance(j, dict) and "name" in j] if isinstance(listed, list) else []
 
 
 def _text(found: tuple[float, float | None, float | None] | fits.Fitted | DerivedError) -> str:
@@ -207,7 +225,7 @@ def readings_of(spec: object, bodies: Mapping[str, JobFile], run_dir: Path | Non
     """The run's derived values as readings (job "derived"), so views draw them as any value: a multirun group's
     figures plot each against the swept keys. A value that cannot be computed is left out."""
     block = spec.get("derived") if isinstance(spec, dict) else None
-    computed = evaluate_block(block, bodies, run_dir) if isinstance(block, dict) else {}
+    computed = evaluate_block(block, bodies, run_dir, spec_jobs(spec)) if isinstance(block, dict) else {}
     return [
         Reading("derived", name, 0, *found)
         for name, found in computed.items()

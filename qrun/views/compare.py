@@ -12,7 +12,7 @@ from ..jobs.sampler import outcome_pairs
 from ..model.jobfile import JobFile, Point
 from ..model.readings import number
 from ..spec.diff import differences, said_once
-from ..store.derived import evaluated
+from ..store.derived import evaluated, spec_jobs
 from ..store.reader import Run
 from ..store.specfile import read_spec
 
@@ -110,7 +110,8 @@ def _derived_values(
     if not isinstance(block_a, dict) or not isinstance(block_b, dict):
         return []
     out: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
-    in_a, in_b = evaluated(block_a, a.jobs, a.path), evaluated(block_b, b.jobs, b.path)
+    in_a = evaluated(block_a, a.jobs, a.path, spec_jobs(spec_a))
+    in_b = evaluated(block_b, b.jobs, b.path, spec_jobs(spec_b))
     for name in [n for n in in_a if n in in_b]:
         found_a, found_b = in_a[name], in_b[name]
         if isinstance(found_a, DerivedError) or isinstance(found_b, DerivedError):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import DerivedError, ExportError, MissingExtraError, UsageError
 from ..model.records import seconds_each
 from ..store.catalog import discover
-from ..store.derived import evaluated
+from ..store.derived import evaluated, spec_jobs
 from ..store.reader import Run, load, state_digest
 from ..store.readings import job_readings, stated_exact
 from ..store.runfolder import status_now
@@ -163,7 +163,8 @@ def run_metrics(run: Run, spec: object) -> Iterator[tuple[str, float, int]]:
     if used is not None:
         yield "usage.quantum_seconds", used, 0
     block = spec.get("derived") if isinstance(spec, dict) else None  # the stored spec is untrusted, as of_run reads it
-    for name, found in (evaluated(block, run.jobs, run.path) if isinstance(block, dict) else {}).items():
+    found_all = evaluated(block, run.jobs, run.path, spec_jobs(spec)) if isinstance(block, dict) else {}
+    for name, found in found_all.items():
         if isinstance(found, DerivedError):
             continue  # `qrun show` says why; a metric is a number or nothing
         value, sigma = found[0], found[1]
