@@ -359,7 +359,8 @@ def refuse_changed_spec(run_dir: Path, spec: Spec, metadata: RunMetadata | None 
     if saved != resolved:  # the same text is the same spec: a 10,000-job spec is not parsed twice to say so
         before = read_spec(run_dir, saved)
         now = read_yaml("the resolved spec", resolved)  # through YAML too: both sides have the same types
-        # max_time is each attempt's own session's budget, not the experiment: a run its deadline ended resumes with more
+        # max_time is each attempt's own session's budget, not the experiment: a run its deadline ended resumes with
+        # more
         changes = [c for c in differences(before, now) if c.split(":")[0].split(" ")[0] != "max_time"]
     meta = metadata if metadata is not None else read_metadata(run_dir)
     recorded = (meta.get("spec") or {}).get("python") or {}

@@ -69,8 +69,9 @@ def announce(run_dir: Path) -> None:
 
 def announce_deadline(at: float | None, max_time: str = "") -> None:
     """Tell the supervisor (if any) when a local run's max_time passes (seconds since the epoch), or None when the
-    session has closed (`max_time` as the spec would write it, for the message): a job still computing DEADLINE_GRACE after it is stopped there, since no handler in this
-    process can stop a simulation that holds the interpreter (the service stops its own sessions)."""
+    session has closed (`max_time` as the spec would write it, for the message): a job still computing DEADLINE_GRACE
+    after it is stopped there, since no handler in this process can stop a simulation that holds the interpreter (the
+    service stops its own sessions)."""
     _tell(f"{_DEADLINE} {'-' if at is None else repr(at)} {max_time}\n")
 
 

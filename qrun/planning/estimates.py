@@ -35,8 +35,8 @@ LOCAL_SHOT = 2e-7  # s per sampled shot
 # it would pick")
 LOCAL_CONFIGURATION = 8e-5
 # An estimator's Pauli term costs Aer a pass over the state per parameter set, about two layers' worth (RESULTS.md,
-# "An estimator's terms on aer"): a 30-qubit product state's 7-term energy at 50 points was estimated at minutes (its
-# depth is 1) and takes over an hour
+# "An estimator's terms on aer"): a 30-qubit product state's 59-term energy at 50 points was estimated at minutes
+# (its depth is 1) and takes hours
 TERM_LAYERS = 2.0
 # A fake device's noisy simulation: each layer's gates and as many noise channels after them (RESULTS.md, "A fake
 # device's simulation time")
@@ -182,9 +182,9 @@ def local(
 ) -> float:
     """Seconds of local wall time for `work` on aer: each parameter set is one of Aer's experiments; an estimator's
     precision is emulated, so costs nothing; a sampler's shots are drawn. The statevector costs 2^qubits amplitudes
-    per layer, and an estimator's `terms` (its observables' Pauli terms, per configuration) TERM_LAYERS each; a Clifford circuit on
-    Aer's stabilizer method (`tableau`: its gates and measured qubits) a pass through its tableau, and each shot a
-    measurement of it."""
+    per layer, and an estimator's `terms` (its observables' Pauli terms, per configuration) TERM_LAYERS each; a
+    Clifford circuit on Aer's stabilizer method (`tableau`: its gates and measured qubits) a pass through its tableau,
+    and each shot a measurement of it."""
     if tableau is None:
         layers = depth + (TERM_LAYERS * terms if estimator else 0)
         each = LOCAL_CONFIGURATION + state_seconds(qubits, layers)

@@ -203,8 +203,9 @@ def unknown_key(
     sub: object = None,
     placed: tuple[str, JsonPath] | None = None,
 ) -> str:
-    """An unknown key's message: where a key written a level off belongs (`placed`: `misplaced`'s answer), the allowed key it is close to, or the one whose words its `value` is (`kind: ladder` is
-    `primitive: ladder`, by the mapping's schema `sub`), else what is allowed (`forms`, or the keys)."""
+    """An unknown key's message: where a key written a level off belongs (`placed`: `misplaced`'s answer), the
+    allowed key it is close to, or the one whose words its `value` is (`kind: ladder` is `primitive: ladder`, by the
+    mapping's schema `sub`), else what is allowed (`forms`, or the keys)."""
     if placed is not None:
         return f"unknown key '{key}'{_placed(key, *placed, value)}"
     hint = close_matches(key, allowed)
