@@ -50,11 +50,16 @@ ALIKE = 3  # this many problems alike from one place in the file (a template's l
 _RENDERED_LINE = re.compile(r" \(line \d+ of the rendered text\)$")
 
 
+# A value a message quotes: a loop's items each quote their own (`-1 is less than`, `-2 is less than`)
+_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+
+
 def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
-    """Each problem's report line, or for problems alike (the same message from one place of a template, which a
-    loop repeats for each of its items), the first one's and a line naming the others' paths; with how many
-    problems each entry stands for."""
-    keys = [(p.where, _RENDERED_LINE.sub("", p.message)) if p.line and p.path else (id(p),) for p in problems]
+    """Each problem's report line, or for problems alike (the same message, but for the values it quotes, from one
+    place of a template, which a loop repeats for each of its items), the first one's and a line naming the others'
+    paths, each with its own values; with how many problems each entry stands for."""
+    texts = [_RENDERED_LINE.sub("", p.message) for p in problems]
+    keys = [(p.where, _VALUE.sub("\0", t)) if p.line and p.path else (id(p),) for p, t in zip(problems, texts)]
     groups: dict[tuple[object, ...], list[Problem]] = {}
     for key, p in zip(keys, problems):
         groups.setdefault(key, []).append(p)
@@ -64,11 +69,19 @@ def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
         if len(alike) < ALIKE:
             entries.append((str(p), 1))
         elif p is alike[0]:
-            others = [q.path for q in alike[1:]]
+            said = {id(q): t for q, t in zip(problems, texts) if q in alike}
+            others = [_own(q.path, said[id(q)], said[id(p)]) for q in alike[1:]]
             # model.findings.first_of's words: errors sits below the model and imports none of it
             named = ", ".join(others[:3]) + (f" and {len(others) - 3:,} more" if len(others) > 3 else "")
             entries.append((f"{p}\n{p.where}: the same for {named}", len(alike)))
     return entries
+
+
+def _own(path: str, message: str, first: str) -> str:
+    """A path of a problem alike the first, with the values its message quotes where the first's differ: `jobs[2].shots
+    (-3)`."""
+    differ = [mine for mine, theirs in zip(_VALUE.findall(message), _VALUE.findall(first)) if mine != theirs]
+    return f"{path} ({', '.join(differ)})" if differ else path
 
 
 def _position(p: Problem) -> tuple[object, ...]:

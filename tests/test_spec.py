@@ -362,6 +362,23 @@ def test_a_mistake_a_templates_loop_repeats_is_said_once_with_the_paths_it_is_at
     assert ran.err.splitlines() == expected
 
 
+def test_a_loops_mistake_that_quotes_each_items_value_is_said_once_with_each_value(qrun, write_spec, monkeypatch):
+    """`shots: {{ -i - 1 }}` over six items: each message quotes its own value (-1, -2, ...), so no two read alike,
+    and the loop's one mistake was six lines. It is said once, each other path with its own value."""
+    spec = write_spec(
+        "version: 1\nname: t\nbackend: aer\n"
+        "circuits:\n  c: {random: {num_qubits: 2, depth: 2, seed: 1, measure: true}}\n"
+        "jobs:\n{% for i in range(6) %}\n  - {name: j{{ i }}, primitive: sampler, circuit: c, shots: {{ -i - 1 }}}\n"
+        "{% endfor %}\n"
+    )
+    monkeypatch.chdir(spec.parent)
+    assert qrun("validate", "spec.yaml").err.splitlines() == [
+        "spec.yaml:7: jobs[0].shots: -1 is less than the minimum of 1 (line 8 of the rendered text)",
+        "spec.yaml:7: the same for jobs[1].shots (-2), jobs[2].shots (-3), jobs[3].shots (-4) and 2 more",
+        "qrun: 1 of 1 spec invalid",
+    ]
+
+
 def test_a_reports_limit_counts_a_repeated_mistake_as_one_entry_and_says_how_many_it_showed():
     from qrun.errors import Problem, SpecError
 
