@@ -51,7 +51,7 @@ _RENDERED_LINE = re.compile(r" \(line \d+ of the rendered text\)$")
 
 
 # A value a message quotes: a loop's items each quote their own (`-1 is less than`, `-2 is less than`)
-_VALUE = re.compile(r"'[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?")
+_VALUE = r"'[^']*'|\"[^\"]*\"|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?"  # compiled where first used: a valid run never needs it
 
 
 def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
@@ -59,7 +59,7 @@ def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
     place of a template, which a loop repeats for each of its items), the first one's and a line naming the others'
     paths, each with its own values; with how many problems each entry stands for."""
     texts = [_RENDERED_LINE.sub("", p.message) for p in problems]
-    keys = [(p.where, _VALUE.sub("\0", t)) if p.line and p.path else (id(p),) for p, t in zip(problems, texts)]
+    keys = [(p.where, re.sub(_VALUE, "\0", t)) if p.line and p.path else (id(p),) for p, t in zip(problems, texts)]
     groups: dict[tuple[object, ...], list[Problem]] = {}
     for key, p in zip(keys, problems):
         groups.setdefault(key, []).append(p)
@@ -80,7 +80,7 @@ def _said_once(problems: list[Problem]) -> list[tuple[str, int]]:
 def _own(path: str, message: str, first: str) -> str:
     """A path of a problem alike the first, with the values its message quotes where the first's differ: `jobs[2].shots
     (-3)`."""
-    differ = [mine for mine, theirs in zip(_VALUE.findall(message), _VALUE.findall(first)) if mine != theirs]
+    differ = [mine for mine, theirs in zip(re.findall(_VALUE, message), re.findall(_VALUE, first)) if mine != theirs]
     return f"{path} ({', '.join(differ)})" if differ else path
 
 
