@@ -576,6 +576,9 @@ def test_a_local_job_computing_past_max_time_is_stopped_and_recorded(tmp_path):
     started = datetime.fromisoformat(meta["jobs"][0]["started"].replace("Z", "+00:00"))
     ended = datetime.fromisoformat(meta["attempts"][-1]["ended"].replace("Z", "+00:00"))
     assert 2 + DEADLINE_GRACE <= (ended - started).total_seconds() < 2 + DEADLINE_GRACE + 3
+    # and `qrun show` says that its resume needs more time: the same max_time would stop the job again
+    shown = subprocess.run([sys.executable, "-m", "qrun", "show", run], cwd=tmp_path, capture_output=True, text=True)
+    assert f"qrun long.yaml --resume {run} max_time=LONGER runs the 1 job left" in shown.stdout.splitlines()
 
 
 def test_a_run_killed_from_outside_is_recorded_as_interrupted_with_the_signal_named(tmp_path, qrun):

@@ -146,7 +146,9 @@ def _how_it_ended(run_dir: Path, meta: RunMetadata, status: str) -> list[str]:
     left = sum(entry["status"] not in ("done", "stopped: deadline") for entry in meta["jobs"])
     if status in ("failed", "interrupted") and left:
         spec_file = (meta.get("spec") or {}).get("file") or "SPEC"
-        lines.append(f"qrun {spec_file} --resume {run_dir} runs the {left:,} job{'s' * (left != 1)} left")
+        # app/supervise's words for a job stopped at aer's max_time: the same max_time would stop it again
+        longer = " max_time=LONGER" if str(meta.get("error") or "").startswith("stopped: max_time (") else ""
+        lines.append(f"qrun {spec_file} --resume {run_dir}{longer} runs the {left:,} job{'s' * (left != 1)} left")
     if status == "died":
         lines.append(died_note(run_dir, meta))
     return lines
