@@ -41,13 +41,16 @@ def measurement_bases(ops: list[SparsePauliOp]) -> int:
     return max(1, len(total.simplify().group_commuting(qubit_wise=True)))
 
 
+def bases_of(job: JobPlan, names: list[str], memo: dict[tuple, Any]) -> int:
+    """How many measurement bases the job's observables `names` need, counted once a plan (job_work's configurations
+    and the local model's terms per configuration ask alike)."""
+    key = ("bases", job.circuit_name, id(job.circuit), tuple(names))
+    return int(once(memo, key, lambda: measurement_bases([op for name, op in job.observables if name in names])))
+
+
 def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimates.Work]:
     """The runtime jobs a plan job will submit, each as configurations x shots."""
     memo = {} if memo is None else memo
-
-    def bases(names: list[str]) -> int:
-        key = ("bases", job.circuit_name, id(job.circuit), tuple(names))
-        return int(once(memo, key, lambda: measurement_bases([op for name, op in job.observables if name in names])))
 
     estimator = job.runs == "estimator"
     shots = math.ceil(1 / (job.precision or DEFAULT_PRECISION) ** 2) if estimator else int(job.shots or DEFAULT_SHOTS)
@@ -57,7 +60,7 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
             # A long sweep of one setting: each chunk is one runtime job of its points' rows (an estimator's points
             # are rows x the listed observables), counted without making a million points twice.
             per_row = len(job.observables) if estimator else 1
-            configurations = bases([name for name, _ in job.observables]) if estimator else 1
+            configurations = bases_of(job, [name for name, _ in job.observables], memo) if estimator else 1
             return [
                 estimates.Work(math.ceil(min(job.chunk, total - start) / per_row) * configurations, shots)
                 for start in range(0, total, job.chunk)
@@ -67,9 +70,9 @@ def job_work(job: JobPlan, memo: dict[tuple, Any] | None = None) -> list[estimat
             for g in groups:
                 precision, per_point = g.setting.get("precision"), g.setting.get("shots")
                 n = math.ceil(1 / precision**2) if estimator and precision else round(per_point or 0)
-                out.append(estimates.Work(len(g.rows) * (bases(g.observables) if estimator else 1), n))
+                out.append(estimates.Work(len(g.rows) * (bases_of(job, g.observables, memo) if estimator else 1), n))
         return out
-    settings = bases([name for name, _ in job.observables]) if estimator else 1
+    settings = bases_of(job, [name for name, _ in job.observables], memo) if estimator else 1
     sets = len(job.parameter_values) if job.parameter_values is not None else 1
     # a loop (a minimize job) submits its work once per evaluation, one after another
     return [estimates.Work(sets * settings, shots)] * max(job.max_evaluations, 1)
@@ -135,8 +138,6 @@ def local_seconds(job: JobPlan, work: list[estimates.Work], memo: dict[tuple, An
         tableau = once(memo, ("tableau", id(job.circuit)), partial(backends.tableau_shape, job.circuit))
     every = work * max(len(job.rungs), 1)
     # a configuration is a row in one measurement basis (a device's count); Aer passes over the state once a term
-    names = tuple(name for name, _ in job.observables)
-    key = ("bases", job.circuit_name, id(job.circuit), names)  # job_work's: counted once for both
-    bases = once(memo, key, lambda: measurement_bases([op for _, op in job.observables])) if names else 1
-    terms = sum(len(observable) for _, observable in job.observables) / max(int(bases), 1)
+    bases = bases_of(job, [name for name, _ in job.observables], memo) if job.observables else 1
+    terms = sum(len(observable) for _, observable in job.observables) / max(bases, 1)
     return estimates.local(every, qubits, depth, job.runs == "estimator", tableau, terms)
